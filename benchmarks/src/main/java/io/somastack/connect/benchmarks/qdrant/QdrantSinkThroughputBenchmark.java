@@ -1,0 +1,323 @@
+package io.somastack.connect.benchmarks.qdrant;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import io.qdrant.client.QdrantClient;
+import io.qdrant.client.grpc.JsonWithInt.Value;
+import io.qdrant.client.grpc.Points.DenseVector;
+import io.qdrant.client.grpc.Points.PointStruct;
+import io.qdrant.client.grpc.Points.UpdateResult;
+import io.qdrant.client.grpc.Points.UpsertPoints;
+import io.qdrant.client.grpc.Points.Vector;
+import io.qdrant.client.grpc.Points.Vectors;
+import io.somastack.connect.qdrant.QdrantSinkConfig;
+import io.somastack.connect.qdrant.QdrantVectorSinkTask;
+import io.somastack.connect.qdrant.embed.Embedder;
+import io.somastack.connect.qdrant.mapping.PointMapper;
+import io.somastack.connect.qdrant.mapping.WriteBatch;
+import io.somastack.connect.testing.qdrant.QdrantEndpoint;
+import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.metrics.Metrics;
+import org.apache.kafka.common.metrics.PluginMetrics;
+import org.apache.kafka.common.metrics.internals.PluginMetricsImpl;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.apache.kafka.connect.sink.SinkTaskContext;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * Points per second into the gRPC stand-in (in this JVM, over TCP), two ways: through the sink task
+ * (put: map, collapse, batch, upsert with wait=true) and directly with the Qdrant client. Both
+ * write the same 2,560 points (384-dimension vectors carried in the records, ~500-byte text
+ * payloads) in the same requests (10 upserts of 256 points, wait=true) with the same number of
+ * requests in flight ({@code inFlight}: the connector's qdrant.max.in.flight.requests, the direct
+ * client's window of outstanding calls), so the difference is the connector's own cost. The direct
+ * client sends prebuilt requests: the strictest baseline, with no cost of building points at all.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+public class QdrantSinkThroughputBenchmark {
+
+  static final int POINTS = 2560;
+  private static final int BATCH = 256;
+  private static final int DIMENSIONS = 384;
+
+  /**
+   * Connect hands a task at most max.poll.records records per put; 512 (instead of the default 500)
+   * so that every put fills whole requests of 256 points, as the direct client's do. With 500, the
+   * connector would send 11 requests (256 + 244 per put, and 60 at the end) against the direct
+   * client's 10, and the comparison would not be like with like.
+   */
+  private static final int POLL = 512;
+
+  /** Requests in flight at once, on both sides. */
+  @Param({"1", "4"})
+  int inFlight;
+
+  private QdrantGrpcStandIn standIn;
+  private QdrantClient client;
+  private QdrantVectorSinkTask task;
+  private PointMapper mapper;
+
+  /** Records made once per trial, for {@link QdrantSinkCpuCost} to show what reusing them costs. */
+  final List<List<SinkRecord>> reusedPolls = new ArrayList<>();
+
+  private final List<UpsertPoints> requests = new ArrayList<>();
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    standIn = QdrantGrpcStandIn.startOnFreePort();
+    client = QdrantEndpoint.clientFor(standIn.host(), standIn.port());
+    task = new QdrantVectorSinkTask();
+    task.initialize(new Context());
+    Map<String, String> props =
+        Map.of(
+            "qdrant.url",
+            standIn.url(),
+            "collection.name",
+            "bench",
+            "embedder",
+            "field",
+            "vector.size",
+            String.valueOf(DIMENSIONS),
+            "batch.max.points",
+            String.valueOf(BATCH),
+            "qdrant.max.in.flight.requests",
+            String.valueOf(inFlight));
+    task.start(props);
+    QdrantSinkConfig config = new QdrantSinkConfig(props);
+    mapper = new PointMapper(config, Embedder.create(config), (values, nanos) -> {});
+    List<SinkRecord> records = records();
+    List<PointStruct> points = new ArrayList<>();
+    for (SinkRecord record : records) {
+      Map<?, ?> value = (Map<?, ?>) record.value();
+      DenseVector.Builder dense = DenseVector.newBuilder();
+      for (Object v : (List<?>) value.get("vector")) {
+        dense.addData((Float) v);
+      }
+      int i = (int) record.kafkaOffset();
+      points.add(
+          PointStruct.newBuilder()
+              .setId(io.qdrant.client.PointIdFactory.id(i))
+              .setVectors(Vectors.newBuilder().setVector(Vector.newBuilder().setDense(dense)))
+              .putPayload("id", Value.newBuilder().setIntegerValue(i).build())
+              .putPayload("tenant_id", Value.newBuilder().setStringValue("t1").build())
+              .putPayload("text", Value.newBuilder().setStringValue(text(i)).build())
+              .build());
+    }
+    reusedPolls.addAll(polls(records));
+    for (int from = 0; from < POINTS; from += BATCH) {
+      requests.add(
+          UpsertPoints.newBuilder()
+              .setCollectionName("direct")
+              .setWait(true)
+              .addAllPoints(points.subList(from, from + BATCH))
+              .build());
+    }
+    task.put(reusedPolls.get(0)); // creates (and checks once) the connector's collection
+    standIn.reset();
+  }
+
+  /**
+   * Both sides write into fresh collections every iteration, and the stand-in's log of writes
+   * (which grows by every request) starts empty, so neither side pays for the other's garbage.
+   */
+  @Setup(Level.Iteration)
+  public void freshCollections() {
+    createCollection("bench");
+    createCollection("direct");
+  }
+
+  /** Checks that both sides sent the same requests: upserts of exactly BATCH points each. */
+  @TearDown(Level.Iteration)
+  public void checkRequests() {
+    for (QdrantGrpcStandIn.Operation op : standIn.operations()) {
+      if (op.kind().equals("upsert") && op.ids().size() != BATCH) {
+        throw new IllegalStateException(
+            op.collection() + " got an upsert of " + op.ids().size() + " points, not " + BATCH);
+      }
+    }
+    standIn.reset();
+  }
+
+  private void createCollection(String name) {
+    try {
+      client
+          .createCollectionAsync(
+              name,
+              io.qdrant.client.grpc.Collections.VectorParams.newBuilder()
+                  .setSize(DIMENSIONS)
+                  .setDistance(io.qdrant.client.grpc.Collections.Distance.Cosine)
+                  .build())
+          .get();
+    } catch (InterruptedException | ExecutionException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    task.stop();
+    client.close();
+    standIn.close();
+  }
+
+  /**
+   * Through the task, on records made just before the call (as Connect's converter makes them just
+   * before a put; making them is not timed).
+   */
+  @Benchmark
+  @OperationsPerInvocation(POINTS)
+  public void connectorTask(Fresh fresh) {
+    put(fresh.polls);
+  }
+
+  void put(List<List<SinkRecord>> polls) {
+    for (List<SinkRecord> poll : polls) {
+      task.put(poll);
+    }
+  }
+
+  /**
+   * The connector's own work per point without Qdrant: map the same fresh polls (ids, vectors,
+   * payloads, collapse, chunks) as connectorTask does before it sends them. A diagnosis, not a
+   * target.
+   */
+  @Benchmark
+  @OperationsPerInvocation(POINTS)
+  public int mapOnly(Fresh fresh) {
+    return map(fresh.polls);
+  }
+
+  int map(List<List<SinkRecord>> polls) {
+    int requests = 0;
+    for (List<SinkRecord> poll : polls) {
+      List<PointMapper.Rejected> rejected = new ArrayList<>();
+      WriteBatch batch = WriteBatch.of(mapper.map(poll, rejected));
+      requests += batch.waves(BATCH, Integer.MAX_VALUE).get(0).size() + rejected.size();
+    }
+    return requests;
+  }
+
+  /**
+   * Records as a converter hands them over: new, and just made. Records made once per trial and put
+   * again and again are not what a task sees: after a few garbage collections their million boxed
+   * floats lie scattered over the heap, and reading them costs the connector twice the CPU (cache
+   * misses) that reading a converter's fresh output does.
+   */
+  @State(Scope.Thread)
+  public static class Fresh {
+    List<List<SinkRecord>> polls;
+
+    @Setup(Level.Invocation)
+    public void make() {
+      polls = polls(records());
+    }
+  }
+
+  /** The benchmark's 2,560 records, the same every time (the direct client's points hold them). */
+  static List<SinkRecord> records() {
+    Random random = new Random(7);
+    List<SinkRecord> records = new ArrayList<>(POINTS);
+    for (int i = 0; i < POINTS; i++) {
+      List<Float> vector = new ArrayList<>(DIMENSIONS);
+      for (int d = 0; d < DIMENSIONS; d++) {
+        vector.add(random.nextFloat());
+      }
+      records.add(
+          new SinkRecord(
+              "bench",
+              0,
+              null,
+              null,
+              null,
+              Map.of("id", (long) i, "tenant_id", "t1", "text", text(i), "vector", vector),
+              i));
+    }
+    return records;
+  }
+
+  private static String text(int i) {
+    return "memory " + i + " " + "lorem ipsum dolor sit amet ".repeat(18);
+  }
+
+  static List<List<SinkRecord>> polls(List<SinkRecord> records) {
+    List<List<SinkRecord>> polls = new ArrayList<>();
+    for (int from = 0; from < records.size(); from += POLL) {
+      polls.add(records.subList(from, Math.min(records.size(), from + POLL)));
+    }
+    return polls;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(POINTS)
+  public void clientDirect() throws Exception {
+    Deque<ListenableFuture<UpdateResult>> window = new ArrayDeque<>(inFlight);
+    for (UpsertPoints request : requests) {
+      if (window.size() == inFlight) {
+        window.removeFirst().get();
+      }
+      window.addLast(client.upsertAsync(request));
+    }
+    while (!window.isEmpty()) {
+      window.removeFirst().get();
+    }
+  }
+
+  /** Just enough of Connect's task context. */
+  private static final class Context implements SinkTaskContext {
+    private final PluginMetrics metrics = new PluginMetricsImpl(new Metrics(), Map.of());
+
+    @Override
+    public Map<String, String> configs() {
+      return Map.of();
+    }
+
+    @Override
+    public void offset(Map<TopicPartition, Long> offsets) {}
+
+    @Override
+    public void offset(TopicPartition tp, long offset) {}
+
+    @Override
+    public void timeout(long timeoutMs) {}
+
+    @Override
+    public Set<TopicPartition> assignment() {
+      return Set.of(new TopicPartition("bench", 0));
+    }
+
+    @Override
+    public void pause(TopicPartition... partitions) {}
+
+    @Override
+    public void resume(TopicPartition... partitions) {}
+
+    @Override
+    public void requestCommit() {}
+
+    @Override
+    public PluginMetrics pluginMetrics() {
+      return metrics;
+    }
+  }
+}

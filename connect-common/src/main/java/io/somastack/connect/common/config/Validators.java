@@ -1,0 +1,146 @@
+package io.somastack.connect.common.config;
+
+import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.template.RecordTemplate;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * Validators for {@link ConfigDef}s. Each has a {@code toString()} that reads well in generated
+ * docs and in {@code PUT /connector-plugins/{name}/config/validate} answers.
+ */
+public final class Validators {
+
+  private Validators() {}
+
+  /** One of an enum's constants, case-insensitive, written in lower case in configs. */
+  public static <E extends Enum<E>> ConfigDef.Validator oneOf(Class<E> type) {
+    List<String> names =
+        Arrays.stream(type.getEnumConstants())
+            .map(e -> e.name().toLowerCase(Locale.ROOT))
+            .collect(Collectors.toList());
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        if (value == null) {
+          return;
+        }
+        String text = value.toString().trim().toLowerCase(Locale.ROOT);
+        if (!names.contains(text)) {
+          throw new ConfigException(name, value, "must be one of " + names);
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "one of " + String.join(", ", names);
+      }
+    };
+  }
+
+  /** Parses a lower-case config value into an enum constant. */
+  public static <E extends Enum<E>> E parseEnum(Class<E> type, String value) {
+    return Enum.valueOf(type, value.trim().toUpperCase(Locale.ROOT));
+  }
+
+  /** A list of field paths, each parseable by {@link FieldPath#parse}. */
+  public static ConfigDef.Validator fieldPaths() {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        if (value == null) {
+          return;
+        }
+        Iterable<?> items = value instanceof List<?> list ? list : List.of(value);
+        for (Object item : items) {
+          try {
+            FieldPath.parse(item.toString().trim());
+          } catch (IllegalArgumentException e) {
+            throw new ConfigException(name, value, e.getMessage());
+          }
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "field paths such as metadata.tenant_id";
+      }
+    };
+  }
+
+  /** A single field path; null allowed when the option is optional. */
+  public static ConfigDef.Validator fieldPath() {
+    return fieldPaths();
+  }
+
+  /**
+   * A non-blank {@link RecordTemplate}, e.g. {@code ${topic}} or {@code
+   * memories_${value.tenant_id}}.
+   */
+  public static ConfigDef.Validator recordTemplate(String description) {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        if (value == null || value.toString().isBlank()) {
+          throw new ConfigException(name, value, "must be " + description);
+        }
+        try {
+          RecordTemplate.parse(value.toString());
+        } catch (IllegalArgumentException e) {
+          throw new ConfigException(name, value, e.getMessage());
+        }
+      }
+
+      @Override
+      public String toString() {
+        return description;
+      }
+    };
+  }
+
+  /** A Java regular expression that compiles. */
+  public static ConfigDef.Validator regex() {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        if (value == null) {
+          return;
+        }
+        try {
+          Pattern.compile(value.toString());
+        } catch (PatternSyntaxException e) {
+          throw new ConfigException(
+              name, value, "not a valid regular expression: " + e.getDescription());
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "a Java regular expression";
+      }
+    };
+  }
+
+  /** A JDBC URL for PostgreSQL. */
+  public static ConfigDef.Validator postgresUrl() {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        if (value == null || !value.toString().startsWith("jdbc:postgresql:")) {
+          throw new ConfigException(name, value, "must be a jdbc:postgresql:// URL");
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "a jdbc:postgresql:// URL";
+      }
+    };
+  }
+}

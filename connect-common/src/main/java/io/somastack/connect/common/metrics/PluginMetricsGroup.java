@@ -1,0 +1,84 @@
+package io.somastack.connect.common.metrics;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.metrics.Gauge;
+import org.apache.kafka.common.metrics.PluginMetrics;
+import org.apache.kafka.common.metrics.Sensor;
+import org.apache.kafka.common.metrics.stats.Avg;
+import org.apache.kafka.common.metrics.stats.CumulativeSum;
+import org.apache.kafka.common.metrics.stats.Max;
+import org.apache.kafka.common.metrics.stats.Rate;
+
+/**
+ * A plugin's metrics, registered through Connect's {@link PluginMetrics} (KIP-877), which tags them
+ * with the connector and task and exposes them over JMX next to Connect's own. Everything
+ * registered here is removed again by {@link #close()}.
+ */
+public final class PluginMetricsGroup implements AutoCloseable {
+
+  private static final LinkedHashMap<String, String> NO_TAGS = new LinkedHashMap<>();
+
+  private static final AtomicLong INSTANCES = new AtomicLong();
+
+  private final PluginMetrics metrics;
+
+  /**
+   * Sensor names are global to the worker's metrics registry, whatever tags the metrics carry: two
+   * tasks asking for "records-written" would share one sensor and each count the other's records. A
+   * per-instance prefix keeps every task's sensors its own.
+   */
+  private final String sensorPrefix = "soma-" + INSTANCES.incrementAndGet() + "-";
+
+  private final List<String> sensors = new ArrayList<>();
+  private final List<MetricName> gauges = new ArrayList<>();
+
+  public PluginMetricsGroup(PluginMetrics metrics) {
+    this.metrics = metrics;
+  }
+
+  /** A count: {@code <name>-total} (since start) and {@code <name>-rate} (per second). */
+  public Sensor counter(String name, String description) {
+    Sensor sensor = sensor(name);
+    sensor.add(metricName(name + "-total", "Total " + description), new CumulativeSum());
+    sensor.add(metricName(name + "-rate", description + " per second"), new Rate());
+    return sensor;
+  }
+
+  /** A measured quantity: {@code <name>-avg} and {@code <name>-max}. */
+  public Sensor distribution(String name, String description) {
+    Sensor sensor = sensor(name);
+    sensor.add(metricName(name + "-avg", "Average " + description), new Avg());
+    sensor.add(metricName(name + "-max", "Maximum " + description), new Max());
+    return sensor;
+  }
+
+  /** A value read when the metric is read. */
+  public void gauge(String name, String description, Supplier<? extends Number> value) {
+    MetricName metricName = metricName(name, description);
+    metrics.addMetric(metricName, (Gauge<Number>) (config, now) -> value.get());
+    gauges.add(metricName);
+  }
+
+  private Sensor sensor(String name) {
+    String unique = sensorPrefix + name;
+    sensors.add(unique);
+    return metrics.addSensor(unique);
+  }
+
+  private MetricName metricName(String name, String description) {
+    return metrics.metricName(name, description, NO_TAGS);
+  }
+
+  @Override
+  public void close() {
+    sensors.forEach(metrics::removeSensor);
+    gauges.forEach(metrics::removeMetric);
+    sensors.clear();
+    gauges.clear();
+  }
+}

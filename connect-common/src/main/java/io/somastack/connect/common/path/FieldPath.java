@@ -1,0 +1,127 @@
+package io.somastack.connect.common.path;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Struct;
+
+/**
+ * A dotted path into a record value, such as {@code metadata.tenant_id}. The one path syntax of
+ * every soma-connect plugin and transform: it reads schemaless {@link Map} values, {@link Struct}
+ * values and Jackson trees alike. A segment that itself contains a dot is written with a backslash
+ * before the dot ({@code labels.app\.kubernetes\.io/name}).
+ */
+public final class FieldPath {
+
+  private final String text;
+  private final List<String> segments;
+
+  private FieldPath(String text, List<String> segments) {
+    this.text = text;
+    this.segments = segments;
+  }
+
+  /** Parses a path; throws {@link IllegalArgumentException} naming the problem. */
+  public static FieldPath parse(String text) {
+    Objects.requireNonNull(text, "field path");
+    if (text.isBlank()) {
+      throw new IllegalArgumentException("a field path must not be empty");
+    }
+    List<String> segments = new ArrayList<>();
+    StringBuilder current = new StringBuilder();
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '\\' && i + 1 < text.length() && text.charAt(i + 1) == '.') {
+        current.append('.');
+        i++;
+      } else if (c == '.') {
+        segments.add(requireSegment(text, current));
+        current.setLength(0);
+      } else {
+        current.append(c);
+      }
+    }
+    segments.add(requireSegment(text, current));
+    return new FieldPath(text, Collections.unmodifiableList(segments));
+  }
+
+  private static String requireSegment(String text, StringBuilder segment) {
+    if (segment.length() == 0) {
+      throw new IllegalArgumentException("field path '" + text + "' has an empty segment");
+    }
+    return segment.toString();
+  }
+
+  public List<String> segments() {
+    return segments;
+  }
+
+  public String leaf() {
+    return segments.get(segments.size() - 1);
+  }
+
+  public boolean isTopLevel() {
+    return segments.size() == 1;
+  }
+
+  /** The path without its last segment; only for paths with more than one segment. */
+  public FieldPath parent() {
+    if (isTopLevel()) {
+      throw new IllegalStateException("'" + text + "' has no parent");
+    }
+    List<String> parent = segments.subList(0, segments.size() - 1);
+    return new FieldPath(String.join(".", parent), parent);
+  }
+
+  /**
+   * The value at this path in a {@link Map}, {@link Struct} or {@link JsonNode}, or {@code null}
+   * when any segment is missing (or is JSON null). Never throws for a missing field.
+   */
+  public Object get(Object root) {
+    Object node = root;
+    for (String segment : segments) {
+      node = child(node, segment);
+      if (node == null) {
+        return null;
+      }
+    }
+    if (node instanceof JsonNode json && json.isNull()) {
+      return null;
+    }
+    return node;
+  }
+
+  private static Object child(Object node, String name) {
+    if (node instanceof Map<?, ?> map) {
+      return map.get(name);
+    }
+    if (node instanceof Struct struct) {
+      Field field = struct.schema().field(name);
+      return field == null ? null : struct.get(field);
+    }
+    if (node instanceof JsonNode json) {
+      JsonNode child = json.get(name);
+      return child == null || child.isMissingNode() ? null : child;
+    }
+    return null;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof FieldPath other && other.segments.equals(segments);
+  }
+
+  @Override
+  public int hashCode() {
+    return segments.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return text;
+  }
+}

@@ -1,0 +1,122 @@
+package io.somastack.connect.common.postgres;
+
+import io.somastack.connect.common.config.Validators;
+import java.util.Properties;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.types.Password;
+
+/**
+ * The connection options every PostgreSQL plugin takes (URL, user, password, TLS), defined once so
+ * they read the same in every connector's docs and validate the same way.
+ */
+public final class PostgresConnectionConfig {
+
+  public static final String URL = "connection.url";
+  public static final String USER = "connection.user";
+  public static final String PASSWORD = "connection.password";
+  public static final String SSLMODE = "connection.sslmode";
+  public static final String SSLROOTCERT = "connection.sslrootcert";
+
+  private PostgresConnectionConfig() {}
+
+  /**
+   * Defines the options in {@code group}, in order from 1.
+   *
+   * @param userDoc what the user needs to be allowed to do, appended to the user option's docs
+   * @return the last order used, for options the caller adds to the same group
+   */
+  public static int define(ConfigDef def, String group, String userDoc) {
+    int order = 0;
+    def.define(
+        URL,
+        Type.STRING,
+        ConfigDef.NO_DEFAULT_VALUE,
+        Validators.postgresUrl(),
+        Importance.HIGH,
+        "JDBC URL of the PostgreSQL database, e.g. jdbc:postgresql://db:5432/soma. Use a config"
+            + " provider in deployed configs: ${env:SOMA_PG_URL}.",
+        group,
+        ++order,
+        Width.LONG,
+        "JDBC URL");
+    def.define(
+        USER,
+        Type.STRING,
+        null,
+        Importance.HIGH,
+        "Database user, e.g. ${env:SOMA_PG_USER}. " + userDoc,
+        group,
+        ++order,
+        Width.MEDIUM,
+        "User");
+    def.define(
+        PASSWORD,
+        Type.PASSWORD,
+        null,
+        Importance.HIGH,
+        "Database password; supply it through a config provider (${env:SOMA_PG_PASSWORD} or"
+            + " ${file:/secrets/pg.properties:password}) so it never sits in the connector config.",
+        group,
+        ++order,
+        Width.MEDIUM,
+        "Password");
+    def.define(
+        SSLMODE,
+        Type.STRING,
+        "prefer",
+        ConfigDef.ValidString.in(
+            "disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
+        Importance.MEDIUM,
+        "TLS to PostgreSQL, as pgjdbc's sslmode. Use verify-full in production: it checks the"
+            + " server's certificate against connection.sslrootcert and its host name.",
+        group,
+        ++order,
+        Width.SHORT,
+        "TLS mode");
+    def.define(
+        SSLROOTCERT,
+        Type.STRING,
+        null,
+        Importance.LOW,
+        "Path of the CA certificate (PEM) that signed the server's certificate, for verify-ca and"
+            + " verify-full.",
+        group,
+        ++order,
+        Width.LONG,
+        "TLS root certificate");
+    return order;
+  }
+
+  public static String url(AbstractConfig config) {
+    return config.getString(URL);
+  }
+
+  /** pgjdbc connection properties: user, password, TLS, the application name the server shows. */
+  public static Properties properties(AbstractConfig config, String applicationName) {
+    Properties props = new Properties();
+    String user = config.getString(USER);
+    if (user != null && !user.isBlank()) {
+      props.setProperty("user", user);
+    }
+    Password password = config.getPassword(PASSWORD);
+    if (password != null && password.value() != null) {
+      props.setProperty("password", password.value());
+    }
+    props.setProperty("sslmode", config.getString(SSLMODE));
+    String rootCert = config.getString(SSLROOTCERT);
+    if (rootCert != null && !rootCert.isBlank()) {
+      props.setProperty("sslrootcert", rootCert);
+    }
+    props.setProperty("ApplicationName", applicationName);
+    props.setProperty("tcpKeepAlive", "true");
+    // Deadlines on connecting and on every read: a server that restarts or a connection that
+    // dies half-way must become an error the task retries, never a task blocked for ever.
+    props.setProperty("connectTimeout", "10");
+    props.setProperty("socketTimeout", "60");
+    return props;
+  }
+}

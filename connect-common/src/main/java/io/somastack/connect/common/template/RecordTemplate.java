@@ -1,0 +1,130 @@
+package io.somastack.connect.common.template;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.somastack.connect.common.path.FieldPath;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.connect.connector.ConnectRecord;
+
+/**
+ * A name made from a record, such as {@code agent-${value.action_type}} or {@code ${topic}}: parsed
+ * once, rendered per record without regular expressions. Placeholders are {@code ${topic}}, {@code
+ * ${partition}}, {@code ${key}} (a primitive key), {@code ${key.<path>}} and {@code
+ * ${value.<path>}}.
+ */
+public final class RecordTemplate {
+
+  private sealed interface Part permits Literal, Topic, Partition, WholeKey, KeyField, ValueField {}
+
+  private record Literal(String text) implements Part {}
+
+  private record Topic() implements Part {}
+
+  private record Partition() implements Part {}
+
+  private record WholeKey() implements Part {}
+
+  private record KeyField(FieldPath path) implements Part {}
+
+  private record ValueField(FieldPath path) implements Part {}
+
+  private final String text;
+  private final List<Part> parts;
+
+  private RecordTemplate(String text, List<Part> parts) {
+    this.text = text;
+    this.parts = parts;
+  }
+
+  /** Parses a template; an unknown placeholder or an unclosed brace is rejected. */
+  public static RecordTemplate parse(String text) {
+    List<Part> parts = new ArrayList<>();
+    int i = 0;
+    while (i < text.length()) {
+      int open = text.indexOf("${", i);
+      if (open < 0) {
+        parts.add(new Literal(text.substring(i)));
+        break;
+      }
+      if (open > i) {
+        parts.add(new Literal(text.substring(i, open)));
+      }
+      int close = text.indexOf('}', open);
+      if (close < 0) {
+        throw new IllegalArgumentException("template '" + text + "' has an unclosed ${");
+      }
+      parts.add(placeholder(text, text.substring(open + 2, close).trim()));
+      i = close + 1;
+    }
+    return new RecordTemplate(text, List.copyOf(parts));
+  }
+
+  private static Part placeholder(String template, String name) {
+    if (name.equals("topic")) {
+      return new Topic();
+    }
+    if (name.equals("partition")) {
+      return new Partition();
+    }
+    if (name.equals("key")) {
+      return new WholeKey();
+    }
+    if (name.startsWith("key.")) {
+      return new KeyField(FieldPath.parse(name.substring(4)));
+    }
+    if (name.startsWith("value.")) {
+      return new ValueField(FieldPath.parse(name.substring(6)));
+    }
+    throw new IllegalArgumentException(
+        "template '"
+            + template
+            + "' has an unknown placeholder ${"
+            + name
+            + "}; use ${topic}, ${partition}, ${key}, ${key.<path>} or ${value.<path>}");
+  }
+
+  /** True when the template reads nothing from the key or value (only topic and partition). */
+  public boolean dependsOnTopicOnly() {
+    return parts.stream().allMatch(p -> p instanceof Literal || p instanceof Topic);
+  }
+
+  /**
+   * Renders the template for a record, or returns {@code null} when a field it names is missing, so
+   * the caller can fall back or report the record.
+   */
+  public String render(ConnectRecord<?> record) {
+    StringBuilder out = new StringBuilder();
+    for (Part part : parts) {
+      Object value = valueOf(part, record);
+      if (value == null) {
+        return null;
+      }
+      out.append(value instanceof JsonNode node ? node.asText() : value);
+    }
+    return out.toString();
+  }
+
+  private static Object valueOf(Part part, ConnectRecord<?> record) {
+    if (part instanceof Literal literal) {
+      return literal.text();
+    }
+    if (part instanceof Topic) {
+      return record.topic();
+    }
+    if (part instanceof Partition) {
+      return record.kafkaPartition();
+    }
+    if (part instanceof WholeKey) {
+      return record.key();
+    }
+    if (part instanceof KeyField key) {
+      return key.path().get(record.key());
+    }
+    return ((ValueField) part).path().get(record.value());
+  }
+
+  @Override
+  public String toString() {
+    return text;
+  }
+}

@@ -1,0 +1,66 @@
+package io.somastack.connect.common.json;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.data.Decimal;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.data.Timestamp;
+import org.apache.kafka.connect.errors.DataException;
+import org.junit.jupiter.api.Test;
+
+class RecordJsonTest {
+
+  @Test
+  void everyConverterOutputReadsAsTheSameTree() {
+    String text = "{\"id\":\"m1\",\"n\":2,\"tags\":[\"a\"]}";
+    assertEquals(RecordJson.parse(text), RecordJson.toJson(text, null));
+    assertEquals(
+        RecordJson.parse(text), RecordJson.toJson(text.getBytes(StandardCharsets.UTF_8), null));
+    assertEquals(
+        RecordJson.parse(text),
+        RecordJson.toJson(Map.of("id", "m1", "n", 2, "tags", List.of("a")), null));
+    assertNull(RecordJson.toJson(null, null));
+  }
+
+  @Test
+  void structsKeepTheirLogicalTypes() {
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("amount", Decimal.schema(2))
+            .field("at", Timestamp.SCHEMA)
+            .build();
+    Struct struct = new Struct(schema).put("amount", new BigDecimal("1.50")).put("at", new Date(0));
+    String json = RecordJson.write(RecordJson.toJson(struct, schema));
+    assertEquals("{\"amount\":1.50,\"at\":\"1970-01-01T00:00:00Z\"}", json);
+  }
+
+  @Test
+  void textThatIsNotJsonSaysWhereButNeverWhat() {
+    DataException e =
+        assertThrows(
+            DataException.class, () -> RecordJson.parse("{\"email\":\"ada@example.com\" oops"));
+    assertTrue(
+        e.getMessage().startsWith("value is not valid JSON (line 1, column"), e.getMessage());
+    assertFalse(e.getMessage().contains("ada@example.com"));
+    assertFalse(e.getMessage().contains("oops"));
+    assertThrows(DataException.class, () -> RecordJson.parse("{\"a\":1,\"a\":2}"));
+    assertThrows(DataException.class, () -> RecordJson.parse("{} {}"));
+  }
+
+  @Test
+  void valuesJsonCannotHoldAreRejected() {
+    assertThrows(DataException.class, () -> RecordJson.toJson(Map.of("x", Double.NaN), null));
+    assertThrows(DataException.class, () -> RecordJson.toJson(42, null));
+  }
+}

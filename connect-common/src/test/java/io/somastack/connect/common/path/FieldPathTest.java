@@ -1,0 +1,55 @@
+package io.somastack.connect.common.path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.somastack.connect.common.json.RecordJson;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.junit.jupiter.api.Test;
+
+class FieldPathTest {
+
+  @Test
+  void readsMapsStructsAndJsonTreesAlike() {
+    FieldPath path = FieldPath.parse("metadata.tenant_id");
+    assertEquals("acme", path.get(Map.of("metadata", Map.of("tenant_id", "acme"))));
+    Schema meta = SchemaBuilder.struct().field("tenant_id", Schema.STRING_SCHEMA).build();
+    Schema event = SchemaBuilder.struct().field("metadata", meta).build();
+    Struct struct = new Struct(event).put("metadata", new Struct(meta).put("tenant_id", "acme"));
+    assertEquals("acme", path.get(struct));
+    assertEquals(
+        "acme",
+        ((com.fasterxml.jackson.databind.JsonNode)
+                path.get(RecordJson.parse("{\"metadata\":{\"tenant_id\":\"acme\"}}")))
+            .asText());
+  }
+
+  @Test
+  void aMissingSegmentOrJsonNullIsNullNeverAnException() {
+    FieldPath path = FieldPath.parse("a.b.c");
+    assertNull(path.get(Map.of("a", Map.of())));
+    assertNull(path.get(Map.of("a", "not a map")));
+    assertNull(path.get(RecordJson.parse("{\"a\":{\"b\":{\"c\":null}}}")));
+    assertNull(path.get(null));
+  }
+
+  @Test
+  void escapedDotsStayInsideASegment() {
+    FieldPath path = FieldPath.parse("labels.app\\.kubernetes\\.io/name");
+    assertEquals(List.of("labels", "app.kubernetes.io/name"), path.segments());
+    assertEquals("app.kubernetes.io/name", path.leaf());
+    assertEquals(List.of("labels"), path.parent().segments());
+  }
+
+  @Test
+  void emptyPathsAndSegmentsAreRejected() {
+    assertThrows(IllegalArgumentException.class, () -> FieldPath.parse(""));
+    assertThrows(IllegalArgumentException.class, () -> FieldPath.parse("a..b"));
+    assertThrows(IllegalArgumentException.class, () -> FieldPath.parse(".a"));
+  }
+}

@@ -1,0 +1,127 @@
+package io.somastack.connect.deploy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Deploys one pipeline the careful way: validate first and explain every error, then PUT the config
+ * (idempotent), then wait until the connector and all its tasks are RUNNING, or show the failure
+ * trace.
+ */
+public final class PipelineDeployer {
+
+  /** The result of deploying one file. */
+  public record Outcome(PipelineFile file, boolean ok, List<String> problems) {}
+
+  private final ConnectRestClient rest;
+  private final PrintStream out;
+  private final Duration runningTimeout;
+
+  public PipelineDeployer(ConnectRestClient rest, PrintStream out, Duration runningTimeout) {
+    this.rest = rest;
+    this.out = out;
+    this.runningTimeout = runningTimeout;
+  }
+
+  /** Validation only: the errors Connect reports, one readable line each. */
+  public List<String> validate(PipelineFile file) throws IOException {
+    JsonNode answer = rest.validate(file.connectorClass(), file.config());
+    List<String> errors = new ArrayList<>();
+    for (JsonNode config : answer.path("configs")) {
+      JsonNode value = config.path("value");
+      for (JsonNode error : value.path("errors")) {
+        errors.add(value.path("name").asText() + ": " + error.asText());
+      }
+    }
+    return errors;
+  }
+
+  public Outcome deploy(PipelineFile file, boolean dryRun) throws IOException {
+    out.printf("%s (%s, %s)%n", file.name(), file.path().getFileName(), file.connectorClass());
+    List<String> errors = validate(file);
+    if (!errors.isEmpty()) {
+      errors.forEach(e -> out.println("  invalid: " + e));
+      return new Outcome(file, false, errors);
+    }
+    out.println("  valid");
+    if (dryRun) {
+      return new Outcome(file, true, List.of());
+    }
+    rest.putConfig(file.name(), file.config());
+    out.println("  deployed; waiting for RUNNING");
+    return awaitRunning(file);
+  }
+
+  private Outcome awaitRunning(PipelineFile file) throws IOException {
+    long deadline = System.nanoTime() + runningTimeout.toNanos();
+    String last = "no status yet";
+    while (System.nanoTime() < deadline) {
+      JsonNode status = rest.status(file.name());
+      if (status != null) {
+        List<String> failures = failures(status);
+        if (!failures.isEmpty()) {
+          failures.forEach(f -> out.println("  FAILED: " + f));
+          return new Outcome(file, false, failures);
+        }
+        long running = countRunning(status.path("tasks"));
+        String connector = status.path("connector").path("state").asText();
+        last =
+            "connector "
+                + connector
+                + ", "
+                + running
+                + "/"
+                + status.path("tasks").size()
+                + " tasks running";
+        if ("RUNNING".equals(connector) && allTasksRunning(status)) {
+          out.println("  RUNNING (" + last + ")");
+          return new Outcome(file, true, List.of());
+        }
+      }
+      pause();
+    }
+    out.println("  not RUNNING within " + runningTimeout.toSeconds() + " s: " + last);
+    return new Outcome(file, false, List.of("not RUNNING in time: " + last));
+  }
+
+  private static boolean allTasksRunning(JsonNode status) {
+    JsonNode tasks = status.path("tasks");
+    return tasks.size() > 0 && countRunning(tasks) == tasks.size();
+  }
+
+  private static long countRunning(JsonNode tasks) {
+    long running = 0;
+    for (JsonNode task : tasks) {
+      if ("RUNNING".equals(task.path("state").asText())) {
+        running++;
+      }
+    }
+    return running;
+  }
+
+  private static List<String> failures(JsonNode status) {
+    List<String> failures = new ArrayList<>();
+    if ("FAILED".equals(status.path("connector").path("state").asText())) {
+      failures.add("connector: " + status.path("connector").path("trace").asText());
+    }
+    for (JsonNode task : status.path("tasks")) {
+      if ("FAILED".equals(task.path("state").asText())) {
+        failures.add("task " + task.path("id").asText() + ": " + task.path("trace").asText());
+      }
+    }
+    return failures;
+  }
+
+  private static void pause() throws IOException {
+    try {
+      Thread.sleep(250); // polling a remote REST API: there is no event to wait on
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+}

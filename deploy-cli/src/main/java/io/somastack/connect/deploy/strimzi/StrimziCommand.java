@@ -1,0 +1,90 @@
+package io.somastack.connect.deploy.strimzi;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code deploy-cli strimzi [--project-root DIR] [--version V] [--release | --check]}: regenerates
+ * strimzi/ from connector-configs/, the plugin modules and docker/connect/jmx-exporter.yml; with
+ * --release also the plugin checksums from target/plugin-archives/; with --check it only says
+ * whether strimzi/ is up to date (checksums aside).
+ */
+public final class StrimziCommand {
+
+  public static final String USAGE =
+      String.join(
+          "\n",
+          "usage: soma-connect strimzi [--project-root DIR] [--version V] [--release | --check]",
+          "  --project-root DIR   the soma-connect checkout (default: .)",
+          "  --version V          the release the plugin URLs name (default: this jar's version)",
+          "  --release            set the sha512sum values from target/plugin-archives/ (a release",
+          "                       step; otherwise those of strimzi/kafka-connect.yaml are kept)",
+          "  --check              change nothing; exit 1 when strimzi/ is out of date");
+
+  private StrimziCommand() {}
+
+  public static int run(String[] args, PrintStream out) {
+    Path root = Paths.get(".");
+    String version = StrimziCommand.class.getPackage().getImplementationVersion();
+    boolean check = false;
+    boolean release = false;
+    try {
+      for (int i = 0; i < args.length; i++) {
+        switch (args[i]) {
+          case "--project-root" -> root = Paths.get(value(args, ++i));
+          case "--version" -> version = value(args, ++i);
+          case "--check" -> check = true;
+          case "--release" -> release = true;
+          case "-h", "--help" -> {
+            out.println(USAGE);
+            return 0;
+          }
+          default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      out.println(e.getMessage());
+      out.println(USAGE);
+      return 2;
+    }
+    if (version == null) {
+      out.println("no version known: pass --version");
+      return 2;
+    }
+    try {
+      List<StrimziResources.Plugin> plugins =
+          StrimziResources.plugins(root, version, release && !check);
+      Map<String, String> rendered = StrimziResources.render(root, version, plugins);
+      List<String> changes = StrimziResources.sync(root, rendered, !check);
+      changes.forEach(c -> out.println("  " + c));
+      if (check) {
+        out.println(
+            changes.isEmpty()
+                ? "strimzi/ is up to date"
+                : "strimzi/ is out of date: regenerate it with ./soma-connect strimzi");
+        return changes.isEmpty() ? 0 : 1;
+      }
+      out.println(
+          "strimzi/: "
+              + rendered.size()
+              + " files for version "
+              + version
+              + (changes.isEmpty() ? ", nothing changed" : ", " + changes.size() + " changed"));
+      return 0;
+    } catch (IOException e) {
+      out.println("strimzi failed: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  private static String value(String[] args, int i) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(args[i - 1] + " needs a value");
+    }
+    return args[i];
+  }
+}

@@ -1,0 +1,280 @@
+package io.somastack.connect.deploy.strimzi;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.somastack.connect.deploy.PipelineFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * strimzi/ is generated from connector-configs/ and the plugin modules: this test fails the build
+ * when the committed files differ from what StrimziResources renders now (the KafkaConnect's
+ * sha512sum values aside: they belong to release archives, see kafka-connect.yaml), and checks that
+ * what it renders reads back as the very same configuration.
+ */
+class StrimziResourcesTest {
+
+  private static final Path ROOT = Path.of("..");
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final String UPDATE_PROPERTY = "soma.docs.update";
+
+  @TempDir Path tmp;
+
+  static String version() throws IOException {
+    String version = System.getProperty("soma.version");
+    if (version != null) {
+      return version;
+    }
+    Matcher m =
+        Pattern.compile("<parent>.*?<version>([^<]+)</version>", Pattern.DOTALL)
+            .matcher(Files.readString(Path.of("pom.xml")));
+    assertTrue(m.find(), "no version in deploy-cli/pom.xml");
+    return m.group(1);
+  }
+
+  @Test
+  void committedResourcesAreWhatTheConnectorConfigsRender() throws IOException {
+    boolean update = Boolean.getBoolean(UPDATE_PROPERTY);
+    // the committed checksums (release archives' values, not this build's), see kafka-connect.yaml
+    List<StrimziResources.Plugin> plugins = StrimziResources.plugins(ROOT, version(), false);
+    Map<String, String> rendered = StrimziResources.render(ROOT, version(), plugins);
+    List<String> changes = StrimziResources.sync(ROOT, rendered, update);
+    assertTrue(
+        update || changes.isEmpty(),
+        "strimzi/ is out of date with connector-configs/ (or the plugin modules, or"
+            + " docker/connect/jmx-exporter.yml): "
+            + changes
+            + "; regenerate it with ./soma-connect strimzi, or mvn -pl deploy-cli test -D"
+            + UPDATE_PROPERTY
+            + "=true");
+  }
+
+  @Test
+  void everyConnectorReadsBackAsItsPipelineFile() throws IOException {
+    List<Path> files = PipelineFile.list(ROOT.resolve("connector-configs"));
+    assertFalse(files.isEmpty());
+    for (Path file : files) {
+      assertReadsBack(PipelineFile.read(file));
+    }
+  }
+
+  @Test
+  void valuesThatYamlWouldMisreadSurviveQuoting() throws IOException {
+    Map<String, String> config = new LinkedHashMap<>();
+    config.put("connector.class", "io.somastack.Example");
+    config.put("tasks.max", "4");
+    config.put("topics.regex", ".*\\.dlq");
+    config.put("table.name.format", "${topic}");
+    config.put("quote", "say \"hi\" # not a comment: really");
+    config.put("yes", "no");
+    config.put("number", "0012");
+    config.put("float", "1e3");
+    config.put("empty", "");
+    config.put("null.value", "null");
+    config.put("multi", "line one\nline two\ttabbed\r");
+    config.put("flow", "[a, b] {c: d} & *alias !tag | > % @ `");
+    config.put("key with: colon", "  leading and trailing spaces  ");
+    config.put("unicode", "héllo \u2028 \u0007 ✓");
+    assertReadsBack(new PipelineFile(Path.of("tricky.json"), "tricky", config));
+  }
+
+  private static void assertReadsBack(PipelineFile pipeline) throws IOException {
+    JsonNode node = YAML.readTree(StrimziResources.connector(pipeline));
+    assertEquals("kafka.strimzi.io/v1", node.path("apiVersion").asText());
+    assertEquals("KafkaConnector", node.path("kind").asText());
+    assertEquals(pipeline.name(), node.path("metadata").path("name").asText());
+    assertEquals(
+        StrimziResources.CLUSTER,
+        node.path("metadata").path("labels").path("strimzi.io/cluster").asText());
+    assertEquals(pipeline.connectorClass(), node.path("spec").path("class").asText());
+    assertTrue(node.path("spec").path("tasksMax").isInt());
+    assertEquals(pipeline.tasksMax(), node.path("spec").path("tasksMax").asInt());
+    Map<String, String> expected = new LinkedHashMap<>(pipeline.config());
+    expected.remove("connector.class");
+    expected.remove("tasks.max");
+    expected.remove("name");
+    Map<String, String> actual = new LinkedHashMap<>();
+    node.path("spec")
+        .path("config")
+        .fields()
+        .forEachRemaining(
+            e -> {
+              assertTrue(e.getValue().isTextual(), e.getKey() + " should read back as a string");
+              actual.put(e.getKey(), e.getValue().asText());
+            });
+    assertEquals(expected, actual, pipeline.path().toString());
+  }
+
+  @Test
+  void kafkaConnectBuildsEveryPluginAndTakesTheEnvFromASecret() throws IOException {
+    List<StrimziResources.Plugin> plugins = new ArrayList<>();
+    for (String module : StrimziResources.pluginModules(ROOT)) {
+      plugins.add(
+          new StrimziResources.Plugin(module, module.equals("smt-transforms") ? null : "ab"));
+    }
+    List<PipelineFile> pipelines = new ArrayList<>();
+    for (Path file : PipelineFile.list(ROOT.resolve("connector-configs"))) {
+      pipelines.add(PipelineFile.read(file));
+    }
+    JsonNode node = YAML.readTree(StrimziResources.kafkaConnect("1.2.3", plugins, pipelines));
+    assertEquals("kafka.strimzi.io/v1", node.path("apiVersion").asText());
+    assertEquals("KafkaConnect", node.path("kind").asText());
+    assertEquals(
+        "true",
+        node.path("metadata")
+            .path("annotations")
+            .path("strimzi.io/use-connector-resources")
+            .asText());
+    JsonNode spec = node.path("spec");
+    assertEquals(StrimziResources.KAFKA_VERSION, spec.path("version").asText());
+    assertTrue(spec.path("replicas").asInt() >= 1);
+    for (String field : List.of("groupId", "configStorageTopic", "offsetStorageTopic")) {
+      assertFalse(spec.path(field).asText().isEmpty(), field);
+    }
+    assertEquals("env", spec.path("config").path("config.providers").asText());
+    assertEquals(
+        "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
+        spec.path("config").path("config.providers.env.class").asText());
+    assertEquals("jmxPrometheusExporter", spec.path("metricsConfig").path("type").asText());
+
+    JsonNode built = spec.path("build").path("plugins");
+    assertEquals(plugins.size(), built.size());
+    assertTrue(plugins.size() >= 4, "the four plugin modules");
+    for (int i = 0; i < plugins.size(); i++) {
+      String module = plugins.get(i).module();
+      JsonNode artifact = built.get(i).path("artifacts").get(0);
+      assertEquals("somastack-" + module, built.get(i).path("name").asText());
+      assertEquals("zip", artifact.path("type").asText());
+      assertEquals(
+          "https://github.com/somastack/soma-connect/releases/download/v1.2.3/somastack-"
+              + module
+              + "-1.2.3.zip",
+          artifact.path("url").asText());
+      if (module.equals("smt-transforms")) {
+        assertTrue(artifact.path("sha512sum").isMissingNode());
+      } else {
+        assertEquals("ab", artifact.path("sha512sum").asText());
+      }
+    }
+
+    Map<String, JsonNode> env = new LinkedHashMap<>();
+    spec.path("template")
+        .path("connectContainer")
+        .path("env")
+        .forEach(e -> env.put(e.path("name").asText(), e));
+    assertTrue(env.keySet().containsAll(StrimziResources.DOCUMENTED_ENV), env.keySet().toString());
+    JsonNode pgUrl = env.get("SOMA_PG_URL").path("valueFrom").path("secretKeyRef");
+    assertEquals(StrimziResources.ENV_SECRET, pgUrl.path("name").asText());
+    assertEquals("SOMA_PG_URL", pgUrl.path("key").asText());
+    assertTrue(pgUrl.path("optional").isMissingNode(), "the pipelines read SOMA_PG_URL");
+  }
+
+  @Test
+  void checksumsComeFromTheArchivesOrTheCommittedFile() throws IOException {
+    Path root = Files.createDirectories(tmp.resolve("project"));
+    Files.createDirectories(root.resolve("sink-a/src/main/plugin"));
+    Files.writeString(root.resolve("sink-a/src/main/plugin/manifest.json"), "{}");
+    Files.createDirectories(root.resolve("smt-b/src/main/plugin"));
+    Files.writeString(root.resolve("smt-b/src/main/plugin/manifest.json"), "{}");
+    Files.createDirectories(root.resolve("not-a-plugin/src/main/java"));
+    Path archives = Files.createDirectories(root.resolve("target/plugin-archives"));
+    Files.writeString(archives.resolve("somastack-sink-a-9.9.zip"), "zip bytes");
+
+    List<StrimziResources.Plugin> fromArchives = StrimziResources.pluginsFromArchives(root, "9.9");
+    assertEquals(
+        List.of("sink-a", "smt-b"),
+        fromArchives.stream().map(StrimziResources.Plugin::module).toList());
+    assertEquals(
+        StrimziResources.sha512(archives.resolve("somastack-sink-a-9.9.zip")),
+        fromArchives.get(0).sha512());
+    assertEquals(128, fromArchives.get(0).sha512().length());
+    assertNull(fromArchives.get(1).sha512());
+
+    String rendered = StrimziResources.kafkaConnect("9.9", fromArchives, List.of());
+    List<StrimziResources.Plugin> fromCommitted =
+        StrimziResources.pluginsFromCommitted(root, rendered);
+    assertEquals(fromArchives, fromCommitted);
+    assertEquals(rendered, StrimziResources.kafkaConnect("9.9", fromCommitted, List.of()));
+  }
+
+  @Test
+  void syncFindsMissingChangedAndLeftOverFiles() throws IOException {
+    Path root = tmp.resolve("sync");
+    Files.createDirectories(root.resolve("strimzi/connectors"));
+    Files.writeString(root.resolve("strimzi/connectors/gone.yaml"), "old");
+    Files.writeString(root.resolve("strimzi/connectors/same.yaml"), "same");
+    Files.writeString(root.resolve("strimzi/connectors/changed.yaml"), "before");
+    Map<String, String> rendered =
+        Map.of(
+            "strimzi/connectors/same.yaml", "same",
+            "strimzi/connectors/changed.yaml", "after",
+            "strimzi/connectors/new.yaml", "new");
+    List<String> changes = StrimziResources.sync(root, rendered, false);
+    assertEquals(3, changes.size(), changes.toString());
+    assertTrue(Files.exists(root.resolve("strimzi/connectors/gone.yaml")));
+
+    StrimziResources.sync(root, rendered, true);
+    assertTrue(StrimziResources.sync(root, rendered, false).isEmpty());
+    assertFalse(Files.exists(root.resolve("strimzi/connectors/gone.yaml")));
+    assertEquals("after", Files.readString(root.resolve("strimzi/connectors/changed.yaml")));
+  }
+
+  @Test
+  void metricsConfigMapCarriesTheRulesFileVerbatim() throws IOException {
+    String rules = Files.readString(ROOT.resolve("docker/connect/jmx-exporter.yml"));
+    JsonNode node = YAML.readTree(StrimziResources.metricsConfig(rules));
+    assertEquals("ConfigMap", node.path("kind").asText());
+    assertEquals(StrimziResources.METRICS_CONFIG_MAP, node.path("metadata").path("name").asText());
+    String embedded = node.path("data").path(StrimziResources.METRICS_KEY).asText();
+    assertEquals(YAML.readTree(rules), YAML.readTree(embedded));
+    assertTrue(YAML.readTree(embedded).path("rules").size() > 0);
+  }
+
+  @Test
+  void refusesPipelineNamesKubernetesWouldRefuse() {
+    Map<String, String> config = Map.of("connector.class", "x.Y", "tasks.max", "1");
+    assertThrows(
+        IOException.class,
+        () -> StrimziResources.connector(new PipelineFile(Path.of("a.json"), "Memory_KV", config)));
+    assertThrows(
+        IOException.class,
+        () ->
+            StrimziResources.connector(
+                new PipelineFile(
+                    Path.of("a.json"),
+                    "ok",
+                    Map.of("connector.class", "x.Y", "tasks.max", "${env:TASKS}"))));
+  }
+
+  @Test
+  void envReferencesAreFound() {
+    PipelineFile pipeline =
+        new PipelineFile(
+            Path.of("a.json"),
+            "a",
+            Map.of(
+                "connector.class", "x.Y",
+                "a", "${env:SOMA_PG_URL}",
+                "b", "prefix-${env:SOMA_NEW_THING}-${env::OTHER}",
+                "c", "${file:/etc/x:key}"));
+    assertEquals(
+        List.of("OTHER", "SOMA_NEW_THING", "SOMA_PG_URL"),
+        List.copyOf(StrimziResources.referencedEnv(List.of(pipeline))));
+  }
+}

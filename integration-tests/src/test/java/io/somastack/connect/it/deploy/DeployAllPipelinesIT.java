@@ -1,0 +1,174 @@
+package io.somastack.connect.it.deploy;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.deploy.ConnectRestClient;
+import io.somastack.connect.deploy.PipelineDeployer;
+import io.somastack.connect.deploy.PipelineFile;
+import io.somastack.connect.deploy.topics.TopicFile;
+import io.somastack.connect.deploy.topics.TopicProvisioner;
+import io.somastack.connect.testing.connect.ConnectHarness;
+import io.somastack.connect.testing.connect.EnvOverlayConfigProvider;
+import io.somastack.connect.testing.connect.PackagedPlugins;
+import io.somastack.connect.testing.postgres.PostgresServer;
+import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every file of connector-configs/, deployed unchanged into a real Connect cluster with the
+ * packaged plugins, through the deploy code users run: zero validation errors, everything RUNNING,
+ * and one event per pipeline landing where it should.
+ */
+class DeployAllPipelinesIT {
+
+  private static final String DB = "deploy_all";
+  private static final String TENANT = "acme";
+  private static ConnectHarness connect;
+  private static QdrantGrpcStandIn qdrant;
+  private static PostgresServer postgres;
+
+  @BeforeAll
+  static void start() throws Exception {
+    postgres = PostgresServer.shared();
+    String url = postgres.createDatabase(DB);
+    qdrant = QdrantGrpcStandIn.startOnFreePort();
+    byte[] key = new byte[32];
+    new SecureRandom().nextBytes(key);
+    EnvOverlayConfigProvider.set("SOMA_PG_URL", url);
+    EnvOverlayConfigProvider.set("SOMA_PG_USER", postgres.user());
+    EnvOverlayConfigProvider.set(
+        "SOMA_PG_PASSWORD", postgres.password() == null ? "" : postgres.password());
+    EnvOverlayConfigProvider.set("SOMA_QDRANT_URL", qdrant.url());
+    EnvOverlayConfigProvider.set("SOMA_QDRANT_API_KEY", "");
+    EnvOverlayConfigProvider.set(
+        "SOMA_ENCRYPTION_KEYS", "memory:1:" + Base64.getEncoder().encodeToString(key));
+    EnvOverlayConfigProvider.set("SOMA_ENCRYPTION_KEY_ID", "memory");
+    connect = ConnectHarness.builder("deploy-all").exactlyOnceSource().start();
+    try (Admin admin = connect.connect().kafka().createAdminClient()) {
+      TopicProvisioner.provision(
+          admin,
+          TopicFile.read(PackagedPlugins.projectRoot().resolve("connector-configs/topics.json")));
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    if (connect != null) {
+      connect.close();
+    }
+    if (qdrant != null) {
+      qdrant.close();
+    }
+  }
+
+  @Test
+  void everyPipelineValidatesDeploysRunsAndMovesAnEvent() throws Exception {
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    PipelineDeployer deployer =
+        new PipelineDeployer(
+            new ConnectRestClient(restUri(), null, null),
+            new PrintStream(log, true, StandardCharsets.UTF_8),
+            Duration.ofSeconds(90));
+    List<Path> files =
+        PipelineFile.list(PackagedPlugins.projectRoot().resolve("connector-configs"));
+    assertEquals(8, files.size(), files.toString());
+    for (Path file : files) {
+      PipelineFile pipeline = PipelineFile.read(file);
+      assertEquals(List.of(), deployer.validate(pipeline), file + " has validation errors");
+      assertTrue(
+          deployer.deploy(pipeline, false).ok(),
+          file + ":\n" + log.toString(StandardCharsets.UTF_8));
+    }
+
+    String memoryId = "mem-" + UUID.randomUUID();
+    connect.send("memory.events", TENANT, Events.memory(memoryId, "ada@example.com"));
+    connect.send("memory.wal", TENANT, Events.wal());
+    connect.send("memory.wal", TENANT, "{not json");
+    connect.send("somastack.events.audit", TENANT, Events.audit());
+    connect.send("agent-actions", "c1", Events.agentAction());
+    connect.send("somastack.tools", TENANT, Events.toolInvocation());
+    connect.flush();
+    String delegated = UUID.randomUUID().toString();
+    // the relay creates its table on its first poll, which may come just after RUNNING
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> rows("pg_class WHERE relname = 'outbox'") == 1);
+    insertOutboxRow("somastack.delegation", Events.delegatedTask(delegated));
+
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .until(() -> rows("memory_kv WHERE id = '" + memoryId + "'") == 1);
+    // the PII field named by the config is encrypted in the database, never in clear
+    assertEquals(0, rows("memory_kv WHERE payload::text LIKE '%ada@example.com%'"));
+    assertEquals(1, rows("memory_kv WHERE payload->'payload'->>'user_email' LIKE 'soma-enc:%'"));
+    await().atMost(Duration.ofSeconds(60)).until(() -> rows("memory_replica") == 1);
+    await().atMost(Duration.ofSeconds(60)).until(() -> rows("audit_events") == 1);
+    assertEquals(0, rows("soma_audit_verify('audit_events')"));
+    await().atMost(Duration.ofSeconds(60)).until(() -> rows("agent_actions") == 1);
+    await().atMost(Duration.ofSeconds(60)).until(() -> rows("somastack_tools") == 1);
+    // outbox row -> Kafka (exactly once, keyed by tenant) -> somastack-events sink -> table
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> rows("somastack_delegation WHERE task_id = '" + delegated + "'") == 1);
+    // the malformed event: dead-lettered, then archived with its reason
+    await().atMost(Duration.ofSeconds(60)).until(() -> rows("dlq WHERE topic = 'memory.wal'") == 1);
+    // and the memory became a point in Qdrant
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                qdrant.operations().stream()
+                    .anyMatch(
+                        op -> op.kind().equals("upsert") && op.collection().equals("memories")));
+    assertFalse(connect.status("outbox-relay").tasks().isEmpty());
+  }
+
+  private static java.net.URI restUri() {
+    return connect.connect().workers().iterator().next().url();
+  }
+
+  private static void insertOutboxRow(String topic, String payload) throws SQLException {
+    try (Connection c = postgres.connect(DB);
+        var ps =
+            c.prepareStatement(
+                "INSERT INTO outbox (topic, payload, dedupe_key) VALUES (?, ?::jsonb, ?)")) {
+      ps.setString(1, topic);
+      ps.setString(2, payload);
+      ps.setString(3, UUID.randomUUID().toString());
+      ps.executeUpdate();
+    }
+  }
+
+  private static long rows(String from) throws SQLException {
+    try (Connection c = postgres.connect(DB);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT count(*) FROM " + from)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      if ("42P01".equals(e.getSQLState())) {
+        return 0; // the connector creates the table with its first batch
+      }
+      throw e;
+    }
+  }
+}

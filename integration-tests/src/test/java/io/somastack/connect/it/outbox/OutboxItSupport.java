@@ -1,0 +1,132 @@
+package io.somastack.connect.it.outbox;
+
+import io.somastack.connect.testing.connect.PackagedPlugins;
+import io.somastack.connect.testing.postgres.PostgresServer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/** Shared set-up of the outbox integration tests: database, connector config, reading back. */
+final class OutboxItSupport {
+
+  static final String CONNECTOR_CLASS = "io.somastack.connect.outbox.PostgresOutboxSourceConnector";
+  static final List<String> TOPICS =
+      List.of("somastack.tools", "somastack.delegation", "somastack.events.audit");
+
+  private OutboxItSupport() {}
+
+  /** A fresh database with the shipped sql/outbox.sql applied. */
+  static String createDatabase(PostgresServer pg, String name) throws Exception {
+    pg.createDatabase(name);
+    String ddl =
+        Files.readString(
+            PackagedPlugins.projectRoot().resolve("source-outbox/sql/outbox.sql"),
+            StandardCharsets.UTF_8);
+    try (Connection c = pg.connect(name);
+        Statement s = c.createStatement()) {
+      s.execute(ddl);
+    }
+    return pg.jdbcUrl(name);
+  }
+
+  /** Exactly-once, topic creation with the seeds' partitions and retention, fast retries. */
+  static Map<String, String> connectorConfig(PostgresServer pg, String url) {
+    Map<String, String> config = new HashMap<>();
+    config.put("connector.class", CONNECTOR_CLASS);
+    config.put("tasks.max", "1");
+    config.put("connection.url", url);
+    config.put("connection.user", pg.user());
+    if (pg.password() != null) {
+      config.put("connection.password", pg.password());
+    }
+    config.put("key.converter", "org.apache.kafka.connect.storage.StringConverter");
+    config.put("value.converter", "org.apache.kafka.connect.storage.StringConverter");
+    config.put("exactly.once.support", "required");
+    config.put("poll.interval.ms", "500");
+    config.put("retry.backoff.initial.ms", "50");
+    config.put("retry.backoff.max.ms", "1000");
+    config.put("metrics.backlog.interval.ms", "500");
+    config.put("topic.creation.default.replication.factor", "1");
+    config.put("topic.creation.default.partitions", "3");
+    config.put(
+        "topic.creation.default.retention.ms", String.valueOf(Duration.ofDays(7).toMillis()));
+    config.put("topic.creation.groups", "delegation,audit");
+    config.put("topic.creation.delegation.include", "somastack\\.delegation");
+    config.put(
+        "topic.creation.delegation.retention.ms", String.valueOf(Duration.ofDays(3).toMillis()));
+    config.put("topic.creation.audit.include", "somastack\\.events\\.audit");
+    config.put("topic.creation.audit.retention.ms", String.valueOf(Duration.ofDays(30).toMillis()));
+    return config;
+  }
+
+  /**
+   * Reads the topics with read_committed from the beginning until at least {@code expected} records
+   * arrived and then nothing more for {@code quiet}, or until {@code timeout}.
+   */
+  static List<ConsumerRecord<String, String>> readAll(
+      String bootstrap, int expected, Duration quiet, Duration timeout, List<String> topics) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, "outbox-it-" + System.nanoTime());
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    List<ConsumerRecord<String, String>> records = new ArrayList<>();
+    try (KafkaConsumer<String, String> consumer =
+        new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+      consumer.subscribe(Set.copyOf(topics));
+      long deadline = System.nanoTime() + timeout.toNanos();
+      long lastNew = System.nanoTime();
+      while (System.nanoTime() < deadline) {
+        int before = records.size();
+        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+        if (records.size() > before) {
+          lastNew = System.nanoTime();
+        } else if (records.size() >= expected && System.nanoTime() - lastNew > quiet.toNanos()) {
+          break;
+        }
+      }
+    }
+    return records;
+  }
+
+  static String header(ConsumerRecord<?, ?> record, String name) {
+    Header header = record.headers().lastHeader(name);
+    return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+  }
+
+  static long count(PostgresServer pg, String db, String sql) throws SQLException {
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  static List<String> strings(PostgresServer pg, String db, String sql) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
+  }
+}

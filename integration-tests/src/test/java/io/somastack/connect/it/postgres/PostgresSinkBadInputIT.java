@@ -1,0 +1,166 @@
+package io.somastack.connect.it.postgres;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.testing.connect.ConnectHarness;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A mixed stream of good and bad records: every good one lands, every bad one is in the dead-letter
+ * topic with its reason, and a dead_letter connector on that topic lands them in the dlq table with
+ * the reason and the original position.
+ */
+class PostgresSinkBadInputIT {
+
+  private static ConnectHarness connect;
+  private static PostgresSinkFixture db;
+
+  @BeforeAll
+  static void start() {
+    db = new PostgresSinkFixture("sink_bad_input");
+    connect = ConnectHarness.builder("bad-input").start();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (connect != null) {
+      connect.close();
+    }
+  }
+
+  @Test
+  void goodRecordsLandAndEveryBadOneIsDeadLetteredWithItsReason() throws Exception {
+    connect.createTopic("memory.wal", 1);
+    connect.createTopic("memory.wal.dlq", 1);
+    // a constraint the sink cannot check in Java: the database itself rejects one row
+    db.execute(
+        "CREATE TABLE memory_replica (event_id text NOT NULL UNIQUE, payload jsonb NOT NULL,"
+            + " kafka_topic text NOT NULL, kafka_partition integer NOT NULL, kafka_offset bigint NOT NULL,"
+            + " version bigint CHECK (version >= 0), ingested_at timestamptz NOT NULL DEFAULT now())");
+    Map<String, String> config = db.sinkConfig("memory.wal", "append", "memory.wal.dlq");
+    config.put("table.name.format", "memory_replica");
+    config.put("columns", "version:bigint:version");
+    config.put("record.max.bytes", "2000");
+    config.put("value.converter", "org.apache.kafka.connect.storage.StringConverter");
+    connect.deploy("replica", config, 1);
+    connect.deploy("dlq-archive", deadLetterArchive(), 1);
+
+    Map<String, String> bad = new HashMap<>();
+    bad.put("b-not-json", "this is not json");
+    bad.put("b-no-id", "{\"id\":\"m1\",\"namespace\":\"ns\",\"version\":1}");
+    bad.put("b-nul", "{\"event_id\":\"nul\",\"text\":\"a \\u0000 b\",\"version\":1}");
+    bad.put("b-wrong-type", "{\"event_id\":\"wt\",\"version\":\"seven\"}");
+    bad.put("b-array", "[1,2,3]");
+    bad.put("b-too-big", "{\"event_id\":\"big\",\"text\":\"" + "x".repeat(3000) + "\"}");
+    bad.put("b-check", "{\"event_id\":\"neg\",\"version\":-1}");
+    int good = 0;
+    for (int i = 0; i < 300; i++) {
+      connect.send(
+          "memory.wal", "g" + i, PostgresSinkFixture.memoryEvent("good-" + i, "ns", "m" + i, i));
+      good++;
+      if (i == 150) {
+        bad.forEach((key, value) -> connect.send("memory.wal", key, value));
+      }
+    }
+    connect.flush();
+    int goodCount = good;
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("memory_replica") == goodCount);
+    assertEquals(
+        0, db.count("SELECT count(*) FROM memory_replica WHERE event_id NOT LIKE 'good-%'"));
+
+    List<ConsumerRecord<String, String>> dead =
+        connect.consume(bad.size(), Duration.ofSeconds(30), "memory.wal.dlq");
+    assertEquals(bad.size(), dead.size());
+    Map<String, String> reasons = new HashMap<>();
+    for (ConsumerRecord<String, String> record : dead) {
+      reasons.put(record.key(), header(record, "__connect.errors.exception.message"));
+      assertEquals("memory.wal", header(record, "__connect.errors.topic"));
+      assertTrue(header(record, "__connect.errors.offset").matches("\\d+"));
+    }
+    assertEquals(bad.keySet(), reasons.keySet());
+    assertTrue(reasons.get("b-not-json").contains("not valid JSON"), reasons.get("b-not-json"));
+    assertTrue(reasons.get("b-no-id").contains("'event_id' is missing"), reasons.get("b-no-id"));
+    assertTrue(reasons.get("b-nul").contains("\\u0000"), reasons.get("b-nul"));
+    assertTrue(reasons.get("b-wrong-type").contains("'version'"), reasons.get("b-wrong-type"));
+    assertTrue(reasons.get("b-array").contains("not an object"), reasons.get("b-array"));
+    assertTrue(reasons.get("b-too-big").contains("record.max.bytes"), reasons.get("b-too-big"));
+    assertTrue(reasons.get("b-check").contains("23514"), reasons.get("b-check"));
+
+    // the dead-letter archive lands them all, with reason and origin
+    await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("dlq") == bad.size());
+    try (Connection c = db.server.connect(db.database);
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT topic, error, source_offset, event FROM dlq WHERE error LIKE '%event_id%missing%'")) {
+      assertTrue(rs.next());
+      assertEquals("memory.wal", rs.getString(1));
+      assertTrue(rs.getLong(3) >= 150);
+      assertTrue(rs.getString(4).contains("\"namespace\""));
+    }
+    assertEquals(
+        1, db.count("SELECT count(*) FROM dlq WHERE event = to_jsonb('this is not json'::text)"));
+  }
+
+  @Test
+  void recordsDeadLetteredBeforePutAreNotDeadLetteredAgainAfterARestart() throws Exception {
+    connect.createTopic("memory.converted", 1);
+    Map<String, String> config =
+        db.sinkConfig("memory.converted", "append", "memory.converted.dlq");
+    config.put("table.name.format", "memory_converted");
+    config.put("tasks.max", "1");
+    connect.deploy("converted", config, 1);
+    connect.send("memory.converted", "g1", PostgresSinkFixture.memoryEvent("c-1", "ns", "m1", 1));
+    connect.send("memory.converted", "bad", "{this is not json"); // fails in JsonConverter
+    connect.flush();
+    await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("memory_converted") == 1);
+    assertEquals(1, connect.consume(1, Duration.ofSeconds(30), "memory.converted.dlq").size());
+    // its position reaches the offsets table although put() never saw it
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                db.count(
+                        "SELECT coalesce(max(next_offset), 0) FROM soma_connect_offsets WHERE connector = 'converted'")
+                    == 2);
+
+    connect.connect().restartConnectorAndTasks("converted", false, true, false);
+    connect.awaitRunning("converted", 1);
+    connect.send("memory.converted", "g2", PostgresSinkFixture.memoryEvent("c-2", "ns", "m2", 2));
+    connect.flush();
+    await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("memory_converted") == 2);
+    // had the restarted task read the bad record again, it would have dead-lettered it again
+    assertEquals(1, connect.consume(2, Duration.ofSeconds(5), "memory.converted.dlq").size());
+  }
+
+  private Map<String, String> deadLetterArchive() {
+    Map<String, String> config = db.sinkConfig("memory.wal.dlq", "dead_letter", "unused.dlq");
+    config.put("table.name.format", "dlq");
+    config.put("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+    config.put("errors.tolerance", "none");
+    config.remove("errors.deadletterqueue.topic.name");
+    config.remove("errors.deadletterqueue.topic.replication.factor");
+    config.remove("errors.deadletterqueue.context.headers.enable");
+    return config;
+  }
+
+  private static String header(ConsumerRecord<?, ?> record, String name) {
+    Header header = record.headers().lastHeader(name);
+    return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+  }
+}

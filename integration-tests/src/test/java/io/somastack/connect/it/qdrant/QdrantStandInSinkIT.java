@@ -1,0 +1,69 @@
+package io.somastack.connect.it.qdrant;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Status;
+import io.somastack.connect.testing.qdrant.QdrantEndpoint;
+import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
+import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn.Operation;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The behaviour against the in-memory gRPC stand-in, plus what only the stand-in can show: the
+ * requests themselves, and injected overload.
+ */
+class QdrantStandInSinkIT extends QdrantSinkBehaviour {
+
+  private QdrantGrpcStandIn standIn;
+
+  @Override
+  protected QdrantEndpoint openEndpoint() {
+    standIn = QdrantGrpcStandIn.startOnFreePort();
+    return QdrantEndpoint.of(standIn);
+  }
+
+  @Test
+  void repeatedIdsInOneBatchAreSentOnceInArrivalOrder() {
+    String topic = unique("requests");
+    connect.createTopic(topic, 1);
+    for (int version = 1; version <= 5; version++) {
+      connect.send(topic, "x", "{\"id\":\"x\",\"text\":\"version " + version + "\"}");
+      connect.send(topic, "y", "{\"id\":\"y\",\"text\":\"version " + version + "\"}");
+    }
+    connect.send(topic, "x", null);
+    connect.flush();
+    connect.deploy(topic, config(topic), 1);
+
+    await().atMost(WAIT).until(() -> count(topic) == 1);
+    List<Operation> writes =
+        standIn.operations().stream().filter(op -> op.collection().equals(topic)).toList();
+    assertEquals(
+        List.of(
+            new Operation("create", topic, List.of()),
+            new Operation("upsert", topic, List.of(UUID5.get("y"))),
+            new Operation("delete", topic, List.of(UUID5.get("x")))),
+        writes);
+    connect.connect().deleteConnector(topic);
+  }
+
+  @Test
+  void anOverloadedQdrantIsRetriedNotDeadLettered() {
+    String topic = unique("overload");
+    connect.createTopic(topic, 1);
+    connect.deploy(topic, config(topic), 1);
+    sendMemories(topic, 0, 10);
+    await().atMost(WAIT).until(() -> count(topic) == 10);
+
+    standIn.failNext(3, Status.Code.RESOURCE_EXHAUSTED);
+    sendMemories(topic, 10, 50);
+    // the injected failures answer whichever calls come first, this test's reads included
+    await().atMost(WAIT).ignoreExceptions().until(() -> count(topic) == 50);
+    assertEquals(0, standIn.pendingFailures());
+    assertTrue(connect.consume(1, Duration.ofSeconds(2), topic + ".dlq").isEmpty());
+    connect.connect().deleteConnector(topic);
+  }
+}

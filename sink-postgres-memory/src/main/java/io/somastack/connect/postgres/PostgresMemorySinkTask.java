@@ -1,0 +1,393 @@
+package io.somastack.connect.postgres;
+
+import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.postgres.SqlStates;
+import io.somastack.connect.common.retry.Backoff;
+import io.somastack.connect.postgres.config.PostgresSinkConfig;
+import io.somastack.connect.postgres.config.WriteMode;
+import io.somastack.connect.postgres.record.BadRecordException;
+import io.somastack.connect.postgres.record.EventRow;
+import io.somastack.connect.postgres.record.Positions;
+import io.somastack.connect.postgres.record.RowMapper;
+import io.somastack.connect.postgres.write.AuditChain;
+import io.somastack.connect.postgres.write.Batch;
+import io.somastack.connect.postgres.write.BatchWriter;
+import io.somastack.connect.postgres.write.OffsetStore;
+import io.somastack.connect.postgres.write.PostgresSession;
+import io.somastack.connect.postgres.write.SchemaManager;
+import io.somastack.connect.postgres.write.TableLayout;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.apache.kafka.connect.sink.ErrantRecordReporter;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.apache.kafka.connect.sink.SinkTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes each put() as one PostgreSQL transaction holding the rows and the Kafka offsets they
+ * cover. The database, not the consumer group, says where to resume: on open() each partition is
+ * sought to its stored offset, records below it are skipped, and preCommit reports only offsets
+ * that are committed in the database. So no restart, rebalance, crash or rewind writes a record
+ * twice or skips one.
+ */
+public class PostgresMemorySinkTask extends SinkTask {
+
+  private static final Logger log = LoggerFactory.getLogger(PostgresMemorySinkTask.class);
+
+  private PostgresSinkConfig config;
+  private TableLayout layout;
+  private RowMapper mapper;
+  private BatchWriter writer;
+  private SchemaManager schemas;
+  private AuditChain audit;
+  private OffsetStore offsets;
+  private PostgresSession session;
+  private SinkMetrics metrics;
+  private Backoff backoff;
+  private ErrantRecordReporter reporter;
+
+  /** Per assigned partition, the next offset durably written (rows and offset committed). */
+  private final Map<TopicPartition, Long> written = new HashMap<>();
+
+  /** Partitions assigned but whose stored offsets could not be read yet (database down). */
+  private final List<TopicPartition> unloaded = new ArrayList<>();
+
+  /** A failure that is not transient: rethrown by every later put(), never skipped. */
+  private ConnectException failure;
+
+  private int attempt;
+
+  /** What the last writeRows() did, for the metrics. */
+  private int lastApplied;
+
+  private int lastUnchanged;
+
+  @Override
+  public String version() {
+    return Version.of(getClass());
+  }
+
+  @Override
+  public void start(Map<String, String> props) {
+    config = new PostgresSinkConfig(props);
+    layout = TableLayout.of(config);
+    mapper = new RowMapper(config, layout);
+    writer = new BatchWriter(layout, config.batchMaxRecords(), config.batchMaxBytes());
+    schemas = new SchemaManager(config, layout);
+    audit = config.writeMode() == WriteMode.AUDIT ? new AuditChain(layout) : null;
+    offsets =
+        new OffsetStore(
+            config.tableSchema(), config.offsetsTable(), props.getOrDefault("name", "unnamed"));
+    session = new PostgresSession(config);
+    metrics = new SinkMetrics(context.pluginMetrics());
+    backoff =
+        new Backoff(
+            Duration.ofMillis(config.backoffInitialMs()), Duration.ofMillis(config.backoffMaxMs()));
+    reporter = errantRecordReporter();
+  }
+
+  private ErrantRecordReporter errantRecordReporter() {
+    try {
+      return context.errantRecordReporter();
+    } catch (NoSuchMethodError | NoClassDefFoundError e) {
+      return null; // a worker older than Kafka 2.6
+    }
+  }
+
+  @Override
+  public void open(Collection<TopicPartition> partitions) {
+    unloaded.addAll(partitions);
+    try {
+      loadOffsets();
+    } catch (SQLException e) {
+      // put() loads them before writing anything; until then nothing is written
+      log.warn(
+          "Cannot read stored offsets yet ({}); will retry before the next write",
+          SqlStates.rootState(e));
+      session.reset();
+    }
+  }
+
+  private void loadOffsets() throws SQLException {
+    if (unloaded.isEmpty()) {
+      return;
+    }
+    Connection c = session.connection();
+    offsets.createIfMissing(c);
+    Map<TopicPartition, Long> stored = offsets.load(c, unloaded);
+    c.commit();
+    written.putAll(stored);
+    if (!stored.isEmpty()) {
+      // Resume where the database says; the consumer group's position may be behind or ahead.
+      context.offset(stored);
+      log.info("Resuming {} partition(s) from offsets stored in PostgreSQL", stored.size());
+    }
+    unloaded.clear();
+  }
+
+  @Override
+  public void close(Collection<TopicPartition> partitions) {
+    partitions.forEach(written::remove);
+    unloaded.removeAll(partitions);
+  }
+
+  @Override
+  public void put(Collection<SinkRecord> records) {
+    if (failure != null) {
+      throw failure;
+    }
+    if (records.isEmpty()) {
+      return;
+    }
+    long started = System.nanoTime();
+    try {
+      loadOffsets();
+      Batch batch = prepare(records);
+      write(batch);
+      attempt = 0;
+      record(batch, records.size(), started);
+    } catch (SQLException e) {
+      session.rollbackQuietly();
+      if (SqlStates.isTransient(e)) {
+        retryLater(e);
+      }
+      failure =
+          new ConnectException(
+              "PostgreSQL rejected a batch (SQLSTATE " + SqlStates.rootState(e) + ")", e);
+      throw failure;
+    } catch (ConnectException e) {
+      session.rollbackQuietly();
+      failure = e;
+      throw e;
+    }
+  }
+
+  /** Transient: the same records come again after a backoff, whole and in order. */
+  private void retryLater(SQLException e) {
+    session.reset();
+    schemas.forget();
+    long delay = backoff.delayMs(attempt++);
+    metrics.retries.record();
+    log.warn(
+        "Transient database error (SQLSTATE {}), retry {} in {} ms",
+        SqlStates.rootState(e),
+        attempt,
+        delay);
+    context.timeout(delay);
+    throw new RetriableException("transient database error, will retry: " + e.getMessage(), e);
+  }
+
+  private Batch prepare(Collection<SinkRecord> records) {
+    Batch batch = new Batch(layout);
+    for (SinkRecord record : records) {
+      TopicPartition tp = new TopicPartition(record.topic(), record.kafkaPartition());
+      Long next = written.get(tp);
+      if (next != null && record.kafkaOffset() < next) {
+        metrics.duplicatesSkipped.record();
+        continue;
+      }
+      batch.covered(record);
+      try {
+        EventRow row = mapper.map(record);
+        if (row == null) {
+          batch.tombstoneIgnored();
+        } else {
+          batch.add(row);
+        }
+      } catch (BadRecordException e) {
+        batch.reject(record, e);
+      }
+    }
+    return batch;
+  }
+
+  private void write(Batch batch) throws SQLException {
+    Connection c = session.connection();
+    for (String table : batch.rowsByTable().keySet()) {
+      schemas.ensure(c, table);
+    }
+    try {
+      writeRows(c, batch);
+    } catch (SQLException e) {
+      if (!SqlStates.isDataError(e)) {
+        throw e;
+      }
+      c.rollback();
+      isolateRejected(c, batch);
+      writeRows(c, batch);
+    }
+    deadLetter(batch);
+    offsets.save(c, batch.nextOffsets());
+    c.commit();
+    written.putAll(batch.nextOffsets());
+  }
+
+  private void writeRows(Connection c, Batch batch) throws SQLException {
+    int applied = 0;
+    int unchanged = 0;
+    for (Map.Entry<String, List<EventRow>> entry : batch.rowsByTable().entrySet()) {
+      if (audit != null) {
+        audit.link(c, entry.getKey(), entry.getValue());
+      }
+      BatchWriter.Outcome outcome = writer.write(c, entry.getKey(), entry.getValue());
+      applied += outcome.applied();
+      unchanged += outcome.unchanged();
+    }
+    lastApplied = applied;
+    lastUnchanged = unchanged;
+  }
+
+  /** Finds the rows the database refuses (inside savepoints, all rolled back) and drops them. */
+  private void isolateRejected(Connection c, Batch batch) throws SQLException {
+    for (Map.Entry<String, List<EventRow>> entry : batch.rowsByTable().entrySet()) {
+      if (audit != null) {
+        audit.link(c, entry.getKey(), entry.getValue());
+      }
+      writer
+          .findRejected(c, entry.getKey(), entry.getValue())
+          .forEach((row, e) -> batch.remove(row, new BadRecordException(describe(e), e)));
+    }
+    c.rollback();
+  }
+
+  /**
+   * Sends the batch's bad records to the dead-letter queue and waits until Kafka has them, so their
+   * offsets are committed with the batch only once they are safe. Without a dead-letter queue the
+   * task stops, naming the record and the reason.
+   */
+  private void deadLetter(Batch batch) {
+    if (batch.rejected().isEmpty()) {
+      return;
+    }
+    List<Future<Void>> sent = new ArrayList<>();
+    for (Batch.Rejected bad : batch.rejected()) {
+      String where = Positions.of(bad.record());
+      if (reporter == null) {
+        throw new ConnectException(
+            "Record "
+                + where
+                + " cannot be written: "
+                + bad.reason().getMessage()
+                + ". Configure errors.tolerance=all and errors.deadletterqueue.topic.name to"
+                + " dead-letter such records instead of stopping.");
+      }
+      log.warn("Dead-lettering record {}: {}", where, reasonForLog(bad.reason()));
+      sent.add(reporter.report(bad.record(), bad.reason()));
+    }
+    for (Future<Void> future : sent) {
+      try {
+        future.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ConnectException("interrupted while dead-lettering", e);
+      } catch (ExecutionException e) {
+        throw new ConnectException("could not dead-letter a record", e.getCause());
+      }
+    }
+    metrics.deadLettered.record(batch.rejected().size());
+  }
+
+  /** SQLSTATE and the server's message: for a dead letter's reason, never for a log line. */
+  private static String describe(SQLException e) {
+    return "database rejected the row (SQLSTATE " + SqlStates.rootState(e) + "): " + e.getMessage();
+  }
+
+  /** A database error's message may quote the value; logs get only its SQLSTATE. */
+  private static String reasonForLog(Throwable reason) {
+    if (reason.getCause() instanceof SQLException e) {
+      return "database rejected the row (SQLSTATE " + SqlStates.rootState(e) + ")";
+    }
+    return reason.getMessage();
+  }
+
+  private void record(Batch batch, int size, long started) {
+    metrics.batches.record();
+    metrics.batchSize.record(size);
+    metrics.batchLatencyMs.record((System.nanoTime() - started) / 1_000_000.0);
+    metrics.recordsWritten.record(lastApplied);
+    metrics.duplicatesSkipped.record(
+        batch.collapsed() + (config.writeMode() == WriteMode.UPSERT ? 0 : lastUnchanged));
+    if (config.writeMode() == WriteMode.UPSERT) {
+      metrics.staleRefused.record(lastUnchanged);
+    }
+    if (batch.tombstonesIgnored() > 0) {
+      metrics.tombstonesIgnored.record(batch.tombstonesIgnored());
+      log.debug(
+          "Skipped {} tombstone(s): write mode {} does not delete",
+          batch.tombstonesIgnored(),
+          config.writeMode());
+    }
+  }
+
+  /**
+   * Only offsets whose rows are committed in PostgreSQL. Records that Connect consumed but never
+   * handed to put() (dead-lettered by a converter or transform, dropped by a filter) are done with
+   * too: their positions are saved to the offsets table here, so a restart does not process them,
+   * and dead-letter them, a second time.
+   */
+  @Override
+  public Map<TopicPartition, OffsetAndMetadata> preCommit(
+      Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
+    if (failure == null && unloaded.isEmpty()) {
+      saveSkippedPositions(currentOffsets);
+    }
+    Map<TopicPartition, OffsetAndMetadata> durable = new HashMap<>();
+    for (TopicPartition tp : currentOffsets.keySet()) {
+      Long next = written.get(tp);
+      if (next != null) {
+        durable.put(tp, new OffsetAndMetadata(next));
+      }
+    }
+    return durable;
+  }
+
+  private void saveSkippedPositions(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
+    Map<TopicPartition, Long> ahead = new HashMap<>();
+    currentOffsets.forEach(
+        (tp, consumed) -> {
+          // no entry: nothing of this partition ever reached put(), so everything consumed
+          // from it so far was skipped by Connect, and is done with
+          Long next = written.get(tp);
+          if (next == null ? consumed.offset() > 0 : consumed.offset() > next) {
+            ahead.put(tp, consumed.offset());
+          }
+        });
+    if (ahead.isEmpty()) {
+      return;
+    }
+    try {
+      Connection c = session.connection();
+      offsets.save(c, ahead);
+      c.commit();
+      written.putAll(ahead);
+    } catch (SQLException e) {
+      session.rollbackQuietly();
+      log.warn(
+          "Could not save offsets of skipped records (SQLSTATE {}); will try again",
+          SqlStates.rootState(e));
+    }
+  }
+
+  @Override
+  public void stop() {
+    if (session != null) {
+      session.close();
+    }
+    if (metrics != null) {
+      metrics.close();
+    }
+  }
+}

@@ -1,0 +1,42 @@
+package io.somastack.connect.postgres;
+
+import io.somastack.connect.common.metrics.PluginMetricsGroup;
+import org.apache.kafka.common.metrics.PluginMetrics;
+import org.apache.kafka.common.metrics.Sensor;
+
+/** What the sink reports through Connect's plugin metrics (JMX, tagged by connector and task). */
+final class SinkMetrics implements AutoCloseable {
+
+  private final PluginMetricsGroup group;
+  final Sensor recordsWritten;
+  final Sensor batches;
+  final Sensor batchLatencyMs;
+  final Sensor batchSize;
+  final Sensor duplicatesSkipped;
+  final Sensor staleRefused;
+  final Sensor deadLettered;
+  final Sensor tombstonesIgnored;
+  final Sensor retries;
+
+  SinkMetrics(PluginMetrics metrics) {
+    group = new PluginMetricsGroup(metrics);
+    recordsWritten = group.counter("records-written", "rows inserted, updated or deleted");
+    batches = group.counter("batches", "transactions committed");
+    batchLatencyMs =
+        group.distribution("batch-latency-ms", "milliseconds to write and commit a batch");
+    batchSize = group.distribution("batch-size", "records in a committed batch");
+    duplicatesSkipped =
+        group.counter(
+            "duplicates-skipped", "records already written (replays, duplicates in a batch)");
+    staleRefused =
+        group.counter("stale-updates-refused", "upserts refused as older than the stored row");
+    deadLettered = group.counter("records-dead-lettered", "records sent to the dead-letter queue");
+    tombstonesIgnored = group.counter("tombstones-ignored", "tombstones skipped by the write mode");
+    retries = group.counter("retries", "batches retried after a transient database error");
+  }
+
+  @Override
+  public void close() {
+    group.close();
+  }
+}

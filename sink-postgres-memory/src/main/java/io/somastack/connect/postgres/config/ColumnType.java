@@ -1,0 +1,138 @@
+package io.somastack.connect.postgres.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.somastack.connect.common.json.RecordJson;
+import io.somastack.connect.postgres.record.BadRecordException;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+
+/**
+ * The SQL types a JSON field can be extracted into. Each converts in Java, so a value of the wrong
+ * type is found before SQL and only that record goes to the dead-letter queue.
+ */
+public enum ColumnType {
+  TEXT("text", "text"),
+  BIGINT("bigint", "int8"),
+  DOUBLE("double precision", "float8"),
+  BOOLEAN("boolean", "bool"),
+  TIMESTAMPTZ("timestamptz", "text"),
+  UUID("uuid", "text"),
+  JSONB("jsonb", "text");
+
+  private final String sqlType;
+  private final String arrayElementType;
+
+  ColumnType(String sqlType, String arrayElementType) {
+    this.sqlType = sqlType;
+    this.arrayElementType = arrayElementType;
+  }
+
+  /** The column's type in DDL. */
+  public String sqlType() {
+    return sqlType;
+  }
+
+  /** The element type of the array a batch of this column is sent as. */
+  public String arrayElementType() {
+    return arrayElementType;
+  }
+
+  /** The cast applied to the unnested array element, or empty when none is needed. */
+  public String castSuffix() {
+    return arrayElementType.equals("text") && this != TEXT ? "::" + sqlType : "";
+  }
+
+  /**
+   * Converts a JSON value into what the batch array holds for this type, or throws naming the field
+   * (never its value: it may be personal data).
+   */
+  public Object convert(JsonNode value, String field) {
+    if (value == null || value.isNull()) {
+      return null;
+    }
+    switch (this) {
+      case TEXT:
+        if (value.isContainerNode()) {
+          throw wrongType(field, "text", value);
+        }
+        return Text.check(value.asText(), field);
+      case BIGINT:
+        if (value.isIntegralNumber() && value.canConvertToLong()) {
+          return value.longValue();
+        }
+        if (value.isTextual()) {
+          try {
+            return Long.parseLong(value.asText().trim());
+          } catch (NumberFormatException e) {
+            throw wrongType(field, "bigint", value);
+          }
+        }
+        throw wrongType(field, "bigint", value);
+      case DOUBLE:
+        if (value.isNumber()) {
+          return value.doubleValue();
+        }
+        throw wrongType(field, "double", value);
+      case BOOLEAN:
+        if (value.isBoolean()) {
+          return value.booleanValue();
+        }
+        throw wrongType(field, "boolean", value);
+      case TIMESTAMPTZ:
+        return timestamp(value, field);
+      case UUID:
+        try {
+          return java.util.UUID.fromString(value.asText()).toString();
+        } catch (IllegalArgumentException e) {
+          throw wrongType(field, "uuid", value);
+        }
+      case JSONB:
+        return Text.check(RecordJson.write(value), field);
+      default:
+        throw new IllegalStateException(name());
+    }
+  }
+
+  private static String timestamp(JsonNode value, String field) {
+    if (value.isIntegralNumber()) {
+      // epoch milliseconds, as Kafka and most producers write them
+      return java.time.Instant.ofEpochMilli(value.longValue()).toString();
+    }
+    if (value.isTextual()) {
+      try {
+        // PostgreSQL keeps microseconds; truncating here keeps Java's view equal to the stored one
+        return OffsetDateTime.parse(value.asText())
+            .toInstant()
+            .truncatedTo(ChronoUnit.MICROS)
+            .toString();
+      } catch (DateTimeParseException e) {
+        throw wrongType(field, "timestamptz (ISO-8601 with offset, or epoch ms)", value);
+      }
+    }
+    throw wrongType(field, "timestamptz", value);
+  }
+
+  private static BadRecordException wrongType(String field, String type, JsonNode value) {
+    return new BadRecordException(
+        "field '"
+            + field
+            + "' is a JSON "
+            + value.getNodeType().name().toLowerCase()
+            + ", not "
+            + type);
+  }
+
+  /** Checks on text that PostgreSQL would reject. */
+  static final class Text {
+    private Text() {}
+
+    static String check(String text, String field) {
+      if (text.indexOf('\0') >= 0) {
+        throw new BadRecordException(
+            "field '" + field + "' contains a NUL character, which PostgreSQL text cannot store");
+      }
+      return text;
+    }
+  }
+}

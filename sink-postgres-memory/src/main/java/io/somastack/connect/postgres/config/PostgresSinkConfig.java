@@ -1,0 +1,451 @@
+package io.somastack.connect.postgres.config;
+
+import io.somastack.connect.common.config.Validators;
+import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.postgres.PostgresConnectionConfig;
+import io.somastack.connect.common.template.RecordTemplate;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.ConfigException;
+
+/** The configuration of {@code PostgresMemorySinkConnector}; its ConfigDef generates the docs. */
+public final class PostgresSinkConfig extends AbstractConfig {
+
+  public static final String RETRY_BACKOFF_INITIAL_MS = "retry.backoff.initial.ms";
+  public static final String RETRY_BACKOFF_MAX_MS = "retry.backoff.max.ms";
+
+  public static final String TABLE_NAME_FORMAT = "table.name.format";
+  public static final String TABLE_SCHEMA = "table.schema";
+  public static final String AUTO_CREATE = "auto.create";
+  public static final String AUTO_EVOLVE = "auto.evolve";
+  public static final String OFFSETS_TABLE = "offsets.table";
+
+  public static final String WRITE_MODE = "write.mode";
+  public static final String ID_FIELD = "id.field";
+  public static final String KEY_FIELDS = "key.fields";
+  public static final String VERSION_FIELD = "version.field";
+  public static final String TOMBSTONES = "tombstones";
+  public static final String COLUMNS = "columns";
+  public static final String AUDIT_TIME_FIELD = "audit.time.field";
+  public static final String AUDIT_PARTITIONS_AHEAD = "audit.partitions.ahead.months";
+
+  public static final String BATCH_MAX_RECORDS = "batch.max.records";
+  public static final String BATCH_MAX_BYTES = "batch.max.bytes";
+  public static final String RECORD_MAX_BYTES = "record.max.bytes";
+
+  private static final String GROUP_CONNECTION = "Connection";
+  private static final String GROUP_TABLE = "Tables";
+  private static final String GROUP_WRITE = "Writing";
+  private static final String GROUP_LIMITS = "Limits";
+
+  /** What a tombstone (a record with a null value) does. */
+  public enum Tombstones {
+    DELETE,
+    IGNORE
+  }
+
+  public static final ConfigDef CONFIG_DEF = configDef();
+
+  public PostgresSinkConfig(Map<String, String> props) {
+    super(CONFIG_DEF, props);
+    if (writeMode() == WriteMode.UPSERT && keyFields().isEmpty()) {
+      throw new ConfigException(KEY_FIELDS, "", "write.mode=upsert needs the key fields");
+    }
+  }
+
+  private static ConfigDef configDef() {
+    ConfigDef def = new ConfigDef();
+    defineConnection(def);
+    defineTables(def);
+    defineWriting(def);
+    defineLimits(def);
+    return def;
+  }
+
+  private static void defineConnection(ConfigDef def) {
+    int order =
+        PostgresConnectionConfig.define(
+            def,
+            GROUP_CONNECTION,
+            "Needs CREATE on the schema when auto.create is on, and INSERT, UPDATE and DELETE on"
+                + " the tables.");
+    def.define(
+        RETRY_BACKOFF_INITIAL_MS,
+        Type.LONG,
+        200L,
+        ConfigDef.Range.atLeast(1),
+        Importance.LOW,
+        "First wait after a transient database error (connection lost, serialization failure,"
+            + " deadlock, server restarting); doubled at each further failure, with jitter.",
+        GROUP_CONNECTION,
+        ++order,
+        Width.SHORT,
+        "Retry backoff (initial)");
+    def.define(
+        RETRY_BACKOFF_MAX_MS,
+        Type.LONG,
+        30_000L,
+        ConfigDef.Range.atLeast(1),
+        Importance.LOW,
+        "Longest wait between retries of a transient database error.",
+        GROUP_CONNECTION,
+        ++order,
+        Width.SHORT,
+        "Retry backoff (max)");
+  }
+
+  private static void defineTables(ConfigDef def) {
+    int order = 0;
+    def.define(
+        TABLE_NAME_FORMAT,
+        Type.STRING,
+        "${topic}",
+        Validators.recordTemplate("a name template such as ${topic} or memory_${topic}"),
+        Importance.HIGH,
+        "Table each record goes to. ${topic} is replaced by the record's topic; the result is"
+            + " sanitised (lower case; characters other than a-z, 0-9 and _ become _), so"
+            + " memory.events lands in memory_events. Identifiers are always quoted.",
+        GROUP_TABLE,
+        ++order,
+        Width.MEDIUM,
+        "Table name");
+    def.define(
+        TABLE_SCHEMA,
+        Type.STRING,
+        "public",
+        new ConfigDef.NonEmptyString(),
+        Importance.MEDIUM,
+        "Database schema of the tables.",
+        GROUP_TABLE,
+        ++order,
+        Width.SHORT,
+        "Schema");
+    def.define(
+        AUTO_CREATE,
+        Type.BOOLEAN,
+        true,
+        Importance.MEDIUM,
+        "Create a missing table (and its indexes, and for audit its monthly partitions) with the"
+            + " layout of the write mode.",
+        GROUP_TABLE,
+        ++order,
+        Width.SHORT,
+        "Create tables");
+    def.define(
+        AUTO_EVOLVE,
+        Type.BOOLEAN,
+        true,
+        Importance.MEDIUM,
+        "Add newly configured columns to an existing table. Never drops or rewrites a column.",
+        GROUP_TABLE,
+        ++order,
+        Width.SHORT,
+        "Add columns");
+    def.define(
+        OFFSETS_TABLE,
+        Type.STRING,
+        "soma_connect_offsets",
+        new ConfigDef.NonEmptyString(),
+        Importance.LOW,
+        "Table that holds, per connector, topic and partition, the next Kafka offset to write. It"
+            + " is updated in the same transaction as the rows: this is what makes the sink exactly"
+            + " once.",
+        GROUP_TABLE,
+        ++order,
+        Width.MEDIUM,
+        "Offsets table");
+  }
+
+  private static void defineWriting(ConfigDef def) {
+    int order = 0;
+    def.define(
+        WRITE_MODE,
+        Type.STRING,
+        "append",
+        Validators.oneOf(WriteMode.class),
+        Importance.HIGH,
+        "append: one row per event, unique on id.field; a replayed event never makes a second"
+            + " row. upsert: the latest state per key.fields; an older event never overwrites a"
+            + " newer one. audit: append-only, partitioned by month, each row hash-chained to the"
+            + " previous row of its Kafka partition. dead_letter: records of Connect dead-letter"
+            + " topics, with their error headers.",
+        GROUP_WRITE,
+        ++order,
+        Width.SHORT,
+        "Write mode");
+    def.define(
+        ID_FIELD,
+        Type.STRING,
+        "event_id",
+        Validators.fieldPath(),
+        Importance.HIGH,
+        "Field path of the event id (append and audit modes). A record without it is dead-lettered.",
+        GROUP_WRITE,
+        ++order,
+        Width.MEDIUM,
+        "Event id field",
+        new ModeRecommender(WriteMode.APPEND, WriteMode.AUDIT));
+    def.define(
+        KEY_FIELDS,
+        Type.LIST,
+        "",
+        Validators.fieldPaths(),
+        Importance.HIGH,
+        "Field paths that make the key in upsert mode, e.g. namespace,id. Each becomes a text"
+            + " column named after the path's last segment; together they are the primary key."
+            + " For a tombstone the same paths are read from the record key.",
+        GROUP_WRITE,
+        ++order,
+        Width.MEDIUM,
+        "Key fields",
+        new ModeRecommender(WriteMode.UPSERT));
+    def.define(
+        VERSION_FIELD,
+        Type.STRING,
+        null,
+        Validators.fieldPath(),
+        Importance.MEDIUM,
+        "Upsert mode: field path of a numeric version (or epoch-ms timestamp) that decides which"
+            + " event is newer; a write whose version is not greater than the stored one is"
+            + " refused. When unset, newer means later in the same Kafka partition.",
+        GROUP_WRITE,
+        ++order,
+        Width.MEDIUM,
+        "Version field",
+        new ModeRecommender(WriteMode.UPSERT));
+    def.define(
+        TOMBSTONES,
+        Type.STRING,
+        "delete",
+        Validators.oneOf(Tombstones.class),
+        Importance.MEDIUM,
+        "Upsert mode: delete the row of the key of a tombstone, or ignore tombstones. Append and"
+            + " audit modes never delete; their tombstones are counted and skipped.",
+        GROUP_WRITE,
+        ++order,
+        Width.SHORT,
+        "Tombstones",
+        new ModeRecommender(WriteMode.UPSERT));
+    def.define(
+        COLUMNS,
+        Type.LIST,
+        "",
+        columnsValidator(),
+        Importance.MEDIUM,
+        "Typed columns extracted from the event besides the whole payload (jsonb), each written"
+            + " column:type:path, e.g. tenant:text:metadata.tenant_id,score:double:importance."
+            + " Types: text, bigint, double, boolean, timestamptz, uuid, jsonb. A value of the wrong"
+            + " type dead-letters its record.",
+        GROUP_WRITE,
+        ++order,
+        Width.LONG,
+        "Extracted columns");
+    def.define(
+        AUDIT_TIME_FIELD,
+        Type.STRING,
+        "timestamp",
+        Validators.fieldPath(),
+        Importance.MEDIUM,
+        "Audit mode: field path of the event time (ISO-8601 or epoch ms) that picks the monthly"
+            + " partition; the Kafka record timestamp when the field is missing.",
+        GROUP_WRITE,
+        ++order,
+        Width.MEDIUM,
+        "Audit event time",
+        new ModeRecommender(WriteMode.AUDIT));
+    def.define(
+        AUDIT_PARTITIONS_AHEAD,
+        Type.INT,
+        3,
+        ConfigDef.Range.between(0, 36),
+        Importance.LOW,
+        "Audit mode: monthly partitions created ahead of the current month.",
+        GROUP_WRITE,
+        ++order,
+        Width.SHORT,
+        "Audit partitions ahead",
+        new ModeRecommender(WriteMode.AUDIT));
+  }
+
+  private static void defineLimits(ConfigDef def) {
+    int order = 0;
+    def.define(
+        BATCH_MAX_RECORDS,
+        Type.INT,
+        5000,
+        ConfigDef.Range.between(1, 100_000),
+        Importance.MEDIUM,
+        "Most rows sent in one statement. Each put() is one transaction; larger puts are split"
+            + " into statements of this size. Raise consumer.override.max.poll.records to match.",
+        GROUP_LIMITS,
+        ++order,
+        Width.SHORT,
+        "Batch size");
+    def.define(
+        BATCH_MAX_BYTES,
+        Type.LONG,
+        16L * 1024 * 1024,
+        ConfigDef.Range.atLeast(1024),
+        Importance.LOW,
+        "Most JSON bytes sent in one statement; a put() holding more is split into several"
+            + " statements of the same transaction, so no statement grows without bound.",
+        GROUP_LIMITS,
+        ++order,
+        Width.SHORT,
+        "Batch bytes");
+    def.define(
+        RECORD_MAX_BYTES,
+        Type.INT,
+        1_048_576,
+        ConfigDef.Range.atLeast(1),
+        Importance.LOW,
+        "Largest event (as JSON text) accepted; a larger one is dead-lettered.",
+        GROUP_LIMITS,
+        ++order,
+        Width.SHORT,
+        "Record size limit");
+  }
+
+  private static ConfigDef.Validator columnsValidator() {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        for (Object spec : (List<?>) value) {
+          try {
+            ColumnSpec.parse(spec.toString());
+          } catch (IllegalArgumentException e) {
+            throw new ConfigException(name, value, e.getMessage());
+          }
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "column:type:path entries";
+      }
+    };
+  }
+
+  /** Shows an option only for the write modes it applies to. */
+  private record ModeRecommender(WriteMode... modes) implements ConfigDef.Recommender {
+    @Override
+    public List<Object> validValues(String name, Map<String, Object> parsedConfig) {
+      return List.of();
+    }
+
+    @Override
+    public boolean visible(String name, Map<String, Object> parsedConfig) {
+      Object mode = parsedConfig.get(WRITE_MODE);
+      if (mode == null) {
+        return true;
+      }
+      try {
+        WriteMode current = Validators.parseEnum(WriteMode.class, mode.toString());
+        return Arrays.asList(modes).contains(current);
+      } catch (IllegalArgumentException e) {
+        return true;
+      }
+    }
+  }
+
+  public String url() {
+    return PostgresConnectionConfig.url(this);
+  }
+
+  /** The pgjdbc connection properties (user, password, TLS). */
+  public Properties connectionProperties() {
+    Properties props = PostgresConnectionConfig.properties(this, "soma-connect postgres sink");
+    // Statements are prepared once per connection and reused for every batch.
+    props.setProperty("prepareThreshold", "1");
+    return props;
+  }
+
+  public WriteMode writeMode() {
+    return Validators.parseEnum(WriteMode.class, getString(WRITE_MODE));
+  }
+
+  public RecordTemplate tableTemplate() {
+    return RecordTemplate.parse(getString(TABLE_NAME_FORMAT));
+  }
+
+  public String tableSchema() {
+    return getString(TABLE_SCHEMA);
+  }
+
+  public boolean autoCreate() {
+    return getBoolean(AUTO_CREATE);
+  }
+
+  public boolean autoEvolve() {
+    return getBoolean(AUTO_EVOLVE);
+  }
+
+  public String offsetsTable() {
+    return getString(OFFSETS_TABLE);
+  }
+
+  public FieldPath idField() {
+    return FieldPath.parse(getString(ID_FIELD));
+  }
+
+  public List<FieldPath> keyFields() {
+    return getList(KEY_FIELDS).stream()
+        .map(String::trim)
+        .filter(s -> !s.isEmpty())
+        .map(FieldPath::parse)
+        .collect(Collectors.toList());
+  }
+
+  public FieldPath versionField() {
+    String field = getString(VERSION_FIELD);
+    return field == null || field.isBlank() ? null : FieldPath.parse(field);
+  }
+
+  public Tombstones tombstones() {
+    return Validators.parseEnum(Tombstones.class, getString(TOMBSTONES));
+  }
+
+  public List<ColumnSpec> columns() {
+    return getList(COLUMNS).stream()
+        .map(String::trim)
+        .filter(s -> !s.isEmpty())
+        .map(ColumnSpec::parse)
+        .collect(Collectors.toList());
+  }
+
+  public FieldPath auditTimeField() {
+    return FieldPath.parse(getString(AUDIT_TIME_FIELD));
+  }
+
+  public int auditPartitionsAhead() {
+    return getInt(AUDIT_PARTITIONS_AHEAD);
+  }
+
+  public int batchMaxRecords() {
+    return getInt(BATCH_MAX_RECORDS);
+  }
+
+  public long batchMaxBytes() {
+    return getLong(BATCH_MAX_BYTES);
+  }
+
+  public int recordMaxBytes() {
+    return getInt(RECORD_MAX_BYTES);
+  }
+
+  public long backoffInitialMs() {
+    return getLong(RETRY_BACKOFF_INITIAL_MS);
+  }
+
+  public long backoffMaxMs() {
+    return getLong(RETRY_BACKOFF_MAX_MS);
+  }
+}

@@ -1,0 +1,262 @@
+package io.somastack.connect.postgres.record;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.somastack.connect.common.json.RecordJson;
+import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.sql.SqlIdentifier;
+import io.somastack.connect.common.template.RecordTemplate;
+import io.somastack.connect.postgres.config.ColumnSpec;
+import io.somastack.connect.postgres.config.ColumnType;
+import io.somastack.connect.postgres.config.PostgresSinkConfig;
+import io.somastack.connect.postgres.config.WriteMode;
+import io.somastack.connect.postgres.write.TableLayout;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.sink.SinkRecord;
+
+/**
+ * Turns a sink record into the values of its row, all in Java: JSON parsing, extraction of the
+ * configured fields, type checks. Anything wrong with the record throws {@link BadRecordException},
+ * so it alone is dead-lettered and the rest of the batch lands.
+ */
+public final class RowMapper {
+
+  private final PostgresSinkConfig.Tombstones tombstones;
+  private final WriteMode mode;
+  private final TableLayout layout;
+  private final RecordTemplate tableTemplate;
+  private final String schema;
+  private final FieldPath idField;
+  private final List<FieldPath> keyFields;
+  private final FieldPath versionField;
+  private final FieldPath auditTimeField;
+  private final List<ColumnSpec> columns;
+  private final int maxBytes;
+  private final Map<String, String> tableByTopic = new HashMap<>();
+
+  public RowMapper(PostgresSinkConfig config, TableLayout layout) {
+    this.mode = config.writeMode();
+    this.layout = layout;
+    this.tableTemplate = config.tableTemplate();
+    this.schema = config.tableSchema();
+    this.idField = config.idField();
+    this.keyFields = config.keyFields();
+    this.versionField = config.versionField();
+    this.auditTimeField = config.auditTimeField();
+    this.columns = config.columns();
+    this.maxBytes = config.recordMaxBytes();
+    this.tombstones = config.tombstones();
+  }
+
+  /**
+   * The row for a record, or {@code null} when the record is a tombstone this mode skips.
+   *
+   * @throws BadRecordException when the record can never be written
+   */
+  public EventRow map(SinkRecord record) {
+    String table = table(record);
+    if (record.value() == null && mode != WriteMode.DEAD_LETTER) {
+      return tombstone(record, table);
+    }
+    if (mode == WriteMode.DEAD_LETTER) {
+      return deadLetter(record, table);
+    }
+    JsonNode event = readEvent(record);
+    String payload = payloadText(record.value(), event);
+    Object[] values = new Object[layout.columns().size()];
+    String identity;
+    switch (mode) {
+      case APPEND:
+        identity = requiredText(event, idField);
+        values[layout.indexOf(TableLayout.EVENT_ID)] = identity;
+        break;
+      case AUDIT:
+        identity = Positions.of(record);
+        values[layout.indexOf(TableLayout.EVENT_ID)] = requiredText(event, idField);
+        values[layout.indexOf(TableLayout.EVENT_TIME)] = eventTime(event, record);
+        break;
+      case UPSERT:
+        identity = fillKey(event, values, "value");
+        if (versionField != null) {
+          values[layout.indexOf(TableLayout.EVENT_VERSION)] =
+              ColumnType.BIGINT.convert(required(event, versionField), versionField.toString());
+        }
+        break;
+      default:
+        throw new IllegalStateException(mode.name());
+    }
+    values[layout.indexOf(TableLayout.PAYLOAD)] = payload;
+    fillPosition(record, values);
+    fillColumns(event, values);
+    return new EventRow(record, table, EventRow.Kind.WRITE, identity, values);
+  }
+
+  private EventRow tombstone(SinkRecord record, String table) {
+    if (mode != WriteMode.UPSERT || tombstones == PostgresSinkConfig.Tombstones.IGNORE) {
+      return null;
+    }
+    if (record.key() == null) {
+      throw new BadRecordException("tombstone without a key: nothing to delete");
+    }
+    JsonNode key = keyJson(record);
+    Object[] values = new Object[layout.columns().size()];
+    String identity = fillKey(key, values, "key");
+    fillPosition(record, values);
+    return new EventRow(record, table, EventRow.Kind.DELETE, identity, values);
+  }
+
+  /** A record key as JSON; a primitive key stands for the single key field. */
+  private JsonNode keyJson(SinkRecord record) {
+    Object key = record.key();
+    if (key instanceof String || key instanceof byte[]) {
+      try {
+        JsonNode parsed = RecordJson.toJson(key, record.keySchema());
+        if (parsed.isObject()) {
+          return parsed;
+        }
+      } catch (DataException notJson) {
+        // a plain string key: handled below as the value of the single key field
+      }
+    } else if (!(key instanceof Number)) {
+      return RecordJson.toJson(key, record.keySchema());
+    }
+    if (keyFields.size() != 1) {
+      throw new BadRecordException(
+          "tombstone key is a single value but " + keyFields.size() + " key fields are configured");
+    }
+    String text = key instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : key.toString();
+    return JsonNodeFactory.instance.objectNode().put(keyFields.get(0).leaf(), text);
+  }
+
+  private String fillKey(JsonNode source, Object[] values, String where) {
+    StringBuilder identity = new StringBuilder();
+    for (FieldPath path : keyFields) {
+      Object raw = path.get(source);
+      if (raw == null) {
+        // a key object carries the key fields flat, by their column names
+        raw = FieldPath.parse(path.leaf()).get(source);
+      }
+      if (raw == null) {
+        throw new BadRecordException(
+            "key field '" + path + "' is missing from the record " + where);
+      }
+      String text = (String) ColumnType.TEXT.convert((JsonNode) raw, path.toString());
+      values[layout.indexOf(path.leaf())] = text;
+      identity.append(text.length()).append(':').append(text);
+    }
+    return identity.toString();
+  }
+
+  private void fillPosition(SinkRecord record, Object[] values) {
+    values[layout.indexOf(TableLayout.KAFKA_TOPIC)] = record.topic();
+    values[layout.indexOf(TableLayout.KAFKA_PARTITION)] = record.kafkaPartition();
+    values[layout.indexOf(TableLayout.KAFKA_OFFSET)] = record.kafkaOffset();
+  }
+
+  private void fillColumns(JsonNode event, Object[] values) {
+    int index = layout.mappedFrom();
+    for (ColumnSpec spec : columns) {
+      Object raw = spec.path().get(event);
+      values[index++] = spec.type().convert((JsonNode) raw, spec.path().toString());
+    }
+  }
+
+  private JsonNode readEvent(SinkRecord record) {
+    JsonNode event;
+    try {
+      event = RecordJson.toJson(record.value(), record.valueSchema());
+    } catch (DataException e) {
+      throw new BadRecordException(e.getMessage(), e);
+    }
+    if (!event.isObject()) {
+      throw new BadRecordException(
+          "event is a JSON " + event.getNodeType().name().toLowerCase() + ", not an object");
+    }
+    return event;
+  }
+
+  /**
+   * The payload as JSON text, checked against what jsonb and the size limit accept. JSON that
+   * arrived as text (StringConverter, ByteArrayConverter) is stored as it came, already proven
+   * valid by the parse, instead of being written out again: that second pass was a seventh of the
+   * task's CPU.
+   */
+  private String payloadText(Object value, JsonNode event) {
+    String text =
+        value instanceof String original
+            ? original
+            : value instanceof byte[] bytes
+                ? new String(bytes, StandardCharsets.UTF_8)
+                : RecordJson.write(event);
+    // UTF-8 takes at most three bytes per char, so most events need no encoding to be measured
+    boolean maybeTooLarge = (long) text.length() * 3 > maxBytes;
+    if (maybeTooLarge && text.getBytes(StandardCharsets.UTF_8).length > maxBytes) {
+      throw new BadRecordException("event is larger than record.max.bytes (" + maxBytes + ")");
+    }
+    if (text.contains("\\u0000")) {
+      throw new BadRecordException("event contains a \\u0000 character, which jsonb cannot store");
+    }
+    return text;
+  }
+
+  private static JsonNode required(JsonNode event, FieldPath path) {
+    Object value = path.get(event);
+    if (value == null) {
+      throw new BadRecordException("required field '" + path + "' is missing");
+    }
+    return (JsonNode) value;
+  }
+
+  private static String requiredText(JsonNode event, FieldPath path) {
+    String text = (String) ColumnType.TEXT.convert(required(event, path), path.toString());
+    if (text.isBlank()) {
+      throw new BadRecordException("required field '" + path + "' is empty");
+    }
+    return text;
+  }
+
+  private String eventTime(JsonNode event, SinkRecord record) {
+    Object value = auditTimeField.get(event);
+    if (value != null) {
+      // the epoch-ms path of TIMESTAMPTZ has no sub-millisecond part to lose
+      return (String) ColumnType.TIMESTAMPTZ.convert((JsonNode) value, auditTimeField.toString());
+    }
+    if (record.timestamp() == null) {
+      throw new BadRecordException(
+          "no event time: field '"
+              + auditTimeField
+              + "' is missing and the record has no timestamp");
+    }
+    return Instant.ofEpochMilli(record.timestamp()).toString();
+  }
+
+  private EventRow deadLetter(SinkRecord record, String table) {
+    Object[] values = new Object[layout.columns().size()];
+    DeadLetterHeaders.fill(record, layout, values, maxBytes);
+    fillPosition(record, values);
+    String identity = Positions.of(record);
+    return new EventRow(record, table, EventRow.Kind.WRITE, identity, values);
+  }
+
+  private String table(SinkRecord record) {
+    if (tableTemplate.dependsOnTopicOnly()) {
+      // the usual case (${topic}, or a fixed name): rendered and quoted once per topic
+      return tableByTopic.computeIfAbsent(record.topic(), topic -> render(record));
+    }
+    return render(record);
+  }
+
+  private String render(SinkRecord record) {
+    String name = tableTemplate.render(record);
+    if (name == null) {
+      throw new BadRecordException(
+          "table name template '" + tableTemplate + "' names a missing field");
+    }
+    return SqlIdentifier.qualified(schema, SqlIdentifier.sanitize(name));
+  }
+}

@@ -1,0 +1,172 @@
+package io.somastack.connect.postgres.write;
+
+import io.somastack.connect.common.postgres.SqlStates;
+import io.somastack.connect.postgres.record.EventRow;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes the rows of one table: each chunk of up to {@code maxRows} rows is one statement, the
+ * columns sent as arrays and unnested by the server. Deletes (upsert tombstones) are one more
+ * statement. The caller owns the transaction.
+ */
+public final class BatchWriter {
+
+  /** What a write did: rows inserted or changed, and rows the database left alone on purpose. */
+  public record Outcome(int applied, int unchanged) {}
+
+  private final TableLayout layout;
+  private final int maxRows;
+  private final long maxBytes;
+  private final Map<String, String> insertSql = new HashMap<>();
+
+  /** Append mode's COPY fast path, or null for modes that need INSERT's conflict handling. */
+  private final CopyWriter copy;
+
+  private final Map<String, String> deleteSql = new HashMap<>();
+
+  public BatchWriter(TableLayout layout, int maxRows, long maxBytes) {
+    this.layout = layout;
+    this.maxRows = maxRows;
+    this.maxBytes = maxBytes;
+    this.copy = CopyWriter.supports(layout) ? new CopyWriter(layout) : null;
+  }
+
+  /**
+   * Writes rows (already collapsed, so no identity occurs twice), returning how many the database
+   * applied and how many it skipped (duplicates in append mode, stale updates in upsert mode).
+   */
+  public Outcome write(Connection c, String table, List<EventRow> rows) throws SQLException {
+    int applied = 0;
+    List<EventRow> writes = new ArrayList<>();
+    List<EventRow> deletes = new ArrayList<>();
+    for (EventRow row : rows) {
+      (row.kind() == EventRow.Kind.DELETE ? deletes : writes).add(row);
+    }
+    int from = 0;
+    while (from < writes.size()) {
+      int to = chunkEnd(writes, from);
+      applied += insert(c, table, writes.subList(from, to));
+      from = to;
+    }
+    if (!deletes.isEmpty()) {
+      applied += delete(c, table, deletes);
+    }
+    return new Outcome(applied, rows.size() - applied);
+  }
+
+  /**
+   * Finds the rows the database rejects for their data, by writing halves inside savepoints until
+   * each culprit stands alone. Every write made here is rolled back by the caller.
+   */
+  public Map<EventRow, SQLException> findRejected(Connection c, String table, List<EventRow> rows)
+      throws SQLException {
+    Map<EventRow, SQLException> rejected = new LinkedHashMap<>();
+    bisect(c, table, rows, rejected);
+    return rejected;
+  }
+
+  private void bisect(
+      Connection c, String table, List<EventRow> rows, Map<EventRow, SQLException> rejected)
+      throws SQLException {
+    Savepoint savepoint = c.setSavepoint();
+    try {
+      write(c, table, rows);
+      c.releaseSavepoint(savepoint);
+    } catch (SQLException e) {
+      c.rollback(savepoint);
+      if (!SqlStates.isDataError(e)) {
+        throw e;
+      }
+      if (rows.size() == 1) {
+        rejected.put(rows.get(0), e);
+        return;
+      }
+      int half = rows.size() / 2;
+      bisect(c, table, rows.subList(0, half), rejected);
+      bisect(c, table, rows.subList(half, rows.size()), rejected);
+    }
+  }
+
+  /** The end of the statement starting at {@code from}: bounded by rows and by JSON bytes. */
+  private int chunkEnd(List<EventRow> rows, int from) {
+    int payload = layout.payloadIndex();
+    long bytes = 0;
+    int to = from;
+    while (to < rows.size() && to - from < maxRows) {
+      Object json = payload < 0 ? null : rows.get(to).values()[payload];
+      bytes += json == null ? 0 : ((String) json).length();
+      if (bytes > maxBytes && to > from) {
+        break;
+      }
+      to++;
+    }
+    return to;
+  }
+
+  private int insert(Connection c, String table, List<EventRow> rows) throws SQLException {
+    if (rows.isEmpty()) {
+      return 0;
+    }
+    if (copy != null) {
+      int copied = copy.copy(c, table, rows);
+      if (copied >= 0) {
+        return copied;
+      }
+    }
+    String sql = insertSql.computeIfAbsent(table, layout::insertSql);
+    List<TableLayout.Column> columns = layout.columns();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int col = 0; col < columns.size(); col++) {
+        ps.setArray(col + 1, array(c, columns.get(col).arrayType(), rows, col));
+      }
+      return ps.executeUpdate();
+    }
+  }
+
+  private int delete(Connection c, String table, List<EventRow> rows) throws SQLException {
+    String sql = deleteSql.computeIfAbsent(table, layout::deleteSql);
+    int param = 1;
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (String key : layout.keyColumns()) {
+        ps.setArray(param++, array(c, "text", rows, layout.indexOf(key)));
+      }
+      ps.setArray(param++, array(c, "text", rows, layout.indexOf(TableLayout.KAFKA_TOPIC)));
+      ps.setArray(param++, array(c, "int4", rows, layout.indexOf(TableLayout.KAFKA_PARTITION)));
+      ps.setArray(param, array(c, "int8", rows, layout.indexOf(TableLayout.KAFKA_OFFSET)));
+      return ps.executeUpdate();
+    }
+  }
+
+  private static Array array(Connection c, String type, List<EventRow> rows, int column)
+      throws SQLException {
+    Object[] values = newArray(type, rows.size());
+    for (int i = 0; i < values.length; i++) {
+      values[i] = rows.get(i).values()[column];
+    }
+    return c.createArrayOf(type, values);
+  }
+
+  private static Object[] newArray(String type, int size) {
+    switch (type) {
+      case "int4":
+        return new Integer[size];
+      case "int8":
+        return new Long[size];
+      case "float8":
+        return new Double[size];
+      case "bool":
+        return new Boolean[size];
+      default:
+        return new String[size];
+    }
+  }
+}

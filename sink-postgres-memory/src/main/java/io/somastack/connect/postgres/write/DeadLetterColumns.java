@@ -1,0 +1,37 @@
+package io.somastack.connect.postgres.write;
+
+import java.util.List;
+
+/**
+ * The seed's {@code dlq} table (id, topic, event, error, created_at) plus what an operator needs to
+ * find and replay the original record: where it came from and which connector and stage failed it.
+ */
+final class DeadLetterColumns {
+
+  static final String TOPIC = "topic";
+  static final String EVENT = "event";
+  static final String ERROR = "error";
+  static final String ERROR_CLASS = "error_class";
+  static final String SOURCE_PARTITION = "source_partition";
+  static final String SOURCE_OFFSET = "source_offset";
+  static final String CONNECTOR = "connector";
+  static final String STAGE = "stage";
+
+  private DeadLetterColumns() {}
+
+  static void addTo(List<TableLayout.Column> columns) {
+    columns.add(new TableLayout.Column(TOPIC, "text", "text", false));
+    columns.add(new TableLayout.Column(EVENT, "jsonb", "text", true));
+    columns.add(new TableLayout.Column(ERROR, "text", "text", false));
+    columns.add(new TableLayout.Column(ERROR_CLASS, "text", "text", false));
+    columns.add(new TableLayout.Column(SOURCE_PARTITION, "integer", "int4", false));
+    columns.add(new TableLayout.Column(SOURCE_OFFSET, "bigint", "int8", false));
+    columns.add(new TableLayout.Column(CONNECTOR, "text", "text", false));
+    columns.add(new TableLayout.Column(STAGE, "text", "text", false));
+    // Nullable: the outbox source moves bad rows into the same table, and they never were in
+    // Kafka. (NULLs never collide in the unique index, so its rows need no position.)
+    columns.add(new TableLayout.Column(TableLayout.KAFKA_TOPIC, "text", "text", false));
+    columns.add(new TableLayout.Column(TableLayout.KAFKA_PARTITION, "integer", "int4", false));
+    columns.add(new TableLayout.Column(TableLayout.KAFKA_OFFSET, "bigint", "int8", false));
+  }
+}

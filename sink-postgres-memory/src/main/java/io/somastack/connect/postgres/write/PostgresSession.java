@@ -1,0 +1,72 @@
+package io.somastack.connect.postgres.write;
+
+import io.somastack.connect.postgres.config.PostgresSinkConfig;
+import java.sql.Connection;
+import java.sql.SQLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The task's one connection, opened on first use and opened again after a failure. Statements
+ * prepared on it are forgotten with it.
+ */
+public final class PostgresSession implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(PostgresSession.class);
+
+  private final PostgresSinkConfig config;
+  private Connection connection;
+
+  public PostgresSession(PostgresSinkConfig config) {
+    this.config = config;
+  }
+
+  /** The open connection, in manual-commit mode. */
+  public Connection connection() throws SQLException {
+    if (connection == null || connection.isClosed()) {
+      // The driver is used directly, not through DriverManager, which cannot always see
+      // drivers loaded by a Connect plugin's isolated class loader.
+      Connection opened =
+          new org.postgresql.Driver().connect(config.url(), config.connectionProperties());
+      if (opened == null) {
+        throw new SQLException("pgjdbc does not accept the URL in connection.url", "08001");
+      }
+      opened.setAutoCommit(false);
+      connection = opened;
+      log.info("Connected to PostgreSQL");
+    }
+    return connection;
+  }
+
+  /** Whether a connection is open now (false after {@link #reset()}). */
+  public boolean isOpen() {
+    return connection != null;
+  }
+
+  /** Drops the connection after a failure; the next {@link #connection()} opens a new one. */
+  public void reset() {
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException e) {
+        log.debug("closing a failed connection: {}", e.toString());
+      }
+      connection = null;
+    }
+  }
+
+  public void rollbackQuietly() {
+    if (connection != null) {
+      try {
+        connection.rollback();
+      } catch (SQLException e) {
+        reset();
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    reset();
+  }
+}

@@ -1,0 +1,168 @@
+package io.somastack.connect.postgres.write;
+
+import io.somastack.connect.common.sql.SqlIdentifier;
+import io.somastack.connect.postgres.config.PostgresSinkConfig;
+import io.somastack.connect.postgres.config.WriteMode;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.LocalDate;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes sure each table exists with the columns the config asks for: creates a missing table (with
+ * its indexes, and for audit its monthly partitions and the verify function), adds newly configured
+ * columns, and never drops or rewrites anything. DDL runs in its own short transaction, under an
+ * advisory lock so tasks racing to create one table do not collide.
+ */
+public final class SchemaManager {
+
+  private static final Logger log = LoggerFactory.getLogger(SchemaManager.class);
+
+  private final PostgresSinkConfig config;
+  private final TableLayout layout;
+
+  /** Tables known to be ready, with the last month their audit partitions reach. */
+  private final Map<String, YearMonth> ready = new HashMap<>();
+
+  public SchemaManager(PostgresSinkConfig config, TableLayout layout) {
+    this.config = config;
+    this.layout = layout;
+  }
+
+  /** Forgets what it knew (after a reconnect, the database may have been replaced). */
+  public void forget() {
+    ready.clear();
+  }
+
+  /** Ensures the table is ready; commits its own DDL transaction when it had work to do. */
+  public void ensure(Connection c, String table) throws SQLException {
+    YearMonth through = YearMonth.now(ZoneOffset.UTC).plusMonths(config.auditPartitionsAhead());
+    YearMonth known = ready.get(table);
+    if (known != null && (layout.mode() != WriteMode.AUDIT || !known.isBefore(through))) {
+      return;
+    }
+    try (Statement s = c.createStatement()) {
+      s.execute("SELECT pg_advisory_xact_lock(hashtext(" + literal(table) + "))");
+      if (!exists(c, table)) {
+        if (!config.autoCreate()) {
+          throw new ConnectException(
+              "table "
+                  + table
+                  + " does not exist and "
+                  + PostgresSinkConfig.AUTO_CREATE
+                  + "=false");
+        }
+        s.execute(layout.createTableSql(table));
+        log.info("Created table {} for write mode {}", table, layout.mode());
+      } else if (config.autoEvolve()) {
+        addMissingColumns(c, s, table);
+        addConflictIndex(c, s, table);
+      }
+      if (layout.mode() == WriteMode.AUDIT) {
+        AuditSchema.ensure(s, table, YearMonth.now(ZoneOffset.UTC).minusMonths(1), through);
+      }
+      c.commit();
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    }
+    ready.put(table, through);
+  }
+
+  private boolean exists(Connection c, String table) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+      ps.setString(1, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
+  }
+
+  private void addMissingColumns(Connection c, Statement s, String table) throws SQLException {
+    Set<String> present = new HashSet<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(?) AND attnum > 0"
+                + " AND NOT attisdropped")) {
+      ps.setString(1, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          present.add(rs.getString(1));
+        }
+      }
+    }
+    for (TableLayout.Column column : layout.columns()) {
+      if (!present.contains(column.name())) {
+        s.execute(
+            "ALTER TABLE "
+                + table
+                + " ADD COLUMN IF NOT EXISTS "
+                + SqlIdentifier.quote(column.name())
+                + " "
+                + column.sqlType());
+        log.info("Added column {} to {}", column.name(), table);
+      }
+    }
+  }
+
+  /**
+   * A table made by someone else (the outbox's dlq, a DBA's DDL) may lack the unique index that the
+   * sink's ON CONFLICT names; without it every insert would fail.
+   */
+  private void addConflictIndex(Connection c, Statement s, String table) throws SQLException {
+    if (hasUniqueIndexOn(c, table)) {
+      return;
+    }
+    String columns =
+        layout.conflictColumns().stream()
+            .map(SqlIdentifier::quote)
+            .collect(java.util.stream.Collectors.joining(", "));
+    String index = SqlIdentifier.quote(SqlIdentifier.sanitize(bareName(table) + "_soma_key"));
+    s.execute("CREATE UNIQUE INDEX IF NOT EXISTS " + index + " ON " + table + " (" + columns + ")");
+    log.info("Added a unique index on ({}) to {}", columns, table);
+  }
+
+  private boolean hasUniqueIndexOn(Connection c, String table) throws SQLException {
+    String sql =
+        "SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = to_regclass(?) AND i.indisunique"
+            + " AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a"
+            + " WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey))"
+            + " = (SELECT array_agg(x ORDER BY x) FROM unnest(?::text[]) x))";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, table);
+      ps.setArray(2, c.createArrayOf("text", layout.conflictColumns().toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
+  }
+
+  /** The table's own name, unquoted, from a qualified quoted name such as "public"."dlq". */
+  static String bareName(String qualified) {
+    int dot = qualified.lastIndexOf("\".\"");
+    String last = dot >= 0 ? qualified.substring(dot + 2) : qualified;
+    return last.substring(1, last.length() - 1).replace("\"\"", "\"");
+  }
+
+  static String literal(String text) {
+    return "'" + text.replace("'", "''") + "'";
+  }
+
+  /** The first day of a month, as a SQL literal. */
+  static String monthStart(YearMonth month) {
+    return literal(LocalDate.of(month.getYear(), month.getMonth(), 1) + " 00:00:00+00");
+  }
+}

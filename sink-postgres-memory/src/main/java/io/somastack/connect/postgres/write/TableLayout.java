@@ -1,0 +1,270 @@
+package io.somastack.connect.postgres.write;
+
+import io.somastack.connect.common.sql.SqlIdentifier;
+import io.somastack.connect.postgres.config.ColumnSpec;
+import io.somastack.connect.postgres.config.PostgresSinkConfig;
+import io.somastack.connect.postgres.config.WriteMode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The columns of a table in one write mode, and the SQL that creates and fills such a table. A
+ * batch is sent as one array per column and unnested server-side, so a batch of any size is one
+ * statement and one round trip.
+ */
+public final class TableLayout {
+
+  /** A column that rows carry values for, in {@link #columns()} order. */
+  public record Column(String name, String sqlType, String arrayType, boolean notNull) {
+    /** The select-list expression that turns an unnested array element into this column. */
+    String expression(String element) {
+      if (sqlType.equals("bytea")) {
+        return "decode(" + element + ", 'hex')";
+      }
+      boolean needsCast = arrayType.equals("text") && !sqlType.equals("text");
+      return needsCast ? element + "::" + sqlType : element;
+    }
+  }
+
+  public static final String EVENT_ID = "event_id";
+  public static final String PAYLOAD = "payload";
+  public static final String KAFKA_TOPIC = "kafka_topic";
+  public static final String KAFKA_PARTITION = "kafka_partition";
+  public static final String KAFKA_OFFSET = "kafka_offset";
+  public static final String EVENT_VERSION = "event_version";
+  public static final String EVENT_TIME = "event_time";
+  public static final String PREV_HASH = "prev_hash";
+  public static final String ROW_HASH = "row_hash";
+
+  private final WriteMode mode;
+  private final List<Column> columns;
+  private final List<String> conflictColumns;
+  private final List<String> keyColumns;
+  private final boolean versioned;
+  private final int mappedFrom;
+
+  private TableLayout(
+      WriteMode mode,
+      List<Column> columns,
+      List<String> conflictColumns,
+      List<String> keyColumns,
+      boolean versioned,
+      int mappedFrom) {
+    this.mode = mode;
+    this.columns = List.copyOf(columns);
+    this.conflictColumns = List.copyOf(conflictColumns);
+    this.keyColumns = List.copyOf(keyColumns);
+    this.versioned = versioned;
+    this.mappedFrom = mappedFrom;
+  }
+
+  public static TableLayout of(PostgresSinkConfig config) {
+    List<Column> columns = new ArrayList<>();
+    List<String> conflict = new ArrayList<>();
+    List<String> keys = new ArrayList<>();
+    boolean versioned = false;
+    switch (config.writeMode()) {
+      case APPEND:
+        columns.add(new Column(EVENT_ID, "text", "text", true));
+        conflict.add(EVENT_ID);
+        addPayloadAndPosition(columns);
+        break;
+      case UPSERT:
+        config.keyFields().forEach(k -> columns.add(new Column(k.leaf(), "text", "text", true)));
+        config.keyFields().forEach(k -> keys.add(k.leaf()));
+        conflict.addAll(keys);
+        addPayloadAndPosition(columns);
+        if (config.versionField() != null) {
+          columns.add(new Column(EVENT_VERSION, "bigint", "int8", false));
+          versioned = true;
+        }
+        break;
+      case AUDIT:
+        columns.add(new Column(EVENT_ID, "text", "text", true));
+        columns.add(new Column(EVENT_TIME, "timestamptz", "text", true));
+        addPayloadAndPosition(columns);
+        columns.add(new Column(PREV_HASH, "bytea", "text", false));
+        columns.add(new Column(ROW_HASH, "bytea", "text", true));
+        // An audit table records every Kafka record once, duplicates included: it is unique on
+        // the record's position (and the partition key, as PostgreSQL requires).
+        conflict.addAll(List.of(KAFKA_TOPIC, KAFKA_PARTITION, KAFKA_OFFSET, EVENT_TIME));
+        break;
+      case DEAD_LETTER:
+        DeadLetterColumns.addTo(columns);
+        conflict.addAll(List.of(KAFKA_TOPIC, KAFKA_PARTITION, KAFKA_OFFSET));
+        break;
+      default:
+        throw new IllegalStateException(config.writeMode().name());
+    }
+    int mappedFrom = columns.size();
+    for (ColumnSpec spec : config.columns()) {
+      columns.add(
+          new Column(spec.column(), spec.type().sqlType(), spec.type().arrayElementType(), false));
+    }
+    return new TableLayout(config.writeMode(), columns, conflict, keys, versioned, mappedFrom);
+  }
+
+  private static void addPayloadAndPosition(List<Column> columns) {
+    columns.add(new Column(PAYLOAD, "jsonb", "text", true));
+    columns.add(new Column(KAFKA_TOPIC, "text", "text", true));
+    columns.add(new Column(KAFKA_PARTITION, "integer", "int4", true));
+    columns.add(new Column(KAFKA_OFFSET, "bigint", "int8", true));
+  }
+
+  public WriteMode mode() {
+    return mode;
+  }
+
+  public List<Column> columns() {
+    return columns;
+  }
+
+  public int indexOf(String column) {
+    for (int i = 0; i < columns.size(); i++) {
+      if (columns.get(i).name().equals(column)) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException("no column " + column);
+  }
+
+  /** Index of the JSON document column (payload, or event for dead letters). */
+  public int payloadIndex() {
+    for (int i = 0; i < columns.size(); i++) {
+      String name = columns.get(i).name();
+      if (name.equals(PAYLOAD) || name.equals(DeadLetterColumns.EVENT)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Index of the first column extracted by the {@code columns} config. */
+  public int mappedFrom() {
+    return mappedFrom;
+  }
+
+  /** Whether upserts are ordered by a version column rather than by Kafka position. */
+  public boolean versioned() {
+    return versioned;
+  }
+
+  /** The columns of the unique key that ON CONFLICT names. */
+  public List<String> conflictColumns() {
+    return conflictColumns;
+  }
+
+  public List<String> keyColumns() {
+    return keyColumns;
+  }
+
+  /** The statement that writes a batch: arrays in, one row per element. */
+  public String insertSql(String table) {
+    String names = columns.stream().map(c -> SqlIdentifier.quote(c.name())).collect(joining());
+    String arrays = columns.stream().map(c -> "?::" + c.arrayType() + "[]").collect(joining());
+    String aliases =
+        columns.stream().map(c -> SqlIdentifier.quote("u_" + c.name())).collect(joining());
+    String selects =
+        columns.stream()
+            .map(c -> c.expression("u." + SqlIdentifier.quote("u_" + c.name())))
+            .collect(joining());
+    String sql =
+        "INSERT INTO "
+            + table
+            + " AS t ("
+            + names
+            + ") SELECT "
+            + selects
+            + " FROM unnest("
+            + arrays
+            + ") AS u("
+            + aliases
+            + ") ON CONFLICT ("
+            + conflictColumns.stream().map(SqlIdentifier::quote).collect(joining())
+            + ") ";
+    return sql + (mode == WriteMode.UPSERT ? upsertAction() : "DO NOTHING");
+  }
+
+  private String upsertAction() {
+    String sets =
+        columns.stream()
+            .filter(c -> !keyColumns.contains(c.name()))
+            .map(
+                c -> SqlIdentifier.quote(c.name()) + " = EXCLUDED." + SqlIdentifier.quote(c.name()))
+            .collect(joining());
+    return "DO UPDATE SET " + sets + ", \"updated_at\" = now() WHERE " + newerCondition();
+  }
+
+  /**
+   * When an incoming event may replace the stored row. With a version field: only a strictly
+   * greater version. Without: anything but an event at or before the stored one in the same Kafka
+   * partition, so a replay of old data never overwrites newer data.
+   */
+  private String newerCondition() {
+    if (versioned) {
+      return "(t.\"event_version\" IS NULL OR EXCLUDED.\"event_version\" > t.\"event_version\")";
+    }
+    return "NOT (t.\"kafka_topic\" = EXCLUDED.\"kafka_topic\""
+        + " AND t.\"kafka_partition\" = EXCLUDED.\"kafka_partition\""
+        + " AND t.\"kafka_offset\" >= EXCLUDED.\"kafka_offset\")";
+  }
+
+  /** Deletes rows by key for tombstones, unless the stored row is newer than the tombstone. */
+  public String deleteSql(String table) {
+    String arrays = keyColumns.stream().map(c -> "?::text[]").collect(joining());
+    String aliases = keyColumns.stream().map(c -> SqlIdentifier.quote("d_" + c)).collect(joining());
+    String match =
+        keyColumns.stream()
+            .map(c -> "t." + SqlIdentifier.quote(c) + " = d." + SqlIdentifier.quote("d_" + c))
+            .collect(Collectors.joining(" AND "));
+    return "DELETE FROM "
+        + table
+        + " AS t USING unnest("
+        + arrays
+        + ", ?::text[], ?::int4[], ?::int8[]) AS d("
+        + aliases
+        + ", d_topic, d_partition, d_offset) WHERE "
+        + match
+        + " AND NOT (t.\"kafka_topic\" = d.d_topic AND t.\"kafka_partition\" = d.d_partition"
+        + " AND t.\"kafka_offset\" >= d.d_offset)";
+  }
+
+  /** CREATE TABLE for this layout (for audit, the partitioned parent). */
+  public String createTableSql(String table) {
+    StringBuilder ddl = new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(table).append(" (");
+    if (mode == WriteMode.DEAD_LETTER) {
+      ddl.append("\"id\" bigserial, ");
+    }
+    for (Column c : columns) {
+      ddl.append(SqlIdentifier.quote(c.name())).append(' ').append(c.sqlType());
+      if (c.notNull()) {
+        ddl.append(" NOT NULL");
+      }
+      ddl.append(", ");
+    }
+    ddl.append(
+        mode == WriteMode.UPSERT
+            ? "\"updated_at\" timestamptz NOT NULL DEFAULT now(), "
+            : mode == WriteMode.DEAD_LETTER
+                ? "\"created_at\" timestamptz NOT NULL DEFAULT now(), "
+                : "\"ingested_at\" timestamptz NOT NULL DEFAULT now(), ");
+    String conflict = conflictColumns.stream().map(SqlIdentifier::quote).collect(joining());
+    if (mode == WriteMode.UPSERT) {
+      ddl.append("PRIMARY KEY (").append(conflict).append(")");
+    } else if (mode == WriteMode.DEAD_LETTER) {
+      ddl.append("PRIMARY KEY (\"id\"), UNIQUE (").append(conflict).append(")");
+    } else {
+      ddl.append("UNIQUE (").append(conflict).append(")");
+    }
+    ddl.append(")");
+    if (mode == WriteMode.AUDIT) {
+      ddl.append(" PARTITION BY RANGE (\"event_time\")");
+    }
+    return ddl.toString();
+  }
+
+  private static java.util.stream.Collector<CharSequence, ?, String> joining() {
+    return Collectors.joining(", ");
+  }
+}

@@ -1,0 +1,101 @@
+package io.somastack.connect.postgres.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.postgres.PostgresMemorySinkConnector;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.config.Config;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.ConfigValue;
+import org.junit.jupiter.api.Test;
+
+class PostgresSinkConfigTest {
+
+  static Map<String, String> minimal() {
+    Map<String, String> props = new HashMap<>();
+    props.put("connection.url", "jdbc:postgresql://localhost:5432/soma");
+    return props;
+  }
+
+  @Test
+  void defaultsAreAppendIntoATableNamedAfterTheTopic() {
+    PostgresSinkConfig config = new PostgresSinkConfig(minimal());
+    assertEquals(WriteMode.APPEND, config.writeMode());
+    assertEquals("${topic}", config.tableTemplate().toString());
+    assertEquals("event_id", config.idField().toString());
+    assertEquals("prefer", config.connectionProperties().getProperty("sslmode"));
+    assertEquals(5000, config.batchMaxRecords());
+    assertEquals(16L * 1024 * 1024, config.batchMaxBytes());
+    assertEquals(1_048_576, config.recordMaxBytes());
+  }
+
+  @Test
+  void upsertWithoutKeyFieldsIsExplainedByValidate() {
+    Map<String, String> props = minimal();
+    props.put("write.mode", "upsert");
+    assertThrows(ConfigException.class, () -> new PostgresSinkConfig(props));
+    Config result = new PostgresMemorySinkConnector().validate(props);
+    assertEquals(
+        List.of(
+            "write.mode=upsert needs key.fields, the field paths of the key (e.g. namespace,id)"),
+        errors(result).get("key.fields"));
+  }
+
+  @Test
+  void everyMistakeIsNamedByValidate() {
+    Map<String, String> props = new HashMap<>();
+    props.put("connection.url", "postgres://nope");
+    props.put("write.mode", "merge");
+    props.put("columns", "Tenant:text:metadata.tenant_id,score:float:importance");
+    props.put("table.name.format", "${value.}");
+    props.put("connection.sslmode", "sometimes");
+    Map<String, List<String>> errors = errors(new PostgresMemorySinkConnector().validate(props));
+    assertTrue(
+        errors.get("connection.url").get(0).contains("jdbc:postgresql://"), errors.toString());
+    assertTrue(errors.get("write.mode").get(0).contains("append, upsert, audit, dead_letter"));
+    assertTrue(errors.get("columns").get(0).contains("lower case"));
+    assertFalse(errors.get("table.name.format").isEmpty());
+    assertFalse(errors.get("connection.sslmode").isEmpty());
+  }
+
+  @Test
+  void optionsOfOtherModesAreHiddenByTheRecommender() {
+    Map<String, String> props = minimal();
+    Config result = new PostgresMemorySinkConnector().validate(props);
+    Map<String, Boolean> visible =
+        result.configValues().stream()
+            .collect(Collectors.toMap(ConfigValue::name, ConfigValue::visible));
+    assertFalse(visible.get("key.fields"));
+    assertTrue(visible.get("id.field"));
+  }
+
+  @Test
+  void thePasswordNeverShowsInToString() {
+    Map<String, String> props = minimal();
+    props.put("connection.password", "s3cret-pw");
+    PostgresSinkConfig config = new PostgresSinkConfig(props);
+    assertFalse(config.toString().contains("s3cret-pw"));
+    assertEquals("s3cret-pw", config.connectionProperties().getProperty("password"));
+  }
+
+  @Test
+  void columnSpecsParseTypesAndPaths() {
+    ColumnSpec spec = ColumnSpec.parse("tenant:text:metadata.tenant_id");
+    assertEquals("tenant", spec.column());
+    assertEquals(ColumnType.TEXT, spec.type());
+    assertEquals(List.of("metadata", "tenant_id"), spec.path().segments());
+    assertThrows(IllegalArgumentException.class, () -> ColumnSpec.parse("tenant:text"));
+    assertThrows(IllegalArgumentException.class, () -> ColumnSpec.parse("tenant:varchar:x"));
+  }
+
+  private static Map<String, List<String>> errors(Config config) {
+    return config.configValues().stream()
+        .collect(Collectors.toMap(ConfigValue::name, ConfigValue::errorMessages));
+  }
+}

@@ -1,0 +1,170 @@
+package io.somastack.connect.postgres.record;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.postgres.config.PostgresSinkConfig;
+import io.somastack.connect.postgres.write.TableLayout;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.Test;
+
+class RowMapperTest {
+
+  private static RowMapper mapper(Map<String, String> extra) {
+    Map<String, String> props = new HashMap<>();
+    props.put("connection.url", "jdbc:postgresql://localhost/soma");
+    props.put(
+        "columns",
+        "tenant:text:metadata.tenant_id,version:bigint:version,at:timestamptz:timestamp");
+    props.putAll(extra);
+    PostgresSinkConfig config = new PostgresSinkConfig(props);
+    return new RowMapper(config, TableLayout.of(config));
+  }
+
+  private static TableLayout layout(Map<String, String> extra) {
+    Map<String, String> props = new HashMap<>();
+    props.put("connection.url", "jdbc:postgresql://localhost/soma");
+    props.put(
+        "columns",
+        "tenant:text:metadata.tenant_id,version:bigint:version,at:timestamptz:timestamp");
+    props.putAll(extra);
+    return TableLayout.of(new PostgresSinkConfig(props));
+  }
+
+  private static SinkRecord record(String topic, Object key, Object value) {
+    return new SinkRecord(topic, 2, null, key, null, value, 41L);
+  }
+
+  private static Object value(EventRow row, TableLayout layout, String column) {
+    return row.values()[layout.indexOf(column)];
+  }
+
+  @Test
+  void appendRowsCarryIdPayloadPositionAndTypedColumns() {
+    Map<String, Object> event =
+        Map.of(
+            "event_id",
+            "e1",
+            "version",
+            7,
+            "timestamp",
+            "2026-11-23T10:00:00.1234567+01:00",
+            "metadata",
+            Map.of("tenant_id", "acme"));
+    EventRow row = mapper(Map.of()).map(record("memory.wal", null, event));
+    TableLayout layout = layout(Map.of());
+    assertEquals("\"public\".\"memory_wal\"", row.table());
+    assertEquals("e1", value(row, layout, "event_id"));
+    assertEquals("acme", value(row, layout, "tenant"));
+    assertEquals(7L, value(row, layout, "version"));
+    assertEquals("2026-11-23T09:00:00.123456Z", value(row, layout, "at"));
+    assertEquals(41L, value(row, layout, "kafka_offset"));
+    assertTrue(((String) value(row, layout, "payload")).contains("\"tenant_id\":\"acme\""));
+  }
+
+  @Test
+  void jsonTextAndStructValuesAreReadLikeMaps() {
+    EventRow fromText =
+        mapper(Map.of())
+            .map(record("t", null, "{\"event_id\":\"e2\",\"metadata\":{\"tenant_id\":\"x\"}}"));
+    assertEquals("e2", fromText.identity());
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("event_id", Schema.STRING_SCHEMA)
+            .field("version", Schema.INT64_SCHEMA)
+            .build();
+    SinkRecord struct =
+        new SinkRecord(
+            "t",
+            0,
+            null,
+            null,
+            schema,
+            new Struct(schema).put("event_id", "e3").put("version", 3L),
+            1);
+    EventRow fromStruct = mapper(Map.of()).map(struct);
+    assertEquals(3L, value(fromStruct, layout(Map.of()), "version"));
+  }
+
+  @Test
+  void badRecordsAreRejectedWithReasonsThatNeverQuoteTheValue() {
+    RowMapper mapper = mapper(Map.of("record.max.bytes", "200"));
+    Map<Object, String> cases = new HashMap<>();
+    cases.put("not json {", "not valid JSON");
+    cases.put("[1,2]", "not an object");
+    cases.put(Map.of("version", 1), "'event_id' is missing");
+    cases.put(
+        Map.of("event_id", "e", "version", "SECRET-VALUE"),
+        "'version' is a JSON string, not bigint");
+    cases.put(Map.of("event_id", "e", "text", "a\u0000b"), "\\u0000");
+    cases.put(Map.of("event_id", "e", "text", "x".repeat(300)), "record.max.bytes");
+    cases.put(Map.of("event_id", "e", "timestamp", "yesterday"), "'timestamp'");
+    cases.forEach(
+        (value, reason) -> {
+          BadRecordException e =
+              assertThrows(BadRecordException.class, () -> mapper.map(record("t", null, value)));
+          assertTrue(e.getMessage().contains(reason), value + " -> " + e.getMessage());
+          assertFalse(e.getMessage().contains("SECRET-VALUE"));
+        });
+  }
+
+  @Test
+  void upsertKeysComeFromTheValueAndTombstoneKeysFromTheRecordKey() {
+    Map<String, String> upsert =
+        Map.of("write.mode", "upsert", "key.fields", "namespace,id", "columns", "");
+    RowMapper mapper = mapper(upsert);
+    EventRow write = mapper.map(record("t", null, Map.of("namespace", "ns", "id", "m1")));
+    assertEquals(EventRow.Kind.WRITE, write.kind());
+    EventRow delete = mapper.map(record("t", "{\"namespace\":\"ns\",\"id\":\"m1\"}", null));
+    assertEquals(EventRow.Kind.DELETE, delete.kind());
+    assertEquals(write.identity(), delete.identity());
+    assertThrows(BadRecordException.class, () -> mapper.map(record("t", "m1", null)));
+  }
+
+  @Test
+  void aPlainKeyStandsForASingleKeyField() {
+    RowMapper mapper = mapper(Map.of("write.mode", "upsert", "key.fields", "id", "columns", ""));
+    EventRow delete = mapper.map(record("t", "m9", null));
+    assertEquals(
+        "m9",
+        delete
+            .values()[
+            layout(Map.of("write.mode", "upsert", "key.fields", "id", "columns", ""))
+                .indexOf("id")]);
+  }
+
+  @Test
+  void tombstonesAreSkippedByAppendAndWhenIgnored() {
+    assertNull(mapper(Map.of()).map(record("t", "k", null)));
+    assertNull(
+        mapper(
+                Map.of(
+                    "write.mode",
+                    "upsert",
+                    "key.fields",
+                    "id",
+                    "tombstones",
+                    "ignore",
+                    "columns",
+                    ""))
+            .map(record("t", "k", null)));
+  }
+
+  @Test
+  void tableNamesFromTopicsAreSanitisedAndQuoted() {
+    EventRow row =
+        mapper(Map.of("table.name.format", "agent_${topic}", "table.schema", "obs"))
+            .map(record("Agent-Actions.v1", null, Map.of("event_id", "e")));
+    assertEquals("\"obs\".\"agent_agent_actions_v1\"", row.table());
+    assertEquals(List.of("event_id"), List.of("event_id"));
+  }
+}

@@ -1,0 +1,61 @@
+package io.somastack.connect.postgres.write;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.postgres.config.PostgresSinkConfig;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TableLayoutTest {
+
+  private static TableLayout layout(String... kv) {
+    Map<String, String> props = new HashMap<>();
+    props.put("connection.url", "jdbc:postgresql://localhost/soma");
+    for (int i = 0; i < kv.length; i += 2) {
+      props.put(kv[i], kv[i + 1]);
+    }
+    return TableLayout.of(new PostgresSinkConfig(props));
+  }
+
+  @Test
+  void appendInsertsAllColumnsFromArraysAndIgnoresReplays() {
+    String sql = layout("columns", "tenant:uuid:t").insertSql("\"public\".\"m\"");
+    assertTrue(sql.startsWith("INSERT INTO \"public\".\"m\" AS t (\"event_id\", \"payload\""), sql);
+    assertTrue(sql.contains("u.\"u_payload\"::jsonb"), sql);
+    assertTrue(sql.contains("u.\"u_tenant\"::uuid"), sql);
+    assertTrue(
+        sql.contains(
+            "FROM unnest(?::text[], ?::text[], ?::text[], ?::int4[], ?::int8[], ?::text[])"),
+        sql);
+    assertTrue(sql.endsWith("ON CONFLICT (\"event_id\") DO NOTHING"), sql);
+  }
+
+  @Test
+  void upsertRefusesRowsOlderThanTheStoredOne() {
+    String byPosition = layout("write.mode", "upsert", "key.fields", "namespace,id").insertSql("t");
+    assertTrue(
+        byPosition.contains("ON CONFLICT (\"namespace\", \"id\") DO UPDATE SET"), byPosition);
+    assertTrue(byPosition.contains("t.\"kafka_offset\" >= EXCLUDED.\"kafka_offset\""), byPosition);
+    String byVersion =
+        layout("write.mode", "upsert", "key.fields", "id", "version.field", "v").insertSql("t");
+    assertTrue(byVersion.contains("EXCLUDED.\"event_version\" > t.\"event_version\""), byVersion);
+  }
+
+  @Test
+  void auditTablesArePartitionedAndHashesDecodedFromHex() {
+    TableLayout audit = layout("write.mode", "audit");
+    assertTrue(audit.createTableSql("a").endsWith("PARTITION BY RANGE (\"event_time\")"));
+    assertTrue(audit.insertSql("a").contains("decode(u.\"u_row_hash\", 'hex')"));
+    assertEquals(
+        java.util.List.of("kafka_topic", "kafka_partition", "kafka_offset", "event_time"),
+        audit.conflictColumns());
+  }
+
+  @Test
+  void identifiersAreAlwaysQuoted() {
+    String ddl = layout("columns", "user:text:user").createTableSql("\"public\".\"select\"");
+    assertTrue(ddl.contains("\"user\" text"), ddl);
+  }
+}

@@ -1,0 +1,816 @@
+package io.somastack.connect.qdrant;
+
+import io.qdrant.client.grpc.Collections.Distance;
+import io.qdrant.client.grpc.Collections.PayloadSchemaType;
+import io.somastack.connect.common.config.Validators;
+import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.template.RecordTemplate;
+import io.somastack.connect.qdrant.embed.EmbedderKind;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
+
+/** The Qdrant vector sink's configuration: one key per choice, each documented and validated. */
+public final class QdrantSinkConfig extends AbstractConfig {
+
+  public static final String QDRANT_URL = "qdrant.url";
+  public static final String QDRANT_API_KEY = "qdrant.api.key";
+  public static final String QDRANT_TIMEOUT_MS = "qdrant.timeout.ms";
+  public static final String QDRANT_MAX_IN_FLIGHT = "qdrant.max.in.flight.requests";
+
+  public static final String COLLECTION_NAME = "collection.name";
+  public static final String COLLECTION_CREATE = "collection.create";
+  public static final String COLLECTION_DISTANCE = "collection.distance";
+  public static final String COLLECTION_SPARSE_VECTORS = "collection.sparse.vectors";
+  public static final String COLLECTION_PAYLOAD_INDEXES = "collection.payload.indexes";
+
+  public static final String ID_FIELD = "id.field";
+  public static final String ID_NAMESPACE = "id.namespace";
+  public static final String DELETE_ENABLED = "delete.enabled";
+  public static final String DELETE_ID_FIELD = "delete.id.field";
+  public static final String PAYLOAD_INCLUDE = "payload.include";
+  public static final String PAYLOAD_EXCLUDE = "payload.exclude";
+
+  public static final String VECTOR_NAME = "vector.name";
+  public static final String VECTOR_SIZE = "vector.size";
+  public static final String VECTOR_FIELD = "vector.field";
+  public static final String EMBEDDER = "embedder";
+  public static final String TEXT_FIELDS = "embedder.text.fields";
+  public static final String OPENAI_URL = "embedder.openai.url";
+  public static final String OPENAI_MODEL = "embedder.openai.model";
+  public static final String OPENAI_API_KEY = "embedder.openai.api.key";
+  public static final String OPENAI_BATCH_SIZE = "embedder.openai.batch.size";
+  public static final String OPENAI_TIMEOUT_MS = "embedder.openai.timeout.ms";
+  public static final String OPENAI_MAX_RETRIES = "embedder.openai.max.retries";
+
+  public static final String BATCH_MAX_POINTS = "batch.max.points";
+  public static final String BATCH_MAX_BYTES = "batch.max.bytes";
+  public static final String RETRY_BACKOFF_MS = "retry.backoff.ms";
+  public static final String RETRY_BACKOFF_MAX_MS = "retry.backoff.max.ms";
+
+  /** RFC 4122's URL namespace: Python's {@code uuid.uuid5(uuid.NAMESPACE_URL, id)} agrees. */
+  public static final String DEFAULT_NAMESPACE = "6ba7b811-9dad-11d1-80b4-00c04fd430c8";
+
+  /** Qdrant's default service.max_request_size_mb. */
+  public static final int QDRANT_MAX_REQUEST_BYTES = 32 * 1024 * 1024;
+
+  private static final String GROUP_QDRANT = "Qdrant";
+  private static final String GROUP_COLLECTION = "Collection";
+  private static final String GROUP_MAPPING = "Mapping";
+  private static final String GROUP_VECTORS = "Vectors";
+  private static final String GROUP_BATCHING = "Batching and retries";
+
+  private static final Pattern INDEX_SPEC = Pattern.compile("[^:]+:[a-z]+");
+
+  public static final ConfigDef CONFIG_DEF = configDef();
+
+  public QdrantSinkConfig(Map<?, ?> props) {
+    super(CONFIG_DEF, props);
+    checkCombinations();
+  }
+
+  // ---------------------------------------------------------------- definition
+
+  private static ConfigDef configDef() {
+    ConfigDef def = new ConfigDef();
+    defineQdrant(def);
+    defineCollection(def);
+    defineMapping(def);
+    defineVectors(def);
+    defineBatching(def);
+    return def;
+  }
+
+  private static void defineQdrant(ConfigDef def) {
+    int o = 0;
+    def.define(
+        QDRANT_URL,
+        Type.STRING,
+        "http://localhost:6334",
+        url(),
+        Importance.HIGH,
+        "Qdrant's gRPC endpoint: http://host:port, or https://host:port for TLS. The port is the"
+            + " gRPC one (6334 by default), not the REST one.",
+        GROUP_QDRANT,
+        ++o,
+        Width.LONG,
+        "Qdrant gRPC URL");
+    def.define(
+        QDRANT_API_KEY,
+        Type.PASSWORD,
+        null,
+        Importance.MEDIUM,
+        "API key sent as the api-key header; required by Qdrant Cloud. Use a config provider.",
+        GROUP_QDRANT,
+        ++o,
+        Width.MEDIUM,
+        "Qdrant API key");
+    def.define(
+        QDRANT_TIMEOUT_MS,
+        Type.LONG,
+        30_000L,
+        ConfigDef.Range.atLeast(100),
+        Importance.MEDIUM,
+        "Deadline of every call to Qdrant. A call that misses it counts as Qdrant being"
+            + " unavailable: the batch is retried, never dead-lettered.",
+        GROUP_QDRANT,
+        ++o,
+        Width.SHORT,
+        "Request deadline (ms)");
+    def.define(
+        QDRANT_MAX_IN_FLIGHT,
+        Type.INT,
+        4,
+        ConfigDef.Range.between(1, 64),
+        Importance.LOW,
+        "Requests one task may have outstanding at once (different collections, or chunks of"
+            + " one batch touching different points).",
+        GROUP_QDRANT,
+        ++o,
+        Width.SHORT,
+        "Max in-flight requests");
+  }
+
+  private static void defineCollection(ConfigDef def) {
+    int o = 0;
+    def.define(
+        COLLECTION_NAME,
+        Type.STRING,
+        "${topic}",
+        Validators.recordTemplate(
+            "a collection name or template: ${topic}, ${value.<path>}, ${key.<path>}"),
+        Importance.HIGH,
+        "Collection to write to: a fixed name or a template such as ${topic} or"
+            + " memories_${value.tenant_id}. A record whose template field is missing is"
+            + " dead-lettered.",
+        GROUP_COLLECTION,
+        ++o,
+        Width.LONG,
+        "Collection");
+    def.define(
+        COLLECTION_CREATE,
+        Type.BOOLEAN,
+        true,
+        Importance.MEDIUM,
+        "Create a missing collection with vector.size and collection.distance (and the payload"
+            + " indexes). An existing collection whose vector size differs is always an error.",
+        GROUP_COLLECTION,
+        ++o,
+        Width.SHORT,
+        "Create collections");
+    def.define(
+        COLLECTION_DISTANCE,
+        Type.STRING,
+        "cosine",
+        Validators.oneOf(DistanceName.class),
+        Importance.MEDIUM,
+        "Distance of the dense vector in collections the connector creates.",
+        GROUP_COLLECTION,
+        ++o,
+        Width.SHORT,
+        "Distance",
+        enumValues(DistanceName.class));
+    def.define(
+        COLLECTION_SPARSE_VECTORS,
+        Type.LIST,
+        "",
+        Importance.LOW,
+        "Names of sparse vectors to declare in collections the connector creates (for records"
+            + " that carry sparse vectors with embedder=field).",
+        GROUP_COLLECTION,
+        ++o,
+        Width.MEDIUM,
+        "Sparse vector names");
+    def.define(
+        COLLECTION_PAYLOAD_INDEXES,
+        Type.LIST,
+        "",
+        indexSpecs(),
+        Importance.MEDIUM,
+        "Payload indexes to create with a new collection, as field:type pairs, e.g."
+            + " tenant_id:keyword,created_at:datetime.",
+        GROUP_COLLECTION,
+        ++o,
+        Width.LONG,
+        "Payload indexes");
+  }
+
+  private static void defineMapping(ConfigDef def) {
+    int o = 0;
+    def.define(
+        ID_FIELD,
+        Type.STRING,
+        "id",
+        Validators.fieldPath(),
+        Importance.HIGH,
+        "Field holding the point id. An unsigned integer is used as is, a UUID string as that"
+            + " UUID, any other string as its UUID v5 in id.namespace, so replays hit the same"
+            + " point.",
+        GROUP_MAPPING,
+        ++o,
+        Width.MEDIUM,
+        "Id field");
+    def.define(
+        ID_NAMESPACE,
+        Type.STRING,
+        DEFAULT_NAMESPACE,
+        uuid(),
+        Importance.LOW,
+        "UUID v5 namespace for string ids that are not UUIDs.",
+        GROUP_MAPPING,
+        ++o,
+        Width.MEDIUM,
+        "Id namespace");
+    def.define(
+        DELETE_ENABLED,
+        Type.BOOLEAN,
+        true,
+        Importance.MEDIUM,
+        "Delete the point named by a tombstone's key; when false tombstones are skipped.",
+        GROUP_MAPPING,
+        ++o,
+        Width.SHORT,
+        "Tombstones delete");
+    def.define(
+        DELETE_ID_FIELD,
+        Type.STRING,
+        "",
+        optional(Validators.fieldPath()),
+        Importance.MEDIUM,
+        "Field of a tombstone's key holding the point id; empty means the key is the id.",
+        GROUP_MAPPING,
+        ++o,
+        Width.MEDIUM,
+        "Tombstone id field");
+    def.define(
+        PAYLOAD_INCLUDE,
+        Type.LIST,
+        "",
+        Validators.fieldPaths(),
+        Importance.MEDIUM,
+        "Fields copied into the payload; empty means the whole value.",
+        GROUP_MAPPING,
+        ++o,
+        Width.LONG,
+        "Payload fields");
+    def.define(
+        PAYLOAD_EXCLUDE,
+        Type.LIST,
+        "",
+        Validators.fieldPaths(),
+        Importance.MEDIUM,
+        "Fields left out of the payload. The vector field of embedder=field is always left out.",
+        GROUP_MAPPING,
+        ++o,
+        Width.LONG,
+        "Payload exclusions");
+  }
+
+  private static void defineVectors(ConfigDef def) {
+    int o = 0;
+    def.define(
+        EMBEDDER,
+        Type.STRING,
+        "hashing",
+        Validators.oneOf(EmbedderKind.class),
+        Importance.HIGH,
+        "Where the dense vector comes from: hashing (deterministic feature hashing of the text"
+            + " fields, no model), field (the record carries its vectors) or openai (an"
+            + " OpenAI-compatible /embeddings endpoint).",
+        GROUP_VECTORS,
+        ++o,
+        Width.SHORT,
+        "Embedder",
+        enumValues(EmbedderKind.class));
+    def.define(
+        VECTOR_SIZE,
+        Type.INT,
+        384,
+        ConfigDef.Range.between(1, 65_536),
+        Importance.HIGH,
+        "Dimensions of the dense vector; checked against existing collections at start.",
+        GROUP_VECTORS,
+        ++o,
+        Width.SHORT,
+        "Vector size");
+    def.define(
+        VECTOR_NAME,
+        Type.STRING,
+        "",
+        Importance.MEDIUM,
+        "Name of the dense vector in the collection; empty for the collection's unnamed vector.",
+        GROUP_VECTORS,
+        ++o,
+        Width.MEDIUM,
+        "Vector name");
+    def.define(
+        TEXT_FIELDS,
+        Type.LIST,
+        "text",
+        Validators.fieldPaths(),
+        Importance.HIGH,
+        "Text fields embedded by the hashing and openai embedders, joined by new lines. A record"
+            + " with none of them, or only blank ones, is dead-lettered.",
+        GROUP_VECTORS,
+        ++o,
+        Width.LONG,
+        "Text fields",
+        List.of(EMBEDDER),
+        visibleFor(EmbedderKind.HASHING, EmbedderKind.OPENAI));
+    def.define(
+        VECTOR_FIELD,
+        Type.STRING,
+        "vector",
+        Validators.fieldPath(),
+        Importance.HIGH,
+        "Field holding the vectors for embedder=field: an array of numbers (dense), an object"
+            + " {indices, values} (sparse), or an object of named vectors.",
+        GROUP_VECTORS,
+        ++o,
+        Width.MEDIUM,
+        "Vector field",
+        List.of(EMBEDDER),
+        visibleFor(EmbedderKind.FIELD));
+    defineOpenAi(def, o);
+  }
+
+  private static void defineOpenAi(ConfigDef def, int o) {
+    ConfigDef.Recommender openAi = visibleFor(EmbedderKind.OPENAI);
+    List<String> dependents = List.of(EMBEDDER);
+    def.define(
+        OPENAI_URL,
+        Type.STRING,
+        "https://api.openai.com/v1",
+        url(),
+        Importance.HIGH,
+        "Base URL of the OpenAI-compatible API; the connector posts to <url>/embeddings.",
+        GROUP_VECTORS,
+        ++o,
+        Width.LONG,
+        "Embeddings base URL",
+        dependents,
+        openAi);
+    def.define(
+        OPENAI_MODEL,
+        Type.STRING,
+        "text-embedding-3-small",
+        new ConfigDef.NonEmptyString(),
+        Importance.HIGH,
+        "Embedding model name sent with each request.",
+        GROUP_VECTORS,
+        ++o,
+        Width.MEDIUM,
+        "Embedding model",
+        dependents,
+        openAi);
+    def.define(
+        OPENAI_API_KEY,
+        Type.PASSWORD,
+        null,
+        Importance.HIGH,
+        "Bearer token for the embeddings endpoint. Use a config provider.",
+        GROUP_VECTORS,
+        ++o,
+        Width.MEDIUM,
+        "Embeddings API key",
+        dependents,
+        openAi);
+    def.define(
+        OPENAI_BATCH_SIZE,
+        Type.INT,
+        64,
+        ConfigDef.Range.between(1, 2048),
+        Importance.LOW,
+        "Texts per embeddings request.",
+        GROUP_VECTORS,
+        ++o,
+        Width.SHORT,
+        "Embedding batch size",
+        dependents,
+        openAi);
+    def.define(
+        OPENAI_TIMEOUT_MS,
+        Type.LONG,
+        30_000L,
+        ConfigDef.Range.atLeast(100),
+        Importance.LOW,
+        "Timeout of one embeddings request.",
+        GROUP_VECTORS,
+        ++o,
+        Width.SHORT,
+        "Embedding timeout (ms)",
+        dependents,
+        openAi);
+    def.define(
+        OPENAI_MAX_RETRIES,
+        Type.INT,
+        3,
+        ConfigDef.Range.between(0, 20),
+        Importance.LOW,
+        "Retries of a failed embeddings request (429, 5xx, I/O) before the batch is handed back"
+            + " to Connect to retry later.",
+        GROUP_VECTORS,
+        ++o,
+        Width.SHORT,
+        "Embedding retries",
+        dependents,
+        openAi);
+  }
+
+  private static void defineBatching(ConfigDef def) {
+    int o = 0;
+    def.define(
+        BATCH_MAX_POINTS,
+        Type.INT,
+        256,
+        ConfigDef.Range.between(1, 10_000),
+        Importance.MEDIUM,
+        "Points (or deletes) per request; Qdrant recommends 64 to 256.",
+        GROUP_BATCHING,
+        ++o,
+        Width.SHORT,
+        "Points per request");
+    def.define(
+        BATCH_MAX_BYTES,
+        Type.INT,
+        16 * 1024 * 1024,
+        ConfigDef.Range.between(4096, QDRANT_MAX_REQUEST_BYTES),
+        Importance.LOW,
+        "Upper bound of one request's size; at most Qdrant's 32 MiB request limit. A single point"
+            + " bigger than this is dead-lettered.",
+        GROUP_BATCHING,
+        ++o,
+        Width.SHORT,
+        "Bytes per request");
+    def.define(
+        RETRY_BACKOFF_MS,
+        Type.LONG,
+        200L,
+        ConfigDef.Range.atLeast(1),
+        Importance.LOW,
+        "First wait before Connect redelivers a batch Qdrant could not take; doubles (with"
+            + " jitter) per consecutive failure.",
+        GROUP_BATCHING,
+        ++o,
+        Width.SHORT,
+        "Retry backoff (ms)");
+    def.define(
+        RETRY_BACKOFF_MAX_MS,
+        Type.LONG,
+        30_000L,
+        ConfigDef.Range.atLeast(1),
+        Importance.LOW,
+        "Longest wait between retries.",
+        GROUP_BATCHING,
+        ++o,
+        Width.SHORT,
+        "Max retry backoff (ms)");
+  }
+
+  // ---------------------------------------------------------------- typed access
+
+  public URI qdrantUrl() {
+    return URI.create(getString(QDRANT_URL));
+  }
+
+  public boolean qdrantTls() {
+    return "https".equalsIgnoreCase(qdrantUrl().getScheme());
+  }
+
+  public int qdrantPort() {
+    int port = qdrantUrl().getPort();
+    return port > 0 ? port : 6334;
+  }
+
+  public String qdrantApiKey() {
+    return secret(QDRANT_API_KEY);
+  }
+
+  public Duration qdrantTimeout() {
+    return Duration.ofMillis(getLong(QDRANT_TIMEOUT_MS));
+  }
+
+  public int maxInFlight() {
+    return getInt(QDRANT_MAX_IN_FLIGHT);
+  }
+
+  public RecordTemplate collection() {
+    return RecordTemplate.parse(getString(COLLECTION_NAME));
+  }
+
+  public boolean createCollections() {
+    return getBoolean(COLLECTION_CREATE);
+  }
+
+  public Distance distance() {
+    return Validators.parseEnum(DistanceName.class, getString(COLLECTION_DISTANCE)).proto;
+  }
+
+  public List<String> sparseVectors() {
+    return getList(COLLECTION_SPARSE_VECTORS);
+  }
+
+  /** Field name to index type, in the configured order. */
+  public Map<String, PayloadSchemaType> payloadIndexes() {
+    Map<String, PayloadSchemaType> indexes = new LinkedHashMap<>();
+    for (String spec : getList(COLLECTION_PAYLOAD_INDEXES)) {
+      int colon = spec.lastIndexOf(':');
+      indexes.put(
+          spec.substring(0, colon).trim(),
+          Validators.parseEnum(IndexType.class, spec.substring(colon + 1)).proto);
+    }
+    return indexes;
+  }
+
+  public FieldPath idField() {
+    return FieldPath.parse(getString(ID_FIELD));
+  }
+
+  public UUID idNamespace() {
+    return UUID.fromString(getString(ID_NAMESPACE));
+  }
+
+  public boolean deleteEnabled() {
+    return getBoolean(DELETE_ENABLED);
+  }
+
+  /** The key field of tombstones, or null when the key itself is the id. */
+  public FieldPath deleteIdField() {
+    String path = getString(DELETE_ID_FIELD);
+    return path == null || path.isBlank() ? null : FieldPath.parse(path);
+  }
+
+  public List<FieldPath> payloadInclude() {
+    return paths(PAYLOAD_INCLUDE);
+  }
+
+  public List<FieldPath> payloadExclude() {
+    return paths(PAYLOAD_EXCLUDE);
+  }
+
+  public String vectorName() {
+    return getString(VECTOR_NAME).trim();
+  }
+
+  public int vectorSize() {
+    return getInt(VECTOR_SIZE);
+  }
+
+  public FieldPath vectorField() {
+    return FieldPath.parse(getString(VECTOR_FIELD));
+  }
+
+  public EmbedderKind embedder() {
+    return Validators.parseEnum(EmbedderKind.class, getString(EMBEDDER));
+  }
+
+  public List<FieldPath> textFields() {
+    return paths(TEXT_FIELDS);
+  }
+
+  public URI openAiUrl() {
+    return URI.create(getString(OPENAI_URL).replaceAll("/+$", ""));
+  }
+
+  public String openAiModel() {
+    return getString(OPENAI_MODEL);
+  }
+
+  public String openAiApiKey() {
+    return secret(OPENAI_API_KEY);
+  }
+
+  public int openAiBatchSize() {
+    return getInt(OPENAI_BATCH_SIZE);
+  }
+
+  public Duration openAiTimeout() {
+    return Duration.ofMillis(getLong(OPENAI_TIMEOUT_MS));
+  }
+
+  public int openAiMaxRetries() {
+    return getInt(OPENAI_MAX_RETRIES);
+  }
+
+  public int batchMaxPoints() {
+    return getInt(BATCH_MAX_POINTS);
+  }
+
+  public int batchMaxBytes() {
+    return getInt(BATCH_MAX_BYTES);
+  }
+
+  public Duration retryBackoff() {
+    return Duration.ofMillis(getLong(RETRY_BACKOFF_MS));
+  }
+
+  public Duration retryBackoffMax() {
+    return Duration.ofMillis(Math.max(getLong(RETRY_BACKOFF_MAX_MS), getLong(RETRY_BACKOFF_MS)));
+  }
+
+  private String secret(String key) {
+    Password password = getPassword(key);
+    return password == null || password.value().isEmpty() ? null : password.value();
+  }
+
+  private List<FieldPath> paths(String key) {
+    return getList(key).stream().map(String::trim).map(FieldPath::parse).toList();
+  }
+
+  // ---------------------------------------------------------------- checks
+
+  /** Rules that span several keys, so a single validator cannot check them. */
+  private void checkCombinations() {
+    if (embedder() == EmbedderKind.FIELD) {
+      FieldPath vector = vectorField();
+      if (payloadInclude().contains(vector)) {
+        throw new ConfigException(
+            PAYLOAD_INCLUDE, getList(PAYLOAD_INCLUDE), "must not list the vector field " + vector);
+      }
+    } else if (textFields().isEmpty()) {
+      throw new ConfigException(
+          TEXT_FIELDS,
+          "",
+          "the "
+              + embedder().name().toLowerCase(Locale.ROOT)
+              + " embedder needs at least one text field");
+    }
+    if (sparseVectors().contains(vectorName())) {
+      throw new ConfigException(
+          COLLECTION_SPARSE_VECTORS, sparseVectors(), "must not contain vector.name");
+    }
+  }
+
+  // ---------------------------------------------------------------- validators
+
+  /** Distances, as written in configs. */
+  enum DistanceName {
+    COSINE(Distance.Cosine),
+    DOT(Distance.Dot),
+    EUCLID(Distance.Euclid),
+    MANHATTAN(Distance.Manhattan);
+
+    final Distance proto;
+
+    DistanceName(Distance proto) {
+      this.proto = proto;
+    }
+  }
+
+  /** Payload index types, as written in configs. */
+  enum IndexType {
+    KEYWORD(PayloadSchemaType.Keyword),
+    INTEGER(PayloadSchemaType.Integer),
+    FLOAT(PayloadSchemaType.Float),
+    BOOL(PayloadSchemaType.Bool),
+    GEO(PayloadSchemaType.Geo),
+    TEXT(PayloadSchemaType.Text),
+    DATETIME(PayloadSchemaType.Datetime),
+    UUID(PayloadSchemaType.Uuid);
+
+    final PayloadSchemaType proto;
+
+    IndexType(PayloadSchemaType proto) {
+      this.proto = proto;
+    }
+  }
+
+  private static ConfigDef.Validator url() {
+    return validator(
+        "an http:// or https:// URL with a host, e.g. http://localhost:6334",
+        value -> {
+          URI uri = URI.create(value);
+          return uri.getHost() != null
+              && ("http".equalsIgnoreCase(uri.getScheme())
+                  || "https".equalsIgnoreCase(uri.getScheme()));
+        });
+  }
+
+  private static ConfigDef.Validator uuid() {
+    return validator(
+        "a UUID", value -> UUID.fromString(value).toString().equalsIgnoreCase(value.trim()));
+  }
+
+  private static ConfigDef.Validator indexSpecs() {
+    ConfigDef.Validator types = Validators.oneOf(IndexType.class);
+    return validator(
+        "field:type pairs, type " + types,
+        value -> {
+          for (String spec : value.split(",")) {
+            String item = spec.trim();
+            if (item.isEmpty()) {
+              continue;
+            }
+            if (!INDEX_SPEC.matcher(item).matches()) {
+              return false;
+            }
+            types.ensureValid(
+                COLLECTION_PAYLOAD_INDEXES, item.substring(item.lastIndexOf(':') + 1));
+          }
+          return true;
+        });
+  }
+
+  private static ConfigDef.Validator optional(ConfigDef.Validator inner) {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        if (value != null && !value.toString().isBlank()) {
+          inner.ensureValid(name, value);
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "empty, or " + inner;
+      }
+    };
+  }
+
+  /** A validator from a predicate on the value's text; exceptions count as invalid. */
+  private static ConfigDef.Validator validator(String description, Check check) {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        if (value == null) {
+          return;
+        }
+        String text =
+            value instanceof List<?> list
+                ? String.join(",", list.stream().map(Object::toString).toList())
+                : value.toString();
+        boolean valid;
+        try {
+          valid = check.test(text);
+        } catch (RuntimeException e) {
+          throw new ConfigException(name, value, "must be " + description + ": " + e.getMessage());
+        }
+        if (!valid) {
+          throw new ConfigException(name, value, "must be " + description);
+        }
+      }
+
+      @Override
+      public String toString() {
+        return description;
+      }
+    };
+  }
+
+  private interface Check {
+    boolean test(String value);
+  }
+
+  private static <E extends Enum<E>> ConfigDef.Recommender enumValues(Class<E> type) {
+    List<Object> names =
+        Arrays.stream(type.getEnumConstants())
+            .map(e -> (Object) e.name().toLowerCase(Locale.ROOT))
+            .toList();
+    return new ConfigDef.Recommender() {
+      @Override
+      public List<Object> validValues(String name, Map<String, Object> parsedConfig) {
+        return new ArrayList<>(names); // ConfigDef edits the list it gets
+      }
+
+      @Override
+      public boolean visible(String name, Map<String, Object> parsedConfig) {
+        return true;
+      }
+    };
+  }
+
+  /** Shows an embedder's own keys only when that embedder is chosen. */
+  private static ConfigDef.Recommender visibleFor(EmbedderKind... kinds) {
+    return new ConfigDef.Recommender() {
+      @Override
+      public List<Object> validValues(String name, Map<String, Object> parsedConfig) {
+        return new ArrayList<>(); // ConfigDef edits the list it gets
+      }
+
+      @Override
+      public boolean visible(String name, Map<String, Object> parsedConfig) {
+        Object chosen = parsedConfig.get(EMBEDDER);
+        for (EmbedderKind kind : kinds) {
+          if (kind.name().equalsIgnoreCase(String.valueOf(chosen).trim())) {
+            return true;
+          }
+        }
+        return false;
+      }
+    };
+  }
+}

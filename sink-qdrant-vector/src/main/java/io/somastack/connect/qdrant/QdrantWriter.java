@@ -1,0 +1,386 @@
+package io.somastack.connect.qdrant;
+
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.qdrant.client.QdrantClient;
+import io.qdrant.client.QdrantGrpcClient;
+import io.qdrant.client.grpc.Collections.CollectionInfo;
+import io.qdrant.client.grpc.Collections.CreateCollection;
+import io.qdrant.client.grpc.Collections.PayloadSchemaType;
+import io.qdrant.client.grpc.Collections.SparseVectorConfig;
+import io.qdrant.client.grpc.Collections.SparseVectorParams;
+import io.qdrant.client.grpc.Collections.VectorParams;
+import io.qdrant.client.grpc.Collections.VectorParamsMap;
+import io.qdrant.client.grpc.Collections.VectorsConfig;
+import io.qdrant.client.grpc.Points.DeletePoints;
+import io.qdrant.client.grpc.Points.PointStruct;
+import io.qdrant.client.grpc.Points.PointsIdsList;
+import io.qdrant.client.grpc.Points.PointsSelector;
+import io.qdrant.client.grpc.Points.UpsertPoints;
+import io.somastack.connect.qdrant.mapping.PointMapper.Rejected;
+import io.somastack.connect.qdrant.mapping.PointOp;
+import io.somastack.connect.qdrant.mapping.WriteBatch;
+import io.somastack.connect.qdrant.mapping.WriteBatch.Request;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything the sink says to Qdrant, over gRPC through the official client: checks and creates
+ * collections, and writes batches with {@code wait=true}, so a write that returns is applied.
+ * Failures are sorted into three kinds: Qdrant unavailable, overloaded or slow ({@link
+ * RetriableException}: try again later), points Qdrant refuses (found by splitting the request,
+ * returned for the DLQ), and everything else ({@link ConnectException}: stop).
+ */
+final class QdrantWriter implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(QdrantWriter.class);
+
+  /** Told about every acknowledged write request. */
+  interface Listener {
+    void written(boolean upsert, int points, long nanos);
+  }
+
+  private final QdrantClient client;
+  private final QdrantSinkConfig config;
+  private final Duration timeout;
+  private final Semaphore inFlight;
+  private final Listener listener;
+  private final Set<String> ready = ConcurrentHashMap.newKeySet();
+
+  QdrantWriter(QdrantClient client, QdrantSinkConfig config, Listener listener) {
+    this.client = client;
+    this.config = config;
+    this.timeout = config.qdrantTimeout();
+    this.inFlight = new Semaphore(config.maxInFlight());
+    this.listener = listener;
+  }
+
+  /** A writer with its own channel; nothing is sent until it is used. */
+  static QdrantWriter open(QdrantSinkConfig config, Listener listener) {
+    NettyChannelBuilder channel =
+        NettyChannelBuilder.forAddress(config.qdrantUrl().getHost(), config.qdrantPort())
+            // replies carry no points, but be generous for collection info and future reads
+            .maxInboundMessageSize(64 * 1024 * 1024);
+    if (config.qdrantTls()) {
+      channel.useTransportSecurity();
+    } else {
+      channel.usePlaintext();
+    }
+    ManagedChannel built = channel.build();
+    QdrantGrpcClient.Builder grpc =
+        QdrantGrpcClient.newBuilder(built, true, false).withTimeout(config.qdrantTimeout());
+    if (config.qdrantApiKey() != null) {
+      grpc.withApiKey(config.qdrantApiKey());
+    }
+    return new QdrantWriter(new QdrantClient(grpc.build()), config, listener);
+  }
+
+  // ------------------------------------------------------------------ collections
+
+  /** Makes sure the collection exists with the configured vectors; checked once per writer. */
+  void ensureCollection(String name) {
+    if (ready.contains(name)) {
+      return;
+    }
+    if (Boolean.TRUE.equals(await(client.collectionExistsAsync(name, timeout)))) {
+      checkVectors(name, await(client.getCollectionInfoAsync(name, timeout)));
+    } else if (!config.createCollections()) {
+      throw new ConnectException(
+          "Qdrant collection '" + name + "' does not exist and collection.create is false");
+    } else {
+      create(name);
+    }
+    ready.add(name);
+  }
+
+  private void create(String name) {
+    CreateCollection.Builder create =
+        CreateCollection.newBuilder().setCollectionName(name).setVectorsConfig(vectorsConfig());
+    if (!config.sparseVectors().isEmpty()) {
+      SparseVectorConfig.Builder sparse = SparseVectorConfig.newBuilder();
+      config
+          .sparseVectors()
+          .forEach(v -> sparse.putMap(v, SparseVectorParams.getDefaultInstance()));
+      create.setSparseVectorsConfig(sparse);
+    }
+    try {
+      await(client.createCollectionAsync(create.build(), timeout));
+    } catch (ConnectException e) {
+      if (!Boolean.TRUE.equals(await(client.collectionExistsAsync(name, timeout)))) {
+        throw e;
+      }
+      // another task created it first: check it like any existing collection
+      checkVectors(name, await(client.getCollectionInfoAsync(name, timeout)));
+      return;
+    }
+    for (Map.Entry<String, PayloadSchemaType> index : config.payloadIndexes().entrySet()) {
+      await(
+          client.createPayloadIndexAsync(
+              name, index.getKey(), index.getValue(), null, true, null, timeout));
+    }
+    log.info(
+        "Created Qdrant collection '{}' ({} dimensions, {}, payload indexes {})",
+        name,
+        config.vectorSize(),
+        config.distance(),
+        config.payloadIndexes().keySet());
+  }
+
+  private VectorsConfig vectorsConfig() {
+    VectorParams params =
+        VectorParams.newBuilder()
+            .setSize(config.vectorSize())
+            .setDistance(config.distance())
+            .build();
+    VectorsConfig.Builder vectors = VectorsConfig.newBuilder();
+    if (config.vectorName().isEmpty()) {
+      return vectors.setParams(params).build();
+    }
+    return vectors
+        .setParamsMap(VectorParamsMap.newBuilder().putMap(config.vectorName(), params))
+        .build();
+  }
+
+  /** A collection made for other vectors is a configuration error, not bad data. */
+  private void checkVectors(String name, CollectionInfo info) {
+    VectorsConfig vectors = info.getConfig().getParams().getVectorsConfig();
+    String vectorName = config.vectorName();
+    VectorParams params;
+    if (vectorName.isEmpty() && vectors.hasParams()) {
+      params = vectors.getParams();
+    } else if (!vectorName.isEmpty() && vectors.getParamsMap().containsMap(vectorName)) {
+      params = vectors.getParamsMap().getMapOrThrow(vectorName);
+    } else {
+      throw new ConnectException(
+          "Qdrant collection '"
+              + name
+              + "' has "
+              + (vectors.hasParams()
+                  ? "a single unnamed vector"
+                  : "named vectors " + vectors.getParamsMap().getMapMap().keySet())
+              + " but vector.name is '"
+              + vectorName
+              + "'");
+    }
+    if (params.getSize() != config.vectorSize()) {
+      throw new ConnectException(
+          "Qdrant collection '"
+              + name
+              + "' holds vectors of size "
+              + params.getSize()
+              + " but vector.size is "
+              + config.vectorSize()
+              + "; point the connector at another collection or fix vector.size");
+    }
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  /**
+   * Applies a collapsed batch, wave by wave, and returns the operations Qdrant refused as bad data.
+   * Throws {@link RetriableException} when Qdrant could not take it now; by then no request of the
+   * batch is still running, so a retry never races an earlier attempt.
+   */
+  List<Rejected> write(WriteBatch batch) {
+    List<Rejected> refused = new ArrayList<>();
+    for (List<Request> wave : batch.waves(config.batchMaxPoints(), config.batchMaxBytes())) {
+      List<Future<?>> sent = new ArrayList<>(wave.size());
+      for (Request request : wave) {
+        sent.add(send(request));
+      }
+      RuntimeException retryLater = null;
+      for (int i = 0; i < wave.size(); i++) {
+        try {
+          awaitRaw(sent.get(i));
+        } catch (StatusFailure failure) {
+          RuntimeException outcome = handle(wave.get(i), failure, refused);
+          retryLater = retryLater == null ? outcome : retryLater;
+        }
+      }
+      if (retryLater != null) {
+        throw retryLater;
+      }
+    }
+    return refused;
+  }
+
+  /** Sends one request once a slot is free; the slot is freed when the answer arrives. */
+  private Future<?> send(Request request) {
+    try {
+      inFlight.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RetriableException("interrupted while waiting to write to Qdrant", e);
+    }
+    long start = System.nanoTime();
+    ListenableFuture<?> future;
+    try {
+      future = request.upsert() ? upsert(request) : delete(request);
+    } catch (RuntimeException e) {
+      inFlight.release();
+      throw e;
+    }
+    Futures.addCallback(
+        future,
+        new FutureCallback<Object>() {
+          @Override
+          public void onSuccess(Object result) {
+            inFlight.release();
+            listener.written(request.upsert(), request.ops().size(), System.nanoTime() - start);
+          }
+
+          @Override
+          public void onFailure(Throwable t) {
+            inFlight.release();
+          }
+        },
+        MoreExecutors.directExecutor());
+    return future;
+  }
+
+  private ListenableFuture<?> upsert(Request request) {
+    UpsertPoints.Builder upsert =
+        UpsertPoints.newBuilder().setCollectionName(request.collection()).setWait(true);
+    for (PointOp op : request.ops()) {
+      PointStruct point = ((PointOp.Upsert) op).point();
+      upsert.addPoints(point);
+    }
+    return client.upsertAsync(upsert.build(), timeout);
+  }
+
+  private ListenableFuture<?> delete(Request request) {
+    PointsIdsList.Builder ids = PointsIdsList.newBuilder();
+    request.ops().forEach(op -> ids.addIds(op.id()));
+    DeletePoints delete =
+        DeletePoints.newBuilder()
+            .setCollectionName(request.collection())
+            .setWait(true)
+            .setPoints(PointsSelector.newBuilder().setPoints(ids))
+            .build();
+    return client.deleteAsync(delete, timeout);
+  }
+
+  /** Sorts a failed request: returns the exception to throw once the wave is done, or null. */
+  private RuntimeException handle(Request request, StatusFailure failure, List<Rejected> refused) {
+    Status.Code code = failure.status.getCode();
+    if (code == Status.Code.INVALID_ARGUMENT) {
+      refused.addAll(refusedIn(request, failure));
+      return null;
+    }
+    if (code == Status.Code.NOT_FOUND) {
+      // the collection was deleted under us: create (or check) it again on the retry
+      ready.remove(request.collection());
+      return new RetriableException(describe(request, failure), failure);
+    }
+    if (isTransient(code)) {
+      return new RetriableException(describe(request, failure), failure);
+    }
+    throw new ConnectException(describe(request, failure), failure);
+  }
+
+  /**
+   * Finds the points of a refused request by sending its halves again, down to single points, which
+   * are the refused ones. The other points are written on the way.
+   */
+  private List<Rejected> refusedIn(Request request, StatusFailure failure) {
+    List<PointOp> ops = request.ops();
+    if (ops.size() == 1) {
+      String reason = "Qdrant refused the point: " + failure.status.getDescription();
+      return List.of(new Rejected(ops.get(0).record(), reason));
+    }
+    List<Rejected> refused = new ArrayList<>();
+    int half = ops.size() / 2;
+    for (Request part : List.of(part(request, 0, half), part(request, half, ops.size()))) {
+      try {
+        awaitRaw(send(part));
+      } catch (StatusFailure partFailure) {
+        RuntimeException outcome = handle(part, partFailure, refused);
+        if (outcome != null) {
+          throw outcome;
+        }
+      }
+    }
+    return refused;
+  }
+
+  private static Request part(Request request, int from, int to) {
+    return new Request(request.collection(), request.upsert(), request.ops().subList(from, to));
+  }
+
+  static boolean isTransient(Status.Code code) {
+    return switch (code) {
+      case UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, ABORTED, CANCELLED, INTERNAL -> true;
+      default -> false;
+    };
+  }
+
+  private static String describe(Request request, StatusFailure failure) {
+    return (request.upsert() ? "upsert of " : "delete of ")
+        + request.ops().size()
+        + " point(s) in Qdrant collection '"
+        + request.collection()
+        + "' failed: "
+        + failure.status.getCode()
+        + " "
+        + failure.status.getDescription();
+  }
+
+  // ------------------------------------------------------------------ futures
+
+  /** Waits for a collection call; failures become Connect exceptions of the right kind. */
+  private <T> T await(ListenableFuture<T> future) {
+    try {
+      return awaitRaw(future);
+    } catch (StatusFailure failure) {
+      String message = "Qdrant call failed: " + failure.status;
+      if (isTransient(failure.status.getCode())) {
+        throw new RetriableException(message, failure.getCause());
+      }
+      throw new ConnectException(message, failure.getCause());
+    }
+  }
+
+  private static <T> T awaitRaw(Future<T> future) throws StatusFailure {
+    try {
+      // no timeout here: every call carries the client's deadline and fails when it passes
+      return future.get();
+    } catch (ExecutionException e) {
+      throw new StatusFailure(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      future.cancel(true);
+      throw new RetriableException("interrupted while waiting for Qdrant", e);
+    }
+  }
+
+  /** A failed gRPC call, with its status. */
+  private static final class StatusFailure extends Exception {
+    final transient Status status;
+
+    StatusFailure(Throwable cause) {
+      super(cause);
+      this.status = Status.fromThrowable(cause);
+    }
+  }
+
+  @Override
+  public void close() {
+    client.close();
+  }
+}

@@ -1,0 +1,58 @@
+package io.somastack.connect.qdrant;
+
+import io.somastack.connect.common.metrics.PluginMetricsGroup;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.metrics.PluginMetrics;
+import org.apache.kafka.common.metrics.Sensor;
+
+/** The sink task's metrics, tagged by Connect with the connector and task. */
+final class SinkMetrics implements AutoCloseable {
+
+  private final PluginMetricsGroup group;
+  private final Sensor upserted;
+  private final Sensor deleted;
+  private final Sensor embeddingLatency;
+  private final Sensor embeddingBatch;
+  private final Sensor requestLatency;
+  private final Sensor retries;
+  private final Sensor deadLettered;
+
+  SinkMetrics(PluginMetrics metrics) {
+    group = new PluginMetricsGroup(metrics);
+    upserted = group.counter("points-upserted", "points upserted and acknowledged by Qdrant");
+    deleted = group.counter("points-deleted", "points deleted and acknowledged by Qdrant");
+    embeddingLatency = group.distribution("embedding-latency-ms", "time to embed a batch (ms)");
+    embeddingBatch = group.distribution("embedding-batch-size", "values embedded per batch");
+    requestLatency =
+        group.distribution("request-latency-ms", "time of a Qdrant write request (ms)");
+    retries = group.counter("retries", "batches handed back to Connect for a retry");
+    deadLettered = group.counter("dead-lettered", "records sent to the dead letter queue");
+  }
+
+  void embedded(int values, long nanos) {
+    embeddingBatch.record(values);
+    embeddingLatency.record(millis(nanos));
+  }
+
+  void written(boolean upsert, int points, long nanos) {
+    requestLatency.record(millis(nanos));
+    (upsert ? upserted : deleted).record(points);
+  }
+
+  void retried() {
+    retries.record();
+  }
+
+  void deadLettered() {
+    deadLettered.record();
+  }
+
+  private static double millis(long nanos) {
+    return nanos / (double) TimeUnit.MILLISECONDS.toNanos(1);
+  }
+
+  @Override
+  public void close() {
+    group.close();
+  }
+}

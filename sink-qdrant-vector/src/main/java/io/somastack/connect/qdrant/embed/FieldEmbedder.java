@@ -1,0 +1,305 @@
+package io.somastack.connect.qdrant.embed;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.Internal.FloatList;
+import io.qdrant.client.grpc.Points.NamedVectors;
+import io.qdrant.client.grpc.Points.SparseVector;
+import io.qdrant.client.grpc.Points.Vector;
+import io.qdrant.client.grpc.Points.Vectors;
+import io.somastack.connect.common.path.FieldPath;
+import java.util.AbstractMap.SimpleImmutableEntry;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.RandomAccess;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Struct;
+
+/**
+ * Vectors the record already carries (an embedding service wrote them, as on {@code
+ * embedding.responses}). The field holds an array of numbers (a dense vector), an object {@code
+ * {"indices": [...], "values": [...]}} (a sparse vector), or an object of named vectors of either
+ * kind. The dense vector named {@code vector.name} must have {@code vector.size} dimensions.
+ *
+ * <p>The value is read as a JSON tree (a record of JSON text) or as Connect hands it over (a {@link
+ * Map} or {@link Struct} holding a {@link List} of numbers): a vector of a few hundred floats is
+ * read straight into a float array, never through one JSON node per number.
+ */
+public final class FieldEmbedder implements Embedder {
+
+  private final FieldPath field;
+  private final String vectorName;
+  private final int size;
+
+  public FieldEmbedder(FieldPath field, String vectorName, int size) {
+    this.field = field;
+    this.vectorName = vectorName;
+    this.size = size;
+  }
+
+  /** The field the vectors are read from. */
+  public FieldPath field() {
+    return field;
+  }
+
+  @Override
+  public List<Result> embed(List<JsonNode> values) {
+    return embedValues(values);
+  }
+
+  /**
+   * One result per value, in order; a value is a JSON tree or a Connect value ({@link Map}, {@link
+   * Struct}).
+   */
+  public List<Result> embedValues(List<?> values) {
+    List<Result> results = new ArrayList<>(values.size());
+    for (Object value : values) {
+      results.add(read(value));
+    }
+    return results;
+  }
+
+  private Result read(Object value) {
+    Object node = field.get(value);
+    if (node == null) {
+      return Result.rejected("no vector in field " + field);
+    }
+    try {
+      if (isArray(node) || isSparse(node)) {
+        Vector vector = vector(vectorName, node);
+        if (vectorName.isEmpty() && vector.hasSparse()) {
+          throw new IllegalArgumentException("a sparse vector needs a name; set vector.name");
+        }
+        return Result.of(VectorMessages.of(vectorName, vector));
+      }
+      if (isObject(node) && !fields(node).isEmpty()) {
+        return Result.of(named(node));
+      }
+      return Result.rejected("field " + field + " is not a vector");
+    } catch (IllegalArgumentException e) {
+      return Result.rejected("field " + field + ": " + e.getMessage());
+    }
+  }
+
+  private Vectors named(Object object) {
+    NamedVectors.Builder named = NamedVectors.newBuilder();
+    for (Map.Entry<String, Object> entry : fields(object)) {
+      named.putVectors(entry.getKey(), vector(entry.getKey(), entry.getValue()));
+    }
+    return Vectors.newBuilder().setVectors(named).build();
+  }
+
+  private Vector vector(String name, Object node) {
+    if (isSparse(node)) {
+      return Vector.newBuilder().setSparse(sparse(node)).build();
+    }
+    if (!isArray(node)) {
+      throw new IllegalArgumentException("vector '" + name + "' is neither an array nor sparse");
+    }
+    if (node instanceof Collection<?> items) {
+      Vector vector = dense(name, items);
+      if (vector != null) {
+        return vector;
+      }
+    }
+    float[] dense = floats(node);
+    if (name.equals(vectorName)) {
+      String problem = VectorMessages.checkDense(dense, size);
+      if (problem != null) {
+        throw new IllegalArgumentException(problem);
+      }
+    }
+    return VectorMessages.dense(dense);
+  }
+
+  /**
+   * A dense vector straight from a Connect list into the message's own list of floats, checked on
+   * the way (as {@link VectorMessages#checkDense} would); null when protobuf offers no such list.
+   */
+  private Vector dense(String name, Collection<?> items) {
+    FloatList floats = VectorMessages.newFloats(items.size());
+    if (floats == null) {
+      return null;
+    }
+    if (items instanceof List<?> list && items instanceof RandomAccess) {
+      for (int i = 0, n = list.size(); i < n; i++) {
+        floats.addFloat(element(list.get(i), i));
+      }
+    } else {
+      int i = 0;
+      for (Object item : items) {
+        floats.addFloat(element(item, i++));
+      }
+    }
+    if (name.equals(vectorName) && floats.size() != size) {
+      throw new IllegalArgumentException(
+          "vector has " + floats.size() + " dimensions but vector.size is " + size);
+    }
+    return VectorMessages.dense(floats);
+  }
+
+  // ------------------------------------------------------------------ JSON trees and Connect
+  // values
+
+  private static boolean isArray(Object node) {
+    return node instanceof JsonNode json ? json.isArray() : node instanceof Collection<?>;
+  }
+
+  private static boolean isObject(Object node) {
+    return node instanceof JsonNode json
+        ? json.isObject()
+        : node instanceof Map<?, ?> || node instanceof Struct;
+  }
+
+  /** An object's fields in order; a missing or null field's value is null. */
+  private static List<Map.Entry<String, Object>> fields(Object object) {
+    List<Map.Entry<String, Object>> fields = new ArrayList<>();
+    if (object instanceof JsonNode json) {
+      Iterator<Map.Entry<String, JsonNode>> entries = json.fields();
+      while (entries.hasNext()) {
+        Map.Entry<String, JsonNode> entry = entries.next();
+        fields.add(new SimpleImmutableEntry<>(entry.getKey(), entry.getValue()));
+      }
+    } else if (object instanceof Map<?, ?> map) {
+      map.forEach((k, v) -> fields.add(new SimpleImmutableEntry<>(String.valueOf(k), v)));
+    } else if (object instanceof Struct struct) {
+      for (Field f : struct.schema().fields()) {
+        fields.add(new SimpleImmutableEntry<>(f.name(), struct.get(f)));
+      }
+    }
+    return fields;
+  }
+
+  private static boolean isSparse(Object node) {
+    if (node instanceof JsonNode json) {
+      return json.isObject() && json.size() == 2 && json.has("indices") && json.has("values");
+    }
+    if (node instanceof Map<?, ?> map) {
+      return map.size() == 2 && map.containsKey("indices") && map.containsKey("values");
+    }
+    if (node instanceof Struct struct) {
+      return struct.schema().fields().size() == 2
+          && struct.schema().field("indices") != null
+          && struct.schema().field("values") != null;
+    }
+    return false;
+  }
+
+  private static Object child(Object object, String name) {
+    if (object instanceof JsonNode json) {
+      return json.get(name);
+    }
+    if (object instanceof Map<?, ?> map) {
+      return map.get(name);
+    }
+    return ((Struct) object).get(name);
+  }
+
+  private static SparseVector sparse(Object node) {
+    Object indices = child(node, "indices");
+    float[] values = floats(child(node, "values"));
+    List<?> items = items(indices);
+    if (items == null || items.size() != values.length) {
+      throw new IllegalArgumentException("sparse vector needs as many indices as values");
+    }
+    SparseVector.Builder sparse = SparseVector.newBuilder();
+    for (int i = 0; i < values.length; i++) {
+      sparse.addIndices(index(items.get(i))).addValues(values[i]);
+    }
+    return sparse.build();
+  }
+
+  private static List<?> items(Object array) {
+    if (array instanceof JsonNode json) {
+      if (!json.isArray()) {
+        return null;
+      }
+      List<JsonNode> items = new ArrayList<>(json.size());
+      json.forEach(items::add);
+      return items;
+    }
+    return array instanceof List<?> list
+        ? list
+        : array instanceof Collection<?> c ? new ArrayList<>(c) : null;
+  }
+
+  private static int index(Object item) {
+    long index;
+    if (item instanceof JsonNode json) {
+      if (!json.canConvertToLong()) {
+        throw notAnIndex(item);
+      }
+      index = json.asLong();
+    } else if (item instanceof Number number && Double.isFinite(number.doubleValue())) {
+      double value = number.doubleValue();
+      if (value < 0 || value > 0xffffffffL) {
+        throw notAnIndex(item);
+      }
+      index = number.longValue();
+    } else {
+      throw notAnIndex(item);
+    }
+    if (index < 0 || index > 0xffffffffL) {
+      throw notAnIndex(item);
+    }
+    return (int) index;
+  }
+
+  private static IllegalArgumentException notAnIndex(Object item) {
+    return new IllegalArgumentException("sparse index " + item + " is not a uint32");
+  }
+
+  private static float[] floats(Object array) {
+    if (array instanceof JsonNode json && json.isArray()) {
+      return floats(json);
+    }
+    if (!(array instanceof Collection<?> items)) {
+      throw new IllegalArgumentException("expected an array of numbers");
+    }
+    float[] values = new float[items.size()];
+    if (items instanceof List<?> list && items instanceof RandomAccess) {
+      for (int i = 0; i < values.length; i++) {
+        values[i] = element(list.get(i), i);
+      }
+    } else {
+      int i = 0;
+      for (Object item : items) {
+        values[i] = element(item, i);
+        i++;
+      }
+    }
+    return values;
+  }
+
+  private static float element(Object item, int i) {
+    float value;
+    if (item instanceof Float f) {
+      value = f; // the common case (FLOAT32 arrays), without a call through Number
+    } else if (item instanceof Number number) {
+      value = number.floatValue();
+    } else {
+      throw new IllegalArgumentException("vector element " + i + " is not a number");
+    }
+    if (!Float.isFinite(value)) {
+      throw new IllegalArgumentException("vector element " + i + " is not a finite float");
+    }
+    return value;
+  }
+
+  private static float[] floats(JsonNode array) {
+    float[] values = new float[array.size()];
+    for (int i = 0; i < values.length; i++) {
+      JsonNode item = array.get(i);
+      if (!item.isNumber()) {
+        throw new IllegalArgumentException("vector element " + i + " is not a number");
+      }
+      values[i] = item.floatValue();
+      if (!Float.isFinite(values[i])) {
+        throw new IllegalArgumentException("vector element " + i + " is not a finite float");
+      }
+    }
+    return values;
+  }
+}

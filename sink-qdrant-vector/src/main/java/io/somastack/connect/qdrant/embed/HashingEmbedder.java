@@ -1,0 +1,94 @@
+package io.somastack.connect.qdrant.embed;
+
+import io.somastack.connect.common.path.FieldPath;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Deterministic feature hashing ("the hashing trick"): every token of the text (a run of letters or
+ * digits, lower-cased) is hashed with 64-bit FNV-1a and a MurmurHash3 finaliser; the hash picks a
+ * dimension and a sign, the token adds ±1 there, and the vector is L2-normalised. No model, no
+ * network, the same vector on every machine and every run; texts sharing words get close vectors,
+ * which is enough for keyword-like recall and for tests.
+ */
+public final class HashingEmbedder extends TextEmbedder {
+
+  private static final long FNV_OFFSET = 0xcbf29ce484222325L;
+  private static final long FNV_PRIME = 0x100000001b3L;
+
+  private final int dimensions;
+
+  public HashingEmbedder(int dimensions, List<FieldPath> textFields, String vectorName) {
+    super(textFields, vectorName, dimensions);
+    this.dimensions = dimensions;
+  }
+
+  /** A standalone embedder of raw text (no fields), for benchmarks and tools. */
+  public HashingEmbedder(int dimensions) {
+    this(dimensions, List.of(FieldPath.parse("text")), "");
+  }
+
+  @Override
+  List<float[]> embedTexts(List<String> texts) {
+    List<float[]> vectors = new ArrayList<>(texts.size());
+    for (String text : texts) {
+      vectors.add(embed(text));
+    }
+    return vectors;
+  }
+
+  /** The unit vector of a text, or null when the text has no tokens. */
+  public float[] embed(CharSequence text) {
+    float[] vector = new float[dimensions];
+    long hash = FNV_OFFSET;
+    boolean inToken = false;
+    for (int i = 0; i < text.length(); ) {
+      int codePoint = Character.codePointAt(text, i);
+      i += Character.charCount(codePoint);
+      if (Character.isLetterOrDigit(codePoint)) {
+        hash = (hash ^ Character.toLowerCase(codePoint)) * FNV_PRIME;
+        inToken = true;
+      } else if (inToken) {
+        add(vector, hash);
+        hash = FNV_OFFSET;
+        inToken = false;
+      }
+    }
+    if (inToken) {
+      add(vector, hash);
+    }
+    return normalise(vector) ? vector : null;
+  }
+
+  private void add(float[] vector, long hash) {
+    long mixed = mix(hash);
+    int index = (int) Long.remainderUnsigned(mixed, dimensions);
+    // The sign bit decides +1 or -1, so collisions cancel out on average instead of piling up.
+    vector[index] += mixed < 0 ? -1f : 1f;
+  }
+
+  /** MurmurHash3's fmix64: FNV's low bits are weak, this spreads every input bit. */
+  private static long mix(long h) {
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    h *= 0xc4ceb9fe1a85ec53L;
+    h ^= h >>> 33;
+    return h;
+  }
+
+  private static boolean normalise(float[] vector) {
+    double sum = 0;
+    for (float value : vector) {
+      sum += value * value;
+    }
+    if (sum == 0) {
+      return false;
+    }
+    float scale = (float) (1 / Math.sqrt(sum));
+    for (int i = 0; i < vector.length; i++) {
+      vector[i] *= scale;
+    }
+    return true;
+  }
+}

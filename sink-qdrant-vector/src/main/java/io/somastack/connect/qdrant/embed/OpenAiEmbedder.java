@@ -1,0 +1,183 @@
+package io.somastack.connect.qdrant.embed;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.somastack.connect.common.json.RecordJson;
+import io.somastack.connect.common.retry.Backoff;
+import io.somastack.connect.qdrant.QdrantSinkConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An OpenAI-compatible {@code POST <url>/embeddings} endpoint (OpenAI, Azure-style proxies, vLLM,
+ * Ollama, text-embeddings-inference): texts go in batches; 429, 5xx and I/O failures are retried
+ * with backoff and then handed to Connect as retriable; a 400-class answer to a batch is narrowed
+ * down to the texts the server refuses, which are rejected one by one.
+ */
+public final class OpenAiEmbedder extends TextEmbedder {
+
+  private static final Logger log = LoggerFactory.getLogger(OpenAiEmbedder.class);
+
+  private final HttpClient http;
+  private final URI endpoint;
+  private final String model;
+  private final String apiKey;
+  private final int batchSize;
+  private final Duration timeout;
+  private final int maxRetries;
+  private final Backoff backoff;
+
+  public OpenAiEmbedder(QdrantSinkConfig config) {
+    super(config.textFields(), config.vectorName(), config.vectorSize());
+    this.endpoint = URI.create(config.openAiUrl() + "/embeddings");
+    this.model = config.openAiModel();
+    this.apiKey = config.openAiApiKey();
+    this.batchSize = config.openAiBatchSize();
+    this.timeout = config.openAiTimeout();
+    this.maxRetries = config.openAiMaxRetries();
+    this.backoff = new Backoff(config.retryBackoff(), config.retryBackoffMax());
+    this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+  }
+
+  @Override
+  List<float[]> embedTexts(List<String> texts) {
+    List<float[]> vectors = new ArrayList<>(texts.size());
+    for (int from = 0; from < texts.size(); from += batchSize) {
+      vectors.addAll(embedBatch(texts.subList(from, Math.min(texts.size(), from + batchSize))));
+    }
+    return vectors;
+  }
+
+  /** A batch the server refuses as a whole is retried text by text, to find the bad ones. */
+  private List<float[]> embedBatch(List<String> texts) {
+    try {
+      return request(texts);
+    } catch (RefusedException refused) {
+      if (texts.size() == 1) {
+        // The server's answer may quote the text, so it goes to the DLQ reason, not the log.
+        log.warn("Embeddings endpoint refused one text; its record goes to the DLQ");
+        return Collections.singletonList(null);
+      }
+      List<float[]> vectors = new ArrayList<>(texts.size());
+      for (String text : texts) {
+        vectors.addAll(embedBatch(List.of(text)));
+      }
+      return vectors;
+    }
+  }
+
+  private List<float[]> request(List<String> texts) {
+    HttpRequest request = httpRequest(texts);
+    for (int attempt = 0; ; attempt++) {
+      String failure;
+      try {
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        int status = response.statusCode();
+        if (status == 200) {
+          return parse(response.body(), texts.size());
+        }
+        failure = "HTTP " + status;
+        if (status == 401 || status == 403 || status == 404) {
+          throw new ConnectException(
+              "embeddings endpoint "
+                  + endpoint
+                  + " answered "
+                  + failure
+                  + "; check the URL, model and key");
+        }
+        if (status != 429 && status < 500) {
+          throw new RefusedException(failure + ": " + abbreviate(response.body()));
+        }
+      } catch (IOException e) {
+        failure = e.toString();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new RetriableException("interrupted while embedding", e);
+      }
+      if (attempt >= maxRetries) {
+        throw new RetriableException(
+            "embeddings endpoint failed " + (attempt + 1) + " times, last: " + failure);
+      }
+      pause(backoff.delayMs(attempt));
+    }
+  }
+
+  private HttpRequest httpRequest(List<String> texts) {
+    ObjectNode body = RecordJson.MAPPER.createObjectNode();
+    body.put("model", model);
+    ArrayNode input = body.putArray("input");
+    texts.forEach(input::add);
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(endpoint)
+            .timeout(timeout)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(RecordJson.write(body)));
+    if (apiKey != null) {
+      request.header("Authorization", "Bearer " + apiKey);
+    }
+    return request.build();
+  }
+
+  /** Reads {@code data[].embedding}, placed by {@code data[].index}. */
+  private List<float[]> parse(String body, int count) {
+    JsonNode data = RecordJson.parse(body).path("data");
+    if (!data.isArray() || data.size() != count) {
+      throw new ConnectException(
+          "embeddings endpoint returned " + data.size() + " embeddings for " + count + " texts");
+    }
+    float[][] vectors = new float[count][];
+    for (int i = 0; i < count; i++) {
+      JsonNode item = data.get(i);
+      int index = item.path("index").asInt(i);
+      JsonNode embedding = item.path("embedding");
+      if (embedding.size() != size()) {
+        throw new ConnectException(
+            "model "
+                + model
+                + " returns "
+                + embedding.size()
+                + " dimensions but vector.size is "
+                + size());
+      }
+      float[] vector = new float[embedding.size()];
+      for (int d = 0; d < vector.length; d++) {
+        vector[d] = embedding.get(d).floatValue();
+      }
+      vectors[index] = vector;
+    }
+    return Arrays.asList(vectors);
+  }
+
+  private static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RetriableException("interrupted while waiting to retry embedding", e);
+    }
+  }
+
+  private static String abbreviate(String text) {
+    return text.length() <= 300 ? text : text.substring(0, 300) + "...";
+  }
+
+  /** The server refused the request's content (a 4xx other than auth, not-found and 429). */
+  private static final class RefusedException extends RuntimeException {
+    RefusedException(String message) {
+      super(message);
+    }
+  }
+}

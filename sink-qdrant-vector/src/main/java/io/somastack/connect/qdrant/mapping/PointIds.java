@@ -1,0 +1,88 @@
+package io.somastack.connect.qdrant.mapping;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.qdrant.client.grpc.Common.PointId;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.apache.kafka.connect.errors.DataException;
+
+/**
+ * Point ids from record fields. Qdrant takes unsigned 64-bit integers or UUIDs; any other string
+ * becomes its name-based UUID v5 (RFC 4122) in a fixed namespace, so the same record id always
+ * lands on the same point, on replays and across connectors.
+ */
+public final class PointIds {
+
+  private static final Pattern CANONICAL_UUID =
+      Pattern.compile(
+          "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+  private static final BigInteger MAX_UINT64 =
+      BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+
+  private final byte[] namespace;
+
+  public PointIds(UUID namespace) {
+    this.namespace =
+        ByteBuffer.allocate(16)
+            .putLong(namespace.getMostSignificantBits())
+            .putLong(namespace.getLeastSignificantBits())
+            .array();
+  }
+
+  /** The point id for a field value; a {@link DataException} says why there is none. */
+  public PointId of(JsonNode value) {
+    if (value == null || value.isNull()) {
+      throw new DataException("the record has no point id");
+    }
+    if (value.isIntegralNumber()) {
+      return unsigned(value.bigIntegerValue());
+    }
+    if (value.isTextual()) {
+      return of(value.textValue());
+    }
+    throw new DataException(
+        "a point id must be an unsigned integer or a string, not " + value.getNodeType());
+  }
+
+  public PointId of(String text) {
+    if (text.isEmpty()) {
+      throw new DataException("the point id is an empty string");
+    }
+    UUID uuid = CANONICAL_UUID.matcher(text).matches() ? UUID.fromString(text) : uuidV5(text);
+    return PointId.newBuilder().setUuid(uuid.toString()).build();
+  }
+
+  private static PointId unsigned(BigInteger number) {
+    if (number.signum() < 0 || number.compareTo(MAX_UINT64) > 0) {
+      throw new DataException("a numeric point id must fit an unsigned 64-bit integer: " + number);
+    }
+    // uint64 travels in a Java long; values above Long.MAX_VALUE keep their bits.
+    return PointId.newBuilder().setNum(number.longValue()).build();
+  }
+
+  /** RFC 4122 section 4.3: SHA-1 of namespace and name, with version 5 and variant bits set. */
+  UUID uuidV5(String name) {
+    MessageDigest sha1;
+    try {
+      sha1 = MessageDigest.getInstance("SHA-1");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-1", e);
+    }
+    sha1.update(namespace);
+    byte[] hash = sha1.digest(name.getBytes(StandardCharsets.UTF_8));
+    hash[6] = (byte) ((hash[6] & 0x0f) | 0x50);
+    hash[8] = (byte) ((hash[8] & 0x3f) | 0x80);
+    ByteBuffer bytes = ByteBuffer.wrap(hash, 0, 16);
+    return new UUID(bytes.getLong(), bytes.getLong());
+  }
+
+  /** A readable form of an id, for logs and reasons. */
+  public static String describe(PointId id) {
+    return id.hasUuid() ? id.getUuid() : Long.toUnsignedString(id.getNum());
+  }
+}

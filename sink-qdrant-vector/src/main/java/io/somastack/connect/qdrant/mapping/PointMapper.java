@@ -1,0 +1,194 @@
+package io.somastack.connect.qdrant.mapping;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qdrant.client.grpc.Common.PointId;
+import io.qdrant.client.grpc.Points.PointStruct;
+import io.somastack.connect.common.json.RecordJson;
+import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.template.RecordTemplate;
+import io.somastack.connect.qdrant.QdrantSinkConfig;
+import io.somastack.connect.qdrant.embed.Embedder;
+import io.somastack.connect.qdrant.embed.EmbedderKind;
+import io.somastack.connect.qdrant.embed.FieldEmbedder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.sink.SinkRecord;
+
+/**
+ * Turns records into point operations, in record order: a value becomes an upsert (id, vectors,
+ * payload, collection), a tombstone a delete. Records that cannot become a point are handed back
+ * with the reason, for the dead letter queue.
+ */
+public final class PointMapper {
+
+  /** A record that cannot be written, and why. */
+  public record Rejected(SinkRecord record, String reason) {}
+
+  /** Told how long each embedder call took, for metrics. */
+  public interface EmbeddingTimer {
+    void record(int values, long nanos);
+  }
+
+  private final Embedder embedder;
+
+  /** The embedder when it reads vectors from a field, straight from the Connect value. */
+  private final FieldEmbedder fieldEmbedder;
+
+  private final EmbeddingTimer timer;
+  private final PointIds ids;
+  private final FieldPath idField;
+  private final FieldPath deleteIdField;
+  private final boolean deleteEnabled;
+  private final RecordTemplate collection;
+  private final Payloads payloads;
+  private final int maxPointBytes;
+
+  public PointMapper(QdrantSinkConfig config, Embedder embedder, EmbeddingTimer timer) {
+    this.embedder = embedder;
+    this.fieldEmbedder = embedder instanceof FieldEmbedder field ? field : null;
+    this.timer = timer;
+    this.ids = new PointIds(config.idNamespace());
+    this.idField = config.idField();
+    this.deleteIdField = config.deleteIdField();
+    this.deleteEnabled = config.deleteEnabled();
+    this.collection = config.collection();
+    List<FieldPath> exclude = new ArrayList<>(config.payloadExclude());
+    if (config.embedder() == EmbedderKind.FIELD) {
+      exclude.add(config.vectorField()); // stored as the vector; a copy in the payload is waste
+    }
+    this.payloads = new Payloads(config.payloadInclude(), exclude);
+    this.maxPointBytes = config.batchMaxBytes();
+  }
+
+  /** The operations for the records, in record order; the records that have none go to rejects. */
+  public List<PointOp> map(Collection<SinkRecord> records, List<Rejected> rejects) {
+    PointOp[] ops = new PointOp[records.size()];
+    List<Pending> pending = new ArrayList<>();
+    int slot = 0;
+    for (SinkRecord record : records) {
+      try {
+        if (record.value() == null) {
+          ops[slot] = deleteEnabled ? delete(record) : null;
+        } else {
+          pending.add(pending(record, slot));
+        }
+      } catch (DataException | IllegalArgumentException e) {
+        rejects.add(new Rejected(record, e.getMessage()));
+      }
+      slot++;
+    }
+    upserts(pending, ops, rejects);
+    return Arrays.stream(ops).filter(Objects::nonNull).toList();
+  }
+
+  /**
+   * A record on its way to an upsert: value is its JSON tree, source what the embedder reads (the
+   * Connect value itself for the field embedder, else the tree).
+   */
+  private record Pending(
+      SinkRecord record,
+      int slot,
+      String collection,
+      PointId id,
+      ObjectNode value,
+      Object source) {}
+
+  private Pending pending(SinkRecord record, int slot) {
+    Object source = record.value();
+    JsonNode json;
+    if (fieldEmbedder != null && (source instanceof Map<?, ?> || source instanceof Struct)) {
+      // The vector goes into float arrays without a JSON node per number and is never payload,
+      // so the tree (for id, collection template and payload) leaves it out.
+      json = ValueJson.toJsonWithout(source, record.valueSchema(), fieldEmbedder.field());
+    } else {
+      json = RecordJson.toJson(source, record.valueSchema());
+      source = json;
+    }
+    if (!(json instanceof ObjectNode value)) {
+      throw new DataException("the value is not a JSON object");
+    }
+    Object id = idField.get(value);
+    if (!(id instanceof JsonNode idNode)) {
+      throw new DataException("no point id in field " + idField);
+    }
+    // Render against the JSON tree so ${value.x} works for Map, Struct and JSON-text values alike.
+    SinkRecord asJson =
+        record.newRecord(
+            record.topic(),
+            record.kafkaPartition(),
+            record.keySchema(),
+            record.key(),
+            null,
+            value,
+            record.timestamp());
+    return new Pending(record, slot, collectionOf(asJson), ids.of(idNode), value, source);
+  }
+
+  private PointOp delete(SinkRecord record) {
+    Object key = record.key();
+    if (deleteIdField != null) {
+      Object container = key instanceof String text ? RecordJson.parse(text) : key;
+      key = container == null ? null : deleteIdField.get(container);
+    }
+    if (key == null) {
+      throw new DataException("a tombstone without a point id in its key");
+    }
+    JsonNode id = key instanceof JsonNode node ? node : RecordJson.convert(key, null);
+    return new PointOp.Delete(collectionOf(record), ids.of(id), record);
+  }
+
+  private String collectionOf(SinkRecord record) {
+    String name = collection.render(record);
+    if (name == null || name.isBlank()) {
+      throw new DataException(
+          "collection template " + collection + " names a field the record does not have");
+    }
+    return name;
+  }
+
+  private void upserts(List<Pending> pending, PointOp[] ops, List<Rejected> rejects) {
+    if (pending.isEmpty()) {
+      return;
+    }
+    long start = System.nanoTime();
+    List<Embedder.Result> vectors =
+        fieldEmbedder != null
+            ? fieldEmbedder.embedValues(pending.stream().map(Pending::source).toList())
+            : embedder.embed(pending.stream().map(p -> (JsonNode) p.value()).toList());
+    timer.record(pending.size(), System.nanoTime() - start);
+    for (int i = 0; i < pending.size(); i++) {
+      Pending p = pending.get(i);
+      Embedder.Result result = vectors.get(i);
+      if (result.isRejected()) {
+        rejects.add(new Rejected(p.record(), result.rejection()));
+        continue;
+      }
+      PointStruct point =
+          PointStruct.newBuilder()
+              .setId(p.id())
+              .setVectors(result.vectors())
+              .putAllPayload(payloads.of(p.value()))
+              .build();
+      PointOp.Upsert upsert = new PointOp.Upsert(p.collection(), point, p.record());
+      if (upsert.bytes() > maxPointBytes) {
+        rejects.add(
+            new Rejected(
+                p.record(),
+                "the point is "
+                    + upsert.bytes()
+                    + " bytes, more than batch.max.bytes ("
+                    + maxPointBytes
+                    + ")"));
+      } else {
+        ops[p.slot()] = upsert;
+      }
+    }
+  }
+}

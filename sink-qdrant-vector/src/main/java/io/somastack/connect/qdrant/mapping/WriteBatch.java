@@ -1,0 +1,99 @@
+package io.somastack.connect.qdrant.mapping;
+
+import io.qdrant.client.grpc.Common.PointId;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One put's operations, collapsed: per collection only the last operation per point id survives,
+ * kept in the order those last operations arrived. They leave as requests of one kind (upserts or
+ * deletes) in "waves": wave n holds the n-th run of same-kind operations of every collection, so
+ * the writer can run a wave's requests in parallel and still apply each collection's upserts and
+ * deletes in their order.
+ */
+public final class WriteBatch {
+
+  /** One request: operations of one kind on one collection, each on a different point. */
+  public record Request(String collection, boolean upsert, List<PointOp> ops) {}
+
+  private final Map<String, LinkedHashMap<PointId, PointOp>> collections = new LinkedHashMap<>();
+
+  public static WriteBatch of(List<PointOp> ops) {
+    WriteBatch batch = new WriteBatch();
+    ops.forEach(batch::add);
+    return batch;
+  }
+
+  public void add(PointOp op) {
+    LinkedHashMap<PointId, PointOp> ops =
+        collections.computeIfAbsent(op.collection(), c -> new LinkedHashMap<>());
+    // remove first: a re-put would keep the old position, and the last write must move to the end
+    ops.remove(op.id());
+    ops.put(op.id(), op);
+  }
+
+  public List<String> collections() {
+    return List.copyOf(collections.keySet());
+  }
+
+  /** The operations that survive collapsing, collection by collection. */
+  public List<PointOp> ops() {
+    return collections.values().stream().flatMap(m -> m.values().stream()).toList();
+  }
+
+  /** The requests, wave by wave; each request within maxPoints and maxBytes. */
+  public List<List<Request>> waves(int maxPoints, long maxBytes) {
+    List<List<Request>> waves = new ArrayList<>();
+    for (Map.Entry<String, LinkedHashMap<PointId, PointOp>> collection : collections.entrySet()) {
+      List<List<Request>> runs =
+          runs(collection.getKey(), collection.getValue().values(), maxPoints, maxBytes);
+      for (int i = 0; i < runs.size(); i++) {
+        if (waves.size() <= i) {
+          waves.add(new ArrayList<>());
+        }
+        waves.get(i).addAll(runs.get(i));
+      }
+    }
+    return waves;
+  }
+
+  /** Consecutive same-kind operations, each run cut into requests. */
+  private static List<List<Request>> runs(
+      String collection, Iterable<PointOp> ops, int maxPoints, long maxBytes) {
+    List<List<PointOp>> runs = new ArrayList<>();
+    for (PointOp op : ops) {
+      List<PointOp> last = runs.isEmpty() ? null : runs.get(runs.size() - 1);
+      if (last == null || isUpsert(last.get(0)) != isUpsert(op)) {
+        last = new ArrayList<>();
+        runs.add(last);
+      }
+      last.add(op);
+    }
+    return runs.stream().map(run -> chunks(collection, run, maxPoints, maxBytes)).toList();
+  }
+
+  private static List<Request> chunks(
+      String collection, List<PointOp> run, int maxPoints, long maxBytes) {
+    List<Request> requests = new ArrayList<>();
+    boolean upsert = isUpsert(run.get(0));
+    List<PointOp> chunk = new ArrayList<>();
+    long bytes = 0;
+    for (PointOp op : run) {
+      if (!chunk.isEmpty() && (chunk.size() >= maxPoints || bytes + op.bytes() > maxBytes)) {
+        requests.add(new Request(collection, upsert, chunk));
+        chunk = new ArrayList<>();
+        bytes = 0;
+      }
+      chunk.add(op);
+      bytes += op.bytes();
+    }
+    requests.add(new Request(collection, upsert, chunk));
+    return requests;
+  }
+
+  private static boolean isUpsert(PointOp op) {
+    return op instanceof PointOp.Upsert;
+  }
+}

@@ -1,0 +1,267 @@
+package io.somastack.connect.qdrant;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Status;
+import io.qdrant.client.QdrantClient;
+import io.qdrant.client.grpc.Collections.Distance;
+import io.qdrant.client.grpc.Collections.VectorParams;
+import io.somastack.connect.testing.qdrant.QdrantEndpoint;
+import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
+import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn.Operation;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.metrics.Metrics;
+import org.apache.kafka.common.metrics.PluginMetrics;
+import org.apache.kafka.common.metrics.internals.PluginMetricsImpl;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.apache.kafka.connect.sink.ErrantRecordReporter;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.apache.kafka.connect.sink.SinkTaskContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The task against the gRPC stand-in, through the real Qdrant client. */
+class QdrantVectorSinkTaskTest {
+
+  private static final TopicPartition PARTITION = new TopicPartition("memory.events", 0);
+
+  private QdrantGrpcStandIn qdrant;
+  private QdrantClient reader;
+  private QdrantVectorSinkTask task;
+  private final Context context = new Context();
+  private long offset;
+
+  @BeforeEach
+  void start() {
+    qdrant = QdrantGrpcStandIn.startOnFreePort();
+    reader = QdrantEndpoint.clientFor(qdrant.host(), qdrant.port());
+  }
+
+  @AfterEach
+  void stop() {
+    if (task != null) {
+      task.stop();
+    }
+    reader.close();
+    qdrant.close();
+  }
+
+  private void startTask(String... keyValues) {
+    Map<String, String> props = new HashMap<>();
+    props.put("qdrant.url", qdrant.url());
+    props.put("qdrant.timeout.ms", "2000");
+    props.put("vector.size", "8");
+    props.put("collection.name", "memories");
+    for (int i = 0; i < keyValues.length; i += 2) {
+      props.put(keyValues[i], keyValues[i + 1]);
+    }
+    task = new QdrantVectorSinkTask();
+    task.initialize(context);
+    task.start(props);
+  }
+
+  private SinkRecord record(Object key, Object value) {
+    return new SinkRecord(
+        PARTITION.topic(), PARTITION.partition(), null, key, null, value, offset++);
+  }
+
+  private static Map<String, Object> memory(long id, String text) {
+    return Map.of("id", id, "text", text, "tenant_id", "t1");
+  }
+
+  private Map<TopicPartition, OffsetAndMetadata> preCommit() {
+    return task.preCommit(Map.of(PARTITION, new OffsetAndMetadata(offset)));
+  }
+
+  private long count() throws Exception {
+    return reader.countAsync("memories").get();
+  }
+
+  @Test
+  void writesPointsAndAcknowledgesTheirOffsets() throws Exception {
+    startTask("collection.payload.indexes", "tenant_id:keyword");
+    task.put(List.of(record(null, memory(1, "one")), record(null, memory(2, "two"))));
+    assertEquals(2, count());
+    assertEquals(
+        8,
+        reader
+            .getCollectionInfoAsync("memories")
+            .get()
+            .getConfig()
+            .getParams()
+            .getVectorsConfig()
+            .getParams()
+            .getSize());
+    assertTrue(reader.getCollectionInfoAsync("memories").get().containsPayloadSchema("tenant_id"));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+  }
+
+  @Test
+  void repeatedIdsCollapseToTheLastWriteInArrivalOrder() throws Exception {
+    startTask();
+    task.put(
+        List.of(
+            record(null, memory(1, "first")),
+            record(null, memory(2, "two")),
+            record(1L, null),
+            record(null, memory(3, "three")),
+            record(null, memory(1, "last"))));
+    List<Operation> writes =
+        qdrant.operations().stream().filter(o -> !o.kind().equals("create")).toList();
+    assertEquals(List.of(new Operation("upsert", "memories", List.of("2", "3", "1"))), writes);
+    var point =
+        reader
+            .retrieveAsync("memories", io.qdrant.client.PointIdFactory.id(1), true, false, null)
+            .get();
+    assertEquals("last", point.get(0).getPayloadOrThrow("text").getStringValue());
+  }
+
+  @Test
+  void anOverloadedQdrantIsRetriedAndOnlyThenAcknowledged() throws Exception {
+    startTask();
+    task.put(List.of(record(null, memory(1, "one"))));
+    qdrant.failNext(1, Status.Code.RESOURCE_EXHAUSTED);
+    List<SinkRecord> batch = List.of(record(null, memory(2, "two")));
+    assertThrows(RetriableException.class, () -> task.put(batch));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    assertTrue(context.timeoutMs > 0);
+    task.put(batch); // Connect redelivers the same batch
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+    assertEquals(2, count());
+  }
+
+  @Test
+  void anUnreachableQdrantIsRetriable() throws Exception {
+    startTask();
+    qdrant.stop();
+    assertThrows(RetriableException.class, () -> task.put(List.of(record(null, memory(1, "one")))));
+    qdrant.start();
+    // the channel reconnects with its own backoff; Connect would keep redelivering meanwhile
+    List<SinkRecord> batch = List.of(record(null, memory(1, "one")));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .ignoreException(RetriableException.class)
+        .until(
+            () -> {
+              task.put(batch);
+              return true;
+            });
+    assertEquals(1, count());
+  }
+
+  @Test
+  void aCollectionWithAnotherVectorSizeIsAConfigurationErrorThatSticks() throws Exception {
+    reader
+        .createCollectionAsync(
+            "memories", VectorParams.newBuilder().setSize(4).setDistance(Distance.Cosine).build())
+        .get();
+    startTask();
+    List<SinkRecord> batch = List.of(record(null, memory(1, "one")));
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(batch));
+    assertTrue(
+        e.getMessage().contains("holds vectors of size 4 but vector.size is 8"), e.getMessage());
+    assertSame(e, assertThrows(ConnectException.class, () -> task.put(batch)));
+    assertTrue(preCommit().isEmpty());
+  }
+
+  @Test
+  void pointsQdrantRefusesAreFoundAndDeadLetteredTheOthersWritten() throws Exception {
+    startTask("embedder", "field", "vector.name", "dense");
+    List<SinkRecord> records = new ArrayList<>();
+    for (long id = 1; id <= 6; id++) {
+      Map<String, Object> vectors = new HashMap<>(Map.of("dense", List.of(1, 0, 0, 0, 0, 0, 0, 0)));
+      if (id == 4) {
+        vectors.put("undeclared", List.of(1, 2)); // passes the mapper, Qdrant refuses it
+      }
+      records.add(record(null, Map.of("id", id, "vector", vectors)));
+    }
+    records.add(record(null, Map.of("id", 7L))); // no vector: refused by the mapper
+    task.put(records);
+    assertEquals(5, count());
+    assertEquals(2, context.reported.size());
+    assertTrue(context.reported.get(0).getValue() instanceof DataException);
+    assertTrue(
+        context.reported.stream()
+            .anyMatch(r -> r.getValue().getMessage().contains("Not existing vector name")));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(7)), preCommit());
+  }
+
+  @Test
+  void withoutADeadLetterQueueBadDataFailsTheTask() {
+    context.withReporter = false;
+    startTask();
+    assertThrows(
+        DataException.class, () -> task.put(List.of(record(null, Map.of("text", "no id")))));
+  }
+
+  /** Just enough of Connect's task context. */
+  private static final class Context implements SinkTaskContext {
+    final List<Map.Entry<SinkRecord, Throwable>> reported = new ArrayList<>();
+    final PluginMetrics metrics = new PluginMetricsImpl(new Metrics(), Map.of());
+    boolean withReporter = true;
+    long timeoutMs;
+
+    @Override
+    public Map<String, String> configs() {
+      return Map.of();
+    }
+
+    @Override
+    public void offset(Map<TopicPartition, Long> offsets) {}
+
+    @Override
+    public void offset(TopicPartition tp, long offset) {}
+
+    @Override
+    public void timeout(long timeoutMs) {
+      this.timeoutMs = timeoutMs;
+    }
+
+    @Override
+    public Set<TopicPartition> assignment() {
+      return Set.of(PARTITION);
+    }
+
+    @Override
+    public void pause(TopicPartition... partitions) {}
+
+    @Override
+    public void resume(TopicPartition... partitions) {}
+
+    @Override
+    public void requestCommit() {}
+
+    @Override
+    public ErrantRecordReporter errantRecordReporter() {
+      if (!withReporter) {
+        return null;
+      }
+      return (record, error) -> {
+        reported.add(Map.entry(record, error));
+        Future<Void> done = CompletableFuture.completedFuture(null);
+        return done;
+      };
+    }
+
+    @Override
+    public PluginMetrics pluginMetrics() {
+      return metrics;
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package io.somastack.connect.qdrant.embed;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.somastack.connect.common.json.RecordJson;
+import io.somastack.connect.common.path.FieldPath;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class HashingEmbedderTest {
+
+  private final HashingEmbedder embedder = new HashingEmbedder(384);
+
+  @Test
+  void sameTextSameVectorAcrossInstances() {
+    float[] first = embedder.embed("Agents remember what the user said");
+    float[] second = new HashingEmbedder(384).embed("Agents remember what the user said");
+    assertArrayEquals(first, second);
+  }
+
+  @Test
+  void vectorsHaveTheConfiguredSizeAndUnitLength() {
+    for (int dims : new int[] {8, 384, 1536}) {
+      float[] vector =
+          new HashingEmbedder(dims).embed("the quick brown fox jumps over the lazy dog");
+      assertEquals(dims, vector.length);
+      assertEquals(1.0, norm(vector), 1e-5);
+    }
+  }
+
+  @Test
+  void tokensIgnoreCaseAndPunctuation() {
+    assertArrayEquals(embedder.embed("Hello, World!"), embedder.embed("hello world"));
+  }
+
+  @Test
+  void sharedWordsMakeCloserVectorsThanUnrelatedText() {
+    float[] a = embedder.embed("the user prefers dark mode in the editor");
+    float[] b = embedder.embed("user prefers the dark editor theme");
+    float[] c = embedder.embed("quarterly revenue grew eleven percent");
+    assertTrue(dot(a, b) > dot(a, c) + 0.3, "similar texts should be closer");
+  }
+
+  @Test
+  void textWithoutTokensHasNoVector() {
+    assertNull(embedder.embed(" ... !! "));
+  }
+
+  @Test
+  void valuesWithoutTextAreRejectedOthersEmbedded() {
+    HashingEmbedder fields =
+        new HashingEmbedder(
+            16, List.of(FieldPath.parse("title"), FieldPath.parse("body.text")), "");
+    List<JsonNode> values =
+        List.of(
+            RecordJson.parse("{\"title\":\"Hello\",\"body\":{\"text\":\"world\"}}"),
+            RecordJson.parse("{\"title\":\"  \"}"),
+            RecordJson.parse("{\"other\":1}"));
+    List<Embedder.Result> results = fields.embed(values);
+    assertEquals(3, results.size());
+    assertEquals(16, results.get(0).vectors().getVector().getDense().getDataCount());
+    assertTrue(results.get(1).isRejected());
+    assertTrue(results.get(2).rejection().contains("no text"));
+    assertEquals("Hello\nworld", fields.text(values.get(0)));
+  }
+
+  @Test
+  void namedVectorGoesUnderItsName() {
+    HashingEmbedder named = new HashingEmbedder(8, List.of(FieldPath.parse("text")), "dense");
+    Embedder.Result result = named.embed(List.of(RecordJson.parse("{\"text\":\"hi\"}"))).get(0);
+    assertEquals(
+        8, result.vectors().getVectors().getVectorsOrThrow("dense").getDense().getDataCount());
+  }
+
+  private static double norm(float[] v) {
+    return Math.sqrt(dot(v, v));
+  }
+
+  private static double dot(float[] a, float[] b) {
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) {
+      sum += a[i] * b[i];
+    }
+    return sum;
+  }
+}

@@ -1,0 +1,156 @@
+package io.somastack.connect.qdrant.embed;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.somastack.connect.common.json.RecordJson;
+import io.somastack.connect.qdrant.QdrantSinkConfig;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Against a local HTTP server that speaks the OpenAI embeddings API. */
+class OpenAiEmbedderTest {
+
+  private HttpServer server;
+  private final List<JsonNode> requests = new CopyOnWriteArrayList<>();
+  private final List<String> authorizations = new CopyOnWriteArrayList<>();
+  private final Queue<Integer> statuses = new ArrayDeque<>();
+  private volatile int dimensions = 4;
+  private volatile String refused = "<none>";
+
+  @BeforeEach
+  void startServer() throws IOException {
+    server = HttpServer.create(new InetSocketAddress("localhost", 0), 0);
+    server.createContext("/v1/embeddings", this::handle);
+    server.start();
+  }
+
+  @AfterEach
+  void stopServer() {
+    server.stop(0);
+  }
+
+  private synchronized void handle(HttpExchange exchange) throws IOException {
+    JsonNode body = RecordJson.parse(exchange.getRequestBody().readAllBytes());
+    requests.add(body);
+    authorizations.add(exchange.getRequestHeaders().getFirst("Authorization"));
+    Integer status = statuses.poll();
+    if (status != null) {
+      reply(exchange, status, "{\"error\":{\"message\":\"try later\"}}");
+      return;
+    }
+    for (JsonNode input : body.get("input")) {
+      if (input.asText().equals(refused) && body.get("input").size() >= 1) {
+        reply(exchange, 400, "{\"error\":{\"message\":\"input too long\"}}");
+        return;
+      }
+    }
+    ObjectNode answer = RecordJson.MAPPER.createObjectNode();
+    ArrayNode data = answer.putArray("data");
+    // answer in reverse order: the embedder must place vectors by their index
+    for (int i = body.get("input").size() - 1; i >= 0; i--) {
+      ObjectNode item = data.addObject().put("index", i).put("object", "embedding");
+      ArrayNode embedding = item.putArray("embedding");
+      for (int d = 0; d < dimensions; d++) {
+        embedding.add(d == 0 ? 1.0 + i : 0.0);
+      }
+    }
+    reply(exchange, 200, RecordJson.write(answer));
+  }
+
+  private static void reply(HttpExchange exchange, int status, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  private OpenAiEmbedder embedder(int batchSize) {
+    return new OpenAiEmbedder(
+        new QdrantSinkConfig(
+            Map.of(
+                "embedder", "openai",
+                "embedder.openai.url", "http://localhost:" + server.getAddress().getPort() + "/v1/",
+                "embedder.openai.model", "test-model",
+                "embedder.openai.api.key", "sk-test",
+                "embedder.openai.batch.size", String.valueOf(batchSize),
+                "embedder.openai.max.retries", "2",
+                "retry.backoff.ms", "1",
+                "retry.backoff.max.ms", "5",
+                "vector.size", "4")));
+  }
+
+  private static List<JsonNode> texts(String... texts) {
+    return java.util.Arrays.stream(texts)
+        .map(t -> (JsonNode) RecordJson.MAPPER.createObjectNode().put("text", t))
+        .toList();
+  }
+
+  @Test
+  void batchesTextsAndPlacesVectorsByIndex() {
+    List<Embedder.Result> results = embedder(2).embed(texts("a", "b", "c"));
+    assertEquals(2, requests.size());
+    assertEquals("test-model", requests.get(0).get("model").asText());
+    assertEquals(2, requests.get(0).get("input").size());
+    assertEquals("Bearer sk-test", authorizations.get(0));
+    assertEquals(1.0f, results.get(0).vectors().getVector().getDense().getData(0));
+    assertEquals(2.0f, results.get(1).vectors().getVector().getDense().getData(0));
+    assertEquals(1.0f, results.get(2).vectors().getVector().getDense().getData(0));
+  }
+
+  @Test
+  void retriesThrottlingAndServerErrors() {
+    statuses.addAll(List.of(429, 503));
+    List<Embedder.Result> results = embedder(8).embed(texts("a"));
+    assertFalse(results.get(0).isRejected());
+    assertEquals(3, requests.size());
+  }
+
+  @Test
+  void persistentOutageIsRetriable() {
+    statuses.addAll(List.of(503, 503, 503, 503));
+    assertThrows(RetriableException.class, () -> embedder(8).embed(texts("a")));
+  }
+
+  @Test
+  void aRefusedTextIsRejectedAloneAndTheOthersEmbedded() {
+    refused = "bad";
+    List<Embedder.Result> results = embedder(8).embed(texts("a", "bad", "c"));
+    assertFalse(results.get(0).isRejected());
+    assertTrue(results.get(1).isRejected());
+    assertFalse(results.get(2).isRejected());
+  }
+
+  @Test
+  void wrongModelDimensionsAreAConfigurationError() {
+    dimensions = 3;
+    ConnectException e = assertThrows(ConnectException.class, () -> embedder(8).embed(texts("a")));
+    assertTrue(e.getMessage().contains("vector.size is 4"), e.getMessage());
+  }
+
+  @Test
+  void emptyTextNeverReachesTheServer() {
+    assertTrue(embedder(8).embed(texts(" ")).get(0).isRejected());
+    assertEquals(0, requests.size());
+  }
+}

@@ -1,0 +1,48 @@
+package io.somastack.connect.qdrant.mapping;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.somastack.connect.common.json.RecordJson;
+import io.somastack.connect.qdrant.QdrantSinkConfig;
+import java.util.UUID;
+import org.apache.kafka.connect.errors.DataException;
+import org.junit.jupiter.api.Test;
+
+class PointIdsTest {
+
+  private final PointIds ids = new PointIds(UUID.fromString(QdrantSinkConfig.DEFAULT_NAMESPACE));
+  private final JsonNodeFactory json = JsonNodeFactory.instance;
+
+  @Test
+  void unsignedIntegersStayNumbers() {
+    assertEquals(42L, ids.of(json.numberNode(42L)).getNum());
+    // above Long.MAX_VALUE: the uint64's bits
+    assertEquals(
+        "18446744073709551615",
+        PointIds.describe(ids.of(RecordJson.parse("18446744073709551615"))));
+  }
+
+  @Test
+  void uuidStringsStayThatUuid() {
+    String uuid = "8F0C9E3A-1B2C-4D5E-8F60-718293A4B5C6";
+    assertEquals(uuid.toLowerCase(), ids.of(json.textNode(uuid)).getUuid());
+  }
+
+  @Test
+  void otherStringsBecomeUuidV5LikePython() {
+    // python3 -c "import uuid; print(uuid.uuid5(uuid.NAMESPACE_URL, 'mem-1'))"
+    assertEquals("c8ca989b-f9d2-5ecb-8560-ad1541525126", ids.of(json.textNode("mem-1")).getUuid());
+    assertEquals(ids.of("mem-1"), ids.of("mem-1"));
+  }
+
+  @Test
+  void badIdsSayWhy() {
+    assertThrows(DataException.class, () -> ids.of(json.numberNode(-1L)));
+    assertThrows(DataException.class, () -> ids.of(json.numberNode(1.5)));
+    assertThrows(DataException.class, () -> ids.of(json.textNode("")));
+    assertThrows(DataException.class, () -> ids.of(json.booleanNode(true)));
+    assertThrows(DataException.class, () -> ids.of(json.nullNode()));
+  }
+}

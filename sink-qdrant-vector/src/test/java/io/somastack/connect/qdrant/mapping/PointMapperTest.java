@@ -1,0 +1,189 @@
+package io.somastack.connect.qdrant.mapping;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qdrant.client.grpc.JsonWithInt.Value;
+import io.somastack.connect.qdrant.QdrantSinkConfig;
+import io.somastack.connect.qdrant.embed.Embedder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.Test;
+
+class PointMapperTest {
+
+  private final List<PointMapper.Rejected> rejects = new ArrayList<>();
+  private long offset;
+
+  private static PointMapper mapper(String... keyValues) {
+    Map<String, String> props = new HashMap<>(Map.of("vector.size", "8"));
+    for (int i = 0; i < keyValues.length; i += 2) {
+      props.put(keyValues[i], keyValues[i + 1]);
+    }
+    QdrantSinkConfig config = new QdrantSinkConfig(props);
+    return new PointMapper(config, Embedder.create(config), (values, nanos) -> {});
+  }
+
+  private SinkRecord record(Object key, Object value) {
+    return new SinkRecord("memory.events", 0, null, key, null, value, offset++);
+  }
+
+  private SinkRecord record(Schema schema, Struct value) {
+    return new SinkRecord("memory.events", 0, null, null, schema, value, offset++);
+  }
+
+  @Test
+  void schemalessValueBecomesAnUpsertWithTheWholeValueAsPayload() {
+    Map<String, Object> value = Map.of("id", "mem-1", "text", "hello agent", "tenant_id", "t1");
+    List<PointOp> ops = mapper().map(List.of(record(null, value)), rejects);
+    PointOp.Upsert upsert = (PointOp.Upsert) ops.get(0);
+    assertEquals("memory.events", upsert.collection());
+    assertEquals("c8ca989b-f9d2-5ecb-8560-ad1541525126", upsert.id().getUuid());
+    assertEquals(8, upsert.point().getVectors().getVector().getDense().getDataCount());
+    assertEquals(
+        Value.newBuilder().setStringValue("t1").build(),
+        upsert.point().getPayloadOrThrow("tenant_id"));
+    assertEquals(3, upsert.point().getPayloadCount());
+  }
+
+  @Test
+  void structValueWithFieldVectorTemplateAndIncludedPayload() {
+    Schema meta = SchemaBuilder.struct().field("tenant_id", Schema.STRING_SCHEMA).build();
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("id", Schema.INT64_SCHEMA)
+            .field("embedding", SchemaBuilder.array(Schema.FLOAT32_SCHEMA).build())
+            .field("metadata", meta)
+            .field("text", Schema.STRING_SCHEMA)
+            .build();
+    Struct value =
+        new Struct(schema)
+            .put("id", 7L)
+            .put("embedding", List.of(1f, 0f, 0f, 0f, 0f, 0f, 0f, 0f))
+            .put("metadata", new Struct(meta).put("tenant_id", "acme"))
+            .put("text", "hi");
+    PointMapper mapper =
+        mapper(
+            "embedder", "field",
+            "vector.field", "embedding",
+            "vector.name", "dense",
+            "collection.name", "mem_${value.metadata.tenant_id}",
+            "payload.include", "metadata.tenant_id,text");
+    PointOp.Upsert upsert =
+        (PointOp.Upsert) mapper.map(List.of(record(schema, value)), rejects).get(0);
+    assertEquals("mem_acme", upsert.collection());
+    assertEquals(7L, upsert.id().getNum());
+    assertTrue(upsert.point().getVectors().getVectors().containsVectors("dense"));
+    assertEquals(
+        "acme",
+        upsert
+            .point()
+            .getPayloadOrThrow("metadata")
+            .getStructValue()
+            .getFieldsOrThrow("tenant_id")
+            .getStringValue());
+    assertFalse(upsert.point().containsPayload("embedding"));
+    assertEquals(2, upsert.point().getPayloadCount());
+  }
+
+  @Test
+  void excludedFieldsAndTheVectorFieldStayOutOfThePayload() {
+    Map<String, Object> value =
+        Map.of("id", 1L, "vector", List.of(1, 2, 3, 4, 5, 6, 7, 8), "secret", "x", "keep", 1L);
+    PointMapper mapper = mapper("embedder", "field", "payload.exclude", "secret");
+    PointOp.Upsert upsert =
+        (PointOp.Upsert) mapper.map(List.of(record(null, value)), rejects).get(0);
+    assertEquals(
+        List.of("keep", "id"),
+        List.copyOf(upsert.point().getPayloadMap().keySet()).stream()
+            .sorted(java.util.Comparator.reverseOrder())
+            .toList());
+  }
+
+  @Test
+  void jsonTextValuesAreReadToo() {
+    PointOp op =
+        mapper().map(List.of(record(null, "{\"id\":3,\"text\":\"hello\"}")), rejects).get(0);
+    assertEquals(3L, op.id().getNum());
+  }
+
+  @Test
+  void tombstoneDeletesTheIdInTheKey() {
+    PointOp op = mapper().map(List.of(record("mem-1", null)), rejects).get(0);
+    assertTrue(op instanceof PointOp.Delete);
+    assertEquals("c8ca989b-f9d2-5ecb-8560-ad1541525126", op.id().getUuid());
+
+    PointMapper byField = mapper("delete.id.field", "id");
+    assertEquals(
+        9L, byField.map(List.of(record(Map.of("id", 9L), null)), rejects).get(0).id().getNum());
+    assertEquals(
+        9L, byField.map(List.of(record("{\"id\":9}", null)), rejects).get(0).id().getNum());
+    assertTrue(rejects.isEmpty());
+
+    assertTrue(
+        mapper("delete.enabled", "false").map(List.of(record("mem-1", null)), rejects).isEmpty());
+    assertTrue(rejects.isEmpty());
+  }
+
+  @Test
+  void badRecordsAreRejectedWithTheReasonAndTheRestKeepTheirOrder() {
+    List<SinkRecord> records =
+        List.of(
+            record(null, Map.of("text", "no id")),
+            record(null, Map.of("id", 1L, "text", "ok")),
+            record(null, Map.of("id", 2L, "text", "   ")),
+            record(null, "not json"),
+            record(null, List.of(1, 2)),
+            record(null, null),
+            record(null, Map.of("id", 3L, "text", "also ok")));
+    List<PointOp> ops = mapper().map(records, rejects);
+    assertEquals(List.of(1L, 3L), ops.stream().map(op -> op.id().getNum()).toList());
+    assertEquals(5, rejects.size());
+    assertTrue(rejects.get(0).reason().contains("no point id"));
+    assertTrue(rejects.stream().anyMatch(r -> r.reason().contains("no text to embed")));
+    assertTrue(rejects.stream().anyMatch(r -> r.reason().contains("tombstone")));
+  }
+
+  @Test
+  void missingTemplateFieldAndOversizedPointsAreRejected() {
+    PointMapper templated = mapper("collection.name", "mem_${value.tenant_id}");
+    assertTrue(
+        templated.map(List.of(record(null, Map.of("id", 1L, "text", "x"))), rejects).isEmpty());
+    assertTrue(rejects.get(0).reason().contains("template"));
+
+    PointMapper small = mapper("batch.max.bytes", "4096");
+    String big = "word ".repeat(2000);
+    assertTrue(small.map(List.of(record(null, Map.of("id", 1L, "text", big))), rejects).isEmpty());
+    assertTrue(rejects.get(1).reason().contains("batch.max.bytes"));
+  }
+
+  @Test
+  void fieldVectorsAreReadFromTheConnectValueAndKeptOutOfThePayload() {
+    List<Float> vector = List.of(1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f);
+    Map<String, Object> nested = Map.of("dense", vector, "model", "mini");
+    PointMapper mapper = mapper("embedder", "field", "vector.field", "embedding.dense");
+    PointOp.Upsert upsert =
+        (PointOp.Upsert)
+            mapper
+                .map(List.of(record(null, Map.of("id", 5L, "embedding", nested))), rejects)
+                .get(0);
+    assertEquals(vector, upsert.point().getVectors().getVector().getDense().getDataList());
+    Value embedding = upsert.point().getPayloadOrThrow("embedding");
+    assertEquals(List.of("model"), List.copyOf(embedding.getStructValue().getFieldsMap().keySet()));
+
+    List<Float> bad = new ArrayList<>(vector);
+    bad.set(3, Float.NaN);
+    assertTrue(
+        mapper("embedder", "field")
+            .map(List.of(record(null, Map.of("id", 6L, "vector", bad))), rejects)
+            .isEmpty());
+    assertTrue(rejects.get(0).reason().contains("element 3 is not a finite float"));
+  }
+}

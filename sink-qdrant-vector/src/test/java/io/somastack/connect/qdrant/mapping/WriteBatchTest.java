@@ -1,0 +1,87 @@
+package io.somastack.connect.qdrant.mapping;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.qdrant.client.grpc.Common.PointId;
+import io.qdrant.client.grpc.Points.PointStruct;
+import io.somastack.connect.qdrant.mapping.WriteBatch.Request;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.Test;
+
+class WriteBatchTest {
+
+  private long offset;
+
+  private PointOp upsert(String collection, long id) {
+    PointStruct point = PointStruct.newBuilder().setId(PointId.newBuilder().setNum(id)).build();
+    return new PointOp.Upsert(collection, point, record());
+  }
+
+  private PointOp delete(String collection, long id) {
+    return new PointOp.Delete(collection, PointId.newBuilder().setNum(id).build(), record());
+  }
+
+  private SinkRecord record() {
+    return new SinkRecord("t", 0, null, null, null, null, offset++);
+  }
+
+  private static String describe(List<List<Request>> waves) {
+    List<String> out = new ArrayList<>();
+    for (List<Request> wave : waves) {
+      List<String> requests = new ArrayList<>();
+      for (Request request : wave) {
+        requests.add(
+            request.collection()
+                + (request.upsert() ? "+" : "-")
+                + request.ops().stream().map(op -> PointIds.describe(op.id())).toList());
+      }
+      out.add(String.join(" ", requests));
+    }
+    return String.join(" | ", out);
+  }
+
+  @Test
+  void lastOperationPerIdWinsAndMovesToItsArrivalPosition() {
+    WriteBatch batch =
+        WriteBatch.of(List.of(upsert("c", 1), upsert("c", 2), upsert("c", 1), upsert("c", 3)));
+    assertEquals("c+[2, 1, 3]", describe(batch.waves(256, Long.MAX_VALUE)));
+    // the surviving upsert of id 1 is the later record
+    assertEquals(2L, batch.ops().get(1).record().kafkaOffset());
+  }
+
+  @Test
+  void upsertsAndDeletesKeepTheirOrderAsRuns() {
+    WriteBatch batch =
+        WriteBatch.of(
+            List.of(
+                upsert("c", 1), upsert("c", 2), delete("c", 1), upsert("c", 3), delete("c", 4)));
+    assertEquals("c+[2] | c-[1] | c+[3] | c-[4]", describe(batch.waves(256, Long.MAX_VALUE)));
+  }
+
+  @Test
+  void deleteThenUpsertOfOneIdLeavesTheUpsert() {
+    WriteBatch batch = WriteBatch.of(List.of(delete("c", 1), upsert("c", 1)));
+    assertEquals("c+[1]", describe(batch.waves(256, Long.MAX_VALUE)));
+  }
+
+  @Test
+  void collectionsShareWavesButNotIds() {
+    WriteBatch batch =
+        WriteBatch.of(List.of(upsert("a", 1), upsert("b", 1), delete("a", 2), delete("b", 1)));
+    assertEquals("a+[1] b-[1] | a-[2]", describe(batch.waves(256, Long.MAX_VALUE)));
+  }
+
+  @Test
+  void requestsAreCutByCountAndBytes() {
+    List<PointOp> ops = new ArrayList<>();
+    for (long id = 1; id <= 5; id++) {
+      ops.add(upsert("c", id));
+    }
+    WriteBatch batch = WriteBatch.of(ops);
+    assertEquals("c+[1, 2] c+[3, 4] c+[5]", describe(batch.waves(2, Long.MAX_VALUE)));
+    long twoPoints = ops.get(0).bytes() * 2L;
+    assertEquals("c+[1, 2] c+[3, 4] c+[5]", describe(batch.waves(256, twoPoints)));
+  }
+}

@@ -1,0 +1,154 @@
+package io.somastack.connect.transforms;
+
+import io.somastack.connect.common.config.Validators;
+import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.transforms.crypto.CryptoConfig;
+import io.somastack.connect.transforms.crypto.FieldCipher;
+import io.somastack.connect.transforms.crypto.Keyring;
+import io.somastack.connect.transforms.util.Configs;
+import io.somastack.connect.transforms.util.FieldRewriter;
+import io.somastack.connect.transforms.util.JsonValues;
+import io.somastack.connect.transforms.util.RecordSide;
+import io.somastack.connect.transforms.util.Records;
+import io.somastack.connect.transforms.util.TenantField;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.components.Versioned;
+import org.apache.kafka.connect.connector.ConnectRecord;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.transforms.Transformation;
+
+/**
+ * Encrypts configured fields with AES-256-GCM into {@link FieldCipher} envelopes bound to the field
+ * path and the record's tenant, so a ciphertext moved to another field or tenant no longer
+ * decrypts. The field's JSON value is what is encrypted, so {@link DecryptFields} restores its
+ * type.
+ */
+public abstract class EncryptFields<R extends ConnectRecord<R>>
+    implements Transformation<R>, Versioned {
+
+  public static final String OVERVIEW_DOC =
+      "Encrypts fields with AES-256-GCM. Each ciphertext is a string 'soma-enc:' + base64url of "
+          + "(format version | mode | key id | key version | nonce | ciphertext and tag), "
+          + "authenticated together with the field path and the tenant, so it fails to decrypt if "
+          + "altered, moved to another field, or copied to another tenant's record. The field's "
+          + "JSON value is encrypted, so decryption restores its type. In a Struct, encrypted "
+          + "fields become optional strings. Use <code>"
+          + EncryptFields.Key.class.getName()
+          + "</code> or <code>"
+          + EncryptFields.Value.class.getName()
+          + "</code>.";
+
+  public static final String FIELDS_CONFIG = CryptoConfig.FIELDS_CONFIG;
+  public static final String KEYS_CONFIG = CryptoConfig.KEYS_CONFIG;
+  public static final String TENANT_FIELD_CONFIG = CryptoConfig.TENANT_FIELD_CONFIG;
+  public static final String KEY_ID_CONFIG = "key.id";
+  public static final String MODE_CONFIG = "mode";
+
+  public static final ConfigDef CONFIG_DEF =
+      CryptoConfig.define(new ConfigDef())
+          .define(
+              KEY_ID_CONFIG,
+              ConfigDef.Type.STRING,
+              ConfigDef.NO_DEFAULT_VALUE,
+              Configs.nonBlank(),
+              ConfigDef.Importance.HIGH,
+              "Id of the key to encrypt with; its highest version in 'keys' is used, so adding a "
+                  + "version rotates the key.")
+          .define(
+              MODE_CONFIG,
+              ConfigDef.Type.STRING,
+              "random",
+              Validators.oneOf(FieldCipher.Mode.class),
+              ConfigDef.Importance.MEDIUM,
+              "random: a fresh nonce per value (the default; reveals nothing). deterministic: a "
+                  + "synthetic nonce (first 12 bytes of HMAC-SHA-256 under a key derived from the "
+                  + "AES key, over associated data and plaintext, as in SIV), so equal values in "
+                  + "the same field and tenant encrypt equally and can still be joined or used as "
+                  + "keys; it reveals that equality and nothing more.");
+
+  private final RecordSide side;
+  private FieldCipher cipher;
+  private String keyId;
+  private FieldCipher.Mode mode;
+  private TenantField tenant;
+  private FieldRewriter rewriter;
+
+  protected EncryptFields(RecordSide side) {
+    this.side = side;
+  }
+
+  @Override
+  public void configure(Map<String, ?> props) {
+    AbstractConfig config = new AbstractConfig(CONFIG_DEF, props);
+    List<FieldPath> fields = CryptoConfig.fields(config);
+    Keyring keyring = CryptoConfig.keyring(config);
+    keyId = config.getString(KEY_ID_CONFIG).trim();
+    if (!keyring.contains(keyId)) {
+      throw new ConfigException(KEY_ID_CONFIG, keyId, "no key with this id is listed in 'keys'");
+    }
+    mode = Configs.choice(config, MODE_CONFIG, FieldCipher.Mode.class);
+    tenant = new TenantField(CryptoConfig.tenantField(config, fields));
+    cipher = new FieldCipher(keyring);
+    try {
+      rewriter = new FieldRewriter(fields, (path, schema) -> Schema.OPTIONAL_STRING_SCHEMA, false);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(FIELDS_CONFIG, fields.toString(), e.getMessage());
+    }
+  }
+
+  @Override
+  public R apply(R record) {
+    Object container = side.value(record);
+    if (container == null) {
+      return record;
+    }
+    if (!(container instanceof Map<?, ?>) && !(container instanceof Struct)) {
+      throw Records.error(record, "the " + side.label() + " must be a Struct or a Map");
+    }
+    String owner = tenant.of(record, container);
+    Object encrypted =
+        rewriter.rewrite(
+            container,
+            (path, value, schema) ->
+                cipher.encrypt(
+                    JsonValues.toBytes(value, schema), keyId, mode, path.toString(), owner));
+    return side.with(record, schemaOf(encrypted), encrypted);
+  }
+
+  private static Schema schemaOf(Object value) {
+    return value instanceof Struct struct ? struct.schema() : null;
+  }
+
+  @Override
+  public ConfigDef config() {
+    return CONFIG_DEF;
+  }
+
+  @Override
+  public String version() {
+    return Version.of(getClass());
+  }
+
+  @Override
+  public void close() {}
+
+  /** Encrypts fields of the record key. */
+  public static class Key<R extends ConnectRecord<R>> extends EncryptFields<R> {
+    public Key() {
+      super(RecordSide.KEY);
+    }
+  }
+
+  /** Encrypts fields of the record value. */
+  public static class Value<R extends ConnectRecord<R>> extends EncryptFields<R> {
+    public Value() {
+      super(RecordSide.VALUE);
+    }
+  }
+}

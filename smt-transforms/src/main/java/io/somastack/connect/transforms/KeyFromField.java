@@ -1,0 +1,146 @@
+package io.somastack.connect.transforms;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.somastack.connect.common.config.Validators;
+import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.json.RecordJson;
+import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.transforms.util.Configs;
+import io.somastack.connect.transforms.util.RecordSide;
+import io.somastack.connect.transforms.util.RecordValues;
+import io.somastack.connect.transforms.util.Records;
+import java.util.Map;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.connect.components.Versioned;
+import org.apache.kafka.connect.connector.ConnectRecord;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.transforms.Transformation;
+
+/**
+ * Sets the record key to one nested field, such as {@code tenant_id}, {@code correlation_id} or
+ * {@code fingerprint_id}: the partition keys of the agent topics. One transform instead of Kafka's
+ * {@code ValueToKey} followed by {@code ExtractField$Key}, and with nested paths.
+ */
+public abstract class KeyFromField<R extends ConnectRecord<R>>
+    implements Transformation<R>, Versioned {
+
+  public static final String OVERVIEW_DOC =
+      "Sets the record key to a nested field of the value (<code>"
+          + KeyFromField.Value.class.getName()
+          + "</code>) or of the current key (<code>"
+          + KeyFromField.Key.class.getName()
+          + "</code>), e.g. tenant_id or metadata.correlation_id. Works on Struct, schemaless Map "
+          + "and JSON text; with a Struct the key schema is the field's schema.";
+
+  public static final String FIELD_CONFIG = "field";
+  public static final String ON_MISSING_CONFIG = "on.missing";
+
+  /** What to do when the field is missing or null. */
+  public enum OnMissing {
+    FAIL,
+    NULL,
+    KEEP
+  }
+
+  public static final ConfigDef CONFIG_DEF =
+      new ConfigDef()
+          .define(
+              FIELD_CONFIG,
+              ConfigDef.Type.STRING,
+              ConfigDef.NO_DEFAULT_VALUE,
+              Validators.fieldPath(),
+              ConfigDef.Importance.HIGH,
+              "Path of the field that becomes the key, e.g. tenant_id or metadata.tenant_id.")
+          .define(
+              ON_MISSING_CONFIG,
+              ConfigDef.Type.STRING,
+              "fail",
+              Validators.oneOf(OnMissing.class),
+              ConfigDef.Importance.MEDIUM,
+              "When the field is missing or null: fail (DataException), null (null key) or keep "
+                  + "(leave the key as it is). Tombstones are never changed.");
+
+  private final RecordSide source;
+  private FieldPath field;
+  private OnMissing onMissing;
+
+  protected KeyFromField(RecordSide source) {
+    this.source = source;
+  }
+
+  @Override
+  public void configure(Map<String, ?> props) {
+    AbstractConfig config = new AbstractConfig(CONFIG_DEF, props);
+    field = Configs.path(config, FIELD_CONFIG);
+    onMissing = Configs.choice(config, ON_MISSING_CONFIG, OnMissing.class);
+  }
+
+  @Override
+  public R apply(R record) {
+    Object container = source.value(record);
+    if (container == null) {
+      return record;
+    }
+    Object key = keyOf(record, container);
+    if (key != null) {
+      return RecordSide.KEY.with(record, keySchema(container), key);
+    }
+    switch (onMissing) {
+      case NULL:
+        return RecordSide.KEY.with(record, null, null);
+      case KEEP:
+        return record;
+      default:
+        throw Records.error(record, "field '" + field + "' is missing or null");
+    }
+  }
+
+  private Object keyOf(R record, Object container) {
+    if (container instanceof Map<?, ?> || container instanceof Struct) {
+      return field.get(container);
+    }
+    Object node = field.get(RecordValues.json(record, source));
+    return node == null ? null : RecordJson.MAPPER.convertValue((JsonNode) node, Object.class);
+  }
+
+  /** The field's schema when the source is a Struct; schemaless otherwise. */
+  private Schema keySchema(Object container) {
+    if (!(container instanceof Struct struct)) {
+      return null;
+    }
+    Schema schema = struct.schema();
+    for (String segment : field.segments()) {
+      schema = schema.field(segment).schema();
+    }
+    return schema;
+  }
+
+  @Override
+  public ConfigDef config() {
+    return CONFIG_DEF;
+  }
+
+  @Override
+  public String version() {
+    return Version.of(getClass());
+  }
+
+  @Override
+  public void close() {}
+
+  /** Takes the key from a field of the current key. */
+  public static class Key<R extends ConnectRecord<R>> extends KeyFromField<R> {
+    public Key() {
+      super(RecordSide.KEY);
+    }
+  }
+
+  /** Takes the key from a field of the value. */
+  public static class Value<R extends ConnectRecord<R>> extends KeyFromField<R> {
+    public Value() {
+      super(RecordSide.VALUE);
+    }
+  }
+}

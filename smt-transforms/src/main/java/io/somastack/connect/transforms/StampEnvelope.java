@@ -1,0 +1,295 @@
+package io.somastack.connect.transforms;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.somastack.connect.common.config.Validators;
+import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.transforms.util.Configs;
+import io.somastack.connect.transforms.util.EventIds;
+import io.somastack.connect.transforms.util.FieldRewriter;
+import io.somastack.connect.transforms.util.RecordSide;
+import io.somastack.connect.transforms.util.RecordValues;
+import io.somastack.connect.transforms.util.Records;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.function.Supplier;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.components.Versioned;
+import org.apache.kafka.connect.connector.ConnectRecord;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.header.Headers;
+import org.apache.kafka.connect.transforms.Transformation;
+
+/**
+ * Makes sure every event carries the envelope the platform relies on: an {@code event_id} (for
+ * idempotent consumers), {@code metadata.schema_version} and an ingest timestamp. Values already
+ * present are never overwritten, and a missing event id is derived from the record's position, so
+ * reprocessing a record stamps the same id again.
+ */
+public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation<R>, Versioned {
+
+  public static final String OVERVIEW_DOC =
+      "Adds the event envelope where it is missing: an event id (a UUIDv5 of topic, partition and "
+          + "offset, or of source partition and offset for source records, so reprocessing gives "
+          + "the same id), a schema version and an ingest timestamp (ISO-8601), as value fields "
+          + "(Struct or schemaless Map; added Struct fields are optional strings) or as headers. "
+          + "Existing values are kept. Tombstones pass unchanged.";
+
+  public static final String STAMP_TO_CONFIG = "stamp.to";
+  public static final String EVENT_ID_FIELD_CONFIG = "event.id.field";
+  public static final String EVENT_ID_NAMESPACE_CONFIG = "event.id.namespace";
+  public static final String SCHEMA_VERSION_CONFIG = "schema.version";
+  public static final String SCHEMA_VERSION_FIELD_CONFIG = "schema.version.field";
+  public static final String INGEST_TIMESTAMP_FIELD_CONFIG = "ingest.timestamp.field";
+  public static final String INGEST_TIMESTAMP_SOURCE_CONFIG = "ingest.timestamp.source";
+  public static final String HEADER_PREFIX_CONFIG = "header.prefix";
+
+  /** A fixed namespace, so every deployment derives the same id for the same record position. */
+  public static final String DEFAULT_NAMESPACE = "6f1d3b8e-2a0c-5b7e-9c41-5e0a7d2f9b13";
+
+  /** Where the envelope goes. */
+  public enum StampTo {
+    FIELDS,
+    HEADERS
+  }
+
+  /** Which instant the ingest timestamp records. */
+  public enum TimestampSource {
+    WALL_CLOCK,
+    RECORD
+  }
+
+  public static final ConfigDef CONFIG_DEF =
+      new ConfigDef()
+          .define(
+              STAMP_TO_CONFIG,
+              ConfigDef.Type.STRING,
+              "fields",
+              Validators.oneOf(StampTo.class),
+              ConfigDef.Importance.HIGH,
+              "fields: add missing fields to the value. headers: add missing headers named "
+                  + "header.prefix + the field's last segment (e.g. soma.event_id), leaving the "
+                  + "value untouched; the event id header repeats the value's event id when it has "
+                  + "one.")
+          .define(
+              EVENT_ID_FIELD_CONFIG,
+              ConfigDef.Type.STRING,
+              "event_id",
+              Validators.fieldPath(),
+              ConfigDef.Importance.HIGH,
+              "Path of the event id.")
+          .define(
+              EVENT_ID_NAMESPACE_CONFIG,
+              ConfigDef.Type.STRING,
+              DEFAULT_NAMESPACE,
+              uuid(),
+              ConfigDef.Importance.LOW,
+              "UUID namespace of the derived (version 5) event ids.")
+          .define(
+              SCHEMA_VERSION_CONFIG,
+              ConfigDef.Type.STRING,
+              null,
+              ConfigDef.Importance.HIGH,
+              "Schema version to stamp where none is present, e.g. 1.0.0; empty stamps none.")
+          .define(
+              SCHEMA_VERSION_FIELD_CONFIG,
+              ConfigDef.Type.STRING,
+              "metadata.schema_version",
+              Validators.fieldPath(),
+              ConfigDef.Importance.MEDIUM,
+              "Path of the schema version.")
+          .define(
+              INGEST_TIMESTAMP_FIELD_CONFIG,
+              ConfigDef.Type.STRING,
+              "metadata.ingested_at",
+              Configs.optionalFieldPath(),
+              ConfigDef.Importance.MEDIUM,
+              "Path of the ingest timestamp; empty stamps none.")
+          .define(
+              INGEST_TIMESTAMP_SOURCE_CONFIG,
+              ConfigDef.Type.STRING,
+              "wall_clock",
+              Validators.oneOf(TimestampSource.class),
+              ConfigDef.Importance.LOW,
+              "wall_clock: when the transform ran. record: the record's Kafka timestamp (falls back "
+                  + "to the wall clock when it has none), which repeats on reprocessing.")
+          .define(
+              HEADER_PREFIX_CONFIG,
+              ConfigDef.Type.STRING,
+              "soma.",
+              ConfigDef.Importance.LOW,
+              "Prefix of the header names when stamp.to=headers.");
+
+  private StampTo stampTo;
+  private FieldPath eventIdField;
+  private UUID namespace;
+  private String schemaVersion;
+  private FieldPath schemaVersionField;
+  private FieldPath ingestField;
+  private TimestampSource timestampSource;
+  private String headerPrefix;
+  private FieldRewriter rewriter;
+  private Clock clock = Clock.systemUTC();
+
+  private static ConfigDef.Validator uuid() {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        try {
+          UUID.fromString(Objects.toString(value));
+        } catch (IllegalArgumentException e) {
+          throw new ConfigException(name, value, "must be a UUID");
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "a UUID";
+      }
+    };
+  }
+
+  @Override
+  public void configure(Map<String, ?> props) {
+    AbstractConfig config = new AbstractConfig(CONFIG_DEF, props);
+    stampTo = Configs.choice(config, STAMP_TO_CONFIG, StampTo.class);
+    eventIdField = Configs.path(config, EVENT_ID_FIELD_CONFIG);
+    namespace = UUID.fromString(config.getString(EVENT_ID_NAMESPACE_CONFIG));
+    String version = config.getString(SCHEMA_VERSION_CONFIG);
+    schemaVersion = version == null || version.isBlank() ? null : version.trim();
+    schemaVersionField = Configs.path(config, SCHEMA_VERSION_FIELD_CONFIG);
+    ingestField = Configs.optionalPath(config, INGEST_TIMESTAMP_FIELD_CONFIG);
+    timestampSource = Configs.choice(config, INGEST_TIMESTAMP_SOURCE_CONFIG, TimestampSource.class);
+    headerPrefix = config.getString(HEADER_PREFIX_CONFIG);
+    try {
+      rewriter = new FieldRewriter(stampedPaths(), StampEnvelope::leafSchema, true);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("the envelope field paths overlap: " + e.getMessage());
+    }
+  }
+
+  private List<FieldPath> stampedPaths() {
+    List<FieldPath> paths = new ArrayList<>();
+    paths.add(eventIdField);
+    if (schemaVersion != null) {
+      paths.add(schemaVersionField);
+    }
+    if (ingestField != null) {
+      paths.add(ingestField);
+    }
+    return paths;
+  }
+
+  /** An existing field keeps its schema; an added one is an optional string. */
+  private static Schema leafSchema(FieldPath path, Schema original) {
+    return original != null ? original : Schema.OPTIONAL_STRING_SCHEMA;
+  }
+
+  /** For tests: a fixed clock. */
+  void clock(Clock clock) {
+    this.clock = clock;
+  }
+
+  @Override
+  public R apply(R record) {
+    Object value = record.value();
+    if (value == null) {
+      return record;
+    }
+    return stampTo == StampTo.FIELDS ? stampFields(record, value) : stampHeaders(record);
+  }
+
+  private R stampFields(R record, Object value) {
+    if (!(value instanceof Map<?, ?>) && !(value instanceof Struct)) {
+      throw Records.error(
+          record,
+          "stamp.to=fields needs a Struct or Map value; use stamp.to=headers for JSON text");
+    }
+    try {
+      Object stamped =
+          rewriter.rewrite(
+              value, (path, existing, schema) -> existing != null ? existing : stamp(record, path));
+      Schema schema = value instanceof Struct ? ((Struct) stamped).schema() : null;
+      return RecordSide.VALUE.with(record, schema, stamped);
+    } catch (FieldRewriter.ShapeException e) {
+      throw Records.error(record, e.getMessage());
+    }
+  }
+
+  private String stamp(R record, FieldPath path) {
+    if (path.equals(eventIdField)) {
+      return EventIds.of(namespace, record).toString();
+    }
+    if (path.equals(schemaVersionField)) {
+      return schemaVersion;
+    }
+    return ingestTime(record);
+  }
+
+  private String ingestTime(R record) {
+    if (timestampSource == TimestampSource.RECORD && record.timestamp() != null) {
+      return Instant.ofEpochMilli(record.timestamp()).toString();
+    }
+    return clock.instant().toString();
+  }
+
+  private R stampHeaders(R record) {
+    Headers headers = record.headers().duplicate();
+    addIfMissing(headers, eventIdField, () -> existingEventId(record));
+    if (schemaVersion != null) {
+      addIfMissing(headers, schemaVersionField, () -> schemaVersion);
+    }
+    if (ingestField != null) {
+      addIfMissing(headers, ingestField, () -> ingestTime(record));
+    }
+    return record.newRecord(
+        record.topic(),
+        record.kafkaPartition(),
+        record.keySchema(),
+        record.key(),
+        record.valueSchema(),
+        record.value(),
+        record.timestamp(),
+        headers);
+  }
+
+  private void addIfMissing(Headers headers, FieldPath field, Supplier<String> value) {
+    String name = headerPrefix + field.leaf();
+    if (headers.lastWithName(name) == null) {
+      headers.addString(name, value.get());
+    }
+  }
+
+  private String existingEventId(R record) {
+    Object value = record.value();
+    Object id =
+        value instanceof Map<?, ?> || value instanceof Struct
+            ? eventIdField.get(value)
+            : eventIdField.get(RecordValues.json(record, RecordSide.VALUE));
+    if (id == null) {
+      return EventIds.of(namespace, record).toString();
+    }
+    return id instanceof JsonNode node ? node.asText() : id.toString();
+  }
+
+  @Override
+  public ConfigDef config() {
+    return CONFIG_DEF;
+  }
+
+  @Override
+  public String version() {
+    return Version.of(getClass());
+  }
+
+  @Override
+  public void close() {}
+}

@@ -1,0 +1,276 @@
+package io.somastack.connect.transforms;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.networknt.schema.ValidationMessage;
+import io.somastack.connect.common.config.Validators;
+import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.template.RecordTemplate;
+import io.somastack.connect.transforms.schema.CompiledSchemas;
+import io.somastack.connect.transforms.schema.SchemaSource;
+import io.somastack.connect.transforms.schema.Violations;
+import io.somastack.connect.transforms.util.Configs;
+import io.somastack.connect.transforms.util.RecordSide;
+import io.somastack.connect.transforms.util.RecordValues;
+import io.somastack.connect.transforms.util.Records;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.components.Versioned;
+import org.apache.kafka.connect.connector.ConnectRecord;
+import org.apache.kafka.connect.header.Headers;
+import org.apache.kafka.connect.transforms.Transformation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checks each record's key or value against a JSON Schema (draft 2020-12) and either fails it, so
+ * Connect's {@code errors.tolerance} and dead-letter queue take it, or sends it to another topic
+ * with the violations in a header.
+ */
+public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
+    implements Transformation<R>, Versioned {
+
+  public static final String OVERVIEW_DOC =
+      "Validates the record key or value against a JSON Schema (draft 2020-12, formats asserted). "
+          + "Accepts Struct, schemaless Map, and JSON text as String or bytes; anything that is not "
+          + "JSON fails. Tombstones pass. An invalid record either fails with a DataException that "
+          + "lists the violations (for errors.tolerance and the dead-letter queue) or is rerouted "
+          + "to another topic with the violations in a header. Violations name paths and rules, "
+          + "never values. Use <code>"
+          + ValidateJsonSchema.Key.class.getName()
+          + "</code> or <code>"
+          + ValidateJsonSchema.Value.class.getName()
+          + "</code>.";
+
+  public static final String SCHEMA_CONFIG = "schema";
+  public static final String TOPIC_SCHEMAS_CONFIG = "topic.schemas";
+  public static final String ON_INVALID_CONFIG = "on.invalid";
+  public static final String REROUTE_TOPIC_CONFIG = "reroute.topic";
+  public static final String ERRORS_HEADER_CONFIG = "errors.header";
+  public static final String MAX_VIOLATIONS_CONFIG = "max.violations";
+
+  /** What happens to a record that does not match its schema. */
+  public enum OnInvalid {
+    FAIL,
+    REROUTE
+  }
+
+  public static final ConfigDef CONFIG_DEF =
+      new ConfigDef()
+          .define(
+              SCHEMA_CONFIG,
+              ConfigDef.Type.STRING,
+              null,
+              ConfigDef.Importance.HIGH,
+              "The schema for every topic not listed in topic.schemas: a classpath: resource (the "
+                  + "plugin ships classpath:schemas/<name>.schema.json), a file path on the worker, "
+                  + "or inline JSON.")
+          .define(
+              TOPIC_SCHEMAS_CONFIG,
+              ConfigDef.Type.LIST,
+              "",
+              topicSchemaPairs(),
+              ConfigDef.Importance.HIGH,
+              "Per-topic schemas as topic=schema pairs, e.g. "
+                  + "memory.events=classpath:schemas/memory-event.schema.json. Schemas are given "
+                  + "as in 'schema' except inline JSON. A topic with neither an entry here nor a "
+                  + "'schema' fails.")
+          .define(
+              ON_INVALID_CONFIG,
+              ConfigDef.Type.STRING,
+              "fail",
+              Validators.oneOf(OnInvalid.class),
+              ConfigDef.Importance.HIGH,
+              "fail: throw a DataException listing the violations, for errors.tolerance and the "
+                  + "dead-letter queue. reroute: send the record to reroute.topic with the "
+                  + "violations in the errors.header header.")
+          .define(
+              REROUTE_TOPIC_CONFIG,
+              ConfigDef.Type.STRING,
+              "${topic}.invalid",
+              Configs.nonBlank(),
+              ConfigDef.Importance.MEDIUM,
+              "Topic for invalid records when on.invalid=reroute; may use ${topic}.")
+          .define(
+              ERRORS_HEADER_CONFIG,
+              ConfigDef.Type.STRING,
+              "soma.validation.errors",
+              Configs.nonBlank(),
+              ConfigDef.Importance.LOW,
+              "Header that carries the violations of a rerouted record, separated by '; '.")
+          .define(
+              MAX_VIOLATIONS_CONFIG,
+              ConfigDef.Type.INT,
+              10,
+              ConfigDef.Range.atLeast(1),
+              ConfigDef.Importance.LOW,
+              "At most this many violations are reported per record.");
+
+  private static final Logger log = LoggerFactory.getLogger(ValidateJsonSchema.class);
+
+  private final RecordSide side;
+  private SchemaSource defaultSchema;
+  private Map<String, SchemaSource> topicSchemas;
+  private OnInvalid onInvalid;
+  private RecordTemplate rerouteTopic;
+  private String errorsHeader;
+  private int maxViolations;
+
+  protected ValidateJsonSchema(RecordSide side) {
+    this.side = side;
+  }
+
+  @Override
+  public void configure(Map<String, ?> props) {
+    AbstractConfig config = new AbstractConfig(CONFIG_DEF, props);
+    String schema = config.getString(SCHEMA_CONFIG);
+    defaultSchema = schema == null || schema.isBlank() ? null : new SchemaSource(schema);
+    topicSchemas = topicSchemas(config.getList(TOPIC_SCHEMAS_CONFIG));
+    if (defaultSchema == null && topicSchemas.isEmpty()) {
+      throw new ConfigException(
+          "set '" + SCHEMA_CONFIG + "' or '" + TOPIC_SCHEMAS_CONFIG + "' (or both)");
+    }
+    compileAll();
+    onInvalid = Configs.choice(config, ON_INVALID_CONFIG, OnInvalid.class);
+    rerouteTopic = rerouteTopic(config.getString(REROUTE_TOPIC_CONFIG));
+    errorsHeader = config.getString(ERRORS_HEADER_CONFIG);
+    maxViolations = config.getInt(MAX_VIOLATIONS_CONFIG);
+  }
+
+  private static ConfigDef.Validator topicSchemaPairs() {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        topicSchemas((List<?>) value);
+      }
+
+      @Override
+      public String toString() {
+        return "topic=schema pairs";
+      }
+    };
+  }
+
+  private static Map<String, SchemaSource> topicSchemas(List<?> entries) {
+    Map<String, SchemaSource> schemas = new HashMap<>();
+    for (Object item : entries) {
+      String entry = item.toString();
+      int eq = entry.indexOf('=');
+      if (eq <= 0 || eq == entry.length() - 1) {
+        throw new ConfigException(TOPIC_SCHEMAS_CONFIG, entry, "expected topic=schema");
+      }
+      schemas.put(entry.substring(0, eq).trim(), new SchemaSource(entry.substring(eq + 1)));
+    }
+    return schemas;
+  }
+
+  /** Compiles every schema now, so a bad one stops the connector instead of its first record. */
+  private void compileAll() {
+    Set<SchemaSource> sources = new HashSet<>(topicSchemas.values());
+    if (defaultSchema != null) {
+      sources.add(defaultSchema);
+    }
+    for (SchemaSource source : sources) {
+      try {
+        CompiledSchemas.get(source);
+      } catch (IllegalArgumentException e) {
+        String key = source.equals(defaultSchema) ? SCHEMA_CONFIG : TOPIC_SCHEMAS_CONFIG;
+        throw new ConfigException(key, source.label(), e.getMessage());
+      }
+    }
+  }
+
+  private static RecordTemplate rerouteTopic(String text) {
+    try {
+      RecordTemplate template = RecordTemplate.parse(text.trim());
+      if (!template.dependsOnTopicOnly()) {
+        throw new ConfigException(
+            REROUTE_TOPIC_CONFIG, text, "may only use ${topic}: an invalid record has no fields");
+      }
+      return template;
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(REROUTE_TOPIC_CONFIG, text, e.getMessage());
+    }
+  }
+
+  @Override
+  public R apply(R record) {
+    if (side.value(record) == null) {
+      return record;
+    }
+    SchemaSource source = schemaFor(record);
+    JsonNode json = RecordValues.json(record, side);
+    Set<ValidationMessage> messages = CompiledSchemas.get(source).validate(json);
+    if (messages.isEmpty()) {
+      return record;
+    }
+    List<String> violations = Violations.describe(messages, maxViolations);
+    if (onInvalid == OnInvalid.FAIL) {
+      throw Records.error(
+          record,
+          "the "
+              + side.label()
+              + " does not match "
+              + source.label()
+              + ": "
+              + String.join("; ", violations));
+    }
+    return reroute(record, violations);
+  }
+
+  private SchemaSource schemaFor(R record) {
+    SchemaSource source = topicSchemas.getOrDefault(record.topic(), defaultSchema);
+    if (source == null) {
+      throw Records.error(record, "no JSON Schema is configured for this topic");
+    }
+    return source;
+  }
+
+  private R reroute(R record, List<String> violations) {
+    String topic = rerouteTopic.render(record);
+    log.debug("Rerouting invalid record at {} to topic '{}'", Records.coordinates(record), topic);
+    Headers headers = record.headers().duplicate();
+    headers.addString(errorsHeader, String.join("; ", violations));
+    return record.newRecord(
+        topic,
+        record.kafkaPartition(),
+        record.keySchema(),
+        record.key(),
+        record.valueSchema(),
+        record.value(),
+        record.timestamp(),
+        headers);
+  }
+
+  @Override
+  public ConfigDef config() {
+    return CONFIG_DEF;
+  }
+
+  @Override
+  public String version() {
+    return Version.of(getClass());
+  }
+
+  @Override
+  public void close() {}
+
+  /** Validates the record key. */
+  public static class Key<R extends ConnectRecord<R>> extends ValidateJsonSchema<R> {
+    public Key() {
+      super(RecordSide.KEY);
+    }
+  }
+
+  /** Validates the record value. */
+  public static class Value<R extends ConnectRecord<R>> extends ValidateJsonSchema<R> {
+    public Value() {
+      super(RecordSide.VALUE);
+    }
+  }
+}

@@ -1,0 +1,143 @@
+package io.somastack.connect.transforms.predicates;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.somastack.connect.common.config.Validators;
+import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.transforms.util.Configs;
+import io.somastack.connect.transforms.util.RecordSide;
+import io.somastack.connect.transforms.util.RecordValues;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.components.Versioned;
+import org.apache.kafka.connect.connector.ConnectRecord;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.transforms.predicates.Predicate;
+
+/**
+ * True when a nested field of the key or value equals a string or matches a regular expression, so
+ * any transform can be applied to some records only, e.g. encrypt only {@code
+ * action_type=tool_call}.
+ */
+public abstract class FieldMatches<R extends ConnectRecord<R>> implements Predicate<R>, Versioned {
+
+  public static final String OVERVIEW_DOC =
+      "A predicate that is true when a field of the key (<code>"
+          + FieldMatches.Key.class.getName()
+          + "</code>) or value (<code>"
+          + FieldMatches.Value.class.getName()
+          + "</code>) equals a string or wholly matches a regular expression. Scalars are compared "
+          + "as text (a number 5 equals '5'); missing, null, object and array fields never match. "
+          + "Works on Struct, schemaless Map and JSON text. Combine with 'negate' in the "
+          + "transform's predicate settings.";
+
+  public static final String FIELD_CONFIG = "field";
+  public static final String EQUALS_CONFIG = "equals";
+  public static final String PATTERN_CONFIG = "pattern";
+
+  public static final ConfigDef CONFIG_DEF =
+      new ConfigDef()
+          .define(
+              FIELD_CONFIG,
+              ConfigDef.Type.STRING,
+              ConfigDef.NO_DEFAULT_VALUE,
+              Validators.fieldPath(),
+              ConfigDef.Importance.HIGH,
+              "Path of the field to test, e.g. action_type or metadata.tenant_id.")
+          .define(
+              EQUALS_CONFIG,
+              ConfigDef.Type.STRING,
+              null,
+              ConfigDef.Importance.HIGH,
+              "The field matches when its text equals this; set this or 'pattern'.")
+          .define(
+              PATTERN_CONFIG,
+              ConfigDef.Type.STRING,
+              null,
+              Validators.regex(),
+              ConfigDef.Importance.HIGH,
+              "The field matches when its whole text matches this regular expression; set this "
+                  + "or 'equals'.");
+
+  private final RecordSide side;
+  private FieldPath field;
+  private String equals;
+  private Pattern pattern;
+
+  protected FieldMatches(RecordSide side) {
+    this.side = side;
+  }
+
+  @Override
+  public void configure(Map<String, ?> props) {
+    AbstractConfig config = new AbstractConfig(CONFIG_DEF, props);
+    field = Configs.path(config, FIELD_CONFIG);
+    equals = config.getString(EQUALS_CONFIG);
+    String regex = config.getString(PATTERN_CONFIG);
+    if ((equals == null) == (regex == null)) {
+      throw new ConfigException(
+          "set exactly one of '" + EQUALS_CONFIG + "' and '" + PATTERN_CONFIG + "'");
+    }
+    pattern = regex == null ? null : Pattern.compile(regex);
+  }
+
+  @Override
+  public boolean test(R record) {
+    Object container = side.value(record);
+    if (container == null) {
+      return false;
+    }
+    String text = text(field.get(readable(record, container)));
+    if (text == null) {
+      return false;
+    }
+    return pattern == null ? equals.equals(text) : pattern.matcher(text).matches();
+  }
+
+  private Object readable(R record, Object container) {
+    return container instanceof Map<?, ?> || container instanceof Struct
+        ? container
+        : RecordValues.json(record, side);
+  }
+
+  /** A scalar's text; null for missing, null and structured values. */
+  private static String text(Object value) {
+    if (value instanceof JsonNode node) {
+      return node.isValueNode() ? node.asText() : null;
+    }
+    if (value == null || value instanceof Map<?, ?> || value instanceof Struct) {
+      return null;
+    }
+    return value instanceof Iterable<?> ? null : value.toString();
+  }
+
+  @Override
+  public ConfigDef config() {
+    return CONFIG_DEF;
+  }
+
+  @Override
+  public String version() {
+    return Version.of(getClass());
+  }
+
+  @Override
+  public void close() {}
+
+  /** Tests a field of the record key. */
+  public static class Key<R extends ConnectRecord<R>> extends FieldMatches<R> {
+    public Key() {
+      super(RecordSide.KEY);
+    }
+  }
+
+  /** Tests a field of the record value. */
+  public static class Value<R extends ConnectRecord<R>> extends FieldMatches<R> {
+    public Value() {
+      super(RecordSide.VALUE);
+    }
+  }
+}

@@ -1,0 +1,62 @@
+package io.somastack.connect.transforms.schema;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Where a JSON Schema comes from, written as one string: {@code classpath:schemas/x.schema.json} (a
+ * resource of this plugin, such as the schemas it ships), inline JSON starting with <code>{</code>,
+ * or else a file path on the worker.
+ */
+public record SchemaSource(String reference) {
+
+  public static final String CLASSPATH = "classpath:";
+
+  public SchemaSource {
+    reference = reference.trim();
+  }
+
+  public boolean isInline() {
+    return reference.startsWith("{");
+  }
+
+  /** The schema text; an {@link IllegalArgumentException} says why it cannot be read. */
+  public String load() {
+    if (isInline()) {
+      return reference;
+    }
+    if (reference.startsWith(CLASSPATH)) {
+      return resource(reference.substring(CLASSPATH.length()));
+    }
+    try {
+      return Files.readString(Path.of(reference), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read schema file '" + reference + "': " + e);
+    }
+  }
+
+  private static String resource(String name) {
+    String path = name.startsWith("/") ? name.substring(1) : name;
+    try (InputStream in = SchemaSource.class.getClassLoader().getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IllegalArgumentException("no classpath resource '" + path + "'");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read classpath resource '" + path + "': " + e);
+    }
+  }
+
+  /** A short name for headers and messages: inline schemas are not repeated in full. */
+  public String label() {
+    return isInline() ? "inline schema" : reference;
+  }
+
+  @Override
+  public String toString() {
+    return label();
+  }
+}

@@ -1,0 +1,123 @@
+package io.somastack.connect.transforms.util;
+
+import io.somastack.connect.common.config.Validators;
+import io.somastack.connect.common.path.FieldPath;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
+
+/**
+ * Reading parsed values out of a transform's config, with {@link ConfigException}s that say why.
+ */
+public final class Configs {
+
+  private Configs() {}
+
+  public static FieldPath path(AbstractConfig config, String key) {
+    String text = config.getString(key);
+    try {
+      return FieldPath.parse(text.trim());
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw new ConfigException(key, text, e.getMessage());
+    }
+  }
+
+  /** An optional path: null when the option is empty. */
+  public static FieldPath optionalPath(AbstractConfig config, String key) {
+    String text = config.getString(key);
+    return text == null || text.isBlank() ? null : path(config, key);
+  }
+
+  public static List<FieldPath> paths(AbstractConfig config, String key) {
+    List<String> texts = config.getList(key);
+    if (texts.isEmpty()) {
+      throw new ConfigException(key, texts, "list at least one field path");
+    }
+    return texts.stream().map(text -> FieldPath.parse(text.trim())).toList();
+  }
+
+  public static <E extends Enum<E>> E choice(AbstractConfig config, String key, Class<E> type) {
+    return Validators.parseEnum(type, config.getString(key));
+  }
+
+  /** A secret as bytes from base64 (standard or URL-safe); the message never echoes it. */
+  public static byte[] base64Secret(AbstractConfig config, String key) {
+    Password password = config.getPassword(key);
+    if (password == null || password.value().isBlank()) {
+      throw new ConfigException(key, "[hidden]", "a base64 key is required");
+    }
+    return decode(key, password.value());
+  }
+
+  private static byte[] decode(String key, String secret) {
+    String text = secret.trim();
+    try {
+      return text.indexOf('-') >= 0 || text.indexOf('_') >= 0
+          ? Base64.getUrlDecoder().decode(text)
+          : Base64.getDecoder().decode(text);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(key, "[hidden]", "not valid base64");
+    }
+  }
+
+  /** A field path, or empty for an option that can be switched off. */
+  public static ConfigDef.Validator optionalFieldPath() {
+    ConfigDef.Validator path = Validators.fieldPath();
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        if (value != null && !value.toString().isBlank()) {
+          path.ensureValid(name, value.toString().trim());
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "a field path such as metadata.tenant_id, or empty";
+      }
+    };
+  }
+
+  /** An optional base64 secret of at least {@code minBytes} bytes; never echoed in errors. */
+  public static ConfigDef.Validator base64Secret(int minBytes) {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        if (value == null) {
+          return;
+        }
+        byte[] bytes = decode(name, ((Password) value).value());
+        if (bytes.length < minBytes) {
+          throw new ConfigException(
+              name, "[hidden]", "needs at least " + minBytes + " bytes but has " + bytes.length);
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "base64, at least " + minBytes + " bytes";
+      }
+    };
+  }
+
+  /** A validator that rejects blank strings, for required options without a default. */
+  public static ConfigDef.Validator nonBlank() {
+    return new ConfigDef.NonEmptyString() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        if (value == null || value.toString().isBlank()) {
+          throw new ConfigException(name, value, "must not be empty");
+        }
+      }
+    };
+  }
+
+  /** Lower-case name of an enum constant, as written in configs. */
+  public static String lower(Enum<?> value) {
+    return value.name().toLowerCase(Locale.ROOT);
+  }
+}

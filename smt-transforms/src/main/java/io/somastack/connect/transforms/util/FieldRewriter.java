@@ -1,0 +1,207 @@
+package io.somastack.connect.transforms.util;
+
+import io.somastack.connect.common.path.FieldPath;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.DataException;
+
+/**
+ * Rewrites the fields at a set of nested paths in a schemaless {@link Map} or a {@link Struct} in
+ * one pass, copying only what lies on those paths (records are immutable once handed to a
+ * transform). For Structs the rebuilt schema comes from a {@link SchemaCache}, so a stream of
+ * records with one schema rebuilds it once.
+ *
+ * <p>The paths are kept as a tree of segments; a path must not be a prefix of another.
+ */
+public final class FieldRewriter {
+
+  /** The schema of a rewritten leaf, given the original (null when the field does not exist). */
+  @FunctionalInterface
+  public interface LeafSchema {
+    Schema apply(FieldPath path, Schema original);
+  }
+
+  /**
+   * The new value of a leaf; {@code schema} is the original field schema (null when schemaless).
+   */
+  @FunctionalInterface
+  public interface LeafValue {
+    Object apply(FieldPath path, Object value, Schema schema);
+  }
+
+  /** The value's shape does not admit the configured paths (e.g. a parent is not an object). */
+  public static final class ShapeException extends DataException {
+    private static final long serialVersionUID = 1L;
+
+    ShapeException(String message) {
+      super(message);
+    }
+  }
+
+  private static final class Node {
+    final Map<String, Node> children = new LinkedHashMap<>();
+    FieldPath path;
+
+    boolean isLeaf() {
+      return path != null;
+    }
+  }
+
+  private final Node root = new Node();
+  private final LeafSchema leafSchema;
+  private final boolean visitMissing;
+  private final SchemaCache schemas;
+
+  /**
+   * @param visitMissing when true, missing leaves (and missing parents) are created, the leaf
+   *     function is called with a null value, and its non-null result is added; when false, null
+   *     and missing leaves are left alone.
+   */
+  public FieldRewriter(Collection<FieldPath> paths, LeafSchema leafSchema, boolean visitMissing) {
+    this.leafSchema = leafSchema;
+    this.visitMissing = visitMissing;
+    this.schemas = new SchemaCache(schema -> structSchema(schema, root));
+    paths.forEach(this::add);
+  }
+
+  private void add(FieldPath path) {
+    Node node = root;
+    for (String segment : path.segments()) {
+      if (node.isLeaf()) {
+        throw new IllegalArgumentException(
+            "field path '" + path + "' lies inside '" + node.path + "'");
+      }
+      node = node.children.computeIfAbsent(segment, s -> new Node());
+    }
+    if (node.isLeaf() || !node.children.isEmpty()) {
+      throw new IllegalArgumentException("field path '" + path + "' overlaps another path");
+    }
+    node.path = path;
+  }
+
+  /** The rewritten schema of a Struct schema (cached). */
+  public Schema schema(Schema structSchema) {
+    return schemas.get(structSchema);
+  }
+
+  /** Rewrites a Map or a Struct; anything else is a {@link DataException}. */
+  public Object rewrite(Object value, LeafValue leaf) {
+    if (value instanceof Struct struct) {
+      return struct(struct, schema(struct.schema()), root, leaf);
+    }
+    if (value instanceof Map<?, ?> map) {
+      return map(map, root, leaf);
+    }
+    throw new ShapeException(
+        "expected a Map or a Struct but found "
+            + (value == null ? "null" : value.getClass().getSimpleName()));
+  }
+
+  private Map<Object, Object> map(Map<?, ?> source, Node node, LeafValue leaf) {
+    Map<Object, Object> copy = new LinkedHashMap<>(source);
+    for (Map.Entry<String, Node> entry : node.children.entrySet()) {
+      String name = entry.getKey();
+      Node child = entry.getValue();
+      Object value = source.get(name);
+      if (child.isLeaf()) {
+        if (value != null || visitMissing) {
+          putUnlessNull(copy, name, leaf.apply(child.path, value, null));
+        }
+      } else if (value instanceof Map<?, ?> nested) {
+        copy.put(name, map(nested, child, leaf));
+      } else if (visitMissing) {
+        requireAbsent(name, value);
+        copy.put(name, map(Map.of(), child, leaf));
+      }
+    }
+    return copy;
+  }
+
+  private static void putUnlessNull(Map<Object, Object> map, String name, Object value) {
+    if (value != null || map.containsKey(name)) {
+      map.put(name, value);
+    }
+  }
+
+  private static void requireAbsent(String name, Object value) {
+    if (value != null) {
+      throw new ShapeException(
+          "field '" + name + "' is not an object, so nothing can be added to it");
+    }
+  }
+
+  private Schema structSchema(Schema source, Node node) {
+    SchemaBuilder builder = copyBasics(source);
+    for (Field field : source.fields()) {
+      builder.field(field.name(), fieldSchema(field, node.children.get(field.name())));
+    }
+    if (visitMissing) {
+      for (Map.Entry<String, Node> entry : node.children.entrySet()) {
+        if (source.field(entry.getKey()) == null) {
+          builder.field(entry.getKey(), missingSchema(entry.getValue()));
+        }
+      }
+    }
+    return builder.build();
+  }
+
+  private Schema fieldSchema(Field field, Node child) {
+    if (child == null) {
+      return field.schema();
+    }
+    if (child.isLeaf()) {
+      return leafSchema.apply(child.path, field.schema());
+    }
+    if (field.schema().type() == Schema.Type.STRUCT) {
+      return structSchema(field.schema(), child);
+    }
+    if (visitMissing) {
+      throw new ShapeException(
+          "field '" + field.name() + "' is not a struct, so nothing can be added to it");
+    }
+    return field.schema();
+  }
+
+  private Schema missingSchema(Node node) {
+    if (node.isLeaf()) {
+      return leafSchema.apply(node.path, null);
+    }
+    return structSchema(SchemaBuilder.struct().optional().build(), node);
+  }
+
+  private static SchemaBuilder copyBasics(Schema source) {
+    SchemaBuilder builder = SchemaBuilder.struct().name(source.name()).version(source.version());
+    builder.doc(source.doc());
+    if (source.parameters() != null) {
+      builder.parameters(source.parameters());
+    }
+    return source.isOptional() ? builder.optional() : builder;
+  }
+
+  private Struct struct(Struct source, Schema target, Node node, LeafValue leaf) {
+    Struct out = new Struct(target);
+    for (Field field : target.fields()) {
+      Node child = node.children.get(field.name());
+      Field original = source == null ? null : source.schema().field(field.name());
+      Object value = original == null ? null : source.get(original);
+      if (child == null) {
+        out.put(field, value);
+      } else if (child.isLeaf()) {
+        if (value != null || visitMissing) {
+          out.put(
+              field, leaf.apply(child.path, value, original == null ? null : original.schema()));
+        }
+      } else if (field.schema().type() != Schema.Type.STRUCT) {
+        out.put(field, value);
+      } else if (value != null || visitMissing) {
+        out.put(field, struct((Struct) value, field.schema(), child, leaf));
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,135 @@
+package io.somastack.connect.transforms;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.math.BigDecimal;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.Test;
+
+class DecryptFieldsTest {
+
+  static DecryptFields<SinkRecord> decrypt(String... pairs) {
+    Map<String, String> props = new HashMap<>();
+    props.put("fields", "payload.content,payload.score");
+    props.put("keys", EncryptFieldsTest.KEYS);
+    for (int i = 0; i < pairs.length; i += 2) {
+      props.put(pairs[i], pairs[i + 1]);
+    }
+    DecryptFields<SinkRecord> transform = new DecryptFields.Value<>();
+    transform.configure(props);
+    return transform;
+  }
+
+  private static SinkRecord encrypted(Map<String, Object> event) {
+    return EncryptFieldsTest.encrypt().apply(TestRecords.value(event));
+  }
+
+  @Test
+  void restoresTheOriginalJsonValues() {
+    Map<String, Object> event = EncryptFieldsTest.event();
+    ((Map<String, Object>) event.get("payload")).put("content", List.of(1, "two", Map.of()));
+    SinkRecord out = decrypt().apply(encrypted(event));
+    Map<String, Object> payload = EncryptFieldsTest.payload(out);
+    assertEquals(List.of(1, "two", Map.of()), payload.get("content"));
+    assertEquals(new BigDecimal("0.5"), payload.get("score"));
+    assertEquals("visible", payload.get("kept"));
+  }
+
+  @Test
+  void decryptsWhatOlderKeyVersionsMade() {
+    SinkRecord madeWithV1 =
+        EncryptFieldsTest.encrypt("keys", "pii:1:" + TestRecords.key(1))
+            .apply(TestRecords.value(EncryptFieldsTest.event()));
+    assertEquals(
+        "likes dark mode", EncryptFieldsTest.payload(decrypt().apply(madeWithV1)).get("content"));
+  }
+
+  @Test
+  void failsAValueMovedToAnotherField() {
+    SinkRecord sealed = encrypted(EncryptFieldsTest.event());
+    Map<String, Object> payload = new HashMap<>(EncryptFieldsTest.payload(sealed));
+    Object content = payload.get("content");
+    payload.put("content", payload.get("score"));
+    payload.put("score", content);
+    Map<String, Object> swapped = TestRecords.map("tenant_id", "acme", "payload", payload);
+    DataException e =
+        assertThrows(DataException.class, () -> decrypt().apply(TestRecords.value(swapped)));
+    assertTrue(e.getMessage().contains("failed authentication"), e.getMessage());
+    assertTrue(e.getMessage().contains("offset 42"), e.getMessage());
+  }
+
+  @Test
+  void failsAValueCopiedToAnotherTenant() {
+    SinkRecord sealed = encrypted(EncryptFieldsTest.event());
+    Map<String, Object> copied = new HashMap<>((Map<String, Object>) sealed.value());
+    copied.put("tenant_id", "mallory");
+    assertThrows(DataException.class, () -> decrypt().apply(TestRecords.value(copied)));
+  }
+
+  @Test
+  void failsPlaintextWhereACiphertextBelongs() {
+    DataException e =
+        assertThrows(
+            DataException.class,
+            () -> decrypt().apply(TestRecords.value(EncryptFieldsTest.event())));
+    assertFalse(e.getMessage().contains("dark mode"), e.getMessage());
+  }
+
+  @Test
+  void restoresStructFieldsAsStrings() {
+    Schema payload =
+        SchemaBuilder.struct()
+            .field("content", Schema.STRING_SCHEMA)
+            .field("score", Schema.FLOAT64_SCHEMA)
+            .build();
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("tenant_id", Schema.STRING_SCHEMA)
+            .field("payload", payload)
+            .build();
+    Struct value =
+        new Struct(schema)
+            .put("tenant_id", "acme")
+            .put("payload", new Struct(payload).put("content", "c").put("score", 0.5));
+    SinkRecord sealed = EncryptFieldsTest.encrypt().apply(TestRecords.value(schema, value));
+    SinkRecord out = decrypt().apply(sealed);
+    Struct restored = ((Struct) out.value()).getStruct("payload");
+    assertEquals("c", restored.getString("content"));
+    assertEquals("0.5", restored.getString("score"));
+  }
+
+  @Test
+  void decryptsKeyFieldsWithTheKeyVariant() {
+    EncryptFields<SinkRecord> encrypt = new EncryptFields.Key<>();
+    encrypt.configure(EncryptFieldsTest.props("fields", "user_id"));
+    DecryptFields<SinkRecord> decrypt = new DecryptFields.Key<>();
+    decrypt.configure(Map.of("fields", "user_id", "keys", EncryptFieldsTest.KEYS));
+    Map<String, Object> key = TestRecords.map("tenant_id", "acme", "user_id", "u-1");
+    SinkRecord out = decrypt.apply(encrypt.apply(TestRecords.record(null, key, null, null)));
+    assertEquals(key, out.key());
+  }
+
+  @Test
+  void letsTombstonesPass() {
+    SinkRecord tombstone = TestRecords.value(null);
+    assertSame(tombstone, decrypt().apply(tombstone));
+  }
+
+  @Test
+  void reportsConfigMistakes() {
+    assertThrows(ConfigException.class, () -> decrypt("keys", "pii:1:short"));
+    assertThrows(ConfigException.class, () -> decrypt("fields", "payload..x"));
+  }
+}

@@ -1,0 +1,175 @@
+package io.somastack.connect.transforms;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.transforms.crypto.FieldCipher;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.Test;
+
+class EncryptFieldsTest {
+
+  static final String KEYS = "pii:1:" + TestRecords.key(1) + ",pii:2:" + TestRecords.key(2);
+
+  static Map<String, String> props(String... pairs) {
+    Map<String, String> props = new HashMap<>();
+    props.put("fields", "payload.content,payload.score");
+    props.put("keys", KEYS);
+    props.put("key.id", "pii");
+    for (int i = 0; i < pairs.length; i += 2) {
+      props.put(pairs[i], pairs[i + 1]);
+    }
+    return props;
+  }
+
+  static EncryptFields<SinkRecord> encrypt(String... pairs) {
+    EncryptFields<SinkRecord> transform = new EncryptFields.Value<>();
+    transform.configure(props(pairs));
+    return transform;
+  }
+
+  static Map<String, Object> event() {
+    return TestRecords.map(
+        "tenant_id",
+        "acme",
+        "id",
+        "m-1",
+        "payload",
+        TestRecords.map("content", "likes dark mode", "score", 0.5, "kept", "visible"));
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> payload(SinkRecord record) {
+    return (Map<String, Object>) ((Map<String, Object>) record.value()).get("payload");
+  }
+
+  @Test
+  void encryptsTheConfiguredPathsOnly() {
+    Map<String, Object> event = event();
+    SinkRecord out = encrypt().apply(TestRecords.value(event));
+    Map<String, Object> payload = payload(out);
+    assertTrue(((String) payload.get("content")).startsWith(FieldCipher.PREFIX));
+    assertTrue(((String) payload.get("score")).startsWith(FieldCipher.PREFIX));
+    assertEquals("visible", payload.get("kept"));
+    assertEquals("acme", ((Map<?, ?>) out.value()).get("tenant_id"));
+    assertEquals("likes dark mode", ((Map<?, ?>) event.get("payload")).get("content"));
+    assertFalse(out.value().toString().contains("dark mode"));
+  }
+
+  @Test
+  void randomModeDiffersEveryTimeDeterministicModeDoesNot() {
+    EncryptFields<SinkRecord> random = encrypt();
+    assertNotEquals(
+        payload(random.apply(TestRecords.value(event()))).get("content"),
+        payload(random.apply(TestRecords.value(event()))).get("content"));
+    EncryptFields<SinkRecord> deterministic = encrypt("mode", "deterministic");
+    assertEquals(
+        payload(deterministic.apply(TestRecords.value(event()))).get("content"),
+        payload(deterministic.apply(TestRecords.value(event()))).get("content"));
+  }
+
+  @Test
+  void turnsStructFieldsIntoOptionalStrings() {
+    Schema payload =
+        SchemaBuilder.struct()
+            .field("content", Schema.STRING_SCHEMA)
+            .field("score", Schema.FLOAT64_SCHEMA)
+            .field("kept", Schema.STRING_SCHEMA)
+            .build();
+    Schema schema =
+        SchemaBuilder.struct()
+            .name("MemoryWrite")
+            .field("tenant_id", Schema.STRING_SCHEMA)
+            .field("payload", payload)
+            .build();
+    Struct value =
+        new Struct(schema)
+            .put("tenant_id", "acme")
+            .put(
+                "payload",
+                new Struct(payload).put("content", "c").put("score", 0.5).put("kept", "k"));
+    EncryptFields<SinkRecord> transform = encrypt();
+    SinkRecord out = transform.apply(TestRecords.value(schema, value));
+    Struct encrypted = ((Struct) out.value()).getStruct("payload");
+    assertEquals(Schema.OPTIONAL_STRING_SCHEMA, encrypted.schema().field("score").schema());
+    assertTrue(encrypted.getString("score").startsWith(FieldCipher.PREFIX));
+    assertEquals("k", encrypted.getString("kept"));
+    assertEquals("MemoryWrite", out.valueSchema().name());
+    assertSame(out.valueSchema(), transform.apply(TestRecords.value(schema, value)).valueSchema());
+  }
+
+  @Test
+  void leavesMissingAndNullFieldsAndTombstonesAlone() {
+    Map<String, Object> event = TestRecords.map("tenant_id", "acme", "payload", null);
+    SinkRecord out = encrypt().apply(TestRecords.value(event));
+    assertEquals(event, out.value());
+    SinkRecord tombstone = TestRecords.value(null);
+    assertSame(tombstone, encrypt().apply(tombstone));
+  }
+
+  @Test
+  void failsARecordWithoutItsTenant() {
+    Map<String, Object> event = event();
+    event.remove("tenant_id");
+    DataException e =
+        assertThrows(DataException.class, () -> encrypt().apply(TestRecords.value(event)));
+    assertTrue(e.getMessage().contains("tenant field 'tenant_id'"), e.getMessage());
+    assertTrue(e.getMessage().contains("offset 42"), e.getMessage());
+  }
+
+  @Test
+  void encryptsKeyFieldsWithTheKeyVariant() {
+    EncryptFields<SinkRecord> transform = new EncryptFields.Key<>();
+    transform.configure(props("fields", "user_id"));
+    Map<String, Object> key = TestRecords.map("tenant_id", "acme", "user_id", "u-1");
+    SinkRecord out = transform.apply(TestRecords.record(null, key, null, "v"));
+    assertTrue(((String) ((Map<?, ?>) out.key()).get("user_id")).startsWith(FieldCipher.PREFIX));
+    assertEquals("v", out.value());
+  }
+
+  @Test
+  void rejectsValuesThatAreNeitherMapNorStruct() {
+    assertThrows(DataException.class, () -> encrypt().apply(TestRecords.value("{\"a\":1}")));
+  }
+
+  @Test
+  void reportsConfigMistakesWithoutEchoingKeys() {
+    ConfigException unknown = assertThrows(ConfigException.class, () -> encrypt("key.id", "other"));
+    assertTrue(unknown.getMessage().contains("key.id"));
+    ConfigException shortKey =
+        assertThrows(ConfigException.class, () -> encrypt("keys", "pii:1:AAAA"));
+    assertFalse(shortKey.getMessage().contains("AAAA"), shortKey.getMessage());
+    assertThrows(ConfigException.class, () -> encrypt("fields", ""));
+    assertThrows(ConfigException.class, () -> encrypt("fields", "payload,payload.content"));
+    assertThrows(ConfigException.class, () -> encrypt("fields", "tenant_id"));
+    assertThrows(ConfigException.class, () -> encrypt("mode", "sometimes"));
+    for (String key : List.of("fields", "keys", "key.id")) {
+      Map<String, String> props = props();
+      props.remove(key);
+      EncryptFields<SinkRecord> transform = new EncryptFields.Value<>();
+      assertThrows(ConfigException.class, () -> transform.configure(props), key);
+    }
+  }
+
+  @Test
+  void allowsAnUnboundTenant() {
+    Map<String, Object> event = event();
+    event.remove("tenant_id");
+    SinkRecord out = encrypt("tenant.field", "").apply(TestRecords.value(event));
+    assertTrue(((String) payload(out).get("content")).startsWith(FieldCipher.PREFIX));
+    assertNull(((Map<?, ?>) out.value()).get("tenant_id"));
+  }
+}

@@ -1,0 +1,132 @@
+package io.somastack.connect.transforms;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.Test;
+
+class RedactFieldsTest {
+
+  private static RedactFields<SinkRecord> redact(String... pairs) {
+    Map<String, String> props = new HashMap<>();
+    props.put("fields", "user_request,context.domain");
+    props.put("hmac.key", TestRecords.key(5));
+    for (int i = 0; i < pairs.length; i += 2) {
+      props.put(pairs[i], pairs[i + 1]);
+    }
+    RedactFields<SinkRecord> transform = new RedactFields.Value<>();
+    transform.configure(props);
+    return transform;
+  }
+
+  private static String hmac(String text) throws Exception {
+    Mac mac = Mac.getInstance("HmacSHA256");
+    mac.init(new SecretKeySpec(Base64.getDecoder().decode(TestRecords.key(5)), "HmacSHA256"));
+    return HexFormat.of().formatHex(mac.doFinal(text.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @Test
+  void replacesValuesWithTheirHmac() throws Exception {
+    Map<String, Object> event = TestRecords.example("agent-routing-decision");
+    SinkRecord out = redact().apply(TestRecords.value(event));
+    Map<?, ?> value = (Map<?, ?>) out.value();
+    assertEquals(hmac("\"optimize database queries\""), value.get("user_request"));
+    assertEquals(
+        hmac("\"database_optimization\""), ((Map<?, ?>) value.get("context")).get("domain"));
+    assertEquals("polymorphic-agent", ((Map<?, ?>) value.get("context")).get("previous_agent"));
+    assertEquals("optimize database queries", event.get("user_request"));
+  }
+
+  @Test
+  void keepsEqualValuesEqualAndHashesJsonTypesApart() {
+    RedactFields<SinkRecord> transform = redact("fields", "a,b,c");
+    Map<?, ?> out =
+        (Map<?, ?>)
+            transform.apply(TestRecords.value(TestRecords.map("a", "5", "b", "5", "c", 5))).value();
+    assertEquals(out.get("a"), out.get("b"));
+    assertNotEquals(out.get("a"), out.get("c"));
+    assertEquals(64, ((String) out.get("c")).length());
+  }
+
+  @Test
+  void differentKeysGiveUnrelatedHashes() {
+    Map<String, Object> event = TestRecords.map("user_request", "x");
+    assertNotEquals(
+        ((Map<?, ?>) redact().apply(TestRecords.value(event)).value()).get("user_request"),
+        ((Map<?, ?>) redact("hmac.key", TestRecords.key(6)).apply(TestRecords.value(event)).value())
+            .get("user_request"));
+  }
+
+  @Test
+  void masksWithAFixedString() {
+    Map<String, Object> event = TestRecords.map("user_request", "secret", "other", "x");
+    Map<?, ?> out =
+        (Map<?, ?>)
+            redact("with", "mask", "mask", "[redacted]").apply(TestRecords.value(event)).value();
+    assertEquals("[redacted]", out.get("user_request"));
+    assertEquals("x", out.get("other"));
+  }
+
+  @Test
+  void redactsStructFieldsIntoOptionalStrings() {
+    Schema context = SchemaBuilder.struct().field("domain", Schema.INT32_SCHEMA).build();
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("user_request", Schema.STRING_SCHEMA)
+            .field("context", context)
+            .build();
+    Struct value =
+        new Struct(schema)
+            .put("user_request", "q")
+            .put("context", new Struct(context).put("domain", 7));
+    SinkRecord out = redact("with", "mask").apply(TestRecords.value(schema, value));
+    Struct redacted = (Struct) out.value();
+    redacted.validate();
+    assertEquals("****", redacted.getStruct("context").getString("domain"));
+    assertEquals(Schema.OPTIONAL_STRING_SCHEMA, out.valueSchema().field("user_request").schema());
+  }
+
+  @Test
+  void redactsKeyFieldsWithTheKeyVariant() {
+    RedactFields<SinkRecord> transform = new RedactFields.Key<>();
+    transform.configure(Map.of("fields", "email", "with", "mask"));
+    SinkRecord out =
+        transform.apply(TestRecords.record(null, TestRecords.map("email", "a@b"), null, "v"));
+    assertEquals(Map.of("email", "****"), out.key());
+  }
+
+  @Test
+  void leavesTombstonesAndMissingFieldsAlone() {
+    SinkRecord tombstone = TestRecords.value(null);
+    assertSame(tombstone, redact().apply(tombstone));
+    Map<String, Object> event = TestRecords.map("other", 1);
+    assertEquals(event, redact().apply(TestRecords.value(event)).value());
+  }
+
+  @Test
+  void requiresALongEnoughKeyAndNeverEchoesIt() {
+    String shortKey = Base64.getEncoder().encodeToString(new byte[16]);
+    ConfigException e = assertThrows(ConfigException.class, () -> redact("hmac.key", shortKey));
+    assertFalse(e.getMessage().contains(shortKey), e.getMessage());
+    assertTrue(e.getMessage().contains("32"), e.getMessage());
+    RedactFields<SinkRecord> transform = new RedactFields.Value<>();
+    assertThrows(ConfigException.class, () -> transform.configure(Map.of("fields", "a")));
+    transform.configure(Map.of("fields", "a", "with", "mask"));
+  }
+}

@@ -1,0 +1,83 @@
+package io.somastack.connect.transforms;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.Test;
+
+class RouteByFieldTest {
+
+  private static RouteByField<SinkRecord> route(String template, String fallback) {
+    Map<String, String> props = new HashMap<>();
+    props.put("topic.template", template);
+    if (fallback != null) {
+      props.put("fallback.topic", fallback);
+    }
+    RouteByField<SinkRecord> transform = new RouteByField<>();
+    transform.configure(props);
+    return transform;
+  }
+
+  @Test
+  void namesTheTopicFromAField() {
+    SinkRecord record = TestRecords.value(TestRecords.example("agent-action"));
+    SinkRecord out = route("agent-${value.action_type}", null).apply(record);
+    assertEquals("agent-tool_call", out.topic());
+    assertSame(record.value(), out.value());
+    assertEquals(record.kafkaPartition(), out.kafkaPartition());
+  }
+
+  @Test
+  void readsNestedStructFieldsAndTheKey() {
+    Schema metadata = SchemaBuilder.struct().field("tenant_id", Schema.STRING_SCHEMA).build();
+    Schema schema = SchemaBuilder.struct().field("metadata", metadata).build();
+    Struct value =
+        new Struct(schema).put("metadata", new Struct(metadata).put("tenant_id", "acme"));
+    SinkRecord record = TestRecords.record(Schema.STRING_SCHEMA, "k1", schema, value);
+    assertEquals(
+        "memory.events.acme.k1",
+        route("${topic}.${value.metadata.tenant_id}.${key}", null).apply(record).topic());
+  }
+
+  @Test
+  void fallsBackWhenAFieldIsMissingOrMakesAnIllegalName() {
+    RouteByField<SinkRecord> transform = route("agent-${value.action_type}", "agent-unrouted");
+    assertEquals(
+        "agent-unrouted", transform.apply(TestRecords.value(TestRecords.map("x", 1))).topic());
+    assertEquals(
+        "agent-unrouted",
+        transform
+            .apply(TestRecords.value(TestRecords.map("action_type", "tool call/../x")))
+            .topic());
+    assertEquals("agent-unrouted", transform.apply(TestRecords.value(null)).topic());
+  }
+
+  @Test
+  void failsWithoutAFallback() {
+    RouteByField<SinkRecord> transform = route("agent-${value.action_type}", "");
+    DataException e =
+        assertThrows(
+            DataException.class, () -> transform.apply(TestRecords.value(TestRecords.map())));
+    assertEquals(
+        "record at topic 'memory.events' partition 2 offset 42: template"
+            + " 'agent-${value.action_type}' names no legal topic and no fallback.topic is set",
+        e.getMessage());
+  }
+
+  @Test
+  void reportsConfigMistakes() {
+    assertThrows(ConfigException.class, () -> route("agent-${nope}", null));
+    assertThrows(ConfigException.class, () -> route("agent-${value.a", null));
+    assertThrows(ConfigException.class, () -> route("", null));
+    assertThrows(ConfigException.class, () -> route("x", "bad topic"));
+  }
+}

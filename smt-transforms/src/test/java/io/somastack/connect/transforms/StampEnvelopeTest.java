@@ -1,0 +1,181 @@
+package io.somastack.connect.transforms;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.junit.jupiter.api.Test;
+
+class StampEnvelopeTest {
+
+  private static final Instant NOW = Instant.parse("2026-01-02T03:04:05Z");
+
+  private static StampEnvelope<SinkRecord> stamp(String... pairs) {
+    Map<String, String> props = new HashMap<>();
+    props.put("schema.version", "1.0.0");
+    for (int i = 0; i < pairs.length; i += 2) {
+      props.put(pairs[i], pairs[i + 1]);
+    }
+    StampEnvelope<SinkRecord> transform = new StampEnvelope<>();
+    transform.configure(props);
+    transform.clock(Clock.fixed(NOW, ZoneOffset.UTC));
+    return transform;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> valueOf(SinkRecord record) {
+    return (Map<String, Object>) record.value();
+  }
+
+  @Test
+  void addsAMissingEnvelopeToAMap() {
+    Map<String, Object> event = TestRecords.map("task_id", "t-1");
+    SinkRecord out = stamp().apply(TestRecords.value(event));
+    Map<String, Object> value = valueOf(out);
+    UUID id = UUID.fromString((String) value.get("event_id"));
+    assertEquals(5, id.version());
+    @SuppressWarnings("unchecked")
+    Map<String, Object> metadata = (Map<String, Object>) value.get("metadata");
+    assertEquals("1.0.0", metadata.get("schema_version"));
+    assertEquals(NOW.toString(), metadata.get("ingested_at"));
+    assertEquals(Map.of("task_id", "t-1"), event, "the input is not modified");
+  }
+
+  @Test
+  void derivesTheSameIdForTheSameRecordPositionOnly() {
+    StampEnvelope<SinkRecord> transform = stamp();
+    Object first = valueOf(transform.apply(TestRecords.at("t", 1, 7, Map.of()))).get("event_id");
+    Object again = valueOf(stamp().apply(TestRecords.at("t", 1, 7, Map.of()))).get("event_id");
+    Object next = valueOf(transform.apply(TestRecords.at("t", 1, 8, Map.of()))).get("event_id");
+    Object other = valueOf(transform.apply(TestRecords.at("t", 2, 7, Map.of()))).get("event_id");
+    assertEquals(first, again);
+    assertNotEquals(first, next);
+    assertNotEquals(first, other);
+  }
+
+  @Test
+  void neverOverwritesExistingValues() {
+    Map<String, Object> event = TestRecords.example("agent-action");
+    SinkRecord out = stamp("schema.version", "9.9").apply(TestRecords.value(event));
+    Map<String, Object> value = valueOf(out);
+    assertEquals(event.get("event_id"), value.get("event_id"));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> metadata = (Map<String, Object>) value.get("metadata");
+    assertEquals("1.0", metadata.get("schema_version"));
+    assertEquals("skill-log-agent-action-001", metadata.get("kafka_producer_id"));
+  }
+
+  @Test
+  void extendsAStructSchemaOnceAndCachesIt() {
+    Schema metadata = SchemaBuilder.struct().optional().field("owner", Schema.STRING_SCHEMA);
+    Schema schema =
+        SchemaBuilder.struct()
+            .name("ToolResult")
+            .field("task_id", Schema.STRING_SCHEMA)
+            .field("metadata", metadata)
+            .build();
+    Struct value =
+        new Struct(schema)
+            .put("task_id", "t-1")
+            .put("metadata", new Struct(metadata).put("owner", "gw"));
+    StampEnvelope<SinkRecord> transform = stamp();
+    SinkRecord out = transform.apply(TestRecords.value(schema, value));
+    Struct stamped = (Struct) out.value();
+    stamped.validate();
+    assertEquals("ToolResult", out.valueSchema().name());
+    assertEquals(Schema.OPTIONAL_STRING_SCHEMA, out.valueSchema().field("event_id").schema());
+    assertEquals("gw", stamped.getStruct("metadata").getString("owner"));
+    assertEquals("1.0.0", stamped.getStruct("metadata").getString("schema_version"));
+    assertEquals(NOW.toString(), stamped.getStruct("metadata").getString("ingested_at"));
+    SinkRecord second = transform.apply(TestRecords.value(schema, value));
+    assertSame(out.valueSchema(), second.valueSchema());
+  }
+
+  @Test
+  void createsAMissingNestedStruct() {
+    Schema schema = SchemaBuilder.struct().field("task_id", Schema.STRING_SCHEMA).build();
+    SinkRecord out =
+        stamp().apply(TestRecords.value(schema, new Struct(schema).put("task_id", "t")));
+    Struct stamped = (Struct) out.value();
+    stamped.validate();
+    assertEquals("1.0.0", stamped.getStruct("metadata").getString("schema_version"));
+  }
+
+  @Test
+  void stampsHeadersWithoutTouchingTheValue() {
+    SinkRecord record = TestRecords.value("{\"event_id\":\"e-1\"}");
+    SinkRecord out = stamp("stamp.to", "headers").apply(record);
+    assertSame(record.value(), out.value());
+    assertEquals("e-1", out.headers().lastWithName("soma.event_id").value());
+    assertEquals("1.0.0", out.headers().lastWithName("soma.schema_version").value());
+    assertEquals(NOW.toString(), out.headers().lastWithName("soma.ingested_at").value());
+    SinkRecord again = stamp("stamp.to", "headers").apply(out);
+    assertEquals(3, again.headers().size(), "present headers are not added twice");
+  }
+
+  @Test
+  void usesTheRecordTimestampWhenAsked() {
+    SinkRecord record =
+        new SinkRecord(
+            "t", 0, null, null, null, Map.of(), 1, 1_700_000_000_000L, TimestampType.CREATE_TIME);
+    SinkRecord out = stamp("ingest.timestamp.source", "record").apply(record);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> metadata = (Map<String, Object>) valueOf(out).get("metadata");
+    assertEquals("2023-11-14T22:13:20Z", metadata.get("ingested_at"));
+  }
+
+  @Test
+  void derivesIdsForSourceRecordsFromSourceOffsets() {
+    StampEnvelope<SourceRecord> transform = new StampEnvelope<>();
+    transform.configure(Map.of("ingest.timestamp.field", ""));
+    SourceRecord record =
+        new SourceRecord(Map.of("table", "outbox"), Map.of("id", 5), "t", null, Map.of());
+    SourceRecord same =
+        new SourceRecord(Map.of("table", "outbox"), Map.of("id", 5), "t", null, Map.of());
+    Object id = ((Map<?, ?>) transform.apply(record).value()).get("event_id");
+    assertEquals(id, ((Map<?, ?>) transform.apply(same).value()).get("event_id"));
+    assertNull(((Map<?, ?>) transform.apply(record).value()).get("metadata"));
+  }
+
+  @Test
+  void failsWhereAFieldCannotBeAdded() {
+    SinkRecord record = TestRecords.value(TestRecords.map("metadata", "flat"));
+    DataException e = assertThrows(DataException.class, () -> stamp().apply(record));
+    assertEquals(
+        "record at topic 'memory.events' partition 2 offset 42: field 'metadata' is not an"
+            + " object, so nothing can be added to it",
+        e.getMessage());
+    assertThrows(DataException.class, () -> stamp().apply(TestRecords.value("{}")));
+  }
+
+  @Test
+  void letsTombstonesPass() {
+    SinkRecord tombstone = TestRecords.value(null);
+    assertSame(tombstone, stamp().apply(tombstone));
+  }
+
+  @Test
+  void reportsConfigMistakes() {
+    assertThrows(ConfigException.class, () -> stamp("event.id.namespace", "nope"));
+    assertThrows(ConfigException.class, () -> stamp("stamp.to", "body"));
+    assertThrows(
+        ConfigException.class,
+        () -> stamp("schema.version.field", "metadata", "ingest.timestamp.field", "metadata.at"));
+  }
+}

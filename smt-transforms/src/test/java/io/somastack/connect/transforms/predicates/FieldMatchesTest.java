@@ -1,0 +1,71 @@
+package io.somastack.connect.transforms.predicates;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.transforms.TestRecords;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.Test;
+
+class FieldMatchesTest {
+
+  private static FieldMatches<SinkRecord> value(String... pairs) {
+    FieldMatches<SinkRecord> predicate = new FieldMatches.Value<>();
+    predicate.configure(TestRecords.map((Object[]) pairs));
+    return predicate;
+  }
+
+  @Test
+  void matchesAnEqualValue() {
+    SinkRecord record = TestRecords.value(TestRecords.example("agent-action"));
+    assertTrue(value("field", "action_type", "equals", "tool_call").test(record));
+    assertFalse(value("field", "action_type", "equals", "error").test(record));
+    assertTrue(value("field", "debug_mode", "equals", "true").test(record));
+    assertTrue(value("field", "action_details.lines_read", "equals", "150").test(record));
+  }
+
+  @Test
+  void matchesAWholeRegex() {
+    SinkRecord record = TestRecords.value(TestRecords.example("agent-action"));
+    assertTrue(value("field", "agent_name", "pattern", "poly.*").test(record));
+    assertFalse(value("field", "agent_name", "pattern", "poly").test(record));
+  }
+
+  @Test
+  void neverMatchesMissingNullOrStructuredFields() {
+    SinkRecord record =
+        TestRecords.value(TestRecords.map("n", null, "list", List.of("a"), "obj", Map.of()));
+    for (String field : new String[] {"missing", "n", "list", "obj", "n.deeper"}) {
+      assertFalse(value("field", field, "pattern", ".*").test(record), field);
+    }
+    assertFalse(value("field", "n", "pattern", ".*").test(TestRecords.value(null)));
+  }
+
+  @Test
+  void readsStructsJsonTextAndKeys() {
+    Schema schema = SchemaBuilder.struct().field("tenant_id", Schema.STRING_SCHEMA).build();
+    SinkRecord struct = TestRecords.value(schema, new Struct(schema).put("tenant_id", "acme"));
+    assertTrue(value("field", "tenant_id", "equals", "acme").test(struct));
+    SinkRecord json = TestRecords.value("{\"metadata\":{\"tenant_id\":\"acme\"}}");
+    assertTrue(value("field", "metadata.tenant_id", "equals", "acme").test(json));
+
+    FieldMatches<SinkRecord> key = new FieldMatches.Key<>();
+    key.configure(Map.of("field", "tenant_id", "equals", "acme"));
+    assertTrue(key.test(TestRecords.record(null, Map.of("tenant_id", "acme"), null, null)));
+    assertFalse(key.test(TestRecords.value(Map.of("tenant_id", "acme"))));
+  }
+
+  @Test
+  void needsExactlyOneOfEqualsAndPattern() {
+    assertThrows(ConfigException.class, () -> value("field", "a"));
+    assertThrows(ConfigException.class, () -> value("field", "a", "equals", "x", "pattern", "x"));
+    assertThrows(ConfigException.class, () -> value("field", "a", "pattern", "(unclosed"));
+  }
+}

@@ -1,0 +1,64 @@
+-- soma-connect source-outbox: the outbox table, as PostgresOutboxSourceConnector expects it.
+--
+-- Seed 002's outbox(id, topic, payload, dedupe_key, created_at, published_at) plus:
+--   txid     xid8 DEFAULT pg_current_xact_id(): the inserting transaction's 64-bit id. The relay
+--            hands out only rows whose txid is below pg_snapshot_xmin(pg_current_snapshot()) (every
+--            transaction below it has ended), in (txid, id) order. That is what makes a row whose
+--            transaction commits late — after rows with higher ids were relayed — impossible to
+--            lose. Never set it yourself; the default does it. (A column default is used, not the
+--            row's xmin: xmin is a 32-bit xid that wraps, and belongs to a subtransaction when the
+--            insert runs under a SAVEPOINT.)
+--   headers  jsonb object, optional: its fields become Kafka record headers.
+--   error    text: the reason a bad row was flagged (bad.row.action=flag).
+--   key      text, optional, not created here: add it and set column.key=key to key records by
+--            it (e.g. an aggregate id) instead of by dedupe_key.
+-- created_at defaults to clock_timestamp() (the insert time, not the transaction start) so the
+-- pickup-latency and backlog-age metrics measure what they say.
+--
+-- The partial index serves the relay query, the pending check, the backlog metric and the
+-- delete/mark statement; published (or deleted) rows leave it.
+-- The statement-level trigger sends one NOTIFY per inserting statement on channel soma_outbox
+-- (config notify.channel); the connector LISTENs and reads at once. Without the trigger it polls
+-- every poll.interval.ms.
+-- dlq is seed 002's dead-letter table: bad rows are moved there as jsonb with the reason.
+--
+-- Every statement is idempotent; run it as is for the default names (the connector runs the same
+-- statements with the configured names when outbox.table.create=true). On an existing seed table
+-- the ALTERs add the missing columns: adding txid rewrites the table (volatile default) and gives
+-- existing rows the id of that transaction, so they are relayed first, in id order.
+
+CREATE TABLE IF NOT EXISTS "public"."outbox" (
+  "id" bigserial PRIMARY KEY,
+  "topic" text,
+  "payload" jsonb,
+  "dedupe_key" text,
+  "headers" jsonb,
+  "created_at" timestamptz NOT NULL DEFAULT clock_timestamp(),
+  "published_at" timestamptz,
+  "error" text,
+  "txid" xid8 NOT NULL DEFAULT pg_current_xact_id()
+);
+
+ALTER TABLE "public"."outbox" ADD COLUMN IF NOT EXISTS "txid" xid8 NOT NULL DEFAULT pg_current_xact_id();
+
+ALTER TABLE "public"."outbox" ADD COLUMN IF NOT EXISTS "published_at" timestamptz;
+
+ALTER TABLE "public"."outbox" ADD COLUMN IF NOT EXISTS "error" text;
+
+CREATE INDEX IF NOT EXISTS "outbox_relay_idx" ON "public"."outbox" ("txid", "id") WHERE "published_at" IS NULL;
+
+CREATE OR REPLACE FUNCTION "public"."soma_outbox_notify"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify(TG_ARGV[0], TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME);
+  RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER "outbox_notify" AFTER INSERT ON "public"."outbox" FOR EACH STATEMENT EXECUTE FUNCTION "public"."soma_outbox_notify"('soma_outbox');
+
+CREATE TABLE IF NOT EXISTS "public"."dlq" (
+  "id" bigserial PRIMARY KEY,
+  "topic" text,
+  "event" jsonb NOT NULL,
+  "error" text NOT NULL,
+  "created_at" timestamptz NOT NULL DEFAULT now()
+);

@@ -1,0 +1,67 @@
+package io.somastack.connect.outbox;
+
+import io.somastack.connect.common.metrics.PluginMetricsGroup;
+import org.apache.kafka.common.metrics.PluginMetrics;
+import org.apache.kafka.common.metrics.Sensor;
+
+/**
+ * The task's metrics, through Connect's {@link PluginMetrics} (tagged with connector and task):
+ * {@code rows-relayed-total/-rate}, {@code bad-rows-total/-rate}, {@code
+ * pickup-latency-ms-avg/-max} (from the row's created_at to the moment the task hands the record to
+ * Connect), and the gauges {@code backlog-rows} and {@code oldest-unpublished-age-ms}, refreshed
+ * every metrics.backlog.interval.ms.
+ */
+final class OutboxMetrics implements AutoCloseable {
+
+  private final PluginMetricsGroup group;
+  private final Sensor relayed;
+  private final Sensor bad;
+  private final Sensor pickupLatency;
+  private volatile long backlogRows;
+  private volatile long oldestAgeMs;
+
+  OutboxMetrics(PluginMetrics metrics) {
+    this.group = metrics == null ? null : new PluginMetricsGroup(metrics);
+    if (group == null) {
+      relayed = bad = pickupLatency = null;
+      return;
+    }
+    relayed = group.counter("rows-relayed", "outbox rows handed to Kafka");
+    bad = group.counter("bad-rows", "outbox rows moved to the dead-letter table or flagged");
+    pickupLatency =
+        group.distribution(
+            "pickup-latency-ms", "milliseconds from a row's created_at to its relay");
+    group.gauge("backlog-rows", "unpublished outbox rows", () -> backlogRows);
+    group.gauge(
+        "oldest-unpublished-age-ms",
+        "age in milliseconds of the oldest unpublished outbox row",
+        () -> oldestAgeMs);
+  }
+
+  void relayed(long createdAtMs, long nowMs) {
+    if (group != null) {
+      relayed.record(1, nowMs);
+      if (createdAtMs > 0) {
+        pickupLatency.record(Math.max(0, nowMs - createdAtMs), nowMs);
+      }
+    }
+  }
+
+  void bad(int rows) {
+    if (group != null) {
+      bad.record(rows);
+    }
+  }
+
+  void backlog(long rows, long oldestAgeMs) {
+    this.backlogRows = rows;
+    this.oldestAgeMs = oldestAgeMs;
+  }
+
+  @Override
+  public void close() {
+    if (group != null) {
+      group.close();
+    }
+  }
+}

@@ -1,0 +1,578 @@
+package io.somastack.connect.outbox;
+
+import io.somastack.connect.common.config.Validators;
+import io.somastack.connect.common.postgres.PostgresConnectionConfig;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.ConfigException;
+
+/** The configuration of {@link PostgresOutboxSourceConnector} and its tasks. */
+public final class OutboxSourceConfig extends AbstractConfig {
+
+  /** What happens to a row once Kafka has it. */
+  public enum AfterPublish {
+    DELETE,
+    MARK
+  }
+
+  /** Where a row that cannot be relayed goes. */
+  public enum BadRowAction {
+    DLQ,
+    FLAG
+  }
+
+  /** Where a record's topic comes from. */
+  public enum TopicMode {
+    COLUMN,
+    FIXED
+  }
+
+  /** The shape of a record's value. */
+  public enum ValueFormat {
+    STRING,
+    BYTES,
+    STRUCT
+  }
+
+  private static final String GROUP_CONNECTION = "Connection";
+  private static final String GROUP_TABLES = "Outbox tables";
+  private static final String GROUP_COLUMNS = "Columns";
+  private static final String GROUP_RECORDS = "Records";
+  private static final String GROUP_BAD_ROWS = "Bad rows";
+  private static final String GROUP_POLLING = "Polling and retries";
+
+  public static final String CONNECTION_URL = PostgresConnectionConfig.URL;
+
+  public static final String TABLES = "outbox.tables";
+  public static final String TABLE_CREATE = "outbox.table.create";
+  public static final String AFTER_PUBLISH = "after.publish";
+
+  public static final String COLUMN_ID = "column.id";
+  public static final String COLUMN_TXID = "column.txid";
+  public static final String COLUMN_TOPIC = "column.topic";
+  public static final String COLUMN_PAYLOAD = "column.payload";
+  public static final String COLUMN_DEDUPE_KEY = "column.dedupe.key";
+  public static final String COLUMN_KEY = "column.key";
+  public static final String COLUMN_HEADERS = "column.headers";
+  public static final String COLUMN_CREATED_AT = "column.created.at";
+  public static final String COLUMN_PUBLISHED_AT = "column.published.at";
+  public static final String COLUMN_ERROR = "column.error";
+
+  public static final String TOPIC_MODE = "topic.mode";
+  public static final String TOPIC_FIXED = "topic.fixed";
+  public static final String TOPIC_ALLOW_REGEX = "topic.allow.regex";
+  public static final String VALUE_FORMAT = "value.format";
+  public static final String VALUE_SCHEMA_NAME = "value.schema.name";
+  public static final String DEDUPE_HEADER = "dedupe.header";
+
+  public static final String PAYLOAD_MAX_BYTES = "payload.max.bytes";
+  public static final String BAD_ROW_ACTION = "bad.row.action";
+  public static final String DLQ_TABLE = "dlq.table";
+
+  public static final String POLL_MAX_ROWS = "poll.max.rows";
+  public static final String POLL_INTERVAL_MS = "poll.interval.ms";
+  public static final String NOTIFY_CHANNEL = "notify.channel";
+  public static final String RETRY_BACKOFF_INITIAL_MS = "retry.backoff.initial.ms";
+  public static final String RETRY_BACKOFF_MAX_MS = "retry.backoff.max.ms";
+  public static final String METRICS_BACKLOG_INTERVAL_MS = "metrics.backlog.interval.ms";
+
+  /** Set by the connector on each task: the tables that task relays. */
+  public static final String TASK_TABLES = "task.tables";
+
+  /** Kafka's rule for topic names. */
+  static final Pattern LEGAL_TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+
+  public static final ConfigDef CONFIG_DEF = configDef();
+
+  public OutboxSourceConfig(Map<String, String> props) {
+    super(CONFIG_DEF, props);
+    checkCombinations();
+  }
+
+  private static ConfigDef configDef() {
+    ConfigDef def = new ConfigDef();
+    int order =
+        PostgresConnectionConfig.define(
+            def,
+            GROUP_CONNECTION,
+            "Needs SELECT, UPDATE (mark) or DELETE (delete) on the outbox tables and INSERT on the"
+                + " dead-letter table.");
+
+    order = 0;
+    def.define(
+        TABLES,
+        Type.LIST,
+        "public.outbox",
+        distinctNonEmpty(),
+        Importance.HIGH,
+        "Outbox tables to relay, as schema.table (or table, resolved through the search_path)."
+            + " One table per service is typical; tables are spread over the connector's tasks.",
+        GROUP_TABLES,
+        ++order,
+        Width.LONG,
+        "Outbox tables");
+    def.define(
+        TABLE_CREATE,
+        Type.BOOLEAN,
+        false,
+        Importance.MEDIUM,
+        "Create missing outbox tables, the relay index, the NOTIFY trigger and the dead-letter"
+            + " table (sql/outbox.sql with the configured names), and add a missing txid, error or"
+            + " published_at column to an existing table.",
+        GROUP_TABLES,
+        ++order,
+        Width.SHORT,
+        "Create tables");
+    def.define(
+        AFTER_PUBLISH,
+        Type.STRING,
+        "delete",
+        Validators.oneOf(AfterPublish.class),
+        Importance.HIGH,
+        "What to do with a row once Kafka has it: delete it (as the seed's Outbox Sync did) or"
+            + " mark it by setting the published_at column. Done in batches after the Kafka"
+            + " commit.",
+        GROUP_TABLES,
+        ++order,
+        Width.SHORT,
+        "After publish");
+
+    order = 0;
+    column(def, COLUMN_ID, "id", "Row id: bigint, from a sequence.", ++order);
+    column(
+        def,
+        COLUMN_TXID,
+        "txid",
+        "The inserting transaction's id, xid8 DEFAULT pg_current_xact_id(): decides when a row"
+            + " can no longer be overtaken (see README).",
+        ++order);
+    column(def, COLUMN_TOPIC, "topic", "The topic of the row's event.", ++order);
+    column(def, COLUMN_PAYLOAD, "payload", "The event payload, jsonb (or json/text).", ++order);
+    column(
+        def,
+        COLUMN_DEDUPE_KEY,
+        "dedupe_key",
+        "The event's idempotency key, sent in the dedupe header and used as the record key"
+            + " unless column.key is set.",
+        ++order);
+    def.define(
+        COLUMN_KEY,
+        Type.STRING,
+        "",
+        Importance.MEDIUM,
+        "Column whose text is the record key (e.g. key, or an aggregate id) so events of one"
+            + " aggregate share a partition and stay ordered. Empty: the dedupe key column.",
+        GROUP_COLUMNS,
+        ++order,
+        Width.MEDIUM,
+        "Key column");
+    def.define(
+        COLUMN_HEADERS,
+        Type.STRING,
+        "headers",
+        Importance.LOW,
+        "jsonb object column whose fields become record headers. Empty, or a table without the"
+            + " column: no headers besides the dedupe header.",
+        GROUP_COLUMNS,
+        ++order,
+        Width.MEDIUM,
+        "Headers column");
+    column(
+        def,
+        COLUMN_CREATED_AT,
+        "created_at",
+        "Insert time: the record timestamp, and the base of the pickup latency and backlog age"
+            + " metrics.",
+        ++order);
+    column(
+        def,
+        COLUMN_PUBLISHED_AT,
+        "published_at",
+        "Set when after.publish=mark; rows where it is null are unpublished.",
+        ++order);
+    column(
+        def,
+        COLUMN_ERROR,
+        "error",
+        "With bad.row.action=flag: the column that receives a bad row's reason.",
+        ++order);
+
+    order = 0;
+    def.define(
+        TOPIC_MODE,
+        Type.STRING,
+        "column",
+        Validators.oneOf(TopicMode.class),
+        Importance.HIGH,
+        "column: each row names its topic; fixed: every row goes to topic.fixed.",
+        GROUP_RECORDS,
+        ++order,
+        Width.SHORT,
+        "Topic mode",
+        List.of(TOPIC_FIXED));
+    def.define(
+        TOPIC_FIXED,
+        Type.STRING,
+        null,
+        Importance.MEDIUM,
+        "The topic of every record when topic.mode=fixed.",
+        GROUP_RECORDS,
+        ++order,
+        Width.MEDIUM,
+        "Fixed topic",
+        new FixedTopicRecommender());
+    def.define(
+        TOPIC_ALLOW_REGEX,
+        Type.STRING,
+        null,
+        Validators.regex(),
+        Importance.MEDIUM,
+        "When set, a row whose topic does not match this regular expression (whole name) is a"
+            + " bad row, e.g. somastack\\..*",
+        GROUP_RECORDS,
+        ++order,
+        Width.MEDIUM,
+        "Allowed topics");
+    def.define(
+        VALUE_FORMAT,
+        Type.STRING,
+        "string",
+        Validators.oneOf(ValueFormat.class),
+        Importance.HIGH,
+        "string: the payload's JSON text (use StringConverter); bytes: its UTF-8 bytes"
+            + " (ByteArrayConverter); struct: a Struct whose schema is inferred from the JSON object"
+            + " (JsonConverter, Avro, ...).",
+        GROUP_RECORDS,
+        ++order,
+        Width.SHORT,
+        "Value format");
+    def.define(
+        VALUE_SCHEMA_NAME,
+        Type.STRING,
+        "io.somastack.outbox.Payload",
+        Importance.LOW,
+        "The schema name of struct values.",
+        GROUP_RECORDS,
+        ++order,
+        Width.MEDIUM,
+        "Value schema name");
+    def.define(
+        DEDUPE_HEADER,
+        Type.STRING,
+        "id",
+        new ConfigDef.NonEmptyString(),
+        Importance.MEDIUM,
+        "Header carrying the row's dedupe key (or table:id when it is null), so consumers can"
+            + " de-duplicate when exactly-once support is off.",
+        GROUP_RECORDS,
+        ++order,
+        Width.SHORT,
+        "Dedupe header");
+
+    order = 0;
+    def.define(
+        PAYLOAD_MAX_BYTES,
+        Type.INT,
+        1_000_000,
+        ConfigDef.Range.atLeast(1),
+        Importance.MEDIUM,
+        "A payload longer than this (UTF-8 bytes of its JSON text) is a bad row. Keep it below"
+            + " the producer's max.request.size.",
+        GROUP_BAD_ROWS,
+        ++order,
+        Width.SHORT,
+        "Max payload bytes");
+    def.define(
+        BAD_ROW_ACTION,
+        Type.STRING,
+        "dlq",
+        Validators.oneOf(BadRowAction.class),
+        Importance.HIGH,
+        "dlq: move a bad row (as jsonb) with its reason into dlq.table and delete it from the"
+            + " outbox, in one statement; flag: write the reason into column.error and leave the"
+            + " row (it is skipped from then on).",
+        GROUP_BAD_ROWS,
+        ++order,
+        Width.SHORT,
+        "Bad row action",
+        List.of(DLQ_TABLE, COLUMN_ERROR));
+    def.define(
+        DLQ_TABLE,
+        Type.STRING,
+        "public.dlq",
+        new ConfigDef.NonEmptyString(),
+        Importance.MEDIUM,
+        "The dead-letter table: dlq(id, topic, event jsonb, error text, created_at), as in the"
+            + " seed schema.",
+        GROUP_BAD_ROWS,
+        ++order,
+        Width.MEDIUM,
+        "Dead-letter table");
+
+    order = 0;
+    def.define(
+        POLL_MAX_ROWS,
+        Type.INT,
+        1000,
+        ConfigDef.Range.between(1, 100_000),
+        Importance.MEDIUM,
+        "Most rows read from one table per poll.",
+        GROUP_POLLING,
+        ++order,
+        Width.SHORT,
+        "Rows per poll");
+    def.define(
+        POLL_INTERVAL_MS,
+        Type.LONG,
+        1000L,
+        ConfigDef.Range.between(10, 600_000),
+        Importance.MEDIUM,
+        "Polling fallback: the longest wait for a notification before the tables are read"
+            + " anyway.",
+        GROUP_POLLING,
+        ++order,
+        Width.SHORT,
+        "Poll interval");
+    def.define(
+        NOTIFY_CHANNEL,
+        Type.STRING,
+        "soma_outbox",
+        Importance.LOW,
+        "LISTEN channel the outbox trigger notifies on insert. Empty: poll only.",
+        GROUP_POLLING,
+        ++order,
+        Width.MEDIUM,
+        "Notify channel");
+    def.define(
+        RETRY_BACKOFF_INITIAL_MS,
+        Type.LONG,
+        100L,
+        ConfigDef.Range.atLeast(1),
+        Importance.LOW,
+        "First wait after a database error; doubles per attempt (with jitter).",
+        GROUP_POLLING,
+        ++order,
+        Width.SHORT,
+        "Initial backoff");
+    def.define(
+        RETRY_BACKOFF_MAX_MS,
+        Type.LONG,
+        30_000L,
+        ConfigDef.Range.atLeast(1),
+        Importance.LOW,
+        "Longest wait between database retries. Transient errors are retried for ever.",
+        GROUP_POLLING,
+        ++order,
+        Width.SHORT,
+        "Max backoff");
+    def.define(
+        METRICS_BACKLOG_INTERVAL_MS,
+        Type.LONG,
+        5000L,
+        ConfigDef.Range.atLeast(100),
+        Importance.LOW,
+        "How often the backlog and oldest-unpublished-age metrics are refreshed.",
+        GROUP_POLLING,
+        ++order,
+        Width.SHORT,
+        "Backlog metric interval");
+    def.defineInternal(TASK_TABLES, Type.LIST, "", Importance.LOW);
+    return def;
+  }
+
+  private static void column(ConfigDef def, String name, String dflt, String doc, int order) {
+    def.define(
+        name,
+        Type.STRING,
+        dflt,
+        new ConfigDef.NonEmptyString(),
+        Importance.LOW,
+        doc,
+        GROUP_COLUMNS,
+        order,
+        Width.MEDIUM,
+        name);
+  }
+
+  private static ConfigDef.Validator distinctNonEmpty() {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        List<?> list = (List<?>) value;
+        if (list == null || list.isEmpty()) {
+          throw new ConfigException(name, value, "name at least one table");
+        }
+        Set<String> seen = new HashSet<>();
+        for (Object item : list) {
+          String table = item.toString().trim();
+          if (table.isEmpty() || table.startsWith(".") || table.endsWith(".")) {
+            throw new ConfigException(name, value, "'" + table + "' is not schema.table");
+          }
+          if (!seen.add(table)) {
+            throw new ConfigException(name, value, "'" + table + "' is listed twice");
+          }
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "distinct schema.table names";
+      }
+    };
+  }
+
+  /** Shows topic.fixed only when topic.mode=fixed. */
+  private static final class FixedTopicRecommender implements ConfigDef.Recommender {
+    @Override
+    public List<Object> validValues(String name, Map<String, Object> parsed) {
+      return List.of();
+    }
+
+    @Override
+    public boolean visible(String name, Map<String, Object> parsed) {
+      return "fixed".equalsIgnoreCase(String.valueOf(parsed.get(TOPIC_MODE)));
+    }
+  }
+
+  private void checkCombinations() {
+    if (topicMode() == TopicMode.FIXED) {
+      String topic = getString(TOPIC_FIXED);
+      if (topic == null || !LEGAL_TOPIC.matcher(topic).matches()) {
+        throw new ConfigException(
+            TOPIC_FIXED, topic, "topic.mode=fixed needs a legal Kafka topic name here");
+      }
+    }
+    if (getLong(RETRY_BACKOFF_MAX_MS) < getLong(RETRY_BACKOFF_INITIAL_MS)) {
+      throw new ConfigException(
+          RETRY_BACKOFF_MAX_MS,
+          getLong(RETRY_BACKOFF_MAX_MS),
+          "must not be below " + RETRY_BACKOFF_INITIAL_MS);
+    }
+    for (String table : getList(TABLES)) {
+      OutboxTable.parse(table.trim());
+    }
+    OutboxTable.parse(getString(DLQ_TABLE).trim());
+  }
+
+  public String url() {
+    return PostgresConnectionConfig.url(this);
+  }
+
+  /** pgjdbc connection properties: user, password, TLS. */
+  public Properties connectionProperties() {
+    return PostgresConnectionConfig.properties(this, "soma-connect outbox source");
+  }
+
+  public List<String> tables() {
+    List<String> tables = new ArrayList<>();
+    getList(TABLES).forEach(t -> tables.add(t.trim()));
+    return tables;
+  }
+
+  /** The tables of one task (falls back to all tables when not set, e.g. in unit tests). */
+  public List<OutboxTable> taskTables() {
+    List<String> names = getList(TASK_TABLES);
+    List<OutboxTable> tables = new ArrayList<>();
+    for (String name : names.isEmpty() ? tables() : names) {
+      tables.add(OutboxTable.parse(name.trim()));
+    }
+    return tables;
+  }
+
+  public boolean createTables() {
+    return getBoolean(TABLE_CREATE);
+  }
+
+  public AfterPublish afterPublish() {
+    return Validators.parseEnum(AfterPublish.class, getString(AFTER_PUBLISH));
+  }
+
+  public BadRowAction badRowAction() {
+    return Validators.parseEnum(BadRowAction.class, getString(BAD_ROW_ACTION));
+  }
+
+  public TopicMode topicMode() {
+    return Validators.parseEnum(TopicMode.class, getString(TOPIC_MODE));
+  }
+
+  public ValueFormat valueFormat() {
+    return Validators.parseEnum(ValueFormat.class, getString(VALUE_FORMAT));
+  }
+
+  public String fixedTopic() {
+    return getString(TOPIC_FIXED);
+  }
+
+  public Pattern allowedTopics() {
+    String regex = getString(TOPIC_ALLOW_REGEX);
+    return regex == null || regex.isEmpty() ? null : Pattern.compile(regex);
+  }
+
+  public String valueSchemaName() {
+    return getString(VALUE_SCHEMA_NAME);
+  }
+
+  public String dedupeHeader() {
+    return getString(DEDUPE_HEADER);
+  }
+
+  public int payloadMaxBytes() {
+    return getInt(PAYLOAD_MAX_BYTES);
+  }
+
+  public OutboxTable dlqTable() {
+    return OutboxTable.parse(getString(DLQ_TABLE).trim());
+  }
+
+  public int pollMaxRows() {
+    return getInt(POLL_MAX_ROWS);
+  }
+
+  public long pollIntervalMs() {
+    return getLong(POLL_INTERVAL_MS);
+  }
+
+  public String notifyChannel() {
+    String channel = getString(NOTIFY_CHANNEL);
+    return channel == null || channel.isBlank() ? null : channel.trim();
+  }
+
+  public long backoffInitialMs() {
+    return getLong(RETRY_BACKOFF_INITIAL_MS);
+  }
+
+  public long backoffMaxMs() {
+    return getLong(RETRY_BACKOFF_MAX_MS);
+  }
+
+  public long backlogIntervalMs() {
+    return getLong(METRICS_BACKLOG_INTERVAL_MS);
+  }
+
+  /** The configured column names. */
+  public OutboxColumns columns() {
+    String key = getString(COLUMN_KEY);
+    String headers = getString(COLUMN_HEADERS);
+    return new OutboxColumns(
+        getString(COLUMN_ID),
+        getString(COLUMN_TXID),
+        getString(COLUMN_TOPIC),
+        getString(COLUMN_PAYLOAD),
+        getString(COLUMN_DEDUPE_KEY),
+        key == null || key.isBlank() ? getString(COLUMN_DEDUPE_KEY) : key.trim(),
+        headers == null || headers.isBlank() ? null : headers.trim(),
+        getString(COLUMN_CREATED_AT),
+        getString(COLUMN_PUBLISHED_AT),
+        getString(COLUMN_ERROR));
+  }
+}

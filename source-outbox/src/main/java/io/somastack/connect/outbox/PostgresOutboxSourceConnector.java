@@ -1,0 +1,131 @@
+package io.somastack.connect.outbox;
+
+import io.somastack.connect.common.config.Version;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.config.Config;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.connector.Task;
+import org.apache.kafka.connect.source.ConnectorTransactionBoundaries;
+import org.apache.kafka.connect.source.ExactlyOnceSupport;
+import org.apache.kafka.connect.source.SourceConnector;
+
+/**
+ * Relays PostgreSQL transactional-outbox tables to Kafka — the seed's Outbox Sync service as a
+ * Kafka Connect source — without logical decoding, losing nothing when transactions commit out of
+ * id order, and exactly once with Connect's exactly-once source support (KIP-618). Tables are
+ * spread over the tasks; each table belongs to exactly one task. See source-outbox/README.md.
+ */
+public final class PostgresOutboxSourceConnector extends SourceConnector {
+
+  private Map<String, String> props;
+  private OutboxSourceConfig config;
+
+  @Override
+  public String version() {
+    return Version.of(PostgresOutboxSourceConnector.class);
+  }
+
+  @Override
+  public void start(Map<String, String> props) {
+    this.props = new HashMap<>(props);
+    this.config = new OutboxSourceConfig(props);
+  }
+
+  @Override
+  public Class<? extends Task> taskClass() {
+    return PostgresOutboxSourceTask.class;
+  }
+
+  @Override
+  public List<Map<String, String>> taskConfigs(int maxTasks) {
+    return spread(config.tables(), maxTasks, props);
+  }
+
+  /** Round-robin: table i goes to task i mod n, with n = min(maxTasks, tables). */
+  static List<Map<String, String>> spread(
+      List<String> tables, int maxTasks, Map<String, String> props) {
+    int tasks = Math.max(1, Math.min(maxTasks, tables.size()));
+    List<List<String>> assigned = new ArrayList<>();
+    for (int i = 0; i < tasks; i++) {
+      assigned.add(new ArrayList<>());
+    }
+    for (int i = 0; i < tables.size(); i++) {
+      assigned.get(i % tasks).add(tables.get(i));
+    }
+    List<Map<String, String>> configs = new ArrayList<>();
+    for (List<String> mine : assigned) {
+      Map<String, String> task = new HashMap<>(props);
+      task.put(OutboxSourceConfig.TASK_TABLES, String.join(",", mine));
+      configs.add(task);
+    }
+    return configs;
+  }
+
+  @Override
+  public void stop() {}
+
+  @Override
+  public ConfigDef config() {
+    return OutboxSourceConfig.CONFIG_DEF;
+  }
+
+  @Override
+  public Config validate(Map<String, String> connectorConfigs) {
+    Config result = super.validate(connectorConfigs);
+    boolean fieldErrors =
+        result.configValues().stream().anyMatch(v -> !v.errorMessages().isEmpty());
+    if (!fieldErrors) {
+      try {
+        new OutboxSourceConfig(connectorConfigs);
+      } catch (ConfigException e) {
+        String name =
+            e.getMessage() != null && e.getMessage().contains(OutboxSourceConfig.TOPIC_FIXED)
+                ? OutboxSourceConfig.TOPIC_FIXED
+                : OutboxSourceConfig.TABLES;
+        result.configValues().stream()
+            .filter(v -> v.name().equals(name))
+            .findFirst()
+            .ifPresent(v -> v.addErrorMessage(e.getMessage()));
+      }
+    }
+    return result;
+  }
+
+  /** Offsets are written with the records in one transaction: see the task's class comment. */
+  @Override
+  public ExactlyOnceSupport exactlyOnceSupport(Map<String, String> connectorConfig) {
+    return ExactlyOnceSupport.SUPPORTED;
+  }
+
+  /** With transaction.boundary=connector each poll batch is one transaction. */
+  @Override
+  public ConnectorTransactionBoundaries canDefineTransactionBoundaries(
+      Map<String, String> connectorConfig) {
+    return ConnectorTransactionBoundaries.SUPPORTED;
+  }
+
+  /** Offsets may be reset or altered (KIP-875) as long as they are well-formed cursors. */
+  @Override
+  public boolean alterOffsets(
+      Map<String, String> connectorConfig, Map<Map<String, ?>, Map<String, ?>> offsets) {
+    for (Map.Entry<Map<String, ?>, Map<String, ?>> entry : offsets.entrySet()) {
+      if (!(entry.getKey().get("table") instanceof String)) {
+        throw new org.apache.kafka.connect.errors.ConnectException(
+            "an outbox source partition is {\"table\": \"schema.table\"}");
+      }
+      if (entry.getValue() != null) {
+        try {
+          OutboxCursor.fromOffset(entry.getValue());
+        } catch (IllegalArgumentException e) {
+          throw new org.apache.kafka.connect.errors.ConnectException(
+              "an outbox offset is {\"txid\": <xid8 as number>, \"id\": <row id>}");
+        }
+      }
+    }
+    return true;
+  }
+}

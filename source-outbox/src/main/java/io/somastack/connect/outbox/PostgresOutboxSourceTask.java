@@ -1,0 +1,307 @@
+package io.somastack.connect.outbox;
+
+import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.postgres.SqlStates;
+import io.somastack.connect.common.retry.Backoff;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.metrics.PluginMetrics;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.apache.kafka.connect.source.SourceTask;
+import org.apache.kafka.connect.source.TransactionContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Relays the rows of its outbox tables. Each poll: delete or mark what Kafka acknowledged, read
+ * each table's next rows below the visibility horizon (see {@link OutboxReader}), move bad rows to
+ * the dead-letter table, hand the rest to Connect; when there is nothing, wait for a NOTIFY (or the
+ * poll interval) on the same connection.
+ *
+ * <h2>Exactly once</h2>
+ *
+ * Each record's source offset is its row's cursor {@code (txid, id)}. In exactly-once mode Connect
+ * writes the offsets in the same Kafka transaction as the records, so after a crash the committed
+ * offset covers exactly the rows whose records are committed: a restarted task reads it, skips
+ * those rows, and first deletes/marks any of them the crash left unmarked. Rows after it were not
+ * in any committed transaction and are relayed again — once. Deleting/marking happens only for rows
+ * Kafka acknowledged (after the commit, in exactly-once mode), up to the contiguous acknowledged
+ * prefix ({@link AckTracker}); it keeps the table small and is not needed for correctness. Without
+ * exactly-once mode a crash can resend rows acknowledged but not yet deleted/marked; the dedupe
+ * header lets consumers drop them.
+ */
+public final class PostgresOutboxSourceTask extends SourceTask {
+
+  private static final Logger log = LoggerFactory.getLogger(PostgresOutboxSourceTask.class);
+  private static final long FIRST_PENDING_WAIT_MS = 2;
+  private static final long MAX_PENDING_WAIT_MS = 100;
+
+  private OutboxSourceConfig config;
+  private List<OutboxTable> tables;
+  private final Map<String, OutboxTable> byName = new HashMap<>();
+
+  /** Per table: the cursor of the last row read (task thread only). */
+  private final Map<String, OutboxCursor> cursors = new LinkedHashMap<>();
+
+  /** Per table: rows up to here are in Kafka but not yet deleted/marked (task thread only). */
+  private final Map<String, OutboxCursor> toMark = new HashMap<>();
+
+  private final AckTracker acks = new AckTracker();
+  private final ReentrantLock dbLock = new ReentrantLock();
+  private final CountDownLatch stopLatch = new CountDownLatch(1);
+  private volatile boolean stopping;
+
+  private NotifyListener listener;
+  private OutboxReader reader;
+  private RowMapper mapper;
+  private DeadLetterWriter deadLetters;
+  private Backoff backoff;
+  private OutboxMetrics metrics;
+  private int failures;
+  private long pendingWaitMs = FIRST_PENDING_WAIT_MS;
+  private long nextBacklogAt;
+
+  @Override
+  public String version() {
+    return Version.of(PostgresOutboxSourceTask.class);
+  }
+
+  @Override
+  public void start(Map<String, String> props) {
+    config = new OutboxSourceConfig(props);
+    tables = config.taskTables();
+    listener = new NotifyListener(config.notifyChannel());
+    reader = new OutboxReader(config, listener);
+    mapper = new RowMapper(config);
+    deadLetters = new DeadLetterWriter(config);
+    backoff =
+        new Backoff(
+            Duration.ofMillis(config.backoffInitialMs()), Duration.ofMillis(config.backoffMaxMs()));
+    List<Map<String, String>> partitions = new ArrayList<>();
+    for (OutboxTable table : tables) {
+      byName.put(table.name(), table);
+      partitions.add(table.sourcePartition());
+    }
+    Map<Map<String, String>, Map<String, Object>> offsets =
+        context.offsetStorageReader().offsets(partitions);
+    for (OutboxTable table : tables) {
+      OutboxCursor cursor = OutboxCursor.fromOffset(offsets.get(table.sourcePartition()));
+      cursors.put(table.name(), cursor);
+      if (cursor.isAfter(OutboxCursor.START)) {
+        // rows up to the committed offset are in Kafka; a crash may have left some unmarked
+        toMark.put(table.name(), cursor);
+      }
+      log.info("outbox {}: relaying rows after {}", table.name(), cursor);
+    }
+    metrics = new OutboxMetrics(pluginMetrics());
+  }
+
+  private PluginMetrics pluginMetrics() {
+    try {
+      return context.pluginMetrics();
+    } catch (RuntimeException | LinkageError e) {
+      log.warn("plugin metrics unavailable: {}", e.toString());
+      return null;
+    }
+  }
+
+  @Override
+  public List<SourceRecord> poll() throws InterruptedException {
+    if (stopping) {
+      return null;
+    }
+    long retryInMs;
+    dbLock.lock();
+    try {
+      if (stopping) {
+        return null;
+      }
+      Connection connection = reader.connection(tables);
+      markAcknowledged();
+      refreshBacklog();
+      List<SourceRecord> records = new ArrayList<>();
+      Progress progress = read(connection, records);
+      failures = 0;
+      if (!records.isEmpty()) {
+        pendingWaitMs = FIRST_PENDING_WAIT_MS;
+        TransactionContext transactions = context.transactionContext();
+        if (transactions != null) {
+          // connector-defined boundaries: one Kafka transaction per poll batch
+          transactions.commitTransaction(records.get(records.size() - 1));
+        }
+        return records;
+      }
+      if (progress == Progress.MORE) {
+        return null; // a full batch of bad rows: read on at once
+      }
+      long waitMs = config.pollIntervalMs();
+      if (progress == Progress.HELD_BACK) {
+        // committed rows wait for an older transaction to finish: look again soon
+        waitMs = Math.min(waitMs, pendingWaitMs);
+        pendingWaitMs = Math.min(pendingWaitMs * 2, MAX_PENDING_WAIT_MS);
+      } else {
+        pendingWaitMs = FIRST_PENDING_WAIT_MS;
+      }
+      listener.await(connection, waitMs);
+      return null;
+    } catch (SQLException e) {
+      reader.close();
+      if (!SqlStates.isTransient(e)) {
+        throw new ConnectException(
+            "outbox relay: database error that retrying will not fix (SQLState "
+                + e.getSQLState()
+                + "): "
+                + e.getMessage(),
+            e);
+      }
+      retryInMs = backoff.delayMs(failures++);
+      log.warn(
+          "outbox relay: database error (attempt {}, SQLState {}), retrying in {} ms: {}",
+          failures,
+          e.getSQLState(),
+          retryInMs,
+          e.getMessage());
+    } finally {
+      dbLock.unlock();
+    }
+    stopLatch.await(retryInMs, TimeUnit.MILLISECONDS);
+    return null;
+  }
+
+  private enum Progress {
+    /** Nothing more to read now. */
+    IDLE,
+    /** Committed rows exist past the horizon: an older transaction holds them back. */
+    HELD_BACK,
+    /** A table filled its batch: read again at once. */
+    MORE
+  }
+
+  private Progress read(Connection connection, List<SourceRecord> records) throws SQLException {
+    Progress progress = Progress.IDLE;
+    int max = config.pollMaxRows();
+    for (OutboxTable table : tables) {
+      OutboxCursor after = cursors.get(table.name());
+      List<OutboxRow> rows = reader.fetch(table, after, max);
+      if (rows.isEmpty()) {
+        if (reader.hasRowsAfter(table, after)) {
+          progress = progress == Progress.MORE ? progress : Progress.HELD_BACK;
+        }
+        continue;
+      }
+      List<SourceRecord> good = new ArrayList<>(rows.size());
+      List<RowMapper.Bad> bad = new ArrayList<>();
+      for (OutboxRow row : rows) {
+        RowMapper.Result result = mapper.map(row);
+        if (result instanceof RowMapper.Good g) {
+          good.add(g.record());
+        } else {
+          bad.add((RowMapper.Bad) result);
+        }
+      }
+      if (!bad.isEmpty()) {
+        // before the cursor moves: if this fails, the batch is read again
+        deadLetters.write(connection, table, bad);
+        metrics.bad(bad.size());
+        for (RowMapper.Bad b : bad) {
+          log.warn(
+              "outbox {}: row {} (topic {}) is a bad row, {}: {}",
+              table.name(),
+              b.row().id(),
+              b.topic(),
+              config.badRowAction() == OutboxSourceConfig.BadRowAction.DLQ
+                  ? "moved to " + config.dlqTable().name()
+                  : "flagged",
+              b.reason().startsWith("cannot serialise")
+                  ? "cannot serialise (details in the dead-letter row)"
+                  : b.reason());
+        }
+      }
+      OutboxCursor last = rows.get(rows.size() - 1).cursor();
+      cursors.put(table.name(), last);
+      long now = System.currentTimeMillis();
+      for (SourceRecord record : good) {
+        acks.sent(table.name(), OutboxCursor.fromOffset(record.sourceOffset()));
+        metrics.relayed(record.timestamp() == null ? 0 : record.timestamp(), now);
+      }
+      records.addAll(good);
+      if (rows.size() == max) {
+        progress = Progress.MORE;
+      } else if (progress == Progress.IDLE && reader.hasRowsAfter(table, last)) {
+        progress = Progress.HELD_BACK;
+      }
+    }
+    return progress;
+  }
+
+  /** Deletes or marks the rows Kafka has; an error leaves them queued for the next poll. */
+  private void markAcknowledged() throws SQLException {
+    acks.drain().forEach((table, cursor) -> toMark.merge(table, cursor, OutboxCursor::max));
+    for (Map.Entry<String, OutboxCursor> entry : new ArrayList<>(toMark.entrySet())) {
+      int rows = reader.markPublished(byName.get(entry.getKey()), entry.getValue());
+      toMark.remove(entry.getKey());
+      log.debug(
+          "outbox {}: {} {} row(s) up to {}",
+          entry.getKey(),
+          config.afterPublish() == OutboxSourceConfig.AfterPublish.DELETE ? "deleted" : "marked",
+          rows,
+          entry.getValue());
+    }
+  }
+
+  private void refreshBacklog() throws SQLException {
+    long now = System.currentTimeMillis();
+    if (now < nextBacklogAt) {
+      return;
+    }
+    nextBacklogAt = now + config.backlogIntervalMs();
+    long rows = 0;
+    long oldest = Long.MAX_VALUE;
+    for (OutboxTable table : tables) {
+      OutboxReader.Backlog backlog = reader.backlog(table);
+      rows += backlog.rows();
+      if (backlog.oldest() != null) {
+        oldest = Math.min(oldest, backlog.oldest().toEpochMilli());
+      }
+    }
+    metrics.backlog(rows, oldest == Long.MAX_VALUE ? 0 : Math.max(0, now - oldest));
+  }
+
+  @Override
+  public void commitRecord(SourceRecord record, RecordMetadata metadata) {
+    // metadata is null when a transform dropped the record or errors.tolerance skipped it: either
+    // way nothing more will happen to it, so it counts as done
+    Object table = record.sourcePartition().get("table");
+    if (table != null && record.sourceOffset() != null) {
+      acks.acked(table.toString(), OutboxCursor.fromOffset(record.sourceOffset()));
+    }
+  }
+
+  @Override
+  public void stop() {
+    stopping = true;
+    stopLatch.countDown();
+    dbLock.lock();
+    try {
+      if (reader != null) {
+        reader.close();
+      }
+      if (metrics != null) {
+        metrics.close();
+      }
+    } finally {
+      dbLock.unlock();
+    }
+  }
+}

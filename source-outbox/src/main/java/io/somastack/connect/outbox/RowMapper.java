@@ -1,0 +1,161 @@
+package io.somastack.connect.outbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.somastack.connect.common.json.RecordJson;
+import io.somastack.connect.outbox.OutboxSourceConfig.TopicMode;
+import io.somastack.connect.outbox.OutboxSourceConfig.ValueFormat;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaAndValue;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.header.ConnectHeaders;
+import org.apache.kafka.connect.source.SourceRecord;
+
+/**
+ * Turns an outbox row into a {@link SourceRecord}, or says why it cannot be relayed. Pure: no
+ * database, no logging, so it is unit-tested on its own.
+ */
+public final class RowMapper {
+
+  /** The outcome for one row: a record, or the reason it is a bad row. */
+  public sealed interface Result permits Good, Bad {}
+
+  public record Good(SourceRecord record) implements Result {}
+
+  public record Bad(OutboxRow row, String topic, String reason) implements Result {}
+
+  private final TopicMode topicMode;
+  private final String fixedTopic;
+  private final Pattern allowedTopics;
+  private final ValueFormat valueFormat;
+  private final String valueSchemaName;
+  private final String dedupeHeader;
+  private final int payloadMaxBytes;
+
+  public RowMapper(OutboxSourceConfig config) {
+    this(
+        config.topicMode(),
+        config.fixedTopic(),
+        config.allowedTopics(),
+        config.valueFormat(),
+        config.valueSchemaName(),
+        config.dedupeHeader(),
+        config.payloadMaxBytes());
+  }
+
+  RowMapper(
+      TopicMode topicMode,
+      String fixedTopic,
+      Pattern allowedTopics,
+      ValueFormat valueFormat,
+      String valueSchemaName,
+      String dedupeHeader,
+      int payloadMaxBytes) {
+    this.topicMode = topicMode;
+    this.fixedTopic = fixedTopic;
+    this.allowedTopics = allowedTopics;
+    this.valueFormat = valueFormat;
+    this.valueSchemaName = valueSchemaName;
+    this.dedupeHeader = dedupeHeader;
+    this.payloadMaxBytes = payloadMaxBytes;
+  }
+
+  public Result map(OutboxRow row) {
+    String topic = topicMode == TopicMode.FIXED ? fixedTopic : row.topic();
+    String topicProblem = topicProblem(topic);
+    if (topicProblem != null) {
+      return new Bad(row, topic, topicProblem);
+    }
+    if (row.payload() == null) {
+      return new Bad(row, topic, "payload is null");
+    }
+    byte[] payload = row.payload().getBytes(StandardCharsets.UTF_8);
+    if (payload.length > payloadMaxBytes) {
+      return new Bad(
+          row,
+          topic,
+          "payload is " + payload.length + " bytes, over payload.max.bytes=" + payloadMaxBytes);
+    }
+    try {
+      SchemaAndValue value = value(row.payload(), payload);
+      ConnectHeaders headers = headers(row);
+      return new Good(
+          new SourceRecord(
+              row.table().sourcePartition(),
+              row.cursor().toOffset(),
+              topic,
+              null,
+              Schema.OPTIONAL_STRING_SCHEMA,
+              row.key(),
+              value.schema(),
+              value.value(),
+              row.createdAt() == null ? null : row.createdAt().toEpochMilli(),
+              headers));
+    } catch (DataException | IllegalArgumentException e) {
+      return new Bad(row, topic, "cannot serialise: " + e.getMessage());
+    }
+  }
+
+  private String topicProblem(String topic) {
+    if (topic == null || topic.isBlank()) {
+      return "topic is null or empty";
+    }
+    if (!OutboxSourceConfig.LEGAL_TOPIC.matcher(topic).matches()
+        || topic.equals(".")
+        || topic.equals("..")) {
+      return "'" + topic + "' is not a legal Kafka topic name";
+    }
+    if (allowedTopics != null && !allowedTopics.matcher(topic).matches()) {
+      return "topic '" + topic + "' is not allowed by topic.allow.regex=" + allowedTopics;
+    }
+    return null;
+  }
+
+  private SchemaAndValue value(String text, byte[] bytes) {
+    switch (valueFormat) {
+      case STRING:
+        return new SchemaAndValue(Schema.STRING_SCHEMA, text);
+      case BYTES:
+        return new SchemaAndValue(Schema.BYTES_SCHEMA, bytes);
+      default:
+        JsonNode json = RecordJson.parse(text);
+        if (!json.isObject()) {
+          throw new DataException("value.format=struct needs a JSON object payload");
+        }
+        return JsonStructs.toStruct(json, valueSchemaName);
+    }
+  }
+
+  private ConnectHeaders headers(OutboxRow row) {
+    ConnectHeaders headers = new ConnectHeaders();
+    String dedupe = row.dedupeKey() != null ? row.dedupeKey() : row.table().name() + ":" + row.id();
+    headers.addString(dedupeHeader, dedupe);
+    if (row.headers() != null) {
+      JsonNode json = RecordJson.parse(row.headers());
+      if (json.isNull()) {
+        return headers;
+      }
+      if (!json.isObject()) {
+        throw new DataException("headers must be a JSON object");
+      }
+      Iterator<Map.Entry<String, JsonNode>> fields = json.fields();
+      while (fields.hasNext()) {
+        Map.Entry<String, JsonNode> field = fields.next();
+        if (field.getKey().equals(dedupeHeader)) {
+          continue; // the dedupe header is the row's, never overridden
+        }
+        JsonNode value = field.getValue();
+        if (value.isNull()) {
+          headers.addString(field.getKey(), null);
+        } else {
+          headers.addString(
+              field.getKey(), value.isValueNode() ? value.asText() : RecordJson.write(value));
+        }
+      }
+    }
+    return headers;
+  }
+}

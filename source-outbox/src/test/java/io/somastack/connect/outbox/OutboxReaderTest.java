@@ -1,0 +1,144 @@
+package io.somastack.connect.outbox;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.testing.postgres.PostgresServer;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The reader against a real PostgreSQL: the horizon, marking, dead letters, table creation. */
+class OutboxReaderTest {
+
+  private static final OutboxTable TABLE = OutboxTable.parse("public.outbox");
+  private PostgresServer pg;
+  private String db;
+  private OutboxReader reader;
+
+  @BeforeEach
+  void setUp() {
+    pg = PostgresServer.shared();
+    db = "outbox_reader_" + System.nanoTime();
+    pg.createDatabase(db);
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (reader != null) {
+      reader.close();
+    }
+  }
+
+  private OutboxReader reader(String afterPublish) throws SQLException {
+    Map<String, String> props = new HashMap<>();
+    props.put("connection.url", pg.jdbcUrl(db));
+    props.put("connection.user", pg.user());
+    props.put("outbox.table.create", "true");
+    props.put("after.publish", afterPublish);
+    OutboxSourceConfig config = new OutboxSourceConfig(props);
+    reader = new OutboxReader(config, new NotifyListener(config.notifyChannel()));
+    reader.connection(List.of(TABLE));
+    return reader;
+  }
+
+  private static void insert(Connection c, String key) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute("INSERT INTO outbox(topic, payload, dedupe_key) VALUES ('t', '{}', '" + key + "')");
+    }
+  }
+
+  private static List<String> keys(List<OutboxRow> rows) {
+    return rows.stream().map(OutboxRow::dedupeKey).toList();
+  }
+
+  @Test
+  void aRowWhoseTransactionCommitsLateIsHeldBackNotLost() throws Exception {
+    OutboxReader reader = reader("delete");
+    try (Connection late = pg.connect(db);
+        Connection fast = pg.connect(db)) {
+      late.setAutoCommit(false);
+      insert(late, "early-insert-late-commit"); // lower id, lower txid, still open
+      insert(fast, "fast-1"); // autocommit: higher id, committed first
+      insert(fast, "fast-2");
+
+      // an id cursor would hand out fast-1 and fast-2 now and never see the late row
+      assertTrue(reader.fetch(TABLE, OutboxCursor.START, 100).isEmpty());
+      assertTrue(reader.hasRowsAfter(TABLE, OutboxCursor.START));
+
+      late.commit();
+      List<OutboxRow> rows = reader.fetch(TABLE, OutboxCursor.START, 100);
+      assertEquals(List.of("early-insert-late-commit", "fast-1", "fast-2"), keys(rows));
+
+      OutboxCursor cursor = rows.get(2).cursor();
+      assertTrue(reader.fetch(TABLE, cursor, 100).isEmpty());
+      insert(fast, "next");
+      assertEquals(List.of("next"), keys(reader.fetch(TABLE, cursor, 100)));
+      // batch limit and resume
+      assertEquals(
+          List.of("early-insert-late-commit"), keys(reader.fetch(TABLE, OutboxCursor.START, 1)));
+    }
+  }
+
+  @Test
+  void deleteAndMarkUpToACursor() throws Exception {
+    OutboxReader reader = reader("mark");
+    try (Connection c = pg.connect(db)) {
+      for (int i = 0; i < 3; i++) {
+        insert(c, "k" + i);
+      }
+      List<OutboxRow> rows = reader.fetch(TABLE, OutboxCursor.START, 100);
+      assertEquals(3, reader.backlog(TABLE).rows());
+      assertEquals(2, reader.markPublished(TABLE, rows.get(1).cursor()));
+      assertEquals(1, reader.backlog(TABLE).rows());
+      // marked rows are not read again even from the start
+      assertEquals(List.of("k2"), keys(reader.fetch(TABLE, OutboxCursor.START, 100)));
+      assertFalse(reader.hasRowsAfter(TABLE, rows.get(2).cursor()));
+      try (Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")) {
+        rs.next();
+        assertEquals(2, rs.getInt(1));
+      }
+    }
+  }
+
+  @Test
+  void badRowsMoveToTheDeadLetterTableWithTheirReason() throws Exception {
+    OutboxReader reader = reader("delete");
+    try (Connection c = pg.connect(db)) {
+      insert(c, "good");
+      try (Statement s = c.createStatement()) {
+        s.execute("INSERT INTO outbox(topic, payload, dedupe_key) VALUES (NULL, '{}', 'bad')");
+      }
+      Map<String, String> props = new HashMap<>();
+      props.put("connection.url", pg.jdbcUrl(db));
+      OutboxSourceConfig config = new OutboxSourceConfig(props);
+      RowMapper mapper = new RowMapper(config);
+      List<RowMapper.Bad> bad =
+          reader.fetch(TABLE, OutboxCursor.START, 100).stream()
+              .map(mapper::map)
+              .filter(RowMapper.Bad.class::isInstance)
+              .map(RowMapper.Bad.class::cast)
+              .toList();
+      assertEquals(1, bad.size());
+      assertEquals(1, new DeadLetterWriter(config).write(reader.current(), TABLE, bad));
+      assertEquals(List.of("good"), keys(reader.fetch(TABLE, OutboxCursor.START, 100)));
+      try (Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT error, event->>'dedupe_key', topic FROM dlq")) {
+        assertTrue(rs.next());
+        assertEquals("topic is null or empty", rs.getString(1));
+        assertEquals("bad", rs.getString(2));
+        assertEquals(null, rs.getString(3));
+      }
+    }
+  }
+}

@@ -1,0 +1,109 @@
+package io.somastack.connect.outbox;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.ConfigValue;
+import org.apache.kafka.connect.source.ConnectorTransactionBoundaries;
+import org.apache.kafka.connect.source.ExactlyOnceSupport;
+import org.junit.jupiter.api.Test;
+
+class OutboxSourceConfigTest {
+
+  private static Map<String, String> base() {
+    Map<String, String> props = new HashMap<>();
+    props.put("connection.url", "jdbc:postgresql://localhost:5432/soma");
+    return props;
+  }
+
+  @Test
+  void defaultsFollowTheSeed() {
+    OutboxSourceConfig config = new OutboxSourceConfig(base());
+    assertEquals(List.of("public.outbox"), config.tables());
+    assertEquals(OutboxSourceConfig.AfterPublish.DELETE, config.afterPublish());
+    assertEquals(OutboxSourceConfig.BadRowAction.DLQ, config.badRowAction());
+    assertEquals(OutboxColumns.defaults(), config.columns());
+    assertEquals("public.dlq", config.dlqTable().name());
+    assertEquals("soma_outbox", config.notifyChannel());
+    assertEquals(
+        ConfigDef.Type.PASSWORD,
+        OutboxSourceConfig.CONFIG_DEF.configKeys().get("connection.password").type);
+  }
+
+  @Test
+  void rejectsBadValues() {
+    Map<String, String> props = base();
+    props.put("connection.url", "jdbc:mysql://x/y");
+    assertThrows(ConfigException.class, () -> new OutboxSourceConfig(props));
+
+    Map<String, String> dup = base();
+    dup.put("outbox.tables", "public.a, public.a");
+    assertThrows(ConfigException.class, () -> new OutboxSourceConfig(dup));
+
+    Map<String, String> mode = base();
+    mode.put("after.publish", "archive");
+    assertThrows(ConfigException.class, () -> new OutboxSourceConfig(mode));
+
+    Map<String, String> fixed = base();
+    fixed.put("topic.mode", "fixed");
+    assertThrows(ConfigException.class, () -> new OutboxSourceConfig(fixed));
+    fixed.put("topic.fixed", "somastack.events");
+    assertEquals("somastack.events", new OutboxSourceConfig(fixed).fixedTopic());
+
+    Map<String, String> regex = base();
+    regex.put("topic.allow.regex", "(");
+    assertThrows(ConfigException.class, () -> new OutboxSourceConfig(regex));
+  }
+
+  @Test
+  void keyColumnDefaultsToDedupeKey() {
+    Map<String, String> props = base();
+    props.put("column.dedupe.key", "idem");
+    props.put("column.headers", "");
+    OutboxColumns columns = new OutboxSourceConfig(props).columns();
+    assertEquals("idem", columns.key());
+    assertEquals(null, columns.headers());
+    props.put("column.key", "aggregate_id");
+    assertEquals("aggregate_id", new OutboxSourceConfig(props).columns().key());
+  }
+
+  @Test
+  void connectorValidateReportsCrossFieldErrors() {
+    Map<String, String> props = base();
+    props.put("topic.mode", "fixed");
+    List<ConfigValue> values = new PostgresOutboxSourceConnector().validate(props).configValues();
+    ConfigValue fixed =
+        values.stream().filter(v -> v.name().equals("topic.fixed")).findFirst().orElseThrow();
+    assertFalse(fixed.errorMessages().isEmpty());
+    assertTrue(fixed.visible());
+  }
+
+  @Test
+  void tablesAreSpreadOverTasks() {
+    List<Map<String, String>> configs =
+        PostgresOutboxSourceConnector.spread(List.of("a.t1", "a.t2", "b.t3"), 2, base());
+    assertEquals(2, configs.size());
+    assertEquals("a.t1,b.t3", configs.get(0).get(OutboxSourceConfig.TASK_TABLES));
+    assertEquals("a.t2", configs.get(1).get(OutboxSourceConfig.TASK_TABLES));
+    assertEquals(1, PostgresOutboxSourceConnector.spread(List.of("t"), 8, base()).size());
+    assertEquals(
+        List.of("a.t2"),
+        new OutboxSourceConfig(configs.get(1))
+            .taskTables().stream().map(OutboxTable::name).toList());
+  }
+
+  @Test
+  void supportsExactlyOnce() {
+    PostgresOutboxSourceConnector connector = new PostgresOutboxSourceConnector();
+    assertEquals(ExactlyOnceSupport.SUPPORTED, connector.exactlyOnceSupport(base()));
+    assertEquals(
+        ConnectorTransactionBoundaries.SUPPORTED, connector.canDefineTransactionBoundaries(base()));
+  }
+}

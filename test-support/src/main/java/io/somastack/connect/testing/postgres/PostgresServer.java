@@ -1,0 +1,69 @@
+package io.somastack.connect.testing.postgres;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Properties;
+
+/**
+ * A real PostgreSQL server for tests and the quickstart. {@link #shared()} finds one, in this
+ * order: a URL in {@code SOMA_TEST_PG_URL}; a container where a Docker engine runs; a throwaway
+ * cluster made with the PostgreSQL binaries installed on this machine. Failing all three it says
+ * what to install.
+ */
+public interface PostgresServer extends AutoCloseable {
+
+  /** A JDBC URL of the given database on this server. */
+  String jdbcUrl(String database);
+
+  String user();
+
+  String password();
+
+  /** Whether {@link #restart()} is possible (a server this JVM does not own cannot be). */
+  boolean canRestart();
+
+  /** Stops the server (fast shutdown: open sessions are cut) and starts it again. */
+  void restart();
+
+  /** Stops the server; {@link #start()} brings it back on the same port with the same data. */
+  void stop();
+
+  void start();
+
+  @Override
+  void close();
+
+  /** Connects to a database of this server. */
+  default Connection connect(String database) throws SQLException {
+    Properties props = new Properties();
+    props.setProperty("user", user());
+    if (password() != null) {
+      props.setProperty("password", password());
+    }
+    return DriverManager.getConnection(jdbcUrl(database), props);
+  }
+
+  /** Creates a fresh, empty database (dropping one of the same name) and returns its JDBC URL. */
+  default String createDatabase(String name) {
+    try (Connection c = connect("postgres");
+        Statement s = c.createStatement()) {
+      s.execute("DROP DATABASE IF EXISTS \"" + name + "\" WITH (FORCE)");
+      s.execute("CREATE DATABASE \"" + name + "\"");
+      return jdbcUrl(name);
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot create database " + name, e);
+    }
+  }
+
+  /** A server someone else runs (never restarted or stopped from here). */
+  static PostgresServer external(String jdbcUrl, String user, String password) {
+    return ExternalPostgres.of(jdbcUrl, user, password);
+  }
+
+  /** One server per JVM, started on first use and stopped when the JVM exits. */
+  static PostgresServer shared() {
+    return PostgresServers.shared();
+  }
+}
