@@ -101,7 +101,7 @@ public final class RecordJson {
    * Where the text stops being JSON, but not what it says there: parser messages quote the
    * offending characters, and records may hold personal data that must never reach a log.
    */
-  private static DataException notJson(JsonProcessingException e) {
+  static DataException notJson(JsonProcessingException e) {
     JsonLocation at = e.getLocation();
     return new DataException(
         at == null

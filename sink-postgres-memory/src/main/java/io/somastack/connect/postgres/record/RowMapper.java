@@ -2,6 +2,7 @@ package io.somastack.connect.postgres.record;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.somastack.connect.common.json.JsonPathReader;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.sql.SqlIdentifier;
@@ -13,9 +14,11 @@ import io.somastack.connect.postgres.config.WriteMode;
 import io.somastack.connect.postgres.write.TableLayout;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.sink.SinkRecord;
 
@@ -38,6 +41,7 @@ public final class RowMapper {
   private final List<ColumnSpec> columns;
   private final int maxBytes;
   private final Map<String, String> tableByTopic = new HashMap<>();
+  private final JsonPathReader fieldsOnly;
 
   public RowMapper(PostgresSinkConfig config, TableLayout layout) {
     this.mode = config.writeMode();
@@ -51,6 +55,34 @@ public final class RowMapper {
     this.columns = config.columns();
     this.maxBytes = config.recordMaxBytes();
     this.tombstones = config.tombstones();
+    this.fieldsOnly = new JsonPathReader(pathsRead());
+  }
+
+  /** Every path this mapper reads from an event; JSON text is parsed for these alone. */
+  private List<FieldPath> pathsRead() {
+    List<FieldPath> paths = new ArrayList<>();
+    switch (mode) {
+      case APPEND:
+        paths.add(idField);
+        break;
+      case AUDIT:
+        paths.add(idField);
+        paths.add(auditTimeField);
+        break;
+      case UPSERT:
+        for (FieldPath key : keyFields) {
+          paths.add(key);
+          paths.add(FieldPath.parse(key.leaf())); // fillKey's fallback
+        }
+        if (versionField != null) {
+          paths.add(versionField);
+        }
+        break;
+      default:
+        break;
+    }
+    columns.forEach(spec -> paths.add(spec.path()));
+    return paths;
   }
 
   /**
@@ -166,10 +198,25 @@ public final class RowMapper {
     }
   }
 
+  /**
+   * The event's tree, holding at least every path the mapper reads. JSON text is read in one
+   * streaming pass that keeps only those paths (and still validates all of it): the payload column
+   * stores the text itself, so the rest of the tree would be built only to be dropped.
+   */
   private JsonNode readEvent(SinkRecord record) {
+    Object value = record.value();
+    Schema schema = record.valueSchema();
     JsonNode event;
     try {
-      event = RecordJson.toJson(record.value(), record.valueSchema());
+      if (value instanceof String text) {
+        return fieldsOnly.read(text);
+      }
+      if (value instanceof byte[] bytes && (schema == null || schema.type() == Schema.Type.BYTES)) {
+        return fieldsOnly.read(bytes);
+      }
+      event = RecordJson.toJson(value, schema);
+    } catch (JsonPathReader.NotAnObjectException e) {
+      throw new BadRecordException("event is a JSON " + e.kind() + ", not an object");
     } catch (DataException e) {
       throw new BadRecordException(e.getMessage(), e);
     }
