@@ -50,7 +50,7 @@ public final class JsonPathReader {
   /** The wanted fields of the JSON object in {@code text}. */
   public ObjectNode read(String text) {
     try (JsonParser parser = RecordJson.MAPPER.createParser(text)) {
-      return readRoot(parser);
+      return readRoot(withoutDuplicateChecks(parser));
     } catch (JsonProcessingException e) {
       throw RecordJson.notJson(e);
     } catch (IOException e) {
@@ -61,12 +61,17 @@ public final class JsonPathReader {
   /** The wanted fields of the JSON object in UTF-8 {@code bytes}. */
   public ObjectNode read(byte[] bytes) {
     try (JsonParser parser = RecordJson.MAPPER.createParser(bytes)) {
-      return readRoot(parser);
+      return readRoot(withoutDuplicateChecks(parser));
     } catch (JsonProcessingException e) {
       throw RecordJson.notJson(e);
     } catch (IOException e) {
       throw new DataException("value is not valid JSON");
     }
+  }
+
+  /** The mapper checks every object for duplicates; {@link #readObject} checks what it keeps. */
+  private static JsonParser withoutDuplicateChecks(JsonParser parser) {
+    return parser.disable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
   }
 
   private ObjectNode readRoot(JsonParser parser) throws IOException {
@@ -88,12 +93,22 @@ public final class JsonPathReader {
   private static ObjectNode readObject(JsonParser parser, PathTrie node, ObjectNode into)
       throws IOException {
     while (parser.nextToken() == JsonToken.FIELD_NAME) {
-      PathTrie child = node.children.get(parser.currentName());
       String name = parser.currentName();
+      PathTrie child = node.children.get(name);
       JsonToken token = parser.nextToken();
       if (child == null) {
         parser.skipChildren(); // still tokenised, so still validated
-      } else if (child.wanted) {
+        continue;
+      }
+      if (into.has(name)) {
+        throw new DataException(
+            "value is not valid JSON (duplicate field '"
+                + name
+                + "' on a mapped path, line "
+                + parser.currentLocation().getLineNr()
+                + ")");
+      }
+      if (child.wanted) {
         into.set(
             name, token == JsonToken.VALUE_STRING ? textNode(parser) : VALUES.readTree(parser));
       } else if (token == JsonToken.START_OBJECT) {

@@ -66,8 +66,7 @@ class JsonPathReaderTest {
       strings = {
         "{\"id\":\"a\",\"skip\":{\"x\":[1,2}}", // broken inside a skipped subtree
         "{\"id\":\"a\",\"skip\":\"unterminated}",
-        "{\"id\":\"a\",\"skip\":{\"k\":1,\"k\":2}}", // duplicate key where nothing is read
-        "{\"id\":\"a\",\"id\":\"b\"}",
+        "{\"id\":\"a\",\"id\":\"b\"}", // a duplicate on a wanted path is ambiguous
         "{\"id\":\"a\"} {\"id\":\"b\"}", // trailing content
         "{\"id\":\"a\",}",
         "{\"id\":\"a\" /* comment */}",
@@ -78,6 +77,18 @@ class JsonPathReaderTest {
     JsonPathReader reader = new JsonPathReader(List.of(FieldPath.parse("id")));
     assertThrows(DataException.class, () -> reader.read(text));
     assertThrows(DataException.class, () -> reader.read(text.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @Test
+  void duplicatesOnWantedPathsAreRefusedAndElsewhereTheLastWinsAsInJsonb() {
+    JsonPathReader reader = new JsonPathReader(List.of(FieldPath.parse("meta.tenant")));
+    assertThrows(
+        DataException.class, () -> reader.read("{\"meta\":{\"tenant\":\"a\",\"tenant\":\"b\"}}"));
+    assertThrows(
+        DataException.class,
+        () -> reader.read("{\"meta\":{\"tenant\":\"a\"},\"meta\":{\"tenant\":\"b\"}}"));
+    ObjectNode read = reader.read("{\"meta\":{\"tenant\":\"a\",\"x\":1,\"x\":2},\"y\":1,\"y\":2}");
+    assertEquals("a", FieldPath.parse("meta.tenant").get(read).toString().replace("\"", ""));
   }
 
   @Test

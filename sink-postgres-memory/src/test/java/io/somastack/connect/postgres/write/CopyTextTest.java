@@ -1,0 +1,47 @@
+package io.somastack.connect.postgres.write;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.somastack.connect.postgres.record.EventRow;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class CopyTextTest {
+
+  private static String copyText(Object[]... rows) {
+    List<EventRow> eventRows =
+        Arrays.stream(rows)
+            .map(values -> new EventRow(null, "t", EventRow.Kind.WRITE, "id", values))
+            .toList();
+    CopyWriter.CopyText text = CopyWriter.CopyText.of(eventRows);
+    return new String(text.bytes(), 0, text.length(), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void columnsAreTabSeparatedRowsEndInNewlineAndNullIsBackslashN() {
+    assertEquals("e1\t\\N\t3\t42\tt\n", copyText(new Object[] {"e1", null, 3, 42L, true}));
+    assertEquals("a\tf\nb\tt\n", copyText(new Object[] {"a", false}, new Object[] {"b", true}));
+  }
+
+  @Test
+  void theFourSpecialCharactersAreEscapedWhereverTheyAre() {
+    assertEquals(
+        "\\\\start mid\\tdle\\r\\nend\\\\\n", copyText(new Object[] {"\\start mid\tdle\r\nend\\"}));
+    // JSON text's own escapes are backslashes too: a stored "\n" escape must stay two characters
+    assertEquals("{\"t\":\"a\\\\nb\"}\n", copyText(new Object[] {"{\"t\":\"a\\nb\"}"}));
+  }
+
+  @Test
+  void multiByteCharactersPassThroughAsUtf8() {
+    assertEquals("日本語\té\t😀\n", copyText(new Object[] {"日本語", "é", "😀"}));
+  }
+
+  @Test
+  void aBufferThatMustGrowKeepsEverything() {
+    String big = "x\t".repeat(50_000);
+    String expected = "x\\t".repeat(50_000) + "\n";
+    assertEquals(expected, copyText(new Object[] {big}));
+  }
+}
