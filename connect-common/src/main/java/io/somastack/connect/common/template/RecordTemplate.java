@@ -30,10 +30,13 @@ public final class RecordTemplate {
 
   private final String text;
   private final List<Part> parts;
+  private final boolean topicOnly;
 
   private RecordTemplate(String text, List<Part> parts) {
     this.text = text;
     this.parts = parts;
+    // asked once per record by the sinks: decided once here, not by a stream per call
+    this.topicOnly = parts.stream().allMatch(p -> p instanceof Literal || p instanceof Topic);
   }
 
   /** Parses a template; an unknown placeholder or an unclosed brace is rejected. */
@@ -85,7 +88,7 @@ public final class RecordTemplate {
 
   /** True when the template reads nothing from the key or value (only topic and partition). */
   public boolean dependsOnTopicOnly() {
-    return parts.stream().allMatch(p -> p instanceof Literal || p instanceof Topic);
+    return topicOnly;
   }
 
   /**

@@ -26,6 +26,11 @@ final class CopyWriter {
 
   private final TableLayout layout;
 
+  /**
+   * Reused from batch to batch: a fresh multi-megabyte buffer per batch was most of our garbage.
+   */
+  private final CopyText buffer = new CopyText();
+
   CopyWriter(TableLayout layout) {
     this.layout = layout;
   }
@@ -41,7 +46,7 @@ final class CopyWriter {
    * the transaction back where it was before the call.
    */
   int copy(Connection c, String table, List<EventRow> rows) throws SQLException {
-    CopyText text = CopyText.of(rows);
+    CopyText text = buffer.fill(rows);
     Savepoint savepoint = c.setSavepoint();
     CopyIn copy = null;
     try {
@@ -84,26 +89,47 @@ final class CopyWriter {
    * StringBuilder, then a second pass to encode, were a fifth of the sink task's CPU.
    */
   static final class CopyText {
+    /** The letter after the backslash for each ASCII byte COPY treats specially, else 0. */
+    private static final byte[] ESCAPES = new byte[128];
+
+    static {
+      ESCAPES['\\'] = '\\';
+      ESCAPES['\n'] = 'n';
+      ESCAPES['\r'] = 'r';
+      ESCAPES['\t'] = 't';
+    }
+
     private byte[] bytes;
     private int length;
 
-    private CopyText(int capacity) {
-      this.bytes = new byte[capacity];
+    /** Above this a buffer is not kept for the next batch: one huge batch should not pin it. */
+    private static final int KEPT_CAPACITY = 16 << 20;
+
+    CopyText() {
+      this.bytes = new byte[64 << 10];
     }
 
     static CopyText of(List<EventRow> rows) {
-      CopyText out = new CopyText(Math.max(1024, rows.size() * 640));
+      return new CopyText().fill(rows);
+    }
+
+    /** Replaces the contents with these rows. */
+    CopyText fill(List<EventRow> rows) {
+      if (bytes.length > KEPT_CAPACITY) {
+        bytes = new byte[64 << 10];
+      }
+      length = 0;
       for (EventRow row : rows) {
         Object[] values = row.values();
         for (int i = 0; i < values.length; i++) {
           if (i > 0) {
-            out.put((byte) '\t');
+            put((byte) '\t');
           }
-          out.value(values[i]);
+          value(values[i]);
         }
-        out.put((byte) '\n');
+        put((byte) '\n');
       }
-      return out;
+      return this;
     }
 
     byte[] bytes() {
@@ -121,8 +147,24 @@ final class CopyWriter {
       } else if (value instanceof Boolean b) {
         put((byte) (b ? 't' : 'f'));
       } else {
-        escaped(value.toString().getBytes(StandardCharsets.UTF_8));
+        String text = value.toString();
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        if (needsEscaping(text)) {
+          escaped(utf8);
+        } else {
+          ensure(utf8.length);
+          System.arraycopy(utf8, 0, bytes, length, utf8.length);
+          length += utf8.length;
+        }
       }
+    }
+
+    /** Most values have nothing to escape; String.indexOf scans them with vector instructions. */
+    private static boolean needsEscaping(String text) {
+      return text.indexOf('\\') >= 0
+          || text.indexOf('\n') >= 0
+          || text.indexOf('\t') >= 0
+          || text.indexOf('\r') >= 0;
     }
 
     /**
@@ -147,18 +189,7 @@ final class CopyWriter {
     }
 
     private static byte escapeOf(byte b) {
-      switch (b) {
-        case '\\':
-          return '\\';
-        case '\n':
-          return 'n';
-        case '\r':
-          return 'r';
-        case '\t':
-          return 't';
-        default:
-          return 0;
-      }
+      return b >= 0 ? ESCAPES[b] : 0; // bytes of multi-byte characters are negative
     }
 
     private void put(byte b) {

@@ -39,6 +39,17 @@ class CopyTextTest {
   }
 
   @Test
+  void aReusedBufferHoldsOnlyTheLatestRows() {
+    CopyWriter.CopyText text = new CopyWriter.CopyText();
+    EventRow long1 =
+        new EventRow(null, "t", EventRow.Kind.WRITE, "a", new Object[] {"a".repeat(100)});
+    EventRow short1 = new EventRow(null, "t", EventRow.Kind.WRITE, "b", new Object[] {"b"});
+    text.fill(List.of(long1));
+    text.fill(List.of(short1));
+    assertEquals("b\n", new String(text.bytes(), 0, text.length(), StandardCharsets.UTF_8));
+  }
+
+  @Test
   void aBufferThatMustGrowKeepsEverything() {
     String big = "x\t".repeat(50_000);
     String expected = "x\\t".repeat(50_000) + "\n";
