@@ -5,6 +5,7 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -66,6 +67,63 @@ public final class BenchSupport {
       return parts[0] + " " + parts[1] + " " + parts[2];
     } catch (Exception e) {
       return "n/a";
+    }
+  }
+
+  /**
+   * CPU time spent between {@link #cpu()} and {@link CpuMeter#stop()}: the whole machine's (from
+   * /proc/stat, so PostgreSQL's backends count too) and this JVM's (broker, Connect worker and
+   * tasks). On a 2-core machine shared by Kafka, Connect and PostgreSQL, throughput follows CPU per
+   * row, so that is the figure that says where a peer's time goes; on a quiet machine the machine
+   * figure is all of it.
+   */
+  public static CpuMeter cpu() {
+    return new CpuMeter();
+  }
+
+  /** See {@link #cpu()}. */
+  public static final class CpuMeter {
+    private final long machineStart = machineJiffies();
+    private final long jvmStart = jvmCpuNanos();
+    private double machineSeconds;
+    private double jvmSeconds;
+
+    public CpuMeter stop() {
+      machineSeconds = (machineJiffies() - machineStart) / 100.0; // USER_HZ is 100 on Linux
+      jvmSeconds = (jvmCpuNanos() - jvmStart) / 1e9;
+      return this;
+    }
+
+    public String describe(long rows) {
+      return String.format(
+          Locale.ROOT,
+          "cpu_machine_s=%.2f cpu_jvm_s=%.2f cpu_machine_us_per_row=%.1f cpu_jvm_us_per_row=%.1f",
+          machineSeconds,
+          jvmSeconds,
+          machineSeconds * 1e6 / rows,
+          jvmSeconds * 1e6 / rows);
+    }
+
+    /** user + nice + system + irq + softirq + steal of the "cpu" line, in USER_HZ ticks. */
+    private static long machineJiffies() {
+      try {
+        String[] f = Files.readAllLines(Paths.get("/proc/stat")).get(0).trim().split("\\s+");
+        long sum = 0;
+        for (int i : new int[] {1, 2, 3, 6, 7, 8}) {
+          sum += Long.parseLong(f[i]);
+        }
+        return sum;
+      } catch (Exception e) {
+        return 0;
+      }
+    }
+
+    private static long jvmCpuNanos() {
+      java.lang.management.OperatingSystemMXBean os =
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+      return os instanceof com.sun.management.OperatingSystemMXBean sun
+          ? sun.getProcessCpuTime()
+          : 0;
     }
   }
 }

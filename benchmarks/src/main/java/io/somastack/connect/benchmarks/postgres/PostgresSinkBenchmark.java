@@ -2,6 +2,7 @@ package io.somastack.connect.benchmarks.postgres;
 
 import static io.somastack.connect.benchmarks.BenchSupport.load;
 
+import io.somastack.connect.benchmarks.BenchSupport;
 import io.somastack.connect.testing.connect.ConnectHarness;
 import io.somastack.connect.testing.connect.PackagedPlugins;
 import io.somastack.connect.testing.postgres.PostgresServer;
@@ -277,6 +278,11 @@ public final class PostgresSinkBenchmark {
       return;
     }
     Map<String, String> config = connectorConfig(variant, tasks, name, false);
+    if (variant.startsWith("null")) {
+      counting(round, name, variant, tasks, config, loadBefore);
+      return;
+    }
+    BenchSupport.CpuMeter cpu = BenchSupport.cpu();
     long deployMs = System.currentTimeMillis();
     harness.connect().configureConnector(name, config);
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(15);
@@ -300,6 +306,7 @@ public final class PostgresSinkBenchmark {
         throw new IllegalStateException("only " + rows + " rows after 15 minutes");
       }
     }
+    cpu.stop();
     long heapMax = heap.max();
     System.gc();
     long heapAfter = heap.used();
@@ -311,7 +318,7 @@ public final class PostgresSinkBenchmark {
         String.format(
             Locale.ROOT,
             "RESULT round=%d peer=%s tasks=%d rows=%d deploy_to_last_commit_s=%.2f rows_per_s=%.0f"
-                + " first_to_last_commit_s=%.2f steady_rows_per_s=%.0f heap_baseline_mb=%d"
+                + " first_to_last_commit_s=%.2f steady_rows_per_s=%.0f %s heap_baseline_mb=%d"
                 + " heap_max_mb=%d heap_after_gc_mb=%d load_before=[%s] load_after=[%s]",
             round,
             variant,
@@ -321,6 +328,7 @@ public final class PostgresSinkBenchmark {
             events / total,
             steady,
             events / steady,
+            cpu.describe(rows),
             baseline >> 20,
             heapMax >> 20,
             heapAfter >> 20,
@@ -332,6 +340,52 @@ public final class PostgresSinkBenchmark {
     harness.connect().deleteConnector(name);
     Thread.sleep(1000);
     execute("DROP TABLE IF EXISTS " + name);
+  }
+
+  /**
+   * The counting sink: Kafka, Connect and the converter with no database. Timed like the other
+   * connectors, from the deploy request to the last put instead of the last commit.
+   */
+  private void counting(
+      int round,
+      String name,
+      String variant,
+      int tasks,
+      Map<String, String> config,
+      String loadBefore)
+      throws Exception {
+    CountingSinkConnector.Progress progress = CountingSinkConnector.progress(name);
+    BenchSupport.CpuMeter cpu = BenchSupport.cpu();
+    long deployMs = System.currentTimeMillis();
+    harness.connect().configureConnector(name, config);
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    while (progress.records() < events) {
+      Thread.sleep(50);
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("only " + progress.records() + " records after 5 minutes");
+      }
+    }
+    cpu.stop();
+    double total = (progress.lastPutMs() - deployMs) / 1000.0;
+    double steady = (progress.lastPutMs() - progress.firstPutMs()) / 1000.0;
+    report(
+        String.format(
+            Locale.ROOT,
+            "RESULT round=%d peer=%s tasks=%d rows=%d deploy_to_last_put_s=%.2f rows_per_s=%.0f"
+                + " first_to_last_put_s=%.2f steady_rows_per_s=%.0f %s load_before=[%s]"
+                + " load_after=[%s]",
+            round,
+            variant,
+            tasks,
+            progress.records(),
+            total,
+            events / total,
+            steady,
+            events / steady,
+            cpu.describe(events),
+            loadBefore,
+            load()));
+    harness.connect().deleteConnector(name);
   }
 
   private Map<String, String> connectorConfig(
@@ -364,6 +418,18 @@ public final class PostgresSinkBenchmark {
         c.put("key.fields", "namespace,id");
       } else {
         c.put("write.mode", "append");
+      }
+      return c;
+    }
+    if (variant.startsWith("null")) {
+      c.put("connector.class", CountingSinkConnector.class.getName());
+      c.put("topics", JSON_TOPIC);
+      c.put("key.converter", "org.apache.kafka.connect.storage.StringConverter");
+      if (variant.endsWith("-str")) {
+        c.put("value.converter", "org.apache.kafka.connect.storage.StringConverter");
+      } else {
+        c.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
+        c.put("value.converter.schemas.enable", "false");
       }
       return c;
     }
@@ -434,6 +500,7 @@ public final class PostgresSinkBenchmark {
     }
     ExecutorService pool = Executors.newFixedThreadPool(streams);
     List<Future<Long>> done = new ArrayList<>();
+    BenchSupport.CpuMeter cpu = BenchSupport.cpu();
     long startMs = System.currentTimeMillis();
     long start = System.nanoTime();
     for (int s = 0; s < streams; s++) {
@@ -457,6 +524,7 @@ public final class PostgresSinkBenchmark {
       rows += f.get();
     }
     double secs = (System.nanoTime() - start) / 1e9;
+    cpu.stop();
     pool.shutdown();
     long heapMax = heap.max();
     data = null;
@@ -467,7 +535,7 @@ public final class PostgresSinkBenchmark {
         String.format(
             Locale.ROOT,
             "RESULT round=%d peer=%s streams=%d rows=%d copy_s=%.2f rows_per_s=%.0f"
-                + " (start_to_last_commit_s=%.2f) heap_baseline_mb=%d heap_max_mb=%d"
+                + " (start_to_last_commit_s=%.2f) %s heap_baseline_mb=%d heap_max_mb=%d"
                 + " heap_after_gc_mb=%d load_before=[%s] load_after=[%s]",
             round,
             streams == 1 ? "copy" : "copy-" + streams,
@@ -476,6 +544,7 @@ public final class PostgresSinkBenchmark {
             secs,
             rows / secs,
             (commits[1] - startMs) / 1000.0,
+            cpu.describe(rows),
             baseline >> 20,
             heapMax >> 20,
             heapAfter >> 20,
