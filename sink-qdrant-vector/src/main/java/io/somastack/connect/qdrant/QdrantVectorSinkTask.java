@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -152,13 +153,38 @@ public class QdrantVectorSinkTask extends SinkTask {
     metrics.deadLettered();
   }
 
+  /**
+   * Records the next offset to commit per partition. A batch holds runs of records of one
+   * partition, so each run is acknowledged once, with its highest offset, instead of once per
+   * record.
+   */
   private void acknowledge(Collection<SinkRecord> records) {
+    String topic = null;
+    int partition = 0;
+    long highest = -1;
     for (SinkRecord record : records) {
-      TopicPartition partition =
-          new TopicPartition(record.originalTopic(), record.originalKafkaPartition());
-      OffsetAndMetadata next = new OffsetAndMetadata(record.originalKafkaOffset() + 1);
-      acknowledged.merge(partition, next, (old, now) -> now.offset() > old.offset() ? now : old);
+      String recordTopic = record.originalTopic();
+      int recordPartition = record.originalKafkaPartition();
+      if (highest < 0 || !Objects.equals(recordTopic, topic) || recordPartition != partition) {
+        acknowledge(topic, partition, highest);
+        topic = recordTopic;
+        partition = recordPartition;
+        highest = record.originalKafkaOffset();
+      }
+      highest = Math.max(highest, record.originalKafkaOffset());
     }
+    acknowledge(topic, partition, highest);
+  }
+
+  private void acknowledge(String topic, int partition, long highest) {
+    if (highest < 0) {
+      return; // no run yet
+    }
+    OffsetAndMetadata next = new OffsetAndMetadata(highest + 1);
+    acknowledged.merge(
+        new TopicPartition(topic, partition),
+        next,
+        (old, now) -> now.offset() > old.offset() ? now : old);
   }
 
   /** Only offsets whose records Qdrant acknowledged (or the DLQ took). */

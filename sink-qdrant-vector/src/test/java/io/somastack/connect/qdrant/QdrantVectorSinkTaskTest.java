@@ -133,6 +133,26 @@ class QdrantVectorSinkTaskTest {
   }
 
   @Test
+  void eachPartitionIsAcknowledgedUpToItsHighestOffsetAcrossInterleavedRuns() throws Exception {
+    startTask();
+    TopicPartition other = new TopicPartition(PARTITION.topic(), 1);
+    SinkRecord renamed = // a record an SMT moved to another topic counts for its original one
+        new SinkRecord(other.topic(), 1, null, null, null, memory(5, "five"), 5)
+            .newRecord("renamed", 0, null, null, null, memory(5, "five"), null);
+    task.put(
+        List.of(
+            new SinkRecord(PARTITION.topic(), 0, null, null, null, memory(1, "one"), 10),
+            new SinkRecord(PARTITION.topic(), 0, null, null, null, memory(2, "two"), 11),
+            new SinkRecord(other.topic(), 1, null, null, null, memory(3, "three"), 4),
+            new SinkRecord(PARTITION.topic(), 0, null, null, null, memory(4, "four"), 12),
+            renamed));
+    assertEquals(
+        Map.of(PARTITION, new OffsetAndMetadata(13), other, new OffsetAndMetadata(6)),
+        task.preCommit(
+            Map.of(PARTITION, new OffsetAndMetadata(13), other, new OffsetAndMetadata(6))));
+  }
+
+  @Test
   void anOverloadedQdrantIsRetriedAndOnlyThenAcknowledged() throws Exception {
     startTask();
     task.put(List.of(record(null, memory(1, "one"))));

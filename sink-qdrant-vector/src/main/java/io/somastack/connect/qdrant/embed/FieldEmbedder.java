@@ -55,27 +55,30 @@ public final class FieldEmbedder implements Embedder {
    */
   public List<Result> embedValues(List<?> values) {
     List<Result> results = new ArrayList<>(values.size());
+    // One list to read every dense vector of the call into: the message builder copies it into a
+    // list of exactly the vector's size, so each vector costs one new float array, not two.
+    FloatList scratch = VectorMessages.newFloats(size);
     for (Object value : values) {
-      results.add(read(value));
+      results.add(read(value, scratch));
     }
     return results;
   }
 
-  private Result read(Object value) {
+  private Result read(Object value, FloatList scratch) {
     Object node = field.get(value);
     if (node == null) {
       return Result.rejected("no vector in field " + field);
     }
     try {
       if (isArray(node) || isSparse(node)) {
-        Vector vector = vector(vectorName, node);
+        Vector vector = vector(vectorName, node, scratch);
         if (vectorName.isEmpty() && vector.hasSparse()) {
           throw new IllegalArgumentException("a sparse vector needs a name; set vector.name");
         }
         return Result.of(VectorMessages.of(vectorName, vector));
       }
       if (isObject(node) && !fields(node).isEmpty()) {
-        return Result.of(named(node));
+        return Result.of(named(node, scratch));
       }
       return Result.rejected("field " + field + " is not a vector");
     } catch (IllegalArgumentException e) {
@@ -83,15 +86,15 @@ public final class FieldEmbedder implements Embedder {
     }
   }
 
-  private Vectors named(Object object) {
+  private Vectors named(Object object, FloatList scratch) {
     NamedVectors.Builder named = NamedVectors.newBuilder();
     for (Map.Entry<String, Object> entry : fields(object)) {
-      named.putVectors(entry.getKey(), vector(entry.getKey(), entry.getValue()));
+      named.putVectors(entry.getKey(), vector(entry.getKey(), entry.getValue(), scratch));
     }
     return Vectors.newBuilder().setVectors(named).build();
   }
 
-  private Vector vector(String name, Object node) {
+  private Vector vector(String name, Object node, FloatList scratch) {
     if (isSparse(node)) {
       return Vector.newBuilder().setSparse(sparse(node)).build();
     }
@@ -99,7 +102,7 @@ public final class FieldEmbedder implements Embedder {
       throw new IllegalArgumentException("vector '" + name + "' is neither an array nor sparse");
     }
     if (node instanceof Collection<?> items) {
-      Vector vector = dense(name, items);
+      Vector vector = dense(name, items, scratch);
       if (vector != null) {
         return vector;
       }
@@ -115,14 +118,15 @@ public final class FieldEmbedder implements Embedder {
   }
 
   /**
-   * A dense vector straight from a Connect list into the message's own list of floats, checked on
-   * the way (as {@link VectorMessages#checkDense} would); null when protobuf offers no such list.
+   * A dense vector straight from a Connect list, checked on the way (as {@link
+   * VectorMessages#checkDense} would), read into {@code floats} (emptied first) and copied from
+   * there into the message; null when protobuf offers no such list.
    */
-  private Vector dense(String name, Collection<?> items) {
-    FloatList floats = VectorMessages.newFloats(items.size());
+  private Vector dense(String name, Collection<?> items, FloatList floats) {
     if (floats == null) {
       return null;
     }
+    floats.clear();
     if (items instanceof List<?> list && items instanceof RandomAccess) {
       for (int i = 0, n = list.size(); i < n; i++) {
         floats.addFloat(element(list.get(i), i));

@@ -33,13 +33,14 @@ final class VectorMessages {
   /**
    * An empty list of floats with room for {@code capacity}, to fill and hand to {@link
    * #dense(FloatList)}; null if this protobuf runtime has none (then build from a float array).
-   * Adding float by float to a message builder grows its list ten times for 384 dimensions; a sized
-   * list is taken over in one copy.
+   * Adding float by float to a message builder grows its list ten times for 384 dimensions; the
+   * builder takes a filled list over in one copy of exactly its size, so the list can be reused.
    */
   static FloatList newFloats(int capacity) {
     return EMPTY == null ? null : EMPTY.mutableCopyWithCapacity(capacity);
   }
 
+  /** A dense vector holding a copy of the floats: the caller may clear and refill them. */
   static Vector dense(FloatList floats) {
     return Vector.newBuilder().setDense(DenseVector.newBuilder().addAllData(floats)).build();
   }

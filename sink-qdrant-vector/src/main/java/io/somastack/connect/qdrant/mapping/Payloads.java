@@ -6,8 +6,8 @@ import io.qdrant.client.grpc.JsonWithInt.ListValue;
 import io.qdrant.client.grpc.JsonWithInt.NullValue;
 import io.qdrant.client.grpc.JsonWithInt.Struct;
 import io.qdrant.client.grpc.JsonWithInt.Value;
+import io.qdrant.client.grpc.Points.PointStruct;
 import io.somastack.connect.common.path.FieldPath;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -24,18 +24,20 @@ public final class Payloads {
     this.exclude = List.copyOf(exclude);
   }
 
-  public Map<String, Value> of(ObjectNode value) {
+  /**
+   * Puts the payload fields straight into the point's own payload map: a map of our own, copied
+   * into the builder's, was one more hash map per point.
+   */
+  public void putInto(ObjectNode value, PointStruct.Builder point) {
     ObjectNode payload = include.isEmpty() ? value : included(value);
-    Map<String, Value> fields = new HashMap<>(payload.size() * 2);
     Iterator<Map.Entry<String, JsonNode>> entries = payload.fields();
     while (entries.hasNext()) {
       Map.Entry<String, JsonNode> entry = entries.next();
       JsonNode field = withoutExcluded(entry.getKey(), entry.getValue());
       if (field != null) {
-        fields.put(entry.getKey(), value(field));
+        point.putPayload(entry.getKey(), value(field));
       }
     }
-    return fields;
   }
 
   /**

@@ -40,7 +40,10 @@ public final class PointIds {
       throw new DataException("the record has no point id");
     }
     if (value.isIntegralNumber()) {
-      return unsigned(value.bigIntegerValue());
+      // most ids are ints or longs: no BigInteger for them
+      return value.canConvertToLong() && value.longValue() >= 0
+          ? PointId.newBuilder().setNum(value.longValue()).build()
+          : unsigned(value.bigIntegerValue());
     }
     if (value.isTextual()) {
       return of(value.textValue());

@@ -14,6 +14,7 @@ import io.somastack.connect.qdrant.embed.FieldEmbedder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -47,6 +48,13 @@ public final class PointMapper {
   private final FieldPath deleteIdField;
   private final boolean deleteEnabled;
   private final RecordTemplate collection;
+
+  /** The collection template reads only the topic (and literals). */
+  private final boolean topicOnly;
+
+  /** Rendered collection names per topic, when {@link #topicOnly}; a mapper serves one task. */
+  private final Map<String, String> byTopic = new HashMap<>();
+
   private final Payloads payloads;
   private final int maxPointBytes;
 
@@ -59,6 +67,7 @@ public final class PointMapper {
     this.deleteIdField = config.deleteIdField();
     this.deleteEnabled = config.deleteEnabled();
     this.collection = config.collection();
+    this.topicOnly = collection.dependsOnTopicOnly();
     List<FieldPath> exclude = new ArrayList<>(config.payloadExclude());
     if (config.embedder() == EmbedderKind.FIELD) {
       exclude.add(config.vectorField()); // stored as the vector; a copy in the payload is waste
@@ -118,7 +127,19 @@ public final class PointMapper {
     if (!(id instanceof JsonNode idNode)) {
       throw new DataException("no point id in field " + idField);
     }
-    // Render against the JSON tree so ${value.x} works for Map, Struct and JSON-text values alike.
+    return new Pending(
+        record, slot, upsertCollection(record, value), ids.of(idNode), value, source);
+  }
+
+  /**
+   * The collection of an upsert. A template of literals and ${topic} names the same collection for
+   * every record of a topic, so it is rendered once per topic; any other template is rendered
+   * against the JSON tree, so ${value.x} works for Map, Struct and JSON-text values alike.
+   */
+  private String upsertCollection(SinkRecord record, ObjectNode value) {
+    if (topicOnly) {
+      return topicCollection(record);
+    }
     SinkRecord asJson =
         record.newRecord(
             record.topic(),
@@ -128,7 +149,16 @@ public final class PointMapper {
             null,
             value,
             record.timestamp());
-    return new Pending(record, slot, collectionOf(asJson), ids.of(idNode), value, source);
+    return collectionOf(asJson);
+  }
+
+  private String topicCollection(SinkRecord record) {
+    String name = byTopic.get(record.topic());
+    if (name == null) {
+      name = collectionOf(record); // throws for a blank name, which is then never cached
+      byTopic.put(record.topic(), name);
+    }
+    return name;
   }
 
   private PointOp delete(SinkRecord record) {
@@ -141,7 +171,8 @@ public final class PointMapper {
       throw new DataException("a tombstone without a point id in its key");
     }
     JsonNode id = key instanceof JsonNode node ? node : RecordJson.convert(key, null);
-    return new PointOp.Delete(collectionOf(record), ids.of(id), record);
+    String name = topicOnly ? topicCollection(record) : collectionOf(record);
+    return new PointOp.Delete(name, ids.of(id), record);
   }
 
   private String collectionOf(SinkRecord record) {
@@ -170,12 +201,10 @@ public final class PointMapper {
         rejects.add(new Rejected(p.record(), result.rejection()));
         continue;
       }
-      PointStruct point =
-          PointStruct.newBuilder()
-              .setId(p.id())
-              .setVectors(result.vectors())
-              .putAllPayload(payloads.of(p.value()))
-              .build();
+      PointStruct.Builder builder =
+          PointStruct.newBuilder().setId(p.id()).setVectors(result.vectors());
+      payloads.putInto(p.value(), builder);
+      PointStruct point = builder.build();
       PointOp.Upsert upsert = new PointOp.Upsert(p.collection(), point, p.record());
       if (upsert.bytes() > maxPointBytes) {
         rejects.add(

@@ -149,4 +149,28 @@ class FieldEmbedderTest {
             .rejection()
             .contains("as many indices"));
   }
+
+  @Test
+  void everyVectorOfOneCallKeepsItsOwnFloats() {
+    // the dense vectors of a call are read through one reused list: none may see another's floats
+    Map<String, Object> named = new LinkedHashMap<>();
+    named.put("dense", List.of(7f, 8f, 9f));
+    named.put("other", List.of(4f, 5f));
+    FieldEmbedder embedder = new FieldEmbedder(FieldPath.parse("embedding"), "dense", 3);
+    List<Embedder.Result> results =
+        embedder.embedValues(
+            List.of(
+                Map.of("embedding", List.of(1f, 2f, 3f)),
+                Map.of("embedding", List.of(1f, Float.NaN, 3f)),
+                Map.of("embedding", named),
+                Map.of("embedding", List.of(4f, 5f, 6f, 7f))));
+    assertEquals(
+        List.of(1f, 2f, 3f),
+        results.get(0).vectors().getVectors().getVectorsOrThrow("dense").getDense().getDataList());
+    assertTrue(results.get(1).rejection().contains("finite"));
+    var vectors = results.get(2).vectors().getVectors();
+    assertEquals(List.of(7f, 8f, 9f), vectors.getVectorsOrThrow("dense").getDense().getDataList());
+    assertEquals(List.of(4f, 5f), vectors.getVectorsOrThrow("other").getDense().getDataList());
+    assertTrue(results.get(3).rejection().contains("4 dimensions but vector.size is 3"));
+  }
 }

@@ -186,4 +186,37 @@ class PointMapperTest {
             .isEmpty());
     assertTrue(rejects.get(0).reason().contains("element 3 is not a finite float"));
   }
+
+  @Test
+  void aTopicTemplateNamesEachTopicsCollection() {
+    PointMapper mapper = mapper("collection.name", "mem_${topic}");
+    List<SinkRecord> records =
+        List.of(
+            new SinkRecord("a", 0, null, null, null, Map.of("id", 1L, "text", "x"), 0),
+            new SinkRecord("b", 0, null, null, null, Map.of("id", 2L, "text", "y"), 0),
+            new SinkRecord("a", 1, null, 3L, null, null, 0),
+            new SinkRecord("b", 0, null, null, null, Map.of("id", 4L, "text", "z"), 1));
+    List<PointOp> ops = mapper.map(records, rejects);
+    assertEquals(
+        List.of("mem_a", "mem_b", "mem_a", "mem_b"),
+        ops.stream().map(PointOp::collection).toList());
+    assertTrue(ops.get(2) instanceof PointOp.Delete);
+    assertTrue(rejects.isEmpty());
+  }
+
+  @Test
+  void numericIdsKeepTheirValueAndNegativeOnesAreRejected() {
+    List<SinkRecord> records =
+        List.of(
+            record(null, Map.of("id", 7, "text", "int")),
+            record(null, Map.of("id", Long.MAX_VALUE, "text", "long")),
+            record(null, "{\"id\":18446744073709551615,\"text\":\"uint64\"}"),
+            record(null, Map.of("id", -1L, "text", "negative")));
+    List<PointOp> ops = mapper().map(records, rejects);
+    assertEquals(
+        List.of("7", Long.toString(Long.MAX_VALUE), "18446744073709551615"),
+        ops.stream().map(op -> PointIds.describe(op.id())).toList());
+    assertEquals(1, rejects.size());
+    assertTrue(rejects.get(0).reason().contains("unsigned 64-bit integer: -1"));
+  }
 }
