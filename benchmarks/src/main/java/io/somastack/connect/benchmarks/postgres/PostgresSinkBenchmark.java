@@ -399,6 +399,14 @@ public final class PostgresSinkBenchmark {
       // 5000 records of up to ~1.2 kB from 3 partitions per task: more than the 1 MB default
       c.put("consumer.override.max.partition.fetch.bytes", String.valueOf(8 << 20));
     }
+    if (variant.contains("20000")) {
+      // larger transactions: fewer per-batch costs (savepoint, offsets upsert, commit)
+      c.put("consumer.override.max.poll.records", "20000");
+      c.put("consumer.override.max.partition.fetch.bytes", String.valueOf(32 << 20));
+      c.put("consumer.override.fetch.max.bytes", String.valueOf(64 << 20));
+      c.put("batch.max.records", "20000");
+      c.put("batch.max.bytes", String.valueOf(64L << 20));
+    }
     if (variant.startsWith("ours")) {
       String topic = latency ? "lat." + table : JSON_TOPIC;
       c.put("connector.class", OURS);
