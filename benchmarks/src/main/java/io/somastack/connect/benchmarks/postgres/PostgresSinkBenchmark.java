@@ -388,6 +388,17 @@ public final class PostgresSinkBenchmark {
     harness.connect().deleteConnector(name);
   }
 
+  /** Keys as strings; values as JSON text ({@code -str}) or JsonConverter maps without schemas. */
+  private static void putSchemalessConverters(Map<String, String> c, String variant) {
+    c.put("key.converter", "org.apache.kafka.connect.storage.StringConverter");
+    if (variant.endsWith("-str")) {
+      c.put("value.converter", "org.apache.kafka.connect.storage.StringConverter");
+    } else {
+      c.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
+      c.put("value.converter.schemas.enable", "false");
+    }
+  }
+
   private Map<String, String> connectorConfig(
       String variant, int tasks, String table, boolean latency) {
     Map<String, String> c = new HashMap<>();
@@ -414,13 +425,7 @@ public final class PostgresSinkBenchmark {
       c.put("connection.url", pg.jdbcUrl(DB));
       c.put("connection.user", pg.user());
       c.put("table.name.format", table);
-      c.put("key.converter", "org.apache.kafka.connect.storage.StringConverter");
-      if (variant.endsWith("-str")) {
-        c.put("value.converter", "org.apache.kafka.connect.storage.StringConverter");
-      } else {
-        c.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
-        c.put("value.converter.schemas.enable", "false");
-      }
+      putSchemalessConverters(c, variant);
       if (variant.contains("upsert")) {
         c.put("write.mode", "upsert");
         c.put("key.fields", "namespace,id");
@@ -432,13 +437,7 @@ public final class PostgresSinkBenchmark {
     if (variant.startsWith("null")) {
       c.put("connector.class", CountingSinkConnector.class.getName());
       c.put("topics", JSON_TOPIC);
-      c.put("key.converter", "org.apache.kafka.connect.storage.StringConverter");
-      if (variant.endsWith("-str")) {
-        c.put("value.converter", "org.apache.kafka.connect.storage.StringConverter");
-      } else {
-        c.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
-        c.put("value.converter.schemas.enable", "false");
-      }
+      putSchemalessConverters(c, variant);
       return c;
     }
     if (variant.startsWith("dbz")) {

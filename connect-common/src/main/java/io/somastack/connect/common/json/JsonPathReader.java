@@ -66,18 +66,21 @@ public final class JsonPathReader {
 
   /** The wanted fields of the JSON object in {@code text}. */
   public ObjectNode read(String text) {
-    try (JsonParser parser = parsers.createParser(text)) {
-      return readRoot(parser);
-    } catch (JsonProcessingException e) {
-      throw RecordJson.notJson(e);
-    } catch (IOException e) {
-      throw new DataException("value is not valid JSON");
-    }
+    return read(() -> parsers.createParser(text));
   }
 
   /** The wanted fields of the JSON object in UTF-8 {@code bytes}. */
   public ObjectNode read(byte[] bytes) {
-    try (JsonParser parser = parsers.createParser(bytes)) {
+    return read(() -> parsers.createParser(bytes));
+  }
+
+  /** Opens a parser over one input. */
+  private interface Source {
+    JsonParser open() throws IOException;
+  }
+
+  private ObjectNode read(Source source) {
+    try (JsonParser parser = source.open()) {
       return readRoot(parser);
     } catch (JsonProcessingException e) {
       throw RecordJson.notJson(e);
