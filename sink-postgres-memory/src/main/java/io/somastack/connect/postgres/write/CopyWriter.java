@@ -62,6 +62,8 @@ final class CopyWriter {
         return -1;
       }
       throw e;
+    } finally {
+      text.trim();
     }
   }
 
@@ -115,9 +117,6 @@ final class CopyWriter {
 
     /** Replaces the contents with these rows. */
     CopyText fill(List<EventRow> rows) {
-      if (bytes.length > KEPT_CAPACITY) {
-        bytes = new byte[64 << 10];
-      }
       length = 0;
       for (EventRow row : rows) {
         Object[] values = row.values();
@@ -134,6 +133,14 @@ final class CopyWriter {
 
     byte[] bytes() {
       return bytes;
+    }
+
+    /** Drops a buffer grown past {@link #KEPT_CAPACITY}, once its batch is sent. */
+    void trim() {
+      if (bytes.length > KEPT_CAPACITY) {
+        bytes = new byte[64 << 10];
+      }
+      length = 0;
     }
 
     int length() {

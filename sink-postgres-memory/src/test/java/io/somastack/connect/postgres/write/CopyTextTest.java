@@ -50,6 +50,19 @@ class CopyTextTest {
   }
 
   @Test
+  void aBufferGrownPastTheKeptSizeIsDroppedOnceSent() {
+    CopyWriter.CopyText text = new CopyWriter.CopyText();
+    text.fill(
+        List.of(
+            new EventRow(
+                null, "t", EventRow.Kind.WRITE, "a", new Object[] {"x".repeat(20 << 20)})));
+    assertEquals((20 << 20) + 1, text.length());
+    text.trim();
+    assertEquals(0, text.length());
+    assertEquals(64 << 10, text.bytes().length);
+  }
+
+  @Test
   void aBufferThatMustGrowKeepsEverything() {
     String big = "x\t".repeat(50_000);
     String expected = "x\\t".repeat(50_000) + "\n";
