@@ -14,7 +14,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.connect.converters.ByteArrayConverter;
+import org.apache.kafka.connect.storage.StringConverter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,27 +50,11 @@ class PostgresSinkBadInputIT {
   void goodRecordsLandAndEveryBadOneIsDeadLetteredWithItsReason() throws Exception {
     connect.createTopic("memory.wal", 1);
     connect.createTopic("memory.wal.dlq", 1);
-    // a constraint the sink cannot check in Java: the database itself rejects one row
-    db.execute(
-        "CREATE TABLE memory_replica (event_id text NOT NULL UNIQUE, payload jsonb NOT NULL,"
-            + " kafka_topic text NOT NULL, kafka_partition integer NOT NULL, kafka_offset bigint NOT NULL,"
-            + " version bigint CHECK (version >= 0), ingested_at timestamptz NOT NULL DEFAULT now())");
-    Map<String, String> config = db.sinkConfig("memory.wal", "append", "memory.wal.dlq");
-    config.put("table.name.format", "memory_replica");
-    config.put("columns", "version:bigint:version");
-    config.put("record.max.bytes", "2000");
-    config.put("value.converter", "org.apache.kafka.connect.storage.StringConverter");
-    connect.deploy("replica", config, 1);
+    connect.deploy(
+        "replica", replicaConfig("memory.wal", "memory_replica", StringConverter.class), 1);
     connect.deploy("dlq-archive", deadLetterArchive(), 1);
 
-    Map<String, String> bad = new HashMap<>();
-    bad.put("b-not-json", "this is not json");
-    bad.put("b-no-id", "{\"id\":\"m1\",\"namespace\":\"ns\",\"version\":1}");
-    bad.put("b-nul", "{\"event_id\":\"nul\",\"text\":\"a \\u0000 b\",\"version\":1}");
-    bad.put("b-wrong-type", "{\"event_id\":\"wt\",\"version\":\"seven\"}");
-    bad.put("b-array", "[1,2,3]");
-    bad.put("b-too-big", "{\"event_id\":\"big\",\"text\":\"" + "x".repeat(3000) + "\"}");
-    bad.put("b-check", "{\"event_id\":\"neg\",\"version\":-1}");
+    Map<String, String> bad = badEvents();
     int good = 0;
     for (int i = 0; i < 300; i++) {
       connect.send(
@@ -93,13 +81,7 @@ class PostgresSinkBadInputIT {
       assertTrue(header(record, "__connect.errors.offset").matches("\\d+"));
     }
     assertEquals(bad.keySet(), reasons.keySet());
-    assertTrue(reasons.get("b-not-json").contains("not valid JSON"), reasons.get("b-not-json"));
-    assertTrue(reasons.get("b-no-id").contains("'event_id' is missing"), reasons.get("b-no-id"));
-    assertTrue(reasons.get("b-nul").contains("\\u0000"), reasons.get("b-nul"));
-    assertTrue(reasons.get("b-wrong-type").contains("'version'"), reasons.get("b-wrong-type"));
-    assertTrue(reasons.get("b-array").contains("not an object"), reasons.get("b-array"));
-    assertTrue(reasons.get("b-too-big").contains("record.max.bytes"), reasons.get("b-too-big"));
-    assertTrue(reasons.get("b-check").contains("23514"), reasons.get("b-check"));
+    assertReasons(reasons);
 
     // the dead-letter archive lands them all, with reason and origin
     await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("dlq") == bad.size());
@@ -146,6 +128,97 @@ class PostgresSinkBadInputIT {
     await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("memory_converted") == 2);
     // had the restarted task read the bad record again, it would have dead-lettered it again
     assertEquals(1, connect.consume(2, Duration.ofSeconds(5), "memory.converted.dlq").size());
+  }
+
+  /**
+   * The same mixed stream read with ByteArrayConverter, whose JSON goes to COPY as the bytes it
+   * came in (never decoded in Java): the same records land, the same ones are dead-lettered with
+   * the same reasons, and bytes that are not UTF-8 are dead-lettered too.
+   */
+  @Test
+  void jsonAsBytesLandsAndIsDeadLetteredLikeJsonAsText() throws Exception {
+    connect.createTopic("memory.raw", 1);
+    connect.createTopic("memory.raw.dlq", 1);
+    connect.deploy("raw", replicaConfig("memory.raw", "memory_raw", ByteArrayConverter.class), 1);
+    Map<String, String> bad = badEvents();
+    for (int i = 0; i < 300; i++) {
+      connect.send(
+          "memory.raw", "g" + i, PostgresSinkFixture.memoryEvent("raw-" + i, "ns", "m" + i, i));
+      if (i == 150) {
+        bad.forEach((key, value) -> connect.send("memory.raw", key, value));
+      }
+    }
+    connect.flush();
+    byte[] notUtf8 = "{\"event_id\":\"u8\",\"text\":\"a ? b\"}".getBytes(StandardCharsets.UTF_8);
+    notUtf8[notUtf8.length - 5] = (byte) 0xff; // the '?': a byte no UTF-8 text holds
+    try (KafkaProducer<byte[], byte[]> producer =
+        connect.connect().kafka().createProducer(Map.of())) {
+      producer
+          .send(
+              new ProducerRecord<>(
+                  "memory.raw", "b-not-utf8".getBytes(StandardCharsets.UTF_8), notUtf8))
+          .get();
+    }
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("memory_raw") == 300);
+    assertEquals(0, db.count("SELECT count(*) FROM memory_raw WHERE event_id NOT LIKE 'raw-%'"));
+    // stored exactly as the text path stores it: the event's own JSON, as jsonb
+    assertEquals(
+        1,
+        db.count(
+            "SELECT count(*) FROM memory_raw WHERE event_id = 'raw-7' AND payload->>'id' = 'm7'"));
+
+    List<ConsumerRecord<String, String>> dead =
+        connect.consume(bad.size() + 1, Duration.ofSeconds(30), "memory.raw.dlq");
+    Map<String, String> reasons = new HashMap<>();
+    for (ConsumerRecord<String, String> record : dead) {
+      reasons.put(record.key(), header(record, "__connect.errors.exception.message"));
+    }
+    assertEquals(bad.size() + 1, reasons.size(), reasons.keySet().toString());
+    assertReasons(reasons);
+    String notUtf8Reason = reasons.get("b-not-utf8");
+    assertTrue(
+        notUtf8Reason.contains("not valid JSON") || notUtf8Reason.contains("22021"), notUtf8Reason);
+  }
+
+  /** A table with a constraint the sink cannot check in Java: the database rejects one row. */
+  private Map<String, String> replicaConfig(String topic, String table, Class<?> valueConverter)
+      throws Exception {
+    db.execute(
+        "CREATE TABLE "
+            + table
+            + " (event_id text NOT NULL UNIQUE, payload jsonb NOT NULL,"
+            + " kafka_topic text NOT NULL, kafka_partition integer NOT NULL, kafka_offset bigint NOT NULL,"
+            + " version bigint CHECK (version >= 0), ingested_at timestamptz NOT NULL DEFAULT now())");
+    Map<String, String> config = db.sinkConfig(topic, "append", topic + ".dlq");
+    config.put("table.name.format", table);
+    config.put("columns", "version:bigint:version");
+    config.put("record.max.bytes", "2000");
+    config.put("value.converter", valueConverter.getName());
+    return config;
+  }
+
+  /** One of every kind of bad record, by key. */
+  private static Map<String, String> badEvents() {
+    Map<String, String> bad = new HashMap<>();
+    bad.put("b-not-json", "this is not json");
+    bad.put("b-no-id", "{\"id\":\"m1\",\"namespace\":\"ns\",\"version\":1}");
+    bad.put("b-nul", "{\"event_id\":\"nul\",\"text\":\"a \\u0000 b\",\"version\":1}");
+    bad.put("b-wrong-type", "{\"event_id\":\"wt\",\"version\":\"seven\"}");
+    bad.put("b-array", "[1,2,3]");
+    bad.put("b-too-big", "{\"event_id\":\"big\",\"text\":\"" + "x".repeat(3000) + "\"}");
+    bad.put("b-check", "{\"event_id\":\"neg\",\"version\":-1}");
+    return bad;
+  }
+
+  private static void assertReasons(Map<String, String> reasons) {
+    assertTrue(reasons.get("b-not-json").contains("not valid JSON"), reasons.get("b-not-json"));
+    assertTrue(reasons.get("b-no-id").contains("'event_id' is missing"), reasons.get("b-no-id"));
+    assertTrue(reasons.get("b-nul").contains("\\u0000"), reasons.get("b-nul"));
+    assertTrue(reasons.get("b-wrong-type").contains("'version'"), reasons.get("b-wrong-type"));
+    assertTrue(reasons.get("b-array").contains("not an object"), reasons.get("b-array"));
+    assertTrue(reasons.get("b-too-big").contains("record.max.bytes"), reasons.get("b-too-big"));
+    assertTrue(reasons.get("b-check").contains("23514"), reasons.get("b-check"));
   }
 
   private Map<String, String> deadLetterArchive() {

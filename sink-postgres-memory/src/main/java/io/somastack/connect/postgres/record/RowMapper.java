@@ -99,7 +99,7 @@ public final class RowMapper {
       return deadLetter(record, table);
     }
     JsonNode event = readEvent(record);
-    String payload = payloadText(record.value(), event);
+    Object payload = payloadText(record.value(), event);
     Object[] values = new Object[layout.columns().size()];
     String identity;
     switch (mode) {
@@ -229,26 +229,37 @@ public final class RowMapper {
 
   /**
    * The payload as JSON text, checked against what jsonb and the size limit accept. JSON that
-   * arrived as text (StringConverter, ByteArrayConverter) is stored as it came, already proven
-   * valid by the parse, instead of being written out again: that second pass was a seventh of the
-   * task's CPU.
+   * arrived as text is stored as it came, already proven valid by the parse, instead of being
+   * written out again (that second pass was a seventh of the task's CPU): a String as it is, UTF-8
+   * bytes as {@link JsonBytes}, undecoded.
    */
-  private String payloadText(Object value, JsonNode event) {
-    String text =
-        value instanceof String original
-            ? original
-            : value instanceof byte[] bytes
-                ? new String(bytes, StandardCharsets.UTF_8)
-                : RecordJson.write(event);
-    // UTF-8 takes at most three bytes per char, so most events need no encoding to be measured
-    boolean maybeTooLarge = (long) text.length() * 3 > maxBytes;
-    if (maybeTooLarge && text.getBytes(StandardCharsets.UTF_8).length > maxBytes) {
-      throw new BadRecordException("event is larger than record.max.bytes (" + maxBytes + ")");
+  private Object payloadText(Object value, JsonNode event) {
+    if (value instanceof byte[] bytes) {
+      checkSize(bytes.length);
+      if (JsonBytes.hasNulEscape(bytes)) {
+        throw nulEscape();
+      }
+      return new JsonBytes(bytes);
     }
-    if (text.contains("\\u0000")) {
-      throw new BadRecordException("event contains a \\u0000 character, which jsonb cannot store");
+    String text = value instanceof String original ? original : RecordJson.write(event);
+    // UTF-8 takes at most three bytes per char, so most events need no encoding to be measured
+    if ((long) text.length() * 3 > maxBytes) {
+      checkSize(text.getBytes(StandardCharsets.UTF_8).length);
+    }
+    if (JsonBytes.hasNulEscape(text)) {
+      throw nulEscape();
     }
     return text;
+  }
+
+  private void checkSize(int utf8Length) {
+    if (utf8Length > maxBytes) {
+      throw new BadRecordException("event is larger than record.max.bytes (" + maxBytes + ")");
+    }
+  }
+
+  private static BadRecordException nulEscape() {
+    return new BadRecordException("event contains a \\u0000 character, which jsonb cannot store");
   }
 
   private static JsonNode required(JsonNode event, FieldPath path) {

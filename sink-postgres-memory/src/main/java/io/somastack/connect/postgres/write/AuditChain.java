@@ -1,6 +1,7 @@
 package io.somastack.connect.postgres.write;
 
 import io.somastack.connect.postgres.record.EventRow;
+import io.somastack.connect.postgres.record.JsonBytes;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -79,7 +80,8 @@ public final class AuditChain {
 
   private List<String> canonicalPayloads(Connection c, List<EventRow> rows) throws SQLException {
     int payload = layout.indexOf(TableLayout.PAYLOAD);
-    String[] texts = rows.stream().map(r -> (String) r.values()[payload]).toArray(String[]::new);
+    String[] texts =
+        rows.stream().map(r -> JsonBytes.text(r.values()[payload])).toArray(String[]::new);
     List<String> canonical = new ArrayList<>(rows.size());
     try (PreparedStatement ps =
         c.prepareStatement(

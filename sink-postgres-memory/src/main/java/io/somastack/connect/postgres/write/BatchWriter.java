@@ -2,6 +2,7 @@ package io.somastack.connect.postgres.write;
 
 import io.somastack.connect.common.postgres.SqlStates;
 import io.somastack.connect.postgres.record.EventRow;
+import io.somastack.connect.postgres.record.JsonBytes;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -103,7 +104,8 @@ public final class BatchWriter {
     int to = from;
     while (to < rows.size() && to - from < maxRows) {
       Object json = payload < 0 ? null : rows.get(to).values()[payload];
-      bytes += json == null ? 0 : ((String) json).length();
+      bytes +=
+          json instanceof JsonBytes b ? b.length() : json == null ? 0 : ((String) json).length();
       if (bytes > maxBytes && to > from) {
         break;
       }
@@ -150,7 +152,8 @@ public final class BatchWriter {
       throws SQLException {
     Object[] values = newArray(type, rows.size());
     for (int i = 0; i < values.length; i++) {
-      values[i] = rows.get(i).values()[column];
+      Object value = rows.get(i).values()[column];
+      values[i] = value instanceof JsonBytes json ? json.toString() : value;
     }
     return c.createArrayOf(type, values);
   }

@@ -3,6 +3,7 @@ package io.somastack.connect.postgres.write;
 import io.somastack.connect.common.postgres.SqlStates;
 import io.somastack.connect.common.sql.SqlIdentifier;
 import io.somastack.connect.postgres.record.EventRow;
+import io.somastack.connect.postgres.record.JsonBytes;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -153,6 +154,8 @@ final class CopyWriter {
         put((byte) 'N');
       } else if (value instanceof Boolean b) {
         put((byte) (b ? 't' : 'f'));
+      } else if (value instanceof JsonBytes json) {
+        escaped(json.utf8()); // JSON text as it arrived: no String on the way
       } else {
         String text = value.toString();
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);

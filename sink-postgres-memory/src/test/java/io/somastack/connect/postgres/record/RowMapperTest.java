@@ -1,8 +1,10 @@
 package io.somastack.connect.postgres.record;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -115,6 +117,47 @@ class RowMapperTest {
           assertTrue(e.getMessage().contains(reason), value + " -> " + e.getMessage());
           assertFalse(e.getMessage().contains("SECRET-VALUE"));
         });
+  }
+
+  @Test
+  void jsonBytesAreStoredUndecodedAndCheckedLikeText() {
+    RowMapper mapper = mapper(Map.of("record.max.bytes", "200"));
+    byte[] json = "{\"event_id\":\"e1\",\"version\":2,\"text\":\"é\"}".getBytes(UTF_8);
+    EventRow row = mapper.map(record("t", null, json));
+    JsonBytes payload = (JsonBytes) value(row, layout(Map.of()), "payload");
+    assertSame(json, payload.utf8());
+    assertEquals("e1", row.identity());
+    assertEquals(2L, value(row, layout(Map.of()), "version"));
+    Map<String, String> cases =
+        Map.of(
+            "{\"event_id\":\"e\",\"text\":\"a\\u0000b\"}",
+            "\\u0000",
+            "{\"event_id\":\"e\",\"text\":\"" + "x".repeat(300) + "\"}",
+            "record.max.bytes",
+            "{\"event_id\":\"e\",",
+            "not valid JSON");
+    cases.forEach(
+        (text, reason) -> {
+          BadRecordException e =
+              assertThrows(
+                  BadRecordException.class,
+                  () -> mapper.map(record("t", null, text.getBytes(UTF_8))));
+          assertTrue(e.getMessage().contains(reason), text + " -> " + e.getMessage());
+        });
+  }
+
+  @Test
+  void anEscapedBackslashBeforeU0000IsTextNotANulCharacter() {
+    RowMapper mapper = mapper(Map.of());
+    // JSON for a backslash followed by the text "u0000", which jsonb stores fine
+    String json = "{\"event_id\":\"e\",\"path\":\"C:\\\\u0000\"}";
+    assertEquals("e", mapper.map(record("t", null, json)).identity());
+    assertEquals("e", mapper.map(record("t", null, json.getBytes(UTF_8))).identity());
+    // an escaped backslash, then the escape of the NUL character
+    String nul = "{\"event_id\":\"e\",\"path\":\"C:\\\\\\u0000\"}";
+    assertThrows(BadRecordException.class, () -> mapper.map(record("t", null, nul)));
+    assertThrows(
+        BadRecordException.class, () -> mapper.map(record("t", null, nul.getBytes(UTF_8))));
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.somastack.connect.postgres.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.somastack.connect.postgres.record.EventRow;
+import io.somastack.connect.postgres.record.JsonBytes;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -31,6 +32,15 @@ class CopyTextTest {
         "\\\\start mid\\tdle\\r\\nend\\\\\n", copyText(new Object[] {"\\start mid\tdle\r\nend\\"}));
     // JSON text's own escapes are backslashes too: a stored "\n" escape must stay two characters
     assertEquals("{\"t\":\"a\\\\nb\"}\n", copyText(new Object[] {"{\"t\":\"a\\nb\"}"}));
+  }
+
+  @Test
+  void jsonBytesAreEscapedExactlyAsTheSameText() {
+    for (String json :
+        List.of("{\"t\":\"a\\nb\\\\c\"}", "{\"t\":\"tab\there\"}", "{\"日本\":\"😀\"}")) {
+      JsonBytes bytes = new JsonBytes(json.getBytes(StandardCharsets.UTF_8));
+      assertEquals(copyText(new Object[] {json, 1}), copyText(new Object[] {bytes, 1}));
+    }
   }
 
   @Test

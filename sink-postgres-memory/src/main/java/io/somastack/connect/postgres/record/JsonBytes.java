@@ -1,0 +1,75 @@
+package io.somastack.connect.postgres.record;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A JSON document kept as the UTF-8 bytes it arrived in (ByteArrayConverter), so that COPY can send
+ * it as it is: decoding every event into a String and encoding it back was pure overhead on the
+ * sink's fastest path. Statements that bind text get the decoded {@link #toString()}, made once.
+ */
+public final class JsonBytes {
+
+  private final byte[] utf8;
+  private String text;
+
+  public JsonBytes(byte[] utf8) {
+    this.utf8 = utf8;
+  }
+
+  /** The bytes themselves, not a copy: callers must not change them. */
+  public byte[] utf8() {
+    return utf8;
+  }
+
+  public int length() {
+    return utf8.length;
+  }
+
+  @Override
+  public String toString() {
+    if (text == null) {
+      text = new String(utf8, StandardCharsets.UTF_8);
+    }
+    return text;
+  }
+
+  /** The text of a payload value: a String as it is, JsonBytes decoded. */
+  public static String text(Object payload) {
+    return payload == null ? null : payload.toString();
+  }
+
+  /**
+   * Whether JSON text holds the escape for the NUL character (which jsonb cannot store): a
+   * backslash and "u0000", where the backslash is not itself escaped (it ends an odd run of
+   * backslashes).
+   */
+  static boolean hasNulEscape(String json) {
+    for (int at = json.indexOf("\\u0000"); at >= 0; at = json.indexOf("\\u0000", at + 1)) {
+      int backslashes = 1;
+      while (at - backslashes >= 0 && json.charAt(at - backslashes) == '\\') {
+        backslashes++;
+      }
+      if (backslashes % 2 == 1) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@link #hasNulEscape(String)} over UTF-8 bytes. */
+  static boolean hasNulEscape(byte[] json) {
+    for (int at = 0; at + 6 <= json.length; at++) {
+      if (json[at] == '\\' && json[at + 1] == 'u') {
+        if (json[at + 2] == '0'
+            && json[at + 3] == '0'
+            && json[at + 4] == '0'
+            && json[at + 5] == '0') {
+          return true;
+        }
+      } else if (json[at] == '\\') {
+        at++; // an escaped character (often a backslash): skip it so it starts nothing
+      }
+    }
+    return false;
+  }
+}
