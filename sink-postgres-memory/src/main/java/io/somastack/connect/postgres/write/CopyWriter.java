@@ -105,6 +105,14 @@ final class CopyWriter {
     private byte[] bytes;
     private int length;
 
+    /**
+     * Per column, the last String written and its UTF-8: the topic is the same String on every row,
+     * and encoding it once per batch instead of once per row saves an array per row.
+     */
+    private String[] lastText = new String[0];
+
+    private byte[][] lastUtf8 = new byte[0][];
+
     /** Above this a buffer is not kept for the next batch: one huge batch should not pin it. */
     private static final int KEPT_CAPACITY = 16 << 20;
 
@@ -121,11 +129,15 @@ final class CopyWriter {
       length = 0;
       for (EventRow row : rows) {
         Object[] values = row.values();
+        if (lastText.length != values.length) {
+          lastText = new String[values.length];
+          lastUtf8 = new byte[values.length][];
+        }
         for (int i = 0; i < values.length; i++) {
           if (i > 0) {
             put((byte) '\t');
           }
-          value(values[i]);
+          value(i, values[i]);
         }
         put((byte) '\n');
       }
@@ -148,7 +160,7 @@ final class CopyWriter {
       return length;
     }
 
-    private void value(Object value) {
+    private void value(int column, Object value) {
       if (value == null) {
         put((byte) '\\');
         put((byte) 'N');
@@ -156,17 +168,50 @@ final class CopyWriter {
         put((byte) (b ? 't' : 'f'));
       } else if (value instanceof JsonBytes json) {
         escaped(json.utf8()); // JSON text as it arrived: no String on the way
+      } else if (value instanceof Integer || value instanceof Long) {
+        digits(((Number) value).longValue()); // partition and offset of every row: no String
+      } else if (value == lastText[column]) {
+        put(lastUtf8[column]);
       } else {
         String text = value.toString();
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
         if (needsEscaping(text)) {
           escaped(utf8);
         } else {
-          ensure(utf8.length);
-          System.arraycopy(utf8, 0, bytes, length, utf8.length);
-          length += utf8.length;
+          put(utf8);
+          if (value instanceof String same) {
+            lastText[column] = same;
+            lastUtf8[column] = utf8;
+          }
         }
       }
+    }
+
+    private void digits(long n) {
+      if (n == Long.MIN_VALUE) {
+        put(Long.toString(n).getBytes(StandardCharsets.US_ASCII));
+        return;
+      }
+      ensure(20);
+      if (n < 0) {
+        bytes[length++] = '-';
+        n = -n;
+      }
+      int count = 1;
+      for (long rest = n; rest >= 10; rest /= 10) {
+        count++;
+      }
+      int end = length + count;
+      for (int at = end - 1; at >= length; at--, n /= 10) {
+        bytes[at] = (byte) ('0' + n % 10);
+      }
+      length = end;
+    }
+
+    private void put(byte[] run) {
+      ensure(run.length);
+      System.arraycopy(run, 0, bytes, length, run.length);
+      length += run.length;
     }
 
     /** Most values have nothing to escape; String.indexOf scans them with vector instructions. */

@@ -35,6 +35,26 @@ class CopyTextTest {
   }
 
   @Test
+  void aStringRepeatedDownAColumnIsWrittenOnEveryRow() {
+    String topic = "memory.events";
+    assertEquals(
+        "memory.events\ta\nmemory.events\tb\nother\tmemory.events\n",
+        copyText(
+            new Object[] {topic, "a"}, new Object[] {topic, "b"}, new Object[] {"other", topic}));
+  }
+
+  @Test
+  void integersAreWrittenAsTheirDecimalText() {
+    long[] samples = {0, 7, 10, 99, 100, -1, -10, 999_999_999_999_999_999L, Long.MAX_VALUE};
+    for (long n : samples) {
+      assertEquals(n + "\n", copyText(new Object[] {n}));
+    }
+    assertEquals(Long.MIN_VALUE + "\n", copyText(new Object[] {Long.MIN_VALUE}));
+    assertEquals(
+        "2147483647\t-2147483648\n", copyText(new Object[] {Integer.MAX_VALUE, Integer.MIN_VALUE}));
+  }
+
+  @Test
   void jsonBytesAreEscapedExactlyAsTheSameText() {
     for (String json :
         List.of("{\"t\":\"a\\nb\\\\c\"}", "{\"t\":\"tab\there\"}", "{\"日本\":\"😀\"}")) {
