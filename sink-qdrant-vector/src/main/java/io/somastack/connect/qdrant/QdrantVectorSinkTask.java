@@ -1,5 +1,6 @@
 package io.somastack.connect.qdrant;
 
+import com.google.common.util.concurrent.Uninterruptibles;
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.retry.Backoff;
 import io.somastack.connect.qdrant.embed.Embedder;
@@ -14,6 +15,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -26,11 +32,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes each batch Connect delivers to Qdrant before {@link #put} returns: map, embed, collapse
- * per point id, write with {@code wait=true}. Only then are the batch's offsets acknowledged, and
- * {@link #preCommit} hands Connect nothing else. When Qdrant cannot take a batch, put throws {@link
- * RetriableException} and Connect delivers the same batch again after a backoff, so an outage loses
- * nothing and dead-letters nothing; upserts are idempotent, so the retry is safe.
+ * Writes the batches Connect delivers to Qdrant with one batch in flight behind the caller, so that
+ * mapping a put's records (embedding, collapsing per point id) overlaps the previous put's requests
+ * instead of adding to their round trips. A put maps its records, then waits for the previous
+ * batch, and only then sends its own and returns: a batch is sent only after the one before it was
+ * acknowledged, so writes to one id land in put order.
+ *
+ * <p>Offsets are acknowledged only once Qdrant acknowledged the batch's writes ({@code wait=true})
+ * and the dead letter queue took its rejects; {@link #preCommit} waits for the batch in flight and
+ * hands Connect nothing else. When Qdrant cannot take a batch, the batch is kept and sent again
+ * first, and put throws {@link RetriableException} so Connect delivers that put's records (never
+ * sent) again after a backoff: an outage loses nothing and dead-letters nothing; upserts and
+ * deletes by id are idempotent, so sending a batch again is safe.
  */
 public class QdrantVectorSinkTask extends SinkTask {
 
@@ -43,9 +56,67 @@ public class QdrantVectorSinkTask extends SinkTask {
   private QdrantWriter writer;
   private Backoff backoff;
   private ErrantRecordReporter reporter;
+
+  /** Runs the writes of the batch in flight while the task thread maps the next put. */
+  private ExecutorService sender;
+
+  /**
+   * The batch sent and not yet acknowledged, or kept after a transient failure to be sent again
+   * before anything else; at most one.
+   */
+  private Batch unacknowledged;
+
   private final Map<TopicPartition, OffsetAndMetadata> acknowledged = new HashMap<>();
   private int failedAttempts;
   private ConnectException failure;
+
+  /** One put's records, mapped, from sending until they are acknowledged. */
+  private static final class Batch {
+    final WriteBatch writes;
+
+    /** Records the mapper refused: dead-lettered only once the batch is written. */
+    final List<Rejected> rejected;
+
+    /** The next offset per (original) partition, acknowledged once the batch is written. */
+    final Map<TopicPartition, OffsetAndMetadata> offsets;
+
+    /** The writes' outcome (the points Qdrant refused); null while the batch waits to be sent. */
+    Future<List<Rejected>> sent;
+
+    Batch(
+        WriteBatch writes,
+        List<Rejected> rejected,
+        Map<TopicPartition, OffsetAndMetadata> offsets) {
+      this.writes = writes;
+      this.rejected = rejected;
+      this.offsets = offsets;
+    }
+
+    /** This batch without the records of the partitions; null when nothing is left. */
+    Batch without(Collection<TopicPartition> partitions) {
+      Map<TopicPartition, OffsetAndMetadata> left = new HashMap<>(offsets);
+      left.keySet().removeAll(partitions);
+      if (left.isEmpty()) {
+        return null;
+      }
+      List<PointOp> ops =
+          writes.ops().stream()
+              .filter(op -> !partitions.contains(partitionOf(op.record())))
+              .toList();
+      List<Rejected> refused =
+          rejected.stream().filter(r -> !partitions.contains(partitionOf(r.record()))).toList();
+      return new Batch(WriteBatch.of(ops), refused, left);
+    }
+
+    /** The partitions and highest offsets, never record contents: "t-0 up to offset 41, ...". */
+    @Override
+    public String toString() {
+      return offsets.entrySet().stream()
+          .map(e -> e.getKey() + " up to offset " + (e.getValue().offset() - 1))
+          .sorted()
+          .collect(Collectors.joining(", "));
+    }
+  }
 
   @Override
   public String version() {
@@ -61,6 +132,13 @@ public class QdrantVectorSinkTask extends SinkTask {
     writer = QdrantWriter.open(config, metrics::written);
     backoff = new Backoff(config.retryBackoff(), config.retryBackoffMax());
     reporter = errantRecordReporter();
+    sender =
+        Executors.newSingleThreadExecutor(
+            runnable -> {
+              Thread thread = new Thread(runnable, "qdrant-sink-writer");
+              thread.setDaemon(true);
+              return thread;
+            });
     log.info(
         "Qdrant sink task started: {} -> collection {} ({} embedder, {} dimensions)",
         config.qdrantUrl(),
@@ -77,18 +155,26 @@ public class QdrantVectorSinkTask extends SinkTask {
     }
   }
 
+  /**
+   * Maps the records while the previous batch is in flight, waits for that batch (acknowledging its
+   * offsets, reporting its dead letters), then sends the records' batch and returns without waiting
+   * for it. An empty put only settles the previous batch, so idle polls acknowledge it and send a
+   * kept batch again.
+   */
   @Override
   public void put(Collection<SinkRecord> records) {
     if (failure != null) {
       throw failure; // a task that failed once stays failed: its batch was never acknowledged
     }
-    if (records.isEmpty()) {
-      return;
-    }
     try {
-      write(records);
+      Batch next = records.isEmpty() ? null : map(records);
+      settle(true);
+      if (next != null) {
+        send(next);
+      }
       failedAttempts = 0;
     } catch (RetriableException e) {
+      // Nothing of these records was sent (next is dropped here): Connect delivers them again.
       retryLater(records, e);
       throw e;
     } catch (ConnectException e) {
@@ -100,65 +186,155 @@ public class QdrantVectorSinkTask extends SinkTask {
     }
   }
 
-  private void write(Collection<SinkRecord> records) {
+  private Batch map(Collection<SinkRecord> records) {
     List<Rejected> rejected = new ArrayList<>();
-    List<PointOp> ops = mapper.map(records, rejected);
-    WriteBatch batch = WriteBatch.of(ops);
-    batch.collections().forEach(writer::ensureCollection);
-    rejected.addAll(writer.write(batch));
-    // Reported only now, once the batch is written, so a retried batch never reports twice.
-    rejected.forEach(this::deadLetter);
-    acknowledge(records);
+    WriteBatch writes = WriteBatch.of(mapper.map(records, rejected));
+    if (reporter == null && !rejected.isEmpty()) {
+      // without a dead letter queue the batch can never be acknowledged: fail before sending it
+      throw cannotWrite(rejected.get(0));
+    }
+    return new Batch(writes, rejected, offsetsOf(records));
+  }
+
+  /** Checks the batch's collections here, so a configuration error fails this put, then sends. */
+  private void send(Batch batch) {
+    batch.writes.collections().forEach(writer::ensureCollection);
+    batch.sent = sender.submit(() -> writer.write(batch.writes));
+    unacknowledged = batch;
+  }
+
+  /**
+   * Waits for the batch in flight and acknowledges it. With {@code resend}, a batch kept after a
+   * transient failure is sent again first (put does that, under Connect's retry backoff; preCommit
+   * and close leave it to the next put). A transient failure keeps the batch and throws {@link
+   * RetriableException}; any other failure drops it and throws {@link ConnectException}. The wait
+   * is bounded by the requests' deadlines (qdrant.timeout.ms each), so it ignores interrupts.
+   */
+  private void settle(boolean resend) {
+    Batch batch = unacknowledged;
+    if (batch == null || (batch.sent == null && !resend)) {
+      return;
+    }
+    if (batch.sent == null) {
+      send(batch);
+    }
+    List<Rejected> refused;
+    try {
+      refused = Uninterruptibles.getUninterruptibly(batch.sent);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RetriableException retriable) {
+        batch.sent = null; // kept: no request of it is running any more (the writer saw to that)
+        throw retriable;
+      }
+      unacknowledged = null;
+      // named by offsets: the failure surfaces a put later, with other records in hand
+      throw new ConnectException(
+          "Writing the records " + batch + " to Qdrant failed: " + e.getCause().getMessage(),
+          e.getCause());
+    }
+    unacknowledged = null;
+    List<Future<Void>> reports = new ArrayList<>();
+    batch.rejected.forEach(r -> reports.add(deadLetter(r)));
+    refused.forEach(r -> reports.add(deadLetter(r)));
+    // Connect waits for reported records before it calls preCommit, but a batch settled inside
+    // preCommit reports after that wait: an offset must not be committed before the DLQ has them.
+    for (Future<Void> report : reports) {
+      try {
+        Uninterruptibles.getUninterruptibly(report);
+      } catch (ExecutionException e) {
+        throw new ConnectException(
+            "The dead letter queue did not take a record: " + e.getCause(), e.getCause());
+      }
+    }
+    batch.offsets.forEach(
+        (partition, next) ->
+            acknowledged.merge(
+                partition, next, (old, now) -> now.offset() > old.offset() ? now : old));
+  }
+
+  /**
+   * settle(false) for preCommit, flush and close, which hand Connect what is acknowledged and must
+   * not throw for Qdrant's sake (a throwing preCommit rewinds the consumer): a kept batch goes
+   * again with the next put, a failure is thrown by the next put.
+   */
+  private void settleQuietly() {
+    try {
+      settle(false);
+    } catch (RetriableException e) {
+      log.warn(
+          "Qdrant could not take the batch in flight; the next put sends it again: {}",
+          e.getMessage());
+    } catch (ConnectException e) {
+      log.error("Qdrant sink failed; the next put fails the task", e);
+      failure = failure == null ? e : failure;
+    } catch (RuntimeException e) {
+      log.error("Qdrant sink failed; the next put fails the task", e);
+      failure = failure == null ? new ConnectException("Qdrant sink failed: " + e, e) : failure;
+    }
   }
 
   private void retryLater(Collection<SinkRecord> records, RetriableException e) {
     long wait = backoff.delayMs(failedAttempts++);
     metrics.retried();
-    SinkRecord first = records.iterator().next();
-    log.warn(
-        "Qdrant cannot take {} record(s) from {}-{} at offset {} (attempt {}), retrying in {} ms:"
-            + " {}",
-        records.size(),
-        first.topic(),
-        first.kafkaPartition(),
-        first.kafkaOffset(),
-        failedAttempts,
-        wait,
-        e.getMessage());
+    if (records.isEmpty()) {
+      log.warn(
+          "Qdrant cannot take the pending batch (attempt {}), retrying in {} ms: {}",
+          failedAttempts,
+          wait,
+          e.getMessage());
+    } else {
+      SinkRecord first = records.iterator().next();
+      log.warn(
+          "Qdrant cannot take records now (attempt {}); {} record(s) from {}-{} at offset {} come"
+              + " again in {} ms: {}",
+          failedAttempts,
+          records.size(),
+          first.topic(),
+          first.kafkaPartition(),
+          first.kafkaOffset(),
+          wait,
+          e.getMessage());
+    }
     context.timeout(wait);
   }
 
-  private void deadLetter(Rejected rejected) {
+  private static DataException cannotWrite(Rejected rejected) {
     SinkRecord record = rejected.record();
+    return new DataException(
+        "Record "
+            + record.topic()
+            + "-"
+            + record.kafkaPartition()
+            + "@"
+            + record.kafkaOffset()
+            + " cannot be written to Qdrant: "
+            + rejected.reason()
+            + ". Set errors.tolerance=all and errors.deadletterqueue.topic.name to route such"
+            + " records to a dead letter queue.");
+  }
+
+  private Future<Void> deadLetter(Rejected rejected) {
     if (reporter == null) {
-      throw new DataException(
-          "Record "
-              + record.topic()
-              + "-"
-              + record.kafkaPartition()
-              + "@"
-              + record.kafkaOffset()
-              + " cannot be written to Qdrant: "
-              + rejected.reason()
-              + ". Set errors.tolerance=all and errors.deadletterqueue.topic.name to route such"
-              + " records to a dead letter queue.");
+      throw cannotWrite(rejected);
     }
+    SinkRecord record = rejected.record();
     log.warn(
         "Sending record {}-{}@{} to the dead letter queue: {}",
         record.topic(),
         record.kafkaPartition(),
         record.kafkaOffset(),
         rejected.reason());
-    reporter.report(record, new DataException(rejected.reason()));
+    Future<Void> reported = reporter.report(record, new DataException(rejected.reason()));
     metrics.deadLettered();
+    return reported;
   }
 
   /**
-   * Records the next offset to commit per partition. A batch holds runs of records of one
-   * partition, so each run is acknowledged once, with its highest offset, instead of once per
-   * record.
+   * The next offset to commit per (original) partition. A batch holds runs of records of one
+   * partition, so each run is counted once, with its highest offset, instead of once per record.
    */
-  private void acknowledge(Collection<SinkRecord> records) {
+  private static Map<TopicPartition, OffsetAndMetadata> offsetsOf(Collection<SinkRecord> records) {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     String topic = null;
     int partition = 0;
     long highest = -1;
@@ -166,31 +342,47 @@ public class QdrantVectorSinkTask extends SinkTask {
       String recordTopic = record.originalTopic();
       int recordPartition = record.originalKafkaPartition();
       if (highest < 0 || !Objects.equals(recordTopic, topic) || recordPartition != partition) {
-        acknowledge(topic, partition, highest);
+        addRun(offsets, topic, partition, highest);
         topic = recordTopic;
         partition = recordPartition;
         highest = record.originalKafkaOffset();
       }
       highest = Math.max(highest, record.originalKafkaOffset());
     }
-    acknowledge(topic, partition, highest);
+    addRun(offsets, topic, partition, highest);
+    return offsets;
   }
 
-  private void acknowledge(String topic, int partition, long highest) {
+  private static void addRun(
+      Map<TopicPartition, OffsetAndMetadata> offsets, String topic, int partition, long highest) {
     if (highest < 0) {
       return; // no run yet
     }
     OffsetAndMetadata next = new OffsetAndMetadata(highest + 1);
-    acknowledged.merge(
+    offsets.merge(
         new TopicPartition(topic, partition),
         next,
         (old, now) -> now.offset() > old.offset() ? now : old);
   }
 
-  /** Only offsets whose records Qdrant acknowledged (or the DLQ took). */
+  private static TopicPartition partitionOf(SinkRecord record) {
+    return new TopicPartition(record.originalTopic(), record.originalKafkaPartition());
+  }
+
+  /** Waits for the batch in flight; see {@link #preCommit}. */
+  @Override
+  public void flush(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
+    settleQuietly();
+  }
+
+  /**
+   * Only offsets whose records Qdrant acknowledged (or the DLQ took), after waiting for the batch
+   * in flight (within its requests' deadlines).
+   */
   @Override
   public Map<TopicPartition, OffsetAndMetadata> preCommit(
       Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
+    flush(currentOffsets);
     Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
     for (TopicPartition partition : currentOffsets.keySet()) {
       OffsetAndMetadata offset = acknowledged.get(partition);
@@ -201,13 +393,40 @@ public class QdrantVectorSinkTask extends SinkTask {
     return commit;
   }
 
+  /**
+   * Nothing of a closed partition may reach Qdrant after this returns: its next owner starts from
+   * the last committed offset and writes those records itself, and a late write of ours could
+   * overwrite its newer ones. So the batch in flight is waited for, and a batch kept to be sent
+   * again loses the closed partitions' records (their dead letters included).
+   */
   @Override
   public void close(Collection<TopicPartition> partitions) {
+    settleQuietly();
+    if (unacknowledged != null) {
+      unacknowledged = unacknowledged.without(partitions);
+    }
     partitions.forEach(acknowledged::remove);
   }
 
+  /**
+   * Lets the batch in flight finish (within its requests' deadlines) before the channel closes. Its
+   * offsets can no longer be committed, so it is neither acknowledged nor dead-lettered here:
+   * Connect delivers its records again to whichever task takes the partitions next.
+   */
   @Override
   public void stop() {
+    Batch batch = unacknowledged;
+    unacknowledged = null;
+    if (batch != null && batch.sent != null) {
+      try {
+        Uninterruptibles.getUninterruptibly(batch.sent);
+      } catch (ExecutionException e) {
+        log.debug("The batch in flight at stop failed: {}", e.getCause().toString());
+      }
+    }
+    if (sender != null) {
+      sender.shutdown();
+    }
     closeQuietly(writer);
     closeQuietly(embedder);
     closeQuietly(metrics);

@@ -195,7 +195,8 @@ final class QdrantWriter implements AutoCloseable {
   /**
    * Applies a collapsed batch, wave by wave, and returns the operations Qdrant refused as bad data.
    * Throws {@link RetriableException} when Qdrant could not take it now; by then no request of the
-   * batch is still running, so a retry never races an earlier attempt.
+   * batch is still running (a failed wave is awaited whole), so a retry never races an earlier
+   * attempt. The task runs this on its writer thread while it maps the next batch.
    */
   List<Rejected> write(WriteBatch batch) {
     List<Rejected> refused = new ArrayList<>();
@@ -204,20 +205,34 @@ final class QdrantWriter implements AutoCloseable {
       for (Request request : wave) {
         sent.add(send(request));
       }
-      RuntimeException retryLater = null;
+      RuntimeException failed = null;
       for (int i = 0; i < wave.size(); i++) {
         try {
           awaitRaw(sent.get(i));
         } catch (StatusFailure failure) {
-          RuntimeException outcome = handle(wave.get(i), failure, refused);
-          retryLater = retryLater == null ? outcome : retryLater;
+          RuntimeException outcome;
+          try {
+            outcome = handle(wave.get(i), failure, refused);
+          } catch (RuntimeException e) {
+            outcome = e; // thrown only once the wave's other requests are done too
+          }
+          failed = worse(failed, outcome);
         }
       }
-      if (retryLater != null) {
-        throw retryLater;
+      if (failed != null) {
+        throw failed;
       }
     }
     return refused;
+  }
+
+  /** The first failure that is not retriable, else the first one; null while none. */
+  private static RuntimeException worse(RuntimeException failed, RuntimeException outcome) {
+    if (failed == null) {
+      return outcome;
+    }
+    boolean permanent = outcome != null && !(outcome instanceof RetriableException);
+    return failed instanceof RetriableException && permanent ? outcome : failed;
   }
 
   /** Sends one request once a slot is free; the slot is freed when the answer arrives. */

@@ -2,6 +2,7 @@ package io.somastack.connect.qdrant;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.metrics.Metrics;
@@ -97,6 +99,7 @@ class QdrantVectorSinkTaskTest {
   void writesPointsAndAcknowledgesTheirOffsets() throws Exception {
     startTask("collection.payload.indexes", "tenant_id:keyword");
     task.put(List.of(record(null, memory(1, "one")), record(null, memory(2, "two"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
     assertEquals(2, count());
     assertEquals(
         8,
@@ -109,7 +112,6 @@ class QdrantVectorSinkTaskTest {
             .getParams()
             .getSize());
     assertTrue(reader.getCollectionInfoAsync("memories").get().containsPayloadSchema("tenant_id"));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
   }
 
   @Test
@@ -122,6 +124,7 @@ class QdrantVectorSinkTaskTest {
             record(1L, null),
             record(null, memory(3, "three")),
             record(null, memory(1, "last"))));
+    preCommit();
     List<Operation> writes =
         qdrant.operations().stream().filter(o -> !o.kind().equals("create")).toList();
     assertEquals(List.of(new Operation("upsert", "memories", List.of("2", "3", "1"))), writes);
@@ -153,27 +156,13 @@ class QdrantVectorSinkTaskTest {
   }
 
   @Test
-  void anOverloadedQdrantIsRetriedAndOnlyThenAcknowledged() throws Exception {
-    startTask();
-    task.put(List.of(record(null, memory(1, "one"))));
-    qdrant.failNext(1, Status.Code.RESOURCE_EXHAUSTED);
-    List<SinkRecord> batch = List.of(record(null, memory(2, "two")));
-    assertThrows(RetriableException.class, () -> task.put(batch));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
-    assertTrue(context.timeoutMs > 0);
-    task.put(batch); // Connect redelivers the same batch
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
-    assertEquals(2, count());
-  }
-
-  @Test
   void anUnreachableQdrantIsRetriable() throws Exception {
     startTask();
     qdrant.stop();
-    assertThrows(RetriableException.class, () -> task.put(List.of(record(null, memory(1, "one")))));
+    List<SinkRecord> batch = List.of(record(null, memory(1, "one")));
+    assertThrows(RetriableException.class, () -> task.put(batch));
     qdrant.start();
     // the channel reconnects with its own backoff; Connect would keep redelivering meanwhile
-    List<SinkRecord> batch = List.of(record(null, memory(1, "one")));
     await()
         .atMost(Duration.ofSeconds(30))
         .ignoreException(RetriableException.class)
@@ -182,6 +171,16 @@ class QdrantVectorSinkTaskTest {
               task.put(batch);
               return true;
             });
+    // the batch went out; Connect's later (empty) polls settle it, sending it again if it failed
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .ignoreException(RetriableException.class)
+        .until(
+            () -> {
+              task.put(List.of());
+              return !preCommit().isEmpty();
+            });
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
     assertEquals(1, count());
   }
 
@@ -213,13 +212,13 @@ class QdrantVectorSinkTaskTest {
     }
     records.add(record(null, Map.of("id", 7L))); // no vector: refused by the mapper
     task.put(records);
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(7)), preCommit());
     assertEquals(5, count());
     assertEquals(2, context.reported.size());
     assertTrue(context.reported.get(0).getValue() instanceof DataException);
     assertTrue(
         context.reported.stream()
             .anyMatch(r -> r.getValue().getMessage().contains("Not existing vector name")));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(7)), preCommit());
   }
 
   @Test
@@ -228,6 +227,200 @@ class QdrantVectorSinkTaskTest {
     startTask();
     assertThrows(
         DataException.class, () -> task.put(List.of(record(null, Map.of("text", "no id")))));
+  }
+
+  // ------------------------------------------------------------------ one batch in flight
+
+  private String text(long id) throws Exception {
+    var points =
+        reader
+            .retrieveAsync("memories", io.qdrant.client.PointIdFactory.id(id), true, false, null)
+            .get();
+    return points.isEmpty() ? null : points.get(0).getPayloadOrThrow("text").getStringValue();
+  }
+
+  private List<Operation> writes() {
+    return qdrant.operations().stream().filter(o -> !o.kind().equals("create")).toList();
+  }
+
+  /** Writes are held for a while in these tests: a deadline that does not run out meanwhile. */
+  private void startSlowTask(String... keyValues) {
+    List<String> props = new ArrayList<>(List.of("qdrant.timeout.ms", "30000"));
+    props.addAll(List.of(keyValues));
+    startTask(props.toArray(String[]::new));
+    task.put(List.of(record(null, memory(100, "creates the collection"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+  }
+
+  @Test
+  void putReturnsBeforeQdrantAcknowledgesAndPreCommitWaitsForIt() throws Exception {
+    startSlowTask();
+    qdrant.hold();
+    task.put(List.of(record(null, memory(1, "one")), record(null, memory(2, "two"))));
+    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 1);
+    assertEquals(1, count(), "put returned with its upsert still in flight");
+
+    // the points Qdrant holds when preCommit returns: every offset it reports must be among them
+    CompletableFuture<Map.Entry<Map<TopicPartition, OffsetAndMetadata>, Long>> committed =
+        CompletableFuture.supplyAsync(
+            () -> {
+              Map<TopicPartition, OffsetAndMetadata> offsets = preCommit();
+              try {
+                return Map.entry(offsets, count());
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    assertFalse(committed.isDone(), "preCommit cannot return while the batch is held");
+    qdrant.release();
+    assertEquals(
+        Map.entry(Map.of(PARTITION, new OffsetAndMetadata(3)), 3L),
+        committed.get(10, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void twoPutsWritingOneIdLandInPutOrder() throws Exception {
+    startSlowTask();
+    qdrant.hold();
+    task.put(List.of(record(null, memory(1, "first"))));
+    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 1);
+    // the second put maps, then waits for the first batch before sending its own
+    CompletableFuture<Void> second =
+        CompletableFuture.runAsync(() -> task.put(List.of(record(null, memory(1, "second")))));
+    assertEquals(1, qdrant.heldWrites());
+    qdrant.release();
+    second.get(10, TimeUnit.SECONDS);
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), preCommit());
+    assertEquals(
+        List.of(
+            new Operation("upsert", "memories", List.of("100")),
+            new Operation("upsert", "memories", List.of("1")),
+            new Operation("upsert", "memories", List.of("1"))),
+        writes());
+    assertEquals("second", text(1));
+
+    // without holding anything, many puts in a row: every id ends with its last value
+    for (int round = 0; round < 20; round++) {
+      task.put(List.of(record(null, memory(1, "round " + round)), record(null, memory(2, "x"))));
+    }
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+    assertEquals("round 19", text(1));
+  }
+
+  @Test
+  void aTransientFailureInFlightKeepsTheBatchAndTheNextPutIsDeliveredAgain() throws Exception {
+    startSlowTask();
+    qdrant.failNext(1, Status.Code.UNAVAILABLE);
+    task.put(List.of(record(null, memory(1, "one")))); // offset 1: sent, refused in flight
+    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.pendingFailures() == 0);
+
+    List<SinkRecord> next = List.of(record(null, memory(2, "two")), record(null, memory(1, "1b")));
+    assertThrows(RetriableException.class, () -> task.put(next));
+    assertTrue(context.timeoutMs > 0);
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    assertEquals(1, count(), "neither the kept batch nor the next put's records were written");
+
+    // delivered again while Qdrant still refuses: the kept batch fails again and stays kept
+    qdrant.failNext(1, Status.Code.UNAVAILABLE);
+    assertThrows(RetriableException.class, () -> task.put(next));
+    assertEquals(0, qdrant.pendingFailures());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+
+    // Connect delivers the same records again: the kept batch goes first, then these
+    task.put(next);
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
+    assertEquals(3, count());
+    assertEquals("1b", text(1));
+    assertEquals(
+        List.of(
+            new Operation("upsert", "memories", List.of("100")),
+            new Operation("upsert", "memories", List.of("1")),
+            new Operation("upsert", "memories", List.of("2", "1"))),
+        writes());
+    assertTrue(context.reported.isEmpty());
+  }
+
+  @Test
+  void aTransientFailureFoundByPreCommitIsSentAgainByTheNextPut() throws Exception {
+    startSlowTask();
+    qdrant.failNext(1, Status.Code.DEADLINE_EXCEEDED);
+    task.put(List.of(record(null, memory(1, "one"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit()); // kept, not thrown
+    task.put(List.of(record(null, memory(2, "two"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), preCommit());
+    assertEquals(3, count());
+  }
+
+  @Test
+  void aPermanentFailureInFlightFailsTheNextPutNamingTheBatchByOffsets() throws Exception {
+    startSlowTask();
+    qdrant.failNext(1, Status.Code.PERMISSION_DENIED);
+    task.put(List.of(record(null, memory(1, "secret text")), record(null, memory(2, "two"))));
+    List<SinkRecord> next = List.of(record(null, memory(3, "three")));
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(next));
+    assertFalse(e instanceof RetriableException);
+    assertTrue(e.getMessage().contains("memory.events-0 up to offset 2"), e.getMessage());
+    assertFalse(e.getMessage().contains("secret"), e.getMessage());
+    assertSame(e, assertThrows(ConnectException.class, () -> task.put(next)));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    assertEquals(1, count(), "the next put's records were not sent");
+  }
+
+  @Test
+  void closingAPartitionWaitsForItsRecordsInFlightAndForgetsTheirOffsets() throws Exception {
+    startSlowTask();
+    TopicPartition other = new TopicPartition(PARTITION.topic(), 1);
+    qdrant.hold();
+    task.put(
+        List.of(
+            record(null, memory(1, "one")),
+            new SinkRecord(other.topic(), 1, null, null, null, memory(2, "two"), 7)));
+    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 1);
+    CompletableFuture<Void> closed = CompletableFuture.runAsync(() -> task.close(List.of(other)));
+    assertFalse(closed.isDone(), "close waits for the batch in flight");
+    qdrant.release();
+    closed.get(10, TimeUnit.SECONDS);
+    assertEquals(3, count(), "nothing of the closed partition is still in flight");
+    assertEquals(
+        Map.of(PARTITION, new OffsetAndMetadata(2)),
+        task.preCommit(
+            Map.of(PARTITION, new OffsetAndMetadata(2), other, new OffsetAndMetadata(8))));
+  }
+
+  @Test
+  void closingAPartitionDropsItsRecordsFromAKeptBatch() throws Exception {
+    startSlowTask();
+    TopicPartition other = new TopicPartition(PARTITION.topic(), 1);
+    qdrant.failNext(1, Status.Code.UNAVAILABLE);
+    task.put(
+        List.of(
+            record(null, memory(1, "one")),
+            new SinkRecord(other.topic(), 1, null, null, null, memory(2, "two"), 7),
+            new SinkRecord(other.topic(), 1, null, null, null, Map.of("text", "no id"), 8)));
+    task.close(List.of(other)); // the batch failed in flight: kept, without partition 1
+    task.put(List.of()); // a later poll sends the kept batch again
+    assertEquals(
+        Map.of(PARTITION, new OffsetAndMetadata(2)),
+        task.preCommit(
+            Map.of(PARTITION, new OffsetAndMetadata(2), other, new OffsetAndMetadata(9))));
+    assertEquals(2, count());
+    assertEquals(null, text(2), "the closed partition's record was not written");
+    assertTrue(context.reported.isEmpty(), "nor its bad record dead-lettered");
+  }
+
+  @Test
+  void stopLetsTheBatchInFlightFinishFirst() throws Exception {
+    startSlowTask();
+    qdrant.hold();
+    task.put(List.of(record(null, memory(1, "one"))));
+    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 1);
+    QdrantVectorSinkTask stopping = task;
+    task = null;
+    CompletableFuture<Void> stopped = CompletableFuture.runAsync(stopping::stop);
+    assertFalse(stopped.isDone(), "stop waits for the batch in flight");
+    qdrant.release();
+    stopped.get(10, TimeUnit.SECONDS);
+    assertEquals(2, count());
   }
 
   /** Just enough of Connect's task context. */

@@ -45,12 +45,13 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * Points per second into the gRPC stand-in (in this JVM, over TCP), two ways: through the sink task
- * (put: map, collapse, batch, upsert with wait=true) and directly with the Qdrant client. Both
- * write the same 2,560 points (384-dimension vectors carried in the records, ~500-byte text
- * payloads) in the same requests (10 upserts of 256 points, wait=true) with the same number of
- * requests in flight ({@code inFlight}: the connector's qdrant.max.in.flight.requests, the direct
- * client's window of outstanding calls), so the difference is the connector's own cost. The direct
- * client sends prebuilt requests: the strictest baseline, with no cost of building points at all.
+ * (put: map, collapse, batch, upsert with wait=true, the next put mapping while the previous one's
+ * requests run) and directly with the Qdrant client. Both write the same 2,560 points
+ * (384-dimension vectors carried in the records, ~500-byte text payloads) in the same requests (10
+ * upserts of 256 points, wait=true) with the same number of requests in flight ({@code inFlight}:
+ * the connector's qdrant.max.in.flight.requests, the direct client's window of outstanding calls),
+ * so the difference is the connector's own cost. The direct client sends prebuilt requests: the
+ * strictest baseline, with no cost of building points at all.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -134,6 +135,7 @@ public class QdrantSinkThroughputBenchmark {
               .build());
     }
     task.put(reusedPolls.get(0)); // creates (and checks once) the connector's collection
+    task.flush(Map.of()); // put returns with its batch in flight: let it land before the reset
     standIn.reset();
   }
 
@@ -191,10 +193,15 @@ public class QdrantSinkThroughputBenchmark {
     put(fresh.polls);
   }
 
+  /**
+   * Every put returns with its batch in flight (the next put maps while it runs); the flush at the
+   * end waits for the last one, so an invocation counts only points Qdrant acknowledged.
+   */
   void put(List<List<SinkRecord>> polls) {
     for (List<SinkRecord> poll : polls) {
       task.put(poll);
     }
+    task.flush(Map.of());
   }
 
   /**

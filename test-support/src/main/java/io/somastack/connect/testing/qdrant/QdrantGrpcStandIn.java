@@ -77,8 +77,9 @@ import java.util.function.Supplier;
  * Qdrant client jar over a real TCP port, so code under test runs its real client. It keeps
  * collections and points the way Qdrant answers for them (vector dimension checks, missing
  * collections, upsert and delete by id, get, count, scroll, payload indexes), logs every write in
- * order, can fail the next calls with a chosen status, and can be stopped and started again on the
- * same port with its data intact, like a Qdrant restart. It never ships in a plugin.
+ * order, can fail the next calls with a chosen status, can hold writes unanswered (a slow Qdrant),
+ * and can be stopped and started again on the same port with its data intact, like a Qdrant
+ * restart. It never ships in a plugin.
  */
 public final class QdrantGrpcStandIn implements AutoCloseable {
 
@@ -98,6 +99,9 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
   private final List<Operation> operations = new ArrayList<>();
   private final Deque<Status.Code> failures = new ArrayDeque<>();
   private final AtomicLong calls = new AtomicLong();
+  private final Object gate = new Object();
+  private boolean holding;
+  private int held;
   private int port;
   private Server server;
 
@@ -151,6 +155,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
 
   /** Stops serving and drops open connections, like Qdrant going down; the data stays. */
   public synchronized void stop() {
+    release();
     if (server == null) {
       return;
     }
@@ -172,6 +177,46 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
     synchronized (failures) {
       for (int i = 0; i < count; i++) {
         failures.add(code);
+      }
+    }
+  }
+
+  /**
+   * Holds every write (upsert, delete) that arrives from now on, unapplied and unanswered, until
+   * {@link #release}: the writes stay in flight, as against a slow Qdrant. Reads are answered.
+   */
+  public void hold() {
+    synchronized (gate) {
+      holding = true;
+    }
+  }
+
+  /** Lets the held writes (and later ones) through, in the order they take the lock. */
+  public void release() {
+    synchronized (gate) {
+      holding = false;
+      gate.notifyAll();
+    }
+  }
+
+  /** Writes waiting behind {@link #hold} now. */
+  public int heldWrites() {
+    synchronized (gate) {
+      return held;
+    }
+  }
+
+  private void awaitGate() {
+    synchronized (gate) {
+      held++;
+      try {
+        while (holding) {
+          gate.wait();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        held--;
       }
     }
   }
@@ -390,6 +435,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
       answer(
           reply,
           () -> {
+            awaitGate();
             Stored stored = collection(request.getCollectionName());
             // check every point first: Qdrant refuses the whole request for one bad point
             request.getPointsList().forEach(point -> checkVectors(stored, point));
@@ -409,6 +455,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
       answer(
           reply,
           () -> {
+            awaitGate();
             Stored stored = collection(request.getCollectionName());
             if (!request.getPoints().hasPoints()) {
               throw Status.UNIMPLEMENTED
