@@ -244,6 +244,13 @@ class QdrantVectorSinkTaskTest {
   }
 
   /** Writes are held for a while in these tests: a deadline that does not run out meanwhile. */
+  /** Puts the records and returns once the stand-in holds their request, unanswered. */
+  private void putWhileQdrantHolds(SinkRecord... records) {
+    qdrant.hold();
+    task.put(List.of(records));
+    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 1);
+  }
+
   private void startSlowTask(String... keyValues) {
     List<String> props = new ArrayList<>(List.of("qdrant.timeout.ms", "30000"));
     props.addAll(List.of(keyValues));
@@ -255,9 +262,7 @@ class QdrantVectorSinkTaskTest {
   @Test
   void putReturnsBeforeQdrantAcknowledgesAndPreCommitWaitsForIt() throws Exception {
     startSlowTask();
-    qdrant.hold();
-    task.put(List.of(record(null, memory(1, "one")), record(null, memory(2, "two"))));
-    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 1);
+    putWhileQdrantHolds(record(null, memory(1, "one")), record(null, memory(2, "two")));
     assertEquals(1, count(), "put returned with its upsert still in flight");
 
     // the points Qdrant holds when preCommit returns: every offset it reports must be among them
@@ -281,9 +286,7 @@ class QdrantVectorSinkTaskTest {
   @Test
   void twoPutsWritingOneIdLandInPutOrder() throws Exception {
     startSlowTask();
-    qdrant.hold();
-    task.put(List.of(record(null, memory(1, "first"))));
-    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 1);
+    putWhileQdrantHolds(record(null, memory(1, "first")));
     // the second put maps, then waits for the first batch before sending its own
     CompletableFuture<Void> second =
         CompletableFuture.runAsync(() -> task.put(List.of(record(null, memory(1, "second")))));
@@ -370,12 +373,9 @@ class QdrantVectorSinkTaskTest {
   void closingAPartitionWaitsForItsRecordsInFlightAndForgetsTheirOffsets() throws Exception {
     startSlowTask();
     TopicPartition other = new TopicPartition(PARTITION.topic(), 1);
-    qdrant.hold();
-    task.put(
-        List.of(
-            record(null, memory(1, "one")),
-            new SinkRecord(other.topic(), 1, null, null, null, memory(2, "two"), 7)));
-    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 1);
+    putWhileQdrantHolds(
+        record(null, memory(1, "one")),
+        new SinkRecord(other.topic(), 1, null, null, null, memory(2, "two"), 7));
     CompletableFuture<Void> closed = CompletableFuture.runAsync(() -> task.close(List.of(other)));
     assertFalse(closed.isDone(), "close waits for the batch in flight");
     qdrant.release();
@@ -411,9 +411,7 @@ class QdrantVectorSinkTaskTest {
   @Test
   void stopLetsTheBatchInFlightFinishFirst() throws Exception {
     startSlowTask();
-    qdrant.hold();
-    task.put(List.of(record(null, memory(1, "one"))));
-    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 1);
+    putWhileQdrantHolds(record(null, memory(1, "one")));
     QdrantVectorSinkTask stopping = task;
     task = null;
     CompletableFuture<Void> stopped = CompletableFuture.runAsync(stopping::stop);
