@@ -72,6 +72,9 @@ public class QdrantVectorSinkTask extends SinkTask {
 
   /** One put's records, mapped, from sending until they are acknowledged. */
   private static final class Batch {
+    /** The put's operations in record order, before collapsing: what close filters. */
+    final List<PointOp> ops;
+
     final WriteBatch writes;
 
     /** Records the mapper refused: dead-lettered only once the batch is written. */
@@ -84,28 +87,31 @@ public class QdrantVectorSinkTask extends SinkTask {
     Future<List<Rejected>> sent;
 
     Batch(
-        WriteBatch writes,
+        List<PointOp> ops,
         List<Rejected> rejected,
         Map<TopicPartition, OffsetAndMetadata> offsets) {
-      this.writes = writes;
+      this.ops = ops;
+      this.writes = WriteBatch.of(ops);
       this.rejected = rejected;
       this.offsets = offsets;
     }
 
-    /** This batch without the records of the partitions; null when nothing is left. */
+    /**
+     * This batch without the records of the partitions; null when nothing is left. Filtered before
+     * collapsing: a closed partition's write of a point id must not take another partition's write
+     * of the same id with it.
+     */
     Batch without(Collection<TopicPartition> partitions) {
       Map<TopicPartition, OffsetAndMetadata> left = new HashMap<>(offsets);
       left.keySet().removeAll(partitions);
       if (left.isEmpty()) {
         return null;
       }
-      List<PointOp> ops =
-          writes.ops().stream()
-              .filter(op -> !partitions.contains(partitionOf(op.record())))
-              .toList();
+      List<PointOp> kept =
+          ops.stream().filter(op -> !partitions.contains(partitionOf(op.record()))).toList();
       List<Rejected> refused =
           rejected.stream().filter(r -> !partitions.contains(partitionOf(r.record()))).toList();
-      return new Batch(WriteBatch.of(ops), refused, left);
+      return new Batch(kept, refused, left);
     }
 
     /** The partitions and highest offsets, never record contents: "t-0 up to offset 41, ...". */
@@ -167,6 +173,12 @@ public class QdrantVectorSinkTask extends SinkTask {
       throw failure; // a task that failed once stays failed: its batch was never acknowledged
     }
     try {
+      if (unacknowledged != null && unacknowledged.sent == null) {
+        // A kept batch goes again first: nothing is in flight to overlap the mapping with, and
+        // while Qdrant keeps failing, redelivered records would be embedded (an embedding service
+        // bills per call) again on every retry.
+        settle(true);
+      }
       Batch next = records.isEmpty() ? null : map(records);
       settle(true);
       if (next != null) {
@@ -188,12 +200,12 @@ public class QdrantVectorSinkTask extends SinkTask {
 
   private Batch map(Collection<SinkRecord> records) {
     List<Rejected> rejected = new ArrayList<>();
-    WriteBatch writes = WriteBatch.of(mapper.map(records, rejected));
+    List<PointOp> ops = mapper.map(records, rejected);
     if (reporter == null && !rejected.isEmpty()) {
       // without a dead letter queue the batch can never be acknowledged: fail before sending it
       throw cannotWrite(rejected.get(0));
     }
-    return new Batch(writes, rejected, offsetsOf(records));
+    return new Batch(ops, rejected, offsetsOf(records));
   }
 
   /** Checks the batch's collections here, so a configuration error fails this put, then sends. */

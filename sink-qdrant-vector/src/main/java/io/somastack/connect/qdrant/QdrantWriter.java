@@ -4,6 +4,7 @@ import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
+import com.google.common.util.concurrent.Uninterruptibles;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -202,8 +203,13 @@ final class QdrantWriter implements AutoCloseable {
     List<Rejected> refused = new ArrayList<>();
     for (List<Request> wave : batch.waves(config.batchMaxPoints(), config.batchMaxBytes())) {
       List<Future<?>> sent = new ArrayList<>(wave.size());
-      for (Request request : wave) {
-        sent.add(send(request));
+      try {
+        for (Request request : wave) {
+          sent.add(send(request));
+        }
+      } catch (RuntimeException e) {
+        awaitAll(sent); // the wave's requests already sent must not race a retry of the batch
+        throw e;
       }
       RuntimeException failed = null;
       for (int i = 0; i < wave.size(); i++) {
@@ -224,6 +230,17 @@ final class QdrantWriter implements AutoCloseable {
       }
     }
     return refused;
+  }
+
+  /** Waits for the requests whatever their outcome; each is bounded by its own deadline. */
+  private static void awaitAll(List<Future<?>> sent) {
+    for (Future<?> request : sent) {
+      try {
+        Uninterruptibles.getUninterruptibly(request);
+      } catch (ExecutionException | RuntimeException ignored) {
+        // its outcome no longer matters: the batch fails as a whole and is sent again
+      }
+    }
   }
 
   /** The first failure that is not retriable, else the first one; null while none. */

@@ -243,7 +243,6 @@ class QdrantVectorSinkTaskTest {
     return qdrant.operations().stream().filter(o -> !o.kind().equals("create")).toList();
   }
 
-  /** Writes are held for a while in these tests: a deadline that does not run out meanwhile. */
   /** Puts the records and returns once the stand-in holds their request, unanswered. */
   private void putWhileQdrantHolds(SinkRecord... records) {
     qdrant.hold();
@@ -251,6 +250,7 @@ class QdrantVectorSinkTaskTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 1);
   }
 
+  /** Writes are held for a while in these tests: a deadline that does not run out meanwhile. */
   private void startSlowTask(String... keyValues) {
     List<String> props = new ArrayList<>(List.of("qdrant.timeout.ms", "30000"));
     props.addAll(List.of(keyValues));
@@ -409,6 +409,54 @@ class QdrantVectorSinkTaskTest {
   }
 
   @Test
+  void closingAPartitionKeepsAnotherPartitionsWriteOfTheSameIdInAKeptBatch() throws Exception {
+    startSlowTask();
+    TopicPartition other = new TopicPartition(PARTITION.topic(), 1);
+    qdrant.failNext(1, Status.Code.UNAVAILABLE);
+    // one point id written from two partitions: collapsed, partition 1's write wins the batch
+    task.put(
+        List.of(
+            record(null, memory(1, "from partition 0")),
+            new SinkRecord(other.topic(), 1, null, null, null, memory(1, "from partition 1"), 7)));
+    task.close(List.of(other));
+    task.put(List.of());
+    assertEquals(
+        Map.of(PARTITION, new OffsetAndMetadata(2)),
+        task.preCommit(
+            Map.of(PARTITION, new OffsetAndMetadata(2), other, new OffsetAndMetadata(8))));
+    assertEquals(
+        "from partition 0", text(1), "the open partition's write is acknowledged, so it landed");
+  }
+
+  @Test
+  void recordsDeliveredAgainAreNotEmbeddedWhileAKeptBatchStillFails() throws Exception {
+    startSlowTask();
+    qdrant.failNext(1, Status.Code.UNAVAILABLE);
+    task.put(List.of(record(null, memory(1, "one")))); // sent, refused in flight
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit()); // now kept, not sent
+    List<SinkRecord> next =
+        List.of(
+            record(null, memory(2, "two")),
+            record(null, memory(3, "three")),
+            record(null, memory(4, "four")));
+    qdrant.failNext(1, Status.Code.UNAVAILABLE);
+    assertThrows(RetriableException.class, () -> task.put(next)); // the kept batch fails again
+    assertEquals(1.0, metric("embedding-batch-size-max"), "the three records were not embedded");
+    task.put(next);
+    assertEquals(3.0, metric("embedding-batch-size-max"));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), preCommit());
+    assertEquals(5, count());
+  }
+
+  private double metric(String name) {
+    return context.registry.metrics().entrySet().stream()
+        .filter(e -> e.getKey().name().equals(name))
+        .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue())
+        .findFirst()
+        .orElseThrow();
+  }
+
+  @Test
   void stopLetsTheBatchInFlightFinishFirst() throws Exception {
     startSlowTask();
     putWhileQdrantHolds(record(null, memory(1, "one")));
@@ -424,7 +472,8 @@ class QdrantVectorSinkTaskTest {
   /** Just enough of Connect's task context. */
   private static final class Context implements SinkTaskContext {
     final List<Map.Entry<SinkRecord, Throwable>> reported = new ArrayList<>();
-    final PluginMetrics metrics = new PluginMetricsImpl(new Metrics(), Map.of());
+    final Metrics registry = new Metrics();
+    final PluginMetrics metrics = new PluginMetricsImpl(registry, Map.of());
     boolean withReporter = true;
     long timeoutMs;
 
