@@ -253,14 +253,23 @@ public class PostgresMemorySinkTask extends SinkTask {
   /** Finds the rows the database refuses (inside savepoints, all rolled back) and drops them. */
   private void isolateRejected(Connection c, Batch batch) throws SQLException {
     for (Map.Entry<String, List<EventRow>> entry : batch.rowsByTable().entrySet()) {
+      List<EventRow> rows = entry.getValue();
       if (audit != null) {
-        audit.link(c, entry.getKey(), entry.getValue());
+        // the chain asks PostgreSQL for each payload's jsonb text first: a payload jsonb refuses
+        // fails that step, so it is isolated there, and the rest are chained as they will land
+        rows = withoutRejected(batch, rows, audit.findRejected(c, rows));
+        audit.link(c, entry.getKey(), rows);
       }
-      writer
-          .findRejected(c, entry.getKey(), entry.getValue())
-          .forEach((row, e) -> batch.remove(row, new BadRecordException(describe(e), e)));
+      withoutRejected(batch, rows, writer.findRejected(c, entry.getKey(), rows));
     }
     c.rollback();
+  }
+
+  /** Moves the rows the database refused from the batch to its bad records; returns the rest. */
+  private static List<EventRow> withoutRejected(
+      Batch batch, List<EventRow> rows, Map<EventRow, SQLException> rejected) {
+    rejected.forEach((row, e) -> batch.remove(row, new BadRecordException(describe(e), e)));
+    return rows.stream().filter(row -> !rejected.containsKey(row)).toList();
   }
 
   /**

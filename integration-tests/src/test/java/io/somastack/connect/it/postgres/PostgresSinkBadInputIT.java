@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -151,13 +152,14 @@ class PostgresSinkBadInputIT {
     connect.flush();
     byte[] notUtf8 = "{\"event_id\":\"u8\",\"text\":\"a ? b\"}".getBytes(StandardCharsets.UTF_8);
     notUtf8[notUtf8.length - 5] = (byte) 0xff; // the '?': a byte no UTF-8 text holds
+    // an overlong "/" (C0 AF): Jackson alone would read it as "/", PostgreSQL refuses it
+    byte[] overlong = "{\"event_id\":\"o??\"}".getBytes(StandardCharsets.UTF_8);
+    overlong[overlong.length - 4] = (byte) 0xC0;
+    overlong[overlong.length - 3] = (byte) 0xAF;
     try (KafkaProducer<byte[], byte[]> producer =
         connect.connect().kafka().createProducer(Map.of())) {
-      producer
-          .send(
-              new ProducerRecord<>(
-                  "memory.raw", "b-not-utf8".getBytes(StandardCharsets.UTF_8), notUtf8))
-          .get();
+      producer.send(new ProducerRecord<>("memory.raw", utf8("b-not-utf8"), notUtf8)).get();
+      producer.send(new ProducerRecord<>("memory.raw", utf8("b-overlong"), overlong)).get();
     }
 
     await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("memory_raw") == 300);
@@ -169,16 +171,64 @@ class PostgresSinkBadInputIT {
             "SELECT count(*) FROM memory_raw WHERE event_id = 'raw-7' AND payload->>'id' = 'm7'"));
 
     List<ConsumerRecord<String, String>> dead =
-        connect.consume(bad.size() + 1, Duration.ofSeconds(30), "memory.raw.dlq");
+        connect.consume(bad.size() + 2, Duration.ofSeconds(30), "memory.raw.dlq");
     Map<String, String> reasons = new HashMap<>();
     for (ConsumerRecord<String, String> record : dead) {
       reasons.put(record.key(), header(record, "__connect.errors.exception.message"));
     }
-    assertEquals(bad.size() + 1, reasons.size(), reasons.keySet().toString());
+    assertEquals(bad.size() + 2, reasons.size(), reasons.keySet().toString());
     assertReasons(reasons);
-    String notUtf8Reason = reasons.get("b-not-utf8");
-    assertTrue(
-        notUtf8Reason.contains("not valid JSON") || notUtf8Reason.contains("22021"), notUtf8Reason);
+    assertTrue(reasons.get("b-not-utf8").contains("not valid UTF-8"), reasons.get("b-not-utf8"));
+    assertTrue(reasons.get("b-overlong").contains("not valid UTF-8"), reasons.get("b-overlong"));
+  }
+
+  /**
+   * Audit mode asks PostgreSQL for every payload's jsonb text before it writes (the hash chain
+   * covers that text): a payload only the database refuses (a lone surrogate escape, which the JSON
+   * parser takes) is dead-lettered at that step, and the rest land, chained and verifiable.
+   */
+  @Test
+  void auditModeDeadLettersAPayloadOnlyTheDatabaseRefuses() throws Exception {
+    connect.createTopic("audit.mixed", 1);
+    connect.createTopic("audit.mixed.dlq", 1);
+    Map<String, String> config = db.sinkConfig("audit.mixed", "audit", "audit.mixed.dlq");
+    config.put("table.name.format", "audit_mixed");
+    config.put("value.converter", StringConverter.class.getName());
+    connect.deploy("audit-mixed", config, 1);
+    for (int i = 0; i < 100; i++) {
+      connect.send("audit.mixed", "g" + i, auditEvent("a-" + i, "fine"));
+      if (i == 50) {
+        connect.send("audit.mixed", "b-lone-surrogate", auditEvent("lone", "\\ud800"));
+        connect.send("audit.mixed", "b-not-json", "{\"event_id\":");
+      }
+    }
+    connect.flush();
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("audit_mixed") == 100);
+    assertEquals(0, db.count("SELECT count(*) FROM audit_mixed WHERE event_id NOT LIKE 'a-%'"));
+    Map<String, String> reasons = new HashMap<>();
+    for (ConsumerRecord<String, String> record :
+        connect.consume(2, Duration.ofSeconds(30), "audit.mixed.dlq")) {
+      reasons.put(record.key(), header(record, "__connect.errors.exception.message"));
+    }
+    assertTrue(reasons.get("b-not-json").contains("not valid JSON"), reasons.get("b-not-json"));
+    String lone = reasons.get("b-lone-surrogate");
+    assertTrue(lone.contains("22P02") || lone.contains("22P05"), lone);
+    assertEquals(0, db.count("SELECT count(*) FROM soma_audit_verify('audit_mixed')"));
+  }
+
+  private static String auditEvent(String eventId, String text) {
+    return "{\"event_id\":\""
+        + eventId
+        + "\",\"timestamp\":\""
+        + Instant.now()
+        + "\",\"action\":\"tool.invoke\",\"text\":\""
+        + text
+        + "\"}";
+  }
+
+  private static byte[] utf8(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
   }
 
   /** A table with a constraint the sink cannot check in Java: the database rejects one row. */

@@ -212,6 +212,7 @@ public final class RowMapper {
         return fieldsOnly.read(text);
       }
       if (value instanceof byte[] bytes && (schema == null || schema.type() == Schema.Type.BYTES)) {
+        checkEncoding(bytes);
         return fieldsOnly.read(bytes);
       }
       event = RecordJson.toJson(value, schema);
@@ -225,6 +226,21 @@ public final class RowMapper {
           "event is a JSON " + event.getNodeType().name().toLowerCase() + ", not an object");
     }
     return event;
+  }
+
+  /**
+   * JSON bytes must be strict UTF-8 without a byte order mark, as PostgreSQL reads them: what
+   * Jackson alone would accept (an overlong form, a BOM, UTF-16) would be parsed as one text and
+   * stored as another, or refused by the database only after the batch was written.
+   */
+  private static void checkEncoding(byte[] bytes) {
+    if (JsonBytes.startsWithByteOrderMark(bytes)) {
+      throw new BadRecordException("event is not valid JSON: it starts with a byte order mark");
+    }
+    int malformed = JsonBytes.malformedUtf8At(bytes);
+    if (malformed >= 0) {
+      throw new BadRecordException("event is not valid UTF-8 (at byte " + malformed + ")");
+    }
   }
 
   /**

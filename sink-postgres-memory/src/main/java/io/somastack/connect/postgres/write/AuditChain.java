@@ -57,6 +57,16 @@ public final class AuditChain {
     saveHeads(c, table, rows);
   }
 
+  /**
+   * The rows whose payload PostgreSQL refuses as jsonb (a lone surrogate escape, say), found by
+   * halves inside savepoints: one such row would otherwise fail every {@link #link} of its batch,
+   * before the writer's own isolation of bad rows is reached, and stall the task.
+   */
+  public Map<EventRow, SQLException> findRejected(Connection c, List<EventRow> rows)
+      throws SQLException {
+    return RejectedRows.find(c, rows, part -> canonicalPayloads(c, part));
+  }
+
   private String material(Object[] v, String payloadText) {
     Instant time = Instant.parse((String) v[layout.indexOf(TableLayout.EVENT_TIME)]);
     long micros =

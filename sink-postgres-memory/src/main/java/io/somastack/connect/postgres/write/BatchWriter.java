@@ -1,16 +1,13 @@
 package io.somastack.connect.postgres.write;
 
-import io.somastack.connect.common.postgres.SqlStates;
 import io.somastack.connect.postgres.record.EventRow;
 import io.somastack.connect.postgres.record.JsonBytes;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -70,31 +67,7 @@ public final class BatchWriter {
    */
   public Map<EventRow, SQLException> findRejected(Connection c, String table, List<EventRow> rows)
       throws SQLException {
-    Map<EventRow, SQLException> rejected = new LinkedHashMap<>();
-    bisect(c, table, rows, rejected);
-    return rejected;
-  }
-
-  private void bisect(
-      Connection c, String table, List<EventRow> rows, Map<EventRow, SQLException> rejected)
-      throws SQLException {
-    Savepoint savepoint = c.setSavepoint();
-    try {
-      write(c, table, rows);
-      c.releaseSavepoint(savepoint);
-    } catch (SQLException e) {
-      c.rollback(savepoint);
-      if (!SqlStates.isDataError(e)) {
-        throw e;
-      }
-      if (rows.size() == 1) {
-        rejected.put(rows.get(0), e);
-        return;
-      }
-      int half = rows.size() / 2;
-      bisect(c, table, rows.subList(0, half), rejected);
-      bisect(c, table, rows.subList(half, rows.size()), rejected);
-    }
+    return RejectedRows.find(c, rows, part -> write(c, table, part));
   }
 
   /** The end of the statement starting at {@code from}: bounded by rows and by JSON bytes. */

@@ -10,9 +10,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import io.somastack.connect.postgres.write.TableLayout;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
@@ -144,6 +152,92 @@ class RowMapperTest {
                   () -> mapper.map(record("t", null, text.getBytes(UTF_8))));
           assertTrue(e.getMessage().contains(reason), text + " -> " + e.getMessage());
         });
+  }
+
+  @Test
+  void jsonBytesMustBeStrictUtf8WithoutAByteOrderMark() {
+    RowMapper mapper = mapper(Map.of("key.fields", "event_id", "write.mode", "upsert"));
+    Map<String, byte[]> cases = new LinkedHashMap<>();
+    cases.put("an overlong '/' in the key", bytes("{\"event_id\":\"e", 0xC0, 0xAF, "\"}"));
+    cases.put(
+        "an encoded surrogate", bytes("{\"event_id\":\"e\",\"t\":\"", 0xED, 0xA0, 0x80, "\"}"));
+    cases.put(
+        "above U+10FFFF", bytes("{\"event_id\":\"e\",\"t\":\"", 0xF4, 0x90, 0x80, 0x80, "\"}"));
+    cases.put("a truncated sequence", bytes("{\"event_id\":\"e\",\"t\":\"", 0xE2, 0x82, "\"}"));
+    cases.put("UTF-16", "{\"event_id\":\"e\"}".getBytes(StandardCharsets.UTF_16LE));
+    cases.forEach(
+        (what, json) -> {
+          BadRecordException e =
+              assertThrows(
+                  BadRecordException.class, () -> mapper.map(record("t", null, json)), what);
+          assertTrue(e.getMessage().contains("not valid UTF-8"), what + " -> " + e.getMessage());
+        });
+    BadRecordException bom =
+        assertThrows(
+            BadRecordException.class,
+            () ->
+                mapper.map(record("t", null, bytes("", 0xEF, 0xBB, 0xBF, "{\"event_id\":\"e\"}"))));
+    assertTrue(bom.getMessage().contains("byte order mark"), bom.getMessage());
+    // the String path refuses the same text with a BOM as not JSON
+    assertThrows(
+        BadRecordException.class,
+        () -> mapper.map(record("t", null, "\uFEFF{\"event_id\":\"e\"}")));
+    // well-formed two-, three- and four-byte characters pass
+    byte[] fine = "{\"event_id\":\"é€😀\"}".getBytes(UTF_8);
+    assertEquals("é€😀", mapper.map(record("t", null, fine)).identity().split(":", 2)[1]);
+  }
+
+  /** Text, then bytes given as ints, then text. */
+  private static byte[] bytes(String before, Object... rest) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(before.getBytes(UTF_8));
+    for (Object part : rest) {
+      if (part instanceof Integer b) {
+        out.write(b);
+      } else {
+        out.writeBytes(((String) part).getBytes(UTF_8));
+      }
+    }
+    return out.toByteArray();
+  }
+
+  /**
+   * The validator agrees with the JDK's strict UTF-8 decoder on random bytes that are mostly
+   * non-ASCII (where the decisions are), NUL aside, which the decoder takes and the sink does not.
+   */
+  @Test
+  void malformedUtf8IsFoundExactlyWhereTheJdkDecoderRefuses() throws Exception {
+    Random random = new Random(42);
+    for (int round = 0; round < 200_000; round++) {
+      byte[] b = new byte[1 + random.nextInt(6)];
+      for (int i = 0; i < b.length; i++) {
+        b[i] = (byte) (random.nextInt(4) == 0 ? random.nextInt(0x80) : 0x80 + random.nextInt(0x80));
+      }
+      boolean jdk = strictlyDecodes(b) && !containsNul(b);
+      assertEquals(jdk, JsonBytes.malformedUtf8At(b) < 0, HexFormat.of().formatHex(b));
+    }
+  }
+
+  private static boolean strictlyDecodes(byte[] b) {
+    try {
+      UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(b));
+      return true;
+    } catch (CharacterCodingException e) {
+      return false;
+    }
+  }
+
+  private static boolean containsNul(byte[] b) {
+    for (byte x : b) {
+      if (x == 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Test
