@@ -373,9 +373,7 @@ class QdrantVectorSinkTaskTest {
   void closingAPartitionWaitsForItsRecordsInFlightAndForgetsTheirOffsets() throws Exception {
     startSlowTask();
     TopicPartition other = new TopicPartition(PARTITION.topic(), 1);
-    putWhileQdrantHolds(
-        record(null, memory(1, "one")),
-        new SinkRecord(other.topic(), 1, null, null, null, memory(2, "two"), 7));
+    putWhileQdrantHolds(record(null, memory(1, "one")), onPartitionOne(memory(2, "two"), 7));
     CompletableFuture<Void> closed = CompletableFuture.runAsync(() -> task.close(List.of(other)));
     assertFalse(closed.isDone(), "close waits for the batch in flight");
     qdrant.release();
@@ -387,22 +385,36 @@ class QdrantVectorSinkTaskTest {
             Map.of(PARTITION, new OffsetAndMetadata(2), other, new OffsetAndMetadata(8))));
   }
 
+  /**
+   * Puts the records (one of PARTITION's, then partition 1's) in a batch that fails in flight,
+   * closes partition 1, lets a later poll send the kept batch again, and returns what preCommit
+   * reports when Connect has consumed both partitions up to their last record.
+   */
+  private Map<TopicPartition, OffsetAndMetadata> keepBatchAndClosePartitionOne(
+      SinkRecord... records) {
+    TopicPartition other = new TopicPartition(PARTITION.topic(), 1);
+    qdrant.failNext(1, Status.Code.UNAVAILABLE);
+    task.put(List.of(records));
+    task.close(List.of(other)); // the batch failed in flight: kept, without partition 1
+    task.put(List.of()); // a later poll sends the kept batch again
+    long otherNext = records[records.length - 1].kafkaOffset() + 1;
+    return task.preCommit(
+        Map.of(PARTITION, new OffsetAndMetadata(2), other, new OffsetAndMetadata(otherNext)));
+  }
+
+  private static SinkRecord onPartitionOne(Object value, long offset) {
+    return new SinkRecord(PARTITION.topic(), 1, null, null, null, value, offset);
+  }
+
   @Test
   void closingAPartitionDropsItsRecordsFromAKeptBatch() throws Exception {
     startSlowTask();
-    TopicPartition other = new TopicPartition(PARTITION.topic(), 1);
-    qdrant.failNext(1, Status.Code.UNAVAILABLE);
-    task.put(
-        List.of(
-            record(null, memory(1, "one")),
-            new SinkRecord(other.topic(), 1, null, null, null, memory(2, "two"), 7),
-            new SinkRecord(other.topic(), 1, null, null, null, Map.of("text", "no id"), 8)));
-    task.close(List.of(other)); // the batch failed in flight: kept, without partition 1
-    task.put(List.of()); // a later poll sends the kept batch again
     assertEquals(
         Map.of(PARTITION, new OffsetAndMetadata(2)),
-        task.preCommit(
-            Map.of(PARTITION, new OffsetAndMetadata(2), other, new OffsetAndMetadata(9))));
+        keepBatchAndClosePartitionOne(
+            record(null, memory(1, "one")),
+            onPartitionOne(memory(2, "two"), 7),
+            onPartitionOne(Map.of("text", "no id"), 8)));
     assertEquals(2, count());
     assertEquals(null, text(2), "the closed partition's record was not written");
     assertTrue(context.reported.isEmpty(), "nor its bad record dead-lettered");
@@ -411,19 +423,12 @@ class QdrantVectorSinkTaskTest {
   @Test
   void closingAPartitionKeepsAnotherPartitionsWriteOfTheSameIdInAKeptBatch() throws Exception {
     startSlowTask();
-    TopicPartition other = new TopicPartition(PARTITION.topic(), 1);
-    qdrant.failNext(1, Status.Code.UNAVAILABLE);
     // one point id written from two partitions: collapsed, partition 1's write wins the batch
-    task.put(
-        List.of(
-            record(null, memory(1, "from partition 0")),
-            new SinkRecord(other.topic(), 1, null, null, null, memory(1, "from partition 1"), 7)));
-    task.close(List.of(other));
-    task.put(List.of());
     assertEquals(
         Map.of(PARTITION, new OffsetAndMetadata(2)),
-        task.preCommit(
-            Map.of(PARTITION, new OffsetAndMetadata(2), other, new OffsetAndMetadata(8))));
+        keepBatchAndClosePartitionOne(
+            record(null, memory(1, "from partition 0")),
+            onPartitionOne(memory(1, "from partition 1"), 7)));
     assertEquals(
         "from partition 0", text(1), "the open partition's write is acknowledged, so it landed");
   }
