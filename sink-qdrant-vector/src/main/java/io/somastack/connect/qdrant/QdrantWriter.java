@@ -29,6 +29,7 @@ import io.somastack.connect.qdrant.mapping.WriteBatch;
 import io.somastack.connect.qdrant.mapping.WriteBatch.Request;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -179,6 +180,16 @@ final class QdrantWriter implements AutoCloseable {
               + vectorName
               + "'");
     }
+    for (String sparse : config.sparseVectors()) {
+      if (!info.getConfig().getParams().getSparseVectorsConfig().containsMap(sparse)) {
+        throw new ConnectException(
+            "Qdrant collection '"
+                + name
+                + "' has no sparse vector '"
+                + sparse
+                + "' named in collection.sparse.vectors");
+      }
+    }
     if (params.getSize() != config.vectorSize()) {
       throw new ConnectException(
           "Qdrant collection '"
@@ -201,6 +212,7 @@ final class QdrantWriter implements AutoCloseable {
    */
   List<Rejected> write(WriteBatch batch) {
     List<Rejected> refused = new ArrayList<>();
+    Set<String> rechecked = new HashSet<>();
     for (List<Request> wave : batch.waves(config.batchMaxPoints(), config.batchMaxBytes())) {
       List<Future<?>> sent = new ArrayList<>(wave.size());
       try {
@@ -218,7 +230,8 @@ final class QdrantWriter implements AutoCloseable {
         } catch (StatusFailure failure) {
           RuntimeException outcome;
           try {
-            outcome = handle(wave.get(i), failure, refused);
+            recheckOnRefusal(wave.get(i), failure, rechecked);
+            outcome = handle(batch, wave.get(i), failure, refused);
           } catch (RuntimeException e) {
             outcome = e; // thrown only once the wave's other requests are done too
           }
@@ -240,6 +253,20 @@ final class QdrantWriter implements AutoCloseable {
       } catch (ExecutionException | RuntimeException ignored) {
         // its outcome no longer matters: the batch fails as a whole and is sent again
       }
+    }
+  }
+
+  /**
+   * Before a refused request is searched for its bad points, its collection is checked again, once
+   * per batch: a collection recreated with other vectors under a running task refuses every point,
+   * and that is a configuration error to fail on, not a batch of bad records to dead-letter one by
+   * one.
+   */
+  private void recheckOnRefusal(Request request, StatusFailure failure, Set<String> rechecked) {
+    if (failure.status.getCode() == Status.Code.INVALID_ARGUMENT
+        && rechecked.add(request.collection())) {
+      ready.remove(request.collection());
+      ensureCollection(request.collection());
     }
   }
 
@@ -309,10 +336,11 @@ final class QdrantWriter implements AutoCloseable {
   }
 
   /** Sorts a failed request: returns the exception to throw once the wave is done, or null. */
-  private RuntimeException handle(Request request, StatusFailure failure, List<Rejected> refused) {
+  private RuntimeException handle(
+      WriteBatch batch, Request request, StatusFailure failure, List<Rejected> refused) {
     Status.Code code = failure.status.getCode();
     if (code == Status.Code.INVALID_ARGUMENT) {
-      refused.addAll(refusedIn(request, failure));
+      refused.addAll(refusedIn(batch, request, failure));
       return null;
     }
     if (code == Status.Code.NOT_FOUND) {
@@ -328,27 +356,40 @@ final class QdrantWriter implements AutoCloseable {
 
   /**
    * Finds the points of a refused request by sending its halves again, down to single points, which
-   * are the refused ones. The other points are written on the way.
+   * are the refused ones. The other points are written on the way. A refused operation that
+   * replaced an earlier one of its point in collapsing gives way to that one: the point must end as
+   * if the records had been applied one by one (a tombstone followed by a refused upsert deletes).
    */
-  private List<Rejected> refusedIn(Request request, StatusFailure failure) {
+  private List<Rejected> refusedIn(WriteBatch batch, Request request, StatusFailure failure) {
     List<PointOp> ops = request.ops();
+    List<Rejected> refused = new ArrayList<>();
     if (ops.size() == 1) {
       String reason = "Qdrant refused the point: " + failure.status.getDescription();
-      return List.of(new Rejected(ops.get(0).record(), reason));
+      refused.add(new Rejected(ops.get(0).record(), reason));
+      PointOp earlier = batch.superseded(ops.get(0));
+      if (earlier != null) {
+        boolean upsert = earlier instanceof PointOp.Upsert;
+        sendAlone(batch, new Request(request.collection(), upsert, List.of(earlier)), refused);
+      }
+      return refused;
     }
-    List<Rejected> refused = new ArrayList<>();
     int half = ops.size() / 2;
     for (Request part : List.of(part(request, 0, half), part(request, half, ops.size()))) {
-      try {
-        awaitRaw(send(part));
-      } catch (StatusFailure partFailure) {
-        RuntimeException outcome = handle(part, partFailure, refused);
-        if (outcome != null) {
-          throw outcome;
-        }
-      }
+      sendAlone(batch, part, refused);
     }
     return refused;
+  }
+
+  /** Sends a request and waits for it; a refusal is searched as above, other failures thrown. */
+  private void sendAlone(WriteBatch batch, Request request, List<Rejected> refused) {
+    try {
+      awaitRaw(send(request));
+    } catch (StatusFailure failure) {
+      RuntimeException outcome = handle(batch, request, failure, refused);
+      if (outcome != null) {
+        throw outcome;
+      }
+    }
   }
 
   private static Request part(Request request, int from, int to) {

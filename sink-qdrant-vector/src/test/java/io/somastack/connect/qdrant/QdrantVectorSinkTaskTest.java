@@ -462,6 +462,60 @@ class QdrantVectorSinkTaskTest {
   }
 
   @Test
+  void aCollectionRecreatedWithOtherVectorsFailsTheTaskInsteadOfDeadLetteringEveryRecord()
+      throws Exception {
+    startTask("batch.max.points", "64");
+    task.put(List.of(record(null, memory(1000, "first"))));
+    preCommit();
+    // an operator recreates the collection with another size while the task runs
+    reader.deleteCollectionAsync("memories").get();
+    reader
+        .createCollectionAsync(
+            "memories", VectorParams.newBuilder().setSize(4).setDistance(Distance.Cosine).build())
+        .get();
+    List<SinkRecord> records = new ArrayList<>();
+    for (long id = 1; id <= 64; id++) {
+      records.add(record(null, memory(id, "text " + id)));
+    }
+    task.put(records); // sent; refused in flight
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    ConnectException failed = assertThrows(ConnectException.class, () -> task.put(List.of()));
+    assertFalse(failed instanceof RetriableException);
+    assertTrue(failed.getMessage().contains("vector.size"), failed.getMessage());
+    assertTrue(context.reported.isEmpty(), "no record was dead-lettered for it");
+  }
+
+  @Test
+  void aTombstoneCollapsedUnderAnUpsertQdrantRefusesIsStillApplied() throws Exception {
+    startTask("embedder", "field", "vector.name", "dense");
+    List<Integer> vector = List.of(1, 0, 0, 0, 0, 0, 0, 0);
+    task.put(List.of(record(null, Map.of("id", 1L, "vector", Map.of("dense", vector)))));
+    preCommit();
+    Map<String, Object> undeclared = Map.of("dense", vector, "undeclared", List.of(1));
+    task.put(
+        List.of(
+            record(1L, null), // deletes point 1
+            record(null, Map.of("id", 1L, "vector", undeclared)))); // refused by Qdrant
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), preCommit());
+    assertEquals(1, context.reported.size(), "the refused upsert is dead-lettered");
+    assertEquals(0, count(), "and the tombstone it replaced in collapsing was applied");
+  }
+
+  @Test
+  void anUpsertCollapsedUnderOneQdrantRefusesLandsInstead() throws Exception {
+    startTask("embedder", "field", "vector.name", "dense");
+    List<Integer> vector = List.of(1, 0, 0, 0, 0, 0, 0, 0);
+    Map<String, Object> undeclared = Map.of("dense", vector, "undeclared", List.of(1));
+    task.put(
+        List.of(
+            record(null, Map.of("id", 1L, "text", "first", "vector", Map.of("dense", vector))),
+            record(null, Map.of("id", 1L, "text", "second", "vector", undeclared))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+    assertEquals(1, context.reported.size());
+    assertEquals("first", text(1));
+  }
+
+  @Test
   void stopLetsTheBatchInFlightFinishFirst() throws Exception {
     startSlowTask();
     putWhileQdrantHolds(record(null, memory(1, "one")));

@@ -232,13 +232,13 @@ public final class FieldEmbedder implements Embedder {
   private static int index(Object item) {
     long index;
     if (item instanceof JsonNode json) {
-      if (!json.canConvertToLong()) {
-        throw notAnIndex(item);
+      if (!json.isIntegralNumber() || !json.canConvertToLong()) {
+        throw notAnIndex(item); // 1.5 is no index, and must not pass as 1
       }
       index = json.asLong();
     } else if (item instanceof Number number && Double.isFinite(number.doubleValue())) {
       double value = number.doubleValue();
-      if (value < 0 || value > 0xffffffffL) {
+      if (value < 0 || value > 0xffffffffL || value != Math.rint(value)) {
         throw notAnIndex(item);
       }
       index = number.longValue();

@@ -42,6 +42,7 @@ public final class HashingEmbedder extends TextEmbedder {
     float[] vector = new float[dimensions];
     long hash = FNV_OFFSET;
     boolean inToken = false;
+    int first = -1;
     for (int i = 0; i < text.length(); ) {
       int codePoint = Character.codePointAt(text, i);
       i += Character.charCount(codePoint);
@@ -49,22 +50,34 @@ public final class HashingEmbedder extends TextEmbedder {
         hash = (hash ^ Character.toLowerCase(codePoint)) * FNV_PRIME;
         inToken = true;
       } else if (inToken) {
-        add(vector, hash);
+        int index = add(vector, hash);
+        first = first < 0 ? index : first;
         hash = FNV_OFFSET;
         inToken = false;
       }
     }
     if (inToken) {
-      add(vector, hash);
+      int index = add(vector, hash);
+      first = first < 0 ? index : first;
     }
-    return normalise(vector) ? vector : null;
+    if (first < 0) {
+      return null;
+    }
+    if (!normalise(vector)) {
+      // Tokens whose signs cancelled out ("air is" at 384 dimensions): still a text, so still a
+      // vector, the same every time: the first token's dimension.
+      vector[first] = 1f;
+    }
+    return vector;
   }
 
-  private void add(float[] vector, long hash) {
+  /** Adds a token's ±1 and returns its dimension. */
+  private int add(float[] vector, long hash) {
     long mixed = mix(hash);
     int index = (int) Long.remainderUnsigned(mixed, dimensions);
     // The sign bit decides +1 or -1, so collisions cancel out on average instead of piling up.
     vector[index] += mixed < 0 ? -1f : 1f;
+    return index;
   }
 
   /** MurmurHash3's fmix64: FNV's low bits are weak, this spreads every input bit. */

@@ -2,16 +2,17 @@ package io.somastack.connect.qdrant.mapping;
 
 import io.qdrant.client.grpc.Common.PointId;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * One put's operations, collapsed: per collection only the last operation per point id survives,
- * kept in the order those last operations arrived. They leave as requests of one kind (upserts or
- * deletes) in "waves": wave n holds the n-th run of same-kind operations of every collection, so
- * the writer can run a wave's requests in parallel and still apply each collection's upserts and
- * deletes in their order.
+ * One put's operations, collapsed: per collection only the last operation per point id is sent,
+ * kept in the order those last operations arrived (the ones it replaced are remembered, in case
+ * Qdrant refuses it). They leave as requests of one kind (upserts or deletes) in "waves": wave n
+ * holds the n-th run of same-kind operations of every collection, so the writer can run a wave's
+ * requests in parallel and still apply each collection's upserts and deletes in their order.
  */
 public final class WriteBatch {
 
@@ -19,6 +20,9 @@ public final class WriteBatch {
   public record Request(String collection, boolean upsert, List<PointOp> ops) {}
 
   private final Map<String, LinkedHashMap<PointId, PointOp>> collections = new LinkedHashMap<>();
+
+  /** For an operation that replaced an earlier one of its point, that earlier one. */
+  private final Map<PointOp, PointOp> superseded = new IdentityHashMap<>();
 
   public static WriteBatch of(List<PointOp> ops) {
     WriteBatch batch = new WriteBatch();
@@ -30,8 +34,19 @@ public final class WriteBatch {
     LinkedHashMap<PointId, PointOp> ops =
         collections.computeIfAbsent(op.collection(), c -> new LinkedHashMap<>());
     // remove first: a re-put would keep the old position, and the last write must move to the end
-    ops.remove(op.id());
+    PointOp earlier = ops.remove(op.id());
+    if (earlier != null) {
+      superseded.put(op, earlier);
+    }
     ops.put(op.id(), op);
+  }
+
+  /**
+   * The operation this one replaced in collapsing, or null. When Qdrant refuses an operation, the
+   * point must end as the write before it left it, so the writer applies that one instead.
+   */
+  public PointOp superseded(PointOp op) {
+    return superseded.get(op);
   }
 
   public List<String> collections() {

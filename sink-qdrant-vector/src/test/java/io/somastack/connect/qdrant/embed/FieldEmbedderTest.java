@@ -61,6 +61,8 @@ class FieldEmbedderTest {
     assertTrue(
         read("", "{\"other\":[1,2,3]}").rejection().contains("no vector in field embedding"));
     assertTrue(read("", "{\"embedding\":{\"indices\":[-1],\"values\":[1]}}").isRejected());
+    // a fractional index is no index (it must not pass as 1)
+    assertTrue(read("b", "{\"embedding\":{\"indices\":[1.5],\"values\":[1]}}").isRejected());
     assertTrue(read("dense", "{\"embedding\":{\"dense\":[1,2,3,4]}}").isRejected());
   }
 
@@ -142,6 +144,10 @@ class FieldEmbedderTest {
     assertTrue(readValue("", Map.of("embedding", "text")).rejection().contains("not a vector"));
     assertTrue(
         readValue("b", Map.of("embedding", Map.of("indices", List.of(-1), "values", List.of(1f))))
+            .rejection()
+            .contains("uint32"));
+    assertTrue(
+        readValue("b", Map.of("embedding", Map.of("indices", List.of(1.5), "values", List.of(1f))))
             .rejection()
             .contains("uint32"));
     assertTrue(

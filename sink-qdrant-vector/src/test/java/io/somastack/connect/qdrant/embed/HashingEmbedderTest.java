@@ -2,6 +2,7 @@ package io.somastack.connect.qdrant.embed;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,6 +44,16 @@ class HashingEmbedderTest {
     float[] b = embedder.embed("user prefers the dark editor theme");
     float[] c = embedder.embed("quarterly revenue grew eleven percent");
     assertTrue(dot(a, b) > dot(a, c) + 0.3, "similar texts should be closer");
+  }
+
+  /** "air" and "is" land on one dimension with opposite signs at 384 dimensions. */
+  @Test
+  void tokensThatCancelOutStillGiveTheSameUnitVector() {
+    HashingEmbedder embedder = new HashingEmbedder(384);
+    float[] vector = embedder.embed("air is");
+    assertNotNull(vector, "a text with tokens always has a vector");
+    assertEquals(1.0, norm(vector), 1e-6);
+    assertArrayEquals(vector, new HashingEmbedder(384).embed("Air, is."));
   }
 
   @Test
