@@ -177,6 +177,14 @@ public class PostgresMemorySinkTask extends SinkTask {
 
   /** Transient: the same records come again after a backoff, whole and in order. */
   private void retryLater(SQLException e) {
+    // The commit may have landed before the connection broke. Read back what the database holds
+    // before the records come again, so a batch that did commit is skipped, not written twice:
+    // append and upsert would absorb it, an audit chain would link it a second time.
+    for (TopicPartition partition : context.assignment()) {
+      if (!unloaded.contains(partition)) {
+        unloaded.add(partition);
+      }
+    }
     session.reset();
     schemas.forget();
     long delay = backoff.delayMs(attempt++);
@@ -289,7 +297,7 @@ public class PostgresMemorySinkTask extends SinkTask {
             "Record "
                 + where
                 + " cannot be written: "
-                + bad.reason().getMessage()
+                + reasonForLog(bad.reason())
                 + ". Configure errors.tolerance=all and errors.deadletterqueue.topic.name to"
                 + " dead-letter such records instead of stopping.");
       }

@@ -3,6 +3,7 @@ package io.somastack.connect.postgres.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.postgres.record.BadRecordException;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
@@ -96,21 +97,42 @@ public enum ColumnType {
 
   private static String timestamp(JsonNode value, String field) {
     if (value.isIntegralNumber()) {
+      if (!value.canConvertToLong()) {
+        throw outOfRange("field '" + field + "'");
+      }
       // epoch milliseconds, as Kafka and most producers write them
-      return java.time.Instant.ofEpochMilli(value.longValue()).toString();
+      return timestamp(Instant.ofEpochMilli(value.longValue()), "field '" + field + "'");
     }
     if (value.isTextual()) {
       try {
         // PostgreSQL keeps microseconds; truncating here keeps Java's view equal to the stored one
-        return OffsetDateTime.parse(value.asText())
-            .toInstant()
-            .truncatedTo(ChronoUnit.MICROS)
-            .toString();
+        Instant instant =
+            OffsetDateTime.parse(value.asText()).toInstant().truncatedTo(ChronoUnit.MICROS);
+        return timestamp(instant, "field '" + field + "'");
       } catch (DateTimeParseException e) {
         throw wrongType(field, "timestamptz (ISO-8601 with offset, or epoch ms)", value);
       }
     }
     throw wrongType(field, "timestamptz", value);
+  }
+
+  private static final Instant FIRST = Instant.parse("0001-01-01T00:00:00Z");
+  private static final Instant AFTER_LAST = Instant.parse("+10000-01-01T00:00:00Z");
+
+  /**
+   * An instant as ISO-8601 text, within the years 1 to 9999: the range Java and PostgreSQL write
+   * and read alike. Outside it lie mistakes (epoch nanoseconds read as milliseconds, say), which
+   * must be dead-lettered here rather than fail arithmetic or the database later.
+   */
+  public static String timestamp(Instant instant, String what) {
+    if (instant.isBefore(FIRST) || !instant.isBefore(AFTER_LAST)) {
+      throw outOfRange(what);
+    }
+    return instant.toString();
+  }
+
+  private static BadRecordException outOfRange(String what) {
+    return new BadRecordException(what + " is a time outside the years 1 to 9999");
   }
 
   private static BadRecordException wrongType(String field, String type, JsonNode value) {

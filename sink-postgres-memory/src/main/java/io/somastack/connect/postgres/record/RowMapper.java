@@ -306,7 +306,7 @@ public final class RowMapper {
               + auditTimeField
               + "' is missing and the record has no timestamp");
     }
-    return Instant.ofEpochMilli(record.timestamp()).toString();
+    return ColumnType.timestamp(Instant.ofEpochMilli(record.timestamp()), "the record timestamp");
   }
 
   private EventRow deadLetter(SinkRecord record, String table) {

@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
@@ -238,6 +239,24 @@ class RowMapperTest {
       }
     }
     return false;
+  }
+
+  /** Epoch nanoseconds read as milliseconds land in the year 55,000 or so: a bad record. */
+  @Test
+  void timesOutsideTheYearsOneTo9999AreBadRecords() {
+    RowMapper audit = mapper(Map.of("write.mode", "audit"));
+    long nanos = 1_700_000_000_000_000_000L;
+    for (String time : List.of(Long.toString(nanos), "\"+12026-01-01T00:00:00Z\"")) {
+      String json = "{\"event_id\":\"e\",\"timestamp\":" + time + "}";
+      BadRecordException e =
+          assertThrows(BadRecordException.class, () -> audit.map(record("t", null, json)), time);
+      assertTrue(e.getMessage().contains("outside the years 1 to 9999"), e.getMessage());
+    }
+    SinkRecord noTime =
+        new SinkRecord(
+            "t", 0, null, null, null, "{\"event_id\":\"e\"}", 1, nanos, TimestampType.CREATE_TIME);
+    BadRecordException e = assertThrows(BadRecordException.class, () -> audit.map(noTime));
+    assertTrue(e.getMessage().contains("the record timestamp"), e.getMessage());
   }
 
   @Test

@@ -1,0 +1,208 @@
+package io.somastack.connect.postgres;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.somastack.connect.testing.postgres.PostgresServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The one failure a database transaction cannot settle by itself: PostgreSQL commits a batch, and
+ * the connection breaks before the reply reaches the task. The task sees a transient error, Connect
+ * delivers the same records again, and they must not be written a second time. Append and upsert
+ * tables would absorb a second write; an audit chain would link the rows again, so it is the test.
+ */
+class CommitReplyLostTest {
+
+  private static final PostgresServer SERVER = PostgresServer.shared();
+  private static final TopicPartition PARTITION = new TopicPartition("audit", 0);
+
+  private final String database = "commit_reply_lost";
+  private CommitCuttingProxy proxy;
+  private PostgresMemorySinkTask task;
+
+  @BeforeEach
+  void start() throws Exception {
+    URI direct = URI.create(SERVER.createDatabase(database).substring("jdbc:".length()));
+    proxy = new CommitCuttingProxy(direct.getHost(), direct.getPort());
+    Map<String, String> props = new HashMap<>();
+    props.put("name", "commit-reply-lost");
+    // prepareThreshold=0: every COMMIT goes out as text, which is what the proxy looks for
+    props.put(
+        "connection.url",
+        "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + database + "?prepareThreshold=0");
+    props.put("connection.user", SERVER.user());
+    if (SERVER.password() != null) {
+      props.put("connection.password", SERVER.password());
+    }
+    props.put("write.mode", "audit");
+    props.put("retry.backoff.initial.ms", "10");
+    task = new PostgresMemorySinkTask();
+    task.initialize(new TaskContext(PARTITION));
+    task.start(props);
+    task.open(List.of(PARTITION));
+  }
+
+  @AfterEach
+  void stop() throws IOException {
+    task.stop();
+    proxy.close();
+  }
+
+  @Test
+  void aBatchWhoseCommitReplyWasLostIsNotWrittenAgain() throws Exception {
+    task.put(List.of(event(0, "a")));
+    List<SinkRecord> batch = List.of(event(1, "b"), event(2, "c"));
+    proxy.cutAfterNextCommit();
+    assertThrows(RetriableException.class, () -> task.put(batch));
+    assertEquals(3, count("SELECT count(*) FROM audit"), "the batch did commit");
+
+    task.put(batch); // Connect delivers the same records again
+    task.put(List.of(event(3, "d")));
+
+    assertEquals(4, count("SELECT count(*) FROM audit"));
+    assertEquals(
+        0,
+        count("SELECT count(*) FROM soma_audit_verify('audit')"),
+        "the chain of an untouched table verifies");
+  }
+
+  private static SinkRecord event(long offset, String id) {
+    String json = "{\"event_id\":\"" + id + "\",\"timestamp\":\"2026-12-01T00:00:00Z\"}";
+    return new SinkRecord(PARTITION.topic(), PARTITION.partition(), null, null, null, json, offset);
+  }
+
+  private long count(String sql) throws SQLException {
+    try (Connection c = SERVER.connect(database);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /**
+   * Forwards a connection to PostgreSQL; once armed, lets the next COMMIT through, swallows the
+   * server's answer to it and cuts the client off, so the commit happens and the client never hears
+   * of it.
+   */
+  private static final class CommitCuttingProxy implements AutoCloseable {
+    private static final byte[] COMMIT = "\0COMMIT\0".getBytes(StandardCharsets.US_ASCII);
+
+    private final ServerSocket listener;
+    private final String host;
+    private final int port;
+    private final AtomicBoolean armed = new AtomicBoolean();
+
+    CommitCuttingProxy(String host, int port) throws IOException {
+      this.host = host;
+      this.port = port;
+      listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+      Thread accepter = new Thread(this::accept, "commit-cutting-proxy");
+      accepter.setDaemon(true);
+      accepter.start();
+    }
+
+    int port() {
+      return listener.getLocalPort();
+    }
+
+    void cutAfterNextCommit() {
+      armed.set(true);
+    }
+
+    private void accept() {
+      while (!listener.isClosed()) {
+        try {
+          Socket client = listener.accept();
+          Socket server = new Socket(host, port);
+          AtomicBoolean cutting = new AtomicBoolean();
+          pump(client, server, cutting, true);
+          pump(server, client, cutting, false);
+        } catch (IOException e) {
+          return; // closed
+        }
+      }
+    }
+
+    private void pump(Socket from, Socket to, AtomicBoolean cutting, boolean toServer) {
+      Thread thread =
+          new Thread(
+              () -> {
+                byte[] buffer = new byte[65536];
+                try (InputStream in = from.getInputStream();
+                    OutputStream out = to.getOutputStream()) {
+                  for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                    if (!toServer && cutting.get()) {
+                      // the answer to the COMMIT: dropped, and the client cut off
+                      from.close();
+                      to.close();
+                      return;
+                    }
+                    if (toServer
+                        && contains(buffer, n, COMMIT)
+                        && armed.compareAndSet(true, false)) {
+                      cutting.set(true);
+                    }
+                    out.write(buffer, 0, n);
+                    out.flush();
+                  }
+                } catch (IOException e) {
+                  // one side went away: the other follows
+                } finally {
+                  closeQuietly(from);
+                  closeQuietly(to);
+                }
+              });
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    private static boolean contains(byte[] buffer, int length, byte[] wanted) {
+      outer:
+      for (int i = 0; i + wanted.length <= length; i++) {
+        for (int j = 0; j < wanted.length; j++) {
+          if (buffer[i + j] != wanted[j]) {
+            continue outer;
+          }
+        }
+        return true;
+      }
+      return false;
+    }
+
+    private static void closeQuietly(Socket socket) {
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // already closed
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      listener.close();
+    }
+  }
+}
