@@ -49,6 +49,10 @@ final class AuditSchema {
                 + ")");
       }
     }
+    // The heads table and the verify function serve every audit table, while the caller's lock
+    // covers only this one: tasks setting up two audit tables at once (every month's first
+    // minutes) would otherwise collide on them ("tuple concurrently updated", a duplicate type).
+    s.execute("SELECT pg_advisory_xact_lock(hashtext('soma_audit_shared_objects'))");
     s.execute(
         "CREATE TABLE IF NOT EXISTS "
             + HEADS_TABLE

@@ -1,0 +1,68 @@
+package io.somastack.connect.postgres;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.somastack.connect.testing.postgres.PostgresServer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two tasks setting up two audit tables at the same moment (as at every month's start) share the
+ * chain heads table and the verify function: neither may fail for the other.
+ */
+class AuditSetupRaceTest {
+
+  private static final PostgresServer SERVER = PostgresServer.shared();
+
+  @Test
+  void twoTasksSettingUpTwoAuditTablesAtOnceBothSucceed() throws Exception {
+    String url = SERVER.createDatabase("audit_setup_race");
+    List<String> errors = Collections.synchronizedList(new ArrayList<>());
+    for (int round = 0; round < 10 && errors.isEmpty(); round++) {
+      CyclicBarrier together = new CyclicBarrier(2);
+      List<Thread> threads = new ArrayList<>();
+      for (String topic : List.of("first_" + round, "second_" + round)) {
+        Thread thread = new Thread(() -> putOne(url, topic, together, errors));
+        thread.start();
+        threads.add(thread);
+      }
+      for (Thread thread : threads) {
+        thread.join();
+      }
+    }
+    assertEquals(List.of(), errors);
+  }
+
+  private static void putOne(
+      String url, String topic, CyclicBarrier together, List<String> errors) {
+    TopicPartition partition = new TopicPartition(topic, 0);
+    Map<String, String> props = new HashMap<>();
+    props.put("name", "race-" + topic);
+    props.put("connection.url", url);
+    props.put("connection.user", SERVER.user());
+    if (SERVER.password() != null) {
+      props.put("connection.password", SERVER.password());
+    }
+    props.put("write.mode", "audit");
+    PostgresMemorySinkTask task = new PostgresMemorySinkTask();
+    task.initialize(new TaskContext(partition));
+    task.start(props);
+    try {
+      task.open(List.of(partition));
+      together.await();
+      String json = "{\"event_id\":\"e\",\"timestamp\":\"2026-12-01T00:00:00Z\"}";
+      task.put(List.of(new SinkRecord(topic, 0, null, null, null, json, 0)));
+    } catch (Exception e) {
+      errors.add(topic + ": " + e);
+    } finally {
+      task.stop();
+    }
+  }
+}
