@@ -181,7 +181,28 @@ public final class PointMapper {
       throw new DataException(
           "collection template " + collection + " names a field the record does not have");
     }
+    if (!topicOnly && !isCollectionName(name)) {
+      // a name made from record data that Qdrant would refuse: this record's fault, not the
+      // task's (a fixed name Qdrant refuses fails the task when the collection is created)
+      throw new DataException(
+          "collection template "
+              + collection
+              + " gives a name Qdrant refuses (over 255 characters, or one of <>:\"/\\|?*)");
+    }
     return name;
+  }
+
+  /** Qdrant's rule for collection names: at most 255 characters, none of {@code <>:"/\|?*}. */
+  static boolean isCollectionName(String name) {
+    if (name.length() > 255) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      if ("<>:\"/\\|?*\0".indexOf(name.charAt(i)) >= 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private void upserts(List<Pending> pending, PointOp[] ops, List<Rejected> rejects) {

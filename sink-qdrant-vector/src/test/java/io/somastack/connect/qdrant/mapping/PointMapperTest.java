@@ -165,6 +165,21 @@ class PointMapperTest {
   }
 
   @Test
+  void aTemplatedCollectionNameQdrantWouldRefuseRejectsTheRecord() {
+    PointMapper templated = mapper("collection.name", "mem_${value.tenant_id}");
+    List<PointOp> ops =
+        templated.map(
+            List.of(
+                record(null, Map.of("id", 1L, "text", "x", "tenant_id", "a/b")),
+                record(null, Map.of("id", 2L, "text", "x", "tenant_id", "t".repeat(300))),
+                record(null, Map.of("id", 3L, "text", "x", "tenant_id", "fine-1"))),
+            rejects);
+    assertEquals(List.of("mem_fine-1"), ops.stream().map(PointOp::collection).toList());
+    assertEquals(2, rejects.size());
+    assertTrue(rejects.get(0).reason().contains("Qdrant refuses"), rejects.get(0).reason());
+  }
+
+  @Test
   void fieldVectorsAreReadFromTheConnectValueAndKeptOutOfThePayload() {
     List<Float> vector = List.of(1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f);
     Map<String, Object> nested = Map.of("dense", vector, "model", "mini");
