@@ -29,6 +29,7 @@ import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.ErrantRecordReporter;
 import org.apache.kafka.connect.sink.SinkRecord;
@@ -217,6 +218,9 @@ public class PostgresMemorySinkTask extends SinkTask {
         }
       } catch (BadRecordException e) {
         batch.reject(record, e);
+      } catch (DataException e) {
+        // a conversion of the key or value that Connect's data API refused: bad data too
+        batch.reject(record, new BadRecordException(e.getMessage(), e));
       }
     }
     return batch;

@@ -1,0 +1,119 @@
+package io.somastack.connect.postgres;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.testing.postgres.PostgresServer;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Bad records met by a task run by hand against a real PostgreSQL. */
+class BadRecordsTaskTest {
+
+  private static final PostgresServer SERVER = PostgresServer.shared();
+  private static final String DATABASE = "bad_records_task";
+  private static final TopicPartition PARTITION = new TopicPartition("events", 0);
+
+  private String url;
+  private PostgresMemorySinkTask task;
+
+  @BeforeEach
+  void createTable() throws SQLException {
+    url = SERVER.createDatabase(DATABASE);
+    execute(
+        "CREATE TABLE events (event_id text NOT NULL UNIQUE, payload jsonb NOT NULL,"
+            + " kafka_topic text NOT NULL, kafka_partition integer NOT NULL,"
+            + " kafka_offset bigint NOT NULL, secret text CHECK (secret <> 'ssn-123-45-6789'),"
+            + " ingested_at timestamptz NOT NULL DEFAULT now())");
+  }
+
+  @AfterEach
+  void stopTask() {
+    if (task != null) {
+      task.stop();
+    }
+  }
+
+  /**
+   * Without a dead letter queue a row the database refuses stops the task, and the error Connect
+   * logs names the record by position and the reason by SQLSTATE, never by the record's contents
+   * (PostgreSQL's own message quotes the failing row).
+   */
+  @Test
+  void aRefusedRowStopsTheTaskWithAnErrorThatHoldsNoRecordContents() {
+    start(new TaskContext(PARTITION), "write.mode", "append");
+    String json = "{\"event_id\":\"e1\",\"secret\":\"ssn-123-45-6789\"}";
+    ConnectException e =
+        assertThrows(ConnectException.class, () -> task.put(List.of(record(json, null, 7))));
+    assertTrue(e.getMessage().contains("events-0@7"), e.getMessage());
+    assertTrue(e.getMessage().contains("SQLSTATE 23514"), e.getMessage());
+    assertFalse(e.getMessage().contains("ssn-123-45-6789"), e.getMessage());
+  }
+
+  /** A key Connect's data API cannot turn into JSON is a bad record, not the task's end. */
+  @Test
+  void aKeyThatCannotBeReadIsDeadLetteredAndTheRestLands() throws SQLException {
+    TaskContext context = new TaskContext(PARTITION).withDeadLetterQueue();
+    start(context, "write.mode", "upsert", "key.fields", "event_id", "table.name.format", "kv");
+    task.put(
+        List.of(
+            record("{\"event_id\":\"e1\"}", "e1", 0),
+            record(null, new StringBuilder("not a type Connect knows"), 1), // a tombstone
+            record("{\"event_id\":\"e2\"}", "e2", 2)));
+    assertEquals(2, count("SELECT count(*) FROM kv"));
+    assertEquals(1, context.deadLettered.size());
+    assertEquals(1, context.deadLettered.get(0).getKey().kafkaOffset());
+  }
+
+  private void start(TaskContext context, String... keyValues) {
+    Map<String, String> props = new HashMap<>();
+    props.put("name", "bad-records");
+    props.put("connection.url", url);
+    props.put("connection.user", SERVER.user());
+    if (SERVER.password() != null) {
+      props.put("connection.password", SERVER.password());
+    }
+    props.put("table.name.format", "events");
+    props.put("columns", "secret:text:secret");
+    for (int i = 0; i < keyValues.length; i += 2) {
+      props.put(keyValues[i], keyValues[i + 1]);
+    }
+    task = new PostgresMemorySinkTask();
+    task.initialize(context);
+    task.start(props);
+    task.open(List.of(PARTITION));
+  }
+
+  private static SinkRecord record(String json, Object key, long offset) {
+    return new SinkRecord(PARTITION.topic(), 0, null, key, null, json, offset);
+  }
+
+  private static void execute(String sql) throws SQLException {
+    try (Connection c = SERVER.connect(DATABASE);
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
+  private static long count(String sql) throws SQLException {
+    try (Connection c = SERVER.connect(DATABASE);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}
