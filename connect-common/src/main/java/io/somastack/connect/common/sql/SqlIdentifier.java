@@ -32,6 +32,41 @@ public final class SqlIdentifier {
   }
 
   /**
+   * The name of an object that belongs to {@code base} (a partition, an index): {@code base +
+   * suffix} when that fits 63 bytes; otherwise base is cut short and a hash of all of it added
+   * before the suffix, so the name keeps its suffix and stays apart from its siblings and from base
+   * itself (PostgreSQL would cut the plain concatenation back to base's own 63 bytes).
+   */
+  public static String withSuffix(String base, String suffix) {
+    String plain = base + suffix;
+    if (utf8Length(plain) <= MAX_BYTES) {
+      return plain;
+    }
+    String hash = String.format("_%08x", base.hashCode());
+    return prefixOfBytes(base, MAX_BYTES - hash.length() - utf8Length(suffix)) + hash + suffix;
+  }
+
+  private static int utf8Length(String text) {
+    return text.getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  /** The longest prefix of whole characters within the bytes. */
+  private static String prefixOfBytes(String text, int bytes) {
+    int end = 0;
+    int used = 0;
+    while (end < text.length()) {
+      int codePoint = text.codePointAt(end);
+      int size = utf8Length(new String(Character.toChars(codePoint)));
+      if (used + size > bytes) {
+        break;
+      }
+      used += size;
+      end += Character.charCount(codePoint);
+    }
+    return text.substring(0, end);
+  }
+
+  /**
    * A name made from free text (a topic, say): lower case, every character other than a-z, 0-9 and
    * underscore replaced by an underscore, a leading digit prefixed with an underscore, and cut to
    * 63 bytes. {@code memory.events} becomes {@code memory_events}.

@@ -28,14 +28,16 @@ final class AuditSchema {
     s.execute(
         "CREATE TABLE IF NOT EXISTS "
             + schemaPrefix
-            + SqlIdentifier.quote(bare + "_default")
+            + SqlIdentifier.quote(SqlIdentifier.withSuffix(bare, "_default"))
             + " PARTITION OF "
             + table
             + " DEFAULT");
     for (YearMonth month = from; !month.isAfter(through); month = month.plusMonths(1)) {
       String partition =
-          String.format("%s_%04d_%02d", bare, month.getYear(), month.getMonthValue());
-      if (!defaultHoldsRowsOf(s, schemaPrefix + SqlIdentifier.quote(bare + "_default"), month)) {
+          SqlIdentifier.withSuffix(
+              bare, String.format("_%04d_%02d", month.getYear(), month.getMonthValue()));
+      String defaultPartition = SqlIdentifier.quote(SqlIdentifier.withSuffix(bare, "_default"));
+      if (!defaultHoldsRowsOf(s, schemaPrefix + defaultPartition, month)) {
         s.execute(
             "CREATE TABLE IF NOT EXISTS "
                 + schemaPrefix

@@ -129,7 +129,7 @@ public final class SchemaManager {
         layout.conflictColumns().stream()
             .map(SqlIdentifier::quote)
             .collect(java.util.stream.Collectors.joining(", "));
-    String index = SqlIdentifier.quote(SqlIdentifier.sanitize(bareName(table) + "_soma_key"));
+    String index = SqlIdentifier.quote(SqlIdentifier.withSuffix(bareName(table), "_soma_key"));
     s.execute("CREATE UNIQUE INDEX IF NOT EXISTS " + index + " ON " + table + " (" + columns + ")");
     log.info("Added a unique index on ({}) to {}", columns, table);
   }
