@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres.write;
 
+import io.somastack.connect.postgres.config.WriteMode;
 import io.somastack.connect.postgres.record.EventRow;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,12 +46,34 @@ public final class Batch {
       rows.put(row.identity(), row);
       return;
     }
-    collapsed++;
-    if (replaces(earlier, row)) {
-      // re-insert so the surviving row keeps the position of the latest write of its key
-      rows.remove(row.identity());
-      rows.put(row.identity(), row);
+    if (!replaces(earlier, row)) {
+      collapsed++;
+      return;
     }
+    // re-insert so the surviving row keeps the position of the latest write of its key
+    rows.remove(row.identity());
+    if (deletesFirst(earlier, row)) {
+      rows.put(row.identity() + DELETED_BEFORE, earlier);
+    } else {
+      collapsed++;
+    }
+    rows.put(row.identity(), row);
+  }
+
+  /** Where a tombstone followed by a write of its key keeps the tombstone (see below). */
+  private static final String DELETED_BEFORE = "\u0000deleted before";
+
+  /**
+   * With versions, a write after a tombstone of its key must meet no stored row, as it would have
+   * record by record: the stored version is gone, so an older version is not stale. So the
+   * tombstone is kept, and the writer deletes before it writes. Without versions the write simply
+   * wins, and collapsing to it is exact.
+   */
+  private boolean deletesFirst(EventRow earlier, EventRow later) {
+    return layout.mode() == WriteMode.UPSERT
+        && layout.versioned()
+        && earlier.kind() == EventRow.Kind.DELETE
+        && later.kind() == EventRow.Kind.WRITE;
   }
 
   /** Which of two rows of one identity survives: the first in append mode, else the newer. */
@@ -77,7 +100,8 @@ public final class Batch {
 
   /** Drops rows the database rejected, so the batch can be written again without them. */
   public void remove(EventRow row, Throwable reason) {
-    rowsByTable.get(row.table()).remove(row.identity());
+    // by the row itself: a key's kept tombstone and its write share the identity
+    rowsByTable.get(row.table()).values().removeIf(kept -> kept == row);
     reject(row.record(), reason);
   }
 

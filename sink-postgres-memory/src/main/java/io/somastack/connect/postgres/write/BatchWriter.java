@@ -8,8 +8,10 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Writes the rows of one table: each chunk of up to {@code maxRows} rows is one statement, the
@@ -48,6 +50,14 @@ public final class BatchWriter {
     List<EventRow> deletes = new ArrayList<>();
     for (EventRow row : rows) {
       (row.kind() == EventRow.Kind.DELETE ? deletes : writes).add(row);
+    }
+    // a tombstone the batch kept ahead of a write of its key (versioned upsert) goes first
+    Set<String> written = new HashSet<>();
+    writes.forEach(row -> written.add(row.identity()));
+    List<EventRow> deletesFirst = new ArrayList<>();
+    deletes.removeIf(row -> written.contains(row.identity()) && deletesFirst.add(row));
+    if (!deletesFirst.isEmpty()) {
+      applied += delete(c, table, deletesFirst);
     }
     int from = 0;
     while (from < writes.size()) {
