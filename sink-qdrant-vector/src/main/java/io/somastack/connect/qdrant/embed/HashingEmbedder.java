@@ -29,7 +29,7 @@ public final class HashingEmbedder extends TextEmbedder {
   }
 
   @Override
-  List<float[]> embedTexts(List<String> texts) {
+  List<float[]> embedTexts(List<String> texts, String[] refusals) {
     List<float[]> vectors = new ArrayList<>(texts.size());
     for (String text : texts) {
       vectors.add(embed(text));

@@ -53,27 +53,32 @@ public final class OpenAiEmbedder extends TextEmbedder {
   }
 
   @Override
-  List<float[]> embedTexts(List<String> texts) {
+  List<float[]> embedTexts(List<String> texts, String[] refusals) {
     List<float[]> vectors = new ArrayList<>(texts.size());
     for (int from = 0; from < texts.size(); from += batchSize) {
-      vectors.addAll(embedBatch(texts.subList(from, Math.min(texts.size(), from + batchSize))));
+      int to = Math.min(texts.size(), from + batchSize);
+      vectors.addAll(embedBatch(texts.subList(from, to), refusals, from));
     }
     return vectors;
   }
 
-  /** A batch the server refuses as a whole is retried text by text, to find the bad ones. */
-  private List<float[]> embedBatch(List<String> texts) {
+  /**
+   * A batch the server refuses as a whole is retried text by text, to find the bad ones; a refused
+   * text's reason goes to {@code refusals} at {@code offset} plus its place in the batch.
+   */
+  private List<float[]> embedBatch(List<String> texts, String[] refusals, int offset) {
     try {
       return request(texts);
     } catch (RefusedException refused) {
       if (texts.size() == 1) {
         // The server's answer may quote the text, so it goes to the DLQ reason, not the log.
         log.warn("Embeddings endpoint refused one text; its record goes to the DLQ");
+        refusals[offset] = refused.getMessage();
         return Collections.singletonList(null);
       }
       List<float[]> vectors = new ArrayList<>(texts.size());
-      for (String text : texts) {
-        vectors.addAll(embedBatch(List.of(text)));
+      for (int i = 0; i < texts.size(); i++) {
+        vectors.addAll(embedBatch(List.of(texts.get(i)), refusals, offset + i));
       }
       return vectors;
     }
@@ -83,6 +88,7 @@ public final class OpenAiEmbedder extends TextEmbedder {
     HttpRequest request = httpRequest(texts);
     for (int attempt = 0; ; attempt++) {
       String failure;
+      long retryAfterMs = 0;
       try {
         HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
         int status = response.statusCode();
@@ -98,9 +104,10 @@ public final class OpenAiEmbedder extends TextEmbedder {
                   + failure
                   + "; check the URL, model and key");
         }
-        if (status != 429 && status < 500) {
+        if (!isTransient(status)) {
           throw new RefusedException(failure + ": " + abbreviate(response.body()));
         }
+        retryAfterMs = retryAfterMs(response);
       } catch (IOException e) {
         failure = e.toString();
       } catch (InterruptedException e) {
@@ -111,7 +118,26 @@ public final class OpenAiEmbedder extends TextEmbedder {
         throw new RetriableException(
             "embeddings endpoint failed " + (attempt + 1) + " times, last: " + failure);
       }
-      pause(backoff.delayMs(attempt));
+      pause(Math.max(backoff.delayMs(attempt), retryAfterMs));
+    }
+  }
+
+  /**
+   * Timeouts, conflicts, "too early", rate limits and server errors pass: the text is not at fault,
+   * so it must not be dead-lettered for them.
+   */
+  static boolean isTransient(int status) {
+    return status == 408 || status == 409 || status == 425 || status == 429 || status >= 500;
+  }
+
+  /** The server's Retry-After in seconds (a date form is ignored), at most a minute; else 0. */
+  private static long retryAfterMs(HttpResponse<?> response) {
+    try {
+      long seconds =
+          Long.parseLong(response.headers().firstValue("Retry-After").orElse("0").trim());
+      return Math.min(Math.max(seconds, 0), 60) * 1000;
+    } catch (NumberFormatException e) {
+      return 0;
     }
   }
 
@@ -142,6 +168,14 @@ public final class OpenAiEmbedder extends TextEmbedder {
     for (int i = 0; i < count; i++) {
       JsonNode item = data.get(i);
       int index = item.path("index").asInt(i);
+      if (index < 0 || index >= count || vectors[index] != null) {
+        throw new ConnectException(
+            "embeddings endpoint returned index "
+                + index
+                + " twice or out of range for "
+                + count
+                + " texts");
+      }
       JsonNode embedding = item.path("embedding");
       if (embedding.size() != size()) {
         throw new ConnectException(

@@ -26,8 +26,11 @@ abstract class TextEmbedder implements Embedder {
     return size;
   }
 
-  /** One vector per text, in order; a null entry rejects that text. */
-  abstract List<float[]> embedTexts(List<String> texts);
+  /**
+   * One vector per text, in order; a null entry rejects that text, and the embedder may put why
+   * into {@code refusals} at the same position (for the dead letter, never for a log).
+   */
+  abstract List<float[]> embedTexts(List<String> texts, String[] refusals);
 
   @Override
   public final List<Result> embed(List<JsonNode> values) {
@@ -47,16 +50,20 @@ abstract class TextEmbedder implements Embedder {
     if (texts.isEmpty()) {
       return results;
     }
-    List<float[]> vectors = embedTexts(texts);
+    String[] refusals = new String[texts.size()];
+    List<float[]> vectors = embedTexts(texts, refusals);
     for (int i = 0; i < positions.size(); i++) {
-      results.set(positions.get(i), toResult(vectors.get(i)));
+      results.set(positions.get(i), toResult(vectors.get(i), refusals[i]));
     }
     return results;
   }
 
-  private Result toResult(float[] vector) {
+  private Result toResult(float[] vector, String refusal) {
     if (vector == null) {
-      return Result.rejected("the embedder produced no vector for the text");
+      return Result.rejected(
+          refusal == null
+              ? "the embedder produced no vector for the text"
+              : "the embedder refused the text: " + refusal);
     }
     String problem = VectorMessages.checkDense(vector, size);
     return problem != null

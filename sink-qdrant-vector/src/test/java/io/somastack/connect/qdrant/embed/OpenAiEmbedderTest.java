@@ -126,6 +126,17 @@ class OpenAiEmbedderTest {
     assertEquals(3, requests.size());
   }
 
+  /** A timeout (408) is no fault of the texts: retried, and never a dead letter. */
+  @Test
+  void requestTimeoutsAreRetriedNotRefused() {
+    statuses.addAll(List.of(408, 408, 408));
+    assertThrows(RetriableException.class, () -> embedder(8).embed(texts("a", "b")));
+    statuses.clear();
+    statuses.add(408);
+    List<Embedder.Result> results = embedder(8).embed(texts("a", "b"));
+    assertFalse(results.get(0).isRejected() || results.get(1).isRejected());
+  }
+
   @Test
   void persistentOutageIsRetriable() {
     statuses.addAll(List.of(503, 503, 503, 503));
@@ -138,6 +149,7 @@ class OpenAiEmbedderTest {
     List<Embedder.Result> results = embedder(8).embed(texts("a", "bad", "c"));
     assertFalse(results.get(0).isRejected());
     assertTrue(results.get(1).isRejected());
+    assertTrue(results.get(1).rejection().contains("input too long"), results.get(1).rejection());
     assertFalse(results.get(2).isRejected());
   }
 
