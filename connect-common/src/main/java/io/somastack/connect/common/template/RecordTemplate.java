@@ -3,8 +3,11 @@ package io.somastack.connect.common.template;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.path.FieldPath;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.connect.connector.ConnectRecord;
+import org.apache.kafka.connect.data.Struct;
 
 /**
  * A name made from a record, such as {@code agent-${value.action_type}} or {@code ${topic}}: parsed
@@ -92,19 +95,30 @@ public final class RecordTemplate {
   }
 
   /**
-   * Renders the template for a record, or returns {@code null} when a field it names is missing, so
-   * the caller can fall back or report the record.
+   * Renders the template for a record, or returns {@code null} when a field it names is missing or
+   * holds no single value (null, an object, a list), so the caller can fall back or report the
+   * record: an object would otherwise render as an empty string or as Java's text of a map.
    */
   public String render(ConnectRecord<?> record) {
     StringBuilder out = new StringBuilder();
     for (Part part : parts) {
       Object value = valueOf(part, record);
-      if (value == null) {
+      if (!isSingleValue(value)) {
         return null;
       }
       out.append(value instanceof JsonNode node ? node.asText() : value);
     }
     return out.toString();
+  }
+
+  private static boolean isSingleValue(Object value) {
+    if (value instanceof JsonNode node) {
+      return node.isValueNode() && !node.isNull();
+    }
+    return value != null
+        && !(value instanceof Map<?, ?>)
+        && !(value instanceof Collection<?>)
+        && !(value instanceof Struct);
   }
 
   private static Object valueOf(Part part, ConnectRecord<?> record) {
