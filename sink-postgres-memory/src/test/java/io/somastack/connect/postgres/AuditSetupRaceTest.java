@@ -1,13 +1,11 @@
 package io.somastack.connect.postgres;
 
+import static io.somastack.connect.postgres.LocalTasks.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.somastack.connect.testing.postgres.PostgresServer;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CyclicBarrier;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.sink.SinkRecord;
@@ -18,8 +16,6 @@ import org.junit.jupiter.api.Test;
  * chain heads table and the verify function: neither may fail for the other.
  */
 class AuditSetupRaceTest {
-
-  private static final PostgresServer SERVER = PostgresServer.shared();
 
   @Test
   void twoTasksSettingUpTwoAuditTablesAtOnceBothSucceed() throws Exception {
@@ -42,20 +38,9 @@ class AuditSetupRaceTest {
 
   private static void putOne(
       String url, String topic, CyclicBarrier together, List<String> errors) {
-    TopicPartition partition = new TopicPartition(topic, 0);
-    Map<String, String> props = new HashMap<>();
-    props.put("name", "race-" + topic);
-    props.put("connection.url", url);
-    props.put("connection.user", SERVER.user());
-    if (SERVER.password() != null) {
-      props.put("connection.password", SERVER.password());
-    }
-    props.put("write.mode", "audit");
-    PostgresMemorySinkTask task = new PostgresMemorySinkTask();
-    task.initialize(new TaskContext(partition));
-    task.start(props);
+    TaskContext context = new TaskContext(new TopicPartition(topic, 0));
+    PostgresMemorySinkTask task = LocalTasks.started(url, context, "write.mode", "audit");
     try {
-      task.open(List.of(partition));
       together.await();
       String json = "{\"event_id\":\"e\",\"timestamp\":\"2026-12-01T00:00:00Z\"}";
       task.put(List.of(new SinkRecord(topic, 0, null, null, null, json, 0)));

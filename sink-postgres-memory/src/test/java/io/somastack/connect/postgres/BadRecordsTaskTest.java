@@ -1,18 +1,14 @@
 package io.somastack.connect.postgres;
 
+import static io.somastack.connect.postgres.LocalTasks.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.somastack.connect.testing.postgres.PostgresServer;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.sink.SinkRecord;
@@ -23,7 +19,6 @@ import org.junit.jupiter.api.Test;
 /** Bad records met by a task run by hand against a real PostgreSQL. */
 class BadRecordsTaskTest {
 
-  private static final PostgresServer SERVER = PostgresServer.shared();
   private static final String DATABASE = "bad_records_task";
   private static final TopicPartition PARTITION = new TopicPartition("events", 0);
 
@@ -33,7 +28,8 @@ class BadRecordsTaskTest {
   @BeforeEach
   void createTable() throws SQLException {
     url = SERVER.createDatabase(DATABASE);
-    execute(
+    LocalTasks.execute(
+        DATABASE,
         "CREATE TABLE events (event_id text NOT NULL UNIQUE, payload jsonb NOT NULL,"
             + " kafka_topic text NOT NULL, kafka_partition integer NOT NULL,"
             + " kafka_offset bigint NOT NULL, secret text CHECK (secret <> 'ssn-123-45-6789'),"
@@ -73,47 +69,19 @@ class BadRecordsTaskTest {
             record("{\"event_id\":\"e1\"}", "e1", 0),
             record(null, new StringBuilder("not a type Connect knows"), 1), // a tombstone
             record("{\"event_id\":\"e2\"}", "e2", 2)));
-    assertEquals(2, count("SELECT count(*) FROM kv"));
+    assertEquals(2, LocalTasks.count(DATABASE, "SELECT count(*) FROM kv"));
     assertEquals(1, context.deadLettered.size());
     assertEquals(1, context.deadLettered.get(0).getKey().kafkaOffset());
   }
 
   private void start(TaskContext context, String... keyValues) {
-    Map<String, String> props = new HashMap<>();
-    props.put("name", "bad-records");
-    props.put("connection.url", url);
-    props.put("connection.user", SERVER.user());
-    if (SERVER.password() != null) {
-      props.put("connection.password", SERVER.password());
-    }
-    props.put("table.name.format", "events");
-    props.put("columns", "secret:text:secret");
-    for (int i = 0; i < keyValues.length; i += 2) {
-      props.put(keyValues[i], keyValues[i + 1]);
-    }
-    task = new PostgresMemorySinkTask();
-    task.initialize(context);
-    task.start(props);
-    task.open(List.of(PARTITION));
+    List<String> options = new ArrayList<>(List.of("table.name.format", "events"));
+    options.addAll(List.of("columns", "secret:text:secret"));
+    options.addAll(List.of(keyValues));
+    task = LocalTasks.started(url, context, options.toArray(String[]::new));
   }
 
   private static SinkRecord record(String json, Object key, long offset) {
     return new SinkRecord(PARTITION.topic(), 0, null, key, null, json, offset);
-  }
-
-  private static void execute(String sql) throws SQLException {
-    try (Connection c = SERVER.connect(DATABASE);
-        Statement s = c.createStatement()) {
-      s.execute(sql);
-    }
-  }
-
-  private static long count(String sql) throws SQLException {
-    try (Connection c = SERVER.connect(DATABASE);
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
   }
 }

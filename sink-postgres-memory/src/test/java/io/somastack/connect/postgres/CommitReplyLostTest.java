@@ -1,9 +1,9 @@
 package io.somastack.connect.postgres;
 
+import static io.somastack.connect.postgres.LocalTasks.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.somastack.connect.testing.postgres.PostgresServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,13 +12,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.RetriableException;
@@ -35,7 +30,6 @@ import org.junit.jupiter.api.Test;
  */
 class CommitReplyLostTest {
 
-  private static final PostgresServer SERVER = PostgresServer.shared();
   private static final TopicPartition PARTITION = new TopicPartition("audit", 0);
 
   private final String database = "commit_reply_lost";
@@ -46,22 +40,17 @@ class CommitReplyLostTest {
   void start() throws Exception {
     URI direct = URI.create(SERVER.createDatabase(database).substring("jdbc:".length()));
     proxy = new CommitCuttingProxy(direct.getHost(), direct.getPort());
-    Map<String, String> props = new HashMap<>();
-    props.put("name", "commit-reply-lost");
     // prepareThreshold=0: every COMMIT goes out as text, which is what the proxy looks for
-    props.put(
-        "connection.url",
-        "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + database + "?prepareThreshold=0");
-    props.put("connection.user", SERVER.user());
-    if (SERVER.password() != null) {
-      props.put("connection.password", SERVER.password());
-    }
-    props.put("write.mode", "audit");
-    props.put("retry.backoff.initial.ms", "10");
-    task = new PostgresMemorySinkTask();
-    task.initialize(new TaskContext(PARTITION));
-    task.start(props);
-    task.open(List.of(PARTITION));
+    String url =
+        "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + database + "?prepareThreshold=0";
+    task =
+        LocalTasks.started(
+            url,
+            new TaskContext(PARTITION),
+            "write.mode",
+            "audit",
+            "retry.backoff.initial.ms",
+            "10");
   }
 
   @AfterEach
@@ -94,12 +83,7 @@ class CommitReplyLostTest {
   }
 
   private long count(String sql) throws SQLException {
-    try (Connection c = SERVER.connect(database);
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return LocalTasks.count(database, sql);
   }
 
   /**

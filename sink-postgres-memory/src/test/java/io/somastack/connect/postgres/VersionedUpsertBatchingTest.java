@@ -1,16 +1,14 @@
 package io.somastack.connect.postgres;
 
+import static io.somastack.connect.postgres.LocalTasks.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
@@ -22,7 +20,6 @@ import org.junit.jupiter.api.Test;
  */
 class VersionedUpsertBatchingTest {
 
-  private static final PostgresServer SERVER = PostgresServer.shared();
   private static final TopicPartition PARTITION = new TopicPartition("kv", 0);
 
   private static final List<SinkRecord> STREAM =
@@ -44,21 +41,17 @@ class VersionedUpsertBatchingTest {
 
   private static List<String> rowsAfter(List<List<SinkRecord>> batches) throws SQLException {
     String url = SERVER.createDatabase("versioned_upsert_batching");
-    Map<String, String> props = new HashMap<>();
-    props.put("name", "versioned");
-    props.put("connection.url", url);
-    props.put("connection.user", SERVER.user());
-    if (SERVER.password() != null) {
-      props.put("connection.password", SERVER.password());
-    }
-    props.put("write.mode", "upsert");
-    props.put("key.fields", "id");
-    props.put("version.field", "version");
-    PostgresMemorySinkTask task = new PostgresMemorySinkTask();
-    task.initialize(new TaskContext(PARTITION));
-    task.start(props);
+    PostgresMemorySinkTask task =
+        LocalTasks.started(
+            url,
+            new TaskContext(PARTITION),
+            "write.mode",
+            "upsert",
+            "key.fields",
+            "id",
+            "version.field",
+            "version");
     try {
-      task.open(List.of(PARTITION));
       batches.forEach(task::put);
     } finally {
       task.stop();

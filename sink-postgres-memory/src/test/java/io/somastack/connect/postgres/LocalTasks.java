@@ -1,0 +1,56 @@
+package io.somastack.connect.postgres;
+
+import io.somastack.connect.testing.postgres.PostgresServer;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+
+/** Sink tasks run by hand (no Connect worker) against the tests' shared PostgreSQL. */
+final class LocalTasks {
+
+  static final PostgresServer SERVER = PostgresServer.shared();
+
+  private LocalTasks() {}
+
+  /**
+   * A task started with the database at {@code url} and the given options, its context's partitions
+   * opened.
+   */
+  static PostgresMemorySinkTask started(String url, TaskContext context, String... keyValues) {
+    Map<String, String> props = new HashMap<>();
+    props.put("name", "local-task");
+    props.put("connection.url", url);
+    props.put("connection.user", SERVER.user());
+    if (SERVER.password() != null) {
+      props.put("connection.password", SERVER.password());
+    }
+    for (int i = 0; i < keyValues.length; i += 2) {
+      props.put(keyValues[i], keyValues[i + 1]);
+    }
+    PostgresMemorySinkTask task = new PostgresMemorySinkTask();
+    task.initialize(context);
+    task.start(props);
+    task.open(context.assignment());
+    return task;
+  }
+
+  /** The single number a query returns. */
+  static long count(String database, String sql) throws SQLException {
+    try (Connection c = SERVER.connect(database);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  static void execute(String database, String sql) throws SQLException {
+    try (Connection c = SERVER.connect(database);
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+}
