@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.common.sql.SqlIdentifier;
+import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.time.Instant;
 import java.util.List;
 import org.apache.kafka.common.TopicPartition;
@@ -26,7 +27,8 @@ class AuditLongNameTest {
   @Test
   void anAuditTableWithA63ByteNameGetsItsPartitions() throws Exception {
     String url = SERVER.createDatabase(DATABASE);
-    TaskContext context = new TaskContext(new TopicPartition(TOPIC, 0)).withDeadLetterQueue();
+    HandRunTaskContext context =
+        new HandRunTaskContext(new TopicPartition(TOPIC, 0)).deadLetterQueue(true);
     PostgresMemorySinkTask task = LocalTasks.started(url, context, "write.mode", "audit");
     try {
       String json = "{\"event_id\":\"e\",\"timestamp\":\"" + Instant.now() + "\"}";
@@ -34,7 +36,7 @@ class AuditLongNameTest {
     } finally {
       task.stop();
     }
-    assertEquals(List.of(), context.deadLettered);
+    assertEquals(List.of(), context.deadLettered());
     String table = SqlIdentifier.quote(SqlIdentifier.sanitize(TOPIC));
     assertTrue(
         count(

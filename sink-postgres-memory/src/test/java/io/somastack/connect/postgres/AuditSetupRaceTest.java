@@ -3,6 +3,7 @@ package io.somastack.connect.postgres;
 import static io.somastack.connect.postgres.LocalTasks.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -38,7 +39,7 @@ class AuditSetupRaceTest {
 
   private static void putOne(
       String url, String topic, CyclicBarrier together, List<String> errors) {
-    TaskContext context = new TaskContext(new TopicPartition(topic, 0));
+    HandRunTaskContext context = new HandRunTaskContext(new TopicPartition(topic, 0));
     PostgresMemorySinkTask task = LocalTasks.started(url, context, "write.mode", "audit");
     try {
       together.await();

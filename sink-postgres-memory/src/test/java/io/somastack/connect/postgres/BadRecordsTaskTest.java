@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,7 +51,7 @@ class BadRecordsTaskTest {
    */
   @Test
   void aRefusedRowStopsTheTaskWithAnErrorThatHoldsNoRecordContents() {
-    start(new TaskContext(PARTITION), "write.mode", "append");
+    start(new HandRunTaskContext(PARTITION), "write.mode", "append");
     String json = "{\"event_id\":\"e1\",\"secret\":\"ssn-123-45-6789\"}";
     ConnectException e =
         assertThrows(ConnectException.class, () -> task.put(List.of(record(json, null, 7))));
@@ -62,7 +63,7 @@ class BadRecordsTaskTest {
   /** A key Connect's data API cannot turn into JSON is a bad record, not the task's end. */
   @Test
   void aKeyThatCannotBeReadIsDeadLetteredAndTheRestLands() throws SQLException {
-    TaskContext context = new TaskContext(PARTITION).withDeadLetterQueue();
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
     start(context, "write.mode", "upsert", "key.fields", "event_id", "table.name.format", "kv");
     task.put(
         List.of(
@@ -70,11 +71,11 @@ class BadRecordsTaskTest {
             record(null, new StringBuilder("not a type Connect knows"), 1), // a tombstone
             record("{\"event_id\":\"e2\"}", "e2", 2)));
     assertEquals(2, LocalTasks.count(DATABASE, "SELECT count(*) FROM kv"));
-    assertEquals(1, context.deadLettered.size());
-    assertEquals(1, context.deadLettered.get(0).getKey().kafkaOffset());
+    assertEquals(1, context.deadLettered().size());
+    assertEquals(1, context.deadLettered().get(0).getKey().kafkaOffset());
   }
 
-  private void start(TaskContext context, String... keyValues) {
+  private void start(HandRunTaskContext context, String... keyValues) {
     List<String> options = new ArrayList<>(List.of("table.name.format", "events"));
     options.addAll(List.of("columns", "secret:text:secret"));
     options.addAll(List.of(keyValues));

@@ -4,6 +4,7 @@ import static io.somastack.connect.postgres.LocalTasks.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -46,7 +47,7 @@ class CommitReplyLostTest {
     task =
         LocalTasks.started(
             url,
-            new TaskContext(PARTITION),
+            new HandRunTaskContext(PARTITION),
             "write.mode",
             "audit",
             "retry.backoff.initial.ms",

@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres;
 
+import io.somastack.connect.testing.connect.HandRunTaskContext;
 import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -19,7 +20,8 @@ final class LocalTasks {
    * A task started with the database at {@code url} and the given options, its context's partitions
    * opened.
    */
-  static PostgresMemorySinkTask started(String url, TaskContext context, String... keyValues) {
+  static PostgresMemorySinkTask started(
+      String url, HandRunTaskContext context, String... keyValues) {
     Map<String, String> props = new HashMap<>();
     props.put("name", "local-task");
     props.put("connection.url", url);

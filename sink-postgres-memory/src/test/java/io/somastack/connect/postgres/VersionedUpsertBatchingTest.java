@@ -3,6 +3,7 @@ package io.somastack.connect.postgres;
 import static io.somastack.connect.postgres.LocalTasks.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -44,7 +45,7 @@ class VersionedUpsertBatchingTest {
     PostgresMemorySinkTask task =
         LocalTasks.started(
             url,
-            new TaskContext(PARTITION),
+            new HandRunTaskContext(PARTITION),
             "write.mode",
             "upsert",
             "key.fields",

@@ -11,6 +11,7 @@ import io.grpc.Status;
 import io.qdrant.client.QdrantClient;
 import io.qdrant.client.grpc.Collections.Distance;
 import io.qdrant.client.grpc.Collections.VectorParams;
+import io.somastack.connect.testing.connect.HandRunTaskContext;
 import io.somastack.connect.testing.qdrant.QdrantEndpoint;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn.Operation;
@@ -19,21 +20,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.metrics.Metrics;
-import org.apache.kafka.common.metrics.PluginMetrics;
-import org.apache.kafka.common.metrics.internals.PluginMetricsImpl;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.errors.RetriableException;
-import org.apache.kafka.connect.sink.ErrantRecordReporter;
 import org.apache.kafka.connect.sink.SinkRecord;
-import org.apache.kafka.connect.sink.SinkTaskContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,7 +40,8 @@ class QdrantVectorSinkTaskTest {
   private QdrantGrpcStandIn qdrant;
   private QdrantClient reader;
   private QdrantVectorSinkTask task;
-  private final Context context = new Context();
+  private final HandRunTaskContext context =
+      new HandRunTaskContext(PARTITION).deadLetterQueue(true);
   private long offset;
 
   @BeforeEach
@@ -214,16 +209,16 @@ class QdrantVectorSinkTaskTest {
     task.put(records);
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(7)), preCommit());
     assertEquals(5, count());
-    assertEquals(2, context.reported.size());
-    assertTrue(context.reported.get(0).getValue() instanceof DataException);
+    assertEquals(2, context.deadLettered().size());
+    assertTrue(context.deadLettered().get(0).getValue() instanceof DataException);
     assertTrue(
-        context.reported.stream()
+        context.deadLettered().stream()
             .anyMatch(r -> r.getValue().getMessage().contains("Not existing vector name")));
   }
 
   @Test
   void withoutADeadLetterQueueBadDataFailsTheTask() {
-    context.withReporter = false;
+    context.deadLetterQueue(false);
     startTask();
     assertThrows(
         DataException.class, () -> task.put(List.of(record(null, Map.of("text", "no id")))));
@@ -319,7 +314,7 @@ class QdrantVectorSinkTaskTest {
 
     List<SinkRecord> next = List.of(record(null, memory(2, "two")), record(null, memory(1, "1b")));
     assertThrows(RetriableException.class, () -> task.put(next));
-    assertTrue(context.timeoutMs > 0);
+    assertTrue(context.timeoutMs() > 0);
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
     assertEquals(1, count(), "neither the kept batch nor the next put's records were written");
 
@@ -340,7 +335,7 @@ class QdrantVectorSinkTaskTest {
             new Operation("upsert", "memories", List.of("1")),
             new Operation("upsert", "memories", List.of("2", "1"))),
         writes());
-    assertTrue(context.reported.isEmpty());
+    assertTrue(context.deadLettered().isEmpty());
   }
 
   @Test
@@ -417,7 +412,7 @@ class QdrantVectorSinkTaskTest {
             onPartitionOne(Map.of("text", "no id"), 8)));
     assertEquals(2, count());
     assertEquals(null, text(2), "the closed partition's record was not written");
-    assertTrue(context.reported.isEmpty(), "nor its bad record dead-lettered");
+    assertTrue(context.deadLettered().isEmpty(), "nor its bad record dead-lettered");
   }
 
   @Test
@@ -446,19 +441,12 @@ class QdrantVectorSinkTaskTest {
             record(null, memory(4, "four")));
     qdrant.failNext(1, Status.Code.UNAVAILABLE);
     assertThrows(RetriableException.class, () -> task.put(next)); // the kept batch fails again
-    assertEquals(1.0, metric("embedding-batch-size-max"), "the three records were not embedded");
+    assertEquals(
+        1.0, context.metric("embedding-batch-size-max"), "the three records were not embedded");
     task.put(next);
-    assertEquals(3.0, metric("embedding-batch-size-max"));
+    assertEquals(3.0, context.metric("embedding-batch-size-max"));
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), preCommit());
     assertEquals(5, count());
-  }
-
-  private double metric(String name) {
-    return context.registry.metrics().entrySet().stream()
-        .filter(e -> e.getKey().name().equals(name))
-        .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue())
-        .findFirst()
-        .orElseThrow();
   }
 
   @Test
@@ -482,7 +470,7 @@ class QdrantVectorSinkTaskTest {
     ConnectException failed = assertThrows(ConnectException.class, () -> task.put(List.of()));
     assertFalse(failed instanceof RetriableException);
     assertTrue(failed.getMessage().contains("vector.size"), failed.getMessage());
-    assertTrue(context.reported.isEmpty(), "no record was dead-lettered for it");
+    assertTrue(context.deadLettered().isEmpty(), "no record was dead-lettered for it");
   }
 
   @Test
@@ -497,7 +485,7 @@ class QdrantVectorSinkTaskTest {
             record(1L, null), // deletes point 1
             record(null, Map.of("id", 1L, "vector", undeclared)))); // refused by Qdrant
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), preCommit());
-    assertEquals(1, context.reported.size(), "the refused upsert is dead-lettered");
+    assertEquals(1, context.deadLettered().size(), "the refused upsert is dead-lettered");
     assertEquals(0, count(), "and the tombstone it replaced in collapsing was applied");
   }
 
@@ -511,7 +499,7 @@ class QdrantVectorSinkTaskTest {
             record(null, Map.of("id", 1L, "text", "first", "vector", Map.of("dense", vector))),
             record(null, Map.of("id", 1L, "text", "second", "vector", undeclared))));
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
-    assertEquals(1, context.reported.size());
+    assertEquals(1, context.deadLettered().size());
     assertEquals("first", text(1));
   }
 
@@ -526,61 +514,5 @@ class QdrantVectorSinkTaskTest {
     qdrant.release();
     stopped.get(10, TimeUnit.SECONDS);
     assertEquals(2, count());
-  }
-
-  /** Just enough of Connect's task context. */
-  private static final class Context implements SinkTaskContext {
-    final List<Map.Entry<SinkRecord, Throwable>> reported = new ArrayList<>();
-    final Metrics registry = new Metrics();
-    final PluginMetrics metrics = new PluginMetricsImpl(registry, Map.of());
-    boolean withReporter = true;
-    long timeoutMs;
-
-    @Override
-    public Map<String, String> configs() {
-      return Map.of();
-    }
-
-    @Override
-    public void offset(Map<TopicPartition, Long> offsets) {}
-
-    @Override
-    public void offset(TopicPartition tp, long offset) {}
-
-    @Override
-    public void timeout(long timeoutMs) {
-      this.timeoutMs = timeoutMs;
-    }
-
-    @Override
-    public Set<TopicPartition> assignment() {
-      return Set.of(PARTITION);
-    }
-
-    @Override
-    public void pause(TopicPartition... partitions) {}
-
-    @Override
-    public void resume(TopicPartition... partitions) {}
-
-    @Override
-    public void requestCommit() {}
-
-    @Override
-    public ErrantRecordReporter errantRecordReporter() {
-      if (!withReporter) {
-        return null;
-      }
-      return (record, error) -> {
-        reported.add(Map.entry(record, error));
-        Future<Void> done = CompletableFuture.completedFuture(null);
-        return done;
-      };
-    }
-
-    @Override
-    public PluginMetrics pluginMetrics() {
-      return metrics;
-    }
   }
 }

@@ -14,6 +14,7 @@ import io.somastack.connect.qdrant.QdrantVectorSinkTask;
 import io.somastack.connect.qdrant.embed.Embedder;
 import io.somastack.connect.qdrant.mapping.PointMapper;
 import io.somastack.connect.qdrant.mapping.WriteBatch;
+import io.somastack.connect.testing.connect.HandRunTaskContext;
 import io.somastack.connect.testing.qdrant.QdrantEndpoint;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
 import java.util.ArrayDeque;
@@ -22,15 +23,10 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.metrics.Metrics;
-import org.apache.kafka.common.metrics.PluginMetrics;
-import org.apache.kafka.common.metrics.internals.PluginMetricsImpl;
 import org.apache.kafka.connect.sink.SinkRecord;
-import org.apache.kafka.connect.sink.SinkTaskContext;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -89,7 +85,7 @@ public class QdrantSinkThroughputBenchmark {
     standIn = QdrantGrpcStandIn.startOnFreePort();
     client = QdrantEndpoint.clientFor(standIn.host(), standIn.port());
     task = new QdrantVectorSinkTask();
-    task.initialize(new Context());
+    task.initialize(new HandRunTaskContext(new TopicPartition("bench", 0)));
     Map<String, String> props =
         Map.of(
             "qdrant.url",
@@ -328,43 +324,5 @@ public class QdrantSinkThroughputBenchmark {
             "tenant_id", Value.newBuilder().setStringValue((String) value.get("tenant_id")).build())
         .putPayload("text", Value.newBuilder().setStringValue((String) value.get("text")).build())
         .build();
-  }
-
-  /** Just enough of Connect's task context. */
-  private static final class Context implements SinkTaskContext {
-    private final PluginMetrics metrics = new PluginMetricsImpl(new Metrics(), Map.of());
-
-    @Override
-    public Map<String, String> configs() {
-      return Map.of();
-    }
-
-    @Override
-    public void offset(Map<TopicPartition, Long> offsets) {}
-
-    @Override
-    public void offset(TopicPartition tp, long offset) {}
-
-    @Override
-    public void timeout(long timeoutMs) {}
-
-    @Override
-    public Set<TopicPartition> assignment() {
-      return Set.of(new TopicPartition("bench", 0));
-    }
-
-    @Override
-    public void pause(TopicPartition... partitions) {}
-
-    @Override
-    public void resume(TopicPartition... partitions) {}
-
-    @Override
-    public void requestCommit() {}
-
-    @Override
-    public PluginMetrics pluginMetrics() {
-      return metrics;
-    }
   }
 }
