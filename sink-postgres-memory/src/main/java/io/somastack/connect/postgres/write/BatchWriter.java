@@ -8,10 +8,8 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Writes the rows of one table: each chunk of up to {@code maxRows} rows is one statement, the
@@ -41,8 +39,10 @@ public final class BatchWriter {
   }
 
   /**
-   * Writes rows (already collapsed, so no identity occurs twice), returning how many the database
-   * applied and how many it skipped (duplicates in append mode, stale updates in upsert mode).
+   * Writes rows (already collapsed: an identity occurs once, but for a versioned key's tombstone
+   * kept ahead of its write), returning how many the database applied and how many it skipped
+   * (duplicates in append mode, stale updates in upsert mode). Deletes go first: on distinct keys
+   * the order does not matter, and a kept tombstone must precede its key's write.
    */
   public Outcome write(Connection c, String table, List<EventRow> rows) throws SQLException {
     int applied = 0;
@@ -51,22 +51,14 @@ public final class BatchWriter {
     for (EventRow row : rows) {
       (row.kind() == EventRow.Kind.DELETE ? deletes : writes).add(row);
     }
-    // a tombstone the batch kept ahead of a write of its key (versioned upsert) goes first
-    Set<String> written = new HashSet<>();
-    writes.forEach(row -> written.add(row.identity()));
-    List<EventRow> deletesFirst = new ArrayList<>();
-    deletes.removeIf(row -> written.contains(row.identity()) && deletesFirst.add(row));
-    if (!deletesFirst.isEmpty()) {
-      applied += delete(c, table, deletesFirst);
+    if (!deletes.isEmpty()) {
+      applied += delete(c, table, deletes);
     }
     int from = 0;
     while (from < writes.size()) {
       int to = chunkEnd(writes, from);
       applied += insert(c, table, writes.subList(from, to));
       from = to;
-    }
-    if (!deletes.isEmpty()) {
-      applied += delete(c, table, deletes);
     }
     return new Outcome(applied, rows.size() - applied);
   }
