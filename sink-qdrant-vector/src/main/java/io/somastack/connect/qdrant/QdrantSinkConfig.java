@@ -137,8 +137,10 @@ public final class QdrantSinkConfig extends AbstractConfig {
         4,
         ConfigDef.Range.between(1, 64),
         Importance.LOW,
-        "Requests one task may have outstanding at once (different collections, or chunks of"
-            + " one batch touching different points).",
+        "Requests one task may have outstanding at once (different collections, chunks of one"
+            + " batch, or batches of successive puts, as long as they touch different points)."
+            + " A task keeps at most this many plus one batches (one poll each) between put and"
+            + " acknowledgement.",
         GROUP_QDRANT,
         ++o,
         Width.SHORT,

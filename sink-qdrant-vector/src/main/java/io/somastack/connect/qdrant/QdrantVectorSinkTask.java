@@ -8,8 +8,10 @@ import io.somastack.connect.qdrant.mapping.PointMapper;
 import io.somastack.connect.qdrant.mapping.PointMapper.Rejected;
 import io.somastack.connect.qdrant.mapping.PointOp;
 import io.somastack.connect.qdrant.mapping.WriteBatch;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -19,6 +21,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -32,18 +35,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes the batches Connect delivers to Qdrant with one batch in flight behind the caller, so that
- * mapping a put's records (embedding, collapsing per point id) overlaps the previous put's requests
- * instead of adding to their round trips. A put maps its records, then waits for the previous
- * batch, and only then sends its own and returns: a batch is sent only after the one before it was
- * acknowledged, so writes to one id land in put order.
+ * Writes the batches Connect delivers to Qdrant with several batches in flight behind the caller,
+ * so that mapping a put's records (embedding, collapsing per point id) overlaps the earlier puts'
+ * requests instead of adding to their round trips. A put maps its records, acknowledges the batches
+ * that are done, sends its own and returns. A batch that writes a point an unacknowledged batch
+ * also writes waits until that one is acknowledged, so writes to one id land in put order; batches
+ * on different points cannot change each other's outcome, whichever Qdrant applies first.
  *
  * <p>Offsets are acknowledged only once Qdrant acknowledged the batch's writes ({@code wait=true})
- * and the dead letter queue took its rejects; {@link #preCommit} waits for the batch in flight and
- * hands Connect nothing else. When Qdrant cannot take a batch, the batch is kept and sent again
- * first, and put throws {@link RetriableException} so Connect delivers that put's records (never
- * sent) again after a backoff: an outage loses nothing and dead-letters nothing; upserts and
- * deletes by id are idempotent, so sending a batch again is safe.
+ * and the dead letter queue took its rejects, and only oldest batch first, so a partition's offset
+ * never passes a batch that is not written; {@link #preCommit} waits for the batches in flight and
+ * hands Connect nothing else. When Qdrant cannot take a batch, it (and every later batch not
+ * written) is kept and sent again first, in order, and put throws {@link RetriableException} so
+ * Connect delivers that put's records (never sent) again after a backoff: an outage loses nothing
+ * and dead-letters nothing; upserts and deletes by id are idempotent, so sending a batch again is
+ * safe.
  */
 public class QdrantVectorSinkTask extends SinkTask {
 
@@ -57,14 +63,21 @@ public class QdrantVectorSinkTask extends SinkTask {
   private Backoff backoff;
   private ErrantRecordReporter reporter;
 
-  /** Runs the writes of the batch in flight while the task thread maps the next put. */
+  /** Runs the writes of the batches in flight (one thread each) while the task maps the next. */
   private ExecutorService sender;
 
   /**
-   * The batch sent and not yet acknowledged, or kept after a transient failure to be sent again
-   * before anything else; at most one.
+   * Batches in flight at most: the requests in flight are bounded apart (by the writer), so one
+   * batch more than requests keeps a batch ready for every request slot that frees up.
    */
-  private Batch unacknowledged;
+  private int maxBatchesInFlight;
+
+  /**
+   * Batches sent and not yet acknowledged, oldest first, or kept after a transient failure to be
+   * sent again, in this order, before anything else. A kept batch is never behind one in flight: a
+   * failure waits for every batch in flight before it keeps them.
+   */
+  private final Deque<Batch> unacknowledged = new ArrayDeque<>();
 
   private final Map<TopicPartition, OffsetAndMetadata> acknowledged = new HashMap<>();
   private int failedAttempts;
@@ -85,6 +98,23 @@ public class QdrantVectorSinkTask extends SinkTask {
 
     /** The writes' outcome (the points Qdrant refused); null while the batch waits to be sent. */
     Future<List<Rejected>> sent;
+
+    boolean kept() {
+      return sent == null;
+    }
+
+    /** Whether it was sent and Qdrant acknowledged it; waits for it (within its deadlines). */
+    boolean written() {
+      if (sent == null) {
+        return false;
+      }
+      try {
+        Uninterruptibles.getUninterruptibly(sent);
+        return true;
+      } catch (ExecutionException | RuntimeException e) {
+        return false;
+      }
+    }
 
     Batch(
         List<PointOp> ops,
@@ -138,10 +168,14 @@ public class QdrantVectorSinkTask extends SinkTask {
     writer = QdrantWriter.open(config, metrics::written);
     backoff = new Backoff(config.retryBackoff(), config.retryBackoffMax());
     reporter = errantRecordReporter();
+    maxBatchesInFlight = config.maxInFlight() + 1;
+    AtomicInteger threads = new AtomicInteger();
     sender =
-        Executors.newSingleThreadExecutor(
+        Executors.newFixedThreadPool(
+            maxBatchesInFlight,
             runnable -> {
-              Thread thread = new Thread(runnable, "qdrant-sink-writer");
+              Thread thread =
+                  new Thread(runnable, "qdrant-sink-writer-" + threads.incrementAndGet());
               thread.setDaemon(true);
               return thread;
             });
@@ -162,10 +196,10 @@ public class QdrantVectorSinkTask extends SinkTask {
   }
 
   /**
-   * Maps the records while the previous batch is in flight, waits for that batch (acknowledging its
-   * offsets, reporting its dead letters), then sends the records' batch and returns without waiting
-   * for it. An empty put only settles the previous batch, so idle polls acknowledge it and send a
-   * kept batch again.
+   * Maps the records while earlier batches are in flight, acknowledges those that are done
+   * (offsets, dead letters), waits for the oldest ones while the records' batch shares a point with
+   * one of them or too many are in flight, then sends it and returns without waiting for it. An
+   * empty put only acknowledges what is done and sends kept batches again.
    */
   @Override
   public void put(Collection<SinkRecord> records) {
@@ -173,16 +207,25 @@ public class QdrantVectorSinkTask extends SinkTask {
       throw failure; // a task that failed once stays failed: its batch was never acknowledged
     }
     try {
-      if (unacknowledged != null && unacknowledged.sent == null) {
-        // A kept batch goes again first: nothing is in flight to overlap the mapping with, and
-        // while Qdrant keeps failing, redelivered records would be embedded (an embedding service
-        // bills per call) again on every retry.
-        settle(true);
+      if (!unacknowledged.isEmpty() && unacknowledged.peekFirst().kept()) {
+        // Kept batches go again first, one by one: nothing is in flight to overlap the mapping
+        // with, and while Qdrant keeps failing, redelivered records would be embedded (an
+        // embedding service bills per call) again on every retry.
+        while (!unacknowledged.isEmpty()) {
+          settleOldest();
+        }
       }
       Batch next = records.isEmpty() ? null : map(records);
-      settle(true);
+      while (!unacknowledged.isEmpty() && unacknowledged.peekFirst().sent.isDone()) {
+        settleOldest();
+      }
       if (next != null) {
-        send(next);
+        while (!unacknowledged.isEmpty()
+            && (unacknowledged.size() >= maxBatchesInFlight || sharesAPointInFlight(next))) {
+          settleOldest();
+        }
+        submit(next);
+        unacknowledged.addLast(next);
       }
       failedAttempts = 0;
     } catch (RetriableException e) {
@@ -208,43 +251,40 @@ public class QdrantVectorSinkTask extends SinkTask {
     return new Batch(ops, rejected, offsetsOf(records));
   }
 
+  private boolean sharesAPointInFlight(Batch next) {
+    for (Batch batch : unacknowledged) {
+      if (batch.writes.sharesAPointWith(next.writes)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Checks the batch's collections here, so a configuration error fails this put, then sends. */
-  private void send(Batch batch) {
+  private void submit(Batch batch) {
     batch.writes.collections().forEach(writer::ensureCollection);
     batch.sent = sender.submit(() -> writer.write(batch.writes));
-    unacknowledged = batch;
   }
 
   /**
-   * Waits for the batch in flight and acknowledges it. With {@code resend}, a batch kept after a
-   * transient failure is sent again first (put does that, under Connect's retry backoff; preCommit
-   * and close leave it to the next put). A transient failure keeps the batch and throws {@link
-   * RetriableException}; any other failure drops it and throws {@link ConnectException}. The wait
-   * is bounded by the requests' deadlines (qdrant.timeout.ms each), so it ignores interrupts.
+   * Waits for the oldest batch and acknowledges it, sending it first if it was kept (put does that,
+   * under Connect's retry backoff; preCommit and close leave kept batches to the next put). A
+   * transient failure keeps it and every later batch not written, and throws {@link
+   * RetriableException}; any other failure drops them all and throws {@link ConnectException}. The
+   * wait is bounded by the requests' deadlines (qdrant.timeout.ms each), so it ignores interrupts.
    */
-  private void settle(boolean resend) {
-    Batch batch = unacknowledged;
-    if (batch == null || (batch.sent == null && !resend)) {
-      return;
-    }
-    if (batch.sent == null) {
-      send(batch);
+  private void settleOldest() {
+    Batch batch = unacknowledged.peekFirst();
+    if (batch.kept()) {
+      submit(batch);
     }
     List<Rejected> refused;
     try {
       refused = Uninterruptibles.getUninterruptibly(batch.sent);
     } catch (ExecutionException e) {
-      if (e.getCause() instanceof RetriableException retriable) {
-        batch.sent = null; // kept: no request of it is running any more (the writer saw to that)
-        throw retriable;
-      }
-      unacknowledged = null;
-      // named by offsets: the failure surfaces a put later, with other records in hand
-      throw new ConnectException(
-          "Writing the records " + batch + " to Qdrant failed: " + e.getCause().getMessage(),
-          e.getCause());
+      throw failed(batch, e.getCause());
     }
-    unacknowledged = null;
+    unacknowledged.removeFirst();
     List<Future<Void>> reports = new ArrayList<>();
     batch.rejected.forEach(r -> reports.add(deadLetter(r)));
     refused.forEach(r -> reports.add(deadLetter(r)));
@@ -265,16 +305,40 @@ public class QdrantVectorSinkTask extends SinkTask {
   }
 
   /**
-   * settle(false) for preCommit, flush and close, which hand Connect what is acknowledged and must
-   * not throw for Qdrant's sake (a throwing preCommit rewinds the consumer): a kept batch goes
-   * again with the next put, a failure is thrown by the next put.
+   * What a failure of the batch leaves: every batch in flight is waited for (no request of the
+   * failed one is running any more: the writer saw to that), so that nothing races the batches sent
+   * again. After a transient failure, the batches not written are kept, in order; the others are
+   * acknowledged in turn when the kept ones before them are written.
+   */
+  private RuntimeException failed(Batch batch, Throwable cause) {
+    if (cause instanceof RetriableException retriable) {
+      for (Batch other : unacknowledged) {
+        if (!other.written()) {
+          other.sent = null;
+        }
+      }
+      return retriable;
+    }
+    unacknowledged.forEach(Batch::written);
+    unacknowledged.clear();
+    // named by offsets: the failure surfaces a put later, with other records in hand
+    return new ConnectException(
+        "Writing the records " + batch + " to Qdrant failed: " + cause.getMessage(), cause);
+  }
+
+  /**
+   * Settles the batches in flight for preCommit, flush and close, which hand Connect what is
+   * acknowledged and must not throw for Qdrant's sake (a throwing preCommit rewinds the consumer):
+   * kept batches go again with the next put, a failure is thrown by the next put.
    */
   private void settleQuietly() {
     try {
-      settle(false);
+      while (!unacknowledged.isEmpty() && !unacknowledged.peekFirst().kept()) {
+        settleOldest();
+      }
     } catch (RetriableException e) {
       log.warn(
-          "Qdrant could not take the batch in flight; the next put sends it again: {}",
+          "Qdrant could not take a batch in flight; the next put sends it again: {}",
           e.getMessage());
     } catch (ConnectException e) {
       log.error("Qdrant sink failed; the next put fails the task", e);
@@ -381,15 +445,15 @@ public class QdrantVectorSinkTask extends SinkTask {
     return new TopicPartition(record.originalTopic(), record.originalKafkaPartition());
   }
 
-  /** Waits for the batch in flight; see {@link #preCommit}. */
+  /** Waits for the batches in flight; see {@link #preCommit}. */
   @Override
   public void flush(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
     settleQuietly();
   }
 
   /**
-   * Only offsets whose records Qdrant acknowledged (or the DLQ took), after waiting for the batch
-   * in flight (within its requests' deadlines).
+   * Only offsets whose records Qdrant acknowledged (or the DLQ took), after waiting for the batches
+   * in flight (within their requests' deadlines).
    */
   @Override
   public Map<TopicPartition, OffsetAndMetadata> preCommit(
@@ -408,34 +472,33 @@ public class QdrantVectorSinkTask extends SinkTask {
   /**
    * Nothing of a closed partition may reach Qdrant after this returns: its next owner starts from
    * the last committed offset and writes those records itself, and a late write of ours could
-   * overwrite its newer ones. So the batch in flight is waited for, and a batch kept to be sent
-   * again loses the closed partitions' records (their dead letters included).
+   * overwrite its newer ones. So the batches in flight are waited for, and batches kept to be sent
+   * again lose the closed partitions' records (their dead letters included).
    */
   @Override
   public void close(Collection<TopicPartition> partitions) {
     settleQuietly();
-    if (unacknowledged != null) {
-      unacknowledged = unacknowledged.without(partitions);
+    List<Batch> left = new ArrayList<>();
+    for (Batch batch : unacknowledged) {
+      Batch kept = batch.without(partitions);
+      if (kept != null) {
+        left.add(kept);
+      }
     }
+    unacknowledged.clear();
+    unacknowledged.addAll(left);
     partitions.forEach(acknowledged::remove);
   }
 
   /**
-   * Lets the batch in flight finish (within its requests' deadlines) before the channel closes. Its
-   * offsets can no longer be committed, so it is neither acknowledged nor dead-lettered here:
-   * Connect delivers its records again to whichever task takes the partitions next.
+   * Lets the batches in flight finish (within their requests' deadlines) before the channel closes.
+   * Their offsets can no longer be committed, so they are neither acknowledged nor dead-lettered
+   * here: Connect delivers their records again to whichever task takes the partitions next.
    */
   @Override
   public void stop() {
-    Batch batch = unacknowledged;
-    unacknowledged = null;
-    if (batch != null && batch.sent != null) {
-      try {
-        Uninterruptibles.getUninterruptibly(batch.sent);
-      } catch (ExecutionException e) {
-        log.debug("The batch in flight at stop failed: {}", e.getCause().toString());
-      }
-    }
+    unacknowledged.forEach(Batch::written);
+    unacknowledged.clear();
     if (sender != null) {
       sender.shutdown();
     }

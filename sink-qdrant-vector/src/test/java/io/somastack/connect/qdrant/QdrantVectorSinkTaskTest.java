@@ -306,6 +306,96 @@ class QdrantVectorSinkTaskTest {
   }
 
   @Test
+  void putsOnDifferentPointsAreInFlightTogetherAndAPutSharingAPointWaits() throws Exception {
+    startSlowTask();
+    qdrant.hold();
+    task.put(List.of(record(null, memory(1, "one"))));
+    task.put(List.of(record(null, memory(2, "two"))));
+    task.put(List.of(record(null, memory(3, "three"))));
+    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 3);
+
+    // shares point 2 with the second batch in flight: waits until that one is acknowledged
+    CompletableFuture<Void> sharing =
+        CompletableFuture.runAsync(() -> task.put(List.of(record(null, memory(2, "later")))));
+    assertFalse(sharing.isDone(), "a put sharing a point with a batch in flight waits for it");
+    assertEquals(3, qdrant.heldWrites());
+    qdrant.release();
+    sharing.get(10, TimeUnit.SECONDS);
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), preCommit());
+    assertEquals("later", text(2));
+    assertEquals(4, count());
+  }
+
+  @Test
+  void theBatchesInFlightAreBoundedAndSoAreTheirRequests() throws Exception {
+    startSlowTask("qdrant.max.in.flight.requests", "1");
+    qdrant.hold();
+    task.put(List.of(record(null, memory(1, "one"))));
+    task.put(List.of(record(null, memory(2, "two")))); // waits in the writer for the request slot
+    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 1);
+    CompletableFuture<Void> third =
+        CompletableFuture.runAsync(() -> task.put(List.of(record(null, memory(3, "three")))));
+    assertFalse(third.isDone(), "two batches (one request in flight plus one) is the bound");
+    assertEquals(1, qdrant.heldWrites(), "one request in flight at a time");
+    qdrant.release();
+    third.get(10, TimeUnit.SECONDS);
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
+    assertEquals(4, count());
+  }
+
+  /** Two puts on points 1 and 2 in flight together; the next write of the point fails. */
+  private void putTwoInFlightAndFailTheWriteOf(String point, Status.Code code) {
+    startSlowTask();
+    qdrant.hold();
+    task.put(List.of(record(null, memory(1, "one")))); // offset 1
+    task.put(List.of(record(null, memory(2, "two")))); // offset 2
+    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 2);
+    qdrant.failNextWriteOf(point, code);
+    qdrant.release();
+  }
+
+  @Test
+  void anOlderBatchFailingKeepsItAndNoOffsetPassesIt() throws Exception {
+    putTwoInFlightAndFailTheWriteOf("1", Status.Code.UNAVAILABLE);
+    assertEquals(
+        Map.of(PARTITION, new OffsetAndMetadata(1)),
+        preCommit(),
+        "the later batch was written, but the older one was not, and offsets go in order");
+    assertEquals(null, text(1));
+    assertEquals("two", text(2));
+
+    task.put(List.of(record(null, memory(3, "three")))); // the kept batch goes first
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
+    assertEquals("one", text(1));
+    assertEquals(4, count());
+    assertTrue(context.deadLettered().isEmpty());
+  }
+
+  @Test
+  void aLaterBatchFailingStillLetsTheOlderOneBeAcknowledged() throws Exception {
+    putTwoInFlightAndFailTheWriteOf("2", Status.Code.UNAVAILABLE);
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+    List<SinkRecord> next = List.of(record(null, memory(3, "three")));
+    task.put(next); // the kept batch goes again first, then these
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
+    assertEquals("two", text(2));
+    assertEquals(4, count());
+  }
+
+  @Test
+  void anOlderBatchFailingForGoodAcknowledgesNothingAfterItEvenWhatWasWritten() throws Exception {
+    putTwoInFlightAndFailTheWriteOf("1", Status.Code.PERMISSION_DENIED);
+    // preCommit finds the failure: it reports what was acknowledged, the next put fails
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    List<SinkRecord> next = List.of(record(null, memory(3, "three")));
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(next));
+    assertFalse(e instanceof RetriableException);
+    assertTrue(e.getMessage().contains("memory.events-0 up to offset 1"), e.getMessage());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    assertEquals("two", text(2), "written, yet its offset stays behind the failed batch");
+  }
+
+  @Test
   void aTransientFailureInFlightKeepsTheBatchAndTheNextPutIsDeliveredAgain() throws Exception {
     startSlowTask();
     qdrant.failNext(1, Status.Code.UNAVAILABLE);
@@ -354,7 +444,8 @@ class QdrantVectorSinkTaskTest {
     startSlowTask();
     qdrant.failNext(1, Status.Code.PERMISSION_DENIED);
     task.put(List.of(record(null, memory(1, "secret text")), record(null, memory(2, "two"))));
-    List<SinkRecord> next = List.of(record(null, memory(3, "three")));
+    // shares point 2 with the batch in flight, so it waits for it and meets its failure
+    List<SinkRecord> next = List.of(record(null, memory(2, "three")));
     ConnectException e = assertThrows(ConnectException.class, () -> task.put(next));
     assertFalse(e instanceof RetriableException);
     assertTrue(e.getMessage().contains("memory.events-0 up to offset 2"), e.getMessage());

@@ -49,6 +49,28 @@ public final class WriteBatch {
     return superseded.get(op);
   }
 
+  /**
+   * Whether the two batches write a point in common. Batches that do not may be in flight together:
+   * whichever Qdrant applies first, every point ends as the later batch leaves it.
+   */
+  public boolean sharesAPointWith(WriteBatch other) {
+    for (Map.Entry<String, LinkedHashMap<PointId, PointOp>> mine : collections.entrySet()) {
+      Map<PointId, PointOp> theirs = other.collections.get(mine.getKey());
+      if (theirs == null) {
+        continue;
+      }
+      boolean mineSmaller = mine.getValue().size() <= theirs.size();
+      Map<PointId, PointOp> small = mineSmaller ? mine.getValue() : theirs;
+      Map<PointId, PointOp> large = mineSmaller ? theirs : mine.getValue();
+      for (PointId id : small.keySet()) {
+        if (large.containsKey(id)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   public List<String> collections() {
     return List.copyOf(collections.keySet());
   }

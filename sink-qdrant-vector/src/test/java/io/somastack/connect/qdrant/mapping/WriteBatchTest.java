@@ -1,6 +1,8 @@
 package io.somastack.connect.qdrant.mapping;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qdrant.client.grpc.Common.PointId;
 import io.qdrant.client.grpc.Points.PointStruct;
@@ -40,6 +42,14 @@ class WriteBatchTest {
       out.add(String.join(" ", requests));
     }
     return String.join(" | ", out);
+  }
+
+  @Test
+  void batchesShareAPointOnlyByIdWithinOneCollectionWhateverTheOperation() {
+    WriteBatch first = WriteBatch.of(List.of(upsert("a", 1), upsert("a", 2), delete("b", 7)));
+    assertTrue(first.sharesAPointWith(WriteBatch.of(List.of(delete("a", 2)))));
+    assertTrue(WriteBatch.of(List.of(upsert("b", 7))).sharesAPointWith(first));
+    assertFalse(first.sharesAPointWith(WriteBatch.of(List.of(upsert("b", 1), upsert("c", 2)))));
   }
 
   @Test

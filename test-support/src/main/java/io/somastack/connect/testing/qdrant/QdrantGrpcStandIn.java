@@ -98,6 +98,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
   private final Map<String, Stored> collections = new ConcurrentHashMap<>();
   private final List<Operation> operations = new ArrayList<>();
   private final Deque<Status.Code> failures = new ArrayDeque<>();
+  private final Map<String, Status.Code> pointFailures = new ConcurrentHashMap<>();
   private final AtomicLong calls = new AtomicLong();
   private final Object gate = new Object();
   private boolean holding;
@@ -177,6 +178,25 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
     synchronized (failures) {
       for (int i = 0; i < count; i++) {
         failures.add(code);
+      }
+    }
+  }
+
+  /**
+   * The next write (upsert or delete) touching the point fails with {@code code} once it passes
+   * {@link #hold}, unapplied: a chosen one of several writes in flight fails.
+   */
+  public void failNextWriteOf(String pointId, Status.Code code) {
+    pointFailures.put(pointId, code);
+  }
+
+  private void failIfChosen(List<PointId> ids) {
+    for (PointId id : ids) {
+      Status.Code code = pointFailures.remove(idText(id));
+      if (code != null) {
+        throw Status.fromCode(code)
+            .withDescription("injected by the stand-in for point " + idText(id))
+            .asRuntimeException();
       }
     }
   }
@@ -436,6 +456,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
           reply,
           () -> {
             awaitGate();
+            failIfChosen(request.getPointsList().stream().map(PointStruct::getId).toList());
             Stored stored = collection(request.getCollectionName());
             // check every point first: Qdrant refuses the whole request for one bad point
             request.getPointsList().forEach(point -> checkVectors(stored, point));
@@ -463,6 +484,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
                   .asRuntimeException();
             }
             List<PointId> ids = request.getPoints().getPoints().getIdsList();
+            failIfChosen(ids);
             synchronized (stored) {
               ids.forEach(stored.points()::remove);
               log("delete", request.getCollectionName(), ids);
