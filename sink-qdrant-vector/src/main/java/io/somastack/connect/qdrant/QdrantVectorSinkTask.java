@@ -11,12 +11,15 @@ import io.somastack.connect.qdrant.mapping.WriteBatch;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -96,6 +99,9 @@ public class QdrantVectorSinkTask extends SinkTask {
     /** The next offset per (original) partition, acknowledged once the batch is written. */
     final Map<TopicPartition, OffsetAndMetadata> offsets;
 
+    /** Partitions closed after the batch was written: the points Qdrant refused of them stay. */
+    final Set<TopicPartition> closed;
+
     /** The writes' outcome (the points Qdrant refused); null while the batch waits to be sent. */
     Future<List<Rejected>> sent;
 
@@ -120,28 +126,50 @@ public class QdrantVectorSinkTask extends SinkTask {
         List<PointOp> ops,
         List<Rejected> rejected,
         Map<TopicPartition, OffsetAndMetadata> offsets) {
+      this(ops, WriteBatch.of(ops), rejected, offsets, Set.of());
+    }
+
+    private Batch(
+        List<PointOp> ops,
+        WriteBatch writes,
+        List<Rejected> rejected,
+        Map<TopicPartition, OffsetAndMetadata> offsets,
+        Set<TopicPartition> closed) {
       this.ops = ops;
-      this.writes = WriteBatch.of(ops);
+      this.writes = writes;
       this.rejected = rejected;
       this.offsets = offsets;
+      this.closed = closed;
     }
 
     /**
-     * This batch without the records of the partitions; null when nothing is left. Filtered before
-     * collapsing: a closed partition's write of a point id must not take another partition's write
-     * of the same id with it.
+     * This batch without the records of the partitions; null when nothing is left, itself when it
+     * has none of them. A batch Qdrant already wrote is not sent again (a later write of another
+     * owner of those partitions may have landed since): only its acknowledgement loses them. A
+     * batch not written is filtered before collapsing: a closed partition's write of a point id
+     * must not take another partition's write of the same id with it.
      */
     Batch without(Collection<TopicPartition> partitions) {
+      if (Collections.disjoint(offsets.keySet(), partitions)) {
+        return this;
+      }
       Map<TopicPartition, OffsetAndMetadata> left = new HashMap<>(offsets);
       left.keySet().removeAll(partitions);
       if (left.isEmpty()) {
         return null;
       }
-      List<PointOp> kept =
-          ops.stream().filter(op -> !partitions.contains(partitionOf(op.record()))).toList();
       List<Rejected> refused =
           rejected.stream().filter(r -> !partitions.contains(partitionOf(r.record()))).toList();
-      return new Batch(kept, refused, left);
+      if (written()) {
+        Set<TopicPartition> nowClosed = new HashSet<>(closed);
+        nowClosed.addAll(partitions);
+        Batch acknowledging = new Batch(ops, writes, refused, left, nowClosed);
+        acknowledging.sent = sent;
+        return acknowledging;
+      }
+      List<PointOp> kept =
+          ops.stream().filter(op -> !partitions.contains(partitionOf(op.record()))).toList();
+      return new Batch(kept, WriteBatch.of(kept), refused, left, Set.of());
     }
 
     /** The partitions and highest offsets, never record contents: "t-0 up to offset 41, ...". */
@@ -285,9 +313,26 @@ public class QdrantVectorSinkTask extends SinkTask {
       throw failed(batch, e.getCause());
     }
     unacknowledged.removeFirst();
+    try {
+      reportDeadLetters(batch, refused);
+    } catch (RuntimeException e) {
+      dropAll(); // the later batches' offsets must not pass this batch's records
+      throw e;
+    }
+    batch.offsets.forEach(
+        (partition, next) ->
+            acknowledged.merge(
+                partition, next, (old, now) -> now.offset() > old.offset() ? now : old));
+  }
+
+  private void reportDeadLetters(Batch batch, List<Rejected> refused) {
     List<Future<Void>> reports = new ArrayList<>();
     batch.rejected.forEach(r -> reports.add(deadLetter(r)));
-    refused.forEach(r -> reports.add(deadLetter(r)));
+    for (Rejected r : refused) {
+      if (!batch.closed.contains(partitionOf(r.record()))) {
+        reports.add(deadLetter(r));
+      }
+    }
     // Connect waits for reported records before it calls preCommit, but a batch settled inside
     // preCommit reports after that wait: an offset must not be committed before the DLQ has them.
     for (Future<Void> report : reports) {
@@ -298,10 +343,12 @@ public class QdrantVectorSinkTask extends SinkTask {
             "The dead letter queue did not take a record: " + e.getCause(), e.getCause());
       }
     }
-    batch.offsets.forEach(
-        (partition, next) ->
-            acknowledged.merge(
-                partition, next, (old, now) -> now.offset() > old.offset() ? now : old));
+  }
+
+  /** Waits for every batch in flight and forgets them all: a failure ends their acknowledgement. */
+  private void dropAll() {
+    unacknowledged.forEach(Batch::written);
+    unacknowledged.clear();
   }
 
   /**
@@ -319,11 +366,10 @@ public class QdrantVectorSinkTask extends SinkTask {
       }
       return retriable;
     }
-    unacknowledged.forEach(Batch::written);
-    unacknowledged.clear();
+    dropAll();
     // named by offsets: the failure surfaces a put later, with other records in hand
     return new ConnectException(
-        "Writing the records " + batch + " to Qdrant failed: " + cause.getMessage(), cause);
+        "Writing the records " + batch + " to Qdrant failed: " + cause, cause);
   }
 
   /**
@@ -497,8 +543,7 @@ public class QdrantVectorSinkTask extends SinkTask {
    */
   @Override
   public void stop() {
-    unacknowledged.forEach(Batch::written);
-    unacknowledged.clear();
+    dropAll();
     if (sender != null) {
       sender.shutdown();
     }

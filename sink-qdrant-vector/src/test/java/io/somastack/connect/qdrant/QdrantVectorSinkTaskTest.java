@@ -224,7 +224,7 @@ class QdrantVectorSinkTaskTest {
         DataException.class, () -> task.put(List.of(record(null, Map.of("text", "no id")))));
   }
 
-  // ------------------------------------------------------------------ one batch in flight
+  // ------------------------------------------------------------------ batches in flight
 
   private String text(long id) throws Exception {
     var points =
@@ -317,8 +317,11 @@ class QdrantVectorSinkTaskTest {
     // shares point 2 with the second batch in flight: waits until that one is acknowledged
     CompletableFuture<Void> sharing =
         CompletableFuture.runAsync(() -> task.put(List.of(record(null, memory(2, "later")))));
-    assertFalse(sharing.isDone(), "a put sharing a point with a batch in flight waits for it");
-    assertEquals(3, qdrant.heldWrites());
+    // a put that did not wait would add a fourth held write, or return
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> !sharing.isDone() && qdrant.heldWrites() == 3);
     qdrant.release();
     sharing.get(10, TimeUnit.SECONDS);
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), preCommit());
@@ -335,8 +338,11 @@ class QdrantVectorSinkTaskTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 1);
     CompletableFuture<Void> third =
         CompletableFuture.runAsync(() -> task.put(List.of(record(null, memory(3, "three")))));
-    assertFalse(third.isDone(), "two batches (one request in flight plus one) is the bound");
-    assertEquals(1, qdrant.heldWrites(), "one request in flight at a time");
+    // two batches (one request in flight plus one) is the bound, and one request at a time
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> !third.isDone() && qdrant.heldWrites() == 1);
     qdrant.release();
     third.get(10, TimeUnit.SECONDS);
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
@@ -393,6 +399,41 @@ class QdrantVectorSinkTaskTest {
     assertTrue(e.getMessage().contains("memory.events-0 up to offset 1"), e.getMessage());
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
     assertEquals("two", text(2), "written, yet its offset stays behind the failed batch");
+  }
+
+  @Test
+  void aRefusalWithNoDeadLetterQueueAcknowledgesNoLaterBatchWrittenMeanwhile() throws Exception {
+    context.deadLetterQueue(false);
+    putTwoInFlightAndFailTheWriteOf("1", Status.Code.INVALID_ARGUMENT);
+    List<SinkRecord> next = List.of(record(null, memory(1, "again"))); // waits for the first
+    assertThrows(DataException.class, () -> task.put(next));
+    // Connect still commits what preCommit reports when it closes the failed task's partitions
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    assertEquals("two", text(2), "written, yet its offset stays behind the refused record");
+  }
+
+  @Test
+  void closingAPartitionDoesNotSendAgainABatchQdrantAlreadyWrote() throws Exception {
+    startSlowTask();
+    TopicPartition other = new TopicPartition(PARTITION.topic(), 1);
+    qdrant.hold();
+    task.put(List.of(record(null, memory(1, "one")))); // offset 1, will fail: kept
+    // collapsed to partition 1's write of point 5, written
+    task.put(List.of(record(null, memory(5, "old")), onPartitionOne(memory(5, "new"), 9)));
+    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 2);
+    qdrant.failNextWriteOf("1", Status.Code.UNAVAILABLE);
+    qdrant.release();
+    task.close(List.of(other));
+
+    task.put(List.of()); // sends the kept batch again, acknowledges the written one
+    assertEquals(
+        Map.of(PARTITION, new OffsetAndMetadata(3)),
+        task.preCommit(
+            Map.of(PARTITION, new OffsetAndMetadata(3), other, new OffsetAndMetadata(10))));
+    assertEquals("new", text(5), "the written batch was not sent again without partition 1");
+    assertEquals(
+        1, writes().stream().filter(o -> o.ids().contains("5")).count(), "point 5 written once");
+    assertEquals("one", text(1));
   }
 
   @Test
