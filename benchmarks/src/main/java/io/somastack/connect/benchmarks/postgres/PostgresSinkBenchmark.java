@@ -58,8 +58,9 @@ import org.postgresql.copy.CopyManager;
  *
  * Run: {@code java -Xmx3g -cp benchmarks/target/benchmarks.jar
  * io.somastack.connect.benchmarks.postgres.PostgresSinkBenchmark [key=value...]}, keys: events,
- * partitions, rounds, peers, latencyPeers, rate, seconds, peersDir. A peer is {@code variant} or
- * {@code variant@tasks} (default tasks 2); variants: copy, copy-2 (two parallel COPY streams),
+ * partitions, rounds, warmupRounds (0 or 1: a round 0 of every peer, reported, left out of the
+ * medians), peers, latencyPeers, rate, seconds, peersDir. A peer is {@code variant} or {@code
+ * variant@tasks} (default tasks 2); variants: copy, copy-2 (two parallel COPY streams),
  * ours-append, ours-append-5000, ours-upsert, ours-upsert-5000, dbz-default, dbz-5000, dbz-unnest,
  * and the counting sink null-5000; a suffix -str or -bytes reads values with StringConverter or
  * ByteArrayConverter instead of JsonConverter (e.g. ours-append-5000-bytes, null-5000-bytes).
@@ -159,7 +160,10 @@ public final class PostgresSinkBenchmark {
     harness.createTopic(SCHEMA_TOPIC, partitions);
     produceBacklog();
 
-    for (int round = 1; round <= rounds; round++) {
+    // Round 0: every peer once, reported but not counted, so that no peer's counted rounds pay
+    // the class loading and JIT warm-up of its first connector in this JVM.
+    int warmupRounds = Integer.parseInt(opts.getOrDefault("warmupRounds", "0"));
+    for (int round = 1 - Math.min(warmupRounds, 1); round <= rounds; round++) {
       List<String> order = new ArrayList<>(peers);
       if (round % 2 == 0) {
         java.util.Collections.reverse(order);
