@@ -22,8 +22,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -122,9 +124,10 @@ public class PostgresMemorySinkTask extends SinkTask {
     }
   }
 
-  private void loadOffsets() throws SQLException {
+  /** Loads the stored offsets of the partitions not loaded yet; returns those it found. */
+  private Map<TopicPartition, Long> loadOffsets() throws SQLException {
     if (unloaded.isEmpty()) {
-      return;
+      return Map.of();
     }
     Connection c = session.connection();
     offsets.createIfMissing(c);
@@ -137,6 +140,7 @@ public class PostgresMemorySinkTask extends SinkTask {
       log.info("Resuming {} partition(s) from offsets stored in PostgreSQL", stored.size());
     }
     unloaded.clear();
+    return stored;
   }
 
   @Override
@@ -155,8 +159,7 @@ public class PostgresMemorySinkTask extends SinkTask {
     }
     long started = System.nanoTime();
     try {
-      loadOffsets();
-      Batch batch = prepare(records);
+      Batch batch = prepare(records, loadOffsets());
       write(batch);
       attempt = 0;
       record(batch, records.size(), started);
@@ -199,10 +202,22 @@ public class PostgresMemorySinkTask extends SinkTask {
     throw new RetriableException("transient database error, will retry: " + e.getMessage(), e);
   }
 
-  private Batch prepare(Collection<SinkRecord> records) {
+  /**
+   * The batch of the records not written yet. {@code reloaded} holds the offsets just read from the
+   * database in this put (open() could not, or a transient error made the task read them again): a
+   * partition whose records in hand start beyond its stored offset is left out, because the
+   * database lacks records before them (restored from a backup, or it lost its last commits in a
+   * crash); the seek that loading requested delivers them again from the stored offset.
+   */
+  private Batch prepare(Collection<SinkRecord> records, Map<TopicPartition, Long> reloaded) {
     Batch batch = new Batch(layout);
+    Set<TopicPartition> started = reloaded.isEmpty() ? Set.of() : new HashSet<>();
+    Set<TopicPartition> behind = reloaded.isEmpty() ? Set.of() : new HashSet<>();
     for (SinkRecord record : records) {
       TopicPartition tp = new TopicPartition(record.topic(), record.kafkaPartition());
+      if (!reloaded.isEmpty() && isAheadOfDatabase(record, tp, reloaded, started, behind)) {
+        continue;
+      }
       Long next = written.get(tp);
       if (next != null && record.kafkaOffset() < next) {
         metrics.duplicatesSkipped.record();
@@ -224,6 +239,28 @@ public class PostgresMemorySinkTask extends SinkTask {
       }
     }
     return batch;
+  }
+
+  private boolean isAheadOfDatabase(
+      SinkRecord record,
+      TopicPartition tp,
+      Map<TopicPartition, Long> reloaded,
+      Set<TopicPartition> started,
+      Set<TopicPartition> behind) {
+    if (started.add(tp)) {
+      Long stored = reloaded.get(tp);
+      if (stored != null && record.kafkaOffset() > stored) {
+        behind.add(tp);
+        log.warn(
+            "Records of {} start at offset {} but PostgreSQL holds them only up to offset {}: not"
+                + " writing them now; the task rewinds to offset {} so none is missing",
+            tp,
+            record.kafkaOffset(),
+            stored - 1,
+            stored);
+      }
+    }
+    return behind.contains(tp);
   }
 
   private void write(Batch batch) throws SQLException {

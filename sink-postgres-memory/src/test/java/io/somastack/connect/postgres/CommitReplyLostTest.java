@@ -15,6 +15,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.RetriableException;
@@ -34,6 +35,7 @@ class CommitReplyLostTest {
   private static final TopicPartition PARTITION = new TopicPartition("audit", 0);
 
   private final String database = "commit_reply_lost";
+  private final HandRunTaskContext context = new HandRunTaskContext(PARTITION);
   private CommitCuttingProxy proxy;
   private PostgresMemorySinkTask task;
 
@@ -45,13 +47,7 @@ class CommitReplyLostTest {
     String url =
         "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + database + "?prepareThreshold=0";
     task =
-        LocalTasks.started(
-            url,
-            new HandRunTaskContext(PARTITION),
-            "write.mode",
-            "audit",
-            "retry.backoff.initial.ms",
-            "10");
+        LocalTasks.started(url, context, "write.mode", "audit", "retry.backoff.initial.ms", "10");
   }
 
   @AfterEach
@@ -76,6 +72,30 @@ class CommitReplyLostTest {
         0,
         count("SELECT count(*) FROM soma_audit_verify('audit')"),
         "the chain of an untouched table verifies");
+  }
+
+  @Test
+  void aDatabaseBehindTheRecordsInHandIsFilledFromItsStoredOffsetNotPastIt() throws Exception {
+    task.put(List.of(event(0, "a")));
+    task.put(List.of(event(1, "b"), event(2, "c")));
+    proxy.cutAfterNextCommit();
+    assertThrows(RetriableException.class, () -> task.put(List.of(event(3, "d"))));
+    // the database comes back from a backup taken after the first batch: offsets 1-3 are lost
+    LocalTasks.execute(database, "DELETE FROM audit WHERE kafka_offset >= 1");
+    LocalTasks.execute(database, "UPDATE soma_connect_offsets SET next_offset = 1");
+    LocalTasks.execute(
+        database,
+        "UPDATE soma_audit_chain_heads h SET kafka_offset = 0, row_hash = a.row_hash"
+            + " FROM audit a WHERE a.kafka_offset = 0");
+
+    task.put(List.of(event(3, "d"))); // Connect delivers the failed put's records again
+    assertEquals(1, count("SELECT count(*) FROM audit"), "nothing written past the gap");
+    assertEquals(Map.of(PARTITION, 1L), context.requestedOffsets(), "rewound to the stored offset");
+
+    task.put(List.of(event(1, "b"), event(2, "c"), event(3, "d"))); // from offset 1 again
+    assertEquals(4, count("SELECT count(DISTINCT kafka_offset) FROM audit"));
+    assertEquals(4, count("SELECT count(*) FROM audit"));
+    assertEquals(0, count("SELECT count(*) FROM soma_audit_verify('audit')"), "linked in order");
   }
 
   private static SinkRecord event(long offset, String id) {

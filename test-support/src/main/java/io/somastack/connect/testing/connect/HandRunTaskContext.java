@@ -21,6 +21,9 @@ import org.apache.kafka.connect.sink.SinkTaskContext;
  */
 public final class HandRunTaskContext implements SinkTaskContext {
 
+  private final Map<TopicPartition, Long> requestedOffsets =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private final Set<TopicPartition> assignment;
   private final Metrics registry = new Metrics();
   private final PluginMetrics metrics = new PluginMetricsImpl(registry, Map.of());
@@ -74,10 +77,19 @@ public final class HandRunTaskContext implements SinkTaskContext {
   }
 
   @Override
-  public void offset(Map<TopicPartition, Long> offsets) {}
+  public void offset(Map<TopicPartition, Long> offsets) {
+    requestedOffsets.putAll(offsets);
+  }
 
   @Override
-  public void offset(TopicPartition tp, long offset) {}
+  public void offset(TopicPartition tp, long offset) {
+    requestedOffsets.put(tp, offset);
+  }
+
+  /** The last offset the task asked Connect to rewind (or skip) each partition to. */
+  public Map<TopicPartition, Long> requestedOffsets() {
+    return Map.copyOf(requestedOffsets);
+  }
 
   @Override
   public void timeout(long timeoutMs) {
