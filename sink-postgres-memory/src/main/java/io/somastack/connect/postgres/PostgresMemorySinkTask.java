@@ -22,10 +22,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -211,11 +209,12 @@ public class PostgresMemorySinkTask extends SinkTask {
    */
   private Batch prepare(Collection<SinkRecord> records, Map<TopicPartition, Long> reloaded) {
     Batch batch = new Batch(layout);
-    Set<TopicPartition> started = reloaded.isEmpty() ? Set.of() : new HashSet<>();
-    Set<TopicPartition> behind = reloaded.isEmpty() ? Set.of() : new HashSet<>();
+    // per partition, decided by its first record in this put (records come in offset order)
+    Map<TopicPartition, Boolean> aheadOfDatabase = new HashMap<>();
     for (SinkRecord record : records) {
       TopicPartition tp = new TopicPartition(record.topic(), record.kafkaPartition());
-      if (!reloaded.isEmpty() && isAheadOfDatabase(record, tp, reloaded, started, behind)) {
+      if (!reloaded.isEmpty()
+          && aheadOfDatabase.computeIfAbsent(tp, p -> startsBeyond(record, p, reloaded.get(p)))) {
         continue;
       }
       Long next = written.get(tp);
@@ -241,26 +240,19 @@ public class PostgresMemorySinkTask extends SinkTask {
     return batch;
   }
 
-  private boolean isAheadOfDatabase(
-      SinkRecord record,
-      TopicPartition tp,
-      Map<TopicPartition, Long> reloaded,
-      Set<TopicPartition> started,
-      Set<TopicPartition> behind) {
-    if (started.add(tp)) {
-      Long stored = reloaded.get(tp);
-      if (stored != null && record.kafkaOffset() > stored) {
-        behind.add(tp);
-        log.warn(
-            "Records of {} start at offset {} but PostgreSQL holds them only up to offset {}: not"
-                + " writing them now; the task rewinds to offset {} so none is missing",
-            tp,
-            record.kafkaOffset(),
-            stored - 1,
-            stored);
-      }
+  /** Whether a partition's first record in hand lies beyond the offset the database stored. */
+  private static boolean startsBeyond(SinkRecord first, TopicPartition tp, Long stored) {
+    if (stored == null || first.kafkaOffset() <= stored) {
+      return false;
     }
-    return behind.contains(tp);
+    log.warn(
+        "Records of {} start at offset {} but PostgreSQL holds them only up to offset {}: not"
+            + " writing them now; the task rewinds to offset {} so none is missing",
+        tp,
+        first.kafkaOffset(),
+        stored - 1,
+        stored);
+    return true;
   }
 
   private void write(Batch batch) throws SQLException {

@@ -283,9 +283,7 @@ class QdrantVectorSinkTaskTest {
     startSlowTask();
     putWhileQdrantHolds(record(null, memory(1, "first")));
     // the second put maps, then waits for the first batch before sending its own
-    CompletableFuture<Void> second =
-        CompletableFuture.runAsync(() -> task.put(List.of(record(null, memory(1, "second")))));
-    assertEquals(1, qdrant.heldWrites());
+    CompletableFuture<Void> second = putThatWaits(1, record(null, memory(1, "second")));
     qdrant.release();
     second.get(10, TimeUnit.SECONDS);
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), preCommit());
@@ -305,6 +303,20 @@ class QdrantVectorSinkTaskTest {
     assertEquals("round 19", text(1));
   }
 
+  /**
+   * Puts the records on another thread and checks that the put keeps waiting while Qdrant holds its
+   * writes, sending nothing (still {@code heldWrites} held): a put that did not wait would return
+   * or add a held write.
+   */
+  private CompletableFuture<Void> putThatWaits(int heldWrites, SinkRecord... records) {
+    CompletableFuture<Void> put = CompletableFuture.runAsync(() -> task.put(List.of(records)));
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> !put.isDone() && qdrant.heldWrites() == heldWrites);
+    return put;
+  }
+
   @Test
   void putsOnDifferentPointsAreInFlightTogetherAndAPutSharingAPointWaits() throws Exception {
     startSlowTask();
@@ -315,13 +327,7 @@ class QdrantVectorSinkTaskTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 3);
 
     // shares point 2 with the second batch in flight: waits until that one is acknowledged
-    CompletableFuture<Void> sharing =
-        CompletableFuture.runAsync(() -> task.put(List.of(record(null, memory(2, "later")))));
-    // a put that did not wait would add a fourth held write, or return
-    await()
-        .during(Duration.ofMillis(300))
-        .atMost(Duration.ofSeconds(5))
-        .until(() -> !sharing.isDone() && qdrant.heldWrites() == 3);
+    CompletableFuture<Void> sharing = putThatWaits(3, record(null, memory(2, "later")));
     qdrant.release();
     sharing.get(10, TimeUnit.SECONDS);
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), preCommit());
@@ -336,13 +342,8 @@ class QdrantVectorSinkTaskTest {
     task.put(List.of(record(null, memory(1, "one"))));
     task.put(List.of(record(null, memory(2, "two")))); // waits in the writer for the request slot
     await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 1);
-    CompletableFuture<Void> third =
-        CompletableFuture.runAsync(() -> task.put(List.of(record(null, memory(3, "three")))));
     // two batches (one request in flight plus one) is the bound, and one request at a time
-    await()
-        .during(Duration.ofMillis(300))
-        .atMost(Duration.ofSeconds(5))
-        .until(() -> !third.isDone() && qdrant.heldWrites() == 1);
+    CompletableFuture<Void> third = putThatWaits(1, record(null, memory(3, "three")));
     qdrant.release();
     third.get(10, TimeUnit.SECONDS);
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.metrics.Metrics;
@@ -21,8 +22,7 @@ import org.apache.kafka.connect.sink.SinkTaskContext;
  */
 public final class HandRunTaskContext implements SinkTaskContext {
 
-  private final Map<TopicPartition, Long> requestedOffsets =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<TopicPartition, Long> requestedOffsets = new ConcurrentHashMap<>();
 
   private final Set<TopicPartition> assignment;
   private final Metrics registry = new Metrics();
