@@ -16,20 +16,10 @@ import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.time.LocalDate;
-import java.time.LocalTime;
-import java.time.ZoneOffset;
-import java.util.Base64;
 import java.util.Collection;
-import java.util.Date;
 import java.util.Map;
-import org.apache.kafka.connect.data.Decimal;
-import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
-import org.apache.kafka.connect.data.Time;
-import org.apache.kafka.connect.data.Timestamp;
 import org.apache.kafka.connect.errors.DataException;
 
 /**
@@ -128,106 +118,72 @@ public final class RecordJson {
 
   /** Converts a Connect value (with or without a schema) into a JSON tree. */
   public static JsonNode convert(Object value, Schema schema) {
-    if (value == null) {
-      return NODES.nullNode();
-    }
-    if (schema != null && schema.name() != null) {
-      JsonNode logical = convertLogical(value, schema);
-      if (logical != null) {
-        return logical;
-      }
-    }
-    if (value instanceof Struct struct) {
-      ObjectNode object = NODES.objectNode();
-      for (Field field : struct.schema().fields()) {
-        object.set(field.name(), convert(struct.get(field), field.schema()));
-      }
-      return object;
-    }
-    if (value instanceof Map<?, ?> map) {
-      ObjectNode object = NODES.objectNode();
-      Schema valueSchema = schema == null ? null : schema.valueSchema();
-      for (Map.Entry<?, ?> entry : map.entrySet()) {
-        object.set(String.valueOf(entry.getKey()), convert(entry.getValue(), valueSchema));
-      }
-      return object;
-    }
-    if (value instanceof Collection<?> list) {
-      ArrayNode array = NODES.arrayNode(list.size());
-      Schema valueSchema = schema == null ? null : schema.valueSchema();
-      for (Object item : list) {
-        array.add(convert(item, valueSchema));
-      }
-      return array;
-    }
-    return scalar(value);
+    return ConnectJson.convert(value, schema, TREE);
   }
 
-  private static JsonNode convertLogical(Object value, Schema schema) {
-    switch (schema.name()) {
-      case Decimal.LOGICAL_NAME:
-        return value instanceof BigDecimal d ? NODES.numberNode(d) : null;
-      case Timestamp.LOGICAL_NAME:
-        return value instanceof Date d ? NODES.textNode(d.toInstant().toString()) : null;
-      case org.apache.kafka.connect.data.Date.LOGICAL_NAME:
-        return value instanceof Date d
-            ? NODES.textNode(LocalDate.ofInstant(d.toInstant(), ZoneOffset.UTC).toString())
-            : null;
-      case Time.LOGICAL_NAME:
-        return value instanceof Date d
-            ? NODES.textNode(LocalTime.ofInstant(d.toInstant(), ZoneOffset.UTC).toString())
-            : null;
-      default:
-        return null;
-    }
-  }
+  /** Jackson trees, for {@link ConnectJson}: integers as small as the parser would make them. */
+  private static final JsonBuilder<JsonNode> TREE =
+      new JsonBuilder<>() {
+        @Override
+        public JsonNode nullValue() {
+          return NODES.nullNode();
+        }
 
-  private static JsonNode scalar(Object value) {
-    if (value instanceof String s) {
-      return NODES.textNode(s);
-    }
-    if (value instanceof Boolean b) {
-      return NODES.booleanNode(b);
-    }
-    if (value instanceof Byte || value instanceof Short || value instanceof Integer) {
-      return NODES.numberNode(((Number) value).intValue());
-    }
-    if (value instanceof Long l) {
-      return NODES.numberNode(l);
-    }
-    if (value instanceof Float f) {
-      return finite(f.doubleValue(), value);
-    }
-    if (value instanceof Double d) {
-      return finite(d, value);
-    }
-    if (value instanceof BigDecimal d) {
-      return NODES.numberNode(d);
-    }
-    if (value instanceof Number n) {
-      return NODES.numberNode(new BigDecimal(n.toString()));
-    }
-    if (value instanceof byte[] bytes) {
-      return NODES.textNode(Base64.getEncoder().encodeToString(bytes));
-    }
-    if (value instanceof ByteBuffer buffer) {
-      byte[] bytes = new byte[buffer.remaining()];
-      buffer.duplicate().get(bytes);
-      return NODES.textNode(Base64.getEncoder().encodeToString(bytes));
-    }
-    if (value instanceof Date d) {
-      return NODES.textNode(d.toInstant().toString());
-    }
-    if (value instanceof Instant i) {
-      return NODES.textNode(i.toString());
-    }
-    throw new DataException("cannot represent a " + value.getClass().getName() + " as JSON");
-  }
+        @Override
+        public JsonNode text(String value) {
+          return NODES.textNode(value);
+        }
 
-  private static JsonNode finite(double d, Object original) {
-    if (Double.isNaN(d) || Double.isInfinite(d)) {
-      throw new DataException("JSON has no representation for " + original);
-    }
-    return NODES.numberNode(d);
-  }
+        @Override
+        public JsonNode bool(boolean value) {
+          return NODES.booleanNode(value);
+        }
+
+        @Override
+        public JsonNode integer(long value) {
+          return value == (int) value ? NODES.numberNode((int) value) : NODES.numberNode(value);
+        }
+
+        @Override
+        public JsonNode floating(double value) {
+          return NODES.numberNode(value);
+        }
+
+        @Override
+        public JsonNode decimal(BigDecimal value) {
+          return NODES.numberNode(value);
+        }
+
+        @Override
+        public Container<JsonNode> object(int size) {
+          ObjectNode object = NODES.objectNode();
+          return new Container<>() {
+            @Override
+            public void add(String name, JsonNode value) {
+              object.set(name, value);
+            }
+
+            @Override
+            public JsonNode build() {
+              return object;
+            }
+          };
+        }
+
+        @Override
+        public Container<JsonNode> array(int size) {
+          ArrayNode array = NODES.arrayNode(size);
+          return new Container<>() {
+            @Override
+            public void add(String name, JsonNode value) {
+              array.add(value);
+            }
+
+            @Override
+            public JsonNode build() {
+              return array;
+            }
+          };
+        }
+      };
 }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 
 /**
@@ -75,6 +76,28 @@ public final class FieldPath {
     }
     List<String> parent = segments.subList(0, segments.size() - 1);
     return new FieldPath(String.join(".", parent), parent);
+  }
+
+  /**
+   * The schema of the value at this path in a value of schema {@code root}: through Struct fields
+   * and Map values. Null for a schemaless root or a path the schema does not have.
+   */
+  public Schema schemaIn(Schema root) {
+    Schema schema = root;
+    for (String segment : segments) {
+      if (schema == null) {
+        return null;
+      }
+      if (schema.type() == Schema.Type.STRUCT) {
+        Field field = schema.field(segment);
+        schema = field == null ? null : field.schema();
+      } else if (schema.type() == Schema.Type.MAP) {
+        schema = schema.valueSchema();
+      } else {
+        return null;
+      }
+    }
+    return schema;
   }
 
   /**

@@ -52,4 +52,20 @@ class FieldPathTest {
     assertThrows(IllegalArgumentException.class, () -> FieldPath.parse("a..b"));
     assertThrows(IllegalArgumentException.class, () -> FieldPath.parse(".a"));
   }
+
+  @Test
+  void findsTheSchemaOfTheValueAtThePathThroughStructsAndMaps() {
+    Schema meta =
+        SchemaBuilder.struct()
+            .field("at", org.apache.kafka.connect.data.Date.SCHEMA)
+            .field("labels", SchemaBuilder.map(Schema.STRING_SCHEMA, Schema.INT32_SCHEMA).build())
+            .build();
+    Schema event = SchemaBuilder.struct().field("metadata", meta).build();
+    assertEquals(
+        org.apache.kafka.connect.data.Date.SCHEMA, FieldPath.parse("metadata.at").schemaIn(event));
+    assertEquals(Schema.INT32_SCHEMA, FieldPath.parse("metadata.labels.app").schemaIn(event));
+    assertNull(FieldPath.parse("metadata.missing").schemaIn(event));
+    assertNull(FieldPath.parse("metadata.at.day").schemaIn(event));
+    assertNull(FieldPath.parse("metadata.at").schemaIn(null));
+  }
 }

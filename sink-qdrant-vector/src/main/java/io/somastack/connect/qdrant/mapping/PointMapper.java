@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.sink.SinkRecord;
@@ -98,48 +99,51 @@ public final class PointMapper {
   }
 
   /**
-   * A record on its way to an upsert: value is its JSON tree, source what the embedder reads (the
-   * Connect value itself for the field embedder, else the tree).
+   * A record on its way to an upsert. The id, payload and vectors are read from value: the Connect
+   * value itself (Map or Struct, with its schema) when the vectors come from a field, so that no
+   * JSON tree is built at all, else the value's JSON tree, which the text embedders read.
    */
   private record Pending(
-      SinkRecord record,
-      int slot,
-      String collection,
-      PointId id,
-      ObjectNode value,
-      Object source) {}
+      SinkRecord record, int slot, String collection, PointId id, Object value, Schema schema) {}
 
   private Pending pending(SinkRecord record, int slot) {
-    Object source = record.value();
-    JsonNode json;
-    if (fieldEmbedder != null && (source instanceof Map<?, ?> || source instanceof Struct)) {
-      // The vector goes into float arrays without a JSON node per number and is never payload,
-      // so the tree (for id, collection template and payload) leaves it out.
-      json = ValueJson.toJsonWithout(source, record.valueSchema(), fieldEmbedder.field());
-    } else {
-      json = RecordJson.toJson(source, record.valueSchema());
-      source = json;
-    }
-    if (!(json instanceof ObjectNode value)) {
-      throw new DataException("the value is not a JSON object");
-    }
-    Object id = idField.get(value);
-    if (!(id instanceof JsonNode idNode)) {
-      throw new DataException("no point id in field " + idField);
+    Object value = record.value();
+    Schema schema = record.valueSchema();
+    if (fieldEmbedder == null || !(value instanceof Map<?, ?> || value instanceof Struct)) {
+      JsonNode json = RecordJson.toJson(value, schema);
+      if (!(json instanceof ObjectNode)) {
+        throw new DataException("the value is not a JSON object");
+      }
+      value = json;
+      schema = null;
     }
     return new Pending(
-        record, slot, upsertCollection(record, value), ids.of(idNode), value, source);
+        record, slot, upsertCollection(record, value), id(value, schema), value, schema);
+  }
+
+  private PointId id(Object value, Schema schema) {
+    Object id = idField.get(value);
+    if (id == null) {
+      throw new DataException("no point id in field " + idField);
+    }
+    return ids.of(
+        id instanceof JsonNode node ? node : RecordJson.convert(id, idField.schemaIn(schema)));
   }
 
   /**
    * The collection of an upsert. A template of literals and ${topic} names the same collection for
    * every record of a topic, so it is rendered once per topic; any other template is rendered
-   * against the JSON tree, so ${value.x} works for Map, Struct and JSON-text values alike.
+   * against the JSON tree, so ${value.x} renders alike for Map, Struct and JSON-text values (a
+   * Struct's Date as ISO text, not as Java's text of a Date).
    */
-  private String upsertCollection(SinkRecord record, ObjectNode value) {
+  private String upsertCollection(SinkRecord record, Object value) {
     if (topicOnly) {
       return topicCollection(record);
     }
+    JsonNode json =
+        value instanceof JsonNode tree
+            ? tree
+            : ValueJson.toJsonWithout(value, record.valueSchema(), fieldEmbedder.field());
     SinkRecord asJson =
         record.newRecord(
             record.topic(),
@@ -147,7 +151,7 @@ public final class PointMapper {
             record.keySchema(),
             record.key(),
             null,
-            value,
+            json,
             record.timestamp());
     return collectionOf(asJson);
   }
@@ -212,7 +216,7 @@ public final class PointMapper {
     long start = System.nanoTime();
     List<Embedder.Result> vectors =
         fieldEmbedder != null
-            ? fieldEmbedder.embedValues(pending.stream().map(Pending::source).toList())
+            ? fieldEmbedder.embedValues(pending.stream().map(Pending::value).toList())
             : embedder.embed(pending.stream().map(p -> (JsonNode) p.value()).toList());
     timer.record(pending.size(), System.nanoTime() - start);
     for (int i = 0; i < pending.size(); i++) {
@@ -224,7 +228,7 @@ public final class PointMapper {
       }
       PointStruct.Builder builder =
           PointStruct.newBuilder().setId(p.id()).setVectors(result.vectors());
-      payloads.putInto(p.value(), builder);
+      payloads.putInto(p.value(), p.schema(), builder);
       PointStruct point = builder.build();
       PointOp.Upsert upsert = new PointOp.Upsert(p.collection(), point, p.record());
       if (upsert.bytes() > maxPointBytes) {

@@ -5,15 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qdrant.client.grpc.JsonWithInt.Value;
+import io.qdrant.client.grpc.Points.PointStruct;
 import io.somastack.connect.qdrant.QdrantSinkConfig;
 import io.somastack.connect.qdrant.embed.Embedder;
+import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.connect.data.Decimal;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.data.Timestamp;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
 
@@ -233,5 +239,95 @@ class PointMapperTest {
         ops.stream().map(op -> PointIds.describe(op.id())).toList());
     assertEquals(1, rejects.size());
     assertTrue(rejects.get(0).reason().contains("unsigned 64-bit integer: -1"));
+  }
+
+  /**
+   * Payloads are built from the value as the converter made it, with no JSON tree in between for
+   * Maps and Structs: the same event as a Map, a Struct with logical types and JSON text must still
+   * become the same point, with the same exclusions applied at every depth.
+   */
+  @Test
+  void theSameEventAsMapStructOrJsonTextBecomesTheSamePoint() {
+    Schema meta =
+        SchemaBuilder.struct()
+            .field("tenant_id", Schema.STRING_SCHEMA)
+            .field("secret", Schema.STRING_SCHEMA)
+            .field("score", Decimal.schema(2))
+            .field("at", Timestamp.SCHEMA)
+            .build();
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("id", Schema.INT32_SCHEMA)
+            .field("vector", SchemaBuilder.array(Schema.FLOAT32_SCHEMA).build())
+            .field("meta", meta)
+            .field("tags", SchemaBuilder.array(Schema.STRING_SCHEMA).build())
+            .field("weight", Schema.FLOAT64_SCHEMA)
+            .field("done", Schema.BOOLEAN_SCHEMA)
+            .field("note", Schema.OPTIONAL_STRING_SCHEMA)
+            .build();
+    List<Float> vector = List.of(1f, 0f, 0f, 0f, 0f, 0f, 0f, 0.5f);
+    Struct struct =
+        new Struct(schema)
+            .put("id", 7)
+            .put("vector", vector)
+            .put(
+                "meta",
+                new Struct(meta)
+                    .put("tenant_id", "acme")
+                    .put("secret", "s")
+                    .put("score", new BigDecimal("1.50"))
+                    .put("at", new Date(86_400_000L)))
+            .put("tags", List.of("a", "b"))
+            .put("weight", 0.25)
+            .put("done", true)
+            .put("note", null);
+    Map<String, Object> map = new HashMap<>();
+    map.put("id", 7);
+    map.put("vector", vector);
+    map.put(
+        "meta",
+        Map.of("tenant_id", "acme", "secret", "s", "score", 1.5, "at", "1970-01-02T00:00:00Z"));
+    map.put("tags", List.of("a", "b"));
+    map.put("weight", 0.25);
+    map.put("done", true);
+    map.put("note", null);
+    String json =
+        "{\"id\":7,\"vector\":[1,0,0,0,0,0,0,0.5],\"meta\":{\"tenant_id\":\"acme\",\"secret\":\"s\","
+            + "\"score\":1.50,\"at\":\"1970-01-02T00:00:00Z\"},\"tags\":[\"a\",\"b\"],"
+            + "\"weight\":0.25,\"done\":true,\"note\":null}";
+    PointMapper mapper = mapper("embedder", "field", "payload.exclude", "meta.secret");
+    List<PointOp> ops =
+        mapper.map(List.of(record(schema, struct), record(null, map), record(null, json)), rejects);
+
+    assertTrue(rejects.isEmpty(), () -> rejects.toString());
+    PointStruct fromStruct = ((PointOp.Upsert) ops.get(0)).point();
+    assertEquals(fromStruct, ((PointOp.Upsert) ops.get(1)).point());
+    assertEquals(fromStruct, ((PointOp.Upsert) ops.get(2)).point());
+    assertEquals(
+        Set.of("id", "meta", "tags", "weight", "done", "note"),
+        fromStruct.getPayloadMap().keySet());
+    Map<String, Value> metaPayload =
+        fromStruct.getPayloadOrThrow("meta").getStructValue().getFieldsMap();
+    assertEquals(Set.of("tenant_id", "score", "at"), metaPayload.keySet());
+    assertEquals(1.5, metaPayload.get("score").getDoubleValue());
+    assertEquals("1970-01-02T00:00:00Z", metaPayload.get("at").getStringValue());
+    assertEquals(7L, fromStruct.getPayloadOrThrow("id").getIntegerValue());
+    assertTrue(fromStruct.getPayloadOrThrow("note").hasNullValue());
+
+    PointMapper including = mapper("embedder", "field", "payload.include", "meta.at,tags");
+    List<PointOp> narrowed =
+        including.map(
+            List.of(record(schema, struct), record(null, map), record(null, json)), rejects);
+    PointStruct narrowedStruct = ((PointOp.Upsert) narrowed.get(0)).point();
+    assertEquals(narrowedStruct, ((PointOp.Upsert) narrowed.get(1)).point());
+    assertEquals(narrowedStruct, ((PointOp.Upsert) narrowed.get(2)).point());
+    assertEquals(
+        "1970-01-02T00:00:00Z",
+        narrowedStruct
+            .getPayloadOrThrow("meta")
+            .getStructValue()
+            .getFieldsOrThrow("at")
+            .getStringValue());
+    assertEquals(Set.of("meta", "tags"), narrowedStruct.getPayloadMap().keySet());
   }
 }

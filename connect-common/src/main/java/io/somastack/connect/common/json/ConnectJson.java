@@ -1,0 +1,182 @@
+package io.somastack.connect.common.json;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalTime;
+import java.time.ZoneOffset;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.Date;
+import java.util.Iterator;
+import java.util.Map;
+import org.apache.kafka.connect.data.Decimal;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.data.Time;
+import org.apache.kafka.connect.data.Timestamp;
+import org.apache.kafka.connect.errors.DataException;
+
+/**
+ * What JSON a Connect value is, written into any {@link JsonBuilder}: Structs and Maps become
+ * objects, collections arrays; logical types become their ISO text (Timestamp, Date, Time) or exact
+ * numbers (Decimal); bytes become base64 text. NaN and the infinities have no JSON and are a {@link
+ * DataException}. An already parsed Jackson tree is walked as the JSON it is.
+ */
+public final class ConnectJson {
+
+  private ConnectJson() {}
+
+  /** The value (with its schema, or null for a schemaless value) in the builder's form. */
+  public static <T> T convert(Object value, Schema schema, JsonBuilder<T> to) {
+    if (value == null) {
+      return to.nullValue();
+    }
+    if (value instanceof JsonNode node) {
+      return fromTree(node, to);
+    }
+    if (schema != null && schema.name() != null) {
+      T logical = convertLogical(value, schema, to);
+      if (logical != null) {
+        return logical;
+      }
+    }
+    if (value instanceof Struct struct) {
+      JsonBuilder.Container<T> object = to.object(struct.schema().fields().size());
+      for (Field field : struct.schema().fields()) {
+        object.add(field.name(), convert(struct.get(field), field.schema(), to));
+      }
+      return object.build();
+    }
+    if (value instanceof Map<?, ?> map) {
+      JsonBuilder.Container<T> object = to.object(map.size());
+      Schema valueSchema = schema == null ? null : schema.valueSchema();
+      for (Map.Entry<?, ?> entry : map.entrySet()) {
+        object.add(String.valueOf(entry.getKey()), convert(entry.getValue(), valueSchema, to));
+      }
+      return object.build();
+    }
+    if (value instanceof Collection<?> list) {
+      JsonBuilder.Container<T> array = to.array(list.size());
+      Schema valueSchema = schema == null ? null : schema.valueSchema();
+      for (Object item : list) {
+        array.add(null, convert(item, valueSchema, to));
+      }
+      return array.build();
+    }
+    return scalar(value, to);
+  }
+
+  /**
+   * A Jackson tree (JSON text a converter handed over, already parsed) in the builder's form.
+   * Integers that fit a long stay integers; larger ones and decimals are decimals.
+   */
+  private static <T> T fromTree(JsonNode node, JsonBuilder<T> to) {
+    switch (node.getNodeType()) {
+      case OBJECT -> {
+        JsonBuilder.Container<T> object = to.object(node.size());
+        Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+        while (fields.hasNext()) {
+          Map.Entry<String, JsonNode> field = fields.next();
+          object.add(field.getKey(), fromTree(field.getValue(), to));
+        }
+        return object.build();
+      }
+      case ARRAY -> {
+        JsonBuilder.Container<T> array = to.array(node.size());
+        for (JsonNode item : node) {
+          array.add(null, fromTree(item, to));
+        }
+        return array.build();
+      }
+      case STRING, BINARY -> {
+        return to.text(node.asText());
+      }
+      case BOOLEAN -> {
+        return to.bool(node.booleanValue());
+      }
+      case NUMBER -> {
+        if (node.isIntegralNumber() && node.canConvertToLong()) {
+          return to.integer(node.longValue());
+        }
+        return node.isFloatingPointNumber() && !node.isBigDecimal()
+            ? to.floating(node.doubleValue())
+            : to.decimal(node.decimalValue());
+      }
+      default -> {
+        return to.nullValue();
+      }
+    }
+  }
+
+  private static <T> T convertLogical(Object value, Schema schema, JsonBuilder<T> to) {
+    switch (schema.name()) {
+      case Decimal.LOGICAL_NAME:
+        return value instanceof BigDecimal d ? to.decimal(d) : null;
+      case Timestamp.LOGICAL_NAME:
+        return value instanceof Date d ? to.text(d.toInstant().toString()) : null;
+      case org.apache.kafka.connect.data.Date.LOGICAL_NAME:
+        return value instanceof Date d
+            ? to.text(LocalDate.ofInstant(d.toInstant(), ZoneOffset.UTC).toString())
+            : null;
+      case Time.LOGICAL_NAME:
+        return value instanceof Date d
+            ? to.text(LocalTime.ofInstant(d.toInstant(), ZoneOffset.UTC).toString())
+            : null;
+      default:
+        return null;
+    }
+  }
+
+  private static <T> T scalar(Object value, JsonBuilder<T> to) {
+    if (value instanceof String s) {
+      return to.text(s);
+    }
+    if (value instanceof Boolean b) {
+      return to.bool(b);
+    }
+    if (value instanceof Byte || value instanceof Short || value instanceof Integer) {
+      return to.integer(((Number) value).intValue());
+    }
+    if (value instanceof Long l) {
+      return to.integer(l);
+    }
+    if (value instanceof Float f) {
+      return finite(f.doubleValue(), value, to);
+    }
+    if (value instanceof Double d) {
+      return finite(d, value, to);
+    }
+    if (value instanceof BigDecimal d) {
+      return to.decimal(d);
+    }
+    if (value instanceof Number n) {
+      return to.decimal(new BigDecimal(n.toString()));
+    }
+    if (value instanceof byte[] bytes) {
+      return to.text(Base64.getEncoder().encodeToString(bytes));
+    }
+    if (value instanceof ByteBuffer buffer) {
+      byte[] bytes = new byte[buffer.remaining()];
+      buffer.duplicate().get(bytes);
+      return to.text(Base64.getEncoder().encodeToString(bytes));
+    }
+    if (value instanceof Date d) {
+      return to.text(d.toInstant().toString());
+    }
+    if (value instanceof Instant i) {
+      return to.text(i.toString());
+    }
+    throw new DataException("cannot represent a " + value.getClass().getName() + " as JSON");
+  }
+
+  private static <T> T finite(double d, Object original, JsonBuilder<T> to) {
+    if (Double.isNaN(d) || Double.isInfinite(d)) {
+      throw new DataException("JSON has no representation for " + original);
+    }
+    return to.floating(d);
+  }
+}

@@ -1,0 +1,137 @@
+package io.somastack.connect.common.json;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.data.Time;
+import org.apache.kafka.connect.errors.DataException;
+import org.junit.jupiter.api.Test;
+
+class ConnectJsonTest {
+
+  /** Plain Java values, so that any two walks can be compared with equals. */
+  private static final JsonBuilder<Object> JAVA =
+      new JsonBuilder<>() {
+        @Override
+        public Object nullValue() {
+          return "null";
+        }
+
+        @Override
+        public Object text(String value) {
+          return "text:" + value;
+        }
+
+        @Override
+        public Object bool(boolean value) {
+          return value;
+        }
+
+        @Override
+        public Object integer(long value) {
+          return value;
+        }
+
+        @Override
+        public Object floating(double value) {
+          return value;
+        }
+
+        @Override
+        public Object decimal(BigDecimal value) {
+          return value;
+        }
+
+        @Override
+        public Container<Object> object(int size) {
+          Map<String, Object> object = new HashMap<>();
+          return new Container<>() {
+            @Override
+            public void add(String name, Object value) {
+              object.put(name, value);
+            }
+
+            @Override
+            public Object build() {
+              return object;
+            }
+          };
+        }
+
+        @Override
+        public Container<Object> array(int size) {
+          List<Object> array = new ArrayList<>();
+          return new Container<>() {
+            @Override
+            public void add(String name, Object value) {
+              array.add(value);
+            }
+
+            @Override
+            public Object build() {
+              return array;
+            }
+          };
+        }
+      };
+
+  @Test
+  void aParsedTreeWalksAsTheSameJsonAsTheConnectValue() {
+    Map<String, Object> value = new HashMap<>();
+    value.put("id", 7);
+    value.put("big", Long.MAX_VALUE);
+    value.put("tags", List.of("a", "b"));
+    value.put("meta", Map.of("ok", true));
+    value.put("note", null);
+    String text =
+        "{\"id\":7,\"big\":9223372036854775807,\"tags\":[\"a\",\"b\"],"
+            + "\"meta\":{\"ok\":true},\"note\":null}";
+    assertEquals(
+        ConnectJson.convert(value, null, JAVA),
+        ConnectJson.convert(RecordJson.parse(text), null, JAVA));
+  }
+
+  @Test
+  void fractionsStayExactFromTextAndDoublesFromMaps() {
+    // the parser reads fractions as exact decimals, JsonConverter's Maps hold doubles
+    assertEquals(
+        Map.of("w", new BigDecimal("0.25"), "huge", new BigDecimal("18446744073709551615")),
+        ConnectJson.convert(
+            RecordJson.parse("{\"w\":0.25,\"huge\":18446744073709551615}"), null, JAVA));
+    assertEquals(Map.of("w", 0.25), ConnectJson.convert(Map.of("w", 0.25), null, JAVA));
+  }
+
+  @Test
+  void logicalTypesBytesAndNonFiniteNumbers() {
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("day", org.apache.kafka.connect.data.Date.SCHEMA)
+            .field("time", Time.SCHEMA)
+            .field("blob", Schema.BYTES_SCHEMA)
+            .build();
+    Struct struct =
+        new Struct(schema)
+            .put("day", new Date(86_400_000L))
+            .put("time", new Date(3_600_000L))
+            .put("blob", new byte[] {1, 2, 3});
+    assertEquals(
+        Map.of("day", "text:1970-01-02", "time", "text:01:00", "blob", "text:AQID"),
+        ConnectJson.convert(struct, schema, JAVA));
+    assertEquals(
+        Arrays.asList("text:1970-01-02T00:00:00Z"),
+        ConnectJson.convert(List.of(new Date(86_400_000L)), null, JAVA));
+    assertThrows(DataException.class, () -> ConnectJson.convert(Float.NaN, null, JAVA));
+    assertThrows(
+        DataException.class, () -> ConnectJson.convert(Double.POSITIVE_INFINITY, null, JAVA));
+  }
+}

@@ -1,0 +1,83 @@
+package io.somastack.connect.qdrant.mapping;
+
+import io.qdrant.client.grpc.JsonWithInt.ListValue;
+import io.qdrant.client.grpc.JsonWithInt.NullValue;
+import io.qdrant.client.grpc.JsonWithInt.Struct;
+import io.qdrant.client.grpc.JsonWithInt.Value;
+import io.somastack.connect.common.json.JsonBuilder;
+import java.math.BigDecimal;
+
+/**
+ * Qdrant's JSON-with-integers payload values, built straight from Connect values: integers that fit
+ * a long stay integers, every other number is a double (Qdrant has no decimals).
+ */
+final class PayloadValues implements JsonBuilder<Value> {
+
+  static final PayloadValues INSTANCE = new PayloadValues();
+
+  private static final Value NULL = Value.newBuilder().setNullValue(NullValue.NULL_VALUE).build();
+
+  private PayloadValues() {}
+
+  @Override
+  public Value nullValue() {
+    return NULL;
+  }
+
+  @Override
+  public Value text(String value) {
+    return Value.newBuilder().setStringValue(value).build();
+  }
+
+  @Override
+  public Value bool(boolean value) {
+    return Value.newBuilder().setBoolValue(value).build();
+  }
+
+  @Override
+  public Value integer(long value) {
+    return Value.newBuilder().setIntegerValue(value).build();
+  }
+
+  @Override
+  public Value floating(double value) {
+    return Value.newBuilder().setDoubleValue(value).build();
+  }
+
+  @Override
+  public Value decimal(BigDecimal value) {
+    return floating(value.doubleValue());
+  }
+
+  @Override
+  public Container<Value> object(int size) {
+    Struct.Builder struct = Struct.newBuilder();
+    return new Container<>() {
+      @Override
+      public void add(String name, Value value) {
+        struct.putFields(name, value);
+      }
+
+      @Override
+      public Value build() {
+        return Value.newBuilder().setStructValue(struct).build();
+      }
+    };
+  }
+
+  @Override
+  public Container<Value> array(int size) {
+    ListValue.Builder list = ListValue.newBuilder();
+    return new Container<>() {
+      @Override
+      public void add(String name, Value value) {
+        list.addValues(value);
+      }
+
+      @Override
+      public Value build() {
+        return Value.newBuilder().setListValue(list).build();
+      }
+    };
+  }
+}
