@@ -117,8 +117,8 @@ public final class PointMapper {
       value = json;
       schema = null;
     }
-    return new Pending(
-        record, slot, upsertCollection(record, value), id(value, schema), value, schema);
+    PointId id = id(value, schema);
+    return new Pending(record, slot, upsertCollection(record, value), id, value, schema);
   }
 
   private PointId id(Object value, Schema schema) {
