@@ -1,6 +1,8 @@
 package io.somastack.connect.common.json;
 
 import java.math.BigDecimal;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 
 /**
  * Makes one representation of JSON values (a Jackson tree, a protobuf message, ...) for {@link
@@ -37,5 +39,20 @@ public interface JsonBuilder<T> {
     void add(String name, T value);
 
     T build();
+
+    /** A container that adds with {@code add} and is {@code built} when full. */
+    static <T> Container<T> of(BiConsumer<String, T> add, Supplier<T> built) {
+      return new Container<>() {
+        @Override
+        public void add(String name, T value) {
+          add.accept(name, value);
+        }
+
+        @Override
+        public T build() {
+          return built.get();
+        }
+      };
+    }
   }
 }

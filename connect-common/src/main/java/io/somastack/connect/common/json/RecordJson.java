@@ -157,33 +157,13 @@ public final class RecordJson {
         @Override
         public Container<JsonNode> object(int size) {
           ObjectNode object = NODES.objectNode();
-          return new Container<>() {
-            @Override
-            public void add(String name, JsonNode value) {
-              object.set(name, value);
-            }
-
-            @Override
-            public JsonNode build() {
-              return object;
-            }
-          };
+          return Container.of(object::set, () -> object);
         }
 
         @Override
         public Container<JsonNode> array(int size) {
           ArrayNode array = NODES.arrayNode(size);
-          return new Container<>() {
-            @Override
-            public void add(String name, JsonNode value) {
-              array.add(value);
-            }
-
-            @Override
-            public JsonNode build() {
-              return array;
-            }
-          };
+          return Container.of((name, value) -> array.add(value), () -> array);
         }
       };
 }

@@ -55,33 +55,13 @@ class ConnectJsonTest {
         @Override
         public Container<Object> object(int size) {
           Map<String, Object> object = new HashMap<>();
-          return new Container<>() {
-            @Override
-            public void add(String name, Object value) {
-              object.put(name, value);
-            }
-
-            @Override
-            public Object build() {
-              return object;
-            }
-          };
+          return Container.of(object::put, () -> object);
         }
 
         @Override
         public Container<Object> array(int size) {
           List<Object> array = new ArrayList<>();
-          return new Container<>() {
-            @Override
-            public void add(String name, Object value) {
-              array.add(value);
-            }
-
-            @Override
-            public Object build() {
-              return array;
-            }
-          };
+          return Container.of((name, value) -> array.add(value), () -> array);
         }
       };
 

@@ -52,32 +52,14 @@ final class PayloadValues implements JsonBuilder<Value> {
   @Override
   public Container<Value> object(int size) {
     Struct.Builder struct = Struct.newBuilder();
-    return new Container<>() {
-      @Override
-      public void add(String name, Value value) {
-        struct.putFields(name, value);
-      }
-
-      @Override
-      public Value build() {
-        return Value.newBuilder().setStructValue(struct).build();
-      }
-    };
+    return Container.of(struct::putFields, () -> Value.newBuilder().setStructValue(struct).build());
   }
 
   @Override
   public Container<Value> array(int size) {
     ListValue.Builder list = ListValue.newBuilder();
-    return new Container<>() {
-      @Override
-      public void add(String name, Value value) {
-        list.addValues(value);
-      }
-
-      @Override
-      public Value build() {
-        return Value.newBuilder().setListValue(list).build();
-      }
-    };
+    return Container.of(
+        (name, value) -> list.addValues(value),
+        () -> Value.newBuilder().setListValue(list).build());
   }
 }
