@@ -10,6 +10,8 @@ import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.sink.SinkRecord;
@@ -50,14 +52,18 @@ class BadRecordsTaskTest {
    * (PostgreSQL's own message quotes the failing row).
    */
   @Test
-  void aRefusedRowStopsTheTaskWithAnErrorThatHoldsNoRecordContents() {
+  void aRefusedRowStopsTheTaskWithAnErrorThatHoldsNoRecordContents() throws SQLException {
     start(new HandRunTaskContext(PARTITION), "write.mode", "append");
     String json = "{\"event_id\":\"e1\",\"secret\":\"ssn-123-45-6789\"}";
     ConnectException e =
-        assertThrows(ConnectException.class, () -> task.put(List.of(record(json, null, 7))));
+        assertThrows(
+            ConnectException.class,
+            () -> LocalTasks.putAndSettle(task, List.of(record(json, null, 7))));
     assertTrue(e.getMessage().contains("events-0@7"), e.getMessage());
     assertTrue(e.getMessage().contains("SQLSTATE 23514"), e.getMessage());
     assertFalse(e.getMessage().contains("ssn-123-45-6789"), e.getMessage());
+    task.preCommit(Map.of(PARTITION, new OffsetAndMetadata(8))); // Connect's commit as it stops
+    assertEquals(0, LocalTasks.count(DATABASE, "SELECT count(*) FROM events"), "nothing landed");
   }
 
   /** A key Connect's data API cannot turn into JSON is a bad record, not the task's end. */
@@ -65,7 +71,8 @@ class BadRecordsTaskTest {
   void aKeyThatCannotBeReadIsDeadLetteredAndTheRestLands() throws SQLException {
     HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
     start(context, "write.mode", "upsert", "key.fields", "event_id", "table.name.format", "kv");
-    task.put(
+    LocalTasks.putAndSettle(
+        task,
         List.of(
             record("{\"event_id\":\"e1\"}", "e1", 0),
             record(null, new StringBuilder("not a type Connect knows"), 1), // a tombstone

@@ -53,7 +53,7 @@ class VersionedUpsertBatchingTest {
             "version.field",
             "version");
     try {
-      batches.forEach(task::put);
+      batches.forEach(batch -> LocalTasks.putAndSettle(task, batch));
     } finally {
       task.stop();
     }

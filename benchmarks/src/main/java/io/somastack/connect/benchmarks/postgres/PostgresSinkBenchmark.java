@@ -59,11 +59,13 @@ import org.postgresql.copy.CopyManager;
  * Run: {@code java -Xmx3g -cp benchmarks/target/benchmarks.jar
  * io.somastack.connect.benchmarks.postgres.PostgresSinkBenchmark [key=value...]}, keys: events,
  * partitions, rounds, warmupRounds (0 or 1: a round 0 of every peer, reported, left out of the
- * medians), peers, latencyPeers, rate, seconds, peersDir. A peer is {@code variant} or {@code
- * variant@tasks} (default tasks 2); variants: copy, copy-2 (two parallel COPY streams),
- * ours-append, ours-append-5000, ours-upsert, ours-upsert-5000, dbz-default, dbz-5000, dbz-unnest,
- * and the counting sink null-5000; a suffix -str or -bytes reads values with StringConverter or
- * ByteArrayConverter instead of JsonConverter (e.g. ours-append-5000-bytes, null-5000-bytes).
+ * medians), peers, latencyPeers, rate, seconds, peersDir, dbDelayMs (connectors, not COPY, reach
+ * PostgreSQL through a {@link DelayLine} that delivers its replies this late). A peer is {@code
+ * variant} or {@code variant@tasks} (default tasks 2); variants: copy, copy-2 (two parallel COPY
+ * streams), ours-append, ours-append-5000, ours-upsert, ours-upsert-5000, dbz-default, dbz-5000,
+ * dbz-unnest, and the counting sink null-5000; a suffix -str or -bytes reads values with
+ * StringConverter or ByteArrayConverter instead of JsonConverter (e.g. ours-append-5000-bytes,
+ * null-5000-bytes).
  */
 public final class PostgresSinkBenchmark {
 
@@ -80,6 +82,10 @@ public final class PostgresSinkBenchmark {
   private ConnectHarness harness;
   private Connection db;
   private final HeapSampler heap = new HeapSampler();
+
+  /** Between the connectors and PostgreSQL when {@code dbDelayMs} is set, else null. */
+  private DelayLine delayLine;
+
   private final List<String> results = new ArrayList<>();
 
   private PostgresSinkBenchmark(Map<String, String> opts) {
@@ -138,6 +144,13 @@ public final class PostgresSinkBenchmark {
     try (Statement s = db.createStatement()) {
       // the harness's own counts must not start parallel workers on the cores the peers run on
       s.execute("SET max_parallel_workers_per_gather = 0");
+    }
+    double delayMs = Double.parseDouble(opts.getOrDefault("dbDelayMs", "0"));
+    if (delayMs > 0) {
+      java.net.URI direct = java.net.URI.create(pg.jdbcUrl(DB).substring("jdbc:".length()));
+      delayLine = new DelayLine(direct.getHost(), direct.getPort(), delayMs);
+      System.out.println(
+          "Connectors reach PostgreSQL through a delay line: every reply " + delayMs + " ms late");
     }
     System.out.println("PostgreSQL: " + query("SELECT version()"));
     System.out.println(
@@ -200,6 +213,16 @@ public final class PostgresSinkBenchmark {
     harness.close();
     db.close();
     pg.close();
+  }
+
+  /** The connectors' JDBC URL: straight to PostgreSQL, or through the delay line. */
+  private String connectorUrl() {
+    String url = pg.jdbcUrl(DB);
+    if (delayLine == null) {
+      return url;
+    }
+    java.net.URI direct = java.net.URI.create(url.substring("jdbc:".length()));
+    return url.replace(direct.getHost() + ":" + direct.getPort(), "127.0.0.1:" + delayLine.port());
   }
 
   private void header(String pluginPath) throws Exception {
@@ -440,7 +463,7 @@ public final class PostgresSinkBenchmark {
       String topic = latency ? "lat." + table : JSON_TOPIC;
       c.put("connector.class", OURS);
       c.put("topics", topic);
-      c.put("connection.url", pg.jdbcUrl(DB));
+      c.put("connection.url", connectorUrl());
       c.put("connection.user", pg.user());
       c.put("table.name.format", table);
       putSchemalessConverters(c, variant);
@@ -462,7 +485,7 @@ public final class PostgresSinkBenchmark {
       String topic = latency ? "lat." + table : SCHEMA_TOPIC;
       c.put("connector.class", DEBEZIUM);
       c.put("topics", topic);
-      c.put("connection.url", pg.jdbcUrl(DB));
+      c.put("connection.url", connectorUrl());
       c.put("connection.username", pg.user());
       if (pg.password() != null) {
         c.put("connection.password", pg.password());
