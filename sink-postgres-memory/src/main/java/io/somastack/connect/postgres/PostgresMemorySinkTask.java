@@ -27,8 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -47,14 +45,6 @@ import org.slf4j.LoggerFactory;
  * sought to its stored offset, records below it are skipped, and preCommit reports only offsets
  * that are committed in the database. So no restart, rebalance, crash or rewind writes a record
  * twice or skips one.
- *
- * <p>put() maps its records on the task's thread and hands the batch to a writer thread, so that
- * Connect polls and converts the next records while PostgreSQL commits this batch. One batch is in
- * flight at a time: the next put(), preCommit(), open(), close() and stop() wait for it first, so
- * batches commit in order and the connection is never used by two threads. A batch that failed in
- * the background fails the next put(), as its own failure would have: transient faults make Connect
- * deliver the records again from the offsets the database holds, anything else stops the task.
- * Batches with records to dead-letter are written on the task's thread, where the reporter belongs.
  */
 public class PostgresMemorySinkTask extends SinkTask {
 
@@ -76,35 +66,11 @@ public class PostgresMemorySinkTask extends SinkTask {
   private final Map<TopicPartition, Long> written = new HashMap<>();
 
   /**
-   * Per assigned partition, the next offset taken into a batch: written, or being written. Records
-   * below it are not taken again, even when a seek delivers them while their batch is in flight.
-   */
-  private final Map<TopicPartition, Long> accepted = new HashMap<>();
-
-  /**
-   * Partitions put() asked Connect to seek back to their stored offsets. Connect seeks at its next
-   * poll, and may commit before it: until the next put(), what it consumed of them is not done
+   * Partitions a put() asked Connect to seek back to their stored offsets. Connect seeks at its
+   * next poll, and may commit before it: until the next put(), what it consumed of them is not done
    * with, and may lie beyond records that are still to be written.
    */
   private final Set<TopicPartition> seekPending = new HashSet<>();
-
-  /** The single thread that writes batches in the background. */
-  private ExecutorService writerThread;
-
-  /** The batch being written in the background, until its outcome is settled. */
-  private InFlight inFlight;
-
-  /** Why the last background write failed: raised by the next put(), as if it were its own. */
-  private Exception writeError;
-
-  /** The batch whose background write failed, until its error is raised. */
-  private Batch failedBatch;
-
-  /**
-   * Per partition without a stored offset, the first offset of a batch that failed in the
-   * background: where it resumes, since the database holds nothing of it to say so.
-   */
-  private final Map<TopicPartition, Long> failedFrom = new HashMap<>();
 
   /** Partitions assigned but whose stored offsets could not be read yet (database down). */
   private final List<TopicPartition> unloaded = new ArrayList<>();
@@ -114,18 +80,10 @@ public class PostgresMemorySinkTask extends SinkTask {
 
   private int attempt;
 
-  /** A batch handed to the writer thread; its result is null when rows need dead-lettering. */
-  private record InFlight(Batch batch, int records, Future<Outcome> result) {}
+  /** What the last writeRows() did, for the metrics. */
+  private int lastApplied;
 
-  /**
-   * What writing a batch did, for the metrics; {@code nanos} is when writing began until {@link
-   * #committed()}, then how long writing and committing took.
-   */
-  private record Outcome(int applied, int unchanged, long nanos) {
-    Outcome committed() {
-      return new Outcome(applied, unchanged, System.nanoTime() - nanos);
-    }
-  }
+  private int lastUnchanged;
 
   @Override
   public String version() {
@@ -149,14 +107,6 @@ public class PostgresMemorySinkTask extends SinkTask {
         new Backoff(
             Duration.ofMillis(config.backoffInitialMs()), Duration.ofMillis(config.backoffMaxMs()));
     reporter = errantRecordReporter();
-    String name = props.getOrDefault("name", "unnamed");
-    writerThread =
-        Executors.newSingleThreadExecutor(
-            job -> {
-              Thread thread = new Thread(job, "somastack-postgres-writer-" + name);
-              thread.setDaemon(true);
-              return thread;
-            });
   }
 
   private ErrantRecordReporter errantRecordReporter() {
@@ -169,14 +119,10 @@ public class PostgresMemorySinkTask extends SinkTask {
 
   @Override
   public void open(Collection<TopicPartition> partitions) {
-    settleWrite(); // reading offsets needs the connection
-    // only these: partitions a transient error left unloaded are read again by put(), which
-    // checks the records in hand against them (Connect seeks the opened ones right after open)
-    List<TopicPartition> opening = new ArrayList<>(partitions);
+    unloaded.addAll(partitions);
     try {
-      load(opening);
+      loadOffsets();
     } catch (SQLException e) {
-      unloaded.addAll(opening);
       // put() loads them before writing anything; until then nothing is written
       log.warn(
           "Cannot read stored offsets yet ({}); will retry before the next write",
@@ -185,50 +131,29 @@ public class PostgresMemorySinkTask extends SinkTask {
     }
   }
 
-  /**
-   * Loads the stored offsets of the partitions not loaded yet, and asks Connect to seek there;
-   * returns the offsets each resumes from.
-   */
+  /** Loads the stored offsets of the partitions not loaded yet; returns those it found. */
   private Map<TopicPartition, Long> loadOffsets() throws SQLException {
     if (unloaded.isEmpty()) {
       return Map.of();
     }
-    Map<TopicPartition, Long> resume = load(unloaded);
-    seekPending.addAll(resume.keySet());
-    unloaded.clear();
-    return resume;
-  }
-
-  private Map<TopicPartition, Long> load(Collection<TopicPartition> partitions)
-      throws SQLException {
     Connection c = session.connection();
     offsets.createIfMissing(c);
-    Map<TopicPartition, Long> stored = offsets.load(c, partitions);
+    Map<TopicPartition, Long> stored = offsets.load(c, unloaded);
     c.commit();
     written.putAll(stored);
-    Map<TopicPartition, Long> resume = new HashMap<>(stored);
-    for (TopicPartition tp : partitions) {
-      Long from = failedFrom.remove(tp);
-      if (from != null) {
-        resume.putIfAbsent(tp, from);
-      }
-    }
-    accepted.putAll(resume);
-    if (!resume.isEmpty()) {
+    if (!stored.isEmpty()) {
       // Resume where the database says; the consumer group's position may be behind or ahead.
-      context.offset(resume);
-      log.info("Resuming {} partition(s) from offsets stored in PostgreSQL", resume.size());
+      context.offset(stored);
+      seekPending.addAll(stored.keySet());
+      log.info("Resuming {} partition(s) from offsets stored in PostgreSQL", stored.size());
     }
-    return resume;
+    unloaded.clear();
+    return stored;
   }
 
   @Override
   public void close(Collection<TopicPartition> partitions) {
-    // preCommit waited for the batch in flight and Connect committed what it returned
-    settleWrite();
     partitions.forEach(written::remove);
-    partitions.forEach(accepted::remove);
-    partitions.forEach(failedFrom::remove);
     seekPending.removeAll(partitions);
     unloaded.removeAll(partitions);
   }
@@ -240,163 +165,33 @@ public class PostgresMemorySinkTask extends SinkTask {
     }
     // Connect polled since the last put(), and any seek that one asked for is done
     seekPending.clear();
+    if (records.isEmpty()) {
+      return;
+    }
+    long started = System.nanoTime();
     try {
-      if (records.isEmpty()) {
-        if (inFlight != null && inFlight.result().isDone()) {
-          settleWrite();
-        }
-        raiseWriteError();
-        if (!unloaded.isEmpty() && inFlight == null) {
-          loadOffsets(); // so the records of a failed batch come again, on a quiet topic too
-        }
-        return;
-      }
-      if (!unloaded.isEmpty()) {
-        settleWrite(); // reading offsets needs the connection
-      }
-      raiseWriteError();
       Batch batch = prepare(records, loadOffsets());
-      settleWrite(); // the previous batch commits first, on the one connection
-      raiseWriteError();
-      if (batch.nextOffsets().isEmpty()) {
-        return; // every record was written before, or is due again from an earlier offset
-      }
-      batch.nextOffsets().forEach(accepted::put);
-      if (batch.rejected().isEmpty()) {
-        inFlight = new InFlight(batch, records.size(), writeInBackground(batch));
-      } else {
-        written(batch, records.size(), write(batch));
-      }
-    } catch (Exception e) {
-      throw failed(e);
-    }
-  }
-
-  /**
-   * Waits for the batch in flight, if any. Written, its offsets count as durable; failed, the error
-   * waits for the next put(). Rows the database refused for their data are isolated and
-   * dead-lettered here, on the task's thread.
-   */
-  private void settleWrite() {
-    InFlight batch = inFlight;
-    if (batch == null) {
-      return;
-    }
-    inFlight = null;
-    try {
-      Outcome outcome = await(batch.result());
-      if (outcome == null) {
-        outcome = write(batch.batch());
-      }
-      written(batch.batch(), batch.records(), outcome);
-    } catch (Exception e) {
-      // nothing of the batch may be committed later by another statement on this connection
+      write(batch);
+      attempt = 0;
+      record(batch, records.size(), started);
+    } catch (SQLException e) {
       session.rollbackQuietly();
-      writeError = e;
-      failedBatch = batch.batch();
-    }
-  }
-
-  /** Fails this put() with the error of a batch written in the background, if there was one. */
-  private void raiseWriteError() throws SQLException {
-    Exception e = writeError;
-    if (e == null) {
-      return;
-    }
-    writeError = null;
-    // the failed batch's records were accepted but never written: from here on, only the
-    // database's offsets count (a transient error reloads them before anything else is written),
-    // and where it has none, the failed batch's first records
-    failedBatch
-        .firstOffsets()
-        .forEach(
-            (tp, first) -> {
-              if (!written.containsKey(tp) && context.assignment().contains(tp)) {
-                failedFrom.put(tp, first);
-              }
-            });
-    failedBatch = null;
-    if (e instanceof SQLException sql) {
-      throw sql;
-    }
-    if (e instanceof ConnectException connect) {
-      throw connect;
-    }
-    throw new ConnectException("writing a batch failed", e);
-  }
-
-  /** The exception that fails put(), after the batch in flight (if any) is settled. */
-  private RuntimeException failed(Exception e) {
-    settleWrite(); // never the case today; rolling back under a write would lose track of it
-    session.rollbackQuietly();
-    // records accepted but not written come again: from here on, only what is written counts
-    accepted.clear();
-    accepted.putAll(written);
-    if (e instanceof SQLException sql) {
-      if (SqlStates.isTransient(sql)) {
-        return retryLater(sql);
+      if (SqlStates.isTransient(e)) {
+        retryLater(e);
       }
       failure =
           new ConnectException(
-              "PostgreSQL rejected a batch (SQLSTATE " + SqlStates.rootState(sql) + ")", sql);
-    } else if (e instanceof ConnectException connect) {
-      failure = connect;
-    } else {
-      failure = new ConnectException("writing a batch failed", e);
-    }
-    return failure;
-  }
-
-  private Future<Outcome> writeInBackground(Batch batch) {
-    return writerThread.submit(
-        () -> {
-          long started = System.nanoTime();
-          Connection c = session.connection();
-          ensureTables(c, batch);
-          Outcome outcome;
-          try {
-            outcome = writeRows(c, batch, started);
-          } catch (SQLException e) {
-            if (!SqlStates.isDataError(e)) {
-              throw e;
-            }
-            c.rollback();
-            return null; // isolated and dead-lettered on the task's thread
-          }
-          offsets.save(c, batch.nextOffsets());
-          c.commit();
-          return outcome.committed();
-        });
-  }
-
-  /** The result of a background write; waits through interrupts, as the write itself goes on. */
-  private static Outcome await(Future<Outcome> result) throws SQLException {
-    boolean interrupted = false;
-    try {
-      while (true) {
-        try {
-          return result.get();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        } catch (ExecutionException e) {
-          if (e.getCause() instanceof SQLException sql) {
-            throw sql;
-          }
-          if (e.getCause() instanceof ConnectException connect) {
-            throw connect;
-          }
-          throw new ConnectException("writing a batch failed", e.getCause());
-        }
-      }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+              "PostgreSQL rejected a batch (SQLSTATE " + SqlStates.rootState(e) + ")", e);
+      throw failure;
+    } catch (ConnectException e) {
+      session.rollbackQuietly();
+      failure = e;
+      throw e;
     }
   }
 
   /** Transient: the same records come again after a backoff, whole and in order. */
-  private RetriableException retryLater(SQLException e) {
+  private void retryLater(SQLException e) {
     // The commit may have landed before the connection broke. Read back what the database holds
     // before the records come again, so a batch that did commit is skipped, not written twice:
     // append and upsert would absorb it, an audit chain would link it a second time.
@@ -415,7 +210,7 @@ public class PostgresMemorySinkTask extends SinkTask {
         attempt,
         delay);
     context.timeout(delay);
-    return new RetriableException("transient database error, will retry: " + e.getMessage(), e);
+    throw new RetriableException("transient database error, will retry: " + e.getMessage(), e);
   }
 
   /**
@@ -435,7 +230,7 @@ public class PostgresMemorySinkTask extends SinkTask {
           && aheadOfDatabase.computeIfAbsent(tp, p -> startsBeyond(record, p, reloaded.get(p)))) {
         continue;
       }
-      Long next = accepted.get(tp);
+      Long next = written.get(tp);
       if (next != null && record.kafkaOffset() < next) {
         metrics.duplicatesSkipped.record();
         continue;
@@ -473,35 +268,28 @@ public class PostgresMemorySinkTask extends SinkTask {
     return true;
   }
 
-  /** Writes and commits a batch on the task's thread, dead-lettering what cannot be written. */
-  private Outcome write(Batch batch) throws SQLException {
-    long started = System.nanoTime();
+  private void write(Batch batch) throws SQLException {
     Connection c = session.connection();
-    ensureTables(c, batch);
-    Outcome outcome;
+    for (String table : batch.rowsByTable().keySet()) {
+      schemas.ensure(c, table);
+    }
     try {
-      outcome = writeRows(c, batch, started);
+      writeRows(c, batch);
     } catch (SQLException e) {
       if (!SqlStates.isDataError(e)) {
         throw e;
       }
       c.rollback();
       isolateRejected(c, batch);
-      outcome = writeRows(c, batch, started);
+      writeRows(c, batch);
     }
     deadLetter(batch);
     offsets.save(c, batch.nextOffsets());
     c.commit();
-    return outcome.committed();
+    written.putAll(batch.nextOffsets());
   }
 
-  private void ensureTables(Connection c, Batch batch) throws SQLException {
-    for (String table : batch.rowsByTable().keySet()) {
-      schemas.ensure(c, table);
-    }
-  }
-
-  private Outcome writeRows(Connection c, Batch batch, long started) throws SQLException {
+  private void writeRows(Connection c, Batch batch) throws SQLException {
     int applied = 0;
     int unchanged = 0;
     for (Map.Entry<String, List<EventRow>> entry : batch.rowsByTable().entrySet()) {
@@ -512,7 +300,8 @@ public class PostgresMemorySinkTask extends SinkTask {
       applied += outcome.applied();
       unchanged += outcome.unchanged();
     }
-    return new Outcome(applied, unchanged, started);
+    lastApplied = applied;
+    lastUnchanged = unchanged;
   }
 
   /** Finds the rows the database refuses (inside savepoints, all rolled back) and drops them. */
@@ -587,18 +376,15 @@ public class PostgresMemorySinkTask extends SinkTask {
     return reason.getMessage();
   }
 
-  /** A batch is committed: its offsets are durable, its backoff over, its metrics recorded. */
-  private void written(Batch batch, int size, Outcome outcome) {
-    written.putAll(batch.nextOffsets());
-    attempt = 0;
+  private void record(Batch batch, int size, long started) {
     metrics.batches.record();
     metrics.batchSize.record(size);
-    metrics.batchLatencyMs.record(outcome.nanos() / 1_000_000.0);
-    metrics.recordsWritten.record(outcome.applied());
+    metrics.batchLatencyMs.record((System.nanoTime() - started) / 1_000_000.0);
+    metrics.recordsWritten.record(lastApplied);
     metrics.duplicatesSkipped.record(
-        batch.collapsed() + (config.writeMode() == WriteMode.UPSERT ? 0 : outcome.unchanged()));
+        batch.collapsed() + (config.writeMode() == WriteMode.UPSERT ? 0 : lastUnchanged));
     if (config.writeMode() == WriteMode.UPSERT) {
-      metrics.staleRefused.record(outcome.unchanged());
+      metrics.staleRefused.record(lastUnchanged);
     }
     if (batch.tombstonesIgnored() > 0) {
       metrics.tombstonesIgnored.record(batch.tombstonesIgnored());
@@ -618,8 +404,7 @@ public class PostgresMemorySinkTask extends SinkTask {
   @Override
   public Map<TopicPartition, OffsetAndMetadata> preCommit(
       Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
-    settleWrite();
-    if (failure == null && writeError == null && unloaded.isEmpty()) {
+    if (failure == null && unloaded.isEmpty()) {
       saveSkippedPositions(currentOffsets);
     }
     Map<TopicPartition, OffsetAndMetadata> durable = new HashMap<>();
@@ -660,7 +445,6 @@ public class PostgresMemorySinkTask extends SinkTask {
       offsets.save(c, ahead);
       c.commit();
       written.putAll(ahead);
-      accepted.putAll(ahead);
     } catch (SQLException e) {
       session.rollbackQuietly();
       log.warn(
@@ -671,34 +455,11 @@ public class PostgresMemorySinkTask extends SinkTask {
 
   @Override
   public void stop() {
-    try {
-      if (writerThread != null) {
-        settleWrite(); // a batch in flight commits or fails before its connection closes
-        writerThread.shutdown();
-        logUnraisedWriteError();
-      }
-    } finally {
-      if (session != null) {
-        session.close();
-      }
-      if (metrics != null) {
-        metrics.close();
-      }
+    if (session != null) {
+      session.close();
     }
-  }
-
-  private void logUnraisedWriteError() {
-    if (writeError instanceof SQLException e && SqlStates.isTransient(e)) {
-      log.warn(
-          "The last batch failed as the task stopped (SQLSTATE {}); its records are read again"
-              + " from the offsets stored in PostgreSQL",
-          SqlStates.rootState(e));
-    } else if (writeError instanceof SQLException e) {
-      log.error(
-          "The last batch failed as the task stopped: PostgreSQL rejected it (SQLSTATE {})",
-          SqlStates.rootState(e));
-    } else if (writeError != null) {
-      log.error("The last batch failed as the task stopped: {}", writeError.toString());
+    if (metrics != null) {
+      metrics.close();
     }
   }
 }

@@ -32,7 +32,7 @@ class AuditLongNameTest {
     PostgresMemorySinkTask task = LocalTasks.started(url, context, "write.mode", "audit");
     try {
       String json = "{\"event_id\":\"e\",\"timestamp\":\"" + Instant.now() + "\"}";
-      LocalTasks.putAndSettle(task, List.of(new SinkRecord(TOPIC, 0, null, null, null, json, 0)));
+      task.put(List.of(new SinkRecord(TOPIC, 0, null, null, null, json, 0)));
     } finally {
       task.stop();
     }

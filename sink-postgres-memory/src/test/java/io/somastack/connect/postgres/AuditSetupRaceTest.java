@@ -44,7 +44,7 @@ class AuditSetupRaceTest {
     try {
       together.await();
       String json = "{\"event_id\":\"e\",\"timestamp\":\"2026-12-01T00:00:00Z\"}";
-      LocalTasks.putAndSettle(task, List.of(new SinkRecord(topic, 0, null, null, null, json, 0)));
+      task.put(List.of(new SinkRecord(topic, 0, null, null, null, json, 0)));
     } catch (Exception e) {
       errors.add(topic + ": " + e);
     } finally {

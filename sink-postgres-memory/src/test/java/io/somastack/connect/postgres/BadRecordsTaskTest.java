@@ -56,9 +56,7 @@ class BadRecordsTaskTest {
     start(new HandRunTaskContext(PARTITION), "write.mode", "append");
     String json = "{\"event_id\":\"e1\",\"secret\":\"ssn-123-45-6789\"}";
     ConnectException e =
-        assertThrows(
-            ConnectException.class,
-            () -> LocalTasks.putAndSettle(task, List.of(record(json, null, 7))));
+        assertThrows(ConnectException.class, () -> task.put(List.of(record(json, null, 7))));
     assertTrue(e.getMessage().contains("events-0@7"), e.getMessage());
     assertTrue(e.getMessage().contains("SQLSTATE 23514"), e.getMessage());
     assertFalse(e.getMessage().contains("ssn-123-45-6789"), e.getMessage());
@@ -71,8 +69,7 @@ class BadRecordsTaskTest {
   void aKeyThatCannotBeReadIsDeadLetteredAndTheRestLands() throws SQLException {
     HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
     start(context, "write.mode", "upsert", "key.fields", "event_id", "table.name.format", "kv");
-    LocalTasks.putAndSettle(
-        task,
+    task.put(
         List.of(
             record("{\"event_id\":\"e1\"}", "e1", 0),
             record(null, new StringBuilder("not a type Connect knows"), 1), // a tombstone

@@ -7,9 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import org.apache.kafka.connect.sink.SinkRecord;
 
 /** Sink tasks run by hand (no Connect worker) against the tests' shared PostgreSQL. */
 final class LocalTasks {
@@ -39,21 +37,6 @@ final class LocalTasks {
     task.start(props);
     task.open(context.assignment());
     return task;
-  }
-
-  /**
-   * Waits for the batch the task writes in the background and fails as Connect's next put() would
-   * if that batch failed: preCommit settles the write, an empty put() raises its error.
-   */
-  static void settle(PostgresMemorySinkTask task) {
-    task.preCommit(Map.of());
-    task.put(List.of());
-  }
-
-  /** Puts the records and waits until they are written (or their write failed). */
-  static void putAndSettle(PostgresMemorySinkTask task, List<SinkRecord> records) {
-    task.put(records);
-    settle(task);
   }
 
   /** The single number a query returns. */

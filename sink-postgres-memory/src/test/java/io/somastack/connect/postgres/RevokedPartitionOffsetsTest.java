@@ -29,8 +29,7 @@ class RevokedPartitionOffsetsTest {
         LocalTasks.started(url, new HandRunTaskContext(OWNED), "table.name.format", "events");
     try {
       String json = "{\"event_id\":\"e0\"}";
-      LocalTasks.putAndSettle(
-          task, List.of(new SinkRecord("events", 0, null, null, null, json, 0)));
+      task.put(List.of(new SinkRecord("events", 0, null, null, null, json, 0)));
       Map<TopicPartition, OffsetAndMetadata> committed =
           task.preCommit(
               Map.of(OWNED, new OffsetAndMetadata(1), REVOKED, new OffsetAndMetadata(40)));

@@ -53,7 +53,7 @@ class VersionedUpsertBatchingTest {
             "version.field",
             "version");
     try {
-      batches.forEach(batch -> LocalTasks.putAndSettle(task, batch));
+      batches.forEach(task::put);
     } finally {
       task.stop();
     }

@@ -24,7 +24,6 @@ public final class Batch {
   private final Map<String, LinkedHashMap<String, EventRow>> rowsByTable = new LinkedHashMap<>();
   private final List<Rejected> rejected = new ArrayList<>();
   private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
-  private final Map<TopicPartition, Long> firstOffsets = new HashMap<>();
   private int collapsed;
   private int tombstonesIgnored;
 
@@ -33,9 +32,10 @@ public final class Batch {
   }
 
   public void covered(SinkRecord record) {
-    TopicPartition tp = new TopicPartition(record.topic(), record.kafkaPartition());
-    nextOffsets.merge(tp, record.kafkaOffset() + 1, Math::max);
-    firstOffsets.putIfAbsent(tp, record.kafkaOffset());
+    nextOffsets.merge(
+        new TopicPartition(record.topic(), record.kafkaPartition()),
+        record.kafkaOffset() + 1,
+        Math::max);
   }
 
   public void add(EventRow row) {
@@ -121,11 +121,6 @@ public final class Batch {
 
   public Map<TopicPartition, Long> nextOffsets() {
     return nextOffsets;
-  }
-
-  /** Per partition, the offset of the first record the batch covers. */
-  public Map<TopicPartition, Long> firstOffsets() {
-    return firstOffsets;
   }
 
   public int collapsed() {
