@@ -140,6 +140,7 @@ public class PostgresMemorySinkTask extends SinkTask {
     offsets.createIfMissing(c);
     Map<TopicPartition, Long> stored = offsets.load(c, unloaded);
     c.commit();
+    unloaded.forEach(written::remove); // the database is the truth, also where it holds nothing
     written.putAll(stored);
     if (!stored.isEmpty()) {
       // Resume where the database says; the consumer group's position may be behind or ahead.
@@ -284,7 +285,7 @@ public class PostgresMemorySinkTask extends SinkTask {
       writeRows(c, batch);
     }
     deadLetter(batch);
-    offsets.save(c, batch.nextOffsets());
+    offsets.save(c, batch.nextOffsets(), written);
     c.commit();
     written.putAll(batch.nextOffsets());
   }
@@ -442,11 +443,13 @@ public class PostgresMemorySinkTask extends SinkTask {
     }
     try {
       Connection c = session.connection();
-      offsets.save(c, ahead);
+      offsets.save(c, ahead, written);
       c.commit();
       written.putAll(ahead);
     } catch (SQLException e) {
       session.rollbackQuietly();
+      // the next put() reads them again first: another task may have written them since
+      ahead.keySet().stream().filter(tp -> !unloaded.contains(tp)).forEach(unloaded::add);
       log.warn(
           "Could not save offsets of skipped records (SQLSTATE {}); will try again",
           SqlStates.rootState(e));

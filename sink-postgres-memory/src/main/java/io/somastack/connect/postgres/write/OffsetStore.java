@@ -59,33 +59,66 @@ public final class OffsetStore {
     return offsets;
   }
 
-  /** Records the next offsets, inside the caller's transaction. */
-  public void save(Connection c, Map<TopicPartition, Long> nextOffsets) throws SQLException {
+  /**
+   * Records the next offsets, inside the caller's transaction, each only if the stored offset is
+   * still the one the task last read or wrote ({@code stored}: none stored when absent). Otherwise
+   * another task wrote the partition in the meantime (this one lost it in a rebalance and has not
+   * heard yet, or was paused long enough for the group to move on): the transaction must not
+   * commit, and the caller reads the offsets again.
+   *
+   * @throws SQLException with SQLSTATE 40001 (a serialization failure, transient) when some stored
+   *     offset moved
+   */
+  public void save(
+      Connection c, Map<TopicPartition, Long> nextOffsets, Map<TopicPartition, Long> stored)
+      throws SQLException {
     if (nextOffsets.isEmpty()) {
       return;
     }
-    String[] topics = new String[nextOffsets.size()];
-    Integer[] partitions = new Integer[nextOffsets.size()];
-    Long[] offsets = new Long[nextOffsets.size()];
+    int n = nextOffsets.size();
+    String[] topics = new String[n];
+    Integer[] partitions = new Integer[n];
+    Long[] offsets = new Long[n];
+    Long[] expected = new Long[n];
     int i = 0;
     for (Map.Entry<TopicPartition, Long> e : nextOffsets.entrySet()) {
       topics[i] = e.getKey().topic();
       partitions[i] = e.getKey().partition();
+      expected[i] = stored.get(e.getKey());
       offsets[i++] = e.getValue();
     }
+    // one statement: rows believed stored are updated only where they still hold what was read,
+    // rows believed absent are inserted only where no task has inserted them since
     String sql =
-        "INSERT INTO "
+        "WITH u AS (SELECT * FROM unnest(?::text[], ?::int4[], ?::int8[], ?::int8[])"
+            + " AS u(topic, kafka_partition, next_offset, expected)),"
+            + " updated AS (UPDATE "
+            + table
+            + " t SET next_offset = u.next_offset, updated_at = now() FROM u"
+            + " WHERE t.connector = ? AND t.topic = u.topic"
+            + " AND t.kafka_partition = u.kafka_partition AND t.next_offset = u.expected"
+            + " RETURNING 1),"
+            + " inserted AS (INSERT INTO "
             + table
             + " (connector, topic, kafka_partition, next_offset)"
-            + " SELECT ?, * FROM unnest(?::text[], ?::int4[], ?::int8[])"
-            + " ON CONFLICT (connector, topic, kafka_partition)"
-            + " DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()";
+            + " SELECT ?, topic, kafka_partition, next_offset FROM u WHERE expected IS NULL"
+            + " ON CONFLICT (connector, topic, kafka_partition) DO NOTHING RETURNING 1)"
+            + " SELECT (SELECT count(*) FROM updated) + (SELECT count(*) FROM inserted)";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
-      ps.setString(1, connector);
-      ps.setArray(2, c.createArrayOf("text", topics));
-      ps.setArray(3, c.createArrayOf("int4", partitions));
-      ps.setArray(4, c.createArrayOf("int8", offsets));
-      ps.executeUpdate();
+      ps.setArray(1, c.createArrayOf("text", topics));
+      ps.setArray(2, c.createArrayOf("int4", partitions));
+      ps.setArray(3, c.createArrayOf("int8", offsets));
+      ps.setArray(4, c.createArrayOf("int8", expected));
+      ps.setString(5, connector);
+      ps.setString(6, connector);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        if (rs.getLong(1) != n) {
+          throw new SQLException(
+              "stored offsets moved since this task read them: another task wrote its partitions",
+              "40001");
+        }
+      }
     }
   }
 }
