@@ -80,6 +80,11 @@ public class PostgresMemorySinkTask extends SinkTask {
 
   private int attempt;
 
+  /** Batches to write with savepoints since one met an event id already stored. */
+  private int guardedBatches;
+
+  private static final int GUARDED_AFTER_STORED_ID = 100;
+
   /** What the last writeRows() did, for the metrics. */
   private int lastApplied;
 
@@ -275,29 +280,60 @@ public class PostgresMemorySinkTask extends SinkTask {
       schemas.ensure(c, table);
     }
     try {
-      writeRows(c, batch);
+      writeBatch(c, batch);
     } catch (SQLException e) {
       if (!SqlStates.isDataError(e)) {
         throw e;
       }
       c.rollback();
       isolateRejected(c, batch);
-      writeRows(c, batch);
+      writeBatch(c, batch);
     }
     deadLetter(batch);
-    offsets.save(c, batch.nextOffsets(), written);
     c.commit();
     written.putAll(batch.nextOffsets());
   }
 
-  private void writeRows(Connection c, Batch batch) throws SQLException {
+  /**
+   * Writes the batch (offsets and rows), COPY (append mode) without savepoints unless a batch
+   * lately met an event id already stored: then that batch is written again, and the next ones,
+   * inside savepoints, so a stream full of true duplicates does not pay for every batch twice.
+   */
+  private void writeBatch(Connection c, Batch batch) throws SQLException {
+    if (guardedBatches > 0) {
+      guardedBatches--;
+      writeBatch(c, batch, BatchWriter.StoredIds.SKIP);
+      return;
+    }
+    try {
+      writeBatch(c, batch, BatchWriter.StoredIds.FAIL);
+    } catch (BatchWriter.StoredIdFound e) {
+      c.rollback(); // the whole transaction: the schema work before it committed by itself
+      guardedBatches = GUARDED_AFTER_STORED_ID;
+      log.debug("A batch holds an event id already stored; writing it again, skipping such ids");
+      writeBatch(c, batch, BatchWriter.StoredIds.SKIP);
+    }
+  }
+
+  /**
+   * The offsets first, then the rows, in one transaction. The offsets statement opens it: pgjdbc
+   * sends BEGIN along with a statement, but before a COPY on a round trip of its own.
+   */
+  private void writeBatch(Connection c, Batch batch, BatchWriter.StoredIds storedIds)
+      throws SQLException {
+    offsets.save(c, batch.nextOffsets(), written);
+    writeRows(c, batch, storedIds);
+  }
+
+  private void writeRows(Connection c, Batch batch, BatchWriter.StoredIds storedIds)
+      throws SQLException {
     int applied = 0;
     int unchanged = 0;
     for (Map.Entry<String, List<EventRow>> entry : batch.rowsByTable().entrySet()) {
       if (audit != null) {
         audit.link(c, entry.getKey(), entry.getValue());
       }
-      BatchWriter.Outcome outcome = writer.write(c, entry.getKey(), entry.getValue());
+      BatchWriter.Outcome outcome = writer.write(c, entry.getKey(), entry.getValue(), storedIds);
       applied += outcome.applied();
       unchanged += outcome.unchanged();
     }

@@ -21,6 +21,30 @@ public final class BatchWriter {
   /** What a write did: rows inserted or changed, and rows the database left alone on purpose. */
   public record Outcome(int applied, int unchanged) {}
 
+  /** What append mode's COPY does when it meets an event id that is already stored. */
+  public enum StoredIds {
+    /**
+     * Fail the transaction with {@link StoredIdFound}: no savepoint per chunk, so two round trips
+     * fewer. The caller rolls back and writes the batch again with {@link #SKIP}.
+     */
+    FAIL,
+    /**
+     * Skip them: each chunk is copied inside a savepoint, and a chunk holding a stored id is
+     * written again with INSERT ... ON CONFLICT DO NOTHING.
+     */
+    SKIP
+  }
+
+  /**
+   * COPY met an event id already stored, and the transaction is lost (SQLSTATE 23505 is kept as the
+   * cause): roll back and write the batch again with {@link StoredIds#SKIP}.
+   */
+  public static final class StoredIdFound extends SQLException {
+    StoredIdFound(SQLException cause) {
+      super("an event id of the batch is already stored", cause.getSQLState(), cause);
+    }
+  }
+
   private final TableLayout layout;
   private final int maxRows;
   private final long maxBytes;
@@ -42,9 +66,11 @@ public final class BatchWriter {
    * Writes rows (already collapsed: an identity occurs once, but for a versioned key's tombstone
    * kept ahead of its write), returning how many the database applied and how many it skipped
    * (duplicates in append mode, stale updates in upsert mode). Deletes go first: on distinct keys
-   * the order does not matter, and a kept tombstone must precede its key's write.
+   * the order does not matter, and a kept tombstone must precede its key's write. {@code storedIds}
+   * matters only in append mode, where COPY writes the rows.
    */
-  public Outcome write(Connection c, String table, List<EventRow> rows) throws SQLException {
+  public Outcome write(Connection c, String table, List<EventRow> rows, StoredIds storedIds)
+      throws SQLException {
     int applied = 0;
     List<EventRow> writes = new ArrayList<>();
     List<EventRow> deletes = new ArrayList<>();
@@ -57,7 +83,7 @@ public final class BatchWriter {
     int from = 0;
     while (from < writes.size()) {
       int to = chunkEnd(writes, from);
-      applied += insert(c, table, writes.subList(from, to));
+      applied += insert(c, table, writes.subList(from, to), storedIds);
       from = to;
     }
     return new Outcome(applied, rows.size() - applied);
@@ -65,11 +91,12 @@ public final class BatchWriter {
 
   /**
    * Finds the rows the database rejects for their data, by writing halves inside savepoints until
-   * each culprit stands alone. Every write made here is rolled back by the caller.
+   * each culprit stands alone. Every write made here is rolled back by the caller. A stored event
+   * id is skipped here, not blamed: it is no fault of its row's data.
    */
   public Map<EventRow, SQLException> findRejected(Connection c, String table, List<EventRow> rows)
       throws SQLException {
-    return RejectedRows.find(c, rows, part -> write(c, table, part));
+    return RejectedRows.find(c, rows, part -> write(c, table, part, StoredIds.SKIP));
   }
 
   /** The end of the statement starting at {@code from}: bounded by rows and by JSON bytes. */
@@ -89,12 +116,16 @@ public final class BatchWriter {
     return to;
   }
 
-  private int insert(Connection c, String table, List<EventRow> rows) throws SQLException {
+  private int insert(Connection c, String table, List<EventRow> rows, StoredIds storedIds)
+      throws SQLException {
     if (rows.isEmpty()) {
       return 0;
     }
     if (copy != null) {
-      int copied = copy.copy(c, table, rows);
+      if (storedIds == StoredIds.FAIL) {
+        return copy.copy(c, table, rows);
+      }
+      int copied = copy.copyGuarded(c, table, rows);
       if (copied >= 0) {
         return copied;
       }
