@@ -310,7 +310,14 @@ public class PostgresMemorySinkTask extends SinkTask {
     } catch (BatchWriter.StoredIdFound e) {
       c.rollback(); // the whole transaction: the schema work before it committed by itself
       guardedBatches = GUARDED_AFTER_STORED_ID;
-      log.debug("A batch holds an event id already stored; writing it again, skipping such ids");
+      metrics.batchesRewritten.record();
+      // at most once per GUARDED_AFTER_STORED_ID batches, so worth an operator's eye
+      log.info(
+          "A batch of {} row(s) from {} holds an event id already stored; writing it again,"
+              + " skipping such ids, and the next {} batches with savepoints",
+          batch.rowCount(),
+          batch.nextOffsets().keySet(),
+          GUARDED_AFTER_STORED_ID);
       writeBatch(c, batch, BatchWriter.StoredIds.SKIP);
     }
   }

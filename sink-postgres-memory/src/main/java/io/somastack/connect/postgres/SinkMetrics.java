@@ -17,6 +17,7 @@ final class SinkMetrics implements AutoCloseable {
   final Sensor deadLettered;
   final Sensor tombstonesIgnored;
   final Sensor retries;
+  final Sensor batchesRewritten;
 
   SinkMetrics(PluginMetrics metrics) {
     group = new PluginMetricsGroup(metrics);
@@ -33,6 +34,10 @@ final class SinkMetrics implements AutoCloseable {
     deadLettered = group.counter("records-dead-lettered", "records sent to the dead-letter queue");
     tombstonesIgnored = group.counter("tombstones-ignored", "tombstones skipped by the write mode");
     retries = group.counter("retries", "batches retried after a transient database error");
+    batchesRewritten =
+        group.counter(
+            "batches-rewritten",
+            "append batches written a second time because COPY met an event id already stored");
   }
 
   @Override

@@ -65,9 +65,14 @@ class AppendRoundTripsTest {
     return records;
   }
 
-  /** pgjdbc's FINEST log of the messages it sends ("FE=>") and reads ("<=BE"). */
+  /**
+   * pgjdbc's FINEST log of the messages it sends ("FE=>") and reads ("<=BE") on this thread, the
+   * one that calls put(): another connection's traffic (a cleaner closing a leaked connection) is
+   * not counted.
+   */
   private static final class ProtocolTrace extends Handler {
     private final Logger logger = Logger.getLogger("org.postgresql");
+    private final long thread = Thread.currentThread().getId();
     private final Level before = logger.getLevel();
     private int roundTrips;
     private boolean sending;
@@ -92,7 +97,7 @@ class AppendRoundTripsTest {
     @Override
     public synchronized void publish(LogRecord entry) {
       String message = entry.getMessage();
-      if (message == null) {
+      if (message == null || entry.getLongThreadID() != thread) {
         return;
       }
       if (message.contains("FE=>")) {

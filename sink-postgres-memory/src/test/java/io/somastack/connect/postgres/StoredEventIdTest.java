@@ -68,14 +68,18 @@ class StoredEventIdTest {
     assertEquals(
         0, LocalTasks.count(DATABASE, "SELECT kafka_offset FROM events WHERE event_id = 'e1'"));
     assertEquals(1.0, context.metric("duplicates-skipped-total"));
+    assertEquals(1.0, context.metric("batches-rewritten-total"), "the put was written again");
     assertEquals(
         Map.of(PARTITION, new OffsetAndMetadata(6)),
         task.preCommit(Map.of(PARTITION, new OffsetAndMetadata(6))));
   }
 
-  /** The batches after one with a stored id copy inside savepoints; they skip such ids too. */
+  /**
+   * The batches after one with a stored id copy inside savepoints: they skip such ids without being
+   * written a second time.
+   */
   @Test
-  void theBatchesAfterAStoredIdSkipStoredIdsToo() throws SQLException {
+  void theBatchesAfterAStoredIdSkipStoredIdsWithoutARewrite() throws SQLException {
     List<SinkRecord> first = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       first.add(record("e" + i, i));
@@ -87,6 +91,7 @@ class StoredEventIdTest {
     }
     assertEquals(13, LocalTasks.count(DATABASE, "SELECT count(*) FROM events"));
     assertEquals(3.0, context.metric("duplicates-skipped-total"));
+    assertEquals(1.0, context.metric("batches-rewritten-total"), "only the first is rewritten");
   }
 
   /**
