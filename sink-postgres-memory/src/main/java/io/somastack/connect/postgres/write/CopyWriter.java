@@ -7,9 +7,11 @@ import io.somastack.connect.postgres.record.JsonBytes;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransientException;
 import java.sql.Savepoint;
-import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
@@ -22,20 +24,35 @@ import org.postgresql.copy.CopyIn;
  * duplicate costs the whole transaction ({@link #copy}); the batch is then written again with
  * {@link #copyGuarded}, where a savepoint keeps the rest and the chunk holding the stored id goes
  * down the ON CONFLICT DO NOTHING path instead.
+ *
+ * <p>A table whose columns have exactly the layout's types takes COPY's binary format ({@link
+ * CopyBinary}); any other (a DBA's varchar or json column, say) takes text format, which PostgreSQL
+ * converts to whatever the column is.
  */
 final class CopyWriter {
 
   private static final String UNIQUE_VIOLATION = "23505";
 
+  /** invalid_binary_representation: a binary value does not fit its column's type. */
+  private static final String INVALID_BINARY = "22P03";
+
   private final TableLayout layout;
 
-  /**
-   * Reused from batch to batch: a fresh multi-megabyte buffer per batch was most of our garbage.
-   */
+  /** Reused from batch to batch (see {@link CopyBuffer}). */
   private final CopyText buffer = new CopyText();
+
+  /** Null when some layout column has no binary form here. */
+  private final CopyBinary binary;
+
+  /** Per table, whether it takes binary format: read from the catalog once. */
+  private final Map<String, Boolean> binaryTables = new HashMap<>();
 
   CopyWriter(TableLayout layout) {
     this.layout = layout;
+    this.binary =
+        layout.columns().stream().allMatch(column -> CopyBinary.typeFor(column) != null)
+            ? new CopyBinary(layout.columns())
+            : null;
   }
 
   /** Whether this layout can take COPY: append mode, whose columns are all text-encodable. */
@@ -80,18 +97,52 @@ final class CopyWriter {
   }
 
   private int send(Connection c, String table, List<EventRow> rows) throws SQLException {
-    CopyText text = buffer.fill(rows);
+    boolean binaryFormat = takesBinary(c, table);
+    CopyBuffer data = binaryFormat ? binary.fill(rows) : buffer.fill(rows);
     CopyIn copy = null;
     try {
-      copy = c.unwrap(PGConnection.class).getCopyAPI().copyIn(copySql(table));
-      copy.writeToCopy(text.bytes(), 0, text.length());
+      copy = c.unwrap(PGConnection.class).getCopyAPI().copyIn(copySql(table, binaryFormat));
+      copy.writeToCopy(data.bytes(), 0, data.length());
       return (int) copy.endCopy();
     } catch (SQLException e) {
       cancel(copy);
+      String state = SqlStates.rootState(e);
+      if (binaryFormat && !UNIQUE_VIOLATION.equals(state)) {
+        // A column altered to another type under us makes binary values fail in ways that look
+        // like a protocol error (08P01), a bad binary value (22P03) or bad data (jsonb to json:
+        // 22P02). Whatever comes next (a retry, or the bisection for bad rows) asks the catalog
+        // again, and the table takes text format if it no longer fits.
+        binaryTables.remove(table);
+        if (INVALID_BINARY.equals(state)) {
+          throw new SQLTransientException(
+              "binary COPY into " + table + " failed; the table is checked again", state, e);
+        }
+      }
       throw e;
     } finally {
-      text.trim();
+      data.trim();
     }
+  }
+
+  /**
+   * Whether the table's columns have exactly the layout's types, so that binary values fit them.
+   * Asked once per table, inside the batch's transaction (the table is there: the schema manager
+   * made or checked it).
+   */
+  private boolean takesBinary(Connection c, String table) throws SQLException {
+    if (binary == null) {
+      return false;
+    }
+    Boolean known = binaryTables.get(table);
+    if (known != null) {
+      return known;
+    }
+    Map<String, String> types = CatalogColumns.of(c, table);
+    boolean fits =
+        layout.columns().stream()
+            .allMatch(column -> CopyBinary.typeFor(column).equals(types.get(column.name())));
+    binaryTables.put(table, fits);
+    return fits;
   }
 
   private static void cancel(CopyIn copy) {
@@ -104,12 +155,17 @@ final class CopyWriter {
     }
   }
 
-  private String copySql(String table) {
+  private String copySql(String table, boolean binaryFormat) {
     String columns =
         layout.columns().stream()
             .map(column -> SqlIdentifier.quote(column.name()))
             .collect(Collectors.joining(", "));
-    return "COPY " + table + " (" + columns + ") FROM STDIN";
+    return "COPY "
+        + table
+        + " ("
+        + columns
+        + ") FROM STDIN"
+        + (binaryFormat ? " WITH (FORMAT binary)" : "");
   }
 
   /**
@@ -117,7 +173,7 @@ final class CopyWriter {
    * backslash escapes. Runs of ordinary bytes are copied in bulk; per-character appends to a
    * StringBuilder, then a second pass to encode, were a fifth of the sink task's CPU.
    */
-  static final class CopyText {
+  static final class CopyText extends CopyBuffer {
     /** The letter after the backslash for each ASCII byte COPY treats specially, else 0. */
     private static final byte[] ESCAPES = new byte[128];
 
@@ -128,9 +184,6 @@ final class CopyWriter {
       ESCAPES['\t'] = 't';
     }
 
-    private byte[] bytes;
-    private int length;
-
     /**
      * Per column, the last String written and its UTF-8: the topic is the same String on every row,
      * and encoding it once per batch instead of once per row saves an array per row.
@@ -138,13 +191,6 @@ final class CopyWriter {
     private String[] lastText = new String[0];
 
     private byte[][] lastUtf8 = new byte[0][];
-
-    /** Above this a buffer is not kept for the next batch: one huge batch should not pin it. */
-    private static final int KEPT_CAPACITY = 16 << 20;
-
-    CopyText() {
-      this.bytes = new byte[64 << 10];
-    }
 
     static CopyText of(List<EventRow> rows) {
       return new CopyText().fill(rows);
@@ -168,22 +214,6 @@ final class CopyWriter {
         put((byte) '\n');
       }
       return this;
-    }
-
-    byte[] bytes() {
-      return bytes;
-    }
-
-    /** Drops a buffer grown past {@link #KEPT_CAPACITY}, once its batch is sent. */
-    void trim() {
-      if (bytes.length > KEPT_CAPACITY) {
-        bytes = new byte[64 << 10];
-      }
-      length = 0;
-    }
-
-    int length() {
-      return length;
     }
 
     private void value(int column, Object value) {
@@ -234,12 +264,6 @@ final class CopyWriter {
       length = end;
     }
 
-    private void put(byte[] run) {
-      ensure(run.length);
-      System.arraycopy(run, 0, bytes, length, run.length);
-      length += run.length;
-    }
-
     /** Most values have nothing to escape; String.indexOf scans them with vector instructions. */
     private static boolean needsEscaping(String text) {
       return text.indexOf('\\') >= 0
@@ -271,17 +295,6 @@ final class CopyWriter {
 
     private static byte escapeOf(byte b) {
       return b >= 0 ? ESCAPES[b] : 0; // bytes of multi-byte characters are negative
-    }
-
-    private void put(byte b) {
-      ensure(1);
-      bytes[length++] = b;
-    }
-
-    private void ensure(int more) {
-      if (length + more > bytes.length) {
-        bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + more));
-      }
     }
   }
 }

@@ -12,7 +12,6 @@ import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -91,18 +90,7 @@ public final class SchemaManager {
   }
 
   private void addMissingColumns(Connection c, Statement s, String table) throws SQLException {
-    Set<String> present = new HashSet<>();
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(?) AND attnum > 0"
-                + " AND NOT attisdropped")) {
-      ps.setString(1, table);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          present.add(rs.getString(1));
-        }
-      }
-    }
+    Set<String> present = CatalogColumns.of(c, table).keySet();
     for (TableLayout.Column column : layout.columns()) {
       if (!present.contains(column.name())) {
         s.execute(
