@@ -62,10 +62,10 @@ import org.postgresql.copy.CopyManager;
  * medians), peers, latencyPeers, rate, seconds, peersDir, dbDelayMs (connectors, not COPY, reach
  * PostgreSQL through a {@link DelayLine} that delivers its replies this late). A peer is {@code
  * variant} or {@code variant@tasks} (default tasks 2); variants: copy, copy-2 (two parallel COPY
- * streams), ours-append, ours-append-5000, ours-upsert, ours-upsert-5000, dbz-default, dbz-5000,
- * dbz-unnest, and the counting sink null-5000; a suffix -str or -bytes reads values with
- * StringConverter or ByteArrayConverter instead of JsonConverter (e.g. ours-append-5000-bytes,
- * null-5000-bytes).
+ * streams), copy-binary (COPY's binary format, as the sink writes its own tables), ours-append,
+ * ours-append-5000, ours-upsert, ours-upsert-5000, dbz-default, dbz-5000, dbz-unnest, and the
+ * counting sink null-5000; a suffix -str or -bytes reads values with StringConverter or
+ * ByteArrayConverter instead of JsonConverter (e.g. ours-append-5000-bytes, null-5000-bytes).
  */
 public final class PostgresSinkBenchmark {
 
@@ -510,6 +510,42 @@ public final class PostgresSinkBenchmark {
   }
 
   /**
+   * The rows of stream s in COPY's binary format (the format the sink uses for its own tables): per
+   * value its length and the type's binary form, jsonb as a version byte and the JSON text.
+   */
+  private byte[] binaryCopyData(int s, int streams) throws java.io.IOException {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(events / streams * 600);
+    java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+    out.write("PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1));
+    out.writeInt(0); // flags
+    out.writeInt(0); // header extension
+    byte[] topic = JSON_TOPIC.getBytes(StandardCharsets.UTF_8);
+    for (int n = 0; n < events; n++) {
+      int partition = n % partitions;
+      if (partition % streams != s) {
+        continue;
+      }
+      MemoryEvents.Event e = MemoryEvents.event(n, 0);
+      byte[] id = e.eventId().getBytes(StandardCharsets.UTF_8);
+      byte[] json = e.json().getBytes(StandardCharsets.UTF_8);
+      out.writeShort(5);
+      out.writeInt(id.length);
+      out.write(id);
+      out.writeInt(json.length + 1);
+      out.write(1); // jsonb version
+      out.write(json);
+      out.writeInt(topic.length);
+      out.write(topic);
+      out.writeInt(4);
+      out.writeInt(partition);
+      out.writeInt(8);
+      out.writeLong(n / partitions);
+    }
+    out.writeShort(-1);
+    return bytes.toByteArray();
+  }
+
+  /**
    * COPY of the same rows into a table like our append table (unique event_id, jsonb payload); or,
    * with {@code unnest}, the statement our sink sends in append mode (arrays unnested server-side,
    * ON CONFLICT DO NOTHING, one transaction per 5,000 rows) from plain JDBC without Connect, to
@@ -528,9 +564,13 @@ public final class PostgresSinkBenchmark {
       unnest(round, table, variant, streams, loadBefore, baseline);
       return;
     }
+    boolean binary = variant.equals("copy-binary");
     // the rows, built before the clock starts: stream s gets partitions p with p % streams == s
     byte[][] data = new byte[streams][];
-    for (int s = 0; s < streams; s++) {
+    for (int s = 0; binary && s < streams; s++) {
+      data[s] = binaryCopyData(s, streams);
+    }
+    for (int s = 0; !binary && s < streams; s++) {
       StringBuilder out = new StringBuilder(events / streams * 560);
       for (int n = 0; n < events; n++) {
         int partition = n % partitions;
@@ -562,7 +602,8 @@ public final class PostgresSinkBenchmark {
                       "COPY "
                           + table
                           + " (event_id, payload, kafka_topic, kafka_partition, kafka_offset)"
-                          + " FROM STDIN",
+                          + " FROM STDIN"
+                          + (binary ? " WITH (FORMAT binary)" : ""),
                       new ByteArrayInputStream(bytes));
                 }
               }));
@@ -586,7 +627,7 @@ public final class PostgresSinkBenchmark {
                 + " (start_to_last_commit_s=%.2f) %s heap_baseline_mb=%d heap_max_mb=%d"
                 + " heap_after_gc_mb=%d load_before=[%s] load_after=[%s]",
             round,
-            streams == 1 ? "copy" : "copy-" + streams,
+            binary ? variant : streams == 1 ? "copy" : "copy-" + streams,
             streams,
             rows,
             secs,

@@ -7,7 +7,7 @@ import java.util.Locale;
 import org.apache.kafka.connect.sink.SinkRecord;
 
 /**
- * CPU time per point of {@link QdrantSinkThroughputBenchmark}'s three ways of writing (and of the
+ * CPU time per point of {@link QdrantSinkThroughputBenchmark}'s four ways of writing (and of the
  * connector's mapping alone), for a shared machine where points/s mostly measures what the other
  * processes leave over. Process CPU counts every thread in the JVM (the caller, gRPC on both sides,
  * the stand-in storing the points); the caller's CPU is the thread that calls put or upsertAsync.
@@ -41,6 +41,7 @@ public final class QdrantSinkCpuCost {
         boolean report = pass == 2;
         measure("clientDirect", bench, polls -> bench.clientDirect(), null, seconds, report);
         measure("clientRecords", bench, bench::fromRecords, FRESH, seconds, report);
+        measure("clientEncoded", bench, bench::encodedFromRecords, FRESH, seconds, report);
         measure("connectorTask", bench, bench::put, FRESH, seconds, report);
         measure("mapOnly", bench, bench::map, FRESH, seconds, report);
         measure("connectorTask", bench, bench::put, bench.reusedPolls, seconds, report);
