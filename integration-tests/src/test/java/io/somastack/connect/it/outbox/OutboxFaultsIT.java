@@ -11,6 +11,7 @@ import io.somastack.connect.testing.connect.ConnectHarness;
 import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -25,7 +26,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.connect.runtime.rest.entities.ConnectorStateInfo;
 import org.apache.kafka.connect.util.clusters.WorkerHandle;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -106,9 +109,7 @@ class OutboxFaultsIT {
     }
     pool.shutdown();
     assertEquals(total, count(pg, DB, "SELECT count(*) FROM outbox"));
-    await("all rows relayed and marked")
-        .atMost(Duration.ofSeconds(90))
-        .until(() -> count(pg, DB, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0);
+    awaitAllMarked();
 
     List<ConsumerRecord<String, String>> records =
         OutboxItSupport.readAll(
@@ -132,6 +133,58 @@ class OutboxFaultsIT {
           "key " + record.key() + ": " + seq + " arrived after " + previous);
     }
     assertEquals(WRITERS * KEYS_PER_WRITER, lastSeq.size());
+  }
+
+  /**
+   * Waits until the relay has marked every row. When it does not, the failure says why it might not
+   * have: a transaction left open holds the visibility horizon back, and the connector's state.
+   */
+  private static void awaitAllMarked() throws SQLException {
+    try {
+      await("all rows relayed and marked")
+          .atMost(Duration.ofSeconds(90))
+          .until(
+              () -> count(pg, DB, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0);
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError(e.getMessage() + "\n" + diagnosis(), e);
+    }
+  }
+
+  private static String diagnosis() throws SQLException {
+    ConnectorStateInfo status = harness.connect().connectorStatus(CONNECTOR);
+    StringBuilder out = new StringBuilder("connector ").append(status.connector().state());
+    for (ConnectorStateInfo.TaskState task : status.tasks()) {
+      out.append(", task ").append(task.id()).append(' ').append(task.state());
+      if (task.trace() != null) {
+        out.append(": ").append(task.trace().lines().limit(3).toList());
+      }
+    }
+    out.append('\n');
+    try (Connection c = pg.connect(DB);
+        Statement s = c.createStatement()) {
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT pg_current_snapshot()::text, (SELECT count(*) FROM outbox"
+                  + " WHERE published_at IS NULL)")) {
+        rs.next();
+        out.append("snapshot ").append(rs.getString(1));
+        out.append(", unmarked rows ").append(rs.getLong(2)).append('\n');
+      }
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT pid, application_name, state, backend_xid, backend_xmin, xact_start,"
+                  + " left(query, 80) FROM pg_stat_activity WHERE datname = current_database()"
+                  + " AND pid <> pg_backend_pid()")) {
+        while (rs.next()) {
+          out.append("backend");
+          for (int i = 1; i <= 7; i++) {
+            out.append(' ').append(rs.getString(i));
+          }
+          out.append('\n');
+        }
+      }
+    }
+    return out.toString();
   }
 
   /** One writer: autocommit inserts, reconnecting and retrying through the server restart. */
