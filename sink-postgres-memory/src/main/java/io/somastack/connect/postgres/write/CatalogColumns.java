@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -24,6 +25,32 @@ final class CatalogColumns {
                 + " WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped")) {
       ps.setString(1, table);
       try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          types.put(rs.getString(1), rs.getString(2));
+        }
+      }
+    }
+    return types;
+  }
+
+  /**
+   * The same, read after taking COPY's own lock on the table (ROW EXCLUSIVE: other writers go on,
+   * ALTER TABLE waits): the types cannot change before the transaction ends. One round trip.
+   */
+  static Map<String, String> lockedFor(Connection c, String table) throws SQLException {
+    Map<String, String> types = new HashMap<>();
+    try (Statement s = c.createStatement()) {
+      s.execute(
+          "LOCK TABLE "
+              + table
+              + " IN ROW EXCLUSIVE MODE; SELECT attname, format_type(atttypid, NULL)"
+              + " FROM pg_attribute WHERE attrelid = "
+              + SchemaManager.literal(table)
+              + "::regclass AND attnum > 0 AND NOT attisdropped");
+      while (!s.getMoreResults() && s.getUpdateCount() != -1) {
+        // the LOCK's (empty) result; the SELECT's rows follow
+      }
+      try (ResultSet rs = s.getResultSet()) {
         while (rs.next()) {
           types.put(rs.getString(1), rs.getString(2));
         }

@@ -9,9 +9,10 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransientException;
 import java.sql.Savepoint;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
@@ -44,8 +45,8 @@ final class CopyWriter {
   /** Null when some layout column has no binary form here. */
   private final CopyBinary binary;
 
-  /** Per table, whether it takes binary format: read from the catalog once. */
-  private final Map<String, Boolean> binaryTables = new HashMap<>();
+  /** Tables found not to fit binary format: they take text format from then on. */
+  private final Set<String> textTables = new HashSet<>();
 
   CopyWriter(TableLayout layout) {
     this.layout = layout;
@@ -55,7 +56,7 @@ final class CopyWriter {
             : null;
   }
 
-  /** Whether this layout can take COPY: append mode, whose columns are all text-encodable. */
+  /** Whether this layout takes COPY: append mode only. */
   static boolean supports(TableLayout layout) {
     return layout.mode() == io.somastack.connect.postgres.config.WriteMode.APPEND;
   }
@@ -106,17 +107,13 @@ final class CopyWriter {
       return (int) copy.endCopy();
     } catch (SQLException e) {
       cancel(copy);
-      String state = SqlStates.rootState(e);
-      if (binaryFormat && !UNIQUE_VIOLATION.equals(state)) {
-        // A column altered to another type under us makes binary values fail in ways that look
-        // like a protocol error (08P01), a bad binary value (22P03) or bad data (jsonb to json:
-        // 22P02). Whatever comes next (a retry, or the bisection for bad rows) asks the catalog
-        // again, and the table takes text format if it no longer fits.
-        binaryTables.remove(table);
-        if (INVALID_BINARY.equals(state)) {
-          throw new SQLTransientException(
-              "binary COPY into " + table + " failed; the table is checked again", state, e);
-        }
+      if (binaryFormat && INVALID_BINARY.equals(SqlStates.rootState(e))) {
+        // A binary value that does not fit the type the catalog named: no row's fault. The table
+        // takes text format from now on, and the batch comes again (no SQLSTATE here, so that it
+        // is retried, not bisected to blame rows).
+        textTables.add(table);
+        throw new SQLTransientException(
+            "binary COPY into " + table + " was refused (22P03); writing it in text format", e);
       }
       throw e;
     } finally {
@@ -126,22 +123,22 @@ final class CopyWriter {
 
   /**
    * Whether the table's columns have exactly the layout's types, so that binary values fit them.
-   * Asked once per table, inside the batch's transaction (the table is there: the schema manager
-   * made or checked it).
+   * Asked in every batch, with the table locked against ALTER TABLE until the batch commits: a
+   * column altered to a type whose binary input takes the old bytes (jsonb to text, bigint to
+   * double or numeric) would otherwise store wrong values without an error. A table found not to
+   * fit keeps text format for the life of the task (text is right for any types).
    */
   private boolean takesBinary(Connection c, String table) throws SQLException {
-    if (binary == null) {
+    if (binary == null || textTables.contains(table)) {
       return false;
     }
-    Boolean known = binaryTables.get(table);
-    if (known != null) {
-      return known;
-    }
-    Map<String, String> types = CatalogColumns.of(c, table);
+    Map<String, String> types = CatalogColumns.lockedFor(c, table);
     boolean fits =
         layout.columns().stream()
             .allMatch(column -> CopyBinary.typeFor(column).equals(types.get(column.name())));
-    binaryTables.put(table, fits);
+    if (!fits) {
+      textTables.add(table);
+    }
     return fits;
   }
 
