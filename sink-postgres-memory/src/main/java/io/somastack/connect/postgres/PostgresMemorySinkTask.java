@@ -90,6 +90,8 @@ public class PostgresMemorySinkTask extends SinkTask {
 
   private int lastUnchanged;
 
+  private int lastCopiedBinary;
+
   @Override
   public String version() {
     return Version.of(getClass());
@@ -336,6 +338,7 @@ public class PostgresMemorySinkTask extends SinkTask {
       throws SQLException {
     int applied = 0;
     int unchanged = 0;
+    int copiedBinary = 0;
     for (Map.Entry<String, List<EventRow>> entry : batch.rowsByTable().entrySet()) {
       if (audit != null) {
         audit.link(c, entry.getKey(), entry.getValue());
@@ -343,9 +346,11 @@ public class PostgresMemorySinkTask extends SinkTask {
       BatchWriter.Outcome outcome = writer.write(c, entry.getKey(), entry.getValue(), storedIds);
       applied += outcome.applied();
       unchanged += outcome.unchanged();
+      copiedBinary += outcome.copiedBinary();
     }
     lastApplied = applied;
     lastUnchanged = unchanged;
+    lastCopiedBinary = copiedBinary;
   }
 
   /** Finds the rows the database refuses (inside savepoints, all rolled back) and drops them. */
@@ -425,6 +430,7 @@ public class PostgresMemorySinkTask extends SinkTask {
     metrics.batchSize.record(size);
     metrics.batchLatencyMs.record((System.nanoTime() - started) / 1_000_000.0);
     metrics.recordsWritten.record(lastApplied);
+    metrics.rowsCopiedBinary.record(lastCopiedBinary);
     metrics.duplicatesSkipped.record(
         batch.collapsed() + (config.writeMode() == WriteMode.UPSERT ? 0 : lastUnchanged));
     if (config.writeMode() == WriteMode.UPSERT) {

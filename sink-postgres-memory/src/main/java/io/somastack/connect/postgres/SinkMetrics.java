@@ -18,6 +18,7 @@ final class SinkMetrics implements AutoCloseable {
   final Sensor tombstonesIgnored;
   final Sensor retries;
   final Sensor batchesRewritten;
+  final Sensor rowsCopiedBinary;
 
   SinkMetrics(PluginMetrics metrics) {
     group = new PluginMetricsGroup(metrics);
@@ -38,6 +39,11 @@ final class SinkMetrics implements AutoCloseable {
         group.counter(
             "batches-rewritten",
             "append batches written a second time because COPY met an event id already stored");
+    rowsCopiedBinary =
+        group.counter(
+            "rows-copied-binary",
+            "append rows sent in COPY's binary format; the rest go in text format, which a"
+                + " table whose column types differ from the sink's own takes");
   }
 
   @Override

@@ -54,10 +54,11 @@ class BinaryCopyTest {
             + " kafka_topic text NOT NULL, kafka_partition integer NOT NULL,"
             + " kafka_offset bigint NOT NULL, ingested_at timestamptz NOT NULL DEFAULT now())");
     for (String table : List.of("by_binary", "by_text")) {
+      HandRunTaskContext context = new HandRunTaskContext(PARTITION);
       PostgresMemorySinkTask task =
           LocalTasks.started(
               url,
-              new HandRunTaskContext(PARTITION),
+              context,
               "name", // a connector each: the offsets table would skip the second's records
               table,
               "write.mode",
@@ -68,6 +69,11 @@ class BinaryCopyTest {
               COLUMNS);
       try {
         task.put(records(EVENTS, 0));
+        assertEquals(
+            table.equals("by_binary") ? EVENTS.size() : 0,
+            context.metric("rows-copied-binary-total"),
+            table + ": rows sent in binary format");
+        assertEquals(EVENTS.size(), context.metric("records-written-total"));
       } finally {
         task.stop();
       }
@@ -115,8 +121,13 @@ class BinaryCopyTest {
             url, context, "write.mode", "append", "table.name.format", "e", "columns", COLUMNS);
     try {
       task.put(records(EVENTS, 0));
+      assertEquals(EVENTS.size(), context.metric("rows-copied-binary-total"));
       LocalTasks.execute(database, "ALTER TABLE e ALTER COLUMN " + alteration);
       task.put(records(List.of("{\"event_id\":\"f\"}", "{\"event_id\":\"g\"}"), 5));
+      assertEquals(
+          EVENTS.size(),
+          context.metric("rows-copied-binary-total"),
+          "the altered table's rows went in text format");
       assertEquals(7, LocalTasks.count(database, "SELECT count(*) FROM e"));
       assertEquals(
           2,

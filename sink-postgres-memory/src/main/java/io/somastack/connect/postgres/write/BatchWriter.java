@@ -18,8 +18,11 @@ import java.util.Map;
  */
 public final class BatchWriter {
 
-  /** What a write did: rows inserted or changed, and rows the database left alone on purpose. */
-  public record Outcome(int applied, int unchanged) {}
+  /**
+   * What a write did: rows inserted or changed, rows the database left alone on purpose, and of the
+   * applied rows those that COPY sent in binary format (append mode's fastest path).
+   */
+  public record Outcome(int applied, int unchanged, int copiedBinary) {}
 
   /** What append mode's COPY does when it meets an event id that is already stored. */
   public enum StoredIds {
@@ -55,6 +58,9 @@ public final class BatchWriter {
 
   private final Map<String, String> deleteSql = new HashMap<>();
 
+  /** Rows the current {@link #write} has copied in binary format so far. */
+  private int copiedBinary;
+
   public BatchWriter(TableLayout layout, int maxRows, long maxBytes) {
     this.layout = layout;
     this.maxRows = maxRows;
@@ -80,13 +86,14 @@ public final class BatchWriter {
     if (!deletes.isEmpty()) {
       applied += delete(c, table, deletes);
     }
+    copiedBinary = 0;
     int from = 0;
     while (from < writes.size()) {
       int to = chunkEnd(writes, from);
       applied += insert(c, table, writes.subList(from, to), storedIds);
       from = to;
     }
-    return new Outcome(applied, rows.size() - applied);
+    return new Outcome(applied, rows.size() - applied, copiedBinary);
   }
 
   /**
@@ -122,11 +129,12 @@ public final class BatchWriter {
       return 0;
     }
     if (copy != null) {
-      if (storedIds == StoredIds.FAIL) {
-        return copy.copy(c, table, rows);
-      }
-      int copied = copy.copyGuarded(c, table, rows);
+      int copied =
+          storedIds == StoredIds.FAIL
+              ? copy.copy(c, table, rows)
+              : copy.copyGuarded(c, table, rows);
       if (copied >= 0) {
+        copiedBinary += copy.lastCopyWasBinary() ? copied : 0;
         return copied;
       }
     }

@@ -16,6 +16,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Append mode's fast path: COPY straight into the table. COPY uses PostgreSQL's multi-insert path,
@@ -32,6 +34,8 @@ import org.postgresql.copy.CopyIn;
  */
 final class CopyWriter {
 
+  private static final Logger log = LoggerFactory.getLogger(CopyWriter.class);
+
   private static final String UNIQUE_VIOLATION = "23505";
 
   /** invalid_binary_representation: a binary value does not fit its column's type. */
@@ -47,6 +51,9 @@ final class CopyWriter {
 
   /** Tables found not to fit binary format: they take text format from then on. */
   private final Set<String> textTables = new HashSet<>();
+
+  /** Whether the last COPY that succeeded went in binary format. */
+  private boolean lastBinary;
 
   CopyWriter(TableLayout layout) {
     this.layout = layout;
@@ -104,7 +111,9 @@ final class CopyWriter {
     try {
       copy = c.unwrap(PGConnection.class).getCopyAPI().copyIn(copySql(table, binaryFormat));
       copy.writeToCopy(data.bytes(), 0, data.length());
-      return (int) copy.endCopy();
+      int copied = (int) copy.endCopy();
+      lastBinary = binaryFormat;
+      return copied;
     } catch (SQLException e) {
       cancel(copy);
       if (binaryFormat && INVALID_BINARY.equals(SqlStates.rootState(e))) {
@@ -112,6 +121,7 @@ final class CopyWriter {
         // takes text format from now on, and the batch comes again (no SQLSTATE here, so that it
         // is retried, not bisected to blame rows).
         textTables.add(table);
+        log.warn("Binary COPY into {} was refused (22P03); the table takes text format", table);
         throw new SQLTransientException(
             "binary COPY into " + table + " was refused (22P03); writing it in text format", e);
       }
@@ -133,13 +143,27 @@ final class CopyWriter {
       return false;
     }
     Map<String, String> types = CatalogColumns.lockedFor(c, table);
-    boolean fits =
-        layout.columns().stream()
-            .allMatch(column -> CopyBinary.typeFor(column).equals(types.get(column.name())));
-    if (!fits) {
-      textTables.add(table);
+    for (TableLayout.Column column : layout.columns()) {
+      String binaryType = CopyBinary.typeFor(column);
+      String type = types.get(column.name());
+      if (!binaryType.equals(type)) {
+        textTables.add(table);
+        // once per table and task: why this table is written the slower way
+        log.info(
+            "COPY into {} takes text format: column {} is {}, not {}",
+            table,
+            SqlIdentifier.quote(column.name()),
+            type == null ? "missing" : type,
+            binaryType);
+        return false;
+      }
     }
-    return fits;
+    return true;
+  }
+
+  /** Whether the last COPY that wrote rows sent them in binary format. */
+  boolean lastCopyWasBinary() {
+    return lastBinary;
   }
 
   private static void cancel(CopyIn copy) {
