@@ -188,7 +188,29 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     MORE
   }
 
+  /**
+   * Reads each table's next rows into {@code records}. The cursors and the acknowledgement tracker
+   * move only once every statement of the read has succeeded: a database error part way (the server
+   * restarting between one table's read and the next statement) throws the records away, so a
+   * cursor moved by then would skip rows that never reach Kafka, and their place in the tracker,
+   * never acknowledged, would stop every later row from being marked.
+   */
   private Progress read(Connection connection, List<SourceRecord> records) throws SQLException {
+    Map<String, OutboxCursor> advanced = new LinkedHashMap<>();
+    Progress progress = read(connection, records, advanced);
+    cursors.putAll(advanced);
+    long now = System.currentTimeMillis();
+    for (SourceRecord record : records) {
+      OutboxCursor cursor = OutboxCursor.fromOffset(record.sourceOffset());
+      acks.sent(record.sourcePartition().get("table").toString(), cursor);
+      metrics.relayed(record.timestamp() == null ? 0 : record.timestamp(), now);
+    }
+    return progress;
+  }
+
+  private Progress read(
+      Connection connection, List<SourceRecord> records, Map<String, OutboxCursor> advanced)
+      throws SQLException {
     Progress progress = Progress.IDLE;
     int max = config.pollMaxRows();
     for (OutboxTable table : tables) {
@@ -229,12 +251,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
         }
       }
       OutboxCursor last = rows.get(rows.size() - 1).cursor();
-      cursors.put(table.name(), last);
-      long now = System.currentTimeMillis();
-      for (SourceRecord record : good) {
-        acks.sent(table.name(), OutboxCursor.fromOffset(record.sourceOffset()));
-        metrics.relayed(record.timestamp() == null ? 0 : record.timestamp(), now);
-      }
+      advanced.put(table.name(), last);
       records.addAll(good);
       if (rows.size() == max) {
         progress = Progress.MORE;
