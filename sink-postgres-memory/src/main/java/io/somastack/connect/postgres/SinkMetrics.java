@@ -42,8 +42,8 @@ final class SinkMetrics implements AutoCloseable {
     rowsCopiedBinary =
         group.counter(
             "rows-copied-binary",
-            "append rows sent in COPY's binary format; the rest go in text format, which a"
-                + " table whose column types differ from the sink's own takes");
+            "append-mode rows committed through COPY's binary format; the others went through"
+                + " text COPY (a table whose column types differ from the sink's own) or INSERT");
   }
 
   @Override
