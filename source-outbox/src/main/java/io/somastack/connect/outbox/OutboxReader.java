@@ -302,7 +302,14 @@ final class OutboxReader implements AutoCloseable {
         statement(
             "backlog:" + table.name(),
             "SELECT count(*), "
-                + (shape.hasCreated() ? "min(" + q(c.createdAt()) + ")" : "NULL::timestamptz")
+                // finite only: -infinity would overflow the age of the oldest row
+                + (shape.hasCreated()
+                    ? "min("
+                        + q(c.createdAt())
+                        + ") FILTER (WHERE isfinite("
+                        + q(c.createdAt())
+                        + "))"
+                    : "NULL::timestamptz")
                 + " FROM "
                 + table.sql()
                 + " WHERE "

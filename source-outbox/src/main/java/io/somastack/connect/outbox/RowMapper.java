@@ -5,6 +5,7 @@ import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.outbox.OutboxSourceConfig.TopicMode;
 import io.somastack.connect.outbox.OutboxSourceConfig.ValueFormat;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -79,6 +80,10 @@ public final class RowMapper {
           topic,
           "payload is " + payload.length + " bytes, over payload.max.bytes=" + payloadMaxBytes);
     }
+    String createdProblem = createdProblem(row.createdAt());
+    if (createdProblem != null) {
+      return new Bad(row, topic, createdProblem);
+    }
     try {
       SchemaAndValue value = value(row.payload(), payload);
       ConnectHeaders headers = headers(row);
@@ -98,6 +103,21 @@ public final class RowMapper {
       return new Bad(row, topic, "cannot serialise: " + e.getMessage());
     }
   }
+
+  /**
+   * Why the creation time cannot be the record's timestamp, or null. Kafka timestamps are
+   * milliseconds from 1970 up to Long.MAX_VALUE: Connect fails the task, outside errors.tolerance,
+   * on a negative one, and PostgreSQL's infinity overflows the conversion. Either would stop the
+   * relay at that row on every restart, so the row is dead-lettered instead.
+   */
+  private static String createdProblem(Instant created) {
+    if (created == null || (!created.isBefore(Instant.EPOCH) && !created.isAfter(LAST_TIMESTAMP))) {
+      return null;
+    }
+    return "created_at is outside the range of a Kafka record timestamp (1970 to year 292278994)";
+  }
+
+  private static final Instant LAST_TIMESTAMP = Instant.ofEpochMilli(Long.MAX_VALUE);
 
   private String topicProblem(String topic) {
     if (topic == null || topic.isBlank()) {

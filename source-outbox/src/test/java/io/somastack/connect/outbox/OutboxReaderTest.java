@@ -88,6 +88,21 @@ class OutboxReaderTest {
     }
   }
 
+  /** An infinite creation time counts in the backlog but is not its oldest row's age. */
+  @Test
+  void theBacklogsOldestRowIgnoresInfiniteCreationTimes() throws Exception {
+    OutboxReader reader = reader("mark");
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      s.execute(
+          "INSERT INTO outbox(topic, payload, created_at) VALUES ('t', '{}', '-infinity'),"
+              + " ('t', '{}', '2026-01-01T00:00:00Z'), ('t', '{}', 'infinity')");
+      OutboxReader.Backlog backlog = reader.backlog(TABLE);
+      assertEquals(3, backlog.rows());
+      assertEquals(java.time.Instant.parse("2026-01-01T00:00:00Z"), backlog.oldest());
+    }
+  }
+
   @Test
   void deleteAndMarkUpToACursor() throws Exception {
     OutboxReader reader = reader("mark");

@@ -140,6 +140,23 @@ class RowMapperTest {
     assertTrue(bad(mapper.map(row("t", "{}", "k", "[1]"))).contains("headers"));
   }
 
+  /** A creation time no Kafka timestamp can hold would fail the task on every restart. */
+  @Test
+  void aCreationTimeBefore1970OrInfiniteIsBad() {
+    RowMapper mapper = mapper(ValueFormat.STRING);
+    for (Instant created :
+        List.of(
+            Instant.parse("1969-12-31T23:59:59.999Z"),
+            java.time.OffsetDateTime.MIN.toInstant(), // what pgjdbc makes of -infinity
+            java.time.OffsetDateTime.MAX.toInstant())) { // and of infinity
+      OutboxRow row = new OutboxRow(TABLE, 42, 1000, "t", "{}", "d", "k", null, created);
+      assertTrue(
+          bad(mapper.map(row)).startsWith("created_at is outside the range"), created::toString);
+    }
+    OutboxRow epoch = new OutboxRow(TABLE, 42, 1000, "t", "{}", "d", "k", null, Instant.EPOCH);
+    assertEquals(0L, good(mapper.map(epoch)).timestamp());
+  }
+
   @Test
   void rowToStringNeverShowsThePayload() {
     assertTrue(!row("t", "{\"secret\":1}", "k", null).toString().contains("secret"));
