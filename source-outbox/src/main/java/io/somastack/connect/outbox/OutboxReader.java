@@ -321,6 +321,18 @@ final class OutboxReader implements AutoCloseable {
     }
   }
 
+  /**
+   * The transaction id the database will hand out next (the current snapshot's xmax): every
+   * transaction that ever committed in this database is below it.
+   */
+  long nextTxid() throws SQLException {
+    try (Statement s = connection.createStatement();
+        ResultSet rs = s.executeQuery("SELECT pg_snapshot_xmax(pg_current_snapshot())::text")) {
+      rs.next();
+      return Long.parseUnsignedLong(rs.getString(1));
+    }
+  }
+
   Connection current() {
     return connection;
   }

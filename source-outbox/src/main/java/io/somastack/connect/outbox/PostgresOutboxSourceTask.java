@@ -127,7 +127,11 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       if (stopping) {
         return null;
       }
+      boolean reconnecting = !reader.connected();
       Connection connection = reader.connection(tables);
+      if (reconnecting) {
+        checkPositionsAreBehind(reader.nextTxid());
+      }
       markAcknowledged();
       refreshBacklog();
       List<SourceRecord> records = new ArrayList<>();
@@ -260,6 +264,30 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       }
     }
     return progress;
+  }
+
+  /**
+   * A position at or after the database's next transaction id means the database is not the one the
+   * positions were read from, or is an older copy of it (a restore, a failover to a standby that
+   * was behind). Its new transactions get ids below the position: reading after it would skip their
+   * rows, and marking up to it would mark them without relaying them. Only an operator can say
+   * which rows reached Kafka, so the task stops, checked on every connection.
+   */
+  private void checkPositionsAreBehind(long nextTxid) {
+    for (Map.Entry<String, OutboxCursor> position : cursors.entrySet()) {
+      if (Long.compareUnsigned(position.getValue().txid(), nextTxid) >= 0) {
+        throw new ConnectException(
+            "outbox "
+                + position.getKey()
+                + ": the relay's position "
+                + position.getValue()
+                + " is ahead of this database, whose next transaction id is "
+                + Long.toUnsignedString(nextTxid)
+                + ". The database was restored or failed over to a copy that is behind, or"
+                + " connection.url names another database. Relaying on would skip new rows."
+                + " Check which rows reached Kafka, then reset the connector's offsets.");
+      }
+    }
   }
 
   /** Deletes or marks the rows Kafka has; an error leaves them queued for the next poll. */

@@ -9,18 +9,12 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.apache.kafka.common.metrics.Metrics;
-import org.apache.kafka.common.metrics.PluginMetrics;
-import org.apache.kafka.common.metrics.internals.PluginMetricsImpl;
 import org.apache.kafka.connect.source.SourceRecord;
-import org.apache.kafka.connect.source.SourceTaskContext;
-import org.apache.kafka.connect.storage.OffsetStorageReader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -84,7 +78,7 @@ class ReadFailurePartWayTest {
     // the backlog query would meet the lock first; it runs on the first poll only
     props.put("metrics.backlog.interval.ms", "3600000");
     PostgresOutboxSourceTask started = new PostgresOutboxSourceTask();
-    started.initialize(new Context(props));
+    started.initialize(new HandRunSourceContext(props, Map.of()));
     started.start(props);
     return started;
   }
@@ -131,42 +125,6 @@ class ReadFailurePartWayTest {
             s.executeQuery("SELECT count(*) FROM " + table + " WHERE published_at IS NULL")) {
       rs.next();
       return rs.getLong(1);
-    }
-  }
-
-  /** Connect's context for a task run by hand: no stored offsets, readable plugin metrics. */
-  private static final class Context implements SourceTaskContext {
-    private final Map<String, String> configs;
-    private final PluginMetrics metrics = new PluginMetricsImpl(new Metrics(), Map.of());
-
-    Context(Map<String, String> configs) {
-      this.configs = configs;
-    }
-
-    @Override
-    public Map<String, String> configs() {
-      return configs;
-    }
-
-    @Override
-    public OffsetStorageReader offsetStorageReader() {
-      return new OffsetStorageReader() {
-        @Override
-        public <T> Map<String, Object> offset(Map<String, T> partition) {
-          return null;
-        }
-
-        @Override
-        public <T> Map<Map<String, T>, Map<String, Object>> offsets(
-            Collection<Map<String, T>> partitions) {
-          return Map.of();
-        }
-      };
-    }
-
-    @Override
-    public PluginMetrics pluginMetrics() {
-      return metrics;
     }
   }
 }

@@ -1,0 +1,58 @@
+package io.somastack.connect.outbox;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.common.metrics.Metrics;
+import org.apache.kafka.common.metrics.PluginMetrics;
+import org.apache.kafka.common.metrics.internals.PluginMetricsImpl;
+import org.apache.kafka.connect.source.SourceTaskContext;
+import org.apache.kafka.connect.storage.OffsetStorageReader;
+
+/**
+ * Connect's context for a source task run by hand: the given stored offsets (per source partition),
+ * readable plugin metrics, no transactions.
+ */
+final class HandRunSourceContext implements SourceTaskContext {
+  private final Map<String, String> configs;
+  private final Map<Map<String, ?>, Map<String, Object>> offsets;
+  private final PluginMetrics metrics = new PluginMetricsImpl(new Metrics(), Map.of());
+
+  HandRunSourceContext(
+      Map<String, String> configs, Map<Map<String, ?>, Map<String, Object>> offsets) {
+    this.configs = configs;
+    this.offsets = offsets;
+  }
+
+  @Override
+  public Map<String, String> configs() {
+    return configs;
+  }
+
+  @Override
+  public OffsetStorageReader offsetStorageReader() {
+    return new OffsetStorageReader() {
+      @Override
+      public <T> Map<String, Object> offset(Map<String, T> partition) {
+        return offsets.get(partition);
+      }
+
+      @Override
+      public <T> Map<Map<String, T>, Map<String, Object>> offsets(
+          Collection<Map<String, T>> partitions) {
+        Map<Map<String, T>, Map<String, Object>> found = new HashMap<>();
+        for (Map<String, T> partition : partitions) {
+          if (offsets.containsKey(partition)) {
+            found.put(partition, offsets.get(partition));
+          }
+        }
+        return found;
+      }
+    };
+  }
+
+  @Override
+  public PluginMetrics pluginMetrics() {
+    return metrics;
+  }
+}
