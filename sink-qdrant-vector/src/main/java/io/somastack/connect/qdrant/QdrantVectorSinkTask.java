@@ -235,16 +235,19 @@ public class QdrantVectorSinkTask extends SinkTask {
       throw failure; // a task that failed once stays failed: its batch was never acknowledged
     }
     try {
-      if (!unacknowledged.isEmpty() && unacknowledged.peekFirst().kept()) {
+      if (unacknowledged.stream().anyMatch(Batch::kept)) {
         // Kept batches go again first, one by one: nothing is in flight to overlap the mapping
         // with, and while Qdrant keeps failing, redelivered records would be embedded (an
-        // embedding service bills per call) again on every retry.
+        // embedding service bills per call) again on every retry. Not only a kept head: closing
+        // a partition can remove the kept batch before a written one, leaving a kept one behind.
         while (!unacknowledged.isEmpty()) {
           settleOldest();
         }
       }
       Batch next = records.isEmpty() ? null : map(records);
-      while (!unacknowledged.isEmpty() && unacknowledged.peekFirst().sent.isDone()) {
+      while (!unacknowledged.isEmpty()
+          && !unacknowledged.peekFirst().kept()
+          && unacknowledged.peekFirst().sent.isDone()) {
         settleOldest();
       }
       if (next != null) {

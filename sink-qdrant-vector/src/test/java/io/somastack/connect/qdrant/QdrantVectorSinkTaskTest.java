@@ -413,6 +413,35 @@ class QdrantVectorSinkTaskTest {
     assertEquals("two", text(2), "written, yet its offset stays behind the refused record");
   }
 
+  /**
+   * Two batches fail in flight around one Qdrant wrote, and a rebalance takes the first one's only
+   * partition: the kept batch now behind the written one must still go again with the next put (it
+   * used to wait on its request, which a kept batch does not have, and fail the task).
+   */
+  @Test
+  void aKeptBatchBehindAWrittenOneGoesAgainAfterTheBatchBeforeBothIsClosedAway() throws Exception {
+    startSlowTask();
+    TopicPartition other = new TopicPartition(PARTITION.topic(), 1);
+    qdrant.hold();
+    task.put(List.of(onPartitionOne(memory(1, "one"), 7))); // partition 1 only; will fail: kept
+    task.put(List.of(record(null, memory(2, "two")))); // offset 1, written
+    task.put(List.of(record(null, memory(3, "three")))); // offset 2, will fail: kept
+    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 3);
+    qdrant.failNextWriteOf("1", Status.Code.UNAVAILABLE);
+    qdrant.failNextWriteOf("3", Status.Code.UNAVAILABLE);
+    qdrant.release();
+    task.close(List.of(other));
+
+    task.put(List.of()); // sends the kept batch again
+    assertEquals("three", text(3));
+    assertEquals(
+        Map.of(PARTITION, new OffsetAndMetadata(3)),
+        task.preCommit(
+            Map.of(PARTITION, new OffsetAndMetadata(3), other, new OffsetAndMetadata(8))));
+    assertEquals(
+        0, writes().stream().filter(o -> o.ids().contains("1")).count(), "partition 1's is gone");
+  }
+
   @Test
   void closingAPartitionDoesNotSendAgainABatchQdrantAlreadyWrote() throws Exception {
     startSlowTask();
