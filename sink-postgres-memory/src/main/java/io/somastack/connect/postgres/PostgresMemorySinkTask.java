@@ -72,6 +72,14 @@ public class PostgresMemorySinkTask extends SinkTask {
    */
   private final Set<TopicPartition> seekPending = new HashSet<>();
 
+  /**
+   * Stored offsets read from the database whose partition's next records in hand are not checked
+   * against them yet: the first record of each after a load must not lie beyond its stored offset
+   * (see {@link #prepare}). Kept until a put() sees the partition, whoever did the load: open() may
+   * load while Connect still holds records consumed before the load (a rebalance during a retry).
+   */
+  private final Map<TopicPartition, Long> firstRecordCheck = new HashMap<>();
+
   /** Partitions assigned but whose stored offsets could not be read yet (database down). */
   private final List<TopicPartition> unloaded = new ArrayList<>();
 
@@ -138,17 +146,19 @@ public class PostgresMemorySinkTask extends SinkTask {
     }
   }
 
-  /** Loads the stored offsets of the partitions not loaded yet; returns those it found. */
-  private Map<TopicPartition, Long> loadOffsets() throws SQLException {
+  /** Loads the stored offsets of the partitions not loaded yet. */
+  private void loadOffsets() throws SQLException {
     if (unloaded.isEmpty()) {
-      return Map.of();
+      return;
     }
     Connection c = session.connection();
     offsets.createIfMissing(c);
     Map<TopicPartition, Long> stored = offsets.load(c, unloaded);
     c.commit();
     unloaded.forEach(written::remove); // the database is the truth, also where it holds nothing
+    unloaded.forEach(firstRecordCheck::remove);
     written.putAll(stored);
+    firstRecordCheck.putAll(stored);
     if (!stored.isEmpty()) {
       // Resume where the database says; the consumer group's position may be behind or ahead.
       context.offset(stored);
@@ -156,12 +166,12 @@ public class PostgresMemorySinkTask extends SinkTask {
       log.info("Resuming {} partition(s) from offsets stored in PostgreSQL", stored.size());
     }
     unloaded.clear();
-    return stored;
   }
 
   @Override
   public void close(Collection<TopicPartition> partitions) {
     partitions.forEach(written::remove);
+    partitions.forEach(firstRecordCheck::remove);
     seekPending.removeAll(partitions);
     unloaded.removeAll(partitions);
   }
@@ -178,7 +188,8 @@ public class PostgresMemorySinkTask extends SinkTask {
     }
     long started = System.nanoTime();
     try {
-      Batch batch = prepare(records, loadOffsets());
+      loadOffsets();
+      Batch batch = prepare(records);
       write(batch);
       attempt = 0;
       record(batch, records.size(), started);
@@ -222,20 +233,18 @@ public class PostgresMemorySinkTask extends SinkTask {
   }
 
   /**
-   * The batch of the records not written yet. {@code reloaded} holds the offsets just read from the
-   * database in this put (open() could not, or a transient error made the task read them again): a
-   * partition whose records in hand start beyond its stored offset is left out, because the
+   * The batch of the records not written yet. A partition whose records in hand start beyond the
+   * offset just read from the database for it ({@link #firstRecordCheck}) is left out, because the
    * database lacks records before them (restored from a backup, or it lost its last commits in a
-   * crash); the seek that loading requested delivers them again from the stored offset.
+   * crash); Connect is asked to seek back to the stored offset and delivers them again from there.
    */
-  private Batch prepare(Collection<SinkRecord> records, Map<TopicPartition, Long> reloaded) {
+  private Batch prepare(Collection<SinkRecord> records) {
     Batch batch = new Batch(layout);
     // per partition, decided by its first record in this put (records come in offset order)
     Map<TopicPartition, Boolean> aheadOfDatabase = new HashMap<>();
     for (SinkRecord record : records) {
       TopicPartition tp = new TopicPartition(record.topic(), record.kafkaPartition());
-      if (!reloaded.isEmpty()
-          && aheadOfDatabase.computeIfAbsent(tp, p -> startsBeyond(record, p, reloaded.get(p)))) {
+      if (aheadOfDatabase.computeIfAbsent(tp, p -> startsBeyondStored(record, p))) {
         continue;
       }
       Long next = written.get(tp);
@@ -261,11 +270,19 @@ public class PostgresMemorySinkTask extends SinkTask {
     return batch;
   }
 
-  /** Whether a partition's first record in hand lies beyond the offset the database stored. */
-  private static boolean startsBeyond(SinkRecord first, TopicPartition tp, Long stored) {
+  /**
+   * Whether a partition's first record in hand lies beyond the offset the database stored when it
+   * was last read; if so, Connect is asked to seek back to it. Each load is checked once.
+   */
+  private boolean startsBeyondStored(SinkRecord first, TopicPartition tp) {
+    Long stored = firstRecordCheck.remove(tp);
     if (stored == null || first.kafkaOffset() <= stored) {
       return false;
     }
+    // the load asked for this seek already, but Connect may have consumed since (a put retried
+    // with the records it held): ask again, and consider what it consumed not done with
+    context.offset(tp, stored);
+    seekPending.add(tp);
     log.warn(
         "Records of {} start at offset {} but PostgreSQL holds them only up to offset {}: not"
             + " writing them now; the task rewinds to offset {} so none is missing",

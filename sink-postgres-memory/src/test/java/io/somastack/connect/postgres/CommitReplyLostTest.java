@@ -105,6 +105,37 @@ class CommitReplyLostTest {
     assertEquals(0, count("SELECT count(*) FROM soma_audit_verify('audit')"), "linked in order");
   }
 
+  /**
+   * As above, but a rebalance assigns another partition while Connect holds the failed put's
+   * records: open() reads the stored offsets then, and the check of the records in hand against
+   * them must still happen when they come again.
+   */
+  @Test
+  void aPartitionAssignedDuringTheRetryDoesNotSkipTheCheckOfTheRecordsInHand() throws Exception {
+    task.put(List.of(event(0, "a")));
+    task.put(List.of(event(1, "b"), event(2, "c")));
+    proxy.cutAfterNextCommit();
+    assertThrows(RetriableException.class, () -> task.put(List.of(event(3, "d"))));
+    LocalTasks.execute(database, "DELETE FROM audit WHERE kafka_offset >= 1");
+    LocalTasks.execute(database, "UPDATE soma_connect_offsets SET next_offset = 1");
+    LocalTasks.execute(
+        database,
+        "UPDATE soma_audit_chain_heads h SET kafka_offset = 0, row_hash = a.row_hash"
+            + " FROM audit a WHERE a.kafka_offset = 0");
+
+    task.open(List.of(new TopicPartition(PARTITION.topic(), 1))); // reads the stored offsets
+    task.put(List.of(event(3, "d"))); // Connect delivers the failed put's records again
+    assertEquals(1, count("SELECT count(*) FROM audit"), "nothing written past the gap");
+    assertEquals(Map.of(PARTITION, 1L), context.requestedOffsets(), "rewound to the stored offset");
+    assertEquals(
+        Map.of(PARTITION, new OffsetAndMetadata(1)),
+        task.preCommit(Map.of(PARTITION, new OffsetAndMetadata(4))));
+
+    task.put(List.of(event(1, "b"), event(2, "c"), event(3, "d"))); // from offset 1 again
+    assertEquals(4, count("SELECT count(DISTINCT kafka_offset) FROM audit"));
+    assertEquals(0, count("SELECT count(*) FROM soma_audit_verify('audit')"), "linked in order");
+  }
+
   private static SinkRecord event(long offset, String id) {
     String json = "{\"event_id\":\"" + id + "\",\"timestamp\":\"2026-12-01T00:00:00Z\"}";
     return new SinkRecord(PARTITION.topic(), PARTITION.partition(), null, null, null, json, offset);
