@@ -357,10 +357,12 @@ public class PostgresMemorySinkTask extends SinkTask {
     int unchanged = 0;
     int copiedBinary = 0;
     for (Map.Entry<String, List<EventRow>> entry : batch.rowsByTable().entrySet()) {
+      List<EventRow> rows = entry.getValue();
       if (audit != null) {
-        audit.link(c, entry.getKey(), entry.getValue());
+        rows = audit.link(c, entry.getKey(), rows); // without rows already linked in the table
+        unchanged += entry.getValue().size() - rows.size();
       }
-      BatchWriter.Outcome outcome = writer.write(c, entry.getKey(), entry.getValue(), storedIds);
+      BatchWriter.Outcome outcome = writer.write(c, entry.getKey(), rows, storedIds);
       applied += outcome.applied();
       unchanged += outcome.unchanged();
       copiedBinary += outcome.copiedBinary();
@@ -378,7 +380,7 @@ public class PostgresMemorySinkTask extends SinkTask {
         // the chain asks PostgreSQL for each payload's jsonb text first: a payload jsonb refuses
         // fails that step, so it is isolated there, and the rest are chained as they will land
         rows = withoutRejected(batch, rows, audit.findRejected(c, rows));
-        audit.link(c, entry.getKey(), rows);
+        rows = audit.link(c, entry.getKey(), rows);
       }
       withoutRejected(batch, rows, writer.findRejected(c, entry.getKey(), rows));
     }

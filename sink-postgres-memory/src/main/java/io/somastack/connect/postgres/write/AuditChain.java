@@ -34,28 +34,50 @@ public final class AuditChain {
     this.layout = layout;
   }
 
-  /** Fills prev_hash and row_hash of rows (in Kafka order within each partition). */
-  public void link(Connection c, String table, List<EventRow> rows) throws SQLException {
+  /**
+   * Fills prev_hash and row_hash of rows (in Kafka order within each partition) and returns those
+   * to write: a row at or before its chain's head is already in the table, linked (by this
+   * connector under another name, or by another connector feeding the table), and is left out.
+   * Linking it again would move the head to a hash of a row the table never gets, and the check
+   * would then report every later row as tampered with.
+   */
+  public List<EventRow> link(Connection c, String table, List<EventRow> rows) throws SQLException {
     if (rows.isEmpty()) {
-      return;
+      return rows;
     }
-    List<String> canonical = canonicalPayloads(c, rows);
-    Map<String, byte[]> heads = loadHeads(c, table);
+    Map<String, Head> heads = loadHeads(c, table);
+    List<EventRow> after = new ArrayList<>(rows.size());
+    for (EventRow row : rows) {
+      Head head = heads.get(chainKey(row.values()));
+      long offset = (Long) row.values()[layout.indexOf(TableLayout.KAFKA_OFFSET)];
+      if (head == null || offset > head.offset()) {
+        after.add(row);
+      }
+    }
+    if (after.isEmpty()) {
+      return after;
+    }
+    List<String> canonical = canonicalPayloads(c, after);
     int payload = layout.indexOf(TableLayout.PAYLOAD);
     int prev = layout.indexOf(TableLayout.PREV_HASH);
     int hash = layout.indexOf(TableLayout.ROW_HASH);
-    for (int i = 0; i < rows.size(); i++) {
-      Object[] values = rows.get(i).values();
+    for (int i = 0; i < after.size(); i++) {
+      Object[] values = after.get(i).values();
       String chain = chainKey(values);
-      byte[] previous = heads.get(chain);
+      Head head = heads.get(chain);
+      byte[] previous = head == null ? null : head.hash();
       byte[] rowHash = sha256(previous, material(values, canonical.get(i)));
       values[prev] = previous == null ? null : HEX.formatHex(previous);
       values[hash] = HEX.formatHex(rowHash);
       values[payload] = canonical.get(i);
-      heads.put(chain, rowHash);
+      heads.put(chain, new Head((Long) values[layout.indexOf(TableLayout.KAFKA_OFFSET)], rowHash));
     }
-    saveHeads(c, table, rows);
+    saveHeads(c, table, after);
+    return after;
   }
+
+  /** The last linked row of a chain: its Kafka offset and its hash. */
+  private record Head(long offset, byte[] hash) {}
 
   /**
    * The rows whose payload PostgreSQL refuses as jsonb (a lone surrogate escape, say), found by
@@ -106,17 +128,18 @@ public final class AuditChain {
     return canonical;
   }
 
-  private Map<String, byte[]> loadHeads(Connection c, String table) throws SQLException {
-    Map<String, byte[]> heads = new TreeMap<>();
+  private Map<String, Head> loadHeads(Connection c, String table) throws SQLException {
+    Map<String, Head> heads = new TreeMap<>();
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT kafka_topic, kafka_partition, row_hash FROM "
+            "SELECT kafka_topic, kafka_partition, kafka_offset, row_hash FROM "
                 + AuditSchema.HEADS_TABLE
                 + " WHERE table_name = ?::regclass::text FOR UPDATE")) {
       ps.setString(1, table);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          heads.put(rs.getString(1) + "\u0000" + rs.getInt(2), rs.getBytes(3));
+          heads.put(
+              rs.getString(1) + "\u0000" + rs.getInt(2), new Head(rs.getLong(3), rs.getBytes(4)));
         }
       }
     }
