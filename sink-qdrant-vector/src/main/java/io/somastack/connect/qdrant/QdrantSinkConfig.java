@@ -204,7 +204,8 @@ public final class QdrantSinkConfig extends AbstractConfig {
         indexSpecs(),
         Importance.MEDIUM,
         "Payload indexes to create with a new collection, as field:type pairs, e.g."
-            + " tenant_id:keyword,created_at:datetime.",
+            + " tenant_id:keyword,created_at:datetime. With collection.create=true, an existing"
+            + " collection that lacks some of them gets them when the task first writes to it.",
         GROUP_COLLECTION,
         ++o,
         Width.LONG,

@@ -31,8 +31,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -101,7 +101,7 @@ final class QdrantWriter implements AutoCloseable {
       return;
     }
     if (Boolean.TRUE.equals(await(client.collectionExistsAsync(name, timeout)))) {
-      checkVectors(name, await(client.getCollectionInfoAsync(name, timeout)));
+      checkExisting(name);
     } else if (!config.createCollections()) {
       throw new ConnectException(
           "Qdrant collection '" + name + "' does not exist and collection.create is false");
@@ -128,20 +128,42 @@ final class QdrantWriter implements AutoCloseable {
         throw e;
       }
       // another task created it first: check it like any existing collection
-      checkVectors(name, await(client.getCollectionInfoAsync(name, timeout)));
+      checkExisting(name);
       return;
     }
-    for (Map.Entry<String, PayloadSchemaType> index : config.payloadIndexes().entrySet()) {
-      await(
-          client.createPayloadIndexAsync(
-              name, index.getKey(), index.getValue(), null, true, null, timeout));
-    }
+    createIndexes(name, config.payloadIndexes().keySet());
     log.info(
         "Created Qdrant collection '{}' ({} dimensions, {}, payload indexes {})",
         name,
         config.vectorSize(),
         config.distance(),
         config.payloadIndexes().keySet());
+  }
+
+  /**
+   * Checks a collection that exists and, when the connector manages collections, adds the payload
+   * indexes it lacks: a creation whose indexes failed (a transient error after the collection was
+   * made, here or in another task) would otherwise leave it without them for good, since the retry
+   * finds the collection and goes on.
+   */
+  private void checkExisting(String name) {
+    CollectionInfo info = await(client.getCollectionInfoAsync(name, timeout));
+    checkVectors(name, info);
+    if (config.createCollections()) {
+      Set<String> missing = new TreeSet<>(config.payloadIndexes().keySet());
+      missing.removeAll(info.getPayloadSchemaMap().keySet());
+      if (!missing.isEmpty()) {
+        createIndexes(name, missing);
+        log.info("Added payload indexes {} to Qdrant collection '{}'", missing, name);
+      }
+    }
+  }
+
+  private void createIndexes(String name, Set<String> fields) {
+    for (String field : fields) {
+      PayloadSchemaType type = config.payloadIndexes().get(field);
+      await(client.createPayloadIndexAsync(name, field, type, null, true, null, timeout));
+    }
   }
 
   private VectorsConfig vectorsConfig() {

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.grpc.Status;
 import io.qdrant.client.QdrantClient;
 import io.qdrant.client.grpc.Collections.Distance;
+import io.qdrant.client.grpc.Collections.PayloadSchemaType;
 import io.qdrant.client.grpc.Collections.VectorParams;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import io.somastack.connect.testing.qdrant.QdrantEndpoint;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -192,6 +194,31 @@ class QdrantVectorSinkTaskTest {
         e.getMessage().contains("holds vectors of size 4 but vector.size is 8"), e.getMessage());
     assertSame(e, assertThrows(ConnectException.class, () -> task.put(batch)));
     assertTrue(preCommit().isEmpty());
+  }
+
+  /**
+   * A collection made without its payload indexes (their creation failed after the collection was
+   * made, and the retry found the collection there) gets the missing ones when the task checks it;
+   * one it has already is not made again.
+   */
+  @Test
+  void anExistingCollectionGetsThePayloadIndexesItLacks() throws Exception {
+    reader
+        .createCollectionAsync(
+            "memories", VectorParams.newBuilder().setSize(8).setDistance(Distance.Cosine).build())
+        .get();
+    reader
+        .createPayloadIndexAsync(
+            "memories", "tenant_id", PayloadSchemaType.Keyword, null, true, null, null)
+        .get();
+    startTask("collection.payload.indexes", "tenant_id:keyword,created_at:datetime");
+    task.put(List.of(record(null, memory(1, "one"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+    assertEquals(
+        Set.of("tenant_id", "created_at"),
+        reader.getCollectionInfoAsync("memories").get().getPayloadSchemaMap().keySet());
+    assertEquals(
+        2, qdrant.operations().stream().filter(o -> o.kind().equals("index")).count(), "one each");
   }
 
   @Test
