@@ -275,7 +275,12 @@ public class PostgresMemorySinkTask extends SinkTask {
    * was last read; if so, Connect is asked to seek back to it. Each load is checked once.
    */
   private boolean startsBeyondStored(SinkRecord first, TopicPartition tp) {
-    Long stored = firstRecordCheck.remove(tp);
+    if (firstRecordCheck.remove(tp) == null) {
+      return false;
+    }
+    // what the database holds now: the load's offset, or a later one if preCommit saved
+    // positions Connect skipped since (a filter dropped records, a tolerated converter failure)
+    Long stored = written.get(tp);
     if (stored == null || first.kafkaOffset() <= stored) {
       return false;
     }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
@@ -49,13 +51,69 @@ class AuditReplayTest {
         "the chain verifies");
   }
 
+  /**
+   * A topic deleted and made again starts its offsets at 0: its records sit behind the chain's head
+   * but are new, and must be written, not taken for the old ones.
+   */
+  @Test
+  void aRecreatedTopicsRecordsBehindTheHeadAreNewAndWritten() throws Exception {
+    String url = SERVER.createDatabase(DATABASE + "_recreated");
+    PostgresMemorySinkTask first = started(url, "audit-archive");
+    try {
+      first.put(List.of(event(0, "a"), event(1, "b"), event(2, "c")));
+    } finally {
+      first.stop();
+    }
+    PostgresMemorySinkTask again = started(url, "audit-archive-after-recreate");
+    try {
+      again.put(
+          List.of(event(0, "x", "2026-12-02T00:00:00Z"), event(1, "y", "2026-12-02T00:00:01Z")));
+    } finally {
+      again.stop();
+    }
+    assertEquals(
+        5, LocalTasks.count(DATABASE + "_recreated", "SELECT count(*) FROM audit"), "none lost");
+  }
+
+  /**
+   * After a restart, Connect skips records (a filter transform dropped them) and commits past them;
+   * the next record is beyond the offset read at start but exactly where the database now stands,
+   * and is written, not taken for a gap.
+   */
+  @Test
+  void recordsSkippedByConnectAfterARestartAreNotTakenForAGap() throws Exception {
+    String database = DATABASE + "_skipped";
+    String url = SERVER.createDatabase(database);
+    PostgresMemorySinkTask first = started(url, "audit-archive");
+    try {
+      first.put(List.of(event(0, "a")));
+    } finally {
+      first.stop();
+    }
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION);
+    PostgresMemorySinkTask restarted =
+        LocalTasks.started(url, context, "name", "audit-archive", "write.mode", "audit");
+    try {
+      restarted.put(List.of()); // Connect polled: offsets 1-4 were dropped by a transform
+      restarted.preCommit(Map.of(PARTITION, new OffsetAndMetadata(5)));
+      restarted.put(List.of(event(5, "f")));
+    } finally {
+      restarted.stop();
+    }
+    assertEquals(2, LocalTasks.count(database, "SELECT count(*) FROM audit"), "offset 5 written");
+  }
+
   private static PostgresMemorySinkTask started(String url, String name) {
     return LocalTasks.started(
         url, new HandRunTaskContext(PARTITION), "name", name, "write.mode", "audit");
   }
 
   private static SinkRecord event(long offset, String id) {
-    String json = "{\"event_id\":\"" + id + "\",\"timestamp\":\"2026-12-01T00:00:00Z\"}";
+    return event(offset, id, "2026-12-01T00:00:00Z");
+  }
+
+  private static SinkRecord event(long offset, String id, String time) {
+    String json = "{\"event_id\":\"" + id + "\",\"timestamp\":\"" + time + "\"}";
     return new SinkRecord(PARTITION.topic(), PARTITION.partition(), null, null, null, json, offset);
   }
 }

@@ -11,9 +11,12 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -46,11 +49,20 @@ public final class AuditChain {
       return rows;
     }
     Map<String, Head> heads = loadHeads(c, table);
-    List<EventRow> after = new ArrayList<>(rows.size());
+    List<EventRow> behind = new ArrayList<>();
     for (EventRow row : rows) {
       Head head = heads.get(chainKey(row.values()));
-      long offset = (Long) row.values()[layout.indexOf(TableLayout.KAFKA_OFFSET)];
-      if (head == null || offset > head.offset()) {
+      if (head != null && offset(row) <= head.offset()) {
+        behind.add(row);
+      }
+    }
+    // rows behind a head are left out only when the table has them (position and event time): a
+    // topic deleted and made again, or another cluster's, starts its offsets anew, and those rows
+    // are new; they are written and linked as before
+    Set<EventRow> stored = behind.isEmpty() ? Set.of() : stored(c, table, behind);
+    List<EventRow> after = new ArrayList<>(rows.size());
+    for (EventRow row : rows) {
+      if (!stored.contains(row)) {
         after.add(row);
       }
     }
@@ -74,6 +86,48 @@ public final class AuditChain {
     }
     saveHeads(c, table, after);
     return after;
+  }
+
+  private long offset(EventRow row) {
+    return (Long) row.values()[layout.indexOf(TableLayout.KAFKA_OFFSET)];
+  }
+
+  /**
+   * Those of the rows the table holds already: the same Kafka position (topic, partition, offset)
+   * and event time, the key their insert would conflict on and skip.
+   */
+  private Set<EventRow> stored(Connection c, String table, List<EventRow> rows)
+      throws SQLException {
+    String[] topics = new String[rows.size()];
+    Integer[] partitions = new Integer[rows.size()];
+    Long[] offsets = new Long[rows.size()];
+    String[] times = new String[rows.size()];
+    for (int i = 0; i < rows.size(); i++) {
+      Object[] v = rows.get(i).values();
+      topics[i] = (String) v[layout.indexOf(TableLayout.KAFKA_TOPIC)];
+      partitions[i] = (Integer) v[layout.indexOf(TableLayout.KAFKA_PARTITION)];
+      offsets[i] = offset(rows.get(i));
+      times[i] = (String) v[layout.indexOf(TableLayout.EVENT_TIME)];
+    }
+    Set<EventRow> stored = Collections.newSetFromMap(new IdentityHashMap<>());
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT p.n FROM unnest(?::text[], ?::int4[], ?::int8[], ?::timestamptz[])"
+                + " WITH ORDINALITY AS p(topic, part, off, at, n) WHERE EXISTS (SELECT 1 FROM "
+                + table
+                + " t WHERE t.kafka_topic = p.topic AND t.kafka_partition = p.part"
+                + " AND t.kafka_offset = p.off AND t.event_time = p.at)")) {
+      ps.setArray(1, c.createArrayOf("text", topics));
+      ps.setArray(2, c.createArrayOf("int4", partitions));
+      ps.setArray(3, c.createArrayOf("int8", offsets));
+      ps.setArray(4, c.createArrayOf("timestamptz", times));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          stored.add(rows.get((int) rs.getLong(1) - 1));
+        }
+      }
+    }
+    return stored;
   }
 
   /** The last linked row of a chain: its Kafka offset and its hash. */
@@ -105,9 +159,13 @@ public final class AuditChain {
   }
 
   private String chainKey(Object[] v) {
-    return v[layout.indexOf(TableLayout.KAFKA_TOPIC)]
-        + "\u0000"
-        + v[layout.indexOf(TableLayout.KAFKA_PARTITION)];
+    return chainKey(
+        (String) v[layout.indexOf(TableLayout.KAFKA_TOPIC)],
+        (Integer) v[layout.indexOf(TableLayout.KAFKA_PARTITION)]);
+  }
+
+  private static String chainKey(String topic, int partition) {
+    return topic + "\u0000" + partition;
   }
 
   private List<String> canonicalPayloads(Connection c, List<EventRow> rows) throws SQLException {
@@ -139,7 +197,7 @@ public final class AuditChain {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           heads.put(
-              rs.getString(1) + "\u0000" + rs.getInt(2), new Head(rs.getLong(3), rs.getBytes(4)));
+              chainKey(rs.getString(1), rs.getInt(2)), new Head(rs.getLong(3), rs.getBytes(4)));
         }
       }
     }
