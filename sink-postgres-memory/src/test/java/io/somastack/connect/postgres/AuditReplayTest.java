@@ -26,12 +26,7 @@ class AuditReplayTest {
   @Test
   void aRenamedConnectorReplayingTheTopicLinksOnlyTheNewRows() throws Exception {
     String url = SERVER.createDatabase(DATABASE);
-    PostgresMemorySinkTask first = started(url, "audit-archive");
-    try {
-      first.put(List.of(event(0, "a"), event(1, "b"), event(2, "c")));
-    } finally {
-      first.stop();
-    }
+    write(url, "audit-archive", List.of(event(0, "a"), event(1, "b"), event(2, "c")));
 
     HandRunTaskContext context = new HandRunTaskContext(PARTITION);
     PostgresMemorySinkTask renamed =
@@ -58,19 +53,11 @@ class AuditReplayTest {
   @Test
   void aRecreatedTopicsRecordsBehindTheHeadAreNewAndWritten() throws Exception {
     String url = SERVER.createDatabase(DATABASE + "_recreated");
-    PostgresMemorySinkTask first = started(url, "audit-archive");
-    try {
-      first.put(List.of(event(0, "a"), event(1, "b"), event(2, "c")));
-    } finally {
-      first.stop();
-    }
-    PostgresMemorySinkTask again = started(url, "audit-archive-after-recreate");
-    try {
-      again.put(
-          List.of(event(0, "x", "2026-12-02T00:00:00Z"), event(1, "y", "2026-12-02T00:00:01Z")));
-    } finally {
-      again.stop();
-    }
+    write(url, "audit-archive", List.of(event(0, "a"), event(1, "b"), event(2, "c")));
+    write(
+        url,
+        "audit-archive-after-recreate",
+        List.of(event(0, "x", "2026-12-02T00:00:00Z"), event(1, "y", "2026-12-02T00:00:01Z")));
     assertEquals(
         5, LocalTasks.count(DATABASE + "_recreated", "SELECT count(*) FROM audit"), "none lost");
   }
@@ -84,12 +71,7 @@ class AuditReplayTest {
   void recordsSkippedByConnectAfterARestartAreNotTakenForAGap() throws Exception {
     String database = DATABASE + "_skipped";
     String url = SERVER.createDatabase(database);
-    PostgresMemorySinkTask first = started(url, "audit-archive");
-    try {
-      first.put(List.of(event(0, "a")));
-    } finally {
-      first.stop();
-    }
+    write(url, "audit-archive", List.of(event(0, "a")));
     HandRunTaskContext context = new HandRunTaskContext(PARTITION);
     PostgresMemorySinkTask restarted =
         LocalTasks.started(url, context, "name", "audit-archive", "write.mode", "audit");
@@ -101,6 +83,16 @@ class AuditReplayTest {
       restarted.stop();
     }
     assertEquals(2, LocalTasks.count(database, "SELECT count(*) FROM audit"), "offset 5 written");
+  }
+
+  /** Writes the records with a task of the named connector, which then stops. */
+  private static void write(String url, String name, List<SinkRecord> records) {
+    PostgresMemorySinkTask task = started(url, name);
+    try {
+      task.put(records);
+    } finally {
+      task.stop();
+    }
   }
 
   private static PostgresMemorySinkTask started(String url, String name) {

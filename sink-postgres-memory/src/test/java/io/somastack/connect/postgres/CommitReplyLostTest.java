@@ -77,17 +77,7 @@ class CommitReplyLostTest {
 
   @Test
   void aDatabaseBehindTheRecordsInHandIsFilledFromItsStoredOffsetNotPastIt() throws Exception {
-    task.put(List.of(event(0, "a")));
-    task.put(List.of(event(1, "b"), event(2, "c")));
-    proxy.cutAfterNextCommit();
-    assertThrows(RetriableException.class, () -> task.put(List.of(event(3, "d"))));
-    // the database comes back from a backup taken after the first batch: offsets 1-3 are lost
-    LocalTasks.execute(database, "DELETE FROM audit WHERE kafka_offset >= 1");
-    LocalTasks.execute(database, "UPDATE soma_connect_offsets SET next_offset = 1");
-    LocalTasks.execute(
-        database,
-        "UPDATE soma_audit_chain_heads h SET kafka_offset = 0, row_hash = a.row_hash"
-            + " FROM audit a WHERE a.kafka_offset = 0");
+    writeFourThenRestoreABackupOfTheFirst();
 
     task.put(List.of(event(3, "d"))); // Connect delivers the failed put's records again
     assertEquals(1, count("SELECT count(*) FROM audit"), "nothing written past the gap");
@@ -112,16 +102,7 @@ class CommitReplyLostTest {
    */
   @Test
   void aPartitionAssignedDuringTheRetryDoesNotSkipTheCheckOfTheRecordsInHand() throws Exception {
-    task.put(List.of(event(0, "a")));
-    task.put(List.of(event(1, "b"), event(2, "c")));
-    proxy.cutAfterNextCommit();
-    assertThrows(RetriableException.class, () -> task.put(List.of(event(3, "d"))));
-    LocalTasks.execute(database, "DELETE FROM audit WHERE kafka_offset >= 1");
-    LocalTasks.execute(database, "UPDATE soma_connect_offsets SET next_offset = 1");
-    LocalTasks.execute(
-        database,
-        "UPDATE soma_audit_chain_heads h SET kafka_offset = 0, row_hash = a.row_hash"
-            + " FROM audit a WHERE a.kafka_offset = 0");
+    writeFourThenRestoreABackupOfTheFirst();
 
     task.open(List.of(new TopicPartition(PARTITION.topic(), 1))); // reads the stored offsets
     task.put(List.of(event(3, "d"))); // Connect delivers the failed put's records again
@@ -134,6 +115,23 @@ class CommitReplyLostTest {
     task.put(List.of(event(1, "b"), event(2, "c"), event(3, "d"))); // from offset 1 again
     assertEquals(4, count("SELECT count(DISTINCT kafka_offset) FROM audit"));
     assertEquals(0, count("SELECT count(*) FROM soma_audit_verify('audit')"), "linked in order");
+  }
+
+  /**
+   * Writes offset 0, then 1-2; the put of offset 3 fails with its commit's reply lost, and the
+   * database comes back from a backup taken after the first batch: offsets 1-3 are lost.
+   */
+  private void writeFourThenRestoreABackupOfTheFirst() throws Exception {
+    task.put(List.of(event(0, "a")));
+    task.put(List.of(event(1, "b"), event(2, "c")));
+    proxy.cutAfterNextCommit();
+    assertThrows(RetriableException.class, () -> task.put(List.of(event(3, "d"))));
+    LocalTasks.execute(database, "DELETE FROM audit WHERE kafka_offset >= 1");
+    LocalTasks.execute(database, "UPDATE soma_connect_offsets SET next_offset = 1");
+    LocalTasks.execute(
+        database,
+        "UPDATE soma_audit_chain_heads h SET kafka_offset = 0, row_hash = a.row_hash"
+            + " FROM audit a WHERE a.kafka_offset = 0");
   }
 
   private static SinkRecord event(long offset, String id) {
