@@ -79,20 +79,7 @@ class CommitReplyLostTest {
   void aDatabaseBehindTheRecordsInHandIsFilledFromItsStoredOffsetNotPastIt() throws Exception {
     writeFourThenRestoreABackupOfTheFirst();
 
-    task.put(List.of(event(3, "d"))); // Connect delivers the failed put's records again
-    assertEquals(1, count("SELECT count(*) FROM audit"), "nothing written past the gap");
-    assertEquals(Map.of(PARTITION, 1L), context.requestedOffsets(), "rewound to the stored offset");
-    // Connect may commit before its next poll seeks back: what it consumed is not done with
-    assertEquals(
-        Map.of(PARTITION, new OffsetAndMetadata(1)),
-        task.preCommit(Map.of(PARTITION, new OffsetAndMetadata(4))));
-    assertEquals(
-        1, count("SELECT next_offset FROM soma_connect_offsets"), "offsets 1-3 not skipped");
-
-    task.put(List.of(event(1, "b"), event(2, "c"), event(3, "d"))); // from offset 1 again
-    assertEquals(4, count("SELECT count(DISTINCT kafka_offset) FROM audit"));
-    assertEquals(4, count("SELECT count(*) FROM audit"));
-    assertEquals(0, count("SELECT count(*) FROM soma_audit_verify('audit')"), "linked in order");
+    assertTheFailedRecordsWaitForTheGapToBeFilled();
   }
 
   /**
@@ -105,16 +92,7 @@ class CommitReplyLostTest {
     writeFourThenRestoreABackupOfTheFirst();
 
     task.open(List.of(new TopicPartition(PARTITION.topic(), 1))); // reads the stored offsets
-    task.put(List.of(event(3, "d"))); // Connect delivers the failed put's records again
-    assertEquals(1, count("SELECT count(*) FROM audit"), "nothing written past the gap");
-    assertEquals(Map.of(PARTITION, 1L), context.requestedOffsets(), "rewound to the stored offset");
-    assertEquals(
-        Map.of(PARTITION, new OffsetAndMetadata(1)),
-        task.preCommit(Map.of(PARTITION, new OffsetAndMetadata(4))));
-
-    task.put(List.of(event(1, "b"), event(2, "c"), event(3, "d"))); // from offset 1 again
-    assertEquals(4, count("SELECT count(DISTINCT kafka_offset) FROM audit"));
-    assertEquals(0, count("SELECT count(*) FROM soma_audit_verify('audit')"), "linked in order");
+    assertTheFailedRecordsWaitForTheGapToBeFilled();
   }
 
   /**
@@ -132,6 +110,28 @@ class CommitReplyLostTest {
         database,
         "UPDATE soma_audit_chain_heads h SET kafka_offset = 0, row_hash = a.row_hash"
             + " FROM audit a WHERE a.kafka_offset = 0");
+  }
+
+  /**
+   * After {@link #writeFourThenRestoreABackupOfTheFirst}: the failed put's record (offset 3) comes
+   * again and is not written past the gap; the task rewinds to offset 1, reports nothing beyond it,
+   * and the records from offset 1 on then land in order.
+   */
+  private void assertTheFailedRecordsWaitForTheGapToBeFilled() throws Exception {
+    task.put(List.of(event(3, "d"))); // Connect delivers the failed put's records again
+    assertEquals(1, count("SELECT count(*) FROM audit"), "nothing written past the gap");
+    assertEquals(Map.of(PARTITION, 1L), context.requestedOffsets(), "rewound to the stored offset");
+    // Connect may commit before its next poll seeks back: what it consumed is not done with
+    assertEquals(
+        Map.of(PARTITION, new OffsetAndMetadata(1)),
+        task.preCommit(Map.of(PARTITION, new OffsetAndMetadata(4))));
+    assertEquals(
+        1, count("SELECT next_offset FROM soma_connect_offsets"), "offsets 1-3 not skipped");
+
+    task.put(List.of(event(1, "b"), event(2, "c"), event(3, "d"))); // from offset 1 again
+    assertEquals(4, count("SELECT count(DISTINCT kafka_offset) FROM audit"));
+    assertEquals(4, count("SELECT count(*) FROM audit"));
+    assertEquals(0, count("SELECT count(*) FROM soma_audit_verify('audit')"), "linked in order");
   }
 
   private static SinkRecord event(long offset, String id) {

@@ -18,6 +18,29 @@ final class HandRunSourceContext implements SourceTaskContext {
   private final Map<Map<String, ?>, Map<String, Object>> offsets;
   private final PluginMetrics metrics = new PluginMetricsImpl(new Metrics(), Map.of());
 
+  /**
+   * A relay's settings for tests: the database, tables created, rows marked, a short poll interval
+   * (a poll with nothing to do waits that long). Mutable, for each test's own additions.
+   */
+  static Map<String, String> relayProps(String url, String user) {
+    Map<String, String> props = new HashMap<>();
+    props.put("connection.url", url);
+    props.put("connection.user", user);
+    props.put("outbox.table.create", "true");
+    props.put("after.publish", "mark");
+    props.put("poll.interval.ms", "20");
+    return props;
+  }
+
+  /** A relay task started by hand with the settings, finding these stored offsets. */
+  static PostgresOutboxSourceTask startedTask(
+      Map<String, String> props, Map<Map<String, ?>, Map<String, Object>> offsets) {
+    PostgresOutboxSourceTask task = new PostgresOutboxSourceTask();
+    task.initialize(new HandRunSourceContext(props, offsets));
+    task.start(props);
+    return task;
+  }
+
   HandRunSourceContext(
       Map<String, String> configs, Map<Map<String, ?>, Map<String, Object>> offsets) {
     this.configs = configs;

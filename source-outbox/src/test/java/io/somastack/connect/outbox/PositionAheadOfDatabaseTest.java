@@ -9,7 +9,6 @@ import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.junit.jupiter.api.AfterEach;
@@ -63,16 +62,8 @@ class PositionAheadOfDatabaseTest {
   }
 
   private PostgresOutboxSourceTask started(Map<Map<String, ?>, Map<String, Object>> offsets) {
-    Map<String, String> props = new HashMap<>();
-    props.put("connection.url", pg.jdbcUrl(db));
-    props.put("connection.user", pg.user());
-    props.put("outbox.table.create", "true");
-    props.put("after.publish", "mark");
-    props.put("poll.interval.ms", "20");
-    PostgresOutboxSourceTask started = new PostgresOutboxSourceTask();
-    started.initialize(new HandRunSourceContext(props, offsets));
-    started.start(props);
-    return started;
+    return HandRunSourceContext.startedTask(
+        HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user()), offsets);
   }
 
   private static OutboxTable table() {

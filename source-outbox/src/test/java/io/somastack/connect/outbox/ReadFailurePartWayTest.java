@@ -9,7 +9,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -66,21 +65,14 @@ class ReadFailurePartWayTest {
   }
 
   private PostgresOutboxSourceTask startedTask() {
-    Map<String, String> props = new HashMap<>();
-    props.put("connection.url", withLockTimeout(pg.jdbcUrl(db)));
-    props.put("connection.user", pg.user());
+    Map<String, String> props =
+        HandRunSourceContext.relayProps(withLockTimeout(pg.jdbcUrl(db)), pg.user());
     props.put("outbox.tables", "public.first,public.second");
-    props.put("outbox.table.create", "true");
-    props.put("after.publish", "mark");
-    props.put("poll.interval.ms", "20");
     props.put("retry.backoff.initial.ms", "10");
     props.put("retry.backoff.max.ms", "100");
     // the backlog query would meet the lock first; it runs on the first poll only
     props.put("metrics.backlog.interval.ms", "3600000");
-    PostgresOutboxSourceTask started = new PostgresOutboxSourceTask();
-    started.initialize(new HandRunSourceContext(props, Map.of()));
-    started.start(props);
-    return started;
+    return HandRunSourceContext.startedTask(props, Map.of());
   }
 
   private static String withLockTimeout(String url) {
