@@ -80,7 +80,7 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
     String owner = tenant.of(record, container);
     Object decrypted =
         rewriter.rewrite(
-            container, (path, value, schema) -> open(record, path, value, schema, owner));
+            record, container, (path, value, schema) -> open(record, path, value, schema, owner));
     return side.with(record, schemaOf(decrypted), decrypted);
   }
 

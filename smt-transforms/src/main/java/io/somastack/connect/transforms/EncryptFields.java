@@ -114,6 +114,7 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
     String owner = tenant.of(record, container);
     Object encrypted =
         rewriter.rewrite(
+            record,
             container,
             (path, value, schema) ->
                 cipher.encrypt(

@@ -105,16 +105,12 @@ public abstract class KeyFromField<R extends ConnectRecord<R>>
     return node == null ? null : RecordJson.MAPPER.convertValue((JsonNode) node, Object.class);
   }
 
-  /** The field's schema when the source is a Struct; schemaless otherwise. */
+  /**
+   * The field's schema when the source is a Struct; schemaless otherwise. The path may pass through
+   * Struct map fields as well as structs, as {@link FieldPath#get} does when reading the key.
+   */
   private Schema keySchema(Object container) {
-    if (!(container instanceof Struct struct)) {
-      return null;
-    }
-    Schema schema = struct.schema();
-    for (String segment : field.segments()) {
-      schema = schema.field(segment).schema();
-    }
-    return schema;
+    return container instanceof Struct struct ? field.schemaIn(struct.schema()) : null;
   }
 
   @Override

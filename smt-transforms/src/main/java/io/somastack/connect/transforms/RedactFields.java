@@ -32,7 +32,9 @@ public abstract class RedactFields<R extends ConnectRecord<R>>
       "Redacts fields irreversibly: with=hmac replaces each value with the lower-case hex "
           + "HMAC-SHA-256 of its compact JSON (a string with its quotes, so \"5\" and 5 differ), "
           + "so equal values stay joinable; with=mask replaces it with a fixed string. Missing and "
-          + "null fields are left alone. In a Struct, redacted fields become optional strings. "
+          + "null fields are left alone; a path through a value that is not an object (a list, a "
+          + "scalar, a Struct map or array) fails the record instead of leaving the field in the "
+          + "clear. In a Struct, redacted fields become optional strings. "
           + "Use <code>"
           + RedactFields.Key.class.getName()
           + "</code> or <code>"
@@ -121,7 +123,8 @@ public abstract class RedactFields<R extends ConnectRecord<R>>
     if (!(container instanceof Map<?, ?>) && !(container instanceof Struct)) {
       throw Records.error(record, "the " + side.label() + " must be a Struct or a Map");
     }
-    Object redacted = rewriter.rewrite(container, (path, value, schema) -> redact(value, schema));
+    Object redacted =
+        rewriter.rewrite(record, container, (path, value, schema) -> redact(value, schema));
     return side.with(record, redacted instanceof Struct s ? s.schema() : null, redacted);
   }
 

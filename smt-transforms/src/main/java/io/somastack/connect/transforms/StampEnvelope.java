@@ -3,12 +3,12 @@ package io.somastack.connect.transforms;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.transforms.util.Configs;
 import io.somastack.connect.transforms.util.EventIds;
 import io.somastack.connect.transforms.util.FieldRewriter;
 import io.somastack.connect.transforms.util.RecordSide;
-import io.somastack.connect.transforms.util.RecordValues;
 import io.somastack.connect.transforms.util.Records;
 import java.time.Clock;
 import java.time.Instant;
@@ -25,6 +25,7 @@ import org.apache.kafka.connect.components.Versioned;
 import org.apache.kafka.connect.connector.ConnectRecord;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.header.Headers;
 import org.apache.kafka.connect.transforms.Transformation;
 
@@ -78,7 +79,7 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
               "fields: add missing fields to the value. headers: add missing headers named "
                   + "header.prefix + the field's last segment (e.g. soma.event_id), leaving the "
                   + "value untouched; the event id header repeats the value's event id when it has "
-                  + "one.")
+                  + "one (a value that is not JSON, such as Avro or Protobuf bytes, has none).")
           .define(
               EVENT_ID_FIELD_CONFIG,
               ConfigDef.Type.STRING,
@@ -213,15 +214,13 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
           record,
           "stamp.to=fields needs a Struct or Map value; use stamp.to=headers for JSON text");
     }
-    try {
-      Object stamped =
-          rewriter.rewrite(
-              value, (path, existing, schema) -> existing != null ? existing : stamp(record, path));
-      Schema schema = value instanceof Struct ? ((Struct) stamped).schema() : null;
-      return RecordSide.VALUE.with(record, schema, stamped);
-    } catch (FieldRewriter.ShapeException e) {
-      throw Records.error(record, e.getMessage());
-    }
+    Object stamped =
+        rewriter.rewrite(
+            record,
+            value,
+            (path, existing, schema) -> existing != null ? existing : stamp(record, path));
+    Schema schema = value instanceof Struct ? ((Struct) stamped).schema() : null;
+    return RecordSide.VALUE.with(record, schema, stamped);
   }
 
   private String stamp(R record, FieldPath path) {
@@ -269,15 +268,26 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
   }
 
   private String existingEventId(R record) {
-    Object value = record.value();
-    Object id =
-        value instanceof Map<?, ?> || value instanceof Struct
-            ? eventIdField.get(value)
-            : eventIdField.get(RecordValues.json(record, RecordSide.VALUE));
+    Object id = eventIdIn(record.value(), record.valueSchema());
     if (id == null) {
       return EventIds.of(namespace, record).toString();
     }
     return id instanceof JsonNode node ? node.asText() : id.toString();
+  }
+
+  /**
+   * The value's own event id, or null. Headers mode leaves the value untouched, so a value that is
+   * not JSON (Avro or Protobuf bytes, plain text) is no error: it simply carries no id to repeat.
+   */
+  private Object eventIdIn(Object value, Schema schema) {
+    if (value instanceof Map<?, ?> || value instanceof Struct) {
+      return eventIdField.get(value);
+    }
+    try {
+      return eventIdField.get(RecordJson.toJson(value, schema));
+    } catch (DataException e) {
+      return null;
+    }
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.somastack.connect.transforms;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.networknt.schema.JsonSchema;
 import com.networknt.schema.ValidationMessage;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.config.Version;
@@ -13,7 +14,6 @@ import io.somastack.connect.transforms.util.RecordSide;
 import io.somastack.connect.transforms.util.RecordValues;
 import io.somastack.connect.transforms.util.Records;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -113,9 +113,12 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
 
   private static final Logger log = LoggerFactory.getLogger(ValidateJsonSchema.class);
 
+  /** A schema as configured, with the schema compiled from it when the transform was configured. */
+  private record Resolved(SchemaSource source, JsonSchema schema) {}
+
   private final RecordSide side;
-  private SchemaSource defaultSchema;
-  private Map<String, SchemaSource> topicSchemas;
+  private Resolved defaultSchema;
+  private Map<String, Resolved> topicSchemas;
   private OnInvalid onInvalid;
   private RecordTemplate rerouteTopic;
   private String errorsHeader;
@@ -129,13 +132,18 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
   public void configure(Map<String, ?> props) {
     AbstractConfig config = new AbstractConfig(CONFIG_DEF, props);
     String schema = config.getString(SCHEMA_CONFIG);
-    defaultSchema = schema == null || schema.isBlank() ? null : new SchemaSource(schema);
-    topicSchemas = topicSchemas(config.getList(TOPIC_SCHEMAS_CONFIG));
-    if (defaultSchema == null && topicSchemas.isEmpty()) {
+    Map<String, SchemaSource> sources = topicSchemas(config.getList(TOPIC_SCHEMAS_CONFIG));
+    if ((schema == null || schema.isBlank()) && sources.isEmpty()) {
       throw new ConfigException(
           "set '" + SCHEMA_CONFIG + "' or '" + TOPIC_SCHEMAS_CONFIG + "' (or both)");
     }
-    compileAll();
+    defaultSchema =
+        schema == null || schema.isBlank()
+            ? null
+            : resolve(new SchemaSource(schema), SCHEMA_CONFIG);
+    topicSchemas = new HashMap<>();
+    sources.forEach(
+        (topic, source) -> topicSchemas.put(topic, resolve(source, TOPIC_SCHEMAS_CONFIG)));
     onInvalid = Configs.choice(config, ON_INVALID_CONFIG, OnInvalid.class);
     rerouteTopic = rerouteTopic(config.getString(REROUTE_TOPIC_CONFIG));
     errorsHeader = config.getString(ERRORS_HEADER_CONFIG);
@@ -169,19 +177,15 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
     return schemas;
   }
 
-  /** Compiles every schema now, so a bad one stops the connector instead of its first record. */
-  private void compileAll() {
-    Set<SchemaSource> sources = new HashSet<>(topicSchemas.values());
-    if (defaultSchema != null) {
-      sources.add(defaultSchema);
-    }
-    for (SchemaSource source : sources) {
-      try {
-        CompiledSchemas.get(source);
-      } catch (IllegalArgumentException e) {
-        String key = source.equals(defaultSchema) ? SCHEMA_CONFIG : TOPIC_SCHEMAS_CONFIG;
-        throw new ConfigException(key, source.label(), e.getMessage());
-      }
+  /**
+   * Reads and compiles a schema now, so a bad one stops the connector instead of its first record,
+   * and records are validated against the schema as it was when the connector was configured.
+   */
+  private static Resolved resolve(SchemaSource source, String key) {
+    try {
+      return new Resolved(source, CompiledSchemas.get(source));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(key, source.label(), e.getMessage());
     }
   }
 
@@ -203,9 +207,9 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
     if (side.value(record) == null) {
       return record;
     }
-    SchemaSource source = schemaFor(record);
+    Resolved schema = schemaFor(record);
     JsonNode json = RecordValues.json(record, side);
-    Set<ValidationMessage> messages = CompiledSchemas.get(source).validate(json);
+    Set<ValidationMessage> messages = schema.schema().validate(json);
     if (messages.isEmpty()) {
       return record;
     }
@@ -216,19 +220,19 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
           "the "
               + side.label()
               + " does not match "
-              + source.label()
+              + schema.source().label()
               + ": "
               + String.join("; ", violations));
     }
     return reroute(record, violations);
   }
 
-  private SchemaSource schemaFor(R record) {
-    SchemaSource source = topicSchemas.getOrDefault(record.topic(), defaultSchema);
-    if (source == null) {
+  private Resolved schemaFor(R record) {
+    Resolved schema = topicSchemas.getOrDefault(record.topic(), defaultSchema);
+    if (schema == null) {
       throw Records.error(record, "no JSON Schema is configured for this topic");
     }
-    return source;
+    return schema;
   }
 
   private R reroute(R record, List<String> violations) {

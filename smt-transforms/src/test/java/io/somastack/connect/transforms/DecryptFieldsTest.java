@@ -71,6 +71,18 @@ class DecryptFieldsTest {
   }
 
   @Test
+  void namesTheKeyWhenAuthenticationFailsSoADifferentKeyIsTraceable() {
+    SinkRecord sealed = encrypted(EncryptFieldsTest.event());
+    DataException e =
+        assertThrows(
+            DataException.class,
+            () -> decrypt("keys", "pii:2:" + TestRecords.key(9)).apply(sealed));
+    assertTrue(e.getMessage().contains("failed authentication"), e.getMessage());
+    assertTrue(e.getMessage().contains("pii:2"), e.getMessage());
+    assertFalse(e.getMessage().contains(TestRecords.key(9)), e.getMessage());
+  }
+
+  @Test
   void failsAValueCopiedToAnotherTenant() {
     SinkRecord sealed = encrypted(EncryptFieldsTest.event());
     Map<String, Object> copied = new HashMap<>((Map<String, Object>) sealed.value());

@@ -121,6 +121,38 @@ class EncryptFieldsTest {
   }
 
   @Test
+  void failsRatherThanLeaveAFieldInsideAStructMapInTheClear() {
+    Schema attributes = SchemaBuilder.map(Schema.STRING_SCHEMA, Schema.STRING_SCHEMA).build();
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("tenant_id", Schema.STRING_SCHEMA)
+            .field("attributes", attributes)
+            .build();
+    Struct value =
+        new Struct(schema)
+            .put("tenant_id", "acme")
+            .put("attributes", Map.of("email", "ann@example.com"));
+    EncryptFields<SinkRecord> transform = encrypt("fields", "attributes.email");
+    DataException e =
+        assertThrows(DataException.class, () -> transform.apply(TestRecords.value(schema, value)));
+    assertTrue(e.getMessage().contains("'attributes'"), e.getMessage());
+    assertTrue(e.getMessage().contains("offset 42"), e.getMessage());
+    assertFalse(e.getMessage().contains("ann@example.com"), e.getMessage());
+  }
+
+  @Test
+  void failsRatherThanLeaveAFieldInsideASchemalessListInTheClear() {
+    Map<String, Object> event =
+        TestRecords.map(
+            "tenant_id", "acme", "payload", List.of(TestRecords.map("content", "dark mode")));
+    DataException e =
+        assertThrows(DataException.class, () -> encrypt().apply(TestRecords.value(event)));
+    assertTrue(e.getMessage().contains("'payload'"), e.getMessage());
+    assertTrue(e.getMessage().contains("offset 42"), e.getMessage());
+    assertFalse(e.getMessage().contains("dark mode"), e.getMessage());
+  }
+
+  @Test
   void failsARecordWithoutItsTenant() {
     Map<String, Object> event = event();
     event.remove("tenant_id");

@@ -53,6 +53,16 @@ class KeyFromFieldTest {
   }
 
   @Test
+  void takesAFieldInsideAStructMapWithTheMapValueSchema() {
+    Schema labels = SchemaBuilder.map(Schema.STRING_SCHEMA, Schema.STRING_SCHEMA).build();
+    Schema schema = SchemaBuilder.struct().field("labels", labels).build();
+    Struct value = new Struct(schema).put("labels", Map.of("tenant", "acme"));
+    SinkRecord out = fromValue("labels.tenant", "fail").apply(TestRecords.value(schema, value));
+    assertEquals("acme", out.key());
+    assertEquals(Schema.STRING_SCHEMA, out.keySchema());
+  }
+
+  @Test
   void readsJsonTextValues() {
     SinkRecord record = TestRecords.value("{\"fingerprint_id\":\"f-9\",\"n\":3}");
     assertEquals("f-9", fromValue("fingerprint_id", "fail").apply(record).key());

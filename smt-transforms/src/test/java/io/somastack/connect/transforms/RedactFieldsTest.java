@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -18,6 +19,7 @@ import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
 
@@ -117,6 +119,16 @@ class RedactFieldsTest {
     assertSame(tombstone, redact().apply(tombstone));
     Map<String, Object> event = TestRecords.map("other", 1);
     assertEquals(event, redact().apply(TestRecords.value(event)).value());
+  }
+
+  @Test
+  void failsRatherThanLeaveAFieldUnderANonObjectInTheClear() {
+    Map<String, Object> event =
+        TestRecords.map("user_request", "q", "context", List.of(TestRecords.map("domain", "d")));
+    DataException e =
+        assertThrows(DataException.class, () -> redact().apply(TestRecords.value(event)));
+    assertTrue(e.getMessage().contains("'context'"), e.getMessage());
+    assertTrue(e.getMessage().contains("offset 42"), e.getMessage());
   }
 
   @Test

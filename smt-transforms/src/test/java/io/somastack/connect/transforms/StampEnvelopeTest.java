@@ -130,6 +130,18 @@ class StampEnvelopeTest {
   }
 
   @Test
+  void stampsHeadersOnAValueThatIsNotJson() {
+    StampEnvelope<SinkRecord> transform = stamp("stamp.to", "headers");
+    SinkRecord opaque = TestRecords.value(Schema.BYTES_SCHEMA, new byte[] {(byte) 0xff, 0, 1});
+    SinkRecord out = transform.apply(opaque);
+    assertSame(opaque.value(), out.value());
+    assertEquals(
+        transform.apply(TestRecords.value("{}")).headers().lastWithName("soma.event_id").value(),
+        out.headers().lastWithName("soma.event_id").value());
+    assertEquals("1.0.0", out.headers().lastWithName("soma.schema_version").value());
+  }
+
+  @Test
   void usesTheRecordTimestampWhenAsked() {
     SinkRecord record =
         new SinkRecord(

@@ -131,6 +131,20 @@ class ValidateJsonSchemaTest {
   }
 
   @Test
+  void readsAnEditedSchemaFileWhenReconfigured(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("edited.schema.json");
+    Files.writeString(file, "{\"type\":\"object\",\"required\":[\"old\"]}");
+    ValidateJsonSchema<SinkRecord> before = value(props("schema", file.toString()));
+    Files.writeString(file, "{\"type\":\"object\",\"required\":[\"new\"]}");
+    ValidateJsonSchema<SinkRecord> after = value(props("schema", file.toString()));
+    SinkRecord oldShape = TestRecords.value(TestRecords.map("old", 1));
+    SinkRecord newShape = TestRecords.value(TestRecords.map("new", 1));
+    assertSame(newShape, after.apply(newShape));
+    assertThrows(DataException.class, () -> after.apply(oldShape));
+    assertSame(oldShape, before.apply(oldShape), "a running transform keeps its schema");
+  }
+
+  @Test
   void validatesStructsAndJsonText() {
     ValidateJsonSchema<SinkRecord> transform =
         value(

@@ -199,8 +199,14 @@ public final class FieldCipher {
       cipher.updateAAD(aad);
       return cipher.doFinal(sealed);
     } catch (AEADBadTagException e) {
+      // A wrong key listed under the right id:version fails exactly like tampering: name the key
+      // (never its material) so that misconfiguration can be told apart.
       throw new InvalidCiphertextException(
-          "ciphertext failed authentication: it was altered, or made for another field or tenant");
+          "ciphertext failed authentication under key "
+              + key
+              + ": it was altered, made for another field or tenant, or made with other key "
+              + "material than the one configured as "
+              + key);
     } catch (GeneralSecurityException e) {
       throw new InvalidCiphertextException("ciphertext cannot be decrypted", e);
     }

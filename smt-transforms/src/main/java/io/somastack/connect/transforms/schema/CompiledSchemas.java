@@ -16,7 +16,9 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * JSON Schemas (draft 2020-12) compiled once per worker and shared by every task and transform that
- * names the same source: compiling is far costlier than validating.
+ * uses the same schema text: compiling is far costlier than validating. The cache is keyed by the
+ * text, not by where it came from, so a schema file edited on the worker takes effect when the
+ * connector is reconfigured or restarted rather than only when the worker is.
  */
 public final class CompiledSchemas {
 
@@ -31,16 +33,20 @@ public final class CompiledSchemas {
           .pathType(PathType.JSON_PATH)
           .build();
 
-  private static final Map<SchemaSource, JsonSchema> CACHE = new ConcurrentHashMap<>();
+  private static final Map<String, JsonSchema> CACHE = new ConcurrentHashMap<>();
 
   private static final String META_SCHEMA = "https://json-schema.org/draft/2020-12/schema";
   private static final AtomicReference<JsonSchema> META = new AtomicReference<>();
 
   private CompiledSchemas() {}
 
-  /** The compiled schema; an {@link IllegalArgumentException} says why it cannot be had. */
+  /**
+   * The compiled schema, reading the source again on every call (so call it when configuring, not
+   * per record); an {@link IllegalArgumentException} says why it cannot be had.
+   */
   public static JsonSchema get(SchemaSource source) {
-    return CACHE.computeIfAbsent(source, CompiledSchemas::compileWithOwnClassLoader);
+    String text = source.load();
+    return CACHE.computeIfAbsent(text, t -> compileWithOwnClassLoader(source.label(), t));
   }
 
   /**
@@ -48,12 +54,12 @@ public final class CompiledSchemas {
    * Connect worker starts tasks with its own delegating loader there, which cannot see this
    * plugin's jars; so compiling runs with the plugin's loader as the context loader.
    */
-  private static JsonSchema compileWithOwnClassLoader(SchemaSource source) {
+  private static JsonSchema compileWithOwnClassLoader(String label, String text) {
     Thread thread = Thread.currentThread();
     ClassLoader previous = thread.getContextClassLoader();
     thread.setContextClassLoader(CompiledSchemas.class.getClassLoader());
     try {
-      return compile(source);
+      return compile(label, text);
     } finally {
       thread.setContextClassLoader(previous);
     }
@@ -65,20 +71,20 @@ public final class CompiledSchemas {
         meta -> meta != null ? meta : FACTORY.getSchema(SchemaLocation.of(META_SCHEMA)));
   }
 
-  private static JsonSchema compile(SchemaSource source) {
+  private static JsonSchema compile(String label, String text) {
     JsonNode tree;
     try {
-      tree = RecordJson.MAPPER.readTree(source.load());
+      tree = RecordJson.MAPPER.readTree(text);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalArgumentException(source.label() + " is not valid JSON: " + e.getMessage());
+      throw new IllegalArgumentException(label + " is not valid JSON: " + e.getMessage());
     }
     if (tree == null || !tree.isObject()) {
-      throw new IllegalArgumentException(source.label() + " is not a JSON Schema object");
+      throw new IllegalArgumentException(label + " is not a JSON Schema object");
     }
     Set<ValidationMessage> problems = metaSchema().validate(tree);
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(
-          source.label() + " is not a valid draft 2020-12 JSON Schema: " + problems);
+          label + " is not a valid draft 2020-12 JSON Schema: " + problems);
     }
     try {
       JsonSchema schema = FACTORY.getSchema(tree, CONFIG);
@@ -86,7 +92,7 @@ public final class CompiledSchemas {
       return schema;
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(
-          source.label() + " is not a valid JSON Schema: " + e.getMessage(), e);
+          label + " is not a valid JSON Schema: " + e.getMessage(), e);
     }
   }
 }

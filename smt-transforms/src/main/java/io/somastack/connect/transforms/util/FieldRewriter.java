@@ -4,6 +4,7 @@ import io.somastack.connect.common.path.FieldPath;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.apache.kafka.connect.connector.ConnectRecord;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
@@ -16,7 +17,10 @@ import org.apache.kafka.connect.errors.DataException;
  * transform). For Structs the rebuilt schema comes from a {@link SchemaCache}, so a stream of
  * records with one schema rebuilds it once.
  *
- * <p>The paths are kept as a tree of segments; a path must not be a prefix of another.
+ * <p>The paths are kept as a tree of segments; a path must not be a prefix of another. A value on a
+ * path that is present but not an object (a list, a scalar, a Struct field of another type) is a
+ * {@link ShapeException}: skipping it would leave the fields inside it untouched, which for
+ * encryption and redaction means in the clear.
  */
 public final class FieldRewriter {
 
@@ -89,6 +93,18 @@ public final class FieldRewriter {
     return schemas.get(structSchema);
   }
 
+  /**
+   * Rewrites one side of a record; a {@link ShapeException} becomes a {@link DataException} that
+   * names the record's coordinates (and, like the shape message, none of its values).
+   */
+  public Object rewrite(ConnectRecord<?> record, Object value, LeafValue leaf) {
+    try {
+      return rewrite(value, leaf);
+    } catch (ShapeException e) {
+      throw Records.error(record, e.getMessage());
+    }
+  }
+
   /** Rewrites a Map or a Struct; anything else is a {@link DataException}. */
   public Object rewrite(Object value, LeafValue leaf) {
     if (value instanceof Struct struct) {
@@ -114,8 +130,9 @@ public final class FieldRewriter {
         }
       } else if (value instanceof Map<?, ?> nested) {
         copy.put(name, map(nested, child, leaf));
+      } else if (value != null) {
+        throw unreachable(name, "an object");
       } else if (visitMissing) {
-        requireAbsent(name, value);
         copy.put(name, map(Map.of(), child, leaf));
       }
     }
@@ -128,11 +145,16 @@ public final class FieldRewriter {
     }
   }
 
-  private static void requireAbsent(String name, Object value) {
-    if (value != null) {
-      throw new ShapeException(
-          "field '" + name + "' is not an object, so nothing can be added to it");
-    }
+  /** The configured paths below field {@code name} cannot be followed into its value. */
+  private ShapeException unreachable(String name, String expected) {
+    return new ShapeException(
+        "field '"
+            + name
+            + "' is not "
+            + expected
+            + (visitMissing
+                ? ", so nothing can be added to it"
+                : ", so the configured fields inside it cannot be reached"));
   }
 
   private Schema structSchema(Schema source, Node node) {
@@ -160,11 +182,7 @@ public final class FieldRewriter {
     if (field.schema().type() == Schema.Type.STRUCT) {
       return structSchema(field.schema(), child);
     }
-    if (visitMissing) {
-      throw new ShapeException(
-          "field '" + field.name() + "' is not a struct, so nothing can be added to it");
-    }
-    return field.schema();
+    throw unreachable(field.name(), "a struct");
   }
 
   private Schema missingSchema(Node node) {
@@ -196,8 +214,6 @@ public final class FieldRewriter {
           out.put(
               field, leaf.apply(child.path, value, original == null ? null : original.schema()));
         }
-      } else if (field.schema().type() != Schema.Type.STRUCT) {
-        out.put(field, value);
       } else if (value != null || visitMissing) {
         out.put(field, struct((Struct) value, field.schema(), child, leaf));
       }
