@@ -86,10 +86,20 @@ public final class FieldEmbedder implements Embedder {
     }
   }
 
+  /**
+   * An object's named vectors. A null one (an optional Struct field, a JSON null) is a vector this
+   * point does not have, which Qdrant allows: left out, not a reason to refuse the others.
+   */
   private Vectors named(Object object, FloatList scratch) {
     NamedVectors.Builder named = NamedVectors.newBuilder();
     for (Map.Entry<String, Object> entry : fields(object)) {
-      named.putVectors(entry.getKey(), vector(entry.getKey(), entry.getValue(), scratch));
+      Object vector = entry.getValue();
+      if (vector != null && !(vector instanceof JsonNode json && json.isNull())) {
+        named.putVectors(entry.getKey(), vector(entry.getKey(), vector, scratch));
+      }
+    }
+    if (named.getVectorsCount() == 0) {
+      throw new IllegalArgumentException("no vector in it, every named vector is null");
     }
     return Vectors.newBuilder().setVectors(named).build();
   }

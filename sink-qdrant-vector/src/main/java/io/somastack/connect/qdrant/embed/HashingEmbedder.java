@@ -1,15 +1,16 @@
 package io.somastack.connect.qdrant.embed;
 
 import io.somastack.connect.common.path.FieldPath;
+import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Deterministic feature hashing ("the hashing trick"): every token of the text (a run of letters or
- * digits, lower-cased) is hashed with 64-bit FNV-1a and a MurmurHash3 finaliser; the hash picks a
- * dimension and a sign, the token adds ±1 there, and the vector is L2-normalised. No model, no
- * network, the same vector on every machine and every run; texts sharing words get close vectors,
- * which is enough for keyword-like recall and for tests.
+ * digits with their combining marks, in Unicode NFC, lower-cased) is hashed with 64-bit FNV-1a and
+ * a MurmurHash3 finaliser; the hash picks a dimension and a sign, the token adds ±1 there, and the
+ * vector is L2-normalised. No model, no network, the same vector on every machine and every run;
+ * texts sharing words get close vectors, which is enough for keyword-like recall and for tests.
  */
 public final class HashingEmbedder extends TextEmbedder {
 
@@ -39,14 +40,15 @@ public final class HashingEmbedder extends TextEmbedder {
 
   /** The unit vector of a text, or null when the text has no tokens. */
   public float[] embed(CharSequence text) {
+    CharSequence normal = nfc(text);
     float[] vector = new float[dimensions];
     long hash = FNV_OFFSET;
     boolean inToken = false;
     int first = -1;
-    for (int i = 0; i < text.length(); ) {
-      int codePoint = Character.codePointAt(text, i);
+    for (int i = 0; i < normal.length(); ) {
+      int codePoint = Character.codePointAt(normal, i);
       i += Character.charCount(codePoint);
-      if (Character.isLetterOrDigit(codePoint)) {
+      if (Character.isLetterOrDigit(codePoint) || (inToken && isMark(codePoint))) {
         hash = (hash ^ Character.toLowerCase(codePoint)) * FNV_PRIME;
         inToken = true;
       } else if (inToken) {
@@ -69,6 +71,27 @@ public final class HashingEmbedder extends TextEmbedder {
       vector[first] = 1f;
     }
     return vector;
+  }
+
+  /**
+   * NFC, so that an accent typed as its own code point (NFD, as macOS writes file names) is the
+   * same word as the composed letter. Most text is NFC already, and then not copied.
+   */
+  private static CharSequence nfc(CharSequence text) {
+    return Normalizer.isNormalized(text, Normalizer.Form.NFC)
+        ? text
+        : Normalizer.normalize(text, Normalizer.Form.NFC);
+  }
+
+  /**
+   * A combining mark: the vowel signs of Hindi or Thai and accents that no composed letter exists
+   * for are marks, not letters, and must not split their word (a mark alone is no word).
+   */
+  private static boolean isMark(int codePoint) {
+    int type = Character.getType(codePoint);
+    return type == Character.NON_SPACING_MARK
+        || type == Character.COMBINING_SPACING_MARK
+        || type == Character.ENCLOSING_MARK;
   }
 
   /** Adds a token's ±1 and returns its dimension. */

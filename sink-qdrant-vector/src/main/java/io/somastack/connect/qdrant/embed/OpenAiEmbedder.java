@@ -16,7 +16,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +32,9 @@ import org.slf4j.LoggerFactory;
 public final class OpenAiEmbedder extends TextEmbedder {
 
   private static final Logger log = LoggerFactory.getLogger(OpenAiEmbedder.class);
+
+  /** What an error code or type looks like: a word such as invalid_request_error. */
+  private static final Pattern ERROR_KIND = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
   private final HttpClient http;
   private final URI endpoint;
@@ -71,7 +76,6 @@ public final class OpenAiEmbedder extends TextEmbedder {
       return request(texts);
     } catch (RefusedException refused) {
       if (texts.size() == 1) {
-        // The server's answer may quote the text, so it goes to the DLQ reason, not the log.
         log.warn("Embeddings endpoint refused one text; its record goes to the DLQ");
         refusals[offset] = refused.getMessage();
         return Collections.singletonList(null);
@@ -105,7 +109,7 @@ public final class OpenAiEmbedder extends TextEmbedder {
                   + "; check the URL, model and key");
         }
         if (!isTransient(status)) {
-          throw new RefusedException(failure + ": " + abbreviate(response.body()));
+          throw new RefusedException(failure + kindOf(response.body()));
         }
         retryAfterMs = retryAfterMs(response);
       } catch (IOException e) {
@@ -188,7 +192,9 @@ public final class OpenAiEmbedder extends TextEmbedder {
       }
       float[] vector = new float[embedding.size()];
       for (int d = 0; d < vector.length; d++) {
-        vector[d] = embedding.get(d).floatValue();
+        JsonNode number = embedding.get(d);
+        // A null (JavaScript's JSON of a NaN) would read as 0: as NaN it rejects this text only.
+        vector[d] = number.isNumber() ? number.floatValue() : Float.NaN;
       }
       vectors[index] = vector;
     }
@@ -204,8 +210,21 @@ public final class OpenAiEmbedder extends TextEmbedder {
     }
   }
 
-  private static String abbreviate(String text) {
-    return text.length() <= 300 ? text : text.substring(0, 300) + "...";
+  /**
+   * The error's code or type from an OpenAI-style body, as " (context_length_exceeded)", or "".
+   * Only such a word, never the message: servers quote the text they refuse (FastAPI's 422 echoes
+   * the input), and the reason of a dead letter is logged.
+   */
+  static String kindOf(String body) {
+    JsonNode error;
+    try {
+      error = RecordJson.parse(body).path("error");
+    } catch (DataException e) {
+      return "";
+    }
+    JsonNode code = error.path("code");
+    String kind = (code.isTextual() ? code : error.path("type")).asText("");
+    return ERROR_KIND.matcher(kind).matches() ? " (" + kind + ")" : "";
   }
 
   /** The server refused the request's content (a 4xx other than auth, not-found and 429). */

@@ -2,6 +2,7 @@ package io.somastack.connect.qdrant.mapping;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qdrant.client.grpc.Common.PointId;
+import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -45,11 +46,30 @@ public final class PointIds {
           ? PointId.newBuilder().setNum(value.longValue()).build()
           : unsigned(value.bigIntegerValue());
     }
+    if (value.isNumber()) {
+      return unsigned(wholeNumber(value.decimalValue()));
+    }
     if (value.isTextual()) {
       return of(value.textValue());
     }
     throw new DataException(
         "a point id must be an unsigned integer or a string, not " + value.getNodeType());
+  }
+
+  /**
+   * The integer a decimal is, such as a Struct's Decimal of scale 0 (what JDBC sources make of
+   * NUMBER keys) or 7.0 in JSON text: the same id as the integer must name the same point.
+   */
+  private static BigInteger wholeNumber(BigDecimal number) {
+    // more than 20 integer digits is beyond uint64; checked first, as 1e1000000000 has a billion
+    if (number.precision() - number.scale() > 20) {
+      throw new DataException("a numeric point id must fit an unsigned 64-bit integer");
+    }
+    try {
+      return number.toBigIntegerExact();
+    } catch (ArithmeticException e) {
+      throw new DataException("a numeric point id must be a whole number");
+    }
   }
 
   public PointId of(String text) {

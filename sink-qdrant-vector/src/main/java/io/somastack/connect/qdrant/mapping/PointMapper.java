@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qdrant.client.grpc.Common.PointId;
 import io.qdrant.client.grpc.Points.PointStruct;
+import io.qdrant.client.grpc.Points.Vectors;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.template.RecordTemplate;
@@ -191,18 +192,22 @@ public final class PointMapper {
       throw new DataException(
           "collection template "
               + collection
-              + " gives a name Qdrant refuses (over 255 characters, or one of <>:\"/\\|?*)");
+              + " gives a name Qdrant refuses (over 255 characters, or one of"
+              + " <>:\"/\\|?*, NUL, U+001F)");
     }
     return name;
   }
 
-  /** Qdrant's rule for collection names: at most 255 characters, none of {@code <>:"/\|?*}. */
+  /**
+   * Qdrant's rule for collection names: at most 255 characters, none of {@code <>:"/\|?*}, NUL or
+   * the unit separator (U+001F). A name it refuses fails the collection's creation, and the task.
+   */
   static boolean isCollectionName(String name) {
     if (name.length() > 255) {
       return false;
     }
     for (int i = 0; i < name.length(); i++) {
-      if ("<>:\"/\\|?*\0".indexOf(name.charAt(i)) >= 0) {
+      if ("<>:\"/\\|?*\0\u001f".indexOf(name.charAt(i)) >= 0) {
         return false;
       }
     }
@@ -226,23 +231,31 @@ public final class PointMapper {
         rejects.add(new Rejected(p.record(), result.rejection()));
         continue;
       }
-      PointStruct.Builder builder =
-          PointStruct.newBuilder().setId(p.id()).setVectors(result.vectors());
-      payloads.putInto(p.value(), p.schema(), builder);
-      PointStruct point = builder.build();
-      PointOp.Upsert upsert = new PointOp.Upsert(p.collection(), point, p.record());
-      if (upsert.bytes() > maxPointBytes) {
-        rejects.add(
-            new Rejected(
-                p.record(),
-                "the point is "
-                    + upsert.bytes()
-                    + " bytes, more than batch.max.bytes ("
-                    + maxPointBytes
-                    + ")"));
-      } else {
-        ops[p.slot()] = upsert;
+      try {
+        ops[p.slot()] = upsert(p, result.vectors());
+      } catch (DataException e) {
+        rejects.add(new Rejected(p.record(), e.getMessage()));
       }
     }
+  }
+
+  /**
+   * The upsert of a record with its vectors; a {@link DataException} says why there is none. With
+   * the field embedder the payload is converted here, straight from the Connect value, so a value
+   * JSON has no form for (NaN, say) is found here and not when the record was first read.
+   */
+  private PointOp.Upsert upsert(Pending p, Vectors vectors) {
+    PointStruct.Builder builder = PointStruct.newBuilder().setId(p.id()).setVectors(vectors);
+    payloads.putInto(p.value(), p.schema(), builder);
+    PointOp.Upsert upsert = new PointOp.Upsert(p.collection(), builder.build(), p.record());
+    if (upsert.bytes() > maxPointBytes) {
+      throw new DataException(
+          "the point is "
+              + upsert.bytes()
+              + " bytes, more than batch.max.bytes ("
+              + maxPointBytes
+              + ")");
+    }
+    return upsert;
   }
 }

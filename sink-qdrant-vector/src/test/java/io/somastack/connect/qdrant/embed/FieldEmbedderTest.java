@@ -51,6 +51,37 @@ class FieldEmbedderTest {
     assertTrue(vectors.getVectors().getVectorsOrThrow("bm25").hasSparse());
   }
 
+  /**
+   * A named vector left null (an optional field of a Struct, a JSON null) is a point without that
+   * vector, which Qdrant allows; only a value with no vector at all is bad.
+   */
+  @Test
+  void nullNamedVectorsAreLeftOut() {
+    Vectors json = read("dense", "{\"embedding\":{\"dense\":[1,2,3],\"bm25\":null}}").vectors();
+    assertEquals(List.of("dense"), List.copyOf(json.getVectors().getVectorsMap().keySet()));
+
+    Schema floats = SchemaBuilder.array(Schema.FLOAT32_SCHEMA).optional().build();
+    Schema sparse =
+        SchemaBuilder.struct()
+            .optional()
+            .field("indices", SchemaBuilder.array(Schema.INT64_SCHEMA).build())
+            .field("values", SchemaBuilder.array(Schema.FLOAT32_SCHEMA).build())
+            .build();
+    Schema embedding = SchemaBuilder.struct().field("dense", floats).field("bm25", sparse).build();
+    Schema schema = SchemaBuilder.struct().field("embedding", embedding).build();
+    Struct value =
+        new Struct(schema)
+            .put("embedding", new Struct(embedding).put("dense", List.of(1f, 0f, 0f)));
+    Vectors struct = readValue("dense", value).vectors();
+    assertEquals(List.of("dense"), List.copyOf(struct.getVectors().getVectorsMap().keySet()));
+
+    assertTrue(
+        readValue("dense", new Struct(schema).put("embedding", new Struct(embedding)))
+            .rejection()
+            .contains("no vector"));
+    assertTrue(read("dense", "{\"embedding\":{\"dense\":null}}").rejection().contains("no vector"));
+  }
+
   @Test
   void badVectorsAreRejectedWithTheReason() {
     assertTrue(

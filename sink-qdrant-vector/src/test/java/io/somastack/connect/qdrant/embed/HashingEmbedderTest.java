@@ -38,6 +38,23 @@ class HashingEmbedderTest {
     assertArrayEquals(embedder.embed("Hello, World!"), embedder.embed("hello world"));
   }
 
+  /**
+   * Combining marks belong to their word: an accent typed as its own code point (NFD, as macOS
+   * writes it) is the same word as the composed letter, and a Hindi word is one token, not one per
+   * consonant between its vowel signs.
+   */
+  @Test
+  void combiningMarksStayInTheirWord() {
+    assertArrayEquals(
+        embedder.embed("caf\u00e9 cr\u00e8me"), embedder.embed("cafe\u0301 cre\u0300me"));
+    assertEquals(1, nonZero(embedder.embed("cafe\u0301")));
+    // हिन्दी: ह ि न ् द ी, where ि, ् and ी are marks (Mc, Mn, Mc)
+    float[] hindi = embedder.embed("\u0939\u093f\u0928\u094d\u0926\u0940");
+    assertEquals(1, nonZero(hindi));
+    assertTrue(dot(hindi, embedder.embed("\u0939 \u0928 \u0926")) < 0.9);
+    assertNull(embedder.embed(" \u0301 "), "a mark alone is no word");
+  }
+
   @Test
   void sharedWordsMakeCloserVectorsThanUnrelatedText() {
     float[] a = embedder.embed("the user prefers dark mode in the editor");
@@ -85,6 +102,14 @@ class HashingEmbedderTest {
     Embedder.Result result = named.embed(List.of(RecordJson.parse("{\"text\":\"hi\"}"))).get(0);
     assertEquals(
         8, result.vectors().getVectors().getVectorsOrThrow("dense").getDense().getDataCount());
+  }
+
+  private static int nonZero(float[] v) {
+    int count = 0;
+    for (float value : v) {
+      count += value != 0 ? 1 : 0;
+    }
+    return count;
   }
 
   private static double norm(float[] v) {

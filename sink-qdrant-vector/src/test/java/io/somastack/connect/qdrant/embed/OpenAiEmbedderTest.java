@@ -36,6 +36,9 @@ class OpenAiEmbedderTest {
   private final Queue<Integer> statuses = new ArrayDeque<>();
   private volatile int dimensions = 4;
   private volatile String refused = "<none>";
+  private volatile int refusalStatus = 400;
+  private volatile String nullFor = "<none>";
+  private volatile String refusal = "{\"error\":{\"message\":\"input too long\"}}";
 
   @BeforeEach
   void startServer() throws IOException {
@@ -60,7 +63,7 @@ class OpenAiEmbedderTest {
     }
     for (JsonNode input : body.get("input")) {
       if (input.asText().equals(refused) && body.get("input").size() >= 1) {
-        reply(exchange, 400, "{\"error\":{\"message\":\"input too long\"}}");
+        reply(exchange, refusalStatus, refusal);
         return;
       }
     }
@@ -71,7 +74,11 @@ class OpenAiEmbedderTest {
       ObjectNode item = data.addObject().put("index", i).put("object", "embedding");
       ArrayNode embedding = item.putArray("embedding");
       for (int d = 0; d < dimensions; d++) {
-        embedding.add(d == 0 ? 1.0 + i : 0.0);
+        if (d == 1 && body.get("input").get(i).asText().equals(nullFor)) {
+          embedding.addNull(); // JavaScript's JSON.stringify writes a NaN as null
+        } else {
+          embedding.add(d == 0 ? 1.0 + i : 0.0);
+        }
       }
     }
     reply(exchange, 200, RecordJson.write(answer));
@@ -149,8 +156,41 @@ class OpenAiEmbedderTest {
     List<Embedder.Result> results = embedder(8).embed(texts("a", "bad", "c"));
     assertFalse(results.get(0).isRejected());
     assertTrue(results.get(1).isRejected());
-    assertTrue(results.get(1).rejection().contains("input too long"), results.get(1).rejection());
+    assertTrue(results.get(1).rejection().contains("HTTP 400"), results.get(1).rejection());
     assertFalse(results.get(2).isRejected());
+  }
+
+  /**
+   * The task logs every dead letter's reason, and servers quote the text they refuse (FastAPI's 422
+   * echoes the input): the reason gives the status and the error's code or type, not the body.
+   */
+  @Test
+  void aRefusalReasonNeverQuotesTheText() {
+    refused = "my diagnosis is private";
+    refusal =
+        "{\"error\":{\"message\":\"'my diagnosis is private' is too long\","
+            + "\"type\":\"invalid_request_error\",\"code\":\"context_length_exceeded\"}}";
+    String reason = embedder(8).embed(texts(refused)).get(0).rejection();
+    assertTrue(reason.contains("HTTP 400 (context_length_exceeded)"), reason);
+    assertFalse(reason.contains("diagnosis"), reason);
+
+    refusalStatus = 422;
+    refusal =
+        "{\"detail\":[{\"type\":\"string_too_long\",\"loc\":[\"body\",\"input\",0],"
+            + "\"input\":\"my diagnosis is private\"}]}";
+    reason = embedder(8).embed(texts(refused)).get(0).rejection();
+    assertTrue(reason.contains("HTTP 422"), reason);
+    assertFalse(reason.contains("diagnosis"), reason);
+  }
+
+  /** A null in an embedding is no number: that text has no vector, and must not get a 0 there. */
+  @Test
+  void anEmbeddingWithANullIsNoVector() {
+    nullFor = "b";
+    List<Embedder.Result> results = embedder(8).embed(texts("a", "b"));
+    assertFalse(results.get(0).isRejected());
+    assertTrue(results.get(1).isRejected());
+    assertTrue(results.get(1).rejection().contains("NaN"), results.get(1).rejection());
   }
 
   @Test

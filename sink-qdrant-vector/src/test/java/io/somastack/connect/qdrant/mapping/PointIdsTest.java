@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.qdrant.QdrantSinkConfig;
+import java.math.BigDecimal;
 import java.util.UUID;
 import org.apache.kafka.connect.errors.DataException;
 import org.junit.jupiter.api.Test;
@@ -35,6 +36,26 @@ class PointIdsTest {
     // python3 -c "import uuid; print(uuid.uuid5(uuid.NAMESPACE_URL, 'mem-1'))"
     assertEquals("c8ca989b-f9d2-5ecb-8560-ad1541525126", ids.of(json.textNode("mem-1")).getUuid());
     assertEquals(ids.of("mem-1"), ids.of("mem-1"));
+  }
+
+  /**
+   * A whole number written as a decimal is that number: a Struct's Decimal of scale 0 (JDBC sources
+   * map NUMBER keys to it) or 7.0 in JSON text must name the point the integer 7 names.
+   */
+  @Test
+  void wholeDecimalsAreThatInteger() {
+    assertEquals(ids.of(json.numberNode(123L)), ids.of(json.numberNode(new BigDecimal("123"))));
+    assertEquals(7L, ids.of(RecordJson.parse("7.0")).getNum());
+    assertEquals(1000L, ids.of(RecordJson.parse("1e3")).getNum());
+    assertEquals(7L, ids.of(json.numberNode(7.0d)).getNum());
+    assertEquals(
+        "18446744073709551615",
+        PointIds.describe(ids.of(json.numberNode(new BigDecimal("18446744073709551615.00")))));
+    assertThrows(DataException.class, () -> ids.of(RecordJson.parse("7.5")));
+    assertThrows(DataException.class, () -> ids.of(RecordJson.parse("-3.0")));
+    assertThrows(DataException.class, () -> ids.of(RecordJson.parse("18446744073709551616.0")));
+    // an exponent far out of range is refused without building its billion digits
+    assertThrows(DataException.class, () -> ids.of(RecordJson.parse("1e1000000000")));
   }
 
   @Test

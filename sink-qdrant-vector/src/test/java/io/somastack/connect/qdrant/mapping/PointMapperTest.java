@@ -208,6 +208,66 @@ class PointMapperTest {
     assertTrue(rejects.get(0).reason().contains("element 3 is not a finite float"));
   }
 
+  /**
+   * With embedder=field the payload is converted straight from the Connect value, after the
+   * vectors: a value JSON has no form for (a NaN score) must still only dead-letter its record, not
+   * fail the task.
+   */
+  @Test
+  void aPayloadValueJsonCannotHoldRejectsOnlyItsRecord() {
+    List<Integer> vector = List.of(1, 0, 0, 0, 0, 0, 0, 0);
+    Map<String, Object> nan = new HashMap<>(Map.of("id", 1L, "vector", vector));
+    nan.put("score", Double.NaN);
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("id", Schema.INT64_SCHEMA)
+            .field("vector", SchemaBuilder.array(Schema.INT32_SCHEMA).build())
+            .field("score", Schema.FLOAT32_SCHEMA)
+            .build();
+    Struct infinite =
+        new Struct(schema)
+            .put("id", 2L)
+            .put("vector", vector)
+            .put("score", Float.NEGATIVE_INFINITY);
+    Map<String, Object> fine = Map.of("id", 3L, "vector", vector, "score", 0.5);
+    List<SinkRecord> records =
+        List.of(record(null, nan), record(schema, infinite), record(null, fine));
+
+    for (PointMapper mapper :
+        List.of(
+            mapper("embedder", "field"), mapper("embedder", "field", "payload.include", "score"))) {
+      rejects.clear();
+      List<PointOp> ops = mapper.map(records, rejects);
+      assertEquals(List.of(3L), ops.stream().map(op -> op.id().getNum()).toList());
+      assertEquals(2, rejects.size());
+      assertTrue(rejects.get(0).reason().contains("NaN"), rejects.get(0).reason());
+      assertTrue(rejects.get(1).reason().contains("Infinity"), rejects.get(1).reason());
+    }
+  }
+
+  /** The same id as a Struct's Decimal (a JDBC source's NUMBER key) or a Map's long: one point. */
+  @Test
+  void aDecimalIdInAStructNamesThePointItsNumberNames() {
+    Schema schema =
+        SchemaBuilder.struct().field("id", Decimal.schema(0)).field("text", Schema.STRING_SCHEMA);
+    Struct struct = new Struct(schema).put("id", new BigDecimal("42")).put("text", "hello");
+    List<PointOp> ops =
+        mapper()
+            .map(
+                List.of(record(schema, struct), record(null, Map.of("id", 42L, "text", "hello"))),
+                rejects);
+    assertTrue(rejects.isEmpty(), () -> rejects.toString());
+    assertEquals(42L, ops.get(0).id().getNum());
+    assertEquals(ops.get(1).id(), ops.get(0).id());
+  }
+
+  /** Qdrant's full list of characters refused in collection names includes the unit separator. */
+  @Test
+  void theUnitSeparatorIsNoCollectionNameCharacter() {
+    assertTrue(PointMapper.isCollectionName("tenant-a_b.c d"));
+    assertFalse(PointMapper.isCollectionName("tenant\u001fa"));
+  }
+
   @Test
   void aTopicTemplateNamesEachTopicsCollection() {
     PointMapper mapper = mapper("collection.name", "mem_${topic}");
