@@ -254,7 +254,10 @@ public final class QdrantSinkConfig extends AbstractConfig {
         "",
         optional(Validators.fieldPath()),
         Importance.MEDIUM,
-        "Field of a tombstone's key holding the point id; empty means the key is the id.",
+        "Field of a tombstone's key holding the point id; empty means the key is the id. The id"
+            + " must have the JSON type the value's id has: a string key \"7\" (StringConverter)"
+            + " names the UUID v5 point of the string \"7\", not point 7, so numeric ids need"
+            + " numeric keys (JsonConverter, or a Struct field).",
         GROUP_MAPPING,
         ++o,
         Width.MEDIUM,
