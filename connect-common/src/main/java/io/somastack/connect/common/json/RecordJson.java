@@ -30,6 +30,12 @@ import org.apache.kafka.connect.errors.DataException;
  */
 public final class RecordJson {
 
+  /**
+   * Decimals as written: Jackson's default factory strips trailing zeros, so 12.50 read back as
+   * 12.5 and 100.0 as 1E+2 wherever a tree is written out again or a field is extracted as text.
+   */
+  private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
+
   /** One shared mapper: thread-safe once configured, and costly to build. */
   public static final ObjectMapper MAPPER =
       JsonMapper.builder()
@@ -38,9 +44,8 @@ public final class RecordJson {
           .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
           .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
           .disable(JsonParser.Feature.ALLOW_COMMENTS)
+          .nodeFactory(NODES)
           .build();
-
-  private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
 
   private RecordJson() {}
 

@@ -46,6 +46,16 @@ class RecordJsonTest {
   }
 
   @Test
+  void decimalsInTextKeepTheirDigits() {
+    // 12.50 is an amount with cents, 100.0 is not 1E+2: a field extracted or written back from
+    // JSON text must read as the text wrote it
+    String text = "{\"amount\":12.50,\"count\":100.0,\"tiny\":0.000}";
+    assertEquals(text, RecordJson.write(RecordJson.parse(text)));
+    assertEquals(text, RecordJson.write(RecordJson.parse(text.getBytes(StandardCharsets.UTF_8))));
+    assertEquals(new BigDecimal("12.50"), RecordJson.parse(text).get("amount").decimalValue());
+  }
+
+  @Test
   void textThatIsNotJsonSaysWhereButNeverWhat() {
     DataException e =
         assertThrows(
