@@ -8,6 +8,7 @@ import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -19,9 +20,23 @@ public final class ConnectRestClient {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /**
+   * Longer than Connect's own REST timeout (90 s), so a slow worker answers "Request timed out"
+   * with its reason before this client gives up on it.
+   */
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(100);
+
+  /** Attempts per call: the first one and up to 5 retries, about a minute of backoff in all. */
+  private static final int ATTEMPTS = 6;
+
+  private static final Duration FIRST_BACKOFF = Duration.ofSeconds(2);
+
   private final URI base;
   private final HttpClient http;
   private final String authorization;
+  private final Duration requestTimeout;
+  private final int attempts;
+  private final Duration firstBackoff;
 
   /**
    * @param base the worker's REST URL, e.g. http://localhost:8083
@@ -29,6 +44,20 @@ public final class ConnectRestClient {
    * @param tls the SSL context for https (a custom trust store), or null for the JDK default
    */
   public ConnectRestClient(URI base, String basicAuth, SSLContext tls) {
+    this(base, basicAuth, tls, REQUEST_TIMEOUT, ATTEMPTS, FIRST_BACKOFF);
+  }
+
+  /** With the retry policy given: {@code attempts} calls at most, waits doubling from the first. */
+  ConnectRestClient(
+      URI base,
+      String basicAuth,
+      SSLContext tls,
+      Duration requestTimeout,
+      int attempts,
+      Duration firstBackoff) {
+    this.requestTimeout = requestTimeout;
+    this.attempts = attempts;
+    this.firstBackoff = firstBackoff;
     this.base = URI.create(base.toString().replaceAll("/+$", "") + "/");
     HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
     if (tls != null) {
@@ -80,11 +109,48 @@ public final class ConnectRestClient {
     return URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
+  /**
+   * Sends one call, retrying what a healthy cluster answers while it is busy: 409 (a rebalance or a
+   * concurrent config change), 5xx (e.g. "Request timed out" while the leader is busy) and a
+   * request that timed out. Every call of this client is idempotent, so sending it again is safe.
+   */
   private JsonNode send(String method, String path, JsonNode body, int... expected)
+      throws IOException {
+    Duration backoff = firstBackoff;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return sendOnce(method, path, body, expected);
+      } catch (RestException | HttpTimeoutException e) {
+        if (attempt >= attempts || !retriable(e)) {
+          throw e;
+        }
+      }
+      pause(backoff);
+      backoff = backoff.multipliedBy(2);
+    }
+  }
+
+  private static boolean retriable(IOException e) {
+    if (e instanceof RestException rest) {
+      return rest.status() == 409 || rest.status() >= 500;
+    }
+    return true; // a timeout
+  }
+
+  private static void pause(Duration backoff) throws IOException {
+    try {
+      Thread.sleep(backoff.toMillis()); // backing off a remote API: there is no event to wait on
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+
+  private JsonNode sendOnce(String method, String path, JsonNode body, int... expected)
       throws IOException {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(base.resolve(path))
-            .timeout(Duration.ofSeconds(60))
+            .timeout(requestTimeout)
             .header("Accept", "application/json");
     if (authorization != null) {
       request.header("Authorization", authorization);

@@ -15,8 +15,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 /**
  * {@code deploy-cli topics --bootstrap-servers host:9092 [options] [topics.json]}: creates the
  * topics of connector-configs/topics.json that are missing and reports the existing ones whose
- * partition count differs. Exit status 0 when done (1 with --strict and a difference), 1 on a
- * failure, 2 for a usage error.
+ * partition count or declared configs differ. Exit status 0 when done (1 with --strict and a
+ * difference), 1 on a failure, 2 for a usage error.
  */
 public final class TopicsCommand {
 
@@ -28,7 +28,7 @@ public final class TopicsCommand {
           "  --bootstrap-servers LIST     Kafka bootstrap servers (or $KAFKA_BOOTSTRAP_SERVERS)",
           "  --command-config FILE        Admin client properties: security.protocol, sasl.*, ssl.*",
           "  --replication-factor N       override the file's replication factors (e.g. 3)",
-          "  --strict                     exit 1 when an existing topic's partitions differ",
+          "  --strict                     exit 1 when an existing topic's partitions or configs differ",
           "  --timeout SECONDS            Admin client API timeout (default 60)");
 
   private TopicsCommand() {}
@@ -91,7 +91,7 @@ public final class TopicsCommand {
       result.existing().forEach(t -> out.println("  exists   " + t));
       result.mismatches().forEach(m -> out.println("  DIFFERS  " + m));
       out.printf(
-          "%d topics in %s: %d created, %d already there, %d with other partition counts%n",
+          "%d topics in %s: %d created, %d already there, %d differences from the file%n",
           topics.topics().size(),
           file,
           result.created().size(),

@@ -58,6 +58,31 @@ class TopicProvisionerTest {
   }
 
   @Test
+  void reportsAnExistingTopicWithAnotherCleanupPolicyOrRetention() throws Exception {
+    try (MockAdminClient admin = MockAdminClient.create().numBrokers(1).build()) {
+      admin
+          .createTopics(
+              List.of(
+                  new NewTopic("memory.kv", 3, (short) 1)
+                      .configs(Map.of("cleanup.policy", "delete")),
+                  new NewTopic("somastack.tools", 3, (short) 1)
+                      .configs(Map.of("retention.ms", "86400000", "cleanup.policy", "delete"))))
+          .all()
+          .get();
+
+      TopicProvisioner.Result result = TopicProvisioner.provision(admin, FILE);
+
+      assertEquals(List.of("agent-actions"), result.created());
+      assertEquals(
+          List.of(
+              "somastack.tools has retention.ms=86400000, topics.json says 604800000",
+              "memory.kv has cleanup.policy=delete, topics.json says compact"),
+          result.mismatches());
+      assertFalse(result.consistent());
+    }
+  }
+
+  @Test
   void aSecondRunCreatesNothing() throws Exception {
     try (MockAdminClient admin = MockAdminClient.create().numBrokers(1).build()) {
       TopicProvisioner.provision(admin, FILE);
