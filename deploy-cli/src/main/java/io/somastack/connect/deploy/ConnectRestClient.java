@@ -93,6 +93,21 @@ public final class ConnectRestClient {
         "PUT", "connectors/" + encode(name) + "/config", JSON.valueToTree(config), 200, 201);
   }
 
+  /**
+   * POST /connectors/{name}/restart?includeTasks=true&onlyFailed=true: restarts the connector and
+   * the tasks that failed (KIP-745), which a new config alone does not do when the tasks' configs
+   * are unchanged.
+   */
+  public void restartFailed(String name) throws IOException {
+    send(
+        "POST",
+        "connectors/" + encode(name) + "/restart?includeTasks=true&onlyFailed=true",
+        null,
+        200,
+        202,
+        204);
+  }
+
   /** GET /connectors/{name}/status, or null when the connector does not exist (yet). */
   public JsonNode status(String name) throws IOException {
     try {
@@ -112,7 +127,8 @@ public final class ConnectRestClient {
   /**
    * Sends one call, retrying what a healthy cluster answers while it is busy: 409 (a rebalance or a
    * concurrent config change), 5xx (e.g. "Request timed out" while the leader is busy) and a
-   * request that timed out. Every call of this client is idempotent, so sending it again is safe.
+   * request that timed out. Every call of this client is idempotent (a restart of what failed,
+   * asked twice, restarts it once more at most), so sending it again is safe.
    */
   private JsonNode send(String method, String path, JsonNode body, int... expected)
       throws IOException {

@@ -5,7 +5,10 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Deploys one pipeline the careful way: validate first and explain every error, then PUT the config
@@ -51,18 +54,39 @@ public final class PipelineDeployer {
     if (dryRun) {
       return new Outcome(file, true, List.of());
     }
+    Map<String, String> failedBefore = failedInstances(rest.status(file.name()));
     rest.putConfig(file.name(), file.config());
+    if (!failedBefore.isEmpty()) {
+      // a new config restarts the connector, but not tasks whose own config is unchanged
+      rest.restartFailed(file.name());
+      out.println("  deployed over a failed pipeline; restarting what failed");
+    }
     out.println("  deployed; waiting for RUNNING");
-    return awaitRunning(file);
+    return awaitRunning(file, failedBefore);
   }
 
-  private Outcome awaitRunning(PipelineFile file) throws IOException {
+  /**
+   * Waits until the connector and every task run, or one fails. A failure that was there before
+   * this deploy is not judged until its instance has been seen in another state or fails with
+   * another trace: until Connect has restarted it, the status still shows the old failure.
+   */
+  private Outcome awaitRunning(PipelineFile file, Map<String, String> failedBefore)
+      throws IOException {
+    Map<String, String> stale = new HashMap<>(failedBefore);
     long deadline = System.nanoTime() + runningTimeout.toNanos();
     String last = "no status yet";
     while (System.nanoTime() < deadline) {
       JsonNode status = rest.status(file.name());
       if (status != null) {
-        List<String> failures = failures(status);
+        Map<String, String> failed = failedInstances(status);
+        stale.keySet().removeIf(instance -> !stale.get(instance).equals(failed.get(instance)));
+        List<String> failures = new ArrayList<>();
+        failed.forEach(
+            (instance, trace) -> {
+              if (!stale.containsKey(instance)) {
+                failures.add(instance + ": " + trace);
+              }
+            });
         if (!failures.isEmpty()) {
           failures.forEach(f -> out.println("  FAILED: " + f));
           return new Outcome(file, false, failures);
@@ -85,7 +109,11 @@ public final class PipelineDeployer {
       pause();
     }
     out.println("  not RUNNING within " + runningTimeout.toSeconds() + " s: " + last);
-    return new Outcome(file, false, List.of("not RUNNING in time: " + last));
+    List<String> problems = new ArrayList<>(List.of("not RUNNING in time: " + last));
+    // restarted and failed again the same way, or never restarted: the old failure still stands
+    stale.forEach((instance, trace) -> problems.add(instance + " still FAILED: " + trace));
+    problems.subList(1, problems.size()).forEach(p -> out.println("  " + p));
+    return new Outcome(file, false, problems);
   }
 
   private static boolean allTasksRunning(JsonNode status) {
@@ -103,17 +131,21 @@ public final class PipelineDeployer {
     return running;
   }
 
-  private static List<String> failures(JsonNode status) {
-    List<String> failures = new ArrayList<>();
+  /** The failed instances ("connector", "task 0", ...) and their traces; none for no status. */
+  private static Map<String, String> failedInstances(JsonNode status) {
+    Map<String, String> failed = new LinkedHashMap<>();
+    if (status == null) {
+      return failed;
+    }
     if ("FAILED".equals(status.path("connector").path("state").asText())) {
-      failures.add("connector: " + status.path("connector").path("trace").asText());
+      failed.put("connector", status.path("connector").path("trace").asText());
     }
     for (JsonNode task : status.path("tasks")) {
       if ("FAILED".equals(task.path("state").asText())) {
-        failures.add("task " + task.path("id").asText() + ": " + task.path("trace").asText());
+        failed.put("task " + task.path("id").asText(), task.path("trace").asText());
       }
     }
-    return failures;
+    return failed;
   }
 
   private static void pause() throws IOException {
