@@ -76,15 +76,30 @@ import java.util.function.Supplier;
  * A test-only, in-memory stand-in for Qdrant that serves the real gRPC services shipped in the
  * Qdrant client jar over a real TCP port, so code under test runs its real client. It keeps
  * collections and points the way Qdrant answers for them (vector dimension checks, missing
- * collections, upsert and delete by id, get, count, scroll, payload indexes), logs every write in
- * order, can fail the next calls with a chosen status, can hold writes unanswered (a slow Qdrant),
- * and can be stopped and started again on the same port with its data intact, like a Qdrant
- * restart. It never ships in a plugin.
+ * collections, upsert and delete by id, get, count, scroll, payload indexes, UUID ids, an optional
+ * api key), with Qdrant 1.16's status codes and texts, logs every write in order, can fail the next
+ * calls with a chosen status, can hold writes unanswered (a slow Qdrant), and can be stopped and
+ * started again on the same port with its data intact, like a Qdrant restart. It never ships in a
+ * plugin.
  */
 public final class QdrantGrpcStandIn implements AutoCloseable {
 
-  /** Qdrant's default limit on a request. */
-  private static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+  /**
+   * Qdrant's public gRPC services decode messages of any size ({@code
+   * max_decoding_message_size(usize::MAX)} in qdrant/qdrant src/tonic/mod.rs); its 32 MB {@code
+   * service.max_request_size_mb} bounds REST bodies only. So a big request is taken, not refused.
+   */
+  private static final int MAX_MESSAGE_BYTES = Integer.MAX_VALUE;
+
+  /** The header Qdrant reads the key from (qdrant/qdrant src/common/auth/mod.rs). */
+  private static final Metadata.Key<String> API_KEY =
+      Metadata.Key.of("api-key", Metadata.ASCII_STRING_MARSHALLER);
+
+  private static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+  /** Characters Qdrant refuses in the name of a new collection (common/validation.rs). */
+  private static final String FORBIDDEN_NAME_CHARS = "<>:\"/\\|?*\0\u001F";
 
   /** A write as the stand-in received it: kind is create, index, upsert or delete. */
   public record Operation(String kind, String collection, List<String> ids) {}
@@ -100,6 +115,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
   private final Deque<Status.Code> failures = new ArrayDeque<>();
   private final Map<String, Status.Code> pointFailures = new ConcurrentHashMap<>();
   private final AtomicLong calls = new AtomicLong();
+  private volatile String apiKey;
   private final Object gate = new Object();
   private boolean holding;
   private int held;
@@ -171,6 +187,16 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
 
   public synchronized boolean isRunning() {
     return server != null;
+  }
+
+  /**
+   * From now on every call must carry this key in the {@code api-key} header (or as {@code
+   * authorization: Bearer KEY}), as a Qdrant started with {@code service.api_key}: a call without
+   * it, or with another key, fails UNAUTHENTICATED before it reaches a service. Null drops the
+   * check.
+   */
+  public void requireApiKey(String key) {
+    this.apiKey = key;
   }
 
   /** The next {@code count} calls (of any kind) fail with {@code code}, as an overloaded Qdrant. */
@@ -268,7 +294,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
     }
   }
 
-  /** The id as Qdrant prints it: a UUID or an unsigned integer. */
+  /** The id as Qdrant prints it: a UUID (lowercase, hyphenated) or an unsigned integer. */
   public static String idText(PointId id) {
     return id.hasUuid() ? id.getUuid() : Long.toUnsignedString(id.getNum());
   }
@@ -287,12 +313,32 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
     }
   }
 
-  /** Fails calls on request, before they reach a service. */
+  /**
+   * Checks the api key, then fails calls on request, before they reach a service. Qdrant's auth
+   * layer wraps the whole gRPC server and answers a missing or unknown key UNAUTHENTICATED with
+   * these texts (qdrant/qdrant src/tonic/auth.rs, src/common/auth/mod.rs).
+   */
   private final class Failures implements ServerInterceptor {
     @Override
     public <Q, A> ServerCall.Listener<Q> interceptCall(
         ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
       calls.incrementAndGet();
+      String required = apiKey;
+      if (required != null) {
+        String key = headers.get(API_KEY);
+        String bearer = headers.get(AUTHORIZATION);
+        if (key == null && bearer != null && bearer.startsWith("Bearer ")) {
+          key = bearer.substring("Bearer ".length());
+        }
+        String refusal =
+            key == null
+                ? "Must provide an API key or an Authorization bearer token"
+                : key.equals(required) ? null : "Invalid API key or JWT";
+        if (refusal != null) {
+          call.close(Status.UNAUTHENTICATED.withDescription(refusal), new Metadata());
+          return new ServerCall.Listener<>() {};
+        }
+      }
       Status.Code code;
       synchronized (failures) {
         code = failures.poll();
@@ -323,7 +369,34 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
     return Status.INVALID_ARGUMENT.withDescription("Wrong input: " + message).asRuntimeException();
   }
 
+  /** Qdrant's request validation: INVALID_ARGUMENT "Validation error in body: [field: why]". */
+  private static StatusRuntimeException validation(String field, String why) {
+    return Status.INVALID_ARGUMENT
+        .withDescription("Validation error in body: [" + field + ": " + why + "]")
+        .asRuntimeException();
+  }
+
+  /** Every request naming a collection: {@code length(min = 1, max = 255)} (lib/api/build.rs). */
+  private static void checkNameLength(String name) {
+    int length = name.codePointCount(0, name.length());
+    if (length < 1 || length > 255) {
+      throw validation(
+          "collection_name", "value \"" + name + "\" invalid, must be from 1 to 255 characters");
+    }
+  }
+
+  /** A new collection's name also may not hold a character a file name cannot. */
+  private static void checkNewName(String name) {
+    checkNameLength(name);
+    for (char c : FORBIDDEN_NAME_CHARS.toCharArray()) {
+      if (name.indexOf(c) >= 0) {
+        throw validation("collection_name", "collection name cannot contain \"" + c + "\" char");
+      }
+    }
+  }
+
   private Stored collection(String name) {
+    checkNameLength(name);
     Stored stored = collections.get(name);
     if (stored == null) {
       throw Status.NOT_FOUND
@@ -360,6 +433,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
       answer(
           reply,
           () -> {
+            checkNewName(request.getCollectionName());
             if (!request.hasVectorsConfig() && !request.hasSparseVectorsConfig()) {
               throw invalid("a collection needs vectors_config or sparse_vectors_config");
             }
@@ -370,7 +444,13 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
                     new ConcurrentHashMap<>(),
                     new LinkedHashMap<>());
             if (collections.putIfAbsent(request.getCollectionName(), stored) != null) {
-              throw invalid("Collection `" + request.getCollectionName() + "` already exists!");
+              // ALREADY_EXISTS since Qdrant 1.8 (qdrant/qdrant#3423), the text still says so
+              throw Status.ALREADY_EXISTS
+                  .withDescription(
+                      "Wrong input: Collection `"
+                          + request.getCollectionName()
+                          + "` already exists!")
+                  .asRuntimeException();
             }
             log("create", request.getCollectionName(), List.of());
             return CollectionOperationResponse.newBuilder().setResult(true).build();
@@ -439,12 +519,14 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
         CollectionExistsRequest request, StreamObserver<CollectionExistsResponse> reply) {
       answer(
           reply,
-          () ->
-              CollectionExistsResponse.newBuilder()
-                  .setResult(
-                      CollectionExists.newBuilder()
-                          .setExists(collections.containsKey(request.getCollectionName())))
-                  .build());
+          () -> {
+            checkNameLength(request.getCollectionName());
+            return CollectionExistsResponse.newBuilder()
+                .setResult(
+                    CollectionExists.newBuilder()
+                        .setExists(collections.containsKey(request.getCollectionName())))
+                .build();
+          });
     }
   }
 
@@ -457,15 +539,24 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
           () -> {
             awaitGate();
             failIfChosen(request.getPointsList().stream().map(PointStruct::getId).toList());
+            // as Qdrant: the request is validated and converted before the collection is looked up
+            checkNameLength(request.getCollectionName());
+            List<PointStruct> points = new ArrayList<>(request.getPointsCount());
+            for (int i = 0; i < request.getPointsCount(); i++) {
+              PointStruct point = request.getPoints(i);
+              checkSparse(i, point.getVectors());
+              points.add(point.toBuilder().setId(normalized(point.getId())).build());
+            }
+            points.forEach(QdrantGrpcStandIn::checkSparseNamed);
             Stored stored = collection(request.getCollectionName());
             // check every point first: Qdrant refuses the whole request for one bad point
-            request.getPointsList().forEach(point -> checkVectors(stored, point));
+            points.forEach(point -> checkVectors(stored, point));
             synchronized (stored) {
-              request.getPointsList().forEach(point -> stored.points().put(point.getId(), point));
+              points.forEach(point -> stored.points().put(point.getId(), point));
               log(
                   "upsert",
                   request.getCollectionName(),
-                  request.getPointsList().stream().map(PointStruct::getId).toList());
+                  points.stream().map(PointStruct::getId).toList());
             }
             return PointsOperationResponse.newBuilder().setResult(completed()).build();
           });
@@ -477,13 +568,17 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
           reply,
           () -> {
             awaitGate();
+            // ids are converted before the collection is looked up, as Qdrant does
+            List<PointId> ids =
+                request.getPoints().getPoints().getIdsList().stream()
+                    .map(QdrantGrpcStandIn::normalized)
+                    .toList();
             Stored stored = collection(request.getCollectionName());
             if (!request.getPoints().hasPoints()) {
               throw Status.UNIMPLEMENTED
                   .withDescription("the stand-in deletes by ids only")
                   .asRuntimeException();
             }
-            List<PointId> ids = request.getPoints().getPoints().getIdsList();
             failIfChosen(ids);
             synchronized (stored) {
               ids.forEach(stored.points()::remove);
@@ -504,7 +599,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
             GetResponse.Builder response = GetResponse.newBuilder();
             synchronized (stored) {
               for (PointId id : request.getIdsList()) {
-                PointStruct point = stored.points().get(id);
+                PointStruct point = stored.points().get(normalized(id));
                 if (point != null) {
                   response.addResult(retrieved(point, payload, vectors));
                 }
@@ -546,7 +641,9 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
               sorted.putAll(stored.points());
             }
             Map<PointId, PointStruct> page =
-                request.hasOffset() ? sorted.tailMap(request.getOffset(), true) : sorted;
+                request.hasOffset()
+                    ? sorted.tailMap(normalized(request.getOffset()), true)
+                    : sorted;
             ScrollResponse.Builder response = ScrollResponse.newBuilder();
             for (PointStruct point : page.values()) {
               if (response.getResultCount() == limit) {
@@ -599,21 +696,128 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
 
   // ------------------------------------------------------------------ vectors
 
-  /** Qdrant's checks: every vector must be declared, dense ones with the declared size. */
+  /**
+   * A point id as Qdrant keeps it. A UUID is parsed as Rust's {@code Uuid::parse_str} does (32 hex
+   * digits of either case, plain, hyphenated, in braces or as a urn) and kept in its lowercase
+   * hyphenated form, so every spelling names one point; anything else is INVALID_ARGUMENT
+   * (qdrant/qdrant lib/api/src/grpc/conversions.rs).
+   */
+  static PointId normalized(PointId id) {
+    if (id.hasNum()) {
+      return id;
+    }
+    if (!id.hasUuid()) {
+      throw Status.INVALID_ARGUMENT.withDescription("No ID options provided").asRuntimeException();
+    }
+    String text = id.getUuid();
+    String hex = text;
+    if (hex.startsWith("urn:uuid:")) {
+      hex = hex.substring("urn:uuid:".length());
+    } else if (hex.length() == 38 && hex.startsWith("{") && hex.endsWith("}")) {
+      hex = hex.substring(1, 37);
+    }
+    if (hex.length() == 36) {
+      StringBuilder plain = new StringBuilder(32);
+      for (int i = 0; i < 36; i++) {
+        boolean dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash != (hex.charAt(i) == '-')) {
+          throw unparsableUuid(text);
+        }
+        if (!dash) {
+          plain.append(hex.charAt(i));
+        }
+      }
+      hex = plain.toString();
+    }
+    if (hex.length() != 32 || !hex.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+      throw unparsableUuid(text);
+    }
+    String lower = hex.toLowerCase(java.util.Locale.ROOT);
+    String canonical =
+        lower.substring(0, 8)
+            + "-"
+            + lower.substring(8, 12)
+            + "-"
+            + lower.substring(12, 16)
+            + "-"
+            + lower.substring(16, 20)
+            + "-"
+            + lower.substring(20);
+    return canonical.equals(text) ? id : PointId.newBuilder().setUuid(canonical).build();
+  }
+
+  private static StatusRuntimeException unparsableUuid(String text) {
+    return Status.INVALID_ARGUMENT
+        .withDescription("Unable to parse UUID: " + text)
+        .asRuntimeException();
+  }
+
+  /**
+   * Request validation of sparse vectors (lib/api/src/grpc/validate.rs, lib/sparse/.../
+   * sparse_vector.rs): as many values as indices, no index twice. Unsorted indices are fine.
+   */
+  private static void checkSparse(int index, Vectors vectors) {
+    List<Vector> all = new ArrayList<>();
+    if (vectors.hasVector()) {
+      all.add(vectors.getVector());
+    }
+    all.addAll(vectors.getVectors().getVectorsMap().values());
+    for (Vector vector : all) {
+      List<Integer> indices;
+      int values;
+      if (vector.hasSparse()) {
+        indices = vector.getSparse().getIndicesList();
+        values = vector.getSparse().getValuesCount();
+      } else if (vector.hasIndices()) {
+        indices = vector.getIndices().getDataList();
+        values = vector.getDataCount();
+      } else {
+        continue;
+      }
+      String field = "points[" + index + "].vectors";
+      if (indices.size() != values) {
+        throw validation(
+            field + ".values", "Validation error: must be the same length as indices [{}]");
+      }
+      if (new java.util.HashSet<>(indices).size() != indices.size()) {
+        throw validation(field + ".indices", "Validation error: must be unique [{}]");
+      }
+    }
+  }
+
+  /** Qdrant's conversion refuses an unnamed sparse vector before it looks at the collection. */
+  private static void checkSparseNamed(PointStruct point) {
+    Vectors vectors = point.getVectors();
+    if (vectors.hasVector() && isSparse(vectors.getVector())) {
+      throw Status.INVALID_ARGUMENT
+          .withDescription("Sparse vector must be named")
+          .asRuntimeException();
+    }
+  }
+
+  private static boolean isSparse(Vector vector) {
+    return vector.hasSparse() || vector.hasIndices();
+  }
+
+  /**
+   * Qdrant's checks (lib/segment/src/common/mod.rs, operation_error.rs): every vector must be
+   * declared, dense ones with the declared size. The unnamed vector is the one named "" there, so a
+   * collection of named vectors refuses it as "Not existing vector name error: " with no name.
+   */
   private static void checkVectors(Stored stored, PointStruct point) {
     Vectors vectors = point.getVectors();
     if (vectors.hasVector()) {
       if (!stored.vectors().hasParams()) {
-        throw invalid("Not existing vector name error: (unnamed)");
+        throw invalid("Not existing vector name error: ");
       }
-      checkDense("", vectors.getVector(), stored.vectors().getParams());
+      checkDense(vectors.getVector(), stored.vectors().getParams());
       return;
     }
     for (Map.Entry<String, Vector> named : vectors.getVectors().getVectorsMap().entrySet()) {
       String name = named.getKey();
       Vector vector = named.getValue();
       if (stored.sparse().containsMap(name)) {
-        if (!vector.hasSparse()) {
+        if (!isSparse(vector)) {
           throw invalid("Conversion between sparse and regular vectors failed");
         }
         continue;
@@ -622,22 +826,18 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
       if (params == null) {
         throw invalid("Not existing vector name error: " + name);
       }
-      checkDense(name, vector, params);
+      checkDense(vector, params);
     }
   }
 
-  private static void checkDense(String name, Vector vector, VectorParams params) {
+  private static void checkDense(Vector vector, VectorParams params) {
     int size = vector.hasDense() ? vector.getDense().getDataCount() : vector.getDataCount();
-    if (vector.hasSparse()) {
+    if (isSparse(vector)) {
       throw invalid("Conversion between sparse and regular vectors failed");
     }
     if (size != params.getSize()) {
-      throw invalid(
-          "Vector dimension error: expected dim: "
-              + params.getSize()
-              + ", got "
-              + size
-              + (name.isEmpty() ? "" : " for vector " + name));
+      // the text names no vector, named or not
+      throw invalid("Vector dimension error: expected dim: " + params.getSize() + ", got " + size);
     }
   }
 
