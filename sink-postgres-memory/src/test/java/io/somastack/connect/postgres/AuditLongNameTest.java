@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.common.sql.SqlIdentifier;
+import io.somastack.connect.postgres.record.TableName;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.time.Instant;
 import java.util.List;
@@ -37,7 +38,7 @@ class AuditLongNameTest {
       task.stop();
     }
     assertEquals(List.of(), context.deadLettered());
-    String table = SqlIdentifier.quote(SqlIdentifier.sanitize(TOPIC));
+    String table = SqlIdentifier.quote(TableName.of(TOPIC));
     assertTrue(
         count(
                 DATABASE,

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.somastack.connect.common.config.ConfigDocs;
 import io.somastack.connect.common.sql.SqlIdentifier;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
+import io.somastack.connect.postgres.record.TableName;
 import io.somastack.connect.postgres.write.TableLayout;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -65,7 +66,7 @@ class SeedTablesDdlTest {
             continue;
           }
           String name = template.replace("${topic}", topic.trim());
-          String table = SqlIdentifier.qualified(sink.tableSchema(), SqlIdentifier.sanitize(name));
+          String table = SqlIdentifier.qualified(sink.tableSchema(), TableName.of(name));
           String ddl = layout.createTableSql(table) + ";\n";
           if (out.indexOf(ddl) < 0) {
             out.append(ddl);

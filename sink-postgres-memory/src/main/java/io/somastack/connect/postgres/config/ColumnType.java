@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
+import java.util.regex.Pattern;
 
 /**
  * The SQL types a JSON field can be extracted into. Each converts in Java, so a value of the wrong
@@ -71,10 +72,7 @@ public enum ColumnType {
         }
         throw wrongType(field, "bigint", value);
       case DOUBLE:
-        if (value.isNumber()) {
-          return value.doubleValue();
-        }
-        throw wrongType(field, "double", value);
+        return doubleValue(value, field);
       case BOOLEAN:
         if (value.isBoolean()) {
           return value.booleanValue();
@@ -83,16 +81,44 @@ public enum ColumnType {
       case TIMESTAMPTZ:
         return timestamp(value, field);
       case UUID:
-        try {
-          return java.util.UUID.fromString(value.asText()).toString();
-        } catch (IllegalArgumentException e) {
-          throw wrongType(field, "uuid", value);
-        }
+        return uuid(value, field);
       case JSONB:
         return Text.check(RecordJson.write(value), field);
       default:
         throw new IllegalStateException(name());
     }
+  }
+
+  /**
+   * A JSON number as a double. One beyond double's range would become Infinity, a value nobody
+   * sent: it is refused instead.
+   */
+  private static double doubleValue(JsonNode value, String field) {
+    if (!value.isNumber()) {
+      throw wrongType(field, "double", value);
+    }
+    double number = value.doubleValue();
+    if (Double.isInfinite(number)) {
+      throw new BadRecordException("field '" + field + "' is a number beyond double's range");
+    }
+    return number;
+  }
+
+  /** Hex digits in the 8-4-4-4-12 groups of a UUID, either case. */
+  private static final Pattern UUID_TEXT =
+      Pattern.compile(
+          "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
+  /**
+   * A UUID in its canonical form, lower-cased. The form is checked first: Java's parser also takes
+   * short or signed groups ("1-2-3-4-5" becomes 00000001-0002-0003-0004-000000000005), which would
+   * store a UUID nobody sent.
+   */
+  private static String uuid(JsonNode value, String field) {
+    if (!value.isTextual() || !UUID_TEXT.matcher(value.asText()).matches()) {
+      throw wrongType(field, "uuid", value);
+    }
+    return java.util.UUID.fromString(value.asText()).toString();
   }
 
   private static String timestamp(JsonNode value, String field) {

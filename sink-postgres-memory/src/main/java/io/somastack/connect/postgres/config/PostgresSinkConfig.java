@@ -4,6 +4,7 @@ import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
 import io.somastack.connect.common.template.RecordTemplate;
+import io.somastack.connect.postgres.write.TableLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -59,6 +60,7 @@ public final class PostgresSinkConfig extends AbstractConfig {
     if (writeMode() == WriteMode.UPSERT && keyFields().isEmpty()) {
       throw new ConfigException(KEY_FIELDS, "", "write.mode=upsert needs the key fields");
     }
+    TableLayout.of(this); // refuses a column named twice, before any task meets the database
   }
 
   private static ConfigDef configDef() {
@@ -112,7 +114,9 @@ public final class PostgresSinkConfig extends AbstractConfig {
         Importance.HIGH,
         "Table each record goes to. ${topic} is replaced by the record's topic; the result is"
             + " sanitised (lower case; characters other than a-z, 0-9 and _ become _), so"
-            + " memory.events lands in memory_events. Identifiers are always quoted.",
+            + " memory.events lands in memory_events. A name longer than PostgreSQL's 63 bytes is"
+            + " cut to 54 and ends with _ and 8 hex digits of a hash of the whole name, so long"
+            + " topics that start alike still get a table each. Identifiers are always quoted.",
         GROUP_TABLE,
         ++order,
         Width.MEDIUM,

@@ -331,6 +331,6 @@ public final class RowMapper {
       throw new BadRecordException(
           "table name template '" + tableTemplate + "' names a missing field");
     }
-    return SqlIdentifier.qualified(schema, SqlIdentifier.sanitize(name));
+    return SqlIdentifier.qualified(schema, TableName.of(name));
   }
 }

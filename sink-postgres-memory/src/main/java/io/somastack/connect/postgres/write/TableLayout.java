@@ -5,8 +5,12 @@ import io.somastack.connect.postgres.config.ColumnSpec;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import io.somastack.connect.postgres.config.WriteMode;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.stream.Collectors;
+import org.apache.kafka.common.config.ConfigException;
 
 /**
  * The columns of a table in one write mode, and the SQL that creates and fills such a table. A
@@ -36,6 +40,10 @@ public final class TableLayout {
   public static final String EVENT_TIME = "event_time";
   public static final String PREV_HASH = "prev_hash";
   public static final String ROW_HASH = "row_hash";
+  static final String UPDATED_AT = "updated_at";
+  static final String CREATED_AT = "created_at";
+  static final String INGESTED_AT = "ingested_at";
+  static final String ID = "id";
 
   private final WriteMode mode;
   private final List<Column> columns;
@@ -102,7 +110,47 @@ public final class TableLayout {
       columns.add(
           new Column(spec.column(), spec.type().sqlType(), spec.type().arrayElementType(), false));
     }
+    checkNamedOnce(config.writeMode(), columns);
     return new TableLayout(config.writeMode(), columns, conflict, keys, versioned, mappedFrom);
+  }
+
+  /**
+   * A column named twice (an extracted column named like one of the mode's own, two key fields
+   * ending alike) would fail every CREATE TABLE and INSERT: it is refused as a config error.
+   */
+  private static void checkNamedOnce(WriteMode mode, List<Column> columns) {
+    Set<String> names = new HashSet<>(ownColumns(mode));
+    for (Column column : columns) {
+      if (!names.add(column.name())) {
+        throw new ConfigException(
+            "Column '"
+                + column.name()
+                + "' is named more than once in the table of write.mode="
+                + mode.name().toLowerCase(Locale.ROOT)
+                + ": check "
+                + PostgresSinkConfig.COLUMNS
+                + " and "
+                + PostgresSinkConfig.KEY_FIELDS
+                + " against each other and against the mode's own columns");
+      }
+    }
+  }
+
+  /** The columns the table has besides {@link #columns()}, filled by the database. */
+  private static List<String> ownColumns(WriteMode mode) {
+    return mode == WriteMode.DEAD_LETTER ? List.of(ID, writtenAt(mode)) : List.of(writtenAt(mode));
+  }
+
+  /** The column of the time a row was written (or, in upsert mode, last changed). */
+  private static String writtenAt(WriteMode mode) {
+    switch (mode) {
+      case UPSERT:
+        return UPDATED_AT;
+      case DEAD_LETTER:
+        return CREATED_AT;
+      default:
+        return INGESTED_AT;
+    }
   }
 
   private static void addPayloadAndPosition(List<Column> columns) {
@@ -193,7 +241,12 @@ public final class TableLayout {
             .map(
                 c -> SqlIdentifier.quote(c.name()) + " = EXCLUDED." + SqlIdentifier.quote(c.name()))
             .collect(joining());
-    return "DO UPDATE SET " + sets + ", \"updated_at\" = now() WHERE " + newerCondition();
+    return "DO UPDATE SET "
+        + sets
+        + ", "
+        + SqlIdentifier.quote(UPDATED_AT)
+        + " = now() WHERE "
+        + newerCondition();
   }
 
   /**
@@ -234,7 +287,7 @@ public final class TableLayout {
   public String createTableSql(String table) {
     StringBuilder ddl = new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(table).append(" (");
     if (mode == WriteMode.DEAD_LETTER) {
-      ddl.append("\"id\" bigserial, ");
+      ddl.append(SqlIdentifier.quote(ID)).append(" bigserial, ");
     }
     for (Column c : columns) {
       ddl.append(SqlIdentifier.quote(c.name())).append(' ').append(c.sqlType());
@@ -243,17 +296,14 @@ public final class TableLayout {
       }
       ddl.append(", ");
     }
-    ddl.append(
-        mode == WriteMode.UPSERT
-            ? "\"updated_at\" timestamptz NOT NULL DEFAULT now(), "
-            : mode == WriteMode.DEAD_LETTER
-                ? "\"created_at\" timestamptz NOT NULL DEFAULT now(), "
-                : "\"ingested_at\" timestamptz NOT NULL DEFAULT now(), ");
+    ddl.append(SqlIdentifier.quote(writtenAt(mode)))
+        .append(" timestamptz NOT NULL DEFAULT now(), ");
     String conflict = conflictColumns.stream().map(SqlIdentifier::quote).collect(joining());
     if (mode == WriteMode.UPSERT) {
       ddl.append("PRIMARY KEY (").append(conflict).append(")");
     } else if (mode == WriteMode.DEAD_LETTER) {
-      ddl.append("PRIMARY KEY (\"id\"), UNIQUE (").append(conflict).append(")");
+      ddl.append("PRIMARY KEY (").append(SqlIdentifier.quote(ID)).append("), UNIQUE (");
+      ddl.append(conflict).append(")");
     } else {
       ddl.append("UNIQUE (").append(conflict).append(")");
     }

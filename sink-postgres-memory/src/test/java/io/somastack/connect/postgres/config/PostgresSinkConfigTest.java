@@ -94,6 +94,35 @@ class PostgresSinkConfigTest {
     assertThrows(IllegalArgumentException.class, () -> ColumnSpec.parse("tenant:varchar:x"));
   }
 
+  /**
+   * A column named twice (an extracted column named like a column of the write mode, or two key
+   * fields ending alike) would make every CREATE TABLE or INSERT fail at the first put: it is a
+   * config error, named when the connector starts.
+   */
+  @Test
+  void aColumnNamedTwiceIsAConfigError() {
+    List<Map<String, String>> mistakes =
+        List.of(
+            Map.of("columns", "event_id:text:event_id"),
+            Map.of("columns", "ingested_at:timestamptz:ingested_at"),
+            Map.of("write.mode", "upsert", "key.fields", "id", "columns", "id:text:id"),
+            Map.of("write.mode", "upsert", "key.fields", "id", "columns", "updated_at:text:u"),
+            Map.of("write.mode", "upsert", "key.fields", "a.id,b.id"),
+            Map.of("write.mode", "dead_letter", "columns", "id:bigint:id"),
+            Map.of("columns", "score:double:score,score:bigint:rank"));
+    for (Map<String, String> mistake : mistakes) {
+      Map<String, String> props = minimal();
+      props.putAll(mistake);
+      ConfigException e =
+          assertThrows(
+              ConfigException.class, () -> new PostgresSinkConfig(props), mistake.toString());
+      assertTrue(e.getMessage().contains("more than once"), e.getMessage());
+    }
+    Map<String, String> fine = minimal();
+    fine.putAll(Map.of("write.mode", "upsert", "key.fields", "id", "columns", "event_id:text:e"));
+    new PostgresSinkConfig(fine);
+  }
+
   private static Map<String, List<String>> errors(Config config) {
     return config.configValues().stream()
         .collect(Collectors.toMap(ConfigValue::name, ConfigValue::errorMessages));
