@@ -247,7 +247,9 @@ public final class PostgresSinkConfig extends AbstractConfig {
         "Typed columns extracted from the event besides the whole payload (jsonb), each written"
             + " column:type:path, e.g. tenant:text:metadata.tenant_id,score:double:importance."
             + " Types: text, bigint, double, boolean, timestamptz, uuid, jsonb. A value of the wrong"
-            + " type dead-letters its record.",
+            + " type dead-letters its record. timestamptz takes ISO-8601 text or a number of epoch"
+            + " milliseconds; a number of epoch seconds cannot be told from milliseconds and"
+            + " would be read as milliseconds, without an error.",
         GROUP_WRITE,
         ++order,
         Width.LONG,
