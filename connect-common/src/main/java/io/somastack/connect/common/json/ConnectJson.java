@@ -145,7 +145,9 @@ public final class ConnectJson {
       return to.integer(l);
     }
     if (value instanceof Float f) {
-      return finite(f.doubleValue(), value, to);
+      // the shortest decimal of the float, as JsonConverter writes it: widened bit for bit,
+      // 0.1f would read 0.10000000149011612
+      return finite(Double.parseDouble(Float.toString(f)), value, to);
     }
     if (value instanceof Double d) {
       return finite(d, value, to);

@@ -1,5 +1,6 @@
 package io.somastack.connect.common.postgres;
 
+import java.io.FileNotFoundException;
 import java.security.GeneralSecurityException;
 import java.sql.SQLException;
 import java.sql.SQLTransientException;
@@ -12,15 +13,23 @@ import javax.net.ssl.SSLException;
  */
 public final class SqlStates {
 
+  /**
+   * pgjdbc's "rejected establishment of connection": no password configured, the server has no TLS
+   * for sslmode=require, an authentication method the driver lacks. Configuration, never fixed by
+   * waiting, although its class 08 is otherwise the lost-connection class.
+   */
+  private static final String DRIVER_REFUSED_CONNECTION = "08004";
+
   private SqlStates() {}
 
   /**
    * Faults that pass: the connection was lost or refused, the server is starting or shutting down,
    * a serialization failure or deadlock, resources or locks ran short, a session timed out. A
-   * certificate that does not verify is never one of them.
+   * certificate that does not verify, a certificate file that cannot be read and a connection the
+   * driver refuses to make are never one of them.
    */
   public static boolean isTransient(SQLException e) {
-    if (isSecurityFailure(e)) {
+    if (isLocalSetupFailure(e)) {
       return false;
     }
     if (e instanceof SQLTransientException) {
@@ -30,6 +39,9 @@ public final class SqlStates {
     if (state == null || state.length() < 2) {
       // no answer from the server at all: an I/O failure
       return true;
+    }
+    if (DRIVER_REFUSED_CONNECTION.equals(state)) {
+      return false;
     }
     switch (state.substring(0, 2)) {
       case "08": // connection exception
@@ -64,9 +76,15 @@ public final class SqlStates {
     return null;
   }
 
-  private static boolean isSecurityFailure(Throwable e) {
+  /**
+   * TLS that does not verify, or a local file (sslrootcert, a client key) that cannot be opened:
+   * pgjdbc reports both as a connection failure (08006), which would otherwise be retried.
+   */
+  private static boolean isLocalSetupFailure(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SSLException || t instanceof GeneralSecurityException) {
+      if (t instanceof SSLException
+          || t instanceof GeneralSecurityException
+          || t instanceof FileNotFoundException) {
         return true;
       }
     }

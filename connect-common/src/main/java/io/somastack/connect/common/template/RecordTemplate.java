@@ -1,13 +1,16 @@
 package io.somastack.connect.common.template;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.connect.connector.ConnectRecord;
+import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.DataException;
 
 /**
  * A name made from a record, such as {@code agent-${value.action_type}} or {@code ${topic}}: parsed
@@ -102,26 +105,16 @@ public final class RecordTemplate {
   public String render(ConnectRecord<?> record) {
     StringBuilder out = new StringBuilder();
     for (Part part : parts) {
-      Object value = valueOf(part, record);
-      if (!isSingleValue(value)) {
+      String text = textOf(part, record);
+      if (text == null) {
         return null;
       }
-      out.append(value instanceof JsonNode node ? node.asText() : value);
+      out.append(text);
     }
     return out.toString();
   }
 
-  private static boolean isSingleValue(Object value) {
-    if (value instanceof JsonNode node) {
-      return node.isValueNode() && !node.isNull();
-    }
-    return value != null
-        && !(value instanceof Map<?, ?>)
-        && !(value instanceof Collection<?>)
-        && !(value instanceof Struct);
-  }
-
-  private static Object valueOf(Part part, ConnectRecord<?> record) {
+  private static String textOf(Part part, ConnectRecord<?> record) {
     if (part instanceof Literal literal) {
       return literal.text();
     }
@@ -129,15 +122,42 @@ public final class RecordTemplate {
       return record.topic();
     }
     if (part instanceof Partition) {
-      return record.kafkaPartition();
+      return record.kafkaPartition() == null ? null : record.kafkaPartition().toString();
     }
     if (part instanceof WholeKey) {
-      return record.key();
+      return singleValueText(record.key(), record.keySchema());
     }
     if (part instanceof KeyField key) {
-      return key.path().get(record.key());
+      return fieldText(key.path(), record.key(), record.keySchema());
     }
-    return ((ValueField) part).path().get(record.value());
+    return fieldText(((ValueField) part).path(), record.value(), record.valueSchema());
+  }
+
+  private static String fieldText(FieldPath path, Object root, Schema rootSchema) {
+    // the schema says what a Struct's java.util.Date is: a Date, a Time or a Timestamp
+    Schema schema = path.schemaIn(root instanceof Struct struct ? struct.schema() : rootSchema);
+    return singleValueText(path.get(root), schema);
+  }
+
+  /**
+   * The text of a single value as JSON has it, so that a Struct, a Map and JSON text render alike:
+   * a Date as ISO text, bytes as base64, a float with its own digits. Java's text of a Date depends
+   * on the worker's time zone, and an array's ("[B@1b6d3586") changes with every record.
+   */
+  private static String singleValueText(Object value, Schema schema) {
+    if (value == null
+        || value instanceof Map<?, ?>
+        || value instanceof Collection<?>
+        || value instanceof Struct) {
+      return null;
+    }
+    JsonNode node;
+    try {
+      node = value instanceof JsonNode json ? json : RecordJson.convert(value, schema);
+    } catch (DataException noJson) {
+      return null; // NaN, or a class JSON has no value for: no name can be made from it
+    }
+    return node.isValueNode() && !node.isNull() ? node.asText() : null;
   }
 
   @Override

@@ -114,4 +114,13 @@ class ConnectJsonTest {
     assertThrows(
         DataException.class, () -> ConnectJson.convert(Double.POSITIVE_INFINITY, null, JAVA));
   }
+
+  /** A FLOAT32 of 0.1 is 0.1 in JSON, as JsonConverter writes it, not 0.10000000149011612. */
+  @Test
+  void aFloatKeepsTheDigitsItWasWrittenWith() {
+    assertEquals(0.1, ConnectJson.convert(0.1f, Schema.FLOAT32_SCHEMA, JAVA));
+    assertEquals("{\"w\":0.1}", RecordJson.write(RecordJson.convert(Map.of("w", 0.1f), null)));
+    assertEquals(
+        "[3.4028235E38]", RecordJson.write(RecordJson.convert(List.of(Float.MAX_VALUE), null)));
+  }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.FileNotFoundException;
 import java.sql.SQLException;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.Test;
@@ -36,6 +37,21 @@ class SqlStatesTest {
   void aCertificateThatDoesNotVerifyIsNeverRetried() {
     SQLException e = new SQLException("SSL error", "08006", new SSLHandshakeException("PKIX"));
     assertFalse(SqlStates.isTransient(e));
+  }
+
+  /** Configuration errors pgjdbc reports in class 08: retrying them would retry for ever. */
+  @Test
+  void aConnectionTheDriverCannotSetUpIsNeverRetried() {
+    // 08004: no password given, sslmode=require against a server without TLS, unknown auth
+    assertFalse(SqlStates.isTransient(state("08004")));
+    // connection.sslrootcert naming a file that is not there
+    SQLException missingCa =
+        new SQLException(
+            "Could not open SSL root certificate file /certs/ca.pem.",
+            "08006",
+            new FileNotFoundException("/certs/ca.pem (No such file or directory)"));
+    assertFalse(SqlStates.isTransient(missingCa));
+    assertTrue(SqlStates.isTransient(state("08006")));
   }
 
   @Test

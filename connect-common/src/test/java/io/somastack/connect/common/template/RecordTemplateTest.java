@@ -7,9 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.common.json.RecordJson;
+import java.math.BigDecimal;
+import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.connect.data.Decimal;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.data.Timestamp;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
 
@@ -48,6 +55,44 @@ class RecordTemplateTest {
     assertNull(RecordTemplate.parse("m_${value.tenant}").render(json));
     assertNull(RecordTemplate.parse("m_${value.n}").render(json));
     assertEquals("m_1", RecordTemplate.parse("m_${value.tenant.id}").render(json));
+  }
+
+  /**
+   * A Struct's logical types, floats and bytes render as the JSON text of the same value would
+   * render: never as Java's text of a Date (which depends on the worker's time zone) or of an array
+   * ("[B@1b6d3586", a new name for every record).
+   */
+  @Test
+  void structFieldsAndBytesRenderAsTheirJson() {
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("day", org.apache.kafka.connect.data.Date.SCHEMA)
+            .field("at", Timestamp.SCHEMA)
+            .field("score", Schema.FLOAT32_SCHEMA)
+            .field("amount", Decimal.schema(2))
+            .build();
+    Struct struct =
+        new Struct(schema)
+            .put("day", new Date(-86_400_000L))
+            .put("at", new Date(-1_000L))
+            .put("score", 0.1f)
+            .put("amount", new BigDecimal("12.50"));
+    SinkRecord record =
+        new SinkRecord("t", 0, Schema.BYTES_SCHEMA, new byte[] {1, 2, 3}, schema, struct, 0);
+    RecordTemplate template =
+        RecordTemplate.parse("${value.day}/${value.at}/${value.score}/${value.amount}");
+    assertEquals("1969-12-31/1969-12-31T23:59:59Z/0.1/12.50", template.render(record));
+    SinkRecord asJsonText =
+        new SinkRecord(
+            "t",
+            0,
+            null,
+            null,
+            null,
+            RecordJson.parse(RecordJson.write(RecordJson.convert(struct, schema))),
+            0);
+    assertEquals(template.render(asJsonText), template.render(record));
+    assertEquals("AQID", RecordTemplate.parse("${key}").render(record));
   }
 
   @Test
