@@ -3,22 +3,69 @@
 --
 -- Each row carries row_hash = sha256(prev_hash || material), where material is
 --   event_id|kafka_topic|kafka_partition|kafka_offset|event_time in epoch microseconds|payload::text
--- and prev_hash is the row_hash of the previous row of the same Kafka topic-partition. So:
---   * an edited row no longer matches its own hash ("row edited");
+-- followed by soma_audit_columns_text of its other columns (the typed columns extracted from the
+-- event), and prev_hash is the row_hash of the previous row of the same Kafka topic-partition. So:
+--   * an edited row (any column but ingested_at) no longer matches its own hash ("row edited");
 --   * a deleted row breaks the link of the row after it ("chain broken");
 --   * deleted rows at the end of a chain no longer hold the head recorded in
 --     soma_audit_chain_heads ("last rows deleted").
 -- Usage: SELECT * FROM soma_audit_verify('public.audit_events');  -- no rows: the table is intact
+
+-- soma_audit_columns_text(names, types, vals): the part of the material that covers the typed
+-- columns. For each column holding a value, in name order: |name=length:text, where text is the
+-- value as PostgreSQL prints its type under fixed settings (UTC, ISO dates, shortest exact floats),
+-- so the sink, which hashes what it is about to write, and this check, which hashes what is stored,
+-- print it alike whatever their sessions' settings. A NULL adds nothing: a column added later
+-- leaves older rows' material as it was, and a value set or cleared afterwards changes it.
+CREATE OR REPLACE FUNCTION soma_audit_columns_text(names text[], types text[], vals text[])
+RETURNS text LANGUAGE sql STABLE
+SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres'
+SET extra_float_digits = 3 AS $fn$
+  SELECT coalesce(string_agg('|' || c.name || '=' || length(c.t) || ':' || c.t, ''
+                             ORDER BY c.name COLLATE "C"), '')
+    FROM (SELECT u.name,
+                 CASE u.type
+                   WHEN 'timestamp with time zone' THEN u.val::timestamptz::text
+                   WHEN 'double precision' THEN u.val::float8::text
+                   WHEN 'bigint' THEN u.val::int8::text
+                   WHEN 'boolean' THEN u.val::boolean::text
+                   WHEN 'uuid' THEN u.val::uuid::text
+                   WHEN 'jsonb' THEN u.val::jsonb::text
+                   ELSE u.val
+                 END AS t
+            FROM unnest(names, types, vals) AS u(name, type, val)
+           WHERE u.val IS NOT NULL) c
+$fn$;
+
 CREATE OR REPLACE FUNCTION soma_audit_verify(audit_table regclass)
 RETURNS TABLE (kafka_topic text, kafka_partition integer, kafka_offset bigint, problem text)
-LANGUAGE plpgsql STABLE AS $fn$
+LANGUAGE plpgsql STABLE
+-- the typed columns are printed here (a.col::text) and read back by soma_audit_columns_text:
+-- these settings make that round trip exact whatever the caller's session uses
+SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres'
+SET extra_float_digits = 3 AS $fn$
+DECLARE
+  names text[];
+  types text[];
+  vals text;
 BEGIN
+  -- every column but those the material names itself, the chain's own and ingested_at
+  SELECT coalesce(array_agg(a.attname::text ORDER BY a.attnum), '{}'),
+         coalesce(array_agg(format_type(a.atttypid, NULL) ORDER BY a.attnum), '{}'),
+         'ARRAY[' || coalesce(string_agg(format('a.%I::text', a.attname), ', '
+                                         ORDER BY a.attnum), '') || ']::text[]'
+    INTO names, types, vals
+    FROM pg_attribute a
+   WHERE a.attrelid = audit_table AND a.attnum > 0 AND NOT a.attisdropped
+     AND a.attname NOT IN ('event_id', 'event_time', 'payload', 'kafka_topic', 'kafka_partition',
+                           'kafka_offset', 'prev_hash', 'row_hash', 'ingested_at');
   RETURN QUERY EXECUTE format($q$
     WITH chained AS (
       SELECT a.kafka_topic, a.kafka_partition, a.kafka_offset, a.prev_hash, a.row_hash,
              sha256(coalesce(a.prev_hash, ''::bytea) || convert_to(concat_ws('|',
                a.event_id, a.kafka_topic, a.kafka_partition, a.kafka_offset,
-               (extract(epoch FROM a.event_time) * 1000000)::bigint, a.payload::text), 'UTF8'))
+               (extract(epoch FROM a.event_time) * 1000000)::bigint, a.payload::text)
+               || soma_audit_columns_text(%3$L, %4$L, %5$s), 'UTF8'))
                AS expected_hash,
              lag(a.row_hash) OVER w AS previous_hash,
              row_number() OVER w AS n
@@ -46,6 +93,6 @@ BEGIN
                           AND a.kafka_partition = h.kafka_partition
                           AND a.row_hash = h.row_hash)
      ORDER BY 1, 2, 3
-  $q$, audit_table, audit_table::text);
+  $q$, audit_table, audit_table::text, names, types, vals);
 END
 $fn$;

@@ -384,7 +384,7 @@ public class PostgresMemorySinkTask extends SinkTask {
       if (audit != null) {
         // the chain asks PostgreSQL for each payload's jsonb text first: a payload jsonb refuses
         // fails that step, so it is isolated there, and the rest are chained as they will land
-        rows = withoutRejected(batch, rows, audit.findRejected(c, rows));
+        rows = withoutRejected(batch, rows, audit.findRejected(c, entry.getKey(), rows));
         rows = audit.link(c, entry.getKey(), rows);
       }
       withoutRejected(batch, rows, writer.findRejected(c, entry.getKey(), rows));

@@ -69,7 +69,7 @@ public final class AuditChain {
     if (after.isEmpty()) {
       return after;
     }
-    List<String> canonical = canonicalPayloads(c, after);
+    List<Canonical> canonical = canonical(c, table, after);
     int payload = layout.indexOf(TableLayout.PAYLOAD);
     int prev = layout.indexOf(TableLayout.PREV_HASH);
     int hash = layout.indexOf(TableLayout.ROW_HASH);
@@ -78,10 +78,11 @@ public final class AuditChain {
       String chain = chainKey(values);
       Head head = heads.get(chain);
       byte[] previous = head == null ? null : head.hash();
-      byte[] rowHash = sha256(previous, material(values, canonical.get(i)));
+      Canonical text = canonical.get(i);
+      byte[] rowHash = sha256(previous, material(values, text.payload()) + text.columns());
       values[prev] = previous == null ? null : HEX.formatHex(previous);
       values[hash] = HEX.formatHex(rowHash);
-      values[payload] = canonical.get(i);
+      values[payload] = text.payload();
       heads.put(chain, new Head((Long) values[layout.indexOf(TableLayout.KAFKA_OFFSET)], rowHash));
     }
     saveHeads(c, table, after);
@@ -138,9 +139,9 @@ public final class AuditChain {
    * halves inside savepoints: one such row would otherwise fail every {@link #link} of its batch,
    * before the writer's own isolation of bad rows is reached, and stall the task.
    */
-  public Map<EventRow, SQLException> findRejected(Connection c, List<EventRow> rows)
+  public Map<EventRow, SQLException> findRejected(Connection c, String table, List<EventRow> rows)
       throws SQLException {
-    return RejectedRows.find(c, rows, part -> canonicalPayloads(c, part));
+    return RejectedRows.find(c, rows, part -> canonical(c, table, part));
   }
 
   private String material(Object[] v, String payloadText) {
@@ -168,22 +169,69 @@ public final class AuditChain {
     return topic + "\u0000" + partition;
   }
 
-  private List<String> canonicalPayloads(Connection c, List<EventRow> rows) throws SQLException {
+  /** A row's hashed texts as PostgreSQL prints them: the payload, and the typed columns. */
+  private record Canonical(String payload, String columns) {}
+
+  /**
+   * Asks PostgreSQL, in one round trip, for each row's payload as jsonb text and for the part of
+   * its material that covers the typed columns ({@code soma_audit_columns_text}, with the types the
+   * table's columns have), exactly as {@code soma_audit_verify} will compute them from the stored
+   * row: an edit of a typed column must break the row's hash as an edit of its payload does.
+   */
+  private List<Canonical> canonical(Connection c, String table, List<EventRow> rows)
+      throws SQLException {
     int payload = layout.indexOf(TableLayout.PAYLOAD);
-    String[] texts =
-        rows.stream().map(r -> JsonBytes.text(r.values()[payload])).toArray(String[]::new);
-    List<String> canonical = new ArrayList<>(rows.size());
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT p::jsonb::text FROM unnest(?::text[]) WITH ORDINALITY AS u(p, n) ORDER BY n")) {
-      ps.setArray(1, c.createArrayOf("text", texts));
+    List<TableLayout.Column> typed =
+        layout.columns().subList(layout.mappedFrom(), layout.columns().size());
+    try (PreparedStatement ps = c.prepareStatement(canonicalSql(typed.size()))) {
+      int param = 1;
+      ps.setArray(
+          param++, c.createArrayOf("text", typed.stream().map(col -> col.name()).toArray()));
+      ps.setString(param++, table);
+      ps.setArray(param++, c.createArrayOf("text", column(rows, payload)));
+      for (int i = 0; i < typed.size(); i++) {
+        ps.setArray(param++, c.createArrayOf("text", column(rows, layout.mappedFrom() + i)));
+      }
+      List<Canonical> canonical = new ArrayList<>(rows.size());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          canonical.add(rs.getString(1));
+          canonical.add(new Canonical(rs.getString(1), rs.getString(2)));
         }
       }
+      return canonical;
     }
-    return canonical;
+  }
+
+  private static String canonicalSql(int typedColumns) {
+    StringBuilder unnest = new StringBuilder("?::text[]");
+    StringBuilder aliases = new StringBuilder("p");
+    StringBuilder vals = new StringBuilder();
+    for (int i = 0; i < typedColumns; i++) {
+      unnest.append(", ?::text[]");
+      aliases.append(", c").append(i);
+      vals.append(i == 0 ? "" : ", ").append("u.c").append(i);
+    }
+    return "SELECT u.p::jsonb::text, soma_audit_columns_text(n.names, n.types, ARRAY["
+        + vals
+        + "]::text[]) FROM (SELECT ?::text[] AS names) q CROSS JOIN LATERAL (SELECT q.names,"
+        + " ARRAY(SELECT format_type(a.atttypid, NULL) FROM unnest(q.names) WITH ORDINALITY"
+        + " AS k(name, i) LEFT JOIN pg_attribute a ON a.attrelid = ?::regclass"
+        + " AND a.attname = k.name AND NOT a.attisdropped ORDER BY k.i) AS types) n"
+        + " CROSS JOIN unnest("
+        + unnest
+        + ") WITH ORDINALITY AS u("
+        + aliases
+        + ", ord) ORDER BY u.ord";
+  }
+
+  /** One column of the rows as text, as the stored value's type reads it back. */
+  private static String[] column(List<EventRow> rows, int index) {
+    String[] texts = new String[rows.size()];
+    for (int i = 0; i < texts.length; i++) {
+      Object value = rows.get(i).values()[index];
+      texts[i] = value instanceof JsonBytes json ? json.toString() : JsonBytes.text(value);
+    }
+    return texts;
   }
 
   private Map<String, Head> loadHeads(Connection c, String table) throws SQLException {
