@@ -211,12 +211,21 @@ public final class AuditChain {
       aliases.append(", c").append(i);
       vals.append(i == 0 ? "" : ", ").append("u.c").append(i);
     }
-    return "SELECT u.p::jsonb::text, soma_audit_columns_text(n.names, n.types, ARRAY["
-        + vals
-        + "]::text[]) FROM (SELECT ?::text[] AS names) q CROSS JOIN LATERAL (SELECT q.names,"
+    // without typed columns the text is empty, as the check makes it: no function call per row
+    String columnsText =
+        typedColumns == 0
+            ? "''"
+            : "soma_audit_columns_text(n.names, n.types, ARRAY[" + vals + "]::text[])";
+    return "SELECT u.p::jsonb::text, "
+        + columnsText
+        + " FROM (SELECT ?::text[] AS names) q CROSS JOIN LATERAL (SELECT q.names,"
         + " ARRAY(SELECT format_type(a.atttypid, NULL) FROM unnest(q.names) WITH ORDINALITY"
         + " AS k(name, i) LEFT JOIN pg_attribute a ON a.attrelid = ?::regclass"
-        + " AND a.attname = k.name AND NOT a.attisdropped ORDER BY k.i) AS types) n"
+        + " AND a.attname = k.name AND NOT a.attisdropped"
+        // a column the database fills itself (a default, say) is left out, as the check does:
+        // its NULL type adds nothing
+        + " AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''"
+        + " ORDER BY k.i) AS types) n"
         + " CROSS JOIN unnest("
         + unnest
         + ") WITH ORDINALITY AS u("

@@ -12,6 +12,7 @@ import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -70,6 +71,7 @@ public final class SchemaManager {
       }
       if (layout.mode() == WriteMode.AUDIT) {
         AuditSchema.ensure(s, table, YearMonth.now(ZoneOffset.UTC).minusMonths(1), through);
+        checkTypedColumnTypes(c, table);
       }
       c.commit();
     } catch (SQLException | RuntimeException e) {
@@ -77,6 +79,38 @@ public final class SchemaManager {
       throw e;
     }
     ready.put(table, through);
+  }
+
+  /**
+   * An audit row's hash covers its typed columns as the text of the value the config's type makes:
+   * a column the table holds with another type (made by an earlier config: the sink never rewrites
+   * a column) stores that value converted (a double as numeric or text, a timestamptz as text in
+   * the session's time zone), and every row would then fail soma_audit_verify. Refused instead.
+   */
+  private void checkTypedColumnTypes(Connection c, String table) throws SQLException {
+    Map<String, String> present = CatalogColumns.of(c, table);
+    List<TableLayout.Column> typed =
+        layout.columns().subList(layout.mappedFrom(), layout.columns().size());
+    for (TableLayout.Column column : typed) {
+      String type = present.get(column.name());
+      String expected = CopyBinary.typeFor(column);
+      if (type != null && !type.equals(expected)) {
+        throw new ConnectException(
+            "audit table "
+                + table
+                + " has column "
+                + column.name()
+                + " as "
+                + type
+                + " but "
+                + PostgresSinkConfig.COLUMNS
+                + " makes it "
+                + expected
+                + ": its hash would not match what the column stores; alter the column to "
+                + expected
+                + " or extract into another column");
+      }
+    }
   }
 
   private boolean exists(Connection c, String table) throws SQLException {
