@@ -99,13 +99,36 @@ public final class ConnectRestClient {
    * are unchanged.
    */
   public void restartFailed(String name) throws IOException {
-    send(
-        "POST",
-        "connectors/" + encode(name) + "/restart?includeTasks=true&onlyFailed=true",
-        null,
-        200,
-        202,
-        204);
+    try {
+      send(
+          "POST",
+          "connectors/" + encode(name) + "/restart?includeTasks=true&onlyFailed=true",
+          null,
+          200,
+          202,
+          204);
+    } catch (RestException e) {
+      // not found (deleted meanwhile, or its status not known yet): nothing to restart, and the
+      // wait that follows judges the connector as it is
+      if (e.status() != 404) {
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * GET /connectors/{name}/tasks: how many tasks the connector has made, 0 while it has made none
+   * or does not exist (yet).
+   */
+  public int taskCount(String name) throws IOException {
+    try {
+      return send("GET", "connectors/" + encode(name) + "/tasks", null, 200).size();
+    } catch (RestException e) {
+      if (e.status() == 404) {
+        return 0;
+      }
+      throw e;
+    }
   }
 
   /** GET /connectors/{name}/status, or null when the connector does not exist (yet). */

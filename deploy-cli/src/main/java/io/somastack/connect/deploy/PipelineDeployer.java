@@ -6,9 +6,11 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Deploys one pipeline the careful way: validate first and explain every error, then PUT the config
@@ -92,16 +94,10 @@ public final class PipelineDeployer {
           return new Outcome(file, false, failures);
         }
         long running = countRunning(status.path("tasks"));
+        int made = rest.taskCount(file.name());
         String connector = status.path("connector").path("state").asText();
-        last =
-            "connector "
-                + connector
-                + ", "
-                + running
-                + "/"
-                + status.path("tasks").size()
-                + " tasks running";
-        if ("RUNNING".equals(connector) && allTasksRunning(status)) {
+        last = "connector " + connector + ", " + running + "/" + made + " tasks running";
+        if ("RUNNING".equals(connector) && allTasksRunning(status, made)) {
           out.println("  RUNNING (" + last + ")");
           return new Outcome(file, true, List.of());
         }
@@ -116,9 +112,27 @@ public final class PipelineDeployer {
     return new Outcome(file, false, problems);
   }
 
-  private static boolean allTasksRunning(JsonNode status) {
-    JsonNode tasks = status.path("tasks");
-    return tasks.size() > 0 && countRunning(tasks) == tasks.size();
+  /**
+   * Whether every task the connector made runs. The status lists a task only once it has started
+   * (and may still list tasks of an earlier config beyond the count): RUNNING for the tasks listed
+   * so far would declare a three-task pipeline running with two.
+   */
+  private static boolean allTasksRunning(JsonNode status, int made) {
+    if (made == 0) {
+      return false;
+    }
+    Set<Integer> running = new HashSet<>();
+    for (JsonNode task : status.path("tasks")) {
+      if ("RUNNING".equals(task.path("state").asText())) {
+        running.add(task.path("id").asInt());
+      }
+    }
+    for (int id = 0; id < made; id++) {
+      if (!running.contains(id)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static long countRunning(JsonNode tasks) {
