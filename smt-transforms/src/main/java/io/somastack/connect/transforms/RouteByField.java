@@ -1,6 +1,8 @@
 package io.somastack.connect.transforms;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.transforms.util.Configs;
 import io.somastack.connect.transforms.util.Records;
@@ -11,6 +13,8 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.components.Versioned;
 import org.apache.kafka.connect.connector.ConnectRecord;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.transforms.Transformation;
 
 /**
@@ -23,9 +27,10 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
   public static final String OVERVIEW_DOC =
       "Routes each record to the topic a template makes from it, e.g. agent-${value.action_type} "
           + "or ${topic}.${key.tenant_id}. Placeholders: ${topic}, ${partition}, ${key}, "
-          + "${key.<path>}, ${value.<path>} over Struct and schemaless Map keys and values. When a "
-          + "field is missing, or the result is not a legal topic name ([a-zA-Z0-9._-], at most "
-          + "249 characters), the record goes to fallback.topic; without one it fails.";
+          + "${key.<path>}, ${value.<path>} over Struct, schemaless Map and JSON text keys and "
+          + "values. When a field is missing, or the result is not a legal topic name "
+          + "([a-zA-Z0-9._-], at most 249 characters), the record goes to fallback.topic; without "
+          + "one it fails.";
 
   public static final String TOPIC_TEMPLATE_CONFIG = "topic.template";
   public static final String FALLBACK_TOPIC_CONFIG = "fallback.topic";
@@ -67,7 +72,7 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
 
   @Override
   public R apply(R record) {
-    String topic = template.render(record);
+    String topic = template.render(template.dependsOnTopicOnly() ? record : readable(record));
     if (!isLegal(topic)) {
       topic = fallback(record);
     }
@@ -79,6 +84,55 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
         record.valueSchema(),
         record.value(),
         record.timestamp());
+  }
+
+  /**
+   * The record as the template reads it: a key or value that is JSON object text (StringConverter,
+   * ByteArrayConverter) parsed, so that its fields are found as in a Map or Struct. Any other text,
+   * such as a plain string key for ${key}, is left as it is.
+   */
+  private R readable(R record) {
+    Object key = parsedObject(record.key(), record.keySchema());
+    Object value = parsedObject(record.value(), record.valueSchema());
+    if (key == record.key() && value == record.value()) {
+      return record;
+    }
+    return record.newRecord(
+        record.topic(),
+        record.kafkaPartition(),
+        key == record.key() ? record.keySchema() : null,
+        key,
+        value == record.value() ? record.valueSchema() : null,
+        value,
+        record.timestamp());
+  }
+
+  /** The JSON object that text holds, or the value itself when it is not such text. */
+  private static Object parsedObject(Object value, Schema schema) {
+    if (!startsAnObject(value)) {
+      return value;
+    }
+    try {
+      JsonNode json = RecordJson.toJson(value, schema);
+      return json != null && json.isObject() ? json : value;
+    } catch (DataException notJson) {
+      return value;
+    }
+  }
+
+  /** A cheap look at the first character, so plain keys are not parsed (and failed) per record. */
+  private static boolean startsAnObject(Object value) {
+    if (value instanceof String text) {
+      return !text.isEmpty() && text.stripLeading().startsWith("{");
+    }
+    if (value instanceof byte[] bytes) {
+      for (byte b : bytes) {
+        if (!Character.isWhitespace(b)) {
+          return b == '{';
+        }
+      }
+    }
+    return false;
   }
 
   private static ConfigDef.Validator legalTopicOrEmpty() {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
@@ -46,6 +47,31 @@ class RouteByFieldTest {
     assertEquals(
         "memory.events.acme.k1",
         route("${topic}.${value.metadata.tenant_id}.${key}", null).apply(record).topic());
+  }
+
+  @Test
+  void readsFieldsOfJsonTextKeysAndValues() {
+    SinkRecord text =
+        TestRecords.record(
+            Schema.STRING_SCHEMA,
+            "{\"tenant_id\":\"acme\"}",
+            Schema.STRING_SCHEMA,
+            " {\"action_type\":\"tool_call\"}");
+    SinkRecord out = route("agent-${value.action_type}.${key.tenant_id}", null).apply(text);
+    assertEquals("agent-tool_call.acme", out.topic());
+    assertSame(text.key(), out.key());
+    assertSame(text.value(), out.value());
+    assertEquals(Schema.STRING_SCHEMA, out.valueSchema());
+
+    byte[] json = "{\"action_type\":\"tool_call\"}".getBytes(StandardCharsets.UTF_8);
+    SinkRecord bytes = TestRecords.record(Schema.STRING_SCHEMA, "{k", Schema.BYTES_SCHEMA, json);
+    out = route("agent-${value.action_type}-${key}", "agent-unrouted").apply(bytes);
+    assertEquals("agent-unrouted", out.topic(), "'{k' is neither JSON nor a legal name");
+    assertEquals(
+        "agent-tool_call-k1",
+        route("agent-${value.action_type}-${key}", null)
+            .apply(TestRecords.record(Schema.STRING_SCHEMA, "k1", Schema.BYTES_SCHEMA, json))
+            .topic());
   }
 
   @Test

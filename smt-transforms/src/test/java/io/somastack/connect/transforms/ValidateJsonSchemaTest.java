@@ -144,6 +144,39 @@ class ValidateJsonSchemaTest {
     assertSame(oldShape, before.apply(oldShape), "a running transform keeps its schema");
   }
 
+  /** A schema file whose property refers to a sibling file, as schemas split across files do. */
+  private static Path schemaWithSiblingRef(Path dir, int minLength) throws Exception {
+    Files.writeString(
+        dir.resolve("tenant.schema.json"), "{\"type\":\"string\",\"minLength\":" + minLength + "}");
+    Path main = dir.resolve("main.schema.json");
+    Files.writeString(
+        main,
+        "{\"type\":\"object\",\"properties\":{\"tenant_id\":{\"$ref\":\"tenant.schema.json\"}}}");
+    return main;
+  }
+
+  @Test
+  void resolvesRelativeRefsAgainstTheSchemaFile(@TempDir Path dir) throws Exception {
+    ValidateJsonSchema<SinkRecord> transform =
+        value(props("schema", schemaWithSiblingRef(dir, 3).toString()));
+    SinkRecord good = TestRecords.value(TestRecords.map("tenant_id", "acme"));
+    assertSame(good, transform.apply(good));
+    SinkRecord bad = TestRecords.value(TestRecords.map("tenant_id", "ab"));
+    DataException e = assertThrows(DataException.class, () -> transform.apply(bad));
+    assertTrue(e.getMessage().contains("$.tenant_id"), e.getMessage());
+  }
+
+  @Test
+  void readsAnEditedReferencedFileWhenReconfigured(@TempDir Path dir) throws Exception {
+    ValidateJsonSchema<SinkRecord> before =
+        value(props("schema", schemaWithSiblingRef(dir, 3).toString()));
+    ValidateJsonSchema<SinkRecord> after =
+        value(props("schema", schemaWithSiblingRef(dir, 5).toString()));
+    SinkRecord four = TestRecords.value(TestRecords.map("tenant_id", "acme"));
+    assertSame(four, before.apply(four), "a running transform keeps its schema");
+    assertThrows(DataException.class, () -> after.apply(four));
+  }
+
   @Test
   void validatesStructsAndJsonText() {
     ValidateJsonSchema<SinkRecord> transform =

@@ -17,8 +17,9 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * JSON Schemas (draft 2020-12) compiled once per worker and shared by every task and transform that
  * uses the same schema text: compiling is far costlier than validating. The cache is keyed by the
- * text, not by where it came from, so a schema file edited on the worker takes effect when the
- * connector is reconfigured or restarted rather than only when the worker is.
+ * text and the location relative {@code $ref}s resolve against, and the files those refs load are
+ * read again and compared, so a schema file (or a file it refers to) edited on the worker takes
+ * effect when the connector is reconfigured or restarted rather than only when the worker is.
  */
 public final class CompiledSchemas {
 
@@ -33,7 +34,22 @@ public final class CompiledSchemas {
           .pathType(PathType.JSON_PATH)
           .build();
 
-  private static final Map<String, JsonSchema> CACHE = new ConcurrentHashMap<>();
+  private static final Map<String, Compiled> CACHE = new ConcurrentHashMap<>();
+
+  /**
+   * A compiled schema with the text of every document its {@code $ref}s loaded, by URI: the cache
+   * key holds only the schema's own text, so an edited referenced file must be noticed here.
+   */
+  private record Compiled(JsonSchema schema, Map<String, String> referenced) {
+    boolean isCurrent() {
+      try {
+        return referenced.entrySet().stream()
+            .allMatch(doc -> doc.getValue().equals(SchemaSource.loadReferenced(doc.getKey())));
+      } catch (IllegalArgumentException unreadable) {
+        return false; // compiling again reports why
+      }
+    }
+  }
 
   private static final String META_SCHEMA = "https://json-schema.org/draft/2020-12/schema";
   private static final AtomicReference<JsonSchema> META = new AtomicReference<>();
@@ -46,7 +62,14 @@ public final class CompiledSchemas {
    */
   public static JsonSchema get(SchemaSource source) {
     String text = source.load();
-    return CACHE.computeIfAbsent(text, t -> compileWithOwnClassLoader(source.label(), t));
+    // relative $refs resolve against the location, so equal text elsewhere may mean another schema
+    String key = source.location() + "\n" + text;
+    Compiled compiled = CACHE.get(key);
+    if (compiled == null || !compiled.isCurrent()) {
+      compiled = compileWithOwnClassLoader(source, text);
+      CACHE.put(key, compiled);
+    }
+    return compiled.schema();
   }
 
   /**
@@ -54,12 +77,12 @@ public final class CompiledSchemas {
    * Connect worker starts tasks with its own delegating loader there, which cannot see this
    * plugin's jars; so compiling runs with the plugin's loader as the context loader.
    */
-  private static JsonSchema compileWithOwnClassLoader(String label, String text) {
+  private static Compiled compileWithOwnClassLoader(SchemaSource source, String text) {
     Thread thread = Thread.currentThread();
     ClassLoader previous = thread.getContextClassLoader();
     thread.setContextClassLoader(CompiledSchemas.class.getClassLoader());
     try {
-      return compile(label, text);
+      return compile(source, text);
     } finally {
       thread.setContextClassLoader(previous);
     }
@@ -71,7 +94,8 @@ public final class CompiledSchemas {
         meta -> meta != null ? meta : FACTORY.getSchema(SchemaLocation.of(META_SCHEMA)));
   }
 
-  private static JsonSchema compile(String label, String text) {
+  private static Compiled compile(SchemaSource source, String text) {
+    String label = source.label();
     JsonNode tree;
     try {
       tree = RecordJson.MAPPER.readTree(text);
@@ -86,13 +110,38 @@ public final class CompiledSchemas {
       throw new IllegalArgumentException(
           label + " is not a valid draft 2020-12 JSON Schema: " + problems);
     }
+    Map<String, String> referenced = new ConcurrentHashMap<>();
     try {
-      JsonSchema schema = FACTORY.getSchema(tree, CONFIG);
+      JsonSchemaFactory factory = recordingFactory(referenced);
+      JsonSchema schema =
+          source.location() == null
+              ? factory.getSchema(tree, CONFIG)
+              : factory.getSchema(SchemaLocation.of(source.location()), tree, CONFIG);
       schema.initializeValidators();
-      return schema;
+      return new Compiled(schema, Map.copyOf(referenced));
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(
           label + " is not a valid JSON Schema: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * A factory of its own per compile, so no referenced document is cached beyond this schema, that
+   * reads referenced files and resources itself and records their text (other URIs load as usual).
+   */
+  private static JsonSchemaFactory recordingFactory(Map<String, String> referenced) {
+    return JsonSchemaFactory.getInstance(
+        SpecVersion.VersionFlag.V202012,
+        builder ->
+            builder.schemaLoaders(
+                loaders ->
+                    loaders.schemas(
+                        uri -> {
+                          String text = SchemaSource.loadReferenced(uri);
+                          if (text != null) {
+                            referenced.put(uri, text);
+                          }
+                          return text;
+                        })));
   }
 }

@@ -2,6 +2,7 @@ package io.somastack.connect.transforms.schema;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,6 +49,36 @@ public record SchemaSource(String reference) {
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read classpath resource '" + path + "': " + e);
     }
+  }
+
+  /**
+   * The URI that relative {@code $ref}s in the schema resolve against: the file's {@code file:}
+   * URI, or the {@code classpath:} name; null for inline schemas, which have no location.
+   */
+  public String location() {
+    if (isInline()) {
+      return null;
+    }
+    if (reference.startsWith(CLASSPATH)) {
+      String name = reference.substring(CLASSPATH.length());
+      return CLASSPATH + (name.startsWith("/") ? name.substring(1) : name);
+    }
+    return Path.of(reference).toAbsolutePath().normalize().toUri().toString();
+  }
+
+  /** The text of a document a schema refers to, by its URI; null unless a file or a resource. */
+  static String loadReferenced(String uri) {
+    if (uri.startsWith(CLASSPATH)) {
+      return resource(uri.substring(CLASSPATH.length()));
+    }
+    if (uri.startsWith("file:")) {
+      try {
+        return Files.readString(Path.of(URI.create(uri)), StandardCharsets.UTF_8);
+      } catch (IOException | IllegalArgumentException e) {
+        throw new IllegalArgumentException("cannot read referenced schema '" + uri + "': " + e);
+      }
+    }
+    return null;
   }
 
   /** A short name for headers and messages: inline schemas are not repeated in full. */
