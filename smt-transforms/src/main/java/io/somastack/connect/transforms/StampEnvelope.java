@@ -39,8 +39,9 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
 
   public static final String OVERVIEW_DOC =
       "Adds the event envelope where it is missing: an event id (a UUIDv5 of topic, partition and "
-          + "offset, or of source partition and offset for source records, so reprocessing gives "
-          + "the same id), a schema version and an ingest timestamp (ISO-8601), as value fields "
+          + "offset, or for source records of source partition, source offset and a digest of "
+          + "key and value, since source offsets need not be unique; reprocessing gives the same "
+          + "id), a schema version and an ingest timestamp (ISO-8601), as value fields "
           + "(Struct or schemaless Map; added Struct fields are optional strings) or as headers. "
           + "Existing values are kept. Tombstones pass unchanged.";
 

@@ -165,6 +165,33 @@ class StampEnvelopeTest {
     assertNull(((Map<?, ?>) transform.apply(record).value()).get("metadata"));
   }
 
+  /**
+   * Some source connectors give several records one source offset (a JDBC source in timestamp mode,
+   * rows sharing a timestamp): distinct records must not share an id, or whoever deduplicates on it
+   * drops all but one. The same record read again still gets the same id.
+   */
+  @Test
+  void sourceRecordsSharingAnOffsetGetAnIdEachUnlessTheyAreTheSame() {
+    StampEnvelope<SourceRecord> transform = new StampEnvelope<>();
+    transform.configure(Map.of("ingest.timestamp.field", ""));
+    Map<String, Object> offset = Map.of("timestamp", 1_767_000_000_000L);
+    Object first = idOf(transform, sourceRecord(offset, "k1", Map.of("text", "a")));
+    Object second = idOf(transform, sourceRecord(offset, "k2", Map.of("text", "b")));
+    Object firstAgain = idOf(transform, sourceRecord(offset, "k1", Map.of("text", "a")));
+    assertNotEquals(first, second);
+    assertEquals(first, firstAgain);
+  }
+
+  private static SourceRecord sourceRecord(
+      Map<String, ?> offset, String key, Map<String, ?> value) {
+    return new SourceRecord(
+        Map.of("table", "memories"), offset, "t", null, null, key, null, new HashMap<>(value));
+  }
+
+  private static Object idOf(StampEnvelope<SourceRecord> transform, SourceRecord record) {
+    return ((Map<?, ?>) transform.apply(record).value()).get("event_id");
+  }
+
   @Test
   void failsWhereAFieldCannotBeAdded() {
     SinkRecord record = TestRecords.value(TestRecords.map("metadata", "flat"));

@@ -1,13 +1,16 @@
 package io.somastack.connect.transforms.util;
 
+import io.somastack.connect.common.json.RecordJson;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.kafka.connect.connector.ConnectRecord;
+import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -41,9 +44,39 @@ public final class EventIds {
           + '\u0000'
           + sorted(source.sourcePartition())
           + '\u0000'
-          + sorted(source.sourceOffset());
+          + sorted(source.sourceOffset())
+          + '\u0000'
+          + content(source);
     }
     throw Records.error(record, "has no offset to derive a deterministic event id from");
+  }
+
+  /**
+   * A digest of the record's key and value. A source offset need not be unique: a JDBC source in
+   * timestamp mode gives every row of one timestamp the same offset, and distinct records sharing
+   * an id would be dropped as duplicates by whoever deduplicates on it. The same record read again
+   * has the same content, so its id stays the same.
+   */
+  private static String content(SourceRecord record) {
+    MessageDigest sha256 = digest("SHA-256");
+    sha256.update(contentBytes(record.key(), record.keySchema()));
+    sha256.update((byte) 0);
+    sha256.update(contentBytes(record.value(), record.valueSchema()));
+    return HexFormat.of().formatHex(sha256.digest());
+  }
+
+  /** The value as bytes: bytes and text as they are, anything else as its JSON. */
+  private static byte[] contentBytes(Object value, Schema schema) {
+    if (value == null) {
+      return new byte[0];
+    }
+    if (value instanceof byte[] bytes) {
+      return bytes;
+    }
+    if (value instanceof String text) {
+      return text.getBytes(StandardCharsets.UTF_8);
+    }
+    return RecordJson.writeBytes(RecordJson.convert(value, schema));
   }
 
   /** Maps print in key order, so the name does not depend on the map's iteration order. */
@@ -52,17 +85,20 @@ public final class EventIds {
   }
 
   public static UUID v5(UUID namespace, String name) {
-    MessageDigest sha1;
-    try {
-      sha1 = MessageDigest.getInstance("SHA-1");
-    } catch (NoSuchAlgorithmException e) {
-      throw new DataException("SHA-1 is not available in this JDK", e);
-    }
+    MessageDigest sha1 = digest("SHA-1");
     sha1.update(toBytes(namespace));
     byte[] hash = sha1.digest(name.getBytes(StandardCharsets.UTF_8));
     hash[6] = (byte) ((hash[6] & 0x0f) | 0x50);
     hash[8] = (byte) ((hash[8] & 0x3f) | 0x80);
     return new UUID(toLong(hash, 0), toLong(hash, 8));
+  }
+
+  private static MessageDigest digest(String algorithm) {
+    try {
+      return MessageDigest.getInstance(algorithm);
+    } catch (NoSuchAlgorithmException e) {
+      throw new DataException(algorithm + " is not available in this JDK", e);
+    }
   }
 
   private static byte[] toBytes(UUID uuid) {
