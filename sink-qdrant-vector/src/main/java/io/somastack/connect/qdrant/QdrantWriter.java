@@ -361,7 +361,9 @@ final class QdrantWriter implements AutoCloseable {
   private RuntimeException handle(
       WriteBatch batch, Request request, StatusFailure failure, List<Rejected> refused) {
     Status.Code code = failure.status.getCode();
-    if (code == Status.Code.INVALID_ARGUMENT) {
+    if (code == Status.Code.INVALID_ARGUMENT || tooBigToPass(failure.status)) {
+      // searched by halving: the smaller requests pass, a single point that still cannot is
+      // dead-lettered with Qdrant's reason instead of the whole batch being retried for ever
       refused.addAll(refusedIn(batch, request, failure));
       return null;
     }
@@ -377,10 +379,11 @@ final class QdrantWriter implements AutoCloseable {
   }
 
   /**
-   * Finds the points of a refused request by sending its halves again, down to single points, which
-   * are the refused ones. The other points are written on the way. A refused operation that
-   * replaced an earlier one of its point in collapsing gives way to that one: the point must end as
-   * if the records had been applied one by one (a tombstone followed by a refused upsert deletes).
+   * Finds the points of a refused request (bad data, or too big to ever pass) by sending its halves
+   * again, down to single points, which are the refused ones. The other points are written on the
+   * way. A refused operation that replaced an earlier one of its point in collapsing gives way to
+   * that one: the point must end as if the records had been applied one by one (a tombstone
+   * followed by a refused upsert deletes).
    */
   private List<Rejected> refusedIn(WriteBatch batch, Request request, StatusFailure failure) {
     List<PointOp> ops = request.ops();
@@ -416,6 +419,22 @@ final class QdrantWriter implements AutoCloseable {
 
   private static Request part(Request request, int from, int to) {
     return new Request(request.collection(), request.upsert(), request.ops().subList(from, to));
+  }
+
+  /**
+   * A RESOURCE_EXHAUSTED that no retry of the same request can pass, only a smaller one: Qdrant's
+   * strict mode refuses a request costing more than the rate limiter's whole budget with "please
+   * try to split your request" and no retry-after (qdrant/qdrant {@code
+   * CollectionError::rate_limit_error}, {@code RateLimitError::AlwaysOverBudget}), and a gRPC
+   * server refuses a message over its maximum size ("gRPC message exceeds maximum size"). A rate
+   * limit that passes later ("Retry after Ns") stays transient.
+   */
+  static boolean tooBigToPass(Status status) {
+    String description = status.getDescription();
+    return status.getCode() == Status.Code.RESOURCE_EXHAUSTED
+        && description != null
+        && (description.contains("split your request")
+            || description.contains("exceeds maximum size"));
   }
 
   static boolean isTransient(Status.Code code) {

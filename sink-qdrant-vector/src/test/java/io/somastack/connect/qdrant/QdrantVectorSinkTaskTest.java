@@ -244,6 +244,49 @@ class QdrantVectorSinkTaskTest {
   }
 
   @Test
+  void aRequestOverQdrantsWholeRateBudgetIsSplitNotRetriedForEver() throws Exception {
+    startTask();
+    qdrant.limitWritePoints(2);
+    List<SinkRecord> records = new ArrayList<>();
+    for (long id = 1; id <= 5; id++) {
+      records.add(record(null, memory(id, "m" + id)));
+    }
+    task.put(records);
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), preCommit());
+    assertEquals(5, count());
+    assertTrue(context.deadLettered().isEmpty());
+  }
+
+  @Test
+  void aSinglePointOverQdrantsWholeRateBudgetIsDeadLetteredWithTheReason() throws Exception {
+    startTask();
+    qdrant.limitWritePoints(0);
+    task.put(List.of(record(null, memory(1, "one"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    assertEquals(1, context.deadLettered().size());
+    assertTrue(
+        context.deadLettered().get(0).getValue().getMessage().contains("split your request"));
+  }
+
+  @Test
+  void onlyAResourceExhaustedThatCanNeverPassIsSplit() {
+    assertFalse(
+        QdrantWriter.tooBigToPass(
+            Status.RESOURCE_EXHAUSTED.withDescription(
+                "Write rate limit exceeded: Operation requires 10 tokens but only 2.0 were"
+                    + " available. Retry after 3s")));
+    assertTrue(
+        QdrantWriter.tooBigToPass(
+            Status.RESOURCE_EXHAUSTED.withDescription(
+                "Write rate limit exceeded, request larger than rate limiter capacity, please"
+                    + " try to split your request")));
+    assertTrue(
+        QdrantWriter.tooBigToPass(
+            Status.RESOURCE_EXHAUSTED.withDescription(
+                "gRPC message exceeds maximum size 4194304: 9000000")));
+  }
+
+  @Test
   void withoutADeadLetterQueueBadDataFailsTheTask() {
     context.deadLetterQueue(false);
     startTask();

@@ -115,6 +115,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
   private final Deque<Status.Code> failures = new ArrayDeque<>();
   private final Map<String, Status.Code> pointFailures = new ConcurrentHashMap<>();
   private final AtomicLong calls = new AtomicLong();
+  private volatile int writeBudget = Integer.MAX_VALUE;
   private volatile String apiKey;
   private final Object gate = new Object();
   private boolean holding;
@@ -214,6 +215,27 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
    */
   public void failNextWriteOf(String pointId, Status.Code code) {
     pointFailures.put(pointId, code);
+  }
+
+  /**
+   * From now on a write of more than {@code points} points is refused as Qdrant's strict mode write
+   * rate limiter refuses a request costing more than its whole budget: RESOURCE_EXHAUSTED, no
+   * retry-after, and this text ({@code RateLimitError::AlwaysOverBudget} in qdrant/qdrant's {@code
+   * common::rate_limiting}, worded by {@code CollectionError::rate_limit_error} in
+   * lib/collection/src/operations/types.rs). The stand-in counts a write's cost as its points.
+   */
+  public void limitWritePoints(int points) {
+    this.writeBudget = points;
+  }
+
+  private void checkBudget(int points) {
+    if (points > writeBudget) {
+      throw Status.RESOURCE_EXHAUSTED
+          .withDescription(
+              "Write rate limit exceeded, request larger than rate limiter capacity, please try"
+                  + " to split your request")
+          .asRuntimeException();
+    }
   }
 
   private void failIfChosen(List<PointId> ids) {
@@ -539,6 +561,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
           () -> {
             awaitGate();
             failIfChosen(request.getPointsList().stream().map(PointStruct::getId).toList());
+            checkBudget(request.getPointsCount());
             // as Qdrant: the request is validated and converted before the collection is looked up
             checkNameLength(request.getCollectionName());
             List<PointStruct> points = new ArrayList<>(request.getPointsCount());
@@ -580,6 +603,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
                   .asRuntimeException();
             }
             failIfChosen(ids);
+            checkBudget(ids.size());
             synchronized (stored) {
               ids.forEach(stored.points()::remove);
               log("delete", request.getCollectionName(), ids);
