@@ -145,11 +145,16 @@ public final class RowMapper {
   /** A record key as JSON; a primitive key stands for the single key field. */
   private JsonNode keyJson(SinkRecord record) {
     Object key = record.key();
+    String text = key instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : null;
     if (key instanceof String || key instanceof byte[]) {
       try {
         JsonNode parsed = RecordJson.toJson(key, record.keySchema());
         if (parsed.isObject()) {
           return parsed;
+        }
+        if (parsed.isTextual()) {
+          // "m9" with its quotes, a key a JSON serializer wrote: it names the row m9
+          text = parsed.textValue();
         }
       } catch (DataException notJson) {
         // a plain string key: handled below as the value of the single key field
@@ -161,8 +166,9 @@ public final class RowMapper {
       throw new BadRecordException(
           "tombstone key is a single value but " + keyFields.size() + " key fields are configured");
     }
-    String text = key instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : key.toString();
-    return JsonNodeFactory.instance.objectNode().put(keyFields.get(0).leaf(), text);
+    return JsonNodeFactory.instance
+        .objectNode()
+        .put(keyFields.get(0).leaf(), text != null ? text : key.toString());
   }
 
   private String fillKey(JsonNode source, Object[] values, String where) {

@@ -298,6 +298,22 @@ class RowMapperTest {
                 .indexOf("id")]);
   }
 
+  /**
+   * A key written as JSON (a producer serialising the id with a JSON serializer, read with
+   * StringConverter) is the JSON string "m9", quotes included: it names the row m9, as the value's
+   * id field does, not a row whose id has quotes around it.
+   */
+  @Test
+  void aJsonStringKeyStandsForItsText() {
+    Map<String, String> upsert = Map.of("write.mode", "upsert", "key.fields", "id", "columns", "");
+    RowMapper mapper = mapper(upsert);
+    EventRow write = mapper.map(record("t", null, Map.of("id", "m9")));
+    EventRow delete = mapper.map(record("t", "\"m9\"", null));
+    EventRow deleteBytes = mapper.map(record("t", "\"m9\"".getBytes(UTF_8), null));
+    assertEquals(write.identity(), delete.identity());
+    assertEquals(write.identity(), deleteBytes.identity());
+  }
+
   @Test
   void tombstonesAreSkippedByAppendAndWhenIgnored() {
     assertNull(mapper(Map.of()).map(record("t", "k", null)));
