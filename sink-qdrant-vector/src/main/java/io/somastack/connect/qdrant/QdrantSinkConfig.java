@@ -257,7 +257,8 @@ public final class QdrantSinkConfig extends AbstractConfig {
         "Field of a tombstone's key holding the point id; empty means the key is the id. The id"
             + " must have the JSON type the value's id has: a string key \"7\" (StringConverter)"
             + " names the UUID v5 point of the string \"7\", not point 7, so numeric ids need"
-            + " numeric keys (JsonConverter, or a Struct field).",
+            + " numeric keys (JsonConverter, or a Struct field). A key written as a JSON string"
+            + " (\"mem-1\" with its quotes) stands for its text.",
         GROUP_MAPPING,
         ++o,
         Width.MEDIUM,

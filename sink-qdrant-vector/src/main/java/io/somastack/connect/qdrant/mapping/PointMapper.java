@@ -12,6 +12,7 @@ import io.somastack.connect.qdrant.QdrantSinkConfig;
 import io.somastack.connect.qdrant.embed.Embedder;
 import io.somastack.connect.qdrant.embed.EmbedderKind;
 import io.somastack.connect.qdrant.embed.FieldEmbedder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -167,10 +168,12 @@ public final class PointMapper {
   }
 
   private PointOp delete(SinkRecord record) {
-    Object key = record.key();
+    Object key = keyText(record.key());
     if (deleteIdField != null) {
       Object container = key instanceof String text ? RecordJson.parse(text) : key;
       key = container == null ? null : deleteIdField.get(container);
+    } else if (key instanceof String text && text.startsWith("\"")) {
+      key = jsonStringOr(text);
     }
     if (key == null) {
       throw new DataException("a tombstone without a point id in its key");
@@ -178,6 +181,24 @@ public final class PointMapper {
     JsonNode id = key instanceof JsonNode node ? node : RecordJson.convert(key, null);
     String name = topicOnly ? topicCollection(record) : collectionOf(record);
     return new PointOp.Delete(name, ids.of(id), record);
+  }
+
+  /** Key bytes (ByteArrayConverter) as their UTF-8 text, read as StringConverter's would be. */
+  private static Object keyText(Object key) {
+    return key instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : key;
+  }
+
+  /**
+   * The text of a key a JSON serializer wrote ("mem-1" with its quotes): it names the point of
+   * mem-1, as the value's id field does. Anything else quoted stays the key as it is.
+   */
+  private static String jsonStringOr(String text) {
+    try {
+      JsonNode parsed = RecordJson.parse(text);
+      return parsed.isTextual() ? parsed.textValue() : text;
+    } catch (DataException notJson) {
+      return text;
+    }
   }
 
   private String collectionOf(SinkRecord record) {

@@ -138,6 +138,24 @@ class PointMapperTest {
     assertTrue(rejects.isEmpty());
   }
 
+  /**
+   * A key a JSON serializer wrote ("mem-1" with its quotes), as StringConverter or
+   * ByteArrayConverter hand it over, names the point of the text mem-1, as the value's id does.
+   */
+  @Test
+  void aJsonStringKeyDeletesThePointOfItsText() {
+    String expected = mapper().map(List.of(record("mem-1", null)), rejects).get(0).id().getUuid();
+    byte[] bytes = "\"mem-1\"".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(
+        expected, mapper().map(List.of(record("\"mem-1\"", null)), rejects).get(0).id().getUuid());
+    assertEquals(
+        expected, mapper().map(List.of(record(bytes, null)), rejects).get(0).id().getUuid());
+    PointMapper byField = mapper("delete.id.field", "id");
+    byte[] object = "{\"id\":9}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(9L, byField.map(List.of(record(object, null)), rejects).get(0).id().getNum());
+    assertTrue(rejects.isEmpty(), rejects.toString());
+  }
+
   @Test
   void badRecordsAreRejectedWithTheReasonAndTheRestKeepTheirOrder() {
     List<SinkRecord> records =
