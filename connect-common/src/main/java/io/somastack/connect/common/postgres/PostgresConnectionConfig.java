@@ -1,12 +1,15 @@
 package io.somastack.connect.common.postgres;
 
 import io.somastack.connect.common.config.Validators;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
 
 /**
@@ -95,6 +98,47 @@ public final class PostgresConnectionConfig {
     return config.getString(URL);
   }
 
+  /**
+   * The TLS mode pgjdbc will use. It lets a URL parameter beat the connection property, so an
+   * sslmode in connection.url that contradicts an explicit connection.sslmode (verify-full in the
+   * config, disable in the URL) would silently connect without the checks the config asks for: a
+   * configuration error. An sslmode in the URL alone is the one used.
+   */
+  private static String sslmode(AbstractConfig config) {
+    String configured = config.getString(SSLMODE);
+    String inUrl = urlParameter(url(config), "sslmode");
+    if (inUrl == null) {
+      return configured;
+    }
+    if (config.originals().containsKey(SSLMODE) && !inUrl.equals(configured)) {
+      throw new ConfigException(
+          SSLMODE,
+          configured,
+          "contradicts sslmode="
+              + inUrl
+              + " in "
+              + URL
+              + ", which pgjdbc would use instead; set the TLS mode in one place");
+    }
+    return inUrl;
+  }
+
+  /** A query parameter of a JDBC URL, or null. */
+  private static String urlParameter(String url, String name) {
+    int query = url.indexOf('?');
+    if (query < 0) {
+      return null;
+    }
+    for (String pair : url.substring(query + 1).split("&")) {
+      int eq = pair.indexOf('=');
+      String key = eq < 0 ? pair : pair.substring(0, eq);
+      if (key.equalsIgnoreCase(name)) {
+        return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      }
+    }
+    return null;
+  }
+
   /** pgjdbc connection properties: user, password, TLS, the application name the server shows. */
   public static Properties properties(AbstractConfig config, String applicationName) {
     Properties props = new Properties();
@@ -106,7 +150,7 @@ public final class PostgresConnectionConfig {
     if (password != null && password.value() != null) {
       props.setProperty("password", password.value());
     }
-    props.setProperty("sslmode", config.getString(SSLMODE));
+    props.setProperty("sslmode", sslmode(config));
     String rootCert = config.getString(SSLROOTCERT);
     if (rootCert != null && !rootCert.isBlank()) {
       props.setProperty("sslrootcert", rootCert);
