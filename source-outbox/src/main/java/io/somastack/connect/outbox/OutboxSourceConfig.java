@@ -2,6 +2,7 @@ package io.somastack.connect.outbox;
 
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -89,8 +90,19 @@ public final class OutboxSourceConfig extends AbstractConfig {
   /** Set by the connector on each task: the tables that task relays. */
   public static final String TASK_TABLES = "task.tables";
 
-  /** Kafka's rule for topic names. */
+  /** Kafka's rule for topic names (besides "." and "..", see {@link #isLegalTopic}). */
   static final Pattern LEGAL_TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+
+  /** PostgreSQL's NAMEDATALEN - 1: the longest channel name, in bytes. */
+  private static final int MAX_CHANNEL_BYTES = 63;
+
+  /** Whether Kafka accepts {@code topic} as a topic name. */
+  static boolean isLegalTopic(String topic) {
+    return topic != null
+        && LEGAL_TOPIC.matcher(topic).matches()
+        && !topic.equals(".")
+        && !topic.equals("..");
+  }
 
   public static final ConfigDef CONFIG_DEF = configDef();
 
@@ -347,6 +359,7 @@ public final class OutboxSourceConfig extends AbstractConfig {
         NOTIFY_CHANNEL,
         Type.STRING,
         "soma_outbox",
+        channelName(),
         Importance.LOW,
         "LISTEN channel the outbox trigger notifies on insert. Empty: poll only.",
         GROUP_POLLING,
@@ -431,6 +444,41 @@ public final class OutboxSourceConfig extends AbstractConfig {
     };
   }
 
+  /**
+   * pg_notify raises an error on a channel name over 63 bytes, which the trigger would turn into a
+   * failed insert in every writer's transaction; LISTEN would silently cut the name short instead.
+   */
+  private static ConfigDef.Validator channelName() {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        String channel = value == null ? "" : value.toString().trim();
+        if (channel.getBytes(StandardCharsets.UTF_8).length > MAX_CHANNEL_BYTES) {
+          throw new ConfigException(name, value, "a channel name has at most 63 bytes");
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "at most 63 bytes";
+      }
+    };
+  }
+
+  /** A cross-field error, with the option it is about so that validate() can show it there. */
+  static final class InvalidOption extends ConfigException {
+    private final String option;
+
+    InvalidOption(String option, Object value, String message) {
+      super(option, value, message);
+      this.option = option;
+    }
+
+    String option() {
+      return option;
+    }
+  }
+
   /** Shows topic.fixed only when topic.mode=fixed. */
   private static final class FixedTopicRecommender implements ConfigDef.Recommender {
     @Override
@@ -447,21 +495,29 @@ public final class OutboxSourceConfig extends AbstractConfig {
   private void checkCombinations() {
     if (topicMode() == TopicMode.FIXED) {
       String topic = getString(TOPIC_FIXED);
-      if (topic == null || !LEGAL_TOPIC.matcher(topic).matches()) {
-        throw new ConfigException(
+      if (!isLegalTopic(topic)) {
+        throw new InvalidOption(
             TOPIC_FIXED, topic, "topic.mode=fixed needs a legal Kafka topic name here");
       }
     }
     if (getLong(RETRY_BACKOFF_MAX_MS) < getLong(RETRY_BACKOFF_INITIAL_MS)) {
-      throw new ConfigException(
+      throw new InvalidOption(
           RETRY_BACKOFF_MAX_MS,
           getLong(RETRY_BACKOFF_MAX_MS),
           "must not be below " + RETRY_BACKOFF_INITIAL_MS);
     }
     for (String table : getList(TABLES)) {
-      OutboxTable.parse(table.trim());
+      checkTable(TABLES, table);
     }
-    OutboxTable.parse(getString(DLQ_TABLE).trim());
+    checkTable(DLQ_TABLE, getString(DLQ_TABLE));
+  }
+
+  private static void checkTable(String option, String table) {
+    try {
+      OutboxTable.parse(table.trim());
+    } catch (ConfigException e) {
+      throw new InvalidOption(option, table, e.getMessage());
+    }
   }
 
   public String url() {

@@ -82,9 +82,10 @@ public final class PostgresOutboxSourceConnector extends SourceConnector {
       try {
         new OutboxSourceConfig(connectorConfigs);
       } catch (ConfigException e) {
+        // cross-field errors name their option; anything else is shown on the tables
         String name =
-            e.getMessage() != null && e.getMessage().contains(OutboxSourceConfig.TOPIC_FIXED)
-                ? OutboxSourceConfig.TOPIC_FIXED
+            e instanceof OutboxSourceConfig.InvalidOption invalid
+                ? invalid.option()
                 : OutboxSourceConfig.TABLES;
         result.configValues().stream()
             .filter(v -> v.name().equals(name))

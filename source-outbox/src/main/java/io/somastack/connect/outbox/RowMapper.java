@@ -123,9 +123,7 @@ public final class RowMapper {
     if (topic == null || topic.isBlank()) {
       return "topic is null or empty";
     }
-    if (!OutboxSourceConfig.LEGAL_TOPIC.matcher(topic).matches()
-        || topic.equals(".")
-        || topic.equals("..")) {
+    if (!OutboxSourceConfig.isLegalTopic(topic)) {
       return "'" + topic + "' is not a legal Kafka topic name";
     }
     if (allowedTopics != null && !allowedTopics.matcher(topic).matches()) {
@@ -168,14 +166,20 @@ public final class RowMapper {
           continue; // the dedupe header is the row's, never overridden
         }
         JsonNode value = field.getValue();
-        if (value.isNull()) {
-          headers.addString(field.getKey(), null);
-        } else {
-          headers.addString(
-              field.getKey(), value.isValueNode() ? value.asText() : RecordJson.write(value));
-        }
+        headers.addString(field.getKey(), value.isNull() ? null : headerText(value));
       }
     }
     return headers;
+  }
+
+  /**
+   * Scalars as their text, objects and arrays as JSON. Decimals are written out plainly:
+   * BigDecimal's own text would turn PostgreSQL's 0.00000001 into 1E-8.
+   */
+  private static String headerText(JsonNode value) {
+    if (value.isBigDecimal()) {
+      return value.decimalValue().toPlainString();
+    }
+    return value.isValueNode() ? value.asText() : RecordJson.write(value);
   }
 }

@@ -62,6 +62,48 @@ class OutboxSourceConfigTest {
     assertThrows(ConfigException.class, () -> new OutboxSourceConfig(regex));
   }
 
+  /** Kafka refuses "." and "..": every row would be dead-lettered. */
+  @Test
+  void fixedTopicDotsAreRejected() {
+    for (String topic : List.of(".", "..")) {
+      Map<String, String> props = base();
+      props.put("topic.mode", "fixed");
+      props.put("topic.fixed", topic);
+      assertThrows(ConfigException.class, () -> new OutboxSourceConfig(props), topic);
+    }
+  }
+
+  /**
+   * pg_notify fails on a channel name over 63 bytes, so the trigger would fail every writer's
+   * insert; LISTEN would silently cut the name short.
+   */
+  @Test
+  void notifyChannelOver63BytesIsRejected() {
+    Map<String, String> props = base();
+    props.put("notify.channel", "c".repeat(64));
+    assertThrows(ConfigException.class, () -> new OutboxSourceConfig(props));
+    props.put("notify.channel", "c".repeat(63));
+    assertEquals("c".repeat(63), new OutboxSourceConfig(props).notifyChannel());
+  }
+
+  /** A cross-field error is shown on the option it is about, not on outbox.tables. */
+  @Test
+  void connectorValidateShowsEachCrossFieldErrorOnItsOption() {
+    Map<String, String> backoff = base();
+    backoff.put("retry.backoff.initial.ms", "500");
+    backoff.put("retry.backoff.max.ms", "100");
+    assertOnlyErrorOn("retry.backoff.max.ms", backoff);
+    Map<String, String> dlq = base();
+    dlq.put("dlq.table", "dlq.");
+    assertOnlyErrorOn("dlq.table", dlq);
+  }
+
+  private static void assertOnlyErrorOn(String option, Map<String, String> props) {
+    for (ConfigValue value : new PostgresOutboxSourceConnector().validate(props).configValues()) {
+      assertEquals(option.equals(value.name()), !value.errorMessages().isEmpty(), value.name());
+    }
+  }
+
   @Test
   void keyColumnDefaultsToDedupeKey() {
     Map<String, String> props = base();

@@ -67,6 +67,17 @@ class RowMapperTest {
     assertEquals("public.outbox:42", record.headers().lastWithName("id").value());
   }
 
+  /** A number header is the number as PostgreSQL writes it, not in scientific notation. */
+  @Test
+  void numberHeadersKeepTheirPlainText() {
+    SourceRecord record =
+        good(
+            mapper(ValueFormat.STRING)
+                .map(row("t", "{}", "k", "{\"r\": 0.00000001, \"p\": 1.50}")));
+    assertEquals("0.00000001", record.headers().lastWithName("r").value());
+    assertEquals("1.50", record.headers().lastWithName("p").value());
+  }
+
   @Test
   void bytesValue() {
     SourceRecord record = good(mapper(ValueFormat.BYTES).map(row("t", "{\"é\":1}", "k", null)));
@@ -102,6 +113,29 @@ class RowMapperTest {
             .startsWith("cannot serialise"));
     assertTrue(
         bad(mapper(ValueFormat.STRUCT).map(row("t", "[1]", "k", null))).contains("JSON object"));
+  }
+
+  /**
+   * Arrays that mix integers with decimals ([13, 52.5]), or objects with optional or null fields,
+   * are ordinary JSON: they were dead-lettered as "mixing element types".
+   */
+  @Test
+  void structArraysOfNumbersAndOfObjectsWithOptionalFieldsAreGood() {
+    RowMapper mapper = mapper(ValueFormat.STRUCT);
+    Struct coords = (Struct) good(mapper.map(row("t", "{\"c\":[13, 52.5]}", "k", null))).value();
+    assertEquals(List.of(13.0, 52.5), coords.getArray("c"));
+
+    String items = "{\"i\":[{\"q\":1},{\"q\":null,\"d\":0.5},{\"n\":null},{\"n\":\"x\"}]}";
+    Struct value = (Struct) good(mapper.map(row("t", items, "k", null))).value();
+    List<Struct> list = value.getArray("i");
+    assertEquals(Schema.Type.INT64, list.get(0).schema().field("q").schema().type());
+    assertEquals(1L, list.get(0).get("q"));
+    assertNull(list.get(0).get("d"));
+    assertEquals(0.5, list.get(1).get("d"));
+    assertEquals("x", list.get(3).get("n"));
+
+    Struct nested = (Struct) good(mapper.map(row("t", "{\"a\":[[],[1],null]}", "k", null))).value();
+    assertEquals(List.of(List.of(), List.of(1L)), nested.getArray("a").subList(0, 2));
   }
 
   @Test
