@@ -499,6 +499,12 @@ public final class OutboxSourceConfig extends AbstractConfig {
         throw new InvalidOption(
             TOPIC_FIXED, topic, "topic.mode=fixed needs a legal Kafka topic name here");
       }
+      Pattern allowed = allowedTopics();
+      if (allowed != null && !allowed.matcher(topic).matches()) {
+        // every row would be a bad row
+        throw new InvalidOption(
+            TOPIC_FIXED, topic, "does not match " + TOPIC_ALLOW_REGEX + " (" + allowed + ")");
+      }
     }
     if (getLong(RETRY_BACKOFF_MAX_MS) < getLong(RETRY_BACKOFF_INITIAL_MS)) {
       throw new InvalidOption(

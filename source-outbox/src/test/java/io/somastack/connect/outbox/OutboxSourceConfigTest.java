@@ -73,6 +73,19 @@ class OutboxSourceConfigTest {
     }
   }
 
+  /** A fixed topic the allow-list refuses would make every row a bad row: refused at once. */
+  @Test
+  void aFixedTopicOutsideTheAllowedTopicsIsRejected() {
+    Map<String, String> props = base();
+    props.put("topic.mode", "fixed");
+    props.put("topic.fixed", "memory.events");
+    props.put("topic.allow.regex", "somastack\\..*");
+    ConfigException e = assertThrows(ConfigException.class, () -> new OutboxSourceConfig(props));
+    assertTrue(e.getMessage().contains("topic.allow.regex"), e.getMessage());
+    props.put("topic.fixed", "somastack.events");
+    assertEquals("somastack.events", new OutboxSourceConfig(props).fixedTopic());
+  }
+
   /**
    * pg_notify fails on a channel name over 63 bytes, so the trigger would fail every writer's
    * insert; LISTEN would silently cut the name short.
