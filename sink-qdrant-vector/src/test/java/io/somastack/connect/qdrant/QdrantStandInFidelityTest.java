@@ -26,7 +26,6 @@ import io.qdrant.client.grpc.Points.SparseVector;
 import io.qdrant.client.grpc.Points.UpsertPoints;
 import io.qdrant.client.grpc.Points.Vector;
 import io.qdrant.client.grpc.Points.Vectors;
-import io.somastack.connect.testing.connect.HandRunTaskContext;
 import io.somastack.connect.testing.qdrant.QdrantEndpoint;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
 import java.time.Duration;
@@ -37,11 +36,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.connect.errors.ConnectException;
-import org.apache.kafka.connect.errors.RetriableException;
-import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,20 +43,15 @@ import org.junit.jupiter.api.Test;
 /**
  * Pins the stand-in to what Qdrant 1.16 answers over gRPC, where the sink's handling depends on it:
  * status codes and texts of refusals, what is accepted, how ids are kept. The Qdrant source each
- * answer comes from is named at the stand-in's code. The last tests run the task against those
- * answers.
+ * answer comes from is named at the stand-in's code. The sink's handling of them is tested in
+ * QdrantVectorSinkTaskTest.
  */
 class QdrantStandInFidelityTest {
 
-  private static final TopicPartition PARTITION = new TopicPartition("memory.events", 0);
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
   private QdrantGrpcStandIn qdrant;
   private QdrantClient client;
-  private QdrantVectorSinkTask task;
-  private final HandRunTaskContext context =
-      new HandRunTaskContext(PARTITION).deadLetterQueue(true);
-  private long offset;
 
   @BeforeEach
   void start() {
@@ -72,9 +61,6 @@ class QdrantStandInFidelityTest {
 
   @AfterEach
   void stop() {
-    if (task != null) {
-      task.stop();
-    }
     client.close();
     qdrant.close();
   }
@@ -393,89 +379,5 @@ class QdrantStandInFidelityTest {
           Status.Code.UNAUTHENTICATED, "Invalid API key or JWT", wrong.collectionExistsAsync("c"));
       assertFalse(right.collectionExistsAsync("c").get());
     }
-  }
-
-  // ------------------------------------------------------------------ the task against them
-
-  private void startTask(String... keyValues) {
-    Map<String, String> props = new HashMap<>();
-    props.put("qdrant.url", qdrant.url());
-    props.put("qdrant.timeout.ms", "2000");
-    props.put("vector.size", "4");
-    props.put("collection.name", "memories");
-    for (int i = 0; i < keyValues.length; i += 2) {
-      props.put(keyValues[i], keyValues[i + 1]);
-    }
-    task = new QdrantVectorSinkTask();
-    task.initialize(context);
-    task.start(props);
-  }
-
-  private SinkRecord record(Object value) {
-    return new SinkRecord(
-        PARTITION.topic(), PARTITION.partition(), null, null, null, value, offset++);
-  }
-
-  private Map<TopicPartition, OffsetAndMetadata> preCommit() {
-    return task.preCommit(Map.of(PARTITION, new OffsetAndMetadata(offset)));
-  }
-
-  @Test
-  void theTaskWithAWrongApiKeyFailsForGoodInsteadOfRetrying() {
-    qdrant.requireApiKey("secret");
-    startTask("qdrant.api.key", "guess", "embedder", "field");
-    List<SinkRecord> batch = List.of(record(Map.of("id", 1L, "vector", List.of(1, 0, 0, 0))));
-    ConnectException e = assertThrows(ConnectException.class, () -> task.put(batch));
-    assertFalse(e instanceof RetriableException, e.toString());
-    assertTrue(e.getMessage().contains("UNAUTHENTICATED"), e.getMessage());
-  }
-
-  @Test
-  void theTaskWithTheRightApiKeyWrites() throws Exception {
-    qdrant.requireApiKey("secret");
-    startTask("qdrant.api.key", "secret", "embedder", "field");
-    task.put(List.of(record(Map.of("id", 1L, "vector", List.of(1, 0, 0, 0)))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
-    qdrant.requireApiKey(null);
-    assertEquals(1, count("memories"));
-  }
-
-  @Test
-  void theTaskDeadLettersASparseVectorWithARepeatedIndexAndWritesTheOthers() throws Exception {
-    startTask("embedder", "field", "vector.name", "dense", "collection.sparse.vectors", "words");
-    List<SinkRecord> records = new ArrayList<>();
-    for (long id = 1; id <= 4; id++) {
-      List<Integer> indices = id == 3 ? List.of(5, 5) : List.of(7, 5);
-      records.add(
-          record(
-              Map.of(
-                  "id",
-                  id,
-                  "vector",
-                  Map.of(
-                      "dense",
-                      List.of(1, 0, 0, 0),
-                      "words",
-                      Map.of("indices", indices, "values", List.of(0.5, 0.25))))));
-    }
-    task.put(records);
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
-    assertEquals(3, count("memories"));
-    assertEquals(1, context.deadLettered().size());
-    assertTrue(
-        context.deadLettered().get(0).getValue().getMessage().contains("must be unique"),
-        context.deadLettered().get(0).getValue().getMessage());
-  }
-
-  @Test
-  void theTaskWritesOnePointForTwoSpellingsOfAUuid() throws Exception {
-    startTask("embedder", "field");
-    String canonical = "0f8fad5b-d9cb-469f-a165-70867728950e";
-    task.put(
-        List.of(
-            record(Map.of("id", canonical.toUpperCase(), "vector", List.of(1, 0, 0, 0))),
-            record(Map.of("id", canonical, "vector", List.of(0, 1, 0, 0)))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
-    assertEquals(1, count("memories"));
   }
 }

@@ -747,4 +747,75 @@ class QdrantVectorSinkTaskTest {
     stopped.get(10, TimeUnit.SECONDS);
     assertEquals(2, count());
   }
+
+  // ------------------------------------------------------- against Qdrant's own answers
+  // (QdrantStandInFidelityTest pins the stand-in to them)
+
+  @Test
+  void theTaskWithAWrongApiKeyFailsForGoodInsteadOfRetrying() {
+    qdrant.requireApiKey("secret");
+    startTask("vector.size", "4", "qdrant.api.key", "guess", "embedder", "field");
+    List<SinkRecord> batch = List.of(record(null, Map.of("id", 1L, "vector", List.of(1, 0, 0, 0))));
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(batch));
+    assertFalse(e instanceof RetriableException, e.toString());
+    assertTrue(e.getMessage().contains("UNAUTHENTICATED"), e.getMessage());
+  }
+
+  @Test
+  void theTaskWithTheRightApiKeyWrites() throws Exception {
+    qdrant.requireApiKey("secret");
+    startTask("vector.size", "4", "qdrant.api.key", "secret", "embedder", "field");
+    task.put(List.of(record(null, Map.of("id", 1L, "vector", List.of(1, 0, 0, 0)))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    qdrant.requireApiKey(null);
+    assertEquals(1, count());
+  }
+
+  @Test
+  void theTaskDeadLettersASparseVectorWithARepeatedIndexAndWritesTheOthers() throws Exception {
+    startTask(
+        "vector.size",
+        "4",
+        "embedder",
+        "field",
+        "vector.name",
+        "dense",
+        "collection.sparse.vectors",
+        "words");
+    List<SinkRecord> records = new ArrayList<>();
+    for (long id = 1; id <= 4; id++) {
+      List<Integer> indices = id == 3 ? List.of(5, 5) : List.of(7, 5);
+      records.add(
+          record(
+              null,
+              Map.of(
+                  "id",
+                  id,
+                  "vector",
+                  Map.of(
+                      "dense",
+                      List.of(1, 0, 0, 0),
+                      "words",
+                      Map.of("indices", indices, "values", List.of(0.5, 0.25))))));
+    }
+    task.put(records);
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
+    assertEquals(3, count());
+    assertEquals(1, context.deadLettered().size());
+    assertTrue(
+        context.deadLettered().get(0).getValue().getMessage().contains("must be unique"),
+        context.deadLettered().get(0).getValue().getMessage());
+  }
+
+  @Test
+  void theTaskWritesOnePointForTwoSpellingsOfAUuid() throws Exception {
+    startTask("vector.size", "4", "embedder", "field");
+    String canonical = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    task.put(
+        List.of(
+            record(null, Map.of("id", canonical.toUpperCase(), "vector", List.of(1, 0, 0, 0))),
+            record(null, Map.of("id", canonical, "vector", List.of(0, 1, 0, 0)))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+    assertEquals(1, count());
+  }
 }
