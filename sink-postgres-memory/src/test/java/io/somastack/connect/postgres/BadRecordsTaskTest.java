@@ -79,6 +79,95 @@ class BadRecordsTaskTest {
     assertEquals(1, context.deadLettered().get(0).getKey().kafkaOffset());
   }
 
+  /**
+   * An id too long for the unique index (PostgreSQL's SQLSTATE 54000, "index row size exceeds
+   * maximum") is the record's fault, like any other row the database refuses: dead-lettered with
+   * its reason, and the rest of the batch lands. Append mode writes with COPY, upsert with INSERT.
+   */
+  @Test
+  void anIdTooLongForItsIndexIsDeadLetteredAndTheRestLands() throws SQLException {
+    for (String mode : List.of("append", "upsert")) {
+      long base = mode.equals("append") ? 0 : 3; // the stream goes on where the first round ended
+      String table = mode.equals("append") ? "events" : "kv";
+      HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+      if (mode.equals("upsert")) {
+        // a table of its own: the append round's table has no upsert columns
+        start(context, "write.mode", mode, "key.fields", "event_id", "table.name.format", "kv");
+      } else {
+        start(context, "write.mode", mode);
+      }
+      String longId = incompressible(20_000);
+      task.put(
+          List.of(
+              record("{\"event_id\":\"e1\"}", "e1", base),
+              record("{\"event_id\":\"" + longId + "\"}", longId, base + 1),
+              record("{\"event_id\":\"e2\"}", "e2", base + 2)));
+      assertEquals(2, LocalTasks.count(DATABASE, "SELECT count(*) FROM " + table), mode);
+      assertEquals(1, context.deadLettered().size(), mode);
+      assertEquals(base + 1, context.deadLettered().get(0).getKey().kafkaOffset(), mode);
+      String reason = context.deadLettered().get(0).getValue().getMessage();
+      assertTrue(reason.contains("SQLSTATE 54000"), reason);
+      task.stop();
+      task = null;
+    }
+  }
+
+  /** Without a dead letter queue, the same id stops the task naming the record's position. */
+  @Test
+  void anIdTooLongForItsIndexStopsTheTaskNamingTheRecord() {
+    start(new HandRunTaskContext(PARTITION), "write.mode", "append");
+    String longId = incompressible(20_000);
+    ConnectException e =
+        assertThrows(
+            ConnectException.class,
+            () -> task.put(List.of(record("{\"event_id\":\"" + longId + "\"}", null, 4))));
+    assertTrue(e.getMessage().contains("events-0@4"), e.getMessage());
+    assertTrue(e.getMessage().contains("SQLSTATE 54000"), e.getMessage());
+  }
+
+  /**
+   * PostgreSQL refuses every write with the same SQLSTATE 54000 near transaction-id wraparound
+   * (played here by triggers). Each row then fails alone, and so does the write of the rest: the
+   * task stops with the SQLSTATE and dead-letters none of the good rows.
+   */
+  @Test
+  void aDatabaseRefusingEveryWriteWith54000StopsTheTaskAndDeadLettersNothing() throws SQLException {
+    LocalTasks.execute(
+        DATABASE,
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS"
+            + " $$BEGIN RAISE EXCEPTION 'no new transaction ids' USING ERRCODE = '54000'; END$$");
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    start(context, "write.mode", "append");
+    LocalTasks.execute(
+        DATABASE,
+        "CREATE TRIGGER refuse BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse()");
+    LocalTasks.execute(
+        DATABASE,
+        "CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON soma_connect_offsets"
+            + " FOR EACH ROW EXECUTE FUNCTION refuse()");
+    ConnectException e =
+        assertThrows(
+            ConnectException.class,
+            () ->
+                task.put(
+                    List.of(
+                        record("{\"event_id\":\"e1\"}", null, 0),
+                        record("{\"event_id\":\"e2\"}", null, 1))));
+    assertTrue(e.getMessage().contains("SQLSTATE 54000"), e.getMessage());
+    assertEquals(List.of(), context.deadLettered());
+    assertEquals(0, LocalTasks.count(DATABASE, "SELECT count(*) FROM events"));
+  }
+
+  /** Text that PostgreSQL's compression cannot shrink below the index's limit. */
+  private static String incompressible(int length) {
+    java.util.Random random = new java.util.Random(54000);
+    StringBuilder text = new StringBuilder(length);
+    while (text.length() < length) {
+      text.append((char) ('!' + random.nextInt(90)));
+    }
+    return text.toString().replace("\"", "#").replace("\\", "/");
+  }
+
   private void start(HandRunTaskContext context, String... keyValues) {
     List<String> options = new ArrayList<>(List.of("table.name.format", "events"));
     options.addAll(List.of("columns", "secret:text:secret"));

@@ -58,12 +58,24 @@ public final class SqlStates {
   }
 
   /**
-   * Faults of the data of some row: class 22 (data exception) and 23 (integrity constraint
-   * violation). Retrying the same rows cannot help; the rows to blame are dead-lettered.
+   * PostgreSQL's "program limit exceeded": a value too large for an index entry, a jsonb value or a
+   * row beyond its size limits, and also its refusal of every write near transaction-id wraparound.
+   */
+  private static final String PROGRAM_LIMIT_EXCEEDED = "54000";
+
+  /**
+   * Faults of the data of some row: class 22 (data exception), 23 (integrity constraint violation)
+   * and 54000 (a value beyond a size limit, such as an id too long for its unique index). Retrying
+   * the same rows cannot help; the rows to blame are found alone and dead-lettered. A database that
+   * refuses every write (54000 near wraparound) fails each row alone and then the write of the rest
+   * too, so the task stops with the SQLSTATE rather than dead-letter good rows.
    */
   public static boolean isDataError(SQLException e) {
     String state = rootState(e);
-    return state != null && (state.startsWith("22") || state.startsWith("23"));
+    return state != null
+        && (state.startsWith("22")
+            || state.startsWith("23")
+            || state.equals(PROGRAM_LIMIT_EXCEEDED));
   }
 
   /** The first SQLSTATE in the chain of exceptions, or null. */

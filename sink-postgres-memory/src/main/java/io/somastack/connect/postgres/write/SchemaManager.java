@@ -11,6 +11,7 @@ import java.sql.Statement;
 import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -65,9 +66,14 @@ public final class SchemaManager {
         }
         s.execute(layout.createTableSql(table));
         log.info("Created table {} for write mode {}", table, layout.mode());
-      } else if (config.autoEvolve()) {
-        addMissingColumns(c, s, table);
-        addConflictIndex(c, s, table);
+      } else {
+        if (layout.mode() == WriteMode.UPSERT) {
+          checkPrimaryKey(c, table);
+        }
+        if (config.autoEvolve()) {
+          addMissingColumns(c, s, table);
+          addConflictIndex(c, s, table);
+        }
       }
       if (layout.mode() == WriteMode.AUDIT) {
         AuditSchema.ensure(s, table, YearMonth.now(ZoneOffset.UTC).minusMonths(1), through);
@@ -113,6 +119,48 @@ public final class SchemaManager {
     }
   }
 
+  /**
+   * A primary key on other columns than key.fields (made under an earlier key.fields: the sink
+   * never drops a constraint) refuses events that ON CONFLICT does not catch: under a widened key,
+   * every event whose stored row lacks the new columns. That would dead-letter the stream row by
+   * row, so the task stops first. A key with a column the database fills (a DBA's bigserial)
+   * refuses nothing.
+   */
+  private void checkPrimaryKey(Connection c, String table) throws SQLException {
+    String sql =
+        "SELECT a.attname::text, a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> ''"
+            + " FROM pg_index i JOIN pg_attribute a"
+            + " ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
+            + " WHERE i.indrelid = to_regclass(?) AND i.indisprimary"
+            + " ORDER BY array_position(i.indkey::int2[], a.attnum)";
+    List<String> key = new ArrayList<>();
+    boolean filledByDatabase = false;
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          key.add(rs.getString(1));
+          filledByDatabase |= rs.getBoolean(2);
+        }
+      }
+    }
+    List<String> wanted = layout.conflictColumns();
+    if (key.isEmpty() || filledByDatabase || Set.copyOf(key).equals(Set.copyOf(wanted))) {
+      return;
+    }
+    throw new ConnectException(
+        "table "
+            + table
+            + " has primary key ("
+            + String.join(", ", key)
+            + ") but "
+            + PostgresSinkConfig.KEY_FIELDS
+            + " makes the key ("
+            + String.join(", ", wanted)
+            + "): the old key would refuse events the new one lets in. Move the table to the new"
+            + " key (fill its columns, then replace the primary key) or write to another table");
+  }
+
   private boolean exists(Connection c, String table) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
       ps.setString(1, table);
@@ -136,6 +184,13 @@ public final class SchemaManager {
                 + column.sqlType());
         log.info("Added column {} to {}", column.name(), table);
       }
+    }
+    // a table made for another write mode (append's has no updated_at, which upsert sets); the
+    // default is evaluated once, so no existing row is rewritten
+    if (!present.contains(layout.writtenAtColumn())) {
+      s.execute(
+          "ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS " + layout.writtenAtDefinition());
+      log.info("Added column {} to {}", layout.writtenAtColumn(), table);
     }
   }
 

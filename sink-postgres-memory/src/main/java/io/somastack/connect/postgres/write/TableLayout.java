@@ -296,8 +296,7 @@ public final class TableLayout {
       }
       ddl.append(", ");
     }
-    ddl.append(SqlIdentifier.quote(writtenAt(mode)))
-        .append(" timestamptz NOT NULL DEFAULT now(), ");
+    ddl.append(writtenAtDefinition()).append(", ");
     String conflict = conflictColumns.stream().map(SqlIdentifier::quote).collect(joining());
     if (mode == WriteMode.UPSERT) {
       ddl.append("PRIMARY KEY (").append(conflict).append(")");
@@ -312,6 +311,16 @@ public final class TableLayout {
       ddl.append(" PARTITION BY RANGE (\"event_time\")");
     }
     return ddl.toString();
+  }
+
+  /** The column of the time a row was written (upsert: last changed), as CREATE or ADD name it. */
+  String writtenAtDefinition() {
+    return SqlIdentifier.quote(writtenAt(mode)) + " timestamptz NOT NULL DEFAULT now()";
+  }
+
+  /** Its name. */
+  String writtenAtColumn() {
+    return writtenAt(mode);
   }
 
   private static java.util.stream.Collector<CharSequence, ?, String> joining() {
