@@ -66,6 +66,14 @@ public class PostgresMemorySinkConnector extends SinkConnector {
         }
       }
     }
+    String columns = connectorConfigs.getOrDefault(PostgresSinkConfig.COLUMNS, "");
+    if ("dead_letter".equalsIgnoreCase(mode.trim()) && !columns.isBlank()) {
+      for (ConfigValue value : config.configValues()) {
+        if (value.name().equals(PostgresSinkConfig.COLUMNS)) {
+          value.addErrorMessage(PostgresSinkConfig.DEAD_LETTER_COLUMNS);
+        }
+      }
+    }
     return config;
   }
 }

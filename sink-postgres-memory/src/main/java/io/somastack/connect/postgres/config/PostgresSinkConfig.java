@@ -35,6 +35,15 @@ public final class PostgresSinkConfig extends AbstractConfig {
   public static final String VERSION_FIELD = "version.field";
   public static final String TOMBSTONES = "tombstones";
   public static final String COLUMNS = "columns";
+
+  /**
+   * Dead letters are stored as they came, with Connect's error headers; they are often not the JSON
+   * that typed columns expect, so none is extracted, and columns that would stay empty are refused.
+   */
+  public static final String DEAD_LETTER_COLUMNS =
+      "write.mode=dead_letter extracts no columns: a dead letter is stored whole in the event column"
+          + " with its error headers; remove columns (query the event's fields with jsonb operators)";
+
   public static final String AUDIT_TIME_FIELD = "audit.time.field";
   public static final String AUDIT_PARTITIONS_AHEAD = "audit.partitions.ahead.months";
 
@@ -61,6 +70,9 @@ public final class PostgresSinkConfig extends AbstractConfig {
       throw new ConfigException(KEY_FIELDS, "", "write.mode=upsert needs the key fields");
     }
     TableLayout.of(this); // refuses a column named twice, before any task meets the database
+    if (writeMode() == WriteMode.DEAD_LETTER && !getList(COLUMNS).isEmpty()) {
+      throw new ConfigException(COLUMNS, getList(COLUMNS), DEAD_LETTER_COLUMNS);
+    }
   }
 
   private static ConfigDef configDef() {
@@ -249,7 +261,8 @@ public final class PostgresSinkConfig extends AbstractConfig {
             + " Types: text, bigint, double, boolean, timestamptz, uuid, jsonb. A value of the wrong"
             + " type dead-letters its record. timestamptz takes ISO-8601 text or a number of epoch"
             + " milliseconds; a number of epoch seconds cannot be told from milliseconds and"
-            + " would be read as milliseconds, without an error.",
+            + " would be read as milliseconds, without an error. Not in write.mode=dead_letter,"
+            + " which stores each dead letter whole.",
         GROUP_WRITE,
         ++order,
         Width.LONG,

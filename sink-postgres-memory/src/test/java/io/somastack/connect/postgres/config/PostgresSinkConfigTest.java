@@ -47,6 +47,23 @@ class PostgresSinkConfigTest {
         errors(result).get("key.fields"));
   }
 
+  /**
+   * Dead-letter landing stores each record as it came with Connect's error headers; it extracts no
+   * typed columns (a dead letter is often not the JSON the columns expect). Columns configured
+   * there would be created and left empty without a word, so they are refused.
+   */
+  @Test
+  void columnsInDeadLetterModeAreRefusedAndExplainedByValidate() {
+    Map<String, String> props = minimal();
+    props.put("write.mode", "dead_letter");
+    props.put("columns", "tenant:text:metadata.tenant_id");
+    ConfigException e = assertThrows(ConfigException.class, () -> new PostgresSinkConfig(props));
+    assertTrue(e.getMessage().contains("dead_letter"), e.getMessage());
+    List<String> errors = errors(new PostgresMemorySinkConnector().validate(props)).get("columns");
+    assertEquals(1, errors.size(), String.valueOf(errors));
+    assertTrue(errors.get(0).contains("write.mode=dead_letter"), errors.get(0));
+  }
+
   @Test
   void everyMistakeIsNamedByValidate() {
     Map<String, String> props = new HashMap<>();
