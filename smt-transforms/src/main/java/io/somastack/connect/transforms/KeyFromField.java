@@ -59,8 +59,10 @@ public abstract class KeyFromField<R extends ConnectRecord<R>>
               "fail",
               Validators.oneOf(OnMissing.class),
               ConfigDef.Importance.MEDIUM,
-              "When the field is missing or null: fail (DataException), null (null key) or keep "
-                  + "(leave the key as it is). Tombstones are never changed.");
+              "When the field is missing or null (with the Key variant, also when the record "
+                  + "has no key): fail (DataException), null (null key) or keep (leave the key as "
+                  + "it is). The Value variant leaves tombstones unchanged; the Key variant "
+                  + "narrows a tombstone's key like any other, so it still deletes its key.");
 
   private final RecordSide source;
   private FieldPath field;
@@ -80,10 +82,11 @@ public abstract class KeyFromField<R extends ConnectRecord<R>>
   @Override
   public R apply(R record) {
     Object container = source.value(record);
-    if (container == null) {
-      return record;
+    if (source == RecordSide.VALUE && container == null) {
+      return record; // a tombstone: there is no field to take a key from
     }
-    Object key = keyOf(record, container);
+    // a missing key holds no field: on.missing decides, rather than letting the record pass
+    Object key = container == null ? null : keyOf(record, container);
     if (key != null) {
       return RecordSide.KEY.with(record, keySchema(container), key);
     }

@@ -20,7 +20,9 @@ import org.apache.kafka.connect.transforms.Transformation;
 /**
  * Sets the topic from a template over the record, such as {@code agent-${value.action_type}}. A
  * record that lacks a field the template names, or whose fields would make an illegal topic name,
- * goes to the fallback topic, so a record's content can never invent arbitrary topics.
+ * goes to the fallback topic, so a record's content can never invent arbitrary topics. Values are
+ * never sanitised into a legal name: "x/y" and "x_y" would then share a topic, mixing two tenants'
+ * streams.
  */
 public class RouteByField<R extends ConnectRecord<R>> implements Transformation<R>, Versioned {
 
@@ -30,7 +32,9 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
           + "${key.<path>}, ${value.<path>} over Struct, schemaless Map and JSON text keys and "
           + "values. When a field is missing, or the result is not a legal topic name "
           + "([a-zA-Z0-9._-], at most 249 characters), the record goes to fallback.topic; without "
-          + "one it fails.";
+          + "one it fails. Values are never rewritten to make a name legal, so two different "
+          + "values never share a topic. Kafka itself cannot hold two topics whose names differ "
+          + "only in '.' versus '_' (a.b and a_b): when both occur, creating the second fails.";
 
   public static final String TOPIC_TEMPLATE_CONFIG = "topic.template";
   public static final String FALLBACK_TOPIC_CONFIG = "fallback.topic";

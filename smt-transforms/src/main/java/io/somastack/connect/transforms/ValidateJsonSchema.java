@@ -1,6 +1,7 @@
 package io.somastack.connect.transforms;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.ValidationMessage;
 import io.somastack.connect.common.config.Validators;
@@ -38,10 +39,14 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
   public static final String OVERVIEW_DOC =
       "Validates the record key or value against a JSON Schema (draft 2020-12, formats asserted). "
           + "Accepts Struct, schemaless Map, and JSON text as String or bytes; anything that is not "
-          + "JSON fails. Tombstones pass. An invalid record either fails with a DataException that "
+          + "JSON fails. Tombstones (a null value) pass the Value variant; the Key variant checks a "
+          + "missing key as JSON null, so a key schema lets keyless records through only if it "
+          + "allows \"null\". An invalid record either fails with a DataException that "
           + "lists the violations (for errors.tolerance and the dead-letter queue) or is rerouted "
           + "to another topic with the violations in a header. Violations name paths and rules, "
-          + "never values. Use <code>"
+          + "never values, and take at most "
+          + Violations.MAX_BYTES
+          + " bytes of UTF-8 text in the exception or header. Use <code>"
           + ValidateJsonSchema.Key.class.getName()
           + "</code> or <code>"
           + ValidateJsonSchema.Value.class.getName()
@@ -69,7 +74,9 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
               ConfigDef.Importance.HIGH,
               "The schema for every topic not listed in topic.schemas: a classpath: resource (the "
                   + "plugin ships classpath:schemas/<name>.schema.json), a file path on the worker, "
-                  + "or inline JSON.")
+                  + "or inline JSON. Its $refs may name files and classpath: resources only: "
+                  + "remote (http, https) schemas are never fetched, and a $ref that resolves to "
+                  + "one, also through an http(s) $id, fails the configuration.")
           .define(
               TOPIC_SCHEMAS_CONFIG,
               ConfigDef.Type.LIST,
@@ -102,14 +109,21 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
               "soma.validation.errors",
               Configs.nonBlank(),
               ConfigDef.Importance.LOW,
-              "Header that carries the violations of a rerouted record, separated by '; '.")
+              "Header that carries the violations of a rerouted record, separated by '; ', at "
+                  + "most "
+                  + Violations.MAX_BYTES
+                  + " bytes of UTF-8 so the rerouted record stays within the broker's size "
+                  + "limit; violations that do not fit are counted as '... and N more'.")
           .define(
               MAX_VIOLATIONS_CONFIG,
               ConfigDef.Type.INT,
               10,
               ConfigDef.Range.atLeast(1),
               ConfigDef.Importance.LOW,
-              "At most this many violations are reported per record.");
+              "At most this many violations are reported per record (fewer when their text "
+                  + "would exceed "
+                  + Violations.MAX_BYTES
+                  + " bytes).");
 
   private static final Logger log = LoggerFactory.getLogger(ValidateJsonSchema.class);
 
@@ -204,27 +218,30 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
 
   @Override
   public R apply(R record) {
-    if (side.value(record) == null) {
-      return record;
+    if (side == RecordSide.VALUE && record.value() == null) {
+      return record; // a tombstone: it deletes its key and has no content to check
     }
     Resolved schema = schemaFor(record);
-    JsonNode json = RecordValues.json(record, side);
-    Set<ValidationMessage> messages = schema.schema().validate(json);
+    Set<ValidationMessage> messages = schema.schema().validate(jsonOf(record));
     if (messages.isEmpty()) {
       return record;
     }
-    List<String> violations = Violations.describe(messages, maxViolations);
+    String violations = Violations.summary(messages, maxViolations, Violations.MAX_BYTES);
     if (onInvalid == OnInvalid.FAIL) {
       throw Records.error(
           record,
-          "the "
-              + side.label()
-              + " does not match "
-              + schema.source().label()
-              + ": "
-              + String.join("; ", violations));
+          "the " + side.label() + " does not match " + schema.source().label() + ": " + violations);
     }
     return reroute(record, violations);
+  }
+
+  /**
+   * The checked side as JSON. A missing key is JSON null rather than a pass: a key schema that
+   * requires an object must catch keyless records, and one that allows them says "null".
+   */
+  private JsonNode jsonOf(R record) {
+    JsonNode json = RecordValues.json(record, side);
+    return json == null ? NullNode.getInstance() : json;
   }
 
   private Resolved schemaFor(R record) {
@@ -235,11 +252,11 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
     return schema;
   }
 
-  private R reroute(R record, List<String> violations) {
+  private R reroute(R record, String violations) {
     String topic = rerouteTopic.render(record);
     log.debug("Rerouting invalid record at {} to topic '{}'", Records.coordinates(record), topic);
     Headers headers = record.headers().duplicate();
-    headers.addString(errorsHeader, String.join("; ", violations));
+    headers.addString(errorsHeader, violations);
     return record.newRecord(
         topic,
         record.kafkaPartition(),

@@ -102,6 +102,31 @@ class KeyFromFieldTest {
     assertEquals("v", out.value());
   }
 
+  private static KeyFromField<SinkRecord> fromKey(String field, String onMissing) {
+    KeyFromField<SinkRecord> transform = new KeyFromField.Key<>();
+    transform.configure(Map.of("field", field, "on.missing", onMissing));
+    return transform;
+  }
+
+  @Test
+  void keyVariantAppliesThePolicyToAMissingKey() {
+    SinkRecord keyless = TestRecords.record(null, null, null, "v");
+    DataException e =
+        assertThrows(DataException.class, () -> fromKey("tenant_id", "fail").apply(keyless));
+    assertTrue(e.getMessage().contains("offset 42"), e.getMessage());
+    assertSame(keyless, fromKey("tenant_id", "keep").apply(keyless));
+    assertNull(fromKey("tenant_id", "null").apply(keyless).key());
+  }
+
+  @Test
+  void keyVariantNarrowsTheKeyOfATombstoneSoItStillDeletesIt() {
+    SinkRecord tombstone =
+        TestRecords.record(null, TestRecords.map("tenant_id", "acme"), null, null);
+    SinkRecord out = fromKey("tenant_id", "fail").apply(tombstone);
+    assertEquals("acme", out.key());
+    assertNull(out.value());
+  }
+
   @Test
   void leavesTombstonesAlone() {
     SinkRecord tombstone = TestRecords.record(Schema.STRING_SCHEMA, "k", null, null);

@@ -88,6 +88,23 @@ class RouteByFieldTest {
   }
 
   @Test
+  void neverRewritesAValueSoTwoValuesNeverShareATopic() {
+    RouteByField<SinkRecord> transform = route("tenant-${value.tenant}", "tenant-unrouted");
+    String[][] cases = {
+      {"a.b", "tenant-a.b"},
+      {"a_b", "tenant-a_b"},
+      {"x_y", "tenant-x_y"},
+      {"x/y", "tenant-unrouted"},
+      {"x y", "tenant-unrouted"},
+      {"\u00e9t\u00e9", "tenant-unrouted"}
+    };
+    for (String[] c : cases) {
+      SinkRecord record = TestRecords.value(TestRecords.map("tenant", c[0]));
+      assertEquals(c[1], transform.apply(record).topic(), c[0]);
+    }
+  }
+
+  @Test
   void failsWithoutAFallback() {
     RouteByField<SinkRecord> transform = route("agent-${value.action_type}", "");
     DataException e =

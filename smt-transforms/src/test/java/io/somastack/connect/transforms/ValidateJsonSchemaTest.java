@@ -7,11 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
@@ -177,6 +184,65 @@ class ValidateJsonSchemaTest {
     assertThrows(DataException.class, () -> after.apply(four));
   }
 
+  /** Answers every request with a schema, counting them: no request must ever reach it. */
+  private static HttpServer schemaServer(AtomicInteger requests) throws IOException {
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/",
+        exchange -> {
+          requests.incrementAndGet();
+          byte[] body = "{\"type\":\"string\"}".getBytes(StandardCharsets.UTF_8);
+          exchange.sendResponseHeaders(200, body.length);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+          }
+        });
+    server.start();
+    return server;
+  }
+
+  @Test
+  void refusesRefsToRemoteSchemasWithoutFetchingThem(@TempDir Path dir) throws Exception {
+    AtomicInteger requests = new AtomicInteger();
+    HttpServer server = schemaServer(requests);
+    try {
+      String base = "http://127.0.0.1:" + server.getAddress().getPort() + "/schemas/";
+      String relativeToId =
+          "{\"$id\":\""
+              + base
+              + "main.json\",\"type\":\"object\","
+              + "\"properties\":{\"a\":{\"$ref\":\"other.json\"}}}";
+      String absolute =
+          "{\"type\":\"object\",\"properties\":{\"a\":{\"$ref\":\"" + base + "other.json\"}}}";
+      Path file = dir.resolve("main.schema.json");
+      Files.writeString(file, relativeToId);
+      String metaSchema = "{\"$schema\":\"" + base + "other.json\",\"type\":\"object\"}";
+      for (String schema : List.of(relativeToId, absolute, file.toString(), metaSchema)) {
+        ConfigException e =
+            assertThrows(ConfigException.class, () -> value(props("schema", schema)), schema);
+        assertTrue(e.getMessage().contains(base + "other.json"), e.getMessage());
+        assertTrue(e.getMessage().contains("not fetched"), e.getMessage());
+      }
+      assertEquals(0, requests.get(), "requests made to the schema server");
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
+  void resolvesRefsToSchemasEmbeddedUnderTheirOwnId() {
+    String schema =
+        "{\"$id\":\"https://schemas.example.com/main.json\",\"type\":\"object\","
+            + "\"properties\":{\"tenant\":{\"$ref\":\"tenant.json\"}},"
+            + "\"$defs\":{\"t\":{\"$id\":\"tenant.json\",\"type\":\"string\"}}}";
+    ValidateJsonSchema<SinkRecord> transform = value(props("schema", schema));
+    SinkRecord good = TestRecords.value(TestRecords.map("tenant", "acme"));
+    assertSame(good, transform.apply(good));
+    SinkRecord bad = TestRecords.value(TestRecords.map("tenant", 7));
+    assertThrows(DataException.class, () -> transform.apply(bad));
+  }
+
   @Test
   void validatesStructsAndJsonText() {
     ValidateJsonSchema<SinkRecord> transform =
@@ -216,10 +282,82 @@ class ValidateJsonSchemaTest {
     assertThrows(DataException.class, () -> transform.apply(bad));
   }
 
+  private static ValidateJsonSchema<SinkRecord> key(Map<String, String> props) {
+    ValidateJsonSchema<SinkRecord> transform = new ValidateJsonSchema.Key<>();
+    transform.configure(props);
+    return transform;
+  }
+
+  @Test
+  void validatesAMissingKeyAsJsonNull() {
+    SinkRecord keyless = TestRecords.record(null, null, null, "x");
+    DataException e =
+        assertThrows(
+            DataException.class,
+            () -> key(props("schema", "{\"type\":\"object\"}")).apply(keyless));
+    assertTrue(e.getMessage().contains("the key does not match"), e.getMessage());
+    assertSame(keyless, key(props("schema", "{\"type\":[\"object\",\"null\"]}")).apply(keyless));
+  }
+
+  @Test
+  void validatesTheKeyOfATombstone() {
+    ValidateJsonSchema<SinkRecord> transform =
+        key(props("schema", "{\"type\":\"object\",\"required\":[\"tenant_id\"]}"));
+    SinkRecord good = TestRecords.record(null, TestRecords.map("tenant_id", "a"), null, null);
+    assertSame(good, transform.apply(good));
+    SinkRecord bad = TestRecords.record(null, TestRecords.map("id", "a"), null, null);
+    assertThrows(DataException.class, () -> transform.apply(bad));
+  }
+
   @Test
   void letsTombstonesPass() {
     SinkRecord tombstone = TestRecords.value(null);
     assertSame(tombstone, value(props("schema", MEMORY)).apply(tombstone));
+  }
+
+  /** A value with {@code count} string-typed fields holding numbers, each named by a long name. */
+  private static Map<String, Object> manyLongNamedViolations(int count, int nameLength) {
+    Map<String, Object> value = new HashMap<>();
+    for (int i = 0; i < count; i++) {
+      // a character outside the BMP is two Java chars and four UTF-8 bytes: cuts must not split it
+      value.put(i + "\uD83D\uDE00".repeat(nameLength), i);
+    }
+    return value;
+  }
+
+  private static void assertCappedUtf8(String text) {
+    byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+    assertTrue(utf8.length <= 4096, "the violations take " + utf8.length + " bytes");
+    assertEquals(text, new String(utf8, StandardCharsets.UTF_8), "cut inside a character");
+  }
+
+  @Test
+  void capsTheErrorsHeaderInBytesAndSaysHowManyMore() {
+    String schema = "{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}}";
+    ValidateJsonSchema<SinkRecord> transform =
+        value(props("schema", schema, "on.invalid", "reroute", "max.violations", "1000"));
+    SinkRecord out = transform.apply(TestRecords.value(manyLongNamedViolations(200, 300)));
+    String header = (String) out.headers().lastWithName("soma.validation.errors").value();
+    assertCappedUtf8(header);
+    assertTrue(header.matches("(?s).*; \\.\\.\\. and \\d+ more"), header);
+
+    SinkRecord one = TestRecords.value(manyLongNamedViolations(1, 3000));
+    String single =
+        (String) transform.apply(one).headers().lastWithName("soma.validation.errors").value();
+    assertCappedUtf8(single);
+    assertTrue(single.startsWith("$"), single);
+  }
+
+  @Test
+  void capsTheViolationsInTheExceptionMessage() {
+    String schema = "{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}}";
+    ValidateJsonSchema<SinkRecord> transform =
+        value(props("schema", schema, "max.violations", "1000"));
+    SinkRecord record = TestRecords.value(manyLongNamedViolations(200, 300));
+    String message = assertThrows(DataException.class, () -> transform.apply(record)).getMessage();
+    String violations = message.substring(message.indexOf("inline schema: ") + 15);
+    assertCappedUtf8(violations);
+    assertTrue(violations.contains(" more"), violations);
   }
 
   @Test

@@ -8,7 +8,10 @@ import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaValidatorsConfig;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import com.networknt.schema.resource.SchemaLoader;
 import io.somastack.connect.common.json.RecordJson;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -120,28 +123,37 @@ public final class CompiledSchemas {
       schema.initializeValidators();
       return new Compiled(schema, Map.copyOf(referenced));
     } catch (RuntimeException e) {
-      throw new IllegalArgumentException(
-          label + " is not a valid JSON Schema: " + e.getMessage(), e);
+      throw new IllegalArgumentException(label + " is not a valid JSON Schema: " + reason(e), e);
     }
+  }
+
+  /** Why compiling failed: the validator wraps what our loader throws in exceptions of its own. */
+  private static String reason(RuntimeException e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof SchemaSource.UnreadableReference unreadable) {
+        return unreadable.getMessage();
+      }
+    }
+    return e.getMessage();
   }
 
   /**
    * A factory of its own per compile, so no referenced document is cached beyond this schema, that
-   * reads referenced files and resources itself and records their text (other URIs load as usual).
+   * reads referenced files and resources itself and records their text, and refuses any other URI
+   * (see {@link SchemaSource#loadReferenced}) instead of letting the validator fetch it.
    */
   private static JsonSchemaFactory recordingFactory(Map<String, String> referenced) {
+    // a SchemaLoader of our own: the validator's map-based loaders swallow exceptions and fall
+    // through to its URL loader, which would fetch the very URI this one refuses
+    SchemaLoader filesAndResourcesOnly =
+        iri -> {
+          String uri = iri.toString();
+          String text = SchemaSource.loadReferenced(uri);
+          referenced.put(uri, text);
+          return () -> new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8));
+        };
     return JsonSchemaFactory.getInstance(
         SpecVersion.VersionFlag.V202012,
-        builder ->
-            builder.schemaLoaders(
-                loaders ->
-                    loaders.schemas(
-                        uri -> {
-                          String text = SchemaSource.loadReferenced(uri);
-                          if (text != null) {
-                            referenced.put(uri, text);
-                          }
-                          return text;
-                        })));
+        builder -> builder.schemaLoaders(loaders -> loaders.add(filesAndResourcesOnly)));
   }
 }

@@ -66,7 +66,13 @@ public record SchemaSource(String reference) {
     return Path.of(reference).toAbsolutePath().normalize().toUri().toString();
   }
 
-  /** The text of a document a schema refers to, by its URI; null unless a file or a resource. */
+  /**
+   * The text of a document a schema refers to, by its URI: a file or a resource of this plugin.
+   * Anything else is refused, never fetched: a worker opening URLs named in connector config is an
+   * SSRF vector, and a schema that changes with a remote server is not the schema that was
+   * configured. (The JSON Schema meta-schemas are bundled with the validator and arrive here as
+   * classpath: resources.)
+   */
   static String loadReferenced(String uri) {
     if (uri.startsWith(CLASSPATH)) {
       return resource(uri.substring(CLASSPATH.length()));
@@ -75,10 +81,23 @@ public record SchemaSource(String reference) {
       try {
         return Files.readString(Path.of(URI.create(uri)), StandardCharsets.UTF_8);
       } catch (IOException | IllegalArgumentException e) {
-        throw new IllegalArgumentException("cannot read referenced schema '" + uri + "': " + e);
+        throw new UnreadableReference("cannot read referenced schema '" + uri + "': " + e);
       }
     }
-    return null;
+    throw new UnreadableReference(
+        "it refers to '"
+            + uri
+            + "', and remote schemas are not fetched: only files on the worker and classpath: "
+            + "resources are read. Save the referenced schema as a file on the worker and refer "
+            + "to it there; note that relative $refs resolve against the schema's \"$id\" when "
+            + "it has one, not against its file.");
+  }
+
+  /** A document a schema refers to cannot or may not be read; the message says which and why. */
+  static final class UnreadableReference extends IllegalArgumentException {
+    UnreadableReference(String message) {
+      super(message);
+    }
   }
 
   /** A short name for headers and messages: inline schemas are not repeated in full. */

@@ -1,10 +1,9 @@
 package io.somastack.connect.transforms.schema;
 
 import com.networknt.schema.ValidationMessage;
+import java.nio.charset.StandardCharsets;
 import java.util.Collection;
-import java.util.List;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * Schema violations as text that names where and which rule, never what the record holds: the text
@@ -40,14 +39,68 @@ public final class Violations {
 
   private Violations() {}
 
-  /** Up to {@code limit} violations, one per entry, in the validator's order. */
-  public static List<String> describe(Collection<ValidationMessage> messages, int limit) {
-    List<String> lines =
-        messages.stream().limit(limit).map(Violations::describe).collect(Collectors.toList());
-    if (messages.size() > limit) {
-      lines.add("... and " + (messages.size() - limit) + " more");
+  /**
+   * The most UTF-8 bytes the violations of one record take: they go into a dead-letter header or an
+   * exception message, and a long path repeated per violation must not push the record past the
+   * broker's max.message.bytes.
+   */
+  public static final int MAX_BYTES = 4096;
+
+  private static final String SEPARATOR = "; ";
+  private static final String CUT = "...";
+
+  /** Room kept for "; ... and N more" (N is an int), so the summary never exceeds its budget. */
+  private static final int MORE_BYTES = 32;
+
+  /**
+   * Up to {@code limit} violations in the validator's order, joined by "; " into at most {@code
+   * maxBytes} bytes of UTF-8, ending with "... and N more" when some are left out. A first
+   * violation too long on its own is cut, between characters, and ends with "...".
+   */
+  public static String summary(Collection<ValidationMessage> messages, int limit, int maxBytes) {
+    int budget = maxBytes - MORE_BYTES;
+    StringBuilder out = new StringBuilder();
+    int bytes = 0;
+    int shown = 0;
+    for (ValidationMessage message : messages) {
+      String entry = (shown == 0 ? "" : SEPARATOR) + describe(message);
+      int size = utf8Length(entry);
+      if (shown == limit || bytes + size > budget) {
+        if (shown == 0 && limit > 0) {
+          out.append(utf8Prefix(entry, budget - CUT.length())).append(CUT);
+          shown = 1;
+        }
+        break;
+      }
+      out.append(entry);
+      bytes += size;
+      shown++;
     }
-    return lines;
+    int more = messages.size() - shown;
+    if (more > 0) {
+      out.append(shown == 0 ? "" : SEPARATOR).append("... and ").append(more).append(" more");
+    }
+    return out.toString();
+  }
+
+  private static int utf8Length(String text) {
+    return text.getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  /** The longest start of the text within maxBytes of UTF-8 that ends between two characters. */
+  private static String utf8Prefix(String text, int maxBytes) {
+    int bytes = 0;
+    int end = 0;
+    while (end < text.length()) {
+      int codePoint = text.codePointAt(end);
+      int size = codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+      if (bytes + size > maxBytes) {
+        break;
+      }
+      bytes += size;
+      end += Character.charCount(codePoint);
+    }
+    return text.substring(0, end);
   }
 
   static String describe(ValidationMessage message) {
