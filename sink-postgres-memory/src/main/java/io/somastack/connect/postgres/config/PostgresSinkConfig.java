@@ -126,7 +126,10 @@ public final class PostgresSinkConfig extends AbstractConfig {
         Importance.HIGH,
         "Table each record goes to. ${topic} is replaced by the record's topic; the result is"
             + " sanitised (lower case; characters other than a-z, 0-9 and _ become _), so"
-            + " memory.events lands in memory_events. A name longer than PostgreSQL's 63 bytes is"
+            + " memory.events lands in memory_events. Topics that differ only in case or in -"
+            + " versus _ (Acme and acme, agent-a and agent_a) therefore share a table; Kafka"
+            + " itself refuses two topics that differ only in . versus _. A name longer than"
+            + " PostgreSQL's 63 bytes is"
             + " cut to 54 and ends with _ and 8 hex digits of a hash of the whole name, so long"
             + " topics that start alike still get a table each. Identifiers are always quoted.",
         GROUP_TABLE,
