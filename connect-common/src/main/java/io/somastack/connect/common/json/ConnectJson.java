@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalTime;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.Date;
@@ -123,8 +124,14 @@ public final class ConnectJson {
             ? to.text(LocalDate.ofInstant(d.toInstant(), ZoneOffset.UTC).toString())
             : null;
       case Time.LOGICAL_NAME:
+        // RFC 3339's full-time, as JSON Schema's "time" format asks: LocalTime's own text drops
+        // zero seconds ("01:00") and has no offset; Connect's Time is milliseconds since midnight
+        // UTC
         return value instanceof Date d
-            ? to.text(LocalTime.ofInstant(d.toInstant(), ZoneOffset.UTC).toString())
+            ? to.text(
+                DateTimeFormatter.ISO_LOCAL_TIME.format(
+                        LocalTime.ofInstant(d.toInstant(), ZoneOffset.UTC))
+                    + "Z")
             : null;
       default:
         return null;

@@ -105,8 +105,12 @@ class ConnectJsonTest {
             .put("time", new Date(3_600_000L))
             .put("blob", new byte[] {1, 2, 3});
     assertEquals(
-        Map.of("day", "text:1970-01-02", "time", "text:01:00", "blob", "text:AQID"),
+        Map.of("day", "text:1970-01-02", "time", "text:01:00:00Z", "blob", "text:AQID"),
         ConnectJson.convert(struct, schema, JAVA));
+    // RFC 3339's full-time, as JSON Schema's "time" format asks: seconds always, and the offset
+    // (Connect's Time counts milliseconds since midnight UTC)
+    assertEquals(
+        "text:23:59:59.123Z", ConnectJson.convert(new Date(86_399_123L), Time.SCHEMA, JAVA));
     assertEquals(
         Arrays.asList("text:1970-01-02T00:00:00Z"),
         ConnectJson.convert(List.of(new Date(86_400_000L)), null, JAVA));
