@@ -263,7 +263,9 @@ public final class OutboxSourceConfig extends AbstractConfig {
         Importance.HIGH,
         "string: the payload's JSON text (use StringConverter); bytes: its UTF-8 bytes"
             + " (ByteArrayConverter); struct: a Struct whose schema is inferred from the JSON object"
-            + " (JsonConverter, Avro, ...).",
+            + " (JsonConverter, Avro, ...); a number an int64 or float64 cannot hold digit for digit"
+            + " is a Connect Decimal (with JsonConverter set decimal.format=NUMERIC to write it as"
+            + " a JSON number).",
         GROUP_RECORDS,
         ++order,
         Width.SHORT,

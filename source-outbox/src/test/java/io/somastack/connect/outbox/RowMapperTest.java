@@ -8,13 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.outbox.OutboxSourceConfig.TopicMode;
 import io.somastack.connect.outbox.OutboxSourceConfig.ValueFormat;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import org.apache.kafka.connect.data.Decimal;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.json.JsonConverter;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.junit.jupiter.api.Test;
 
@@ -136,6 +139,110 @@ class RowMapperTest {
 
     Struct nested = (Struct) good(mapper.map(row("t", "{\"a\":[[],[1],null]}", "k", null))).value();
     assertEquals(List.of(List.of(), List.of(1L)), nested.getArray("a").subList(0, 2));
+  }
+
+  private static Struct structValue(String payload) {
+    return (Struct) good(mapper(ValueFormat.STRUCT).map(row("t", payload, "k", null))).value();
+  }
+
+  private static void assertExactDecimal(String expected, Schema schema, Object value) {
+    assertEquals(Decimal.LOGICAL_NAME, schema.name());
+    assertEquals(new BigDecimal(expected), value);
+  }
+
+  /** An integer beyond int64 was a float64: 123456789012345678901234567890 lost its last digits. */
+  @Test
+  void structIntegersBeyondInt64AreExactDecimals() {
+    Struct value = structValue("{\"n\":123456789012345678901234567890,\"m\":-9223372036854775809}");
+    assertExactDecimal(
+        "123456789012345678901234567890", value.schema().field("n").schema(), value.get("n"));
+    assertExactDecimal("-9223372036854775809", value.schema().field("m").schema(), value.get("m"));
+  }
+
+  /**
+   * A decimal with more digits than a float64 holds (PostgreSQL's 1/3::numeric has 20) was rounded
+   * to one; decimals a float64 gives back digit for digit stay float64.
+   */
+  @Test
+  void structDecimalsAFloat64CannotHoldAreExactDecimals() {
+    Struct value =
+        structValue(
+            "{\"x\":1.00000000000000000000001,\"t\":0.33333333333333333333,\"h\":1e400,"
+                + "\"f\":0.1,\"e\":1.50,\"z\":1e-300}");
+    assertExactDecimal(
+        "1.00000000000000000000001", value.schema().field("x").schema(), value.get("x"));
+    assertExactDecimal(
+        "0.33333333333333333333", value.schema().field("t").schema(), value.get("t"));
+    assertExactDecimal(
+        new BigDecimal("1e400").toPlainString(),
+        value.schema().field("h").schema(),
+        value.get("h"));
+    assertEquals(0.1, value.get("f"));
+    assertEquals(1.5, value.get("e"));
+    assertEquals(1e-300, value.get("z"));
+  }
+
+  /**
+   * Array elements share one schema: an integer above 2^53 with a decimal, or a long decimal with a
+   * short one, was merged into a float64 that dropped digits of one of them.
+   */
+  @Test
+  void structArraysWithNumbersAFloat64CannotHoldKeepEveryDigit() {
+    assertEquals(
+        List.of(new BigDecimal("1"), new BigDecimal("123456789012345678901234567890")),
+        structValue("{\"i\":[1, 123456789012345678901234567890]}").getArray("i"));
+    assertEquals(
+        List.of(
+            new BigDecimal("1.50000000000000000000000"),
+            new BigDecimal("1.00000000000000000000001")),
+        structValue("{\"d\":[1.5, 1.00000000000000000000001]}").getArray("d"));
+    assertEquals(
+        List.of(new BigDecimal("0.5"), new BigDecimal("9007199254740993.0")),
+        structValue("{\"l\":[0.5, 9007199254740993]}").getArray("l"));
+    List<Struct> objects =
+        structValue("{\"o\":[{\"a\":0.25},{\"a\":1e30},{\"a\":7},{\"a\":1e-30}]}").getArray("o");
+    assertEquals(List.of(0.25, 1e30, 7.0, 1e-30), objects.stream().map(o -> o.get("a")).toList());
+    objects =
+        structValue("{\"o\":[{\"a\":0.25},{\"a\":123456789012345678901234567890}]}").getArray("o");
+    assertEquals(new BigDecimal("0.25"), objects.get(0).get("a"));
+    assertEquals(new BigDecimal("123456789012345678901234567890.00"), objects.get(1).get("a"));
+  }
+
+  /**
+   * What the relay hands over is what JsonConverter (decimal.format=NUMERIC) writes, digit for
+   * digit.
+   */
+  @Test
+  void jsonConverterWritesTheExactDigits() {
+    SourceRecord record =
+        good(
+            mapper(ValueFormat.STRUCT)
+                .map(
+                    row(
+                        "t",
+                        "{\"n\":123456789012345678901234567890,\"x\":1.00000000000000000000001}",
+                        "k",
+                        null)));
+    JsonConverter converter = new JsonConverter();
+    converter.configure(Map.of("schemas.enable", "false", "decimal.format", "NUMERIC"), false);
+    assertEquals(
+        "{\"n\":123456789012345678901234567890,\"x\":1.00000000000000000000001}",
+        new String(
+            converter.fromConnectData("t", record.valueSchema(), record.value()),
+            StandardCharsets.UTF_8));
+  }
+
+  /**
+   * 1e1000000000 is a few bytes of JSON but a billion digits as a decimal: a bad row, not an OOM.
+   */
+  @Test
+  void structNumberWithAnAbsurdExponentIsBad() {
+    String reason =
+        bad(mapper(ValueFormat.STRUCT).map(row("t", "{\"x\":1e1000000000}", "k", null)));
+    assertTrue(reason.startsWith("cannot serialise"), reason);
+    String inArray =
+        bad(mapper(ValueFormat.STRUCT).map(row("t", "{\"x\":[1e-1000000000, 1e30]}", "k", null)));
+    assertTrue(inArray.startsWith("cannot serialise"), inArray);
   }
 
   @Test
