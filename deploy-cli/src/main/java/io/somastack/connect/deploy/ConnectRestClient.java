@@ -3,6 +3,7 @@ package io.somastack.connect.deploy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -206,6 +207,15 @@ public final class ConnectRestClient {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
+    } catch (ConnectException e) {
+      // the JDK's own message is often null: say which worker is down
+      ConnectException named =
+          new ConnectException(
+              "cannot connect to "
+                  + base.toString().replaceAll("/$", "")
+                  + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+      named.initCause(e);
+      throw named;
     }
     for (int status : expected) {
       if (response.statusCode() == status) {

@@ -20,8 +20,10 @@ import javax.net.ssl.TrustManagerFactory;
 
 /**
  * {@code soma-connect deploy [options] [file or folder ...]}: validates and deploys connector
- * configs to a Connect cluster. Exit status 0 when every pipeline is RUNNING (or, with --dry-run,
- * valid), 1 otherwise, 2 for a usage error.
+ * configs to a Connect cluster. Every file is deployed even when another fails; the failures are
+ * listed at the end, each with its file and reason. Exit status 0 when every pipeline is RUNNING
+ * (or, with --dry-run, valid), 1 when any failed (or a path or the trust store cannot be read), 2
+ * for a usage error.
  *
  * <p>Two subcommands share the jar: {@code topics} ({@link TopicsCommand}: creates the topics of
  * connector-configs/topics.json) and {@code strimzi} ({@link StrimziCommand}: renders strimzi/).
@@ -38,6 +40,8 @@ public final class DeployCommand {
           "  --truststore FILE            PKCS12/JKS trust store for an https URL",
           "  --truststore-password PW     its password (or $CONNECT_TRUSTSTORE_PASSWORD)",
           "  --timeout SECONDS            how long to wait for RUNNING (default 120)",
+          "  every file is deployed even when one fails; exit 0 when all are RUNNING (or valid),",
+          "  1 when any failed (each listed with its reason at the end), 2 for a usage error",
           "",
           "       soma-connect deploy topics --bootstrap-servers HOST:PORT [topics.json]   (-h: more)",
           "       soma-connect strimzi [--check]                                           (-h: more)");
@@ -77,21 +81,59 @@ public final class DeployCommand {
       out.println(USAGE);
       return 0;
     }
+    ConnectRestClient rest;
+    List<Path> files;
     try {
-      ConnectRestClient rest =
-          new ConnectRestClient(options.connectUrl, options.basicAuth, options.tls());
-      PipelineDeployer deployer = new PipelineDeployer(rest, out, options.timeout);
-      boolean ok = true;
-      for (Path file : options.files()) {
-        ok &= deployer.deploy(PipelineFile.read(file), options.dryRun).ok();
-      }
-      out.println(
-          ok ? "all pipelines " + (options.dryRun ? "valid" : "RUNNING") : "some pipelines failed");
-      return ok ? 0 : 1;
+      rest = new ConnectRestClient(options.connectUrl, options.basicAuth, options.tls());
+      files = options.files();
     } catch (IOException | GeneralSecurityException e) {
-      out.println("deploy failed: " + e.getMessage());
+      out.println("deploy failed: " + reason(e));
       return 1;
     }
+    PipelineDeployer deployer = new PipelineDeployer(rest, out, options.timeout);
+    List<String> failures = new ArrayList<>();
+    for (Path file : files) {
+      String problem = deploy(deployer, file, options.dryRun, out);
+      if (problem != null) {
+        failures.add(file + ": " + problem.lines().findFirst().orElse(""));
+      }
+    }
+    if (failures.isEmpty()) {
+      out.println("all pipelines " + (options.dryRun ? "valid" : "RUNNING"));
+      return 0;
+    }
+    out.println(failures.size() + " of " + files.size() + " pipelines failed:");
+    failures.forEach(f -> out.println("  " + f));
+    return 1;
+  }
+
+  /**
+   * Deploys one file; null when it is valid (dry run) or RUNNING, else why not. An error is this
+   * file's alone (a config Connect refuses with a 400, a file that is not a REST body): the other
+   * files are deployed all the same, so one run reports every failure.
+   */
+  private static String deploy(
+      PipelineDeployer deployer, Path file, boolean dryRun, PrintStream out) {
+    try {
+      PipelineDeployer.Outcome outcome = deployer.deploy(PipelineFile.read(file), dryRun);
+      if (outcome.ok()) {
+        return null;
+      }
+      List<String> problems = outcome.problems();
+      if (problems.isEmpty()) {
+        return "failed";
+      }
+      String more = problems.size() > 1 ? " (and " + (problems.size() - 1) + " more)" : "";
+      return problems.get(0).lines().findFirst().orElse("") + more;
+    } catch (IOException e) {
+      out.println(file + ": " + reason(e));
+      return reason(e);
+    }
+  }
+
+  /** The exception's message, or its kind where the JDK gives none. */
+  private static String reason(Exception e) {
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 
   /** Parsed command-line options. */
@@ -140,7 +182,13 @@ public final class DeployCommand {
       List<Path> files = new ArrayList<>();
       for (Path root : roots) {
         if (Files.isDirectory(root)) {
-          files.addAll(PipelineFile.list(root));
+          List<Path> pipelines = PipelineFile.list(root);
+          if (pipelines.isEmpty()) {
+            // e.g. a compose bind mount whose source is missing: deploying nothing is no success
+            throw new IOException(
+                "no pipeline files in " + root + " (*.json other than topics.json)");
+          }
+          files.addAll(pipelines);
         } else if (Files.isRegularFile(root)) {
           files.add(root);
         } else {
