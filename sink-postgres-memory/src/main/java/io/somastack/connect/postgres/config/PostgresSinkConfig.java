@@ -234,7 +234,11 @@ public final class PostgresSinkConfig extends AbstractConfig {
         Importance.MEDIUM,
         "Upsert mode: field path of a numeric version (or epoch-ms timestamp) that decides which"
             + " event is newer; a write whose version is not greater than the stored one is"
-            + " refused. When unset, newer means later in the same Kafka partition.",
+            + " refused. When unset, newer means later in the same Kafka partition, and an event"
+            + " from another partition or topic always counts as newer: right while producers key"
+            + " by the same fields, wrong after the topic's partitions are added to (old events"
+            + " still queued in a key's former partition would win) or with several topics into"
+            + " one table. Set a version field for those.",
         GROUP_WRITE,
         ++order,
         Width.MEDIUM,
