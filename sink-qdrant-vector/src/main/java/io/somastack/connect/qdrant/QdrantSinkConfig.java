@@ -56,6 +56,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
   public static final String OPENAI_BATCH_SIZE = "embedder.openai.batch.size";
   public static final String OPENAI_TIMEOUT_MS = "embedder.openai.timeout.ms";
   public static final String OPENAI_MAX_RETRIES = "embedder.openai.max.retries";
+  public static final String OPENAI_RETRY_BUDGET_MS = "embedder.openai.retry.budget.ms";
 
   public static final String BATCH_MAX_POINTS = "batch.max.points";
   public static final String BATCH_MAX_BYTES = "batch.max.bytes";
@@ -429,11 +430,32 @@ public final class QdrantSinkConfig extends AbstractConfig {
         ConfigDef.Range.between(0, 20),
         Importance.LOW,
         "Retries of a failed embeddings request (429, 5xx, I/O) before the batch is handed back"
-            + " to Connect to retry later.",
+            + " to Connect to retry later; fewer when embedder.openai.retry.budget.ms runs out.",
         GROUP_VECTORS,
         ++o,
         Width.SHORT,
         "Embedding retries",
+        dependents,
+        openAi);
+    def.define(
+        OPENAI_RETRY_BUDGET_MS,
+        Type.LONG,
+        120_000L,
+        ConfigDef.Range.between(0, 3_600_000),
+        Importance.LOW,
+        "Time one put() may spend retrying failed embeddings requests, counted from its first"
+            + " request. A retry that could not start (after its backoff or Retry-After) before"
+            + " the budget ends is not made, a retry's timeout ends with the budget, and a request"
+            + " failing after it is not retried: the batch goes back to Connect, which delivers it"
+            + " again later. A put makes a request per embedder.openai.batch.size texts; without"
+            + " this bound their retries could outlast the consumer's max.poll.interval.ms (300000"
+            + " by default) and cost the task its partitions. Keep it plus"
+            + " embedder.openai.timeout.ms well under max.poll.interval.ms; 0 retries nothing"
+            + " within a put.",
+        GROUP_VECTORS,
+        ++o,
+        Width.SHORT,
+        "Embedding retry budget (ms)",
         dependents,
         openAi);
   }
@@ -611,6 +633,10 @@ public final class QdrantSinkConfig extends AbstractConfig {
 
   public int openAiMaxRetries() {
     return getInt(OPENAI_MAX_RETRIES);
+  }
+
+  public Duration openAiRetryBudget() {
+    return Duration.ofMillis(getLong(OPENAI_RETRY_BUDGET_MS));
   }
 
   public int batchMaxPoints() {

@@ -48,11 +48,12 @@ import org.slf4j.LoggerFactory;
  * <p>Offsets are acknowledged only once Qdrant acknowledged the batch's writes ({@code wait=true})
  * and the dead letter queue took its rejects, and only oldest batch first, so a partition's offset
  * never passes a batch that is not written; {@link #preCommit} waits for the batches in flight and
- * hands Connect nothing else. When Qdrant cannot take a batch, it (and every later batch not
- * written) is kept and sent again first, in order, and put throws {@link RetriableException} so
- * Connect delivers that put's records (never sent) again after a backoff: an outage loses nothing
- * and dead-letters nothing; upserts and deletes by id are idempotent, so sending a batch again is
- * safe.
+ * hands Connect nothing else (a partition with none of its records left unacknowledged goes as far
+ * as Connect consumed it, past the records it filtered before put). When Qdrant cannot take a
+ * batch, it (and every later batch not written) is kept and sent again first, in order, and put
+ * throws {@link RetriableException} so Connect delivers that put's records (never sent) again after
+ * a backoff: an outage loses nothing and dead-letters nothing; upserts and deletes by id are
+ * idempotent, so sending a batch again is safe.
  */
 public class QdrantVectorSinkTask extends SinkTask {
 
@@ -83,6 +84,10 @@ public class QdrantVectorSinkTask extends SinkTask {
   private final Deque<Batch> unacknowledged = new ArrayDeque<>();
 
   private final Map<TopicPartition, OffsetAndMetadata> acknowledged = new HashMap<>();
+
+  /** Partitions closed and not opened again: their offsets are no longer this task's to report. */
+  private final Set<TopicPartition> closedPartitions = new HashSet<>();
+
   private int failedAttempts;
   private ConnectException failure;
 
@@ -502,20 +507,47 @@ public class QdrantVectorSinkTask extends SinkTask {
 
   /**
    * Only offsets whose records Qdrant acknowledged (or the DLQ took), after waiting for the batches
-   * in flight (within their requests' deadlines).
+   * in flight (within their requests' deadlines). A partition with no record in a batch still in
+   * flight or kept is reported where Connect consumed it to: every record of it put was given is
+   * acknowledged, and Connect moves its offset past records it never hands to put (an SMT filtered
+   * them, errors.tolerance=all skipped them), which would otherwise never be committed.
    */
   @Override
   public Map<TopicPartition, OffsetAndMetadata> preCommit(
       Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
     flush(currentOffsets);
     Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
-    for (TopicPartition partition : currentOffsets.keySet()) {
-      OffsetAndMetadata offset = acknowledged.get(partition);
+    for (Map.Entry<TopicPartition, OffsetAndMetadata> consumed : currentOffsets.entrySet()) {
+      TopicPartition partition = consumed.getKey();
+      OffsetAndMetadata offset =
+          isSettled(partition) ? consumed.getValue() : acknowledged.get(partition);
       if (offset != null) {
         commit.put(partition, offset);
       }
     }
     return commit;
+  }
+
+  /**
+   * Whether every record of the partition put was given is acknowledged: none is in a batch not yet
+   * acknowledged, and no failure dropped such batches (put fails from then on). Not for a closed
+   * partition, whose records in kept batches were dropped for its next owner.
+   */
+  private boolean isSettled(TopicPartition partition) {
+    if (failure != null || closedPartitions.contains(partition)) {
+      return false;
+    }
+    for (Batch batch : unacknowledged) {
+      if (batch.offsets.containsKey(partition)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public void open(Collection<TopicPartition> partitions) {
+    closedPartitions.removeAll(partitions);
   }
 
   /**
@@ -537,6 +569,7 @@ public class QdrantVectorSinkTask extends SinkTask {
     unacknowledged.clear();
     unacknowledged.addAll(left);
     partitions.forEach(acknowledged::remove);
+    closedPartitions.addAll(partitions);
   }
 
   /**

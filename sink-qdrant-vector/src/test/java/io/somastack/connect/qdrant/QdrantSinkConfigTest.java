@@ -40,6 +40,17 @@ class QdrantSinkConfigTest {
     assertTrue(config.batchMaxBytes() <= QdrantSinkConfig.QDRANT_MAX_REQUEST_BYTES);
   }
 
+  /**
+   * A put's embedding retries plus one request's timeout stay well under the consumer's default
+   * max.poll.interval.ms (300000), so retrying never costs the task its partitions.
+   */
+  @Test
+  void theEmbeddingRetryBudgetLeavesRoomWithinTheDefaultPollInterval() {
+    QdrantSinkConfig config = new QdrantSinkConfig(Map.of());
+    long perPut = config.openAiRetryBudget().plus(config.openAiTimeout()).toMillis();
+    assertTrue(perPut <= 300_000 / 2, perPut + " ms");
+  }
+
   @Test
   void typedValues() {
     QdrantSinkConfig config =
@@ -81,6 +92,7 @@ class QdrantSinkConfigTest {
             props("id.field", "a..b"),
             props("id.namespace", "not-a-uuid"),
             props("vector.size", "0"),
+            props("embedder.openai.retry.budget.ms", "-1"),
             props("batch.max.bytes", "64000000"),
             props("embedder.text.fields", ""),
             props("embedder", "field", "payload.include", "vector"));

@@ -152,6 +152,37 @@ class QdrantVectorSinkTaskTest {
             Map.of(PARTITION, new OffsetAndMetadata(13), other, new OffsetAndMetadata(6))));
   }
 
+  /**
+   * Connect moves a partition past records it never hands to put (an SMT filtered them, or
+   * errors.tolerance=all skipped them): once nothing of the partition is in flight, that position
+   * is as written as this sink can make it. Else a partition whose last records are filtered keeps
+   * its lag, and one whose records are all filtered never has an offset committed and is read again
+   * from its start after every rebalance or restart.
+   */
+  @Test
+  void aPartitionWithNothingInFlightIsCommittedUpToWhereConnectConsumedIt() throws Exception {
+    startTask();
+    TopicPartition allFiltered = new TopicPartition(PARTITION.topic(), 1);
+    task.put(List.of(record(null, memory(1, "one")), record(null, memory(2, "two"))));
+    // offsets 2 to 4 of PARTITION and 0 to 8 of partition 1 were filtered by an SMT
+    Map<TopicPartition, OffsetAndMetadata> consumed =
+        Map.of(PARTITION, new OffsetAndMetadata(5), allFiltered, new OffsetAndMetadata(9));
+    assertEquals(consumed, task.preCommit(consumed));
+    assertEquals(2, count());
+  }
+
+  /** While a partition has a batch in flight, its offset stays where its written records end. */
+  @Test
+  void aPartitionWithABatchInFlightIsCommittedOnlyUpToItsWrittenRecords() throws Exception {
+    startSlowTask();
+    qdrant.failNext(1, Status.Code.UNAVAILABLE);
+    task.put(List.of(record(null, memory(1, "one")))); // offset 1: kept after its failure
+    Map<TopicPartition, OffsetAndMetadata> consumed = Map.of(PARTITION, new OffsetAndMetadata(5));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), task.preCommit(consumed));
+    task.put(List.of()); // sends the kept batch again
+    assertEquals(consumed, task.preCommit(consumed));
+  }
+
   @Test
   void anUnreachableQdrantIsRetriable() throws Exception {
     startTask();
@@ -371,6 +402,23 @@ class QdrantVectorSinkTaskTest {
     }
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
     assertEquals("round 19", text(1));
+  }
+
+  @Test
+  void aTombstoneAfterAnUpsertInFlightOfItsPointWaitsAndDeletesIt() throws Exception {
+    startSlowTask();
+    putWhileQdrantHolds(record(null, memory(1, "one")));
+    CompletableFuture<Void> tombstone = putThatWaits(1, record(1L, null));
+    qdrant.release();
+    tombstone.get(10, TimeUnit.SECONDS);
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), preCommit());
+    assertEquals(null, text(1), "the delete landed after the upsert");
+    assertEquals(
+        List.of(
+            new Operation("upsert", "memories", List.of("100")),
+            new Operation("upsert", "memories", List.of("1")),
+            new Operation("delete", "memories", List.of("1"))),
+        writes());
   }
 
   /**

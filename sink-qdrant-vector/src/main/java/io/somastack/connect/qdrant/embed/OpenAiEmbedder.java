@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
@@ -28,6 +29,13 @@ import org.slf4j.LoggerFactory;
  * Ollama, text-embeddings-inference): texts go in batches; 429, 5xx and I/O failures are retried
  * with backoff and then handed to Connect as retriable; a 400-class answer to a batch is narrowed
  * down to the texts the server refuses, which are rejected one by one.
+ *
+ * <p>The retries of one {@link #embed} call (one put) share one time budget ({@code
+ * embedder.openai.retry.budget.ms}): a put makes a request per batch, each retried up to {@code
+ * maxRetries} times with waits of up to a minute, and a put that outlasts the consumer's {@code
+ * max.poll.interval.ms} costs the task its partitions (a rebalance, and again on every retry). Past
+ * the budget the records go back to Connect, which delivers them again after its backoff while the
+ * task keeps polling.
  */
 public final class OpenAiEmbedder extends TextEmbedder {
 
@@ -43,6 +51,7 @@ public final class OpenAiEmbedder extends TextEmbedder {
   private final int batchSize;
   private final Duration timeout;
   private final int maxRetries;
+  private final Duration retryBudget;
   private final Backoff backoff;
 
   public OpenAiEmbedder(QdrantSinkConfig config) {
@@ -53,27 +62,31 @@ public final class OpenAiEmbedder extends TextEmbedder {
     this.batchSize = config.openAiBatchSize();
     this.timeout = config.openAiTimeout();
     this.maxRetries = config.openAiMaxRetries();
+    this.retryBudget = config.openAiRetryBudget();
     this.backoff = new Backoff(config.retryBackoff(), config.retryBackoffMax());
     this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
   }
 
   @Override
   List<float[]> embedTexts(List<String> texts, String[] refusals) {
+    long deadline = System.nanoTime() + retryBudget.toNanos();
     List<float[]> vectors = new ArrayList<>(texts.size());
     for (int from = 0; from < texts.size(); from += batchSize) {
       int to = Math.min(texts.size(), from + batchSize);
-      vectors.addAll(embedBatch(texts.subList(from, to), refusals, from));
+      vectors.addAll(embedBatch(texts.subList(from, to), refusals, from, deadline));
     }
     return vectors;
   }
 
   /**
    * A batch the server refuses as a whole is retried text by text, to find the bad ones; a refused
-   * text's reason goes to {@code refusals} at {@code offset} plus its place in the batch.
+   * text's reason goes to {@code refusals} at {@code offset} plus its place in the batch. No retry
+   * ends after {@code deadline} (a {@link System#nanoTime} reading).
    */
-  private List<float[]> embedBatch(List<String> texts, String[] refusals, int offset) {
+  private List<float[]> embedBatch(
+      List<String> texts, String[] refusals, int offset, long deadline) {
     try {
-      return request(texts);
+      return request(texts, deadline);
     } catch (RefusedException refused) {
       if (texts.size() == 1) {
         log.warn("Embeddings endpoint refused one text; its record goes to the DLQ");
@@ -82,13 +95,13 @@ public final class OpenAiEmbedder extends TextEmbedder {
       }
       List<float[]> vectors = new ArrayList<>(texts.size());
       for (int i = 0; i < texts.size(); i++) {
-        vectors.addAll(embedBatch(List.of(texts.get(i)), refusals, offset + i));
+        vectors.addAll(embedBatch(List.of(texts.get(i)), refusals, offset + i, deadline));
       }
       return vectors;
     }
   }
 
-  private List<float[]> request(List<String> texts) {
+  private List<float[]> request(List<String> texts, long deadline) {
     HttpRequest request = httpRequest(texts);
     for (int attempt = 0; ; attempt++) {
       String failure;
@@ -122,8 +135,37 @@ public final class OpenAiEmbedder extends TextEmbedder {
         throw new RetriableException(
             "embeddings endpoint failed " + (attempt + 1) + " times, last: " + failure);
       }
-      pause(Math.max(backoff.delayMs(attempt), retryAfterMs));
+      long wait = Math.max(backoff.delayMs(attempt), retryAfterMs);
+      if (millisLeft(deadline) <= wait) {
+        throw budgetSpent(attempt, failure);
+      }
+      pause(wait);
+      long left = millisLeft(deadline);
+      if (left <= 0) {
+        throw budgetSpent(attempt, failure);
+      }
+      request = withTimeout(request, Duration.ofMillis(Math.min(timeout.toMillis(), left)));
     }
+  }
+
+  private static long millisLeft(long deadline) {
+    return TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+  }
+
+  private RetriableException budgetSpent(int attempt, String failure) {
+    return new RetriableException(
+        "embeddings endpoint failed "
+            + (attempt + 1)
+            + " time(s), last: "
+            + failure
+            + "; no time is left to retry within this put's embedder.openai.retry.budget.ms ("
+            + retryBudget.toMillis()
+            + " ms)");
+  }
+
+  /** The same request, to give up when the put's retry budget ends rather than after timeout. */
+  private static HttpRequest withTimeout(HttpRequest request, Duration timeout) {
+    return HttpRequest.newBuilder(request, (name, value) -> true).timeout(timeout).build();
   }
 
   /**

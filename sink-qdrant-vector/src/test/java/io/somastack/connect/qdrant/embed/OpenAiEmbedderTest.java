@@ -3,6 +3,7 @@ package io.somastack.connect.qdrant.embed;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,11 +17,14 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.junit.jupiter.api.AfterEach;
@@ -40,6 +44,14 @@ class OpenAiEmbedderTest {
   private volatile String nullFor = "<none>";
   private volatile String refusal = "{\"error\":{\"message\":\"input too long\"}}";
 
+  /** Sent with the failures of {@link #statuses}, in seconds; null for none. */
+  private volatile String retryAfter;
+
+  /** Requests after this many are held unanswered until {@link #released}. */
+  private volatile int answeredBeforeHolding = Integer.MAX_VALUE;
+
+  private final CountDownLatch released = new CountDownLatch(1);
+
   @BeforeEach
   void startServer() throws IOException {
     server = HttpServer.create(new InetSocketAddress("localhost", 0), 0);
@@ -49,6 +61,7 @@ class OpenAiEmbedderTest {
 
   @AfterEach
   void stopServer() {
+    released.countDown();
     server.stop(0);
   }
 
@@ -56,8 +69,14 @@ class OpenAiEmbedderTest {
     JsonNode body = RecordJson.parse(exchange.getRequestBody().readAllBytes());
     requests.add(body);
     authorizations.add(exchange.getRequestHeaders().getFirst("Authorization"));
+    if (requests.size() > answeredBeforeHolding) {
+      awaitRelease();
+    }
     Integer status = statuses.poll();
-    if (status != null) {
+    if (status != null && status != 200) {
+      if (retryAfter != null) {
+        exchange.getResponseHeaders().add("Retry-After", retryAfter);
+      }
       reply(exchange, status, "{\"error\":{\"message\":\"try later\"}}");
       return;
     }
@@ -84,6 +103,14 @@ class OpenAiEmbedderTest {
     reply(exchange, 200, RecordJson.write(answer));
   }
 
+  private void awaitRelease() {
+    try {
+      released.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private static void reply(HttpExchange exchange, int status, String body) throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     exchange.sendResponseHeaders(status, bytes.length);
@@ -92,9 +119,9 @@ class OpenAiEmbedderTest {
     }
   }
 
-  private OpenAiEmbedder embedder(int batchSize) {
-    return new OpenAiEmbedder(
-        new QdrantSinkConfig(
+  private OpenAiEmbedder embedder(int batchSize, String... keyValues) {
+    Map<String, String> props =
+        new HashMap<>(
             Map.of(
                 "embedder", "openai",
                 "embedder.openai.url", "http://localhost:" + server.getAddress().getPort() + "/v1/",
@@ -104,7 +131,11 @@ class OpenAiEmbedderTest {
                 "embedder.openai.max.retries", "2",
                 "retry.backoff.ms", "1",
                 "retry.backoff.max.ms", "5",
-                "vector.size", "4")));
+                "vector.size", "4"));
+    for (int i = 0; i < keyValues.length; i += 2) {
+      props.put(keyValues[i], keyValues[i + 1]);
+    }
+    return new OpenAiEmbedder(new QdrantSinkConfig(props));
   }
 
   private static List<JsonNode> texts(String... texts) {
@@ -204,5 +235,71 @@ class OpenAiEmbedderTest {
   void emptyTextNeverReachesTheServer() {
     assertTrue(embedder(8).embed(texts(" ")).get(0).isRejected());
     assertEquals(0, requests.size());
+  }
+
+  // ------------------------------------------------------------------ the put's retry budget
+
+  /**
+   * A server that keeps asking for a second's patience, and a put whose retry budget is half a
+   * second: the batch goes back to Connect after the first answer, instead of after twenty retries
+   * (twenty seconds, or with Retry-After: 60 twenty minutes, far past max.poll.interval.ms).
+   */
+  @Test
+  void aRetryThatWouldPassThePutsBudgetHandsTheBatchBackAtOnce() {
+    retryAfter = "1";
+    for (int i = 0; i < 30; i++) {
+      statuses.add(503);
+    }
+    OpenAiEmbedder embedder =
+        embedder(8, "embedder.openai.max.retries", "20", "embedder.openai.retry.budget.ms", "500");
+    RetriableException e =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(10),
+            () -> assertThrows(RetriableException.class, () -> embedder.embed(texts("a"))));
+    assertEquals(1, requests.size(), "no retry was waited for");
+    assertTrue(e.getMessage().contains("embedder.openai.retry.budget.ms"), e.getMessage());
+    assertTrue(e.getMessage().contains("HTTP 503"), e.getMessage());
+  }
+
+  /**
+   * One put embeds in several requests; the budget is the put's, not each request's: the second
+   * request's retry (a second away) would end past the budget, though it is its first retry. The
+   * next put has a budget of its own.
+   */
+  @Test
+  void theBudgetSpansEveryRequestOfOnePut() {
+    retryAfter = "1";
+    statuses.addAll(List.of(503, 200, 503));
+    OpenAiEmbedder embedder = embedder(1, "embedder.openai.retry.budget.ms", "1500");
+    assertThrows(RetriableException.class, () -> embedder.embed(texts("a", "b")));
+    assertEquals(3, requests.size(), "a, a again after a second, b; b not again");
+
+    statuses.add(503);
+    List<Embedder.Result> results = embedder.embed(texts("a", "b"));
+    assertFalse(results.get(0).isRejected() || results.get(1).isRejected());
+    assertEquals(6, requests.size(), "a, a again, b");
+  }
+
+  /** A retry that the server does not answer is cut short where the budget ends. */
+  @Test
+  void aRetryEndsWithThePutsBudgetNotWithTheRequestTimeout() {
+    retryAfter = "1";
+    statuses.add(503);
+    answeredBeforeHolding = 1;
+    OpenAiEmbedder embedder =
+        embedder(
+            8, "embedder.openai.timeout.ms", "60000", "embedder.openai.retry.budget.ms", "1500");
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(10),
+        () -> assertThrows(RetriableException.class, () -> embedder.embed(texts("a"))));
+    assertEquals(2, requests.size());
+  }
+
+  @Test
+  void aBudgetOfZeroHandsEveryFailureBack() {
+    statuses.add(503);
+    OpenAiEmbedder embedder = embedder(8, "embedder.openai.retry.budget.ms", "0");
+    assertThrows(RetriableException.class, () -> embedder.embed(texts("a")));
+    assertEquals(1, requests.size());
   }
 }
