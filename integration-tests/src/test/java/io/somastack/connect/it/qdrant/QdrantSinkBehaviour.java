@@ -28,6 +28,7 @@ import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.connect.runtime.rest.entities.ConnectorStateInfo;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -176,6 +177,56 @@ abstract class QdrantSinkBehaviour {
     await().atMost(WAIT).until(() -> count(topic) == 2);
     assertNull(point(topic, uuid(UUID5.get("mem-2"))));
     connect.connect().deleteConnector(topic);
+  }
+
+  /**
+   * Records a transform filters out never reach put(); Connect still moves past them, and so must
+   * the committed offset, or the group lags forever and they come again after every rebalance.
+   */
+  @Test
+  void recordsFilteredBeforeThePutAreCommittedPastToo() {
+    String topic = unique("filtered");
+    connect.createTopic(topic, 1);
+    sendMemories(topic, 0, 3);
+    for (int i = 3; i < 6; i++) {
+      connect.send(
+          topic,
+          0,
+          String.valueOf(i),
+          memory(String.valueOf(i), "a", "filtered " + i),
+          new RecordHeader("skip", new byte[0]));
+    }
+    connect.flush();
+    connect.deploy(
+        topic,
+        config(
+            topic,
+            "transforms",
+            "skip",
+            "transforms.skip.type",
+            "org.apache.kafka.connect.transforms.Filter",
+            "transforms.skip.predicate",
+            "skipped",
+            "predicates",
+            "skipped",
+            "predicates.skipped.type",
+            "org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
+            "predicates.skipped.name",
+            "skip"),
+        1);
+
+    await().atMost(WAIT).until(() -> count(topic) == 3);
+    await().atMost(WAIT).until(() -> committedOffset(topic) == 6L);
+    connect.connect().deleteConnector(topic);
+  }
+
+  /** The offset the connector's consumer group committed for partition 0, or -1. */
+  private long committedOffset(String connector) {
+    return connect.connect().connectorOffsets(connector).offsets().stream()
+        .filter(offset -> Integer.valueOf(0).equals(offset.partition().get("kafka_partition")))
+        .map(offset -> ((Number) offset.offset().get("kafka_offset")).longValue())
+        .findFirst()
+        .orElse(-1L);
   }
 
   @Test
