@@ -112,6 +112,35 @@ class BadRecordsTaskTest {
     }
   }
 
+  /**
+   * In audit mode the sink's own index holds no id, but a DBA's index on event_id does: an id too
+   * long for it is dead-lettered, the rows around it are chained without it, and the chain, later
+   * batches included, verifies.
+   */
+  @Test
+  void anAuditIdTooLongForADbaIndexIsDeadLetteredAndTheChainVerifies() throws SQLException {
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    start(context, "write.mode", "audit", "table.name.format", "audit", "columns", "");
+    task.put(List.of(auditEvent("a0", 0)));
+    LocalTasks.execute(DATABASE, "CREATE INDEX audit_event_id ON audit (event_id)");
+    task.put(
+        List.of(auditEvent("a1", 1), auditEvent(incompressible(20_000), 2), auditEvent("a3", 3)));
+    task.put(List.of(auditEvent("a4", 4)));
+
+    assertEquals(1, context.deadLettered().size());
+    assertEquals(2, context.deadLettered().get(0).getKey().kafkaOffset());
+    assertEquals(4, LocalTasks.count(DATABASE, "SELECT count(*) FROM audit"));
+    assertEquals(
+        0,
+        LocalTasks.count(DATABASE, "SELECT count(*) FROM soma_audit_verify('audit')"),
+        "the chain verifies");
+  }
+
+  private static SinkRecord auditEvent(String id, long offset) {
+    return record(
+        "{\"event_id\":\"" + id + "\",\"timestamp\":\"2026-12-01T00:00:00Z\"}", null, offset);
+  }
+
   /** Without a dead letter queue, the same id stops the task naming the record's position. */
   @Test
   void anIdTooLongForItsIndexStopsTheTaskNamingTheRecord() {

@@ -110,6 +110,95 @@ class ExistingTablesTest {
     assertEquals(2, LocalTasks.count(DATABASE, "SELECT count(*) FROM memories"));
   }
 
+  /**
+   * A primary key on key.fields plus a column the sink writes (a DBA's tenant) holds nothing the
+   * unique index on key.fields lets in twice: it refuses no event, and the table is taken as it is,
+   * as it was before the check of primary keys.
+   */
+  @Test
+  void aPrimaryKeyOnKeyFieldsAndAWrittenColumnIsAccepted() throws SQLException {
+    LocalTasks.execute(
+        DATABASE,
+        "CREATE TABLE memories (tenant text NOT NULL, id text NOT NULL UNIQUE,"
+            + " payload jsonb NOT NULL, kafka_topic text, kafka_partition integer,"
+            + " kafka_offset bigint, updated_at timestamptz NOT NULL DEFAULT now(),"
+            + " PRIMARY KEY (tenant, id))");
+    task =
+        LocalTasks.started(
+            url,
+            new HandRunTaskContext(PARTITION),
+            "write.mode",
+            "upsert",
+            "key.fields",
+            "id",
+            "columns",
+            "tenant:text:tenant");
+    task.put(List.of(record("{\"tenant\":\"a\",\"id\":\"k1\"}", 0)));
+    task.put(List.of(record("{\"tenant\":\"b\",\"id\":\"k1\"}", 1)));
+    assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM memories WHERE tenant = 'b'"));
+    assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM memories"));
+  }
+
+  /**
+   * A default on a primary-key column the sink writes (a DBA's namespace DEFAULT 'default') is
+   * never used: the column holds the event's value, and the old key refuses events of the wider
+   * key.fields as any other would. The task stops rather than dead-letter them one by one.
+   */
+  @Test
+  void aDefaultOnAWrittenPrimaryKeyColumnDoesNotHideAnOldKey() throws SQLException {
+    LocalTasks.execute(
+        DATABASE,
+        "CREATE TABLE memories (namespace text NOT NULL DEFAULT 'default', id text NOT NULL,"
+            + " region text NOT NULL, payload jsonb NOT NULL, kafka_topic text,"
+            + " kafka_partition integer, kafka_offset bigint,"
+            + " updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (namespace, id))");
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    task =
+        LocalTasks.started(
+            url, context, "write.mode", "upsert", "key.fields", "namespace,id,region");
+    List<SinkRecord> batch =
+        List.of(
+            record("{\"namespace\":\"a\",\"id\":\"k1\",\"region\":\"eu\"}", 0),
+            record("{\"namespace\":\"a\",\"id\":\"k1\",\"region\":\"us\"}", 1));
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(batch));
+    assertTrue(e.getMessage().contains("primary key (namespace, id)"), e.getMessage());
+    assertEquals(List.of(), context.deadLettered());
+  }
+
+  /**
+   * The write-time column is added only where the sink writes it (upsert's updated_at): an append
+   * table a DBA made without ingested_at, written by a role that may insert but not alter it, is
+   * taken as it is; an ALTER TABLE would stop the task with "must be owner".
+   */
+  @Test
+  void anAppendTableWithoutIngestedAtIsWrittenByARoleThatMayNotAlterIt() throws SQLException {
+    LocalTasks.execute(
+        DATABASE,
+        "DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'soma_insert_only')"
+            + " THEN CREATE ROLE soma_insert_only LOGIN PASSWORD 'insert-only'; END IF; END$$;"
+            + " GRANT USAGE, CREATE ON SCHEMA public TO soma_insert_only;"
+            + " CREATE TABLE events (event_id text NOT NULL UNIQUE, payload jsonb NOT NULL,"
+            + " kafka_topic text NOT NULL, kafka_partition integer NOT NULL,"
+            + " kafka_offset bigint NOT NULL);"
+            + " GRANT SELECT, INSERT ON events TO soma_insert_only");
+    task =
+        LocalTasks.started(
+            url,
+            new HandRunTaskContext(PARTITION),
+            "write.mode",
+            "append",
+            "table.name.format",
+            "events",
+            "auto.create",
+            "false",
+            "connection.user",
+            "soma_insert_only",
+            "connection.password",
+            "insert-only");
+    task.put(List.of(record("{\"event_id\":\"e1\"}", 0)));
+    assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM events"));
+  }
+
   private static SinkRecord record(String json, long offset) {
     return new SinkRecord(PARTITION.topic(), 0, null, null, null, json, offset);
   }

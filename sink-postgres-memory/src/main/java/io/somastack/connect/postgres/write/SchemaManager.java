@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -123,8 +124,10 @@ public final class SchemaManager {
    * A primary key on other columns than key.fields (made under an earlier key.fields: the sink
    * never drops a constraint) refuses events that ON CONFLICT does not catch: under a widened key,
    * every event whose stored row lacks the new columns. That would dead-letter the stream row by
-   * row, so the task stops first. A key with a column the database fills (a DBA's bigserial)
-   * refuses nothing.
+   * row, so the task stops first. A key that holds all of key.fields, besides columns the sink
+   * writes, refuses nothing the unique index on key.fields lets in; nor does a key with a column
+   * the sink leaves to the database (a DBA's bigserial). A default on a column the sink writes is
+   * never used, so it does not count.
    */
   private void checkPrimaryKey(Connection c, String table) throws SQLException {
     String sql =
@@ -133,6 +136,8 @@ public final class SchemaManager {
             + " ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
             + " WHERE i.indrelid = to_regclass(?) AND i.indisprimary"
             + " ORDER BY array_position(i.indkey::int2[], a.attnum)";
+    Set<String> written =
+        layout.columns().stream().map(TableLayout.Column::name).collect(Collectors.toSet());
     List<String> key = new ArrayList<>();
     boolean filledByDatabase = false;
     try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -140,12 +145,14 @@ public final class SchemaManager {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           key.add(rs.getString(1));
-          filledByDatabase |= rs.getBoolean(2);
+          filledByDatabase |= rs.getBoolean(2) && !written.contains(rs.getString(1));
         }
       }
     }
     List<String> wanted = layout.conflictColumns();
-    if (key.isEmpty() || filledByDatabase || Set.copyOf(key).equals(Set.copyOf(wanted))) {
+    if (key.isEmpty()
+        || filledByDatabase
+        || (key.containsAll(wanted) && written.containsAll(key))) {
       return;
     }
     throw new ConnectException(
@@ -186,8 +193,10 @@ public final class SchemaManager {
       }
     }
     // a table made for another write mode (append's has no updated_at, which upsert sets); the
-    // default is evaluated once, so no existing row is rewritten
-    if (!present.contains(layout.writtenAtColumn())) {
+    // default is evaluated once, so no existing row is rewritten. Only upsert names its time
+    // column: the other modes leave it to its default, and a table without it is fine for them
+    // (and may belong to a DBA who lets the connector insert but not alter it)
+    if (layout.mode() == WriteMode.UPSERT && !present.contains(layout.writtenAtColumn())) {
       s.execute(
           "ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS " + layout.writtenAtDefinition());
       log.info("Added column {} to {}", layout.writtenAtColumn(), table);
