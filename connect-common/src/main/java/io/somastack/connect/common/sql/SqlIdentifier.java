@@ -1,6 +1,6 @@
 package io.somastack.connect.common.sql;
 
-import java.nio.charset.StandardCharsets;
+import io.somastack.connect.common.text.Utf8;
 import java.util.Locale;
 
 /**
@@ -39,31 +39,11 @@ public final class SqlIdentifier {
    */
   public static String withSuffix(String base, String suffix) {
     String plain = base + suffix;
-    if (utf8Length(plain) <= MAX_BYTES) {
+    if (Utf8.length(plain) <= MAX_BYTES) {
       return plain;
     }
     String hash = String.format("_%08x", base.hashCode());
-    return prefixOfBytes(base, MAX_BYTES - hash.length() - utf8Length(suffix)) + hash + suffix;
-  }
-
-  private static int utf8Length(String text) {
-    return text.getBytes(StandardCharsets.UTF_8).length;
-  }
-
-  /** The longest prefix of whole characters within the bytes. */
-  private static String prefixOfBytes(String text, int bytes) {
-    int end = 0;
-    int used = 0;
-    while (end < text.length()) {
-      int codePoint = text.codePointAt(end);
-      int size = utf8Length(new String(Character.toChars(codePoint)));
-      if (used + size > bytes) {
-        break;
-      }
-      used += size;
-      end += Character.charCount(codePoint);
-    }
-    return text.substring(0, end);
+    return Utf8.prefix(base, MAX_BYTES - hash.length() - Utf8.length(suffix)) + hash + suffix;
   }
 
   /**
@@ -80,8 +60,6 @@ public final class SqlIdentifier {
       out.insert(0, '_');
     }
     String name = out.toString();
-    return name.getBytes(StandardCharsets.UTF_8).length > MAX_BYTES
-        ? name.substring(0, MAX_BYTES)
-        : name;
+    return Utf8.length(name) > MAX_BYTES ? name.substring(0, MAX_BYTES) : name;
   }
 }

@@ -1,7 +1,7 @@
 package io.somastack.connect.transforms.schema;
 
 import com.networknt.schema.ValidationMessage;
-import java.nio.charset.StandardCharsets;
+import io.somastack.connect.common.text.Utf8;
 import java.util.Collection;
 import java.util.Set;
 
@@ -64,10 +64,10 @@ public final class Violations {
     int shown = 0;
     for (ValidationMessage message : messages) {
       String entry = (shown == 0 ? "" : SEPARATOR) + describe(message);
-      int size = utf8Length(entry);
+      int size = Utf8.length(entry);
       if (shown == limit || bytes + size > budget) {
         if (shown == 0 && limit > 0) {
-          out.append(utf8Prefix(entry, budget - CUT.length())).append(CUT);
+          out.append(Utf8.prefix(entry, budget - CUT.length())).append(CUT);
           shown = 1;
         }
         break;
@@ -81,26 +81,6 @@ public final class Violations {
       out.append(shown == 0 ? "" : SEPARATOR).append("... and ").append(more).append(" more");
     }
     return out.toString();
-  }
-
-  private static int utf8Length(String text) {
-    return text.getBytes(StandardCharsets.UTF_8).length;
-  }
-
-  /** The longest start of the text within maxBytes of UTF-8 that ends between two characters. */
-  private static String utf8Prefix(String text, int maxBytes) {
-    int bytes = 0;
-    int end = 0;
-    while (end < text.length()) {
-      int codePoint = text.codePointAt(end);
-      int size = codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
-      if (bytes + size > maxBytes) {
-        break;
-      }
-      bytes += size;
-      end += Character.charCount(codePoint);
-    }
-    return text.substring(0, end);
   }
 
   static String describe(ValidationMessage message) {
