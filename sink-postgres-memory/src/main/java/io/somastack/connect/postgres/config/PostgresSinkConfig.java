@@ -163,7 +163,9 @@ public final class PostgresSinkConfig extends AbstractConfig {
         Type.BOOLEAN,
         true,
         Importance.MEDIUM,
-        "Add newly configured columns to an existing table. Never drops or rewrites a column.",
+        "Add newly configured columns to an existing table (in upsert mode also the updated_at"
+            + " column it sets), and a unique index on the conflict columns when none matches."
+            + " Never drops or rewrites a column or a constraint.",
         GROUP_TABLE,
         ++order,
         Width.SHORT,
