@@ -3,6 +3,7 @@ package io.somastack.connect.postgres;
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.postgres.SqlStates;
 import io.somastack.connect.common.retry.Backoff;
+import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import io.somastack.connect.postgres.config.WriteMode;
 import io.somastack.connect.postgres.record.BadRecordException;
@@ -92,6 +93,9 @@ public class PostgresMemorySinkTask extends SinkTask {
   private int guardedBatches;
 
   private static final int GUARDED_AFTER_STORED_ID = 100;
+
+  /** A dead letter's reason goes into two of its headers (message, stack trace): kept small. */
+  private static final int MAX_REASON_BYTES = 1024;
 
   /** What the last writeRows() did, for the metrics. */
   private int lastApplied;
@@ -436,9 +440,17 @@ public class PostgresMemorySinkTask extends SinkTask {
     metrics.deadLettered.record(batch.rejected().size());
   }
 
-  /** SQLSTATE and the server's message: for a dead letter's reason, never for a log line. */
+  /**
+   * SQLSTATE and the server's message (without its detail, which quotes the row: see the connection
+   * properties), within {@link #MAX_REASON_BYTES}: for a dead letter's reason, never for a log
+   * line.
+   */
   private static String describe(SQLException e) {
-    return "database rejected the row (SQLSTATE " + SqlStates.rootState(e) + "): " + e.getMessage();
+    String reason =
+        "database rejected the row (SQLSTATE " + SqlStates.rootState(e) + "): " + e.getMessage();
+    return Utf8.length(reason) <= MAX_REASON_BYTES
+        ? reason
+        : Utf8.prefix(reason, MAX_REASON_BYTES - 3) + "...";
   }
 
   /** A database error's message may quote the value; logs get only its SQLSTATE. */

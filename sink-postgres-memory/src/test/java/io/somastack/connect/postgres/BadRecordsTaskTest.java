@@ -64,6 +64,34 @@ class BadRecordsTaskTest {
     assertEquals(0, LocalTasks.count(DATABASE, "SELECT count(*) FROM events"), "nothing landed");
   }
 
+  /**
+   * PostgreSQL's detail of a refused row quotes the whole row ("Failing row contains (...)"). A
+   * dead letter's reason goes into its headers twice (message and stack trace), and Connect logs it
+   * with errors.log.enable: the reason and every message in its causes carry no record contents,
+   * and stay small however large the record.
+   */
+  @Test
+  void aDeadLetterReasonCarriesNoRowContentsAndStaysSmall() throws SQLException {
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    start(context, "write.mode", "append");
+    String bulk = "remembered-" + "x".repeat(300_000);
+    String json = "{\"event_id\":\"e1\",\"secret\":\"ssn-123-45-6789\",\"note\":\"" + bulk + "\"}";
+    task.put(List.of(record(json, null, 0), record("{\"event_id\":\"e2\"}", null, 1)));
+
+    assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM events"));
+    Throwable reason = context.deadLettered().get(0).getValue();
+    assertTrue(reason.getMessage().contains("SQLSTATE 23514"), reason.getMessage());
+    assertTrue(reason.getMessage().contains("events_secret_check"), reason.getMessage());
+    int length = 0;
+    for (Throwable t = reason; t != null; t = t.getCause()) {
+      String message = String.valueOf(t.getMessage());
+      assertFalse(message.contains("ssn-123-45-6789"), message);
+      assertFalse(message.contains("remembered-"), "a message quotes the row");
+      length += message.length();
+    }
+    assertTrue(length < 4096, "the reason and its causes take " + length + " characters");
+  }
+
   /** A key Connect's data API cannot turn into JSON is a bad record, not the task's end. */
   @Test
   void aKeyThatCannotBeReadIsDeadLetteredAndTheRestLands() throws SQLException {

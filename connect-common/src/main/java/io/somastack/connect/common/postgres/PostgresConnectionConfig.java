@@ -161,6 +161,10 @@ public final class PostgresConnectionConfig {
     // dies half-way must become an error the task retries, never a task blocked for ever.
     props.setProperty("connectTimeout", "10");
     props.setProperty("socketTimeout", "60");
+    // The server's detail and context of an error quote the data ("Failing row contains (...)",
+    // "COPY t, line 3, column c: ..."): kept out of exception messages, which reach logs and
+    // dead-letter headers (a URL's logServerErrorDetail=true still wins, for debugging)
+    props.setProperty("logServerErrorDetail", "false");
     return props;
   }
 }
