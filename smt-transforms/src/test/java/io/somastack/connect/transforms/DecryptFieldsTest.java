@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.transforms.crypto.FieldCipher;
+import io.somastack.connect.transforms.crypto.Keyring;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -97,6 +100,32 @@ class DecryptFieldsTest {
             DataException.class,
             () -> decrypt().apply(TestRecords.value(EncryptFieldsTest.event())));
     assertFalse(e.getMessage().contains("dark mode"), e.getMessage());
+  }
+
+  /**
+   * A ciphertext whose plaintext is not JSON (made by another tool with the same key) fails the
+   * record, and no message in the error or its causes quotes the plaintext: Jackson's parser
+   * messages quote the text they stop at, and the error reaches logs and dead-letter headers.
+   */
+  @Test
+  void plaintextThatIsNotJsonFailsWithoutQuotingIt() {
+    FieldCipher cipher = new FieldCipher(Keyring.parse(EncryptFieldsTest.KEYS));
+    String sealed =
+        cipher.encrypt(
+            "ssn123456789x".getBytes(StandardCharsets.UTF_8),
+            "pii",
+            FieldCipher.Mode.RANDOM,
+            "payload.content",
+            "acme");
+    Map<String, Object> event = EncryptFieldsTest.event();
+    ((Map<String, Object>) event.get("payload")).put("content", sealed);
+    ((Map<String, Object>) event.get("payload")).remove("score");
+    DecryptFields<SinkRecord> transform = decrypt("fields", "payload.content");
+    DataException e =
+        assertThrows(DataException.class, () -> transform.apply(TestRecords.value(event)));
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      assertFalse(String.valueOf(t.getMessage()).contains("ssn123456789"), t.getMessage());
+    }
   }
 
   @Test

@@ -33,7 +33,8 @@ public final class JsonValues {
     try {
       return RecordJson.MAPPER.readValue(json, Object.class);
     } catch (IOException e) {
-      throw new DataException("decrypted value is not JSON", e);
+      // no cause: the parser's message quotes the token it stopped at, decrypted personal data
+      throw new DataException("decrypted value is not JSON");
     }
   }
 
