@@ -470,14 +470,16 @@ public class PostgresMemorySinkTask extends SinkTask {
     metrics.duplicatesSkipped.record(
         batch.collapsed() + (config.writeMode() == WriteMode.UPSERT ? 0 : lastUnchanged));
     if (config.writeMode() == WriteMode.UPSERT) {
-      metrics.staleRefused.record(lastUnchanged);
+      metrics.staleRefused.record(lastUnchanged + batch.staleRefused());
     }
     if (batch.tombstonesIgnored() > 0) {
       metrics.tombstonesIgnored.record(batch.tombstonesIgnored());
       log.debug(
-          "Skipped {} tombstone(s): write mode {} does not delete",
+          "Skipped {} tombstone(s): {}",
           batch.tombstonesIgnored(),
-          config.writeMode());
+          config.writeMode() == WriteMode.UPSERT
+              ? "tombstones=ignore"
+              : "write mode " + config.writeMode() + " does not delete");
     }
   }
 

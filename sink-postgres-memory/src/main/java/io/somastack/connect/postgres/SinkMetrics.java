@@ -31,9 +31,14 @@ final class SinkMetrics implements AutoCloseable {
         group.counter(
             "duplicates-skipped", "records already written (replays, duplicates in a batch)");
     staleRefused =
-        group.counter("stale-updates-refused", "upserts refused as older than the stored row");
+        group.counter(
+            "stale-updates-refused",
+            "upserts and tombstones refused as older than the stored row (or than a higher"
+                + " version of their key in the same batch)");
     deadLettered = group.counter("records-dead-lettered", "records sent to the dead-letter queue");
-    tombstonesIgnored = group.counter("tombstones-ignored", "tombstones skipped by the write mode");
+    tombstonesIgnored =
+        group.counter(
+            "tombstones-ignored", "tombstones skipped by the write mode or tombstones=ignore");
     retries = group.counter("retries", "batches retried after a transient database error");
     batchesRewritten =
         group.counter(

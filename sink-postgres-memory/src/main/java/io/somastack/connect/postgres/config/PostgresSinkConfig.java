@@ -222,7 +222,10 @@ public final class PostgresSinkConfig extends AbstractConfig {
         Importance.HIGH,
         "Field paths that make the key in upsert mode, e.g. namespace,id. Each becomes a text"
             + " column named after the path's last segment; together they are the primary key."
-            + " For a tombstone the same paths are read from the record key.",
+            + " An event without one of them is dead-lettered. For a tombstone the same paths are"
+            + " read from the record key (a Struct, a map or JSON object text, holding each field at"
+            + " its path or flat under its column name), and with a single key field a plain string"
+            + " or number key, or a JSON string, names the row.",
         GROUP_WRITE,
         ++order,
         Width.MEDIUM,
@@ -236,8 +239,10 @@ public final class PostgresSinkConfig extends AbstractConfig {
         Importance.MEDIUM,
         "Upsert mode: field path of a numeric version (or epoch-ms timestamp) that decides which"
             + " event is newer; a write whose version is not greater than the stored one is"
-            + " refused. When unset, newer means later in the same Kafka partition, and an event"
-            + " from another partition or topic always counts as newer: right while producers key"
+            + " refused. The version must be an integer within bigint, as a JSON integer or as"
+            + " text; an event without one, or with null, 1.5 or 2.0, is dead-lettered. When"
+            + " unset, newer means later in the same Kafka partition, and an event from another"
+            + " partition or topic always counts as newer: right while producers key"
             + " by the same fields, wrong after the topic's partitions are added to (old events"
             + " still queued in a key's former partition would win) or with several topics into"
             + " one table. Set a version field for those.",
@@ -252,8 +257,16 @@ public final class PostgresSinkConfig extends AbstractConfig {
         "delete",
         Validators.oneOf(Tombstones.class),
         Importance.MEDIUM,
-        "Upsert mode: delete the row of the key of a tombstone, or ignore tombstones. Append and"
-            + " audit modes never delete; their tombstones are counted and skipped.",
+        "Upsert mode: delete the row of the key of a tombstone, or ignore tombstones (counted in"
+            + " the metric tombstones-ignored). A tombstone has no version: it deletes its key's"
+            + " row whatever the row's version, unless the row is at or after it in the same Kafka"
+            + " partition. A deleted row leaves no version or offset behind, so a replay of the"
+            + " topic by something that does not share the sink's stored offsets (a renamed or"
+            + " second connector, an offsets table dropped) writes the key's older events again"
+            + " until it reaches the tombstone, which deletes the row again; if a deleted row must"
+            + " never reappear, even for a while, mark deletions in the event (a deleted flag)"
+            + " instead. Append and audit modes never delete; their tombstones are counted and"
+            + " skipped.",
         GROUP_WRITE,
         ++order,
         Width.SHORT,

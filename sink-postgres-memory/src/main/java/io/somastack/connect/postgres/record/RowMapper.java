@@ -70,10 +70,7 @@ public final class RowMapper {
         paths.add(auditTimeField);
         break;
       case UPSERT:
-        for (FieldPath key : keyFields) {
-          paths.add(key);
-          paths.add(FieldPath.parse(key.leaf())); // fillKey's fallback
-        }
+        paths.addAll(keyFields);
         if (versionField != null) {
           paths.add(versionField);
         }
@@ -113,7 +110,7 @@ public final class RowMapper {
         values[layout.indexOf(TableLayout.EVENT_TIME)] = eventTime(event, record);
         break;
       case UPSERT:
-        identity = fillKey(event, values, "value");
+        identity = fillKey(event, values, false);
         if (versionField != null) {
           values[layout.indexOf(TableLayout.EVENT_VERSION)] =
               ColumnType.BIGINT.convert(required(event, versionField), versionField.toString());
@@ -137,7 +134,7 @@ public final class RowMapper {
     }
     JsonNode key = keyJson(record);
     Object[] values = new Object[layout.columns().size()];
-    String identity = fillKey(key, values, "key");
+    String identity = fillKey(key, values, true);
     fillPosition(record, values);
     return new EventRow(record, table, EventRow.Kind.DELETE, identity, values);
   }
@@ -171,17 +168,22 @@ public final class RowMapper {
         .put(keyFields.get(0).leaf(), text != null ? text : key.toString());
   }
 
-  private String fillKey(JsonNode source, Object[] values, String where) {
+  /**
+   * Fills the key columns and returns the row's identity: each key text after its length, so no two
+   * keys share one (("a:b", "c") and ("a", "b:c") stay apart).
+   */
+  private String fillKey(JsonNode source, Object[] values, boolean recordKey) {
     StringBuilder identity = new StringBuilder();
     for (FieldPath path : keyFields) {
       Object raw = path.get(source);
-      if (raw == null) {
-        // a key object carries the key fields flat, by their column names
+      if (raw == null && recordKey) {
+        // a key object carries the key fields flat, by their column names; an event does not: one
+        // lacking entity.id must not be keyed by its own top-level id
         raw = FieldPath.parse(path.leaf()).get(source);
       }
       if (raw == null) {
         throw new BadRecordException(
-            "key field '" + path + "' is missing from the record " + where);
+            "key field '" + path + "' is missing from the record " + (recordKey ? "key" : "value"));
       }
       String text = (String) ColumnType.TEXT.convert((JsonNode) raw, path.toString());
       values[layout.indexOf(path.leaf())] = text;

@@ -25,6 +25,7 @@ public final class Batch {
   private final List<Rejected> rejected = new ArrayList<>();
   private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
   private int collapsed;
+  private int staleRefused;
   private int tombstonesIgnored;
 
   public Batch(TableLayout layout) {
@@ -47,13 +48,21 @@ public final class Batch {
       return;
     }
     if (!replaces(earlier, row)) {
-      collapsed++;
+      if (layout.mode() == WriteMode.UPSERT) {
+        // a version not above the one kept: the database would refuse it as stale, so it counts
+        // the same whether or not it shares a batch with the higher version
+        staleRefused++;
+      } else {
+        collapsed++;
+      }
       return;
     }
     // re-insert so the surviving row keeps the position of the latest write of its key
     rows.remove(row.identity());
     if (deletesFirst(earlier, row)) {
-      rows.put(row.identity() + DELETED_BEFORE, earlier);
+      if (rows.put(row.identity() + DELETED_BEFORE, earlier) != null) {
+        collapsed++; // an earlier kept tombstone of the key, superseded by this one
+      }
     } else {
       collapsed++;
     }
@@ -125,6 +134,11 @@ public final class Batch {
 
   public int collapsed() {
     return collapsed;
+  }
+
+  /** Writes of a versioned key that lost to a higher or equal version within the batch. */
+  public int staleRefused() {
+    return staleRefused;
   }
 
   public int tombstonesIgnored() {

@@ -5,6 +5,7 @@ import io.somastack.connect.postgres.record.JsonBytes;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,8 +20,10 @@ import java.util.Map;
 public final class BatchWriter {
 
   /**
-   * What a write did: rows inserted or changed, rows the database left alone on purpose, and of the
-   * applied rows those that COPY sent in binary format (append mode's fastest path).
+   * What a write did: rows inserted, changed or deleted; rows the database left alone on purpose
+   * (duplicates in append mode, writes and tombstones older than the stored row in upsert mode; not
+   * a tombstone whose key has no row, which is neither); and of the applied rows those that COPY
+   * sent in binary format (append mode's fastest path).
    */
   public record Outcome(int applied, int unchanged, int copiedBinary) {}
 
@@ -77,23 +80,22 @@ public final class BatchWriter {
    */
   public Outcome write(Connection c, String table, List<EventRow> rows, StoredIds storedIds)
       throws SQLException {
-    int applied = 0;
     List<EventRow> writes = new ArrayList<>();
     List<EventRow> deletes = new ArrayList<>();
     for (EventRow row : rows) {
       (row.kind() == EventRow.Kind.DELETE ? deletes : writes).add(row);
     }
-    if (!deletes.isEmpty()) {
-      applied += delete(c, table, deletes);
-    }
+    Outcome deleted = deletes.isEmpty() ? new Outcome(0, 0, 0) : delete(c, table, deletes);
     copiedBinary = 0;
+    int inserted = 0;
     int from = 0;
     while (from < writes.size()) {
       int to = chunkEnd(writes, from);
-      applied += insert(c, table, writes.subList(from, to), storedIds);
+      inserted += insert(c, table, writes.subList(from, to), storedIds);
       from = to;
     }
-    return new Outcome(applied, rows.size() - applied, copiedBinary);
+    return new Outcome(
+        deleted.applied() + inserted, deleted.unchanged() + writes.size() - inserted, copiedBinary);
   }
 
   /**
@@ -148,7 +150,8 @@ public final class BatchWriter {
     }
   }
 
-  private int delete(Connection c, String table, List<EventRow> rows) throws SQLException {
+  /** The rows deleted, and the tombstones refused as older than their key's row. */
+  private Outcome delete(Connection c, String table, List<EventRow> rows) throws SQLException {
     String sql = deleteSql.computeIfAbsent(table, layout::deleteSql);
     int param = 1;
     try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -158,7 +161,10 @@ public final class BatchWriter {
       ps.setArray(param++, array(c, "text", rows, layout.indexOf(TableLayout.KAFKA_TOPIC)));
       ps.setArray(param++, array(c, "int4", rows, layout.indexOf(TableLayout.KAFKA_PARTITION)));
       ps.setArray(param, array(c, "int8", rows, layout.indexOf(TableLayout.KAFKA_OFFSET)));
-      return ps.executeUpdate();
+      try (ResultSet counts = ps.executeQuery()) {
+        counts.next();
+        return new Outcome(counts.getInt(1), counts.getInt(2), 0);
+      }
     }
   }
 

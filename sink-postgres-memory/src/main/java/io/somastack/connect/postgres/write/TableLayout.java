@@ -263,7 +263,12 @@ public final class TableLayout {
         + " AND t.\"kafka_offset\" >= EXCLUDED.\"kafka_offset\")";
   }
 
-  /** Deletes rows by key for tombstones, unless the stored row is newer than the tombstone. */
+  /**
+   * Deletes rows by key for tombstones, unless the stored row is newer than the tombstone (at or
+   * after it in the same Kafka partition; a tombstone has no version to compare). Returns one row:
+   * the rows deleted, and the tombstones refused because the row is newer. A tombstone whose key
+   * has no row is neither. Both counts see the rows as they were before the statement.
+   */
   public String deleteSql(String table) {
     String arrays = keyColumns.stream().map(c -> "?::text[]").collect(joining());
     String aliases = keyColumns.stream().map(c -> SqlIdentifier.quote("d_" + c)).collect(joining());
@@ -271,16 +276,26 @@ public final class TableLayout {
         keyColumns.stream()
             .map(c -> "t." + SqlIdentifier.quote(c) + " = d." + SqlIdentifier.quote("d_" + c))
             .collect(Collectors.joining(" AND "));
-    return "DELETE FROM "
-        + table
-        + " AS t USING unnest("
+    String storedIsNewer =
+        "(t.\"kafka_topic\" = d.d_topic AND t.\"kafka_partition\" = d.d_partition"
+            + " AND t.\"kafka_offset\" >= d.d_offset)";
+    return "WITH d AS (SELECT * FROM unnest("
         + arrays
         + ", ?::text[], ?::int4[], ?::int8[]) AS d("
         + aliases
-        + ", d_topic, d_partition, d_offset) WHERE "
+        + ", d_topic, d_partition, d_offset)), gone AS (DELETE FROM "
+        + table
+        + " AS t USING d WHERE "
         + match
-        + " AND NOT (t.\"kafka_topic\" = d.d_topic AND t.\"kafka_partition\" = d.d_partition"
-        + " AND t.\"kafka_offset\" >= d.d_offset)";
+        + " AND NOT "
+        + storedIsNewer
+        + " RETURNING 1) SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM "
+        + table
+        + " AS t JOIN d ON "
+        + match
+        + " WHERE "
+        + storedIsNewer
+        + ")";
   }
 
   /** CREATE TABLE for this layout (for audit, the partitioned parent). */

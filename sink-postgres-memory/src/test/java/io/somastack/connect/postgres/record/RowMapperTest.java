@@ -286,6 +286,27 @@ class RowMapperTest {
     assertThrows(BadRecordException.class, () -> mapper.map(record("t", "m1", null)));
   }
 
+  /**
+   * An event lacking a nested key field is a bad record: it must not be keyed by another field that
+   * merely shares the path's last name (its own event id, say), or unrelated events would overwrite
+   * one another. A record key, which carries the key fields flat by their column names, may.
+   */
+  @Test
+  void aValueMissingANestedKeyFieldIsNotKeyedByAFieldOfTheSameLastName() {
+    Map<String, String> upsert =
+        Map.of("write.mode", "upsert", "key.fields", "entity.id", "columns", "");
+    RowMapper mapper = mapper(upsert);
+    BadRecordException e =
+        assertThrows(
+            BadRecordException.class,
+            () -> mapper.map(record("t", null, "{\"id\":\"evt-1\",\"entity\":{}}")));
+    assertTrue(e.getMessage().contains("'entity.id'"), e.getMessage());
+    EventRow write = mapper.map(record("t", null, "{\"id\":\"evt-1\",\"entity\":{\"id\":\"m\"}}"));
+    assertEquals(write.identity(), mapper.map(record("t", "{\"id\":\"m\"}", null)).identity());
+    assertEquals(
+        write.identity(), mapper.map(record("t", "{\"entity\":{\"id\":\"m\"}}", null)).identity());
+  }
+
   @Test
   void aPlainKeyStandsForASingleKeyField() {
     RowMapper mapper = mapper(Map.of("write.mode", "upsert", "key.fields", "id", "columns", ""));
