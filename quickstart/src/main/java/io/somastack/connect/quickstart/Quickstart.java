@@ -1,5 +1,6 @@
 package io.somastack.connect.quickstart;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.deploy.ConnectRestClient;
 import io.somastack.connect.deploy.PipelineDeployer;
 import io.somastack.connect.deploy.PipelineFile;
@@ -9,15 +10,22 @@ import io.somastack.connect.testing.connect.EnvOverlayConfigProvider;
 import io.somastack.connect.testing.postgres.PostgresServer;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -25,6 +33,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code ./soma-connect quickstart}: the whole bundle on this machine. A KRaft broker and a Connect
@@ -37,80 +47,232 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class Quickstart {
 
   private static final PrintStream OUT = System.out;
+  private static final Logger log = LoggerFactory.getLogger(Quickstart.class);
+
+  /** Where simplelogger.properties sends the log, relative to the project root. */
+  private static final String LOG_FILE = "target/quickstart/quickstart.log";
+
+  /** The sink's offsets table (offsets.table, which no file of connector-configs/ changes). */
+  private static final String SINK_OFFSETS = "soma_connect_offsets";
+
+  static final String USAGE =
+      String.join(
+          "\n",
+          "usage: soma-connect quickstart [--rounds N] [--exit] [--rest-port P] [--kafka-port P]"
+              + " [--timeout S]",
+          "  --rounds N      events per kind (default 2000)",
+          "  --exit          stop after the summary: status 0 when every pipeline ran and the"
+              + " events landed, else 1",
+          "  --rest-port P   Connect's REST port (default 8083)",
+          "  --kafka-port P  Kafka's port (default 9092; a free one when that is taken)",
+          "  --timeout S     longest wait for the events to land, in seconds (default 120)");
 
   private Quickstart() {}
 
-  public static void main(String[] args) throws Exception {
-    Options options = Options.parse(args);
-    long start = System.nanoTime();
+  public static void main(String[] args) {
     Path root =
         Paths.get(System.getProperty("soma.project.root", ".")).toAbsolutePath().normalize();
-    Path work = root.resolve("target/quickstart");
+    // exit, not return: Kafka's and Connect's threads would keep a failed run's JVM alive
+    System.exit(run(args, OUT, System.getenv(), root, root.resolve("target/quickstart")));
+  }
+
+  /**
+   * Runs the quickstart and returns the exit status: 0 (with --exit, only when every pipeline ran
+   * and the events landed), 1 when something failed, 2 for a usage error. Whatever it started is
+   * stopped before it returns, or by the shutdown hook on Ctrl-C.
+   */
+  static int run(String[] args, PrintStream out, Map<String, String> env, Path root, Path work) {
+    Options options;
+    try {
+      options = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      out.println(e.getMessage());
+      out.println(USAGE);
+      return 2;
+    }
+    if (options.help) {
+      out.println(USAGE);
+      return 0;
+    }
+    if (!localPortFree(options.restPort)) {
+      out.println(
+          "Port "
+              + options.restPort
+              + " (Connect REST) is in use: is another quickstart still running? Stop it, or pass"
+              + " --rest-port with a free port.");
+      return 1;
+    }
+    Running running = new Running(out);
+    Thread hook = new Thread(running::stopAll, "quickstart-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      return start(options, out, env, root, work, running);
+    } catch (Exception e) {
+      if (running.stopping()) {
+        return 1; // Ctrl-C while starting: the failure is only a consequence of stopping
+      }
+      log.error("The quickstart failed", e);
+      out.println("The quickstart failed: " + reason(e) + " (the details are in " + LOG_FILE + ")");
+      return 1;
+    } finally {
+      running.stopAll();
+      removeShutdownHook(hook);
+    }
+  }
+
+  private static int start(
+      Options options,
+      PrintStream out,
+      Map<String, String> env,
+      Path root,
+      Path work,
+      Running running)
+      throws Exception {
+    long start = System.nanoTime();
     Files.createDirectories(work);
     deleteRecursively(work.resolve("kafka"));
 
-    List<AutoCloseable> running = new ArrayList<>();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(new Thread(() -> shutdown(running, stopped), "quickstart-shutdown"));
-
-    OUT.println("soma-connect quickstart");
-    Database db = Database.obtain();
-    running.add(db.server());
-    OUT.println("  PostgreSQL   " + db.url());
+    out.println("soma-connect quickstart");
+    // not added to running: the throwaway server stops itself at exit, after the worker stopped
+    // and its sinks no longer need it; a SOMA_PG_URL server is not ours to stop
+    Database db = Database.obtain(env);
+    out.println("  PostgreSQL   " + db.url());
+    if (db.holdsSinkOffsets()) {
+      out.println(
+          "The database "
+              + db.url()
+              + " already holds the sink offsets of an earlier run (table "
+              + SINK_OFFSETS
+              + "). This run's Kafka starts empty, so the sinks would take its events for ones"
+              + " already written and skip them. Use an empty database, or clear the offsets"
+              + " first: psql '"
+              + db.psqlUrl()
+              + "' -c 'TRUNCATE "
+              + SINK_OFFSETS
+              + "'");
+      return 1;
+    }
 
     int kafkaPort = freeOr(options.kafkaPort);
     EmbeddedKafkaBroker kafka =
         EmbeddedKafkaBroker.start(work.resolve("kafka"), kafkaPort, freeOr(kafkaPort + 1));
-    running.add(0, kafka);
-    OUT.println("  Kafka        " + kafka.bootstrapServers() + " (KRaft, single node)");
+    running.add(kafka);
+    out.println("  Kafka        " + kafka.bootstrapServers() + " (KRaft, single node)");
 
-    setEnvironment(db);
+    setEnvironment(db, env);
     EmbeddedConnectWorker worker =
         EmbeddedConnectWorker.start(
             kafka.bootstrapServers(), options.restPort, root.resolve("target/plugin-path"));
-    running.add(0, worker);
+    running.add(worker);
     URI rest = URI.create("http://localhost:" + options.restPort);
     ConnectRestClient client = new ConnectRestClient(rest, null, null);
     client.info();
-    OUT.printf("  Connect REST %s (up %.1f s after start)%n%n", rest, seconds(start));
+    out.printf("  Connect REST %s (up %.1f s after start)%n%n", rest, seconds(start));
 
+    boolean settled;
+    List<String> deployed;
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
       List<String> created =
           TopicProvisioner.provision(
                   admin, TopicFile.read(root.resolve("connector-configs/topics.json")))
               .created();
-      OUT.println("Created " + created.size() + " topics from connector-configs/topics.json");
-      deployAll(client, root.resolve("connector-configs"));
-      streamAndWatch(options, kafka, admin, db, start);
+      out.println("Created " + created.size() + " topics from connector-configs/topics.json");
+      deployed = deployAll(client, root.resolve("connector-configs"), env, out);
+      settled = streamAndWatch(options, kafka, admin, db, start, out);
+    }
+    boolean healthy = reportFailures(client, deployed, options, out);
+    if (!settled) {
+      out.println(
+          "The events had not all landed within --timeout "
+              + options.timeoutSeconds
+              + " s (still moving, or the outbox not drained); a longer --timeout gives them"
+              + " more time.");
     }
     if (options.exitWhenDone) {
-      System.exit(0); // the shutdown hook stops everything
+      return settled && healthy ? 0 : 1;
     }
-    OUT.println();
-    OUT.println(
-        "The worker stays up: try  curl -s localhost:"
+    out.println();
+    out.println(
+        "The worker stays up: try  curl -s 'localhost:"
             + options.restPort
-            + "/connectors?expand=status");
-    OUT.println(
-        "and  psql '"
-            + db.url().replace("jdbc:", "")
-            + "?user="
-            + db.server().user()
-            + "'. Ctrl-C stops everything.");
-    stopped.await();
+            + "/connectors?expand=status'");
+    out.println("and  psql '" + db.psqlUrl() + "'. Ctrl-C stops everything.");
+    running.awaitStopped();
+    return 0;
+  }
+
+  /**
+   * Prints each connector and task of the deployed pipelines that FAILED (the first line of its
+   * trace; a trace names no record contents) and returns whether there were none.
+   */
+  private static boolean reportFailures(
+      ConnectRestClient client, List<String> pipelines, Options options, PrintStream out)
+      throws IOException {
+    List<String> failures = new ArrayList<>();
+    for (String pipeline : pipelines) {
+      JsonNode status = client.status(pipeline);
+      if (status == null) {
+        failures.add(pipeline + ": no status (the connector is gone)");
+        continue;
+      }
+      if ("FAILED".equals(status.path("connector").path("state").asText())) {
+        failures.add(pipeline + ": connector FAILED: " + firstLine(status.path("connector")));
+      }
+      for (JsonNode task : status.path("tasks")) {
+        if ("FAILED".equals(task.path("state").asText())) {
+          failures.add(
+              pipeline + ": task " + task.path("id").asText() + " FAILED: " + firstLine(task));
+        }
+      }
+    }
+    if (!failures.isEmpty()) {
+      out.println(
+          "Pipelines FAILED (whole traces: curl -s localhost:"
+              + options.restPort
+              + "/connectors/NAME/status, and "
+              + LOG_FILE
+              + "):");
+      failures.forEach(f -> out.println("  " + f));
+    }
+    return failures.isEmpty();
+  }
+
+  private static String firstLine(JsonNode instance) {
+    return instance.path("trace").asText().lines().findFirst().orElse("");
+  }
+
+  /** Whether nothing listens on the port Connect binds (localhost), so its REST server can. */
+  private static boolean localPortFree(int port) {
+    try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getByName("localhost"))) {
+      return true;
+    } catch (IOException taken) {
+      return false;
+    }
+  }
+
+  private static void removeShutdownHook(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      // the hook runs, or has run: nothing to remove
+    }
+  }
+
+  /** The exception's message, or its kind where there is none. */
+  private static String reason(Exception e) {
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 
   /**
    * What connector-configs/ refer to as ${env:...} and only this run knows: the throwaway database,
    * and (unless the environment has them) a fresh encryption key for this run's PII.
    */
-  private static void setEnvironment(Database db) {
+  private static void setEnvironment(Database db, Map<String, String> env) {
     EnvOverlayConfigProvider.set("SOMA_PG_URL", db.url());
     EnvOverlayConfigProvider.set("SOMA_PG_USER", db.server().user());
     EnvOverlayConfigProvider.set(
         "SOMA_PG_PASSWORD", db.server().password() == null ? "" : db.server().password());
-    if (System.getenv("SOMA_ENCRYPTION_KEYS") == null) {
+    if (env.get("SOMA_ENCRYPTION_KEYS") == null) {
       byte[] key = new byte[32];
       new SecureRandom().nextBytes(key);
       EnvOverlayConfigProvider.set(
@@ -119,13 +281,17 @@ public final class Quickstart {
     }
   }
 
-  private static void deployAll(ConnectRestClient client, Path configs) throws IOException {
-    PipelineDeployer deployer = new PipelineDeployer(client, OUT, Duration.ofSeconds(90));
-    boolean qdrant = System.getenv("SOMA_QDRANT_URL") != null;
+  /** Deploys every pipeline this machine can run and returns their names. */
+  private static List<String> deployAll(
+      ConnectRestClient client, Path configs, Map<String, String> env, PrintStream out)
+      throws IOException {
+    List<String> deployed = new ArrayList<>();
+    PipelineDeployer deployer = new PipelineDeployer(client, out, Duration.ofSeconds(90));
+    boolean qdrant = env.get("SOMA_QDRANT_URL") != null;
     for (Path file : PipelineFile.list(configs)) {
       PipelineFile pipeline = PipelineFile.read(file);
       if (pipeline.connectorClass().contains("Qdrant") && !qdrant) {
-        OUT.println(
+        out.println(
             pipeline.name()
                 + ": skipped (vector indexing needs a real Qdrant: set SOMA_QDRANT_URL)");
         continue;
@@ -134,11 +300,19 @@ public final class Quickstart {
         throw new IllegalStateException(
             "pipeline " + pipeline.name() + " did not start; see above");
       }
+      deployed.add(pipeline.name());
     }
+    return deployed;
   }
 
-  private static void streamAndWatch(
-      Options options, EmbeddedKafkaBroker kafka, Admin admin, Database db, long start)
+  /** Sends the events, shows their progress, and returns whether they settled in time. */
+  private static boolean streamAndWatch(
+      Options options,
+      EmbeddedKafkaBroker kafka,
+      Admin admin,
+      Database db,
+      long start,
+      PrintStream out)
       throws Exception {
     Map<String, Object> props =
         Map.of(
@@ -153,8 +327,8 @@ public final class Quickstart {
         new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
       EventGenerator events = new EventGenerator(producer);
       OutboxWriter outbox = new OutboxWriter(db.server(), db.name());
-      OUT.println();
-      OUT.println("Sending " + options.rounds + " rounds of the seeds' events ...");
+      out.println();
+      out.println("Sending " + options.rounds + " rounds of the seeds' events ...");
       Thread sender =
           new Thread(
               () -> {
@@ -162,7 +336,7 @@ public final class Quickstart {
                 try {
                   outbox.write(Math.max(10, options.rounds / 10));
                 } catch (java.sql.SQLException e) {
-                  OUT.println("  could not write outbox rows: " + e.getMessage());
+                  out.println("  could not write outbox rows: " + e.getMessage());
                 }
               },
               "event-generator");
@@ -173,15 +347,15 @@ public final class Quickstart {
       while (System.nanoTime() < deadline && unchanged < 3) {
         Thread.sleep(1000); // a human-paced progress line, once a second
         ProgressReporter.Progress now = progress.read();
-        progress.print(OUT, (long) seconds(start), events.sent.get(), now);
+        progress.print(out, (long) seconds(start), events.sent.get(), now);
         // settled: everything sent, the outbox drained, and nothing moved for three seconds
         boolean settled = !sender.isAlive() && now.outboxBacklog() == 0 && now.equals(last);
         unchanged = settled ? unchanged + 1 : 0;
         last = now;
       }
       sender.join();
-      OUT.println();
-      OUT.printf(
+      out.println();
+      out.printf(
           "Summary: %d events sent (%d malformed on purpose) and %d outbox rows written (%d bad on"
               + " purpose); %d rows landed, %d records dead-lettered, lag %d%n",
           events.sent.get(),
@@ -192,10 +366,11 @@ public final class Quickstart {
           last.deadLettered(),
           last.lag());
       if (last.lag() > 0) {
-        OUT.println(
+        out.println(
             "  (topics written in Kafka transactions, like the outbox relay's, end with a commit"
                 + " marker that lag counts as one record per partition)");
       }
+      return unchanged >= 3;
     }
   }
 
@@ -213,19 +388,56 @@ public final class Quickstart {
     }
   }
 
-  private static void shutdown(List<AutoCloseable> running, CountDownLatch stopped) {
-    OUT.println("Stopping ...");
-    for (AutoCloseable component : running) {
-      try {
-        long started = System.nanoTime();
-        component.close();
-        OUT.printf(
-            "  stopped %s in %.1f s%n", component.getClass().getSimpleName(), seconds(started));
-      } catch (Exception e) {
-        OUT.println("  while stopping: " + e);
-      }
+  /**
+   * What this run started, stopped newest first and each once: when the run ends, or by the
+   * shutdown hook on Ctrl-C, which may come while the run is still starting things.
+   */
+  static final class Running {
+    private final PrintStream out;
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private boolean stopping;
+
+    Running(PrintStream out) {
+      this.out = out;
     }
-    stopped.countDown();
+
+    synchronized void add(AutoCloseable component) {
+      started.push(component);
+    }
+
+    synchronized boolean stopping() {
+      return stopping;
+    }
+
+    void stopAll() {
+      synchronized (this) {
+        if (!stopping && !started.isEmpty()) {
+          out.println("Stopping ...");
+        }
+        stopping = true;
+      }
+      // taken one at a time: what the run adds meanwhile (it was starting it) is stopped too
+      for (AutoCloseable component = next(); component != null; component = next()) {
+        try {
+          long started = System.nanoTime();
+          component.close();
+          out.printf(
+              "  stopped %s in %.1f s%n", component.getClass().getSimpleName(), seconds(started));
+        } catch (Exception e) {
+          out.println("  while stopping: " + e);
+        }
+      }
+      stopped.countDown();
+    }
+
+    private synchronized AutoCloseable next() {
+      return started.poll();
+    }
+
+    void awaitStopped() throws InterruptedException {
+      stopped.await();
+    }
   }
 
   private static void deleteRecursively(Path dir) throws IOException {
@@ -239,12 +451,35 @@ public final class Quickstart {
 
   /** The database the pipelines write to. */
   record Database(PostgresServer server, String name, String url) {
-    static Database obtain() {
-      String configured = System.getenv("SOMA_PG_URL");
+    /** The URL for psql: no jdbc: prefix, and the user among the URL's parameters. */
+    String psqlUrl() {
+      return url.replaceFirst("^jdbc:", "")
+          + (url.contains("?") ? "&" : "?")
+          + "user="
+          + server.user();
+    }
+
+    /** Whether the sinks of an earlier run saved their offsets in this database. */
+    boolean holdsSinkOffsets() throws SQLException {
+      try (Connection c = server.connect(name);
+          Statement s = c.createStatement();
+          ResultSet table = s.executeQuery("SELECT to_regclass('" + SINK_OFFSETS + "')")) {
+        if (!table.next() || table.getString(1) == null) {
+          return false;
+        }
+        try (ResultSet rows =
+            s.executeQuery("SELECT EXISTS (SELECT 1 FROM " + SINK_OFFSETS + ")")) {
+          return rows.next() && rows.getBoolean(1);
+        }
+      }
+    }
+
+    static Database obtain(Map<String, String> env) {
+      String configured = env.get("SOMA_PG_URL");
       if (configured != null && !configured.isBlank()) {
         PostgresServer server =
             PostgresServer.external(
-                configured, System.getenv("SOMA_PG_USER"), System.getenv("SOMA_PG_PASSWORD"));
+                configured, env.get("SOMA_PG_USER"), env.get("SOMA_PG_PASSWORD"));
         return new Database(server, configured.replaceAll("^.*/([^/?]+).*$", "$1"), configured);
       }
       PostgresServer server = PostgresServer.shared();
@@ -259,24 +494,44 @@ public final class Quickstart {
     int kafkaPort = 9092;
     int timeoutSeconds = 120;
     boolean exitWhenDone;
+    boolean help;
 
+    /** The options; an IllegalArgumentException says what is wrong with them. */
     static Options parse(String[] args) {
       Options o = new Options();
       for (int i = 0; i < args.length; i++) {
-        switch (args[i]) {
-          case "--rounds" -> o.rounds = Integer.parseInt(args[++i]);
-          case "--rest-port" -> o.restPort = Integer.parseInt(args[++i]);
-          case "--kafka-port" -> o.kafkaPort = Integer.parseInt(args[++i]);
-          case "--timeout" -> o.timeoutSeconds = Integer.parseInt(args[++i]);
+        String option = args[i];
+        switch (option) {
+          case "--rounds" -> o.rounds = number(args, ++i, option, 1, Integer.MAX_VALUE);
+          case "--rest-port" -> o.restPort = number(args, ++i, option, 1, 65535);
+          // the controller listens on the port after Kafka's
+          case "--kafka-port" -> o.kafkaPort = number(args, ++i, option, 1, 65534);
+          case "--timeout" -> o.timeoutSeconds = number(args, ++i, option, 1, 86400);
           case "--exit" -> o.exitWhenDone = true;
-          default ->
-              throw new IllegalArgumentException(
-                  "unknown option "
-                      + args[i]
-                      + "; options: --rounds N --rest-port P --kafka-port P --timeout S --exit");
+          case "-h", "--help" -> o.help = true;
+          default -> throw new IllegalArgumentException("unknown option " + option);
         }
       }
       return o;
+    }
+
+    private static int number(String[] args, int i, String option, int min, int max) {
+      if (i >= args.length) {
+        throw new IllegalArgumentException(option + " needs a value");
+      }
+      int value;
+      try {
+        value = Integer.parseInt(args[i]);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(option + " needs a whole number, not '" + args[i] + "'");
+      }
+      if (value < min) {
+        throw new IllegalArgumentException(option + " must be at least " + min + ", not " + value);
+      }
+      if (value > max) {
+        throw new IllegalArgumentException(option + " must be at most " + max + ", not " + value);
+      }
+      return value;
     }
   }
 }

@@ -1,0 +1,166 @@
+package io.somastack.connect.quickstart;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.testing.connect.PackagedPlugins;
+import io.somastack.connect.testing.postgres.PostgresServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The quickstart run as ./soma-connect quickstart runs it, with the packaged plugins of
+ * target/plugin-path, a real KRaft broker, Connect worker and PostgreSQL; on free ports, so a
+ * quickstart on 8083 and 9092 is left alone.
+ */
+class QuickstartRunTest {
+
+  private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+  private final PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+
+  @TempDir Path work;
+
+  private int run(Map<String, String> env, String... args) throws Exception {
+    return Quickstart.run(args, out, env, PackagedPlugins.projectRoot(), work);
+  }
+
+  private String output() {
+    return bytes.toString(StandardCharsets.UTF_8);
+  }
+
+  private static String freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return String.valueOf(socket.getLocalPort());
+    }
+  }
+
+  /**
+   * A second quickstart while the first still runs: Connect's REST server failed to bind after
+   * PostgreSQL and Kafka had started, with a stack trace, and the JVM then hung, its broker still
+   * running.
+   */
+  @Test
+  void aRestPortInUseIsReportedBeforeAnythingStarts() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("localhost"))) {
+      int port = taken.getLocalPort();
+
+      int status = run(Map.of(), "--exit", "--rest-port", String.valueOf(port));
+
+      assertEquals(1, status);
+      assertTrue(
+          output()
+              .contains(
+                  "Port "
+                      + port
+                      + " (Connect REST) is in use: is another quickstart still running? Stop"
+                      + " it, or pass --rest-port with a free port."),
+          output());
+      assertFalse(output().contains("PostgreSQL"), output());
+    }
+  }
+
+  /**
+   * SOMA_PG_URL naming the database of an earlier run: its soma_connect_offsets said the sinks had
+   * written offsets this run's new, empty Kafka only reached again later, so they skipped this
+   * run's events as already written, and the summary still counted the earlier run's rows.
+   */
+  @Test
+  void aDatabaseHoldingAnEarlierRunsSinkOffsetsIsRefused() throws Exception {
+    PostgresServer server = PostgresServer.shared();
+    String url = server.createDatabase("quickstart_earlier_run");
+    try (Connection c = server.connect("quickstart_earlier_run");
+        Statement s = c.createStatement()) {
+      s.execute(
+          "CREATE TABLE soma_connect_offsets (connector text NOT NULL, topic text NOT NULL,"
+              + " kafka_partition integer NOT NULL, next_offset bigint NOT NULL,"
+              + " updated_at timestamptz NOT NULL DEFAULT now(),"
+              + " PRIMARY KEY (connector, topic, kafka_partition))");
+      s.execute(
+          "INSERT INTO soma_connect_offsets (connector, topic, kafka_partition, next_offset)"
+              + " VALUES ('memory-kv', 'memory.events', 0, 500)");
+    }
+    Map<String, String> env = Map.of("SOMA_PG_URL", url, "SOMA_PG_USER", server.user());
+
+    int status =
+        run(env, "--exit", "--rounds", "1", "--rest-port", freePort(), "--kafka-port", freePort());
+
+    assertEquals(1, status, output());
+    assertTrue(output().contains("already holds the sink offsets of an earlier run"), output());
+    assertTrue(output().contains("-c 'TRUNCATE soma_connect_offsets'"), output());
+    assertFalse(output().contains("(KRaft, single node)"), output());
+  }
+
+  /**
+   * With --exit the status is what a script checks: 0 only once the events have landed. It was 0
+   * even when --timeout ran out with the events still on their way.
+   */
+  @Test
+  void exitStatusIsOneWhenTheEventsHaveNotLandedWithinTheTimeout() throws Exception {
+    int status =
+        run(
+            Map.of(),
+            "--exit",
+            "--rounds",
+            "50",
+            "--timeout",
+            "1",
+            "--rest-port",
+            freePort(),
+            "--kafka-port",
+            freePort());
+
+    assertEquals(1, status, output());
+    assertTrue(output().contains("The events had not all landed within --timeout 1 s"), output());
+  }
+
+  /**
+   * A pipeline whose tasks die once the events flow (here every sink's: the database has an offsets
+   * table of some other shape): nothing moves any more, which looked settled, and --exit ended with
+   * status 0.
+   */
+  @Test
+  void exitStatusIsOneWhenAPipelineFailedWhileTheEventsFlowed() throws Exception {
+    PostgresServer server = PostgresServer.shared();
+    String url = server.createDatabase("quickstart_broken_offsets");
+    try (Connection c = server.connect("quickstart_broken_offsets");
+        Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE soma_connect_offsets (connector text, topic text)");
+    }
+    Map<String, String> env = Map.of("SOMA_PG_URL", url, "SOMA_PG_USER", server.user());
+
+    int status =
+        run(env, "--exit", "--rounds", "5", "--rest-port", freePort(), "--kafka-port", freePort());
+
+    assertEquals(1, status, output());
+    assertTrue(output().contains("memory-kv: task 0 FAILED"), output());
+  }
+
+  @Test
+  void exitStatusIsZeroOnceEveryPipelineRunsAndTheEventsHaveLanded() throws Exception {
+    int status =
+        run(
+            Map.of(),
+            "--exit",
+            "--rounds",
+            "20",
+            "--rest-port",
+            freePort(),
+            "--kafka-port",
+            freePort());
+
+    assertEquals(0, status, output());
+    assertTrue(output().contains("Summary: 124 events sent (4 malformed on purpose)"), output());
+    assertTrue(output().contains("4 records dead-lettered"), output());
+  }
+}
