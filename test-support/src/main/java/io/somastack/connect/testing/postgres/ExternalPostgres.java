@@ -36,8 +36,12 @@ final class ExternalPostgres implements PostgresServer {
 
   static ExternalPostgres of(String jdbcUrl, String user, String password) {
     ExternalPostgres parsed = fromUrl(jdbcUrl);
+    // each given value wins over the URL's; an unset one leaves the URL's (a password= in
+    // SOMA_PG_URL was dropped when SOMA_PG_PASSWORD was unset)
     return new ExternalPostgres(
-        parsed.hostPort, user == null || user.isBlank() ? parsed.user : user, password);
+        parsed.hostPort,
+        user == null || user.isBlank() ? parsed.user : user,
+        password == null ? parsed.password : password);
   }
 
   @Override
