@@ -220,7 +220,7 @@ public final class FieldEmbedder implements Embedder {
     }
     SparseVector.Builder sparse = SparseVector.newBuilder();
     for (int i = 0; i < values.length; i++) {
-      sparse.addIndices(index(items.get(i))).addValues(values[i]);
+      sparse.addIndices(index(items.get(i), i)).addValues(values[i]);
     }
     return sparse.build();
   }
@@ -239,30 +239,32 @@ public final class FieldEmbedder implements Embedder {
         : array instanceof Collection<?> c ? new ArrayList<>(c) : null;
   }
 
-  private static int index(Object item) {
+  private static int index(Object item, int position) {
     long index;
     if (item instanceof JsonNode json) {
       if (!json.isIntegralNumber() || !json.canConvertToLong()) {
-        throw notAnIndex(item); // 1.5 is no index, and must not pass as 1
+        throw notAnIndex(position); // 1.5 is no index, and must not pass as 1
       }
       index = json.asLong();
     } else if (item instanceof Number number && Double.isFinite(number.doubleValue())) {
       double value = number.doubleValue();
       if (value < 0 || value > 0xffffffffL || value != Math.rint(value)) {
-        throw notAnIndex(item);
+        throw notAnIndex(position);
       }
       index = number.longValue();
     } else {
-      throw notAnIndex(item);
+      throw notAnIndex(position);
     }
     if (index < 0 || index > 0xffffffffL) {
-      throw notAnIndex(item);
+      throw notAnIndex(position);
     }
     return (int) index;
   }
 
-  private static IllegalArgumentException notAnIndex(Object item) {
-    return new IllegalArgumentException("sparse index " + item + " is not a uint32");
+  /** Named by position: the item may be any record value (a string, a struct), never quoted. */
+  private static IllegalArgumentException notAnIndex(int position) {
+    return new IllegalArgumentException(
+        "sparse index at position " + position + " is not a uint32");
   }
 
   private static float[] floats(Object array) {

@@ -81,8 +81,12 @@ public final class PointIds {
   }
 
   private static PointId unsigned(BigInteger number) {
-    if (number.signum() < 0 || number.compareTo(MAX_UINT64) > 0) {
-      throw new DataException("a numeric point id must fit an unsigned 64-bit integer: " + number);
+    // the id is record data (a customer or phone number, say): the reason never quotes it
+    if (number.signum() < 0) {
+      throw new DataException("a numeric point id must fit an unsigned 64-bit integer: negative");
+    }
+    if (number.compareTo(MAX_UINT64) > 0) {
+      throw new DataException("a numeric point id must fit an unsigned 64-bit integer: too large");
     }
     // uint64 travels in a Java long; values above Long.MAX_VALUE keep their bits.
     return PointId.newBuilder().setNum(number.longValue()).build();

@@ -1,6 +1,7 @@
 package io.somastack.connect.qdrant.embed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qdrant.client.grpc.Points.Vectors;
@@ -185,6 +186,35 @@ class FieldEmbedderTest {
         readValue("b", Map.of("embedding", Map.of("indices", List.of(1), "values", List.of())))
             .rejection()
             .contains("as many indices"));
+  }
+
+  /**
+   * A sparse index that is no uint32 is named by its position: the item itself may be any record
+   * value (a string, a struct), and the reason is logged and goes into the dead letter's headers.
+   */
+  @Test
+  void aBadSparseIndexIsNamedByPositionNotQuoted() {
+    String secret = "alice@example.com";
+    List<Embedder.Result> results =
+        List.of(
+            readValue(
+                "b",
+                Map.of(
+                    "embedding", Map.of("indices", List.of(1, secret), "values", List.of(1f, 2f)))),
+            readValue(
+                "b",
+                Map.of(
+                    "embedding", Map.of("indices", List.of(-4155550123L), "values", List.of(1f)))),
+            read("b", "{\"embedding\":{\"indices\":[\"" + secret + "\"],\"values\":[1]}}"),
+            read("b", "{\"embedding\":{\"indices\":[4155550123.5],\"values\":[1]}}"));
+    for (Embedder.Result result : results) {
+      String reason = result.rejection();
+      assertTrue(reason.contains("uint32"), reason);
+      assertTrue(reason.contains("sparse index at position "), reason);
+      assertFalse(reason.contains(secret), reason);
+      assertFalse(reason.contains("4155550123"), reason);
+    }
+    assertTrue(results.get(0).rejection().contains("position 1 "), results.get(0).rejection());
   }
 
   @Test

@@ -1,7 +1,9 @@
 package io.somastack.connect.qdrant.mapping;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.somastack.connect.common.json.RecordJson;
@@ -65,5 +67,24 @@ class PointIdsTest {
     assertThrows(DataException.class, () -> ids.of(json.textNode("")));
     assertThrows(DataException.class, () -> ids.of(json.booleanNode(true)));
     assertThrows(DataException.class, () -> ids.of(json.nullNode()));
+  }
+
+  /**
+   * An id is record data (a customer number, a phone number): the reason, which is logged and goes
+   * into the dead letter's headers, says why the number is no point id but never quotes it.
+   */
+  @Test
+  void numericIdsOutOfRangeAreRefusedWithoutQuotingThem() {
+    DataException negative =
+        assertThrows(DataException.class, () -> ids.of(json.numberNode(-4155550123L)));
+    assertFalse(negative.getMessage().contains("4155550123"), negative.getMessage());
+    assertTrue(negative.getMessage().contains("negative"), negative.getMessage());
+    DataException tooLarge =
+        assertThrows(DataException.class, () -> ids.of(RecordJson.parse("44155550123441555501")));
+    assertFalse(tooLarge.getMessage().contains("44155550123441555501"), tooLarge.getMessage());
+    assertTrue(tooLarge.getMessage().contains("too large"), tooLarge.getMessage());
+    DataException decimal =
+        assertThrows(DataException.class, () -> ids.of(RecordJson.parse("-4155550123.0")));
+    assertFalse(decimal.getMessage().contains("4155550123"), decimal.getMessage());
   }
 }

@@ -316,7 +316,7 @@ class PointMapperTest {
         List.of("7", Long.toString(Long.MAX_VALUE), "18446744073709551615"),
         ops.stream().map(op -> PointIds.describe(op.id())).toList());
     assertEquals(1, rejects.size());
-    assertTrue(rejects.get(0).reason().contains("unsigned 64-bit integer: -1"));
+    assertTrue(rejects.get(0).reason().contains("unsigned 64-bit integer: negative"));
   }
 
   /**
