@@ -37,6 +37,8 @@ import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.ErrantRecordReporter;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.apache.kafka.connect.sink.SinkTask;
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.ServerErrorMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -399,7 +401,7 @@ public class PostgresMemorySinkTask extends SinkTask {
   /** Moves the rows the database refused from the batch to its bad records; returns the rest. */
   private static List<EventRow> withoutRejected(
       Batch batch, List<EventRow> rows, Map<EventRow, SQLException> rejected) {
-    rejected.forEach((row, e) -> batch.remove(row, new BadRecordException(describe(e), e)));
+    rejected.forEach((row, e) -> batch.remove(row, rejection(e)));
     return rows.stream().filter(row -> !rejected.containsKey(row)).toList();
   }
 
@@ -441,16 +443,47 @@ public class PostgresMemorySinkTask extends SinkTask {
   }
 
   /**
-   * SQLSTATE and the server's message (without its detail, which quotes the row: see the connection
-   * properties), within {@link #MAX_REASON_BYTES}: for a dead letter's reason, never for a log
-   * line.
+   * Why the database refused a row, as a dead letter's reason: the SQLSTATE and the server's
+   * message (its detail, which quotes the row, is off: see the connection properties), within
+   * {@link #MAX_REASON_BYTES}. Never for a log line. A data exception's message (class 22) quotes
+   * the value itself ('value "..." is out of range for type integer'), so it keeps only the names
+   * the server gives, and drops the driver's exception as its cause.
    */
-  private static String describe(SQLException e) {
-    String reason =
-        "database rejected the row (SQLSTATE " + SqlStates.rootState(e) + "): " + e.getMessage();
-    return Utf8.length(reason) <= MAX_REASON_BYTES
-        ? reason
-        : Utf8.prefix(reason, MAX_REASON_BYTES - 3) + "...";
+  private static BadRecordException rejection(SQLException e) {
+    String state = SqlStates.rootState(e);
+    if (state != null && state.startsWith("22")) {
+      return new BadRecordException(
+          "database rejected the row (SQLSTATE "
+              + state
+              + names(e)
+              + "): a value its column"
+              + " cannot take");
+    }
+    String reason = "database rejected the row (SQLSTATE " + state + "): " + e.getMessage();
+    return new BadRecordException(
+        Utf8.length(reason) <= MAX_REASON_BYTES
+            ? reason
+            : Utf8.prefix(reason, MAX_REASON_BYTES - 3) + "...",
+        e);
+  }
+
+  /** The column, type and constraint the server named with an error, where it did. */
+  private static String names(SQLException e) {
+    if (!(e instanceof PSQLException p) || p.getServerErrorMessage() == null) {
+      return "";
+    }
+    ServerErrorMessage m = p.getServerErrorMessage();
+    StringBuilder names = new StringBuilder();
+    if (m.getColumn() != null) {
+      names.append(", column ").append(m.getColumn());
+    }
+    if (m.getDatatype() != null) {
+      names.append(", type ").append(m.getDatatype());
+    }
+    if (m.getConstraint() != null) {
+      names.append(", constraint ").append(m.getConstraint());
+    }
+    return names.toString();
   }
 
   /** A database error's message may quote the value; logs get only its SQLSTATE. */

@@ -92,6 +92,42 @@ class BadRecordsTaskTest {
     assertTrue(length < 4096, "the reason and its causes take " + length + " characters");
   }
 
+  /**
+   * PostgreSQL's message of a data exception (class 22) quotes the value it refused ('value
+   * "99999999999" is out of range for type integer'): such a reason keeps the SQLSTATE and the
+   * names the server gives, never the message, in the reason and in every cause.
+   */
+  @Test
+  void aValueTheColumnsTypeRefusesIsDeadLetteredWithoutQuotingIt() throws SQLException {
+    LocalTasks.execute(
+        DATABASE,
+        "CREATE TABLE scored (event_id text NOT NULL UNIQUE, payload jsonb NOT NULL,"
+            + " kafka_topic text NOT NULL, kafka_partition integer NOT NULL,"
+            + " kafka_offset bigint NOT NULL, score integer)");
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    task =
+        LocalTasks.started(
+            url,
+            context,
+            "write.mode",
+            "append",
+            "table.name.format",
+            "scored",
+            "columns",
+            "score:bigint:score");
+    task.put(
+        List.of(
+            record("{\"event_id\":\"e1\",\"score\":98765432101}", null, 0),
+            record("{\"event_id\":\"e2\",\"score\":7}", null, 1)));
+
+    assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM scored"));
+    Throwable reason = context.deadLettered().get(0).getValue();
+    assertTrue(reason.getMessage().contains("SQLSTATE 22003"), reason.getMessage());
+    for (Throwable t = reason; t != null; t = t.getCause()) {
+      assertFalse(String.valueOf(t.getMessage()).contains("98765432101"), t.getMessage());
+    }
+  }
+
   /** A key Connect's data API cannot turn into JSON is a bad record, not the task's end. */
   @Test
   void aKeyThatCannotBeReadIsDeadLetteredAndTheRestLands() throws SQLException {
