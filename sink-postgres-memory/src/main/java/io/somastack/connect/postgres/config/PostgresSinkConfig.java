@@ -348,7 +348,10 @@ public final class PostgresSinkConfig extends AbstractConfig {
         1_048_576,
         ConfigDef.Range.atLeast(1),
         Importance.LOW,
-        "Largest event (as JSON text) accepted; a larger one is dead-lettered.",
+        "Largest event (as JSON text) accepted; a larger one is dead-lettered. In"
+            + " write.mode=dead_letter it bounds each dead letter's value as it came (before"
+            + " base64 or JSON escapes), and a larger one stops the task, naming its position: set"
+            + " it at least to the dead-letter topics' max.message.bytes.",
         GROUP_LIMITS,
         ++order,
         Width.SHORT,

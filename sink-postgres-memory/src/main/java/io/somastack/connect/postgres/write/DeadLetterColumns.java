@@ -10,6 +10,7 @@ final class DeadLetterColumns {
 
   static final String TOPIC = "topic";
   static final String EVENT = "event";
+  static final String EVENT_FORMAT = "event_format";
   static final String ERROR = "error";
   static final String ERROR_CLASS = "error_class";
   static final String SOURCE_PARTITION = "source_partition";
@@ -22,6 +23,8 @@ final class DeadLetterColumns {
   static void addTo(List<TableLayout.Column> columns) {
     columns.add(new TableLayout.Column(TOPIC, "text", "text", false));
     columns.add(new TableLayout.Column(EVENT, "jsonb", "text", true));
+    // how event holds the dead letter: json, text, base64 or tombstone (NULL: an outbox row)
+    columns.add(new TableLayout.Column(EVENT_FORMAT, "text", "text", false));
     columns.add(new TableLayout.Column(ERROR, "text", "text", false));
     columns.add(new TableLayout.Column(ERROR_CLASS, "text", "text", false));
     columns.add(new TableLayout.Column(SOURCE_PARTITION, "integer", "int4", false));
