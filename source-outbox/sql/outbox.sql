@@ -8,6 +8,11 @@
 --            lose. Never set it yourself; the default does it. (A column default is used, not the
 --            row's xmin: xmin is a 32-bit xid that wraps, and belongs to a subtransaction when the
 --            insert runs under a SAVEPOINT.)
+--            The triggers outbox_txid and outbox_requeue keep it true: an insert that brings its
+--            own txid (a dead letter inserted again whole, a copied row) and an update that makes
+--            a published or flagged row unpublished again (published_at or error set back to NULL)
+--            get the id of their own transaction. Otherwise such a row would sit behind the relay's
+--            position: never relayed, and deleted or marked by the relay's next delete/mark.
 --   headers  jsonb object, optional: its fields become Kafka record headers.
 --   error    text: the reason a bad row was flagged (bad.row.action=flag).
 --   key      text, optional, not created here: add it and set column.key=key to key records by
@@ -46,6 +51,16 @@ ALTER TABLE "public"."outbox" ADD COLUMN IF NOT EXISTS "published_at" timestampt
 ALTER TABLE "public"."outbox" ADD COLUMN IF NOT EXISTS "error" text;
 
 CREATE INDEX IF NOT EXISTS "outbox_relay_idx" ON "public"."outbox" ("txid", "id") WHERE "published_at" IS NULL;
+
+CREATE OR REPLACE FUNCTION "public"."soma_outbox_txid"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW := jsonb_populate_record(NEW, jsonb_build_object(TG_ARGV[0], pg_current_xact_id()));
+  RETURN NEW;
+END $$;
+
+CREATE OR REPLACE TRIGGER "outbox_txid" BEFORE INSERT ON "public"."outbox" FOR EACH ROW WHEN (NEW."txid" IS DISTINCT FROM pg_current_xact_id()) EXECUTE FUNCTION "public"."soma_outbox_txid"('txid');
+
+CREATE OR REPLACE TRIGGER "outbox_requeue" BEFORE UPDATE OF "published_at", "error" ON "public"."outbox" FOR EACH ROW WHEN (NEW."published_at" IS NULL AND NEW."error" IS NULL AND (OLD."published_at" IS NOT NULL OR OLD."error" IS NOT NULL)) EXECUTE FUNCTION "public"."soma_outbox_txid"('txid');
 
 CREATE OR REPLACE FUNCTION "public"."soma_outbox_notify"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -8,9 +8,10 @@ import java.util.List;
 
 /**
  * The DDL an outbox table needs, with the configured names: the table (seed 002's columns plus
- * {@code txid}, {@code key}, {@code headers} and {@code error}), the relay index, the NOTIFY
- * trigger, and the dead-letter table. {@code sql/outbox.sql} is this output for the default names;
- * a unit test keeps the two in step. Every statement is idempotent.
+ * {@code txid}, {@code key}, {@code headers} and {@code error}), the relay index, the triggers that
+ * keep {@code txid} the id of the transaction that made the row unpublished, the NOTIFY trigger,
+ * and the dead-letter table. {@code sql/outbox.sql} is this output for the default names; a unit
+ * test keeps the two in step. Every statement is idempotent.
  */
 public final class OutboxDdl {
 
@@ -74,6 +75,7 @@ public final class OutboxDdl {
             + ") WHERE "
             + q(c.publishedAt())
             + " IS NULL");
+    sql.addAll(txidTriggers(table, c));
     if (notifyChannel != null) {
       String function = table.sqlSibling("soma_outbox_notify");
       sql.add(
@@ -106,6 +108,58 @@ public final class OutboxDdl {
             + "  \"created_at\" timestamptz NOT NULL DEFAULT now()\n"
             + ")");
     return sql;
+  }
+
+  /**
+   * Triggers that give a row the id of the transaction that makes it unpublished whenever that is
+   * not the one it carries: an insert that sets txid itself (a dead letter inserted again whole, a
+   * copied row), and an update that makes a published or flagged row unpublished again (a flagged
+   * row fixed by clearing its error, a row set back to unpublished to send it again). Such a row
+   * would otherwise sit behind the relay's position: never read, and taken out by the next
+   * delete/mark as if it had been relayed. The WHEN clauses keep the ordinary insert and the
+   * relay's own updates off the function.
+   */
+  private static List<String> txidTriggers(OutboxTable table, OutboxColumns c) {
+    String function = table.sqlSibling("soma_outbox_txid");
+    String call = " FOR EACH ROW";
+    String execute = " EXECUTE FUNCTION " + function + "('" + c.txid().replace("'", "''") + "')";
+    String unpublished =
+        "NEW." + q(c.publishedAt()) + " IS NULL AND NEW." + q(c.error()) + " IS NULL";
+    String wasOut =
+        "OLD." + q(c.publishedAt()) + " IS NOT NULL OR OLD." + q(c.error()) + " IS NOT NULL";
+    return List.of(
+        "CREATE OR REPLACE FUNCTION "
+            + function
+            + "() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            + "BEGIN\n"
+            + "  NEW := jsonb_populate_record(NEW, jsonb_build_object(TG_ARGV[0],"
+            + " pg_current_xact_id()));\n"
+            + "  RETURN NEW;\n"
+            + "END $$",
+        "CREATE OR REPLACE TRIGGER "
+            + SqlIdentifier.quote(SqlIdentifier.sanitize(table.table() + "_txid"))
+            + " BEFORE INSERT ON "
+            + table.sql()
+            + call
+            + " WHEN (NEW."
+            + q(c.txid())
+            + " IS DISTINCT FROM pg_current_xact_id())"
+            + execute,
+        "CREATE OR REPLACE TRIGGER "
+            + SqlIdentifier.quote(SqlIdentifier.sanitize(table.table() + "_requeue"))
+            + " BEFORE UPDATE OF "
+            + q(c.publishedAt())
+            + ", "
+            + q(c.error())
+            + " ON "
+            + table.sql()
+            + call
+            + " WHEN ("
+            + unpublished
+            + " AND ("
+            + wasOut
+            + "))"
+            + execute);
   }
 
   /** The statements as one script, as in sql/outbox.sql. */
