@@ -199,6 +199,66 @@ class ExistingTablesTest {
     assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM events"));
   }
 
+  /**
+   * A DBA's table may hold a key as uuid and a score as numeric where the sink would make text and
+   * double precision. Upserts and tombstones convert to the table's types (as COPY's text format
+   * does in append mode) rather than fail every batch with SQLSTATE 42804.
+   */
+  @Test
+  void aHandMadeTableWithOtherColumnTypesTakesUpsertsAndTombstones() throws SQLException {
+    LocalTasks.execute(
+        DATABASE,
+        "CREATE TABLE memories (id uuid PRIMARY KEY, payload jsonb NOT NULL, kafka_topic text,"
+            + " kafka_partition integer, kafka_offset bigint, score numeric,"
+            + " updated_at timestamptz NOT NULL DEFAULT now())");
+    String a = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    String b = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+    task =
+        LocalTasks.started(
+            url,
+            new HandRunTaskContext(PARTITION),
+            "write.mode",
+            "upsert",
+            "key.fields",
+            "id",
+            "columns",
+            "score:double:score");
+    task.put(
+        List.of(
+            record("{\"id\":\"" + a + "\",\"score\":0.25}", 0),
+            record("{\"id\":\"" + b + "\",\"score\":1}", 1),
+            record("{\"id\":\"" + a + "\",\"score\":0.5}", 2)));
+    task.put(List.of(new SinkRecord(PARTITION.topic(), 0, null, b, null, null, 3)));
+
+    assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM memories"));
+    assertEquals(
+        1,
+        LocalTasks.count(
+            DATABASE, "SELECT count(*) FROM memories WHERE id = '" + a + "' AND score = 0.5"));
+  }
+
+  /**
+   * Append mode COPYs in text format into such a table; a true duplicate id makes it write the
+   * batch again with INSERT ... ON CONFLICT DO NOTHING, which must convert the same way.
+   */
+  @Test
+  void aHandMadeAppendTableWithAUuidIdTakesATrueDuplicate() throws SQLException {
+    LocalTasks.execute(
+        DATABASE,
+        "CREATE TABLE memories (event_id uuid NOT NULL UNIQUE, payload jsonb NOT NULL,"
+            + " kafka_topic text, kafka_partition integer, kafka_offset bigint)");
+    String id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    String other = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+    task = LocalTasks.started(url, new HandRunTaskContext(PARTITION), "write.mode", "append");
+    task.put(List.of(record("{\"event_id\":\"" + id + "\"}", 0)));
+    task.put(
+        List.of(
+            record("{\"event_id\":\"" + id + "\"}", 1), // produced twice
+            record("{\"event_id\":\"" + other + "\"}", 2)));
+
+    assertEquals(2, LocalTasks.count(DATABASE, "SELECT count(*) FROM memories"));
+  }
+
   private static SinkRecord record(String json, long offset) {
     return new SinkRecord(PARTITION.topic(), 0, null, null, null, json, offset);
   }

@@ -54,6 +54,11 @@ public final class BatchWriter {
   private final TableLayout layout;
   private final int maxRows;
   private final long maxBytes;
+
+  /**
+   * Statements per table, made for the column types the table had when first written (a column
+   * altered to another type later fails the batch, and the task's restart makes them anew).
+   */
   private final Map<String, String> insertSql = new HashMap<>();
 
   /** Append mode's COPY fast path, or null for modes that need INSERT's conflict handling. */
@@ -140,7 +145,11 @@ public final class BatchWriter {
         return copied;
       }
     }
-    String sql = insertSql.computeIfAbsent(table, layout::insertSql);
+    String sql = insertSql.get(table);
+    if (sql == null) {
+      sql = layout.insertSql(table, CatalogColumns.of(c, table));
+      insertSql.put(table, sql);
+    }
     List<TableLayout.Column> columns = layout.columns();
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       for (int col = 0; col < columns.size(); col++) {
@@ -152,7 +161,11 @@ public final class BatchWriter {
 
   /** The rows deleted, and the tombstones refused as older than their key's row. */
   private Outcome delete(Connection c, String table, List<EventRow> rows) throws SQLException {
-    String sql = deleteSql.computeIfAbsent(table, layout::deleteSql);
+    String sql = deleteSql.get(table);
+    if (sql == null) {
+      sql = layout.deleteSql(table, CatalogColumns.of(c, table));
+      deleteSql.put(table, sql);
+    }
     int param = 1;
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       for (String key : layout.keyColumns()) {

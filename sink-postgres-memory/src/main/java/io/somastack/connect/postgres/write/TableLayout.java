@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.config.ConfigException;
@@ -30,6 +31,10 @@ public final class TableLayout {
       return needsCast ? element + "::" + sqlType : element;
     }
   }
+
+  /** Catalog names of the string types, which take text by assignment. */
+  private static final Set<String> STRING_TYPES =
+      Set.of("text", "character varying", "character", "citext", "name", "\"char\"");
 
   public static final String EVENT_ID = "event_id";
   public static final String PAYLOAD = "payload";
@@ -207,15 +212,27 @@ public final class TableLayout {
     return keyColumns;
   }
 
-  /** The statement that writes a batch: arrays in, one row per element. */
+  /** The statement that writes a batch into a table of the sink's own column types. */
   public String insertSql(String table) {
+    return insertSql(table, Map.of());
+  }
+
+  /**
+   * The statement that writes a batch: arrays in, one row per element. {@code storedTypes} are the
+   * table's column types as the catalog names them ({@link CatalogColumns#of}): a value sent as
+   * text into a column of another type than the sink's, and not a string type (a DBA's uuid key, a
+   * numeric score), is converted to it from its text, as COPY's text format does; without that no
+   * row could be written (SQLSTATE 42804), since PostgreSQL converts text to other types only when
+   * asked. Audit tables are refused such columns at setup, and get none.
+   */
+  public String insertSql(String table, Map<String, String> storedTypes) {
     String names = columns.stream().map(c -> SqlIdentifier.quote(c.name())).collect(joining());
     String arrays = columns.stream().map(c -> "?::" + c.arrayType() + "[]").collect(joining());
     String aliases =
         columns.stream().map(c -> SqlIdentifier.quote("u_" + c.name())).collect(joining());
     String selects =
         columns.stream()
-            .map(c -> c.expression("u." + SqlIdentifier.quote("u_" + c.name())))
+            .map(c -> valueOf(c, "u." + SqlIdentifier.quote("u_" + c.name()), storedTypes))
             .collect(joining());
     String sql =
         "INSERT INTO "
@@ -270,11 +287,24 @@ public final class TableLayout {
    * has no row is neither. Both counts see the rows as they were before the statement.
    */
   public String deleteSql(String table) {
+    return deleteSql(table, Map.of());
+  }
+
+  /** The same, comparing keys in the table's own types (see {@link #insertSql(String, Map)}). */
+  public String deleteSql(String table, Map<String, String> storedTypes) {
     String arrays = keyColumns.stream().map(c -> "?::text[]").collect(joining());
     String aliases = keyColumns.stream().map(c -> SqlIdentifier.quote("d_" + c)).collect(joining());
     String match =
         keyColumns.stream()
-            .map(c -> "t." + SqlIdentifier.quote(c) + " = d." + SqlIdentifier.quote("d_" + c))
+            .map(
+                c ->
+                    "t."
+                        + SqlIdentifier.quote(c)
+                        + " = "
+                        + valueOf(
+                            columns.get(indexOf(c)),
+                            "d." + SqlIdentifier.quote("d_" + c),
+                            storedTypes))
             .collect(Collectors.joining(" AND "));
     String storedIsNewer =
         "(t.\"kafka_topic\" = d.d_topic AND t.\"kafka_partition\" = d.d_partition"
@@ -296,6 +326,23 @@ public final class TableLayout {
         + " WHERE "
         + storedIsNewer
         + ")";
+  }
+
+  /**
+   * The expression that makes an unnested element a value of its column: the sink's own type, or
+   * the table's where the element is text and the table holds the column as another, non-string
+   * type. String types (varchar, char(n), citext) are left to PostgreSQL's assignment, which
+   * refuses a value too long for them where an explicit cast would cut it.
+   */
+  private String valueOf(Column column, String element, Map<String, String> storedTypes) {
+    String stored = storedTypes.get(column.name());
+    boolean convert =
+        mode != WriteMode.AUDIT
+            && stored != null
+            && column.arrayType().equals("text")
+            && !stored.equals(CopyBinary.typeFor(column))
+            && !STRING_TYPES.contains(stored);
+    return convert ? element + "::" + stored : column.expression(element);
   }
 
   /** CREATE TABLE for this layout (for audit, the partitioned parent). */
