@@ -38,7 +38,12 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
           + "authenticated together with the field path and the tenant, so it fails to decrypt if "
           + "altered, moved to another field, or copied to another tenant's record. The field's "
           + "JSON value is encrypted, so decryption restores its type. In a Struct, encrypted "
-          + "fields become optional strings. Use <code>"
+          + "fields become optional strings. A ciphertext reveals the length of the value's JSON. "
+          + "Nonces are 96 bits, so each key version must encrypt at most 2^32 values (random-mode "
+          + "values plus distinct deterministic values, counted over every connector and task "
+          + "using it; at 10,000 values a second that is about 5 days) to keep the chance of a "
+          + "repeated nonce, which exposes plaintexts and allows forgeries, under 2^-32: rotate "
+          + "before that by adding a higher version to 'keys'. Use <code>"
           + EncryptFields.Key.class.getName()
           + "</code> or <code>"
           + EncryptFields.Value.class.getName()
@@ -66,11 +71,15 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
               "random",
               Validators.oneOf(FieldCipher.Mode.class),
               ConfigDef.Importance.MEDIUM,
-              "random: a fresh nonce per value (the default; reveals nothing). deterministic: a "
-                  + "synthetic nonce (first 12 bytes of HMAC-SHA-256 under a key derived from the "
-                  + "AES key, over associated data and plaintext, as in SIV), so equal values in "
-                  + "the same field and tenant encrypt equally and can still be joined or used as "
-                  + "keys; it reveals that equality and nothing more.");
+              "random: a fresh random nonce per value (the default; reveals only the length). "
+                  + "deterministic: a synthetic nonce (first 12 bytes of HMAC-SHA-256 under a key "
+                  + "derived from the AES key, over associated data and plaintext, as in SIV), so "
+                  + "equal values in the same field and tenant under the same key version encrypt "
+                  + "equally and can still be joined or used as keys; it reveals that equality "
+                  + "(and the length) and nothing more. Values are compared as compact JSON, so "
+                  + "objects with keys in another order differ, and after a rotation new "
+                  + "ciphertexts no longer equal those of older versions. Both modes count "
+                  + "against the key version's limit of 2^32 values.");
 
   private final RecordSide side;
   private FieldCipher cipher;

@@ -29,9 +29,11 @@ public abstract class RedactFields<R extends ConnectRecord<R>>
     implements Transformation<R>, Versioned {
 
   public static final String OVERVIEW_DOC =
-      "Redacts fields irreversibly: with=hmac replaces each value with the lower-case hex "
-          + "HMAC-SHA-256 of its compact JSON (a string with its quotes, so \"5\" and 5 differ), "
-          + "so equal values stay joinable; with=mask replaces it with a fixed string. Missing and "
+      "Redacts fields irreversibly: with=hmac replaces each value with the HMAC-SHA-256 of its "
+          + "compact JSON (a string with its quotes, so \"5\" and 5 differ; an object with its "
+          + "keys in their order) as 64 lower-case hex characters, so equal values stay joinable, "
+          + "which also reveals which values are equal, in any field, record or tenant hashed "
+          + "with the same key; with=mask replaces it with a fixed string. Missing and "
           + "null fields are left alone; a path through a value that is not an object (a list, a "
           + "scalar, a Struct map or array) fails the record instead of leaving the field in the "
           + "clear. In a Struct, redacted fields become optional strings. "
@@ -75,8 +77,10 @@ public abstract class RedactFields<R extends ConnectRecord<R>>
               Configs.base64Secret(KeyedHash.MIN_KEY_BYTES),
               ConfigDef.Importance.HIGH,
               "Base64 HMAC key of at least 32 bytes, required for with=hmac; supply it through a "
-                  + "config provider such as ${env:SOMA_REDACT_KEY}. Everything hashed with one "
-                  + "key stays joinable, so share a key only where joins are wanted.")
+                  + "config provider such as ${env:SOMA_REDACT_KEY}, and never reuse an "
+                  + "encryption key for it. Everything hashed with one key stays joinable, so "
+                  + "share a key only where joins are wanted. The hashes name no key: a new key "
+                  + "changes every hash, so data redacted before and after no longer joins.")
           .define(
               MASK_CONFIG,
               ConfigDef.Type.STRING,

@@ -173,4 +173,19 @@ class DecryptFieldsTest {
     assertThrows(ConfigException.class, () -> decrypt("keys", "pii:1:short"));
     assertThrows(ConfigException.class, () -> decrypt("fields", "payload..x"));
   }
+
+  @Test
+  void aCiphertextCutShortFailsTheRecordWithItsCoordinates() {
+    SinkRecord sealed = encrypted(EncryptFieldsTest.event());
+    Map<String, Object> payload = new HashMap<>(EncryptFieldsTest.payload(sealed));
+    String content = (String) payload.get("content");
+    // key id "pii": a 10-byte header, the 12-byte nonce, then 8 of the 16 tag bytes (40 chars)
+    payload.put("content", content.substring(0, FieldCipher.PREFIX.length() + 40));
+    Map<String, Object> cut = TestRecords.map("tenant_id", "acme", "payload", payload);
+    DataException e =
+        assertThrows(DataException.class, () -> decrypt().apply(TestRecords.value(cut)));
+    assertTrue(e.getMessage().contains("offset 42"), e.getMessage());
+    assertTrue(e.getMessage().contains("'payload.content'"), e.getMessage());
+    assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+  }
 }

@@ -204,4 +204,37 @@ class EncryptFieldsTest {
     assertTrue(((String) payload(out).get("content")).startsWith(FieldCipher.PREFIX));
     assertNull(((Map<?, ?>) out.value()).get("tenant_id"));
   }
+
+  /**
+   * A tenant must be a scalar: an object's text is not stable (key order, Map versus Struct, and
+   * for bytes an identity hash), so what it bound would not open again.
+   */
+  @Test
+  void failsARecordWhoseTenantIsNotAScalar() {
+    Map<String, Object> event = event();
+    event.put("tenant_id", TestRecords.map("name", "acme", "owner", "ann@example.com"));
+    DataException e =
+        assertThrows(DataException.class, () -> encrypt().apply(TestRecords.value(event)));
+    assertTrue(e.getMessage().contains("tenant field 'tenant_id'"), e.getMessage());
+    assertTrue(e.getMessage().contains("offset 42"), e.getMessage());
+    assertFalse(e.getMessage().contains("ann@example.com"), e.getMessage());
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("tenant_id", Schema.BYTES_SCHEMA)
+            .field("secret", Schema.STRING_SCHEMA)
+            .build();
+    Struct value = new Struct(schema).put("tenant_id", new byte[] {1}).put("secret", "s");
+    EncryptFields<SinkRecord> transform = encrypt("fields", "secret");
+    assertThrows(DataException.class, () -> transform.apply(TestRecords.value(schema, value)));
+  }
+
+  /** Encrypting inside the tenant changes the tenant between encryption and decryption. */
+  @Test
+  void rejectsEncryptedFieldsInsideTheTenantField() {
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () -> encrypt("tenant.field", "payload", "fields", "payload.content"));
+    assertTrue(e.getMessage().contains("tenant.field"), e.getMessage());
+  }
 }

@@ -43,17 +43,20 @@ public final class CryptoConfig {
                 + "standard or URL-safe base64). Supply it through a config provider, e.g. "
                 + "${file:/etc/soma/keys.properties:field.keys} or ${env:SOMA_FIELD_KEYS}. "
                 + "Ciphertexts name their key id and version, so old versions stay listed until "
-                + "no data needs them.")
+                + "no data needs them. Rotate by adding a higher version before the current one "
+                + "has encrypted 2^32 values.")
         .define(
             TENANT_FIELD_CONFIG,
             ConfigDef.Type.STRING,
             "tenant_id",
             Configs.optionalFieldPath(),
             ConfigDef.Importance.HIGH,
-            "Path of the tenant field, read from the same side (key or value) as the fields. "
-                + "Its value is bound into every ciphertext, so a ciphertext copied to another "
-                + "tenant's record fails to decrypt; a record without it fails. Empty binds no "
-                + "tenant (ciphertexts are still bound to their field path).");
+            "Path of the tenant field (a string, number or boolean), read from the same side "
+                + "(key or value) as the fields. Its value is bound into every ciphertext, so a "
+                + "ciphertext copied to another tenant's record fails to decrypt; a record "
+                + "without it, or with an object there, fails. It must not lie in or contain an "
+                + "encrypted field. Empty binds no tenant (ciphertexts are still bound to their "
+                + "field path).");
   }
 
   /** Checks the key list when the config is validated, without echoing it. */
@@ -89,7 +92,10 @@ public final class CryptoConfig {
     }
   }
 
-  /** The tenant path, or null when unbound; it must not be one of the transformed fields. */
+  /**
+   * The tenant path, or null when unbound; it must neither lie in nor contain a transformed field,
+   * since decryption must read the tenant exactly as encryption did.
+   */
   public static FieldPath tenantField(AbstractConfig config, List<FieldPath> fields) {
     FieldPath tenant = Configs.optionalPath(config, TENANT_FIELD_CONFIG);
     if (tenant != null && fields.stream().anyMatch(field -> within(tenant, field))) {
@@ -97,6 +103,13 @@ public final class CryptoConfig {
           TENANT_FIELD_CONFIG,
           tenant.toString(),
           "the tenant field cannot be encrypted: decryption needs to read it");
+    }
+    if (tenant != null && fields.stream().anyMatch(field -> within(field, tenant))) {
+      throw new ConfigException(
+          TENANT_FIELD_CONFIG,
+          tenant.toString(),
+          "the tenant field cannot contain an encrypted field: decryption needs to read it as "
+              + "it was before encryption");
     }
     return tenant;
   }

@@ -24,24 +24,31 @@ import javax.crypto.spec.GCMParameterSpec;
  * path and the tenant, each length-prefixed: a ciphertext therefore opens only in the field and for
  * the tenant it was made for, under the key and mode its header names.
  *
- * <p><b>Random mode</b> draws a 96-bit nonce from {@link SecureRandom} per value. Rotate a key
- * before about 2<sup>32</sup> values have been encrypted with it (NIST SP 800-38D).
+ * <p><b>Random mode</b> draws a 96-bit nonce from {@link SecureRandom} per value.
  *
  * <p><b>Deterministic mode</b> uses a synthetic nonce, as SIV does (RFC 5297): nonce = the first 12
  * bytes of HMAC-SHA-256(K', associated data || plaintext), with K' derived from the key. Equal
  * plaintexts in the same field, for the same tenant, under the same key give equal ciphertexts, so
  * the field can still be joined on or used as a key; that equality is all it reveals, and only
- * within one field and tenant, because both are in the MAC input. Different plaintexts reuse a
- * nonce only if the truncated HMAC collides (about 2<sup>-96</sup> per pair, so keep well under
- * 2<sup>40</sup> distinct values per key), which is the one way GCM's nonce-reuse failure could be
- * reached. Use it only for fields that must be compared, and prefer random mode everywhere else.
+ * within one field and tenant, because both are in the MAC input. It is not AES-GCM-SIV: decryption
+ * does not recompute the nonce, GCM's tag alone authenticates. Use it only for fields that must be
+ * compared, and prefer random mode everywhere else.
+ *
+ * <p><b>Volume limit</b>: both modes encrypt under the same AES key, and two different plaintexts
+ * under one 96-bit nonce reveal their XOR and GCM's hash key (so forgeries). Random nonces and
+ * synthetic nonces of distinct inputs are both uniformly spread, so they share one birthday bound:
+ * a key version may encrypt at most 2<sup>32</sup> values (random-mode values plus distinct
+ * deterministic inputs, over every task using it) to keep the chance of any repeat below
+ * 2<sup>-32</sup>, the bound NIST SP 800-38D sets. Rotate before that. Both modes also reveal the
+ * length of the plaintext.
  */
 public final class FieldCipher {
 
   public static final String PREFIX = "soma-enc:";
   public static final byte FORMAT_VERSION = 1;
   private static final int NONCE_BYTES = 12;
-  private static final int TAG_BITS = 128;
+  private static final int TAG_BYTES = 16;
+  private static final int TAG_BITS = TAG_BYTES * 8;
   private static final int NO_TENANT = -1;
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
@@ -106,19 +113,36 @@ public final class FieldCipher {
         throw new InvalidCiphertextException("unsupported ciphertext format version " + version);
       }
       Mode.of(in.get());
-      byte[] id = new byte[in.get() & 0xff];
-      in.get(id);
+      String keyId = keyId(in);
       int keyVersion = in.getInt();
       byte[] header = Arrays.copyOfRange(in.array(), 0, in.position());
       byte[] nonce = new byte[NONCE_BYTES];
       in.get(nonce);
+      if (in.remaining() < TAG_BYTES) {
+        // the JDK's GCM answers a short tag with a bare ProviderException, not a bad-tag error
+        throw new InvalidCiphertextException("ciphertext is truncated");
+      }
       byte[] sealed = new byte[in.remaining()];
       in.get(sealed);
-      Keyring.Key key = key(new String(id, StandardCharsets.UTF_8), keyVersion);
+      Keyring.Key key = key(keyId, keyVersion);
       return open(key, nonce, associatedData(header, fieldPath, tenant), sealed);
     } catch (BufferUnderflowException e) {
       throw new InvalidCiphertextException("ciphertext is truncated");
     }
+  }
+
+  /**
+   * The key id a ciphertext names. Until it is a valid id it is just record bytes (possibly
+   * personal data or a forged log line), so it is checked before any message may quote it.
+   */
+  private static String keyId(ByteBuffer in) {
+    byte[] id = new byte[in.get() & 0xff];
+    in.get(id);
+    String text = new String(id, StandardCharsets.UTF_8);
+    if (!Keyring.isValidId(text)) {
+      throw new InvalidCiphertextException("ciphertext names an invalid key id");
+    }
+    return text;
   }
 
   private Keyring.Key key(String id, int version) {
@@ -130,12 +154,22 @@ public final class FieldCipher {
     return key;
   }
 
+  /**
+   * Accepts only the text {@link #encrypt} writes: the decoder alone also takes padding and
+   * non-zero trailing bits, which would give one envelope several texts, and deterministic
+   * ciphertexts are compared as text (join columns, record keys).
+   */
   private static byte[] decode(String text) {
+    byte[] bytes;
     try {
-      return DECODER.decode(text);
+      bytes = DECODER.decode(text);
     } catch (IllegalArgumentException e) {
       throw new InvalidCiphertextException("ciphertext is not valid base64url");
     }
+    if (!ENCODER.encodeToString(bytes).equals(text)) {
+      throw new InvalidCiphertextException("ciphertext is not valid base64url");
+    }
+    return bytes;
   }
 
   private static byte[] header(Keyring.Key key, Mode mode) {

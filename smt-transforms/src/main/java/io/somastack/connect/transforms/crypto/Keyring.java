@@ -125,6 +125,11 @@ public final class Keyring {
     }
   }
 
+  /** Whether text has the form of a key id (1-64 of A-Z a-z 0-9 . _ -). */
+  static boolean isValidId(String text) {
+    return ID.matcher(text).matches();
+  }
+
   public boolean contains(String id) {
     return keys.containsKey(id);
   }

@@ -21,11 +21,25 @@ public final class TenantField {
     if (path == null) {
       return null;
     }
-    String text = text(path.get(container));
+    Object value = path.get(container);
+    if (value != null && !isScalar(value)) {
+      // an object's text is not stable (key order, Map versus Struct, an identity hash for
+      // bytes), so a ciphertext bound to it could not be opened again
+      throw Records.error(
+          record, "tenant field '" + path + "' must be a string, number or boolean");
+    }
+    String text = text(value);
     if (text == null || text.isEmpty()) {
       throw Records.error(record, "tenant field '" + path + "' is missing or empty");
     }
     return text;
+  }
+
+  private static boolean isScalar(Object value) {
+    if (value instanceof JsonNode node) {
+      return node.isTextual() || node.isNumber() || node.isBoolean();
+    }
+    return value instanceof String || value instanceof Number || value instanceof Boolean;
   }
 
   private static String text(Object value) {

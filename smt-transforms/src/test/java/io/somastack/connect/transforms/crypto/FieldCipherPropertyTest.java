@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.transforms.TestRecords;
 import java.util.Base64;
@@ -139,5 +140,67 @@ class FieldCipherPropertyTest {
     String unbound = cipher.encrypt(new byte[] {7}, "pii", FieldCipher.Mode.RANDOM, "f", null);
     assertThrows(InvalidCiphertextException.class, () -> cipher.decrypt(unbound, "f", ""));
     assertArrayEquals(new byte[] {7}, cipher.decrypt(unbound, "f", null));
+  }
+
+  private static String envelope(byte[] raw) {
+    return FieldCipher.PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+  }
+
+  private static byte[] raw(String envelope) {
+    return Base64.getUrlDecoder().decode(envelope.substring(FieldCipher.PREFIX.length()));
+  }
+
+  /**
+   * An envelope cut anywhere inside its 16-byte tag is truncated input like any other: the JDK's
+   * GCM throws a bare ProviderException for it, which would escape the record error handling.
+   */
+  @Example
+  void anEnvelopeCutInsideItsTagIsRejectedAsTruncated() {
+    byte[] whole = raw(cipher.encrypt(new byte[0], "pii", FieldCipher.Mode.RANDOM, "f", "t"));
+    for (int cut = 1; cut <= 16; cut++) {
+      String shortened = envelope(java.util.Arrays.copyOf(whole, whole.length - cut));
+      InvalidCiphertextException e =
+          assertThrows(InvalidCiphertextException.class, () -> cipher.decrypt(shortened, "f", "t"));
+      assertEquals("ciphertext is truncated", e.getMessage());
+    }
+    String intact = cipher.encrypt(new byte[] {3}, "pii", FieldCipher.Mode.RANDOM, "f", "t");
+    assertArrayEquals(new byte[] {3}, cipher.decrypt(intact, "f", "t"));
+  }
+
+  /** The key id in a ciphertext is record data until it matches a configured id: never echo it. */
+  @Example
+  void aKeyIdThatIsNoValidIdIsNotEchoed() {
+    byte[] id = "\nFAKE LOG".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    java.nio.ByteBuffer raw = java.nio.ByteBuffer.allocate(3 + id.length + 4 + 12 + 16);
+    raw.put(FieldCipher.FORMAT_VERSION).put((byte) 0).put((byte) id.length).put(id).putInt(1);
+    InvalidCiphertextException e =
+        assertThrows(
+            InvalidCiphertextException.class,
+            () -> cipher.decrypt(envelope(raw.array()), "f", "t"));
+    assertEquals("ciphertext names an invalid key id", e.getMessage());
+  }
+
+  /**
+   * Base64 decoders also take padding and non-zero trailing bits, so one envelope has several
+   * texts; a deterministic ciphertext is only a usable key or join column if it has exactly one.
+   */
+  @Example
+  void acceptsOnlyTheOneTextEncryptWrites() {
+    String sealed =
+        cipher.encrypt(new byte[] {1, 2, 3, 4, 5}, "pii", FieldCipher.Mode.DETERMINISTIC, "f", "t");
+    String body = sealed.substring(FieldCipher.PREFIX.length());
+    assertTrue(body.length() % 4 != 0, "the test needs an envelope with trailing bits");
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    char last = body.charAt(body.length() - 1);
+    String otherBits =
+        FieldCipher.PREFIX
+            + body.substring(0, body.length() - 1)
+            + alphabet.charAt(alphabet.indexOf(last) ^ 1);
+    String padded = sealed + "=".repeat(4 - body.length() % 4);
+    for (String alias : java.util.List.of(otherBits, padded)) {
+      InvalidCiphertextException e =
+          assertThrows(InvalidCiphertextException.class, () -> cipher.decrypt(alias, "f", "t"));
+      assertEquals("ciphertext is not valid base64url", e.getMessage());
+    }
   }
 }
