@@ -10,10 +10,12 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -158,8 +160,9 @@ public final class QdrantSinkConfig extends AbstractConfig {
             "a collection name or template: ${topic}, ${value.<path>}, ${key.<path>}"),
         Importance.HIGH,
         "Collection to write to: a fixed name or a template such as ${topic} or"
-            + " memories_${value.tenant_id}. A record whose template field is missing is"
-            + " dead-lettered.",
+            + " memories_${value.tenant_id}. A record whose template field is missing, or that"
+            + " gives a name Qdrant cannot hold (over 255 bytes in UTF-8, or a character such as /"
+            + " or : that Qdrant refuses in names), is dead-lettered.",
         GROUP_COLLECTION,
         ++o,
         Width.LONG,
@@ -170,7 +173,8 @@ public final class QdrantSinkConfig extends AbstractConfig {
         true,
         Importance.MEDIUM,
         "Create a missing collection with vector.size and collection.distance (and the payload"
-            + " indexes). An existing collection whose vector size differs is always an error.",
+            + " indexes). An existing collection whose vector size or distance differs is always an"
+            + " error.",
         GROUP_COLLECTION,
         ++o,
         Width.SHORT,
@@ -181,7 +185,8 @@ public final class QdrantSinkConfig extends AbstractConfig {
         "cosine",
         Validators.oneOf(DistanceName.class),
         Importance.MEDIUM,
-        "Distance of the dense vector in collections the connector creates.",
+        "Distance of the dense vector in collections the connector creates; an existing"
+            + " collection must use it too.",
         GROUP_COLLECTION,
         ++o,
         Width.SHORT,
@@ -206,7 +211,8 @@ public final class QdrantSinkConfig extends AbstractConfig {
         Importance.MEDIUM,
         "Payload indexes to create with a new collection, as field:type pairs, e.g."
             + " tenant_id:keyword,created_at:datetime. With collection.create=true, an existing"
-            + " collection that lacks some of them gets them when the task first writes to it.",
+            + " collection that lacks some of them gets them when the task first writes to it, and"
+            + " one that indexes such a field with another type is an error.",
         GROUP_COLLECTION,
         ++o,
         Width.LONG,
@@ -671,11 +677,11 @@ public final class QdrantSinkConfig extends AbstractConfig {
     if (embedder() == EmbedderKind.FIELD) {
       FieldPath vector = vectorField();
       if (payloadInclude().contains(vector)) {
-        throw new ConfigException(
+        throw new InvalidCombination(
             PAYLOAD_INCLUDE, getList(PAYLOAD_INCLUDE), "must not list the vector field " + vector);
       }
     } else if (textFields().isEmpty()) {
-      throw new ConfigException(
+      throw new InvalidCombination(
           TEXT_FIELDS,
           "",
           "the "
@@ -683,8 +689,25 @@ public final class QdrantSinkConfig extends AbstractConfig {
               + " embedder needs at least one text field");
     }
     if (sparseVectors().contains(vectorName())) {
-      throw new ConfigException(
+      throw new InvalidCombination(
           COLLECTION_SPARSE_VECTORS, sparseVectors(), "must not contain vector.name");
+    }
+  }
+
+  /**
+   * A value that conflicts with another key's, naming the key it is reported on: the message alone
+   * cannot say which, since it may name several keys.
+   */
+  static final class InvalidCombination extends ConfigException {
+    private final String key;
+
+    InvalidCombination(String key, Object value, String message) {
+      super(key, value, message);
+      this.key = key;
+    }
+
+    String key() {
+      return key;
     }
   }
 
@@ -743,6 +766,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
     return validator(
         "field:type pairs, type " + types,
         value -> {
+          Set<String> fields = new HashSet<>();
           for (String spec : value.split(",")) {
             String item = spec.trim();
             if (item.isEmpty()) {
@@ -751,8 +775,13 @@ public final class QdrantSinkConfig extends AbstractConfig {
             if (!INDEX_SPEC.matcher(item).matches()) {
               return false;
             }
-            types.ensureValid(
-                COLLECTION_PAYLOAD_INDEXES, item.substring(item.lastIndexOf(':') + 1));
+            int colon = item.lastIndexOf(':');
+            types.ensureValid(COLLECTION_PAYLOAD_INDEXES, item.substring(colon + 1));
+            String field = item.substring(0, colon).trim();
+            if (!fields.add(field)) {
+              // a field has one index: the last type would win without a word
+              throw new IllegalArgumentException("field " + field + " is listed twice");
+            }
           }
           return true;
         });

@@ -88,8 +88,9 @@ public class QdrantVectorSinkConnector extends SinkConnector {
       try {
         new QdrantSinkConfig(connectorConfigs);
       } catch (ConfigException e) {
+        String key = e instanceof QdrantSinkConfig.InvalidCombination c ? c.key() : null;
         result.configValues().stream()
-            .filter(value -> e.getMessage().contains(value.name()))
+            .filter(value -> value.name().equals(key))
             .findFirst()
             .orElse(result.configValues().get(0))
             .addErrorMessage(e.getMessage());

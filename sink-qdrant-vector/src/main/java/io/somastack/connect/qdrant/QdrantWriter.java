@@ -12,6 +12,7 @@ import io.qdrant.client.QdrantClient;
 import io.qdrant.client.QdrantGrpcClient;
 import io.qdrant.client.grpc.Collections.CollectionInfo;
 import io.qdrant.client.grpc.Collections.CreateCollection;
+import io.qdrant.client.grpc.Collections.PayloadSchemaInfo;
 import io.qdrant.client.grpc.Collections.PayloadSchemaType;
 import io.qdrant.client.grpc.Collections.SparseVectorConfig;
 import io.qdrant.client.grpc.Collections.SparseVectorParams;
@@ -31,6 +32,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -150,6 +152,7 @@ final class QdrantWriter implements AutoCloseable {
     CollectionInfo info = await(client.getCollectionInfoAsync(name, timeout));
     checkVectors(name, info);
     if (config.createCollections()) {
+      checkIndexTypes(name, info);
       Set<String> missing = new TreeSet<>(config.payloadIndexes().keySet());
       missing.removeAll(info.getPayloadSchemaMap().keySet());
       if (!missing.isEmpty()) {
@@ -157,6 +160,35 @@ final class QdrantWriter implements AutoCloseable {
         log.info("Added payload indexes {} to Qdrant collection '{}'", missing, name);
       }
     }
+  }
+
+  /**
+   * An index of another type on a configured field is not the one asked for, and rebuilding an
+   * index the connector may not have made is not its call: a configuration error either way.
+   */
+  private void checkIndexTypes(String name, CollectionInfo info) {
+    config
+        .payloadIndexes()
+        .forEach(
+            (field, type) -> {
+              PayloadSchemaInfo index = info.getPayloadSchemaMap().get(field);
+              if (index != null && index.getDataType() != type) {
+                throw new ConnectException(
+                    "Qdrant collection '"
+                        + name
+                        + "' indexes payload field '"
+                        + field
+                        + "' as "
+                        + lowerCase(index.getDataType())
+                        + " but collection.payload.indexes asks for "
+                        + lowerCase(type)
+                        + "; change the index in Qdrant or the configured type");
+              }
+            });
+  }
+
+  private static String lowerCase(Enum<?> value) {
+    return value.name().toLowerCase(Locale.ROOT);
   }
 
   private void createIndexes(String name, Set<String> fields) {
@@ -221,6 +253,16 @@ final class QdrantWriter implements AutoCloseable {
               + " but vector.size is "
               + config.vectorSize()
               + "; point the connector at another collection or fix vector.size");
+    }
+    if (params.getDistance() != config.distance()) {
+      throw new ConnectException(
+          "Qdrant collection '"
+              + name
+              + "' compares vectors by "
+              + lowerCase(params.getDistance())
+              + " distance but collection.distance is "
+              + lowerCase(config.distance())
+              + "; point the connector at another collection or fix collection.distance");
     }
   }
 

@@ -101,6 +101,22 @@ class QdrantSinkConfigTest {
     }
   }
 
+  /** Two types for one field cannot both be made: the one that would win silently is refused. */
+  @Test
+  void aPayloadIndexFieldListedTwiceIsRejectedOnItsKey() {
+    Map<String, String> twice =
+        props("collection.payload.indexes", "tenant_id:keyword,created_at:datetime,tenant_id:uuid");
+    ConfigException e = assertThrows(ConfigException.class, () -> new QdrantSinkConfig(twice));
+    assertTrue(e.getMessage().contains("tenant_id"), e.getMessage());
+    List<String> withErrors =
+        new QdrantVectorSinkConnector()
+            .validate(twice).configValues().stream()
+                .filter(v -> !v.errorMessages().isEmpty())
+                .map(ConfigValue::name)
+                .toList();
+    assertEquals(List.of("collection.payload.indexes"), withErrors);
+  }
+
   @Test
   void validatorsDescribeThemselves() {
     ConfigDef def = QdrantSinkConfig.CONFIG_DEF;
@@ -126,6 +142,32 @@ class QdrantSinkConfigTest {
             .findFirst()
             .orElseThrow();
     assertFalse(include.errorMessages().isEmpty());
+  }
+
+  /**
+   * ConfigException's message names its key in prose, and another key's name can be part of it
+   * ("embedder" of "embedder.text.fields", "vector.name" in the reason): the error goes on the key
+   * the check is about, and on no other.
+   */
+  @Test
+  void everyCrossFieldErrorLandsOnTheKeyItIsAbout() {
+    Map<Map<String, String>, String> mistakes =
+        Map.of(
+            props("embedder", "hashing", "embedder.text.fields", ""), "embedder.text.fields",
+            props("embedder", "openai", "embedder.text.fields", ""), "embedder.text.fields",
+            props("embedder", "field", "payload.include", "vector"), "payload.include",
+            props("vector.name", "dense", "collection.sparse.vectors", "dense"),
+                "collection.sparse.vectors");
+    mistakes.forEach(
+        (props, key) -> {
+          List<String> withErrors =
+              new QdrantVectorSinkConnector()
+                  .validate(props).configValues().stream()
+                      .filter(v -> !v.errorMessages().isEmpty())
+                      .map(ConfigValue::name)
+                      .toList();
+          assertEquals(List.of(key), withErrors, props.toString());
+        });
   }
 
   @Test

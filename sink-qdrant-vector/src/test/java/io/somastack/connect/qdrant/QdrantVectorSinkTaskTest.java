@@ -228,6 +228,37 @@ class QdrantVectorSinkTaskTest {
   }
 
   /**
+   * A collection named by record data is made when its first record comes, with the same vectors
+   * and payload indexes as a fixed one, and one that exists is checked the same way.
+   */
+  @Test
+  void eachTenantsCollectionIsMadeAndCheckedWhenItsFirstRecordComes() throws Exception {
+    reader
+        .createCollectionAsync(
+            "mem_t3", VectorParams.newBuilder().setSize(8).setDistance(Distance.Dot).build())
+        .get();
+    startTask(
+        "collection.name", "mem_${value.tenant_id}",
+        "collection.payload.indexes", "tenant_id:keyword");
+    task.put(
+        List.of(
+            record(null, Map.of("id", 1L, "text", "one", "tenant_id", "t1")),
+            record(null, Map.of("id", 2L, "text", "two", "tenant_id", "t2"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+    for (String name : List.of("mem_t1", "mem_t2")) {
+      var info = reader.getCollectionInfoAsync(name).get();
+      assertEquals(8, info.getConfig().getParams().getVectorsConfig().getParams().getSize());
+      assertEquals(
+          PayloadSchemaType.Keyword, info.getPayloadSchemaOrThrow("tenant_id").getDataType());
+    }
+    List<SinkRecord> third =
+        List.of(record(null, Map.of("id", 3L, "text", "3", "tenant_id", "t3")));
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(third));
+    assertFalse(e instanceof RetriableException);
+    assertTrue(e.getMessage().contains("collection.distance is cosine"), e.getMessage());
+  }
+
+  /**
    * A collection made without its payload indexes (their creation failed after the collection was
    * made, and the retry found the collection there) gets the missing ones when the task checks it;
    * one it has already is not made again.

@@ -213,7 +213,7 @@ public final class PointMapper {
       throw new DataException(
           "collection template "
               + collection
-              + " gives a name Qdrant refuses (over 255 characters, or one of"
+              + " gives a name Qdrant refuses (over 255 bytes in UTF-8, or one of"
               + " <>:\"/\\|?*, NUL, U+001F)");
     }
     return name;
@@ -222,9 +222,11 @@ public final class PointMapper {
   /**
    * Qdrant's rule for collection names: at most 255 characters, none of {@code <>:"/\|?*}, NUL or
    * the unit separator (U+001F). A name it refuses fails the collection's creation, and the task.
+   * The 255 are counted in UTF-8 bytes here: Qdrant keeps a collection in a directory of its name,
+   * and a longer file name fails the creation as an internal error, which is retried for ever.
    */
   static boolean isCollectionName(String name) {
-    if (name.length() > 255) {
+    if (name.getBytes(StandardCharsets.UTF_8).length > 255) {
       return false;
     }
     for (int i = 0; i < name.length(); i++) {

@@ -279,6 +279,20 @@ class PointMapperTest {
     assertEquals(ops.get(1).id(), ops.get(0).id());
   }
 
+  /**
+   * Qdrant counts a name's 255 in characters, but keeps each collection in a directory of that
+   * name, and a file name holds 255 bytes: a longer name in UTF-8 fails the creation with "Service
+   * internal error: File name too long" (INTERNAL, which the writer retries for ever), not a
+   * validation error. Such a name is refused here, as the record's fault.
+   */
+  @Test
+  void aCollectionNameOverAFileNamesBytesIsNoCollectionName() {
+    assertTrue(PointMapper.isCollectionName("t".repeat(255)));
+    assertTrue(PointMapper.isCollectionName("\u00e9".repeat(127)));
+    assertFalse(PointMapper.isCollectionName("\u00e9".repeat(128)), "256 bytes in 128 characters");
+    assertFalse(PointMapper.isCollectionName("\ud83d\ude00".repeat(64)), "256 bytes");
+  }
+
   /** Qdrant's full list of characters refused in collection names includes the unit separator. */
   @Test
   void theUnitSeparatorIsNoCollectionNameCharacter() {

@@ -1,0 +1,231 @@
+package io.somastack.connect.qdrant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qdrant.client.QdrantClient;
+import io.qdrant.client.grpc.Collections.CollectionInfo;
+import io.qdrant.client.grpc.Collections.Distance;
+import io.qdrant.client.grpc.Collections.PayloadSchemaType;
+import io.qdrant.client.grpc.Collections.VectorParams;
+import io.somastack.connect.testing.qdrant.QdrantEndpoint;
+import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** How the writer checks and creates collections, against the gRPC stand-in. */
+class QdrantWriterCollectionsTest {
+
+  private QdrantGrpcStandIn qdrant;
+  private QdrantClient reader;
+  private final List<QdrantWriter> writers = new ArrayList<>();
+
+  @BeforeEach
+  void start() {
+    qdrant = QdrantGrpcStandIn.startOnFreePort();
+    reader = QdrantEndpoint.clientFor(qdrant.host(), qdrant.port());
+  }
+
+  @AfterEach
+  void stop() {
+    writers.forEach(QdrantWriter::close);
+    reader.close();
+    qdrant.close();
+  }
+
+  private Map<String, String> props(String... keyValues) {
+    Map<String, String> props = new HashMap<>();
+    props.put("qdrant.url", qdrant.url());
+    props.put("qdrant.timeout.ms", "5000");
+    props.put("vector.size", "8");
+    for (int i = 0; i < keyValues.length; i += 2) {
+      props.put(keyValues[i], keyValues[i + 1]);
+    }
+    return props;
+  }
+
+  private QdrantWriter writer(String... keyValues) {
+    QdrantWriter writer =
+        QdrantWriter.open(new QdrantSinkConfig(props(keyValues)), (upsert, points, nanos) -> {});
+    writers.add(writer);
+    return writer;
+  }
+
+  private void createUnnamed(String name, int size, Distance distance) throws Exception {
+    reader
+        .createCollectionAsync(
+            name, VectorParams.newBuilder().setSize(size).setDistance(distance).build())
+        .get();
+  }
+
+  private CollectionInfo info(String name) throws Exception {
+    return reader.getCollectionInfoAsync(name).get();
+  }
+
+  @Test
+  void anExistingCollectionWithAnotherDistanceIsAConfigurationError() throws Exception {
+    createUnnamed("memories", 8, Distance.Dot);
+    QdrantWriter writer = writer("collection.distance", "cosine");
+    ConnectException e =
+        assertThrows(ConnectException.class, () -> writer.ensureCollection("memories"));
+    assertFalse(e instanceof RetriableException);
+    assertTrue(e.getMessage().contains("dot"), e.getMessage());
+    assertTrue(e.getMessage().contains("collection.distance is cosine"), e.getMessage());
+  }
+
+  @Test
+  void theConnectorFailsAtStartForAFixedCollectionWithAnotherDistance() throws Exception {
+    createUnnamed("memories", 8, Distance.Dot);
+    QdrantVectorSinkConnector connector = new QdrantVectorSinkConnector();
+    ConnectException e =
+        assertThrows(
+            ConnectException.class, () -> connector.start(props("collection.name", "memories")));
+    assertTrue(e.getMessage().contains("collection.distance"), e.getMessage());
+  }
+
+  @Test
+  void anExistingNamedVectorWithAnotherDistanceIsAConfigurationError() throws Exception {
+    writer("vector.name", "dense", "collection.distance", "euclid").ensureCollection("memories");
+    ConnectException e =
+        assertThrows(
+            ConnectException.class,
+            () -> writer("vector.name", "dense").ensureCollection("memories"));
+    assertTrue(e.getMessage().contains("collection.distance is cosine"), e.getMessage());
+  }
+
+  @Test
+  void anExistingCollectionOfTheConfiguredVectorsPasses() throws Exception {
+    createUnnamed("memories", 8, Distance.Euclid);
+    writer("collection.distance", "euclid").ensureCollection("memories");
+  }
+
+  @Test
+  void namedVectorsWhereTheUnnamedOneIsExpectedAndTheOtherWayRoundAreConfigurationErrors() {
+    writer("vector.name", "dense").ensureCollection("named");
+    writer().ensureCollection("unnamed");
+    ConnectException unnamed =
+        assertThrows(ConnectException.class, () -> writer().ensureCollection("named"));
+    assertTrue(unnamed.getMessage().contains("named vectors [dense]"), unnamed.getMessage());
+    ConnectException named =
+        assertThrows(
+            ConnectException.class,
+            () -> writer("vector.name", "dense").ensureCollection("unnamed"));
+    assertTrue(named.getMessage().contains("a single unnamed vector"), named.getMessage());
+  }
+
+  @Test
+  void aMissingSparseVectorIsAConfigurationError() {
+    writer("vector.name", "dense").ensureCollection("memories");
+    ConnectException e =
+        assertThrows(
+            ConnectException.class,
+            () ->
+                writer("vector.name", "dense", "collection.sparse.vectors", "words")
+                    .ensureCollection("memories"));
+    assertTrue(e.getMessage().contains("no sparse vector 'words'"), e.getMessage());
+  }
+
+  /**
+   * An index of another type on a configured field is not what the configuration asks for, and the
+   * writer will not rebuild an index it did not make: it says so instead of going on as if it were
+   * there.
+   */
+  @Test
+  void aPayloadIndexOfAnotherTypeIsAConfigurationError() throws Exception {
+    createUnnamed("memories", 8, Distance.Cosine);
+    reader
+        .createPayloadIndexAsync(
+            "memories", "tenant_id", PayloadSchemaType.Integer, null, true, null, null)
+        .get();
+    QdrantWriter writer = writer("collection.payload.indexes", "tenant_id:keyword");
+    ConnectException e =
+        assertThrows(ConnectException.class, () -> writer.ensureCollection("memories"));
+    assertTrue(e.getMessage().contains("tenant_id"), e.getMessage());
+    assertTrue(e.getMessage().contains("integer"), e.getMessage());
+    assertEquals(
+        PayloadSchemaType.Integer,
+        info("memories").getPayloadSchemaOrThrow("tenant_id").getDataType(),
+        "the index is left as it was");
+  }
+
+  @Test
+  void payloadIndexesOfEveryTypeAreCreatedOnceAndAcceptedAgain() throws Exception {
+    String indexes = "tenant_id:keyword,n:integer,f:float,b:bool,t:text,at:datetime,u:uuid,g:geo";
+    writer("collection.payload.indexes", indexes).ensureCollection("memories");
+    writer("collection.payload.indexes", indexes).ensureCollection("memories");
+    Map<String, PayloadSchemaType> created = new HashMap<>();
+    info("memories").getPayloadSchemaMap().forEach((f, i) -> created.put(f, i.getDataType()));
+    assertEquals(
+        new QdrantSinkConfig(props("collection.payload.indexes", indexes)).payloadIndexes(),
+        created);
+    assertEquals(8, qdrant.operations().stream().filter(o -> o.kind().equals("index")).count());
+  }
+
+  /**
+   * Tasks (or connectors) starting together race to create a collection: whichever finds it made by
+   * another, by the existence check or by ALREADY_EXISTS, goes on as with any existing one, so
+   * every task of one configuration passes and a task of another one (here: another distance) is
+   * told, never silently writing into a collection made for other vectors.
+   */
+  @Test
+  void tasksRacingToCreateACollectionAllCheckTheOneThatWon() throws Exception {
+    int collections = 40;
+    QdrantWriter cosine = writer();
+    QdrantWriter sameAsCosine = writer();
+    QdrantWriter dot = writer("collection.distance", "dot");
+    ExecutorService threads = Executors.newFixedThreadPool(3);
+    try {
+      for (int i = 0; i < collections; i++) {
+        String name = "tenant_" + i;
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Boolean>> outcomes = new ArrayList<>();
+        for (QdrantWriter writer : List.of(cosine, sameAsCosine, dot)) {
+          outcomes.add(threads.submit(ensures(writer, name, go)));
+        }
+        go.countDown();
+        List<Boolean> accepted = new ArrayList<>();
+        for (Future<Boolean> outcome : outcomes) {
+          accepted.add(outcome.get(10, TimeUnit.SECONDS));
+        }
+        boolean cosineWon =
+            info(name).getConfig().getParams().getVectorsConfig().getParams().getDistance()
+                == Distance.Cosine;
+        assertEquals(List.of(cosineWon, cosineWon, !cosineWon), accepted, name);
+      }
+    } finally {
+      threads.shutdownNow();
+    }
+    assertEquals(
+        collections, qdrant.operations().stream().filter(o -> o.kind().equals("create")).count());
+  }
+
+  /** Whether the writer accepted the collection; a configuration error is false. */
+  private static Callable<Boolean> ensures(QdrantWriter writer, String name, CountDownLatch go) {
+    return () -> {
+      go.await();
+      try {
+        writer.ensureCollection(name);
+        return true;
+      } catch (RetriableException e) {
+        throw e;
+      } catch (ConnectException e) {
+        return false;
+      }
+    };
+  }
+}
