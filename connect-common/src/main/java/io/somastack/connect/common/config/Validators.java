@@ -127,13 +127,21 @@ public final class Validators {
     };
   }
 
-  /** A JDBC URL for PostgreSQL. */
+  /**
+   * A JDBC URL for PostgreSQL. The message never repeats the value: a URL may carry a password (a
+   * libpq URL such as postgresql://user:secret@db/soma is the usual mistake), and the message
+   * reaches logs and the REST validate answer.
+   */
   public static ConfigDef.Validator postgresUrl() {
     return new ConfigDef.Validator() {
       @Override
       public void ensureValid(String name, Object value) {
         if (value == null || !value.toString().startsWith("jdbc:postgresql:")) {
-          throw new ConfigException(name, value, "must be a jdbc:postgresql:// URL");
+          throw new ConfigException(
+              "Invalid value for configuration "
+                  + name
+                  + ": must be a jdbc:postgresql:// URL (the value is not shown: it may hold"
+                  + " credentials)");
         }
       }
 

@@ -54,9 +54,11 @@ public final class ConnectJson {
     }
     if (value instanceof Map<?, ?> map) {
       JsonBuilder.Container<T> object = to.object(map.size());
+      Schema keySchema = schema == null ? null : schema.keySchema();
       Schema valueSchema = schema == null ? null : schema.valueSchema();
       for (Map.Entry<?, ?> entry : map.entrySet()) {
-        object.add(String.valueOf(entry.getKey()), convert(entry.getValue(), valueSchema, to));
+        object.add(
+            fieldName(entry.getKey(), keySchema), convert(entry.getValue(), valueSchema, to));
       }
       return object.build();
     }
@@ -69,6 +71,17 @@ public final class ConnectJson {
       return array.build();
     }
     return scalar(value, to);
+  }
+
+  /**
+   * A map key as a field name. A Date or bytes key is named by the text it has as a value: Java's
+   * text of a Date depends on the worker's time zone, and of an array changes with every record.
+   */
+  private static String fieldName(Object key, Schema keySchema) {
+    if (key instanceof Date || key instanceof byte[] || key instanceof ByteBuffer) {
+      return RecordJson.convert(key, keySchema).asText();
+    }
+    return String.valueOf(key);
   }
 
   /**
@@ -103,8 +116,9 @@ public final class ConnectJson {
         if (node.isIntegralNumber() && node.canConvertToLong()) {
           return to.integer(node.longValue());
         }
+        // a tree built in code (not parsed) can hold NaN: no JSON, as for a Connect double
         return node.isFloatingPointNumber() && !node.isBigDecimal()
-            ? to.floating(node.doubleValue())
+            ? finite(node.doubleValue(), node.doubleValue(), to)
             : to.decimal(node.decimalValue());
       }
       default -> {

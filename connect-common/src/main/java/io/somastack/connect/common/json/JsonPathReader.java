@@ -17,19 +17,23 @@ import io.somastack.connect.common.path.FieldPath;
 import java.io.IOException;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.connect.errors.DataException;
 
 /**
  * Reads a JSON object from text and keeps only the fields at the given paths, in one streaming
- * pass. The whole text is still checked, exactly as {@link RecordJson#parse} checks it (syntax,
- * duplicate keys at any depth, trailing content), but only the wanted values become tree nodes:
- * building the full tree of every event and then dropping most of it was the largest single cost of
- * a sink that needs three fields out of fifty.
+ * pass. The whole text is still checked as {@link RecordJson#parse} checks it (syntax, nesting
+ * depth, number sizes, trailing content), but only the wanted values become tree nodes: building
+ * the full tree of every event and then dropping most of it was the largest single cost of a sink
+ * that needs three fields out of fifty.
  *
  * <p>The result is an {@link ObjectNode} with the same shape as the full tree along the wanted
- * paths, so a {@link FieldPath} reads it exactly as it would read the full tree. Thread-safe.
+ * paths, so a {@link FieldPath} reads it exactly as it would read the full tree. Duplicate keys are
+ * refused on the mapped paths, where they would make a mapped value ambiguous; elsewhere, and
+ * inside a wanted value, the last one wins, as in PostgreSQL's jsonb. Thread-safe.
  */
 public final class JsonPathReader {
 
@@ -109,6 +113,7 @@ public final class JsonPathReader {
   /** Reads the object the parser is on; returns {@code into} holding its wanted fields. */
   private static ObjectNode readObject(JsonParser parser, PathTrie node, ObjectNode into)
       throws IOException {
+    Set<String> skippedOnPath = null; // mapped names whose value was no object, kept in no node
     while (parser.nextToken() == JsonToken.FIELD_NAME) {
       String name = parser.currentName();
       PathTrie child = node.children.get(name);
@@ -117,13 +122,8 @@ public final class JsonPathReader {
         parser.skipChildren(); // still tokenised, so still validated
         continue;
       }
-      if (into.has(name)) {
-        throw new DataException(
-            "value is not valid JSON (duplicate field '"
-                + name
-                + "' on a mapped path, line "
-                + parser.currentLocation().getLineNr()
-                + ")");
+      if (into.has(name) || (skippedOnPath != null && skippedOnPath.contains(name))) {
+        throw duplicate(parser, name);
       }
       if (child.wanted) {
         into.set(
@@ -132,9 +132,21 @@ public final class JsonPathReader {
         into.set(name, readObject(parser, child, into.objectNode()));
       } else {
         parser.skipChildren(); // not an object: the deeper paths are missing, as in the tree
+        // but remembered, so that a second occurrence holding the object is still a duplicate
+        skippedOnPath = skippedOnPath == null ? new HashSet<>() : skippedOnPath;
+        skippedOnPath.add(name);
       }
     }
     return into;
+  }
+
+  private static DataException duplicate(JsonParser parser, String name) {
+    return new DataException(
+        "value is not valid JSON (duplicate field '"
+            + name
+            + "' on a mapped path, line "
+            + parser.currentLocation().getLineNr()
+            + ")");
   }
 
   private static JsonNode textNode(JsonParser parser) throws IOException {

@@ -66,8 +66,9 @@ public final class PluginMetricsGroup implements AutoCloseable {
 
   private Sensor sensor(String name) {
     String unique = sensorPrefix + name;
+    Sensor sensor = metrics.addSensor(unique); // throws for a duplicate: then nothing to remove
     sensors.add(unique);
-    return metrics.addSensor(unique);
+    return sensor;
   }
 
   private MetricName metricName(String name, String description) {
@@ -76,9 +77,14 @@ public final class PluginMetricsGroup implements AutoCloseable {
 
   @Override
   public void close() {
-    sensors.forEach(metrics::removeSensor);
-    gauges.forEach(metrics::removeMetric);
-    sensors.clear();
-    gauges.clear();
+    try {
+      sensors.forEach(metrics::removeSensor);
+      gauges.forEach(metrics::removeMetric);
+    } catch (IllegalStateException closed) {
+      // the worker closed the plugin's metrics first, and removed everything registered here
+    } finally {
+      sensors.clear();
+      gauges.clear();
+    }
   }
 }

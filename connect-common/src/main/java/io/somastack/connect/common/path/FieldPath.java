@@ -14,7 +14,8 @@ import org.apache.kafka.connect.data.Struct;
  * A dotted path into a record value, such as {@code metadata.tenant_id}. The one path syntax of
  * every soma-connect plugin and transform: it reads schemaless {@link Map} values, {@link Struct}
  * values and Jackson trees alike. A segment that itself contains a dot is written with a backslash
- * before the dot ({@code labels.app\.kubernetes\.io/name}).
+ * before the dot ({@code labels.app\.kubernetes\.io/name}). A segment is always a name: digits do
+ * not index into arrays or lists, and a Map reads only String keys (as schemaless JSON has).
  */
 public final class FieldPath {
 
@@ -75,7 +76,19 @@ public final class FieldPath {
       throw new IllegalStateException("'" + text + "' has no parent");
     }
     List<String> parent = segments.subList(0, segments.size() - 1);
-    return new FieldPath(String.join(".", parent), parent);
+    return new FieldPath(text(parent), parent);
+  }
+
+  /** The path text of segments, dots inside a segment escaped, so it parses back to them. */
+  private static String text(List<String> segments) {
+    StringBuilder text = new StringBuilder();
+    for (String segment : segments) {
+      if (text.length() > 0) {
+        text.append('.');
+      }
+      text.append(segment.replace(".", "\\."));
+    }
+    return text.toString();
   }
 
   /**

@@ -102,15 +102,18 @@ public final class PostgresConnectionConfig {
    * The TLS mode pgjdbc will use. It lets a URL parameter beat the connection property, so an
    * sslmode in connection.url that contradicts an explicit connection.sslmode (verify-full in the
    * config, disable in the URL) would silently connect without the checks the config asks for: a
-   * configuration error. An sslmode in the URL alone is the one used.
+   * configuration error. An sslmode in the URL alone is the one used. Null when pgjdbc must decide
+   * from the URL's ssl parameter: it reads ssl=true without an sslmode as verify-full, which the
+   * default connection.sslmode=prefer passed as a property would quietly weaken.
    */
   private static String sslmode(AbstractConfig config) {
     String configured = config.getString(SSLMODE);
+    boolean explicit = config.originals().containsKey(SSLMODE);
     String inUrl = urlParameter(url(config), "sslmode");
     if (inUrl == null) {
-      return configured;
+      return !explicit && urlParameter(url(config), "ssl") != null ? null : configured;
     }
-    if (config.originals().containsKey(SSLMODE) && !inUrl.equals(configured)) {
+    if (explicit && !inUrl.equals(configured)) {
       throw new ConfigException(
           SSLMODE,
           configured,
@@ -123,20 +126,39 @@ public final class PostgresConnectionConfig {
     return inUrl;
   }
 
-  /** A query parameter of a JDBC URL, or null. */
+  /**
+   * A query parameter of a JDBC URL as pgjdbc reads it, or null: names match exactly (pgjdbc
+   * ignores SSLMODE) and the last of repeated parameters wins (sslmode=verify-full&sslmode=disable
+   * is disable to pgjdbc).
+   */
   private static String urlParameter(String url, String name) {
     int query = url.indexOf('?');
     if (query < 0) {
       return null;
     }
+    String value = null;
     for (String pair : url.substring(query + 1).split("&")) {
       int eq = pair.indexOf('=');
       String key = eq < 0 ? pair : pair.substring(0, eq);
-      if (key.equalsIgnoreCase(name)) {
-        return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      if (key.equals(name)) {
+        value = eq < 0 ? "" : decoded(pair.substring(eq + 1), name);
       }
     }
-    return null;
+    return value;
+  }
+
+  /** A percent-encoded parameter value; the error names the parameter, never the URL's text. */
+  private static String decoded(String value, String name) {
+    try {
+      return URLDecoder.decode(value, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(
+          "Invalid value for configuration "
+              + URL
+              + ": its "
+              + name
+              + " parameter is not correctly percent-encoded");
+    }
   }
 
   /** pgjdbc connection properties: user, password, TLS, the application name the server shows. */
@@ -150,7 +172,10 @@ public final class PostgresConnectionConfig {
     if (password != null && password.value() != null) {
       props.setProperty("password", password.value());
     }
-    props.setProperty("sslmode", sslmode(config));
+    String sslmode = sslmode(config);
+    if (sslmode != null) {
+      props.setProperty("sslmode", sslmode);
+    }
     String rootCert = config.getString(SSLROOTCERT);
     if (rootCert != null && !rootCert.isBlank()) {
       props.setProperty("sslrootcert", rootCert);

@@ -16,20 +16,22 @@ public final class Backoff {
     if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
       throw new IllegalArgumentException("backoff needs 0 < initial <= max");
     }
-    this.initialMs = initial.toMillis();
-    this.maxMs = max.toMillis();
+    // under a millisecond counts as one: a zero would read as an overflow, i.e. the maximum
+    this.initialMs = Math.max(1, initial.toMillis());
+    this.maxMs = Math.max(initialMs, max.toMillis());
   }
 
   /** The upper bound of the wait before retry number {@code attempt} (0-based). */
   public long ceilingMs(int attempt) {
     int shift = Math.min(Math.max(attempt, 0), 30);
-    long ceiling = initialMs << shift;
-    return ceiling <= 0 || ceiling > maxMs ? maxMs : ceiling;
+    // compared before shifting: a shift past 63 bits can wrap to a small positive number
+    return initialMs > maxMs >> shift ? maxMs : initialMs << shift;
   }
 
   /** A jittered wait before retry number {@code attempt} (0-based), at least 1 ms. */
   public long delayMs(int attempt) {
-    return Math.max(1, ThreadLocalRandom.current().nextLong(ceilingMs(attempt) + 1));
+    long bound = Math.min(ceilingMs(attempt), Long.MAX_VALUE - 1) + 1; // + 1 must not overflow
+    return Math.max(1, ThreadLocalRandom.current().nextLong(bound));
   }
 
   @Override

@@ -43,7 +43,13 @@ public final class SqlIdentifier {
       return plain;
     }
     String hash = String.format("_%08x", base.hashCode());
-    return Utf8.prefix(base, MAX_BYTES - hash.length() - Utf8.length(suffix)) + hash + suffix;
+    int room = MAX_BYTES - hash.length() - Utf8.length(suffix);
+    if (room < 0) {
+      // the name would come out too long, and PostgreSQL would cut it to one its siblings share
+      throw new IllegalArgumentException(
+          "suffix '" + suffix + "' leaves no room for a name within " + MAX_BYTES + " bytes");
+    }
+    return Utf8.prefix(base, room) + hash + suffix;
   }
 
   /**

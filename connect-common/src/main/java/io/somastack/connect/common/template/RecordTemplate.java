@@ -16,7 +16,8 @@ import org.apache.kafka.connect.errors.DataException;
  * A name made from a record, such as {@code agent-${value.action_type}} or {@code ${topic}}: parsed
  * once, rendered per record without regular expressions. Placeholders are {@code ${topic}}, {@code
  * ${partition}}, {@code ${key}} (a primitive key), {@code ${key.<path>}} and {@code
- * ${value.<path>}}.
+ * ${value.<path>}}. There is no escape for a literal dollar sign and brace: every such pair opens a
+ * placeholder.
  */
 public final class RecordTemplate {
 
@@ -59,7 +60,9 @@ public final class RecordTemplate {
         parts.add(new Literal(text.substring(i, open)));
       }
       int close = text.indexOf('}', open);
-      if (close < 0) {
+      int next = text.indexOf("${", open + 2);
+      if (close < 0 || (next >= 0 && next < close)) {
+        // "${value.a-${topic}" would otherwise read a field named "a-${topic" no record has
         throw new IllegalArgumentException("template '" + text + "' has an unclosed ${");
       }
       parts.add(placeholder(text, text.substring(open + 2, close).trim()));

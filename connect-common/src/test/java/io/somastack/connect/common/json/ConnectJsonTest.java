@@ -3,6 +3,8 @@ package io.somastack.connect.common.json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.fasterxml.jackson.databind.node.DoubleNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,6 +16,7 @@ import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.data.Time;
+import org.apache.kafka.connect.data.Timestamp;
 import org.apache.kafka.connect.errors.DataException;
 import org.junit.jupiter.api.Test;
 
@@ -126,5 +129,41 @@ class ConnectJsonTest {
     assertEquals("{\"w\":0.1}", RecordJson.write(RecordJson.convert(Map.of("w", 0.1f), null)));
     assertEquals(
         "[3.4028235E38]", RecordJson.write(RecordJson.convert(List.of(Float.MAX_VALUE), null)));
+  }
+
+  /**
+   * A tree may be built by code rather than parsed (a transform's output): NaN in it has no JSON
+   * either, and Jackson would otherwise write it as the string "NaN".
+   */
+  @Test
+  void nonFiniteNumbersInATreeAreRefusedToo() {
+    assertThrows(
+        DataException.class,
+        () -> ConnectJson.convert(Map.of("x", DoubleNode.valueOf(Double.NaN)), null, JAVA));
+    assertThrows(
+        DataException.class,
+        () ->
+            RecordJson.convert(
+                JsonNodeFactory.instance.objectNode().put("x", Double.POSITIVE_INFINITY), null));
+  }
+
+  /**
+   * A map key that is a Date or bytes names its field with the JSON text it has as a value: Java's
+   * text of a Date depends on the worker's time zone, and of an array changes with every record.
+   */
+  @Test
+  void dateAndBytesMapKeysReadAsTheirJsonText() {
+    Schema byTime = SchemaBuilder.map(Timestamp.SCHEMA, Schema.INT32_SCHEMA).build();
+    assertEquals(
+        Map.of("1970-01-01T00:00:01Z", 1L),
+        ConnectJson.convert(Map.of(new Date(1_000L), 1), byTime, JAVA));
+    Schema byDay =
+        SchemaBuilder.map(org.apache.kafka.connect.data.Date.SCHEMA, Schema.INT32_SCHEMA).build();
+    assertEquals(
+        Map.of("1970-01-02", 1L),
+        ConnectJson.convert(Map.of(new Date(86_400_000L), 1), byDay, JAVA));
+    assertEquals(
+        Map.of("AQID", 1L), ConnectJson.convert(Map.of(new byte[] {1, 2, 3}, 1), null, JAVA));
+    assertEquals(Map.of("7", 1L), ConnectJson.convert(Map.of(7, 1), null, JAVA));
   }
 }

@@ -123,4 +123,22 @@ class JsonPathReaderTest {
     assertThrows(DataException.class, () -> reader.read("{\"a\":[}"));
     assertNull(FieldPath.parse("a").get(reader.read("{\"a\":1}")));
   }
+
+  /**
+   * A duplicate on a mapped path is refused whichever occurrence comes first: a scalar, array or
+   * null before the object used to be skipped unnoticed, and the object after it read as the value.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "{\"meta\":1,\"meta\":{\"tenant\":\"a\"}}",
+        "{\"meta\":null,\"meta\":{\"tenant\":\"a\"}}",
+        "{\"meta\":[],\"meta\":{\"tenant\":\"a\"}}",
+        "{\"meta\":{\"tenant\":\"a\"},\"meta\":1}"
+      })
+  void aDuplicateOnAMappedPathIsRefusedWhicheverComesFirst(String text) {
+    JsonPathReader reader = new JsonPathReader(List.of(FieldPath.parse("meta.tenant")));
+    assertThrows(DataException.class, () -> reader.read(text));
+    assertThrows(DataException.class, () -> reader.read(text.getBytes(StandardCharsets.UTF_8)));
+  }
 }

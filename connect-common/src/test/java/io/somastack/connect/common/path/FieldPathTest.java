@@ -68,4 +68,13 @@ class FieldPathTest {
     assertNull(FieldPath.parse("metadata.at.day").schemaIn(event));
     assertNull(FieldPath.parse("metadata.at").schemaIn(null));
   }
+
+  /** A parent's text is a path that parses back to the same segments, escapes and all. */
+  @Test
+  void aParentsTextKeepsItsEscapes() {
+    FieldPath parent = FieldPath.parse("labels.app\\.kubernetes\\.io/name.value").parent();
+    assertEquals(List.of("labels", "app.kubernetes.io/name"), parent.segments());
+    assertEquals("labels.app\\.kubernetes\\.io/name", parent.toString());
+    assertEquals(parent, FieldPath.parse(parent.toString()));
+  }
 }

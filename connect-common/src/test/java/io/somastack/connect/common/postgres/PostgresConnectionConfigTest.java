@@ -1,11 +1,15 @@
 package io.somastack.connect.common.postgres;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
@@ -46,5 +50,57 @@ class PostgresConnectionConfigTest {
     AbstractConfig agreeing = config("jdbc:postgresql://db:5432/soma?sslmode=require", "require");
     assertEquals(
         "require", PostgresConnectionConfig.properties(agreeing, "t").getProperty("sslmode"));
+  }
+
+  /**
+   * pgjdbc reads URL parameters in order and the last one wins: a second sslmode=disable after an
+   * agreeing sslmode=verify-full would turn TLS off behind the check.
+   */
+  @Test
+  void theLastSslmodeInTheUrlIsTheOneCheckedAsPgjdbcUsesIt() {
+    AbstractConfig repeated =
+        config("jdbc:postgresql://db:5432/soma?sslmode=verify-full&sslmode=disable", "verify-full");
+    assertThrows(ConfigException.class, () -> PostgresConnectionConfig.properties(repeated, "t"));
+    AbstractConfig urlOnly =
+        config("jdbc:postgresql://db:5432/soma?sslmode=require&sslmode=verify-full", null);
+    assertEquals(
+        "verify-full", PostgresConnectionConfig.properties(urlOnly, "t").getProperty("sslmode"));
+  }
+
+  /** pgjdbc's parameter names are case-sensitive: SSLMODE=disable is not a TLS mode to it. */
+  @Test
+  void aParameterPgjdbcIgnoresIsNotTakenForTheTlsMode() {
+    AbstractConfig upper = config("jdbc:postgresql://db:5432/soma?SSLMODE=disable", "verify-full");
+    assertEquals(
+        "verify-full", PostgresConnectionConfig.properties(upper, "t").getProperty("sslmode"));
+    AbstractConfig upperOnly = config("jdbc:postgresql://db:5432/soma?SSLMODE=disable", null);
+    assertEquals(
+        "prefer", PostgresConnectionConfig.properties(upperOnly, "t").getProperty("sslmode"));
+  }
+
+  /**
+   * pgjdbc reads ssl=true (or a bare ssl) without an sslmode as verify-full; the default
+   * connection.sslmode=prefer passed as a property would quietly weaken that to prefer.
+   */
+  @Test
+  void sslTrueInTheUrlKeepsPgjdbcsVerifyFull() {
+    for (String url :
+        List.of(
+            "jdbc:postgresql://db:5432/soma?ssl=true", "jdbc:postgresql://[::1]:5432/soma?ssl")) {
+      Properties props = PostgresConnectionConfig.properties(config(url, null), "t");
+      assertNull(props.getProperty("sslmode"), url);
+    }
+    AbstractConfig explicit = config("jdbc:postgresql://db:5432/soma?ssl=true", "require");
+    assertEquals(
+        "require", PostgresConnectionConfig.properties(explicit, "t").getProperty("sslmode"));
+  }
+
+  @Test
+  void aBadlyEncodedSslmodeIsAConfigErrorThatDoesNotQuoteTheUrl() {
+    AbstractConfig bad = config("jdbc:postgresql://db/soma?password=s3cret&sslmode=%zz", null);
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> PostgresConnectionConfig.properties(bad, "t"));
+    assertTrue(e.getMessage().contains(PostgresConnectionConfig.URL), e.getMessage());
+    assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
   }
 }

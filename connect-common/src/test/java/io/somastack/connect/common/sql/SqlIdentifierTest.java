@@ -48,4 +48,18 @@ class SqlIdentifierTest {
     assertEquals("_2fa_events", SqlIdentifier.sanitize("2fa.events"));
     assertEquals(63, SqlIdentifier.sanitize("t".repeat(100)).length());
   }
+
+  /**
+   * A suffix that leaves no room for the hash cannot make a name within 63 bytes: refused, not
+   * returned too long for PostgreSQL to cut silently into a name its siblings share.
+   */
+  @Test
+  void aSuffixTooLongForTheLimitIsRefused() {
+    String suffix = "_" + "s".repeat(60);
+    assertEquals("t" + suffix, SqlIdentifier.withSuffix("t", suffix));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> SqlIdentifier.withSuffix("t".repeat(10), suffix));
+    assertTrue(e.getMessage().contains("63"), e.getMessage());
+  }
 }

@@ -106,4 +106,17 @@ class RecordTemplateTest {
     assertThrows(IllegalArgumentException.class, () -> RecordTemplate.parse("${offset}"));
     assertThrows(IllegalArgumentException.class, () -> RecordTemplate.parse("${topic"));
   }
+
+  /**
+   * A placeholder left open before the next one ("${value.tenant-${topic}") would otherwise read a
+   * field named "tenant-${topic" that no record has, and every record would fail to render.
+   */
+  @Test
+  void aPlaceholderLeftOpenBeforeTheNextIsRejected() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> RecordTemplate.parse("memory_${value.tenant-${topic}"));
+    assertTrue(e.getMessage().contains("unclosed ${"), e.getMessage());
+  }
 }
