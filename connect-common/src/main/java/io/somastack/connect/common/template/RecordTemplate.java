@@ -101,6 +101,20 @@ public final class RecordTemplate {
   }
 
   /**
+   * The value fields the template names (${value.<path>}), in order: a reader that extracts only
+   * some fields of JSON text must extract these too for the template to find them.
+   */
+  public List<FieldPath> valuePaths() {
+    List<FieldPath> paths = new ArrayList<>();
+    for (Part part : parts) {
+      if (part instanceof ValueField field) {
+        paths.add(field.path());
+      }
+    }
+    return paths;
+  }
+
+  /**
    * Renders the template for a record, or returns {@code null} when a field it names is missing or
    * holds no single value (null, an object, a list), so the caller can fall back or report the
    * record: an object would otherwise render as an empty string or as Java's text of a map.

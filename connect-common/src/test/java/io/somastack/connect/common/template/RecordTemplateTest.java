@@ -26,6 +26,16 @@ class RecordTemplateTest {
       new SinkRecord("agent-actions", 3, null, "k1", null, Map.of("action_type", "tool_call"), 7);
 
   @Test
+  void valuePathsAreTheValueFieldsItNames() {
+    RecordTemplate template =
+        RecordTemplate.parse("${topic}_${value.meta.tenant}_${key.id}_${value.kind}");
+    assertEquals(
+        List.of("meta.tenant", "kind"),
+        template.valuePaths().stream().map(Object::toString).toList());
+    assertEquals(List.of(), RecordTemplate.parse("memory_${topic}").valuePaths());
+  }
+
+  @Test
   void rendersTopicPartitionKeyAndValueFields() {
     assertEquals(
         "agent-actions-3-k1-tool_call",

@@ -79,6 +79,7 @@ public final class RowMapper {
         break;
     }
     columns.forEach(spec -> paths.add(spec.path()));
+    paths.addAll(tableTemplate.valuePaths()); // ${value.tenant} in table.name.format
     return paths;
   }
 
@@ -88,14 +89,14 @@ public final class RowMapper {
    * @throws BadRecordException when the record can never be written
    */
   public EventRow map(SinkRecord record) {
-    String table = table(record);
     if (record.value() == null && mode != WriteMode.DEAD_LETTER) {
-      return tombstone(record, table);
+      return tombstone(record, table(record));
     }
     if (mode == WriteMode.DEAD_LETTER) {
-      return deadLetter(record, table);
+      return deadLetter(record, table(record));
     }
     JsonNode event = readEvent(record);
+    String table = table(record, event);
     Object payload = payloadText(record.value(), event);
     Object[] values = new Object[layout.columns().size()];
     String identity;
@@ -323,6 +324,25 @@ public final class RowMapper {
     fillPosition(record, values);
     String identity = Positions.of(record);
     return new EventRow(record, table, EventRow.Kind.WRITE, identity, values);
+  }
+
+  /**
+   * The table of an event: a template naming value fields reads them from the event as parsed, so
+   * that JSON text and bytes (StringConverter, ByteArrayConverter) name their table as a Map does.
+   */
+  private String table(SinkRecord record, JsonNode event) {
+    if (tableTemplate.dependsOnTopicOnly()) {
+      return table(record);
+    }
+    return render(
+        record.newRecord(
+            record.topic(),
+            record.kafkaPartition(),
+            record.keySchema(),
+            record.key(),
+            null,
+            event,
+            record.timestamp()));
   }
 
   private String table(SinkRecord record) {
