@@ -91,6 +91,14 @@ final class QdrantWriter implements AutoCloseable {
         QdrantGrpcClient.newBuilder(built, true, false).withTimeout(config.qdrantTimeout());
     if (config.qdrantApiKey() != null) {
       grpc.withApiKey(config.qdrantApiKey());
+      if (!config.qdrantTls()) {
+        // allowed (a sidecar or a private network may do the encryption), but never silently
+        log.warn(
+            "qdrant.api.key is sent in clear text: qdrant.url is http://{}:{}; use https:// unless"
+                + " the network between this worker and Qdrant is encrypted otherwise",
+            config.qdrantUrl().getHost(),
+            config.qdrantPort());
+      }
     }
     return new QdrantWriter(new QdrantClient(grpc.build()), config, listener);
   }
