@@ -173,8 +173,8 @@ public final class QdrantSinkConfig extends AbstractConfig {
         true,
         Importance.MEDIUM,
         "Create a missing collection with vector.size and collection.distance (and the payload"
-            + " indexes). An existing collection whose vector size or distance differs is always an"
-            + " error.",
+            + " indexes). An existing collection whose vector size differs, or whose distance"
+            + " differs from a collection.distance that is set, is always an error.",
         GROUP_COLLECTION,
         ++o,
         Width.SHORT,
@@ -185,8 +185,9 @@ public final class QdrantSinkConfig extends AbstractConfig {
         "cosine",
         Validators.oneOf(DistanceName.class),
         Importance.MEDIUM,
-        "Distance of the dense vector in collections the connector creates; an existing"
-            + " collection must use it too.",
+        "Distance of the dense vector in collections the connector creates. When set, an"
+            + " existing collection must use it too; when not set, an existing collection is"
+            + " taken with its own distance (and collections the connector creates use cosine).",
         GROUP_COLLECTION,
         ++o,
         Width.SHORT,
@@ -639,6 +640,14 @@ public final class QdrantSinkConfig extends AbstractConfig {
 
   public int openAiMaxRetries() {
     return getInt(OPENAI_MAX_RETRIES);
+  }
+
+  /**
+   * Whether collection.distance was given: only then must an existing collection use it (configs
+   * written when it applied only to new collections leave it unset).
+   */
+  public boolean distanceConfigured() {
+    return originals().containsKey(COLLECTION_DISTANCE);
   }
 
   public Duration openAiRetryBudget() {

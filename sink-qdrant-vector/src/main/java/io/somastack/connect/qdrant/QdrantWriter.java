@@ -262,16 +262,27 @@ final class QdrantWriter implements AutoCloseable {
               + config.vectorSize()
               + "; point the connector at another collection or fix vector.size");
     }
-    if (params.getDistance() != config.distance()) {
-      throw new ConnectException(
-          "Qdrant collection '"
-              + name
-              + "' compares vectors by "
-              + lowerCase(params.getDistance())
-              + " distance but collection.distance is "
-              + lowerCase(config.distance())
-              + "; point the connector at another collection or fix collection.distance");
+    if (params.getDistance() == config.distance()) {
+      return;
     }
+    if (!config.distanceConfigured()) {
+      // the option once applied only to collections the connector creates: configs that never
+      // set it keep writing to collections made elsewhere, as before
+      log.info(
+          "Qdrant collection '{}' compares vectors by {} distance; collection.distance is not set,"
+              + " so it is taken as it is",
+          name,
+          lowerCase(params.getDistance()));
+      return;
+    }
+    throw new ConnectException(
+        "Qdrant collection '"
+            + name
+            + "' compares vectors by "
+            + lowerCase(params.getDistance())
+            + " distance but collection.distance is "
+            + lowerCase(config.distance())
+            + "; point the connector at another collection or fix collection.distance");
   }
 
   // ------------------------------------------------------------------ writes

@@ -239,6 +239,7 @@ class QdrantVectorSinkTaskTest {
         .get();
     startTask(
         "collection.name", "mem_${value.tenant_id}",
+        "collection.distance", "cosine",
         "collection.payload.indexes", "tenant_id:keyword");
     task.put(
         List.of(

@@ -88,13 +88,31 @@ class QdrantWriterCollectionsTest {
     assertTrue(e.getMessage().contains("collection.distance is cosine"), e.getMessage());
   }
 
+  /**
+   * Before collection.distance was checked against existing collections it applied only to those
+   * the connector creates: a collection made elsewhere with another distance, under a config that
+   * never set it, is written to as before instead of failing the upgraded connector.
+   */
+  @Test
+  void anExistingCollectionKeepsItsDistanceWhenNoneIsConfigured() throws Exception {
+    createUnnamed("memories", 8, Distance.Dot);
+    writer().ensureCollection("memories");
+    writer("collection.create", "false").ensureCollection("memories");
+    assertEquals(
+        Distance.Dot,
+        info("memories").getConfig().getParams().getVectorsConfig().getParams().getDistance());
+  }
+
   @Test
   void theConnectorFailsAtStartForAFixedCollectionWithAnotherDistance() throws Exception {
     createUnnamed("memories", 8, Distance.Dot);
     QdrantVectorSinkConnector connector = new QdrantVectorSinkConnector();
     ConnectException e =
         assertThrows(
-            ConnectException.class, () -> connector.start(props("collection.name", "memories")));
+            ConnectException.class,
+            () ->
+                connector.start(
+                    props("collection.name", "memories", "collection.distance", "cosine")));
     assertTrue(e.getMessage().contains("collection.distance"), e.getMessage());
   }
 
@@ -104,7 +122,9 @@ class QdrantWriterCollectionsTest {
     ConnectException e =
         assertThrows(
             ConnectException.class,
-            () -> writer("vector.name", "dense").ensureCollection("memories"));
+            () ->
+                writer("vector.name", "dense", "collection.distance", "cosine")
+                    .ensureCollection("memories"));
     assertTrue(e.getMessage().contains("collection.distance is cosine"), e.getMessage());
   }
 
@@ -185,8 +205,8 @@ class QdrantWriterCollectionsTest {
   @Test
   void tasksRacingToCreateACollectionAllCheckTheOneThatWon() throws Exception {
     int collections = 40;
-    QdrantWriter cosine = writer();
-    QdrantWriter sameAsCosine = writer();
+    QdrantWriter cosine = writer("collection.distance", "cosine");
+    QdrantWriter sameAsCosine = writer("collection.distance", "cosine");
     QdrantWriter dot = writer("collection.distance", "dot");
     ExecutorService threads = Executors.newFixedThreadPool(3);
     try {

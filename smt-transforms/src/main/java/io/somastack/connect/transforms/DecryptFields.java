@@ -60,7 +60,7 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
     AbstractConfig config = new AbstractConfig(CONFIG_DEF, props);
     List<FieldPath> fields = CryptoConfig.fields(config);
     cipher = new FieldCipher(CryptoConfig.keyring(config));
-    tenant = new TenantField(CryptoConfig.tenantField(config, fields));
+    tenant = new TenantField(CryptoConfig.tenantField(config, fields), false);
     try {
       rewriter = new FieldRewriter(fields, (path, schema) -> Schema.OPTIONAL_STRING_SCHEMA, false);
     } catch (IllegalArgumentException e) {

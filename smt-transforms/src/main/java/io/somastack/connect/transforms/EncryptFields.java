@@ -102,7 +102,7 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
       throw new ConfigException(KEY_ID_CONFIG, keyId, "no key with this id is listed in 'keys'");
     }
     mode = Configs.choice(config, MODE_CONFIG, FieldCipher.Mode.class);
-    tenant = new TenantField(CryptoConfig.tenantField(config, fields));
+    tenant = new TenantField(CryptoConfig.tenantField(config, fields), true);
     cipher = new FieldCipher(keyring);
     try {
       rewriter = new FieldRewriter(fields, (path, schema) -> Schema.OPTIONAL_STRING_SCHEMA, false);

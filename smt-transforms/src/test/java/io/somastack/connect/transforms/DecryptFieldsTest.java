@@ -151,6 +151,32 @@ class DecryptFieldsTest {
     assertEquals("0.5", restored.getString("score"));
   }
 
+  /**
+   * Before object tenants were refused, an object tenant was bound by its text (a Struct's
+   * toString): ciphertexts made then must still open, though no new ones are made.
+   */
+  @Test
+  void opensCiphertextsAnEarlierVersionBoundToAnObjectTenant() {
+    Schema tenantSchema = SchemaBuilder.struct().field("org", Schema.STRING_SCHEMA).build();
+    Struct tenant = new Struct(tenantSchema).put("org", "acme");
+    String sealed =
+        new FieldCipher(Keyring.parse(EncryptFieldsTest.KEYS))
+            .encrypt(
+                "\"s3cret\"".getBytes(StandardCharsets.UTF_8),
+                "pii",
+                FieldCipher.Mode.RANDOM,
+                "secret",
+                tenant.toString());
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("tenant_id", tenantSchema)
+            .field("secret", Schema.OPTIONAL_STRING_SCHEMA)
+            .build();
+    Struct value = new Struct(schema).put("tenant_id", tenant).put("secret", sealed);
+    SinkRecord out = decrypt("fields", "secret").apply(TestRecords.value(schema, value));
+    assertEquals("s3cret", ((Struct) out.value()).getString("secret"));
+  }
+
   @Test
   void decryptsKeyFieldsWithTheKeyVariant() {
     EncryptFields<SinkRecord> encrypt = new EncryptFields.Key<>();

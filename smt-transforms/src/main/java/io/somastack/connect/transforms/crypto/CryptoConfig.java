@@ -54,9 +54,10 @@ public final class CryptoConfig {
             "Path of the tenant field (a string, number or boolean), read from the same side "
                 + "(key or value) as the fields. Its value is bound into every ciphertext, so a "
                 + "ciphertext copied to another tenant's record fails to decrypt; a record "
-                + "without it, or with an object there, fails. It must not lie in or contain an "
-                + "encrypted field. Empty binds no tenant (ciphertexts are still bound to their "
-                + "field path).");
+                + "without it fails, and so does encrypting one with an object there (decrypting "
+                + "reads an object as earlier versions bound it, so their data still opens). It "
+                + "must not lie in or contain an encrypted field. Empty binds no tenant "
+                + "(ciphertexts are still bound to their field path).");
   }
 
   /** Checks the key list when the config is validated, without echoing it. */

@@ -8,12 +8,16 @@ import org.apache.kafka.connect.connector.ConnectRecord;
 public final class TenantField {
 
   private final FieldPath path;
+  private final boolean scalarsOnly;
 
   /**
    * @param path the tenant path, or null when ciphertexts are bound to no tenant
+   * @param scalarsOnly whether an object tenant fails the record (for encryption); decryption reads
+   *     one as earlier versions bound it (its text), so the data they encrypted still opens
    */
-  public TenantField(FieldPath path) {
+  public TenantField(FieldPath path, boolean scalarsOnly) {
     this.path = path;
+    this.scalarsOnly = scalarsOnly;
   }
 
   /** The tenant of a key or value as text; null when unbound; a DataException when missing. */
@@ -22,7 +26,7 @@ public final class TenantField {
       return null;
     }
     Object value = path.get(container);
-    if (value != null && !isScalar(value)) {
+    if (scalarsOnly && value != null && !isScalar(value)) {
       // an object's text is not stable (key order, Map versus Struct, an identity hash for
       // bytes), so a ciphertext bound to it could not be opened again
       throw Records.error(
