@@ -1,6 +1,9 @@
 package io.somastack.connect.outbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
@@ -37,6 +40,29 @@ final class JsonStructs {
   static SchemaAndValue toStruct(JsonNode object, String name) {
     Schema schema = schemaOf(object, name);
     return new SchemaAndValue(schema, valueOf(object, schema));
+  }
+
+  /**
+   * The tree with every number an int64 cannot hold as a float64, rounded to the nearest (for
+   * value.struct.numbers=double): a field's schema then never changes with its values. A number
+   * beyond a float64's range is left as it is, and refused as before.
+   */
+  static JsonNode asDoubles(JsonNode node) {
+    if (node.isNumber() && !(node.isIntegralNumber() && node.canConvertToLong())) {
+      double d = node.doubleValue();
+      return Double.isInfinite(d) ? node : JsonNodeFactory.instance.numberNode(d);
+    }
+    if (node.isObject()) {
+      ObjectNode copy = JsonNodeFactory.instance.objectNode();
+      node.fields().forEachRemaining(e -> copy.set(e.getKey(), asDoubles(e.getValue())));
+      return copy;
+    }
+    if (node.isArray()) {
+      ArrayNode copy = JsonNodeFactory.instance.arrayNode();
+      node.forEach(element -> copy.add(asDoubles(element)));
+      return copy;
+    }
+    return node;
   }
 
   /**

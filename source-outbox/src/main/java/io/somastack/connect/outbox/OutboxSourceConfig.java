@@ -39,6 +39,12 @@ public final class OutboxSourceConfig extends AbstractConfig {
   }
 
   /** The shape of a record's value. */
+  /** How value.format=struct types a number an int64 or a float64 cannot hold exactly. */
+  public enum StructNumbers {
+    EXACT,
+    DOUBLE
+  }
+
   public enum ValueFormat {
     STRING,
     BYTES,
@@ -73,6 +79,7 @@ public final class OutboxSourceConfig extends AbstractConfig {
   public static final String TOPIC_FIXED = "topic.fixed";
   public static final String TOPIC_ALLOW_REGEX = "topic.allow.regex";
   public static final String VALUE_FORMAT = "value.format";
+  public static final String VALUE_STRUCT_NUMBERS = "value.struct.numbers";
   public static final String VALUE_SCHEMA_NAME = "value.schema.name";
   public static final String DEDUPE_HEADER = "dedupe.header";
 
@@ -270,6 +277,22 @@ public final class OutboxSourceConfig extends AbstractConfig {
         ++order,
         Width.SHORT,
         "Value format");
+    def.define(
+        VALUE_STRUCT_NUMBERS,
+        Type.STRING,
+        "exact",
+        Validators.oneOf(StructNumbers.class),
+        Importance.MEDIUM,
+        "value.format=struct only. exact: a number an int64 or float64 cannot hold digit for digit"
+            + " is a Connect Decimal with the scale it needs, so a field's schema can change with"
+            + " its values (float64 for 2.5, Decimal for 0.33333333333333333333), which a Schema"
+            + " Registry's compatibility check may refuse. double: every such number is a float64,"
+            + " rounded to the nearest (digits beyond a double's 17 are lost, by this choice), and"
+            + " a field's schema stays the same; like Debezium's decimal.handling.mode=double.",
+        GROUP_RECORDS,
+        ++order,
+        Width.SHORT,
+        "Struct numbers");
     def.define(
         VALUE_SCHEMA_NAME,
         Type.STRING,
@@ -567,6 +590,11 @@ public final class OutboxSourceConfig extends AbstractConfig {
 
   public TopicMode topicMode() {
     return Validators.parseEnum(TopicMode.class, getString(TOPIC_MODE));
+  }
+
+  public boolean exactStructNumbers() {
+    return Validators.parseEnum(StructNumbers.class, getString(VALUE_STRUCT_NUMBERS))
+        == StructNumbers.EXACT;
   }
 
   public ValueFormat valueFormat() {

@@ -36,6 +36,9 @@ public final class RowMapper {
   private final String dedupeHeader;
   private final int payloadMaxBytes;
 
+  /** value.struct.numbers: exact (Decimal where a float64 cannot hold a number) or double. */
+  private final boolean exactStructNumbers;
+
   public RowMapper(OutboxSourceConfig config) {
     this(
         config.topicMode(),
@@ -44,7 +47,8 @@ public final class RowMapper {
         config.valueFormat(),
         config.valueSchemaName(),
         config.dedupeHeader(),
-        config.payloadMaxBytes());
+        config.payloadMaxBytes(),
+        config.exactStructNumbers());
   }
 
   RowMapper(
@@ -55,6 +59,27 @@ public final class RowMapper {
       String valueSchemaName,
       String dedupeHeader,
       int payloadMaxBytes) {
+    this(
+        topicMode,
+        fixedTopic,
+        allowedTopics,
+        valueFormat,
+        valueSchemaName,
+        dedupeHeader,
+        payloadMaxBytes,
+        true);
+  }
+
+  RowMapper(
+      TopicMode topicMode,
+      String fixedTopic,
+      Pattern allowedTopics,
+      ValueFormat valueFormat,
+      String valueSchemaName,
+      String dedupeHeader,
+      int payloadMaxBytes,
+      boolean exactStructNumbers) {
+    this.exactStructNumbers = exactStructNumbers;
     this.topicMode = topicMode;
     this.fixedTopic = fixedTopic;
     this.allowedTopics = allowedTopics;
@@ -143,7 +168,8 @@ public final class RowMapper {
         if (!json.isObject()) {
           throw new DataException("value.format=struct needs a JSON object payload");
         }
-        return JsonStructs.toStruct(json, valueSchemaName);
+        return JsonStructs.toStruct(
+            exactStructNumbers ? json : JsonStructs.asDoubles(json), valueSchemaName);
     }
   }
 

@@ -150,6 +150,30 @@ class RowMapperTest {
     assertEquals(new BigDecimal(expected), value);
   }
 
+  /**
+   * value.struct.numbers=double keeps every non-integer number (and every integer beyond int64) a
+   * float64, so a field's schema never changes with its values (what a Schema Registry's
+   * compatibility check needs); digits beyond a double's are rounded, as the user chose.
+   */
+  @Test
+  void structNumbersAsDoublesKeepOneSchemaWhateverTheDigits() {
+    RowMapper doubles =
+        new RowMapper(
+            TopicMode.COLUMN, null, null, ValueFormat.STRUCT, "soma.Payload", "id", 100, false);
+    Struct first = (Struct) good(doubles.map(row("t", "{\"avg\":2.5}", "k", null))).value();
+    Struct second =
+        (Struct) good(doubles.map(row("t", "{\"avg\":0.33333333333333333333}", "k", null))).value();
+    Struct big =
+        (Struct)
+            good(doubles.map(row("t", "{\"avg\":123456789012345678901234567890}", "k", null)))
+                .value();
+    assertEquals(first.schema(), second.schema());
+    assertEquals(first.schema(), big.schema());
+    assertEquals(Schema.Type.FLOAT64, second.schema().field("avg").schema().type());
+    assertEquals(0.3333333333333333, second.get("avg"));
+    assertEquals(1.2345678901234568E29, big.get("avg"));
+  }
+
   /** An integer beyond int64 was a float64: 123456789012345678901234567890 lost its last digits. */
   @Test
   void structIntegersBeyondInt64AreExactDecimals() {
