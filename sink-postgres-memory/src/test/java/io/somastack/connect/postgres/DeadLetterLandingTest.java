@@ -147,6 +147,27 @@ class DeadLetterLandingTest {
     assertEquals("json", text("SELECT event_format FROM dlq WHERE kafka_offset = 2"));
   }
 
+  /**
+   * A dead-letter topic read with JsonConverter (schemas.enable=false) hands over a Map. A string
+   * in it may hold NUL, which jsonb refuses (\u0000): the value lands as base64 of its JSON text,
+   * as it did before event_format, instead of stopping the archive. A value JSON cannot hold (NaN)
+   * lands as its text, and says so.
+   */
+  @Test
+  void aConvertedValueJsonbCannotHoldLandsAsBase64OrText() throws SQLException {
+    PostgresMemorySinkTask task = start("dlq-archive");
+    task.put(
+        List.of(
+            record(Map.of("a", "x\u0000y"), 0, messageHeaders("nul")),
+            record(Map.of("a", Double.NaN), 1, messageHeaders("nan")),
+            record(Map.of("a", 1), 2, messageHeaders("fine"))));
+
+    assertLanded(
+        0, "base64", json(Base64.getEncoder().encodeToString(utf8("{\"a\":\"x\\u0000y\"}"))));
+    assertEquals("text", text("SELECT event_format FROM dlq WHERE kafka_offset = 1"));
+    assertLanded(2, "json", "{\"a\": 1}");
+  }
+
   @Test
   void theOutboxSourceMovesBadRowsIntoATableTheArchiveCreated() throws SQLException {
     start("dlq-archive").put(List.of(record(utf8("{}"), 0, messageHeaders("bad"))));

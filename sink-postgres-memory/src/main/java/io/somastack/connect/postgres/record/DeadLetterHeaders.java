@@ -75,9 +75,7 @@ final class DeadLetterHeaders {
       checkSize(Utf8.length(text), maxBytes);
       return fromBytes(text.getBytes(StandardCharsets.UTF_8), text);
     }
-    String json = converted(value);
-    checkSize(Utf8.length(json), maxBytes);
-    return new Stored(json, JSON);
+    return converted(value, maxBytes);
   }
 
   /** Bytes as they came, and their text when they are strict UTF-8 (else null). */
@@ -96,12 +94,7 @@ final class DeadLetterHeaders {
       return new Stored(RecordJson.write(JsonNodeFactory.instance.textNode(text)), TEXT);
     }
     String json = RecordJson.write(parsed);
-    if (JsonBytes.hasNulEscape(json) || hasUnpairedSurrogate(json) || !fitsNumeric(parsed)) {
-      // jsonb refuses \u0000 and a number beyond numeric, and a lone surrogate would reach it as
-      // "?": the archive has no dead-letter queue for a row refused, so the bytes are kept instead
-      return base64(bytes);
-    }
-    return new Stored(json, JSON);
+    return fitsJsonb(json, parsed) ? new Stored(json, JSON) : base64(bytes);
   }
 
   /**
@@ -128,13 +121,32 @@ final class DeadLetterHeaders {
     return new Stored("\"" + Base64.getEncoder().encodeToString(bytes) + "\"", BASE64);
   }
 
-  /** A value a converter made (a Map, a Struct): JSON already, or else its text. */
-  private static String converted(Object value) {
+  /**
+   * A value a converter made (a Map, a Struct): as JSON, with the checks bytes get, and as base64
+   * of that JSON's text where jsonb cannot hold it; or as its text when JSON has no form for it.
+   */
+  private static Stored converted(Object value, int maxBytes) {
+    JsonNode tree;
     try {
-      return RecordJson.write(RecordJson.toJson(value, null));
+      tree = RecordJson.toJson(value, null);
     } catch (DataException notJson) {
-      return RecordJson.write(JsonNodeFactory.instance.textNode(value.toString()));
+      tree = JsonNodeFactory.instance.textNode(value.toString()); // NaN, say
     }
+    String json = RecordJson.write(tree);
+    checkSize(Utf8.length(json), maxBytes);
+    if (!fitsJsonb(json, tree)) {
+      return base64(json.getBytes(StandardCharsets.UTF_8));
+    }
+    return new Stored(json, tree.isTextual() ? TEXT : JSON);
+  }
+
+  /**
+   * Whether jsonb takes the JSON text as it is: it refuses an escaped NUL and a number beyond
+   * numeric, and a lone surrogate would reach it as "?". The archive has no dead-letter queue for a
+   * row refused.
+   */
+  private static boolean fitsJsonb(String json, JsonNode tree) {
+    return !JsonBytes.hasNulEscape(json) && !hasUnpairedSurrogate(json) && fitsNumeric(tree);
   }
 
   private static void checkSize(int bytes, int maxBytes) {

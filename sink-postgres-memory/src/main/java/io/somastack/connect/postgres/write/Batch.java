@@ -65,6 +65,10 @@ public final class Batch {
       }
     } else {
       collapsed++;
+      if (row.kind() == EventRow.Kind.DELETE
+          && rows.remove(row.identity() + DELETED_BEFORE) != null) {
+        collapsed++; // a kept tombstone of the key: this later one deletes whatever it would
+      }
     }
     rows.put(row.identity(), row);
   }

@@ -77,4 +77,27 @@ class BatchTest {
             "v");
     assertEquals(0L, rows(batch).get(0).record().kafkaOffset());
   }
+
+  /**
+   * Tombstone, write, tombstone of a versioned key in one batch: the last tombstone deletes
+   * whatever the first would have (the write between them is gone too), so one delete is kept and
+   * the first tombstone counts as superseded, like the write, rather than be written and counted
+   * nowhere.
+   */
+  @Test
+  void aKeptTombstoneSupersededByALaterTombstoneIsCollapsed() {
+    Map<String, String> props = new HashMap<>();
+    props.put("connection.url", "jdbc:postgresql://localhost/soma");
+    props.putAll(Map.of("write.mode", "upsert", "key.fields", "id", "version.field", "v"));
+    PostgresSinkConfig config = new PostgresSinkConfig(props);
+    TableLayout layout = TableLayout.of(config);
+    RowMapper mapper = new RowMapper(config, layout);
+    Batch batch = new Batch(layout);
+    batch.add(mapper.map(new SinkRecord("t", 0, null, "a", null, null, 0)));
+    batch.add(mapper.map(new SinkRecord("t", 0, null, "a", null, Map.of("id", "a", "v", 1), 1)));
+    batch.add(mapper.map(new SinkRecord("t", 0, null, "a", null, null, 2)));
+
+    assertEquals(List.of(2L), rows(batch).stream().map(r -> r.record().kafkaOffset()).toList());
+    assertEquals(2, batch.collapsed());
+  }
 }
