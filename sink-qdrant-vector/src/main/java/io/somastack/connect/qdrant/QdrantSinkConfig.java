@@ -450,15 +450,17 @@ public final class QdrantSinkConfig extends AbstractConfig {
         120_000L,
         ConfigDef.Range.between(0, 3_600_000),
         Importance.LOW,
-        "Time one put() may spend retrying failed embeddings requests, counted from its first"
-            + " request. A retry that could not start (after its backoff or Retry-After) before"
-            + " the budget ends is not made, a retry's timeout ends with the budget, and a request"
-            + " failing after it is not retried: the batch goes back to Connect, which delivers it"
-            + " again later. A put makes a request per embedder.openai.batch.size texts; without"
-            + " this bound their retries could outlast the consumer's max.poll.interval.ms (300000"
-            + " by default) and cost the task its partitions. Keep it plus"
-            + " embedder.openai.timeout.ms well under max.poll.interval.ms; 0 retries nothing"
-            + " within a put.",
+        "Time one put() may spend retrying failed embeddings requests: from each request's"
+            + " first failure until it succeeds, summed over the put (successful first attempts"
+            + " spend none, so a slow endpoint's many batches do not use it up). A retry that could"
+            + " not start (after its backoff or Retry-After) before the budget ends is not made, a"
+            + " retry's timeout ends with the budget, and the batch then goes back to Connect,"
+            + " which delivers it again later (its texts are embedded again). Without this bound"
+            + " the retries of a put's requests (one per embedder.openai.batch.size texts) could"
+            + " outlast the consumer's max.poll.interval.ms (300000 by default) and cost the task"
+            + " its partitions. Keep it plus the put's requests' own time (about"
+            + " embedder.openai.timeout.ms per batch at worst) under max.poll.interval.ms; 0"
+            + " retries nothing within a put.",
         GROUP_VECTORS,
         ++o,
         Width.SHORT,

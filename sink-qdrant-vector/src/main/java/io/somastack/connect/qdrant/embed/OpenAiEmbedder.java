@@ -30,12 +30,12 @@ import org.slf4j.LoggerFactory;
  * with backoff and then handed to Connect as retriable; a 400-class answer to a batch is narrowed
  * down to the texts the server refuses, which are rejected one by one.
  *
- * <p>The retries of one {@link #embed} call (one put) share one time budget ({@code
- * embedder.openai.retry.budget.ms}): a put makes a request per batch, each retried up to {@code
- * maxRetries} times with waits of up to a minute, and a put that outlasts the consumer's {@code
- * max.poll.interval.ms} costs the task its partitions (a rebalance, and again on every retry). Past
- * the budget the records go back to Connect, which delivers them again after its backoff while the
- * task keeps polling.
+ * <p>The retries of one {@link #embed} call (one put) share one time budget (time from a request's
+ * first failure to its success, summed; {@code embedder.openai.retry.budget.ms}): a put makes a
+ * request per batch, each retried up to {@code maxRetries} times with waits of up to a minute, and
+ * a put that outlasts the consumer's {@code max.poll.interval.ms} costs the task its partitions (a
+ * rebalance, and again on every retry). Past the budget the records go back to Connect, which
+ * delivers them again after its backoff while the task keeps polling.
  */
 public final class OpenAiEmbedder extends TextEmbedder {
 
@@ -69,24 +69,23 @@ public final class OpenAiEmbedder extends TextEmbedder {
 
   @Override
   List<float[]> embedTexts(List<String> texts, String[] refusals) {
-    long deadline = System.nanoTime() + retryBudget.toNanos();
+    RetryBudget budget = new RetryBudget(retryBudget.toNanos());
     List<float[]> vectors = new ArrayList<>(texts.size());
     for (int from = 0; from < texts.size(); from += batchSize) {
       int to = Math.min(texts.size(), from + batchSize);
-      vectors.addAll(embedBatch(texts.subList(from, to), refusals, from, deadline));
+      vectors.addAll(embedBatch(texts.subList(from, to), refusals, from, budget));
     }
     return vectors;
   }
 
   /**
    * A batch the server refuses as a whole is retried text by text, to find the bad ones; a refused
-   * text's reason goes to {@code refusals} at {@code offset} plus its place in the batch. No retry
-   * ends after {@code deadline} (a {@link System#nanoTime} reading).
+   * text's reason goes to {@code refusals} at {@code offset} plus its place in the batch.
    */
   private List<float[]> embedBatch(
-      List<String> texts, String[] refusals, int offset, long deadline) {
+      List<String> texts, String[] refusals, int offset, RetryBudget budget) {
     try {
-      return request(texts, deadline);
+      return request(texts, budget);
     } catch (RefusedException refused) {
       if (texts.size() == 1) {
         log.warn("Embeddings endpoint refused one text; its record goes to the DLQ");
@@ -95,21 +94,26 @@ public final class OpenAiEmbedder extends TextEmbedder {
       }
       List<float[]> vectors = new ArrayList<>(texts.size());
       for (int i = 0; i < texts.size(); i++) {
-        vectors.addAll(embedBatch(List.of(texts.get(i)), refusals, offset + i, deadline));
+        vectors.addAll(embedBatch(List.of(texts.get(i)), refusals, offset + i, budget));
       }
       return vectors;
     }
   }
 
-  private List<float[]> request(List<String> texts, long deadline) {
+  private List<float[]> request(List<String> texts, RetryBudget budget) {
     HttpRequest request = httpRequest(texts);
+    long failingSince = 0; // when this request first failed: retry time counts from there
     for (int attempt = 0; ; attempt++) {
+      long started = System.nanoTime();
       String failure;
       long retryAfterMs = 0;
       try {
         HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
         int status = response.statusCode();
         if (status == 200) {
+          if (attempt > 0) {
+            budget.spend(System.nanoTime() - failingSince);
+          }
           return parse(response.body(), texts.size());
         }
         failure = "HTTP " + status;
@@ -131,16 +135,19 @@ public final class OpenAiEmbedder extends TextEmbedder {
         Thread.currentThread().interrupt();
         throw new RetriableException("interrupted while embedding", e);
       }
+      if (attempt == 0) {
+        failingSince = started;
+      }
       if (attempt >= maxRetries) {
         throw new RetriableException(
             "embeddings endpoint failed " + (attempt + 1) + " times, last: " + failure);
       }
       long wait = Math.max(backoff.delayMs(attempt), retryAfterMs);
-      if (millisLeft(deadline) <= wait) {
+      if (budget.millisLeft(System.nanoTime() - failingSince) <= wait) {
         throw budgetSpent(attempt, failure);
       }
       pause(wait);
-      long left = millisLeft(deadline);
+      long left = budget.millisLeft(System.nanoTime() - failingSince);
       if (left <= 0) {
         throw budgetSpent(attempt, failure);
       }
@@ -148,8 +155,27 @@ public final class OpenAiEmbedder extends TextEmbedder {
     }
   }
 
-  private static long millisLeft(long deadline) {
-    return TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+  /**
+   * The time one put may spend retrying: from a request's first failure until it succeeds (its
+   * waits and retried attempts), summed over the put's requests. Successful first attempts spend
+   * none, so a slow endpoint's many batches cannot use up the budget before their first failure.
+   */
+  private static final class RetryBudget {
+    private final long nanos;
+    private long spent;
+
+    RetryBudget(long nanos) {
+      this.nanos = nanos;
+    }
+
+    /** What is left with {@code ongoing} nanoseconds of a request's retrying counted too. */
+    long millisLeft(long ongoing) {
+      return TimeUnit.NANOSECONDS.toMillis(nanos - spent - ongoing);
+    }
+
+    void spend(long retrying) {
+      spent += retrying;
+    }
   }
 
   private RetriableException budgetSpent(int attempt, String failure) {

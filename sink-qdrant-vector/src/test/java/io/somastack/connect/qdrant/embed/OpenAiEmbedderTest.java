@@ -47,6 +47,9 @@ class OpenAiEmbedderTest {
   /** Sent with the failures of {@link #statuses}, in seconds; null for none. */
   private volatile String retryAfter;
 
+  /** How long a successful answer takes: a slow endpoint. */
+  private volatile long answerMillis;
+
   /** Requests after this many are held unanswered until {@link #released}. */
   private volatile int answeredBeforeHolding = Integer.MAX_VALUE;
 
@@ -84,6 +87,13 @@ class OpenAiEmbedderTest {
       if (input.asText().equals(refused) && body.get("input").size() >= 1) {
         reply(exchange, refusalStatus, refusal);
         return;
+      }
+    }
+    if (answerMillis > 0) {
+      try {
+        Thread.sleep(answerMillis); // the endpoint's own speed, which the test is about
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
     ObjectNode answer = RecordJson.MAPPER.createObjectNode();
@@ -278,6 +288,21 @@ class OpenAiEmbedderTest {
     List<Embedder.Result> results = embedder.embed(texts("a", "b"));
     assertFalse(results.get(0).isRejected() || results.get(1).isRejected());
     assertEquals(6, requests.size(), "a, a again, b");
+  }
+
+  /**
+   * The budget is for retrying: a slow endpoint's successful requests do not spend it, so a put of
+   * many batches that takes longer than the budget still retries its one failure (else such a put
+   * could never finish, each redelivery paying for its first batches again).
+   */
+  @Test
+  void successfulRequestsDoNotSpendTheRetryBudget() {
+    answerMillis = 400;
+    statuses.addAll(List.of(200, 200, 200, 503, 200));
+    OpenAiEmbedder embedder = embedder(1, "embedder.openai.retry.budget.ms", "1000");
+    List<Embedder.Result> results = embedder.embed(texts("a", "b", "c", "d"));
+    assertFalse(results.stream().anyMatch(Embedder.Result::isRejected));
+    assertEquals(5, requests.size(), "a, b, c, d, d again");
   }
 
   /** A retry that the server does not answer is cut short where the budget ends. */
