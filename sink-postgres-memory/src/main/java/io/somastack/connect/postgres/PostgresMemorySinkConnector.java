@@ -59,21 +59,23 @@ public class PostgresMemorySinkConnector extends SinkConnector {
     String mode = connectorConfigs.getOrDefault(PostgresSinkConfig.WRITE_MODE, "append");
     String keys = connectorConfigs.getOrDefault(PostgresSinkConfig.KEY_FIELDS, "");
     if ("upsert".equalsIgnoreCase(mode.trim()) && keys.isBlank()) {
-      for (ConfigValue value : config.configValues()) {
-        if (value.name().equals(PostgresSinkConfig.KEY_FIELDS)) {
-          value.addErrorMessage(
-              "write.mode=upsert needs key.fields, the field paths of the key (e.g. namespace,id)");
-        }
-      }
+      addError(
+          config,
+          PostgresSinkConfig.KEY_FIELDS,
+          "write.mode=upsert needs key.fields, the field paths of the key (e.g. namespace,id)");
     }
     String columns = connectorConfigs.getOrDefault(PostgresSinkConfig.COLUMNS, "");
     if ("dead_letter".equalsIgnoreCase(mode.trim()) && !columns.isBlank()) {
-      for (ConfigValue value : config.configValues()) {
-        if (value.name().equals(PostgresSinkConfig.COLUMNS)) {
-          value.addErrorMessage(PostgresSinkConfig.DEAD_LETTER_COLUMNS);
-        }
-      }
+      addError(config, PostgresSinkConfig.COLUMNS, PostgresSinkConfig.DEAD_LETTER_COLUMNS);
     }
     return config;
+  }
+
+  private static void addError(Config config, String option, String message) {
+    for (ConfigValue value : config.configValues()) {
+      if (value.name().equals(option)) {
+        value.addErrorMessage(message);
+      }
+    }
   }
 }

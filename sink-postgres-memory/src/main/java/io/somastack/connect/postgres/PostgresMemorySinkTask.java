@@ -460,11 +460,7 @@ public class PostgresMemorySinkTask extends SinkTask {
               + " cannot take");
     }
     String reason = "database rejected the row (SQLSTATE " + state + "): " + e.getMessage();
-    return new BadRecordException(
-        Utf8.length(reason) <= MAX_REASON_BYTES
-            ? reason
-            : Utf8.prefix(reason, MAX_REASON_BYTES - 3) + "...",
-        e);
+    return new BadRecordException(Utf8.truncate(reason, MAX_REASON_BYTES, "..."), e);
   }
 
   /** The column, type and constraint the server named with an error, where it did. */

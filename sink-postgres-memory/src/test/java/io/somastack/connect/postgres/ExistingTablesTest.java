@@ -200,16 +200,17 @@ class ExistingTablesTest {
   }
 
   /**
-   * A DBA's table may hold a key as uuid and a score as numeric where the sink would make text and
-   * double precision. Upserts and tombstones convert to the table's types (as COPY's text format
-   * does in append mode) rather than fail every batch with SQLSTATE 42804.
+   * A DBA's table may hold a key and an owner as uuid, and a score as numeric, where the sink would
+   * make text and double precision. Upserts and tombstones convert text to the table's types (as
+   * COPY's text format does in append mode) rather than fail every batch with SQLSTATE 42804; the
+   * double reaches numeric by PostgreSQL's own assignment.
    */
   @Test
   void aHandMadeTableWithOtherColumnTypesTakesUpsertsAndTombstones() throws SQLException {
     LocalTasks.execute(
         DATABASE,
         "CREATE TABLE memories (id uuid PRIMARY KEY, payload jsonb NOT NULL, kafka_topic text,"
-            + " kafka_partition integer, kafka_offset bigint, score numeric,"
+            + " kafka_partition integer, kafka_offset bigint, score numeric, owner uuid,"
             + " updated_at timestamptz NOT NULL DEFAULT now())");
     String a = "0f8fad5b-d9cb-469f-a165-70867728950e";
     String b = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
@@ -222,19 +223,24 @@ class ExistingTablesTest {
             "key.fields",
             "id",
             "columns",
-            "score:double:score");
+            "score:double:score,owner:text:owner");
     task.put(
         List.of(
             record("{\"id\":\"" + a + "\",\"score\":0.25}", 0),
             record("{\"id\":\"" + b + "\",\"score\":1}", 1),
-            record("{\"id\":\"" + a + "\",\"score\":0.5}", 2)));
+            record("{\"id\":\"" + a + "\",\"score\":0.5,\"owner\":\"" + b + "\"}", 2)));
     task.put(List.of(new SinkRecord(PARTITION.topic(), 0, null, b, null, null, 3)));
 
     assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM memories"));
     assertEquals(
         1,
         LocalTasks.count(
-            DATABASE, "SELECT count(*) FROM memories WHERE id = '" + a + "' AND score = 0.5"));
+            DATABASE,
+            "SELECT count(*) FROM memories WHERE id = '"
+                + a
+                + "' AND score = 0.5 AND owner = '"
+                + b
+                + "'"));
   }
 
   /**

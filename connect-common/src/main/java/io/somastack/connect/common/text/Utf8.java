@@ -40,6 +40,17 @@ public final class Utf8 {
     return text.substring(0, end);
   }
 
+  /**
+   * The text itself when it fits {@code maxBytes} of UTF-8, else its longest start that fits with
+   * {@code marker} (such as "...") after it.
+   */
+  public static String truncate(String text, int maxBytes, String marker) {
+    if (length(text) <= maxBytes) {
+      return text;
+    }
+    return prefix(text, Math.max(0, maxBytes - length(marker))) + marker;
+  }
+
   private static int bytesOf(int codePoint) {
     if (codePoint < 0x80) {
       return 1;

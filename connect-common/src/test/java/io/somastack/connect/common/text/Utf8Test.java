@@ -39,4 +39,11 @@ class Utf8Test {
     assertEquals("emoji ", Utf8.prefix("emoji 😀 end", 9));
     assertEquals("emoji 😀", Utf8.prefix("emoji 😀 end", 10));
   }
+
+  @Test
+  void truncateKeepsWhatFitsAndMarksACut() {
+    assertEquals("short", Utf8.truncate("short", 5, "..."));
+    assertEquals("été...", Utf8.truncate("étéétéété", 8, "..."));
+    assertTrue(Utf8.length(Utf8.truncate("x".repeat(5000), 1024, "...")) <= 1024);
+  }
 }

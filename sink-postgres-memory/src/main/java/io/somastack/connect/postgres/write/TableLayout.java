@@ -284,13 +284,9 @@ public final class TableLayout {
    * Deletes rows by key for tombstones, unless the stored row is newer than the tombstone (at or
    * after it in the same Kafka partition; a tombstone has no version to compare). Returns one row:
    * the rows deleted, and the tombstones refused because the row is newer. A tombstone whose key
-   * has no row is neither. Both counts see the rows as they were before the statement.
+   * has no row is neither. Both counts see the rows as they were before the statement. Keys compare
+   * in the table's own types (see {@link #insertSql(String, Map)}).
    */
-  public String deleteSql(String table) {
-    return deleteSql(table, Map.of());
-  }
-
-  /** The same, comparing keys in the table's own types (see {@link #insertSql(String, Map)}). */
   public String deleteSql(String table, Map<String, String> storedTypes) {
     String arrays = keyColumns.stream().map(c -> "?::text[]").collect(joining());
     String aliases = keyColumns.stream().map(c -> SqlIdentifier.quote("d_" + c)).collect(joining());

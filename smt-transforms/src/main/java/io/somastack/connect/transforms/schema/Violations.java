@@ -67,7 +67,7 @@ public final class Violations {
       int size = Utf8.length(entry);
       if (shown == limit || bytes + size > budget) {
         if (shown == 0 && limit > 0) {
-          out.append(Utf8.prefix(entry, budget - CUT.length())).append(CUT);
+          out.append(Utf8.truncate(entry, budget, CUT));
           shown = 1;
         }
         break;
