@@ -75,7 +75,9 @@ public final class PostgresConnectionConfig {
             "disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
         Importance.MEDIUM,
         "TLS to PostgreSQL, as pgjdbc's sslmode. Use verify-full in production: it checks the"
-            + " server's certificate against connection.sslrootcert and its host name.",
+            + " server's certificate against connection.sslrootcert and its host name. An sslmode"
+            + " in connection.url must agree with this one when this is set; a URL with ssl=true"
+            + " and no sslmode, and this option unset, is verify-full, as pgjdbc reads it.",
         group,
         ++order,
         Width.SHORT,
