@@ -314,6 +314,8 @@ public final class StrimziResources {
     y.append(
         "    config.providers.env.class:"
             + " org.apache.kafka.common.config.provider.EnvVarConfigProvider\n");
+    y.append("    # and no other variable of the worker's environment\n");
+    y.append("    config.providers.env.param.allowlist.pattern: \"SOMA_.*\"\n");
     y.append("    # the outbox source connector writes its records transactionally\n");
     y.append("    exactly.once.source.support: enabled\n");
     y.append("    # the pipelines tune their consumers with consumer.override.*\n");
