@@ -91,7 +91,10 @@ public class PostgresMemorySinkTask extends SinkTask {
 
   private int attempt;
 
-  /** Batches to write with savepoints since one met an event id already stored. */
+  /**
+   * Batches to write with savepoints since one met an event id already stored, or held two keys
+   * that are one row of the table.
+   */
   private int guardedBatches;
 
   private static final int GUARDED_AFTER_STORED_ID = 100;
@@ -327,7 +330,9 @@ public class PostgresMemorySinkTask extends SinkTask {
   /**
    * Writes the batch (offsets and rows), COPY (append mode) without savepoints unless a batch
    * lately met an event id already stored: then that batch is written again, and the next ones,
-   * inside savepoints, so a stream full of true duplicates does not pay for every batch twice.
+   * inside savepoints, so a stream full of true duplicates does not pay for every batch twice. The
+   * same for an upsert batch whose keys collide in the table's type ({@link
+   * BatchWriter.KeysCollide}).
    */
   private void writeBatch(Connection c, Batch batch) throws SQLException {
     if (guardedBatches > 0) {
@@ -345,6 +350,18 @@ public class PostgresMemorySinkTask extends SinkTask {
       log.info(
           "A batch of {} row(s) from {} holds an event id already stored; writing it again,"
               + " skipping such ids, and the next {} batches with savepoints",
+          batch.rowCount(),
+          batch.nextOffsets().keySet(),
+          GUARDED_AFTER_STORED_ID);
+      writeBatch(c, batch, BatchWriter.StoredIds.SKIP);
+    } catch (BatchWriter.KeysCollide e) {
+      c.rollback();
+      guardedBatches = GUARDED_AFTER_STORED_ID;
+      metrics.batchesRewritten.record();
+      log.info(
+          "A batch of {} row(s) from {} holds keys that differ as text but are one row of the"
+              + " table (SQLSTATE 21000); writing it again in smaller statements in order, and the"
+              + " next {} batches with savepoints",
           batch.rowCount(),
           batch.nextOffsets().keySet(),
           GUARDED_AFTER_STORED_ID);

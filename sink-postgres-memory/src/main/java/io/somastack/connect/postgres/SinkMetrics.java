@@ -43,7 +43,9 @@ final class SinkMetrics implements AutoCloseable {
     batchesRewritten =
         group.counter(
             "batches-rewritten",
-            "append batches written a second time because COPY met an event id already stored");
+            "batches written a second time: append batches whose COPY met an event id already"
+                + " stored, upsert batches holding keys that are one row of the table (a citext"
+                + " key in two cases)");
     rowsCopiedBinary =
         group.counter(
             "rows-copied-binary",

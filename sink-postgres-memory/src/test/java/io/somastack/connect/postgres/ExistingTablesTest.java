@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Locale;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.sink.SinkRecord;
@@ -263,6 +264,62 @@ class ExistingTablesTest {
             record("{\"event_id\":\"" + other + "\"}", 2)));
 
     assertEquals(2, LocalTasks.count(DATABASE, "SELECT count(*) FROM memories"));
+  }
+
+  /**
+   * A citext key makes "abc" and "ABC" one row, though the batch keeps them apart by their text:
+   * one upsert statement with both would fail with SQLSTATE 21000 and stop the task. The later
+   * event wins, as it would record by record, and both count as written.
+   */
+  @Test
+  void aCitextKeyWrittenInTwoCasesInOneBatchKeepsTheLaterEvent() throws SQLException {
+    LocalTasks.execute(
+        DATABASE,
+        "CREATE EXTENSION IF NOT EXISTS citext; CREATE TABLE memories (id citext PRIMARY KEY,"
+            + " payload jsonb NOT NULL, kafka_topic text, kafka_partition integer,"
+            + " kafka_offset bigint, updated_at timestamptz NOT NULL DEFAULT now())");
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    task = LocalTasks.started(url, context, "write.mode", "upsert", "key.fields", "id");
+    task.put(
+        List.of(
+            record("{\"id\":\"abc\",\"v\":1}", 0),
+            record("{\"id\":\"other\",\"v\":1}", 1),
+            record("{\"id\":\"ABC\",\"v\":2}", 2)));
+
+    assertEquals(List.of(), context.deadLettered());
+    assertEquals(2, LocalTasks.count(DATABASE, "SELECT count(*) FROM memories"));
+    assertEquals(
+        2,
+        LocalTasks.count(DATABASE, "SELECT (payload->>'v')::int FROM memories WHERE id = 'abc'"));
+    assertEquals(3, context.metric("records-written-total"));
+  }
+
+  /**
+   * A uuid key takes its text in any case: two spellings of one uuid in one batch are one row, and
+   * the later event wins rather than the task stopping with SQLSTATE 21000.
+   */
+  @Test
+  void aUuidKeySpelledInTwoCasesInOneBatchKeepsTheLaterEvent() throws SQLException {
+    LocalTasks.execute(
+        DATABASE,
+        "CREATE TABLE memories (id uuid PRIMARY KEY, payload jsonb NOT NULL, kafka_topic text,"
+            + " kafka_partition integer, kafka_offset bigint,"
+            + " updated_at timestamptz NOT NULL DEFAULT now())");
+    String lower = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    task = LocalTasks.started(url, context, "write.mode", "upsert", "key.fields", "id");
+    task.put(
+        List.of(
+            record("{\"id\":\"" + lower.toUpperCase(Locale.ROOT) + "\",\"v\":1}", 0),
+            record("{\"id\":\"" + lower + "\",\"v\":2}", 1)));
+
+    assertEquals(List.of(), context.deadLettered());
+    assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM memories"));
+    assertEquals(
+        2,
+        LocalTasks.count(
+            DATABASE, "SELECT (payload->>'v')::int FROM memories WHERE id = '" + lower + "'"));
+    assertEquals(2, context.metric("records-written-total"));
   }
 
   private static SinkRecord record(String json, long offset) {

@@ -1,5 +1,7 @@
 package io.somastack.connect.postgres.write;
 
+import io.somastack.connect.common.postgres.SqlStates;
+import io.somastack.connect.postgres.config.WriteMode;
 import io.somastack.connect.postgres.record.EventRow;
 import io.somastack.connect.postgres.record.JsonBytes;
 import java.sql.Array;
@@ -7,6 +9,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -27,16 +30,21 @@ public final class BatchWriter {
    */
   public record Outcome(int applied, int unchanged, int copiedBinary) {}
 
-  /** What append mode's COPY does when it meets an event id that is already stored. */
+  /**
+   * What append mode's COPY does when it meets an event id that is already stored, and what upsert
+   * mode does when two keys of one statement are one row to the table ({@link KeysCollide}).
+   */
   public enum StoredIds {
     /**
-     * Fail the transaction with {@link StoredIdFound}: no savepoint per chunk, so two round trips
-     * fewer. The caller rolls back and writes the batch again with {@link #SKIP}.
+     * Fail the transaction with {@link StoredIdFound} or {@link KeysCollide}: no savepoint per
+     * chunk, so two round trips fewer. The caller rolls back and writes the batch again with {@link
+     * #SKIP}.
      */
     FAIL,
     /**
      * Skip them: each chunk is copied inside a savepoint, and a chunk holding a stored id is
-     * written again with INSERT ... ON CONFLICT DO NOTHING.
+     * written again with INSERT ... ON CONFLICT DO NOTHING. Upserts: each chunk is written inside a
+     * savepoint, and a chunk whose keys collide is written again in halves, in order.
      */
     SKIP
   }
@@ -50,6 +58,21 @@ public final class BatchWriter {
       super("an event id of the batch is already stored", cause.getSQLState(), cause);
     }
   }
+
+  /**
+   * Two rows of one upsert statement have keys that differ as text but are equal in the table's
+   * column type (a citext "abc" and "ABC", two spellings of one uuid), so PostgreSQL refused to
+   * update one row twice (SQLSTATE 21000, kept as the cause) and the transaction is lost: roll back
+   * and write the batch again with {@link StoredIds#SKIP}.
+   */
+  public static final class KeysCollide extends SQLException {
+    KeysCollide(SQLException cause) {
+      super("two keys of the batch are one row of the table", cause.getSQLState(), cause);
+    }
+  }
+
+  /** PostgreSQL's "cardinality violation": ON CONFLICT DO UPDATE met one row twice. */
+  private static final String CARDINALITY_VIOLATION = "21000";
 
   private final TableLayout layout;
   private final int maxRows;
@@ -78,10 +101,11 @@ public final class BatchWriter {
 
   /**
    * Writes rows (already collapsed: an identity occurs once, but for a versioned key's tombstone
-   * kept ahead of its write), returning how many the database applied and how many it skipped
-   * (duplicates in append mode, stale updates in upsert mode). Deletes go first: on distinct keys
-   * the order does not matter, and a kept tombstone must precede its key's write. {@code storedIds}
-   * matters only in append mode, where COPY writes the rows.
+   * kept ahead of its write; keys may still be equal in the table's column type, see {@link
+   * KeysCollide}), returning how many the database applied and how many it skipped (duplicates in
+   * append mode, stale updates in upsert mode). Deletes go first: on distinct keys the order does
+   * not matter, and a kept tombstone must precede its key's write. {@code storedIds} matters in
+   * append mode, where COPY writes the rows, and for upserts whose keys collide.
    */
   public Outcome write(Connection c, String table, List<EventRow> rows, StoredIds storedIds)
       throws SQLException {
@@ -145,6 +169,47 @@ public final class BatchWriter {
         return copied;
       }
     }
+    if (layout.mode() != WriteMode.UPSERT) {
+      return execute(c, table, rows); // DO NOTHING: a row met twice keeps the first, no error
+    }
+    if (storedIds == StoredIds.SKIP) {
+      return upsertInHalves(c, table, rows);
+    }
+    try {
+      return execute(c, table, rows);
+    } catch (SQLException e) {
+      throw collides(e) ? new KeysCollide(e) : e;
+    }
+  }
+
+  /**
+   * Upserts the rows inside a savepoint; if two of their keys are one row of the table, the first
+   * half and then the second, so the later row of such a key is written after the earlier and wins
+   * (or is refused as stale) as it would record by record.
+   */
+  private int upsertInHalves(Connection c, String table, List<EventRow> rows) throws SQLException {
+    Savepoint savepoint = c.setSavepoint();
+    try {
+      int written = execute(c, table, rows);
+      c.releaseSavepoint(savepoint);
+      return written;
+    } catch (SQLException e) {
+      c.rollback(savepoint);
+      if (!collides(e) || rows.size() < 2) {
+        throw e;
+      }
+      int half = rows.size() / 2;
+      return upsertInHalves(c, table, rows.subList(0, half))
+          + upsertInHalves(c, table, rows.subList(half, rows.size()));
+    }
+  }
+
+  private static boolean collides(SQLException e) {
+    return CARDINALITY_VIOLATION.equals(SqlStates.rootState(e));
+  }
+
+  /** One INSERT ... SELECT FROM unnest(...) of the rows: one round trip. */
+  private int execute(Connection c, String table, List<EventRow> rows) throws SQLException {
     String sql = insertSql.get(table);
     if (sql == null) {
       sql = layout.insertSql(table, CatalogColumns.of(c, table));
