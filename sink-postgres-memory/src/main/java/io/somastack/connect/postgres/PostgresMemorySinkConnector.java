@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres;
 
+import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import java.util.ArrayList;
@@ -7,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
-import org.apache.kafka.common.config.ConfigValue;
 import org.apache.kafka.connect.connector.Task;
 import org.apache.kafka.connect.sink.SinkConnector;
 
@@ -52,30 +52,16 @@ public class PostgresMemorySinkConnector extends SinkConnector {
     return PostgresSinkConfig.CONFIG_DEF;
   }
 
-  /** Adds the checks that span options, so the REST validate call explains them too. */
+  /**
+   * Adds the checks that span options (the config class's own: key.fields for upsert, columns named
+   * twice or in dead_letter mode), so the REST validate call explains them too.
+   */
   @Override
   public Config validate(Map<String, String> connectorConfigs) {
-    Config config = super.validate(connectorConfigs);
-    String mode = connectorConfigs.getOrDefault(PostgresSinkConfig.WRITE_MODE, "append");
-    String keys = connectorConfigs.getOrDefault(PostgresSinkConfig.KEY_FIELDS, "");
-    if ("upsert".equalsIgnoreCase(mode.trim()) && keys.isBlank()) {
-      addError(
-          config,
-          PostgresSinkConfig.KEY_FIELDS,
-          "write.mode=upsert needs key.fields, the field paths of the key (e.g. namespace,id)");
-    }
-    String columns = connectorConfigs.getOrDefault(PostgresSinkConfig.COLUMNS, "");
-    if ("dead_letter".equalsIgnoreCase(mode.trim()) && !columns.isBlank()) {
-      addError(config, PostgresSinkConfig.COLUMNS, PostgresSinkConfig.DEAD_LETTER_COLUMNS);
-    }
-    return config;
-  }
-
-  private static void addError(Config config, String option, String message) {
-    for (ConfigValue value : config.configValues()) {
-      if (value.name().equals(option)) {
-        value.addErrorMessage(message);
-      }
-    }
+    return OptionConflict.explain(
+        super.validate(connectorConfigs),
+        connectorConfigs,
+        PostgresSinkConfig::new,
+        PostgresSinkConfig.COLUMNS);
   }
 }

@@ -2,6 +2,7 @@ package io.somastack.connect.qdrant;
 
 import io.qdrant.client.grpc.Collections.Distance;
 import io.qdrant.client.grpc.Collections.PayloadSchemaType;
+import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.template.RecordTemplate;
@@ -688,11 +689,11 @@ public final class QdrantSinkConfig extends AbstractConfig {
     if (embedder() == EmbedderKind.FIELD) {
       FieldPath vector = vectorField();
       if (payloadInclude().contains(vector)) {
-        throw new InvalidCombination(
+        throw new OptionConflict(
             PAYLOAD_INCLUDE, getList(PAYLOAD_INCLUDE), "must not list the vector field " + vector);
       }
     } else if (textFields().isEmpty()) {
-      throw new InvalidCombination(
+      throw new OptionConflict(
           TEXT_FIELDS,
           "",
           "the "
@@ -700,25 +701,8 @@ public final class QdrantSinkConfig extends AbstractConfig {
               + " embedder needs at least one text field");
     }
     if (sparseVectors().contains(vectorName())) {
-      throw new InvalidCombination(
+      throw new OptionConflict(
           COLLECTION_SPARSE_VECTORS, sparseVectors(), "must not contain vector.name");
-    }
-  }
-
-  /**
-   * A value that conflicts with another key's, naming the key it is reported on: the message alone
-   * cannot say which, since it may name several keys.
-   */
-  static final class InvalidCombination extends ConfigException {
-    private final String key;
-
-    InvalidCombination(String key, Object value, String message) {
-      super(key, value, message);
-      this.key = key;
-    }
-
-    String key() {
-      return key;
     }
   }
 

@@ -1,5 +1,6 @@
 package io.somastack.connect.qdrant;
 
+import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.config.Version;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -7,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
-import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.connector.Task;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.SinkConnector;
@@ -81,21 +81,7 @@ public class QdrantVectorSinkConnector extends SinkConnector {
   /** Adds the checks that span several keys to the per-key ones. */
   @Override
   public Config validate(Map<String, String> connectorConfigs) {
-    Config result = super.validate(connectorConfigs);
-    boolean keysValid =
-        result.configValues().stream().allMatch(value -> value.errorMessages().isEmpty());
-    if (keysValid) {
-      try {
-        new QdrantSinkConfig(connectorConfigs);
-      } catch (ConfigException e) {
-        String key = e instanceof QdrantSinkConfig.InvalidCombination c ? c.key() : null;
-        result.configValues().stream()
-            .filter(value -> value.name().equals(key))
-            .findFirst()
-            .orElse(result.configValues().get(0))
-            .addErrorMessage(e.getMessage());
-      }
-    }
-    return result;
+    return OptionConflict.explain(
+        super.validate(connectorConfigs), connectorConfigs, QdrantSinkConfig::new, null);
   }
 }

@@ -1,5 +1,6 @@
 package io.somastack.connect.outbox;
 
+import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
 import java.nio.charset.StandardCharsets;
@@ -490,20 +491,6 @@ public final class OutboxSourceConfig extends AbstractConfig {
     };
   }
 
-  /** A cross-field error, with the option it is about so that validate() can show it there. */
-  static final class InvalidOption extends ConfigException {
-    private final String option;
-
-    InvalidOption(String option, Object value, String message) {
-      super(option, value, message);
-      this.option = option;
-    }
-
-    String option() {
-      return option;
-    }
-  }
-
   /** Shows topic.fixed only when topic.mode=fixed. */
   private static final class FixedTopicRecommender implements ConfigDef.Recommender {
     @Override
@@ -521,18 +508,18 @@ public final class OutboxSourceConfig extends AbstractConfig {
     if (topicMode() == TopicMode.FIXED) {
       String topic = getString(TOPIC_FIXED);
       if (!isLegalTopic(topic)) {
-        throw new InvalidOption(
+        throw new OptionConflict(
             TOPIC_FIXED, topic, "topic.mode=fixed needs a legal Kafka topic name here");
       }
       Pattern allowed = allowedTopics();
       if (allowed != null && !allowed.matcher(topic).matches()) {
         // every row would be a bad row
-        throw new InvalidOption(
+        throw new OptionConflict(
             TOPIC_FIXED, topic, "does not match " + TOPIC_ALLOW_REGEX + " (" + allowed + ")");
       }
     }
     if (getLong(RETRY_BACKOFF_MAX_MS) < getLong(RETRY_BACKOFF_INITIAL_MS)) {
-      throw new InvalidOption(
+      throw new OptionConflict(
           RETRY_BACKOFF_MAX_MS,
           getLong(RETRY_BACKOFF_MAX_MS),
           "must not be below " + RETRY_BACKOFF_INITIAL_MS);
@@ -547,7 +534,7 @@ public final class OutboxSourceConfig extends AbstractConfig {
     try {
       OutboxTable.parse(table.trim());
     } catch (ConfigException e) {
-      throw new InvalidOption(option, table, e.getMessage());
+      throw new OptionConflict(option, table, e.getMessage());
     }
   }
 

@@ -1,5 +1,6 @@
 package io.somastack.connect.outbox;
 
+import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.config.Version;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -7,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
-import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.connector.Task;
 import org.apache.kafka.connect.source.ConnectorTransactionBoundaries;
 import org.apache.kafka.connect.source.ExactlyOnceSupport;
@@ -75,25 +75,12 @@ public final class PostgresOutboxSourceConnector extends SourceConnector {
 
   @Override
   public Config validate(Map<String, String> connectorConfigs) {
-    Config result = super.validate(connectorConfigs);
-    boolean fieldErrors =
-        result.configValues().stream().anyMatch(v -> !v.errorMessages().isEmpty());
-    if (!fieldErrors) {
-      try {
-        new OutboxSourceConfig(connectorConfigs);
-      } catch (ConfigException e) {
-        // cross-field errors name their option; anything else is shown on the tables
-        String name =
-            e instanceof OutboxSourceConfig.InvalidOption invalid
-                ? invalid.option()
-                : OutboxSourceConfig.TABLES;
-        result.configValues().stream()
-            .filter(v -> v.name().equals(name))
-            .findFirst()
-            .ifPresent(v -> v.addErrorMessage(e.getMessage()));
-      }
-    }
-    return result;
+    // anything that names no option is shown on the tables
+    return OptionConflict.explain(
+        super.validate(connectorConfigs),
+        connectorConfigs,
+        OutboxSourceConfig::new,
+        OutboxSourceConfig.TABLES);
   }
 
   /** Offsets are written with the records in one transaction: see the task's class comment. */

@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres.config;
 
+import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
@@ -67,11 +68,14 @@ public final class PostgresSinkConfig extends AbstractConfig {
   public PostgresSinkConfig(Map<String, String> props) {
     super(CONFIG_DEF, props);
     if (writeMode() == WriteMode.UPSERT && keyFields().isEmpty()) {
-      throw new ConfigException(KEY_FIELDS, "", "write.mode=upsert needs the key fields");
+      throw new OptionConflict(
+          KEY_FIELDS,
+          "",
+          "write.mode=upsert needs key.fields, the field paths of the key (e.g. namespace,id)");
     }
     TableLayout.of(this); // refuses a column named twice, before any task meets the database
     if (writeMode() == WriteMode.DEAD_LETTER && !getList(COLUMNS).isEmpty()) {
-      throw new ConfigException(COLUMNS, getList(COLUMNS), DEAD_LETTER_COLUMNS);
+      throw new OptionConflict(COLUMNS, getList(COLUMNS), DEAD_LETTER_COLUMNS);
     }
   }
 

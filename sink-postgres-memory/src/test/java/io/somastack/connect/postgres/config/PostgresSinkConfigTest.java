@@ -41,10 +41,21 @@ class PostgresSinkConfigTest {
     props.put("write.mode", "upsert");
     assertThrows(ConfigException.class, () -> new PostgresSinkConfig(props));
     Config result = new PostgresMemorySinkConnector().validate(props);
-    assertEquals(
-        List.of(
-            "write.mode=upsert needs key.fields, the field paths of the key (e.g. namespace,id)"),
-        errors(result).get("key.fields"));
+    List<String> errors = errors(result).get("key.fields");
+    assertEquals(1, errors.size(), String.valueOf(errors));
+    assertTrue(
+        errors.get(0).contains("write.mode=upsert needs key.fields, the field paths of the key"),
+        errors.get(0));
+  }
+
+  /** A column named twice is a config error the REST validate call explains on columns. */
+  @Test
+  void aColumnNamedTwiceIsExplainedByValidate() {
+    Map<String, String> props = minimal();
+    props.put("columns", "score:double:score,score:bigint:rank");
+    List<String> errors = errors(new PostgresMemorySinkConnector().validate(props)).get("columns");
+    assertEquals(1, errors.size(), String.valueOf(errors));
+    assertTrue(errors.get(0).contains("more than once"), errors.get(0));
   }
 
   /**

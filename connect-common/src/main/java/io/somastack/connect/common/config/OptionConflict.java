@@ -1,0 +1,55 @@
+package io.somastack.connect.common.config;
+
+import java.util.Map;
+import java.util.function.Consumer;
+import org.apache.kafka.common.config.Config;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * A mistake that spans options (write.mode=upsert without key.fields, say), found by a config
+ * class's constructor and naming the option it is shown on. {@link #explain} lets a connector's
+ * validate() show it there: the message alone cannot say which option, since it may name several.
+ */
+public class OptionConflict extends ConfigException {
+  private static final long serialVersionUID = 1L;
+
+  private final String option;
+
+  public OptionConflict(String option, Object value, String message) {
+    super(option, value, message);
+    this.option = option;
+  }
+
+  public String option() {
+    return option;
+  }
+
+  /**
+   * Once every option passed its own checks, builds the config ({@code build}, the config class's
+   * constructor) and shows a {@link ConfigException} it throws on the option an {@link
+   * OptionConflict} names, else on {@code fallback} (or the first option when that is null), so
+   * that {@code PUT /connector-plugins/{name}/config/validate} explains cross-option mistakes too.
+   */
+  public static Config explain(
+      Config result,
+      Map<String, String> props,
+      Consumer<Map<String, String>> build,
+      String fallback) {
+    boolean optionsValid =
+        result.configValues().stream().allMatch(value -> value.errorMessages().isEmpty());
+    if (!optionsValid) {
+      return result;
+    }
+    try {
+      build.accept(props);
+    } catch (ConfigException e) {
+      String option = e instanceof OptionConflict conflict ? conflict.option() : fallback;
+      result.configValues().stream()
+          .filter(value -> value.name().equals(option))
+          .findFirst()
+          .orElse(result.configValues().get(0))
+          .addErrorMessage(e.getMessage());
+    }
+    return result;
+  }
+}
