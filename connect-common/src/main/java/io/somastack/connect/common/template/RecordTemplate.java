@@ -120,9 +120,18 @@ public final class RecordTemplate {
    * record: an object would otherwise render as an empty string or as Java's text of a map.
    */
   public String render(ConnectRecord<?> record) {
+    return render(record, record.value(), record.valueSchema());
+  }
+
+  /**
+   * The same with the record's value read as {@code value} (of {@code valueSchema}, null for
+   * schemaless): a sink that parsed JSON text or bytes renders from its tree without building a
+   * record around it.
+   */
+  public String render(ConnectRecord<?> record, Object value, Schema valueSchema) {
     StringBuilder out = new StringBuilder();
     for (Part part : parts) {
-      String text = textOf(part, record);
+      String text = textOf(part, record, value, valueSchema);
       if (text == null) {
         return null;
       }
@@ -131,7 +140,8 @@ public final class RecordTemplate {
     return out.toString();
   }
 
-  private static String textOf(Part part, ConnectRecord<?> record) {
+  private static String textOf(
+      Part part, ConnectRecord<?> record, Object value, Schema valueSchema) {
     if (part instanceof Literal literal) {
       return literal.text();
     }
@@ -147,7 +157,7 @@ public final class RecordTemplate {
     if (part instanceof KeyField key) {
       return fieldText(key.path(), record.key(), record.keySchema());
     }
-    return fieldText(((ValueField) part).path(), record.value(), record.valueSchema());
+    return fieldText(((ValueField) part).path(), value, valueSchema);
   }
 
   private static String fieldText(FieldPath path, Object root, Schema rootSchema) {

@@ -334,15 +334,7 @@ public final class RowMapper {
     if (tableTemplate.dependsOnTopicOnly()) {
       return table(record);
     }
-    return render(
-        record.newRecord(
-            record.topic(),
-            record.kafkaPartition(),
-            record.keySchema(),
-            record.key(),
-            null,
-            event,
-            record.timestamp()));
+    return named(tableTemplate.render(record, event, null));
   }
 
   private String table(SinkRecord record) {
@@ -354,7 +346,11 @@ public final class RowMapper {
   }
 
   private String render(SinkRecord record) {
-    String name = tableTemplate.render(record);
+    return named(tableTemplate.render(record));
+  }
+
+  /** The qualified table of a rendered name; a name the template could not make is bad data. */
+  private String named(String name) {
     if (name == null) {
       throw new BadRecordException(
           "table name template '" + tableTemplate + "' names a missing field");

@@ -146,16 +146,7 @@ public final class PointMapper {
         value instanceof JsonNode tree
             ? tree
             : ValueJson.toJsonWithout(value, record.valueSchema(), fieldEmbedder.field());
-    SinkRecord asJson =
-        record.newRecord(
-            record.topic(),
-            record.kafkaPartition(),
-            record.keySchema(),
-            record.key(),
-            null,
-            json,
-            record.timestamp());
-    return collectionOf(asJson);
+    return checked(collection.render(record, json, null));
   }
 
   private String topicCollection(SinkRecord record) {
@@ -202,7 +193,11 @@ public final class PointMapper {
   }
 
   private String collectionOf(SinkRecord record) {
-    String name = collection.render(record);
+    return checked(collection.render(record));
+  }
+
+  /** A rendered collection name, refused when missing or one Qdrant would not take. */
+  private String checked(String name) {
     if (name == null || name.isBlank()) {
       throw new DataException(
           "collection template " + collection + " names a field the record does not have");
