@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.template.RecordTemplate;
-import io.somastack.connect.transforms.util.Configs;
 import io.somastack.connect.transforms.util.Records;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -20,7 +19,7 @@ import org.apache.kafka.connect.transforms.Transformation;
 /**
  * Sets the topic from a template over the record, such as {@code agent-${value.action_type}}. A
  * record that lacks a field the template names, or whose fields would make an illegal topic name,
- * goes to the fallback topic, so a record's content can never invent arbitrary topics. Values are
+ * goes to the fallback topic, so a record's content can never invent an illegal topic. Values are
  * never sanitised into a legal name: "x/y" and "x_y" would then share a topic, mixing two tenants'
  * streams.
  */
@@ -32,14 +31,24 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
           + "${key.<path>}, ${value.<path>} over Struct, schemaless Map and JSON text keys and "
           + "values. When a field is missing, or the result is not a legal topic name "
           + "([a-zA-Z0-9._-], at most 249 characters), the record goes to fallback.topic; without "
-          + "one it fails. Values are never rewritten to make a name legal, so two different "
-          + "values never share a topic. Kafka itself cannot hold two topics whose names differ "
-          + "only in '.' versus '_' (a.b and a_b): when both occur, creating the second fails.";
+          + "one it fails. Values are never rewritten to make a name legal, so two values of a "
+          + "field never share a topic. Kafka itself cannot hold two topics whose names differ "
+          + "only in '.' versus '_' (a.b and a_b): when both occur, creating the second fails. "
+          + "With two placeholders, values holding the text between them can meet (a-b with c "
+          + "and a with b-c in ${value.x}-${value.y}). Tombstones have no value fields: a template "
+          + "that reads the value sends them to fallback.topic. The partition is kept, as Kafka's "
+          + "RegexRouter keeps it: a source record with a partition set needs that partition in "
+          + "the new topic.";
 
   public static final String TOPIC_TEMPLATE_CONFIG = "topic.template";
   public static final String FALLBACK_TOPIC_CONFIG = "fallback.topic";
 
-  private static final Pattern LEGAL_TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+  private static final int MAX_TOPIC_LENGTH = 249;
+  private static final Pattern LEGAL_TOPIC =
+      Pattern.compile("[a-zA-Z0-9._-]{1," + MAX_TOPIC_LENGTH + "}");
+
+  /** A placeholder of a template that parsed: "${" up to the next "}", never nested. */
+  private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{[^}]*}");
 
   public static final ConfigDef CONFIG_DEF =
       new ConfigDef()
@@ -47,9 +56,11 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
               TOPIC_TEMPLATE_CONFIG,
               ConfigDef.Type.STRING,
               ConfigDef.NO_DEFAULT_VALUE,
-              Configs.nonBlank(),
+              topicTemplate(),
               ConfigDef.Importance.HIGH,
-              "Template of the topic name, e.g. agent-${value.action_type}.")
+              "Template of the topic name, e.g. agent-${value.action_type}. Give it fixed text "
+                  + "around the fields (agent-...): a template that is a field alone lets whoever "
+                  + "writes that field pick any topic the connector may write to.")
           .define(
               FALLBACK_TOPIC_CONFIG,
               ConfigDef.Type.STRING,
@@ -137,6 +148,57 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
       }
     }
     return false;
+  }
+
+  /**
+   * A template that parses and whose own text (outside the placeholders) could be part of a topic
+   * name; otherwise every record would go to the fallback. A validator, not a check in configure,
+   * so the REST validate call reports it too.
+   */
+  private static ConfigDef.Validator topicTemplate() {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        String text = value == null ? "" : value.toString().trim();
+        if (text.isEmpty()) {
+          throw new ConfigException(name, value, "must not be empty");
+        }
+        try {
+          RecordTemplate.parse(text);
+        } catch (IllegalArgumentException e) {
+          throw new ConfigException(name, value, e.getMessage());
+        }
+        String problem = literalProblem(text);
+        if (problem != null) {
+          throw new ConfigException(name, value, problem);
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "a template whose text outside ${...} is legal in a topic name";
+      }
+    };
+  }
+
+  /** What keeps a parsed template's literal text out of every legal topic name, or null. */
+  private static String literalProblem(String template) {
+    String literals = PLACEHOLDER.matcher(template).replaceAll("");
+    if (literals.length() == template.length()) {
+      return isLegal(template) ? null : "names no legal topic";
+    }
+    for (int i = 0; i < literals.length(); i++) {
+      if (!LEGAL_TOPIC.matcher(literals.substring(i, i + 1)).matches()) {
+        return "its text outside the placeholders holds '"
+            + literals.charAt(i)
+            + "', but topic names hold only [a-zA-Z0-9._-]";
+      }
+    }
+    return literals.length() <= MAX_TOPIC_LENGTH
+        ? null
+        : "its text outside the placeholders is longer than a topic name may be ("
+            + MAX_TOPIC_LENGTH
+            + " characters)";
   }
 
   private static ConfigDef.Validator legalTopicOrEmpty() {

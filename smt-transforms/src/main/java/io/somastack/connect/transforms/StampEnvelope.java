@@ -13,6 +13,8 @@ import io.somastack.connect.transforms.util.Records;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -25,6 +27,7 @@ import org.apache.kafka.connect.components.Versioned;
 import org.apache.kafka.connect.connector.ConnectRecord;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.data.Timestamp;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.header.Headers;
 import org.apache.kafka.connect.transforms.Transformation;
@@ -42,8 +45,9 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
           + "offset, or for source records of source partition, source offset and a digest of "
           + "key and value, since source offsets need not be unique; reprocessing gives the same "
           + "id), a schema version and an ingest timestamp (ISO-8601), as value fields "
-          + "(Struct or schemaless Map; added Struct fields are optional strings) or as headers. "
-          + "Existing values are kept. Tombstones pass unchanged.";
+          + "(Struct or schemaless Map; added Struct fields are optional strings, and an empty "
+          + "field a Struct already has must be a string, or a Timestamp for the ingest "
+          + "timestamp) or as headers. Existing values are kept. Tombstones pass unchanged.";
 
   public static final String STAMP_TO_CONFIG = "stamp.to";
   public static final String EVENT_ID_FIELD_CONFIG = "event.id.field";
@@ -128,7 +132,8 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
               ConfigDef.Type.STRING,
               "soma.",
               ConfigDef.Importance.LOW,
-              "Prefix of the header names when stamp.to=headers.");
+              "Prefix of the header names when stamp.to=headers; the envelope fields' last "
+                  + "segments must differ, so that each has a header of its own.");
 
   private StampTo stampTo;
   private FieldPath eventIdField;
@@ -176,6 +181,28 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
     } catch (IllegalArgumentException e) {
       throw new ConfigException("the envelope field paths overlap: " + e.getMessage());
     }
+    if (stampTo == StampTo.HEADERS) {
+      requireDistinctHeaderNames();
+    }
+  }
+
+  /** Two paths with one last segment would share a header, and the second stamp would be lost. */
+  private void requireDistinctHeaderNames() {
+    Map<String, FieldPath> byHeader = new HashMap<>();
+    for (FieldPath path : stampedPaths()) {
+      FieldPath other = byHeader.putIfAbsent(headerPrefix + path.leaf(), path);
+      if (other != null) {
+        throw new ConfigException(
+            "stamp.to=headers names each header header.prefix + the field's last segment, and '"
+                + other
+                + "' and '"
+                + path
+                + "' would both be '"
+                + headerPrefix
+                + path.leaf()
+                + "'");
+      }
+    }
   }
 
   private List<FieldPath> stampedPaths() {
@@ -219,26 +246,41 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
         rewriter.rewrite(
             record,
             value,
-            (path, existing, schema) -> existing != null ? existing : stamp(record, path));
+            (path, existing, schema) -> existing != null ? existing : stamp(record, path, schema));
     Schema schema = value instanceof Struct ? ((Struct) stamped).schema() : null;
     return RecordSide.VALUE.with(record, schema, stamped);
   }
 
-  private String stamp(R record, FieldPath path) {
+  /**
+   * The stamp for an empty field, as the field's schema holds it ({@code schema} is null for a
+   * field being added or a schemaless value): text, or a Date for a Timestamp ingest field. Any
+   * other type fails here with the record's coordinates rather than in Struct.put without them.
+   */
+  private Object stamp(R record, FieldPath path, Schema schema) {
+    boolean ingest = !path.equals(eventIdField) && !path.equals(schemaVersionField);
+    if (ingest && schema != null && Timestamp.LOGICAL_NAME.equals(schema.name())) {
+      return Date.from(ingestInstant(record));
+    }
+    if (schema != null && schema.type() != Schema.Type.STRING) {
+      throw Records.error(
+          record,
+          "field '" + path + "' is of type " + schema.type() + ", which cannot hold the stamp");
+    }
     if (path.equals(eventIdField)) {
       return EventIds.of(namespace, record).toString();
     }
-    if (path.equals(schemaVersionField)) {
-      return schemaVersion;
-    }
-    return ingestTime(record);
+    return ingest ? ingestTime(record) : schemaVersion;
   }
 
   private String ingestTime(R record) {
+    return ingestInstant(record).toString();
+  }
+
+  private Instant ingestInstant(R record) {
     if (timestampSource == TimestampSource.RECORD && record.timestamp() != null) {
-      return Instant.ofEpochMilli(record.timestamp()).toString();
+      return Instant.ofEpochMilli(record.timestamp());
     }
-    return clock.instant().toString();
+    return clock.instant();
   }
 
   private R stampHeaders(R record) {

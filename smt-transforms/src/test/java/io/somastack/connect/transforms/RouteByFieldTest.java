@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.ConfigValue;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
@@ -122,5 +123,32 @@ class RouteByFieldTest {
     assertThrows(ConfigException.class, () -> route("agent-${value.a", null));
     assertThrows(ConfigException.class, () -> route("", null));
     assertThrows(ConfigException.class, () -> route("x", "bad topic"));
+  }
+
+  /**
+   * Text outside the placeholders that no topic name may hold would send every record to the
+   * fallback (or fail it): the template is refused instead, also by the REST validate call, which
+   * checks the ConfigDef without calling configure.
+   */
+  @Test
+  void refusesATemplateNoRecordCouldMakeALegalTopicOf() {
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> route("agent/${value.action_type}", "x"));
+    assertEquals(
+        "Invalid value agent/${value.action_type} for configuration topic.template: its text"
+            + " outside the placeholders holds '/', but topic names hold only [a-zA-Z0-9._-]",
+        e.getMessage());
+    assertThrows(ConfigException.class, () -> route("a".repeat(250) + "${value.x}", null));
+    assertThrows(ConfigException.class, () -> route("..", null));
+    assertEquals(
+        "a".repeat(249), route("a".repeat(249), null).apply(TestRecords.value(Map.of())).topic());
+    for (String template : new String[] {"agent-${nope}", "agent/${value.a}"}) {
+      ConfigValue checked =
+          RouteByField.CONFIG_DEF.validate(Map.of("topic.template", template)).stream()
+              .filter(v -> v.name().equals("topic.template"))
+              .findFirst()
+              .orElseThrow();
+      assertEquals(1, checked.errorMessages().size(), template);
+    }
   }
 }

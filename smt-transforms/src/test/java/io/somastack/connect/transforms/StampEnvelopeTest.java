@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Date;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -17,6 +18,7 @@ import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.data.Timestamp;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -203,6 +205,48 @@ class StampEnvelopeTest {
     assertThrows(DataException.class, () -> stamp().apply(TestRecords.value("{}")));
   }
 
+  /**
+   * A Struct may already have an envelope field, left empty: the stamp goes into it as its schema
+   * holds it, and where it cannot, the record fails naming its coordinates and the field.
+   */
+  @Test
+  void stampsExistingEmptyStructFieldsAsTheirSchemaHoldsThem() {
+    Schema metadata =
+        SchemaBuilder.struct()
+            .optional()
+            .field("ingested_at", Timestamp.builder().optional().build())
+            .build();
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("event_id", Schema.OPTIONAL_STRING_SCHEMA)
+            .field("metadata", metadata)
+            .build();
+    Struct value = new Struct(schema).put("metadata", new Struct(metadata));
+    Struct stamped = (Struct) stamp().apply(TestRecords.value(schema, value)).value();
+    stamped.validate();
+    assertEquals(Date.from(NOW), stamped.getStruct("metadata").get("ingested_at"));
+    assertEquals(
+        Timestamp.LOGICAL_NAME,
+        stamped.schema().field("metadata").schema().field("ingested_at").schema().name());
+    assertEquals(5, UUID.fromString(stamped.getString("event_id")).version());
+  }
+
+  @Test
+  void failsWithTheRecordsCoordinatesWhereAnEmptyFieldCannotHoldTheStamp() {
+    Schema schema = SchemaBuilder.struct().field("event_id", Schema.OPTIONAL_INT64_SCHEMA).build();
+    DataException e =
+        assertThrows(
+            DataException.class,
+            () -> stamp().apply(TestRecords.value(schema, new Struct(schema))));
+    assertEquals(
+        "record at topic 'memory.events' partition 2 offset 42: field 'event_id' is of type INT64,"
+            + " which cannot hold the stamp",
+        e.getMessage());
+    Struct present = new Struct(schema).put("event_id", 7L);
+    Struct kept = (Struct) stamp().apply(TestRecords.value(schema, present)).value();
+    assertEquals(7L, kept.get("event_id"));
+  }
+
   @Test
   void letsTombstonesPass() {
     SinkRecord tombstone = TestRecords.value(null);
@@ -216,5 +260,30 @@ class StampEnvelopeTest {
     assertThrows(
         ConfigException.class,
         () -> stamp("schema.version.field", "metadata", "ingest.timestamp.field", "metadata.at"));
+  }
+
+  /** Headers are named by the last segment only, so two paths ending alike would share one. */
+  @Test
+  void refusesHeaderNamesThatTwoEnvelopeFieldsWouldShare() {
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                stamp(
+                    "stamp.to",
+                    "headers",
+                    "event.id.field",
+                    "meta.id",
+                    "schema.version.field",
+                    "schema.id"));
+    assertEquals(
+        "stamp.to=headers names each header header.prefix + the field's last segment, and"
+            + " 'meta.id' and 'schema.id' would both be 'soma.id'",
+        e.getMessage());
+    Map<String, Object> value =
+        valueOf(
+            stamp("event.id.field", "meta.id", "schema.version.field", "schema.id")
+                .apply(TestRecords.value(Map.of())));
+    assertEquals("1.0.0", ((Map<?, ?>) value.get("schema")).get("id"));
   }
 }

@@ -3,6 +3,7 @@ package io.somastack.connect.transforms.predicates;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.transforms.util.Configs;
 import io.somastack.connect.transforms.util.RecordSide;
@@ -14,7 +15,9 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.components.Versioned;
 import org.apache.kafka.connect.connector.ConnectRecord;
+import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.transforms.predicates.Predicate;
 
 /**
@@ -30,7 +33,8 @@ public abstract class FieldMatches<R extends ConnectRecord<R>> implements Predic
           + "</code>) or value (<code>"
           + FieldMatches.Value.class.getName()
           + "</code>) equals a string or wholly matches a regular expression. Scalars are compared "
-          + "as text (a number 5 equals '5'); missing, null, object and array fields never match. "
+          + "as the text their JSON has (a number 5 equals '5', a Timestamp is ISO-8601 text, "
+          + "bytes are base64); missing, null, object and array fields never match. "
           + "Works on Struct, schemaless Map and JSON text. Combine with 'negate' in the "
           + "transform's predicate settings.";
 
@@ -90,7 +94,8 @@ public abstract class FieldMatches<R extends ConnectRecord<R>> implements Predic
     if (container == null) {
       return false;
     }
-    String text = text(field.get(readable(record, container)));
+    Object readable = readable(record, container);
+    String text = text(field.get(readable), schemaOf(record, readable));
     if (text == null) {
       return false;
     }
@@ -103,15 +108,35 @@ public abstract class FieldMatches<R extends ConnectRecord<R>> implements Predic
         : RecordValues.json(record, side);
   }
 
-  /** A scalar's text; null for missing, null and structured values. */
-  private static String text(Object value) {
-    if (value instanceof JsonNode node) {
-      return node.isValueNode() ? node.asText() : null;
+  /** The field's schema, which says whether a Struct's java.util.Date is a Date or a Timestamp. */
+  private Schema schemaOf(R record, Object readable) {
+    if (readable instanceof Struct struct) {
+      return field.schemaIn(struct.schema());
     }
-    if (value == null || value instanceof Map<?, ?> || value instanceof Struct) {
+    return readable instanceof Map<?, ?> ? field.schemaIn(side.schema(record)) : null;
+  }
+
+  /**
+   * A scalar's text as JSON has it, so a Struct, a Map and JSON text of one event compare alike (a
+   * Timestamp as ISO-8601, bytes as base64); null for missing, null and structured values.
+   */
+  private static String text(Object value, Schema schema) {
+    if (value instanceof JsonNode json) {
+      return json.isValueNode() && !json.isNull() ? json.asText() : null;
+    }
+    if (value == null
+        || value instanceof Map<?, ?>
+        || value instanceof Struct
+        || value instanceof Iterable<?>) {
       return null;
     }
-    return value instanceof Iterable<?> ? null : value.toString();
+    JsonNode node;
+    try {
+      node = RecordJson.convert(value, schema);
+    } catch (DataException noJson) {
+      return null; // NaN and the infinities have no JSON text to compare
+    }
+    return node.isValueNode() && !node.isNull() ? node.asText() : null;
   }
 
   @Override

@@ -5,12 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.transforms.TestRecords;
+import java.time.Instant;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.data.Timestamp;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
 
@@ -60,6 +63,34 @@ class FieldMatchesTest {
     key.configure(Map.of("field", "tenant_id", "equals", "acme"));
     assertTrue(key.test(TestRecords.record(null, Map.of("tenant_id", "acme"), null, null)));
     assertFalse(key.test(TestRecords.value(Map.of("tenant_id", "acme"))));
+  }
+
+  /**
+   * A Timestamp, Date or bytes field compares as the text its JSON has, as in JSON text of the same
+   * event: Java's text of a Date depends on the worker's time zone, of an array on the record.
+   */
+  @Test
+  void comparesLogicalTypesAndBytesAsTheirJsonText() {
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("at", Timestamp.SCHEMA)
+            .field("day", org.apache.kafka.connect.data.Date.SCHEMA)
+            .field("raw", Schema.BYTES_SCHEMA)
+            .build();
+    Struct struct =
+        new Struct(schema)
+            .put("at", Date.from(Instant.parse("2026-01-02T03:04:05Z")))
+            .put("day", Date.from(Instant.parse("2026-01-02T00:00:00Z")))
+            .put("raw", new byte[] {1, 2, 3});
+    SinkRecord record = TestRecords.value(schema, struct);
+    assertTrue(value("field", "at", "pattern", "2026-01-02T03:.*").test(record));
+    assertTrue(value("field", "day", "equals", "2026-01-02").test(record));
+    assertTrue(value("field", "raw", "equals", "AQID").test(record));
+    SinkRecord json = TestRecords.value("{\"at\":\"2026-01-02T03:04:05Z\"}");
+    assertTrue(value("field", "at", "pattern", "2026-01-02T03:.*").test(json));
+    SinkRecord map =
+        TestRecords.value(Map.of("at", Date.from(Instant.parse("2026-01-02T03:04:05Z"))));
+    assertTrue(value("field", "at", "equals", "2026-01-02T03:04:05Z").test(map));
   }
 
   @Test
