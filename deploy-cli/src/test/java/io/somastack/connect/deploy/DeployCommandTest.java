@@ -98,6 +98,104 @@ class DeployCommandTest {
     assertTrue(output().contains("no pipeline files in " + folder), output());
   }
 
+  /**
+   * Two files naming one connector: the second PUT silently replaced the first's config, and the
+   * run said "all pipelines RUNNING".
+   */
+  @Test
+  void twoFilesForOneConnectorAreRefusedBeforeAnythingIsDeployed() throws IOException {
+    pipeline("a-first.json", "same", "x.Good");
+    pipeline("b-other.json", "other", "x.Good");
+    pipeline("c-second.json", "same", "x.Good");
+
+    int status =
+        DeployCommand.run(new String[] {"--connect-url", worker(), folder.toString()}, out);
+
+    assertEquals(1, status, output());
+    assertEquals(List.of(), deployed, output());
+    assertTrue(
+        output().contains("connector same is declared by both ")
+            && output().contains("a-first.json")
+            && output().contains("c-second.json"),
+        output());
+  }
+
+  /** The same file named twice (a folder and a file in it) is deployed once, not refused. */
+  @Test
+  void oneFileNamedTwiceIsDeployedOnce() throws IOException {
+    pipeline("a.json", "a", "x.Good");
+    String file = folder.resolve("a.json").toString();
+
+    int status =
+        DeployCommand.run(new String[] {"--connect-url", worker(), folder.toString(), file}, out);
+
+    assertEquals(0, status, output());
+    assertEquals(List.of("a"), deployed, output());
+  }
+
+  /**
+   * --timeout abc said only 'For input string: "abc"'; 0 or -5 gave up on every pipeline at once
+   * ("not RUNNING within -5 s"), and a huge value overflowed into an ArithmeticException.
+   */
+  @Test
+  void aTimeoutThatIsNotAPositiveNumberOfSecondsIsAUsageError() {
+    for (String timeout : List.of("abc", "0", "-5", "1.5", "99999999999999999", "--dry-run")) {
+      bytes.reset();
+      int status = DeployCommand.run(new String[] {"--timeout", timeout, "x.json"}, out);
+      assertEquals(2, status, timeout + ": " + output());
+      assertTrue(output().startsWith("--timeout needs "), timeout + ": " + output());
+      assertTrue(output().contains("usage:"), output());
+    }
+    bytes.reset();
+    assertEquals(2, DeployCommand.run(new String[] {"--timeout"}, out), output());
+    assertTrue(output().startsWith("--timeout needs a value"), output());
+  }
+
+  /**
+   * A URL without http:// (e.g. localhost:8083) ended the run with an IllegalArgumentException from
+   * the JDK's HTTP client and its stack trace.
+   */
+  @Test
+  void aConnectUrlThatIsNotHttpIsAUsageError() throws IOException {
+    pipeline("a.json", "a", "x.Good");
+    for (String url : List.of("localhost:8083", "ftp://host:21", "http://")) {
+      bytes.reset();
+      int status = DeployCommand.run(new String[] {"--connect-url", url, folder.toString()}, out);
+      assertEquals(2, status, url + ": " + output());
+      assertTrue(output().startsWith("--connect-url needs an http:// or https:// URL"), output());
+    }
+  }
+
+  /** A file with a null config value is refused, named, and does not stop the others. */
+  @Test
+  void aNullConfigValueFailsItsFileAlone() throws IOException {
+    Files.writeString(
+        folder.resolve("a-null.json"),
+        "{\"name\":\"n\",\"config\":{\"connector.class\":\"x.Good\",\"topics\":null}}");
+    pipeline("b-good.json", "good", "x.Good");
+
+    int status =
+        DeployCommand.run(new String[] {"--connect-url", worker(), folder.toString()}, out);
+
+    assertEquals(1, status, output());
+    assertEquals(List.of("good"), deployed, output());
+    assertTrue(output().contains("a-null.json: config topics is null"), output());
+  }
+
+  /** A trust store that is not there was reported as its bare path: "deploy failed: ca.p12". */
+  @Test
+  void aMissingTrustStoreIsNamedAsMissing() throws IOException {
+    pipeline("a.json", "a", "x.Good");
+    Path missing = folder.resolve("ca.p12");
+
+    int status =
+        DeployCommand.run(
+            new String[] {"--truststore", missing.toString(), folder.toString()}, out);
+
+    assertEquals(1, status, output());
+    assertTrue(output().contains("deploy failed: no such file: " + missing), output());
+  }
+
   private void pipeline(String file, String name, String connectorClass) throws IOException {
     Files.writeString(
         folder.resolve(file),

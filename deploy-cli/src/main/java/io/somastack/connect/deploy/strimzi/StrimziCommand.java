@@ -1,5 +1,6 @@
 package io.somastack.connect.deploy.strimzi;
 
+import io.somastack.connect.deploy.Args;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -10,8 +11,9 @@ import java.util.Map;
 /**
  * {@code deploy-cli strimzi [--project-root DIR] [--version V] [--release | --check]}: regenerates
  * strimzi/ from connector-configs/, the plugin modules and docker/connect/jmx-exporter.yml; with
- * --release also the plugin checksums from target/plugin-archives/; with --check it only says
- * whether strimzi/ is up to date (checksums aside).
+ * --release also the plugin checksums from target/plugin-archives/ (refused for a SNAPSHOT version,
+ * whose zips no release holds); with --check it only says whether strimzi/ is up to date (checksums
+ * aside).
  */
 public final class StrimziCommand {
 
@@ -22,7 +24,8 @@ public final class StrimziCommand {
           "  --project-root DIR   the soma-connect checkout (default: .)",
           "  --version V          the release the plugin URLs name (default: this jar's version)",
           "  --release            set the sha512sum values from target/plugin-archives/ (a release",
-          "                       step; otherwise those of strimzi/kafka-connect.yaml are kept)",
+          "                       step, refused for a SNAPSHOT version; otherwise those",
+          "                       strimzi/kafka-connect.yaml carries for this version are kept)",
           "  --check              change nothing; exit 1 when strimzi/ is out of date");
 
   private StrimziCommand() {}
@@ -35,8 +38,8 @@ public final class StrimziCommand {
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
-          case "--project-root" -> root = Paths.get(value(args, ++i));
-          case "--version" -> version = value(args, ++i);
+          case "--project-root" -> root = Paths.get(Args.value(args, ++i));
+          case "--version" -> version = Args.value(args, ++i);
           case "--check" -> check = true;
           case "--release" -> release = true;
           case "-h", "--help" -> {
@@ -53,6 +56,10 @@ public final class StrimziCommand {
     }
     if (version == null) {
       out.println("no version known: pass --version");
+      return 2;
+    }
+    if (release && StrimziResources.isSnapshot(version)) {
+      out.println(StrimziResources.snapshotRelease(version));
       return 2;
     }
     try {
@@ -79,12 +86,5 @@ public final class StrimziCommand {
       out.println("strimzi failed: " + e.getMessage());
       return 1;
     }
-  }
-
-  private static String value(String[] args, int i) {
-    if (i >= args.length) {
-      throw new IllegalArgumentException(args[i - 1] + " needs a value");
-    }
-    return args[i];
   }
 }

@@ -114,36 +114,64 @@ public final class StrimziResources {
     return plugins;
   }
 
-  /** The plugins with the checksums a committed kafka-connect.yaml already carries. */
-  public static List<Plugin> pluginsFromCommitted(Path root, String committedKafkaConnect)
-      throws IOException {
+  /**
+   * The plugins with the checksums a committed kafka-connect.yaml already carries for this very
+   * version: a checksum under another version's URL is that release's zip's, which the new URL's
+   * zip cannot match (and Strimzi's build would fail on it).
+   */
+  public static List<Plugin> pluginsFromCommitted(
+      Path root, String committedKafkaConnect, String version) throws IOException {
     Map<String, String> sums = new LinkedHashMap<>();
+    Map<String, String> urls = new LinkedHashMap<>();
     String current = null;
     for (String line : committedKafkaConnect.split("\n")) {
       String trimmed = line.trim();
       if (trimmed.startsWith("- name: ")) {
         current = unquote(trimmed.substring("- name: ".length())).replaceFirst("^somastack-", "");
+      } else if (trimmed.startsWith("url: ") && current != null) {
+        urls.put(current, unquote(trimmed.substring("url: ".length())));
       } else if (trimmed.startsWith("sha512sum: ") && current != null) {
         sums.put(current, unquote(trimmed.substring("sha512sum: ".length())));
       }
     }
     List<Plugin> plugins = new ArrayList<>();
     for (String module : pluginModules(root)) {
-      plugins.add(new Plugin(module, sums.get(module)));
+      boolean sameRelease = releaseUrl(version, module).equals(urls.get(module));
+      plugins.add(new Plugin(module, sameRelease ? sums.get(module) : null));
     }
     return plugins;
   }
 
   /**
+   * Whether a version is a Maven snapshot: no GitHub release holds its zips, so its plugin URLs
+   * name nothing and no checksum can match them.
+   */
+  public static boolean isSnapshot(String version) {
+    return version.endsWith("-SNAPSHOT");
+  }
+
+  static String releaseUrl(String version, String module) {
+    return String.format(RELEASE_URL, version, module);
+  }
+
+  /**
    * The plugins to render: with {@code release}, the checksums of this build's archives (every one
-   * must be there); otherwise those strimzi/kafka-connect.yaml already carries, so regenerating for
-   * a new pipeline does not churn them (the archives' when there is no such file yet).
+   * must be there); otherwise those strimzi/kafka-connect.yaml already carries for this version, so
+   * regenerating for a new pipeline does not churn them (the archives' when there is no such file
+   * yet). A SNAPSHOT version gets none (see {@link #isSnapshot}), and cannot be released.
    */
   public static List<Plugin> plugins(Path root, String version, boolean release)
       throws IOException {
+    if (isSnapshot(version)) {
+      if (release) {
+        throw new IllegalArgumentException(snapshotRelease(version));
+      }
+      return pluginModules(root).stream().map(module -> new Plugin(module, null)).toList();
+    }
     Path committed = root.resolve("strimzi/kafka-connect.yaml");
     if (!release && Files.isRegularFile(committed)) {
-      return pluginsFromCommitted(root, Files.readString(committed, StandardCharsets.UTF_8));
+      return pluginsFromCommitted(
+          root, Files.readString(committed, StandardCharsets.UTF_8), version);
     }
     List<Plugin> plugins = pluginsFromArchives(root, version);
     if (release) {
@@ -159,6 +187,15 @@ public final class StrimziResources {
       }
     }
     return plugins;
+  }
+
+  /** Why --release refuses a SNAPSHOT version. */
+  public static String snapshotRelease(String version) {
+    return "--release needs a release version, not "
+        + version
+        + ": no GitHub release holds a SNAPSHOT's zips, and every build makes them anew with other"
+        + " bytes, so their checksums could match nothing; set the release version in the poms"
+        + " first (docs/deployment.md)";
   }
 
   static String sha512(Path file) throws IOException {
@@ -188,13 +225,14 @@ public final class StrimziResources {
       throws IOException {
     Map<String, String> files = new TreeMap<>();
     List<PipelineFile> pipelines = new ArrayList<>();
-    Set<String> names = new TreeSet<>();
     for (Path json : PipelineFile.list(root.resolve("connector-configs"))) {
-      PipelineFile pipeline = PipelineFile.read(json);
-      if (!names.add(pipeline.name())) {
-        throw new IOException(json + ": another file already defines pipeline " + pipeline.name());
-      }
-      pipelines.add(pipeline);
+      pipelines.add(PipelineFile.read(json));
+    }
+    List<String> clashes = PipelineFile.sameNames(pipelines);
+    if (!clashes.isEmpty()) {
+      throw new IOException(String.join("; ", clashes));
+    }
+    for (PipelineFile pipeline : pipelines) {
       files.put("strimzi/connectors/" + pipeline.name() + ".yaml", connector(pipeline));
     }
     files.put("strimzi/kafka-connect.yaml", kafkaConnect(version, plugins, pipelines));
@@ -272,12 +310,13 @@ public final class StrimziResources {
     y.append(" do not edit.\n");
     y.append("#\n");
     y.append(
-        "# The sha512sum values must be those of the zips attached to the GitHub release. A\n");
+        "# The sha512sum values must be those of the zips attached to the GitHub release. Every\n");
     y.append(
-        "# SNAPSHOT build makes different zips every time, so the build's drift check compares\n");
-    y.append("# everything here but them, and setting them is a release step: with the release\n");
-    y.append("# version in the poms, run ./soma-connect strimzi --release (builds, then hashes\n");
-    y.append("# target/plugin-archives/) and upload those very zips.\n");
+        "# build makes zips with other bytes, so the build's drift check compares everything\n");
+    y.append("# here but them, and setting them is a release step: with the release version in\n");
+    y.append("# the poms, run ./soma-connect strimzi --release (builds, then hashes\n");
+    y.append("# target/plugin-archives/) and upload those very zips. A SNAPSHOT version has no\n");
+    y.append("# release, so no checksums.\n");
     y.append("#\n");
     y.append("# Needs Strimzi 1.2+ (the v1 API, Kafka ").append(KAFKA_VERSION).append(").");
     y.append(" The connectors of this cluster are\n");
@@ -367,7 +406,7 @@ public final class StrimziResources {
       y.append("        artifacts:\n");
       y.append("          - type: zip\n");
       y.append("            url: ")
-          .append(quote(String.format(RELEASE_URL, version, plugin.module())))
+          .append(quote(releaseUrl(version, plugin.module())))
           .append('\n');
       if (plugin.sha512() != null) {
         y.append("            sha512sum: ").append(quote(plugin.sha512())).append('\n');

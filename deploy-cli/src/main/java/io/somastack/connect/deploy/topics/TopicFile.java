@@ -2,11 +2,11 @@ package io.somastack.connect.deploy.topics;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.somastack.connect.deploy.PipelineFile;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -58,14 +58,8 @@ public record TopicFile(Path path, List<Topic> topics) {
         throw new IOException(
             path + ": topic " + name + " needs partitions >= 1 and replication_factor >= 1");
       }
-      Map<String, String> config = new LinkedHashMap<>();
-      node.path("config")
-          .fields()
-          .forEachRemaining(
-              e ->
-                  config.put(
-                      e.getKey(),
-                      e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
+      Map<String, String> config =
+          PipelineFile.strings(path + ": topic " + name + " config", node.path("config"));
       topics.add(
           new Topic(
               name,

@@ -1,5 +1,6 @@
 package io.somastack.connect.deploy.topics;
 
+import io.somastack.connect.deploy.Args;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -11,6 +12,7 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.KafkaException;
 
 /**
  * {@code deploy-cli topics --bootstrap-servers host:9092 [options] [topics.json]}: creates the
@@ -29,7 +31,7 @@ public final class TopicsCommand {
           "  --command-config FILE        Admin client properties: security.protocol, sasl.*, ssl.*",
           "  --replication-factor N       override the file's replication factors (e.g. 3)",
           "  --strict                     exit 1 when an existing topic's partitions or configs differ",
-          "  --timeout SECONDS            Admin client API timeout (default 60)");
+          "  --timeout SECONDS            Admin client API timeout (default 60, at most 86400)");
 
   private TopicsCommand() {}
 
@@ -43,11 +45,19 @@ public final class TopicsCommand {
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
-          case "--bootstrap-servers" -> bootstrap = value(args, ++i);
-          case "--command-config" -> commandConfig = Paths.get(value(args, ++i));
-          case "--replication-factor" -> replication = Short.parseShort(value(args, ++i));
+          case "--bootstrap-servers" -> bootstrap = Args.value(args, ++i);
+          case "--command-config" -> commandConfig = Paths.get(Args.value(args, ++i));
+          case "--replication-factor" ->
+              replication =
+                  (short)
+                      Args.number(
+                          "--replication-factor",
+                          Args.value(args, ++i),
+                          1,
+                          Short.MAX_VALUE,
+                          "replicas");
           case "--strict" -> strict = true;
-          case "--timeout" -> timeout = Duration.ofSeconds(Long.parseLong(value(args, ++i)));
+          case "--timeout" -> timeout = Args.seconds("--timeout", Args.value(args, ++i));
           case "-h", "--help" -> {
             out.println(USAGE);
             return 0;
@@ -104,17 +114,14 @@ public final class TopicsCommand {
     } catch (ExecutionException e) {
       out.println("topics failed: " + e.getCause());
       return 1;
+    } catch (KafkaException e) {
+      // the Admin client refuses its config (a bad --command-config, no resolvable server)
+      out.println("topics failed: " + e.getMessage());
+      return 1;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       out.println("topics interrupted");
       return 1;
     }
-  }
-
-  private static String value(String[] args, int i) {
-    if (i >= args.length) {
-      throw new IllegalArgumentException(args[i - 1] + " needs a value");
-    }
-    return args[i];
   }
 }

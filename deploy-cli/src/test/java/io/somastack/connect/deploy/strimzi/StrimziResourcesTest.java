@@ -10,7 +10,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.somastack.connect.deploy.PipelineFile;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -208,9 +211,110 @@ class StrimziResourcesTest {
 
     String rendered = StrimziResources.kafkaConnect("9.9", fromArchives, List.of());
     List<StrimziResources.Plugin> fromCommitted =
-        StrimziResources.pluginsFromCommitted(root, rendered);
+        StrimziResources.pluginsFromCommitted(root, rendered, "9.9");
     assertEquals(fromArchives, fromCommitted);
     assertEquals(rendered, StrimziResources.kafkaConnect("9.9", fromCommitted, List.of()));
+  }
+
+  /** A project with one plugin module, one pipeline and the module's archive for VERSION. */
+  private Path project(String version) throws IOException {
+    Path root = Files.createDirectories(tmp.resolve("p-" + version));
+    Files.createDirectories(root.resolve("sink-a/src/main/plugin"));
+    Files.writeString(root.resolve("sink-a/src/main/plugin/manifest.json"), "{}");
+    Files.createDirectories(root.resolve("connector-configs"));
+    Files.writeString(
+        root.resolve("connector-configs/a.json"),
+        "{\"name\": \"a\", \"config\": {\"connector.class\": \"x.Y\"}}");
+    Files.createDirectories(root.resolve("docker/connect"));
+    Files.writeString(root.resolve("docker/connect/jmx-exporter.yml"), "rules: []\n");
+    Path archives = Files.createDirectories(root.resolve("target/plugin-archives"));
+    Files.writeString(archives.resolve("somastack-sink-a-" + version + ".zip"), "zip " + version);
+    return root;
+  }
+
+  private static int strimzi(StringBuilder output, String... args) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    int status = StrimziCommand.run(args, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    output.append(bytes.toString(StandardCharsets.UTF_8));
+    return status;
+  }
+
+  /**
+   * --release with a SNAPSHOT version wrote the checksum of a zip that no release holds (its URL
+   * names a GitHub release v...-SNAPSHOT that is never made) and that the next build makes anew
+   * with other bytes (the build sets no project.build.outputTimestamp): a checksum nothing can
+   * match.
+   */
+  @Test
+  void releaseIsRefusedForASnapshotVersion() throws IOException {
+    Path root = project("1.0-SNAPSHOT");
+    StringBuilder output = new StringBuilder();
+
+    int status =
+        strimzi(
+            output, "--project-root", root.toString(), "--version", "1.0-SNAPSHOT", "--release");
+
+    assertEquals(2, status, output.toString());
+    assertTrue(
+        output.toString().startsWith("--release needs a release version, not 1.0-SNAPSHOT"),
+        output.toString());
+    assertFalse(Files.exists(root.resolve("strimzi")), "nothing written");
+  }
+
+  @Test
+  void releaseWritesTheChecksumOfTheReleaseArchive() throws IOException {
+    Path root = project("1.0");
+    StringBuilder output = new StringBuilder();
+
+    int status =
+        strimzi(output, "--project-root", root.toString(), "--version", "1.0", "--release");
+
+    assertEquals(0, status, output.toString());
+    String sha =
+        StrimziResources.sha512(root.resolve("target/plugin-archives/somastack-sink-a-1.0.zip"));
+    assertTrue(
+        Files.readString(root.resolve("strimzi/kafka-connect.yaml"))
+            .contains("sha512sum: \"" + sha + "\""),
+        output.toString());
+  }
+
+  /**
+   * Regenerating after a version bump kept the old release's checksums under the new release's
+   * URLs: Strimzi's build would download the new zips and fail them all on their checksum.
+   */
+  @Test
+  void checksumsAreKeptOnlyForTheVersionTheyWereComputedFor() throws IOException {
+    Path root = project("1.0");
+    StringBuilder output = new StringBuilder();
+    assertEquals(
+        0, strimzi(output, "--project-root", root.toString(), "--version", "1.0", "--release"));
+
+    assertEquals(0, strimzi(output, "--project-root", root.toString(), "--version", "1.0"));
+    assertTrue(
+        Files.readString(root.resolve("strimzi/kafka-connect.yaml")).contains("sha512sum: "));
+
+    assertEquals(
+        0,
+        strimzi(output, "--project-root", root.toString(), "--version", "1.1"),
+        output.toString());
+    String bumped = Files.readString(root.resolve("strimzi/kafka-connect.yaml"));
+    assertTrue(bumped.contains("/v1.1/somastack-sink-a-1.1.zip"), bumped);
+    assertFalse(bumped.contains("sha512sum: "), bumped);
+  }
+
+  /** Checksums a committed file carries for a SNAPSHOT version are dropped: they cannot match. */
+  @Test
+  void aSnapshotVersionCarriesNoChecksum() throws IOException {
+    Path root = project("1.0-SNAPSHOT");
+    String committed =
+        StrimziResources.kafkaConnect(
+            "1.0-SNAPSHOT", List.of(new StrimziResources.Plugin("sink-a", "ab")), List.of());
+    Files.createDirectories(root.resolve("strimzi"));
+    Files.writeString(root.resolve("strimzi/kafka-connect.yaml"), committed);
+
+    assertEquals(
+        List.of(new StrimziResources.Plugin("sink-a", null)),
+        StrimziResources.plugins(root, "1.0-SNAPSHOT", false));
   }
 
   @Test

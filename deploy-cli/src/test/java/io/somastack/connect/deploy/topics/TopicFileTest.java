@@ -60,6 +60,15 @@ class TopicFileTest {
     assertThrows(IOException.class, () -> TopicFile.read(write("{}")));
   }
 
+  /** A null topic config was created as the string "null" (or refused by Kafka, unnamed). */
+  @Test
+  void aNullTopicConfigIsRefusedNamingTopicAndKey() throws IOException {
+    Path json = write("{\"topics\": [{\"name\": \"a\", \"config\": {\"retention.ms\": null}}]}");
+    IOException e = assertThrows(IOException.class, () -> TopicFile.read(json));
+    assertTrue(
+        e.getMessage().startsWith(json + ": topic a config retention.ms is null"), e.getMessage());
+  }
+
   private Path write(String json) throws IOException {
     Path file = Files.createTempFile(dir, "topics", ".json");
     Files.writeString(file, json);
