@@ -133,6 +133,8 @@ public final class Quickstart {
     deleteRecursively(work.resolve("kafka"));
 
     out.println("soma-connect quickstart");
+    // read before anything starts: a broken or doubled pipeline file is reported at once
+    List<PipelineFile> pipelines = readPipelines(root.resolve("connector-configs"));
     // not added to running: the throwaway server stops itself at exit, after the worker stopped
     // and its sinks no longer need it; a SOMA_PG_URL server is not ours to stop
     Database db = Database.obtain(env);
@@ -177,7 +179,7 @@ public final class Quickstart {
                   admin, TopicFile.read(root.resolve("connector-configs/topics.json")))
               .created();
       out.println("Created " + created.size() + " topics from connector-configs/topics.json");
-      deployed = deployAll(client, root.resolve("connector-configs"), env, out);
+      deployed = deployAll(client, pipelines, env, out);
       settled = streamAndWatch(options, kafka, admin, db, start, out);
     }
     boolean healthy = reportFailures(client, deployed, options, out);
@@ -281,15 +283,33 @@ public final class Quickstart {
     }
   }
 
+  /**
+   * Every pipeline file of {@code configs}; two declaring one connector are refused, since the
+   * second deploy would silently replace the first's config.
+   */
+  private static List<PipelineFile> readPipelines(Path configs) throws IOException {
+    List<PipelineFile> pipelines = new ArrayList<>();
+    for (Path file : PipelineFile.list(configs)) {
+      pipelines.add(PipelineFile.read(file));
+    }
+    List<String> clashes = PipelineFile.sameNames(pipelines);
+    if (!clashes.isEmpty()) {
+      throw new IllegalStateException(String.join("; ", clashes) + ": one file per connector");
+    }
+    return pipelines;
+  }
+
   /** Deploys every pipeline this machine can run and returns their names. */
   private static List<String> deployAll(
-      ConnectRestClient client, Path configs, Map<String, String> env, PrintStream out)
+      ConnectRestClient client,
+      List<PipelineFile> pipelines,
+      Map<String, String> env,
+      PrintStream out)
       throws IOException {
     List<String> deployed = new ArrayList<>();
     PipelineDeployer deployer = new PipelineDeployer(client, out, Duration.ofSeconds(90));
     boolean qdrant = env.get("SOMA_QDRANT_URL") != null;
-    for (Path file : PipelineFile.list(configs)) {
-      PipelineFile pipeline = PipelineFile.read(file);
+    for (PipelineFile pipeline : pipelines) {
       if (pipeline.connectorClass().contains("Qdrant") && !qdrant) {
         out.println(
             pipeline.name()

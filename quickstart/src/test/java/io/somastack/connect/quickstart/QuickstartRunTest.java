@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -68,6 +69,27 @@ class QuickstartRunTest {
           output());
       assertFalse(output().contains("PostgreSQL"), output());
     }
+  }
+
+  /**
+   * Two pipeline files declaring one connector: the quickstart deployed both, the second silently
+   * replacing the first's config. They are refused before anything starts.
+   */
+  @Test
+  void twoPipelineFilesForOneConnectorAreRefusedBeforeAnythingStarts(@TempDir Path root)
+      throws Exception {
+    Path configs = Files.createDirectories(root.resolve("connector-configs"));
+    String body =
+        "{\"name\": \"memory-kv\", \"config\": {\"connector.class\": \"x.Sink\","
+            + " \"name\": \"memory-kv\"}}";
+    Files.writeString(configs.resolve("memory-kv.json"), body);
+    Files.writeString(configs.resolve("memory-kv-copy.json"), body);
+
+    int status = Quickstart.run(new String[] {"--exit"}, out, Map.of(), root, work);
+
+    assertEquals(1, status, output());
+    assertTrue(output().contains("connector memory-kv is declared by both"), output());
+    assertFalse(output().contains("PostgreSQL"), output());
   }
 
   /**
