@@ -78,6 +78,22 @@ public final class QdrantSinkConfig extends AbstractConfig {
   private static final String GROUP_VECTORS = "Vectors";
   private static final String GROUP_BATCHING = "Batching and retries";
 
+  /**
+   * The keys embedder shows or hides: Connect's validate follows dependents from the deciding key
+   * to the keys it decides (a key lists its children, never its parent).
+   */
+  private static final List<String> EMBEDDER_DEPENDENTS =
+      List.of(
+          TEXT_FIELDS,
+          VECTOR_FIELD,
+          OPENAI_URL,
+          OPENAI_MODEL,
+          OPENAI_API_KEY,
+          OPENAI_BATCH_SIZE,
+          OPENAI_TIMEOUT_MS,
+          OPENAI_MAX_RETRIES,
+          OPENAI_RETRY_BUDGET_MS);
+
   private static final Pattern INDEX_SPEC = Pattern.compile("[^:]+:[a-z]+");
 
   public static final ConfigDef CONFIG_DEF = configDef();
@@ -175,7 +191,12 @@ public final class QdrantSinkConfig extends AbstractConfig {
         Importance.MEDIUM,
         "Create a missing collection with vector.size and collection.distance (and the payload"
             + " indexes). An existing collection whose vector size differs, or whose distance"
-            + " differs from a collection.distance that is set, is always an error.",
+            + " differs from a collection.distance that is set, is always an error. When false, a"
+            + " missing fixed collection fails the connector; a missing collection that a template"
+            + " names for a record is that record's error: its upserts are dead-lettered (without"
+            + " a dead letter queue the task fails), its tombstones have nothing to delete, and"
+            + " the collection is looked for again by later records, so one made later is"
+            + " written to.",
         GROUP_COLLECTION,
         ++o,
         Width.SHORT,
@@ -199,8 +220,10 @@ public final class QdrantSinkConfig extends AbstractConfig {
         Type.LIST,
         "",
         Importance.LOW,
-        "Names of sparse vectors to declare in collections the connector creates (for records"
-            + " that carry sparse vectors with embedder=field).",
+        "Names of sparse vectors to declare in collections the connector creates, and to"
+            + " require in existing ones; embedder=field only, whose records carry them (the"
+            + " hashing and openai embedders make the dense vector only, and an upsert replaces"
+            + " all of a point's vectors, so a sparse one would always be empty).",
         GROUP_COLLECTION,
         ++o,
         Width.MEDIUM,
@@ -256,7 +279,9 @@ public final class QdrantSinkConfig extends AbstractConfig {
         GROUP_MAPPING,
         ++o,
         Width.SHORT,
-        "Tombstones delete");
+        "Tombstones delete",
+        List.of(DELETE_ID_FIELD),
+        null);
     def.define(
         DELETE_ID_FIELD,
         Type.STRING,
@@ -271,7 +296,9 @@ public final class QdrantSinkConfig extends AbstractConfig {
         GROUP_MAPPING,
         ++o,
         Width.MEDIUM,
-        "Tombstone id field");
+        "Tombstone id field",
+        List.of(),
+        visibleWhileDeleting());
     def.define(
         PAYLOAD_INCLUDE,
         Type.LIST,
@@ -311,6 +338,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
         ++o,
         Width.SHORT,
         "Embedder",
+        EMBEDDER_DEPENDENTS,
         enumValues(EmbedderKind.class));
     def.define(
         VECTOR_SIZE,
@@ -345,7 +373,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
         ++o,
         Width.LONG,
         "Text fields",
-        List.of(EMBEDDER),
+        List.of(),
         visibleFor(EmbedderKind.HASHING, EmbedderKind.OPENAI));
     def.define(
         VECTOR_FIELD,
@@ -359,14 +387,14 @@ public final class QdrantSinkConfig extends AbstractConfig {
         ++o,
         Width.MEDIUM,
         "Vector field",
-        List.of(EMBEDDER),
+        List.of(),
         visibleFor(EmbedderKind.FIELD));
     defineOpenAi(def, o);
   }
 
   private static void defineOpenAi(ConfigDef def, int o) {
     ConfigDef.Recommender openAi = visibleFor(EmbedderKind.OPENAI);
-    List<String> dependents = List.of(EMBEDDER);
+    List<String> dependents = List.of(); // they depend on embedder, which lists them
     def.define(
         OPENAI_URL,
         Type.STRING,
@@ -551,6 +579,14 @@ public final class QdrantSinkConfig extends AbstractConfig {
     return RecordTemplate.parse(getString(COLLECTION_NAME));
   }
 
+  /**
+   * Whether collection.name is a template, so that the collection depends on the record (its topic,
+   * key or value) rather than on the configuration alone.
+   */
+  public boolean collectionPerRecord() {
+    return getString(COLLECTION_NAME).contains("${");
+  }
+
   public boolean createCollections() {
     return getBoolean(COLLECTION_CREATE);
   }
@@ -699,6 +735,15 @@ public final class QdrantSinkConfig extends AbstractConfig {
           "the "
               + embedder().name().toLowerCase(Locale.ROOT)
               + " embedder needs at least one text field");
+    } else if (!sparseVectors().isEmpty()) {
+      // an upsert replaces all of a point's vectors: the sparse ones would always be left empty
+      throw new OptionConflict(
+          COLLECTION_SPARSE_VECTORS,
+          sparseVectors(),
+          "needs embedder=field: the "
+              + embedder().name().toLowerCase(Locale.ROOT)
+              + " embedder makes the dense vector only, so these sparse vectors would be empty on"
+              + " every point the connector writes");
     }
     if (sparseVectors().contains(vectorName())) {
       throw new OptionConflict(
@@ -846,6 +891,21 @@ public final class QdrantSinkConfig extends AbstractConfig {
       @Override
       public boolean visible(String name, Map<String, Object> parsedConfig) {
         return true;
+      }
+    };
+  }
+
+  /** Shows the tombstone id field only while tombstones delete. */
+  private static ConfigDef.Recommender visibleWhileDeleting() {
+    return new ConfigDef.Recommender() {
+      @Override
+      public List<Object> validValues(String name, Map<String, Object> parsedConfig) {
+        return new ArrayList<>(); // ConfigDef edits the list it gets
+      }
+
+      @Override
+      public boolean visible(String name, Map<String, Object> parsedConfig) {
+        return !Boolean.FALSE.equals(parsedConfig.get(DELETE_ENABLED));
       }
     };
   }

@@ -42,10 +42,10 @@ public class QdrantVectorSinkConnector extends SinkConnector {
    * is not: the tasks wait for it.
    */
   private static void checkFixedCollection(QdrantSinkConfig config) {
-    String collection = config.collection().toString();
-    if (collection.contains("${")) {
+    if (config.collectionPerRecord()) {
       return;
     }
+    String collection = config.collection().toString();
     try (QdrantWriter writer = QdrantWriter.open(config, (upsert, points, nanos) -> {})) {
       writer.ensureCollection(collection);
     } catch (RetriableException e) {

@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -177,6 +178,26 @@ public class QdrantVectorSinkTask extends SinkTask {
       return new Batch(kept, WriteBatch.of(kept), refused, left, Set.of());
     }
 
+    /**
+     * This batch without its operations on the collections (name to reason), which are not there
+     * and may not be created: each upsert of them becomes a reject, with the reason, and each
+     * delete is done (a point of a collection that does not exist is not there). Every operation
+     * counts, not only those left after collapsing: applied one by one, every upsert would fail.
+     */
+    Batch withoutCollections(Map<String, String> missing) {
+      List<PointOp> left = new ArrayList<>();
+      List<Rejected> refused = new ArrayList<>(rejected);
+      for (PointOp op : ops) {
+        String reason = missing.get(op.collection());
+        if (reason == null) {
+          left.add(op);
+        } else if (op instanceof PointOp.Upsert) {
+          refused.add(new Rejected(op.record(), reason));
+        }
+      }
+      return new Batch(left, WriteBatch.of(left), refused, offsets, closed);
+    }
+
     /** The partitions and highest offsets, never record contents: "t-0 up to offset 41, ...". */
     @Override
     public String toString() {
@@ -260,8 +281,7 @@ public class QdrantVectorSinkTask extends SinkTask {
             && (unacknowledged.size() >= maxBatchesInFlight || sharesAPointInFlight(next))) {
           settleOldest();
         }
-        submit(next);
-        unacknowledged.addLast(next);
+        unacknowledged.addLast(submit(next));
       }
       failedAttempts = 0;
     } catch (RetriableException e) {
@@ -296,10 +316,52 @@ public class QdrantVectorSinkTask extends SinkTask {
     return false;
   }
 
-  /** Checks the batch's collections here, so a configuration error fails this put, then sends. */
-  private void submit(Batch batch) {
-    batch.writes.collections().forEach(writer::ensureCollection);
-    batch.sent = sender.submit(() -> writer.write(batch.writes));
+  /**
+   * Checks the batch's collections here, so a configuration error fails this put, then sends what
+   * is left of the batch (see {@link #withoutMissingCollections}) and returns that.
+   */
+  private Batch submit(Batch batch) {
+    Batch sending = withoutMissingCollections(batch);
+    sending.sent = sender.submit(() -> writer.write(sending.writes));
+    return sending;
+  }
+
+  /**
+   * The batch without its operations on collections that are not there (collection.create=false). A
+   * fixed collection that is missing is a configuration error, thrown. One a template made from
+   * records is those records' problem: their upserts go to the dead letter queue (or, without one,
+   * fail the task naming the first of them) and the rest of the batch is written. A missing
+   * collection is not remembered, so one made later is written to from the next batch on.
+   */
+  private Batch withoutMissingCollections(Batch batch) {
+    Map<String, String> missing = new HashMap<>();
+    for (String collection : batch.writes.collections()) {
+      try {
+        writer.ensureCollection(collection);
+      } catch (QdrantWriter.MissingCollectionException e) {
+        if (!config.collectionPerRecord()) {
+          throw e;
+        }
+        missing.put(collection, e.getMessage());
+      }
+    }
+    if (missing.isEmpty()) {
+      return batch;
+    }
+    Batch left = batch.withoutCollections(missing);
+    int refused = left.rejected.size() - batch.rejected.size();
+    if (reporter == null && refused > 0) {
+      throw cannotWrite(left.rejected.get(batch.rejected.size()));
+    }
+    log.warn(
+        "Qdrant collection(s) {} do not exist and collection.create is false; of the records {},"
+            + " {} upsert(s) go to the dead letter queue and {} tombstone(s) have nothing to"
+            + " delete",
+        new TreeSet<>(missing.keySet()),
+        batch,
+        refused,
+        batch.ops.size() - left.ops.size() - refused);
+    return left;
   }
 
   /**
@@ -312,7 +374,9 @@ public class QdrantVectorSinkTask extends SinkTask {
   private void settleOldest() {
     Batch batch = unacknowledged.peekFirst();
     if (batch.kept()) {
-      submit(batch);
+      batch = submit(batch);
+      unacknowledged.removeFirst();
+      unacknowledged.addFirst(batch);
     }
     List<Rejected> refused;
     try {

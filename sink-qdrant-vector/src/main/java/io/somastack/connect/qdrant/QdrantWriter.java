@@ -113,8 +113,8 @@ final class QdrantWriter implements AutoCloseable {
     if (Boolean.TRUE.equals(await(client.collectionExistsAsync(name, timeout)))) {
       checkExisting(name);
     } else if (!config.createCollections()) {
-      throw new ConnectException(
-          "Qdrant collection '" + name + "' does not exist and collection.create is false");
+      // not remembered: a collection made later is found by the next batch that names it
+      throw new MissingCollectionException(name);
     } else {
       create(name);
     }
@@ -349,7 +349,13 @@ final class QdrantWriter implements AutoCloseable {
     if (failure.status.getCode() == Status.Code.INVALID_ARGUMENT
         && rechecked.add(request.collection())) {
       ready.remove(request.collection());
-      ensureCollection(request.collection());
+      try {
+        ensureCollection(request.collection());
+      } catch (MissingCollectionException e) {
+        // deleted meanwhile, as a NOT_FOUND would say: the batch is kept, and sending it again
+        // finds the collection missing before anything is sent
+        throw new RetriableException(describe(request, failure) + "; " + e.getMessage(), e);
+      }
     }
   }
 
@@ -518,13 +524,18 @@ final class QdrantWriter implements AutoCloseable {
 
   // ------------------------------------------------------------------ futures
 
-  /** Waits for a collection call; failures become Connect exceptions of the right kind. */
+  /**
+   * Waits for a collection call; failures become Connect exceptions of the right kind. NOT_FOUND
+   * too is retried: the collection was deleted while it was being checked, and the retry checks it
+   * from the start (it is not ready until a check passes).
+   */
   private <T> T await(ListenableFuture<T> future) {
     try {
       return awaitRaw(future);
     } catch (StatusFailure failure) {
       String message = "Qdrant call failed: " + failure.status;
-      if (isTransient(failure.status.getCode())) {
+      Status.Code code = failure.status.getCode();
+      if (isTransient(code) || code == Status.Code.NOT_FOUND) {
         throw new RetriableException(message, failure.getCause());
       }
       throw new ConnectException(message, failure.getCause());
@@ -541,6 +552,19 @@ final class QdrantWriter implements AutoCloseable {
       Thread.currentThread().interrupt();
       future.cancel(true);
       throw new RetriableException("interrupted while waiting for Qdrant", e);
+    }
+  }
+
+  /**
+   * A collection that is not there and that the writer may not create (collection.create=false).
+   * For a fixed collection a configuration error; for one a template made from a record, that
+   * record's.
+   */
+  static final class MissingCollectionException extends ConnectException {
+    private static final long serialVersionUID = 1L;
+
+    MissingCollectionException(String collection) {
+      super("Qdrant collection '" + collection + "' does not exist and collection.create is false");
     }
   }
 

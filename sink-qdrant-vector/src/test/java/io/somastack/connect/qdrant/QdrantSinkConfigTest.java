@@ -9,8 +9,10 @@ import io.qdrant.client.grpc.Collections.Distance;
 import io.qdrant.client.grpc.Collections.PayloadSchemaType;
 import io.somastack.connect.qdrant.embed.EmbedderKind;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
@@ -157,6 +159,8 @@ class QdrantSinkConfigTest {
             props("embedder", "openai", "embedder.text.fields", ""), "embedder.text.fields",
             props("embedder", "field", "payload.include", "vector"), "payload.include",
             props("vector.name", "dense", "collection.sparse.vectors", "dense"),
+                "collection.sparse.vectors",
+            props("vector.name", "dense", "collection.sparse.vectors", "words"),
                 "collection.sparse.vectors");
     mistakes.forEach(
         (props, key) -> {
@@ -168,6 +172,104 @@ class QdrantSinkConfigTest {
                       .toList();
           assertEquals(List.of(key), withErrors, props.toString());
         });
+  }
+
+  /**
+   * The text embedders make one dense vector and nothing else, and an upsert replaces all of a
+   * point's vectors: a sparse vector declared with them would stay empty on every point the
+   * connector writes (and lose what another writer put there), so the combination is refused.
+   */
+  @Test
+  void sparseVectorsAreRefusedWithTheTextEmbeddersOnTheirKey() {
+    for (String embedder : List.of("hashing", "openai")) {
+      Map<String, String> sparse =
+          props("embedder", embedder, "vector.name", "dense", "collection.sparse.vectors", "words");
+      ConfigException e = assertThrows(ConfigException.class, () -> new QdrantSinkConfig(sparse));
+      assertTrue(e.getMessage().contains("embedder=field"), e.getMessage());
+      assertTrue(e.getMessage().contains(embedder), e.getMessage());
+      List<String> withErrors =
+          new QdrantVectorSinkConnector()
+              .validate(sparse).configValues().stream()
+                  .filter(v -> !v.errorMessages().isEmpty())
+                  .map(ConfigValue::name)
+                  .toList();
+      assertEquals(List.of("collection.sparse.vectors"), withErrors, embedder);
+    }
+    QdrantSinkConfig field =
+        new QdrantSinkConfig(
+            props("embedder", "field", "vector.name", "dense", "collection.sparse.vectors", "w"));
+    assertEquals(List.of("w"), field.sparseVectors());
+  }
+
+  /**
+   * Connect's validate (and a UI built on it) follows dependents from the option that decides to
+   * the options it shows or hides: embedder to its embedders' own keys, delete.enabled to the
+   * tombstone id field. Each such key must be listed there, and no key may list the option it
+   * depends on (which made embedder a child of its own dependents).
+   */
+  @Test
+  void dependentsPointFromTheDecidingOptionToTheOptionsItDecides() {
+    Map<String, ConfigDef.ConfigKey> keys = QdrantSinkConfig.CONFIG_DEF.configKeys();
+    Map<String, Set<String>> dependents = new HashMap<>();
+    keys.values().stream()
+        .filter(k -> !k.dependents.isEmpty())
+        .forEach(k -> dependents.put(k.name, Set.copyOf(k.dependents)));
+    assertEquals(
+        Map.of(
+            "embedder",
+            Set.of(
+                "embedder.text.fields",
+                "vector.field",
+                "embedder.openai.url",
+                "embedder.openai.model",
+                "embedder.openai.api.key",
+                "embedder.openai.batch.size",
+                "embedder.openai.timeout.ms",
+                "embedder.openai.max.retries",
+                "embedder.openai.retry.budget.ms"),
+            "delete.enabled",
+            Set.of("delete.id.field")),
+        dependents);
+    // each dependent is a defined key whose visibility its parent decides
+    dependents.forEach(
+        (parent, children) ->
+            children.forEach(
+                child -> {
+                  assertTrue(keys.containsKey(child), child);
+                  assertTrue(visibilityVaries(keys.get(child), parent), parent + " -> " + child);
+                }));
+    // and every key whose visibility varies with a parent is listed under it
+    for (String parent : List.of("embedder", "delete.enabled")) {
+      keys.values().stream()
+          .filter(k -> visibilityVaries(k, parent))
+          .forEach(k -> assertTrue(dependents.get(parent).contains(k.name), k.name));
+    }
+  }
+
+  private static boolean visibilityVaries(ConfigDef.ConfigKey key, String parent) {
+    if (key.recommender == null) {
+      return false;
+    }
+    List<Object> values =
+        parent.equals("embedder")
+            ? List.of("hashing", "field", "openai")
+            : List.of(Boolean.TRUE, Boolean.FALSE);
+    Set<Boolean> seen = new HashSet<>();
+    for (Object value : values) {
+      Map<String, Object> parsed = new HashMap<>();
+      parsed.put(parent, value);
+      seen.add(key.recommender.visible(key.name, parsed));
+    }
+    return seen.size() > 1;
+  }
+
+  @Test
+  void theTombstoneIdFieldIsVisibleOnlyWhileTombstonesDelete() {
+    assertTrue(visible(new QdrantVectorSinkConnector().validate(props()), "delete.id.field"));
+    assertFalse(
+        visible(
+            new QdrantVectorSinkConnector().validate(props("delete.enabled", "false")),
+            "delete.id.field"));
   }
 
   @Test

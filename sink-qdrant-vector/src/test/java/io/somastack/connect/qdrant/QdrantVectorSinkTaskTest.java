@@ -9,9 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
 import io.qdrant.client.QdrantClient;
+import io.qdrant.client.grpc.Collections.CreateCollection;
 import io.qdrant.client.grpc.Collections.Distance;
 import io.qdrant.client.grpc.Collections.PayloadSchemaType;
+import io.qdrant.client.grpc.Collections.SparseVectorConfig;
+import io.qdrant.client.grpc.Collections.SparseVectorParams;
 import io.qdrant.client.grpc.Collections.VectorParams;
+import io.qdrant.client.grpc.Collections.VectorParamsMap;
+import io.qdrant.client.grpc.Collections.VectorsConfig;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import io.somastack.connect.testing.qdrant.QdrantEndpoint;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
@@ -212,6 +217,22 @@ class QdrantVectorSinkTaskTest {
     assertEquals(1, count());
   }
 
+  /**
+   * A collection deleted between the existence check and the reading of its configuration is
+   * answered NOT_FOUND: the check starts over on the retry (creating it again, or finding it
+   * missing), which is no reason to stop the task.
+   */
+  @Test
+  void aNotFoundWhileCheckingACollectionIsRetriedNotFatal() throws Exception {
+    startTask();
+    qdrant.failNext(1, Status.Code.NOT_FOUND);
+    List<SinkRecord> batch = List.of(record(null, memory(1, "one")));
+    assertThrows(RetriableException.class, () -> task.put(batch));
+    task.put(batch);
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    assertEquals(1, count());
+  }
+
   @Test
   void aCollectionWithAnotherVectorSizeIsAConfigurationErrorThatSticks() throws Exception {
     reader
@@ -257,6 +278,185 @@ class QdrantVectorSinkTaskTest {
     ConnectException e = assertThrows(ConnectException.class, () -> task.put(third));
     assertFalse(e instanceof RetriableException);
     assertTrue(e.getMessage().contains("collection.distance is cosine"), e.getMessage());
+  }
+
+  // ------------------------------------------------- collections the task may not create
+
+  private void createCollection(String name) throws Exception {
+    reader
+        .createCollectionAsync(
+            name, VectorParams.newBuilder().setSize(8).setDistance(Distance.Cosine).build())
+        .get();
+  }
+
+  private static Map<String, Object> tenantMemory(long id, String tenant) {
+    return Map.of("id", id, "text", "private words of " + tenant, "tenant_id", tenant);
+  }
+
+  /**
+   * A collection named by record data that does not exist, with collection.create=false, is that
+   * record's problem, not the task's: it goes to the dead letter queue naming the collection (and
+   * nothing of the record), the batch's other records land, and the collection is looked for again
+   * by later records, so one made meanwhile is written to.
+   */
+  @Test
+  void aRecordForATenantCollectionThatDoesNotExistIsDeadLetteredAndTheOthersLand()
+      throws Exception {
+    createCollection("mem_t1");
+    startTask("collection.name", "mem_${value.tenant_id}", "collection.create", "false");
+    task.put(
+        List.of(
+            record(null, tenantMemory(1, "t1")),
+            record(null, tenantMemory(2, "t2")),
+            record(null, tenantMemory(3, "t2")),
+            record(null, tenantMemory(4, "t1"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
+    assertEquals(2, reader.countAsync("mem_t1").get());
+    assertEquals(
+        List.of(1L, 2L),
+        context.deadLettered().stream().map(e -> e.getKey().kafkaOffset()).toList());
+    for (var deadLetter : context.deadLettered()) {
+      String reason = deadLetter.getValue().getMessage();
+      assertTrue(deadLetter.getValue() instanceof DataException, reason);
+      assertTrue(reason.contains("'mem_t2' does not exist"), reason);
+      assertTrue(reason.contains("collection.create"), reason);
+      assertFalse(reason.contains("private words"), reason);
+    }
+    assertEquals(2.0, context.metric("dead-lettered-total"));
+    assertFalse(
+        qdrant.operations().stream().anyMatch(o -> o.collection().equals("mem_t2")),
+        "nothing was created or sent for mem_t2");
+
+    createCollection("mem_t2"); // made by the operator later: the next records land
+    task.put(List.of(record(null, tenantMemory(5, "t2"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), preCommit());
+    assertEquals(1, reader.countAsync("mem_t2").get());
+    assertEquals(2, context.deadLettered().size());
+  }
+
+  @Test
+  void withoutADeadLetterQueueAMissingTenantCollectionFailsTheTaskNamingTheRecordAndCollection()
+      throws Exception {
+    context.deadLetterQueue(false);
+    createCollection("mem_t1");
+    startTask("collection.name", "mem_${value.tenant_id}", "collection.create", "false");
+    List<SinkRecord> batch =
+        List.of(record(null, tenantMemory(1, "t1")), record(null, tenantMemory(2, "t2")));
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(batch));
+    assertFalse(e instanceof RetriableException);
+    assertTrue(e.getMessage().contains("memory.events-0@1"), e.getMessage());
+    assertTrue(e.getMessage().contains("'mem_t2' does not exist"), e.getMessage());
+    assertFalse(e.getMessage().contains("private words"), e.getMessage());
+    assertTrue(preCommit().isEmpty(), "nothing of the failed put is acknowledged");
+  }
+
+  /** A tombstone for a collection that is not there has nothing to delete: it is done. */
+  @Test
+  void aTombstoneForATenantCollectionThatDoesNotExistIsNotAnError() throws Exception {
+    context.deadLetterQueue(false);
+    createCollection("mem_t1");
+    startTask(
+        "collection.name", "mem_${key.tenant_id}",
+        "collection.create", "false",
+        "delete.id.field", "id");
+    task.put(
+        List.of(
+            record(Map.of("tenant_id", "t1", "id", 1L), tenantMemory(1, "t1")),
+            record(Map.of("tenant_id", "gone", "id", 9L), null)));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+    assertEquals(1, reader.countAsync("mem_t1").get());
+  }
+
+  /**
+   * A tenant's collection deleted while the task runs: the write in flight finds it gone
+   * (NOT_FOUND, kept to be sent again), and the retry, which finds it still missing, dead-letters
+   * its records.
+   */
+  @Test
+  void aTenantCollectionDeletedUnderTheTaskDeadLettersTheRecordsOfTheKeptBatch() throws Exception {
+    createCollection("mem_t1");
+    createCollection("mem_t2");
+    startTask("collection.name", "mem_${value.tenant_id}", "collection.create", "false");
+    task.put(List.of(record(null, tenantMemory(1, "t1")), record(null, tenantMemory(2, "t2"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+    reader.deleteCollectionAsync("mem_t2").get();
+    task.put(List.of(record(null, tenantMemory(3, "t1")), record(null, tenantMemory(4, "t2"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit(), "refused: kept");
+    task.put(List.of()); // sends the kept batch again
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
+    assertEquals(2, reader.countAsync("mem_t1").get());
+    assertEquals(
+        List.of(3L), context.deadLettered().stream().map(e -> e.getKey().kafkaOffset()).toList());
+  }
+
+  /**
+   * A point Qdrant refuses sends the writer to check its collection again; found deleted (and not
+   * to be created), it is handled as a NOT_FOUND would be, not as a configuration error: the batch
+   * is kept, and sending it again dead-letters the records of the missing collection.
+   */
+  @Test
+  void aTenantCollectionFoundDeletedWhenAPointIsRefusedIsTheRecordsProblem() throws Exception {
+    reader
+        .createCollectionAsync(
+            CreateCollection.newBuilder()
+                .setCollectionName("mem_t1")
+                .setVectorsConfig(
+                    VectorsConfig.newBuilder()
+                        .setParamsMap(
+                            VectorParamsMap.newBuilder()
+                                .putMap(
+                                    "dense",
+                                    VectorParams.newBuilder()
+                                        .setSize(4)
+                                        .setDistance(Distance.Cosine)
+                                        .build())))
+                .setSparseVectorsConfig(
+                    SparseVectorConfig.newBuilder()
+                        .putMap("words", SparseVectorParams.getDefaultInstance()))
+                .build())
+        .get();
+    startTask(
+        "vector.size", "4",
+        "embedder", "field",
+        "vector.name", "dense",
+        "collection.sparse.vectors", "words",
+        "collection.name", "mem_${value.tenant_id}",
+        "collection.create", "false");
+    task.put(List.of(record(null, sparseMemory(1, List.of(7, 5)))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    reader.deleteCollectionAsync("mem_t1").get();
+    task.put(List.of(record(null, sparseMemory(2, List.of(5, 5))))); // refused as bad input
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit(), "kept, not failed");
+    task.put(List.of());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+    assertEquals(1, context.deadLettered().size());
+    assertTrue(
+        context.deadLettered().get(0).getValue().getMessage().contains("'mem_t1' does not exist"));
+  }
+
+  private static Map<String, Object> sparseMemory(long id, List<Integer> indices) {
+    return Map.of(
+        "id",
+        id,
+        "tenant_id",
+        "t1",
+        "vector",
+        Map.of(
+            "dense",
+            List.of(1, 0, 0, 0),
+            "words",
+            Map.of("indices", indices, "values", List.of(0.5, 0.25))));
+  }
+
+  /** A fixed collection is the configuration's: missing, it stops the task as before. */
+  @Test
+  void aMissingFixedCollectionStillFailsTheTask() {
+    startTask("collection.create", "false");
+    List<SinkRecord> batch = List.of(record(null, memory(1, "one")));
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(batch));
+    assertFalse(e instanceof DataException || e instanceof RetriableException, e.toString());
+    assertTrue(e.getMessage().contains("'memories' does not exist"), e.getMessage());
+    assertTrue(context.deadLettered().isEmpty());
   }
 
   /**

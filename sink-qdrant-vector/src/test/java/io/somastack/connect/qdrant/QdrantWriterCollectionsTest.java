@@ -155,7 +155,13 @@ class QdrantWriterCollectionsTest {
         assertThrows(
             ConnectException.class,
             () ->
-                writer("vector.name", "dense", "collection.sparse.vectors", "words")
+                writer(
+                        "embedder",
+                        "field",
+                        "vector.name",
+                        "dense",
+                        "collection.sparse.vectors",
+                        "words")
                     .ensureCollection("memories"));
     assertTrue(e.getMessage().contains("no sparse vector 'words'"), e.getMessage());
   }
