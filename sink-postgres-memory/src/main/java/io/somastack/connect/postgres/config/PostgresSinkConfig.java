@@ -226,10 +226,20 @@ public final class PostgresSinkConfig extends AbstractConfig {
         Importance.HIGH,
         "Field paths that make the key in upsert mode, e.g. namespace,id. Each becomes a text"
             + " column named after the path's last segment; together they are the primary key."
-            + " An event without one of them is dead-lettered. For a tombstone the same paths are"
-            + " read from the record key (a Struct, a map or JSON object text, holding each field at"
-            + " its path or flat under its column name), and with a single key field a plain string"
-            + " or number key, or a JSON string, names the row.",
+            + " An event without one of them, or with one empty or only blanks (as append mode"
+            + " refuses an empty id.field), is dead-lettered; a number or boolean is keyed by its"
+            + " JSON text (true, 42). For a tombstone the same paths are read from the record key"
+            + " (a Struct, a map or JSON object text, holding each field at its path or flat under"
+            + " its column name), and with a single key field a plain string, number or boolean"
+            + " key, or JSON text of one, names the row its events make; any other key (an array,"
+            + " a single value with several key fields, an empty key field) dead-letters the"
+            + " tombstone with the reason. Keys compare as the table's columns do: in a table made"
+            + " with citext, uuid or a case-insensitive collation, a tombstone deletes the row of a"
+            + " key spelled otherwise, and a batch mixing such spellings is applied in record"
+            + " order. The key columns need a unique index that ON CONFLICT can use (the primary"
+            + " key, or a unique constraint beside a surrogate key; not partial, on expressions or"
+            + " deferrable): auto.evolve adds one, and without it a table lacking one stops the"
+            + " task at its first write, naming the table.",
         GROUP_WRITE,
         ++order,
         Width.MEDIUM,

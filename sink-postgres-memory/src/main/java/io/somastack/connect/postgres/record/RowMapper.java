@@ -12,6 +12,7 @@ import io.somastack.connect.postgres.config.ColumnType;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import io.somastack.connect.postgres.config.WriteMode;
 import io.somastack.connect.postgres.write.TableLayout;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -140,33 +141,47 @@ public final class RowMapper {
     return new EventRow(record, table, EventRow.Kind.DELETE, identity, values);
   }
 
-  /** A record key as JSON; a primitive key stands for the single key field. */
+  /**
+   * A record key as JSON. A single value (a string, number, boolean or timestamp, or JSON text of
+   * one) stands for the single key field, read as the same field of an event would be, so the
+   * tombstone of a key names the row its events make.
+   */
   private JsonNode keyJson(SinkRecord record) {
     Object key = record.key();
-    String text = key instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : null;
+    JsonNode single;
     if (key instanceof String || key instanceof byte[]) {
+      String text = key instanceof String s ? s : new String((byte[]) key, StandardCharsets.UTF_8);
+      single = JsonNodeFactory.instance.textNode(text);
       try {
         JsonNode parsed = RecordJson.toJson(key, record.keySchema());
         if (parsed.isObject()) {
           return parsed;
         }
         if (parsed.isTextual()) {
-          // "m9" with its quotes, a key a JSON serializer wrote: it names the row m9
-          text = parsed.textValue();
+          single = parsed; // "m9" with its quotes, a key a JSON serializer wrote: it names m9
         }
       } catch (DataException notJson) {
-        // a plain string key: handled below as the value of the single key field
+        // a plain string key: the value of the single key field
       }
-    } else if (!(key instanceof Number)) {
-      return RecordJson.toJson(key, record.keySchema());
+    } else {
+      // a Boolean, a Long, a Timestamp: as the same value in an event would be written as JSON
+      single =
+          key instanceof ByteBuffer
+              ? RecordJson.toJson(key, record.keySchema())
+              : RecordJson.convert(key, record.keySchema());
+      if (single.isObject()) {
+        return single;
+      }
+      if (single.isContainerNode()) {
+        throw new BadRecordException(
+            "tombstone key is a JSON array, not an object or a single value");
+      }
     }
     if (keyFields.size() != 1) {
       throw new BadRecordException(
           "tombstone key is a single value but " + keyFields.size() + " key fields are configured");
     }
-    return JsonNodeFactory.instance
-        .objectNode()
-        .put(keyFields.get(0).leaf(), text != null ? text : key.toString());
+    return JsonNodeFactory.instance.objectNode().set(keyFields.get(0).leaf(), single);
   }
 
   /**
@@ -187,6 +202,10 @@ public final class RowMapper {
             "key field '" + path + "' is missing from the record " + (recordKey ? "key" : "value"));
       }
       String text = (String) ColumnType.TEXT.convert((JsonNode) raw, path.toString());
+      if (text.isBlank()) {
+        // as append mode's empty event id: names no entity, so it is a bad record, not a row
+        throw new BadRecordException("key field '" + path + "' is empty");
+      }
       values[layout.indexOf(path.leaf())] = text;
       identity.append(text.length()).append(':').append(text);
     }

@@ -104,8 +104,10 @@ public final class BatchWriter {
    * kept ahead of its write; keys may still be equal in the table's column type, see {@link
    * KeysCollide}), returning how many the database applied and how many it skipped (duplicates in
    * append mode, stale updates in upsert mode). Deletes go first: on distinct keys the order does
-   * not matter, and a kept tombstone must precede its key's write. {@code storedIds} matters in
-   * append mode, where COPY writes the rows, and for upserts whose keys collide.
+   * not matter, and a kept tombstone must precede its key's write. Where a tombstone's key equals a
+   * write's in the table's type only, the delete statement says so and deletes nothing, and the
+   * rows are applied in record order instead. {@code storedIds} matters in append mode, where COPY
+   * writes the rows, and for upserts whose keys collide.
    */
   public Outcome write(Connection c, String table, List<EventRow> rows, StoredIds storedIds)
       throws SQLException {
@@ -114,8 +116,53 @@ public final class BatchWriter {
     for (EventRow row : rows) {
       (row.kind() == EventRow.Kind.DELETE ? deletes : writes).add(row);
     }
-    Outcome deleted = deletes.isEmpty() ? new Outcome(0, 0, 0) : delete(c, table, deletes);
     copiedBinary = 0;
+    Outcome deleted = new Outcome(0, 0, 0);
+    if (!deletes.isEmpty()) {
+      deleted = delete(c, table, deletes, writes);
+      if (deleted == null) {
+        return inRecordOrder(c, table, rows, storedIds);
+      }
+    }
+    int inserted = insertAll(c, table, writes, storedIds);
+    return new Outcome(
+        deleted.applied() + inserted, deleted.unchanged() + writes.size() - inserted, copiedBinary);
+  }
+
+  /**
+   * Each run of deletes or writes in turn, so a tombstone after a write of a key spelled otherwise
+   * but equal in the table's type deletes it, as record by record. Rare: it takes a statement per
+   * run.
+   */
+  private Outcome inRecordOrder(
+      Connection c, String table, List<EventRow> rows, StoredIds storedIds) throws SQLException {
+    int applied = 0;
+    int unchanged = 0;
+    int from = 0;
+    while (from < rows.size()) {
+      EventRow.Kind kind = rows.get(from).kind();
+      int to = from + 1;
+      while (to < rows.size() && rows.get(to).kind() == kind) {
+        to++;
+      }
+      List<EventRow> run = rows.subList(from, to);
+      if (kind == EventRow.Kind.DELETE) {
+        Outcome deleted = delete(c, table, run, List.of());
+        applied += deleted.applied();
+        unchanged += deleted.unchanged();
+      } else {
+        int inserted = insertAll(c, table, run, storedIds);
+        applied += inserted;
+        unchanged += run.size() - inserted;
+      }
+      from = to;
+    }
+    return new Outcome(applied, unchanged, copiedBinary);
+  }
+
+  /** The writes, in statements bounded by {@link #chunkEnd}; returns the rows applied. */
+  private int insertAll(Connection c, String table, List<EventRow> writes, StoredIds storedIds)
+      throws SQLException {
     int inserted = 0;
     int from = 0;
     while (from < writes.size()) {
@@ -123,8 +170,7 @@ public final class BatchWriter {
       inserted += insert(c, table, writes.subList(from, to), storedIds);
       from = to;
     }
-    return new Outcome(
-        deleted.applied() + inserted, deleted.unchanged() + writes.size() - inserted, copiedBinary);
+    return inserted;
   }
 
   /**
@@ -224,11 +270,16 @@ public final class BatchWriter {
     }
   }
 
-  /** The rows deleted, and the tombstones refused as older than their key's row. */
-  private Outcome delete(Connection c, String table, List<EventRow> rows) throws SQLException {
+  /**
+   * The rows deleted, and the tombstones refused as older than their key's row; or null, having
+   * deleted nothing, when a tombstone's key equals one of {@code writes} in the table's type but
+   * not as text (see {@link TableLayout#deleteSql}).
+   */
+  private Outcome delete(Connection c, String table, List<EventRow> rows, List<EventRow> writes)
+      throws SQLException {
     String sql = deleteSql.get(table);
     if (sql == null) {
-      sql = layout.deleteSql(table, CatalogColumns.of(c, table));
+      sql = layout.deleteSql(table, CatalogColumns.comparisons(c, table));
       deleteSql.put(table, sql);
     }
     int param = 1;
@@ -238,10 +289,13 @@ public final class BatchWriter {
       }
       ps.setArray(param++, array(c, "text", rows, layout.indexOf(TableLayout.KAFKA_TOPIC)));
       ps.setArray(param++, array(c, "int4", rows, layout.indexOf(TableLayout.KAFKA_PARTITION)));
-      ps.setArray(param, array(c, "int8", rows, layout.indexOf(TableLayout.KAFKA_OFFSET)));
+      ps.setArray(param++, array(c, "int8", rows, layout.indexOf(TableLayout.KAFKA_OFFSET)));
+      for (String key : layout.keyColumns()) {
+        ps.setArray(param++, array(c, "text", writes, layout.indexOf(key)));
+      }
       try (ResultSet counts = ps.executeQuery()) {
         counts.next();
-        return new Outcome(counts.getInt(1), counts.getInt(2), 0);
+        return counts.getBoolean(3) ? null : new Outcome(counts.getInt(1), counts.getInt(2), 0);
       }
     }
   }

@@ -51,6 +51,40 @@ final class CatalogColumns {
     }
   }
 
+  /** How a column's values compare: as its type, under its collation (null: not collatable). */
+  record Comparison(String type, String collation) {
+    /** Text turned into a value of the column, compared as the column compares. */
+    String of(String text) {
+      String cast = "CAST(" + text + " AS " + type + ")";
+      return collation == null ? cast : cast + " COLLATE " + collation;
+    }
+  }
+
+  /**
+   * Each column's {@link Comparison}: its type without modifiers, so that a cast cuts nothing (a
+   * char(n) as bpchar, which still ignores trailing blanks), and its collation, which a value sent
+   * as text lacks (a nondeterministic one makes "a" and "A" equal).
+   */
+  static Map<String, Comparison> comparisons(Connection c, String table) throws SQLException {
+    String sql =
+        "SELECT a.attname, CASE WHEN a.atttypid = 'bpchar'::regtype THEN 'bpchar'"
+            + " ELSE format_type(a.atttypid, NULL) END,"
+            + " quote_ident(n.nspname) || '.' || quote_ident(co.collname)"
+            + " FROM pg_attribute a LEFT JOIN pg_collation co ON co.oid = a.attcollation"
+            + " LEFT JOIN pg_namespace n ON n.oid = co.collnamespace"
+            + " WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped";
+    Map<String, Comparison> comparisons = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          comparisons.put(rs.getString(1), new Comparison(rs.getString(2), rs.getString(3)));
+        }
+      }
+    }
+    return comparisons;
+  }
+
   private static Map<String, String> types(ResultSet rs) throws SQLException {
     Map<String, String> types = new HashMap<>();
     while (rs.next()) {

@@ -74,6 +74,8 @@ public final class SchemaManager {
         if (config.autoEvolve()) {
           addMissingColumns(c, s, table);
           addConflictIndex(c, s, table);
+        } else if (layout.mode() == WriteMode.UPSERT && !hasUniqueIndexOn(c, table)) {
+          throw noConflictIndex(table);
         }
       }
       if (layout.mode() == WriteMode.AUDIT) {
@@ -220,11 +222,39 @@ public final class SchemaManager {
     log.info("Added a unique index on ({}) to {}", columns, table);
   }
 
+  /**
+   * Upserts with a table that has no unique index their ON CONFLICT can use would fail at the first
+   * statement (SQLSTATE 42P10), whatever the records: the task stops first, saying what to add.
+   */
+  private ConnectException noConflictIndex(String table) {
+    String key = String.join(", ", layout.conflictColumns());
+    return new ConnectException(
+        "table "
+            + table
+            + " has no unique index on ("
+            + key
+            + ") that upserts can name in ON CONFLICT (one without a WHERE clause or expressions,"
+            + " not deferrable, valid), and "
+            + PostgresSinkConfig.AUTO_EVOLVE
+            + "=false: add a unique constraint on ("
+            + key
+            + "), or set "
+            + PostgresSinkConfig.AUTO_EVOLVE
+            + "=true for the sink to add one");
+  }
+
+  /**
+   * Whether a unique index exists that ON CONFLICT on the conflict columns infers: on exactly those
+   * columns (INCLUDE columns aside), and not partial, on expressions, deferrable or invalid, which
+   * PostgreSQL does not take as an arbiter.
+   */
   private boolean hasUniqueIndexOn(Connection c, String table) throws SQLException {
     String sql =
         "SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = to_regclass(?) AND i.indisunique"
+            + " AND i.indisvalid AND i.indimmediate AND i.indpred IS NULL AND i.indexprs IS NULL"
             + " AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a"
-            + " WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey))"
+            + " WHERE a.attrelid = i.indrelid"
+            + " AND a.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1]))"
             + " = (SELECT array_agg(x ORDER BY x) FROM unnest(?::text[]) x))";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, table);

@@ -283,45 +283,105 @@ public final class TableLayout {
   /**
    * Deletes rows by key for tombstones, unless the stored row is newer than the tombstone (at or
    * after it in the same Kafka partition; a tombstone has no version to compare). Returns one row:
-   * the rows deleted, and the tombstones refused because the row is newer. A tombstone whose key
-   * has no row is neither. Both counts see the rows as they were before the statement. Keys compare
-   * in the table's own types (see {@link #insertSql(String, Map)}).
+   * the rows deleted, the tombstones refused because the row is newer (a tombstone whose key has no
+   * row is neither; both counts see the rows as they were before the statement), and whether a
+   * tombstone's key equals a write's key of the same batch in the table's type but not as text
+   * (citext "abc" and "ABC", two spellings of one uuid). Then it deletes nothing: deleting first,
+   * as the writer otherwise does, would be wrong if the write came first, so the caller applies the
+   * batch in record order. The writes' keys are the last parameters, one text array per key column.
+   * Keys compare as the table's columns do ({@link CatalogColumns#comparisons}).
    */
-  public String deleteSql(String table, Map<String, String> storedTypes) {
+  String deleteSql(String table, Map<String, CatalogColumns.Comparison> comparisons) {
     String arrays = keyColumns.stream().map(c -> "?::text[]").collect(joining());
-    String aliases = keyColumns.stream().map(c -> SqlIdentifier.quote("d_" + c)).collect(joining());
-    String match =
-        keyColumns.stream()
-            .map(
-                c ->
-                    "t."
-                        + SqlIdentifier.quote(c)
-                        + " = "
-                        + valueOf(
-                            columns.get(indexOf(c)),
-                            "d." + SqlIdentifier.quote("d_" + c),
-                            storedTypes))
-            .collect(Collectors.joining(" AND "));
+    String match = storedKeyMatches(comparisons);
     String storedIsNewer =
         "(t.\"kafka_topic\" = d.d_topic AND t.\"kafka_partition\" = d.d_partition"
             + " AND t.\"kafka_offset\" >= d.d_offset)";
     return "WITH d AS (SELECT * FROM unnest("
         + arrays
         + ", ?::text[], ?::int4[], ?::int8[]) AS d("
-        + aliases
-        + ", d_topic, d_partition, d_offset)), gone AS (DELETE FROM "
+        + aliases("d_")
+        + ", d_topic, d_partition, d_offset)), w AS (SELECT * FROM unnest("
+        + arrays
+        + ") AS w("
+        + aliases("w_")
+        + ")), clash AS ("
+        + clash(comparisons)
+        + "), gone AS (DELETE FROM "
         + table
         + " AS t USING d WHERE "
         + match
         + " AND NOT "
         + storedIsNewer
-        + " RETURNING 1) SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM "
+        + " AND NOT (SELECT found FROM clash) RETURNING 1) SELECT (SELECT count(*) FROM gone),"
+        + " (SELECT count(*) FROM "
         + table
         + " AS t JOIN d ON "
         + match
         + " WHERE "
         + storedIsNewer
-        + ")";
+        + "), (SELECT found FROM clash)";
+  }
+
+  /**
+   * Whether a tombstone and a write share a key in the table's type but not as text. Grouped by the
+   * key as the table compares it rather than joined, so no tombstone is compared with every write:
+   * a group of both kinds whose texts are not all alike holds such a pair (a kept tombstone and its
+   * write alone are spelled alike).
+   */
+  private String clash(Map<String, CatalogColumns.Comparison> comparisons) {
+    String both =
+        "SELECT "
+            + keyColumns.stream().map(c -> column("d.d_", c)).collect(joining())
+            + ", true FROM d UNION ALL SELECT "
+            + keyColumns.stream().map(c -> column("w.w_", c)).collect(joining())
+            + ", false FROM w";
+    String groups =
+        keyColumns.stream()
+            .map(c -> comparisonOf(c, comparisons).of(column("k.k_", c)))
+            .collect(joining());
+    String spelledOtherwise =
+        keyColumns.stream()
+            .map(
+                c ->
+                    "min("
+                        + column("k.k_", c)
+                        + " COLLATE pg_catalog.\"C\") <> max("
+                        + column("k.k_", c)
+                        + " COLLATE pg_catalog.\"C\")")
+            .collect(Collectors.joining(" OR "));
+    return "SELECT EXISTS (SELECT 1 FROM ("
+        + both
+        + ") AS k("
+        + aliases("k_")
+        + ", tombstone) GROUP BY "
+        + groups
+        + " HAVING bool_or(k.tombstone) AND NOT bool_and(k.tombstone) AND ("
+        + spelledOtherwise
+        + ")) AS found";
+  }
+
+  private static CatalogColumns.Comparison comparisonOf(
+      String column, Map<String, CatalogColumns.Comparison> comparisons) {
+    return comparisons.getOrDefault(column, new CatalogColumns.Comparison("text", null));
+  }
+
+  private String aliases(String prefix) {
+    return keyColumns.stream().map(c -> SqlIdentifier.quote(prefix + c)).collect(joining());
+  }
+
+  /** A stored row's key equals a tombstone's, as the table compares them. */
+  private String storedKeyMatches(Map<String, CatalogColumns.Comparison> comparisons) {
+    return keyColumns.stream()
+        .map(c -> column("t.", c) + " = " + comparisonOf(c, comparisons).of(column("d.d_", c)))
+        .collect(Collectors.joining(" AND "));
+  }
+
+  /** {@code d.d_} and id make d."d_id"; {@code t.} and id make t."id". */
+  private static String column(String aliasAndPrefix, String name) {
+    int dot = aliasAndPrefix.indexOf('.');
+    return aliasAndPrefix.substring(0, dot + 1)
+        + SqlIdentifier.quote(aliasAndPrefix.substring(dot + 1) + name);
   }
 
   /**
