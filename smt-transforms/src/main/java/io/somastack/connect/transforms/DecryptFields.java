@@ -32,9 +32,10 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
   public static final String OVERVIEW_DOC =
       "Decrypts fields encrypted by EncryptFields, using the key id and version each ciphertext "
           + "names (so keys can rotate) and checking that it belongs to this field path and "
-          + "tenant. Schemaless values get their original JSON type back. In a Struct the field "
-          + "stays an optional string: a decrypted string as itself, any other value as its JSON "
-          + "text. A field that is not a valid ciphertext fails the record. Use <code>"
+          + "tenant. Schemaless values get their original JSON type back. In a Struct, and in a "
+          + "Map with a MAP schema (which it keeps), the field stays a string: a decrypted string "
+          + "as itself, any other value as its JSON text. A field that is not a valid ciphertext "
+          + "fails the record. Use <code>"
           + DecryptFields.Key.class.getName()
           + "</code> or <code>"
           + DecryptFields.Value.class.getName()
@@ -80,8 +81,11 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
     String owner = tenant.of(record, container);
     Object decrypted =
         rewriter.rewrite(
-            record, container, (path, value, schema) -> open(record, path, value, schema, owner));
-    return side.with(record, schemaOf(decrypted), decrypted);
+            record,
+            container,
+            side.schema(record),
+            (path, value, schema) -> open(record, path, value, schema, owner));
+    return side.with(record, FieldRewriter.schemaOf(decrypted, side.schema(record)), decrypted);
   }
 
   private Object open(R record, FieldPath path, Object value, Schema schema, String owner) {
@@ -94,12 +98,9 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
     } catch (InvalidCiphertextException e) {
       throw Records.error(record, "field '" + path + "': " + e.getMessage());
     }
-    // a Struct field (it has a schema) stays a string; schemaless values get their JSON type back
+    // a field with a schema (in a Struct, or a map with a MAP schema) stays a string; schemaless
+    // values get their JSON type back
     return schema == null ? JsonValues.fromBytes(json) : JsonValues.toText(json);
-  }
-
-  private static Schema schemaOf(Object value) {
-    return value instanceof Struct struct ? struct.schema() : null;
   }
 
   @Override

@@ -38,7 +38,9 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
           + "authenticated together with the field path and the tenant, so it fails to decrypt if "
           + "altered, moved to another field, or copied to another tenant's record. The field's "
           + "JSON value is encrypted, so decryption restores its type. In a Struct, encrypted "
-          + "fields become optional strings. A ciphertext reveals the length of the value's JSON. "
+          + "fields become optional strings; a Map with a MAP schema (JsonConverter with "
+          + "schemas.enable=true on a map-typed payload) keeps it, so its values must be strings, "
+          + "or the record fails. A ciphertext reveals the length of the value's JSON. "
           + "Nonces are 96 bits, so each key version must encrypt at most 2^32 values (random-mode "
           + "values plus distinct deterministic values, counted over every connector and task "
           + "using it; at 10,000 values a second that is about 5 days) to keep the chance of a "
@@ -125,14 +127,11 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
         rewriter.rewrite(
             record,
             container,
+            side.schema(record),
             (path, value, schema) ->
                 cipher.encrypt(
                     JsonValues.toBytes(value, schema), keyId, mode, path.toString(), owner));
-    return side.with(record, schemaOf(encrypted), encrypted);
-  }
-
-  private static Schema schemaOf(Object value) {
-    return value instanceof Struct struct ? struct.schema() : null;
+    return side.with(record, FieldRewriter.schemaOf(encrypted, side.schema(record)), encrypted);
   }
 
   @Override

@@ -3,9 +3,9 @@ package io.somastack.connect.transforms;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.config.Version;
-import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.transforms.util.Configs;
+import io.somastack.connect.transforms.util.JsonValues;
 import io.somastack.connect.transforms.util.RecordSide;
 import io.somastack.connect.transforms.util.RecordValues;
 import io.somastack.connect.transforms.util.Records;
@@ -32,7 +32,13 @@ public abstract class KeyFromField<R extends ConnectRecord<R>>
           + "</code>) or of the current key (<code>"
           + KeyFromField.Key.class.getName()
           + "</code>), e.g. tenant_id or metadata.correlation_id. Works on Struct, schemaless Map "
-          + "and JSON text; with a Struct the key schema is the field's schema.";
+          + "and JSON text; with a Struct the key schema is the field's schema. From JSON text "
+          + "the key is what JsonConverter would read: integers as Long, other numbers as "
+          + "Double, objects as Map; a number a Long or Double cannot hold exactly (more than "
+          + "64 bits, or more digits than a double has) becomes its decimal text as a string, "
+          + "so equal events get equal keys and no two numbers share one by rounding. Such keys "
+          + "are written by JsonConverter and StringConverter; ByteArrayConverter takes bytes "
+          + "only.";
 
   public static final String FIELD_CONFIG = "field";
   public static final String ON_MISSING_CONFIG = "on.missing";
@@ -105,7 +111,7 @@ public abstract class KeyFromField<R extends ConnectRecord<R>>
       return field.get(container);
     }
     Object node = field.get(RecordValues.json(record, source));
-    return node == null ? null : RecordJson.MAPPER.convertValue((JsonNode) node, Object.class);
+    return node == null ? null : JsonValues.toConnect((JsonNode) node);
   }
 
   /**

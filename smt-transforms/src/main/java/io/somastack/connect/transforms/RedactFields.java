@@ -36,7 +36,9 @@ public abstract class RedactFields<R extends ConnectRecord<R>>
           + "with the same key; with=mask replaces it with a fixed string. Missing and "
           + "null fields are left alone; a path through a value that is not an object (a list, a "
           + "scalar, a Struct map or array) fails the record instead of leaving the field in the "
-          + "clear. In a Struct, redacted fields become optional strings. "
+          + "clear. In a Struct, redacted fields become optional strings; a Map with a MAP schema "
+          + "(JsonConverter with schemas.enable=true on a map-typed payload) keeps it, so its "
+          + "values must be strings, or the record fails. "
           + "Use <code>"
           + RedactFields.Key.class.getName()
           + "</code> or <code>"
@@ -128,8 +130,9 @@ public abstract class RedactFields<R extends ConnectRecord<R>>
       throw Records.error(record, "the " + side.label() + " must be a Struct or a Map");
     }
     Object redacted =
-        rewriter.rewrite(record, container, (path, value, schema) -> redact(value, schema));
-    return side.with(record, redacted instanceof Struct s ? s.schema() : null, redacted);
+        rewriter.rewrite(
+            record, container, side.schema(record), (path, value, schema) -> redact(value, schema));
+    return side.with(record, FieldRewriter.schemaOf(redacted, side.schema(record)), redacted);
   }
 
   private String redact(Object value, Schema schema) {

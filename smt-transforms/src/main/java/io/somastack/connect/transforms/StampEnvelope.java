@@ -12,10 +12,14 @@ import io.somastack.connect.transforms.util.RecordSide;
 import io.somastack.connect.transforms.util.Records;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
@@ -44,10 +48,14 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
       "Adds the event envelope where it is missing: an event id (a UUIDv5 of topic, partition and "
           + "offset, or for source records of source partition, source offset and a digest of "
           + "key and value, since source offsets need not be unique; reprocessing gives the same "
-          + "id), a schema version and an ingest timestamp (ISO-8601), as value fields "
-          + "(Struct or schemaless Map; added Struct fields are optional strings, and an empty "
+          + "id), a schema version and an ingest timestamp (ISO-8601 in UTC to the millisecond, "
+          + "always with three fraction digits, e.g. 2026-01-02T03:04:05.000Z, so the text sorts "
+          + "as the times do), as value fields "
+          + "(Struct or Map; added Struct fields are optional strings, and an empty "
           + "field a Struct already has must be a string, or a Timestamp for the ingest "
-          + "timestamp) or as headers. Existing values are kept. Tombstones pass unchanged.";
+          + "timestamp; a Map with a MAP schema, as JsonConverter with schemas.enable=true gives "
+          + "a map-typed payload, keeps it, so the stamps must fit its value type or the record "
+          + "fails) or as headers. Existing values are kept. Tombstones pass unchanged.";
 
   public static final String STAMP_TO_CONFIG = "stamp.to";
   public static final String EVENT_ID_FIELD_CONFIG = "event.id.field";
@@ -57,6 +65,11 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
   public static final String INGEST_TIMESTAMP_FIELD_CONFIG = "ingest.timestamp.field";
   public static final String INGEST_TIMESTAMP_SOURCE_CONFIG = "ingest.timestamp.source";
   public static final String HEADER_PREFIX_CONFIG = "header.prefix";
+
+  /** ISO-8601 in UTC, always three fraction digits, so the text sorts as the times do. */
+  private static final DateTimeFormatter MILLIS =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT)
+          .withZone(ZoneOffset.UTC);
 
   /** A fixed namespace, so every deployment derives the same id for the same record position. */
   public static final String DEFAULT_NAMESPACE = "6f1d3b8e-2a0c-5b7e-9c41-5e0a7d2f9b13";
@@ -246,8 +259,9 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
         rewriter.rewrite(
             record,
             value,
+            record.valueSchema(),
             (path, existing, schema) -> existing != null ? existing : stamp(record, path, schema));
-    Schema schema = value instanceof Struct ? ((Struct) stamped).schema() : null;
+    Schema schema = FieldRewriter.schemaOf(stamped, record.valueSchema());
     return RecordSide.VALUE.with(record, schema, stamped);
   }
 
@@ -273,14 +287,18 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
   }
 
   private String ingestTime(R record) {
-    return ingestInstant(record).toString();
+    return MILLIS.format(ingestInstant(record));
   }
 
+  /**
+   * Milliseconds, as record timestamps have: a wall clock with finer ticks would give text of
+   * another length, and "05Z" sorts after "05.5Z".
+   */
   private Instant ingestInstant(R record) {
     if (timestampSource == TimestampSource.RECORD && record.timestamp() != null) {
       return Instant.ofEpochMilli(record.timestamp());
     }
-    return clock.instant();
+    return clock.instant().truncatedTo(ChronoUnit.MILLIS);
   }
 
   private R stampHeaders(R record) {

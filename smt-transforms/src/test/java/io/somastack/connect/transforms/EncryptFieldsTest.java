@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaAndValue;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
@@ -236,5 +237,22 @@ class EncryptFieldsTest {
             ConfigException.class,
             () -> encrypt("tenant.field", "payload", "fields", "payload.content"));
     assertTrue(e.getMessage().contains("tenant.field"), e.getMessage());
+  }
+
+  /** A map-typed payload from JsonConverter with schemas.enable=true keeps its MAP schema. */
+  @Test
+  void keepsTheMapSchemaThroughEncryptionAndDecryption() {
+    SchemaAndValue in =
+        Converters.readStringMap("{\"tenant_id\":\"acme\",\"note\":\"likes dark mode\"}");
+    SinkRecord encrypted =
+        encrypt("fields", "note").apply(TestRecords.value(in.schema(), in.value()));
+    assertSame(in.schema(), encrypted.valueSchema());
+    SchemaAndValue written = Converters.roundTrip(encrypted.valueSchema(), encrypted.value());
+    assertEquals(in.schema(), written.schema());
+    SinkRecord decrypted =
+        DecryptFieldsTest.decrypt("fields", "note")
+            .apply(TestRecords.value(written.schema(), written.value()));
+    assertSame(written.schema(), decrypted.valueSchema());
+    assertEquals(in.value(), decrypted.value());
   }
 }

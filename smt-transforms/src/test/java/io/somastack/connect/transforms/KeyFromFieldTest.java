@@ -7,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.json.JsonConverter;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
 
@@ -66,7 +68,67 @@ class KeyFromFieldTest {
   void readsJsonTextValues() {
     SinkRecord record = TestRecords.value("{\"fingerprint_id\":\"f-9\",\"n\":3}");
     assertEquals("f-9", fromValue("fingerprint_id", "fail").apply(record).key());
-    assertEquals(3, fromValue("n", "fail").apply(record).key());
+    assertEquals(3L, fromValue("n", "fail").apply(record).key());
+  }
+
+  /**
+   * A key read from JSON text must be one Kafka's converters can write: JsonConverter has no
+   * schemaless form for BigDecimal or BigInteger, so a source connector would fail at the producer.
+   * Numbers a double holds exactly become one; others keep their JSON text, so no two differ only
+   * after rounding.
+   */
+  @Test
+  void keysFromJsonTextAreWrittenByTheConverters() {
+    SinkRecord record =
+        TestRecords.value(
+            "{\"amount\":12.5,\"count\":3,\"huge\":123456789012345678901234567890,"
+                + "\"fine\":0.1000000000000000000001,\"nested\":{\"rate\":0.25,\"ids\":[1,2.5]}}");
+    Map<String, String> written =
+        Map.of(
+            "amount", "12.5",
+            "count", "3",
+            "huge", "\"123456789012345678901234567890\"",
+            "fine", "\"0.1000000000000000000001\"",
+            "nested", "{\"rate\":0.25,\"ids\":[1,2.5]}");
+    for (Map.Entry<String, String> field : written.entrySet()) {
+      Object key = fromValue(field.getKey(), "fail").apply(record).key();
+      byte[] plain = Converters.json(false, true).fromConnectData("t", null, key);
+      assertEquals(field.getValue(), Converters.text(plain), field.getKey());
+      byte[] enveloped = Converters.json(true, true).fromConnectData("t", null, key);
+      assertEquals(
+          "{\"schema\":null,\"payload\":" + field.getValue() + "}", Converters.text(enveloped));
+    }
+    Object huge = fromValue("huge", "fail").apply(record).key();
+    assertEquals(
+        "123456789012345678901234567890",
+        Converters.text(Converters.string(true).fromConnectData("t", null, huge)));
+  }
+
+  /**
+   * The same event gives the same key whether it arrives as JSON text (StringConverter) or as the
+   * Map JsonConverter makes of it, and numerically equal decimals give one key: equal events land
+   * on one partition.
+   */
+  @Test
+  void keysFromJsonTextEqualTheKeysOfTheEventJsonConverterReads() {
+    String event =
+        "{\"amount\":12.5,\"count\":3,\"ratio\":0.30000000000000004,\"tiny\":1e-300,"
+            + "\"flag\":true,\"nested\":{\"ids\":[1,2.5]}}";
+    JsonConverter schemaless = Converters.json(false, false);
+    Object map = schemaless.toConnectData("t", event.getBytes(StandardCharsets.UTF_8)).value();
+    JsonConverter keys = Converters.json(false, true);
+    for (String field : new String[] {"amount", "count", "ratio", "tiny", "flag", "nested"}) {
+      Object fromText = fromValue(field, "fail").apply(TestRecords.value(event)).key();
+      Object fromMap = fromValue(field, "fail").apply(TestRecords.value(map)).key();
+      assertEquals(fromMap, fromText, field);
+      assertEquals(
+          Converters.text(keys.fromConnectData("t", null, fromMap)),
+          Converters.text(keys.fromConnectData("t", null, fromText)),
+          field);
+    }
+    Object scaled =
+        fromValue("a", "fail").apply(TestRecords.value("{\"a\":12.500000000000000000000}")).key();
+    assertEquals(fromValue("amount", "fail").apply(TestRecords.value(event)).key(), scaled);
   }
 
   @Test

@@ -17,6 +17,7 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaAndValue;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
@@ -140,5 +141,37 @@ class RedactFieldsTest {
     RedactFields<SinkRecord> transform = new RedactFields.Value<>();
     assertThrows(ConfigException.class, () -> transform.configure(Map.of("fields", "a")));
     transform.configure(Map.of("fields", "a", "with", "mask"));
+  }
+
+  /**
+   * JsonConverter with schemas.enable=true gives a map-typed payload a MAP schema: the redacted
+   * value keeps it, so the converter still writes it with its schema.
+   */
+  @Test
+  void keepsTheMapSchemaJsonConverterGaveTheValue() throws Exception {
+    SchemaAndValue in =
+        Converters.readStringMap("{\"user_request\":\"optimize\",\"agent\":\"a-1\"}");
+    SinkRecord out =
+        redact("fields", "user_request").apply(TestRecords.value(in.schema(), in.value()));
+    assertSame(in.schema(), out.valueSchema());
+    SchemaAndValue back = Converters.roundTrip(out.valueSchema(), out.value());
+    assertEquals(in.schema(), back.schema());
+    assertEquals(Map.of("user_request", hmac("\"optimize\""), "agent", "a-1"), back.value());
+  }
+
+  /** A map schema has one type for all its values: a hash cannot go where numbers must be. */
+  @Test
+  void failsWhereAMapSchemaCannotHoldTheRedactedText() {
+    SchemaAndValue in =
+        Converters.readEnvelope(
+            "{\"schema\":{\"type\":\"map\",\"keys\":{\"type\":\"string\"},"
+                + "\"values\":{\"type\":\"int64\"}},\"payload\":{\"score\":7,\"n\":1}}");
+    SinkRecord record = TestRecords.value(in.schema(), in.value());
+    DataException e =
+        assertThrows(DataException.class, () -> redact("fields", "score").apply(record));
+    assertEquals(
+        "record at topic 'memory.events' partition 2 offset 42: field 'score' is in a map whose"
+            + " values are INT64, which cannot hold its new value",
+        e.getMessage());
   }
 }

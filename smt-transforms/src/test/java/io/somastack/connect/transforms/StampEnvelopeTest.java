@@ -9,13 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaAndValue;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.data.Timestamp;
@@ -27,6 +30,9 @@ import org.junit.jupiter.api.Test;
 class StampEnvelopeTest {
 
   private static final Instant NOW = Instant.parse("2026-01-02T03:04:05Z");
+
+  /** NOW as stamped: milliseconds, always three fraction digits. */
+  private static final String STAMPED_NOW = "2026-01-02T03:04:05.000Z";
 
   private static StampEnvelope<SinkRecord> stamp(String... pairs) {
     Map<String, String> props = new HashMap<>();
@@ -55,7 +61,7 @@ class StampEnvelopeTest {
     @SuppressWarnings("unchecked")
     Map<String, Object> metadata = (Map<String, Object>) value.get("metadata");
     assertEquals("1.0.0", metadata.get("schema_version"));
-    assertEquals(NOW.toString(), metadata.get("ingested_at"));
+    assertEquals(STAMPED_NOW, metadata.get("ingested_at"));
     assertEquals(Map.of("task_id", "t-1"), event, "the input is not modified");
   }
 
@@ -104,7 +110,7 @@ class StampEnvelopeTest {
     assertEquals(Schema.OPTIONAL_STRING_SCHEMA, out.valueSchema().field("event_id").schema());
     assertEquals("gw", stamped.getStruct("metadata").getString("owner"));
     assertEquals("1.0.0", stamped.getStruct("metadata").getString("schema_version"));
-    assertEquals(NOW.toString(), stamped.getStruct("metadata").getString("ingested_at"));
+    assertEquals(STAMPED_NOW, stamped.getStruct("metadata").getString("ingested_at"));
     SinkRecord second = transform.apply(TestRecords.value(schema, value));
     assertSame(out.valueSchema(), second.valueSchema());
   }
@@ -126,7 +132,7 @@ class StampEnvelopeTest {
     assertSame(record.value(), out.value());
     assertEquals("e-1", out.headers().lastWithName("soma.event_id").value());
     assertEquals("1.0.0", out.headers().lastWithName("soma.schema_version").value());
-    assertEquals(NOW.toString(), out.headers().lastWithName("soma.ingested_at").value());
+    assertEquals(STAMPED_NOW, out.headers().lastWithName("soma.ingested_at").value());
     SinkRecord again = stamp("stamp.to", "headers").apply(out);
     assertEquals(3, again.headers().size(), "present headers are not added twice");
   }
@@ -151,7 +157,7 @@ class StampEnvelopeTest {
     SinkRecord out = stamp("ingest.timestamp.source", "record").apply(record);
     @SuppressWarnings("unchecked")
     Map<String, Object> metadata = (Map<String, Object>) valueOf(out).get("metadata");
-    assertEquals("2023-11-14T22:13:20Z", metadata.get("ingested_at"));
+    assertEquals("2023-11-14T22:13:20.000Z", metadata.get("ingested_at"));
   }
 
   @Test
@@ -285,5 +291,111 @@ class StampEnvelopeTest {
             stamp("event.id.field", "meta.id", "schema.version.field", "schema.id")
                 .apply(TestRecords.value(Map.of())));
     assertEquals("1.0.0", ((Map<?, ?>) value.get("schema")).get("id"));
+  }
+
+  /**
+   * JsonConverter with schemas.enable=true gives a map-typed payload a MAP schema: the stamped
+   * value keeps it, so the converter still writes it with its schema.
+   */
+  @Test
+  void keepsTheMapSchemaJsonConverterGaveTheValue() {
+    SchemaAndValue in = Converters.readStringMap("{\"task_id\":\"t-1\"}");
+    StampEnvelope<SinkRecord> transform =
+        stamp("schema.version.field", "schema_version", "ingest.timestamp.field", "ingested_at");
+    SinkRecord out = transform.apply(TestRecords.value(in.schema(), in.value()));
+    assertSame(in.schema(), out.valueSchema());
+    SchemaAndValue back = Converters.roundTrip(out.valueSchema(), out.value());
+    assertEquals(in.schema(), back.schema());
+    Map<?, ?> value = (Map<?, ?>) back.value();
+    assertEquals("t-1", value.get("task_id"));
+    assertEquals("1.0.0", value.get("schema_version"));
+    assertEquals("2026-01-02T03:04:05.000Z", value.get("ingested_at"));
+    assertEquals(5, UUID.fromString((String) value.get("event_id")).version());
+  }
+
+  @Test
+  void failsWhereAMapSchemaCannotHoldTheEnvelope() {
+    SchemaAndValue in = Converters.readStringMap("{\"task_id\":\"t-1\"}");
+    DataException e =
+        assertThrows(
+            DataException.class, () -> stamp().apply(TestRecords.value(in.schema(), in.value())));
+    assertEquals(
+        "record at topic 'memory.events' partition 2 offset 42: field 'metadata' is in a map"
+            + " whose values are STRING, which cannot hold its new value",
+        e.getMessage());
+  }
+
+  /**
+   * Wall-clock and record-time stamps have one precision, milliseconds with three fraction digits
+   * always, so their text sorts as their times do (Instant's own text drops zero fractions and
+   * keeps up to nanoseconds, and "05Z" sorts after "05.5Z").
+   */
+  @Test
+  void stampsIngestTimesAsMillisecondsWhoseTextSortsAsTheTimes() {
+    List<Instant> times =
+        List.of(
+            Instant.parse("2026-01-02T03:04:05Z"),
+            Instant.parse("2026-01-02T03:04:05.000999999Z"),
+            Instant.parse("2026-01-02T03:04:05.001Z"),
+            Instant.parse("2026-01-02T03:04:05.1Z"),
+            Instant.parse("2026-01-02T03:04:05.123456789Z"),
+            Instant.parse("2026-01-02T03:04:06Z"));
+    List<String> stamped = new ArrayList<>();
+    for (Instant time : times) {
+      StampEnvelope<SinkRecord> transform = stamp("stamp.to", "headers");
+      transform.clock(Clock.fixed(time, ZoneOffset.UTC));
+      stamped.add(
+          (String)
+              transform
+                  .apply(TestRecords.value("{}"))
+                  .headers()
+                  .lastWithName("soma.ingested_at")
+                  .value());
+    }
+    assertEquals(
+        List.of(
+            "2026-01-02T03:04:05.000Z",
+            "2026-01-02T03:04:05.000Z",
+            "2026-01-02T03:04:05.001Z",
+            "2026-01-02T03:04:05.100Z",
+            "2026-01-02T03:04:05.123Z",
+            "2026-01-02T03:04:06.000Z"),
+        stamped);
+    List<String> sorted = new ArrayList<>(stamped);
+    sorted.sort(null);
+    assertEquals(stamped, sorted);
+
+    SinkRecord recordTime =
+        new SinkRecord(
+            "t", 0, null, null, null, Map.of(), 1, 1_700_000_000_120L, TimestampType.CREATE_TIME);
+    Map<?, ?> metadata =
+        (Map<?, ?>)
+            valueOf(stamp("ingest.timestamp.source", "record").apply(recordTime)).get("metadata");
+    assertEquals("2023-11-14T22:13:20.120Z", metadata.get("ingested_at"));
+  }
+
+  /**
+   * A source record whose value has no JSON (a NaN) cannot be digested into an event id: the error
+   * names where the record comes from, not what it holds.
+   */
+  @Test
+  void anIdThatCannotBeDerivedNamesTheSourceRecordButNotItsValue() {
+    StampEnvelope<SourceRecord> transform = new StampEnvelope<>();
+    transform.configure(Map.of("ingest.timestamp.field", ""));
+    SourceRecord record =
+        new SourceRecord(
+            Map.of("table", "outbox"),
+            Map.of("id", 5L),
+            "t",
+            3,
+            null,
+            null,
+            null,
+            new HashMap<>(Map.of("score", Double.NaN)));
+    DataException e = assertThrows(DataException.class, () -> transform.apply(record));
+    assertEquals(
+        "record at topic 't' partition 3 source partition {table=outbox} source offset {id=5}:"
+            + " the value cannot be written as JSON, so no event id can be derived from it",
+        e.getMessage());
   }
 }

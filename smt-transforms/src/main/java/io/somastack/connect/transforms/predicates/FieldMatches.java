@@ -8,7 +8,9 @@ import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.transforms.util.Configs;
 import io.somastack.connect.transforms.util.RecordSide;
 import io.somastack.connect.transforms.util.RecordValues;
+import io.somastack.connect.transforms.util.Records;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -19,6 +21,8 @@ import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.transforms.predicates.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * True when a nested field of the key or value equals a string or matches a regular expression, so
@@ -35,8 +39,11 @@ public abstract class FieldMatches<R extends ConnectRecord<R>> implements Predic
           + "</code>) equals a string or wholly matches a regular expression. Scalars are compared "
           + "as the text their JSON has (a number 5 equals '5', a Timestamp is ISO-8601 text, "
           + "bytes are base64); missing, null, object and array fields never match. "
-          + "Works on Struct, schemaless Map and JSON text. Combine with 'negate' in the "
-          + "transform's predicate settings.";
+          + "Works on Struct, schemaless Map and JSON text. A key or value that is not a JSON "
+          + "object (plain text, a number, bytes that are not JSON) has no fields, so it does not "
+          + "match rather than failing the task; the first such record of a task is logged at "
+          + "WARN and later ones at DEBUG, by topic, partition and offset only. Combine with "
+          + "'negate' in the transform's predicate settings.";
 
   public static final String FIELD_CONFIG = "field";
   public static final String EQUALS_CONFIG = "equals";
@@ -66,7 +73,10 @@ public abstract class FieldMatches<R extends ConnectRecord<R>> implements Predic
               "The field matches when its whole text matches this regular expression; set this "
                   + "or 'equals'.");
 
+  private static final Logger log = LoggerFactory.getLogger(FieldMatches.class);
+
   private final RecordSide side;
+  private final AtomicBoolean warned = new AtomicBoolean();
   private FieldPath field;
   private String equals;
   private Pattern pattern;
@@ -95,6 +105,9 @@ public abstract class FieldMatches<R extends ConnectRecord<R>> implements Predic
       return false;
     }
     Object readable = readable(record, container);
+    if (readable == null) {
+      return false;
+    }
     String text = text(field.get(readable), schemaOf(record, readable));
     if (text == null) {
       return false;
@@ -102,10 +115,40 @@ public abstract class FieldMatches<R extends ConnectRecord<R>> implements Predic
     return pattern == null ? equals.equals(text) : pattern.matcher(text).matches();
   }
 
+  /**
+   * A Map or Struct as it is, JSON text as its object; null when the side is no JSON object. A
+   * predicate that threw would stop the task (unless errors.tolerance=all), and Kafka's own
+   * predicates never throw on data: such a record simply has no field to match.
+   */
   private Object readable(R record, Object container) {
-    return container instanceof Map<?, ?> || container instanceof Struct
-        ? container
-        : RecordValues.json(record, side);
+    if (container instanceof Map<?, ?> || container instanceof Struct) {
+      return container;
+    }
+    JsonNode json;
+    try {
+      json = RecordValues.json(record, side);
+    } catch (DataException notJson) {
+      json = null;
+    }
+    if (json == null || !json.isObject()) {
+      logNotAnObject(record);
+      return null;
+    }
+    return json;
+  }
+
+  /** Once at WARN, so a predicate that can never match is noticed, then at DEBUG. */
+  private void logNotAnObject(R record) {
+    String message = "record at {}: the {} is not a JSON object, so field '{}' does not match";
+    if (warned.compareAndSet(false, true)) {
+      log.warn(
+          message + " (further such records are logged at DEBUG)",
+          Records.coordinates(record),
+          side.label(),
+          field);
+    } else if (log.isDebugEnabled()) {
+      log.debug(message, Records.coordinates(record), side.label(), field);
+    }
   }
 
   /** The field's schema, which says whether a Struct's java.util.Date is a Date or a Timestamp. */

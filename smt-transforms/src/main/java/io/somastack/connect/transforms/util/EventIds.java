@@ -59,10 +59,27 @@ public final class EventIds {
    */
   private static String content(SourceRecord record) {
     MessageDigest sha256 = digest("SHA-256");
-    sha256.update(contentBytes(record.key(), record.keySchema()));
+    sha256.update(contentBytes(record, RecordSide.KEY));
     sha256.update((byte) 0);
-    sha256.update(contentBytes(record.value(), record.valueSchema()));
+    sha256.update(contentBytes(record, RecordSide.VALUE));
     return HexFormat.of().formatHex(sha256.digest());
+  }
+
+  /**
+   * A side with no JSON (a NaN or an infinity in it) has no digest: the error says where the record
+   * comes from, but not the converter's message, which quotes the value.
+   */
+  private static byte[] contentBytes(SourceRecord record, RecordSide side) {
+    try {
+      return contentBytes(side.value(record), side.schema(record));
+    } catch (DataException e) {
+      throw Records.error(
+          record,
+          "the "
+              + side.label()
+              + " cannot be written as JSON, so no event id can be derived"
+              + " from it");
+    }
   }
 
   /** The value as bytes: bytes and text as they are, anything else as its JSON. */

@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.kafka.connect.connector.ConnectRecord;
+import org.apache.kafka.connect.data.ConnectSchema;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
@@ -15,7 +16,9 @@ import org.apache.kafka.connect.errors.DataException;
  * Rewrites the fields at a set of nested paths in a schemaless {@link Map} or a {@link Struct} in
  * one pass, copying only what lies on those paths (records are immutable once handed to a
  * transform). For Structs the rebuilt schema comes from a {@link SchemaCache}, so a stream of
- * records with one schema rebuilds it once.
+ * records with one schema rebuilds it once. A Map with a MAP schema (what JsonConverter with
+ * schemas.enable=true makes of a map-typed payload) keeps its schema: a MAP schema has one type for
+ * all its values, so each rewritten value must fit it, or the record fails.
  *
  * <p>The paths are kept as a tree of segments; a path must not be a prefix of another. A value on a
  * path that is present but not an object (a list, a scalar, a Struct field of another type) is a
@@ -31,7 +34,8 @@ public final class FieldRewriter {
   }
 
   /**
-   * The new value of a leaf; {@code schema} is the original field schema (null when schemaless).
+   * The new value of a leaf; {@code schema} is the original field schema, or the value schema of
+   * the map holding it (null when schemaless).
    */
   @FunctionalInterface
   public interface LeafValue {
@@ -97,28 +101,48 @@ public final class FieldRewriter {
    * Rewrites one side of a record; a {@link ShapeException} becomes a {@link DataException} that
    * names the record's coordinates (and, like the shape message, none of its values).
    */
-  public Object rewrite(ConnectRecord<?> record, Object value, LeafValue leaf) {
+  public Object rewrite(ConnectRecord<?> record, Object value, Schema schema, LeafValue leaf) {
     try {
-      return rewrite(value, leaf);
+      return rewrite(value, schema, leaf);
     } catch (ShapeException e) {
       throw Records.error(record, e.getMessage());
     }
   }
 
-  /** Rewrites a Map or a Struct; anything else is a {@link DataException}. */
-  public Object rewrite(Object value, LeafValue leaf) {
+  /**
+   * Rewrites a Map or a Struct; anything else is a {@link DataException}. {@code schema} is the
+   * value's schema: a Struct's own, a Map's MAP schema, or null.
+   */
+  public Object rewrite(Object value, Schema schema, LeafValue leaf) {
     if (value instanceof Struct struct) {
       return struct(struct, schema(struct.schema()), root, leaf);
     }
     if (value instanceof Map<?, ?> map) {
-      return map(map, root, leaf);
+      return map(map, mapSchema(schema), root, leaf);
     }
     throw new ShapeException(
         "expected a Map or a Struct but found "
             + (value == null ? "null" : value.getClass().getSimpleName()));
   }
 
-  private Map<Object, Object> map(Map<?, ?> source, Node node, LeafValue leaf) {
+  /**
+   * The schema of a rewritten value: a Struct's rebuilt one, or the MAP schema a Map had (every
+   * rewritten entry was checked to fit it); null for a schemaless Map.
+   */
+  public static Schema schemaOf(Object rewritten, Schema original) {
+    if (rewritten instanceof Struct struct) {
+      return struct.schema();
+    }
+    return rewritten instanceof Map<?, ?> ? mapSchema(original) : null;
+  }
+
+  private static Schema mapSchema(Schema schema) {
+    return schema != null && schema.type() == Schema.Type.MAP ? schema : null;
+  }
+
+  /** Copies a Map, rewriting the paths below {@code node}; {@code schema} is its MAP schema. */
+  private Map<Object, Object> map(Map<?, ?> source, Schema schema, Node node, LeafValue leaf) {
+    Schema values = schema == null ? null : schema.valueSchema();
     Map<Object, Object> copy = new LinkedHashMap<>(source);
     for (Map.Entry<String, Node> entry : node.children.entrySet()) {
       String name = entry.getKey();
@@ -126,17 +150,55 @@ public final class FieldRewriter {
       Object value = source.get(name);
       if (child.isLeaf()) {
         if (value != null || visitMissing) {
-          putUnlessNull(copy, name, leaf.apply(child.path, value, null));
+          Object rewritten = leaf.apply(child.path, value, values);
+          putUnlessNull(copy, name, fitted(schema, name, rewritten));
         }
       } else if (value instanceof Map<?, ?> nested) {
-        copy.put(name, map(nested, child, leaf));
+        copy.put(name, fitted(schema, name, map(nested, mapSchema(values), child, leaf)));
       } else if (value != null) {
         throw unreachable(name, "an object");
       } else if (visitMissing) {
-        copy.put(name, map(Map.of(), child, leaf));
+        copy.put(name, fitted(schema, name, map(Map.of(), mapSchema(values), child, leaf)));
       }
     }
     return copy;
+  }
+
+  /**
+   * The value, when it fits the MAP schema of the map it goes into (a nested map's own entries are
+   * checked as they are rewritten); a {@link ShapeException} otherwise, naming no value.
+   */
+  private static Object fitted(Schema schema, String name, Object value) {
+    if (schema == null) {
+      return value;
+    }
+    if (!fits(schema.keySchema(), name)) {
+      throw new ShapeException(
+          "field '"
+              + name
+              + "' cannot be a key of a map whose keys are "
+              + schema.keySchema().type());
+    }
+    boolean nestedMap =
+        value instanceof Map<?, ?> && schema.valueSchema().type() == Schema.Type.MAP;
+    if (value != null && !nestedMap && !fits(schema.valueSchema(), value)) {
+      throw new ShapeException(
+          "field '"
+              + name
+              + "' is in a map whose values are "
+              + schema.valueSchema().type()
+              + ", which cannot hold its new value");
+    }
+    return value;
+  }
+
+  private static boolean fits(Schema schema, Object value) {
+    try {
+      ConnectSchema.validateValue(schema, value);
+      return true;
+    } catch (DataException e) {
+      return false;
+    }
   }
 
   private static void putUnlessNull(Map<Object, Object> map, String name, Object value) {

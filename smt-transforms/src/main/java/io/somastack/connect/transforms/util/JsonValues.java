@@ -4,6 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.json.RecordJson;
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.errors.DataException;
 
@@ -42,5 +49,64 @@ public final class JsonValues {
   public static String toText(byte[] json) {
     JsonNode node = RecordJson.parse(json);
     return node.isTextual() ? node.textValue() : RecordJson.write(node);
+  }
+
+  /**
+   * A JSON tree as the schemaless Connect values Kafka's converters write: objects as Maps, arrays
+   * as Lists, integers as Long and other numbers as Double, as JsonConverter reads JSON itself (it
+   * has no schemaless form for BigDecimal or BigInteger). A number neither holds exactly keeps its
+   * decimal text as a String (trailing zeros dropped), so two numbers never become one by rounding
+   * and numerically equal ones stay equal.
+   */
+  public static Object toConnect(JsonNode node) {
+    switch (node.getNodeType()) {
+      case OBJECT:
+        Map<String, Object> map = new LinkedHashMap<>();
+        node.properties().forEach(e -> map.put(e.getKey(), toConnect(e.getValue())));
+        return map;
+      case ARRAY:
+        List<Object> list = new ArrayList<>(node.size());
+        node.forEach(element -> list.add(toConnect(element)));
+        return list;
+      case NUMBER:
+        return number(node);
+      case STRING:
+        return node.textValue();
+      case BOOLEAN:
+        return node.booleanValue();
+      case NULL:
+      case MISSING:
+        return null;
+      default:
+        // binary and POJO nodes only come from trees built in code, never from parsed text
+        return RecordJson.MAPPER.convertValue(node, Object.class);
+    }
+  }
+
+  private static Object number(JsonNode node) {
+    if (node.isIntegralNumber()) {
+      return node.canConvertToLong() ? (Object) node.longValue() : node.asText();
+    }
+    if (node.isDouble() || node.isFloat()) {
+      return node.doubleValue();
+    }
+    return decimal(node.decimalValue());
+  }
+
+  /**
+   * A Double when it holds the decimal exactly to the decimal's own digits (0.1 and
+   * 0.30000000000000004 do; 0.1000000000000000000001 and 1E+400 do not). Deciding by arithmetic
+   * rather than by Double.toString keeps the choice the same on every JDK.
+   */
+  private static Object decimal(BigDecimal value) {
+    BigDecimal canonical = value.stripTrailingZeros();
+    double d = canonical.doubleValue();
+    if (Double.isFinite(d)) {
+      MathContext digits = new MathContext(canonical.precision(), RoundingMode.HALF_EVEN);
+      if (new BigDecimal(d).round(digits).compareTo(canonical) == 0) {
+        return d;
+      }
+    }
+    return canonical.toString();
   }
 }

@@ -99,4 +99,26 @@ class FieldMatchesTest {
     assertThrows(ConfigException.class, () -> value("field", "a", "equals", "x", "pattern", "x"));
     assertThrows(ConfigException.class, () -> value("field", "a", "pattern", "(unclosed"));
   }
+
+  /**
+   * A predicate that throws stops the task (unless errors.tolerance=all), and Kafka's own
+   * predicates never throw on data: a key or value that is not a JSON object has no field, so it
+   * does not match, whether it is plain text, numeric text, a number or bytes that are not JSON.
+   */
+  @Test
+  void aKeyOrValueThatIsNotAJsonObjectNeverMatches() {
+    FieldMatches<SinkRecord> key = new FieldMatches.Key<>();
+    key.configure(Map.of("field", "tenant_id", "pattern", ".*"));
+    Object[][] keys = {
+      {Schema.STRING_SCHEMA, "acme"},
+      {null, "42"},
+      {Schema.INT64_SCHEMA, 42L},
+      {Schema.BYTES_SCHEMA, new byte[] {(byte) 0xff, 0}},
+      {null, "{\"tenant_id\":"}
+    };
+    for (Object[] k : keys) {
+      assertFalse(key.test(TestRecords.record((Schema) k[0], k[1], null, "v")), k[1].toString());
+    }
+    assertFalse(value("field", "tenant_id", "pattern", ".*").test(TestRecords.value("plain")));
+  }
 }
