@@ -298,6 +298,46 @@ abstract class QdrantSinkBehaviour {
     connect.connect().deleteConnector(topic);
   }
 
+  /**
+   * collection.create=false with a collection per tenant: a tenant whose collection is not there is
+   * that record's problem. Its record goes to the dead letter queue naming the collection, the
+   * others land, and once the collection is made the tenant's next records land in it.
+   */
+  @Test
+  void aTenantWhoseCollectionIsMissingIsDeadLetteredUntilTheCollectionIsMade() throws Exception {
+    String topic = unique("tenants");
+    connect.createTopic(topic, 1);
+    VectorParams vectors =
+        VectorParams.newBuilder().setSize(16).setDistance(Distance.Cosine).build();
+    qdrant.client().createCollectionAsync(topic + "_a", vectors).get();
+    connect.send(topic, "mem-1", memory("\"mem-1\"", "a", "tenant a exists"));
+    connect.send(topic, "mem-2", memory("\"mem-2\"", "b", "tenant b has no collection"));
+    connect.send(topic, "mem-3", memory("\"mem-3\"", "a", "tenant a again"));
+    connect.flush();
+    connect.deploy(
+        topic,
+        config(
+            topic, "collection.name", "${topic}_${value.tenant_id}", "collection.create", "false"),
+        1);
+
+    List<ConsumerRecord<String, String>> dead = connect.consume(1, WAIT, topic + ".dlq");
+    await().atMost(WAIT).until(() -> count(topic + "_a") == 2);
+    assertEquals("mem-2", dead.get(0).key());
+    String reason = reason(dead.get(0));
+    assertTrue(reason.contains("'" + topic + "_b' does not exist"), reason);
+    assertTrue(reason.contains("collection.create"), reason);
+    assertFalse(reason.contains("tenant b has no collection"), reason);
+    assertEquals(-1, count(topic + "_b"));
+
+    qdrant.client().createCollectionAsync(topic + "_b", vectors).get();
+    connect.send(topic, "x", memory("\"x\"", "b", "tenant b now has one"));
+    connect.flush();
+    await().atMost(WAIT).until(() -> count(topic + "_b") == 1);
+    assertTrue(point(topic + "_b", uuid(UUID5.get("x"))) != null);
+    assertEquals("RUNNING", connect.status(topic).tasks().get(0).state());
+    connect.connect().deleteConnector(topic);
+  }
+
   @Test
   void badRecordsGoToTheDeadLetterQueueWithTheReason() {
     String topic = unique("dlq");
