@@ -2,7 +2,10 @@ package io.somastack.connect.postgres;
 
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.postgres.SqlStates;
+import io.somastack.connect.common.record.OffsetRanges;
 import io.somastack.connect.common.retry.Backoff;
+import io.somastack.connect.common.retry.RetryClock;
+import io.somastack.connect.common.retry.RetryTimeout;
 import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import io.somastack.connect.postgres.config.WriteMode;
@@ -29,6 +32,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -89,7 +93,8 @@ public class PostgresMemorySinkTask extends SinkTask {
   /** A failure that is not transient: rethrown by every later put(), never skipped. */
   private ConnectException failure;
 
-  private int attempt;
+  /** The run of transient failures going on: retried until retry.timeout.ms has passed. */
+  private RetryClock retries;
 
   /**
    * Batches to write with savepoints since one met an event id already stored, or held two keys
@@ -108,6 +113,17 @@ public class PostgresMemorySinkTask extends SinkTask {
   private int lastUnchanged;
 
   private int lastCopiedBinary;
+
+  /** Reads the time for retry.timeout.ms: System::nanoTime, or a test's hand-moved clock. */
+  private final LongSupplier nanoTime;
+
+  public PostgresMemorySinkTask() {
+    this(System::nanoTime);
+  }
+
+  PostgresMemorySinkTask(LongSupplier nanoTime) {
+    this.nanoTime = nanoTime;
+  }
 
   @Override
   public String version() {
@@ -130,6 +146,7 @@ public class PostgresMemorySinkTask extends SinkTask {
     backoff =
         new Backoff(
             Duration.ofMillis(config.backoffInitialMs()), Duration.ofMillis(config.backoffMaxMs()));
+    retries = RetryTimeout.clock(config.retryTimeoutMs(), nanoTime);
     reporter = errantRecordReporter();
   }
 
@@ -200,12 +217,12 @@ public class PostgresMemorySinkTask extends SinkTask {
       loadOffsets();
       Batch batch = prepare(records);
       write(batch);
-      attempt = 0;
+      retries.reset();
       record(batch, records.size(), started);
     } catch (SQLException e) {
       session.rollbackQuietly();
       if (SqlStates.isTransient(e)) {
-        retryLater(e);
+        retryLater(e, records);
       }
       failure =
           new ConnectException(
@@ -218,8 +235,11 @@ public class PostgresMemorySinkTask extends SinkTask {
     }
   }
 
-  /** Transient: the same records come again after a backoff, whole and in order. */
-  private void retryLater(SQLException e) {
+  /**
+   * Transient: the same records come again after a backoff, whole and in order, until
+   * retry.timeout.ms has passed since the first failure of this run; then the task fails.
+   */
+  private void retryLater(SQLException e, Collection<SinkRecord> records) {
     // The commit may have landed before the connection broke. Read back what the database holds
     // before the records come again, so a batch that did commit is skipped, not written twice:
     // append and upsert would absorb it, an audit chain would link it a second time.
@@ -230,15 +250,45 @@ public class PostgresMemorySinkTask extends SinkTask {
     }
     session.reset();
     schemas.forget();
-    long delay = backoff.delayMs(attempt++);
+    retries.failed();
+    if (retries.expired()) {
+      giveUp(e, records);
+    }
+    long delay = backoff.delayMs(retries.failures() - 1);
     metrics.retries.record();
     log.warn(
         "Transient database error (SQLSTATE {}), retry {} in {} ms",
         SqlStates.rootState(e),
-        attempt,
+        retries.failures(),
         delay);
     context.timeout(delay);
     throw new RetriableException("transient database error, will retry: " + e.getMessage(), e);
+  }
+
+  /**
+   * Fails the task for good: a fault that looked transient outlasted retry.timeout.ms. Nothing of
+   * the records was written, and the stored offsets stay where they were, so a restart resumes from
+   * them. Named by SQLSTATE and positions: the driver's message may quote a value.
+   */
+  private void giveUp(SQLException e, Collection<SinkRecord> records) {
+    failure =
+        new ConnectException(
+            RetryTimeout.gaveUp(
+                retries,
+                config.retryTimeoutMs(),
+                "transient database errors",
+                lastError(e),
+                OffsetRanges.of(records).toString(),
+                "The offsets stored in PostgreSQL are unchanged: a restarted task resumes from"
+                    + " them."),
+            e);
+    log.error(failure.getMessage());
+    throw failure;
+  }
+
+  private static String lastError(SQLException e) {
+    String state = SqlStates.rootState(e);
+    return state == null ? "an I/O failure without SQLSTATE" : "SQLSTATE " + state;
   }
 
   /**

@@ -6,17 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.RetriableException;
@@ -37,13 +30,13 @@ class CommitReplyLostTest {
 
   private final String database = "commit_reply_lost";
   private final HandRunTaskContext context = new HandRunTaskContext(PARTITION);
-  private CommitCuttingProxy proxy;
+  private CuttingProxy proxy;
   private PostgresMemorySinkTask task;
 
   @BeforeEach
   void start() throws Exception {
     URI direct = URI.create(SERVER.createDatabase(database).substring("jdbc:".length()));
-    proxy = new CommitCuttingProxy(direct.getHost(), direct.getPort());
+    proxy = new CuttingProxy(direct.getHost(), direct.getPort());
     // prepareThreshold=0: every COMMIT goes out as text, which is what the proxy looks for
     String url =
         "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + database + "?prepareThreshold=0";
@@ -141,109 +134,5 @@ class CommitReplyLostTest {
 
   private long count(String sql) throws SQLException {
     return LocalTasks.count(database, sql);
-  }
-
-  /**
-   * Forwards a connection to PostgreSQL; once armed, lets the next COMMIT through, swallows the
-   * server's answer to it and cuts the client off, so the commit happens and the client never hears
-   * of it.
-   */
-  private static final class CommitCuttingProxy implements AutoCloseable {
-    private static final byte[] COMMIT = "\0COMMIT\0".getBytes(StandardCharsets.US_ASCII);
-
-    private final ServerSocket listener;
-    private final String host;
-    private final int port;
-    private final AtomicBoolean armed = new AtomicBoolean();
-
-    CommitCuttingProxy(String host, int port) throws IOException {
-      this.host = host;
-      this.port = port;
-      listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-      Thread accepter = new Thread(this::accept, "commit-cutting-proxy");
-      accepter.setDaemon(true);
-      accepter.start();
-    }
-
-    int port() {
-      return listener.getLocalPort();
-    }
-
-    void cutAfterNextCommit() {
-      armed.set(true);
-    }
-
-    private void accept() {
-      while (!listener.isClosed()) {
-        try {
-          Socket client = listener.accept();
-          Socket server = new Socket(host, port);
-          AtomicBoolean cutting = new AtomicBoolean();
-          pump(client, server, cutting, true);
-          pump(server, client, cutting, false);
-        } catch (IOException e) {
-          return; // closed
-        }
-      }
-    }
-
-    private void pump(Socket from, Socket to, AtomicBoolean cutting, boolean toServer) {
-      Thread thread =
-          new Thread(
-              () -> {
-                byte[] buffer = new byte[65536];
-                try (InputStream in = from.getInputStream();
-                    OutputStream out = to.getOutputStream()) {
-                  for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-                    if (!toServer && cutting.get()) {
-                      // the answer to the COMMIT: dropped, and the client cut off
-                      from.close();
-                      to.close();
-                      return;
-                    }
-                    if (toServer
-                        && contains(buffer, n, COMMIT)
-                        && armed.compareAndSet(true, false)) {
-                      cutting.set(true);
-                    }
-                    out.write(buffer, 0, n);
-                    out.flush();
-                  }
-                } catch (IOException e) {
-                  // one side went away: the other follows
-                } finally {
-                  closeQuietly(from);
-                  closeQuietly(to);
-                }
-              });
-      thread.setDaemon(true);
-      thread.start();
-    }
-
-    private static boolean contains(byte[] buffer, int length, byte[] wanted) {
-      outer:
-      for (int i = 0; i + wanted.length <= length; i++) {
-        for (int j = 0; j < wanted.length; j++) {
-          if (buffer[i + j] != wanted[j]) {
-            continue outer;
-          }
-        }
-        return true;
-      }
-      return false;
-    }
-
-    private static void closeQuietly(Socket socket) {
-      try {
-        socket.close();
-      } catch (IOException ignored) {
-        // already closed
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      listener.close();
-    }
   }
 }

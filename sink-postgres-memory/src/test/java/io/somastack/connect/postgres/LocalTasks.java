@@ -22,6 +22,12 @@ final class LocalTasks {
    */
   static PostgresMemorySinkTask started(
       String url, HandRunTaskContext context, String... keyValues) {
+    return started(new PostgresMemorySinkTask(), url, context, keyValues);
+  }
+
+  /** As above, for a task made by the caller (with a clock of its own, say). */
+  static PostgresMemorySinkTask started(
+      PostgresMemorySinkTask task, String url, HandRunTaskContext context, String... keyValues) {
     Map<String, String> props = new HashMap<>();
     props.put("name", "local-task");
     props.put("connection.url", url);
@@ -32,7 +38,6 @@ final class LocalTasks {
     for (int i = 0; i < keyValues.length; i += 2) {
       props.put(keyValues[i], keyValues[i + 1]);
     }
-    PostgresMemorySinkTask task = new PostgresMemorySinkTask();
     task.initialize(context);
     task.start(props);
     task.open(context.assignment());

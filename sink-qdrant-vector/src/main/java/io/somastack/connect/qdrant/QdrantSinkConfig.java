@@ -5,6 +5,7 @@ import io.qdrant.client.grpc.Collections.PayloadSchemaType;
 import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.retry.RetryTimeout;
 import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.qdrant.embed.EmbedderKind;
 import java.net.URI;
@@ -65,6 +66,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
   public static final String BATCH_MAX_BYTES = "batch.max.bytes";
   public static final String RETRY_BACKOFF_MS = "retry.backoff.ms";
   public static final String RETRY_BACKOFF_MAX_MS = "retry.backoff.max.ms";
+  public static final String RETRY_TIMEOUT_MS = RetryTimeout.CONFIG;
 
   /** RFC 4122's URL namespace: Python's {@code uuid.uuid5(uuid.NAMESPACE_URL, id)} agrees. */
   public static final String DEFAULT_NAMESPACE = "6ba7b811-9dad-11d1-80b4-00c04fd430c8";
@@ -546,6 +548,14 @@ public final class QdrantSinkConfig extends AbstractConfig {
         ++o,
         Width.SHORT,
         "Max retry backoff (ms)");
+    RetryTimeout.define(
+        def,
+        GROUP_BATCHING,
+        ++o,
+        "transient failures (a batch Qdrant could not take: UNAVAILABLE, DEADLINE_EXCEEDED,"
+            + " RESOURCE_EXHAUSTED, ABORTED, CANCELLED, INTERNAL, or a collection not found while"
+            + " it is checked; an embeddings endpoint that keeps failing)",
+        "its gRPC status, or the embeddings endpoint's HTTP status");
   }
 
   // ---------------------------------------------------------------- typed access
@@ -703,6 +713,11 @@ public final class QdrantSinkConfig extends AbstractConfig {
 
   public Duration retryBackoff() {
     return Duration.ofMillis(getLong(RETRY_BACKOFF_MS));
+  }
+
+  /** How long a run of transient failures is retried; -1: for ever. */
+  public long retryTimeoutMs() {
+    return getLong(RETRY_TIMEOUT_MS);
   }
 
   public Duration retryBackoffMax() {

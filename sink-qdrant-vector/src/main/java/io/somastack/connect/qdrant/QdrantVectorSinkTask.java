@@ -1,8 +1,12 @@
 package io.somastack.connect.qdrant;
 
 import com.google.common.util.concurrent.Uninterruptibles;
+import io.grpc.Status;
 import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.record.OffsetRanges;
 import io.somastack.connect.common.retry.Backoff;
+import io.somastack.connect.common.retry.RetryClock;
+import io.somastack.connect.common.retry.RetryTimeout;
 import io.somastack.connect.qdrant.embed.Embedder;
 import io.somastack.connect.qdrant.mapping.PointMapper;
 import io.somastack.connect.qdrant.mapping.PointMapper.Rejected;
@@ -26,6 +30,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -54,7 +59,9 @@ import org.slf4j.LoggerFactory;
  * batch, it (and every later batch not written) is kept and sent again first, in order, and put
  * throws {@link RetriableException} so Connect delivers that put's records (never sent) again after
  * a backoff: an outage loses nothing and dead-letters nothing; upserts and deletes by id are
- * idempotent, so sending a batch again is safe.
+ * idempotent, so sending a batch again is safe. A run of such failures is retried until {@code
+ * retry.timeout.ms} has passed since its first one; then the task fails, and what it had not
+ * acknowledged is never committed, for a restarted task to write.
  */
 public class QdrantVectorSinkTask extends SinkTask {
 
@@ -89,7 +96,9 @@ public class QdrantVectorSinkTask extends SinkTask {
   /** Partitions closed and not opened again: their offsets are no longer this task's to report. */
   private final Set<TopicPartition> closedPartitions = new HashSet<>();
 
-  private int failedAttempts;
+  /** The run of transient failures going on: retried until retry.timeout.ms has passed. */
+  private RetryClock retries;
+
   private ConnectException failure;
 
   /** One put's records, mapped, from sending until they are acknowledged. */
@@ -107,6 +116,9 @@ public class QdrantVectorSinkTask extends SinkTask {
 
     /** Partitions closed after the batch was written: the points Qdrant refused of them stay. */
     final Set<TopicPartition> closed;
+
+    /** The records' positions (original partition and offset), to name them in errors. */
+    final OffsetRanges ranges;
 
     /** The writes' outcome (the points Qdrant refused); null while the batch waits to be sent. */
     Future<List<Rejected>> sent;
@@ -128,11 +140,14 @@ public class QdrantVectorSinkTask extends SinkTask {
       }
     }
 
-    Batch(
-        List<PointOp> ops,
-        List<Rejected> rejected,
-        Map<TopicPartition, OffsetAndMetadata> offsets) {
-      this(ops, WriteBatch.of(ops), rejected, offsets, Set.of());
+    Batch(List<PointOp> ops, List<Rejected> rejected, Collection<SinkRecord> records) {
+      this(
+          ops,
+          WriteBatch.of(ops),
+          rejected,
+          offsetsOf(records),
+          Set.of(),
+          OffsetRanges.of(records));
     }
 
     private Batch(
@@ -140,12 +155,14 @@ public class QdrantVectorSinkTask extends SinkTask {
         WriteBatch writes,
         List<Rejected> rejected,
         Map<TopicPartition, OffsetAndMetadata> offsets,
-        Set<TopicPartition> closed) {
+        Set<TopicPartition> closed,
+        OffsetRanges ranges) {
       this.ops = ops;
       this.writes = writes;
       this.rejected = rejected;
       this.offsets = offsets;
       this.closed = closed;
+      this.ranges = ranges;
     }
 
     /**
@@ -169,13 +186,15 @@ public class QdrantVectorSinkTask extends SinkTask {
       if (written()) {
         Set<TopicPartition> nowClosed = new HashSet<>(closed);
         nowClosed.addAll(partitions);
-        Batch acknowledging = new Batch(ops, writes, refused, left, nowClosed);
+        Batch acknowledging =
+            new Batch(ops, writes, refused, left, nowClosed, ranges.without(partitions));
         acknowledging.sent = sent;
         return acknowledging;
       }
       List<PointOp> kept =
           ops.stream().filter(op -> !partitions.contains(partitionOf(op.record()))).toList();
-      return new Batch(kept, WriteBatch.of(kept), refused, left, Set.of());
+      return new Batch(
+          kept, WriteBatch.of(kept), refused, left, Set.of(), ranges.without(partitions));
     }
 
     /**
@@ -195,7 +214,7 @@ public class QdrantVectorSinkTask extends SinkTask {
           refused.add(new Rejected(op.record(), reason));
         }
       }
-      return new Batch(left, WriteBatch.of(left), refused, offsets, closed);
+      return new Batch(left, WriteBatch.of(left), refused, offsets, closed, ranges);
     }
 
     /** The partitions and highest offsets, never record contents: "t-0 up to offset 41, ...". */
@@ -206,6 +225,17 @@ public class QdrantVectorSinkTask extends SinkTask {
           .sorted()
           .collect(Collectors.joining(", "));
     }
+  }
+
+  /** Reads the time for retry.timeout.ms: System::nanoTime, or a test's hand-moved clock. */
+  private final LongSupplier nanoTime;
+
+  public QdrantVectorSinkTask() {
+    this(System::nanoTime);
+  }
+
+  QdrantVectorSinkTask(LongSupplier nanoTime) {
+    this.nanoTime = nanoTime;
   }
 
   @Override
@@ -221,6 +251,7 @@ public class QdrantVectorSinkTask extends SinkTask {
     mapper = new PointMapper(config, embedder, metrics::embedded);
     writer = QdrantWriter.open(config, metrics::written);
     backoff = new Backoff(config.retryBackoff(), config.retryBackoffMax());
+    retries = RetryTimeout.clock(config.retryTimeoutMs(), nanoTime);
     reporter = errantRecordReporter();
     maxBatchesInFlight = config.maxInFlight() + 1;
     AtomicInteger threads = new AtomicInteger();
@@ -283,7 +314,7 @@ public class QdrantVectorSinkTask extends SinkTask {
         }
         unacknowledged.addLast(submit(next));
       }
-      failedAttempts = 0;
+      retries.reset();
     } catch (RetriableException e) {
       // Nothing of these records was sent (next is dropped here): Connect delivers them again.
       retryLater(records, e);
@@ -304,7 +335,7 @@ public class QdrantVectorSinkTask extends SinkTask {
       // without a dead letter queue the batch can never be acknowledged: fail before sending it
       throw cannotWrite(rejected.get(0));
     }
-    return new Batch(ops, rejected, offsetsOf(records));
+    return new Batch(ops, rejected, records);
   }
 
   private boolean sharesAPointInFlight(Batch next) {
@@ -467,8 +498,17 @@ public class QdrantVectorSinkTask extends SinkTask {
     }
   }
 
+  /**
+   * Asks Connect to deliver the records again after a backoff, or, once retry.timeout.ms has passed
+   * since the first failure of this run, fails the task for good.
+   */
   private void retryLater(Collection<SinkRecord> records, RetriableException e) {
-    long wait = backoff.delayMs(failedAttempts++);
+    retries.failed();
+    if (retries.expired()) {
+      giveUp(records, e);
+    }
+    int failedAttempts = retries.failures();
+    long wait = backoff.delayMs(failedAttempts - 1);
     metrics.retried();
     if (records.isEmpty()) {
       log.warn(
@@ -490,6 +530,35 @@ public class QdrantVectorSinkTask extends SinkTask {
           e.getMessage());
     }
     context.timeout(wait);
+  }
+
+  /**
+   * Fails the task: a fault that looked transient outlasted retry.timeout.ms. Nothing not yet
+   * acknowledged is acknowledged from now on ({@link #isSettled}), so a restarted task gets those
+   * records again. Named by gRPC status and positions, never by contents.
+   */
+  private void giveUp(Collection<SinkRecord> records, RetriableException e) {
+    OffsetRanges pending = new OffsetRanges();
+    unacknowledged.forEach(batch -> pending.addAll(batch.ranges));
+    pending.addAll(OffsetRanges.of(records));
+    failure =
+        new ConnectException(
+            RetryTimeout.gaveUp(
+                retries,
+                config.retryTimeoutMs(),
+                "transient failures",
+                lastError(e),
+                pending.toString(),
+                "Their offsets are not committed: a restarted task gets them again."),
+            e);
+    log.error(failure.getMessage());
+    throw failure;
+  }
+
+  /** The gRPC status of a failed call, else (an embedding request) the failure's own summary. */
+  private static String lastError(RetriableException e) {
+    Status.Code code = Status.fromThrowable(e).getCode();
+    return code == Status.Code.UNKNOWN ? e.getMessage() : "gRPC status " + code;
   }
 
   private static DataException cannotWrite(Rejected rejected) {

@@ -4,6 +4,7 @@ import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
+import io.somastack.connect.common.retry.RetryTimeout;
 import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.postgres.write.TableLayout;
 import java.util.Arrays;
@@ -23,6 +24,7 @@ public final class PostgresSinkConfig extends AbstractConfig {
 
   public static final String RETRY_BACKOFF_INITIAL_MS = "retry.backoff.initial.ms";
   public static final String RETRY_BACKOFF_MAX_MS = "retry.backoff.max.ms";
+  public static final String RETRY_TIMEOUT_MS = RetryTimeout.CONFIG;
 
   public static final String TABLE_NAME_FORMAT = "table.name.format";
   public static final String TABLE_SCHEMA = "table.schema";
@@ -118,6 +120,13 @@ public final class PostgresSinkConfig extends AbstractConfig {
         ++order,
         Width.SHORT,
         "Retry backoff (max)");
+    RetryTimeout.define(
+        def,
+        GROUP_CONNECTION,
+        ++order,
+        "transient database errors (connection lost, serialization failure, deadlock, server"
+            + " restarting)",
+        "its SQLSTATE");
   }
 
   private static void defineTables(ConfigDef def) {
@@ -505,5 +514,10 @@ public final class PostgresSinkConfig extends AbstractConfig {
 
   public long backoffMaxMs() {
     return getLong(RETRY_BACKOFF_MAX_MS);
+  }
+
+  /** How long a run of transient errors is retried; -1: for ever. */
+  public long retryTimeoutMs() {
+    return getLong(RETRY_TIMEOUT_MS);
   }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.retry.Backoff;
+import io.somastack.connect.common.retry.RetryClock;
 import io.somastack.connect.qdrant.QdrantSinkConfig;
 import java.io.IOException;
 import java.net.URI;
@@ -16,7 +17,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
@@ -69,7 +69,9 @@ public final class OpenAiEmbedder extends TextEmbedder {
 
   @Override
   List<float[]> embedTexts(List<String> texts, String[] refusals) {
-    RetryBudget budget = new RetryBudget(retryBudget.toNanos());
+    // the time from a request's first failure until it succeeds, summed over the put's requests:
+    // successful first attempts spend none, so a slow endpoint's many batches cannot use it up
+    RetryClock budget = new RetryClock(retryBudget);
     List<float[]> vectors = new ArrayList<>(texts.size());
     for (int from = 0; from < texts.size(); from += batchSize) {
       int to = Math.min(texts.size(), from + batchSize);
@@ -83,7 +85,7 @@ public final class OpenAiEmbedder extends TextEmbedder {
    * text's reason goes to {@code refusals} at {@code offset} plus its place in the batch.
    */
   private List<float[]> embedBatch(
-      List<String> texts, String[] refusals, int offset, RetryBudget budget) {
+      List<String> texts, String[] refusals, int offset, RetryClock budget) {
     try {
       return request(texts, budget);
     } catch (RefusedException refused) {
@@ -100,20 +102,24 @@ public final class OpenAiEmbedder extends TextEmbedder {
     }
   }
 
-  private List<float[]> request(List<String> texts, RetryBudget budget) {
+  private List<float[]> request(List<String> texts, RetryClock budget) {
+    try {
+      return requestWithRetries(texts, budget);
+    } finally {
+      budget.settled(); // its retrying, if any, is spent, however the request ended
+    }
+  }
+
+  private List<float[]> requestWithRetries(List<String> texts, RetryClock budget) {
     HttpRequest request = httpRequest(texts);
-    long failingSince = 0; // when this request first failed: retry time counts from there
     for (int attempt = 0; ; attempt++) {
-      long started = System.nanoTime();
+      long started = budget.now();
       String failure;
       long retryAfterMs = 0;
       try {
         HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
         int status = response.statusCode();
         if (status == 200) {
-          if (attempt > 0) {
-            budget.spend(System.nanoTime() - failingSince);
-          }
           return parse(response.body(), texts.size());
         }
         failure = "HTTP " + status;
@@ -135,46 +141,21 @@ public final class OpenAiEmbedder extends TextEmbedder {
         Thread.currentThread().interrupt();
         throw new RetriableException("interrupted while embedding", e);
       }
-      if (attempt == 0) {
-        failingSince = started;
-      }
+      budget.failed(started); // retry time counts from when the first failed attempt began
       if (attempt >= maxRetries) {
         throw new RetriableException(
             "embeddings endpoint failed " + (attempt + 1) + " times, last: " + failure);
       }
       long wait = Math.max(backoff.delayMs(attempt), retryAfterMs);
-      if (budget.millisLeft(System.nanoTime() - failingSince) <= wait) {
+      if (budget.millisLeft() <= wait) {
         throw budgetSpent(attempt, failure);
       }
       pause(wait);
-      long left = budget.millisLeft(System.nanoTime() - failingSince);
+      long left = budget.millisLeft();
       if (left <= 0) {
         throw budgetSpent(attempt, failure);
       }
       request = withTimeout(request, Duration.ofMillis(Math.min(timeout.toMillis(), left)));
-    }
-  }
-
-  /**
-   * The time one put may spend retrying: from a request's first failure until it succeeds (its
-   * waits and retried attempts), summed over the put's requests. Successful first attempts spend
-   * none, so a slow endpoint's many batches cannot use up the budget before their first failure.
-   */
-  private static final class RetryBudget {
-    private final long nanos;
-    private long spent;
-
-    RetryBudget(long nanos) {
-      this.nanos = nanos;
-    }
-
-    /** What is left with {@code ongoing} nanoseconds of a request's retrying counted too. */
-    long millisLeft(long ongoing) {
-      return TimeUnit.NANOSECONDS.toMillis(nanos - spent - ongoing);
-    }
-
-    void spend(long retrying) {
-      spent += retrying;
     }
   }
 

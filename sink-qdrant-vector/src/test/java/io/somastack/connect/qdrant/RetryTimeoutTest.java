@@ -1,0 +1,165 @@
+package io.somastack.connect.qdrant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Status;
+import io.qdrant.client.QdrantClient;
+import io.somastack.connect.testing.connect.HandRunTaskContext;
+import io.somastack.connect.testing.qdrant.QdrantEndpoint;
+import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * retry.timeout.ms against the gRPC stand-in answering INTERNAL or UNAVAILABLE again and again: a
+ * kept batch is sent again within the timeout, counted from the first failure of a run and afresh
+ * after a success, and past it the task fails for good, naming the records not written, whose
+ * offsets are never reported. The task's clock is moved by hand: no test waits for the timeout.
+ */
+class RetryTimeoutTest {
+
+  private static final TopicPartition PARTITION = new TopicPartition("memory.events", 0);
+
+  private final HandRunTaskContext context =
+      new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+  private final AtomicLong now = new AtomicLong();
+  private QdrantGrpcStandIn qdrant;
+  private QdrantClient reader;
+  private QdrantVectorSinkTask task;
+  private long offset;
+
+  @BeforeEach
+  void start() {
+    qdrant = QdrantGrpcStandIn.startOnFreePort();
+    reader = QdrantEndpoint.clientFor(qdrant.host(), qdrant.port());
+  }
+
+  @AfterEach
+  void stop() {
+    task.stop();
+    reader.close();
+    qdrant.close();
+  }
+
+  /** A task that wrote its first record (creating the collection), so every later call writes. */
+  private void startTask(String timeoutMs) {
+    Map<String, String> props = new HashMap<>();
+    props.put("qdrant.url", qdrant.url());
+    props.put("qdrant.timeout.ms", "30000");
+    props.put("vector.size", "8");
+    props.put("collection.name", "memories");
+    props.put("retry.backoff.ms", "10");
+    props.put("retry.timeout.ms", timeoutMs);
+    task = new QdrantVectorSinkTask(now::get);
+    task.initialize(context);
+    task.start(props);
+    task.put(List.of(record("creates the collection")));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+  }
+
+  private SinkRecord record(String text) {
+    long id = offset + 1;
+    Map<String, Object> value = Map.of("id", id, "text", text);
+    return new SinkRecord(
+        PARTITION.topic(), PARTITION.partition(), null, null, null, value, offset++);
+  }
+
+  private Map<TopicPartition, OffsetAndMetadata> preCommit() {
+    return task.preCommit(Map.of(PARTITION, new OffsetAndMetadata(offset)));
+  }
+
+  private void advance(Duration time) {
+    now.addAndGet(time.toNanos());
+  }
+
+  /** Puts a record whose write then fails in flight (preCommit finds it): the batch is kept. */
+  private void keepABatch(Status.Code code) {
+    qdrant.failNext(1, code);
+    task.put(List.of(record("secret words")));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset - 1)), preCommit(), "kept");
+  }
+
+  @Test
+  void anInternalErrorThatAlwaysRecursFailsTheTaskOnceTheTimeoutHasPassed() throws Exception {
+    startTask("10000");
+    keepABatch(Status.Code.INTERNAL);
+    qdrant.failNext(3, Status.Code.INTERNAL);
+    assertThrows(RetriableException.class, () -> task.put(List.of()));
+    advance(Duration.ofMillis(9_999));
+    List<SinkRecord> next = List.of(record("more secret words"), record("and more"));
+    assertThrows(RetriableException.class, () -> task.put(next), "within the timeout");
+
+    advance(Duration.ofMillis(1));
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(next));
+    assertFalse(e instanceof RetriableException, e.toString());
+    String message = e.getMessage();
+    assertTrue(message.contains("after 3 attempt(s) over 10.0 s"), message);
+    assertTrue(message.contains("retry.timeout.ms=10000"), message);
+    assertTrue(message.contains("last error: gRPC status INTERNAL"), message);
+    assertTrue(message.contains("memory.events-0@1..3"), message); // the kept batch and next
+    assertFalse(message.contains("secret"), message);
+    assertEquals(0, qdrant.pendingFailures());
+
+    assertSame(e, assertThrows(ConnectException.class, () -> task.put(next)), "it sticks");
+    assertEquals(
+        Map.of(PARTITION, new OffsetAndMetadata(1)),
+        preCommit(),
+        "only what Qdrant acknowledged: a restart delivers the rest again");
+    assertEquals(1, reader.countAsync("memories").get());
+  }
+
+  @Test
+  void aSuccessfulWriteStartsTheTimeoutAfresh() {
+    startTask("10000");
+    keepABatch(Status.Code.UNAVAILABLE);
+    qdrant.failNext(1, Status.Code.UNAVAILABLE);
+    assertThrows(RetriableException.class, () -> task.put(List.of()));
+    advance(Duration.ofSeconds(9));
+    task.put(List.of()); // written
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+
+    keepABatch(Status.Code.UNAVAILABLE);
+    qdrant.failNext(3, Status.Code.UNAVAILABLE);
+    advance(Duration.ofSeconds(9));
+    assertThrows(RetriableException.class, () -> task.put(List.of()));
+    advance(Duration.ofSeconds(9));
+    assertThrows(
+        RetriableException.class,
+        () -> task.put(List.of()),
+        "18 s after the first failure, but 9 s into this run");
+    advance(Duration.ofSeconds(1));
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(List.of()));
+    assertFalse(e instanceof RetriableException, e.toString());
+    assertTrue(e.getMessage().contains("after 3 attempt(s) over 10.0 s"), e.getMessage());
+    assertTrue(e.getMessage().contains("memory.events-0@2"), e.getMessage());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+  }
+
+  @Test
+  void minusOneRetriesForever() {
+    startTask("-1");
+    keepABatch(Status.Code.UNAVAILABLE);
+    qdrant.failNext(3, Status.Code.UNAVAILABLE);
+    for (int day = 0; day < 3; day++) {
+      assertThrows(RetriableException.class, () -> task.put(List.of()));
+      advance(Duration.ofDays(1));
+    }
+    task.put(List.of());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+  }
+}
