@@ -194,8 +194,9 @@ public final class QdrantSinkConfig extends AbstractConfig {
         "Create a missing collection with vector.size and collection.distance (and the payload"
             + " indexes). An existing collection whose vector size differs, or whose distance"
             + " differs from a collection.distance that is set, is always an error. When false, a"
-            + " missing fixed collection fails the connector; a missing collection that a template"
-            + " names for a record is that record's error: its upserts are dead-lettered (without"
+            + " missing fixed collection fails the connector, and one named by topic or partition alone"
+            + " (${topic}) fails the task; a missing collection that a template names from a"
+            + " record's key or value is that record's error: its upserts are dead-lettered (without"
             + " a dead letter queue the task fails), its tombstones have nothing to delete, and"
             + " the collection is looked for again by later records, so one made later is"
             + " written to.",
@@ -595,6 +596,14 @@ public final class QdrantSinkConfig extends AbstractConfig {
    */
   public boolean collectionPerRecord() {
     return getString(COLLECTION_NAME).contains("${");
+  }
+
+  /**
+   * Whether records' keys or values pick the collection (a tenant's), rather than the configuration
+   * and the topic: only then is a missing collection one record's error.
+   */
+  public boolean collectionFromRecordData() {
+    return !collection().dependsOnTopicOnly();
   }
 
   public boolean createCollections() {

@@ -359,10 +359,12 @@ public class QdrantVectorSinkTask extends SinkTask {
 
   /**
    * The batch without its operations on collections that are not there (collection.create=false). A
-   * fixed collection that is missing is a configuration error, thrown. One a template made from
-   * records is those records' problem: their upserts go to the dead letter queue (or, without one,
-   * fail the task naming the first of them) and the rest of the batch is written. A missing
-   * collection is not remembered, so one made later is written to from the next batch on.
+   * fixed collection that is missing is a configuration error, thrown, and so is one a template
+   * makes from the topic and partition alone (the default ${topic}): every record of that topic
+   * would go to the dead letter queue. One a template made from a record's key or value is that
+   * record's problem: their upserts go to the dead letter queue (or, without one, fail the task
+   * naming the first of them) and the rest of the batch is written. A missing collection is not
+   * remembered, so one made later is written to from the next batch on.
    */
   private Batch withoutMissingCollections(Batch batch) {
     Map<String, String> missing = new HashMap<>();
@@ -370,7 +372,7 @@ public class QdrantVectorSinkTask extends SinkTask {
       try {
         writer.ensureCollection(collection);
       } catch (QdrantWriter.MissingCollectionException e) {
-        if (!config.collectionPerRecord()) {
+        if (!config.collectionFromRecordData()) {
           throw e;
         }
         missing.put(collection, e.getMessage());

@@ -460,6 +460,22 @@ class QdrantVectorSinkTaskTest {
   }
 
   /**
+   * A collection named by the topic alone (the default ${topic}) that is missing is the topic's
+   * configuration error, not each record's: the task fails naming it, and nothing is dead-lettered,
+   * rather than sending the topic's every record to the dead letter queue.
+   */
+  @Test
+  void aMissingCollectionNamedByTheTopicAloneFailsTheTask() {
+    startTask("collection.name", "${topic}", "collection.create", "false");
+    List<SinkRecord> batch = List.of(record(null, memory(1, "one")));
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(batch));
+    assertFalse(e instanceof DataException || e instanceof RetriableException, e.toString());
+    assertTrue(
+        e.getMessage().contains("'" + PARTITION.topic() + "' does not exist"), e.getMessage());
+    assertTrue(context.deadLettered().isEmpty());
+  }
+
+  /**
    * A collection made without its payload indexes (their creation failed after the collection was
    * made, and the retry found the collection there) gets the missing ones when the task checks it;
    * one it has already is not made again.
