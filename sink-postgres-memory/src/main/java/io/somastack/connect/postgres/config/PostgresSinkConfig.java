@@ -281,7 +281,7 @@ public final class PostgresSinkConfig extends AbstractConfig {
         Validators.oneOf(Tombstones.class),
         Importance.MEDIUM,
         "Upsert mode: delete the row of the key of a tombstone, or ignore tombstones (counted in"
-            + " the metric tombstones-ignored). A tombstone has no version: it deletes its key's"
+            + " the metric tombstones-ignored-total). A tombstone has no version: it deletes its key's"
             + " row whatever the row's version, unless the row is at or after it in the same Kafka"
             + " partition. A deleted row leaves no version or offset behind, so a replay of the"
             + " topic by something that does not share the sink's stored offsets (a renamed or"
