@@ -47,6 +47,14 @@ public final class PostgresOutboxSourceTask extends SourceTask {
   private static final long FIRST_PENDING_WAIT_MS = 2;
   private static final long MAX_PENDING_WAIT_MS = 100;
 
+  /**
+   * The longest a poll waits (for a notification, or out a retry backoff) before it returns.
+   * Connect stops a task on its own thread only between two polls and gives up on it after
+   * task.shutdown.graceful.timeout.ms (5 s by default), so the waits of poll.interval.ms and of the
+   * backoff, which can be far longer, are spread over several polls.
+   */
+  private static final long MAX_WAIT_PER_POLL_MS = 1000;
+
   private OutboxSourceConfig config;
   private List<OutboxTable> tables;
   private final Map<String, OutboxTable> byName = new HashMap<>();
@@ -71,6 +79,12 @@ public final class PostgresOutboxSourceTask extends SourceTask {
   private int failures;
   private long pendingWaitMs = FIRST_PENDING_WAIT_MS;
   private long nextBacklogAt;
+
+  /** No database work before this, after an error (0: none pending). */
+  private long retryAt;
+
+  /** No table read before this unless a notification comes (0: read at once). */
+  private long readAt;
 
   @Override
   public String version() {
@@ -121,7 +135,11 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     if (stopping) {
       return null;
     }
-    long retryInMs;
+    long retryInMs = retryAt - System.currentTimeMillis();
+    if (retryInMs > 0) {
+      stopLatch.await(Math.min(retryInMs, MAX_WAIT_PER_POLL_MS), TimeUnit.MILLISECONDS);
+      return null;
+    }
     dbLock.lock();
     try {
       if (stopping) {
@@ -134,6 +152,9 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       }
       markAcknowledged();
       refreshBacklog();
+      if (!readNow(connection)) {
+        return null;
+      }
       List<SourceRecord> records = new ArrayList<>();
       Progress progress = read(connection, records);
       failures = 0;
@@ -146,21 +167,15 @@ public final class PostgresOutboxSourceTask extends SourceTask {
         }
         return records;
       }
-      if (progress == Progress.MORE) {
-        return null; // a full batch of bad rows: read on at once
+      if (progress != Progress.MORE) { // after a full batch of bad rows, read on at once
+        scheduleNextRead(progress);
+        readNow(connection);
       }
-      long waitMs = config.pollIntervalMs();
-      if (progress == Progress.HELD_BACK) {
-        // committed rows wait for an older transaction to finish: look again soon
-        waitMs = Math.min(waitMs, pendingWaitMs);
-        pendingWaitMs = Math.min(pendingWaitMs * 2, MAX_PENDING_WAIT_MS);
-      } else {
-        pendingWaitMs = FIRST_PENDING_WAIT_MS;
-      }
-      listener.await(connection, waitMs);
       return null;
     } catch (SQLException e) {
       reader.close();
+      // notifications sent while disconnected are lost: read as soon as connected again
+      readAt = 0;
       if (!SqlStates.isTransient(e)) {
         throw new ConnectException(
             "outbox relay: database error that retrying will not fix (SQLState "
@@ -170,6 +185,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
             e);
       }
       retryInMs = backoff.delayMs(failures++);
+      retryAt = System.currentTimeMillis() + retryInMs;
       log.warn(
           "outbox relay: database error (attempt {}, SQLState {}), retrying in {} ms: {}",
           failures,
@@ -179,8 +195,37 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     } finally {
       dbLock.unlock();
     }
-    stopLatch.await(retryInMs, TimeUnit.MILLISECONDS);
+    stopLatch.await(Math.min(retryInMs, MAX_WAIT_PER_POLL_MS), TimeUnit.MILLISECONDS);
     return null;
+  }
+
+  /** After a read that found nothing to relay: when to read again without a notification. */
+  private void scheduleNextRead(Progress progress) {
+    long waitMs = config.pollIntervalMs();
+    if (progress == Progress.HELD_BACK) {
+      // committed rows wait for an older transaction to finish: look again soon
+      waitMs = Math.min(waitMs, pendingWaitMs);
+      pendingWaitMs = Math.min(pendingWaitMs * 2, MAX_PENDING_WAIT_MS);
+    } else {
+      pendingWaitMs = FIRST_PENDING_WAIT_MS;
+    }
+    readAt = System.currentTimeMillis() + waitMs;
+  }
+
+  /**
+   * Whether to read the tables now: once {@code readAt} has passed or a notification came, waiting
+   * for one at most {@link #MAX_WAIT_PER_POLL_MS} (pgjdbc keeps notifications that arrive between
+   * two waits, so none is missed when a poll returns in between).
+   */
+  private boolean readNow(Connection connection) throws SQLException, InterruptedException {
+    long left = readAt - System.currentTimeMillis();
+    if (left > 0
+        && !listener.await(connection, Math.min(left, MAX_WAIT_PER_POLL_MS))
+        && System.currentTimeMillis() < readAt) {
+      return false;
+    }
+    readAt = 0;
+    return true;
   }
 
   private enum Progress {

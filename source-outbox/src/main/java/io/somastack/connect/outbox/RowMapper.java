@@ -13,6 +13,7 @@ import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaAndValue;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.header.ConnectHeaders;
+import org.apache.kafka.connect.header.Header;
 import org.apache.kafka.connect.source.SourceRecord;
 
 /**
@@ -110,8 +111,18 @@ public final class RowMapper {
       return new Bad(row, topic, createdProblem);
     }
     try {
-      SchemaAndValue value = value(row.payload(), payload);
       ConnectHeaders headers = headers(row);
+      long size = payload.length + utf8Length(row.key()) + headersLength(headers);
+      if (size > payloadMaxBytes) {
+        return new Bad(
+            row,
+            topic,
+            "payload, key and headers are "
+                + size
+                + " bytes, over payload.max.bytes="
+                + payloadMaxBytes);
+      }
+      SchemaAndValue value = value(row.payload(), payload);
       return new Good(
           new SourceRecord(
               row.table().sourcePartition(),
@@ -127,6 +138,26 @@ public final class RowMapper {
     } catch (DataException | IllegalArgumentException e) {
       return new Bad(row, topic, "cannot serialise: " + e.getMessage());
     }
+  }
+
+  /**
+   * The UTF-8 bytes of the headers' names and values. Kafka refuses a record by its whole size, so
+   * large headers (or a large key) with a small payload would otherwise reach the producer, which
+   * refuses the record and fails the task on that row after every restart.
+   */
+  private static long headersLength(ConnectHeaders headers) {
+    long length = 0;
+    for (Header header : headers) {
+      length += utf8Length(header.key());
+      if (header.value() != null) {
+        length += utf8Length(header.value().toString());
+      }
+    }
+    return length;
+  }
+
+  private static long utf8Length(String text) {
+    return text == null ? 0 : text.getBytes(StandardCharsets.UTF_8).length;
   }
 
   /**

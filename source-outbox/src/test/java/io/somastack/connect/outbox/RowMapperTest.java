@@ -305,6 +305,27 @@ class RowMapperTest {
     assertTrue(bad(mapper.map(row("t", "{}", "k", "[1]"))).contains("headers"));
   }
 
+  /**
+   * Kafka refuses a record by its whole size, key and headers included. A row whose payload is
+   * small but whose headers or key are large must be a bad row like an oversized payload: handed to
+   * Connect, the producer refuses it, which fails the task (and, with exactly-once support, the
+   * transaction, whatever errors.tolerance says) on that same row after every restart.
+   */
+  @Test
+  void largeHeadersOrKeyCountTowardsTheSizeLimit() {
+    RowMapper mapper = mapper(ValueFormat.STRING);
+    String secret = "secret-" + "x".repeat(100);
+    String headers = "{\"trace\":\"" + secret + "\"}";
+    String reason = bad(mapper.map(row("t", "{}", "k", headers)));
+    assertTrue(reason.contains("payload.max.bytes=100"), reason);
+    assertTrue(!reason.contains("secret"), "the reason never quotes the row");
+    assertTrue(bad(mapper.map(row("t", "{}", secret, null))).contains("payload.max.bytes=100"));
+    // a header name counts as well as its value
+    String longName = "{\"" + "n".repeat(100) + "\": 1}";
+    assertTrue(bad(mapper.map(row("t", "{}", "k", longName))).contains("payload.max.bytes=100"));
+    good(mapper.map(row("t", "{}", "k", "{\"trace\":\"t1\"}")));
+  }
+
   /** A creation time no Kafka timestamp can hold would fail the task on every restart. */
   @Test
   void aCreationTimeBefore1970OrInfiniteIsBad() {
