@@ -3,6 +3,7 @@ package io.somastack.connect.qdrant;
 import io.qdrant.client.grpc.Collections.Distance;
 import io.qdrant.client.grpc.Collections.PayloadSchemaType;
 import io.somastack.connect.common.config.OptionConflict;
+import io.somastack.connect.common.config.Recommenders;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.retry.RetryTimeout;
@@ -10,8 +11,6 @@ import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.qdrant.embed.EmbedderKind;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -217,7 +216,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
         ++o,
         Width.SHORT,
         "Distance",
-        enumValues(DistanceName.class));
+        Recommenders.enumValues(DistanceName.class));
     def.define(
         COLLECTION_SPARSE_VECTORS,
         Type.LIST,
@@ -301,7 +300,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
         Width.MEDIUM,
         "Tombstone id field",
         List.of(),
-        visibleWhileDeleting());
+        Recommenders.visibleUnlessFalse(DELETE_ENABLED));
     def.define(
         PAYLOAD_INCLUDE,
         Type.LIST,
@@ -342,7 +341,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
         Width.SHORT,
         "Embedder",
         EMBEDDER_DEPENDENTS,
-        enumValues(EmbedderKind.class));
+        Recommenders.enumValues(EmbedderKind.class));
     def.define(
         VECTOR_SIZE,
         Type.INT,
@@ -377,7 +376,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
         Width.LONG,
         "Text fields",
         List.of(),
-        visibleFor(EmbedderKind.HASHING, EmbedderKind.OPENAI));
+        Recommenders.visibleWhen(EMBEDDER, EmbedderKind.HASHING, EmbedderKind.OPENAI));
     def.define(
         VECTOR_FIELD,
         Type.STRING,
@@ -391,12 +390,12 @@ public final class QdrantSinkConfig extends AbstractConfig {
         Width.MEDIUM,
         "Vector field",
         List.of(),
-        visibleFor(EmbedderKind.FIELD));
+        Recommenders.visibleWhen(EMBEDDER, EmbedderKind.FIELD));
     defineOpenAi(def, o);
   }
 
   private static void defineOpenAi(ConfigDef def, int o) {
-    ConfigDef.Recommender openAi = visibleFor(EmbedderKind.OPENAI);
+    ConfigDef.Recommender openAi = Recommenders.visibleWhen(EMBEDDER, EmbedderKind.OPENAI);
     List<String> dependents = List.of(); // they depend on embedder, which lists them
     def.define(
         OPENAI_URL,
@@ -899,59 +898,5 @@ public final class QdrantSinkConfig extends AbstractConfig {
 
   private interface Check {
     boolean test(String value);
-  }
-
-  private static <E extends Enum<E>> ConfigDef.Recommender enumValues(Class<E> type) {
-    List<Object> names =
-        Arrays.stream(type.getEnumConstants())
-            .map(e -> (Object) e.name().toLowerCase(Locale.ROOT))
-            .toList();
-    return new ConfigDef.Recommender() {
-      @Override
-      public List<Object> validValues(String name, Map<String, Object> parsedConfig) {
-        return new ArrayList<>(names); // ConfigDef edits the list it gets
-      }
-
-      @Override
-      public boolean visible(String name, Map<String, Object> parsedConfig) {
-        return true;
-      }
-    };
-  }
-
-  /** Shows the tombstone id field only while tombstones delete. */
-  private static ConfigDef.Recommender visibleWhileDeleting() {
-    return new ConfigDef.Recommender() {
-      @Override
-      public List<Object> validValues(String name, Map<String, Object> parsedConfig) {
-        return new ArrayList<>(); // ConfigDef edits the list it gets
-      }
-
-      @Override
-      public boolean visible(String name, Map<String, Object> parsedConfig) {
-        return !Boolean.FALSE.equals(parsedConfig.get(DELETE_ENABLED));
-      }
-    };
-  }
-
-  /** Shows an embedder's own keys only when that embedder is chosen. */
-  private static ConfigDef.Recommender visibleFor(EmbedderKind... kinds) {
-    return new ConfigDef.Recommender() {
-      @Override
-      public List<Object> validValues(String name, Map<String, Object> parsedConfig) {
-        return new ArrayList<>(); // ConfigDef edits the list it gets
-      }
-
-      @Override
-      public boolean visible(String name, Map<String, Object> parsedConfig) {
-        Object chosen = parsedConfig.get(EMBEDDER);
-        for (EmbedderKind kind : kinds) {
-          if (kind.name().equalsIgnoreCase(String.valueOf(chosen).trim())) {
-            return true;
-          }
-        }
-        return false;
-      }
-    };
   }
 }

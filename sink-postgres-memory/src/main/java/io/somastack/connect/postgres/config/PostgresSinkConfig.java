@@ -1,13 +1,13 @@
 package io.somastack.connect.postgres.config;
 
 import io.somastack.connect.common.config.OptionConflict;
+import io.somastack.connect.common.config.Recommenders;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
 import io.somastack.connect.common.retry.RetryTimeout;
 import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.postgres.write.TableLayout;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -226,7 +226,7 @@ public final class PostgresSinkConfig extends AbstractConfig {
         ++order,
         Width.MEDIUM,
         "Event id field",
-        new ModeRecommender(WriteMode.APPEND, WriteMode.AUDIT));
+        Recommenders.visibleWhen(WRITE_MODE, WriteMode.APPEND, WriteMode.AUDIT));
     def.define(
         KEY_FIELDS,
         Type.LIST,
@@ -253,7 +253,7 @@ public final class PostgresSinkConfig extends AbstractConfig {
         ++order,
         Width.MEDIUM,
         "Key fields",
-        new ModeRecommender(WriteMode.UPSERT));
+        Recommenders.visibleWhen(WRITE_MODE, WriteMode.UPSERT));
     def.define(
         VERSION_FIELD,
         Type.STRING,
@@ -273,7 +273,7 @@ public final class PostgresSinkConfig extends AbstractConfig {
         ++order,
         Width.MEDIUM,
         "Version field",
-        new ModeRecommender(WriteMode.UPSERT));
+        Recommenders.visibleWhen(WRITE_MODE, WriteMode.UPSERT));
     def.define(
         TOMBSTONES,
         Type.STRING,
@@ -294,7 +294,7 @@ public final class PostgresSinkConfig extends AbstractConfig {
         ++order,
         Width.SHORT,
         "Tombstones",
-        new ModeRecommender(WriteMode.UPSERT));
+        Recommenders.visibleWhen(WRITE_MODE, WriteMode.UPSERT));
     def.define(
         COLUMNS,
         Type.LIST,
@@ -324,7 +324,7 @@ public final class PostgresSinkConfig extends AbstractConfig {
         ++order,
         Width.MEDIUM,
         "Audit event time",
-        new ModeRecommender(WriteMode.AUDIT));
+        Recommenders.visibleWhen(WRITE_MODE, WriteMode.AUDIT));
     def.define(
         AUDIT_PARTITIONS_AHEAD,
         Type.INT,
@@ -336,7 +336,7 @@ public final class PostgresSinkConfig extends AbstractConfig {
         ++order,
         Width.SHORT,
         "Audit partitions ahead",
-        new ModeRecommender(WriteMode.AUDIT));
+        Recommenders.visibleWhen(WRITE_MODE, WriteMode.AUDIT));
   }
 
   private static void defineLimits(ConfigDef def) {
@@ -399,28 +399,6 @@ public final class PostgresSinkConfig extends AbstractConfig {
         return "column:type:path entries";
       }
     };
-  }
-
-  /** Shows an option only for the write modes it applies to. */
-  private record ModeRecommender(WriteMode... modes) implements ConfigDef.Recommender {
-    @Override
-    public List<Object> validValues(String name, Map<String, Object> parsedConfig) {
-      return List.of();
-    }
-
-    @Override
-    public boolean visible(String name, Map<String, Object> parsedConfig) {
-      Object mode = parsedConfig.get(WRITE_MODE);
-      if (mode == null) {
-        return true;
-      }
-      try {
-        WriteMode current = Validators.parseEnum(WriteMode.class, mode.toString());
-        return Arrays.asList(modes).contains(current);
-      } catch (IllegalArgumentException e) {
-        return true;
-      }
-    }
   }
 
   public String url() {
