@@ -37,8 +37,8 @@ public abstract class RedactFields<R extends ConnectRecord<R>>
           + "null fields are left alone; a path through a value that is not an object (a list, a "
           + "scalar, a Struct map or array) fails the record instead of leaving the field in the "
           + "clear. In a Struct, redacted fields become optional strings; a Map with a MAP schema "
-          + "(JsonConverter with schemas.enable=true on a map-typed payload) keeps it, so its "
-          + "values must be strings, or the record fails. "
+          + "(JsonConverter with schemas.enable=true on a map-typed payload) keeps it while its "
+          + "values are strings, and otherwise goes on schemaless. "
           + "Use <code>"
           + RedactFields.Key.class.getName()
           + "</code> or <code>"

@@ -54,8 +54,8 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
           + "(Struct or Map; added Struct fields are optional strings, and an empty "
           + "field a Struct already has must be a string, or a Timestamp for the ingest "
           + "timestamp; a Map with a MAP schema, as JsonConverter with schemas.enable=true gives "
-          + "a map-typed payload, keeps it, so the stamps must fit its value type or the record "
-          + "fails) or as headers. Existing values are kept. Tombstones pass unchanged.";
+          + "a map-typed payload, keeps it while the stamps fit its value type, and otherwise goes "
+          + "on schemaless) or as headers. Existing values are kept. Tombstones pass unchanged.";
 
   public static final String STAMP_TO_CONFIG = "stamp.to";
   public static final String EVENT_ID_FIELD_CONFIG = "event.id.field";

@@ -17,8 +17,9 @@ import org.apache.kafka.connect.errors.DataException;
  * one pass, copying only what lies on those paths (records are immutable once handed to a
  * transform). For Structs the rebuilt schema comes from a {@link SchemaCache}, so a stream of
  * records with one schema rebuilds it once. A Map with a MAP schema (what JsonConverter with
- * schemas.enable=true makes of a map-typed payload) keeps its schema: a MAP schema has one type for
- * all its values, so each rewritten value must fit it, or the record fails.
+ * schemas.enable=true makes of a map-typed payload) keeps its schema while the rewritten map still
+ * fits it; a MAP schema has one type for all its values, so where a new value does not fit (a hash
+ * where numbers were) the map goes on schemaless, as every map did before MAP schemas were kept.
  *
  * <p>The paths are kept as a tree of segments; a path must not be a prefix of another. A value on a
  * path that is present but not an object (a list, a scalar, a Struct field of another type) is a
@@ -126,14 +127,18 @@ public final class FieldRewriter {
   }
 
   /**
-   * The schema of a rewritten value: a Struct's rebuilt one, or the MAP schema a Map had (every
-   * rewritten entry was checked to fit it); null for a schemaless Map.
+   * The schema of a rewritten value: a Struct's rebuilt one, or the MAP schema a Map had when the
+   * rewritten map still fits it; null for a schemaless Map, or one that no longer fits (a record
+   * whose schema no longer describes it would fail in the converter instead).
    */
   public static Schema schemaOf(Object rewritten, Schema original) {
     if (rewritten instanceof Struct struct) {
       return struct.schema();
     }
-    return rewritten instanceof Map<?, ?> ? mapSchema(original) : null;
+    Schema schema = mapSchema(original);
+    return rewritten instanceof Map<?, ?> && schema != null && fits(schema, rewritten)
+        ? schema
+        : null;
   }
 
   private static Schema mapSchema(Schema schema) {
@@ -151,45 +156,17 @@ public final class FieldRewriter {
       if (child.isLeaf()) {
         if (value != null || visitMissing) {
           Object rewritten = leaf.apply(child.path, value, values);
-          putUnlessNull(copy, name, fitted(schema, name, rewritten));
+          putUnlessNull(copy, name, rewritten);
         }
       } else if (value instanceof Map<?, ?> nested) {
-        copy.put(name, fitted(schema, name, map(nested, mapSchema(values), child, leaf)));
+        copy.put(name, map(nested, mapSchema(values), child, leaf));
       } else if (value != null) {
         throw unreachable(name, "an object");
       } else if (visitMissing) {
-        copy.put(name, fitted(schema, name, map(Map.of(), mapSchema(values), child, leaf)));
+        copy.put(name, map(Map.of(), mapSchema(values), child, leaf));
       }
     }
     return copy;
-  }
-
-  /**
-   * The value, when it fits the MAP schema of the map it goes into (a nested map's own entries are
-   * checked as they are rewritten); a {@link ShapeException} otherwise, naming no value.
-   */
-  private static Object fitted(Schema schema, String name, Object value) {
-    if (schema == null) {
-      return value;
-    }
-    if (!fits(schema.keySchema(), name)) {
-      throw new ShapeException(
-          "field '"
-              + name
-              + "' cannot be a key of a map whose keys are "
-              + schema.keySchema().type());
-    }
-    boolean nestedMap =
-        value instanceof Map<?, ?> && schema.valueSchema().type() == Schema.Type.MAP;
-    if (value != null && !nestedMap && !fits(schema.valueSchema(), value)) {
-      throw new ShapeException(
-          "field '"
-              + name
-              + "' is in a map whose values are "
-              + schema.valueSchema().type()
-              + ", which cannot hold its new value");
-    }
-    return value;
   }
 
   private static boolean fits(Schema schema, Object value) {
