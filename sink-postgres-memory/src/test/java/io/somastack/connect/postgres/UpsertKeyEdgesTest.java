@@ -321,6 +321,30 @@ class UpsertKeyEdgesTest {
   }
 
   /**
+   * With auto.evolve, an unusable index already holding the name the sink gives its own (a partial
+   * one): CREATE INDEX IF NOT EXISTS kept it, the log said a unique index was added, and every
+   * upsert then failed with a bare SQLSTATE 42P10. The task stops naming the index.
+   */
+  @Test
+  void anUnusableIndexUnderTheSinksIndexNameStopsTheTaskNamingIt() throws SQLException {
+    LocalTasks.execute(
+        DATABASE,
+        "CREATE TABLE memories (row_id bigserial PRIMARY KEY, namespace text NOT NULL,"
+            + " key text NOT NULL, payload jsonb NOT NULL, kafka_topic text,"
+            + " kafka_partition integer, kafka_offset bigint,"
+            + " updated_at timestamptz NOT NULL DEFAULT now());"
+            + " CREATE UNIQUE INDEX memories_soma_key ON memories (namespace, key)"
+            + " WHERE key <> 'x'");
+    startUpsert("key.fields", "namespace,key");
+    List<SinkRecord> batch = List.of(write("{\"namespace\":\"n\",\"key\":\"a\"}", 0));
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(batch));
+
+    assertTrue(e.getMessage().contains("\"memories_soma_key\""), e.getMessage());
+    assertTrue(e.getMessage().contains("drop or rename that index"), e.getMessage());
+    assertEquals(0, LocalTasks.count(DATABASE, "SELECT count(*) FROM memories"));
+  }
+
+  /**
    * With auto.evolve, a partial unique index on key.fields is not taken for one ON CONFLICT can
    * use: a full one is added, and the upserts land.
    */

@@ -24,7 +24,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -386,11 +385,13 @@ public class QdrantVectorSinkTask extends SinkTask {
     if (reporter == null && refused > 0) {
       throw cannotWrite(left.rejected.get(batch.rejected.size()));
     }
+    // counted, not named: the names come from record values (a tenant's); each dead letter's
+    // reason header names its collection
     log.warn(
-        "Qdrant collection(s) {} do not exist and collection.create is false; of the records {},"
-            + " {} upsert(s) go to the dead letter queue and {} tombstone(s) have nothing to"
-            + " delete",
-        new TreeSet<>(missing.keySet()),
+        "{} Qdrant collection(s) named by records do not exist and collection.create is false;"
+            + " of the records {}, {} upsert(s) go to the dead letter queue (its reason header"
+            + " names the collection) and {} tombstone(s) have nothing to delete",
+        missing.size(),
         batch,
         refused,
         batch.ops.size() - left.ops.size() - refused);

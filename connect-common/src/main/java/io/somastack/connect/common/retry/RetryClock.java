@@ -29,8 +29,17 @@ public final class RetryClock {
 
   /** A clock of the limit (negative: none), reading {@code nanoTime} ({@code System::nanoTime}). */
   public RetryClock(Duration limit, LongSupplier nanoTime) {
-    this.limitNanos = limit.isNegative() ? -1 : limit.toNanos();
+    this.limitNanos = limit.isNegative() ? -1 : nanosOrNever(limit);
     this.nanoTime = nanoTime;
+  }
+
+  /** A limit beyond what nanoseconds count (about 292 years) is never reached: none. */
+  private static long nanosOrNever(Duration limit) {
+    try {
+      return limit.toNanos();
+    } catch (ArithmeticException beyondNanos) {
+      return -1;
+    }
   }
 
   public RetryClock(Duration limit) {

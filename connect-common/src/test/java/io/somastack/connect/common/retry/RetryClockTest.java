@@ -88,4 +88,13 @@ class RetryClockTest {
     assertEquals(Duration.ofSeconds(7), budget.elapsed());
     assertFalse(budget.expired());
   }
+
+  /** retry.timeout.ms=Long.MAX_VALUE, someone's "practically forever", failed the task's start. */
+  @Test
+  void aLimitBeyondWhatNanosecondsCountNeverPasses() {
+    RetryClock clock = new RetryClock(RetryClock.limitOfMillis(Long.MAX_VALUE), () -> 0L);
+    clock.failed();
+    assertFalse(clock.expired());
+    assertEquals(Long.MAX_VALUE, clock.millisLeft());
+  }
 }

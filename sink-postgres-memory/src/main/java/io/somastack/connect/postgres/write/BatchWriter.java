@@ -87,7 +87,12 @@ public final class BatchWriter {
   /** Append mode's COPY fast path, or null for modes that need INSERT's conflict handling. */
   private final CopyWriter copy;
 
-  private final Map<String, String> deleteSql = new HashMap<>();
+  private final Map<String, DeleteStatement> deleteSql = new HashMap<>();
+
+  /**
+   * A table's delete statement, and whether it takes the batch's write keys to look for clashes.
+   */
+  private record DeleteStatement(String sql, boolean bindsWrites) {}
 
   /** Rows the current {@link #write} has copied in binary format so far. */
   private int copiedBinary;
@@ -277,20 +282,23 @@ public final class BatchWriter {
    */
   private Outcome delete(Connection c, String table, List<EventRow> rows, List<EventRow> writes)
       throws SQLException {
-    String sql = deleteSql.get(table);
-    if (sql == null) {
-      sql = layout.deleteSql(table, CatalogColumns.comparisons(c, table));
-      deleteSql.put(table, sql);
+    DeleteStatement statement = deleteSql.get(table);
+    if (statement == null) {
+      Map<String, CatalogColumns.Comparison> comparisons = CatalogColumns.comparisons(c, table);
+      statement =
+          new DeleteStatement(
+              layout.deleteSql(table, comparisons), layout.keysMayClash(comparisons));
+      deleteSql.put(table, statement);
     }
     int param = 1;
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
+    try (PreparedStatement ps = c.prepareStatement(statement.sql())) {
       for (String key : layout.keyColumns()) {
         ps.setArray(param++, array(c, "text", rows, layout.indexOf(key)));
       }
       ps.setArray(param++, array(c, "text", rows, layout.indexOf(TableLayout.KAFKA_TOPIC)));
       ps.setArray(param++, array(c, "int4", rows, layout.indexOf(TableLayout.KAFKA_PARTITION)));
       ps.setArray(param++, array(c, "int8", rows, layout.indexOf(TableLayout.KAFKA_OFFSET)));
-      for (String key : layout.keyColumns()) {
+      for (String key : statement.bindsWrites() ? layout.keyColumns() : List.<String>of()) {
         ps.setArray(param++, array(c, "text", writes, layout.indexOf(key)));
       }
       try (ResultSet counts = ps.executeQuery()) {

@@ -51,12 +51,27 @@ final class CatalogColumns {
     }
   }
 
-  /** How a column's values compare: as its type, under its collation (null: not collatable). */
-  record Comparison(String type, String collation) {
+  /**
+   * How a column's values compare: as its type, under its collation (null: not collatable), which
+   * is deterministic or not.
+   */
+  record Comparison(String type, String collation, boolean deterministic) {
+    /** A text column under the default collation: what the sink's own tables have. */
+    static final Comparison TEXT = new Comparison("text", null, true);
+
     /** Text turned into a value of the column, compared as the column compares. */
     String of(String text) {
       String cast = "CAST(" + text + " AS " + type + ")";
       return collation == null ? cast : cast + " COLLATE " + collation;
+    }
+
+    /**
+     * Whether two values are equal only when their texts are: text and varchar under a
+     * deterministic collation. Not citext, uuid, numbers, char(n) (trailing blanks) or a
+     * nondeterministic collation.
+     */
+    boolean equalOnlyWhenSpelledAlike() {
+      return deterministic && (type.equals("text") || type.equals("character varying"));
     }
   }
 
@@ -69,7 +84,8 @@ final class CatalogColumns {
     String sql =
         "SELECT a.attname, CASE WHEN a.atttypid = 'bpchar'::regtype THEN 'bpchar'"
             + " ELSE format_type(a.atttypid, NULL) END,"
-            + " quote_ident(n.nspname) || '.' || quote_ident(co.collname)"
+            + " quote_ident(n.nspname) || '.' || quote_ident(co.collname),"
+            + " COALESCE(co.collisdeterministic, true)"
             + " FROM pg_attribute a LEFT JOIN pg_collation co ON co.oid = a.attcollation"
             + " LEFT JOIN pg_namespace n ON n.oid = co.collnamespace"
             + " WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped";
@@ -78,7 +94,8 @@ final class CatalogColumns {
       ps.setString(1, table);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          comparisons.put(rs.getString(1), new Comparison(rs.getString(2), rs.getString(3)));
+          comparisons.put(
+              rs.getString(1), new Comparison(rs.getString(2), rs.getString(3), rs.getBoolean(4)));
         }
       }
     }

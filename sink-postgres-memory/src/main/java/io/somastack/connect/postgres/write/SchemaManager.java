@@ -219,6 +219,18 @@ public final class SchemaManager {
             .collect(java.util.stream.Collectors.joining(", "));
     String index = SqlIdentifier.quote(SqlIdentifier.withSuffix(bareName(table), "_soma_key"));
     s.execute("CREATE UNIQUE INDEX IF NOT EXISTS " + index + " ON " + table + " (" + columns + ")");
+    if (!hasUniqueIndexOn(c, table)) {
+      // IF NOT EXISTS kept an index of that name that ON CONFLICT cannot use (partial, invalid)
+      throw new ConnectException(
+          "table "
+              + table
+              + " has an index named "
+              + index
+              + " that ON CONFLICT cannot use (a WHERE clause, expressions, deferrable or"
+              + " invalid), so the sink cannot add its unique index on ("
+              + columns
+              + ") under that name: drop or rename that index");
+    }
     log.info("Added a unique index on ({}) to {}", columns, table);
   }
 

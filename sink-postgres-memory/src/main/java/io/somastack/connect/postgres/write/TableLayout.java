@@ -288,8 +288,10 @@ public final class TableLayout {
    * tombstone's key equals a write's key of the same batch in the table's type but not as text
    * (citext "abc" and "ABC", two spellings of one uuid). Then it deletes nothing: deleting first,
    * as the writer otherwise does, would be wrong if the write came first, so the caller applies the
-   * batch in record order. The writes' keys are the last parameters, one text array per key column.
-   * Keys compare as the table's columns do ({@link CatalogColumns#comparisons}).
+   * batch in record order. The writes' keys are the last parameters, one text array per key column,
+   * only where {@link #keysMayClash} (the sink's own text keys cannot: no write keys are sent, and
+   * no clash is looked for). Keys compare as the table's columns do ({@link
+   * CatalogColumns#comparisons}).
    */
   String deleteSql(String table, Map<String, CatalogColumns.Comparison> comparisons) {
     String arrays = keyColumns.stream().map(c -> "?::text[]").collect(joining());
@@ -301,13 +303,17 @@ public final class TableLayout {
         + arrays
         + ", ?::text[], ?::int4[], ?::int8[]) AS d("
         + aliases("d_")
-        + ", d_topic, d_partition, d_offset)), w AS (SELECT * FROM unnest("
-        + arrays
-        + ") AS w("
-        + aliases("w_")
-        + ")), clash AS ("
-        + clash(comparisons)
-        + "), gone AS (DELETE FROM "
+        + ", d_topic, d_partition, d_offset)), "
+        + (keysMayClash(comparisons)
+            ? "w AS (SELECT * FROM unnest("
+                + arrays
+                + ") AS w("
+                + aliases("w_")
+                + ")), clash AS ("
+                + clash(comparisons)
+                + ")"
+            : "clash AS (SELECT false AS found)")
+        + ", gone AS (DELETE FROM "
         + table
         + " AS t USING d WHERE "
         + match
@@ -361,9 +367,19 @@ public final class TableLayout {
         + ")) AS found";
   }
 
+  /**
+   * Whether two spellings of a key can be one key to the table (see {@link
+   * CatalogColumns.Comparison#equalOnlyWhenSpelledAlike}); then the delete statement checks the
+   * batch's writes.
+   */
+  boolean keysMayClash(Map<String, CatalogColumns.Comparison> comparisons) {
+    return keyColumns.stream()
+        .anyMatch(c -> !comparisonOf(c, comparisons).equalOnlyWhenSpelledAlike());
+  }
+
   private static CatalogColumns.Comparison comparisonOf(
       String column, Map<String, CatalogColumns.Comparison> comparisons) {
-    return comparisons.getOrDefault(column, new CatalogColumns.Comparison("text", null));
+    return comparisons.getOrDefault(column, CatalogColumns.Comparison.TEXT);
   }
 
   private String aliases(String prefix) {

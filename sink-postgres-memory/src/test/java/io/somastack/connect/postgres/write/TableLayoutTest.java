@@ -1,6 +1,7 @@
 package io.somastack.connect.postgres.write;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
@@ -57,5 +58,31 @@ class TableLayoutTest {
   void identifiersAreAlwaysQuoted() {
     String ddl = layout("columns", "user:text:user").createTableSql("\"public\".\"select\"");
     assertTrue(ddl.contains("\"user\" text"), ddl);
+  }
+
+  /**
+   * Tombstones of the sink's own text keys cannot meet a write spelled otherwise: their delete
+   * statement takes no write keys and looks for no clash, which it does for a citext key.
+   */
+  @Test
+  void deletesLookForKeysSpelledOtherwiseOnlyWhereTheTableCanEquateThem() {
+    TableLayout upsert = layout("write.mode", "upsert", "key.fields", "namespace,id");
+    Map<String, CatalogColumns.Comparison> text = Map.of();
+    assertFalse(upsert.keysMayClash(text));
+    assertFalse(upsert.deleteSql("t", text).contains("w AS"));
+    assertEquals(5, count(upsert.deleteSql("t", text), "?"));
+
+    Map<String, CatalogColumns.Comparison> citext =
+        Map.of("id", new CatalogColumns.Comparison("citext", null, true));
+    assertTrue(upsert.keysMayClash(citext));
+    assertTrue(upsert.deleteSql("t", citext).contains("w AS"));
+    assertEquals(7, count(upsert.deleteSql("t", citext), "?"));
+    assertTrue(
+        upsert.keysMayClash(
+            Map.of("id", new CatalogColumns.Comparison("text", "\"public\".\"ci\"", false))));
+  }
+
+  private static int count(String text, String part) {
+    return text.split(java.util.regex.Pattern.quote(part), -1).length - 1;
   }
 }
