@@ -9,7 +9,8 @@ import org.apache.kafka.common.metrics.Sensor;
  * {@code rows-relayed-total/-rate}, {@code bad-rows-total/-rate}, {@code
  * pickup-latency-ms-avg/-max} (from the row's created_at to the moment the task hands the record to
  * Connect), and the gauges {@code backlog-rows} and {@code oldest-unpublished-age-ms}, refreshed
- * every metrics.backlog.interval.ms.
+ * every metrics.backlog.interval.ms, and {@code tables-locked-elsewhere} (tables of the task that
+ * another session's relay holds, so this task does not relay them).
  */
 final class OutboxMetrics implements AutoCloseable {
 
@@ -19,6 +20,7 @@ final class OutboxMetrics implements AutoCloseable {
   private final Sensor pickupLatency;
   private volatile long backlogRows;
   private volatile long oldestAgeMs;
+  private volatile int lockedElsewhere;
 
   OutboxMetrics(PluginMetrics metrics) {
     this.group = metrics == null ? null : new PluginMetricsGroup(metrics);
@@ -36,6 +38,10 @@ final class OutboxMetrics implements AutoCloseable {
         "oldest-unpublished-age-ms",
         "age in milliseconds of the oldest unpublished outbox row",
         () -> oldestAgeMs);
+    group.gauge(
+        "tables-locked-elsewhere",
+        "outbox tables of this task whose relay lock another session holds; not relayed here",
+        () -> lockedElsewhere);
   }
 
   void relayed(long createdAtMs, long nowMs) {
@@ -56,6 +62,10 @@ final class OutboxMetrics implements AutoCloseable {
   void backlog(long rows, long oldestAgeMs) {
     this.backlogRows = rows;
     this.oldestAgeMs = oldestAgeMs;
+  }
+
+  void lockedElsewhere(int tables) {
+    this.lockedElsewhere = tables;
   }
 
   @Override

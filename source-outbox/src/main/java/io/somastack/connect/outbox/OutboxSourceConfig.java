@@ -136,7 +136,10 @@ public final class OutboxSourceConfig extends AbstractConfig {
         distinctNonEmpty(),
         Importance.HIGH,
         "Outbox tables to relay, as schema.table (or table, resolved through the search_path)."
-            + " One table per service is typical; tables are spread over the connector's tasks.",
+            + " One table per service is typical; tables are spread over the connector's tasks."
+            + " Two names for one table (outbox and public.outbox) are refused, and a table is"
+            + " relayed by one task at a time: a task whose table another relay holds (a second"
+            + " connector on it) waits, see tables-locked-elsewhere.",
         GROUP_TABLES,
         ++order,
         Width.LONG,
@@ -545,9 +548,15 @@ public final class OutboxSourceConfig extends AbstractConfig {
     return PostgresConnectionConfig.url(this);
   }
 
-  /** pgjdbc connection properties: user, password, TLS. */
+  /**
+   * pgjdbc connection properties: user, password, TLS, TCP keepalives. The application name carries
+   * the connector's name, so that pg_stat_activity (and the warning of a task waiting for a table's
+   * lock) says which connector holds a table.
+   */
   public Properties connectionProperties() {
-    return PostgresConnectionConfig.properties(this, "soma-connect outbox source");
+    Object connector = originals().get("name");
+    return PostgresConnectionConfig.properties(
+        this, "soma-connect outbox source" + (connector == null ? "" : " " + connector));
   }
 
   public List<String> tables() {

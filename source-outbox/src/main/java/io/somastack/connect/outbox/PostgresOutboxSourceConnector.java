@@ -2,6 +2,9 @@ package io.somastack.connect.outbox;
 
 import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.config.Version;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -12,6 +15,8 @@ import org.apache.kafka.connect.connector.Task;
 import org.apache.kafka.connect.source.ConnectorTransactionBoundaries;
 import org.apache.kafka.connect.source.ExactlyOnceSupport;
 import org.apache.kafka.connect.source.SourceConnector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Relays PostgreSQL transactional-outbox tables to Kafka — the seed's Outbox Sync service as a
@@ -20,6 +25,8 @@ import org.apache.kafka.connect.source.SourceConnector;
  * spread over the tasks; each table belongs to exactly one task. See source-outbox/README.md.
  */
 public final class PostgresOutboxSourceConnector extends SourceConnector {
+
+  private static final Logger log = LoggerFactory.getLogger(PostgresOutboxSourceConnector.class);
 
   private Map<String, String> props;
   private OutboxSourceConfig config;
@@ -33,6 +40,36 @@ public final class PostgresOutboxSourceConnector extends SourceConnector {
   public void start(Map<String, String> props) {
     this.props = new HashMap<>(props);
     this.config = new OutboxSourceConfig(props);
+    refuseTwoNamesForOneTable();
+  }
+
+  /**
+   * Two names for one table ({@code outbox} and {@code public.outbox}, or names that differ by the
+   * search_path) are two source partitions with positions of their own, and every row would be
+   * relayed twice. The names are compared by the tables they resolve to now. A database that cannot
+   * be reached now is no reason to fail: each task checks its own tables when it connects, and a
+   * table's lock keeps tasks that got one name each from relaying it at the same time.
+   */
+  private void refuseTwoNamesForOneTable() {
+    List<OutboxTable> tables = config.tables().stream().map(OutboxTable::parse).toList();
+    if (tables.size() < 2) {
+      return;
+    }
+    String same;
+    try (Connection c = DriverManager.getConnection(config.url(), config.connectionProperties())) {
+      same = OutboxLocks.sameTable(OutboxLocks.oids(c, tables));
+    } catch (SQLException e) {
+      log.warn(
+          "outbox relay: cannot check now that the outbox tables are distinct (SQLState {}): {};"
+              + " the tasks check it when they connect",
+          e.getSQLState(),
+          e.getMessage());
+      return;
+    }
+    if (same != null) {
+      throw new OptionConflict(
+          OutboxSourceConfig.TABLES, props.get(OutboxSourceConfig.TABLES), same);
+    }
   }
 
   @Override

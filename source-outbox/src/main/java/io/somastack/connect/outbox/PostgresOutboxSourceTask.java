@@ -40,6 +40,10 @@ import org.slf4j.LoggerFactory;
  * prefix ({@link AckTracker}); it keeps the table small and is not needed for correctness. Without
  * exactly-once mode a crash can resend rows acknowledged but not yet deleted/marked; the dedupe
  * header lets consumers drop them.
+ *
+ * <p>All of that assumes one relay per table. The task reads a table, and deletes/marks its rows,
+ * only while its connection holds the table's advisory lock ({@link OutboxLocks}); every such
+ * statement runs on that same session, so it runs under the lock or fails with the session.
  */
 public final class PostgresOutboxSourceTask extends SourceTask {
 
@@ -72,6 +76,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
 
   private NotifyListener listener;
   private OutboxReader reader;
+  private OutboxLocks locks;
   private RowMapper mapper;
   private DeadLetterWriter deadLetters;
   private Backoff backoff;
@@ -97,6 +102,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     tables = config.taskTables();
     listener = new NotifyListener(config.notifyChannel());
     reader = new OutboxReader(config, listener);
+    locks = new OutboxLocks(tables);
     mapper = new RowMapper(config);
     deadLetters = new DeadLetterWriter(config);
     backoff =
@@ -147,7 +153,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       }
       boolean reconnecting = !reader.connected();
       Connection connection = reader.connection(tables);
-      if (reconnecting) {
+      if (takeLocks(connection) || reconnecting) {
         checkPositionsAreBehind(reader.nextTxid());
       }
       markAcknowledged();
@@ -197,6 +203,36 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     }
     stopLatch.await(Math.min(retryInMs, MAX_WAIT_PER_POLL_MS), TimeUnit.MILLISECONDS);
     return null;
+  }
+
+  /**
+   * Takes the lock of each table not held yet (see {@link OutboxLocks}): on the first poll, after a
+   * reconnect, and while another session holds it. True when one was taken.
+   */
+  private boolean takeLocks(Connection connection) throws SQLException {
+    List<OutboxTable> taken = locks.take(connection);
+    metrics.lockedElsewhere(locks.heldElsewhere());
+    taken.forEach(this::catchUp);
+    if (!taken.isEmpty()) {
+      readAt = 0; // rows may have waited for the lock
+    }
+    return !taken.isEmpty();
+  }
+
+  /**
+   * A table just taken may have been relayed by another task of this connector in the meantime (one
+   * of an earlier generation still running on a worker thought dead): the committed offset then
+   * lies after this task's position, and reading from there relays no row twice. Rows up to it are
+   * in Kafka, so they are deleted/marked. Offsets of another connector are not visible here.
+   */
+  private void catchUp(OutboxTable table) {
+    OutboxCursor committed =
+        OutboxCursor.fromOffset(context.offsetStorageReader().offset(table.sourcePartition()));
+    if (committed.isAfter(cursors.get(table.name()))) {
+      log.info("outbox {}: relayed up to {} meanwhile, relaying after it", table.name(), committed);
+      cursors.put(table.name(), committed);
+      toMark.merge(table.name(), committed, OutboxCursor::max);
+    }
   }
 
   /** After a read that found nothing to relay: when to read again without a notification. */
@@ -263,6 +299,9 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     Progress progress = Progress.IDLE;
     int max = config.pollMaxRows();
     for (OutboxTable table : tables) {
+      if (!locks.holds(table)) {
+        continue; // another session relays it
+      }
       OutboxCursor after = cursors.get(table.name());
       List<OutboxRow> rows = reader.fetch(table, after, max);
       if (rows.isEmpty()) {
@@ -339,7 +378,11 @@ public final class PostgresOutboxSourceTask extends SourceTask {
   private void markAcknowledged() throws SQLException {
     acks.drain().forEach((table, cursor) -> toMark.merge(table, cursor, OutboxCursor::max));
     for (Map.Entry<String, OutboxCursor> entry : new ArrayList<>(toMark.entrySet())) {
-      int rows = reader.markPublished(byName.get(entry.getKey()), entry.getValue());
+      OutboxTable table = byName.get(entry.getKey());
+      if (!locks.holds(table)) {
+        continue; // kept until this task holds the table: only its relay deletes or marks rows
+      }
+      int rows = reader.markPublished(table, entry.getValue());
       toMark.remove(entry.getKey());
       log.debug(
           "outbox {}: {} {} row(s) up to {}",

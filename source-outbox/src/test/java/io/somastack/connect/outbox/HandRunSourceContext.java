@@ -16,7 +16,8 @@ import org.apache.kafka.connect.storage.OffsetStorageReader;
 final class HandRunSourceContext implements SourceTaskContext {
   private final Map<String, String> configs;
   private final Map<Map<String, ?>, Map<String, Object>> offsets;
-  private final PluginMetrics metrics = new PluginMetricsImpl(new Metrics(), Map.of());
+  private final Metrics registry = new Metrics();
+  private final PluginMetrics metrics = new PluginMetricsImpl(registry, Map.of());
 
   /**
    * A relay's settings for tests: the database, tables created, rows marked, a short poll interval
@@ -77,5 +78,17 @@ final class HandRunSourceContext implements SourceTaskContext {
   @Override
   public PluginMetrics pluginMetrics() {
     return metrics;
+  }
+
+  /** The current value of the task's numeric plugin metric {@code name}. */
+  double metric(String name) {
+    Object value =
+        registry.metrics().entrySet().stream()
+            .filter(entry -> entry.getKey().name().equals(name))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no metric " + name))
+            .getValue()
+            .metricValue();
+    return ((Number) value).doubleValue();
   }
 }

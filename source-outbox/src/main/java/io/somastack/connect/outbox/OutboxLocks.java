@@ -1,0 +1,227 @@
+package io.somastack.connect.outbox;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One relay per outbox table. A task reads a table, and deletes or marks its rows, only while its
+ * own connection holds the table's session-level advisory lock, so a second connector on the same
+ * table (or a leftover one, or a task still running on a worker thought dead) waits instead of
+ * relaying every row a second time. The server drops the lock when the session ends (task stopped,
+ * crashed, connection closed or cut), and a waiting task takes it on one of its next polls.
+ *
+ * <p>Key: the two-int4 form {@code pg_try_advisory_lock(NAMESPACE, table oid)}, with {@link
+ * #NAMESPACE} fixed for this connector type and the table's OID (unsigned 32 bits) passed as the
+ * int4 with the same bits, as {@code oid::int4} does. The OID, not the configured name, so that
+ * every spelling of one table ({@code outbox}, {@code public.outbox}) takes one lock. Advisory
+ * locks are per database, as OIDs are. pg_locks shows the lock as {@code locktype = 'advisory',
+ * classid = NAMESPACE, objid = <table oid>, objsubid = 2}; one-bigint advisory keys (objsubid 1,
+ * used when tables are created) never collide with it.
+ */
+final class OutboxLocks {
+
+  /** {@code 'soma'} in ASCII: the first key of every outbox relay lock. */
+  static final int NAMESPACE = 0x736F6D61;
+
+  private static final Logger log = LoggerFactory.getLogger(OutboxLocks.class);
+  private static final long WARN_EVERY_MS = 60_000;
+  static final int KEEPALIVE_IDLE_S = 30;
+  private static final int KEEPALIVE_INTERVAL_S = 10;
+  private static final int KEEPALIVE_COUNT = 3;
+
+  private final List<OutboxTable> tables;
+  private final Map<OutboxTable, Long> oids = new HashMap<>();
+  private final Set<OutboxTable> held = new HashSet<>();
+  private final Map<OutboxTable, Long> nextWarnAt = new HashMap<>();
+  private Connection lockedOn;
+  private volatile int heldElsewhere;
+
+  OutboxLocks(List<OutboxTable> tables) {
+    this.tables = List.copyOf(tables);
+  }
+
+  /**
+   * Tries to take, on {@code connection}, the lock of every table not held yet, and returns the
+   * tables taken by this call. A connection other than the last one is a new session, which holds
+   * nothing: the old session's locks ended with it.
+   */
+  List<OutboxTable> take(Connection connection) throws SQLException {
+    if (connection != lockedOn) {
+      held.clear();
+      oids.clear();
+      oids.putAll(distinctOids(connection));
+      noticeDeadClientSooner(connection);
+      lockedOn = connection;
+    }
+    List<OutboxTable> taken = new ArrayList<>();
+    for (OutboxTable table : tables) {
+      if (!held.contains(table)) {
+        if (tryLock(connection, oids.get(table))) {
+          held.add(table);
+          taken.add(table);
+          tookOver(table);
+        } else {
+          warnHeldElsewhere(connection, table);
+        }
+      }
+    }
+    heldElsewhere = tables.size() - held.size();
+    return taken;
+  }
+
+  /** Whether this task's current connection holds the table's lock. */
+  boolean holds(OutboxTable table) {
+    return held.contains(table);
+  }
+
+  /** How many of the task's tables another session holds, as of the last {@link #take}. */
+  int heldElsewhere() {
+    return heldElsewhere;
+  }
+
+  /**
+   * The OIDs of the task's tables; two names for one table fail the task (a session's advisory
+   * locks are re-entrant, so the lock cannot keep them apart).
+   */
+  private Map<OutboxTable, Long> distinctOids(Connection connection) throws SQLException {
+    Map<OutboxTable, Long> found = oids(connection, tables);
+    String same = sameTable(found);
+    if (same != null) {
+      throw new ConnectException(OutboxSourceConfig.TABLES + ": " + same);
+    }
+    for (Map.Entry<OutboxTable, Long> entry : found.entrySet()) {
+      if (entry.getValue() == null) {
+        throw new ConnectException("outbox table " + entry.getKey().name() + " does not exist");
+      }
+    }
+    return found;
+  }
+
+  /** Each table's OID, or null for a table that does not exist. */
+  static Map<OutboxTable, Long> oids(Connection connection, List<OutboxTable> tables)
+      throws SQLException {
+    Map<OutboxTable, Long> found = new LinkedHashMap<>();
+    try (PreparedStatement s = connection.prepareStatement("SELECT to_regclass(?)::oid::int8")) {
+      for (OutboxTable table : tables) {
+        s.setString(1, table.sql());
+        try (ResultSet rs = s.executeQuery()) {
+          rs.next();
+          long oid = rs.getLong(1);
+          found.put(table, rs.wasNull() ? null : oid);
+        }
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Says which two configured names are one table, or null when each names its own: {@code outbox}
+   * and {@code public.outbox} would be two source partitions, each with its own position, and every
+   * row would be relayed twice.
+   */
+  static String sameTable(Map<OutboxTable, Long> oids) {
+    Map<Long, OutboxTable> byOid = new HashMap<>();
+    for (Map.Entry<OutboxTable, Long> entry : oids.entrySet()) {
+      OutboxTable other = entry.getValue() == null ? null : byOid.get(entry.getValue());
+      if (other != null) {
+        return "'"
+            + other.name()
+            + "' and '"
+            + entry.getKey().name()
+            + "' name the same table; list it once (each name would be relayed on its own, every"
+            + " row twice)";
+      }
+      if (entry.getValue() != null) {
+        byOid.put(entry.getValue(), entry.getKey());
+      }
+    }
+    return null;
+  }
+
+  /**
+   * After a network cut the server keeps the session, and its locks, until it notices the client is
+   * gone: with the operating system's TCP keepalive defaults that is over two hours (an idle
+   * session sends nothing that could fail sooner), and the table is relayed by nobody meanwhile.
+   * These keepalives of the server's side of this session notice within about a minute. pgjdbc's
+   * tcpKeepAlive covers the task's side. Ignored over a Unix socket.
+   */
+  private static void noticeDeadClientSooner(Connection connection) throws SQLException {
+    try (Statement s = connection.createStatement()) {
+      s.execute(
+          "SET tcp_keepalives_idle = "
+              + KEEPALIVE_IDLE_S
+              + "; SET tcp_keepalives_interval = "
+              + KEEPALIVE_INTERVAL_S
+              + "; SET tcp_keepalives_count = "
+              + KEEPALIVE_COUNT);
+    }
+  }
+
+  private static boolean tryLock(Connection connection, long oid) throws SQLException {
+    try (PreparedStatement s = connection.prepareStatement("SELECT pg_try_advisory_lock(?, ?)")) {
+      s.setInt(1, NAMESPACE);
+      s.setInt(2, (int) oid); // the int4 with the OID's bits, as oid::int4
+      try (ResultSet rs = s.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    }
+  }
+
+  private void tookOver(OutboxTable table) {
+    if (nextWarnAt.remove(table) != null) {
+      log.info("outbox {}: the other relay let go of this table; relaying it now", table.name());
+    }
+  }
+
+  /** At most once a minute per table, naming the session that holds it when that is visible. */
+  private void warnHeldElsewhere(Connection connection, OutboxTable table) throws SQLException {
+    long now = System.currentTimeMillis();
+    if (now < nextWarnAt.getOrDefault(table, 0L)) {
+      return;
+    }
+    nextWarnAt.put(table, now + WARN_EVERY_MS);
+    log.warn(
+        "outbox {}: another session holds this table's relay lock ({}): this task does not relay"
+            + " it until that session ends. Is a second connector relaying this table?",
+        table.name(),
+        holder(connection, oids.get(table)));
+  }
+
+  /** The pid and application_name of the session holding the lock, as far as this user sees. */
+  private static String holder(Connection connection, long oid) throws SQLException {
+    try (PreparedStatement s =
+        connection.prepareStatement(
+            "SELECT l.pid, a.application_name FROM pg_locks l"
+                + " LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+                + " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+                + " AND l.database = (SELECT oid FROM pg_database"
+                + " WHERE datname = current_database())"
+                + " AND l.classid = ?::int4::oid AND l.objid = ?::int8::oid")) {
+      s.setInt(1, NAMESPACE);
+      s.setLong(2, oid);
+      try (ResultSet rs = s.executeQuery()) {
+        if (!rs.next()) {
+          return "holder not visible, or it has just let go";
+        }
+        String application = rs.getString(2);
+        return "pid "
+            + rs.getInt(1)
+            + ", application_name "
+            + (application == null ? "not visible" : "'" + application + "'");
+      }
+    }
+  }
+}

@@ -1,0 +1,268 @@
+package io.somastack.connect.outbox;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.testing.postgres.PostgresServer;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One outbox table must be relayed by one task at a time. Two names for one table in one connector
+ * ({@code outbox} and {@code public.outbox}) made two source partitions with their own positions,
+ * and two connectors on one table each relayed every row: every row reached Kafka twice. Names are
+ * now resolved to the table, and a task reads and deletes/marks a table only while it holds the
+ * table's advisory lock on its own connection.
+ */
+class OneRelayPerTableTest {
+
+  private final PostgresServer pg = PostgresServer.shared();
+  private final String db = "outbox_one_relay_" + System.nanoTime();
+  private final List<PostgresOutboxSourceTask> tasks = new ArrayList<>();
+
+  /** The offsets Connect has committed, shared by the tasks as one connector's are. */
+  private final Map<Map<String, ?>, Map<String, Object>> committed = new HashMap<>();
+
+  @BeforeEach
+  void createDatabase() {
+    pg.createDatabase(db);
+  }
+
+  @AfterEach
+  void stop() {
+    tasks.forEach(PostgresOutboxSourceTask::stop);
+  }
+
+  @Test
+  void twoNamesForOneTableAreRefusedAtConnectorStart() throws Exception {
+    createOutbox();
+    Map<String, String> props = relayProps();
+    props.put("outbox.tables", "outbox,public.outbox");
+    PostgresOutboxSourceConnector connector = new PostgresOutboxSourceConnector();
+
+    ConfigException refused = assertThrows(ConfigException.class, () -> connector.start(props));
+    assertTrue(refused.getMessage().contains("outbox.tables"), refused::getMessage);
+    assertTrue(refused.getMessage().contains("'outbox' and 'public.outbox'"), refused::getMessage);
+  }
+
+  @Test
+  void twoNamesForOneTableAreRefusedByTheTask() throws Exception {
+    createOutbox();
+    Map<String, String> props = relayProps();
+    props.put("outbox.tables", "public.outbox,outbox");
+    PostgresOutboxSourceTask task = started(props, new HandRunSourceContext(props, committed));
+
+    ConnectException refused = assertThrows(ConnectException.class, task::poll);
+    assertTrue(refused.getMessage().contains("'public.outbox' and 'outbox'"), refused::getMessage);
+  }
+
+  @Test
+  void aSecondTaskReadsNothingWhileTheFirstHoldsTheTableThenTakesOverWithoutRepeats()
+      throws Exception {
+    PostgresOutboxSourceTask first = started(relayProps());
+    assertNull(first.poll(), "creates the table and takes its lock");
+    insert(3);
+    List<SourceRecord> firstBatch = pollUntil(first, 3);
+
+    HandRunSourceContext secondContext = new HandRunSourceContext(relayProps(), committed);
+    PostgresOutboxSourceTask second = started(relayProps(), secondContext);
+    insert(2);
+    assertNothingRelayed(second);
+    assertEquals(1.0, secondContext.metric("tables-locked-elsewhere"), "the wait is visible");
+
+    // Connect committed the first batch with its offset; the first task stops before marking it
+    committed.put(partition(), offsetOf(firstBatch.get(2)));
+    first.stop();
+
+    List<SourceRecord> rest = pollUntil(second, 2);
+    assertEquals(List.of(4L, 5L), ids(rest), "the rest, and no row of the first batch again");
+    assertEquals(0.0, secondContext.metric("tables-locked-elsewhere"));
+    assertEquals(2, unmarked(), "the second task marked the committed first batch");
+  }
+
+  @Test
+  void aTaskWithoutTheLockMarksNothing() throws Exception {
+    PostgresOutboxSourceTask first = started(relayProps());
+    assertNull(first.poll(), "creates the table and takes its lock");
+    insert(3);
+    List<SourceRecord> batch = pollUntil(first, 3);
+    committed.put(partition(), offsetOf(batch.get(2)));
+
+    // a leftover relay whose committed offset covers the rows the first task is relaying
+    assertNothingRelayed(started(relayProps()));
+    assertEquals(3, unmarked(), "only the task holding the table deletes or marks its rows");
+  }
+
+  @Test
+  void theLockIsTakenAgainAfterAReconnect() throws Exception {
+    Map<String, String> props = relayProps();
+    props.put("retry.backoff.initial.ms", "10");
+    props.put("retry.backoff.max.ms", "50");
+    PostgresOutboxSourceTask first = started(props);
+    assertNull(first.poll(), "creates the table and takes its lock");
+    int before = lockHolder();
+
+    terminate(before);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              assertNull(first.poll());
+              int holder = lockHolder();
+              return holder != 0 && holder != before;
+            });
+
+    HandRunSourceContext secondContext = new HandRunSourceContext(relayProps(), committed);
+    PostgresOutboxSourceTask second = started(relayProps(), secondContext);
+    insert(1);
+    assertNothingRelayed(second);
+    assertEquals(1.0, secondContext.metric("tables-locked-elsewhere"));
+    assertEquals(List.of(1L), ids(pollUntil(first, 1)), "the first task relays on");
+    assertNotEquals(0, lockHolder());
+  }
+
+  /**
+   * After a network cut the server keeps the old session and its lock until it notices the client
+   * is gone, by default after over two hours of TCP silence: the lock's session asks for sooner.
+   */
+  @Test
+  void theLockSessionHasTheServerNoticeADeadClientSoon() throws Exception {
+    createOutbox();
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      new OutboxLocks(List.of(OutboxTable.parse("public.outbox"))).take(c);
+      try (ResultSet rs = s.executeQuery("SHOW tcp_keepalives_idle")) {
+        rs.next();
+        assertEquals(String.valueOf(OutboxLocks.KEEPALIVE_IDLE_S), rs.getString(1));
+      }
+    }
+  }
+
+  private Map<String, String> relayProps() {
+    return HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+  }
+
+  private PostgresOutboxSourceTask started(Map<String, String> props) {
+    return started(props, new HandRunSourceContext(props, committed));
+  }
+
+  private PostgresOutboxSourceTask started(
+      Map<String, String> props, HandRunSourceContext context) {
+    PostgresOutboxSourceTask task = new PostgresOutboxSourceTask();
+    task.initialize(context);
+    task.start(props);
+    tasks.add(task);
+    return task;
+  }
+
+  /** Polls a task that must relay nothing, as often as a relay with work would have relayed. */
+  private static void assertNothingRelayed(PostgresOutboxSourceTask task) throws Exception {
+    for (int poll = 0; poll < 10; poll++) {
+      assertNull(task.poll(), "another task holds the table");
+    }
+  }
+
+  private static List<SourceRecord> pollUntil(PostgresOutboxSourceTask task, int count) {
+    List<SourceRecord> relayed = new ArrayList<>();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              List<SourceRecord> records = task.poll();
+              if (records != null) {
+                relayed.addAll(records);
+              }
+              return relayed.size() >= count;
+            });
+    assertEquals(count, relayed.size());
+    return relayed;
+  }
+
+  private static List<Long> ids(List<SourceRecord> records) {
+    return records.stream().map(r -> OutboxCursor.fromOffset(r.sourceOffset()).id()).toList();
+  }
+
+  private static Map<String, Object> offsetOf(SourceRecord record) {
+    return OutboxCursor.fromOffset(record.sourceOffset()).toOffset();
+  }
+
+  private static Map<String, String> partition() {
+    return OutboxTable.parse("public.outbox").sourcePartition();
+  }
+
+  private void createOutbox() throws SQLException {
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      s.execute(
+          OutboxDdl.script(
+              OutboxTable.parse("public.outbox"),
+              OutboxColumns.defaults(),
+              "soma_outbox",
+              OutboxTable.parse("public.dlq")));
+    }
+  }
+
+  private void insert(int rows) throws SQLException {
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      for (int i = 0; i < rows; i++) {
+        s.execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}')");
+      }
+    }
+  }
+
+  private long unmarked() throws SQLException {
+    return queryLong("SELECT count(*) FROM outbox WHERE published_at IS NULL");
+  }
+
+  /** The pid of the session holding the relay lock of public.outbox, 0 when none does. */
+  private int lockHolder() throws SQLException {
+    try (Connection c = pg.connect(db);
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    + " AND database = (SELECT oid FROM pg_database"
+                    + " WHERE datname = current_database())"
+                    + " AND classid = ?::int4::oid AND objsubid = 2"
+                    + " AND objid = to_regclass('public.outbox')::oid")) {
+      s.setInt(1, OutboxLocks.NAMESPACE);
+      try (ResultSet rs = s.executeQuery()) {
+        return rs.next() ? rs.getInt(1) : 0;
+      }
+    }
+  }
+
+  private void terminate(int pid) throws SQLException {
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      s.execute("SELECT pg_terminate_backend(" + pid + ")");
+    }
+  }
+
+  private long queryLong(String sql) throws SQLException {
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}
