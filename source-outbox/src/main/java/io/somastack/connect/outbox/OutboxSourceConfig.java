@@ -1,6 +1,7 @@
 package io.somastack.connect.outbox;
 
 import io.somastack.connect.common.config.OptionConflict;
+import io.somastack.connect.common.config.Recommenders;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
 import java.nio.charset.StandardCharsets;
@@ -253,7 +254,7 @@ public final class OutboxSourceConfig extends AbstractConfig {
         ++order,
         Width.MEDIUM,
         "Fixed topic",
-        new FixedTopicRecommender());
+        Recommenders.visibleWhen(TOPIC_MODE, TopicMode.FIXED));
     def.define(
         TOPIC_ALLOW_REGEX,
         Type.STRING,
@@ -495,19 +496,6 @@ public final class OutboxSourceConfig extends AbstractConfig {
         return "at most 63 bytes";
       }
     };
-  }
-
-  /** Shows topic.fixed only when topic.mode=fixed. */
-  private static final class FixedTopicRecommender implements ConfigDef.Recommender {
-    @Override
-    public List<Object> validValues(String name, Map<String, Object> parsed) {
-      return List.of();
-    }
-
-    @Override
-    public boolean visible(String name, Map<String, Object> parsed) {
-      return "fixed".equalsIgnoreCase(String.valueOf(parsed.get(TOPIC_MODE)));
-    }
   }
 
   private void checkCombinations() {

@@ -85,6 +85,12 @@ public final class PostgresOutboxSourceTask extends SourceTask {
   private long pendingWaitMs = FIRST_PENDING_WAIT_MS;
   private long nextBacklogAt;
 
+  /**
+   * The clock of the deadlines below: the task's own milliseconds from System.nanoTime, so a step
+   * of the wall clock (NTP, a resumed VM) neither stalls a retry or a read nor hurries one.
+   */
+  private final long startNanos = System.nanoTime();
+
   /** No database work before this, after an error (0: none pending). */
   private long retryAt;
 
@@ -141,7 +147,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     if (stopping) {
       return null;
     }
-    long retryInMs = retryAt - System.currentTimeMillis();
+    long retryInMs = retryAt - nowMs();
     if (retryInMs > 0) {
       stopLatch.await(Math.min(retryInMs, MAX_WAIT_PER_POLL_MS), TimeUnit.MILLISECONDS);
       return null;
@@ -191,7 +197,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
             e);
       }
       retryInMs = backoff.delayMs(failures++);
-      retryAt = System.currentTimeMillis() + retryInMs;
+      retryAt = nowMs() + retryInMs;
       log.warn(
           "outbox relay: database error (attempt {}, SQLState {}), retrying in {} ms: {}",
           failures,
@@ -235,6 +241,11 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     }
   }
 
+  /** Milliseconds since the task was made, on the monotonic clock: never before 0. */
+  private long nowMs() {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+  }
+
   /** After a read that found nothing to relay: when to read again without a notification. */
   private void scheduleNextRead(Progress progress) {
     long waitMs = config.pollIntervalMs();
@@ -245,7 +256,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     } else {
       pendingWaitMs = FIRST_PENDING_WAIT_MS;
     }
-    readAt = System.currentTimeMillis() + waitMs;
+    readAt = nowMs() + waitMs;
   }
 
   /**
@@ -254,10 +265,10 @@ public final class PostgresOutboxSourceTask extends SourceTask {
    * two waits, so none is missed when a poll returns in between).
    */
   private boolean readNow(Connection connection) throws SQLException, InterruptedException {
-    long left = readAt - System.currentTimeMillis();
+    long left = readAt - nowMs();
     if (left > 0
         && !listener.await(connection, Math.min(left, MAX_WAIT_PER_POLL_MS))
-        && System.currentTimeMillis() < readAt) {
+        && nowMs() < readAt) {
       return false;
     }
     readAt = 0;
@@ -394,7 +405,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
   }
 
   private void refreshBacklog() throws SQLException {
-    long now = System.currentTimeMillis();
+    long now = nowMs();
     if (now < nextBacklogAt) {
       return;
     }
