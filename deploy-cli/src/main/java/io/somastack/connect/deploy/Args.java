@@ -27,6 +27,17 @@ public final class Args {
     return args[i];
   }
 
+  /**
+   * The value after an option that takes secrets (a password may well start with "--"): any next
+   * word, only its absence is an error.
+   */
+  public static String secret(String[] args, int i) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(args[i - 1] + " needs a value");
+    }
+    return args[i];
+  }
+
   /** A whole number from min to max; the message names the option and the range. */
   public static long number(String option, String text, long min, long max, String unit) {
     long n;

@@ -198,9 +198,9 @@ public final class DeployCommand {
             o.connectUrlFrom = "--connect-url";
           }
           case "--dry-run" -> o.dryRun = true;
-          case "--basic-auth" -> o.basicAuth = Args.value(args, ++i);
+          case "--basic-auth" -> o.basicAuth = Args.secret(args, ++i);
           case "--truststore" -> o.truststore = Paths.get(Args.value(args, ++i));
-          case "--truststore-password" -> o.truststorePassword = Args.value(args, ++i);
+          case "--truststore-password" -> o.truststorePassword = Args.secret(args, ++i);
           case "--timeout" -> o.timeout = Args.seconds("--timeout", Args.value(args, ++i));
           case "-h", "--help" -> o.help = true;
           default -> {

@@ -151,6 +151,16 @@ class DeployCommandTest {
     assertTrue(output().startsWith("--timeout needs a value"), output());
   }
 
+  /** A password may start with "--": secrets take any next word, unlike numbers and paths. */
+  @Test
+  void aSecretStartingWithTwoDashesIsTakenAsTheValue() {
+    DeployCommand.Options options =
+        DeployCommand.Options.parse(
+            new String[] {"--basic-auth", "--admin:--pw", "--truststore-password", "--secret"});
+    assertEquals("--admin:--pw", options.basicAuth);
+    assertEquals("--secret", options.truststorePassword);
+  }
+
   /**
    * A URL without http:// (e.g. localhost:8083) ended the run with an IllegalArgumentException from
    * the JDK's HTTP client and its stack trace.
