@@ -38,6 +38,17 @@ public final class Args {
     return args[i];
   }
 
+  /**
+   * USER:PASSWORD: without the colon it is no credentials, and most likely the next option taken
+   * for them ({@code --basic-auth --dry-run} would otherwise do a real run). Never echoed.
+   */
+  public static String credentials(String option, String text) {
+    if (text.indexOf(':') < 0) {
+      throw new IllegalArgumentException(option + " needs USER:PASSWORD");
+    }
+    return text;
+  }
+
   /** A whole number from min to max; the message names the option and the range. */
   public static long number(String option, String text, long min, long max, String unit) {
     long n;

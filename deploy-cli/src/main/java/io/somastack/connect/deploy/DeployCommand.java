@@ -198,7 +198,8 @@ public final class DeployCommand {
             o.connectUrlFrom = "--connect-url";
           }
           case "--dry-run" -> o.dryRun = true;
-          case "--basic-auth" -> o.basicAuth = Args.secret(args, ++i);
+          case "--basic-auth" ->
+              o.basicAuth = Args.credentials("--basic-auth", Args.secret(args, ++i));
           case "--truststore" -> o.truststore = Paths.get(Args.value(args, ++i));
           case "--truststore-password" -> o.truststorePassword = Args.secret(args, ++i);
           case "--timeout" -> o.timeout = Args.seconds("--timeout", Args.value(args, ++i));

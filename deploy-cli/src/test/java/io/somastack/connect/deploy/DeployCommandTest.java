@@ -161,6 +161,14 @@ class DeployCommandTest {
     assertEquals("--secret", options.truststorePassword);
   }
 
+  /** A forgotten value: --basic-auth --dry-run must not take --dry-run as the credentials. */
+  @Test
+  void basicAuthWithoutAColonIsAUsageError() {
+    int status = DeployCommand.run(new String[] {"--basic-auth", "--dry-run", "x.json"}, out);
+    assertEquals(2, status, output());
+    assertTrue(output().startsWith("--basic-auth needs USER:PASSWORD"), output());
+  }
+
   /**
    * A URL without http:// (e.g. localhost:8083) ended the run with an IllegalArgumentException from
    * the JDK's HTTP client and its stack trace.

@@ -260,7 +260,12 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
             record,
             value,
             record.valueSchema(),
-            (path, existing, schema) -> existing != null ? existing : stamp(record, path, schema));
+            // a Map's MAP schema is no field's type: stamps go in as text, and a map they do not
+            // fit goes on schemaless (FieldRewriter.schemaOf), as maps did before
+            (path, existing, schema) ->
+                existing != null
+                    ? existing
+                    : stamp(record, path, value instanceof Struct ? schema : null));
     Schema schema = FieldRewriter.schemaOf(stamped, record.valueSchema());
     return RecordSide.VALUE.with(record, schema, stamped);
   }

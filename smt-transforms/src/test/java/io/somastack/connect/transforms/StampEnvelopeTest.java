@@ -313,6 +313,22 @@ class StampEnvelopeTest {
     assertEquals(5, UUID.fromString((String) value.get("event_id")).version());
   }
 
+  /**
+   * A MAP schema of numbers cannot hold a text stamp: the map goes on schemaless, as every map did
+   * before MAP schemas were kept, rather than failing the record as a Struct's INT64 field does.
+   */
+  @Test
+  void dropsAMapSchemaOfNumbersRatherThanFailingTheRecord() {
+    SchemaAndValue in =
+        Converters.readEnvelope(
+            "{\"schema\":{\"type\":\"map\",\"keys\":{\"type\":\"string\"},"
+                + "\"values\":{\"type\":\"int64\"}},\"payload\":{\"n\":1}}");
+    SinkRecord out = stamp().apply(TestRecords.value(in.schema(), in.value()));
+    assertNull(out.valueSchema());
+    Map<?, ?> value = (Map<?, ?>) out.value();
+    assertEquals(1L, value.get("n"));
+  }
+
   /** A MAP schema of strings cannot hold the nested metadata: the map goes on schemaless. */
   @Test
   void dropsAMapSchemaThatCannotHoldTheEnvelope() {

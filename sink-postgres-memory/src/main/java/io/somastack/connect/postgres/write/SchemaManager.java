@@ -220,14 +220,15 @@ public final class SchemaManager {
     String index = SqlIdentifier.quote(SqlIdentifier.withSuffix(bareName(table), "_soma_key"));
     s.execute("CREATE UNIQUE INDEX IF NOT EXISTS " + index + " ON " + table + " (" + columns + ")");
     if (!hasUniqueIndexOn(c, table)) {
-      // IF NOT EXISTS kept an index of that name that ON CONFLICT cannot use (partial, invalid)
+      // IF NOT EXISTS skipped: a relation of that name exists (an index ON CONFLICT cannot use,
+      // partial or invalid; or another table's index, a sequence, a view)
       throw new ConnectException(
-          "table "
-              + table
-              + " has an index named "
+          "a relation named "
               + index
-              + " that ON CONFLICT cannot use (a WHERE clause, expressions, deferrable or"
-              + " invalid), so the sink cannot add its unique index on ("
+              + " already exists in the schema of "
+              + table
+              + " (an index ON CONFLICT cannot use: a WHERE clause, expressions, deferrable or"
+              + " invalid; or another object), so the sink cannot add its unique index on ("
               + columns
               + ") under that name: drop or rename that index");
     }
