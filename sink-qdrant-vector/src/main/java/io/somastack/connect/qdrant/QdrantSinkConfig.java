@@ -1,5 +1,10 @@
 package io.somastack.connect.qdrant;
 
+import static io.somastack.connect.qdrant.QdrantConfigValidators.indexSpecs;
+import static io.somastack.connect.qdrant.QdrantConfigValidators.optional;
+import static io.somastack.connect.qdrant.QdrantConfigValidators.url;
+import static io.somastack.connect.qdrant.QdrantConfigValidators.uuid;
+
 import io.qdrant.client.grpc.Collections.Distance;
 import io.qdrant.client.grpc.Collections.PayloadSchemaType;
 import io.somastack.connect.common.config.OptionConflict;
@@ -11,20 +16,16 @@ import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.qdrant.embed.EmbedderKind;
 import java.net.URI;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
-import java.util.regex.Pattern;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
-import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
 
 /** The Qdrant vector sink's configuration: one key per choice, each documented and validated. */
@@ -94,8 +95,6 @@ public final class QdrantSinkConfig extends AbstractConfig {
           OPENAI_TIMEOUT_MS,
           OPENAI_MAX_RETRIES,
           OPENAI_RETRY_BUDGET_MS);
-
-  private static final Pattern INDEX_SPEC = Pattern.compile("[^:]+:[a-z]+");
 
   public static final ConfigDef CONFIG_DEF = configDef();
 
@@ -774,7 +773,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
     }
   }
 
-  // ---------------------------------------------------------------- validators
+  // ---------------------------------------------------------------- values
 
   /** Distances, as written in configs. */
   enum DistanceName {
@@ -806,97 +805,5 @@ public final class QdrantSinkConfig extends AbstractConfig {
     IndexType(PayloadSchemaType proto) {
       this.proto = proto;
     }
-  }
-
-  private static ConfigDef.Validator url() {
-    return validator(
-        "an http:// or https:// URL with a host, e.g. http://localhost:6334",
-        value -> {
-          URI uri = URI.create(value);
-          return uri.getHost() != null
-              && ("http".equalsIgnoreCase(uri.getScheme())
-                  || "https".equalsIgnoreCase(uri.getScheme()));
-        });
-  }
-
-  private static ConfigDef.Validator uuid() {
-    return validator(
-        "a UUID", value -> UUID.fromString(value).toString().equalsIgnoreCase(value.trim()));
-  }
-
-  private static ConfigDef.Validator indexSpecs() {
-    ConfigDef.Validator types = Validators.oneOf(IndexType.class);
-    return validator(
-        "field:type pairs, type " + types,
-        value -> {
-          Set<String> fields = new HashSet<>();
-          for (String spec : value.split(",")) {
-            String item = spec.trim();
-            if (item.isEmpty()) {
-              continue;
-            }
-            if (!INDEX_SPEC.matcher(item).matches()) {
-              return false;
-            }
-            int colon = item.lastIndexOf(':');
-            types.ensureValid(COLLECTION_PAYLOAD_INDEXES, item.substring(colon + 1));
-            String field = item.substring(0, colon).trim();
-            if (!fields.add(field)) {
-              // a field has one index: the last type would win without a word
-              throw new IllegalArgumentException("field " + field + " is listed twice");
-            }
-          }
-          return true;
-        });
-  }
-
-  private static ConfigDef.Validator optional(ConfigDef.Validator inner) {
-    return new ConfigDef.Validator() {
-      @Override
-      public void ensureValid(String name, Object value) {
-        if (value != null && !value.toString().isBlank()) {
-          inner.ensureValid(name, value);
-        }
-      }
-
-      @Override
-      public String toString() {
-        return "empty, or " + inner;
-      }
-    };
-  }
-
-  /** A validator from a predicate on the value's text; exceptions count as invalid. */
-  private static ConfigDef.Validator validator(String description, Check check) {
-    return new ConfigDef.Validator() {
-      @Override
-      public void ensureValid(String name, Object value) {
-        if (value == null) {
-          return;
-        }
-        String text =
-            value instanceof List<?> list
-                ? String.join(",", list.stream().map(Object::toString).toList())
-                : value.toString();
-        boolean valid;
-        try {
-          valid = check.test(text);
-        } catch (RuntimeException e) {
-          throw new ConfigException(name, value, "must be " + description + ": " + e.getMessage());
-        }
-        if (!valid) {
-          throw new ConfigException(name, value, "must be " + description);
-        }
-      }
-
-      @Override
-      public String toString() {
-        return description;
-      }
-    };
-  }
-
-  private interface Check {
-    boolean test(String value);
   }
 }

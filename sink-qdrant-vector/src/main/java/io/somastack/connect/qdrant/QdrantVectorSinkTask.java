@@ -11,18 +11,15 @@ import io.somastack.connect.qdrant.embed.Embedder;
 import io.somastack.connect.qdrant.mapping.PointMapper;
 import io.somastack.connect.qdrant.mapping.PointMapper.Rejected;
 import io.somastack.connect.qdrant.mapping.PointOp;
-import io.somastack.connect.qdrant.mapping.WriteBatch;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -30,7 +27,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
-import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -74,7 +70,10 @@ public class QdrantVectorSinkTask extends SinkTask {
   private Backoff backoff;
   private ErrantRecordReporter reporter;
 
-  /** Runs the writes of the batches in flight (one thread each) while the task maps the next. */
+  /**
+   * Runs the writes of the batches in flight (one thread each) while the task maps the next; see
+   * {@link PendingBatch} for what those threads touch.
+   */
   private ExecutorService sender;
 
   /**
@@ -88,7 +87,7 @@ public class QdrantVectorSinkTask extends SinkTask {
    * sent again, in this order, before anything else. A kept batch is never behind one in flight: a
    * failure waits for every batch in flight before it keeps them.
    */
-  private final Deque<Batch> unacknowledged = new ArrayDeque<>();
+  private final Deque<PendingBatch> unacknowledged = new ArrayDeque<>();
 
   private final Map<TopicPartition, OffsetAndMetadata> acknowledged = new HashMap<>();
 
@@ -99,132 +98,6 @@ public class QdrantVectorSinkTask extends SinkTask {
   private RetryClock retries;
 
   private ConnectException failure;
-
-  /** One put's records, mapped, from sending until they are acknowledged. */
-  private static final class Batch {
-    /** The put's operations in record order, before collapsing: what close filters. */
-    final List<PointOp> ops;
-
-    final WriteBatch writes;
-
-    /** Records the mapper refused: dead-lettered only once the batch is written. */
-    final List<Rejected> rejected;
-
-    /** The next offset per (original) partition, acknowledged once the batch is written. */
-    final Map<TopicPartition, OffsetAndMetadata> offsets;
-
-    /** Partitions closed after the batch was written: the points Qdrant refused of them stay. */
-    final Set<TopicPartition> closed;
-
-    /** The records' positions (original partition and offset), to name them in errors. */
-    final OffsetRanges ranges;
-
-    /** The writes' outcome (the points Qdrant refused); null while the batch waits to be sent. */
-    Future<List<Rejected>> sent;
-
-    boolean kept() {
-      return sent == null;
-    }
-
-    /** Whether it was sent and Qdrant acknowledged it; waits for it (within its deadlines). */
-    boolean written() {
-      if (sent == null) {
-        return false;
-      }
-      try {
-        Uninterruptibles.getUninterruptibly(sent);
-        return true;
-      } catch (ExecutionException | RuntimeException e) {
-        return false;
-      }
-    }
-
-    Batch(List<PointOp> ops, List<Rejected> rejected, Collection<SinkRecord> records) {
-      this(
-          ops,
-          WriteBatch.of(ops),
-          rejected,
-          offsetsOf(records),
-          Set.of(),
-          OffsetRanges.of(records));
-    }
-
-    private Batch(
-        List<PointOp> ops,
-        WriteBatch writes,
-        List<Rejected> rejected,
-        Map<TopicPartition, OffsetAndMetadata> offsets,
-        Set<TopicPartition> closed,
-        OffsetRanges ranges) {
-      this.ops = ops;
-      this.writes = writes;
-      this.rejected = rejected;
-      this.offsets = offsets;
-      this.closed = closed;
-      this.ranges = ranges;
-    }
-
-    /**
-     * This batch without the records of the partitions; null when nothing is left, itself when it
-     * has none of them. A batch Qdrant already wrote is not sent again (a later write of another
-     * owner of those partitions may have landed since): only its acknowledgement loses them. A
-     * batch not written is filtered before collapsing: a closed partition's write of a point id
-     * must not take another partition's write of the same id with it.
-     */
-    Batch without(Collection<TopicPartition> partitions) {
-      if (Collections.disjoint(offsets.keySet(), partitions)) {
-        return this;
-      }
-      Map<TopicPartition, OffsetAndMetadata> left = new HashMap<>(offsets);
-      left.keySet().removeAll(partitions);
-      if (left.isEmpty()) {
-        return null;
-      }
-      List<Rejected> refused =
-          rejected.stream().filter(r -> !partitions.contains(partitionOf(r.record()))).toList();
-      if (written()) {
-        Set<TopicPartition> nowClosed = new HashSet<>(closed);
-        nowClosed.addAll(partitions);
-        Batch acknowledging =
-            new Batch(ops, writes, refused, left, nowClosed, ranges.without(partitions));
-        acknowledging.sent = sent;
-        return acknowledging;
-      }
-      List<PointOp> kept =
-          ops.stream().filter(op -> !partitions.contains(partitionOf(op.record()))).toList();
-      return new Batch(
-          kept, WriteBatch.of(kept), refused, left, Set.of(), ranges.without(partitions));
-    }
-
-    /**
-     * This batch without its operations on the collections (name to reason), which are not there
-     * and may not be created: each upsert of them becomes a reject, with the reason, and each
-     * delete is done (a point of a collection that does not exist is not there). Every operation
-     * counts, not only those left after collapsing: applied one by one, every upsert would fail.
-     */
-    Batch withoutCollections(Map<String, String> missing) {
-      List<PointOp> left = new ArrayList<>();
-      List<Rejected> refused = new ArrayList<>(rejected);
-      for (PointOp op : ops) {
-        String reason = missing.get(op.collection());
-        if (reason == null) {
-          left.add(op);
-        } else if (op instanceof PointOp.Upsert) {
-          refused.add(new Rejected(op.record(), reason));
-        }
-      }
-      return new Batch(left, WriteBatch.of(left), refused, offsets, closed, ranges);
-    }
-
-    /** The partitions and highest offsets, never record contents: "t-0 up to offset 41, ...". */
-    @Override
-    public String toString() {
-      return offsets.entrySet().stream()
-          .map(e -> e.getKey() + " up to offset " + (e.getValue().offset() - 1))
-          .sorted()
-          .collect(Collectors.joining(", "));
-    }
-  }
 
   /** Reads the time for retry.timeout.ms: System::nanoTime, or a test's hand-moved clock. */
   private final LongSupplier nanoTime;
@@ -291,7 +164,7 @@ public class QdrantVectorSinkTask extends SinkTask {
       throw failure; // a task that failed once stays failed: its batch was never acknowledged
     }
     try {
-      if (unacknowledged.stream().anyMatch(Batch::kept)) {
+      if (unacknowledged.stream().anyMatch(PendingBatch::kept)) {
         // Kept batches go again first, one by one: nothing is in flight to overlap the mapping
         // with, and while Qdrant keeps failing, redelivered records would be embedded (an
         // embedding service bills per call) again on every retry. Not only a kept head: closing
@@ -300,7 +173,7 @@ public class QdrantVectorSinkTask extends SinkTask {
           settleOldest();
         }
       }
-      Batch next = records.isEmpty() ? null : map(records);
+      PendingBatch next = records.isEmpty() ? null : map(records);
       while (!unacknowledged.isEmpty()
           && !unacknowledged.peekFirst().kept()
           && unacknowledged.peekFirst().sent.isDone()) {
@@ -327,18 +200,18 @@ public class QdrantVectorSinkTask extends SinkTask {
     }
   }
 
-  private Batch map(Collection<SinkRecord> records) {
+  private PendingBatch map(Collection<SinkRecord> records) {
     List<Rejected> rejected = new ArrayList<>();
     List<PointOp> ops = mapper.map(records, rejected);
     if (reporter == null && !rejected.isEmpty()) {
       // without a dead letter queue the batch can never be acknowledged: fail before sending it
       throw cannotWrite(rejected.get(0));
     }
-    return new Batch(ops, rejected, records);
+    return new PendingBatch(ops, rejected, records);
   }
 
-  private boolean sharesAPointInFlight(Batch next) {
-    for (Batch batch : unacknowledged) {
+  private boolean sharesAPointInFlight(PendingBatch next) {
+    for (PendingBatch batch : unacknowledged) {
       if (batch.writes.sharesAPointWith(next.writes)) {
         return true;
       }
@@ -350,8 +223,8 @@ public class QdrantVectorSinkTask extends SinkTask {
    * Checks the batch's collections here, so a configuration error fails this put, then sends what
    * is left of the batch (see {@link #withoutMissingCollections}) and returns that.
    */
-  private Batch submit(Batch batch) {
-    Batch sending = withoutMissingCollections(batch);
+  private PendingBatch submit(PendingBatch batch) {
+    PendingBatch sending = withoutMissingCollections(batch);
     sending.sent = sender.submit(() -> writer.write(sending.writes));
     return sending;
   }
@@ -365,7 +238,7 @@ public class QdrantVectorSinkTask extends SinkTask {
    * naming the first of them) and the rest of the batch is written. A missing collection is not
    * remembered, so one made later is written to from the next batch on.
    */
-  private Batch withoutMissingCollections(Batch batch) {
+  private PendingBatch withoutMissingCollections(PendingBatch batch) {
     Map<String, String> missing = new HashMap<>();
     for (String collection : batch.writes.collections()) {
       try {
@@ -380,7 +253,7 @@ public class QdrantVectorSinkTask extends SinkTask {
     if (missing.isEmpty()) {
       return batch;
     }
-    Batch left = batch.withoutCollections(missing);
+    PendingBatch left = batch.withoutCollections(missing);
     int refused = left.rejected.size() - batch.rejected.size();
     if (reporter == null && refused > 0) {
       throw cannotWrite(left.rejected.get(batch.rejected.size()));
@@ -406,7 +279,7 @@ public class QdrantVectorSinkTask extends SinkTask {
    * wait is bounded by the requests' deadlines (qdrant.timeout.ms each), so it ignores interrupts.
    */
   private void settleOldest() {
-    Batch batch = unacknowledged.peekFirst();
+    PendingBatch batch = unacknowledged.peekFirst();
     if (batch.kept()) {
       batch = submit(batch);
       unacknowledged.removeFirst();
@@ -431,14 +304,9 @@ public class QdrantVectorSinkTask extends SinkTask {
                 partition, next, (old, now) -> now.offset() > old.offset() ? now : old));
   }
 
-  private void reportDeadLetters(Batch batch, List<Rejected> refused) {
+  private void reportDeadLetters(PendingBatch batch, List<Rejected> refused) {
     List<Future<Void>> reports = new ArrayList<>();
-    batch.rejected.forEach(r -> reports.add(deadLetter(r)));
-    for (Rejected r : refused) {
-      if (!batch.closed.contains(partitionOf(r.record()))) {
-        reports.add(deadLetter(r));
-      }
-    }
+    batch.deadLetters(refused).forEach(r -> reports.add(deadLetter(r)));
     // Connect waits for reported records before it calls preCommit, but a batch settled inside
     // preCommit reports after that wait: an offset must not be committed before the DLQ has them.
     for (Future<Void> report : reports) {
@@ -453,7 +321,7 @@ public class QdrantVectorSinkTask extends SinkTask {
 
   /** Waits for every batch in flight and forgets them all: a failure ends their acknowledgement. */
   private void dropAll() {
-    unacknowledged.forEach(Batch::written);
+    unacknowledged.forEach(PendingBatch::written);
     unacknowledged.clear();
   }
 
@@ -463,9 +331,9 @@ public class QdrantVectorSinkTask extends SinkTask {
    * again. After a transient failure, the batches not written are kept, in order; the others are
    * acknowledged in turn when the kept ones before them are written.
    */
-  private RuntimeException failed(Batch batch, Throwable cause) {
+  private RuntimeException failed(PendingBatch batch, Throwable cause) {
     if (cause instanceof RetriableException retriable) {
-      for (Batch other : unacknowledged) {
+      for (PendingBatch other : unacknowledged) {
         if (!other.written()) {
           other.sent = null;
         }
@@ -595,46 +463,6 @@ public class QdrantVectorSinkTask extends SinkTask {
     return reported;
   }
 
-  /**
-   * The next offset to commit per (original) partition. A batch holds runs of records of one
-   * partition, so each run is counted once, with its highest offset, instead of once per record.
-   */
-  private static Map<TopicPartition, OffsetAndMetadata> offsetsOf(Collection<SinkRecord> records) {
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    String topic = null;
-    int partition = 0;
-    long highest = -1;
-    for (SinkRecord record : records) {
-      String recordTopic = record.originalTopic();
-      int recordPartition = record.originalKafkaPartition();
-      if (highest < 0 || !Objects.equals(recordTopic, topic) || recordPartition != partition) {
-        addRun(offsets, topic, partition, highest);
-        topic = recordTopic;
-        partition = recordPartition;
-        highest = record.originalKafkaOffset();
-      }
-      highest = Math.max(highest, record.originalKafkaOffset());
-    }
-    addRun(offsets, topic, partition, highest);
-    return offsets;
-  }
-
-  private static void addRun(
-      Map<TopicPartition, OffsetAndMetadata> offsets, String topic, int partition, long highest) {
-    if (highest < 0) {
-      return; // no run yet
-    }
-    OffsetAndMetadata next = new OffsetAndMetadata(highest + 1);
-    offsets.merge(
-        new TopicPartition(topic, partition),
-        next,
-        (old, now) -> now.offset() > old.offset() ? now : old);
-  }
-
-  private static TopicPartition partitionOf(SinkRecord record) {
-    return new TopicPartition(record.originalTopic(), record.originalKafkaPartition());
-  }
-
   /** Waits for the batches in flight; see {@link #preCommit}. */
   @Override
   public void flush(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
@@ -673,7 +501,7 @@ public class QdrantVectorSinkTask extends SinkTask {
     if (failure != null || closedPartitions.contains(partition)) {
       return false;
     }
-    for (Batch batch : unacknowledged) {
+    for (PendingBatch batch : unacknowledged) {
       if (batch.offsets.containsKey(partition)) {
         return false;
       }
@@ -695,9 +523,9 @@ public class QdrantVectorSinkTask extends SinkTask {
   @Override
   public void close(Collection<TopicPartition> partitions) {
     settleQuietly();
-    List<Batch> left = new ArrayList<>();
-    for (Batch batch : unacknowledged) {
-      Batch kept = batch.without(partitions);
+    List<PendingBatch> left = new ArrayList<>();
+    for (PendingBatch batch : unacknowledged) {
+      PendingBatch kept = batch.without(partitions);
       if (kept != null) {
         left.add(kept);
       }

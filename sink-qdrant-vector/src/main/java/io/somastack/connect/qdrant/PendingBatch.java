@@ -1,0 +1,203 @@
+package io.somastack.connect.qdrant;
+
+import com.google.common.util.concurrent.Uninterruptibles;
+import io.somastack.connect.common.record.OffsetRanges;
+import io.somastack.connect.qdrant.mapping.PointMapper.Rejected;
+import io.somastack.connect.qdrant.mapping.PointOp;
+import io.somastack.connect.qdrant.mapping.WriteBatch;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.sink.SinkRecord;
+
+/**
+ * One put's records, mapped, from sending until they are acknowledged: what {@link
+ * QdrantVectorSinkTask} keeps per batch (its writes, rejects, offsets and whether it is in flight
+ * or kept to be sent again). Only the task thread reads or changes a batch; a sender thread only
+ * runs the write of its {@link #writes} and hands the outcome back through {@link #sent}.
+ */
+final class PendingBatch {
+
+  /** The put's operations in record order, before collapsing: what close filters. */
+  final List<PointOp> ops;
+
+  final WriteBatch writes;
+
+  /** Records the mapper refused: dead-lettered only once the batch is written. */
+  final List<Rejected> rejected;
+
+  /** The next offset per (original) partition, acknowledged once the batch is written. */
+  final Map<TopicPartition, OffsetAndMetadata> offsets;
+
+  /** Partitions closed after the batch was written: the points Qdrant refused of them stay. */
+  final Set<TopicPartition> closed;
+
+  /** The records' positions (original partition and offset), to name them in errors. */
+  final OffsetRanges ranges;
+
+  /** The writes' outcome (the points Qdrant refused); null while the batch waits to be sent. */
+  Future<List<Rejected>> sent;
+
+  PendingBatch(List<PointOp> ops, List<Rejected> rejected, Collection<SinkRecord> records) {
+    this(ops, WriteBatch.of(ops), rejected, offsetsOf(records), Set.of(), OffsetRanges.of(records));
+  }
+
+  private PendingBatch(
+      List<PointOp> ops,
+      WriteBatch writes,
+      List<Rejected> rejected,
+      Map<TopicPartition, OffsetAndMetadata> offsets,
+      Set<TopicPartition> closed,
+      OffsetRanges ranges) {
+    this.ops = ops;
+    this.writes = writes;
+    this.rejected = rejected;
+    this.offsets = offsets;
+    this.closed = closed;
+    this.ranges = ranges;
+  }
+
+  boolean kept() {
+    return sent == null;
+  }
+
+  /** Whether it was sent and Qdrant acknowledged it; waits for it (within its deadlines). */
+  boolean written() {
+    if (sent == null) {
+      return false;
+    }
+    try {
+      Uninterruptibles.getUninterruptibly(sent);
+      return true;
+    } catch (ExecutionException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The records to dead-letter once the batch is written, in the order they are reported: those the
+   * mapper rejected, then those whose points Qdrant refused, but not of the partitions closed since
+   * it was written (see {@link #closed}).
+   */
+  List<Rejected> deadLetters(List<Rejected> refused) {
+    List<Rejected> deadLetters = new ArrayList<>(rejected);
+    for (Rejected r : refused) {
+      if (!closed.contains(partitionOf(r.record()))) {
+        deadLetters.add(r);
+      }
+    }
+    return deadLetters;
+  }
+
+  /**
+   * This batch without the records of the partitions; null when nothing is left, itself when it has
+   * none of them. A batch Qdrant already wrote is not sent again (a later write of another owner of
+   * those partitions may have landed since): only its acknowledgement loses them. A batch not
+   * written is filtered before collapsing: a closed partition's write of a point id must not take
+   * another partition's write of the same id with it.
+   */
+  PendingBatch without(Collection<TopicPartition> partitions) {
+    if (Collections.disjoint(offsets.keySet(), partitions)) {
+      return this;
+    }
+    Map<TopicPartition, OffsetAndMetadata> left = new HashMap<>(offsets);
+    left.keySet().removeAll(partitions);
+    if (left.isEmpty()) {
+      return null;
+    }
+    List<Rejected> refused =
+        rejected.stream().filter(r -> !partitions.contains(partitionOf(r.record()))).toList();
+    if (written()) {
+      Set<TopicPartition> nowClosed = new HashSet<>(closed);
+      nowClosed.addAll(partitions);
+      PendingBatch acknowledging =
+          new PendingBatch(ops, writes, refused, left, nowClosed, ranges.without(partitions));
+      acknowledging.sent = sent;
+      return acknowledging;
+    }
+    List<PointOp> kept =
+        ops.stream().filter(op -> !partitions.contains(partitionOf(op.record()))).toList();
+    return new PendingBatch(
+        kept, WriteBatch.of(kept), refused, left, Set.of(), ranges.without(partitions));
+  }
+
+  /**
+   * This batch without its operations on the collections (name to reason), which are not there and
+   * may not be created: each upsert of them becomes a reject, with the reason, and each delete is
+   * done (a point of a collection that does not exist is not there). Every operation counts, not
+   * only those left after collapsing: applied one by one, every upsert would fail.
+   */
+  PendingBatch withoutCollections(Map<String, String> missing) {
+    List<PointOp> left = new ArrayList<>();
+    List<Rejected> refused = new ArrayList<>(rejected);
+    for (PointOp op : ops) {
+      String reason = missing.get(op.collection());
+      if (reason == null) {
+        left.add(op);
+      } else if (op instanceof PointOp.Upsert) {
+        refused.add(new Rejected(op.record(), reason));
+      }
+    }
+    return new PendingBatch(left, WriteBatch.of(left), refused, offsets, closed, ranges);
+  }
+
+  /** The partitions and highest offsets, never record contents: "t-0 up to offset 41, ...". */
+  @Override
+  public String toString() {
+    return offsets.entrySet().stream()
+        .map(e -> e.getKey() + " up to offset " + (e.getValue().offset() - 1))
+        .sorted()
+        .collect(Collectors.joining(", "));
+  }
+
+  /**
+   * The next offset to commit per (original) partition. A batch holds runs of records of one
+   * partition, so each run is counted once, with its highest offset, instead of once per record.
+   */
+  private static Map<TopicPartition, OffsetAndMetadata> offsetsOf(Collection<SinkRecord> records) {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    String topic = null;
+    int partition = 0;
+    long highest = -1;
+    for (SinkRecord record : records) {
+      String recordTopic = record.originalTopic();
+      int recordPartition = record.originalKafkaPartition();
+      if (highest < 0 || !Objects.equals(recordTopic, topic) || recordPartition != partition) {
+        addRun(offsets, topic, partition, highest);
+        topic = recordTopic;
+        partition = recordPartition;
+        highest = record.originalKafkaOffset();
+      }
+      highest = Math.max(highest, record.originalKafkaOffset());
+    }
+    addRun(offsets, topic, partition, highest);
+    return offsets;
+  }
+
+  private static void addRun(
+      Map<TopicPartition, OffsetAndMetadata> offsets, String topic, int partition, long highest) {
+    if (highest < 0) {
+      return; // no run yet
+    }
+    OffsetAndMetadata next = new OffsetAndMetadata(highest + 1);
+    offsets.merge(
+        new TopicPartition(topic, partition),
+        next,
+        (old, now) -> now.offset() > old.offset() ? now : old);
+  }
+
+  private static TopicPartition partitionOf(SinkRecord record) {
+    return new TopicPartition(record.originalTopic(), record.originalKafkaPartition());
+  }
+}

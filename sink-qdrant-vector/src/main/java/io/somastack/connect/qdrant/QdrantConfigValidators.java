@@ -1,0 +1,124 @@
+package io.somastack.connect.qdrant;
+
+import io.somastack.connect.common.config.Validators;
+import java.net.URI;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * The validators of {@link QdrantSinkConfig}'s options that the shared {@link Validators} do not
+ * have. Each one's {@code toString} is the "Valid Values" text of the generated docs.
+ */
+final class QdrantConfigValidators {
+
+  private static final Pattern INDEX_SPEC = Pattern.compile("[^:]+:[a-z]+");
+
+  private QdrantConfigValidators() {}
+
+  /** A gRPC or HTTP endpoint: the scheme decides TLS, so only http and https are taken. */
+  static ConfigDef.Validator url() {
+    return validator(
+        "an http:// or https:// URL with a host, e.g. http://localhost:6334",
+        value -> {
+          URI uri = URI.create(value);
+          return uri.getHost() != null
+              && ("http".equalsIgnoreCase(uri.getScheme())
+                  || "https".equalsIgnoreCase(uri.getScheme()));
+        });
+  }
+
+  /**
+   * A UUID in its canonical 8-4-4-4-12 form: UUID.fromString also takes shorter groups, which it
+   * reads as another UUID than the one meant.
+   */
+  static ConfigDef.Validator uuid() {
+    return validator(
+        "a UUID", value -> UUID.fromString(value).toString().equalsIgnoreCase(value.trim()));
+  }
+
+  /**
+   * A list of field:type pairs, each field once, each type a {@link QdrantSinkConfig.IndexType}.
+   */
+  static ConfigDef.Validator indexSpecs() {
+    ConfigDef.Validator types = Validators.oneOf(QdrantSinkConfig.IndexType.class);
+    return validator(
+        "field:type pairs, type " + types,
+        value -> {
+          Set<String> fields = new HashSet<>();
+          for (String spec : value.split(",")) {
+            String item = spec.trim();
+            if (item.isEmpty()) {
+              continue;
+            }
+            if (!INDEX_SPEC.matcher(item).matches()) {
+              return false;
+            }
+            int colon = item.lastIndexOf(':');
+            types.ensureValid(
+                QdrantSinkConfig.COLLECTION_PAYLOAD_INDEXES, item.substring(colon + 1));
+            String field = item.substring(0, colon).trim();
+            if (!fields.add(field)) {
+              // a field has one index: the last type would win without a word
+              throw new IllegalArgumentException("field " + field + " is listed twice");
+            }
+          }
+          return true;
+        });
+  }
+
+  /** The inner validator, for an option whose empty value means "not set". */
+  static ConfigDef.Validator optional(ConfigDef.Validator inner) {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        if (value != null && !value.toString().isBlank()) {
+          inner.ensureValid(name, value);
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "empty, or " + inner;
+      }
+    };
+  }
+
+  /** A validator from a predicate on the value's text; exceptions count as invalid. */
+  private static ConfigDef.Validator validator(String description, Check check) {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        if (value == null) {
+          return;
+        }
+        String text =
+            value instanceof List<?> list
+                ? String.join(",", list.stream().map(Object::toString).toList())
+                : value.toString();
+        boolean valid;
+        try {
+          valid = check.test(text);
+        } catch (RuntimeException e) {
+          throw new ConfigException(name, value, "must be " + description + ": " + e.getMessage());
+        }
+        if (!valid) {
+          throw new ConfigException(name, value, "must be " + description);
+        }
+      }
+
+      @Override
+      public String toString() {
+        return description;
+      }
+    };
+  }
+
+  private interface Check {
+    boolean test(String value);
+  }
+}
