@@ -6,12 +6,10 @@ import io.somastack.connect.common.record.OffsetRanges;
 import io.somastack.connect.common.retry.Backoff;
 import io.somastack.connect.common.retry.RetryClock;
 import io.somastack.connect.common.retry.RetryTimeout;
-import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import io.somastack.connect.postgres.config.WriteMode;
 import io.somastack.connect.postgres.record.BadRecordException;
 import io.somastack.connect.postgres.record.EventRow;
-import io.somastack.connect.postgres.record.Positions;
 import io.somastack.connect.postgres.record.RowMapper;
 import io.somastack.connect.postgres.write.AuditChain;
 import io.somastack.connect.postgres.write.Batch;
@@ -23,15 +21,10 @@ import io.somastack.connect.postgres.write.TableLayout;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -41,8 +34,6 @@ import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.ErrantRecordReporter;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.apache.kafka.connect.sink.SinkTask;
-import org.postgresql.util.PSQLException;
-import org.postgresql.util.ServerErrorMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,32 +54,11 @@ public class PostgresMemorySinkTask extends SinkTask {
   private BatchWriter writer;
   private SchemaManager schemas;
   private AuditChain audit;
-  private OffsetStore offsets;
+  private PartitionOffsets offsets;
   private PostgresSession session;
   private SinkMetrics metrics;
   private Backoff backoff;
-  private ErrantRecordReporter reporter;
-
-  /** Per assigned partition, the next offset durably written (rows and offset committed). */
-  private final Map<TopicPartition, Long> written = new HashMap<>();
-
-  /**
-   * Partitions a put() asked Connect to seek back to their stored offsets. Connect seeks at its
-   * next poll, and may commit before it: until the next put(), what it consumed of them is not done
-   * with, and may lie beyond records that are still to be written.
-   */
-  private final Set<TopicPartition> seekPending = new HashSet<>();
-
-  /**
-   * Stored offsets read from the database whose partition's next records in hand are not checked
-   * against them yet: the first record of each after a load must not lie beyond its stored offset
-   * (see {@link #prepare}). Kept until a put() sees the partition, whoever did the load: open() may
-   * load while Connect still holds records consumed before the load (a rebalance during a retry).
-   */
-  private final Map<TopicPartition, Long> firstRecordCheck = new HashMap<>();
-
-  /** Partitions assigned but whose stored offsets could not be read yet (database down). */
-  private final List<TopicPartition> unloaded = new ArrayList<>();
+  private DeadLetters deadLetters;
 
   /** A failure that is not transient: rethrown by every later put(), never skipped. */
   private ConnectException failure;
@@ -103,9 +73,6 @@ public class PostgresMemorySinkTask extends SinkTask {
   private int guardedBatches;
 
   private static final int GUARDED_AFTER_STORED_ID = 100;
-
-  /** A dead letter's reason goes into two of its headers (message, stack trace): kept small. */
-  private static final int MAX_REASON_BYTES = 1024;
 
   /** What the last writeRows() did, for the metrics. */
   private int lastApplied;
@@ -138,16 +105,19 @@ public class PostgresMemorySinkTask extends SinkTask {
     writer = new BatchWriter(layout, config.batchMaxRecords(), config.batchMaxBytes());
     schemas = new SchemaManager(config, layout);
     audit = config.writeMode() == WriteMode.AUDIT ? new AuditChain(layout) : null;
-    offsets =
-        new OffsetStore(
-            config.tableSchema(), config.offsetsTable(), props.getOrDefault("name", "unnamed"));
     session = new PostgresSession(config);
+    offsets =
+        new PartitionOffsets(
+            new OffsetStore(
+                config.tableSchema(), config.offsetsTable(), props.getOrDefault("name", "unnamed")),
+            session,
+            context);
     metrics = new SinkMetrics(context.pluginMetrics());
     backoff =
         new Backoff(
             Duration.ofMillis(config.backoffInitialMs()), Duration.ofMillis(config.backoffMaxMs()));
     retries = RetryTimeout.clock(config.retryTimeoutMs(), nanoTime);
-    reporter = errantRecordReporter();
+    deadLetters = new DeadLetters(errantRecordReporter(), metrics);
   }
 
   private ErrantRecordReporter errantRecordReporter() {
@@ -160,9 +130,9 @@ public class PostgresMemorySinkTask extends SinkTask {
 
   @Override
   public void open(Collection<TopicPartition> partitions) {
-    unloaded.addAll(partitions);
+    offsets.assigned(partitions);
     try {
-      loadOffsets();
+      offsets.load();
     } catch (SQLException e) {
       // put() loads them before writing anything; until then nothing is written
       log.warn(
@@ -172,34 +142,9 @@ public class PostgresMemorySinkTask extends SinkTask {
     }
   }
 
-  /** Loads the stored offsets of the partitions not loaded yet. */
-  private void loadOffsets() throws SQLException {
-    if (unloaded.isEmpty()) {
-      return;
-    }
-    Connection c = session.connection();
-    offsets.createIfMissing(c);
-    Map<TopicPartition, Long> stored = offsets.load(c, unloaded);
-    c.commit();
-    unloaded.forEach(written::remove); // the database is the truth, also where it holds nothing
-    unloaded.forEach(firstRecordCheck::remove);
-    written.putAll(stored);
-    firstRecordCheck.putAll(stored);
-    if (!stored.isEmpty()) {
-      // Resume where the database says; the consumer group's position may be behind or ahead.
-      context.offset(stored);
-      seekPending.addAll(stored.keySet());
-      log.info("Resuming {} partition(s) from offsets stored in PostgreSQL", stored.size());
-    }
-    unloaded.clear();
-  }
-
   @Override
   public void close(Collection<TopicPartition> partitions) {
-    partitions.forEach(written::remove);
-    partitions.forEach(firstRecordCheck::remove);
-    seekPending.removeAll(partitions);
-    unloaded.removeAll(partitions);
+    offsets.closed(partitions);
   }
 
   @Override
@@ -207,14 +152,13 @@ public class PostgresMemorySinkTask extends SinkTask {
     if (failure != null) {
       throw failure;
     }
-    // Connect polled since the last put(), and any seek that one asked for is done
-    seekPending.clear();
+    offsets.polled();
     if (records.isEmpty()) {
       return;
     }
     long started = System.nanoTime();
     try {
-      loadOffsets();
+      offsets.load();
       Batch batch = prepare(records);
       write(batch);
       retries.reset();
@@ -243,11 +187,7 @@ public class PostgresMemorySinkTask extends SinkTask {
     // The commit may have landed before the connection broke. Read back what the database holds
     // before the records come again, so a batch that did commit is skipped, not written twice:
     // append and upsert would absorb it, an audit chain would link it a second time.
-    for (TopicPartition partition : context.assignment()) {
-      if (!unloaded.contains(partition)) {
-        unloaded.add(partition);
-      }
-    }
+    offsets.reloadAssigned();
     session.reset();
     schemas.forget();
     retries.failed();
@@ -293,9 +233,10 @@ public class PostgresMemorySinkTask extends SinkTask {
 
   /**
    * The batch of the records not written yet. A partition whose records in hand start beyond the
-   * offset just read from the database for it ({@link #firstRecordCheck}) is left out, because the
-   * database lacks records before them (restored from a backup, or it lost its last commits in a
-   * crash); Connect is asked to seek back to the stored offset and delivers them again from there.
+   * offset just read from the database for it ({@link PartitionOffsets#startsBeyondStored}) is left
+   * out, because the database lacks records before them (restored from a backup, or it lost its
+   * last commits in a crash); Connect is asked to seek back to the stored offset and delivers them
+   * again from there.
    */
   private Batch prepare(Collection<SinkRecord> records) {
     Batch batch = new Batch(layout);
@@ -303,11 +244,10 @@ public class PostgresMemorySinkTask extends SinkTask {
     Map<TopicPartition, Boolean> aheadOfDatabase = new HashMap<>();
     for (SinkRecord record : records) {
       TopicPartition tp = new TopicPartition(record.topic(), record.kafkaPartition());
-      if (aheadOfDatabase.computeIfAbsent(tp, p -> startsBeyondStored(record, p))) {
+      if (aheadOfDatabase.computeIfAbsent(tp, p -> offsets.startsBeyondStored(record, p))) {
         continue;
       }
-      Long next = written.get(tp);
-      if (next != null && record.kafkaOffset() < next) {
+      if (offsets.alreadyWritten(record, tp)) {
         metrics.duplicatesSkipped.record();
         continue;
       }
@@ -329,34 +269,6 @@ public class PostgresMemorySinkTask extends SinkTask {
     return batch;
   }
 
-  /**
-   * Whether a partition's first record in hand lies beyond the offset the database stored when it
-   * was last read; if so, Connect is asked to seek back to it. Each load is checked once.
-   */
-  private boolean startsBeyondStored(SinkRecord first, TopicPartition tp) {
-    if (firstRecordCheck.remove(tp) == null) {
-      return false;
-    }
-    // what the database holds now: the load's offset, or a later one if preCommit saved
-    // positions Connect skipped since (a filter dropped records, a tolerated converter failure)
-    Long stored = written.get(tp);
-    if (stored == null || first.kafkaOffset() <= stored) {
-      return false;
-    }
-    // the load asked for this seek already, but Connect may have consumed since (a put retried
-    // with the records it held): ask again, and consider what it consumed not done with
-    context.offset(tp, stored);
-    seekPending.add(tp);
-    log.warn(
-        "Records of {} start at offset {} but PostgreSQL holds them only up to offset {}: not"
-            + " writing them now; the task rewinds to offset {} so none is missing",
-        tp,
-        first.kafkaOffset(),
-        stored - 1,
-        stored);
-    return true;
-  }
-
   private void write(Batch batch) throws SQLException {
     Connection c = session.connection();
     for (String table : batch.rowsByTable().keySet()) {
@@ -372,9 +284,9 @@ public class PostgresMemorySinkTask extends SinkTask {
       isolateRejected(c, batch);
       writeBatch(c, batch);
     }
-    deadLetter(batch);
+    deadLetters.send(batch);
     c.commit();
-    written.putAll(batch.nextOffsets());
+    offsets.committed(batch.nextOffsets());
   }
 
   /**
@@ -425,7 +337,7 @@ public class PostgresMemorySinkTask extends SinkTask {
    */
   private void writeBatch(Connection c, Batch batch, BatchWriter.StoredIds storedIds)
       throws SQLException {
-    offsets.save(c, batch.nextOffsets(), written);
+    offsets.save(c, batch.nextOffsets());
     writeRows(c, batch, storedIds);
   }
 
@@ -468,93 +380,8 @@ public class PostgresMemorySinkTask extends SinkTask {
   /** Moves the rows the database refused from the batch to its bad records; returns the rest. */
   private static List<EventRow> withoutRejected(
       Batch batch, List<EventRow> rows, Map<EventRow, SQLException> rejected) {
-    rejected.forEach((row, e) -> batch.remove(row, rejection(e)));
+    rejected.forEach((row, e) -> batch.remove(row, DeadLetters.rejection(e)));
     return rows.stream().filter(row -> !rejected.containsKey(row)).toList();
-  }
-
-  /**
-   * Sends the batch's bad records to the dead-letter queue and waits until Kafka has them, so their
-   * offsets are committed with the batch only once they are safe. Without a dead-letter queue the
-   * task stops, naming the record and the reason.
-   */
-  private void deadLetter(Batch batch) {
-    if (batch.rejected().isEmpty()) {
-      return;
-    }
-    List<Future<Void>> sent = new ArrayList<>();
-    for (Batch.Rejected bad : batch.rejected()) {
-      String where = Positions.of(bad.record());
-      if (reporter == null) {
-        throw new ConnectException(
-            "Record "
-                + where
-                + " cannot be written: "
-                + reasonForLog(bad.reason())
-                + ". Configure errors.tolerance=all and errors.deadletterqueue.topic.name to"
-                + " dead-letter such records instead of stopping.");
-      }
-      log.warn("Dead-lettering record {}: {}", where, reasonForLog(bad.reason()));
-      sent.add(reporter.report(bad.record(), bad.reason()));
-    }
-    for (Future<Void> future : sent) {
-      try {
-        future.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new ConnectException("interrupted while dead-lettering", e);
-      } catch (ExecutionException e) {
-        throw new ConnectException("could not dead-letter a record", e.getCause());
-      }
-    }
-    metrics.deadLettered.record(batch.rejected().size());
-  }
-
-  /**
-   * Why the database refused a row, as a dead letter's reason: the SQLSTATE and the server's
-   * message (its detail, which quotes the row, is off: see the connection properties), within
-   * {@link #MAX_REASON_BYTES}. Never for a log line. A data exception's message (class 22) quotes
-   * the value itself ('value "..." is out of range for type integer'), so it keeps only the names
-   * the server gives, and drops the driver's exception as its cause.
-   */
-  private static BadRecordException rejection(SQLException e) {
-    String state = SqlStates.rootState(e);
-    if (state != null && state.startsWith("22")) {
-      return new BadRecordException(
-          "database rejected the row (SQLSTATE "
-              + state
-              + names(e)
-              + "): a value its column"
-              + " cannot take");
-    }
-    String reason = "database rejected the row (SQLSTATE " + state + "): " + e.getMessage();
-    return new BadRecordException(Utf8.truncate(reason, MAX_REASON_BYTES, "..."), e);
-  }
-
-  /** The column, type and constraint the server named with an error, where it did. */
-  private static String names(SQLException e) {
-    if (!(e instanceof PSQLException p) || p.getServerErrorMessage() == null) {
-      return "";
-    }
-    ServerErrorMessage m = p.getServerErrorMessage();
-    StringBuilder names = new StringBuilder();
-    if (m.getColumn() != null) {
-      names.append(", column ").append(m.getColumn());
-    }
-    if (m.getDatatype() != null) {
-      names.append(", type ").append(m.getDatatype());
-    }
-    if (m.getConstraint() != null) {
-      names.append(", constraint ").append(m.getConstraint());
-    }
-    return names.toString();
-  }
-
-  /** A database error's message may quote the value; logs get only its SQLSTATE. */
-  private static String reasonForLog(Throwable reason) {
-    if (reason.getCause() instanceof SQLException e) {
-      return "database rejected the row (SQLSTATE " + SqlStates.rootState(e) + ")";
-    }
-    return reason.getMessage();
   }
 
   private void record(Batch batch, int size, long started) {
@@ -588,55 +415,10 @@ public class PostgresMemorySinkTask extends SinkTask {
   @Override
   public Map<TopicPartition, OffsetAndMetadata> preCommit(
       Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
-    if (failure == null && unloaded.isEmpty()) {
-      saveSkippedPositions(currentOffsets);
+    if (failure == null && offsets.allLoaded()) {
+      offsets.saveSkippedPositions(currentOffsets);
     }
-    Map<TopicPartition, OffsetAndMetadata> durable = new HashMap<>();
-    for (TopicPartition tp : currentOffsets.keySet()) {
-      Long next = written.get(tp);
-      if (next != null) {
-        durable.put(tp, new OffsetAndMetadata(next));
-      }
-    }
-    return durable;
-  }
-
-  private void saveSkippedPositions(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
-    Set<TopicPartition> assigned = context.assignment();
-    Map<TopicPartition, Long> ahead = new HashMap<>();
-    currentOffsets.forEach(
-        (tp, consumed) -> {
-          if (seekPending.contains(tp)) {
-            return; // Connect consumed past records it is to deliver again
-          }
-          if (!assigned.contains(tp)) {
-            // Connect's final commit on stop also names partitions revoked earlier, at what this
-            // task consumed of them then; their offsets now belong to the task that has them
-            return;
-          }
-          // no entry: nothing of this partition ever reached put(), so everything consumed
-          // from it so far was skipped by Connect, and is done with
-          Long next = written.get(tp);
-          if (next == null ? consumed.offset() > 0 : consumed.offset() > next) {
-            ahead.put(tp, consumed.offset());
-          }
-        });
-    if (ahead.isEmpty()) {
-      return;
-    }
-    try {
-      Connection c = session.connection();
-      offsets.save(c, ahead, written);
-      c.commit();
-      written.putAll(ahead);
-    } catch (SQLException e) {
-      session.rollbackQuietly();
-      // the next put() reads them again first: another task may have written them since
-      ahead.keySet().stream().filter(tp -> !unloaded.contains(tp)).forEach(unloaded::add);
-      log.warn(
-          "Could not save offsets of skipped records (SQLSTATE {}); will try again",
-          SqlStates.rootState(e));
-    }
+    return offsets.durable(currentOffsets);
   }
 
   @Override
