@@ -1,5 +1,6 @@
 package io.somastack.connect.outbox;
 
+import io.somastack.connect.common.postgres.SqlStates;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -9,9 +10,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,16 +44,31 @@ final class OutboxLocks {
   static final int KEEPALIVE_IDLE_S = 30;
   private static final int KEEPALIVE_INTERVAL_S = 10;
   private static final int KEEPALIVE_COUNT = 3;
+  static final int USER_TIMEOUT_MS = 60_000;
 
   private final List<OutboxTable> tables;
+  private final List<OutboxTable> connectorTables;
   private final Map<OutboxTable, Long> oids = new HashMap<>();
   private final Set<OutboxTable> held = new HashSet<>();
   private final Map<OutboxTable, Long> nextWarnAt = new HashMap<>();
   private Connection lockedOn;
   private volatile int heldElsewhere;
+  private boolean settingsRefusedWarned;
 
   OutboxLocks(List<OutboxTable> tables) {
+    this(tables, tables);
+  }
+
+  /**
+   * @param tables the task's tables
+   * @param connectorTables all tables of the connector, the task's among them: two names for one
+   *     table are looked for among these, as they may have gone to two tasks
+   */
+  OutboxLocks(List<OutboxTable> tables, List<OutboxTable> connectorTables) {
     this.tables = List.copyOf(tables);
+    Set<OutboxTable> all = new LinkedHashSet<>(connectorTables);
+    all.addAll(tables);
+    this.connectorTables = List.copyOf(all);
   }
 
   /**
@@ -82,30 +100,48 @@ final class OutboxLocks {
     return taken;
   }
 
+  /**
+   * The connection is closed: its session, and every lock it held, ended with it. Until the next
+   * {@link #take} the task holds nothing and knows of no other holder.
+   */
+  void released() {
+    held.clear();
+    lockedOn = null;
+    heldElsewhere = 0;
+  }
+
   /** Whether this task's current connection holds the table's lock. */
   boolean holds(OutboxTable table) {
     return held.contains(table);
   }
 
-  /** How many of the task's tables another session holds, as of the last {@link #take}. */
+  /**
+   * How many of the task's tables another session holds, as of the last {@link #take}; 0 while
+   * disconnected.
+   */
   int heldElsewhere() {
     return heldElsewhere;
   }
 
   /**
-   * The OIDs of the task's tables; two names for one table fail the task (a session's advisory
-   * locks are re-entrant, so the lock cannot keep them apart).
+   * The OIDs of the task's tables. Two names for one table among the connector's fail the task: in
+   * one task a session's advisory locks are re-entrant, so the lock cannot keep them apart; in two,
+   * one task would wait for the other's lock for ever. Each task checks all names, as the connector
+   * could not when the database was down at its start.
    */
   private Map<OutboxTable, Long> distinctOids(Connection connection) throws SQLException {
-    Map<OutboxTable, Long> found = oids(connection, tables);
-    String same = sameTable(found);
+    Map<OutboxTable, Long> all = oids(connection, connectorTables);
+    String same = sameTable(all);
     if (same != null) {
       throw new ConnectException(OutboxSourceConfig.TABLES + ": " + same);
     }
-    for (Map.Entry<OutboxTable, Long> entry : found.entrySet()) {
-      if (entry.getValue() == null) {
-        throw new ConnectException("outbox table " + entry.getKey().name() + " does not exist");
+    Map<OutboxTable, Long> found = new LinkedHashMap<>();
+    for (OutboxTable table : tables) {
+      Long oid = all.get(table);
+      if (oid == null) {
+        throw new ConnectException("outbox table " + table.name() + " does not exist");
       }
+      found.put(table, oid);
     }
     return found;
   }
@@ -155,18 +191,36 @@ final class OutboxLocks {
    * After a network cut the server keeps the session, and its locks, until it notices the client is
    * gone: with the operating system's TCP keepalive defaults that is over two hours (an idle
    * session sends nothing that could fail sooner), and the table is relayed by nobody meanwhile.
-   * These keepalives of the server's side of this session notice within about a minute. pgjdbc's
-   * tcpKeepAlive covers the task's side. Ignored over a Unix socket.
+   * These keepalives of the server's side of this session notice within about a minute. Keepalives
+   * are not sent while sent data is unacknowledged (a NOTIFY sent into the cut connection), so
+   * tcp_user_timeout (PostgreSQL 12 and later) bounds that case. Ignored over a Unix socket.
+   *
+   * <p>They only hasten a handover: a server (or a proxy, or a fork) that refuses one is warned of
+   * once, and the locks are taken without it.
    */
-  private static void noticeDeadClientSooner(Connection connection) throws SQLException {
+  private void noticeDeadClientSooner(Connection connection) throws SQLException {
+    set(connection, "tcp_keepalives_idle", KEEPALIVE_IDLE_S);
+    set(connection, "tcp_keepalives_interval", KEEPALIVE_INTERVAL_S);
+    set(connection, "tcp_keepalives_count", KEEPALIVE_COUNT);
+    set(connection, "tcp_user_timeout", USER_TIMEOUT_MS);
+  }
+
+  /** One setting per statement: a refused one does not undo the others. */
+  private void set(Connection connection, String setting, int value) throws SQLException {
     try (Statement s = connection.createStatement()) {
-      s.execute(
-          "SET tcp_keepalives_idle = "
-              + KEEPALIVE_IDLE_S
-              + "; SET tcp_keepalives_interval = "
-              + KEEPALIVE_INTERVAL_S
-              + "; SET tcp_keepalives_count = "
-              + KEEPALIVE_COUNT);
+      s.execute("SET " + setting + " = " + value);
+    } catch (SQLException e) {
+      if (SqlStates.isTransient(e)) {
+        throw e; // the connection failed, not the setting
+      }
+      if (!settingsRefusedWarned) {
+        settingsRefusedWarned = true;
+        log.warn(
+            "outbox relay: the database refused SET {} (SQLState {}); relaying without it, a"
+                + " relay lock may outlive a network cut for longer",
+            setting,
+            e.getSQLState());
+      }
     }
   }
 
@@ -188,8 +242,10 @@ final class OutboxLocks {
 
   /** At most once a minute per table, naming the session that holds it when that is visible. */
   private void warnHeldElsewhere(Connection connection, OutboxTable table) throws SQLException {
-    long now = System.currentTimeMillis();
-    if (now < nextWarnAt.getOrDefault(table, 0L)) {
+    // the monotonic clock: a step of the wall clock neither silences nor repeats the warning
+    long now = TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
+    Long warnAt = nextWarnAt.get(table);
+    if (warnAt != null && now - warnAt < 0) {
       return;
     }
     nextWarnAt.put(table, now + WARN_EVERY_MS);

@@ -9,8 +9,9 @@ import org.apache.kafka.common.metrics.Sensor;
  * {@code rows-relayed-total/-rate}, {@code bad-rows-total/-rate}, {@code
  * pickup-latency-ms-avg/-max} (from the row's created_at to the moment the task hands the record to
  * Connect), and the gauges {@code backlog-rows} and {@code oldest-unpublished-age-ms}, refreshed
- * every metrics.backlog.interval.ms, and {@code tables-locked-elsewhere} (tables of the task that
- * another session's relay holds, so this task does not relay them).
+ * every metrics.backlog.interval.ms over the tables the task holds, and {@code
+ * tables-locked-elsewhere} (tables of the task that another session's relay holds, so this task
+ * does not relay them; 0 while disconnected).
  */
 final class OutboxMetrics implements AutoCloseable {
 

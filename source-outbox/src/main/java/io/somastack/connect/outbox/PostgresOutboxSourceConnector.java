@@ -47,8 +47,9 @@ public final class PostgresOutboxSourceConnector extends SourceConnector {
    * Two names for one table ({@code outbox} and {@code public.outbox}, or names that differ by the
    * search_path) are two source partitions with positions of their own, and every row would be
    * relayed twice. The names are compared by the tables they resolve to now. A database that cannot
-   * be reached now is no reason to fail: each task checks its own tables when it connects, and a
-   * table's lock keeps tasks that got one name each from relaying it at the same time.
+   * be reached now is no reason to fail: each task checks all the connector's names when it
+   * connects (two tasks that got one name each fail, rather than one waiting for ever for the
+   * other's lock).
    */
   private void refuseTwoNamesForOneTable() {
     List<OutboxTable> tables = config.tables().stream().map(OutboxTable::parse).toList();

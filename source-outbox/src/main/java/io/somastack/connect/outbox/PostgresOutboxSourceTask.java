@@ -108,7 +108,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     tables = config.taskTables();
     listener = new NotifyListener(config.notifyChannel());
     reader = new OutboxReader(config, listener);
-    locks = new OutboxLocks(tables);
+    locks = new OutboxLocks(tables, config.tables().stream().map(OutboxTable::parse).toList());
     mapper = new RowMapper(config);
     deadLetters = new DeadLetterWriter(config);
     backoff =
@@ -185,10 +185,8 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       }
       return null;
     } catch (SQLException e) {
-      reader.close();
-      // notifications sent while disconnected are lost: read as soon as connected again
-      readAt = 0;
       if (!SqlStates.isTransient(e)) {
+        reader.close();
         throw new ConnectException(
             "outbox relay: database error that retrying will not fix (SQLState "
                 + e.getSQLState()
@@ -196,14 +194,21 @@ public final class PostgresOutboxSourceTask extends SourceTask {
                 + e.getMessage(),
             e);
       }
-      retryInMs = backoff.delayMs(failures++);
-      retryAt = nowMs() + retryInMs;
+      retryInMs = retryLater();
       log.warn(
           "outbox relay: database error (attempt {}, SQLState {}), retrying in {} ms: {}",
           failures,
           e.getSQLState(),
           retryInMs,
           e.getMessage());
+    } catch (OffsetsUnavailable e) {
+      retryInMs = retryLater();
+      log.warn(
+          "outbox relay: cannot read the committed offsets of the tables just taken (attempt {},"
+              + " {}), letting go of them and retrying in {} ms",
+          failures,
+          e.getCause().getClass().getName(),
+          retryInMs);
     } finally {
       dbLock.unlock();
     }
@@ -212,17 +217,33 @@ public final class PostgresOutboxSourceTask extends SourceTask {
   }
 
   /**
+   * Closes the connection, so its session and the locks it holds end, and schedules the next
+   * attempt after the backoff; returns the backoff.
+   */
+  private long retryLater() {
+    reader.close();
+    locks.released();
+    metrics.lockedElsewhere(locks.heldElsewhere());
+    // notifications sent while disconnected are lost: read as soon as connected again
+    readAt = 0;
+    long retryInMs = backoff.delayMs(failures++);
+    retryAt = nowMs() + retryInMs;
+    return retryInMs;
+  }
+
+  /**
    * Takes the lock of each table not held yet (see {@link OutboxLocks}): on the first poll, after a
    * reconnect, and while another session holds it. True when one was taken.
    */
-  private boolean takeLocks(Connection connection) throws SQLException {
+  private boolean takeLocks(Connection connection) throws SQLException, OffsetsUnavailable {
     List<OutboxTable> taken = locks.take(connection);
     metrics.lockedElsewhere(locks.heldElsewhere());
-    taken.forEach(this::catchUp);
-    if (!taken.isEmpty()) {
-      readAt = 0; // rows may have waited for the lock
+    if (taken.isEmpty()) {
+      return false;
     }
-    return !taken.isEmpty();
+    catchUp(taken);
+    readAt = 0; // rows may have waited for the lock
+    return true;
   }
 
   /**
@@ -231,13 +252,41 @@ public final class PostgresOutboxSourceTask extends SourceTask {
    * lies after this task's position, and reading from there relays no row twice. Rows up to it are
    * in Kafka, so they are deleted/marked. Offsets of another connector are not visible here.
    */
-  private void catchUp(OutboxTable table) {
-    OutboxCursor committed =
-        OutboxCursor.fromOffset(context.offsetStorageReader().offset(table.sourcePartition()));
-    if (committed.isAfter(cursors.get(table.name()))) {
-      log.info("outbox {}: relayed up to {} meanwhile, relaying after it", table.name(), committed);
-      cursors.put(table.name(), committed);
-      toMark.merge(table.name(), committed, OutboxCursor::max);
+  private void catchUp(List<OutboxTable> taken) throws OffsetsUnavailable {
+    Map<Map<String, String>, Map<String, Object>> offsets = committedOffsets(taken);
+    for (OutboxTable table : taken) {
+      OutboxCursor committed = OutboxCursor.fromOffset(offsets.get(table.sourcePartition()));
+      if (committed.isAfter(cursors.get(table.name()))) {
+        log.info(
+            "outbox {}: relayed up to {} meanwhile, relaying after it", table.name(), committed);
+        cursors.put(table.name(), committed);
+        toMark.merge(table.name(), committed, OutboxCursor::max);
+      }
+    }
+  }
+
+  /**
+   * The committed offsets of the tables, in one read. Connect's reader asks Kafka and throws a
+   * ConnectException when that fails or times out: the caller then lets go of the tables (closing
+   * the session) so that they are taken, and this read made, again.
+   */
+  private Map<Map<String, String>, Map<String, Object>> committedOffsets(List<OutboxTable> tables)
+      throws OffsetsUnavailable {
+    List<Map<String, String>> partitions =
+        tables.stream().map(OutboxTable::sourcePartition).toList();
+    try {
+      Map<Map<String, String>, Map<String, Object>> offsets =
+          context.offsetStorageReader().offsets(partitions);
+      return offsets == null ? Map.of() : offsets;
+    } catch (RuntimeException e) {
+      throw new OffsetsUnavailable(e);
+    }
+  }
+
+  /** The committed offsets could not be read from Kafka. */
+  private static final class OffsetsUnavailable extends Exception {
+    OffsetsUnavailable(RuntimeException cause) {
+      super(cause);
     }
   }
 
@@ -404,6 +453,10 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     }
   }
 
+  /**
+   * The backlog of the tables this task holds: a table another relay holds is that relay's, and
+   * counting it here too would count its rows twice in a sum over tasks.
+   */
   private void refreshBacklog() throws SQLException {
     long now = nowMs();
     if (now < nextBacklogAt) {
@@ -413,13 +466,18 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     long rows = 0;
     long oldest = Long.MAX_VALUE;
     for (OutboxTable table : tables) {
+      if (!locks.holds(table)) {
+        continue;
+      }
       OutboxReader.Backlog backlog = reader.backlog(table);
       rows += backlog.rows();
       if (backlog.oldest() != null) {
         oldest = Math.min(oldest, backlog.oldest().toEpochMilli());
       }
     }
-    metrics.backlog(rows, oldest == Long.MAX_VALUE ? 0 : Math.max(0, now - oldest));
+    // created_at is on the wall clock, not on the task's monotonic one
+    long age = oldest == Long.MAX_VALUE ? 0 : System.currentTimeMillis() - oldest;
+    metrics.backlog(rows, Math.max(0, age));
   }
 
   @Override

@@ -6,18 +6,20 @@ import java.util.Map;
 import org.apache.kafka.common.metrics.Metrics;
 import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.common.metrics.internals.PluginMetricsImpl;
+import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.source.SourceTaskContext;
 import org.apache.kafka.connect.storage.OffsetStorageReader;
 
 /**
  * Connect's context for a source task run by hand: the given stored offsets (per source partition),
- * readable plugin metrics, no transactions.
+ * readable plugin metrics, no transactions, and an offset read that fails when asked to.
  */
 final class HandRunSourceContext implements SourceTaskContext {
   private final Map<String, String> configs;
   private final Map<Map<String, ?>, Map<String, Object>> offsets;
   private final Metrics registry = new Metrics();
   private final PluginMetrics metrics = new PluginMetricsImpl(registry, Map.of());
+  private volatile boolean failNextOffsetRead;
 
   /**
    * A relay's settings for tests: the database, tables created, rows marked, a short poll interval
@@ -53,17 +55,34 @@ final class HandRunSourceContext implements SourceTaskContext {
     return configs;
   }
 
+  /**
+   * Makes the next offset read fail as Connect's reader does when Kafka does not answer in time: a
+   * ConnectException.
+   */
+  void failNextOffsetRead() {
+    failNextOffsetRead = true;
+  }
+
+  private void maybeFail() {
+    if (failNextOffsetRead) {
+      failNextOffsetRead = false;
+      throw new ConnectException("Failed to fetch offsets.");
+    }
+  }
+
   @Override
   public OffsetStorageReader offsetStorageReader() {
     return new OffsetStorageReader() {
       @Override
       public <T> Map<String, Object> offset(Map<String, T> partition) {
+        maybeFail();
         return offsets.get(partition);
       }
 
       @Override
       public <T> Map<Map<String, T>, Map<String, Object>> offsets(
           Collection<Map<String, T>> partitions) {
+        maybeFail();
         Map<Map<String, T>, Map<String, Object>> found = new HashMap<>();
         for (Map<String, T> partition : partitions) {
           if (offsets.containsKey(partition)) {

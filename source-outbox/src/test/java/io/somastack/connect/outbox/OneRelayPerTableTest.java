@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.testing.postgres.PostgresServer;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -17,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -74,6 +78,26 @@ class OneRelayPerTableTest {
     assertTrue(refused.getMessage().contains("'public.outbox' and 'outbox'"), refused::getMessage);
   }
 
+  /**
+   * The connector's check needs the database; when it was down at connector start, or the two names
+   * went to two tasks, each task saw only its own name and one of them waited for the other's lock
+   * for ever, with a warning about a second connector.
+   */
+  @Test
+  void twoNamesForOneTableSpreadOverTwoTasksAreRefusedByEach() throws Exception {
+    createOutbox();
+    Map<String, String> props = relayProps();
+    props.put("outbox.tables", "outbox,public.outbox");
+    for (Map<String, String> taskProps :
+        PostgresOutboxSourceConnector.spread(List.of("outbox", "public.outbox"), 2, props)) {
+      PostgresOutboxSourceTask task = started(taskProps);
+
+      ConnectException refused = assertThrows(ConnectException.class, task::poll);
+      assertTrue(
+          refused.getMessage().contains("'outbox' and 'public.outbox'"), refused::getMessage);
+    }
+  }
+
   @Test
   void aSecondTaskReadsNothingWhileTheFirstHoldsTheTableThenTakesOverWithoutRepeats()
       throws Exception {
@@ -96,6 +120,35 @@ class OneRelayPerTableTest {
     assertEquals(List.of(4L, 5L), ids(rest), "the rest, and no row of the first batch again");
     assertEquals(0.0, secondContext.metric("tables-locked-elsewhere"));
     assertEquals(2, unmarked(), "the second task marked the committed first batch");
+  }
+
+  /**
+   * Reading the committed offset on taking a table asks Kafka, which can fail (Connect's reader
+   * then throws a ConnectException): the task must not fail for it, and must read the offset again
+   * before it relays the table, or it would relay again the rows the other task relayed.
+   */
+  @Test
+  void anOffsetReadFailingOnTakeOverIsRetriedBeforeTheTableIsRead() throws Exception {
+    PostgresOutboxSourceTask first = started(relayProps());
+    assertNull(first.poll(), "creates the table and takes its lock");
+    insert(3);
+    List<SourceRecord> firstBatch = pollUntil(first, 3);
+
+    Map<String, String> props = relayProps();
+    props.put("retry.backoff.initial.ms", "10");
+    props.put("retry.backoff.max.ms", "50");
+    HandRunSourceContext secondContext = new HandRunSourceContext(props, committed);
+    PostgresOutboxSourceTask second = started(props, secondContext);
+    insert(2);
+    assertNothingRelayed(second);
+
+    committed.put(partition(), offsetOf(firstBatch.get(2)));
+    first.stop();
+    secondContext.failNextOffsetRead();
+
+    assertNull(second.poll(), "takes the table, cannot read its offset, backs off");
+    List<SourceRecord> rest = pollUntil(second, 2);
+    assertEquals(List.of(4L, 5L), ids(rest), "the committed offset was read on the retry");
   }
 
   @Test
@@ -153,6 +206,60 @@ class OneRelayPerTableTest {
         rs.next();
         assertEquals(String.valueOf(OutboxLocks.KEEPALIVE_IDLE_S), rs.getString(1));
       }
+      // keepalives wait while sent data is unacknowledged, as a NOTIFY sent into a cut connection
+      try (ResultSet rs =
+          s.executeQuery("SELECT setting FROM pg_settings WHERE name = 'tcp_user_timeout'")) {
+        rs.next();
+        assertEquals(String.valueOf(OutboxLocks.USER_TIMEOUT_MS), rs.getString(1));
+      }
+    }
+  }
+
+  /**
+   * A proxy or a fork of PostgreSQL may refuse the keepalive settings; they only hasten a handover,
+   * so the task takes its locks without them instead of failing on every start.
+   */
+  @Test
+  void refusedKeepaliveSettingsDoNotStopTheLockBeingTaken() throws Exception {
+    createOutbox();
+    OutboxTable table = OutboxTable.parse("public.outbox");
+    try (Connection c = pg.connect(db)) {
+      assertEquals(List.of(table), new OutboxLocks(List.of(table)).take(refusingSet(c)));
+      assertNotEquals(0, lockHolder());
+    }
+  }
+
+  /** The connection, but every SET is refused as a proxy without the privilege would. */
+  private static Connection refusingSet(Connection real) {
+    return (Connection)
+        Proxy.newProxyInstance(
+            Connection.class.getClassLoader(),
+            new Class<?>[] {Connection.class},
+            (proxy, method, args) -> {
+              Object result = invoke(real, method, args);
+              if (result instanceof Statement s && !(result instanceof PreparedStatement)) {
+                return Proxy.newProxyInstance(
+                    Statement.class.getClassLoader(),
+                    new Class<?>[] {Statement.class},
+                    (p, m, a) -> {
+                      if (m.getName().startsWith("execute")
+                          && a != null
+                          && a[0] instanceof String sql
+                          && sql.strip().toUpperCase(Locale.ROOT).startsWith("SET ")) {
+                        throw new SQLException("permission denied", "42501");
+                      }
+                      return invoke(s, m, a);
+                    });
+              }
+              return result;
+            });
+  }
+
+  private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
+    try {
+      return method.invoke(target, args);
+    } catch (InvocationTargetException e) {
+      throw e.getCause();
     }
   }
 

@@ -1,0 +1,130 @@
+package io.somastack.connect.outbox;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.testing.postgres.PostgresServer;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The backlog gauges. The age of the oldest unpublished row was computed against the task's
+ * monotonic milliseconds (from its start) instead of the wall clock the row's created_at is on, and
+ * was always 0. A task counted the rows of a table another relay holds, so the two relays'
+ * backlog-rows, summed on a dashboard, counted those rows twice. And tables-locked-elsewhere kept
+ * the last connection's count while the task was disconnected.
+ */
+class BacklogMetricsTest {
+
+  private static final long HOUR_MS = 3_600_000;
+  private final PostgresServer pg = PostgresServer.shared();
+  private final String db = "outbox_backlog_" + System.nanoTime();
+  private PostgresOutboxSourceTask task;
+
+  @BeforeEach
+  void createOutbox() throws SQLException {
+    pg.createDatabase(db);
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      s.execute(
+          OutboxDdl.script(
+              OutboxTable.parse("public.outbox"),
+              OutboxColumns.defaults(),
+              "soma_outbox",
+              OutboxTable.parse("public.dlq")));
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    if (task != null) {
+      task.stop();
+    }
+  }
+
+  @Test
+  void theOldestUnpublishedAgeIsTheOldestRowsAge() throws Exception {
+    insertCreatedAnHourAgo(1);
+    HandRunSourceContext context = started();
+
+    task.poll();
+    double age = context.metric("oldest-unpublished-age-ms");
+    assertTrue(age >= HOUR_MS, "the row is an hour old, the gauge says " + age + " ms");
+  }
+
+  @Test
+  void aTableAnotherSessionHoldsIsNotCountedInTheBacklog() throws Exception {
+    insertCreatedAnHourAgo(2);
+    try (Connection holder = pg.connect(db);
+        PreparedStatement lock =
+            holder.prepareStatement(
+                "SELECT pg_advisory_lock(?, to_regclass('public.outbox')::oid::int4)")) {
+      lock.setInt(1, OutboxLocks.NAMESPACE);
+      lock.execute();
+      HandRunSourceContext context = started();
+
+      assertNull(task.poll(), "another session holds the table");
+      assertEquals(1.0, context.metric("tables-locked-elsewhere"));
+      assertEquals(0.0, context.metric("backlog-rows"), "the holder's rows, not this task's");
+      assertEquals(0.0, context.metric("oldest-unpublished-age-ms"));
+    }
+  }
+
+  /**
+   * While its connection is gone the task holds no table and cannot see another relay's lock: the
+   * gauge showed what the lost connection found, for as long as the database stayed away.
+   */
+  @Test
+  void tablesLockedElsewhereIsNotKeptFromALostConnection() throws Exception {
+    try (Connection holder = pg.connect(db);
+        PreparedStatement lock =
+            holder.prepareStatement(
+                "SELECT pg_advisory_lock(?, to_regclass('public.outbox')::oid::int4)");
+        Statement s = holder.createStatement()) {
+      lock.setInt(1, OutboxLocks.NAMESPACE);
+      lock.execute();
+      HandRunSourceContext context = started(Map.of("retry.backoff.initial.ms", "30000"));
+      assertNull(task.poll(), "another session holds the table");
+      assertEquals(1.0, context.metric("tables-locked-elsewhere"));
+
+      s.execute(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+              + " AND pid <> pg_backend_pid()");
+      assertNull(task.poll(), "the connection is lost; the task backs off 30 s");
+      assertEquals(0.0, context.metric("tables-locked-elsewhere"));
+    }
+  }
+
+  private HandRunSourceContext started() {
+    return started(Map.of());
+  }
+
+  private HandRunSourceContext started(Map<String, String> extra) {
+    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    props.putAll(extra);
+    props.put("outbox.table.create", "false");
+    HandRunSourceContext context = new HandRunSourceContext(props, Map.of());
+    task = new PostgresOutboxSourceTask();
+    task.initialize(context);
+    task.start(props);
+    return context;
+  }
+
+  private void insertCreatedAnHourAgo(int rows) throws SQLException {
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      for (int i = 0; i < rows; i++) {
+        s.execute(
+            "INSERT INTO outbox(topic, payload, created_at)"
+                + " VALUES ('t', '{}', clock_timestamp() - interval '1 hour')");
+      }
+    }
+  }
+}
