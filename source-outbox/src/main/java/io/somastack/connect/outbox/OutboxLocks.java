@@ -1,6 +1,5 @@
 package io.somastack.connect.outbox;
 
-import io.somastack.connect.common.postgres.SqlStates;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -210,8 +209,8 @@ final class OutboxLocks {
     try (Statement s = connection.createStatement()) {
       s.execute("SET " + setting + " = " + value);
     } catch (SQLException e) {
-      if (SqlStates.isTransient(e)) {
-        throw e; // the connection failed, not the setting
+      if (connectionFailed(connection, e)) {
+        throw e; // not the setting: the task reconnects
       }
       if (!settingsRefusedWarned) {
         settingsRefusedWarned = true;
@@ -221,6 +220,23 @@ final class OutboxLocks {
             setting,
             e.getSQLState());
       }
+    }
+  }
+
+  /**
+   * Whether a refused statement means the connection is gone rather than the statement refused. Not
+   * SqlStates.isTransient: class 55 is transient there, and 55P02 is how a server refuses a setting
+   * that cannot change in a session, which retrying would meet for ever.
+   */
+  private static boolean connectionFailed(Connection connection, SQLException e) {
+    String state = e.getSQLState();
+    if (state == null || state.startsWith("08")) {
+      return true;
+    }
+    try {
+      return !connection.isValid(5);
+    } catch (SQLException invalid) {
+      return true;
     }
   }
 

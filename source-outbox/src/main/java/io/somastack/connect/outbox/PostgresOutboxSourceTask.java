@@ -224,6 +224,10 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     reader.close();
     locks.released();
     metrics.lockedElsewhere(locks.heldElsewhere());
+    // the tables are let go of, and may be another relay's by the time this task is back: a last
+    // backlog kept here would be counted twice in a sum over tasks
+    metrics.backlog(0, 0);
+    nextBacklogAt = 0;
     // notifications sent while disconnected are lost: read as soon as connected again
     readAt = 0;
     long retryInMs = backoff.delayMs(failures++);
@@ -243,6 +247,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     }
     catchUp(taken);
     readAt = 0; // rows may have waited for the lock
+    nextBacklogAt = 0; // and the backlog gauges count the tables taken at once
     return true;
   }
 

@@ -102,6 +102,28 @@ class BacklogMetricsTest {
     }
   }
 
+  /**
+   * The backlog of tables let go of with a lost connection is no longer this task's: kept, it was
+   * counted twice in a sum over tasks once another relay took the table.
+   */
+  @Test
+  void theBacklogIsNotKeptFromALostConnection() throws Exception {
+    insertCreatedAnHourAgo(2);
+    HandRunSourceContext context = started(Map.of("retry.backoff.initial.ms", "30000"));
+    task.poll();
+    assertEquals(2.0, context.metric("backlog-rows"));
+
+    try (Connection admin = pg.connect(db);
+        Statement s = admin.createStatement()) {
+      s.execute(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+              + " AND pid <> pg_backend_pid()");
+    }
+    assertNull(task.poll(), "the connection is lost; the task backs off 30 s");
+    assertEquals(0.0, context.metric("backlog-rows"));
+    assertEquals(0.0, context.metric("oldest-unpublished-age-ms"));
+  }
+
   private HandRunSourceContext started() {
     return started(Map.of());
   }
