@@ -2,6 +2,7 @@ package io.somastack.connect.it.outbox;
 
 import io.somastack.connect.testing.connect.PackagedPlugins;
 import io.somastack.connect.testing.postgres.PostgresServer;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.sql.Connection;
@@ -15,6 +16,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import javax.management.AttributeNotFoundException;
+import javax.management.InstanceNotFoundException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -128,5 +133,26 @@ final class OutboxItSupport {
       }
     }
     return out;
+  }
+
+  /**
+   * A plugin metric of the connector's task, read over JMX from the embedded workers (same JVM), or
+   * null while the connector has no such metric (so a gauge that reads 0 is told apart from one
+   * that is not registered).
+   */
+  static Double pluginMetric(String connector, String attribute) throws Exception {
+    MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+    for (ObjectName name : server.queryNames(new ObjectName("kafka.connect:*"), null)) {
+      if (connector.equals(name.getKeyProperty("connector"))) {
+        try {
+          if (server.getAttribute(name, attribute) instanceof Number number) {
+            return number.doubleValue();
+          }
+        } catch (AttributeNotFoundException | InstanceNotFoundException e) {
+          // another of the connector's metric groups, or one just unregistered
+        }
+      }
+    }
+    return null;
   }
 }
