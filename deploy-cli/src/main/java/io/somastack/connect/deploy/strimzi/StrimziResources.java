@@ -193,9 +193,9 @@ public final class StrimziResources {
   public static String snapshotRelease(String version) {
     return "--release needs a release version, not "
         + version
-        + ": no GitHub release holds a SNAPSHOT's zips, and every build makes them anew with other"
-        + " bytes, so their checksums could match nothing; set the release version in the poms"
-        + " first (docs/deployment.md)";
+        + ": no GitHub release holds a SNAPSHOT's zips, and they change with every commit, so their"
+        + " checksums could match nothing; set the release version in the poms first"
+        + " (docs/deployment.md)";
   }
 
   static String sha512(Path file) throws IOException {
@@ -310,13 +310,13 @@ public final class StrimziResources {
     y.append(" do not edit.\n");
     y.append("#\n");
     y.append(
-        "# The sha512sum values must be those of the zips attached to the GitHub release. Every\n");
+        "# The sha512sum values must be those of the zips attached to the GitHub release. The\n");
     y.append(
-        "# build makes zips with other bytes, so the build's drift check compares everything\n");
-    y.append("# here but them, and setting them is a release step: with the release version in\n");
-    y.append("# the poms, run ./soma-connect strimzi --release (builds, then hashes\n");
-    y.append("# target/plugin-archives/) and upload those very zips. A SNAPSHOT version has no\n");
-    y.append("# release, so no checksums.\n");
+        "# zips change with every commit (one commit builds the same bytes anywhere), so the\n");
+    y.append("# build's drift check compares everything here but them, and setting them is a\n");
+    y.append("# release step: with the release version in the poms, run ./soma-connect strimzi\n");
+    y.append("# --release (builds, then hashes target/plugin-archives/) and upload those zips.\n");
+    y.append("# A SNAPSHOT version has no release, so no checksums.\n");
     y.append("#\n");
     y.append("# Needs Strimzi 1.2+ (the v1 API, Kafka ").append(KAFKA_VERSION).append(").");
     y.append(" The connectors of this cluster are\n");

@@ -241,9 +241,8 @@ class StrimziResourcesTest {
 
   /**
    * --release with a SNAPSHOT version wrote the checksum of a zip that no release holds (its URL
-   * names a GitHub release v...-SNAPSHOT that is never made) and that the next build makes anew
-   * with other bytes (the build sets no project.build.outputTimestamp): a checksum nothing can
-   * match.
+   * names a GitHub release v...-SNAPSHOT that is never made) and whose bytes change with the next
+   * commit: a checksum nothing can match.
    */
   @Test
   void releaseIsRefusedForASnapshotVersion() throws IOException {
