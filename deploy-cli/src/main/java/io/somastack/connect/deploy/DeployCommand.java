@@ -187,6 +187,7 @@ public final class DeployCommand {
     Duration timeout = Duration.ofSeconds(120);
     private String connectUrlText = System.getenv("CONNECT_URL");
     private String connectUrlFrom = "$CONNECT_URL";
+    private String basicAuthFrom = "$CONNECT_BASIC_AUTH";
     final List<Path> paths = new ArrayList<>();
 
     static Options parse(String[] args) {
@@ -198,8 +199,10 @@ public final class DeployCommand {
             o.connectUrlFrom = "--connect-url";
           }
           case "--dry-run" -> o.dryRun = true;
-          case "--basic-auth" ->
-              o.basicAuth = Args.credentials("--basic-auth", Args.secret(args, ++i));
+          case "--basic-auth" -> {
+            o.basicAuth = Args.secret(args, ++i);
+            o.basicAuthFrom = "--basic-auth";
+          }
           case "--truststore" -> o.truststore = Paths.get(Args.value(args, ++i));
           case "--truststore-password" -> o.truststorePassword = Args.secret(args, ++i);
           case "--timeout" -> o.timeout = Args.seconds("--timeout", Args.value(args, ++i));
@@ -211,6 +214,9 @@ public final class DeployCommand {
             o.paths.add(Paths.get(args[i]));
           }
         }
+      }
+      if (o.basicAuth != null) {
+        Args.credentials(o.basicAuthFrom, o.basicAuth);
       }
       o.connectUrl =
           o.connectUrlText == null

@@ -331,8 +331,9 @@ public final class OutboxSourceConfig extends AbstractConfig {
         "A row whose payload, key and headers together are longer than this (UTF-8 bytes of the"
             + " payload's JSON text, the key, and the header names and values) is a bad row. Keep"
             + " it below the producer's max.request.size, with room for what the converters add"
-            + " (a JsonConverter with schemas.enable=true writes the schema into every value): a"
-            + " record the producer refuses fails the task on the same row after every restart.",
+            + " (a JsonConverter with schemas.enable=true writes the schema into every value): with"
+            + " exactly-once support, or with errors.tolerance=none, a record the producer refuses"
+            + " fails the task on the same row after every restart.",
         GROUP_BAD_ROWS,
         ++order,
         Width.SHORT,
