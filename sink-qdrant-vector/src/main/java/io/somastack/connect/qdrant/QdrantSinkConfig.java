@@ -174,7 +174,8 @@ public final class QdrantSinkConfig extends AbstractConfig {
         Type.STRING,
         "${topic}",
         Validators.recordTemplate(
-            "a collection name or template: ${topic}, ${value.<path>}, ${key.<path>}"),
+            "a collection name or template: ${topic}, ${partition}, ${key}, ${key.<path>},"
+                + " ${value.<path>}"),
         Importance.HIGH,
         "Collection to write to: a fixed name or a template such as ${topic} or"
             + " memories_${value.tenant_id}. A record whose template field is missing, or that"
