@@ -9,6 +9,7 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
 
 /**
  * The validators of {@link QdrantSinkConfig}'s options that the shared {@link Validators} do not
@@ -30,6 +31,32 @@ final class QdrantConfigValidators {
               && ("http".equalsIgnoreCase(uri.getScheme())
                   || "https".equalsIgnoreCase(uri.getScheme()));
         });
+  }
+
+  /**
+   * A secret sent as an HTTP header value: printable ASCII without spaces, as API keys are. Checked
+   * here because HttpClient refuses any other character with an exception that quotes the whole
+   * header, key and all, into the task's error; this one says [hidden] instead.
+   */
+  static ConfigDef.Validator headerSecret() {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        if (value instanceof Password secret
+            && !secret.value().chars().allMatch(c -> c > ' ' && c < 0x7f)) {
+          throw new ConfigException(
+              name,
+              value,
+              "must be printable ASCII without spaces: was a character (a non-breaking or"
+                  + " zero-width space, a line break) copied with the key?");
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "printable ASCII without spaces";
+      }
+    };
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.somastack.connect.qdrant;
 
+import static io.somastack.connect.qdrant.QdrantConfigValidators.headerSecret;
 import static io.somastack.connect.qdrant.QdrantConfigValidators.indexSpecs;
 import static io.somastack.connect.qdrant.QdrantConfigValidators.optional;
 import static io.somastack.connect.qdrant.QdrantConfigValidators.url;
@@ -403,7 +404,16 @@ public final class QdrantSinkConfig extends AbstractConfig {
         "https://api.openai.com/v1",
         url(),
         Importance.HIGH,
-        "Base URL of the OpenAI-compatible API; the connector posts to <url>/embeddings.",
+        "Base URL of the OpenAI-compatible API, e.g. https://api.openai.com/v1,"
+            + " http://localhost:11434/v1 (Ollama), http://host:8000/v1 (vLLM) or"
+            + " https://RESOURCE.openai.azure.com/openai/v1 (Azure OpenAI's v1 API, the deployment"
+            + " as the model; its dated deployments/...?api-version= URLs and api-key header are"
+            + " not supported). The connector posts to <url>/embeddings. 429, 408, 409, 425, 5xx and"
+            + " I/O failures are retried; a batch refused with 400, 413, 422 or 424 is sent again"
+            + " text by text and a text refused alone is dead-lettered, unless a put's every text"
+            + " is refused and so is a one-word text: then the request is at fault and the task"
+            + " fails. Any other answer (a redirect, which is not followed, 401, 403, 404...) fails"
+            + " the task.",
         GROUP_VECTORS,
         ++o,
         Width.LONG,
@@ -427,8 +437,9 @@ public final class QdrantSinkConfig extends AbstractConfig {
         OPENAI_API_KEY,
         Type.PASSWORD,
         null,
+        headerSecret(),
         Importance.HIGH,
-        "Bearer token for the embeddings endpoint. Use a config provider.",
+        "Bearer token for the embeddings endpoint (printable ASCII). Use a config provider.",
         GROUP_VECTORS,
         ++o,
         Width.MEDIUM,
@@ -454,7 +465,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
         30_000L,
         ConfigDef.Range.atLeast(100),
         Importance.LOW,
-        "Timeout of one embeddings request.",
+        "Timeout of one embeddings request, until its whole answer has arrived.",
         GROUP_VECTORS,
         ++o,
         Width.SHORT,

@@ -12,11 +12,21 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
@@ -25,10 +35,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An OpenAI-compatible {@code POST <url>/embeddings} endpoint (OpenAI, Azure-style proxies, vLLM,
+ * An OpenAI-compatible {@code POST <url>/embeddings} endpoint (OpenAI, Azure OpenAI's v1 API, vLLM,
  * Ollama, text-embeddings-inference): texts go in batches; 429, 5xx and I/O failures are retried
- * with backoff and then handed to Connect as retriable; a 400-class answer to a batch is narrowed
- * down to the texts the server refuses, which are rejected one by one.
+ * with backoff and then handed to Connect as retriable; a refusal (400, 413, 422, 424) of a batch
+ * is narrowed down to the texts the server refuses, which are rejected one by one; any other answer
+ * is a configuration error.
  *
  * <p>The retries of one {@link #embed} call (one put) share one time budget (time from a request's
  * first failure to its success, summed; {@code embedder.openai.retry.budget.ms}): a put makes a
@@ -43,6 +54,9 @@ public final class OpenAiEmbedder extends TextEmbedder {
 
   /** What an error code or type looks like: a word such as invalid_request_error. */
   private static final Pattern ERROR_KIND = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+
+  /** A text any embedding model takes, to tell a refused request from refused texts. */
+  static final String PROBE_TEXT = "hello";
 
   private final HttpClient http;
   private final URI endpoint;
@@ -77,7 +91,35 @@ public final class OpenAiEmbedder extends TextEmbedder {
       int to = Math.min(texts.size(), from + batchSize);
       vectors.addAll(embedBatch(texts.subList(from, to), refusals, from, budget));
     }
+    long refused = Arrays.stream(refusals).filter(Objects::nonNull).count();
+    if (refused > 0) {
+      if (refused == texts.size()) {
+        checkItEmbedsAnyText(budget);
+      }
+      log.warn("Embeddings endpoint refused {} text(s); their records go to the DLQ", refused);
+    }
     return vectors;
+  }
+
+  /**
+   * When every text of a put was refused, the request may be at fault and not the texts (LiteLLM
+   * answers an unknown model with 400, a gateway may refuse the request's form): a one-word text
+   * tells, so a configuration error fails the task instead of dead-lettering every record.
+   */
+  private void checkItEmbedsAnyText(RetryClock budget) {
+    try {
+      request(List.of(PROBE_TEXT), budget);
+    } catch (RefusedException refused) {
+      throw new ConnectException(
+          "embeddings endpoint "
+              + endpoint
+              + " refuses every text, even the word '"
+              + PROBE_TEXT
+              + "' ("
+              + refused.getMessage()
+              + "): the request is at fault, not the records; check embedder.openai.model and"
+              + " embedder.openai.url");
+    }
   }
 
   /**
@@ -90,7 +132,6 @@ public final class OpenAiEmbedder extends TextEmbedder {
       return request(texts, budget);
     } catch (RefusedException refused) {
       if (texts.size() == 1) {
-        log.warn("Embeddings endpoint refused one text; its record goes to the DLQ");
         refusals[offset] = refused.getMessage();
         return Collections.singletonList(null);
       }
@@ -117,22 +158,23 @@ public final class OpenAiEmbedder extends TextEmbedder {
       String failure;
       long retryAfterMs = 0;
       try {
-        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = send(request);
         int status = response.statusCode();
         if (status == 200) {
           return parse(response.body(), texts.size());
         }
-        failure = "HTTP " + status;
-        if (status == 401 || status == 403 || status == 404) {
+        failure = "HTTP " + status + kindOf(response.body());
+        if (isRefusal(status)) {
+          throw new RefusedException(failure);
+        }
+        if (!isTransient(status)) {
           throw new ConnectException(
               "embeddings endpoint "
                   + endpoint
                   + " answered "
                   + failure
-                  + "; check the URL, model and key");
-        }
-        if (!isTransient(status)) {
-          throw new RefusedException(failure + kindOf(response.body()));
+                  + "; check embedder.openai.url (a redirect is not followed), the model and the"
+                  + " key");
         }
         retryAfterMs = retryAfterMs(response);
       } catch (IOException e) {
@@ -170,6 +212,29 @@ public final class OpenAiEmbedder extends TextEmbedder {
             + " ms)");
   }
 
+  /**
+   * The answer, headers and body, within the request's timeout: HttpClient's own timeout ends when
+   * the headers arrive, and a server (or proxy) that then stalls in the body would hold the put,
+   * and the task, for ever.
+   */
+  private HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
+    long deadlineMs = request.timeout().orElse(timeout).toMillis();
+    CompletableFuture<HttpResponse<String>> answer =
+        http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+    try {
+      return answer.get(deadlineMs, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new HttpTimeoutException("no whole answer within " + deadlineMs + " ms");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new ConnectException("embeddings request failed: " + e.getCause(), e.getCause());
+    } finally {
+      answer.cancel(true); // aborts the exchange when it is not done: no connection is left reading
+    }
+  }
+
   /** The same request, to give up when the put's retry budget ends rather than after timeout. */
   private static HttpRequest withTimeout(HttpRequest request, Duration timeout) {
     return HttpRequest.newBuilder(request, (name, value) -> true).timeout(timeout).build();
@@ -183,13 +248,33 @@ public final class OpenAiEmbedder extends TextEmbedder {
     return status == 408 || status == 409 || status == 425 || status == 429 || status >= 500;
   }
 
-  /** The server's Retry-After in seconds (a date form is ignored), at most a minute; else 0. */
+  /**
+   * The answers that may be about the texts sent: a bad request, one too large, one that does not
+   * validate, and text-embeddings-inference's 424 (the model failed on the batch). Any other answer
+   * (a redirect, 401, 403, 404, 405, 415...) is about the endpoint or its configuration and would
+   * dead-letter every record alike: it fails the task instead.
+   */
+  static boolean isRefusal(int status) {
+    return status == 400 || status == 413 || status == 422 || status == 424;
+  }
+
+  /** The server's Retry-After, in seconds or as an HTTP date, at most a minute; else 0. */
   private static long retryAfterMs(HttpResponse<?> response) {
+    String value = response.headers().firstValue("Retry-After").orElse("0").trim();
     try {
-      long seconds =
-          Long.parseLong(response.headers().firstValue("Retry-After").orElse("0").trim());
+      long seconds = Long.parseLong(value);
       return Math.min(Math.max(seconds, 0), 60) * 1000;
-    } catch (NumberFormatException e) {
+    } catch (NumberFormatException notSeconds) {
+      return Math.min(Math.max(millisUntil(value), 0), 60_000);
+    }
+  }
+
+  /** The time until an HTTP date (RFC 1123, as proxies send it), or 0 for anything else. */
+  private static long millisUntil(String httpDate) {
+    try {
+      Instant at = ZonedDateTime.parse(httpDate, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+      return Duration.between(Instant.now(), at).toMillis();
+    } catch (DateTimeParseException e) {
       return 0;
     }
   }

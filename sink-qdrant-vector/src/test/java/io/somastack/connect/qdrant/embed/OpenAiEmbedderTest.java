@@ -18,6 +18,9 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
@@ -25,6 +28,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.junit.jupiter.api.AfterEach;
@@ -55,6 +59,13 @@ class OpenAiEmbedderTest {
 
   private final CountDownLatch released = new CountDownLatch(1);
 
+  /** Answers every request in place of the OpenAI-like handler when set. */
+  private volatile Answer answer;
+
+  private interface Answer {
+    void answer(HttpExchange exchange) throws IOException;
+  }
+
   @BeforeEach
   void startServer() throws IOException {
     server = HttpServer.create(new InetSocketAddress("localhost", 0), 0);
@@ -72,6 +83,10 @@ class OpenAiEmbedderTest {
     JsonNode body = RecordJson.parse(exchange.getRequestBody().readAllBytes());
     requests.add(body);
     authorizations.add(exchange.getRequestHeaders().getFirst("Authorization"));
+    if (answer != null) {
+      answer.answer(exchange);
+      return;
+    }
     if (requests.size() > answeredBeforeHolding) {
       awaitRelease();
     }
@@ -326,5 +341,122 @@ class OpenAiEmbedderTest {
     OpenAiEmbedder embedder = embedder(8, "embedder.openai.retry.budget.ms", "0");
     assertThrows(RetriableException.class, () -> embedder.embed(texts("a")));
     assertEquals(1, requests.size());
+  }
+
+  // ------------------------------------------------------------------ what the answers mean
+
+  /**
+   * HttpClient's timeout ends when the headers arrive: a server that then stalls in the body must
+   * still give up after embedder.openai.timeout.ms, not hold the put (and the task) for ever.
+   */
+  @Test
+  void anAnswerStalledInItsBodyTimesOut() {
+    answer =
+        exchange -> {
+          exchange.sendResponseHeaders(200, 1000);
+          exchange.getResponseBody().write("{\"data\":[".getBytes(StandardCharsets.UTF_8));
+          exchange.getResponseBody().flush();
+          awaitRelease();
+        };
+    OpenAiEmbedder embedder =
+        embedder(8, "embedder.openai.timeout.ms", "300", "embedder.openai.max.retries", "0");
+    RetriableException e =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(10),
+            () -> assertThrows(RetriableException.class, () -> embedder.embed(texts("a"))));
+    assertTrue(e.getMessage().contains("HttpTimeoutException"), e.getMessage());
+  }
+
+  /**
+   * A redirect (http to https, say) or an answer such as 405 is about the URL, not the texts: it
+   * fails the task, where a refusal would dead-letter every record.
+   */
+  @Test
+  void anAnswerAboutTheEndpointFailsInsteadOfRefusingTheTexts() {
+    for (int status : new int[] {301, 307, 405, 415}) {
+      answer =
+          exchange -> {
+            exchange.getResponseHeaders().add("Location", "https://elsewhere/v1/embeddings");
+            reply(exchange, status, "<html>not here</html>");
+          };
+      requests.clear();
+      ConnectException e =
+          assertThrows(ConnectException.class, () -> embedder(8).embed(texts("a", "b")));
+      assertFalse(e instanceof RetriableException, e.toString());
+      assertTrue(e.getMessage().contains("HTTP " + status), e.getMessage());
+      assertTrue(e.getMessage().contains("embedder.openai.url"), e.getMessage());
+      assertEquals(1, requests.size(), "the texts are not tried one by one");
+    }
+  }
+
+  /**
+   * LiteLLM answers an unknown model with 400, as for a text too long: when a put's every text is
+   * refused, a one-word text tells the two apart, and a refused request fails the task.
+   */
+  @Test
+  void aRequestRefusedWhateverItsTextsFailsTheTask() {
+    answer =
+        exchange ->
+            reply(
+                exchange,
+                400,
+                "{\"error\":{\"message\":\"Invalid model name passed in model=test-model\","
+                    + "\"type\":\"invalid_request_error\",\"param\":\"model\"}}");
+    ConnectException e =
+        assertThrows(ConnectException.class, () -> embedder(8).embed(texts("a", "b")));
+    assertFalse(e instanceof RetriableException, e.toString());
+    assertTrue(e.getMessage().contains("HTTP 400 (invalid_request_error)"), e.getMessage());
+    assertTrue(e.getMessage().contains("embedder.openai.model"), e.getMessage());
+    assertEquals(
+        OpenAiEmbedder.PROBE_TEXT, requests.get(requests.size() - 1).get("input").get(0).asText());
+  }
+
+  /** A put whose only text is refused while the endpoint embeds others dead-letters that one. */
+  @Test
+  void aPutOfOnlyRefusedTextsStillDeadLettersThem() {
+    refused = "bad";
+    List<Embedder.Result> results = embedder(8).embed(texts("bad", "bad"));
+    assertTrue(results.get(0).isRejected() && results.get(1).isRejected());
+  }
+
+  /** Proxies send Retry-After as an HTTP date: it is honoured like a number of seconds. */
+  @Test
+  void aRetryAfterDateIsHonoured() {
+    retryAfter =
+        DateTimeFormatter.RFC_1123_DATE_TIME.format(
+            ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(5));
+    statuses.addAll(List.of(503, 503, 503, 503));
+    OpenAiEmbedder embedder = embedder(8, "embedder.openai.retry.budget.ms", "500");
+    RetriableException e = assertThrows(RetriableException.class, () -> embedder.embed(texts("a")));
+    assertEquals(1, requests.size(), "no retry before the date, which is past the budget");
+    assertTrue(e.getMessage().contains("embedder.openai.retry.budget.ms"), e.getMessage());
+  }
+
+  /** The rate limit's kind tells a quota used up from a burst. */
+  @Test
+  void aRetriedFailureNamesTheErrorsKind() {
+    String body = "{\"error\":{\"code\":\"insufficient_quota\"}}";
+    answer = exchange -> reply(exchange, 429, body);
+    RetriableException e =
+        assertThrows(RetriableException.class, () -> embedder(8).embed(texts("a")));
+    assertTrue(e.getMessage().contains("HTTP 429 (insufficient_quota)"), e.getMessage());
+  }
+
+  /**
+   * HttpClient refuses a header value with a zero-width space or a line break, quoting the header,
+   * key and all, into the error the task fails with: the configuration refuses such a key first,
+   * without quoting it.
+   */
+  @Test
+  void aKeyNoHeaderCanCarryIsRefusedWithoutQuotingIt() {
+    for (String key : List.of("sk-secret\u200b", "sk-sec\nret", "sk-sec ret")) {
+      ConfigException e =
+          assertThrows(
+              ConfigException.class,
+              () -> embedder(8, "embedder.openai.api.key", key).embed(texts("a")));
+      assertTrue(e.getMessage().contains("embedder.openai.api.key"), e.getMessage());
+      assertFalse(e.getMessage().contains("secret") || e.getMessage().contains("sk-sec"));
+    }
+    assertEquals(0, requests.size());
   }
 }
