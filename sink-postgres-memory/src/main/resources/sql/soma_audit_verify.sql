@@ -1,14 +1,18 @@
 -- soma_audit_verify(audit_table): lists every row of an audit table written by soma-connect's
--- PostgreSQL sink (write.mode=audit) that was edited or deleted after it was written.
+-- PostgreSQL sink (write.mode=audit) that was edited, deleted or added after it was written.
 --
 -- Each row carries row_hash = sha256(prev_hash || material), where material is
 --   event_id|kafka_topic|kafka_partition|kafka_offset|event_time in epoch microseconds|payload::text
 -- followed by soma_audit_columns_text of its other columns (the typed columns extracted from the
--- event), and prev_hash is the row_hash of the previous row of the same Kafka topic-partition. So:
+-- event), and prev_hash is the row_hash of the row linked before it in the same Kafka
+-- topic-partition (NULL for the chain's first row). The check follows those links, not the
+-- offsets, which start again at 0 for a topic deleted and made again. So:
 --   * an edited row (any column but ingested_at) no longer matches its own hash ("row edited");
---   * a deleted row breaks the link of the row after it ("chain broken");
+--   * a deleted row leaves the row after it pointing at nothing ("chain broken");
 --   * deleted rows at the end of a chain no longer hold the head recorded in
---     soma_audit_chain_heads ("last rows deleted").
+--     soma_audit_chain_heads ("last rows deleted");
+--   * a row added by hand with a hash made as the sink makes it follows a row that another row
+--     follows already ("chain forked") or the recorded head ("row after the chain head").
 -- Usage: SELECT * FROM soma_audit_verify('public.audit_events');  -- no rows: the table is intact
 
 -- soma_audit_columns_text(names, types, vals): the part of the material that covers the typed
@@ -44,7 +48,11 @@ LANGUAGE plpgsql STABLE
 -- the typed columns are printed here (a.col::text) and read back by soma_audit_columns_text:
 -- these settings make that round trip exact whatever the caller's session uses
 SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres'
-SET extra_float_digits = 3 AS $fn$
+SET extra_float_digits = 3
+-- the sink's search_path, as it creates this function: the chain heads name their table as
+-- regclass prints it there (unqualified where the schema is on that path), so the caller's own
+-- search_path must not change how audit_table prints, nor which heads table is read
+SET search_path FROM CURRENT AS $fn$
 DECLARE
   names text[];
   types text[];
@@ -71,28 +79,46 @@ BEGIN
                (extract(epoch FROM a.event_time) * 1000000)::bigint, a.payload::text)
                || %3$s, 'UTF8'))
                AS expected_hash,
-             lag(a.row_hash) OVER w AS previous_hash,
-             row_number() OVER w AS n
+             -- the rows linked after the same row (or starting the chain, prev_hash NULL)
+             count(*) OVER (PARTITION BY a.kafka_topic, a.kafka_partition, a.prev_hash)
+               AS followers
         FROM %1$s a
-      WINDOW w AS (PARTITION BY a.kafka_topic, a.kafka_partition ORDER BY a.kafka_offset)
+    ),
+    heads AS (
+      SELECT h.kafka_topic, h.kafka_partition, h.kafka_offset, h.row_hash
+        FROM soma_audit_chain_heads h
+       WHERE h.table_name = %2$L
+    ),
+    -- joins, not a subquery per row: the table has no index on row_hash
+    linked AS (
+      SELECT c.*, p.row_hash IS NOT NULL AS previous_found, h.row_hash IS NOT NULL AS after_head
+        FROM chained c
+        LEFT JOIN (SELECT DISTINCT kafka_topic, kafka_partition, row_hash FROM chained) p
+               ON p.kafka_topic = c.kafka_topic AND p.kafka_partition = c.kafka_partition
+              AND p.row_hash = c.prev_hash
+        LEFT JOIN heads h
+               ON h.kafka_topic = c.kafka_topic AND h.kafka_partition = c.kafka_partition
+              AND h.row_hash = c.prev_hash
     )
-    SELECT c.kafka_topic, c.kafka_partition, c.kafka_offset,
-           CASE WHEN c.row_hash IS DISTINCT FROM c.expected_hash
+    SELECT l.kafka_topic, l.kafka_partition, l.kafka_offset,
+           CASE WHEN l.row_hash IS DISTINCT FROM l.expected_hash
                   THEN 'row edited: its hash does not match its contents'
-                WHEN c.n > 1 AND c.prev_hash IS DISTINCT FROM c.previous_hash
-                  THEN 'chain broken: the row before it was deleted or edited'
-                ELSE 'chain broken: rows before the first one were deleted'
+                WHEN l.followers > 1
+                  THEN 'chain forked: another row follows the same row'
+                WHEN l.after_head
+                  THEN 'row after the chain head: the sink did not link it'
+                ELSE 'chain broken: the row before it was deleted or edited'
            END
-      FROM chained c
-     WHERE c.row_hash IS DISTINCT FROM c.expected_hash
-        OR (c.n > 1 AND c.prev_hash IS DISTINCT FROM c.previous_hash)
-        OR (c.n = 1 AND c.prev_hash IS NOT NULL)
+      FROM linked l
+     WHERE l.row_hash IS DISTINCT FROM l.expected_hash
+        OR l.followers > 1
+        OR l.after_head
+        OR (l.prev_hash IS NOT NULL AND NOT l.previous_found)
     UNION ALL
     SELECT h.kafka_topic, h.kafka_partition, h.kafka_offset,
            'last rows deleted: the recorded chain head is gone'
-      FROM soma_audit_chain_heads h
-     WHERE h.table_name = %2$L
-       AND NOT EXISTS (SELECT 1 FROM %1$s a
+      FROM heads h
+     WHERE NOT EXISTS (SELECT 1 FROM chained a
                         WHERE a.kafka_topic = h.kafka_topic
                           AND a.kafka_partition = h.kafka_partition
                           AND a.row_hash = h.row_hash)

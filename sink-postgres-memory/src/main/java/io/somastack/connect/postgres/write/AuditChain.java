@@ -48,7 +48,7 @@ public final class AuditChain {
     if (rows.isEmpty()) {
       return rows;
     }
-    Map<String, Head> heads = loadHeads(c, table);
+    Map<String, Head> heads = loadHeads(c, table, rows);
     List<EventRow> behind = new ArrayList<>();
     for (EventRow row : rows) {
       Head head = heads.get(chainKey(row.values()));
@@ -243,14 +243,36 @@ public final class AuditChain {
     return texts;
   }
 
-  private Map<String, Head> loadHeads(Connection c, String table) throws SQLException {
+  /**
+   * The heads of the chains the rows belong to, locked until the transaction ends. Only those: the
+   * other tasks writing the table own other partitions, and locking every chain of the table would
+   * make them wait for each other, and deadlock when two tasks' batches reach two audit tables in
+   * opposite orders.
+   */
+  private Map<String, Head> loadHeads(Connection c, String table, List<EventRow> rows)
+      throws SQLException {
+    Map<String, Object[]> chains = new TreeMap<>();
+    for (EventRow row : rows) {
+      chains.putIfAbsent(chainKey(row.values()), row.values());
+    }
+    String[] topics = new String[chains.size()];
+    Integer[] partitions = new Integer[chains.size()];
+    int i = 0;
+    for (Object[] v : chains.values()) {
+      topics[i] = (String) v[layout.indexOf(TableLayout.KAFKA_TOPIC)];
+      partitions[i++] = (Integer) v[layout.indexOf(TableLayout.KAFKA_PARTITION)];
+    }
     Map<String, Head> heads = new TreeMap<>();
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT kafka_topic, kafka_partition, kafka_offset, row_hash FROM "
                 + AuditSchema.HEADS_TABLE
-                + " WHERE table_name = ?::regclass::text FOR UPDATE")) {
+                + " WHERE table_name = ?::regclass::text AND (kafka_topic, kafka_partition) IN"
+                + " (SELECT * FROM unnest(?::text[], ?::int4[]))"
+                + " ORDER BY kafka_topic, kafka_partition FOR UPDATE")) {
       ps.setString(1, table);
+      ps.setArray(2, c.createArrayOf("text", topics));
+      ps.setArray(3, c.createArrayOf("int4", partitions));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           heads.put(

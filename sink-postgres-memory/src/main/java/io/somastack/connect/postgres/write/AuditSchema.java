@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.YearMonth;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The parts of an audit table besides the parent: monthly range partitions (plus a default one so
@@ -16,12 +18,19 @@ import java.time.YearMonth;
  */
 final class AuditSchema {
 
+  private static final Logger log = LoggerFactory.getLogger(AuditSchema.class);
+
   static final String HEADS_TABLE = "soma_audit_chain_heads";
   private static final String VERIFY_SQL = sqlResource("/sql/soma_audit_verify.sql");
 
   private AuditSchema() {}
 
-  static void ensure(Statement s, String table, YearMonth from, YearMonth through)
+  /**
+   * Creates what the audit table needs besides itself. {@code created}: the table was made just
+   * now, in this transaction, so chain heads recorded under its name belong to a table of that name
+   * dropped before; its chains start anew.
+   */
+  static void ensure(Statement s, String table, YearMonth from, YearMonth through, boolean created)
       throws SQLException {
     String bare = SchemaManager.bareName(table);
     String schemaPrefix = table.substring(0, table.length() - SqlIdentifier.quote(bare).length());
@@ -37,7 +46,15 @@ final class AuditSchema {
           SqlIdentifier.withSuffix(
               bare, String.format("_%04d_%02d", month.getYear(), month.getMonthValue()));
       String defaultPartition = SqlIdentifier.quote(SqlIdentifier.withSuffix(bare, "_default"));
-      if (!defaultHoldsRowsOf(s, schemaPrefix + defaultPartition, month)) {
+      if (defaultHoldsRowsOf(s, schemaPrefix + defaultPartition, month)) {
+        // an event dated beyond the months made ahead landed there before: PostgreSQL refuses a
+        // partition whose rows the default one holds, so the whole month stays in the default
+        log.warn(
+            "Audit table {}: its default partition holds rows of {}, so that month gets no"
+                + " partition of its own and its rows go to the default partition",
+            table,
+            month);
+      } else {
         s.execute(
             "CREATE TABLE IF NOT EXISTS "
                 + schemaPrefix
@@ -62,6 +79,15 @@ final class AuditSchema {
             + " NULL, kafka_offset bigint NOT NULL, row_hash bytea NOT NULL,"
             + " PRIMARY KEY (table_name, kafka_topic, kafka_partition))");
     s.execute(VERIFY_SQL);
+    if (created) {
+      // linked after them, the new table's first rows would fail soma_audit_verify for ever
+      s.execute(
+          "DELETE FROM "
+              + HEADS_TABLE
+              + " WHERE table_name = "
+              + SchemaManager.literal(table)
+              + "::regclass::text");
+    }
   }
 
   /** A month cannot get its own partition once the default partition holds rows of it. */

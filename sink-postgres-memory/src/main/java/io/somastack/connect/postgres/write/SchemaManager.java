@@ -56,7 +56,8 @@ public final class SchemaManager {
     }
     try (Statement s = c.createStatement()) {
       s.execute("SELECT pg_advisory_xact_lock(hashtext(" + literal(table) + "))");
-      if (!exists(c, table)) {
+      boolean created = !exists(c, table);
+      if (created) {
         if (!config.autoCreate()) {
           throw new ConnectException(
               "table "
@@ -79,7 +80,8 @@ public final class SchemaManager {
         }
       }
       if (layout.mode() == WriteMode.AUDIT) {
-        AuditSchema.ensure(s, table, YearMonth.now(ZoneOffset.UTC).minusMonths(1), through);
+        AuditSchema.ensure(
+            s, table, YearMonth.now(ZoneOffset.UTC).minusMonths(1), through, created);
         checkTypedColumnTypes(c, table);
       }
       c.commit();

@@ -1,0 +1,66 @@
+package io.somastack.connect.postgres;
+
+import static io.somastack.connect.postgres.LocalTasks.SERVER;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.somastack.connect.testing.connect.HandRunTaskContext;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.List;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Tasks writing one audit table own different partitions, so different chains: a task must not wait
+ * for another's transaction on a chain it does not write (as audit-archive's two tasks would
+ * otherwise take turns, and deadlock on two audit tables met in opposite orders).
+ */
+class AuditTasksInParallelTest {
+
+  private static final TopicPartition FIRST = new TopicPartition("parallel", 0);
+  private static final TopicPartition SECOND = new TopicPartition("parallel", 1);
+
+  @Test
+  void aTaskWritesItsChainWhileAnotherTransactionHoldsAnotherChain() throws Exception {
+    String database = "audit_parallel";
+    String url = SERVER.createDatabase(database);
+    write(url, new HandRunTaskContext(FIRST, SECOND), List.of(event(FIRST, 0), event(SECOND, 0)));
+
+    try (Connection other = SERVER.connect(database);
+        Statement s = other.createStatement()) {
+      other.setAutoCommit(false);
+      // what the task owning the first partition holds while it writes a batch
+      s.execute("SELECT 1 FROM soma_audit_chain_heads WHERE kafka_partition = 0 FOR UPDATE");
+      // without waiting for the other transaction: it would fail at the lock timeout instead
+      write(
+          url + "?options=-c%20lock_timeout=5000",
+          new HandRunTaskContext(SECOND),
+          List.of(event(SECOND, 1)));
+      other.rollback();
+    }
+
+    assertEquals(3, LocalTasks.count(database, "SELECT count(*) FROM parallel"));
+    assertEquals(
+        0, LocalTasks.count(database, "SELECT count(*) FROM soma_audit_verify('parallel')"));
+  }
+
+  private static void write(String url, HandRunTaskContext context, List<SinkRecord> records) {
+    PostgresMemorySinkTask task = LocalTasks.started(url, context, "write.mode", "audit");
+    try {
+      task.put(records);
+    } finally {
+      task.stop();
+    }
+  }
+
+  private static SinkRecord event(TopicPartition partition, long offset) {
+    String json =
+        "{\"event_id\":\"e"
+            + partition.partition()
+            + "-"
+            + offset
+            + "\",\"timestamp\":\"2026-12-01T00:00:00Z\"}";
+    return new SinkRecord(partition.topic(), partition.partition(), null, null, null, json, offset);
+  }
+}

@@ -1,0 +1,159 @@
+package io.somastack.connect.postgres;
+
+import static io.somastack.connect.postgres.LocalTasks.SERVER;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.somastack.connect.testing.connect.HandRunTaskContext;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * soma_audit_verify reports what was done to an audit table by hand, and nothing for a table the
+ * sink wrote, whatever happened to the topic, the table or the caller's session.
+ */
+class AuditVerifyTest {
+
+  private static final TopicPartition PARTITION = new TopicPartition("checked", 0);
+
+  /**
+   * A topic deleted and made again (or moved to another Kafka cluster) starts its offsets at 0: its
+   * records are linked after the old ones, and the check must follow the links, not the offsets.
+   */
+  @Test
+  void aChainWhoseOffsetsStartAgainVerifies() throws Exception {
+    String database = "verify_offsets_again";
+    String url = written(database, 3, "2026-12-01");
+    LocalTasks.execute(database, "DELETE FROM soma_connect_offsets"); // the new topic's consumer
+    write(url, "public", records(2, "2026-12-02"));
+    assertEquals(5, LocalTasks.count(database, "SELECT count(*) FROM checked"));
+    assertEquals(List.of(), problems(database, "public.checked"));
+  }
+
+  /** The check on a table out of the caller's search_path still compares the chain heads. */
+  @Test
+  void aDeletedLastRowIsFoundWhateverTheCallersSearchPath() throws Exception {
+    String database = "verify_search_path";
+    String url = SERVER.createDatabase(database);
+    LocalTasks.execute(database, "CREATE SCHEMA archive");
+    write(url, "archive", records(3, "2026-12-01"));
+    LocalTasks.execute(database, "DELETE FROM archive.checked WHERE kafka_offset = 2");
+    assertEquals(
+        List.of("2: last rows deleted: the recorded chain head is gone"),
+        problems(database, "archive.checked", "SET search_path = archive, public"));
+  }
+
+  /** A table dropped and made again by the sink starts new chains: no old heads linger. */
+  @Test
+  void aTableDroppedAndMadeAgainVerifies() throws Exception {
+    String database = "verify_table_again";
+    String url = written(database, 3, "2026-12-01");
+    LocalTasks.execute(database, "DROP TABLE checked");
+    LocalTasks.execute(database, "DELETE FROM soma_connect_offsets");
+    write(url, "public", records(2, "2026-12-02"));
+    assertEquals(List.of(), problems(database, "public.checked"));
+  }
+
+  @Test
+  void aDeletedFirstRowIsFound() throws Exception {
+    String database = "verify_first_row";
+    written(database, 3, "2026-12-01");
+    LocalTasks.execute(database, "DELETE FROM checked WHERE kafka_offset = 0");
+    assertEquals(
+        List.of("1: chain broken: the row before it was deleted or edited"),
+        problems(database, "public.checked"));
+  }
+
+  /**
+   * Rows put in by hand with hashes made as the sink makes them: one after the chain's head, one
+   * beside a row of the chain. Neither was linked by the sink.
+   */
+  @Test
+  void rowsInsertedByHandWithMatchingHashesAreFound() throws Exception {
+    String database = "verify_inserted";
+    written(database, 3, "2026-12-01");
+    LocalTasks.execute(database, forged(10, 2)); // after the head, offset 2
+    LocalTasks.execute(database, forged(11, 0)); // a second successor of offset 0
+    assertEquals(
+        List.of(
+            "1: chain forked: another row follows the same row",
+            "10: row after the chain head: the sink did not link it",
+            "11: chain forked: another row follows the same row"),
+        problems(database, "public.checked"));
+  }
+
+  /** A row at {@code offset} linked after the row at {@code after}, hashed as the sink does. */
+  private static String forged(long offset, long after) {
+    return "INSERT INTO checked (event_id, event_time, payload, kafka_topic, kafka_partition,"
+        + " kafka_offset, prev_hash, row_hash) SELECT 'forged', p.event_time, '{}', p.kafka_topic,"
+        + " p.kafka_partition, "
+        + offset
+        + ", p.row_hash, sha256(p.row_hash || convert_to(concat_ws('|', 'forged', p.kafka_topic,"
+        + " p.kafka_partition, "
+        + offset
+        + ", (extract(epoch FROM p.event_time) * 1000000)::bigint, '{}'), 'UTF8'))"
+        + " FROM checked p WHERE p.kafka_offset = "
+        + after;
+  }
+
+  private static String written(String database, int count, String day) throws SQLException {
+    String url = SERVER.createDatabase(database);
+    write(url, "public", records(count, day));
+    return url;
+  }
+
+  private static List<SinkRecord> records(int count, String day) {
+    List<SinkRecord> records = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      String json =
+          "{\"event_id\":\""
+              + day
+              + "-"
+              + i
+              + "\",\"timestamp\":\""
+              + day
+              + "T00:00:0"
+              + i
+              + "Z\"}";
+      records.add(
+          new SinkRecord(PARTITION.topic(), PARTITION.partition(), null, null, null, json, i));
+    }
+    return records;
+  }
+
+  private static void write(String url, String schema, List<SinkRecord> records) {
+    PostgresMemorySinkTask task =
+        LocalTasks.started(
+            url, new HandRunTaskContext(PARTITION), "write.mode", "audit", "table.schema", schema);
+    try {
+      task.put(records);
+    } finally {
+      task.stop();
+    }
+  }
+
+  /** The check's findings, as "offset: problem", after the session statements given. */
+  private static List<String> problems(String database, String table, String... session)
+      throws SQLException {
+    List<String> problems = new ArrayList<>();
+    try (Connection c = SERVER.connect(database);
+        Statement s = c.createStatement()) {
+      for (String statement : session) {
+        s.execute(statement);
+      }
+      try (ResultSet rs =
+          s.executeQuery("SELECT * FROM public.soma_audit_verify('" + table + "')")) {
+        while (rs.next()) {
+          problems.add(rs.getLong(3) + ": " + rs.getString(4));
+        }
+      }
+    }
+    return problems;
+  }
+}
