@@ -32,7 +32,9 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
   public static final String OVERVIEW_DOC =
       "Decrypts fields encrypted by EncryptFields, using the key id and version each ciphertext "
           + "names (so keys can rotate) and checking that it belongs to this field path and "
-          + "tenant. Schemaless values get their original JSON type back. In a Struct, and in a "
+          + "tenant. Schemaless values get their original JSON type back as JsonConverter reads "
+          + "JSON: integers as Long, other numbers as Double (a number neither holds exactly as "
+          + "BigInteger or BigDecimal), objects as Map, arrays as List. In a Struct, and in a "
           + "Map with a MAP schema (kept while the map still fits it), the field stays a string: a decrypted string "
           + "as itself, any other value as its JSON text. A field that is not a valid ciphertext "
           + "fails the record. Use <code>"

@@ -44,7 +44,9 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
           + "allows \"null\". An invalid record either fails with a DataException that "
           + "lists the violations (for errors.tolerance and the dead-letter queue) or is rerouted "
           + "to another topic with the violations in a header. Violations name paths and rules, "
-          + "never values, and take at most "
+          + "never values; paths hold the record's property names, and so do the messages of "
+          + "additionalProperties and unevaluatedProperties, which name the property they "
+          + "refuse. They take at most "
           + Violations.MAX_BYTES
           + " bytes of UTF-8 text in the exception or header. Use <code>"
           + ValidateJsonSchema.Key.class.getName()
@@ -71,6 +73,7 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
               SCHEMA_CONFIG,
               ConfigDef.Type.STRING,
               null,
+              usableSchema(),
               ConfigDef.Importance.HIGH,
               "The schema for every topic not listed in topic.schemas: a classpath: resource (the "
                   + "plugin ships classpath:schemas/<name>.schema.json), a file path on the worker, "
@@ -100,7 +103,7 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
               REROUTE_TOPIC_CONFIG,
               ConfigDef.Type.STRING,
               "${topic}.invalid",
-              Configs.nonBlank(),
+              rerouteTemplate(),
               ConfigDef.Importance.MEDIUM,
               "Topic for invalid records when on.invalid=reroute; may use ${topic}.")
           .define(
@@ -164,11 +167,33 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
     maxViolations = config.getInt(MAX_VIOLATIONS_CONFIG);
   }
 
+  /**
+   * Reads and compiles the schema when the config is validated: Connect validates a transform's
+   * options with their validators alone, so a missing file, a mistyped resource or a remote $ref
+   * would otherwise pass validation and fail every task as it starts. The compiled schema is
+   * cached, so configure does not compile it again.
+   */
+  private static ConfigDef.Validator usableSchema() {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        if (value != null && !value.toString().isBlank()) {
+          resolve(new SchemaSource(value.toString()), name);
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "classpath:<resource>, a file path on the worker, or inline JSON";
+      }
+    };
+  }
+
   private static ConfigDef.Validator topicSchemaPairs() {
     return new ConfigDef.Validator() {
       @Override
       public void ensureValid(String name, Object value) {
-        topicSchemas((List<?>) value);
+        topicSchemas((List<?>) value).values().forEach(source -> resolve(source, name));
       }
 
       @Override
@@ -201,6 +226,23 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
     } catch (IllegalArgumentException e) {
       throw new ConfigException(key, source.label(), e.getMessage());
     }
+  }
+
+  /** A reroute topic configure will accept, checked when the config is validated too. */
+  private static ConfigDef.Validator rerouteTemplate() {
+    ConfigDef.Validator nonBlank = Configs.nonBlank();
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        nonBlank.ensureValid(name, value);
+        rerouteTopic(value.toString());
+      }
+
+      @Override
+      public String toString() {
+        return nonBlank.toString() + " using no placeholder but ${topic}";
+      }
+    };
   }
 
   private static RecordTemplate rerouteTopic(String text) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.somastack.connect.transforms.crypto.FieldCipher;
 import io.somastack.connect.transforms.crypto.Keyring;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
@@ -42,12 +43,44 @@ class DecryptFieldsTest {
   @Test
   void restoresTheOriginalJsonValues() {
     Map<String, Object> event = EncryptFieldsTest.event();
-    ((Map<String, Object>) event.get("payload")).put("content", List.of(1, "two", Map.of()));
+    ((Map<String, Object>) event.get("payload")).put("content", List.of(1L, "two", Map.of()));
     SinkRecord out = decrypt().apply(encrypted(event));
     Map<String, Object> payload = EncryptFieldsTest.payload(out);
-    assertEquals(List.of(1, "two", Map.of()), payload.get("content"));
-    assertEquals(new BigDecimal("0.5"), payload.get("score"));
+    assertEquals(List.of(1L, "two", Map.of()), payload.get("content"));
+    assertEquals(0.5, payload.get("score"));
     assertEquals("visible", payload.get("kept"));
+  }
+
+  /**
+   * Decrypted schemaless values are what JsonConverter itself reads from JSON (integers as Long,
+   * other numbers as Double), so a converter after the transform (a source connector's, or a sink
+   * that writes with one) can write them; JsonConverter refuses a schemaless BigDecimal.
+   */
+  @Test
+  void restoresNumbersAsJsonConverterReadsThemSoTheRecordStillSerialises() {
+    Map<String, Object> event = EncryptFieldsTest.event();
+    ((Map<String, Object>) event.get("payload")).put("content", List.of(7, 2.25));
+    SinkRecord out = decrypt().apply(encrypted(event));
+    Map<String, Object> payload = EncryptFieldsTest.payload(out);
+    assertEquals(List.of(7L, 2.25), payload.get("content"));
+    assertEquals(0.5, payload.get("score"));
+    String json =
+        Converters.text(Converters.json(false, false).fromConnectData("t", null, out.value()));
+    assertEquals(
+        "{\"tenant_id\":\"acme\",\"id\":\"m-1\",\"payload\":{\"content\":[7,2.25],"
+            + "\"score\":0.5,\"kept\":\"visible\"}}",
+        json);
+  }
+
+  /** A number no Double holds exactly stays exact rather than being rounded. */
+  @Test
+  void keepsNumbersADoubleCannotHoldExact() {
+    Map<String, Object> event = EncryptFieldsTest.event();
+    BigDecimal precise = new BigDecimal("0.1000000000000000000001");
+    BigInteger huge = new BigInteger("123456789012345678901234567890");
+    ((Map<String, Object>) event.get("payload")).put("content", List.of(precise, huge));
+    SinkRecord out = decrypt().apply(encrypted(event));
+    assertEquals(List.of(precise, huge), EncryptFieldsTest.payload(out).get("content"));
   }
 
   @Test

@@ -360,6 +360,58 @@ class ValidateJsonSchemaTest {
     assertTrue(violations.contains(" more"), violations);
   }
 
+  /**
+   * A file named as a schema that is no JSON fails the configuration by name and position but
+   * without quoting it: the parser's message quotes the token it stops at, and the error reaches
+   * the REST response and the worker log, so whoever may configure a connector could read the start
+   * of any file the worker can (a properties file, a token).
+   */
+  @Test
+  void aSchemaFileThatIsNotJsonFailsWithoutQuotingIt(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("credentials");
+    Files.writeString(file, "{\"user\": Sup3rS3cretToken}");
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> value(props("schema", file.toString())));
+    assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+    assertTrue(e.getMessage().contains("line 1, column 10"), e.getMessage());
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      assertFalse(String.valueOf(t.getMessage()).contains("Sup3rS3cret"), t.getMessage());
+    }
+  }
+
+  /** The errors Connect's REST validate call reports for one option of these props. */
+  private static List<String> validationErrors(String option, String... pairs) {
+    return ValidateJsonSchema.CONFIG_DEF.validate(props(pairs)).stream()
+        .filter(v -> v.name().equals(option))
+        .findFirst()
+        .orElseThrow()
+        .errorMessages();
+  }
+
+  /**
+   * Connect validates a transform's options with their validators only (it never calls configure),
+   * so a schema that cannot be read or compiled, or a reroute topic that reads fields, must fail in
+   * a validator to be reported before the connector's tasks start and fail.
+   */
+  @Test
+  void reportsUnusableSchemasAndRerouteTopicsWhenTheConfigIsValidated(@TempDir Path dir) {
+    String missing = dir.resolve("missing.schema.json").toString();
+    for (String schema : List.of("classpath:schemas/nope.schema.json", missing, "{not json")) {
+      assertEquals(1, validationErrors("schema", "schema", schema).size(), schema);
+      assertEquals(
+          1,
+          validationErrors("topic.schemas", "topic.schemas", "memory.events=" + schema).size(),
+          schema);
+    }
+    assertEquals(
+        1,
+        validationErrors("reroute.topic", "schema", MEMORY, "reroute.topic", "x-${value.a}")
+            .size());
+    assertEquals(List.of(), validationErrors("schema", "schema", MEMORY));
+    assertEquals(List.of(), validationErrors("topic.schemas", "topic.schemas", "t=" + MEMORY));
+    assertEquals(List.of(), validationErrors("reroute.topic", "schema", MEMORY));
+  }
+
   @Test
   void reportsConfigMistakesAtConfigureTime() {
     assertThrows(ConfigException.class, () -> value(props()));

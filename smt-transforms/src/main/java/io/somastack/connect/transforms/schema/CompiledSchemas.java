@@ -1,5 +1,6 @@
 package io.somastack.connect.transforms.schema;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
@@ -16,6 +17,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.common.cache.Cache;
+import org.apache.kafka.common.cache.LRUCache;
+import org.apache.kafka.common.cache.SynchronizedCache;
 
 /**
  * JSON Schemas (draft 2020-12) compiled once per worker and shared by every task and transform that
@@ -37,7 +41,15 @@ public final class CompiledSchemas {
           .pathType(PathType.JSON_PATH)
           .build();
 
-  private static final Map<String, Compiled> CACHE = new ConcurrentHashMap<>();
+  /**
+   * How many compiled schemas a worker keeps. Every distinct text validated or configured is
+   * compiled; a running transform holds its own schema, so one dropped from here costs only a
+   * compile at the next validation or configuration.
+   */
+  static final int CACHE_SIZE = 64;
+
+  private static final Cache<String, Compiled> CACHE =
+      new SynchronizedCache<>(new LRUCache<>(CACHE_SIZE));
 
   /**
    * A compiled schema with the text of every document its {@code $ref}s loaded, by URI: the cache
@@ -91,6 +103,10 @@ public final class CompiledSchemas {
     }
   }
 
+  static long cachedCount() {
+    return CACHE.size();
+  }
+
   /** The draft 2020-12 meta-schema (bundled with the validator, never fetched). */
   private static JsonSchema metaSchema() {
     return META.updateAndGet(
@@ -103,7 +119,7 @@ public final class CompiledSchemas {
     try {
       tree = RecordJson.MAPPER.readTree(text);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalArgumentException(label + " is not valid JSON: " + e.getMessage());
+      throw new IllegalArgumentException(label + " is not valid JSON" + where(source, e));
     }
     if (tree == null || !tree.isObject()) {
       throw new IllegalArgumentException(label + " is not a JSON Schema object");
@@ -125,6 +141,20 @@ public final class CompiledSchemas {
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(label + " is not a valid JSON Schema: " + reason(e), e);
     }
+  }
+
+  /**
+   * Where a schema stops being JSON. The parser's own message quotes the token it stopped at: fine
+   * for inline text, which is the config's own, but a file can be any file the worker may read, and
+   * this message reaches the REST response and the log, so a file is named by position only.
+   */
+  private static String where(
+      SchemaSource source, com.fasterxml.jackson.core.JsonProcessingException e) {
+    if (source.isInline()) {
+      return ": " + e.getMessage();
+    }
+    JsonLocation at = e.getLocation();
+    return at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
   }
 
   /** Why compiling failed: the validator wraps what our loader throws in exceptions of its own. */

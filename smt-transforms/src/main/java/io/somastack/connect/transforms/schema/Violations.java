@@ -9,7 +9,10 @@ import java.util.Set;
  * Schema violations as text that names where and which rule, never what the record holds: the text
  * ends up in logs, exceptions and dead-letter headers. The validator's own message is kept only for
  * keywords whose message arguments all come from the schema (a type name, a bound, the enum, a
- * required property); any other keyword is reported as its location and name alone.
+ * required property) or, for additionalProperties and unevaluatedProperties, name the refused
+ * property, as its location would; any other keyword is reported as its location and name alone.
+ * Locations hold the record's property names: a record whose keys are data (a map keyed by e-mail
+ * addresses) shows them.
  */
 public final class Violations {
 

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.errors.DataException;
 
@@ -35,14 +36,24 @@ public final class JsonValues {
     }
   }
 
-  /** Parses JSON bytes into schemaless Connect values: Map, List, String, Number, Boolean. */
+  /**
+   * Parses JSON bytes into schemaless Connect values as JsonConverter reads JSON: Map, List,
+   * String, Boolean, integers as Long and other numbers as Double, so a converter after the
+   * transform can write them (JsonConverter refuses a schemaless BigDecimal). A number neither
+   * holds exactly stays a BigInteger or BigDecimal rather than being rounded.
+   */
   public static Object fromBytes(byte[] json) {
+    JsonNode tree;
     try {
-      return RecordJson.MAPPER.readValue(json, Object.class);
+      tree = RecordJson.MAPPER.readTree(json);
     } catch (IOException e) {
       // no cause: the parser's message quotes the token it stopped at, decrypted personal data
       throw new DataException("decrypted value is not JSON");
     }
+    if (tree == null || tree.isMissingNode()) {
+      throw new DataException("decrypted value is not JSON");
+    }
+    return toConnect(tree, JsonValues::exactNumber);
   }
 
   /** The text form for a Struct string field: a JSON string's own text, anything else as JSON. */
@@ -59,17 +70,21 @@ public final class JsonValues {
    * and numerically equal ones stay equal.
    */
   public static Object toConnect(JsonNode node) {
+    return toConnect(node, JsonValues::number);
+  }
+
+  private static Object toConnect(JsonNode node, Function<JsonNode, Object> numbers) {
     switch (node.getNodeType()) {
       case OBJECT:
         Map<String, Object> map = new LinkedHashMap<>();
-        node.properties().forEach(e -> map.put(e.getKey(), toConnect(e.getValue())));
+        node.properties().forEach(e -> map.put(e.getKey(), toConnect(e.getValue(), numbers)));
         return map;
       case ARRAY:
         List<Object> list = new ArrayList<>(node.size());
-        node.forEach(element -> list.add(toConnect(element)));
+        node.forEach(element -> list.add(toConnect(element, numbers)));
         return list;
       case NUMBER:
-        return number(node);
+        return numbers.apply(node);
       case STRING:
         return node.textValue();
       case BOOLEAN:
@@ -83,6 +98,7 @@ public final class JsonValues {
     }
   }
 
+  /** Long or Double where they hold the number exactly, else its decimal text. */
   private static Object number(JsonNode node) {
     if (node.isIntegralNumber()) {
       return node.canConvertToLong() ? (Object) node.longValue() : node.asText();
@@ -90,15 +106,28 @@ public final class JsonValues {
     if (node.isDouble() || node.isFloat()) {
       return node.doubleValue();
     }
-    return decimal(node.decimalValue());
+    Double exact = exactDouble(node.decimalValue());
+    return exact != null ? exact : node.decimalValue().stripTrailingZeros().toString();
+  }
+
+  /** Long or Double where they hold the number exactly, else BigInteger or BigDecimal. */
+  private static Object exactNumber(JsonNode node) {
+    if (node.isIntegralNumber()) {
+      return node.canConvertToLong() ? (Object) node.longValue() : node.bigIntegerValue();
+    }
+    if (node.isDouble() || node.isFloat()) {
+      return node.doubleValue();
+    }
+    Double exact = exactDouble(node.decimalValue());
+    return exact != null ? exact : node.decimalValue();
   }
 
   /**
    * A Double when it holds the decimal exactly to the decimal's own digits (0.1 and
-   * 0.30000000000000004 do; 0.1000000000000000000001 and 1E+400 do not). Deciding by arithmetic
-   * rather than by Double.toString keeps the choice the same on every JDK.
+   * 0.30000000000000004 do; 0.1000000000000000000001 and 1E+400 do not), else null. Deciding by
+   * arithmetic rather than by Double.toString keeps the choice the same on every JDK.
    */
-  private static Object decimal(BigDecimal value) {
+  private static Double exactDouble(BigDecimal value) {
     BigDecimal canonical = value.stripTrailingZeros();
     double d = canonical.doubleValue();
     if (Double.isFinite(d)) {
@@ -107,6 +136,6 @@ public final class JsonValues {
         return d;
       }
     }
-    return canonical.toString();
+    return null;
   }
 }
