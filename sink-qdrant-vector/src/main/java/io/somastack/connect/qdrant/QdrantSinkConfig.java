@@ -59,6 +59,8 @@ public final class QdrantSinkConfig extends AbstractConfig {
   public static final String OPENAI_MODEL = "embedder.openai.model";
   public static final String OPENAI_API_KEY = "embedder.openai.api.key";
   public static final String OPENAI_BATCH_SIZE = "embedder.openai.batch.size";
+  public static final String OPENAI_BATCH_MAX_CHARS = "embedder.openai.batch.max.chars";
+  public static final String OPENAI_SEND_DIMENSIONS = "embedder.openai.send.dimensions";
   public static final String OPENAI_TIMEOUT_MS = "embedder.openai.timeout.ms";
   public static final String OPENAI_MAX_RETRIES = "embedder.openai.max.retries";
   public static final String OPENAI_RETRY_BUDGET_MS = "embedder.openai.retry.budget.ms";
@@ -71,6 +73,12 @@ public final class QdrantSinkConfig extends AbstractConfig {
 
   /** RFC 4122's URL namespace: Python's {@code uuid.uuid5(uuid.NAMESPACE_URL, id)} agrees. */
   public static final String DEFAULT_NAMESPACE = "6ba7b811-9dad-11d1-80b4-00c04fd430c8";
+
+  /**
+   * Characters of text per embeddings request by default: about 125000 tokens of English, under the
+   * 300000 OpenAI takes in a request even at 2 characters a token, and under 1 MiB of JSON.
+   */
+  private static final int DEFAULT_OPENAI_BATCH_MAX_CHARS = 500_000;
 
   /** Qdrant's default service.max_request_size_mb. */
   public static final int QDRANT_MAX_REQUEST_BYTES = 32 * 1024 * 1024;
@@ -92,7 +100,9 @@ public final class QdrantSinkConfig extends AbstractConfig {
           OPENAI_URL,
           OPENAI_MODEL,
           OPENAI_API_KEY,
+          OPENAI_SEND_DIMENSIONS,
           OPENAI_BATCH_SIZE,
+          OPENAI_BATCH_MAX_CHARS,
           OPENAI_TIMEOUT_MS,
           OPENAI_MAX_RETRIES,
           OPENAI_RETRY_BUDGET_MS);
@@ -447,16 +457,56 @@ public final class QdrantSinkConfig extends AbstractConfig {
         dependents,
         openAi);
     def.define(
+        OPENAI_SEND_DIMENSIONS,
+        Type.BOOLEAN,
+        false,
+        Importance.MEDIUM,
+        "Whether each request asks the model for vector.size dimensions (sends \"dimensions\":"
+            + " <vector.size>). OpenAI's text-embedding-3-small and -large return 1536 and 3072"
+            + " dimensions unless asked for fewer: set this to fill a collection of another size"
+            + " with them. A model or server without the parameter (text-embedding-ada-002, a"
+            + " model vLLM cannot shorten) refuses such a request, and the task fails naming this"
+            + " option; one that ignores it answers with its own size, and the task fails on the"
+            + " mismatch with vector.size.",
+        GROUP_VECTORS,
+        ++o,
+        Width.SHORT,
+        "Request vector.size dimensions",
+        dependents,
+        openAi);
+    def.define(
         OPENAI_BATCH_SIZE,
         Type.INT,
         64,
         ConfigDef.Range.between(1, 2048),
         Importance.LOW,
-        "Texts per embeddings request.",
+        "Most texts per embeddings request (fewer when embedder.openai.batch.max.chars ends the"
+            + " request first).",
         GROUP_VECTORS,
         ++o,
         Width.SHORT,
         "Embedding batch size",
+        dependents,
+        openAi);
+    def.define(
+        OPENAI_BATCH_MAX_CHARS,
+        Type.INT,
+        DEFAULT_OPENAI_BATCH_MAX_CHARS,
+        ConfigDef.Range.atLeast(1),
+        Importance.LOW,
+        "Most characters of text per embeddings request, summed over its texts (UTF-16 units,"
+            + " as Java counts them); a text longer than this goes in a request of its own. OpenAI"
+            + " refuses a request whose inputs sum to more than 300000 tokens, and proxies refuse"
+            + " large bodies (nginx: 1 MiB by default); a refused request is sent again text by"
+            + " text, each text a second time. Characters stand in for tokens only approximately:"
+            + " the default is about 125000 tokens of English (some 4 characters a token) and stays"
+            + " under 300000 tokens for text of more than 1.7 characters a token; lower it for"
+            + " Chinese, Japanese or Korean text (about a token a character, or more) or for an"
+            + " endpoint with a smaller limit.",
+        GROUP_VECTORS,
+        ++o,
+        Width.SHORT,
+        "Embedding request characters",
         dependents,
         openAi);
     def.define(
@@ -498,7 +548,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
             + " not start (after its backoff or Retry-After) before the budget ends is not made, a"
             + " retry's timeout ends with the budget, and the batch then goes back to Connect,"
             + " which delivers it again later (its texts are embedded again). Without this bound"
-            + " the retries of a put's requests (one per embedder.openai.batch.size texts) could"
+            + " the retries of a put's requests (one per batch of texts) could"
             + " outlast the consumer's max.poll.interval.ms (300000 by default) and cost the task"
             + " its partitions. Keep it plus the put's requests' own time (about"
             + " embedder.openai.timeout.ms per batch at worst) under max.poll.interval.ms; 0"
@@ -700,6 +750,15 @@ public final class QdrantSinkConfig extends AbstractConfig {
 
   public int openAiBatchSize() {
     return getInt(OPENAI_BATCH_SIZE);
+  }
+
+  public int openAiBatchMaxChars() {
+    return getInt(OPENAI_BATCH_MAX_CHARS);
+  }
+
+  /** Whether requests ask for vector.size dimensions. */
+  public boolean openAiSendDimensions() {
+    return getBoolean(OPENAI_SEND_DIMENSIONS);
   }
 
   public Duration openAiTimeout() {

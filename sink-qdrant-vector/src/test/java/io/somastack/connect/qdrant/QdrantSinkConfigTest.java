@@ -223,7 +223,9 @@ class QdrantSinkConfigTest {
                 "embedder.openai.url",
                 "embedder.openai.model",
                 "embedder.openai.api.key",
+                "embedder.openai.send.dimensions",
                 "embedder.openai.batch.size",
+                "embedder.openai.batch.max.chars",
                 "embedder.openai.timeout.ms",
                 "embedder.openai.max.retries",
                 "embedder.openai.retry.budget.ms"),
@@ -278,6 +280,11 @@ class QdrantSinkConfigTest {
     Config openAi = new QdrantVectorSinkConnector().validate(props("embedder", "openai"));
     assertFalse(visible(hashing, "embedder.openai.model"));
     assertTrue(visible(openAi, "embedder.openai.model"));
+    for (String key :
+        List.of("embedder.openai.send.dimensions", "embedder.openai.batch.max.chars")) {
+      assertFalse(visible(hashing, key), key);
+      assertTrue(visible(openAi, key), key);
+    }
     assertFalse(visible(openAi, "vector.field"));
   }
 

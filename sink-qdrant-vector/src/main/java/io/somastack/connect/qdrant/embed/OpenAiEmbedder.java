@@ -36,10 +36,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An OpenAI-compatible {@code POST <url>/embeddings} endpoint (OpenAI, Azure OpenAI's v1 API, vLLM,
- * Ollama, text-embeddings-inference): texts go in batches; 429, 5xx and I/O failures are retried
- * with backoff and then handed to Connect as retriable; a refusal (400, 413, 422, 424) of a batch
- * is narrowed down to the texts the server refuses, which are rejected one by one; any other answer
- * is a configuration error.
+ * Ollama, text-embeddings-inference): texts go in batches bounded by count and by characters (a
+ * stand-in for the tokens OpenAI bounds a request by); 429, 5xx and I/O failures are retried with
+ * backoff and then handed to Connect as retriable; a refusal (400, 413, 422, 424) of a batch is
+ * narrowed down to the texts the server refuses, which are rejected one by one; any other answer is
+ * a configuration error.
  *
  * <p>The retries of one {@link #embed} call (one put) share one time budget (time from a request's
  * first failure to its success, summed; {@code embedder.openai.retry.budget.ms}): a put makes a
@@ -63,6 +64,8 @@ public final class OpenAiEmbedder extends TextEmbedder {
   private final String model;
   private final String apiKey;
   private final int batchSize;
+  private final int batchMaxChars;
+  private final boolean sendDimensions;
   private final Duration timeout;
   private final int maxRetries;
   private final Duration retryBudget;
@@ -74,6 +77,8 @@ public final class OpenAiEmbedder extends TextEmbedder {
     this.model = config.openAiModel();
     this.apiKey = config.openAiApiKey();
     this.batchSize = config.openAiBatchSize();
+    this.batchMaxChars = config.openAiBatchMaxChars();
+    this.sendDimensions = config.openAiSendDimensions();
     this.timeout = config.openAiTimeout();
     this.maxRetries = config.openAiMaxRetries();
     this.retryBudget = config.openAiRetryBudget();
@@ -87,8 +92,8 @@ public final class OpenAiEmbedder extends TextEmbedder {
     // successful first attempts spend none, so a slow endpoint's many batches cannot use it up
     RetryClock budget = new RetryClock(retryBudget);
     List<float[]> vectors = new ArrayList<>(texts.size());
-    for (int from = 0; from < texts.size(); from += batchSize) {
-      int to = Math.min(texts.size(), from + batchSize);
+    for (int from = 0, to; from < texts.size(); from = to) {
+      to = batchEnd(texts, from);
       vectors.addAll(embedBatch(texts.subList(from, to), refusals, from, budget));
     }
     long refused = Arrays.stream(refusals).filter(Objects::nonNull).count();
@@ -102,6 +107,25 @@ public final class OpenAiEmbedder extends TextEmbedder {
   }
 
   /**
+   * Where the batch that starts at {@code from} ends: after batch.size texts, or before the text
+   * that would take it past batch.max.chars, so that long texts do not make a request OpenAI
+   * (300000 tokens at most) or a proxy refuses as a whole, which would send each of its texts again
+   * alone. A text longer than the bound goes alone.
+   */
+  private int batchEnd(List<String> texts, int from) {
+    int to = from;
+    long chars = 0;
+    while (to < texts.size() && to - from < batchSize) {
+      chars += texts.get(to).length();
+      if (chars > batchMaxChars && to > from) {
+        break;
+      }
+      to++;
+    }
+    return to;
+  }
+
+  /**
    * When every text of a put was refused, the request may be at fault and not the texts (LiteLLM
    * answers an unknown model with 400, a gateway may refuse the request's form): a one-word text
    * tells, so a configuration error fails the task instead of dead-lettering every record.
@@ -110,6 +134,9 @@ public final class OpenAiEmbedder extends TextEmbedder {
     try {
       request(List.of(PROBE_TEXT), budget);
     } catch (RefusedException refused) {
+      if (sendDimensions && embedsWithoutDimensions(budget)) {
+        throw dimensionsRefused(refused);
+      }
       throw new ConnectException(
           "embeddings endpoint "
               + endpoint
@@ -120,6 +147,36 @@ public final class OpenAiEmbedder extends TextEmbedder {
               + "): the request is at fault, not the records; check embedder.openai.model and"
               + " embedder.openai.url");
     }
+  }
+
+  /** Whether the endpoint takes the probe when it does not ask for dimensions. */
+  private boolean embedsWithoutDimensions(RetryClock budget) {
+    try {
+      answer(httpRequest(List.of(PROBE_TEXT), false), budget);
+      return true;
+    } catch (RefusedException stillRefused) {
+      return false;
+    }
+  }
+
+  /**
+   * ada-002 (and models vLLM cannot shorten) refuse any request with dimensions: that is no fault
+   * of the records, and must not dead-letter them.
+   */
+  private ConnectException dimensionsRefused(RefusedException refused) {
+    return new ConnectException(
+        "embeddings endpoint "
+            + endpoint
+            + " refuses every request for "
+            + size()
+            + " dimensions ("
+            + refused.getMessage()
+            + ") but embeds the same text without the dimensions parameter: model "
+            + model
+            + " cannot return vector.size dimensions; unset "
+            + QdrantSinkConfig.OPENAI_SEND_DIMENSIONS
+            + " (and make vector.size the model's own size) or use a model that takes dimensions,"
+            + " such as text-embedding-3-small");
   }
 
   /**
@@ -144,15 +201,19 @@ public final class OpenAiEmbedder extends TextEmbedder {
   }
 
   private List<float[]> request(List<String> texts, RetryClock budget) {
+    return parse(answer(httpRequest(texts, sendDimensions), budget), texts.size());
+  }
+
+  /** The body of the request's 200 answer, retrying what passes. */
+  private String answer(HttpRequest request, RetryClock budget) {
     try {
-      return requestWithRetries(texts, budget);
+      return answerWithRetries(request, budget);
     } finally {
       budget.settled(); // its retrying, if any, is spent, however the request ended
     }
   }
 
-  private List<float[]> requestWithRetries(List<String> texts, RetryClock budget) {
-    HttpRequest request = httpRequest(texts);
+  private String answerWithRetries(HttpRequest request, RetryClock budget) {
     for (int attempt = 0; ; attempt++) {
       long started = budget.now();
       String failure;
@@ -161,7 +222,7 @@ public final class OpenAiEmbedder extends TextEmbedder {
         HttpResponse<String> response = send(request);
         int status = response.statusCode();
         if (status == 200) {
-          return parse(response.body(), texts.size());
+          return response.body();
         }
         failure = "HTTP " + status + kindOf(response.body());
         if (isRefusal(status)) {
@@ -279,11 +340,14 @@ public final class OpenAiEmbedder extends TextEmbedder {
     }
   }
 
-  private HttpRequest httpRequest(List<String> texts) {
+  private HttpRequest httpRequest(List<String> texts, boolean askDimensions) {
     ObjectNode body = RecordJson.MAPPER.createObjectNode();
     body.put("model", model);
     ArrayNode input = body.putArray("input");
     texts.forEach(input::add);
+    if (askDimensions) {
+      body.put("dimensions", size());
+    }
     HttpRequest.Builder request =
         HttpRequest.newBuilder(endpoint)
             .timeout(timeout)
@@ -316,13 +380,7 @@ public final class OpenAiEmbedder extends TextEmbedder {
       }
       JsonNode embedding = item.path("embedding");
       if (embedding.size() != size()) {
-        throw new ConnectException(
-            "model "
-                + model
-                + " returns "
-                + embedding.size()
-                + " dimensions but vector.size is "
-                + size());
+        throw dimensionMismatch(embedding.size());
       }
       float[] vector = new float[embedding.size()];
       for (int d = 0; d < vector.length; d++) {
@@ -333,6 +391,28 @@ public final class OpenAiEmbedder extends TextEmbedder {
       vectors[index] = vector;
     }
     return Arrays.asList(vectors);
+  }
+
+  private ConnectException dimensionMismatch(int returned) {
+    String hint =
+        sendDimensions
+            ? ", though the request asked for "
+                + size()
+                + " (the endpoint ignores the dimensions parameter: unset "
+                + QdrantSinkConfig.OPENAI_SEND_DIMENSIONS
+                + " and make vector.size the model's own size)"
+            : " (a model that takes a dimensions parameter, such as text-embedding-3-small, returns"
+                + " vector.size dimensions with "
+                + QdrantSinkConfig.OPENAI_SEND_DIMENSIONS
+                + "=true)";
+    return new ConnectException(
+        "model "
+            + model
+            + " returns "
+            + returned
+            + " dimensions but vector.size is "
+            + size()
+            + hint);
   }
 
   private static void pause(long millis) {

@@ -48,6 +48,14 @@ class OpenAiEmbedderTest {
   private volatile String nullFor = "<none>";
   private volatile String refusal = "{\"error\":{\"message\":\"input too long\"}}";
 
+  /** A request whose texts sum to more characters is refused with 413, as a proxy or OpenAI do. */
+  private volatile int maxRequestChars = Integer.MAX_VALUE;
+
+  /** What the model does with a request's "dimensions": honour (text-embedding-3-*) by default. */
+  private volatile boolean refusesDimensions;
+
+  private volatile boolean ignoresDimensions;
+
   /** Sent with the failures of {@link #statuses}, in seconds; null for none. */
   private volatile String retryAfter;
 
@@ -104,6 +112,22 @@ class OpenAiEmbedderTest {
         return;
       }
     }
+    if (charsOf(body) > maxRequestChars) {
+      reply(exchange, 413, "{\"error\":{\"message\":\"request too large\"}}");
+      return;
+    }
+    int size = dimensions;
+    if (body.has("dimensions") && refusesDimensions) {
+      reply(
+          exchange,
+          400,
+          "{\"error\":{\"message\":\"This model does not support specifying dimensions.\","
+              + "\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}");
+      return;
+    }
+    if (body.has("dimensions") && !ignoresDimensions) {
+      size = body.get("dimensions").asInt();
+    }
     if (answerMillis > 0) {
       try {
         Thread.sleep(answerMillis); // the endpoint's own speed, which the test is about
@@ -117,15 +141,25 @@ class OpenAiEmbedderTest {
     for (int i = body.get("input").size() - 1; i >= 0; i--) {
       ObjectNode item = data.addObject().put("index", i).put("object", "embedding");
       ArrayNode embedding = item.putArray("embedding");
-      for (int d = 0; d < dimensions; d++) {
-        if (d == 1 && body.get("input").get(i).asText().equals(nullFor)) {
+      String text = body.get("input").get(i).asText();
+      for (int d = 0; d < size; d++) {
+        if (d == 1 && text.equals(nullFor)) {
           embedding.addNull(); // JavaScript's JSON.stringify writes a NaN as null
         } else {
-          embedding.add(d == 0 ? 1.0 + i : 0.0);
+          // the place in the request, and the text's length: which text a vector is of
+          embedding.add(d == 0 ? 1.0 + i : d == 2 ? text.length() : 0.0);
         }
       }
     }
     reply(exchange, 200, RecordJson.write(answer));
+  }
+
+  private static int charsOf(JsonNode request) {
+    int chars = 0;
+    for (JsonNode input : request.get("input")) {
+      chars += input.asText().length();
+    }
+    return chars;
   }
 
   private void awaitRelease() {
@@ -260,6 +294,121 @@ class OpenAiEmbedderTest {
   void emptyTextNeverReachesTheServer() {
     assertTrue(embedder(8).embed(texts(" ")).get(0).isRejected());
     assertEquals(0, requests.size());
+  }
+
+  // ------------------------------------------------------------------ a request's size
+
+  /**
+   * A request ends before the text that would take it past embedder.openai.batch.max.chars, and a
+   * longer text goes alone: the vectors come back in the texts' order.
+   */
+  @Test
+  void requestsAreBoundedByTheirTextsCharacters() {
+    List<Embedder.Result> results =
+        embedder(8, "embedder.openai.batch.max.chars", "10")
+            .embed(texts("aaaa", "bbbbbb", "c", "ddddddddddddddd", "eeeeeeeeeeee", "ff", "g"));
+    assertEquals(
+        List.of(
+            List.of("aaaa", "bbbbbb"),
+            List.of("c"),
+            List.of("ddddddddddddddd"),
+            List.of("eeeeeeeeeeee"),
+            List.of("ff", "g")),
+        requests.stream().map(OpenAiEmbedderTest::inputs).toList());
+    assertEquals(
+        List.of(4f, 6f, 1f, 15f, 12f, 2f, 1f),
+        results.stream().map(r -> r.vectors().getVector().getDense().getData(2)).toList());
+  }
+
+  /**
+   * The brief's case: a put of 64 texts of about 8000 tokens each (32000 characters), at the
+   * defaults, against an endpoint that refuses a request of more than 300000 tokens (1.2 million
+   * characters at 4 a token): no request is refused, so no text is sent twice.
+   */
+  @Test
+  void longTextsAtTheDefaultsAreNeverSentTwice() {
+    maxRequestChars = 1_200_000;
+    String[] texts = new String[64];
+    for (int i = 0; i < texts.length; i++) {
+      texts[i] = String.valueOf((char) ('A' + i % 26)).repeat(32_000 - i);
+    }
+    List<Embedder.Result> results = embedder(64).embed(texts(texts));
+    assertTrue(requests.size() > 1, "the texts do not fit one request");
+    // each text has a length of its own: the lengths sent say which texts went, and in what order
+    assertEquals(
+        java.util.Arrays.stream(texts).map(String::length).toList(),
+        requests.stream().flatMap(r -> inputs(r).stream()).map(String::length).toList(),
+        "every text once, in order");
+    assertTrue(requests.stream().allMatch(r -> charsOf(r) <= 500_000), "the default bound");
+    for (int i = 0; i < texts.length; i++) {
+      assertEquals(
+          texts[i].length(), results.get(i).vectors().getVector().getDense().getData(2), 0f);
+    }
+  }
+
+  /** A request the server still refuses as too large is narrowed down as before. */
+  @Test
+  void aRequestRefusedForItsSizeIsStillSentTextByText() {
+    maxRequestChars = 5;
+    List<Embedder.Result> results =
+        embedder(8, "embedder.openai.batch.max.chars", "6").embed(texts("aaa", "bbb", "cccccc"));
+    assertFalse(results.get(0).isRejected() || results.get(1).isRejected());
+    assertTrue(results.get(2).rejection().contains("HTTP 413"), results.get(2).rejection());
+  }
+
+  private static List<String> inputs(JsonNode request) {
+    List<String> inputs = new java.util.ArrayList<>();
+    request.get("input").forEach(input -> inputs.add(input.asText()));
+    return inputs;
+  }
+
+  // ------------------------------------------------------------------ dimensions
+
+  /**
+   * text-embedding-3-small returns 1536 dimensions unless asked for fewer: with
+   * embedder.openai.send.dimensions every request asks for vector.size; without it none does, and
+   * the mismatch names the option.
+   */
+  @Test
+  void aModelIsAskedForVectorSizeDimensionsWhenConfigured() {
+    dimensions = 1536;
+    List<Embedder.Result> results =
+        embedder(8, "embedder.openai.send.dimensions", "true").embed(texts("a", "b"));
+    assertFalse(results.get(0).isRejected() || results.get(1).isRejected());
+    assertEquals(4, requests.get(0).get("dimensions").asInt());
+
+    requests.clear();
+    ConnectException e = assertThrows(ConnectException.class, () -> embedder(8).embed(texts("a")));
+    assertFalse(requests.get(0).has("dimensions"), "not asked unless configured");
+    assertTrue(e.getMessage().contains("returns 1536 dimensions"), e.getMessage());
+    assertTrue(e.getMessage().contains("embedder.openai.send.dimensions=true"), e.getMessage());
+  }
+
+  /**
+   * ada-002 answers a request with dimensions with 400, as for a text too long: the task fails,
+   * naming the option, instead of dead-lettering every record.
+   */
+  @Test
+  void aModelThatRefusesDimensionsFailsTheTaskNamingTheOption() {
+    refusesDimensions = true;
+    OpenAiEmbedder embedder = embedder(8, "embedder.openai.send.dimensions", "true");
+    ConnectException e =
+        assertThrows(ConnectException.class, () -> embedder.embed(texts("a", "b")));
+    assertFalse(e instanceof RetriableException, e.toString());
+    assertTrue(e.getMessage().contains("embedder.openai.send.dimensions"), e.getMessage());
+    assertTrue(e.getMessage().contains("HTTP 400 (invalid_request_error)"), e.getMessage());
+    assertFalse(requests.get(requests.size() - 1).has("dimensions"), "the probe without them");
+  }
+
+  /** A server that ignores dimensions answers with its own size: the mismatch says so. */
+  @Test
+  void anEndpointThatIgnoresDimensionsFailsNamingTheOption() {
+    ignoresDimensions = true;
+    dimensions = 768;
+    OpenAiEmbedder embedder = embedder(8, "embedder.openai.send.dimensions", "true");
+    ConnectException e = assertThrows(ConnectException.class, () -> embedder.embed(texts("a")));
+    assertTrue(e.getMessage().contains("ignores the dimensions parameter"), e.getMessage());
+    assertTrue(e.getMessage().contains("embedder.openai.send.dimensions"), e.getMessage());
   }
 
   // ------------------------------------------------------------------ the put's retry budget
