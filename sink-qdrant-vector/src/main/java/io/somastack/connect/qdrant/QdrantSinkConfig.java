@@ -419,10 +419,10 @@ public final class QdrantSinkConfig extends AbstractConfig {
             + " https://RESOURCE.openai.azure.com/openai/v1 (Azure OpenAI's v1 API, the deployment"
             + " as the model; its dated deployments/...?api-version= URLs and api-key header are"
             + " not supported). The connector posts to <url>/embeddings. 429, 408, 409, 425, 5xx and"
-            + " I/O failures are retried; a batch refused with 400, 413, 422 or 424 is sent again"
-            + " text by text and a text refused alone is dead-lettered, unless a put's every text"
-            + " is refused and so is a one-word text: then the request is at fault and the task"
-            + " fails. Any other answer (a redirect, which is not followed, 401, 403, 404...) fails"
+            + " I/O failures are retried. At the first batch of a put refused with 400, 413, 422"
+            + " or 424 a one-word text is sent: refused too, the request is at fault and the task"
+            + " fails; else the batch is sent again text by text and a text refused alone is"
+            + " dead-lettered. Any other answer (a redirect, which is not followed, 401, 403, 404...) fails"
             + " the task.",
         GROUP_VECTORS,
         ++o,

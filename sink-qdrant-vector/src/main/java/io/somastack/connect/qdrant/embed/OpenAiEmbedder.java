@@ -90,20 +90,27 @@ public final class OpenAiEmbedder extends TextEmbedder {
   List<float[]> embedTexts(List<String> texts, String[] refusals) {
     // the time from a request's first failure until it succeeds, summed over the put's requests:
     // successful first attempts spend none, so a slow endpoint's many batches cannot use it up
-    RetryClock budget = new RetryClock(retryBudget);
+    Put put = new Put(new RetryClock(retryBudget));
     List<float[]> vectors = new ArrayList<>(texts.size());
     for (int from = 0, to; from < texts.size(); from = to) {
       to = batchEnd(texts, from);
-      vectors.addAll(embedBatch(texts.subList(from, to), refusals, from, budget));
+      vectors.addAll(embedBatch(texts.subList(from, to), refusals, from, put));
     }
     long refused = Arrays.stream(refusals).filter(Objects::nonNull).count();
     if (refused > 0) {
-      if (refused == texts.size()) {
-        checkItEmbedsAnyText(budget);
-      }
       log.warn("Embeddings endpoint refused {} text(s); their records go to the DLQ", refused);
     }
     return vectors;
+  }
+
+  /** One embed call's state: its retry budget, and whether the endpoint was tested this call. */
+  private static final class Put {
+    final RetryClock budget;
+    boolean checkedItEmbeds;
+
+    Put(RetryClock budget) {
+      this.budget = budget;
+    }
   }
 
   /**
@@ -126,11 +133,18 @@ public final class OpenAiEmbedder extends TextEmbedder {
   }
 
   /**
-   * When every text of a put was refused, the request may be at fault and not the texts (LiteLLM
-   * answers an unknown model with 400, a gateway may refuse the request's form): a one-word text
-   * tells, so a configuration error fails the task instead of dead-lettering every record.
+   * When a request is refused, the request may be at fault and not its texts (LiteLLM answers an
+   * unknown model with 400, a gateway may refuse the request's form, ada-002 a request for
+   * dimensions): a one-word text tells, before the batch is sent again text by text, so a
+   * configuration error fails the task at once instead of dead-lettering every record after a
+   * request per text. Once per put: one extra request of one word.
    */
-  private void checkItEmbedsAnyText(RetryClock budget) {
+  private void checkItEmbedsAnyText(Put put) {
+    if (put.checkedItEmbeds) {
+      return;
+    }
+    put.checkedItEmbeds = true;
+    RetryClock budget = put.budget;
     try {
       request(List.of(PROBE_TEXT), budget);
     } catch (RefusedException refused) {
@@ -183,18 +197,18 @@ public final class OpenAiEmbedder extends TextEmbedder {
    * A batch the server refuses as a whole is retried text by text, to find the bad ones; a refused
    * text's reason goes to {@code refusals} at {@code offset} plus its place in the batch.
    */
-  private List<float[]> embedBatch(
-      List<String> texts, String[] refusals, int offset, RetryClock budget) {
+  private List<float[]> embedBatch(List<String> texts, String[] refusals, int offset, Put put) {
     try {
-      return request(texts, budget);
+      return request(texts, put.budget);
     } catch (RefusedException refused) {
+      checkItEmbedsAnyText(put);
       if (texts.size() == 1) {
         refusals[offset] = refused.getMessage();
         return Collections.singletonList(null);
       }
       List<float[]> vectors = new ArrayList<>(texts.size());
       for (int i = 0; i < texts.size(); i++) {
-        vectors.addAll(embedBatch(List.of(texts.get(i)), refusals, offset + i, budget));
+        vectors.addAll(embedBatch(List.of(texts.get(i)), refusals, offset + i, put));
       }
       return vectors;
     }

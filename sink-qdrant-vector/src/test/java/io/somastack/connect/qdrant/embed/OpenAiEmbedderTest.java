@@ -552,12 +552,29 @@ class OpenAiEmbedderTest {
                 "{\"error\":{\"message\":\"Invalid model name passed in model=test-model\","
                     + "\"type\":\"invalid_request_error\",\"param\":\"model\"}}");
     ConnectException e =
-        assertThrows(ConnectException.class, () -> embedder(8).embed(texts("a", "b")));
+        assertThrows(
+            ConnectException.class, () -> embedder(8).embed(texts("a", "b", "c", "d", "e")));
     assertFalse(e instanceof RetriableException, e.toString());
     assertTrue(e.getMessage().contains("HTTP 400 (invalid_request_error)"), e.getMessage());
     assertTrue(e.getMessage().contains("embedder.openai.model"), e.getMessage());
-    assertEquals(
-        OpenAiEmbedder.PROBE_TEXT, requests.get(requests.size() - 1).get("input").get(0).asText());
+    assertEquals(2, requests.size(), "the batch, then the one-word test: no request per text");
+    assertEquals(OpenAiEmbedder.PROBE_TEXT, requests.get(1).get("input").get(0).asText());
+  }
+
+  /** The one-word test is made once per put, however many of its requests are refused. */
+  @Test
+  void theEndpointIsTestedOncePerPut() {
+    refused = "bad";
+    List<Embedder.Result> results =
+        embedder(8, "embedder.openai.batch.size", "2").embed(texts("bad", "a", "bad", "b"));
+    assertTrue(results.get(0).isRejected() && results.get(2).isRejected());
+    assertFalse(results.get(1).isRejected() || results.get(3).isRejected());
+    long tests =
+        requests.stream()
+            .filter(r -> r.get("input").get(0).asText().equals(OpenAiEmbedder.PROBE_TEXT))
+            .count();
+    assertEquals(1, tests);
+    assertEquals(7, requests.size(), "2 batches, 1 test, 4 texts alone");
   }
 
   /** A put whose only text is refused while the endpoint embeds others dead-letters that one. */
