@@ -26,8 +26,9 @@ import org.apache.kafka.connect.transforms.Transformation;
 /**
  * Encrypts configured fields with AES-256-GCM into {@link FieldCipher} envelopes bound to the field
  * path and the record's tenant, so a ciphertext moved to another field or tenant no longer
- * decrypts. The field's JSON value is what is encrypted, so {@link DecryptFields} restores its
- * type.
+ * decrypts. Nothing else is bound (not the topic, the record, or key versus value): a ciphertext
+ * moved between records of one tenant, in the same field path, still decrypts. The field's JSON
+ * value is what is encrypted, so {@link DecryptFields} restores its type.
  */
 public abstract class EncryptFields<R extends ConnectRecord<R>>
     implements Transformation<R>, Versioned {
@@ -36,7 +37,12 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
       "Encrypts fields with AES-256-GCM. Each ciphertext is a string 'soma-enc:' + base64url of "
           + "(format version | mode | key id | key version | nonce | ciphertext and tag), "
           + "authenticated together with the field path and the tenant, so it fails to decrypt if "
-          + "altered, moved to another field, or copied to another tenant's record. The field's "
+          + "altered, moved to another field, or copied to another tenant's record. It is bound "
+          + "to nothing else: not to the topic, the record (its key, partition or offset), nor to "
+          + "whether it sits in the key or the value. So a ciphertext copied into the same field "
+          + "path of another record of the same tenant (in any topic, or from key to value) "
+          + "decrypts there undetected, and with tenant.field empty that holds for any record; "
+          + "swapping the values of two records is not detected. The field's "
           + "JSON value is encrypted, so decryption restores its type. In a Struct, encrypted "
           + "fields become optional strings; a Map with a MAP schema (JsonConverter with "
           + "schemas.enable=true on a map-typed payload) keeps it while its values are strings, "
@@ -130,7 +136,11 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
             side.schema(record),
             (path, value, schema) ->
                 cipher.encrypt(
-                    JsonValues.toBytes(value, schema), keyId, mode, path.toString(), owner));
+                    JsonValues.fieldBytes(record, path, value, schema, "encrypted"),
+                    keyId,
+                    mode,
+                    path.toString(),
+                    owner));
     return side.with(record, FieldRewriter.schemaOf(encrypted, side.schema(record)), encrypted);
   }
 

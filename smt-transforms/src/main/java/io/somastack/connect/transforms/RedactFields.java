@@ -131,12 +131,17 @@ public abstract class RedactFields<R extends ConnectRecord<R>>
     }
     Object redacted =
         rewriter.rewrite(
-            record, container, side.schema(record), (path, value, schema) -> redact(value, schema));
+            record,
+            container,
+            side.schema(record),
+            (path, value, schema) -> redact(record, path, value, schema));
     return side.with(record, FieldRewriter.schemaOf(redacted, side.schema(record)), redacted);
   }
 
-  private String redact(Object value, Schema schema) {
-    return with == With.MASK ? mask : hash.hash(JsonValues.toBytes(value, schema));
+  private String redact(R record, FieldPath path, Object value, Schema schema) {
+    return with == With.MASK
+        ? mask
+        : hash.hash(JsonValues.fieldBytes(record, path, value, schema, "hashed"));
   }
 
   @Override

@@ -5,8 +5,8 @@ import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.transforms.util.Records;
+import io.somastack.connect.transforms.util.TopicNames;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
@@ -42,13 +42,6 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
 
   public static final String TOPIC_TEMPLATE_CONFIG = "topic.template";
   public static final String FALLBACK_TOPIC_CONFIG = "fallback.topic";
-
-  private static final int MAX_TOPIC_LENGTH = 249;
-  private static final Pattern LEGAL_TOPIC =
-      Pattern.compile("[a-zA-Z0-9._-]{1," + MAX_TOPIC_LENGTH + "}");
-
-  /** A placeholder of a template that parsed: "${" up to the next "}", never nested. */
-  private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{[^}]*}");
 
   public static final ConfigDef CONFIG_DEF =
       new ConfigDef()
@@ -88,7 +81,7 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
   @Override
   public R apply(R record) {
     String topic = template.render(template.dependsOnTopicOnly() ? record : readable(record));
-    if (!isLegal(topic)) {
+    if (!TopicNames.isLegal(topic)) {
       topic = fallback(record);
     }
     return record.newRecord(
@@ -168,7 +161,7 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
         } catch (IllegalArgumentException e) {
           throw new ConfigException(name, value, e.getMessage());
         }
-        String problem = literalProblem(text);
+        String problem = TopicNames.literalProblem(text);
         if (problem != null) {
           throw new ConfigException(name, value, problem);
         }
@@ -181,32 +174,12 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
     };
   }
 
-  /** What keeps a parsed template's literal text out of every legal topic name, or null. */
-  private static String literalProblem(String template) {
-    String literals = PLACEHOLDER.matcher(template).replaceAll("");
-    if (literals.length() == template.length()) {
-      return isLegal(template) ? null : "names no legal topic";
-    }
-    for (int i = 0; i < literals.length(); i++) {
-      if (!LEGAL_TOPIC.matcher(literals.substring(i, i + 1)).matches()) {
-        return "its text outside the placeholders holds '"
-            + literals.charAt(i)
-            + "', but topic names hold only [a-zA-Z0-9._-]";
-      }
-    }
-    return literals.length() <= MAX_TOPIC_LENGTH
-        ? null
-        : "its text outside the placeholders is longer than a topic name may be ("
-            + MAX_TOPIC_LENGTH
-            + " characters)";
-  }
-
   private static ConfigDef.Validator legalTopicOrEmpty() {
     return new ConfigDef.Validator() {
       @Override
       public void ensureValid(String name, Object value) {
         String topic = value == null ? "" : value.toString().trim();
-        if (!topic.isEmpty() && !isLegal(topic)) {
+        if (!topic.isEmpty() && !TopicNames.isLegal(topic)) {
           throw new ConfigException(name, value, "not a legal topic name");
         }
       }
@@ -216,13 +189,6 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
         return "a topic name, or empty";
       }
     };
-  }
-
-  private static boolean isLegal(String topic) {
-    return topic != null
-        && LEGAL_TOPIC.matcher(topic).matches()
-        && !topic.equals(".")
-        && !topic.equals("..");
   }
 
   private String fallback(R record) {

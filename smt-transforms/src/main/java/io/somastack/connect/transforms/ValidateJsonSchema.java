@@ -14,6 +14,7 @@ import io.somastack.connect.transforms.util.Configs;
 import io.somastack.connect.transforms.util.RecordSide;
 import io.somastack.connect.transforms.util.RecordValues;
 import io.somastack.connect.transforms.util.Records;
+import io.somastack.connect.transforms.util.TopicNames;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,17 +30,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks each record's key or value against a JSON Schema (draft 2020-12) and either fails it, so
- * Connect's {@code errors.tolerance} and dead-letter queue take it, or sends it to another topic
- * with the violations in a header.
+ * Checks each record's key or value against a JSON Schema (of the draft its "$schema" declares,
+ * 2020-12 by default; see {@link CompiledSchemas}) and either fails it, so Connect's {@code
+ * errors.tolerance} and dead-letter queue take it, or sends it to another topic with the violations
+ * in a header.
  */
 public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
     implements Transformation<R>, Versioned {
 
   public static final String OVERVIEW_DOC =
-      "Validates the record key or value against a JSON Schema (draft 2020-12, formats asserted). "
-          + "Accepts Struct, schemaless Map, and JSON text as String or bytes; anything that is not "
-          + "JSON fails. Tombstones (a null value) pass the Value variant; the Key variant checks a "
+      "Validates the record key or value against a JSON Schema, formats asserted. The schema's "
+          + "\"$schema\" picks its draft: draft-04, draft-06, draft-07, 2019-09 or 2020-12 (the "
+          + "default when it declares none); the schema is checked against that draft's "
+          + "meta-schema (bundled, never fetched) and records are validated by that draft's "
+          + "rules, as are the files it refers to that declare no \"$schema\" of their own. Any "
+          + "other \"$schema\" fails the configuration. Accepts Struct, schemaless Map, and JSON "
+          + "text as String or bytes; anything that is not JSON fails. Tombstones (a null value) "
+          + "pass the Value variant; the Key variant checks a "
           + "missing key as JSON null, so a key schema lets keyless records through only if it "
           + "allows \"null\". An invalid record either fails with a DataException that "
           + "lists the violations (for errors.tolerance and the dead-letter queue) or is rerouted "
@@ -79,7 +86,11 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
                   + "plugin ships classpath:schemas/<name>.schema.json), a file path on the worker, "
                   + "or inline JSON. Its $refs may name files and classpath: resources only: "
                   + "remote (http, https) schemas are never fetched, and a $ref that resolves to "
-                  + "one, also through an http(s) $id, fails the configuration.")
+                  + "one, also through an http(s) $id, fails the configuration. Each schema "
+                  + "document (the schema, or a file or resource it refers to) must be a regular "
+                  + "file of UTF-8 text of at most "
+                  + SchemaSource.MAX_BYTES
+                  + " bytes (1 MiB).")
           .define(
               TOPIC_SCHEMAS_CONFIG,
               ConfigDef.Type.LIST,
@@ -105,7 +116,8 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
               "${topic}.invalid",
               rerouteTemplate(),
               ConfigDef.Importance.MEDIUM,
-              "Topic for invalid records when on.invalid=reroute; may use ${topic}.")
+              "Topic for invalid records when on.invalid=reroute; may use ${topic}. Its other "
+                  + "text must be legal in a topic name ([a-zA-Z0-9._-]).")
           .define(
               ERRORS_HEADER_CONFIG,
               ConfigDef.Type.STRING,
@@ -240,7 +252,8 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
 
       @Override
       public String toString() {
-        return nonBlank.toString() + " using no placeholder but ${topic}";
+        return nonBlank.toString()
+            + " using no placeholder but ${topic}, its other text legal in a topic name";
       }
     };
   }
@@ -251,6 +264,11 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
       if (!template.dependsOnTopicOnly()) {
         throw new ConfigException(
             REROUTE_TOPIC_CONFIG, text, "may only use ${topic}: an invalid record has no fields");
+      }
+      // Kafka refuses the topic only when the first invalid record is produced to it
+      String problem = TopicNames.literalProblem(text.trim());
+      if (problem != null) {
+        throw new ConfigException(REROUTE_TOPIC_CONFIG, text, problem);
       }
       return template;
     } catch (IllegalArgumentException e) {

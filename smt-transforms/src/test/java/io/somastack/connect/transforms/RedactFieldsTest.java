@@ -176,4 +176,25 @@ class RedactFieldsTest {
     assertTrue(value.get("score") instanceof String);
     assertEquals(1L, value.get("n"));
   }
+
+  /**
+   * NaN and the infinities have no JSON, so a Struct float holding one cannot be redacted: the
+   * error must say which field of which record, where before it said only that JSON has no
+   * representation for NaN.
+   */
+  @Test
+  void namesTheFieldAndRecordOfAFloatWithNoJson() {
+    Schema payload = SchemaBuilder.struct().field("score", Schema.FLOAT64_SCHEMA).build();
+    Schema schema = SchemaBuilder.struct().field("payload", payload).build();
+    for (double number : new double[] {Double.NaN, Double.POSITIVE_INFINITY}) {
+      Struct value = new Struct(schema).put("payload", new Struct(payload).put("score", number));
+      SinkRecord record = TestRecords.value(schema, value);
+      DataException e =
+          assertThrows(DataException.class, () -> redact("fields", "payload.score").apply(record));
+      assertTrue(e.getMessage().contains("field 'payload.score'"), e.getMessage());
+      assertTrue(
+          e.getMessage().contains("topic 'memory.events' partition 2 offset 42"), e.getMessage());
+      assertFalse(e.getMessage().contains("Infinity"), e.getMessage());
+    }
+  }
 }

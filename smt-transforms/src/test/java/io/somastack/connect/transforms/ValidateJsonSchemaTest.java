@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import io.somastack.connect.transforms.schema.SchemaSource;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -15,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -423,5 +425,177 @@ class ValidateJsonSchemaTest {
     assertThrows(
         ConfigException.class,
         () -> value(props("schema", MEMORY, "reroute.topic", "bad-${value.tenant_id}")));
+  }
+
+  /**
+   * A draft-07 schema as agent platforms write them: definitions with a $ref into them, a tuple
+   * ("items" as an array) with "additionalItems", and "dependencies". Draft 2020-12 has none of
+   * these forms, so checking it against the 2020-12 meta-schema refused it.
+   */
+  private static final String DRAFT_07 =
+      """
+      {"$schema": "http://json-schema.org/draft-07/schema#",
+       "type": "object",
+       "definitions": {"tenant": {"type": "string", "minLength": 1}},
+       "properties": {
+         "tenant_id": {"$ref": "#/definitions/tenant"},
+         "point": {"type": "array",
+                   "items": [{"type": "number"}, {"type": "number"}],
+                   "additionalItems": false}},
+       "dependencies": {"latitude": ["longitude"]}}
+      """;
+
+  @Test
+  void validatesRecordsByTheRulesOfADraft07Schema(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("location.schema.json");
+    Files.writeString(file, DRAFT_07);
+    for (String schema : List.of(DRAFT_07, file.toString())) {
+      assertEquals(List.of(), validationErrors("schema", "schema", schema));
+      ValidateJsonSchema<SinkRecord> transform = value(props("schema", schema));
+      SinkRecord good =
+          TestRecords.value(
+              TestRecords.map(
+                  "tenant_id", "acme", "point", List.of(1, 2.5), "latitude", 1, "longitude", 2));
+      assertSame(good, transform.apply(good));
+      for (Map<String, Object> bad :
+          List.of(
+              TestRecords.map("tenant_id", ""),
+              TestRecords.map("point", List.of(1, 2, 3)),
+              TestRecords.map("point", List.of("north", 2)),
+              TestRecords.map("latitude", 1))) {
+        assertThrows(
+            DataException.class, () -> transform.apply(TestRecords.value(bad)), bad.toString());
+      }
+    }
+  }
+
+  /**
+   * A draft-07 schema split into files often declares "$schema" only in the main file: the files it
+   * refers to are read by the same draft, not by draft 2020-12, which has no tuple "items".
+   */
+  @Test
+  void readsReferencedFilesWithoutSchemaByTheDraftOfTheSchema(@TempDir Path dir) throws Exception {
+    Files.writeString(
+        dir.resolve("pair.schema.json"),
+        "{\"type\": \"array\", \"items\": [{\"type\": \"string\"}], \"additionalItems\": false}");
+    Path main = dir.resolve("main.schema.json");
+    Files.writeString(
+        main,
+        "{\"$schema\": \"http://json-schema.org/draft-07/schema#\", \"type\": \"object\","
+            + " \"properties\": {\"pair\": {\"$ref\": \"pair.schema.json\"}}}");
+    ValidateJsonSchema<SinkRecord> transform = value(props("schema", main.toString()));
+    SinkRecord good = TestRecords.value(TestRecords.map("pair", List.of("a")));
+    assertSame(good, transform.apply(good));
+    assertThrows(
+        DataException.class,
+        () -> transform.apply(TestRecords.value(TestRecords.map("pair", List.of("a", 1)))));
+  }
+
+  /** Each supported draft's own forms are accepted, and enforced, under that draft's rules. */
+  @Test
+  void acceptsDraft04And2019_09Schemas() {
+    ValidateJsonSchema<SinkRecord> draft04 =
+        value(
+            props(
+                "schema",
+                "{\"$schema\": \"http://json-schema.org/draft-04/schema#\", \"type\": \"object\","
+                    + " \"properties\": {\"n\": {\"type\": \"integer\", \"maximum\": 10,"
+                    + " \"exclusiveMaximum\": true}}}"));
+    SinkRecord nine = TestRecords.value(TestRecords.map("n", 9));
+    assertSame(nine, draft04.apply(nine));
+    assertThrows(
+        DataException.class, () -> draft04.apply(TestRecords.value(TestRecords.map("n", 10))));
+
+    ValidateJsonSchema<SinkRecord> draft201909 =
+        value(
+            props(
+                "schema",
+                "{\"$schema\": \"https://json-schema.org/draft/2019-09/schema\", \"type\":"
+                    + " \"array\", \"items\": [{\"type\": \"string\"}], \"additionalItems\":"
+                    + " false}"));
+    SinkRecord one = TestRecords.value("[\"a\"]");
+    assertSame(one, draft201909.apply(one));
+    assertThrows(DataException.class, () -> draft201909.apply(TestRecords.value("[\"a\", 1]")));
+  }
+
+  /** A schema is checked against the meta-schema of the draft it declares, and named by it. */
+  @Test
+  void refusesASchemaThatBreaksTheRulesOfItsOwnDraft() {
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                value(
+                    props(
+                        "schema",
+                        "{\"$schema\": \"http://json-schema.org/draft-07/schema#\","
+                            + " \"type\": \"string\", \"minLength\": -1}")));
+    assertTrue(e.getMessage().contains("draft-07"), e.getMessage());
+  }
+
+  /**
+   * A "$schema" the transform knows no rules for (a custom or mistyped meta-schema) fails the
+   * configuration saying which drafts are supported, rather than being fetched or guessed at.
+   */
+  @Test
+  void refusesAnUnknownOrMalformedSchemaDeclaration() {
+    for (String declared : List.of("\"http://example.com/my-meta-schema#\"", "7")) {
+      String schema = "{\"$schema\": " + declared + ", \"type\": \"object\"}";
+      List<String> errors = validationErrors("schema", "schema", schema);
+      assertEquals(1, errors.size(), declared);
+      assertTrue(errors.get(0).contains("$schema"), errors.get(0));
+      assertTrue(errors.get(0).contains("draft-07"), errors.get(0));
+      assertThrows(ConfigException.class, () -> value(props("schema", schema)));
+    }
+  }
+
+  /**
+   * A schema file is read in full before it is parsed: a huge file, or a device that never ends
+   * such as /dev/zero, ran the worker out of memory while the config was validated.
+   */
+  @Test
+  void refusesSchemaFilesThatAreTooLargeOrNotRegularFiles(@TempDir Path dir) throws Exception {
+    Path huge = dir.resolve("huge.schema.json");
+    Files.writeString(huge, "{\"type\": \"object\"" + " ".repeat(SchemaSource.MAX_BYTES) + "}");
+    List<String> errors = validationErrors("schema", "schema", huge.toString());
+    assertEquals(1, errors.size());
+    assertTrue(errors.get(0).contains(SchemaSource.MAX_BYTES + " bytes"), errors.get(0));
+
+    List<String> notFiles = new ArrayList<>(List.of(dir.toString()));
+    if (Files.exists(Path.of("/dev/zero"))) {
+      notFiles.add("/dev/zero");
+    }
+    for (String notAFile : notFiles) {
+      errors = validationErrors("schema", "schema", notAFile);
+      assertEquals(1, errors.size(), notAFile);
+      assertTrue(errors.get(0).contains("not a regular file"), errors.get(0));
+    }
+  }
+
+  @Test
+  void refusesReferencedSchemaFilesThatAreTooLarge(@TempDir Path dir) throws Exception {
+    Path huge = dir.resolve("defs.schema.json");
+    Files.writeString(huge, "{\"type\": \"string\"" + " ".repeat(SchemaSource.MAX_BYTES) + "}");
+    Path schema = dir.resolve("event.schema.json");
+    Files.writeString(
+        schema,
+        "{\"type\": \"object\", \"properties\": {\"a\": {\"$ref\": \"defs.schema.json\"}}}");
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> value(props("schema", schema.toString())));
+    assertTrue(e.getMessage().contains(SchemaSource.MAX_BYTES + " bytes"), e.getMessage());
+  }
+
+  /** Kafka refuses such a topic when the first invalid record is rerouted to it. */
+  @Test
+  void refusesARerouteTopicWhoseTextNoTopicNameMayHold() {
+    for (String topic : List.of("invalid/records", "${topic}/invalid", "bad topic")) {
+      assertEquals(
+          1,
+          validationErrors("reroute.topic", "schema", MEMORY, "reroute.topic", topic).size(),
+          topic);
+      assertThrows(
+          ConfigException.class,
+          () -> value(props("schema", MEMORY, "on.invalid", "reroute", "reroute.topic", topic)));
+    }
   }
 }

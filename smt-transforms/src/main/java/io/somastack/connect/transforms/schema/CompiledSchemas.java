@@ -13,20 +13,27 @@ import com.networknt.schema.resource.SchemaLoader;
 import io.somastack.connect.common.json.RecordJson;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import org.apache.kafka.common.cache.Cache;
 import org.apache.kafka.common.cache.LRUCache;
 import org.apache.kafka.common.cache.SynchronizedCache;
 
 /**
- * JSON Schemas (draft 2020-12) compiled once per worker and shared by every task and transform that
- * uses the same schema text: compiling is far costlier than validating. The cache is keyed by the
- * text and the location relative {@code $ref}s resolve against, and the files those refs load are
- * read again and compared, so a schema file (or a file it refers to) edited on the worker takes
- * effect when the connector is reconfigured or restarted rather than only when the worker is.
+ * JSON Schemas compiled once per worker and shared by every task and transform that uses the same
+ * schema text: compiling is far costlier than validating. The cache is keyed by the text and the
+ * location relative {@code $ref}s resolve against, and the files those refs load are read again and
+ * compared, so a schema file (or a file it refers to) edited on the worker takes effect when the
+ * connector is reconfigured or restarted rather than only when the worker is.
+ *
+ * <p>A schema is checked against the meta-schema of the draft its "$schema" declares (draft-04,
+ * -06, -07, 2019-09 or 2020-12; 2020-12 when it declares none) and validates records by that
+ * draft's rules.
  */
 public final class CompiledSchemas {
 
@@ -66,8 +73,26 @@ public final class CompiledSchemas {
     }
   }
 
-  private static final String META_SCHEMA = "https://json-schema.org/draft/2020-12/schema";
-  private static final AtomicReference<JsonSchema> META = new AtomicReference<>();
+  /**
+   * The drafts a schema may declare in "$schema", by their URI without scheme and empty fragment
+   * (http and https, with or without '#', are all written): the validator bundles their
+   * meta-schemas, so none is fetched. A schema without "$schema" is draft 2020-12.
+   */
+  private static final Map<String, SpecVersion.VersionFlag> DRAFTS =
+      Map.of(
+          "json-schema.org/draft-04/schema", SpecVersion.VersionFlag.V4,
+          "json-schema.org/draft-06/schema", SpecVersion.VersionFlag.V6,
+          "json-schema.org/draft-07/schema", SpecVersion.VersionFlag.V7,
+          "json-schema.org/draft/2019-09/schema", SpecVersion.VersionFlag.V201909,
+          "json-schema.org/draft/2020-12/schema", SpecVersion.VersionFlag.V202012);
+
+  /** The "$schema" URIs of the supported drafts, for messages. */
+  private static final String SUPPORTED =
+      Arrays.stream(SpecVersion.VersionFlag.values())
+          .map(SpecVersion.VersionFlag::getId)
+          .collect(Collectors.joining(", "));
+
+  private static final Map<SpecVersion.VersionFlag, JsonSchema> META = new ConcurrentHashMap<>();
 
   private CompiledSchemas() {}
 
@@ -107,10 +132,58 @@ public final class CompiledSchemas {
     return CACHE.size();
   }
 
-  /** The draft 2020-12 meta-schema (bundled with the validator, never fetched). */
-  private static JsonSchema metaSchema() {
-    return META.updateAndGet(
-        meta -> meta != null ? meta : FACTORY.getSchema(SchemaLocation.of(META_SCHEMA)));
+  /** A draft's meta-schema (bundled with the validator, never fetched). */
+  private static JsonSchema metaSchema(SpecVersion.VersionFlag draft) {
+    return META.computeIfAbsent(
+        draft, version -> FACTORY.getSchema(SchemaLocation.of(version.getId())));
+  }
+
+  /**
+   * The draft a schema declares in "$schema", whose rules the validator applies to it and to the
+   * records; one this transform has no meta-schema for fails here, rather than having the validator
+   * fetch it or take the schema for a draft it is not.
+   */
+  private static SpecVersion.VersionFlag declaredDraft(JsonNode tree, String label) {
+    JsonNode declared = tree.get("$schema");
+    if (declared == null) {
+      return SpecVersion.VersionFlag.V202012;
+    }
+    SpecVersion.VersionFlag draft =
+        declared.isTextual() ? DRAFTS.get(withoutSchemeAndFragment(declared.textValue())) : null;
+    if (draft == null) {
+      throw new IllegalArgumentException(
+          label
+              + " declares \"$schema\": "
+              + (declared.isTextual()
+                  ? "'" + declared.textValue() + "'"
+                  : "a " + declared.getNodeType().name().toLowerCase(Locale.ROOT))
+              + ", which is no draft this transform knows (meta-schemas are not fetched): use one "
+              + "of "
+              + SUPPORTED
+              + ", or leave \"$schema\" out for draft 2020-12");
+    }
+    return draft;
+  }
+
+  private static String withoutSchemeAndFragment(String uri) {
+    String name = uri.endsWith("#") ? uri.substring(0, uri.length() - 1) : uri;
+    for (String scheme : List.of("http://", "https://")) {
+      if (name.startsWith(scheme)) {
+        return name.substring(scheme.length());
+      }
+    }
+    return name;
+  }
+
+  /** "draft-07", "draft 2020-12": as the drafts call themselves. */
+  private static String draftName(SpecVersion.VersionFlag draft) {
+    return switch (draft) {
+      case V4 -> "draft-04";
+      case V6 -> "draft-06";
+      case V7 -> "draft-07";
+      case V201909 -> "draft 2019-09";
+      case V202012 -> "draft 2020-12";
+    };
   }
 
   private static Compiled compile(SchemaSource source, String text) {
@@ -124,14 +197,15 @@ public final class CompiledSchemas {
     if (tree == null || !tree.isObject()) {
       throw new IllegalArgumentException(label + " is not a JSON Schema object");
     }
-    Set<ValidationMessage> problems = metaSchema().validate(tree);
+    SpecVersion.VersionFlag draft = declaredDraft(tree, label);
+    Set<ValidationMessage> problems = metaSchema(draft).validate(tree);
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(
-          label + " is not a valid draft 2020-12 JSON Schema: " + problems);
+          label + " is not a valid " + draftName(draft) + " JSON Schema: " + problems);
     }
     Map<String, String> referenced = new ConcurrentHashMap<>();
     try {
-      JsonSchemaFactory factory = recordingFactory(referenced);
+      JsonSchemaFactory factory = recordingFactory(referenced, draft);
       JsonSchema schema =
           source.location() == null
               ? factory.getSchema(tree, CONFIG)
@@ -172,7 +246,8 @@ public final class CompiledSchemas {
    * reads referenced files and resources itself and records their text, and refuses any other URI
    * (see {@link SchemaSource#loadReferenced}) instead of letting the validator fetch it.
    */
-  private static JsonSchemaFactory recordingFactory(Map<String, String> referenced) {
+  private static JsonSchemaFactory recordingFactory(
+      Map<String, String> referenced, SpecVersion.VersionFlag draft) {
     // a SchemaLoader of our own: the validator's map-based loaders swallow exceptions and fall
     // through to its URL loader, which would fetch the very URI this one refuses
     SchemaLoader filesAndResourcesOnly =
@@ -182,8 +257,9 @@ public final class CompiledSchemas {
           referenced.put(uri, text);
           return () -> new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8));
         };
+    // the schema's own draft is the default: a file it refers to that declares no "$schema" (the
+    // definitions of a draft-07 schema split into files) is read by the same draft's rules
     return JsonSchemaFactory.getInstance(
-        SpecVersion.VersionFlag.V202012,
-        builder -> builder.schemaLoaders(loaders -> loaders.add(filesAndResourcesOnly)));
+        draft, builder -> builder.schemaLoaders(loaders -> loaders.add(filesAndResourcesOnly)));
   }
 }

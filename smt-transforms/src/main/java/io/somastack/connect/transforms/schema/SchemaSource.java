@@ -3,9 +3,12 @@ package io.somastack.connect.transforms.schema;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * Where a JSON Schema comes from, written as one string: {@code classpath:schemas/x.schema.json} (a
@@ -13,6 +16,13 @@ import java.nio.file.Path;
  * or else a file path on the worker.
  */
 public record SchemaSource(String reference) {
+
+  /**
+   * The most bytes one schema document (a schema file, a resource, or a file it refers to) may
+   * take: a document is read whole before it is parsed, and a path to a huge file would otherwise
+   * run the worker out of memory while the config is validated.
+   */
+  public static final int MAX_BYTES = 1 << 20;
 
   public static final String CLASSPATH = "classpath:";
 
@@ -32,22 +42,51 @@ public record SchemaSource(String reference) {
     if (reference.startsWith(CLASSPATH)) {
       return resource(reference.substring(CLASSPATH.length()));
     }
-    try {
-      return Files.readString(Path.of(reference), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("cannot read schema file '" + reference + "': " + e);
-    }
+    return file(Path.of(reference), "schema file '" + reference + "'");
   }
 
   private static String resource(String name) {
     String path = name.startsWith("/") ? name.substring(1) : name;
+    String what = "classpath resource '" + path + "'";
     try (InputStream in = SchemaSource.class.getClassLoader().getResourceAsStream(path)) {
       if (in == null) {
-        throw new IllegalArgumentException("no classpath resource '" + path + "'");
+        throw new IllegalArgumentException("no " + what);
       }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      return text(in, what);
     } catch (IOException e) {
-      throw new IllegalArgumentException("cannot read classpath resource '" + path + "': " + e);
+      throw new IllegalArgumentException("cannot read " + what + ": " + e);
+    }
+  }
+
+  /**
+   * A file's text; {@code what} names it in the {@link IllegalArgumentException} that says why it
+   * cannot be had. Only a regular file is opened: a device such as /dev/zero never ends, and a
+   * named pipe blocks the thread that opens it.
+   */
+  private static String file(Path path, String what) {
+    try {
+      if (!Files.readAttributes(path, BasicFileAttributes.class).isRegularFile()) {
+        throw new IllegalArgumentException("cannot read " + what + ": it is not a regular file");
+      }
+      try (InputStream in = Files.newInputStream(path)) {
+        return text(in, what);
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read " + what + ": " + e);
+    }
+  }
+
+  /** At most {@link #MAX_BYTES} of strict UTF-8 from the stream, read no further than one more. */
+  private static String text(InputStream in, String what) throws IOException {
+    byte[] bytes = in.readNBytes(MAX_BYTES + 1);
+    if (bytes.length > MAX_BYTES) {
+      throw new IllegalArgumentException(
+          what + " is larger than " + MAX_BYTES + " bytes, the most a schema document may take");
+    }
+    try {
+      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+    } catch (CharacterCodingException e) {
+      throw new IllegalArgumentException("cannot read " + what + ": it is not UTF-8 text");
     }
   }
 
@@ -78,10 +117,16 @@ public record SchemaSource(String reference) {
       return resource(uri.substring(CLASSPATH.length()));
     }
     if (uri.startsWith("file:")) {
+      Path path;
       try {
-        return Files.readString(Path.of(URI.create(uri)), StandardCharsets.UTF_8);
-      } catch (IOException | IllegalArgumentException e) {
+        path = Path.of(URI.create(uri));
+      } catch (IllegalArgumentException e) {
         throw new UnreadableReference("cannot read referenced schema '" + uri + "': " + e);
+      }
+      try {
+        return file(path, "referenced schema '" + uri + "'");
+      } catch (IllegalArgumentException e) {
+        throw new UnreadableReference(e.getMessage());
       }
     }
     throw new UnreadableReference(

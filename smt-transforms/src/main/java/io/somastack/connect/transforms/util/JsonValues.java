@@ -3,6 +3,7 @@ package io.somastack.connect.transforms.util;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.json.RecordJson;
+import io.somastack.connect.common.path.FieldPath;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.MathContext;
@@ -12,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.apache.kafka.connect.connector.ConnectRecord;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.errors.DataException;
 
@@ -26,6 +28,27 @@ public final class JsonValues {
       return quoted(text);
     }
     return RecordJson.writeBytes(RecordJson.convert(value, schema));
+  }
+
+  /**
+   * The compact JSON of a record's field, to be encrypted or hashed ({@code purpose}). A value with
+   * no JSON (NaN or an infinity, in the field or inside it) fails naming the field and the record's
+   * coordinates; the converter's own message quotes the value, so it is not passed on.
+   */
+  public static byte[] fieldBytes(
+      ConnectRecord<?> record, FieldPath path, Object value, Schema schema, String purpose) {
+    try {
+      return toBytes(value, schema);
+    } catch (DataException e) {
+      throw Records.error(
+          record,
+          "field '"
+              + path
+              + "' cannot be "
+              + purpose
+              + ": it holds a value JSON has no representation for (a NaN or an infinity, or a "
+              + "type JSON lacks), in itself or in a field inside it");
+    }
   }
 
   private static byte[] quoted(String text) {
