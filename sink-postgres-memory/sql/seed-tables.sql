@@ -4,7 +4,8 @@
 -- Create them yourself instead when the connector's user may not run DDL (auto.create=false).
 -- Every table also gets ingested_at/updated_at/created_at; audit tables get monthly
 -- partitions <table>_YYYY_MM, a <table>_default partition, soma_audit_chain_heads
--- and soma_audit_verify() (src/main/resources/sql/soma_audit_verify.sql).
+-- and soma_audit_verify() (src/main/resources/sql/soma_audit_verify.sql), and
+-- soma_audit_retired with soma_audit_retire() for operators (soma_audit_retire.sql).
 
 -- agent-observability.json (agent-observability)
 CREATE TABLE IF NOT EXISTS "public"."agent_actions" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "correlation_id" text, "agent_name" text, "occurred_at" timestamptz, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));

@@ -13,6 +13,9 @@
 --     soma_audit_chain_heads ("last rows deleted");
 --   * a row added by hand with a hash made as the sink makes it follows a row that another row
 --     follows already ("chain forked") or the recorded head ("row after the chain head").
+-- Rows retired by soma_audit_retire (soma_audit_retire.sql) are gone on purpose: a row linked to
+-- one of them, and a head that is one of them, match an anchor it recorded in soma_audit_retired
+-- and are not reported; a link to a row gone any other way still is.
 -- Usage: SELECT * FROM soma_audit_verify('public.audit_events');  -- no rows: the table is intact
 
 -- soma_audit_columns_text(names, types, vals): the part of the material that covers the typed
@@ -89,9 +92,17 @@ BEGIN
         FROM soma_audit_chain_heads h
        WHERE h.table_name = %2$L
     ),
+    -- the last rows soma_audit_retire took away, where rows still here link to them (or the
+    -- head is one); unique per chain and hash while live
+    anchors AS (
+      SELECT r.kafka_topic, r.kafka_partition, r.row_hash
+        FROM soma_audit_retired r
+       WHERE r.table_name = %2$L AND r.superseded_at IS NULL
+    ),
     -- joins, not a subquery per row: the table has no index on row_hash
     linked AS (
-      SELECT c.*, p.row_hash IS NOT NULL AS previous_found, h.row_hash IS NOT NULL AS after_head
+      SELECT c.*, p.row_hash IS NOT NULL AS previous_found, h.row_hash IS NOT NULL AS after_head,
+             r.row_hash IS NOT NULL AS previous_retired
         FROM chained c
         LEFT JOIN (SELECT DISTINCT kafka_topic, kafka_partition, row_hash FROM chained) p
                ON p.kafka_topic = c.kafka_topic AND p.kafka_partition = c.kafka_partition
@@ -99,6 +110,9 @@ BEGIN
         LEFT JOIN heads h
                ON h.kafka_topic = c.kafka_topic AND h.kafka_partition = c.kafka_partition
               AND h.row_hash = c.prev_hash
+        LEFT JOIN anchors r
+               ON r.kafka_topic = c.kafka_topic AND r.kafka_partition = c.kafka_partition
+              AND r.row_hash = c.prev_hash
     )
     SELECT l.kafka_topic, l.kafka_partition, l.kafka_offset,
            CASE WHEN l.row_hash IS DISTINCT FROM l.expected_hash
@@ -113,7 +127,7 @@ BEGIN
      WHERE l.row_hash IS DISTINCT FROM l.expected_hash
         OR l.followers > 1
         OR l.after_head
-        OR (l.prev_hash IS NOT NULL AND NOT l.previous_found)
+        OR (l.prev_hash IS NOT NULL AND NOT l.previous_found AND NOT l.previous_retired)
     UNION ALL
     SELECT h.kafka_topic, h.kafka_partition, h.kafka_offset,
            'last rows deleted: the recorded chain head is gone'
@@ -122,6 +136,10 @@ BEGIN
                         WHERE a.kafka_topic = h.kafka_topic
                           AND a.kafka_partition = h.kafka_partition
                           AND a.row_hash = h.row_hash)
+       AND NOT EXISTS (SELECT 1 FROM anchors r
+                        WHERE r.kafka_topic = h.kafka_topic
+                          AND r.kafka_partition = h.kafka_partition
+                          AND r.row_hash = h.row_hash)
      ORDER BY 1, 2, 3
   $q$, audit_table, audit_table::text,
      -- a table with no such column hashes as before, without a function call per row

@@ -42,7 +42,9 @@ class SeedTablesDdlTest {
             "-- Every table also gets ingested_at/updated_at/created_at; audit tables get monthly\n")
         .append(
             "-- partitions <table>_YYYY_MM, a <table>_default partition, soma_audit_chain_heads\n")
-        .append("-- and soma_audit_verify() (src/main/resources/sql/soma_audit_verify.sql).\n");
+        .append("-- and soma_audit_verify() (src/main/resources/sql/soma_audit_verify.sql), and\n")
+        .append(
+            "-- soma_audit_retired with soma_audit_retire() for operators (soma_audit_retire.sql).\n");
     try (Stream<Path> files = Files.list(CONFIGS)) {
       for (Path file : files.sorted().toList()) {
         JsonNode root = new ObjectMapper().readTree(file.toFile());

@@ -13,15 +13,23 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The parts of an audit table besides the parent: monthly range partitions (plus a default one so
- * an event from any time is accepted), the table of chain heads, and the SQL function {@code
- * soma_audit_verify(table)} that finds edited and deleted rows.
+ * an event from any time is accepted), the table of chain heads, the SQL function {@code
+ * soma_audit_verify(table)} that finds edited and deleted rows, and the operators' {@code
+ * soma_audit_retire(table, before)} with its table of anchors.
  */
 final class AuditSchema {
 
   private static final Logger log = LoggerFactory.getLogger(AuditSchema.class);
 
   static final String HEADS_TABLE = "soma_audit_chain_heads";
+  static final String RETIRED_TABLE = "soma_audit_retired";
   private static final String VERIFY_SQL = sqlResource("/sql/soma_audit_verify.sql");
+
+  /**
+   * Installed beside the check so the two stay in step; never called by the sink, and the function
+   * refuses the role that installs it (the sink's): retiring rows is an operator's action.
+   */
+  private static final String RETIRE_SQL = sqlResource("/sql/soma_audit_retire.sql");
 
   private AuditSchema() {}
 
@@ -78,15 +86,32 @@ final class AuditSchema {
             + " (table_name text NOT NULL, kafka_topic text NOT NULL, kafka_partition integer NOT"
             + " NULL, kafka_offset bigint NOT NULL, row_hash bytea NOT NULL,"
             + " PRIMARY KEY (table_name, kafka_topic, kafka_partition))");
+    // written by soma_audit_retire only; the check reads it
+    s.execute(
+        "CREATE TABLE IF NOT EXISTS "
+            + RETIRED_TABLE
+            + " (table_name text NOT NULL, kafka_topic text NOT NULL, kafka_partition integer NOT"
+            + " NULL, kafka_offset bigint NOT NULL, row_hash bytea NOT NULL, event_time timestamptz"
+            + " NOT NULL, retired_before timestamptz NOT NULL, retired_partitions text[] NOT NULL,"
+            + " retired_at timestamptz NOT NULL DEFAULT now(), retired_by name NOT NULL DEFAULT"
+            + " session_user, superseded_at timestamptz)");
+    s.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS soma_audit_retired_live ON "
+            + RETIRED_TABLE
+            + " (table_name, kafka_topic, kafka_partition, row_hash) WHERE superseded_at IS NULL");
     s.execute(VERIFY_SQL);
+    s.execute(RETIRE_SQL);
     if (created) {
+      String named = " WHERE table_name = " + SchemaManager.literal(table) + "::regclass::text";
       // linked after them, the new table's first rows would fail soma_audit_verify for ever
+      s.execute("DELETE FROM " + HEADS_TABLE + named);
+      // nor may a row of the new table pass for one linked to the old table's retired rows
       s.execute(
-          "DELETE FROM "
-              + HEADS_TABLE
-              + " WHERE table_name = "
-              + SchemaManager.literal(table)
-              + "::regclass::text");
+          "UPDATE "
+              + RETIRED_TABLE
+              + " SET superseded_at = now()"
+              + named
+              + " AND superseded_at IS NULL");
     }
   }
 

@@ -1,0 +1,178 @@
+-- soma_audit_retire(audit_table, before): retires the old rows of an audit table written by
+-- soma-connect's PostgreSQL sink (write.mode=audit) so that soma_audit_verify still checks the
+-- rows left. Dropping a monthly partition by hand would leave the first remaining row of every
+-- chain linked to a row that is gone, reported as "chain broken" for ever.
+--
+-- It drops the partitions wholly before `before`: a monthly partition whose upper bound is at or
+-- before it, and the default partition only when every row it holds is before it (it is then
+-- replaced by an empty one, so events outside the monthly partitions are still accepted; otherwise
+-- it is kept whole, older rows and all, and listed with retired = false). It never deletes a row
+-- from a partition it keeps. Before dropping anything it runs soma_audit_verify on the whole table
+-- and refuses if that reports anything: retiring would take away the evidence. For each link the
+-- drop cuts (a row kept that links to a row retired, or a chain head that is a row retired) it
+-- records the retired row as an anchor in soma_audit_retired: table, topic, partition, offset,
+-- row_hash, event_time, the cutoff and the partitions retired, who and when. soma_audit_verify
+-- accepts a row linked to a live anchor, and a head that is one; a link to any other row that is
+-- gone is still "chain broken". An anchor no row links to any more (its successors retired since)
+-- is marked superseded_at and kept as a record; it no longer excuses anything.
+--
+-- An operator's action, never the connector's: the sink installs this function (so it stays in
+-- step with soma_audit_verify), but the function refuses the role that installed it, the sink's
+-- own, and EXECUTE is revoked from PUBLIC. Call it as another role that may drop the table's
+-- partitions (a member of the role owning the table), in a READ COMMITTED transaction.
+--
+-- Locks: the sink's advisory lock on the table's name (as SchemaManager takes it), then the table
+-- and all its partitions in ACCESS EXCLUSIVE mode, both in the sink's order and held to the end of
+-- the transaction; the sink's batches on that table wait meanwhile (the whole verify), and no
+-- snapshot older than the lock is used, so a row written just before is verified and anchored.
+-- Returns one row per partition retired (and the default partition when kept with rows before the
+-- cutoff); no rows when nothing is wholly before the cutoff, in which case nothing changed.
+-- Usage: SELECT * FROM soma_audit_retire('public.audit_events', '2025-01-01');
+CREATE OR REPLACE FUNCTION soma_audit_retire(audit_table regclass, before timestamptz)
+RETURNS TABLE (partition_name text, row_count bigint, retired boolean)
+LANGUAGE plpgsql VOLATILE
+-- partition bounds print in UTC; the sink's search_path, as for soma_audit_verify: the heads and
+-- anchors name their table as regclass prints it there
+SET TimeZone = 'UTC'
+SET search_path FROM CURRENT AS $fn$
+DECLARE
+  table_key text := audit_table::text;
+  installer text;
+  sink_lock text;
+  problems bigint;
+  gone oid[] := '{}';
+  gone_names text[] := '{}';
+  new_default text;
+  p record;
+  total bigint;
+  older bigint;
+BEGIN
+  SELECT pg_get_userbyid(f.proowner) INTO installer
+    FROM pg_proc f WHERE f.oid = 'soma_audit_retire(regclass, timestamptz)'::regprocedure;
+  IF installer IN (current_user, session_user) THEN
+    RAISE EXCEPTION 'soma_audit_retire refuses role %: it installed this function, so it is the'
+      ' audit sink''s role, and the sink never retires audit rows', installer
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Call it as an operator''s role that is a member of the role owning the table.';
+  END IF;
+  IF before IS NULL OR before > now() THEN
+    RAISE EXCEPTION 'soma_audit_retire: the cutoff must be a time not after now, not %', before
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    -- a snapshot taken before the lock would miss rows the sink committed meanwhile
+    RAISE EXCEPTION 'soma_audit_retire needs a READ COMMITTED transaction, not %',
+      current_setting('transaction_isolation') USING ERRCODE = 'invalid_transaction_state';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_partitioned_table t
+                   JOIN pg_attribute a ON a.attrelid = t.partrelid AND a.attnum = t.partattrs[0]
+                  WHERE t.partrelid = audit_table AND t.partstrat = 'r' AND t.partnatts = 1
+                    AND a.attname = 'event_time') THEN
+    RAISE EXCEPTION 'soma_audit_retire: % is not an audit table (range-partitioned on event_time)',
+      audit_table USING ERRCODE = 'wrong_object_type';
+  END IF;
+
+  -- the sink's lock order: SchemaManager's advisory lock on the name as it spells it, then the
+  -- table. All at once: DROP needs ACCESS EXCLUSIVE, and a weaker lock raised later could
+  -- deadlock with a batch that read the table and then writes it
+  SELECT format('"%s"."%s"', replace(n.nspname, '"', '""'), replace(c.relname, '"', '""'))
+    INTO sink_lock
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = audit_table;
+  PERFORM pg_advisory_xact_lock(hashtext(sink_lock));
+  EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', audit_table);
+
+  FOR p IN
+    SELECT c.oid, c.oid::regclass::text AS name, pg_get_expr(c.relpartbound, c.oid) AS bound,
+           format('%I.%I', n.nspname, c.relname) AS qualified
+      FROM pg_inherits i
+      JOIN pg_class c ON c.oid = i.inhrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE i.inhparent = audit_table
+     ORDER BY c.relname
+  LOOP
+    IF p.bound = 'DEFAULT' THEN
+      EXECUTE format('SELECT count(*), count(*) FILTER (WHERE event_time < $1) FROM %s',
+                     p.oid::regclass) USING before INTO total, older;
+      IF total > 0 AND older = total THEN
+        gone := gone || p.oid;
+        gone_names := gone_names || p.name;
+        new_default := p.qualified;
+        partition_name := p.name; row_count := total; retired := true;
+        RETURN NEXT;
+      ELSIF older > 0 THEN
+        -- it holds later rows too: kept whole, rather than rows deleted from a partition kept
+        partition_name := p.name; row_count := older; retired := false;
+        RETURN NEXT;
+      END IF;
+    -- FOR VALUES FROM (...) TO ('2025-02-01 00:00:00+00'); TO (MAXVALUE) is never before
+    ELSIF substring(p.bound FROM 'TO \(''([^'']+)''\)')::timestamptz <= before THEN
+      EXECUTE format('SELECT count(*) FROM %s', p.oid::regclass) INTO total;
+      gone := gone || p.oid;
+      gone_names := gone_names || p.name;
+      partition_name := p.name; row_count := total; retired := true;
+      RETURN NEXT;
+    END IF;
+  END LOOP;
+  IF cardinality(gone) = 0 THEN
+    RETURN;
+  END IF;
+
+  SELECT count(*) INTO problems FROM soma_audit_verify(audit_table);
+  IF problems > 0 THEN
+    RAISE EXCEPTION 'soma_audit_retire: % does not verify (% problem(s)); nothing retired, as'
+      ' retiring would take away the evidence', audit_table, problems
+      USING ERRCODE = 'data_corrupted',
+            HINT = format('SELECT * FROM soma_audit_verify(%L) lists them.', audit_table::text);
+  END IF;
+
+  EXECUTE format($q$
+    WITH kept AS (
+      SELECT a.kafka_topic, a.kafka_partition, a.prev_hash, a.row_hash
+        FROM %1$s a
+       WHERE a.tableoid <> ALL ($1)
+    ),
+    -- the rows that kept rows link to, and the heads, where no kept row is that row: retired now,
+    -- or anchored by an earlier retirement
+    cut AS (
+      SELECT l.kafka_topic, l.kafka_partition, l.row_hash
+        FROM (SELECT k.kafka_topic, k.kafka_partition, k.prev_hash AS row_hash
+                FROM kept k WHERE k.prev_hash IS NOT NULL
+              UNION
+              SELECT h.kafka_topic, h.kafka_partition, h.row_hash
+                FROM soma_audit_chain_heads h WHERE h.table_name = $2) l
+       WHERE NOT EXISTS (SELECT 1 FROM kept k
+                          WHERE k.kafka_topic = l.kafka_topic
+                            AND k.kafka_partition = l.kafka_partition
+                            AND k.row_hash = l.row_hash)
+    ),
+    -- earlier anchors whose successors are retired now: left excusing nothing
+    superseded AS (
+      UPDATE soma_audit_retired r SET superseded_at = now()
+       WHERE r.table_name = $2 AND r.superseded_at IS NULL
+         AND NOT EXISTS (SELECT 1 FROM cut c
+                          WHERE c.kafka_topic = r.kafka_topic
+                            AND c.kafka_partition = r.kafka_partition
+                            AND c.row_hash = r.row_hash)
+    )
+    INSERT INTO soma_audit_retired (table_name, kafka_topic, kafka_partition, kafka_offset,
+                                    row_hash, event_time, retired_before, retired_partitions)
+    SELECT $2, g.kafka_topic, g.kafka_partition, g.kafka_offset, g.row_hash, g.event_time, $3, $4
+      FROM %1$s g
+      JOIN cut c ON c.kafka_topic = g.kafka_topic AND c.kafka_partition = g.kafka_partition
+                AND c.row_hash = g.row_hash
+     WHERE g.tableoid = ANY ($1)
+  $q$, audit_table) USING gone, table_key, before, gone_names;
+
+  FOR i IN 1 .. cardinality(gone) LOOP
+    EXECUTE format('DROP TABLE %s', gone[i]::regclass);
+  END LOOP;
+  IF new_default IS NOT NULL THEN
+    -- owned as the rest, by the table's owner: the sink reads it by name when it adds a month
+    EXECUTE format('CREATE TABLE %s PARTITION OF %s DEFAULT', new_default, audit_table);
+    EXECUTE format('ALTER TABLE %s OWNER TO %I', new_default,
+                   (SELECT pg_get_userbyid(c.relowner) FROM pg_class c WHERE c.oid = audit_table));
+  END IF;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION soma_audit_retire(regclass, timestamptz) FROM PUBLIC;

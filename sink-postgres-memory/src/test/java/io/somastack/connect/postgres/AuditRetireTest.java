@@ -1,0 +1,458 @@
+package io.somastack.connect.postgres;
+
+import static io.somastack.connect.postgres.LocalTasks.SERVER;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.testing.connect.HandRunTaskContext;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * soma_audit_retire drops an audit table's old monthly partitions so that soma_audit_verify still
+ * checks what is left: it anchors the links it cuts, refuses a table that does not verify, and is
+ * for an operator's role, never the sink's. The sink writes as a role of its own here, as it would
+ * in production; the operator is the server's superuser.
+ */
+class AuditRetireTest {
+
+  private static final String SINK_ROLE = "soma_retire_sink";
+  private static final String SINK_PASSWORD = "retire-sink";
+  private static final TopicPartition FIRST = new TopicPartition("checked", 0);
+  private static final TopicPartition SECOND = new TopicPartition("checked", 1);
+  private static final YearMonth NOW = YearMonth.now(ZoneOffset.UTC);
+
+  /**
+   * Partition 0's chain runs through three old months with late events (offset 3 dated before
+   * offset 2, offset 6 between two rows of the month kept), so the rows retired are not a prefix of
+   * it; partition 1's chain lies wholly in the oldest month, its head among the rows retired.
+   */
+  @Test
+  void retiredMonthsLeaveATableThatVerifiesAndTheSinkGoesOn() throws Exception {
+    String database = "retire_months";
+    String url = writtenAcrossMonths(database);
+
+    assertEquals(
+        List.of(partition(3) + ": 5 retired", partition(2) + ": 2 retired"),
+        retire(database, NOW.minusMonths(1)));
+    assertEquals(List.of(), problems(database));
+    assertEquals(List.of("0:3", "0:6", "1:1"), liveAnchors(database));
+    assertEquals(List.of(4L, 5L, 7L, 8L), offsets(database));
+
+    // the sink links partition 1's next row to its retired head
+    write(url, event(SECOND, 2, NOW.atDay(2)));
+    assertEquals(List.of(), problems(database));
+
+    assertEquals(List.of(partition(1) + ": 3 retired"), retire(database, NOW));
+    assertEquals(List.of(), problems(database));
+    // 3 and 6 no longer excuse anything: the rows linked to them are gone too
+    assertEquals(List.of("0:7", "1:1"), liveAnchors(database));
+    assertEquals(
+        List.of("0:3", "0:6"),
+        strings(
+            database,
+            "SELECT kafka_partition || ':' || kafka_offset FROM soma_audit_retired"
+                + " WHERE superseded_at IS NOT NULL ORDER BY kafka_offset"));
+  }
+
+  @Test
+  void anEditAfterRetiringIsFound() throws Exception {
+    String database = "retire_then_edit";
+    writtenAcrossMonths(database);
+    retire(database, NOW.minusMonths(1));
+    LocalTasks.execute(
+        database,
+        "UPDATE checked SET payload = '{}' WHERE kafka_offset = 5 AND kafka_partition = 0");
+    assertEquals(
+        List.of("0:5: row edited: its hash does not match its contents"), problems(database));
+  }
+
+  /** A row added by hand after an anchor, hashed as the sink does, forks the chain there. */
+  @Test
+  void aRowForgedAfterAnAnchorIsFound() throws Exception {
+    String database = "retire_then_forge";
+    writtenAcrossMonths(database);
+    retire(database, NOW.minusMonths(1));
+    LocalTasks.execute(
+        database,
+        "INSERT INTO checked (event_id, event_time, payload, kafka_topic, kafka_partition,"
+            + " kafka_offset, prev_hash, row_hash) SELECT 'forged', t, '{}', 'checked', 0, 20,"
+            + " r.row_hash, sha256(r.row_hash || convert_to(concat_ws('|', 'forged', 'checked', 0,"
+            + " 20, (extract(epoch FROM t) * 1000000)::bigint, '{}'), 'UTF8'))"
+            + " FROM soma_audit_retired r, CAST('"
+            + NOW.atDay(5)
+            + " 00:00:00+00' AS timestamptz) t WHERE r.kafka_partition = 0 AND r.kafka_offset = 3");
+    assertEquals(
+        List.of(
+            "0:4: chain forked: another row follows the same row",
+            "0:20: chain forked: another row follows the same row"),
+        problems(database));
+  }
+
+  /**
+   * Under REPEATABLE READ the snapshot predates the lock: rows written meanwhile would be missed.
+   */
+  @Test
+  void aRepeatableReadTransactionIsRefused() throws Exception {
+    String database = "retire_repeatable_read";
+    writtenAcrossMonths(database);
+    try (Connection c = SERVER.connect(database);
+        Statement s = c.createStatement()) {
+      c.setAutoCommit(false);
+      c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+      SQLException refused =
+          assertThrows(
+              SQLException.class,
+              () -> s.executeQuery("SELECT * FROM soma_audit_retire('checked', now())"));
+      assertEquals("25000", refused.getSQLState());
+    }
+  }
+
+  /** A month dropped by hand after a retirement is a gap no anchor covers. */
+  @Test
+  void aMonthDroppedByHandIsStillAGap() throws Exception {
+    String database = "retire_then_drop";
+    writtenAcrossMonths(database);
+    retire(database, NOW.minusMonths(1));
+    LocalTasks.execute(database, "DROP TABLE " + partition(1));
+    assertEquals(
+        List.of("0:8: chain broken: the row before it was deleted or edited"), problems(database));
+  }
+
+  @Test
+  void aTableWhoseRowsToRetireWereEditedIsRefused() throws Exception {
+    String database = "retire_edited";
+    writtenAcrossMonths(database);
+    LocalTasks.execute(
+        database,
+        "UPDATE checked SET payload = '{}' WHERE kafka_offset = 1 AND kafka_partition = 0");
+
+    SQLException refused =
+        assertThrows(SQLException.class, () -> retire(database, NOW.minusMonths(1)));
+
+    assertEquals("XX001", refused.getSQLState());
+    assertEquals(11, LocalTasks.count(database, "SELECT count(*) FROM checked"));
+    assertEquals(0, LocalTasks.count(database, "SELECT count(*) FROM soma_audit_retired"));
+  }
+
+  @Test
+  void retiringBeforeEveryMonthChangesNothing() throws Exception {
+    String database = "retire_nothing";
+    writtenAcrossMonths(database);
+    assertEquals(List.of(), retire(database, NOW.minusMonths(3)));
+    assertEquals(11, LocalTasks.count(database, "SELECT count(*) FROM checked"));
+    assertEquals(0, LocalTasks.count(database, "SELECT count(*) FROM soma_audit_retired"));
+    assertEquals(List.of(), problems(database));
+  }
+
+  @Test
+  void theSinksOwnRoleCannotRetire() throws Exception {
+    String database = "retire_as_sink";
+    writtenAcrossMonths(database);
+    try (Connection sink = connectAsSink(database);
+        Statement s = sink.createStatement()) {
+      SQLException refused =
+          assertThrows(
+              SQLException.class,
+              () -> s.executeQuery("SELECT * FROM soma_audit_retire('checked', now())"));
+      assertEquals("42501", refused.getSQLState());
+    }
+    assertEquals(11, LocalTasks.count(database, "SELECT count(*) FROM checked"));
+  }
+
+  /**
+   * The default partition holds events outside the monthly partitions: retired whole, and replaced
+   * by an empty one the sink goes on writing to, when all of them are before the cutoff; kept whole
+   * otherwise.
+   */
+  @Test
+  void theDefaultPartitionIsRetiredOnlyWhole() throws Exception {
+    String database = "retire_default";
+    String url = writtenAcrossMonths(database);
+    write(url, event(FIRST, 9, YearMonth.of(2020, 1).atDay(1)));
+
+    assertEquals(
+        List.of(
+            partition(3) + ": 5 retired",
+            partition(2) + ": 2 retired",
+            "checked_default: 1 retired"),
+        retire(database, NOW.minusMonths(1)));
+    assertEquals(List.of(), problems(database));
+
+    write(url, event(FIRST, 10, YearMonth.of(2020, 2).atDay(1)));
+    write(url, event(FIRST, 11, YearMonth.of(2099, 1).atDay(1)));
+    assertEquals(2, LocalTasks.count(database, "SELECT count(*) FROM checked_default"));
+    assertEquals(List.of(), problems(database));
+
+    assertEquals(
+        List.of(partition(1) + ": 3 retired", "checked_default: 1 kept"), retire(database, NOW));
+    assertEquals(2, LocalTasks.count(database, "SELECT count(*) FROM checked_default"));
+    assertEquals(List.of(), problems(database));
+  }
+
+  /**
+   * A batch of the sink that reaches the table while a retirement holds it (its chain heads locked
+   * already) waits, then links its rows, one of them to a month just retired.
+   */
+  @Test
+  void aBatchDuringARetirementWaitsAndLinks() throws Exception {
+    String database = "retire_while_writing";
+    String url = writtenAcrossMonths(database);
+    PostgresMemorySinkTask task = started(url);
+    try {
+      task.put(List.of(event(FIRST, 9, NOW.atDay(3))));
+      try (Connection operator = SERVER.connect(database);
+          Statement s = operator.createStatement()) {
+        operator.setAutoCommit(false);
+        s.executeQuery(
+                "SELECT * FROM soma_audit_retire('checked', '" + NOW.minusMonths(1).atDay(1) + "')")
+            .close();
+        CompletableFuture<Void> batch =
+            CompletableFuture.runAsync(
+                () ->
+                    task.put(
+                        List.of(
+                            event(FIRST, 10, NOW.minusMonths(3).atDay(5)),
+                            event(FIRST, 11, NOW.atDay(4)))));
+        await().atMost(Duration.ofSeconds(30)).until(() -> sinkWaitsForALock(database));
+        operator.commit();
+        batch.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      task.stop();
+    }
+    assertEquals(List.of(), problems(database));
+    // the late event's month is gone: it lands in the default partition
+    assertEquals(1, LocalTasks.count(database, "SELECT count(*) FROM checked_default"));
+  }
+
+  /**
+   * A retirement that reaches the table while a batch of the sink is in flight waits for it, and
+   * then sees its rows: here the batch's late event, dated in a month retired, becomes the chain's
+   * head, which must be anchored. The batch is held open by a second table whose chain head another
+   * transaction locks.
+   */
+  @Test
+  void aRetirementDuringABatchWaitsAndAnchorsItsRows() throws Exception {
+    String database = "retire_after_writing";
+    String url = writtenAcrossMonths(database);
+    TopicPartition other = new TopicPartition("other", 0);
+    PostgresMemorySinkTask task = started(url, FIRST, SECOND, other);
+    try {
+      task.put(List.of(event(other, 0, NOW.atDay(1))));
+      try (Connection holder = SERVER.connect(database);
+          Statement s = holder.createStatement()) {
+        holder.setAutoCommit(false);
+        s.execute("SELECT 1 FROM soma_audit_chain_heads WHERE kafka_topic = 'other' FOR UPDATE");
+        CompletableFuture<Void> batch =
+            CompletableFuture.runAsync(
+                () ->
+                    task.put(
+                        List.of(
+                            event(FIRST, 9, NOW.minusMonths(2).atDay(5)),
+                            event(other, 1, NOW.atDay(2)))));
+        await().atMost(Duration.ofSeconds(30)).until(() -> sinkWaitsForALock(database));
+        CompletableFuture<List<String>> retirement =
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    return retire(database, NOW.minusMonths(1));
+                  } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                  }
+                });
+        await().atMost(Duration.ofSeconds(30)).until(() -> operatorWaitsForALock(database));
+        holder.rollback();
+        batch.get(30, TimeUnit.SECONDS);
+        assertEquals(
+            List.of(partition(3) + ": 5 retired", partition(2) + ": 3 retired"),
+            retirement.get(30, TimeUnit.SECONDS));
+      }
+    } finally {
+      task.stop();
+    }
+    assertEquals(List.of(), problems(database));
+    assertTrue(liveAnchors(database).contains("0:9"), "the head retired is anchored");
+  }
+
+  /**
+   * A table written by the sink's role: partition 0 at offsets 0..8 and partition 1 at 0..1, over
+   * the months three, two and one before this one (made as the sink made them when they were the
+   * current month) and this month.
+   */
+  private static String writtenAcrossMonths(String database) throws SQLException {
+    String url = SERVER.createDatabase(database);
+    LocalTasks.execute(
+        database,
+        "DO $$BEGIN CREATE ROLE "
+            + SINK_ROLE
+            + " LOGIN PASSWORD '"
+            + SINK_PASSWORD
+            + "'; EXCEPTION WHEN duplicate_object THEN NULL; END$$");
+    LocalTasks.execute(database, "GRANT CREATE ON SCHEMA public TO " + SINK_ROLE);
+    write(url, event(FIRST, 0, NOW.minusMonths(3).atDay(1)));
+    // the first row landed in the default partition, which must give it up for its month's
+    StringBuilder months =
+        new StringBuilder(
+            "CREATE TEMP TABLE moved AS SELECT * FROM checked_default; DELETE FROM checked_default;"
+                + " SET ROLE "
+                + SINK_ROLE
+                + ";");
+    for (int back = 3; back >= 2; back--) {
+      months
+          .append(" CREATE TABLE ")
+          .append(partition(back))
+          .append(" PARTITION OF checked FOR VALUES FROM ('")
+          .append(NOW.minusMonths(back).atDay(1))
+          .append(" 00:00:00+00') TO ('")
+          .append(NOW.minusMonths(back - 1).atDay(1))
+          .append(" 00:00:00+00');");
+    }
+    LocalTasks.execute(database, months + " RESET ROLE; INSERT INTO checked SELECT * FROM moved");
+    write(
+        url,
+        event(FIRST, 1, NOW.minusMonths(3).atDay(2)),
+        event(FIRST, 2, NOW.minusMonths(2).atDay(1)),
+        event(FIRST, 3, NOW.minusMonths(3).atDay(3)),
+        event(FIRST, 4, NOW.minusMonths(1).atDay(1)),
+        event(FIRST, 5, NOW.minusMonths(1).atDay(2)),
+        event(FIRST, 6, NOW.minusMonths(2).atDay(2)),
+        event(FIRST, 7, NOW.minusMonths(1).atDay(3)),
+        event(FIRST, 8, NOW.atDay(1)),
+        event(SECOND, 0, NOW.minusMonths(3).atDay(4)),
+        event(SECOND, 1, NOW.minusMonths(3).atDay(5)));
+    assertEquals(List.of(), problems(database));
+    return url;
+  }
+
+  /** The monthly partition of the month {@code back} months before this one. */
+  private static String partition(int back) {
+    YearMonth month = NOW.minusMonths(back);
+    return String.format("checked_%04d_%02d", month.getYear(), month.getMonthValue());
+  }
+
+  /** Retires as the operator what is before the first day of {@code month}. */
+  private static List<String> retire(String database, YearMonth month) throws SQLException {
+    List<String> partitions = new ArrayList<>();
+    try (Connection c = SERVER.connect(database);
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT * FROM soma_audit_retire('checked', '"
+                    + month.atDay(1)
+                    + " 00:00:00+00')")) {
+      while (rs.next()) {
+        partitions.add(
+            rs.getString(1) + ": " + rs.getLong(2) + (rs.getBoolean(3) ? " retired" : " kept"));
+      }
+    }
+    return partitions;
+  }
+
+  private static List<String> problems(String database) throws SQLException {
+    return strings(
+        database,
+        "SELECT kafka_partition || ':' || kafka_offset || ': ' || problem"
+            + " FROM soma_audit_verify('checked')");
+  }
+
+  private static List<String> liveAnchors(String database) throws SQLException {
+    return strings(
+        database,
+        "SELECT kafka_partition || ':' || kafka_offset FROM soma_audit_retired"
+            + " WHERE superseded_at IS NULL ORDER BY kafka_partition, kafka_offset");
+  }
+
+  private static List<Long> offsets(String database) throws SQLException {
+    List<Long> offsets = new ArrayList<>();
+    for (String offset :
+        strings(
+            database, "SELECT kafka_offset FROM checked ORDER BY kafka_partition, kafka_offset")) {
+      offsets.add(Long.parseLong(offset));
+    }
+    return offsets;
+  }
+
+  private static List<String> strings(String database, String sql) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = SERVER.connect(database);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
+  }
+
+  private static boolean sinkWaitsForALock(String database) throws SQLException {
+    return waitsForALock(database, "usename = '" + SINK_ROLE + "'");
+  }
+
+  private static boolean operatorWaitsForALock(String database) throws SQLException {
+    return waitsForALock(database, "query LIKE '%soma_audit_retire(%' AND pid <> pg_backend_pid()");
+  }
+
+  private static boolean waitsForALock(String database, String who) throws SQLException {
+    return LocalTasks.count(
+            database,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = '"
+                + database
+                + "' AND wait_event_type = 'Lock' AND "
+                + who)
+        > 0;
+  }
+
+  private static Connection connectAsSink(String database) throws SQLException {
+    Properties props = new Properties();
+    props.setProperty("user", SINK_ROLE);
+    props.setProperty("password", SINK_PASSWORD);
+    return DriverManager.getConnection(SERVER.jdbcUrl(database), props);
+  }
+
+  private static PostgresMemorySinkTask started(String url, TopicPartition... partitions) {
+    return LocalTasks.started(
+        url,
+        new HandRunTaskContext(
+            partitions.length == 0 ? new TopicPartition[] {FIRST, SECOND} : partitions),
+        "write.mode",
+        "audit",
+        "connection.user",
+        SINK_ROLE,
+        "connection.password",
+        SINK_PASSWORD);
+  }
+
+  private static void write(String url, SinkRecord... records) {
+    PostgresMemorySinkTask task = started(url);
+    try {
+      task.put(List.of(records));
+    } finally {
+      task.stop();
+    }
+  }
+
+  private static SinkRecord event(TopicPartition partition, long offset, java.time.LocalDate day) {
+    Instant time = day.atStartOfDay(ZoneOffset.UTC).toInstant().plusSeconds(offset);
+    String json =
+        "{\"event_id\":\"" + partition + "-" + offset + "\",\"timestamp\":\"" + time + "\"}";
+    return new SinkRecord(partition.topic(), partition.partition(), null, null, null, json, offset);
+  }
+}
