@@ -187,10 +187,11 @@ public final class OpenAiEmbedder extends TextEmbedder {
             + refused.getMessage()
             + ") but embeds the same text without the dimensions parameter: model "
             + model
-            + " cannot return vector.size dimensions; unset "
+            + " cannot return vector.size dimensions (a model that takes the parameter refuses a"
+            + " size above its own too); unset "
             + QdrantSinkConfig.OPENAI_SEND_DIMENSIONS
-            + " (and make vector.size the model's own size) or use a model that takes dimensions,"
-            + " such as text-embedding-3-small");
+            + " and make vector.size the model's own size, or make vector.size one the model"
+            + " can return");
   }
 
   /**
