@@ -17,6 +17,7 @@ import io.somastack.connect.postgres.write.BatchWriter;
 import io.somastack.connect.postgres.write.OffsetStore;
 import io.somastack.connect.postgres.write.PostgresSession;
 import io.somastack.connect.postgres.write.SchemaManager;
+import io.somastack.connect.postgres.write.TableChanged;
 import io.somastack.connect.postgres.write.TableLayout;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -160,13 +161,17 @@ public class PostgresMemorySinkTask extends SinkTask {
     try {
       offsets.load();
       Batch batch = prepare(records);
-      write(batch);
+      writeAdapting(batch);
       retries.reset();
       record(batch, records.size(), started);
     } catch (SQLException e) {
       session.rollbackQuietly();
       if (SqlStates.isTransient(e)) {
         retryLater(e, records);
+      }
+      if (TableChanged.blamesTable(e)) {
+        failure = new ConnectException(TableChanged.describe(e), e);
+        throw failure;
       }
       failure =
           new ConnectException(
@@ -189,7 +194,7 @@ public class PostgresMemorySinkTask extends SinkTask {
     // append and upsert would absorb it, an audit chain would link it a second time.
     offsets.reloadAssigned();
     session.reset();
-    schemas.forget();
+    forgetCatalog();
     retries.failed();
     if (retries.expired()) {
       giveUp(e, records);
@@ -269,6 +274,39 @@ public class PostgresMemorySinkTask extends SinkTask {
     return batch;
   }
 
+  /**
+   * Writes the batch; when a table refuses it for what it is rather than for its rows (a DBA
+   * dropped or renamed a column or the table, altered a column's type or dropped the unique index
+   * ON CONFLICT names, since the task made its statements), rolls back, reads the catalog again
+   * (remaking what auto.create and auto.evolve allow) and writes the whole batch once more in a new
+   * transaction. Only once: a table that still refuses it fails the task, naming it.
+   */
+  private void writeAdapting(Batch batch) throws SQLException {
+    try {
+      write(batch);
+    } catch (SQLException e) {
+      if (!TableChanged.mayHealOnReread(e)) {
+        throw e;
+      }
+      session.rollbackQuietly();
+      forgetCatalog();
+      log.warn(
+          "A table refused a batch of {} row(s) from {} for what it is (SQLSTATE {}), not for its"
+              + " rows: it changed under the task. Reading the catalog again and writing the batch"
+              + " once more",
+          batch.rowCount(),
+          batch.nextOffsets().keySet(),
+          SqlStates.rootState(e));
+      write(batch);
+    }
+  }
+
+  /** What the task knows of the tables, and the statements made from it, is read anew. */
+  private void forgetCatalog() {
+    schemas.forget();
+    writer.forget();
+  }
+
   private void write(Batch batch) throws SQLException {
     Connection c = session.connection();
     for (String table : batch.rowsByTable().keySet()) {
@@ -277,10 +315,13 @@ public class PostgresMemorySinkTask extends SinkTask {
     try {
       writeBatch(c, batch);
     } catch (SQLException e) {
-      if (!SqlStates.isDataError(e)) {
+      if (!SqlStates.isDataError(e) || TableChanged.blamesTable(e)) {
         throw e;
       }
       c.rollback();
+      // a statement made for a column's old type may refuse values the column takes now (a cast
+      // to uuid into a column altered to text): the rows are tried with statements made afresh
+      writer.forgetStatements();
       isolateRejected(c, batch);
       writeBatch(c, batch);
     }

@@ -45,6 +45,15 @@ public final class AuditChain {
    * would then report every later row as tampered with.
    */
   public List<EventRow> link(Connection c, String table, List<EventRow> rows) throws SQLException {
+    try {
+      return linkRows(c, table, rows);
+    } catch (SQLException e) {
+      throw TableChanged.of(table, e); // named by table, for the task's error if it stops
+    }
+  }
+
+  private List<EventRow> linkRows(Connection c, String table, List<EventRow> rows)
+      throws SQLException {
     if (rows.isEmpty()) {
       return rows;
     }

@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Writes the rows of one table: each chunk of up to {@code maxRows} rows is one statement, the
@@ -78,9 +80,12 @@ public final class BatchWriter {
   private final int maxRows;
   private final long maxBytes;
 
+  /** The columns the sink gives a value: a NOT NULL one elsewhere is the table's fault. */
+  private final Set<String> written;
+
   /**
-   * Statements per table, made for the column types the table had when first written (a column
-   * altered to another type later fails the batch, and the task's restart makes them anew).
+   * Statements per table, made for the column types the table had when first written, until {@link
+   * #forget}: a table changed since fails the batch, and the task reads its catalog again.
    */
   private final Map<String, String> insertSql = new HashMap<>();
 
@@ -102,6 +107,28 @@ public final class BatchWriter {
     this.maxRows = maxRows;
     this.maxBytes = maxBytes;
     this.copy = CopyWriter.supports(layout) ? new CopyWriter(layout) : null;
+    this.written =
+        layout.columns().stream().map(TableLayout.Column::name).collect(Collectors.toSet());
+  }
+
+  /**
+   * Forgets the statements made from the tables' catalog: the next write of each table reads its
+   * column types again (a DBA may have changed them, or a reconnect met another database).
+   */
+  public void forget() {
+    forgetStatements();
+    if (copy != null) {
+      copy.forget();
+    }
+  }
+
+  /**
+   * Forgets the INSERT and DELETE statements only, whose casts were made for the column types read
+   * then. COPY needs no such forgetting: it reads the types at every batch.
+   */
+  public void forgetStatements() {
+    insertSql.clear();
+    deleteSql.clear();
   }
 
   /**
@@ -115,6 +142,15 @@ public final class BatchWriter {
    * writes the rows, and for upserts whose keys collide.
    */
   public Outcome write(Connection c, String table, List<EventRow> rows, StoredIds storedIds)
+      throws SQLException {
+    try {
+      return writeKinds(c, table, rows, storedIds);
+    } catch (SQLException e) {
+      throw TableChanged.of(table, e, written); // so that no row is blamed for the table
+    }
+  }
+
+  private Outcome writeKinds(Connection c, String table, List<EventRow> rows, StoredIds storedIds)
       throws SQLException {
     List<EventRow> writes = new ArrayList<>();
     List<EventRow> deletes = new ArrayList<>();

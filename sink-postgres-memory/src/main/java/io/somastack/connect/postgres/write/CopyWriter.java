@@ -63,6 +63,11 @@ final class CopyWriter {
             : null;
   }
 
+  /** Forgets which tables take text format: each is checked again at its next COPY. */
+  void forget() {
+    textTables.clear();
+  }
+
   /** Whether this layout takes COPY: append mode only. */
   static boolean supports(TableLayout layout) {
     return layout.mode() == io.somastack.connect.postgres.config.WriteMode.APPEND;
@@ -136,7 +141,7 @@ final class CopyWriter {
    * Asked in every batch, with the table locked against ALTER TABLE until the batch commits: a
    * column altered to a type whose binary input takes the old bytes (jsonb to text, bigint to
    * double or numeric) would otherwise store wrong values without an error. A table found not to
-   * fit keeps text format for the life of the task (text is right for any types).
+   * fit keeps text format until the task reads the catalog again (text is right for any types).
    */
   private boolean takesBinary(Connection c, String table) throws SQLException {
     if (binary == null || textTables.contains(table)) {

@@ -42,7 +42,7 @@ final class RejectedRows {
       c.releaseSavepoint(savepoint);
     } catch (SQLException e) {
       c.rollback(savepoint);
-      if (!SqlStates.isDataError(e)) {
+      if (!SqlStates.isDataError(e) || TableChanged.blamesTable(e)) {
         throw e;
       }
       if (rows.size() == 1) {

@@ -42,7 +42,10 @@ public final class SchemaManager {
     this.layout = layout;
   }
 
-  /** Forgets what it knew (after a reconnect, the database may have been replaced). */
+  /**
+   * Forgets what it knew (after a reconnect, the database may have been replaced; after a table
+   * refused a batch for what it is, a DBA may have changed it).
+   */
   public void forget() {
     ready.clear();
   }
@@ -75,8 +78,11 @@ public final class SchemaManager {
         if (config.autoEvolve()) {
           addMissingColumns(c, s, table);
           addConflictIndex(c, s, table);
-        } else if (layout.mode() == WriteMode.UPSERT && !hasUniqueIndexOn(c, table)) {
-          throw noConflictIndex(table);
+        } else {
+          checkColumnsPresent(c, table);
+          if (layout.mode() == WriteMode.UPSERT && !hasUniqueIndexOn(c, table)) {
+            throw noConflictIndex(table);
+          }
         }
       }
       if (layout.mode() == WriteMode.AUDIT) {
@@ -235,6 +241,36 @@ public final class SchemaManager {
               + ") under that name: drop or rename that index");
     }
     log.info("Added a unique index on ({}) to {}", columns, table);
+  }
+
+  /**
+   * Without auto.evolve a column the sink writes that the table lacks (never there, or dropped or
+   * renamed by a DBA since) would fail every batch with a bare SQLSTATE 42703: the task stops
+   * first, naming the columns.
+   */
+  private void checkColumnsPresent(Connection c, String table) throws SQLException {
+    Set<String> present = CatalogColumns.of(c, table).keySet();
+    List<String> missing = new ArrayList<>();
+    for (TableLayout.Column column : layout.columns()) {
+      if (!present.contains(column.name())) {
+        missing.add(column.name());
+      }
+    }
+    if (layout.mode() == WriteMode.UPSERT && !present.contains(layout.writtenAtColumn())) {
+      missing.add(layout.writtenAtColumn()); // upserts set it
+    }
+    if (!missing.isEmpty()) {
+      throw new ConnectException(
+          "table "
+              + table
+              + " lacks column(s) "
+              + String.join(", ", missing)
+              + " that the sink writes, and "
+              + PostgresSinkConfig.AUTO_EVOLVE
+              + "=false: add them (see the sink's table layout), or set "
+              + PostgresSinkConfig.AUTO_EVOLVE
+              + "=true for the sink to add them");
+    }
   }
 
   /**

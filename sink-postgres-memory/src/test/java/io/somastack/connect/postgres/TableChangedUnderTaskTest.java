@@ -1,0 +1,345 @@
+package io.somastack.connect.postgres;
+
+import static io.somastack.connect.postgres.LocalTasks.SERVER;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.testing.connect.HandRunTaskContext;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A DBA changes a table under a running task, whose statements and catalog knowledge were made for
+ * the table as it was. The task either adapts (reads the catalog again and writes the batch once
+ * more: nothing lost, duplicated or dead-lettered) or stops naming the table and what changed.
+ */
+class TableChangedUnderTaskTest {
+
+  private static final TopicPartition PARTITION = new TopicPartition("changes", 0);
+
+  private String database;
+  private HandRunTaskContext context;
+  private PostgresMemorySinkTask task;
+
+  @AfterEach
+  void stopTask() {
+    if (task != null) {
+      task.stop();
+    }
+  }
+
+  /** A column the sink writes, dropped: auto.evolve adds it again and the batch lands. */
+  @Test
+  void aDroppedColumnIsAddedAgainWithAutoEvolve() throws SQLException {
+    for (String mode : List.of("append", "upsert")) {
+      start("dropped_evolve_" + mode, mode, "columns", "score:bigint:score");
+      task.put(List.of(event("e1", 0, "\"score\":1")));
+      alter("ALTER TABLE t DROP COLUMN score");
+      task.put(List.of(event("e2", 1, "\"score\":2"), event("e3", 2, "\"score\":3")));
+
+      assertEquals(
+          List.of("e1:null", "e2:2", "e3:3"),
+          rows("event_id || ':' || coalesce(score::text, 'null')"),
+          mode);
+      assertEquals(List.of(), context.deadLettered(), mode);
+      task.stop();
+      task = null;
+    }
+  }
+
+  /**
+   * Without auto.evolve the sink may not add it back: the task stops naming the table and the
+   * column, dead-letters nothing, and fails the same way at every later put (no retry loop).
+   */
+  @Test
+  void aDroppedColumnWithoutAutoEvolveStopsTheTaskNamingTheTableAndColumn() throws SQLException {
+    for (String mode : List.of("append", "upsert")) {
+      start("dropped_fixed_" + mode, mode, "columns", "score:bigint:score", "auto.evolve", "false");
+      task.put(List.of(event("e1", 0, "\"score\":1")));
+      alter("ALTER TABLE t DROP COLUMN score");
+      ConnectException e =
+          assertThrows(ConnectException.class, () -> task.put(List.of(event("e2", 1, ""))));
+      assertTrue(e.getMessage().contains("\"t\""), e.getMessage());
+      assertTrue(e.getMessage().contains("lacks column(s) score"), e.getMessage());
+      assertSame(e, assertThrows(ConnectException.class, () -> task.put(List.of())));
+      assertEquals(1, LocalTasks.count(database, "SELECT count(*) FROM t"), mode);
+      assertEquals(List.of(), context.deadLettered(), mode);
+      task.stop();
+      task = null;
+    }
+  }
+
+  /**
+   * A text column altered to jsonb: the statement prepared for text sends text, which jsonb takes
+   * only with a cast (SQLSTATE 42804). The task reads the types again and writes the batch.
+   */
+  @Test
+  void aColumnAlteredToJsonbTakesTheNextBatch() throws SQLException {
+    start("altered_jsonb", "upsert", "columns", "note:text:note");
+    task.put(List.of(event("e1", 0, "\"note\":\"{\\\"a\\\": 1}\"")));
+    alter("ALTER TABLE t ALTER COLUMN note TYPE jsonb USING note::jsonb");
+    task.put(List.of(event("e2", 1, "\"note\":\"{\\\"b\\\": 2}\"")));
+
+    assertEquals(List.of("e1:{\"a\": 1}", "e2:{\"b\": 2}"), rows("event_id || ':' || note"));
+    assertEquals(List.of(), context.deadLettered());
+  }
+
+  /**
+   * A column altered to a type the sink cannot send into (a bigint extracted into jsonb): the batch
+   * fails again after the catalog is read anew, and the task stops naming the table and the
+   * column's type, at every later put too, dead-lettering nothing.
+   */
+  @Test
+  void aColumnAlteredToATypeTheSinkCannotSendStopsTheTaskNamingIt() throws SQLException {
+    start("altered_unsendable", "upsert", "columns", "score:bigint:score");
+    task.put(List.of(event("e1", 0, "\"score\":1")));
+    alter("ALTER TABLE t ALTER COLUMN score TYPE jsonb USING to_jsonb(score)");
+    ConnectException e =
+        assertThrows(
+            ConnectException.class, () -> task.put(List.of(event("e2", 1, "\"score\":2"))));
+    assertTrue(e.getMessage().contains("table \"public\".\"t\""), e.getMessage());
+    assertTrue(e.getMessage().contains("SQLSTATE 42804"), e.getMessage());
+    assertTrue(e.getMessage().contains("column \"score\" is of type jsonb"), e.getMessage());
+    assertSame(e, assertThrows(ConnectException.class, () -> task.put(List.of())));
+    assertEquals(1, LocalTasks.count(database, "SELECT count(*) FROM t"));
+    assertEquals(List.of(), context.deadLettered());
+  }
+
+  /**
+   * An audit table dropped under the task is made again, its chains starting anew, and verifies.
+   */
+  @Test
+  void anAuditTableDroppedIsMadeAgainAndVerifies() throws SQLException {
+    start("dropped_audit", "audit", "columns", "");
+    task.put(List.of(event("e1", 0, "\"timestamp\":\"2026-12-01T00:00:00Z\"")));
+    alter("DROP TABLE t");
+    task.put(List.of(event("e2", 1, "\"timestamp\":\"2026-12-01T00:00:01Z\"")));
+
+    assertEquals(List.of("e2"), rows("event_id"));
+    assertEquals(0, LocalTasks.count(database, "SELECT count(*) FROM soma_audit_verify('t')"));
+    assertEquals(List.of(), context.deadLettered());
+  }
+
+  /** Changes PostgreSQL assigns without a cast go on as they are. */
+  @Test
+  void columnsAlteredToTypesThatTakeTheSameValuesGoOn() throws SQLException {
+    start("altered_assignable", "upsert", "columns", "score:bigint:score,note:text:note");
+    alter("CREATE EXTENSION IF NOT EXISTS citext");
+    task.put(List.of(event("e1", 0, "\"score\":1,\"note\":\"a\"")));
+    alter("ALTER TABLE t ALTER COLUMN score TYPE numeric, ALTER COLUMN note TYPE citext");
+    task.put(List.of(event("e2", 1, "\"score\":9007199254740993,\"note\":\"B\"")));
+
+    assertEquals(
+        List.of("e1:1:a", "e2:9007199254740993:B"),
+        rows("event_id || ':' || score || ':' || note"));
+    assertEquals(List.of(), context.deadLettered());
+  }
+
+  /**
+   * A uuid key column altered to text: the statement made for uuid still casts each key to uuid,
+   * which refuses keys the text column takes. Those rows are not bad data, and are not
+   * dead-lettered.
+   */
+  @Test
+  void aKeyColumnAlteredFromUuidToTextDeadLettersNoRow() throws SQLException {
+    database = "altered_uuid_text";
+    String url = SERVER.createDatabase(database);
+    LocalTasks.execute(
+        database,
+        "CREATE TABLE t (id uuid PRIMARY KEY, payload jsonb NOT NULL, kafka_topic text NOT NULL,"
+            + " kafka_partition integer NOT NULL, kafka_offset bigint NOT NULL,"
+            + " updated_at timestamptz NOT NULL DEFAULT now())");
+    context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    task =
+        LocalTasks.started(
+            url,
+            context,
+            "write.mode",
+            "upsert",
+            "key.fields",
+            "id",
+            "table.name.format",
+            "t",
+            "columns",
+            "");
+    String uuid = "0e7d3b1c-5a4f-4c8e-9b2d-1f6a7c8e9d0a";
+    task.put(List.of(keyed(uuid, 0)));
+    alter("ALTER TABLE t ALTER COLUMN id TYPE text");
+    task.put(List.of(keyed("order-42", 1), keyed("order-43", 2)));
+
+    assertEquals(List.of(), context.deadLettered());
+    assertEquals(List.of(uuid, "order-42", "order-43"), rows("id"));
+  }
+
+  private static SinkRecord keyed(String id, long offset) {
+    return new SinkRecord(PARTITION.topic(), 0, null, id, null, "{\"id\":\"" + id + "\"}", offset);
+  }
+
+  /**
+   * A table dropped (or renamed away) is made again with auto.create, and the batch lands; so does
+   * it into a table a DBA made again at once, with its columns in another order.
+   */
+  @Test
+  void aTableDroppedOrRenamedIsMadeAgainWithAutoCreate() throws SQLException {
+    for (String mode : List.of("append", "upsert")) {
+      for (String change : List.of("DROP TABLE t", "ALTER TABLE t RENAME TO t_old", RECREATED)) {
+        start("dropped_table_" + mode, mode);
+        task.put(List.of(event("e1", 0, "")));
+        alter(change);
+        task.put(List.of(event("e2", 1, "")));
+
+        assertEquals(List.of("e2"), rows("event_id"), mode + ": " + change);
+        assertEquals(List.of(), context.deadLettered(), mode);
+        task.stop();
+        task = null;
+      }
+    }
+  }
+
+  private static final String RECREATED =
+      "DROP TABLE t; CREATE TABLE t (kafka_offset bigint NOT NULL, payload jsonb NOT NULL,"
+          + " event_id text PRIMARY KEY, kafka_partition integer NOT NULL,"
+          + " kafka_topic text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())";
+
+  /** Without auto.create the task stops naming the table it lacks. */
+  @Test
+  void aTableDroppedWithoutAutoCreateStopsTheTaskNamingIt() throws SQLException {
+    for (String mode : List.of("append", "upsert")) {
+      start("dropped_fixed_table_" + mode, mode, "auto.create", "true");
+      task.put(List.of(event("e1", 0, "")));
+      task.stop();
+      restartedWith(mode, "auto.create", "false");
+      task.put(List.of(event("e2", 1, "")));
+      alter("ALTER TABLE t RENAME TO t_old");
+      ConnectException e =
+          assertThrows(ConnectException.class, () -> task.put(List.of(event("e3", 2, ""))));
+      assertTrue(e.getMessage().contains("\"t\""), e.getMessage());
+      assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+      assertEquals(List.of(), context.deadLettered(), mode);
+      task.stop();
+      task = null;
+    }
+  }
+
+  /** The unique index ON CONFLICT names, dropped: auto.evolve adds it again. */
+  @Test
+  void aDroppedConflictIndexIsAddedAgainWithAutoEvolve() throws SQLException {
+    start("dropped_index", "upsert");
+    task.put(List.of(event("e1", 0, "")));
+    alter("ALTER TABLE t DROP CONSTRAINT t_pkey");
+    task.put(List.of(event("e1", 1, "\"v\":2"), event("e2", 2, "")));
+
+    assertEquals(List.of("e1:2", "e2:"), rows("event_id || ':' || coalesce(payload->>'v', '')"));
+    assertEquals(List.of(), context.deadLettered());
+  }
+
+  /** Without auto.evolve the task stops naming the table and the index it lacks. */
+  @Test
+  void aDroppedConflictIndexWithoutAutoEvolveStopsTheTaskNamingIt() throws SQLException {
+    start("dropped_index_fixed", "upsert", "auto.evolve", "false");
+    task.put(List.of(event("e1", 0, "")));
+    alter("ALTER TABLE t DROP CONSTRAINT t_pkey");
+    ConnectException e =
+        assertThrows(ConnectException.class, () -> task.put(List.of(event("e2", 1, ""))));
+    assertTrue(e.getMessage().contains("\"t\""), e.getMessage());
+    assertTrue(e.getMessage().contains("unique index on (event_id)"), e.getMessage());
+    assertEquals(List.of(), context.deadLettered());
+  }
+
+  /** An index replaced by another on the same columns changes nothing. */
+  @Test
+  void aConflictIndexReplacedOnTheSameColumnsChangesNothing() throws SQLException {
+    start("replaced_index", "upsert", "auto.evolve", "false");
+    task.put(List.of(event("e1", 0, "")));
+    alter("ALTER TABLE t DROP CONSTRAINT t_pkey");
+    alter("CREATE UNIQUE INDEX t_by_id ON t (event_id)");
+    task.put(List.of(event("e1", 1, "\"v\":2"), event("e2", 2, "")));
+
+    assertEquals(List.of("e1:2", "e2:"), rows("event_id || ':' || coalesce(payload->>'v', '')"));
+  }
+
+  /**
+   * A NOT NULL column without a default, which the sink does not write, refuses every row: the
+   * table's fault, not the records'. The task stops naming the table and the column, and
+   * dead-letters none of them.
+   */
+  @Test
+  void aNotNullColumnTheSinkDoesNotWriteStopsTheTaskAndDeadLettersNothing() throws SQLException {
+    for (String mode : List.of("append", "upsert")) {
+      start("not_null_" + mode, mode, "columns", "score:bigint:score");
+      task.put(List.of(event("e1", 0, "")));
+      alter("ALTER TABLE t ADD COLUMN region text NOT NULL DEFAULT 'eu'");
+      alter("ALTER TABLE t ALTER COLUMN region DROP DEFAULT, ALTER COLUMN score TYPE integer");
+      ConnectException e =
+          assertThrows(
+              ConnectException.class,
+              () ->
+                  task.put(
+                      List.of(
+                          event("e2", 1, "\"score\":98765432101"),
+                          event("e3", 2, ""),
+                          event("e4", 3, ""))));
+      assertTrue(e.getMessage().contains("\"t\""), e.getMessage());
+      assertTrue(e.getMessage().contains("region"), e.getMessage());
+      assertEquals(List.of(), context.deadLettered(), mode);
+      assertEquals(1, LocalTasks.count(database, "SELECT count(*) FROM t"), mode);
+      task.stop();
+      task = null;
+    }
+  }
+
+  private void start(String database, String mode, String... options) {
+    this.database = database;
+    String url = SERVER.createDatabase(database);
+    context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    task = LocalTasks.started(url, context, options(mode, options));
+  }
+
+  /** Another task on the same database, as a restart with another config. */
+  private void restartedWith(String mode, String... options) {
+    context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    task = LocalTasks.started(SERVER.jdbcUrl(database), context, options(mode, options));
+  }
+
+  private static String[] options(String mode, String... options) {
+    List<String> all = new ArrayList<>(List.of("write.mode", mode, "table.name.format", "t"));
+    if (mode.equals("upsert")) {
+      all.addAll(List.of("key.fields", "event_id"));
+    }
+    all.addAll(List.of(options));
+    return all.toArray(String[]::new);
+  }
+
+  private void alter(String sql) throws SQLException {
+    LocalTasks.execute(database, sql);
+  }
+
+  /** One text per row of t, in order. */
+  private List<String> rows(String expression) throws SQLException {
+    List<String> rows = new ArrayList<>();
+    try (Connection c = SERVER.connect(database);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT " + expression + " FROM t ORDER BY 1")) {
+      while (rs.next()) {
+        rows.add(rs.getString(1));
+      }
+    }
+    return rows;
+  }
+
+  private static SinkRecord event(String id, long offset, String fields) {
+    String json = "{\"event_id\":\"" + id + "\"" + (fields.isEmpty() ? "" : "," + fields) + "}";
+    return new SinkRecord(PARTITION.topic(), 0, null, id, null, json, offset);
+  }
+}
