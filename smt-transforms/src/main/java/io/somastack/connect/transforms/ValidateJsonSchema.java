@@ -90,7 +90,9 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
                   + "document (the schema, or a file or resource it refers to) must be a regular "
                   + "file of UTF-8 text of at most "
                   + SchemaSource.MAX_BYTES
-                  + " bytes (1 MiB).")
+                  + " bytes (1 MiB) that nests objects and arrays at most "
+                  + SchemaSource.MAX_DEPTH
+                  + " levels deep.")
           .define(
               TOPIC_SCHEMAS_CONFIG,
               ConfigDef.Type.LIST,

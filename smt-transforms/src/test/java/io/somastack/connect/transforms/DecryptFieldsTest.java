@@ -11,6 +11,7 @@ import io.somastack.connect.transforms.crypto.Keyring;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -81,6 +82,54 @@ class DecryptFieldsTest {
     ((Map<String, Object>) event.get("payload")).put("content", List.of(precise, huge));
     SinkRecord out = decrypt().apply(encrypted(event));
     assertEquals(List.of(precise, huge), EncryptFieldsTest.payload(out).get("content"));
+  }
+
+  /**
+   * Every double comes back a Double. JDK 17's Double.toString, which writes doubles as JSON,
+   * prints 17 digits for some that are not the double's correctly rounded digits
+   * (3.1526711628916386E25, about one in forty doubles between 2^84 and 2^85): those came back as
+   * BigDecimal, which JsonConverter refuses to write.
+   */
+  @Test
+  void restoresEveryDoubleAsADouble() {
+    List<Object> doubles = new ArrayList<>(List.of(3.1526711628916386E25));
+    long from = Double.doubleToLongBits(0x1p84);
+    long step = (Double.doubleToLongBits(0x1p85) - from) / 4000;
+    for (long bits = from; bits < Double.doubleToLongBits(0x1p85); bits += step) {
+      doubles.add(Double.longBitsToDouble(bits));
+    }
+    Map<String, Object> event = EncryptFieldsTest.event();
+    ((Map<String, Object>) event.get("payload")).put("content", doubles);
+    SinkRecord out = decrypt().apply(encrypted(event));
+    List<?> restored = (List<?>) EncryptFieldsTest.payload(out).get("content");
+    assertEquals(List.of(), restored.stream().filter(n -> !(n instanceof Double)).toList());
+    assertEquals(doubles, restored);
+    Converters.json(false, false).fromConnectData("t", null, out.value());
+  }
+
+  /** The text JDK 17 writes for that double reads back as the double, on any JDK. */
+  @Test
+  void restoresJdk17sTextOfADoubleAsThatDouble() {
+    String sealed =
+        new FieldCipher(Keyring.parse(EncryptFieldsTest.KEYS))
+            .encrypt(
+                "[3.1526711628916386E25,0.1000000000000000000001,1E+400,1E-400]"
+                    .getBytes(StandardCharsets.UTF_8),
+                "pii",
+                FieldCipher.Mode.RANDOM,
+                "payload.content",
+                "acme");
+    Map<String, Object> event = EncryptFieldsTest.event();
+    ((Map<String, Object>) event.get("payload")).put("content", sealed);
+    ((Map<String, Object>) event.get("payload")).remove("score");
+    SinkRecord out = decrypt("fields", "payload.content").apply(TestRecords.value(event));
+    assertEquals(
+        List.of(
+            Double.parseDouble("3.1526711628916386E25"),
+            new BigDecimal("0.1000000000000000000001"),
+            new BigDecimal("1E+400"),
+            new BigDecimal("1E-400")),
+        EncryptFieldsTest.payload(out).get("content"));
   }
 
   @Test

@@ -9,8 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import io.somastack.connect.transforms.schema.SchemaSource;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -381,6 +383,50 @@ class ValidateJsonSchemaTest {
     }
   }
 
+  /**
+   * What the code writes to System.err while it runs: slf4j-simple, the tests' logging backend,
+   * writes every log event there, so this is the worker log as far as the tests can see it.
+   */
+  private static String stderrOf(Runnable code) {
+    PrintStream original = System.err;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      code.run();
+    } finally {
+      System.setErr(original);
+    }
+    return captured.toString(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * A $ref to a file that is no JSON fails by the file's URI and position only, and the start of
+   * the file reaches neither the error nor the worker log: the validator's own loader logged its
+   * parser's message, which quotes the token it stopped at, so whoever may call Connect's REST
+   * validate could have the worker log the start of any file it can read.
+   */
+  @Test
+  void aReferencedFileThatIsNotJsonFailsWithoutQuotingItOrLoggingIt(@TempDir Path dir)
+      throws Exception {
+    Path secret = dir.resolve("credentials");
+    Files.writeString(secret, "Sup3rS3cretToken=hunter2\n");
+    String uri = secret.toUri().toString();
+    String schema = "{\"type\":\"object\",\"properties\":{\"a\":{\"$ref\":\"" + uri + "\"}}}";
+    List<List<String>> errors = new ArrayList<>();
+    String log = stderrOf(() -> errors.add(validationErrors("schema", "schema", schema)));
+    assertFalse(log.contains("Sup3rS3cret"), log);
+    assertEquals(1, errors.get(0).size(), errors.toString());
+    String error = errors.get(0).get(0);
+    assertTrue(error.contains(uri), error);
+    assertTrue(error.contains("line 1, column "), error);
+    assertFalse(error.contains("Sup3rS3cret"), error);
+
+    ConfigException e = assertThrows(ConfigException.class, () -> value(props("schema", schema)));
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      assertFalse(String.valueOf(t.getMessage()).contains("Sup3rS3cret"), t.getMessage());
+    }
+  }
+
   /** The errors Connect's REST validate call reports for one option of these props. */
   private static List<String> validationErrors(String option, String... pairs) {
     return ValidateJsonSchema.CONFIG_DEF.validate(props(pairs)).stream()
@@ -583,6 +629,39 @@ class ValidateJsonSchemaTest {
     ConfigException e =
         assertThrows(ConfigException.class, () -> value(props("schema", schema.toString())));
     assertTrue(e.getMessage().contains(SchemaSource.MAX_BYTES + " bytes"), e.getMessage());
+  }
+
+  private static String nestedNots(int depth) {
+    return "{\"not\":".repeat(depth) + "{}" + "}".repeat(depth);
+  }
+
+  /**
+   * A schema nested deeper than the validator can walk threw StackOverflowError out of Connect's
+   * validate call, which answered HTTP 500 with no word of why; it fails the option instead, inline
+   * or as a file, naming the nesting limit.
+   */
+  @Test
+  void refusesSchemasNestedTooDeeply(@TempDir Path dir) throws Exception {
+    String deep = nestedNots(500);
+    Path file = dir.resolve("deep.schema.json");
+    Files.writeString(file, deep);
+    for (String schema : List.of(deep, file.toString())) {
+      List<String> errors = validationErrors("schema", "schema", schema);
+      assertEquals(1, errors.size(), errors.toString());
+      assertTrue(errors.get(0).contains(SchemaSource.MAX_DEPTH + " levels"), errors.get(0));
+      ConfigException e = assertThrows(ConfigException.class, () -> value(props("schema", schema)));
+      assertTrue(e.getMessage().contains(SchemaSource.MAX_DEPTH + " levels"), e.getMessage());
+    }
+  }
+
+  /** A schema as deep as the limit allows compiles and validates records. */
+  @Test
+  void acceptsSchemasNestedUpToTheLimit() {
+    // an even number of "not"s over the empty schema accepts every record
+    int depth = SchemaSource.MAX_DEPTH - SchemaSource.MAX_DEPTH % 2 - 2;
+    ValidateJsonSchema<SinkRecord> transform = value(props("schema", nestedNots(depth)));
+    SinkRecord record = TestRecords.value(TestRecords.map("a", "b"));
+    assertSame(record, transform.apply(record));
   }
 
   /** Kafka refuses such a topic when the first invalid record is rerouted to it. */

@@ -1,7 +1,11 @@
 package io.somastack.connect.transforms.schema;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.PathType;
@@ -93,6 +97,18 @@ public final class CompiledSchemas {
           .collect(Collectors.joining(", "));
 
   private static final Map<SpecVersion.VersionFlag, JsonSchema> META = new ConcurrentHashMap<>();
+
+  /** Schema documents are read as records are, but nested no deeper than the validator walks. */
+  private static final ObjectMapper SCHEMA_MAPPER = depthBoundedMapper();
+
+  private static ObjectMapper depthBoundedMapper() {
+    ObjectMapper mapper = RecordJson.MAPPER.copy();
+    mapper
+        .getFactory()
+        .setStreamReadConstraints(
+            StreamReadConstraints.builder().maxNestingDepth(SchemaSource.MAX_DEPTH).build());
+    return mapper;
+  }
 
   private CompiledSchemas() {}
 
@@ -186,25 +202,36 @@ public final class CompiledSchemas {
     };
   }
 
+  /**
+   * Compiles a schema; whatever goes wrong is an {@link IllegalArgumentException}, the one failure
+   * the config validators turn into an explained error: anything else escapes Connect's validate
+   * call as HTTP 500.
+   */
   private static Compiled compile(SchemaSource source, String text) {
     String label = source.label();
-    JsonNode tree;
     try {
-      tree = RecordJson.MAPPER.readTree(text);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalArgumentException(label + " is not valid JSON" + where(source, e));
+      return compile(source, label, parse(text, label, source.isInline()));
+    } catch (StackOverflowError e) {
+      // a thread with little stack, or a chain of $refs, can run out within the depth allowed
+      throw new IllegalArgumentException(
+          label
+              + " is nested too deeply for the validator to walk (it ran out of stack compiling "
+              + "it and the documents its $refs lead to): nest it less deeply");
     }
+  }
+
+  private static Compiled compile(SchemaSource source, String label, JsonNode tree) {
     if (tree == null || !tree.isObject()) {
       throw new IllegalArgumentException(label + " is not a JSON Schema object");
     }
     SpecVersion.VersionFlag draft = declaredDraft(tree, label);
-    Set<ValidationMessage> problems = metaSchema(draft).validate(tree);
-    if (!problems.isEmpty()) {
-      throw new IllegalArgumentException(
-          label + " is not a valid " + draftName(draft) + " JSON Schema: " + problems);
-    }
     Map<String, String> referenced = new ConcurrentHashMap<>();
     try {
+      Set<ValidationMessage> problems = metaSchema(draft).validate(tree);
+      if (!problems.isEmpty()) {
+        throw new IllegalArgumentException(
+            label + " is not a valid " + draftName(draft) + " JSON Schema: " + problems);
+      }
       JsonSchemaFactory factory = recordingFactory(referenced, draft);
       JsonSchema schema =
           source.location() == null
@@ -212,21 +239,37 @@ public final class CompiledSchemas {
               : factory.getSchema(SchemaLocation.of(source.location()), tree, CONFIG);
       schema.initializeValidators();
       return new Compiled(schema, Map.copyOf(referenced));
+    } catch (IllegalArgumentException e) {
+      throw e;
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(label + " is not a valid JSON Schema: " + reason(e), e);
     }
   }
 
   /**
-   * Where a schema stops being JSON. The parser's own message quotes the token it stopped at: fine
-   * for inline text, which is the config's own, but a file can be any file the worker may read, and
-   * this message reaches the REST response and the log, so a file is named by position only.
+   * A schema document's tree, parsed no deeper than {@link SchemaSource#MAX_DEPTH}; {@code what}
+   * names it in the {@link IllegalArgumentException} that says why it is not JSON. The parser's own
+   * message quotes the token it stopped at: fine for inline text ({@code quotable}), which is the
+   * config's own, but a file can be any file the worker may read, and this message reaches the REST
+   * response and the log, so a file is named by position only.
    */
-  private static String where(
-      SchemaSource source, com.fasterxml.jackson.core.JsonProcessingException e) {
-    if (source.isInline()) {
-      return ": " + e.getMessage();
+  private static JsonNode parse(String text, String what, boolean quotable) {
+    try {
+      return SCHEMA_MAPPER.readTree(text);
+    } catch (StreamConstraintsException e) {
+      throw new IllegalArgumentException(
+          what
+              + " nests objects and arrays deeper than "
+              + SchemaSource.MAX_DEPTH
+              + " levels, the most a schema document may"
+              + position(e));
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(
+          what + " is not valid JSON" + (quotable ? ": " + e.getMessage() : position(e)));
     }
+  }
+
+  private static String position(JsonProcessingException e) {
     JsonLocation at = e.getLocation();
     return at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
   }
@@ -254,6 +297,13 @@ public final class CompiledSchemas {
         iri -> {
           String uri = iri.toString();
           String text = SchemaSource.loadReferenced(uri);
+          // parsed here first: the validator logs its own parser's message when a document is no
+          // JSON, and that message quotes the start of the file (any file the worker may read)
+          try {
+            parse(text, "referenced schema '" + uri + "'", false);
+          } catch (IllegalArgumentException notJson) {
+            throw new SchemaSource.UnreadableReference(notJson.getMessage());
+          }
           referenced.put(uri, text);
           return () -> new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8));
         };

@@ -24,6 +24,13 @@ public record SchemaSource(String reference) {
    */
   public static final int MAX_BYTES = 1 << 20;
 
+  /**
+   * The deepest one schema document may nest objects and arrays: the validator walks a schema
+   * recursively, and a deeper one (the parser alone allows 1000 levels) overflowed the stack of the
+   * thread that checked it, so Connect's validate call answered HTTP 500 without saying why.
+   */
+  public static final int MAX_DEPTH = 100;
+
   public static final String CLASSPATH = "classpath:";
 
   public SchemaSource {

@@ -62,8 +62,9 @@ public final class JsonValues {
   /**
    * Parses JSON bytes into schemaless Connect values as JsonConverter reads JSON: Map, List,
    * String, Boolean, integers as Long and other numbers as Double, so a converter after the
-   * transform can write them (JsonConverter refuses a schemaless BigDecimal). A number neither
-   * holds exactly stays a BigInteger or BigDecimal rather than being rounded.
+   * transform can write them (JsonConverter refuses a schemaless BigDecimal). A number with more
+   * digits than a Long or Double holds, or beyond their range, stays a BigInteger or BigDecimal
+   * rather than being rounded.
    */
   public static Object fromBytes(byte[] json) {
     JsonNode tree;
@@ -133,7 +134,10 @@ public final class JsonValues {
     return exact != null ? exact : node.decimalValue().stripTrailingZeros().toString();
   }
 
-  /** Long or Double where they hold the number exactly, else BigInteger or BigDecimal. */
+  /**
+   * Long where it holds the number exactly, Double for a decimal of no more digits than a double
+   * holds (or that a Double holds exactly), else BigInteger or BigDecimal.
+   */
   private static Object exactNumber(JsonNode node) {
     if (node.isIntegralNumber()) {
       return node.canConvertToLong() ? (Object) node.longValue() : node.bigIntegerValue();
@@ -141,8 +145,28 @@ public final class JsonValues {
     if (node.isDouble() || node.isFloat()) {
       return node.doubleValue();
     }
-    Double exact = exactDouble(node.decimalValue());
-    return exact != null ? exact : node.decimalValue();
+    Double asDouble = doubleDigits(node.decimalValue());
+    if (asDouble == null) {
+      asDouble = exactDouble(node.decimalValue());
+    }
+    return asDouble != null ? asDouble : node.decimalValue();
+  }
+
+  /** The most significant digits Double.toString writes for a double. */
+  private static final int DOUBLE_DIGITS = 17;
+
+  /**
+   * The double of a decimal of at most 17 significant digits within a double's range, else null.
+   * Such text is what a double is written as, and it reads back as that double; JDK 17's
+   * Double.toString writes 17 digits for some doubles that are not their correctly rounded digits
+   * (3.1526711628916386E25), which the exact test of {@link #exactDouble} refuses. JsonConverter
+   * reads any such text as a double anyway.
+   */
+  private static Double doubleDigits(BigDecimal value) {
+    BigDecimal canonical = value.stripTrailingZeros();
+    double d = canonical.doubleValue();
+    boolean inRange = Double.isFinite(d) && (d != 0 || canonical.signum() == 0);
+    return inRange && canonical.precision() <= DOUBLE_DIGITS ? d : null;
   }
 
   /**

@@ -1,9 +1,11 @@
 package io.somastack.connect.transforms.schema;
 
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.networknt.schema.JsonSchema;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class CompiledSchemasTest {
@@ -31,5 +33,34 @@ class CompiledSchemasTest {
     assertTrue(
         CompiledSchemas.cachedCount() <= CompiledSchemas.CACHE_SIZE,
         CompiledSchemas.cachedCount() + " schemas cached");
+  }
+
+  /**
+   * However deep the parser lets a schema be, a thread with less stack may not walk it: running out
+   * of stack while compiling is an explained IllegalArgumentException (which the config validators
+   * report) rather than a StackOverflowError escaping Connect's validate call as HTTP 500.
+   */
+  @Test
+  void aSchemaTooDeepForTheThreadsStackFailsWithAReason() throws Exception {
+    CompiledSchemas.get(inline(1)); // the meta-schema, loaded with a full stack
+    int depth = SchemaSource.MAX_DEPTH - 2;
+    SchemaSource deep = new SchemaSource("{\"not\":".repeat(depth) + "{}" + "}".repeat(depth));
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Thread smallStack =
+        new Thread(
+            null,
+            () -> {
+              try {
+                CompiledSchemas.get(deep);
+              } catch (Throwable t) {
+                failure.set(t);
+              }
+            },
+            "small-stack",
+            128 * 1024);
+    smallStack.start();
+    smallStack.join();
+    assertInstanceOf(IllegalArgumentException.class, failure.get());
+    assertTrue(failure.get().getMessage().contains("ran out of stack"), failure.get().getMessage());
   }
 }
