@@ -284,7 +284,7 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
       return record; // a tombstone: it deletes its key and has no content to check
     }
     Resolved schema = schemaFor(record);
-    Set<ValidationMessage> messages = schema.schema().validate(jsonOf(record));
+    Set<ValidationMessage> messages = validate(schema, record);
     if (messages.isEmpty()) {
       return record;
     }
@@ -295,6 +295,26 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
           "the " + side.label() + " does not match " + schema.source().label() + ": " + violations);
     }
     return reroute(record, violations);
+  }
+
+  /**
+   * The record's violations. Reading a record into JSON and validating it recurse once per level of
+   * nesting (more for a recursive schema): a record nested deeper than the task thread's stack
+   * allows is that record's fault, so it fails as bad data, for errors.tolerance and the dead
+   * letter queue, instead of a StackOverflowError that would kill the task. The stack is unwound by
+   * then; nothing was left half done.
+   */
+  private Set<ValidationMessage> validate(Resolved schema, R record) {
+    try {
+      return schema.schema().validate(jsonOf(record));
+    } catch (StackOverflowError tooDeep) {
+      throw Records.error(
+          record,
+          "the "
+              + side.label()
+              + " is nested too deeply to be checked against "
+              + schema.source().label());
+    }
   }
 
   /**

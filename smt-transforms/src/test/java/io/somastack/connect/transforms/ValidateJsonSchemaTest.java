@@ -60,6 +60,45 @@ class ValidateJsonSchemaTest {
     return event;
   }
 
+  /**
+   * A record nested deeper than the thread's stack can validate against a recursive schema is the
+   * record's fault: it fails as bad data (for errors.tolerance and the DLQ), never with a
+   * StackOverflowError that kills the task.
+   */
+  @Test
+  void aRecordNestedTooDeeplyForARecursiveSchemaFailsAsBadData() throws Exception {
+    String tree =
+        "{\"$defs\":{\"node\":{\"type\":\"object\",\"properties\":"
+            + "{\"child\":{\"$ref\":\"#/$defs/node\"}}}},\"$ref\":\"#/$defs/node\"}";
+    Map<String, Object> value = new HashMap<>();
+    Map<String, Object> node = value;
+    for (int depth = 0; depth < 5_000; depth++) {
+      Map<String, Object> child = new HashMap<>();
+      node.put("child", child);
+      node = child;
+    }
+    SinkRecord record = TestRecords.value(value);
+    ValidateJsonSchema<SinkRecord> transform = value(props("schema", tree));
+    Throwable[] thrown = new Throwable[1];
+    Thread small =
+        new Thread(
+            null,
+            () -> {
+              try {
+                transform.apply(record);
+              } catch (Throwable t) {
+                thrown[0] = t;
+              }
+            },
+            "small-stack",
+            256 * 1024);
+    small.start();
+    small.join();
+    assertTrue(thrown[0] instanceof DataException, String.valueOf(thrown[0]));
+    assertTrue(thrown[0].getMessage().contains("nested"), thrown[0].getMessage());
+    assertTrue(thrown[0].getMessage().contains("offset 42"), thrown[0].getMessage());
+  }
+
   @Test
   void passesAValidRecordUnchanged() {
     SinkRecord record = TestRecords.value(TestRecords.example("memory-event"));
