@@ -9,17 +9,23 @@
 -- it is kept whole, older rows and all, and listed with retired = false). It never deletes a row
 -- from a partition it keeps. Before dropping anything it runs soma_audit_verify on the whole table
 -- and refuses if that reports anything: retiring would take away the evidence. For each link the
--- drop cuts (a row kept that links to a row retired, or a chain head that is a row retired) it
--- records the retired row as an anchor in soma_audit_retired: table, topic, partition, offset,
--- row_hash, event_time, the cutoff and the partitions retired, who and when. soma_audit_verify
+-- drop cuts it records the retired row in soma_audit_retired (table, topic, partition, offset,
+-- row_hash, prev_hash, event_time, the cutoff and the partitions retired, who and when): as an
+-- anchor where a row kept links to it or a chain head is it, as a follower where it linked to a
+-- row kept or started its chain (late events around the cutoff make both). soma_audit_verify
 -- accepts a row linked to a live anchor, and a head that is one; a link to any other row that is
--- gone is still "chain broken". An anchor no row links to any more (its successors retired since)
--- is marked superseded_at and kept as a record; it no longer excuses anything.
+-- gone is still "chain broken". It counts a live follower as a row following the row it links to
+-- (so a row forged beside it forks the chain) and reports one whose row is gone. A record that is
+-- neither any more (the rows linked to it, or the row it followed, retired since) is marked
+-- superseded_at and kept as a record; it no longer excuses anything. A partition attached by hand
+-- that is partitioned itself is retired with its leaves.
 --
 -- An operator's action, never the connector's: the sink installs this function (so it stays in
 -- step with soma_audit_verify), but the function refuses the role that installed it, the sink's
 -- own, and EXECUTE is revoked from PUBLIC. Call it as another role that may drop the table's
--- partitions (a member of the role owning the table), in a READ COMMITTED transaction.
+-- partitions (a member of the role owning the table), in a READ COMMITTED transaction of its own.
+-- It runs as its caller (SECURITY INVOKER) and is owned by the sink's role, which can replace it:
+-- the operator's role should hold no more than it needs here, never a superuser's.
 --
 -- Locks: the sink's advisory lock on the table's name (as SchemaManager takes it), then the table
 -- and all its partitions in ACCESS EXCLUSIVE mode, both in the sink's order and held to the end of
@@ -31,9 +37,13 @@
 CREATE OR REPLACE FUNCTION soma_audit_retire(audit_table regclass, before timestamptz)
 RETURNS TABLE (partition_name text, row_count bigint, retired boolean)
 LANGUAGE plpgsql VOLATILE
--- partition bounds print in UTC; the sink's search_path, as for soma_audit_verify: the heads and
+-- partition bounds print in UTC and ISO, and are read back alike, whatever the caller's session
+-- uses (under DateStyle 'German, MDY' a bound printed 01.10.2026 would read as January 10th)
+SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD'
+-- hash joins whatever the statistics say, as in soma_audit_verify
+SET enable_nestloop = off
+-- the sink's search_path, as for soma_audit_verify (the installer spells it out): the heads and
 -- anchors name their table as regclass prints it there
-SET TimeZone = 'UTC'
 SET search_path FROM CURRENT AS $fn$
 DECLARE
   table_key text := audit_table::text;
@@ -41,6 +51,7 @@ DECLARE
   sink_lock text;
   problems bigint;
   gone oid[] := '{}';
+  gone_leaves oid[] := '{}';
   gone_names text[] := '{}';
   new_default text;
   p record;
@@ -116,6 +127,11 @@ BEGIN
   IF cardinality(gone) = 0 THEN
     RETURN;
   END IF;
+  -- a partition attached by hand may be partitioned itself: its rows are in its leaves, and the
+  -- anchors must be taken from those
+  SELECT coalesce(array_agg(t.relid), '{}') INTO gone_leaves
+    FROM unnest(gone) AS g(oid), pg_partition_tree(g.oid) AS t
+   WHERE t.isleaf;
 
   SELECT count(*) INTO problems FROM soma_audit_verify(audit_table);
   IF problems > 0 THEN
@@ -131,37 +147,63 @@ BEGIN
         FROM %1$s a
        WHERE a.tableoid <> ALL ($1)
     ),
+    kept_hashes AS (SELECT DISTINCT kafka_topic, kafka_partition, row_hash FROM kept),
     -- the rows that kept rows link to, and the heads, where no kept row is that row: retired now,
     -- or anchored by an earlier retirement
     cut AS (
-      SELECT l.kafka_topic, l.kafka_partition, l.row_hash
+      SELECT DISTINCT l.kafka_topic, l.kafka_partition, l.row_hash
         FROM (SELECT k.kafka_topic, k.kafka_partition, k.prev_hash AS row_hash
                 FROM kept k WHERE k.prev_hash IS NOT NULL
               UNION
               SELECT h.kafka_topic, h.kafka_partition, h.row_hash
                 FROM soma_audit_chain_heads h WHERE h.table_name = $2) l
-       WHERE NOT EXISTS (SELECT 1 FROM kept k
-                          WHERE k.kafka_topic = l.kafka_topic
-                            AND k.kafka_partition = l.kafka_partition
-                            AND k.row_hash = l.row_hash)
+        LEFT JOIN kept_hashes k
+               ON k.kafka_topic = l.kafka_topic AND k.kafka_partition = l.kafka_partition
+              AND k.row_hash = l.row_hash
+       WHERE k.row_hash IS NULL
     ),
-    -- earlier anchors whose successors are retired now: left excusing nothing
-    superseded AS (
-      UPDATE soma_audit_retired r SET superseded_at = now()
+    -- what each earlier record still is: an anchor while a kept row (or the head) links to it, a
+    -- follower while the row it followed is kept (or it started its chain); neither: superseded,
+    -- left excusing nothing
+    roles AS (
+      SELECT r.kafka_topic, r.kafka_partition, r.row_hash, c.row_hash IS NOT NULL AS anchor,
+             r.follower AND (r.prev_hash IS NULL OR k.row_hash IS NOT NULL) AS follower
+        FROM soma_audit_retired r
+        LEFT JOIN cut c
+               ON c.kafka_topic = r.kafka_topic AND c.kafka_partition = r.kafka_partition
+              AND c.row_hash = r.row_hash
+        LEFT JOIN kept_hashes k
+               ON k.kafka_topic = r.kafka_topic AND k.kafka_partition = r.kafka_partition
+              AND k.row_hash = r.prev_hash
        WHERE r.table_name = $2 AND r.superseded_at IS NULL
-         AND NOT EXISTS (SELECT 1 FROM cut c
-                          WHERE c.kafka_topic = r.kafka_topic
-                            AND c.kafka_partition = r.kafka_partition
-                            AND c.row_hash = r.row_hash)
+    ),
+    refreshed AS (
+      UPDATE soma_audit_retired r
+         SET anchor = o.anchor, follower = o.follower,
+             superseded_at = CASE WHEN o.anchor OR o.follower THEN NULL ELSE now() END
+        FROM roles o
+       WHERE r.table_name = $2 AND r.superseded_at IS NULL
+         AND r.kafka_topic = o.kafka_topic AND r.kafka_partition = o.kafka_partition
+         AND r.row_hash = o.row_hash
+         AND (r.anchor, r.follower) IS DISTINCT FROM (o.anchor, o.follower)
     )
+    -- the rows retired now that kept rows (or heads) link to, and those that followed a kept row
+    -- or started their chain: without the latter, the kept row they followed could be deleted,
+    -- or a row forged after it, with nothing left to show it
     INSERT INTO soma_audit_retired (table_name, kafka_topic, kafka_partition, kafka_offset,
-                                    row_hash, event_time, retired_before, retired_partitions)
-    SELECT $2, g.kafka_topic, g.kafka_partition, g.kafka_offset, g.row_hash, g.event_time, $3, $4
+                                    row_hash, event_time, retired_before, retired_partitions,
+                                    prev_hash, anchor, follower)
+    SELECT $2, g.kafka_topic, g.kafka_partition, g.kafka_offset, g.row_hash, g.event_time, $3, $4,
+           g.prev_hash, c.row_hash IS NOT NULL, g.prev_hash IS NULL OR k.row_hash IS NOT NULL
       FROM %1$s g
-      JOIN cut c ON c.kafka_topic = g.kafka_topic AND c.kafka_partition = g.kafka_partition
-                AND c.row_hash = g.row_hash
+      LEFT JOIN cut c ON c.kafka_topic = g.kafka_topic AND c.kafka_partition = g.kafka_partition
+                     AND c.row_hash = g.row_hash
+      LEFT JOIN kept_hashes k
+             ON k.kafka_topic = g.kafka_topic AND k.kafka_partition = g.kafka_partition
+            AND k.row_hash = g.prev_hash
      WHERE g.tableoid = ANY ($1)
-  $q$, audit_table) USING gone, table_key, before, gone_names;
+       AND (c.row_hash IS NOT NULL OR g.prev_hash IS NULL OR k.row_hash IS NOT NULL)
+  $q$, audit_table) USING gone_leaves, table_key, before, gone_names;
 
   FOR i IN 1 .. cardinality(gone) LOOP
     EXECUTE format('DROP TABLE %s', gone[i]::regclass);

@@ -13,9 +13,14 @@
 --     soma_audit_chain_heads ("last rows deleted");
 --   * a row added by hand with a hash made as the sink makes it follows a row that another row
 --     follows already ("chain forked") or the recorded head ("row after the chain head").
+--   * rows of a topic-partition the sink never wrote have no head ("chain without a recorded
+--     head").
 -- Rows retired by soma_audit_retire (soma_audit_retire.sql) are gone on purpose: a row linked to
 -- one of them, and a head that is one of them, match an anchor it recorded in soma_audit_retired
--- and are not reported; a link to a row gone any other way still is.
+-- and are not reported; a link to a row gone any other way still is. A retired row that followed a
+-- row still here (a follower) counts as that row's follower, so a row forged beside it forks the
+-- chain, and it is reported when the row it followed is gone. A record whose event time is not
+-- before its cutoff was not written by soma_audit_retire, and is reported.
 -- Usage: SELECT * FROM soma_audit_verify('public.audit_events');  -- no rows: the table is intact
 
 -- soma_audit_columns_text(names, types, vals): the part of the material that covers the typed
@@ -52,9 +57,14 @@ LANGUAGE plpgsql STABLE
 -- these settings make that round trip exact whatever the caller's session uses
 SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres'
 SET extra_float_digits = 3
+-- hash joins whatever the statistics say: with the heads' taken when they were few, a nested loop
+-- would scan the rows once per head
+SET enable_nestloop = off
 -- the sink's search_path, as it creates this function: the chain heads name their table as
 -- regclass prints it there (unqualified where the schema is on that path), so the caller's own
--- search_path must not change how audit_table prints, nor which heads table is read
+-- search_path must not change how audit_table prints, nor which heads table is read. The installer
+-- (AuditSchema) spells the path out, schema by schema: a "$user" kept as such would mean the
+-- caller's schema, not the sink's
 SET search_path FROM CURRENT AS $fn$
 DECLARE
   names text[];
@@ -87,37 +97,56 @@ BEGIN
                AS followers
         FROM %1$s a
     ),
+    -- one per chain the sink wrote
     heads AS (
       SELECT h.kafka_topic, h.kafka_partition, h.kafka_offset, h.row_hash
         FROM soma_audit_chain_heads h
        WHERE h.table_name = %2$L
     ),
-    -- the last rows soma_audit_retire took away, where rows still here link to them (or the
-    -- head is one); unique per chain and hash while live
-    anchors AS (
-      SELECT r.kafka_topic, r.kafka_partition, r.row_hash
+    -- the rows soma_audit_retire took away that are still part of what is checked: anchors, which
+    -- rows here link to (or the head is), and followers, which linked to a row here (or started
+    -- their chain); unique per chain and hash while live
+    retired AS (
+      SELECT r.kafka_topic, r.kafka_partition, r.kafka_offset, r.row_hash, r.prev_hash, r.anchor,
+             r.follower, r.event_time, r.retired_before
         FROM soma_audit_retired r
        WHERE r.table_name = %2$L AND r.superseded_at IS NULL
     ),
+    anchors AS (SELECT * FROM retired WHERE anchor),
+    present AS (SELECT DISTINCT kafka_topic, kafka_partition, row_hash FROM chained),
+    -- retired followers per row they followed; '' (never a sha256) for a chain's start, so that
+    -- the join stays an equality and hashes
+    retired_followers AS (
+      SELECT kafka_topic, kafka_partition, coalesce(prev_hash, ''::bytea) AS prev_key,
+             count(*) AS n
+        FROM retired WHERE follower
+       GROUP BY 1, 2, 3
+    ),
     -- joins, not a subquery per row: the table has no index on row_hash
     linked AS (
-      SELECT c.*, p.row_hash IS NOT NULL AS previous_found, h.row_hash IS NOT NULL AS after_head,
-             r.row_hash IS NOT NULL AS previous_retired
+      SELECT c.*, p.row_hash IS NOT NULL AS previous_found,
+             h.kafka_topic IS NOT NULL AS has_head, h.row_hash = c.prev_hash AS after_head,
+             r.row_hash IS NOT NULL AS previous_retired,
+             c.followers + coalesce(f.n, 0) AS all_followers
         FROM chained c
-        LEFT JOIN (SELECT DISTINCT kafka_topic, kafka_partition, row_hash FROM chained) p
+        LEFT JOIN present p
                ON p.kafka_topic = c.kafka_topic AND p.kafka_partition = c.kafka_partition
               AND p.row_hash = c.prev_hash
         LEFT JOIN heads h
                ON h.kafka_topic = c.kafka_topic AND h.kafka_partition = c.kafka_partition
-              AND h.row_hash = c.prev_hash
         LEFT JOIN anchors r
                ON r.kafka_topic = c.kafka_topic AND r.kafka_partition = c.kafka_partition
               AND r.row_hash = c.prev_hash
+        LEFT JOIN retired_followers f
+               ON f.kafka_topic = c.kafka_topic AND f.kafka_partition = c.kafka_partition
+              AND f.prev_key = coalesce(c.prev_hash, ''::bytea)
     )
     SELECT l.kafka_topic, l.kafka_partition, l.kafka_offset,
            CASE WHEN l.row_hash IS DISTINCT FROM l.expected_hash
                   THEN 'row edited: its hash does not match its contents'
-                WHEN l.followers > 1
+                WHEN NOT l.has_head
+                  THEN 'chain without a recorded head: the sink did not write it'
+                WHEN l.all_followers > 1
                   THEN 'chain forked: another row follows the same row'
                 WHEN l.after_head
                   THEN 'row after the chain head: the sink did not link it'
@@ -125,21 +154,40 @@ BEGIN
            END
       FROM linked l
      WHERE l.row_hash IS DISTINCT FROM l.expected_hash
-        OR l.followers > 1
+        OR NOT l.has_head
+        OR l.all_followers > 1
         OR l.after_head
         OR (l.prev_hash IS NOT NULL AND NOT l.previous_found AND NOT l.previous_retired)
     UNION ALL
     SELECT h.kafka_topic, h.kafka_partition, h.kafka_offset,
            'last rows deleted: the recorded chain head is gone'
       FROM heads h
-     WHERE NOT EXISTS (SELECT 1 FROM chained a
-                        WHERE a.kafka_topic = h.kafka_topic
-                          AND a.kafka_partition = h.kafka_partition
-                          AND a.row_hash = h.row_hash)
-       AND NOT EXISTS (SELECT 1 FROM anchors r
-                        WHERE r.kafka_topic = h.kafka_topic
-                          AND r.kafka_partition = h.kafka_partition
-                          AND r.row_hash = h.row_hash)
+      LEFT JOIN present p
+             ON p.kafka_topic = h.kafka_topic AND p.kafka_partition = h.kafka_partition
+            AND p.row_hash = h.row_hash
+      LEFT JOIN anchors r
+             ON r.kafka_topic = h.kafka_topic AND r.kafka_partition = h.kafka_partition
+            AND r.row_hash = h.row_hash
+     WHERE p.row_hash IS NULL AND r.row_hash IS NULL
+    UNION ALL
+    -- a retired row that followed a row kept: that row (or one the retired row links to through
+    -- an anchor) must still be here, even where no row kept links to it any more
+    SELECT f.kafka_topic, f.kafka_partition, f.kafka_offset,
+           'chain broken: the row a retired row followed was deleted or edited'
+      FROM retired f
+      LEFT JOIN present p
+             ON p.kafka_topic = f.kafka_topic AND p.kafka_partition = f.kafka_partition
+            AND p.row_hash = f.prev_hash
+      LEFT JOIN anchors r
+             ON r.kafka_topic = f.kafka_topic AND r.kafka_partition = f.kafka_partition
+            AND r.row_hash = f.prev_hash
+     WHERE f.follower AND f.prev_hash IS NOT NULL AND p.row_hash IS NULL AND r.row_hash IS NULL
+    UNION ALL
+    -- soma_audit_retire retires only partitions wholly before its cutoff
+    SELECT r.kafka_topic, r.kafka_partition, r.kafka_offset,
+           'anchor not before its cutoff: written by hand, not by soma_audit_retire'
+      FROM retired r
+     WHERE r.event_time >= r.retired_before
      ORDER BY 1, 2, 3
   $q$, audit_table, audit_table::text,
      -- a table with no such column hashes as before, without a function call per row

@@ -54,6 +54,8 @@ class AuditRetireTest {
         retire(database, NOW.minusMonths(1)));
     assertEquals(List.of(), problems(database));
     assertEquals(List.of("0:3", "0:6", "1:1"), liveAnchors(database));
+    // the retired rows linked after a row kept, or starting a chain
+    assertEquals(List.of("0:0", "0:6", "1:0"), liveFollowers(database));
     assertEquals(List.of(4L, 5L, 7L, 8L), offsets(database));
 
     // the sink links partition 1's next row to its retired head
@@ -64,6 +66,7 @@ class AuditRetireTest {
     assertEquals(List.of(), problems(database));
     // 3 and 6 no longer excuse anything: the rows linked to them are gone too
     assertEquals(List.of("0:7", "1:1"), liveAnchors(database));
+    assertEquals(List.of("0:0", "1:0"), liveFollowers(database));
     assertEquals(
         List.of("0:3", "0:6"),
         strings(
@@ -107,6 +110,185 @@ class AuditRetireTest {
   }
 
   /**
+   * The reviewer's case: a late event (offset 2) just before the cutoff follows offset 1, just
+   * after it. Retired, it must still witness offset 1: deleting that row leaves no row of the table
+   * broken, as nothing kept links to it.
+   */
+  @Test
+  void aRowDeletedBeforeARetiredLateEventIsFound() throws Exception {
+    String database = "retire_late_delete";
+    lateEventsAroundTheCutoff(database);
+    assertEquals(List.of(partition(1) + ": 2 retired"), retire(database, NOW));
+    assertEquals(List.of(), problems(database));
+
+    LocalTasks.execute(database, "DELETE FROM checked WHERE kafka_offset = 1");
+
+    assertEquals(
+        List.of("0:2: chain broken: the row a retired row followed was deleted or edited"),
+        problems(database));
+  }
+
+  /** A row forged after the row a retired late event follows forks the chain there. */
+  @Test
+  void aRowForgedBesideARetiredLateEventIsFound() throws Exception {
+    String database = "retire_late_forge";
+    lateEventsAroundTheCutoff(database);
+    retire(database, NOW);
+    LocalTasks.execute(database, forgedAfter("p.row_hash", "checked p WHERE p.kafka_offset = 1"));
+    assertEquals(
+        List.of("0:20: chain forked: another row follows the same row"), problems(database));
+  }
+
+  /** Once a chain's first row is retired, a forged chain start is still a second one. */
+  @Test
+  void aChainStartForgedAfterTheFirstRowIsRetiredIsFound() throws Exception {
+    String database = "retire_forged_start";
+    lateEventsAroundTheCutoff(database);
+    retire(database, NOW);
+    LocalTasks.execute(database, forgedAfter("NULL::bytea", "(SELECT 1) p"));
+    assertEquals(
+        List.of("0:20: chain forked: another row follows the same row"), problems(database));
+  }
+
+  /** The sink goes on after such a retirement, and a second one leaves a table that verifies. */
+  @Test
+  void lateEventsAroundTwoRetirementsVerify() throws Exception {
+    String database = "retire_late_twice";
+    String url = lateEventsAroundTheCutoff(database);
+    retire(database, NOW);
+    // the sink makes last month's partition again; an older event lands in the default one
+    write(
+        url,
+        at(FIRST, 5, cutoff().plusSeconds(3)),
+        at(SECOND, 0, cutoff().minusSeconds(1)),
+        at(SECOND, 1, NOW.minusMonths(2).atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant()));
+    assertEquals(List.of(), problems(database));
+    assertEquals(
+        List.of(partition(1) + ": 1 retired", "checked_default: 1 retired"), retire(database, NOW));
+    assertEquals(List.of(), problems(database));
+    assertEquals(List.of("0:0", "0:2", "1:0"), liveFollowers(database));
+  }
+
+  /**
+   * Partition bounds printed under the caller's DateStyle and read back in another order would
+   * retire months after the cutoff.
+   */
+  @Test
+  void theCallersDateStyleDoesNotMoveTheCutoff() throws Exception {
+    String database = "retire_date_style";
+    writtenAcrossMonths(database);
+    // the driver refuses a session in that DateStyle: a function of the caller's sets it
+    LocalTasks.execute(
+        database,
+        "CREATE FUNCTION retire_in_german(t regclass, b timestamptz)"
+            + " RETURNS TABLE (partition_name text, row_count bigint, retired boolean)"
+            + " LANGUAGE sql SET DateStyle = 'German, MDY'"
+            + " AS 'SELECT * FROM soma_audit_retire(t, b)'");
+    assertEquals(
+        List.of(),
+        strings(
+            database,
+            "SELECT partition_name FROM retire_in_german('checked', '"
+                + NOW.minusMonths(3).atDay(1)
+                + " 00:00:00+00')"));
+    assertEquals(11, LocalTasks.count(database, "SELECT count(*) FROM checked"));
+  }
+
+  /**
+   * A month attached by hand as a partitioned table: its rows live in its own partitions, which
+   * must be anchored as the month's.
+   */
+  @Test
+  void aSubPartitionedMonthIsRetiredWithItsAnchors() throws Exception {
+    String database = "retire_sub_partitioned";
+    String url = withSinkRole(database);
+    write(url, at(FIRST, 0, NOW.atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant()));
+    LocalTasks.execute(
+        database,
+        "CREATE TABLE checked_old PARTITION OF checked FOR VALUES FROM ('"
+            + NOW.minusMonths(3).atDay(1)
+            + " 00:00:00+00') TO ('"
+            + NOW.minusMonths(2).atDay(1)
+            + " 00:00:00+00') PARTITION BY RANGE (event_time);"
+            + " CREATE TABLE checked_old_all PARTITION OF checked_old"
+            + " FOR VALUES FROM (MINVALUE) TO (MAXVALUE)");
+    write(
+        url,
+        at(FIRST, 1, NOW.minusMonths(3).atDay(2).atStartOfDay(ZoneOffset.UTC).toInstant()),
+        at(FIRST, 2, NOW.atDay(2).atStartOfDay(ZoneOffset.UTC).toInstant()));
+    assertEquals(List.of(), problems(database));
+
+    assertEquals(List.of("checked_old: 1 retired"), retire(database, NOW.minusMonths(2)));
+
+    assertEquals(List.of(), problems(database));
+    assertEquals(List.of("0:1"), liveAnchors(database));
+    LocalTasks.execute(database, "DELETE FROM checked WHERE kafka_offset = 0");
+    assertEquals(
+        List.of("0:1: chain broken: the row a retired row followed was deleted or edited"),
+        problems(database));
+  }
+
+  /**
+   * An anchor written by hand to excuse a deleted row: the row was kept, so its event time is not
+   * before the cutoff recorded, which no retirement writes.
+   */
+  @Test
+  void anAnchorForgedForADeletedRowIsFound() throws Exception {
+    String database = "retire_forged_anchor";
+    writtenAcrossMonths(database);
+    retire(database, NOW.minusMonths(1));
+    LocalTasks.execute(
+        database,
+        "INSERT INTO soma_audit_retired (table_name, kafka_topic, kafka_partition, kafka_offset,"
+            + " row_hash, event_time, retired_before, retired_partitions)"
+            + " SELECT 'checked', kafka_topic, kafka_partition, kafka_offset, row_hash, event_time,"
+            + " (SELECT max(retired_before) FROM soma_audit_retired), '{}'"
+            + " FROM checked WHERE kafka_partition = 0 AND kafka_offset = 4;"
+            + " DELETE FROM checked WHERE kafka_partition = 0 AND kafka_offset = 4");
+    assertEquals(
+        List.of("0:4: anchor not before its cutoff: written by hand, not by soma_audit_retire"),
+        problems(database));
+  }
+
+  /** The cutoff the late-event tests retire before: this month's first instant. */
+  private static Instant cutoff() {
+    return NOW.atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+  }
+
+  /**
+   * Partition 0 at offsets 0..4: 0 just before {@link #cutoff()}, 1 just after, 2 late (before it
+   * again), 3 and 4 after it.
+   */
+  private static String lateEventsAroundTheCutoff(String database) throws SQLException {
+    String url = withSinkRole(database);
+    write(
+        url,
+        at(FIRST, 0, cutoff().minusMillis(100)),
+        at(FIRST, 1, cutoff().plusMillis(100)),
+        at(FIRST, 2, cutoff().minusMillis(50)),
+        at(FIRST, 3, cutoff().plusSeconds(1)),
+        at(FIRST, 4, cutoff().plusSeconds(2)));
+    assertEquals(List.of(), problems(database));
+    return url;
+  }
+
+  /** A row at offset 20 of partition 0 linked after {@code prev}, hashed as the sink does. */
+  private static String forgedAfter(String prev, String from) {
+    Instant time = cutoff().plusSeconds(10);
+    return "INSERT INTO checked (event_id, event_time, payload, kafka_topic, kafka_partition,"
+        + " kafka_offset, prev_hash, row_hash) SELECT 'forged', t, '{}', 'checked', 0, 20, "
+        + prev
+        + ", sha256(coalesce("
+        + prev
+        + ", ''::bytea) || convert_to(concat_ws('|', 'forged', 'checked', 0, 20,"
+        + " (extract(epoch FROM t) * 1000000)::bigint, '{}'), 'UTF8'))"
+        + " FROM CAST('"
+        + time
+        + "' AS timestamptz) t, "
+        + from;
+  }
+
+  /**
    * Under REPEATABLE READ the snapshot predates the lock: rows written meanwhile would be missed.
    */
   @Test
@@ -133,7 +315,11 @@ class AuditRetireTest {
     retire(database, NOW.minusMonths(1));
     LocalTasks.execute(database, "DROP TABLE " + partition(1));
     assertEquals(
-        List.of("0:8: chain broken: the row before it was deleted or edited"), problems(database));
+        List.of(
+            // offset 6, retired, followed offset 5 of the month dropped
+            "0:6: chain broken: the row a retired row followed was deleted or edited",
+            "0:8: chain broken: the row before it was deleted or edited"),
+        problems(database));
   }
 
   @Test
@@ -298,15 +484,7 @@ class AuditRetireTest {
    * current month) and this month.
    */
   private static String writtenAcrossMonths(String database) throws SQLException {
-    String url = SERVER.createDatabase(database);
-    LocalTasks.execute(
-        database,
-        "DO $$BEGIN CREATE ROLE "
-            + SINK_ROLE
-            + " LOGIN PASSWORD '"
-            + SINK_PASSWORD
-            + "'; EXCEPTION WHEN duplicate_object THEN NULL; END$$");
-    LocalTasks.execute(database, "GRANT CREATE ON SCHEMA public TO " + SINK_ROLE);
+    String url = withSinkRole(database);
     write(url, event(FIRST, 0, NOW.minusMonths(3).atDay(1)));
     // the first row landed in the default partition, which must give it up for its month's
     StringBuilder months =
@@ -339,6 +517,20 @@ class AuditRetireTest {
         event(SECOND, 0, NOW.minusMonths(3).atDay(4)),
         event(SECOND, 1, NOW.minusMonths(3).atDay(5)));
     assertEquals(List.of(), problems(database));
+    return url;
+  }
+
+  /** A new database, where the sink's role may create its tables. */
+  private static String withSinkRole(String database) throws SQLException {
+    String url = SERVER.createDatabase(database);
+    LocalTasks.execute(
+        database,
+        "DO $$BEGIN CREATE ROLE "
+            + SINK_ROLE
+            + " LOGIN PASSWORD '"
+            + SINK_PASSWORD
+            + "'; EXCEPTION WHEN duplicate_object THEN NULL; END$$");
+    LocalTasks.execute(database, "GRANT CREATE ON SCHEMA public TO " + SINK_ROLE);
     return url;
   }
 
@@ -377,7 +569,14 @@ class AuditRetireTest {
     return strings(
         database,
         "SELECT kafka_partition || ':' || kafka_offset FROM soma_audit_retired"
-            + " WHERE superseded_at IS NULL ORDER BY kafka_partition, kafka_offset");
+            + " WHERE superseded_at IS NULL AND anchor ORDER BY kafka_partition, kafka_offset");
+  }
+
+  private static List<String> liveFollowers(String database) throws SQLException {
+    return strings(
+        database,
+        "SELECT kafka_partition || ':' || kafka_offset FROM soma_audit_retired"
+            + " WHERE superseded_at IS NULL AND follower ORDER BY kafka_partition, kafka_offset");
   }
 
   private static List<Long> offsets(String database) throws SQLException {
@@ -450,7 +649,10 @@ class AuditRetireTest {
   }
 
   private static SinkRecord event(TopicPartition partition, long offset, java.time.LocalDate day) {
-    Instant time = day.atStartOfDay(ZoneOffset.UTC).toInstant().plusSeconds(offset);
+    return at(partition, offset, day.atStartOfDay(ZoneOffset.UTC).toInstant().plusSeconds(offset));
+  }
+
+  private static SinkRecord at(TopicPartition partition, long offset, Instant time) {
     String json =
         "{\"event_id\":\"" + partition + "-" + offset + "\",\"timestamp\":\"" + time + "\"}";
     return new SinkRecord(partition.topic(), partition.partition(), null, null, null, json, offset);

@@ -1,12 +1,17 @@
 package io.somastack.connect.postgres;
 
 import static io.somastack.connect.postgres.LocalTasks.SERVER;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
@@ -20,6 +25,7 @@ class AuditTasksInParallelTest {
 
   private static final TopicPartition FIRST = new TopicPartition("parallel", 0);
   private static final TopicPartition SECOND = new TopicPartition("parallel", 1);
+  private static final TopicPartition THIRD = new TopicPartition("parallel", 2);
 
   @Test
   void aTaskWritesItsChainWhileAnotherTransactionHoldsAnotherChain() throws Exception {
@@ -43,6 +49,60 @@ class AuditTasksInParallelTest {
     assertEquals(3, LocalTasks.count(database, "SELECT count(*) FROM parallel"));
     assertEquals(
         0, LocalTasks.count(database, "SELECT count(*) FROM soma_audit_verify('parallel')"));
+  }
+
+  /**
+   * Two connectors (each with its own stored offsets) writing the same new chain at once, the
+   * second fewer of its records: it must find the first's rows in the table, rather than start the
+   * chain again and move its head back to a row before the first's last. The first is held after it
+   * recorded the head, before its rows are written, by a lock on the table.
+   */
+  @Test
+  void twoConnectorsStartingOneChainAtOnceLeaveItWhole() throws Exception {
+    String database = "audit_new_chain_race";
+    String url = SERVER.createDatabase(database);
+    write(url, new HandRunTaskContext(FIRST), List.of(event(FIRST, 0)));
+    PostgresMemorySinkTask first = connector(url, "audit-first");
+    PostgresMemorySinkTask second = connector(url, "audit-second");
+    try {
+      // set up before the race: the tables and functions, and the first chain's head
+      first.put(List.of(event(FIRST, 1)));
+      second.put(List.of(event(FIRST, 1)));
+      try (Connection holder = SERVER.connect(database);
+          Statement s = holder.createStatement()) {
+        holder.setAutoCommit(false);
+        s.execute("LOCK TABLE parallel IN SHARE MODE");
+        List<SinkRecord> records = List.of(event(THIRD, 0), event(THIRD, 1), event(THIRD, 2));
+        CompletableFuture<Void> one = CompletableFuture.runAsync(() -> first.put(records));
+        await().atMost(Duration.ofSeconds(30)).until(() -> waitingForALock(database) == 1);
+        CompletableFuture<Void> two =
+            CompletableFuture.runAsync(() -> second.put(records.subList(0, 2)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> waitingForALock(database) == 2);
+        holder.rollback();
+        one.get(30, TimeUnit.SECONDS);
+        two.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      first.stop();
+      second.stop();
+    }
+
+    assertEquals(5, LocalTasks.count(database, "SELECT count(*) FROM parallel"));
+    assertEquals(
+        0, LocalTasks.count(database, "SELECT count(*) FROM soma_audit_verify('parallel')"));
+  }
+
+  private static long waitingForALock(String database) throws SQLException {
+    return LocalTasks.count(
+        database,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = '"
+            + database
+            + "' AND wait_event_type = 'Lock'");
+  }
+
+  private static PostgresMemorySinkTask connector(String url, String name) {
+    return LocalTasks.started(
+        url, new HandRunTaskContext(FIRST, THIRD), "write.mode", "audit", "name", name);
   }
 
   private static void write(String url, HandRunTaskContext context, List<SinkRecord> records) {

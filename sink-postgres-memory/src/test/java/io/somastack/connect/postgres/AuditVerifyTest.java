@@ -2,6 +2,8 @@ package io.somastack.connect.postgres;
 
 import static io.somastack.connect.postgres.LocalTasks.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.sql.Connection;
@@ -86,6 +88,125 @@ class AuditVerifyTest {
             "10: row after the chain head: the sink did not link it",
             "11: chain forked: another row follows the same row"),
         problems(database, "public.checked"));
+  }
+
+  /** A chain forged whole in a partition the sink never wrote has no head to be checked against. */
+  @Test
+  void aChainForgedWhereTheSinkNeverWroteIsFound() throws Exception {
+    String database = "verify_forged_chain";
+    written(database, 3, "2026-12-01");
+    LocalTasks.execute(
+        database,
+        "INSERT INTO checked (event_id, event_time, payload, kafka_topic, kafka_partition,"
+            + " kafka_offset, prev_hash, row_hash) SELECT 'forged', t, '{}', 'checked', 7, 0,"
+            + " NULL, sha256(convert_to(concat_ws('|', 'forged', 'checked', 7, 0,"
+            + " (extract(epoch FROM t) * 1000000)::bigint, '{}'), 'UTF8'))"
+            + " FROM CAST('2026-12-01 00:00:00+00' AS timestamptz) t");
+    assertEquals(
+        List.of("0: chain without a recorded head: the sink did not write it"),
+        problems(database, "public.checked"));
+  }
+
+  /**
+   * The sink's role writing to a schema of its own name, found by its search_path's "$user": an
+   * operator's role calling the check must read that schema's heads, not its own "$user"'s.
+   */
+  @Test
+  void theCheckCalledByAnotherRoleReadsTheSinksHeads() throws Exception {
+    String database = "verify_user_schema";
+    String url = SERVER.createDatabase(database);
+    LocalTasks.execute(
+        database,
+        "DO $$BEGIN CREATE ROLE soma_own_schema LOGIN PASSWORD 'own-schema';"
+            + " EXCEPTION WHEN duplicate_object THEN NULL; END$$");
+    LocalTasks.execute(database, "CREATE SCHEMA soma_own_schema AUTHORIZATION soma_own_schema");
+    PostgresMemorySinkTask task =
+        LocalTasks.started(
+            url,
+            new HandRunTaskContext(PARTITION),
+            "write.mode",
+            "audit",
+            "table.schema",
+            "soma_own_schema",
+            "connection.user",
+            "soma_own_schema",
+            "connection.password",
+            "own-schema");
+    try {
+      task.put(records(3, "2026-12-01"));
+    } finally {
+      task.stop();
+    }
+    LocalTasks.execute(database, "DELETE FROM soma_own_schema.checked WHERE kafka_offset = 2");
+
+    List<String> problems = new ArrayList<>();
+    try (Connection c = SERVER.connect(database);
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT * FROM soma_own_schema.soma_audit_verify('soma_own_schema.checked')")) {
+      while (rs.next()) {
+        problems.add(rs.getLong(3) + ": " + rs.getString(4));
+      }
+    }
+    assertEquals(List.of("2: last rows deleted: the recorded chain head is gone"), problems);
+  }
+
+  /**
+   * The heads table's statistics taken when it held one chain: the check must not then scan the
+   * table once per head (a nested loop over the rows), which takes hours on a large table.
+   */
+  @Test
+  void theCheckScansTheTableOnceWhateverTheHeadsStatistics() throws Exception {
+    String database = "verify_stale_stats";
+    String url = written(database, 3, "2026-12-01");
+    LocalTasks.execute(database, "ANALYZE soma_audit_chain_heads");
+    List<SinkRecord> more = new ArrayList<>();
+    for (int partition = 1; partition <= 40; partition++) {
+      for (int offset = 0; offset < 50; offset++) {
+        String json =
+            "{\"event_id\":\"p"
+                + partition
+                + "-"
+                + offset
+                + "\",\"timestamp\":\"2026-12-01T00:00:00Z\"}";
+        more.add(new SinkRecord("checked", partition, null, null, null, json, offset));
+      }
+    }
+    PostgresMemorySinkTask task =
+        LocalTasks.started(
+            url,
+            new HandRunTaskContext(
+                java.util.stream.IntStream.rangeClosed(0, 40)
+                    .mapToObj(p -> new TopicPartition("checked", p))
+                    .toArray(TopicPartition[]::new)),
+            "write.mode",
+            "audit");
+    try {
+      task.put(more);
+    } finally {
+      task.stop();
+    }
+    LocalTasks.execute(database, "ANALYZE checked");
+
+    StringBuilder plans = new StringBuilder();
+    try (Connection c = SERVER.connect(database);
+        Statement s = c.createStatement()) {
+      // the plans of the check's own statements, sent to this session as notices
+      s.execute("LOAD 'auto_explain'");
+      s.execute("SET auto_explain.log_min_duration = 0");
+      s.execute("SET auto_explain.log_nested_statements = on");
+      s.execute("SET auto_explain.log_level = notice");
+      try (ResultSet rs = s.executeQuery("SELECT count(*) FROM soma_audit_verify('checked')")) {
+        rs.next();
+        assertEquals(0, rs.getLong(1));
+      }
+      for (java.sql.SQLWarning w = s.getWarnings(); w != null; w = w.getNextWarning()) {
+        plans.append(w.getMessage()).append('\n');
+      }
+    }
+    assertTrue(plans.toString().contains("soma_audit_chain_heads"), plans.toString());
+    assertFalse(plans.toString().contains("Nested Loop"), plans.toString());
   }
 
   /** A row at {@code offset} linked after the row at {@code after}, hashed as the sink does. */

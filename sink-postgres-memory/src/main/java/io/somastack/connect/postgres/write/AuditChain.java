@@ -253,10 +253,10 @@ public final class AuditChain {
   }
 
   /**
-   * The heads of the chains the rows belong to, locked until the transaction ends. Only those: the
-   * other tasks writing the table own other partitions, and locking every chain of the table would
-   * make them wait for each other, and deadlock when two tasks' batches reach two audit tables in
-   * opposite orders.
+   * The heads of the chains the rows belong to, locked (with the chains not begun yet) until the
+   * transaction ends. Only those: the other tasks writing the table own other partitions, and
+   * locking every chain of the table would make them wait for each other, and deadlock when two
+   * tasks' batches reach two audit tables in opposite orders.
    */
   private Map<String, Head> loadHeads(Connection c, String table, List<EventRow> rows)
       throws SQLException {
@@ -272,17 +272,32 @@ public final class AuditChain {
       partitions[i++] = (Integer) v[layout.indexOf(TableLayout.KAFKA_PARTITION)];
     }
     Map<String, Head> heads = new TreeMap<>();
+    // Two statements, one round trip. The first takes a lock per chain, in one order for every
+    // session: FOR UPDATE cannot lock a head not recorded yet, so two connectors starting one
+    // chain at once would both start it, and the later commit would move its head back. The
+    // second reads the heads in a snapshot of its own, taken once the locks are held, so it sees
+    // the head a session that held them committed.
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT kafka_topic, kafka_partition, kafka_offset, row_hash FROM "
+            "SELECT count(pg_advisory_xact_lock(l.t, l.k)) FROM (SELECT DISTINCT"
+                + " hashtext(?::regclass::text) AS t, hashtext(u.topic || ':' || u.part) AS k"
+                + " FROM unnest(?::text[], ?::int4[]) AS u(topic, part) ORDER BY 1, 2) l;"
+                + " SELECT kafka_topic, kafka_partition, kafka_offset, row_hash FROM "
                 + AuditSchema.HEADS_TABLE
                 + " WHERE table_name = ?::regclass::text AND (kafka_topic, kafka_partition) IN"
                 + " (SELECT * FROM unnest(?::text[], ?::int4[]))"
                 + " ORDER BY kafka_topic, kafka_partition FOR UPDATE")) {
-      ps.setString(1, table);
-      ps.setArray(2, c.createArrayOf("text", topics));
-      ps.setArray(3, c.createArrayOf("int4", partitions));
-      try (ResultSet rs = ps.executeQuery()) {
+      int param = 1;
+      for (int statement = 0; statement < 2; statement++) {
+        ps.setString(param++, table);
+        ps.setArray(param++, c.createArrayOf("text", topics));
+        ps.setArray(param++, c.createArrayOf("int4", partitions));
+      }
+      ps.execute(); // the locks
+      if (!ps.getMoreResults()) {
+        throw new SQLException("no chain heads read after their locks");
+      }
+      try (ResultSet rs = ps.getResultSet()) {
         while (rs.next()) {
           heads.put(
               chainKey(rs.getString(1), rs.getInt(2)), new Head(rs.getLong(3), rs.getBytes(4)));

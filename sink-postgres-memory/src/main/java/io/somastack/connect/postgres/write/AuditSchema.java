@@ -95,12 +95,22 @@ final class AuditSchema {
             + " NOT NULL, retired_before timestamptz NOT NULL, retired_partitions text[] NOT NULL,"
             + " retired_at timestamptz NOT NULL DEFAULT now(), retired_by name NOT NULL DEFAULT"
             + " session_user, superseded_at timestamptz)");
+    // a retired row is kept on record as an anchor (rows here link to it), as a follower (it
+    // linked to a row here, or started its chain: that row's deletion, or a row forged beside it,
+    // must still show), or both; records made before followers were are anchors
+    s.execute(
+        "ALTER TABLE "
+            + RETIRED_TABLE
+            + " ADD COLUMN IF NOT EXISTS prev_hash bytea,"
+            + " ADD COLUMN IF NOT EXISTS anchor boolean NOT NULL DEFAULT true,"
+            + " ADD COLUMN IF NOT EXISTS follower boolean NOT NULL DEFAULT false");
     s.execute(
         "CREATE UNIQUE INDEX IF NOT EXISTS soma_audit_retired_live ON "
             + RETIRED_TABLE
             + " (table_name, kafka_topic, kafka_partition, row_hash) WHERE superseded_at IS NULL");
-    s.execute(VERIFY_SQL);
-    s.execute(RETIRE_SQL);
+    String searchPath = explicitSearchPath(s);
+    s.execute(withSearchPath(VERIFY_SQL, searchPath));
+    s.execute(withSearchPath(RETIRE_SQL, searchPath));
     if (created) {
       String named = " WHERE table_name = " + SchemaManager.literal(table) + "::regclass::text";
       // linked after them, the new table's first rows would fail soma_audit_verify for ever
@@ -113,6 +123,29 @@ final class AuditSchema {
               + named
               + " AND superseded_at IS NULL");
     }
+  }
+
+  /**
+   * The schemas the sink's session resolves names in, spelled out: kept as {@code FROM CURRENT},
+   * its {@code "$user"} would mean the caller's schema when an operator's role calls the functions,
+   * and they would read another schema's heads and anchors, or none.
+   */
+  private static String explicitSearchPath(Statement s) throws SQLException {
+    try (var rs =
+        s.executeQuery(
+            "SELECT coalesce(string_agg(quote_ident(n), ', ' ORDER BY i), 'pg_catalog')"
+                + " FROM unnest(current_schemas(false)) WITH ORDINALITY AS p(n, i)")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  private static String withSearchPath(String sql, String searchPath) {
+    String current = "SET search_path FROM CURRENT";
+    if (!sql.contains(current)) {
+      throw new IllegalStateException("an audit function without the sink's search_path");
+    }
+    return sql.replace(current, "SET search_path = " + searchPath);
   }
 
   /** A month cannot get its own partition once the default partition holds rows of it. */
