@@ -24,8 +24,10 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -81,6 +83,9 @@ public class PostgresMemorySinkTask extends SinkTask {
   private int lastUnchanged;
 
   private int lastCopiedBinary;
+
+  /** Whether the batch in hand is being written after the task read its catalog again. */
+  private TableChanged.Moment moment = TableChanged.Moment.FIRST_TRY;
 
   /** Reads the time for retry.timeout.ms: System::nanoTime, or a test's hand-moved clock. */
   private final LongSupplier nanoTime;
@@ -158,6 +163,7 @@ public class PostgresMemorySinkTask extends SinkTask {
       return;
     }
     long started = System.nanoTime();
+    moment = TableChanged.Moment.FIRST_TRY;
     try {
       offsets.load();
       Batch batch = prepare(records);
@@ -170,7 +176,7 @@ public class PostgresMemorySinkTask extends SinkTask {
         retryLater(e, records);
       }
       if (TableChanged.blamesTable(e)) {
-        failure = new ConnectException(TableChanged.describe(e), e);
+        failure = new ConnectException(TableChanged.describe(e, moment), e);
         throw failure;
       }
       failure =
@@ -279,11 +285,14 @@ public class PostgresMemorySinkTask extends SinkTask {
    * dropped or renamed a column or the table, altered a column's type or dropped the unique index
    * ON CONFLICT names, since the task made its statements), rolls back, reads the catalog again
    * (remaking what auto.create and auto.evolve allow) and writes the whole batch once more in a new
-   * transaction. Only once: a table that still refuses it fails the task, naming it.
+   * transaction. Only once: then single rows refused so are dead-lettered if the rest write (a
+   * value that names no object), and a table that refuses every row fails the task, naming it. Then
+   * the bad records are dead-lettered and the transaction commits: a failure from there on is not
+   * retried, so no bad record is dead-lettered twice.
    */
   private void writeAdapting(Batch batch) throws SQLException {
     try {
-      write(batch);
+      writeUncommitted(batch, false);
     } catch (SQLException e) {
       if (!TableChanged.mayHealOnReread(e)) {
         throw e;
@@ -297,8 +306,13 @@ public class PostgresMemorySinkTask extends SinkTask {
           batch.rowCount(),
           batch.nextOffsets().keySet(),
           SqlStates.rootState(e));
-      write(batch);
+      moment = TableChanged.Moment.AFTER_REREAD;
+      writeUncommitted(batch, true);
     }
+    moment = TableChanged.Moment.FIRST_TRY; // a failure at commit ran no retry
+    deadLetters.send(batch);
+    session.connection().commit();
+    offsets.committed(batch.nextOffsets());
   }
 
   /** What the task knows of the tables, and the statements made from it, is read anew. */
@@ -307,7 +321,12 @@ public class PostgresMemorySinkTask extends SinkTask {
     writer.forget();
   }
 
-  private void write(Batch batch) throws SQLException {
+  /**
+   * Writes the batch in the session's transaction, leaving it open; rows refused for their data are
+   * moved to the batch's bad records. {@code catalogStatesToo}: a catalog state may blame rows too
+   * (after the catalog was read again).
+   */
+  private void writeUncommitted(Batch batch, boolean catalogStatesToo) throws SQLException {
     Connection c = session.connection();
     for (String table : batch.rowsByTable().keySet()) {
       schemas.ensure(c, table);
@@ -315,19 +334,28 @@ public class PostgresMemorySinkTask extends SinkTask {
     try {
       writeBatch(c, batch);
     } catch (SQLException e) {
-      if (!SqlStates.isDataError(e) || TableChanged.blamesTable(e)) {
+      if (!TableChanged.mayBlameRows(e, catalogStatesToo)) {
         throw e;
       }
       c.rollback();
+      failIfUnfilled(c, batch.rowsByTable().keySet(), e);
       // a statement made for a column's old type may refuse values the column takes now (a cast
       // to uuid into a column altered to text): the rows are tried with statements made afresh
       writer.forgetStatements();
       isolateRejected(c, batch);
       writeBatch(c, batch);
     }
-    deadLetters.send(batch);
-    c.commit();
-    offsets.committed(batch.nextOffsets());
+  }
+
+  /** A NOT NULL column the sink does not write and nothing fills fails every row: the table's. */
+  private void failIfUnfilled(Connection c, Collection<String> tables, SQLException e)
+      throws SQLException {
+    for (String table : tables) {
+      TableChanged unfilled = writer.unfilledColumn(c, table, e);
+      if (unfilled != null) {
+        throw unfilled;
+      }
+    }
   }
 
   /**
@@ -410,17 +438,39 @@ public class PostgresMemorySinkTask extends SinkTask {
       if (audit != null) {
         // the chain asks PostgreSQL for each payload's jsonb text first: a payload jsonb refuses
         // fails that step, so it is isolated there, and the rest are chained as they will land
-        rows = withoutRejected(batch, rows, audit.findRejected(c, entry.getKey(), rows));
+        rows =
+            withoutRejected(
+                c, batch, entry.getKey(), rows, audit.findRejected(c, entry.getKey(), rows));
         rows = audit.link(c, entry.getKey(), rows);
       }
-      withoutRejected(batch, rows, writer.findRejected(c, entry.getKey(), rows));
+      withoutRejected(c, batch, entry.getKey(), rows, writer.findRejected(c, entry.getKey(), rows));
     }
     c.rollback();
   }
 
-  /** Moves the rows the database refused from the batch to its bad records; returns the rest. */
-  private static List<EventRow> withoutRejected(
-      Batch batch, List<EventRow> rows, Map<EventRow, SQLException> rejected) {
+  /**
+   * Moves the rows the database refused from the batch to its bad records; returns the rest. Unless
+   * the table is to blame after all: it refused every row for what it is, or some for a NOT NULL
+   * column nothing fills.
+   */
+  private List<EventRow> withoutRejected(
+      Connection c,
+      Batch batch,
+      String table,
+      List<EventRow> rows,
+      Map<EventRow, SQLException> rejected)
+      throws SQLException {
+    TableChanged refusedAll = TableChanged.refusedEveryRow(table, rows.size(), rejected);
+    if (refusedAll != null) {
+      throw refusedAll;
+    }
+    Set<String> columnsChecked = new HashSet<>(); // one catalog query per column, not per row
+    for (SQLException e : rejected.values()) {
+      String column = TableChanged.notNullColumn(e);
+      if (column != null && columnsChecked.add(column)) {
+        failIfUnfilled(c, List.of(table), e);
+      }
+    }
     rejected.forEach((row, e) -> batch.remove(row, DeadLetters.rejection(e)));
     return rows.stream().filter(row -> !rejected.containsKey(row)).toList();
   }

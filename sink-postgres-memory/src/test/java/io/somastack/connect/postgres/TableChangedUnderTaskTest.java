@@ -2,6 +2,7 @@ package io.somastack.connect.postgres;
 
 import static io.somastack.connect.postgres.LocalTasks.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -297,6 +299,180 @@ class TableChangedUnderTaskTest {
       task.stop();
       task = null;
     }
+  }
+
+  /**
+   * A NOT NULL column the sink does not write but that PostgreSQL fills from the row (a generated
+   * column, a BEFORE INSERT trigger) is null for some rows only: those rows are dead-lettered and
+   * the rest written, the task goes on.
+   */
+  @Test
+  void aNotNullColumnFilledFromThePayloadDeadLettersOnlyTheRowsLeavingItNull() throws SQLException {
+    String generated =
+        "ALTER TABLE t ADD COLUMN tenant text GENERATED ALWAYS AS (payload->>'tenant') STORED"
+            + " NOT NULL";
+    String trigger =
+        "ALTER TABLE t ADD COLUMN tenant text NOT NULL DEFAULT 'a';"
+            + " ALTER TABLE t ALTER COLUMN tenant DROP DEFAULT;"
+            + " CREATE FUNCTION fill_tenant() RETURNS trigger LANGUAGE plpgsql AS"
+            + " $$ BEGIN NEW.tenant := NEW.payload->>'tenant'; RETURN NEW; END $$;"
+            + " CREATE TRIGGER fill_tenant BEFORE INSERT ON t FOR EACH ROW"
+            + " EXECUTE FUNCTION fill_tenant()";
+    for (String mode : List.of("append", "upsert")) {
+      for (String change : List.of(generated, trigger)) {
+        start("filled_" + mode, mode);
+        task.put(List.of(event("e1", 0, "\"tenant\":\"a\"")));
+        alter(change);
+        task.put(
+            List.of(
+                event("e2", 1, "\"tenant\":\"b\""),
+                event("e3", 2, ""),
+                event("e4", 3, "\"tenant\":\"c\"")));
+
+        assertEquals(List.of("e1:a", "e2:b", "e4:c"), rows("event_id || ':' || tenant"), change);
+        assertEquals(1, context.deadLettered().size(), mode + ": " + change);
+        assertEquals(2, context.deadLettered().get(0).getKey().kafkaOffset(), change);
+        assertTrue(
+            context.deadLettered().get(0).getValue().getMessage().contains("SQLSTATE 23502"),
+            change);
+        task.stop();
+        task = null;
+      }
+    }
+  }
+
+  /**
+   * In a SQL_ASCII database a JSON escape above 0x7F cannot be stored as jsonb (SQLSTATE 0A000,
+   * "conversion between UTF8 and SQL_ASCII is not supported"): the record's fault, not the table's.
+   * It alone is dead-lettered, naming the SQLSTATE, and the rest are written.
+   */
+  @Test
+  void aJsonEscapeASqlAsciiDatabaseCannotStoreDeadLettersOnlyItsRecord() throws SQLException {
+    for (String mode : List.of("append", "upsert")) {
+      database = "sql_ascii_" + mode;
+      try (Connection c = SERVER.connect("postgres");
+          Statement s = c.createStatement()) {
+        s.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+        s.execute(
+            "CREATE DATABASE "
+                + database
+                + " ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+      }
+      context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+      task = LocalTasks.started(SERVER.jdbcUrl(database), context, options(mode));
+      task.put(
+          List.of(
+              event("e1", 0, "\"name\":\"Rene\""),
+              event("e2", 1, "\"name\":\"Ren\\u00e9e\""),
+              event("e3", 2, "\"name\":\"Renee\"")));
+
+      assertEquals(List.of("e1", "e3"), rows("event_id"), mode);
+      assertEquals(1, context.deadLettered().size(), mode);
+      assertEquals(1, context.deadLettered().get(0).getKey().kafkaOffset(), mode);
+      String reason = context.deadLettered().get(0).getValue().getMessage();
+      assertTrue(reason.contains("SQLSTATE 0A000"), reason);
+      task.stop();
+      task = null;
+    }
+  }
+
+  /**
+   * A DBA's regclass column: a value naming no table raises 42P01, as a dropped table would. The
+   * task reads the catalog again, and when the batch is still refused, finds that only that row is
+   * to blame: it is dead-lettered naming the SQLSTATE, never the value, and the rest written.
+   */
+  @Test
+  void aRowWhoseValueNamesNoObjectIsDeadLetteredWithoutItsValue() throws SQLException {
+    for (String mode : List.of("append", "upsert")) {
+      start("regclass_" + mode, mode, "columns", "ref:text:ref");
+      task.put(List.of(event("e1", 0, "\"ref\":\"pg_class\"")));
+      alter("ALTER TABLE t ALTER COLUMN ref TYPE regclass USING ref::regclass");
+      task.put(
+          List.of(
+              event("e2", 1, "\"ref\":\"pg_type\""),
+              event("e3", 2, "\"ref\":\"secret_value\""),
+              event("e4", 3, "\"ref\":\"pg_proc\"")));
+
+      assertEquals(List.of("e1", "e2", "e4"), rows("event_id"), mode);
+      assertEquals(1, context.deadLettered().size(), mode);
+      assertEquals(2, context.deadLettered().get(0).getKey().kafkaOffset(), mode);
+      Throwable reason = context.deadLettered().get(0).getValue();
+      assertTrue(reason.getMessage().contains("SQLSTATE 42P01"), reason.getMessage());
+      for (Throwable t = reason; t != null; t = t.getCause()) {
+        assertFalse(String.valueOf(t.getMessage()).contains("secret_value"), t.getMessage());
+      }
+      task.stop();
+      task = null;
+    }
+  }
+
+  /**
+   * A table whose column the catalog names as the layout's type, but whose binary input refuses the
+   * layout's bytes (SQLSTATE 22P03: here a domain named uuid that a search_path puts before
+   * pg_catalog's): the batch is retried once, in text format, not again in binary format until
+   * retry.timeout.ms runs out.
+   */
+  @Test
+  void aTableWhoseBinaryCopyWasRefusedTakesTextFormatAtTheRetry() throws SQLException {
+    database = "binary_refused";
+    String url = SERVER.createDatabase(database);
+    alter("CREATE DOMAIN public.uuid AS \"char\"");
+    alter("ALTER DATABASE binary_refused SET search_path = public, pg_catalog");
+    context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    task = LocalTasks.started(url, context, options("append", "columns", "ref:uuid:ref"));
+    List<SinkRecord> batch =
+        List.of(event("e1", 0, "\"ref\":\"0e7d3b1c-5a4f-4c8e-9b2d-1f6a7c8e9d0a\""));
+    assertThrows(RetriableException.class, () -> task.put(batch));
+    task.put(batch);
+
+    assertEquals(List.of("e1:0"), rows("event_id || ':' || ref::pg_catalog.text"));
+    assertEquals(List.of(), context.deadLettered());
+  }
+
+  /**
+   * A table that refuses the batch at commit (a deferred constraint trigger reading a table dropped
+   * since), after its bad records were dead-lettered: they are not sent a second time, and the
+   * task's error does not claim a retry that did not run.
+   */
+  @Test
+  void aFailureAtCommitDoesNotDeadLetterTheBatchsBadRecordsTwice() throws SQLException {
+    start("fails_at_commit", "append");
+    task.put(List.of(event("e1", 0, "")));
+    alter(
+        "CREATE TABLE gone (id int); CREATE FUNCTION at_commit() RETURNS trigger LANGUAGE plpgsql"
+            + " AS $$ BEGIN PERFORM 1 FROM gone; RETURN NULL; END $$;"
+            + " CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON t DEFERRABLE INITIALLY"
+            + " DEFERRED FOR EACH ROW EXECUTE FUNCTION at_commit(); DROP TABLE gone");
+    SinkRecord notJson = new SinkRecord(PARTITION.topic(), 0, null, "x", null, "not json", 1);
+    ConnectException e =
+        assertThrows(ConnectException.class, () -> task.put(List.of(notJson, event("e2", 2, ""))));
+
+    assertEquals(1, context.deadLettered().size());
+    assertTrue(e.getMessage().contains("SQLSTATE 42P01"), e.getMessage());
+    assertFalse(e.getMessage().contains("even after"), e.getMessage());
+    assertEquals(List.of("e1"), rows("event_id"));
+  }
+
+  /**
+   * The sink's own offsets table dropped under the task: the error names it and says a restart
+   * makes it again, not auto.create, which is for the tables the records go to; and a restart does.
+   */
+  @Test
+  void theOffsetsTableDroppedUnderTheTaskIsNamedAndMadeAgainAtRestart() throws SQLException {
+    start("offsets_dropped", "append");
+    task.put(List.of(event("e1", 0, "")));
+    alter("DROP TABLE soma_connect_offsets");
+    ConnectException e =
+        assertThrows(ConnectException.class, () -> task.put(List.of(event("e2", 1, ""))));
+    assertTrue(e.getMessage().contains("offsets table"), e.getMessage());
+    assertTrue(e.getMessage().contains("soma_connect_offsets"), e.getMessage());
+    assertTrue(e.getMessage().contains("restart"), e.getMessage());
+    assertFalse(e.getMessage().contains("auto.create"), e.getMessage());
+    task.stop();
+    restartedWith("append");
+    task.put(List.of(event("e2", 1, "")));
+
+    assertEquals(List.of("e1", "e2"), rows("event_id"));
   }
 
   private void start(String database, String mode, String... options) {

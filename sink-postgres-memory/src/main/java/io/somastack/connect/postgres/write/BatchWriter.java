@@ -146,8 +146,17 @@ public final class BatchWriter {
     try {
       return writeKinds(c, table, rows, storedIds);
     } catch (SQLException e) {
-      throw TableChanged.of(table, e, written); // so that no row is blamed for the table
+      throw TableChanged.of(table, e); // so that no row is blamed for the table
     }
+  }
+
+  /**
+   * A NOT NULL violation of a column the sink does not write and nothing fills, as the table's
+   * fault, else null ({@link TableChanged#unfilledColumn}). Not in a failed transaction.
+   */
+  public TableChanged unfilledColumn(Connection c, String table, SQLException e)
+      throws SQLException {
+    return TableChanged.unfilledColumn(c, table, e, written);
   }
 
   private Outcome writeKinds(Connection c, String table, List<EventRow> rows, StoredIds storedIds)

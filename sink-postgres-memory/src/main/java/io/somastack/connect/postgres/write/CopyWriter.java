@@ -49,8 +49,16 @@ final class CopyWriter {
   /** Null when some layout column has no binary form here. */
   private final CopyBinary binary;
 
-  /** Tables found not to fit binary format: they take text format from then on. */
+  /** Tables found not to fit binary format: they take text format until {@link #forget}. */
   private final Set<String> textTables = new HashSet<>();
+
+  /**
+   * Tables whose binary COPY the server refused (22P03) although the catalog named the layout's
+   * types: they take text format for the life of the task. Not forgotten with the catalog, since
+   * the refusal is raised as a transient failure whose retry forgets it: the batch would go in
+   * binary format again, and be refused again, until retry.timeout.ms ran out.
+   */
+  private final Set<String> binaryRefused = new HashSet<>();
 
   /** Whether the last COPY that succeeded went in binary format. */
   private boolean lastBinary;
@@ -125,7 +133,7 @@ final class CopyWriter {
         // A binary value that does not fit the type the catalog named: no row's fault. The table
         // takes text format from now on, and the batch comes again (no SQLSTATE here, so that it
         // is retried, not bisected to blame rows).
-        textTables.add(table);
+        binaryRefused.add(table);
         log.warn("Binary COPY into {} was refused (22P03); the table takes text format", table);
         throw new SQLTransientException(
             "binary COPY into " + table + " was refused (22P03); writing it in text format", e);
@@ -144,7 +152,7 @@ final class CopyWriter {
    * fit keeps text format until the task reads the catalog again (text is right for any types).
    */
   private boolean takesBinary(Connection c, String table) throws SQLException {
-    if (binary == null || textTables.contains(table)) {
+    if (binary == null || textTables.contains(table) || binaryRefused.contains(table)) {
       return false;
     }
     Map<String, String> types = CatalogColumns.lockedFor(c, table);

@@ -42,6 +42,15 @@ public final class OffsetStore {
   /** The next offset to write for each given partition that has one stored. */
   public Map<TopicPartition, Long> load(Connection c, Collection<TopicPartition> partitions)
       throws SQLException {
+    try {
+      return loadRows(c, partitions);
+    } catch (SQLException e) {
+      throw TableChanged.ofSinkTable(table, e); // dropped under the task: a restart remakes it
+    }
+  }
+
+  private Map<TopicPartition, Long> loadRows(Connection c, Collection<TopicPartition> partitions)
+      throws SQLException {
     Map<TopicPartition, Long> offsets = new HashMap<>();
     String sql =
         "SELECT topic, kafka_partition, next_offset FROM " + table + " WHERE connector = ?";
@@ -70,6 +79,16 @@ public final class OffsetStore {
    *     offset moved
    */
   public void save(
+      Connection c, Map<TopicPartition, Long> nextOffsets, Map<TopicPartition, Long> stored)
+      throws SQLException {
+    try {
+      saveRows(c, nextOffsets, stored);
+    } catch (SQLException e) {
+      throw TableChanged.ofSinkTable(table, e); // dropped under the task: a restart remakes it
+    }
+  }
+
+  private void saveRows(
       Connection c, Map<TopicPartition, Long> nextOffsets, Map<TopicPartition, Long> stored)
       throws SQLException {
     if (nextOffsets.isEmpty()) {

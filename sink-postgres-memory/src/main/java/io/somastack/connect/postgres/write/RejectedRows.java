@@ -1,6 +1,5 @@
 package io.somastack.connect.postgres.write;
 
-import io.somastack.connect.common.postgres.SqlStates;
 import io.somastack.connect.postgres.record.EventRow;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -42,7 +41,9 @@ final class RejectedRows {
       c.releaseSavepoint(savepoint);
     } catch (SQLException e) {
       c.rollback(savepoint);
-      if (!SqlStates.isDataError(e) || TableChanged.blamesTable(e)) {
+      // a catalog state too: a row's value may raise it (a regclass naming no table); a table
+      // that refuses every row so is found out by the caller (TableChanged.refusedEveryRow)
+      if (!TableChanged.mayBlameRows(e, true)) {
         throw e;
       }
       if (rows.size() == 1) {
