@@ -19,6 +19,7 @@ import org.apache.kafka.connect.components.Versioned;
 import org.apache.kafka.connect.connector.ConnectRecord;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.transforms.Transformation;
 
 /**
@@ -74,6 +75,10 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
 
   @Override
   public R apply(R record) {
+    return Records.nestingChecked(record, side.label(), "decrypted", () -> applyTo(record));
+  }
+
+  private R applyTo(R record) {
     Object container = side.value(record);
     if (container == null) {
       return record;
@@ -102,8 +107,12 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
       throw Records.error(record, "field '" + path + "': " + e.getMessage());
     }
     // a field with a schema (in a Struct, or a map with a MAP schema) stays a string; schemaless
-    // values get their JSON type back
-    return schema == null ? JsonValues.fromBytes(json) : JsonValues.toText(json);
+    // values get their JSON type back. Their messages quote none of the plaintext.
+    try {
+      return schema == null ? JsonValues.fromBytes(json) : JsonValues.toText(json);
+    } catch (DataException notJson) {
+      throw Records.error(record, "field '" + path + "': " + notJson.getMessage());
+    }
   }
 
   @Override

@@ -121,6 +121,10 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
 
   @Override
   public R apply(R record) {
+    return Records.nestingChecked(record, side.label(), "encrypted", () -> applyTo(record));
+  }
+
+  private R applyTo(R record) {
     Object container = side.value(record);
     if (container == null) {
       return record;

@@ -87,6 +87,11 @@ public abstract class KeyFromField<R extends ConnectRecord<R>>
 
   @Override
   public R apply(R record) {
+    return Records.nestingChecked(
+        record, source.label(), "read for its key field", () -> applyTo(record));
+  }
+
+  private R applyTo(R record) {
     Object container = source.value(record);
     if (source == RecordSide.VALUE && container == null) {
       return record; // a tombstone: there is no field to take a key from

@@ -122,6 +122,10 @@ public abstract class RedactFields<R extends ConnectRecord<R>>
 
   @Override
   public R apply(R record) {
+    return Records.nestingChecked(record, side.label(), "redacted", () -> applyTo(record));
+  }
+
+  private R applyTo(R record) {
     Object container = side.value(record);
     if (container == null) {
       return record;

@@ -242,6 +242,10 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
 
   @Override
   public R apply(R record) {
+    return Records.nestingChecked(record, "key or value", "stamped", () -> applyTo(record));
+  }
+
+  private R applyTo(R record) {
     Object value = record.value();
     if (value == null) {
       return record;

@@ -5,6 +5,7 @@ import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.kafka.connect.errors.DataException;
 
 /**
  * An embedder of the text fields of a value into one dense vector: reads and joins the text,
@@ -38,7 +39,15 @@ abstract class TextEmbedder implements Embedder {
     List<String> texts = new ArrayList<>();
     List<Integer> positions = new ArrayList<>();
     for (JsonNode value : values) {
-      String text = text(value);
+      String text;
+      try {
+        text = text(value);
+      } catch (DataException | StackOverflowError tooDeep) {
+        // a text field nested deeper than JSON's 1000 levels or the thread's stack: that
+        // record's fault, for the dead letter queue, and not the batch's
+        results.add(Result.rejected("a text field in " + textFields + " is nested too deeply"));
+        continue;
+      }
       if (text.isBlank()) {
         results.add(Result.rejected("no text to embed in " + textFields));
       } else {

@@ -40,6 +40,17 @@ public final class PointMapper {
     void record(int values, long nanos);
   }
 
+  /**
+   * Why a record nested deeper than the task thread's stack is rejected. Reading a value (its JSON
+   * tree, payload, id or key) recurses once or more per level of nesting, and Structs and Maps from
+   * a converter have no depth limit: such a record is its own fault and goes to the dead letter
+   * queue, where a StackOverflowError, which Connect does not tolerate, would kill the task. It is
+   * caught around each record, not inside the walk, so the stack is unwound and nothing of the
+   * record is half built.
+   */
+  public static final String TOO_DEEP =
+      "the record is nested too deeply to be read (its value, or a tombstone's key)";
+
   private final Embedder embedder;
 
   /** The embedder when it reads vectors from a field, straight from the Connect value. */
@@ -93,6 +104,8 @@ public final class PointMapper {
         }
       } catch (DataException | IllegalArgumentException e) {
         rejects.add(new Rejected(record, e.getMessage()));
+      } catch (StackOverflowError e) {
+        rejects.add(new Rejected(record, TOO_DEEP));
       }
       slot++;
     }
@@ -253,6 +266,8 @@ public final class PointMapper {
         ops[p.slot()] = upsert(p, result.vectors());
       } catch (DataException e) {
         rejects.add(new Rejected(p.record(), e.getMessage()));
+      } catch (StackOverflowError e) {
+        rejects.add(new Rejected(p.record(), TOO_DEEP));
       }
     }
   }

@@ -3,6 +3,7 @@ package io.somastack.connect.transforms.util;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import org.apache.kafka.connect.connector.ConnectRecord;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.sink.SinkRecord;
@@ -49,6 +50,24 @@ public final class Records {
   /** A {@link DataException} for the record at these coordinates; the reason must hold no data. */
   public static DataException error(ConnectRecord<?> record, String reason) {
     return new DataException("record at " + coordinates(record) + ": " + reason);
+  }
+
+  /**
+   * Runs a transform's work on one record. Walking a record's data recurses once or more per level
+   * of nesting, and a record nested deeper than the task thread's stack allows (Structs and Maps
+   * from a converter have no depth limit) would throw a StackOverflowError, which errors.tolerance
+   * does not catch: the task would die. Such a record is its own fault, so it fails as bad data,
+   * for errors.tolerance and the dead letter queue. Caught here, around the whole record and not
+   * inside the walk, the stack is unwound and nothing is left half done; {@code work} says what
+   * could not be done ("encrypted").
+   */
+  public static <T> T nestingChecked(
+      ConnectRecord<?> record, String side, String work, Supplier<T> step) {
+    try {
+      return step.get();
+    } catch (StackOverflowError tooDeep) {
+      throw error(record, "the " + side + " is nested too deeply to be " + work);
+    }
   }
 
   public static DataException error(ConnectRecord<?> record, String reason, Throwable cause) {
