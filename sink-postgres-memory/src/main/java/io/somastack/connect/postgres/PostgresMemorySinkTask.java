@@ -176,7 +176,9 @@ public class PostgresMemorySinkTask extends SinkTask {
         retryLater(e, records);
       }
       if (TableChanged.blamesTable(e)) {
-        failure = new ConnectException(TableChanged.describe(e, moment), e);
+        // the worker logs the cause's chain: never a message that may quote a value
+        failure =
+            new ConnectException(TableChanged.describe(e, moment), TableChanged.loggableCause(e));
         throw failure;
       }
       failure =
@@ -287,8 +289,10 @@ public class PostgresMemorySinkTask extends SinkTask {
    * (remaking what auto.create and auto.evolve allow) and writes the whole batch once more in a new
    * transaction. Only once: then single rows refused so are dead-lettered if the rest write (a
    * value that names no object), and a table that refuses every row fails the task, naming it. Then
-   * the bad records are dead-lettered and the transaction commits: a failure from there on is not
-   * retried, so no bad record is dead-lettered twice.
+   * the bad records are dead-lettered and the transaction commits. A failure of the commit runs no
+   * catalog re-read: a lasting one fails the task, sending no dead letter twice; a transient one (a
+   * lost connection) has the batch delivered again, and its dead letters are sent again with it
+   * (delivery to the dead-letter queue is at least once).
    */
   private void writeAdapting(Batch batch) throws SQLException {
     try {

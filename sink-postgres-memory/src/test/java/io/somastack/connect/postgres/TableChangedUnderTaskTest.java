@@ -475,6 +475,102 @@ class TableChangedUnderTaskTest {
     assertEquals(List.of("e1", "e2"), rows("event_id"));
   }
 
+  /**
+   * An audit table is partitioned: PostgreSQL's NOT NULL violation names the month's partition, not
+   * the table. A NOT NULL column the sink does not write still fails the task naming the column,
+   * and no record is dead-lettered.
+   */
+  @Test
+  void aNotNullColumnOfAPartitionedAuditTableStopsTheTaskAndDeadLettersNothing()
+      throws SQLException {
+    start("not_null_audit", "audit", "columns", "");
+    task.put(List.of(event("e1", 0, "\"timestamp\":\"2026-12-01T00:00:00Z\"")));
+    alter("ALTER TABLE t ADD COLUMN region text NOT NULL DEFAULT 'eu'");
+    alter("ALTER TABLE t ALTER COLUMN region DROP DEFAULT");
+    ConnectException e =
+        assertThrows(
+            ConnectException.class,
+            () ->
+                task.put(
+                    List.of(
+                        event("e2", 1, "\"timestamp\":\"2026-12-01T00:00:01Z\""),
+                        event("e3", 2, "\"timestamp\":\"2026-12-01T00:00:02Z\""))));
+    assertTrue(e.getMessage().contains("\"t\""), e.getMessage());
+    assertTrue(e.getMessage().contains("region"), e.getMessage());
+    assertEquals(List.of(), context.deadLettered());
+    assertEquals(1, LocalTasks.count(database, "SELECT count(*) FROM t"));
+  }
+
+  /**
+   * A DBA adds an INSERT rule to an upsert table: PostgreSQL refuses every INSERT ... ON CONFLICT
+   * (SQLSTATE 0A000). Every row refused, for no fault of its data, is the table's fault: the task
+   * stops naming the table and dead-letters nothing.
+   */
+  @Test
+  void aRuleThatRefusesEveryUpsertStopsTheTaskAndDeadLettersNothing() throws SQLException {
+    start("insert_rule", "upsert");
+    task.put(List.of(event("e1", 0, "")));
+    alter("CREATE RULE t_inserted AS ON INSERT TO t DO ALSO NOTIFY t_inserted");
+    ConnectException e =
+        assertThrows(
+            ConnectException.class,
+            () -> task.put(List.of(event("e2", 1, ""), event("e3", 2, ""), event("e4", 3, ""))));
+    assertTrue(e.getMessage().contains("\"t\""), e.getMessage());
+    assertTrue(e.getMessage().contains("SQLSTATE 0A000"), e.getMessage());
+    assertEquals(List.of(), context.deadLettered());
+    assertEquals(List.of("e1"), rows("event_id"));
+  }
+
+  /**
+   * A BEFORE UPDATE trigger inserting into a table dropped since: only the rows taking the update
+   * path fail (SQLSTATE 42P01, raised inside PL/pgSQL). The trigger is the table's, not the rows':
+   * the task stops naming the table and dead-letters nothing.
+   */
+  @Test
+  void aCatalogStateRaisedInsideATriggerStopsTheTaskAndDeadLettersNothing() throws SQLException {
+    start("trigger_gone", "upsert");
+    task.put(List.of(event("e1", 0, "")));
+    alter(
+        "CREATE TABLE gone (id text); CREATE FUNCTION on_update() RETURNS trigger LANGUAGE plpgsql"
+            + " AS $$ BEGIN INSERT INTO gone VALUES (NEW.event_id); RETURN NEW; END $$;"
+            + " CREATE TRIGGER on_update BEFORE UPDATE ON t FOR EACH ROW"
+            + " EXECUTE FUNCTION on_update(); DROP TABLE gone");
+    ConnectException e =
+        assertThrows(
+            ConnectException.class,
+            () -> task.put(List.of(event("e1", 1, ""), event("e2", 2, ""), event("e3", 3, ""))));
+    assertTrue(e.getMessage().contains("\"t\""), e.getMessage());
+    assertTrue(e.getMessage().contains("SQLSTATE 42P01"), e.getMessage());
+    assertEquals(List.of(), context.deadLettered());
+    assertEquals(List.of("e1"), rows("event_id"));
+  }
+
+  /**
+   * A regclass column every row of a batch fills with a name of no table: the task fails (the table
+   * refused every row), and no exception of the failure's chain quotes the value, which is record
+   * data: the worker logs the chain.
+   */
+  @Test
+  void aFailureWhoseMessageMayQuoteAValueKeepsItOutOfTheCauseChain() throws SQLException {
+    start("regclass_chain", "append", "columns", "ref:text:ref");
+    task.put(List.of(event("e1", 0, "\"ref\":\"pg_class\"")));
+    alter("ALTER TABLE t ALTER COLUMN ref TYPE regclass USING ref::regclass");
+    ConnectException e =
+        assertThrows(
+            ConnectException.class,
+            () -> task.put(List.of(event("e2", 1, "\"ref\":\"secret_value\""))));
+    assertTrue(e.getMessage().contains("SQLSTATE 42P01"), e.getMessage());
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      assertFalse(String.valueOf(t.getMessage()).contains("secret_value"), t.toString());
+      if (t instanceof SQLException q) {
+        for (SQLException n = q.getNextException(); n != null; n = n.getNextException()) {
+          assertFalse(String.valueOf(n.getMessage()).contains("secret_value"), n.toString());
+        }
+      }
+    }
+    assertEquals(List.of(), context.deadLettered());
+  }
+
   private void start(String database, String mode, String... options) {
     this.database = database;
     String url = SERVER.createDatabase(database);

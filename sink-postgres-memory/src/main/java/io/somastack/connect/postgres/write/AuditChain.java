@@ -272,32 +272,30 @@ public final class AuditChain {
       partitions[i++] = (Integer) v[layout.indexOf(TableLayout.KAFKA_PARTITION)];
     }
     Map<String, Head> heads = new TreeMap<>();
-    // Two statements, one round trip. The first takes a lock per chain, in one order for every
+    // Two statements, two round trips. The first takes a lock per chain, in one order for every
     // session: FOR UPDATE cannot lock a head not recorded yet, so two connectors starting one
     // chain at once would both start it, and the later commit would move its head back. The
     // second reads the heads in a snapshot of its own, taken once the locks are held, so it sees
-    // the head a session that held them committed.
+    // the head a session that held them committed (one statement's snapshot predates its locks).
+    // Not sent as one multi-statement string either: pgjdbc binds the first statement's result
+    // formats to the second, which a URL forcing binary transfer (prepareThreshold=-1) breaks.
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT count(pg_advisory_xact_lock(l.t, l.k)) FROM (SELECT DISTINCT"
                 + " hashtext(?::regclass::text) AS t, hashtext(u.topic || ':' || u.part) AS k"
-                + " FROM unnest(?::text[], ?::int4[]) AS u(topic, part) ORDER BY 1, 2) l;"
-                + " SELECT kafka_topic, kafka_partition, kafka_offset, row_hash FROM "
+                + " FROM unnest(?::text[], ?::int4[]) AS u(topic, part) ORDER BY 1, 2) l")) {
+      bindChains(c, ps, table, topics, partitions);
+      ps.executeQuery().close();
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT kafka_topic, kafka_partition, kafka_offset, row_hash FROM "
                 + AuditSchema.HEADS_TABLE
                 + " WHERE table_name = ?::regclass::text AND (kafka_topic, kafka_partition) IN"
                 + " (SELECT * FROM unnest(?::text[], ?::int4[]))"
                 + " ORDER BY kafka_topic, kafka_partition FOR UPDATE")) {
-      int param = 1;
-      for (int statement = 0; statement < 2; statement++) {
-        ps.setString(param++, table);
-        ps.setArray(param++, c.createArrayOf("text", topics));
-        ps.setArray(param++, c.createArrayOf("int4", partitions));
-      }
-      ps.execute(); // the locks
-      if (!ps.getMoreResults()) {
-        throw new SQLException("no chain heads read after their locks");
-      }
-      try (ResultSet rs = ps.getResultSet()) {
+      bindChains(c, ps, table, topics, partitions);
+      try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           heads.put(
               chainKey(rs.getString(1), rs.getInt(2)), new Head(rs.getLong(3), rs.getBytes(4)));
@@ -305,6 +303,14 @@ public final class AuditChain {
       }
     }
     return heads;
+  }
+
+  private static void bindChains(
+      Connection c, PreparedStatement ps, String table, String[] topics, Integer[] partitions)
+      throws SQLException {
+    ps.setString(1, table);
+    ps.setArray(2, c.createArrayOf("text", topics));
+    ps.setArray(3, c.createArrayOf("int4", partitions));
   }
 
   private void saveHeads(Connection c, String table, List<EventRow> rows) throws SQLException {

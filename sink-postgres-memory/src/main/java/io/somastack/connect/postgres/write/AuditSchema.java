@@ -98,12 +98,16 @@ final class AuditSchema {
     // a retired row is kept on record as an anchor (rows here link to it), as a follower (it
     // linked to a row here, or started its chain: that row's deletion, or a row forged beside it,
     // must still show), or both; records made before followers were are anchors
-    s.execute(
-        "ALTER TABLE "
-            + RETIRED_TABLE
-            + " ADD COLUMN IF NOT EXISTS prev_hash bytea,"
-            + " ADD COLUMN IF NOT EXISTS anchor boolean NOT NULL DEFAULT true,"
-            + " ADD COLUMN IF NOT EXISTS follower boolean NOT NULL DEFAULT false");
+    // ALTER TABLE takes ACCESS EXCLUSIVE even when every column exists: a task's setup would queue
+    // behind an operator's long soma_audit_verify, and every later reader behind the setup
+    if (lacksFollowerColumns(s)) {
+      s.execute(
+          "ALTER TABLE "
+              + RETIRED_TABLE
+              + " ADD COLUMN IF NOT EXISTS prev_hash bytea,"
+              + " ADD COLUMN IF NOT EXISTS anchor boolean NOT NULL DEFAULT true,"
+              + " ADD COLUMN IF NOT EXISTS follower boolean NOT NULL DEFAULT false");
+    }
     s.execute(
         "CREATE UNIQUE INDEX IF NOT EXISTS soma_audit_retired_live ON "
             + RETIRED_TABLE
@@ -122,6 +126,18 @@ final class AuditSchema {
               + " SET superseded_at = now()"
               + named
               + " AND superseded_at IS NULL");
+    }
+  }
+
+  /** Whether the retired records' table, made before followers were, lacks their columns. */
+  private static boolean lacksFollowerColumns(Statement s) throws SQLException {
+    try (var rs =
+        s.executeQuery(
+            "SELECT count(*) < 3 FROM pg_attribute WHERE attrelid = to_regclass("
+                + SchemaManager.literal(RETIRED_TABLE)
+                + ") AND attname IN ('prev_hash', 'anchor', 'follower') AND NOT attisdropped")) {
+      rs.next();
+      return rs.getBoolean(1);
     }
   }
 

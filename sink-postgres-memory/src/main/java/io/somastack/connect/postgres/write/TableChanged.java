@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
 
@@ -43,18 +44,29 @@ public final class TableChanged extends SQLException {
 
   private static final String NOT_NULL_VIOLATION = "23502";
 
+  /** A server error's CONTEXT line naming the function that raised it. */
+  private static final Pattern FUNCTION_CONTEXT = Pattern.compile("(^|\\n)(PL/\\S+|SQL) function ");
+
   /**
-   * Whether the NOT NULL column an error names, of the table (given as the sink names it) and the
-   * schema and table the error names, is one nothing fills: not generated, no default, and no
-   * enabled BEFORE row trigger on insert or update that might set it from the row.
+   * Whether the NOT NULL column an error names is one nothing fills: not generated, no default, and
+   * no enabled BEFORE row trigger on insert or update that might set it from the row. The relation
+   * the error names (schema and table) is the table the sink names, or a partition of it: on a
+   * partitioned table (every audit table) PostgreSQL names the leaf the row went to. Its own
+   * attribute and triggers are read (a partitioned table's row triggers are cloned onto each
+   * partition), and the table's attribute too, whose default a row routed through it takes.
    */
   private static final String UNFILLED =
       "SELECT a.attgenerated = '' AND a.attidentity = '' AND NOT a.atthasdef AND NOT EXISTS"
           + " (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = a.attrelid AND g.tgenabled <> 'D'"
           + " AND (g.tgtype & 1) = 1 AND (g.tgtype & 66) = 2 AND (g.tgtype & 20) <> 0)"
-          + " FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid"
+          + " AND NOT EXISTS (SELECT 1 FROM pg_attribute p WHERE p.attrelid = t.oid"
+          + " AND p.attname = a.attname AND NOT p.attisdropped"
+          + " AND (p.atthasdef OR p.attgenerated <> '' OR p.attidentity <> ''))"
+          + " FROM (SELECT to_regclass(?) AS oid) t, pg_attribute a"
+          + " JOIN pg_class r ON r.oid = a.attrelid"
           + " JOIN pg_namespace n ON n.oid = r.relnamespace"
-          + " WHERE a.attrelid = to_regclass(?) AND n.nspname = ? AND r.relname = ?"
+          + " WHERE n.nspname = ? AND r.relname = ?"
+          + " AND (r.oid = t.oid OR pg_partition_root(r.oid) = t.oid)"
           + " AND a.attname = ? AND NOT a.attisdropped";
 
   /** Where the task stands when a table refuses the batch, for the words of its error. */
@@ -135,8 +147,9 @@ public final class TableChanged extends SQLException {
   }
 
   /**
-   * Whether the table's refusal of a whole table's rows, one by one, each for a catalog state, says
-   * the table is to blame after all: then it is, as {@link TableChanged}; else null.
+   * Whether the table's refusal of a whole table's rows, one by one, each for no fault of its data
+   * (a catalog state, 0A000 for a rule that forbids ON CONFLICT: any SQLSTATE but a data error's),
+   * says the table is to blame after all: then it is, as {@link TableChanged}; else null.
    */
   public static TableChanged refusedEveryRow(
       String table, int rows, Map<?, SQLException> rejected) {
@@ -144,7 +157,7 @@ public final class TableChanged extends SQLException {
       return null;
     }
     for (SQLException e : rejected.values()) {
-      if (!isCatalogState(e)) {
+      if (SqlStates.isDataError(e)) {
         return null;
       }
     }
@@ -171,14 +184,16 @@ public final class TableChanged extends SQLException {
    * Whether some rows may be to blame, so that the batch is bisected to find them: a data error,
    * 0A000 other than a cached plan's (a value the database cannot convert), and, when {@code
    * catalogStatesToo}, a catalog state (after reading the catalog again: a row's value may raise
-   * it, and a table that refuses every row is still found out by {@link #refusedEveryRow}).
+   * it, and a table that refuses every row is still found out by {@link #refusedEveryRow}) unless
+   * raised inside a function (a trigger's statement naming a table dropped since): that is the
+   * table's, though only the rows that fire the trigger fail.
    */
   public static boolean mayBlameRows(SQLException e, boolean catalogStatesToo) {
     if (e instanceof TableChanged t && (t.unwrittenColumn != null || t.sinkOwn)) {
       return false;
     }
     if (isCatalogState(e)) {
-      return catalogStatesToo;
+      return catalogStatesToo && !raisedInFunction(e);
     }
     return SqlStates.isDataError(e) || FEATURE_NOT_SUPPORTED.equals(SqlStates.rootState(e));
   }
@@ -193,6 +208,35 @@ public final class TableChanged extends SQLException {
       return m != null && REPLAN_ROUTINE.equals(m.getRoutine());
     }
     return CATALOG_STATES.contains(state);
+  }
+
+  /**
+   * Whether the server raised the error inside a function: its CONTEXT names one ("PL/pgSQL
+   * function ...", "SQL function ..."). A COPY's context ("COPY t, line 3, column ref: ...") names
+   * none.
+   */
+  private static boolean raisedInFunction(SQLException e) {
+    ServerErrorMessage m = serverError(e);
+    String where = m == null ? null : m.getWhere();
+    return where != null && FUNCTION_CONTEXT.matcher(where).find();
+  }
+
+  /**
+   * The driver's exception to keep as the cause of the task's failure, which the worker logs with
+   * its chain: e, or for a SQLSTATE whose message may quote a value (42P01, 42883) an exception
+   * with the SQLSTATE only.
+   */
+  public static SQLException loggableCause(SQLException e) {
+    String state = SqlStates.rootState(e);
+    if (!MESSAGE_MAY_QUOTE_VALUES.contains(state)) {
+      return e;
+    }
+    SQLException clean =
+        new SQLException(
+            "SQLSTATE " + state + " (the database's message is left out: it may quote a value)",
+            state);
+    clean.setStackTrace(e.getStackTrace());
+    return clean;
   }
 
   /** The server's error in the chain, through causes and next exceptions (a batch's), or null. */

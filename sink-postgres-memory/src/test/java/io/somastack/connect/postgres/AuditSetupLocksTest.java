@@ -1,0 +1,76 @@
+package io.somastack.connect.postgres;
+
+import static io.somastack.connect.postgres.LocalTasks.SERVER;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.somastack.connect.testing.connect.HandRunTaskContext;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.List;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How an audit task's setup and chain reads meet the database around them: an operator's long
+ * soma_audit_verify, a connection URL that forces binary transfer.
+ */
+class AuditSetupLocksTest {
+
+  private static final TopicPartition PARTITION = new TopicPartition("audit", 0);
+
+  /**
+   * An operator's transaction reading soma_audit_retired (as soma_audit_verify does, for as long as
+   * it runs) holds ACCESS SHARE on it: a task starting meanwhile, whose setup finds the retired
+   * records' columns in place, must not queue behind it (with a lock_timeout on the database it
+   * would fail with 55P03 instead, retried until the verify ends).
+   */
+  @Test
+  void aTaskSetsUpWhileAVerifyReadsTheRetiredRecords() throws Exception {
+    String database = "audit_setup_locks";
+    String url = SERVER.createDatabase(database);
+    put(url, event(0, "2026-12-01T00:00:00Z"));
+    LocalTasks.execute(database, "ALTER DATABASE " + database + " SET lock_timeout = '1s'");
+    try (Connection reader = SERVER.connect(database);
+        Statement s = reader.createStatement()) {
+      reader.setAutoCommit(false);
+      s.execute("SELECT count(*) FROM soma_audit_retired");
+      put(url, event(1, "2026-12-01T00:00:01Z"));
+      reader.rollback();
+    }
+    assertEquals(2, LocalTasks.count(database, "SELECT count(*) FROM audit"));
+    assertEquals(0, LocalTasks.count(database, "SELECT count(*) FROM soma_audit_verify('audit')"));
+  }
+
+  /**
+   * prepareThreshold=-1 in the connection URL makes pgjdbc prepare every statement and ask for
+   * binary results: the chain heads' read must still work, and the chain verify.
+   */
+  @Test
+  void aConnectionUrlForcingBinaryTransferWritesAndLinks() throws Exception {
+    String database = "audit_forced_binary";
+    String url = SERVER.createDatabase(database);
+    String forced = url + (url.contains("?") ? "&" : "?") + "prepareThreshold=-1";
+    put(forced, event(0, "2026-12-01T00:00:00Z"), event(1, "2026-12-01T00:00:01Z"));
+    put(forced, event(2, "2026-12-01T00:00:02Z"));
+    assertEquals(3, LocalTasks.count(database, "SELECT count(*) FROM audit"));
+    assertEquals(0, LocalTasks.count(database, "SELECT count(*) FROM soma_audit_verify('audit')"));
+  }
+
+  /** A task started anew (its setup runs), putting the records, then stopped. */
+  private static void put(String url, SinkRecord... records) {
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION);
+    PostgresMemorySinkTask task =
+        LocalTasks.started(url, context, "write.mode", "audit", "retry.timeout.ms", "0");
+    try {
+      task.put(List.of(records));
+    } finally {
+      task.stop();
+    }
+  }
+
+  private static SinkRecord event(long offset, String time) {
+    String json = "{\"event_id\":\"e" + offset + "\",\"timestamp\":\"" + time + "\"}";
+    return new SinkRecord(PARTITION.topic(), 0, null, null, null, json, offset);
+  }
+}
