@@ -137,8 +137,20 @@ public final class RowMapper {
               headers));
     } catch (DataException | IllegalArgumentException e) {
       return new Bad(row, topic, "cannot serialise: " + e.getMessage());
+    } catch (StackOverflowError e) {
+      // caught around the whole row, not inside the walk, so the stack is unwound by now
+      return new Bad(row, topic, TOO_DEEP);
     }
   }
+
+  /**
+   * Why a row nested deeper than the task thread's stack can read is a bad row. Reading a payload
+   * into a Struct, and its headers, recurses once or more per level of nesting: up to the 1000
+   * levels Jackson reads, which a small stack (a worker run with a smaller -Xss) cannot always
+   * hold. A StackOverflowError, which Connect does not tolerate, would stop the relay at that row
+   * on every restart.
+   */
+  static final String TOO_DEEP = "cannot serialise: payload or headers are nested too deeply";
 
   /**
    * The UTF-8 bytes of the headers' names and values. Kafka refuses a record by its whole size, so

@@ -347,4 +347,51 @@ class RowMapperTest {
   void rowToStringNeverShowsThePayload() {
     assertTrue(!row("t", "{\"secret\":1}", "k", null).toString().contains("secret"));
   }
+
+  /**
+   * Reading a payload into a Struct and its headers recurses per level of nesting, up to the 1000
+   * levels Jackson reads: a thread whose stack cannot hold that (a worker run with a small -Xss)
+   * makes the row a bad row, never a StackOverflowError that stops the relay at it on every
+   * restart.
+   */
+  @Test
+  void aRowNestedDeeperThanTheStackHoldsIsABadRow() throws InterruptedException {
+    String nested = "{\"a\":".repeat(999) + "1.5" + "}".repeat(999);
+    List<OutboxRow> rows =
+        List.of(
+            row("t", "{\"d\":" + nested + "}", null, null),
+            row("t", "{\"d\":" + "[".repeat(999) + "]".repeat(999) + "}", null, null),
+            row("t", "{}", null, "{\"h\":" + nested + "}"));
+    int tooDeep = 0;
+    for (boolean exact : List.of(true, false)) {
+      RowMapper mapper =
+          new RowMapper(
+              TopicMode.COLUMN, null, null, ValueFormat.STRUCT, "p", "id", 1 << 20, exact);
+      for (OutboxRow row : rows) {
+        Object[] result = new Object[1];
+        Thread small =
+            new Thread(
+                null,
+                () -> {
+                  try {
+                    result[0] = mapper.map(row);
+                  } catch (Throwable t) {
+                    result[0] = t;
+                  }
+                },
+                "small-stack",
+                128 * 1024);
+        small.start();
+        small.join();
+        RowMapper.Result mapped =
+            assertInstanceOf(
+                RowMapper.Result.class, result[0], () -> "the mapper threw " + result[0]);
+        if (mapped instanceof RowMapper.Bad) {
+          assertEquals(RowMapper.TOO_DEEP, bad(mapped), row.toString());
+          tooDeep++;
+        }
+      }
+    }
+    assertTrue(tooDeep > 0, "128 KB holds every row: the test no longer reaches the limit");
+  }
 }

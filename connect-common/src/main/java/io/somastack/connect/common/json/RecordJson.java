@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -97,6 +98,9 @@ public final class RecordJson {
    * offending characters, and records may hold personal data that must never reach a log.
    */
   static DataException notJson(JsonProcessingException e) {
+    if (isNestingLimit(e)) {
+      return tooDeep();
+    }
     JsonLocation at = e.getLocation();
     return new DataException(
         at == null
@@ -108,11 +112,35 @@ public final class RecordJson {
                 + ")");
   }
 
+  /**
+   * Whether Jackson refused JSON for being nested deeper than its limit (1000 levels, as Kafka's
+   * JsonConverter): valid JSON all the same (PostgreSQL's jsonb takes deeper), so the reason must
+   * say so rather than call it invalid.
+   */
+  private static boolean isNestingLimit(JsonProcessingException e) {
+    return e instanceof StreamConstraintsException
+        && String.valueOf(e.getOriginalMessage()).contains("nesting depth");
+  }
+
+  private static DataException tooDeep() {
+    return new DataException(
+        "value is nested too deeply: more than "
+            + MAX_NESTING_DEPTH
+            + " levels of JSON objects and arrays");
+  }
+
+  /** The deepest JSON read or written here, Jackson's default, as Kafka's JsonConverter reads. */
+  private static final int MAX_NESTING_DEPTH =
+      MAPPER.getFactory().streamReadConstraints().getMaxNestingDepth();
+
   /** Compact JSON text of a tree. */
   public static String write(JsonNode node) {
     try {
       return MAPPER.writeValueAsString(node);
     } catch (JsonProcessingException e) {
+      if (isNestingLimit(e)) {
+        throw tooDeep();
+      }
       throw new DataException("cannot write JSON: " + e.getOriginalMessage(), e);
     }
   }

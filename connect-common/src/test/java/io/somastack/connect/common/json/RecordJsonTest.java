@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.common.path.FieldPath;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.Date;
@@ -20,6 +21,40 @@ import org.apache.kafka.connect.errors.DataException;
 import org.junit.jupiter.api.Test;
 
 class RecordJsonTest {
+
+  /**
+   * JSON nested deeper than Jackson reads or writes (1000 levels, as Kafka's JsonConverter) is
+   * valid JSON all the same (PostgreSQL's jsonb takes it): the reason names the nesting, never
+   * calls it invalid, and quotes nothing of it.
+   */
+  @Test
+  void jsonNestedBeyondTheLimitIsRefusedForItsNesting() {
+    String deep = "[".repeat(1_001) + "\"leaf-secret\"" + "]".repeat(1_001);
+    String object = "{\"a\":" + deep + "}";
+    List<Runnable> reads =
+        List.of(
+            () -> RecordJson.parse(deep),
+            () -> RecordJson.parse(deep.getBytes(StandardCharsets.UTF_8)),
+            () -> new JsonPathReader(List.of(FieldPath.parse("a"))).read(object),
+            () -> new JsonPathReader(List.of(FieldPath.parse("b"))).read(object),
+            () -> RecordJson.write(RecordJson.convert(nestedLists(1_001), null)));
+    for (Runnable read : reads) {
+      DataException e = assertThrows(DataException.class, read::run);
+      assertEquals(
+          "value is nested too deeply: more than 1000 levels of JSON objects and arrays",
+          e.getMessage());
+    }
+    // the limit itself is still read
+    assertTrue(RecordJson.parse("[".repeat(1_000) + "]".repeat(1_000)).isArray());
+  }
+
+  private static Object nestedLists(int depth) {
+    Object node = "leaf-secret";
+    for (int i = 0; i < depth; i++) {
+      node = List.of(node);
+    }
+    return node;
+  }
 
   @Test
   void everyConverterOutputReadsAsTheSameTree() {

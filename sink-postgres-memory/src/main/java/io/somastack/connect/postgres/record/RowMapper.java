@@ -85,11 +85,30 @@ public final class RowMapper {
   }
 
   /**
+   * Why a record nested deeper than the task thread's stack is refused. Reading a value (its JSON
+   * tree, payload, key or a mapped field) recurses once or more per level of nesting, and Structs
+   * and Maps from a converter have no depth limit: such a record is its own fault and is
+   * dead-lettered, where a StackOverflowError, which Connect's errors.tolerance does not catch,
+   * would kill the task. It is caught around the whole record, not inside the walk, so the stack is
+   * unwound and nothing of the record is half built.
+   */
+  public static final String TOO_DEEP =
+      "event is nested too deeply to be read (its value, or a tombstone's key)";
+
+  /**
    * The row for a record, or {@code null} when the record is a tombstone this mode skips.
    *
    * @throws BadRecordException when the record can never be written
    */
   public EventRow map(SinkRecord record) {
+    try {
+      return mapRecord(record);
+    } catch (StackOverflowError tooDeep) {
+      throw new BadRecordException(TOO_DEEP);
+    }
+  }
+
+  private EventRow mapRecord(SinkRecord record) {
     if (record.value() == null && mode != WriteMode.DEAD_LETTER) {
       return tombstone(record, table(record));
     }
