@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.testing.StackThreads;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -132,7 +133,7 @@ class DeeplyNestedRecordsTest {
     props.addAll(List.of("table.name.format", table));
     task = LocalTasks.started(url, context, props.toArray(String[]::new));
 
-    Throwable thrown = onThread(stack, () -> task.put(batch));
+    Throwable thrown = StackThreads.thrownOn(stack, () -> task.put(batch));
 
     assertNull(thrown, () -> c + ": " + thrown);
     Set<SinkRecord> deadLettered = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -160,31 +161,6 @@ class DeeplyNestedRecordsTest {
       rs.next();
       return rs.getLong(1);
     }
-  }
-
-  /** What the action threw on a thread of this stack size (0: the JVM's default), or null. */
-  private static Throwable onThread(long stack, ThrowingRunnable action)
-      throws InterruptedException {
-    Throwable[] thrown = new Throwable[1];
-    Thread thread =
-        new Thread(
-            null,
-            () -> {
-              try {
-                action.run();
-              } catch (Throwable t) {
-                thrown[0] = t;
-              }
-            },
-            "deep-record",
-            stack);
-    thread.start();
-    thread.join();
-    return thrown[0];
-  }
-
-  private interface ThrowingRunnable {
-    void run() throws Exception;
   }
 
   private static SinkRecord plain(String topic, String id, long offset) {
@@ -252,7 +228,7 @@ class DeeplyNestedRecordsTest {
     Throwable thrown;
     try {
       thrown =
-          onThread(
+          StackThreads.thrownOn(
               256L << 20,
               () -> {
                 Object[] nested =

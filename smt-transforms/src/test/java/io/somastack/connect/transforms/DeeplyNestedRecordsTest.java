@@ -3,6 +3,7 @@ package io.somastack.connect.transforms;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.testing.StackThreads;
 import io.somastack.connect.transforms.crypto.FieldCipher;
 import io.somastack.connect.transforms.crypto.Keyring;
 import io.somastack.connect.transforms.predicates.FieldMatches;
@@ -94,35 +95,15 @@ class DeeplyNestedRecordsTest {
       throws Exception {
     ConnectRecord<?>[] built = new ConnectRecord<?>[1];
     // a deep Struct is built on a large stack: Struct.put validates the whole value below it
-    Throwable setup = onThread(256L << 20, () -> built[0] = c.record().apply(depth));
+    Throwable setup = StackThreads.thrownOn(256L << 20, () -> built[0] = c.record().apply(depth));
     assertNull(setup);
     ConnectRecord<?> record = built[0];
-    Throwable thrown = onThread(stack, () -> c.step().apply(record));
+    Throwable thrown = StackThreads.thrownOn(stack, () -> c.step().apply(record));
     if (thrown != null) {
       assertTrue(thrown instanceof DataException, c + ": " + thrown);
       assertTrue(thrown.getMessage().startsWith("record at topic"), thrown.getMessage());
       assertTrue(!thrown.getMessage().contains("leaf-secret"), thrown.getMessage());
     }
-  }
-
-  /** What the action threw on a thread of this stack size (0: the JVM's default), or null. */
-  private static Throwable onThread(long stack, Runnable action) throws InterruptedException {
-    Throwable[] thrown = new Throwable[1];
-    Thread thread =
-        new Thread(
-            null,
-            () -> {
-              try {
-                action.run();
-              } catch (Throwable t) {
-                thrown[0] = t;
-              }
-            },
-            "deep-record",
-            stack);
-    thread.start();
-    thread.join();
-    return thrown[0];
   }
 
   private static Function<Integer, ConnectRecord<?>> sink(String shape) {

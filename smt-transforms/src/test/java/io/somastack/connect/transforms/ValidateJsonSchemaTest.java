@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import io.somastack.connect.testing.StackThreads;
 import io.somastack.connect.transforms.schema.SchemaSource;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -79,24 +80,10 @@ class ValidateJsonSchemaTest {
     }
     SinkRecord record = TestRecords.value(value);
     ValidateJsonSchema<SinkRecord> transform = value(props("schema", tree));
-    Throwable[] thrown = new Throwable[1];
-    Thread small =
-        new Thread(
-            null,
-            () -> {
-              try {
-                transform.apply(record);
-              } catch (Throwable t) {
-                thrown[0] = t;
-              }
-            },
-            "small-stack",
-            256 * 1024);
-    small.start();
-    small.join();
-    assertTrue(thrown[0] instanceof DataException, String.valueOf(thrown[0]));
-    assertTrue(thrown[0].getMessage().contains("nested"), thrown[0].getMessage());
-    assertTrue(thrown[0].getMessage().contains("offset 42"), thrown[0].getMessage());
+    Throwable thrown = StackThreads.thrownOn(256 * 1024, () -> transform.apply(record));
+    assertTrue(thrown instanceof DataException, String.valueOf(thrown));
+    assertTrue(thrown.getMessage().contains("nested"), thrown.getMessage());
+    assertTrue(thrown.getMessage().contains("offset 42"), thrown.getMessage());
   }
 
   @Test

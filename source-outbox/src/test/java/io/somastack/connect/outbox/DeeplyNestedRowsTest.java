@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.testing.StackThreads;
 import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -69,7 +70,7 @@ class DeeplyNestedRowsTest {
     props.put("bad.row.action", action);
     pg.createDatabase(db);
     task = HandRunSourceContext.startedTask(props, Map.of());
-    assertNull(onThread(stack, () -> task.poll())); // creates the tables
+    assertNull(StackThreads.thrownOn(stack, () -> task.poll())); // creates the tables
 
     List<Long> plain = new ArrayList<>();
     List<Long> deep = new ArrayList<>();
@@ -89,7 +90,7 @@ class DeeplyNestedRowsTest {
     }
 
     List<Long> relayed = new ArrayList<>();
-    Throwable thrown = onThread(stack, () -> relayed.addAll(relayUntil(plain.size())));
+    Throwable thrown = StackThreads.thrownOn(stack, () -> relayed.addAll(relayUntil(plain.size())));
 
     assertNull(thrown, () -> "the relay stopped: " + thrown);
     assertTrue(relayed.containsAll(plain), "every plain row is relayed");
@@ -160,29 +161,5 @@ class DeeplyNestedRowsTest {
       }
     }
     return relayed;
-  }
-
-  private interface Action {
-    void run() throws Exception;
-  }
-
-  /** What the action threw on a thread of this stack size (0: the JVM's default), or null. */
-  private static Throwable onThread(long stack, Action action) throws InterruptedException {
-    Throwable[] thrown = new Throwable[1];
-    Thread thread =
-        new Thread(
-            null,
-            () -> {
-              try {
-                action.run();
-              } catch (Throwable t) {
-                thrown[0] = t;
-              }
-            },
-            "deep-row",
-            stack);
-    thread.start();
-    thread.join();
-    return thrown[0];
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 
 import io.somastack.connect.qdrant.QdrantSinkConfig;
 import io.somastack.connect.qdrant.embed.Embedder;
+import io.somastack.connect.testing.StackThreads;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -75,7 +76,7 @@ class DeeplyNestedValuesTest {
     SinkRecord[] records = new SinkRecord[2];
     // a deep Struct is built on a large stack: Struct.put validates the whole value below it
     Throwable setup =
-        onThread(
+        StackThreads.thrownOn(
             256L << 20,
             () -> {
               records[0] = deep(shape, depth, c.name().contains("tombstone"));
@@ -85,7 +86,8 @@ class DeeplyNestedValuesTest {
     PointMapper mapper = mapper(c.props());
     List<PointMapper.Rejected> rejects = new ArrayList<>();
     List<PointOp> ops = new ArrayList<>();
-    Throwable thrown = onThread(stack, () -> ops.addAll(mapper.map(List.of(records), rejects)));
+    Throwable thrown =
+        StackThreads.thrownOn(stack, () -> ops.addAll(mapper.map(List.of(records), rejects)));
     assertNull(thrown, c + ": " + thrown);
     // records and points are neither compared nor printed: equals and toString recurse too
     assertEquals(2, ops.size() + rejects.size(), () -> reasons(rejects).toString());
@@ -109,7 +111,8 @@ class DeeplyNestedValuesTest {
     List<PointOp> ops = new ArrayList<>();
     SinkRecord deep = deep("map", 1_500, false);
     Throwable thrown =
-        onThread(64L << 20, () -> ops.addAll(mapper.map(List.of(deep, plain()), rejects)));
+        StackThreads.thrownOn(
+            64L << 20, () -> ops.addAll(mapper.map(List.of(deep, plain()), rejects)));
     assertNull(thrown);
     assertEquals(1, ops.size());
     assertEquals(List.of("a text field in [deep] is nested too deeply"), reasons(rejects));
@@ -126,26 +129,6 @@ class DeeplyNestedValuesTest {
     }
     QdrantSinkConfig config = new QdrantSinkConfig(props);
     return new PointMapper(config, Embedder.create(config), (values, nanos) -> {});
-  }
-
-  /** What the action threw on a thread of this stack size (0: the JVM's default), or null. */
-  private static Throwable onThread(long stack, Runnable action) throws InterruptedException {
-    Throwable[] thrown = new Throwable[1];
-    Thread thread =
-        new Thread(
-            null,
-            () -> {
-              try {
-                action.run();
-              } catch (Throwable t) {
-                thrown[0] = t;
-              }
-            },
-            "deep-record",
-            stack);
-    thread.start();
-    thread.join();
-    return thrown[0];
   }
 
   private static SinkRecord plain() {

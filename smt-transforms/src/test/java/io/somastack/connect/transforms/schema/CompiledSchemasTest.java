@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.networknt.schema.JsonSchema;
-import java.util.concurrent.atomic.AtomicReference;
+import io.somastack.connect.testing.StackThreads;
 import org.junit.jupiter.api.Test;
 
 class CompiledSchemasTest {
@@ -45,22 +45,8 @@ class CompiledSchemasTest {
     CompiledSchemas.get(inline(1)); // the meta-schema, loaded with a full stack
     int depth = SchemaSource.MAX_DEPTH - 2;
     SchemaSource deep = new SchemaSource("{\"not\":".repeat(depth) + "{}" + "}".repeat(depth));
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    Thread smallStack =
-        new Thread(
-            null,
-            () -> {
-              try {
-                CompiledSchemas.get(deep);
-              } catch (Throwable t) {
-                failure.set(t);
-              }
-            },
-            "small-stack",
-            128 * 1024);
-    smallStack.start();
-    smallStack.join();
-    assertInstanceOf(IllegalArgumentException.class, failure.get());
-    assertTrue(failure.get().getMessage().contains("ran out of stack"), failure.get().getMessage());
+    Throwable failure = StackThreads.thrownOn(128 * 1024, () -> CompiledSchemas.get(deep));
+    assertInstanceOf(IllegalArgumentException.class, failure);
+    assertTrue(failure.getMessage().contains("ran out of stack"), failure.getMessage());
   }
 }
