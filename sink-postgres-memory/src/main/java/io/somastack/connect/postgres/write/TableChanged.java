@@ -37,6 +37,12 @@ public final class TableChanged extends SQLException {
   private static final String REPLAN_ROUTINE = "RevalidateCachedQuery";
 
   /**
+   * The server routine raising 0A000 for a JSON unicode escape the encoding cannot hold (any above
+   * 0x7F in a SQL_ASCII database): the value's fault, even when it is the only row.
+   */
+  private static final String UNICODE_ESCAPE_ROUTINE = "pg_unicode_to_server";
+
+  /**
    * undefined_table and undefined_function: their message quotes the name looked up, which for a
    * value of a regclass or regproc column is record data. The task's error leaves it out.
    */
@@ -157,7 +163,7 @@ public final class TableChanged extends SQLException {
       return null;
     }
     for (SQLException e : rejected.values()) {
-      if (SqlStates.isDataError(e)) {
+      if (SqlStates.isDataError(e) || isUnconvertibleEscape(e)) {
         return null;
       }
     }
@@ -196,6 +202,13 @@ public final class TableChanged extends SQLException {
       return catalogStatesToo && !raisedInFunction(e);
     }
     return SqlStates.isDataError(e) || FEATURE_NOT_SUPPORTED.equals(SqlStates.rootState(e));
+  }
+
+  private static boolean isUnconvertibleEscape(SQLException e) {
+    ServerErrorMessage m = serverError(e);
+    return FEATURE_NOT_SUPPORTED.equals(SqlStates.rootState(e))
+        && m != null
+        && UNICODE_ESCAPE_ROUTINE.equals(m.getRoutine());
   }
 
   private static boolean isCatalogState(SQLException e) {
