@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.testing.DeepValues;
 import io.somastack.connect.testing.StackThreads;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +17,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -185,7 +185,7 @@ class DeeplyNestedRecordsTest {
       case "map" -> {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("event_id", id);
-        map.put("deep", nestedMap(depth));
+        map.put("deep", DeepValues.map(depth, "leaf-secret"));
         value = map;
       }
       case "struct" -> {
@@ -219,6 +219,12 @@ class DeeplyNestedRecordsTest {
    */
   private static final Map<Integer, Object[]> NESTED_STRUCTS = new ConcurrentHashMap<>();
 
+  /** {schema, Struct} nested depth levels around the leaf. */
+  private static Object[] deepStruct(int depth) {
+    Schema schema = DeepValues.schema(depth);
+    return new Object[] {schema, DeepValues.struct(schema, "leaf-secret")};
+  }
+
   /**
    * {schema, Struct} of the "struct" shape. Built on a large stack: Struct.put validates the whole
    * value below it, recursively.
@@ -232,7 +238,7 @@ class DeeplyNestedRecordsTest {
               256L << 20,
               () -> {
                 Object[] nested =
-                    NESTED_STRUCTS.computeIfAbsent(depth, DeeplyNestedRecordsTest::nestedStruct);
+                    NESTED_STRUCTS.computeIfAbsent(depth, DeeplyNestedRecordsTest::deepStruct);
                 Schema schema =
                     SchemaBuilder.struct()
                         .field("event_id", Schema.STRING_SCHEMA)
@@ -248,27 +254,5 @@ class DeeplyNestedRecordsTest {
     }
     assertNull(thrown);
     return built[0];
-  }
-
-  private static Object[] nestedStruct(int depth) {
-    Schema schema = SchemaBuilder.string().optional().build();
-    Object node = "leaf-secret";
-    for (int i = 0; i < depth; i++) {
-      schema = SchemaBuilder.struct().optional().field("a", schema).build();
-      node = new Struct(schema).put("a", node);
-    }
-    return new Object[] {schema, node};
-  }
-
-  private static Map<String, Object> nestedMap(int depth) {
-    Object node = "leaf-secret";
-    for (int i = 0; i < depth; i++) {
-      Map<String, Object> parent = new HashMap<>();
-      parent.put("a", node);
-      node = parent;
-    }
-    @SuppressWarnings("unchecked")
-    Map<String, Object> top = (Map<String, Object>) node;
-    return top;
   }
 }

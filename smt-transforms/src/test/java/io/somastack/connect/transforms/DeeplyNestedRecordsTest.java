@@ -3,14 +3,13 @@ package io.somastack.connect.transforms;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.testing.DeepValues;
 import io.somastack.connect.testing.StackThreads;
 import io.somastack.connect.transforms.crypto.FieldCipher;
 import io.somastack.connect.transforms.crypto.Keyring;
 import io.somastack.connect.transforms.predicates.FieldMatches;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -132,8 +131,8 @@ class DeeplyNestedRecordsTest {
         map.put("id", "m-1");
         map.put("tenant_id", "acme");
         map.put("sealed", sealed(depth));
-        map.put("tenant", nestedMap(depth));
-        map.put("deep", nestedMap(depth));
+        map.put("tenant", DeepValues.map(depth, "leaf-secret"));
+        map.put("deep", DeepValues.map(depth, "leaf-secret"));
         return new Object[] {null, map};
       case "struct":
         // built once per depth (Struct.put validates the whole value below it, so building one is
@@ -141,7 +140,7 @@ class DeeplyNestedRecordsTest {
         return STRUCTS.computeIfAbsent(depth, DeeplyNestedRecordsTest::structValue);
       default:
         // the record's own object is the first level
-        String nested = nestedJson(depth - 1);
+        String nested = DeepValues.json(depth - 1, "\"leaf-secret\"");
         return new Object[] {
           null,
           "{\"id\":\"m-1\",\"tenant_id\":\"acme\",\"sealed\":\""
@@ -158,10 +157,7 @@ class DeeplyNestedRecordsTest {
   private static final Map<Integer, Object[]> STRUCTS = new ConcurrentHashMap<>();
 
   private static Object[] structValue(int depth) {
-    Schema deepSchema = SchemaBuilder.string().optional().build();
-    for (int i = 0; i < depth; i++) {
-      deepSchema = SchemaBuilder.struct().optional().field("a", deepSchema).build();
-    }
+    Schema deepSchema = DeepValues.schema(depth);
     Schema schema =
         SchemaBuilder.struct()
             .field("id", Schema.STRING_SCHEMA)
@@ -176,15 +172,9 @@ class DeeplyNestedRecordsTest {
           .put("id", "m-1")
           .put("tenant_id", "acme")
           .put("sealed", sealed(depth))
-          .put("tenant", nestedStruct(deepSchema, depth))
-          .put("deep", nestedStruct(deepSchema, depth))
+          .put("tenant", DeepValues.struct(deepSchema, "leaf-secret"))
+          .put("deep", DeepValues.struct(deepSchema, "leaf-secret"))
     };
-  }
-
-  private static String nestedJson(int depth) {
-    return String.join("", Collections.nCopies(depth, "{\"a\":"))
-        + "\"leaf-secret\""
-        + "}".repeat(depth);
   }
 
   /**
@@ -195,35 +185,11 @@ class DeeplyNestedRecordsTest {
   private static String sealed(int depth) {
     return new FieldCipher(Keyring.parse(KEYS))
         .encrypt(
-            nestedJson(depth).getBytes(StandardCharsets.UTF_8),
+            DeepValues.json(depth, "\"leaf-secret\"").getBytes(StandardCharsets.UTF_8),
             "pii",
             FieldCipher.Mode.RANDOM,
             "sealed",
             "acme");
-  }
-
-  private static Map<String, Object> nestedMap(int depth) {
-    Object node = "leaf-secret";
-    for (int i = 0; i < depth; i++) {
-      Map<String, Object> parent = new HashMap<>();
-      parent.put("a", node);
-      node = parent;
-    }
-    @SuppressWarnings("unchecked")
-    Map<String, Object> top = (Map<String, Object>) node;
-    return top;
-  }
-
-  private static Struct nestedStruct(Schema top, int depth) {
-    List<Schema> schemas = new ArrayList<>();
-    for (Schema s = top; s.type() == Schema.Type.STRUCT; s = s.field("a").schema()) {
-      schemas.add(s);
-    }
-    Object node = "leaf-secret";
-    for (int i = schemas.size() - 1; i >= 0; i--) {
-      node = new Struct(schemas.get(i)).put("a", node);
-    }
-    return (Struct) node;
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 
 import io.somastack.connect.qdrant.QdrantSinkConfig;
 import io.somastack.connect.qdrant.embed.Embedder;
+import io.somastack.connect.testing.DeepValues;
 import io.somastack.connect.testing.StackThreads;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -153,7 +153,7 @@ class DeeplyNestedValuesTest {
         map.put("id", "m-1");
         map.put("text", "hello");
         map.put("vector", List.of(0.0, 1.0));
-        map.put("deep", nestedMap(depth));
+        map.put("deep", DeepValues.map(depth, "leaf-secret"));
         value = map;
         break;
       case "struct":
@@ -167,9 +167,7 @@ class DeeplyNestedValuesTest {
         // the record's own object is the first level
         value =
             "{\"id\":\"m-1\",\"text\":\"hello\",\"vector\":[0,1],\"deep\":"
-                + String.join("", Collections.nCopies(depth - 1, "{\"a\":"))
-                + "\"leaf-secret\""
-                + "}".repeat(depth - 1)
+                + DeepValues.json(depth - 1, "\"leaf-secret\"")
                 + "}";
     }
     return tombstone
@@ -181,10 +179,7 @@ class DeeplyNestedValuesTest {
 
   /** {schema, Struct} of the "struct" shape. */
   private static Object[] structValue(int depth) {
-    Schema deepSchema = SchemaBuilder.string().optional().build();
-    for (int i = 0; i < depth; i++) {
-      deepSchema = SchemaBuilder.struct().optional().field("a", deepSchema).build();
-    }
+    Schema deepSchema = DeepValues.schema(depth);
     Schema schema =
         SchemaBuilder.struct()
             .field("id", Schema.STRING_SCHEMA)
@@ -198,31 +193,7 @@ class DeeplyNestedValuesTest {
           .put("id", "m-1")
           .put("text", "hello")
           .put("vector", List.of(0.0, 1.0))
-          .put("deep", nestedStruct(deepSchema))
+          .put("deep", DeepValues.struct(deepSchema, "leaf-secret"))
     };
-  }
-
-  private static Map<String, Object> nestedMap(int depth) {
-    Object node = "leaf-secret";
-    for (int i = 0; i < depth; i++) {
-      Map<String, Object> parent = new HashMap<>();
-      parent.put("a", node);
-      node = parent;
-    }
-    @SuppressWarnings("unchecked")
-    Map<String, Object> top = (Map<String, Object>) node;
-    return top;
-  }
-
-  private static Struct nestedStruct(Schema top) {
-    List<Schema> schemas = new ArrayList<>();
-    for (Schema s = top; s.type() == Schema.Type.STRUCT; s = s.field("a").schema()) {
-      schemas.add(s);
-    }
-    Object node = "leaf-secret";
-    for (int i = schemas.size() - 1; i >= 0; i--) {
-      node = new Struct(schemas.get(i)).put("a", node);
-    }
-    return (Struct) node;
   }
 }
