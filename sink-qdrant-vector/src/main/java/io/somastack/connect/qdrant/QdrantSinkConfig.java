@@ -80,7 +80,10 @@ public final class QdrantSinkConfig extends AbstractConfig {
    */
   private static final int DEFAULT_OPENAI_BATCH_MAX_CHARS = 500_000;
 
-  /** Qdrant's default service.max_request_size_mb. */
+  /**
+   * Qdrant's default service.max_request_size_mb, which bounds REST bodies only: its gRPC API takes
+   * messages of any size, so this cap is the connector's choice, not a limit gRPC enforces.
+   */
   public static final int QDRANT_MAX_REQUEST_BYTES = 32 * 1024 * 1024;
 
   private static final String GROUP_QDRANT = "Qdrant";
@@ -580,8 +583,10 @@ public final class QdrantSinkConfig extends AbstractConfig {
         16 * 1024 * 1024,
         ConfigDef.Range.between(4096, QDRANT_MAX_REQUEST_BYTES),
         Importance.LOW,
-        "Upper bound of one request's size; at most Qdrant's 32 MiB request limit. A single point"
-            + " bigger than this is dead-lettered.",
+        "Upper bound of one request's size, at most 32 MiB: Qdrant's default limit on REST"
+            + " bodies (service.max_request_size_mb). Qdrant's gRPC API takes larger messages, but"
+            + " a proxy in front of it may not, and each request in flight is held in memory. A"
+            + " single point bigger than this is dead-lettered.",
         GROUP_BATCHING,
         ++o,
         Width.SHORT,
@@ -614,8 +619,9 @@ public final class QdrantSinkConfig extends AbstractConfig {
         GROUP_BATCHING,
         ++o,
         "transient failures (a batch Qdrant could not take: UNAVAILABLE, DEADLINE_EXCEEDED,"
-            + " RESOURCE_EXHAUSTED, ABORTED, CANCELLED, INTERNAL, or a collection not found while"
-            + " it is checked; an embeddings endpoint that keeps failing)",
+            + " RESOURCE_EXHAUSTED, ABORTED, CANCELLED, INTERNAL, FAILED_PRECONDITION (an"
+            + " operator's write lock), or a collection not found while it is checked; an"
+            + " embeddings endpoint that keeps failing)",
         "its gRPC status, or the embeddings endpoint's HTTP status");
   }
 

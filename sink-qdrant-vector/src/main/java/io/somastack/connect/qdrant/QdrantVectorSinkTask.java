@@ -121,7 +121,7 @@ public class QdrantVectorSinkTask extends SinkTask {
     metrics = new SinkMetrics(context.pluginMetrics());
     embedder = Embedder.create(config);
     mapper = new PointMapper(config, embedder, metrics::embedded);
-    writer = QdrantWriter.open(config, metrics::written);
+    writer = QdrantWriter.open(config, metrics);
     backoff = new Backoff(config.retryBackoff(), config.retryBackoffMax());
     retries = RetryTimeout.clock(config.retryTimeoutMs(), nanoTime);
     reporter = errantRecordReporter();

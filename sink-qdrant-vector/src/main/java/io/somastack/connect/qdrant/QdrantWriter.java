@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Everything the sink says to Qdrant, over gRPC through the official client: checks and creates
  * collections, and writes batches with {@code wait=true}, so a write that returns is applied.
- * Failures are sorted into three kinds: Qdrant unavailable, overloaded or slow ({@link
+ * Failures are sorted into three kinds: Qdrant unavailable, overloaded, slow or locked ({@link
  * RetriableException}: try again later), points Qdrant refuses (found by splitting the request,
  * returned for the DLQ), and everything else ({@link ConnectException}: stop).
  */
@@ -55,9 +55,13 @@ final class QdrantWriter implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(QdrantWriter.class);
 
-  /** Told about every acknowledged write request. */
+  /** Told about every write request once it is answered. */
   interface Listener {
+    /** Qdrant acknowledged the request: its points are written. */
     void written(boolean upsert, int points, long nanos);
+
+    /** The request failed (refused, timed out, Qdrant unreachable...): nothing of it counts. */
+    default void failed(long nanos) {}
   }
 
   private final QdrantClient client;
@@ -288,42 +292,42 @@ final class QdrantWriter implements AutoCloseable {
   // ------------------------------------------------------------------ writes
 
   /**
-   * Applies a collapsed batch, wave by wave, and returns the operations Qdrant refused as bad data.
-   * Throws {@link RetriableException} when Qdrant could not take it now; by then no request of the
-   * batch is still running (a failed wave is awaited whole), so a retry never races an earlier
-   * attempt. The task runs this on its writer thread while it maps the next batch.
+   * Applies a collapsed batch, its requests all in flight together (within qdrant.max.in.flight),
+   * and returns the operations Qdrant refused as bad data. Throws {@link RetriableException} when
+   * Qdrant could not take it now; by then no request of the batch is still running (every request
+   * is awaited before anything is thrown), so a retry never races an earlier attempt. The task runs
+   * this on its writer thread while it maps the next batch.
    */
   List<Rejected> write(WriteBatch batch) {
+    List<Request> requests = batch.requests(config.batchMaxPoints(), config.batchMaxBytes());
+    List<Future<?>> sent = new ArrayList<>(requests.size());
+    try {
+      for (Request request : requests) {
+        sent.add(send(request));
+      }
+    } catch (RuntimeException e) {
+      awaitAll(sent); // the requests already sent must not race a retry of the batch
+      throw e;
+    }
     List<Rejected> refused = new ArrayList<>();
     Set<String> rechecked = new HashSet<>();
-    for (List<Request> wave : batch.waves(config.batchMaxPoints(), config.batchMaxBytes())) {
-      List<Future<?>> sent = new ArrayList<>(wave.size());
+    RuntimeException failed = null;
+    for (int i = 0; i < requests.size(); i++) {
       try {
-        for (Request request : wave) {
-          sent.add(send(request));
-        }
-      } catch (RuntimeException e) {
-        awaitAll(sent); // the wave's requests already sent must not race a retry of the batch
-        throw e;
-      }
-      RuntimeException failed = null;
-      for (int i = 0; i < wave.size(); i++) {
+        awaitRaw(sent.get(i));
+      } catch (StatusFailure failure) {
+        RuntimeException outcome;
         try {
-          awaitRaw(sent.get(i));
-        } catch (StatusFailure failure) {
-          RuntimeException outcome;
-          try {
-            recheckOnRefusal(wave.get(i), failure, rechecked);
-            outcome = handle(batch, wave.get(i), failure, refused);
-          } catch (RuntimeException e) {
-            outcome = e; // thrown only once the wave's other requests are done too
-          }
-          failed = worse(failed, outcome);
+          recheckOnRefusal(requests.get(i), failure, rechecked);
+          outcome = handle(batch, requests.get(i), failure, refused);
+        } catch (RuntimeException e) {
+          outcome = e; // thrown only once the batch's other requests are done too
         }
+        failed = worse(failed, outcome);
       }
-      if (failed != null) {
-        throw failed;
-      }
+    }
+    if (failed != null) {
+      throw failed;
     }
     return refused;
   }
@@ -396,6 +400,7 @@ final class QdrantWriter implements AutoCloseable {
           @Override
           public void onFailure(Throwable t) {
             inFlight.release();
+            listener.failed(System.nanoTime() - start);
           }
         },
         MoreExecutors.directExecutor());
@@ -424,7 +429,7 @@ final class QdrantWriter implements AutoCloseable {
     return client.deleteAsync(delete, timeout);
   }
 
-  /** Sorts a failed request: returns the exception to throw once the wave is done, or null. */
+  /** Sorts a failed request: returns the exception to throw once the batch is done, or null. */
   private RuntimeException handle(
       WriteBatch batch, Request request, StatusFailure failure, List<Rejected> refused) {
     Status.Code code = failure.status.getCode();
@@ -504,9 +509,22 @@ final class QdrantWriter implements AutoCloseable {
             || description.contains("exceeds maximum size"));
   }
 
+  /**
+   * Codes that say Qdrant cannot take the call now but may later. FAILED_PRECONDITION is Qdrant's
+   * answer while an operator's write lock is on ({@code StorageError::Locked}) and for other states
+   * of the cluster that pass ({@code PreconditionFailed}): retried within retry.timeout.ms, like an
+   * outage, rather than failing the task at once.
+   */
   static boolean isTransient(Status.Code code) {
     return switch (code) {
-      case UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, ABORTED, CANCELLED, INTERNAL -> true;
+      case UNAVAILABLE,
+          RESOURCE_EXHAUSTED,
+          DEADLINE_EXCEEDED,
+          ABORTED,
+          CANCELLED,
+          INTERNAL,
+          FAILED_PRECONDITION ->
+          true;
       default -> false;
     };
   }

@@ -6,7 +6,7 @@ import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.common.metrics.Sensor;
 
 /** The sink task's metrics, tagged by Connect with the connector and task. */
-final class SinkMetrics implements AutoCloseable {
+final class SinkMetrics implements QdrantWriter.Listener, AutoCloseable {
 
   private final PluginMetricsGroup group;
   private final Sensor upserted;
@@ -14,17 +14,34 @@ final class SinkMetrics implements AutoCloseable {
   private final Sensor embeddingLatency;
   private final Sensor embeddingBatch;
   private final Sensor requestLatency;
+  private final Sensor requestsFailed;
   private final Sensor retries;
   private final Sensor deadLettered;
 
   SinkMetrics(PluginMetrics metrics) {
     group = new PluginMetricsGroup(metrics);
-    upserted = group.counter("points-upserted", "points upserted and acknowledged by Qdrant");
-    deleted = group.counter("points-deleted", "points deleted and acknowledged by Qdrant");
+    // per acknowledged request: a batch sent again after a transient failure counts again the
+    // requests Qdrant had acknowledged before it (each was applied, idempotently)
+    upserted =
+        group.counter(
+            "points-upserted",
+            "points in upsert requests Qdrant acknowledged (a batch sent again after a transient"
+                + " failure counts again)");
+    deleted =
+        group.counter(
+            "points-deleted",
+            "points in delete requests Qdrant acknowledged (a batch sent again after a transient"
+                + " failure counts again)");
     embeddingLatency = group.distribution("embedding-latency-ms", "time to embed a batch (ms)");
     embeddingBatch = group.distribution("embedding-batch-size", "values embedded per batch");
     requestLatency =
-        group.distribution("request-latency-ms", "time of a Qdrant write request (ms)");
+        group.distribution(
+            "request-latency-ms", "time of a Qdrant write request, failed ones included (ms)");
+    requestsFailed =
+        group.counter(
+            "requests-failed",
+            "Qdrant write requests that failed: refused (bad points, then found by splitting),"
+                + " timed out, unanswered or locked");
     retries = group.counter("retries", "batches handed back to Connect for a retry");
     deadLettered = group.counter("dead-lettered", "records sent to the dead letter queue");
   }
@@ -34,9 +51,16 @@ final class SinkMetrics implements AutoCloseable {
     embeddingLatency.record(millis(nanos));
   }
 
-  void written(boolean upsert, int points, long nanos) {
+  @Override
+  public void written(boolean upsert, int points, long nanos) {
     requestLatency.record(millis(nanos));
     (upsert ? upserted : deleted).record(points);
+  }
+
+  @Override
+  public void failed(long nanos) {
+    requestLatency.record(millis(nanos));
+    requestsFailed.record();
   }
 
   void retried() {

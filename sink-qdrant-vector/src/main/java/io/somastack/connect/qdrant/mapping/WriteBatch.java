@@ -10,9 +10,12 @@ import java.util.Map;
 /**
  * One put's operations, collapsed: per collection only the last operation per point id is sent,
  * kept in the order those last operations arrived (the ones it replaced are remembered, in case
- * Qdrant refuses it). They leave as requests of one kind (upserts or deletes) in "waves": wave n
- * holds the n-th run of same-kind operations of every collection, so the writer can run a wave's
- * requests in parallel and still apply each collection's upserts and deletes in their order.
+ * Qdrant refuses it). Collapsed, a batch writes each point of a collection once, so no two of its
+ * requests touch one point and the writer may send them all at once, in any order: per collection
+ * its upserts, then its deletes, each cut to the request bounds. (Keeping upserts and deletes in
+ * record order instead would cost a sequential round trip per alternation.) The write that stands
+ * in for a refused one (see {@link #superseded}) is of the refused one's point, so it too touches
+ * nothing else of the batch.
  */
 public final class WriteBatch {
 
@@ -80,35 +83,22 @@ public final class WriteBatch {
     return collections.values().stream().flatMap(m -> m.values().stream()).toList();
   }
 
-  /** The requests, wave by wave; each request within maxPoints and maxBytes. */
-  public List<List<Request>> waves(int maxPoints, long maxBytes) {
-    List<List<Request>> waves = new ArrayList<>();
+  /** The requests, to be sent together; each within maxPoints and maxBytes. */
+  public List<Request> requests(int maxPoints, long maxBytes) {
+    List<Request> requests = new ArrayList<>();
     for (Map.Entry<String, LinkedHashMap<PointId, PointOp>> collection : collections.entrySet()) {
-      List<List<Request>> runs =
-          runs(collection.getKey(), collection.getValue().values(), maxPoints, maxBytes);
-      for (int i = 0; i < runs.size(); i++) {
-        if (waves.size() <= i) {
-          waves.add(new ArrayList<>());
+      List<PointOp> upserts = new ArrayList<>();
+      List<PointOp> deletes = new ArrayList<>();
+      for (PointOp op : collection.getValue().values()) {
+        (isUpsert(op) ? upserts : deletes).add(op);
+      }
+      for (List<PointOp> run : List.of(upserts, deletes)) {
+        if (!run.isEmpty()) {
+          requests.addAll(chunks(collection.getKey(), run, maxPoints, maxBytes));
         }
-        waves.get(i).addAll(runs.get(i));
       }
     }
-    return waves;
-  }
-
-  /** Consecutive same-kind operations, each run cut into requests. */
-  private static List<List<Request>> runs(
-      String collection, Iterable<PointOp> ops, int maxPoints, long maxBytes) {
-    List<List<PointOp>> runs = new ArrayList<>();
-    for (PointOp op : ops) {
-      List<PointOp> last = runs.isEmpty() ? null : runs.get(runs.size() - 1);
-      if (last == null || isUpsert(last.get(0)) != isUpsert(op)) {
-        last = new ArrayList<>();
-        runs.add(last);
-      }
-      last.add(op);
-    }
-    return runs.stream().map(run -> chunks(collection, run, maxPoints, maxBytes)).toList();
+    return requests;
   }
 
   private static List<Request> chunks(

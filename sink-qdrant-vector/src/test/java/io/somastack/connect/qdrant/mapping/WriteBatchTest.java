@@ -29,19 +29,15 @@ class WriteBatchTest {
     return new SinkRecord("t", 0, null, null, null, null, offset++);
   }
 
-  private static String describe(List<List<Request>> waves) {
+  private static String describe(List<Request> requests) {
     List<String> out = new ArrayList<>();
-    for (List<Request> wave : waves) {
-      List<String> requests = new ArrayList<>();
-      for (Request request : wave) {
-        requests.add(
-            request.collection()
-                + (request.upsert() ? "+" : "-")
-                + request.ops().stream().map(op -> PointIds.describe(op.id())).toList());
-      }
-      out.add(String.join(" ", requests));
+    for (Request request : requests) {
+      out.add(
+          request.collection()
+              + (request.upsert() ? "+" : "-")
+              + request.ops().stream().map(op -> PointIds.describe(op.id())).toList());
     }
-    return String.join(" | ", out);
+    return String.join(" ", out);
   }
 
   @Test
@@ -56,31 +52,35 @@ class WriteBatchTest {
   void lastOperationPerIdWinsAndMovesToItsArrivalPosition() {
     WriteBatch batch =
         WriteBatch.of(List.of(upsert("c", 1), upsert("c", 2), upsert("c", 1), upsert("c", 3)));
-    assertEquals("c+[2, 1, 3]", describe(batch.waves(256, Long.MAX_VALUE)));
+    assertEquals("c+[2, 1, 3]", describe(batch.requests(256, Long.MAX_VALUE)));
     // the surviving upsert of id 1 is the later record
     assertEquals(2L, batch.ops().get(1).record().kafkaOffset());
   }
 
+  /**
+   * Collapsed, a batch writes each point of a collection once: its upserts and deletes touch
+   * different points, so however they alternate they are one run of each kind.
+   */
   @Test
-  void upsertsAndDeletesKeepTheirOrderAsRuns() {
+  void upsertsAndDeletesAreOneRunOfEachKindPerCollection() {
     WriteBatch batch =
         WriteBatch.of(
             List.of(
                 upsert("c", 1), upsert("c", 2), delete("c", 1), upsert("c", 3), delete("c", 4)));
-    assertEquals("c+[2] | c-[1] | c+[3] | c-[4]", describe(batch.waves(256, Long.MAX_VALUE)));
+    assertEquals("c+[2, 3] c-[1, 4]", describe(batch.requests(256, Long.MAX_VALUE)));
   }
 
   @Test
   void deleteThenUpsertOfOneIdLeavesTheUpsert() {
     WriteBatch batch = WriteBatch.of(List.of(delete("c", 1), upsert("c", 1)));
-    assertEquals("c+[1]", describe(batch.waves(256, Long.MAX_VALUE)));
+    assertEquals("c+[1]", describe(batch.requests(256, Long.MAX_VALUE)));
   }
 
   @Test
-  void collectionsShareWavesButNotIds() {
+  void eachCollectionHasItsOwnRequests() {
     WriteBatch batch =
         WriteBatch.of(List.of(upsert("a", 1), upsert("b", 1), delete("a", 2), delete("b", 1)));
-    assertEquals("a+[1] b-[1] | a-[2]", describe(batch.waves(256, Long.MAX_VALUE)));
+    assertEquals("a+[1] a-[2] b-[1]", describe(batch.requests(256, Long.MAX_VALUE)));
   }
 
   @Test
@@ -90,8 +90,8 @@ class WriteBatchTest {
       ops.add(upsert("c", id));
     }
     WriteBatch batch = WriteBatch.of(ops);
-    assertEquals("c+[1, 2] c+[3, 4] c+[5]", describe(batch.waves(2, Long.MAX_VALUE)));
+    assertEquals("c+[1, 2] c+[3, 4] c+[5]", describe(batch.requests(2, Long.MAX_VALUE)));
     long twoPoints = ops.get(0).bytes() * 2L;
-    assertEquals("c+[1, 2] c+[3, 4] c+[5]", describe(batch.waves(256, twoPoints)));
+    assertEquals("c+[1, 2] c+[3, 4] c+[5]", describe(batch.requests(256, twoPoints)));
   }
 }

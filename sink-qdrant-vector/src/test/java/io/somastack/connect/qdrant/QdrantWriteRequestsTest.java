@@ -1,0 +1,183 @@
+package io.somastack.connect.qdrant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Status;
+import io.qdrant.client.PointIdFactory;
+import io.qdrant.client.QdrantClient;
+import io.somastack.connect.testing.connect.HandRunTaskContext;
+import io.somastack.connect.testing.qdrant.QdrantEndpoint;
+import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
+import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn.Operation;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The requests a batch becomes, how Qdrant's failures of them are sorted, and what they are counted
+ * as, against the gRPC stand-in through the real Qdrant client.
+ */
+class QdrantWriteRequestsTest {
+
+  private static final TopicPartition PARTITION = new TopicPartition("memory.events", 0);
+
+  private final HandRunTaskContext context =
+      new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+  private QdrantGrpcStandIn qdrant;
+  private QdrantClient reader;
+  private QdrantVectorSinkTask task;
+  private long offset;
+
+  @BeforeEach
+  void start() {
+    qdrant = QdrantGrpcStandIn.startOnFreePort();
+    reader = QdrantEndpoint.clientFor(qdrant.host(), qdrant.port());
+  }
+
+  @AfterEach
+  void stop() {
+    if (task != null) {
+      task.stop();
+    }
+    reader.close();
+    qdrant.close();
+  }
+
+  /** A task that wrote point 1000 (creating the collection), so every later call writes. */
+  private void startTask() {
+    startTask(true);
+  }
+
+  private void startTask(boolean writeFirst) {
+    Map<String, String> props = new HashMap<>();
+    props.put("qdrant.url", qdrant.url());
+    props.put("qdrant.timeout.ms", "30000");
+    props.put("vector.size", "8");
+    props.put("collection.name", "memories");
+    props.put("batch.max.points", "256");
+    props.put("retry.backoff.ms", "10");
+    task = new QdrantVectorSinkTask();
+    task.initialize(context);
+    task.start(props);
+    if (writeFirst) {
+      task.put(List.of(upsert(1000, "creates the collection")));
+      assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+    }
+  }
+
+  private SinkRecord upsert(long id, String text) {
+    Map<String, Object> value = Map.of("id", id, "text", text);
+    return new SinkRecord(
+        PARTITION.topic(), PARTITION.partition(), null, null, null, value, offset++);
+  }
+
+  private SinkRecord tombstone(long id) {
+    return new SinkRecord(PARTITION.topic(), PARTITION.partition(), null, id, null, null, offset++);
+  }
+
+  private Map<TopicPartition, OffsetAndMetadata> preCommit() {
+    return task.preCommit(Map.of(PARTITION, new OffsetAndMetadata(offset)));
+  }
+
+  private String text(long id) throws Exception {
+    var points = reader.retrieveAsync("memories", PointIdFactory.id(id), true, false, null).get();
+    return points.isEmpty() ? null : points.get(0).getPayloadOrThrow("text").getStringValue();
+  }
+
+  /**
+   * After collapsing a point id is written once per batch, so its upserts and deletes touch
+   * different points and go out together: alternating records are one upsert and one delete
+   * request, not one request per record, each waited for before the next.
+   */
+  @Test
+  void upsertsAndDeletesAlternatingInABatchAreOneRequestOfEachKind() throws Exception {
+    startTask();
+    List<SinkRecord> existing = new ArrayList<>();
+    for (long id = 1; id <= 100; id++) {
+      existing.add(upsert(id, "old " + id));
+    }
+    task.put(existing);
+    preCommit();
+
+    List<SinkRecord> mixed = new ArrayList<>();
+    for (long id = 1; id <= 100; id++) {
+      mixed.add(upsert(100 + id, "new " + id));
+      mixed.add(tombstone(id));
+      if (id == 50) { // one point upserted, deleted and upserted again within the batch
+        mixed.addAll(List.of(upsert(500, "first"), tombstone(500), upsert(500, "last")));
+      }
+    }
+    long calls = qdrant.calls();
+    task.put(mixed);
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+
+    assertEquals(2, qdrant.calls() - calls, "one upsert and one delete request");
+    assertEquals(102, reader.countAsync("memories").get()); // 101..200, 500 and 1000
+    assertNull(text(1));
+    assertNull(text(100));
+    assertEquals("new 1", text(101));
+    assertEquals("new 100", text(200));
+    assertEquals("last", text(500));
+    assertTrue(context.deadLettered().isEmpty());
+  }
+
+  /**
+   * Qdrant answers FAILED_PRECONDITION while an operator's write lock is on (StorageError::Locked)
+   * and for other states that pass: the batch is kept and sent again, not failed for good.
+   */
+  @Test
+  void aFailedPreconditionKeepsTheBatchForTheNextPut() throws Exception {
+    startTask();
+    qdrant.failNext(1, Status.Code.FAILED_PRECONDITION);
+    task.put(List.of(upsert(1, "one"))); // sent, refused in flight
+    // writing point 1 too, these wait for the batch in flight and see its failure
+    List<SinkRecord> next = List.of(upsert(2, "two"), upsert(1, "1b"));
+    assertThrows(RetriableException.class, () -> task.put(next));
+    assertEquals(0, qdrant.pendingFailures());
+    assertNull(text(1));
+
+    task.put(next); // Connect delivers them again: the kept batch goes first
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+    List<Operation> writes = qdrant.operations();
+    assertEquals(
+        List.of(
+            new Operation("upsert", "memories", List.of("1")),
+            new Operation("upsert", "memories", List.of("2", "1"))),
+        writes.subList(writes.size() - 2, writes.size()));
+    assertEquals("1b", text(1));
+    assertEquals("two", text(2));
+    assertTrue(context.deadLettered().isEmpty());
+  }
+
+  /**
+   * A failed request is counted and timed too (a slow failure is what the latency should show);
+   * points count once Qdrant acknowledged their write.
+   */
+  @Test
+  void aFailedRequestIsCountedAndTimedAndItsPointsOnlyOnceAcknowledged() {
+    startTask(false);
+    qdrant.failNextWriteOf("1", Status.Code.UNAVAILABLE);
+    task.put(List.of(upsert(1, "one"))); // the task's first write request
+    preCommit(); // the failure is found here: kept, not thrown
+    assertEquals(1.0, context.metric("requests-failed-total"));
+    assertEquals(0.0, context.metric("points-upserted-total"));
+    assertFalse(Double.isNaN(context.metric("request-latency-ms-avg")), "the failure is timed");
+
+    task.put(List.of()); // sends the kept batch again
+    preCommit();
+    assertEquals(1.0, context.metric("requests-failed-total"));
+    assertEquals(1.0, context.metric("points-upserted-total"));
+  }
+}
