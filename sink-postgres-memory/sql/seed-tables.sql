@@ -7,15 +7,21 @@
 -- and soma_audit_verify() (src/main/resources/sql/soma_audit_verify.sql), and
 -- soma_audit_retired with soma_audit_retire() for operators (soma_audit_retire.sql).
 
+-- agent-metrics-patterns.json (agent-metrics-patterns)
+CREATE TABLE IF NOT EXISTS "public"."router_performance_metrics" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "correlation_id" text, "occurred_at" timestamptz, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));
+CREATE TABLE IF NOT EXISTS "public"."code_quality_metrics" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "correlation_id" text, "occurred_at" timestamptz, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));
+CREATE TABLE IF NOT EXISTS "public"."success_patterns" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "correlation_id" text, "occurred_at" timestamptz, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));
+CREATE TABLE IF NOT EXISTS "public"."failure_patterns" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "correlation_id" text, "occurred_at" timestamptz, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));
+
 -- agent-observability.json (agent-observability)
 CREATE TABLE IF NOT EXISTS "public"."agent_actions" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "correlation_id" text, "agent_name" text, "occurred_at" timestamptz, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));
-CREATE TABLE IF NOT EXISTS "public"."agent_routing_decisions" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "correlation_id" text, "agent_name" text, "occurred_at" timestamptz, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));
-CREATE TABLE IF NOT EXISTS "public"."agent_transformation_events" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "correlation_id" text, "agent_name" text, "occurred_at" timestamptz, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));
-CREATE TABLE IF NOT EXISTS "public"."router_performance_metrics" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "correlation_id" text, "agent_name" text, "occurred_at" timestamptz, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));
 CREATE TABLE IF NOT EXISTS "public"."task_executions" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "correlation_id" text, "agent_name" text, "occurred_at" timestamptz, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));
-CREATE TABLE IF NOT EXISTS "public"."code_quality_metrics" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "correlation_id" text, "agent_name" text, "occurred_at" timestamptz, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));
-CREATE TABLE IF NOT EXISTS "public"."success_patterns" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "correlation_id" text, "agent_name" text, "occurred_at" timestamptz, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));
-CREATE TABLE IF NOT EXISTS "public"."failure_patterns" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "correlation_id" text, "agent_name" text, "occurred_at" timestamptz, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));
+
+-- agent-routing-decisions.json (agent-routing-decisions)
+CREATE TABLE IF NOT EXISTS "public"."agent_routing_decisions" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "correlation_id" text, "agent_name" text, "occurred_at" timestamptz, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));
+
+-- agent-transformation-events.json (agent-transformation-events)
+CREATE TABLE IF NOT EXISTS "public"."agent_transformation_events" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "correlation_id" text, "source_agent" text, "agent_name" text, "occurred_at" timestamptz, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));
 
 -- audit-archive.json (audit-archive)
 CREATE TABLE IF NOT EXISTS "public"."audit_events" ("event_id" text NOT NULL, "event_time" timestamptz NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "prev_hash" bytea, "row_hash" bytea NOT NULL, "tenant" text, "actor" text, "action" text, "outcome" text, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("kafka_topic", "kafka_partition", "kafka_offset", "event_time")) PARTITION BY RANGE ("event_time");
@@ -31,5 +37,7 @@ CREATE TABLE IF NOT EXISTS "public"."memory_replica" ("event_id" text NOT NULL, 
 
 -- somastack-events.json (somastack-events)
 CREATE TABLE IF NOT EXISTS "public"."somastack_tools" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "task_id" text, "tenant" text, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));
-CREATE TABLE IF NOT EXISTS "public"."somastack_tool_results" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "task_id" text, "tenant" text, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));
 CREATE TABLE IF NOT EXISTS "public"."somastack_delegation" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "task_id" text, "tenant" text, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));
+
+-- somastack-tool-results.json (somastack-tool-results)
+CREATE TABLE IF NOT EXISTS "public"."somastack_tool_results" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "task_id" text, "tenant" text, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));

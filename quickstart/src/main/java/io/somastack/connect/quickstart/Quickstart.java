@@ -28,6 +28,9 @@ import java.util.Base64;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -54,6 +57,9 @@ public final class Quickstart {
 
   /** The sink's offsets table (offsets.table, which no file of connector-configs/ changes). */
   private static final String SINK_OFFSETS = "soma_connect_offsets";
+
+  private static final String KEYS = "SOMA_ENCRYPTION_KEYS";
+  private static final String KEY_ID = "SOMA_ENCRYPTION_KEY_ID";
 
   static final String USAGE =
       String.join(
@@ -133,6 +139,13 @@ public final class Quickstart {
     deleteRecursively(work.resolve("kafka"));
 
     out.println("soma-connect quickstart");
+    Map<String, String> defaults;
+    try {
+      defaults = environmentDefaults(env);
+    } catch (IllegalArgumentException e) {
+      out.println(e.getMessage());
+      return 1;
+    }
     // read before anything starts: a broken or doubled pipeline file is reported at once
     List<PipelineFile> pipelines = readPipelines(root.resolve("connector-configs"));
     // not added to running: the throwaway server stops itself at exit, after the worker stopped
@@ -161,7 +174,7 @@ public final class Quickstart {
     running.add(kafka);
     out.println("  Kafka        " + kafka.bootstrapServers() + " (KRaft, single node)");
 
-    setEnvironment(db, env);
+    setEnvironment(db, defaults);
     EmbeddedConnectWorker worker =
         EmbeddedConnectWorker.start(
             kafka.bootstrapServers(), options.restPort, root.resolve("target/plugin-path"));
@@ -267,20 +280,66 @@ public final class Quickstart {
 
   /**
    * What connector-configs/ refer to as ${env:...} and only this run knows: the throwaway database,
-   * and (unless the environment has them) a fresh encryption key for this run's PII.
+   * and the {@link #environmentDefaults} of what the environment lacks.
    */
-  private static void setEnvironment(Database db, Map<String, String> env) {
+  private static void setEnvironment(Database db, Map<String, String> defaults) {
     EnvOverlayConfigProvider.set("SOMA_PG_URL", db.url());
     EnvOverlayConfigProvider.set("SOMA_PG_USER", db.server().user());
     EnvOverlayConfigProvider.set(
         "SOMA_PG_PASSWORD", db.server().password() == null ? "" : db.server().password());
-    if (env.get("SOMA_ENCRYPTION_KEYS") == null) {
+    defaults.forEach(EnvOverlayConfigProvider::set);
+  }
+
+  /**
+   * Values for the variables connector-configs/ read that {@code env} lacks, each on its own: a
+   * variable neither set nor defaulted stays a literal ${env:NAME} in the connector config. A fresh
+   * key for this run's PII (under the exported key id, if any); the key id of the exported keys
+   * when they hold one id only; no Qdrant API key.
+   *
+   * @throws IllegalArgumentException when the key id cannot be told, naming the variable to export
+   */
+  static Map<String, String> environmentDefaults(Map<String, String> env) {
+    Map<String, String> defaults = new TreeMap<>();
+    String keys = env.get(KEYS);
+    String keyId = env.get(KEY_ID);
+    if (keys == null || keys.isBlank()) {
+      String id = keyId == null || keyId.isBlank() ? "memory" : keyId.trim();
       byte[] key = new byte[32];
       new SecureRandom().nextBytes(key);
-      EnvOverlayConfigProvider.set(
-          "SOMA_ENCRYPTION_KEYS", "memory:1:" + Base64.getEncoder().encodeToString(key));
-      EnvOverlayConfigProvider.set("SOMA_ENCRYPTION_KEY_ID", "memory");
+      defaults.put(KEYS, id + ":1:" + Base64.getEncoder().encodeToString(key));
+      if (!id.equals(keyId)) {
+        defaults.put(KEY_ID, id);
+      }
+    } else if (keyId == null || keyId.isBlank()) {
+      defaults.put(KEY_ID, onlyKeyId(keys));
     }
+    if (env.get("SOMA_QDRANT_API_KEY") == null) {
+      defaults.put("SOMA_QDRANT_API_KEY", "");
+    }
+    return defaults;
+  }
+
+  /** The one key id of id:version:key entries; never quotes the keys. */
+  private static String onlyKeyId(String keys) {
+    Set<String> ids = new TreeSet<>();
+    for (String entry : keys.split(",")) {
+      int colon = entry.indexOf(':');
+      if (!entry.isBlank()) {
+        ids.add(colon < 0 ? "" : entry.substring(0, colon).trim());
+      }
+    }
+    if (ids.size() == 1 && !ids.contains("")) {
+      return ids.iterator().next();
+    }
+    throw new IllegalArgumentException(
+        KEYS
+            + " is set but "
+            + KEY_ID
+            + " is not, and the keys do not hold exactly one key id"
+            + (ids.contains("") ? "" : " (they hold " + String.join(", ", ids) + ")")
+            + ": export "
+            + KEY_ID
+            + " with the id new ciphertexts use, or unset both for a fresh key");
   }
 
   /**

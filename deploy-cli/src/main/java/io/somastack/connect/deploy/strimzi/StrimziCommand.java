@@ -9,20 +9,25 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code deploy-cli strimzi [--project-root DIR] [--version V] [--release | --check]}: regenerates
- * strimzi/ from connector-configs/, the plugin modules and docker/connect/jmx-exporter.yml; with
- * --release also the plugin checksums from target/plugin-archives/ (refused for a SNAPSHOT version,
- * whose zips no release holds); with --check it only says whether strimzi/ is up to date (checksums
- * aside).
+ * {@code deploy-cli strimzi [--project-root DIR] [--version V] [--plugin-base-url URL] [--release |
+ * --check]}: regenerates strimzi/ from connector-configs/, the plugin modules and
+ * docker/connect/jmx-exporter.yml; with --release also the plugin checksums from
+ * target/plugin-archives/ (refused for a SNAPSHOT version, whose zips no release holds); with
+ * --check it only says whether strimzi/ is up to date (checksums aside).
  */
 public final class StrimziCommand {
 
   public static final String USAGE =
       String.join(
           "\n",
-          "usage: soma-connect strimzi [--project-root DIR] [--version V] [--release | --check]",
+          "usage: soma-connect strimzi [--project-root DIR] [--version V] [--plugin-base-url URL]"
+              + " [--release | --check]",
           "  --project-root DIR   the soma-connect checkout (default: .)",
           "  --version V          the release the plugin URLs name (default: this jar's version)",
+          "  --plugin-base-url URL  where Strimzi downloads the plugin zips (those of",
+          "                       target/plugin-archives/, as URL/somastack-MODULE-VERSION.zip);",
+          "                       default: the GitHub release of the version, which exists only",
+          "                       once that release is published",
           "  --release            set the sha512sum values from target/plugin-archives/ (a release",
           "                       step, refused for a SNAPSHOT version; otherwise those",
           "                       strimzi/kafka-connect.yaml carries for this version are kept)",
@@ -35,11 +40,14 @@ public final class StrimziCommand {
     String version = StrimziCommand.class.getPackage().getImplementationVersion();
     boolean check = false;
     boolean release = false;
+    String baseUrl = null;
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--project-root" -> root = Paths.get(Args.value(args, ++i));
           case "--version" -> version = Args.value(args, ++i);
+          case "--plugin-base-url" ->
+              baseUrl = StrimziResources.pluginBaseUrl(Args.value(args, ++i));
           case "--check" -> check = true;
           case "--release" -> release = true;
           case "-h", "--help" -> {
@@ -62,10 +70,13 @@ public final class StrimziCommand {
       out.println(StrimziResources.snapshotRelease(version));
       return 2;
     }
+    if (baseUrl == null) {
+      baseUrl = StrimziResources.releaseBaseUrl(version);
+    }
     try {
       List<StrimziResources.Plugin> plugins =
-          StrimziResources.plugins(root, version, release && !check);
-      Map<String, String> rendered = StrimziResources.render(root, version, plugins);
+          StrimziResources.plugins(root, version, release && !check, baseUrl);
+      Map<String, String> rendered = StrimziResources.render(root, version, plugins, baseUrl);
       List<String> changes = StrimziResources.sync(root, rendered, !check);
       changes.forEach(c -> out.println("  " + c));
       if (check) {

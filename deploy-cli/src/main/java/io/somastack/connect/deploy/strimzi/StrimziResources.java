@@ -3,9 +3,11 @@ package io.somastack.connect.deploy.strimzi;
 import static io.somastack.connect.deploy.strimzi.Yaml.key;
 import static io.somastack.connect.deploy.strimzi.Yaml.quote;
 
+import io.somastack.connect.deploy.Args;
 import io.somastack.connect.deploy.PipelineFile;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,9 +54,12 @@ public final class StrimziResources {
    */
   public static final String KAFKA_VERSION = "4.3.1";
 
-  /** Where a release's plugin archives are downloaded from. */
-  public static final String RELEASE_URL =
-      "https://github.com/somastack/soma-connect/releases/download/v%1$s/somastack-%2$s-%1$s.zip";
+  /**
+   * Where a release's plugin archives are downloaded from, by default: the GitHub release of the
+   * version, which exists only once that release is published.
+   */
+  public static final String RELEASE_BASE_URL =
+      "https://github.com/somastack/soma-connect/releases/download/v%s";
 
   /** The Secret the workers take the SOMA_* variables from. */
   public static final String ENV_SECRET = "soma-connect-env";
@@ -121,6 +126,12 @@ public final class StrimziResources {
    */
   public static List<Plugin> pluginsFromCommitted(
       Path root, String committedKafkaConnect, String version) throws IOException {
+    return pluginsFromCommitted(root, committedKafkaConnect, version, releaseBaseUrl(version));
+  }
+
+  /** As above, for archives downloaded from {@code baseUrl}: a checksum belongs to one URL. */
+  public static List<Plugin> pluginsFromCommitted(
+      Path root, String committedKafkaConnect, String version, String baseUrl) throws IOException {
     Map<String, String> sums = new LinkedHashMap<>();
     Map<String, String> urls = new LinkedHashMap<>();
     String current = null;
@@ -136,7 +147,7 @@ public final class StrimziResources {
     }
     List<Plugin> plugins = new ArrayList<>();
     for (String module : pluginModules(root)) {
-      boolean sameRelease = releaseUrl(version, module).equals(urls.get(module));
+      boolean sameRelease = pluginUrl(baseUrl, version, module).equals(urls.get(module));
       plugins.add(new Plugin(module, sameRelease ? sums.get(module) : null));
     }
     return plugins;
@@ -150,8 +161,27 @@ public final class StrimziResources {
     return version.endsWith("-SNAPSHOT");
   }
 
-  static String releaseUrl(String version, String module) {
-    return String.format(RELEASE_URL, version, module);
+  /** The GitHub release of {@code version}, where its plugin archives are attached. */
+  public static String releaseBaseUrl(String version) {
+    return String.format(RELEASE_BASE_URL, version);
+  }
+
+  /** The archive of one plugin module under {@code baseUrl}, named as the build names it. */
+  static String pluginUrl(String baseUrl, String version, String module) {
+    return baseUrl + "/somastack-" + module + "-" + version + ".zip";
+  }
+
+  /**
+   * A --plugin-base-url as the artifacts' URLs start: http(s) with a host, no query or fragment
+   * (the file name is appended), without a trailing slash.
+   */
+  public static String pluginBaseUrl(String value) {
+    URI uri = Args.httpUrl("--plugin-base-url", value);
+    if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+      throw new IllegalArgumentException(
+          "--plugin-base-url takes no query or fragment: the zip's name is appended to it");
+    }
+    return uri.toString().replaceAll("/+$", "");
   }
 
   /**
@@ -162,6 +192,12 @@ public final class StrimziResources {
    */
   public static List<Plugin> plugins(Path root, String version, boolean release)
       throws IOException {
+    return plugins(root, version, release, releaseBaseUrl(version));
+  }
+
+  /** As above, for archives downloaded from {@code baseUrl}. */
+  public static List<Plugin> plugins(Path root, String version, boolean release, String baseUrl)
+      throws IOException {
     if (isSnapshot(version)) {
       if (release) {
         throw new IllegalArgumentException(snapshotRelease(version));
@@ -171,7 +207,7 @@ public final class StrimziResources {
     Path committed = root.resolve("strimzi/kafka-connect.yaml");
     if (!release && Files.isRegularFile(committed)) {
       return pluginsFromCommitted(
-          root, Files.readString(committed, StandardCharsets.UTF_8), version);
+          root, Files.readString(committed, StandardCharsets.UTF_8), version, baseUrl);
     }
     List<Plugin> plugins = pluginsFromArchives(root, version);
     if (release) {
@@ -223,6 +259,12 @@ public final class StrimziResources {
   /** Every generated file, keyed by its path under the project root. */
   public static Map<String, String> render(Path root, String version, List<Plugin> plugins)
       throws IOException {
+    return render(root, version, plugins, releaseBaseUrl(version));
+  }
+
+  /** As above, with the plugin archives downloaded from {@code baseUrl}. */
+  public static Map<String, String> render(
+      Path root, String version, List<Plugin> plugins, String baseUrl) throws IOException {
     Map<String, String> files = new TreeMap<>();
     List<PipelineFile> pipelines = new ArrayList<>();
     for (Path json : PipelineFile.list(root.resolve("connector-configs"))) {
@@ -235,7 +277,7 @@ public final class StrimziResources {
     for (PipelineFile pipeline : pipelines) {
       files.put("strimzi/connectors/" + pipeline.name() + ".yaml", connector(pipeline));
     }
-    files.put("strimzi/kafka-connect.yaml", kafkaConnect(version, plugins, pipelines));
+    files.put("strimzi/kafka-connect.yaml", kafkaConnect(version, plugins, pipelines, baseUrl));
     files.put(
         "strimzi/metrics-config.yaml",
         metricsConfig(
@@ -301,6 +343,12 @@ public final class StrimziResources {
   /** The KafkaConnect cluster. */
   public static String kafkaConnect(
       String version, List<Plugin> plugins, List<PipelineFile> pipelines) {
+    return kafkaConnect(version, plugins, pipelines, releaseBaseUrl(version));
+  }
+
+  /** The KafkaConnect cluster, its plugin archives downloaded from {@code baseUrl}. */
+  public static String kafkaConnect(
+      String version, List<Plugin> plugins, List<PipelineFile> pipelines, String baseUrl) {
     Set<String> required = referencedEnv(pipelines);
     Set<String> env = new TreeSet<>(DOCUMENTED_ENV);
     env.addAll(required);
@@ -317,6 +365,18 @@ public final class StrimziResources {
     y.append("# release step: with the release version in the poms, run ./soma-connect strimzi\n");
     y.append("# --release (builds, then hashes target/plugin-archives/) and upload those zips.\n");
     y.append("# A SNAPSHOT version has no release, so no checksums.\n");
+    y.append("#\n");
+    if (baseUrl.equals(releaseBaseUrl(version))) {
+      y.append("# The plugin URLs name the GitHub release v").append(version).append(":\n");
+      y.append("# Strimzi can build the image only once that release is published (never, for\n");
+      y.append(
+          "# a SNAPSHOT). For zips hosted elsewhere (those of mvn package, on an HTTP server\n");
+      y.append("# or artifact repository of yours), regenerate with\n");
+      y.append("# ./soma-connect strimzi --plugin-base-url URL (docs/deployment.md).\n");
+    } else {
+      y.append("# The plugin zips are downloaded from ").append(baseUrl).append('\n');
+      y.append("# (--plugin-base-url): upload target/plugin-archives/*.zip there.\n");
+    }
     y.append("#\n");
     y.append("# Needs Strimzi 1.2+ (the v1 API, Kafka ").append(KAFKA_VERSION).append(").");
     y.append(" The connectors of this cluster are\n");
@@ -406,7 +466,7 @@ public final class StrimziResources {
       y.append("        artifacts:\n");
       y.append("          - type: zip\n");
       y.append("            url: ")
-          .append(quote(releaseUrl(version, plugin.module())))
+          .append(quote(pluginUrl(baseUrl, version, plugin.module())))
           .append('\n');
       if (plugin.sha512() != null) {
         y.append("            sha512sum: ").append(quote(plugin.sha512())).append('\n');

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -299,6 +300,92 @@ class StrimziResourcesTest {
     String bumped = Files.readString(root.resolve("strimzi/kafka-connect.yaml"));
     assertTrue(bumped.contains("/v1.1/somastack-sink-a-1.1.zip"), bumped);
     assertFalse(bumped.contains("sha512sum: "), bumped);
+  }
+
+  /**
+   * The plugin URLs named only a GitHub release, which no SNAPSHOT (and no unpublished version)
+   * has: the committed kafka-connect.yaml could not be applied. --plugin-base-url points them at
+   * the zips of mvn package on a host of the user's.
+   */
+  @Test
+  void pluginBaseUrlPointsTheArtifactsAtZipsHostedElsewhere() throws IOException {
+    Path root = project("1.0-SNAPSHOT");
+    StringBuilder output = new StringBuilder();
+    String base = "https://artifacts.example.com/soma-connect/";
+
+    int status =
+        strimzi(
+            output,
+            "--project-root",
+            root.toString(),
+            "--version",
+            "1.0-SNAPSHOT",
+            "--plugin-base-url",
+            base);
+
+    assertEquals(0, status, output.toString());
+    JsonNode node = YAML.readTree(root.resolve("strimzi/kafka-connect.yaml").toFile());
+    assertEquals(
+        "https://artifacts.example.com/soma-connect/somastack-sink-a-1.0-SNAPSHOT.zip",
+        node.path("spec")
+            .path("build")
+            .path("plugins")
+            .get(0)
+            .path("artifacts")
+            .get(0)
+            .path("url")
+            .asText());
+    String[] check = {"--project-root", root.toString(), "--version", "1.0-SNAPSHOT", "--check"};
+    assertEquals(1, strimzi(output, check), "the release URLs differ");
+    String[] same = {
+      "--project-root",
+      root.toString(),
+      "--version",
+      "1.0-SNAPSHOT",
+      "--check",
+      "--plugin-base-url",
+      base
+    };
+    assertEquals(0, strimzi(output, same), output.toString());
+  }
+
+  /** A checksum belongs to the zip at one URL: moving the URLs drops it. */
+  @Test
+  void checksumsAreKeptOnlyForTheBaseUrlTheyWereComputedFor() throws IOException {
+    Path root = project("1.0");
+    StringBuilder output = new StringBuilder();
+    String[] hosted = {
+      "--project-root",
+      root.toString(),
+      "--version",
+      "1.0",
+      "--plugin-base-url",
+      "http://nexus.internal:8081/repository/soma"
+    };
+    String[] released = Arrays.copyOf(hosted, hosted.length + 1);
+    released[hosted.length] = "--release";
+    assertEquals(0, strimzi(output, released), output.toString());
+    assertEquals(0, strimzi(output, hosted), output.toString());
+    String kept = Files.readString(root.resolve("strimzi/kafka-connect.yaml"));
+    assertTrue(kept.contains("sha512sum: "), kept);
+    assertTrue(
+        kept.contains("\"http://nexus.internal:8081/repository/soma/somastack-sink-a-1.0.zip\""));
+
+    assertEquals(0, strimzi(output, "--project-root", root.toString(), "--version", "1.0"));
+    assertFalse(
+        Files.readString(root.resolve("strimzi/kafka-connect.yaml")).contains("sha512sum: "));
+  }
+
+  @Test
+  void aPluginBaseUrlThatIsNotHttpIsAUsageError() throws IOException {
+    Path root = project("1.0");
+    for (String bad : List.of("ftp://host/soma", "artifacts/soma", "https://h/soma?x=1")) {
+      StringBuilder output = new StringBuilder();
+      int status = strimzi(output, "--project-root", root.toString(), "--plugin-base-url", bad);
+      assertEquals(2, status, bad + ": " + output);
+      assertTrue(output.toString().startsWith("--plugin-base-url "), output.toString());
+    }
+    assertFalse(Files.exists(root.resolve("strimzi")), "nothing written");
   }
 
   /** Checksums a committed file carries for a SNAPSHOT version are dropped: they cannot match. */
