@@ -57,6 +57,10 @@ final class OutboxReader implements AutoCloseable {
   private final NotifyListener listener;
   private final Map<String, Shape> shapes = new HashMap<>();
   private final Map<String, PreparedStatement> statements = new HashMap<>();
+
+  /** Per table: how many rows the next read scans (see {@link #fetchBatch}). */
+  private final Map<String, Integer> scanLimits = new HashMap<>();
+
   private Connection connection;
   private boolean prepared;
 
@@ -184,30 +188,99 @@ final class OutboxReader implements AutoCloseable {
             : "");
   }
 
-  /**
-   * Up to {@code limit} rows after {@code after} in (txid, id) order, all below the horizon (see
-   * the class comment).
-   */
+  /** A table's next rows, and whether more may be read at once. */
+  record Batch(List<OutboxRow> rows, boolean full) {}
+
+  /** {@link #fetchBatch}'s rows. */
   List<OutboxRow> fetch(OutboxTable table, OutboxCursor after, int limit) throws SQLException {
+    return fetchBatch(table, after, limit).rows();
+  }
+
+  /**
+   * The rows after {@code after} in (txid, id) order, all below the horizon (see the class
+   * comment): up to {@code maxRows}, and as many as fit in poll.max.bytes but at least one.
+   *
+   * <p>pgjdbc holds a whole result in memory, so the bound is drawn in SQL: a running sum of each
+   * row's bytes (payload, key, headers) keeps the rows that fit, plus one marker row without its
+   * contents that says the batch stopped for size. A payload over payload.max.bytes never leaves
+   * the database: it comes as NULL with its length, the bad row's only need. It still counts, as
+   * the work of writing out its text does: a run of huge bad rows is taken a few at a time.
+   * Measuring a payload means writing out its text, so the statement scans only as many rows as the
+   * last batch's sizes say may fit (twice that), not always {@code maxRows}; a read that fails (a
+   * scan of huge rows outlasting the socket timeout) leaves a quarter of its scan for the next.
+   */
+  Batch fetchBatch(OutboxTable table, OutboxCursor after, int maxRows) throws SQLException {
+    int scan = Math.min(maxRows, scanLimits.getOrDefault(table.name(), maxRows));
+    scanLimits.put(table.name(), Math.max(1, scan / 4)); // until this read succeeds
+    PreparedStatement s = statement("fetch:" + table.name(), fetchSql(table));
+    s.setString(1, after.txidText());
+    s.setLong(2, after.id());
+    s.setInt(3, scan);
+    List<OutboxRow> rows = new ArrayList<>();
+    long bytes = 0;
+    boolean cut = false;
+    try (ResultSet rs = s.executeQuery()) {
+      while (rs.next()) {
+        if (rs.getBoolean(10)) {
+          cut = true; // the first row that did not fit: read first next time
+          break;
+        }
+        bytes += rs.getLong(11);
+        rows.add(row(table, rs));
+      }
+    }
+    if (!rows.isEmpty()) {
+      long perRow = Math.max(1, bytes / rows.size());
+      long fits = 2 * (long) config.pollMaxBytes() / perRow + 1;
+      scanLimits.put(table.name(), (int) Math.min(maxRows, Math.max(rows.size() + 1, fits)));
+    } else {
+      scanLimits.put(table.name(), scan);
+    }
+    return new Batch(rows, cut || rows.size() == scan);
+  }
+
+  private static OutboxRow row(OutboxTable table, ResultSet rs) throws SQLException {
+    OffsetDateTime created = rs.getObject(8, OffsetDateTime.class);
+    return new OutboxRow(
+        table,
+        rs.getLong(1),
+        Long.parseUnsignedLong(rs.getString(2)),
+        rs.getString(3),
+        rs.getString(4),
+        rs.getString(5),
+        rs.getString(6),
+        rs.getString(7),
+        created == null ? null : created.toInstant(),
+        rs.getLong(9));
+  }
+
+  /**
+   * Scan (the next rows in read order), measure (the payload written out once, its length in the
+   * database's bytes), sum in read order, and keep the rows that fit. Columns: id, txid, topic,
+   * payload, dedupe key, key, headers, created_at, payload length, marker, bytes.
+   */
+  private String fetchSql(OutboxTable table) {
     Shape shape = shapes.get(table.name());
-    String sql =
+    long budget = config.pollMaxBytes();
+    int maxPayload = config.payloadMaxBytes();
+    String scan =
         "SELECT o."
             + q(c.id())
-            + ", o."
+            + " AS id, o."
             + q(c.txid())
-            + "::text, "
+            + " AS txid, "
             + (config.topicMode() == TopicMode.COLUMN ? "o." + q(c.topic()) + "::text" : "NULL")
-            + ", o."
+            + " AS topic, o."
             + q(c.payload())
-            + "::text, "
-            + (shape.hasDedupeKey() ? "o." + q(c.dedupeKey()) + "::text" : "NULL")
-            + ", "
-            + (shape.hasKey() ? "o." + q(c.key()) + "::text" : "NULL")
-            + ", "
-            + (shape.hasHeaders() ? "o." + q(c.headers()) + "::text" : "NULL")
-            + ", "
+            + " AS payload, "
+            + (shape.hasDedupeKey() ? "o." + q(c.dedupeKey()) + "::text" : "NULL::text")
+            + " AS dedupe, "
+            + (shape.hasKey() ? "o." + q(c.key()) + "::text" : "NULL::text")
+            + " AS rkey, "
+            + (shape.hasHeaders() ? "o." + q(c.headers()) + "::text" : "NULL::text")
+            + " AS headers, "
             + (shape.hasCreated() ? "o." + q(c.createdAt()) : "NULL::timestamptz")
-            + " FROM "
+            + " AS created FROM "
             + table.sql()
             + " o WHERE o."
             + q(c.txid())
@@ -222,28 +295,38 @@ final class OutboxReader implements AutoCloseable {
             + ", o."
             + q(c.id())
             + " LIMIT ?";
-    PreparedStatement s = statement("fetch:" + table.name(), sql);
-    s.setString(1, after.txidText());
-    s.setLong(2, after.id());
-    s.setInt(3, limit);
-    List<OutboxRow> rows = new ArrayList<>();
-    try (ResultSet rs = s.executeQuery()) {
-      while (rs.next()) {
-        OffsetDateTime created = rs.getObject(8, OffsetDateTime.class);
-        rows.add(
-            new OutboxRow(
-                table,
-                rs.getLong(1),
-                Long.parseUnsignedLong(rs.getString(2)),
-                rs.getString(3),
-                rs.getString(4),
-                rs.getString(5),
-                rs.getString(6),
-                rs.getString(7),
-                created == null ? null : created.toInstant()));
-      }
-    }
-    return rows;
+    // OFFSET 0 keeps the text a column of its own, written out once per row
+    String measured =
+        "SELECT s.*, p.text, octet_length(p.text) AS len FROM ("
+            + scan
+            + ") s CROSS JOIN LATERAL (SELECT s.payload::text AS text OFFSET 0) p";
+    String sized =
+        "SELECT m.*, coalesce(m.len, 0) + coalesce(octet_length(m.rkey), 0)"
+            + " + coalesce(octet_length(m.headers), 0) AS bytes FROM ("
+            + measured
+            + ") m";
+    String summed =
+        "SELECT z.*, sum(z.bytes) OVER (ORDER BY z.txid, z.id ROWS UNBOUNDED PRECEDING) AS total"
+            + " FROM ("
+            + sized
+            + ") z";
+    // kept: within the budget, or nothing before it; the marker: the first row past it
+    String marker = "(w.total > " + budget + " AND w.total > w.bytes)";
+    return "SELECT w.id, w.txid::text, w.topic, CASE WHEN w.len > "
+        + maxPayload
+        + " OR "
+        + marker
+        + " THEN NULL ELSE w.text END, w.dedupe, CASE WHEN "
+        + marker
+        + " THEN NULL ELSE w.rkey END, CASE WHEN "
+        + marker
+        + " THEN NULL ELSE w.headers END, w.created, w.len, "
+        + marker
+        + ", w.bytes FROM ("
+        + summed
+        + ") w WHERE w.total - w.bytes <= "
+        + budget
+        + " ORDER BY w.txid, w.id";
   }
 
   /**
@@ -296,29 +379,58 @@ final class OutboxReader implements AutoCloseable {
   /** Unpublished rows of a table and the creation time of the oldest. */
   record Backlog(long rows, Instant oldest) {}
 
+  /** How long a backlog count may run (see {@link #backlog(OutboxTable, long)}). */
+  static final long BACKLOG_TIMEOUT_MS = 2000;
+
   Backlog backlog(OutboxTable table) throws SQLException {
-    Shape shape = shapes.get(table.name());
-    PreparedStatement s =
-        statement(
-            "backlog:" + table.name(),
-            "SELECT count(*), "
-                // finite only: -infinity would overflow the age of the oldest row
-                + (shape.hasCreated()
-                    ? "min("
-                        + q(c.createdAt())
-                        + ") FILTER (WHERE isfinite("
-                        + q(c.createdAt())
-                        + "))"
-                    : "NULL::timestamptz")
-                + " FROM "
-                + table.sql()
-                + " WHERE "
-                + unpublished(""));
-    try (ResultSet rs = s.executeQuery()) {
-      rs.next();
-      OffsetDateTime oldest = rs.getObject(2, OffsetDateTime.class);
-      return new Backlog(rs.getLong(1), oldest == null ? null : oldest.toInstant());
+    return backlog(table, BACKLOG_TIMEOUT_MS);
+  }
+
+  /**
+   * The backlog of a table, counted under a statement timeout: the count walks every unpublished
+   * row, and on a large enough backlog it would outlast the driver's socket timeout (60 s), which
+   * takes the connection. The timeout (SQLState 57014) leaves the connection as it was.
+   */
+  Backlog backlog(OutboxTable table, long timeoutMs) throws SQLException {
+    PreparedStatement s = backlogStatement(table);
+    connection.setAutoCommit(false);
+    try {
+      try (Statement timeout = connection.createStatement()) {
+        timeout.execute("SET LOCAL statement_timeout = " + Math.max(1, timeoutMs));
+      }
+      Backlog backlog;
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        OffsetDateTime oldest = rs.getObject(2, OffsetDateTime.class);
+        backlog = new Backlog(rs.getLong(1), oldest == null ? null : oldest.toInstant());
+      }
+      connection.commit();
+      return backlog;
+    } catch (SQLException e) {
+      try {
+        connection.rollback();
+      } catch (SQLException again) {
+        e.addSuppressed(again);
+      }
+      throw e;
+    } finally {
+      connection.setAutoCommit(true);
     }
+  }
+
+  private PreparedStatement backlogStatement(OutboxTable table) throws SQLException {
+    Shape shape = shapes.get(table.name());
+    return statement(
+        "backlog:" + table.name(),
+        "SELECT count(*), "
+            // finite only: -infinity would overflow the age of the oldest row
+            + (shape.hasCreated()
+                ? "min(" + q(c.createdAt()) + ") FILTER (WHERE isfinite(" + q(c.createdAt()) + "))"
+                : "NULL::timestamptz")
+            + " FROM "
+            + table.sql()
+            + " WHERE "
+            + unpublished(""));
   }
 
   /**

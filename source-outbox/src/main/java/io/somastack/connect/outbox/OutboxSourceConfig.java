@@ -90,6 +90,7 @@ public final class OutboxSourceConfig extends AbstractConfig {
   public static final String DLQ_TABLE = "dlq.table";
 
   public static final String POLL_MAX_ROWS = "poll.max.rows";
+  public static final String POLL_MAX_BYTES = "poll.max.bytes";
   public static final String POLL_INTERVAL_MS = "poll.interval.ms";
   public static final String NOTIFY_CHANNEL = "notify.channel";
   public static final String RETRY_BACKOFF_INITIAL_MS = "retry.backoff.initial.ms";
@@ -378,6 +379,22 @@ public final class OutboxSourceConfig extends AbstractConfig {
         Width.SHORT,
         "Rows per poll");
     def.define(
+        POLL_MAX_BYTES,
+        Type.INT,
+        8 * 1024 * 1024,
+        ConfigDef.Range.atLeast(1),
+        Importance.MEDIUM,
+        "Most bytes read from one table per poll: the payloads, keys and headers of the rows, as"
+            + " the database measures their text (a payload over payload.max.bytes counts too,"
+            + " but only its length is read). A poll takes rows in order while they fit, but always at least"
+            + " one, so a single larger row is still relayed. With poll.max.rows it bounds the"
+            + " memory a poll takes in the worker; the default, 8 MiB, is 8 times the producer's"
+            + " default max.request.size and a quarter of its default buffer.memory.",
+        GROUP_POLLING,
+        ++order,
+        Width.SHORT,
+        "Bytes per poll");
+    def.define(
         POLL_INTERVAL_MS,
         Type.LONG,
         1000L,
@@ -616,6 +633,10 @@ public final class OutboxSourceConfig extends AbstractConfig {
 
   public int pollMaxRows() {
     return getInt(POLL_MAX_ROWS);
+  }
+
+  public int pollMaxBytes() {
+    return getInt(POLL_MAX_BYTES);
   }
 
   public long pollIntervalMs() {

@@ -59,6 +59,14 @@ public final class PostgresOutboxSourceTask extends SourceTask {
    */
   private static final long MAX_WAIT_PER_POLL_MS = 1000;
 
+  /**
+   * After a backlog count ran out of time, the next waits at least this long: each attempt holds up
+   * relaying for the whole timeout.
+   */
+  private static final long BACKLOG_WAIT_AFTER_TIMEOUT_MS = 60_000;
+
+  private static final String QUERY_CANCELED = "57014";
+
   private OutboxSourceConfig config;
   private List<OutboxTable> tables;
   private final Map<String, OutboxTable> byName = new HashMap<>();
@@ -84,6 +92,9 @@ public final class PostgresOutboxSourceTask extends SourceTask {
   private int failures;
   private long pendingWaitMs = FIRST_PENDING_WAIT_MS;
   private long nextBacklogAt;
+  private volatile long backlogTimeoutMs = OutboxReader.BACKLOG_TIMEOUT_MS;
+  private volatile long backlogTimeouts;
+  private boolean backlogTimeoutLogged;
 
   /**
    * The clock of the deadlines below: the task's own milliseconds from System.nanoTime, so a step
@@ -334,7 +345,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     IDLE,
     /** Committed rows exist past the horizon: an older transaction holds them back. */
     HELD_BACK,
-    /** A table filled its batch: read again at once. */
+    /** A table filled its batch (of rows or of bytes): read again at once. */
     MORE
   }
 
@@ -368,7 +379,8 @@ public final class PostgresOutboxSourceTask extends SourceTask {
         continue; // another session relays it
       }
       OutboxCursor after = cursors.get(table.name());
-      List<OutboxRow> rows = reader.fetch(table, after, max);
+      OutboxReader.Batch batch = reader.fetchBatch(table, after, max);
+      List<OutboxRow> rows = batch.rows();
       if (rows.isEmpty()) {
         if (reader.hasRowsAfter(table, after)) {
           progress = progress == Progress.MORE ? progress : Progress.HELD_BACK;
@@ -406,7 +418,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       OutboxCursor last = rows.get(rows.size() - 1).cursor();
       advanced.put(table.name(), last);
       records.addAll(good);
-      if (rows.size() == max) {
+      if (batch.full()) {
         progress = Progress.MORE;
       } else if (progress == Progress.IDLE && reader.hasRowsAfter(table, last)) {
         progress = Progress.HELD_BACK;
@@ -460,7 +472,9 @@ public final class PostgresOutboxSourceTask extends SourceTask {
 
   /**
    * The backlog of the tables this task holds: a table another relay holds is that relay's, and
-   * counting it here too would count its rows twice in a sum over tasks.
+   * counting it here too would count its rows twice in a sum over tasks. A count that runs out of
+   * time keeps the last values, and relaying goes on. Run before the read: an error after it would
+   * throw away the rows read, whose positions have moved on.
    */
   private void refreshBacklog() throws SQLException {
     long now = nowMs();
@@ -474,7 +488,16 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       if (!locks.holds(table)) {
         continue;
       }
-      OutboxReader.Backlog backlog = reader.backlog(table);
+      OutboxReader.Backlog backlog;
+      try {
+        backlog = reader.backlog(table, backlogTimeoutMs);
+      } catch (SQLException e) {
+        if (!QUERY_CANCELED.equals(e.getSQLState())) {
+          throw e;
+        }
+        backlogTimedOut(now);
+        return;
+      }
       rows += backlog.rows();
       if (backlog.oldest() != null) {
         oldest = Math.min(oldest, backlog.oldest().toEpochMilli());
@@ -483,6 +506,31 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     // created_at is on the wall clock, not on the task's monotonic one
     long age = oldest == Long.MAX_VALUE ? 0 : System.currentTimeMillis() - oldest;
     metrics.backlog(rows, Math.max(0, age));
+    backlogTimeoutLogged = false;
+  }
+
+  private void backlogTimedOut(long now) {
+    backlogTimeouts++;
+    long waitMs = Math.max(config.backlogIntervalMs(), BACKLOG_WAIT_AFTER_TIMEOUT_MS);
+    nextBacklogAt = now + waitMs;
+    if (!backlogTimeoutLogged) {
+      backlogTimeoutLogged = true;
+      log.warn(
+          "outbox relay: counting the backlog took over {} ms and was cancelled; backlog-rows and"
+              + " oldest-unpublished-age-ms keep their last values, next count in {} s",
+          backlogTimeoutMs,
+          waitMs / 1000);
+    }
+  }
+
+  /** Tests: the backlog count's statement timeout. */
+  void backlogTimeoutMs(long ms) {
+    backlogTimeoutMs = ms;
+  }
+
+  /** Tests: how many backlog counts ran out of time. */
+  long backlogTimeouts() {
+    return backlogTimeouts;
   }
 
   @Override

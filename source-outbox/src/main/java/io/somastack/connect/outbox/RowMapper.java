@@ -97,14 +97,15 @@ public final class RowMapper {
       return new Bad(row, topic, topicProblem);
     }
     if (row.payload() == null) {
-      return new Bad(row, topic, "payload is null");
-    }
-    byte[] payload = row.payload().getBytes(StandardCharsets.UTF_8);
-    if (payload.length > payloadMaxBytes) {
+      // a payload over the limit is left in the database by the reader: only its size came
       return new Bad(
           row,
           topic,
-          "payload is " + payload.length + " bytes, over payload.max.bytes=" + payloadMaxBytes);
+          row.payloadBytes() > payloadMaxBytes ? tooLarge(row.payloadBytes()) : "payload is null");
+    }
+    byte[] payload = row.payload().getBytes(StandardCharsets.UTF_8);
+    if (payload.length > payloadMaxBytes) {
+      return new Bad(row, topic, tooLarge(payload.length));
     }
     String createdProblem = createdProblem(row.createdAt());
     if (createdProblem != null) {
@@ -141,6 +142,10 @@ public final class RowMapper {
       // caught around the whole row, not inside the walk, so the stack is unwound by now
       return new Bad(row, topic, TOO_DEEP);
     }
+  }
+
+  private String tooLarge(long bytes) {
+    return "payload is " + bytes + " bytes, over payload.max.bytes=" + payloadMaxBytes;
   }
 
   /**

@@ -1,0 +1,210 @@
+package io.somastack.connect.outbox;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.testing.postgres.PostgresServer;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A poll read up to poll.max.rows rows of a table whatever their size, all held in memory at once
+ * (pgjdbc reads a whole result), and read a payload over payload.max.bytes in full before finding
+ * it too large: a backlog of large rows, or a few huge ones meant to be dead-lettered, ran the
+ * worker out of memory, and the restarted task met the same rows again.
+ */
+class PollMemoryBoundTest {
+
+  private static final int ROW_PAD = 400_000;
+  private final PostgresServer pg = PostgresServer.shared();
+  private final String db = "outbox_membound_" + System.nanoTime();
+  private PostgresOutboxSourceTask task;
+  private OutboxReader reader;
+
+  @BeforeEach
+  void createDatabase() {
+    pg.createDatabase(db);
+  }
+
+  @AfterEach
+  void stop() {
+    if (task != null) {
+      task.stop();
+    }
+    if (reader != null) {
+      reader.close();
+    }
+  }
+
+  @Test
+  void aPollReadsNoMoreThanPollMaxBytesAndEveryRowArrivesInOrder() throws Exception {
+    task = started(Map.of("poll.max.bytes", "1000000"));
+    assertNull(task.poll(), "creates the table");
+    insertPadded(10, ROW_PAD);
+
+    List<SourceRecord> relayed = new ArrayList<>();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              List<SourceRecord> records = task.poll();
+              if (records != null) {
+                assertTrue(records.size() <= 2, records.size() + " rows of 400 kB in one poll");
+                relayed.addAll(records);
+              }
+              return relayed.size() >= 10;
+            });
+    assertEquals(10, relayed.size());
+    for (int i = 0; i < 10; i++) {
+      assertTrue(
+          relayed.get(i).value().toString().startsWith("{\"i\": " + (i + 1) + ","),
+          "row " + (i + 1) + " in its place");
+    }
+  }
+
+  @Test
+  void aRowOverPollMaxBytesAloneIsStillRelayed() throws Exception {
+    task = started(Map.of("poll.max.bytes", "1000"));
+    assertNull(task.poll(), "creates the table");
+    insertPadded(2, 5000);
+
+    assertEquals(1, pollUntilRecords().size(), "one row a poll, each over poll.max.bytes");
+    assertEquals(1, pollUntilRecords().size());
+  }
+
+  /** The reader hands over only the size of a payload over payload.max.bytes, never its bytes. */
+  @Test
+  void aPayloadOverPayloadMaxBytesIsNeverRead() throws Exception {
+    OutboxSourceConfig config =
+        new OutboxSourceConfig(
+            Map.of(
+                "connection.url",
+                pg.jdbcUrl(db),
+                "connection.user",
+                pg.user(),
+                "outbox.table.create",
+                "true",
+                "payload.max.bytes",
+                "1000"));
+    reader = new OutboxReader(config, new NotifyListener(config.notifyChannel()));
+    OutboxTable table = OutboxTable.parse("public.outbox");
+    reader.connection(List.of(table));
+    insertPadded(1, 5000);
+    insertPadded(1, 10);
+
+    List<OutboxRow> rows = reader.fetch(table, OutboxCursor.START, 100);
+    assertEquals(2, rows.size());
+    assertTrue(rows.get(0).payload() == null, "the payload stayed in the database");
+    assertEquals(payloadBytes(rows.get(0).id()), rows.get(0).payloadBytes());
+    assertEquals(
+        "payload is " + rows.get(0).payloadBytes() + " bytes, over payload.max.bytes=1000",
+        ((RowMapper.Bad) new RowMapper(config).map(rows.get(0))).reason());
+    assertTrue(new RowMapper(config).map(rows.get(1)) instanceof RowMapper.Good);
+  }
+
+  @Test
+  void aPayloadOverPayloadMaxBytesIsDeadLetteredByItsSizeAndTheRelayGoesOn() throws Exception {
+    task = started(Map.of("payload.max.bytes", "1000", "after.publish", "delete"));
+    assertNull(task.poll(), "creates the table");
+    insertPadded(1, 5000);
+    long big = lastId();
+    insertPadded(1, 10);
+    long bigBytes = payloadBytes(big);
+
+    List<SourceRecord> records = pollUntilRecords();
+    assertEquals(1, records.size());
+    assertTrue(records.get(0).value().toString().startsWith("{\"i\": 2,"));
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery("SELECT error, octet_length((event->'payload')::text) FROM dlq")) {
+      assertTrue(rs.next(), "dead-lettered");
+      assertEquals(
+          "payload is " + bigBytes + " bytes, over payload.max.bytes=1000", rs.getString(1));
+      assertEquals(bigBytes, rs.getLong(2), "the payload kept whole in the dead-letter row");
+    }
+  }
+
+  @Test
+  void aPayloadOverPayloadMaxBytesIsFlaggedByItsSize() throws Exception {
+    task = started(Map.of("payload.max.bytes", "1000", "bad.row.action", "flag"));
+    assertNull(task.poll(), "creates the table");
+    insertPadded(1, 5000);
+    long big = lastId();
+    insertPadded(1, 10);
+
+    assertEquals(1, pollUntilRecords().size());
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT error FROM outbox WHERE id = " + big)) {
+      assertTrue(rs.next());
+      assertEquals(
+          "payload is " + payloadBytes(big) + " bytes, over payload.max.bytes=1000",
+          rs.getString(1));
+    }
+  }
+
+  private PostgresOutboxSourceTask started(Map<String, String> extra) {
+    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    props.putAll(extra);
+    return HandRunSourceContext.startedTask(props, Map.of());
+  }
+
+  private List<SourceRecord> pollUntilRecords() {
+    List<SourceRecord> relayed = new ArrayList<>();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              List<SourceRecord> records = task.poll();
+              if (records != null) {
+                relayed.addAll(records);
+              }
+              return !relayed.isEmpty();
+            });
+    return relayed;
+  }
+
+  /** Rows numbered on from the last, with a payload padded to about {@code pad} bytes. */
+  private void insertPadded(int rows, int pad) throws SQLException {
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      for (int i = 0; i < rows; i++) {
+        s.execute(
+            "INSERT INTO outbox(topic, payload) SELECT 't', jsonb_build_object('i',"
+                + " (SELECT count(*) + 1 FROM outbox), 'pad', repeat('x', "
+                + pad
+                + "))");
+      }
+    }
+  }
+
+  private long lastId() throws SQLException {
+    return query("SELECT max(id) FROM outbox");
+  }
+
+  private long payloadBytes(long id) throws SQLException {
+    return query("SELECT octet_length(payload::text) FROM outbox WHERE id = " + id);
+  }
+
+  private long query(String sql) throws SQLException {
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}
