@@ -50,7 +50,11 @@ final class OutboxReader implements AutoCloseable {
 
   /** What the task found out about a table when it connected. */
   private record Shape(
-      boolean hasDedupeKey, boolean hasKey, boolean hasHeaders, boolean hasCreated) {}
+      boolean hasDedupeKey,
+      boolean hasKey,
+      boolean hasHeaders,
+      boolean hasCreated,
+      boolean hasError) {}
 
   private final OutboxSourceConfig config;
   private final OutboxColumns c;
@@ -79,6 +83,7 @@ final class OutboxReader implements AutoCloseable {
     Connection conn = DriverManager.getConnection(config.url(), props);
     try {
       conn.setAutoCommit(true);
+      ServerVersion.check(conn);
       if (!prepared && config.createTables()) {
         createTables(conn, tables);
       }
@@ -149,25 +154,33 @@ final class OutboxReader implements AutoCloseable {
     if (config.badRowAction() == BadRowAction.FLAG) {
       required.add(c.error());
     }
+    if (config.keyColumnSet()) {
+      // read as NULL instead, it would leave every record unkeyed: an aggregate's order lost
+      required.add(c.key());
+    }
     for (String column : required) {
       if (!columns.contains(column)) {
         throw new ConnectException(
-            "outbox table "
-                + table.name()
-                + " has no column "
-                + column
-                + (column.equals(c.txid())
-                    ? "; add it: ALTER TABLE ... ADD COLUMN "
-                        + column
-                        + " xid8 NOT NULL DEFAULT pg_current_xact_id() (see sql/outbox.sql)"
-                    : ""));
+            "outbox table " + table.name() + " has no column " + column + missingHint(column));
       }
     }
     return new Shape(
         columns.contains(c.dedupeKey()),
         columns.contains(c.key()),
         c.headers() != null && columns.contains(c.headers()),
-        columns.contains(c.createdAt()));
+        columns.contains(c.createdAt()),
+        columns.contains(c.error()));
+  }
+
+  private String missingHint(String column) {
+    if (column.equals(c.txid())) {
+      return "; add it: ALTER TABLE ... ADD COLUMN "
+          + column
+          + " xid8 NOT NULL DEFAULT pg_current_xact_id() (see sql/outbox.sql)";
+    }
+    return column.equals(c.key()) && config.keyColumnSet()
+        ? " (" + OutboxSourceConfig.COLUMN_KEY + "): add it, or correct the option"
+        : "";
   }
 
   private PreparedStatement statement(String name, String sql) throws SQLException {
@@ -179,13 +192,16 @@ final class OutboxReader implements AutoCloseable {
     return s;
   }
 
-  private String unpublished(String alias) {
+  /**
+   * Rows still to relay. A flagged row (error set) is left alone whatever bad.row.action is now: it
+   * waits for someone to fix it and clear its error, even after a switch from flag to dlq, so it is
+   * neither read (and dead-lettered) nor deleted or marked by a delete/mark up to a later position.
+   */
+  private String unpublished(OutboxTable table, String alias) {
     return alias
         + q(c.publishedAt())
         + " IS NULL"
-        + (config.badRowAction() == BadRowAction.FLAG
-            ? " AND " + alias + q(c.error()) + " IS NULL"
-            : "");
+        + (shapes.get(table.name()).hasError() ? " AND " + alias + q(c.error()) + " IS NULL" : "");
   }
 
   /** A table's next rows, and whether more may be read at once. */
@@ -289,7 +305,7 @@ final class OutboxReader implements AutoCloseable {
             + ", o."
             + q(c.id())
             + ") > (?::text::xid8, ?) AND "
-            + unpublished("o.")
+            + unpublished(table, "o.")
             + " ORDER BY o."
             + q(c.txid())
             + ", o."
@@ -345,7 +361,7 @@ final class OutboxReader implements AutoCloseable {
                 + ", "
                 + q(c.id())
                 + ") > (?::text::xid8, ?) AND "
-                + unpublished("")
+                + unpublished(table, "")
                 + ")");
     s.setString(1, after.txidText());
     s.setLong(2, after.id());
@@ -365,7 +381,7 @@ final class OutboxReader implements AutoCloseable {
             + ", "
             + q(c.id())
             + ") <= (?::text::xid8, ?) AND "
-            + unpublished("");
+            + unpublished(table, "");
     String sql =
         config.afterPublish() == AfterPublish.DELETE
             ? "DELETE FROM " + table.sql() + where
@@ -430,7 +446,7 @@ final class OutboxReader implements AutoCloseable {
             + " FROM "
             + table.sql()
             + " WHERE "
-            + unpublished(""));
+            + unpublished(table, ""));
   }
 
   /**

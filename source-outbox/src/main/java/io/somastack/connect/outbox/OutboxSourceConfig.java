@@ -127,8 +127,11 @@ public final class OutboxSourceConfig extends AbstractConfig {
         PostgresConnectionConfig.define(
             def,
             GROUP_CONNECTION,
-            "Needs SELECT, UPDATE (mark) or DELETE (delete) on the outbox tables and INSERT on the"
-                + " dead-letter table.");
+            "Needs SELECT on the outbox tables, and on them DELETE with after.publish=delete,"
+                + " UPDATE with mark; with bad.row.action=dlq (the default) also DELETE on them"
+                + " (in mark mode too), INSERT on dlq.table and USAGE on its id sequence; with"
+                + " flag also UPDATE on them (in delete mode too). outbox.table.create=true needs"
+                + " CREATE on the tables' schemas, and owning the tables it alters.");
 
     order = 0;
     def.define(
@@ -196,7 +199,8 @@ public final class OutboxSourceConfig extends AbstractConfig {
         "",
         Importance.MEDIUM,
         "Column whose text is the record key (e.g. key, or an aggregate id) so events of one"
-            + " aggregate share a partition and stay ordered. Empty: the dedupe key column.",
+            + " aggregate share a partition and stay ordered. Empty: the dedupe key column. A column"
+            + " named here that the table lacks stops the task.",
         GROUP_COLUMNS,
         ++order,
         Width.MEDIUM,
@@ -229,7 +233,8 @@ public final class OutboxSourceConfig extends AbstractConfig {
         def,
         COLUMN_ERROR,
         "error",
-        "With bad.row.action=flag: the column that receives a bad row's reason.",
+        "With bad.row.action=flag: the column that receives a bad row's reason. In a table that"
+            + " has it, a row where it is set is left alone under either bad.row.action.",
         ++order);
 
     order = 0;
@@ -347,7 +352,8 @@ public final class OutboxSourceConfig extends AbstractConfig {
         Importance.HIGH,
         "dlq: move a bad row (as jsonb) with its reason into dlq.table and delete it from the"
             + " outbox, in one statement; flag: write the reason into column.error and leave the"
-            + " row (it is skipped from then on).",
+            + " row. A flagged row is skipped, never deleted, marked or dead-lettered, under either"
+            + " action (after a switch to dlq too) until its error is cleared.",
         GROUP_BAD_ROWS,
         ++order,
         Width.SHORT,
@@ -658,6 +664,15 @@ public final class OutboxSourceConfig extends AbstractConfig {
 
   public long backlogIntervalMs() {
     return getLong(METRICS_BACKLOG_INTERVAL_MS);
+  }
+
+  /**
+   * Whether column.key names a column of its own. Only then must the table have it: the default,
+   * the dedupe key column, may be missing (records then have no key).
+   */
+  public boolean keyColumnSet() {
+    String key = getString(COLUMN_KEY);
+    return key != null && !key.isBlank();
   }
 
   /** The configured column names. */

@@ -336,6 +336,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
         && nowMs() < readAt) {
       return false;
     }
+    listener.drain(connection);
     readAt = 0;
     return true;
   }
@@ -402,11 +403,12 @@ public final class PostgresOutboxSourceTask extends SourceTask {
         deadLetters.write(connection, table, bad);
         metrics.bad(bad.size());
         for (RowMapper.Bad b : bad) {
+          // never the row's topic, which is row data (see RowMapper.topicProblem)
           log.warn(
-              "outbox {}: row {} (topic {}) is a bad row, {}: {}",
+              "outbox {}: row {} at {} is a bad row, {}: {}",
               table.name(),
               b.row().id(),
-              b.topic(),
+              b.row().cursor(),
               config.badRowAction() == OutboxSourceConfig.BadRowAction.DLQ
                   ? "moved to " + config.dlqTable().name()
                   : "flagged",
@@ -541,6 +543,11 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     if (table != null && record.sourceOffset() != null) {
       acks.acked(table.toString(), OutboxCursor.fromOffset(record.sourceOffset()));
     }
+  }
+
+  /** The task's database connection, or null: for tests that look at what pgjdbc holds for it. */
+  Connection connection() {
+    return reader.current();
   }
 
   @Override

@@ -192,15 +192,23 @@ public final class RowMapper {
 
   private static final Instant LAST_TIMESTAMP = Instant.ofEpochMilli(Long.MAX_VALUE);
 
+  /**
+   * Why the topic cannot be the record's, or null. The reason, logged and stored with the dead
+   * letter, never quotes the topic: it is row data, which may be megabytes long, hold newlines that
+   * forge log lines, or be payload written into the wrong column. The row itself keeps it.
+   */
   private String topicProblem(String topic) {
     if (topic == null || topic.isBlank()) {
       return "topic is null or empty";
     }
     if (!OutboxSourceConfig.isLegalTopic(topic)) {
-      return "'" + topic + "' is not a legal Kafka topic name";
+      return "topic ("
+          + topic.length()
+          + " characters) is not a legal Kafka topic name: 1 to 249 of a-z A-Z 0-9 . _ -,"
+          + " not . or ..";
     }
     if (allowedTopics != null && !allowedTopics.matcher(topic).matches()) {
-      return "topic '" + topic + "' is not allowed by topic.allow.regex=" + allowedTopics;
+      return "topic is not allowed by topic.allow.regex=" + allowedTopics;
     }
     return null;
   }

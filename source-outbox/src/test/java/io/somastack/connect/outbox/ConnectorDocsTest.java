@@ -16,7 +16,9 @@ class ConnectorDocsTest {
         + "<!-- Generated from OutboxSourceConfig.CONFIG_DEF by ConnectorDocsTest; regenerate with"
         + " mvn -pl source-outbox test -Dsoma.docs.update=true -->\n\n"
         + "Connector class: `io.somastack.connect.outbox.PostgresOutboxSourceConnector`. Besides these, every connector takes"
-        + " Connect's own options (`tasks.max`, converters, `transforms`, `errors.*`).\n"
+        + " Connect's own options (`tasks.max`, converters, `transforms`, `errors.*`).\n\n"
+        + "Needs PostgreSQL 14 or later (xid8 and pg_current_xact_id() came with 13, CREATE OR"
+        + " REPLACE TRIGGER with 14): a task connected to an older server stops, saying so.\n"
         + ConfigDocs.tables(OutboxSourceConfig.CONFIG_DEF);
   }
 

@@ -2,6 +2,8 @@ package io.somastack.connect.outbox;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.testing.postgres.PostgresServer;
@@ -12,6 +14,7 @@ import java.sql.Statement;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.connect.errors.ConnectException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,7 +42,11 @@ class OutboxReaderTest {
   }
 
   private OutboxReader reader(String afterPublish) throws SQLException {
-    Map<String, String> props = new HashMap<>();
+    return reader(afterPublish, Map.of());
+  }
+
+  private OutboxReader reader(String afterPublish, Map<String, String> more) throws SQLException {
+    Map<String, String> props = new HashMap<>(more);
     props.put("connection.url", pg.jdbcUrl(db));
     props.put("connection.user", pg.user());
     props.put("outbox.table.create", "true");
@@ -101,6 +108,35 @@ class OutboxReaderTest {
       assertEquals(3, backlog.rows());
       assertEquals(java.time.Instant.parse("2026-01-01T00:00:00Z"), backlog.oldest());
     }
+  }
+
+  /**
+   * A misspelt column.key would otherwise read as NULL: every record unkeyed, one aggregate's
+   * events spread over the partitions and their order lost, with no error anywhere.
+   */
+  @Test
+  void aKeyColumnTheTableLacksStopsTheTaskNamingTableAndColumn() throws Exception {
+    reader("delete").close(); // an existing table (a new one would get the column)
+    ConnectException e =
+        assertThrows(
+            ConnectException.class, () -> reader("delete", Map.of("column.key", "aggregateid")));
+    assertTrue(e.getMessage().contains("public.outbox"), e.getMessage());
+    assertTrue(e.getMessage().contains("aggregateid"), e.getMessage());
+    assertTrue(e.getMessage().contains("column.key"), e.getMessage());
+  }
+
+  @Test
+  void theDefaultKeyColumnMayBeMissing() throws Exception {
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      s.execute(
+          "CREATE TABLE outbox(id bigserial PRIMARY KEY, topic text, payload jsonb,"
+              + " published_at timestamptz, txid xid8 NOT NULL DEFAULT pg_current_xact_id())");
+      s.execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}')");
+    }
+    List<OutboxRow> rows = reader("delete").fetch(TABLE, OutboxCursor.START, 10);
+    assertEquals(1, rows.size());
+    assertNull(rows.get(0).key());
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.somastack.connect.outbox;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -287,6 +288,31 @@ class RowMapperTest {
             100);
     assertTrue(bad(allowList.map(row("other", "{}", "k", null))).contains("not allowed"));
     good(allowList.map(row("somastack.tools", "{}", "k", null)));
+  }
+
+  /**
+   * A bad row's topic is row data: it may be megabytes, hold newlines that forge log lines, or be
+   * payload put in the wrong column. The reason, logged and stored with the dead letter, never
+   * quotes it.
+   */
+  @Test
+  void aBadTopicsReasonNeverQuotesTheTopic() {
+    String topic = "secret\nFORGED " + "x".repeat(5000);
+    String reason = bad(mapper(ValueFormat.STRING).map(row(topic, "{}", "k", null)));
+    assertFalse(reason.contains("secret") || reason.contains("FORGED"), reason);
+    assertTrue(reason.length() < 200, reason);
+    RowMapper allowList =
+        new RowMapper(
+            TopicMode.COLUMN,
+            null,
+            Pattern.compile("somastack\\..*"),
+            ValueFormat.STRING,
+            "p",
+            "id",
+            100);
+    String refused = bad(allowList.map(row("secret.topic", "{}", "k", null)));
+    assertFalse(refused.contains("secret"), refused);
+    assertTrue(refused.contains("somastack\\..*"), refused);
   }
 
   @Test

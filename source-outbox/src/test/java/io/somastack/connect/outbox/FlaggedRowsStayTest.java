@@ -1,0 +1,133 @@
+package io.somastack.connect.outbox;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.somastack.connect.testing.postgres.PostgresServer;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A flagged row stays in the outbox, with its error, until someone fixes it: switching
+ * bad.row.action from flag to dlq (or the default) must not delete it, mark it published, or move
+ * it to the dead-letter table behind the operator's back.
+ */
+class FlaggedRowsStayTest {
+
+  private final PostgresServer pg = PostgresServer.shared();
+  private final String db = "outbox_flagged_" + System.nanoTime();
+  private PostgresOutboxSourceTask task;
+
+  @AfterEach
+  void stop() {
+    if (task != null) {
+      task.stop();
+    }
+  }
+
+  @Test
+  void aFlaggedRowOutlivesARestartInDlqMode() throws Exception {
+    pg.createDatabase(db);
+    task = started("flag", Map.of());
+    execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), (NULL, '{}'), ('t', '{}')");
+    List<SourceRecord> first = relayUntil(2);
+    assertEquals(List.of(1L, 3L), ids(first), "row 2 is flagged");
+    task.stop();
+
+    // restarted in dlq mode, from the committed offset of row 3
+    SourceRecord last = first.get(first.size() - 1);
+    Map<Map<String, ?>, Map<String, Object>> offsets =
+        Map.of(last.sourcePartition(), new java.util.HashMap<>(last.sourceOffset()));
+    task = started("dlq", offsets);
+    execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}')");
+    assertEquals(List.of(4L), ids(relayUntil(1)));
+
+    assertEquals(List.of("2 topic is null or empty"), remaining());
+    assertEquals(0, count("SELECT count(*) FROM dlq"), "nothing dead-lettered");
+  }
+
+  /** A relay started from scratch in dlq mode skips the flagged row too. */
+  @Test
+  void aFlaggedRowIsNotReadAgainInDlqMode() throws Exception {
+    pg.createDatabase(db);
+    task = started("flag", Map.of());
+    execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), (NULL, '{}')");
+    assertEquals(List.of(1L), ids(relayUntil(1)));
+    task.stop();
+
+    task = started("dlq", Map.of());
+    execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}')");
+    assertEquals(List.of(3L), ids(relayUntil(1)));
+    assertEquals(List.of("2 topic is null or empty"), remaining());
+    assertEquals(0, count("SELECT count(*) FROM dlq"), "nothing dead-lettered");
+  }
+
+  private PostgresOutboxSourceTask started(
+      String badRowAction, Map<Map<String, ?>, Map<String, Object>> offsets)
+      throws InterruptedException {
+    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    props.put("bad.row.action", badRowAction);
+    props.put("after.publish", "delete");
+    PostgresOutboxSourceTask started = HandRunSourceContext.startedTask(props, offsets);
+    started.poll(); // creates the tables, deletes up to the committed offset
+    return started;
+  }
+
+  /** Polls, acknowledging every record, until {@code count} came and a later poll deleted them. */
+  private List<SourceRecord> relayUntil(int count) throws InterruptedException {
+    List<SourceRecord> relayed = new ArrayList<>();
+    for (int poll = 0; poll < 100; poll++) {
+      List<SourceRecord> records = task.poll();
+      if (records != null) {
+        relayed.addAll(records);
+        records.forEach(record -> task.commitRecord(record, null));
+      } else if (relayed.size() >= count && poll > 0) {
+        break;
+      }
+    }
+    return relayed;
+  }
+
+  private static List<Long> ids(List<SourceRecord> records) {
+    return records.stream().map(r -> OutboxCursor.fromOffset(r.sourceOffset()).id()).toList();
+  }
+
+  /** The rows left in the outbox, as "id error". */
+  private List<String> remaining() throws SQLException {
+    List<String> rows = new ArrayList<>();
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT id || ' ' || coalesce(error, '(none)') FROM outbox"
+                    + " WHERE published_at IS NULL ORDER BY id")) {
+      while (rs.next()) {
+        rows.add(rs.getString(1));
+      }
+    }
+    return rows;
+  }
+
+  private long count(String sql) throws SQLException {
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private void execute(String sql) throws SQLException {
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+}
