@@ -17,10 +17,12 @@ import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.qdrant.embed.EmbedderKind;
 import java.net.URI;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -44,6 +46,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
   public static final String COLLECTION_PAYLOAD_INDEXES = "collection.payload.indexes";
 
   public static final String ID_FIELD = "id.field";
+  public static final String ID_FIELDS = "id.fields";
   public static final String ID_NAMESPACE = "id.namespace";
   public static final String DELETE_ENABLED = "delete.enabled";
   public static final String DELETE_ID_FIELD = "delete.id.field";
@@ -109,6 +112,27 @@ public final class QdrantSinkConfig extends AbstractConfig {
           OPENAI_TIMEOUT_MS,
           OPENAI_MAX_RETRIES,
           OPENAI_RETRY_BUDGET_MS);
+
+  private static final String ID_FIELDS_DOC =
+      "Field paths that together make the point id, for an id unique only within another field:"
+          + " namespace,id where a memory's id is unique within its namespace. Empty (the"
+          + " default): id.field alone. One path: the same as id.field (the point ids it gives"
+          + " stay). Several: the point id is the UUID v5 in id.namespace of the compact JSON array"
+          + " of their values, in this order, with no spaces and non-ASCII characters as they are"
+          + " (Python: uuid.uuid5(namespace, json.dumps([ns, id], separators=(\",\", \":\"),"
+          + " ensure_ascii=False))), so [\"a,b\",\"c\"] and [\"a\",\"b,c\"] are different points."
+          + " Each value is a string (a UUID string in lower case, so that its spellings name"
+          + " one point, as for a single id), a whole number, written without a fraction (7.0 is"
+          + " 7, at most 20 digits), or a boolean (true, false); a record with one missing, null,"
+          + " empty or blank, or of another kind (an object, an array, 1.5), is dead-lettered"
+          + " with the field's name as the reason. A tombstone's key must be a Struct, a Map or"
+          + " JSON object text holding each field at its path or flat under its last segment"
+          + " ({\"namespace\":\"acme\",\"id\":\"mem-5\"} deletes the point of the event with that"
+          + " namespace and id), so the paths must end in different segments and delete.id.field"
+          + " must be empty; any other key (a plain string, a number, an array) dead-letters the"
+          + " tombstone. Not together with id.field. Changing the id fields gives every record a"
+          + " new point id: points written before are not overwritten or deleted by later"
+          + " records.";
 
   public static final ConfigDef CONFIG_DEF = configDef();
 
@@ -192,9 +216,12 @@ public final class QdrantSinkConfig extends AbstractConfig {
                 + " ${value.<path>}"),
         Importance.HIGH,
         "Collection to write to: a fixed name or a template such as ${topic} or"
-            + " memories_${value.tenant_id}. A record whose template field is missing, or that"
-            + " gives a name Qdrant cannot hold (over 255 bytes in UTF-8, or a character such as /"
-            + " or : that Qdrant refuses in names), is dead-lettered.",
+            + " memories_${key.tenant_id}. A template that reads the value"
+            + " (memories_${value.tenant_id}) needs delete.enabled=false, as a tombstone has no"
+            + " value to name its collection; the configuration is refused otherwise. A record"
+            + " whose template field is missing, or that gives a name Qdrant cannot hold (over 255"
+            + " bytes in UTF-8, or a character such as / or : that Qdrant refuses in names), is"
+            + " dead-lettered.",
         GROUP_COLLECTION,
         ++o,
         Width.LONG,
@@ -270,11 +297,23 @@ public final class QdrantSinkConfig extends AbstractConfig {
         Importance.HIGH,
         "Field holding the point id. An unsigned integer is used as is, a UUID string as that"
             + " UUID, any other string as its UUID v5 in id.namespace, so replays hit the same"
-            + " point.",
+            + " point. For an id that is unique only together with other fields, set id.fields"
+            + " instead (not both).",
         GROUP_MAPPING,
         ++o,
         Width.MEDIUM,
         "Id field");
+    def.define(
+        ID_FIELDS,
+        Type.LIST,
+        "",
+        Validators.fieldPaths(),
+        Importance.HIGH,
+        ID_FIELDS_DOC,
+        GROUP_MAPPING,
+        ++o,
+        Width.LONG,
+        "Id fields");
     def.define(
         ID_NAMESPACE,
         Type.STRING,
@@ -291,7 +330,11 @@ public final class QdrantSinkConfig extends AbstractConfig {
         Type.BOOLEAN,
         true,
         Importance.MEDIUM,
-        "Delete the point named by a tombstone's key; when false tombstones are skipped.",
+        "Delete the point named by a tombstone's key; when false tombstones are skipped. A"
+            + " tombstone has no value, so a collection.name that reads ${value.<path>} names no"
+            + " collection for it: such a template is refused unless this is false. To delete"
+            + " with tenant collections, name them from the key (${key.<path>}, ${key}) or the"
+            + " topic (${topic}).",
         GROUP_MAPPING,
         ++o,
         Width.SHORT,
@@ -362,7 +405,11 @@ public final class QdrantSinkConfig extends AbstractConfig {
         384,
         ConfigDef.Range.between(1, 65_536),
         Importance.HIGH,
-        "Dimensions of the dense vector; checked against existing collections at start.",
+        "Dimensions of the dense vector. Each task checks a collection's vector size when it"
+            + " first writes to it, and a collection whose size differs fails the task; a fixed"
+            + " collection.name is also checked when the connector starts (if Qdrant answers"
+            + " then), failing the connector. A templated collection.name, ${topic} included, is"
+            + " checked only at each collection's first write.",
         GROUP_VECTORS,
         ++o,
         Width.SHORT,
@@ -700,6 +747,12 @@ public final class QdrantSinkConfig extends AbstractConfig {
     return FieldPath.parse(getString(ID_FIELD));
   }
 
+  /** The fields that make the point id: id.fields, or id.field alone when that is empty. */
+  public List<FieldPath> idFields() {
+    List<FieldPath> fields = paths(ID_FIELDS);
+    return fields.isEmpty() ? List.of(idField()) : fields;
+  }
+
   public UUID idNamespace() {
     return UUID.fromString(getString(ID_NAMESPACE));
   }
@@ -847,6 +900,41 @@ public final class QdrantSinkConfig extends AbstractConfig {
     if (sparseVectors().contains(vectorName())) {
       throw new OptionConflict(
           COLLECTION_SPARSE_VECTORS, sparseVectors(), "must not contain vector.name");
+    }
+    checkIdFields();
+    if (deleteEnabled() && !collection().valuePaths().isEmpty()) {
+      throw new OptionConflict(
+          COLLECTION_NAME,
+          getString(COLLECTION_NAME),
+          "reads the record value, which a tombstone does not have, so with delete.enabled=true"
+              + " no tombstone could name its collection and no point would be deleted: name the"
+              + " collection from the key (${key.<path>}, ${key}) or the topic (${topic}), or set"
+              + " delete.enabled=false");
+    }
+  }
+
+  private void checkIdFields() {
+    List<FieldPath> fields = paths(ID_FIELDS);
+    if (!fields.isEmpty() && originals().containsKey(ID_FIELD)) {
+      throw new OptionConflict(
+          ID_FIELDS, getList(ID_FIELDS), "set id.field or id.fields, not both (remove id.field)");
+    }
+    Set<String> leaves = new HashSet<>();
+    for (FieldPath field : fields) {
+      if (!leaves.add(field.leaf())) {
+        // a tombstone's key may hold the fields flat, by their last segment: two would collide
+        throw new OptionConflict(
+            ID_FIELDS,
+            getList(ID_FIELDS),
+            "names two fields ending in '" + field.leaf() + "'; each must end differently");
+      }
+    }
+    if (fields.size() > 1 && deleteEnabled() && deleteIdField() != null) {
+      throw new OptionConflict(
+          DELETE_ID_FIELD,
+          getString(DELETE_ID_FIELD),
+          "must be empty with several id.fields: a tombstone's key holds each of them (at its"
+              + " path or under its last segment)");
     }
   }
 

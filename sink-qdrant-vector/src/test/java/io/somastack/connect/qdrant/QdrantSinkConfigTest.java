@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qdrant.client.grpc.Collections.Distance;
 import io.qdrant.client.grpc.Collections.PayloadSchemaType;
+import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.qdrant.embed.EmbedderKind;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -92,6 +93,7 @@ class QdrantSinkConfigTest {
             props("collection.payload.indexes", "tenant_id:vector"),
             props("embedder", "sentencepiece"),
             props("id.field", "a..b"),
+            props("id.fields", "namespace,a..b"),
             props("id.namespace", "not-a-uuid"),
             props("vector.size", "0"),
             props("embedder.openai.retry.budget.ms", "-1"),
@@ -294,5 +296,87 @@ class QdrantSinkConfigTest {
         .findFirst()
         .orElseThrow()
         .visible();
+  }
+
+  private static List<String> keysWithErrors(Map<String, String> props) {
+    return new QdrantVectorSinkConnector()
+        .validate(props).configValues().stream()
+            .filter(v -> !v.errorMessages().isEmpty())
+            .map(ConfigValue::name)
+            .toList();
+  }
+
+  /**
+   * A tombstone has no value: a collection named from the value names none for it, so with
+   * tombstones deleting every one would be dead-lettered and no point ever deleted. Refused, and
+   * validate says so on collection.name with the ways out.
+   */
+  @Test
+  void aCollectionNamedFromTheValueIsRefusedWhileTombstonesDelete() {
+    Map<String, String> fromValue = props("collection.name", "memories_${value.tenant_id}");
+    ConfigException e = assertThrows(ConfigException.class, () -> new QdrantSinkConfig(fromValue));
+    for (String hint : List.of("delete.enabled=false", "${key.", "${topic}")) {
+      assertTrue(e.getMessage().contains(hint), e.getMessage());
+    }
+    assertEquals(List.of("collection.name"), keysWithErrors(fromValue));
+
+    for (Map<String, String> fine :
+        List.of(
+            props("collection.name", "memories_${value.tenant_id}", "delete.enabled", "false"),
+            props("collection.name", "memories_${key.tenant_id}"),
+            props("collection.name", "memories_${key}_${partition}"),
+            props("collection.name", "${topic}"))) {
+      assertEquals(List.of(), keysWithErrors(fine), fine.toString());
+      new QdrantSinkConfig(fine);
+    }
+  }
+
+  @Test
+  void theDocsExampleOfATemplatedCollectionNameIsAWorkingOne() {
+    String doc = QdrantSinkConfig.CONFIG_DEF.configKeys().get("collection.name").documentation;
+    assertFalse(doc.contains("such as ${topic} or memories_${value."), doc);
+    assertTrue(doc.contains("delete.enabled=false"), doc);
+    String delete = QdrantSinkConfig.CONFIG_DEF.configKeys().get("delete.enabled").documentation;
+    assertTrue(delete.contains("${value."), delete);
+  }
+
+  @Test
+  void theVectorSizeDocSaysWhenTemplatedCollectionsAreChecked() {
+    String doc = QdrantSinkConfig.CONFIG_DEF.configKeys().get("vector.size").documentation;
+    assertFalse(doc.contains("checked against existing collections at start"), doc);
+    assertTrue(doc.contains("first write"), doc);
+  }
+
+  @Test
+  void idFieldsDefaultToIdFieldAndNameSeveralPaths() {
+    assertEquals(List.of(FieldPath.parse("id")), new QdrantSinkConfig(Map.of()).idFields());
+    assertEquals(
+        List.of(FieldPath.parse("key")), new QdrantSinkConfig(props("id.field", "key")).idFields());
+    assertEquals(
+        List.of(FieldPath.parse("meta.namespace"), FieldPath.parse("id")),
+        new QdrantSinkConfig(props("id.fields", "meta.namespace, id")).idFields());
+  }
+
+  /**
+   * id.field and id.fields together would leave one silently unused; two id fields ending alike
+   * could not both sit flat in a tombstone's key; and delete.id.field names one field of the key,
+   * where an id of several fields needs them all.
+   */
+  @Test
+  void idFieldsConflictsAreRefusedOnTheirKey() {
+    Map<Map<String, String>, String> mistakes =
+        Map.of(
+            props("id.field", "id", "id.fields", "namespace,id"), "id.fields",
+            props("id.fields", "a.id,b.id"), "id.fields",
+            props("id.fields", "namespace,id,namespace"), "id.fields",
+            props("id.fields", "namespace,id", "delete.id.field", "id"), "delete.id.field");
+    mistakes.forEach(
+        (props, key) -> {
+          assertThrows(ConfigException.class, () -> new QdrantSinkConfig(props), props.toString());
+          assertEquals(List.of(key), keysWithErrors(props), props.toString());
+        });
+    new QdrantSinkConfig(
+        props("id.fields", "namespace,id", "delete.id.field", "id", "delete.enabled", "false"));
+    new QdrantSinkConfig(props("id.fields", "id", "delete.id.field", "id"));
   }
 }

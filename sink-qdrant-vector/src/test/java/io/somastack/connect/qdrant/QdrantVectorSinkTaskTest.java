@@ -260,6 +260,7 @@ class QdrantVectorSinkTaskTest {
         .get();
     startTask(
         "collection.name", "mem_${value.tenant_id}",
+        "delete.enabled", "false",
         "collection.distance", "cosine",
         "collection.payload.indexes", "tenant_id:keyword");
     task.put(
@@ -303,7 +304,10 @@ class QdrantVectorSinkTaskTest {
   void aRecordForATenantCollectionThatDoesNotExistIsDeadLetteredAndTheOthersLand()
       throws Exception {
     createCollection("mem_t1");
-    startTask("collection.name", "mem_${value.tenant_id}", "collection.create", "false");
+    startTask(
+        "collection.name", "mem_${value.tenant_id}",
+        "collection.create", "false",
+        "delete.enabled", "false");
     task.put(
         List.of(
             record(null, tenantMemory(1, "t1")),
@@ -339,7 +343,10 @@ class QdrantVectorSinkTaskTest {
       throws Exception {
     context.deadLetterQueue(false);
     createCollection("mem_t1");
-    startTask("collection.name", "mem_${value.tenant_id}", "collection.create", "false");
+    startTask(
+        "collection.name", "mem_${value.tenant_id}",
+        "collection.create", "false",
+        "delete.enabled", "false");
     List<SinkRecord> batch =
         List.of(record(null, tenantMemory(1, "t1")), record(null, tenantMemory(2, "t2")));
     ConnectException e = assertThrows(ConnectException.class, () -> task.put(batch));
@@ -376,7 +383,10 @@ class QdrantVectorSinkTaskTest {
   void aTenantCollectionDeletedUnderTheTaskDeadLettersTheRecordsOfTheKeptBatch() throws Exception {
     createCollection("mem_t1");
     createCollection("mem_t2");
-    startTask("collection.name", "mem_${value.tenant_id}", "collection.create", "false");
+    startTask(
+        "collection.name", "mem_${value.tenant_id}",
+        "collection.create", "false",
+        "delete.enabled", "false");
     task.put(List.of(record(null, tenantMemory(1, "t1")), record(null, tenantMemory(2, "t2"))));
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
     reader.deleteCollectionAsync("mem_t2").get();
@@ -421,7 +431,8 @@ class QdrantVectorSinkTaskTest {
         "vector.name", "dense",
         "collection.sparse.vectors", "words",
         "collection.name", "mem_${value.tenant_id}",
-        "collection.create", "false");
+        "collection.create", "false",
+        "delete.enabled", "false");
     task.put(List.of(record(null, sparseMemory(1, List.of(7, 5)))));
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
     reader.deleteCollectionAsync("mem_t1").get();
@@ -1113,5 +1124,61 @@ class QdrantVectorSinkTaskTest {
             record(null, Map.of("id", canonical, "vector", List.of(0, 1, 0, 0)))));
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
     assertEquals(1, count());
+  }
+
+  // ------------------------------------------------- ids made of several fields
+
+  private static Map<String, Object> namespaced(String namespace, String id, String text) {
+    return Map.of("namespace", namespace, "id", id, "text", text);
+  }
+
+  private String textOf(String uuid) throws Exception {
+    return reader
+        .retrieveAsync(
+            "memories",
+            io.qdrant.client.PointIdFactory.id(java.util.UUID.fromString(uuid)),
+            true,
+            false,
+            null)
+        .get()
+        .get(0)
+        .getPayloadOrThrow("text")
+        .getStringValue();
+  }
+
+  /**
+   * A memory id is unique only within its namespace: with id.fields=namespace,id two tenants' mem-5
+   * are two points, each holding its own tenant's payload, a replay writes the same two points
+   * again, and a tombstone keyed by namespace and id deletes exactly its tenant's point.
+   */
+  @Test
+  void idsMadeOfNamespaceAndIdKeepTenantsApartAcrossReplaysAndTombstones() throws Exception {
+    startTask("id.fields", "namespace,id");
+    List<SinkRecord> events =
+        List.of(
+            record(null, namespaced("acme.agent0", "mem-5", "acme's words")),
+            record(null, namespaced("globex.agent0", "mem-5", "globex's words")));
+    task.put(events);
+    preCommit();
+    assertEquals(2, count());
+    // python3: uuid.uuid5(uuid.NAMESPACE_URL, json.dumps(["acme.agent0","mem-5"],
+    //   separators=(",", ":"), ensure_ascii=False))
+    String acme = "78333939-ee42-5a23-9f2a-15a88c0200b0";
+    String globex = "06fa5125-870d-5da1-9e96-31b232e7bbeb";
+    assertEquals("acme's words", textOf(acme));
+    assertEquals("globex's words", textOf(globex));
+
+    task.put(
+        List.of(
+            record(null, namespaced("acme.agent0", "mem-5", "acme's words")),
+            record(null, namespaced("globex.agent0", "mem-5", "globex's words"))));
+    preCommit();
+    assertEquals(2, count(), "a replay hits the same points");
+
+    task.put(List.of(record("{\"namespace\":\"acme.agent0\",\"id\":\"mem-5\"}", null)));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), preCommit());
+    assertEquals(1, count());
+    assertEquals("globex's words", textOf(globex));
+    assertTrue(context.deadLettered().isEmpty());
   }
 }

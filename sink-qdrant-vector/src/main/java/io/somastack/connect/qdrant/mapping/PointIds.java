@@ -2,12 +2,15 @@ package io.somastack.connect.qdrant.mapping;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qdrant.client.grpc.Common.PointId;
+import io.somastack.connect.common.path.FieldPath;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.apache.kafka.connect.errors.DataException;
@@ -78,6 +81,88 @@ public final class PointIds {
     }
     UUID uuid = CANONICAL_UUID.matcher(text).matches() ? UUID.fromString(text) : uuidV5(text);
     return PointId.newBuilder().setUuid(uuid.toString()).build();
+  }
+
+  /**
+   * The point id of several fields' values: the UUID v5 of their compact JSON array, which no two
+   * lists of values share (["a,b","c"] and ["a","b,c"] differ) and which Python's {@code
+   * json.dumps(values, separators=(",", ":"), ensure_ascii=False)} writes alike. A {@link
+   * DataException} names the field (never its value) that has no part in an id.
+   */
+  public PointId of(List<FieldPath> fields, List<JsonNode> values) {
+    StringBuilder json = new StringBuilder("[");
+    for (int i = 0; i < fields.size(); i++) {
+      if (i > 0) {
+        json.append(',');
+      }
+      appendPart(json, fields.get(i), values.get(i));
+    }
+    String name = json.append(']').toString();
+    return PointId.newBuilder().setUuid(uuidV5(name).toString()).build();
+  }
+
+  private static void appendPart(StringBuilder json, FieldPath field, JsonNode value) {
+    if (value == null || value.isNull()) {
+      throw new DataException("id field '" + field + "' is missing");
+    }
+    if (value.isTextual()) {
+      String text = value.textValue();
+      if (text.isBlank()) {
+        throw new DataException("id field '" + field + "' is empty");
+      }
+      // a UUID names one point however it is spelled, as a single id's UUID does
+      appendString(
+          json, CANONICAL_UUID.matcher(text).matches() ? text.toLowerCase(Locale.ROOT) : text);
+    } else if (value.isBoolean()) {
+      json.append(value.booleanValue());
+    } else if (value.isNumber()) {
+      json.append(wholeNumber(field, value));
+    } else {
+      throw new DataException(
+          "id field '"
+              + field
+              + "' must be a string, a whole number or a boolean, not "
+              + value.getNodeType());
+    }
+  }
+
+  private static BigInteger wholeNumber(FieldPath field, JsonNode value) {
+    BigDecimal number =
+        value.isIntegralNumber() ? new BigDecimal(value.bigIntegerValue()) : value.decimalValue();
+    // checked before toBigIntegerExact, as 1e1000000000 has a billion digits
+    if (number.precision() - number.scale() > 20) {
+      throw new DataException("id field '" + field + "' is a number of over 20 digits");
+    }
+    try {
+      return number.toBigIntegerExact();
+    } catch (ArithmeticException e) {
+      throw new DataException("id field '" + field + "' is a number that is not whole");
+    }
+  }
+
+  /** A JSON string as Python's json.dumps writes it with ensure_ascii=False. */
+  private static void appendString(StringBuilder json, String text) {
+    json.append('"');
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      switch (c) {
+        case '"' -> json.append("\\\"");
+        case '\\' -> json.append("\\\\");
+        case '\n' -> json.append("\\n");
+        case '\r' -> json.append("\\r");
+        case '\t' -> json.append("\\t");
+        case '\b' -> json.append("\\b");
+        case '\f' -> json.append("\\f");
+        default -> {
+          if (c < 0x20) {
+            json.append(String.format("\\u%04x", (int) c));
+          } else {
+            json.append(c);
+          }
+        }
+      }
+    }
+    json.append('"');
   }
 
   private static PointId unsigned(BigInteger number) {

@@ -58,7 +58,10 @@ public final class PointMapper {
 
   private final EmbeddingTimer timer;
   private final PointIds ids;
-  private final FieldPath idField;
+
+  /** The fields of the point id: one (id.field) or several (id.fields). */
+  private final List<FieldPath> idFields;
+
   private final FieldPath deleteIdField;
   private final boolean deleteEnabled;
   private final RecordTemplate collection;
@@ -77,7 +80,7 @@ public final class PointMapper {
     this.fieldEmbedder = embedder instanceof FieldEmbedder field ? field : null;
     this.timer = timer;
     this.ids = new PointIds(config.idNamespace());
-    this.idField = config.idField();
+    this.idFields = config.idFields();
     this.deleteIdField = config.deleteIdField();
     this.deleteEnabled = config.deleteEnabled();
     this.collection = config.collection();
@@ -137,12 +140,22 @@ public final class PointMapper {
   }
 
   private PointId id(Object value, Schema schema) {
-    Object id = idField.get(value);
-    if (id == null) {
-      throw new DataException("no point id in field " + idField);
+    if (idFields.size() == 1) {
+      return ids.of(idPart(value, schema, idFields.get(0)));
     }
-    return ids.of(
-        id instanceof JsonNode node ? node : RecordJson.convert(id, idField.schemaIn(schema)));
+    List<JsonNode> parts = new ArrayList<>(idFields.size());
+    for (FieldPath field : idFields) {
+      parts.add(idPart(value, schema, field));
+    }
+    return ids.of(idFields, parts);
+  }
+
+  private static JsonNode idPart(Object value, Schema schema, FieldPath field) {
+    Object id = field.get(value);
+    if (id == null) {
+      throw new DataException("no point id in field " + field);
+    }
+    return id instanceof JsonNode node ? node : RecordJson.convert(id, field.schemaIn(schema));
   }
 
   /**
@@ -172,6 +185,12 @@ public final class PointMapper {
   }
 
   private PointOp delete(SinkRecord record) {
+    PointId id = idFields.size() == 1 ? singleKeyId(record) : keyIdOfFields(record);
+    String name = topicOnly ? topicCollection(record) : collectionOf(record);
+    return new PointOp.Delete(name, id, record);
+  }
+
+  private PointId singleKeyId(SinkRecord record) {
     Object key = keyText(record.key());
     if (deleteIdField != null) {
       Object container = key instanceof String text ? RecordJson.parse(text) : key;
@@ -182,9 +201,54 @@ public final class PointMapper {
     if (key == null) {
       throw new DataException("a tombstone without a point id in its key");
     }
-    JsonNode id = key instanceof JsonNode node ? node : RecordJson.convert(key, null);
-    String name = topicOnly ? topicCollection(record) : collectionOf(record);
-    return new PointOp.Delete(name, ids.of(id), record);
+    return ids.of(key instanceof JsonNode node ? node : RecordJson.convert(key, null));
+  }
+
+  /**
+   * The point id a tombstone's key names when the id is made of several fields: the key holds each
+   * at its path or flat under its last segment, as the PostgreSQL sink reads key.fields.
+   */
+  private PointId keyIdOfFields(SinkRecord record) {
+    Object key = keyObject(keyText(record.key()));
+    Schema schema = key instanceof Struct struct ? struct.schema() : record.keySchema();
+    List<JsonNode> parts = new ArrayList<>(idFields.size());
+    for (FieldPath field : idFields) {
+      FieldPath at = field;
+      Object part = field.get(key);
+      if (part == null && !field.isTopLevel()) {
+        at = FieldPath.parse(field.leaf().replace(".", "\\."));
+        part = at.get(key);
+      }
+      if (part == null) {
+        throw new DataException("id field '" + field + "' is missing from the tombstone's key");
+      }
+      parts.add(
+          part instanceof JsonNode node ? node : RecordJson.convert(part, at.schemaIn(schema)));
+    }
+    return ids.of(idFields, parts);
+  }
+
+  private Object keyObject(Object key) {
+    if (key == null) {
+      throw new DataException("a tombstone without a point id in its key");
+    }
+    Object object = key instanceof String text ? jsonObjectOrNull(text) : key;
+    if (object instanceof Map<?, ?> || object instanceof Struct || object instanceof ObjectNode) {
+      return object;
+    }
+    throw new DataException(
+        "a tombstone's key must hold the id fields "
+            + idFields
+            + ": a Struct, a Map or JSON object text, not a single value or an array");
+  }
+
+  private static JsonNode jsonObjectOrNull(String text) {
+    try {
+      JsonNode parsed = RecordJson.parse(text);
+      return parsed instanceof ObjectNode ? parsed : null;
+    } catch (DataException notJson) {
+      return null;
+    }
   }
 
   /** Key bytes (ByteArrayConverter) as their UTF-8 text, read as StringConverter's would be. */

@@ -52,7 +52,14 @@ class DeeplyNestedValuesTest {
             new Case("hashing, included nested field", all, "payload.include", "text,deep"),
             new Case("hashing, nested key of a tombstone", List.of("map", "struct")),
             new Case(
-                "field, template", all, "embedder", "field", "collection.name", "c_${value.id}"),
+                "field, template",
+                all,
+                "embedder",
+                "field",
+                "collection.name",
+                "c_${value.id}",
+                "delete.enabled",
+                "false"),
             new Case(
                 "field, excluded inside", all, "embedder", "field", "payload.exclude", "deep.a"),
             new Case("field, whole payload", all, "embedder", "field"));

@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.somastack.connect.common.json.RecordJson;
+import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.qdrant.QdrantSinkConfig;
 import java.math.BigDecimal;
+import java.util.List;
 import java.util.UUID;
 import org.apache.kafka.connect.errors.DataException;
 import org.junit.jupiter.api.Test;
@@ -86,5 +89,80 @@ class PointIdsTest {
     DataException decimal =
         assertThrows(DataException.class, () -> ids.of(RecordJson.parse("-4155550123.0")));
     assertFalse(decimal.getMessage().contains("4155550123"), decimal.getMessage());
+  }
+
+  private static final List<FieldPath> NAMESPACE_ID =
+      List.of(FieldPath.parse("namespace"), FieldPath.parse("id"));
+
+  private String of(JsonNode... values) {
+    return ids.of(NAMESPACE_ID, List.of(values)).getUuid();
+  }
+
+  /**
+   * Python agrees: uuid.uuid5(uuid.NAMESPACE_URL, json.dumps(values, separators=(",", ":"),
+   * ensure_ascii=False)). The JSON array keeps values apart that a comma-joined text would merge.
+   */
+  @Test
+  void idsOfSeveralFieldsAreTheUuidV5OfTheirJsonArrayLikePython() {
+    assertEquals(
+        "78333939-ee42-5a23-9f2a-15a88c0200b0",
+        of(json.textNode("acme.agent0"), json.textNode("mem-5")));
+    assertEquals(
+        "d303d5a3-93c4-5efb-a4bd-ab6f79c35a05", of(json.textNode("a,b"), json.textNode("c")));
+    assertEquals(
+        "d581648a-511a-5c5e-b8f0-596cf220b5b2", of(json.textNode("a"), json.textNode("b,c")));
+    List<FieldPath> three =
+        List.of(FieldPath.parse("t"), FieldPath.parse("n"), FieldPath.parse("b"));
+    assertEquals(
+        "94e62691-7ff5-55b8-859e-e14a4eefbafc",
+        ids.of(three, List.of(json.textNode("t1"), json.numberNode(7L), json.booleanNode(true)))
+            .getUuid());
+    assertEquals(
+        ids.of(three, List.of(json.textNode("t1"), json.numberNode(7L), json.booleanNode(true))),
+        ids.of(
+            three, List.of(json.textNode("t1"), RecordJson.parse("7.0"), json.booleanNode(true))));
+    // a number and its text are different values, as for a single id
+    assertFalse(
+        of(json.textNode("t"), json.numberNode(7L))
+            .equals(of(json.textNode("t"), json.textNode("7"))));
+  }
+
+  @Test
+  void textIsWrittenAsPythonsJsonDumpsWritesIt() {
+    // a quote, a backslash, a new line, U+0001 (\\u0001 in lower case), é and an emoji as UTF-8
+    assertEquals(
+        "943e29bc-a48f-5f9c-b6db-f26fbbefb194",
+        of(json.textNode("q\"\\\n\u0001é😀"), json.textNode("x")));
+  }
+
+  @Test
+  void aUuidPartNamesOnePointHoweverItIsSpelled() {
+    String uuid = "8f0c9e3a-1b2c-4d5e-8f60-718293a4b5c6";
+    assertEquals(
+        of(json.textNode("acme"), json.textNode(uuid)),
+        of(json.textNode("acme"), json.textNode(uuid.toUpperCase())));
+  }
+
+  @Test
+  void aPartThatIsNoIdIsRefusedNamingTheFieldNotTheValue() {
+    List<JsonNode> bad =
+        List.of(
+            json.nullNode(),
+            json.textNode(""),
+            json.textNode("  "),
+            json.numberNode(1.5),
+            json.objectNode().put("secret", "s"),
+            json.arrayNode().add("secret"),
+            RecordJson.parse("1e1000000000"));
+    for (JsonNode part : bad) {
+      DataException e =
+          assertThrows(
+              DataException.class, () -> of(json.textNode("secret"), part), part::toString);
+      assertTrue(e.getMessage().contains("'id'"), e.getMessage());
+      assertFalse(e.getMessage().contains("secret"), e.getMessage());
+    }
+    assertThrows(
+        DataException.class,
+        () -> ids.of(NAMESPACE_ID, java.util.Arrays.asList(json.textNode("a"), null)));
   }
 }

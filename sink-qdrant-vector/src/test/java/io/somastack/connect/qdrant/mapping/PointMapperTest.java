@@ -81,6 +81,7 @@ class PointMapperTest {
             "vector.field", "embedding",
             "vector.name", "dense",
             "collection.name", "mem_${value.metadata.tenant_id}",
+            "delete.enabled", "false",
             "payload.include", "metadata.tenant_id,text");
     PointOp.Upsert upsert =
         (PointOp.Upsert) mapper.map(List.of(record(schema, value)), rejects).get(0);
@@ -177,7 +178,8 @@ class PointMapperTest {
 
   @Test
   void missingTemplateFieldAndOversizedPointsAreRejected() {
-    PointMapper templated = mapper("collection.name", "mem_${value.tenant_id}");
+    PointMapper templated =
+        mapper("collection.name", "mem_${value.tenant_id}", "delete.enabled", "false");
     assertTrue(
         templated.map(List.of(record(null, Map.of("id", 1L, "text", "x"))), rejects).isEmpty());
     assertTrue(rejects.get(0).reason().contains("template"));
@@ -190,7 +192,8 @@ class PointMapperTest {
 
   @Test
   void aTemplatedCollectionNameQdrantWouldRefuseRejectsTheRecord() {
-    PointMapper templated = mapper("collection.name", "mem_${value.tenant_id}");
+    PointMapper templated =
+        mapper("collection.name", "mem_${value.tenant_id}", "delete.enabled", "false");
     List<PointOp> ops =
         templated.map(
             List.of(
@@ -421,5 +424,115 @@ class PointMapperTest {
             .getFieldsOrThrow("at")
             .getStringValue());
     assertEquals(Set.of("meta", "tags"), narrowedStruct.getPayloadMap().keySet());
+  }
+
+  // ------------------------------------------------- ids made of several fields
+
+  /** python3: uuid.uuid5(uuid.NAMESPACE_URL, '["acme.agent0","mem-5"]') */
+  private static final String ACME_MEM_5 = "78333939-ee42-5a23-9f2a-15a88c0200b0";
+
+  private String idOf(PointMapper mapper, SinkRecord record) {
+    List<PointOp> ops = mapper.map(List.of(record), rejects);
+    assertTrue(rejects.isEmpty(), rejects::toString);
+    return ops.get(0).id().getUuid();
+  }
+
+  @Test
+  void anIdOfSeveralFieldsIsTheSameForAMapAStructAndJsonTextAndDiffersByNamespace() {
+    PointMapper mapper = mapper("id.fields", "namespace,id");
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("namespace", Schema.STRING_SCHEMA)
+            .field("id", Schema.STRING_SCHEMA)
+            .field("text", Schema.STRING_SCHEMA)
+            .build();
+    Struct struct =
+        new Struct(schema).put("namespace", "acme.agent0").put("id", "mem-5").put("text", "x");
+    assertEquals(ACME_MEM_5, idOf(mapper, record(schema, struct)));
+    assertEquals(
+        ACME_MEM_5,
+        idOf(mapper, record(null, Map.of("namespace", "acme.agent0", "id", "mem-5", "text", "x"))));
+    assertEquals(
+        ACME_MEM_5,
+        idOf(
+            mapper,
+            record(null, "{\"namespace\":\"acme.agent0\",\"id\":\"mem-5\",\"text\":\"x\"}")));
+    assertFalse(
+        ACME_MEM_5.equals(
+            idOf(
+                mapper,
+                record(null, Map.of("namespace", "globex.agent0", "id", "mem-5", "text", "x")))));
+  }
+
+  /**
+   * A tombstone's key holds the id fields at their paths or flat under their last segments, as a
+   * Map, a Struct, or JSON object text (bytes too), and names the point its events make.
+   */
+  @Test
+  void aTombstoneKeyOfTheIdFieldsDeletesThePointItsEventsMake() {
+    PointMapper mapper = mapper("id.fields", "meta.namespace,id");
+    String event = "{\"meta\":{\"namespace\":\"acme.agent0\"},\"id\":\"mem-5\",\"text\":\"x\"}";
+    assertEquals(ACME_MEM_5, idOf(mapper, record(null, event)));
+    Schema keySchema =
+        SchemaBuilder.struct()
+            .field("namespace", Schema.STRING_SCHEMA)
+            .field("id", Schema.STRING_SCHEMA)
+            .build();
+    String flat = "{\"namespace\":\"acme.agent0\",\"id\":\"mem-5\"}";
+    List<Object> keys =
+        List.of(
+            flat,
+            flat.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            "{\"meta\":{\"namespace\":\"acme.agent0\"},\"id\":\"mem-5\"}",
+            Map.of("namespace", "acme.agent0", "id", "mem-5"),
+            new Struct(keySchema).put("namespace", "acme.agent0").put("id", "mem-5"));
+    for (Object key : keys) {
+      PointOp op = mapper.map(List.of(record(key, null)), rejects).get(0);
+      assertTrue(op instanceof PointOp.Delete);
+      assertEquals(ACME_MEM_5, op.id().getUuid(), key.toString());
+    }
+    assertTrue(rejects.isEmpty(), rejects::toString);
+  }
+
+  @Test
+  void aRecordOrTombstoneWithoutEveryIdFieldIsRejectedNamingTheField() {
+    PointMapper mapper = mapper("id.fields", "namespace,id");
+    List<SinkRecord> records =
+        List.of(
+            record(null, Map.of("id", "mem-5", "text", "x")),
+            record(null, Map.of("namespace", "", "id", "mem-5", "text", "x")),
+            record(null, null),
+            record("mem-5", null),
+            record("\"mem-5\"", null),
+            record("[\"acme.agent0\",\"mem-5\"]", null),
+            record(Map.of("id", "mem-5"), null),
+            record("{\"namespace\":\"acme.agent0\",\"id\":null}", null));
+    assertTrue(mapper.map(records, rejects).isEmpty());
+    assertEquals(records.size(), rejects.size());
+    assertTrue(rejects.get(0).reason().contains("namespace"), rejects.get(0).reason());
+    assertTrue(rejects.get(1).reason().contains("'namespace' is empty"), rejects.get(1).reason());
+    for (int i = 3; i < 6; i++) {
+      String reason = rejects.get(i).reason();
+      assertTrue(reason.contains("must hold the id fields [namespace, id]"), reason);
+      assertFalse(reason.contains("mem-5"), reason);
+    }
+    assertTrue(rejects.get(6).reason().contains("'namespace' is missing"), rejects.get(6).reason());
+    assertTrue(rejects.get(7).reason().contains("'id' is missing"), rejects.get(7).reason());
+  }
+
+  /** One path in id.fields is id.field: the point ids written before stay. */
+  @Test
+  void aSingleIdFieldsPathGivesTheIdsOfIdField() {
+    PointMapper one = mapper("id.fields", "id");
+    assertEquals(
+        "c8ca989b-f9d2-5ecb-8560-ad1541525126",
+        idOf(one, record(null, Map.of("id", "mem-1", "text", "x"))));
+    assertEquals(
+        9L,
+        one.map(List.of(record(null, Map.of("id", 9L, "text", "x"))), rejects)
+            .get(0)
+            .id()
+            .getNum());
+    assertEquals("c8ca989b-f9d2-5ecb-8560-ad1541525126", idOf(one, record("mem-1", null)));
   }
 }
