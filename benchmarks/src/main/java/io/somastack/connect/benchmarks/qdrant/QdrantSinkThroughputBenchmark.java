@@ -206,7 +206,7 @@ public class QdrantSinkThroughputBenchmark {
     for (List<SinkRecord> poll : polls) {
       List<PointMapper.Rejected> rejected = new ArrayList<>();
       WriteBatch batch = WriteBatch.of(mapper.map(poll, rejected));
-      requests += batch.waves(BATCH, Integer.MAX_VALUE).get(0).size() + rejected.size();
+      requests += batch.requests(BATCH, Integer.MAX_VALUE).size() + rejected.size();
     }
     return requests;
   }

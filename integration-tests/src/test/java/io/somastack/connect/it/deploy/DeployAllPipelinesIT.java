@@ -90,7 +90,7 @@ class DeployAllPipelinesIT {
             Duration.ofSeconds(90));
     List<Path> files =
         PipelineFile.list(PackagedPlugins.projectRoot().resolve("connector-configs"));
-    assertEquals(8, files.size(), files.toString());
+    assertEquals(12, files.size(), files.toString());
     for (Path file : files) {
       PipelineFile pipeline = PipelineFile.read(file);
       assertEquals(List.of(), deployer.validate(pipeline), file + " has validation errors");

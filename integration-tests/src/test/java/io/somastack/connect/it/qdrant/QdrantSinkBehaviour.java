@@ -93,7 +93,13 @@ abstract class QdrantSinkBehaviour {
     connect.flush();
     Map<String, String> config =
         config(
-            topic, "collection.name", "${topic}_${value.tenant_id}", "payload.exclude", "secret");
+            topic,
+            "collection.name",
+            "${topic}_${value.tenant_id}",
+            "delete.enabled",
+            "false",
+            "payload.exclude",
+            "secret");
     connect.deploy(topic, config, 1);
 
     await().atMost(WAIT).until(() -> count(topic + "_a") == 2 && count(topic + "_b") == 1);
@@ -317,7 +323,13 @@ abstract class QdrantSinkBehaviour {
     connect.deploy(
         topic,
         config(
-            topic, "collection.name", "${topic}_${value.tenant_id}", "collection.create", "false"),
+            topic,
+            "collection.name",
+            "${topic}_${value.tenant_id}",
+            "delete.enabled",
+            "false",
+            "collection.create",
+            "false"),
         1);
 
     List<ConsumerRecord<String, String>> dead = connect.consume(1, WAIT, topic + ".dlq");
