@@ -130,7 +130,9 @@ public final class QdrantSinkConfig extends AbstractConfig {
           + " ({\"namespace\":\"acme\",\"id\":\"mem-5\"} deletes the point of the event with that"
           + " namespace and id), so the paths must end in different segments and delete.id.field"
           + " must be empty; any other key (a plain string, a number, an array) dead-letters the"
-          + " tombstone. Not together with id.field. Changing the id fields gives every record a"
+          + " tombstone. A key's values must have the JSON types of the value's: {\"id\":\"7\"}"
+          + " and {\"id\":7} name different points, and a delete of a point that does not exist"
+          + " changes nothing. Not together with id.field. Changing the id fields gives every record a"
           + " new point id: points written before are not overwritten or deleted by later"
           + " records.";
 

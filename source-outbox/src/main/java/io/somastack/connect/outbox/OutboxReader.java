@@ -252,7 +252,8 @@ final class OutboxReader implements AutoCloseable {
     } else {
       scanLimits.put(table.name(), scan);
     }
-    return new Batch(rows, cut || rows.size() == scan);
+    // no marker when the first row alone passes the budget (nothing before it): read on at once
+    return new Batch(rows, cut || rows.size() == scan || bytes > config.pollMaxBytes());
   }
 
   private static OutboxRow row(OutboxTable table, ResultSet rs) throws SQLException {

@@ -50,7 +50,7 @@ public record OutboxRow(
 
   @Override
   public String toString() {
-    // no payload, no headers: they may hold personal data
-    return table.name() + "#" + id + " (topic " + topic + ")";
+    // no payload, headers or topic: they are the row's data and may hold personal data
+    return table.name() + "#" + id;
   }
 }

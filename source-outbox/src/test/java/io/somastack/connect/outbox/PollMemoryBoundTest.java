@@ -84,6 +84,33 @@ class PollMemoryBoundTest {
     assertEquals(1, pollUntilRecords().size());
   }
 
+  /**
+   * A first row over poll.max.bytes comes alone, with no marker row after it: the batch must still
+   * say that more may be read at once, not leave the task waiting as for rows held back.
+   */
+  @Test
+  void aFirstRowOverPollMaxBytesStillMarksItsBatchFull() throws Exception {
+    OutboxSourceConfig config =
+        new OutboxSourceConfig(
+            Map.of(
+                "connection.url",
+                pg.jdbcUrl(db),
+                "connection.user",
+                pg.user(),
+                "outbox.table.create",
+                "true",
+                "poll.max.bytes",
+                "1000"));
+    reader = new OutboxReader(config, new NotifyListener(config.notifyChannel()));
+    OutboxTable table = OutboxTable.parse("public.outbox");
+    reader.connection(List.of(table));
+    insertPadded(2, 5000);
+
+    OutboxReader.Batch batch = reader.fetchBatch(table, OutboxCursor.START, 100);
+    assertEquals(1, batch.rows().size());
+    assertTrue(batch.full(), "a batch cut by poll.max.bytes is full");
+  }
+
   /** The reader hands over only the size of a payload over payload.max.bytes, never its bytes. */
   @Test
   void aPayloadOverPayloadMaxBytesIsNeverRead() throws Exception {
