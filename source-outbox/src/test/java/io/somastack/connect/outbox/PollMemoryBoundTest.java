@@ -90,20 +90,7 @@ class PollMemoryBoundTest {
    */
   @Test
   void aFirstRowOverPollMaxBytesStillMarksItsBatchFull() throws Exception {
-    OutboxSourceConfig config =
-        new OutboxSourceConfig(
-            Map.of(
-                "connection.url",
-                pg.jdbcUrl(db),
-                "connection.user",
-                pg.user(),
-                "outbox.table.create",
-                "true",
-                "poll.max.bytes",
-                "1000"));
-    reader = new OutboxReader(config, new NotifyListener(config.notifyChannel()));
-    OutboxTable table = OutboxTable.parse("public.outbox");
-    reader.connection(List.of(table));
+    OutboxTable table = readerOf(readerConfig("poll.max.bytes", "1000"));
     insertPadded(2, 5000);
 
     OutboxReader.Batch batch = reader.fetchBatch(table, OutboxCursor.START, 100);
@@ -114,20 +101,8 @@ class PollMemoryBoundTest {
   /** The reader hands over only the size of a payload over payload.max.bytes, never its bytes. */
   @Test
   void aPayloadOverPayloadMaxBytesIsNeverRead() throws Exception {
-    OutboxSourceConfig config =
-        new OutboxSourceConfig(
-            Map.of(
-                "connection.url",
-                pg.jdbcUrl(db),
-                "connection.user",
-                pg.user(),
-                "outbox.table.create",
-                "true",
-                "payload.max.bytes",
-                "1000"));
-    reader = new OutboxReader(config, new NotifyListener(config.notifyChannel()));
-    OutboxTable table = OutboxTable.parse("public.outbox");
-    reader.connection(List.of(table));
+    OutboxSourceConfig config = readerConfig("payload.max.bytes", "1000");
+    OutboxTable table = readerOf(config);
     insertPadded(1, 5000);
     insertPadded(1, 10);
 
@@ -202,6 +177,27 @@ class PollMemoryBoundTest {
               return !relayed.isEmpty();
             });
     return relayed;
+  }
+
+  private OutboxSourceConfig readerConfig(String option, String value) {
+    return new OutboxSourceConfig(
+        Map.of(
+            "connection.url",
+            pg.jdbcUrl(db),
+            "connection.user",
+            pg.user(),
+            "outbox.table.create",
+            "true",
+            option,
+            value));
+  }
+
+  /** A reader of public.outbox (made if missing), closed after the test. */
+  private OutboxTable readerOf(OutboxSourceConfig config) throws SQLException {
+    reader = new OutboxReader(config, new NotifyListener(config.notifyChannel()));
+    OutboxTable table = OutboxTable.parse("public.outbox");
+    reader.connection(List.of(table));
+    return table;
   }
 
   /** Rows numbered on from the last, with a payload padded to about {@code pad} bytes. */
