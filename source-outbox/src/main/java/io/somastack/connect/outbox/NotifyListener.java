@@ -35,17 +35,6 @@ final class NotifyListener {
   }
 
   /**
-   * Takes the notifications pgjdbc has queued, without waiting. A read covers every row they could
-   * announce; and under constant load, when every poll reads at once and never waits, nothing else
-   * would take them: the queue, one entry per writing transaction, would grow without end.
-   */
-  void drain(Connection connection) throws SQLException {
-    if (channel != null) {
-      connection.unwrap(PGConnection.class).getNotifications();
-    }
-  }
-
-  /**
    * Waits up to {@code timeoutMs} for a notification; true when one (or more) arrived. Without a
    * channel this just sleeps.
    */
