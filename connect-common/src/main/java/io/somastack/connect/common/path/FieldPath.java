@@ -70,6 +70,15 @@ public final class FieldPath {
     return segments.size() == 1;
   }
 
+  /**
+   * The last segment alone, as a top-level path: where a key object holds a field flat, under its
+   * last segment (a dot in that segment stays part of the name).
+   */
+  public FieldPath leafPath() {
+    List<String> leaf = List.of(leaf());
+    return new FieldPath(text(leaf), leaf);
+  }
+
   /** The path without its last segment; only for paths with more than one segment. */
   public FieldPath parent() {
     if (isTopLevel()) {

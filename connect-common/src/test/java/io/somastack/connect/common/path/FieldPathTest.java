@@ -29,6 +29,15 @@ class FieldPathTest {
             .asText());
   }
 
+  /** A key object holds a field flat under its last segment, a dot in it part of the name. */
+  @Test
+  void theLeafPathReadsTheLastSegmentAtTopLevelKeepingItsDots() {
+    FieldPath leaf = FieldPath.parse("metadata.tenant\\.id").leafPath();
+    assertEquals("acme", leaf.get(Map.of("tenant.id", "acme")));
+    assertNull(leaf.get(Map.of("tenant", Map.of("id", "acme"))));
+    assertEquals(FieldPath.parse("tenant\\.id"), leaf);
+  }
+
   @Test
   void aMissingSegmentOrJsonNullIsNullNeverAnException() {
     FieldPath path = FieldPath.parse("a.b.c");

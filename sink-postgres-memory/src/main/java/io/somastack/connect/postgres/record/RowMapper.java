@@ -214,7 +214,7 @@ public final class RowMapper {
       if (raw == null && recordKey) {
         // a key object carries the key fields flat, by their column names; an event does not: one
         // lacking entity.id must not be keyed by its own top-level id
-        raw = FieldPath.parse(path.leaf()).get(source);
+        raw = path.leafPath().get(source);
       }
       if (raw == null) {
         throw new BadRecordException(

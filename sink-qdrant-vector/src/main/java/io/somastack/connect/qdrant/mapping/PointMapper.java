@@ -216,7 +216,7 @@ public final class PointMapper {
       FieldPath at = field;
       Object part = field.get(key);
       if (part == null && !field.isTopLevel()) {
-        at = FieldPath.parse(field.leaf().replace(".", "\\."));
+        at = field.leafPath();
         part = at.get(key);
       }
       if (part == null) {
