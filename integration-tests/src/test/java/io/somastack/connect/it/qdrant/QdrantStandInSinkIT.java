@@ -10,6 +10,7 @@ import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn.Operation;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,7 +28,7 @@ class QdrantStandInSinkIT extends QdrantSinkBehaviour {
   }
 
   @Test
-  void repeatedIdsInOneBatchAreSentOnceInArrivalOrder() {
+  void repeatedIdsInOneBatchAreSentOnceAsTheirLastWrite() {
     String topic = unique("requests");
     connect.createTopic(topic, 1);
     for (int version = 1; version <= 5; version++) {
@@ -41,12 +42,15 @@ class QdrantStandInSinkIT extends QdrantSinkBehaviour {
     await().atMost(WAIT).until(() -> count(topic) == 1);
     List<Operation> writes =
         standIn.operations().stream().filter(op -> op.collection().equals(topic)).toList();
+    assertEquals(new Operation("create", topic, List.of()), writes.get(0));
+    // x's last write is its tombstone, y's its fifth version; they touch different points, so
+    // the two requests go together and may arrive in either order
     assertEquals(
-        List.of(
-            new Operation("create", topic, List.of()),
+        Set.of(
             new Operation("upsert", topic, List.of(UUID5.get("y"))),
             new Operation("delete", topic, List.of(UUID5.get("x")))),
-        writes);
+        Set.copyOf(writes.subList(1, writes.size())));
+    assertEquals(3, writes.size(), writes.toString());
     connect.connect().deleteConnector(topic);
   }
 
