@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
+import org.postgresql.core.BaseConnection;
 
 /**
  * Waits for the outbox trigger's NOTIFY on the task's own connection (pgjdbc queues notifications
@@ -31,6 +32,21 @@ final class NotifyListener {
     }
     try (Statement s = connection.createStatement()) {
       s.execute("LISTEN " + SqlIdentifier.quote(channel));
+    }
+  }
+
+  /**
+   * Throws away the notifications pgjdbc has queued. Under constant load every poll reads at once
+   * and never waits, so nothing else would take them: the queue, one entry per writing transaction,
+   * would grow for as long as the load lasts. A read covers every row they announce.
+   *
+   * <p>This takes pgjdbc's in-memory queue only. {@code PGConnection.getNotifications()} would also
+   * read the socket for as long as more keep coming, which under 1,000 commits/s held reads back
+   * for tens of milliseconds (steady pickups 10 -> 36 ms p50, 42 -> 247 ms p99).
+   */
+  void drain(Connection connection) throws SQLException {
+    if (channel != null) {
+      connection.unwrap(BaseConnection.class).getQueryExecutor().getNotifications();
     }
   }
 

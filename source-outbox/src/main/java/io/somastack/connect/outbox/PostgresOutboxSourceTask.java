@@ -336,6 +336,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
         && nowMs() < readAt) {
       return false;
     }
+    listener.drain(connection);
     readAt = 0;
     return true;
   }
@@ -542,6 +543,11 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     if (table != null && record.sourceOffset() != null) {
       acks.acked(table.toString(), OutboxCursor.fromOffset(record.sourceOffset()));
     }
+  }
+
+  /** The task's database connection, or null: for tests that look at what pgjdbc holds for it. */
+  Connection connection() {
+    return reader.current();
   }
 
   @Override

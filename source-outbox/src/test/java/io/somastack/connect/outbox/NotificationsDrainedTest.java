@@ -1,0 +1,55 @@
+package io.somastack.connect.outbox;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.testing.postgres.PostgresServer;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+/**
+ * pgjdbc queues every notification its connection receives until someone takes them. Under
+ * sustained load every poll finds rows and reads at once, without waiting for a notification: if
+ * only that wait took them, one queued notification per writing transaction would pile up in the
+ * worker's memory for as long as the load lasts.
+ */
+class NotificationsDrainedTest {
+
+  private static final int TRANSACTIONS = 50;
+  private final PostgresServer pg = PostgresServer.shared();
+  private final String db = "outbox_drain_" + System.nanoTime();
+  private PostgresOutboxSourceTask task;
+
+  @AfterEach
+  void stop() {
+    if (task != null) {
+      task.stop();
+    }
+  }
+
+  @Test
+  void notificationsDoNotPileUpWhileEveryPollFindsRows() throws Exception {
+    pg.createDatabase(db);
+    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    props.put("poll.max.rows", "1");
+    task = HandRunSourceContext.startedTask(props, Map.of());
+    assertNull(task.poll(), "creates the tables and listens");
+
+    try (Connection writer = pg.connect(db);
+        Statement s = writer.createStatement()) {
+      for (int i = 0; i < TRANSACTIONS; i++) {
+        s.execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}')"); // one NOTIFY each
+        assertNotNull(task.poll(), "every poll finds a row");
+      }
+    }
+    PGNotification[] queued = task.connection().unwrap(PGConnection.class).getNotifications();
+    int count = queued == null ? 0 : queued.length;
+    assertTrue(count <= 2, count + " notifications left queued after " + TRANSACTIONS + " polls");
+  }
+}
