@@ -40,7 +40,7 @@ class AuditTasksInParallelTest {
       s.execute("SELECT 1 FROM soma_audit_chain_heads WHERE kafka_partition = 0 FOR UPDATE");
       // without waiting for the other transaction: it would fail at the lock timeout instead
       write(
-          url + "?options=-c%20lock_timeout=5000",
+          url + (url.contains("?") ? "&" : "?") + "options=-c%20lock_timeout=5000",
           new HandRunTaskContext(SECOND),
           List.of(event(SECOND, 1)));
       other.rollback();
