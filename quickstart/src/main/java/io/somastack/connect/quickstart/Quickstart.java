@@ -13,6 +13,8 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -150,7 +152,13 @@ public final class Quickstart {
     List<PipelineFile> pipelines = readPipelines(root.resolve("connector-configs"));
     // not added to running: the throwaway server stops itself at exit, after the worker stopped
     // and its sinks no longer need it; a SOMA_PG_URL server is not ours to stop
-    Database db = Database.obtain(env);
+    Database db;
+    try {
+      db = Database.obtain(env);
+    } catch (IllegalArgumentException e) {
+      out.println(e.getMessage());
+      return 1;
+    }
     out.println("  PostgreSQL   " + db.url());
     if (db.holdsSinkOffsets()) {
       out.println(
@@ -559,10 +567,33 @@ public final class Quickstart {
         PostgresServer server =
             PostgresServer.external(
                 configured, env.get("SOMA_PG_USER"), env.get("SOMA_PG_PASSWORD"));
-        return new Database(server, configured.replaceAll("^.*/([^/?]+).*$", "$1"), configured);
+        return new Database(server, databaseName(configured), configured);
       }
       PostgresServer server = PostgresServer.shared();
       return new Database(server, "soma", server.createDatabase("soma"));
+    }
+
+    /**
+     * The database a jdbc:postgresql: URL names, read as pgjdbc reads it: the path after
+     * //host[:port][,host[:port]...]/ and before the '?', decoded. Not the URL's last '/' segment,
+     * which may lie in a parameter's value (sslrootcert=/etc/pg/root.crt).
+     *
+     * @throws IllegalArgumentException when the URL names no database
+     */
+    static String databaseName(String url) {
+      String rest = url.replaceFirst("^jdbc:postgresql:", "");
+      int query = rest.indexOf('?');
+      String path = query < 0 ? rest : rest.substring(0, query);
+      if (path.startsWith("//")) {
+        int slash = path.indexOf('/', 2);
+        path = slash < 0 ? "" : path.substring(slash + 1);
+      }
+      if (path.isEmpty()) {
+        // the URL itself is not repeated: it may hold a password
+        throw new IllegalArgumentException(
+            "SOMA_PG_URL names no database: give jdbc:postgresql://HOST:PORT/DATABASE");
+      }
+      return URLDecoder.decode(path, StandardCharsets.UTF_8);
     }
   }
 

@@ -1,0 +1,72 @@
+package io.somastack.connect.quickstart;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.testing.postgres.PostgresServer;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The database a SOMA_PG_URL names, and how the quickstart's own connections reach it. */
+class QuickstartDatabaseTest {
+
+  /**
+   * The name was the URL's last '/'-separated segment, so a parameter holding a path (here
+   * sslrootcert) became the database: root.crt.
+   */
+  @Test
+  void theDatabaseIsTheUrlsPathNotASegmentOfItsParameters() {
+    assertEquals(
+        "soma",
+        Quickstart.Database.databaseName(
+            "jdbc:postgresql://h:5432/soma?sslmode=verify-full&sslrootcert=/etc/pg/root.crt"));
+    assertEquals("soma", Quickstart.Database.databaseName("jdbc:postgresql://h/soma"));
+    assertEquals(
+        "soma", Quickstart.Database.databaseName("jdbc:postgresql://h1:5432,h2:5433/soma?a=b/c"));
+    assertEquals("my db", Quickstart.Database.databaseName("jdbc:postgresql://h/my%20db"));
+    assertEquals(
+        "soma",
+        Quickstart.Database.obtain(
+                Map.of(
+                    "SOMA_PG_URL",
+                    "jdbc:postgresql://h:5432/soma?sslmode=verify-full&sslrootcert=/etc/pg/root.crt"))
+            .name());
+  }
+
+  @Test
+  void aUrlWithoutADatabaseIsRefusedNamingTheVariable() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Quickstart.Database.databaseName("jdbc:postgresql://h:5432/?sslmode=require"));
+    assertTrue(e.getMessage().contains("SOMA_PG_URL"), e.getMessage());
+  }
+
+  /**
+   * The sinks got the whole SOMA_PG_URL, but the quickstart's own connections (the offsets check,
+   * the outbox writer, the progress report) were made to host:port/database alone: sslmode,
+   * sslrootcert and the like were dropped. ApplicationName stands in for them here, since the
+   * server reports it back.
+   */
+  @Test
+  void theQuickstartsOwnConnectionsKeepTheUrlsParameters() throws Exception {
+    PostgresServer server = PostgresServer.shared();
+    String url = server.createDatabase("quickstart_url_parameters");
+    String withParameters =
+        url + (url.contains("?") ? "&" : "?") + "ApplicationName=soma-quickstart-probe";
+    Quickstart.Database db =
+        Quickstart.Database.obtain(
+            Map.of("SOMA_PG_URL", withParameters, "SOMA_PG_USER", server.user()));
+
+    try (Connection c = db.server().connect(db.name());
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT current_setting('application_name')")) {
+      assertTrue(rs.next());
+      assertEquals("soma-quickstart-probe", rs.getString(1));
+    }
+  }
+}
