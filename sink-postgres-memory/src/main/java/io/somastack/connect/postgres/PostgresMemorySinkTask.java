@@ -21,10 +21,13 @@ import io.somastack.connect.postgres.write.TableChanged;
 import io.somastack.connect.postgres.write.TableLayout;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -435,21 +438,41 @@ public class PostgresMemorySinkTask extends SinkTask {
     lastCopiedBinary = copiedBinary;
   }
 
-  /** Finds the rows the database refuses (inside savepoints, all rolled back) and drops them. */
+  /**
+   * Finds the rows the database refuses (inside savepoints, all rolled back) and drops them. A
+   * dropped row may leave in its place rows of its key it had superseded in the batch ({@link
+   * Batch#remove}), not tried yet: the table's rows are then tried again, from where they were.
+   */
   private void isolateRejected(Connection c, Batch batch) throws SQLException {
-    for (Map.Entry<String, List<EventRow>> entry : batch.rowsByTable().entrySet()) {
-      List<EventRow> rows = entry.getValue();
-      if (audit != null) {
-        // the chain asks PostgreSQL for each payload's jsonb text first: a payload jsonb refuses
-        // fails that step, so it is isolated there, and the rest are chained as they will land
-        rows =
-            withoutRejected(
-                c, batch, entry.getKey(), rows, audit.findRejected(c, entry.getKey(), rows));
-        rows = audit.link(c, entry.getKey(), rows);
+    for (String table : batch.rowsByTable().keySet()) {
+      Savepoint before = c.setSavepoint();
+      List<EventRow> tried = batch.rowsByTable().get(table);
+      isolateRejected(c, batch, table, tried);
+      while (untriedRows(batch.rowsByTable().get(table), tried)) {
+        c.rollback(before); // the table's rows as they were, so each is tried (and chained) once
+        tried = batch.rowsByTable().get(table);
+        isolateRejected(c, batch, table, tried);
       }
-      withoutRejected(c, batch, entry.getKey(), rows, writer.findRejected(c, entry.getKey(), rows));
     }
     c.rollback();
+  }
+
+  private void isolateRejected(Connection c, Batch batch, String table, List<EventRow> rows)
+      throws SQLException {
+    if (audit != null) {
+      // the chain asks PostgreSQL for each payload's jsonb text first: a payload jsonb refuses
+      // fails that step, so it is isolated there, and the rest are chained as they will land
+      rows = withoutRejected(c, batch, table, rows, audit.findRejected(c, table, rows));
+      rows = audit.link(c, table, rows);
+    }
+    withoutRejected(c, batch, table, rows, writer.findRejected(c, table, rows));
+  }
+
+  /** Whether some of the rows are not among those tried. */
+  private static boolean untriedRows(List<EventRow> rows, List<EventRow> tried) {
+    Set<EventRow> triedRows = Collections.newSetFromMap(new IdentityHashMap<>());
+    triedRows.addAll(tried);
+    return !triedRows.containsAll(rows);
   }
 
   /**

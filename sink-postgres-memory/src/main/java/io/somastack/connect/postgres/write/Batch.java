@@ -3,10 +3,13 @@ package io.somastack.connect.postgres.write;
 import io.somastack.connect.postgres.config.WriteMode;
 import io.somastack.connect.postgres.record.EventRow;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.sink.SinkRecord;
 
@@ -24,6 +27,18 @@ public final class Batch {
   private final Map<String, LinkedHashMap<String, EventRow>> rowsByTable = new LinkedHashMap<>();
   private final List<Rejected> rejected = new ArrayList<>();
   private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
+
+  /**
+   * Every row added, in record order, superseded ones included: when the database refuses a kept
+   * row, the rows it superseded must be written in its stead, as record by record they would have
+   * been (else they are lost, their offsets committed). One reference per row on the hot path.
+   */
+  private final List<EventRow> added = new ArrayList<>();
+
+  /** Rows the database refused; the kept rows are computed again without them when next read. */
+  private Set<EventRow> removed;
+
+  private boolean removedSinceCollapse;
   private int collapsed;
   private int staleRefused;
   private int tombstonesIgnored;
@@ -40,6 +55,13 @@ public final class Batch {
   }
 
   public void add(EventRow row) {
+    settle(); // rows added after a removal collapse onto the kept rows without it
+    added.add(row);
+    collapse(row);
+  }
+
+  /** Keeps the row, or not, against the kept rows of its identity; counts what it supersedes. */
+  private void collapse(EventRow row) {
     LinkedHashMap<String, EventRow> rows =
         rowsByTable.computeIfAbsent(row.table(), t -> new LinkedHashMap<>());
     EventRow earlier = rows.get(row.identity());
@@ -111,11 +133,41 @@ public final class Batch {
     rejected.add(new Rejected(record, reason));
   }
 
-  /** Drops rows the database rejected, so the batch can be written again without them. */
+  /**
+   * Drops a row the database rejected, so the batch can be written again without it; the rows of
+   * its identity it had superseded in the batch take its place (see {@link #settle}), and are yet
+   * to be tried.
+   */
   public void remove(EventRow row, Throwable reason) {
     // by the row itself: a key's kept tombstone and its write share the identity
-    rowsByTable.get(row.table()).values().removeIf(kept -> kept == row);
+    if (removed == null) {
+      removed = Collections.newSetFromMap(new IdentityHashMap<>());
+    }
+    removed.add(row);
+    removedSinceCollapse = true;
     reject(row.record(), reason);
+  }
+
+  /**
+   * After removals, the kept rows and the counts anew from the rows added but not removed, with the
+   * rules of {@link #add}: the rows a removed one had superseded (an earlier write or tombstone of
+   * its key, a lower version, a later duplicate of its event id) are kept in its stead, at the
+   * places they would have had without it, and count as collapsed or stale no more. Once per run of
+   * removals, when the rows are next read (rare: rows the database refused).
+   */
+  private void settle() {
+    if (!removedSinceCollapse) {
+      return;
+    }
+    removedSinceCollapse = false;
+    rowsByTable.values().forEach(Map::clear); // a table whose rows are all gone stays, empty
+    collapsed = 0;
+    staleRefused = 0;
+    for (EventRow row : added) {
+      if (!removed.contains(row)) {
+        collapse(row);
+      }
+    }
   }
 
   public void tombstoneIgnored() {
@@ -123,6 +175,7 @@ public final class Batch {
   }
 
   public Map<String, List<EventRow>> rowsByTable() {
+    settle();
     Map<String, List<EventRow>> out = new LinkedHashMap<>();
     rowsByTable.forEach((table, rows) -> out.put(table, new ArrayList<>(rows.values())));
     return out;
@@ -137,11 +190,13 @@ public final class Batch {
   }
 
   public int collapsed() {
+    settle();
     return collapsed;
   }
 
   /** Writes of a versioned key that lost to a higher or equal version within the batch. */
   public int staleRefused() {
+    settle();
     return staleRefused;
   }
 
@@ -150,6 +205,7 @@ public final class Batch {
   }
 
   public int rowCount() {
+    settle();
     return rowsByTable.values().stream().mapToInt(Map::size).sum();
   }
 }
