@@ -21,16 +21,56 @@ final class QdrantConfigValidators {
 
   private QdrantConfigValidators() {}
 
-  /** A gRPC or HTTP endpoint: the scheme decides TLS, so only http and https are taken. */
-  static ConfigDef.Validator url() {
-    return validator(
-        "an http:// or https:// URL with a host, e.g. http://localhost:6334",
-        value -> {
-          URI uri = URI.create(value);
-          return uri.getHost() != null
-              && ("http".equalsIgnoreCase(uri.getScheme())
-                  || "https".equalsIgnoreCase(uri.getScheme()));
-        });
+  /**
+   * A gRPC or HTTP endpoint: the scheme decides TLS, so only http and https are taken. Credentials
+   * in it (user:password@host) are refused, naming the option for the key: neither the gRPC client
+   * nor HttpClient sends them, and a URL is quoted in errors and logs, where they would show.
+   */
+  static ConfigDef.Validator url(String example, String apiKeyOption) {
+    ConfigDef.Validator url =
+        validator(
+            "an http:// or https:// URL with a host and no user:password@, e.g. " + example,
+            value -> {
+              URI uri = URI.create(value);
+              return uri.getHost() != null
+                  && ("http".equalsIgnoreCase(uri.getScheme())
+                      || "https".equalsIgnoreCase(uri.getScheme()));
+            });
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        if (value != null && hasUserInfo(value.toString())) {
+          // the one-argument ConfigException: the others quote the value, credentials and all
+          throw new ConfigException(
+              "Invalid value for configuration "
+                  + name
+                  + ": must not hold credentials (user:password@host), which are not sent and"
+                  + " would show wherever the URL is quoted; set "
+                  + apiKeyOption
+                  + " instead");
+        }
+        url.ensureValid(name, value);
+      }
+
+      @Override
+      public String toString() {
+        return url.toString();
+      }
+    };
+  }
+
+  /** Whether the URL's authority (between :// and the path) has an @, parsed or not. */
+  private static boolean hasUserInfo(String url) {
+    int start = url.indexOf("://");
+    if (start < 0) {
+      return false;
+    }
+    start += 3;
+    int end = start;
+    while (end < url.length() && "/?#".indexOf(url.charAt(end)) < 0) {
+      end++;
+    }
+    return url.substring(start, end).contains("@");
   }
 
   /**

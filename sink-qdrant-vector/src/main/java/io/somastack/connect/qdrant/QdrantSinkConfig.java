@@ -161,7 +161,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
         QDRANT_URL,
         Type.STRING,
         "http://localhost:6334",
-        url(),
+        url("http://localhost:6334", QDRANT_API_KEY),
         Importance.HIGH,
         "Qdrant's gRPC endpoint: http://host:port, or https://host:port for TLS. The port is the"
             + " gRPC one (6334 by default), not the REST one.",
@@ -366,7 +366,9 @@ public final class QdrantSinkConfig extends AbstractConfig {
         "",
         Validators.fieldPaths(),
         Importance.MEDIUM,
-        "Fields copied into the payload; empty means the whole value.",
+        "Fields copied into the payload; empty means the whole value. A path goes through every"
+            + " element of an array on its way: contacts.name keeps the name of each element of"
+            + " the array contacts (elements without it are left out), as payload.exclude does.",
         GROUP_MAPPING,
         ++o,
         Width.LONG,
@@ -377,7 +379,10 @@ public final class QdrantSinkConfig extends AbstractConfig {
         "",
         Validators.fieldPaths(),
         Importance.MEDIUM,
-        "Fields left out of the payload. The vector field of embedder=field is always left out.",
+        "Fields left out of the payload, applied after payload.include. A path goes through"
+            + " every element of an array on its way: contacts.email leaves out the email of each"
+            + " element of the array contacts. The vector field of embedder=field is always left"
+            + " out.",
         GROUP_MAPPING,
         ++o,
         Width.LONG,
@@ -393,8 +398,10 @@ public final class QdrantSinkConfig extends AbstractConfig {
         Validators.oneOf(EmbedderKind.class),
         Importance.HIGH,
         "Where the dense vector comes from: hashing (deterministic feature hashing of the text"
-            + " fields, no model), field (the record carries its vectors) or openai (an"
-            + " OpenAI-compatible /embeddings endpoint).",
+            + " fields' words, no model), field (the record carries its vectors) or openai (an"
+            + " OpenAI-compatible /embeddings endpoint). hashing reads words as runs of letters"
+            + " and digits by the JDK's Unicode tables: a character added in a later Unicode"
+            + " version may hash differently on a JDK of another version.",
         GROUP_VECTORS,
         ++o,
         Width.SHORT,
@@ -433,7 +440,11 @@ public final class QdrantSinkConfig extends AbstractConfig {
         Validators.fieldPaths(),
         Importance.HIGH,
         "Text fields embedded by the hashing and openai embedders, joined by new lines. A record"
-            + " with none of them, or only blank ones, is dead-lettered.",
+            + " with none of them, or only blank ones, is dead-lettered, and so is, with hashing, a"
+            + " text without any letter or digit (\"---\", an emoji alone), and with openai a text"
+            + " the endpoint refuses, such as one longer than the model takes. Texts are never"
+            + " truncated or split: split long texts before the sink (in the producer, or a"
+            + " transform).",
         GROUP_VECTORS,
         ++o,
         Width.LONG,
@@ -464,18 +475,22 @@ public final class QdrantSinkConfig extends AbstractConfig {
         OPENAI_URL,
         Type.STRING,
         "https://api.openai.com/v1",
-        url(),
+        url("http://localhost:8080/v1", OPENAI_API_KEY),
         Importance.HIGH,
         "Base URL of the OpenAI-compatible API, e.g. https://api.openai.com/v1,"
             + " http://localhost:11434/v1 (Ollama), http://host:8000/v1 (vLLM) or"
             + " https://RESOURCE.openai.azure.com/openai/v1 (Azure OpenAI's v1 API, the deployment"
             + " as the model; its dated deployments/...?api-version= URLs and api-key header are"
-            + " not supported). The connector posts to <url>/embeddings. 429, 408, 409, 425, 5xx and"
-            + " I/O failures are retried. At the first batch of a put refused with 400, 413, 422"
-            + " or 424 a one-word text is sent: refused too, the request is at fault and the task"
-            + " fails; else the batch is sent again text by text and a text refused alone is"
-            + " dead-lettered. Any other answer (a redirect, which is not followed, 401, 403, 404...) fails"
-            + " the task.",
+            + " not supported). The connector posts to <url>/embeddings. 429, 408, 409, 424"
+            + " (text-embeddings-inference's model failing, as when out of GPU memory), 425, 5xx"
+            + " and I/O failures are retried. A request of several texts refused with 413 (too"
+            + " large) is sent again in halves, and when its halves are taken the task's later"
+            + " requests hold at most a half (a warning says so). At the first batch of a put"
+            + " refused with 400 or 422, or of a text refused alone with 413, a one-word text is sent:"
+            + " refused too, the request is at fault and the task fails; else the batch is sent"
+            + " again text by text and a text refused alone (too long for the model, say) is"
+            + " dead-lettered. Any other answer (a redirect, which is not followed, 401, 403,"
+            + " 404...) fails the task. No user:password@ in it: use embedder.openai.api.key.",
         GROUP_VECTORS,
         ++o,
         Width.LONG,
@@ -533,7 +548,10 @@ public final class QdrantSinkConfig extends AbstractConfig {
         ConfigDef.Range.between(1, 2048),
         Importance.LOW,
         "Most texts per embeddings request (fewer when embedder.openai.batch.max.chars ends the"
-            + " request first).",
+            + " request first). text-embeddings-inference takes 32 by default"
+            + " (--max-client-batch-size) and refuses more with 413: the task then sends the"
+            + " batch again in halves and no more than 32 a request from then on, after one"
+            + " refused request per task start; set 32 for it.",
         GROUP_VECTORS,
         ++o,
         Width.SHORT,
@@ -547,10 +565,13 @@ public final class QdrantSinkConfig extends AbstractConfig {
         ConfigDef.Range.atLeast(1),
         Importance.LOW,
         "Most characters of text per embeddings request, summed over its texts (UTF-16 units,"
-            + " as Java counts them); a text longer than this goes in a request of its own. OpenAI"
-            + " refuses a request whose inputs sum to more than 300000 tokens, and proxies refuse"
-            + " large bodies (nginx: 1 MiB by default); a refused request is sent again text by"
-            + " text, each text a second time. Characters stand in for tokens only approximately:"
+            + " as Java counts them); a text longer than this goes in a request of its own, which"
+            + " does not make it fit the model: a text over the model's input limit (8192 tokens"
+            + " for OpenAI's models) is refused and its record dead-lettered, since texts are"
+            + " never truncated. OpenAI refuses a request whose inputs sum to more than 300000"
+            + " tokens, and proxies refuse large bodies (nginx: 1 MiB by default); a request"
+            + " refused as too large is sent again in halves. Characters stand in for tokens only"
+            + " approximately:"
             + " the default is about 125000 tokens of English (some 4 characters a token) and stays"
             + " under 300000 tokens for text of more than 1.7 characters a token; lower it for"
             + " Chinese, Japanese or Korean text (about a token a character, or more) or for an"
@@ -580,7 +601,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
         3,
         ConfigDef.Range.between(0, 20),
         Importance.LOW,
-        "Retries of a failed embeddings request (429, 5xx, I/O) before the batch is handed back"
+        "Retries of a failed embeddings request (429, 424, 5xx, I/O) before the batch is handed back"
             + " to Connect to retry later; fewer when embedder.openai.retry.budget.ms runs out.",
         GROUP_VECTORS,
         ++o,

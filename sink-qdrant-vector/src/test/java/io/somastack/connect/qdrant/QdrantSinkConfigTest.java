@@ -379,4 +379,40 @@ class QdrantSinkConfigTest {
         props("id.fields", "namespace,id", "delete.id.field", "id", "delete.enabled", "false"));
     new QdrantSinkConfig(props("id.fields", "id", "delete.id.field", "id"));
   }
+
+  /**
+   * Credentials in a URL are never sent (HttpClient and gRPC take the host and port only) and were
+   * quoted in the errors a task fails with: they are refused, without being quoted, pointing to the
+   * API key options.
+   */
+  @Test
+  void aUrlWithCredentialsIsRefusedWithoutQuotingThem() {
+    Map<String, String> options =
+        Map.of("qdrant.url", "qdrant.api.key", "embedder.openai.url", "embedder.openai.api.key");
+    options.forEach(
+        (url, apiKey) -> {
+          Map<String, String> props =
+              props("embedder", "openai", url, "https://user:s3cr3t@host.example:8443/v1");
+          ConfigException e =
+              assertThrows(ConfigException.class, () -> new QdrantSinkConfig(props));
+          assertFalse(e.getMessage().contains("s3cr3t"), e.getMessage());
+          assertTrue(e.getMessage().contains(url), e.getMessage());
+          assertTrue(e.getMessage().contains(apiKey), e.getMessage());
+          assertEquals(List.of(url), keysWithErrors(props));
+          List<String> errors =
+              QdrantSinkConfig.CONFIG_DEF.validate(props).stream()
+                  .flatMap(v -> v.errorMessages().stream())
+                  .toList();
+          assertFalse(errors.toString().contains("s3cr3t"), errors.toString());
+        });
+  }
+
+  /** The embeddings URL's valid values name an embeddings URL, not Qdrant's gRPC port. */
+  @Test
+  void theEmbeddingsUrlHasItsOwnExample() {
+    String valid =
+        QdrantSinkConfig.CONFIG_DEF.configKeys().get("embedder.openai.url").validator.toString();
+    assertFalse(valid.contains("6334"), valid);
+    assertTrue(valid.contains("/v1"), valid);
+  }
 }

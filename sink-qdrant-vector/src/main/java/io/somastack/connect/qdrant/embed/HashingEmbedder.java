@@ -10,7 +10,12 @@ import java.util.List;
  * digits with their combining marks, in Unicode NFC, lower-cased) is hashed with 64-bit FNV-1a and
  * a MurmurHash3 finaliser; the hash picks a dimension and a sign, the token adds ±1 there, and the
  * vector is L2-normalised. No model, no network, the same vector on every machine and every run;
- * texts sharing words get close vectors, which is enough for keyword-like recall and for tests.
+ * texts sharing words get close vectors, which is enough for keyword-like recall and for tests. A
+ * text without any letter or digit (punctuation, emoji) has no token, hence no vector.
+ *
+ * <p>What a letter, a digit or a mark is, and lower case, come from the JDK's Unicode tables: a
+ * character that a later Unicode version adds (a new script, new letters) may hash differently on a
+ * JDK of another Unicode version; text in scripts every JDK knows hashes the same everywhere.
  */
 public final class HashingEmbedder extends TextEmbedder {
 
@@ -33,7 +38,12 @@ public final class HashingEmbedder extends TextEmbedder {
   List<float[]> embedTexts(List<String> texts, String[] refusals) {
     List<float[]> vectors = new ArrayList<>(texts.size());
     for (String text : texts) {
-      vectors.add(embed(text));
+      float[] vector = embed(text);
+      if (vector == null) {
+        // "---" or an emoji alone: not blank, so the reason must say why it has no vector
+        refusals[vectors.size()] = "it has no letters or digits to hash";
+      }
+      vectors.add(vector);
     }
     return vectors;
   }

@@ -37,10 +37,11 @@ import org.slf4j.LoggerFactory;
 /**
  * An OpenAI-compatible {@code POST <url>/embeddings} endpoint (OpenAI, Azure OpenAI's v1 API, vLLM,
  * Ollama, text-embeddings-inference): texts go in batches bounded by count and by characters (a
- * stand-in for the tokens OpenAI bounds a request by); 429, 5xx and I/O failures are retried with
- * backoff and then handed to Connect as retriable; a refusal (400, 413, 422, 424) of a batch is
- * narrowed down to the texts the server refuses, which are rejected one by one; any other answer is
- * a configuration error.
+ * stand-in for the tokens OpenAI bounds a request by); 429, 424, 5xx and I/O failures are retried
+ * with backoff and then handed to Connect as retriable; a batch refused with 413 (too large) is
+ * sent again in halves, and when its halves are taken the task's later requests hold no more texts
+ * than a half; any other refusal (400, 422) of a batch is narrowed down to the texts the server
+ * refuses, which are rejected one by one; any other answer is a configuration error.
  *
  * <p>The retries of one {@link #embed} call (one put) share one time budget (time from a request's
  * first failure to its success, summed; {@code embedder.openai.retry.budget.ms}): a put makes a
@@ -64,6 +65,14 @@ public final class OpenAiEmbedder extends TextEmbedder {
   private final String model;
   private final String apiKey;
   private final int batchSize;
+
+  /**
+   * The most texts a request holds: batch.size, until the endpoint refuses a request with 413 and
+   * takes its halves (text-embeddings-inference takes 32 by default); kept for the task's life so
+   * that every later put does not pay a refused request first.
+   */
+  private int textsPerRequest;
+
   private final int batchMaxChars;
   private final boolean sendDimensions;
   private final Duration timeout;
@@ -77,6 +86,7 @@ public final class OpenAiEmbedder extends TextEmbedder {
     this.model = config.openAiModel();
     this.apiKey = config.openAiApiKey();
     this.batchSize = config.openAiBatchSize();
+    this.textsPerRequest = batchSize;
     this.batchMaxChars = config.openAiBatchMaxChars();
     this.sendDimensions = config.openAiSendDimensions();
     this.timeout = config.openAiTimeout();
@@ -108,6 +118,9 @@ public final class OpenAiEmbedder extends TextEmbedder {
     final RetryClock budget;
     boolean checkedItEmbeds;
 
+    /** Requests of this put refused with 413 so far. */
+    int tooLarge;
+
     Put(RetryClock budget) {
       this.budget = budget;
     }
@@ -122,7 +135,7 @@ public final class OpenAiEmbedder extends TextEmbedder {
   private int batchEnd(List<String> texts, int from) {
     int to = from;
     long chars = 0;
-    while (to < texts.size() && to - from < batchSize) {
+    while (to < texts.size() && to - from < textsPerRequest) {
       chars += texts.get(to).length();
       if (chars > batchMaxChars && to > from) {
         break;
@@ -196,12 +209,21 @@ public final class OpenAiEmbedder extends TextEmbedder {
 
   /**
    * A batch the server refuses as a whole is retried text by text, to find the bad ones; a refused
-   * text's reason goes to {@code refusals} at {@code offset} plus its place in the batch.
+   * text's reason goes to {@code refusals} at {@code offset} plus its place in the batch. A batch
+   * refused as too large (413) is retried in halves instead: the server may take fewer texts a
+   * request, and text-embeddings-inference also answers 413 for one text over the model's length,
+   * which halves find in a few requests.
    */
   private List<float[]> embedBatch(List<String> texts, String[] refusals, int offset, Put put) {
     try {
       return request(texts, put.budget);
     } catch (RefusedException refused) {
+      if (refused.status == 413) {
+        put.tooLarge++;
+        if (texts.size() > 1) {
+          return embedHalves(texts, refusals, offset, put);
+        }
+      }
       checkItEmbedsAnyText(put);
       if (texts.size() == 1) {
         refusals[offset] = refused.getMessage();
@@ -213,6 +235,34 @@ public final class OpenAiEmbedder extends TextEmbedder {
       }
       return vectors;
     }
+  }
+
+  /**
+   * The texts of a batch refused with 413, in two requests. When neither half is refused with 413
+   * the size was at fault, not a text: later requests hold at most a half. When one is (a text too
+   * long for the model, which text-embeddings-inference refuses with 413 too), the size stays, or
+   * one over-long text would bring the task down to a text a request for good.
+   */
+  private List<float[]> embedHalves(List<String> texts, String[] refusals, int offset, Put put) {
+    int half = (texts.size() + 1) / 2;
+    int tooLargeBefore = put.tooLarge;
+    List<float[]> vectors = new ArrayList<>(texts.size());
+    vectors.addAll(embedBatch(texts.subList(0, half), refusals, offset, put));
+    vectors.addAll(embedBatch(texts.subList(half, texts.size()), refusals, offset + half, put));
+    if (put.tooLarge == tooLargeBefore && half < textsPerRequest) {
+      log.warn(
+          "Embeddings endpoint refused a request of {} texts as too large (HTTP 413) but took its"
+              + " halves: this task now sends at most {} texts a request. Set {} to {} or less (or"
+              + " lower {}, if the server bounds a request's bytes) to spare the refused request"
+              + " after each restart",
+          texts.size(),
+          half,
+          QdrantSinkConfig.OPENAI_BATCH_SIZE,
+          half,
+          QdrantSinkConfig.OPENAI_BATCH_MAX_CHARS);
+      textsPerRequest = half;
+    }
+    return vectors;
   }
 
   private List<float[]> request(List<String> texts, RetryClock budget) {
@@ -241,7 +291,7 @@ public final class OpenAiEmbedder extends TextEmbedder {
         }
         failure = "HTTP " + status + kindOf(response.body());
         if (isRefusal(status)) {
-          throw new RefusedException(failure);
+          throw new RefusedException(status, failure);
         }
         if (!isTransient(status)) {
           throw new ConnectException(
@@ -318,20 +368,25 @@ public final class OpenAiEmbedder extends TextEmbedder {
 
   /**
    * Timeouts, conflicts, "too early", rate limits and server errors pass: the text is not at fault,
-   * so it must not be dead-lettered for them.
+   * so it must not be dead-lettered for them. So does text-embeddings-inference's 424, its backend
+   * failing on the batch (the GPU out of memory, say): a fault of the server, not of the texts.
    */
   static boolean isTransient(int status) {
-    return status == 408 || status == 409 || status == 425 || status == 429 || status >= 500;
+    return status == 408
+        || status == 409
+        || status == 424
+        || status == 425
+        || status == 429
+        || status >= 500;
   }
 
   /**
    * The answers that may be about the texts sent: a bad request, one too large, one that does not
-   * validate, and text-embeddings-inference's 424 (the model failed on the batch). Any other answer
-   * (a redirect, 401, 403, 404, 405, 415...) is about the endpoint or its configuration and would
-   * dead-letter every record alike: it fails the task instead.
+   * validate. Any other answer (a redirect, 401, 403, 404, 405, 415...) is about the endpoint or
+   * its configuration and would dead-letter every record alike: it fails the task instead.
    */
   static boolean isRefusal(int status) {
-    return status == 400 || status == 413 || status == 422 || status == 424;
+    return status == 400 || status == 413 || status == 422;
   }
 
   /** The server's Retry-After, in seconds or as an HTTP date, at most a minute; else 0. */
@@ -458,8 +513,11 @@ public final class OpenAiEmbedder extends TextEmbedder {
 
   /** The server refused the request's content (a 4xx other than auth, not-found and 429). */
   private static final class RefusedException extends RuntimeException {
-    RefusedException(String message) {
+    final int status;
+
+    RefusedException(int status, String message) {
       super(message);
+      this.status = status;
     }
   }
 }

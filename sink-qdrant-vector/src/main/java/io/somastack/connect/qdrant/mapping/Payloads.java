@@ -1,15 +1,19 @@
 package io.somastack.connect.qdrant.mapping;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qdrant.client.grpc.JsonWithInt.ListValue;
 import io.qdrant.client.grpc.JsonWithInt.Value;
 import io.qdrant.client.grpc.Points.PointStruct;
 import io.somastack.connect.common.json.ConnectJson;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
@@ -27,12 +31,22 @@ public final class Payloads {
 
   private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
 
-  private final List<FieldPath> include;
+  private final Included included = new Included();
   private final Excluded excluded = new Excluded();
 
-  /** include empty means the whole value; exclude is applied after include. */
+  /**
+   * include empty means the whole value; exclude is applied after include. A path of either goes
+   * through every element of an array on its way: contacts.email names the email of each of the
+   * contacts, so that an excluded one (personal data, say) is left out of every element.
+   */
   public Payloads(List<FieldPath> include, List<FieldPath> exclude) {
-    this.include = List.copyOf(include);
+    for (FieldPath path : include) {
+      Included node = included;
+      for (String segment : path.segments()) {
+        node = node.under.computeIfAbsent(segment, name -> new Included());
+      }
+      node.whole = true;
+    }
     for (FieldPath path : exclude) {
       Excluded node = excluded;
       for (String segment : path.segments()) {
@@ -52,15 +66,22 @@ public final class Payloads {
     final Map<String, Excluded> under = new HashMap<>();
   }
 
+  /** Included paths as a tree: a field is taken whole, or only the included fields under it. */
+  private static final class Included {
+    boolean whole;
+    final Map<String, Included> under = new LinkedHashMap<>();
+  }
+
   /**
    * Puts the payload fields of a value (a Map, Struct or JSON object tree; schema is the Connect
    * schema of a Struct or Map, or null) straight into the point's own payload map.
    */
   public void putInto(Object value, Schema schema, PointStruct.Builder point) {
-    if (include.isEmpty()) {
+    if (included.under.isEmpty()) {
       putFields(value, schema, excluded, point::putPayload);
     } else {
-      putFields(included(value, schema), null, excluded, point::putPayload);
+      ObjectNode payload = pick(value, schema, included);
+      putFields(payload == null ? NODES.objectNode() : payload, null, excluded, point::putPayload);
     }
   }
 
@@ -94,7 +115,10 @@ public final class Payloads {
     }
   }
 
-  /** A value minus the excluded fields under it; exclusions apply inside objects only. */
+  /**
+   * A value minus the excluded fields under it: inside an object, and inside every element of an
+   * array (an array of arrays too); other values have no fields to leave out.
+   */
   private static Value without(Object value, Schema schema, Excluded excluded) {
     if (value instanceof Map<?, ?> || value instanceof Struct || value instanceof ObjectNode) {
       io.qdrant.client.grpc.JsonWithInt.Struct.Builder struct =
@@ -102,29 +126,96 @@ public final class Payloads {
       putFields(value, schema, excluded, struct::putFields);
       return Value.newBuilder().setStructValue(struct).build();
     }
+    if (isArray(value)) {
+      ListValue.Builder list = ListValue.newBuilder();
+      Schema elementSchema = schema == null ? null : schema.valueSchema();
+      for (Object element : elements(value)) {
+        list.addValues(without(element, elementSchema, excluded));
+      }
+      return Value.newBuilder().setListValue(list).build();
+    }
     return ConnectJson.convert(value, schema, PayloadValues.INSTANCE);
   }
 
   /**
-   * An object of only the included paths, each at its own path; paths the value lacks are left out.
+   * An object of only the included paths of an object (Map, Struct or JSON object), each at its own
+   * path; null when it has none of them. Paths the value lacks, or where it is null, are left out.
    */
-  private ObjectNode included(Object value, Schema schema) {
-    ObjectNode payload = NODES.objectNode();
-    for (FieldPath path : include) {
-      Object found = path.get(value);
-      if (found == null) {
-        continue;
+  private static ObjectNode pick(Object object, Schema schema, Included included) {
+    ObjectNode picked = null;
+    for (Map.Entry<String, Included> entry : included.under.entrySet()) {
+      String name = entry.getKey();
+      Object child = child(object, name);
+      Schema childSchema = childSchema(object, schema, name);
+      JsonNode part;
+      if (child == null || child instanceof JsonNode json && json.isNull()) {
+        part = null;
+      } else if (entry.getValue().whole) {
+        part = child instanceof JsonNode json ? json : RecordJson.convert(child, childSchema);
+      } else {
+        part = pickUnder(child, childSchema, entry.getValue());
       }
-      ObjectNode parent = payload;
-      List<String> segments = path.segments();
-      for (String segment : segments.subList(0, segments.size() - 1)) {
-        parent =
-            parent.get(segment) instanceof ObjectNode child ? child : parent.putObject(segment);
+      if (part != null) {
+        picked = picked == null ? NODES.objectNode() : picked;
+        picked.set(name, part);
       }
-      parent.set(
-          path.leaf(),
-          found instanceof JsonNode node ? node : RecordJson.convert(found, path.schemaIn(schema)));
     }
-    return payload;
+    return picked;
+  }
+
+  /**
+   * The included paths under a value: an object's, or each array element's (elements without any
+   * are left out, and an array with none at all is); a scalar has none.
+   */
+  private static JsonNode pickUnder(Object value, Schema schema, Included included) {
+    if (isObject(value)) {
+      return pick(value, schema, included);
+    }
+    if (!isArray(value)) {
+      return null;
+    }
+    ArrayNode picked = NODES.arrayNode();
+    Schema elementSchema = schema == null ? null : schema.valueSchema();
+    for (Object element : elements(value)) {
+      JsonNode part = element == null ? null : pickUnder(element, elementSchema, included);
+      if (part != null) {
+        picked.add(part);
+      }
+    }
+    return picked.isEmpty() ? null : picked;
+  }
+
+  private static boolean isObject(Object value) {
+    return value instanceof Map<?, ?>
+        || value instanceof Struct
+        || value instanceof JsonNode json && json.isObject();
+  }
+
+  private static boolean isArray(Object value) {
+    return value instanceof Collection<?> || value instanceof JsonNode json && json.isArray();
+  }
+
+  private static Iterable<?> elements(Object array) {
+    return array instanceof JsonNode json ? json : (Collection<?>) array;
+  }
+
+  /** A field of a Map (String keys, as schemaless JSON has), Struct or JSON object, or null. */
+  private static Object child(Object object, String name) {
+    if (object instanceof Map<?, ?> map) {
+      return map.get(name);
+    }
+    if (object instanceof Struct struct) {
+      Field field = struct.schema().field(name);
+      return field == null ? null : struct.get(field);
+    }
+    return ((JsonNode) object).get(name);
+  }
+
+  private static Schema childSchema(Object object, Schema schema, String name) {
+    if (object instanceof Struct struct) {
+      Field field = struct.schema().field(name);
+      return field == null ? null : field.schema();
+    }
+    return object instanceof Map<?, ?> && schema != null ? schema.valueSchema() : null;
   }
 }

@@ -104,6 +104,21 @@ class HashingEmbedderTest {
         8, result.vectors().getVectors().getVectorsOrThrow("dense").getDense().getDataCount());
   }
 
+  /**
+   * A text of punctuation or emoji alone has no token to hash: its record is dead-lettered, and the
+   * reason says why rather than that "the embedder produced no vector".
+   */
+  @Test
+  void aTextWithoutLettersOrDigitsIsRejectedSayingSo() {
+    HashingEmbedder hashing = new HashingEmbedder(8, List.of(FieldPath.parse("text")), "");
+    for (String text : List.of("---", "\ud83d\ude00", "?! ...")) {
+      Embedder.Result result =
+          hashing.embed(List.of(RecordJson.MAPPER.createObjectNode().put("text", text))).get(0);
+      assertTrue(result.isRejected(), text);
+      assertTrue(result.rejection().contains("no letters or digits"), result.rejection());
+    }
+  }
+
   private static int nonZero(float[] v) {
     int count = 0;
     for (float value : v) {

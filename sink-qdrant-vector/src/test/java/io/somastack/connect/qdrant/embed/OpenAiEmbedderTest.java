@@ -13,8 +13,10 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.qdrant.QdrantSinkConfig;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -28,6 +30,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.stream.IntStream;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
@@ -50,6 +53,12 @@ class OpenAiEmbedderTest {
 
   /** A request whose texts sum to more characters is refused with 413, as a proxy or OpenAI do. */
   private volatile int maxRequestChars = Integer.MAX_VALUE;
+
+  /**
+   * A request of more texts is refused with 413, as text-embeddings-inference does above its
+   * --max-client-batch-size (32 by default).
+   */
+  private volatile int maxInputs = Integer.MAX_VALUE;
 
   /** What the model does with a request's "dimensions": honour (text-embedding-3-*) by default. */
   private volatile boolean refusesDimensions;
@@ -104,6 +113,18 @@ class OpenAiEmbedderTest {
         exchange.getResponseHeaders().add("Retry-After", retryAfter);
       }
       reply(exchange, status, "{\"error\":{\"message\":\"try later\"}}");
+      return;
+    }
+    if (body.get("input").size() > maxInputs) {
+      // text-embeddings-inference's answer: its Validation errors are 413s
+      reply(
+          exchange,
+          413,
+          "{\"error\":\"batch size "
+              + body.get("input").size()
+              + " > maximum allowed batch size "
+              + maxInputs
+              + "\",\"error_type\":\"Validation\"}");
       return;
     }
     for (JsonNode input : body.get("input")) {
@@ -234,6 +255,25 @@ class OpenAiEmbedderTest {
     assertFalse(results.get(0).isRejected() || results.get(1).isRejected());
   }
 
+  /**
+   * text-embeddings-inference answers 424 when its model fails on a batch (the GPU out of memory,
+   * say): no fault of the texts, so retried like a 5xx and never a dead letter.
+   */
+  @Test
+  void aModelFailureIsRetriedNotRefused() {
+    statuses.add(424);
+    List<Embedder.Result> results = embedder(8).embed(texts("a", "b"));
+    assertFalse(results.get(0).isRejected() || results.get(1).isRejected());
+    assertEquals(2, requests.size(), "the batch, and the batch again");
+
+    requests.clear();
+    statuses.addAll(List.of(424, 424, 424));
+    RetriableException e =
+        assertThrows(RetriableException.class, () -> embedder(8).embed(texts("a", "b")));
+    assertTrue(e.getMessage().contains("HTTP 424"), e.getMessage());
+    assertEquals(3, requests.size(), "tried, retried twice, never text by text");
+  }
+
   @Test
   void persistentOutageIsRetriable() {
     statuses.addAll(List.of(503, 503, 503, 503));
@@ -354,6 +394,70 @@ class OpenAiEmbedderTest {
         embedder(8, "embedder.openai.batch.max.chars", "6").embed(texts("aaa", "bbb", "cccccc"));
     assertFalse(results.get(0).isRejected() || results.get(1).isRejected());
     assertTrue(results.get(2).rejection().contains("HTTP 413"), results.get(2).rejection());
+  }
+
+  /**
+   * text-embeddings-inference takes at most 32 texts a request by default and answers more with
+   * 413: the batch of 64 (the default batch.size) goes again in halves, without the one-word test
+   * and not text by text, and the task's later requests hold at most 32 texts, with one warning
+   * that names the option to lower.
+   */
+  @Test
+  void aServerThatTakesFewerTextsARequestGetsSmallerRequestsFromThenOn() {
+    maxInputs = 32;
+    OpenAiEmbedder embedder = embedder(64);
+    String[] many = IntStream.range(0, 64).mapToObj(i -> "text " + i).toArray(String[]::new);
+    String log = stderrOf(() -> embedder.embed(texts(many)));
+    List<Embedder.Result> results = embedder.embed(texts(many));
+    assertEquals(List.of(64, 32, 32, 32, 32), requestSizes(), "the first put's 64, then halves");
+    for (int i = 0; i < many.length; i++) {
+      // the vector of the text at its place in its request of 32
+      assertEquals(1 + i % 32, results.get(i).vectors().getVector().getDense().getData(0), 0f);
+    }
+    assertEquals(1, log.lines().filter(l -> l.contains("WARN")).count(), log);
+    assertTrue(log.contains("embedder.openai.batch.size"), log);
+    assertTrue(log.contains("32"), log);
+  }
+
+  /**
+   * text-embeddings-inference answers 413 as well for one text longer than the model takes: the
+   * halves of the batch find it in a few requests (not one per text), it alone is dead-lettered,
+   * and the request size stays, since the halves were refused too.
+   */
+  @Test
+  void aTextRefusedWith413IsFoundByHalvesAndLeavesTheRequestSizeAlone() {
+    refused = "bad";
+    refusalStatus = 413;
+    OpenAiEmbedder embedder = embedder(8);
+    List<Embedder.Result> results = embedder.embed(texts("a", "b", "c", "bad", "e", "f", "g", "h"));
+    for (int i = 0; i < results.size(); i++) {
+      assertEquals(i == 3, results.get(i).isRejected(), "text " + i);
+    }
+    assertTrue(results.get(3).rejection().contains("HTTP 413"), results.get(3).rejection());
+    // 8 refused; a b c bad refused; a b; c bad refused; c; bad refused; the one-word test; e f g h
+    assertEquals(List.of(8, 4, 2, 2, 1, 1, 1, 4), requestSizes());
+    requests.clear();
+    assertFalse(embedder.embed(texts("a", "b", "c", "d", "e", "f", "g", "h")).get(0).isRejected());
+    assertEquals(List.of(8), requestSizes(), "the request size is unchanged");
+  }
+
+  private List<Integer> requestSizes() {
+    return requests.stream().map(r -> r.get("input").size()).toList();
+  }
+
+  /** What runs writes to System.err, where slf4j-simple logs, and to its own stream still. */
+  private static String stderrOf(Runnable run) {
+    PrintStream original = System.err;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      run.run();
+    } finally {
+      System.setErr(original);
+    }
+    String text = captured.toString(StandardCharsets.UTF_8);
+    original.print(text);
+    return text;
   }
 
   private static List<String> inputs(JsonNode request) {

@@ -426,6 +426,118 @@ class PointMapperTest {
     assertEquals(Set.of("meta", "tags"), narrowedStruct.getPayloadMap().keySet());
   }
 
+  // ------------------------------------------------- paths through arrays
+
+  /**
+   * payload.exclude=contacts.email with contacts an array of objects leaves every element's email
+   * out (they are personal data the operator meant to keep out of Qdrant), and payload.include
+   * reaches into arrays the same way: contacts.name keeps each element's name only. The same for a
+   * Map, a Struct and JSON text.
+   */
+  @Test
+  void includedAndExcludedPathsApplyToEveryElementOfAnArrayOnTheirWay() {
+    Schema contact =
+        SchemaBuilder.struct()
+            .field("name", Schema.STRING_SCHEMA)
+            .field("email", Schema.STRING_SCHEMA)
+            .build();
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("id", Schema.INT64_SCHEMA)
+            .field("text", Schema.STRING_SCHEMA)
+            .field("contacts", SchemaBuilder.array(contact).build())
+            .build();
+    Struct struct =
+        new Struct(schema)
+            .put("id", 7L)
+            .put("text", "hi")
+            .put(
+                "contacts",
+                List.of(
+                    new Struct(contact).put("name", "Ann").put("email", "ann@example.com"),
+                    new Struct(contact).put("name", "Bob").put("email", "bob@example.com")));
+    Map<String, Object> map =
+        Map.of(
+            "id",
+            7L,
+            "text",
+            "hi",
+            "contacts",
+            List.of(
+                Map.of("name", "Ann", "email", "ann@example.com"),
+                Map.of("name", "Bob", "email", "bob@example.com")));
+    String json =
+        "{\"id\":7,\"text\":\"hi\",\"contacts\":[{\"name\":\"Ann\",\"email\":\"ann@example.com\"},"
+            + "{\"name\":\"Bob\",\"email\":\"bob@example.com\"}]}";
+    Value names =
+        Value.newBuilder()
+            .setListValue(
+                io.qdrant.client.grpc.JsonWithInt.ListValue.newBuilder()
+                    .addValues(object("name", "Ann"))
+                    .addValues(object("name", "Bob")))
+            .build();
+    for (String[] options :
+        List.of(
+            new String[] {"payload.exclude", "contacts.email"},
+            new String[] {"payload.include", "id,contacts.name"},
+            new String[] {"payload.include", "id,contacts", "payload.exclude", "contacts.email"})) {
+      List<String> props = new ArrayList<>(List.of(options));
+      PointMapper mapper = mapper(props.toArray(String[]::new));
+      List<PointOp> ops =
+          mapper.map(
+              List.of(record(schema, struct), record(null, map), record(null, json)), rejects);
+      assertTrue(rejects.isEmpty(), rejects::toString);
+      for (PointOp op : ops) {
+        PointStruct point = ((PointOp.Upsert) op).point();
+        assertFalse(point.toString().contains("example.com"), props + ": " + point);
+        assertEquals(names, point.getPayloadOrThrow("contacts"), props.toString());
+        assertEquals(7L, point.getPayloadOrThrow("id").getIntegerValue());
+      }
+    }
+  }
+
+  /**
+   * Arrays of arrays are gone through too; an element without the included path (a scalar, a null,
+   * an object without it) is left out as a value without the path is.
+   */
+  @Test
+  void pathsGoThroughNestedArraysAndSkipElementsWithoutThem() {
+    String json =
+        "{\"id\":1,\"text\":\"hi\",\"groups\":[[{\"name\":\"Ann\",\"email\":\"a@x\"}],"
+            + "[{\"email\":\"b@x\"},\"loose\",null,{\"name\":\"Cy\"}]]}";
+    PointStruct excluded =
+        ((PointOp.Upsert)
+                mapper("payload.exclude", "groups.email")
+                    .map(List.of(record(null, json)), rejects)
+                    .get(0))
+            .point();
+    assertFalse(excluded.toString().contains("@x"), excluded.toString());
+    assertTrue(excluded.toString().contains("loose"), "other elements stay as they are");
+    PointStruct included =
+        ((PointOp.Upsert)
+                mapper("payload.include", "groups.name")
+                    .map(List.of(record(null, json)), rejects)
+                    .get(0))
+            .point();
+    Value expected = list(list(object("name", "Ann")), list(object("name", "Cy")));
+    assertEquals(Map.of("groups", expected), included.getPayloadMap());
+  }
+
+  private static Value object(String name, String text) {
+    return Value.newBuilder()
+        .setStructValue(
+            io.qdrant.client.grpc.JsonWithInt.Struct.newBuilder()
+                .putFields(name, Value.newBuilder().setStringValue(text).build()))
+        .build();
+  }
+
+  private static Value list(Value... values) {
+    return Value.newBuilder()
+        .setListValue(
+            io.qdrant.client.grpc.JsonWithInt.ListValue.newBuilder().addAllValues(List.of(values)))
+        .build();
+  }
+
   // ------------------------------------------------- ids made of several fields
 
   /** python3: uuid.uuid5(uuid.NAMESPACE_URL, '["acme.agent0","mem-5"]') */
