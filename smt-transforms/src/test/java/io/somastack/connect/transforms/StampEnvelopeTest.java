@@ -411,4 +411,17 @@ class StampEnvelopeTest {
             + " the value cannot be written as JSON, so no event id can be derived from it",
         e.getMessage());
   }
+
+  /** The errors of a record that an earlier transform moved name where it was read from. */
+  @Test
+  void errorsOfARoutedRecordNameWhereItWasRead() {
+    RouteByField<SinkRecord> route = new RouteByField<>();
+    route.configure(Map.of("topic.template", "agent-${value.kind}"));
+    SinkRecord routed = route.apply(TestRecords.value(Schema.STRING_SCHEMA, "{\"kind\":\"x\"}"));
+    DataException e = assertThrows(DataException.class, () -> stamp().apply(routed));
+    assertEquals(
+        "record at topic 'agent-x' (read from topic 'memory.events' partition 2 offset 42):"
+            + " stamp.to=fields needs a Struct or Map value; use stamp.to=headers for JSON text",
+        e.getMessage());
+  }
 }

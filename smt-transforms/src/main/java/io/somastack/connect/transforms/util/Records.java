@@ -2,6 +2,7 @@ package io.somastack.connect.transforms.util;
 
 import java.util.Comparator;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.apache.kafka.connect.connector.ConnectRecord;
@@ -21,14 +22,30 @@ public final class Records {
    * "topic 'x' partition 3 offset 42" for sink records; a source record has no Kafka offset yet, so
    * its source partition and offset say where it comes from instead. Those are the connector's
    * position (a table, a row id, a log position), never the record's contents.
+   *
+   * <p>A sink record that an earlier transform moved (RouteByField, RegexRouter) is named by its
+   * topic now and by where it was read: "topic 'y' (read from topic 'x' partition 3 offset 42)".
+   * The offset belongs to the topic and partition it was read from, and only those find it again.
    */
   public static String coordinates(ConnectRecord<?> record) {
     StringBuilder out = new StringBuilder("topic '").append(record.topic()).append('\'');
+    if (record instanceof SinkRecord sink) {
+      if (Objects.equals(sink.originalTopic(), sink.topic())
+          && Objects.equals(sink.originalKafkaPartition(), sink.kafkaPartition())) {
+        out.append(" partition ").append(sink.originalKafkaPartition());
+        return out.append(" offset ").append(sink.originalKafkaOffset()).toString();
+      }
+      return out.append(" (read from topic '")
+          .append(sink.originalTopic())
+          .append("' partition ")
+          .append(sink.originalKafkaPartition())
+          .append(" offset ")
+          .append(sink.originalKafkaOffset())
+          .append(')')
+          .toString();
+    }
     if (record.kafkaPartition() != null) {
       out.append(" partition ").append(record.kafkaPartition());
-    }
-    if (record instanceof SinkRecord sink) {
-      out.append(" offset ").append(sink.kafkaOffset());
     }
     if (record instanceof SourceRecord source) {
       out.append(" source partition ").append(sorted(source.sourcePartition()));
