@@ -197,4 +197,25 @@ class RedactFieldsTest {
       assertFalse(e.getMessage().contains("Infinity"), e.getMessage());
     }
   }
+
+  /**
+   * A null Struct field with a schema default is null: Struct.get would read the default, and the
+   * default would be hashed into a field that held nothing, though null fields are left alone.
+   */
+  @Test
+  void leavesANullStructFieldWithADefaultAlone() {
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("user_request", SchemaBuilder.string().optional().defaultValue("none").build())
+            .field("other", SchemaBuilder.string().optional().defaultValue("x").build())
+            .build();
+    Struct value = new Struct(schema);
+    for (String with : List.of("hmac", "mask")) {
+      Struct out = (Struct) redact("with", with).apply(TestRecords.value(schema, value)).value();
+      out.validate();
+      assertNull(out.get("user_request"), with);
+      assertNull(out.getWithoutDefault("other"), with);
+      assertEquals("x", out.get("other"), with);
+    }
+  }
 }

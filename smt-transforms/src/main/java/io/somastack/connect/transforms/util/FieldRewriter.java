@@ -245,16 +245,22 @@ public final class FieldRewriter {
     for (Field field : target.fields()) {
       Node child = node.children.get(field.name());
       Field original = source == null ? null : source.schema().field(field.name());
-      Object value = original == null ? null : source.get(original);
-      if (child == null) {
-        out.put(field, value);
-      } else if (child.isLeaf()) {
+      // the value as it is, not the schema default Struct.get reads for a null: a null field is
+      // left alone (not hashed or encrypted as its default) or is empty (stamped), and a copied
+      // null stays null rather than becoming the default written out
+      Object value = original == null ? null : source.getWithoutDefault(original.name());
+      Object rewritten = value;
+      if (child != null && child.isLeaf()) {
         if (value != null || visitMissing) {
-          out.put(
-              field, leaf.apply(child.path, value, original == null ? null : original.schema()));
+          rewritten = leaf.apply(child.path, value, original == null ? null : original.schema());
         }
-      } else if (value != null || visitMissing) {
-        out.put(field, struct((Struct) value, field.schema(), child, leaf));
+      } else if (child != null && (value != null || visitMissing)) {
+        rewritten = struct((Struct) value, field.schema(), child, leaf);
+      }
+      // null is what a new Struct holds; put(null) would fail a required field with a default,
+      // which a Struct may hold as null (its default reads in its place)
+      if (rewritten != null) {
+        out.put(field, rewritten);
       }
     }
     return out;
