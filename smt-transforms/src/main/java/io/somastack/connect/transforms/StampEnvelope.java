@@ -55,7 +55,9 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
           + "field a Struct already has must be a string, or a Timestamp for the ingest "
           + "timestamp; a Map with a MAP schema, as JsonConverter with schemas.enable=true gives "
           + "a map-typed payload, keeps it while the stamps fit its value type, and otherwise goes "
-          + "on schemaless) or as headers. Existing values are kept. Tombstones pass unchanged.";
+          + "on schemaless) or as headers. A null optional Struct on a stamp's path is made "
+          + "anew, and fails the record, naming the field, when it has a required field without "
+          + "a default that no stamp fills. Existing values are kept. Tombstones pass unchanged.";
 
   public static final String STAMP_TO_CONFIG = "stamp.to";
   public static final String EVENT_ID_FIELD_CONFIG = "event.id.field";

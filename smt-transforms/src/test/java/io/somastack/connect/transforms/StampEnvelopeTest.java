@@ -412,6 +412,43 @@ class StampEnvelopeTest {
         e.getMessage());
   }
 
+  /**
+   * An optional nested Struct that is null is made anew for the stamps; a required field of it that
+   * nothing stamps has no value, and the record fails naming it and its coordinates rather than
+   * with Kafka's bare "null used for required field". Required fields the stamps fill, or that have
+   * a default, are no obstacle.
+   */
+  @Test
+  void aNullNestedStructWithARequiredFieldFailsNamingIt() {
+    Schema metadata =
+        SchemaBuilder.struct().optional().field("owner", Schema.STRING_SCHEMA).build();
+    Schema schema = SchemaBuilder.struct().field("metadata", metadata).build();
+    DataException e =
+        assertThrows(
+            DataException.class,
+            () -> stamp().apply(TestRecords.value(schema, new Struct(schema))));
+    assertEquals(
+        "record at topic 'memory.events' partition 2 offset 42: field 'metadata' is null, and a"
+            + " new one for the added fields cannot be made: its required field 'metadata.owner' has no"
+            + " value",
+        e.getMessage());
+
+    Schema filled =
+        SchemaBuilder.struct()
+            .optional()
+            .field("schema_version", Schema.STRING_SCHEMA)
+            .field("ingested_at", Schema.STRING_SCHEMA)
+            .field("owner", SchemaBuilder.string().defaultValue("gw").build())
+            .build();
+    Schema withFilled = SchemaBuilder.struct().field("metadata", filled).build();
+    Struct out =
+        (Struct) stamp().apply(TestRecords.value(withFilled, new Struct(withFilled))).value();
+    out.validate();
+    assertEquals("1.0.0", out.getStruct("metadata").getString("schema_version"));
+    assertEquals(STAMPED_NOW, out.getStruct("metadata").getString("ingested_at"));
+    assertEquals("gw", out.getStruct("metadata").get("owner"), "its default");
+  }
+
   /** The errors of a record that an earlier transform moved name where it was read from. */
   @Test
   void errorsOfARoutedRecordNameWhereItWasRead() {

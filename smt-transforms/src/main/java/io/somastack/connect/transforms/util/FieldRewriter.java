@@ -54,14 +54,27 @@ public final class FieldRewriter {
 
   private static final class Node {
     final Map<String, Node> children = new LinkedHashMap<>();
+
+    /** The path of this node as text, for messages ("" for the root). */
+    final String name;
+
     FieldPath path;
+
+    Node(String name) {
+      this.name = name;
+    }
+
+    String childName(String segment) {
+      String escaped = segment.replace(".", "\\.");
+      return name.isEmpty() ? escaped : name + "." + escaped;
+    }
 
     boolean isLeaf() {
       return path != null;
     }
   }
 
-  private final Node root = new Node();
+  private final Node root = new Node("");
   private final LeafSchema leafSchema;
   private final boolean visitMissing;
   private final SchemaCache schemas;
@@ -85,7 +98,8 @@ public final class FieldRewriter {
         throw new IllegalArgumentException(
             "field path '" + path + "' lies inside '" + node.path + "'");
       }
-      node = node.children.computeIfAbsent(segment, s -> new Node());
+      Node parent = node;
+      node = node.children.computeIfAbsent(segment, s -> new Node(parent.childName(s)));
     }
     if (node.isLeaf() || !node.children.isEmpty()) {
       throw new IllegalArgumentException("field path '" + path + "' overlaps another path");
@@ -196,6 +210,26 @@ public final class FieldRewriter {
                 : ", so the configured fields inside it cannot be reached"));
   }
 
+  /**
+   * A required field would be left null: Struct.put would fail with Kafka's bare "null used for
+   * required field", which names neither the path nor the record. It happens where a null optional
+   * Struct is made anew to hold added fields and it has a required field nothing adds: no value for
+   * it can be made up.
+   */
+  private static ShapeException requiredWithoutValue(Struct source, Node node, Field field) {
+    String required = node.childName(field.name());
+    if (source == null) {
+      return new ShapeException(
+          "field '"
+              + node.name
+              + "' is null, and a new one for the added fields cannot be made: its required"
+              + " field '"
+              + required
+              + "' has no value");
+    }
+    return new ShapeException("required field '" + required + "' would be null");
+  }
+
   private Schema structSchema(Schema source, Node node) {
     SchemaBuilder builder = copyBasics(source);
     for (Field field : source.fields()) {
@@ -261,6 +295,8 @@ public final class FieldRewriter {
       // which a Struct may hold as null (its default reads in its place)
       if (rewritten != null) {
         out.put(field, rewritten);
+      } else if (!field.schema().isOptional() && field.schema().defaultValue() == null) {
+        throw requiredWithoutValue(source, node, field);
       }
     }
     return out;
