@@ -53,7 +53,11 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
           + "as the times do), as value fields "
           + "(Struct or Map; added Struct fields are optional strings, and an empty "
           + "field a Struct already has must be a string, or a Timestamp for the ingest "
-          + "timestamp; a Map with a MAP schema, as JsonConverter with schemas.enable=true gives "
+          + "timestamp; a map field of a Struct, as JsonConverter with schemas.enable=true gives "
+          + "an object of strings, takes missing stamps as new keys when its values are strings "
+          + "(or Timestamps, for the ingest timestamp), and otherwise fails the record naming the "
+          + "field and the map's value type; "
+          + "a Map with a MAP schema, as JsonConverter with schemas.enable=true gives "
           + "a map-typed payload, keeps it while the stamps fit its value type, and otherwise goes "
           + "on schemaless) or as headers. A null optional Struct on a stamp's path is made "
           + "anew, and fails the record, naming the field, when it has a required field without "
@@ -192,7 +196,9 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
     timestampSource = Configs.choice(config, INGEST_TIMESTAMP_SOURCE_CONFIG, TimestampSource.class);
     headerPrefix = config.getString(HEADER_PREFIX_CONFIG);
     try {
-      rewriter = new FieldRewriter(stampedPaths(), StampEnvelope::leafSchema, true);
+      // into a Struct's map fields too: JsonConverter gives metadata a map<string,string> schema,
+      // and the default metadata.* paths must be stamped where FieldPath reads them
+      rewriter = new FieldRewriter(stampedPaths(), StampEnvelope::leafSchema, true, true);
     } catch (IllegalArgumentException e) {
       throw new ConfigException("the envelope field paths overlap: " + e.getMessage());
     }
@@ -288,13 +294,29 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
     }
     if (schema != null && schema.type() != Schema.Type.STRING) {
       throw Records.error(
-          record,
-          "field '" + path + "' is of type " + schema.type() + ", which cannot hold the stamp");
+          record, where(record, path) + schema.type() + ", which cannot hold the stamp");
     }
     if (path.equals(eventIdField)) {
       return EventIds.of(namespace, record).toString();
     }
     return ingest ? ingestTime(record) : schemaVersion;
+  }
+
+  /**
+   * The start of the message for a field that cannot hold its stamp, naming a map that holds it.
+   */
+  private static String where(ConnectRecord<?> record, FieldPath path) {
+    if (!path.isTopLevel()) {
+      Schema parent = path.parent().schemaIn(record.valueSchema());
+      if (parent != null && parent.type() == Schema.Type.MAP) {
+        return "field '"
+            + path
+            + "' would go into the map '"
+            + path.parent()
+            + "', whose values are of type ";
+      }
+    }
+    return "field '" + path + "' is of type ";
   }
 
   private String ingestTime(R record) {

@@ -413,6 +413,66 @@ class StampEnvelopeTest {
   }
 
   /**
+   * JsonConverter with schemas.enable=true gives a Struct a map field where the payload has an
+   * object of strings: the default metadata.* fields are stamped into that map, as they are read
+   * from it, and the record still writes with its schema.
+   */
+  @Test
+  void stampsIntoAStructsMapOfStrings() {
+    SchemaAndValue in =
+        Converters.readEnvelope(
+            "{\"schema\":{\"type\":\"struct\",\"fields\":["
+                + "{\"field\":\"task_id\",\"type\":\"string\"},"
+                + "{\"field\":\"metadata\",\"type\":\"map\",\"optional\":true,"
+                + "\"keys\":{\"type\":\"string\"},\"values\":{\"type\":\"string\"}}]},"
+                + "\"payload\":{\"task_id\":\"t-1\",\"metadata\":{\"owner\":\"gw\","
+                + "\"schema_version\":\"0.9\"}}}");
+    StampEnvelope<SinkRecord> transform = stamp();
+    SinkRecord out = transform.apply(TestRecords.value(in.schema(), in.value()));
+    Struct stamped = (Struct) out.value();
+    stamped.validate();
+    assertEquals(
+        in.schema().field("metadata").schema(), out.valueSchema().field("metadata").schema());
+    Map<String, String> metadata = stamped.getMap("metadata");
+    assertEquals(
+        Map.of("owner", "gw", "schema_version", "0.9", "ingested_at", STAMPED_NOW), metadata);
+    assertEquals(
+        Map.of("owner", "gw", "schema_version", "0.9"), ((Struct) in.value()).getMap("metadata"));
+    SchemaAndValue back = Converters.roundTrip(out.valueSchema(), out.value());
+    assertEquals(metadata, ((Struct) back.value()).getMap("metadata"));
+
+    Struct noMap = new Struct(in.schema()).put("task_id", "t-2");
+    Struct created = (Struct) transform.apply(TestRecords.value(in.schema(), noMap)).value();
+    created.validate();
+    assertEquals(
+        Map.of("schema_version", "1.0.0", "ingested_at", STAMPED_NOW), created.getMap("metadata"));
+  }
+
+  /** A map whose values cannot hold the stamp fails at the first record, naming its value type. */
+  @Test
+  void failsNamingTheMapsValueTypeWhereItCannotHoldTheStamp() {
+    Schema metadata = SchemaBuilder.map(Schema.STRING_SCHEMA, Schema.INT64_SCHEMA).build();
+    Schema schema = SchemaBuilder.struct().field("metadata", metadata).build();
+    Struct value = new Struct(schema).put("metadata", Map.of("n", 1L));
+    DataException e =
+        assertThrows(DataException.class, () -> stamp().apply(TestRecords.value(schema, value)));
+    assertEquals(
+        "record at topic 'memory.events' partition 2 offset 42: field 'metadata.schema_version'"
+            + " would go into the map 'metadata', whose values are of type INT64, which cannot"
+            + " hold the stamp",
+        e.getMessage());
+
+    Schema numberKeys = SchemaBuilder.map(Schema.INT32_SCHEMA, Schema.STRING_SCHEMA).build();
+    Schema other = SchemaBuilder.struct().field("metadata", numberKeys).build();
+    Struct keyed = new Struct(other).put("metadata", Map.of(1, "x"));
+    e = assertThrows(DataException.class, () -> stamp().apply(TestRecords.value(other, keyed)));
+    assertEquals(
+        "record at topic 'memory.events' partition 2 offset 42: field 'metadata' is a map with"
+            + " keys of type INT32, so nothing can be added to it",
+        e.getMessage());
+  }
+
+  /**
    * An optional nested Struct that is null is made anew for the stamps; a required field of it that
    * nothing stamps has no value, and the record fails naming it and its coordinates rather than
    * with Kafka's bare "null used for required field". Required fields the stamps fill, or that have

@@ -25,6 +25,11 @@ import org.apache.kafka.connect.errors.DataException;
  * path that is present but not an object (a list, a scalar, a Struct field of another type) is a
  * {@link ShapeException}: skipping it would leave the fields inside it untouched, which for
  * encryption and redaction means in the clear.
+ *
+ * <p>A map-typed field of a Struct (JsonConverter with schemas.enable=true gives one to an object
+ * of strings) is such a path only for a rewriter made with {@code intoStructMaps}: the map keeps
+ * its schema, which the Struct's schema fixes, so every value put into it must fit the map's value
+ * type, or the record fails.
  */
 public final class FieldRewriter {
 
@@ -77,6 +82,7 @@ public final class FieldRewriter {
   private final Node root = new Node("");
   private final LeafSchema leafSchema;
   private final boolean visitMissing;
+  private final boolean intoStructMaps;
   private final SchemaCache schemas;
 
   /**
@@ -85,8 +91,23 @@ public final class FieldRewriter {
    *     and missing leaves are left alone.
    */
   public FieldRewriter(Collection<FieldPath> paths, LeafSchema leafSchema, boolean visitMissing) {
+    this(paths, leafSchema, visitMissing, false);
+  }
+
+  /**
+   * @param intoStructMaps when true, paths go on into a Struct's map fields (with string keys) as
+   *     they do into schemaless maps; each leaf there must keep the map's value schema ({@code
+   *     leafSchema} must return it unchanged) and each new value must fit it. When false, such a
+   *     path is a {@link ShapeException}.
+   */
+  public FieldRewriter(
+      Collection<FieldPath> paths,
+      LeafSchema leafSchema,
+      boolean visitMissing,
+      boolean intoStructMaps) {
     this.leafSchema = leafSchema;
     this.visitMissing = visitMissing;
+    this.intoStructMaps = intoStructMaps;
     this.schemas = new SchemaCache(schema -> structSchema(schema, root));
     paths.forEach(this::add);
   }
@@ -133,7 +154,7 @@ public final class FieldRewriter {
       return struct(struct, schema(struct.schema()), root, leaf);
     }
     if (value instanceof Map<?, ?> map) {
-      return map(map, mapSchema(schema), root, leaf);
+      return map(map, mapSchema(schema), root, leaf, false);
     }
     throw new ShapeException(
         "expected a Map or a Struct but found "
@@ -159,8 +180,13 @@ public final class FieldRewriter {
     return schema != null && schema.type() == Schema.Type.MAP ? schema : null;
   }
 
-  /** Copies a Map, rewriting the paths below {@code node}; {@code schema} is its MAP schema. */
-  private Map<Object, Object> map(Map<?, ?> source, Schema schema, Node node, LeafValue leaf) {
+  /**
+   * Copies a Map, rewriting the paths below {@code node}; {@code schema} is its MAP schema. A map
+   * held by a Struct ({@code fixed}) cannot go on schemaless, so a new value that does not fit its
+   * value schema fails here.
+   */
+  private Map<Object, Object> map(
+      Map<?, ?> source, Schema schema, Node node, LeafValue leaf, boolean fixed) {
     Schema values = schema == null ? null : schema.valueSchema();
     Map<Object, Object> copy = new LinkedHashMap<>(source);
     for (Map.Entry<String, Node> entry : node.children.entrySet()) {
@@ -170,14 +196,24 @@ public final class FieldRewriter {
       if (child.isLeaf()) {
         if (value != null || visitMissing) {
           Object rewritten = leaf.apply(child.path, value, values);
+          if (fixed && rewritten != null && !fits(values, rewritten)) {
+            throw new ShapeException(
+                "field '"
+                    + child.name
+                    + "' would go into the map '"
+                    + node.name
+                    + "', whose values are of type "
+                    + values.type()
+                    + ", which cannot hold its new value");
+          }
           putUnlessNull(copy, name, rewritten);
         }
       } else if (value instanceof Map<?, ?> nested) {
-        copy.put(name, map(nested, mapSchema(values), child, leaf));
+        copy.put(name, map(nested, mapSchema(values), child, leaf, fixed));
       } else if (value != null) {
-        throw unreachable(name, "an object");
+        throw unreachable(name, "is not an object");
       } else if (visitMissing) {
-        copy.put(name, map(Map.of(), mapSchema(values), child, leaf));
+        copy.put(name, map(Map.of(), mapSchema(values), child, leaf, fixed));
       }
     }
     return copy;
@@ -199,12 +235,12 @@ public final class FieldRewriter {
   }
 
   /** The configured paths below field {@code name} cannot be followed into its value. */
-  private ShapeException unreachable(String name, String expected) {
+  private ShapeException unreachable(String name, String problem) {
     return new ShapeException(
         "field '"
             + name
-            + "' is not "
-            + expected
+            + "' "
+            + problem
             + (visitMissing
                 ? ", so nothing can be added to it"
                 : ", so the configured fields inside it cannot be reached"));
@@ -255,7 +291,40 @@ public final class FieldRewriter {
     if (field.schema().type() == Schema.Type.STRUCT) {
       return structSchema(field.schema(), child);
     }
-    throw unreachable(field.name(), "a struct");
+    if (intoStructMaps && field.schema().type() == Schema.Type.MAP) {
+      requireRewritable(field.schema(), child);
+      return field.schema();
+    }
+    throw unreachable(field.name(), "is not a struct");
+  }
+
+  /**
+   * A Struct's map field keeps its schema: its keys must be strings (path segments are), every leaf
+   * below it must keep the map's value schema, and a deeper path needs maps of maps.
+   */
+  private void requireRewritable(Schema map, Node node) {
+    if (map.keySchema().type() != Schema.Type.STRING) {
+      throw unreachable(node.name, "is a map with keys of type " + map.keySchema().type());
+    }
+    Schema values = map.valueSchema();
+    for (Node child : node.children.values()) {
+      if (child.isLeaf()) {
+        if (!values.equals(leafSchema.apply(child.path, values))) {
+          throw new ShapeException(
+              "field '"
+                  + child.name
+                  + "' would go into the map '"
+                  + node.name
+                  + "', whose values are of type "
+                  + values.type()
+                  + ", which cannot hold it");
+        }
+      } else if (values.type() == Schema.Type.MAP) {
+        requireRewritable(values, child);
+      } else {
+        throw unreachable(child.name, "is not an object");
+      }
+    }
   }
 
   private Schema missingSchema(Node node) {
@@ -289,7 +358,11 @@ public final class FieldRewriter {
           rewritten = leaf.apply(child.path, value, original == null ? null : original.schema());
         }
       } else if (child != null && (value != null || visitMissing)) {
-        rewritten = struct((Struct) value, field.schema(), child, leaf);
+        rewritten =
+            field.schema().type() == Schema.Type.MAP
+                ? map(
+                    value == null ? Map.of() : (Map<?, ?>) value, field.schema(), child, leaf, true)
+                : struct((Struct) value, field.schema(), child, leaf);
       }
       // null is what a new Struct holds; put(null) would fail a required field with a default,
       // which a Struct may hold as null (its default reads in its place)
