@@ -61,7 +61,9 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
           + "a map-typed payload, keeps it while the stamps fit its value type, and otherwise goes "
           + "on schemaless) or as headers. A null optional Struct on a stamp's path is made "
           + "anew, and fails the record, naming the field, when it has a required field without "
-          + "a default that no stamp fills. Existing values are kept. Tombstones pass unchanged.";
+          + "a default that no stamp fills. Existing values are kept, except an empty or blank "
+          + "event id, which is replaced like a missing one (records sharing it would be dropped "
+          + "as duplicates by idempotent consumers). Tombstones pass unchanged.";
 
   public static final String STAMP_TO_CONFIG = "stamp.to";
   public static final String EVENT_ID_FIELD_CONFIG = "event.id.field";
@@ -275,11 +277,24 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
             // a Map's MAP schema is no field's type: stamps go in as text, and a map they do not
             // fit goes on schemaless (FieldRewriter.schemaOf), as maps did before
             (path, existing, schema) ->
-                existing != null
+                isPresent(path, existing)
                     ? existing
                     : stamp(record, path, value instanceof Struct ? schema : null));
     Schema schema = FieldRewriter.schemaOf(stamped, record.valueSchema());
     return RecordSide.VALUE.with(record, schema, stamped);
+  }
+
+  /**
+   * Whether a field holds a value to keep. An empty or blank event id is no id: every record
+   * holding one would share it, and idempotent consumers would drop all but the first as
+   * duplicates, so it is replaced like a missing one.
+   */
+  private boolean isPresent(FieldPath path, Object existing) {
+    return existing != null && !(path.equals(eventIdField) && isBlank(existing));
+  }
+
+  private static boolean isBlank(Object id) {
+    return id instanceof String text && text.isBlank();
   }
 
   /**
@@ -363,10 +378,9 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
 
   private String existingEventId(R record) {
     Object id = eventIdIn(record.value(), record.valueSchema());
-    if (id == null) {
-      return EventIds.of(namespace, record).toString();
-    }
-    return id instanceof JsonNode node ? node.asText() : id.toString();
+    String text = id == null ? null : id instanceof JsonNode node ? node.asText() : id.toString();
+    // a blank id is no id (see isPresent)
+    return text == null || text.isBlank() ? EventIds.of(namespace, record).toString() : text;
   }
 
   /**

@@ -509,6 +509,32 @@ class StampEnvelopeTest {
     assertEquals("gw", out.getStruct("metadata").get("owner"), "its default");
   }
 
+  /**
+   * An empty or blank event id is no id: every record holding one would share it, and an idempotent
+   * consumer would drop all but the first as duplicates. It is replaced like a missing one.
+   */
+  @Test
+  void replacesAnEmptyOrBlankEventId() {
+    // the id a record at the same position without one is given
+    Object derived = valueOf(stamp().apply(TestRecords.value(TestRecords.map()))).get("event_id");
+    for (String blank : List.of("", "  ")) {
+      Map<String, Object> event = TestRecords.map("event_id", blank);
+      assertEquals(derived, valueOf(stamp().apply(TestRecords.value(event))).get("event_id"));
+
+      Schema schema = SchemaBuilder.struct().field("event_id", Schema.STRING_SCHEMA).build();
+      Struct struct = new Struct(schema).put("event_id", blank);
+      Struct stamped = (Struct) stamp().apply(TestRecords.value(schema, struct)).value();
+      assertEquals(derived, stamped.getString("event_id"));
+
+      SinkRecord json = TestRecords.value("{\"event_id\":\"" + blank + "\"}");
+      assertEquals(
+          derived,
+          stamp("stamp.to", "headers").apply(json).headers().lastWithName("soma.event_id").value());
+    }
+    Map<String, Object> kept = TestRecords.map("event_id", "e-1");
+    assertEquals("e-1", valueOf(stamp().apply(TestRecords.value(kept))).get("event_id"));
+  }
+
   /** The errors of a record that an earlier transform moved name where it was read from. */
   @Test
   void errorsOfARoutedRecordNameWhereItWasRead() {
