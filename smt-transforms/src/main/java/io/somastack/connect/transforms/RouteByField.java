@@ -6,7 +6,16 @@ import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.transforms.util.Records;
 import io.somastack.connect.transforms.util.TopicNames;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.StringJoiner;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
@@ -15,6 +24,8 @@ import org.apache.kafka.connect.connector.ConnectRecord;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.transforms.Transformation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sets the topic from a template over the record, such as {@code agent-${value.action_type}}. A
@@ -38,7 +49,10 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
           + "and a with b-c in ${value.x}-${value.y}). Tombstones have no value fields: a template "
           + "that reads the value sends them to fallback.topic. The partition is kept, as Kafka's "
           + "RegexRouter keeps it: a source record with a partition set needs that partition in "
-          + "the new topic.";
+          + "the new topic. A record sent to fallback.topic is logged at WARN by its topic, "
+          + "partition and offset and the placeholder that found no value (never by its "
+          + "contents), so that a typo in a field name, which sends every record there, is seen: "
+          + "the first time per source topic, then at most every 5 minutes with a count.";
 
   public static final String TOPIC_TEMPLATE_CONFIG = "topic.template";
   public static final String FALLBACK_TOPIC_CONFIG = "fallback.topic";
@@ -63,8 +77,37 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
               "Topic for records the template cannot name a legal topic for; empty fails them "
                   + "with a DataException instead.");
 
+  private static final Logger log = LoggerFactory.getLogger(RouteByField.class);
+
+  /** How often fallbacks of one source topic are logged after the first. */
+  static final Duration WARN_INTERVAL = Duration.ofMinutes(5);
+
+  /** Bounds the per-topic log state; past it the state starts again (more warnings, no leak). */
+  private static final int MAX_TRACKED_TOPICS = 1000;
+
+  /** A placeholder of a template that parsed: "${" up to the next "}", never nested. */
+  private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{[^}]*}");
+
+  /** When fallbacks of one source topic were last logged, and how many went there since. */
+  private static final class Fallbacks {
+    Instant lastWarned;
+    long since;
+  }
+
   private RecordTemplate template;
   private String fallbackTopic;
+  private Clock clock = Clock.systemUTC();
+
+  /** Each placeholder of the template alone, to name the ones that found no value. */
+  private final List<Map.Entry<String, RecordTemplate>> placeholders = new ArrayList<>();
+
+  /** By source topic; a transform instance serves one task, so one thread. */
+  private final Map<String, Fallbacks> fallbacks = new HashMap<>();
+
+  /** For tests: a clock of their own. */
+  void clock(Clock clock) {
+    this.clock = clock;
+  }
 
   @Override
   public void configure(Map<String, ?> props) {
@@ -76,13 +119,21 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
       throw new ConfigException(TOPIC_TEMPLATE_CONFIG, text, e.getMessage());
     }
     fallbackTopic = config.getString(FALLBACK_TOPIC_CONFIG).trim();
+    placeholders.clear();
+    Matcher placeholder = PLACEHOLDER.matcher(text);
+    while (placeholder.find()) {
+      placeholders.add(Map.entry(placeholder.group(), RecordTemplate.parse(placeholder.group())));
+    }
   }
 
   @Override
   public R apply(R record) {
-    String topic = template.render(template.dependsOnTopicOnly() ? record : readable(record));
+    R readable = template.dependsOnTopicOnly() ? record : readable(record);
+    String topic = template.render(readable);
     if (!TopicNames.isLegal(topic)) {
-      topic = fallback(record);
+      String fallback = fallback(record);
+      logFallback(record, readable, topic == null);
+      topic = fallback;
     }
     return record.newRecord(
         topic,
@@ -197,6 +248,70 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
           record, "template '" + template + "' names no legal topic and no fallback.topic is set");
     }
     return fallbackTopic;
+  }
+
+  /**
+   * Logs a record sent to the fallback topic at WARN: the first time per source topic, then at most
+   * every {@link #WARN_INTERVAL} with a count, so that a template that sends all traffic there (a
+   * typo in a field name) is seen without a line per record. Names the record's coordinates and the
+   * placeholders that found no value, never a value: the name the template made is made of the
+   * record's contents.
+   */
+  private void logFallback(R record, R readable, boolean noValue) {
+    if (fallbacks.size() >= MAX_TRACKED_TOPICS && !fallbacks.containsKey(record.topic())) {
+      fallbacks.clear();
+    }
+    Fallbacks seen = fallbacks.computeIfAbsent(record.topic(), t -> new Fallbacks());
+    Instant now = clock.instant();
+    if (seen.lastWarned == null) {
+      seen.lastWarned = now;
+      log.warn(
+          "record at {}: template '{}' {}, so the record goes to fallback.topic '{}'; later ones"
+              + " of topic '{}' are counted and logged at most every {} minutes",
+          Records.coordinates(record),
+          template,
+          reason(readable, noValue),
+          fallbackTopic,
+          record.topic(),
+          WARN_INTERVAL.toMinutes());
+      return;
+    }
+    seen.since++;
+    if (!now.isBefore(seen.lastWarned.plus(WARN_INTERVAL))) {
+      log.warn(
+          "{} records of topic '{}' went to fallback.topic '{}' since {}; the latest: record at {}:"
+              + " template '{}' {}",
+          seen.since,
+          record.topic(),
+          fallbackTopic,
+          seen.lastWarned,
+          Records.coordinates(record),
+          template,
+          reason(readable, noValue));
+      seen.lastWarned = now;
+      seen.since = 0;
+    } else if (log.isDebugEnabled()) {
+      log.debug(
+          "record at {}: template '{}' {}, so the record goes to fallback.topic '{}'",
+          Records.coordinates(record),
+          template,
+          reason(readable, noValue),
+          fallbackTopic);
+    }
+  }
+
+  /** Why the template named no topic, by its placeholders and without the record's values. */
+  private String reason(R readable, boolean noValue) {
+    if (!noValue) {
+      return "made no legal topic name";
+    }
+    StringJoiner missing = new StringJoiner(", ", "found no value for ", "");
+    for (Map.Entry<String, RecordTemplate> placeholder : placeholders) {
+      if (placeholder.getValue().render(readable) == null) {
+        missing.add(placeholder.getKey());
+      }
+    }
+    return missing.toString();
   }
 
   @Override

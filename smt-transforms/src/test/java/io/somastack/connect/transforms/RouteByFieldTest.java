@@ -1,10 +1,17 @@
 package io.somastack.connect.transforms;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
@@ -150,5 +157,68 @@ class RouteByFieldTest {
               .orElseThrow();
       assertEquals(1, checked.errorMessages().size(), template);
     }
+  }
+
+  /**
+   * A record sent to fallback.topic is logged at WARN the first time per source topic, naming the
+   * placeholder that found no value and the record's coordinates but none of its contents; later
+   * ones are counted and logged at most every five minutes, so a typo in a template that routes all
+   * traffic to the fallback is seen without flooding the log.
+   */
+  @Test
+  void logsFallbacksOncePerTopicThenAtMostEveryFiveMinutesWithoutContents() {
+    RouteByField<SinkRecord> transform = route("agent-${value.action_type}", "agent-unrouted");
+    Instant[] now = {Instant.parse("2026-01-02T03:04:05Z")};
+    transform.clock(
+        new Clock() {
+          @Override
+          public ZoneId getZone() {
+            return ZoneOffset.UTC;
+          }
+
+          @Override
+          public Clock withZone(ZoneId zone) {
+            return this;
+          }
+
+          @Override
+          public Instant instant() {
+            return now[0];
+          }
+        });
+    Map<String, Object> value = TestRecords.map("action_typo", "Sup3rS3cret");
+    String first =
+        CapturedLog.of(
+            () -> {
+              for (int i = 0; i < 3; i++) {
+                assertEquals("agent-unrouted", transform.apply(TestRecords.value(value)).topic());
+              }
+              transform.apply(TestRecords.at("other.events", 0, 7, value));
+            });
+    assertEquals(2, first.lines().filter(l -> l.contains("WARN")).count(), first);
+    assertTrue(
+        first.contains(
+            "record at topic 'memory.events' partition 2 offset 42: template"
+                + " 'agent-${value.action_type}' found no value for ${value.action_type}, so the"
+                + " record goes to fallback.topic 'agent-unrouted'"),
+        first);
+    assertTrue(first.contains("topic 'other.events' partition 0 offset 7"), first);
+    assertFalse(first.contains("Sup3rS3cret"), first);
+
+    now[0] = now[0].plus(Duration.ofMinutes(4));
+    assertEquals("", CapturedLog.of(() -> transform.apply(TestRecords.value(value))));
+    now[0] = now[0].plus(Duration.ofMinutes(1));
+    String later = CapturedLog.of(() -> transform.apply(TestRecords.value(value)));
+    assertEquals(1, later.lines().filter(l -> l.contains("WARN")).count(), later);
+    assertTrue(later.contains("4 records of topic 'memory.events' went to fallback.topic"), later);
+
+    String illegal =
+        CapturedLog.of(
+            () ->
+                transform.apply(
+                    TestRecords.at(
+                        "third", 1, 9, TestRecords.map("action_type", "a/Sup3rS3cret"))));
+    assertTrue(illegal.contains("made no legal topic name"), illegal);
+    assertFalse(illegal.contains("Sup3rS3cret"), illegal);
   }
 }

@@ -10,10 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.net.httpserver.HttpServer;
 import io.somastack.connect.testing.StackThreads;
 import io.somastack.connect.transforms.schema.SchemaSource;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -410,22 +408,6 @@ class ValidateJsonSchemaTest {
   }
 
   /**
-   * What the code writes to System.err while it runs: slf4j-simple, the tests' logging backend,
-   * writes every log event there, so this is the worker log as far as the tests can see it.
-   */
-  private static String stderrOf(Runnable code) {
-    PrintStream original = System.err;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-    try {
-      code.run();
-    } finally {
-      System.setErr(original);
-    }
-    return captured.toString(StandardCharsets.UTF_8);
-  }
-
-  /**
    * A $ref to a file that is no JSON fails by the file's URI and position only, and the start of
    * the file reaches neither the error nor the worker log: the validator's own loader logged its
    * parser's message, which quotes the token it stopped at, so whoever may call Connect's REST
@@ -439,7 +421,7 @@ class ValidateJsonSchemaTest {
     String uri = secret.toUri().toString();
     String schema = "{\"type\":\"object\",\"properties\":{\"a\":{\"$ref\":\"" + uri + "\"}}}";
     List<List<String>> errors = new ArrayList<>();
-    String log = stderrOf(() -> errors.add(validationErrors("schema", "schema", schema)));
+    String log = CapturedLog.of(() -> errors.add(validationErrors("schema", "schema", schema)));
     assertFalse(log.contains("Sup3rS3cret"), log);
     assertEquals(1, errors.get(0).size(), errors.toString());
     String error = errors.get(0).get(0);
