@@ -269,15 +269,34 @@ public final class TableLayout {
   /**
    * When an incoming event may replace the stored row. With a version field: only a strictly
    * greater version. Without: anything but an event at or before the stored one in the same Kafka
-   * partition, so a replay of old data never overwrites newer data.
+   * partition, so a replay of old data never overwrites newer data. A stored row without a position
+   * (in a table made before the sink, to which auto.evolve added the position columns empty, or
+   * written by a backfill) is older than any event.
    */
   private String newerCondition() {
     if (versioned) {
       return "(t.\"event_version\" IS NULL OR EXCLUDED.\"event_version\" > t.\"event_version\")";
     }
-    return "NOT (t.\"kafka_topic\" = EXCLUDED.\"kafka_topic\""
-        + " AND t.\"kafka_partition\" = EXCLUDED.\"kafka_partition\""
-        + " AND t.\"kafka_offset\" >= EXCLUDED.\"kafka_offset\")";
+    return "NOT "
+        + storedIsNewer(
+            "EXCLUDED.\"kafka_topic\"",
+            "EXCLUDED.\"kafka_partition\"",
+            "EXCLUDED.\"kafka_offset\"");
+  }
+
+  /**
+   * Whether the stored row t is at or after the given position in the same Kafka partition. Never
+   * NULL: a comparison with a stored NULL (no position) is not newer, rather than unknown, which
+   * would refuse every write to the row and every tombstone of it.
+   */
+  private static String storedIsNewer(String topic, String partition, String offset) {
+    return "COALESCE(t.\"kafka_topic\" = "
+        + topic
+        + " AND t.\"kafka_partition\" = "
+        + partition
+        + " AND t.\"kafka_offset\" >= "
+        + offset
+        + ", false)";
   }
 
   /**
@@ -296,9 +315,7 @@ public final class TableLayout {
   String deleteSql(String table, Map<String, CatalogColumns.Comparison> comparisons) {
     String arrays = keyColumns.stream().map(c -> "?::text[]").collect(joining());
     String match = storedKeyMatches(comparisons);
-    String storedIsNewer =
-        "(t.\"kafka_topic\" = d.d_topic AND t.\"kafka_partition\" = d.d_partition"
-            + " AND t.\"kafka_offset\" >= d.d_offset)";
+    String storedIsNewer = storedIsNewer("d.d_topic", "d.d_partition", "d.d_offset");
     return "WITH d AS (SELECT * FROM unnest("
         + arrays
         + ", ?::text[], ?::int4[], ?::int8[]) AS d("
