@@ -390,6 +390,58 @@ class UpsertKeyEdgesTest {
     assertEquals(2, LocalTasks.count(DATABASE, "SELECT count(*) FROM memories"));
   }
 
+  // ---- key columns named like the delete statement's own aliases ---------------------------
+
+  /**
+   * Key fields named topic, partition and offset: their tombstones delete the row, as any other
+   * key's do. The delete statement had aliased them d_topic, d_partition and d_offset, the very
+   * names of its own position aliases, so every tombstone batch failed the task.
+   */
+  @Test
+  void keyFieldsNamedTopicPartitionAndOffsetTakeTombstones() throws SQLException {
+    startUpsert("key.fields", "topic,partition,offset");
+    task.put(
+        List.of(
+            write("{\"topic\":\"t\",\"partition\":\"p\",\"offset\":\"o\",\"v\":1}", 0),
+            write("{\"topic\":\"t\",\"partition\":\"p\",\"offset\":\"other\",\"v\":1}", 1)));
+    task.put(
+        List.of(
+            new SinkRecord(
+                PARTITION.topic(),
+                0,
+                null,
+                Map.of("topic", "t", "partition", "p", "offset", "o"),
+                null,
+                null,
+                2)));
+
+    assertEquals(List.of(), context.deadLettered());
+    assertEquals(
+        0, LocalTasks.count(DATABASE, "SELECT count(*) FROM memories WHERE \"offset\" = 'o'"));
+    assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM memories"));
+  }
+
+  /** The same for a single key field named topic, in a citext table (writes' keys are sent too). */
+  @Test
+  void aKeyFieldNamedTopicInACitextTableTakesTombstones() throws SQLException {
+    LocalTasks.execute(
+        DATABASE,
+        "CREATE EXTENSION IF NOT EXISTS citext; CREATE TABLE memories (topic citext PRIMARY KEY,"
+            + " payload jsonb NOT NULL, kafka_topic text, kafka_partition integer,"
+            + " kafka_offset bigint, updated_at timestamptz NOT NULL DEFAULT now())");
+    startUpsert("key.fields", "topic");
+    task.put(
+        List.of(
+            write("{\"topic\":\"abc\",\"v\":1}", 0),
+            write("{\"topic\":\"other\",\"v\":1}", 1),
+            tombstone("ABC", 2)));
+
+    assertEquals(List.of(), context.deadLettered());
+    assertEquals(
+        0, LocalTasks.count(DATABASE, "SELECT count(*) FROM memories WHERE topic = 'abc'"));
+    assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM memories"));
+  }
+
   private void citextTable() throws SQLException {
     LocalTasks.execute(
         DATABASE,

@@ -315,12 +315,14 @@ public final class TableLayout {
   String deleteSql(String table, Map<String, CatalogColumns.Comparison> comparisons) {
     String arrays = keyColumns.stream().map(c -> "?::text[]").collect(joining());
     String match = storedKeyMatches(comparisons);
-    String storedIsNewer = storedIsNewer("d.d_topic", "d.d_partition", "d.d_offset");
+    // the tombstones' positions are named without the d_ prefix of the key columns' aliases, so
+    // no key column (one named topic, say) can take one of their names
+    String storedIsNewer = storedIsNewer("d.at_topic", "d.at_partition", "d.at_offset");
     return "WITH d AS (SELECT * FROM unnest("
         + arrays
         + ", ?::text[], ?::int4[], ?::int8[]) AS d("
         + aliases("d_")
-        + ", d_topic, d_partition, d_offset)), "
+        + ", at_topic, at_partition, at_offset)), "
         + (keysMayClash(comparisons)
             ? "w AS (SELECT * FROM unnest("
                 + arrays
