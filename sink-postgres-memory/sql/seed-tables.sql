@@ -6,6 +6,11 @@
 -- partitions <table>_YYYY_MM, a <table>_default partition, soma_audit_chain_heads
 -- and soma_audit_verify() (src/main/resources/sql/soma_audit_verify.sql), and
 -- soma_audit_retired with soma_audit_retire() for operators (soma_audit_retire.sql).
+-- Grant the connector's user SELECT, INSERT, UPDATE and DELETE on each table,
+-- the offsets table included (dead_letter tables: also USAGE on the id sequence).
+
+-- The offsets table (offsets.table): where each connector's tasks resume from
+CREATE TABLE IF NOT EXISTS "public"."soma_connect_offsets" (connector text NOT NULL, topic text NOT NULL, kafka_partition integer NOT NULL, next_offset bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (connector, topic, kafka_partition));
 
 -- agent-metrics-patterns.json (agent-metrics-patterns)
 CREATE TABLE IF NOT EXISTS "public"."router_performance_metrics" ("event_id" text NOT NULL, "payload" jsonb NOT NULL, "kafka_topic" text NOT NULL, "kafka_partition" integer NOT NULL, "kafka_offset" bigint NOT NULL, "correlation_id" text, "occurred_at" timestamptz, "ingested_at" timestamptz NOT NULL DEFAULT now(), UNIQUE ("event_id"));

@@ -8,12 +8,15 @@ import io.somastack.connect.common.config.ConfigDocs;
 import io.somastack.connect.common.sql.SqlIdentifier;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import io.somastack.connect.postgres.record.TableName;
+import io.somastack.connect.postgres.write.OffsetStore;
 import io.somastack.connect.postgres.write.TableLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -44,7 +47,13 @@ class SeedTablesDdlTest {
             "-- partitions <table>_YYYY_MM, a <table>_default partition, soma_audit_chain_heads\n")
         .append("-- and soma_audit_verify() (src/main/resources/sql/soma_audit_verify.sql), and\n")
         .append(
-            "-- soma_audit_retired with soma_audit_retire() for operators (soma_audit_retire.sql).\n");
+            "-- soma_audit_retired with soma_audit_retire() for operators (soma_audit_retire.sql).\n")
+        .append("-- Grant the connector's user SELECT, INSERT, UPDATE and DELETE on each table,\n")
+        .append(
+            "-- the offsets table included (dead_letter tables: also USAGE on the id sequence).\n");
+    // the offsets table every config writes (offsets.table in table.schema), listed first
+    Set<String> offsetsTables = new LinkedHashSet<>();
+    StringBuilder tables = new StringBuilder();
     try (Stream<Path> files = Files.list(CONFIGS)) {
       for (Path file : files.sorted().toList()) {
         JsonNode root = new ObjectMapper().readTree(file.toFile());
@@ -52,12 +61,17 @@ class SeedTablesDdlTest {
         if (!config.path("connector.class").asText().endsWith("PostgresMemorySinkConnector")) {
           continue;
         }
-        out.append("\n-- ")
+        PostgresSinkConfig sink = new PostgresSinkConfig(props(config));
+        offsetsTables.add(
+            OffsetStore.createTableSql(
+                    SqlIdentifier.qualified(sink.tableSchema(), sink.offsetsTable()))
+                + ";\n");
+        tables
+            .append("\n-- ")
             .append(file.getFileName())
             .append(" (")
             .append(root.path("name").asText())
             .append(")\n");
-        PostgresSinkConfig sink = new PostgresSinkConfig(props(config));
         TableLayout layout = TableLayout.of(sink);
         for (String topic : config.path("topics").asText("").split(",")) {
           String template = sink.tableTemplate().toString();
@@ -70,13 +84,16 @@ class SeedTablesDdlTest {
           String name = template.replace("${topic}", topic.trim());
           String table = SqlIdentifier.qualified(sink.tableSchema(), TableName.of(name));
           String ddl = layout.createTableSql(table) + ";\n";
-          if (out.indexOf(ddl) < 0) {
-            out.append(ddl);
+          if (tables.indexOf(ddl) < 0) {
+            tables.append(ddl);
           }
         }
       }
     }
-    return out.toString();
+    out.append(
+        "\n-- The offsets table (offsets.table): where each connector's tasks resume from\n");
+    offsetsTables.forEach(out::append);
+    return out.append(tables).toString();
   }
 
   private static Map<String, String> props(JsonNode config) {

@@ -95,8 +95,14 @@ public final class PostgresSinkConfig extends AbstractConfig {
         PostgresConnectionConfig.define(
             def,
             GROUP_CONNECTION,
-            "Needs CREATE on the schema when auto.create is on, and INSERT, UPDATE and DELETE on"
-                + " the tables.");
+            "Needs SELECT, INSERT, UPDATE and DELETE on the tables and on the offsets table"
+                + " (offsets.table), in dead_letter mode also USAGE on the id sequence. CREATE on"
+                + " the schema only to create a missing table: with auto.create, and the offsets"
+                + " table, whatever auto.create says; a user without it needs them made"
+                + " beforehand (sink-postgres-memory/sql/seed-tables.sql has the DDL). Adding a"
+                + " column or index (auto.evolve) needs owning the table. Audit mode always needs"
+                + " CREATE on the schema and owning its tables: each start makes monthly partitions"
+                + " and its shared chain objects.");
     def.define(
         RETRY_BACKOFF_INITIAL_MS,
         Type.LONG,

@@ -1,5 +1,7 @@
 package io.somastack.connect.postgres.write;
 
+import io.somastack.connect.common.postgres.PostgresConnectionConfig;
+import io.somastack.connect.common.postgres.SqlStates;
 import io.somastack.connect.common.sql.SqlIdentifier;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -10,6 +12,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.ConnectException;
 
 /**
  * The Kafka offsets the sink has written, kept in the database itself: saved in the same
@@ -17,6 +20,8 @@ import org.apache.kafka.common.TopicPartition;
  * table, not the consumer group, is where a task resumes from.
  */
 public final class OffsetStore {
+
+  private static final String INSUFFICIENT_PRIVILEGE = "42501";
 
   private final String table;
   private final String connector;
@@ -26,16 +31,54 @@ public final class OffsetStore {
     this.connector = connector;
   }
 
+  /**
+   * Creates the table when it is missing. Looked for first: CREATE TABLE IF NOT EXISTS needs CREATE
+   * on the schema even when the table exists, which a role that may not run DDL lacks (PostgreSQL
+   * 15 gives ordinary roles none on public), and would then fail every write of a table made for it
+   * beforehand.
+   *
+   * @throws ConnectException when the table is missing and connection.user may not create it
+   */
   public void createIfMissing(Connection c) throws SQLException {
+    if (exists(c)) {
+      return;
+    }
     try (Statement s = c.createStatement()) {
       // tasks starting together would otherwise race to create it (23505 on pg_type)
       s.execute("SELECT pg_advisory_xact_lock(hashtext('" + table.replace("'", "''") + "'))");
-      s.execute(
-          "CREATE TABLE IF NOT EXISTS "
+      s.execute(createTableSql(table));
+    } catch (SQLException e) {
+      if (!INSUFFICIENT_PRIVILEGE.equals(SqlStates.rootState(e))) {
+        throw e;
+      }
+      throw new ConnectException(
+          "the offsets table "
               + table
-              + " (connector text NOT NULL, topic text NOT NULL, kafka_partition integer NOT NULL,"
-              + " next_offset bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(),"
-              + " PRIMARY KEY (connector, topic, kafka_partition))");
+              + " does not exist, and "
+              + PostgresConnectionConfig.USER
+              + " may not create it (SQLSTATE 42501: no CREATE privilege on its schema). Create"
+              + " it beforehand, as sql/seed-tables.sql does, and grant SELECT, INSERT, UPDATE"
+              + " and DELETE on it; or grant CREATE on the schema",
+          e);
+    }
+  }
+
+  /** The DDL of an offsets table, {@code table} quoted and qualified. */
+  public static String createTableSql(String table) {
+    return "CREATE TABLE IF NOT EXISTS "
+        + table
+        + " (connector text NOT NULL, topic text NOT NULL, kafka_partition integer NOT NULL,"
+        + " next_offset bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(),"
+        + " PRIMARY KEY (connector, topic, kafka_partition))";
+  }
+
+  private boolean exists(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+      ps.setString(1, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
     }
   }
 

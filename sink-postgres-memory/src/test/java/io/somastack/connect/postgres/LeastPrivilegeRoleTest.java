@@ -1,0 +1,106 @@
+package io.somastack.connect.postgres;
+
+import static io.somastack.connect.postgres.LocalTasks.SERVER;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.testing.connect.HandRunTaskContext;
+import java.sql.SQLException;
+import java.util.List;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A connection.user that may not run DDL (no CREATE on the schema, as PostgreSQL 15 gives ordinary
+ * roles on public), with the tables made beforehand by someone who may, as the documentation says
+ * (sql/seed-tables.sql), and granted the privileges connection.user's documentation names.
+ */
+class LeastPrivilegeRoleTest {
+
+  private static final String DATABASE = "least_privilege";
+  private static final String ROLE = "soma_sink_least_privilege";
+  private static final TopicPartition PARTITION = new TopicPartition("memories", 0);
+
+  private String url;
+  private final PostgresMemorySinkTask task = new PostgresMemorySinkTask();
+
+  @BeforeEach
+  void createDatabase() throws SQLException {
+    url = SERVER.createDatabase(DATABASE);
+    // roles are the cluster's: one left by an earlier run holds nothing now its database is gone
+    LocalTasks.execute(
+        DATABASE,
+        "DROP ROLE IF EXISTS "
+            + ROLE
+            + "; CREATE ROLE "
+            + ROLE
+            + " LOGIN PASSWORD '"
+            + ROLE
+            + "'; REVOKE CREATE ON SCHEMA public FROM PUBLIC;"
+            + " CREATE TABLE memories (event_id text NOT NULL UNIQUE, payload jsonb NOT NULL,"
+            + " kafka_topic text NOT NULL, kafka_partition integer NOT NULL,"
+            + " kafka_offset bigint NOT NULL, ingested_at timestamptz NOT NULL DEFAULT now());"
+            + " GRANT SELECT, INSERT, UPDATE, DELETE ON memories TO "
+            + ROLE);
+  }
+
+  @AfterEach
+  void stopTask() {
+    task.stop();
+  }
+
+  @Test
+  void writesWithTheOffsetsTableMadeBeforehand() throws SQLException {
+    LocalTasks.execute(
+        DATABASE,
+        "CREATE TABLE soma_connect_offsets (connector text NOT NULL, topic text NOT NULL,"
+            + " kafka_partition integer NOT NULL, next_offset bigint NOT NULL,"
+            + " updated_at timestamptz NOT NULL DEFAULT now(),"
+            + " PRIMARY KEY (connector, topic, kafka_partition));"
+            + " GRANT SELECT, INSERT, UPDATE, DELETE ON soma_connect_offsets TO "
+            + ROLE);
+    start();
+    task.put(List.of(record("a", 0), record("b", 1)));
+    task.put(List.of(record("c", 2)));
+
+    assertEquals(3, LocalTasks.count(DATABASE, "SELECT count(*) FROM memories"));
+    assertEquals(3, LocalTasks.count(DATABASE, "SELECT next_offset FROM soma_connect_offsets"));
+  }
+
+  /** Without the offsets table the task stops, saying which table and which privilege it lacks. */
+  @Test
+  void aMissingOffsetsTableItMayNotCreateIsNamed() {
+    ConnectException e =
+        assertThrows(
+            ConnectException.class,
+            () -> {
+              start();
+              task.put(List.of(record("a", 0)));
+            });
+    assertTrue(e.getMessage().contains("\"public\".\"soma_connect_offsets\""), e.getMessage());
+    assertTrue(e.getMessage().contains("CREATE"), e.getMessage());
+  }
+
+  private void start() {
+    LocalTasks.started(
+        task,
+        url,
+        new HandRunTaskContext(PARTITION),
+        "connection.user",
+        ROLE,
+        "connection.password",
+        ROLE,
+        "auto.create",
+        "false");
+  }
+
+  private static SinkRecord record(String id, long offset) {
+    return new SinkRecord(
+        PARTITION.topic(), 0, null, null, null, "{\"event_id\":\"" + id + "\"}", offset);
+  }
+}
