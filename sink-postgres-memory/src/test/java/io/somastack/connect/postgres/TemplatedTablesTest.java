@@ -58,6 +58,50 @@ class TemplatedTablesTest {
     assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM mem_beta"));
   }
 
+  /**
+   * A tombstone the mode skips (append, audit, or upsert with tombstones=ignore) is counted and
+   * skipped, as documented, whatever the table name template reads: it names no table, and needs
+   * none. It had been dead-lettered for the template's missing field.
+   */
+  @Test
+  void skippedTombstonesNeedNoTableName() throws SQLException {
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    task =
+        LocalTasks.started(
+            url, context, "write.mode", "append", "table.name.format", "mem_${value.tenant}");
+    task.put(
+        List.of(
+            record("{\"event_id\":\"e1\",\"tenant\":\"acme\"}", 0),
+            new SinkRecord(PARTITION.topic(), 0, null, "e1", null, null, 1)));
+    assertEquals(List.of(), context.deadLettered());
+    assertEquals(1, context.metric("tombstones-ignored-total"));
+    task.stop();
+    HandRunTaskContext upsert = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    task =
+        LocalTasks.started(
+            url,
+            upsert,
+            "write.mode",
+            "upsert",
+            "key.fields",
+            "event_id",
+            "tombstones",
+            "ignore",
+            "offsets.table",
+            "upsert_offsets",
+            "table.name.format",
+            "kv_${value.tenant}");
+    task.put(
+        List.of(
+            record("{\"event_id\":\"e1\",\"tenant\":\"acme\"}", 0),
+            new SinkRecord(PARTITION.topic(), 0, null, "e1", null, null, 1)));
+
+    assertEquals(List.of(), upsert.deadLettered());
+    assertEquals(1, upsert.metric("tombstones-ignored-total"));
+    assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM mem_acme"));
+    assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM kv_acme"));
+  }
+
   private static SinkRecord record(Object value, long offset) {
     return new SinkRecord(PARTITION.topic(), 0, null, null, null, value, offset);
   }

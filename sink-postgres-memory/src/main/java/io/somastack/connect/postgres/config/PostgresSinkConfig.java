@@ -47,6 +47,16 @@ public final class PostgresSinkConfig extends AbstractConfig {
       "write.mode=dead_letter extracts no columns: a dead letter is stored whole in the event column"
           + " with its error headers; remove columns (query the event's fields with jsonb operators)";
 
+  /**
+   * A tombstone has no value, so a table name read from it names no table for the tombstone: every
+   * tombstone would be dead-lettered and no row ever deleted.
+   */
+  static final String VALUE_TABLE_WITH_DELETES =
+      "reads the record value, which a tombstone does not have, so with write.mode=upsert and"
+          + " tombstones=delete no tombstone could name its table and no row would be deleted:"
+          + " name the table from the key (${key.<path>}, ${key}) or the topic (${topic},"
+          + " ${partition}), or set tombstones=ignore";
+
   public static final String AUDIT_TIME_FIELD = "audit.time.field";
   public static final String AUDIT_PARTITIONS_AHEAD = "audit.partitions.ahead.months";
 
@@ -78,6 +88,12 @@ public final class PostgresSinkConfig extends AbstractConfig {
     TableLayout.of(this); // refuses a column named twice, before any task meets the database
     if (writeMode() == WriteMode.DEAD_LETTER && !getList(COLUMNS).isEmpty()) {
       throw new OptionConflict(COLUMNS, getList(COLUMNS), DEAD_LETTER_COLUMNS);
+    }
+    if (writeMode() == WriteMode.UPSERT
+        && tombstones() == Tombstones.DELETE
+        && !tableTemplate().valuePaths().isEmpty()) {
+      throw new OptionConflict(
+          TABLE_NAME_FORMAT, getString(TABLE_NAME_FORMAT), VALUE_TABLE_WITH_DELETES);
     }
   }
 
@@ -150,7 +166,12 @@ public final class PostgresSinkConfig extends AbstractConfig {
             + " itself refuses two topics that differ only in . versus _. A name longer than"
             + " PostgreSQL's 63 bytes is"
             + " cut to 54 and ends with _ and 8 hex digits of a hash of the whole name, so long"
-            + " topics that start alike still get a table each. Identifiers are always quoted.",
+            + " topics that start alike still get a table each. Identifiers are always quoted."
+            + " ${partition}, ${key}, ${key.<path>} and ${value.<path>} read the record; a record"
+            + " whose name cannot be made (a missing field) is dead-lettered. A tombstone has no"
+            + " value, so ${value.<path>} is refused in write.mode=upsert with tombstones=delete"
+            + " (no tombstone could name its table): name the table from the key or the topic"
+            + " there, or set tombstones=ignore.",
         GROUP_TABLE,
         ++order,
         Width.MEDIUM,
@@ -294,8 +315,9 @@ public final class PostgresSinkConfig extends AbstractConfig {
             + " second connector, an offsets table dropped) writes the key's older events again"
             + " until it reaches the tombstone, which deletes the row again; if a deleted row must"
             + " never reappear, even for a while, mark deletions in the event (a deleted flag)"
-            + " instead. Append and audit modes never delete; their tombstones are counted and"
-            + " skipped.",
+            + " instead. delete needs a table.name.format that does not read the value, which a"
+            + " tombstone lacks. Append and audit modes never delete; their tombstones are counted"
+            + " and skipped.",
         GROUP_WRITE,
         ++order,
         Width.SHORT,

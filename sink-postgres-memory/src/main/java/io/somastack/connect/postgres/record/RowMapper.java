@@ -110,7 +110,7 @@ public final class RowMapper {
 
   private EventRow mapRecord(SinkRecord record) {
     if (record.value() == null && mode != WriteMode.DEAD_LETTER) {
-      return tombstone(record, table(record));
+      return tombstone(record);
     }
     if (mode == WriteMode.DEAD_LETTER) {
       return deadLetter(record, table(record));
@@ -146,10 +146,13 @@ public final class RowMapper {
     return new EventRow(record, table, EventRow.Kind.WRITE, identity, values);
   }
 
-  private EventRow tombstone(SinkRecord record, String table) {
+  private EventRow tombstone(SinkRecord record) {
     if (mode != WriteMode.UPSERT || tombstones == PostgresSinkConfig.Tombstones.IGNORE) {
+      // skipped before its table is named: a template reading the value (which the config
+      // allows only where tombstones delete nothing) names none for a tombstone
       return null;
     }
+    String table = table(record);
     if (record.key() == null) {
       throw new BadRecordException("tombstone without a key: nothing to delete");
     }

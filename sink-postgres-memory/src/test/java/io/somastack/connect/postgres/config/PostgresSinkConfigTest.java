@@ -151,6 +151,54 @@ class PostgresSinkConfigTest {
     new PostgresSinkConfig(fine);
   }
 
+  /**
+   * A tombstone has no value: a table name read from it names no table for a tombstone, and with
+   * tombstones=delete every tombstone would be dead-lettered, no row ever deleted. Refused, on
+   * table.name.format, naming the ways out.
+   */
+  @Test
+  void aValueTableNameWithDeletingTombstonesIsExplainedByValidate() {
+    Map<String, String> props = minimal();
+    props.putAll(
+        Map.of(
+            "write.mode",
+            "upsert",
+            "key.fields",
+            "id",
+            "table.name.format",
+            "mem_${value.tenant}"));
+    assertThrows(ConfigException.class, () -> new PostgresSinkConfig(props));
+    Map<String, List<String>> errors = errors(new PostgresMemorySinkConnector().validate(props));
+    List<String> onTemplate = errors.get("table.name.format");
+    assertEquals(1, onTemplate.size(), String.valueOf(errors));
+    assertTrue(onTemplate.get(0).contains("${key.<path>}"), onTemplate.get(0));
+    assertTrue(onTemplate.get(0).contains("${topic}"), onTemplate.get(0));
+    assertTrue(onTemplate.get(0).contains("tombstones=ignore"), onTemplate.get(0));
+  }
+
+  /** Where tombstones delete nothing, a table name read from the value is fine. */
+  @Test
+  void aValueTableNameIsFineWhereTombstonesDeleteNothing() {
+    List<Map<String, String>> fine =
+        List.of(
+            Map.of("write.mode", "upsert", "key.fields", "id", "tombstones", "ignore"),
+            Map.of("write.mode", "append"),
+            Map.of("write.mode", "audit"));
+    for (Map<String, String> options : fine) {
+      Map<String, String> props = minimal();
+      props.putAll(options);
+      props.put("table.name.format", "mem_${value.tenant}");
+      new PostgresSinkConfig(props);
+      Map<String, List<String>> errors = errors(new PostgresMemorySinkConnector().validate(props));
+      assertTrue(errors.values().stream().allMatch(List::isEmpty), options + " -> " + errors);
+    }
+    Map<String, String> byKey = minimal();
+    byKey.putAll(
+        Map.of(
+            "write.mode", "upsert", "key.fields", "id", "table.name.format", "mem_${key.tenant}"));
+    new PostgresSinkConfig(byKey);
+  }
+
   private static Map<String, List<String>> errors(Config config) {
     return config.configValues().stream()
         .collect(Collectors.toMap(ConfigValue::name, ConfigValue::errorMessages));
