@@ -89,6 +89,17 @@ public final class PostgresSinkConfig extends AbstractConfig {
     if (writeMode() == WriteMode.DEAD_LETTER && !getList(COLUMNS).isEmpty()) {
       throw new OptionConflict(COLUMNS, getList(COLUMNS), DEAD_LETTER_COLUMNS);
     }
+    if (backoffMaxMs() < backoffInitialMs()) {
+      // the task's backoff could not be made: refused here, naming both options, not at start
+      throw new OptionConflict(
+          RETRY_BACKOFF_MAX_MS,
+          backoffMaxMs(),
+          "must not be below "
+              + RETRY_BACKOFF_INITIAL_MS
+              + " ("
+              + backoffInitialMs()
+              + "): the first wait after a transient error cannot be longer than the longest");
+    }
     if (writeMode() == WriteMode.UPSERT
         && tombstones() == Tombstones.DELETE
         && !tableTemplate().valuePaths().isEmpty()) {
@@ -137,7 +148,8 @@ public final class PostgresSinkConfig extends AbstractConfig {
         30_000L,
         ConfigDef.Range.atLeast(1),
         Importance.LOW,
-        "Longest wait between retries of a transient database error.",
+        "Longest wait between retries of a transient database error; at least"
+            + " retry.backoff.initial.ms.",
         GROUP_CONNECTION,
         ++order,
         Width.SHORT,

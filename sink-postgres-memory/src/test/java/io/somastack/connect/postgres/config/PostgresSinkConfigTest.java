@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.postgres.PostgresMemorySinkConnector;
+import io.somastack.connect.postgres.PostgresMemorySinkTask;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -197,6 +198,30 @@ class PostgresSinkConfigTest {
         Map.of(
             "write.mode", "upsert", "key.fields", "id", "table.name.format", "mem_${key.tenant}"));
     new PostgresSinkConfig(byKey);
+  }
+
+  /**
+   * A first backoff longer than the longest passed validate and failed every task at start with an
+   * IllegalArgumentException naming neither option. Refused on retry.backoff.max.ms, naming both,
+   * in validate and in the task's start alike.
+   */
+  @Test
+  void aBackoffStartingAboveItsMaximumIsExplainedByValidateAndAtStart() {
+    Map<String, String> props = minimal();
+    props.put("retry.backoff.initial.ms", "5000");
+    props.put("retry.backoff.max.ms", "1000");
+    List<String> errors =
+        errors(new PostgresMemorySinkConnector().validate(props)).get("retry.backoff.max.ms");
+    assertEquals(1, errors.size(), String.valueOf(errors));
+    assertTrue(errors.get(0).contains("retry.backoff.initial.ms"), errors.get(0));
+
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> new PostgresMemorySinkTask().start(props));
+    assertTrue(e.getMessage().contains("retry.backoff.max.ms"), e.getMessage());
+    assertTrue(e.getMessage().contains("retry.backoff.initial.ms"), e.getMessage());
+
+    props.put("retry.backoff.max.ms", "5000");
+    new PostgresSinkConfig(props); // equal is fine: every wait is the one value
   }
 
   private static Map<String, List<String>> errors(Config config) {
