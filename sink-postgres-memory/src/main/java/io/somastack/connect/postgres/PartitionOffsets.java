@@ -53,6 +53,25 @@ final class PartitionOffsets {
    */
   private final Map<TopicPartition, Long> firstRecordCheck = new HashMap<>();
 
+  /**
+   * Partitions rewound by {@link #startsBeyondStored}, each with the stored offset it was rewound
+   * to and the first offset the records in hand had then: the next put() that sees the partition
+   * holds what Connect polled after seeking there, and tells a gap in the topic's offsets from
+   * records the database lacks.
+   */
+  private final Map<TopicPartition, Gap> rewound = new HashMap<>();
+
+  /**
+   * Per partition, the last gap a rewind showed to hold no record: from this stored offset, the
+   * first record is at this offset. Offsets do not change, so a later check of the same stored
+   * offset and the same first record (the records in hand again after a transient error) needs no
+   * rewind.
+   */
+  private final Map<TopicPartition, Gap> naturalGaps = new HashMap<>();
+
+  /** No record lies at or after {@code stored} and before {@code first} (or it is to be found). */
+  private record Gap(long stored, long first) {}
+
   /** Partitions assigned but whose stored offsets could not be read yet (database down). */
   private final List<TopicPartition> unloaded = new ArrayList<>();
 
@@ -92,6 +111,9 @@ final class PartitionOffsets {
     c.commit();
     unloaded.forEach(written::remove); // the database is the truth, also where it holds nothing
     unloaded.forEach(firstRecordCheck::remove);
+    // a rewind's check is superseded: the records in hand may be again those from before it
+    // (Connect delivers a failed put's records again, after seeking)
+    unloaded.forEach(rewound::remove);
     written.putAll(stored);
     firstRecordCheck.putAll(stored);
     if (!stored.isEmpty()) {
@@ -107,6 +129,8 @@ final class PartitionOffsets {
   void closed(Collection<TopicPartition> partitions) {
     partitions.forEach(written::remove);
     partitions.forEach(firstRecordCheck::remove);
+    partitions.forEach(rewound::remove);
+    partitions.forEach(naturalGaps::remove);
     seekPending.removeAll(partitions);
     unloaded.removeAll(partitions);
   }
@@ -124,9 +148,41 @@ final class PartitionOffsets {
 
   /**
    * Whether a partition's first record in hand lies beyond the offset the database stored when it
-   * was last read; if so, Connect is asked to seek back to it. Each load is checked once.
+   * was last read; if so, Connect is asked to seek back to it, and the partition waits. Each load
+   * is checked once.
+   *
+   * <p>Beyond is not yet behind: offsets have gaps (a transactional producer's commit markers, as
+   * the outbox relay's exactly-once writes leave; records a compacted topic dropped), so the first
+   * record after the stored offset may lie beyond it though the database lacks nothing. The rewind
+   * tells: the next put() that sees the partition holds what Connect polled from the stored offset.
+   * Starting at the same record, it shows the gap holds none, and is written without a word (and
+   * the same check against the same stored offset needs no rewind again); starting earlier, it
+   * holds records the database lacked (restored from an older backup, or it lost its last commits):
+   * warned about, and written now, in order.
    */
   boolean startsBeyondStored(SinkRecord first, TopicPartition tp) {
+    Gap checking = rewound.remove(tp);
+    if (checking != null) {
+      // the first put() since the rewind: Connect sought back before it polled these
+      if (first.kafkaOffset() < checking.first()) {
+        log.warn(
+            "Records of {} from offset {} to {} were missing from PostgreSQL, which held them only"
+                + " up to offset {} (restored from an older backup, or it lost its last commits):"
+                + " the task rewound and writes them now",
+            tp,
+            first.kafkaOffset(),
+            checking.first() - 1,
+            checking.stored() - 1);
+      } else {
+        naturalGaps.put(tp, new Gap(checking.stored(), first.kafkaOffset()));
+        log.debug(
+            "No record of {} lies between offsets {} and {}: a gap in the topic's offsets",
+            tp,
+            checking.stored(),
+            first.kafkaOffset());
+      }
+      return false;
+    }
     if (firstRecordCheck.remove(tp) == null) {
       return false;
     }
@@ -136,16 +192,20 @@ final class PartitionOffsets {
     if (stored == null || first.kafkaOffset() <= stored) {
       return false;
     }
+    Gap gap = new Gap(stored, first.kafkaOffset());
+    if (gap.equals(naturalGaps.get(tp))) {
+      return false; // a rewind showed it before
+    }
     // the load asked for this seek already, but Connect may have consumed since (a put retried
     // with the records it held): ask again, and consider what it consumed not done with
     context.offset(tp, stored);
     seekPending.add(tp);
-    log.warn(
-        "Records of {} start at offset {} but PostgreSQL holds them only up to offset {}: not"
-            + " writing them now; the task rewinds to offset {} so none is missing",
+    rewound.put(tp, gap);
+    log.debug(
+        "Records of {} start at offset {}, beyond the offset {} stored in PostgreSQL: rewinding to"
+            + " it to tell a gap in the offsets from records missing in the database",
         tp,
         first.kafkaOffset(),
-        stored - 1,
         stored);
     return true;
   }

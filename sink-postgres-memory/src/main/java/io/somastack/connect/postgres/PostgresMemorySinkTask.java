@@ -250,9 +250,10 @@ public class PostgresMemorySinkTask extends SinkTask {
   /**
    * The batch of the records not written yet. A partition whose records in hand start beyond the
    * offset just read from the database for it ({@link PartitionOffsets#startsBeyondStored}) is left
-   * out, because the database lacks records before them (restored from a backup, or it lost its
+   * out, because the database may lack records before them (restored from a backup, or it lost its
    * last commits in a crash); Connect is asked to seek back to the stored offset and delivers them
-   * again from there.
+   * again from there, which also shows a mere gap in the offsets (transaction markers, compaction)
+   * for what it is.
    */
   private Batch prepare(Collection<SinkRecord> records) {
     Batch batch = new Batch(layout);
