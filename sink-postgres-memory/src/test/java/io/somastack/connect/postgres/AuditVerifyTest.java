@@ -3,9 +3,12 @@ package io.somastack.connect.postgres;
 import static io.somastack.connect.postgres.LocalTasks.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.testing.connect.HandRunTaskContext;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -13,6 +16,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
 
@@ -51,15 +55,105 @@ class AuditVerifyTest {
         problems(database, "archive.checked", "SET search_path = archive, public"));
   }
 
-  /** A table dropped and made again by the sink starts new chains: no old heads linger. */
+  /**
+   * A dropped audit table is not made again by the sink while its chain heads are on record: a
+   * table made anew would verify, and the drop (with every row) would leave no trace.
+   */
   @Test
-  void aTableDroppedAndMadeAgainVerifies() throws Exception {
+  void aDroppedTableIsNotMadeAgain() throws Exception {
+    String database = "verify_table_dropped";
+    String url = written(database, 3, "2026-12-01");
+    LocalTasks.execute(database, "DROP TABLE checked");
+
+    ConnectException refused =
+        // the topic's next records: the task resumes after the offsets stored beside the table
+        assertThrows(
+            ConnectException.class, () -> write(url, "public", records(2, "2026-12-02", 3)));
+
+    assertTrue(
+        refused.getMessage().contains("audit table \"public\".\"checked\""), refused.getMessage());
+    assertTrue(
+        refused
+            .getMessage()
+            .contains("DELETE FROM soma_audit_chain_heads WHERE table_name = 'checked'"),
+        refused.getMessage());
+    assertEquals(
+        0, LocalTasks.count(database, "SELECT count(*) FROM pg_class WHERE relname = 'checked'"));
+    assertEquals(1, LocalTasks.count(database, "SELECT count(*) FROM soma_audit_chain_heads"));
+  }
+
+  /**
+   * A table dropped on purpose, whose chains an operator then gave up with the statements the
+   * sink's error names, is made again by the sink with new chains, and verifies.
+   */
+  @Test
+  void aTableDroppedAndGivenUpByAnOperatorIsMadeAgainAndVerifies() throws Exception {
     String database = "verify_table_again";
     String url = written(database, 3, "2026-12-01");
     LocalTasks.execute(database, "DROP TABLE checked");
+    assertThrows(ConnectException.class, () -> write(url, "public", records(1, "2026-12-02", 3)));
+    LocalTasks.execute(database, giveUp("checked"));
     LocalTasks.execute(database, "DELETE FROM soma_connect_offsets");
     write(url, "public", records(2, "2026-12-02"));
+    assertEquals(2, LocalTasks.count(database, "SELECT count(*) FROM checked"));
     assertEquals(List.of(), problems(database, "public.checked"));
+  }
+
+  /** The operator's step in docs/audit-archival.md ("An audit table dropped"). */
+  static String giveUp(String tableName) {
+    return "DELETE FROM soma_audit_chain_heads WHERE table_name = '"
+        + tableName
+        + "'; UPDATE soma_audit_retired SET superseded_at = now() WHERE table_name = '"
+        + tableName
+        + "' AND superseded_at IS NULL";
+  }
+
+  /**
+   * The sink's role owns soma_audit_verify and may replace it with one that finds nothing: the
+   * auditor's own copy (docs/audit-archival.md), installed by another role in its own schema, still
+   * finds a deleted row.
+   */
+  @Test
+  void anAuditorsOwnCopyOfTheCheckFindsWhatAReplacedOneHides() throws Exception {
+    String database = "verify_own_copy";
+    written(database, 3, "2026-12-01");
+    String sql;
+    try (InputStream in = getClass().getResourceAsStream("/sql/soma_audit_verify.sql")) {
+      sql = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    LocalTasks.execute(
+        database,
+        "DO $$BEGIN CREATE ROLE soma_auditor; EXCEPTION WHEN duplicate_object THEN NULL; END$$;"
+            + " CREATE SCHEMA audit_check AUTHORIZATION soma_auditor;"
+            + " GRANT SELECT ON checked, soma_audit_chain_heads, soma_audit_retired"
+            + " TO soma_auditor");
+    try (Connection c = SERVER.connect(database);
+        Statement s = c.createStatement()) {
+      s.execute("SET ROLE soma_auditor");
+      s.execute("SET search_path = audit_check, public");
+      s.execute(sql);
+    }
+    // what whoever holds the sink's credentials could do
+    LocalTasks.execute(
+        database,
+        "CREATE OR REPLACE FUNCTION public.soma_audit_verify(audit_table regclass) RETURNS TABLE"
+            + " (kafka_topic text, kafka_partition integer, kafka_offset bigint, problem text)"
+            + " LANGUAGE sql AS 'SELECT NULL::text, NULL::integer, NULL::bigint, NULL::text"
+            + " WHERE false'; DELETE FROM checked WHERE kafka_offset = 0");
+    assertEquals(List.of(), problems(database, "public.checked"));
+
+    List<String> found = new ArrayList<>();
+    try (Connection c = SERVER.connect(database);
+        Statement s = c.createStatement()) {
+      s.execute("SET ROLE soma_auditor");
+      try (ResultSet rs =
+          s.executeQuery("SELECT * FROM audit_check.soma_audit_verify('public.checked')")) {
+        while (rs.next()) {
+          found.add(rs.getLong(3) + ": " + rs.getString(4));
+        }
+      }
+    }
+    assertEquals(List.of("1: chain broken: the row before it was deleted or edited"), found);
   }
 
   @Test
@@ -230,8 +324,13 @@ class AuditVerifyTest {
   }
 
   private static List<SinkRecord> records(int count, String day) {
+    return records(count, day, 0);
+  }
+
+  /** {@code count} records from offset {@code first} on. */
+  private static List<SinkRecord> records(int count, String day, int first) {
     List<SinkRecord> records = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
+    for (int i = first; i < first + count; i++) {
       String json =
           "{\"event_id\":\""
               + day

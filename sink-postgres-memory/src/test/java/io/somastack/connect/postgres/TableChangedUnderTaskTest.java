@@ -119,14 +119,24 @@ class TableChangedUnderTaskTest {
   }
 
   /**
-   * An audit table dropped under the task is made again, its chains starting anew, and verifies.
+   * An audit table dropped under the task fails the task, naming the operator's step; once the
+   * operator gave the old chains up, it is made again, its chains starting anew, and verifies.
    */
   @Test
-  void anAuditTableDroppedIsMadeAgainAndVerifies() throws SQLException {
+  void anAuditTableDroppedFailsTheTaskUntilAnOperatorGivesItsChainsUp() throws SQLException {
     start("dropped_audit", "audit", "columns", "");
     task.put(List.of(event("e1", 0, "\"timestamp\":\"2026-12-01T00:00:00Z\"")));
     alter("DROP TABLE t");
-    task.put(List.of(event("e2", 1, "\"timestamp\":\"2026-12-01T00:00:01Z\"")));
+    List<SinkRecord> next = List.of(event("e2", 1, "\"timestamp\":\"2026-12-01T00:00:01Z\""));
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(next));
+    assertTrue(e.getMessage().contains("soma_audit_chain_heads"), e.getMessage());
+    assertEquals(
+        0, LocalTasks.count(database, "SELECT count(*) FROM pg_class WHERE relname = 't'"));
+
+    alter(AuditVerifyTest.giveUp("t"));
+    task.stop();
+    restartedWith("audit", "columns", "");
+    task.put(next);
 
     assertEquals(List.of("e2"), rows("event_id"));
     assertEquals(0, LocalTasks.count(database, "SELECT count(*) FROM soma_audit_verify('t')"));

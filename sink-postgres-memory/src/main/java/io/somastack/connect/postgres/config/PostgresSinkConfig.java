@@ -205,7 +205,8 @@ public final class PostgresSinkConfig extends AbstractConfig {
         true,
         Importance.MEDIUM,
         "Create a missing table (and its indexes, and for audit its monthly partitions) with the"
-            + " layout of the write mode.",
+            + " layout of the write mode. Not an audit table whose chain heads are on record (it"
+            + " was dropped): the task stops, naming what to do (docs/audit-archival.md).",
         GROUP_TABLE,
         ++order,
         Width.SHORT,
@@ -247,9 +248,12 @@ public final class PostgresSinkConfig extends AbstractConfig {
         Importance.HIGH,
         "append: one row per event, unique on id.field; a replayed event never makes a second"
             + " row. upsert: the latest state per key.fields; an older event never overwrites a"
-            + " newer one. audit: append-only, partitioned by month, each row hash-chained to the"
-            + " previous row of its Kafka partition. dead_letter: records of Connect dead-letter"
-            + " topics, with their error headers.",
+            + " newer one. audit (PostgreSQL 14 or later): tamper-evident, not write-protected:"
+            + " the sink only inserts,"
+            + " partitioned by month, each row hash-chained to the previous row of its Kafka"
+            + " partition, so soma_audit_verify finds rows edited, deleted or added by others (see"
+            + " docs/audit-archival.md for what it cannot find). dead_letter: records of Connect"
+            + " dead-letter topics, with their error headers.",
         GROUP_WRITE,
         ++order,
         Width.SHORT,

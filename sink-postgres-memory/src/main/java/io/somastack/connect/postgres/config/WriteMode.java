@@ -6,7 +6,10 @@ public enum WriteMode {
   APPEND,
   /** The latest state per key; an older event never overwrites a newer one. */
   UPSERT,
-  /** Append-only, range-partitioned by event time, each row hash-chained to the one before. */
+  /**
+   * Insert-only by the sink (nothing write-protects the table), range-partitioned by event time,
+   * each row hash-chained to the one before so that changes made by others show.
+   */
   AUDIT,
   /** Dead letters from Connect's DLQ topics, with the error headers, into the seed's dlq table. */
   DEAD_LETTER

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.YearMonth;
+import org.apache.kafka.connect.errors.ConnectException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,10 +37,11 @@ final class AuditSchema {
   /**
    * Creates what the audit table needs besides itself. {@code created}: the table was made just
    * now, in this transaction, so chain heads recorded under its name belong to a table of that name
-   * dropped before; its chains start anew.
+   * dropped before: refused, see {@link #refuseIfChainsOnRecord}.
    */
   static void ensure(Statement s, String table, YearMonth from, YearMonth through, boolean created)
       throws SQLException {
+    requireServerVersion(s);
     String bare = SchemaManager.bareName(table);
     String schemaPrefix = table.substring(0, table.length() - SqlIdentifier.quote(bare).length());
     s.execute(
@@ -116,17 +118,94 @@ final class AuditSchema {
     s.execute(withSearchPath(VERIFY_SQL, searchPath));
     s.execute(withSearchPath(RETIRE_SQL, searchPath));
     if (created) {
-      String named = " WHERE table_name = " + SchemaManager.literal(table) + "::regclass::text";
-      // linked after them, the new table's first rows would fail soma_audit_verify for ever
-      s.execute("DELETE FROM " + HEADS_TABLE + named);
-      // nor may a row of the new table pass for one linked to the old table's retired rows
-      s.execute(
-          "UPDATE "
-              + RETIRED_TABLE
-              + " SET superseded_at = now()"
-              + named
-              + " AND superseded_at IS NULL");
+      refuseIfChainsOnRecord(s, table);
     }
+  }
+
+  /**
+   * A table made just now under a name whose chain heads or live anchors are on record was dropped
+   * (or its schema was): made anew, it would verify, and the drop of the old table with every row
+   * would leave no trace (the task resumes from the offsets stored beside it). The task stops
+   * instead, naming the two ways on: restore the table, or have an operator give the old chains up
+   * on purpose. The caller rolls the table's creation back.
+   */
+  private static void refuseIfChainsOnRecord(Statement s, String table) throws SQLException {
+    String key;
+    long heads;
+    long anchors;
+    try (var rs =
+        s.executeQuery(
+            "SELECT k, (SELECT count(*) FROM "
+                + HEADS_TABLE
+                + " WHERE table_name = k), (SELECT count(*) FROM "
+                + RETIRED_TABLE
+                + " WHERE table_name = k AND superseded_at IS NULL) FROM CAST("
+                + SchemaManager.literal(table)
+                + "::regclass::text AS text) k")) {
+      rs.next();
+      key = rs.getString(1);
+      heads = rs.getLong(2);
+      anchors = rs.getLong(3);
+    }
+    if (heads == 0 && anchors == 0) {
+      return;
+    }
+    String named = " WHERE table_name = " + SchemaManager.literal(key);
+    throw new ConnectException(
+        "audit table "
+            + table
+            + " does not exist, but "
+            + HEADS_TABLE
+            + " holds "
+            + heads
+            + " chain head(s) and "
+            + RETIRED_TABLE
+            + " "
+            + anchors
+            + " live anchor record(s) of a table by that name: it was dropped. The sink does not"
+            + " make it anew, which would hide the drop of its rows. Restore the table (with its"
+            + " rows, from a backup) and restart the task; or, to start new chains under this name"
+            + " on purpose, have an operator run: DELETE FROM "
+            + HEADS_TABLE
+            + named
+            + "; UPDATE "
+            + RETIRED_TABLE
+            + " SET superseded_at = now()"
+            + named
+            + " AND superseded_at IS NULL; (docs/audit-archival.md, \"An audit table dropped\")");
+  }
+
+  /**
+   * The oldest PostgreSQL audit mode runs on: 14. Before it, extract(epoch ...) returns double
+   * precision, so soma_audit_verify's event time in microseconds is rounded for far-future times
+   * and disagrees with the hash the sink computed: every such row would be reported as edited.
+   */
+  static final int MINIMUM_SERVER_VERSION = 140000;
+
+  private static void requireServerVersion(Statement s) throws SQLException {
+    try (var rs = s.executeQuery("SELECT current_setting('server_version_num')::int")) {
+      rs.next();
+      String problem = tooOld(rs.getInt(1));
+      if (problem != null) {
+        throw new ConnectException(problem);
+      }
+    }
+  }
+
+  /** Why audit mode cannot run on a server of this server_version_num, or null. */
+  static String tooOld(int versionNum) {
+    if (versionNum >= MINIMUM_SERVER_VERSION) {
+      return null;
+    }
+    int major = versionNum / 10000;
+    String version =
+        major >= 10
+            ? major + "." + versionNum % 10000
+            : major + "." + versionNum / 100 % 100 + "." + versionNum % 100;
+    return "write.mode=audit needs PostgreSQL 14 or later (before 14 extract(epoch ...) is double"
+        + " precision, and soma_audit_verify would not match the sink's hashes); this server is"
+        + " PostgreSQL "
+        + version;
   }
 
   /** Whether the retired records' table, made before followers were, lacks their columns. */
