@@ -8,10 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import io.somastack.connect.postgres.write.OffsetStore;
 import io.somastack.connect.postgres.write.PostgresSession;
+import io.somastack.connect.testing.CapturedStderr;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
@@ -65,7 +63,7 @@ class OffsetGapsTest {
 
     HandRunTaskContext context = new HandRunTaskContext(PARTITION);
     String logged =
-        stderrOf(
+        CapturedStderr.ofWork(
             () -> {
               task = LocalTasks.started(url, context, "table.name.format", "e");
               assertEquals(Map.of(PARTITION, 3L), context.requestedOffsets(), "resumed at 3");
@@ -104,7 +102,7 @@ class OffsetGapsTest {
   void recordsTheRewindBringsAreWarnedAbout() throws Exception {
     PartitionOffsets offsets = offsetsStoredAt(3);
     String logged =
-        stderrOf(
+        CapturedStderr.ofWork(
             () -> {
               assertTrue(offsets.startsBeyondStored(record(7), PARTITION));
               offsets.polled();
@@ -139,21 +137,5 @@ class OffsetGapsTest {
   private static SinkRecord record(long offset) {
     String json = "{\"event_id\":\"e" + offset + "\"}";
     return new SinkRecord(PARTITION.topic(), PARTITION.partition(), null, null, null, json, offset);
-  }
-
-  private interface Work {
-    void run() throws Exception;
-  }
-
-  private static String stderrOf(Work work) throws Exception {
-    PrintStream original = System.err;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-    try {
-      work.run();
-    } finally {
-      System.setErr(original);
-    }
-    return captured.toString(StandardCharsets.UTF_8);
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.testing.CapturedStderr;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -188,7 +189,7 @@ class RouteByFieldTest {
         });
     Map<String, Object> value = TestRecords.map("action_typo", "Sup3rS3cret");
     String first =
-        CapturedLog.of(
+        CapturedStderr.of(
             () -> {
               for (int i = 0; i < 3; i++) {
                 assertEquals("agent-unrouted", transform.apply(TestRecords.value(value)).topic());
@@ -206,14 +207,14 @@ class RouteByFieldTest {
     assertFalse(first.contains("Sup3rS3cret"), first);
 
     now[0] = now[0].plus(Duration.ofMinutes(4));
-    assertEquals("", CapturedLog.of(() -> transform.apply(TestRecords.value(value))));
+    assertEquals("", CapturedStderr.of(() -> transform.apply(TestRecords.value(value))));
     now[0] = now[0].plus(Duration.ofMinutes(1));
-    String later = CapturedLog.of(() -> transform.apply(TestRecords.value(value)));
+    String later = CapturedStderr.of(() -> transform.apply(TestRecords.value(value)));
     assertEquals(1, later.lines().filter(l -> l.contains("WARN")).count(), later);
     assertTrue(later.contains("4 records of topic 'memory.events' went to fallback.topic"), later);
 
     String illegal =
-        CapturedLog.of(
+        CapturedStderr.of(
             () ->
                 transform.apply(
                     TestRecords.at(

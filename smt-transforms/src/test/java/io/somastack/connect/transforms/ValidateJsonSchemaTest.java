@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import io.somastack.connect.testing.CapturedStderr;
 import io.somastack.connect.testing.StackThreads;
 import io.somastack.connect.transforms.schema.SchemaSource;
 import java.io.IOException;
@@ -421,7 +422,7 @@ class ValidateJsonSchemaTest {
     String uri = secret.toUri().toString();
     String schema = "{\"type\":\"object\",\"properties\":{\"a\":{\"$ref\":\"" + uri + "\"}}}";
     List<List<String>> errors = new ArrayList<>();
-    String log = CapturedLog.of(() -> errors.add(validationErrors("schema", "schema", schema)));
+    String log = CapturedStderr.of(() -> errors.add(validationErrors("schema", "schema", schema)));
     assertFalse(log.contains("Sup3rS3cret"), log);
     assertEquals(1, errors.get(0).size(), errors.toString());
     String error = errors.get(0).get(0);

@@ -13,10 +13,9 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.qdrant.QdrantSinkConfig;
-import java.io.ByteArrayOutputStream;
+import io.somastack.connect.testing.CapturedStderr;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -407,7 +406,7 @@ class OpenAiEmbedderTest {
     maxInputs = 32;
     OpenAiEmbedder embedder = embedder(64);
     String[] many = IntStream.range(0, 64).mapToObj(i -> "text " + i).toArray(String[]::new);
-    String log = stderrOf(() -> embedder.embed(texts(many)));
+    String log = CapturedStderr.of(() -> embedder.embed(texts(many)));
     List<Embedder.Result> results = embedder.embed(texts(many));
     assertEquals(List.of(64, 32, 32, 32, 32), requestSizes(), "the first put's 64, then halves");
     for (int i = 0; i < many.length; i++) {
@@ -446,20 +445,6 @@ class OpenAiEmbedderTest {
   }
 
   /** What runs writes to System.err, where slf4j-simple logs, and to its own stream still. */
-  private static String stderrOf(Runnable run) {
-    PrintStream original = System.err;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-    try {
-      run.run();
-    } finally {
-      System.setErr(original);
-    }
-    String text = captured.toString(StandardCharsets.UTF_8);
-    original.print(text);
-    return text;
-  }
-
   private static List<String> inputs(JsonNode request) {
     List<String> inputs = new java.util.ArrayList<>();
     request.get("input").forEach(input -> inputs.add(input.asText()));
