@@ -225,8 +225,9 @@ final class OutboxLocks {
 
   /**
    * Whether a refused statement means the connection is gone rather than the statement refused. Not
-   * SqlStates.isTransient: class 55 is transient there, and 55P02 is how a server refuses a setting
-   * that cannot change in a session, which retrying would meet for ever.
+   * SqlStates.isTransient, which answers another question: a lock timeout (55P03) or a lack of
+   * memory (53200) is transient there, yet the connection is still usable and only this setting is
+   * refused; relaying goes on without it rather than reconnecting for a setting.
    */
   private static boolean connectionFailed(Connection connection, SQLException e) {
     String state = e.getSQLState();

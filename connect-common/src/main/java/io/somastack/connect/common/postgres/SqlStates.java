@@ -1,9 +1,13 @@
 package io.somastack.connect.common.postgres;
 
+import java.io.EOFException;
 import java.io.FileNotFoundException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.security.GeneralSecurityException;
 import java.sql.SQLException;
 import java.sql.SQLTransientException;
+import java.util.Set;
 import javax.net.ssl.SSLException;
 
 /**
@@ -45,17 +49,28 @@ public final class SqlStates {
     }
     switch (state.substring(0, 2)) {
       case "08": // connection exception
-      case "25": // invalid transaction state: a session ended under us (25P03), an aborted one
       case "40": // transaction rollback: serialization failure, deadlock
       case "53": // insufficient resources: disk, memory, too many connections
-      case "55": // object not in prerequisite state: lock not available
-      case "57": // operator intervention: shutdown, cannot connect now, statement cancelled
-      case "58": // system error: I/O on the server
         return true;
       default:
-        return false;
+        // classes 25, 55, 57 and 58 also hold states that retrying meets for ever (55P02, 25P02,
+        // 57P04 database dropped, 58P01 undefined file): only the ones that pass are listed
+        return TRANSIENT_STATES.contains(state);
     }
   }
+
+  private static final Set<String> TRANSIENT_STATES =
+      Set.of(
+          "25006", // read-only transaction: the primary failed over, a standby answered
+          "25P03", // idle_in_transaction_session_timeout ended the session
+          "55P03", // lock not available (lock_timeout, NOWAIT)
+          "55006", // object in use
+          "57P01", // admin shutdown
+          "57P02", // crash shutdown
+          "57P03", // cannot connect now: the server is starting
+          "57P05", // idle_session_timeout ended the session
+          "57014", // query canceled: statement_timeout, pg_cancel_backend
+          "58030"); // I/O error on the server
 
   /**
    * PostgreSQL's "program limit exceeded": a value too large for an index entry, a jsonb value or a
@@ -90,13 +105,30 @@ public final class SqlStates {
 
   /**
    * TLS that does not verify, or a local file (sslrootcert, a client key) that cannot be opened:
-   * pgjdbc reports both as a connection failure (08006), which would otherwise be retried.
+   * pgjdbc reports both as a connection failure (08006), which would otherwise be retried. A TLS
+   * failure caused by the network (a proxy, PgBouncer or a pod closing the socket mid-handshake:
+   * "Remote host terminated the handshake" caused by an EOFException) is not one of them: it passes
+   * like any other lost connection.
    */
   private static boolean isLocalSetupFailure(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SSLException
-          || t instanceof GeneralSecurityException
-          || t instanceof FileNotFoundException) {
+      if (t instanceof GeneralSecurityException || t instanceof FileNotFoundException) {
+        return true;
+      }
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SSLException) {
+        return !causedByNetwork(t);
+      }
+    }
+    return false;
+  }
+
+  private static boolean causedByNetwork(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof EOFException
+          || t instanceof SocketException
+          || t instanceof SocketTimeoutException) {
         return true;
       }
     }

@@ -4,10 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.EOFException;
 import java.io.FileNotFoundException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateException;
 import java.sql.SQLException;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.Test;
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.PSQLState;
 
 class SqlStatesTest {
 
@@ -62,5 +70,82 @@ class SqlStatesTest {
     SQLException chained = new SQLException("batch");
     chained.setNextException(state("23505"));
     assertEquals("23505", SqlStates.rootState(chained));
+  }
+
+  /** How pgjdbc's MakeSSL reports a failed handshake: "SSL error: ...", 08006, the cause. */
+  private static SQLException sslError(Throwable cause) {
+    return new PSQLException(
+        "SSL error: " + cause.getMessage(), PSQLState.CONNECTION_FAILURE, cause);
+  }
+
+  private static SSLHandshakeException handshake(String message, Throwable cause) {
+    SSLHandshakeException e = new SSLHandshakeException(message);
+    e.initCause(cause);
+    return e;
+  }
+
+  /**
+   * A proxy, PgBouncer or a pod going away closes the socket in the middle of the TLS handshake:
+   * the JDK reports "Remote host terminated the handshake" caused by an EOFException. A network
+   * fault that passes, not a certificate that does not verify.
+   */
+  @Test
+  void aHandshakeCutByTheNetworkIsTransient() {
+    assertTrue(
+        SqlStates.isTransient(
+            sslError(
+                handshake(
+                    "Remote host terminated the handshake",
+                    new EOFException("SSL peer shut down incorrectly")))));
+    assertTrue(
+        SqlStates.isTransient(
+            sslError(
+                new SSLException("Connection reset", new SocketException("Connection reset")))));
+    assertTrue(
+        SqlStates.isTransient(
+            sslError(new SSLException("Read timed out", new SocketTimeoutException("timeout")))));
+  }
+
+  @Test
+  void certificateTrustAndProtocolFailuresStayPermanent() {
+    // PKIX path building failed: ValidatorException is a GeneralSecurityException
+    assertFalse(
+        SqlStates.isTransient(
+            sslError(
+                handshake(
+                    "PKIX path building failed",
+                    new CertPathValidatorException("unable to find valid certification path")))));
+    assertFalse(
+        SqlStates.isTransient(
+            sslError(handshake("bad certificate", new CertificateException("expired")))));
+    // no TLS version in common, a fatal alert from the server: no network cause in the chain
+    assertFalse(SqlStates.isTransient(sslError(handshake("No appropriate protocol", null))));
+    assertFalse(
+        SqlStates.isTransient(
+            sslError(handshake("Received fatal alert: handshake_failure", null))));
+    // a certificate failure is permanent even if a socket error shows up further down
+    assertFalse(
+        SqlStates.isTransient(
+            sslError(
+                new SSLException(
+                    "x", new CertificateException("bad", new SocketException("reset"))))));
+  }
+
+  /**
+   * Classes 25, 55, 57 and 58 hold both faults that pass and states that retrying meets for ever:
+   * each is listed alone.
+   */
+  @Test
+  void onlyTheStatesThatPassInClasses25To58AreTransient() {
+    for (String state :
+        new String[] {
+          "25006", "25P03", "55P03", "55006", "57P01", "57P02", "57P03", "57P05", "57014", "58030"
+        }) {
+      assertTrue(SqlStates.isTransient(state(state)), state);
+    }
+    for (String state :
+        new String[] {"55P02", "55000", "25001", "25P01", "25P02", "57P04", "58P01"}) {
+      assertFalse(SqlStates.isTransient(state(state)), state);
+    }
   }
 }
