@@ -2,6 +2,7 @@ package io.somastack.connect.outbox;
 
 import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.postgres.PostgresConnectionConfig;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -64,7 +65,8 @@ public final class PostgresOutboxSourceConnector extends SourceConnector {
           "outbox relay: cannot check now that the outbox tables are distinct (SQLState {}): {};"
               + " the tasks check it when they connect",
           e.getSQLState(),
-          e.getMessage());
+          // never the URL in a log: it may carry a password
+          PostgresConnectionConfig.withoutUrl(e, config.url()).getMessage());
       return;
     }
     if (same != null) {

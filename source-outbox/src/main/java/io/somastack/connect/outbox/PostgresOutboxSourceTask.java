@@ -1,6 +1,7 @@
 package io.somastack.connect.outbox;
 
 import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.postgres.PostgresConnectionConfig;
 import io.somastack.connect.common.postgres.SqlStates;
 import io.somastack.connect.common.retry.Backoff;
 import java.sql.Connection;
@@ -195,8 +196,10 @@ public final class PostgresOutboxSourceTask extends SourceTask {
         readNow(connection);
       }
       return null;
-    } catch (SQLException e) {
-      if (!SqlStates.isTransient(e)) {
+    } catch (SQLException thrown) {
+      // never the URL in a failure or a log: it may carry a password
+      SQLException e = PostgresConnectionConfig.withoutUrl(thrown, config.url());
+      if (!SqlStates.isTransient(thrown)) { // decided on the whole chain, which e may not keep
         reader.close();
         throw new ConnectException(
             "outbox relay: database error that retrying will not fix (SQLState "

@@ -143,6 +143,16 @@ public final class Validators {
                   + ": must be a jdbc:postgresql:// URL (the value is not shown: it may hold"
                   + " credentials)");
         }
+        if (hasUserInfo(value.toString())) {
+          // pgjdbc cannot parse it and fails with "Unable to parse URL" and the whole URL, which
+          // would reach the task's status and the logs, password and all
+          throw new ConfigException(
+              "Invalid value for configuration "
+                  + name
+                  + ": a user name or password before the host (user:password@host) is not read"
+                  + " by the JDBC driver; set them in connection.user and connection.password"
+                  + " (the value is not shown: it may hold credentials)");
+        }
       }
 
       @Override
@@ -150,5 +160,19 @@ public final class Validators {
         return "a jdbc:postgresql:// URL";
       }
     };
+  }
+
+  /**
+   * An @ before the query of jdbc:postgresql://hosts/db?params: user info, as in libpq URLs. Not
+   * just in the host list: a password with a / in it would end that early. A database name with
+   * an @ in it is written %40, which pgjdbc decodes.
+   */
+  private static boolean hasUserInfo(String url) {
+    String prefix = "jdbc:postgresql://";
+    if (!url.startsWith(prefix)) {
+      return false; // jdbc:postgresql:db has no host part
+    }
+    int query = url.indexOf('?');
+    return url.substring(prefix.length(), query < 0 ? url.length() : query).indexOf('@') >= 0;
   }
 }

@@ -3,6 +3,7 @@ package io.somastack.connect.common.postgres;
 import io.somastack.connect.common.config.Validators;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
 import java.util.Properties;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -98,6 +99,28 @@ public final class PostgresConnectionConfig {
 
   public static String url(AbstractConfig config) {
     return config.getString(URL);
+  }
+
+  /**
+   * A database error fit to put in a task's failure or a log: {@code e} itself, or, when it or a
+   * cause quotes connection.url, a copy with the URL replaced by the option's name and no causes.
+   * pgjdbc quotes a URL it cannot parse whole ("Unable to parse URL ..."), a URL may carry a
+   * password, and Connect shows a failure with its causes in the REST status.
+   */
+  public static SQLException withoutUrl(SQLException e, String url) {
+    if (url == null || url.isEmpty()) {
+      return e;
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String message = t.getMessage();
+      if (message != null && message.contains(url)) {
+        String own = e.getMessage() == null ? "" : e.getMessage().replace(url, "<" + URL + ">");
+        SQLException safe = new SQLException(own, e.getSQLState(), e.getErrorCode());
+        safe.setStackTrace(e.getStackTrace());
+        return safe;
+      }
+    }
+    return e;
   }
 
   /**

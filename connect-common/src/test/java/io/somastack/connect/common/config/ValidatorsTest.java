@@ -25,4 +25,41 @@ class ValidatorsTest {
     assertTrue(e.getMessage().contains("jdbc:postgresql://"), e.getMessage());
     assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
   }
+
+  /**
+   * pgjdbc cannot parse user:password@ in a JDBC URL and fails with "Unable to parse URL" and the
+   * URL whole, which would put the password into the task's status and the logs: refused here,
+   * without the value, pointing to the options that take the credentials.
+   */
+  @Test
+  void aJdbcUrlWithCredentialsIsRefusedWithoutEchoingThem() {
+    for (String url :
+        new String[] {
+          "jdbc:postgresql://soma:s3cret@db/soma",
+          "jdbc:postgresql://soma:s3cret@db:5432,db2:5432/soma?sslmode=verify-full",
+          "jdbc:postgresql://soma@db/soma",
+          "jdbc:postgresql://soma:s3/cret@db/soma"
+        }) {
+      ConfigException e =
+          assertThrows(
+              ConfigException.class,
+              () -> Validators.postgresUrl().ensureValid("connection.url", url),
+              url);
+      assertTrue(e.getMessage().contains("connection.user"), e.getMessage());
+      assertTrue(e.getMessage().contains("connection.password"), e.getMessage());
+      assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+      assertFalse(e.getMessage().contains("soma@"), e.getMessage());
+    }
+    // an @ in a query parameter is no user name
+    for (String url :
+        new String[] {
+          "jdbc:postgresql://db:5432/soma",
+          "jdbc:postgresql://db/soma?ApplicationName=relay@eu",
+          "jdbc:postgresql://[::1]:5432/soma",
+          "jdbc:postgresql:soma",
+          "jdbc:postgresql://db?options=-c%20search_path=a@b"
+        }) {
+      Validators.postgresUrl().ensureValid("connection.url", url);
+    }
+  }
 }

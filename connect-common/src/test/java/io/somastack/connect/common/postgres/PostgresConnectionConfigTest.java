@@ -3,9 +3,11 @@ package io.somastack.connect.common.postgres;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,5 +104,24 @@ class PostgresConnectionConfigTest {
         assertThrows(ConfigException.class, () -> PostgresConnectionConfig.properties(bad, "t"));
     assertTrue(e.getMessage().contains(PostgresConnectionConfig.URL), e.getMessage());
     assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+  }
+
+  /** pgjdbc's answer to a URL it cannot parse quotes it whole, password parameter and all. */
+  @Test
+  void anErrorQuotingTheUrlIsPassedOnWithoutIt() {
+    String url = "jdbc:postgresql://db:notaport/soma?password=s3cret";
+    SQLException parse = new SQLException("Unable to parse URL " + url, "99999");
+    SQLException wrapped = new SQLException("connect failed", "08001", parse);
+    for (SQLException e : List.of(parse, wrapped)) {
+      SQLException safe = PostgresConnectionConfig.withoutUrl(e, url);
+      assertFalse(safe.getMessage().contains("s3cret"), safe.getMessage());
+      assertNull(safe.getCause());
+      assertEquals(e.getSQLState(), safe.getSQLState());
+    }
+    assertEquals(
+        "Unable to parse URL <connection.url>",
+        PostgresConnectionConfig.withoutUrl(parse, url).getMessage());
+    SQLException other = new SQLException("relation does not exist", "42P01");
+    assertSame(other, PostgresConnectionConfig.withoutUrl(other, url));
   }
 }

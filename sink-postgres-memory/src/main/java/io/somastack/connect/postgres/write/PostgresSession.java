@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres.write;
 
+import io.somastack.connect.common.postgres.PostgresConnectionConfig;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -26,8 +27,14 @@ public final class PostgresSession implements AutoCloseable {
     if (connection == null || connection.isClosed()) {
       // The driver is used directly, not through DriverManager, which cannot always see
       // drivers loaded by a Connect plugin's isolated class loader.
-      Connection opened =
-          new org.postgresql.Driver().connect(config.url(), config.connectionProperties());
+      Connection opened;
+      try {
+        opened = new org.postgresql.Driver().connect(config.url(), config.connectionProperties());
+      } catch (SQLException e) {
+        // pgjdbc quotes a URL it cannot parse, and the task's failure and the worker's log would
+        // carry it: a password in its parameters with it
+        throw PostgresConnectionConfig.withoutUrl(e, config.url());
+      }
       if (opened == null) {
         throw new SQLException("pgjdbc does not accept the URL in connection.url", "08001");
       }
