@@ -65,7 +65,7 @@ public final class OutboxDdl {
     sql.add("ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS " + q(c.error()) + " text");
     sql.add(
         "CREATE INDEX IF NOT EXISTS "
-            + SqlIdentifier.quote(SqlIdentifier.sanitize(table.table() + "_relay_idx"))
+            + SqlIdentifier.quote(derivedName(table, "_relay_idx"))
             + " ON "
             + t
             + " ("
@@ -88,7 +88,7 @@ public final class OutboxDdl {
               + "END $$");
       sql.add(
           "CREATE OR REPLACE TRIGGER "
-              + SqlIdentifier.quote(SqlIdentifier.sanitize(table.table() + "_notify"))
+              + SqlIdentifier.quote(derivedName(table, "_notify"))
               + " AFTER INSERT ON "
               + t
               + " FOR EACH STATEMENT EXECUTE FUNCTION "
@@ -137,7 +137,7 @@ public final class OutboxDdl {
             + "  RETURN NEW;\n"
             + "END $$",
         "CREATE OR REPLACE TRIGGER "
-            + SqlIdentifier.quote(SqlIdentifier.sanitize(table.table() + "_txid"))
+            + SqlIdentifier.quote(derivedName(table, "_txid"))
             + " BEFORE INSERT ON "
             + table.sql()
             + call
@@ -146,7 +146,7 @@ public final class OutboxDdl {
             + " IS DISTINCT FROM pg_current_xact_id())"
             + execute,
         "CREATE OR REPLACE TRIGGER "
-            + SqlIdentifier.quote(SqlIdentifier.sanitize(table.table() + "_requeue"))
+            + SqlIdentifier.quote(derivedName(table, "_requeue"))
             + " BEFORE UPDATE OF "
             + q(c.publishedAt())
             + ", "
@@ -160,6 +160,25 @@ public final class OutboxDdl {
             + wasOut
             + "))"
             + execute);
+  }
+
+  /**
+   * The name of an object made for the table (its relay index, a trigger): the sanitised table name
+   * and the suffix, as it has always been when that fits 63 bytes (existing deployments have
+   * objects of these names, and a new name would make a second set). Longer, it was cut back to 63
+   * bytes, which gave the three triggers one name (each replacing the one before, the txid trigger
+   * lost) and could give the index the table's own name (never made): now the name is cut shorter
+   * and a hash of the configured table name added before the suffix.
+   */
+  static String derivedName(OutboxTable table, String suffix) {
+    String plain = SqlIdentifier.sanitize(table.table()) + suffix;
+    if (plain.length() <= SqlIdentifier.MAX_BYTES) { // sanitize leaves only ASCII: chars = bytes
+      return plain;
+    }
+    String hash = String.format("_%08x", table.table().hashCode());
+    return plain.substring(0, SqlIdentifier.MAX_BYTES - hash.length() - suffix.length())
+        + hash
+        + suffix;
   }
 
   /** The statements as one script, as in sql/outbox.sql. */

@@ -1,0 +1,121 @@
+package io.somastack.connect.outbox;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.somastack.connect.testing.postgres.PostgresServer;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The names of the objects made for an outbox table (its relay index, its txid, requeue and notify
+ * triggers) are the table's name and a suffix. For a table name near PostgreSQL's 63 bytes they
+ * must not be cut back to one shared name: the triggers would replace one another (the txid trigger
+ * lost, so a requeued row would be taken out without being relayed) and the index would take the
+ * table's own name and never be made.
+ */
+class LongTableNameTest {
+
+  private static final String TABLE = "o".repeat(62);
+
+  private final PostgresServer pg = PostgresServer.shared();
+  private final String db = "outbox_long_name_" + System.nanoTime();
+  private PostgresOutboxSourceTask task;
+
+  @AfterEach
+  void stop() {
+    if (task != null) {
+      task.stop();
+    }
+  }
+
+  @Test
+  void everyObjectOfATableWithALongNameIsMadeAndRowsAreRelayed() throws Exception {
+    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    props.put("outbox.tables", TABLE);
+    props.put("bad.row.action", "dlq");
+    pg.createDatabase(db);
+    task = HandRunSourceContext.startedTask(props, Map.of());
+    task.poll(); // creates the tables
+
+    assertEquals(
+        3,
+        count(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = ?::regclass"
+                + " AND NOT tgisinternal"),
+        "the txid, requeue and notify triggers");
+    assertEquals(
+        1,
+        count(
+            "SELECT count(*) FROM pg_index WHERE indrelid = ?::regclass" + " AND NOT indisprimary"),
+        "the relay index");
+
+    execute("INSERT INTO " + TABLE + "(topic, payload) VALUES ('t', '{}'), ('t', '{}')");
+    assertEquals(List.of(1L, 2L), ids(relayUntil(2)));
+    relayUntil(0); // marks them
+
+    // needs the requeue trigger
+    execute("UPDATE " + TABLE + " SET published_at = NULL WHERE id = 1");
+    assertEquals(List.of(1L), ids(relayUntil(1)));
+    // needs the txid trigger: the row comes back with its old txid, behind the relay's position
+    execute(
+        "INSERT INTO "
+            + TABLE
+            + " SELECT (jsonb_populate_record(NULL::"
+            + TABLE
+            + ", to_jsonb(o) || '{\"id\": 3, \"published_at\": null}')).* FROM "
+            + TABLE
+            + " o WHERE id = 2");
+    assertEquals(List.of(3L), ids(relayUntil(1)));
+    assertEquals(0, count("SELECT count(*) FROM " + TABLE + " WHERE published_at IS NULL"));
+  }
+
+  /**
+   * Polls, acknowledging every record, until {@code count} came and a poll after them was empty.
+   */
+  private List<SourceRecord> relayUntil(int count) throws InterruptedException {
+    List<SourceRecord> relayed = new ArrayList<>();
+    for (int poll = 0; poll < 100; poll++) {
+      List<SourceRecord> records = task.poll();
+      if (records != null) {
+        relayed.addAll(records);
+        records.forEach(record -> task.commitRecord(record, null));
+      } else if (relayed.size() >= count && poll > 0) {
+        break;
+      }
+    }
+    return relayed;
+  }
+
+  private static List<Long> ids(List<SourceRecord> records) {
+    return records.stream().map(r -> OutboxCursor.fromOffset(r.sourceOffset()).id()).toList();
+  }
+
+  private void execute(String sql) throws SQLException {
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
+  private long count(String sql) throws SQLException {
+    try (Connection c = pg.connect(db);
+        PreparedStatement s = c.prepareStatement(sql)) {
+      if (sql.contains("?")) {
+        s.setString(1, TABLE);
+      }
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+}
