@@ -6,6 +6,7 @@ import io.qdrant.client.grpc.JsonWithInt.Struct;
 import io.qdrant.client.grpc.JsonWithInt.Value;
 import io.somastack.connect.common.json.JsonBuilder;
 import java.math.BigDecimal;
+import org.apache.kafka.connect.errors.DataException;
 
 /**
  * Qdrant's JSON-with-integers payload values, built straight from Connect values: integers that fit
@@ -46,7 +47,12 @@ final class PayloadValues implements JsonBuilder<Value> {
 
   @Override
   public Value decimal(BigDecimal value) {
-    return floating(value.doubleValue());
+    double d = value.doubleValue();
+    if (Double.isInfinite(d)) {
+      // beyond a double's range (1e400): Infinity, which JSON has no form for; bad data, as NaN
+      throw new DataException("a number beyond the range of a double cannot be a Qdrant payload");
+    }
+    return floating(d);
   }
 
   @Override

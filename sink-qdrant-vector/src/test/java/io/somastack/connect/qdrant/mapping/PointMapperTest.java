@@ -266,6 +266,31 @@ class PointMapperTest {
     }
   }
 
+  /**
+   * Qdrant has no decimals: a number is sent as a double. One beyond a double's range (1e400 read
+   * as a BigDecimal, as converters that keep decimals read it) would become Infinity, which JSON
+   * has no form for: its record is dead-lettered, like a NaN.
+   */
+  @Test
+  void aNumberBeyondADoublesRangeRejectsOnlyItsRecord() {
+    List<Integer> vector = List.of(1, 0, 0, 0, 0, 0, 0, 0);
+    Map<String, Object> huge = Map.of("id", 1L, "vector", vector, "score", new BigDecimal("1e400"));
+    Map<String, Object> negative =
+        Map.of("id", 2L, "vector", vector, "score", new BigDecimal("-1e400"));
+    Map<String, Object> fine = Map.of("id", 3L, "vector", vector, "score", new BigDecimal("0.5"));
+    List<SinkRecord> records =
+        List.of(record(null, huge), record(null, negative), record(null, fine));
+
+    for (PointMapper mapper :
+        List.of(
+            mapper("embedder", "field"), mapper("embedder", "field", "payload.include", "score"))) {
+      rejects.clear();
+      List<PointOp> ops = mapper.map(records, rejects);
+      assertEquals(List.of(3L), ops.stream().map(op -> op.id().getNum()).toList());
+      assertEquals(2, rejects.size());
+    }
+  }
+
   /** The same id as a Struct's Decimal (a JDBC source's NUMBER key) or a Map's long: one point. */
   @Test
   void aDecimalIdInAStructNamesThePointItsNumberNames() {
