@@ -2,6 +2,7 @@ package io.somastack.connect.outbox;
 
 import static io.somastack.connect.outbox.OutboxColumns.q;
 
+import io.somastack.connect.common.postgres.ServerVersion;
 import io.somastack.connect.outbox.OutboxSourceConfig.AfterPublish;
 import io.somastack.connect.outbox.OutboxSourceConfig.BadRowAction;
 import io.somastack.connect.outbox.OutboxSourceConfig.TopicMode;
@@ -58,6 +59,18 @@ final class OutboxReader implements AutoCloseable {
 
   private final OutboxSourceConfig config;
   private final OutboxColumns c;
+
+  /**
+   * The oldest PostgreSQL the relay runs on: 14. The txid column and the horizon need xid8 and
+   * pg_current_xact_id() (13), and the DDL of sql/outbox.sql, which the relay also runs with
+   * outbox.table.create=true, needs CREATE OR REPLACE TRIGGER (14).
+   */
+  static final int MINIMUM_SERVER_VERSION = 140000;
+
+  static final String NEEDS_SERVER_VERSION =
+      "the outbox relay needs PostgreSQL 14 or later (xid8, pg_current_xact_id() and CREATE OR"
+          + " REPLACE TRIGGER)";
+
   private final NotifyListener listener;
   private final Map<String, Shape> shapes = new HashMap<>();
   private final Map<String, PreparedStatement> statements = new HashMap<>();
@@ -83,7 +96,7 @@ final class OutboxReader implements AutoCloseable {
     Connection conn = DriverManager.getConnection(config.url(), props);
     try {
       conn.setAutoCommit(true);
-      ServerVersion.check(conn);
+      ServerVersion.require(conn, MINIMUM_SERVER_VERSION, NEEDS_SERVER_VERSION);
       if (!prepared && config.createTables()) {
         createTables(conn, tables);
       }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.common.postgres.ServerVersion;
 import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import org.junit.jupiter.api.Test;
@@ -18,24 +19,32 @@ class ServerVersionTest {
 
   @Test
   void aServerBefore14IsRefusedNamingTheMinimum() {
-    String message = ServerVersion.tooOld(130012);
+    String message = tooOld(130012);
     assertNotNull(message);
     assertTrue(message.contains("PostgreSQL 14"), message);
     assertTrue(message.contains("13.12"), message);
-    assertTrue(ServerVersion.tooOld(90624).contains("9.6.24"), ServerVersion.tooOld(90624));
+    assertTrue(tooOld(90624).contains("9.6.24"), tooOld(90624));
   }
 
   @Test
   void fourteenAndLaterAreTaken() {
-    assertNull(ServerVersion.tooOld(140000));
-    assertNull(ServerVersion.tooOld(170002));
+    assertNull(tooOld(140000));
+    assertNull(tooOld(170002));
   }
 
   @Test
   void theLocalServerPasses() throws Exception {
     PostgresServer pg = PostgresServer.shared();
     try (Connection c = pg.connect("postgres")) {
-      assertDoesNotThrow(() -> ServerVersion.check(c));
+      assertDoesNotThrow(
+          () ->
+              ServerVersion.require(
+                  c, OutboxReader.MINIMUM_SERVER_VERSION, OutboxReader.NEEDS_SERVER_VERSION));
     }
+  }
+
+  private static String tooOld(int versionNum) {
+    return ServerVersion.tooOld(
+        versionNum, OutboxReader.MINIMUM_SERVER_VERSION, OutboxReader.NEEDS_SERVER_VERSION);
   }
 }

@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres.write;
 
+import io.somastack.connect.common.postgres.ServerVersion;
 import io.somastack.connect.common.sql.SqlIdentifier;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,7 +42,7 @@ final class AuditSchema {
    */
   static void ensure(Statement s, String table, YearMonth from, YearMonth through, boolean created)
       throws SQLException {
-    requireServerVersion(s);
+    ServerVersion.require(s.getConnection(), MINIMUM_SERVER_VERSION, NEEDS_SERVER_VERSION);
     String bare = SchemaManager.bareName(table);
     String schemaPrefix = table.substring(0, table.length() - SqlIdentifier.quote(bare).length());
     s.execute(
@@ -182,30 +183,13 @@ final class AuditSchema {
    */
   static final int MINIMUM_SERVER_VERSION = 140000;
 
-  private static void requireServerVersion(Statement s) throws SQLException {
-    try (var rs = s.executeQuery("SELECT current_setting('server_version_num')::int")) {
-      rs.next();
-      String problem = tooOld(rs.getInt(1));
-      if (problem != null) {
-        throw new ConnectException(problem);
-      }
-    }
-  }
+  private static final String NEEDS_SERVER_VERSION =
+      "write.mode=audit needs PostgreSQL 14 or later (before 14 extract(epoch ...) is double"
+          + " precision, and soma_audit_verify would not match the sink's hashes)";
 
   /** Why audit mode cannot run on a server of this server_version_num, or null. */
   static String tooOld(int versionNum) {
-    if (versionNum >= MINIMUM_SERVER_VERSION) {
-      return null;
-    }
-    int major = versionNum / 10000;
-    String version =
-        major >= 10
-            ? major + "." + versionNum % 10000
-            : major + "." + versionNum / 100 % 100 + "." + versionNum % 100;
-    return "write.mode=audit needs PostgreSQL 14 or later (before 14 extract(epoch ...) is double"
-        + " precision, and soma_audit_verify would not match the sink's hashes); this server is"
-        + " PostgreSQL "
-        + version;
+    return ServerVersion.tooOld(versionNum, MINIMUM_SERVER_VERSION, NEEDS_SERVER_VERSION);
   }
 
   /** Whether the retired records' table, made before followers were, lacks their columns. */
