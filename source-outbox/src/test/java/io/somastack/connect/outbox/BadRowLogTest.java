@@ -3,10 +3,8 @@ package io.somastack.connect.outbox;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.testing.CapturedStderr;
 import io.somastack.connect.testing.postgres.PostgresServer;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.util.Map;
@@ -45,7 +43,7 @@ class BadRowLogTest {
       s.execute();
     }
 
-    String logged = stderrOf(this::pollUntilIdle);
+    String logged = CapturedStderr.ofWork(this::pollUntilIdle);
     assertTrue(logged.contains("is a bad row"), logged);
     assertFalse(logged.contains("secret") || logged.contains("FORGED"), logged);
   }
@@ -54,21 +52,5 @@ class BadRowLogTest {
     for (int poll = 0; poll < 3; poll++) {
       task.poll();
     }
-  }
-
-  private interface Work {
-    void run() throws Exception;
-  }
-
-  private static String stderrOf(Work work) throws Exception {
-    PrintStream original = System.err;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-    try {
-      work.run();
-    } finally {
-      System.setErr(original);
-    }
-    return captured.toString(StandardCharsets.UTF_8);
   }
 }
