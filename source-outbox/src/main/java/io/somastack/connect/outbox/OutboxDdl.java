@@ -164,19 +164,24 @@ public final class OutboxDdl {
 
   /**
    * The name of an object made for the table (its relay index, a trigger): the sanitised table name
-   * and the suffix, as it has always been when that fits 63 bytes (existing deployments have
-   * objects of these names, and a new name would make a second set). Longer, it was cut back to 63
-   * bytes, which gave the three triggers one name (each replacing the one before, the txid trigger
-   * lost) and could give the index the table's own name (never made): now the name is cut shorter
-   * and a hash of the configured table name added before the suffix.
+   * and the suffix, cut to 63 bytes, as it has always been while the cut leaves two characters of
+   * the suffix ("_t", "_r", "_n": three distinct triggers, an index not named as its table).
+   * Existing deployments have objects of these names, and a new name would make a second set (a
+   * second index built on a large table, every trigger run twice). Only a longer table name, whose
+   * cut gave the three triggers one name (each replacing the one before, the txid trigger lost) and
+   * could give the index the table's own name (never made), gets a shorter cut and a hash of the
+   * configured table name before the suffix.
    */
   static String derivedName(OutboxTable table, String suffix) {
-    String plain = SqlIdentifier.sanitize(table.table()) + suffix;
-    if (plain.length() <= SqlIdentifier.MAX_BYTES) { // sanitize leaves only ASCII: chars = bytes
-      return plain;
+    String base = SqlIdentifier.sanitize(table.table()); // sanitize leaves ASCII: chars = bytes
+    String plain = base + suffix;
+    if (SqlIdentifier.MAX_BYTES - base.length() >= 2) {
+      return plain.length() <= SqlIdentifier.MAX_BYTES
+          ? plain
+          : plain.substring(0, SqlIdentifier.MAX_BYTES);
     }
     String hash = String.format("_%08x", table.table().hashCode());
-    return plain.substring(0, SqlIdentifier.MAX_BYTES - hash.length() - suffix.length())
+    return base.substring(0, SqlIdentifier.MAX_BYTES - hash.length() - suffix.length())
         + hash
         + suffix;
   }
