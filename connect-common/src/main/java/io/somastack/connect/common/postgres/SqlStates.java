@@ -63,6 +63,7 @@ public final class SqlStates {
       Set.of(
           "25006", // read-only transaction: the primary failed over, a standby answered
           "25P03", // idle_in_transaction_session_timeout ended the session
+          "25P04", // transaction_timeout (PostgreSQL 17) ended the session
           "55P03", // lock not available (lock_timeout, NOWAIT)
           "55006", // object in use
           "57P01", // admin shutdown

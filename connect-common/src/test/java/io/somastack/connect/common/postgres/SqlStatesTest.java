@@ -139,7 +139,8 @@ class SqlStatesTest {
   void onlyTheStatesThatPassInClasses25To58AreTransient() {
     for (String state :
         new String[] {
-          "25006", "25P03", "55P03", "55006", "57P01", "57P02", "57P03", "57P05", "57014", "58030"
+          "25006", "25P03", "25P04", "55P03", "55006", "57P01", "57P02", "57P03", "57P05", "57014",
+          "58030"
         }) {
       assertTrue(SqlStates.isTransient(state(state)), state);
     }
