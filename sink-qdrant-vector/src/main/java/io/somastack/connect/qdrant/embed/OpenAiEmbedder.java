@@ -239,9 +239,10 @@ public final class OpenAiEmbedder extends TextEmbedder {
 
   /**
    * The texts of a batch refused with 413, in two requests. When neither half is refused with 413
-   * the size was at fault, not a text: later requests hold at most a half. When one is (a text too
-   * long for the model, which text-embeddings-inference refuses with 413 too), the size stays, or
-   * one over-long text would bring the task down to a text a request for good.
+   * and the batch was full (batch.size texts), the count was at fault, not a text: later requests
+   * hold at most a half. When one is (a text too long for the model, which
+   * text-embeddings-inference refuses with 413 too), the size stays, or one over-long text would
+   * bring the task down to a text a request for good.
    */
   private List<float[]> embedHalves(List<String> texts, String[] refusals, int offset, Put put) {
     int half = (texts.size() + 1) / 2;
@@ -249,7 +250,10 @@ public final class OpenAiEmbedder extends TextEmbedder {
     List<float[]> vectors = new ArrayList<>(texts.size());
     vectors.addAll(embedBatch(texts.subList(0, half), refusals, offset, put));
     vectors.addAll(embedBatch(texts.subList(half, texts.size()), refusals, offset + half, put));
-    if (put.tooLarge == tooLargeBefore && half < textsPerRequest) {
+    // only a request full by count blames its count: one that batch.max.chars or the put's end
+    // cut short was refused for its bytes (a proxy's body limit), and its halves say nothing of
+    // how many texts the server takes
+    if (put.tooLarge == tooLargeBefore && texts.size() == textsPerRequest) {
       log.warn(
           "Embeddings endpoint refused a request of {} texts as too large (HTTP 413) but took its"
               + " halves: this task now sends at most {} texts a request. Set {} to {} or less (or"

@@ -440,6 +440,21 @@ class OpenAiEmbedderTest {
     assertEquals(List.of(8), requestSizes(), "the request size is unchanged");
   }
 
+  /**
+   * A server that bounds a request's bytes (a proxy's body limit) refuses a request of a few long
+   * texts that batch.max.chars let through; its halves pass. The request was not full, so its count
+   * was not at fault: later requests still hold batch.size texts, not one each.
+   */
+  @Test
+  void aRequestRefusedForItsBytesLeavesTheRequestSizeAlone() {
+    maxRequestChars = 10;
+    OpenAiEmbedder embedder = embedder(8, "embedder.openai.batch.max.chars", "20");
+    assertFalse(embedder.embed(texts("aaaaaaaa", "bbbbbbbb")).get(1).isRejected());
+    requests.clear();
+    assertFalse(embedder.embed(texts("a", "b", "c", "d", "e", "f", "g", "h")).get(0).isRejected());
+    assertEquals(List.of(8), requestSizes(), "the request size is unchanged");
+  }
+
   private List<Integer> requestSizes() {
     return requests.stream().map(r -> r.get("input").size()).toList();
   }
