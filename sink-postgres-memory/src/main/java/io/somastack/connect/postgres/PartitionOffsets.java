@@ -175,11 +175,18 @@ final class PartitionOffsets {
             checking.stored() - 1);
       } else {
         naturalGaps.put(tp, new Gap(checking.stored(), first.kafkaOffset()));
-        log.debug(
-            "No record of {} lies between offsets {} and {}: a gap in the topic's offsets",
-            tp,
-            checking.stored(),
-            first.kafkaOffset());
+        // one offset is a transaction's commit marker, every batch of an exactly-once producer;
+        // more may also be records retention deleted before the sink wrote them (the consumer
+        // then starts at the earliest left), which only the topic's history can tell
+        String gap =
+            "No record of {} lies between offsets {} and {}: a gap in the topic's offsets"
+                + " (transaction markers, compaction, or records deleted by retention before they"
+                + " were written)";
+        if (first.kafkaOffset() - checking.stored() > 1) {
+          log.info(gap, tp, checking.stored(), first.kafkaOffset() - 1);
+        } else {
+          log.debug(gap, tp, checking.stored(), first.kafkaOffset() - 1);
+        }
       }
       return false;
     }

@@ -112,6 +112,27 @@ class OffsetGapsTest {
     assertTrue(logged.contains("from offset 3 to 6"), logged);
   }
 
+  /**
+   * A gap of several offsets may also be records retention deleted before the sink wrote them (the
+   * rewind's seek then lands at the earliest record left): not a warning, since compaction and
+   * aborted transactions make such gaps too, but logged at INFO with the range; a gap of one (a
+   * commit marker) only at DEBUG.
+   */
+  @Test
+  void aGapOfSeveralOffsetsIsLoggedWithItsRange() throws Exception {
+    PartitionOffsets offsets = offsetsStoredAt(3);
+    String logged =
+        CapturedStderr.ofWork(
+            () -> {
+              assertTrue(offsets.startsBeyondStored(record(7), PARTITION));
+              offsets.polled();
+              assertFalse(offsets.startsBeyondStored(record(7), PARTITION), "written now");
+            });
+    assertTrue(logged.contains("INFO"), logged);
+    assertTrue(logged.contains("between offsets 3 and 6"), logged);
+    assertFalse(logged.contains("WARN"), logged);
+  }
+
   /** The task's offsets of PARTITION as a task reads them on open(), the database holding 3. */
   private PartitionOffsets offsetsStoredAt(long next) throws SQLException {
     PostgresSinkConfig config =
