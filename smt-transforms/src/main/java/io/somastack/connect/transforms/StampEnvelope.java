@@ -62,8 +62,10 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
           + "on schemaless) or as headers. A null optional Struct on a stamp's path is made "
           + "anew, and fails the record, naming the field, when it has a required field without "
           + "a default that no stamp fills. Existing values are kept, except an empty or blank "
-          + "event id, which is replaced like a missing one (records sharing it would be dropped "
-          + "as duplicates by idempotent consumers). Tombstones pass unchanged.";
+          + "event id field, which is replaced like a missing one (records sharing it would be "
+          + "dropped as duplicates by idempotent consumers); in headers mode an event id header "
+          + "already on the record (soma.event_id by default) is kept, blank or not. Tombstones pass "
+          + "unchanged.";
 
   public static final String STAMP_TO_CONFIG = "stamp.to";
   public static final String EVENT_ID_FIELD_CONFIG = "event.id.field";
