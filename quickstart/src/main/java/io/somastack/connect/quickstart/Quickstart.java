@@ -159,11 +159,11 @@ public final class Quickstart {
       out.println(e.getMessage());
       return 1;
     }
-    out.println("  PostgreSQL   " + db.url());
+    out.println("  PostgreSQL   " + Database.shown(db.url()));
     if (db.holdsSinkOffsets()) {
       out.println(
           "The database "
-              + db.url()
+              + Database.shown(db.url())
               + " already holds the sink offsets of an earlier run (table "
               + SINK_OFFSETS
               + "). This run's Kafka starts empty, so the sinks would take its events for ones"
@@ -571,6 +571,11 @@ public final class Quickstart {
       }
       PostgresServer server = PostgresServer.shared();
       return new Database(server, "soma", server.createDatabase("soma"));
+    }
+
+    /** The URL as printed: a password parameter's value hidden (SOMA_PG_URL may carry one). */
+    static String shown(String url) {
+      return url.replaceAll("(?i)([?&]password=)[^&]*", "$1***");
     }
 
     /**

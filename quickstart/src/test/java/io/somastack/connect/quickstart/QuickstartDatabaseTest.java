@@ -69,4 +69,15 @@ class QuickstartDatabaseTest {
       assertEquals("soma-quickstart-probe", rs.getString(1));
     }
   }
+
+  @Test
+  void aPasswordInTheUrlIsNotPrinted() {
+    assertEquals(
+        "jdbc:postgresql://h/soma?user=u&password=***&sslmode=require",
+        Quickstart.Database.shown(
+            "jdbc:postgresql://h/soma?user=u&password=s3cret&sslmode=require"));
+    assertEquals(
+        "jdbc:postgresql://h/soma?Password=***",
+        Quickstart.Database.shown("jdbc:postgresql://h/soma?Password=s3cret"));
+  }
 }
