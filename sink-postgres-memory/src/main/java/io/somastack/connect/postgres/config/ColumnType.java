@@ -172,7 +172,7 @@ public enum ColumnType {
   }
 
   /** Checks on text that PostgreSQL would reject. */
-  static final class Text {
+  public static final class Text {
     private Text() {}
 
     static String check(String text, String field) {
@@ -180,7 +180,33 @@ public enum ColumnType {
         throw new BadRecordException(
             "field '" + field + "' contains a NUL character, which PostgreSQL text cannot store");
       }
+      if (hasUnpairedSurrogate(text)) {
+        throw new BadRecordException("field '" + field + "' " + UNPAIRED_SURROGATE);
+      }
       return text;
+    }
+
+    /** Why a text with a lone surrogate is refused (a reason, naming no value). */
+    public static final String UNPAIRED_SURROGATE =
+        "contains an unpaired UTF-16 surrogate, which UTF-8 (and so PostgreSQL) cannot store";
+
+    /**
+     * Whether a string holds a surrogate that is not half of a pair: encoding it to UTF-8 would
+     * write '?' in its place, silently (a JSON escape such as \ud800 decodes to one, and a Struct
+     * or Map from a converter may carry one).
+     */
+    public static boolean hasUnpairedSurrogate(String text) {
+      for (int i = 0; i < text.length(); i++) {
+        char c = text.charAt(i);
+        if (Character.isHighSurrogate(c)
+            && i + 1 < text.length()
+            && Character.isLowSurrogate(text.charAt(i + 1))) {
+          i++;
+        } else if (Character.isSurrogate(c)) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 }

@@ -308,6 +308,11 @@ public final class RowMapper {
       return new JsonBytes(bytes);
     }
     String text = value instanceof String original ? original : RecordJson.write(event);
+    if (!(value instanceof String) && ColumnType.Text.hasUnpairedSurrogate(text)) {
+      // a Struct's or Map's string: written out raw, it would be stored as '?' (JSON text that
+      // escapes one is refused by jsonb itself; a converter's String never holds one)
+      throw new BadRecordException("event " + ColumnType.Text.UNPAIRED_SURROGATE);
+    }
     // UTF-8 takes at most three bytes per char, so most events need no encoding to be measured
     if ((long) text.length() * 3 > maxBytes) {
       checkSize(text.getBytes(StandardCharsets.UTF_8).length);

@@ -119,6 +119,9 @@ class RowMapperTest {
     cases.put(Map.of("event_id", "e", "text", "a\u0000b"), "\\u0000");
     cases.put(Map.of("event_id", "e", "text", "x".repeat(300)), "record.max.bytes");
     cases.put(Map.of("event_id", "e", "timestamp", "yesterday"), "'timestamp'");
+    // UTF-8 has no form for a lone surrogate: getBytes would store '?', silently
+    cases.put(Map.of("event_id", "e", "text", "x\ud800y"), "unpaired UTF-16 surrogate");
+    cases.put(Map.of("event_id", "x\udc00"), "unpaired UTF-16 surrogate");
     cases.forEach(
         (value, reason) -> {
           BadRecordException e =
@@ -153,6 +156,20 @@ class RowMapperTest {
                   () -> mapper.map(record("t", null, text.getBytes(UTF_8))));
           assertTrue(e.getMessage().contains(reason), text + " -> " + e.getMessage());
         });
+  }
+
+  /**
+   * A JSON escape of a lone surrogate decodes to a Java string UTF-8 cannot encode: a text column
+   * mapped from it would store '?' (the payload's jsonb is refused by PostgreSQL anyway).
+   */
+  @Test
+  void aTextColumnFromALoneSurrogateEscapeIsRejected() {
+    RowMapper mapper = mapper(Map.of());
+    byte[] json = "{\"event_id\":\"e\",\"metadata\":{\"tenant_id\":\"a\\ud800\"}}".getBytes(UTF_8);
+    BadRecordException e =
+        assertThrows(BadRecordException.class, () -> mapper.map(record("t", null, json)));
+    assertTrue(e.getMessage().contains("'metadata.tenant_id'"), e.getMessage());
+    assertTrue(e.getMessage().contains("unpaired UTF-16 surrogate"), e.getMessage());
   }
 
   @Test
