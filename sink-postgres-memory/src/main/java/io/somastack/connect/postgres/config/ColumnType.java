@@ -90,15 +90,17 @@ public enum ColumnType {
   }
 
   /**
-   * A JSON number as a double. One beyond double's range would become Infinity, a value nobody
-   * sent: it is refused instead.
+   * A JSON number as a double. One beyond double's range would become Infinity (or, too small, 0),
+   * a value nobody sent: it is refused instead.
    */
   private static double doubleValue(JsonNode value, String field) {
     if (!value.isNumber()) {
       throw wrongType(field, "double", value);
     }
     double number = value.doubleValue();
-    if (Double.isInfinite(number)) {
+    // too small becomes 0 as too large becomes Infinity; float8 refuses both as out of range
+    boolean underflow = number == 0.0 && value.isBigDecimal() && value.decimalValue().signum() != 0;
+    if (Double.isInfinite(number) || underflow) {
       throw new BadRecordException("field '" + field + "' is a number beyond double's range");
     }
     return number;

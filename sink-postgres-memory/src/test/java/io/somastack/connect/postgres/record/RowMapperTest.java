@@ -172,6 +172,28 @@ class RowMapperTest {
     assertTrue(e.getMessage().contains("unpaired UTF-16 surrogate"), e.getMessage());
   }
 
+  /**
+   * A number too small for a double would become 0, a value nobody sent (PostgreSQL's float8
+   * refuses it as out of range): refused, as one too large is.
+   */
+  @Test
+  void aDoubleBeyondItsRangeEitherWayIsRejected() {
+    RowMapper mapper = mapper(Map.of("columns", "score:double:score"));
+    for (String number : new String[] {"1e-400", "-1e-400", "1e400"}) {
+      byte[] json = ("{\"event_id\":\"e\",\"score\":" + number + "}").getBytes(UTF_8);
+      BadRecordException e =
+          assertThrows(BadRecordException.class, () -> mapper.map(record("t", null, json)), number);
+      assertTrue(e.getMessage().contains("double's range"), number + " -> " + e.getMessage());
+    }
+    byte[] zero = "{\"event_id\":\"e\",\"score\":0.0e-5}".getBytes(UTF_8);
+    assertEquals(
+        0.0,
+        value(
+            mapper.map(record("t", null, zero)),
+            layout(Map.of("columns", "score:double:score")),
+            "score"));
+  }
+
   @Test
   void jsonBytesMustBeStrictUtf8WithoutAByteOrderMark() {
     RowMapper mapper = mapper(Map.of("key.fields", "event_id", "write.mode", "upsert"));
