@@ -9,6 +9,25 @@ public final class Utf8 {
   private Utf8() {}
 
   /**
+   * Whether the text holds a surrogate that is not half of a pair: UTF-8 has no form for it, and
+   * Java (protobuf too) writes '?' in its place, silently. A JSON escape such as \ud800 decodes to
+   * one; a Struct or Map from a converter may carry one.
+   */
+  public static boolean hasUnpairedSurrogate(CharSequence text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * How many bytes the text takes in UTF-8 (an unpaired surrogate counts as '?', as Java writes
    * it).
    */

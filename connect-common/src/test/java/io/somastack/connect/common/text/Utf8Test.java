@@ -46,4 +46,14 @@ class Utf8Test {
     assertEquals("été...", Utf8.truncate("étéétéété", 8, "..."));
     assertTrue(Utf8.length(Utf8.truncate("x".repeat(5000), 1024, "...")) <= 1024);
   }
+
+  @Test
+  void unpairedSurrogatesAreFoundAndPairsAreNot() {
+    assertFalse(Utf8.hasUnpairedSurrogate("plain é 中"));
+    assertFalse(Utf8.hasUnpairedSurrogate("a pair: \ud83d\ude00"));
+    assertTrue(Utf8.hasUnpairedSurrogate("high alone \ud800 here"));
+    assertTrue(Utf8.hasUnpairedSurrogate("at the end \ud83d"));
+    assertTrue(Utf8.hasUnpairedSurrogate("\ude00 low first"));
+    assertTrue(Utf8.hasUnpairedSurrogate("reversed \ude00\ud83d"));
+  }
 }

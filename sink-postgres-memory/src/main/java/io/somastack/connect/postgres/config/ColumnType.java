@@ -2,6 +2,7 @@ package io.somastack.connect.postgres.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.json.RecordJson;
+import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.postgres.record.BadRecordException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -182,7 +183,7 @@ public enum ColumnType {
         throw new BadRecordException(
             "field '" + field + "' contains a NUL character, which PostgreSQL text cannot store");
       }
-      if (hasUnpairedSurrogate(text)) {
+      if (Utf8.hasUnpairedSurrogate(text)) {
         throw new BadRecordException("field '" + field + "' " + UNPAIRED_SURROGATE);
       }
       return text;
@@ -191,24 +192,5 @@ public enum ColumnType {
     /** Why a text with a lone surrogate is refused (a reason, naming no value). */
     public static final String UNPAIRED_SURROGATE =
         "contains an unpaired UTF-16 surrogate, which UTF-8 (and so PostgreSQL) cannot store";
-
-    /**
-     * Whether a string holds a surrogate that is not half of a pair: encoding it to UTF-8 would
-     * write '?' in its place, silently (a JSON escape such as \ud800 decodes to one, and a Struct
-     * or Map from a converter may carry one).
-     */
-    public static boolean hasUnpairedSurrogate(String text) {
-      for (int i = 0; i < text.length(); i++) {
-        char c = text.charAt(i);
-        if (Character.isHighSurrogate(c)
-            && i + 1 < text.length()
-            && Character.isLowSurrogate(text.charAt(i + 1))) {
-          i++;
-        } else if (Character.isSurrogate(c)) {
-          return true;
-        }
-      }
-      return false;
-    }
   }
 }

@@ -7,6 +7,7 @@ import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.sql.SqlIdentifier;
 import io.somastack.connect.common.template.RecordTemplate;
+import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.postgres.config.ColumnSpec;
 import io.somastack.connect.postgres.config.ColumnType;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
@@ -308,7 +309,7 @@ public final class RowMapper {
       return new JsonBytes(bytes);
     }
     String text = value instanceof String original ? original : RecordJson.write(event);
-    if (!(value instanceof String) && ColumnType.Text.hasUnpairedSurrogate(text)) {
+    if (!(value instanceof String) && Utf8.hasUnpairedSurrogate(text)) {
       // a Struct's or Map's string: written out raw, it would be stored as '?' (JSON text that
       // escapes one is refused by jsonb itself; a converter's String never holds one)
       throw new BadRecordException("event " + ColumnType.Text.UNPAIRED_SURROGATE);

@@ -5,6 +5,7 @@ import io.qdrant.client.grpc.JsonWithInt.NullValue;
 import io.qdrant.client.grpc.JsonWithInt.Struct;
 import io.qdrant.client.grpc.JsonWithInt.Value;
 import io.somastack.connect.common.json.JsonBuilder;
+import io.somastack.connect.common.text.Utf8;
 import java.math.BigDecimal;
 import org.apache.kafka.connect.errors.DataException;
 
@@ -27,6 +28,11 @@ final class PayloadValues implements JsonBuilder<Value> {
 
   @Override
   public Value text(String value) {
+    if (Utf8.hasUnpairedSurrogate(value)) {
+      // protobuf would write '?' in its place: a text nobody sent; bad data, as NaN
+      throw new DataException(
+          "a payload string holds an unpaired UTF-16 surrogate, which UTF-8 cannot encode");
+    }
     return Value.newBuilder().setStringValue(value).build();
   }
 

@@ -291,6 +291,22 @@ class PointMapperTest {
     }
   }
 
+  /**
+   * UTF-8 has no form for a lone surrogate: protobuf writes '?' in its place, so the point would
+   * carry a text nobody sent. Only its record is rejected, naming no value.
+   */
+  @Test
+  void aPayloadStringWithALoneSurrogateRejectsOnlyItsRecord() {
+    List<Integer> vector = List.of(1, 0, 0, 0, 0, 0, 0, 0);
+    Map<String, Object> broken = Map.of("id", 1L, "vector", vector, "note", "x\ud800y");
+    Map<String, Object> fine = Map.of("id", 2L, "vector", vector, "note", "a pair \ud83d\ude00");
+    rejects.clear();
+    List<PointOp> ops =
+        mapper("embedder", "field").map(List.of(record(null, broken), record(null, fine)), rejects);
+    assertEquals(List.of(2L), ops.stream().map(op -> op.id().getNum()).toList());
+    assertEquals(1, rejects.size());
+  }
+
   /** The same id as a Struct's Decimal (a JDBC source's NUMBER key) or a Map's long: one point. */
   @Test
   void aDecimalIdInAStructNamesThePointItsNumberNames() {
