@@ -146,7 +146,7 @@ final class DeadLetterHeaders {
    * row refused.
    */
   private static boolean fitsJsonb(String json, JsonNode tree) {
-    return !JsonBytes.hasNulEscape(json) && !hasUnpairedSurrogate(json) && fitsNumeric(tree);
+    return !JsonBytes.hasNulEscape(json) && !Utf8.hasUnpairedSurrogate(json) && fitsNumeric(tree);
   }
 
   private static void checkSize(int bytes, int maxBytes) {
@@ -164,20 +164,6 @@ final class DeadLetterHeaders {
     } catch (CharacterCodingException e) {
       return null;
     }
-  }
-
-  private static boolean hasUnpairedSurrogate(String text) {
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (Character.isHighSurrogate(c)
-          && i + 1 < text.length()
-          && Character.isLowSurrogate(text.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /**
