@@ -1,5 +1,7 @@
 package io.somastack.connect.outbox;
 
+import static io.somastack.connect.outbox.HandRunSourceContext.ids;
+import static io.somastack.connect.outbox.HandRunSourceContext.relayUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.somastack.connect.testing.postgres.PostgresServer;
@@ -37,7 +39,7 @@ class FlaggedRowsStayTest {
     pg.createDatabase(db);
     task = started("flag", Map.of());
     execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), (NULL, '{}'), ('t', '{}')");
-    List<SourceRecord> first = relayUntil(2);
+    List<SourceRecord> first = relayUntil(task, 2);
     assertEquals(List.of(1L, 3L), ids(first), "row 2 is flagged");
     task.stop();
 
@@ -47,7 +49,7 @@ class FlaggedRowsStayTest {
         Map.of(last.sourcePartition(), new java.util.HashMap<>(last.sourceOffset()));
     task = started("dlq", offsets);
     execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}')");
-    assertEquals(List.of(4L), ids(relayUntil(1)));
+    assertEquals(List.of(4L), ids(relayUntil(task, 1)));
 
     assertEquals(List.of("2 topic is null or empty"), remaining());
     assertEquals(0, count("SELECT count(*) FROM dlq"), "nothing dead-lettered");
@@ -59,12 +61,12 @@ class FlaggedRowsStayTest {
     pg.createDatabase(db);
     task = started("flag", Map.of());
     execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), (NULL, '{}')");
-    assertEquals(List.of(1L), ids(relayUntil(1)));
+    assertEquals(List.of(1L), ids(relayUntil(task, 1)));
     task.stop();
 
     task = started("dlq", Map.of());
     execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}')");
-    assertEquals(List.of(3L), ids(relayUntil(1)));
+    assertEquals(List.of(3L), ids(relayUntil(task, 1)));
     assertEquals(List.of("2 topic is null or empty"), remaining());
     assertEquals(0, count("SELECT count(*) FROM dlq"), "nothing dead-lettered");
   }
@@ -78,25 +80,6 @@ class FlaggedRowsStayTest {
     PostgresOutboxSourceTask started = HandRunSourceContext.startedTask(props, offsets);
     started.poll(); // creates the tables, deletes up to the committed offset
     return started;
-  }
-
-  /** Polls, acknowledging every record, until {@code count} came and a later poll deleted them. */
-  private List<SourceRecord> relayUntil(int count) throws InterruptedException {
-    List<SourceRecord> relayed = new ArrayList<>();
-    for (int poll = 0; poll < 100; poll++) {
-      List<SourceRecord> records = task.poll();
-      if (records != null) {
-        relayed.addAll(records);
-        records.forEach(record -> task.commitRecord(record, null));
-      } else if (relayed.size() >= count && poll > 0) {
-        break;
-      }
-    }
-    return relayed;
-  }
-
-  private static List<Long> ids(List<SourceRecord> records) {
-    return records.stream().map(r -> OutboxCursor.fromOffset(r.sourceOffset()).id()).toList();
   }
 
   /** The rows left in the outbox, as "id error". */

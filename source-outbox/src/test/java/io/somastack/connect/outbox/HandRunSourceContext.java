@@ -1,12 +1,15 @@
 package io.somastack.connect.outbox;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.metrics.Metrics;
 import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.common.metrics.internals.PluginMetricsImpl;
 import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.source.SourceRecord;
 import org.apache.kafka.connect.source.SourceTaskContext;
 import org.apache.kafka.connect.storage.OffsetStorageReader;
 
@@ -42,6 +45,31 @@ final class HandRunSourceContext implements SourceTaskContext {
     task.initialize(new HandRunSourceContext(props, offsets));
     task.start(props);
     return task;
+  }
+
+  /**
+   * Polls, acknowledging every record as Connect does once Kafka has it, until {@code count}
+   * records came and a poll after them (which marks or deletes them) returned nothing; gives up
+   * after many more polls than that needs.
+   */
+  static List<SourceRecord> relayUntil(PostgresOutboxSourceTask task, int count)
+      throws InterruptedException {
+    List<SourceRecord> relayed = new ArrayList<>();
+    for (int poll = 0; poll < 100; poll++) {
+      List<SourceRecord> records = task.poll();
+      if (records != null) {
+        relayed.addAll(records);
+        records.forEach(record -> task.commitRecord(record, null));
+      } else if (relayed.size() >= count && poll > 0) {
+        break;
+      }
+    }
+    return relayed;
+  }
+
+  /** The outbox row ids of relayed records, from their source offsets. */
+  static List<Long> ids(List<SourceRecord> records) {
+    return records.stream().map(r -> OutboxCursor.fromOffset(r.sourceOffset()).id()).toList();
   }
 
   HandRunSourceContext(

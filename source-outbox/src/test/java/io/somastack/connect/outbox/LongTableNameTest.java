@@ -1,5 +1,7 @@
 package io.somastack.connect.outbox;
 
+import static io.somastack.connect.outbox.HandRunSourceContext.ids;
+import static io.somastack.connect.outbox.HandRunSourceContext.relayUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.somastack.connect.testing.postgres.PostgresServer;
@@ -8,10 +10,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.connect.source.SourceRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -59,12 +59,12 @@ class LongTableNameTest {
         "the relay index");
 
     execute("INSERT INTO " + TABLE + "(topic, payload) VALUES ('t', '{}'), ('t', '{}')");
-    assertEquals(List.of(1L, 2L), ids(relayUntil(2)));
-    relayUntil(0); // marks them
+    assertEquals(List.of(1L, 2L), ids(relayUntil(task, 2)));
+    relayUntil(task, 0); // marks them
 
     // needs the requeue trigger
     execute("UPDATE " + TABLE + " SET published_at = NULL WHERE id = 1");
-    assertEquals(List.of(1L), ids(relayUntil(1)));
+    assertEquals(List.of(1L), ids(relayUntil(task, 1)));
     // needs the txid trigger: the row comes back with its old txid, behind the relay's position
     execute(
         "INSERT INTO "
@@ -74,29 +74,8 @@ class LongTableNameTest {
             + ", to_jsonb(o) || '{\"id\": 3, \"published_at\": null}')).* FROM "
             + TABLE
             + " o WHERE id = 2");
-    assertEquals(List.of(3L), ids(relayUntil(1)));
+    assertEquals(List.of(3L), ids(relayUntil(task, 1)));
     assertEquals(0, count("SELECT count(*) FROM " + TABLE + " WHERE published_at IS NULL"));
-  }
-
-  /**
-   * Polls, acknowledging every record, until {@code count} came and a poll after them was empty.
-   */
-  private List<SourceRecord> relayUntil(int count) throws InterruptedException {
-    List<SourceRecord> relayed = new ArrayList<>();
-    for (int poll = 0; poll < 100; poll++) {
-      List<SourceRecord> records = task.poll();
-      if (records != null) {
-        relayed.addAll(records);
-        records.forEach(record -> task.commitRecord(record, null));
-      } else if (relayed.size() >= count && poll > 0) {
-        break;
-      }
-    }
-    return relayed;
-  }
-
-  private static List<Long> ids(List<SourceRecord> records) {
-    return records.stream().map(r -> OutboxCursor.fromOffset(r.sourceOffset()).id()).toList();
   }
 
   private void execute(String sql) throws SQLException {

@@ -1,5 +1,6 @@
 package io.somastack.connect.outbox;
 
+import static io.somastack.connect.outbox.HandRunSourceContext.ids;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -320,10 +321,6 @@ class OneRelayPerTableTest {
             });
     assertEquals(count, relayed.size());
     return relayed;
-  }
-
-  private static List<Long> ids(List<SourceRecord> records) {
-    return records.stream().map(r -> OutboxCursor.fromOffset(r.sourceOffset()).id()).toList();
   }
 
   private static Map<String, Object> offsetOf(SourceRecord record) {

@@ -1,5 +1,7 @@
 package io.somastack.connect.outbox;
 
+import static io.somastack.connect.outbox.HandRunSourceContext.ids;
+import static io.somastack.connect.outbox.HandRunSourceContext.relayUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.somastack.connect.testing.postgres.PostgresServer;
@@ -7,10 +9,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.connect.source.SourceRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -37,10 +37,10 @@ class RequeuedRowsTest {
   void aFlaggedRowFixedByClearingItsErrorIsRelayed() throws Exception {
     task = started("flag");
     execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), (NULL, '{}'), ('t', '{}')");
-    assertEquals(List.of(1L, 3L), ids(relayUntil(2)), "row 2 is flagged");
+    assertEquals(List.of(1L, 3L), ids(relayUntil(task, 2)), "row 2 is flagged");
 
     execute("UPDATE outbox SET topic = 't', error = NULL WHERE id = 2");
-    assertEquals(List.of(2L), ids(relayUntil(1)), "the fixed row is relayed");
+    assertEquals(List.of(2L), ids(relayUntil(task, 1)), "the fixed row is relayed");
     assertEquals(0, unpublished(), "and marked once Kafka has it");
   }
 
@@ -48,11 +48,11 @@ class RequeuedRowsTest {
   void aRowSetBackToUnpublishedIsRelayedAgain() throws Exception {
     task = started("dlq");
     execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), ('t', '{}')");
-    assertEquals(List.of(1L, 2L), ids(relayUntil(2)));
-    relayUntil(0); // marks them
+    assertEquals(List.of(1L, 2L), ids(relayUntil(task, 2)));
+    relayUntil(task, 0); // marks them
 
     execute("UPDATE outbox SET published_at = NULL WHERE id = 1");
-    assertEquals(List.of(1L), ids(relayUntil(1)));
+    assertEquals(List.of(1L), ids(relayUntil(task, 1)));
     assertEquals(0, unpublished());
   }
 
@@ -60,13 +60,13 @@ class RequeuedRowsTest {
   void aDeadLetterInsertedAgainWithItsOldColumnsIsRelayed() throws Exception {
     task = started("dlq");
     execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), (NULL, '{}'), ('t', '{}')");
-    assertEquals(List.of(1L, 3L), ids(relayUntil(2)), "row 2 is dead-lettered");
+    assertEquals(List.of(1L, 3L), ids(relayUntil(task, 2)), "row 2 is dead-lettered");
 
     // the whole row comes back, its txid included, which is behind the relay's position
     execute(
         "INSERT INTO outbox SELECT * FROM jsonb_populate_record(NULL::outbox,"
             + " (SELECT event || '{\"topic\": \"t\"}' FROM dlq))");
-    assertEquals(List.of(2L), ids(relayUntil(1)));
+    assertEquals(List.of(2L), ids(relayUntil(task, 1)));
     assertEquals(0, unpublished());
   }
 
@@ -77,28 +77,6 @@ class RequeuedRowsTest {
     PostgresOutboxSourceTask started = HandRunSourceContext.startedTask(props, Map.of());
     started.poll(); // creates the tables
     return started;
-  }
-
-  /**
-   * Polls, acknowledging every record as Kafka would, until {@code count} records came and a poll
-   * after them (which marks them) returned nothing; fails after many more polls than that needs.
-   */
-  private List<SourceRecord> relayUntil(int count) throws InterruptedException {
-    List<SourceRecord> relayed = new ArrayList<>();
-    for (int poll = 0; poll < 100; poll++) {
-      List<SourceRecord> records = task.poll();
-      if (records != null) {
-        relayed.addAll(records);
-        records.forEach(record -> task.commitRecord(record, null));
-      } else if (relayed.size() >= count && poll > 0) {
-        break;
-      }
-    }
-    return relayed;
-  }
-
-  private static List<Long> ids(List<SourceRecord> records) {
-    return records.stream().map(r -> OutboxCursor.fromOffset(r.sourceOffset()).id()).toList();
   }
 
   private void execute(String sql) throws SQLException {
