@@ -1,5 +1,8 @@
 package io.somastack.connect.outbox;
 
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -64,6 +67,22 @@ final class HandRunSourceContext implements SourceTaskContext {
         break;
       }
     }
+    return relayed;
+  }
+
+  /** Polls, without acknowledging, until at least {@code count} records came (10 s at most). */
+  static List<SourceRecord> pollUntil(PostgresOutboxSourceTask task, int count) {
+    List<SourceRecord> relayed = new ArrayList<>();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              List<SourceRecord> records = task.poll();
+              if (records != null) {
+                relayed.addAll(records);
+              }
+              return relayed.size() >= count;
+            });
     return relayed;
   }
 

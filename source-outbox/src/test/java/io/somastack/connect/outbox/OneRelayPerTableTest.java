@@ -307,18 +307,9 @@ class OneRelayPerTableTest {
     }
   }
 
+  /** Exactly {@code count} records: one task relays its table's rows, none twice. */
   private static List<SourceRecord> pollUntil(PostgresOutboxSourceTask task, int count) {
-    List<SourceRecord> relayed = new ArrayList<>();
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(
-            () -> {
-              List<SourceRecord> records = task.poll();
-              if (records != null) {
-                relayed.addAll(records);
-              }
-              return relayed.size() >= count;
-            });
+    List<SourceRecord> relayed = HandRunSourceContext.pollUntil(task, count);
     assertEquals(count, relayed.size());
     return relayed;
   }

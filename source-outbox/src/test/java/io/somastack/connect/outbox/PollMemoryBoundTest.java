@@ -1,5 +1,6 @@
 package io.somastack.connect.outbox;
 
+import static io.somastack.connect.outbox.HandRunSourceContext.pollUntil;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -80,8 +81,8 @@ class PollMemoryBoundTest {
     assertNull(task.poll(), "creates the table");
     insertPadded(2, 5000);
 
-    assertEquals(1, pollUntilRecords().size(), "one row a poll, each over poll.max.bytes");
-    assertEquals(1, pollUntilRecords().size());
+    assertEquals(1, pollUntil(task, 1).size(), "one row a poll, each over poll.max.bytes");
+    assertEquals(1, pollUntil(task, 1).size());
   }
 
   /**
@@ -125,7 +126,7 @@ class PollMemoryBoundTest {
     insertPadded(1, 10);
     long bigBytes = payloadBytes(big);
 
-    List<SourceRecord> records = pollUntilRecords();
+    List<SourceRecord> records = pollUntil(task, 1);
     assertEquals(1, records.size());
     assertTrue(records.get(0).value().toString().startsWith("{\"i\": 2,"));
     try (Connection c = pg.connect(db);
@@ -147,7 +148,7 @@ class PollMemoryBoundTest {
     long big = lastId();
     insertPadded(1, 10);
 
-    assertEquals(1, pollUntilRecords().size());
+    assertEquals(1, pollUntil(task, 1).size());
     try (Connection c = pg.connect(db);
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT error FROM outbox WHERE id = " + big)) {
@@ -162,21 +163,6 @@ class PollMemoryBoundTest {
     Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
     props.putAll(extra);
     return HandRunSourceContext.startedTask(props, Map.of());
-  }
-
-  private List<SourceRecord> pollUntilRecords() {
-    List<SourceRecord> relayed = new ArrayList<>();
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(
-            () -> {
-              List<SourceRecord> records = task.poll();
-              if (records != null) {
-                relayed.addAll(records);
-              }
-              return !relayed.isEmpty();
-            });
-    return relayed;
   }
 
   private OutboxSourceConfig readerConfig(String option, String value) {

@@ -1,6 +1,6 @@
 package io.somastack.connect.outbox;
 
-import static org.awaitility.Awaitility.await;
+import static io.somastack.connect.outbox.HandRunSourceContext.pollUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -9,10 +9,7 @@ import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import org.apache.kafka.connect.source.SourceRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -54,7 +51,7 @@ class PollReturnsPromptlyTest {
       s.execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}')");
     }
     assertEquals(
-        1, pollUntilRelayed().size(), "the notification read the row, not the 20 s interval");
+        1, pollUntil(task, 1).size(), "the notification read the row, not the 20 s interval");
   }
 
   /**
@@ -80,22 +77,7 @@ class PollReturnsPromptlyTest {
               + " AND pid <> pg_backend_pid()");
       s.execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}')");
     }
-    assertEquals(1, pollUntilRelayed().size(), "read on reconnection");
-  }
-
-  private List<SourceRecord> pollUntilRelayed() {
-    List<SourceRecord> relayed = new ArrayList<>();
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(
-            () -> {
-              List<SourceRecord> records = task.poll();
-              if (records != null) {
-                relayed.addAll(records);
-              }
-              return !relayed.isEmpty();
-            });
-    return relayed;
+    assertEquals(1, pollUntil(task, 1).size(), "read on reconnection");
   }
 
   @Test
