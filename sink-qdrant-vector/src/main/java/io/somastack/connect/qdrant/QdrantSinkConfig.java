@@ -483,7 +483,13 @@ public final class QdrantSinkConfig extends AbstractConfig {
             + " as the model; its dated deployments/...?api-version= URLs and api-key header are"
             + " not supported). The connector posts to <url>/embeddings. 429, 408, 409, 424"
             + " (text-embeddings-inference's model failing, as when out of GPU memory), 425, 5xx"
-            + " and I/O failures are retried. A request of several texts refused with 413 (too"
+            + " and I/O failures are retried. A request whose retries the server failed each with"
+            + " 500 or 424 may be failing on one text (a tokenizer that crashes on it; not 502, 503 or"
+            + " 504, which say nothing of the texts): a one-word"
+            + " text is sent; failed too, the server is down and the batch goes back to Connect,"
+            + " nothing dead-lettered; embedded, the batch is sent again in halves, and a text"
+            + " whose retries alone the server fails twice, the one-word text embedded after each"
+            + " time, is dead-lettered. A request of several texts refused with 413 (too"
             + " large) is sent again in halves, and when its halves are taken the task's later"
             + " requests hold at most a half (a warning says so). At the first batch of a put"
             + " refused with 400 or 422, or of a text refused alone with 413, a one-word text is sent:"
@@ -602,7 +608,10 @@ public final class QdrantSinkConfig extends AbstractConfig {
         ConfigDef.Range.between(0, 20),
         Importance.LOW,
         "Retries of a failed embeddings request (429, 424, 5xx, I/O) before the batch is handed back"
-            + " to Connect to retry later; fewer when embedder.openai.retry.budget.ms runs out.",
+            + " to Connect to retry later, or, failed each time with 500 or 424 while the endpoint"
+            + " embeds a one-word text, narrowed down to the texts it fails on (see"
+            + " embedder.openai.url); fewer when embedder.openai.retry.budget.ms runs out, which"
+            + " hands the batch back without narrowing it.",
         GROUP_VECTORS,
         ++o,
         Width.SHORT,
@@ -625,7 +634,11 @@ public final class QdrantSinkConfig extends AbstractConfig {
             + " outlast the consumer's max.poll.interval.ms (300000 by default) and cost the task"
             + " its partitions. Keep it plus the put's requests' own time (about"
             + " embedder.openai.timeout.ms per batch at worst) under max.poll.interval.ms; 0"
-            + " retries nothing within a put.",
+            + " retries nothing within a put. Finding a text the endpoint keeps failing on (see"
+            + " embedder.openai.url) spends it too, on the retries of about log2(batch.size) + 2"
+            + " requests per such text, and adds some 3 x log2(batch.size) requests (halves and"
+            + " one-word probes) to the put: with a budget too small for that, the batch goes back"
+            + " to Connect every time until retry.timeout.ms passes.",
         GROUP_VECTORS,
         ++o,
         Width.SHORT,

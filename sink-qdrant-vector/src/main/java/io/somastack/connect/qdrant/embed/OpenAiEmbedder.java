@@ -43,6 +43,15 @@ import org.slf4j.LoggerFactory;
  * than a half; any other refusal (400, 422) of a batch is narrowed down to the texts the server
  * refuses, which are rejected one by one; any other answer is a configuration error.
  *
+ * <p>A request whose every attempt the server fails (500, or 424, text-embeddings-inference's model
+ * failing), its retries used up, may be failing on one of its texts (a tokenizer that crashes on
+ * it) rather than be down: the one-word {@link #PROBE_TEXT} tells. Failed too, the server is down
+ * and the batch goes back to Connect as before; embedded, the batch is sent again in halves to find
+ * the texts the server fails on. A text is rejected only when its retries alone are used up twice
+ * with the probe embedded after each time, so a server that fails for a while and recovers, or goes
+ * down in between, rejects no text. Retries the put's budget cuts short narrow nothing: the batch
+ * goes back to Connect, and the next put, with a budget of its own, narrows it.
+ *
  * <p>The retries of one {@link #embed} call (one put) share one time budget (time from a request's
  * first failure to its success, summed; {@code embedder.openai.retry.budget.ms}): a put makes a
  * request per batch, each retried up to {@code maxRetries} times with waits of up to a minute, and
@@ -108,7 +117,9 @@ public final class OpenAiEmbedder extends TextEmbedder {
     }
     long refused = Arrays.stream(refusals).filter(Objects::nonNull).count();
     if (refused > 0) {
-      log.warn("Embeddings endpoint refused {} text(s); their records go to the DLQ", refused);
+      log.warn(
+          "Embeddings endpoint refused or kept failing on {} text(s); their records go to the DLQ",
+          refused);
     }
     return vectors;
   }
@@ -207,21 +218,30 @@ public final class OpenAiEmbedder extends TextEmbedder {
             + " can return");
   }
 
+  private List<float[]> embedBatch(List<String> texts, String[] refusals, int offset, Put put) {
+    return embedBatch(texts, refusals, offset, put, false);
+  }
+
   /**
    * A batch the server refuses as a whole is retried text by text, to find the bad ones; a refused
    * text's reason goes to {@code refusals} at {@code offset} plus its place in the batch. A batch
    * refused as too large (413) is retried in halves instead: the server may take fewer texts a
    * request, and text-embeddings-inference also answers 413 for one text over the model's length,
-   * which halves find in a few requests.
+   * which halves find in a few requests. A batch the server fails on is narrowed down too, see
+   * {@link #narrowFailure}; {@code failedAlone}: this one text's retries alone were used up before,
+   * and the probe then embedded.
    */
-  private List<float[]> embedBatch(List<String> texts, String[] refusals, int offset, Put put) {
+  private List<float[]> embedBatch(
+      List<String> texts, String[] refusals, int offset, Put put, boolean failedAlone) {
     try {
       return request(texts, put.budget);
+    } catch (ServerFailedException failed) {
+      return narrowFailure(texts, refusals, offset, put, failed, failedAlone);
     } catch (RefusedException refused) {
       if (refused.status == 413) {
         put.tooLarge++;
         if (texts.size() > 1) {
-          return embedHalves(texts, refusals, offset, put);
+          return embedTooLarge(texts, refusals, offset, put);
         }
       }
       checkItEmbedsAnyText(put);
@@ -238,18 +258,61 @@ public final class OpenAiEmbedder extends TextEmbedder {
   }
 
   /**
+   * A request the server failed (500, 424) on every attempt: the server is down, or fails on a
+   * text. Failing the one-word probe too, it is down, and the batch goes back to Connect. Embedding
+   * it, it gets a batch again in halves, and a text alone once more: a server that was down for a
+   * while embeds it now. A text that fails alone again is rejected, after the probe passes once
+   * more, so that a server gone down in between rejects nothing.
+   */
+  private List<float[]> narrowFailure(
+      List<String> texts,
+      String[] refusals,
+      int offset,
+      Put put,
+      ServerFailedException failed,
+      boolean failedAlone) {
+    if (!embedsTheProbe(put)) {
+      throw failed; // down, not failing on these texts: back to Connect, as any outage
+    }
+    if (texts.size() > 1) {
+      log.info(
+          "Embeddings endpoint failed a request of {} texts on every attempt ({}) but embeds a"
+              + " one-word text: sending them again in halves to find the text(s) it fails on",
+          texts.size(),
+          failed.failure);
+      return embedHalves(texts, refusals, offset, put);
+    }
+    if (!failedAlone) {
+      return embedBatch(texts, refusals, offset, put, true);
+    }
+    refusals[offset] =
+        "the endpoint failed on it alone every time (last: "
+            + failed.failure
+            + "), while it embedded a one-word text in between and after";
+    return Collections.singletonList(null);
+  }
+
+  /** Whether the endpoint embeds the one-word text now (retried as any request): it is up. */
+  private boolean embedsTheProbe(Put put) {
+    try {
+      request(List.of(PROBE_TEXT), put.budget);
+      return true;
+    } catch (RetriableException | RefusedException down) {
+      return false;
+    }
+  }
+
+  /**
    * The texts of a batch refused with 413, in two requests. When neither half is refused with 413
    * and the batch was full (batch.size texts), the count was at fault, not a text: later requests
    * hold at most a half. When one is (a text too long for the model, which
    * text-embeddings-inference refuses with 413 too), the size stays, or one over-long text would
    * bring the task down to a text a request for good.
    */
-  private List<float[]> embedHalves(List<String> texts, String[] refusals, int offset, Put put) {
+  private List<float[]> embedTooLarge(List<String> texts, String[] refusals, int offset, Put put) {
     int half = (texts.size() + 1) / 2;
     int tooLargeBefore = put.tooLarge;
-    List<float[]> vectors = new ArrayList<>(texts.size());
-    vectors.addAll(embedBatch(texts.subList(0, half), refusals, offset, put));
-    vectors.addAll(embedBatch(texts.subList(half, texts.size()), refusals, offset + half, put));
+    List<float[]> vectors = embedHalves(texts, refusals, offset, put);
     // only a request full by count blames its count: one that batch.max.chars or the put's end
     // cut short was refused for its bytes (a proxy's body limit), and its halves say nothing of
     // how many texts the server takes
@@ -269,6 +332,15 @@ public final class OpenAiEmbedder extends TextEmbedder {
     return vectors;
   }
 
+  /** The texts in two requests, each narrowed down on its own when it fails. */
+  private List<float[]> embedHalves(List<String> texts, String[] refusals, int offset, Put put) {
+    int half = (texts.size() + 1) / 2;
+    List<float[]> vectors = new ArrayList<>(texts.size());
+    vectors.addAll(embedBatch(texts.subList(0, half), refusals, offset, put));
+    vectors.addAll(embedBatch(texts.subList(half, texts.size()), refusals, offset + half, put));
+    return vectors;
+  }
+
   private List<float[]> request(List<String> texts, RetryClock budget) {
     return parse(answer(httpRequest(texts, sendDimensions), budget), texts.size());
   }
@@ -283,6 +355,7 @@ public final class OpenAiEmbedder extends TextEmbedder {
   }
 
   private String answerWithRetries(HttpRequest request, RetryClock budget) {
+    boolean serverFailedEach = true; // every attempt so far answered 500 or 424
     for (int attempt = 0; ; attempt++) {
       long started = budget.now();
       String failure;
@@ -307,16 +380,21 @@ public final class OpenAiEmbedder extends TextEmbedder {
                   + " key");
         }
         retryAfterMs = retryAfterMs(response);
+        serverFailedEach &= isServerFailure(status);
       } catch (IOException e) {
         failure = e.toString();
+        serverFailedEach = false;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new RetriableException("interrupted while embedding", e);
       }
       budget.failed(started); // retry time counts from when the first failed attempt began
       if (attempt >= maxRetries) {
-        throw new RetriableException(
-            "embeddings endpoint failed " + (attempt + 1) + " times, last: " + failure);
+        String message = "embeddings endpoint failed " + (attempt + 1) + " times, last: " + failure;
+        // only retries used up tell of a text: a retry the budget cut short may have passed
+        throw serverFailedEach
+            ? new ServerFailedException(message, failure)
+            : new RetriableException(message);
       }
       long wait = Math.max(backoff.delayMs(attempt), retryAfterMs);
       if (budget.millisLeft() <= wait) {
@@ -382,6 +460,17 @@ public final class OpenAiEmbedder extends TextEmbedder {
         || status == 425
         || status == 429
         || status >= 500;
+  }
+
+  /**
+   * Of the answers retried, those a text may cause: 500, or text-embeddings-inference's 424, when
+   * its tokenizer or model fails on one text of the batch every time. Not 503 (an overloaded
+   * server, which may refuse a batch and embed the one-word probe: good texts would be
+   * dead-lettered under load), 502 or 504 (a proxy's), a timeout, a rate limit or an I/O failure:
+   * those are about the server or the network.
+   */
+  static boolean isServerFailure(int status) {
+    return status == 424 || status == 500;
   }
 
   /**
@@ -513,6 +602,17 @@ public final class OpenAiEmbedder extends TextEmbedder {
     JsonNode code = error.path("code");
     String kind = (code.isTextual() ? code : error.path("type")).asText("");
     return ERROR_KIND.matcher(kind).matches() ? " (" + kind + ")" : "";
+  }
+
+  /** The server failed the request (500, 424) on every attempt, its retries used up. */
+  private static final class ServerFailedException extends RetriableException {
+    /** The last answer, as "HTTP 500" and the error's kind: never the body, which may quote. */
+    final String failure;
+
+    ServerFailedException(String message, String failure) {
+      super(message);
+      this.failure = failure;
+    }
   }
 
   /** The server refused the request's content (a 4xx other than auth, not-found and 429). */

@@ -50,6 +50,11 @@ class OpenAiEmbedderTest {
   private volatile String nullFor = "<none>";
   private volatile String refusal = "{\"error\":{\"message\":\"input too long\"}}";
 
+  /** A text the server fails on with {@link #poisonStatus} every time, as a crashing tokenizer. */
+  private volatile String poison = "<none>";
+
+  private volatile int poisonStatus = 500;
+
   /** A request whose texts sum to more characters is refused with 413, as a proxy or OpenAI do. */
   private volatile int maxRequestChars = Integer.MAX_VALUE;
 
@@ -127,6 +132,13 @@ class OpenAiEmbedderTest {
       return;
     }
     for (JsonNode input : body.get("input")) {
+      if (input.asText().equals(poison)) {
+        reply(
+            exchange,
+            poisonStatus,
+            "{\"error\":\"tokenizer panicked\",\"error_type\":\"Backend\"}");
+        return;
+      }
       if (input.asText().equals(refused) && body.get("input").size() >= 1) {
         reply(exchange, refusalStatus, refusal);
         return;
@@ -266,17 +278,119 @@ class OpenAiEmbedderTest {
     assertEquals(2, requests.size(), "the batch, and the batch again");
 
     requests.clear();
-    statuses.addAll(List.of(424, 424, 424));
+    answer = exchange -> reply(exchange, 424, "{\"error\":\"oom\",\"error_type\":\"Backend\"}");
     RetriableException e =
         assertThrows(RetriableException.class, () -> embedder(8).embed(texts("a", "b")));
     assertTrue(e.getMessage().contains("HTTP 424"), e.getMessage());
-    assertEquals(3, requests.size(), "tried, retried twice, never text by text");
+    assertEquals(List.of(2, 2, 2, 1, 1, 1), requestSizes(), "the batch, the probe: not in halves");
   }
 
+  /**
+   * A server that fails every request, the one-word probe too, is down, not failing on the texts:
+   * the batch goes back to Connect as before, never in halves and never to the dead letter queue.
+   */
   @Test
   void persistentOutageIsRetriable() {
-    statuses.addAll(List.of(503, 503, 503, 503));
+    answer = exchange -> reply(exchange, 500, "{\"error\":{\"message\":\"down\"}}");
+    assertThrows(RetriableException.class, () -> embedder(8).embed(texts("a", "b", "c")));
+    assertEquals(List.of(3, 3, 3, 1, 1, 1), requestSizes(), "the batch, then the probe, retried");
+    assertEquals(OpenAiEmbedder.PROBE_TEXT, inputs(requests.get(5)).get(0));
+  }
+
+  /**
+   * An overloaded server (503) may refuse every batch and yet embed a one-word text: 503 says
+   * nothing of the texts, so the batch goes back to Connect, never narrowed down to dead letters.
+   */
+  @Test
+  void anOverloadedServerDeadLettersNothing() {
+    poison = "a";
+    poisonStatus = 503;
+    assertThrows(RetriableException.class, () -> embedder(8).embed(texts("a", "b", "c")));
+    assertEquals(List.of(3, 3, 3), requestSizes(), "the batch retried, no probe, no halves");
+  }
+
+  // ------------------------------------------------------------------ a text the server fails on
+
+  /**
+   * A text on which the server fails every time (a tokenizer that crashes on it: 500, or
+   * text-embeddings-inference's 424) while it embeds other texts: the batch is narrowed down to
+   * that text, which alone is dead-lettered with the status as its reason; the others get their
+   * vectors, and the task's request size stays.
+   */
+  @Test
+  void aTextTheServerAlwaysFailsOnIsRejectedAloneAndTheOthersEmbedded() {
+    for (int status : new int[] {500, 424}) {
+      poison = "my diagnosis is private";
+      poisonStatus = status;
+      requests.clear();
+      OpenAiEmbedder embedder = embedder(8);
+      List<Embedder.Result> results = new java.util.ArrayList<>();
+      String log =
+          CapturedStderr.of(
+              () ->
+                  results.addAll(
+                      embedder.embed(
+                          texts("a", "bb", "ccc", poison, "eeeee", "ffffff", "g", "hh"))));
+      assertTrue(log.contains("HTTP " + status) && log.contains("DLQ"), log);
+      assertFalse(log.contains("diagnosis"), log);
+      for (int i = 0; i < results.size(); i++) {
+        assertEquals(i == 3, results.get(i).isRejected(), "text " + i);
+      }
+      String reason = results.get(3).rejection();
+      assertTrue(reason.contains("HTTP " + status), reason);
+      assertFalse(reason.contains("diagnosis"), reason);
+      assertEquals(
+          List.of(1f, 2f, 3f, 5f, 6f, 1f, 2f),
+          IntStream.of(0, 1, 2, 4, 5, 6, 7)
+              .mapToObj(i -> results.get(i).vectors().getVector().getDense().getData(2))
+              .toList(),
+          "each text its own vector");
+
+      requests.clear();
+      assertFalse(
+          embedder.embed(texts("a", "b", "c", "d", "e", "f", "g", "h")).get(0).isRejected());
+      assertEquals(List.of(8), requestSizes(), "the request size is unchanged");
+    }
+  }
+
+  /**
+   * A server that fails a text's every retry once (a restart, say) and then embeds the probe is not
+   * taken to fail on the text: the text is sent again, and is embedded. A text is dead-lettered
+   * only when it fails again after the probe passed.
+   */
+  @Test
+  void aTextTheServerFailedOnceIsSentAgainNotRejected() {
+    statuses.addAll(List.of(500, 424, 500));
+    List<Embedder.Result> results = embedder(8).embed(texts("a"));
+    assertFalse(results.get(0).isRejected(), results.get(0).rejection());
+    assertEquals(
+        List.of(
+            List.of("a"),
+            List.of("a"),
+            List.of("a"),
+            List.of(OpenAiEmbedder.PROBE_TEXT),
+            List.of("a")),
+        requests.stream().map(OpenAiEmbedderTest::inputs).toList());
+
+    requests.clear();
+    statuses.addAll(List.of(500, 500, 500));
+    results = embedder(8).embed(texts("a", "b", "c"));
+    assertFalse(results.stream().anyMatch(Embedder.Result::isRejected));
+    assertEquals(List.of(3, 3, 3, 1, 2, 1), requestSizes(), "the batch, the probe, its halves");
+  }
+
+  /**
+   * A server that embeds the probe and then goes down while a text is tried again has not shown
+   * that it fails on the text: the probe is sent again before the text is dead-lettered, and
+   * failing, the batch goes back to Connect.
+   */
+  @Test
+  void aServerThatGoesDownAfterTheProbeDeadLettersNothing() {
+    statuses.addAll(List.of(500, 500, 500, 200, 500, 500, 500, 503, 503, 503));
     assertThrows(RetriableException.class, () -> embedder(8).embed(texts("a")));
+    assertEquals(
+        List.of("a", "a", "a", "hello", "a", "a", "a", "hello", "hello", "hello"),
+        requests.stream().map(r -> inputs(r).get(0)).toList());
   }
 
   @Test
