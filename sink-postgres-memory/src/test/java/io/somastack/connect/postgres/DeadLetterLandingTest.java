@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -19,9 +20,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.connect.converters.ByteArrayConverter;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.header.ConnectHeaders;
@@ -166,6 +169,127 @@ class DeadLetterLandingTest {
         0, "base64", json(Base64.getEncoder().encodeToString(utf8("{\"a\":\"x\\u0000y\"}"))));
     assertEquals("text", text("SELECT event_format FROM dlq WHERE kafka_offset = 1"));
     assertLanded(2, "json", "{\"a\": 1}");
+  }
+
+  /**
+   * A replay needs the key (it picks the partition, and the row of a compacted topic or an upsert
+   * sink) as the bytes it was, and the record's timestamp. The shipped archive reads keys with
+   * ByteArrayConverter: text lands as it came, bytes text cannot hold as base64, and the SQL the
+   * README gives turns either back into the very bytes.
+   */
+  @Test
+  void keysAndTimestampsLandSoThatADeadLetterCanBeReplayed() throws SQLException {
+    byte[] binary = {(byte) 0xff, 0x00, 0x41};
+    byte[] jsonKey = utf8("{ \"tenant\": \"acme\",\"id\":7 }");
+    Object[][] keys = {{utf8("order-17"), "text"}, {jsonKey, "json"}, {binary, "base64"}};
+    List<SinkRecord> records = new ArrayList<>();
+    for (int i = 0; i < keys.length; i++) {
+      records.add(record(keys[i][0], 1714979289123L + i, utf8("{}"), i, messageHeaders("bad")));
+    }
+    records.add(record(null, null, utf8("{}"), 3, messageHeaders("no key, no timestamp")));
+    start("dlq-archive").put(records);
+
+    for (int i = 0; i < keys.length; i++) {
+      String row = " FROM dlq WHERE kafka_offset = " + i;
+      assertEquals(keys[i][1], text("SELECT event_key_format" + row));
+      assertEquals(
+          HexFormat.of().formatHex((byte[]) keys[i][0]),
+          text("SELECT encode(" + KEY_BYTES + ", 'hex')" + row));
+      assertEquals(
+          String.valueOf(1714979289123L + i),
+          text("SELECT (extract(epoch FROM event_timestamp) * 1000)::bigint::text" + row));
+    }
+    assertEquals("order-17", text("SELECT event_key FROM dlq WHERE kafka_offset = 0"));
+    assertEquals(
+        "1|null",
+        text(
+            "SELECT concat_ws('|', count(*), min(event_key_format)) FROM dlq"
+                + " WHERE kafka_offset = 3 AND event_key IS NULL AND event_timestamp IS NULL"));
+  }
+
+  /** The key's bytes from event_key, as the README's replay query reads them. */
+  private static final String KEY_BYTES =
+      "CASE event_key_format WHEN 'base64' THEN decode(event_key, 'base64')"
+          + " ELSE convert_to(event_key, 'UTF8') END";
+
+  /**
+   * A dlq table from before event_key (made by an earlier version, or by its seed-tables.sql) gets
+   * the new columns from auto.evolve: nullable, so PostgreSQL adds them to the catalog alone,
+   * without rewriting the table (its file stays the same), and its rows stay as they were.
+   */
+  @Test
+  void anOlderDlqTableGetsTheKeyColumnsWithItsRowsIntact() throws SQLException {
+    LocalTasks.execute(DATABASE, DLQ_BEFORE_KEYS);
+    LocalTasks.execute(
+        DATABASE,
+        "INSERT INTO dlq (topic, event, event_format, error, kafka_topic, kafka_partition,"
+            + " kafka_offset) VALUES ('memory.wal', '{\"old\": true}', 'json', 'old failure',"
+            + " 'memory.wal.dlq', 0, 0)");
+    String file = text("SELECT pg_relation_filenode('dlq')::text");
+
+    start("dlq-archive").put(List.of(record(utf8("k1"), 5L, utf8("{}"), 1, messageHeaders("new"))));
+
+    assertEquals(file, text("SELECT pg_relation_filenode('dlq')::text"));
+    assertEquals(
+        "memory.wal|{\"old\": true}|json|old failure",
+        text(
+            "SELECT concat_ws('|', topic, event, event_format, error) FROM dlq"
+                + " WHERE kafka_offset = 0 AND event_key IS NULL AND event_key_format IS NULL"
+                + " AND event_timestamp IS NULL"));
+    assertEquals(
+        "k1|text|5",
+        text(
+            "SELECT concat_ws('|', event_key, event_key_format,"
+                + " (extract(epoch FROM event_timestamp) * 1000)::bigint) FROM dlq"
+                + " WHERE kafka_offset = 1"));
+  }
+
+  /** The dlq table of seed-tables.sql before event_key, as an earlier version created it. */
+  private static final String DLQ_BEFORE_KEYS =
+      "CREATE TABLE \"public\".\"dlq\" (\"id\" bigserial, \"topic\" text, \"event\" jsonb"
+          + " NOT NULL, \"event_format\" text, \"error\" text, \"error_class\" text,"
+          + " \"source_partition\" integer, \"source_offset\" bigint, \"connector\" text,"
+          + " \"stage\" text, \"kafka_topic\" text, \"kafka_partition\" integer,"
+          + " \"kafka_offset\" bigint, \"created_at\" timestamptz NOT NULL DEFAULT now(),"
+          + " PRIMARY KEY (\"id\"), UNIQUE (\"kafka_topic\", \"kafka_partition\","
+          + " \"kafka_offset\"))";
+
+  /**
+   * Where the connector may not alter the table (auto.evolve=false), a DBA runs seed-tables.sql
+   * again: its statements for dlq bring a table of an earlier version up to date, so the task
+   * writes instead of stopping for the columns it lacks.
+   */
+  @Test
+  void theSeedDdlRunAgainGivesAnOlderDlqTableTheKeyColumns() throws SQLException, IOException {
+    LocalTasks.execute(DATABASE, DLQ_BEFORE_KEYS);
+    for (String statement : seedStatementsOf("dlq-archive.json")) {
+      LocalTasks.execute(DATABASE, statement);
+    }
+    start("dlq-archive", "auto.evolve", "false")
+        .put(List.of(record(utf8("k1"), 5L, utf8("{}"), 0, messageHeaders("bad"))));
+
+    assertEquals(
+        "k1|text|5",
+        text(
+            "SELECT concat_ws('|', event_key, event_key_format,"
+                + " (extract(epoch FROM event_timestamp) * 1000)::bigint) FROM dlq"));
+  }
+
+  /** The statements seed-tables.sql lists under a connector config's file name. */
+  private static List<String> seedStatementsOf(String configFile) throws IOException {
+    List<String> statements = new ArrayList<>();
+    boolean inSection = false;
+    for (String line : Files.readAllLines(Path.of("sql", "seed-tables.sql"))) {
+      if (line.startsWith("-- " + configFile)) {
+        inSection = true;
+      } else if (inSection && line.isBlank()) {
+        break;
+      } else if (inSection && !line.startsWith("--")) {
+        statements.add(line.substring(0, line.lastIndexOf(';')));
+      }
+    }
+    assertFalse(statements.isEmpty(), configFile);
+    return statements;
   }
 
   @Test
@@ -349,8 +473,15 @@ class DeadLetterLandingTest {
   }
 
   private static SinkRecord record(Object value, long offset, ConnectHeaders headers) {
+    return record(null, null, value, offset, headers);
+  }
+
+  private static SinkRecord record(
+      Object key, Long timestamp, Object value, long offset, ConnectHeaders headers) {
+    TimestampType type =
+        timestamp == null ? TimestampType.NO_TIMESTAMP_TYPE : TimestampType.CREATE_TIME;
     return new SinkRecord(
-        DLQ.topic(), DLQ.partition(), null, null, null, value, offset, null, null, headers);
+        DLQ.topic(), DLQ.partition(), null, key, null, value, offset, timestamp, type, headers);
   }
 
   private static byte[] utf8(String text) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.somastack.connect.common.config.ConfigDocs;
 import io.somastack.connect.common.sql.SqlIdentifier;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
+import io.somastack.connect.postgres.config.WriteMode;
 import io.somastack.connect.postgres.record.TableName;
 import io.somastack.connect.postgres.write.OffsetStore;
 import io.somastack.connect.postgres.write.TableLayout;
@@ -88,7 +89,7 @@ class SeedTablesDdlTest {
           }
           String name = template.replace("${topic}", topic.trim());
           String table = SqlIdentifier.qualified(sink.tableSchema(), TableName.of(name));
-          String ddl = layout.createTableSql(table) + ";\n";
+          String ddl = layout.createTableSql(table) + ";\n" + addColumnsSql(layout, table);
           if (tables.indexOf(ddl) < 0) {
             tables.append(ddl);
           }
@@ -99,6 +100,34 @@ class SeedTablesDdlTest {
         "\n-- The offsets table (offsets.table): where each connector's tasks resume from\n");
     offsetsTables.forEach(out::append);
     return out.append(tables).toString();
+  }
+
+  /**
+   * A dead-letter table may exist already, made by the outbox source or by an earlier version with
+   * fewer columns, where CREATE TABLE IF NOT EXISTS changes nothing: with auto.evolve=false the
+   * task would stop at its first write. Its nullable columns are added where missing (a catalog
+   * change: no row is rewritten), so running the file again brings such a table up to date.
+   */
+  private static String addColumnsSql(TableLayout layout, String table) {
+    if (layout.mode() != WriteMode.DEAD_LETTER) {
+      return "";
+    }
+    StringBuilder sql =
+        new StringBuilder("-- an existing dlq (the outbox source's, an earlier version's)")
+            .append(" gets the columns it lacks\nALTER TABLE ")
+            .append(table);
+    String separator = " ";
+    for (TableLayout.Column column : layout.columns()) {
+      if (!column.notNull()) {
+        sql.append(separator)
+            .append("ADD COLUMN IF NOT EXISTS ")
+            .append(SqlIdentifier.quote(column.name()))
+            .append(' ')
+            .append(column.sqlType());
+        separator = ", ";
+      }
+    }
+    return sql.append(";\n").toString();
   }
 
   private static Map<String, String> props(JsonNode config) {

@@ -253,7 +253,7 @@ public final class PostgresSinkConfig extends AbstractConfig {
             + " partitioned by month, each row hash-chained to the previous row of its Kafka"
             + " partition, so soma_audit_verify finds rows edited, deleted or added by others (see"
             + " docs/audit-archival.md for what it cannot find). dead_letter: records of Connect"
-            + " dead-letter topics, with their error headers.",
+            + " dead-letter topics, with their key, timestamp and error headers.",
         GROUP_WRITE,
         ++order,
         Width.SHORT,

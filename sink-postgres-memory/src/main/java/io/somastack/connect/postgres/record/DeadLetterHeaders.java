@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.text.Utf8;
+import io.somastack.connect.postgres.config.ColumnType;
 import io.somastack.connect.postgres.write.TableLayout;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Base64;
 import java.util.Deque;
@@ -17,14 +19,19 @@ import org.apache.kafka.connect.data.Values;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.header.Header;
 import org.apache.kafka.connect.sink.SinkRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads a record of a Connect dead-letter topic: its value, stored whole in a form jsonb can hold
- * (with {@code event_format} saying which), and the error context headers Connect adds with {@code
+ * (with {@code event_format} saying which), its key ({@link DeadLetterKey}) and timestamp, which a
+ * replay needs, and the error context headers Connect adds with {@code
  * errors.deadletterqueue.context.headers.enable=true}. The archive has no dead-letter queue of its
  * own, so every dead letter within record.max.bytes must make a row the database accepts.
  */
 final class DeadLetterHeaders {
+
+  private static final Logger log = LoggerFactory.getLogger(DeadLetterHeaders.class);
 
   private static final String PREFIX = "__connect.errors.";
 
@@ -53,12 +60,36 @@ final class DeadLetterHeaders {
     values[layout.indexOf("topic")] = header(record, "topic");
     values[layout.indexOf("event")] = event.json();
     values[layout.indexOf("event_format")] = event.format();
+    DeadLetterKey.Stored key = DeadLetterKey.of(record.key(), record.keySchema());
+    values[layout.indexOf("event_key")] = key.text();
+    values[layout.indexOf("event_key_format")] = key.format();
+    values[layout.indexOf("event_timestamp")] = timestamp(record);
     values[layout.indexOf("error")] = reason(record);
     values[layout.indexOf("error_class")] = header(record, "exception.class.name");
     values[layout.indexOf("source_partition")] = integer(header(record, "partition"));
     values[layout.indexOf("source_offset")] = longValue(header(record, "offset"));
     values[layout.indexOf("connector")] = header(record, "connector.name");
     values[layout.indexOf("stage")] = header(record, "stage");
+  }
+
+  /**
+   * The record's timestamp: Connect's dead-letter queue keeps the failed record's own, unless the
+   * dead-letter topic stamps its log-append time. One outside the years 1 to 9999, which could not
+   * be stored, is left NULL (with a warning naming the position): the archive has no dead-letter
+   * queue of its own, and the rest of the dead letter is worth more than its time.
+   */
+  private static String timestamp(SinkRecord record) {
+    if (record.timestamp() == null) {
+      return null;
+    }
+    try {
+      return ColumnType.timestamp(Instant.ofEpochMilli(record.timestamp()), "the record timestamp");
+    } catch (BadRecordException outOfRange) {
+      log.warn(
+          "Dead letter {} has a timestamp outside the years 1 to 9999: event_timestamp is NULL",
+          Positions.of(record));
+      return null;
+    }
   }
 
   /** The event's JSON text and its format. */
@@ -158,7 +189,7 @@ final class DeadLetterHeaders {
     }
   }
 
-  private static String strictUtf8(byte[] bytes) {
+  static String strictUtf8(byte[] bytes) {
     try {
       return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
     } catch (CharacterCodingException e) {

@@ -94,7 +94,7 @@ public final class RowMapper {
    * unwound and nothing of the record is half built.
    */
   public static final String TOO_DEEP =
-      "event is nested too deeply to be read (its value, or a tombstone's key)";
+      "event is nested too deeply to be read (its value, or a tombstone's or dead letter's key)";
 
   /**
    * The row for a record, or {@code null} when the record is a tombstone this mode skips.

@@ -4,13 +4,18 @@ import java.util.List;
 
 /**
  * The seed's {@code dlq} table (id, topic, event, error, created_at) plus what an operator needs to
- * find and replay the original record: where it came from and which connector and stage failed it.
+ * find and replay the original record: where it came from, which connector and stage failed it, and
+ * its key and timestamp. Columns added since the first layout are nullable, so auto.evolve adds
+ * them to an older table without rewriting it.
  */
 final class DeadLetterColumns {
 
   static final String TOPIC = "topic";
   static final String EVENT = "event";
   static final String EVENT_FORMAT = "event_format";
+  static final String EVENT_KEY = "event_key";
+  static final String EVENT_KEY_FORMAT = "event_key_format";
+  static final String EVENT_TIMESTAMP = "event_timestamp";
   static final String ERROR = "error";
   static final String ERROR_CLASS = "error_class";
   static final String SOURCE_PARTITION = "source_partition";
@@ -25,6 +30,12 @@ final class DeadLetterColumns {
     columns.add(new TableLayout.Column(EVENT, "jsonb", "text", true));
     // how event holds the dead letter: json, text, base64 or tombstone (NULL: an outbox row)
     columns.add(new TableLayout.Column(EVENT_FORMAT, "text", "text", false));
+    // text, not jsonb: a replay needs the key's very bytes (the default partitioner hashes them,
+    // a compacted topic compares them), which jsonb would re-space and re-order. Its format:
+    // json, text, base64 or null (a null key: event_key is NULL)
+    columns.add(new TableLayout.Column(EVENT_KEY, "text", "text", false));
+    columns.add(new TableLayout.Column(EVENT_KEY_FORMAT, "text", "text", false));
+    columns.add(new TableLayout.Column(EVENT_TIMESTAMP, "timestamptz", "text", false));
     columns.add(new TableLayout.Column(ERROR, "text", "text", false));
     columns.add(new TableLayout.Column(ERROR_CLASS, "text", "text", false));
     columns.add(new TableLayout.Column(SOURCE_PARTITION, "integer", "int4", false));
