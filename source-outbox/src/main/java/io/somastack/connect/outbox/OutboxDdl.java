@@ -3,8 +3,14 @@ package io.somastack.connect.outbox;
 import static io.somastack.connect.outbox.OutboxColumns.q;
 
 import io.somastack.connect.common.sql.SqlIdentifier;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The DDL an outbox table needs, with the configured names: the table (seed 002's columns plus
@@ -15,10 +21,23 @@ import java.util.List;
  */
 public final class OutboxDdl {
 
+  private static final String RELAY_INDEX = "_relay_idx";
+
   private OutboxDdl() {}
 
+  /** The statements with the relay index's usual name, as sql/outbox.sql has them. */
   public static List<String> statements(
       OutboxTable table, OutboxColumns c, String notifyChannel, OutboxTable dlq) {
+    return statements(table, c, notifyChannel, dlq, derivedName(table, RELAY_INDEX));
+  }
+
+  /** The statements, the relay index named {@code relayIndex} (see {@link #relayIndexName}). */
+  static List<String> statements(
+      OutboxTable table,
+      OutboxColumns c,
+      String notifyChannel,
+      OutboxTable dlq,
+      String relayIndex) {
     List<String> sql = new ArrayList<>();
     String t = table.sql();
     sql.add(
@@ -65,7 +84,7 @@ public final class OutboxDdl {
     sql.add("ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS " + q(c.error()) + " text");
     sql.add(
         "CREATE INDEX IF NOT EXISTS "
-            + SqlIdentifier.quote(derivedName(table, "_relay_idx"))
+            + SqlIdentifier.quote(relayIndex)
             + " ON "
             + t
             + " ("
@@ -180,10 +199,57 @@ public final class OutboxDdl {
           ? plain
           : plain.substring(0, SqlIdentifier.MAX_BYTES);
     }
+    return hashedName(table, suffix);
+  }
+
+  /**
+   * The sanitised table name (cut short where it must be), a hash of the configured table name and
+   * the suffix: apart from the names of every other table of the schema, whose configured names
+   * differ even where their sanitised ones do not ("Orders" and "orders", "order-events" and
+   * "order_events").
+   */
+  static String hashedName(OutboxTable table, String suffix) {
+    String base = SqlIdentifier.sanitize(table.table());
     String hash = String.format("_%08x", table.table().hashCode());
-    return base.substring(0, SqlIdentifier.MAX_BYTES - hash.length() - suffix.length())
-        + hash
-        + suffix;
+    int room = SqlIdentifier.MAX_BYTES - hash.length() - suffix.length();
+    return base.substring(0, Math.min(base.length(), room)) + hash + suffix;
+  }
+
+  /**
+   * The name of the table's relay index. An index shares the relations' namespace of its table's
+   * schema, and tables whose names sanitise alike ("Orders" and "orders") derive one name: the
+   * second table's CREATE INDEX IF NOT EXISTS would skip, leaving it without an index. So: the name
+   * of the index the table has already (under either name: never a second one built on a large
+   * table by an upgrade, nor after the other table is dropped), else the derived name while no
+   * relation of the schema has it, else the hashed one.
+   */
+  static String relayIndexName(Connection conn, OutboxTable table) throws SQLException {
+    String plain = derivedName(table, RELAY_INDEX);
+    String hashed = hashedName(table, RELAY_INDEX);
+    if (plain.equals(hashed)) {
+      return plain; // a long name, hashed already
+    }
+    Map<String, Boolean> mine = new HashMap<>(); // taken names: whether by this table's index
+    try (PreparedStatement s =
+        conn.prepareStatement(
+            "SELECT r.relname, coalesce(i.indrelid = to_regclass(?), false) FROM pg_class r"
+                + " LEFT JOIN pg_index i ON i.indexrelid = r.oid"
+                + " WHERE r.relname IN (?, ?) AND r.relnamespace ="
+                + " (SELECT oid FROM pg_namespace WHERE nspname = coalesce(?, current_schema()))")) {
+      s.setString(1, table.sql());
+      s.setString(2, plain);
+      s.setString(3, hashed);
+      s.setString(4, table.schema());
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          mine.put(rs.getString(1), rs.getBoolean(2));
+        }
+      }
+    }
+    if (mine.getOrDefault(hashed, false)) {
+      return hashed;
+    }
+    return mine.getOrDefault(plain, true) ? plain : hashed;
   }
 
   /** The statements as one script, as in sql/outbox.sql. */

@@ -123,9 +123,9 @@ final class OutboxReader implements AutoCloseable {
       // tasks of one connector may create shared objects (the notify function) at the same time
       s.execute("SELECT pg_advisory_xact_lock(7366862069)");
       for (OutboxTable table : tables) {
-        for (String sql :
-            OutboxDdl.statements(
-                table, c, listener.enabled() ? config.notifyChannel() : null, config.dlqTable())) {
+        String channel = listener.enabled() ? config.notifyChannel() : null;
+        String index = OutboxDdl.relayIndexName(conn, table); // under the lock: no race for it
+        for (String sql : OutboxDdl.statements(table, c, channel, config.dlqTable(), index)) {
           s.execute(sql);
         }
       }

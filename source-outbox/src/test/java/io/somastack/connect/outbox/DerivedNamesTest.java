@@ -50,4 +50,21 @@ class DerivedNamesTest {
       assertTrue(index.length() <= SqlIdentifier.MAX_BYTES, index);
     }
   }
+
+  @Test
+  void tablesNamedAlikeGetDistinctHashedNames() {
+    for (String[] pair :
+        new String[][] {
+          {"Orders", "orders"}, {"order-events", "order_events"}, {"o".repeat(60), "O".repeat(60)}
+        }) {
+      OutboxTable one = OutboxTable.parse("public." + pair[0]);
+      OutboxTable other = OutboxTable.parse("public." + pair[1]);
+      assertEquals(
+          OutboxDdl.derivedName(one, "_relay_idx"), OutboxDdl.derivedName(other, "_relay_idx"));
+      String hashed = OutboxDdl.hashedName(one, "_relay_idx");
+      assertNotEquals(OutboxDdl.hashedName(other, "_relay_idx"), hashed);
+      assertTrue(
+          hashed.length() <= SqlIdentifier.MAX_BYTES && hashed.endsWith("_relay_idx"), hashed);
+    }
+  }
 }

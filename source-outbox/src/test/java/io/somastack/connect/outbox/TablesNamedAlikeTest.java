@@ -1,0 +1,137 @@
+package io.somastack.connect.outbox;
+
+import static io.somastack.connect.outbox.HandRunSourceContext.relayUntil;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.somastack.connect.testing.postgres.PostgresServer;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Outbox tables whose names derive the same object names: "Orders" and "orders" (quoted names that
+ * differ in case only) in one schema, and outbox in two schemas. An index lives in its table's
+ * schema, among the relations, so the first two would share one relay index name, and the second
+ * table's CREATE INDEX IF NOT EXISTS would skip, leaving it without one. Triggers are per table,
+ * and the trigger functions are made per schema, alike for every table (the column and channel are
+ * their arguments), so those are shared on purpose.
+ */
+class TablesNamedAlikeTest {
+
+  private final PostgresServer pg = PostgresServer.shared();
+  private final String db = "outbox_named_alike_" + System.nanoTime();
+  private PostgresOutboxSourceTask task;
+
+  @AfterEach
+  void stop() {
+    if (task != null) {
+      task.stop();
+    }
+  }
+
+  @Test
+  void tablesWhoseNamesDifferInCaseOnlyEachGetARelayIndex() throws Exception {
+    pg.createDatabase(db);
+    relay("Orders,orders");
+
+    for (String table : new String[] {"\"Orders\"", "orders"}) {
+      assertEquals(1, relayIndexes(table), "the relay index of " + table);
+      assertEquals(3, triggers(table), "the txid, requeue and notify triggers of " + table);
+    }
+    execute("INSERT INTO \"Orders\"(topic, payload) VALUES ('t', '{}')");
+    execute("INSERT INTO orders(topic, payload) VALUES ('t', '{}'), ('t', '{}')");
+    assertEquals(3, relayUntil(task, 3).size());
+  }
+
+  @Test
+  void tablesOfOneNameInTwoSchemasEachGetTheirObjects() throws Exception {
+    pg.createDatabase(db);
+    execute("CREATE SCHEMA a; CREATE SCHEMA b");
+    relay("a.outbox,b.outbox");
+
+    for (String schema : new String[] {"a", "b"}) {
+      String table = schema + ".outbox";
+      assertEquals(1, relayIndexes(table), "the relay index of " + table);
+      assertEquals(3, triggers(table), "the triggers of " + table);
+      assertEquals(
+          3,
+          count(
+              "SELECT count(*) FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
+                  + " WHERE t.tgrelid = ?::regclass AND NOT t.tgisinternal"
+                  + " AND p.pronamespace = '"
+                  + schema
+                  + "'::regnamespace",
+              table),
+          "the trigger functions of " + table + " are its schema's");
+    }
+  }
+
+  /**
+   * A deployment whose table kept its plain index name (no table named alike) keeps it: an upgrade
+   * that renamed it would build a second index on a possibly large table. A table named alike added
+   * later gets a name of its own, and keeps it after the other is dropped.
+   */
+  @Test
+  void existingRelayIndexesKeepTheirNames() throws Exception {
+    pg.createDatabase(db);
+    relay("Orders");
+    task.stop();
+    assertEquals(1, relayIndexes("\"Orders\""));
+
+    relay("Orders,orders");
+    task.stop();
+    assertEquals(1, relayIndexes("\"Orders\""), "no second index on the first table");
+    assertEquals(
+        1,
+        count(
+            "SELECT count(*) FROM pg_index WHERE indrelid = ?::regclass"
+                + " AND indexrelid = 'orders_relay_idx'::regclass",
+            "\"Orders\""),
+        "the first table's index keeps its name");
+    assertEquals(1, relayIndexes("orders"), "the second table has its own");
+
+    execute("DROP TABLE \"Orders\"");
+    relay("orders");
+    assertEquals(1, relayIndexes("orders"), "no second index once the name is free");
+  }
+
+  private void relay(String tables) throws InterruptedException {
+    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    props.put("outbox.tables", tables);
+    task = HandRunSourceContext.startedTask(props, Map.of());
+    task.poll(); // creates the tables
+  }
+
+  private long relayIndexes(String table) throws SQLException {
+    return count(
+        "SELECT count(*) FROM pg_index WHERE indrelid = ?::regclass AND NOT indisprimary", table);
+  }
+
+  private long triggers(String table) throws SQLException {
+    return count(
+        "SELECT count(*) FROM pg_trigger WHERE tgrelid = ?::regclass AND NOT tgisinternal", table);
+  }
+
+  private void execute(String sql) throws SQLException {
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
+  private long count(String sql, String table) throws SQLException {
+    try (Connection c = pg.connect(db);
+        PreparedStatement s = c.prepareStatement(sql)) {
+      s.setString(1, table);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+}
