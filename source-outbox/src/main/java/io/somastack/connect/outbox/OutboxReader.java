@@ -97,11 +97,17 @@ final class OutboxReader implements AutoCloseable {
     try {
       conn.setAutoCommit(true);
       ServerVersion.require(conn, MINIMUM_SERVER_VERSION, NEEDS_SERVER_VERSION);
-      if (!prepared && config.createTables()) {
-        createTables(conn, tables);
+      if (!prepared) { // once: a privilege revoked later fails the statement that needs it
+        OutboxPrivileges.requireSchemas(conn, config, tables);
+        if (config.createTables()) {
+          createTables(conn, tables);
+        }
       }
       for (OutboxTable table : tables) {
         shapes.put(table.name(), inspect(conn, table));
+      }
+      if (!prepared) {
+        OutboxPrivileges.requireTables(conn, config, tables);
       }
       listener.listen(conn);
       prepared = true;

@@ -127,11 +127,14 @@ public final class OutboxSourceConfig extends AbstractConfig {
         PostgresConnectionConfig.define(
             def,
             GROUP_CONNECTION,
-            "Needs SELECT on the outbox tables, and on them DELETE with after.publish=delete,"
-                + " UPDATE with mark; with bad.row.action=dlq (the default) also DELETE on them"
-                + " (in mark mode too), INSERT on dlq.table and USAGE on its id sequence; with"
-                + " flag also UPDATE on them (in delete mode too). outbox.table.create=true needs"
-                + " CREATE on the tables' schemas, and owning the tables it alters.");
+            "Needs USAGE on the tables' schemas, SELECT on the outbox tables, and on them DELETE"
+                + " with after.publish=delete, UPDATE of column.published.at with mark; with"
+                + " bad.row.action=dlq (the default) also DELETE on them (in mark mode too), INSERT"
+                + " on dlq.table, which must exist, and USAGE on its id sequence; with flag UPDATE"
+                + " of column.error (in delete mode too). outbox.table.create=true needs CREATE on"
+                + " the schemas and owning the tables and trigger functions it alters; without it"
+                + " their owner runs sql/outbox.sql beforehand. A task checks this when it first"
+                + " connects and stops, naming what is missing and the GRANT that gives it.");
 
     order = 0;
     def.define(
