@@ -76,8 +76,10 @@ class PostgresSinkBadInputIT {
         connect.consume(bad.size(), Duration.ofSeconds(30), "memory.wal.dlq");
     assertEquals(bad.size(), dead.size());
     Map<String, String> reasons = new HashMap<>();
+    Map<String, Long> timestamps = new HashMap<>();
     for (ConsumerRecord<String, String> record : dead) {
       reasons.put(record.key(), header(record, "__connect.errors.exception.message"));
+      timestamps.put(record.key(), record.timestamp());
       assertEquals("memory.wal", header(record, "__connect.errors.topic"));
       assertTrue(header(record, "__connect.errors.offset").matches("\\d+"));
     }
@@ -98,6 +100,20 @@ class PostgresSinkBadInputIT {
     }
     assertEquals(
         1, db.count("SELECT count(*) FROM dlq WHERE event = to_jsonb('this is not json'::text)"));
+    // each row keeps the failed record's key and timestamp, which a replay needs
+    Map<String, Long> landed = new HashMap<>();
+    try (Connection c = db.server.connect(db.database);
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT event_key, event_key_format,"
+                    + " (extract(epoch FROM event_timestamp) * 1000)::bigint FROM dlq")) {
+      while (rs.next()) {
+        assertEquals("text", rs.getString(2), rs.getString(1));
+        landed.put(rs.getString(1), rs.getLong(3));
+      }
+    }
+    assertEquals(timestamps, landed);
   }
 
   @Test
