@@ -484,8 +484,8 @@ public final class QdrantSinkConfig extends AbstractConfig {
             + " not supported). The connector posts to <url>/embeddings. 429, 408, 409, 424"
             + " (text-embeddings-inference's model failing, as when out of GPU memory), 425, 5xx"
             + " and I/O failures are retried. A request whose retries the server failed each with"
-            + " 500 or 424 may be failing on one text (a tokenizer that crashes on it; not 502, 503 or"
-            + " 504, which say nothing of the texts): a one-word"
+            + " 500 may be failing on one text (a tokenizer that crashes on it; 424, 502, 503 and 504"
+            + " say nothing of the texts, and with max.retries=0 nothing is narrowed): a one-word"
             + " text is sent; failed too, the server is down and the batch goes back to Connect,"
             + " nothing dead-lettered; embedded, the batch is sent again in halves, and a text"
             + " whose retries alone the server fails twice, the one-word text embedded after each"
@@ -608,7 +608,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
         ConfigDef.Range.between(0, 20),
         Importance.LOW,
         "Retries of a failed embeddings request (429, 424, 5xx, I/O) before the batch is handed back"
-            + " to Connect to retry later, or, failed each time with 500 or 424 while the endpoint"
+            + " to Connect to retry later, or, failed each time with 500 while the endpoint"
             + " embeds a one-word text, narrowed down to the texts it fails on (see"
             + " embedder.openai.url); fewer when embedder.openai.retry.budget.ms runs out, which"
             + " hands the batch back without narrowing it.",

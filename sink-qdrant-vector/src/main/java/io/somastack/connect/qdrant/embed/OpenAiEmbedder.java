@@ -43,14 +43,14 @@ import org.slf4j.LoggerFactory;
  * than a half; any other refusal (400, 422) of a batch is narrowed down to the texts the server
  * refuses, which are rejected one by one; any other answer is a configuration error.
  *
- * <p>A request whose every attempt the server fails (500, or 424, text-embeddings-inference's model
- * failing), its retries used up, may be failing on one of its texts (a tokenizer that crashes on
- * it) rather than be down: the one-word {@link #PROBE_TEXT} tells. Failed too, the server is down
- * and the batch goes back to Connect as before; embedded, the batch is sent again in halves to find
- * the texts the server fails on. A text is rejected only when its retries alone are used up twice
- * with the probe embedded after each time, so a server that fails for a while and recovers, or goes
- * down in between, rejects no text. Retries the put's budget cuts short narrow nothing: the batch
- * goes back to Connect, and the next put, with a budget of its own, narrows it.
+ * <p>A request whose every attempt the server fails with 500, its retries used up, may be failing
+ * on one of its texts (a tokenizer that crashes on it) rather than be down: the one-word {@link
+ * #PROBE_TEXT} tells. Failed too, the server is down and the batch goes back to Connect as before;
+ * embedded, the batch is sent again in halves to find the texts the server fails on. A text is
+ * rejected only when its retries alone are used up twice with the probe embedded after each time,
+ * so a server that fails for a while and recovers, or goes down in between, rejects no text.
+ * Retries the put's budget cuts short narrow nothing: the batch goes back to Connect, and the next
+ * put, with a budget of its own, narrows it.
  *
  * <p>The retries of one {@link #embed} call (one put) share one time budget (time from a request's
  * first failure to its success, summed; {@code embedder.openai.retry.budget.ms}): a put makes a
@@ -258,11 +258,11 @@ public final class OpenAiEmbedder extends TextEmbedder {
   }
 
   /**
-   * A request the server failed (500, 424) on every attempt: the server is down, or fails on a
-   * text. Failing the one-word probe too, it is down, and the batch goes back to Connect. Embedding
-   * it, it gets a batch again in halves, and a text alone once more: a server that was down for a
-   * while embeds it now. A text that fails alone again is rejected, after the probe passes once
-   * more, so that a server gone down in between rejects nothing.
+   * A request the server failed (500) on every attempt: the server is down, or fails on a text.
+   * Failing the one-word probe too, it is down, and the batch goes back to Connect. Embedding it,
+   * it gets a batch again in halves, and a text alone once more: a server that was down for a while
+   * embeds it now. A text that fails alone again is rejected, after the probe passes once more, so
+   * that a server gone down in between rejects nothing.
    */
   private List<float[]> narrowFailure(
       List<String> texts,
@@ -355,7 +355,7 @@ public final class OpenAiEmbedder extends TextEmbedder {
   }
 
   private String answerWithRetries(HttpRequest request, RetryClock budget) {
-    boolean serverFailedEach = true; // every attempt so far answered 500 or 424
+    boolean serverFailedEach = true; // every attempt so far answered 500
     for (int attempt = 0; ; attempt++) {
       long started = budget.now();
       String failure;
@@ -392,7 +392,8 @@ public final class OpenAiEmbedder extends TextEmbedder {
       if (attempt >= maxRetries) {
         String message = "embeddings endpoint failed " + (attempt + 1) + " times, last: " + failure;
         // only retries used up tell of a text: a retry the budget cut short may have passed
-        throw serverFailedEach
+        // and only after a retry: with none, one failure says nothing of the texts
+        throw serverFailedEach && maxRetries > 0
             ? new ServerFailedException(message, failure)
             : new RetriableException(message);
       }
@@ -463,14 +464,15 @@ public final class OpenAiEmbedder extends TextEmbedder {
   }
 
   /**
-   * Of the answers retried, those a text may cause: 500, or text-embeddings-inference's 424, when
-   * its tokenizer or model fails on one text of the batch every time. Not 503 (an overloaded
-   * server, which may refuse a batch and embed the one-word probe: good texts would be
-   * dead-lettered under load), 502 or 504 (a proxy's), a timeout, a rate limit or an I/O failure:
-   * those are about the server or the network.
+   * Of the answers retried, the one a text may cause: 500, when the server's tokenizer or model
+   * fails on one text of the batch every time. Not 424 (text-embeddings-inference's backend
+   * failing, the GPU out of memory, say, which a long valid text may meet alone under load while
+   * the one-word probe passes), 503 (an overloaded server, likewise), 502 or 504 (a proxy's), a
+   * timeout, a rate limit or an I/O failure: those are about the server or the network, and
+   * narrowing on them would dead-letter good texts.
    */
   static boolean isServerFailure(int status) {
-    return status == 424 || status == 500;
+    return status == 500;
   }
 
   /**
@@ -604,7 +606,7 @@ public final class OpenAiEmbedder extends TextEmbedder {
     return ERROR_KIND.matcher(kind).matches() ? " (" + kind + ")" : "";
   }
 
-  /** The server failed the request (500, 424) on every attempt, its retries used up. */
+  /** The server failed the request (500) on every attempt, its retries used up. */
   private static final class ServerFailedException extends RetriableException {
     /** The last answer, as "HTTP 500" and the error's kind: never the body, which may quote. */
     final String failure;

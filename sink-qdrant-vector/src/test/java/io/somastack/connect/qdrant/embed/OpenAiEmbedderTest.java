@@ -282,7 +282,29 @@ class OpenAiEmbedderTest {
     RetriableException e =
         assertThrows(RetriableException.class, () -> embedder(8).embed(texts("a", "b")));
     assertTrue(e.getMessage().contains("HTTP 424"), e.getMessage());
-    assertEquals(List.of(2, 2, 2, 1, 1, 1), requestSizes(), "the batch, the probe: not in halves");
+    assertEquals(List.of(2, 2, 2), requestSizes(), "the batch retried: no probe, not in halves");
+  }
+
+  /**
+   * A model failing on one long text alone (out of GPU memory under load: 424) while it embeds a
+   * one-word text says nothing of the text: nothing is narrowed down to a dead letter.
+   */
+  @Test
+  void aTextTheModelFailsOnWith424IsNeverDeadLettered() {
+    poison = "a long but valid text";
+    poisonStatus = 424;
+    assertThrows(RetriableException.class, () -> embedder(8).embed(texts("a", poison, "c")));
+    assertEquals(List.of(3, 3, 3), requestSizes(), "the batch retried: no probe, not in halves");
+  }
+
+  /** With no retries, one 500 says nothing of the texts: the batch goes back, never narrowed. */
+  @Test
+  void withoutRetriesAFailureIsNeverNarrowed() {
+    poison = "b";
+    assertThrows(
+        RetriableException.class,
+        () -> embedder(8, "embedder.openai.max.retries", "0").embed(texts("a", poison, "c")));
+    assertEquals(List.of(3), requestSizes(), "the batch once: no probe, not in halves");
   }
 
   /**
@@ -312,45 +334,39 @@ class OpenAiEmbedderTest {
   // ------------------------------------------------------------------ a text the server fails on
 
   /**
-   * A text on which the server fails every time (a tokenizer that crashes on it: 500, or
-   * text-embeddings-inference's 424) while it embeds other texts: the batch is narrowed down to
-   * that text, which alone is dead-lettered with the status as its reason; the others get their
-   * vectors, and the task's request size stays.
+   * A text on which the server fails every time (a tokenizer that crashes on it: 500) while it
+   * embeds other texts: the batch is narrowed down to that text, which alone is dead-lettered with
+   * the status as its reason; the others get their vectors, and the task's request size stays.
    */
   @Test
   void aTextTheServerAlwaysFailsOnIsRejectedAloneAndTheOthersEmbedded() {
-    for (int status : new int[] {500, 424}) {
-      poison = "my diagnosis is private";
-      poisonStatus = status;
-      requests.clear();
-      OpenAiEmbedder embedder = embedder(8);
-      List<Embedder.Result> results = new java.util.ArrayList<>();
-      String log =
-          CapturedStderr.of(
-              () ->
-                  results.addAll(
-                      embedder.embed(
-                          texts("a", "bb", "ccc", poison, "eeeee", "ffffff", "g", "hh"))));
-      assertTrue(log.contains("HTTP " + status) && log.contains("DLQ"), log);
-      assertFalse(log.contains("diagnosis"), log);
-      for (int i = 0; i < results.size(); i++) {
-        assertEquals(i == 3, results.get(i).isRejected(), "text " + i);
-      }
-      String reason = results.get(3).rejection();
-      assertTrue(reason.contains("HTTP " + status), reason);
-      assertFalse(reason.contains("diagnosis"), reason);
-      assertEquals(
-          List.of(1f, 2f, 3f, 5f, 6f, 1f, 2f),
-          IntStream.of(0, 1, 2, 4, 5, 6, 7)
-              .mapToObj(i -> results.get(i).vectors().getVector().getDense().getData(2))
-              .toList(),
-          "each text its own vector");
-
-      requests.clear();
-      assertFalse(
-          embedder.embed(texts("a", "b", "c", "d", "e", "f", "g", "h")).get(0).isRejected());
-      assertEquals(List.of(8), requestSizes(), "the request size is unchanged");
+    poison = "my diagnosis is private";
+    requests.clear();
+    OpenAiEmbedder embedder = embedder(8);
+    List<Embedder.Result> results = new java.util.ArrayList<>();
+    String log =
+        CapturedStderr.of(
+            () ->
+                results.addAll(
+                    embedder.embed(texts("a", "bb", "ccc", poison, "eeeee", "ffffff", "g", "hh"))));
+    assertTrue(log.contains("HTTP 500") && log.contains("DLQ"), log);
+    assertFalse(log.contains("diagnosis"), log);
+    for (int i = 0; i < results.size(); i++) {
+      assertEquals(i == 3, results.get(i).isRejected(), "text " + i);
     }
+    String reason = results.get(3).rejection();
+    assertTrue(reason.contains("HTTP 500"), reason);
+    assertFalse(reason.contains("diagnosis"), reason);
+    assertEquals(
+        List.of(1f, 2f, 3f, 5f, 6f, 1f, 2f),
+        IntStream.of(0, 1, 2, 4, 5, 6, 7)
+            .mapToObj(i -> results.get(i).vectors().getVector().getDense().getData(2))
+            .toList(),
+        "each text its own vector");
+
+    requests.clear();
+    assertFalse(embedder.embed(texts("a", "b", "c", "d", "e", "f", "g", "h")).get(0).isRejected());
+    assertEquals(List.of(8), requestSizes(), "the request size is unchanged");
   }
 
   /**
@@ -360,7 +376,7 @@ class OpenAiEmbedderTest {
    */
   @Test
   void aTextTheServerFailedOnceIsSentAgainNotRejected() {
-    statuses.addAll(List.of(500, 424, 500));
+    statuses.addAll(List.of(500, 500, 500));
     List<Embedder.Result> results = embedder(8).embed(texts("a"));
     assertFalse(results.get(0).isRejected(), results.get(0).rejection());
     assertEquals(
