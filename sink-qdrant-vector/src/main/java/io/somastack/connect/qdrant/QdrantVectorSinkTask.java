@@ -165,10 +165,11 @@ public class QdrantVectorSinkTask extends SinkTask {
     }
     try {
       if (unacknowledged.stream().anyMatch(PendingBatch::kept)) {
-        // Kept batches go again first, one by one: nothing is in flight to overlap the mapping
-        // with, and while Qdrant keeps failing, redelivered records would be embedded (an
-        // embedding service bills per call) again on every retry. Not only a kept head: closing
-        // a partition can remove the kept batch before a written one, leaving a kept one behind.
+        // Kept batches go again first, before these records are mapped: while Qdrant keeps
+        // failing, redelivered records would be embedded (an embedding service bills per call)
+        // again on every retry. Not only a kept head: closing a partition can remove the kept
+        // batch before a written one, leaving a kept one behind.
+        resendKept();
         while (!unacknowledged.isEmpty()) {
           settleOldest();
         }
@@ -223,6 +224,27 @@ public class QdrantVectorSinkTask extends SinkTask {
    * Checks the batch's collections here, so a configuration error fails this put, then sends what
    * is left of the batch (see {@link #withoutMissingCollections}) and returns that.
    */
+  /**
+   * Sends every kept batch again at once. They were in flight together, so they write different
+   * points (a batch is sent only once no batch before it shares a point, and closing partitions
+   * only takes points away), and one after another up to max.in.flight + 1 deadlines could outlast
+   * the consumer's max.poll.interval.ms. A batch that cannot be sent (its collection gone) stays
+   * kept, in its place, and so do those after it.
+   */
+  private void resendKept() {
+    List<PendingBatch> batches = new ArrayList<>(unacknowledged);
+    try {
+      for (int i = 0; i < batches.size(); i++) {
+        if (batches.get(i).kept()) {
+          batches.set(i, submit(batches.get(i)));
+        }
+      }
+    } finally {
+      unacknowledged.clear();
+      unacknowledged.addAll(batches);
+    }
+  }
+
   private PendingBatch submit(PendingBatch batch) {
     PendingBatch sending = withoutMissingCollections(batch);
     sending.sent = sender.submit(() -> writer.write(sending.writes));
@@ -296,7 +318,11 @@ public class QdrantVectorSinkTask extends SinkTask {
       reportDeadLetters(batch, refused);
     } catch (RuntimeException e) {
       dropAll(); // the later batches' offsets must not pass this batch's records
-      throw e;
+      // never retriable, whatever the reporter threw: "sent again later" would be untrue, the
+      // batches are forgotten, and preCommit would hand Connect offsets past them
+      throw e instanceof ConnectException && !(e instanceof RetriableException)
+          ? e
+          : new ConnectException("The dead letter queue did not take a record: " + e, e);
     }
     batch.offsets.forEach(
         (partition, next) ->

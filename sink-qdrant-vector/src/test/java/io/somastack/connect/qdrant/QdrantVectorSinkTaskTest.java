@@ -295,6 +295,27 @@ class QdrantVectorSinkTaskTest {
   }
 
   /**
+   * A dead letter queue that throws RetriableException from report() (a reporter may) must not pass
+   * for "Qdrant will take it later": the batches in flight are forgotten then, so preCommit would
+   * hand Connect offsets past records never dead-lettered. The task fails, nothing committed.
+   */
+  @Test
+  void aDeadLetterQueueThatThrowsRetriableFailsTheTaskAndCommitsNothing() throws Exception {
+    context.deadLetterQueueThrowing(new RetriableException("the DLQ producer is busy"));
+    createCollection("mem_t1");
+    startTask(
+        "collection.name", "mem_${value.tenant_id}",
+        "collection.create", "false",
+        "delete.enabled", "false");
+    task.put(List.of(record(null, tenantMemory(1, "t1")), record(null, tenantMemory(2, "t2"))));
+    assertTrue(preCommit().isEmpty(), "nothing acknowledged past the record not dead-lettered");
+    ConnectException failed =
+        assertThrows(ConnectException.class, () -> task.put(List.of()), "the task fails");
+    assertFalse(failed instanceof RetriableException, failed.toString());
+    assertTrue(failed.getMessage().contains("dead letter queue"), failed.getMessage());
+  }
+
+  /**
    * A collection named by record data that does not exist, with collection.create=false, is that
    * record's problem, not the task's: it goes to the dead letter queue naming the collection (and
    * nothing of the record), the batch's other records land, and the collection is looked for again
@@ -725,6 +746,34 @@ class QdrantVectorSinkTaskTest {
     third.get(10, TimeUnit.SECONDS);
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
     assertEquals(4, count());
+  }
+
+  /**
+   * Batches kept after a failure were in flight together, so they write different points: they go
+   * again together, not one after another (with qdrant.max.in.flight.requests=16 and a slow Qdrant,
+   * 17 deadlines in a row would outlast the consumer's max.poll.interval.ms).
+   */
+  @Test
+  void keptBatchesGoAgainTogether() throws Exception {
+    startSlowTask();
+    qdrant.hold();
+    for (int id = 1; id <= 3; id++) {
+      task.put(List.of(record(null, memory(id, "point " + id))));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 3);
+    for (String id : List.of("1", "2", "3")) {
+      qdrant.failNextWriteOf(id, Status.Code.UNAVAILABLE);
+    }
+    qdrant.release();
+    long before = offset - 3;
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(before)), preCommit(), "all kept");
+
+    qdrant.hold();
+    CompletableFuture<Void> again = putThatWaits(3);
+    qdrant.release();
+    again.get(10, TimeUnit.SECONDS);
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+    assertEquals("point 3", text(3));
   }
 
   /** Two puts on points 1 and 2 in flight together; the next write of the point fails. */

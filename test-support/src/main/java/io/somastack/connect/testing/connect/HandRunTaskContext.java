@@ -29,6 +29,7 @@ public final class HandRunTaskContext implements SinkTaskContext {
   private final PluginMetrics metrics = new PluginMetricsImpl(registry, Map.of());
   private final List<Map.Entry<SinkRecord, Throwable>> deadLettered = new CopyOnWriteArrayList<>();
   private volatile boolean deadLetterQueue;
+  private volatile RuntimeException reportThrows;
   private volatile long timeoutMs;
 
   public HandRunTaskContext(TopicPartition... assignment) {
@@ -38,6 +39,16 @@ public final class HandRunTaskContext implements SinkTaskContext {
   /** With a dead letter queue, or without one (errantRecordReporter() returns null). */
   public HandRunTaskContext deadLetterQueue(boolean enabled) {
     deadLetterQueue = enabled;
+    return this;
+  }
+
+  /**
+   * With a dead letter queue whose report() throws this, as a reporter may (Connect's throws when
+   * errors.tolerance=none; another worker's might throw anything).
+   */
+  public HandRunTaskContext deadLetterQueueThrowing(RuntimeException thrown) {
+    deadLetterQueue = true;
+    reportThrows = thrown;
     return this;
   }
 
@@ -66,6 +77,9 @@ public final class HandRunTaskContext implements SinkTaskContext {
       return null;
     }
     return (record, reason) -> {
+      if (reportThrows != null) {
+        throw reportThrows;
+      }
       deadLettered.add(Map.entry(record, reason));
       return CompletableFuture.completedFuture(null);
     };
