@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -205,6 +206,69 @@ class DeadLetterLandingTest {
         text(
             "SELECT concat_ws('|', count(*), min(event_key_format)) FROM dlq"
                 + " WHERE kafka_offset = 3 AND event_key IS NULL AND event_timestamp IS NULL"));
+  }
+
+  /**
+   * A key a converter made may hold a UTF-16 surrogate that is not half of a pair (JsonConverter
+   * reads the escape \\ud800 as one); no UTF-8 holds it, and sent as text it would reach the column
+   * as "?". It lands as JSON with the surrogate escaped, which reads back as the very key: the
+   * bytes JsonConverter took it from, but for spacing.
+   */
+  @Test
+  void aKeyWithALoneSurrogateLandsAsJsonThatReadsBackAsThatKey() throws Exception {
+    ObjectMapper mapper = new ObjectMapper();
+    JsonNodeFactory nodes = mapper.getNodeFactory();
+    Object[][] keys = { // the key, its event_key, and the JSON that reads back as it
+      {"abc\ud800", "\"abc\\ud800\"", nodes.textNode("abc\ud800")},
+      { // JSON text: escaped where it stands
+        "{\"a\":\"\udc00x\"}", "{\"a\":\"\\udc00x\"}", nodes.objectNode().put("a", "\udc00x")
+      },
+      { // a pair stays as it is
+        Map.of("k", "\ud83d\ude00\ud83d"),
+        "{\"k\":\"\ud83d\ude00\\ud83d\"}",
+        nodes.objectNode().put("k", "\ud83d\ude00\ud83d")
+      },
+      {"x\u0000\udfff", "\"x\\u0000\\udfff\"", nodes.textNode("x\u0000\udfff")},
+    };
+    List<SinkRecord> records = new ArrayList<>();
+    for (int i = 0; i < keys.length; i++) {
+      records.add(record(keys[i][0], null, utf8("{}"), i, messageHeaders("bad")));
+    }
+    start("dlq-archive").put(records);
+
+    for (int i = 0; i < keys.length; i++) {
+      String row = " FROM dlq WHERE kafka_offset = " + i;
+      assertEquals("json", text("SELECT event_key_format" + row));
+      String stored = text("SELECT event_key" + row);
+      assertEquals(keys[i][1], stored);
+      assertEquals(keys[i][2], mapper.readTree(stored));
+    }
+  }
+
+  /**
+   * batch.max.bytes bounds a statement's bytes; a dead letter's key is unbounded (record.max.bytes
+   * counts its value), so it counts too: four small dead letters with 1000-character keys are four
+   * statements under a bound of 1024, not one of 4000 key characters.
+   */
+  @Test
+  void largeKeysCountTowardBatchMaxBytes() throws SQLException, IOException {
+    for (String statement : seedStatementsOf("dlq-archive.json")) {
+      LocalTasks.execute(DATABASE, statement);
+    }
+    LocalTasks.execute(
+        DATABASE,
+        "CREATE TABLE statements (n integer); CREATE FUNCTION count_statement() RETURNS trigger"
+            + " LANGUAGE plpgsql AS $$BEGIN INSERT INTO statements VALUES (1); RETURN NULL;"
+            + " END$$; CREATE TRIGGER count_statements AFTER INSERT ON dlq"
+            + " FOR EACH STATEMENT EXECUTE FUNCTION count_statement()");
+    List<SinkRecord> records = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      records.add(record(utf8("k".repeat(1000)), null, utf8("{}"), i, messageHeaders("bad")));
+    }
+    start("dlq-archive", "batch.max.bytes", "1024").put(records);
+
+    assertEquals(4, LocalTasks.count(DATABASE, "SELECT count(*) FROM dlq"));
+    assertEquals(4, LocalTasks.count(DATABASE, "SELECT count(*) FROM statements"));
   }
 
   /** The key's bytes from event_key, as the README's replay query reads them. */

@@ -404,7 +404,8 @@ public final class PostgresSinkConfig extends AbstractConfig {
         ConfigDef.Range.atLeast(1024),
         Importance.LOW,
         "Most JSON bytes sent in one statement; a put() holding more is split into several"
-            + " statements of the same transaction, so no statement grows without bound.",
+            + " statements of the same transaction, so no statement grows without bound. In"
+            + " write.mode=dead_letter each dead letter's key counts too (its characters).",
         GROUP_LIMITS,
         ++order,
         Width.SHORT,

@@ -1,7 +1,9 @@
 package io.somastack.connect.postgres.record;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.somastack.connect.common.json.RecordJson;
+import io.somastack.connect.common.text.Utf8;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -17,7 +19,10 @@ import org.apache.kafka.connect.errors.DataException;
  */
 final class DeadLetterKey {
 
-  /** The key is JSON text: as it came, or as the sink writes a key a converter parsed. */
+  /**
+   * The key is JSON text: as it came, or as the sink writes a key a converter parsed, or a text key
+   * with an unpaired surrogate (see {@link #fromText}).
+   */
   static final String JSON = "json";
 
   /** The key is UTF-8 text that is not JSON, as it came. */
@@ -58,6 +63,12 @@ final class DeadLetterKey {
   }
 
   private static Stored fromText(String text) {
+    if (Utf8.hasUnpairedSurrogate(text)) {
+      // no UTF-8 holds it (pgjdbc would send "?"), so no bytes held it: a converter read it from a
+      // JSON escape such as \ud800. That JSON, escaped again, is what such a key came from
+      String json = isJson(text) ? text : RecordJson.write(JsonNodeFactory.instance.textNode(text));
+      return new Stored(escapeLoneSurrogates(json), JSON);
+    }
     if (text.indexOf('\0') >= 0) {
       return base64(text.getBytes(StandardCharsets.UTF_8));
     }
@@ -79,12 +90,36 @@ final class DeadLetterKey {
     try {
       json = RecordJson.write(RecordJson.convert(key, schema));
     } catch (DataException notJson) {
-      String text = key.toString();
-      return text.indexOf('\0') >= 0
-          ? base64(text.getBytes(StandardCharsets.UTF_8))
-          : new Stored(text, TEXT);
+      return fromText(key.toString());
     }
-    return new Stored(json, JSON); // JSON text escapes NUL: the text column holds it
+    // JSON text escapes NUL, which the text column holds; Jackson leaves a lone surrogate as it is
+    return new Stored(escapeLoneSurrogates(json), JSON);
+  }
+
+  /**
+   * JSON text with each unpaired surrogate as its escape (\ud800): the same JSON, which UTF-8 can
+   * hold. Outside a string JSON has no such character, so it stands in a string or a field name.
+   */
+  private static String escapeLoneSurrogates(String json) {
+    if (!Utf8.hasUnpairedSurrogate(json)) {
+      return json;
+    }
+    StringBuilder escaped = new StringBuilder(json.length() + 10);
+    for (int i = 0; i < json.length(); i++) {
+      char c = json.charAt(i);
+      boolean pair =
+          Character.isHighSurrogate(c)
+              && i + 1 < json.length()
+              && Character.isLowSurrogate(json.charAt(i + 1));
+      if (pair) {
+        escaped.append(c).append(json.charAt(++i));
+      } else if (Character.isSurrogate(c)) {
+        escaped.append(String.format("\\u%04x", (int) c));
+      } else {
+        escaped.append(c);
+      }
+    }
+    return escaped.toString();
   }
 
   private static Stored base64(byte[] bytes) {

@@ -84,10 +84,16 @@ public final class BatchWriter {
   private final Set<String> written;
 
   /**
-   * Statements per table, made for the column types the table had when first written, until {@link
-   * #forget}: a table changed since fails the batch, and the task reads its catalog again.
+   * Statements per table, made for the columns and types the table had when first written, until
+   * {@link #forget}: a table changed since fails the batch, and the task reads its catalog again.
    */
-  private final Map<String, String> insertSql = new HashMap<>();
+  private final Map<String, Insert> insertSql = new HashMap<>();
+
+  /**
+   * An INSERT, and the layout's columns it names, in order: all but the optional ones its table
+   * lacks ({@link TableLayout#writtenTo}).
+   */
+  private record Insert(String sql, int[] columns) {}
 
   /** Append mode's COPY fast path, or null for modes that need INSERT's conflict handling. */
   private final CopyWriter copy;
@@ -102,10 +108,16 @@ public final class BatchWriter {
   /** Rows the current {@link #write} has copied in binary format so far. */
   private int copiedBinary;
 
+  /** The text column counted toward maxBytes besides the JSON document, or -1. */
+  private final int keyIndex;
+
   public BatchWriter(TableLayout layout, int maxRows, long maxBytes) {
     this.layout = layout;
     this.maxRows = maxRows;
     this.maxBytes = maxBytes;
+    // a dead letter's key is unbounded (record.max.bytes bounds its value) and may be large
+    this.keyIndex =
+        layout.mode() == WriteMode.DEAD_LETTER ? layout.indexOf(DeadLetterColumns.EVENT_KEY) : -1;
     this.copy = CopyWriter.supports(layout) ? new CopyWriter(layout) : null;
     this.written =
         layout.columns().stream().map(TableLayout.Column::name).collect(Collectors.toSet());
@@ -233,15 +245,22 @@ public final class BatchWriter {
     return RejectedRows.find(c, rows, part -> write(c, table, part, StoredIds.SKIP));
   }
 
-  /** The end of the statement starting at {@code from}: bounded by rows and by JSON bytes. */
+  /**
+   * The end of the statement starting at {@code from}: bounded by rows and by JSON bytes (and a
+   * dead letter's key, counted in characters: cheap, and near its bytes).
+   */
   private int chunkEnd(List<EventRow> rows, int from) {
     int payload = layout.payloadIndex();
     long bytes = 0;
     int to = from;
     while (to < rows.size() && to - from < maxRows) {
-      Object json = payload < 0 ? null : rows.get(to).values()[payload];
+      Object[] values = rows.get(to).values();
+      Object json = payload < 0 ? null : values[payload];
       bytes +=
           json instanceof JsonBytes b ? b.length() : json == null ? 0 : ((String) json).length();
+      if (keyIndex >= 0 && values[keyIndex] instanceof String key) {
+        bytes += key.length();
+      }
       if (bytes > maxBytes && to > from) {
         break;
       }
@@ -306,15 +325,17 @@ public final class BatchWriter {
 
   /** One INSERT ... SELECT FROM unnest(...) of the rows: one round trip. */
   private int execute(Connection c, String table, List<EventRow> rows) throws SQLException {
-    String sql = insertSql.get(table);
-    if (sql == null) {
-      sql = layout.insertSql(table, CatalogColumns.of(c, table));
-      insertSql.put(table, sql);
+    Insert insert = insertSql.get(table);
+    if (insert == null) {
+      Map<String, String> types = CatalogColumns.of(c, table);
+      insert = new Insert(layout.insertSql(table, types), layout.writtenTo(types));
+      insertSql.put(table, insert);
     }
     List<TableLayout.Column> columns = layout.columns();
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int col = 0; col < columns.size(); col++) {
-        ps.setArray(col + 1, array(c, columns.get(col).arrayType(), rows, col));
+    try (PreparedStatement ps = c.prepareStatement(insert.sql())) {
+      for (int i = 0; i < insert.columns().length; i++) {
+        int col = insert.columns()[i];
+        ps.setArray(i + 1, array(c, columns.get(col).arrayType(), rows, col));
       }
       return ps.executeUpdate();
     }

@@ -6,7 +6,8 @@ import java.util.List;
  * The seed's {@code dlq} table (id, topic, event, error, created_at) plus what an operator needs to
  * find and replay the original record: where it came from, which connector and stage failed it, and
  * its key and timestamp. Columns added since the first layout are nullable, so auto.evolve adds
- * them to an older table without rewriting it.
+ * them to an older table without rewriting it; where the sink may not, the {@link #OPTIONAL} ones
+ * are left out of its rows.
  */
 final class DeadLetterColumns {
 
@@ -22,6 +23,13 @@ final class DeadLetterColumns {
   static final String SOURCE_OFFSET = "source_offset";
   static final String CONNECTOR = "connector";
   static final String STAGE = "stage";
+
+  /**
+   * Added after the first layout, for a replay. A dlq made before them by a DBA who gave the
+   * connector DML only (as seed-tables.sql says to) cannot get them from the sink: it writes the
+   * other columns there rather than stop an archive that ran before the upgrade.
+   */
+  static final List<String> OPTIONAL = List.of(EVENT_KEY, EVENT_KEY_FORMAT, EVENT_TIMESTAMP);
 
   private DeadLetterColumns() {}
 

@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres.write;
 
+import io.somastack.connect.common.postgres.PostgresConnectionConfig;
 import io.somastack.connect.common.sql.SqlIdentifier;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import io.somastack.connect.postgres.config.WriteMode;
@@ -13,6 +14,7 @@ import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,6 +38,9 @@ public final class SchemaManager {
 
   /** Tables known to be ready, with the last month their audit partitions reach. */
   private final Map<String, YearMonth> ready = new HashMap<>();
+
+  /** Tables warned of lacking optional columns: once per task, not at every re-read. */
+  private final Set<String> warnedLacking = new HashSet<>();
 
   public SchemaManager(PostgresSinkConfig config, TableLayout layout) {
     this.config = config;
@@ -190,8 +195,17 @@ public final class SchemaManager {
 
   private void addMissingColumns(Connection c, Statement s, String table) throws SQLException {
     Set<String> present = CatalogColumns.of(c, table).keySet();
-    for (TableLayout.Column column : layout.columns()) {
-      if (!present.contains(column.name())) {
+    List<TableLayout.Column> missing =
+        layout.columns().stream().filter(column -> !present.contains(column.name())).toList();
+    // Only the owner may add a column. A DBA's table, the connector granted DML only (as the seed
+    // file says), goes without the optional ones; a required one's ALTER fails, naming the owner
+    boolean mayAlter =
+        missing.stream().noneMatch(column -> layout.optional(column.name())) || owns(c, table);
+    List<String> lacking = new ArrayList<>();
+    for (TableLayout.Column column : missing) {
+      if (!mayAlter && layout.optional(column.name())) {
+        lacking.add(column.name());
+      } else {
         s.execute(
             "ALTER TABLE "
                 + table
@@ -202,6 +216,7 @@ public final class SchemaManager {
         log.info("Added column {} to {}", column.name(), table);
       }
     }
+    warnLacking(table, lacking, PostgresConnectionConfig.USER + " does not own it");
     // a table made for another write mode (append's has no updated_at, which upsert sets); the
     // default is evaluated once, so no existing row is rewritten. Only upsert names its time
     // column: the other modes leave it to its default, and a table without it is fine for them
@@ -251,9 +266,10 @@ public final class SchemaManager {
   private void checkColumnsPresent(Connection c, String table) throws SQLException {
     Set<String> present = CatalogColumns.of(c, table).keySet();
     List<String> missing = new ArrayList<>();
+    List<String> lacking = new ArrayList<>();
     for (TableLayout.Column column : layout.columns()) {
       if (!present.contains(column.name())) {
-        missing.add(column.name());
+        (layout.optional(column.name()) ? lacking : missing).add(column.name());
       }
     }
     if (layout.mode() == WriteMode.UPSERT && !present.contains(layout.writtenAtColumn())) {
@@ -271,6 +287,50 @@ public final class SchemaManager {
               + PostgresSinkConfig.AUTO_EVOLVE
               + "=true for the sink to add them");
     }
+    warnLacking(table, lacking, PostgresSinkConfig.AUTO_EVOLVE + "=false");
+  }
+
+  /** Whether connection.user may alter the table: it owns it, or is a member of its owner. */
+  private static boolean owns(Connection c, String table) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = to_regclass(?)")) {
+      ps.setString(1, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    }
+  }
+
+  /**
+   * Optional columns the table lacks, which the sink does not add ({@code why}), are left out of
+   * its rows; once per table and task, this says so and how the owner adds them.
+   */
+  private void warnLacking(String table, List<String> lacking, String why) {
+    if (lacking.isEmpty() || !warnedLacking.add(table)) {
+      return;
+    }
+    String alter =
+        "ALTER TABLE "
+            + table
+            + " "
+            + lacking.stream()
+                .map(
+                    name ->
+                        "ADD COLUMN IF NOT EXISTS "
+                            + SqlIdentifier.quote(name)
+                            + " "
+                            + layout.columns().get(layout.indexOf(name)).sqlType())
+                .collect(Collectors.joining(", "))
+            + ";";
+    log.warn(
+        "Table {} lacks column(s) {}, which the sink does not add ({}): its rows are written"
+            + " without them, so dead letters land without the key and timestamp a replay needs."
+            + " As the table's owner, run {} (or sql/seed-tables.sql again), then restart the task",
+        table,
+        String.join(", ", lacking),
+        why,
+        alter);
   }
 
   /**

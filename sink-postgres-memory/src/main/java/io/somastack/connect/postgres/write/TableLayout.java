@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.apache.kafka.common.config.ConfigException;
 
 /**
@@ -54,6 +55,7 @@ public final class TableLayout {
   private final List<Column> columns;
   private final List<String> conflictColumns;
   private final List<String> keyColumns;
+  private final Set<String> optional;
   private final boolean versioned;
   private final int mappedFrom;
 
@@ -62,12 +64,14 @@ public final class TableLayout {
       List<Column> columns,
       List<String> conflictColumns,
       List<String> keyColumns,
+      Set<String> optional,
       boolean versioned,
       int mappedFrom) {
     this.mode = mode;
     this.columns = List.copyOf(columns);
     this.conflictColumns = List.copyOf(conflictColumns);
     this.keyColumns = List.copyOf(keyColumns);
+    this.optional = Set.copyOf(optional);
     this.versioned = versioned;
     this.mappedFrom = mappedFrom;
   }
@@ -76,6 +80,7 @@ public final class TableLayout {
     List<Column> columns = new ArrayList<>();
     List<String> conflict = new ArrayList<>();
     List<String> keys = new ArrayList<>();
+    Set<String> optional = new HashSet<>();
     boolean versioned = false;
     switch (config.writeMode()) {
       case APPEND:
@@ -105,6 +110,7 @@ public final class TableLayout {
         break;
       case DEAD_LETTER:
         DeadLetterColumns.addTo(columns);
+        optional.addAll(DeadLetterColumns.OPTIONAL);
         conflict.addAll(List.of(KAFKA_TOPIC, KAFKA_PARTITION, KAFKA_OFFSET));
         break;
       default:
@@ -116,7 +122,8 @@ public final class TableLayout {
           new Column(spec.column(), spec.type().sqlType(), spec.type().arrayElementType(), false));
     }
     checkNamedOnce(config.writeMode(), columns);
-    return new TableLayout(config.writeMode(), columns, conflict, keys, versioned, mappedFrom);
+    return new TableLayout(
+        config.writeMode(), columns, conflict, keys, optional, versioned, mappedFrom);
   }
 
   /**
@@ -212,9 +219,27 @@ public final class TableLayout {
     return keyColumns;
   }
 
-  /** The statement that writes a batch into a table of the sink's own column types. */
+  /**
+   * Whether the column may be missing from an existing table the sink may not alter: added to the
+   * layout after tables of it were made by others, and not needed to write a row.
+   */
+  boolean optional(String column) {
+    return optional.contains(column);
+  }
+
+  /**
+   * The indexes in {@link #columns()} of the columns written into a table whose columns are {@code
+   * present} (as {@link CatalogColumns#of} names them): all but the optional ones it lacks.
+   */
+  int[] writtenTo(Map<String, String> present) {
+    return IntStream.range(0, columns.size())
+        .filter(i -> !optional(columns.get(i).name()) || present.containsKey(columns.get(i).name()))
+        .toArray();
+  }
+
+  /** The statement that writes a batch into a table of the sink's own columns and types. */
   public String insertSql(String table) {
-    return insertSql(table, Map.of());
+    return insertSql(table, columns, Map.of());
   }
 
   /**
@@ -223,9 +248,15 @@ public final class TableLayout {
    * text into a column of another type than the sink's, and not a string type (a DBA's uuid key, a
    * numeric score), is converted to it from its text, as COPY's text format does; without that no
    * row could be written (SQLSTATE 42804), since PostgreSQL converts text to other types only when
-   * asked. Audit tables are refused such columns at setup, and get none.
+   * asked. Audit tables are refused such columns at setup, and get none. It names the columns of
+   * {@link #writtenTo}, whose arrays it takes in that order.
    */
   public String insertSql(String table, Map<String, String> storedTypes) {
+    int[] written = writtenTo(storedTypes);
+    return insertSql(table, IntStream.of(written).mapToObj(columns::get).toList(), storedTypes);
+  }
+
+  private String insertSql(String table, List<Column> columns, Map<String, String> storedTypes) {
     String names = columns.stream().map(c -> SqlIdentifier.quote(c.name())).collect(joining());
     String arrays = columns.stream().map(c -> "?::" + c.arrayType() + "[]").collect(joining());
     String aliases =
@@ -248,10 +279,10 @@ public final class TableLayout {
             + ") ON CONFLICT ("
             + conflictColumns.stream().map(SqlIdentifier::quote).collect(joining())
             + ") ";
-    return sql + (mode == WriteMode.UPSERT ? upsertAction() : "DO NOTHING");
+    return sql + (mode == WriteMode.UPSERT ? upsertAction(columns) : "DO NOTHING");
   }
 
-  private String upsertAction() {
+  private String upsertAction(List<Column> columns) {
     String sets =
         columns.stream()
             .filter(c -> !keyColumns.contains(c.name()))
