@@ -20,6 +20,9 @@ final class DeadLetterWriter {
 
   private static final String REASON = "soma_dead_letter_reason";
 
+  /** The dead-letter table's columns the relay's INSERT fills; the others take their defaults. */
+  static final List<String> COLUMNS = List.of("topic", "event", "error");
+
   private final BadRowAction action;
   private final OutboxColumns c;
   private final OutboxTable dlq;
@@ -50,7 +53,9 @@ final class DeadLetterWriter {
                 + REASON
                 + ") INSERT INTO "
                 + dlq.sql()
-                + " (\"topic\", \"event\", \"error\") SELECT soma_dead_letter_topic,"
+                + " ("
+                + String.join(", ", COLUMNS.stream().map(OutboxColumns::q).toList())
+                + ") SELECT soma_dead_letter_topic,"
                 + " to_jsonb(moved) - 'soma_dead_letter_topic' - '"
                 + REASON
                 + "', "

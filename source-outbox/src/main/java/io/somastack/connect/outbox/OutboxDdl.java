@@ -82,18 +82,7 @@ public final class OutboxDdl {
     sql.add(
         "ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS " + q(c.publishedAt()) + " timestamptz");
     sql.add("ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS " + q(c.error()) + " text");
-    sql.add(
-        "CREATE INDEX IF NOT EXISTS "
-            + SqlIdentifier.quote(relayIndex)
-            + " ON "
-            + t
-            + " ("
-            + q(c.txid())
-            + ", "
-            + q(c.id())
-            + ") WHERE "
-            + q(c.publishedAt())
-            + " IS NULL");
+    sql.add(relayIndex(table, c, relayIndex));
     sql.addAll(txidTriggers(table, c));
     if (notifyChannel != null) {
       String function = table.sqlSibling("soma_outbox_notify");
@@ -127,6 +116,21 @@ public final class OutboxDdl {
             + "  \"created_at\" timestamptz NOT NULL DEFAULT now()\n"
             + ")");
     return sql;
+  }
+
+  /** The relay index, named {@code name}: it serves the relay's reads, deletes and marks. */
+  static String relayIndex(OutboxTable table, OutboxColumns c, String name) {
+    return "CREATE INDEX IF NOT EXISTS "
+        + SqlIdentifier.quote(name)
+        + " ON "
+        + table.sql()
+        + " ("
+        + q(c.txid())
+        + ", "
+        + q(c.id())
+        + ") WHERE "
+        + q(c.publishedAt())
+        + " IS NULL";
   }
 
   /**
@@ -222,24 +226,34 @@ public final class OutboxDdl {
    * of the index the table has already (under either name: never a second one built on a large
    * table by an upgrade, nor after the other table is dropped), else the derived name while no
    * relation of the schema has it, else the hashed one.
+   *
+   * <p>The schema is the one the index goes in: {@code made} (by the relay's DDL), a table named
+   * without one is made, with its index, in current_schema(), even beside a table of that name
+   * further down the search_path (CREATE TABLE IF NOT EXISTS looks only where it creates); an
+   * existing table's index goes in that table's schema.
    */
-  static String relayIndexName(Connection conn, OutboxTable table) throws SQLException {
+  static String relayIndexName(Connection conn, OutboxTable table, boolean made)
+      throws SQLException {
     String plain = derivedName(table, RELAY_INDEX);
     String hashed = hashedName(table, RELAY_INDEX);
     if (plain.equals(hashed)) {
       return plain; // a long name, hashed already
     }
     Map<String, Boolean> mine = new HashMap<>(); // taken names: whether by this table's index
+    String schema =
+        made
+            ? "(SELECT oid FROM pg_namespace WHERE nspname = coalesce(?, current_schema()))"
+            : "(SELECT relnamespace FROM pg_class WHERE oid = to_regclass(?))";
     try (PreparedStatement s =
         conn.prepareStatement(
             "SELECT r.relname, coalesce(i.indrelid = to_regclass(?), false) FROM pg_class r"
                 + " LEFT JOIN pg_index i ON i.indexrelid = r.oid"
-                + " WHERE r.relname IN (?, ?) AND r.relnamespace ="
-                + " (SELECT oid FROM pg_namespace WHERE nspname = coalesce(?, current_schema()))")) {
+                + " WHERE r.relname IN (?, ?) AND r.relnamespace = "
+                + schema)) {
       s.setString(1, table.sql());
       s.setString(2, plain);
       s.setString(3, hashed);
-      s.setString(4, table.schema());
+      s.setString(4, made ? table.schema() : table.sql());
       try (ResultSet rs = s.executeQuery()) {
         while (rs.next()) {
           mine.put(rs.getString(1), rs.getBoolean(2));

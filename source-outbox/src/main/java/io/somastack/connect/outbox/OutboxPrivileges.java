@@ -3,6 +3,7 @@ package io.somastack.connect.outbox;
 import io.somastack.connect.common.sql.SqlIdentifier;
 import io.somastack.connect.outbox.OutboxSourceConfig.AfterPublish;
 import io.somastack.connect.outbox.OutboxSourceConfig.BadRowAction;
+import io.somastack.connect.outbox.OutboxSourceConfig.TopicMode;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Set;
 import org.apache.kafka.connect.errors.ConnectException;
 
@@ -26,6 +28,15 @@ final class OutboxPrivileges {
   private record Missing(String what, String fix) {}
 
   private static final String SEE = " See source-outbox/README.md, \"Privileges\".";
+
+  /** Whether connection.user owns (or is a member of the owner of) a table; or a function. */
+  private static final String TABLE_OWNER =
+      "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = to_regclass(?)";
+
+  private static final String FUNCTION_OWNER =
+      "SELECT pg_has_role(proowner, 'USAGE') FROM pg_proc WHERE proname = ? AND pronargs = 0"
+          + " AND pronamespace = (SELECT oid FROM pg_namespace"
+          + " WHERE nspname = coalesce(?, current_schema()))";
 
   private OutboxPrivileges() {}
 
@@ -50,9 +61,19 @@ final class OutboxPrivileges {
     }
     if (create && usable) { // without USAGE even looking the tables up fails
       for (OutboxTable table : tables) {
-        owned(conn, "table", table.sql(), role, missing);
+        owned(conn, "table", table.sql(), TABLE_OWNER, role, missing, table.sql());
         for (String function : functions(config)) {
-          owned(conn, "function", table.sqlSibling(function) + "()", role, missing);
+          // the schema the DDL's CREATE OR REPLACE FUNCTION uses: for a table named without one
+          // current_schema(), whatever function of that name lies further down the search_path
+          owned(
+              conn,
+              "function",
+              table.sqlSibling(function) + "()",
+              FUNCTION_OWNER,
+              role,
+              missing,
+              function,
+              table.schema());
         }
       }
     }
@@ -70,9 +91,11 @@ final class OutboxPrivileges {
   }
 
   /**
-   * Once the tables exist: SELECT on them; DELETE with after.publish=delete, UPDATE of the
-   * published-at column with mark; with bad.row.action=dlq DELETE on them, the dead-letter table
-   * and INSERT on it and USAGE on its id sequence; with flag UPDATE of the error column.
+   * Once the tables exist: SELECT on the columns the relay reads; DELETE with after.publish=delete,
+   * UPDATE of the published-at column with mark; with bad.row.action=dlq DELETE on them and SELECT
+   * on every column (a bad row moves whole), the dead-letter table, INSERT on the columns the relay
+   * fills and USAGE on the sequences its other columns' defaults draw from; with flag UPDATE of the
+   * error column. Column grants count: each statement names the columns it uses.
    */
   static void requireTables(Connection conn, OutboxSourceConfig config, List<OutboxTable> tables)
       throws SQLException {
@@ -83,7 +106,11 @@ final class OutboxPrivileges {
     for (OutboxTable table : tables) {
       String t = table.sql();
       boolean delete = config.afterPublish() == AfterPublish.DELETE;
-      table(conn, "SELECT", t, "", role, missing);
+      if (dlq) {
+        columns(conn, "SELECT", t, null, " (bad.row.action=dlq moves whole rows)", role, missing);
+      } else {
+        columns(conn, "SELECT", t, read(config), "", role, missing);
+      }
       if (delete || dlq) {
         String why =
             delete && dlq
@@ -104,6 +131,29 @@ final class OutboxPrivileges {
     if (!missing.isEmpty()) {
       throw new ConnectException(message(role, missing) + SEE);
     }
+  }
+
+  /** The outbox columns the relay's reads, deletes and marks use (those a table lacks aside). */
+  private static List<String> read(OutboxSourceConfig config) {
+    OutboxColumns c = config.columns();
+    List<String> read =
+        new ArrayList<>(
+            List.of(
+                c.id(),
+                c.txid(),
+                c.payload(),
+                c.dedupeKey(),
+                c.key(),
+                c.createdAt(),
+                c.publishedAt(),
+                c.error()));
+    if (config.topicMode() == TopicMode.COLUMN) {
+      read.add(c.topic());
+    }
+    if (c.headers() != null) {
+      read.add(c.headers());
+    }
+    return read;
   }
 
   /** The trigger functions the DDL replaces. */
@@ -148,22 +198,23 @@ final class OutboxPrivileges {
     }
   }
 
-  /** An existing table or function the DDL alters or replaces, which only its owner may. */
+  /**
+   * An existing table or function the DDL alters or replaces, which only its owner may; {@code
+   * lookup} finds its owner.
+   */
   private static void owned(
-      Connection conn, String kind, String name, String role, List<Missing> missing)
+      Connection conn,
+      String kind,
+      String name,
+      String lookup,
+      String role,
+      List<Missing> missing,
+      String... params)
       throws SQLException {
-    String catalog = kind.equals("table") ? "pg_class" : "pg_proc";
-    String owner = kind.equals("table") ? "relowner" : "proowner";
-    String lookup = kind.equals("table") ? "to_regclass(?)" : "to_regprocedure(?)";
-    try (PreparedStatement s =
-        conn.prepareStatement(
-            "SELECT pg_has_role("
-                + owner
-                + ", 'USAGE') FROM "
-                + catalog
-                + " WHERE oid = "
-                + lookup)) {
-      s.setString(1, name);
+    try (PreparedStatement s = conn.prepareStatement(lookup)) {
+      for (int i = 0; i < params.length; i++) {
+        s.setString(i + 1, params[i]);
+      }
       try (ResultSet rs = s.executeQuery()) {
         if (rs.next() && !rs.getBoolean(1)) {
           missing.add(
@@ -199,6 +250,54 @@ final class OutboxPrivileges {
     }
   }
 
+  /**
+   * SELECT or INSERT on the {@code columns} of the table it has (null: all of them), whether
+   * granted on the table or column by column.
+   */
+  private static void columns(
+      Connection conn,
+      String privilege,
+      String table,
+      List<String> columns,
+      String why,
+      String role,
+      List<Missing> missing)
+      throws SQLException {
+    List<String> lacking = new ArrayList<>();
+    try (PreparedStatement s =
+        conn.prepareStatement(
+            "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass(?)"
+                + " AND a.attnum > 0 AND NOT a.attisdropped AND (? OR a.attname = ANY (?))"
+                + " AND NOT has_column_privilege(a.attrelid, a.attnum, ?) ORDER BY a.attnum")) {
+      s.setString(1, table);
+      s.setBoolean(2, columns == null);
+      s.setArray(3, conn.createArrayOf("text", columns == null ? new String[0] : names(columns)));
+      s.setString(4, privilege);
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          lacking.add(SqlIdentifier.quote(rs.getString(1)));
+        }
+      }
+    }
+    if (lacking.isEmpty()) {
+      return;
+    }
+    if (!has(conn, "has_any_column_privilege(to_regclass(?), '" + privilege + "')", table)) {
+      missing.add(grant(privilege + " on " + table + why, privilege + " ON " + table, role));
+      return;
+    }
+    String list = String.join(", ", lacking);
+    missing.add(
+        grant(
+            privilege + " of " + table + " (" + list + ")" + why,
+            privilege + " (" + list + ") ON " + table,
+            role));
+  }
+
+  private static String[] names(List<String> columns) {
+    return columns.stream().filter(Objects::nonNull).toArray(String[]::new);
+  }
+
   private static void column(
       Connection conn, String table, String column, String why, String role, List<Missing> missing)
       throws SQLException {
@@ -224,18 +323,30 @@ final class OutboxPrivileges {
                   + "=true once"));
       return;
     }
-    table(conn, "INSERT", dlq, " (bad.row.action=dlq)", role, missing);
+    columns(conn, "INSERT", dlq, DeadLetterWriter.COLUMNS, " (bad.row.action=dlq)", role, missing);
+    // nextval() needs USAGE on the sequence a default draws from (a serial id's); an identity
+    // column's sequence needs none, and a table without such defaults none at all
     try (PreparedStatement s =
         conn.prepareStatement(
-            "SELECT q, has_sequence_privilege(q, 'USAGE, UPDATE')"
-                + " FROM pg_get_serial_sequence(?, 'id') q WHERE q IS NOT NULL")) {
+            "SELECT DISTINCT quote_ident(n.nspname) || '.' || quote_ident(q.relname)"
+                + " FROM pg_attrdef d JOIN pg_attribute a"
+                + " ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
+                + " JOIN pg_depend p ON p.classid = 'pg_attrdef'::regclass AND p.objid = d.oid"
+                + " AND p.refclassid = 'pg_class'::regclass"
+                + " JOIN pg_class q ON q.oid = p.refobjid AND q.relkind = 'S'"
+                + " JOIN pg_namespace n ON n.oid = q.relnamespace"
+                + " WHERE d.adrelid = to_regclass(?) AND NOT a.attname = ANY (?)"
+                // CASE: the planner may test rows before the join keeps only sequences
+                + " AND CASE WHEN q.relkind = 'S'"
+                + " THEN NOT has_sequence_privilege(q.oid, 'USAGE, UPDATE') END")) {
       s.setString(1, dlq);
+      s.setArray(2, conn.createArrayOf("text", names(DeadLetterWriter.COLUMNS)));
       try (ResultSet rs = s.executeQuery()) {
-        if (rs.next() && !rs.getBoolean(2)) {
+        while (rs.next()) {
           String sequence = rs.getString(1);
           missing.add(
               grant(
-                  "USAGE on sequence " + sequence + " (" + dlq + "'s ids)",
+                  "USAGE on sequence " + sequence + " (a default of " + dlq + ")",
                   "USAGE ON SEQUENCE " + sequence,
                   role));
         }

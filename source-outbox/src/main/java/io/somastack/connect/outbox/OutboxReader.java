@@ -108,6 +108,11 @@ final class OutboxReader implements AutoCloseable {
       }
       if (!prepared) {
         OutboxPrivileges.requireTables(conn, config, tables);
+        if (!config.createTables()) {
+          for (OutboxTable table : tables) {
+            warnWithoutRelayIndex(conn, table);
+          }
+        }
       }
       listener.listen(conn);
       prepared = true;
@@ -130,7 +135,7 @@ final class OutboxReader implements AutoCloseable {
       s.execute("SELECT pg_advisory_xact_lock(7366862069)");
       for (OutboxTable table : tables) {
         String channel = listener.enabled() ? config.notifyChannel() : null;
-        String index = OutboxDdl.relayIndexName(conn, table); // under the lock: no race for it
+        String index = OutboxDdl.relayIndexName(conn, table, true); // under the lock: no race
         for (String sql : OutboxDdl.statements(table, c, channel, config.dlqTable(), index)) {
           s.execute(sql);
         }
@@ -142,6 +147,35 @@ final class OutboxReader implements AutoCloseable {
     } finally {
       conn.setAutoCommit(true);
     }
+  }
+
+  /**
+   * A table made beforehand may lack the relay index: sql/outbox.sql names it after the table, so
+   * of two tables named alike ("Orders" beside orders) the second one's CREATE INDEX IF NOT EXISTS
+   * is skipped. The relay works without it, scanning the whole table each time, so it only warns,
+   * with the statement that makes one under a free name. Any index that leads with the txid column
+   * serves.
+   */
+  private void warnWithoutRelayIndex(Connection conn, OutboxTable table) throws SQLException {
+    try (PreparedStatement s =
+        conn.prepareStatement(
+            "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a"
+                + " ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+                + " WHERE i.indrelid = to_regclass(?) AND a.attname = ?)")) {
+      s.setString(1, table.sql());
+      s.setString(2, c.txid());
+      try (ResultSet rs = s.executeQuery()) {
+        if (rs.next() && rs.getBoolean(1)) {
+          return;
+        }
+      }
+    }
+    String index = OutboxDdl.relayIndexName(conn, table, false);
+    log.warn(
+        "outbox table {} has no relay index: every read scans the whole table. Its owner makes"
+            + " one with: {}",
+        table.name(),
+        OutboxDdl.relayIndex(table, c, index));
   }
 
   private Shape inspect(Connection conn, OutboxTable table) throws SQLException {

@@ -127,10 +127,12 @@ public final class OutboxSourceConfig extends AbstractConfig {
         PostgresConnectionConfig.define(
             def,
             GROUP_CONNECTION,
-            "Needs USAGE on the tables' schemas, SELECT on the outbox tables, and on them DELETE"
+            "Needs USAGE on the tables' schemas, SELECT on the outbox tables (column grants"
+                + " do), and on them DELETE"
                 + " with after.publish=delete, UPDATE of column.published.at with mark; with"
                 + " bad.row.action=dlq (the default) also DELETE on them (in mark mode too), INSERT"
-                + " on dlq.table, which must exist, and USAGE on its id sequence; with flag UPDATE"
+                + " on dlq.table, which must exist, and USAGE on its serial id's sequence (an"
+                + " identity id needs none); with flag UPDATE"
                 + " of column.error (in delete mode too). outbox.table.create=true needs CREATE on"
                 + " the schemas and owning the tables and trigger functions it alters; without it"
                 + " their owner runs sql/outbox.sql beforehand. A task checks this when it first"

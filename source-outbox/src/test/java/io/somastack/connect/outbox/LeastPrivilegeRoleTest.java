@@ -27,6 +27,10 @@ import org.junit.jupiter.api.Test;
  */
 class LeastPrivilegeRoleTest {
 
+  /** The columns of sql/outbox.sql's table, all of which the relay reads. */
+  private static final String RELAYED_COLUMNS =
+      "id, txid, topic, payload, dedupe_key, headers, created_at, published_at, error";
+
   private final PostgresServer pg = PostgresServer.shared();
   private final String db = "outbox_least_privilege_" + System.nanoTime();
   private final String role = "soma_outbox_relay_" + System.nanoTime();
@@ -129,6 +133,123 @@ class LeastPrivilegeRoleTest {
     assertTrue(message.contains("CREATE on schema \"public\""), message);
     assertTrue(message.contains("ownership of table \"public\".\"outbox\""), message);
     assertTrue(message.contains("outbox.table.create=false"), message);
+  }
+
+  @Test
+  void anIdentityIdNeedsNoSequenceGrant() throws Exception {
+    execute(
+        "DROP TABLE dlq; CREATE TABLE dlq (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+            + " topic text, event jsonb NOT NULL, error text NOT NULL)");
+    grant("SELECT, DELETE ON outbox; GRANT INSERT ON dlq");
+    task = start(props("delete", "dlq"));
+    execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), (NULL, '{}')");
+
+    assertEquals(List.of(1L), ids(relayUntil(task, 1)));
+    assertEquals(1, count("SELECT count(*) FROM dlq"));
+  }
+
+  @Test
+  void aDeadLetterTableWithoutIdsNeedsNoSequenceGrant() throws Exception {
+    execute("DROP TABLE dlq; CREATE TABLE dlq (topic text, event jsonb, error text)");
+    grant("SELECT, DELETE ON outbox; GRANT INSERT ON dlq");
+    task = start(props("delete", "dlq"));
+    execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), (NULL, '{}')");
+
+    assertEquals(List.of(1L), ids(relayUntil(task, 1)));
+    assertEquals(1, count("SELECT count(*) FROM dlq"));
+  }
+
+  /** Any default the dead letter's INSERT runs draws from a sequence, not only an id's. */
+  @Test
+  void theSequenceOfAnyDefaultOfTheDeadLetterTableIsNamed() throws Exception {
+    execute(
+        "DROP TABLE dlq; CREATE TABLE dlq (letter bigserial, topic text, event jsonb,"
+            + " error text)");
+    grant("SELECT, DELETE ON outbox; GRANT INSERT ON dlq");
+    task = start(props("delete", "dlq"));
+
+    String message = assertThrows(ConnectException.class, task::poll).getMessage();
+    assertTrue(
+        message.contains("GRANT USAGE ON SEQUENCE public.dlq_letter_seq TO \"" + role + "\""),
+        message);
+  }
+
+  /** Column grants on what the relay reads and writes suffice; whole rows move to the dlq. */
+  @Test
+  void relaysAndDeadLettersWithColumnGrants() throws Exception {
+    execute("ALTER TABLE outbox ADD COLUMN customer_email text");
+    grant(
+        "SELECT ("
+            + RELAYED_COLUMNS
+            + ", customer_email), DELETE ON outbox; GRANT INSERT (topic, event, error) ON dlq;"
+            + " GRANT USAGE ON SEQUENCE dlq_id_seq");
+    task = start(props("delete", "dlq"));
+    execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), (NULL, '{}'), ('t', '{}')");
+
+    assertEquals(List.of(1L, 3L), ids(relayUntil(task, 2)));
+    assertEquals(0, count("SELECT count(*) FROM outbox"));
+    assertEquals(1, count("SELECT count(*) FROM dlq"));
+  }
+
+  @Test
+  void marksAndFlagsWithColumnGrantsOnTheColumnsItReads() throws Exception {
+    execute("ALTER TABLE outbox ADD COLUMN customer_email text");
+    grant("SELECT (" + RELAYED_COLUMNS + "), UPDATE (published_at, error) ON outbox");
+    task = start(props("mark", "flag"));
+    execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), (NULL, '{}')");
+
+    assertEquals(List.of(1L), ids(relayUntil(task, 1)));
+    assertEquals(1, count("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL"));
+    assertEquals(1, count("SELECT count(*) FROM outbox WHERE error IS NOT NULL"));
+  }
+
+  @Test
+  void missingColumnGrantsAreNamedAtStart() throws Exception {
+    execute("ALTER TABLE outbox ADD COLUMN customer_email text");
+    grant("SELECT (" + RELAYED_COLUMNS + "), DELETE ON outbox; GRANT INSERT (topic) ON dlq");
+    task = start(props("delete", "dlq"));
+
+    String message = assertThrows(ConnectException.class, task::poll).getMessage();
+    assertTrue(
+        message.contains(
+            "GRANT SELECT (\"customer_email\") ON \"public\".\"outbox\" TO \"" + role + "\""),
+        message);
+    assertTrue(
+        message.contains(
+            "GRANT INSERT (\"event\", \"error\") ON \"public\".\"dlq\" TO \"" + role + "\""),
+        message);
+  }
+
+  /**
+   * A table named without its schema is made in current_schema(), and so are its trigger functions:
+   * functions of that name further down the search_path, someone else's, are not replaced and need
+   * not be owned.
+   */
+  @Test
+  void tableCreateInTheRolesOwnSchemaReplacesNoOtherSchemasFunctions() throws Exception {
+    execute(
+        "CREATE SCHEMA relay AUTHORIZATION "
+            + role
+            + "; ALTER ROLE "
+            + role
+            + " IN DATABASE \""
+            + db
+            + "\" SET search_path = relay, public");
+    Map<String, String> props = props("mark", "dlq");
+    props.put("outbox.table.create", "true");
+    props.put("outbox.tables", "relay_outbox");
+    props.put("dlq.table", "relay_dlq");
+    task = start(props);
+    task.poll(); // creates the tables
+    execute("INSERT INTO relay.relay_outbox(topic, payload) VALUES ('t', '{}')");
+
+    assertEquals(List.of(1L), ids(relayUntil(task, 1)));
+    assertEquals(
+        2,
+        count(
+            "SELECT count(*) FROM pg_proc WHERE pronamespace = 'relay'::regnamespace"
+                + " AND proname IN ('soma_outbox_txid', 'soma_outbox_notify')"),
+        "the functions made in the role's schema");
   }
 
   private Map<String, String> props(String afterPublish, String badRowAction) {

@@ -2,7 +2,10 @@ package io.somastack.connect.outbox;
 
 import static io.somastack.connect.outbox.HandRunSourceContext.relayUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.testing.CapturedStderr;
 import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -28,9 +31,13 @@ class TablesNamedAlikeTest {
   private PostgresOutboxSourceTask task;
 
   @AfterEach
-  void stop() {
+  void dropDatabase() throws SQLException {
     if (task != null) {
       task.stop();
+    }
+    try (Connection c = pg.connect("postgres");
+        Statement s = c.createStatement()) {
+      s.execute("DROP DATABASE IF EXISTS \"" + db + "\" WITH (FORCE)");
     }
   }
 
@@ -98,6 +105,47 @@ class TablesNamedAlikeTest {
     execute("DROP TABLE \"Orders\"");
     relay("orders");
     assertEquals(1, relayIndexes("orders"), "no second index once the name is free");
+  }
+
+  /**
+   * The owner's script (outbox.table.create=false) gives every table the plain index name, so the
+   * second of two tables named alike is left without a relay index. The task says so when it
+   * starts, with the statement that makes it under a name of its own.
+   */
+  @Test
+  void aTableTheScriptLeftWithoutARelayIndexIsNamedWithItsStatement() throws Exception {
+    pg.createDatabase(db);
+    OutboxColumns columns = OutboxColumns.defaults();
+    OutboxTable dlq = OutboxTable.parse("public.dlq");
+    execute(
+        OutboxDdl.script(OutboxTable.parse("orders"), columns, null, dlq)
+            + OutboxDdl.script(OutboxTable.parse("Orders"), columns, null, dlq));
+    assertEquals(0, relayIndexes("\"Orders\""), "the script's index name was taken");
+    String statement =
+        "CREATE INDEX IF NOT EXISTS \""
+            + OutboxDdl.hashedName(OutboxTable.parse("Orders"), "_relay_idx")
+            + "\" ON \"Orders\" (\"txid\", \"id\") WHERE \"published_at\" IS NULL";
+
+    String logged = CapturedStderr.ofWork(() -> relayMadeTables("Orders,orders"));
+    assertTrue(logged.contains("Orders has no relay index"), logged);
+    assertTrue(logged.contains(statement), logged);
+    assertFalse(logged.contains("orders has no relay index"), logged);
+
+    execute(statement);
+    assertEquals(1, relayIndexes("\"Orders\""));
+    assertFalse(
+        CapturedStderr.ofWork(() -> relayMadeTables("Orders,orders")).contains("no relay index"));
+  }
+
+  private void relayMadeTables(String tables) throws InterruptedException {
+    if (task != null) {
+      task.stop();
+    }
+    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    props.put("outbox.tables", tables);
+    props.put("outbox.table.create", "false");
+    task = HandRunSourceContext.startedTask(props, Map.of());
+    task.poll(); // connects
   }
 
   private void relay(String tables) throws InterruptedException {
