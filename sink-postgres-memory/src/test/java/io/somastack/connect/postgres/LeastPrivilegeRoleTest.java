@@ -32,17 +32,10 @@ class LeastPrivilegeRoleTest {
   @BeforeEach
   void createDatabase() throws SQLException {
     url = SERVER.createDatabase(DATABASE);
-    // roles are the cluster's: one left by an earlier run holds nothing now its database is gone
+    LocalTasks.loginRoleWithoutCreate(DATABASE, ROLE);
     LocalTasks.execute(
         DATABASE,
-        "DROP ROLE IF EXISTS "
-            + ROLE
-            + "; CREATE ROLE "
-            + ROLE
-            + " LOGIN PASSWORD '"
-            + ROLE
-            + "'; REVOKE CREATE ON SCHEMA public FROM PUBLIC;"
-            + " CREATE TABLE memories (event_id text NOT NULL UNIQUE, payload jsonb NOT NULL,"
+        "CREATE TABLE memories (event_id text NOT NULL UNIQUE, payload jsonb NOT NULL,"
             + " kafka_topic text NOT NULL, kafka_partition integer NOT NULL,"
             + " kafka_offset bigint NOT NULL, ingested_at timestamptz NOT NULL DEFAULT now());"
             + " GRANT SELECT, INSERT, UPDATE, DELETE ON memories TO "

@@ -60,4 +60,20 @@ final class LocalTasks {
       s.execute(sql);
     }
   }
+
+  /**
+   * A login role (its password its name) that may not create in public, made afresh: roles are the
+   * cluster's, and one left by an earlier run holds nothing now its database is gone.
+   */
+  static void loginRoleWithoutCreate(String database, String role) throws SQLException {
+    execute(
+        database,
+        "DROP ROLE IF EXISTS "
+            + role
+            + "; CREATE ROLE "
+            + role
+            + " LOGIN PASSWORD '"
+            + role
+            + "'; REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+  }
 }

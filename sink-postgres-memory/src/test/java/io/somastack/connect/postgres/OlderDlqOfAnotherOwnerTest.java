@@ -39,17 +39,10 @@ class OlderDlqOfAnotherOwnerTest {
   @BeforeEach
   void createOlderDlq() throws SQLException {
     url = SERVER.createDatabase(DATABASE);
-    // roles are the cluster's: one left by an earlier run holds nothing now its database is gone
+    LocalTasks.loginRoleWithoutCreate(DATABASE, ROLE);
     LocalTasks.execute(
         DATABASE,
-        "DROP ROLE IF EXISTS "
-            + ROLE
-            + "; CREATE ROLE "
-            + ROLE
-            + " LOGIN PASSWORD '"
-            + ROLE
-            + "'; REVOKE CREATE ON SCHEMA public FROM PUBLIC;"
-            + " CREATE TABLE soma_connect_offsets (connector text NOT NULL, topic text NOT NULL,"
+        "CREATE TABLE soma_connect_offsets (connector text NOT NULL, topic text NOT NULL,"
             + " kafka_partition integer NOT NULL, next_offset bigint NOT NULL,"
             + " updated_at timestamptz NOT NULL DEFAULT now(),"
             + " PRIMARY KEY (connector, topic, kafka_partition));"
