@@ -100,6 +100,7 @@ final class OutboxReader implements AutoCloseable {
       if (!prepared) { // once: a privilege revoked later fails the statement that needs it
         OutboxPrivileges.requireSchemas(conn, config, tables);
         if (config.createTables()) {
+          refuseShadowing(conn, tables);
           createTables(conn, tables);
         }
       }
@@ -126,6 +127,53 @@ final class OutboxReader implements AutoCloseable {
 
   boolean connected() {
     return connection != null;
+  }
+
+  /**
+   * A table named without its schema is made, with outbox.table.create=true, in current_schema():
+   * CREATE TABLE IF NOT EXISTS looks only there. One of that name further down the search_path
+   * (public.outbox, while the role's own schema comes first, as with the default "$user", public)
+   * would be shadowed by a new, empty table, and the rows services write into it never relayed.
+   */
+  private void refuseShadowing(Connection conn, List<OutboxTable> tables) throws SQLException {
+    List<OutboxTable> named = new ArrayList<>(tables);
+    named.add(config.dlqTable());
+    for (OutboxTable table : named) {
+      if (table.schema() != null) {
+        continue;
+      }
+      try (PreparedStatement s =
+          conn.prepareStatement(
+              "SELECT n.nspname, current_schema() FROM pg_class c"
+                  + " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                  + " WHERE c.oid = to_regclass(?) AND n.nspname IS DISTINCT FROM current_schema()")) {
+        s.setString(1, table.sql());
+        try (ResultSet rs = s.executeQuery()) {
+          if (rs.next()) {
+            String found = rs.getString(1) + "." + table.table();
+            throw new ConnectException(
+                "outbox relay: the search_path finds table "
+                    + table.name()
+                    + " as "
+                    + found
+                    + ", but "
+                    + OutboxSourceConfig.TABLE_CREATE
+                    + "=true would make a new, empty one in "
+                    + (rs.getString(2) == null ? "no schema" : "schema " + rs.getString(2))
+                    + " (the first of the search_path) and use that instead. Name it with its"
+                    + " schema ("
+                    + found
+                    + ") in "
+                    + OutboxSourceConfig.TABLES
+                    + " or "
+                    + OutboxSourceConfig.DLQ_TABLE
+                    + ", or set "
+                    + OutboxSourceConfig.TABLE_CREATE
+                    + "=false.");
+          }
+        }
+      }
+    }
   }
 
   private void createTables(Connection conn, List<OutboxTable> tables) throws SQLException {

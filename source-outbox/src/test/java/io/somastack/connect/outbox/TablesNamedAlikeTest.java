@@ -3,6 +3,7 @@ package io.somastack.connect.outbox;
 import static io.somastack.connect.outbox.HandRunSourceContext.relayUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.testing.CapturedStderr;
@@ -13,6 +14,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Map;
+import org.apache.kafka.connect.errors.ConnectException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -135,6 +137,32 @@ class TablesNamedAlikeTest {
     assertEquals(1, relayIndexes("\"Orders\""));
     assertFalse(
         CapturedStderr.ofWork(() -> relayMadeTables("Orders,orders")).contains("no relay index"));
+  }
+
+  /**
+   * A bare name found further down the search_path (public.outbox, the connector's own schema
+   * first, as with the default "$user", public): outbox.table.create=true would make a new, empty
+   * outbox in the first schema (CREATE TABLE IF NOT EXISTS looks only there) and relay from it,
+   * never from the table services write. The task stops instead, naming both, before making any.
+   */
+  @Test
+  void aBareNameFoundFurtherDownTheSearchPathIsNotShadowedByANewTable() throws Exception {
+    pg.createDatabase(db);
+    execute(
+        "CREATE SCHEMA app; ALTER DATABASE \""
+            + db
+            + "\" SET search_path = app, public;"
+            + " CREATE TABLE public.outbox (id bigserial PRIMARY KEY, topic text, payload jsonb)");
+    ConnectException refused = assertThrows(ConnectException.class, () -> relay("outbox"));
+    assertTrue(refused.getMessage().contains("public.outbox"), refused.getMessage());
+    assertTrue(refused.getMessage().contains("app"), refused.getMessage());
+    assertEquals(
+        0,
+        count(
+            "SELECT count(*) FROM pg_class WHERE relname = ? AND relnamespace ="
+                + " 'app'::regnamespace",
+            "outbox"),
+        "no table made in app");
   }
 
   private void relayMadeTables(String tables) throws InterruptedException {
