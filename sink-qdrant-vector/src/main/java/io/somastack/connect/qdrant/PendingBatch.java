@@ -49,6 +49,12 @@ final class PendingBatch {
   /** The writes' outcome (the points Qdrant refused); null while the batch waits to be sent. */
   Future<List<Rejected>> sent;
 
+  /**
+   * When the writes were last sent, on the task's retry clock: a failure of them, found a put or a
+   * preCommit later, is a failed attempt begun then.
+   */
+  long sentNanos;
+
   PendingBatch(List<PointOp> ops, List<Rejected> rejected, Collection<SinkRecord> records) {
     this(ops, WriteBatch.of(ops), rejected, offsetsOf(records), Set.of(), OffsetRanges.of(records));
   }

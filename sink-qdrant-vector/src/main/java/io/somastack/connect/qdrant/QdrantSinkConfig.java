@@ -8,6 +8,7 @@ import static io.somastack.connect.qdrant.QdrantConfigValidators.uuid;
 
 import io.qdrant.client.grpc.Collections.Distance;
 import io.qdrant.client.grpc.Collections.PayloadSchemaType;
+import io.qdrant.client.grpc.Points.WriteOrderingType;
 import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.config.Recommenders;
 import io.somastack.connect.common.config.Validators;
@@ -38,6 +39,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
   public static final String QDRANT_API_KEY = "qdrant.api.key";
   public static final String QDRANT_TIMEOUT_MS = "qdrant.timeout.ms";
   public static final String QDRANT_MAX_IN_FLIGHT = "qdrant.max.in.flight.requests";
+  public static final String QDRANT_WRITE_ORDERING = "qdrant.write.ordering";
 
   public static final String COLLECTION_NAME = "collection.name";
   public static final String COLLECTION_CREATE = "collection.create";
@@ -205,6 +207,26 @@ public final class QdrantSinkConfig extends AbstractConfig {
         ++o,
         Width.SHORT,
         "Max in-flight requests");
+    def.define(
+        QDRANT_WRITE_ORDERING,
+        Type.STRING,
+        "weak",
+        Validators.oneOf(WriteOrderingName.class),
+        Importance.LOW,
+        "Qdrant's write ordering, sent with every upsert, delete and payload index the connector"
+            + " writes. weak (Qdrant's default, the fastest): writes may be reordered. medium:"
+            + " writes go through a dynamically selected leader, and may be inconsistent for a"
+            + " short time when the leader changes. strong: writes go through the permanent"
+            + " leader, consistent, but refused while that leader is down. Pick strong, or medium"
+            + " to stay writable through the leader's outage, for a replicated cluster"
+            + " (replication_factor above 1) where several writers may write the same point:"
+            + " several connectors, or a rebalance's old and new task writing the same records."
+            + " On a single node it changes nothing.",
+        GROUP_QDRANT,
+        ++o,
+        Width.SHORT,
+        "Write ordering",
+        Recommenders.enumValues(WriteOrderingName.class));
   }
 
   private static void defineCollection(ConfigDef def) {
@@ -735,6 +757,11 @@ public final class QdrantSinkConfig extends AbstractConfig {
     return getInt(QDRANT_MAX_IN_FLIGHT);
   }
 
+  /** The ordering every write request carries (qdrant.write.ordering). */
+  public WriteOrderingType writeOrdering() {
+    return Validators.parseEnum(WriteOrderingName.class, getString(QDRANT_WRITE_ORDERING)).proto;
+  }
+
   public RecordTemplate collection() {
     return RecordTemplate.parse(getString(COLLECTION_NAME));
   }
@@ -986,6 +1013,19 @@ public final class QdrantSinkConfig extends AbstractConfig {
     final Distance proto;
 
     DistanceName(Distance proto) {
+      this.proto = proto;
+    }
+  }
+
+  /** Write orderings, as written in configs. */
+  enum WriteOrderingName {
+    WEAK(WriteOrderingType.Weak),
+    MEDIUM(WriteOrderingType.Medium),
+    STRONG(WriteOrderingType.Strong);
+
+    final WriteOrderingType proto;
+
+    WriteOrderingName(WriteOrderingType proto) {
       this.proto = proto;
     }
   }

@@ -20,6 +20,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -96,6 +97,13 @@ public class QdrantVectorSinkTask extends SinkTask {
 
   /** The run of transient failures going on: retried until retry.timeout.ms has passed. */
   private RetryClock retries;
+
+  /**
+   * When the first write found failed (and not yet followed by a written batch) was sent: a run of
+   * failures starts there, not a commit interval and a request deadline later, when a put hands the
+   * failure to {@link #retryLater}.
+   */
+  private OptionalLong failedWriteSent = OptionalLong.empty();
 
   private ConnectException failure;
 
@@ -188,6 +196,7 @@ public class QdrantVectorSinkTask extends SinkTask {
         unacknowledged.addLast(submit(next));
       }
       retries.reset();
+      failedWriteSent = OptionalLong.empty(); // one found by preCommit whose batch close dropped
     } catch (RetriableException e) {
       // Nothing of these records was sent (next is dropped here): Connect delivers them again.
       retryLater(records, e);
@@ -247,6 +256,7 @@ public class QdrantVectorSinkTask extends SinkTask {
 
   private PendingBatch submit(PendingBatch batch) {
     PendingBatch sending = withoutMissingCollections(batch);
+    sending.sentNanos = retries.now();
     sending.sent = sender.submit(() -> writer.write(sending.writes));
     return sending;
   }
@@ -314,6 +324,7 @@ public class QdrantVectorSinkTask extends SinkTask {
       throw failed(batch, e.getCause());
     }
     unacknowledged.removeFirst();
+    failedWriteSent = OptionalLong.empty(); // a write went through: a later failure starts a run
     try {
       reportDeadLetters(batch, refused);
     } catch (RuntimeException e) {
@@ -359,6 +370,9 @@ public class QdrantVectorSinkTask extends SinkTask {
    */
   private RuntimeException failed(PendingBatch batch, Throwable cause) {
     if (cause instanceof RetriableException retriable) {
+      if (failedWriteSent.isEmpty()) {
+        failedWriteSent = OptionalLong.of(batch.sentNanos);
+      }
       for (PendingBatch other : unacknowledged) {
         if (!other.written()) {
           other.sent = null;
@@ -397,10 +411,12 @@ public class QdrantVectorSinkTask extends SinkTask {
 
   /**
    * Asks Connect to deliver the records again after a backoff, or, once retry.timeout.ms has passed
-   * since the first failure of this run, fails the task for good.
+   * since the first failure of this run, fails the task for good. A failed write counts from when
+   * it was sent, however much later it is found.
    */
   private void retryLater(Collection<SinkRecord> records, RetriableException e) {
-    retries.failed();
+    retries.failed(failedWriteSent.orElseGet(retries::now));
+    failedWriteSent = OptionalLong.empty();
     if (retries.expired()) {
       giveUp(records, e);
     }

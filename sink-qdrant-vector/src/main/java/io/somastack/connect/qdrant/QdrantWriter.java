@@ -24,6 +24,7 @@ import io.qdrant.client.grpc.Points.PointStruct;
 import io.qdrant.client.grpc.Points.PointsIdsList;
 import io.qdrant.client.grpc.Points.PointsSelector;
 import io.qdrant.client.grpc.Points.UpsertPoints;
+import io.qdrant.client.grpc.Points.WriteOrdering;
 import io.somastack.connect.qdrant.mapping.PointMapper.Rejected;
 import io.somastack.connect.qdrant.mapping.PointOp;
 import io.somastack.connect.qdrant.mapping.WriteBatch;
@@ -46,10 +47,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Everything the sink says to Qdrant, over gRPC through the official client: checks and creates
- * collections, and writes batches with {@code wait=true}, so a write that returns is applied.
- * Failures are sorted into three kinds: Qdrant unavailable, overloaded, slow or locked ({@link
- * RetriableException}: try again later), points Qdrant refuses (found by splitting the request,
- * returned for the DLQ), and everything else ({@link ConnectException}: stop).
+ * collections, and writes batches with {@code wait=true}, so a write that returns is applied, and
+ * with the configured write ordering (qdrant.write.ordering). Failures are sorted into three kinds:
+ * Qdrant unavailable, overloaded, slow or locked ({@link RetriableException}: try again later),
+ * points Qdrant refuses (found by splitting the request, returned for the DLQ), and everything else
+ * ({@link ConnectException}: stop).
  */
 final class QdrantWriter implements AutoCloseable {
 
@@ -67,6 +69,7 @@ final class QdrantWriter implements AutoCloseable {
   private final QdrantClient client;
   private final QdrantSinkConfig config;
   private final Duration timeout;
+  private final WriteOrdering ordering;
   private final Semaphore inFlight;
   private final Listener listener;
   private final Set<String> ready = ConcurrentHashMap.newKeySet();
@@ -75,6 +78,7 @@ final class QdrantWriter implements AutoCloseable {
     this.client = client;
     this.config = config;
     this.timeout = config.qdrantTimeout();
+    this.ordering = WriteOrdering.newBuilder().setType(config.writeOrdering()).build();
     this.inFlight = new Semaphore(config.maxInFlight());
     this.listener = listener;
   }
@@ -206,7 +210,9 @@ final class QdrantWriter implements AutoCloseable {
   private void createIndexes(String name, Set<String> fields) {
     for (String field : fields) {
       PayloadSchemaType type = config.payloadIndexes().get(field);
-      await(client.createPayloadIndexAsync(name, field, type, null, true, null, timeout));
+      await(
+          client.createPayloadIndexAsync(
+              name, field, type, null, true, ordering.getType(), timeout));
     }
   }
 
@@ -409,7 +415,10 @@ final class QdrantWriter implements AutoCloseable {
 
   private ListenableFuture<?> upsert(Request request) {
     UpsertPoints.Builder upsert =
-        UpsertPoints.newBuilder().setCollectionName(request.collection()).setWait(true);
+        UpsertPoints.newBuilder()
+            .setCollectionName(request.collection())
+            .setWait(true)
+            .setOrdering(ordering);
     for (PointOp op : request.ops()) {
       PointStruct point = ((PointOp.Upsert) op).point();
       upsert.addPoints(point);
@@ -424,6 +433,7 @@ final class QdrantWriter implements AutoCloseable {
         DeletePoints.newBuilder()
             .setCollectionName(request.collection())
             .setWait(true)
+            .setOrdering(ordering)
             .setPoints(PointsSelector.newBuilder().setPoints(ids))
             .build();
     return client.deleteAsync(delete, timeout);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qdrant.client.grpc.Collections.Distance;
 import io.qdrant.client.grpc.Collections.PayloadSchemaType;
+import io.qdrant.client.grpc.Points.WriteOrderingType;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.qdrant.embed.EmbedderKind;
 import java.util.HashMap;
@@ -414,5 +415,38 @@ class QdrantSinkConfigTest {
         QdrantSinkConfig.CONFIG_DEF.configKeys().get("embedder.openai.url").validator.toString();
     assertFalse(valid.contains("6334"), valid);
     assertTrue(valid.contains("/v1"), valid);
+  }
+
+  /**
+   * qdrant.write.ordering takes Qdrant's three orderings in any case, weak by default as in Qdrant;
+   * validate refuses anything else on its key, naming the three, and offers them.
+   */
+  @Test
+  void theWriteOrderingIsOneOfQdrantsThree() {
+    assertEquals(WriteOrderingType.Weak, new QdrantSinkConfig(Map.of()).writeOrdering());
+    assertEquals(
+        WriteOrderingType.Strong,
+        new QdrantSinkConfig(props("qdrant.write.ordering", "Strong")).writeOrdering());
+    assertEquals(
+        WriteOrderingType.Medium,
+        new QdrantSinkConfig(props("qdrant.write.ordering", "medium")).writeOrdering());
+
+    Map<String, String> bad = props("qdrant.write.ordering", "linearizable");
+    assertThrows(ConfigException.class, () -> new QdrantSinkConfig(bad));
+    assertEquals(List.of("qdrant.write.ordering"), keysWithErrors(bad));
+    ConfigValue value =
+        new QdrantVectorSinkConnector()
+            .validate(bad).configValues().stream()
+                .filter(v -> v.name().equals("qdrant.write.ordering"))
+                .findFirst()
+                .orElseThrow();
+    assertEquals(
+        List.of(
+            "Invalid value linearizable for configuration qdrant.write.ordering: must be one of"
+                + " [weak, medium, strong]"),
+        value.errorMessages());
+    assertEquals(List.of("weak", "medium", "strong"), value.recommendedValues());
+    assertEquals(
+        "Qdrant", QdrantSinkConfig.CONFIG_DEF.configKeys().get("qdrant.write.ordering").group);
   }
 }

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.grpc.Status;
 import io.qdrant.client.PointIdFactory;
 import io.qdrant.client.QdrantClient;
+import io.qdrant.client.grpc.Points.WriteOrderingType;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import io.somastack.connect.testing.qdrant.QdrantEndpoint;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
@@ -26,6 +27,8 @@ import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The requests a batch becomes, how Qdrant's failures of them are sorted, and what they are counted
@@ -62,7 +65,7 @@ class QdrantWriteRequestsTest {
     startTask(true);
   }
 
-  private void startTask(boolean writeFirst) {
+  private void startTask(boolean writeFirst, String... keyValues) {
     Map<String, String> props = new HashMap<>();
     props.put("qdrant.url", qdrant.url());
     props.put("qdrant.timeout.ms", "30000");
@@ -70,6 +73,9 @@ class QdrantWriteRequestsTest {
     props.put("collection.name", "memories");
     props.put("batch.max.points", "256");
     props.put("retry.backoff.ms", "10");
+    for (int i = 0; i < keyValues.length; i += 2) {
+      props.put(keyValues[i], keyValues[i + 1]);
+    }
     task = new QdrantVectorSinkTask();
     task.initialize(context);
     task.start(props);
@@ -189,5 +195,36 @@ class QdrantWriteRequestsTest {
               assertEquals(1.0, context.metric("points-upserted-total"));
             });
     assertEquals(1.0, context.metric("requests-failed-total"));
+  }
+
+  /**
+   * qdrant.write.ordering goes with every write the sink sends: the payload index made with the
+   * collection, upserts, deletes, and the halves a refused request is sent again in. Unset, it is
+   * Qdrant's default, weak.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"strong, Strong", "MEDIUM, Medium", "weak, Weak", ", Weak"})
+  void everyWriteCarriesTheConfiguredOrdering(String configured, WriteOrderingType expected) {
+    if (configured == null) {
+      startTask(false, "collection.payload.indexes", "tenant:keyword");
+    } else {
+      startTask(
+          false,
+          "collection.payload.indexes",
+          "tenant:keyword",
+          "qdrant.write.ordering",
+          configured);
+    }
+    task.put(List.of(upsert(1, "one"), upsert(2, "two"), tombstone(3)));
+    qdrant.failNextWriteOf("1", Status.Code.INVALID_ARGUMENT); // split: sent again in halves
+    task.put(List.of(upsert(1, "one again"), upsert(4, "four"), tombstone(2)));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+
+    List<String> writes =
+        qdrant.operations().stream().map(Operation::kind).filter(k -> !k.equals("create")).toList();
+    assertTrue(writes.containsAll(List.of("index", "upsert", "delete")), writes.toString());
+    List<WriteOrderingType> orderings = qdrant.writeOrderings();
+    assertEquals(writes.size() + 1, orderings.size(), "the applied writes and the refused one");
+    orderings.forEach(ordering -> assertEquals(expected, ordering, orderings.toString()));
   }
 }

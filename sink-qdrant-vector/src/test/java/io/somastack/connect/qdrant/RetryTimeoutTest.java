@@ -73,7 +73,10 @@ class RetryTimeoutTest {
   }
 
   private SinkRecord record(String text) {
-    long id = offset + 1;
+    return record(offset + 1, text);
+  }
+
+  private SinkRecord record(long id, String text) {
     Map<String, Object> value = Map.of("id", id, "text", text);
     return new SinkRecord(
         PARTITION.topic(), PARTITION.partition(), null, null, null, value, offset++);
@@ -133,9 +136,8 @@ class RetryTimeoutTest {
     task.put(List.of()); // written
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
 
-    keepABatch(Status.Code.UNAVAILABLE);
+    keepABatch(Status.Code.UNAVAILABLE); // this run starts here, 9 s in
     qdrant.failNext(3, Status.Code.UNAVAILABLE);
-    advance(Duration.ofSeconds(9));
     assertThrows(RetriableException.class, () -> task.put(List.of()));
     advance(Duration.ofSeconds(9));
     assertThrows(
@@ -148,6 +150,61 @@ class RetryTimeoutTest {
     assertTrue(e.getMessage().contains("after 3 attempt(s) over 10.0 s"), e.getMessage());
     assertTrue(e.getMessage().contains("memory.events-0@2"), e.getMessage());
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+  }
+
+  /**
+   * A write that fails in flight is found by a preCommit (here 6 s, a commit interval, later) or a
+   * put: the run counts from when that write was sent, not from when its failure was found, so the
+   * task gives up retry.timeout.ms after the first failed attempt, not a commit interval later.
+   */
+  @Test
+  void aWriteFoundFailedByPreCommitCountsFromWhenItWasSent() {
+    startTask("10000");
+    qdrant.failNext(3, Status.Code.UNAVAILABLE);
+    task.put(List.of(record("secret words"))); // sent now, fails in flight
+    advance(Duration.ofSeconds(6));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit(), "kept");
+    advance(Duration.ofSeconds(3));
+    assertThrows(RetriableException.class, () -> task.put(List.of()), "9 s after the write");
+
+    advance(Duration.ofSeconds(1));
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(List.of()));
+    assertFalse(e instanceof RetriableException, e.toString());
+    assertTrue(e.getMessage().contains("over 10.0 s"), e.getMessage());
+    assertTrue(e.getMessage().contains("memory.events-0@1"), e.getMessage());
+  }
+
+  @Test
+  void aWriteFoundFailedByTheNextPutCountsFromWhenItWasSent() {
+    startTask("10000");
+    qdrant.failNext(2, Status.Code.UNAVAILABLE);
+    task.put(List.of(record("secret words"))); // point 2, sent now, fails in flight
+    advance(Duration.ofSeconds(6));
+    // point 2 again: this put waits for the batch in flight and finds its failure
+    List<SinkRecord> next = List.of(record(2, "more secret words"));
+    assertThrows(RetriableException.class, () -> task.put(next), "6 s after the write");
+
+    advance(Duration.ofSeconds(4));
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(next));
+    assertFalse(e instanceof RetriableException, e.toString());
+    assertTrue(e.getMessage().contains("over 10.0 s"), e.getMessage());
+  }
+
+  /** A failed write whose batch a rebalance dropped does not start the next run of failures. */
+  @Test
+  void aFailedWriteOfAClosedPartitionStartsNoRun() {
+    startTask("10000");
+    qdrant.failNext(1, Status.Code.UNAVAILABLE);
+    task.put(List.of(record("secret words"))); // fails in flight
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit(), "kept");
+    task.close(List.of(PARTITION)); // the kept batch goes with the partition
+    task.open(List.of(PARTITION));
+    advance(Duration.ofSeconds(20));
+
+    qdrant.failNext(1, Status.Code.UNAVAILABLE);
+    task.put(List.of(record(9, "fails in flight"))); // the first put since
+    List<SinkRecord> next = List.of(record(9, "and again"));
+    assertThrows(RetriableException.class, () -> task.put(next), "this run has just begun");
   }
 
   @Test

@@ -53,6 +53,7 @@ import io.qdrant.client.grpc.Points.Vector;
 import io.qdrant.client.grpc.Points.VectorOutput;
 import io.qdrant.client.grpc.Points.Vectors;
 import io.qdrant.client.grpc.Points.VectorsOutput;
+import io.qdrant.client.grpc.Points.WriteOrderingType;
 import io.qdrant.client.grpc.PointsGrpc;
 import io.qdrant.client.grpc.QdrantGrpc;
 import io.qdrant.client.grpc.QdrantOuterClass.HealthCheckReply;
@@ -112,6 +113,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
 
   private final Map<String, Stored> collections = new ConcurrentHashMap<>();
   private final List<Operation> operations = new ArrayList<>();
+  private final List<WriteOrderingType> orderings = new ArrayList<>();
   private final Deque<Status.Code> failures = new ArrayDeque<>();
   private final Map<String, Status.Code> pointFailures = new ConcurrentHashMap<>();
   private final AtomicLong calls = new AtomicLong();
@@ -308,11 +310,25 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
     }
   }
 
-  /** Forgets all collections and the operation log. */
+  /**
+   * The write ordering of every write request (upsert, delete, payload index) that reached a
+   * service so far, in arrival order, failed ones included; a request without one counts as weak,
+   * as in Qdrant.
+   */
+  public List<WriteOrderingType> writeOrderings() {
+    synchronized (orderings) {
+      return List.copyOf(orderings);
+    }
+  }
+
+  /** Forgets all collections, the operation log and the write orderings. */
   public void reset() {
     collections.clear();
     synchronized (operations) {
       operations.clear();
+    }
+    synchronized (orderings) {
+      orderings.clear();
     }
   }
 
@@ -327,6 +343,12 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
   }
 
   // ------------------------------------------------------------------ plumbing
+
+  private void received(WriteOrderingType ordering) {
+    synchronized (orderings) {
+      orderings.add(ordering);
+    }
+  }
 
   private void log(String kind, String collection, List<PointId> ids) {
     synchronized (operations) {
@@ -556,6 +578,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
 
     @Override
     public void upsert(UpsertPoints request, StreamObserver<PointsOperationResponse> reply) {
+      received(request.getOrdering().getType());
       answer(
           reply,
           () -> {
@@ -587,6 +610,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
 
     @Override
     public void delete(DeletePoints request, StreamObserver<PointsOperationResponse> reply) {
+      received(request.getOrdering().getType());
       answer(
           reply,
           () -> {
@@ -687,6 +711,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
     @Override
     public void createFieldIndex(
         CreateFieldIndexCollection request, StreamObserver<PointsOperationResponse> reply) {
+      received(request.getOrdering().getType());
       answer(
           reply,
           () -> {
