@@ -230,10 +230,6 @@ public class QdrantVectorSinkTask extends SinkTask {
   }
 
   /**
-   * Checks the batch's collections here, so a configuration error fails this put, then sends what
-   * is left of the batch (see {@link #withoutMissingCollections}) and returns that.
-   */
-  /**
    * Sends every kept batch again at once. They were in flight together, so they write different
    * points (a batch is sent only once no batch before it shares a point, and closing partitions
    * only takes points away), and one after another up to max.in.flight + 1 deadlines could outlast
@@ -254,6 +250,10 @@ public class QdrantVectorSinkTask extends SinkTask {
     }
   }
 
+  /**
+   * Checks the batch's collections here, so a configuration error fails this put, then sends what
+   * is left of the batch (see {@link #withoutMissingCollections}) and returns that.
+   */
   private PendingBatch submit(PendingBatch batch) {
     PendingBatch sending = withoutMissingCollections(batch);
     sending.sentNanos = retries.now();
@@ -574,6 +574,9 @@ public class QdrantVectorSinkTask extends SinkTask {
     }
     unacknowledged.clear();
     unacknowledged.addAll(left);
+    if (unacknowledged.stream().noneMatch(PendingBatch::kept)) {
+      failedWriteSent = OptionalLong.empty(); // its batch is gone: no run starts from its send
+    }
     partitions.forEach(acknowledged::remove);
     closedPartitions.addAll(partitions);
   }

@@ -6,15 +6,24 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
 import io.grpc.Status;
 import io.qdrant.client.QdrantClient;
+import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import io.somastack.connect.testing.qdrant.QdrantEndpoint;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -57,8 +66,11 @@ class RetryTimeoutTest {
   }
 
   /** A task that wrote its first record (creating the collection), so every later call writes. */
-  private void startTask(String timeoutMs) {
+  private void startTask(String timeoutMs, String... keyValues) {
     Map<String, String> props = new HashMap<>();
+    for (int i = 0; i < keyValues.length; i += 2) {
+      props.put(keyValues[i], keyValues[i + 1]);
+    }
     props.put("qdrant.url", qdrant.url());
     props.put("qdrant.timeout.ms", "30000");
     props.put("vector.size", "8");
@@ -205,6 +217,61 @@ class RetryTimeoutTest {
     task.put(List.of(record(9, "fails in flight"))); // the first put since
     List<SinkRecord> next = List.of(record(9, "and again"));
     assertThrows(RetriableException.class, () -> task.put(next), "this run has just begun");
+  }
+
+  /**
+   * A failed write whose kept batch a closed partition took away starts no run either when the
+   * first put after it fails before sending anything (its embeddings endpoint down): that run
+   * begins now, not when the forgotten write was sent.
+   */
+  @Test
+  void aFailedWriteOfAClosedPartitionIsForgottenWithItsBatch() throws Exception {
+    AtomicBoolean embeddingsDown = new AtomicBoolean();
+    HttpServer embeddings = HttpServer.create(new InetSocketAddress("localhost", 0), 0);
+    embeddings.createContext("/v1/embeddings", exchange -> answer(exchange, embeddingsDown.get()));
+    embeddings.start();
+    try {
+      startTask(
+          "10000",
+          "embedder",
+          "openai",
+          "embedder.openai.url",
+          "http://localhost:" + embeddings.getAddress().getPort() + "/v1",
+          "embedder.openai.model",
+          "test-model",
+          "embedder.openai.max.retries",
+          "0");
+      keepABatch(Status.Code.UNAVAILABLE);
+      task.close(List.of(PARTITION)); // the kept batch goes with the partition
+      task.open(List.of(PARTITION));
+      advance(Duration.ofSeconds(20));
+
+      embeddingsDown.set(true);
+      List<SinkRecord> first = List.of(record("cannot be embedded now"));
+      assertThrows(RetriableException.class, () -> task.put(first), "this run has just begun");
+    } finally {
+      embeddings.stop(0);
+    }
+  }
+
+  /** An OpenAI embeddings answer of one 8-dimension vector per input, or 503 while down. */
+  private static void answer(HttpExchange exchange, boolean down) throws IOException {
+    JsonNode request = RecordJson.MAPPER.readTree(exchange.getRequestBody());
+    StringBuilder data = new StringBuilder();
+    for (int i = 0; i < request.get("input").size(); i++) {
+      data.append(i == 0 ? "" : ",")
+          .append("{\"index\":")
+          .append(i)
+          .append(",\"embedding\":[1,0,0,0,0,0,0,0]}");
+    }
+    byte[] body =
+        (down ? "{\"error\":{\"message\":\"down\"}}" : "{\"data\":[" + data + "]}")
+            .getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().add("Content-Type", "application/json");
+    exchange.sendResponseHeaders(down ? 503 : 200, body.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(body);
+    }
   }
 
   @Test
