@@ -98,9 +98,12 @@ final class OutboxReader implements AutoCloseable {
       conn.setAutoCommit(true);
       ServerVersion.require(conn, MINIMUM_SERVER_VERSION, NEEDS_SERVER_VERSION);
       if (!prepared) { // once: a privilege revoked later fails the statement that needs it
+        if (config.createTables()) {
+          // first: the privileges of a shadowed table would be asked for the wrong one
+          refuseShadowing(conn, tables);
+        }
         OutboxPrivileges.requireSchemas(conn, config, tables);
         if (config.createTables()) {
-          refuseShadowing(conn, tables);
           createTables(conn, tables);
         }
       }
@@ -149,28 +152,61 @@ final class OutboxReader implements AutoCloseable {
                   + " WHERE c.oid = to_regclass(?) AND n.nspname IS DISTINCT FROM current_schema()")) {
         s.setString(1, table.sql());
         try (ResultSet rs = s.executeQuery()) {
-          if (rs.next()) {
-            String found = rs.getString(1) + "." + table.table();
-            throw new ConnectException(
-                "outbox relay: the search_path finds table "
-                    + table.name()
-                    + " as "
-                    + found
-                    + ", but "
-                    + OutboxSourceConfig.TABLE_CREATE
-                    + "=true would make a new, empty one in "
-                    + (rs.getString(2) == null ? "no schema" : "schema " + rs.getString(2))
-                    + " (the first of the search_path) and use that instead. Name it with its"
-                    + " schema ("
-                    + found
-                    + ") in "
-                    + OutboxSourceConfig.TABLES
-                    + " or "
-                    + OutboxSourceConfig.DLQ_TABLE
-                    + ", or set "
-                    + OutboxSourceConfig.TABLE_CREATE
-                    + "=false.");
+          if (!rs.next()) {
+            warnShadowed(conn, table);
+            continue;
           }
+          String found = rs.getString(1) + "." + table.table();
+          throw new ConnectException(
+              "outbox relay: the search_path finds table "
+                  + table.name()
+                  + " as "
+                  + found
+                  + ", but "
+                  + OutboxSourceConfig.TABLE_CREATE
+                  + "=true would make a new, empty one in "
+                  + (rs.getString(2) == null ? "no schema" : "schema " + rs.getString(2))
+                  + " (the first of the search_path) and use that instead. Name it with its"
+                  + " schema ("
+                  + found
+                  + ") in "
+                  + OutboxSourceConfig.TABLES
+                  + " or "
+                  + OutboxSourceConfig.DLQ_TABLE
+                  + ", or set "
+                  + OutboxSourceConfig.TABLE_CREATE
+                  + "=false.");
+        }
+      }
+    }
+  }
+
+  /**
+   * A deployment an earlier version shadowed already: its table in current_schema(), made by the
+   * DDL, and another of that name further down the search_path, which services may be writing to.
+   * Both may be meant (a schema per tenant), so this only warns, naming both.
+   */
+  private static void warnShadowed(Connection conn, OutboxTable table) throws SQLException {
+    try (PreparedStatement s =
+        conn.prepareStatement(
+            "SELECT n.nspname, current_schema() FROM pg_class c"
+                + " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE c.relname = ? AND c.relkind IN ('r', 'p')"
+                + " AND n.nspname = ANY (current_schemas(false))"
+                + " AND c.oid IS DISTINCT FROM to_regclass(?)")) {
+      s.setString(1, table.table());
+      s.setString(2, table.sql());
+      try (ResultSet rs = s.executeQuery()) {
+        if (rs.next()) {
+          log.warn(
+              "outbox table {} is the one in schema {}, while the search_path also has {}.{}:"
+                  + " rows written to that one are not relayed. If it is the one services write"
+                  + " to, name it with its schema in {}",
+              table.name(),
+              rs.getString(2),
+              rs.getString(1),
+              table.table(),
+              OutboxSourceConfig.TABLES);
         }
       }
     }
@@ -209,7 +245,7 @@ final class OutboxReader implements AutoCloseable {
         conn.prepareStatement(
             "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a"
                 + " ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
-                + " WHERE i.indrelid = to_regclass(?) AND a.attname = ?)")) {
+                + " WHERE i.indrelid = to_regclass(?) AND i.indisvalid AND a.attname = ?)")) {
       s.setString(1, table.sql());
       s.setString(2, c.txid());
       try (ResultSet rs = s.executeQuery()) {

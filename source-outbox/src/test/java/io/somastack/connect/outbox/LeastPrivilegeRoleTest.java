@@ -252,6 +252,31 @@ class LeastPrivilegeRoleTest {
         "the functions made in the role's schema");
   }
 
+  /**
+   * A bare name that would be shadowed (the role's own schema first in its search_path, the table
+   * in public, another role's) is refused as shadowed before privileges are checked: asking the
+   * role to own public.outbox would send the operator the wrong way.
+   */
+  @Test
+  void aShadowedTableIsRefusedAsSuchNotForItsOwner() throws Exception {
+    execute(
+        "CREATE SCHEMA relay AUTHORIZATION "
+            + role
+            + "; ALTER ROLE "
+            + role
+            + " IN DATABASE \""
+            + db
+            + "\" SET search_path = relay, public");
+    Map<String, String> props = props("delete", "dlq");
+    props.put("outbox.table.create", "true");
+    props.put("outbox.tables", "outbox");
+    props.put("dlq.table", "relay.dlq");
+    task = start(props);
+    ConnectException refused = assertThrows(ConnectException.class, () -> task.poll());
+    assertTrue(refused.getMessage().contains("public.outbox"), refused.getMessage());
+    assertTrue(refused.getMessage().contains("new, empty one"), refused.getMessage());
+  }
+
   private Map<String, String> props(String afterPublish, String badRowAction) {
     Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), role);
     props.put("connection.password", role);

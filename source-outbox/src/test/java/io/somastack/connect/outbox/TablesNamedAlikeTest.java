@@ -165,6 +165,54 @@ class TablesNamedAlikeTest {
         "no table made in app");
   }
 
+  /**
+   * A deployment an earlier version shadowed already (its table made in the first schema, another
+   * of that name further down the search_path): both may be meant, so it runs, with a warning that
+   * names the other table.
+   */
+  @Test
+  void aTableShadowingAnotherOfItsNameIsWarnedOf() throws Exception {
+    pg.createDatabase(db);
+    execute(
+        "CREATE SCHEMA app; ALTER DATABASE \""
+            + db
+            + "\" SET search_path = app, public;"
+            + " CREATE TABLE public.outbox (id bigserial PRIMARY KEY, topic text, payload jsonb);"
+            + " CREATE TABLE app.outbox (id bigserial PRIMARY KEY, topic text, payload jsonb)");
+    String logged = CapturedStderr.ofWork(() -> relay("outbox"));
+    assertTrue(logged.contains("while the search_path also has public.outbox"), logged);
+    execute("INSERT INTO app.outbox(topic, payload) VALUES ('t', '{}')");
+    assertEquals(1, relayUntil(task, 1).size(), "the table in app is relayed");
+  }
+
+  /**
+   * An index left invalid (a CREATE INDEX CONCURRENTLY that failed) serves no read: a table with
+   * only such an index on txid is warned of as having no relay index.
+   */
+  @Test
+  void anInvalidIndexIsNoRelayIndex() throws Exception {
+    pg.createDatabase(db);
+    execute(
+        OutboxDdl.script(
+                OutboxTable.parse("orders"),
+                OutboxColumns.defaults(),
+                null,
+                OutboxTable.parse("public.dlq"))
+            + "; DROP INDEX orders_relay_idx;"
+            // one statement, one transaction: both rows get its txid
+            + " INSERT INTO orders(topic, payload) VALUES ('t', '{}'), ('t', '{}')");
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      assertThrows(
+          SQLException.class,
+          () -> s.execute("CREATE UNIQUE INDEX CONCURRENTLY orders_txid ON orders (txid)"),
+          "two rows share a txid: the index is left invalid");
+    }
+    assertEquals(1, relayIndexes("orders"), "the invalid index is there");
+    String logged = CapturedStderr.ofWork(() -> relayMadeTables("orders"));
+    assertTrue(logged.contains("orders has no relay index"), logged);
+  }
+
   private void relayMadeTables(String tables) throws InterruptedException {
     if (task != null) {
       task.stop();
