@@ -26,6 +26,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Deque;
 import java.util.List;
@@ -34,6 +35,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -291,7 +293,7 @@ public final class Quickstart {
    * and the {@link #environmentDefaults} of what the environment lacks.
    */
   private static void setEnvironment(Database db, Map<String, String> defaults) {
-    EnvOverlayConfigProvider.set("SOMA_PG_URL", db.url());
+    EnvOverlayConfigProvider.set("SOMA_PG_URL", Database.forConnectors(db.url()));
     EnvOverlayConfigProvider.set("SOMA_PG_USER", db.server().user());
     EnvOverlayConfigProvider.set(
         "SOMA_PG_PASSWORD", db.server().password() == null ? "" : db.server().password());
@@ -571,6 +573,23 @@ public final class Quickstart {
       }
       PostgresServer server = PostgresServer.shared();
       return new Database(server, "soma", server.createDatabase("soma"));
+    }
+
+    /**
+     * The URL the connectors get: without a password parameter, which they refuse (it would be
+     * logged with their settings); SOMA_PG_PASSWORD, or the server's password, read from the URL
+     * when that is unset, goes to connection.password.
+     */
+    static String forConnectors(String url) {
+      int query = url.indexOf('?');
+      if (query < 0) {
+        return url;
+      }
+      String kept =
+          Arrays.stream(url.substring(query + 1).split("&"))
+              .filter(pair -> !pair.split("=", 2)[0].equals("password"))
+              .collect(Collectors.joining("&"));
+      return url.substring(0, query) + (kept.isEmpty() ? "" : "?" + kept);
     }
 
     /** The URL as printed: a password parameter's value hidden (SOMA_PG_URL may carry one). */

@@ -70,6 +70,23 @@ class QuickstartDatabaseTest {
     }
   }
 
+  /**
+   * The connectors refuse a password= in connection.url (their settings are logged): they get the
+   * URL without it, and the password through SOMA_PG_PASSWORD.
+   */
+  @Test
+  void theConnectorsGetTheUrlWithoutItsPassword() {
+    String url = "jdbc:postgresql://h/soma?user=u&password=s3cret&sslmode=require";
+    String forConnectors = Quickstart.Database.forConnectors(url);
+    assertEquals("jdbc:postgresql://h/soma?user=u&sslmode=require", forConnectors);
+    assertEquals(
+        "jdbc:postgresql://h/soma",
+        Quickstart.Database.forConnectors("jdbc:postgresql://h/soma?password=s3cret"));
+    assertEquals(
+        "jdbc:postgresql://h/soma?sslmode=require",
+        Quickstart.Database.forConnectors("jdbc:postgresql://h/soma?sslmode=require"));
+  }
+
   @Test
   void aPasswordInTheUrlIsNotPrinted() {
     assertEquals(

@@ -36,7 +36,7 @@ class UrlNeverQuotedTest {
             () -> {
               LocalTasks.started(
                   task,
-                  "jdbc:postgresql://127.0.0.1:notaport/soma?password=s3cret",
+                  "jdbc:postgresql://127.0.0.1:notaport/soma?sslpassword=s3cret",
                   new HandRunTaskContext(PARTITION));
               task.put(
                   List.of(

@@ -30,7 +30,7 @@ class UrlNeverQuotedTest {
   void aUrlTheDriverCannotParseIsNotQuotedInTheFailure() {
     Map<String, String> props =
         HandRunSourceContext.relayProps(
-            "jdbc:postgresql://127.0.0.1:notaport/soma?password=s3cret", "postgres");
+            "jdbc:postgresql://127.0.0.1:notaport/soma?sslpassword=s3cret", "postgres");
     task = HandRunSourceContext.startedTask(props, Map.of());
     ConnectException e = assertThrows(ConnectException.class, () -> task.poll());
     StringWriter trace = new StringWriter();

@@ -153,6 +153,18 @@ public final class Validators {
                   + " by the JDBC driver; set them in connection.user and connection.password"
                   + " (the value is not shown: it may hold credentials)");
         }
+        String parameter = passwordParameter(value.toString());
+        if (parameter != null) {
+          // the connectors log their settings at start, and connection.url is no PASSWORD option
+          throw new ConfigException(
+              "Invalid value for configuration "
+                  + name
+                  + ": a "
+                  + parameter
+                  + "= parameter would be logged with the connector's settings; set the password"
+                  + " in connection.password, which is never shown (the value is not shown: it"
+                  + " may hold credentials)");
+        }
       }
 
       @Override
@@ -160,6 +172,24 @@ public final class Validators {
         return "a jdbc:postgresql:// URL";
       }
     };
+  }
+
+  /**
+   * The name of a password parameter in the URL's query, or null. (sslpassword, an encrypted client
+   * key's, has no option of its own to go to, so it is left to the URL.)
+   */
+  private static String passwordParameter(String url) {
+    int query = url.indexOf('?');
+    if (query < 0) {
+      return null;
+    }
+    for (String pair : url.substring(query + 1).split("&")) {
+      String key = pair.split("=", 2)[0];
+      if (key.equals("password")) {
+        return key;
+      }
+    }
+    return null;
   }
 
   /**

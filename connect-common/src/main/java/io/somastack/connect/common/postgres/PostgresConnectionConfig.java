@@ -42,7 +42,9 @@ public final class PostgresConnectionConfig {
         Validators.postgresUrl(),
         Importance.HIGH,
         "JDBC URL of the PostgreSQL database, e.g. jdbc:postgresql://db:5432/soma. Use a config"
-            + " provider in deployed configs: ${env:SOMA_PG_URL}.",
+            + " provider in deployed configs: ${env:SOMA_PG_URL}. It is logged with the"
+            + " connector's settings, so user:password@ and a password= parameter are refused:"
+            + " the password goes in connection.password.",
         group,
         ++order,
         Width.LONG,

@@ -62,4 +62,36 @@ class ValidatorsTest {
       Validators.postgresUrl().ensureValid("connection.url", url);
     }
   }
+
+  /**
+   * A password= in the URL would be logged: the connector's settings are logged at start, and
+   * connection.url is no PASSWORD option. Refused, without the value, pointing to
+   * connection.password; other parameters, and names that only end alike, pass.
+   */
+  @Test
+  void aJdbcUrlWithAPasswordParameterIsRefusedWithoutEchoingIt() {
+    for (String url :
+        new String[] {
+          "jdbc:postgresql://db/soma?password=s3cret",
+          "jdbc:postgresql://db/soma?sslmode=verify-full&password=s3cret",
+          "jdbc:postgresql://db/soma?sslkey=/k.pk8&password=s3cret",
+          "jdbc:postgresql:soma?user=soma&password=s3cret"
+        }) {
+      ConfigException e =
+          assertThrows(
+              ConfigException.class,
+              () -> Validators.postgresUrl().ensureValid("connection.url", url),
+              url);
+      assertTrue(e.getMessage().contains("connection.password"), e.getMessage());
+      assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+    }
+    for (String url :
+        new String[] {
+          "jdbc:postgresql://db/soma?sslmode=verify-full&sslrootcert=/r.crt",
+          "jdbc:postgresql://db/soma?ApplicationName=password",
+          "jdbc:postgresql://db/soma?xpassword=1"
+        }) {
+      Validators.postgresUrl().ensureValid("connection.url", url);
+    }
+  }
 }

@@ -99,7 +99,7 @@ class PostgresConnectionConfigTest {
 
   @Test
   void aBadlyEncodedSslmodeIsAConfigErrorThatDoesNotQuoteTheUrl() {
-    AbstractConfig bad = config("jdbc:postgresql://db/soma?password=s3cret&sslmode=%zz", null);
+    AbstractConfig bad = config("jdbc:postgresql://db/soma?sslpassword=s3cret&sslmode=%zz", null);
     ConfigException e =
         assertThrows(ConfigException.class, () -> PostgresConnectionConfig.properties(bad, "t"));
     assertTrue(e.getMessage().contains(PostgresConnectionConfig.URL), e.getMessage());
