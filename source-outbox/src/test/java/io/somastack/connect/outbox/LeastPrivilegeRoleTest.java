@@ -227,14 +227,7 @@ class LeastPrivilegeRoleTest {
    */
   @Test
   void tableCreateInTheRolesOwnSchemaReplacesNoOtherSchemasFunctions() throws Exception {
-    execute(
-        "CREATE SCHEMA relay AUTHORIZATION "
-            + role
-            + "; ALTER ROLE "
-            + role
-            + " IN DATABASE \""
-            + db
-            + "\" SET search_path = relay, public");
+    roleSchemaFirst();
     Map<String, String> props = props("mark", "dlq");
     props.put("outbox.table.create", "true");
     props.put("outbox.tables", "relay_outbox");
@@ -259,14 +252,7 @@ class LeastPrivilegeRoleTest {
    */
   @Test
   void aShadowedTableIsRefusedAsSuchNotForItsOwner() throws Exception {
-    execute(
-        "CREATE SCHEMA relay AUTHORIZATION "
-            + role
-            + "; ALTER ROLE "
-            + role
-            + " IN DATABASE \""
-            + db
-            + "\" SET search_path = relay, public");
+    roleSchemaFirst();
     Map<String, String> props = props("delete", "dlq");
     props.put("outbox.table.create", "true");
     props.put("outbox.tables", "outbox");
@@ -275,6 +261,18 @@ class LeastPrivilegeRoleTest {
     ConnectException refused = assertThrows(ConnectException.class, () -> task.poll());
     assertTrue(refused.getMessage().contains("public.outbox"), refused.getMessage());
     assertTrue(refused.getMessage().contains("new, empty one"), refused.getMessage());
+  }
+
+  /** A schema relay the role owns, first in its search_path (as "$user", public does). */
+  private void roleSchemaFirst() throws SQLException {
+    execute(
+        "CREATE SCHEMA relay AUTHORIZATION "
+            + role
+            + "; ALTER ROLE "
+            + role
+            + " IN DATABASE \""
+            + db
+            + "\" SET search_path = relay, public");
   }
 
   private Map<String, String> props(String afterPublish, String badRowAction) {
