@@ -3,6 +3,7 @@ package io.somastack.connect.postgres;
 import static io.somastack.connect.postgres.LocalTasks.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.testing.CapturedStderr;
@@ -16,6 +17,7 @@ import org.apache.kafka.connect.header.ConnectHeaders;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -103,6 +105,31 @@ class OlderDlqOfAnotherOwnerTest {
       assertTrue(warning.contains(named), warning);
     }
     assertFalse(log.contains(SECRET_KEY), log);
+  }
+
+  /**
+   * A required column the table lacks, which the role may not add: the task stops, naming the
+   * column and the ALTER TABLE the owner runs (PostgreSQL's "must be owner of table dlq" names
+   * neither), and nothing is written.
+   */
+  @Test
+  void aRequiredColumnTheRoleMayNotAddIsNamedWithItsStatement() throws Exception {
+    LocalTasks.execute(DATABASE, "ALTER TABLE dlq DROP COLUMN stage");
+    Exception e =
+        assertThrows(
+            Exception.class,
+            () -> {
+              start("true");
+              task.put(List.of(deadLetter(0)));
+            });
+    for (String named :
+        List.of(
+            "lacks column(s) stage",
+            "connection.user does not own it",
+            "ALTER TABLE \"public\".\"dlq\" ADD COLUMN IF NOT EXISTS \"stage\" text")) {
+      assertTrue(e.getMessage().contains(named), e.getMessage());
+    }
+    assertEquals(0, LocalTasks.count(DATABASE, "SELECT count(*) FROM dlq"));
   }
 
   private void start(String autoEvolve) {

@@ -198,9 +198,23 @@ public final class SchemaManager {
     List<TableLayout.Column> missing =
         layout.columns().stream().filter(column -> !present.contains(column.name())).toList();
     // Only the owner may add a column. A DBA's table, the connector granted DML only (as the seed
-    // file says), goes without the optional ones; a required one's ALTER fails, naming the owner
-    boolean mayAlter =
-        missing.stream().noneMatch(column -> layout.optional(column.name())) || owns(c, table);
+    // file says), goes without the optional ones; lacking a required one, the task stops, naming
+    // it and the statement the owner runs (PostgreSQL's "must be owner" names neither)
+    boolean mayAlter = missing.isEmpty() || owns(c, table);
+    List<TableLayout.Column> required =
+        missing.stream().filter(column -> !layout.optional(column.name())).toList();
+    if (!mayAlter && !required.isEmpty()) {
+      throw new ConnectException(
+          "table "
+              + table
+              + " lacks column(s) "
+              + required.stream().map(TableLayout.Column::name).collect(Collectors.joining(", "))
+              + " that the sink writes, and "
+              + PostgresConnectionConfig.USER
+              + " does not own it, so it may not add them. As the table's owner, run "
+              + addColumns(table, required)
+              + " (or sql/seed-tables.sql again)");
+    }
     List<String> lacking = new ArrayList<>();
     for (TableLayout.Column column : missing) {
       if (!mayAlter && layout.optional(column.name())) {
@@ -290,6 +304,22 @@ public final class SchemaManager {
     warnLacking(table, lacking, PostgresSinkConfig.AUTO_EVOLVE + "=false");
   }
 
+  /** The ALTER TABLE that adds the columns, for the table's owner to run. */
+  private static String addColumns(String table, List<TableLayout.Column> columns) {
+    return "ALTER TABLE "
+        + table
+        + " "
+        + columns.stream()
+            .map(
+                column ->
+                    "ADD COLUMN IF NOT EXISTS "
+                        + SqlIdentifier.quote(column.name())
+                        + " "
+                        + column.sqlType())
+            .collect(Collectors.joining(", "))
+        + ";";
+  }
+
   /** Whether connection.user may alter the table: it owns it, or is a member of its owner. */
   private static boolean owns(Connection c, String table) throws SQLException {
     try (PreparedStatement ps =
@@ -311,18 +341,9 @@ public final class SchemaManager {
       return;
     }
     String alter =
-        "ALTER TABLE "
-            + table
-            + " "
-            + lacking.stream()
-                .map(
-                    name ->
-                        "ADD COLUMN IF NOT EXISTS "
-                            + SqlIdentifier.quote(name)
-                            + " "
-                            + layout.columns().get(layout.indexOf(name)).sqlType())
-                .collect(Collectors.joining(", "))
-            + ";";
+        addColumns(
+            table,
+            lacking.stream().map(name -> layout.columns().get(layout.indexOf(name))).toList());
     log.warn(
         "Table {} lacks column(s) {}, which the sink does not add ({}): its rows are written"
             + " without them, so dead letters land without the key and timestamp a replay needs."
