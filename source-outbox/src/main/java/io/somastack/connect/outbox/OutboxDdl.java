@@ -31,7 +31,10 @@ public final class OutboxDdl {
     return statements(table, c, notifyChannel, dlq, derivedName(table, RELAY_INDEX));
   }
 
-  /** The statements, the relay index named {@code relayIndex} (see {@link #relayIndexName}). */
+  /**
+   * The statements, the relay index named {@code relayIndex} (see {@link #relayIndexName}), or none
+   * when that is null (the table has one).
+   */
   static List<String> statements(
       OutboxTable table,
       OutboxColumns c,
@@ -82,7 +85,9 @@ public final class OutboxDdl {
     sql.add(
         "ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS " + q(c.publishedAt()) + " timestamptz");
     sql.add("ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS " + q(c.error()) + " text");
-    sql.add(relayIndex(table, c, relayIndex));
+    if (relayIndex != null) {
+      sql.add(relayIndex(table, c, relayIndex));
+    }
     sql.addAll(txidTriggers(table, c));
     if (notifyChannel != null) {
       String function = table.sqlSibling("soma_outbox_notify");

@@ -219,7 +219,10 @@ final class OutboxReader implements AutoCloseable {
       s.execute("SELECT pg_advisory_xact_lock(7366862069)");
       for (OutboxTable table : tables) {
         String channel = listener.enabled() ? config.notifyChannel() : null;
-        String index = OutboxDdl.relayIndexName(conn, table, true); // under the lock: no race
+        // under the lock: no race for the name. None where the table has one: a DBA's of another
+        // name would otherwise get a second index beside it, built on a large table
+        String index =
+            hasRelayIndex(conn, table) ? null : OutboxDdl.relayIndexName(conn, table, true);
         for (String sql : OutboxDdl.statements(table, c, channel, config.dlqTable(), index)) {
           s.execute(sql);
         }
@@ -241,6 +244,19 @@ final class OutboxReader implements AutoCloseable {
    * serves.
    */
   private void warnWithoutRelayIndex(Connection conn, OutboxTable table) throws SQLException {
+    if (hasRelayIndex(conn, table)) {
+      return;
+    }
+    String index = OutboxDdl.relayIndexName(conn, table, false);
+    log.warn(
+        "outbox table {} has no relay index: every read scans the whole table. Its owner makes"
+            + " one with: {}",
+        table.name(),
+        OutboxDdl.relayIndex(table, c, index));
+  }
+
+  /** Whether the table has a valid index leading with the txid column: any such serves. */
+  private boolean hasRelayIndex(Connection conn, OutboxTable table) throws SQLException {
     try (PreparedStatement s =
         conn.prepareStatement(
             "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a"
@@ -249,17 +265,9 @@ final class OutboxReader implements AutoCloseable {
       s.setString(1, table.sql());
       s.setString(2, c.txid());
       try (ResultSet rs = s.executeQuery()) {
-        if (rs.next() && rs.getBoolean(1)) {
-          return;
-        }
+        return rs.next() && rs.getBoolean(1);
       }
     }
-    String index = OutboxDdl.relayIndexName(conn, table, false);
-    log.warn(
-        "outbox table {} has no relay index: every read scans the whole table. Its owner makes"
-            + " one with: {}",
-        table.name(),
-        OutboxDdl.relayIndex(table, c, index));
   }
 
   private Shape inspect(Connection conn, OutboxTable table) throws SQLException {

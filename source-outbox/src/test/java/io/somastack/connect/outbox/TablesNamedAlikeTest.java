@@ -213,6 +213,21 @@ class TablesNamedAlikeTest {
     assertTrue(logged.contains("orders has no relay index"), logged);
   }
 
+  /** A table whose txid index a DBA made under another name gets no second one beside it. */
+  @Test
+  void aTableWithATxidIndexOfAnotherNameGetsNoSecond() throws Exception {
+    pg.createDatabase(db);
+    execute(
+        OutboxDdl.script(
+                OutboxTable.parse("orders"),
+                OutboxColumns.defaults(),
+                null,
+                OutboxTable.parse("public.dlq"))
+            + "; DROP INDEX orders_relay_idx; CREATE INDEX dba_orders_txid ON orders (txid, id)");
+    relay("orders");
+    assertEquals(1, relayIndexes("orders"), "the DBA's index alone");
+  }
+
   private void relayMadeTables(String tables) throws InterruptedException {
     if (task != null) {
       task.stop();
