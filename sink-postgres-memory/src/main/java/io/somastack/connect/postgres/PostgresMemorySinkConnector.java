@@ -2,13 +2,21 @@ package io.somastack.connect.postgres;
 
 import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.postgres.PostgresConnectionConfig;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
+import io.somastack.connect.postgres.config.WriteMode;
+import io.somastack.connect.postgres.write.OffsetStore;
+import io.somastack.connect.postgres.write.PostgresSession;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.connect.connector.Task;
+import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.sink.SinkConnector;
 
 /**
@@ -50,6 +58,51 @@ public class PostgresMemorySinkConnector extends SinkConnector {
   @Override
   public ConfigDef config() {
     return PostgresSinkConfig.CONFIG_DEF;
+  }
+
+  /**
+   * KIP-875's alter and reset (PATCH and DELETE /connectors/{name}/offsets, the connector stopped):
+   * the sink keeps its offsets in PostgreSQL, in the transaction of the rows, and a task seeks to
+   * them when it opens its partitions, so a change of Connect's consumer group alone would be
+   * undone at the next start. The stored offsets change with it, in one transaction: a reset
+   * forgets them (the task then starts where the group does: its auto.offset.reset), an alter
+   * stores the given next offset. Rows already written stay: records read again are skipped as
+   * duplicates in append and dead_letter modes, and as stale in upsert mode. Refused for an audit
+   * archive, whose hash chains a rewind or skip would fork or leave a gap in.
+   */
+  @Override
+  public boolean alterOffsets(
+      Map<String, String> connectorConfig, Map<TopicPartition, Long> offsets) {
+    PostgresSinkConfig config = new PostgresSinkConfig(connectorConfig);
+    if (config.writeMode() == WriteMode.AUDIT) {
+      throw new ConnectException(
+          "An audit archive's offsets are not altered or reset: its rows are hash-chained per"
+              + " Kafka partition, and records read again or skipped would fork or break the"
+              + " chains. Archive into a new table (table.name.format) with a new connector");
+    }
+    OffsetStore store =
+        new OffsetStore(
+            config.tableSchema(),
+            config.offsetsTable(),
+            connectorConfig.getOrDefault("name", "unnamed"));
+    try (PostgresSession session = new PostgresSession(config)) {
+      Connection c = session.connection();
+      try {
+        store.alter(c, offsets);
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        session.rollbackQuietly();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new ConnectException(
+          "Could not alter the offsets stored in PostgreSQL ("
+              + config.offsetsTable()
+              + "): "
+              + PostgresConnectionConfig.withoutUrl(e, config.url()).getMessage(),
+          PostgresConnectionConfig.withoutUrl(e, config.url()));
+    }
+    return true;
   }
 
   /**

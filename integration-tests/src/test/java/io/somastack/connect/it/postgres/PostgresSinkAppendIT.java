@@ -34,6 +34,37 @@ class PostgresSinkAppendIT {
     }
   }
 
+  /**
+   * A reset through Connect's REST API (DELETE /connectors/{name}/offsets, the connector stopped)
+   * reaches the offsets the sink keeps in PostgreSQL: the events are read again from the start and
+   * land again in a table emptied meanwhile. Had only the consumer group been reset, the task would
+   * have sought to the stored offsets and landed nothing.
+   */
+  @Test
+  void aResetThroughTheRestApiReadsTheTopicAgain() throws Exception {
+    connect.createTopic("memory.reset", 2);
+    Map<String, String> config = db.sinkConfig("memory.reset", "append", "memory.reset.dlq");
+    config.put("table.name.format", "memory_reset");
+    connect.deploy("reset", config, 1);
+    int events = 40;
+    for (int i = 0; i < events; i++) {
+      connect.send(
+          "memory.reset", "m" + i, PostgresSinkFixture.memoryEvent("r" + i, "ns", "m" + i, i));
+    }
+    connect.flush();
+    await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("memory_reset") == events);
+
+    connect.connect().stopConnector("reset");
+    connect.connect().assertions().assertConnectorIsStopped("reset", "the connector did not stop");
+    connect.connect().resetConnectorOffsets("reset");
+    assertEquals(
+        0, db.count("SELECT count(*) FROM soma_connect_offsets WHERE connector = 'reset'"));
+    db.execute("DELETE FROM memory_reset");
+    connect.connect().resumeConnector("reset");
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("memory_reset") == events);
+  }
+
   @Test
   void everyEventLandsOnceAsJsonbAndReplaysMakeNoSecondRow() throws Exception {
     connect.createTopic("memory.wal", 3);
