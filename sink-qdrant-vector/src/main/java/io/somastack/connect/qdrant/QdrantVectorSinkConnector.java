@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.connect.connector.Task;
@@ -72,6 +73,17 @@ public class QdrantVectorSinkConnector extends SinkConnector {
 
   @Override
   public void stop() {}
+
+  /**
+   * KIP-875's alter and reset: the sink keeps no offsets of its own (what it commits is Connect's
+   * consumer group), so the group's change is the whole change. Points already written stay;
+   * records read again are upserted (and embedded) again, to the same ids.
+   */
+  @Override
+  public boolean alterOffsets(
+      Map<String, String> connectorConfig, Map<TopicPartition, Long> offsets) {
+    return true;
+  }
 
   @Override
   public ConfigDef config() {
