@@ -93,6 +93,19 @@ class AlterOffsetsTest {
     assertEquals(Map.of(), seeksOfANewTask(), "reset: the task starts where the group does");
   }
 
+  /**
+   * A reset after the consumer group's offsets expired (the connector stopped longer than
+   * offsets.retention.minutes): Connect passes no partition, and every stored offset goes.
+   */
+  @Test
+  void aResetOfAGroupWhoseOffsetsExpiredForgetsEveryStoredOffset() {
+    PostgresMemorySinkConnector connector = new PostgresMemorySinkConnector();
+    assertTrue(connector.alterOffsets(config("append"), offsets(P0, 5L, P1, 9L)));
+    assertEquals(Map.of(P0, 5L, P1, 9L), seeksOfANewTask());
+    assertTrue(connector.alterOffsets(config("append"), Map.of()));
+    assertEquals(Map.of(), seeksOfANewTask());
+  }
+
   @Test
   void aResetOfAConnectorThatNeverWroteMakesNoTable() throws SQLException {
     assertTrue(new PostgresMemorySinkConnector().alterOffsets(config("append"), offsets(P0, null)));

@@ -79,6 +79,42 @@ class LeastPrivilegeRoleTest {
     assertTrue(e.getMessage().contains("CREATE"), e.getMessage());
   }
 
+  /**
+   * An upsert table made without the time column upserts set (a DBA's, or one made for append),
+   * owned by another role: the task stops naming the column and the statement its owner runs, not
+   * with PostgreSQL's bare "must be owner of table".
+   */
+  @Test
+  void anUpsertTableWithoutItsTimeColumnIsNamedWithItsStatement() throws SQLException {
+    String[] upsert = {"write.mode", "upsert", "key.fields", "id", "table.name.format", "kv"};
+    PostgresMemorySinkTask maker =
+        LocalTasks.started(url, new HandRunTaskContext(PARTITION), upsert);
+    maker.put(List.of(record("a", 0)));
+    maker.stop();
+    LocalTasks.execute(
+        DATABASE,
+        "ALTER TABLE kv DROP COLUMN updated_at; GRANT SELECT, INSERT, UPDATE, DELETE ON kv,"
+            + " soma_connect_offsets TO "
+            + ROLE);
+
+    List<String> options =
+        new java.util.ArrayList<>(
+            List.of("connection.user", ROLE, "connection.password", ROLE, "auto.create", "false"));
+    options.addAll(List.of(upsert));
+    ConnectException e =
+        assertThrows(
+            ConnectException.class,
+            () -> {
+              LocalTasks.started(
+                  task, url, new HandRunTaskContext(PARTITION), options.toArray(String[]::new));
+              task.put(List.of(record("b", 1)));
+            });
+    assertTrue(e.getMessage().contains("lacks column(s) updated_at"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("ADD COLUMN IF NOT EXISTS \"updated_at\" timestamptz"),
+        e.getMessage());
+  }
+
   private void start() {
     LocalTasks.started(
         task,
@@ -94,6 +130,12 @@ class LeastPrivilegeRoleTest {
 
   private static SinkRecord record(String id, long offset) {
     return new SinkRecord(
-        PARTITION.topic(), 0, null, null, null, "{\"event_id\":\"" + id + "\"}", offset);
+        PARTITION.topic(),
+        0,
+        null,
+        null,
+        null,
+        "{\"event_id\":\"" + id + "\",\"id\":\"" + id + "\"}",
+        offset);
   }
 }

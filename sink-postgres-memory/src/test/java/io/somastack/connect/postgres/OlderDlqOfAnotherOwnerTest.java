@@ -132,6 +132,23 @@ class OlderDlqOfAnotherOwnerTest {
     assertEquals(0, LocalTasks.count(DATABASE, "SELECT count(*) FROM dlq"));
   }
 
+  /** A dlq without the unique index the sink's ON CONFLICT needs: named, with its statement. */
+  @Test
+  void aMissingUniqueIndexTheRoleMayNotMakeIsNamedWithItsStatement() throws Exception {
+    LocalTasks.execute(
+        DATABASE,
+        "ALTER TABLE dlq DROP CONSTRAINT dlq_kafka_topic_kafka_partition_kafka_offset_key");
+    Exception e =
+        assertThrows(
+            Exception.class,
+            () -> {
+              start("true");
+              task.put(List.of(deadLetter(0)));
+            });
+    assertTrue(e.getMessage().contains("has no unique index on kafka_topic"), e.getMessage());
+    assertTrue(e.getMessage().contains("CREATE UNIQUE INDEX IF NOT EXISTS"), e.getMessage());
+  }
+
   private void start(String autoEvolve) {
     LocalTasks.started(
         task,

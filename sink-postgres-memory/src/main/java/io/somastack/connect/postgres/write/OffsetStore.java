@@ -66,7 +66,9 @@ public final class OffsetStore {
 
   /**
    * Stores the next offsets given, and forgets those given as null (KIP-875's alter and reset,
-   * through Connect's REST API while the connector is stopped), in the caller's transaction.
+   * through Connect's REST API while the connector is stopped), in the caller's transaction. None
+   * given is a reset of a consumer group whose offsets expired (offsets.retention.minutes): every
+   * offset stored for the connector is forgotten (an alter names at least one partition).
    */
   public void alter(Connection c, Map<TopicPartition, Long> offsets) throws SQLException {
     boolean storing = offsets.values().stream().anyMatch(Objects::nonNull);
@@ -74,6 +76,14 @@ public final class OffsetStore {
       createIfMissing(c);
     } else if (!exists(c)) {
       return; // a reset of a connector that never wrote: nothing stored to forget
+    }
+    if (offsets.isEmpty()) {
+      try (PreparedStatement ps =
+          c.prepareStatement("DELETE FROM " + table + " WHERE connector = ?")) {
+        ps.setString(1, connector);
+        ps.executeUpdate();
+      }
+      return;
     }
     try (PreparedStatement forget =
             c.prepareStatement(

@@ -200,20 +200,37 @@ public final class SchemaManager {
     // Only the owner may add a column. A DBA's table, the connector granted DML only (as the seed
     // file says), goes without the optional ones; lacking a required one, the task stops, naming
     // it and the statement the owner runs (PostgreSQL's "must be owner" names neither)
-    boolean mayAlter = missing.isEmpty() || owns(c, table);
-    List<TableLayout.Column> required =
-        missing.stream().filter(column -> !layout.optional(column.name())).toList();
+    // upsert sets its time column; the other modes leave a table without it alone
+    boolean lacksWrittenAt =
+        layout.mode() == WriteMode.UPSERT && !present.contains(layout.writtenAtColumn());
+    boolean mayAlter = (missing.isEmpty() && !lacksWrittenAt) || owns(c, table);
+    List<String> required = new ArrayList<>();
+    List<String> additions = new ArrayList<>();
+    for (TableLayout.Column column : missing) {
+      if (!layout.optional(column.name())) {
+        required.add(column.name());
+        additions.add(SqlIdentifier.quote(column.name()) + " " + column.sqlType());
+      }
+    }
+    if (lacksWrittenAt) {
+      required.add(layout.writtenAtColumn());
+      additions.add(layout.writtenAtDefinition());
+    }
     if (!mayAlter && !required.isEmpty()) {
       throw new ConnectException(
           "table "
               + table
               + " lacks column(s) "
-              + required.stream().map(TableLayout.Column::name).collect(Collectors.joining(", "))
+              + String.join(", ", required)
               + " that the sink writes, and "
               + PostgresConnectionConfig.USER
-              + " does not own it, so it may not add them. As the table's owner, run "
-              + addColumns(table, required)
-              + " (or sql/seed-tables.sql again)");
+              + " does not own it, so it may not add them. As the table's owner, run ALTER TABLE "
+              + table
+              + " "
+              + additions.stream()
+                  .map(addition -> "ADD COLUMN IF NOT EXISTS " + addition)
+                  .collect(Collectors.joining(", "))
+              + "; (or sql/seed-tables.sql again)");
     }
     List<String> lacking = new ArrayList<>();
     for (TableLayout.Column column : missing) {
@@ -255,7 +272,21 @@ public final class SchemaManager {
             .map(SqlIdentifier::quote)
             .collect(java.util.stream.Collectors.joining(", "));
     String index = SqlIdentifier.quote(SqlIdentifier.withSuffix(bareName(table), "_soma_key"));
-    s.execute("CREATE UNIQUE INDEX IF NOT EXISTS " + index + " ON " + table + " (" + columns + ")");
+    String create =
+        "CREATE UNIQUE INDEX IF NOT EXISTS " + index + " ON " + table + " (" + columns + ")";
+    if (!owns(c, table)) {
+      throw new ConnectException(
+          "table "
+              + table
+              + " has no unique index on "
+              + String.join(", ", layout.conflictColumns())
+              + ", which the sink's ON CONFLICT needs, and "
+              + PostgresConnectionConfig.USER
+              + " does not own it, so it may not make one. As the table's owner, run "
+              + create
+              + ";");
+    }
+    s.execute(create);
     if (!hasUniqueIndexOn(c, table)) {
       // IF NOT EXISTS skipped: a relation of that name exists (an index ON CONFLICT cannot use,
       // partial or invalid; or another table's index, a sequence, a view)
