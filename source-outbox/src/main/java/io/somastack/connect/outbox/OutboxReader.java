@@ -199,14 +199,15 @@ final class OutboxReader implements AutoCloseable {
       try (ResultSet rs = s.executeQuery()) {
         if (rs.next()) {
           log.warn(
-              "outbox table {} is the one in schema {}, while the search_path also has {}.{}:"
-                  + " rows written to that one are not relayed. If it is the one services write"
-                  + " to, name it with its schema in {}",
+              "outbox relay: table {} is the one in schema {}, while the search_path also has"
+                  + " {}.{}: rows written to that one are not relayed (or dead letters not put"
+                  + " there). If it is the one meant, name it with its schema in {} or {}",
               table.name(),
               rs.getString(2),
               rs.getString(1),
               table.table(),
-              OutboxSourceConfig.TABLES);
+              OutboxSourceConfig.TABLES,
+              OutboxSourceConfig.DLQ_TABLE);
         }
       }
     }
@@ -255,15 +256,23 @@ final class OutboxReader implements AutoCloseable {
         OutboxDdl.relayIndex(table, c, index));
   }
 
-  /** Whether the table has a valid index leading with the txid column: any such serves. */
+  /**
+   * Whether the table has an index the relay's reads can use: valid, a btree (ranges and order; a
+   * hash index on txid serves neither) leading with the txid column, whole or partial on the
+   * unpublished rows, as the relay's own is.
+   */
   private boolean hasRelayIndex(Connection conn, OutboxTable table) throws SQLException {
     try (PreparedStatement s =
         conn.prepareStatement(
             "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a"
                 + " ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
-                + " WHERE i.indrelid = to_regclass(?) AND i.indisvalid AND a.attname = ?)")) {
+                + " JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_am m ON m.oid = x.relam"
+                + " WHERE i.indrelid = to_regclass(?) AND i.indisvalid AND a.attname = ?"
+                + " AND m.amname = 'btree' AND (i.indpred IS NULL"
+                + " OR pg_get_expr(i.indpred, i.indrelid) = '(' || quote_ident(?) || ' IS NULL)'))")) {
       s.setString(1, table.sql());
       s.setString(2, c.txid());
+      s.setString(3, c.publishedAt());
       try (ResultSet rs = s.executeQuery()) {
         return rs.next() && rs.getBoolean(1);
       }

@@ -213,6 +213,25 @@ class TablesNamedAlikeTest {
     assertTrue(logged.contains("orders has no relay index"), logged);
   }
 
+  /**
+   * Indexes on txid the relay's reads cannot use, a hash index (no ranges, no order) or one partial
+   * on other rows, are no relay index: the relay makes its own.
+   */
+  @Test
+  void aHashOrOtherwisePartialTxidIndexIsNoRelayIndex() throws Exception {
+    pg.createDatabase(db);
+    execute(
+        OutboxDdl.script(
+                OutboxTable.parse("orders"),
+                OutboxColumns.defaults(),
+                null,
+                OutboxTable.parse("public.dlq"))
+            + "; DROP INDEX orders_relay_idx; CREATE INDEX hashed_txid ON orders USING hash (txid);"
+            + " CREATE INDEX published_txid ON orders (txid) WHERE published_at IS NOT NULL");
+    relay("orders");
+    assertEquals(3, relayIndexes("orders"), "the two, and the relay's own");
+  }
+
   /** A table whose txid index a DBA made under another name gets no second one beside it. */
   @Test
   void aTableWithATxidIndexOfAnotherNameGetsNoSecond() throws Exception {
