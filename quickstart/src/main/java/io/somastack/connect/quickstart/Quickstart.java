@@ -587,7 +587,7 @@ public final class Quickstart {
       }
       String kept =
           Arrays.stream(url.substring(query + 1).split("&"))
-              .filter(pair -> !pair.split("=", 2)[0].equals("password"))
+              .filter(pair -> !pair.split("=", 2)[0].equalsIgnoreCase("password"))
               .collect(Collectors.joining("&"));
       return url.substring(0, query) + (kept.isEmpty() ? "" : "?" + kept);
     }

@@ -2,6 +2,8 @@ package io.somastack.connect.common.config;
 
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.template.RecordTemplate;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -185,8 +187,16 @@ public final class Validators {
     }
     for (String pair : url.substring(query + 1).split("&")) {
       String key = pair.split("=", 2)[0];
-      if (key.equals("password")) {
-        return key;
+      // pgjdbc reads only "password", but Password= or pass%77ord= is a password all the same,
+      // logged with the settings while the login fails
+      String decoded;
+      try {
+        decoded = URLDecoder.decode(key, StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException badlyEncoded) {
+        decoded = key;
+      }
+      if (decoded.equalsIgnoreCase("password")) {
+        return "password";
       }
     }
     return null;

@@ -75,7 +75,9 @@ class ValidatorsTest {
           "jdbc:postgresql://db/soma?password=s3cret",
           "jdbc:postgresql://db/soma?sslmode=verify-full&password=s3cret",
           "jdbc:postgresql://db/soma?sslkey=/k.pk8&password=s3cret",
-          "jdbc:postgresql:soma?user=soma&password=s3cret"
+          "jdbc:postgresql:soma?user=soma&password=s3cret",
+          "jdbc:postgresql://db/soma?Password=s3cret",
+          "jdbc:postgresql://db/soma?pass%77ord=s3cret"
         }) {
       ConfigException e =
           assertThrows(
