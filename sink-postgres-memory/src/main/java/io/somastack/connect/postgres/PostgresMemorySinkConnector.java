@@ -10,6 +10,7 @@ import io.somastack.connect.postgres.write.PostgresSession;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
@@ -61,24 +62,36 @@ public class PostgresMemorySinkConnector extends SinkConnector {
   }
 
   /**
-   * KIP-875's alter and reset (PATCH and DELETE /connectors/{name}/offsets, the connector stopped):
-   * the sink keeps its offsets in PostgreSQL, in the transaction of the rows, and a task seeks to
-   * them when it opens its partitions, so a change of Connect's consumer group alone would be
-   * undone at the next start. The stored offsets change with it, in one transaction: a reset
-   * forgets them (the task then starts where the group does: its auto.offset.reset), an alter
-   * stores the given next offset. Rows already written stay: records read again are skipped as
-   * duplicates in append and dead_letter modes, and as stale in upsert mode. Refused for an audit
-   * archive, whose hash chains a rewind or skip would fork or leave a gap in.
+   * KIP-875's alter and reset (PATCH and DELETE /connectors/{name}/offsets, the connector stopped).
+   * The sink keeps its offsets in PostgreSQL, in the transaction of the rows, and a task seeks to
+   * them when it opens its partitions: they, not the consumer group, say what is written. An alter
+   * (an offset given) is stored there too, in one transaction, so the tasks start from it. A reset
+   * (a DELETE, or a null in a PATCH) leaves them as they are: a rewound group never writes a row
+   * twice, and Connect answers that offsets kept outside Kafka are the operator's to change (the
+   * README has the DELETE FROM soma_connect_offsets that reads a topic again). An audit archive
+   * refuses an alter: records read again or skipped would fork or break its hash chains.
+   *
+   * @return whether the stored offsets followed every change: false when any was a reset
    */
   @Override
   public boolean alterOffsets(
       Map<String, String> connectorConfig, Map<TopicPartition, Long> offsets) {
+    Map<TopicPartition, Long> given = new HashMap<>();
+    offsets.forEach(
+        (partition, offset) -> {
+          if (offset != null) {
+            given.put(partition, offset);
+          }
+        });
+    if (given.isEmpty()) {
+      return false; // a reset: the stored offsets stand
+    }
     PostgresSinkConfig config = new PostgresSinkConfig(connectorConfig);
     if (config.writeMode() == WriteMode.AUDIT) {
       throw new ConnectException(
-          "An audit archive's offsets are not altered or reset: its rows are hash-chained per"
-              + " Kafka partition, and records read again or skipped would fork or break the"
-              + " chains. Archive into a new table (table.name.format) with a new connector");
+          "An audit archive's offsets are not altered: its rows are hash-chained per Kafka"
+              + " partition, and records read again or skipped would fork or break the chains."
+              + " Archive into a new table (table.name.format) with a new connector");
     }
     OffsetStore store =
         new OffsetStore(
@@ -88,21 +101,22 @@ public class PostgresMemorySinkConnector extends SinkConnector {
     try (PostgresSession session = new PostgresSession(config)) {
       Connection c = session.connection();
       try {
-        store.alter(c, offsets);
+        store.store(c, given);
         c.commit();
       } catch (SQLException | RuntimeException e) {
         session.rollbackQuietly();
         throw e;
       }
     } catch (SQLException e) {
+      SQLException safe = PostgresConnectionConfig.withoutUrl(e, config.url());
       throw new ConnectException(
-          "Could not alter the offsets stored in PostgreSQL ("
+          "Could not store the altered offsets in PostgreSQL ("
               + config.offsetsTable()
               + "): "
-              + PostgresConnectionConfig.withoutUrl(e, config.url()).getMessage(),
-          PostgresConnectionConfig.withoutUrl(e, config.url()));
+              + safe.getMessage(),
+          safe);
     }
-    return true;
+    return given.size() == offsets.size();
   }
 
   /**

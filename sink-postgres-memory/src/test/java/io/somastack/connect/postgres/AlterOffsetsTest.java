@@ -2,6 +2,7 @@ package io.somastack.connect.postgres;
 
 import static io.somastack.connect.postgres.LocalTasks.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,9 +19,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * KIP-875's alter and reset of a stopped connector's offsets (PATCH and DELETE
- * /connectors/{name}/offsets) reach the offsets the sink keeps in PostgreSQL: changing Connect's
- * consumer group alone would be undone when a task opens its partitions and seeks to them.
+ * KIP-875's alter of a stopped connector's offsets (PATCH /connectors/{name}/offsets) reaches the
+ * offsets the sink keeps in PostgreSQL, which a task seeks to when it opens its partitions (a
+ * change of Connect's consumer group alone would be undone); a reset leaves them, so a rewound
+ * group writes nothing twice.
  */
 class AlterOffsetsTest {
 
@@ -75,7 +77,7 @@ class AlterOffsetsTest {
   }
 
   @Test
-  void anAlteredOffsetIsWhereTheNextTaskStarts() {
+  void anAlteredOffsetIsWhereTheNextTaskStartsAndAResetLeavesTheStoredOnes() {
     task = LocalTasks.started(url, new HandRunTaskContext(P0, P1));
     task.put(
         List.of(
@@ -89,38 +91,29 @@ class AlterOffsetsTest {
     assertTrue(connector.alterOffsets(config("append"), offsets(P0, 7L)));
     assertEquals(Map.of(P0, 7L, P1, 1L), seeksOfANewTask(), "P0 altered, P1 as it was");
 
-    assertTrue(connector.alterOffsets(config("append"), offsets(P0, null, P1, null)));
-    assertEquals(Map.of(), seeksOfANewTask(), "reset: the task starts where the group does");
+    assertFalse(
+        connector.alterOffsets(config("append"), offsets(P0, null, P1, null)),
+        "a reset: Connect says offsets kept elsewhere are left");
+    assertFalse(connector.alterOffsets(config("append"), Map.of()), "a reset of an expired group");
+    assertEquals(Map.of(P0, 7L, P1, 1L), seeksOfANewTask(), "a reset leaves the stored offsets");
+
+    assertFalse(connector.alterOffsets(config("append"), offsets(P0, 3L, P1, null)));
+    assertEquals(Map.of(P0, 3L, P1, 1L), seeksOfANewTask(), "the alter of a mixed PATCH stored");
   }
 
-  /**
-   * A reset after the consumer group's offsets expired (the connector stopped longer than
-   * offsets.retention.minutes): Connect passes no partition, and every stored offset goes.
-   */
   @Test
-  void aResetOfAGroupWhoseOffsetsExpiredForgetsEveryStoredOffset() {
+  void anAlterOfAConnectorThatNeverWroteMakesTheOffsetsTable() {
+    assertTrue(new PostgresMemorySinkConnector().alterOffsets(config("append"), offsets(P1, 4L)));
+    assertEquals(Map.of(P1, 4L), seeksOfANewTask());
+  }
+
+  @Test
+  void anAuditArchivesOffsetsAreNotAlteredAndAResetLeavesThem() {
     PostgresMemorySinkConnector connector = new PostgresMemorySinkConnector();
-    assertTrue(connector.alterOffsets(config("append"), offsets(P0, 5L, P1, 9L)));
-    assertEquals(Map.of(P0, 5L, P1, 9L), seeksOfANewTask());
-    assertTrue(connector.alterOffsets(config("append"), Map.of()));
-    assertEquals(Map.of(), seeksOfANewTask());
-  }
-
-  @Test
-  void aResetOfAConnectorThatNeverWroteMakesNoTable() throws SQLException {
-    assertTrue(new PostgresMemorySinkConnector().alterOffsets(config("append"), offsets(P0, null)));
-    assertEquals(
-        0,
-        LocalTasks.count(
-            DATABASE, "SELECT count(*) FROM pg_class WHERE relname = 'soma_connect_offsets'"));
-  }
-
-  @Test
-  void anAuditArchivesOffsetsAreNotAltered() {
     ConnectException e =
         assertThrows(
-            ConnectException.class,
-            () -> new PostgresMemorySinkConnector().alterOffsets(config("audit"), offsets(P0, 3L)));
+            ConnectException.class, () -> connector.alterOffsets(config("audit"), offsets(P0, 3L)));
     assertTrue(e.getMessage().contains("hash-chained"), e.getMessage());
+    assertFalse(connector.alterOffsets(config("audit"), offsets(P0, null)));
   }
 }

@@ -7,10 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.somastack.connect.testing.connect.ConnectHarness;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
+import org.apache.kafka.connect.runtime.rest.entities.ConnectorOffset;
+import org.apache.kafka.connect.runtime.rest.entities.ConnectorOffsets;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,34 +39,43 @@ class PostgresSinkAppendIT {
   }
 
   /**
-   * A reset through Connect's REST API (DELETE /connectors/{name}/offsets, the connector stopped)
-   * reaches the offsets the sink keeps in PostgreSQL: the events are read again from the start and
-   * land again in a table emptied meanwhile. Had only the consumer group been reset, the task would
-   * have sought to the stored offsets and landed nothing.
+   * An alter through Connect's REST API (PATCH /connectors/{name}/offsets, the connector stopped)
+   * reaches the offsets the sink keeps in PostgreSQL: rewound to 0, the events are read again and
+   * land again in a table emptied meanwhile. Had only the consumer group moved, the task would have
+   * sought to the stored offsets and landed nothing. (A reset leaves the stored offsets: the fault
+   * tests rewind the group that way and see nothing written twice.)
    */
   @Test
-  void aResetThroughTheRestApiReadsTheTopicAgain() throws Exception {
-    connect.createTopic("memory.reset", 2);
-    Map<String, String> config = db.sinkConfig("memory.reset", "append", "memory.reset.dlq");
-    config.put("table.name.format", "memory_reset");
-    connect.deploy("reset", config, 1);
+  void anAlterThroughTheRestApiReadsTheTopicAgain() throws Exception {
+    connect.createTopic("memory.rewind", 2);
+    Map<String, String> config = db.sinkConfig("memory.rewind", "append", "memory.rewind.dlq");
+    config.put("table.name.format", "memory_rewind");
+    connect.deploy("rewind", config, 1);
     int events = 40;
     for (int i = 0; i < events; i++) {
       connect.send(
-          "memory.reset", "m" + i, PostgresSinkFixture.memoryEvent("r" + i, "ns", "m" + i, i));
+          "memory.rewind", "m" + i, PostgresSinkFixture.memoryEvent("r" + i, "ns", "m" + i, i));
     }
     connect.flush();
-    await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("memory_reset") == events);
+    await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("memory_rewind") == events);
 
-    connect.connect().stopConnector("reset");
-    connect.connect().assertions().assertConnectorIsStopped("reset", "the connector did not stop");
-    connect.connect().resetConnectorOffsets("reset");
+    connect.connect().stopConnector("rewind");
+    connect.connect().assertions().assertConnectorIsStopped("rewind", "the connector did not stop");
+    List<ConnectorOffset> toStart = new ArrayList<>();
+    for (int partition = 0; partition < 2; partition++) {
+      toStart.add(
+          new ConnectorOffset(
+              Map.of("kafka_topic", "memory.rewind", "kafka_partition", partition),
+              Map.of("kafka_offset", 0)));
+    }
+    connect.connect().alterConnectorOffsets("rewind", new ConnectorOffsets(toStart));
     assertEquals(
-        0, db.count("SELECT count(*) FROM soma_connect_offsets WHERE connector = 'reset'"));
-    db.execute("DELETE FROM memory_reset");
-    connect.connect().resumeConnector("reset");
+        0,
+        db.count("SELECT sum(next_offset) FROM soma_connect_offsets WHERE connector = 'rewind'"));
+    db.execute("DELETE FROM memory_rewind");
+    connect.connect().resumeConnector("rewind");
 
-    await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("memory_reset") == events);
+    await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("memory_rewind") == events);
   }
 
   @Test

@@ -11,7 +11,6 @@ import java.sql.Statement;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Objects;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
 
@@ -65,46 +64,23 @@ public final class OffsetStore {
   }
 
   /**
-   * Stores the next offsets given, and forgets those given as null (KIP-875's alter and reset,
-   * through Connect's REST API while the connector is stopped), in the caller's transaction. None
-   * given is a reset of a consumer group whose offsets expired (offsets.retention.minutes): every
-   * offset stored for the connector is forgotten (an alter names at least one partition).
+   * Stores the next offsets given (KIP-875's alter, through Connect's REST API while the connector
+   * is stopped), in the caller's transaction.
    */
-  public void alter(Connection c, Map<TopicPartition, Long> offsets) throws SQLException {
-    boolean storing = offsets.values().stream().anyMatch(Objects::nonNull);
-    if (storing) {
-      createIfMissing(c);
-    } else if (!exists(c)) {
-      return; // a reset of a connector that never wrote: nothing stored to forget
-    }
-    if (offsets.isEmpty()) {
-      try (PreparedStatement ps =
-          c.prepareStatement("DELETE FROM " + table + " WHERE connector = ?")) {
-        ps.setString(1, connector);
-        ps.executeUpdate();
-      }
-      return;
-    }
-    try (PreparedStatement forget =
-            c.prepareStatement(
-                "DELETE FROM "
-                    + table
-                    + " WHERE connector = ? AND topic = ? AND kafka_partition = ?");
-        PreparedStatement store =
-            c.prepareStatement(
-                "INSERT INTO "
-                    + table
-                    + " (connector, topic, kafka_partition, next_offset) VALUES (?, ?, ?, ?)"
-                    + " ON CONFLICT (connector, topic, kafka_partition) DO UPDATE"
-                    + " SET next_offset = excluded.next_offset, updated_at = now()")) {
+  public void store(Connection c, Map<TopicPartition, Long> offsets) throws SQLException {
+    createIfMissing(c);
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO "
+                + table
+                + " (connector, topic, kafka_partition, next_offset) VALUES (?, ?, ?, ?)"
+                + " ON CONFLICT (connector, topic, kafka_partition) DO UPDATE"
+                + " SET next_offset = excluded.next_offset, updated_at = now()")) {
       for (Map.Entry<TopicPartition, Long> e : offsets.entrySet()) {
-        PreparedStatement ps = e.getValue() == null ? forget : store;
         ps.setString(1, connector);
         ps.setString(2, e.getKey().topic());
         ps.setInt(3, e.getKey().partition());
-        if (e.getValue() != null) {
-          ps.setLong(4, e.getValue());
-        }
+        ps.setLong(4, e.getValue());
         ps.executeUpdate();
       }
     }
