@@ -78,7 +78,12 @@ class LeastPrivilegeRoleTest {
 
   @Test
   void marksAndFlagsWithColumnGrants() throws Exception {
-    grant("SELECT, UPDATE (published_at, error) ON outbox");
+    marksAndFlagsWith("SELECT, UPDATE (published_at, error) ON outbox");
+  }
+
+  /** Marks one good row published and flags a bad one, with only these grants. */
+  private void marksAndFlagsWith(String grants) throws Exception {
+    grant(grants);
     task = start(props("mark", "flag"));
     execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), (NULL, '{}')");
 
@@ -194,13 +199,7 @@ class LeastPrivilegeRoleTest {
   @Test
   void marksAndFlagsWithColumnGrantsOnTheColumnsItReads() throws Exception {
     execute("ALTER TABLE outbox ADD COLUMN customer_email text");
-    grant("SELECT (" + RELAYED_COLUMNS + "), UPDATE (published_at, error) ON outbox");
-    task = start(props("mark", "flag"));
-    execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), (NULL, '{}')");
-
-    assertEquals(List.of(1L), ids(relayUntil(task, 1)));
-    assertEquals(1, count("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL"));
-    assertEquals(1, count("SELECT count(*) FROM outbox WHERE error IS NOT NULL"));
+    marksAndFlagsWith("SELECT (" + RELAYED_COLUMNS + "), UPDATE (published_at, error) ON outbox");
   }
 
   @Test

@@ -193,11 +193,7 @@ class TablesNamedAlikeTest {
   void anInvalidIndexIsNoRelayIndex() throws Exception {
     pg.createDatabase(db);
     execute(
-        OutboxDdl.script(
-                OutboxTable.parse("orders"),
-                OutboxColumns.defaults(),
-                null,
-                OutboxTable.parse("public.dlq"))
+        ordersScript()
             + "; DROP INDEX orders_relay_idx;"
             // one statement, one transaction: both rows get its txid
             + " INSERT INTO orders(topic, payload) VALUES ('t', '{}'), ('t', '{}')");
@@ -221,11 +217,7 @@ class TablesNamedAlikeTest {
   void aHashOrOtherwisePartialTxidIndexIsNoRelayIndex() throws Exception {
     pg.createDatabase(db);
     execute(
-        OutboxDdl.script(
-                OutboxTable.parse("orders"),
-                OutboxColumns.defaults(),
-                null,
-                OutboxTable.parse("public.dlq"))
+        ordersScript()
             + "; DROP INDEX orders_relay_idx; CREATE INDEX hashed_txid ON orders USING hash (txid);"
             + " CREATE INDEX published_txid ON orders (txid) WHERE published_at IS NOT NULL");
     relay("orders");
@@ -237,14 +229,19 @@ class TablesNamedAlikeTest {
   void aTableWithATxidIndexOfAnotherNameGetsNoSecond() throws Exception {
     pg.createDatabase(db);
     execute(
-        OutboxDdl.script(
-                OutboxTable.parse("orders"),
-                OutboxColumns.defaults(),
-                null,
-                OutboxTable.parse("public.dlq"))
+        ordersScript()
             + "; DROP INDEX orders_relay_idx; CREATE INDEX dba_orders_txid ON orders (txid, id)");
     relay("orders");
     assertEquals(1, relayIndexes("orders"), "the DBA's index alone");
+  }
+
+  /** sql/outbox.sql for a table orders, as its owner would run it. */
+  private static String ordersScript() {
+    return OutboxDdl.script(
+        OutboxTable.parse("orders"),
+        OutboxColumns.defaults(),
+        null,
+        OutboxTable.parse("public.dlq"));
   }
 
   private void relayMadeTables(String tables) throws InterruptedException {
