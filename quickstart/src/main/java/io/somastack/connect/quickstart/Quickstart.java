@@ -587,14 +587,36 @@ public final class Quickstart {
       }
       String kept =
           Arrays.stream(url.substring(query + 1).split("&"))
-              .filter(pair -> !pair.split("=", 2)[0].equalsIgnoreCase("password"))
+              .filter(pair -> !isPasswordKey(pair.split("=", 2)[0]))
               .collect(Collectors.joining("&"));
       return url.substring(0, query) + (kept.isEmpty() ? "" : "?" + kept);
     }
 
     /** The URL as printed: a password parameter's value hidden (SOMA_PG_URL may carry one). */
     static String shown(String url) {
-      return url.replaceAll("(?i)([?&]password=)[^&]*", "$1***");
+      int query = url.indexOf('?');
+      if (query < 0) {
+        return url;
+      }
+      String params =
+          Arrays.stream(url.substring(query + 1).split("&"))
+              .map(
+                  pair ->
+                      isPasswordKey(pair.split("=", 2)[0]) ? pair.split("=", 2)[0] + "=***" : pair)
+              .collect(Collectors.joining("&"));
+      return url.substring(0, query + 1) + params;
+    }
+
+    /**
+     * A password parameter's name, as the connectors refuse it: any case, percent-encoded or not
+     * (pgjdbc reads only "password", but the others are passwords all the same).
+     */
+    private static boolean isPasswordKey(String key) {
+      try {
+        return URLDecoder.decode(key, StandardCharsets.UTF_8).equalsIgnoreCase("password");
+      } catch (IllegalArgumentException badlyEncoded) {
+        return key.equalsIgnoreCase("password");
+      }
     }
 
     /**

@@ -85,6 +85,10 @@ class QuickstartDatabaseTest {
     assertEquals(
         "jdbc:postgresql://h/soma?sslmode=require",
         Quickstart.Database.forConnectors("jdbc:postgresql://h/soma?sslmode=require"));
+    assertEquals(
+        "jdbc:postgresql://h/soma?sslmode=require",
+        Quickstart.Database.forConnectors(
+            "jdbc:postgresql://h/soma?Password=a&pass%77ord=b&sslmode=require"));
   }
 
   @Test
@@ -96,5 +100,8 @@ class QuickstartDatabaseTest {
     assertEquals(
         "jdbc:postgresql://h/soma?Password=***",
         Quickstart.Database.shown("jdbc:postgresql://h/soma?Password=s3cret"));
+    assertEquals(
+        "jdbc:postgresql://h/soma?pass%77ord=***",
+        Quickstart.Database.shown("jdbc:postgresql://h/soma?pass%77ord=s3cret"));
   }
 }

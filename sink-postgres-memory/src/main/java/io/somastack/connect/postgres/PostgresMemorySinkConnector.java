@@ -79,6 +79,11 @@ public class PostgresMemorySinkConnector extends SinkConnector {
     Map<TopicPartition, Long> given = new HashMap<>();
     offsets.forEach(
         (partition, offset) -> {
+          if (offset != null && offset < 0) {
+            // Connect refuses it only after this, once stored it would fail every task start
+            throw new ConnectException(
+                "Invalid offset " + offset + " for " + partition + ": offsets are at least 0");
+          }
           if (offset != null) {
             given.put(partition, offset);
           }

@@ -101,6 +101,20 @@ class AlterOffsetsTest {
     assertEquals(Map.of(P0, 3L, P1, 1L), seeksOfANewTask(), "the alter of a mixed PATCH stored");
   }
 
+  /**
+   * Connect checks an offset's sign only after the connector: stored, -1 would fail every start.
+   */
+  @Test
+  void aNegativeOffsetIsRefusedBeforeAnythingIsStored() {
+    PostgresMemorySinkConnector connector = new PostgresMemorySinkConnector();
+    ConnectException e =
+        assertThrows(
+            ConnectException.class,
+            () -> connector.alterOffsets(config("append"), offsets(P0, 4L, P1, -1L)));
+    assertTrue(e.getMessage().contains("memories-1"), e.getMessage());
+    assertEquals(Map.of(), seeksOfANewTask(), "nothing stored");
+  }
+
   @Test
   void anAlterOfAConnectorThatNeverWroteMakesTheOffsetsTable() {
     assertTrue(new PostgresMemorySinkConnector().alterOffsets(config("append"), offsets(P1, 4L)));
