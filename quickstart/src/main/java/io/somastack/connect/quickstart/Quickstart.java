@@ -542,8 +542,10 @@ public final class Quickstart {
   record Database(PostgresServer server, String name, String url) {
     /** The URL for psql: no jdbc: prefix, and the user among the URL's parameters. */
     String psqlUrl() {
-      return url.replaceFirst("^jdbc:", "")
-          + (url.contains("?") ? "&" : "?")
+      // printed: never with a password parameter (psql asks, or reads PGPASSWORD)
+      String shown = forConnectors(url);
+      return shown.replaceFirst("^jdbc:", "")
+          + (shown.contains("?") ? "&" : "?")
           + "user="
           + server.user();
     }

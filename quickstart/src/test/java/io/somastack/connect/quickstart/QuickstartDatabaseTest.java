@@ -91,6 +91,21 @@ class QuickstartDatabaseTest {
             "jdbc:postgresql://h/soma?Password=a&pass%77ord=b&sslmode=require"));
   }
 
+  /** The psql command the quickstart prints carries no password from SOMA_PG_URL. */
+  @Test
+  void thePrintedPsqlUrlHasNoPassword() {
+    PostgresServer server = PostgresServer.shared();
+    assertEquals(
+        "postgresql://h/soma?user=" + server.user(),
+        new Quickstart.Database(server, "soma", "jdbc:postgresql://h/soma?password=s3cret")
+            .psqlUrl());
+    assertEquals(
+        "postgresql://h/soma?sslmode=require&user=" + server.user(),
+        new Quickstart.Database(
+                server, "soma", "jdbc:postgresql://h/soma?password=s3cret&sslmode=require")
+            .psqlUrl());
+  }
+
   @Test
   void aPasswordInTheUrlIsNotPrinted() {
     assertEquals(

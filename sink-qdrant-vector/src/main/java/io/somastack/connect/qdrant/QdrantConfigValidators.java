@@ -59,7 +59,11 @@ final class QdrantConfigValidators {
     };
   }
 
-  /** Whether the URL's authority (between :// and the path) has an @, parsed or not. */
+  /**
+   * Whether an @ comes after :// and before the query or fragment, parsed or not: not only before
+   * the path, since a / in a password ends a parsed authority early (and no host is read then). An
+   * endpoint's path holds no @.
+   */
   private static boolean hasUserInfo(String url) {
     int start = url.indexOf("://");
     if (start < 0) {
@@ -67,7 +71,7 @@ final class QdrantConfigValidators {
     }
     start += 3;
     int end = start;
-    while (end < url.length() && "/?#".indexOf(url.charAt(end)) < 0) {
+    while (end < url.length() && "?#".indexOf(url.charAt(end)) < 0) {
       end++;
     }
     return url.substring(start, end).contains("@");

@@ -390,10 +390,19 @@ class QdrantSinkConfigTest {
   void aUrlWithCredentialsIsRefusedWithoutQuotingThem() {
     Map<String, String> options =
         Map.of("qdrant.url", "qdrant.api.key", "embedder.openai.url", "embedder.openai.api.key");
+    // the second: a / in the password ends a parsed authority early, and no host is read
+    for (String credentials :
+        List.of(
+            "https://user:s3cr3t@host.example:8443/v1",
+            "https://user:s3cr3t/x@host.example:8443")) {
+      refusedWithoutQuoting(options, credentials);
+    }
+  }
+
+  private static void refusedWithoutQuoting(Map<String, String> options, String credentials) {
     options.forEach(
         (url, apiKey) -> {
-          Map<String, String> props =
-              props("embedder", "openai", url, "https://user:s3cr3t@host.example:8443/v1");
+          Map<String, String> props = props("embedder", "openai", url, credentials);
           ConfigException e =
               assertThrows(ConfigException.class, () -> new QdrantSinkConfig(props));
           assertFalse(e.getMessage().contains("s3cr3t"), e.getMessage());
