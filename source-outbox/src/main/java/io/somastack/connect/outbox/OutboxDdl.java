@@ -8,9 +8,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The DDL an outbox table needs, with the configured names: the table (seed 002's columns plus
@@ -225,12 +223,12 @@ public final class OutboxDdl {
   }
 
   /**
-   * The name of the table's relay index. An index shares the relations' namespace of its table's
-   * schema, and tables whose names sanitise alike ("Orders" and "orders") derive one name: the
-   * second table's CREATE INDEX IF NOT EXISTS would skip, leaving it without an index. So: the name
-   * of the index the table has already (under either name: never a second one built on a large
-   * table by an upgrade, nor after the other table is dropped), else the derived name while no
-   * relation of the schema has it, else the hashed one.
+   * The name for a relay index of a table that has no usable one (the callers ask {@link
+   * OutboxReader}'s check first). An index shares the relations' namespace of its table's schema,
+   * and tables whose names sanitise alike ("Orders" and "orders") derive one name: the second
+   * table's CREATE INDEX IF NOT EXISTS would skip, leaving it without an index. So: the derived
+   * name while no relation of the schema has it (another table's index, or an unusable one of this
+   * table, invalid or a hash index), else the hashed one.
    *
    * <p>The schema is the one the index goes in: {@code made} (by the relay's DDL), a table named
    * without one is made, with its index, in current_schema(), even beside a table of that name
@@ -244,31 +242,21 @@ public final class OutboxDdl {
     if (plain.equals(hashed)) {
       return plain; // a long name, hashed already
     }
-    Map<String, Boolean> mine = new HashMap<>(); // taken names: whether by this table's index
     String schema =
         made
             ? "(SELECT oid FROM pg_namespace WHERE nspname = coalesce(?, current_schema()))"
             : "(SELECT relnamespace FROM pg_class WHERE oid = to_regclass(?))";
     try (PreparedStatement s =
         conn.prepareStatement(
-            "SELECT r.relname, coalesce(i.indrelid = to_regclass(?), false) FROM pg_class r"
-                + " LEFT JOIN pg_index i ON i.indexrelid = r.oid"
-                + " WHERE r.relname IN (?, ?) AND r.relnamespace = "
-                + schema)) {
-      s.setString(1, table.sql());
-      s.setString(2, plain);
-      s.setString(3, hashed);
-      s.setString(4, made ? table.schema() : table.sql());
+            "SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = ? AND relnamespace = "
+                + schema
+                + ")")) {
+      s.setString(1, plain);
+      s.setString(2, made ? table.schema() : table.sql());
       try (ResultSet rs = s.executeQuery()) {
-        while (rs.next()) {
-          mine.put(rs.getString(1), rs.getBoolean(2));
-        }
+        return rs.next() && rs.getBoolean(1) ? hashed : plain;
       }
     }
-    if (mine.getOrDefault(hashed, false)) {
-      return hashed;
-    }
-    return mine.getOrDefault(plain, true) ? plain : hashed;
   }
 
   /** The statements as one script, as in sql/outbox.sql. */

@@ -224,6 +224,37 @@ class TablesNamedAlikeTest {
     assertEquals(3, relayIndexes("orders"), "the two, and the relay's own");
   }
 
+  /**
+   * The table's own relay index left invalid (a CREATE INDEX CONCURRENTLY that failed) holds the
+   * usual name: the relay makes a usable one under the hashed name, not a CREATE INDEX IF NOT
+   * EXISTS that the invalid one would skip.
+   */
+  @Test
+  void anInvalidRelayIndexOfTheUsualNameGetsAUsableOneBeside() throws Exception {
+    pg.createDatabase(db);
+    execute(
+        ordersScript()
+            + "; DROP INDEX orders_relay_idx;"
+            + " INSERT INTO orders(topic, payload) VALUES ('t', '{}'), ('t', '{}')");
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      assertThrows(
+          SQLException.class,
+          () ->
+              s.execute(
+                  "CREATE UNIQUE INDEX CONCURRENTLY orders_relay_idx ON orders (txid, topic)"),
+          "two rows share a txid and a topic: the index is left invalid");
+    }
+    relay("orders");
+    assertEquals(
+        1,
+        count(
+            "SELECT count(*) FROM pg_index WHERE indrelid = ?::regclass AND indisvalid"
+                + " AND NOT indisprimary",
+            "orders"),
+        "a usable relay index beside the invalid one");
+  }
+
   /** A table whose txid index a DBA made under another name gets no second one beside it. */
   @Test
   void aTableWithATxidIndexOfAnotherNameGetsNoSecond() throws Exception {
