@@ -46,10 +46,10 @@ final class PartitionOffsets {
 
   /**
    * Stored offsets read from the database whose partition's next records in hand are not checked
-   * against them yet: the first record of each after a load must not lie beyond its stored offset
-   * (see {@link #startsBeyondStored}). Kept until a put() sees the partition, whoever did the load:
-   * open() may load while Connect still holds records consumed before the load (a rebalance during
-   * a retry).
+   * against them yet: the first record of each after a load that lies beyond its stored offset
+   * makes a rewind, which tells a gap in the offsets from records the database lacks (see {@link
+   * #startsBeyondStored}). Kept until a put() sees the partition, whoever did the load: open() may
+   * load while Connect still holds records consumed before the load (a rebalance during a retry).
    */
   private final Map<TopicPartition, Long> firstRecordCheck = new HashMap<>();
 

@@ -52,12 +52,13 @@ import org.slf4j.LoggerFactory;
  * never passes a batch that is not written; {@link #preCommit} waits for the batches in flight and
  * hands Connect nothing else (a partition with none of its records left unacknowledged goes as far
  * as Connect consumed it, past the records it filtered before put). When Qdrant cannot take a
- * batch, it (and every later batch not written) is kept and sent again first, in order, and put
- * throws {@link RetriableException} so Connect delivers that put's records (never sent) again after
- * a backoff: an outage loses nothing and dead-letters nothing; upserts and deletes by id are
- * idempotent, so sending a batch again is safe. A run of such failures is retried until {@code
- * retry.timeout.ms} has passed since its first one; then the task fails, and what it had not
- * acknowledged is never committed, for a restarted task to write.
+ * batch, it (and every later batch not written) is kept, and the next put sends the kept batches
+ * again, all together (they write different points), before it maps its records; put throws {@link
+ * RetriableException} so Connect delivers that put's records (never sent) again after a backoff: an
+ * outage loses nothing and dead-letters nothing; upserts and deletes by id are idempotent, so
+ * sending a batch again is safe. A run of such failures is retried until {@code retry.timeout.ms}
+ * has passed since its first one; then the task fails, and what it had not acknowledged is never
+ * committed, for a restarted task to write.
  */
 public class QdrantVectorSinkTask extends SinkTask {
 
@@ -85,8 +86,8 @@ public class QdrantVectorSinkTask extends SinkTask {
 
   /**
    * Batches sent and not yet acknowledged, oldest first, or kept after a transient failure to be
-   * sent again, in this order, before anything else. A kept batch is never behind one in flight: a
-   * failure waits for every batch in flight before it keeps them.
+   * sent again, all together, before anything else (acknowledged still oldest first). A kept batch
+   * is never behind one in flight: a failure waits for every batch in flight before it keeps them.
    */
   private final Deque<PendingBatch> unacknowledged = new ArrayDeque<>();
 
@@ -304,18 +305,16 @@ public class QdrantVectorSinkTask extends SinkTask {
   }
 
   /**
-   * Waits for the oldest batch and acknowledges it, sending it first if it was kept (put does that,
-   * under Connect's retry backoff; preCommit and close leave kept batches to the next put). A
-   * transient failure keeps it and every later batch not written, and throws {@link
-   * RetriableException}; any other failure drops them all and throws {@link ConnectException}. The
-   * wait is bounded by the requests' deadlines (qdrant.timeout.ms each), so it ignores interrupts.
+   * Waits for the oldest batch, which was sent (put sends kept batches again before it settles
+   * them; preCommit and close stop at a kept one), and acknowledges it. A transient failure keeps
+   * it and every later batch not written, and throws {@link RetriableException}; any other failure
+   * drops them all and throws {@link ConnectException}. The wait is bounded by the requests'
+   * deadlines (qdrant.timeout.ms each), so it ignores interrupts.
    */
   private void settleOldest() {
     PendingBatch batch = unacknowledged.peekFirst();
     if (batch.kept()) {
-      batch = submit(batch);
-      unacknowledged.removeFirst();
-      unacknowledged.addFirst(batch);
+      throw new IllegalStateException("a kept batch is sent again by put before it is settled");
     }
     List<Rejected> refused;
     try {

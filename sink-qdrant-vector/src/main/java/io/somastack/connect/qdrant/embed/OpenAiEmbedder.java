@@ -39,9 +39,10 @@ import org.slf4j.LoggerFactory;
  * Ollama, text-embeddings-inference): texts go in batches bounded by count and by characters (a
  * stand-in for the tokens OpenAI bounds a request by); 429, 424, 5xx and I/O failures are retried
  * with backoff and then handed to Connect as retriable; a batch refused with 413 (too large) is
- * sent again in halves, and when its halves are taken the task's later requests hold no more texts
- * than a half; any other refusal (400, 422) of a batch is narrowed down to the texts the server
- * refuses, which are rejected one by one; any other answer is a configuration error.
+ * sent again in halves, and when the halves of a request full by count (batch.size texts) are taken
+ * the task's later requests hold no more texts than a half; a text refused alone with 413, and any
+ * other refusal (400, 422) of a batch, is narrowed down to the texts the server refuses, which are
+ * rejected one by one; any other answer is a configuration error.
  *
  * <p>A request whose every attempt the server fails with 500, its retries used up, may be failing
  * on one of its texts (a tokenizer that crashes on it) rather than be down: the one-word {@link
