@@ -1,5 +1,6 @@
 package io.somastack.connect.outbox;
 
+import io.somastack.connect.common.postgres.PgCatalog;
 import io.somastack.connect.common.sql.SqlIdentifier;
 import io.somastack.connect.outbox.OutboxSourceConfig.AfterPublish;
 import io.somastack.connect.outbox.OutboxSourceConfig.BadRowAction;
@@ -314,7 +315,7 @@ final class OutboxPrivileges {
   /** The dead-letter table must exist (its rows would find it missing only when one comes). */
   private static void deadLetters(Connection conn, String dlq, String role, List<Missing> missing)
       throws SQLException {
-    if (!has(conn, "to_regclass(?) IS NOT NULL", dlq)) {
+    if (!PgCatalog.exists(conn, dlq)) {
       missing.add(
           new Missing(
               "the dead-letter table " + dlq + ", which does not exist",

@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres.write;
 
+import io.somastack.connect.common.postgres.PgCatalog;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
 import io.somastack.connect.common.postgres.SqlStates;
 import io.somastack.connect.common.sql.SqlIdentifier;
@@ -40,7 +41,7 @@ public final class OffsetStore {
    * @throws ConnectException when the table is missing and connection.user may not create it
    */
   public void createIfMissing(Connection c) throws SQLException {
-    if (exists(c)) {
+    if (PgCatalog.exists(c, table)) {
       return;
     }
     try (Statement s = c.createStatement()) {
@@ -93,16 +94,6 @@ public final class OffsetStore {
         + " (connector text NOT NULL, topic text NOT NULL, kafka_partition integer NOT NULL,"
         + " next_offset bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(),"
         + " PRIMARY KEY (connector, topic, kafka_partition))";
-  }
-
-  private boolean exists(Connection c) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-      ps.setString(1, table);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getBoolean(1);
-      }
-    }
   }
 
   /** The next offset to write for each given partition that has one stored. */

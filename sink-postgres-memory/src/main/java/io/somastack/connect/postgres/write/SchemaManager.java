@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres.write;
 
+import io.somastack.connect.common.postgres.PgCatalog;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
 import io.somastack.connect.common.sql.SqlIdentifier;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
@@ -64,7 +65,7 @@ public final class SchemaManager {
     }
     try (Statement s = c.createStatement()) {
       s.execute("SELECT pg_advisory_xact_lock(hashtext(" + literal(table) + "))");
-      boolean created = !exists(c, table);
+      boolean created = !PgCatalog.exists(c, table);
       if (created) {
         if (!config.autoCreate()) {
           throw new ConnectException(
@@ -183,16 +184,6 @@ public final class SchemaManager {
             + " key (fill its columns, then replace the primary key) or write to another table");
   }
 
-  private boolean exists(Connection c, String table) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-      ps.setString(1, table);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getBoolean(1);
-      }
-    }
-  }
-
   private void addMissingColumns(Connection c, Statement s, String table) throws SQLException {
     Set<String> present = CatalogColumns.of(c, table).keySet();
     List<TableLayout.Column> missing =
@@ -203,7 +194,7 @@ public final class SchemaManager {
     // upsert sets its time column; the other modes leave a table without it alone
     boolean lacksWrittenAt =
         layout.mode() == WriteMode.UPSERT && !present.contains(layout.writtenAtColumn());
-    boolean mayAlter = (missing.isEmpty() && !lacksWrittenAt) || owns(c, table);
+    boolean mayAlter = (missing.isEmpty() && !lacksWrittenAt) || PgCatalog.owns(c, table);
     List<String> required = new ArrayList<>();
     List<String> additions = new ArrayList<>();
     for (TableLayout.Column column : missing) {
@@ -274,7 +265,7 @@ public final class SchemaManager {
     String index = SqlIdentifier.quote(SqlIdentifier.withSuffix(bareName(table), "_soma_key"));
     String create =
         "CREATE UNIQUE INDEX IF NOT EXISTS " + index + " ON " + table + " (" + columns + ")";
-    if (!owns(c, table)) {
+    if (!PgCatalog.owns(c, table)) {
       throw new ConnectException(
           "table "
               + table
@@ -349,18 +340,6 @@ public final class SchemaManager {
                         + column.sqlType())
             .collect(Collectors.joining(", "))
         + ";";
-  }
-
-  /** Whether connection.user may alter the table: it owns it, or is a member of its owner. */
-  private static boolean owns(Connection c, String table) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = to_regclass(?)")) {
-      ps.setString(1, table);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() && rs.getBoolean(1);
-      }
-    }
   }
 
   /**
