@@ -136,81 +136,82 @@ final class OutboxReader implements AutoCloseable {
    * A table named without its schema is made, with outbox.table.create=true, in current_schema():
    * CREATE TABLE IF NOT EXISTS looks only there. One of that name further down the search_path
    * (public.outbox, while the role's own schema comes first, as with the default "$user", public)
-   * would be shadowed by a new, empty table, and the rows services write into it never relayed.
+   * would be shadowed by a new, empty table, and the rows services write into it never relayed:
+   * refused. A deployment an earlier version shadowed already (its table in current_schema(), made
+   * by the DDL, and another of that name further down, which services may be writing to) may be
+   * meant (a schema per tenant): only warned of, naming both.
    */
   private void refuseShadowing(Connection conn, List<OutboxTable> tables) throws SQLException {
     List<OutboxTable> named = new ArrayList<>(tables);
     named.add(config.dlqTable());
     for (OutboxTable table : named) {
-      if (table.schema() != null) {
-        continue;
-      }
-      try (PreparedStatement s =
-          conn.prepareStatement(
-              "SELECT n.nspname, current_schema() FROM pg_class c"
-                  + " JOIN pg_namespace n ON n.oid = c.relnamespace"
-                  + " WHERE c.oid = to_regclass(?) AND n.nspname IS DISTINCT FROM current_schema()")) {
-        s.setString(1, table.sql());
-        try (ResultSet rs = s.executeQuery()) {
-          if (!rs.next()) {
-            warnShadowed(conn, table);
-            continue;
-          }
-          String found = rs.getString(1) + "." + table.table();
-          throw new ConnectException(
-              "outbox relay: the search_path finds table "
-                  + table.name()
-                  + " as "
-                  + found
-                  + ", but "
-                  + OutboxSourceConfig.TABLE_CREATE
-                  + "=true would make a new, empty one in "
-                  + (rs.getString(2) == null ? "no schema" : "schema " + rs.getString(2))
-                  + " (the first of the search_path) and use that instead. Name it with its"
-                  + " schema ("
-                  + found
-                  + ") in "
-                  + OutboxSourceConfig.TABLES
-                  + " or "
-                  + OutboxSourceConfig.DLQ_TABLE
-                  + ", or set "
-                  + OutboxSourceConfig.TABLE_CREATE
-                  + "=false.");
-        }
+      if (table.schema() == null) {
+        refuseShadowing(conn, table);
       }
     }
   }
 
   /**
-   * A deployment an earlier version shadowed already: its table in current_schema(), made by the
-   * DDL, and another of that name further down the search_path, which services may be writing to.
-   * Both may be meant (a schema per tenant), so this only warns, naming both.
+   * One lookup: the relation the bare name finds (first, if any) and every other table of that name
+   * in a schema of the search_path.
    */
-  private static void warnShadowed(Connection conn, OutboxTable table) throws SQLException {
+  private static void refuseShadowing(Connection conn, OutboxTable table) throws SQLException {
     try (PreparedStatement s =
         conn.prepareStatement(
-            "SELECT n.nspname, current_schema() FROM pg_class c"
-                + " JOIN pg_namespace n ON n.oid = c.relnamespace"
-                + " WHERE c.relname = ? AND c.relkind IN ('r', 'p')"
-                + " AND n.nspname = ANY (current_schemas(false))"
-                + " AND c.oid IS DISTINCT FROM to_regclass(?)")) {
-      s.setString(1, table.table());
-      s.setString(2, table.sql());
+            "SELECT n.nspname, c.oid IS NOT DISTINCT FROM r.oid AS found, current_schema()"
+                + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,"
+                + " (SELECT to_regclass(?) AS oid) r WHERE c.relname = ? AND (c.oid = r.oid"
+                + " OR c.relkind IN ('r', 'p') AND n.nspname = ANY (current_schemas(false)))"
+                + " ORDER BY found DESC")) {
+      s.setString(1, table.sql());
+      s.setString(2, table.table());
       try (ResultSet rs = s.executeQuery()) {
-        if (rs.next()) {
-          log.warn(
-              "outbox relay: table {} is the one in schema {}, while the search_path also has"
-                  + " {}.{}: rows written to that one are not relayed (or dead letters not put"
-                  + " there). If it is the one meant, name it with its schema in {} or {}",
-              table.name(),
-              rs.getString(2),
-              rs.getString(1),
-              table.table(),
-              OutboxSourceConfig.TABLES,
-              OutboxSourceConfig.DLQ_TABLE);
+        if (!rs.next()) {
+          return;
         }
+        String current = rs.getString(3);
+        if (rs.getBoolean(2)) {
+          if (!rs.getString(1).equals(current)) {
+            throw shadowing(table, rs.getString(1) + "." + table.table(), current);
+          }
+          if (!rs.next()) {
+            return;
+          }
+        }
+        log.warn(
+            "outbox relay: table {} is the one in schema {}, while the search_path also has"
+                + " {}.{}: rows written to that one are not relayed (or dead letters not put"
+                + " there). If it is the one meant, name it with its schema in {} or {}",
+            table.name(),
+            current,
+            rs.getString(1),
+            table.table(),
+            OutboxSourceConfig.TABLES,
+            OutboxSourceConfig.DLQ_TABLE);
       }
     }
+  }
+
+  private static ConnectException shadowing(OutboxTable table, String found, String current) {
+    return new ConnectException(
+        "outbox relay: the search_path finds table "
+            + table.name()
+            + " as "
+            + found
+            + ", but "
+            + OutboxSourceConfig.TABLE_CREATE
+            + "=true would make a new, empty one in "
+            + (current == null ? "no schema" : "schema " + current)
+            + " (the first of the search_path) and use that instead. Name it with its"
+            + " schema ("
+            + found
+            + ") in "
+            + OutboxSourceConfig.TABLES
+            + " or "
+            + OutboxSourceConfig.DLQ_TABLE
+            + ", or set "
+            + OutboxSourceConfig.TABLE_CREATE
+            + "=false.");
   }
 
   private void createTables(Connection conn, List<OutboxTable> tables) throws SQLException {
