@@ -30,14 +30,15 @@ final class OutboxPrivileges {
 
   private static final String SEE = " See source-outbox/README.md, \"Privileges\".";
 
-  /** Whether connection.user owns (or is a member of the owner of) a table; or a function. */
-  private static final String TABLE_OWNER =
-      "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = to_regclass(?)";
-
-  private static final String FUNCTION_OWNER =
-      "SELECT pg_has_role(proowner, 'USAGE') FROM pg_proc WHERE proname = ? AND pronargs = 0"
+  /**
+   * Whether a trigger function of that name exists in that schema (null: current_schema()) and
+   * connection.user neither owns it nor is a member of its owner.
+   */
+  private static final String FOREIGN_FUNCTION =
+      "EXISTS (SELECT 1 FROM pg_proc WHERE proname = ? AND pronargs = 0"
           + " AND pronamespace = (SELECT oid FROM pg_namespace"
-          + " WHERE nspname = coalesce(?, current_schema()))";
+          + " WHERE nspname = coalesce(?, current_schema()))"
+          + " AND NOT pg_has_role(proowner, 'USAGE'))";
 
   private OutboxPrivileges() {}
 
@@ -62,19 +63,16 @@ final class OutboxPrivileges {
     }
     if (create && usable) { // without USAGE even looking the tables up fails
       for (OutboxTable table : tables) {
-        owned(conn, "table", table.sql(), TABLE_OWNER, role, missing, table.sql());
+        // owned asked first: exists only then, as one not made yet needs no owner
+        if (!PgCatalog.owns(conn, table.sql()) && PgCatalog.exists(conn, table.sql())) {
+          missing.add(ownership("table", table.sql(), role));
+        }
         for (String function : functions(config)) {
           // the schema the DDL's CREATE OR REPLACE FUNCTION uses: for a table named without one
           // current_schema(), whatever function of that name lies further down the search_path
-          owned(
-              conn,
-              "function",
-              table.sqlSibling(function) + "()",
-              FUNCTION_OWNER,
-              role,
-              missing,
-              function,
-              table.schema());
+          if (has(conn, FOREIGN_FUNCTION, function, table.schema())) {
+            missing.add(ownership("function", table.sqlSibling(function) + "()", role));
+          }
         }
       }
     }
@@ -199,43 +197,22 @@ final class OutboxPrivileges {
     }
   }
 
-  /**
-   * An existing table or function the DDL alters or replaces, which only its owner may; {@code
-   * lookup} finds its owner.
-   */
-  private static void owned(
-      Connection conn,
-      String kind,
-      String name,
-      String lookup,
-      String role,
-      List<Missing> missing,
-      String... params)
-      throws SQLException {
-    try (PreparedStatement s = conn.prepareStatement(lookup)) {
-      for (int i = 0; i < params.length; i++) {
-        s.setString(i + 1, params[i]);
-      }
-      try (ResultSet rs = s.executeQuery()) {
-        if (rs.next() && !rs.getBoolean(1)) {
-          missing.add(
-              new Missing(
-                  "ownership of "
-                      + kind
-                      + " "
-                      + name
-                      + " ("
-                      + OutboxSourceConfig.TABLE_CREATE
-                      + "=true alters or replaces it)",
-                  "ALTER "
-                      + kind.toUpperCase(Locale.ROOT)
-                      + " "
-                      + name
-                      + " OWNER TO "
-                      + SqlIdentifier.quote(role)));
-        }
-      }
-    }
+  /** An existing table or function the DDL alters or replaces, which only its owner may. */
+  private static Missing ownership(String kind, String name, String role) {
+    return new Missing(
+        "ownership of "
+            + kind
+            + " "
+            + name
+            + " ("
+            + OutboxSourceConfig.TABLE_CREATE
+            + "=true alters or replaces it)",
+        "ALTER "
+            + kind.toUpperCase(Locale.ROOT)
+            + " "
+            + name
+            + " OWNER TO "
+            + SqlIdentifier.quote(role));
   }
 
   private static void table(
