@@ -779,7 +779,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
    * and the topic: only then is a missing collection one record's error.
    */
   public boolean collectionFromRecordData() {
-    return !collection().dependsOnTopicOnly();
+    return collection().readsKeyOrValue();
   }
 
   public boolean createCollections() {

@@ -86,8 +86,9 @@ public class QdrantVectorSinkTask extends SinkTask {
 
   /**
    * Batches sent and not yet acknowledged, oldest first, or kept after a transient failure to be
-   * sent again, all together, before anything else (acknowledged still oldest first). A kept batch
-   * is never behind one in flight: a failure waits for every batch in flight before it keeps them.
+   * sent again, all together, before anything else (acknowledged still oldest first). Nothing in
+   * flight is behind a kept batch: a failure waits for every batch in flight before it keeps them,
+   * and a resend that stops at a batch it cannot send keeps the ones after it.
    */
   private final Deque<PendingBatch> unacknowledged = new ArrayDeque<>();
 
@@ -184,9 +185,7 @@ public class QdrantVectorSinkTask extends SinkTask {
         }
       }
       PendingBatch next = records.isEmpty() ? null : map(records);
-      while (!unacknowledged.isEmpty()
-          && !unacknowledged.peekFirst().kept()
-          && unacknowledged.peekFirst().sent.isDone()) {
+      while (!unacknowledged.isEmpty() && unacknowledged.peekFirst().sent.isDone()) {
         settleOldest();
       }
       if (next != null) {
@@ -197,7 +196,6 @@ public class QdrantVectorSinkTask extends SinkTask {
         unacknowledged.addLast(submit(next));
       }
       retries.reset();
-      failedWriteSent = OptionalLong.empty(); // one found by preCommit whose batch close dropped
     } catch (RetriableException e) {
       // Nothing of these records was sent (next is dropped here): Connect delivers them again.
       retryLater(records, e);
@@ -334,10 +332,12 @@ public class QdrantVectorSinkTask extends SinkTask {
           ? e
           : new ConnectException("The dead letter queue did not take a record: " + e, e);
     }
-    batch.offsets.forEach(
-        (partition, next) ->
-            acknowledged.merge(
-                partition, next, (old, now) -> now.offset() > old.offset() ? now : old));
+    batch.offsets.forEach(this::acknowledge);
+  }
+
+  /** Moves a partition's acknowledged position forward, never back. */
+  private void acknowledge(TopicPartition partition, OffsetAndMetadata next) {
+    acknowledged.merge(partition, next, (old, now) -> now.offset() > old.offset() ? now : old);
   }
 
   private void reportDeadLetters(PendingBatch batch, List<Rejected> refused) {
@@ -445,9 +445,10 @@ public class QdrantVectorSinkTask extends SinkTask {
   }
 
   /**
-   * Fails the task: a fault that looked transient outlasted retry.timeout.ms. Nothing not yet
-   * acknowledged is acknowledged from now on ({@link #isSettled}), so a restarted task gets those
-   * records again. Named by gRPC status and positions, never by contents.
+   * Fails the task: a fault that looked transient outlasted retry.timeout.ms. Only batches already
+   * in flight can still be acknowledged (preCommit waits for them); kept ones never are, nor is a
+   * partition reported past them ({@link #isSettled}), so a restarted task gets those records
+   * again. Named by gRPC status and positions, never by contents.
    */
   private void giveUp(Collection<SinkRecord> records, RetriableException e) {
     OffsetRanges pending = new OffsetRanges();
@@ -524,8 +525,12 @@ public class QdrantVectorSinkTask extends SinkTask {
     Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
     for (Map.Entry<TopicPartition, OffsetAndMetadata> consumed : currentOffsets.entrySet()) {
       TopicPartition partition = consumed.getKey();
-      OffsetAndMetadata offset =
-          isSettled(partition) ? consumed.getValue() : acknowledged.get(partition);
+      if (isSettled(partition)) {
+        // kept as acknowledged: a later batch in flight or kept must not report less, or Connect
+        // would commit the lower offset and a restart read filtered records again
+        acknowledge(partition, consumed.getValue());
+      }
+      OffsetAndMetadata offset = acknowledged.get(partition);
       if (offset != null) {
         commit.put(partition, offset);
       }

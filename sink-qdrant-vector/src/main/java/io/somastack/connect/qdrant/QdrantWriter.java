@@ -40,6 +40,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.slf4j.Logger;
@@ -301,15 +302,24 @@ final class QdrantWriter implements AutoCloseable {
    * Applies a collapsed batch, its requests all in flight together (within qdrant.max.in.flight),
    * and returns the operations Qdrant refused as bad data. Throws {@link RetriableException} when
    * Qdrant could not take it now; by then no request of the batch is still running (every request
-   * is awaited before anything is thrown), so a retry never races an earlier attempt. The task runs
-   * this on its writer thread while it maps the next batch.
+   * is awaited before anything is thrown), so a retry never races an earlier attempt, and none is
+   * sent after one failed so. The task runs this on its writer thread while it maps the next batch.
    */
   List<Rejected> write(WriteBatch batch) {
     List<Request> requests = batch.requests(config.batchMaxPoints(), config.batchMaxBytes());
     List<Future<?>> sent = new ArrayList<>(requests.size());
+    AtomicBoolean sentAgain = new AtomicBoolean();
     try {
       for (Request request : requests) {
-        sent.add(send(request));
+        acquireSlot();
+        if (sentAgain.get()) {
+          // the whole batch goes again: the rest would only wait for slots, each up to a deadline
+          // against an overloaded Qdrant (past max.poll.interval.ms for many collections), and be
+          // written twice
+          inFlight.release();
+          break;
+        }
+        sent.add(send(request, sentAgain));
       }
     } catch (RuntimeException e) {
       awaitAll(sent); // the requests already sent must not race a retry of the batch
@@ -318,7 +328,7 @@ final class QdrantWriter implements AutoCloseable {
     List<Rejected> refused = new ArrayList<>();
     Set<String> rechecked = new HashSet<>();
     RuntimeException failed = null;
-    for (int i = 0; i < requests.size(); i++) {
+    for (int i = 0; i < sent.size(); i++) {
       try {
         awaitRaw(sent.get(i));
       } catch (StatusFailure failure) {
@@ -378,14 +388,20 @@ final class QdrantWriter implements AutoCloseable {
     return failed instanceof RetriableException && permanent ? outcome : failed;
   }
 
-  /** Sends one request once a slot is free; the slot is freed when the answer arrives. */
-  private Future<?> send(Request request) {
+  private void acquireSlot() {
     try {
       inFlight.acquire();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new RetriableException("interrupted while waiting to write to Qdrant", e);
     }
+  }
+
+  /**
+   * Sends one request in a slot acquired for it; the slot is freed when the answer arrives, after
+   * {@code sentAgain} is set if the answer sends the whole batch again.
+   */
+  private Future<?> send(Request request, AtomicBoolean sentAgain) {
     long start = System.nanoTime();
     ListenableFuture<?> future;
     try {
@@ -405,6 +421,9 @@ final class QdrantWriter implements AutoCloseable {
 
           @Override
           public void onFailure(Throwable t) {
+            if (sendsBatchAgain(Status.fromThrowable(t))) {
+              sentAgain.set(true);
+            }
             inFlight.release();
             listener.failed(System.nanoTime() - start);
           }
@@ -490,7 +509,8 @@ final class QdrantWriter implements AutoCloseable {
   /** Sends a request and waits for it; a refusal is searched as above, other failures thrown. */
   private void sendAlone(WriteBatch batch, Request request, List<Rejected> refused) {
     try {
-      awaitRaw(send(request));
+      acquireSlot();
+      awaitRaw(send(request, new AtomicBoolean())); // alone: no later request to hold back
     } catch (StatusFailure failure) {
       RuntimeException outcome = handle(batch, request, failure, refused);
       if (outcome != null) {
@@ -501,6 +521,16 @@ final class QdrantWriter implements AutoCloseable {
 
   private static Request part(Request request, int from, int to) {
     return new Request(request.collection(), request.upsert(), request.ops().subList(from, to));
+  }
+
+  /**
+   * Whether {@link #handle} makes the failure a {@link RetriableException}: the batch goes again.
+   */
+  private static boolean sendsBatchAgain(Status status) {
+    Status.Code code = status.getCode();
+    return code != Status.Code.INVALID_ARGUMENT
+        && !tooBigToPass(status)
+        && (code == Status.Code.NOT_FOUND || isTransient(code));
   }
 
   /**

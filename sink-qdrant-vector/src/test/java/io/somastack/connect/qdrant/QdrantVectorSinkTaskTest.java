@@ -188,6 +188,45 @@ class QdrantVectorSinkTaskTest {
     assertEquals(consumed, task.preCommit(consumed));
   }
 
+  /**
+   * A position once reported where Connect consumed it (records past the last written one were
+   * filtered) is not taken back while a later batch waits to be sent again: Connect would commit
+   * the lower offset, and a restart would read the filtered records, and dead-letter those the
+   * converter failed on, a second time.
+   */
+  @Test
+  void aReportedPositionIsNotTakenBackByALaterBatchKeptAfterAFailure() throws Exception {
+    startSlowTask(); // offset 0 written
+    offset = 5; // offsets 1 to 4 filtered by an SMT
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), preCommit());
+    qdrant.failNext(1, Status.Code.UNAVAILABLE);
+    task.put(List.of(record(null, memory(1, "one")))); // offset 5: kept after its failure
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), preCommit());
+    task.put(List.of()); // sends the kept batch again
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(6)), preCommit());
+  }
+
+  /**
+   * Once a request of a batch has failed so that the whole batch is sent again, its later requests
+   * are not sent: against an overloaded Qdrant each would wait for a slot and a deadline, a batch
+   * of many collections outlasting max.poll.interval.ms, only to be written twice.
+   */
+  @Test
+  void aBatchStopsSendingOnceARequestFailedTransiently() throws Exception {
+    startSlowTask("batch.max.points", "1", "qdrant.max.in.flight.requests", "1");
+    qdrant.failNext(1, Status.Code.UNAVAILABLE);
+    task.put(
+        List.of(
+            record(null, memory(1, "one")),
+            record(null, memory(2, "two")),
+            record(null, memory(3, "three"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit()); // kept
+    assertEquals(1, count(), "requests sent after the batch had failed");
+    task.put(List.of()); // sends the kept batch again
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
+    assertEquals(4, count());
+  }
+
   @Test
   void anUnreachableQdrantIsRetriable() throws Exception {
     startTask();
@@ -504,6 +543,21 @@ class QdrantVectorSinkTaskTest {
     assertFalse(e instanceof DataException || e instanceof RetriableException, e.toString());
     assertTrue(
         e.getMessage().contains("'" + PARTITION.topic() + "' does not exist"), e.getMessage());
+    assertTrue(context.deadLettered().isEmpty());
+  }
+
+  /**
+   * ${partition} is no record data either: a collection per partition that is missing fails the
+   * task as one per topic does, rather than dead-lettering every upsert of the partition and
+   * dropping its tombstones.
+   */
+  @Test
+  void aMissingCollectionNamedByTopicAndPartitionFailsTheTask() {
+    startTask("collection.name", "docs_${partition}", "collection.create", "false");
+    List<SinkRecord> batch = List.of(record(null, memory(1, "one")));
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(batch));
+    assertFalse(e instanceof DataException || e instanceof RetriableException, e.toString());
+    assertTrue(e.getMessage().contains("'docs_0' does not exist"), e.getMessage());
     assertTrue(context.deadLettered().isEmpty());
   }
 

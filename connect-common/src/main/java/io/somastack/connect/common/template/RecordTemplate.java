@@ -38,12 +38,17 @@ public final class RecordTemplate {
   private final String text;
   private final List<Part> parts;
   private final boolean topicOnly;
+  private final boolean readsKeyOrValue;
 
   private RecordTemplate(String text, List<Part> parts) {
     this.text = text;
     this.parts = parts;
     // asked once per record by the sinks: decided once here, not by a stream per call
     this.topicOnly = parts.stream().allMatch(p -> p instanceof Literal || p instanceof Topic);
+    this.readsKeyOrValue =
+        parts.stream()
+            .anyMatch(
+                p -> p instanceof WholeKey || p instanceof KeyField || p instanceof ValueField);
   }
 
   /** Parses a template; an unknown placeholder or an unclosed brace is rejected. */
@@ -95,9 +100,20 @@ public final class RecordTemplate {
             + "}; use ${topic}, ${partition}, ${key}, ${key.<path>} or ${value.<path>}");
   }
 
-  /** True when the template reads nothing from the key or value (only topic and partition). */
+  /**
+   * True when the template reads nothing but the topic, so it renders the same for every record of
+   * a topic (what is rendered can be kept per topic). ${partition} is more than the topic.
+   */
   public boolean dependsOnTopicOnly() {
     return topicOnly;
+  }
+
+  /**
+   * True when the template reads the record's key or value: what it renders is the record's data (a
+   * tenant's name, say), not the configuration's, topic's or partition's.
+   */
+  public boolean readsKeyOrValue() {
+    return readsKeyOrValue;
   }
 
   /**

@@ -109,6 +109,15 @@ class RecordTemplateTest {
   void knowsWhenOnlyTheTopicMatters() {
     assertTrue(RecordTemplate.parse("memory_${topic}").dependsOnTopicOnly());
     assertFalse(RecordTemplate.parse("${value.tenant_id}").dependsOnTopicOnly());
+    assertFalse(RecordTemplate.parse("memory_${partition}").dependsOnTopicOnly());
+  }
+
+  @Test
+  void knowsWhenTheRecordsKeyOrValueMatters() {
+    assertFalse(RecordTemplate.parse("memory_${topic}_${partition}").readsKeyOrValue());
+    assertTrue(RecordTemplate.parse("${topic}_${value.tenant_id}").readsKeyOrValue());
+    assertTrue(RecordTemplate.parse("${key.tenant}").readsKeyOrValue());
+    assertTrue(RecordTemplate.parse("t_${key}").readsKeyOrValue());
   }
 
   @Test

@@ -30,12 +30,20 @@ public final class PointIds {
 
   private final byte[] namespace;
 
+  /** One per instance, not per id: a mapper, and so its ids, serve one task thread. */
+  private final MessageDigest sha1;
+
   public PointIds(UUID namespace) {
     this.namespace =
         ByteBuffer.allocate(16)
             .putLong(namespace.getMostSignificantBits())
             .putLong(namespace.getLeastSignificantBits())
             .array();
+    try {
+      this.sha1 = MessageDigest.getInstance("SHA-1");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-1", e);
+    }
   }
 
   /** The point id for a field value; a {@link DataException} says why there is none. */
@@ -179,12 +187,6 @@ public final class PointIds {
 
   /** RFC 4122 section 4.3: SHA-1 of namespace and name, with version 5 and variant bits set. */
   UUID uuidV5(String name) {
-    MessageDigest sha1;
-    try {
-      sha1 = MessageDigest.getInstance("SHA-1");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JVM has SHA-1", e);
-    }
     sha1.update(namespace);
     byte[] hash = sha1.digest(name.getBytes(StandardCharsets.UTF_8));
     hash[6] = (byte) ((hash[6] & 0x0f) | 0x50);

@@ -69,6 +69,9 @@ public final class PointMapper {
   /** The collection template reads only the topic (and literals). */
   private final boolean topicOnly;
 
+  /** Whether the collection comes from the record's key or value: only then a record's fault. */
+  private final boolean fromRecordData;
+
   /** Rendered collection names per topic, when {@link #topicOnly}; a mapper serves one task. */
   private final Map<String, String> byTopic = new HashMap<>();
 
@@ -85,6 +88,7 @@ public final class PointMapper {
     this.deleteEnabled = config.deleteEnabled();
     this.collection = config.collection();
     this.topicOnly = collection.dependsOnTopicOnly();
+    this.fromRecordData = collection.readsKeyOrValue();
     List<FieldPath> exclude = new ArrayList<>(config.payloadExclude());
     if (config.embedder() == EmbedderKind.FIELD) {
       exclude.add(config.vectorField()); // stored as the vector; a copy in the payload is waste
@@ -167,6 +171,9 @@ public final class PointMapper {
   private String upsertCollection(SinkRecord record, Object value) {
     if (topicOnly) {
       return topicCollection(record);
+    }
+    if (!fromRecordData) {
+      return collectionOf(record); // ${partition}: nothing of the value to read
     }
     JsonNode json =
         value instanceof JsonNode tree
@@ -279,7 +286,7 @@ public final class PointMapper {
       throw new DataException(
           "collection template " + collection + " names a field the record does not have");
     }
-    if (!topicOnly && !isCollectionName(name)) {
+    if (fromRecordData && !isCollectionName(name)) {
       // a name made from record data that Qdrant would refuse: this record's fault, not the
       // task's (a fixed name Qdrant refuses fails the task when the collection is created)
       throw new DataException(
