@@ -1,9 +1,8 @@
 package io.somastack.connect.common.config;
 
 import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.postgres.JdbcUrl;
 import io.somastack.connect.common.template.RecordTemplate;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -145,7 +144,8 @@ public final class Validators {
                   + ": must be a jdbc:postgresql:// URL (the value is not shown: it may hold"
                   + " credentials)");
         }
-        if (hasUserInfo(value.toString())) {
+        JdbcUrl url = JdbcUrl.parse(value.toString());
+        if (url.hasUserInfo()) {
           // pgjdbc cannot parse it and fails with "Unable to parse URL" and the whole URL, which
           // would reach the task's status and the logs, password and all
           throw new ConfigException(
@@ -155,15 +155,14 @@ public final class Validators {
                   + " by the JDBC driver; set them in connection.user and connection.password"
                   + " (the value is not shown: it may hold credentials)");
         }
-        String parameter = passwordParameter(value.toString());
-        if (parameter != null) {
+        // (sslpassword, an encrypted client key's, has no option of its own to go to, so it is
+        // left to the URL)
+        if (url.hasParameterLike("password")) {
           // the connectors log their settings at start, and connection.url is no PASSWORD option
           throw new ConfigException(
               "Invalid value for configuration "
                   + name
-                  + ": a "
-                  + parameter
-                  + "= parameter would be logged with the connector's settings; set the password"
+                  + ": a password= parameter would be logged with the connector's settings; set the password"
                   + " in connection.password, which is never shown (the value is not shown: it"
                   + " may hold credentials)");
         }
@@ -174,45 +173,5 @@ public final class Validators {
         return "a jdbc:postgresql:// URL";
       }
     };
-  }
-
-  /**
-   * The name of a password parameter in the URL's query, or null. (sslpassword, an encrypted client
-   * key's, has no option of its own to go to, so it is left to the URL.)
-   */
-  private static String passwordParameter(String url) {
-    int query = url.indexOf('?');
-    if (query < 0) {
-      return null;
-    }
-    for (String pair : url.substring(query + 1).split("&")) {
-      String key = pair.split("=", 2)[0];
-      // pgjdbc reads only "password", but Password= or pass%77ord= is a password all the same,
-      // logged with the settings while the login fails
-      String decoded;
-      try {
-        decoded = URLDecoder.decode(key, StandardCharsets.UTF_8);
-      } catch (IllegalArgumentException badlyEncoded) {
-        decoded = key;
-      }
-      if (decoded.equalsIgnoreCase("password")) {
-        return "password";
-      }
-    }
-    return null;
-  }
-
-  /**
-   * An @ before the query of jdbc:postgresql://hosts/db?params: user info, as in libpq URLs. Not
-   * just in the host list: a password with a / in it would end that early. A database name with
-   * an @ in it is written %40, which pgjdbc decodes.
-   */
-  private static boolean hasUserInfo(String url) {
-    String prefix = "jdbc:postgresql://";
-    if (!url.startsWith(prefix)) {
-      return false; // jdbc:postgresql:db has no host part
-    }
-    int query = url.indexOf('?');
-    return url.substring(prefix.length(), query < 0 ? url.length() : query).indexOf('@') >= 0;
   }
 }

@@ -1,8 +1,6 @@
 package io.somastack.connect.common.postgres;
 
 import io.somastack.connect.common.config.Validators;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.util.Properties;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -136,9 +134,10 @@ public final class PostgresConnectionConfig {
   private static String sslmode(AbstractConfig config) {
     String configured = config.getString(SSLMODE);
     boolean explicit = config.originals().containsKey(SSLMODE);
-    String inUrl = urlParameter(url(config), "sslmode");
+    JdbcUrl url = JdbcUrl.parse(url(config));
+    String inUrl = urlParameter(url, "sslmode");
     if (inUrl == null) {
-      return !explicit && urlParameter(url(config), "ssl") != null ? null : configured;
+      return !explicit && urlParameter(url, "ssl") != null ? null : configured;
     }
     if (explicit && !inUrl.equals(configured)) {
       throw new ConfigException(
@@ -153,38 +152,12 @@ public final class PostgresConnectionConfig {
     return inUrl;
   }
 
-  /**
-   * A query parameter of a JDBC URL as pgjdbc reads it, or null: names match exactly (pgjdbc
-   * ignores SSLMODE) and the last of repeated parameters wins (sslmode=verify-full&sslmode=disable
-   * is disable to pgjdbc).
-   */
-  private static String urlParameter(String url, String name) {
-    int query = url.indexOf('?');
-    if (query < 0) {
-      return null;
-    }
-    String value = null;
-    for (String pair : url.substring(query + 1).split("&")) {
-      int eq = pair.indexOf('=');
-      String key = eq < 0 ? pair : pair.substring(0, eq);
-      if (key.equals(name)) {
-        value = eq < 0 ? "" : decoded(pair.substring(eq + 1), name);
-      }
-    }
-    return value;
-  }
-
-  /** A percent-encoded parameter value; the error names the parameter, never the URL's text. */
-  private static String decoded(String value, String name) {
+  /** {@link JdbcUrl#parameter}, its error a config error naming the option, never its text. */
+  private static String urlParameter(JdbcUrl url, String name) {
     try {
-      return URLDecoder.decode(value, StandardCharsets.UTF_8);
+      return url.parameter(name);
     } catch (IllegalArgumentException e) {
-      throw new ConfigException(
-          "Invalid value for configuration "
-              + URL
-              + ": its "
-              + name
-              + " parameter is not correctly percent-encoded");
+      throw new ConfigException("Invalid value for configuration " + URL + ": " + e.getMessage());
     }
   }
 

@@ -124,4 +124,23 @@ class PostgresConnectionConfigTest {
     SQLException other = new SQLException("relation does not exist", "42P01");
     assertSame(other, PostgresConnectionConfig.withoutUrl(other, url));
   }
+
+  /**
+   * withoutUrl's copy has no causes and no next exceptions. pgjdbc's own error quoting the URL has
+   * neither, so nothing an operator needs is lost: the copy keeps its message (the URL named by the
+   * option) and SQLSTATE, and errors that do not quote the URL pass whole, causes and all.
+   */
+  @Test
+  void pgjdbcsErrorQuotingTheUrlHasNothingTheCopyDrops() {
+    String url = "jdbc:postgresql://127.0.0.1:notaport/soma?sslpassword=s3cret";
+    SQLException e =
+        assertThrows(
+            SQLException.class, () -> new org.postgresql.Driver().connect(url, new Properties()));
+    assertTrue(e.getMessage().contains(url), e.getMessage());
+    assertNull(e.getCause());
+    assertNull(e.getNextException());
+    SQLException safe = PostgresConnectionConfig.withoutUrl(e, url);
+    assertEquals("Unable to parse URL <connection.url>", safe.getMessage());
+    assertEquals(e.getSQLState(), safe.getSQLState());
+  }
 }

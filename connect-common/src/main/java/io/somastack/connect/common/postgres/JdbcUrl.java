@@ -1,0 +1,113 @@
+package io.somastack.connect.common.postgres;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The parts of a PostgreSQL JDBC URL ({@code jdbc:postgresql://hosts/db?params}) the plugins check:
+ * whether it carries user info, and its query's parameters, split once. It keeps no copy of the
+ * URL's text and its {@code toString()} shows none: a URL may carry a password, and whatever is
+ * made of it must never repeat it.
+ */
+public final class JdbcUrl {
+
+  private static final String WITH_HOSTS = "jdbc:postgresql://";
+
+  /** A query parameter as written: its name not decoded, its value null when there is no '='. */
+  private record Parameter(String name, String value) {}
+
+  private final boolean userInfo;
+  private final List<Parameter> parameters;
+
+  private JdbcUrl(boolean userInfo, List<Parameter> parameters) {
+    this.userInfo = userInfo;
+    this.parameters = parameters;
+  }
+
+  /** Splits {@code url}: everything after the first '?' is the query, its pairs split on '&'. */
+  public static JdbcUrl parse(String url) {
+    Objects.requireNonNull(url, "url");
+    int query = url.indexOf('?');
+    String beforeQuery = query < 0 ? url : url.substring(0, query);
+    // jdbc:postgresql:db has no host part
+    boolean userInfo =
+        beforeQuery.startsWith(WITH_HOSTS) && beforeQuery.indexOf('@', WITH_HOSTS.length()) >= 0;
+    List<Parameter> parameters = new ArrayList<>();
+    if (query >= 0) {
+      for (String pair : url.substring(query + 1).split("&")) {
+        int eq = pair.indexOf('=');
+        parameters.add(
+            eq < 0
+                ? new Parameter(pair, null)
+                : new Parameter(pair.substring(0, eq), pair.substring(eq + 1)));
+      }
+    }
+    return new JdbcUrl(userInfo, List.copyOf(parameters));
+  }
+
+  /**
+   * An @ before the query, as in libpq's user:password@host: pgjdbc cannot parse it. Not just in
+   * the host list: a password with a / in it would end that early. A database name with an @ in it
+   * is written %40, which pgjdbc decodes.
+   */
+  public boolean hasUserInfo() {
+    return userInfo;
+  }
+
+  /**
+   * A query parameter as pgjdbc reads it, percent-decoded, or null: names match exactly (pgjdbc
+   * ignores SSLMODE) and the last of repeated parameters wins (sslmode=verify-full&sslmode=disable
+   * is disable to pgjdbc); a parameter without '=' is the empty string.
+   *
+   * @throws IllegalArgumentException when the value is not correctly percent-encoded; its message
+   *     names the parameter only, never the value
+   */
+  public String parameter(String name) {
+    String value = null;
+    for (Parameter parameter : parameters) {
+      if (parameter.name().equals(name)) {
+        value = parameter.value() == null ? "" : decoded(parameter.value(), name);
+      }
+    }
+    return value;
+  }
+
+  /**
+   * Whether a parameter is named {@code name} in any case or percent-encoding: pgjdbc reads only
+   * "password", but Password= or pass%77ord= is a password all the same, for a check that must find
+   * what the URL holds rather than what the driver uses. A name not correctly encoded is compared
+   * as written.
+   */
+  public boolean hasParameterLike(String name) {
+    for (Parameter parameter : parameters) {
+      String decoded;
+      try {
+        decoded = URLDecoder.decode(parameter.name(), StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException badlyEncoded) {
+        decoded = parameter.name();
+      }
+      if (decoded.equalsIgnoreCase(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String decoded(String value, String name) {
+    try {
+      return URLDecoder.decode(value, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      // URLDecoder's own message quotes the value
+      throw new IllegalArgumentException(
+          "its " + name + " parameter is not correctly percent-encoded");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "JdbcUrl[not shown: it may hold credentials]";
+  }
+}
