@@ -155,16 +155,15 @@ public final class Validators {
                   + " by the JDBC driver; set them in connection.user and connection.password"
                   + " (the value is not shown: it may hold credentials)");
         }
-        // (sslpassword, an encrypted client key's, has no option of its own to go to, so it is
-        // left to the URL)
+        // the connectors log their settings at start, and connection.url is no PASSWORD option
+        // (sslpassword, an encrypted client key's, has no option of its own to go to: left alone)
         if (url.hasParameterLike("password")) {
-          // the connectors log their settings at start, and connection.url is no PASSWORD option
           throw new ConfigException(
               "Invalid value for configuration "
                   + name
-                  + ": a password= parameter would be logged with the connector's settings; set the password"
-                  + " in connection.password, which is never shown (the value is not shown: it"
-                  + " may hold credentials)");
+                  + ": a password= parameter would be logged with the connector's settings; set"
+                  + " the password in connection.password, which is never shown (the value is not"
+                  + " shown: it may hold credentials)");
         }
       }
 
