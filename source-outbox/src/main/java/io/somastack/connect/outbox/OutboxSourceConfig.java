@@ -4,6 +4,7 @@ import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.config.Recommenders;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
+import io.somastack.connect.common.retry.RetryBackoff;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -93,8 +94,8 @@ public final class OutboxSourceConfig extends AbstractConfig {
   public static final String POLL_MAX_BYTES = "poll.max.bytes";
   public static final String POLL_INTERVAL_MS = "poll.interval.ms";
   public static final String NOTIFY_CHANNEL = "notify.channel";
-  public static final String RETRY_BACKOFF_INITIAL_MS = "retry.backoff.initial.ms";
-  public static final String RETRY_BACKOFF_MAX_MS = "retry.backoff.max.ms";
+  public static final String RETRY_BACKOFF_INITIAL_MS = RetryBackoff.INITIAL_CONFIG;
+  public static final String RETRY_BACKOFF_MAX_MS = RetryBackoff.MAX_CONFIG;
   public static final String METRICS_BACKLOG_INTERVAL_MS = "metrics.backlog.interval.ms";
 
   /** Set by the connector on each task: the tables that task relays. */
@@ -428,28 +429,14 @@ public final class OutboxSourceConfig extends AbstractConfig {
         ++order,
         Width.MEDIUM,
         "Notify channel");
-    def.define(
-        RETRY_BACKOFF_INITIAL_MS,
-        Type.LONG,
-        100L,
-        ConfigDef.Range.atLeast(1),
-        Importance.LOW,
-        "First wait after a database error; doubles per attempt (with jitter).",
-        GROUP_POLLING,
-        ++order,
-        Width.SHORT,
-        "Initial backoff");
-    def.define(
-        RETRY_BACKOFF_MAX_MS,
-        Type.LONG,
-        30_000L,
-        ConfigDef.Range.atLeast(1),
-        Importance.LOW,
-        "Longest wait between database retries. Transient errors are retried for ever.",
-        GROUP_POLLING,
-        ++order,
-        Width.SHORT,
-        "Max backoff");
+    order =
+        RetryBackoff.define(
+            def,
+            GROUP_POLLING,
+            ++order,
+            RETRY_BACKOFF_INITIAL_MS,
+            100L,
+            "a transient database error (retried for ever, on a new connection)");
     def.define(
         METRICS_BACKLOG_INTERVAL_MS,
         Type.LONG,
@@ -541,12 +528,7 @@ public final class OutboxSourceConfig extends AbstractConfig {
             TOPIC_FIXED, topic, "does not match " + TOPIC_ALLOW_REGEX + " (" + allowed + ")");
       }
     }
-    if (getLong(RETRY_BACKOFF_MAX_MS) < getLong(RETRY_BACKOFF_INITIAL_MS)) {
-      throw new OptionConflict(
-          RETRY_BACKOFF_MAX_MS,
-          getLong(RETRY_BACKOFF_MAX_MS),
-          "must not be below " + RETRY_BACKOFF_INITIAL_MS);
-    }
+    RetryBackoff.check(this, RETRY_BACKOFF_INITIAL_MS);
     for (String table : getList(TABLES)) {
       checkTable(TABLES, table);
     }

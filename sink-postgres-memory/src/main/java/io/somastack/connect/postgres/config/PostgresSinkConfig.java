@@ -5,6 +5,7 @@ import io.somastack.connect.common.config.Recommenders;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
+import io.somastack.connect.common.retry.RetryBackoff;
 import io.somastack.connect.common.retry.RetryTimeout;
 import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.postgres.write.TableLayout;
@@ -22,8 +23,8 @@ import org.apache.kafka.common.config.ConfigException;
 /** The configuration of {@code PostgresMemorySinkConnector}; its ConfigDef generates the docs. */
 public final class PostgresSinkConfig extends AbstractConfig {
 
-  public static final String RETRY_BACKOFF_INITIAL_MS = "retry.backoff.initial.ms";
-  public static final String RETRY_BACKOFF_MAX_MS = "retry.backoff.max.ms";
+  public static final String RETRY_BACKOFF_INITIAL_MS = RetryBackoff.INITIAL_CONFIG;
+  public static final String RETRY_BACKOFF_MAX_MS = RetryBackoff.MAX_CONFIG;
   public static final String RETRY_TIMEOUT_MS = RetryTimeout.CONFIG;
 
   public static final String TABLE_NAME_FORMAT = "table.name.format";
@@ -89,17 +90,7 @@ public final class PostgresSinkConfig extends AbstractConfig {
     if (writeMode() == WriteMode.DEAD_LETTER && !getList(COLUMNS).isEmpty()) {
       throw new OptionConflict(COLUMNS, getList(COLUMNS), DEAD_LETTER_COLUMNS);
     }
-    if (backoffMaxMs() < backoffInitialMs()) {
-      // the task's backoff could not be made: refused here, naming both options, not at start
-      throw new OptionConflict(
-          RETRY_BACKOFF_MAX_MS,
-          backoffMaxMs(),
-          "must not be below "
-              + RETRY_BACKOFF_INITIAL_MS
-              + " ("
-              + backoffInitialMs()
-              + "): the first wait after a transient error cannot be longer than the longest");
-    }
+    RetryBackoff.check(this, RETRY_BACKOFF_INITIAL_MS);
     if (writeMode() == WriteMode.UPSERT
         && tombstones() == Tombstones.DELETE
         && !tableTemplate().valuePaths().isEmpty()) {
@@ -130,30 +121,15 @@ public final class PostgresSinkConfig extends AbstractConfig {
                 + " column or index (auto.evolve) needs owning the table. Audit mode always needs"
                 + " CREATE on the schema and owning its tables: each start makes monthly partitions"
                 + " and its shared chain objects.");
-    def.define(
-        RETRY_BACKOFF_INITIAL_MS,
-        Type.LONG,
-        200L,
-        ConfigDef.Range.atLeast(1),
-        Importance.LOW,
-        "First wait after a transient database error (connection lost, serialization failure,"
-            + " deadlock, server restarting); doubled at each further failure, with jitter.",
-        GROUP_CONNECTION,
-        ++order,
-        Width.SHORT,
-        "Retry backoff (initial)");
-    def.define(
-        RETRY_BACKOFF_MAX_MS,
-        Type.LONG,
-        30_000L,
-        ConfigDef.Range.atLeast(1),
-        Importance.LOW,
-        "Longest wait between retries of a transient database error; at least"
-            + " retry.backoff.initial.ms.",
-        GROUP_CONNECTION,
-        ++order,
-        Width.SHORT,
-        "Retry backoff (max)");
+    order =
+        RetryBackoff.define(
+            def,
+            GROUP_CONNECTION,
+            ++order,
+            RETRY_BACKOFF_INITIAL_MS,
+            200L,
+            "a transient database error (connection lost, serialization failure, deadlock,"
+                + " server restarting)");
     RetryTimeout.define(
         def,
         GROUP_CONNECTION,
