@@ -13,6 +13,7 @@ import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.config.Recommenders;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.retry.RetryBackoff;
 import io.somastack.connect.common.retry.RetryTimeout;
 import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.qdrant.embed.EmbedderKind;
@@ -73,7 +74,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
   public static final String BATCH_MAX_POINTS = "batch.max.points";
   public static final String BATCH_MAX_BYTES = "batch.max.bytes";
   public static final String RETRY_BACKOFF_MS = "retry.backoff.ms";
-  public static final String RETRY_BACKOFF_MAX_MS = "retry.backoff.max.ms";
+  public static final String RETRY_BACKOFF_MAX_MS = RetryBackoff.MAX_CONFIG;
   public static final String RETRY_TIMEOUT_MS = RetryTimeout.CONFIG;
 
   /** RFC 4122's URL namespace: Python's {@code uuid.uuid5(uuid.NAMESPACE_URL, id)} agrees. */
@@ -696,29 +697,15 @@ public final class QdrantSinkConfig extends AbstractConfig {
         ++o,
         Width.SHORT,
         "Bytes per request");
-    def.define(
-        RETRY_BACKOFF_MS,
-        Type.LONG,
-        200L,
-        ConfigDef.Range.atLeast(1),
-        Importance.LOW,
-        "First wait before Connect redelivers a batch Qdrant could not take; doubles (with"
-            + " jitter) per consecutive failure.",
-        GROUP_BATCHING,
-        ++o,
-        Width.SHORT,
-        "Retry backoff (ms)");
-    def.define(
-        RETRY_BACKOFF_MAX_MS,
-        Type.LONG,
-        30_000L,
-        ConfigDef.Range.atLeast(1),
-        Importance.LOW,
-        "Longest wait between retries.",
-        GROUP_BATCHING,
-        ++o,
-        Width.SHORT,
-        "Max retry backoff (ms)");
+    o =
+        RetryBackoff.define(
+            def,
+            GROUP_BATCHING,
+            ++o,
+            RETRY_BACKOFF_MS,
+            200L,
+            "a transient failure (a batch Qdrant could not take, which Connect then delivers"
+                + " again; a failed embeddings request, retried within the put)");
     RetryTimeout.define(
         def,
         GROUP_BATCHING,
@@ -921,7 +908,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
   }
 
   public Duration retryBackoffMax() {
-    return Duration.ofMillis(Math.max(getLong(RETRY_BACKOFF_MAX_MS), getLong(RETRY_BACKOFF_MS)));
+    return Duration.ofMillis(getLong(RETRY_BACKOFF_MAX_MS));
   }
 
   private String secret(String key) {
@@ -965,6 +952,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
           COLLECTION_SPARSE_VECTORS, sparseVectors(), "must not contain vector.name");
     }
     checkIdFields();
+    RetryBackoff.check(this, RETRY_BACKOFF_MS);
     if (deleteEnabled() && !collection().valuePaths().isEmpty()) {
       throw new OptionConflict(
           COLLECTION_NAME,

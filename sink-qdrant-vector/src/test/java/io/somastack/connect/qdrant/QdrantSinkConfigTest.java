@@ -299,6 +299,21 @@ class QdrantSinkConfigTest {
         .visible();
   }
 
+  /**
+   * A first wait longer than the longest used to pass and be quietly raised to it, each wait then
+   * past the retry.backoff.max.ms the config asked for. validate says so on the maximum, naming the
+   * first wait, as the PostgreSQL plugins do.
+   */
+  @Test
+  void aBackoffMaximumBelowTheFirstWaitIsExplainedByValidate() {
+    Map<String, String> props = props("retry.backoff.ms", "5000", "retry.backoff.max.ms", "1000");
+    assertEquals(List.of("retry.backoff.max.ms"), keysWithErrors(props));
+    ConfigException e = assertThrows(ConfigException.class, () -> new QdrantSinkConfig(props));
+    assertTrue(e.getMessage().contains("retry.backoff.ms"), e.getMessage());
+    props.put("retry.backoff.max.ms", "5000");
+    assertEquals(List.of(), keysWithErrors(props));
+  }
+
   private static List<String> keysWithErrors(Map<String, String> props) {
     return new QdrantVectorSinkConnector()
         .validate(props).configValues().stream()
