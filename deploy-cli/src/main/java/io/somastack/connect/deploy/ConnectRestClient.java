@@ -72,10 +72,6 @@ public final class ConnectRestClient {
                 + Base64.getEncoder().encodeToString(basicAuth.getBytes(StandardCharsets.UTF_8));
   }
 
-  public URI base() {
-    return base;
-  }
-
   /** GET / : the worker's version, or an exception when it does not answer. */
   public JsonNode info() throws IOException {
     return send("GET", "", null, 200);

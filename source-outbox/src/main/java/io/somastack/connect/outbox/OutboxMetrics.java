@@ -24,11 +24,7 @@ final class OutboxMetrics implements AutoCloseable {
   private volatile int lockedElsewhere;
 
   OutboxMetrics(PluginMetrics metrics) {
-    this.group = metrics == null ? null : new PluginMetricsGroup(metrics);
-    if (group == null) {
-      relayed = bad = pickupLatency = null;
-      return;
-    }
+    this.group = new PluginMetricsGroup(metrics);
     relayed = group.counter("rows-relayed", "outbox rows handed to Kafka");
     bad = group.counter("bad-rows", "outbox rows moved to the dead-letter table or flagged");
     pickupLatency =
@@ -46,18 +42,14 @@ final class OutboxMetrics implements AutoCloseable {
   }
 
   void relayed(long createdAtMs, long nowMs) {
-    if (group != null) {
-      relayed.record(1, nowMs);
-      if (createdAtMs > 0) {
-        pickupLatency.record(Math.max(0, nowMs - createdAtMs), nowMs);
-      }
+    relayed.record(1, nowMs);
+    if (createdAtMs > 0) {
+      pickupLatency.record(Math.max(0, nowMs - createdAtMs), nowMs);
     }
   }
 
   void bad(int rows) {
-    if (group != null) {
-      bad.record(rows);
-    }
+    bad.record(rows);
   }
 
   void backlog(long rows, long oldestAgeMs) {
@@ -71,8 +63,6 @@ final class OutboxMetrics implements AutoCloseable {
 
   @Override
   public void close() {
-    if (group != null) {
-      group.close();
-    }
+    group.close();
   }
 }

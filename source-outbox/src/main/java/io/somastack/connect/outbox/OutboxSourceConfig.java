@@ -61,8 +61,6 @@ public final class OutboxSourceConfig extends AbstractConfig {
   private static final String GROUP_BAD_ROWS = "Bad rows";
   private static final String GROUP_POLLING = "Polling and retries";
 
-  public static final String CONNECTION_URL = PostgresConnectionConfig.URL;
-
   public static final String TABLES = "outbox.tables";
   public static final String TABLE_CREATE = "outbox.table.create";
   public static final String AFTER_PUBLISH = "after.publish";

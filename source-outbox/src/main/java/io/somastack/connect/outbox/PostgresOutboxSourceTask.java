@@ -16,7 +16,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.apache.kafka.connect.source.SourceTask;
@@ -142,16 +141,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       }
       log.info("outbox {}: relaying rows after {}", table.name(), cursor);
     }
-    metrics = new OutboxMetrics(pluginMetrics());
-  }
-
-  private PluginMetrics pluginMetrics() {
-    try {
-      return context.pluginMetrics();
-    } catch (RuntimeException | LinkageError e) {
-      log.warn("plugin metrics unavailable: {}", e.toString());
-      return null;
-    }
+    metrics = new OutboxMetrics(context.pluginMetrics());
   }
 
   @Override

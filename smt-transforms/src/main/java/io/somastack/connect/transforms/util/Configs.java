@@ -4,7 +4,6 @@ import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.path.FieldPath;
 import java.util.Base64;
 import java.util.List;
-import java.util.Locale;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
@@ -114,10 +113,5 @@ public final class Configs {
         }
       }
     };
-  }
-
-  /** Lower-case name of an enum constant, as written in configs. */
-  public static String lower(Enum<?> value) {
-    return value.name().toLowerCase(Locale.ROOT);
   }
 }
