@@ -9,11 +9,9 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.stream.Collectors;
@@ -37,11 +35,11 @@ final class PendingBatch {
   /** Records the mapper refused: dead-lettered only once the batch is written. */
   final List<Rejected> rejected;
 
-  /** The next offset per (original) partition, acknowledged once the batch is written. */
+  /**
+   * The next offset per (original) partition, acknowledged once the batch is written; a partition
+   * closed since the batch was made is no longer here.
+   */
   final Map<TopicPartition, OffsetAndMetadata> offsets;
-
-  /** Partitions closed after the batch was written: the points Qdrant refused of them stay. */
-  final Set<TopicPartition> closed;
 
   /** The records' positions (original partition and offset), to name them in errors. */
   final OffsetRanges ranges;
@@ -56,7 +54,7 @@ final class PendingBatch {
   long sentNanos;
 
   PendingBatch(List<PointOp> ops, List<Rejected> rejected, Collection<SinkRecord> records) {
-    this(ops, WriteBatch.of(ops), rejected, offsetsOf(records), Set.of(), OffsetRanges.of(records));
+    this(ops, WriteBatch.of(ops), rejected, offsetsOf(records), OffsetRanges.of(records));
   }
 
   private PendingBatch(
@@ -64,13 +62,11 @@ final class PendingBatch {
       WriteBatch writes,
       List<Rejected> rejected,
       Map<TopicPartition, OffsetAndMetadata> offsets,
-      Set<TopicPartition> closed,
       OffsetRanges ranges) {
     this.ops = ops;
     this.writes = writes;
     this.rejected = rejected;
     this.offsets = offsets;
-    this.closed = closed;
     this.ranges = ranges;
   }
 
@@ -94,12 +90,12 @@ final class PendingBatch {
   /**
    * The records to dead-letter once the batch is written, in the order they are reported: those the
    * mapper rejected, then those whose points Qdrant refused, but not of the partitions closed since
-   * it was written (see {@link #closed}).
+   * it was written (no longer in {@link #offsets}): their next owner writes them again.
    */
   List<Rejected> deadLetters(List<Rejected> refused) {
     List<Rejected> deadLetters = new ArrayList<>(rejected);
     for (Rejected r : refused) {
-      if (!closed.contains(partitionOf(r.record()))) {
+      if (offsets.containsKey(partitionOf(r.record()))) {
         deadLetters.add(r);
       }
     }
@@ -125,17 +121,14 @@ final class PendingBatch {
     List<Rejected> refused =
         rejected.stream().filter(r -> !partitions.contains(partitionOf(r.record()))).toList();
     if (written()) {
-      Set<TopicPartition> nowClosed = new HashSet<>(closed);
-      nowClosed.addAll(partitions);
       PendingBatch acknowledging =
-          new PendingBatch(ops, writes, refused, left, nowClosed, ranges.without(partitions));
+          new PendingBatch(ops, writes, refused, left, ranges.without(partitions));
       acknowledging.sent = sent;
       return acknowledging;
     }
     List<PointOp> kept =
         ops.stream().filter(op -> !partitions.contains(partitionOf(op.record()))).toList();
-    return new PendingBatch(
-        kept, WriteBatch.of(kept), refused, left, Set.of(), ranges.without(partitions));
+    return new PendingBatch(kept, WriteBatch.of(kept), refused, left, ranges.without(partitions));
   }
 
   /**
@@ -155,7 +148,7 @@ final class PendingBatch {
         refused.add(new Rejected(op.record(), reason));
       }
     }
-    return new PendingBatch(left, WriteBatch.of(left), refused, offsets, closed, ranges);
+    return new PendingBatch(left, WriteBatch.of(left), refused, offsets, ranges);
   }
 
   /** The partitions and highest offsets, never record contents: "t-0 up to offset 41, ...". */
