@@ -98,11 +98,7 @@ public class PostgresMemorySinkConnector extends SinkConnector {
               + " partition, and records read again or skipped would fork or break the chains."
               + " Archive into a new table (table.name.format) with a new connector");
     }
-    OffsetStore store =
-        new OffsetStore(
-            config.tableSchema(),
-            config.offsetsTable(),
-            connectorConfig.getOrDefault("name", "unnamed"));
+    OffsetStore store = OffsetStore.of(config);
     try (PostgresSession session = new PostgresSession(config)) {
       Connection c = session.connection();
       try {

@@ -115,12 +115,7 @@ public class PostgresMemorySinkTask extends SinkTask {
     schemas = new SchemaManager(config, layout);
     audit = config.writeMode() == WriteMode.AUDIT ? new AuditChain(layout) : null;
     session = new PostgresSession(config);
-    offsets =
-        new PartitionOffsets(
-            new OffsetStore(
-                config.tableSchema(), config.offsetsTable(), props.getOrDefault("name", "unnamed")),
-            session,
-            context);
+    offsets = new PartitionOffsets(OffsetStore.of(config), session, context);
     metrics = new SinkMetrics(context.pluginMetrics());
     backoff =
         new Backoff(
@@ -382,30 +377,29 @@ public class PostgresMemorySinkTask extends SinkTask {
     try {
       writeBatch(c, batch, BatchWriter.StoredIds.FAIL);
     } catch (BatchWriter.StoredIdFound e) {
-      c.rollback(); // the whole transaction: the schema work before it committed by itself
-      guardedBatches = GUARDED_AFTER_STORED_ID;
-      metrics.batchesRewritten.record();
-      // at most once per GUARDED_AFTER_STORED_ID batches, so worth an operator's eye
-      log.info(
-          "A batch of {} row(s) from {} holds an event id already stored; writing it again,"
-              + " skipping such ids, and the next {} batches with savepoints",
-          batch.rowCount(),
-          batch.nextOffsets().keySet(),
-          GUARDED_AFTER_STORED_ID);
-      writeBatch(c, batch, BatchWriter.StoredIds.SKIP);
+      writeGuarded(c, batch, "an event id already stored; writing it again, skipping such ids");
     } catch (BatchWriter.KeysCollide e) {
-      c.rollback();
-      guardedBatches = GUARDED_AFTER_STORED_ID;
-      metrics.batchesRewritten.record();
-      log.info(
-          "A batch of {} row(s) from {} holds keys that differ as text but are one row of the"
-              + " table (SQLSTATE 21000); writing it again in smaller statements in order, and the"
-              + " next {} batches with savepoints",
-          batch.rowCount(),
-          batch.nextOffsets().keySet(),
-          GUARDED_AFTER_STORED_ID);
-      writeBatch(c, batch, BatchWriter.StoredIds.SKIP);
+      writeGuarded(
+          c,
+          batch,
+          "keys that differ as text but are one row of the table (SQLSTATE 21000); writing it"
+              + " again in smaller statements in order");
     }
+  }
+
+  /** Writes the batch again, and the next ones, inside savepoints ({@code why}: what it holds). */
+  private void writeGuarded(Connection c, Batch batch, String why) throws SQLException {
+    c.rollback(); // the whole transaction: the schema work before it committed by itself
+    guardedBatches = GUARDED_AFTER_STORED_ID;
+    metrics.batchesRewritten.record();
+    // at most once per GUARDED_AFTER_STORED_ID batches, so worth an operator's eye
+    log.info(
+        "A batch of {} row(s) from {} holds {}, and the next {} batches with savepoints",
+        batch.rowCount(),
+        batch.nextOffsets().keySet(),
+        why,
+        GUARDED_AFTER_STORED_ID);
+    writeBatch(c, batch, BatchWriter.StoredIds.SKIP);
   }
 
   /**

@@ -46,15 +46,7 @@ class AlterOffsetsTest {
   }
 
   private Map<String, String> config(String mode) {
-    Map<String, String> config = new HashMap<>();
-    config.put("name", "local-task");
-    config.put("connection.url", url);
-    config.put("connection.user", SERVER.user());
-    if (SERVER.password() != null) {
-      config.put("connection.password", SERVER.password());
-    }
-    config.put("write.mode", mode);
-    return config;
+    return LocalTasks.props(url, "write.mode", mode);
   }
 
   private static Map<TopicPartition, Long> offsets(Object... partitionsAndOffsets) {

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -149,6 +150,42 @@ class DeadLetterLandingTest {
     assertLanded(0, "base64", json(Base64.getEncoder().encodeToString(huge)));
     assertLanded(1, "base64", json(Base64.getEncoder().encodeToString(tiny)));
     assertEquals("json", text("SELECT event_format FROM dlq WHERE kafka_offset = 2"));
+  }
+
+  /**
+   * A number whose exponent is beyond an int, which Jackson refuses with a NumberFormatException
+   * (quoting it) rather than a parse error: the dead letter is not JSON here, and lands as its
+   * text, as a duplicate key's does, instead of failing the archive.
+   */
+  @Test
+  void jsonWithAnExponentJacksonCannotReadLandsAsText() throws SQLException {
+    PostgresMemorySinkTask task = start("dlq-archive");
+    task.put(
+        List.of(
+            record(utf8("{\"a\":1e99999999999}"), 0, messageHeaders("bytes")),
+            record("[1e99999999999]", 1, messageHeaders("text"))));
+
+    assertLanded(0, "text", "\"{\\\"a\\\":1e99999999999}\"");
+    assertLanded(1, "text", "\"[1e99999999999]\"");
+  }
+
+  /**
+   * A value handed over as a ByteBuffer (as a transform may leave it) lands as its bytes would, as
+   * a key does: not as the buffer's description, which would lose the dead letter.
+   */
+  @Test
+  void aByteBufferValueLandsAsItsBytes() throws SQLException {
+    byte[] binary = {(byte) 0xff, 0x00, 0x41};
+    PostgresMemorySinkTask task = start("dlq-archive");
+    task.put(
+        List.of(
+            record(ByteBuffer.wrap(utf8("not json")), 0, messageHeaders("text")),
+            record(ByteBuffer.wrap(binary), 1, messageHeaders("binary")),
+            record(ByteBuffer.wrap(utf8("{\"a\":1}")), 2, messageHeaders("json"))));
+
+    assertLanded(0, "text", "\"not json\"");
+    assertLanded(1, "base64", json(Base64.getEncoder().encodeToString(binary)));
+    assertLanded(2, "json", "{\"a\": 1}");
   }
 
   /**

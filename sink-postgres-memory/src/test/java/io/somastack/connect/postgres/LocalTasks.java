@@ -28,6 +28,17 @@ final class LocalTasks {
   /** As above, for a task made by the caller (with a clock of its own, say). */
   static PostgresMemorySinkTask started(
       PostgresMemorySinkTask task, String url, HandRunTaskContext context, String... keyValues) {
+    task.initialize(context);
+    task.start(props(url, keyValues));
+    task.open(context.assignment());
+    return task;
+  }
+
+  /**
+   * The config of connector "local-task" (as {@code name} may override) writing to the database at
+   * {@code url}, with the given options: what its tasks get, and what its offset alter gets.
+   */
+  static Map<String, String> props(String url, String... keyValues) {
     Map<String, String> props = new HashMap<>();
     props.put("name", "local-task");
     props.put("connection.url", url);
@@ -38,10 +49,7 @@ final class LocalTasks {
     for (int i = 0; i < keyValues.length; i += 2) {
       props.put(keyValues[i], keyValues[i + 1]);
     }
-    task.initialize(context);
-    task.start(props);
-    task.open(context.assignment());
-    return task;
+    return props;
   }
 
   /** The single number a query returns. */

@@ -5,16 +5,19 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.postgres.config.ColumnType;
+import io.somastack.connect.postgres.write.DeadLetterColumns;
 import io.somastack.connect.postgres.write.TableLayout;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Base64;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 import org.apache.kafka.connect.data.Values;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.header.Header;
@@ -35,41 +38,34 @@ final class DeadLetterHeaders {
 
   private static final String PREFIX = "__connect.errors.";
 
-  /** The value is JSON, stored as jsonb stores it. */
-  static final String JSON = "json";
-
-  /** The value is UTF-8 text that is not JSON, stored as a JSON string of that text. */
-  static final String TEXT = "text";
-
-  /**
-   * The value's bytes, base64 in a JSON string: they are not UTF-8, or hold what jsonb cannot (a
-   * NUL, as a byte or as the escape \u0000; an unpaired surrogate escape such as \ud800).
-   */
-  static final String BASE64 = "base64";
-
-  /** The value is null (a tombstone): event is JSON null. */
-  static final String TOMBSTONE = "tombstone";
-
   private DeadLetterHeaders() {}
 
-  /** The event column's JSON text, and its event_format. */
+  /**
+   * The event column's JSON text, and its event_format ({@link DeadLetterFormat}): JSON as jsonb
+   * stores it; text as a JSON string of it; base64 in a JSON string also where jsonb cannot hold
+   * the JSON (an escaped NUL, an unpaired surrogate escape such as \ud800, a number beyond
+   * numeric).
+   */
   private record Stored(String json, String format) {}
 
   static void fill(SinkRecord record, TableLayout layout, Object[] values, int maxBytes) {
     Stored event = event(record.value(), maxBytes);
-    values[layout.indexOf("topic")] = header(record, "topic");
-    values[layout.indexOf("event")] = event.json();
-    values[layout.indexOf("event_format")] = event.format();
+    Map<String, Header> headers = errorHeaders(record);
+    values[layout.indexOf(DeadLetterColumns.TOPIC)] = text(headers, "topic");
+    values[layout.indexOf(DeadLetterColumns.EVENT)] = event.json();
+    values[layout.indexOf(DeadLetterColumns.EVENT_FORMAT)] = event.format();
     DeadLetterKey.Stored key = DeadLetterKey.of(record.key(), record.keySchema());
-    values[layout.indexOf("event_key")] = key.text();
-    values[layout.indexOf("event_key_format")] = key.format();
-    values[layout.indexOf("event_timestamp")] = timestamp(record);
-    values[layout.indexOf("error")] = reason(record);
-    values[layout.indexOf("error_class")] = header(record, "exception.class.name");
-    values[layout.indexOf("source_partition")] = integer(header(record, "partition"));
-    values[layout.indexOf("source_offset")] = longValue(header(record, "offset"));
-    values[layout.indexOf("connector")] = header(record, "connector.name");
-    values[layout.indexOf("stage")] = header(record, "stage");
+    values[layout.indexOf(DeadLetterColumns.EVENT_KEY)] = key.text();
+    values[layout.indexOf(DeadLetterColumns.EVENT_KEY_FORMAT)] = key.format();
+    values[layout.indexOf(DeadLetterColumns.EVENT_TIMESTAMP)] = timestamp(record);
+    values[layout.indexOf(DeadLetterColumns.ERROR)] = reason(headers);
+    values[layout.indexOf(DeadLetterColumns.ERROR_CLASS)] = text(headers, "exception.class.name");
+    values[layout.indexOf(DeadLetterColumns.SOURCE_PARTITION)] =
+        number(text(headers, "partition"), Integer::valueOf);
+    values[layout.indexOf(DeadLetterColumns.SOURCE_OFFSET)] =
+        number(text(headers, "offset"), Long::valueOf);
+    values[layout.indexOf(DeadLetterColumns.CONNECTOR)] = text(headers, "connector.name");
+    values[layout.indexOf(DeadLetterColumns.STAGE)] = text(headers, "stage");
   }
 
   /**
@@ -95,11 +91,14 @@ final class DeadLetterHeaders {
   /** The event's JSON text and its format. */
   private static Stored event(Object value, int maxBytes) {
     if (value == null) {
-      return new Stored("null", TOMBSTONE);
+      return new Stored("null", DeadLetterFormat.TOMBSTONE);
+    }
+    if (value instanceof ByteBuffer buffer) {
+      return event(DeadLetterFormat.bytes(buffer), maxBytes); // as a key's: not its description
     }
     if (value instanceof byte[] bytes) {
       checkSize(bytes.length, maxBytes);
-      return fromBytes(bytes, strictUtf8(bytes));
+      return fromBytes(bytes, DeadLetterFormat.utf8Text(bytes));
     }
     if (value instanceof String text) {
       // record.max.bytes bounds the dead letter as it came, not what base64 or escapes make of it
@@ -109,23 +108,19 @@ final class DeadLetterHeaders {
     return converted(value, maxBytes);
   }
 
-  /** Bytes as they came, and their text when they are strict UTF-8 (else null). */
+  /** Bytes as they came, and their text ({@link DeadLetterFormat#utf8Text}, or a String's). */
   private static Stored fromBytes(byte[] bytes, String text) {
     if (text == null || text.indexOf('\0') >= 0) {
       return base64(bytes);
     }
-    JsonNode parsed;
-    try {
-      // parsed from the text, not the bytes: Jackson would also take UTF-16 or UTF-32 for JSON
-      parsed = RecordJson.parse(text);
-    } catch (DataException notJson) {
-      parsed = null;
-    }
-    if (parsed == null || parsed.isMissingNode()) { // blank text parses to nothing
-      return new Stored(RecordJson.write(JsonNodeFactory.instance.textNode(text)), TEXT);
+    // parsed from the text, not the bytes: Jackson would also take UTF-16 or UTF-32 for JSON
+    JsonNode parsed = DeadLetterFormat.parsedJson(text);
+    if (parsed == null) {
+      String json = RecordJson.write(JsonNodeFactory.instance.textNode(text));
+      return new Stored(json, DeadLetterFormat.TEXT);
     }
     String json = RecordJson.write(parsed);
-    return fitsJsonb(json, parsed) ? new Stored(json, JSON) : base64(bytes);
+    return fitsJsonb(json, parsed) ? new Stored(json, DeadLetterFormat.JSON) : base64(bytes);
   }
 
   /**
@@ -149,7 +144,8 @@ final class DeadLetterHeaders {
   }
 
   private static Stored base64(byte[] bytes) {
-    return new Stored("\"" + Base64.getEncoder().encodeToString(bytes) + "\"", BASE64);
+    String json = "\"" + Base64.getEncoder().encodeToString(bytes) + "\"";
+    return new Stored(json, DeadLetterFormat.BASE64);
   }
 
   /**
@@ -168,7 +164,7 @@ final class DeadLetterHeaders {
     if (!fitsJsonb(json, tree)) {
       return base64(json.getBytes(StandardCharsets.UTF_8));
     }
-    return new Stored(json, tree.isTextual() ? TEXT : JSON);
+    return new Stored(json, tree.isTextual() ? DeadLetterFormat.TEXT : DeadLetterFormat.JSON);
   }
 
   /**
@@ -189,35 +185,39 @@ final class DeadLetterHeaders {
     }
   }
 
-  static String strictUtf8(byte[] bytes) {
-    try {
-      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
-    } catch (CharacterCodingException e) {
-      return null;
-    }
-  }
-
   /**
    * Connect's message, or what is known instead: the outbox source's dlq table has error NOT NULL,
    * and the exception message header is missing for a record put on the topic by hand, or with
    * errors.deadletterqueue.context.headers.enable=false, and null for an exception without one.
    */
-  private static String reason(SinkRecord record) {
-    String message = header(record, "exception.message");
+  private static String reason(Map<String, Header> headers) {
+    String message = text(headers, "exception.message");
     if (message != null) {
       return message;
     }
-    String exceptionClass = header(record, "exception.class.name");
+    String exceptionClass = text(headers, "exception.class.name");
     if (exceptionClass != null) {
       return "no error message header; exception class " + exceptionClass;
     }
-    for (Header header : record.headers()) {
-      if (header.key().startsWith(PREFIX)) {
-        return "no error message header";
-      }
+    if (!headers.isEmpty()) {
+      return "no error message header";
     }
     return "no error headers: Connect adds them only with"
         + " errors.deadletterqueue.context.headers.enable=true, and to the records it dead-letters";
+  }
+
+  /**
+   * The error context headers by name without the prefix, found in one pass; of headers of one name
+   * the last counts, as in {@code Headers.lastWithName}.
+   */
+  private static Map<String, Header> errorHeaders(SinkRecord record) {
+    Map<String, Header> headers = new HashMap<>();
+    for (Header header : record.headers()) {
+      if (header.key().startsWith(PREFIX)) {
+        headers.put(header.key().substring(PREFIX.length()), header);
+      }
+    }
+    return headers;
   }
 
   /**
@@ -227,12 +227,12 @@ final class DeadLetterHeaders {
    * stored as the converter writes it back, which can differ from the original in form only ("007"
    * is 7). NUL, which a text column cannot hold, is dropped.
    */
-  private static String header(SinkRecord record, String name) {
-    Header header = record.headers().lastWithName(PREFIX + name);
-    if (header == null || header.value() == null) {
+  private static String text(Map<String, Header> headers, String name) {
+    Header header = headers.get(name);
+    Object value = header == null ? null : header.value();
+    if (value == null) {
       return null;
     }
-    Object value = header.value();
     String text =
         value instanceof byte[] b
             ? new String(b, StandardCharsets.UTF_8)
@@ -240,17 +240,10 @@ final class DeadLetterHeaders {
     return text.replace("\0", "");
   }
 
-  private static Integer integer(String text) {
+  /** A header's number, or null when it is missing or not one. */
+  private static <T> T number(String text, Function<String, T> parse) {
     try {
-      return text == null ? null : Integer.valueOf(text.trim());
-    } catch (NumberFormatException e) {
-      return null;
-    }
-  }
-
-  private static Long longValue(String text) {
-    try {
-      return text == null ? null : Long.valueOf(text.trim());
+      return text == null ? null : parse.apply(text.trim());
     } catch (NumberFormatException e) {
       return null;
     }

@@ -1,6 +1,5 @@
 package io.somastack.connect.postgres.record;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.text.Utf8;
@@ -15,41 +14,25 @@ import org.apache.kafka.connect.errors.DataException;
  * key's bytes, and a compacted topic or an upsert sink tells rows apart by it. Bytes (the shipped
  * archive's ByteArrayConverter) and strings are stored as they came, never re-spaced or re-ordered
  * as JSON, so the key's text is its very bytes; a key a converter parsed (a Struct, a Map, a
- * number) can only be stored as its JSON.
+ * number) can only be stored as its JSON. A text key with an unpaired surrogate is stored as JSON
+ * too (see {@link #fromText}).
  */
 final class DeadLetterKey {
 
-  /**
-   * The key is JSON text: as it came, or as the sink writes a key a converter parsed, or a text key
-   * with an unpaired surrogate (see {@link #fromText}).
-   */
-  static final String JSON = "json";
-
-  /** The key is UTF-8 text that is not JSON, as it came. */
-  static final String TEXT = "text";
-
-  /** The key's bytes in base64: they are not UTF-8, or hold a NUL, which text cannot. */
-  static final String BASE64 = "base64";
-
-  /** The record has a null key: event_key is NULL. */
-  static final String NULL = "null";
-
-  /** The event_key column's text, and its event_key_format. */
+  /** The event_key column's text, and its event_key_format ({@link DeadLetterFormat}). */
   record Stored(String text, String format) {}
 
   private DeadLetterKey() {}
 
   static Stored of(Object key, Schema schema) {
     if (key == null) {
-      return new Stored(null, NULL);
+      return new Stored(null, DeadLetterFormat.NULL);
     }
     if (key instanceof byte[] bytes) {
       return fromBytes(bytes);
     }
     if (key instanceof ByteBuffer buffer) {
-      byte[] bytes = new byte[buffer.remaining()];
-      buffer.duplicate().get(bytes);
-      return fromBytes(bytes);
+      return fromBytes(DeadLetterFormat.bytes(buffer));
     }
     if (key instanceof String text) {
       return fromText(text);
@@ -58,8 +41,8 @@ final class DeadLetterKey {
   }
 
   private static Stored fromBytes(byte[] bytes) {
-    String text = DeadLetterHeaders.strictUtf8(bytes);
-    return text == null || text.indexOf('\0') >= 0 ? base64(bytes) : fromText(text);
+    String text = DeadLetterFormat.utf8Text(bytes);
+    return text == null ? base64(bytes) : fromText(text);
   }
 
   private static Stored fromText(String text) {
@@ -67,21 +50,16 @@ final class DeadLetterKey {
       // no UTF-8 holds it (pgjdbc would send "?"), so no bytes held it: a converter read it from a
       // JSON escape such as \ud800. That JSON, escaped again, is what such a key came from
       String json = isJson(text) ? text : RecordJson.write(JsonNodeFactory.instance.textNode(text));
-      return new Stored(escapeLoneSurrogates(json), JSON);
+      return new Stored(escapeLoneSurrogates(json), DeadLetterFormat.JSON);
     }
     if (text.indexOf('\0') >= 0) {
       return base64(text.getBytes(StandardCharsets.UTF_8));
     }
-    return new Stored(text, isJson(text) ? JSON : TEXT);
+    return new Stored(text, isJson(text) ? DeadLetterFormat.JSON : DeadLetterFormat.TEXT);
   }
 
   private static boolean isJson(String text) {
-    try {
-      JsonNode parsed = RecordJson.parse(text);
-      return parsed != null && !parsed.isMissingNode(); // blank text parses to nothing
-    } catch (DataException notJson) {
-      return false;
-    }
+    return DeadLetterFormat.parsedJson(text) != null;
   }
 
   /** A converter's value as JSON, or as its text when JSON has no form for it (a NaN). */
@@ -93,7 +71,7 @@ final class DeadLetterKey {
       return fromText(key.toString());
     }
     // JSON text escapes NUL, which the text column holds; Jackson leaves a lone surrogate as it is
-    return new Stored(escapeLoneSurrogates(json), JSON);
+    return new Stored(escapeLoneSurrogates(json), DeadLetterFormat.JSON);
   }
 
   /**
@@ -123,6 +101,6 @@ final class DeadLetterKey {
   }
 
   private static Stored base64(byte[] bytes) {
-    return new Stored(Base64.getEncoder().encodeToString(bytes), BASE64);
+    return new Stored(Base64.getEncoder().encodeToString(bytes), DeadLetterFormat.BASE64);
   }
 }

@@ -9,20 +9,20 @@ import java.util.List;
  * them to an older table without rewriting it; where the sink may not, the {@link #OPTIONAL} ones
  * are left out of its rows.
  */
-final class DeadLetterColumns {
+public final class DeadLetterColumns {
 
-  static final String TOPIC = "topic";
-  static final String EVENT = "event";
-  static final String EVENT_FORMAT = "event_format";
-  static final String EVENT_KEY = "event_key";
-  static final String EVENT_KEY_FORMAT = "event_key_format";
-  static final String EVENT_TIMESTAMP = "event_timestamp";
-  static final String ERROR = "error";
-  static final String ERROR_CLASS = "error_class";
-  static final String SOURCE_PARTITION = "source_partition";
-  static final String SOURCE_OFFSET = "source_offset";
-  static final String CONNECTOR = "connector";
-  static final String STAGE = "stage";
+  public static final String TOPIC = "topic";
+  public static final String EVENT = "event";
+  public static final String EVENT_FORMAT = "event_format";
+  public static final String EVENT_KEY = "event_key";
+  public static final String EVENT_KEY_FORMAT = "event_key_format";
+  public static final String EVENT_TIMESTAMP = "event_timestamp";
+  public static final String ERROR = "error";
+  public static final String ERROR_CLASS = "error_class";
+  public static final String SOURCE_PARTITION = "source_partition";
+  public static final String SOURCE_OFFSET = "source_offset";
+  public static final String CONNECTOR = "connector";
+  public static final String STAGE = "stage";
 
   /**
    * Added after the first layout, for a replay. A dlq made before them by a DBA who gave the

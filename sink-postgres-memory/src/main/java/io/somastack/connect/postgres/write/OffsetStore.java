@@ -4,6 +4,7 @@ import io.somastack.connect.common.postgres.PgCatalog;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
 import io.somastack.connect.common.postgres.SqlStates;
 import io.somastack.connect.common.sql.SqlIdentifier;
+import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -33,6 +34,18 @@ public final class OffsetStore {
   }
 
   /**
+   * The store a connector's config names. Its tasks and its offset alter (KIP-875) must find the
+   * same rows, so both make it here: the connector's {@code name} is in the tasks' configs too, as
+   * they are copies of the connector's.
+   */
+  public static OffsetStore of(PostgresSinkConfig config) {
+    return new OffsetStore(
+        config.tableSchema(),
+        config.offsetsTable(),
+        config.originalsStrings().getOrDefault("name", "unnamed"));
+  }
+
+  /**
    * Creates the table when it is missing. Looked for first: CREATE TABLE IF NOT EXISTS needs CREATE
    * on the schema even when the table exists, which a role that may not run DDL lacks (PostgreSQL
    * 15 gives ordinary roles none on public), and would then fail every write of a table made for it
@@ -45,8 +58,7 @@ public final class OffsetStore {
       return;
     }
     try (Statement s = c.createStatement()) {
-      // tasks starting together would otherwise race to create it (23505 on pg_type)
-      s.execute("SELECT pg_advisory_xact_lock(hashtext('" + table.replace("'", "''") + "'))");
+      SchemaManager.lockName(s, table); // tasks starting together would race to create it
       s.execute(createTableSql(table));
     } catch (SQLException e) {
       if (!INSUFFICIENT_PRIVILEGE.equals(SqlStates.rootState(e))) {

@@ -64,7 +64,7 @@ public final class SchemaManager {
       return;
     }
     try (Statement s = c.createStatement()) {
-      s.execute("SELECT pg_advisory_xact_lock(hashtext(" + literal(table) + "))");
+      lockName(s, table);
       boolean created = !PgCatalog.exists(c, table);
       if (created) {
         if (!config.autoCreate()) {
@@ -191,16 +191,14 @@ public final class SchemaManager {
     // Only the owner may add a column. A DBA's table, the connector granted DML only (as the seed
     // file says), goes without the optional ones; lacking a required one, the task stops, naming
     // it and the statement the owner runs (PostgreSQL's "must be owner" names neither)
-    // upsert sets its time column; the other modes leave a table without it alone
-    boolean lacksWrittenAt =
-        layout.mode() == WriteMode.UPSERT && !present.contains(layout.writtenAtColumn());
+    boolean lacksWrittenAt = lacksWrittenAt(present);
     boolean mayAlter = (missing.isEmpty() && !lacksWrittenAt) || PgCatalog.owns(c, table);
     List<String> required = new ArrayList<>();
     List<String> additions = new ArrayList<>();
     for (TableLayout.Column column : missing) {
       if (!layout.optional(column.name())) {
         required.add(column.name());
-        additions.add(SqlIdentifier.quote(column.name()) + " " + column.sqlType());
+        additions.add(column.definition());
       }
     }
     if (lacksWrittenAt) {
@@ -215,12 +213,8 @@ public final class SchemaManager {
               + String.join(", ", required)
               + " that the sink writes, and "
               + PostgresConnectionConfig.USER
-              + " does not own it, so it may not add them. As the table's owner, run ALTER TABLE "
-              + table
-              + " "
-              + additions.stream()
-                  .map(addition -> "ADD COLUMN IF NOT EXISTS " + addition)
-                  .collect(Collectors.joining(", "))
+              + " does not own it, so it may not add them. As the table's owner, run "
+              + addColumns(table, additions)
               + "; (or sql/seed-tables.sql again)");
     }
     List<String> lacking = new ArrayList<>();
@@ -228,14 +222,7 @@ public final class SchemaManager {
       if (!mayAlter && layout.optional(column.name())) {
         lacking.add(column.name());
       } else {
-        s.execute(
-            "ALTER TABLE "
-                + table
-                + " ADD COLUMN IF NOT EXISTS "
-                + SqlIdentifier.quote(column.name())
-                + " "
-                + column.sqlType());
-        log.info("Added column {} to {}", column.name(), table);
+        addColumn(s, table, column.name(), column.definition());
       }
     }
     warnLacking(table, lacking, PostgresConnectionConfig.USER + " does not own it");
@@ -243,11 +230,34 @@ public final class SchemaManager {
     // default is evaluated once, so no existing row is rewritten. Only upsert names its time
     // column: the other modes leave it to its default, and a table without it is fine for them
     // (and may belong to a DBA who lets the connector insert but not alter it)
-    if (layout.mode() == WriteMode.UPSERT && !present.contains(layout.writtenAtColumn())) {
-      s.execute(
-          "ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS " + layout.writtenAtDefinition());
-      log.info("Added column {} to {}", layout.writtenAtColumn(), table);
+    if (lacksWrittenAt) {
+      addColumn(s, table, layout.writtenAtColumn(), layout.writtenAtDefinition());
     }
+  }
+
+  /** Upsert sets its time column; the other modes leave a table without it alone. */
+  private boolean lacksWrittenAt(Set<String> present) {
+    return layout.mode() == WriteMode.UPSERT && !present.contains(layout.writtenAtColumn());
+  }
+
+  private static void addColumn(Statement s, String table, String name, String definition)
+      throws SQLException {
+    s.execute(addColumns(table, List.of(definition)));
+    log.info("Added column {} to {}", name, table);
+  }
+
+  /**
+   * The ALTER TABLE that adds the columns of the definitions given ({@link
+   * TableLayout.Column#definition}), each only if missing: run by the sink, or quoted for the
+   * table's owner to run.
+   */
+  private static String addColumns(String table, List<String> definitions) {
+    return "ALTER TABLE "
+        + table
+        + " "
+        + definitions.stream()
+            .map(definition -> "ADD COLUMN IF NOT EXISTS " + definition)
+            .collect(Collectors.joining(", "));
   }
 
   /**
@@ -261,7 +271,7 @@ public final class SchemaManager {
     String columns =
         layout.conflictColumns().stream()
             .map(SqlIdentifier::quote)
-            .collect(java.util.stream.Collectors.joining(", "));
+            .collect(Collectors.joining(", "));
     String index = SqlIdentifier.quote(SqlIdentifier.withSuffix(bareName(table), "_soma_key"));
     String create =
         "CREATE UNIQUE INDEX IF NOT EXISTS " + index + " ON " + table + " (" + columns + ")";
@@ -308,7 +318,7 @@ public final class SchemaManager {
         (layout.optional(column.name()) ? lacking : missing).add(column.name());
       }
     }
-    if (layout.mode() == WriteMode.UPSERT && !present.contains(layout.writtenAtColumn())) {
+    if (lacksWrittenAt(present)) {
       missing.add(layout.writtenAtColumn()); // upserts set it
     }
     if (!missing.isEmpty()) {
@@ -326,22 +336,6 @@ public final class SchemaManager {
     warnLacking(table, lacking, PostgresSinkConfig.AUTO_EVOLVE + "=false");
   }
 
-  /** The ALTER TABLE that adds the columns, for the table's owner to run. */
-  private static String addColumns(String table, List<TableLayout.Column> columns) {
-    return "ALTER TABLE "
-        + table
-        + " "
-        + columns.stream()
-            .map(
-                column ->
-                    "ADD COLUMN IF NOT EXISTS "
-                        + SqlIdentifier.quote(column.name())
-                        + " "
-                        + column.sqlType())
-            .collect(Collectors.joining(", "))
-        + ";";
-  }
-
   /**
    * Optional columns the table lacks, which the sink does not add ({@code why}), are left out of
    * its rows; once per table and task, this says so and how the owner adds them.
@@ -350,10 +344,11 @@ public final class SchemaManager {
     if (lacking.isEmpty() || !warnedLacking.add(table)) {
       return;
     }
-    String alter =
-        addColumns(
-            table,
-            lacking.stream().map(name -> layout.columns().get(layout.indexOf(name))).toList());
+    List<String> definitions =
+        lacking.stream()
+            .map(name -> layout.columns().get(layout.indexOf(name)).definition())
+            .toList();
+    String alter = addColumns(table, definitions) + ";";
     log.warn(
         "Table {} lacks column(s) {}, which the sink does not add ({}): its rows are written"
             + " without them, so dead letters land without the key and timestamp a replay needs."
@@ -413,6 +408,14 @@ public final class SchemaManager {
     int dot = qualified.lastIndexOf("\".\"");
     String last = dot >= 0 ? qualified.substring(dot + 2) : qualified;
     return last.substring(1, last.length() - 1).replace("\"\"", "\"");
+  }
+
+  /**
+   * Takes the transaction's advisory lock on the table's name, so that tasks racing to create it
+   * take turns (else 23505 on pg_type).
+   */
+  static void lockName(Statement s, String table) throws SQLException {
+    s.execute("SELECT pg_advisory_xact_lock(hashtext(" + literal(table) + "))");
   }
 
   static String literal(String text) {

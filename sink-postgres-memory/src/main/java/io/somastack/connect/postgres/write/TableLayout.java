@@ -23,6 +23,11 @@ public final class TableLayout {
 
   /** A column that rows carry values for, in {@link #columns()} order. */
   public record Column(String name, String sqlType, String arrayType, boolean notNull) {
+    /** Its quoted name and type, as ADD COLUMN takes them (CREATE TABLE adds NOT NULL). */
+    String definition() {
+      return SqlIdentifier.quote(name) + " " + sqlType;
+    }
+
     /** The select-list expression that turns an unnested array element into this column. */
     String expression(String element) {
       if (sqlType.equals("bytea")) {
@@ -474,7 +479,7 @@ public final class TableLayout {
       ddl.append(SqlIdentifier.quote(ID)).append(" bigserial, ");
     }
     for (Column c : columns) {
-      ddl.append(SqlIdentifier.quote(c.name())).append(' ').append(c.sqlType());
+      ddl.append(c.definition());
       if (c.notNull()) {
         ddl.append(" NOT NULL");
       }

@@ -44,6 +44,17 @@ class DeadLetterKeyTest {
     assertKey("é", "text", ByteBuffer.wrap(utf8("é")));
   }
 
+  /**
+   * Jackson refuses a number whose exponent is beyond an int with a NumberFormatException, not a
+   * parse error: such a key is not JSON here, and is stored as the text it came as rather than
+   * failing the archive.
+   */
+  @Test
+  void aKeyWithAnExponentJacksonCannotReadIsStoredAsText() {
+    assertKey("1e99999999999", "text", utf8("1e99999999999"));
+    assertKey("[1e99999999999]", "text", "[1e99999999999]");
+  }
+
   @Test
   void keysTextCannotHoldLandAsBase64() {
     byte[] binary = {(byte) 0xff, 0x00, 0x41};
