@@ -92,6 +92,8 @@ public final class JsonPathReader {
       throw RecordJson.notJson(e);
     } catch (IOException e) {
       throw new DataException("value is not valid JSON");
+    } catch (NumberFormatException e) {
+      throw RecordJson.unreadableNumber();
     }
   }
 

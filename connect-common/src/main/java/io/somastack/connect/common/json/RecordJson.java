@@ -80,6 +80,8 @@ public final class RecordJson {
       return MAPPER.readTree(text);
     } catch (JsonProcessingException e) {
       throw notJson(e);
+    } catch (NumberFormatException e) {
+      throw unreadableNumber();
     }
   }
 
@@ -90,7 +92,18 @@ public final class RecordJson {
       throw notJson(e);
     } catch (IOException e) {
       throw new DataException("value is not valid JSON");
+    } catch (NumberFormatException e) {
+      throw unreadableNumber();
     }
+  }
+
+  /**
+   * A number Jackson cannot make a BigDecimal of (an exponent beyond an int: 1e99999999999) throws
+   * NumberFormatException, no parse error, and its message quotes the number: a bad value, named
+   * without it.
+   */
+  static DataException unreadableNumber() {
+    return new DataException("value holds a number that cannot be read: its exponent is too large");
   }
 
   /**

@@ -48,6 +48,29 @@ class RecordJsonTest {
     assertTrue(RecordJson.parse("[".repeat(1_000) + "]".repeat(1_000)).isArray());
   }
 
+  /**
+   * A number whose exponent is beyond an int (1e99999999999) is read by Jackson as a BigDecimal,
+   * which throws NumberFormatException: not a parse error, so it escaped as one, failing the task
+   * where a bad record belongs in the dead letter queue. It is refused as not readable, quoting
+   * nothing of the value.
+   */
+  @Test
+  void aNumberWithAnExponentBeyondAnIntIsABadValue() {
+    String text = "{\"secret\":\"s3cr3t\",\"n\":1e99999999999}";
+    List<Runnable> reads =
+        List.of(
+            () -> RecordJson.parse(text),
+            () -> RecordJson.parse(text.getBytes(StandardCharsets.UTF_8)),
+            () -> RecordJson.toJson("1e99999999999", null),
+            () -> new JsonPathReader(List.of(FieldPath.parse("n"))).read(text));
+    for (Runnable read : reads) {
+      DataException e = assertThrows(DataException.class, read::run);
+      assertFalse(
+          e.getMessage().contains("s3cr3t") || e.getMessage().contains("9999"), e.getMessage());
+      assertTrue(e.getMessage().contains("number"), e.getMessage());
+    }
+  }
+
   private static Object nestedLists(int depth) {
     Object node = "leaf-secret";
     for (int i = 0; i < depth; i++) {
