@@ -41,11 +41,6 @@ public enum ColumnType {
     return arrayElementType;
   }
 
-  /** The cast applied to the unnested array element, or empty when none is needed. */
-  public String castSuffix() {
-    return arrayElementType.equals("text") && this != TEXT ? "::" + sqlType : "";
-  }
-
   /**
    * Converts a JSON value into what the batch array holds for this type, or throws naming the field
    * (never its value: it may be personal data).

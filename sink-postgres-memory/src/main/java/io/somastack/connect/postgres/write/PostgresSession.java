@@ -45,11 +45,6 @@ public final class PostgresSession implements AutoCloseable {
     return connection;
   }
 
-  /** Whether a connection is open now (false after {@link #reset()}). */
-  public boolean isOpen() {
-    return connection != null;
-  }
-
   /** Drops the connection after a failure; the next {@link #connection()} opens a new one. */
   public void reset() {
     if (connection != null) {
