@@ -296,4 +296,16 @@ class DecryptFieldsTest {
     assertTrue(e.getMessage().contains("'payload.content'"), e.getMessage());
     assertTrue(e.getMessage().contains("truncated"), e.getMessage());
   }
+
+  /** As for EncryptFields: a path cannot name a number key, so it fails rather than pass it. */
+  @Test
+  void failsAPathIntoAMapWhoseKeysAreNotText() {
+    EncryptFieldsTest.assertFailsWithoutQuoting(
+        decrypt("fields", "labels.7", "tenant.field", ""),
+        TestRecords.value(TestRecords.map("labels", Map.of(7, "123-45-6789"))));
+    Schema byNumber = SchemaBuilder.map(Schema.INT32_SCHEMA, Schema.STRING_SCHEMA).build();
+    EncryptFieldsTest.assertFailsWithoutQuoting(
+        decrypt("fields", "7", "tenant.field", ""),
+        TestRecords.value(byNumber, Map.of(7, "123-45-6789")));
+  }
 }

@@ -278,4 +278,45 @@ class EncryptFieldsTest {
       assertFalse(e.getMessage().contains("Infinity"), e.getMessage());
     }
   }
+
+  /**
+   * A path is text, so it cannot name a key of a map keyed by numbers: labels.7 looked up as the
+   * text "7" would find nothing in {7=...}, and the value would pass in the clear as a missing
+   * field. Such a path fails the record instead, whether the map is schemaless or has a MAP schema.
+   */
+  @Test
+  void failsAPathIntoAMapWhoseKeysAreNotText() {
+    Map<String, Object> labels = TestRecords.map("labels", Map.of(7, "123-45-6789"));
+    assertFailsWithoutQuoting(
+        encrypt("fields", "labels.7", "tenant.field", ""), TestRecords.value(labels));
+    Schema byNumber = SchemaBuilder.map(Schema.INT32_SCHEMA, Schema.STRING_SCHEMA).build();
+    assertFailsWithoutQuoting(
+        encrypt("fields", "7", "tenant.field", ""),
+        TestRecords.value(byNumber, Map.of(7, "123-45-6789")));
+  }
+
+  static void assertFailsWithoutQuoting(
+      org.apache.kafka.connect.transforms.Transformation<SinkRecord> transform, SinkRecord record) {
+    DataException e = assertThrows(DataException.class, () -> transform.apply(record));
+    assertTrue(e.getMessage().contains("keys of type"), e.getMessage());
+    assertFalse(e.getMessage().contains("123-45-6789"), e.getMessage());
+  }
+
+  /** A path through a text key of a map that also has other keys still reaches it. */
+  @Test
+  void encryptsATextKeyOfAMapWithKeysOfOtherTypes() {
+    Map<Object, Object> labels = new HashMap<>();
+    labels.put(7, "kept");
+    labels.put("7", "secret");
+    Map<String, Object> value = TestRecords.map("labels", labels);
+    Map<?, ?> out =
+        (Map<?, ?>)
+            ((Map<?, ?>)
+                    encrypt("fields", "labels.7", "tenant.field", "")
+                        .apply(TestRecords.value(value))
+                        .value())
+                .get("labels");
+    assertEquals("kept", out.get(7));
+    assertTrue(((String) out.get("7")).startsWith(FieldCipher.PREFIX));
+  }
 }

@@ -218,4 +218,16 @@ class RedactFieldsTest {
       assertEquals("x", out.get("other"), with);
     }
   }
+
+  /** As for EncryptFields: a path cannot name a number key, so it fails rather than pass it. */
+  @Test
+  void failsAPathIntoAMapWhoseKeysAreNotText() {
+    EncryptFieldsTest.assertFailsWithoutQuoting(
+        redact("fields", "labels.7"),
+        TestRecords.value(TestRecords.map("labels", Map.of(7, "123-45-6789"))));
+    Schema byNumber = SchemaBuilder.map(Schema.INT32_SCHEMA, Schema.STRING_SCHEMA).build();
+    EncryptFieldsTest.assertFailsWithoutQuoting(
+        redact("fields", "7", "with", "mask"),
+        TestRecords.value(byNumber, Map.of(7, "123-45-6789")));
+  }
 }

@@ -32,7 +32,8 @@ public final class CryptoConfig {
             "Paths of the fields to encrypt or decrypt, e.g. payload.content,metadata.user_email. "
                 + "Missing and null fields are left alone; a path must not lie inside another. A "
                 + "path through a value that is not an object (a list, a scalar, a Struct map or "
-                + "array) fails the record instead of leaving the field in the clear.")
+                + "array), or into a map whose keys are not text (a path cannot name a number "
+                + "key), fails the record instead of leaving the field in the clear.")
         .define(
             KEYS_CONFIG,
             ConfigDef.Type.PASSWORD,

@@ -187,12 +187,15 @@ public final class FieldRewriter {
    */
   private Map<Object, Object> map(
       Map<?, ?> source, Schema schema, Node node, LeafValue leaf, boolean fixed) {
+    if (schema != null && schema.keySchema().type() != Schema.Type.STRING) {
+      throw nonTextKeys(node, schema.keySchema().type());
+    }
     Schema values = schema == null ? null : schema.valueSchema();
     Map<Object, Object> copy = new LinkedHashMap<>(source);
     for (Map.Entry<String, Node> entry : node.children.entrySet()) {
       String name = entry.getKey();
       Node child = entry.getValue();
-      Object value = source.get(name);
+      Object value = lookup(source, name, node);
       if (child.isLeaf()) {
         if (value != null || visitMissing) {
           Object rewritten = leaf.apply(child.path, value, values);
@@ -217,6 +220,34 @@ public final class FieldRewriter {
       }
     }
     return copy;
+  }
+
+  /**
+   * The value under the text key {@code name}. A schemaless map may be keyed by numbers or other
+   * objects, which a path (text) cannot name: where such a key prints as {@code name}, the path
+   * means it, and reading it as missing would leave it untouched (in the clear, for encryption).
+   */
+  private Object lookup(Map<?, ?> source, String name, Node node) {
+    Object value = source.get(name);
+    if (value == null && !source.containsKey(name)) {
+      for (Object key : source.keySet()) {
+        if (key != null && !(key instanceof String) && name.equals(String.valueOf(key))) {
+          throw nonTextKeys(node, key.getClass().getSimpleName());
+        }
+      }
+    }
+    return value;
+  }
+
+  /** Paths are text: they cannot name the keys of a map keyed by anything else. */
+  private ShapeException nonTextKeys(Node node, Object keyType) {
+    if (node.name.isEmpty()) {
+      return new ShapeException(
+          "the top-level map has keys of type "
+              + keyType
+              + ", which the configured field paths (text) cannot name");
+    }
+    return unreachable(node.name, "is a map with keys of type " + keyType);
   }
 
   private static boolean fits(Schema schema, Object value) {
@@ -304,7 +335,7 @@ public final class FieldRewriter {
    */
   private void requireRewritable(Schema map, Node node) {
     if (map.keySchema().type() != Schema.Type.STRING) {
-      throw unreachable(node.name, "is a map with keys of type " + map.keySchema().type());
+      throw nonTextKeys(node, map.keySchema().type());
     }
     Schema values = map.valueSchema();
     for (Node child : node.children.values()) {
