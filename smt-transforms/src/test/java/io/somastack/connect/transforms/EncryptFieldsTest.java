@@ -319,4 +319,36 @@ class EncryptFieldsTest {
     assertEquals("kept", out.get(7));
     assertTrue(((String) out.get("7")).startsWith(FieldCipher.PREFIX));
   }
+
+  /**
+   * A required Struct field with a default may be unset (Struct.validate accepts it): the default
+   * is what it holds, so the default's fields are encrypted as a value's would be, rather than the
+   * record failing because the rebuilt schema has no default.
+   */
+  @Test
+  void encryptsTheDefaultOfAnUnsetRequiredStruct() {
+    SchemaBuilder metadata = SchemaBuilder.struct().field("email", Schema.STRING_SCHEMA);
+    Struct defaults = new Struct(metadata).put("email", "someone@example.com");
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("id", Schema.STRING_SCHEMA)
+            .field("metadata", metadata.defaultValue(defaults).build())
+            .build();
+    Struct value = new Struct(schema).put("id", "m-1");
+    value.validate();
+    SinkRecord out =
+        encrypt("fields", "metadata.email", "tenant.field", "")
+            .apply(TestRecords.value(schema, value));
+    Struct encrypted = (Struct) out.value();
+    encrypted.validate();
+    assertTrue(encrypted.getStruct("metadata").getString("email").startsWith(FieldCipher.PREFIX));
+    assertFalse(encrypted.toString().contains("someone@"), encrypted.toString());
+    assertFalse(out.valueSchema().toString().contains("someone@"));
+    Struct decrypted =
+        (Struct)
+            DecryptFieldsTest.decrypt("fields", "metadata.email", "tenant.field", "")
+                .apply(out)
+                .value();
+    assertEquals("someone@example.com", decrypted.getStruct("metadata").getString("email"));
+  }
 }

@@ -547,4 +547,21 @@ class StampEnvelopeTest {
             + " stamp.to=fields needs a Struct or Map value; use stamp.to=headers for JSON text",
         e.getMessage());
   }
+
+  /**
+   * An unset required Struct with a default holds its default: the stamps go into a copy of it,
+   * rather than a new Struct failing for the default's required fields.
+   */
+  @Test
+  void stampsIntoTheDefaultOfAnUnsetRequiredStruct() {
+    SchemaBuilder metadata = SchemaBuilder.struct().field("owner", Schema.STRING_SCHEMA);
+    Struct defaults = new Struct(metadata).put("owner", "gw");
+    Schema schema =
+        SchemaBuilder.struct().field("metadata", metadata.defaultValue(defaults).build()).build();
+    Struct out = (Struct) stamp().apply(TestRecords.value(schema, new Struct(schema))).value();
+    out.validate();
+    assertEquals("gw", out.getStruct("metadata").getString("owner"));
+    assertEquals("1.0.0", out.getStruct("metadata").getString("schema_version"));
+    assertEquals(STAMPED_NOW, out.getStruct("metadata").getString("ingested_at"));
+  }
 }

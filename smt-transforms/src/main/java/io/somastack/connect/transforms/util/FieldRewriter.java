@@ -365,6 +365,11 @@ public final class FieldRewriter {
     return structSchema(SchemaBuilder.struct().optional().build(), node);
   }
 
+  /**
+   * Everything but the default: a Struct default fits only the schema it was made with (Kafka
+   * compares Struct schemas by class and content), never the rebuilt one, and its rewritten fields
+   * would depend on the record (tenant, nonce). A value reads its parent's default instead.
+   */
   private static SchemaBuilder copyBasics(Schema source) {
     SchemaBuilder builder = SchemaBuilder.struct().name(source.name()).version(source.version());
     builder.doc(source.doc());
@@ -374,15 +379,25 @@ public final class FieldRewriter {
     return source.isOptional() ? builder.optional() : builder;
   }
 
+  /**
+   * A leaf's value as it is, not the schema default Struct.get reads for a null: a null field is
+   * left alone (not hashed or encrypted as its default) or is empty (stamped), and a copied null
+   * stays null rather than becoming the default written out. A parent's value is what it holds, its
+   * default when unset: the rebuilt schema has no default (see copyBasics), so the paths below are
+   * rewritten in a copy of it, as in any other value.
+   */
+  private static Object valueOf(Struct source, Field original, Node child) {
+    return child != null && !child.isLeaf()
+        ? source.get(original)
+        : source.getWithoutDefault(original.name());
+  }
+
   private Struct struct(Struct source, Schema target, Node node, LeafValue leaf) {
     Struct out = new Struct(target);
     for (Field field : target.fields()) {
       Node child = node.children.get(field.name());
       Field original = source == null ? null : source.schema().field(field.name());
-      // the value as it is, not the schema default Struct.get reads for a null: a null field is
-      // left alone (not hashed or encrypted as its default) or is empty (stamped), and a copied
-      // null stays null rather than becoming the default written out
-      Object value = original == null ? null : source.getWithoutDefault(original.name());
+      Object value = original == null ? null : valueOf(source, original, child);
       Object rewritten = value;
       if (child != null && child.isLeaf()) {
         if (value != null || visitMissing) {
