@@ -564,4 +564,20 @@ class StampEnvelopeTest {
     assertEquals("1.0.0", out.getStruct("metadata").getString("schema_version"));
     assertEquals(STAMPED_NOW, out.getStruct("metadata").getString("ingested_at"));
   }
+
+  /** A source partition or offset may hold a null key; the id is derived, not a crash. */
+  @Test
+  void derivesIdsForSourceRecordsWithANullKeyInTheirPosition() {
+    StampEnvelope<SourceRecord> transform = new StampEnvelope<>();
+    transform.configure(Map.of("ingest.timestamp.field", ""));
+    Map<String, Object> partition = new HashMap<>();
+    partition.put(null, "outbox");
+    Map<String, Object> offset = new HashMap<>();
+    offset.put(null, 5);
+    offset.put("id", 6);
+    SourceRecord record = new SourceRecord(partition, offset, "t", null, Map.of());
+    Object id = idOf(transform, record);
+    assertEquals(5, UUID.fromString((String) id).version());
+    assertEquals(id, idOf(transform, new SourceRecord(partition, offset, "t", null, Map.of())));
+  }
 }

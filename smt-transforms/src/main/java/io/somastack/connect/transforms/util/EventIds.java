@@ -7,7 +7,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.kafka.connect.connector.ConnectRecord;
 import org.apache.kafka.connect.data.Schema;
@@ -96,9 +95,12 @@ public final class EventIds {
     return RecordJson.writeBytes(RecordJson.convert(value, schema));
   }
 
-  /** Maps print in key order, so the name does not depend on the map's iteration order. */
+  /**
+   * Maps print in key order, so the name does not depend on the map's iteration order; a null key
+   * (a connector may use one) sorts first. A null map stays "", as ids derived before read it.
+   */
   private static String sorted(Map<String, ?> map) {
-    return map == null ? "" : new TreeMap<>(map).toString();
+    return map == null ? "" : Records.sorted(map);
   }
 
   public static UUID v5(UUID namespace, String name) {
