@@ -305,7 +305,8 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
    * other type fails here with the record's coordinates rather than in Struct.put without them.
    */
   private Object stamp(R record, FieldPath path, Schema schema) {
-    boolean ingest = !path.equals(eventIdField) && !path.equals(schemaVersionField);
+    // the ingest path may be the schema version's default one when no version is stamped
+    boolean ingest = path.equals(ingestField);
     if (ingest && schema != null && Timestamp.LOGICAL_NAME.equals(schema.name())) {
       return Date.from(ingestInstant(record));
     }

@@ -580,4 +580,17 @@ class StampEnvelopeTest {
     assertEquals(5, UUID.fromString((String) id).version());
     assertEquals(id, idOf(transform, new SourceRecord(partition, offset, "t", null, Map.of())));
   }
+
+  /**
+   * With no schema version to stamp, its default path is free for the ingest timestamp, and the
+   * timestamp goes there rather than nothing being stamped.
+   */
+  @Test
+  void stampsTheIngestTimeAtTheSchemaVersionPathWhenNoVersionIsStamped() {
+    SinkRecord out =
+        stamp("schema.version", "", "ingest.timestamp.field", "metadata.schema_version")
+            .apply(TestRecords.value(TestRecords.map("task_id", "t-1")));
+    Map<?, ?> metadata = (Map<?, ?>) valueOf(out).get("metadata");
+    assertEquals(Map.of("schema_version", STAMPED_NOW), metadata);
+  }
 }
