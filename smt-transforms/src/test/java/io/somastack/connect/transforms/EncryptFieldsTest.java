@@ -351,4 +351,34 @@ class EncryptFieldsTest {
                 .value();
     assertEquals("someone@example.com", decrypted.getStruct("metadata").getString("email"));
   }
+
+  /**
+   * Overlapping or repeated paths are reported when the config is validated (PUT
+   * .../config/validate), naming the option, not only when the task starts and fails.
+   */
+  @Test
+  void validationReportsOverlappingAndRepeatedPaths() {
+    for (org.apache.kafka.common.config.ConfigDef def :
+        List.of(EncryptFields.CONFIG_DEF, DecryptFields.CONFIG_DEF, RedactFields.CONFIG_DEF)) {
+      for (String fields : List.of("payload, payload.content", "payload.content,payload.content")) {
+        Map<String, String> props = props("fields", fields);
+        props.put("hmac.key", TestRecords.key(5));
+        List<String> errors = errorsOf(def, props, "fields");
+        assertEquals(1, errors.size(), fields + ": " + errors);
+        assertTrue(errors.get(0).contains("payload.content"), errors.get(0));
+      }
+      Map<String, String> props = props("fields", "payload.content,payload.score");
+      props.put("hmac.key", TestRecords.key(5));
+      assertEquals(List.of(), errorsOf(def, props, "fields"));
+    }
+  }
+
+  static List<String> errorsOf(
+      org.apache.kafka.common.config.ConfigDef def, Map<String, String> props, String name) {
+    return def.validate(props).stream()
+        .filter(value -> value.name().equals(name))
+        .findFirst()
+        .orElseThrow()
+        .errorMessages();
+  }
 }

@@ -1,6 +1,5 @@
 package io.somastack.connect.transforms.crypto;
 
-import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.transforms.util.Configs;
 import java.util.List;
@@ -27,7 +26,7 @@ public final class CryptoConfig {
             FIELDS_CONFIG,
             ConfigDef.Type.LIST,
             ConfigDef.NO_DEFAULT_VALUE,
-            Validators.fieldPaths(),
+            Configs.disjointFieldPaths(),
             ConfigDef.Importance.HIGH,
             "Paths of the fields to encrypt or decrypt, e.g. payload.content,metadata.user_email. "
                 + "Missing and null fields are left alone; a path must not lie inside another. A "

@@ -63,6 +63,34 @@ public final class Configs {
     }
   }
 
+  /**
+   * Field paths none of which lies inside or repeats another, as a {@link FieldRewriter} needs:
+   * checked when the config is validated, so the mistake shows there rather than when a task
+   * starts.
+   */
+  public static ConfigDef.Validator disjointFieldPaths() {
+    ConfigDef.Validator paths = Validators.fieldPaths();
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        paths.ensureValid(name, value);
+        if (value instanceof List<?> list) {
+          try {
+            FieldRewriter.requireDisjoint(
+                list.stream().map(item -> FieldPath.parse(item.toString().trim())).toList());
+          } catch (IllegalArgumentException e) {
+            throw new ConfigException(name, value, e.getMessage());
+          }
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "field paths such as metadata.tenant_id, none inside another";
+      }
+    };
+  }
+
   /** A field path, or empty for an option that can be switched off. */
   public static ConfigDef.Validator optionalFieldPath() {
     ConfigDef.Validator path = Validators.fieldPath();

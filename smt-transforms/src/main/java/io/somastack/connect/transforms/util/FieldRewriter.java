@@ -109,10 +109,21 @@ public final class FieldRewriter {
     this.visitMissing = visitMissing;
     this.intoStructMaps = intoStructMaps;
     this.schemas = new SchemaCache(schema -> structSchema(schema, root));
-    paths.forEach(this::add);
+    paths.forEach(path -> add(root, path));
   }
 
-  private void add(FieldPath path) {
+  /**
+   * Checks that no path lies inside or repeats another, as a rewriter requires, so a config can be
+   * refused when it is validated.
+   *
+   * @throws IllegalArgumentException naming the first path that does
+   */
+  public static void requireDisjoint(Collection<FieldPath> paths) {
+    Node root = new Node("");
+    paths.forEach(path -> add(root, path));
+  }
+
+  private static void add(Node root, FieldPath path) {
     Node node = root;
     for (String segment : path.segments()) {
       if (node.isLeaf()) {
