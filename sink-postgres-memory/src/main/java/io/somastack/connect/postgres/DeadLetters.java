@@ -5,6 +5,7 @@ import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.postgres.record.BadRecordException;
 import io.somastack.connect.postgres.record.Positions;
 import io.somastack.connect.postgres.write.Batch;
+import io.somastack.connect.postgres.write.TableChanged;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,8 +13,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.sink.ErrantRecordReporter;
-import org.postgresql.util.PSQLException;
-import org.postgresql.util.ServerErrorMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +26,7 @@ final class DeadLetters {
   private static final Logger log = LoggerFactory.getLogger(PostgresMemorySinkTask.class);
 
   /** The SQLSTATE classes whose message may quote the row's value. */
-  private static final List<String> MAY_QUOTE_VALUE = List.of("22", "42", "0A");
+  private static final List<String> MAY_QUOTE_VALUE = List.of("22", "42", "3F", "0A");
 
   /** A dead letter's reason goes into two of its headers (message, stack trace): kept small. */
   private static final int MAX_REASON_BYTES = 1024;
@@ -88,9 +87,10 @@ final class DeadLetters {
    * message (its detail, which quotes the row, is off: see the connection properties), within
    * {@link #MAX_REASON_BYTES}. Never for a log line. A data exception's message (class 22) quotes
    * the value itself ('value "..." is out of range for type integer'), and so do a row's value
-   * refused as a catalog state (class 42: 'relation "..." does not exist' for a regclass column) or
-   * as an unsupported conversion (class 0A), so these keep only the names the server gives, and
-   * drop the driver's exception as its cause.
+   * refused as a catalog state (class 42: 'relation "..." does not exist' for a regclass column;
+   * class 3F: 'schema "..." does not exist' for a regconfig column's schema-qualified name) or as
+   * an unsupported conversion (class 0A), so these keep only the names the server gives, and drop
+   * the driver's exception as its cause.
    */
   static BadRecordException rejection(SQLException e) {
     String state = SqlStates.rootState(e);
@@ -98,31 +98,12 @@ final class DeadLetters {
       return new BadRecordException(
           "database rejected the row (SQLSTATE "
               + state
-              + names(e)
+              + TableChanged.serverNames(e)
               + "): a value its column"
               + " cannot take");
     }
     String reason = "database rejected the row (SQLSTATE " + state + "): " + e.getMessage();
     return new BadRecordException(Utf8.truncate(reason, MAX_REASON_BYTES, "..."), e);
-  }
-
-  /** The column, type and constraint the server named with an error, where it did. */
-  private static String names(SQLException e) {
-    if (!(e instanceof PSQLException p) || p.getServerErrorMessage() == null) {
-      return "";
-    }
-    ServerErrorMessage m = p.getServerErrorMessage();
-    StringBuilder names = new StringBuilder();
-    if (m.getColumn() != null) {
-      names.append(", column ").append(m.getColumn());
-    }
-    if (m.getDatatype() != null) {
-      names.append(", type ").append(m.getDatatype());
-    }
-    if (m.getConstraint() != null) {
-      names.append(", constraint ").append(m.getConstraint());
-    }
-    return names.toString();
   }
 
   /** A database error's message may quote the value; logs get only its SQLSTATE. */

@@ -138,9 +138,10 @@ public class PostgresMemorySinkTask extends SinkTask {
     try {
       offsets.load();
     } catch (SQLException e) {
-      // put() loads them before writing anything; until then nothing is written
+      // put() loads them before writing anything, preCommit before saving skipped positions;
+      // until then nothing is written
       log.warn(
-          "Cannot read stored offsets yet ({}); will retry before the next write",
+          "Cannot read stored offsets yet ({}); will retry before the next write or commit",
           SqlStates.rootState(e));
       session.reset();
     }
@@ -173,15 +174,12 @@ public class PostgresMemorySinkTask extends SinkTask {
       if (SqlStates.isTransient(e)) {
         retryLater(e, records);
       }
-      if (TableChanged.blamesTable(e)) {
-        // the worker logs the cause's chain: never a message that may quote a value
-        failure =
-            new ConnectException(TableChanged.describe(e, moment), TableChanged.loggableCause(e));
-        throw failure;
-      }
-      failure =
-          new ConnectException(
-              "PostgreSQL rejected a batch (SQLSTATE " + SqlStates.rootState(e) + ")", e);
+      // the worker logs the cause's chain: never a message that may quote a value
+      String message =
+          TableChanged.blamesTable(e)
+              ? TableChanged.describe(e, moment)
+              : "PostgreSQL rejected a batch (SQLSTATE " + SqlStates.rootState(e) + ")";
+      failure = new ConnectException(message, TableChanged.loggableCause(e));
       throw failure;
     } catch (ConnectException e) {
       session.rollbackQuietly();
@@ -528,10 +526,27 @@ public class PostgresMemorySinkTask extends SinkTask {
   @Override
   public Map<TopicPartition, OffsetAndMetadata> preCommit(
       Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
-    if (failure == null && offsets.allLoaded()) {
+    if (failure == null && loadedOffsets()) {
       offsets.saveSkippedPositions(currentOffsets);
     }
     return offsets.durable(currentOffsets);
+  }
+
+  /**
+   * Reads the stored offsets open() could not (the database was away): while a transform filters
+   * every record out, no put() comes to read them, and without them no skipped position is saved.
+   */
+  private boolean loadedOffsets() {
+    try {
+      offsets.load();
+      return true;
+    } catch (SQLException e) {
+      log.warn(
+          "Cannot read stored offsets yet ({}); will retry before the next write or commit",
+          SqlStates.rootState(e));
+      session.reset();
+      return false;
+    }
   }
 
   @Override

@@ -14,6 +14,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
@@ -560,15 +562,139 @@ class TableChangedUnderTaskTest {
             ConnectException.class,
             () -> task.put(List.of(event("e2", 1, "\"ref\":\"secret_value\""))));
     assertTrue(e.getMessage().contains("SQLSTATE 42P01"), e.getMessage());
+    assertNoMessageQuotes(e, "secret_value");
+    assertEquals(List.of(), context.deadLettered());
+  }
+
+  /**
+   * A DBA's table partitioned by range, with no partition for the batch's rows: PostgreSQL refuses
+   * each (SQLSTATE 23514, "no partition of relation ... found for row"). Every row refused so is
+   * the table's fault, as a NOT NULL column nothing fills: the task stops naming the table, quoting
+   * no value, dead-letters nothing and reports no offset, so the records wait for the partition.
+   */
+  @Test
+  void aPartitionedTableWithNoPartitionForAnyRowStopsTheTaskAndDeadLettersNothing()
+      throws SQLException {
+    startPartitioned("no_partition");
+    List<SinkRecord> batch =
+        List.of(
+            event("e1", 0, "\"at\":\"2031-05-01T00:00:00Z\""),
+            event("e2", 1, "\"at\":\"2031-05-02T00:00:00Z\""));
+    ConnectException e = assertStopsNamingTheTable(batch, "SQLSTATE 23514", "no partition");
+    assertNoMessageQuotes(e, "2031");
+    assertEquals(
+        Map.of(), task.preCommit(Map.of(PARTITION, new OffsetAndMetadata(2))), "no offset");
+    assertEquals(0, LocalTasks.count(database, "SELECT count(*) FROM soma_connect_offsets"));
+    assertEquals(List.of(), rows("event_id"));
+  }
+
+  /** Only some rows without a partition (a far-future timestamp): those are dead-lettered. */
+  @Test
+  void aRowWithNoPartitionAmongOthersIsDeadLetteredAndTheOthersLand() throws SQLException {
+    startPartitioned("some_partitionless");
+    task.put(
+        List.of(
+            event("e1", 0, "\"at\":\"2026-05-01T00:00:00Z\""),
+            event("e2", 1, "\"at\":\"2999-05-01T00:00:00Z\""),
+            event("e3", 2, "\"at\":\"2026-05-03T00:00:00Z\"")));
+
+    assertEquals(List.of("e1", "e3"), rows("event_id"));
+    assertEquals(1, context.deadLettered().size());
+    assertEquals(1, context.deadLettered().get(0).getKey().kafkaOffset());
+    assertTrue(
+        context.deadLettered().get(0).getValue().getMessage().contains("SQLSTATE 23514"),
+        context.deadLettered().get(0).getValue().getMessage());
+  }
+
+  /** Table t made by a DBA, partitioned by range on at, with a partition for 2026 only. */
+  private void startPartitioned(String database) throws SQLException {
+    this.database = database;
+    String url = SERVER.createDatabase(database);
+    alter(
+        "CREATE TABLE t (event_id text NOT NULL, payload jsonb NOT NULL, kafka_topic text NOT"
+            + " NULL, kafka_partition integer NOT NULL, kafka_offset bigint NOT NULL,"
+            + " at timestamptz NOT NULL) PARTITION BY RANGE (at);"
+            + " CREATE TABLE t_2026 PARTITION OF t FOR VALUES FROM ('2026-01-01') TO"
+            + " ('2027-01-01')");
+    context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    // no unique index on event_id: one on a partitioned table must hold the partition key
+    task =
+        LocalTasks.started(
+            url,
+            context,
+            options("append", "columns", "at:timestamptz:at", "auto.evolve", "false"));
+  }
+
+  /**
+   * A DBA's regconfig column filled from columns: a value naming no text search configuration
+   * (SQLSTATE 42704) or a configuration in no schema (3F000) is that row's fault, as a regclass
+   * naming no table: dead-lettered, its reason quoting no value, and the rest written.
+   */
+  @Test
+  void aRowWhoseValueNamesNoConfigurationIsDeadLetteredWithoutItsValue() throws SQLException {
+    for (String mode : List.of("append", "upsert")) {
+      start("regconfig_" + mode, mode, "columns", "ref:text:ref");
+      task.put(List.of(event("e1", 0, "\"ref\":\"english\"")));
+      alter("ALTER TABLE t ALTER COLUMN ref TYPE regconfig USING ref::regconfig");
+      task.put(
+          List.of(
+              event("e2", 1, "\"ref\":\"simple\""),
+              event("e3", 2, "\"ref\":\"secret_config\""),
+              event("e4", 3, "\"ref\":\"secret_schema.english\""),
+              event("e5", 4, "\"ref\":\"german\"")));
+
+      assertEquals(List.of("e1", "e2", "e5"), rows("event_id"), mode);
+      assertEquals(2, context.deadLettered().size(), mode);
+      assertEquals(2, context.deadLettered().get(0).getKey().kafkaOffset(), mode);
+      assertEquals(3, context.deadLettered().get(1).getKey().kafkaOffset(), mode);
+      for (Map.Entry<SinkRecord, Throwable> letter : context.deadLettered()) {
+        for (Throwable t = letter.getValue(); t != null; t = t.getCause()) {
+          String reason = String.valueOf(t.getMessage());
+          assertFalse(reason.contains("secret_"), reason);
+        }
+      }
+      assertTrue(
+          context.deadLettered().get(0).getValue().getMessage().contains("SQLSTATE 42704"), mode);
+      assertTrue(
+          context.deadLettered().get(1).getValue().getMessage().contains("SQLSTATE 3F000"), mode);
+      task.stop();
+      task = null;
+    }
+  }
+
+  /**
+   * A DBA's trigger refusing a row with the row's value in its message (RAISE EXCEPTION, SQLSTATE
+   * P0001): the task fails, and no message of its chain quotes the value: the worker logs the
+   * chain, and Connect's REST status shows it.
+   */
+  @Test
+  void aTriggersMessageQuotingAValueIsKeptOutOfTheTasksError() throws SQLException {
+    start("trigger_raises", "append");
+    task.put(List.of(event("e0", 0, "")));
+    alter(
+        "CREATE FUNCTION check_email() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE"
+            + " EXCEPTION 'invalid email %', NEW.payload->>'email'; END $$;"
+            + " CREATE TRIGGER check_email BEFORE INSERT ON t FOR EACH ROW"
+            + " EXECUTE FUNCTION check_email()");
+    ConnectException e =
+        assertThrows(
+            ConnectException.class,
+            () -> task.put(List.of(event("e1", 1, "\"email\":\"secret@example.com\""))));
+    assertTrue(e.getMessage().contains("SQLSTATE P0001"), e.getMessage());
+    assertNoMessageQuotes(e, "secret@example.com");
+    assertEquals(List.of(), context.deadLettered());
+  }
+
+  /** No message in the chain of causes and next exceptions holds {@code value}. */
+  private static void assertNoMessageQuotes(Throwable e, String value) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      assertFalse(String.valueOf(t.getMessage()).contains("secret_value"), t.toString());
+      assertFalse(String.valueOf(t.getMessage()).contains(value), t.toString());
       if (t instanceof SQLException q) {
         for (SQLException n = q.getNextException(); n != null; n = n.getNextException()) {
-          assertFalse(String.valueOf(n.getMessage()).contains("secret_value"), n.toString());
+          assertFalse(String.valueOf(n.getMessage()).contains(value), n.toString());
         }
       }
     }
-    assertEquals(List.of(), context.deadLettered());
   }
 
   private void start(String database, String mode, String... options) {

@@ -23,13 +23,15 @@ public final class TableChanged extends SQLException {
   /**
    * What a table changed under statements made for it raises: undefined_column, undefined_table,
    * datatype_mismatch, undefined_function (an operator for the old type), invalid_column_reference
-   * (no unique index for ON CONFLICT), and feature_not_supported when it is "cached plan must not
-   * change result type" ({@link #REPLAN_ROUTINE}). Some rows can raise them too (a value of a DBA's
-   * regclass column naming no table; 0A000 for a JSON escape a SQL_ASCII database cannot store):
-   * bisection tells them apart, as rows refused while others of the table write.
+   * (no unique index for ON CONFLICT), undefined_object and invalid_schema_name (a type or schema
+   * dropped), and feature_not_supported when it is "cached plan must not change result type"
+   * ({@link #REPLAN_ROUTINE}). Some rows can raise them too (a value of a DBA's regclass column
+   * naming no table, of a regconfig, regrole, regtype or regnamespace column naming no object or
+   * schema; 0A000 for a JSON escape a SQL_ASCII database cannot store): bisection tells them apart,
+   * as rows refused while others of the table write.
    */
   private static final Set<String> CATALOG_STATES =
-      Set.of("42703", "42P01", "42804", "42883", "42P10");
+      Set.of("42703", "42P01", "42804", "42883", "42P10", "42704", "3F000");
 
   private static final String FEATURE_NOT_SUPPORTED = "0A000";
 
@@ -43,10 +45,26 @@ public final class TableChanged extends SQLException {
   private static final String UNICODE_ESCAPE_ROUTINE = "pg_unicode_to_server";
 
   /**
-   * undefined_table and undefined_function: their message quotes the name looked up, which for a
-   * value of a regclass or regproc column is record data. The task's error leaves it out.
+   * The server routine raising 23514 for a row no partition of a partitioned table takes: the
+   * table's fault when every row meets it (no partition for them yet), a row's when only some do (a
+   * far-future timestamp).
    */
-  private static final Set<String> MESSAGE_MAY_QUOTE_VALUES = Set.of("42P01", "42883");
+  private static final String NO_PARTITION_ROUTINE = "ExecFindPartition";
+
+  /**
+   * undefined_table, undefined_function, undefined_object and invalid_schema_name: their message
+   * quotes the name looked up, which for a value of a regclass, regproc, regconfig, regrole,
+   * regtype or regnamespace column is record data. The task's error leaves it out.
+   */
+  private static final Set<String> MESSAGE_MAY_QUOTE_VALUES =
+      Set.of("42P01", "42883", "42704", "3F000");
+
+  /**
+   * SQLSTATE classes whose message may quote a value: data exceptions ('value "..." is out of
+   * range'), integrity violations and PL/pgSQL's RAISE (a DBA's trigger: 'invalid email %'), and
+   * unsupported features (a conversion of a value).
+   */
+  private static final Set<String> CLASSES_MAY_QUOTE_VALUES = Set.of("22", "23", "0A", "P0");
 
   private static final String NOT_NULL_VIOLATION = "23502";
 
@@ -154,8 +172,9 @@ public final class TableChanged extends SQLException {
 
   /**
    * Whether the table's refusal of a whole table's rows, one by one, each for no fault of its data
-   * (a catalog state, 0A000 for a rule that forbids ON CONFLICT: any SQLSTATE but a data error's),
-   * says the table is to blame after all: then it is, as {@link TableChanged}; else null.
+   * (a catalog state, 0A000 for a rule that forbids ON CONFLICT, no partition for the row: any
+   * SQLSTATE but a data error's), says the table is to blame after all: then it is, as {@link
+   * TableChanged}; else null.
    */
   public static TableChanged refusedEveryRow(
       String table, int rows, Map<?, SQLException> rejected) {
@@ -163,7 +182,7 @@ public final class TableChanged extends SQLException {
       return null;
     }
     for (SQLException e : rejected.values()) {
-      if (SqlStates.isDataError(e) || isUnconvertibleEscape(e)) {
+      if ((SqlStates.isDataError(e) && !isPartitionless(e)) || isUnconvertibleEscape(e)) {
         return null;
       }
     }
@@ -211,6 +230,12 @@ public final class TableChanged extends SQLException {
         && UNICODE_ESCAPE_ROUTINE.equals(m.getRoutine());
   }
 
+  /** Whether no partition of a partitioned table takes the row (23514 from ExecFindPartition). */
+  private static boolean isPartitionless(SQLException e) {
+    ServerErrorMessage m = serverError(e);
+    return m != null && NO_PARTITION_ROUTINE.equals(m.getRoutine());
+  }
+
   private static boolean isCatalogState(SQLException e) {
     String state = SqlStates.rootState(e);
     if (state == null) {
@@ -236,20 +261,48 @@ public final class TableChanged extends SQLException {
 
   /**
    * The driver's exception to keep as the cause of the task's failure, which the worker logs with
-   * its chain: e, or for a SQLSTATE whose message may quote a value (42P01, 42883) an exception
-   * with the SQLSTATE only.
+   * its chain and Connect's REST status shows: e, or for a SQLSTATE whose message may quote a value
+   * an exception with the SQLSTATE and the names the server gave only.
    */
   public static SQLException loggableCause(SQLException e) {
     String state = SqlStates.rootState(e);
-    if (!MESSAGE_MAY_QUOTE_VALUES.contains(state)) {
+    if (!messageMayQuoteValue(state)) {
       return e;
     }
     SQLException clean =
         new SQLException(
-            "SQLSTATE " + state + " (the database's message is left out: it may quote a value)",
+            "SQLSTATE "
+                + state
+                + serverNames(e)
+                + " (the database's message is left out: it may quote a value)",
             state);
     clean.setStackTrace(e.getStackTrace());
     return clean;
+  }
+
+  private static boolean messageMayQuoteValue(String state) {
+    return state != null
+        && (MESSAGE_MAY_QUOTE_VALUES.contains(state)
+            || CLASSES_MAY_QUOTE_VALUES.stream().anyMatch(state::startsWith));
+  }
+
+  /** The column, type and constraint the server named with an error, where it did. */
+  public static String serverNames(SQLException e) {
+    ServerErrorMessage m = serverError(e);
+    if (m == null) {
+      return "";
+    }
+    StringBuilder names = new StringBuilder();
+    if (m.getColumn() != null) {
+      names.append(", column ").append(m.getColumn());
+    }
+    if (m.getDatatype() != null) {
+      names.append(", type ").append(m.getDatatype());
+    }
+    if (m.getConstraint() != null) {
+      names.append(", constraint ").append(m.getConstraint());
+    }
+    return names.toString();
   }
 
   /** The server's error in the chain, through causes and next exceptions (a batch's), or null. */
@@ -267,7 +320,8 @@ public final class TableChanged extends SQLException {
 
   /**
    * What to tell the operator: the table and what it refused, in PostgreSQL's own words where they
-   * name objects and types only (never for 42P01 and 42883, whose words may quote a value).
+   * name objects and types only (never for 42P01, 42883, 42704 and 3F000, whose words may quote a
+   * value).
    */
   public static String describe(SQLException e, Moment moment) {
     String state = SqlStates.rootState(e);
@@ -290,6 +344,15 @@ public final class TableChanged extends SQLException {
           + what(e, state)
           + "): restart the task to create it again. Without it the task resumes from the"
           + " consumer group's offsets";
+    }
+    if (e instanceof TableChanged t && isPartitionless(e)) {
+      return "table "
+          + t.table
+          + " has no partition for any row of the batch (SQLSTATE "
+          + state
+          + what(e, state)
+          + "): every row would be refused, so none is dead-lettered. Create the partition(s)"
+          + " the rows belong in, or a DEFAULT partition";
     }
     String where = e instanceof TableChanged t ? "table " + t.table : "a table the task writes";
     return where
