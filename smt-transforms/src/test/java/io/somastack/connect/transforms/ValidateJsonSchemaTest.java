@@ -11,6 +11,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.somastack.connect.testing.CapturedStderr;
 import io.somastack.connect.testing.StackThreads;
 import io.somastack.connect.transforms.schema.SchemaSource;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -625,6 +626,41 @@ class ValidateJsonSchemaTest {
       assertEquals(1, errors.size(), notAFile);
       assertTrue(errors.get(0).contains("not a regular file"), errors.get(0));
     }
+  }
+
+  /**
+   * A schema file must be strict UTF-8: an overlong form, an encoded surrogate, a code point above
+   * U+10FFFF or a cut sequence is refused, not read as replacement characters; UTF-8 text is read.
+   */
+  @Test
+  void refusesSchemaFilesThatAreNotStrictUtf8(@TempDir Path dir) throws Exception {
+    byte[] start = "{\"type\": \"object\", \"description\": \"".getBytes(StandardCharsets.UTF_8);
+    byte[] end = "\"}".getBytes(StandardCharsets.UTF_8);
+    List<byte[]> bad =
+        List.of(
+            new byte[] {(byte) 0xC0, (byte) 0xAF},
+            new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
+            new byte[] {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80},
+            new byte[] {(byte) 0xE2, (byte) 0x82});
+    for (int i = 0; i < bad.size(); i++) {
+      byte[] sequence = bad.get(i);
+      Path file = dir.resolve("bad" + i + ".schema.json");
+      Files.write(file, concat(start, sequence, end));
+      List<String> errors = validationErrors("schema", "schema", file.toString());
+      assertEquals(1, errors.size(), errors.toString());
+      assertTrue(errors.get(0).contains("not UTF-8 text"), errors.get(0));
+    }
+    Path fine = dir.resolve("fine.schema.json");
+    Files.write(fine, concat(start, "é € 😀".getBytes(StandardCharsets.UTF_8), end));
+    assertEquals(List.of(), validationErrors("schema", "schema", fine.toString()));
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] part : parts) {
+      out.writeBytes(part);
+    }
+    return out.toByteArray();
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres.record;
 
+import io.somastack.connect.common.text.Utf8;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -57,65 +58,15 @@ public final class JsonBytes {
   }
 
   /**
-   * The index of the first byte that is not part of well-formed UTF-8 (RFC 3629: no overlong forms,
-   * no surrogates, nothing above U+10FFFF, no truncated sequence), or -1 when all are. Jackson's
-   * byte parser is laxer (it decodes an overlong "/" as "/"), and PostgreSQL is strict, so an event
-   * must be checked here for the parse, the key and the stored text to agree. A NUL byte counts as
-   * malformed too: JSON text never holds one raw, and it is how UTF-16 and UTF-32 text (which
-   * Jackson would detect and decode) look as bytes.
+   * The index of the first byte that is not well-formed UTF-8 ({@link Utf8#malformedAt}) or is NUL,
+   * or -1 when there is none. Jackson's byte parser is laxer (it decodes an overlong "/" as "/"),
+   * and PostgreSQL is strict, so an event must be checked here for the parse, the key and the
+   * stored text to agree. A NUL byte counts as malformed too: JSON text never holds one raw, a text
+   * column cannot, and it is how UTF-16 and UTF-32 text (which Jackson would detect and decode)
+   * look as bytes.
    */
   static int malformedUtf8At(byte[] bytes) {
-    int at = 0;
-    while (at < bytes.length) {
-      int lead = bytes[at];
-      if (lead > 0) {
-        at++; // ASCII, the common case
-        continue;
-      }
-      int length = sequenceLength(lead & 0xFF);
-      if (length == 0
-          || at + length > bytes.length
-          || !secondByteFits(lead & 0xFF, bytes[at + 1])) {
-        return at;
-      }
-      for (int next = at + 2; next < at + length; next++) {
-        if ((bytes[next] & 0xC0) != 0x80) {
-          return at;
-        }
-      }
-      at += length;
-    }
-    return -1;
-  }
-
-  /** Bytes in the sequence a lead byte starts; 0 for NUL, a continuation byte or a bad lead. */
-  private static int sequenceLength(int lead) {
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      return 2;
-    }
-    if (lead >= 0xE0 && lead <= 0xEF) {
-      return 3;
-    }
-    if (lead >= 0xF0 && lead <= 0xF4) {
-      return 4;
-    }
-    return 0;
-  }
-
-  /**
-   * The second byte's range depends on the lead (Unicode's table of well-formed sequences): E0
-   * needs A0-BF (else overlong), ED 80-9F (else a surrogate), F0 90-BF (overlong), F4 80-8F (above
-   * U+10FFFF); every other lead takes any continuation byte.
-   */
-  private static boolean secondByteFits(int lead, byte second) {
-    int b = second & 0xFF;
-    return switch (lead) {
-      case 0xE0 -> b >= 0xA0 && b <= 0xBF;
-      case 0xED -> b >= 0x80 && b <= 0x9F;
-      case 0xF0 -> b >= 0x90 && b <= 0xBF;
-      case 0xF4 -> b >= 0x80 && b <= 0x8F;
-      default -> b >= 0x80 && b <= 0xBF;
-    };
+    return Utf8.malformedAt(bytes, false);
   }
 
   /** Whether the bytes start with UTF-8's byte order mark, which JSON text must not carry. */

@@ -1,10 +1,9 @@
 package io.somastack.connect.transforms.schema;
 
+import io.somastack.connect.common.text.Utf8;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -90,11 +89,11 @@ public record SchemaSource(String reference) {
       throw new IllegalArgumentException(
           what + " is larger than " + MAX_BYTES + " bytes, the most a schema document may take");
     }
-    try {
-      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
-    } catch (CharacterCodingException e) {
+    // NUL allowed, as the JDK's strict decoder read it: the JSON parser refuses a raw one itself
+    if (Utf8.malformedAt(bytes, true) >= 0) {
       throw new IllegalArgumentException("cannot read " + what + ": it is not UTF-8 text");
     }
+    return new String(bytes, StandardCharsets.UTF_8);
   }
 
   /**
