@@ -11,10 +11,6 @@ import io.somastack.connect.testing.DeepValues;
 import io.somastack.connect.testing.StackThreads;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -148,19 +144,10 @@ class DeeplyNestedRecordsTest {
       String reason = letter.getValue().getMessage();
       assertTrue(reason.contains("nested too deeply"), reason);
     }
-    long written = rows(table);
+    long written = LocalTasks.count(DATABASE, "SELECT count(*) FROM " + table);
     long deepWritten = deep.stream().filter(r -> r.value() != null).count();
     deepWritten -= deadLettered.stream().filter(r -> r.value() != null).count();
     assertEquals(plainIds.size() + deepWritten, written, "every plain record and no other");
-  }
-
-  private static long rows(String table) throws SQLException {
-    try (Connection conn = SERVER.connect(DATABASE);
-        Statement s = conn.createStatement();
-        ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
-      rs.next();
-      return rs.getLong(1);
-    }
   }
 
   private static SinkRecord plain(String topic, String id, long offset) {

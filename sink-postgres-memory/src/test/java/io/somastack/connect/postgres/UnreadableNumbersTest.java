@@ -8,10 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -82,7 +78,10 @@ class UnreadableNumbersTest {
 
     task.put(batch);
 
-    assertEquals(2, rows(table), "the records beside it land");
+    assertEquals(
+        2,
+        LocalTasks.count(DATABASE, "SELECT count(*) FROM " + table),
+        "the records beside it land");
     if (tombstone) {
       assertEquals(List.of(), context.deadLettered());
       return;
@@ -99,14 +98,5 @@ class UnreadableNumbersTest {
   private static SinkRecord record(String topic, Object key, Object value, long offset) {
     return new SinkRecord(
         topic, 0, null, key, null, value, offset, 1_700_000_000_000L, CREATE_TIME);
-  }
-
-  private static long rows(String table) throws SQLException {
-    try (Connection conn = SERVER.connect(DATABASE);
-        Statement s = conn.createStatement();
-        ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
-      rs.next();
-      return rs.getLong(1);
-    }
   }
 }
