@@ -468,15 +468,14 @@ final class QdrantWriter implements AutoCloseable {
       refused.addAll(refusedIn(batch, request, failure));
       return null;
     }
+    if (!sendsBatchAgain(failure.status)) {
+      throw new ConnectException(describe(request, failure), failure);
+    }
     if (code == Status.Code.NOT_FOUND) {
       // the collection was deleted under us: create (or check) it again on the retry
       ready.remove(request.collection());
-      return new RetriableException(describe(request, failure), failure);
     }
-    if (isTransient(code)) {
-      return new RetriableException(describe(request, failure), failure);
-    }
-    throw new ConnectException(describe(request, failure), failure);
+    return new RetriableException(describe(request, failure), failure);
   }
 
   /**
@@ -524,7 +523,9 @@ final class QdrantWriter implements AutoCloseable {
   }
 
   /**
-   * Whether {@link #handle} makes the failure a {@link RetriableException}: the batch goes again.
+   * Whether the failure sends the whole batch again ({@link #handle} makes it a {@link
+   * RetriableException}): also what stops {@link #write} sending the batch's later requests, so the
+   * two must not differ.
    */
   private static boolean sendsBatchAgain(Status status) {
     Status.Code code = status.getCode();

@@ -128,7 +128,7 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
 
   @Override
   public R apply(R record) {
-    R readable = template.dependsOnTopicOnly() ? record : readable(record);
+    R readable = template.readsKeyOrValue() ? readable(record) : record;
     String topic = template.render(readable);
     if (!TopicNames.isLegal(topic)) {
       String fallback = fallback(record);

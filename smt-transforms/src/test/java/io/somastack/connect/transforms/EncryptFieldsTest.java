@@ -352,6 +352,25 @@ class EncryptFieldsTest {
     assertEquals("someone@example.com", decrypted.getStruct("metadata").getString("email"));
   }
 
+  /** An optional Struct left null stays null: its schema's default is not written in its place. */
+  @Test
+  void leavesAnOptionalStructWithADefaultNullWhenItIsNull() {
+    SchemaBuilder metadata = SchemaBuilder.struct().optional().field("email", Schema.STRING_SCHEMA);
+    Struct defaults = new Struct(metadata).put("email", "someone@example.com");
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("id", Schema.STRING_SCHEMA)
+            .field("metadata", metadata.defaultValue(defaults).build())
+            .build();
+    Struct value = new Struct(schema).put("id", "m-1").put("metadata", null);
+    Struct out =
+        (Struct)
+            encrypt("fields", "metadata.email", "tenant.field", "")
+                .apply(TestRecords.value(schema, value))
+                .value();
+    assertEquals(null, out.getWithoutDefault("metadata"));
+  }
+
   /**
    * Overlapping or repeated paths are reported when the config is validated (PUT
    * .../config/validate), naming the option, not only when the task starts and fails.

@@ -393,12 +393,13 @@ public final class FieldRewriter {
   /**
    * A leaf's value as it is, not the schema default Struct.get reads for a null: a null field is
    * left alone (not hashed or encrypted as its default) or is empty (stamped), and a copied null
-   * stays null rather than becoming the default written out. A parent's value is what it holds, its
-   * default when unset: the rebuilt schema has no default (see copyBasics), so the paths below are
-   * rewritten in a copy of it, as in any other value.
+   * stays null rather than becoming the default written out. A required parent's value is what it
+   * holds, its default when unset: the rebuilt schema has no default (see copyBasics), so the paths
+   * below are rewritten in a copy of it, as in any other value.
    */
   private static Object valueOf(Struct source, Field original, Node child) {
-    return child != null && !child.isLeaf()
+    // only a required parent: an optional one left null stays null, as it was written
+    return child != null && !child.isLeaf() && !original.schema().isOptional()
         ? source.get(original)
         : source.getWithoutDefault(original.name());
   }
