@@ -605,6 +605,49 @@ final class OutboxReader implements AutoCloseable {
             + unpublished(table, ""));
   }
 
+  /** How many rows ahead of the database {@link #rowsAhead} counts at most. */
+  static final int ROWS_AHEAD_COUNTED = 10_000;
+
+  /**
+   * Unpublished rows whose txid is at or past the database's next transaction id (up to {@link
+   * #ROWS_AHEAD_COUNTED}): no transaction of this database made them. pg_dump writes a table's rows
+   * before its triggers, so restored rows (or rows copied by logical replication) keep the old
+   * cluster's ids, and they stay above the horizon, newer rows relayed before them, until this one
+   * catches up. A range scan of the relay index, which finds nothing in the normal case.
+   */
+  int rowsAhead(OutboxTable table) throws SQLException {
+    PreparedStatement s =
+        statement(
+            "ahead:" + table.name(),
+            "SELECT count(*) FROM (SELECT 1 FROM "
+                + table.sql()
+                + " WHERE "
+                + q(c.txid())
+                + " >= pg_snapshot_xmax(pg_current_snapshot()) AND "
+                + unpublished(table, "")
+                + " LIMIT "
+                + ROWS_AHEAD_COUNTED
+                + ") a");
+    try (ResultSet rs = s.executeQuery()) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  /** The statement that gives rows ahead of the database the id of its own transaction. */
+  String rowsAheadRepair(OutboxTable table) {
+    String txid = q(c.txid());
+    return "UPDATE "
+        + table.sql()
+        + " SET "
+        + txid
+        + " = pg_current_xact_id() WHERE "
+        + q(c.publishedAt())
+        + " IS NULL AND "
+        + txid
+        + " >= pg_snapshot_xmax(pg_current_snapshot())";
+  }
+
   /**
    * The transaction id the database will hand out next (the current snapshot's xmax): every
    * transaction that ever committed in this database is below it.

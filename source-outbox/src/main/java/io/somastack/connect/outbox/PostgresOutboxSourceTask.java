@@ -67,6 +67,9 @@ public final class PostgresOutboxSourceTask extends SourceTask {
 
   private static final String QUERY_CANCELED = "57014";
 
+  /** Rows ahead of the database are warned of at most this often per table. */
+  private static final long AHEAD_WARN_EVERY_MS = 60_000;
+
   private OutboxSourceConfig config;
   private List<OutboxTable> tables;
   private final Map<String, OutboxTable> byName = new HashMap<>();
@@ -95,6 +98,9 @@ public final class PostgresOutboxSourceTask extends SourceTask {
   private volatile long backlogTimeoutMs = OutboxReader.BACKLOG_TIMEOUT_MS;
   private volatile long backlogTimeouts;
   private boolean backlogTimeoutLogged;
+
+  /** Per table: when rows ahead of the database may be warned of again (task thread only). */
+  private final Map<String, Long> nextAheadWarnAt = new HashMap<>();
 
   /**
    * The clock of the deadlines below: the task's own milliseconds from System.nanoTime, so a step
@@ -483,6 +489,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       if (!locks.holds(table)) {
         continue;
       }
+      warnOfRowsAhead(table); // before the count, which may run out of time
       OutboxReader.Backlog backlog;
       try {
         backlog = reader.backlog(table, backlogTimeoutMs);
@@ -502,6 +509,34 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     long age = oldest == Long.MAX_VALUE ? 0 : System.currentTimeMillis() - oldest;
     metrics.backlog(rows, Math.max(0, age));
     backlogTimeoutLogged = false;
+  }
+
+  /**
+   * Warns of rows ahead of the database (see {@link OutboxReader#rowsAhead}) on each backlog count
+   * while they are there, at most once a minute per table: they are relayed only after every newer
+   * row, possibly weeks later, and are otherwise seen only in oldest-unpublished-age-ms.
+   */
+  private void warnOfRowsAhead(OutboxTable table) throws SQLException {
+    int ahead = reader.rowsAhead(table);
+    if (ahead == 0) {
+      nextAheadWarnAt.remove(table.name());
+      return;
+    }
+    long now = nowMs();
+    Long warnAt = nextAheadWarnAt.get(table.name());
+    if (warnAt != null && now < warnAt) {
+      return;
+    }
+    nextAheadWarnAt.put(table.name(), now + AHEAD_WARN_EVERY_MS);
+    log.warn(
+        "outbox {}: {}{} unpublished row(s) carry a txid at or past this database's next"
+            + " transaction id, as rows restored by pg_dump (or copied from another cluster) do:"
+            + " they are relayed only after every newer row, once this database's ids catch up."
+            + " To relay them now, run: {}",
+        table.name(),
+        ahead,
+        ahead >= OutboxReader.ROWS_AHEAD_COUNTED ? " or more" : "",
+        reader.rowsAheadRepair(table));
   }
 
   private void backlogTimedOut(long now) {
