@@ -45,6 +45,9 @@ final class OutboxLocks {
   private static final int KEEPALIVE_COUNT = 3;
   static final int USER_TIMEOUT_MS = 60_000;
 
+  /** How often the task's table names are checked against the OIDs locked. */
+  private static final long CHECK_EVERY_MS = 5_000;
+
   private final List<OutboxTable> tables;
   private final List<OutboxTable> connectorTables;
   private final Map<OutboxTable, Long> oids = new HashMap<>();
@@ -53,6 +56,8 @@ final class OutboxLocks {
   private Connection lockedOn;
   private volatile int heldElsewhere;
   private boolean settingsRefusedWarned;
+  private volatile long checkEveryMs = CHECK_EVERY_MS;
+  private long nextCheckAt;
 
   OutboxLocks(List<OutboxTable> tables) {
     this(tables, tables);
@@ -75,13 +80,17 @@ final class OutboxLocks {
    * tables taken by this call. A connection other than the last one is a new session, which holds
    * nothing: the old session's locks ended with it.
    */
-  List<OutboxTable> take(Connection connection) throws SQLException {
+  List<OutboxTable> take(Connection connection) throws SQLException, TableReplaced {
     if (connection != lockedOn) {
       held.clear();
       oids.clear();
       oids.putAll(distinctOids(connection));
       noticeDeadClientSooner(connection);
       lockedOn = connection;
+      nextCheckAt = nowMs() + checkEveryMs;
+    } else if (nowMs() - nextCheckAt >= 0) {
+      nextCheckAt = nowMs() + checkEveryMs;
+      requireSameTables(connection);
     }
     List<OutboxTable> taken = new ArrayList<>();
     for (OutboxTable table : tables) {
@@ -97,6 +106,11 @@ final class OutboxLocks {
     }
     heldElsewhere = tables.size() - held.size();
     return taken;
+  }
+
+  /** Tests: how often {@link #take} checks the names against the OIDs locked. */
+  void checkEveryMs(long ms) {
+    checkEveryMs = ms;
   }
 
   /**
@@ -143,6 +157,50 @@ final class OutboxLocks {
       found.put(table, oid);
     }
     return found;
+  }
+
+  /**
+   * The locks are keyed on the OIDs looked up when the connection was made, while the task's
+   * statements name the tables. A table renamed away and another renamed to its name (or dropped
+   * and made again) is read and marked under the old table's lock, while a second relay finds the
+   * new one's free and relays it too. Checked every few seconds in one statement (one round trip,
+   * not one per poll); a change ends the session, so the reconnection locks the table the names now
+   * find.
+   */
+  private void requireSameTables(Connection connection) throws SQLException, TableReplaced {
+    List<OutboxTable> named = new ArrayList<>(oids.keySet());
+    String[] names = named.stream().map(OutboxTable::sql).toArray(String[]::new);
+    try (PreparedStatement s =
+        connection.prepareStatement(
+            "SELECT to_regclass(n)::oid::int8 FROM unnest(?::text[]) WITH ORDINALITY u(n, i)"
+                + " ORDER BY i")) {
+      s.setArray(1, connection.createArrayOf("text", names));
+      try (ResultSet rs = s.executeQuery()) {
+        for (OutboxTable table : named) {
+          rs.next();
+          long oid = rs.getLong(1);
+          if (rs.wasNull() || oid != oids.get(table)) {
+            throw new TableReplaced(table);
+          }
+        }
+      }
+    }
+  }
+
+  /** A table name no longer names the table whose lock the task took. */
+  static final class TableReplaced extends Exception {
+    TableReplaced(OutboxTable table) {
+      super(
+          "outbox "
+              + table.name()
+              + ": the name now names another table than the one whose relay lock this task"
+              + " holds (renamed, or dropped and made again): reconnecting to lock the one it"
+              + " names now");
+    }
+  }
+
+  private static long nowMs() {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
   }
 
   /** Each table's OID, or null for a table that does not exist. */

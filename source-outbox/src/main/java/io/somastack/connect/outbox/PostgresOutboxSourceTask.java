@@ -211,6 +211,9 @@ public final class PostgresOutboxSourceTask extends SourceTask {
           e.getSQLState(),
           retryInMs,
           e.getMessage());
+    } catch (OutboxLocks.TableReplaced e) {
+      retryInMs = retryLater();
+      log.warn("{}, in {} ms", e.getMessage(), retryInMs);
     } catch (OffsetsUnavailable e) {
       retryInMs = retryLater();
       log.warn(
@@ -249,7 +252,8 @@ public final class PostgresOutboxSourceTask extends SourceTask {
    * Takes the lock of each table not held yet (see {@link OutboxLocks}): on the first poll, after a
    * reconnect, and while another session holds it. True when one was taken.
    */
-  private boolean takeLocks(Connection connection) throws SQLException, OffsetsUnavailable {
+  private boolean takeLocks(Connection connection)
+      throws SQLException, OffsetsUnavailable, OutboxLocks.TableReplaced {
     List<OutboxTable> taken = locks.take(connection);
     metrics.lockedElsewhere(locks.heldElsewhere());
     if (taken.isEmpty()) {
@@ -556,6 +560,11 @@ public final class PostgresOutboxSourceTask extends SourceTask {
   /** Tests: the backlog count's statement timeout. */
   void backlogTimeoutMs(long ms) {
     backlogTimeoutMs = ms;
+  }
+
+  /** Tests: how often the task checks that its table names still name the tables it locked. */
+  void tableCheckEveryMs(long ms) {
+    locks.checkEveryMs(ms);
   }
 
   /** Tests: how many backlog counts ran out of time. */

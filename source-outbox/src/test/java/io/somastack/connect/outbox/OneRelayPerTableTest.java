@@ -283,6 +283,58 @@ class OneRelayPerTableTest {
     }
   }
 
+  /**
+   * The lock is keyed on the table's OID, looked up when the task connects, while its statements
+   * name the table. After a rename swap the task read and marked the new table under the old one's
+   * lock, and a second relay found the new table's lock free: both relayed every row of it.
+   */
+  @Test
+  void aTableReplacedUnderItsNameIsLockedAgainBeforeItIsRelayed() throws Exception {
+    Map<String, String> props = relayProps();
+    props.put("retry.backoff.initial.ms", "10");
+    props.put("retry.backoff.max.ms", "50");
+    PostgresOutboxSourceTask first = started(props);
+    first.tableCheckEveryMs(0);
+    assertNull(first.poll(), "creates the table and takes its lock");
+    insert(2);
+    assertEquals(2, HandRunSourceContext.relayUntil(first, 2).size());
+
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE outbox_new (LIKE outbox INCLUDING ALL)");
+      s.execute("INSERT INTO outbox_new(topic, payload) VALUES ('t', '{}'), ('t', '{}')");
+      c.setAutoCommit(false);
+      s.execute("ALTER TABLE outbox RENAME TO outbox_old");
+      s.execute("ALTER TABLE outbox_new RENAME TO outbox");
+      c.commit();
+    }
+
+    List<SourceRecord> relayed = new ArrayList<>();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              List<SourceRecord> records = first.poll();
+              if (records != null) {
+                relayed.addAll(records);
+              }
+              return lockHolder() != 0;
+            });
+    try (Connection other = pg.connect(db);
+        PreparedStatement lock =
+            other.prepareStatement(
+                "SELECT pg_try_advisory_lock(?, to_regclass('public.outbox')::oid::int4)")) {
+      lock.setInt(1, OutboxLocks.NAMESPACE);
+      try (ResultSet rs = lock.executeQuery()) {
+        rs.next();
+        assertEquals(false, rs.getBoolean(1), "the task holds the new table's lock");
+      }
+    }
+    relayed.addAll(pollUntil(first, 2 - relayed.size()));
+    assertEquals(List.of(3L, 4L), ids(relayed), "the new table's rows, once each");
+    assertNothingRelayed(started(relayProps()));
+  }
+
   private Map<String, String> relayProps() {
     return HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
   }
