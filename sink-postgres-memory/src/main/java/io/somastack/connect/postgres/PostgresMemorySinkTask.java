@@ -138,10 +138,9 @@ public class PostgresMemorySinkTask extends SinkTask {
     try {
       offsets.load();
     } catch (SQLException e) {
-      // put() loads them before writing anything, preCommit before saving skipped positions;
-      // until then nothing is written
+      // put() loads them before writing anything; until then nothing is written
       log.warn(
-          "Cannot read stored offsets yet ({}); will retry before the next write or commit",
+          "Cannot read stored offsets yet ({}); will retry before the next write",
           SqlStates.rootState(e));
       session.reset();
     }
@@ -526,27 +525,12 @@ public class PostgresMemorySinkTask extends SinkTask {
   @Override
   public Map<TopicPartition, OffsetAndMetadata> preCommit(
       Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
-    if (failure == null && loadedOffsets()) {
+    // not loaded here when open() could not: loading seeks, and Connect calls preCommit also for
+    // partitions it is revoking, whose seek it would then make on a partition no longer assigned
+    if (failure == null && offsets.allLoaded()) {
       offsets.saveSkippedPositions(currentOffsets);
     }
     return offsets.durable(currentOffsets);
-  }
-
-  /**
-   * Reads the stored offsets open() could not (the database was away): while a transform filters
-   * every record out, no put() comes to read them, and without them no skipped position is saved.
-   */
-  private boolean loadedOffsets() {
-    try {
-      offsets.load();
-      return true;
-    } catch (SQLException e) {
-      log.warn(
-          "Cannot read stored offsets yet ({}); will retry before the next write or commit",
-          SqlStates.rootState(e));
-      session.reset();
-      return false;
-    }
   }
 
   @Override

@@ -588,6 +588,21 @@ class TableChangedUnderTaskTest {
     assertEquals(List.of(), rows("event_id"));
   }
 
+  /**
+   * A batch of one row without a partition (a far-future timestamp, at low traffic) is that row's
+   * fault: dead-lettered, not the table's.
+   */
+  @Test
+  void aLoneRowWithNoPartitionIsDeadLettered() throws SQLException {
+    startPartitioned("lone_partitionless");
+    task.put(List.of(event("e1", 0, "\"at\":\"2999-05-01T00:00:00Z\"")));
+    task.put(List.of(event("e2", 1, "\"at\":\"2026-05-01T00:00:00Z\"")));
+
+    assertEquals(List.of("e2"), rows("event_id"));
+    assertEquals(1, context.deadLettered().size());
+    assertEquals(0, context.deadLettered().get(0).getKey().kafkaOffset());
+  }
+
   /** Only some rows without a partition (a far-future timestamp): those are dead-lettered. */
   @Test
   void aRowWithNoPartitionAmongOthersIsDeadLetteredAndTheOthersLand() throws SQLException {

@@ -28,6 +28,11 @@ public final class PgCatalog {
         relation);
   }
 
+  /** Whether the schema exists, by its quoted name. */
+  public static boolean schemaExists(Connection c, String schema) throws SQLException {
+    return ask(c, "SELECT to_regnamespace(?) IS NOT NULL", schema);
+  }
+
   private static boolean ask(Connection c, String sql, String relation) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, relation);

@@ -48,15 +48,15 @@ final class DeadLetterFormat {
   }
 
   /**
-   * The text parsed as JSON, or null when it is not JSON here: blank text parses to nothing, and
-   * Jackson refuses a number whose exponent is beyond an int with a NumberFormatException (not a
-   * parse error, and having read the text only that far), which must not fail the archive.
+   * The text parsed as JSON, or null when it is not JSON here: blank text parses to nothing, and a
+   * number whose exponent is beyond an int is refused as unreadable (RecordJson), which must not
+   * fail the archive.
    */
   static JsonNode parsedJson(String text) {
     try {
       JsonNode parsed = RecordJson.parse(text);
       return parsed == null || parsed.isMissingNode() ? null : parsed;
-    } catch (DataException | NumberFormatException notJson) {
+    } catch (DataException notJson) {
       return null;
     }
   }

@@ -25,10 +25,12 @@ public final class OffsetStore {
 
   private static final String INSUFFICIENT_PRIVILEGE = "42501";
 
+  private final String schema;
   private final String table;
   private final String connector;
 
   public OffsetStore(String schema, String table, String connector) {
+    this.schema = schema;
     this.table = SqlIdentifier.qualified(schema, table);
     this.connector = connector;
   }
@@ -57,6 +59,7 @@ public final class OffsetStore {
     if (PgCatalog.exists(c, table)) {
       return;
     }
+    requireSchema(c);
     try (Statement s = c.createStatement()) {
       SchemaManager.lockName(s, table); // tasks starting together would race to create it
       s.execute(createTableSql(table));
@@ -73,6 +76,23 @@ public final class OffsetStore {
               + " it beforehand, as sql/seed-tables.sql does, and grant SELECT, INSERT, UPDATE"
               + " and DELETE on it; or grant CREATE on the schema",
           e);
+    }
+  }
+
+  /**
+   * A table.schema that names no schema (a typo) is a configuration error, said as such: the CREATE
+   * TABLE's own 3F000 would otherwise look like a catalog changed under the task.
+   */
+  private void requireSchema(Connection c) throws SQLException {
+    if (schema != null && !PgCatalog.schemaExists(c, SqlIdentifier.quote(schema))) {
+      throw new ConnectException(
+          PostgresSinkConfig.TABLE_SCHEMA
+              + "="
+              + schema
+              + " names no schema of the database; create it (CREATE SCHEMA "
+              + SqlIdentifier.quote(schema)
+              + ") or fix "
+              + PostgresSinkConfig.TABLE_SCHEMA);
     }
   }
 
