@@ -22,7 +22,10 @@ import io.somastack.connect.testing.qdrant.QdrantEndpoint;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn.Operation;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +34,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.data.Time;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.errors.RetriableException;
@@ -496,7 +503,9 @@ class QdrantVectorSinkTaskTest {
     task.put(List.of(record(null, sparseMemory(1, List.of(7, 5)))));
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
     reader.deleteCollectionAsync("mem_t1").get();
-    task.put(List.of(record(null, sparseMemory(2, List.of(5, 5))))); // refused as bad input
+    // refused as bad input (a repeated sparse index is now found by the mapper, before Qdrant)
+    qdrant.failNextWriteOf("2", Status.Code.INVALID_ARGUMENT);
+    task.put(List.of(record(null, sparseMemory(2, List.of(7, 5)))));
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit(), "kept, not failed");
     task.put(List.of());
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
@@ -1227,6 +1236,54 @@ class QdrantVectorSinkTaskTest {
             record(null, Map.of("id", canonical, "vector", List.of(0, 1, 0, 0)))));
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
     assertEquals(1, count());
+  }
+
+  /**
+   * A Struct's Date id names the point of its ISO date ("2024-01-01"), a Time id of its time: a
+   * tombstone keyed by the same Date or Time must be read with the key's schema too, or it names
+   * another point (of "2024-01-01T00:00:00Z") and its delete misses silently.
+   */
+  @Test
+  void aTombstoneKeyedByADateOrTimeDeletesThePointItsValueMade() throws Exception {
+    startTask();
+    Date day = Date.from(LocalDate.parse("2024-01-01").atStartOfDay(ZoneOffset.UTC).toInstant());
+    upsertThenTombstone(
+        org.apache.kafka.connect.data.Date.SCHEMA,
+        day,
+        org.apache.kafka.connect.data.Date.SCHEMA,
+        day);
+    Date oneOClock = new Date(3_600_000L);
+    upsertThenTombstone(Time.SCHEMA, oneOClock, Time.SCHEMA, oneOClock);
+    assertTrue(context.deadLettered().isEmpty());
+  }
+
+  /** The same through delete.id.field: the Date in a Struct key is read with its field's schema. */
+  @Test
+  void aTombstoneKeyedByAStructHoldingADateDeletesThePointItsValueMade() throws Exception {
+    startTask("delete.id.field", "id");
+    Date day = Date.from(LocalDate.parse("2024-01-01").atStartOfDay(ZoneOffset.UTC).toInstant());
+    Schema keySchema =
+        SchemaBuilder.struct().field("id", org.apache.kafka.connect.data.Date.SCHEMA).build();
+    upsertThenTombstone(
+        org.apache.kafka.connect.data.Date.SCHEMA,
+        day,
+        keySchema,
+        new Struct(keySchema).put("id", day));
+    assertTrue(context.deadLettered().isEmpty());
+  }
+
+  private void upsertThenTombstone(Schema idSchema, Object id, Schema keySchema, Object key)
+      throws Exception {
+    Schema valueSchema =
+        SchemaBuilder.struct().field("id", idSchema).field("text", Schema.STRING_SCHEMA).build();
+    Struct value = new Struct(valueSchema).put("id", id).put("text", "hello");
+    task.put(
+        List.of(new SinkRecord(PARTITION.topic(), 0, null, null, valueSchema, value, offset++)));
+    preCommit();
+    assertEquals(1, count());
+    task.put(List.of(new SinkRecord(PARTITION.topic(), 0, keySchema, key, null, null, offset++)));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+    assertEquals(0, count(), "the tombstone deleted the point");
   }
 
   // ------------------------------------------------- ids made of several fields

@@ -9,6 +9,7 @@ import io.qdrant.client.grpc.Points.Vectors;
 import io.somastack.connect.common.path.FieldPath;
 import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
@@ -219,10 +220,27 @@ public final class FieldEmbedder implements Embedder {
       throw new IllegalArgumentException("sparse vector needs as many indices as values");
     }
     SparseVector.Builder sparse = SparseVector.newBuilder();
+    int[] read = new int[values.length];
     for (int i = 0; i < values.length; i++) {
-      sparse.addIndices(index(items.get(i), i)).addValues(values[i]);
+      read[i] = index(items.get(i), i);
+      sparse.addIndices(read[i]).addValues(values[i]);
     }
+    checkUnique(read);
     return sparse.build();
+  }
+
+  /**
+   * Qdrant refuses a sparse vector that names an index twice, and the whole request with it: found
+   * here, the record is dead-lettered with the reason, not found by splitting the batch.
+   */
+  private static void checkUnique(int[] indices) {
+    Arrays.sort(indices); // uint32s in ints: the order is off above 2^31, equality is not
+    for (int i = 1; i < indices.length; i++) {
+      if (indices[i] == indices[i - 1]) {
+        throw new IllegalArgumentException(
+            "sparse vector holds an index more than once; its indices must be unique");
+      }
+    }
   }
 
   private static List<?> items(Object array) {

@@ -346,8 +346,8 @@ public final class OpenAiEmbedder extends TextEmbedder {
     return parse(answer(httpRequest(texts, sendDimensions), budget), texts.size());
   }
 
-  /** The body of the request's 200 answer, retrying what passes. */
-  private String answer(HttpRequest request, RetryClock budget) {
+  /** The JSON body of the request's 200 answer, retrying what passes. */
+  private JsonNode answer(HttpRequest request, RetryClock budget) {
     try {
       return answerWithRetries(request, budget);
     } finally {
@@ -355,7 +355,7 @@ public final class OpenAiEmbedder extends TextEmbedder {
     }
   }
 
-  private String answerWithRetries(HttpRequest request, RetryClock budget) {
+  private JsonNode answerWithRetries(HttpRequest request, RetryClock budget) {
     boolean serverFailedEach = true; // every attempt so far answered 500
     for (int attempt = 0; ; attempt++) {
       long started = budget.now();
@@ -365,23 +365,20 @@ public final class OpenAiEmbedder extends TextEmbedder {
         HttpResponse<String> response = send(request);
         int status = response.statusCode();
         if (status == 200) {
-          return response.body();
+          JsonNode body = jsonOrNull(response.body());
+          if (body != null) {
+            return body;
+          }
+          // a proxy's or gateway's page, not the endpoint's answer: retried as a 5xx, never
+          // narrowed down to the texts
+          failure = "HTTP 200 whose body is not JSON (" + contentType(response) + ")";
+          serverFailedEach = false;
+        } else {
+          failure = "HTTP " + status + kindOf(response.body());
+          checkPasses(status, failure);
+          retryAfterMs = retryAfterMs(response);
+          serverFailedEach &= isServerFailure(status);
         }
-        failure = "HTTP " + status + kindOf(response.body());
-        if (isRefusal(status)) {
-          throw new RefusedException(status, failure);
-        }
-        if (!isTransient(status)) {
-          throw new ConnectException(
-              "embeddings endpoint "
-                  + endpoint
-                  + " answered "
-                  + failure
-                  + "; check embedder.openai.url (a redirect is not followed), the model and the"
-                  + " key");
-        }
-        retryAfterMs = retryAfterMs(response);
-        serverFailedEach &= isServerFailure(status);
       } catch (IOException e) {
         failure = e.toString();
         serverFailedEach = false;
@@ -408,6 +405,22 @@ public final class OpenAiEmbedder extends TextEmbedder {
         throw budgetSpent(attempt, failure);
       }
       request = withTimeout(request, Duration.ofMillis(Math.min(timeout.toMillis(), left)));
+    }
+  }
+
+  /** Throws for a failed answer that is not retried: a refusal, or one about the endpoint. */
+  private void checkPasses(int status, String failure) {
+    if (isRefusal(status)) {
+      throw new RefusedException(status, failure);
+    }
+    if (!isTransient(status)) {
+      throw new ConnectException(
+          "embeddings endpoint "
+              + endpoint
+              + " answered "
+              + failure
+              + "; check embedder.openai.url (a redirect is not followed), the model and the"
+              + " key");
     }
   }
 
@@ -525,9 +538,31 @@ public final class OpenAiEmbedder extends TextEmbedder {
     return request.build();
   }
 
+  /**
+   * A 200 answer's body as JSON, or null when it is none: a proxy's HTML page, or no body at all.
+   * That is the endpoint's fault, not a record's, which RecordJson's DataException would blame.
+   */
+  private static JsonNode jsonOrNull(String body) {
+    try {
+      JsonNode json = RecordJson.parse(body);
+      return json == null || json.isMissingNode() ? null : json;
+    } catch (DataException notJson) {
+      return null;
+    }
+  }
+
+  /** The answer's content type, to tell what answered; never the body, which may quote texts. */
+  private static String contentType(HttpResponse<?> response) {
+    String type = response.headers().firstValue("Content-Type").orElse("");
+    if (type.length() > 100) {
+      type = type.substring(0, 100) + "...";
+    }
+    return type.isEmpty() ? "no content type" : "content type " + type;
+  }
+
   /** Reads {@code data[].embedding}, placed by {@code data[].index}. */
-  private List<float[]> parse(String body, int count) {
-    JsonNode data = RecordJson.parse(body).path("data");
+  private List<float[]> parse(JsonNode answer, int count) {
+    JsonNode data = answer.path("data");
     if (!data.isArray() || data.size() != count) {
       throw new ConnectException(
           "embeddings endpoint returned " + data.size() + " embeddings for " + count + " texts");

@@ -11,7 +11,8 @@ import org.apache.kafka.connect.errors.DataException;
 
 /**
  * Qdrant's JSON-with-integers payload values, built straight from Connect values: integers that fit
- * a long stay integers, every other number is a double (Qdrant has no decimals).
+ * a long stay integers, as do decimals of scale 0 that fit one; every other number is a double
+ * (Qdrant has no decimals).
  */
 final class PayloadValues implements JsonBuilder<Value> {
 
@@ -53,6 +54,11 @@ final class PayloadValues implements JsonBuilder<Value> {
 
   @Override
   public Value decimal(BigDecimal value) {
+    if (value.scale() == 0 && value.unscaledValue().bitLength() < 64) {
+      // a Decimal of scale 0 (what JDBC sources make of NUMBER(10)) is the integer JSON text
+      // {"tenant_id":7} gives: an integer payload index must match it alike
+      return integer(value.longValue());
+    }
     double d = value.doubleValue();
     if (Double.isInfinite(d)) {
       // beyond a double's range (1e400): Infinity, which JSON has no form for; bad data, as NaN

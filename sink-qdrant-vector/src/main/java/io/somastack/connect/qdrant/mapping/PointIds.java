@@ -76,10 +76,30 @@ public final class PointIds {
     if (number.precision() - number.scale() > 20) {
       throw new DataException("a numeric point id must fit an unsigned 64-bit integer");
     }
+    BigInteger whole = wholeOrNull(number);
+    if (whole == null) {
+      throw new DataException("a numeric point id must be a whole number");
+    }
+    return whole;
+  }
+
+  /**
+   * The integer a number of at most 20 integer digits is, or null when it is not whole. A number
+   * with no integer digit (0.5, or 1e-100000000, which parses cheaply to a scale of a hundred
+   * million) is told from its precision and scale: toBigIntegerExact would compute 10 to that
+   * power, for minutes.
+   */
+  private static BigInteger wholeOrNull(BigDecimal number) {
+    if (number.signum() == 0) {
+      return BigInteger.ZERO; // 0E-1000000000 too
+    }
+    if (number.scale() >= number.precision()) {
+      return null;
+    }
     try {
       return number.toBigIntegerExact();
     } catch (ArithmeticException e) {
-      throw new DataException("a numeric point id must be a whole number");
+      return null;
     }
   }
 
@@ -141,11 +161,11 @@ public final class PointIds {
     if (number.precision() - number.scale() > 20) {
       throw new DataException("id field '" + field + "' is a number of over 20 digits");
     }
-    try {
-      return number.toBigIntegerExact();
-    } catch (ArithmeticException e) {
+    BigInteger whole = wholeOrNull(number);
+    if (whole == null) {
       throw new DataException("id field '" + field + "' is a number that is not whole");
     }
+    return whole;
   }
 
   /** A JSON string as Python's json.dumps writes it with ensure_ascii=False. */

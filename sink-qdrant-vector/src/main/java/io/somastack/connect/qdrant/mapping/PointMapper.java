@@ -197,10 +197,17 @@ public final class PointMapper {
     return new PointOp.Delete(name, id, record);
   }
 
+  /**
+   * The point id a tombstone's key names, read with the key's schema (or its delete.id.field's): a
+   * Date id is "2024-01-01" in the value's id field, and must be here too, not a timestamp.
+   */
   private PointId singleKeyId(SinkRecord record) {
     Object key = keyText(record.key());
+    Schema schema = record.keySchema();
     if (deleteIdField != null) {
       Object container = key instanceof String text ? RecordJson.parse(text) : key;
+      schema =
+          deleteIdField.schemaIn(container instanceof Struct struct ? struct.schema() : schema);
       key = container == null ? null : deleteIdField.get(container);
     } else if (key instanceof String text && text.startsWith("\"")) {
       key = jsonStringOr(text);
@@ -208,7 +215,7 @@ public final class PointMapper {
     if (key == null) {
       throw new DataException("a tombstone without a point id in its key");
     }
-    return ids.of(key instanceof JsonNode node ? node : RecordJson.convert(key, null));
+    return ids.of(key instanceof JsonNode node ? node : RecordJson.convert(key, schema));
   }
 
   /**

@@ -217,6 +217,34 @@ class FieldEmbedderTest {
     assertTrue(results.get(0).rejection().contains("position 1 "), results.get(0).rejection());
   }
 
+  /**
+   * Qdrant refuses a sparse vector naming an index twice, and the request holding it: the record is
+   * rejected here with the reason, as JSON text and as a Connect value.
+   */
+  @Test
+  void aSparseVectorWithARepeatedIndexIsRejected() {
+    List<Embedder.Result> repeated =
+        List.of(
+            read("b", "{\"embedding\":{\"indices\":[7,3,7],\"values\":[1,2,3]}}"),
+            readValue(
+                "b",
+                Map.of(
+                    "embedding",
+                    Map.of(
+                        "indices", List.of(4294967295L, 4294967295L), "values", List.of(1f, 2f)))));
+    for (Embedder.Result result : repeated) {
+      assertTrue(result.isRejected());
+      assertTrue(result.rejection().contains("must be unique"), result.rejection());
+    }
+    Embedder.Result distinct =
+        readValue(
+            "b",
+            Map.of(
+                "embedding",
+                Map.of("indices", List.of(4294967295L, 2147483647L), "values", List.of(1f, 2f))));
+    assertFalse(distinct.isRejected(), distinct::rejection);
+  }
+
   @Test
   void everyVectorOfOneCallKeepsItsOwnFloats() {
     // the dense vectors of a call are read through one reused list: none may see another's floats

@@ -751,6 +751,36 @@ class OpenAiEmbedderTest {
   }
 
   /**
+   * A 200 whose body is no JSON (a proxy's or captive portal's HTML page, or nothing) is the
+   * endpoint's fault, not a record's: retried as a 5xx, then handed back to Connect naming the
+   * answer's status and content type, never its body.
+   */
+  @Test
+  void anAnswerThatIsNotJsonIsRetriedAndHandedBackNamingItsContentType() {
+    answer =
+        exchange -> {
+          exchange.getResponseHeaders().add("Content-Type", "text/html; charset=utf-8");
+          reply(exchange, 200, "<html>Sign in to continue, alice@example.com</html>");
+        };
+    RetriableException e =
+        assertThrows(RetriableException.class, () -> embedder(8).embed(texts("a", "b")));
+    assertTrue(e.getMessage().contains("HTTP 200"), e.getMessage());
+    assertTrue(e.getMessage().contains("content type text/html"), e.getMessage());
+    assertFalse(e.getMessage().contains("alice"), e.getMessage());
+    assertEquals(List.of(2, 2, 2), requestSizes(), "the batch retried: no probe, not in halves");
+
+    requests.clear();
+    answer =
+        exchange -> {
+          answer = null; // once: the endpoint's own answer to the retry
+          reply(exchange, 200, "");
+        };
+    List<Embedder.Result> results = embedder(8).embed(texts("a", "b"));
+    assertFalse(results.get(0).isRejected() || results.get(1).isRejected());
+    assertEquals(2, requests.size());
+  }
+
+  /**
    * A redirect (http to https, say) or an answer such as 405 is about the URL, not the texts: it
    * fails the task, where a refusal would dead-letter every record.
    */

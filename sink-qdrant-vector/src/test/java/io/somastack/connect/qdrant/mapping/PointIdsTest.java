@@ -3,6 +3,7 @@ package io.somastack.connect.qdrant.mapping;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,6 +12,7 @@ import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.qdrant.QdrantSinkConfig;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import org.apache.kafka.connect.errors.DataException;
@@ -61,6 +63,31 @@ class PointIdsTest {
     assertThrows(DataException.class, () -> ids.of(RecordJson.parse("18446744073709551616.0")));
     // an exponent far out of range is refused without building its billion digits
     assertThrows(DataException.class, () -> ids.of(RecordJson.parse("1e1000000000")));
+  }
+
+  /**
+   * 1e-100000000 parses cheaply to a scale of a hundred million; toBigIntegerExact would compute 10
+   * to that power (over a minute of CPU; 1e-1000000000 only overflows BigInteger's range). A
+   * fraction is told from its precision and scale, as a single id and as a part of one, and without
+   * quoting it.
+   */
+  @Test
+  void aTinyFractionIsRefusedWithoutComputingItsDigits() {
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(10),
+        () -> {
+          for (String text : List.of("1e-100000000", "1e-1000000000")) {
+            JsonNode tiny = RecordJson.parse(text);
+            DataException single = assertThrows(DataException.class, () -> ids.of(tiny));
+            assertTrue(single.getMessage().contains("whole"), single.getMessage());
+            DataException part =
+                assertThrows(DataException.class, () -> of(json.textNode("a"), tiny));
+            assertTrue(part.getMessage().contains("not whole"), part.getMessage());
+            assertFalse(part.getMessage().contains("1E"), part.getMessage());
+          }
+          // zero however written is the id 0
+          assertEquals(0L, ids.of(RecordJson.parse("0e-100000000")).getNum());
+        });
   }
 
   @Test

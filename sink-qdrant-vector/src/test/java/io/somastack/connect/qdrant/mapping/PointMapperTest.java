@@ -324,6 +324,53 @@ class PointMapperTest {
   }
 
   /**
+   * A Decimal of scale 0 (a JDBC source's NUMBER(10)) is the integer JSON text {"tenant_id":7}
+   * gives, in the payload as in the id: an integer payload index and its filters match both. A
+   * decimal with a fraction, or beyond a long, stays a double.
+   */
+  @Test
+  void aWholeDecimalIsAnIntegerInThePayload() {
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("id", Schema.INT64_SCHEMA)
+            .field("vector", SchemaBuilder.array(Schema.FLOAT32_SCHEMA).build())
+            .field("tenant_id", Decimal.schema(0))
+            .field("score", Decimal.schema(2))
+            .field("huge", Decimal.schema(0))
+            .field("text", Schema.STRING_SCHEMA);
+    Struct struct =
+        new Struct(schema)
+            .put("id", 1L)
+            .put("vector", List.of(1f, 0f, 0f, 0f, 0f, 0f, 0f, 0f))
+            .put("tenant_id", new BigDecimal("7"))
+            .put("score", new BigDecimal("1.50"))
+            .put("huge", new BigDecimal("18446744073709551615"))
+            .put("text", "hi");
+    String json =
+        "{\"id\":1,\"vector\":[1,0,0,0,0,0,0,0],\"tenant_id\":7,\"score\":1.50,"
+            + "\"huge\":18446744073709551615,\"text\":\"hi\"}";
+    // the field embedder reads the Struct as it is, the hashing one through its JSON tree
+    for (PointMapper mapper : List.of(mapper("embedder", "field"), mapper())) {
+      List<PointOp> ops = mapper.map(List.of(record(schema, struct), record(null, json)), rejects);
+      assertTrue(rejects.isEmpty(), () -> rejects.toString());
+      PointStruct fromStruct = ((PointOp.Upsert) ops.get(0)).point();
+      assertEquals(
+          Value.newBuilder().setIntegerValue(7).build(), fromStruct.getPayloadOrThrow("tenant_id"));
+      assertEquals(
+          Value.newBuilder().setDoubleValue(1.5).build(), fromStruct.getPayloadOrThrow("score"));
+      assertEquals(
+          Value.newBuilder().setDoubleValue(1.8446744073709552e19).build(),
+          fromStruct.getPayloadOrThrow("huge"));
+      Map<String, Value> fromJson =
+          new HashMap<>(((PointOp.Upsert) ops.get(1)).point().getPayloadMap());
+      Map<String, Value> fromStructs = new HashMap<>(fromStruct.getPayloadMap());
+      fromJson.remove("vector"); // a list of floats in one, of integers in the other
+      fromStructs.remove("vector");
+      assertEquals(fromStructs, fromJson);
+    }
+  }
+
+  /**
    * Qdrant counts a name's 255 in characters, but keeps each collection in a directory of that
    * name, and a file name holds 255 bytes: a longer name in UTF-8 fails the creation with "Service
    * internal error: File name too long" (INTERNAL, which the writer retries for ever), not a
