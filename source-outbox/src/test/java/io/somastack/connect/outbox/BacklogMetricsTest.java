@@ -33,12 +33,7 @@ class BacklogMetricsTest {
     pg.createDatabase(db);
     try (Connection c = pg.connect(db);
         Statement s = c.createStatement()) {
-      s.execute(
-          OutboxDdl.script(
-              OutboxTable.parse("public.outbox"),
-              OutboxColumns.defaults(),
-              "soma_outbox",
-              OutboxTable.parse("public.dlq")));
+      s.execute(DefaultOutbox.script());
     }
   }
 

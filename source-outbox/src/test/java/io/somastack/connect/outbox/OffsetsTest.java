@@ -48,12 +48,7 @@ class OffsetsTest {
   @Test
   void shippedSqlFileIsTheGeneratedDdl() throws Exception {
     String shipped = Files.readString(Path.of("sql/outbox.sql"));
-    String generated =
-        OutboxDdl.script(
-            OutboxTable.parse("public.outbox"),
-            OutboxColumns.defaults(),
-            "soma_outbox",
-            OutboxTable.parse("public.dlq"));
+    String generated = DefaultOutbox.script();
     assertTrue(shipped.endsWith(generated), "sql/outbox.sql is out of date with OutboxDdl");
   }
 }

@@ -377,12 +377,7 @@ class OneRelayPerTableTest {
   private void createOutbox() throws SQLException {
     try (Connection c = pg.connect(db);
         Statement s = c.createStatement()) {
-      s.execute(
-          OutboxDdl.script(
-              OutboxTable.parse("public.outbox"),
-              OutboxColumns.defaults(),
-              "soma_outbox",
-              OutboxTable.parse("public.dlq")));
+      s.execute(DefaultOutbox.script());
     }
   }
 

@@ -40,12 +40,7 @@ class RestoredRowsTest {
     pg.createDatabase(db);
     try (Connection c = pg.connect(db);
         Statement s = c.createStatement()) {
-      s.execute(
-          OutboxDdl.script(
-              OutboxTable.parse("public.outbox"),
-              OutboxColumns.defaults(),
-              "soma_outbox",
-              OutboxTable.parse("public.dlq")));
+      s.execute(DefaultOutbox.script());
       // as a restore leaves it: the row copied in before the trigger that would fix its txid
       s.execute("ALTER TABLE outbox DISABLE TRIGGER outbox_txid");
       s.execute("INSERT INTO outbox(topic, payload, txid) VALUES ('t', '{}', '1099511627776')");
