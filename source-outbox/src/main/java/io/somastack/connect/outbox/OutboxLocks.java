@@ -39,7 +39,6 @@ final class OutboxLocks {
   static final int NAMESPACE = 0x736F6D61;
 
   private static final Logger log = LoggerFactory.getLogger(OutboxLocks.class);
-  private static final long WARN_EVERY_MS = 60_000;
   static final int KEEPALIVE_IDLE_S = 30;
   private static final int KEEPALIVE_INTERVAL_S = 10;
   private static final int KEEPALIVE_COUNT = 3;
@@ -52,7 +51,7 @@ final class OutboxLocks {
   private final List<OutboxTable> connectorTables;
   private final Map<OutboxTable, Long> oids = new HashMap<>();
   private final Set<OutboxTable> held = new HashSet<>();
-  private final Map<OutboxTable, Long> nextWarnAt = new HashMap<>();
+  private final WarnedTables heldElsewhereWarned = new WarnedTables();
   private Connection lockedOn;
   private volatile int heldElsewhere;
   private boolean settingsRefusedWarned;
@@ -310,20 +309,16 @@ final class OutboxLocks {
   }
 
   private void tookOver(OutboxTable table) {
-    if (nextWarnAt.remove(table) != null) {
+    if (heldElsewhereWarned.ended(table)) {
       log.info("outbox {}: the other relay let go of this table; relaying it now", table.name());
     }
   }
 
   /** At most once a minute per table, naming the session that holds it when that is visible. */
   private void warnHeldElsewhere(Connection connection, OutboxTable table) throws SQLException {
-    // the monotonic clock: a step of the wall clock neither silences nor repeats the warning
-    long now = TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
-    Long warnAt = nextWarnAt.get(table);
-    if (warnAt != null && now - warnAt < 0) {
+    if (!heldElsewhereWarned.due(table)) {
       return;
     }
-    nextWarnAt.put(table, now + WARN_EVERY_MS);
     log.warn(
         "outbox {}: another session holds this table's relay lock ({}): this task does not relay"
             + " it until that session ends. Is a second connector relaying this table?",

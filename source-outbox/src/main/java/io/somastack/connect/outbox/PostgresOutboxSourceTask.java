@@ -67,9 +67,6 @@ public final class PostgresOutboxSourceTask extends SourceTask {
 
   private static final String QUERY_CANCELED = "57014";
 
-  /** Rows ahead of the database are warned of at most this often per table. */
-  private static final long AHEAD_WARN_EVERY_MS = 60_000;
-
   private OutboxSourceConfig config;
   private List<OutboxTable> tables;
   private final Map<String, OutboxTable> byName = new HashMap<>();
@@ -99,8 +96,8 @@ public final class PostgresOutboxSourceTask extends SourceTask {
   private volatile long backlogTimeouts;
   private boolean backlogTimeoutLogged;
 
-  /** Per table: when rows ahead of the database may be warned of again (task thread only). */
-  private final Map<String, Long> nextAheadWarnAt = new HashMap<>();
+  /** Tables whose rows ahead of the database were warned of (task thread only). */
+  private final WarnedTables rowsAheadWarned = new WarnedTables();
 
   /**
    * The clock of the deadlines below: the task's own milliseconds from System.nanoTime, so a step
@@ -523,15 +520,12 @@ public final class PostgresOutboxSourceTask extends SourceTask {
   private void warnOfRowsAhead(OutboxTable table) throws SQLException {
     int ahead = reader.rowsAhead(table);
     if (ahead == 0) {
-      nextAheadWarnAt.remove(table.name());
+      rowsAheadWarned.ended(table);
       return;
     }
-    long now = nowMs();
-    Long warnAt = nextAheadWarnAt.get(table.name());
-    if (warnAt != null && now < warnAt) {
+    if (!rowsAheadWarned.due(table)) {
       return;
     }
-    nextAheadWarnAt.put(table.name(), now + AHEAD_WARN_EVERY_MS);
     log.warn(
         "outbox {}: {}{} unpublished row(s) carry a txid at or past this database's next"
             + " transaction id, as rows restored by pg_dump (or copied from another cluster) do:"

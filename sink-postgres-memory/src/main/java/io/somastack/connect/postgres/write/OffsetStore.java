@@ -84,7 +84,7 @@ public final class OffsetStore {
    * TABLE's own 3F000 would otherwise look like a catalog changed under the task.
    */
   private void requireSchema(Connection c) throws SQLException {
-    if (schema != null && !PgCatalog.schemaExists(c, SqlIdentifier.quote(schema))) {
+    if (!PgCatalog.schemaExists(c, SqlIdentifier.quote(schema))) {
       throw new ConnectException(
           PostgresSinkConfig.TABLE_SCHEMA
               + "="
