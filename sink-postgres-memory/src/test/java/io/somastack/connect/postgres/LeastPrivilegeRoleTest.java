@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.postgres.write.OffsetStore;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.sql.SQLException;
 import java.util.List;
@@ -51,11 +52,8 @@ class LeastPrivilegeRoleTest {
   void writesWithTheOffsetsTableMadeBeforehand() throws SQLException {
     LocalTasks.execute(
         DATABASE,
-        "CREATE TABLE soma_connect_offsets (connector text NOT NULL, topic text NOT NULL,"
-            + " kafka_partition integer NOT NULL, next_offset bigint NOT NULL,"
-            + " updated_at timestamptz NOT NULL DEFAULT now(),"
-            + " PRIMARY KEY (connector, topic, kafka_partition));"
-            + " GRANT SELECT, INSERT, UPDATE, DELETE ON soma_connect_offsets TO "
+        OffsetStore.createTableSql("soma_connect_offsets")
+            + "; GRANT SELECT, INSERT, UPDATE, DELETE ON soma_connect_offsets TO "
             + ROLE);
     start();
     task.put(List.of(record("a", 0), record("b", 1)));

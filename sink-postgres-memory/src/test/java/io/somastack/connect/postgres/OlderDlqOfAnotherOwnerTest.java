@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.postgres.write.OffsetStore;
 import io.somastack.connect.testing.CapturedStderr;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.nio.charset.StandardCharsets;
@@ -44,11 +45,8 @@ class OlderDlqOfAnotherOwnerTest {
     LocalTasks.loginRoleWithoutCreate(DATABASE, ROLE);
     LocalTasks.execute(
         DATABASE,
-        "CREATE TABLE soma_connect_offsets (connector text NOT NULL, topic text NOT NULL,"
-            + " kafka_partition integer NOT NULL, next_offset bigint NOT NULL,"
-            + " updated_at timestamptz NOT NULL DEFAULT now(),"
-            + " PRIMARY KEY (connector, topic, kafka_partition));"
-            + " GRANT SELECT, INSERT, UPDATE, DELETE ON soma_connect_offsets TO "
+        OffsetStore.createTableSql("soma_connect_offsets")
+            + "; GRANT SELECT, INSERT, UPDATE, DELETE ON soma_connect_offsets TO "
             + ROLE
             + "; CREATE TABLE \"public\".\"dlq\" (\"id\" bigserial, \"topic\" text, \"event\" jsonb"
             + " NOT NULL, \"event_format\" text, \"error\" text, \"error_class\" text,"
