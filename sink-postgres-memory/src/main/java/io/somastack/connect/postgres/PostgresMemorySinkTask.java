@@ -146,6 +146,24 @@ public class PostgresMemorySinkTask extends SinkTask {
     }
   }
 
+  /**
+   * With every record skipped before put() (a filter, a tolerated converter failure), put() only
+   * gets empty batches, and preCommit saves no skipped position of a partition whose stored offset
+   * is unread: read them here, where a seek is made on partitions still assigned.
+   */
+  private void loadOffsetsOpenCouldNot() {
+    if (offsets.allLoaded()) {
+      return;
+    }
+    try {
+      offsets.load();
+    } catch (SQLException e) {
+      // open() warned already; a put with records retries and reports it
+      log.debug("Still cannot read stored offsets (SQLSTATE {})", SqlStates.rootState(e));
+      session.reset();
+    }
+  }
+
   @Override
   public void close(Collection<TopicPartition> partitions) {
     offsets.closed(partitions);
@@ -158,6 +176,7 @@ public class PostgresMemorySinkTask extends SinkTask {
     }
     offsets.polled();
     if (records.isEmpty()) {
+      loadOffsetsOpenCouldNot();
       return;
     }
     long started = System.nanoTime();
