@@ -25,9 +25,6 @@ final class DeadLetters {
   // the task's logger: these lines are the task's, and operators filter them by its name
   private static final Logger log = LoggerFactory.getLogger(PostgresMemorySinkTask.class);
 
-  /** The SQLSTATE classes whose message may quote the row's value. */
-  private static final List<String> MAY_QUOTE_VALUE = List.of("22", "42", "3F", "0A");
-
   /** A dead letter's reason goes into two of its headers (message, stack trace): kept small. */
   private static final int MAX_REASON_BYTES = 1024;
 
@@ -85,16 +82,14 @@ final class DeadLetters {
   /**
    * Why the database refused a row, as a dead letter's reason: the SQLSTATE and the server's
    * message (its detail, which quotes the row, is off: see the connection properties), within
-   * {@link #MAX_REASON_BYTES}. Never for a log line. A data exception's message (class 22) quotes
-   * the value itself ('value "..." is out of range for type integer'), and so do a row's value
-   * refused as a catalog state (class 42: 'relation "..." does not exist' for a regclass column;
-   * class 3F: 'schema "..." does not exist' for a regconfig column's schema-qualified name) or as
-   * an unsupported conversion (class 0A), so these keep only the names the server gives, and drop
-   * the driver's exception as its cause.
+   * {@link #MAX_REASON_BYTES}. Never for a log line. Where the message may quote a value ({@link
+   * SqlStates#messageMayQuoteValue}: 'value "..." is out of range for type integer', or 'relation
+   * "..." does not exist' for a regclass column's value), the reason keeps only the names the
+   * server gives, and drops the driver's exception as its cause.
    */
   static BadRecordException rejection(SQLException e) {
     String state = SqlStates.rootState(e);
-    if (state != null && MAY_QUOTE_VALUE.stream().anyMatch(state::startsWith)) {
+    if (SqlStates.messageMayQuoteValue(state)) {
       return new BadRecordException(
           "database rejected the row (SQLSTATE "
               + state

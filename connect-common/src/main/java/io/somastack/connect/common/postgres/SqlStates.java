@@ -94,6 +94,33 @@ public final class SqlStates {
             || state.equals(PROGRAM_LIMIT_EXCEEDED));
   }
 
+  /**
+   * SQLSTATE classes whose message may quote a value: data exceptions ('value "..." is out of
+   * range'), integrity violations, PL/pgSQL's RAISE (a DBA's trigger: 'invalid email %') and
+   * unsupported features (a conversion of a value).
+   */
+  private static final Set<String> CLASSES_QUOTING_VALUES = Set.of("22", "23", "0A", "P0");
+
+  /**
+   * undefined_table, undefined_function, undefined_object and invalid_schema_name: their message
+   * quotes the name looked up, which for a value of a regclass, regproc, regconfig, regrole,
+   * regtype or regnamespace column is record data.
+   */
+  private static final Set<String> STATES_QUOTING_NAMES_LOOKED_UP =
+      Set.of("42P01", "42883", "42704", "3F000");
+
+  /**
+   * Whether the server's message for this SQLSTATE may quote a value of a row, so that neither a
+   * log line, a task's error nor a dead letter's reason may carry it: only the SQLSTATE and the
+   * names the server gives apart (column, constraint, type) do.
+   */
+  public static boolean messageMayQuoteValue(String state) {
+    return state != null
+        && state.length() == 5
+        && (STATES_QUOTING_NAMES_LOOKED_UP.contains(state)
+            || CLASSES_QUOTING_VALUES.contains(state.substring(0, 2)));
+  }
+
   /** The first SQLSTATE in the chain of exceptions, or null. */
   public static String rootState(SQLException e) {
     for (SQLException current = e; current != null; current = current.getNextException()) {

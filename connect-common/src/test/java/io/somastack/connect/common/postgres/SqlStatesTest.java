@@ -149,4 +149,23 @@ class SqlStatesTest {
       assertFalse(SqlStates.isTransient(state(state)), state);
     }
   }
+
+  /**
+   * One rule for what may quote a row's value, for the sink's task errors and dead letters alike:
+   * data exceptions, integrity violations, a trigger's RAISE, unsupported conversions, and the
+   * lookups a reg* column's value makes; never a state whose message names only objects.
+   */
+  @Test
+  void messagesThatMayQuoteAValueAreToldBySqlState() {
+    for (String state :
+        new String[] {"22P02", "22003", "23514", "0A000", "P0001", "42P01", "42883", "42704"}) {
+      assertTrue(SqlStates.messageMayQuoteValue(state), state);
+    }
+    assertTrue(SqlStates.messageMayQuoteValue("3F000"));
+    for (String state : new String[] {"42703", "42804", "42P10", "42501", "08006", "54000"}) {
+      assertFalse(SqlStates.messageMayQuoteValue(state), state);
+    }
+    assertFalse(SqlStates.messageMayQuoteValue(null));
+    assertFalse(SqlStates.messageMayQuoteValue("22"), "not a SQLSTATE");
+  }
 }

@@ -51,21 +51,6 @@ public final class TableChanged extends SQLException {
    */
   private static final String NO_PARTITION_ROUTINE = "ExecFindPartition";
 
-  /**
-   * undefined_table, undefined_function, undefined_object and invalid_schema_name: their message
-   * quotes the name looked up, which for a value of a regclass, regproc, regconfig, regrole,
-   * regtype or regnamespace column is record data. The task's error leaves it out.
-   */
-  private static final Set<String> MESSAGE_MAY_QUOTE_VALUES =
-      Set.of("42P01", "42883", "42704", "3F000");
-
-  /**
-   * SQLSTATE classes whose message may quote a value: data exceptions ('value "..." is out of
-   * range'), integrity violations and PL/pgSQL's RAISE (a DBA's trigger: 'invalid email %'), and
-   * unsupported features (a conversion of a value).
-   */
-  private static final Set<String> CLASSES_MAY_QUOTE_VALUES = Set.of("22", "23", "0A", "P0");
-
   private static final String NOT_NULL_VIOLATION = "23502";
 
   /** A server error's CONTEXT line naming the function that raised it. */
@@ -268,7 +253,7 @@ public final class TableChanged extends SQLException {
    */
   public static SQLException loggableCause(SQLException e) {
     String state = SqlStates.rootState(e);
-    if (!messageMayQuoteValue(state)) {
+    if (!SqlStates.messageMayQuoteValue(state)) {
       return e;
     }
     SQLException clean =
@@ -280,12 +265,6 @@ public final class TableChanged extends SQLException {
             state);
     clean.setStackTrace(e.getStackTrace());
     return clean;
-  }
-
-  private static boolean messageMayQuoteValue(String state) {
-    return state != null
-        && (MESSAGE_MAY_QUOTE_VALUES.contains(state)
-            || CLASSES_MAY_QUOTE_VALUES.stream().anyMatch(state::startsWith));
   }
 
   /** The column, type and constraint the server named with an error, where it did. */
@@ -371,7 +350,7 @@ public final class TableChanged extends SQLException {
   }
 
   private static String what(SQLException e, String state) {
-    if (MESSAGE_MAY_QUOTE_VALUES.contains(state)) {
+    if (SqlStates.messageMayQuoteValue(state)) {
       return "";
     }
     ServerErrorMessage m = serverError(e);
