@@ -167,21 +167,10 @@ final class OutboxLocks {
    * find.
    */
   private void requireSameTables(Connection connection) throws SQLException, TableReplaced {
-    List<OutboxTable> named = new ArrayList<>(oids.keySet());
-    String[] names = named.stream().map(OutboxTable::sql).toArray(String[]::new);
-    try (PreparedStatement s =
-        connection.prepareStatement(
-            "SELECT to_regclass(n)::oid::int8 FROM unnest(?::text[]) WITH ORDINALITY u(n, i)"
-                + " ORDER BY i")) {
-      s.setArray(1, connection.createArrayOf("text", names));
-      try (ResultSet rs = s.executeQuery()) {
-        for (OutboxTable table : named) {
-          rs.next();
-          long oid = rs.getLong(1);
-          if (rs.wasNull() || oid != oids.get(table)) {
-            throw new TableReplaced(table);
-          }
-        }
+    Map<OutboxTable, Long> named = oids(connection, new ArrayList<>(oids.keySet()));
+    for (Map.Entry<OutboxTable, Long> entry : named.entrySet()) {
+      if (!oids.get(entry.getKey()).equals(entry.getValue())) { // null: dropped, not made again
+        throw new TableReplaced(entry.getKey());
       }
     }
   }
@@ -202,14 +191,18 @@ final class OutboxLocks {
     return TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
   }
 
-  /** Each table's OID, or null for a table that does not exist. */
+  /** Each table's OID, or null for a table that does not exist: one statement, one round trip. */
   static Map<OutboxTable, Long> oids(Connection connection, List<OutboxTable> tables)
       throws SQLException {
+    String[] names = tables.stream().map(OutboxTable::sql).toArray(String[]::new);
     Map<OutboxTable, Long> found = new LinkedHashMap<>();
-    try (PreparedStatement s = connection.prepareStatement("SELECT to_regclass(?)::oid::int8")) {
-      for (OutboxTable table : tables) {
-        s.setString(1, table.sql());
-        try (ResultSet rs = s.executeQuery()) {
+    try (PreparedStatement s =
+        connection.prepareStatement(
+            "SELECT to_regclass(n)::oid::int8 FROM unnest(?::text[]) WITH ORDINALITY u(n, i)"
+                + " ORDER BY i")) {
+      s.setArray(1, connection.createArrayOf("text", names));
+      try (ResultSet rs = s.executeQuery()) {
+        for (OutboxTable table : tables) {
           rs.next();
           long oid = rs.getLong(1);
           found.put(table, rs.wasNull() ? null : oid);
