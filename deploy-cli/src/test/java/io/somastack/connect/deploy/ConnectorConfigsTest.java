@@ -61,6 +61,26 @@ class ConnectorConfigsTest {
     }
   }
 
+  /**
+   * The outbox relay writes its topics in Kafka transactions, and a sink's consumer reads
+   * uncommitted records unless told otherwise (Connect forces read_committed only on its own offset
+   * consumers): the records of an aborted relay transaction were written, then their committed
+   * re-send too. Every sink reads committed records only, so no new pipeline forgets it.
+   */
+  @Test
+  void everySinkReadsCommittedRecordsOnly() throws IOException {
+    List<String> uncommitted = new ArrayList<>();
+    for (PipelineFile pipeline : pipelines()) {
+      Map<String, String> config = pipeline.config();
+      boolean sink = config.containsKey("topics") || config.containsKey("topics.regex");
+      if (sink && !"read_committed".equals(config.get("consumer.override.isolation.level"))) {
+        uncommitted.add(pipeline.name());
+      }
+    }
+    assertEquals(
+        List.of(), uncommitted, "sinks without consumer.override.isolation.level=read_committed");
+  }
+
   @Test
   void topicsTheOutboxRelayCreatesGetWhatTopicsJsonDeclares() throws IOException {
     PipelineFile relay =

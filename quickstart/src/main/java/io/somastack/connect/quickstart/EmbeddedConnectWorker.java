@@ -34,6 +34,8 @@ final class EmbeddedConnectWorker implements AutoCloseable {
     props.put("status.storage.replication.factor", "1");
     props.put("offset.flush.interval.ms", "1000");
     props.put("exactly.once.source.support", "enabled");
+    // sinks read the outbox relay's transactional topics: never an aborted transaction's records
+    props.put("consumer.isolation.level", "read_committed");
     props.put("topic.creation.enable", "true");
     props.put("config.providers", "env,file");
     props.put("config.providers.env.class", EnvOverlayConfigProvider.class.getName());

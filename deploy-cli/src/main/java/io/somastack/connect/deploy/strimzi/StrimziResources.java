@@ -417,6 +417,10 @@ public final class StrimziResources {
     y.append("    config.providers.env.param.allowlist.pattern: \"SOMA_.*\"\n");
     y.append("    # the outbox source connector writes its records transactionally\n");
     y.append("    exactly.once.source.support: enabled\n");
+    y.append(
+        "    # sinks read the outbox relay's transactional topics: no record of an aborted"
+            + " transaction\n");
+    y.append("    consumer.isolation.level: read_committed\n");
     y.append("    # the pipelines tune their consumers with consumer.override.*\n");
     y.append("    connector.client.config.override.policy: All\n");
     y.append("    # only the plugins' ServiceLoader manifests are scanned: faster worker start\n");
