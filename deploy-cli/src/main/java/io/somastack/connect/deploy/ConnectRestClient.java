@@ -12,7 +12,10 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
 
@@ -114,18 +117,44 @@ public final class ConnectRestClient {
   }
 
   /**
-   * GET /connectors/{name}/tasks: how many tasks the connector has made, 0 while it has made none
-   * or does not exist (yet).
+   * GET /connectors/{name}/tasks: each task's config as the connector made it (Connect puts back
+   * the ${...} references of the connector's config), none while it has made none or does not exist
+   * (yet).
    */
-  public int taskCount(String name) throws IOException {
+  public List<Map<String, String>> taskConfigs(String name) throws IOException {
+    JsonNode tasks;
     try {
-      return send("GET", "connectors/" + encode(name) + "/tasks", null, 200).size();
+      tasks = send("GET", "connectors/" + encode(name) + "/tasks", null, 200);
     } catch (RestException e) {
       if (e.status() == 404) {
-        return 0;
+        return List.of();
       }
       throw e;
     }
+    List<Map<String, String>> configs = new ArrayList<>();
+    for (JsonNode task : tasks) {
+      configs.add(strings(task.path("config")));
+    }
+    return configs;
+  }
+
+  /** GET /connectors/{name}/config, or null when the connector does not exist (yet). */
+  public Map<String, String> connectorConfig(String name) throws IOException {
+    try {
+      return strings(send("GET", "connectors/" + encode(name) + "/config", null, 200));
+    } catch (RestException e) {
+      if (e.status() == 404) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  /** A JSON object of config strings as a map; nothing for anything else. */
+  static Map<String, String> strings(JsonNode object) {
+    Map<String, String> strings = new LinkedHashMap<>();
+    object.fields().forEachRemaining(e -> strings.put(e.getKey(), e.getValue().asText()));
+    return strings;
   }
 
   /** GET /connectors/{name}/status, or null when the connector does not exist (yet). */

@@ -56,50 +56,87 @@ public final class PipelineDeployer {
     if (dryRun) {
       return new Outcome(file, true, List.of());
     }
-    Map<String, String> failedBefore = failedInstances(rest.status(file.name()));
-    rest.putConfig(file.name(), file.config());
+    JsonNode statusBefore = rest.status(file.name());
+    Map<String, String> failedBefore = failedInstances(statusBefore);
+    Map<String, String> configBefore = rest.connectorConfig(file.name());
+    List<Map<String, String>> tasksBefore =
+        configBefore == null ? List.of() : rest.taskConfigs(file.name());
+    JsonNode stored = rest.putConfig(file.name(), file.config());
+    String held = heldState(statusBefore);
+    if (held != null) {
+      String problem =
+          "connector is "
+              + held
+              + ", and a new config keeps it "
+              + held
+              + ": resume it with PUT /connectors/"
+              + file.name()
+              + "/resume";
+      out.println("  deployed, but the " + problem);
+      return new Outcome(file, false, List.of(problem));
+    }
+    ConfigChange change = ConfigChange.of(configBefore, tasksBefore, storedConfig(stored, file));
     if (!failedBefore.isEmpty()) {
       // a new config restarts the connector, but not tasks whose own config is unchanged
       rest.restartFailed(file.name());
       out.println("  deployed over a failed pipeline; restarting what failed");
     }
     out.println("  deployed; waiting for RUNNING");
-    return awaitRunning(file, failedBefore);
+    return awaitRunning(file, failedBefore, change);
+  }
+
+  /** PAUSED or STOPPED, which a PUT of a new config leaves as it is; else null. */
+  private static String heldState(JsonNode status) {
+    String state = status == null ? "" : status.path("connector").path("state").asText();
+    return state.equals("PAUSED") || state.equals("STOPPED") ? state : null;
+  }
+
+  /** The config Connect stored, as the PUT answered it (with its name), else the file's. */
+  private static Map<String, String> storedConfig(JsonNode answer, PipelineFile file) {
+    JsonNode config = answer == null ? null : answer.get("config");
+    return config != null && config.isObject() ? ConnectRestClient.strings(config) : file.config();
   }
 
   /**
    * Waits until the connector and every task run, or one fails. A failure that was there before
    * this deploy is not judged until its instance has been seen in another state or fails with
-   * another trace: until Connect has restarted it, the status still shows the old failure.
+   * another trace: until Connect has restarted it, the status still shows the old failure. A
+   * changed config's RUNNING counts only from the look after its tasks' configs show it, when the
+   * old tasks have been stopped (on the worker that answers; the others stop theirs as they read
+   * the new task configs, which the pause between looks leaves them time for).
    */
-  private Outcome awaitRunning(PipelineFile file, Map<String, String> failedBefore)
-      throws IOException {
+  private Outcome awaitRunning(
+      PipelineFile file, Map<String, String> failedBefore, ConfigChange change) throws IOException {
     Map<String, String> stale = new HashMap<>(failedBefore);
+    ConfigChange pending = change;
     long deadline = System.nanoTime() + runningTimeout.toNanos();
     String last = "no status yet";
     while (System.nanoTime() < deadline) {
       JsonNode status = rest.status(file.name());
       if (status != null) {
-        Map<String, String> failed = failedInstances(status);
-        stale.keySet().removeIf(instance -> !stale.get(instance).equals(failed.get(instance)));
-        List<String> failures = new ArrayList<>();
-        failed.forEach(
-            (instance, trace) -> {
-              if (!stale.containsKey(instance)) {
-                failures.add(instance + ": " + trace);
-              }
-            });
+        List<String> failures = newFailures(status, stale);
         if (!failures.isEmpty()) {
           failures.forEach(f -> out.println("  FAILED: " + f));
           return new Outcome(file, false, failures);
         }
-        long running = countRunning(status.path("tasks"));
-        int made = rest.taskCount(file.name());
+        List<Map<String, String>> tasks = rest.taskConfigs(file.name());
         String connector = status.path("connector").path("state").asText();
-        last = "connector " + connector + ", " + running + "/" + made + " tasks running";
-        if ("RUNNING".equals(connector) && allTasksRunning(status, made)) {
-          out.println("  RUNNING (" + last + ")");
-          return new Outcome(file, true, List.of());
+        if (pending != null) {
+          last = "connector " + connector + ", its tasks not yet made with the new config";
+          pending = pending.appliedIn(tasks) ? null : pending;
+        } else {
+          last =
+              "connector "
+                  + connector
+                  + ", "
+                  + countRunning(status.path("tasks"))
+                  + "/"
+                  + tasks.size()
+                  + " tasks running";
+          if ("RUNNING".equals(connector) && allTasksRunning(status, tasks.size())) {
+            out.println("  RUNNING (" + last + ")");
+            return new Outcome(file, true, List.of());
+          }
         }
       }
       pause();
@@ -110,6 +147,23 @@ public final class PipelineDeployer {
     stale.forEach((instance, trace) -> problems.add(instance + " still FAILED: " + trace));
     problems.subList(1, problems.size()).forEach(p -> out.println("  " + p));
     return new Outcome(file, false, problems);
+  }
+
+  /**
+   * The failures of this status ("task 0: trace"), but not those still shown from before the
+   * deploy: {@code stale} loses each instance seen in another state or with another trace.
+   */
+  private static List<String> newFailures(JsonNode status, Map<String, String> stale) {
+    Map<String, String> failed = failedInstances(status);
+    stale.keySet().removeIf(instance -> !stale.get(instance).equals(failed.get(instance)));
+    List<String> failures = new ArrayList<>();
+    failed.forEach(
+        (instance, trace) -> {
+          if (!stale.containsKey(instance)) {
+            failures.add(instance + ": " + trace);
+          }
+        });
+    return failures;
   }
 
   /**

@@ -69,7 +69,7 @@ class PipelineDeployerTest {
           String path = exchange.getRequestURI().getPath();
           if (path.endsWith("/config/validate")) {
             answer(exchange, 200, "{\"configs\":[]}");
-          } else if (path.endsWith("/config")) {
+          } else if (path.endsWith("/config") && exchange.getRequestMethod().equals("PUT")) {
             answer(exchange, 201, "{}");
           } else if (path.endsWith("/tasks")) {
             answer(exchange, 200, "[{},{},{}]");

@@ -1,0 +1,230 @@
+package io.somastack.connect.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Deploying a changed config over a connector that runs, against a local HTTP server answering as a
+ * Connect worker does: the PUT is answered once the config is stored, while the connector restarts
+ * with it and writes its tasks' configs a little later (a herder tick), so the status first still
+ * shows the old config's tasks.
+ */
+class PipelineRedeployTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String RUNNING =
+      "{\"connector\":{\"state\":\"RUNNING\"},\"tasks\":[{\"id\":0,\"state\":\"RUNNING\"}]}";
+  private static final String TASK_FAILED =
+      "{\"connector\":{\"state\":\"RUNNING\"},\"tasks\":[{\"id\":0,\"state\":\"FAILED\","
+          + "\"trace\":\"ConfigException: bad batch.size\"}]}";
+
+  private final ByteArrayOutputStream log = new ByteArrayOutputStream();
+  private final AtomicBoolean put = new AtomicBoolean();
+  private final AtomicInteger taskLooksAfterPut = new AtomicInteger();
+  private final AtomicInteger statusCalls = new AtomicInteger();
+  private HttpServer server;
+
+  @AfterEach
+  void stop() {
+    if (server != null) {
+      server.stop(0);
+    }
+  }
+
+  private String output() {
+    return log.toString(StandardCharsets.UTF_8);
+  }
+
+  private static Map<String, String> config(String batchSize) {
+    Map<String, String> config = new LinkedHashMap<>();
+    config.put("connector.class", "x.Sink");
+    config.put("name", "kv");
+    config.put("topics", "memory.events");
+    config.put("batch.size", batchSize);
+    return config;
+  }
+
+  private static PipelineFile file(Map<String, String> config) {
+    return new PipelineFile(Path.of("kv.json"), "kv", config);
+  }
+
+  private PipelineDeployer deployer(ConnectRestClient rest, Duration timeout) {
+    return new PipelineDeployer(rest, new PrintStream(log, true, StandardCharsets.UTF_8), timeout);
+  }
+
+  /**
+   * The old config's task answered RUNNING on the first look after the PUT and the deploy exited 0,
+   * while the new config's task then failed.
+   */
+  @Test
+  void aChangedConfigIsJudgedByTheTasksItMadeNotTheOldOnes() throws IOException {
+    ConnectRestClient rest = worker(config("1"), RUNNING, TASK_FAILED, true);
+
+    PipelineDeployer.Outcome outcome =
+        deployer(rest, Duration.ofSeconds(30)).deploy(file(config("2")), false);
+
+    assertFalse(outcome.ok(), output());
+    assertTrue(output().contains("FAILED: task 0: ConfigException: bad batch.size"), output());
+  }
+
+  @Test
+  void aChangedConfigRunsOnceItsOwnTasksRun() throws IOException {
+    ConnectRestClient rest = worker(config("1"), RUNNING, RUNNING, true);
+
+    PipelineDeployer.Outcome outcome =
+        deployer(rest, Duration.ofSeconds(30)).deploy(file(config("2")), false);
+
+    assertTrue(outcome.ok(), output());
+    assertTrue(taskLooksAfterPut.get() >= 3, "RUNNING before the new tasks: " + output());
+  }
+
+  /** An unchanged config restarts nothing: its tasks are the ones running. */
+  @Test
+  void anUnchangedConfigIsRunningAtOnce() throws IOException {
+    ConnectRestClient rest = worker(config("1"), RUNNING, RUNNING, false);
+
+    PipelineDeployer.Outcome outcome =
+        deployer(rest, Duration.ofSeconds(30)).deploy(file(config("1")), false);
+
+    assertTrue(outcome.ok(), output());
+  }
+
+  /**
+   * A connector whose tasks' configs do not carry its own (it gives them settings of their own):
+   * nothing there to wait for, so the status alone is judged, as before.
+   */
+  @Test
+  void aConnectorWhoseTasksDoNotCarryItsConfigIsJudgedByItsStatus() throws IOException {
+    ConnectRestClient rest = worker(config("1"), RUNNING, RUNNING, false);
+
+    PipelineDeployer.Outcome outcome =
+        deployer(rest, Duration.ofSeconds(5)).deploy(file(config("2")), false);
+
+    assertTrue(outcome.ok(), output());
+  }
+
+  /** A PUT keeps a paused or stopped connector so: the deploy waited the whole --timeout. */
+  @Test
+  void aPausedOrStoppedConnectorIsReportedAtOnce() throws IOException {
+    for (String state : List.of("PAUSED", "STOPPED")) {
+      log.reset();
+      statusCalls.set(0);
+      String tasks = state.equals("PAUSED") ? "[{\"id\":0,\"state\":\"PAUSED\"}]" : "[]";
+      String status = "{\"connector\":{\"state\":\"" + state + "\"},\"tasks\":" + tasks + "}";
+      ConnectRestClient rest = worker(config("1"), status, status, false);
+
+      PipelineDeployer.Outcome outcome =
+          deployer(rest, Duration.ofSeconds(5)).deploy(file(config("2")), false);
+
+      assertFalse(outcome.ok(), output());
+      assertTrue(
+          outcome.problems().get(0).contains("connector is " + state)
+              && outcome.problems().get(0).contains("PUT /connectors/kv/resume"),
+          outcome.problems().toString());
+      assertEquals(1, statusCalls.get(), "waited for RUNNING: " + output());
+      assertTrue(put.get(), "the config is deployed all the same");
+      server.stop(0);
+      server = null;
+    }
+  }
+
+  /**
+   * A worker where connector kv exists with {@code before}. Its task's config carries the
+   * connector's (as every soma-connect connector's does) when {@code tasksCarryConfig}; after the
+   * PUT the task's config changes on the third look at it, and the status then says {@code
+   * afterApplied} instead of {@code beforeApplied}.
+   */
+  private ConnectRestClient worker(
+      Map<String, String> before,
+      String beforeApplied,
+      String afterApplied,
+      boolean tasksCarryConfig)
+      throws IOException {
+    put.set(false);
+    taskLooksAfterPut.set(0);
+    AtomicReference<Map<String, String>> current = new AtomicReference<>(before);
+    AtomicBoolean applied = new AtomicBoolean();
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(
+        "/",
+        exchange -> {
+          String path = exchange.getRequestURI().getPath();
+          String method = exchange.getRequestMethod();
+          if (path.endsWith("/config/validate")) {
+            answer(exchange, 200, "{\"configs\":[]}");
+          } else if (path.endsWith("/config") && method.equals("PUT")) {
+            Map<String, String> submitted =
+                JSON.readValue(
+                    exchange.getRequestBody().readAllBytes(),
+                    JSON.getTypeFactory().constructMapType(Map.class, String.class, String.class));
+            current.set(submitted);
+            put.set(true);
+            ObjectNode info = JSON.createObjectNode().put("name", "kv").put("type", "sink");
+            info.set("config", JSON.valueToTree(submitted));
+            answer(exchange, 200, info.toString());
+          } else if (path.endsWith("/config")) {
+            answer(exchange, 200, JSON.writeValueAsString(before));
+          } else if (path.endsWith("/tasks")) {
+            if (put.get() && taskLooksAfterPut.incrementAndGet() >= 3) {
+              applied.set(true);
+            }
+            Map<String, String> taskConfig =
+                tasksCarryConfig
+                    ? new LinkedHashMap<>(applied.get() ? current.get() : before)
+                    : new LinkedHashMap<>(Map.of("slot", "0"));
+            taskConfig.put("task.class", "x.SinkTask");
+            answer(exchange, 200, tasks(taskConfig));
+          } else if (path.endsWith("/status")) {
+            statusCalls.incrementAndGet();
+            answer(exchange, 200, applied.get() ? afterApplied : beforeApplied);
+          } else {
+            answer(exchange, 404, "{}");
+          }
+        });
+    server.start();
+    URI base = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    return new ConnectRestClient(base, null, null, Duration.ofSeconds(10), 2, Duration.ofMillis(1));
+  }
+
+  /** GET /connectors/kv/tasks as Connect answers it: each task's id and config. */
+  private static String tasks(Map<String, String> taskConfig) {
+    ArrayNode tasks = JSON.createArrayNode();
+    ObjectNode task = tasks.addObject();
+    task.putObject("id").put("connector", "kv").put("task", 0);
+    task.set("config", JSON.valueToTree(taskConfig));
+    return tasks.toString();
+  }
+
+  private static void answer(HttpExchange exchange, int status, String body) throws IOException {
+    exchange.getRequestBody().readAllBytes();
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+}
