@@ -14,10 +14,13 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLDecoder;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -58,6 +61,9 @@ public final class Quickstart {
 
   /** Where simplelogger.properties sends the log, relative to the project root. */
   private static final String LOG_FILE = "target/quickstart/quickstart.log";
+
+  /** In the work directory: held while a quickstart runs from it. */
+  static final String LOCK_FILE = "quickstart.lock";
 
   /** The sink's offsets table (offsets.table, which no file of connector-configs/ changes). */
   private static final String SINK_OFFSETS = "soma_connect_offsets";
@@ -104,6 +110,24 @@ public final class Quickstart {
       out.println(USAGE);
       return 0;
     }
+    try (WorkLock lock = WorkLock.take(work)) {
+      if (lock == null) {
+        out.println(
+            "Another quickstart is running from this directory ("
+                + work
+                + "): it keeps its Kafka data there. Stop it first (Ctrl-C in its terminal).");
+        return 1;
+      }
+      return runLocked(options, out, env, root, work);
+    } catch (IOException e) {
+      out.println("The quickstart cannot lock " + work.resolve(LOCK_FILE) + ": " + reason(e));
+      return 1;
+    }
+  }
+
+  /** The run, holding the work directory's lock: no other quickstart uses the directory. */
+  private static int runLocked(
+      Options options, PrintStream out, Map<String, String> env, Path root, Path work) {
     if (!localPortFree(options.restPort)) {
       out.println(
           "Port "
@@ -139,7 +163,6 @@ public final class Quickstart {
       Running running)
       throws Exception {
     long start = System.nanoTime();
-    Files.createDirectories(work);
     deleteRecursively(work.resolve("kafka"));
 
     out.println("soma-connect quickstart");
@@ -526,6 +549,41 @@ public final class Quickstart {
 
     void awaitStopped() throws InterruptedException {
       stopped.await();
+    }
+  }
+
+  /**
+   * The lock on the work directory's {@link #LOCK_FILE}, which each run holds until it returns (the
+   * OS drops it when the JVM ends): a run deletes the directory's Kafka data, which a quickstart
+   * still running from it (on another --rest-port) is using.
+   */
+  static final class WorkLock implements AutoCloseable {
+    private final FileChannel channel;
+
+    private WorkLock(FileChannel channel) {
+      this.channel = channel;
+    }
+
+    /** The lock, or null when another run holds it. */
+    static WorkLock take(Path work) throws IOException {
+      Files.createDirectories(work);
+      FileChannel channel =
+          FileChannel.open(
+              work.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      try {
+        if (channel.tryLock() != null) {
+          return new WorkLock(channel);
+        }
+      } catch (OverlappingFileLockException heldInThisJvm) {
+        // another run in this JVM holds it
+      }
+      channel.close();
+      return null;
+    }
+
+    @Override
+    public void close() throws IOException {
+      channel.close(); // releases the lock
     }
   }
 

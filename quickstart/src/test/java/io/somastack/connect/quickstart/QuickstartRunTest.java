@@ -11,9 +11,12 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.Map;
@@ -67,6 +70,36 @@ class QuickstartRunTest {
                       + " (Connect REST) is in use: is another quickstart still running? Stop"
                       + " it, or pass --rest-port with a free port."),
           output());
+      assertFalse(output().contains("PostgreSQL"), output());
+    }
+  }
+
+  /**
+   * A second quickstart from the same directory, on another --rest-port as the port message
+   * advises: it deleted target/quickstart/kafka, the running broker's log directory, before
+   * anything else. It is refused while the first holds the lock, before it deletes anything.
+   */
+  @Test
+  void aSecondQuickstartFromTheSameDirectoryIsRefusedBeforeItDeletesAnything(@TempDir Path root)
+      throws Exception {
+    Path brokerData = Files.createDirectories(work.resolve("kafka").resolve("meta"));
+    Files.writeString(brokerData.resolve("meta.properties"), "node.id=1");
+    try (FileChannel channel =
+            FileChannel.open(
+                work.resolve(Quickstart.LOCK_FILE),
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE);
+        FileLock held = channel.lock()) {
+
+      int status =
+          Quickstart.run(
+              new String[] {"--exit", "--rest-port", freePort()}, out, Map.of(), root, work);
+
+      assertEquals(1, status, output());
+      assertTrue(
+          output().contains("Another quickstart is running from this directory (" + work + ")"),
+          output());
+      assertTrue(Files.exists(brokerData.resolve("meta.properties")), "the broker's data deleted");
       assertFalse(output().contains("PostgreSQL"), output());
     }
   }
