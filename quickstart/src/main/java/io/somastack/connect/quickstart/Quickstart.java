@@ -1,6 +1,7 @@
 package io.somastack.connect.quickstart;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.somastack.connect.common.postgres.JdbcUrl;
 import io.somastack.connect.deploy.ConnectRestClient;
 import io.somastack.connect.deploy.PipelineDeployer;
 import io.somastack.connect.deploy.PipelineFile;
@@ -626,6 +627,14 @@ public final class Quickstart {
     static Database obtain(Map<String, String> env) {
       String configured = env.get("SOMA_PG_URL");
       if (configured != null && !configured.isBlank()) {
+        if (JdbcUrl.parse(configured).hasUserInfo()) {
+          // the URL itself is not repeated: it holds a password
+          throw new IllegalArgumentException(
+              "SOMA_PG_URL holds a user name or password before the host (user:password@host),"
+                  + " which pgjdbc cannot read and the connectors refuse: give"
+                  + " jdbc:postgresql://HOST:PORT/DATABASE, and the credentials in SOMA_PG_USER"
+                  + " and SOMA_PG_PASSWORD");
+        }
         PostgresServer server =
             PostgresServer.external(
                 configured, env.get("SOMA_PG_USER"), env.get("SOMA_PG_PASSWORD"));

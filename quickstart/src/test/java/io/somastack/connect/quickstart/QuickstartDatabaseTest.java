@@ -1,15 +1,24 @@
 package io.somastack.connect.quickstart;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.testing.postgres.PostgresServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The database a SOMA_PG_URL names, and how the quickstart's own connections reach it. */
 class QuickstartDatabaseTest {
@@ -104,6 +113,41 @@ class QuickstartDatabaseTest {
         new Quickstart.Database(
                 server, "soma", "jdbc:postgresql://h/soma?password=s3cret&sslmode=require")
             .psqlUrl());
+  }
+
+  /**
+   * A SOMA_PG_URL with user info (soma:secret@host, libpq's form) was printed whole, password and
+   * all, as the quickstart's PostgreSQL line; pgjdbc cannot read it and the connectors refuse it,
+   * so it is refused before anything is printed, naming the variables to use instead.
+   */
+  @Test
+  void aUrlWithUserInfoIsRefusedWithoutPrintingIt(@TempDir Path root, @TempDir Path work)
+      throws Exception {
+    Files.createDirectories(root.resolve("connector-configs"));
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    String url = "jdbc:postgresql://soma:s3cret@h:5432/soma";
+
+    int status =
+        Quickstart.run(
+            new String[] {"--exit", "--rest-port", freePort()},
+            new PrintStream(bytes, true, StandardCharsets.UTF_8),
+            Map.of("SOMA_PG_URL", url),
+            root,
+            work);
+
+    String output = bytes.toString(StandardCharsets.UTF_8);
+    assertEquals(1, status, output);
+    assertFalse(output.contains("s3cret"), output);
+    assertTrue(
+        output.contains("SOMA_PG_URL holds a user name or password before the host"), output);
+    assertTrue(output.contains("SOMA_PG_USER and SOMA_PG_PASSWORD"), output);
+    assertFalse(output.contains("(KRaft, single node)"), output);
+  }
+
+  private static String freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return String.valueOf(socket.getLocalPort());
+    }
   }
 
   @Test
