@@ -44,7 +44,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -58,7 +57,6 @@ import org.slf4j.LoggerFactory;
 public final class Quickstart {
 
   private static final PrintStream OUT = System.out;
-  private static final Logger log = LoggerFactory.getLogger(Quickstart.class);
 
   /** Where simplelogger.properties sends the log, relative to the project root. */
   private static final String LOG_FILE = "target/quickstart/quickstart.log";
@@ -89,8 +87,23 @@ public final class Quickstart {
   public static void main(String[] args) {
     Path root =
         Paths.get(System.getProperty("soma.project.root", ".")).toAbsolutePath().normalize();
+    Path work = root.resolve("target/quickstart");
+    createLogDirectory(work);
     // exit, not return: Kafka's and Connect's threads would keep a failed run's JVM alive
-    System.exit(run(args, OUT, System.getenv(), root, root.resolve("target/quickstart")));
+    System.exit(run(args, OUT, System.getenv(), root, work));
+  }
+
+  /**
+   * Before the first logger: slf4j-simple opens simplelogger.properties' log file (in the work
+   * directory) once, when it starts, and writes to stderr for good when it cannot; on a fresh clone
+   * the directory does not exist yet. So this class has no static logger either.
+   */
+  private static void createLogDirectory(Path work) {
+    try {
+      Files.createDirectories(work);
+    } catch (IOException e) {
+      OUT.println("Cannot create " + work + " (" + reason(e) + "): the log goes to stderr");
+    }
   }
 
   /**
@@ -146,7 +159,7 @@ public final class Quickstart {
       if (running.stopping()) {
         return 1; // Ctrl-C while starting: the failure is only a consequence of stopping
       }
-      log.error("The quickstart failed", e);
+      LoggerFactory.getLogger(Quickstart.class).error("The quickstart failed", e);
       out.println("The quickstart failed: " + reason(e) + " (the details are in " + LOG_FILE + ")");
       return 1;
     } finally {
