@@ -1,7 +1,6 @@
 package io.somastack.connect.deploy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,10 +15,8 @@ import java.util.Map;
 /** One file of connector-configs/: a Connect REST body {@code {"name": ..., "config": {...}}}. */
 public record PipelineFile(Path path, String name, Map<String, String> config) {
 
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   public static PipelineFile read(Path path) throws IOException {
-    JsonNode root = JSON.readTree(path.toFile());
+    JsonNode root = JsonFiles.read(path);
     if (root == null
         || !root.path("name").isTextual()
         || root.path("name").asText().isBlank()

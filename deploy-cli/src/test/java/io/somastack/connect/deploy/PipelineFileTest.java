@@ -50,6 +50,19 @@ class PipelineFileTest {
     }
   }
 
+  /**
+   * A value whose quotes were forgotten is no JSON; the parser's own message quotes the token it
+   * met, which is then printed to the console and CI logs. The error names file, line and column.
+   */
+  @Test
+  void aFileThatIsNotJsonIsRefusedWithoutQuotingIt() throws IOException {
+    Path file = write("\"connection.password\": s3cr3t-pw,\n \"tasks.max\": 1");
+    IOException e = assertThrows(IOException.class, () -> PipelineFile.read(file));
+    assertTrue(e.getMessage().startsWith(file + " is not JSON: line 1, column "), e.getMessage());
+    assertFalse(e.getMessage().contains("s3cr3t"), e.getMessage());
+    assertEquals(null, e.getCause(), "the parser's exception, which quotes it, is not kept");
+  }
+
   /** A blank name was PUT to /connectors//config, which Connect answers with a bare 404. */
   @Test
   void aBlankNameIsRefused() throws IOException {

@@ -1,7 +1,7 @@
 package io.somastack.connect.deploy.topics;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.somastack.connect.deploy.JsonFiles;
 import io.somastack.connect.deploy.PipelineFile;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -34,10 +34,8 @@ public record TopicFile(Path path, List<Topic> topics) {
       Map<String, String> config,
       String description) {}
 
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   public static TopicFile read(Path path) throws IOException {
-    JsonNode root = JSON.readTree(path.toFile());
+    JsonNode root = JsonFiles.read(path);
     if (root == null || !root.path("topics").isArray()) {
       throw new IOException(path + " has no \"topics\" array");
     }
