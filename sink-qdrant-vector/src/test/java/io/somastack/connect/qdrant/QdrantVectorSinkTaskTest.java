@@ -1168,7 +1168,7 @@ class QdrantVectorSinkTaskTest {
   }
 
   // ------------------------------------------------------- against Qdrant's own answers
-  // (QdrantStandInFidelityTest pins the stand-in to them)
+  // (QdrantFidelityBehaviour holds the stand-in to them, and them to Qdrant where Docker runs)
 
   @Test
   void theTaskWithAWrongApiKeyFailsForGoodInsteadOfRetrying() {
