@@ -1,15 +1,21 @@
 package io.somastack.connect.qdrant;
 
+import static io.qdrant.client.PointIdFactory.id;
+import static io.qdrant.client.ValueFactory.value;
+import static io.qdrant.client.VectorsFactory.vectors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qdrant.client.QdrantClient;
+import io.qdrant.client.grpc.Collections.CollectionConfig;
 import io.qdrant.client.grpc.Collections.CollectionInfo;
 import io.qdrant.client.grpc.Collections.Distance;
 import io.qdrant.client.grpc.Collections.PayloadSchemaType;
 import io.qdrant.client.grpc.Collections.VectorParams;
+import io.qdrant.client.grpc.Points.PointStruct;
+import io.qdrant.client.grpc.Points.RetrievedPoint;
 import io.somastack.connect.testing.qdrant.QdrantEndpoint;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
 import java.util.ArrayList;
@@ -128,10 +134,30 @@ class QdrantWriterCollectionsTest {
     assertTrue(e.getMessage().contains("collection.distance is cosine"), e.getMessage());
   }
 
+  /** It is written to as it is: not made again, its points and parameters untouched. */
   @Test
   void anExistingCollectionOfTheConfiguredVectorsPasses() throws Exception {
     createUnnamed("memories", 8, Distance.Euclid);
+    reader
+        .upsertAsync(
+            "memories",
+            List.of(
+                PointStruct.newBuilder()
+                    .setId(id(7))
+                    .setVectors(vectors(1, 0, 0, 0, 0, 0, 0, 0))
+                    .putPayload("text", value("made before the connector"))
+                    .build()))
+        .get();
+    CollectionConfig before = info("memories").getConfig();
+
     writer("collection.distance", "euclid").ensureCollection("memories");
+
+    assertEquals(before, info("memories").getConfig());
+    List<RetrievedPoint> kept = reader.retrieveAsync("memories", id(7), true, false, null).get();
+    assertEquals(1, kept.size(), "the point made before is still there");
+    assertEquals(
+        "made before the connector", kept.get(0).getPayloadOrThrow("text").getStringValue());
+    assertEquals(1, reader.countAsync("memories").get());
   }
 
   @Test
