@@ -765,17 +765,35 @@ class QdrantVectorSinkTaskTest {
   }
 
   /**
-   * Puts the records on another thread and checks that the put keeps waiting while Qdrant holds its
-   * writes, sending nothing (still {@code heldWrites} held): a put that did not wait would return
-   * or add a held write.
+   * Puts the records on a thread of their own and returns once that thread is parked (waiting on
+   * the batches in flight) with the put not returned and still {@code heldWrites} writes held: a
+   * put that did not wait would return, or add a held write, and never be seen so.
    */
   private CompletableFuture<Void> putThatWaits(int heldWrites, SinkRecord... records) {
-    CompletableFuture<Void> put = CompletableFuture.runAsync(() -> task.put(List.of(records)));
+    CompletableFuture<Void> put = new CompletableFuture<>();
+    Thread putter =
+        new Thread(
+            () -> {
+              try {
+                task.put(List.of(records));
+                put.complete(null);
+              } catch (Throwable e) {
+                put.completeExceptionally(e);
+              }
+            },
+            "put-that-waits");
+    putter.start();
     await()
-        .during(Duration.ofMillis(300))
-        .atMost(Duration.ofSeconds(5))
-        .until(() -> !put.isDone() && qdrant.heldWrites() == heldWrites);
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> isParked(putter) && !put.isDone() && qdrant.heldWrites() == heldWrites);
     return put;
+  }
+
+  private static boolean isParked(Thread thread) {
+    Thread.State state = thread.getState();
+    return state == Thread.State.WAITING
+        || state == Thread.State.TIMED_WAITING
+        || state == Thread.State.BLOCKED;
   }
 
   @Test
