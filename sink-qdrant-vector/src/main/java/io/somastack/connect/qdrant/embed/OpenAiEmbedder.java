@@ -27,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
@@ -90,7 +91,23 @@ public final class OpenAiEmbedder extends TextEmbedder {
   private final Duration retryBudget;
   private final Backoff backoff;
 
+  /** Reads the time for the retry budget: System::nanoTime, or a test's hand-moved clock. */
+  private final LongSupplier nanoTime;
+
+  /** Waits between retries: Thread::sleep, or a test's that moves its clock instead. */
+  private final Sleep sleep;
+
+  /** How the embedder waits {@code millis} between retries. */
+  @FunctionalInterface
+  interface Sleep {
+    void millis(long millis) throws InterruptedException;
+  }
+
   public OpenAiEmbedder(QdrantSinkConfig config) {
+    this(config, System::nanoTime, Thread::sleep);
+  }
+
+  OpenAiEmbedder(QdrantSinkConfig config, LongSupplier nanoTime, Sleep sleep) {
     super(config.textFields(), config.vectorName(), config.vectorSize());
     this.endpoint = URI.create(config.openAiUrl() + "/embeddings");
     this.model = config.openAiModel();
@@ -104,13 +121,15 @@ public final class OpenAiEmbedder extends TextEmbedder {
     this.retryBudget = config.openAiRetryBudget();
     this.backoff = new Backoff(config.retryBackoff(), config.retryBackoffMax());
     this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+    this.nanoTime = nanoTime;
+    this.sleep = sleep;
   }
 
   @Override
   List<float[]> embedTexts(List<String> texts, String[] refusals) {
     // the time from a request's first failure until it succeeds, summed over the put's requests:
     // successful first attempts spend none, so a slow endpoint's many batches cannot use it up
-    Put put = new Put(new RetryClock(retryBudget));
+    Put put = new Put(new RetryClock(retryBudget, nanoTime));
     List<float[]> vectors = new ArrayList<>(texts.size());
     for (int from = 0, to; from < texts.size(); from = to) {
       to = batchEnd(texts, from);
@@ -616,9 +635,9 @@ public final class OpenAiEmbedder extends TextEmbedder {
             + hint);
   }
 
-  private static void pause(long millis) {
+  private void pause(long millis) {
     try {
-      Thread.sleep(millis);
+      sleep.millis(millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new RetriableException("interrupted while waiting to retry embedding", e);

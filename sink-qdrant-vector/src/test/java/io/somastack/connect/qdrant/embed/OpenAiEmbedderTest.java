@@ -29,6 +29,8 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -72,8 +74,22 @@ class OpenAiEmbedderTest {
   /** Sent with the failures of {@link #statuses}, in seconds; null for none. */
   private volatile String retryAfter;
 
-  /** How long a successful answer takes: a slow endpoint. */
+  /** How long a successful answer takes on the embedder's clock: a slow endpoint. */
   private volatile long answerMillis;
+
+  /**
+   * The embedder's clock, moved by hand: by its waits between retries and by {@link #answerMillis},
+   * so the retry budget is tested without waiting for it. Only an HTTP timeout takes real time.
+   */
+  private final AtomicLong nanos = new AtomicLong();
+
+  /** Every wait between retries the embedder took, in ms. */
+  private final List<Long> waits = new CopyOnWriteArrayList<>();
+
+  private void sleep(long millis) {
+    waits.add(millis);
+    nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(millis));
+  }
 
   /** Requests after this many are held unanswered until {@link #released}. */
   private volatile int answeredBeforeHolding = Integer.MAX_VALUE;
@@ -160,13 +176,7 @@ class OpenAiEmbedderTest {
     if (body.has("dimensions") && !ignoresDimensions) {
       size = body.get("dimensions").asInt();
     }
-    if (answerMillis > 0) {
-      try {
-        Thread.sleep(answerMillis); // the endpoint's own speed, which the test is about
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(answerMillis)); // the endpoint's own speed
     ObjectNode answer = RecordJson.MAPPER.createObjectNode();
     ArrayNode data = answer.putArray("data");
     // answer in reverse order: the embedder must place vectors by their index
@@ -226,7 +236,7 @@ class OpenAiEmbedderTest {
     for (int i = 0; i < keyValues.length; i += 2) {
       props.put(keyValues[i], keyValues[i + 1]);
     }
-    return new OpenAiEmbedder(new QdrantSinkConfig(props));
+    return new OpenAiEmbedder(new QdrantSinkConfig(props), nanos::get, this::sleep);
   }
 
   private static List<JsonNode> texts(String... texts) {
@@ -660,11 +670,9 @@ class OpenAiEmbedderTest {
     }
     OpenAiEmbedder embedder =
         embedder(8, "embedder.openai.max.retries", "20", "embedder.openai.retry.budget.ms", "500");
-    RetriableException e =
-        assertTimeoutPreemptively(
-            Duration.ofSeconds(10),
-            () -> assertThrows(RetriableException.class, () -> embedder.embed(texts("a"))));
-    assertEquals(1, requests.size(), "no retry was waited for");
+    RetriableException e = assertThrows(RetriableException.class, () -> embedder.embed(texts("a")));
+    assertEquals(List.of(), waits, "no retry was waited for");
+    assertEquals(1, requests.size());
     assertTrue(e.getMessage().contains("embedder.openai.retry.budget.ms"), e.getMessage());
     assertTrue(e.getMessage().contains("HTTP 503"), e.getMessage());
   }
@@ -681,11 +689,13 @@ class OpenAiEmbedderTest {
     OpenAiEmbedder embedder = embedder(1, "embedder.openai.retry.budget.ms", "1500");
     assertThrows(RetriableException.class, () -> embedder.embed(texts("a", "b")));
     assertEquals(3, requests.size(), "a, a again after a second, b; b not again");
+    assertEquals(List.of(1000L), waits, "b's retry not waited for: half a second is left");
 
     statuses.add(503);
     List<Embedder.Result> results = embedder.embed(texts("a", "b"));
     assertFalse(results.get(0).isRejected() || results.get(1).isRejected());
     assertEquals(6, requests.size(), "a, a again, b");
+    assertEquals(List.of(1000L, 1000L), waits);
   }
 
   /**
@@ -701,9 +711,15 @@ class OpenAiEmbedderTest {
     List<Embedder.Result> results = embedder.embed(texts("a", "b", "c", "d"));
     assertFalse(results.stream().anyMatch(Embedder.Result::isRejected));
     assertEquals(5, requests.size(), "a, b, c, d, d again");
+    assertEquals(1, waits.size(), "d's retry was waited for, though a, b and c took 1.2 s");
   }
 
-  /** A retry that the server does not answer is cut short where the budget ends. */
+  /**
+   * A retry that the server does not answer is cut short where the budget ends: after the second's
+   * wait, 200 ms of the budget are left, and the retry times out after those, not after the minute
+   * of embedder.openai.timeout.ms. That timeout takes real time; the timeout of the test only ends
+   * one that would hang for the minute.
+   */
   @Test
   void aRetryEndsWithThePutsBudgetNotWithTheRequestTimeout() {
     retryAfter = "1";
@@ -711,10 +727,19 @@ class OpenAiEmbedderTest {
     answeredBeforeHolding = 1;
     OpenAiEmbedder embedder =
         embedder(
-            8, "embedder.openai.timeout.ms", "60000", "embedder.openai.retry.budget.ms", "1500");
-    assertTimeoutPreemptively(
-        Duration.ofSeconds(10),
-        () -> assertThrows(RetriableException.class, () -> embedder.embed(texts("a"))));
+            8,
+            "embedder.openai.timeout.ms",
+            "60000",
+            "embedder.openai.retry.budget.ms",
+            "1200",
+            "embedder.openai.max.retries",
+            "1");
+    RetriableException e =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(30),
+            () -> assertThrows(RetriableException.class, () -> embedder.embed(texts("a"))));
+    assertTrue(e.getMessage().contains("HttpTimeoutException"), e.getMessage());
+    assertEquals(List.of(1000L), waits);
     assertEquals(2, requests.size());
   }
 
@@ -858,7 +883,8 @@ class OpenAiEmbedderTest {
     statuses.addAll(List.of(503, 503, 503, 503));
     OpenAiEmbedder embedder = embedder(8, "embedder.openai.retry.budget.ms", "500");
     RetriableException e = assertThrows(RetriableException.class, () -> embedder.embed(texts("a")));
-    assertEquals(1, requests.size(), "no retry before the date, which is past the budget");
+    assertEquals(List.of(), waits, "no retry before the date, which is past the budget");
+    assertEquals(1, requests.size());
     assertTrue(e.getMessage().contains("embedder.openai.retry.budget.ms"), e.getMessage());
   }
 
