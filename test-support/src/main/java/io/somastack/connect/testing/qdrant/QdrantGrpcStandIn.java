@@ -79,9 +79,9 @@ import java.util.function.Supplier;
  * collections and points the way Qdrant answers for them (vector dimension checks, missing
  * collections, upsert and delete by id, get, count, scroll, payload indexes, UUID ids, an optional
  * api key), with Qdrant 1.16's status codes and texts, logs every write in order, can fail the next
- * calls with a chosen status, can hold writes unanswered (a slow Qdrant), and can be stopped and
- * started again on the same port with its data intact, like a Qdrant restart. It never ships in a
- * plugin.
+ * calls (or only the next writes) with a chosen status, can hold writes unanswered (a slow Qdrant),
+ * and can be stopped and started again on the same port with its data intact, like a Qdrant
+ * restart. It never ships in a plugin.
  */
 public final class QdrantGrpcStandIn implements AutoCloseable {
 
@@ -115,6 +115,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
   private final List<Operation> operations = new ArrayList<>();
   private final List<WriteOrderingType> orderings = new ArrayList<>();
   private final Deque<Status.Code> failures = new ArrayDeque<>();
+  private final Deque<Status.Code> writeFailures = new ArrayDeque<>();
   private final Map<String, Status.Code> pointFailures = new ConcurrentHashMap<>();
   private final AtomicLong calls = new AtomicLong();
   private volatile int writeBudget = Integer.MAX_VALUE;
@@ -212,6 +213,29 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
   }
 
   /**
+   * The next {@code count} writes (upserts or deletes) fail with {@code code} once they pass {@link
+   * #hold}, unapplied, while reads are answered: an overloaded Qdrant that only the writer sees,
+   * not a test reading back what was written.
+   */
+  public void failNextWrites(int count, Status.Code code) {
+    synchronized (writeFailures) {
+      for (int i = 0; i < count; i++) {
+        writeFailures.add(code);
+      }
+    }
+  }
+
+  private void failIfAWriteFailureIsDue() {
+    Status.Code code;
+    synchronized (writeFailures) {
+      code = writeFailures.poll();
+    }
+    if (code != null) {
+      throw Status.fromCode(code).withDescription("injected by the stand-in").asRuntimeException();
+    }
+  }
+
+  /**
    * The next write (upsert or delete) touching the point fails with {@code code} once it passes
    * {@link #hold}, unapplied: a chosen one of several writes in flight fails.
    */
@@ -291,10 +315,14 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
     }
   }
 
-  /** Injected failures not yet served. */
+  /** Injected failures not yet served, of calls and of writes ({@link #failNextWrites}). */
   public int pendingFailures() {
+    int writes;
+    synchronized (writeFailures) {
+      writes = writeFailures.size();
+    }
     synchronized (failures) {
-      return failures.size();
+      return failures.size() + writes;
     }
   }
 
@@ -583,6 +611,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
           reply,
           () -> {
             awaitGate();
+            failIfAWriteFailureIsDue();
             failIfChosen(request.getPointsList().stream().map(PointStruct::getId).toList());
             checkBudget(request.getPointsCount());
             // as Qdrant: the request is validated and converted before the collection is looked up
@@ -615,6 +644,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
           reply,
           () -> {
             awaitGate();
+            failIfAWriteFailureIsDue();
             // ids are converted before the collection is looked up, as Qdrant does
             List<PointId> ids =
                 request.getPoints().getPoints().getIdsList().stream()
