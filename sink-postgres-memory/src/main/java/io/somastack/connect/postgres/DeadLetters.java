@@ -1,11 +1,11 @@
 package io.somastack.connect.postgres;
 
+import io.somastack.connect.common.postgres.ServerErrors;
 import io.somastack.connect.common.postgres.SqlStates;
 import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.postgres.record.BadRecordException;
 import io.somastack.connect.postgres.record.Positions;
 import io.somastack.connect.postgres.write.Batch;
-import io.somastack.connect.postgres.write.TableChanged;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -93,7 +93,7 @@ final class DeadLetters {
       return new BadRecordException(
           "database rejected the row (SQLSTATE "
               + state
-              + TableChanged.serverNames(e)
+              + ServerErrors.names(e)
               + "): a value its column"
               + " cannot take");
     }

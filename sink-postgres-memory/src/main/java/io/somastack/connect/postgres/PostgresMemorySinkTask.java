@@ -1,6 +1,7 @@
 package io.somastack.connect.postgres;
 
 import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.postgres.ServerErrors;
 import io.somastack.connect.common.postgres.SqlStates;
 import io.somastack.connect.common.record.OffsetRanges;
 import io.somastack.connect.common.retry.Backoff;
@@ -197,7 +198,7 @@ public class PostgresMemorySinkTask extends SinkTask {
           TableChanged.blamesTable(e)
               ? TableChanged.describe(e, moment)
               : "PostgreSQL rejected a batch (SQLSTATE " + SqlStates.rootState(e) + ")";
-      failure = new ConnectException(message, TableChanged.loggableCause(e));
+      failure = new ConnectException(message, ServerErrors.loggable(e));
       throw failure;
     } catch (ConnectException e) {
       session.rollbackQuietly();

@@ -2,6 +2,7 @@ package io.somastack.connect.outbox;
 
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
+import io.somastack.connect.common.postgres.ServerErrors;
 import io.somastack.connect.common.postgres.SqlStates;
 import io.somastack.connect.common.retry.Backoff;
 import java.sql.Connection;
@@ -191,7 +192,9 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       return null;
     } catch (SQLException thrown) {
       // never the URL in a failure or a log: it may carry a password
-      SQLException e = PostgresConnectionConfig.withoutUrl(thrown, config.url());
+      // nor a value: a trigger's RAISE or a data exception's message may quote a row
+      SQLException e =
+          ServerErrors.loggable(PostgresConnectionConfig.withoutUrl(thrown, config.url()));
       if (!SqlStates.isTransient(thrown)) { // decided on the whole chain, which e may not keep
         reader.close();
         throw new ConnectException(

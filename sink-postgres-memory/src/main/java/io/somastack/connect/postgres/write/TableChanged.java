@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres.write;
 
+import io.somastack.connect.common.postgres.ServerErrors;
 import io.somastack.connect.common.postgres.SqlStates;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -8,7 +9,6 @@ import java.sql.SQLException;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
-import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
 
 /**
@@ -128,7 +128,7 @@ public final class TableChanged extends SQLException {
    */
   public static TableChanged unfilledColumn(
       Connection c, String table, SQLException e, Set<String> written) throws SQLException {
-    ServerErrorMessage m = serverError(e);
+    ServerErrorMessage m = ServerErrors.of(e);
     if (!NOT_NULL_VIOLATION.equals(SqlStates.rootState(e))
         || m == null
         || m.getColumn() == null
@@ -151,7 +151,7 @@ public final class TableChanged extends SQLException {
 
   /** The column a NOT NULL violation (SQLSTATE 23502) names, else null. */
   public static String notNullColumn(SQLException e) {
-    ServerErrorMessage m = serverError(e);
+    ServerErrorMessage m = ServerErrors.of(e);
     return NOT_NULL_VIOLATION.equals(SqlStates.rootState(e)) && m != null ? m.getColumn() : null;
   }
 
@@ -211,7 +211,7 @@ public final class TableChanged extends SQLException {
   }
 
   private static boolean isUnconvertibleEscape(SQLException e) {
-    ServerErrorMessage m = serverError(e);
+    ServerErrorMessage m = ServerErrors.of(e);
     return FEATURE_NOT_SUPPORTED.equals(SqlStates.rootState(e))
         && m != null
         && UNICODE_ESCAPE_ROUTINE.equals(m.getRoutine());
@@ -219,7 +219,7 @@ public final class TableChanged extends SQLException {
 
   /** Whether no partition of a partitioned table takes the row (23514 from ExecFindPartition). */
   private static boolean isPartitionless(SQLException e) {
-    ServerErrorMessage m = serverError(e);
+    ServerErrorMessage m = ServerErrors.of(e);
     return m != null && NO_PARTITION_ROUTINE.equals(m.getRoutine());
   }
 
@@ -229,7 +229,7 @@ public final class TableChanged extends SQLException {
       return false; // an I/O failure, or the driver's own (binary COPY refused): not the catalog
     }
     if (FEATURE_NOT_SUPPORTED.equals(state)) {
-      ServerErrorMessage m = serverError(e);
+      ServerErrorMessage m = ServerErrors.of(e);
       return m != null && REPLAN_ROUTINE.equals(m.getRoutine());
     }
     return CATALOG_STATES.contains(state);
@@ -241,62 +241,9 @@ public final class TableChanged extends SQLException {
    * none.
    */
   private static boolean raisedInFunction(SQLException e) {
-    ServerErrorMessage m = serverError(e);
+    ServerErrorMessage m = ServerErrors.of(e);
     String where = m == null ? null : m.getWhere();
     return where != null && FUNCTION_CONTEXT.matcher(where).find();
-  }
-
-  /**
-   * The driver's exception to keep as the cause of the task's failure, which the worker logs with
-   * its chain and Connect's REST status shows: e, or for a SQLSTATE whose message may quote a value
-   * an exception with the SQLSTATE and the names the server gave only.
-   */
-  public static SQLException loggableCause(SQLException e) {
-    String state = SqlStates.rootState(e);
-    if (!SqlStates.messageMayQuoteValue(state)) {
-      return e;
-    }
-    SQLException clean =
-        new SQLException(
-            "SQLSTATE "
-                + state
-                + serverNames(e)
-                + " (the database's message is left out: it may quote a value)",
-            state);
-    clean.setStackTrace(e.getStackTrace());
-    return clean;
-  }
-
-  /** The column, type and constraint the server named with an error, where it did. */
-  public static String serverNames(SQLException e) {
-    ServerErrorMessage m = serverError(e);
-    if (m == null) {
-      return "";
-    }
-    StringBuilder names = new StringBuilder();
-    if (m.getColumn() != null) {
-      names.append(", column ").append(m.getColumn());
-    }
-    if (m.getDatatype() != null) {
-      names.append(", type ").append(m.getDatatype());
-    }
-    if (m.getConstraint() != null) {
-      names.append(", constraint ").append(m.getConstraint());
-    }
-    return names.toString();
-  }
-
-  /** The server's error in the chain, through causes and next exceptions (a batch's), or null. */
-  private static ServerErrorMessage serverError(SQLException e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      for (Throwable s = t; s != null; ) {
-        if (s instanceof PSQLException p && p.getServerErrorMessage() != null) {
-          return p.getServerErrorMessage();
-        }
-        s = s instanceof SQLException q && q.getNextException() != s ? q.getNextException() : null;
-      }
-    }
-    return null;
   }
 
   /**
@@ -353,7 +300,7 @@ public final class TableChanged extends SQLException {
     if (SqlStates.messageMayQuoteValue(state)) {
       return "";
     }
-    ServerErrorMessage m = serverError(e);
+    ServerErrorMessage m = ServerErrors.of(e);
     return ": " + (m == null ? "no message" : m.getMessage());
   }
 }
