@@ -23,6 +23,8 @@ import javax.management.ObjectName;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
@@ -32,6 +34,9 @@ final class OutboxItSupport {
   static final String CONNECTOR_CLASS = "io.somastack.connect.outbox.PostgresOutboxSourceConnector";
   static final List<String> TOPICS =
       List.of("somastack.tools", "somastack.delegation", "somastack.events.audit");
+
+  /** How long reading a topic up to its end offsets may take (a handful of partitions). */
+  private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
 
   private OutboxItSupport() {}
 
@@ -104,6 +109,41 @@ final class OutboxItSupport {
         } else if (records.size() >= expected && System.nanoTime() - lastNew > quiet.toNanos()) {
           break;
         }
+      }
+    }
+    return records;
+  }
+
+  /**
+   * Every committed record of the topics, read_committed from the beginning up to their end offsets
+   * at the time of the call: under read_committed those are the last stable offsets, so this is
+   * every record of every transaction committed by then, and nothing of one still open. Call it
+   * once the relay shows it is done (its rows deleted or marked: it does that only after Kafka
+   * committed their records) rather than waiting for a quiet spell.
+   */
+  static List<ConsumerRecord<String, String>> readCommitted(String bootstrap, List<String> topics) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
+    List<ConsumerRecord<String, String>> records = new ArrayList<>();
+    try (KafkaConsumer<String, String> consumer =
+        new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+      List<TopicPartition> partitions = new ArrayList<>();
+      for (String topic : topics) {
+        for (PartitionInfo partition : consumer.partitionsFor(topic)) {
+          partitions.add(new TopicPartition(topic, partition.partition()));
+        }
+      }
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
+      while (!partitions.stream().allMatch(p -> consumer.position(p) >= end.get(p))) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("not read up to the end offsets " + end + " in " + READ_TIMEOUT);
+        }
+        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
       }
     }
     return records;

@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -32,8 +31,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Interleaved transactions from several writers, one of which inserts first and commits last: the
- * case that loses rows in an id-incrementing JDBC source. Every row must arrive exactly once.
+ * Interleaved transactions from several writers, and one transaction that inserts first and commits
+ * last, after the relay has read every other writer's row: the case that loses rows in an
+ * id-incrementing JDBC source. Every row must arrive exactly once.
  */
 class OutboxRelayIT {
 
@@ -64,68 +64,42 @@ class OutboxRelayIT {
     harness.deploy("outbox-relay", OutboxItSupport.connectorConfig(pg, url), 1);
 
     Set<String> committed = ConcurrentHashMap.newKeySet();
-    ExecutorService pool = Executors.newFixedThreadPool(WRITERS + 1);
-    CountDownLatch lateInserted = new CountDownLatch(1);
-    CountDownLatch othersDone = new CountDownLatch(WRITERS);
-    List<Future<?>> futures = new ArrayList<>();
-    // the late transaction: inserts before everyone (lowest ids), commits after everyone
-    futures.add(
-        pool.submit(
-            () -> {
-              try (Connection c = pg.connect(DB)) {
-                c.setAutoCommit(false);
-                List<String> txn = new ArrayList<>();
-                for (int i = 0; i < 3; i++) {
-                  insert(c, TOPICS.get(i), "late-" + i, txn);
-                }
-                lateInserted.countDown();
-                othersDone.await();
-                c.commit();
-                committed.addAll(txn);
-              }
-              return null;
-            }));
-    for (int w = 0; w < WRITERS; w++) {
-      int writer = w;
-      futures.add(
-          pool.submit(
-              () -> {
-                lateInserted.await();
-                try (Connection c = pg.connect(DB)) {
-                  c.setAutoCommit(false);
-                  for (int t = 0; t < TXNS_PER_WRITER; t++) {
-                    List<String> txn = new ArrayList<>();
-                    int rows = 1 + ThreadLocalRandom.current().nextInt(4);
-                    for (int r = 0; r < rows; r++) {
-                      insert(c, TOPICS.get((t + r) % 3), "w" + writer + "-t" + t + "-r" + r, txn);
-                    }
-                    if (ThreadLocalRandom.current().nextInt(10) == 0) {
-                      c.rollback(); // rolled-back rows must never appear
-                      txn.clear();
-                      insert(c, TOPICS.get(0), "w" + writer + "-t" + t + "-retry", txn);
-                    }
-                    c.commit();
-                    committed.addAll(txn);
-                  }
-                } finally {
-                  othersDone.countDown();
-                }
-                return null;
-              }));
+    try (Connection marker = pg.connect(DB);
+        Connection late = pg.connect(DB)) {
+      // the marker: its transaction id (and row id) before the late one's, its commit after the
+      // writers', so a relay that hands it out has read after every writer's row was committed
+      marker.setAutoCommit(false);
+      List<String> markerTxn = new ArrayList<>();
+      insert(marker, TOPICS.get(0), "marker", markerTxn);
+      // the late transaction: inserts before the writers (lower ids), commits after them
+      late.setAutoCommit(false);
+      List<String> lateTxn = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        insert(late, TOPICS.get(i), "late-" + i, lateTxn);
+      }
+      runWriters(committed);
+      marker.commit();
+      committed.addAll(markerTxn);
+      // the relay has read past the late rows' ids (every writer's row, committed, was in the
+      // read that found the marker): a relay that skips a lower id committed late loses them now
+      await("the marker in Kafka, the late transaction still open")
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  OutboxItSupport.readCommitted(harness.bootstrapServers(), TOPICS).stream()
+                      .anyMatch(r -> "marker".equals(header(r, "id"))));
+      late.commit();
+      committed.addAll(lateTxn);
     }
-    for (Future<?> f : futures) {
-      f.get();
-    }
-    pool.shutdown();
     Set<String> expected = new TreeSet<>(committed);
 
+    // delete mode: a row leaves the table once Kafka committed its record, so an empty table
+    // means every record that will come is committed
+    await("outbox empty")
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> count(pg, DB, "SELECT count(*) FROM outbox") == 0);
     List<ConsumerRecord<String, String>> records =
-        OutboxItSupport.readAll(
-            harness.bootstrapServers(),
-            expected.size(),
-            Duration.ofSeconds(3),
-            Duration.ofSeconds(60),
-            TOPICS);
+        OutboxItSupport.readCommitted(harness.bootstrapServers(), TOPICS);
     List<String> keys = records.stream().map(r -> header(r, "id")).toList();
     assertEquals(expected, new TreeSet<>(keys), "every committed row arrives");
     assertEquals(keys.size(), new HashSet<>(keys).size(), "and only once");
@@ -133,11 +107,6 @@ class OutboxRelayIT {
       assertEquals(record.key(), header(record, "id"));
       assertEquals("{\"k\": \"" + record.key() + "\"}", record.value());
     }
-
-    // delete mode: the relayed rows are gone
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(() -> count(pg, DB, "SELECT count(*) FROM outbox") == 0);
 
     // Connect created the topics with the seeds' partitions and retention
     try (Admin admin = harness.connect().kafka().createAdminClient()) {
@@ -161,6 +130,44 @@ class OutboxRelayIT {
         assertEquals(String.valueOf(topic.getValue()), config.get("retention.ms").value());
       }
     }
+  }
+
+  /** Writers in parallel, interleaving their transactions, some rolled back; returns when done. */
+  private static void runWriters(Set<String> committed) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(WRITERS);
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int w = 0; w < WRITERS; w++) {
+        int writer = w;
+        futures.add(pool.submit(() -> write(writer, committed)));
+      }
+      for (Future<?> f : futures) {
+        f.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  private static Void write(int writer, Set<String> committed) throws Exception {
+    try (Connection c = pg.connect(DB)) {
+      c.setAutoCommit(false);
+      for (int t = 0; t < TXNS_PER_WRITER; t++) {
+        List<String> txn = new ArrayList<>();
+        int rows = 1 + ThreadLocalRandom.current().nextInt(4);
+        for (int r = 0; r < rows; r++) {
+          insert(c, TOPICS.get((t + r) % 3), "w" + writer + "-t" + t + "-r" + r, txn);
+        }
+        if (ThreadLocalRandom.current().nextInt(10) == 0) {
+          c.rollback(); // rolled-back rows must never appear
+          txn.clear();
+          insert(c, TOPICS.get(0), "w" + writer + "-t" + t + "-retry", txn);
+        }
+        c.commit();
+        committed.addAll(txn);
+      }
+    }
+    return null;
   }
 
   private static void insert(Connection c, String topic, String key, List<String> txn)
