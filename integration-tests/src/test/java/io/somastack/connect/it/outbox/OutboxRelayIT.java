@@ -10,6 +10,7 @@ import io.somastack.connect.testing.connect.ConnectHarness;
 import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -26,6 +27,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.config.ConfigResource;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -80,9 +82,11 @@ class OutboxRelayIT {
       runWriters(committed);
       marker.commit();
       committed.addAll(markerTxn);
-      // the relay has read past the late rows' ids (every writer's row, committed, was in the
-      // read that found the marker): a relay that skips a lower id committed late loses them now
-      await("the marker in Kafka, the late transaction still open")
+      // once the marker is in Kafka the relay has read past the late rows' ids: the read that
+      // found the marker saw every writer's row committed. A relay that skips a lower id
+      // committed late loses the late rows now, or the marker already (when it read writers'
+      // rows before the marker committed), and this wait fails
+      await("the marker, committed after the writers, in Kafka")
           .atMost(Duration.ofSeconds(60))
           .until(
               () ->
@@ -93,11 +97,7 @@ class OutboxRelayIT {
     }
     Set<String> expected = new TreeSet<>(committed);
 
-    // delete mode: a row leaves the table once Kafka committed its record, so an empty table
-    // means every record that will come is committed
-    await("outbox empty")
-        .atMost(Duration.ofSeconds(60))
-        .until(() -> count(pg, DB, "SELECT count(*) FROM outbox") == 0);
+    awaitOutboxEmpty();
     List<ConsumerRecord<String, String>> records =
         OutboxItSupport.readCommitted(harness.bootstrapServers(), TOPICS);
     List<String> keys = records.stream().map(r -> header(r, "id")).toList();
@@ -129,6 +129,24 @@ class OutboxRelayIT {
         Config config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
         assertEquals(String.valueOf(topic.getValue()), config.get("retention.ms").value());
       }
+    }
+  }
+
+  /**
+   * Delete mode: a row leaves the table once Kafka committed its record, so an empty table means
+   * every record that will come is committed. A relay that skipped rows leaves them here: the
+   * failure names them.
+   */
+  private static void awaitOutboxEmpty() throws SQLException {
+    try {
+      await("outbox empty")
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> count(pg, DB, "SELECT count(*) FROM outbox") == 0);
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError(
+          "rows never relayed: "
+              + OutboxItSupport.strings(pg, DB, "SELECT dedupe_key FROM outbox ORDER BY id"),
+          e);
     }
   }
 
