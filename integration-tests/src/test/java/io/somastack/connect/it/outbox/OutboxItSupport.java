@@ -15,7 +15,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import javax.management.AttributeNotFoundException;
 import javax.management.InstanceNotFoundException;
 import javax.management.MBeanServer;
@@ -82,36 +81,6 @@ final class OutboxItSupport {
     config.put("topic.creation.audit.include", "somastack\\.events\\.audit");
     config.put("topic.creation.audit.retention.ms", String.valueOf(Duration.ofDays(30).toMillis()));
     return config;
-  }
-
-  /**
-   * Reads the topics with read_committed from the beginning until at least {@code expected} records
-   * arrived and then nothing more for {@code quiet}, or until {@code timeout}.
-   */
-  static List<ConsumerRecord<String, String>> readAll(
-      String bootstrap, int expected, Duration quiet, Duration timeout, List<String> topics) {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, "outbox-it-" + System.nanoTime());
-    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    List<ConsumerRecord<String, String>> records = new ArrayList<>();
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
-      consumer.subscribe(Set.copyOf(topics));
-      long deadline = System.nanoTime() + timeout.toNanos();
-      long lastNew = System.nanoTime();
-      while (System.nanoTime() < deadline) {
-        int before = records.size();
-        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-        if (records.size() > before) {
-          lastNew = System.nanoTime();
-        } else if (records.size() >= expected && System.nanoTime() - lastNew > quiet.toNanos()) {
-          break;
-        }
-      }
-    }
-    return records;
   }
 
   /**
