@@ -2,6 +2,7 @@ package io.somastack.connect.qdrant;
 
 import com.google.common.util.concurrent.Uninterruptibles;
 import io.somastack.connect.common.record.OffsetRanges;
+import io.somastack.connect.qdrant.QdrantWriter.MissingCollectionException;
 import io.somastack.connect.qdrant.mapping.PointMapper.Rejected;
 import io.somastack.connect.qdrant.mapping.PointOp;
 import io.somastack.connect.qdrant.mapping.WriteBatch;
@@ -132,20 +133,20 @@ final class PendingBatch {
   }
 
   /**
-   * This batch without its operations on the collections (name to reason), which are not there and
-   * may not be created: each upsert of them becomes a reject, with the reason, and each delete is
-   * done (a point of a collection that does not exist is not there). Every operation counts, not
-   * only those left after collapsing: applied one by one, every upsert would fail.
+   * This batch without its operations on the collections (name to why it is missing), which are not
+   * there and may not be created: each upsert of them becomes a reject, and each delete is done (a
+   * point of a collection that does not exist is not there). Every operation counts, not only those
+   * left after collapsing: applied one by one, every upsert would fail.
    */
-  PendingBatch withoutCollections(Map<String, String> missing) {
+  PendingBatch withoutCollections(Map<String, MissingCollectionException> missing) {
     List<PointOp> left = new ArrayList<>();
     List<Rejected> refused = new ArrayList<>(rejected);
     for (PointOp op : ops) {
-      String reason = missing.get(op.collection());
-      if (reason == null) {
+      MissingCollectionException missingCollection = missing.get(op.collection());
+      if (missingCollection == null) {
         left.add(op);
       } else if (op instanceof PointOp.Upsert) {
-        refused.add(new Rejected(op.record(), reason));
+        refused.add(missingCollection.rejected(op.record()));
       }
     }
     return new PendingBatch(left, WriteBatch.of(left), refused, offsets, ranges);

@@ -270,15 +270,15 @@ public class QdrantVectorSinkTask extends SinkTask {
    * remembered, so one made later is written to from the next batch on.
    */
   private PendingBatch withoutMissingCollections(PendingBatch batch) {
-    Map<String, String> missing = new HashMap<>();
+    Map<String, QdrantWriter.MissingCollectionException> missing = new HashMap<>();
     for (String collection : batch.writes.collections()) {
       try {
-        writer.ensureCollection(collection);
+        writer.ensureCollection(collection, batch.writes.recordOf(collection));
       } catch (QdrantWriter.MissingCollectionException e) {
         if (!config.collectionFromRecordData()) {
           throw e;
         }
-        missing.put(collection, e.getMessage());
+        missing.put(collection, e);
       }
     }
     if (missing.isEmpty()) {
@@ -484,7 +484,7 @@ public class QdrantVectorSinkTask extends SinkTask {
             + "@"
             + record.kafkaOffset()
             + " cannot be written to Qdrant: "
-            + rejected.reason()
+            + rejected.loggedReason()
             + ". Set errors.tolerance=all and errors.deadletterqueue.topic.name to route such"
             + " records to a dead letter queue.");
   }
@@ -499,7 +499,7 @@ public class QdrantVectorSinkTask extends SinkTask {
         record.topic(),
         record.kafkaPartition(),
         record.kafkaOffset(),
-        rejected.reason());
+        rejected.loggedReason());
     Future<Void> reported = reporter.report(record, new DataException(rejected.reason()));
     metrics.deadLettered();
     return reported;

@@ -7,11 +7,14 @@ import com.google.common.util.concurrent.MoreExecutors;
 import com.google.common.util.concurrent.Uninterruptibles;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.qdrant.client.QdrantClient;
 import io.qdrant.client.QdrantGrpcClient;
+import io.qdrant.client.grpc.Collections.CollectionExistsRequest;
 import io.qdrant.client.grpc.Collections.CollectionInfo;
 import io.qdrant.client.grpc.Collections.CreateCollection;
+import io.qdrant.client.grpc.Collections.GetCollectionInfoRequest;
 import io.qdrant.client.grpc.Collections.PayloadSchemaInfo;
 import io.qdrant.client.grpc.Collections.PayloadSchemaType;
 import io.qdrant.client.grpc.Collections.SparseVectorConfig;
@@ -19,17 +22,19 @@ import io.qdrant.client.grpc.Collections.SparseVectorParams;
 import io.qdrant.client.grpc.Collections.VectorParams;
 import io.qdrant.client.grpc.Collections.VectorParamsMap;
 import io.qdrant.client.grpc.Collections.VectorsConfig;
+import io.qdrant.client.grpc.Points.CreateFieldIndexCollection;
 import io.qdrant.client.grpc.Points.DeletePoints;
+import io.qdrant.client.grpc.Points.FieldType;
 import io.qdrant.client.grpc.Points.PointStruct;
 import io.qdrant.client.grpc.Points.PointsIdsList;
 import io.qdrant.client.grpc.Points.PointsSelector;
 import io.qdrant.client.grpc.Points.UpsertPoints;
 import io.qdrant.client.grpc.Points.WriteOrdering;
+import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.qdrant.mapping.PointMapper.Rejected;
 import io.somastack.connect.qdrant.mapping.PointOp;
 import io.somastack.connect.qdrant.mapping.WriteBatch;
 import io.somastack.connect.qdrant.mapping.WriteBatch.Request;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -43,6 +48,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
+import org.apache.kafka.connect.sink.SinkRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +59,13 @@ import org.slf4j.LoggerFactory;
  * Qdrant unavailable, overloaded, slow or locked ({@link RetriableException}: try again later),
  * points Qdrant refuses (found by splitting the request, returned for the DLQ), and everything else
  * ({@link ConnectException}: stop).
+ *
+ * <p>Logs and exceptions give a failed call's gRPC status code, never Qdrant's description of it,
+ * which is unbounded server text that may quote a collection name or a value; only a refused
+ * point's dead letter reason carries it. A collection whose name collection.name makes from a
+ * record's key or value is named by a record's position (see {@link #named}), not by its name. The
+ * calls go through the client's gRPC stubs, not its {@code QdrantClient}, which logs every failed
+ * call at ERROR with Qdrant's description.
  */
 final class QdrantWriter implements AutoCloseable {
 
@@ -67,18 +80,16 @@ final class QdrantWriter implements AutoCloseable {
     default void failed(long nanos) {}
   }
 
-  private final QdrantClient client;
+  private final QdrantGrpcClient client;
   private final QdrantSinkConfig config;
-  private final Duration timeout;
   private final WriteOrdering ordering;
   private final Semaphore inFlight;
   private final Listener listener;
   private final Set<String> ready = ConcurrentHashMap.newKeySet();
 
-  QdrantWriter(QdrantClient client, QdrantSinkConfig config, Listener listener) {
+  QdrantWriter(QdrantGrpcClient client, QdrantSinkConfig config, Listener listener) {
     this.client = client;
     this.config = config;
-    this.timeout = config.qdrantTimeout();
     this.ordering = WriteOrdering.newBuilder().setType(config.writeOrdering()).build();
     this.inFlight = new Semaphore(config.maxInFlight());
     this.listener = listener;
@@ -109,28 +120,73 @@ final class QdrantWriter implements AutoCloseable {
             config.qdrantPort());
       }
     }
-    return new QdrantWriter(new QdrantClient(grpc.build()), config, listener);
+    // its stubs carry the api key and a qdrant.timeout.ms deadline from the call on
+    return new QdrantWriter(grpc.build(), config, listener);
   }
 
   // ------------------------------------------------------------------ collections
 
-  /** Makes sure the collection exists with the configured vectors; checked once per writer. */
+  /** Makes sure the fixed collection exists with the configured vectors. */
   void ensureCollection(String name) {
+    ensureCollection(name, null);
+  }
+
+  /**
+   * Makes sure the collection exists with the configured vectors; checked once per writer. {@code
+   * namedBy} is a record that writes to it, which names it in logs and errors when the name is
+   * record data.
+   */
+  void ensureCollection(String name, SinkRecord namedBy) {
     if (ready.contains(name)) {
       return;
     }
-    if (Boolean.TRUE.equals(await(client.collectionExistsAsync(name, timeout)))) {
-      checkExisting(name);
+    String named = named(name, namedBy);
+    if (exists(name, named)) {
+      checkExisting(name, named);
     } else if (!config.createCollections()) {
       // not remembered: a collection made later is found by the next batch that names it
-      throw new MissingCollectionException(name);
+      throw new MissingCollectionException(name, named, config.collection().toString());
     } else {
-      create(name);
+      create(name, named);
     }
     ready.add(name);
   }
 
-  private void create(String name) {
+  /**
+   * How logs and exceptions name a collection: by its name when configuration makes it (a fixed
+   * name, or one from the topic and partition), else by a record that names it, since the name is
+   * then record data (a tenant's id) and only a dead letter's reason, which goes with its record,
+   * may hold it.
+   */
+  private String named(String collection, SinkRecord namedBy) {
+    if (!config.collectionFromRecordData()) {
+      return "Qdrant collection '" + collection + "'";
+    }
+    String template = " (collection.name " + config.collection() + ")";
+    if (namedBy == null) {
+      return "a Qdrant collection named by record data" + template;
+    }
+    return "the Qdrant collection named by record "
+        + namedBy.topic()
+        + "-"
+        + namedBy.kafkaPartition()
+        + "@"
+        + namedBy.kafkaOffset()
+        + template;
+  }
+
+  private boolean exists(String name, String named) {
+    CollectionExistsRequest request =
+        CollectionExistsRequest.newBuilder().setCollectionName(name).build();
+    return await(
+        Futures.transform(
+            client.collections().collectionExists(request),
+            response -> response.getResult().getExists(),
+            MoreExecutors.directExecutor()),
+        "existence check of " + named);
+  }
+
+  private void create(String name, String named) {
     CreateCollection.Builder create =
         CreateCollection.newBuilder().setCollectionName(name).setVectorsConfig(vectorsConfig());
     if (!config.sparseVectors().isEmpty()) {
@@ -141,19 +197,29 @@ final class QdrantWriter implements AutoCloseable {
       create.setSparseVectorsConfig(sparse);
     }
     try {
-      await(client.createCollectionAsync(create.build(), timeout));
+      await(
+          Futures.transform(
+              client.collections().create(create.build()),
+              response -> {
+                if (!response.getResult()) {
+                  throw new IllegalStateException("Qdrant answered that it created nothing");
+                }
+                return response;
+              },
+              MoreExecutors.directExecutor()),
+          "creation of " + named);
     } catch (ConnectException e) {
-      if (!Boolean.TRUE.equals(await(client.collectionExistsAsync(name, timeout)))) {
+      if (!exists(name, named)) {
         throw e;
       }
       // another task created it first: check it like any existing collection
-      checkExisting(name);
+      checkExisting(name, named);
       return;
     }
-    createIndexes(name, config.payloadIndexes().keySet());
+    createIndexes(name, named, config.payloadIndexes().keySet());
     log.info(
-        "Created Qdrant collection '{}' ({} dimensions, {}, payload indexes {})",
-        name,
+        "Created {} ({} dimensions, {}, payload indexes {})",
+        named,
         config.vectorSize(),
         config.distance(),
         config.payloadIndexes().keySet());
@@ -165,16 +231,24 @@ final class QdrantWriter implements AutoCloseable {
    * made, here or in another task) would otherwise leave it without them for good, since the retry
    * finds the collection and goes on.
    */
-  private void checkExisting(String name) {
-    CollectionInfo info = await(client.getCollectionInfoAsync(name, timeout));
-    checkVectors(name, info);
+  private void checkExisting(String name, String named) {
+    GetCollectionInfoRequest request =
+        GetCollectionInfoRequest.newBuilder().setCollectionName(name).build();
+    CollectionInfo info =
+        await(
+            Futures.transform(
+                client.collections().get(request),
+                response -> response.getResult(),
+                MoreExecutors.directExecutor()),
+            "configuration read of " + named);
+    checkVectors(named, info);
     if (config.createCollections()) {
-      checkIndexTypes(name, info);
+      checkIndexTypes(named, info);
       Set<String> missing = new TreeSet<>(config.payloadIndexes().keySet());
       missing.removeAll(info.getPayloadSchemaMap().keySet());
       if (!missing.isEmpty()) {
-        createIndexes(name, missing);
-        log.info("Added payload indexes {} to Qdrant collection '{}'", missing, name);
+        createIndexes(name, named, missing);
+        log.info("Added payload indexes {} to {}", missing, named);
       }
     }
   }
@@ -183,7 +257,7 @@ final class QdrantWriter implements AutoCloseable {
    * An index of another type on a configured field is not the one asked for, and rebuilding an
    * index the connector may not have made is not its call: a configuration error either way.
    */
-  private void checkIndexTypes(String name, CollectionInfo info) {
+  private void checkIndexTypes(String named, CollectionInfo info) {
     config
         .payloadIndexes()
         .forEach(
@@ -191,9 +265,8 @@ final class QdrantWriter implements AutoCloseable {
               PayloadSchemaInfo index = info.getPayloadSchemaMap().get(field);
               if (index != null && index.getDataType() != type) {
                 throw new ConnectException(
-                    "Qdrant collection '"
-                        + name
-                        + "' indexes payload field '"
+                    named
+                        + " indexes payload field '"
                         + field
                         + "' as "
                         + lowerCase(index.getDataType())
@@ -208,13 +281,35 @@ final class QdrantWriter implements AutoCloseable {
     return value.name().toLowerCase(Locale.ROOT);
   }
 
-  private void createIndexes(String name, Set<String> fields) {
+  private void createIndexes(String name, String named, Set<String> fields) {
     for (String field : fields) {
-      PayloadSchemaType type = config.payloadIndexes().get(field);
+      CreateFieldIndexCollection index =
+          CreateFieldIndexCollection.newBuilder()
+              .setCollectionName(name)
+              .setFieldName(field)
+              .setFieldType(fieldType(config.payloadIndexes().get(field)))
+              .setWait(true)
+              .setOrdering(ordering)
+              .build();
       await(
-          client.createPayloadIndexAsync(
-              name, field, type, null, true, ordering.getType(), timeout));
+          client.points().createFieldIndex(index),
+          "creation of the payload index on '" + field + "' in " + named);
     }
+  }
+
+  /** The index type to ask for, as the client's createPayloadIndexAsync maps it. */
+  private static FieldType fieldType(PayloadSchemaType type) {
+    return switch (type) {
+      case Keyword -> FieldType.FieldTypeKeyword;
+      case Integer -> FieldType.FieldTypeInteger;
+      case Float -> FieldType.FieldTypeFloat;
+      case Geo -> FieldType.FieldTypeGeo;
+      case Text -> FieldType.FieldTypeText;
+      case Bool -> FieldType.FieldTypeBool;
+      case Datetime -> FieldType.FieldTypeDatetime;
+      case Uuid -> FieldType.FieldTypeUuid;
+      default -> throw new IllegalArgumentException("no payload index of type " + type);
+    };
   }
 
   private VectorsConfig vectorsConfig() {
@@ -233,7 +328,7 @@ final class QdrantWriter implements AutoCloseable {
   }
 
   /** A collection made for other vectors is a configuration error, not bad data. */
-  private void checkVectors(String name, CollectionInfo info) {
+  private void checkVectors(String named, CollectionInfo info) {
     VectorsConfig vectors = info.getConfig().getParams().getVectorsConfig();
     String vectorName = config.vectorName();
     VectorParams params;
@@ -243,9 +338,8 @@ final class QdrantWriter implements AutoCloseable {
       params = vectors.getParamsMap().getMapOrThrow(vectorName);
     } else {
       throw new ConnectException(
-          "Qdrant collection '"
-              + name
-              + "' has "
+          named
+              + " has "
               + (vectors.hasParams()
                   ? "a single unnamed vector"
                   : "named vectors " + vectors.getParamsMap().getMapMap().keySet())
@@ -256,18 +350,13 @@ final class QdrantWriter implements AutoCloseable {
     for (String sparse : config.sparseVectors()) {
       if (!info.getConfig().getParams().getSparseVectorsConfig().containsMap(sparse)) {
         throw new ConnectException(
-            "Qdrant collection '"
-                + name
-                + "' has no sparse vector '"
-                + sparse
-                + "' named in collection.sparse.vectors");
+            named + " has no sparse vector '" + sparse + "' named in collection.sparse.vectors");
       }
     }
     if (params.getSize() != config.vectorSize()) {
       throw new ConnectException(
-          "Qdrant collection '"
-              + name
-              + "' holds vectors of size "
+          named
+              + " holds vectors of size "
               + params.getSize()
               + " but vector.size is "
               + config.vectorSize()
@@ -280,16 +369,15 @@ final class QdrantWriter implements AutoCloseable {
       // the option once applied only to collections the connector creates: configs that never
       // set it keep writing to collections made elsewhere, as before
       log.info(
-          "Qdrant collection '{}' compares vectors by {} distance; collection.distance is not set,"
-              + " so it is taken as it is",
-          name,
+          "{} compares vectors by {} distance; collection.distance is not set, so it is taken as it"
+              + " is",
+          named,
           lowerCase(params.getDistance()));
       return;
     }
     throw new ConnectException(
-        "Qdrant collection '"
-            + name
-            + "' compares vectors by "
+        named
+            + " compares vectors by "
             + lowerCase(params.getDistance())
             + " distance but collection.distance is "
             + lowerCase(config.distance())
@@ -370,7 +458,7 @@ final class QdrantWriter implements AutoCloseable {
         && rechecked.add(request.collection())) {
       ready.remove(request.collection());
       try {
-        ensureCollection(request.collection());
+        ensureCollection(request.collection(), request.ops().get(0).record());
       } catch (MissingCollectionException e) {
         // deleted meanwhile, as a NOT_FOUND would say: the batch is kept, and sending it again
         // finds the collection missing before anything is sent
@@ -442,7 +530,7 @@ final class QdrantWriter implements AutoCloseable {
       PointStruct point = ((PointOp.Upsert) op).point();
       upsert.addPoints(point);
     }
-    return client.upsertAsync(upsert.build(), timeout);
+    return client.points().upsert(upsert.build());
   }
 
   private ListenableFuture<?> delete(Request request) {
@@ -455,7 +543,7 @@ final class QdrantWriter implements AutoCloseable {
             .setOrdering(ordering)
             .setPoints(PointsSelector.newBuilder().setPoints(ids))
             .build();
-    return client.deleteAsync(delete, timeout);
+    return client.points().delete(delete);
   }
 
   /** Sorts a failed request: returns the exception to throw once the batch is done, or null. */
@@ -489,8 +577,7 @@ final class QdrantWriter implements AutoCloseable {
     List<PointOp> ops = request.ops();
     List<Rejected> refused = new ArrayList<>();
     if (ops.size() == 1) {
-      String reason = "Qdrant refused the point: " + failure.status.getDescription();
-      refused.add(new Rejected(ops.get(0).record(), reason));
+      refused.add(refusal(ops.get(0).record(), failure.status));
       PointOp earlier = batch.superseded(ops.get(0));
       if (earlier != null) {
         boolean upsert = earlier instanceof PointOp.Upsert;
@@ -516,6 +603,22 @@ final class QdrantWriter implements AutoCloseable {
         throw outcome;
       }
     }
+  }
+
+  /** Longest Qdrant description a dead letter's reason carries: a Kafka header, not a document. */
+  static final int MAX_REASON_BYTES = 1024;
+
+  /**
+   * A point Qdrant refused: Qdrant's description (which may quote the point's values) for the dead
+   * letter's reason only, bounded; the status code for the log and task errors.
+   */
+  static Rejected refusal(SinkRecord record, Status status) {
+    String refused = "Qdrant refused the point: ";
+    String description = status.getDescription() == null ? "" : status.getDescription();
+    return new Rejected(
+        record,
+        refused + Utf8.truncate(description, MAX_REASON_BYTES, "..."),
+        refused + "gRPC status " + status.getCode());
   }
 
   private static Request part(Request request, int from, int to) {
@@ -570,29 +673,28 @@ final class QdrantWriter implements AutoCloseable {
     };
   }
 
-  private static String describe(Request request, StatusFailure failure) {
+  private String describe(Request request, StatusFailure failure) {
     return (request.upsert() ? "upsert of " : "delete of ")
         + request.ops().size()
-        + " point(s) in Qdrant collection '"
-        + request.collection()
-        + "' failed: "
-        + failure.status.getCode()
-        + " "
-        + failure.status.getDescription();
+        + " point(s) in "
+        + named(request.collection(), request.ops().get(0).record())
+        + " failed: gRPC status "
+        + failure.status.getCode();
   }
 
   // ------------------------------------------------------------------ futures
 
   /**
-   * Waits for a collection call; failures become Connect exceptions of the right kind. NOT_FOUND
-   * too is retried: the collection was deleted while it was being checked, and the retry checks it
-   * from the start (it is not ready until a check passes).
+   * Waits for a collection call ({@code call} says what it asked, for the message, which gives the
+   * status code and never Qdrant's text); failures become Connect exceptions of the right kind.
+   * NOT_FOUND too is retried: the collection was deleted while it was being checked, and the retry
+   * checks it from the start (it is not ready until a check passes).
    */
-  private <T> T await(ListenableFuture<T> future) {
+  private <T> T await(ListenableFuture<T> future, String call) {
     try {
       return awaitRaw(future);
     } catch (StatusFailure failure) {
-      String message = "Qdrant call failed: " + failure.status;
+      String message = call + " failed: gRPC status " + failure.status.getCode();
       Status.Code code = failure.status.getCode();
       if (isTransient(code) || code == Status.Code.NOT_FOUND) {
         throw new RetriableException(message, failure.getCause());
@@ -622,19 +724,57 @@ final class QdrantWriter implements AutoCloseable {
   static final class MissingCollectionException extends ConnectException {
     private static final long serialVersionUID = 1L;
 
-    MissingCollectionException(String collection) {
-      super("Qdrant collection '" + collection + "' does not exist and collection.create is false");
+    private static final String MISSING = " does not exist and collection.create is false";
+
+    /** Names the collection: for a dead letter's reason, which goes with its record. */
+    private final String deadLetterReason;
+
+    /** For the log line and task error of one record, which name the record's position. */
+    private final String loggedReason;
+
+    /**
+     * {@code named} is how logs name the collection ({@link #named}); {@code template} is
+     * collection.name.
+     */
+    MissingCollectionException(String collection, String named, String template) {
+      super(named + MISSING);
+      this.deadLetterReason = "Qdrant collection '" + collection + "'" + MISSING;
+      this.loggedReason = "its Qdrant collection (collection.name " + template + ")" + MISSING;
+    }
+
+    /** A record of the collection, to dead-letter: only its reason header names the collection. */
+    Rejected rejected(SinkRecord record) {
+      return new Rejected(record, deadLetterReason, loggedReason);
     }
   }
 
-  /** A failed gRPC call, with its status. */
+  /**
+   * A failed gRPC call: its whole status, for sorting the failure and a dead letter's reason, and
+   * as its cause the status code alone (see {@link #withoutDescription}).
+   */
   private static final class StatusFailure extends Exception {
     final transient Status status;
 
     StatusFailure(Throwable cause) {
-      super(cause);
+      super(withoutDescription(cause));
       this.status = Status.fromThrowable(cause);
     }
+  }
+
+  /**
+   * The failure as logs and task errors may show it: a status exception keeps its code, its local
+   * cause (a transport failure's, not Qdrant's text) and where it was thrown, but not Qdrant's
+   * description, which may quote a collection name or a record's value.
+   */
+  private static Throwable withoutDescription(Throwable failure) {
+    if (!(failure instanceof StatusRuntimeException || failure instanceof StatusException)) {
+      return failure;
+    }
+    Status status = Status.fromThrowable(failure);
+    StatusRuntimeException codeOnly =
+        Status.fromCode(status.getCode()).withCause(status.getCause()).asRuntimeException();
+    codeOnly.setStackTrace(failure.getStackTrace());
+    return codeOnly;
   }
 
   @Override

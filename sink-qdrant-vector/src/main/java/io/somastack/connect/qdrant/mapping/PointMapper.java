@@ -32,8 +32,18 @@ import org.apache.kafka.connect.sink.SinkRecord;
  */
 public final class PointMapper {
 
-  /** A record that cannot be written, and why. */
-  public record Rejected(SinkRecord record, String reason) {}
+  /**
+   * A record that cannot be written, and why: {@code reason} for its dead letter, which goes with
+   * the record, {@code loggedReason} for the log and the task's errors, which may name the record's
+   * position but nothing of its data (Qdrant's text about it, a collection named by its value).
+   */
+  public record Rejected(SinkRecord record, String reason, String loggedReason) {
+
+    /** A reason that holds nothing of the record: logged as it is. */
+    public Rejected(SinkRecord record, String reason) {
+      this(record, reason, reason);
+    }
+  }
 
   /** Told how long each embedder call took, for metrics. */
   public interface EmbeddingTimer {

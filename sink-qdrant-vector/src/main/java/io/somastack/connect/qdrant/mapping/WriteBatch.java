@@ -6,6 +6,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.connect.sink.SinkRecord;
 
 /**
  * One put's operations, collapsed: per collection only the last operation per point id is sent,
@@ -76,6 +77,11 @@ public final class WriteBatch {
 
   public List<String> collections() {
     return List.copyOf(collections.keySet());
+  }
+
+  /** A record that writes to the collection: what logs name it by when its name is record data. */
+  public SinkRecord recordOf(String collection) {
+    return collections.get(collection).values().iterator().next().record();
   }
 
   /** The operations that survive collapsing, collection by collection. */
