@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /** A database for one test class and the connector configs the tests start from. */
 final class PostgresSinkFixture {
@@ -57,11 +58,40 @@ final class PostgresSinkFixture {
 
   /** 0 when the table does not exist yet (the connector creates it on its first batch). */
   long countRows(String table) {
+    return countOrZero("SELECT count(*) FROM " + table);
+  }
+
+  private long countOrZero(String sql) {
     try {
-      return count("SELECT count(*) FROM " + table);
+      return count(sql);
     } catch (SQLException e) {
       return 0;
     }
+  }
+
+  /**
+   * The records a connector has written, as its offsets table counts them: on topics made for the
+   * test (offsets from 0, no transaction markers) the sum of its next offsets is the number of
+   * records it has finished with, rows and offsets committed together. 0 before its first batch.
+   */
+  long recordsDone(String connector) {
+    return countOrZero(
+        "SELECT coalesce(sum(next_offset), 0) FROM soma_connect_offsets WHERE connector = '"
+            + connector
+            + "'");
+  }
+
+  /** The first column of each row mapped to the second, both as text. */
+  Map<String, String> pairs(String sql) throws SQLException {
+    Map<String, String> pairs = new TreeMap<>();
+    try (Connection c = server.connect(database);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      while (rs.next()) {
+        pairs.put(rs.getString(1), rs.getString(2));
+      }
+    }
+    return pairs;
   }
 
   void execute(String sql) throws SQLException {
