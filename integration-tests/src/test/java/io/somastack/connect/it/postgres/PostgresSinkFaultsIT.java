@@ -2,7 +2,6 @@ package io.somastack.connect.it.postgres;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.somastack.connect.testing.connect.ConnectHarness;
 import java.sql.Connection;
@@ -28,9 +27,13 @@ class PostgresSinkFaultsIT {
 
   @BeforeEach
   void start() {
-    db = new PostgresSinkFixture("sink_faults");
     connect = ConnectHarness.builder("faults").start();
     connect.createTopic(TOPIC, 3);
+  }
+
+  /** Deploys the audit sink writing to {@code fixture}'s database. */
+  private void deployOn(PostgresSinkFixture fixture) {
+    db = fixture;
     Map<String, String> config = db.sinkConfig(TOPIC, "audit", "memory.dlq");
     config.put("table.name.format", "audit_events");
     connect.deploy("audit", config, 2);
@@ -45,6 +48,7 @@ class PostgresSinkFaultsIT {
 
   @Test
   void aWorkerStoppedAndReplacedMidStream() throws Exception {
+    deployOn(new PostgresSinkFixture("sink_faults"));
     send(3000);
     await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("audit_events") > 0);
     connect.connect().removeWorker();
@@ -57,7 +61,7 @@ class PostgresSinkFaultsIT {
 
   @Test
   void postgresRestartedMidStream() throws Exception {
-    assumeTrue(db.server.canRestart(), "this PostgreSQL is not ours to restart");
+    deployOn(PostgresSinkFixture.onOwnedServer("sink_faults"));
     send(3000);
     await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("audit_events") > 0);
     db.server.restart();
@@ -69,6 +73,7 @@ class PostgresSinkFaultsIT {
 
   @Test
   void consumerGroupRewoundToTheEarliestOffset() throws Exception {
+    deployOn(new PostgresSinkFixture("sink_faults"));
     send(3000);
     await().atMost(Duration.ofSeconds(60)).until(() -> db.countRows("audit_events") == 3000);
     connect.connect().stopConnector("audit");

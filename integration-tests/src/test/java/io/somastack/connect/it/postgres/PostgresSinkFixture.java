@@ -14,13 +14,24 @@ final class PostgresSinkFixture {
 
   static final String CONNECTOR_CLASS = "io.somastack.connect.postgres.PostgresMemorySinkConnector";
 
-  final PostgresServer server = PostgresServer.shared();
+  final PostgresServer server;
   final String database;
   final String url;
 
+  /** A database on the server every test shares. */
   PostgresSinkFixture(String database) {
+    this(PostgresServer.shared(), database);
+  }
+
+  private PostgresSinkFixture(PostgresServer server, String database) {
+    this.server = server;
     this.database = database;
     this.url = server.createDatabase(database);
+  }
+
+  /** A database on a server the test may stop, restart or configure: see PostgresServer#owned. */
+  static PostgresSinkFixture onOwnedServer(String database) {
+    return new PostgresSinkFixture(PostgresServer.owned(), database);
   }
 
   /** A sink reading schemaless JSON, dead-lettering bad records to {@code dlqTopic}. */

@@ -3,10 +3,9 @@ package io.somastack.connect.it.postgres;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.somastack.connect.testing.connect.ConnectHarness;
-import io.somastack.connect.testing.postgres.LocalPostgresCluster;
+import io.somastack.connect.testing.postgres.PostgresServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,9 +23,8 @@ class PostgresSinkTlsIT {
 
   @BeforeAll
   static void start() throws Exception {
-    db = new PostgresSinkFixture("sink_tls");
-    assumeTrue(db.server instanceof LocalPostgresCluster, "TLS is set up on our own cluster only");
-    caCert = ((LocalPostgresCluster) db.server).enableTls();
+    db = PostgresSinkFixture.onOwnedServer("sink_tls");
+    caCert = PostgresServer.owned().enableTls();
     connect = ConnectHarness.builder("tls").start();
     connect.createTopic("memory.tls", 1);
     connect.createTopic("memory.tls.other", 1);

@@ -66,4 +66,15 @@ public interface PostgresServer extends AutoCloseable {
   static PostgresServer shared() {
     return PostgresServers.shared();
   }
+
+  /**
+   * A server this JVM started from the local PostgreSQL binaries, for tests that stop, restart or
+   * configure it (TLS): {@link #shared()} when that is one, else a cluster of its own. Aborts the
+   * test (a skip) only when {@code SOMA_TEST_PG_URL} points the tests at a server of the user's;
+   * otherwise fails when no binaries are installed, rather than skipping unnoticed where a Docker
+   * engine made the shared server a container.
+   */
+  static LocalPostgresCluster owned() {
+    return PostgresServers.owned();
+  }
 }
