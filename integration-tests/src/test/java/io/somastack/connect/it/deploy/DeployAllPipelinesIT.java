@@ -26,7 +26,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterAll;
@@ -106,6 +108,7 @@ class DeployAllPipelinesIT {
     connect.send("somastack.events.audit", TENANT, Events.audit());
     connect.send("agent-actions", "c1", Events.agentAction());
     connect.send("somastack.tools", TENANT, Events.toolInvocation());
+    Map<String, String> landings = sendAgentEvents();
     connect.flush();
     String delegated = UUID.randomUUID().toString();
     // the relay creates its table on its first poll, which may come just after RUNNING
@@ -125,6 +128,10 @@ class DeployAllPipelinesIT {
     assertEquals(0, rows("soma_audit_verify('audit_events')"));
     await().atMost(Duration.ofSeconds(60)).until(() -> rows("agent_actions") == 1);
     await().atMost(Duration.ofSeconds(60)).until(() -> rows("somastack_tools") == 1);
+    for (Map.Entry<String, String> landing : landings.entrySet()) {
+      String from = landing.getKey() + " WHERE " + landing.getValue();
+      await(from).atMost(Duration.ofSeconds(60)).until(() -> rows(from) == 1);
+    }
     // outbox row -> Kafka (exactly once, keyed by tenant) -> somastack-events sink -> table
     await()
         .atMost(Duration.ofSeconds(60))
@@ -140,6 +147,41 @@ class DeployAllPipelinesIT {
                     .anyMatch(
                         op -> op.kind().equals("upsert") && op.collection().equals("memories")));
     assertFalse(connect.status("outbox-relay").tasks().isEmpty());
+  }
+
+  /**
+   * One event on each topic of the tool-result, routing, transformation, task-execution, metrics
+   * and pattern pipelines; returns, per table, the row each must make there (its configured columns
+   * filled from the event).
+   */
+  private static Map<String, String> sendAgentEvents() {
+    String toolTask = UUID.randomUUID().toString();
+    String request = UUID.randomUUID().toString(); // one request's trace, the agents' partition key
+    connect.send("somastack.tool_results", TENANT, Events.toolResult(toolTask));
+    connect.send("agent-routing-decisions", request, Events.routingDecision(request));
+    connect.send("agent-transformation-events", request, Events.transformation(request));
+    connect.send("task-executions", request, Events.taskExecution(request));
+    connect.send("router-performance-metrics", request, Events.routerMetric(request));
+    connect.send("code-quality-metrics", request, Events.codeQualityMetric(request));
+    connect.send("success-patterns", request, Events.successPattern(request));
+    connect.send("failure-patterns", request, Events.failurePattern(request));
+    String trace = "correlation_id = '" + request + "'";
+    Map<String, String> landings = new LinkedHashMap<>();
+    landings.put("somastack_tool_results", "task_id = '" + toolTask + "' AND tenant = 'acme'");
+    landings.put("agent_routing_decisions", trace + " AND agent_name = 'agent-api-architect'");
+    landings.put(
+        "agent_transformation_events",
+        trace + " AND source_agent = 'agent-router' AND agent_name = 'agent-api-architect'");
+    landings.put("task_executions", trace + " AND agent_name = 'agent-api-architect'");
+    for (String table :
+        List.of(
+            "router_performance_metrics",
+            "code_quality_metrics",
+            "success_patterns",
+            "failure_patterns")) {
+      landings.put(table, trace + " AND occurred_at IS NOT NULL");
+    }
+    return landings;
   }
 
   private static java.net.URI restUri() {

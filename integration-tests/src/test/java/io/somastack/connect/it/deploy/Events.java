@@ -82,4 +82,99 @@ final class Events {
         + "\"payload\":{\"cron\":\"0 9 * * *\",\"job\":\"daily_report\"},\"tenant_id\":\"acme\","
         + "\"priority\":5,\"metadata\":{\"schema_version\":\"1.0\"}}";
   }
+
+  static String toolResult(String taskId) {
+    return "{\"event_id\":\""
+        + id()
+        + "\",\"task_id\":\""
+        + taskId
+        + "\",\"status\":\"success\","
+        + "\"output\":{\"stdout\":\"ok\"},\"metrics\":{\"duration_ms\":12},"
+        + "\"metadata\":{\"schema_version\":\"1.0\",\"tenant_id\":\"acme\"}}";
+  }
+
+  static String routingDecision(String correlationId) {
+    return "{\"event_id\":\""
+        + id()
+        + "\",\"correlation_id\":\""
+        + correlationId
+        + "\",\"user_request\":\"add an endpoint\",\"selected_agent\":\"agent-api-architect\","
+        + "\"confidence_score\":0.9,\"routing_strategy\":\"fuzzy\",\"routing_time_ms\":7,"
+        + stamped();
+  }
+
+  static String transformation(String correlationId) {
+    return "{\"event_id\":\""
+        + id()
+        + "\",\"correlation_id\":\""
+        + correlationId
+        + "\",\"source_agent\":\"agent-router\",\"target_agent\":\"agent-api-architect\","
+        + "\"success\":true,"
+        + stamped();
+  }
+
+  static String taskExecution(String correlationId) {
+    return "{\"event_id\":\""
+        + id()
+        + "\",\"correlation_id\":\""
+        + correlationId
+        + "\",\"fingerprint_id\":\""
+        + id()
+        + "\",\"task_hash\":\""
+        + "ab".repeat(32)
+        + "\",\"task_type\":\"feature\",\"agent_name\":\"agent-api-architect\","
+        + "\"success\":true,\"total_duration_ms\":1200,"
+        + stamped();
+  }
+
+  static String routerMetric(String correlationId) {
+    return "{\"event_id\":\""
+        + id()
+        + "\",\"correlation_id\":\""
+        + correlationId
+        + "\",\"query_text\":\"add an endpoint\",\"routing_duration_ms\":5,"
+        + "\"cache_hit\":false,\"candidates_evaluated\":3,"
+        + stamped();
+  }
+
+  static String codeQualityMetric(String correlationId) {
+    return "{\"event_id\":\""
+        + id()
+        + "\",\"correlation_id\":\""
+        + correlationId
+        + "\",\"path_id\":\""
+        + id()
+        + "\",\"file_path\":\"src/api.py\",\"artifact_type\":\"module\","
+        + "\"language\":\"python\",\"quality_score\":0.8,"
+        + stamped();
+  }
+
+  static String successPattern(String correlationId) {
+    return "{\"event_id\":\""
+        + id()
+        + "\",\"correlation_id\":\""
+        + correlationId
+        + "\",\"pattern_id\":\""
+        + id()
+        + "\",\"pattern_name\":\"crud endpoint\",\"pattern_type\":\"code\","
+        + "\"pattern_template\":{\"steps\":[{\"action\":\"write the test\"}]},"
+        + stamped();
+  }
+
+  static String failurePattern(String correlationId) {
+    return "{\"event_id\":\""
+        + id()
+        + "\",\"correlation_id\":\""
+        + correlationId
+        + "\",\"failure_id\":\""
+        + id()
+        + "\",\"failure_type\":\"test\",\"error_category\":\"assertion\","
+        + "\"error_message\":\"expected 2\","
+        + stamped();
+  }
+
+  /** The timestamp and metadata that close the agent events. */
+  private static String stamped() {
+    return "\"timestamp\":\"" + Instant.now() + "\",\"metadata\":{\"schema_version\":\"1.0\"}}";
+  }
 }
