@@ -176,6 +176,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
         QDRANT_API_KEY,
         Type.PASSWORD,
         null,
+        headerSecret(),
         Importance.MEDIUM,
         "API key sent as the api-key header; required by Qdrant Cloud. Use a config provider.",
         GROUP_QDRANT,
@@ -508,7 +509,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
             + " (text-embeddings-inference's model failing, as when out of GPU memory), 425, 5xx"
             + " and I/O failures are retried. A request whose retries the server failed each with"
             + " 500 may be failing on one text (a tokenizer that crashes on it; 424, 502, 503 and 504"
-            + " say nothing of the texts, and with max.retries=0 nothing is narrowed): a one-word"
+            + " say nothing of the texts, and with embedder.openai.max.retries=0 nothing is narrowed): a one-word"
             + " text is sent; failed too, the server is down and the batch goes back to Connect,"
             + " nothing dead-lettered; embedded, the batch is sent again in halves, and a text"
             + " whose retries alone the server fails twice, the one-word text embedded after each"
@@ -658,8 +659,8 @@ public final class QdrantSinkConfig extends AbstractConfig {
             + " its partitions. Keep it plus the put's requests' own time (about"
             + " embedder.openai.timeout.ms per batch at worst) under max.poll.interval.ms; 0"
             + " retries nothing within a put. Finding a text the endpoint keeps failing on (see"
-            + " embedder.openai.url) spends it too, on the retries of about log2(batch.size) + 2"
-            + " requests per such text, and adds some 3 x log2(batch.size) requests (halves and"
+            + " embedder.openai.url) spends it too, on the retries of about log2(embedder.openai.batch.size) + 2"
+            + " requests per such text, and adds some 3 x log2(embedder.openai.batch.size) requests (halves and"
             + " one-word probes) to the put: with a budget too small for that, the batch goes back"
             + " to Connect every time until retry.timeout.ms passes.",
         GROUP_VECTORS,

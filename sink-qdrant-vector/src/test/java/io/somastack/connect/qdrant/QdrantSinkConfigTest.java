@@ -397,6 +397,27 @@ class QdrantSinkConfigTest {
   }
 
   /**
+   * An API key copied with a non-breaking or zero-width space passed validation and failed only
+   * against Qdrant, at the connector's start or in its tasks: both keys are refused up front, each
+   * against its own option, without quoting it.
+   */
+  @Test
+  void anApiKeyWithACharacterNoHeaderTakesIsRefusedWithoutQuotingIt() {
+    for (String option : List.of("qdrant.api.key", "embedder.openai.api.key")) {
+      // (a trailing line break is no such case: ConfigDef trims a value before it is checked)
+      for (String key : List.of("s3cr3t\u00a0key", "s3cr3t-key\u200b")) {
+        ConfigException e =
+            assertThrows(
+                ConfigException.class,
+                () -> new QdrantSinkConfig(props("embedder", "openai", option, key)),
+                option);
+        assertTrue(e.getMessage().contains(option), e.getMessage());
+        assertFalse(e.getMessage().contains("s3cr3t"), e.getMessage());
+      }
+    }
+  }
+
+  /**
    * Credentials in a URL are never sent (HttpClient and gRPC take the host and port only) and were
    * quoted in the errors a task fails with: they are refused, without being quoted, pointing to the
    * API key options.
