@@ -5,6 +5,7 @@ import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.transforms.util.Configs;
+import io.somastack.connect.transforms.util.FieldReads;
 import io.somastack.connect.transforms.util.JsonValues;
 import io.somastack.connect.transforms.util.RecordSide;
 import io.somastack.connect.transforms.util.RecordValues;
@@ -113,7 +114,7 @@ public abstract class KeyFromField<R extends ConnectRecord<R>>
 
   private Object keyOf(R record, Object container) {
     if (container instanceof Map<?, ?> || container instanceof Struct) {
-      return field.get(container);
+      return FieldReads.get(field, container);
     }
     Object node = field.get(RecordValues.json(record, source));
     return node == null ? null : JsonValues.toConnect((JsonNode) node);

@@ -239,8 +239,17 @@ public final class FieldRewriter {
    * means it, and reading it as missing would leave it untouched (in the clear, for encryption).
    */
   private Object lookup(Map<?, ?> source, String name, Node node) {
-    Object value = source.get(name);
-    if (value == null && !source.containsKey(name)) {
+    Object value;
+    boolean present;
+    try {
+      value = source.get(name);
+      present = value != null || source.containsKey(name);
+    } catch (ClassCastException keysNotText) {
+      // a sorted map keyed by numbers cannot compare a text key with its own (see FieldReads)
+      value = null;
+      present = false;
+    }
+    if (!present) {
       for (Object key : source.keySet()) {
         if (key != null && !(key instanceof String) && name.equals(String.valueOf(key))) {
           throw nonTextKeys(node, key.getClass().getSimpleName());

@@ -1,9 +1,11 @@
 package io.somastack.connect.transforms.util;
 
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
+import java.util.StringJoiner;
 import java.util.function.Supplier;
 import org.apache.kafka.connect.connector.ConnectRecord;
 import org.apache.kafka.connect.errors.DataException;
@@ -54,15 +56,34 @@ public final class Records {
     return out.toString();
   }
 
-  /** Maps print in key order, so one position always reads the same. */
+  /**
+   * Maps print in key order, so one position always reads the same. A source partition or offset is
+   * typed as keyed by text, but nothing stops a connector from using other keys at run time: keys
+   * of one type keep their natural order (as before, so event ids derived from it stay the same),
+   * and keys of types that cannot be compared with each other are ordered by type name and then
+   * text rather than failing with a ClassCastException.
+   */
   public static String sorted(Map<String, ?> map) {
     if (map == null) {
       return "{}";
     }
-    Map<String, Object> byKey = new TreeMap<>(Comparator.nullsFirst(Comparator.naturalOrder()));
-    byKey.putAll(map);
-    return byKey.toString();
+    List<Map.Entry<?, ?>> entries = new ArrayList<>(map.entrySet());
+    entries.sort(Comparator.comparing(Map.Entry::getKey, Comparator.nullsFirst(KEY_ORDER)));
+    StringJoiner out = new StringJoiner(", ", "{", "}");
+    entries.forEach(entry -> out.add(entry.getKey() + "=" + entry.getValue()));
+    return out.toString();
   }
+
+  /** Natural order within one Comparable type; by type name, then text, across types. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static final Comparator<Object> KEY_ORDER =
+      (a, b) -> {
+        if (a.getClass() == b.getClass() && a instanceof Comparable comparable) {
+          return comparable.compareTo(b);
+        }
+        int byType = a.getClass().getName().compareTo(b.getClass().getName());
+        return byType != 0 ? byType : String.valueOf(a).compareTo(String.valueOf(b));
+      };
 
   /** A {@link DataException} for the record at these coordinates; the reason must hold no data. */
   public static DataException error(ConnectRecord<?> record, String reason) {
