@@ -312,6 +312,54 @@ class ValidateJsonSchemaTest {
     assertThrows(DataException.class, () -> transform.apply(bad));
   }
 
+  /** Keys arrive as Structs (Avro, JSON with schemas) and as JSON text (StringConverter). */
+  @Test
+  void validatesStructAndJsonTextKeys() {
+    ValidateJsonSchema<SinkRecord> transform =
+        key(props("schema", "{\"type\":\"object\",\"required\":[\"tenant_id\"]}"));
+    Schema keySchema = SchemaBuilder.struct().field("tenant_id", Schema.STRING_SCHEMA).build();
+    SinkRecord struct =
+        TestRecords.record(keySchema, new Struct(keySchema).put("tenant_id", "a"), null, "x");
+    assertSame(struct, transform.apply(struct));
+    SinkRecord text = TestRecords.record(null, "{\"tenant_id\":\"a\"}", null, "x");
+    assertSame(text, transform.apply(text));
+    SinkRecord bad = TestRecords.record(null, "{\"id\":\"a\"}", null, "x");
+    DataException e = assertThrows(DataException.class, () -> transform.apply(bad));
+    assertTrue(e.getMessage().contains("the key does not match"), e.getMessage());
+  }
+
+  /**
+   * A number key (LongConverter) or value is JSON, but not what the transform reads: the message
+   * names the side and what it is, rather than calling it "not JSON".
+   */
+  @Test
+  void aScalarKeyOrValueIsNamedBySideAndType() {
+    String schema = "{\"type\":\"object\"}";
+    SinkRecord longKey = TestRecords.record(Schema.INT64_SCHEMA, 5L, null, "x");
+    DataException key =
+        assertThrows(DataException.class, () -> key(props("schema", schema)).apply(longKey));
+    assertTrue(key.getMessage().contains("offset 42: the key is a Long,"), key.getMessage());
+    assertTrue(key.getMessage().contains("a Struct, a Map, a List or JSON text"), key.getMessage());
+
+    SinkRecord intValue = TestRecords.value(Schema.INT32_SCHEMA, 7);
+    DataException value =
+        assertThrows(DataException.class, () -> value(props("schema", schema)).apply(intValue));
+    assertTrue(value.getMessage().contains("the value is an Integer,"), value.getMessage());
+
+    SinkRecord nan = TestRecords.value(TestRecords.map("score", Double.NaN));
+    DataException noJson =
+        assertThrows(DataException.class, () -> value(props("schema", schema)).apply(nan));
+    assertTrue(
+        noJson.getMessage().contains("the value holds a value JSON has no representation for"),
+        noJson.getMessage());
+
+    SinkRecord plainText = TestRecords.record(null, "user-" + SECRET, null, "x");
+    DataException text =
+        assertThrows(DataException.class, () -> key(props("schema", schema)).apply(plainText));
+    assertTrue(text.getMessage().contains("the key is not JSON"), text.getMessage());
+    assertFalse(text.getMessage().contains(SECRET), text.getMessage());
+  }
+
   private static ValidateJsonSchema<SinkRecord> key(Map<String, String> props) {
     ValidateJsonSchema<SinkRecord> transform = new ValidateJsonSchema.Key<>();
     transform.configure(props);

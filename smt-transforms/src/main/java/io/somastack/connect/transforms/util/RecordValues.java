@@ -2,7 +2,11 @@ package io.somastack.connect.transforms.util;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.json.RecordJson;
+import java.nio.ByteBuffer;
+import java.util.Collection;
+import java.util.Map;
 import org.apache.kafka.connect.connector.ConnectRecord;
+import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
 
 /** One side of a record as JSON, with errors that say where the record is but not what it holds. */
@@ -12,13 +16,36 @@ public final class RecordValues {
 
   /**
    * The key or value as a JSON tree (null for a tombstone). Parser messages can quote the text they
-   * choke on, so a non-JSON record is reported without them.
+   * choke on, so a non-JSON record is reported without them. A number or other scalar (from
+   * LongConverter, say) is named by its type: calling it "not JSON" would send the user looking for
+   * malformed text.
    */
   public static JsonNode json(ConnectRecord<?> record, RecordSide side) {
+    Object value = side.value(record);
     try {
-      return RecordJson.toJson(side.value(record), side.schema(record));
+      return RecordJson.toJson(value, side.schema(record));
     } catch (DataException e) {
-      throw Records.error(record, "the " + side.label() + " is not JSON; only JSON is accepted");
+      if (value instanceof String || value instanceof byte[] || value instanceof ByteBuffer) {
+        throw Records.error(record, "the " + side.label() + " is not JSON; only JSON is accepted");
+      }
+      if (value instanceof Map<?, ?> || value instanceof Struct || value instanceof Collection<?>) {
+        throw Records.error(
+            record,
+            "the "
+                + side.label()
+                + " holds a value JSON has no representation for (a NaN or an infinity, or a"
+                + " type JSON lacks)");
+      }
+      String type = value.getClass().getSimpleName();
+      throw Records.error(
+          record,
+          "the "
+              + side.label()
+              + " is "
+              + (type.matches("[AEIOU].*") ? "an " : "a ")
+              + type
+              + ", not a Struct, a Map, a List or JSON text (a String or bytes); only those are"
+              + " read");
     }
   }
 }
