@@ -33,7 +33,8 @@ public abstract class KeyFromField<R extends ConnectRecord<R>>
           + "</code>) or of the current key (<code>"
           + KeyFromField.Key.class.getName()
           + "</code>), e.g. tenant_id or metadata.correlation_id. Works on Struct, schemaless Map "
-          + "and JSON text; with a Struct the key schema is the field's schema. From JSON text "
+          + "and JSON text; with a Struct, or a Map with a map schema (JsonConverter with "
+          + "schemas.enable=true), the key schema is the field's schema. From JSON text "
           + "the key is what JsonConverter would read: integers as Long, other numbers as "
           + "Double, objects as Map; a number a Long or Double cannot hold exactly (more than "
           + "64 bits, or more digits than a double has) becomes its decimal text as a string, "
@@ -100,7 +101,7 @@ public abstract class KeyFromField<R extends ConnectRecord<R>>
     // a missing key holds no field: on.missing decides, rather than letting the record pass
     Object key = container == null ? null : keyOf(record, container);
     if (key != null) {
-      return RecordSide.KEY.with(record, keySchema(container), key);
+      return RecordSide.KEY.with(record, keySchema(record, container), key);
     }
     switch (onMissing) {
       case NULL:
@@ -121,11 +122,16 @@ public abstract class KeyFromField<R extends ConnectRecord<R>>
   }
 
   /**
-   * The field's schema when the source is a Struct; schemaless otherwise. The path may pass through
-   * Struct map fields as well as structs, as {@link FieldPath#get} does when reading the key.
+   * The field's schema when the source is a Struct, or a Map with a MAP schema (JsonConverter with
+   * schemas.enable reads a map-typed payload so), whose values have the map's value schema:
+   * converters after the transform then write the key with a schema. Schemaless otherwise. The path
+   * may pass through maps as well as structs, as {@link FieldPath#get} does when reading the key.
    */
-  private Schema keySchema(Object container) {
-    return container instanceof Struct struct ? field.schemaIn(struct.schema()) : null;
+  private Schema keySchema(R record, Object container) {
+    if (container instanceof Struct struct) {
+      return field.schemaIn(struct.schema());
+    }
+    return container instanceof Map<?, ?> ? field.schemaIn(source.schema(record)) : null;
   }
 
   @Override

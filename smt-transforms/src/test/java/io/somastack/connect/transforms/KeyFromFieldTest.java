@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaAndValue;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
@@ -62,6 +63,38 @@ class KeyFromFieldTest {
     SinkRecord out = fromValue("labels.tenant", "fail").apply(TestRecords.value(schema, value));
     assertEquals("acme", out.key());
     assertEquals(Schema.STRING_SCHEMA, out.keySchema());
+  }
+
+  /**
+   * JsonConverter with schemas.enable=true reads a map-typed payload as a Map with a MAP schema:
+   * the key is one of its values, and has the map's value schema, so a converter after the
+   * transform writes it with a schema as it would a Struct's field.
+   */
+  @Test
+  void takesAFieldOfAMapWithASchemaWithTheMapValueSchema() {
+    SchemaAndValue read = Converters.readStringMap("{\"tenant_id\":\"acme\",\"id\":\"m-1\"}");
+    SinkRecord out =
+        fromValue("tenant_id", "fail").apply(TestRecords.value(read.schema(), read.value()));
+    assertEquals("acme", out.key());
+    assertEquals(Schema.OPTIONAL_STRING_SCHEMA, out.keySchema());
+    byte[] written = Converters.json(true, true).fromConnectData("t", out.keySchema(), out.key());
+    assertEquals(
+        "{\"schema\":{\"type\":\"string\",\"optional\":true},\"payload\":\"acme\"}",
+        Converters.text(written));
+  }
+
+  @Test
+  void keyVariantTakesAStructKeyFieldWithItsSchema() {
+    Schema keySchema =
+        SchemaBuilder.struct()
+            .field("tenant_id", Schema.INT64_SCHEMA)
+            .field("id", Schema.STRING_SCHEMA)
+            .build();
+    Struct key = new Struct(keySchema).put("tenant_id", 7L).put("id", "m-1");
+    SinkRecord out =
+        fromKey("tenant_id", "fail").apply(TestRecords.record(keySchema, key, null, "v"));
+    assertEquals(7L, out.key());
+    assertEquals(Schema.INT64_SCHEMA, out.keySchema());
   }
 
   @Test
