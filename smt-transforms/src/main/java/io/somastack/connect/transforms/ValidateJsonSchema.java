@@ -25,6 +25,7 @@ import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.components.Versioned;
 import org.apache.kafka.connect.connector.ConnectRecord;
 import org.apache.kafka.connect.header.Headers;
+import org.apache.kafka.connect.source.SourceRecord;
 import org.apache.kafka.connect.transforms.Transformation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -111,7 +112,10 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
               ConfigDef.Importance.HIGH,
               "fail: throw a DataException listing the violations, for errors.tolerance and the "
                   + "dead-letter queue. reroute: send the record to reroute.topic with the "
-                  + "violations in the errors.header header.")
+                  + "violations in the errors.header header. A rerouted source record loses any "
+                  + "partition it was given, so the producer picks one by its key, as for "
+                  + "Connect's dead letter queue, and reroute.topic may have fewer partitions than "
+                  + "the source topic; a sink record keeps its partition.")
           .define(
               REROUTE_TOPIC_CONFIG,
               ConfigDef.Type.STRING,
@@ -341,13 +345,23 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
     headers.addString(errorsHeader, violations);
     return record.newRecord(
         topic,
-        record.kafkaPartition(),
+        reroutedPartition(record),
         record.keySchema(),
         record.key(),
         record.valueSchema(),
         record.value(),
         record.timestamp(),
         headers);
+  }
+
+  /**
+   * None for a source record: the reroute topic often has fewer partitions than the source's, and a
+   * partition it lacks would fail the produce, losing the very records the reroute keeps. The
+   * producer then picks one by the key, as for Connect's own dead letter queue. A sink record keeps
+   * its partition: it is where the record was read, and a SinkRecord cannot be without one.
+   */
+  private static Integer reroutedPartition(ConnectRecord<?> record) {
+    return record instanceof SourceRecord ? null : record.kafkaPartition();
   }
 
   @Override

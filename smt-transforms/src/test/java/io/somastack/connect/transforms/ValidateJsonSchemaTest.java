@@ -30,6 +30,7 @@ import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.sink.SinkRecord;
+import org.apache.kafka.connect.source.SourceRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -115,6 +116,44 @@ class ValidateJsonSchemaTest {
     String header = (String) out.headers().lastWithName("soma.validation.errors").value();
     assertTrue(header.contains("$.event_id"), header);
     assertFalse(header.contains(SECRET), header);
+  }
+
+  /**
+   * The reroute topic is a dead-letter-like topic, often with fewer partitions than the source's: a
+   * source record keeping its partition would fail at the producer (the partition does not exist),
+   * losing exactly the records the reroute is there to keep. It goes without one, as Connect's dead
+   * letter queue produces, and the producer picks the partition by the key. A sink record keeps its
+   * partition, where it was read; it cannot hold none.
+   */
+  @Test
+  void reroutesASourceRecordWithoutItsPartitionAndASinkRecordWithIt() {
+    ValidateJsonSchema<SourceRecord> sourceTransform = new ValidateJsonSchema.Value<>();
+    sourceTransform.configure(props("schema", MEMORY, "on.invalid", "reroute"));
+    SourceRecord source =
+        new SourceRecord(
+            Map.of("table", "outbox"),
+            Map.of("id", 5),
+            "memory.events",
+            11,
+            Schema.STRING_SCHEMA,
+            "k",
+            null,
+            invalidMemoryEvent());
+    SourceRecord rerouted = sourceTransform.apply(source);
+    assertEquals("memory.events.invalid", rerouted.topic());
+    assertNull(rerouted.kafkaPartition());
+    assertEquals("k", rerouted.key());
+    assertEquals(Schema.STRING_SCHEMA, rerouted.keySchema());
+    assertSame(source.value(), rerouted.value());
+    assertEquals(source.sourcePartition(), rerouted.sourcePartition());
+    assertEquals(source.sourceOffset(), rerouted.sourceOffset());
+    assertTrue(rerouted.headers().lastWithName("soma.validation.errors") != null);
+
+    SinkRecord sink =
+        value(props("schema", MEMORY, "on.invalid", "reroute"))
+            .apply(TestRecords.value(invalidMemoryEvent()));
+    assertEquals(2, sink.kafkaPartition());
+    assertEquals(42L, sink.kafkaOffset());
   }
 
   @Test
