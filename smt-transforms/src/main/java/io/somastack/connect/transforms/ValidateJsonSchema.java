@@ -6,6 +6,7 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.ValidationMessage;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.transforms.schema.CompiledSchemas;
 import io.somastack.connect.transforms.schema.SchemaSource;
@@ -15,6 +16,9 @@ import io.somastack.connect.transforms.util.RecordSide;
 import io.somastack.connect.transforms.util.RecordValues;
 import io.somastack.connect.transforms.util.Records;
 import io.somastack.connect.transforms.util.TopicNames;
+import java.math.BigDecimal;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +50,9 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
           + "meta-schema (bundled, never fetched) and records are validated by that draft's "
           + "rules, as are the files it refers to that declare no \"$schema\" of their own. Any "
           + "other \"$schema\" fails the configuration. Accepts Struct, schemaless Map, and JSON "
-          + "text as String or bytes; anything that is not JSON fails. Tombstones (a null value) "
+          + "text as String or bytes; anything that is not JSON fails, as does a number of "
+          + "more than 1000 digits written out (1e100000: the validator would write it out or "
+          + "divide by it). Tombstones (a null value) "
           + "pass the Value variant; the Key variant checks a "
           + "missing key as JSON null, so a key schema lets keyless records through only if it "
           + "allows \"null\". An invalid record either fails with a DataException that "
@@ -310,7 +316,9 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
    */
   private Set<ValidationMessage> validate(Resolved schema, R record) {
     try {
-      return schema.schema().validate(jsonOf(record));
+      JsonNode json = jsonOf(record);
+      requireDigitsWithinLimit(record, json);
+      return schema.schema().validate(json);
     } catch (StackOverflowError tooDeep) {
       throw Records.error(
           record,
@@ -319,6 +327,49 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
               + " is nested too deeply to be checked against "
               + schema.source().label());
     }
+  }
+
+  /** The most digits a number written out may have: as many as Jackson reads in plain text. */
+  static final int MAX_NUMBER_DIGITS =
+      RecordJson.MAPPER.getFactory().streamReadConstraints().getMaxNumberLength();
+
+  /**
+   * Refuses numbers of more than {@link #MAX_NUMBER_DIGITS} digits written out. An exponent packs a
+   * billion digits into a dozen characters of JSON text (1e999999999), and the validator writes
+   * numbers out for enum (out of memory, for the whole worker) and divides by them for multipleOf
+   * (an ArithmeticException, or seconds of CPU per record). Every int, long and double, and every
+   * number Jackson reads in plain text, fits. A loop, not recursion: the tree may be deeper than
+   * the stack.
+   */
+  private void requireDigitsWithinLimit(R record, JsonNode json) {
+    Deque<JsonNode> pending = new ArrayDeque<>();
+    pending.push(json);
+    while (!pending.isEmpty()) {
+      JsonNode node = pending.pop();
+      if (node.isContainerNode()) {
+        node.elements().forEachRemaining(pending::push);
+      } else if ((node.isBigDecimal() || node.isBigInteger())
+          && plainDigits(node.decimalValue()) > MAX_NUMBER_DIGITS) {
+        throw Records.error(
+            record,
+            "the "
+                + side.label()
+                + " holds a number with more than "
+                + MAX_NUMBER_DIGITS
+                + " digits written out (an exponent such as 1e100000), too large or too precise"
+                + " to validate");
+      }
+    }
+  }
+
+  /** How many digits the number has written out without an exponent. */
+  private static long plainDigits(BigDecimal number) {
+    long precision = number.precision();
+    long scale = number.scale();
+    if (scale <= 0) {
+      return precision - scale;
+    }
+    return scale >= precision ? scale + 1 : precision;
   }
 
   /**

@@ -87,6 +87,39 @@ class ValidateJsonSchemaTest {
     assertTrue(thrown.getMessage().contains("offset 42"), thrown.getMessage());
   }
 
+  /**
+   * JSON text can write a number of a billion digits in a dozen characters (1e999999999). The
+   * validator writes such numbers out for enum (out of memory: the task, and the worker's heap with
+   * it) and divides by them for multipleOf (an ArithmeticException, or seconds of CPU per record at
+   * 1e100000): they fail as bad data before validation, named without their value.
+   */
+  @Test
+  void aNumberWithTooManyDigitsWrittenOutFailsAsBadDataBeforeValidation() {
+    String[] schemas = {
+      "{\"properties\":{\"n\":{\"multipleOf\":0.01}}}", "{\"properties\":{\"n\":{\"enum\":[1,2]}}}"
+    };
+    String[] numbers = {"1e999999999", "-1e100000", "1e-999999999", "[1.5e1001]"};
+    for (String schema : schemas) {
+      ValidateJsonSchema<SinkRecord> transform = value(props("schema", schema));
+      for (String number : numbers) {
+        SinkRecord record = TestRecords.value("{\"n\":" + number + "}");
+        DataException e = assertThrows(DataException.class, () -> transform.apply(record));
+        assertTrue(e.getMessage().contains("offset 42: the value holds a number"), e.getMessage());
+        assertTrue(e.getMessage().contains("more than 1000 digits"), e.getMessage());
+        assertFalse(e.getMessage().contains("999"), e.getMessage());
+      }
+    }
+    // as many digits as Jackson reads in plain text, and every double, still validate
+    ValidateJsonSchema<SinkRecord> multipleOf = value(props("schema", schemas[0]));
+    for (String number : new String[] {"1e999", "1.7976931348623157E308"}) {
+      SinkRecord record = TestRecords.value("{\"n\":" + number + "}");
+      assertSame(record, multipleOf.apply(record));
+    }
+    SinkRecord tiny = TestRecords.value("{\"n\":4.9E-324}");
+    DataException e = assertThrows(DataException.class, () -> multipleOf.apply(tiny));
+    assertTrue(e.getMessage().contains("must be multiple of 0.01"), e.getMessage());
+  }
+
   @Test
   void passesAValidRecordUnchanged() {
     SinkRecord record = TestRecords.value(TestRecords.example("memory-event"));
