@@ -43,8 +43,11 @@ public abstract class FieldMatches<R extends ConnectRecord<R>> implements Predic
           + "Works on Struct, schemaless Map and JSON text. A key or value that is not a JSON "
           + "object (plain text, a number, bytes that are not JSON) has no fields, so it does not "
           + "match rather than failing the task; the first such record of a task is logged at "
-          + "WARN and later ones at DEBUG, by topic, partition and offset only. Combine with "
-          + "'negate' in the transform's predicate settings.";
+          + "WARN and later ones at DEBUG, by topic, partition and offset only. A field too long "
+          + "for the pattern to be matched without overflowing the stack (a repeated group such "
+          + "as (a|b)* recurses once per character; [ab]* does not) fails the record with a "
+          + "DataException rather than the task. Combine with 'negate' in the transform's "
+          + "predicate settings.";
 
   public static final String FIELD_CONFIG = "field";
   public static final String EQUALS_CONFIG = "equals";
@@ -113,7 +116,27 @@ public abstract class FieldMatches<R extends ConnectRecord<R>> implements Predic
     if (text == null) {
       return false;
     }
-    return pattern == null ? equals.equals(text) : pattern.matcher(text).matches();
+    return pattern == null ? equals.equals(text) : matches(record, text);
+  }
+
+  /**
+   * java.util.regex recurses once per repetition of a group with alternatives, so (a|b)* overflows
+   * the stack on a text of a few thousand characters. A StackOverflowError kills the task; the
+   * record fails as bad data instead. Not "no match": that would silently skip (or, negated, apply)
+   * the transform this predicate guards, such as an encryption.
+   */
+  private boolean matches(R record, String text) {
+    try {
+      return pattern.matcher(text).matches();
+    } catch (StackOverflowError tooLong) {
+      throw Records.error(
+          record,
+          "field '"
+              + field
+              + "' is too long for the pattern to be matched without overflowing the stack; a"
+              + " repeated group such as (a|b)* recurses per character, a character class such as"
+              + " [ab]* does not");
+    }
   }
 
   /**

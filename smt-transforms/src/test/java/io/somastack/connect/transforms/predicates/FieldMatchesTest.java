@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.testing.StackThreads;
 import io.somastack.connect.transforms.TestRecords;
 import java.time.Instant;
 import java.util.Date;
@@ -14,6 +15,7 @@ import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.data.Timestamp;
+import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
 
@@ -120,5 +122,23 @@ class FieldMatchesTest {
       assertFalse(key.test(TestRecords.record((Schema) k[0], k[1], null, "v")), k[1].toString());
     }
     assertFalse(value("field", "tenant_id", "pattern", ".*").test(TestRecords.value("plain")));
+  }
+
+  /**
+   * java.util.regex recurses once per repetition of a group with alternatives: (a|b)* overflows the
+   * default thread stack on a text of a few thousand characters. A StackOverflowError is not
+   * tolerated by Connect and kills the task; the record fails as bad data instead, and not as "no
+   * match", which would silently skip (or apply) the transform the predicate guards.
+   */
+  @Test
+  void aTextTooLongForThePatternFailsTheRecordNotTheTask() throws Exception {
+    FieldMatches<SinkRecord> predicate = value("field", "text", "pattern", "(a|b)*");
+    SinkRecord record = TestRecords.value(TestRecords.map("text", "ab".repeat(50_000)));
+    Throwable thrown = StackThreads.thrownOn(0, () -> predicate.test(record));
+    assertTrue(thrown instanceof DataException, String.valueOf(thrown));
+    assertTrue(thrown.getMessage().contains("offset 42"), thrown.getMessage());
+    assertTrue(thrown.getMessage().contains("field 'text'"), thrown.getMessage());
+    assertFalse(thrown.getMessage().contains("abab"), thrown.getMessage());
+    assertTrue(predicate.test(TestRecords.value(TestRecords.map("text", "abba"))));
   }
 }
