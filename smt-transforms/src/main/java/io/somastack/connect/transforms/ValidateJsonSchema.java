@@ -311,8 +311,9 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
    * The record's violations. Reading a record into JSON and validating it recurse once per level of
    * nesting (more for a recursive schema): a record nested deeper than the task thread's stack
    * allows is that record's fault, so it fails as bad data, for errors.tolerance and the dead
-   * letter queue, instead of a StackOverflowError that would kill the task. The stack is unwound by
-   * then; nothing was left half done.
+   * letter queue, instead of a StackOverflowError that would kill the task. A pattern of the schema
+   * matched against a long string overflows the stack too. The stack is unwound by then; nothing
+   * was left half done.
    */
   private Set<ValidationMessage> validate(Resolved schema, R record) {
     try {
@@ -324,7 +325,9 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
           record,
           "the "
               + side.label()
-              + " is nested too deeply to be checked against "
+              + " is nested too deeply, or holds a string too long for a pattern of the schema"
+              + " (java.util.regex recurses per repetition of a group such as (a|b)*), to be"
+              + " checked against "
               + schema.source().label());
     }
   }

@@ -120,6 +120,21 @@ class ValidateJsonSchemaTest {
     assertTrue(e.getMessage().contains("must be multiple of 0.01"), e.getMessage());
   }
 
+  /**
+   * A schema's pattern runs on java.util.regex, which recurses per repetition of a group with
+   * alternatives: a long string overflows the stack. It fails as bad data, and the message says so
+   * rather than blaming nesting the record does not have.
+   */
+  @Test
+  void aStringTooLongForAPatternOfTheSchemaFailsAsBadData() throws Exception {
+    ValidateJsonSchema<SinkRecord> transform =
+        value(props("schema", "{\"properties\":{\"s\":{\"pattern\":\"^(a|b)*$\"}}}"));
+    SinkRecord record = TestRecords.value(TestRecords.map("s", "ab".repeat(50_000)));
+    Throwable thrown = StackThreads.thrownOn(0, () -> transform.apply(record));
+    assertTrue(thrown instanceof DataException, String.valueOf(thrown));
+    assertTrue(thrown.getMessage().contains("or holds a string too long"), thrown.getMessage());
+  }
+
   @Test
   void passesAValidRecordUnchanged() {
     SinkRecord record = TestRecords.value(TestRecords.example("memory-event"));
