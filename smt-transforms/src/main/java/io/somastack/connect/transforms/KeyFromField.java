@@ -5,7 +5,6 @@ import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.transforms.util.Configs;
-import io.somastack.connect.transforms.util.FieldReads;
 import io.somastack.connect.transforms.util.JsonValues;
 import io.somastack.connect.transforms.util.RecordSide;
 import io.somastack.connect.transforms.util.RecordValues;
@@ -115,7 +114,7 @@ public abstract class KeyFromField<R extends ConnectRecord<R>>
 
   private Object keyOf(R record, Object container) {
     if (container instanceof Map<?, ?> || container instanceof Struct) {
-      return FieldReads.get(field, container);
+      return field.get(container);
     }
     Object node = field.get(RecordValues.json(record, source));
     return node == null ? null : JsonValues.toConnect((JsonNode) node);

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.template.RecordTemplate;
-import io.somastack.connect.transforms.util.FieldReads;
 import io.somastack.connect.transforms.util.Records;
 import io.somastack.connect.transforms.util.TopicNames;
 import java.time.Clock;
@@ -130,7 +129,7 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
   @Override
   public R apply(R record) {
     R readable = template.readsKeyOrValue() ? readable(record) : record;
-    String topic = FieldReads.render(template, readable);
+    String topic = template.render(readable);
     if (!TopicNames.isLegal(topic)) {
       String fallback = fallback(record);
       logFallback(record, readable, topic == null);
@@ -308,7 +307,7 @@ public class RouteByField<R extends ConnectRecord<R>> implements Transformation<
     }
     StringJoiner missing = new StringJoiner(", ", "found no value for ", "");
     for (Map.Entry<String, RecordTemplate> placeholder : placeholders) {
-      if (FieldReads.render(placeholder.getValue(), readable) == null) {
+      if (placeholder.getValue().render(readable) == null) {
         missing.add(placeholder.getKey());
       }
     }

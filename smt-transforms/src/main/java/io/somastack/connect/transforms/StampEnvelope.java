@@ -7,7 +7,6 @@ import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.transforms.util.Configs;
 import io.somastack.connect.transforms.util.EventIds;
-import io.somastack.connect.transforms.util.FieldReads;
 import io.somastack.connect.transforms.util.FieldRewriter;
 import io.somastack.connect.transforms.util.RecordSide;
 import io.somastack.connect.transforms.util.Records;
@@ -393,7 +392,7 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
    */
   private Object eventIdIn(Object value, Schema schema) {
     if (value instanceof Map<?, ?> || value instanceof Struct) {
-      return FieldReads.get(eventIdField, value);
+      return eventIdField.get(value);
     }
     try {
       return eventIdField.get(RecordJson.toJson(value, schema));

@@ -142,7 +142,7 @@ public final class FieldPath {
 
   private static Object child(Object node, String name) {
     if (node instanceof Map<?, ?> map) {
-      return map.get(name);
+      return valueOf(map, name);
     }
     if (node instanceof Struct struct) {
       Field field = struct.schema().field(name);
@@ -153,6 +153,19 @@ public final class FieldPath {
       return child == null || child.isMissingNode() ? null : child;
     }
     return null;
+  }
+
+  /**
+   * The map's value for a text key. A sorted map keyed by other than text (a TreeMap of numbers, as
+   * a converter or a transform may hand over) throws ClassCastException when asked for one, where a
+   * HashMap of the same keys answers null: neither holds the name, and the field is missing.
+   */
+  public static Object valueOf(Map<?, ?> map, String name) {
+    try {
+      return map.get(name);
+    } catch (ClassCastException keysNotText) {
+      return null;
+    }
   }
 
   @Override

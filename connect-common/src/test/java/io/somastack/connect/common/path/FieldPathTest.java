@@ -86,4 +86,16 @@ class FieldPathTest {
     assertEquals("labels.app\\.kubernetes\\.io/name", parent.toString());
     assertEquals(parent, FieldPath.parse(parent.toString()));
   }
+
+  /**
+   * A sorted map keyed by numbers throws ClassCastException when asked for a text key, where a
+   * HashMap of the same keys answers null: for every plugin reading it, the field is missing.
+   */
+  @Test
+  void aSortedMapKeyedByNumbersHoldsNoNamedField() {
+    java.util.TreeMap<Integer, Object> numbered = new java.util.TreeMap<>(Map.of(7, "seven"));
+    assertNull(FieldPath.parse("tenant").get(numbered));
+    assertNull(FieldPath.parse("meta.tenant").get(Map.of("meta", numbered)));
+    assertEquals("x", FieldPath.parse("meta.t").get(Map.of("meta", Map.of("t", "x"))));
+  }
 }

@@ -6,7 +6,6 @@ import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.transforms.util.Configs;
-import io.somastack.connect.transforms.util.FieldReads;
 import io.somastack.connect.transforms.util.RecordSide;
 import io.somastack.connect.transforms.util.RecordValues;
 import io.somastack.connect.transforms.util.Records;
@@ -112,7 +111,7 @@ public abstract class FieldMatches<R extends ConnectRecord<R>> implements Predic
     if (readable == null) {
       return false;
     }
-    String text = text(FieldReads.get(field, readable), schemaOf(record, readable));
+    String text = text(field.get(readable), schemaOf(record, readable));
     if (text == null) {
       return false;
     }

@@ -245,7 +245,8 @@ public final class FieldRewriter {
       value = source.get(name);
       present = value != null || source.containsKey(name);
     } catch (ClassCastException keysNotText) {
-      // a sorted map keyed by numbers cannot compare a text key with its own (see FieldReads)
+      // a sorted map keyed by numbers cannot compare a text key with its own (see
+      // FieldPath.valueOf)
       value = null;
       present = false;
     }

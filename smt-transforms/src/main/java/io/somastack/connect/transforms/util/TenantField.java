@@ -25,7 +25,7 @@ public final class TenantField {
     if (path == null) {
       return null;
     }
-    Object value = FieldReads.get(path, container);
+    Object value = path.get(container);
     if (scalarsOnly && value != null && !isScalar(value)) {
       // an object's text is not stable (key order, Map versus Struct, an identity hash for
       // bytes), so a ciphertext bound to it could not be opened again
