@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.testing.CapturedStderr;
+import io.somastack.connect.testing.Causes;
 import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -53,7 +54,9 @@ class ServerMessageNeverQuotedTest {
     String[] failure = new String[1];
     String logged =
         CapturedStderr.ofWork(
-            () -> failure[0] = chain(assertThrows(ConnectException.class, this::pollUntilFailed)));
+            () ->
+                failure[0] =
+                    Causes.chain(assertThrows(ConnectException.class, this::pollUntilFailed)));
 
     assertTrue(failure[0].contains("P0001"), failure[0]);
     assertFalse(failure[0].contains("123-45-6789"), failure[0]);
@@ -64,14 +67,5 @@ class ServerMessageNeverQuotedTest {
     for (int poll = 0; poll < 20; poll++) {
       task.poll();
     }
-  }
-
-  /** Every message in the exception's chain of causes, as Connect logs it. */
-  private static String chain(Throwable e) {
-    StringBuilder all = new StringBuilder();
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      all.append(t).append('\n');
-    }
-    return all.toString();
   }
 }
