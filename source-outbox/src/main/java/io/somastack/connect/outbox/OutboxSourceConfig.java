@@ -513,6 +513,7 @@ public final class OutboxSourceConfig extends AbstractConfig {
   }
 
   private void checkCombinations() {
+    PostgresConnectionConfig.check(this); // else found only at a task's first poll
     if (topicMode() == TopicMode.FIXED) {
       String topic = getString(TOPIC_FIXED);
       if (!isLegalTopic(topic)) {

@@ -111,6 +111,32 @@ class OutboxSourceConfigTest {
     assertOnlyErrorOn("dlq.table", dlq);
   }
 
+  /**
+   * pgjdbc lets the URL's sslmode beat connection.sslmode: verify-full in the config with
+   * sslmode=disable in the URL would connect without TLS. validate said nothing and the task failed
+   * at its first poll; now validate shows it on connection.sslmode, and no task starts.
+   */
+  @Test
+  void anSslmodeTheUrlContradictsIsShownOnTheTlsOption() {
+    Map<String, String> props = base();
+    props.put("connection.url", "jdbc:postgresql://db/soma?sslmode=disable");
+    props.put("connection.sslmode", "verify-full");
+    assertOnlyErrorOn("connection.sslmode", props);
+    ConfigException e = assertThrows(ConfigException.class, () -> new OutboxSourceConfig(props));
+    assertTrue(e.getMessage().contains("contradicts sslmode=disable"), e.getMessage());
+  }
+
+  /** pgjdbc refuses a URL it cannot percent-decode; the error must not quote the URL. */
+  @Test
+  void aBadlyEncodedUrlIsShownOnTheUrlWithoutQuotingIt() {
+    Map<String, String> props = base();
+    props.put("connection.url", "jdbc:postgresql://db/so%zzma?sslpassword=s3cret");
+    assertOnlyErrorOn("connection.url", props);
+    ConfigException e = assertThrows(ConfigException.class, () -> new OutboxSourceConfig(props));
+    assertTrue(e.getMessage().contains("percent-encoded"), e.getMessage());
+    assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+  }
+
   private static void assertOnlyErrorOn(String option, Map<String, String> props) {
     for (ConfigValue value : new PostgresOutboxSourceConnector().validate(props).configValues()) {
       assertEquals(option.equals(value.name()), !value.errorMessages().isEmpty(), value.name());

@@ -20,6 +20,15 @@ public class OptionConflict extends ConfigException {
     this.option = option;
   }
 
+  /**
+   * A conflict whose message never shows the option's value: for an option that may hold
+   * credentials (connection.url), since the message reaches logs and the REST validate answer.
+   */
+  public OptionConflict(String option, String message) {
+    super("Invalid value for configuration " + option + ": " + message);
+    this.option = option;
+  }
+
   public String option() {
     return option;
   }

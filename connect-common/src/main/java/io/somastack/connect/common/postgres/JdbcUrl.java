@@ -14,16 +14,19 @@ import java.util.Objects;
  */
 public final class JdbcUrl {
 
-  private static final String WITH_HOSTS = "jdbc:postgresql://";
+  private static final String PREFIX = "jdbc:postgresql:";
+  private static final String WITH_HOSTS = PREFIX + "//";
 
   /** A query parameter as written: its name not decoded, its value null when there is no '='. */
   private record Parameter(String name, String value) {}
 
   private final boolean userInfo;
+  private final boolean databaseDecodes;
   private final List<Parameter> parameters;
 
-  private JdbcUrl(boolean userInfo, List<Parameter> parameters) {
+  private JdbcUrl(boolean userInfo, boolean databaseDecodes, List<Parameter> parameters) {
     this.userInfo = userInfo;
+    this.databaseDecodes = databaseDecodes;
     this.parameters = parameters;
   }
 
@@ -45,7 +48,16 @@ public final class JdbcUrl {
                 : new Parameter(pair.substring(0, eq), pair.substring(eq + 1)));
       }
     }
-    return new JdbcUrl(userInfo, List.copyOf(parameters));
+    return new JdbcUrl(userInfo, decodes(database(beforeQuery)), List.copyOf(parameters));
+  }
+
+  /** The database name as written: after the host list's '/', or all of jdbc:postgresql:db. */
+  private static String database(String beforeQuery) {
+    if (beforeQuery.startsWith(WITH_HOSTS)) {
+      int slash = beforeQuery.indexOf('/', WITH_HOSTS.length());
+      return slash < 0 ? "" : beforeQuery.substring(slash + 1);
+    }
+    return beforeQuery.startsWith(PREFIX) ? beforeQuery.substring(PREFIX.length()) : "";
   }
 
   /**
@@ -94,6 +106,33 @@ public final class JdbcUrl {
       }
     }
     return false;
+  }
+
+  /**
+   * The part pgjdbc percent-decodes (the database name, a parameter's value) that is not correctly
+   * encoded, named without its text ("its database name", "its sslmode parameter"), or null. pgjdbc
+   * refuses the whole URL at connect for one ("Unable to parse URL ..."). Names and hosts are not
+   * decoded by it, nor looked at here.
+   */
+  public String badlyEncodedPart() {
+    if (!databaseDecodes) {
+      return "its database name";
+    }
+    for (Parameter parameter : parameters) {
+      if (parameter.value() != null && !decodes(parameter.value())) {
+        return "its " + parameter.name() + " parameter";
+      }
+    }
+    return null;
+  }
+
+  private static boolean decodes(String text) {
+    try {
+      URLDecoder.decode(text, StandardCharsets.UTF_8);
+      return true;
+    } catch (IllegalArgumentException badlyEncoded) {
+      return false;
+    }
   }
 
   private static String decoded(String value, String name) {

@@ -1,5 +1,6 @@
 package io.somastack.connect.common.postgres;
 
+import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.config.Validators;
 import java.sql.SQLException;
 import java.util.Properties;
@@ -8,7 +9,6 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
-import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
 
 /**
@@ -124,6 +124,24 @@ public final class PostgresConnectionConfig {
   }
 
   /**
+   * Refuses, on the option at fault, what would fail or weaken the first connection: a URL pgjdbc
+   * cannot percent-decode, an sslmode in it that contradicts connection.sslmode. The config classes
+   * call it from their constructors, so that validate explains it and no task starts with it.
+   */
+  public static void check(AbstractConfig config) {
+    String badlyEncoded = JdbcUrl.parse(url(config)).badlyEncodedPart();
+    if (badlyEncoded != null) {
+      throw new OptionConflict(
+          URL,
+          badlyEncoded
+              + " is not correctly percent-encoded (a % must start two hex digits; %25 is a %"
+              + " itself), so the JDBC driver could not parse the URL (the value is not shown: it"
+              + " may hold credentials)");
+    }
+    sslmode(config);
+  }
+
+  /**
    * The TLS mode pgjdbc will use. It lets a URL parameter beat the connection property, so an
    * sslmode in connection.url that contradicts an explicit connection.sslmode (verify-full in the
    * config, disable in the URL) would silently connect without the checks the config asks for: a
@@ -140,7 +158,7 @@ public final class PostgresConnectionConfig {
       return !explicit && urlParameter(url, "ssl") != null ? null : configured;
     }
     if (explicit && !inUrl.equals(configured)) {
-      throw new ConfigException(
+      throw new OptionConflict(
           SSLMODE,
           configured,
           "contradicts sslmode="
@@ -157,7 +175,7 @@ public final class PostgresConnectionConfig {
     try {
       return url.parameter(name);
     } catch (IllegalArgumentException e) {
-      throw new ConfigException("Invalid value for configuration " + URL + ": " + e.getMessage());
+      throw new OptionConflict(URL, e.getMessage());
     }
   }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.common.config.OptionConflict;
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.List;
@@ -104,6 +105,50 @@ class PostgresConnectionConfigTest {
         assertThrows(ConfigException.class, () -> PostgresConnectionConfig.properties(bad, "t"));
     assertTrue(e.getMessage().contains(PostgresConnectionConfig.URL), e.getMessage());
     assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+  }
+
+  /**
+   * The connectors call check() from their config classes, so validate shows the contradiction on
+   * connection.sslmode and no task starts with it (it failed at the first connection before).
+   */
+  @Test
+  void checkRefusesAContradictingSslmodeOnTheTlsOption() {
+    AbstractConfig contradicting =
+        config("jdbc:postgresql://db/soma?sslmode=disable", "verify-full");
+    OptionConflict e =
+        assertThrows(OptionConflict.class, () -> PostgresConnectionConfig.check(contradicting));
+    assertEquals(PostgresConnectionConfig.SSLMODE, e.option());
+    assertTrue(e.getMessage().contains("contradicts sslmode=disable"), e.getMessage());
+    PostgresConnectionConfig.check(config("jdbc:postgresql://db/soma?sslmode=require", "require"));
+    PostgresConnectionConfig.check(config("jdbc:postgresql://db/soma?ssl=true", null));
+  }
+
+  /**
+   * pgjdbc percent-decodes the database name and every parameter's value, and refuses the whole URL
+   * at connect when one is badly encoded ("Unable to parse URL ..."): refused on connection.url,
+   * naming the part but quoting nothing of the URL.
+   */
+  @Test
+  void checkRefusesABadlyEncodedUrlWithoutQuotingIt() {
+    for (String url :
+        List.of(
+            "jdbc:postgresql://db/soma?sslpassword=s3cret&sslmode=%zz",
+            "jdbc:postgresql://db/soma?sslpassword=s3cret&ApplicationName=%zz",
+            "jdbc:postgresql://db/so%zzma?sslpassword=s3cret",
+            "jdbc:postgresql:so%zzma?sslpassword=s3cret",
+            "jdbc:postgresql://db/soma?sslpassword=s3cret&ssl=%")) {
+      OptionConflict e =
+          assertThrows(
+              OptionConflict.class,
+              () -> PostgresConnectionConfig.check(config(url, "require")),
+              url);
+      assertEquals(PostgresConnectionConfig.URL, e.option(), url);
+      assertTrue(e.getMessage().contains("percent-encoded"), e.getMessage());
+      assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+      assertFalse(e.getMessage().contains("zz"), e.getMessage());
+    }
+    // pgjdbc decodes neither parameter names nor hosts: left to it
+    PostgresConnectionConfig.check(config("jdbc:postgresql://db/so%40ma?a%zz=1&b=%41", null));
   }
 
   /** pgjdbc's answer to a URL it cannot parse quotes it whole, password parameter and all. */

@@ -80,6 +80,7 @@ public final class PostgresSinkConfig extends AbstractConfig {
 
   public PostgresSinkConfig(Map<String, String> props) {
     super(CONFIG_DEF, props);
+    PostgresConnectionConfig.check(this); // else found only when a task first connects
     if (writeMode() == WriteMode.UPSERT && keyFields().isEmpty()) {
       throw new OptionConflict(
           KEY_FIELDS,

@@ -224,6 +224,41 @@ class PostgresSinkConfigTest {
     new PostgresSinkConfig(props); // equal is fine: every wait is the one value
   }
 
+  /**
+   * pgjdbc lets the URL's sslmode beat connection.sslmode: verify-full in the config with
+   * sslmode=disable in the URL would connect without TLS. validate said nothing and the task failed
+   * at its first connection; now validate shows it on connection.sslmode, and no task starts.
+   */
+  @Test
+  void anSslmodeTheUrlContradictsIsExplainedByValidateAndRefusedAtStart() {
+    Map<String, String> props = minimal();
+    props.put("connection.url", "jdbc:postgresql://db/soma?sslmode=disable");
+    props.put("connection.sslmode", "verify-full");
+    assertOnlyErrorOn("connection.sslmode", "contradicts sslmode=disable in connection.url", props);
+    assertThrows(ConfigException.class, () -> new PostgresMemorySinkTask().start(props));
+  }
+
+  /** pgjdbc refuses a URL it cannot percent-decode; the error must not quote the URL. */
+  @Test
+  void aBadlyEncodedUrlIsExplainedByValidateWithoutQuotingIt() {
+    Map<String, String> props = minimal();
+    props.put("connection.url", "jdbc:postgresql://db/soma?sslpassword=s3cret&ApplicationName=%zz");
+    String error = assertOnlyErrorOn("connection.url", "percent-encoded", props);
+    assertFalse(error.contains("s3cret"), error);
+    assertThrows(ConfigException.class, () -> new PostgresSinkConfig(props));
+  }
+
+  /** Checks that {@code option} alone has an error, holding {@code text}; returns it. */
+  private static String assertOnlyErrorOn(String option, String text, Map<String, String> props) {
+    Map<String, List<String>> errors = errors(new PostgresMemorySinkConnector().validate(props));
+    errors.forEach(
+        (name, messages) ->
+            assertEquals(name.equals(option), !messages.isEmpty(), name + ": " + messages));
+    String error = errors.get(option).get(0);
+    assertTrue(error.contains(text), error);
+    return error;
+  }
+
   private static Map<String, List<String>> errors(Config config) {
     return config.configValues().stream()
         .collect(Collectors.toMap(ConfigValue::name, ConfigValue::errorMessages));
