@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres.write;
 
+import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.sql.SqlIdentifier;
 import io.somastack.connect.postgres.config.ColumnSpec;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
@@ -12,7 +13,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.apache.kafka.common.config.ConfigException;
 
 /**
  * The columns of a table in one write mode, and the SQL that creates and fills such a table. A
@@ -126,24 +126,33 @@ public final class TableLayout {
       columns.add(
           new Column(spec.column(), spec.type().sqlType(), spec.type().arrayElementType(), false));
     }
-    checkNamedOnce(config.writeMode(), columns);
+    checkNamedOnce(config, columns, mappedFrom);
     return new TableLayout(
         config.writeMode(), columns, conflict, keys, optional, versioned, mappedFrom);
   }
 
   /**
    * A column named twice (an extracted column named like one of the mode's own, two key fields
-   * ending alike) would fail every CREATE TABLE and INSERT: it is refused as a config error.
+   * ending alike) would fail every CREATE TABLE and INSERT: it is refused as a config error, on the
+   * option whose entry repeats a name already taken, so that validate shows it there. Extracted
+   * columns come last, after the mode's own; key columns (upsert's) come first, but a key named
+   * like a column of the mode's is still the key's mistake.
    */
-  private static void checkNamedOnce(WriteMode mode, List<Column> columns) {
-    Set<String> names = new HashSet<>(ownColumns(mode));
-    for (Column column : columns) {
-      if (!names.add(column.name())) {
-        throw new ConfigException(
+  private static void checkNamedOnce(
+      PostgresSinkConfig config, List<Column> columns, int mappedFrom) {
+    Set<String> names = new HashSet<>(ownColumns(config.writeMode()));
+    for (int i = 0; i < columns.size(); i++) {
+      String name = columns.get(i).name();
+      if (!names.add(name)) {
+        String option =
+            i >= mappedFrom ? PostgresSinkConfig.COLUMNS : PostgresSinkConfig.KEY_FIELDS;
+        throw new OptionConflict(
+            option,
+            config.getList(option),
             "Column '"
-                + column.name()
+                + name
                 + "' is named more than once in the table of write.mode="
-                + mode.name().toLowerCase(Locale.ROOT)
+                + config.writeMode().name().toLowerCase(Locale.ROOT)
                 + ": check "
                 + PostgresSinkConfig.COLUMNS
                 + " and "

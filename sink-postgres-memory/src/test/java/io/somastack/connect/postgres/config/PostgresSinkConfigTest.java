@@ -153,6 +153,24 @@ class PostgresSinkConfigTest {
   }
 
   /**
+   * A name repeated by key.fields (two paths ending alike, a key named like one of upsert's own
+   * columns) is shown on key.fields, not on columns, which the user may not even have set; a name
+   * an extracted column repeats stays on columns.
+   */
+  @Test
+  void aColumnNamedTwiceIsShownOnTheOptionThatRepeatsIt() {
+    for (String keys : List.of("a.id,b.id", "payload", "updated_at", "kafka_offset")) {
+      Map<String, String> props = minimal();
+      props.putAll(Map.of("write.mode", "upsert", "key.fields", keys));
+      assertOnlyErrorOn("key.fields", "more than once", props);
+    }
+    Map<String, String> extracted = minimal();
+    extracted.putAll(
+        Map.of("write.mode", "upsert", "key.fields", "id", "columns", "payload:text:p"));
+    assertOnlyErrorOn("columns", "more than once", extracted);
+  }
+
+  /**
    * A tombstone has no value: a table name read from it names no table for a tombstone, and with
    * tombstones=delete every tombstone would be dead-lettered, no row ever deleted. Refused, on
    * table.name.format, naming the ways out.
