@@ -177,7 +177,8 @@ public final class OutboxSourceConfig extends AbstractConfig {
         GROUP_TABLES,
         ++order,
         Width.SHORT,
-        "After publish");
+        "After publish",
+        Recommenders.enumValues(AfterPublish.class));
 
     order = 0;
     column(def, COLUMN_ID, "id", "Row id: bigint, from a sequence.", ++order);
@@ -253,7 +254,8 @@ public final class OutboxSourceConfig extends AbstractConfig {
         ++order,
         Width.SHORT,
         "Topic mode",
-        List.of(TOPIC_FIXED));
+        List.of(TOPIC_FIXED),
+        Recommenders.enumValues(TopicMode.class));
     def.define(
         TOPIC_FIXED,
         Type.STRING,
@@ -291,7 +293,9 @@ public final class OutboxSourceConfig extends AbstractConfig {
         GROUP_RECORDS,
         ++order,
         Width.SHORT,
-        "Value format");
+        "Value format",
+        List.of(VALUE_STRUCT_NUMBERS, VALUE_SCHEMA_NAME),
+        Recommenders.enumValues(ValueFormat.class));
     def.define(
         VALUE_STRUCT_NUMBERS,
         Type.STRING,
@@ -307,7 +311,9 @@ public final class OutboxSourceConfig extends AbstractConfig {
         GROUP_RECORDS,
         ++order,
         Width.SHORT,
-        "Struct numbers");
+        "Struct numbers",
+        Recommenders.enumValues(
+            StructNumbers.class, Recommenders.visibleWhen(VALUE_FORMAT, ValueFormat.STRUCT)));
     def.define(
         VALUE_SCHEMA_NAME,
         Type.STRING,
@@ -317,7 +323,8 @@ public final class OutboxSourceConfig extends AbstractConfig {
         GROUP_RECORDS,
         ++order,
         Width.MEDIUM,
-        "Value schema name");
+        "Value schema name",
+        Recommenders.visibleWhen(VALUE_FORMAT, ValueFormat.STRUCT));
     def.define(
         DEDUPE_HEADER,
         Type.STRING,
@@ -362,7 +369,8 @@ public final class OutboxSourceConfig extends AbstractConfig {
         ++order,
         Width.SHORT,
         "Bad row action",
-        List.of(DLQ_TABLE, COLUMN_ERROR));
+        List.of(DLQ_TABLE, COLUMN_ERROR),
+        Recommenders.enumValues(BadRowAction.class));
     def.define(
         DLQ_TABLE,
         Type.STRING,

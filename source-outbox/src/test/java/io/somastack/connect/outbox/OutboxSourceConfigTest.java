@@ -143,6 +143,43 @@ class OutboxSourceConfigTest {
     }
   }
 
+  /** validate lists each choice option's values, so that UIs can offer them. */
+  @Test
+  void validateRecommendsTheValuesOfEveryChoice() {
+    Map<String, ConfigValue> values = byName(base());
+    assertEquals(List.of("delete", "mark"), values.get("after.publish").recommendedValues());
+    assertEquals(List.of("column", "fixed"), values.get("topic.mode").recommendedValues());
+    assertEquals(
+        List.of("string", "bytes", "struct"), values.get("value.format").recommendedValues());
+    assertEquals(
+        List.of("exact", "double"), values.get("value.struct.numbers").recommendedValues());
+    assertEquals(List.of("dlq", "flag"), values.get("bad.row.action").recommendedValues());
+    assertEquals(
+        List.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
+        values.get("connection.sslmode").recommendedValues());
+  }
+
+  /** The struct options apply to value.format=struct alone. */
+  @Test
+  void theStructOptionsShowOnlyForStructValues() {
+    Map<String, String> props = base();
+    for (String format : List.of("string", "bytes", "struct")) {
+      props.put("value.format", format);
+      Map<String, ConfigValue> values = byName(props);
+      boolean struct = format.equals("struct");
+      assertEquals(struct, values.get("value.struct.numbers").visible(), format);
+      assertEquals(struct, values.get("value.schema.name").visible(), format);
+    }
+  }
+
+  private static Map<String, ConfigValue> byName(Map<String, String> props) {
+    Map<String, ConfigValue> byName = new HashMap<>();
+    for (ConfigValue value : new PostgresOutboxSourceConnector().validate(props).configValues()) {
+      byName.put(value.name(), value);
+    }
+    return byName;
+  }
+
   @Test
   void keyColumnDefaultsToDedupeKey() {
     Map<String, String> props = base();

@@ -27,6 +27,31 @@ public final class Recommenders {
     return recommender(names, parsed -> true);
   }
 
+  /**
+   * An enum's constants, for an option shown only when {@code visibility} says (a {@link
+   * #visibleWhen}): an option has one recommender, which must give both.
+   */
+  public static <E extends Enum<E>> ConfigDef.Recommender enumValues(
+      Class<E> type, ConfigDef.Recommender visibility) {
+    ConfigDef.Recommender values = enumValues(type);
+    return new ConfigDef.Recommender() {
+      @Override
+      public List<Object> validValues(String name, Map<String, Object> parsedConfig) {
+        return values.validValues(name, parsedConfig);
+      }
+
+      @Override
+      public boolean visible(String name, Map<String, Object> parsedConfig) {
+        return visibility.visible(name, parsedConfig);
+      }
+    };
+  }
+
+  /** The values given, for a choice that is no enum (a TLS mode such as verify-full). */
+  public static ConfigDef.Recommender values(String... values) {
+    return recommender(List.of((Object[]) values), parsed -> true);
+  }
+
   /** Visible only while the enum option {@code deciding} is one of {@code values}. */
   @SafeVarargs
   public static <E extends Enum<E>> ConfigDef.Recommender visibleWhen(

@@ -1,6 +1,7 @@
 package io.somastack.connect.common.postgres;
 
 import io.somastack.connect.common.config.OptionConflict;
+import io.somastack.connect.common.config.Recommenders;
 import io.somastack.connect.common.config.Validators;
 import java.sql.SQLException;
 import java.util.Properties;
@@ -22,6 +23,11 @@ public final class PostgresConnectionConfig {
   public static final String PASSWORD = "connection.password";
   public static final String SSLMODE = "connection.sslmode";
   public static final String SSLROOTCERT = "connection.sslrootcert";
+
+  /** pgjdbc's TLS modes, weakest first. */
+  private static final String[] SSLMODES = {
+    "disable", "allow", "prefer", "require", "verify-ca", "verify-full"
+  };
 
   private PostgresConnectionConfig() {}
 
@@ -72,8 +78,7 @@ public final class PostgresConnectionConfig {
         SSLMODE,
         Type.STRING,
         "prefer",
-        ConfigDef.ValidString.in(
-            "disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
+        ConfigDef.ValidString.in(SSLMODES),
         Importance.MEDIUM,
         "TLS to PostgreSQL, as pgjdbc's sslmode. Use verify-full in production: it checks the"
             + " server's certificate against connection.sslrootcert and its host name. An sslmode"
@@ -82,7 +87,8 @@ public final class PostgresConnectionConfig {
         group,
         ++order,
         Width.SHORT,
-        "TLS mode");
+        "TLS mode",
+        Recommenders.values(SSLMODES));
     def.define(
         SSLROOTCERT,
         Type.STRING,

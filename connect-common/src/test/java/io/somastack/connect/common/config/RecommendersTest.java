@@ -57,7 +57,30 @@ class RecommendersTest {
               3,
               ConfigDef.Width.SHORT,
               "Field",
-              Recommenders.visibleUnlessFalse("delete"));
+              Recommenders.visibleUnlessFalse("delete"))
+          .define(
+              "order",
+              ConfigDef.Type.STRING,
+              "append",
+              Validators.oneOf(Mode.class),
+              ConfigDef.Importance.LOW,
+              "order",
+              "g",
+              4,
+              ConfigDef.Width.SHORT,
+              "Order",
+              Recommenders.enumValues(Mode.class, Recommenders.visibleWhen("mode", Mode.UPSERT)))
+          .define(
+              "tls",
+              ConfigDef.Type.STRING,
+              "prefer",
+              ConfigDef.Importance.LOW,
+              "tls",
+              "g",
+              5,
+              ConfigDef.Width.SHORT,
+              "TLS",
+              Recommenders.values("disable", "prefer", "verify-full"));
 
   private static Map<String, ConfigValue> validate(Map<String, String> props) {
     Map<String, ConfigValue> byName = new HashMap<>();
@@ -71,6 +94,23 @@ class RecommendersTest {
   void listsAnEnumsValuesAsConfigsWriteThem() {
     assertEquals(
         List.of("append", "upsert", "audit"), validate(Map.of()).get("mode").recommendedValues());
+  }
+
+  /** An enum option that applies to some modes only lists its values and hides in the others. */
+  @Test
+  void listsAnEnumsValuesWhileShowingItAsAnotherRecommenderSays() {
+    assertEquals(
+        List.of("append", "upsert", "audit"), validate(Map.of()).get("order").recommendedValues());
+    assertFalse(validate(Map.of("mode", "append")).get("order").visible());
+    assertTrue(validate(Map.of("mode", "upsert")).get("order").visible());
+  }
+
+  @Test
+  void listsGivenValues() {
+    Map<String, ConfigValue> values = validate(Map.of());
+    assertEquals(
+        List.of("disable", "prefer", "verify-full"), values.get("tls").recommendedValues());
+    assertTrue(values.get("tls").visible());
   }
 
   @Test

@@ -234,7 +234,8 @@ public final class PostgresSinkConfig extends AbstractConfig {
         GROUP_WRITE,
         ++order,
         Width.SHORT,
-        "Write mode");
+        "Write mode",
+        Recommenders.enumValues(WriteMode.class));
     def.define(
         ID_FIELD,
         Type.STRING,
@@ -315,7 +316,8 @@ public final class PostgresSinkConfig extends AbstractConfig {
         ++order,
         Width.SHORT,
         "Tombstones",
-        Recommenders.visibleWhen(WRITE_MODE, WriteMode.UPSERT));
+        Recommenders.enumValues(
+            Tombstones.class, Recommenders.visibleWhen(WRITE_MODE, WriteMode.UPSERT)));
     def.define(
         COLUMNS,
         Type.LIST,

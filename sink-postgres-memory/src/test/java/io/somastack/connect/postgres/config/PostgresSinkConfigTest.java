@@ -104,6 +104,26 @@ class PostgresSinkConfigTest {
     assertTrue(visible.get("id.field"));
   }
 
+  /** validate lists each choice option's values, so that UIs can offer them. */
+  @Test
+  void validateRecommendsTheValuesOfEveryChoice() {
+    Map<String, String> props = minimal();
+    props.put("write.mode", "upsert");
+    props.put("key.fields", "id");
+    Map<String, ConfigValue> values = byName(new PostgresMemorySinkConnector().validate(props));
+    assertEquals(
+        List.of("append", "upsert", "audit", "dead_letter"),
+        values.get("write.mode").recommendedValues());
+    assertEquals(List.of("delete", "ignore"), values.get("tombstones").recommendedValues());
+    assertTrue(values.get("tombstones").visible());
+    assertEquals(
+        List.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
+        values.get("connection.sslmode").recommendedValues());
+    // tombstones keeps its visibility: upsert's alone
+    assertFalse(
+        byName(new PostgresMemorySinkConnector().validate(minimal())).get("tombstones").visible());
+  }
+
   @Test
   void thePasswordNeverShowsInToString() {
     Map<String, String> props = minimal();
@@ -275,6 +295,11 @@ class PostgresSinkConfigTest {
     String error = errors.get(option).get(0);
     assertTrue(error.contains(text), error);
     return error;
+  }
+
+  private static Map<String, ConfigValue> byName(Config config) {
+    return config.configValues().stream()
+        .collect(Collectors.toMap(ConfigValue::name, value -> value));
   }
 
   private static Map<String, List<String>> errors(Config config) {
