@@ -1,5 +1,6 @@
 package io.somastack.connect.outbox;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -178,6 +179,23 @@ class OutboxSourceConfigTest {
       byName.put(value.name(), value);
     }
     return byName;
+  }
+
+  /**
+   * Connect hands validate a null value as it came in the JSON ("outbox.tables": null) and adds its
+   * own error for it afterwards: validate must answer, not fail with an exception (an HTTP 500).
+   */
+  @Test
+  void validateAnswersForANullValueOfAnyOption() {
+    for (Map<String, String> base : List.of(base(), Map.of("topic.mode", "fixed"))) {
+      for (String option : OutboxSourceConfig.CONFIG_DEF.names()) {
+        Map<String, String> props = base();
+        props.putAll(base);
+        props.put(option, null);
+        assertDoesNotThrow(
+            () -> new PostgresOutboxSourceConnector().validate(props), base + " " + option);
+      }
+    }
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.somastack.connect.common.config;
 
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Consumer;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigException;
@@ -34,10 +35,11 @@ public class OptionConflict extends ConfigException {
   }
 
   /**
-   * Once every option passed its own checks, builds the config ({@code build}, the config class's
-   * constructor) and shows a {@link ConfigException} it throws on the option an {@link
-   * OptionConflict} names, else on {@code fallback} (or the first option when that is null), so
-   * that {@code PUT /connector-plugins/{name}/config/validate} explains cross-option mistakes too.
+   * Once every option passed its own checks and none is null, builds the config ({@code build}, the
+   * config class's constructor) and shows a {@link ConfigException} it throws on the option an
+   * {@link OptionConflict} names, else on {@code fallback} (or the first option when that is null),
+   * so that {@code PUT /connector-plugins/{name}/config/validate} explains cross-option mistakes
+   * too.
    */
   public static Config explain(
       Config result,
@@ -46,7 +48,10 @@ public class OptionConflict extends ConfigException {
       String fallback) {
     boolean optionsValid =
         result.configValues().stream().allMatch(value -> value.errorMessages().isEmpty());
-    if (!optionsValid) {
+    // Connect passes a null value on to validate and refuses it afterwards itself ("Null value
+    // can not be supplied"); the config class would fail on it with an exception, not an error
+    boolean anyNull = props.values().stream().anyMatch(Objects::isNull);
+    if (!optionsValid || anyNull) {
       return result;
     }
     try {

@@ -409,6 +409,9 @@ public final class PostgresSinkConfig extends AbstractConfig {
     return new ConfigDef.Validator() {
       @Override
       public void ensureValid(String name, Object value) {
+        if (value == null) {
+          return; // Connect refuses a null itself
+        }
         for (Object spec : (List<?>) value) {
           try {
             ColumnSpec.parse(spec.toString());

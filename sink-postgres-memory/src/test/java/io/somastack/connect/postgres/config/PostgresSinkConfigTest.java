@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres.config;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -122,6 +123,24 @@ class PostgresSinkConfigTest {
     // tombstones keeps its visibility: upsert's alone
     assertFalse(
         byName(new PostgresMemorySinkConnector().validate(minimal())).get("tombstones").visible());
+  }
+
+  /**
+   * Connect hands validate a null value as it came in the JSON ("columns": null) and adds its own
+   * error for it afterwards: validate must answer, not fail with an exception (an HTTP 500).
+   */
+  @Test
+  void validateAnswersForANullValueOfAnyOption() {
+    for (Map<String, String> base :
+        List.of(minimal(), Map.of("write.mode", "upsert", "key.fields", "id"))) {
+      for (String option : PostgresSinkConfig.CONFIG_DEF.names()) {
+        Map<String, String> props = minimal();
+        props.putAll(base);
+        props.put(option, null);
+        assertDoesNotThrow(
+            () -> new PostgresMemorySinkConnector().validate(props), base + " " + option);
+      }
+    }
   }
 
   @Test
