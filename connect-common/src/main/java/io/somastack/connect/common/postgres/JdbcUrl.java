@@ -22,11 +22,14 @@ public final class JdbcUrl {
 
   private final boolean userInfo;
   private final boolean databaseDecodes;
+  private final String hostsProblem;
   private final List<Parameter> parameters;
 
-  private JdbcUrl(boolean userInfo, boolean databaseDecodes, List<Parameter> parameters) {
+  private JdbcUrl(
+      boolean userInfo, boolean databaseDecodes, String hostsProblem, List<Parameter> parameters) {
     this.userInfo = userInfo;
     this.databaseDecodes = databaseDecodes;
+    this.hostsProblem = hostsProblem;
     this.parameters = parameters;
   }
 
@@ -48,7 +51,41 @@ public final class JdbcUrl {
                 : new Parameter(pair.substring(0, eq), pair.substring(eq + 1)));
       }
     }
-    return new JdbcUrl(userInfo, decodes(database(beforeQuery)), List.copyOf(parameters));
+    return new JdbcUrl(
+        userInfo,
+        decodes(database(beforeQuery)),
+        hostsProblem(beforeQuery),
+        List.copyOf(parameters));
+  }
+
+  /**
+   * What pgjdbc refuses in the host list, or null: no / after it, or a port that is not a number
+   * from 1 to 65535 (host:, host:port5432). It refuses the URL at connect, and logs it whole, query
+   * and all, at WARNING.
+   */
+  private static String hostsProblem(String beforeQuery) {
+    if (!beforeQuery.startsWith(WITH_HOSTS)) {
+      return null;
+    }
+    int slash = beforeQuery.indexOf('/', WITH_HOSTS.length());
+    if (slash < 0) {
+      return "has no / after its hosts (jdbc:postgresql://host:port/database)";
+    }
+    for (String host : beforeQuery.substring(WITH_HOSTS.length(), slash).split(",", -1)) {
+      int colon = host.lastIndexOf(':');
+      if (colon >= 0 && colon > host.lastIndexOf(']') && !isPort(host.substring(colon + 1))) {
+        return "has a port that is not a number from 1 to 65535";
+      }
+    }
+    return null;
+  }
+
+  private static boolean isPort(String text) {
+    if (text.isEmpty() || text.length() > 5 || !text.chars().allMatch(Character::isDigit)) {
+      return false;
+    }
+    int port = Integer.parseInt(text);
+    return port >= 1 && port <= 65535;
   }
 
   /** The database name as written: after the host list's '/', or all of jdbc:postgresql:db. */
@@ -114,7 +151,23 @@ public final class JdbcUrl {
    * refuses the whole URL at connect for one ("Unable to parse URL ..."). Names and hosts are not
    * decoded by it, nor looked at here.
    */
-  public String badlyEncodedPart() {
+  /**
+   * Why pgjdbc cannot parse the URL, said without its text ("has no / after its hosts", "its
+   * sslmode parameter is not correctly percent-encoded"), or null.
+   */
+  public String unparsable() {
+    if (hostsProblem != null) {
+      return hostsProblem;
+    }
+    String part = badlyEncodedPart();
+    return part == null
+        ? null
+        : part
+            + " is not correctly percent-encoded (a % must start two hex digits; %25 is a %"
+            + " itself)";
+  }
+
+  private String badlyEncodedPart() {
     if (!databaseDecodes) {
       return "its database name";
     }

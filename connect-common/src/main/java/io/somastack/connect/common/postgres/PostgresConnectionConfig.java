@@ -131,18 +131,19 @@ public final class PostgresConnectionConfig {
 
   /**
    * Refuses, on the option at fault, what would fail or weaken the first connection: a URL pgjdbc
-   * cannot percent-decode, an sslmode in it that contradicts connection.sslmode. The config classes
-   * call it from their constructors, so that validate explains it and no task starts with it.
+   * cannot parse (hosts, ports, percent-encoding), an sslmode in it that contradicts
+   * connection.sslmode. The config classes call it from their constructors, so that validate
+   * explains it and no task starts with it.
    */
   public static void check(AbstractConfig config) {
-    String badlyEncoded = JdbcUrl.parse(url(config)).badlyEncodedPart();
-    if (badlyEncoded != null) {
+    String unparsable = JdbcUrl.parse(url(config)).unparsable();
+    if (unparsable != null) {
       throw new OptionConflict(
           URL,
-          badlyEncoded
-              + " is not correctly percent-encoded (a % must start two hex digits; %25 is a %"
-              + " itself), so the JDBC driver could not parse the URL (the value is not shown: it"
-              + " may hold credentials)");
+          "the URL "
+              + unparsable
+              + ", so the JDBC driver could not parse it (the value is not shown: it may hold"
+              + " credentials)");
     }
     sslmode(config);
   }

@@ -151,6 +151,41 @@ class PostgresConnectionConfigTest {
     PostgresConnectionConfig.check(config("jdbc:postgresql://db/so%40ma?a%zz=1&b=%41", null));
   }
 
+  /**
+   * pgjdbc refuses a host list without a / after it, and a port that is no number from 1 to 65535,
+   * at connect, logging the whole URL (query and all) at WARNING: refused on connection.url, saying
+   * what is wrong and quoting nothing of the URL.
+   */
+  @Test
+  void checkRefusesHostsPgjdbcCannotParseWithoutQuotingThem() {
+    for (String url :
+        List.of(
+            "jdbc:postgresql://pghost7?sslpassword=s3cret",
+            "jdbc:postgresql://pghost7:notaport/soma?sslpassword=s3cret",
+            "jdbc:postgresql://pghost7:/soma?sslpassword=s3cret",
+            "jdbc:postgresql://pghost7:0/soma?sslpassword=s3cret",
+            "jdbc:postgresql://a:5432,pghost7:70000/soma?sslpassword=s3cret")) {
+      OptionConflict e =
+          assertThrows(
+              OptionConflict.class,
+              () -> PostgresConnectionConfig.check(config(url, "require")),
+              url);
+      assertEquals(PostgresConnectionConfig.URL, e.option(), url);
+      assertTrue(e.getMessage().contains("could not parse"), e.getMessage());
+      assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+      assertFalse(e.getMessage().contains("pghost7"), e.getMessage());
+    }
+    for (String url :
+        List.of(
+            "jdbc:postgresql://[::1]:5432/soma",
+            "jdbc:postgresql://a:1,b/soma",
+            "jdbc:postgresql:///soma",
+            "jdbc:postgresql://db/",
+            "jdbc:postgresql:soma")) {
+      PostgresConnectionConfig.check(config(url, "require"));
+    }
+  }
+
   /** pgjdbc's answer to a URL it cannot parse quotes it whole, password parameter and all. */
   @Test
   void anErrorQuotingTheUrlIsPassedOnWithoutIt() {
