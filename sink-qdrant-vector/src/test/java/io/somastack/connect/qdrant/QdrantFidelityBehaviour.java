@@ -20,6 +20,7 @@ import io.qdrant.client.grpc.Collections.VectorParams;
 import io.qdrant.client.grpc.Collections.VectorParamsMap;
 import io.qdrant.client.grpc.Collections.VectorsConfig;
 import io.qdrant.client.grpc.Common.PointId;
+import io.qdrant.client.grpc.JsonWithInt.Value;
 import io.qdrant.client.grpc.Points.PointStruct;
 import io.qdrant.client.grpc.Points.RetrievedPoint;
 import io.qdrant.client.grpc.Points.SparseVector;
@@ -130,11 +131,11 @@ abstract class QdrantFidelityBehaviour {
   }
 
   private static PointStruct point(PointId id, Vectors vectors, String text) {
-    return PointStruct.newBuilder()
-        .setId(id)
-        .setVectors(vectors)
-        .putPayload("text", value(text))
-        .build();
+    return point(id, vectors, Map.of("text", value(text)));
+  }
+
+  private static PointStruct point(PointId id, Vectors vectors, Map<String, Value> payload) {
+    return PointStruct.newBuilder().setId(id).setVectors(vectors).putAllPayload(payload).build();
   }
 
   private static Vector sparse(List<Integer> indices, List<Float> values) {
@@ -307,33 +308,12 @@ abstract class QdrantFidelityBehaviour {
   @Test
   void anUpsertOfAnIdReplacesVectorsAndPayloadWhole() throws Exception {
     createNamed("n");
-    client
-        .upsertAsync(
-            "n",
-            List.of(
-                PointStruct.newBuilder()
-                    .setId(id(1))
-                    .setVectors(
-                        namedVectors(
-                            Map.of(
-                                "dense",
-                                vector(1, 0, 0, 0),
-                                "words",
-                                sparse(List.of(1), List.of(1f)))))
-                    .putPayload("a", value("first"))
-                    .putPayload("b", value("only in the first"))
-                    .build()))
-        .get();
-    client
-        .upsertAsync(
-            "n",
-            List.of(
-                PointStruct.newBuilder()
-                    .setId(id(1))
-                    .setVectors(namedVectors(Map.of("dense", vector(0, 1, 0, 0))))
-                    .putPayload("a", value("second"))
-                    .build()))
-        .get();
+    Vectors denseAndSparse =
+        namedVectors(Map.of("dense", vector(1, 0, 0, 0), "words", sparse(List.of(1), List.of(1f))));
+    Vectors denseOnly = namedVectors(Map.of("dense", vector(0, 1, 0, 0)));
+    Map<String, Value> firstPayload = Map.of("a", value("first"), "b", value("only in the first"));
+    upsert("n", point(id(1), denseAndSparse, firstPayload)).get();
+    upsert("n", point(id(1), denseOnly, Map.of("a", value("second")))).get();
     RetrievedPoint point = client.retrieveAsync("n", id(1), true, true, null).get().get(0);
     assertEquals(Map.of("a", value("second")), point.getPayloadMap());
     assertEquals(Map.of("dense", true), hasVectors(point));

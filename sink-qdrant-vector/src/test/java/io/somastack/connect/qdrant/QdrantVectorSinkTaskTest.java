@@ -1,5 +1,6 @@
 package io.somastack.connect.qdrant;
 
+import static io.somastack.connect.qdrant.StandInTask.PARTITION;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -18,7 +19,6 @@ import io.qdrant.client.grpc.Collections.VectorParams;
 import io.qdrant.client.grpc.Collections.VectorParamsMap;
 import io.qdrant.client.grpc.Collections.VectorsConfig;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
-import io.somastack.connect.testing.qdrant.QdrantEndpoint;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn.Operation;
 import java.time.Duration;
@@ -42,62 +42,24 @@ import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.SinkRecord;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The task against the gRPC stand-in, through the real Qdrant client. */
 class QdrantVectorSinkTaskTest {
 
-  private static final TopicPartition PARTITION = new TopicPartition("memory.events", 0);
-
-  private QdrantGrpcStandIn qdrant;
-  private QdrantClient reader;
+  @RegisterExtension final StandInTask sink = new StandInTask();
+  private final QdrantGrpcStandIn qdrant = sink.qdrant;
+  private final QdrantClient reader = sink.reader;
+  private final HandRunTaskContext context = sink.context;
   private QdrantVectorSinkTask task;
-  private final HandRunTaskContext context =
-      new HandRunTaskContext(PARTITION).deadLetterQueue(true);
-  private long offset;
-
-  @BeforeEach
-  void start() {
-    qdrant = QdrantGrpcStandIn.startOnFreePort();
-    reader = QdrantEndpoint.clientFor(qdrant.host(), qdrant.port());
-  }
-
-  @AfterEach
-  void stop() {
-    if (task != null) {
-      task.stop();
-    }
-    reader.close();
-    qdrant.close();
-  }
 
   private void startTask(String... keyValues) {
-    Map<String, String> props = new HashMap<>();
-    props.put("qdrant.url", qdrant.url());
-    props.put("qdrant.timeout.ms", "2000");
-    props.put("vector.size", "8");
-    props.put("collection.name", "memories");
-    for (int i = 0; i < keyValues.length; i += 2) {
-      props.put(keyValues[i], keyValues[i + 1]);
-    }
-    task = new QdrantVectorSinkTask();
-    task.initialize(context);
-    task.start(props);
-  }
-
-  private SinkRecord record(Object key, Object value) {
-    return new SinkRecord(
-        PARTITION.topic(), PARTITION.partition(), null, key, null, value, offset++);
+    task = sink.start(keyValues);
   }
 
   private static Map<String, Object> memory(long id, String text) {
     return Map.of("id", id, "text", text, "tenant_id", "t1");
-  }
-
-  private Map<TopicPartition, OffsetAndMetadata> preCommit() {
-    return task.preCommit(Map.of(PARTITION, new OffsetAndMetadata(offset)));
   }
 
   private long count() throws Exception {
@@ -107,8 +69,8 @@ class QdrantVectorSinkTaskTest {
   @Test
   void writesPointsAndAcknowledgesTheirOffsets() throws Exception {
     startTask("collection.payload.indexes", "tenant_id:keyword");
-    task.put(List.of(record(null, memory(1, "one")), record(null, memory(2, "two"))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+    task.put(List.of(sink.record(null, memory(1, "one")), sink.record(null, memory(2, "two"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), sink.preCommit());
     assertEquals(2, count());
     assertEquals(
         8,
@@ -128,12 +90,12 @@ class QdrantVectorSinkTaskTest {
     startTask();
     task.put(
         List.of(
-            record(null, memory(1, "first")),
-            record(null, memory(2, "two")),
-            record(1L, null),
-            record(null, memory(3, "three")),
-            record(null, memory(1, "last"))));
-    preCommit();
+            sink.record(null, memory(1, "first")),
+            sink.record(null, memory(2, "two")),
+            sink.record(1L, null),
+            sink.record(null, memory(3, "three")),
+            sink.record(null, memory(1, "last"))));
+    sink.preCommit();
     List<Operation> writes =
         qdrant.operations().stream().filter(o -> !o.kind().equals("create")).toList();
     assertEquals(List.of(new Operation("upsert", "memories", List.of("2", "3", "1"))), writes);
@@ -175,7 +137,7 @@ class QdrantVectorSinkTaskTest {
   void aPartitionWithNothingInFlightIsCommittedUpToWhereConnectConsumedIt() throws Exception {
     startTask();
     TopicPartition allFiltered = new TopicPartition(PARTITION.topic(), 1);
-    task.put(List.of(record(null, memory(1, "one")), record(null, memory(2, "two"))));
+    task.put(List.of(sink.record(null, memory(1, "one")), sink.record(null, memory(2, "two"))));
     // offsets 2 to 4 of PARTITION and 0 to 8 of partition 1 were filtered by an SMT
     Map<TopicPartition, OffsetAndMetadata> consumed =
         Map.of(PARTITION, new OffsetAndMetadata(5), allFiltered, new OffsetAndMetadata(9));
@@ -188,7 +150,7 @@ class QdrantVectorSinkTaskTest {
   void aPartitionWithABatchInFlightIsCommittedOnlyUpToItsWrittenRecords() throws Exception {
     startSlowTask();
     qdrant.failNext(1, Status.Code.UNAVAILABLE);
-    task.put(List.of(record(null, memory(1, "one")))); // offset 1: kept after its failure
+    task.put(List.of(sink.record(null, memory(1, "one")))); // offset 1: kept after its failure
     Map<TopicPartition, OffsetAndMetadata> consumed = Map.of(PARTITION, new OffsetAndMetadata(5));
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), task.preCommit(consumed));
     task.put(List.of()); // sends the kept batch again
@@ -204,13 +166,13 @@ class QdrantVectorSinkTaskTest {
   @Test
   void aReportedPositionIsNotTakenBackByALaterBatchKeptAfterAFailure() throws Exception {
     startSlowTask(); // offset 0 written
-    offset = 5; // offsets 1 to 4 filtered by an SMT
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), preCommit());
+    sink.skipTo(5); // offsets 1 to 4 filtered by an SMT
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), sink.preCommit());
     qdrant.failNext(1, Status.Code.UNAVAILABLE);
-    task.put(List.of(record(null, memory(1, "one")))); // offset 5: kept after its failure
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), preCommit());
+    task.put(List.of(sink.record(null, memory(1, "one")))); // offset 5: kept after its failure
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), sink.preCommit());
     task.put(List.of()); // sends the kept batch again
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(6)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(6)), sink.preCommit());
   }
 
   /**
@@ -224,13 +186,13 @@ class QdrantVectorSinkTaskTest {
     qdrant.failNext(1, Status.Code.UNAVAILABLE);
     task.put(
         List.of(
-            record(null, memory(1, "one")),
-            record(null, memory(2, "two")),
-            record(null, memory(3, "three"))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit()); // kept
+            sink.record(null, memory(1, "one")),
+            sink.record(null, memory(2, "two")),
+            sink.record(null, memory(3, "three"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit()); // kept
     assertEquals(1, count(), "requests sent after the batch had failed");
     task.put(List.of()); // sends the kept batch again
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), sink.preCommit());
     assertEquals(4, count());
   }
 
@@ -238,7 +200,7 @@ class QdrantVectorSinkTaskTest {
   void anUnreachableQdrantIsRetriable() throws Exception {
     startTask();
     qdrant.stop();
-    List<SinkRecord> batch = List.of(record(null, memory(1, "one")));
+    List<SinkRecord> batch = List.of(sink.record(null, memory(1, "one")));
     assertThrows(RetriableException.class, () -> task.put(batch));
     qdrant.start();
     // the channel reconnects with its own backoff; Connect would keep redelivering meanwhile
@@ -257,9 +219,9 @@ class QdrantVectorSinkTaskTest {
         .until(
             () -> {
               task.put(List.of());
-              return !preCommit().isEmpty();
+              return !sink.preCommit().isEmpty();
             });
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
     assertEquals(1, count());
   }
 
@@ -272,10 +234,10 @@ class QdrantVectorSinkTaskTest {
   void aNotFoundWhileCheckingACollectionIsRetriedNotFatal() throws Exception {
     startTask();
     qdrant.failNext(1, Status.Code.NOT_FOUND);
-    List<SinkRecord> batch = List.of(record(null, memory(1, "one")));
+    List<SinkRecord> batch = List.of(sink.record(null, memory(1, "one")));
     assertThrows(RetriableException.class, () -> task.put(batch));
     task.put(batch);
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
     assertEquals(1, count());
   }
 
@@ -286,12 +248,12 @@ class QdrantVectorSinkTaskTest {
             "memories", VectorParams.newBuilder().setSize(4).setDistance(Distance.Cosine).build())
         .get();
     startTask();
-    List<SinkRecord> batch = List.of(record(null, memory(1, "one")));
+    List<SinkRecord> batch = List.of(sink.record(null, memory(1, "one")));
     ConnectException e = assertThrows(ConnectException.class, () -> task.put(batch));
     assertTrue(
         e.getMessage().contains("holds vectors of size 4 but vector.size is 8"), e.getMessage());
     assertSame(e, assertThrows(ConnectException.class, () -> task.put(batch)));
-    assertTrue(preCommit().isEmpty());
+    assertTrue(sink.preCommit().isEmpty());
   }
 
   /**
@@ -311,9 +273,9 @@ class QdrantVectorSinkTaskTest {
         "collection.payload.indexes", "tenant_id:keyword");
     task.put(
         List.of(
-            record(null, Map.of("id", 1L, "text", "one", "tenant_id", "t1")),
-            record(null, Map.of("id", 2L, "text", "two", "tenant_id", "t2"))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+            sink.record(null, Map.of("id", 1L, "text", "one", "tenant_id", "t1")),
+            sink.record(null, Map.of("id", 2L, "text", "two", "tenant_id", "t2"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), sink.preCommit());
     for (String name : List.of("mem_t1", "mem_t2")) {
       var info = reader.getCollectionInfoAsync(name).get();
       assertEquals(8, info.getConfig().getParams().getVectorsConfig().getParams().getSize());
@@ -321,7 +283,7 @@ class QdrantVectorSinkTaskTest {
           PayloadSchemaType.Keyword, info.getPayloadSchemaOrThrow("tenant_id").getDataType());
     }
     List<SinkRecord> third =
-        List.of(record(null, Map.of("id", 3L, "text", "3", "tenant_id", "t3")));
+        List.of(sink.record(null, Map.of("id", 3L, "text", "3", "tenant_id", "t3")));
     ConnectException e = assertThrows(ConnectException.class, () -> task.put(third));
     assertFalse(e instanceof RetriableException);
     assertTrue(e.getMessage().contains("collection.distance is cosine"), e.getMessage());
@@ -353,8 +315,11 @@ class QdrantVectorSinkTaskTest {
         "collection.name", "mem_${value.tenant_id}",
         "collection.create", "false",
         "delete.enabled", "false");
-    task.put(List.of(record(null, tenantMemory(1, "t1")), record(null, tenantMemory(2, "t2"))));
-    assertTrue(preCommit().isEmpty(), "nothing acknowledged past the record not dead-lettered");
+    task.put(
+        List.of(
+            sink.record(null, tenantMemory(1, "t1")), sink.record(null, tenantMemory(2, "t2"))));
+    assertTrue(
+        sink.preCommit().isEmpty(), "nothing acknowledged past the record not dead-lettered");
     ConnectException failed =
         assertThrows(ConnectException.class, () -> task.put(List.of()), "the task fails");
     assertFalse(failed instanceof RetriableException, failed.toString());
@@ -377,11 +342,11 @@ class QdrantVectorSinkTaskTest {
         "delete.enabled", "false");
     task.put(
         List.of(
-            record(null, tenantMemory(1, "t1")),
-            record(null, tenantMemory(2, "t2")),
-            record(null, tenantMemory(3, "t2")),
-            record(null, tenantMemory(4, "t1"))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
+            sink.record(null, tenantMemory(1, "t1")),
+            sink.record(null, tenantMemory(2, "t2")),
+            sink.record(null, tenantMemory(3, "t2")),
+            sink.record(null, tenantMemory(4, "t1"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), sink.preCommit());
     assertEquals(2, reader.countAsync("mem_t1").get());
     assertEquals(
         List.of(1L, 2L),
@@ -399,8 +364,8 @@ class QdrantVectorSinkTaskTest {
         "nothing was created or sent for mem_t2");
 
     createCollection("mem_t2"); // made by the operator later: the next records land
-    task.put(List.of(record(null, tenantMemory(5, "t2"))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), preCommit());
+    task.put(List.of(sink.record(null, tenantMemory(5, "t2"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), sink.preCommit());
     assertEquals(1, reader.countAsync("mem_t2").get());
     assertEquals(2, context.deadLettered().size());
   }
@@ -415,14 +380,14 @@ class QdrantVectorSinkTaskTest {
         "collection.create", "false",
         "delete.enabled", "false");
     List<SinkRecord> batch =
-        List.of(record(null, tenantMemory(1, "t1")), record(null, tenantMemory(2, "t2")));
+        List.of(sink.record(null, tenantMemory(1, "t1")), sink.record(null, tenantMemory(2, "t2")));
     ConnectException e = assertThrows(ConnectException.class, () -> task.put(batch));
     assertFalse(e instanceof RetriableException);
     assertTrue(e.getMessage().contains("memory.events-0@1"), e.getMessage());
     assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
     assertFalse(e.getMessage().contains("mem_t2"), "a name from record data: " + e.getMessage());
     assertFalse(e.getMessage().contains("private words"), e.getMessage());
-    assertTrue(preCommit().isEmpty(), "nothing of the failed put is acknowledged");
+    assertTrue(sink.preCommit().isEmpty(), "nothing of the failed put is acknowledged");
   }
 
   /** A tombstone for a collection that is not there has nothing to delete: it is done. */
@@ -436,9 +401,9 @@ class QdrantVectorSinkTaskTest {
         "delete.id.field", "id");
     task.put(
         List.of(
-            record(Map.of("tenant_id", "t1", "id", 1L), tenantMemory(1, "t1")),
-            record(Map.of("tenant_id", "gone", "id", 9L), null)));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+            sink.record(Map.of("tenant_id", "t1", "id", 1L), tenantMemory(1, "t1")),
+            sink.record(Map.of("tenant_id", "gone", "id", 9L), null)));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), sink.preCommit());
     assertEquals(1, reader.countAsync("mem_t1").get());
   }
 
@@ -455,13 +420,17 @@ class QdrantVectorSinkTaskTest {
         "collection.name", "mem_${value.tenant_id}",
         "collection.create", "false",
         "delete.enabled", "false");
-    task.put(List.of(record(null, tenantMemory(1, "t1")), record(null, tenantMemory(2, "t2"))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+    task.put(
+        List.of(
+            sink.record(null, tenantMemory(1, "t1")), sink.record(null, tenantMemory(2, "t2"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), sink.preCommit());
     reader.deleteCollectionAsync("mem_t2").get();
-    task.put(List.of(record(null, tenantMemory(3, "t1")), record(null, tenantMemory(4, "t2"))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit(), "refused: kept");
+    task.put(
+        List.of(
+            sink.record(null, tenantMemory(3, "t1")), sink.record(null, tenantMemory(4, "t2"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), sink.preCommit(), "refused: kept");
     task.put(List.of()); // sends the kept batch again
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), sink.preCommit());
     assertEquals(2, reader.countAsync("mem_t1").get());
     assertEquals(
         List.of(3L), context.deadLettered().stream().map(e -> e.getKey().kafkaOffset()).toList());
@@ -501,15 +470,15 @@ class QdrantVectorSinkTaskTest {
         "collection.name", "mem_${value.tenant_id}",
         "collection.create", "false",
         "delete.enabled", "false");
-    task.put(List.of(record(null, sparseMemory(1, List.of(7, 5)))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    task.put(List.of(sink.record(null, sparseMemory(1, List.of(7, 5)))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
     reader.deleteCollectionAsync("mem_t1").get();
     // refused as bad input (a repeated sparse index is now found by the mapper, before Qdrant)
     qdrant.failNextWriteOf("2", Status.Code.INVALID_ARGUMENT);
-    task.put(List.of(record(null, sparseMemory(2, List.of(7, 5)))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit(), "kept, not failed");
+    task.put(List.of(sink.record(null, sparseMemory(2, List.of(7, 5)))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit(), "kept, not failed");
     task.put(List.of());
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), sink.preCommit());
     assertEquals(1, context.deadLettered().size());
     assertTrue(
         context.deadLettered().get(0).getValue().getMessage().contains("'mem_t1' does not exist"));
@@ -533,7 +502,7 @@ class QdrantVectorSinkTaskTest {
   @Test
   void aMissingFixedCollectionStillFailsTheTask() {
     startTask("collection.create", "false");
-    List<SinkRecord> batch = List.of(record(null, memory(1, "one")));
+    List<SinkRecord> batch = List.of(sink.record(null, memory(1, "one")));
     ConnectException e = assertThrows(ConnectException.class, () -> task.put(batch));
     assertFalse(e instanceof DataException || e instanceof RetriableException, e.toString());
     assertTrue(e.getMessage().contains("'memories' does not exist"), e.getMessage());
@@ -548,7 +517,7 @@ class QdrantVectorSinkTaskTest {
   @Test
   void aMissingCollectionNamedByTheTopicAloneFailsTheTask() {
     startTask("collection.name", "${topic}", "collection.create", "false");
-    List<SinkRecord> batch = List.of(record(null, memory(1, "one")));
+    List<SinkRecord> batch = List.of(sink.record(null, memory(1, "one")));
     ConnectException e = assertThrows(ConnectException.class, () -> task.put(batch));
     assertFalse(e instanceof DataException || e instanceof RetriableException, e.toString());
     assertTrue(
@@ -564,7 +533,7 @@ class QdrantVectorSinkTaskTest {
   @Test
   void aMissingCollectionNamedByTopicAndPartitionFailsTheTask() {
     startTask("collection.name", "docs_${partition}", "collection.create", "false");
-    List<SinkRecord> batch = List.of(record(null, memory(1, "one")));
+    List<SinkRecord> batch = List.of(sink.record(null, memory(1, "one")));
     ConnectException e = assertThrows(ConnectException.class, () -> task.put(batch));
     assertFalse(e instanceof DataException || e instanceof RetriableException, e.toString());
     assertTrue(e.getMessage().contains("'docs_0' does not exist"), e.getMessage());
@@ -587,8 +556,8 @@ class QdrantVectorSinkTaskTest {
             "memories", "tenant_id", PayloadSchemaType.Keyword, null, true, null, null)
         .get();
     startTask("collection.payload.indexes", "tenant_id:keyword,created_at:datetime");
-    task.put(List.of(record(null, memory(1, "one"))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+    task.put(List.of(sink.record(null, memory(1, "one"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(sink.offset())), sink.preCommit());
     assertEquals(
         Set.of("tenant_id", "created_at"),
         reader.getCollectionInfoAsync("memories").get().getPayloadSchemaMap().keySet());
@@ -605,11 +574,11 @@ class QdrantVectorSinkTaskTest {
       if (id == 4) {
         vectors.put("undeclared", List.of(1, 2)); // passes the mapper, Qdrant refuses it
       }
-      records.add(record(null, Map.of("id", id, "vector", vectors)));
+      records.add(sink.record(null, Map.of("id", id, "vector", vectors)));
     }
-    records.add(record(null, Map.of("id", 7L))); // no vector: refused by the mapper
+    records.add(sink.record(null, Map.of("id", 7L))); // no vector: refused by the mapper
     task.put(records);
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(7)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(7)), sink.preCommit());
     assertEquals(5, count());
     assertEquals(2, context.deadLettered().size());
     assertTrue(context.deadLettered().get(0).getValue() instanceof DataException);
@@ -624,10 +593,10 @@ class QdrantVectorSinkTaskTest {
     qdrant.limitWritePoints(2);
     List<SinkRecord> records = new ArrayList<>();
     for (long id = 1; id <= 5; id++) {
-      records.add(record(null, memory(id, "m" + id)));
+      records.add(sink.record(null, memory(id, "m" + id)));
     }
     task.put(records);
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), sink.preCommit());
     assertEquals(5, count());
     assertTrue(context.deadLettered().isEmpty());
   }
@@ -636,8 +605,8 @@ class QdrantVectorSinkTaskTest {
   void aSinglePointOverQdrantsWholeRateBudgetIsDeadLetteredWithTheReason() throws Exception {
     startTask();
     qdrant.limitWritePoints(0);
-    task.put(List.of(record(null, memory(1, "one"))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    task.put(List.of(sink.record(null, memory(1, "one"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
     assertEquals(1, context.deadLettered().size());
     assertTrue(
         context.deadLettered().get(0).getValue().getMessage().contains("split your request"));
@@ -666,7 +635,7 @@ class QdrantVectorSinkTaskTest {
     context.deadLetterQueue(false);
     startTask();
     assertThrows(
-        DataException.class, () -> task.put(List.of(record(null, Map.of("text", "no id")))));
+        DataException.class, () -> task.put(List.of(sink.record(null, Map.of("text", "no id")))));
   }
 
   // ------------------------------------------------------------------ batches in flight
@@ -695,21 +664,21 @@ class QdrantVectorSinkTaskTest {
     List<String> props = new ArrayList<>(List.of("qdrant.timeout.ms", "30000"));
     props.addAll(List.of(keyValues));
     startTask(props.toArray(String[]::new));
-    task.put(List.of(record(null, memory(100, "creates the collection"))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+    task.put(List.of(sink.record(null, memory(100, "creates the collection"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(sink.offset())), sink.preCommit());
   }
 
   @Test
   void putReturnsBeforeQdrantAcknowledgesAndPreCommitWaitsForIt() throws Exception {
     startSlowTask();
-    putWhileQdrantHolds(record(null, memory(1, "one")), record(null, memory(2, "two")));
+    putWhileQdrantHolds(sink.record(null, memory(1, "one")), sink.record(null, memory(2, "two")));
     assertEquals(1, count(), "put returned with its upsert still in flight");
 
     // the points Qdrant holds when preCommit returns: every offset it reports must be among them
     CompletableFuture<Map.Entry<Map<TopicPartition, OffsetAndMetadata>, Long>> committed =
         CompletableFuture.supplyAsync(
             () -> {
-              Map<TopicPartition, OffsetAndMetadata> offsets = preCommit();
+              Map<TopicPartition, OffsetAndMetadata> offsets = sink.preCommit();
               try {
                 return Map.entry(offsets, count());
               } catch (Exception e) {
@@ -726,12 +695,12 @@ class QdrantVectorSinkTaskTest {
   @Test
   void twoPutsWritingOneIdLandInPutOrder() throws Exception {
     startSlowTask();
-    putWhileQdrantHolds(record(null, memory(1, "first")));
+    putWhileQdrantHolds(sink.record(null, memory(1, "first")));
     // the second put maps, then waits for the first batch before sending its own
-    CompletableFuture<Void> second = putThatWaits(1, record(null, memory(1, "second")));
+    CompletableFuture<Void> second = putThatWaits(1, sink.record(null, memory(1, "second")));
     qdrant.release();
     second.get(10, TimeUnit.SECONDS);
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), sink.preCommit());
     assertEquals(
         List.of(
             new Operation("upsert", "memories", List.of("100")),
@@ -742,20 +711,22 @@ class QdrantVectorSinkTaskTest {
 
     // without holding anything, many puts in a row: every id ends with its last value
     for (int round = 0; round < 20; round++) {
-      task.put(List.of(record(null, memory(1, "round " + round)), record(null, memory(2, "x"))));
+      task.put(
+          List.of(
+              sink.record(null, memory(1, "round " + round)), sink.record(null, memory(2, "x"))));
     }
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(sink.offset())), sink.preCommit());
     assertEquals("round 19", text(1));
   }
 
   @Test
   void aTombstoneAfterAnUpsertInFlightOfItsPointWaitsAndDeletesIt() throws Exception {
     startSlowTask();
-    putWhileQdrantHolds(record(null, memory(1, "one")));
-    CompletableFuture<Void> tombstone = putThatWaits(1, record(1L, null));
+    putWhileQdrantHolds(sink.record(null, memory(1, "one")));
+    CompletableFuture<Void> tombstone = putThatWaits(1, sink.record(1L, null));
     qdrant.release();
     tombstone.get(10, TimeUnit.SECONDS);
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), sink.preCommit());
     assertEquals(null, text(1), "the delete landed after the upsert");
     assertEquals(
         List.of(
@@ -801,16 +772,16 @@ class QdrantVectorSinkTaskTest {
   void putsOnDifferentPointsAreInFlightTogetherAndAPutSharingAPointWaits() throws Exception {
     startSlowTask();
     qdrant.hold();
-    task.put(List.of(record(null, memory(1, "one"))));
-    task.put(List.of(record(null, memory(2, "two"))));
-    task.put(List.of(record(null, memory(3, "three"))));
+    task.put(List.of(sink.record(null, memory(1, "one"))));
+    task.put(List.of(sink.record(null, memory(2, "two"))));
+    task.put(List.of(sink.record(null, memory(3, "three"))));
     await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 3);
 
     // shares point 2 with the second batch in flight: waits until that one is acknowledged
-    CompletableFuture<Void> sharing = putThatWaits(3, record(null, memory(2, "later")));
+    CompletableFuture<Void> sharing = putThatWaits(3, sink.record(null, memory(2, "later")));
     qdrant.release();
     sharing.get(10, TimeUnit.SECONDS);
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), sink.preCommit());
     assertEquals("later", text(2));
     assertEquals(4, count());
   }
@@ -819,14 +790,15 @@ class QdrantVectorSinkTaskTest {
   void theBatchesInFlightAreBoundedAndSoAreTheirRequests() throws Exception {
     startSlowTask("qdrant.max.in.flight.requests", "1");
     qdrant.hold();
-    task.put(List.of(record(null, memory(1, "one"))));
-    task.put(List.of(record(null, memory(2, "two")))); // waits in the writer for the request slot
+    task.put(List.of(sink.record(null, memory(1, "one"))));
+    task.put(
+        List.of(sink.record(null, memory(2, "two")))); // waits in the writer for the request slot
     await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 1);
     // two batches (one request in flight plus one) is the bound, and one request at a time
-    CompletableFuture<Void> third = putThatWaits(1, record(null, memory(3, "three")));
+    CompletableFuture<Void> third = putThatWaits(1, sink.record(null, memory(3, "three")));
     qdrant.release();
     third.get(10, TimeUnit.SECONDS);
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), sink.preCommit());
     assertEquals(4, count());
   }
 
@@ -840,21 +812,21 @@ class QdrantVectorSinkTaskTest {
     startSlowTask();
     qdrant.hold();
     for (int id = 1; id <= 3; id++) {
-      task.put(List.of(record(null, memory(id, "point " + id))));
+      task.put(List.of(sink.record(null, memory(id, "point " + id))));
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 3);
     for (String id : List.of("1", "2", "3")) {
       qdrant.failNextWriteOf(id, Status.Code.UNAVAILABLE);
     }
     qdrant.release();
-    long before = offset - 3;
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(before)), preCommit(), "all kept");
+    long before = sink.offset() - 3;
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(before)), sink.preCommit(), "all kept");
 
     qdrant.hold();
     CompletableFuture<Void> again = putThatWaits(3);
     qdrant.release();
     again.get(10, TimeUnit.SECONDS);
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(sink.offset())), sink.preCommit());
     assertEquals("point 3", text(3));
   }
 
@@ -862,8 +834,8 @@ class QdrantVectorSinkTaskTest {
   private void putTwoInFlightAndFailTheWriteOf(String point, Status.Code code) {
     startSlowTask();
     qdrant.hold();
-    task.put(List.of(record(null, memory(1, "one")))); // offset 1
-    task.put(List.of(record(null, memory(2, "two")))); // offset 2
+    task.put(List.of(sink.record(null, memory(1, "one")))); // offset 1
+    task.put(List.of(sink.record(null, memory(2, "two")))); // offset 2
     await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 2);
     qdrant.failNextWriteOf(point, code);
     qdrant.release();
@@ -874,13 +846,13 @@ class QdrantVectorSinkTaskTest {
     putTwoInFlightAndFailTheWriteOf("1", Status.Code.UNAVAILABLE);
     assertEquals(
         Map.of(PARTITION, new OffsetAndMetadata(1)),
-        preCommit(),
+        sink.preCommit(),
         "the later batch was written, but the older one was not, and offsets go in order");
     assertEquals(null, text(1));
     assertEquals("two", text(2));
 
-    task.put(List.of(record(null, memory(3, "three")))); // the kept batch goes first
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
+    task.put(List.of(sink.record(null, memory(3, "three")))); // the kept batch goes first
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), sink.preCommit());
     assertEquals("one", text(1));
     assertEquals(4, count());
     assertTrue(context.deadLettered().isEmpty());
@@ -889,10 +861,10 @@ class QdrantVectorSinkTaskTest {
   @Test
   void aLaterBatchFailingStillLetsTheOlderOneBeAcknowledged() throws Exception {
     putTwoInFlightAndFailTheWriteOf("2", Status.Code.UNAVAILABLE);
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
-    List<SinkRecord> next = List.of(record(null, memory(3, "three")));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), sink.preCommit());
+    List<SinkRecord> next = List.of(sink.record(null, memory(3, "three")));
     task.put(next); // the kept batch goes again first, then these
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), sink.preCommit());
     assertEquals("two", text(2));
     assertEquals(4, count());
   }
@@ -901,12 +873,12 @@ class QdrantVectorSinkTaskTest {
   void anOlderBatchFailingForGoodAcknowledgesNothingAfterItEvenWhatWasWritten() throws Exception {
     putTwoInFlightAndFailTheWriteOf("1", Status.Code.PERMISSION_DENIED);
     // preCommit finds the failure: it reports what was acknowledged, the next put fails
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
-    List<SinkRecord> next = List.of(record(null, memory(3, "three")));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
+    List<SinkRecord> next = List.of(sink.record(null, memory(3, "three")));
     ConnectException e = assertThrows(ConnectException.class, () -> task.put(next));
     assertFalse(e instanceof RetriableException);
     assertTrue(e.getMessage().contains("memory.events-0 up to offset 1"), e.getMessage());
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
     assertEquals("two", text(2), "written, yet its offset stays behind the failed batch");
   }
 
@@ -914,10 +886,10 @@ class QdrantVectorSinkTaskTest {
   void aRefusalWithNoDeadLetterQueueAcknowledgesNoLaterBatchWrittenMeanwhile() throws Exception {
     context.deadLetterQueue(false);
     putTwoInFlightAndFailTheWriteOf("1", Status.Code.INVALID_ARGUMENT);
-    List<SinkRecord> next = List.of(record(null, memory(1, "again"))); // waits for the first
+    List<SinkRecord> next = List.of(sink.record(null, memory(1, "again"))); // waits for the first
     assertThrows(DataException.class, () -> task.put(next));
     // Connect still commits what preCommit reports when it closes the failed task's partitions
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
     assertEquals("two", text(2), "written, yet its offset stays behind the refused record");
   }
 
@@ -932,8 +904,8 @@ class QdrantVectorSinkTaskTest {
     TopicPartition other = new TopicPartition(PARTITION.topic(), 1);
     qdrant.hold();
     task.put(List.of(onPartitionOne(memory(1, "one"), 7))); // partition 1 only; will fail: kept
-    task.put(List.of(record(null, memory(2, "two")))); // offset 1, written
-    task.put(List.of(record(null, memory(3, "three")))); // offset 2, will fail: kept
+    task.put(List.of(sink.record(null, memory(2, "two")))); // offset 1, written
+    task.put(List.of(sink.record(null, memory(3, "three")))); // offset 2, will fail: kept
     await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 3);
     qdrant.failNextWriteOf("1", Status.Code.UNAVAILABLE);
     qdrant.failNextWriteOf("3", Status.Code.UNAVAILABLE);
@@ -955,9 +927,9 @@ class QdrantVectorSinkTaskTest {
     startSlowTask();
     TopicPartition other = new TopicPartition(PARTITION.topic(), 1);
     qdrant.hold();
-    task.put(List.of(record(null, memory(1, "one")))); // offset 1, will fail: kept
+    task.put(List.of(sink.record(null, memory(1, "one")))); // offset 1, will fail: kept
     // collapsed to partition 1's write of point 5, written
-    task.put(List.of(record(null, memory(5, "old")), onPartitionOne(memory(5, "new"), 9)));
+    task.put(List.of(sink.record(null, memory(5, "old")), onPartitionOne(memory(5, "new"), 9)));
     await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 2);
     qdrant.failNextWriteOf("1", Status.Code.UNAVAILABLE);
     qdrant.release();
@@ -978,24 +950,25 @@ class QdrantVectorSinkTaskTest {
   void aTransientFailureInFlightKeepsTheBatchAndTheNextPutIsDeliveredAgain() throws Exception {
     startSlowTask();
     qdrant.failNext(1, Status.Code.UNAVAILABLE);
-    task.put(List.of(record(null, memory(1, "one")))); // offset 1: sent, refused in flight
+    task.put(List.of(sink.record(null, memory(1, "one")))); // offset 1: sent, refused in flight
     await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.pendingFailures() == 0);
 
-    List<SinkRecord> next = List.of(record(null, memory(2, "two")), record(null, memory(1, "1b")));
+    List<SinkRecord> next =
+        List.of(sink.record(null, memory(2, "two")), sink.record(null, memory(1, "1b")));
     assertThrows(RetriableException.class, () -> task.put(next));
     assertTrue(context.timeoutMs() > 0);
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
     assertEquals(1, count(), "neither the kept batch nor the next put's records were written");
 
     // delivered again while Qdrant still refuses: the kept batch fails again and stays kept
     qdrant.failNext(1, Status.Code.UNAVAILABLE);
     assertThrows(RetriableException.class, () -> task.put(next));
     assertEquals(0, qdrant.pendingFailures());
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
 
     // Connect delivers the same records again: the kept batch goes first, then these
     task.put(next);
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), sink.preCommit());
     assertEquals(3, count());
     assertEquals("1b", text(1));
     assertEquals(
@@ -1011,10 +984,10 @@ class QdrantVectorSinkTaskTest {
   void aTransientFailureFoundByPreCommitIsSentAgainByTheNextPut() throws Exception {
     startSlowTask();
     qdrant.failNext(1, Status.Code.DEADLINE_EXCEEDED);
-    task.put(List.of(record(null, memory(1, "one"))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit()); // kept, not thrown
-    task.put(List.of(record(null, memory(2, "two"))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), preCommit());
+    task.put(List.of(sink.record(null, memory(1, "one"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit()); // kept, not thrown
+    task.put(List.of(sink.record(null, memory(2, "two"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), sink.preCommit());
     assertEquals(3, count());
   }
 
@@ -1022,15 +995,16 @@ class QdrantVectorSinkTaskTest {
   void aPermanentFailureInFlightFailsTheNextPutNamingTheBatchByOffsets() throws Exception {
     startSlowTask();
     qdrant.failNext(1, Status.Code.PERMISSION_DENIED);
-    task.put(List.of(record(null, memory(1, "secret text")), record(null, memory(2, "two"))));
+    task.put(
+        List.of(sink.record(null, memory(1, "secret text")), sink.record(null, memory(2, "two"))));
     // shares point 2 with the batch in flight, so it waits for it and meets its failure
-    List<SinkRecord> next = List.of(record(null, memory(2, "three")));
+    List<SinkRecord> next = List.of(sink.record(null, memory(2, "three")));
     ConnectException e = assertThrows(ConnectException.class, () -> task.put(next));
     assertFalse(e instanceof RetriableException);
     assertTrue(e.getMessage().contains("memory.events-0 up to offset 2"), e.getMessage());
     assertFalse(e.getMessage().contains("secret"), e.getMessage());
     assertSame(e, assertThrows(ConnectException.class, () -> task.put(next)));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
     assertEquals(1, count(), "the next put's records were not sent");
   }
 
@@ -1038,7 +1012,7 @@ class QdrantVectorSinkTaskTest {
   void closingAPartitionWaitsForItsRecordsInFlightAndForgetsTheirOffsets() throws Exception {
     startSlowTask();
     TopicPartition other = new TopicPartition(PARTITION.topic(), 1);
-    putWhileQdrantHolds(record(null, memory(1, "one")), onPartitionOne(memory(2, "two"), 7));
+    putWhileQdrantHolds(sink.record(null, memory(1, "one")), onPartitionOne(memory(2, "two"), 7));
     CompletableFuture<Void> closed = CompletableFuture.runAsync(() -> task.close(List.of(other)));
     assertFalse(closed.isDone(), "close waits for the batch in flight");
     qdrant.release();
@@ -1077,7 +1051,7 @@ class QdrantVectorSinkTaskTest {
     assertEquals(
         Map.of(PARTITION, new OffsetAndMetadata(2)),
         keepBatchAndClosePartitionOne(
-            record(null, memory(1, "one")),
+            sink.record(null, memory(1, "one")),
             onPartitionOne(memory(2, "two"), 7),
             onPartitionOne(Map.of("text", "no id"), 8)));
     assertEquals(2, count());
@@ -1092,7 +1066,7 @@ class QdrantVectorSinkTaskTest {
     assertEquals(
         Map.of(PARTITION, new OffsetAndMetadata(2)),
         keepBatchAndClosePartitionOne(
-            record(null, memory(1, "from partition 0")),
+            sink.record(null, memory(1, "from partition 0")),
             onPartitionOne(memory(1, "from partition 1"), 7)));
     assertEquals(
         "from partition 0", text(1), "the open partition's write is acknowledged, so it landed");
@@ -1102,20 +1076,21 @@ class QdrantVectorSinkTaskTest {
   void recordsDeliveredAgainAreNotEmbeddedWhileAKeptBatchStillFails() throws Exception {
     startSlowTask();
     qdrant.failNext(1, Status.Code.UNAVAILABLE);
-    task.put(List.of(record(null, memory(1, "one")))); // sent, refused in flight
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit()); // now kept, not sent
+    task.put(List.of(sink.record(null, memory(1, "one")))); // sent, refused in flight
+    assertEquals(
+        Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit()); // now kept, not sent
     List<SinkRecord> next =
         List.of(
-            record(null, memory(2, "two")),
-            record(null, memory(3, "three")),
-            record(null, memory(4, "four")));
+            sink.record(null, memory(2, "two")),
+            sink.record(null, memory(3, "three")),
+            sink.record(null, memory(4, "four")));
     qdrant.failNext(1, Status.Code.UNAVAILABLE);
     assertThrows(RetriableException.class, () -> task.put(next)); // the kept batch fails again
     assertEquals(
         1.0, context.metric("embedding-batch-size-max"), "the three records were not embedded");
     task.put(next);
     assertEquals(3.0, context.metric("embedding-batch-size-max"));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), sink.preCommit());
     assertEquals(5, count());
   }
 
@@ -1123,8 +1098,8 @@ class QdrantVectorSinkTaskTest {
   void aCollectionRecreatedWithOtherVectorsFailsTheTaskInsteadOfDeadLetteringEveryRecord()
       throws Exception {
     startTask("batch.max.points", "64");
-    task.put(List.of(record(null, memory(1000, "first"))));
-    preCommit();
+    task.put(List.of(sink.record(null, memory(1000, "first"))));
+    sink.preCommit();
     // an operator recreates the collection with another size while the task runs
     reader.deleteCollectionAsync("memories").get();
     reader
@@ -1133,10 +1108,10 @@ class QdrantVectorSinkTaskTest {
         .get();
     List<SinkRecord> records = new ArrayList<>();
     for (long id = 1; id <= 64; id++) {
-      records.add(record(null, memory(id, "text " + id)));
+      records.add(sink.record(null, memory(id, "text " + id)));
     }
     task.put(records); // sent; refused in flight
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
     ConnectException failed = assertThrows(ConnectException.class, () -> task.put(List.of()));
     assertFalse(failed instanceof RetriableException);
     assertTrue(failed.getMessage().contains("vector.size"), failed.getMessage());
@@ -1147,14 +1122,14 @@ class QdrantVectorSinkTaskTest {
   void aTombstoneCollapsedUnderAnUpsertQdrantRefusesIsStillApplied() throws Exception {
     startTask("embedder", "field", "vector.name", "dense");
     List<Integer> vector = List.of(1, 0, 0, 0, 0, 0, 0, 0);
-    task.put(List.of(record(null, Map.of("id", 1L, "vector", Map.of("dense", vector)))));
-    preCommit();
+    task.put(List.of(sink.record(null, Map.of("id", 1L, "vector", Map.of("dense", vector)))));
+    sink.preCommit();
     Map<String, Object> undeclared = Map.of("dense", vector, "undeclared", List.of(1));
     task.put(
         List.of(
-            record(1L, null), // deletes point 1
-            record(null, Map.of("id", 1L, "vector", undeclared)))); // refused by Qdrant
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), preCommit());
+            sink.record(1L, null), // deletes point 1
+            sink.record(null, Map.of("id", 1L, "vector", undeclared)))); // refused by Qdrant
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), sink.preCommit());
     assertEquals(1, context.deadLettered().size(), "the refused upsert is dead-lettered");
     assertEquals(0, count(), "and the tombstone it replaced in collapsing was applied");
   }
@@ -1166,9 +1141,9 @@ class QdrantVectorSinkTaskTest {
     Map<String, Object> undeclared = Map.of("dense", vector, "undeclared", List.of(1));
     task.put(
         List.of(
-            record(null, Map.of("id", 1L, "text", "first", "vector", Map.of("dense", vector))),
-            record(null, Map.of("id", 1L, "text", "second", "vector", undeclared))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+            sink.record(null, Map.of("id", 1L, "text", "first", "vector", Map.of("dense", vector))),
+            sink.record(null, Map.of("id", 1L, "text", "second", "vector", undeclared))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), sink.preCommit());
     assertEquals(1, context.deadLettered().size());
     assertEquals("first", text(1));
   }
@@ -1176,9 +1151,8 @@ class QdrantVectorSinkTaskTest {
   @Test
   void stopLetsTheBatchInFlightFinishFirst() throws Exception {
     startSlowTask();
-    putWhileQdrantHolds(record(null, memory(1, "one")));
-    QdrantVectorSinkTask stopping = task;
-    task = null;
+    putWhileQdrantHolds(sink.record(null, memory(1, "one")));
+    QdrantVectorSinkTask stopping = sink.stoppedByTheTest();
     CompletableFuture<Void> stopped = CompletableFuture.runAsync(stopping::stop);
     assertFalse(stopped.isDone(), "stop waits for the batch in flight");
     qdrant.release();
@@ -1193,7 +1167,8 @@ class QdrantVectorSinkTaskTest {
   void theTaskWithAWrongApiKeyFailsForGoodInsteadOfRetrying() {
     qdrant.requireApiKey("secret");
     startTask("vector.size", "4", "qdrant.api.key", "guess", "embedder", "field");
-    List<SinkRecord> batch = List.of(record(null, Map.of("id", 1L, "vector", List.of(1, 0, 0, 0))));
+    List<SinkRecord> batch =
+        List.of(sink.record(null, Map.of("id", 1L, "vector", List.of(1, 0, 0, 0))));
     ConnectException e = assertThrows(ConnectException.class, () -> task.put(batch));
     assertFalse(e instanceof RetriableException, e.toString());
     assertTrue(e.getMessage().contains("UNAUTHENTICATED"), e.getMessage());
@@ -1203,8 +1178,8 @@ class QdrantVectorSinkTaskTest {
   void theTaskWithTheRightApiKeyWrites() throws Exception {
     qdrant.requireApiKey("secret");
     startTask("vector.size", "4", "qdrant.api.key", "secret", "embedder", "field");
-    task.put(List.of(record(null, Map.of("id", 1L, "vector", List.of(1, 0, 0, 0)))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    task.put(List.of(sink.record(null, Map.of("id", 1L, "vector", List.of(1, 0, 0, 0)))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
     qdrant.requireApiKey(null);
     assertEquals(1, count());
   }
@@ -1224,7 +1199,7 @@ class QdrantVectorSinkTaskTest {
     for (long id = 1; id <= 4; id++) {
       List<Integer> indices = id == 3 ? List.of(5, 5) : List.of(7, 5);
       records.add(
-          record(
+          sink.record(
               null,
               Map.of(
                   "id",
@@ -1237,7 +1212,7 @@ class QdrantVectorSinkTaskTest {
                       Map.of("indices", indices, "values", List.of(0.5, 0.25))))));
     }
     task.put(records);
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), sink.preCommit());
     assertEquals(3, count());
     assertEquals(1, context.deadLettered().size());
     assertTrue(
@@ -1251,9 +1226,9 @@ class QdrantVectorSinkTaskTest {
     String canonical = "0f8fad5b-d9cb-469f-a165-70867728950e";
     task.put(
         List.of(
-            record(null, Map.of("id", canonical.toUpperCase(), "vector", List.of(1, 0, 0, 0))),
-            record(null, Map.of("id", canonical, "vector", List.of(0, 1, 0, 0)))));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+            sink.record(null, Map.of("id", canonical.toUpperCase(), "vector", List.of(1, 0, 0, 0))),
+            sink.record(null, Map.of("id", canonical, "vector", List.of(0, 1, 0, 0)))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), sink.preCommit());
     assertEquals(1, count());
   }
 
@@ -1296,12 +1271,11 @@ class QdrantVectorSinkTaskTest {
     Schema valueSchema =
         SchemaBuilder.struct().field("id", idSchema).field("text", Schema.STRING_SCHEMA).build();
     Struct value = new Struct(valueSchema).put("id", id).put("text", "hello");
-    task.put(
-        List.of(new SinkRecord(PARTITION.topic(), 0, null, null, valueSchema, value, offset++)));
-    preCommit();
+    task.put(List.of(sink.record(null, null, valueSchema, value)));
+    sink.preCommit();
     assertEquals(1, count());
-    task.put(List.of(new SinkRecord(PARTITION.topic(), 0, keySchema, key, null, null, offset++)));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+    task.put(List.of(sink.record(keySchema, key, null, null)));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(sink.offset())), sink.preCommit());
     assertEquals(0, count(), "the tombstone deleted the point");
   }
 
@@ -1335,10 +1309,10 @@ class QdrantVectorSinkTaskTest {
     startTask("id.fields", "namespace,id");
     List<SinkRecord> events =
         List.of(
-            record(null, namespaced("acme.agent0", "mem-5", "acme's words")),
-            record(null, namespaced("globex.agent0", "mem-5", "globex's words")));
+            sink.record(null, namespaced("acme.agent0", "mem-5", "acme's words")),
+            sink.record(null, namespaced("globex.agent0", "mem-5", "globex's words")));
     task.put(events);
-    preCommit();
+    sink.preCommit();
     assertEquals(2, count());
     // python3: uuid.uuid5(uuid.NAMESPACE_URL, json.dumps(["acme.agent0","mem-5"],
     //   separators=(",", ":"), ensure_ascii=False))
@@ -1349,13 +1323,13 @@ class QdrantVectorSinkTaskTest {
 
     task.put(
         List.of(
-            record(null, namespaced("acme.agent0", "mem-5", "acme's words")),
-            record(null, namespaced("globex.agent0", "mem-5", "globex's words"))));
-    preCommit();
+            sink.record(null, namespaced("acme.agent0", "mem-5", "acme's words")),
+            sink.record(null, namespaced("globex.agent0", "mem-5", "globex's words"))));
+    sink.preCommit();
     assertEquals(2, count(), "a replay hits the same points");
 
-    task.put(List.of(record("{\"namespace\":\"acme.agent0\",\"id\":\"mem-5\"}", null)));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), preCommit());
+    task.put(List.of(sink.record("{\"namespace\":\"acme.agent0\",\"id\":\"mem-5\"}", null)));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), sink.preCommit());
     assertEquals(1, count());
     assertEquals("globex's words", textOf(globex));
     assertTrue(context.deadLettered().isEmpty());

@@ -1,5 +1,6 @@
 package io.somastack.connect.qdrant;
 
+import static io.somastack.connect.qdrant.StandInTask.PARTITION;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,21 +13,17 @@ import io.qdrant.client.PointIdFactory;
 import io.qdrant.client.QdrantClient;
 import io.qdrant.client.grpc.Points.WriteOrderingType;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
-import io.somastack.connect.testing.qdrant.QdrantEndpoint;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn.Operation;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.SinkRecord;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -36,29 +33,17 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class QdrantWriteRequestsTest {
 
-  private static final TopicPartition PARTITION = new TopicPartition("memory.events", 0);
+  @RegisterExtension
+  final StandInTask sink =
+      new StandInTask(
+          "qdrant.timeout.ms", "30000",
+          "batch.max.points", "256",
+          "retry.backoff.ms", "10");
 
-  private final HandRunTaskContext context =
-      new HandRunTaskContext(PARTITION).deadLetterQueue(true);
-  private QdrantGrpcStandIn qdrant;
-  private QdrantClient reader;
+  private final QdrantGrpcStandIn qdrant = sink.qdrant;
+  private final QdrantClient reader = sink.reader;
+  private final HandRunTaskContext context = sink.context;
   private QdrantVectorSinkTask task;
-  private long offset;
-
-  @BeforeEach
-  void start() {
-    qdrant = QdrantGrpcStandIn.startOnFreePort();
-    reader = QdrantEndpoint.clientFor(qdrant.host(), qdrant.port());
-  }
-
-  @AfterEach
-  void stop() {
-    if (task != null) {
-      task.stop();
-    }
-    reader.close();
-    qdrant.close();
-  }
 
   /** A task that wrote point 1000 (creating the collection), so every later call writes. */
   private void startTask() {
@@ -66,37 +51,19 @@ class QdrantWriteRequestsTest {
   }
 
   private void startTask(boolean writeFirst, String... keyValues) {
-    Map<String, String> props = new HashMap<>();
-    props.put("qdrant.url", qdrant.url());
-    props.put("qdrant.timeout.ms", "30000");
-    props.put("vector.size", "8");
-    props.put("collection.name", "memories");
-    props.put("batch.max.points", "256");
-    props.put("retry.backoff.ms", "10");
-    for (int i = 0; i < keyValues.length; i += 2) {
-      props.put(keyValues[i], keyValues[i + 1]);
-    }
-    task = new QdrantVectorSinkTask();
-    task.initialize(context);
-    task.start(props);
+    task = sink.start(keyValues);
     if (writeFirst) {
       task.put(List.of(upsert(1000, "creates the collection")));
-      assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+      assertEquals(Map.of(PARTITION, new OffsetAndMetadata(sink.offset())), sink.preCommit());
     }
   }
 
   private SinkRecord upsert(long id, String text) {
-    Map<String, Object> value = Map.of("id", id, "text", text);
-    return new SinkRecord(
-        PARTITION.topic(), PARTITION.partition(), null, null, null, value, offset++);
+    return sink.record(null, Map.of("id", id, "text", text));
   }
 
   private SinkRecord tombstone(long id) {
-    return new SinkRecord(PARTITION.topic(), PARTITION.partition(), null, id, null, null, offset++);
-  }
-
-  private Map<TopicPartition, OffsetAndMetadata> preCommit() {
-    return task.preCommit(Map.of(PARTITION, new OffsetAndMetadata(offset)));
+    return sink.record(id, null);
   }
 
   private String text(long id) throws Exception {
@@ -117,7 +84,7 @@ class QdrantWriteRequestsTest {
       existing.add(upsert(id, "old " + id));
     }
     task.put(existing);
-    preCommit();
+    sink.preCommit();
 
     List<SinkRecord> mixed = new ArrayList<>();
     for (long id = 1; id <= 100; id++) {
@@ -129,7 +96,7 @@ class QdrantWriteRequestsTest {
     }
     long calls = qdrant.calls();
     task.put(mixed);
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(sink.offset())), sink.preCommit());
 
     assertEquals(2, qdrant.calls() - calls, "one upsert and one delete request");
     assertEquals(102, reader.countAsync("memories").get()); // 101..200, 500 and 1000
@@ -157,7 +124,7 @@ class QdrantWriteRequestsTest {
     assertNull(text(1));
 
     task.put(next); // Connect delivers them again: the kept batch goes first
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(sink.offset())), sink.preCommit());
     List<Operation> writes = qdrant.operations();
     assertEquals(
         List.of(
@@ -178,7 +145,7 @@ class QdrantWriteRequestsTest {
     startTask(false);
     qdrant.failNextWriteOf("1", Status.Code.UNAVAILABLE);
     task.put(List.of(upsert(1, "one"))); // the task's first write request
-    preCommit(); // the failure is found here: kept, not thrown
+    sink.preCommit(); // the failure is found here: kept, not thrown
     assertEquals(1.0, context.metric("requests-failed-total"));
     assertEquals(0.0, context.metric("points-upserted-total"));
     assertFalse(Double.isNaN(context.metric("request-latency-ms-avg")), "the failure is timed");
@@ -191,7 +158,7 @@ class QdrantWriteRequestsTest {
         .untilAsserted(
             () -> {
               task.put(List.of());
-              preCommit();
+              sink.preCommit();
               assertEquals(1.0, context.metric("points-upserted-total"));
             });
     assertEquals(1.0, context.metric("requests-failed-total"));
@@ -218,7 +185,7 @@ class QdrantWriteRequestsTest {
     task.put(List.of(upsert(1, "one"), upsert(2, "two"), tombstone(3)));
     qdrant.failNextWriteOf("1", Status.Code.INVALID_ARGUMENT); // split: sent again in halves
     task.put(List.of(upsert(1, "one again"), upsert(4, "four"), tombstone(2)));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(sink.offset())), sink.preCommit());
 
     List<String> writes =
         qdrant.operations().stream().map(Operation::kind).filter(k -> !k.equals("create")).toList();

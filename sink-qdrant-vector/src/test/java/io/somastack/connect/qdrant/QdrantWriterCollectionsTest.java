@@ -16,7 +16,6 @@ import io.qdrant.client.grpc.Collections.PayloadSchemaType;
 import io.qdrant.client.grpc.Collections.VectorParams;
 import io.qdrant.client.grpc.Points.PointStruct;
 import io.qdrant.client.grpc.Points.RetrievedPoint;
-import io.somastack.connect.testing.qdrant.QdrantEndpoint;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,43 +30,31 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** How the writer checks and creates collections, against the gRPC stand-in. */
 class QdrantWriterCollectionsTest {
 
-  private QdrantGrpcStandIn qdrant;
-  private QdrantClient reader;
+  /**
+   * Its stand-in, reader and configuration only: the writers here run without a task, and are told
+   * which collection to check, whatever collection.name says.
+   */
+  @RegisterExtension final StandInTask sink = new StandInTask("qdrant.timeout.ms", "5000");
+
+  private final QdrantGrpcStandIn qdrant = sink.qdrant;
+  private final QdrantClient reader = sink.reader;
   private final List<QdrantWriter> writers = new ArrayList<>();
 
-  @BeforeEach
-  void start() {
-    qdrant = QdrantGrpcStandIn.startOnFreePort();
-    reader = QdrantEndpoint.clientFor(qdrant.host(), qdrant.port());
-  }
-
   @AfterEach
-  void stop() {
+  void closeWriters() { // before the fixture closes the stand-in
     writers.forEach(QdrantWriter::close);
-    reader.close();
-    qdrant.close();
-  }
-
-  private Map<String, String> props(String... keyValues) {
-    Map<String, String> props = new HashMap<>();
-    props.put("qdrant.url", qdrant.url());
-    props.put("qdrant.timeout.ms", "5000");
-    props.put("vector.size", "8");
-    for (int i = 0; i < keyValues.length; i += 2) {
-      props.put(keyValues[i], keyValues[i + 1]);
-    }
-    return props;
   }
 
   private QdrantWriter writer(String... keyValues) {
     QdrantWriter writer =
-        QdrantWriter.open(new QdrantSinkConfig(props(keyValues)), (upsert, points, nanos) -> {});
+        QdrantWriter.open(
+            new QdrantSinkConfig(sink.props(keyValues)), (upsert, points, nanos) -> {});
     writers.add(writer);
     return writer;
   }
@@ -118,7 +105,7 @@ class QdrantWriterCollectionsTest {
             ConnectException.class,
             () ->
                 connector.start(
-                    props("collection.name", "memories", "collection.distance", "cosine")));
+                    sink.props("collection.name", "memories", "collection.distance", "cosine")));
     assertTrue(e.getMessage().contains("collection.distance"), e.getMessage());
   }
 
@@ -223,7 +210,7 @@ class QdrantWriterCollectionsTest {
     Map<String, PayloadSchemaType> created = new HashMap<>();
     info("memories").getPayloadSchemaMap().forEach((f, i) -> created.put(f, i.getDataType()));
     assertEquals(
-        new QdrantSinkConfig(props("collection.payload.indexes", indexes)).payloadIndexes(),
+        new QdrantSinkConfig(sink.props("collection.payload.indexes", indexes)).payloadIndexes(),
         created);
     assertEquals(8, qdrant.operations().stream().filter(o -> o.kind().equals("index")).count());
   }

@@ -1,5 +1,7 @@
 package io.somastack.connect.qdrant;
 
+import static io.somastack.connect.qdrant.StandInTask.PARTITION;
+import static io.somastack.connect.testing.Causes.chain;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,20 +14,16 @@ import io.qdrant.client.grpc.Collections.VectorParams;
 import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.testing.CapturedStderr;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
-import io.somastack.connect.testing.qdrant.QdrantEndpoint;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.SinkRecord;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Record data stays out of the worker log and the task's errors: a collection name that {@code
@@ -36,8 +34,6 @@ import org.junit.jupiter.api.Test;
  */
 class RecordDataInErrorsTest {
 
-  private static final TopicPartition PARTITION = new TopicPartition("memory.events", 0);
-
   /** A tenant id: must appear nowhere but in the dead letter queue. */
   private static final String TENANT = "tenant-zq81x";
 
@@ -46,52 +42,20 @@ class RecordDataInErrorsTest {
   /** The start of every status description the stand-in injects. */
   private static final String DESCRIPTION = "injected by the stand-in";
 
-  private QdrantGrpcStandIn qdrant;
-  private QdrantClient reader;
+  @RegisterExtension
+  final StandInTask sink =
+      new StandInTask(
+          "collection.name", "mem_${value.tenant_id}",
+          "collection.create", "false",
+          "delete.enabled", "false");
+
+  private final QdrantGrpcStandIn qdrant = sink.qdrant;
+  private final QdrantClient reader = sink.reader;
+  private final HandRunTaskContext context = sink.context;
   private QdrantVectorSinkTask task;
-  private final HandRunTaskContext context =
-      new HandRunTaskContext(PARTITION).deadLetterQueue(true);
-  private long offset;
-
-  @BeforeEach
-  void start() {
-    qdrant = QdrantGrpcStandIn.startOnFreePort();
-    reader = QdrantEndpoint.clientFor(qdrant.host(), qdrant.port());
-  }
-
-  @AfterEach
-  void stop() {
-    if (task != null) {
-      task.stop();
-    }
-    reader.close();
-    qdrant.close();
-  }
-
-  private void startTenantTask(String... keyValues) {
-    Map<String, String> props = new HashMap<>();
-    props.put("qdrant.url", qdrant.url());
-    props.put("qdrant.timeout.ms", "2000");
-    props.put("vector.size", "8");
-    props.put("collection.name", "mem_${value.tenant_id}");
-    props.put("collection.create", "false");
-    props.put("delete.enabled", "false");
-    for (int i = 0; i < keyValues.length; i += 2) {
-      props.put(keyValues[i], keyValues[i + 1]);
-    }
-    task = new QdrantVectorSinkTask();
-    task.initialize(context);
-    task.start(props);
-  }
 
   private SinkRecord record(long id) {
-    Map<String, Object> value = Map.of("id", id, "text", "words " + id, "tenant_id", TENANT);
-    return new SinkRecord(
-        PARTITION.topic(), PARTITION.partition(), null, null, null, value, offset++);
-  }
-
-  private Map<TopicPartition, OffsetAndMetadata> preCommit() {
-    return task.preCommit(Map.of(PARTITION, new OffsetAndMetadata(offset)));
+    return sink.record(null, Map.of("id", id, "text", "words " + id, "tenant_id", TENANT));
   }
 
   private void createCollection(int size) throws Exception {
@@ -102,18 +66,46 @@ class RecordDataInErrorsTest {
         .get();
   }
 
-  /** Every message of the exception and its causes, as a worker's log of it would show them. */
-  private static String chain(Throwable thrown) {
-    List<String> texts = new ArrayList<>();
-    for (Throwable t = thrown; t != null; t = t.getCause()) {
-      texts.add(t.toString());
-    }
-    return String.join(" <- ", texts);
-  }
-
   private static void assertNoRecordData(String text) {
     assertFalse(text.contains(TENANT), text);
     assertFalse(text.contains(DESCRIPTION), text);
+  }
+
+  /**
+   * Starts the task and runs {@code work} with it, as a worker would: what they logged, checked to
+   * hold no record data.
+   */
+  private String logOfTaskRun(CapturedStderr.Work work) throws Exception {
+    String log =
+        CapturedStderr.ofWork(
+            () -> {
+              task = sink.start();
+              work.run();
+            });
+    assertNoRecordData(log);
+    return log;
+  }
+
+  /**
+   * The task's first put, of record 1, which must fail: its failure as a worker logs it, checked
+   * (like the run's log) to hold no record data.
+   */
+  private String failureOfFirstPut() throws Exception {
+    return failureOfFirstPut(() -> {});
+  }
+
+  /** The same, with {@code afterStart} (setting up Qdrant's answers) run between start and put. */
+  private String failureOfFirstPut(Runnable afterStart) throws Exception {
+    ConnectException[] thrown = new ConnectException[1];
+    logOfTaskRun(
+        () -> {
+          afterStart.run();
+          List<SinkRecord> batch = List.of(record(1));
+          thrown[0] = assertThrows(ConnectException.class, () -> task.put(batch));
+        });
+    String failure = chain(thrown[0]);
+    assertNoRecordData(failure);
+    return failure;
   }
 
   private String deadLetterReason(int index) {
@@ -123,13 +115,11 @@ class RecordDataInErrorsTest {
   @Test
   void aMissingTenantCollectionIsNamedOnlyInTheDeadLetterReason() throws Exception {
     String log =
-        CapturedStderr.ofWork(
+        logOfTaskRun(
             () -> {
-              startTenantTask();
               task.put(List.of(record(1)));
-              assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+              assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
             });
-    assertNoRecordData(log);
     assertTrue(log.contains("memory.events-0@0"), log);
     assertEquals(1, context.deadLettered().size());
     assertTrue(deadLetterReason(0).contains("'" + COLLECTION + "' does not exist"));
@@ -139,17 +129,7 @@ class RecordDataInErrorsTest {
   void withoutADeadLetterQueueAMissingTenantCollectionFailsTheTaskNamingTheRecordOnly()
       throws Exception {
     context.deadLetterQueue(false);
-    ConnectException[] thrown = new ConnectException[1];
-    String log =
-        CapturedStderr.ofWork(
-            () -> {
-              startTenantTask();
-              List<SinkRecord> batch = List.of(record(1));
-              thrown[0] = assertThrows(ConnectException.class, () -> task.put(batch));
-            });
-    assertNoRecordData(log);
-    String failure = chain(thrown[0]);
-    assertNoRecordData(failure);
+    String failure = failureOfFirstPut();
     assertTrue(failure.contains("memory.events-0@0"), failure);
     assertTrue(failure.contains("collection.create"), failure);
   }
@@ -157,17 +137,7 @@ class RecordDataInErrorsTest {
   @Test
   void aTenantCollectionWithOtherVectorsIsNamedByTheRecordThatNamesIt() throws Exception {
     createCollection(4);
-    ConnectException[] thrown = new ConnectException[1];
-    String log =
-        CapturedStderr.ofWork(
-            () -> {
-              startTenantTask();
-              List<SinkRecord> batch = List.of(record(1));
-              thrown[0] = assertThrows(ConnectException.class, () -> task.put(batch));
-            });
-    assertNoRecordData(log);
-    String failure = chain(thrown[0]);
-    assertNoRecordData(failure);
+    String failure = failureOfFirstPut();
     assertTrue(failure.contains("memory.events-0@0"), failure);
     assertTrue(failure.contains("holds vectors of size 4 but vector.size is 8"), failure);
   }
@@ -175,18 +145,7 @@ class RecordDataInErrorsTest {
   /** A collection call Qdrant refuses: its status code is told, not its text. */
   @Test
   void aFailedCollectionCheckGivesTheStatusCodeNotQdrantsText() throws Exception {
-    ConnectException[] thrown = new ConnectException[1];
-    String log =
-        CapturedStderr.ofWork(
-            () -> {
-              startTenantTask();
-              qdrant.failNext(1, Status.Code.PERMISSION_DENIED);
-              List<SinkRecord> batch = List.of(record(1));
-              thrown[0] = assertThrows(ConnectException.class, () -> task.put(batch));
-            });
-    assertNoRecordData(log);
-    String failure = chain(thrown[0]);
-    assertNoRecordData(failure);
+    String failure = failureOfFirstPut(() -> qdrant.failNext(1, Status.Code.PERMISSION_DENIED));
     assertTrue(failure.contains("PERMISSION_DENIED"), failure);
   }
 
@@ -195,15 +154,13 @@ class RecordDataInErrorsTest {
   void aRefusedPointsQdrantTextGoesOnlyToItsDeadLetter() throws Exception {
     createCollection(8);
     String log =
-        CapturedStderr.ofWork(
+        logOfTaskRun(
             () -> {
-              startTenantTask();
               // refused once: a request of one point, as the writer's search for it ends
               qdrant.failNextWriteOf("1", Status.Code.INVALID_ARGUMENT);
               task.put(List.of(record(1)));
-              assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+              assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
             });
-    assertNoRecordData(log);
     assertTrue(log.contains("memory.events-0@0") && log.contains("INVALID_ARGUMENT"), log);
     assertEquals(1, context.deadLettered().size());
     assertTrue(deadLetterReason(0).contains(DESCRIPTION + " for point 1"), deadLetterReason(0));
@@ -230,23 +187,19 @@ class RecordDataInErrorsTest {
     createCollection(8);
     List<Throwable> thrown = new ArrayList<>();
     String log =
-        CapturedStderr.ofWork(
+        logOfTaskRun(
             () -> {
-              startTenantTask();
               qdrant.failNextWriteOf("1", Status.Code.UNAVAILABLE);
               task.put(List.of(record(1)));
-              preCommit(); // the failure found and logged; the batch kept
+              sink.preCommit(); // the failure found and logged; the batch kept
               qdrant.failNextWriteOf("1", Status.Code.UNAVAILABLE);
               // the kept batch is sent again first, and waited for
               thrown.add(assertThrows(RetriableException.class, () -> task.put(List.of())));
               qdrant.failNextWriteOf("1", Status.Code.PERMISSION_DENIED);
               thrown.add(assertThrows(ConnectException.class, () -> task.put(List.of())));
             });
-    assertNoRecordData(log);
     assertTrue(log.contains("UNAVAILABLE"), log);
-    for (Throwable failure : thrown) {
-      assertNoRecordData(chain(failure));
-    }
+    thrown.forEach(failure -> assertNoRecordData(chain(failure)));
     assertFalse(thrown.get(1) instanceof RetriableException, chain(thrown.get(1)));
     assertTrue(chain(thrown.get(1)).contains("PERMISSION_DENIED"), chain(thrown.get(1)));
   }
@@ -260,31 +213,26 @@ class RecordDataInErrorsTest {
   void aTenantCollectionDeletedUnderTheTaskIsNamedOnlyInTheDeadLetterReason() throws Exception {
     createCollection(8);
     List<Throwable> thrown = new ArrayList<>();
-    String log =
-        CapturedStderr.ofWork(
-            () -> {
-              startTenantTask();
-              task.put(List.of(record(1)));
-              preCommit();
-              reader.deleteCollectionAsync(COLLECTION).get();
-              task.put(List.of(record(2))); // NOT_FOUND: kept
-              List<SinkRecord> same = List.of(record(2));
-              thrown.add(assertThrows(RetriableException.class, () -> task.put(same)));
-              createCollection(8);
-              task.put(List.of(record(3)));
-              preCommit();
-              reader.deleteCollectionAsync(COLLECTION).get();
-              qdrant.failNextWriteOf("4", Status.Code.INVALID_ARGUMENT); // rechecks: missing
-              task.put(List.of(record(4)));
-              List<SinkRecord> again = List.of(record(4));
-              thrown.add(assertThrows(RetriableException.class, () -> task.put(again)));
-              task.put(List.of()); // the kept batch finds the collection missing: dead letters
-              preCommit();
-            });
-    assertNoRecordData(log);
-    for (Throwable failure : thrown) {
-      assertNoRecordData(chain(failure));
-    }
+    logOfTaskRun(
+        () -> {
+          task.put(List.of(record(1)));
+          sink.preCommit();
+          reader.deleteCollectionAsync(COLLECTION).get();
+          task.put(List.of(record(2))); // NOT_FOUND: kept
+          List<SinkRecord> same = List.of(record(2));
+          thrown.add(assertThrows(RetriableException.class, () -> task.put(same)));
+          createCollection(8);
+          task.put(List.of(record(3)));
+          sink.preCommit();
+          reader.deleteCollectionAsync(COLLECTION).get();
+          qdrant.failNextWriteOf("4", Status.Code.INVALID_ARGUMENT); // rechecks: missing
+          task.put(List.of(record(4)));
+          List<SinkRecord> again = List.of(record(4));
+          thrown.add(assertThrows(RetriableException.class, () -> task.put(again)));
+          task.put(List.of()); // the kept batch finds the collection missing: dead letters
+          sink.preCommit();
+        });
+    thrown.forEach(failure -> assertNoRecordData(chain(failure)));
     assertFalse(context.deadLettered().isEmpty());
     for (int i = 0; i < context.deadLettered().size(); i++) {
       assertTrue(deadLetterReason(i).contains("'" + COLLECTION + "' does not exist"));

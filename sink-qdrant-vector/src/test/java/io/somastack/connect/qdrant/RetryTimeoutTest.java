@@ -1,5 +1,6 @@
 package io.somastack.connect.qdrant;
 
+import static io.somastack.connect.qdrant.StandInTask.PARTITION;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -12,27 +13,23 @@ import com.sun.net.httpserver.HttpServer;
 import io.grpc.Status;
 import io.qdrant.client.QdrantClient;
 import io.somastack.connect.common.json.RecordJson;
-import io.somastack.connect.testing.connect.HandRunTaskContext;
-import io.somastack.connect.testing.qdrant.QdrantEndpoint;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.SinkRecord;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * retry.timeout.ms against the gRPC stand-in answering INTERNAL or UNAVAILABLE again and again: a
@@ -42,60 +39,32 @@ import org.junit.jupiter.api.Test;
  */
 class RetryTimeoutTest {
 
-  private static final TopicPartition PARTITION = new TopicPartition("memory.events", 0);
+  @RegisterExtension
+  final StandInTask sink = new StandInTask("qdrant.timeout.ms", "30000", "retry.backoff.ms", "10");
 
-  private final HandRunTaskContext context =
-      new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+  private final QdrantGrpcStandIn qdrant = sink.qdrant;
+  private final QdrantClient reader = sink.reader;
+
+  /** The task's clock, in nanoseconds, moved by hand. */
   private final AtomicLong now = new AtomicLong();
-  private QdrantGrpcStandIn qdrant;
-  private QdrantClient reader;
+
   private QdrantVectorSinkTask task;
-  private long offset;
-
-  @BeforeEach
-  void start() {
-    qdrant = QdrantGrpcStandIn.startOnFreePort();
-    reader = QdrantEndpoint.clientFor(qdrant.host(), qdrant.port());
-  }
-
-  @AfterEach
-  void stop() {
-    task.stop();
-    reader.close();
-    qdrant.close();
-  }
 
   /** A task that wrote its first record (creating the collection), so every later call writes. */
   private void startTask(String timeoutMs, String... keyValues) {
-    Map<String, String> props = new HashMap<>();
-    for (int i = 0; i < keyValues.length; i += 2) {
-      props.put(keyValues[i], keyValues[i + 1]);
-    }
-    props.put("qdrant.url", qdrant.url());
-    props.put("qdrant.timeout.ms", "30000");
-    props.put("vector.size", "8");
-    props.put("collection.name", "memories");
-    props.put("retry.backoff.ms", "10");
-    props.put("retry.timeout.ms", timeoutMs);
-    task = new QdrantVectorSinkTask(now::get);
-    task.initialize(context);
-    task.start(props);
+    List<String> props = new ArrayList<>(List.of("retry.timeout.ms", timeoutMs));
+    props.addAll(List.of(keyValues));
+    task = sink.start(now::get, props.toArray(String[]::new));
     task.put(List.of(record("creates the collection")));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
   }
 
   private SinkRecord record(String text) {
-    return record(offset + 1, text);
+    return record(sink.offset() + 1, text);
   }
 
   private SinkRecord record(long id, String text) {
-    Map<String, Object> value = Map.of("id", id, "text", text);
-    return new SinkRecord(
-        PARTITION.topic(), PARTITION.partition(), null, null, null, value, offset++);
-  }
-
-  private Map<TopicPartition, OffsetAndMetadata> preCommit() {
-    return task.preCommit(Map.of(PARTITION, new OffsetAndMetadata(offset)));
+    return sink.record(null, Map.of("id", id, "text", text));
   }
 
   private void advance(Duration time) {
@@ -106,7 +75,8 @@ class RetryTimeoutTest {
   private void keepABatch(Status.Code code) {
     qdrant.failNext(1, code);
     task.put(List.of(record("secret words")));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(offset - 1)), preCommit(), "kept");
+    assertEquals(
+        Map.of(PARTITION, new OffsetAndMetadata(sink.offset() - 1)), sink.preCommit(), "kept");
   }
 
   @Test
@@ -133,7 +103,7 @@ class RetryTimeoutTest {
     assertSame(e, assertThrows(ConnectException.class, () -> task.put(next)), "it sticks");
     assertEquals(
         Map.of(PARTITION, new OffsetAndMetadata(1)),
-        preCommit(),
+        sink.preCommit(),
         "only what Qdrant acknowledged: a restart delivers the rest again");
     assertEquals(1, reader.countAsync("memories").get());
   }
@@ -146,7 +116,7 @@ class RetryTimeoutTest {
     assertThrows(RetriableException.class, () -> task.put(List.of()));
     advance(Duration.ofSeconds(9));
     task.put(List.of()); // written
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), sink.preCommit());
 
     keepABatch(Status.Code.UNAVAILABLE); // this run starts here, 9 s in
     qdrant.failNext(3, Status.Code.UNAVAILABLE);
@@ -161,7 +131,7 @@ class RetryTimeoutTest {
     assertFalse(e instanceof RetriableException, e.toString());
     assertTrue(e.getMessage().contains("after 3 attempt(s) over 10.0 s"), e.getMessage());
     assertTrue(e.getMessage().contains("memory.events-0@2"), e.getMessage());
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), sink.preCommit());
   }
 
   /**
@@ -175,7 +145,7 @@ class RetryTimeoutTest {
     qdrant.failNext(3, Status.Code.UNAVAILABLE);
     task.put(List.of(record("secret words"))); // sent now, fails in flight
     advance(Duration.ofSeconds(6));
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit(), "kept");
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit(), "kept");
     advance(Duration.ofSeconds(3));
     assertThrows(RetriableException.class, () -> task.put(List.of()), "9 s after the write");
 
@@ -208,7 +178,7 @@ class RetryTimeoutTest {
     startTask("10000");
     qdrant.failNext(1, Status.Code.UNAVAILABLE);
     task.put(List.of(record("secret words"))); // fails in flight
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), preCommit(), "kept");
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit(), "kept");
     task.close(List.of(PARTITION)); // the kept batch goes with the partition
     task.open(List.of(PARTITION));
     advance(Duration.ofSeconds(20));
@@ -284,6 +254,6 @@ class RetryTimeoutTest {
       advance(Duration.ofDays(1));
     }
     task.put(List.of());
-    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), preCommit());
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), sink.preCommit());
   }
 }
