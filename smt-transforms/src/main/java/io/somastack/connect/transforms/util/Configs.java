@@ -33,10 +33,14 @@ public final class Configs {
 
   public static List<FieldPath> paths(AbstractConfig config, String key) {
     List<String> texts = config.getList(key);
-    if (texts.isEmpty()) {
-      throw new ConfigException(key, texts, "list at least one field path");
-    }
+    requireSome(key, texts);
     return texts.stream().map(text -> FieldPath.parse(text.trim())).toList();
+  }
+
+  private static void requireSome(String key, List<?> paths) {
+    if (paths.isEmpty()) {
+      throw new ConfigException(key, paths, "list at least one field path");
+    }
   }
 
   public static <E extends Enum<E>> E choice(AbstractConfig config, String key, Class<E> type) {
@@ -64,9 +68,9 @@ public final class Configs {
   }
 
   /**
-   * Field paths none of which lies inside or repeats another, as a {@link FieldRewriter} needs:
-   * checked when the config is validated, so the mistake shows there rather than when a task
-   * starts.
+   * At least one field path, none of which lies inside or repeats another, as a {@link
+   * FieldRewriter} needs: checked when the config is validated, so the mistake shows there rather
+   * than when a task starts.
    */
   public static ConfigDef.Validator disjointFieldPaths() {
     ConfigDef.Validator paths = Validators.fieldPaths();
@@ -75,6 +79,7 @@ public final class Configs {
       public void ensureValid(String name, Object value) {
         paths.ensureValid(name, value);
         if (value instanceof List<?> list) {
+          requireSome(name, list);
           try {
             FieldRewriter.requireDisjoint(
                 list.stream().map(item -> FieldPath.parse(item.toString().trim())).toList());
@@ -86,7 +91,7 @@ public final class Configs {
 
       @Override
       public String toString() {
-        return "field paths such as metadata.tenant_id, none inside another";
+        return "at least one field path such as metadata.tenant_id, none inside another";
       }
     };
   }
