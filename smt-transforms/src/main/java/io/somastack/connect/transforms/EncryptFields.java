@@ -72,7 +72,12 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
               Configs.nonBlank(),
               ConfigDef.Importance.HIGH,
               "Id of the key to encrypt with; its highest version in 'keys' is used, so adding a "
-                  + "version rotates the key.")
+                  + "version rotates the key.",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              KEY_ID_CONFIG,
+              Configs.checks(() -> EncryptFields.CONFIG_DEF, EncryptFields::listedKeyId))
           .define(
               MODE_CONFIG,
               ConfigDef.Type.STRING,
@@ -105,15 +110,21 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
     AbstractConfig config = new AbstractConfig(CONFIG_DEF, props);
     List<FieldPath> fields = CryptoConfig.fields(config);
     Keyring keyring = CryptoConfig.keyring(config);
-    keyId = config.getString(KEY_ID_CONFIG).trim();
-    if (!keyring.contains(keyId)) {
-      throw new ConfigException(KEY_ID_CONFIG, keyId, "no key with this id is listed in 'keys'");
-    }
+    keyId = listedKeyId(config);
     mode = Configs.choice(config, MODE_CONFIG, FieldCipher.Mode.class);
     tenant = new TenantField(CryptoConfig.tenantField(config, fields), true);
     cipher = new FieldCipher(keyring);
     // the fields validator has refused paths that overlap
     rewriter = new FieldRewriter(fields, (path, schema) -> Schema.OPTIONAL_STRING_SCHEMA, false);
+  }
+
+  /** key.id, which must name a key listed in 'keys'. */
+  private static String listedKeyId(AbstractConfig config) {
+    String id = config.getString(KEY_ID_CONFIG).trim();
+    if (!CryptoConfig.keyring(config).contains(id)) {
+      throw new ConfigException(KEY_ID_CONFIG, id, "no key with this id is listed in 'keys'");
+    }
+    return id;
   }
 
   @Override

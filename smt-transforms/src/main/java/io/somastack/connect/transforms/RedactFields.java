@@ -82,7 +82,12 @@ public abstract class RedactFields<R extends ConnectRecord<R>>
                   + "config provider such as ${env:SOMA_REDACT_KEY}, and never reuse an "
                   + "encryption key for it. Everything hashed with one key stays joinable, so "
                   + "share a key only where joins are wanted. The hashes name no key: a new key "
-                  + "changes every hash, so data redacted before and after no longer joins.")
+                  + "changes every hash, so data redacted before and after no longer joins.",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              HMAC_KEY_CONFIG,
+              Configs.checks(() -> RedactFields.CONFIG_DEF, RedactFields::keyedHash))
           .define(
               MASK_CONFIG,
               ConfigDef.Type.STRING,
@@ -106,15 +111,21 @@ public abstract class RedactFields<R extends ConnectRecord<R>>
     List<FieldPath> fields = Configs.paths(config, FIELDS_CONFIG);
     with = Configs.choice(config, WITH_CONFIG, With.class);
     mask = config.getString(MASK_CONFIG);
-    if (with == With.HMAC) {
-      try {
-        hash = new KeyedHash(Configs.base64Secret(config, HMAC_KEY_CONFIG));
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException(HMAC_KEY_CONFIG, "[hidden]", e.getMessage());
-      }
-    }
+    hash = keyedHash(config);
     // the fields validator has refused paths that overlap
     rewriter = new FieldRewriter(fields, (path, schema) -> Schema.OPTIONAL_STRING_SCHEMA, false);
+  }
+
+  /** The hash with=hmac needs, which requires hmac.key; null for with=mask. */
+  private static KeyedHash keyedHash(AbstractConfig config) {
+    if (Configs.choice(config, WITH_CONFIG, With.class) != With.HMAC) {
+      return null;
+    }
+    try {
+      return new KeyedHash(Configs.base64Secret(config, HMAC_KEY_CONFIG));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(HMAC_KEY_CONFIG, "[hidden]", e.getMessage());
+    }
   }
 
   @Override

@@ -15,9 +15,8 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.Date;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -114,7 +113,12 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
               "event_id",
               Validators.fieldPath(),
               ConfigDef.Importance.HIGH,
-              "Path of the event id.")
+              "Path of the event id.",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              EVENT_ID_FIELD_CONFIG,
+              ownPlace(EVENT_ID_FIELD_CONFIG))
           .define(
               EVENT_ID_NAMESPACE_CONFIG,
               ConfigDef.Type.STRING,
@@ -134,14 +138,24 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
               "metadata.schema_version",
               Validators.fieldPath(),
               ConfigDef.Importance.MEDIUM,
-              "Path of the schema version.")
+              "Path of the schema version.",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              SCHEMA_VERSION_FIELD_CONFIG,
+              ownPlace(SCHEMA_VERSION_FIELD_CONFIG))
           .define(
               INGEST_TIMESTAMP_FIELD_CONFIG,
               ConfigDef.Type.STRING,
               "metadata.ingested_at",
               Configs.optionalFieldPath(),
               ConfigDef.Importance.MEDIUM,
-              "Path of the ingest timestamp; empty stamps none.")
+              "Path of the ingest timestamp; empty stamps none.",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              INGEST_TIMESTAMP_FIELD_CONFIG,
+              ownPlace(INGEST_TIMESTAMP_FIELD_CONFIG))
           .define(
               INGEST_TIMESTAMP_SOURCE_CONFIG,
               ConfigDef.Type.STRING,
@@ -193,53 +207,82 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
     stampTo = Configs.choice(config, STAMP_TO_CONFIG, StampTo.class);
     eventIdField = Configs.path(config, EVENT_ID_FIELD_CONFIG);
     namespace = UUID.fromString(config.getString(EVENT_ID_NAMESPACE_CONFIG));
-    String version = config.getString(SCHEMA_VERSION_CONFIG);
-    schemaVersion = version == null || version.isBlank() ? null : version.trim();
+    schemaVersion = schemaVersion(config);
     schemaVersionField = Configs.path(config, SCHEMA_VERSION_FIELD_CONFIG);
     ingestField = Configs.optionalPath(config, INGEST_TIMESTAMP_FIELD_CONFIG);
     timestampSource = Configs.choice(config, INGEST_TIMESTAMP_SOURCE_CONFIG, TimestampSource.class);
     headerPrefix = config.getString(HEADER_PREFIX_CONFIG);
-    try {
-      // into a Struct's map fields too: JsonConverter gives metadata a map<string,string> schema,
-      // and the default metadata.* paths must be stamped where FieldPath reads them
-      rewriter = new FieldRewriter(stampedPaths(), StampEnvelope::leafSchema, true, true);
-    } catch (IllegalArgumentException e) {
-      throw new ConfigException("the envelope field paths overlap: " + e.getMessage());
-    }
-    if (stampTo == StampTo.HEADERS) {
-      requireDistinctHeaderNames();
-    }
+    Map<String, FieldPath> stamps = stamps(config);
+    stamps.keySet().forEach(option -> requireOwnPlace(config, option));
+    // into a Struct's map fields too: JsonConverter gives metadata a map<string,string> schema,
+    // and the default metadata.* paths must be stamped where FieldPath reads them
+    rewriter = new FieldRewriter(stamps.values(), StampEnvelope::leafSchema, true, true);
   }
 
-  /** Two paths with one last segment would share a header, and the second stamp would be lost. */
-  private void requireDistinctHeaderNames() {
-    Map<String, FieldPath> byHeader = new HashMap<>();
-    for (FieldPath path : stampedPaths()) {
-      FieldPath other = byHeader.putIfAbsent(headerPrefix + path.leaf(), path);
-      if (other != null) {
-        throw new ConfigException(
-            "stamp.to=headers names each header header.prefix + the field's last segment, and '"
-                + other
-                + "' and '"
-                + path
-                + "' would both be '"
-                + headerPrefix
-                + path.leaf()
-                + "'");
-      }
-    }
+  private static String schemaVersion(AbstractConfig config) {
+    String version = config.getString(SCHEMA_VERSION_CONFIG);
+    return version == null || version.isBlank() ? null : version.trim();
   }
 
-  private List<FieldPath> stampedPaths() {
-    List<FieldPath> paths = new ArrayList<>();
-    paths.add(eventIdField);
-    if (schemaVersion != null) {
-      paths.add(schemaVersionField);
+  /** The paths stamped, by the option that names each, in the order they are stamped. */
+  private static Map<String, FieldPath> stamps(AbstractConfig config) {
+    Map<String, FieldPath> stamps = new LinkedHashMap<>();
+    stamps.put(EVENT_ID_FIELD_CONFIG, Configs.path(config, EVENT_ID_FIELD_CONFIG));
+    if (schemaVersion(config) != null) {
+      stamps.put(SCHEMA_VERSION_FIELD_CONFIG, Configs.path(config, SCHEMA_VERSION_FIELD_CONFIG));
     }
-    if (ingestField != null) {
-      paths.add(ingestField);
+    FieldPath ingest = Configs.optionalPath(config, INGEST_TIMESTAMP_FIELD_CONFIG);
+    if (ingest != null) {
+      stamps.put(INGEST_TIMESTAMP_FIELD_CONFIG, ingest);
     }
-    return paths;
+    return stamps;
+  }
+
+  /** Checks {@link #requireOwnPlace} for the option when the config is validated. */
+  private static ConfigDef.Recommender ownPlace(String option) {
+    return Configs.checks(
+        () -> StampEnvelope.CONFIG_DEF, config -> requireOwnPlace(config, option));
+  }
+
+  /**
+   * A stamp needs a place of its own, or one of two stamps would be lost: a path that lies in,
+   * contains or repeats another stamp's, or with stamp.to=headers a header (header.prefix + the
+   * path's last segment) that another stamp's shares.
+   */
+  private static void requireOwnPlace(AbstractConfig config, String option) {
+    Map<String, FieldPath> stamps = stamps(config);
+    FieldPath path = stamps.get(option);
+    if (path == null) {
+      return; // this stamp is off
+    }
+    boolean headers = Configs.choice(config, STAMP_TO_CONFIG, StampTo.class) == StampTo.HEADERS;
+    String header = config.getString(HEADER_PREFIX_CONFIG) + path.leaf();
+    stamps.forEach(
+        (other, otherPath) -> {
+          if (other.equals(option)) {
+            return;
+          }
+          try {
+            FieldRewriter.requireDisjoint(List.of(path, otherPath));
+          } catch (IllegalArgumentException overlap) {
+            throw new ConfigException(
+                option,
+                path.toString(),
+                "overlaps " + other + " '" + otherPath + "': stamps must not lie in one another");
+          }
+          if (headers && path.leaf().equals(otherPath.leaf())) {
+            throw new ConfigException(
+                option,
+                path.toString(),
+                "stamp.to=headers names each header header.prefix + the field's last segment, and "
+                    + other
+                    + " '"
+                    + otherPath
+                    + "' would share the header '"
+                    + header
+                    + "'");
+          }
+        });
   }
 
   /** An existing field keeps its schema; an added one is an optional string. */

@@ -99,7 +99,13 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
                   + SchemaSource.MAX_BYTES
                   + " bytes (1 MiB) that nests objects and arrays at most "
                   + SchemaSource.MAX_DEPTH
-                  + " levels deep.")
+                  + " levels deep.",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              SCHEMA_CONFIG,
+              Configs.checks(
+                  () -> ValidateJsonSchema.CONFIG_DEF, ValidateJsonSchema::requireSomeSchema))
           .define(
               TOPIC_SCHEMAS_CONFIG,
               ConfigDef.Type.LIST,
@@ -109,7 +115,13 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
               "Per-topic schemas as topic=schema pairs, e.g. "
                   + "memory.events=classpath:schemas/memory-event.schema.json. Schemas are given "
                   + "as in 'schema' except inline JSON. A topic with neither an entry here nor a "
-                  + "'schema' fails.")
+                  + "'schema' fails.",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              TOPIC_SCHEMAS_CONFIG,
+              Configs.checks(
+                  () -> ValidateJsonSchema.CONFIG_DEF, ValidateJsonSchema::requireSomeSchema))
           .define(
               ON_INVALID_CONFIG,
               ConfigDef.Type.STRING,
@@ -172,12 +184,9 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
   @Override
   public void configure(Map<String, ?> props) {
     AbstractConfig config = new AbstractConfig(CONFIG_DEF, props);
+    requireSomeSchema(config);
     String schema = config.getString(SCHEMA_CONFIG);
     Map<String, SchemaSource> sources = topicSchemas(config.getList(TOPIC_SCHEMAS_CONFIG));
-    if ((schema == null || schema.isBlank()) && sources.isEmpty()) {
-      throw new ConfigException(
-          "set '" + SCHEMA_CONFIG + "' or '" + TOPIC_SCHEMAS_CONFIG + "' (or both)");
-    }
     defaultSchema =
         schema == null || schema.isBlank()
             ? null
@@ -189,6 +198,15 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
     rerouteTopic = rerouteTopic(config.getString(REROUTE_TOPIC_CONFIG));
     errorsHeader = config.getString(ERRORS_HEADER_CONFIG);
     maxViolations = config.getInt(MAX_VIOLATIONS_CONFIG);
+  }
+
+  /** Without a schema for any topic every record would fail. */
+  private static void requireSomeSchema(AbstractConfig config) {
+    String schema = config.getString(SCHEMA_CONFIG);
+    if ((schema == null || schema.isBlank()) && config.getList(TOPIC_SCHEMAS_CONFIG).isEmpty()) {
+      throw new ConfigException(
+          "set '" + SCHEMA_CONFIG + "' or '" + TOPIC_SCHEMAS_CONFIG + "' (or both)");
+    }
   }
 
   /**

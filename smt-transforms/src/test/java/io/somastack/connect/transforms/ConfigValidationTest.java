@@ -1,8 +1,11 @@
 package io.somastack.connect.transforms;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.transforms.predicates.FieldMatches;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +16,7 @@ import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.ConfigValue;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.apache.kafka.connect.transforms.Transformation;
+import org.apache.kafka.connect.transforms.predicates.Predicate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -57,10 +61,117 @@ class ConfigValidationTest {
     return errors.keySet().stream().sorted().toList();
   }
 
+  private static void accepted(
+      Supplier<? extends Transformation<SinkRecord>> transform, Map<String, String> props) {
+    Transformation<SinkRecord> t = transform.get();
+    assertEquals(Map.of(), errors(t.config(), props));
+    t.configure(props);
+  }
+
+  @Test
+  void redactWithHmacWithoutAKeyIsRefusedOnTheKey() {
+    refused(RedactFields.Value::new, props("fields", "a"), "hmac.key");
+    assertTrue(
+        errors(RedactFields.CONFIG_DEF, props("fields", "a"))
+            .get("hmac.key")
+            .get(0)
+            .contains("key is required"));
+    accepted(RedactFields.Value::new, props("fields", "a", "with", "mask"));
+    accepted(RedactFields.Value::new, props("fields", "a", "hmac.key", TestRecords.key(5)));
+  }
+
   @Test
   void anEmptyFieldListIsRefusedOnFields() {
     refused(RedactFields.Value::new, props("fields", "", "with", "mask"), "fields");
     refused(EncryptFields.Value::new, props("fields", "", "keys", KEYS, "key.id", "pii"), "fields");
     refused(DecryptFields.Value::new, props("fields", "", "keys", KEYS), "fields");
+  }
+
+  @Test
+  void validateJsonSchemaWithoutAnySchemaIsRefused() {
+    refused(ValidateJsonSchema.Value::new, props(), "schema", "topic.schemas");
+    accepted(
+        ValidateJsonSchema.Value::new,
+        props("topic.schemas", "t=classpath:schemas/memory-event.schema.json"));
+  }
+
+  @Test
+  void encryptWithAKeyIdNotInKeysIsRefusedOnKeyId() {
+    Map<String, String> props = props("fields", "a", "keys", KEYS, "key.id", "other");
+    refused(EncryptFields.Value::new, props, "key.id");
+    String message = errors(EncryptFields.CONFIG_DEF, props).get("key.id").get(0);
+    assertTrue(message.contains("other"), message);
+    assertFalse(message.contains(TestRecords.key(1)), message);
+  }
+
+  @Test
+  void keysThatAreInvalidAreShownOnKeysAlone() {
+    Map<String, String> props = props("fields", "a", "keys", "pii:1:AAAA", "key.id", "pii");
+    Map<String, List<String>> errors = errors(EncryptFields.CONFIG_DEF, props);
+    assertEquals(List.of("keys"), sorted(errors));
+    assertFalse(errors.get("keys").get(0).contains("AAAA"), errors.toString());
+  }
+
+  @Test
+  void encryptingTheTenantFieldIsRefusedOnTenantField() {
+    refused(
+        EncryptFields.Value::new,
+        props("fields", "tenant_id", "keys", KEYS, "key.id", "pii"),
+        "tenant.field");
+    refused(
+        EncryptFields.Value::new,
+        props("fields", "meta", "tenant.field", "meta.tenant", "keys", KEYS, "key.id", "pii"),
+        "tenant.field");
+    refused(DecryptFields.Value::new, props("fields", "tenant_id", "keys", KEYS), "tenant.field");
+    accepted(
+        EncryptFields.Value::new,
+        props("fields", "tenant_id", "tenant.field", "", "keys", KEYS, "key.id", "pii"));
+  }
+
+  @Test
+  void overlappingStampsAreRefusedOnEachOfTheirOptions() {
+    refused(
+        StampEnvelope::new,
+        props("event.id.field", "metadata", "schema.version", "1"),
+        "event.id.field",
+        "ingest.timestamp.field",
+        "schema.version.field");
+    accepted(StampEnvelope::new, props("event.id.field", "metadata", "ingest.timestamp.field", ""));
+  }
+
+  @Test
+  void stampsSharingAHeaderAreRefusedOnTheirOptions() {
+    refused(
+        StampEnvelope::new,
+        props(
+            "stamp.to", "headers",
+            "event.id.field", "a.id",
+            "schema.version", "1",
+            "schema.version.field", "b.id"),
+        "event.id.field",
+        "schema.version.field");
+    accepted(
+        StampEnvelope::new,
+        props("event.id.field", "a.id", "schema.version", "1", "schema.version.field", "b.id"));
+  }
+
+  @Test
+  void fieldMatchesNeedsExactlyOneOfEqualsAndPattern() {
+    for (Map<String, String> props :
+        List.of(props("field", "a"), props("field", "a", "equals", "x", "pattern", "x"))) {
+      Predicate<SinkRecord> predicate = new FieldMatches.Value<>();
+      assertEquals(List.of("equals", "pattern"), sorted(errors(predicate.config(), props)));
+      assertThrows(ConfigException.class, () -> predicate.configure(props));
+    }
+    assertEquals(Map.of(), errors(FieldMatches.CONFIG_DEF, props("field", "a", "equals", "x")));
+  }
+
+  /** Connect embeds a transform's ConfigDef under transforms.NAME. and keeps its recommenders. */
+  @Test
+  void ruleErrorsShowOnTheEmbeddedOption() {
+    ConfigDef connector = new ConfigDef();
+    connector.embed("transforms.redact.", "Transforms: redact", 0, RedactFields.CONFIG_DEF);
+    Map<String, String> props = props("transforms.redact.fields", "a");
+    assertEquals(List.of("transforms.redact.hmac.key"), sorted(errors(connector, props)));
   }
 }

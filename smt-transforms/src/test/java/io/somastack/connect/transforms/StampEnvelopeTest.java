@@ -283,8 +283,9 @@ class StampEnvelopeTest {
                     "schema.version.field",
                     "schema.id"));
     assertEquals(
-        "stamp.to=headers names each header header.prefix + the field's last segment, and"
-            + " 'meta.id' and 'schema.id' would both be 'soma.id'",
+        "Invalid value meta.id for configuration event.id.field: stamp.to=headers names each"
+            + " header header.prefix + the field's last segment, and schema.version.field"
+            + " 'schema.id' would share the header 'soma.id'",
         e.getMessage());
     Map<String, Object> value =
         valueOf(

@@ -57,7 +57,12 @@ public final class CryptoConfig {
                 + "without it fails, and so does encrypting one with an object there (decrypting "
                 + "reads an object as earlier versions bound it, so their data still opens). It "
                 + "must not lie in or contain an encrypted field. Empty binds no tenant "
-                + "(ciphertexts are still bound to their field path).");
+                + "(ciphertexts are still bound to their field path).",
+            null,
+            -1,
+            ConfigDef.Width.NONE,
+            TENANT_FIELD_CONFIG,
+            Configs.checks(() -> def, config -> tenantField(config, fields(config))));
   }
 
   /** Checks the key list when the config is validated, without echoing it. */

@@ -66,7 +66,12 @@ public abstract class FieldMatches<R extends ConnectRecord<R>> implements Predic
               ConfigDef.Type.STRING,
               null,
               ConfigDef.Importance.HIGH,
-              "The field matches when its text equals this; set this or 'pattern'.")
+              "The field matches when its text equals this; set this or 'pattern'.",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              EQUALS_CONFIG,
+              Configs.checks(() -> FieldMatches.CONFIG_DEF, FieldMatches::requireOneCriterion))
           .define(
               PATTERN_CONFIG,
               ConfigDef.Type.STRING,
@@ -74,7 +79,12 @@ public abstract class FieldMatches<R extends ConnectRecord<R>> implements Predic
               Validators.regex(),
               ConfigDef.Importance.HIGH,
               "The field matches when its whole text matches this regular expression; set this "
-                  + "or 'equals'.");
+                  + "or 'equals'.",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              PATTERN_CONFIG,
+              Configs.checks(() -> FieldMatches.CONFIG_DEF, FieldMatches::requireOneCriterion));
 
   private static final Logger log = LoggerFactory.getLogger(FieldMatches.class);
 
@@ -92,13 +102,17 @@ public abstract class FieldMatches<R extends ConnectRecord<R>> implements Predic
   public void configure(Map<String, ?> props) {
     AbstractConfig config = new AbstractConfig(CONFIG_DEF, props);
     field = Configs.path(config, FIELD_CONFIG);
+    requireOneCriterion(config);
     equals = config.getString(EQUALS_CONFIG);
     String regex = config.getString(PATTERN_CONFIG);
-    if ((equals == null) == (regex == null)) {
+    pattern = regex == null ? null : Pattern.compile(regex);
+  }
+
+  private static void requireOneCriterion(AbstractConfig config) {
+    if ((config.getString(EQUALS_CONFIG) == null) == (config.getString(PATTERN_CONFIG) == null)) {
       throw new ConfigException(
           "set exactly one of '" + EQUALS_CONFIG + "' and '" + PATTERN_CONFIG + "'");
     }
-    pattern = regex == null ? null : Pattern.compile(regex);
   }
 
   @Override

@@ -2,8 +2,14 @@ package io.somastack.connect.transforms.util;
 
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.path.FieldPath;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
@@ -146,5 +152,47 @@ public final class Configs {
         }
       }
     };
+  }
+
+  /**
+   * A recommender that checks {@code rule}, a check spanning options that configure() runs too,
+   * when Connect validates the config (PUT /connector-plugins/{name}/config/validate, and before it
+   * creates a connector): Connect checks a transform's options with their own validators and
+   * recommenders only, so a rule only configure() ran passed validation and failed every task as it
+   * started. ConfigDef.validate shows the ConfigException the rule throws on the option this
+   * recommender is given to. Until every option is valid on its own the rule is not run: its
+   * options show their own errors, and a rule reading a broken one would only repeat them.
+   *
+   * @param definition the transform's ConfigDef (a supplier, as the recommender is part of it)
+   */
+  public static ConfigDef.Recommender checks(
+      Supplier<ConfigDef> definition, Consumer<AbstractConfig> rule) {
+    return new ConfigDef.Recommender() {
+      @Override
+      public List<Object> validValues(String name, Map<String, Object> parsed) {
+        AbstractConfig config = parsedConfig(definition.get(), parsed);
+        if (config != null) {
+          rule.accept(config);
+        }
+        return new ArrayList<>(); // ConfigDef edits the list it gets
+      }
+
+      @Override
+      public boolean visible(String name, Map<String, Object> parsed) {
+        return true;
+      }
+    };
+  }
+
+  /** The config the options parsed for validation make, as configure() would; null if invalid. */
+  private static AbstractConfig parsedConfig(ConfigDef definition, Map<String, Object> parsed) {
+    Map<String, Object> given = new HashMap<>(parsed);
+    // validation parses an option left out and without a default as null: missing, not null
+    given.values().removeIf(Objects::isNull);
+    try {
+      return new AbstractConfig(definition, given, false);
+    } catch (ConfigException optionInvalid) {
+      return null;
+    }
   }
 }
