@@ -1,5 +1,6 @@
 package io.somastack.connect.transforms;
 
+import io.somastack.connect.common.config.Recommenders;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.path.FieldPath;
@@ -92,7 +93,12 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
                   + "(and the length) and nothing more. Values are compared as compact JSON, so "
                   + "objects with keys in another order differ, and after a rotation new "
                   + "ciphertexts no longer equal those of older versions. Both modes count "
-                  + "against the key version's limit of 2^32 values.");
+                  + "against the key version's limit of 2^32 values.",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              MODE_CONFIG,
+              Recommenders.enumValues(FieldCipher.Mode.class));
 
   private final RecordSide side;
   private FieldCipher cipher;

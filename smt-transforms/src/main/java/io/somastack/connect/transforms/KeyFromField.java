@@ -1,6 +1,7 @@
 package io.somastack.connect.transforms;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.somastack.connect.common.config.Recommenders;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.path.FieldPath;
@@ -69,7 +70,12 @@ public abstract class KeyFromField<R extends ConnectRecord<R>>
               "When the field is missing or null (with the Key variant, also when the record "
                   + "has no key): fail (DataException), null (null key) or keep (leave the key as "
                   + "it is). The Value variant leaves tombstones unchanged; the Key variant "
-                  + "narrows a tombstone's key like any other, so it still deletes its key.");
+                  + "narrows a tombstone's key like any other, so it still deletes its key.",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              ON_MISSING_CONFIG,
+              Recommenders.enumValues(OnMissing.class));
 
   private final RecordSide source;
   private FieldPath field;

@@ -1,5 +1,6 @@
 package io.somastack.connect.transforms;
 
+import io.somastack.connect.common.config.Recommenders;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.path.FieldPath;
@@ -71,7 +72,12 @@ public abstract class RedactFields<R extends ConnectRecord<R>>
               "hmac",
               Validators.oneOf(With.class),
               ConfigDef.Importance.HIGH,
-              "hmac: keyed hash, joinable. mask: the fixed 'mask' string.")
+              "hmac: keyed hash, joinable. mask: the fixed 'mask' string.",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              WITH_CONFIG,
+              Recommenders.enumValues(With.class))
           .define(
               HMAC_KEY_CONFIG,
               ConfigDef.Type.PASSWORD,

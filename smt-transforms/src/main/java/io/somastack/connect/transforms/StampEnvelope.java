@@ -1,6 +1,7 @@
 package io.somastack.connect.transforms;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.somastack.connect.common.config.Recommenders;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.json.RecordJson;
@@ -106,7 +107,12 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
               "fields: add missing fields to the value. headers: add missing headers named "
                   + "header.prefix + the field's last segment (e.g. soma.event_id), leaving the "
                   + "value untouched; the event id header repeats the value's event id when it has "
-                  + "one (a value that is not JSON, such as Avro or Protobuf bytes, has none).")
+                  + "one (a value that is not JSON, such as Avro or Protobuf bytes, has none).",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              STAMP_TO_CONFIG,
+              Recommenders.enumValues(StampTo.class))
           .define(
               EVENT_ID_FIELD_CONFIG,
               ConfigDef.Type.STRING,
@@ -163,7 +169,12 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
               Validators.oneOf(TimestampSource.class),
               ConfigDef.Importance.LOW,
               "wall_clock: when the transform ran. record: the record's Kafka timestamp (falls back "
-                  + "to the wall clock when it has none), which repeats on reprocessing.")
+                  + "to the wall clock when it has none), which repeats on reprocessing.",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              INGEST_TIMESTAMP_SOURCE_CONFIG,
+              Recommenders.enumValues(TimestampSource.class))
           .define(
               HEADER_PREFIX_CONFIG,
               ConfigDef.Type.STRING,

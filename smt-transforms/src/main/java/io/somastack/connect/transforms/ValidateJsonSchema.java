@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.ValidationMessage;
+import io.somastack.connect.common.config.Recommenders;
 import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.json.RecordJson;
@@ -133,7 +134,13 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
                   + "violations in the errors.header header. A rerouted source record loses any "
                   + "partition it was given, so the producer picks one by its key, as for "
                   + "Connect's dead letter queue, and reroute.topic may have fewer partitions than "
-                  + "the source topic; a sink record keeps its partition.")
+                  + "the source topic; a sink record keeps its partition.",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              ON_INVALID_CONFIG,
+              List.of(REROUTE_TOPIC_CONFIG, ERRORS_HEADER_CONFIG),
+              Recommenders.enumValues(OnInvalid.class))
           .define(
               REROUTE_TOPIC_CONFIG,
               ConfigDef.Type.STRING,
@@ -141,7 +148,12 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
               rerouteTemplate(),
               ConfigDef.Importance.MEDIUM,
               "Topic for invalid records when on.invalid=reroute; may use ${topic}. Its other "
-                  + "text must be legal in a topic name ([a-zA-Z0-9._-]).")
+                  + "text must be legal in a topic name ([a-zA-Z0-9._-]).",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              REROUTE_TOPIC_CONFIG,
+              Recommenders.visibleWhen(ON_INVALID_CONFIG, OnInvalid.REROUTE))
           .define(
               ERRORS_HEADER_CONFIG,
               ConfigDef.Type.STRING,
@@ -152,7 +164,12 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
                   + "most "
                   + Violations.MAX_BYTES
                   + " bytes of UTF-8 so the rerouted record stays within the broker's size "
-                  + "limit; violations that do not fit are counted as '... and N more'.")
+                  + "limit; violations that do not fit are counted as '... and N more'.",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              ERRORS_HEADER_CONFIG,
+              Recommenders.visibleWhen(ON_INVALID_CONFIG, OnInvalid.REROUTE))
           .define(
               MAX_VIOLATIONS_CONFIG,
               ConfigDef.Type.INT,

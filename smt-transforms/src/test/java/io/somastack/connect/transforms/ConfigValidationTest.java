@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.transforms.predicates.FieldMatches;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -42,6 +44,13 @@ class ConfigValidationTest {
     return def.validate(props).stream()
         .filter(value -> !value.errorMessages().isEmpty())
         .collect(Collectors.toMap(ConfigValue::name, ConfigValue::errorMessages));
+  }
+
+  private static ConfigValue option(ConfigDef def, Map<String, String> props, String name) {
+    return def.validate(props).stream()
+        .filter(value -> value.name().equals(name))
+        .findFirst()
+        .orElseThrow();
   }
 
   /** Validation shows errors on exactly these options, and configure() refuses the config. */
@@ -173,5 +182,42 @@ class ConfigValidationTest {
     connector.embed("transforms.redact.", "Transforms: redact", 0, RedactFields.CONFIG_DEF);
     Map<String, String> props = props("transforms.redact.fields", "a");
     assertEquals(List.of("transforms.redact.hmac.key"), sorted(errors(connector, props)));
+  }
+
+  @Test
+  void choicesAreRecommended() {
+    assertRecommends(RedactFields.CONFIG_DEF, props("fields", "a"), "with", "hmac", "mask");
+    assertRecommends(
+        EncryptFields.CONFIG_DEF,
+        props("fields", "a", "keys", KEYS, "key.id", "pii"),
+        "mode",
+        "random",
+        "deterministic");
+    assertRecommends(KeyFromField.CONFIG_DEF, props("field", "a"), "on.missing", onMissingValues());
+    assertRecommends(StampEnvelope.CONFIG_DEF, props(), "stamp.to", "fields", "headers");
+    assertRecommends(
+        StampEnvelope.CONFIG_DEF, props(), "ingest.timestamp.source", "wall_clock", "record");
+    assertRecommends(
+        ValidateJsonSchema.CONFIG_DEF, props("schema", "{}"), "on.invalid", "fail", "reroute");
+  }
+
+  private static String[] onMissingValues() {
+    return Arrays.stream(KeyFromField.OnMissing.values())
+        .map(value -> value.name().toLowerCase(Locale.ROOT))
+        .toArray(String[]::new);
+  }
+
+  private static void assertRecommends(
+      ConfigDef def, Map<String, String> props, String name, String... values) {
+    assertEquals(List.of(values), option(def, props, name).recommendedValues());
+  }
+
+  @Test
+  void rerouteOptionsShowOnlyWhenRerouting() {
+    for (String name : List.of("reroute.topic", "errors.header")) {
+      ConfigDef def = ValidateJsonSchema.CONFIG_DEF;
+      assertFalse(option(def, props("schema", "{}"), name).visible(), name);
+      assertTrue(option(def, props("schema", "{}", "on.invalid", "reroute"), name).visible(), name);
+    }
   }
 }
