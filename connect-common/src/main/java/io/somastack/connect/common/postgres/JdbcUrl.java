@@ -80,12 +80,14 @@ public final class JdbcUrl {
     return null;
   }
 
+  /** A port as pgjdbc reads one: Integer.parseInt's number (a + may lead), from 1 to 65535. */
   private static boolean isPort(String text) {
-    if (text.isEmpty() || text.length() > 5 || !text.chars().allMatch(Character::isDigit)) {
+    try {
+      int port = Integer.parseInt(text);
+      return port >= 1 && port <= 65535;
+    } catch (NumberFormatException notANumber) {
       return false;
     }
-    int port = Integer.parseInt(text);
-    return port >= 1 && port <= 65535;
   }
 
   /** The database name as written: after the host list's '/', or all of jdbc:postgresql:db. */

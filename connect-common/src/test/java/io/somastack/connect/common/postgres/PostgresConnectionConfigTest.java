@@ -179,6 +179,7 @@ class PostgresConnectionConfigTest {
         List.of(
             "jdbc:postgresql://[::1]:5432/soma",
             "jdbc:postgresql://a:1,b/soma",
+            "jdbc:postgresql://a:+5432/soma",
             "jdbc:postgresql:///soma",
             "jdbc:postgresql://db/",
             "jdbc:postgresql:soma")) {
