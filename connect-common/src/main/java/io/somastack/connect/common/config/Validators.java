@@ -155,6 +155,17 @@ public final class Validators {
                   + " by the JDBC driver; set them in connection.user and connection.password"
                   + " (the value is not shown: it may hold credentials)");
         }
+        String unparsable = url.unparsable();
+        if (unparsable != null) {
+          // pgjdbc would refuse it at connect, quoting it whole in its error and its log line
+          throw new ConfigException(
+              "Invalid value for configuration "
+                  + name
+                  + ": the URL "
+                  + unparsable
+                  + ", so the JDBC driver could not parse it (the value is not shown: it may hold"
+                  + " credentials)");
+        }
         // the connectors log their settings at start, and connection.url is no PASSWORD option
         // (sslpassword, an encrypted client key's, has no option of its own to go to: left alone)
         if (url.hasParameterLike("password")) {

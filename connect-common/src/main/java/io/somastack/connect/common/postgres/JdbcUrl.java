@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.postgresql.PGProperty;
 
 /**
  * The parts of a PostgreSQL JDBC URL ({@code jdbc:postgresql://hosts/db?params}) the plugins check:
@@ -59,17 +60,20 @@ public final class JdbcUrl {
   }
 
   /**
-   * What pgjdbc refuses in the host list, or null: no / after it, or a port that is not a number
-   * from 1 to 65535 (host:, host:port5432). It refuses the URL at connect, and logs it whole, query
-   * and all, at WARNING.
+   * What pgjdbc refuses in the host list, or null: no / after it (but jdbc:postgresql:// alone), a
+   * second / after it, or a port that is not a number from 1 to 65535 (host:, host:port5432). It
+   * refuses the URL at connect, and logs it whole, query and all, at WARNING.
    */
   private static String hostsProblem(String beforeQuery) {
-    if (!beforeQuery.startsWith(WITH_HOSTS)) {
+    if (!beforeQuery.startsWith(WITH_HOSTS) || beforeQuery.equals(WITH_HOSTS)) {
       return null;
     }
     int slash = beforeQuery.indexOf('/', WITH_HOSTS.length());
     if (slash < 0) {
       return "has no / after its hosts (jdbc:postgresql://host:port/database)";
+    }
+    if (beforeQuery.indexOf('/', slash + 1) >= 0) {
+      return "has a / in its database name (write it %2F)";
     }
     for (String host : beforeQuery.substring(WITH_HOSTS.length(), slash).split(",", -1)) {
       int colon = host.lastIndexOf(':');
@@ -148,14 +152,9 @@ public final class JdbcUrl {
   }
 
   /**
-   * The part pgjdbc percent-decodes (the database name, a parameter's value) that is not correctly
-   * encoded, named without its text ("its database name", "its sslmode parameter"), or null. pgjdbc
-   * refuses the whole URL at connect for one ("Unable to parse URL ..."). Names and hosts are not
-   * decoded by it, nor looked at here.
-   */
-  /**
-   * Why pgjdbc cannot parse the URL, said without its text ("has no / after its hosts", "its
-   * sslmode parameter is not correctly percent-encoded"), or null.
+   * Why pgjdbc cannot parse the URL, said without its text ("has no / after its hosts", "has a
+   * value of its sslmode parameter that is not correctly percent-encoded"), or null. pgjdbc refuses
+   * such a URL at connect, quoting it whole.
    */
   public String unparsable() {
     if (hostsProblem != null) {
@@ -164,18 +163,26 @@ public final class JdbcUrl {
     String part = badlyEncodedPart();
     return part == null
         ? null
-        : part
-            + " is not correctly percent-encoded (a % must start two hex digits; %25 is a %"
+        : "has "
+            + part
+            + " that is not correctly percent-encoded (a % must start two hex digits; %25 is a %"
             + " itself)";
   }
 
+  /**
+   * The part pgjdbc percent-decodes (the database name, a parameter's value) that is not correctly
+   * encoded, or null. A parameter is named only when pgjdbc knows its name: in a value holding an
+   * unencoded & (a password's), what follows would read as a name, and is not repeated.
+   */
   private String badlyEncodedPart() {
     if (!databaseDecodes) {
-      return "its database name";
+      return "a database name";
     }
     for (Parameter parameter : parameters) {
       if (parameter.value() != null && !decodes(parameter.value())) {
-        return "its " + parameter.name() + " parameter";
+        return PGProperty.forName(parameter.name()) != null
+            ? "a value of its " + parameter.name() + " parameter"
+            : "a parameter value";
       }
     }
     return null;

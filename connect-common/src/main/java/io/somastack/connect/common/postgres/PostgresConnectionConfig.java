@@ -136,15 +136,6 @@ public final class PostgresConnectionConfig {
    * explains it and no task starts with it.
    */
   public static void check(AbstractConfig config) {
-    String unparsable = JdbcUrl.parse(url(config)).unparsable();
-    if (unparsable != null) {
-      throw new OptionConflict(
-          URL,
-          "the URL "
-              + unparsable
-              + ", so the JDBC driver could not parse it (the value is not shown: it may hold"
-              + " credentials)");
-    }
     sslmode(config);
   }
 

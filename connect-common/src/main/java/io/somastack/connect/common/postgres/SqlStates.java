@@ -102,12 +102,14 @@ public final class SqlStates {
   private static final Set<String> CLASSES_QUOTING_VALUES = Set.of("22", "23", "0A", "P0");
 
   /**
-   * undefined_table, undefined_function, undefined_object and invalid_schema_name: their message
-   * quotes the name looked up, which for a value of a regclass, regproc, regconfig, regrole,
-   * regtype or regnamespace column is record data.
+   * undefined_table, undefined_function, undefined_object and invalid_schema_name, and syntax_error
+   * and ambiguous_function: their message quotes the name looked up or the text parsed, which for a
+   * value of a regclass, regproc, regconfig, regrole, regtype, regnamespace or tsquery column is
+   * record data ('improper relation name (too many dotted names): a.b.c.d', 'syntax error in
+   * tsquery: "..."', 'more than one function named "..."').
    */
   private static final Set<String> STATES_QUOTING_NAMES_LOOKED_UP =
-      Set.of("42P01", "42883", "42704", "3F000");
+      Set.of("42P01", "42883", "42704", "3F000", "42601", "42725");
 
   /**
    * Whether the server's message for this SQLSTATE may quote a value of a row, so that neither a
@@ -115,10 +117,18 @@ public final class SqlStates {
    * names the server gives apart (column, constraint, type) do.
    */
   public static boolean messageMayQuoteValue(String state) {
-    return state != null
-        && state.length() == 5
-        && (STATES_QUOTING_NAMES_LOOKED_UP.contains(state)
-            || CLASSES_QUOTING_VALUES.contains(state.substring(0, 2)));
+    return quotesNameLookedUp(state)
+        || (state != null
+            && state.length() == 5
+            && CLASSES_QUOTING_VALUES.contains(state.substring(0, 2)));
+  }
+
+  /**
+   * Whether the message quotes a name looked up or text parsed, which a reg* column's value may be:
+   * of the catalog states, the ones whose words a task's error about a changed table leaves out.
+   */
+  public static boolean quotesNameLookedUp(String state) {
+    return state != null && STATES_QUOTING_NAMES_LOOKED_UP.contains(state);
   }
 
   /** The first SQLSTATE in the chain of exceptions, or null. */

@@ -57,7 +57,7 @@ class ValidatorsTest {
           "jdbc:postgresql://db/soma?ApplicationName=relay@eu",
           "jdbc:postgresql://[::1]:5432/soma",
           "jdbc:postgresql:soma",
-          "jdbc:postgresql://db?options=-c%20search_path=a@b"
+          "jdbc:postgresql://db/soma?options=-c%20search_path=a@b"
         }) {
       Validators.postgresUrl().ensureValid("connection.url", url);
     }

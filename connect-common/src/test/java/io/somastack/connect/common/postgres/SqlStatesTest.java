@@ -162,10 +162,16 @@ class SqlStatesTest {
       assertTrue(SqlStates.messageMayQuoteValue(state), state);
     }
     assertTrue(SqlStates.messageMayQuoteValue("3F000"));
+    // 'a.b.c.d'::regclass, a tsquery's syntax, 'abs'::regproc
+    assertTrue(SqlStates.messageMayQuoteValue("42601"));
+    assertTrue(SqlStates.messageMayQuoteValue("42725"));
     for (String state : new String[] {"42703", "42804", "42P10", "42501", "08006", "54000"}) {
       assertFalse(SqlStates.messageMayQuoteValue(state), state);
     }
     assertFalse(SqlStates.messageMayQuoteValue(null));
+    assertFalse(SqlStates.quotesNameLookedUp(null));
+    assertTrue(SqlStates.quotesNameLookedUp("42P01"));
+    assertFalse(SqlStates.quotesNameLookedUp("22P02"), "a data exception is no lookup");
     assertFalse(SqlStates.messageMayQuoteValue("22"), "not a SQLSTATE");
   }
 }

@@ -248,8 +248,8 @@ public final class TableChanged extends SQLException {
 
   /**
    * What to tell the operator: the table and what it refused, in PostgreSQL's own words where they
-   * name objects and types only (never for 42P01, 42883, 42704 and 3F000, whose words may quote a
-   * value).
+   * name objects and types only (never for the states whose words quote a name looked up, which a
+   * reg* column's value may be: {@link SqlStates#quotesNameLookedUp}).
    */
   public static String describe(SQLException e, Moment moment) {
     String state = SqlStates.rootState(e);
@@ -297,7 +297,7 @@ public final class TableChanged extends SQLException {
   }
 
   private static String what(SQLException e, String state) {
-    if (SqlStates.messageMayQuoteValue(state)) {
+    if (SqlStates.quotesNameLookedUp(state)) {
       return "";
     }
     ServerErrorMessage m = ServerErrors.of(e);
