@@ -22,14 +22,48 @@ public final class PipelineDeployer {
   /** The result of deploying one file. */
   public record Outcome(PipelineFile file, boolean ok, List<String> problems) {}
 
+  /**
+   * How long a changed config's RUNNING must hold before it counts: longer than a worker's
+   * task.shutdown.graceful.timeout.ms (5 s by default). An old task that misses it is cancelled,
+   * and its RUNNING stays in the status until the new task writes a state (a sink stuck in a put);
+   * tasks on other workers stop on their own schedule.
+   */
+  static final Duration SETTLE = Duration.ofSeconds(10);
+
+  /** Time and the pause between looks at the status: the tests pass their own. */
+  interface Clock {
+    long nanoTime();
+
+    void sleep(Duration pause) throws InterruptedException;
+  }
+
+  private static final Clock SYSTEM_CLOCK =
+      new Clock() {
+        @Override
+        public long nanoTime() {
+          return System.nanoTime();
+        }
+
+        @Override
+        public void sleep(Duration pause) throws InterruptedException {
+          Thread.sleep(pause.toMillis()); // polling a remote REST API: there is no event to wait on
+        }
+      };
+
   private final ConnectRestClient rest;
   private final PrintStream out;
   private final Duration runningTimeout;
+  private final Clock clock;
 
   public PipelineDeployer(ConnectRestClient rest, PrintStream out, Duration runningTimeout) {
+    this(rest, out, runningTimeout, SYSTEM_CLOCK);
+  }
+
+  PipelineDeployer(ConnectRestClient rest, PrintStream out, Duration runningTimeout, Clock clock) {
     this.rest = rest;
     this.out = out;
     this.runningTimeout = runningTimeout;
+    this.clock = clock;
   }
 
   /** Validation only: the errors Connect reports, one readable line each. */
@@ -101,17 +135,17 @@ public final class PipelineDeployer {
    * Waits until the connector and every task run, or one fails. A failure that was there before
    * this deploy is not judged until its instance has been seen in another state or fails with
    * another trace: until Connect has restarted it, the status still shows the old failure. A
-   * changed config's RUNNING counts only from the look after its tasks' configs show it, when the
-   * old tasks have been stopped (on the worker that answers; the others stop theirs as they read
-   * the new task configs, which the pause between looks leaves them time for).
+   * changed config is judged only after its tasks' configs show it, and its RUNNING counts once it
+   * has held for {@link #SETTLE}: until every old task has stopped, the RUNNING shown may be its.
    */
   private Outcome awaitRunning(
       PipelineFile file, Map<String, String> failedBefore, ConfigChange change) throws IOException {
     Map<String, String> stale = new HashMap<>(failedBefore);
     ConfigChange pending = change;
-    long deadline = System.nanoTime() + runningTimeout.toNanos();
+    long deadline = clock.nanoTime() + runningTimeout.toNanos();
     String last = "no status yet";
-    while (System.nanoTime() < deadline) {
+    Long runningSince = null; // a changed config: since when RUNNING has held, without a break
+    while (clock.nanoTime() < deadline) {
       JsonNode status = rest.status(file.name());
       if (status != null) {
         List<String> failures = newFailures(status, stale);
@@ -133,13 +167,28 @@ public final class PipelineDeployer {
                   + "/"
                   + tasks.size()
                   + " tasks running";
-          if ("RUNNING".equals(connector) && allTasksRunning(status, tasks.size())) {
+          boolean running = "RUNNING".equals(connector) && allTasksRunning(status, tasks.size());
+          if (!running) {
+            runningSince = null;
+          } else if (runningSince == null) {
+            runningSince = clock.nanoTime();
+          }
+          long held = running ? clock.nanoTime() - runningSince : 0;
+          if (running && (change == null || held >= SETTLE.toNanos())) {
             out.println("  RUNNING (" + last + ")");
             return new Outcome(file, true, List.of());
           }
+          if (running) {
+            last +=
+                ", RUNNING for "
+                    + Duration.ofNanos(held).toSeconds()
+                    + " s of the "
+                    + SETTLE.toSeconds()
+                    + " s a changed config must hold";
+          }
         }
       }
-      pause();
+      pause(clock);
     }
     out.println("  not RUNNING within " + runningTimeout.toSeconds() + " s: " + last);
     List<String> problems = new ArrayList<>(List.of("not RUNNING in time: " + last));
@@ -216,9 +265,9 @@ public final class PipelineDeployer {
     return failed;
   }
 
-  private static void pause() throws IOException {
+  private static void pause(Clock clock) throws IOException {
     try {
-      Thread.sleep(250); // polling a remote REST API: there is no event to wait on
+      clock.sleep(Duration.ofMillis(250));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -46,6 +47,13 @@ class PipelineRedeployTest {
   private final AtomicBoolean put = new AtomicBoolean();
   private final AtomicInteger taskLooksAfterPut = new AtomicInteger();
   private final AtomicInteger statusCalls = new AtomicInteger();
+
+  /** Status looks, after the task configs changed, that still show the old config's tasks. */
+  private final AtomicInteger oldStatusLooksAfterApplied = new AtomicInteger();
+
+  /** The deployer's time: each pause between looks moves it on, and no real time passes. */
+  private final AtomicLong nanos = new AtomicLong();
+
   private HttpServer server;
 
   @AfterEach
@@ -73,7 +81,20 @@ class PipelineRedeployTest {
   }
 
   private PipelineDeployer deployer(ConnectRestClient rest, Duration timeout) {
-    return new PipelineDeployer(rest, new PrintStream(log, true, StandardCharsets.UTF_8), timeout);
+    PipelineDeployer.Clock clock =
+        new PipelineDeployer.Clock() {
+          @Override
+          public long nanoTime() {
+            return nanos.get();
+          }
+
+          @Override
+          public void sleep(Duration pause) {
+            nanos.addAndGet(pause.toNanos());
+          }
+        };
+    return new PipelineDeployer(
+        rest, new PrintStream(log, true, StandardCharsets.UTF_8), timeout, clock);
   }
 
   /**
@@ -100,6 +121,26 @@ class PipelineRedeployTest {
 
     assertTrue(outcome.ok(), output());
     assertTrue(taskLooksAfterPut.get() >= 3, "RUNNING before the new tasks: " + output());
+    assertTrue(
+        nanos.get() >= PipelineDeployer.SETTLE.toNanos(), "RUNNING before it held: " + output());
+  }
+
+  /**
+   * An old task that missed the worker's graceful stop timeout (a sink stuck in a put) is
+   * cancelled, and its RUNNING stays in the status after the task configs changed, until the new
+   * task writes its state: the deploy exited 0 on it, and the new config's task then failed.
+   */
+  @Test
+  void anOldTasksRunningShownAfterTheNewTaskConfigsIsNotTheNewConfigs() throws IOException {
+    ConnectRestClient rest = worker(config("1"), RUNNING, TASK_FAILED, true);
+    oldStatusLooksAfterApplied.set(12); // 3 s of looks: an old task still stopping
+
+    PipelineDeployer.Outcome outcome =
+        deployer(rest, Duration.ofSeconds(30)).deploy(file(config("2")), false);
+
+    assertFalse(outcome.ok(), output());
+    assertTrue(output().contains("FAILED: task 0: ConfigException: bad batch.size"), output());
+    assertTrue(nanos.get() < Duration.ofSeconds(30).toNanos(), "failed only at the timeout");
   }
 
   /** An unchanged config restarts nothing: its tasks are the ones running. */
@@ -156,7 +197,8 @@ class PipelineRedeployTest {
    * A worker where connector kv exists with {@code before}. Its task's config carries the
    * connector's (as every soma-connect connector's does) when {@code tasksCarryConfig}; after the
    * PUT the task's config changes on the third look at it, and the status then says {@code
-   * afterApplied} instead of {@code beforeApplied}.
+   * afterApplied} instead of {@code beforeApplied} (after {@link #oldStatusLooksAfterApplied} more
+   * looks).
    */
   private ConnectRestClient worker(
       Map<String, String> before,
@@ -166,6 +208,7 @@ class PipelineRedeployTest {
       throws IOException {
     put.set(false);
     taskLooksAfterPut.set(0);
+    oldStatusLooksAfterApplied.set(0);
     AtomicReference<Map<String, String>> current = new AtomicReference<>(before);
     AtomicBoolean applied = new AtomicBoolean();
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -200,7 +243,8 @@ class PipelineRedeployTest {
             answer(exchange, 200, tasks(taskConfig));
           } else if (path.endsWith("/status")) {
             statusCalls.incrementAndGet();
-            answer(exchange, 200, applied.get() ? afterApplied : beforeApplied);
+            boolean newTasks = applied.get() && oldStatusLooksAfterApplied.getAndDecrement() <= 0;
+            answer(exchange, 200, newTasks ? afterApplied : beforeApplied);
           } else {
             answer(exchange, 404, "{}");
           }
