@@ -9,6 +9,7 @@ import io.somastack.connect.deploy.topics.TopicFile;
 import io.somastack.connect.deploy.topics.TopicProvisioner;
 import io.somastack.connect.testing.connect.EnvOverlayConfigProvider;
 import io.somastack.connect.testing.postgres.PostgresServer;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -16,6 +17,7 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -124,7 +126,7 @@ public final class Quickstart {
       out.println(USAGE);
       return 0;
     }
-    try (WorkLock lock = WorkLock.take(work)) {
+    try (WorkLock lock = WorkLock.take(work, out)) {
       if (lock == null) {
         out.println(
             "Another quickstart is running from this directory ("
@@ -569,35 +571,65 @@ public final class Quickstart {
   /**
    * The lock on the work directory's {@link #LOCK_FILE}, which each run holds until it returns (the
    * OS drops it when the JVM ends): a run deletes the directory's Kafka data, which a quickstart
-   * still running from it (on another --rest-port) is using.
+   * still running from it (on another --rest-port) is using. Where the file system cannot lock, the
+   * run warns and goes on without it.
    */
   static final class WorkLock implements AutoCloseable {
-    private final FileChannel channel;
+    /** How the lock is tried: {@link FileChannel#tryLock()}, or a test's file system's. */
+    interface Attempt {
+      FileLock tryLock(FileChannel channel) throws IOException;
+    }
 
-    private WorkLock(FileChannel channel) {
-      this.channel = channel;
+    private final Closeable held;
+    private final PrintStream out;
+
+    WorkLock(Closeable held, PrintStream out) {
+      this.held = held;
+      this.out = out;
     }
 
     /** The lock, or null when another run holds it. */
-    static WorkLock take(Path work) throws IOException {
+    static WorkLock take(Path work, PrintStream out) throws IOException {
+      return take(work, out, FileChannel::tryLock);
+    }
+
+    static WorkLock take(Path work, PrintStream out, Attempt attempt) throws IOException {
       Files.createDirectories(work);
+      Path file = work.resolve(LOCK_FILE);
       FileChannel channel =
-          FileChannel.open(
-              work.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+          FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       try {
-        if (channel.tryLock() != null) {
-          return new WorkLock(channel);
+        if (attempt.tryLock(channel) != null) {
+          return new WorkLock(channel, out);
         }
       } catch (OverlappingFileLockException heldInThisJvm) {
         // another run in this JVM holds it
+      } catch (IOException cannotLock) {
+        // some NFS and bind mounts ("No locks available"): run as the quickstart did before it
+        // locked
+        new WorkLock(channel, out).close();
+        out.println(
+            "Cannot lock "
+                + file
+                + " ("
+                + reason(cannotLock)
+                + "): running without the lock, so start no other quickstart from this directory"
+                + " while this one runs.");
+        return new WorkLock(() -> {}, out);
       }
       channel.close();
       return null;
     }
 
+    /** Releases the lock; a failure only warns, as the OS drops the lock when the JVM ends. */
     @Override
-    public void close() throws IOException {
-      channel.close(); // releases the lock
+    public void close() {
+      try {
+        held.close();
+      } catch (IOException e) {
+        out.println(
+            "Cannot release the quickstart's lock (" + reason(e) + "): it ends with the JVM");
+      }
     }
   }
 

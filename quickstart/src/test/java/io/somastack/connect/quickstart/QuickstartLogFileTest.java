@@ -46,14 +46,18 @@ class QuickstartLogFileTest {
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .redirectError(stderr.toFile())
             .start();
-    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the quickstart did not end");
-    assertEquals(1, process.exitValue());
+    try {
+      assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the quickstart did not end");
+      assertEquals(1, process.exitValue());
 
-    String errors = Files.readString(stderr, StandardCharsets.UTF_8);
-    assertFalse(errors.contains("Could not open"), errors);
-    Path logFile = checkout.resolve("target/quickstart/quickstart.log");
-    assertTrue(Files.exists(logFile), errors);
-    assertTrue(Files.readString(logFile).contains("The quickstart failed"), errors);
+      String errors = Files.readString(stderr, StandardCharsets.UTF_8);
+      assertFalse(errors.contains("Could not open"), errors);
+      Path logFile = checkout.resolve("target/quickstart/quickstart.log");
+      assertTrue(Files.exists(logFile), errors);
+      assertTrue(Files.readString(logFile).contains("The quickstart failed"), errors);
+    } finally {
+      process.destroyForcibly(); // a quickstart that did not end would outlive the build
+    }
   }
 
   private static String freePort() throws IOException {
