@@ -105,8 +105,7 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
               -1,
               ConfigDef.Width.NONE,
               SCHEMA_CONFIG,
-              Configs.checks(
-                  () -> ValidateJsonSchema.CONFIG_DEF, ValidateJsonSchema::requireSomeSchema))
+              Configs.checksValues(ValidateJsonSchema::requireSomeSchema))
           .define(
               TOPIC_SCHEMAS_CONFIG,
               ConfigDef.Type.LIST,
@@ -121,8 +120,7 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
               -1,
               ConfigDef.Width.NONE,
               TOPIC_SCHEMAS_CONFIG,
-              Configs.checks(
-                  () -> ValidateJsonSchema.CONFIG_DEF, ValidateJsonSchema::requireSomeSchema))
+              Configs.checksValues(ValidateJsonSchema::requireSomeSchema))
           .define(
               ON_INVALID_CONFIG,
               ConfigDef.Type.STRING,
@@ -201,7 +199,7 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
   @Override
   public void configure(Map<String, ?> props) {
     AbstractConfig config = new AbstractConfig(CONFIG_DEF, props);
-    requireSomeSchema(config);
+    requireSomeSchema(config.values());
     String schema = config.getString(SCHEMA_CONFIG);
     Map<String, SchemaSource> sources = topicSchemas(config.getList(TOPIC_SCHEMAS_CONFIG));
     defaultSchema =
@@ -217,10 +215,16 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
     maxViolations = config.getInt(MAX_VIOLATIONS_CONFIG);
   }
 
-  /** Without a schema for any topic every record would fail. */
-  private static void requireSomeSchema(AbstractConfig config) {
-    String schema = config.getString(SCHEMA_CONFIG);
-    if ((schema == null || schema.isBlank()) && config.getList(TOPIC_SCHEMAS_CONFIG).isEmpty()) {
+  /**
+   * Without a schema for any topic every record would fail. Reads the options' values only, never
+   * the schemas they name: validation checks this once per option, and their validators have read
+   * and compiled the schemas already.
+   */
+  private static void requireSomeSchema(Map<String, ?> values) {
+    Object schema = values.get(SCHEMA_CONFIG);
+    Object topicSchemas = values.get(TOPIC_SCHEMAS_CONFIG);
+    if ((schema == null || schema.toString().isBlank())
+        && (topicSchemas == null || ((List<?>) topicSchemas).isEmpty())) {
       throw new ConfigException(
           "set '" + SCHEMA_CONFIG + "' or '" + TOPIC_SCHEMAS_CONFIG + "' (or both)");
     }
@@ -262,8 +266,12 @@ public abstract class ValidateJsonSchema<R extends ConnectRecord<R>>
     };
   }
 
+  /** The topic=schema pairs; none when the option is given as null (JSON null in the config). */
   private static Map<String, SchemaSource> topicSchemas(List<?> entries) {
     Map<String, SchemaSource> schemas = new HashMap<>();
+    if (entries == null) {
+      return schemas;
+    }
     for (Object item : entries) {
       String entry = item.toString();
       int eq = entry.indexOf('=');

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.transforms.predicates.FieldMatches;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -219,5 +220,43 @@ class ConfigValidationTest {
       assertFalse(option(def, props("schema", "{}"), name).visible(), name);
       assertTrue(option(def, props("schema", "{}", "on.invalid", "reroute"), name).visible(), name);
     }
+  }
+
+  /**
+   * A connector config may give any option as JSON null, and ConfigDef.validate catches only
+   * ConfigExceptions: a validator or recommender that threw anything else on null failed Connect's
+   * validate call with HTTP 500 instead of showing an error on the option.
+   */
+  @Test
+  void everyOptionGivenAsNullIsValidatedWithoutThrowing() {
+    Map<ConfigDef, Map<String, String>> valid =
+        Map.of(
+            RedactFields.CONFIG_DEF, props("fields", "a", "hmac.key", TestRecords.key(5)),
+            EncryptFields.CONFIG_DEF, props("fields", "a", "keys", KEYS, "key.id", "pii"),
+            DecryptFields.CONFIG_DEF, props("fields", "a", "keys", KEYS),
+            KeyFromField.CONFIG_DEF, props("field", "a"),
+            RouteByField.CONFIG_DEF, props("topic.template", "t-${value.a}"),
+            StampEnvelope.CONFIG_DEF, props("schema.version", "1"),
+            ValidateJsonSchema.CONFIG_DEF,
+                props(
+                    "schema", "{}",
+                    "topic.schemas", "t=classpath:schemas/memory-event.schema.json",
+                    "on.invalid", "reroute"),
+            FieldMatches.CONFIG_DEF, props("field", "a", "equals", "x"));
+    List<String> threw = new ArrayList<>();
+    valid.forEach(
+        (def, props) -> {
+          assertEquals(Map.of(), errors(def, props));
+          for (String name : def.names()) {
+            Map<String, String> withNull = new HashMap<>(props);
+            withNull.put(name, null);
+            try {
+              def.validate(withNull);
+            } catch (RuntimeException e) {
+              threw.add(name + ": " + e);
+            }
+          }
+        });
+    assertEquals(List.of(), threw);
   }
 }

@@ -31,6 +31,7 @@ import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.apache.kafka.connect.source.SourceRecord;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -856,5 +857,38 @@ class ValidateJsonSchemaTest {
           ConfigException.class,
           () -> value(props("schema", MEMORY, "on.invalid", "reroute", "reroute.topic", topic)));
     }
+  }
+
+  /**
+   * Validating a config reads a schema file once, valid or not. Each option's rule used to build
+   * the whole config again, running every validator: a schema file was read (and a broken one
+   * compiled) once more per option the rule is on. Counted as the bytes this JVM reads, which on
+   * Linux /proc/self/io tells; a file near the size limit outweighs all else read meanwhile.
+   */
+  @Test
+  void validatingAConfigReadsItsSchemaFileOnce(@TempDir Path dir) throws IOException {
+    Path io = Path.of("/proc/self/io");
+    Assumptions.assumeTrue(Files.isReadable(io), "needs Linux /proc/self/io");
+    String filler = "x".repeat(SchemaSource.MAX_BYTES - 1000);
+    Path valid = dir.resolve("valid.schema.json");
+    Path invalid = dir.resolve("invalid.schema.json");
+    Files.writeString(valid, "{\"description\": \"" + filler + "\"}");
+    Files.writeString(invalid, "{\"type\": 5, \"description\": \"" + filler + "\"}");
+    for (Path schema : List.of(valid, invalid)) {
+      Map<String, String> props = Map.of("schema", schema.toString());
+      ValidateJsonSchema.CONFIG_DEF.validate(props); // loads the classes validation needs
+      long before = bytesRead(io);
+      ValidateJsonSchema.CONFIG_DEF.validate(props);
+      long read = bytesRead(io) - before;
+      assertTrue(read < 2 * Files.size(schema), schema + ": " + read + " bytes read");
+    }
+  }
+
+  private static long bytesRead(Path io) throws IOException {
+    return Files.readAllLines(io).stream()
+        .filter(line -> line.startsWith("rchar:"))
+        .mapToLong(line -> Long.parseLong(line.substring("rchar:".length()).trim()))
+        .findFirst()
+        .orElseThrow();
   }
 }

@@ -184,6 +184,29 @@ public final class Configs {
     };
   }
 
+  /**
+   * A recommender that checks {@code rule}, a check spanning options that configure() runs too, on
+   * the values ConfigDef.validate parsed, as they are (null for an option unset or unparsable),
+   * without building a config as {@link #checks} does: that runs every option's validator again,
+   * and a costly one (reading and compiling a schema file) ran once per option this recommender is
+   * given to. The rule must take any value an option may parse to, null included; configure()
+   * passes it {@link AbstractConfig#values()}.
+   */
+  public static ConfigDef.Recommender checksValues(Consumer<Map<String, ?>> rule) {
+    return new ConfigDef.Recommender() {
+      @Override
+      public List<Object> validValues(String name, Map<String, Object> parsed) {
+        rule.accept(parsed);
+        return new ArrayList<>(); // ConfigDef edits the list it gets
+      }
+
+      @Override
+      public boolean visible(String name, Map<String, Object> parsed) {
+        return true;
+      }
+    };
+  }
+
   /** The config the options parsed for validation make, as configure() would; null if invalid. */
   private static AbstractConfig parsedConfig(ConfigDef definition, Map<String, Object> parsed) {
     Map<String, Object> given = new HashMap<>(parsed);
