@@ -4,6 +4,7 @@ import com.google.common.util.concurrent.Uninterruptibles;
 import io.grpc.Status;
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.record.OffsetRanges;
+import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.common.retry.Backoff;
 import io.somastack.connect.common.retry.RetryClock;
 import io.somastack.connect.common.retry.RetryTimeout;
@@ -64,6 +65,9 @@ public class QdrantVectorSinkTask extends SinkTask {
 
   private static final Logger log = LoggerFactory.getLogger(QdrantVectorSinkTask.class);
 
+  /** Connect's own option (ConnectorConfig), not the sink's: read, never defined, here. */
+  static final String ERRORS_LOG_ENABLE = "errors.log.enable";
+
   private QdrantSinkConfig config;
   private SinkMetrics metrics;
   private Embedder embedder;
@@ -71,6 +75,13 @@ public class QdrantVectorSinkTask extends SinkTask {
   private QdrantWriter writer;
   private Backoff backoff;
   private ErrantRecordReporter reporter;
+
+  /**
+   * Connect's errors.log.enable, which the connector copies into the task's config with the rest of
+   * its own: when on, Connect logs every reported record's exception at ERROR, so a dead letter's
+   * reason is then one the log may hold (see {@link #deadLetter}).
+   */
+  private boolean errorsLogged;
 
   /**
    * Runs the writes of the batches in flight (one thread each) while the task maps the next; see
@@ -135,6 +146,7 @@ public class QdrantVectorSinkTask extends SinkTask {
     backoff = new Backoff(config.retryBackoff(), config.retryBackoffMax());
     retries = RetryTimeout.clock(config.retryTimeoutMs(), nanoTime);
     reporter = errantRecordReporter();
+    errorsLogged = Boolean.parseBoolean(props.getOrDefault(ERRORS_LOG_ENABLE, "false").trim());
     maxBatchesInFlight = config.maxInFlight() + 1;
     AtomicInteger threads = new AtomicInteger();
     sender =
@@ -478,11 +490,7 @@ public class QdrantVectorSinkTask extends SinkTask {
     SinkRecord record = rejected.record();
     return new DataException(
         "Record "
-            + record.topic()
-            + "-"
-            + record.kafkaPartition()
-            + "@"
-            + record.kafkaOffset()
+            + Positions.of(record)
             + " cannot be written to Qdrant: "
             + rejected.loggedReason()
             + ". Set errors.tolerance=all and errors.deadletterqueue.topic.name to route such"
@@ -495,12 +503,14 @@ public class QdrantVectorSinkTask extends SinkTask {
     }
     SinkRecord record = rejected.record();
     log.warn(
-        "Sending record {}-{}@{} to the dead letter queue: {}",
-        record.topic(),
-        record.kafkaPartition(),
-        record.kafkaOffset(),
+        "Sending record {} to the dead letter queue: {}",
+        Positions.of(record),
         rejected.loggedReason());
-    Future<Void> reported = reporter.report(record, new DataException(rejected.reason()));
+    // With errors.log.enable Connect logs the reported exception at ERROR, and the full reason
+    // may hold record data (a tenant's collection name, Qdrant's text quoting a value): the dead
+    // letter then carries the reason the task logs, and its headers lack those.
+    String reason = errorsLogged ? rejected.loggedReason() : rejected.reason();
+    Future<Void> reported = reporter.report(record, new DataException(reason));
     metrics.deadLettered();
     return reported;
   }

@@ -30,6 +30,7 @@ import io.qdrant.client.grpc.Points.PointsIdsList;
 import io.qdrant.client.grpc.Points.PointsSelector;
 import io.qdrant.client.grpc.Points.UpsertPoints;
 import io.qdrant.client.grpc.Points.WriteOrdering;
+import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.qdrant.mapping.PointMapper.Rejected;
 import io.somastack.connect.qdrant.mapping.PointOp;
@@ -166,13 +167,7 @@ final class QdrantWriter implements AutoCloseable {
     if (namedBy == null) {
       return "a Qdrant collection named by record data" + template;
     }
-    return "the Qdrant collection named by record "
-        + namedBy.topic()
-        + "-"
-        + namedBy.kafkaPartition()
-        + "@"
-        + namedBy.kafkaOffset()
-        + template;
+    return "the Qdrant collection named by record " + Positions.of(namedBy) + template;
   }
 
   private boolean exists(String name, String named) {

@@ -24,6 +24,8 @@ import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Record data stays out of the worker log and the task's errors: a collection name that {@code
@@ -237,5 +239,40 @@ class RecordDataInErrorsTest {
     for (int i = 0; i < context.deadLettered().size(); i++) {
       assertTrue(deadLetterReason(i).contains("'" + COLLECTION + "' does not exist"));
     }
+  }
+
+  /**
+   * With errors.log.enable Connect logs every reported record's exception at ERROR: the reason
+   * reported is then the one the task logs, without the tenant's collection name; with it off the
+   * dead letter's reason header keeps the name.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aMissingTenantCollectionIsNamedToTheDeadLetterQueueOnlyWhenConnectDoesNotLogIt(
+      boolean errorsLogged) throws Exception {
+    task = sink.start("errors.log.enable", String.valueOf(errorsLogged));
+    task.put(List.of(record(1)));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
+    assertEquals(1, context.deadLettered().size());
+    String reason = deadLetterReason(0);
+    assertEquals(!errorsLogged, reason.contains(TENANT), reason);
+    assertTrue(reason.contains("does not exist and collection.create is false"), reason);
+  }
+
+  /** The same for a refused point: Qdrant's text only when Connect does not log the reason. */
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aRefusedPointsQdrantTextGoesToTheDeadLetterQueueOnlyWhenConnectDoesNotLogIt(
+      boolean errorsLogged) throws Exception {
+    createCollection(8);
+    task = sink.start("errors.log.enable", String.valueOf(errorsLogged));
+    qdrant.failNextWriteOf("1", Status.Code.INVALID_ARGUMENT);
+    task.put(List.of(record(1)));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
+    assertEquals(1, context.deadLettered().size());
+    String reason = deadLetterReason(0);
+    assertEquals(!errorsLogged, reason.contains(DESCRIPTION), reason);
+    assertFalse(reason.contains(TENANT), reason);
+    assertTrue(reason.contains("INVALID_ARGUMENT") || !errorsLogged, reason);
   }
 }

@@ -3,6 +3,7 @@ package io.somastack.connect.postgres.record;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.somastack.connect.common.json.RecordJson;
+import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.postgres.config.ColumnType;
 import io.somastack.connect.postgres.write.DeadLetterColumns;

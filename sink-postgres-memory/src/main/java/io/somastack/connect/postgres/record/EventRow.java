@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres.record;
 
+import io.somastack.connect.common.record.Positions;
 import org.apache.kafka.connect.sink.SinkRecord;
 
 /**

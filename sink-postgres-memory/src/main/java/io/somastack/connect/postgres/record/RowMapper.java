@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.somastack.connect.common.json.JsonPathReader;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.common.sql.SqlIdentifier;
 import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.common.text.Utf8;

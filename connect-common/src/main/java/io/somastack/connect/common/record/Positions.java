@@ -1,4 +1,4 @@
-package io.somastack.connect.postgres.record;
+package io.somastack.connect.common.record;
 
 import org.apache.kafka.connect.sink.SinkRecord;
 
