@@ -61,12 +61,13 @@ import org.slf4j.LoggerFactory;
  * points Qdrant refuses (found by splitting the request, returned for the DLQ), and everything else
  * ({@link ConnectException}: stop).
  *
- * <p>Logs and exceptions give a failed call's gRPC status code, never Qdrant's description of it,
- * which is unbounded server text that may quote a collection name or a value; only a refused
- * point's dead letter reason carries it. A collection whose name collection.name makes from a
- * record's key or value is named by a record's position (see {@link #named}), not by its name. The
- * calls go through the client's gRPC stubs, not its {@code QdrantClient}, which logs every failed
- * call at ERROR with Qdrant's description.
+ * <p>Logs and exceptions give a failed call's gRPC status code, not Qdrant's description of it,
+ * which is unbounded server text that may quote a collection name or a value; a refused point's
+ * dead letter reason carries it, and so, bounded, does a failed collection call's error when the
+ * collection's name is not record data (see {@link #qdrantSays}). A collection whose name
+ * collection.name makes from a record's key or value is named by a record's position (see {@link
+ * #named}), not by its name. The calls go through the client's gRPC stubs, not its {@code
+ * QdrantClient}, which logs every failed call at ERROR with Qdrant's description.
  */
 final class QdrantWriter implements AutoCloseable {
 
@@ -191,21 +192,24 @@ final class QdrantWriter implements AutoCloseable {
           .forEach(v -> sparse.putMap(v, SparseVectorParams.getDefaultInstance()));
       create.setSparseVectorsConfig(sparse);
     }
+    ConnectException failed;
     try {
-      await(
-          Futures.transform(
-              client.collections().create(create.build()),
-              response -> {
-                if (!response.getResult()) {
-                  throw new IllegalStateException("Qdrant answered that it created nothing");
-                }
-                return response;
-              },
-              MoreExecutors.directExecutor()),
-          "creation of " + named);
+      boolean created =
+          await(client.collections().create(create.build()), "creation of " + named).getResult();
+      failed =
+          created
+              ? null
+              : new ConnectException(
+                  "Qdrant answered the creation of "
+                      + named
+                      + " without an error but with result=false"
+                      + " (nothing created), and it does not exist; create it in Qdrant");
     } catch (ConnectException e) {
+      failed = e;
+    }
+    if (failed != null) {
       if (!exists(name, named)) {
-        throw e;
+        throw failed;
       }
       // another task created it first: check it like any existing collection
       checkExisting(name, named);
@@ -681,21 +685,38 @@ final class QdrantWriter implements AutoCloseable {
 
   /**
    * Waits for a collection call ({@code call} says what it asked, for the message, which gives the
-   * status code and never Qdrant's text); failures become Connect exceptions of the right kind.
-   * NOT_FOUND too is retried: the collection was deleted while it was being checked, and the retry
-   * checks it from the start (it is not ready until a check passes).
+   * status code and, only when {@link #qdrantSays} allows, Qdrant's text); failures become Connect
+   * exceptions of the right kind. NOT_FOUND too is retried: the collection was deleted while it was
+   * being checked, and the retry checks it from the start (it is not ready until a check passes).
    */
   private <T> T await(ListenableFuture<T> future, String call) {
     try {
       return awaitRaw(future);
     } catch (StatusFailure failure) {
-      String message = call + " failed: gRPC status " + failure.status.getCode();
+      String message =
+          call + " failed: gRPC status " + failure.status.getCode() + qdrantSays(failure.status);
       Status.Code code = failure.status.getCode();
       if (isTransient(code) || code == Status.Code.NOT_FOUND) {
         throw new RetriableException(message, failure.getCause());
       }
       throw new ConnectException(message, failure.getCause());
     }
+  }
+
+  /** Longest Qdrant description a collection call's failure carries: enough to say why. */
+  static final int MAX_CALL_DESCRIPTION_BYTES = 300;
+
+  /**
+   * Qdrant's description of a failed collection call, bounded, when collection.name makes no
+   * collection from record data: the call then carries nothing of a record (the name is configured
+   * or a topic's), and the text says why Qdrant refused it (an INVALID_ARGUMENT on create).
+   */
+  private String qdrantSays(Status status) {
+    String description = status.getDescription();
+    if (config.collectionFromRecordData() || description == null || description.isEmpty()) {
+      return "";
+    }
+    return ": " + Utf8.truncate(description, MAX_CALL_DESCRIPTION_BYTES, "...");
   }
 
   private static <T> T awaitRaw(Future<T> future) throws StatusFailure {

@@ -8,14 +8,24 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
 import io.qdrant.client.QdrantClient;
 import io.qdrant.client.grpc.Collections.CollectionConfig;
+import io.qdrant.client.grpc.Collections.CollectionExists;
+import io.qdrant.client.grpc.Collections.CollectionExistsRequest;
+import io.qdrant.client.grpc.Collections.CollectionExistsResponse;
 import io.qdrant.client.grpc.Collections.CollectionInfo;
+import io.qdrant.client.grpc.Collections.CollectionOperationResponse;
+import io.qdrant.client.grpc.Collections.CreateCollection;
 import io.qdrant.client.grpc.Collections.Distance;
 import io.qdrant.client.grpc.Collections.PayloadSchemaType;
 import io.qdrant.client.grpc.Collections.VectorParams;
+import io.qdrant.client.grpc.CollectionsGrpc;
 import io.qdrant.client.grpc.Points.PointStruct;
 import io.qdrant.client.grpc.Points.RetrievedPoint;
+import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -266,5 +276,86 @@ class QdrantWriterCollectionsTest {
         return false;
       }
     };
+  }
+
+  // ------------------------------------------------------------------ failed collection calls
+
+  /**
+   * A configured collection's calls carry no record data, so their failures say what Qdrant said:
+   * here the stand-in refuses, as Qdrant does, a new collection's name with a ':' in it.
+   */
+  @Test
+  void aFixedCollectionsRefusedCreationSaysWhyQdrantRefusedIt() {
+    QdrantWriter writer = writer("collection.name", "memories");
+    ConnectException e =
+        assertThrows(ConnectException.class, () -> writer.ensureCollection("bad:name"));
+    assertFalse(e instanceof RetriableException);
+    assertTrue(e.getMessage().contains("INVALID_ARGUMENT"), e.getMessage());
+    assertTrue(e.getMessage().contains("collection name cannot contain"), e.getMessage());
+  }
+
+  /** A collection named from record data: its name may be in Qdrant's text, which is left out. */
+  @Test
+  void aTenantCollectionsRefusedCreationGivesTheStatusCodeOnly() {
+    QdrantWriter writer = writer("collection.name", "mem_${key}");
+    ConnectException e =
+        assertThrows(ConnectException.class, () -> writer.ensureCollection("bad:name"));
+    assertTrue(e.getMessage().contains("INVALID_ARGUMENT"), e.getMessage());
+    assertFalse(e.getMessage().contains("cannot contain"), e.getMessage());
+    assertFalse(e.getMessage().contains("bad:name"), e.getMessage());
+  }
+
+  /** Qdrant's text is unbounded (it quotes names): an error carries at most 300 bytes of it. */
+  @Test
+  void qdrantsTextInAFailedCollectionCallIsBounded() {
+    String tooLong = "m".repeat(400); // quoted whole in Qdrant's validation error
+    QdrantWriter writer = writer("collection.name", "${topic}");
+    ConnectException e =
+        assertThrows(ConnectException.class, () -> writer.ensureCollection(tooLong));
+    String message = e.getMessage();
+    assertTrue(message.contains("INVALID_ARGUMENT: Validation error"), message);
+    assertTrue(message.endsWith("..."), message);
+    String qdrantSays = message.substring(message.indexOf("INVALID_ARGUMENT: ") + 18);
+    assertTrue(Utf8.length(qdrantSays) <= QdrantWriter.MAX_CALL_DESCRIPTION_BYTES + 3, qdrantSays);
+  }
+
+  /**
+   * A creation Qdrant answers with result=false and no error created nothing: said so, not as a
+   * failed call with a made-up status.
+   */
+  @Test
+  void aCreationAnsweredWithResultFalseSaysSo() throws Exception {
+    Server refusing =
+        NettyServerBuilder.forPort(0).addService(new CreatesNothing()).build().start();
+    try {
+      QdrantWriter writer = writer("qdrant.url", "http://localhost:" + refusing.getPort());
+      ConnectException e =
+          assertThrows(ConnectException.class, () -> writer.ensureCollection("memories"));
+      assertFalse(e instanceof RetriableException);
+      assertTrue(e.getMessage().contains("result=false"), e.getMessage());
+      assertFalse(e.getMessage().contains("UNKNOWN"), e.getMessage());
+    } finally {
+      refusing.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** A Qdrant whose collections never exist and whose creations answer result=false. */
+  private static final class CreatesNothing extends CollectionsGrpc.CollectionsImplBase {
+    @Override
+    public void collectionExists(
+        CollectionExistsRequest request, StreamObserver<CollectionExistsResponse> reply) {
+      reply.onNext(
+          CollectionExistsResponse.newBuilder()
+              .setResult(CollectionExists.newBuilder().setExists(false))
+              .build());
+      reply.onCompleted();
+    }
+
+    @Override
+    public void create(
+        CreateCollection request, StreamObserver<CollectionOperationResponse> reply) {
+      reply.onNext(CollectionOperationResponse.newBuilder().setResult(false).build());
+      reply.onCompleted();
+    }
   }
 }
