@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
@@ -989,6 +990,40 @@ class QdrantVectorSinkTaskTest {
     task.put(List.of(sink.record(null, memory(2, "two"))));
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), sink.preCommit());
     assertEquals(3, count());
+  }
+
+  /**
+   * qdrant.timeout.ms bounds every call: a write Qdrant holds past it fails DEADLINE_EXCEEDED,
+   * which keeps the batch to be sent again (never dead-lettered), so preCommit returns instead of
+   * waiting for Qdrant.
+   */
+  @Test
+  void aWriteQdrantHoldsPastQdrantTimeoutIsRetriedNotDeadLettered() throws Exception {
+    startTask("qdrant.timeout.ms", "300");
+    task.put(List.of(sink.record(null, memory(100, "creates the collection"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
+
+    List<SinkRecord> held = List.of(sink.record(null, memory(1, "one")));
+    List<SinkRecord> next = List.of(sink.record(null, memory(2, "two")));
+    qdrant.hold();
+    try {
+      task.put(held);
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          assertTimeoutPreemptively(Duration.ofSeconds(10), () -> sink.preCommit());
+      assertEquals(
+          Map.of(PARTITION, new OffsetAndMetadata(1)), committed, "kept, not acknowledged");
+      RetriableException e =
+          assertTimeoutPreemptively(
+              Duration.ofSeconds(10),
+              () -> assertThrows(RetriableException.class, () -> task.put(next)));
+      assertTrue(e.getMessage().contains("DEADLINE_EXCEEDED"), e.getMessage());
+    } finally {
+      qdrant.release(); // also when a deadline is not enforced: the task must be able to stop
+    }
+    task.put(next); // Connect delivers them again: the kept batch goes first
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), sink.preCommit());
+    assertEquals(3, count());
+    assertTrue(context.deadLettered().isEmpty());
   }
 
   @Test
