@@ -4,15 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The backlog gauges. The age of the oldest unpublished row was computed against the task's
@@ -24,23 +23,14 @@ import org.junit.jupiter.api.Test;
 class BacklogMetricsTest {
 
   private static final long HOUR_MS = 3_600_000;
-  private final PostgresServer pg = PostgresServer.shared();
-  private final String db = "outbox_backlog_" + System.nanoTime();
-  private PostgresOutboxSourceTask task;
+  @RegisterExtension final RelayTask relay = new RelayTask("outbox_backlog_");
 
   @BeforeEach
   void createOutbox() throws SQLException {
-    pg.createDatabase(db);
-    try (Connection c = pg.connect(db);
+    relay.createDatabase();
+    try (Connection c = relay.connect();
         Statement s = c.createStatement()) {
       s.execute(DefaultOutbox.script());
-    }
-  }
-
-  @AfterEach
-  void stop() {
-    if (task != null) {
-      task.stop();
     }
   }
 
@@ -49,7 +39,7 @@ class BacklogMetricsTest {
     insertCreatedAnHourAgo(1);
     HandRunSourceContext context = started();
 
-    task.poll();
+    relay.task().poll();
     double age = context.metric("oldest-unpublished-age-ms");
     assertTrue(age >= HOUR_MS, "the row is an hour old, the gauge says " + age + " ms");
   }
@@ -57,7 +47,7 @@ class BacklogMetricsTest {
   @Test
   void aTableAnotherSessionHoldsIsNotCountedInTheBacklog() throws Exception {
     insertCreatedAnHourAgo(2);
-    try (Connection holder = pg.connect(db);
+    try (Connection holder = relay.connect();
         PreparedStatement lock =
             holder.prepareStatement(
                 "SELECT pg_advisory_lock(?, to_regclass('public.outbox')::oid::int4)")) {
@@ -65,7 +55,7 @@ class BacklogMetricsTest {
       lock.execute();
       HandRunSourceContext context = started();
 
-      assertNull(task.poll(), "another session holds the table");
+      assertNull(relay.task().poll(), "another session holds the table");
       assertEquals(1.0, context.metric("tables-locked-elsewhere"));
       assertEquals(0.0, context.metric("backlog-rows"), "the holder's rows, not this task's");
       assertEquals(0.0, context.metric("oldest-unpublished-age-ms"));
@@ -78,7 +68,7 @@ class BacklogMetricsTest {
    */
   @Test
   void tablesLockedElsewhereIsNotKeptFromALostConnection() throws Exception {
-    try (Connection holder = pg.connect(db);
+    try (Connection holder = relay.connect();
         PreparedStatement lock =
             holder.prepareStatement(
                 "SELECT pg_advisory_lock(?, to_regclass('public.outbox')::oid::int4)");
@@ -86,13 +76,13 @@ class BacklogMetricsTest {
       lock.setInt(1, OutboxLocks.NAMESPACE);
       lock.execute();
       HandRunSourceContext context = started(Map.of("retry.backoff.initial.ms", "30000"));
-      assertNull(task.poll(), "another session holds the table");
+      assertNull(relay.task().poll(), "another session holds the table");
       assertEquals(1.0, context.metric("tables-locked-elsewhere"));
 
       s.execute(
           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
               + " AND pid <> pg_backend_pid()");
-      assertNull(task.poll(), "the connection is lost; the task backs off 30 s");
+      assertNull(relay.task().poll(), "the connection is lost; the task backs off 30 s");
       assertEquals(0.0, context.metric("tables-locked-elsewhere"));
     }
   }
@@ -105,16 +95,16 @@ class BacklogMetricsTest {
   void theBacklogIsNotKeptFromALostConnection() throws Exception {
     insertCreatedAnHourAgo(2);
     HandRunSourceContext context = started(Map.of("retry.backoff.initial.ms", "30000"));
-    task.poll();
+    relay.task().poll();
     assertEquals(2.0, context.metric("backlog-rows"));
 
-    try (Connection admin = pg.connect(db);
+    try (Connection admin = relay.connect();
         Statement s = admin.createStatement()) {
       s.execute(
           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
               + " AND pid <> pg_backend_pid()");
     }
-    assertNull(task.poll(), "the connection is lost; the task backs off 30 s");
+    assertNull(relay.task().poll(), "the connection is lost; the task backs off 30 s");
     assertEquals(0.0, context.metric("backlog-rows"));
     assertEquals(0.0, context.metric("oldest-unpublished-age-ms"));
   }
@@ -124,18 +114,15 @@ class BacklogMetricsTest {
   }
 
   private HandRunSourceContext started(Map<String, String> extra) {
-    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    Map<String, String> props = relay.props();
     props.putAll(extra);
     props.put("outbox.table.create", "false");
-    HandRunSourceContext context = new HandRunSourceContext(props, Map.of());
-    task = new PostgresOutboxSourceTask();
-    task.initialize(context);
-    task.start(props);
-    return context;
+    relay.start(props);
+    return relay.context();
   }
 
   private void insertCreatedAnHourAgo(int rows) throws SQLException {
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         Statement s = c.createStatement()) {
       for (int i = 0; i < rows; i++) {
         s.execute(

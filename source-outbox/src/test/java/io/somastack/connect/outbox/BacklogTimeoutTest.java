@@ -4,15 +4,14 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.connect.source.SourceRecord;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The backlog gauges count the whole backlog, before every read once the interval has passed and at
@@ -23,28 +22,17 @@ import org.junit.jupiter.api.Test;
 class BacklogTimeoutTest {
 
   private static final int ROWS = 100_000;
-  private final PostgresServer pg = PostgresServer.shared();
-  private final String db = "outbox_backlog_timeout_" + System.nanoTime();
-  private PostgresOutboxSourceTask task;
-
-  @AfterEach
-  void stop() {
-    if (task != null) {
-      task.stop();
-    }
-  }
+  @RegisterExtension final RelayTask relay = new RelayTask("outbox_backlog_timeout_");
 
   @Test
   void aBacklogCountThatTimesOutKeepsTheGaugeAndRowsAreStillRelayed() throws Exception {
-    pg.createDatabase(db);
-    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    relay.createDatabase();
+    Map<String, String> props = relay.props();
     props.put("metrics.backlog.interval.ms", "100");
-    HandRunSourceContext context = new HandRunSourceContext(props, Map.of());
-    task = new PostgresOutboxSourceTask();
-    task.initialize(context);
-    task.start(props);
+    PostgresOutboxSourceTask task = relay.start(props);
+    HandRunSourceContext context = relay.context();
     task.poll(); // creates the table
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         Statement s = c.createStatement()) {
       s.execute(
           "INSERT INTO outbox(topic, payload) SELECT 't', '{}' FROM generate_series(1, "

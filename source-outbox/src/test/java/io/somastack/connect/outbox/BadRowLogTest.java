@@ -4,12 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.testing.CapturedStderr;
-import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The warning about a bad row names its table and id, never its topic: the topic of a bad row is
@@ -18,25 +16,14 @@ import org.junit.jupiter.api.Test;
  */
 class BadRowLogTest {
 
-  private final PostgresServer pg = PostgresServer.shared();
-  private final String db = "outbox_badlog_" + System.nanoTime();
-  private PostgresOutboxSourceTask task;
-
-  @AfterEach
-  void stop() {
-    if (task != null) {
-      task.stop();
-    }
-  }
+  @RegisterExtension final RelayTask relay = new RelayTask("outbox_badlog_");
 
   @Test
   void theWarningAboutABadRowDoesNotQuoteItsTopic() throws Exception {
-    pg.createDatabase(db);
-    task =
-        HandRunSourceContext.startedTask(
-            HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user()), Map.of());
+    relay.createDatabase();
+    PostgresOutboxSourceTask task = relay.start(relay.props());
     task.poll(); // creates the tables
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         PreparedStatement s =
             c.prepareStatement("INSERT INTO outbox(topic, payload) VALUES (?, '{}')")) {
       s.setString(1, "secret\nFORGED log line " + "x".repeat(10_000));
@@ -50,7 +37,7 @@ class BadRowLogTest {
 
   private void pollUntilIdle() throws InterruptedException {
     for (int poll = 0; poll < 3; poll++) {
-      task.poll();
+      relay.task().poll();
     }
   }
 }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.testing.StackThreads;
-import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -18,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.kafka.connect.source.SourceRecord;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -34,16 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class DeeplyNestedRowsTest {
 
-  private final PostgresServer pg = PostgresServer.shared();
-  private final String db = "outbox_deep_" + System.nanoTime();
-  private PostgresOutboxSourceTask task;
-
-  @AfterEach
-  void stop() {
-    if (task != null) {
-      task.stop();
-    }
-  }
+  @RegisterExtension final RelayTask relay = new RelayTask("outbox_deep_");
 
   static Stream<Arguments> cases() {
     List<Arguments> cases = new ArrayList<>();
@@ -62,19 +52,19 @@ class DeeplyNestedRowsTest {
   @MethodSource("cases")
   void aDeeplyNestedRowIsRelayedOrABadRow(String format, String action, long stack)
       throws Exception {
-    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    Map<String, String> props = relay.props();
     props.put("value.format", format.split(" ")[0]);
     if (format.startsWith("struct")) {
       props.put("value.struct.numbers", format.split(" ")[1]);
     }
     props.put("bad.row.action", action);
-    pg.createDatabase(db);
-    task = HandRunSourceContext.startedTask(props, Map.of());
+    relay.createDatabase();
+    PostgresOutboxSourceTask task = relay.start(props);
     assertNull(StackThreads.thrownOn(stack, () -> task.poll())); // creates the tables
 
     List<Long> plain = new ArrayList<>();
     List<Long> deep = new ArrayList<>();
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         PreparedStatement insert =
             c.prepareStatement(
                 "INSERT INTO outbox(topic, payload, headers) VALUES ('t', ?::jsonb, ?::jsonb)"
@@ -132,7 +122,7 @@ class DeeplyNestedRowsTest {
             ? "SELECT (event->>'id')::bigint, error FROM dlq"
             : "SELECT id, error FROM outbox WHERE error IS NOT NULL";
     Map<Long, String> bad = new HashMap<>();
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(sql)) {
       while (rs.next()) {
@@ -148,6 +138,7 @@ class DeeplyNestedRowsTest {
    * their toString and equals recurse too.
    */
   private List<Long> relayUntil(int count) throws InterruptedException {
+    PostgresOutboxSourceTask task = relay.task();
     List<Long> relayed = new ArrayList<>();
     for (int poll = 0; poll < 100; poll++) {
       List<SourceRecord> records = task.poll();

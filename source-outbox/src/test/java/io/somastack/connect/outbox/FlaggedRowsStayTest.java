@@ -4,7 +4,6 @@ import static io.somastack.connect.outbox.HandRunSourceContext.ids;
 import static io.somastack.connect.outbox.HandRunSourceContext.relayUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -13,8 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.connect.source.SourceRecord;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A flagged row stays in the outbox, with its error, until someone fixes it: switching
@@ -23,21 +22,12 @@ import org.junit.jupiter.api.Test;
  */
 class FlaggedRowsStayTest {
 
-  private final PostgresServer pg = PostgresServer.shared();
-  private final String db = "outbox_flagged_" + System.nanoTime();
-  private PostgresOutboxSourceTask task;
-
-  @AfterEach
-  void stop() {
-    if (task != null) {
-      task.stop();
-    }
-  }
+  @RegisterExtension final RelayTask relay = new RelayTask("outbox_flagged_");
 
   @Test
   void aFlaggedRowOutlivesARestartInDlqMode() throws Exception {
-    pg.createDatabase(db);
-    task = started("flag", Map.of());
+    relay.createDatabase();
+    PostgresOutboxSourceTask task = started("flag", Map.of());
     execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), (NULL, '{}'), ('t', '{}')");
     List<SourceRecord> first = relayUntil(task, 2);
     assertEquals(List.of(1L, 3L), ids(first), "row 2 is flagged");
@@ -58,8 +48,8 @@ class FlaggedRowsStayTest {
   /** A relay started from scratch in dlq mode skips the flagged row too. */
   @Test
   void aFlaggedRowIsNotReadAgainInDlqMode() throws Exception {
-    pg.createDatabase(db);
-    task = started("flag", Map.of());
+    relay.createDatabase();
+    PostgresOutboxSourceTask task = started("flag", Map.of());
     execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), (NULL, '{}')");
     assertEquals(List.of(1L), ids(relayUntil(task, 1)));
     task.stop();
@@ -74,10 +64,10 @@ class FlaggedRowsStayTest {
   private PostgresOutboxSourceTask started(
       String badRowAction, Map<Map<String, ?>, Map<String, Object>> offsets)
       throws InterruptedException {
-    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    Map<String, String> props = relay.props();
     props.put("bad.row.action", badRowAction);
     props.put("after.publish", "delete");
-    PostgresOutboxSourceTask started = HandRunSourceContext.startedTask(props, offsets);
+    PostgresOutboxSourceTask started = relay.start(props, offsets);
     started.poll(); // creates the tables, deletes up to the committed offset
     return started;
   }
@@ -85,7 +75,7 @@ class FlaggedRowsStayTest {
   /** The rows left in the outbox, as "id error". */
   private List<String> remaining() throws SQLException {
     List<String> rows = new ArrayList<>();
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         Statement s = c.createStatement();
         ResultSet rs =
             s.executeQuery(
@@ -99,7 +89,7 @@ class FlaggedRowsStayTest {
   }
 
   private long count(String sql) throws SQLException {
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(sql)) {
       rs.next();
@@ -108,7 +98,7 @@ class FlaggedRowsStayTest {
   }
 
   private void execute(String sql) throws SQLException {
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         Statement s = c.createStatement()) {
       s.execute(sql);
     }

@@ -4,7 +4,6 @@ import static io.somastack.connect.outbox.HandRunSourceContext.ids;
 import static io.somastack.connect.outbox.HandRunSourceContext.relayUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,8 +11,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The names of the objects made for an outbox table (its relay index, its txid, requeue and notify
@@ -26,24 +25,15 @@ class LongTableNameTest {
 
   private static final String TABLE = "o".repeat(62);
 
-  private final PostgresServer pg = PostgresServer.shared();
-  private final String db = "outbox_long_name_" + System.nanoTime();
-  private PostgresOutboxSourceTask task;
-
-  @AfterEach
-  void stop() {
-    if (task != null) {
-      task.stop();
-    }
-  }
+  @RegisterExtension final RelayTask relay = new RelayTask("outbox_long_name_");
 
   @Test
   void everyObjectOfATableWithALongNameIsMadeAndRowsAreRelayed() throws Exception {
-    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    Map<String, String> props = relay.props();
     props.put("outbox.tables", TABLE);
     props.put("bad.row.action", "dlq");
-    pg.createDatabase(db);
-    task = HandRunSourceContext.startedTask(props, Map.of());
+    relay.createDatabase();
+    PostgresOutboxSourceTask task = relay.start(props);
     task.poll(); // creates the tables
 
     assertEquals(
@@ -79,14 +69,14 @@ class LongTableNameTest {
   }
 
   private void execute(String sql) throws SQLException {
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         Statement s = c.createStatement()) {
       s.execute(sql);
     }
   }
 
   private long count(String sql) throws SQLException {
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         PreparedStatement s = c.prepareStatement(sql)) {
       if (sql.contains("?")) {
         s.setString(1, TABLE);

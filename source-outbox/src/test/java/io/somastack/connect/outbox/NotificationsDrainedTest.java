@@ -4,12 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
@@ -22,26 +21,17 @@ import org.postgresql.PGNotification;
 class NotificationsDrainedTest {
 
   private static final int TRANSACTIONS = 50;
-  private final PostgresServer pg = PostgresServer.shared();
-  private final String db = "outbox_drain_" + System.nanoTime();
-  private PostgresOutboxSourceTask task;
-
-  @AfterEach
-  void stop() {
-    if (task != null) {
-      task.stop();
-    }
-  }
+  @RegisterExtension final RelayTask relay = new RelayTask("outbox_drain_");
 
   @Test
   void notificationsDoNotPileUpWhileEveryPollFindsRows() throws Exception {
-    pg.createDatabase(db);
-    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    relay.createDatabase();
+    Map<String, String> props = relay.props();
     props.put("poll.max.rows", "1");
-    task = HandRunSourceContext.startedTask(props, Map.of());
+    PostgresOutboxSourceTask task = relay.start(props);
     assertNull(task.poll(), "creates the tables and listens");
 
-    try (Connection writer = pg.connect(db);
+    try (Connection writer = relay.connect();
         Statement s = writer.createStatement()) {
       for (int i = 0; i < TRANSACTIONS; i++) {
         s.execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}')"); // one NOTIFY each

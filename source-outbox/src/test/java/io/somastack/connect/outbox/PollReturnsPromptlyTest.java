@@ -5,13 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Connect stops a source task on the task's own thread once {@code poll()} has returned, and gives
@@ -24,29 +23,20 @@ import org.junit.jupiter.api.Test;
 class PollReturnsPromptlyTest {
 
   private static final Duration PROMPTLY = Duration.ofSeconds(4);
-  private final PostgresServer pg = PostgresServer.shared();
-  private final String db = "outbox_prompt_" + System.nanoTime();
-  private PostgresOutboxSourceTask task;
-
-  @AfterEach
-  void stop() {
-    if (task != null) {
-      task.stop();
-    }
-  }
+  @RegisterExtension final RelayTask relay = new RelayTask("outbox_prompt_");
 
   @Test
   void anIdlePollReturnsLongBeforeTheReadIntervalAndANotificationStillReadsAtOnce()
       throws Exception {
-    pg.createDatabase(db);
-    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    relay.createDatabase();
+    Map<String, String> props = relay.props();
     props.put("poll.interval.ms", "20000");
-    task = HandRunSourceContext.startedTask(props, Map.of());
+    PostgresOutboxSourceTask task = relay.start(props);
 
     assertTimeoutPreemptively(PROMPTLY, () -> assertNull(task.poll(), "creates the tables"));
     assertTimeoutPreemptively(PROMPTLY, () -> assertNull(task.poll(), "nothing to relay"));
 
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         Statement s = c.createStatement()) {
       s.execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}')");
     }
@@ -62,15 +52,15 @@ class PollReturnsPromptlyTest {
   @Test
   void aRowInsertedWhileDisconnectedIsReadOnReconnectionNotAtTheEndOfTheInterval()
       throws Exception {
-    pg.createDatabase(db);
-    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    relay.createDatabase();
+    Map<String, String> props = relay.props();
     props.put("poll.interval.ms", "60000");
     props.put("retry.backoff.initial.ms", "10");
     props.put("retry.backoff.max.ms", "100");
-    task = HandRunSourceContext.startedTask(props, Map.of());
+    PostgresOutboxSourceTask task = relay.start(props);
     assertNull(task.poll(), "creates the tables, then waits for a notification");
 
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         Statement s = c.createStatement()) {
       s.execute(
           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
@@ -84,10 +74,10 @@ class PollReturnsPromptlyTest {
   void aPollReturnsLongBeforeTheRetryBackoffWhileTheDatabaseIsDown() {
     // nothing listens on port 1: every connection attempt is refused, a transient error
     Map<String, String> props =
-        HandRunSourceContext.relayProps("jdbc:postgresql://127.0.0.1:1/none", pg.user());
+        HandRunSourceContext.relayProps("jdbc:postgresql://127.0.0.1:1/none", relay.pg().user());
     props.put("retry.backoff.initial.ms", "20000");
     props.put("retry.backoff.max.ms", "20000");
-    task = HandRunSourceContext.startedTask(props, Map.of());
+    PostgresOutboxSourceTask task = relay.start(props);
 
     assertTimeoutPreemptively(PROMPTLY, () -> assertNull(task.poll(), "the connection fails"));
     assertTimeoutPreemptively(PROMPTLY, () -> assertNull(task.poll(), "still backing off"));

@@ -5,14 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Map;
 import org.apache.kafka.connect.errors.ConnectException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A stored position ahead of the database's transaction ids (a restore, a failover to a standby
@@ -21,32 +20,23 @@ import org.junit.jupiter.api.Test;
  */
 class PositionAheadOfDatabaseTest {
 
-  private final PostgresServer pg = PostgresServer.shared();
-  private final String db = "outbox_ahead_" + System.nanoTime();
-  private PostgresOutboxSourceTask task;
-
-  @AfterEach
-  void stop() {
-    if (task != null) {
-      task.stop();
-    }
-  }
+  @RegisterExtension final RelayTask relay = new RelayTask("outbox_ahead_");
 
   @Test
   void aPositionAheadOfTheDatabaseStopsTheTaskAndMarksNothing() throws Exception {
-    pg.createDatabase(db);
-    try (Connection c = pg.connect(db);
+    relay.createDatabase();
+    try (Connection c = relay.connect();
         Statement s = c.createStatement()) {
       s.execute(OutboxDdl.script(table(), OutboxColumns.defaults(), "soma_outbox", dlq()));
       s.execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}')");
     }
     // as stored by a relay of a database whose transaction ids had gone far beyond this one's
     OutboxCursor stored = new OutboxCursor(1L << 40, 7);
-    task = started(Map.of(table().sourcePartition(), stored.toOffset()));
+    PostgresOutboxSourceTask task = started(Map.of(table().sourcePartition(), stored.toOffset()));
 
     ConnectException stopped = assertThrows(ConnectException.class, task::poll);
     assertTrue(stopped.getMessage().contains("is ahead of this database"), stopped::getMessage);
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT count(*) FROM outbox WHERE published_at IS NULL")) {
       rs.next();
@@ -56,14 +46,14 @@ class PositionAheadOfDatabaseTest {
 
   @Test
   void aPositionBehindTheDatabaseRelaysOn() throws Exception {
-    pg.createDatabase(db);
-    task = started(Map.of(table().sourcePartition(), new OutboxCursor(3, 1).toOffset()));
+    relay.createDatabase();
+    PostgresOutboxSourceTask task =
+        started(Map.of(table().sourcePartition(), new OutboxCursor(3, 1).toOffset()));
     assertNull(task.poll(), "nothing to relay, and no complaint");
   }
 
   private PostgresOutboxSourceTask started(Map<Map<String, ?>, Map<String, Object>> offsets) {
-    return HandRunSourceContext.startedTask(
-        HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user()), offsets);
+    return relay.start(relay.props(), offsets);
   }
 
   private static OutboxTable table() {

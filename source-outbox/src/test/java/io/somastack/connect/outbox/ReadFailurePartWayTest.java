@@ -3,7 +3,6 @@ package io.somastack.connect.outbox;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -14,8 +13,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.kafka.connect.source.SourceRecord;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A poll whose read fails part way (a database error after one table's rows were read, as when the
@@ -25,28 +24,19 @@ import org.junit.jupiter.api.Test;
  */
 class ReadFailurePartWayTest {
 
-  private final PostgresServer pg = PostgresServer.shared();
-  private final String db = "outbox_part_way_" + System.nanoTime();
-  private PostgresOutboxSourceTask task;
-
-  @AfterEach
-  void stop() {
-    if (task != null) {
-      task.stop();
-    }
-  }
+  @RegisterExtension final RelayTask relay = new RelayTask("outbox_part_way_");
 
   @Test
   void rowsReadBeforeTheFailureAreRelayedOnceAndMarked() throws Exception {
-    pg.createDatabase(db);
-    task = startedTask();
+    relay.createDatabase();
+    PostgresOutboxSourceTask task = startedTask();
     assertNull(task.poll(), "no rows yet (this poll creates the tables)");
     insert("first", 3);
     insert("second", 2);
 
     // The second table is locked, so its read times out (lock_timeout, SQLSTATE 55P03, a transient
     // error) after the first table's three rows were read.
-    try (Connection locker = pg.connect(db);
+    try (Connection locker = relay.connect();
         Statement s = locker.createStatement()) {
       locker.setAutoCommit(false);
       s.execute("LOCK TABLE second IN ACCESS EXCLUSIVE MODE");
@@ -66,13 +56,14 @@ class ReadFailurePartWayTest {
 
   private PostgresOutboxSourceTask startedTask() {
     Map<String, String> props =
-        HandRunSourceContext.relayProps(withLockTimeout(pg.jdbcUrl(db)), pg.user());
+        HandRunSourceContext.relayProps(
+            withLockTimeout(relay.pg().jdbcUrl(relay.db())), relay.pg().user());
     props.put("outbox.tables", "public.first,public.second");
     props.put("retry.backoff.initial.ms", "10");
     props.put("retry.backoff.max.ms", "100");
     // the backlog query would meet the lock first; it runs on the first poll only
     props.put("metrics.backlog.interval.ms", "3600000");
-    return HandRunSourceContext.startedTask(props, Map.of());
+    return relay.start(props);
   }
 
   private static String withLockTimeout(String url) {
@@ -83,7 +74,7 @@ class ReadFailurePartWayTest {
   private List<SourceRecord> pollUntil(int count) throws InterruptedException {
     List<SourceRecord> relayed = new ArrayList<>();
     for (int poll = 0; poll < 200 && relayed.size() < count; poll++) {
-      List<SourceRecord> records = task.poll();
+      List<SourceRecord> records = relay.task().poll();
       if (records != null) {
         relayed.addAll(records);
       }
@@ -101,7 +92,7 @@ class ReadFailurePartWayTest {
   }
 
   private void insert(String table, int rows) throws SQLException {
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         Statement s = c.createStatement()) {
       for (int i = 1; i <= rows; i++) {
         s.execute(
@@ -111,7 +102,7 @@ class ReadFailurePartWayTest {
   }
 
   private long unmarked(String table) throws SQLException {
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         Statement s = c.createStatement();
         ResultSet rs =
             s.executeQuery("SELECT count(*) FROM " + table + " WHERE published_at IS NULL")) {

@@ -4,15 +4,14 @@ import static io.somastack.connect.outbox.HandRunSourceContext.ids;
 import static io.somastack.connect.outbox.HandRunSourceContext.relayUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A row that becomes unpublished again after the relay has passed its position — a flagged row
@@ -22,20 +21,11 @@ import org.junit.jupiter.api.Test;
  */
 class RequeuedRowsTest {
 
-  private final PostgresServer pg = PostgresServer.shared();
-  private final String db = "outbox_requeue_" + System.nanoTime();
-  private PostgresOutboxSourceTask task;
-
-  @AfterEach
-  void stop() {
-    if (task != null) {
-      task.stop();
-    }
-  }
+  @RegisterExtension final RelayTask relay = new RelayTask("outbox_requeue_");
 
   @Test
   void aFlaggedRowFixedByClearingItsErrorIsRelayed() throws Exception {
-    task = started("flag");
+    PostgresOutboxSourceTask task = started("flag");
     execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), (NULL, '{}'), ('t', '{}')");
     assertEquals(List.of(1L, 3L), ids(relayUntil(task, 2)), "row 2 is flagged");
 
@@ -46,7 +36,7 @@ class RequeuedRowsTest {
 
   @Test
   void aRowSetBackToUnpublishedIsRelayedAgain() throws Exception {
-    task = started("dlq");
+    PostgresOutboxSourceTask task = started("dlq");
     execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), ('t', '{}')");
     assertEquals(List.of(1L, 2L), ids(relayUntil(task, 2)));
     relayUntil(task, 0); // marks them
@@ -58,7 +48,7 @@ class RequeuedRowsTest {
 
   @Test
   void aDeadLetterInsertedAgainWithItsOldColumnsIsRelayed() throws Exception {
-    task = started("dlq");
+    PostgresOutboxSourceTask task = started("dlq");
     execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}'), (NULL, '{}'), ('t', '{}')");
     assertEquals(List.of(1L, 3L), ids(relayUntil(task, 2)), "row 2 is dead-lettered");
 
@@ -71,23 +61,23 @@ class RequeuedRowsTest {
   }
 
   private PostgresOutboxSourceTask started(String badRowAction) throws InterruptedException {
-    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    Map<String, String> props = relay.props();
     props.put("bad.row.action", badRowAction);
-    pg.createDatabase(db);
-    PostgresOutboxSourceTask started = HandRunSourceContext.startedTask(props, Map.of());
+    relay.createDatabase();
+    PostgresOutboxSourceTask started = relay.start(props);
     started.poll(); // creates the tables
     return started;
   }
 
   private void execute(String sql) throws SQLException {
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         Statement s = c.createStatement()) {
       s.execute(sql);
     }
   }
 
   private long unpublished() throws SQLException {
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         Statement s = c.createStatement();
         ResultSet rs =
             s.executeQuery(

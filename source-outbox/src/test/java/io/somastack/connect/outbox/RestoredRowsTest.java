@@ -4,16 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.testing.CapturedStderr;
-import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.kafka.connect.source.SourceRecord;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * pg_dump writes a table's rows before its triggers, so restored rows keep the txid of the old
@@ -24,21 +22,12 @@ import org.junit.jupiter.api.Test;
  */
 class RestoredRowsTest {
 
-  private final PostgresServer pg = PostgresServer.shared();
-  private final String db = "outbox_restored_" + System.nanoTime();
-  private PostgresOutboxSourceTask task;
-
-  @AfterEach
-  void stop() {
-    if (task != null) {
-      task.stop();
-    }
-  }
+  @RegisterExtension final RelayTask relay = new RelayTask("outbox_restored_");
 
   @Test
   void rowsRestoredWithTheOldClustersTxidAreWarnedOfAndRelayedAfterTheRepair() throws Exception {
-    pg.createDatabase(db);
-    try (Connection c = pg.connect(db);
+    relay.createDatabase();
+    try (Connection c = relay.connect();
         Statement s = c.createStatement()) {
       s.execute(DefaultOutbox.script());
       // as a restore leaves it: the row copied in before the trigger that would fix its txid
@@ -47,9 +36,7 @@ class RestoredRowsTest {
       s.execute("ALTER TABLE outbox ENABLE TRIGGER outbox_txid");
       s.execute("INSERT INTO outbox(topic, payload) VALUES ('t', '{}')");
     }
-    task =
-        HandRunSourceContext.startedTask(
-            HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user()), Map.of());
+    PostgresOutboxSourceTask task = relay.start(relay.props());
 
     List<SourceRecord> relayed = new ArrayList<>();
     String logged =
@@ -67,7 +54,7 @@ class RestoredRowsTest {
   }
 
   private void repair() throws SQLException {
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         Statement s = c.createStatement()) {
       s.execute(
           "UPDATE outbox SET txid = pg_current_xact_id() WHERE published_at IS NULL"

@@ -6,13 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.testing.CapturedStderr;
 import io.somastack.connect.testing.Causes;
-import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.Map;
 import org.apache.kafka.connect.errors.ConnectException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A DBA's trigger may raise an error quoting a row ("RAISE EXCEPTION 'refused: %', NEW.event"), and
@@ -22,25 +21,16 @@ import org.junit.jupiter.api.Test;
  */
 class ServerMessageNeverQuotedTest {
 
-  private final PostgresServer pg = PostgresServer.shared();
-  private final String db = "outbox_never_quoted_" + System.nanoTime();
-  private PostgresOutboxSourceTask task;
-
-  @AfterEach
-  void stop() {
-    if (task != null) {
-      task.stop();
-    }
-  }
+  @RegisterExtension final RelayTask relay = new RelayTask("outbox_never_quoted_");
 
   @Test
   void aTriggersErrorQuotingTheRowStopsTheTaskWithoutTheRow() throws Exception {
-    pg.createDatabase(db);
-    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    relay.createDatabase();
+    Map<String, String> props = relay.props();
     props.put("bad.row.action", "dlq");
-    task = HandRunSourceContext.startedTask(props, Map.of());
+    PostgresOutboxSourceTask task = relay.start(props);
     task.poll(); // creates the tables
-    try (Connection c = pg.connect(db);
+    try (Connection c = relay.connect();
         Statement s = c.createStatement()) {
       s.execute(
           "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS"
@@ -65,7 +55,7 @@ class ServerMessageNeverQuotedTest {
 
   private void pollUntilFailed() throws InterruptedException {
     for (int poll = 0; poll < 20; poll++) {
-      task.poll();
+      relay.task().poll();
     }
   }
 }
