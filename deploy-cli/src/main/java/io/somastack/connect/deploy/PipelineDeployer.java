@@ -147,7 +147,9 @@ public final class PipelineDeployer {
     Long runningSince = null; // a changed config: since when RUNNING has held, without a break
     while (clock.nanoTime() < deadline) {
       JsonNode status = rest.status(file.name());
-      if (status != null) {
+      if (status == null) {
+        runningSince = null; // no connector found: a break in RUNNING like any other
+      } else {
         List<String> failures = newFailures(status, stale);
         if (!failures.isEmpty()) {
           failures.forEach(f -> out.println("  FAILED: " + f));

@@ -54,6 +54,12 @@ class PipelineRedeployTest {
   /** The deployer's time: each pause between looks moves it on, and no real time passes. */
   private final AtomicLong nanos = new AtomicLong();
 
+  /** The look at the new tasks' status that finds no connector (404), or 0 for none. */
+  private final AtomicInteger missingAtNewStatusLook = new AtomicInteger();
+
+  private final AtomicInteger newStatusLooks = new AtomicInteger();
+  private final AtomicLong missingAtNanos = new AtomicLong(-1);
+
   private HttpServer server;
 
   @AfterEach
@@ -141,6 +147,25 @@ class PipelineRedeployTest {
     assertFalse(outcome.ok(), output());
     assertTrue(output().contains("FAILED: task 0: ConfigException: bad batch.size"), output());
     assertTrue(nanos.get() < Duration.ofSeconds(30).toNanos(), "failed only at the timeout");
+  }
+
+  /**
+   * A look that finds no connector (a 404 while the worker answering lost track of it) is a break
+   * in RUNNING like any other: the hold starts again after it, rather than counting the gap.
+   */
+  @Test
+  void aLookThatFindsNoConnectorStartsTheHoldAgain() throws IOException {
+    ConnectRestClient rest = worker(config("1"), RUNNING, RUNNING, true);
+    missingAtNewStatusLook.set(30); // some 7 s into the hold
+
+    PipelineDeployer.Outcome outcome =
+        deployer(rest, Duration.ofSeconds(60)).deploy(file(config("2")), false);
+
+    assertTrue(outcome.ok(), output());
+    assertTrue(missingAtNanos.get() >= 0, "the 404 was answered: " + output());
+    assertTrue(
+        nanos.get() - missingAtNanos.get() >= PipelineDeployer.SETTLE.toNanos(),
+        "held across the look that found no connector: " + output());
   }
 
   /** An unchanged config restarts nothing: its tasks are the ones running. */
@@ -244,7 +269,12 @@ class PipelineRedeployTest {
           } else if (path.endsWith("/status")) {
             statusCalls.incrementAndGet();
             boolean newTasks = applied.get() && oldStatusLooksAfterApplied.getAndDecrement() <= 0;
-            answer(exchange, 200, newTasks ? afterApplied : beforeApplied);
+            if (newTasks && newStatusLooks.incrementAndGet() == missingAtNewStatusLook.get()) {
+              missingAtNanos.set(nanos.get());
+              answer(exchange, 404, "{}");
+            } else {
+              answer(exchange, 200, newTasks ? afterApplied : beforeApplied);
+            }
           } else {
             answer(exchange, 404, "{}");
           }
