@@ -8,10 +8,8 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -68,14 +66,10 @@ class ConnectRestClientTest {
   }
 
   private static void answer(HttpExchange exchange, int status) throws IOException {
-    exchange.getRequestBody().readAllBytes();
-    byte[] body =
-        (status == 409 ? REBALANCE : status >= 300 ? "{\"message\":\"boom\"}" : "{}")
-            .getBytes(StandardCharsets.UTF_8);
-    exchange.sendResponseHeaders(status, body.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(body);
-    }
+    StubAnswers.answer(
+        exchange,
+        status,
+        status == 409 ? REBALANCE : status >= 300 ? "{\"message\":\"boom\"}" : "{}");
   }
 
   @Test

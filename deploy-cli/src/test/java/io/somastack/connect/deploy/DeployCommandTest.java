@@ -1,13 +1,12 @@
 package io.somastack.connect.deploy;
 
+import static io.somastack.connect.deploy.StubAnswers.answer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -247,14 +246,5 @@ class DeployCommandTest {
         });
     server.start();
     return "http://127.0.0.1:" + server.getAddress().getPort();
-  }
-
-  private static void answer(HttpExchange exchange, int status, String body) throws IOException {
-    exchange.getRequestBody().readAllBytes();
-    byte[] data = body.getBytes(StandardCharsets.UTF_8);
-    exchange.sendResponseHeaders(status, data.length);
-    try (OutputStream response = exchange.getResponseBody()) {
-      response.write(data);
-    }
   }
 }

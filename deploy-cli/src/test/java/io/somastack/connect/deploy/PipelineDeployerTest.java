@@ -1,12 +1,11 @@
 package io.somastack.connect.deploy;
 
+import static io.somastack.connect.deploy.StubAnswers.answer;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -88,14 +87,5 @@ class PipelineDeployerTest {
     server.start();
     URI base = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     return new ConnectRestClient(base, null, null, Duration.ofSeconds(10), 2, Duration.ofMillis(1));
-  }
-
-  private static void answer(HttpExchange exchange, int status, String body) throws IOException {
-    exchange.getRequestBody().readAllBytes();
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    exchange.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
-    }
   }
 }

@@ -1,5 +1,6 @@
 package io.somastack.connect.deploy;
 
+import static io.somastack.connect.deploy.StubAnswers.answer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,11 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -291,14 +290,5 @@ class PipelineRedeployTest {
     task.putObject("id").put("connector", "kv").put("task", 0);
     task.set("config", JSON.valueToTree(taskConfig));
     return tasks.toString();
-  }
-
-  private static void answer(HttpExchange exchange, int status, String body) throws IOException {
-    exchange.getRequestBody().readAllBytes();
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    exchange.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
-    }
   }
 }
