@@ -277,7 +277,7 @@ public class PostgresMemorySinkTask extends SinkTask {
         continue;
       }
       if (offsets.alreadyWritten(record, tp)) {
-        metrics.duplicatesSkipped.record();
+        batch.replaySkipped();
         continue;
       }
       batch.covered(record);
@@ -521,7 +521,9 @@ public class PostgresMemorySinkTask extends SinkTask {
     metrics.recordsWritten.record(lastApplied);
     metrics.rowsCopiedBinary.record(lastCopiedBinary);
     metrics.duplicatesSkipped.record(
-        batch.collapsed() + (config.writeMode() == WriteMode.UPSERT ? 0 : lastUnchanged));
+        batch.replaysSkipped()
+            + batch.collapsed()
+            + (config.writeMode() == WriteMode.UPSERT ? 0 : lastUnchanged));
     if (config.writeMode() == WriteMode.UPSERT) {
       metrics.staleRefused.record(lastUnchanged + batch.staleRefused());
     }

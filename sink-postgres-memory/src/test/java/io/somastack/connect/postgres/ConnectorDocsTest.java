@@ -15,7 +15,7 @@ class ConnectorDocsTest {
   static String render() {
     return "# PostgreSQL memory sink: configuration\n\n"
         + "<!-- Generated from PostgresSinkConfig.CONFIG_DEF by ConnectorDocsTest; regenerate with"
-        + " mvn -pl sink-postgres-memory test -Dsoma.docs.update=true -->\n\n"
+        + " mvn -pl sink-postgres-memory -am test -Dsoma.docs.update=true -->\n\n"
         + "Connector class: `io.somastack.connect.postgres.PostgresMemorySinkConnector`. Besides"
         + " these, every sink connector takes Connect's own options (`topics`, `tasks.max`,"
         + " converters, `errors.*`, `consumer.override.*`).\n"

@@ -360,6 +360,7 @@ public class QdrantVectorSinkTask extends SinkTask {
     for (Future<Void> report : reports) {
       try {
         Uninterruptibles.getUninterruptibly(report);
+        metrics.deadLettered(); // counted once the DLQ topic has it
       } catch (ExecutionException e) {
         throw new ConnectException(
             "The dead letter queue did not take a record: " + e.getCause(), e.getCause());
@@ -510,9 +511,7 @@ public class QdrantVectorSinkTask extends SinkTask {
     // may hold record data (a tenant's collection name, Qdrant's text quoting a value): the dead
     // letter then carries the reason the task logs, and its headers lack those.
     String reason = errorsLogged ? rejected.loggedReason() : rejected.reason();
-    Future<Void> reported = reporter.report(record, new DataException(reason));
-    metrics.deadLettered();
-    return reported;
+    return reporter.report(record, new DataException(reason));
   }
 
   /** Waits for the batches in flight; see {@link #preCommit}. */

@@ -14,7 +14,7 @@ class ConnectorDocsTest {
   static String render() {
     return "# Qdrant vector sink: configuration\n\n"
         + "<!-- Generated from QdrantSinkConfig.CONFIG_DEF by ConnectorDocsTest; regenerate with"
-        + " mvn -pl sink-qdrant-vector test -Dsoma.docs.update=true -->\n\n"
+        + " mvn -pl sink-qdrant-vector -am test -Dsoma.docs.update=true -->\n\n"
         + "Connector class: `io.somastack.connect.qdrant.QdrantVectorSinkConnector`. Besides these, every connector takes"
         + " Connect's own options (`tasks.max`, converters, `transforms`, `errors.*`).\n"
         + ConfigDocs.tables(QdrantSinkConfig.CONFIG_DEF);

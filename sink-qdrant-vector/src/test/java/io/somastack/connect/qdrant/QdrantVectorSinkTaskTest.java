@@ -34,6 +34,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
@@ -325,6 +326,26 @@ class QdrantVectorSinkTaskTest {
         assertThrows(ConnectException.class, () -> task.put(List.of()), "the task fails");
     assertFalse(failed instanceof RetriableException, failed.toString());
     assertTrue(failed.getMessage().contains("dead letter queue"), failed.getMessage());
+  }
+
+  /**
+   * dead-lettered counts records the dead letter queue took: one whose write to the DLQ topic
+   * failed fails the task, and is not counted.
+   */
+  @Test
+  void aDeadLetterTheQueueFailedToWriteIsNotCounted() throws Exception {
+    context.deadLetterQueueFailing(new KafkaException("the DLQ topic is not writable"));
+    createCollection("mem_t1");
+    startTask(
+        "collection.name", "mem_${value.tenant_id}",
+        "collection.create", "false",
+        "delete.enabled", "false");
+    task.put(
+        List.of(
+            sink.record(null, tenantMemory(1, "t1")), sink.record(null, tenantMemory(2, "t2"))));
+    assertTrue(sink.preCommit().isEmpty(), "nothing acknowledged past the lost dead letter");
+    assertThrows(ConnectException.class, () -> task.put(List.of()), "the task fails");
+    assertEquals(0.0, context.metric("dead-lettered-total"));
   }
 
   /**

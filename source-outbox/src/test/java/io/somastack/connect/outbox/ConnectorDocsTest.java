@@ -14,7 +14,7 @@ class ConnectorDocsTest {
   static String render() {
     return "# Transactional-outbox source: configuration\n\n"
         + "<!-- Generated from OutboxSourceConfig.CONFIG_DEF by ConnectorDocsTest; regenerate with"
-        + " mvn -pl source-outbox test -Dsoma.docs.update=true -->\n\n"
+        + " mvn -pl source-outbox -am test -Dsoma.docs.update=true -->\n\n"
         + "Connector class: `io.somastack.connect.outbox.PostgresOutboxSourceConnector`. Besides these, every connector takes"
         + " Connect's own options (`tasks.max`, converters, `transforms`, `errors.*`).\n\n"
         + "Needs PostgreSQL 14 or later (xid8 and pg_current_xact_id() came with 13, CREATE OR"

@@ -99,7 +99,7 @@ public final class ConfigDocs {
       return null;
     }
     return page.normalize()
-        + " is out of date with the ConfigDef; regenerate it with: mvn -pl <module> test"
+        + " is out of date with the ConfigDef; regenerate it with: mvn -pl <module> -am test"
         + " -D"
         + UPDATE_PROPERTY
         + "=true";

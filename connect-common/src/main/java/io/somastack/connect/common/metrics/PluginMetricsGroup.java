@@ -3,7 +3,7 @@ package io.somastack.connect.common.metrics;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.UUID;
 import java.util.function.Supplier;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.metrics.Gauge;
@@ -23,16 +23,16 @@ public final class PluginMetricsGroup implements AutoCloseable {
 
   private static final LinkedHashMap<String, String> NO_TAGS = new LinkedHashMap<>();
 
-  private static final AtomicLong INSTANCES = new AtomicLong();
-
   private final PluginMetrics metrics;
 
   /**
    * Sensor names are global to the worker's metrics registry, whatever tags the metrics carry: two
    * tasks asking for "records-written" would share one sensor and each count the other's records. A
-   * per-instance prefix keeps every task's sensors its own.
+   * per-instance prefix keeps every task's sensors its own. A random one, not a count: each plugin
+   * folder ships its own copy of this class in its own class loader, so a static counter would give
+   * the first task of every plugin on a worker the same prefix.
    */
-  private final String sensorPrefix = "soma-" + INSTANCES.incrementAndGet() + "-";
+  private final String sensorPrefix = "soma-" + UUID.randomUUID() + "-";
 
   private final List<String> sensors = new ArrayList<>();
   private final List<MetricName> gauges = new ArrayList<>();

@@ -69,7 +69,9 @@ public final class PostgresConnectionConfig {
         null,
         Importance.HIGH,
         "Database password; supply it through a config provider (${env:SOMA_PG_PASSWORD} or"
-            + " ${file:/secrets/pg.properties:password}) so it never sits in the connector config.",
+            + " ${file:/secrets/pg.properties:password}) so it never sits in the connector config."
+            + " The worker must declare the provider (config.providers): the shipped workers declare"
+            + " env only; add org.apache.kafka.common.config.provider.FileConfigProvider as file.",
         group,
         ++order,
         Width.MEDIUM,

@@ -76,7 +76,8 @@ public final class StrimziResources {
           "SOMA_QDRANT_URL",
           "SOMA_QDRANT_API_KEY",
           "SOMA_ENCRYPTION_KEYS",
-          "SOMA_ENCRYPTION_KEY_ID");
+          "SOMA_ENCRYPTION_KEY_ID",
+          "SOMA_REDACT_KEY");
 
   /** Config keys Strimzi takes from the KafkaConnector resource itself. */
   private static final Set<String> FROM_RESOURCE = Set.of("connector.class", "tasks.max", "name");

@@ -64,7 +64,7 @@ class StrimziResourcesTest {
         "strimzi/ is out of date with connector-configs/ (or the plugin modules, or"
             + " docker/connect/jmx-exporter.yml): "
             + changes
-            + "; regenerate it with ./soma-connect strimzi, or mvn -pl deploy-cli test -D"
+            + "; regenerate it with ./soma-connect strimzi, or mvn -pl deploy-cli -am test -D"
             + UPDATE_PROPERTY
             + "=true");
   }

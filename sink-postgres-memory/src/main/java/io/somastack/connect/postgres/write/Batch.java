@@ -40,6 +40,7 @@ public final class Batch {
 
   private boolean removedSinceCollapse;
   private int collapsed;
+  private int replaysSkipped;
   private int staleRefused;
   private int tombstonesIgnored;
 
@@ -52,6 +53,19 @@ public final class Batch {
         new TopicPartition(record.topic(), record.kafkaPartition()),
         record.kafkaOffset() + 1,
         Math::max);
+  }
+
+  /**
+   * A record below its partition's stored offset: written by an earlier put (a replay). Counted
+   * here, and reported with the rest when the batch commits, so a put that fails and comes again
+   * does not count its replays once per attempt.
+   */
+  public void replaySkipped() {
+    replaysSkipped++;
+  }
+
+  public int replaysSkipped() {
+    return replaysSkipped;
   }
 
   public void add(EventRow row) {

@@ -21,7 +21,7 @@ import org.apache.kafka.common.config.ConfigDef;
  * {@link ConfigDef}s, so the docs cannot drift from the code: a unit test fails when the committed
  * file differs from what this renders.
  *
- * <p>Regenerate with {@code mvn -pl smt-transforms test -Dsoma.docs.update=true}.
+ * <p>Regenerate with {@code mvn -pl smt-transforms -am test -Dsoma.docs.update=true}.
  */
 public final class TransformDocs {
 

@@ -30,6 +30,7 @@ public final class HandRunTaskContext implements SinkTaskContext {
   private final List<Map.Entry<SinkRecord, Throwable>> deadLettered = new CopyOnWriteArrayList<>();
   private volatile boolean deadLetterQueue;
   private volatile RuntimeException reportThrows;
+  private volatile Throwable reportFails;
   private volatile long timeoutMs;
 
   public HandRunTaskContext(TopicPartition... assignment) {
@@ -49,6 +50,16 @@ public final class HandRunTaskContext implements SinkTaskContext {
   public HandRunTaskContext deadLetterQueueThrowing(RuntimeException thrown) {
     deadLetterQueue = true;
     reportThrows = thrown;
+    return this;
+  }
+
+  /**
+   * With a dead letter queue whose report() returns a future that fails with this, as Connect's
+   * does when its producer cannot write the dead letter topic.
+   */
+  public HandRunTaskContext deadLetterQueueFailing(Throwable cause) {
+    deadLetterQueue = true;
+    reportFails = cause;
     return this;
   }
 
@@ -79,6 +90,9 @@ public final class HandRunTaskContext implements SinkTaskContext {
     return (record, reason) -> {
       if (reportThrows != null) {
         throw reportThrows;
+      }
+      if (reportFails != null) {
+        return CompletableFuture.failedFuture(reportFails);
       }
       deadLettered.add(Map.entry(record, reason));
       return CompletableFuture.completedFuture(null);
