@@ -1,6 +1,7 @@
 package io.somastack.connect.postgres;
 
 import io.somastack.connect.common.postgres.SqlStates;
+import io.somastack.connect.postgres.record.KafkaPosition;
 import io.somastack.connect.postgres.write.OffsetStore;
 import io.somastack.connect.postgres.write.PostgresSession;
 import java.sql.Connection;
@@ -23,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * The task's view of where each assigned partition stands in PostgreSQL: the offsets read from and
  * written to the offsets table, the seeks back to them, and which of them preCommit may report. The
  * database, not the consumer group, is the truth; this keeps what the task last read or wrote of
- * it.
+ * it. Partitions and offsets are those Connect consumed ({@link KafkaPosition}), which a transform
+ * that renames the topic does not change.
  */
 final class PartitionOffsets {
 
@@ -143,7 +145,7 @@ final class PartitionOffsets {
   /** Whether the record lies below the partition's next offset durably written. */
   boolean alreadyWritten(SinkRecord record, TopicPartition tp) {
     Long next = written.get(tp);
-    return next != null && record.kafkaOffset() < next;
+    return next != null && KafkaPosition.offset(record) < next;
   }
 
   /**
@@ -161,20 +163,21 @@ final class PartitionOffsets {
    * warned about, and written now, in order.
    */
   boolean startsBeyondStored(SinkRecord first, TopicPartition tp) {
+    long offset = KafkaPosition.offset(first);
     Gap checking = rewound.remove(tp);
     if (checking != null) {
       // the first put() since the rewind: Connect sought back before it polled these
-      if (first.kafkaOffset() < checking.first()) {
+      if (offset < checking.first()) {
         log.warn(
             "Records of {} from offset {} to {} were missing from PostgreSQL, which held them only"
                 + " up to offset {} (restored from an older backup, or it lost its last commits):"
                 + " the task rewound and writes them now",
             tp,
-            first.kafkaOffset(),
+            offset,
             checking.first() - 1,
             checking.stored() - 1);
       } else {
-        naturalGaps.put(tp, new Gap(checking.stored(), first.kafkaOffset()));
+        naturalGaps.put(tp, new Gap(checking.stored(), offset));
         // one offset is a transaction's commit marker, every batch of an exactly-once producer;
         // more may also be records retention deleted before the sink wrote them (the consumer
         // then starts at the earliest left), which only the topic's history can tell
@@ -182,10 +185,10 @@ final class PartitionOffsets {
             "No record of {} lies between offsets {} and {}: a gap in the topic's offsets"
                 + " (transaction markers, compaction, or records deleted by retention before they"
                 + " were written)";
-        if (first.kafkaOffset() - checking.stored() > 1) {
-          log.info(gap, tp, checking.stored(), first.kafkaOffset() - 1);
+        if (offset - checking.stored() > 1) {
+          log.info(gap, tp, checking.stored(), offset - 1);
         } else {
-          log.debug(gap, tp, checking.stored(), first.kafkaOffset() - 1);
+          log.debug(gap, tp, checking.stored(), offset - 1);
         }
       }
       return false;
@@ -196,10 +199,10 @@ final class PartitionOffsets {
     // what the database holds now: the load's offset, or a later one if preCommit saved
     // positions Connect skipped since (a filter dropped records, a tolerated converter failure)
     Long stored = written.get(tp);
-    if (stored == null || first.kafkaOffset() <= stored) {
+    if (stored == null || offset <= stored) {
       return false;
     }
-    Gap gap = new Gap(stored, first.kafkaOffset());
+    Gap gap = new Gap(stored, offset);
     if (gap.equals(naturalGaps.get(tp))) {
       return false; // a rewind showed it before
     }
@@ -212,7 +215,7 @@ final class PartitionOffsets {
         "Records of {} start at offset {}, beyond the offset {} stored in PostgreSQL: rewinding to"
             + " it to tell a gap in the offsets from records missing in the database",
         tp,
-        first.kafkaOffset(),
+        offset,
         stored);
     return true;
   }

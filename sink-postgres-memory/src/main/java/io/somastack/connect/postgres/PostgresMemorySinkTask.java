@@ -11,6 +11,7 @@ import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import io.somastack.connect.postgres.config.WriteMode;
 import io.somastack.connect.postgres.record.BadRecordException;
 import io.somastack.connect.postgres.record.EventRow;
+import io.somastack.connect.postgres.record.KafkaPosition;
 import io.somastack.connect.postgres.record.RowMapper;
 import io.somastack.connect.postgres.write.AuditChain;
 import io.somastack.connect.postgres.write.Batch;
@@ -272,7 +273,7 @@ public class PostgresMemorySinkTask extends SinkTask {
     // per partition, decided by its first record in this put (records come in offset order)
     Map<TopicPartition, Boolean> aheadOfDatabase = new HashMap<>();
     for (SinkRecord record : records) {
-      TopicPartition tp = new TopicPartition(record.topic(), record.kafkaPartition());
+      TopicPartition tp = KafkaPosition.partition(record); // as Connect assigned it
       if (aheadOfDatabase.computeIfAbsent(tp, p -> offsets.startsBeyondStored(record, p))) {
         continue;
       }

@@ -3,7 +3,6 @@ package io.somastack.connect.postgres.record;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.somastack.connect.common.json.RecordJson;
-import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.postgres.config.ColumnType;
 import io.somastack.connect.postgres.write.DeadLetterColumns;
@@ -84,7 +83,7 @@ final class DeadLetterHeaders {
     } catch (BadRecordException outOfRange) {
       log.warn(
           "Dead letter {} has a timestamp outside the years 1 to 9999: event_timestamp is NULL",
-          Positions.of(record));
+          KafkaPosition.of(record));
       return null;
     }
   }

@@ -1,6 +1,5 @@
 package io.somastack.connect.postgres.record;
 
-import io.somastack.connect.common.record.Positions;
 import org.apache.kafka.connect.sink.SinkRecord;
 
 /**
@@ -52,6 +51,6 @@ public final class EventRow {
 
   /** Where the record came from, for logs and errors: never its contents. */
   public String position() {
-    return Positions.of(record);
+    return KafkaPosition.of(record);
   }
 }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.somastack.connect.common.json.JsonPathReader;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
-import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.common.sql.SqlIdentifier;
 import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.common.text.Utf8;
@@ -128,7 +127,7 @@ public final class RowMapper {
         values[layout.indexOf(TableLayout.EVENT_ID)] = identity;
         break;
       case AUDIT:
-        identity = Positions.of(record);
+        identity = KafkaPosition.of(record);
         values[layout.indexOf(TableLayout.EVENT_ID)] = requiredText(event, idField);
         values[layout.indexOf(TableLayout.EVENT_TIME)] = eventTime(event, record);
         break;
@@ -237,9 +236,9 @@ public final class RowMapper {
   }
 
   private void fillPosition(SinkRecord record, Object[] values) {
-    values[layout.indexOf(TableLayout.KAFKA_TOPIC)] = record.topic();
-    values[layout.indexOf(TableLayout.KAFKA_PARTITION)] = record.kafkaPartition();
-    values[layout.indexOf(TableLayout.KAFKA_OFFSET)] = record.kafkaOffset();
+    values[layout.indexOf(TableLayout.KAFKA_TOPIC)] = KafkaPosition.topic(record);
+    values[layout.indexOf(TableLayout.KAFKA_PARTITION)] = KafkaPosition.kafkaPartition(record);
+    values[layout.indexOf(TableLayout.KAFKA_OFFSET)] = KafkaPosition.offset(record);
   }
 
   private void fillColumns(JsonNode event, Object[] values) {
@@ -370,7 +369,7 @@ public final class RowMapper {
     Object[] values = new Object[layout.columns().size()];
     DeadLetterHeaders.fill(record, layout, values, maxBytes);
     fillPosition(record, values);
-    String identity = Positions.of(record);
+    String identity = KafkaPosition.of(record);
     return new EventRow(record, table, EventRow.Kind.WRITE, identity, values);
   }
 

@@ -2,6 +2,7 @@ package io.somastack.connect.postgres.write;
 
 import io.somastack.connect.postgres.config.WriteMode;
 import io.somastack.connect.postgres.record.EventRow;
+import io.somastack.connect.postgres.record.KafkaPosition;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -49,10 +50,7 @@ public final class Batch {
   }
 
   public void covered(SinkRecord record) {
-    nextOffsets.merge(
-        new TopicPartition(record.topic(), record.kafkaPartition()),
-        record.kafkaOffset() + 1,
-        Math::max);
+    nextOffsets.merge(KafkaPosition.partition(record), KafkaPosition.offset(record) + 1, Math::max);
   }
 
   /**
