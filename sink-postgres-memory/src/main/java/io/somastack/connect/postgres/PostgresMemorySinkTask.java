@@ -178,6 +178,10 @@ public class PostgresMemorySinkTask extends SinkTask {
     }
     offsets.polled();
     if (records.isEmpty()) {
+      // Connect delivers a failed batch again until it is written, less the records of
+      // partitions a rebalance revoked meanwhile: an empty put means none is waiting (all its
+      // partitions went), so the run of failures is over
+      retries.reset();
       loadOffsetsOpenCouldNot();
       return;
     }

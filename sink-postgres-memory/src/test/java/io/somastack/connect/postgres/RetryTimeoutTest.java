@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.testing.CapturedStderr;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.net.URI;
 import java.time.Duration;
@@ -58,6 +59,10 @@ class RetryTimeoutTest {
   }
 
   private void startTask(String timeoutMs) {
+    startTask(timeoutMs, context);
+  }
+
+  private void startTask(String timeoutMs, HandRunTaskContext context) {
     task =
         LocalTasks.started(
             new PostgresMemorySinkTask(now::get),
@@ -130,6 +135,35 @@ class RetryTimeoutTest {
     assertFalse(e instanceof RetriableException, e.toString());
     assertTrue(e.getMessage().contains("after 3 attempt(s) over 10.0 s"), e.getMessage());
     assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM retry_events"));
+  }
+
+  /**
+   * A rebalance during the backoff moves the failed batch's partition away: Connect drops the batch
+   * it would have delivered again, and puts only empty batches until records come. An empty put
+   * means no failed batch is waiting, so the run of failures is over: a transient failure hours
+   * later starts a run of its own, at the first backoff step, rather than failing the task at once.
+   */
+  @Test
+  void anEmptyPutEndsTheRunOfFailures() throws Exception {
+    TopicPartition other = new TopicPartition(PARTITION.topic(), 1);
+    startTask("10000", new HandRunTaskContext(PARTITION, other));
+    proxy.goDown();
+    assertThrows(RetriableException.class, () -> task.put(List.of(event(0))));
+    task.close(List.of(PARTITION)); // the rebalance
+    task.put(List.of());
+    advance(Duration.ofHours(2));
+
+    SinkRecord onOther =
+        new SinkRecord(
+            other.topic(), other.partition(), null, null, null, "{\"event_id\":\"o\"}", 0);
+    String logged =
+        CapturedStderr.ofWork(
+            () ->
+                assertThrows(
+                    RetriableException.class,
+                    () -> task.put(List.of(onOther)),
+                    "a new run of failures, within its timeout"));
+    assertTrue(logged.contains("retry 1 in"), logged);
   }
 
   @Test
