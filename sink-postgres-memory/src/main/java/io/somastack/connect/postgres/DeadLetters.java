@@ -2,9 +2,9 @@ package io.somastack.connect.postgres;
 
 import io.somastack.connect.common.postgres.ServerErrors;
 import io.somastack.connect.common.postgres.SqlStates;
+import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.postgres.record.BadRecordException;
-import io.somastack.connect.postgres.record.KafkaPosition;
 import io.somastack.connect.postgres.write.Batch;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -49,7 +49,7 @@ final class DeadLetters {
     }
     List<Future<Void>> sent = new ArrayList<>();
     for (Batch.Rejected bad : batch.rejected()) {
-      String where = KafkaPosition.of(bad.record());
+      String where = Positions.of(bad.record());
       if (reporter == null) {
         throw new ConnectException(
             "Record "

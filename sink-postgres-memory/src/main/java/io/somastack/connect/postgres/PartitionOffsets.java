@@ -1,7 +1,7 @@
 package io.somastack.connect.postgres;
 
 import io.somastack.connect.common.postgres.SqlStates;
-import io.somastack.connect.postgres.record.KafkaPosition;
+import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.postgres.write.OffsetStore;
 import io.somastack.connect.postgres.write.PostgresSession;
 import java.sql.Connection;
@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * The task's view of where each assigned partition stands in PostgreSQL: the offsets read from and
  * written to the offsets table, the seeks back to them, and which of them preCommit may report. The
  * database, not the consumer group, is the truth; this keeps what the task last read or wrote of
- * it. Partitions and offsets are those Connect consumed ({@link KafkaPosition}), which a transform
- * that renames the topic does not change.
+ * it. Partitions and offsets are those Connect consumed ({@link Positions}), which a transform that
+ * renames the topic does not change.
  */
 final class PartitionOffsets {
 
@@ -145,7 +145,7 @@ final class PartitionOffsets {
   /** Whether the record lies below the partition's next offset durably written. */
   boolean alreadyWritten(SinkRecord record, TopicPartition tp) {
     Long next = written.get(tp);
-    return next != null && KafkaPosition.offset(record) < next;
+    return next != null && record.originalKafkaOffset() < next;
   }
 
   /**
@@ -163,7 +163,7 @@ final class PartitionOffsets {
    * warned about, and written now, in order.
    */
   boolean startsBeyondStored(SinkRecord first, TopicPartition tp) {
-    long offset = KafkaPosition.offset(first);
+    long offset = first.originalKafkaOffset();
     Gap checking = rewound.remove(tp);
     if (checking != null) {
       // the first put() since the rewind: Connect sought back before it polled these

@@ -4,6 +4,7 @@ import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.postgres.ServerErrors;
 import io.somastack.connect.common.postgres.SqlStates;
 import io.somastack.connect.common.record.OffsetRanges;
+import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.common.retry.Backoff;
 import io.somastack.connect.common.retry.RetryClock;
 import io.somastack.connect.common.retry.RetryTimeout;
@@ -11,7 +12,6 @@ import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import io.somastack.connect.postgres.config.WriteMode;
 import io.somastack.connect.postgres.record.BadRecordException;
 import io.somastack.connect.postgres.record.EventRow;
-import io.somastack.connect.postgres.record.KafkaPosition;
 import io.somastack.connect.postgres.record.RowMapper;
 import io.somastack.connect.postgres.write.AuditChain;
 import io.somastack.connect.postgres.write.Batch;
@@ -277,7 +277,7 @@ public class PostgresMemorySinkTask extends SinkTask {
     // per partition, decided by its first record in this put (records come in offset order)
     Map<TopicPartition, Boolean> aheadOfDatabase = new HashMap<>();
     for (SinkRecord record : records) {
-      TopicPartition tp = KafkaPosition.partition(record); // as Connect assigned it
+      TopicPartition tp = Positions.partition(record); // as Connect assigned it
       if (aheadOfDatabase.computeIfAbsent(tp, p -> offsets.startsBeyondStored(record, p))) {
         continue;
       }

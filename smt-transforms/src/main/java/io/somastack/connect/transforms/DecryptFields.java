@@ -122,7 +122,11 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
   }
 
   @Override
-  public void close() {}
+  public void close() {
+    if (cipher != null) {
+      cipher.releaseThreadState();
+    }
+  }
 
   /** Decrypts fields of the record key. */
   public static class Key<R extends ConnectRecord<R>> extends DecryptFields<R> {

@@ -173,7 +173,11 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
   }
 
   @Override
-  public void close() {}
+  public void close() {
+    if (cipher != null) {
+      cipher.releaseThreadState();
+    }
+  }
 
   /** Encrypts fields of the record key. */
   public static class Key<R extends ConnectRecord<R>> extends EncryptFields<R> {

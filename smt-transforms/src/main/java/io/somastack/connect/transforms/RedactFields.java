@@ -173,7 +173,11 @@ public abstract class RedactFields<R extends ConnectRecord<R>>
   }
 
   @Override
-  public void close() {}
+  public void close() {
+    if (hash != null) {
+      hash.releaseThreadState();
+    }
+  }
 
   /** Redacts fields of the record key. */
   public static class Key<R extends ConnectRecord<R>> extends RedactFields<R> {

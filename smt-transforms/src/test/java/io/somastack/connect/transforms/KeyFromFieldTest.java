@@ -37,6 +37,21 @@ class KeyFromFieldTest {
     assertEquals(record.kafkaOffset(), out.kafkaOffset());
   }
 
+  /**
+   * JSON text that is valid but beyond the reader's limits (PostgreSQL's jsonb takes deeper) is
+   * reported as what it is: calling it "not JSON" sends the user looking for malformed text.
+   */
+  @Test
+  void jsonTextBeyondTheNestingLimitIsReportedAsTooDeepNotAsNotJson() {
+    String deep = "{\"tenant_id\":\"t\",\"d\":" + "[".repeat(1500) + "]".repeat(1500) + "}";
+    DataException e =
+        assertThrows(
+            DataException.class,
+            () -> fromValue("tenant_id", "keep").apply(TestRecords.value(deep)));
+    assertTrue(e.getMessage().contains("nested too deeply"), e.getMessage());
+    assertFalse(e.getMessage().contains("is not JSON"), e.getMessage());
+  }
+
   @Test
   void takesAStructFieldWithItsSchema() {
     Schema metadata = SchemaBuilder.struct().field("tenant_id", Schema.STRING_SCHEMA).build();

@@ -444,7 +444,10 @@ class ValidateJsonSchemaTest {
     SinkRecord plainText = TestRecords.record(null, "user-" + SECRET, null, "x");
     DataException text =
         assertThrows(DataException.class, () -> key(props("schema", schema)).apply(plainText));
-    assertTrue(text.getMessage().contains("the key is not JSON"), text.getMessage());
+    assertTrue(
+        text.getMessage()
+            .contains("the key cannot be read as JSON (value is not valid JSON (line 1"),
+        text.getMessage());
     assertFalse(text.getMessage().contains(SECRET), text.getMessage());
   }
 

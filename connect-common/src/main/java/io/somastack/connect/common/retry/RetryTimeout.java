@@ -34,7 +34,8 @@ public final class RetryTimeout {
         "How long to keep retrying "
             + failures
             + " before the task fails. The time counts from the first failure of a run of"
-            + " consecutive ones and starts again after any successful write; a failure after it"
+            + " consecutive ones and starts again after any successful write, or a put() with no"
+            + " records (Connect then holds no failed batch to deliver again); a failure after it"
             + " has passed fails the task (state FAILED, which alerting on task state sees) with"
             + " an error naming the attempts, the time, the last error ("
             + lastError

@@ -3,6 +3,7 @@ package io.somastack.connect.postgres.record;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.somastack.connect.common.json.RecordJson;
+import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.postgres.config.ColumnType;
 import io.somastack.connect.postgres.write.DeadLetterColumns;
@@ -83,7 +84,7 @@ final class DeadLetterHeaders {
     } catch (BadRecordException outOfRange) {
       log.warn(
           "Dead letter {} has a timestamp outside the years 1 to 9999: event_timestamp is NULL",
-          KafkaPosition.of(record));
+          Positions.of(record));
       return null;
     }
   }

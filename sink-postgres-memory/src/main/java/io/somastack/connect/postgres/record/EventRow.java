@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres.record;
 
+import io.somastack.connect.common.record.Positions;
 import org.apache.kafka.connect.sink.SinkRecord;
 
 /**
@@ -51,6 +52,6 @@ public final class EventRow {
 
   /** Where the record came from, for logs and errors: never its contents. */
   public String position() {
-    return KafkaPosition.of(record);
+    return Positions.of(record);
   }
 }

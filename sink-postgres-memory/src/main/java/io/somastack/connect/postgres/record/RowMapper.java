@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.somastack.connect.common.json.JsonPathReader;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.common.sql.SqlIdentifier;
 import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.common.text.Utf8;
@@ -127,7 +128,7 @@ public final class RowMapper {
         values[layout.indexOf(TableLayout.EVENT_ID)] = identity;
         break;
       case AUDIT:
-        identity = KafkaPosition.of(record);
+        identity = Positions.of(record);
         values[layout.indexOf(TableLayout.EVENT_ID)] = requiredText(event, idField);
         values[layout.indexOf(TableLayout.EVENT_TIME)] = eventTime(event, record);
         break;
@@ -236,9 +237,9 @@ public final class RowMapper {
   }
 
   private void fillPosition(SinkRecord record, Object[] values) {
-    values[layout.indexOf(TableLayout.KAFKA_TOPIC)] = KafkaPosition.topic(record);
-    values[layout.indexOf(TableLayout.KAFKA_PARTITION)] = KafkaPosition.kafkaPartition(record);
-    values[layout.indexOf(TableLayout.KAFKA_OFFSET)] = KafkaPosition.offset(record);
+    values[layout.indexOf(TableLayout.KAFKA_TOPIC)] = record.originalTopic();
+    values[layout.indexOf(TableLayout.KAFKA_PARTITION)] = record.originalKafkaPartition();
+    values[layout.indexOf(TableLayout.KAFKA_OFFSET)] = record.originalKafkaOffset();
   }
 
   private void fillColumns(JsonNode event, Object[] values) {
@@ -369,7 +370,7 @@ public final class RowMapper {
     Object[] values = new Object[layout.columns().size()];
     DeadLetterHeaders.fill(record, layout, values, maxBytes);
     fillPosition(record, values);
-    String identity = KafkaPosition.of(record);
+    String identity = Positions.of(record);
     return new EventRow(record, table, EventRow.Kind.WRITE, identity, values);
   }
 

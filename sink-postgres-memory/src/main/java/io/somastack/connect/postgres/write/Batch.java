@@ -1,8 +1,8 @@
 package io.somastack.connect.postgres.write;
 
+import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.postgres.config.WriteMode;
 import io.somastack.connect.postgres.record.EventRow;
-import io.somastack.connect.postgres.record.KafkaPosition;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -50,7 +50,7 @@ public final class Batch {
   }
 
   public void covered(SinkRecord record) {
-    nextOffsets.merge(KafkaPosition.partition(record), KafkaPosition.offset(record) + 1, Math::max);
+    nextOffsets.merge(Positions.partition(record), record.originalKafkaOffset() + 1, Math::max);
   }
 
   /**

@@ -83,6 +83,16 @@ public final class FieldCipher {
     this.keyring = keyring;
   }
 
+  /**
+   * Drops the calling thread's keyed Cipher and Mac. Connect runs tasks on pooled threads that
+   * later run other tasks: without this, a removed or re-keyed transform's key schedule stays
+   * reachable from the thread. Call it on the task thread, as Connect calls a transform's close().
+   */
+  public void releaseThreadState() {
+    ciphers.remove();
+    macs.remove();
+  }
+
   /** True when the text looks like an envelope of ours (it may still fail to open). */
   public static boolean isCiphertext(String text) {
     return text.startsWith(PREFIX);

@@ -24,6 +24,11 @@ public final class KeyedHash {
     this.key = new SecretKeySpec(key, "HmacSHA256");
   }
 
+  /** Drops the calling thread's keyed Mac; see {@link FieldCipher#releaseThreadState()}. */
+  public void releaseThreadState() {
+    macs.remove();
+  }
+
   public String hash(byte[] input) {
     return HexFormat.of().formatHex(macs.get().doFinal(input));
   }

@@ -16,9 +16,9 @@ public final class RecordValues {
 
   /**
    * The key or value as a JSON tree (null for a tombstone). Parser messages can quote the text they
-   * choke on, so a non-JSON record is reported without them. A number or other scalar (from
-   * LongConverter, say) is named by its type: calling it "not JSON" would send the user looking for
-   * malformed text.
+   * choke on, so text that cannot be read is reported by RecordJson's own reason, which does not. A
+   * number or other scalar (from LongConverter, say) is named by its type: calling it "not JSON"
+   * would send the user looking for malformed text.
    */
   public static JsonNode json(ConnectRecord<?> record, RecordSide side) {
     Object value = side.value(record);
@@ -26,7 +26,10 @@ public final class RecordValues {
       return RecordJson.toJson(value, side.schema(record));
     } catch (DataException e) {
       if (value instanceof String || value instanceof byte[] || value instanceof ByteBuffer) {
-        throw Records.error(record, "the " + side.label() + " is not JSON; only JSON is accepted");
+        // RecordJson's reason says where the text fails, or which limit valid JSON broke, and
+        // never quotes it; no cause is chained, so nothing that could quote it reaches a log
+        throw Records.error(
+            record, "the " + side.label() + " cannot be read as JSON (" + e.getMessage() + ")");
       }
       if (value instanceof Map<?, ?> || value instanceof Struct || value instanceof Collection<?>) {
         throw Records.error(
