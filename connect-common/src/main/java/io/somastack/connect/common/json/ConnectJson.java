@@ -1,6 +1,7 @@
 package io.somastack.connect.common.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.somastack.connect.common.record.StructFields;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -48,7 +49,7 @@ public final class ConnectJson {
     if (value instanceof Struct struct) {
       JsonBuilder.Container<T> object = to.object(struct.schema().fields().size());
       for (Field field : struct.schema().fields()) {
-        object.add(field.name(), convert(struct.get(field), field.schema(), to));
+        object.add(field.name(), convert(StructFields.valueOf(struct, field), field.schema(), to));
       }
       return object.build();
     }

@@ -1,6 +1,7 @@
 package io.somastack.connect.common.path;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.somastack.connect.common.record.StructFields;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -124,7 +125,8 @@ public final class FieldPath {
 
   /**
    * The value at this path in a {@link Map}, {@link Struct} or {@link JsonNode}, or {@code null}
-   * when any segment is missing (or is JSON null). Never throws for a missing field.
+   * when any segment is missing (or is JSON null). Never throws for a missing field. A Struct's
+   * optional field explicitly null is null, not its schema default (see {@link StructFields}).
    */
   public Object get(Object root) {
     Object node = root;
@@ -146,7 +148,7 @@ public final class FieldPath {
     }
     if (node instanceof Struct struct) {
       Field field = struct.schema().field(name);
-      return field == null ? null : struct.get(field);
+      return field == null ? null : StructFields.valueOf(struct, field);
     }
     if (node instanceof JsonNode json) {
       JsonNode child = json.get(name);

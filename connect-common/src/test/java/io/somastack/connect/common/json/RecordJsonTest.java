@@ -131,4 +131,22 @@ class RecordJsonTest {
     assertThrows(DataException.class, () -> RecordJson.toJson(Map.of("x", Double.NaN), null));
     assertThrows(DataException.class, () -> RecordJson.toJson(42, null));
   }
+
+  /**
+   * An optional field explicitly null (JsonConverter with replace.null.with.default=false, Avro) is
+   * null in the JSON, not its schema default: Struct.get would hand over the default, a value
+   * nobody sent. A required field left unset still reads as its default, the value the schema
+   * promises for it.
+   */
+  @Test
+  void anOptionalFieldSetToNullIsNullNotItsDefault() {
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("status", SchemaBuilder.string().optional().defaultValue("active").build())
+            .field("kind", SchemaBuilder.string().defaultValue("note").build())
+            .build();
+    Struct event = new Struct(schema).put("status", null);
+    assertEquals(
+        "{\"status\":null,\"kind\":\"note\"}", RecordJson.toJson(event, schema).toString());
+  }
 }

@@ -98,4 +98,18 @@ class FieldPathTest {
     assertNull(FieldPath.parse("meta.tenant").get(Map.of("meta", numbered)));
     assertEquals("x", FieldPath.parse("meta.t").get(Map.of("meta", Map.of("t", "x"))));
   }
+
+  /** A field explicitly null reads as null, not as its schema default (see RecordJsonTest). */
+  @Test
+  void anOptionalStructFieldSetToNullIsNullNotItsDefault() {
+    Schema meta =
+        SchemaBuilder.struct()
+            .field("status", SchemaBuilder.string().optional().defaultValue("active").build())
+            .field("kind", SchemaBuilder.string().defaultValue("note").build())
+            .build();
+    Schema event = SchemaBuilder.struct().field("meta", meta).build();
+    Struct struct = new Struct(event).put("meta", new Struct(meta).put("status", null));
+    assertNull(FieldPath.parse("meta.status").get(struct));
+    assertEquals("note", FieldPath.parse("meta.kind").get(struct));
+  }
 }

@@ -7,6 +7,7 @@ import io.qdrant.client.grpc.Points.SparseVector;
 import io.qdrant.client.grpc.Points.Vector;
 import io.qdrant.client.grpc.Points.Vectors;
 import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.record.StructFields;
 import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -181,7 +182,7 @@ public final class FieldEmbedder implements Embedder {
       map.forEach((k, v) -> fields.add(new SimpleImmutableEntry<>(String.valueOf(k), v)));
     } else if (object instanceof Struct struct) {
       for (Field f : struct.schema().fields()) {
-        fields.add(new SimpleImmutableEntry<>(f.name(), struct.get(f)));
+        fields.add(new SimpleImmutableEntry<>(f.name(), StructFields.valueOf(struct, f)));
       }
     }
     return fields;
@@ -209,7 +210,8 @@ public final class FieldEmbedder implements Embedder {
     if (object instanceof Map<?, ?> map) {
       return map.get(name);
     }
-    return ((Struct) object).get(name);
+    Struct struct = (Struct) object;
+    return StructFields.valueOf(struct, struct.schema().field(name));
   }
 
   private static SparseVector sparse(Object node) {

@@ -10,6 +10,7 @@ import io.qdrant.client.grpc.Points.PointStruct;
 import io.somastack.connect.common.json.ConnectJson;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.record.StructFields;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -89,7 +90,7 @@ public final class Payloads {
       Object value, Schema schema, Excluded excluded, BiConsumer<String, Value> into) {
     if (value instanceof Struct struct) {
       for (Field field : struct.schema().fields()) {
-        put(field.name(), struct.get(field), field.schema(), excluded, into);
+        put(field.name(), StructFields.valueOf(struct, field), field.schema(), excluded, into);
       }
     } else if (value instanceof Map<?, ?> map) {
       Schema valueSchema = schema == null ? null : schema.valueSchema();
@@ -206,7 +207,7 @@ public final class Payloads {
     }
     if (object instanceof Struct struct) {
       Field field = struct.schema().field(name);
-      return field == null ? null : struct.get(field);
+      return field == null ? null : StructFields.valueOf(struct, field);
     }
     return ((JsonNode) object).get(name);
   }

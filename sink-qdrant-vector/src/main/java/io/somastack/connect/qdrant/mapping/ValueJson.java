@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.record.StructFields;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.connect.data.Field;
@@ -40,7 +41,7 @@ final class ValueJson {
     ObjectNode object = NODES.objectNode();
     if (value instanceof Struct struct) {
       for (Field field : struct.schema().fields()) {
-        Object child = struct.get(field);
+        Object child = StructFields.valueOf(struct, field);
         if (!field.name().equals(name)) {
           object.set(field.name(), RecordJson.convert(child, field.schema()));
         } else if (!rest.isEmpty()) {

@@ -268,4 +268,25 @@ class FieldEmbedderTest {
     assertEquals(List.of(4f, 5f), vectors.getVectorsOrThrow("other").getDense().getDataList());
     assertTrue(results.get(3).rejection().contains("4 dimensions but vector.size is 3"));
   }
+
+  /**
+   * A named vector explicitly null (Avro, JsonConverter with replace.null.with.default=false) is
+   * left out, not replaced by its schema default: Struct.get would hand over the default, a vector
+   * nobody sent.
+   */
+  @Test
+  void aNamedVectorSetToNullIsLeftOutNotReadAsItsDefault() {
+    Schema floats = SchemaBuilder.array(Schema.FLOAT32_SCHEMA).build();
+    Schema other =
+        SchemaBuilder.array(Schema.FLOAT32_SCHEMA).optional().defaultValue(List.of(9f, 9f, 9f));
+    Schema embedding = SchemaBuilder.struct().field("dense", floats).field("other", other).build();
+    Schema schema = SchemaBuilder.struct().field("embedding", embedding).build();
+    Struct value =
+        new Struct(schema)
+            .put(
+                "embedding",
+                new Struct(embedding).put("dense", List.of(1f, 0f, 0f)).put("other", null));
+    Vectors vectors = readValue("dense", value).vectors();
+    assertEquals(List.of("dense"), List.copyOf(vectors.getVectors().getVectorsMap().keySet()));
+  }
 }

@@ -735,4 +735,56 @@ class PointMapperTest {
             .getNum());
     assertEquals("c8ca989b-f9d2-5ecb-8560-ad1541525126", idOf(one, record("mem-1", null)));
   }
+
+  /**
+   * A field explicitly null (Avro, JsonConverter with replace.null.with.default=false) is null in
+   * the payload, names no id and no collection: Struct.get would hand over its schema default
+   * ("active", "fallback"), a value nobody sent. A required field left unset still reads as its
+   * default.
+   */
+  @Test
+  void aStructFieldSetToNullIsNullNotItsSchemaDefault() {
+    Schema optionalText = SchemaBuilder.string().optional().defaultValue("fallback").build();
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("id", optionalText)
+            .field("vector", SchemaBuilder.array(Schema.FLOAT32_SCHEMA).build())
+            .field("status", SchemaBuilder.string().optional().defaultValue("active").build())
+            .field("kind", SchemaBuilder.string().defaultValue("note").build())
+            .field("tenant", optionalText)
+            .field("text", Schema.STRING_SCHEMA)
+            .build();
+    Struct event =
+        new Struct(schema)
+            .put("id", "mem-1")
+            .put("vector", List.of(1f, 0f, 0f, 0f, 0f, 0f, 0f, 0f))
+            .put("status", null)
+            .put("text", "hi");
+    Value nullValue = Value.newBuilder().setNullValueValue(0).build();
+    for (PointMapper mapper : List.of(mapper(), mapper("embedder", "field"))) {
+      PointStruct point = pointOf(mapper, record(schema, event));
+      assertEquals(nullValue, point.getPayloadOrThrow("status"));
+      assertEquals("note", point.getPayloadOrThrow("kind").getStringValue());
+    }
+    // an included path that is null is left out, as for a Map or JSON text
+    PointStruct included = pointOf(mapper("payload.include", "status,kind"), record(schema, event));
+    assertEquals(List.of("kind"), List.copyOf(included.getPayloadMap().keySet()));
+
+    Struct noId =
+        new Struct(schema).put("id", null).put("vector", event.get("vector")).put("text", "hi");
+    assertTrue(mapper().map(List.of(record(schema, noId)), rejects).isEmpty());
+    assertTrue(rejects.get(0).reason().contains("no point id"), rejects.get(0).reason());
+    rejects.clear();
+    PointMapper templated =
+        mapper(
+            "embedder", "field", "collection.name", "m_${value.tenant}", "delete.enabled", "false");
+    assertTrue(templated.map(List.of(record(schema, event)), rejects).isEmpty());
+    assertEquals(1, rejects.size());
+  }
+
+  private PointStruct pointOf(PointMapper mapper, SinkRecord record) {
+    List<PointOp> ops = mapper.map(List.of(record), rejects);
+    assertTrue(rejects.isEmpty(), rejects::toString);
+    return ((PointOp.Upsert) ops.get(0)).point();
+  }
 }
