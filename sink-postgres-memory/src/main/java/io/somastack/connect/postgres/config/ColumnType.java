@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.postgres.record.BadRecordException;
+import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -54,7 +55,7 @@ public enum ColumnType {
         if (value.isContainerNode()) {
           throw wrongType(field, "text", value);
         }
-        return Text.check(value.asText(), field);
+        return Text.check(value.isNumber() ? numberText(value, field) : value.asText(), field);
       case BIGINT:
         if (value.isIntegralNumber() && value.canConvertToLong()) {
           return value.longValue();
@@ -100,6 +101,50 @@ public enum ColumnType {
       throw new BadRecordException("field '" + field + "' is a number beyond double's range");
     }
     return number;
+  }
+
+  /** PostgreSQL numeric's limits: digits before the decimal point, and after it. */
+  private static final int NUMERIC_INTEGER_DIGITS = 131_072;
+
+  private static final int NUMERIC_FRACTION_DIGITS = 16_383;
+
+  /**
+   * A number as text: the plain decimal digits of its value, never an exponent, no zeros trailing
+   * after the point (7, 7.0 and 7.00 are all "7"). Java's own texts ("5E-8" of JSON text's
+   * 0.00000005, "1.00000005E7" of JsonConverter's double 10000000.5) would make one event's key,
+   * and so its row, depend on the converter that read it. A number PostgreSQL's numeric cannot hold
+   * either (jsonb refuses its payload too) is refused before its digits are written out: those of
+   * 1e999999999 would fill the heap.
+   */
+  private static String numberText(JsonNode number, String field) {
+    if (number.isIntegralNumber()) {
+      return number.asText(); // an int, long or BigInteger: its digits already
+    }
+    BigDecimal value = exactValue(number, field).stripTrailingZeros();
+    if (value.scale() > NUMERIC_FRACTION_DIGITS
+        || value.precision() - value.scale() > NUMERIC_INTEGER_DIGITS) {
+      throw new BadRecordException(
+          "field '" + field + "' is a number beyond the digits PostgreSQL's numeric holds");
+    }
+    return value.toPlainString();
+  }
+
+  /**
+   * A decimal's value as it is; a double's as its shortest decimal, the digits Java and JSON write
+   * for it (BigDecimal.valueOf), so that a double read from JSON text keeps the digits it had.
+   */
+  private static BigDecimal exactValue(JsonNode number, String field) {
+    if (number.isBigDecimal()) {
+      return number.decimalValue();
+    }
+    if (number.isFloat()) {
+      return new BigDecimal(Float.toString(number.floatValue()));
+    }
+    double d = number.doubleValue();
+    if (!Double.isFinite(d)) {
+      throw new BadRecordException("field '" + field + "' is not a finite number");
+    }
+    return BigDecimal.valueOf(d);
   }
 
   /** Hex digits in the 8-4-4-4-12 groups of a UUID, either case. */
