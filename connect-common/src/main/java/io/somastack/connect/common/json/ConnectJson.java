@@ -26,7 +26,8 @@ import org.apache.kafka.connect.errors.DataException;
  * What JSON a Connect value is, written into any {@link JsonBuilder}: Structs and Maps become
  * objects, collections arrays; logical types become their ISO text (Timestamp, Date, Time) or exact
  * numbers (Decimal); bytes become base64 text. NaN and the infinities have no JSON and are a {@link
- * DataException}. An already parsed Jackson tree is walked as the JSON it is.
+ * DataException}, a {@link JsonValueException} naming where it sits when it is inside the value. An
+ * already parsed Jackson tree is walked as the JSON it is.
  */
 public final class ConnectJson {
 
@@ -49,7 +50,8 @@ public final class ConnectJson {
     if (value instanceof Struct struct) {
       JsonBuilder.Container<T> object = to.object(struct.schema().fields().size());
       for (Field field : struct.schema().fields()) {
-        object.add(field.name(), convert(StructFields.valueOf(struct, field), field.schema(), to));
+        Object child = StructFields.valueOf(struct, field);
+        object.add(field.name(), child(field.name(), child, field.schema(), to));
       }
       return object.build();
     }
@@ -58,20 +60,41 @@ public final class ConnectJson {
       Schema keySchema = schema == null ? null : schema.keySchema();
       Schema valueSchema = schema == null ? null : schema.valueSchema();
       for (Map.Entry<?, ?> entry : map.entrySet()) {
-        object.add(
-            fieldName(entry.getKey(), keySchema), convert(entry.getValue(), valueSchema, to));
+        String name = fieldName(entry.getKey(), keySchema);
+        object.add(name, child(name, entry.getValue(), valueSchema, to));
       }
       return object.build();
     }
     if (value instanceof Collection<?> list) {
       JsonBuilder.Container<T> array = to.array(list.size());
       Schema valueSchema = schema == null ? null : schema.valueSchema();
+      int index = 0;
       for (Object item : list) {
-        array.add(null, convert(item, valueSchema, to));
+        array.add(null, child(index++, item, valueSchema, to));
       }
       return array.build();
     }
     return scalar(value, to);
+  }
+
+  /**
+   * A value inside another: a reason thrown below it is told where it sits (see {@link
+   * JsonValueException}), so a caller can name the field without quoting the value.
+   */
+  private static <T> T child(Object segment, Object value, Schema schema, JsonBuilder<T> to) {
+    try {
+      return convert(value, schema, to);
+    } catch (DataException e) {
+      throw JsonValueException.under(segment, e);
+    }
+  }
+
+  private static <T> T childOfTree(Object segment, JsonNode node, JsonBuilder<T> to) {
+    try {
+      return fromTree(node, to);
+    } catch (DataException e) {
+      throw JsonValueException.under(segment, e);
+    }
   }
 
   /**
@@ -96,14 +119,15 @@ public final class ConnectJson {
         Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
         while (fields.hasNext()) {
           Map.Entry<String, JsonNode> field = fields.next();
-          object.add(field.getKey(), fromTree(field.getValue(), to));
+          object.add(field.getKey(), childOfTree(field.getKey(), field.getValue(), to));
         }
         return object.build();
       }
       case ARRAY -> {
         JsonBuilder.Container<T> array = to.array(node.size());
+        int index = 0;
         for (JsonNode item : node) {
-          array.add(null, fromTree(item, to));
+          array.add(null, childOfTree(index++, item, to));
         }
         return array.build();
       }

@@ -166,4 +166,27 @@ class ConnectJsonTest {
         Map.of("AQID", 1L), ConnectJson.convert(Map.of(new byte[] {1, 2, 3}, 1), null, JAVA));
     assertEquals(Map.of("7", 1L), ConnectJson.convert(Map.of(7, 1), null, JAVA));
   }
+
+  /** A value JSON has no form for names where it sits, not what it is, in a Map, Struct or tree. */
+  @Test
+  void aValueWithoutJsonNamesItsPathNotItself() {
+    Schema inner = SchemaBuilder.struct().field("b", SchemaBuilder.array(Schema.FLOAT64_SCHEMA));
+    Schema outer = SchemaBuilder.struct().field("a", inner).build();
+    Struct struct =
+        new Struct(outer).put("a", new Struct(inner).put("b", List.of(1.0, Double.NaN)));
+    JsonValueException fromStruct =
+        assertThrows(JsonValueException.class, () -> ConnectJson.convert(struct, outer, JAVA));
+    assertEquals("a.b[1]", fromStruct.path());
+    assertEquals("JSON has no representation for NaN", fromStruct.getMessage());
+
+    Map<String, Object> map = Map.of("a", Map.of("b", List.of(1.0, Double.NaN)));
+    assertEquals(
+        "a.b[1]",
+        assertThrows(JsonValueException.class, () -> ConnectJson.convert(map, null, JAVA)).path());
+    var tree = JsonNodeFactory.instance.objectNode();
+    tree.putObject("a").putArray("b").add(1.0).add(Double.NaN);
+    assertEquals(
+        "a.b[1]",
+        assertThrows(JsonValueException.class, () -> ConnectJson.convert(tree, null, JAVA)).path());
+  }
 }

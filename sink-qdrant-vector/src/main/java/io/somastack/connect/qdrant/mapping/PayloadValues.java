@@ -12,7 +12,8 @@ import org.apache.kafka.connect.errors.DataException;
 /**
  * Qdrant's JSON-with-integers payload values, built straight from Connect values: integers that fit
  * a long stay integers, as do decimals of scale 0 that fit one; every other number is a double
- * (Qdrant has no decimals).
+ * (Qdrant has no decimals, nor integers beyond a long), rounded to a double's 17 digits. One beyond
+ * a double's range either way, which would be Infinity or 0, is refused.
  */
 final class PayloadValues implements JsonBuilder<Value> {
 
@@ -63,6 +64,11 @@ final class PayloadValues implements JsonBuilder<Value> {
     if (Double.isInfinite(d)) {
       // beyond a double's range (1e400): Infinity, which JSON has no form for; bad data, as NaN
       throw new DataException("a number beyond the range of a double cannot be a Qdrant payload");
+    }
+    if (d == 0.0 && value.signum() != 0) {
+      // too small for a double (1e-400): 0, a value nobody sent, as Infinity is for too large
+      throw new DataException(
+          "a non-zero number too small for a double (it would be 0) cannot be a Qdrant payload");
     }
     return floating(d);
   }

@@ -8,6 +8,7 @@ import io.qdrant.client.grpc.JsonWithInt.ListValue;
 import io.qdrant.client.grpc.JsonWithInt.Value;
 import io.qdrant.client.grpc.Points.PointStruct;
 import io.somastack.connect.common.json.ConnectJson;
+import io.somastack.connect.common.json.JsonValueException;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.record.StructFields;
@@ -21,6 +22,7 @@ import java.util.function.BiConsumer;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.DataException;
 
 /**
  * The payload of a point: the record value, narrowed to the configured fields. It reads the value
@@ -78,11 +80,17 @@ public final class Payloads {
    * schema of a Struct or Map, or null) straight into the point's own payload map.
    */
   public void putInto(Object value, Schema schema, PointStruct.Builder point) {
-    if (included.under.isEmpty()) {
-      putFields(value, schema, excluded, point::putPayload);
-    } else {
-      ObjectNode payload = pick(value, schema, included);
-      putFields(payload == null ? NODES.objectNode() : payload, null, excluded, point::putPayload);
+    try {
+      if (included.under.isEmpty()) {
+        putFields(value, schema, excluded, point::putPayload);
+      } else {
+        ObjectNode payload = pick(value, schema, included);
+        putFields(
+            payload == null ? NODES.objectNode() : payload, null, excluded, point::putPayload);
+      }
+    } catch (JsonValueException e) {
+      // the field's path, never its value: the reason is logged and sent to the dead-letter queue
+      throw new DataException("payload field '" + e.path() + "': " + e.getMessage(), e);
     }
   }
 
@@ -109,10 +117,14 @@ public final class Payloads {
   private static void put(
       String name, Object value, Schema schema, Excluded excluded, BiConsumer<String, Value> into) {
     Excluded under = excluded.under.get(name);
-    if (under == null) {
-      into.accept(name, ConnectJson.convert(value, schema, PayloadValues.INSTANCE));
-    } else if (!under.whole) {
-      into.accept(name, without(value, schema, under));
+    try {
+      if (under == null) {
+        into.accept(name, ConnectJson.convert(value, schema, PayloadValues.INSTANCE));
+      } else if (!under.whole) {
+        into.accept(name, without(value, schema, under));
+      }
+    } catch (DataException e) {
+      throw JsonValueException.under(name, e);
     }
   }
 
@@ -130,8 +142,14 @@ public final class Payloads {
     if (isArray(value)) {
       ListValue.Builder list = ListValue.newBuilder();
       Schema elementSchema = schema == null ? null : schema.valueSchema();
+      int index = 0;
       for (Object element : elements(value)) {
-        list.addValues(without(element, elementSchema, excluded));
+        try {
+          list.addValues(without(element, elementSchema, excluded));
+        } catch (DataException e) {
+          throw JsonValueException.under(index, e);
+        }
+        index++;
       }
       return Value.newBuilder().setListValue(list).build();
     }

@@ -782,6 +782,52 @@ class PointMapperTest {
     assertEquals(1, rejects.size());
   }
 
+  /**
+   * A non-zero number too small for a double would be stored as 0.0, a value nobody sent, as one
+   * too large would be Infinity: either rejects only its record, with a reason naming where the
+   * number is (never the number). Zero written with an exponent is zero, and stays.
+   */
+  @Test
+  void aNumberBeyondADoubleEitherWayRejectsItsRecordNamingItsPath() {
+    List<Integer> vector = List.of(1, 0, 0, 0, 0, 0, 0, 0);
+    Map<String, Object> nested =
+        Map.of("id", 2L, "vector", vector, "m", Map.of("tiny", new BigDecimal("-1e-400")));
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("id", Schema.INT64_SCHEMA)
+            .field("vector", SchemaBuilder.array(Schema.INT32_SCHEMA).build())
+            .field("scores", SchemaBuilder.array(Decimal.schema(400)).build())
+            .build();
+    Struct struct =
+        new Struct(schema)
+            .put("id", 3L)
+            .put("vector", vector)
+            .put("scores", List.of(BigDecimal.ONE.setScale(400), new BigDecimal("1e-400")));
+    List<SinkRecord> records =
+        List.of(
+            record(null, "{\"id\":1,\"vector\":[1,0,0,0,0,0,0,0],\"tiny\":1e-400}"),
+            record(null, nested),
+            record(schema, struct),
+            record(null, "{\"id\":4,\"vector\":[1,0,0,0,0,0,0,0],\"huge\":{\"x\":1e400}}"),
+            record(null, "{\"id\":5,\"vector\":[1,0,0,0,0,0,0,0],\"zero\":0e-500}"));
+    for (PointMapper mapper :
+        List.of(
+            mapper("embedder", "field"),
+            mapper("embedder", "field", "payload.include", "tiny,m,scores,huge,zero"))) {
+      rejects.clear();
+      List<PointOp> ops = mapper.map(records, rejects);
+      assertEquals(List.of(5L), ops.stream().map(op -> op.id().getNum()).toList());
+      assertEquals(
+          0.0, ((PointOp.Upsert) ops.get(0)).point().getPayloadOrThrow("zero").getDoubleValue());
+      List<String> paths = List.of("'tiny'", "'m.tiny'", "'scores[1]'", "'huge.x'");
+      for (int i = 0; i < paths.size(); i++) {
+        String reason = rejects.get(i).reason();
+        assertTrue(reason.contains(paths.get(i)), reason);
+        assertFalse(reason.contains("400"), reason);
+      }
+    }
+  }
+
   private PointStruct pointOf(PointMapper mapper, SinkRecord record) {
     List<PointOp> ops = mapper.map(List.of(record), rejects);
     assertTrue(rejects.isEmpty(), rejects::toString);
