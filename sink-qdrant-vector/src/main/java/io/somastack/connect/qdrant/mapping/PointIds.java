@@ -3,6 +3,7 @@ package io.somastack.connect.qdrant.mapping;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qdrant.client.grpc.Common.PointId;
 import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.text.Utf8;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -27,6 +28,14 @@ public final class PointIds {
           "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
   private static final BigInteger MAX_UINT64 =
       BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+
+  /**
+   * Why a text with a lone surrogate names no point: UTF-8 has no form for one, and its encoding
+   * writes '?' instead, so "a\ud800", "a\udc00" and "a?" would name one point and overwrite each
+   * other.
+   */
+  private static final String UNPAIRED_SURROGATE =
+      "contains an unpaired UTF-16 surrogate, which UTF-8 cannot encode: it names no point";
 
   private final byte[] namespace;
 
@@ -107,6 +116,9 @@ public final class PointIds {
     if (text.isEmpty()) {
       throw new DataException("the point id is an empty string");
     }
+    if (Utf8.hasUnpairedSurrogate(text)) {
+      throw new DataException("the point id " + UNPAIRED_SURROGATE);
+    }
     UUID uuid = CANONICAL_UUID.matcher(text).matches() ? UUID.fromString(text) : uuidV5(text);
     return PointId.newBuilder().setUuid(uuid.toString()).build();
   }
@@ -137,6 +149,9 @@ public final class PointIds {
       String text = value.textValue();
       if (text.isBlank()) {
         throw new DataException("id field '" + field + "' is empty");
+      }
+      if (Utf8.hasUnpairedSurrogate(text)) {
+        throw new DataException("id field '" + field + "' " + UNPAIRED_SURROGATE);
       }
       // a UUID names one point however it is spelled, as a single id's UUID does
       appendString(

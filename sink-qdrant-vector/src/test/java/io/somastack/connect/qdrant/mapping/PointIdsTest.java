@@ -193,4 +193,23 @@ class PointIdsTest {
         DataException.class,
         () -> ids.of(NAMESPACE_ID, java.util.Arrays.asList(json.textNode("a"), null)));
   }
+
+  /**
+   * UTF-8 has no form for a lone surrogate: encoded, it became '?', so "a\ud800", "a\udc00" and
+   * "a?" named one point and wrote over each other. Such an id is refused, naming no value.
+   */
+  @Test
+  void anIdWithALoneSurrogateIsRefusedNotMadeIntoAnothersPoint() {
+    for (String text : List.of("a\ud800", "a\udc00", "\udc00\ud800b")) {
+      DataException single =
+          assertThrows(DataException.class, () -> ids.of(json.textNode(text)), text);
+      assertTrue(single.getMessage().contains("surrogate"), single.getMessage());
+      DataException part =
+          assertThrows(DataException.class, () -> of(json.textNode(text), json.textNode("x")));
+      assertTrue(part.getMessage().contains("'namespace'"), part.getMessage());
+      assertTrue(part.getMessage().contains("surrogate"), part.getMessage());
+    }
+    // a pair is one character, and its own point
+    assertFalse(ids.of("a\ud83d\ude00").equals(ids.of("a?")));
+  }
 }
