@@ -16,7 +16,6 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -280,19 +279,69 @@ final class OutboxReader implements AutoCloseable {
     }
   }
 
-  private Shape inspect(Connection conn, OutboxTable table) throws SQLException {
-    Set<String> columns = new HashSet<>();
+  /** The table's columns and their types (a domain's: its base type's), as format_type names. */
+  private static Map<String, String> columnTypes(Connection conn, OutboxTable table)
+      throws SQLException {
+    Map<String, String> types = new HashMap<>();
     try (PreparedStatement s =
         conn.prepareStatement(
-            "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass(?)"
-                + " AND a.attnum > 0 AND NOT a.attisdropped")) {
+            "SELECT a.attname, format_type(coalesce(nullif(t.typbasetype, 0), a.atttypid), NULL)"
+                + " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+                + " WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped")) {
       s.setString(1, table.sql());
       try (ResultSet rs = s.executeQuery()) {
         while (rs.next()) {
-          columns.add(rs.getString(1));
+          types.put(rs.getString(1), rs.getString(2));
         }
       }
     }
+    return types;
+  }
+
+  /**
+   * The payload column types whose text, as the relay reads it, is the payload as written. A
+   * bytea's text is hex (the bytes of {@code {}} read as {@code \x7b7d}), and would be relayed so,
+   * or fail every row as JSON, silently.
+   */
+  static final Set<String> PAYLOAD_TYPES = Set.of("json", "jsonb", "text", "character varying");
+
+  /**
+   * Refuses payload, headers and key columns whose text is not their value: a payload or headers
+   * column of a type other than {@link #PAYLOAD_TYPES}, and a bytea key (any other key type, uuid,
+   * integer, ..., is relayed as its text, which is its value).
+   */
+  private void requireReadableTypes(OutboxTable table, Map<String, String> types) {
+    refuseType(table, c.payload(), types, !PAYLOAD_TYPES.contains(types.get(c.payload())));
+    if (c.headers() != null && types.containsKey(c.headers())) {
+      refuseType(table, c.headers(), types, !PAYLOAD_TYPES.contains(types.get(c.headers())));
+    }
+    for (String key : List.of(c.dedupeKey(), c.key())) {
+      refuseType(table, key, types, "bytea".equals(types.get(key)));
+    }
+  }
+
+  private static void refuseType(
+      OutboxTable table, String column, Map<String, String> types, boolean refused) {
+    if (refused) {
+      throw new ConnectException(
+          "outbox table "
+              + table.name()
+              + " has column "
+              + column
+              + " of type "
+              + types.get(column)
+              + ", which the relay reads as its PostgreSQL text"
+              + ("bytea".equals(types.get(column)) ? " (hex: \\x...), not its bytes" : "")
+              + ". A payload or headers column must be json, jsonb, text or varchar, a key column"
+              + " any type but bytea: change its type (ALTER TABLE ... ALTER COLUMN "
+              + column
+              + " TYPE ... USING ...), or name another column in its column.* option.");
+    }
+  }
+
+  private Shape inspect(Connection conn, OutboxTable table) throws SQLException {
+    Map<String, String> types = columnTypes(conn, table);
+    Set<String> columns = types.keySet();
     if (columns.isEmpty()) {
       throw new ConnectException(
           "outbox table "
@@ -319,6 +368,7 @@ final class OutboxReader implements AutoCloseable {
             "outbox table " + table.name() + " has no column " + column + missingHint(column));
       }
     }
+    requireReadableTypes(table, types);
     return new Shape(
         columns.contains(c.dedupeKey()),
         columns.contains(c.key()),

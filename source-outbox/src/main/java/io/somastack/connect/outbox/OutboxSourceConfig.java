@@ -190,13 +190,20 @@ public final class OutboxSourceConfig extends AbstractConfig {
             + " can no longer be overtaken (see README).",
         ++order);
     column(def, COLUMN_TOPIC, "topic", "The topic of the row's event.", ++order);
-    column(def, COLUMN_PAYLOAD, "payload", "The event payload, jsonb (or json/text).", ++order);
+    column(
+        def,
+        COLUMN_PAYLOAD,
+        "payload",
+        "The event payload: jsonb, json, text or varchar, read as its text. A column of another"
+            + " type (bytea, whose text is hex) stops the task.",
+        ++order);
     column(
         def,
         COLUMN_DEDUPE_KEY,
         "dedupe_key",
         "The event's idempotency key, sent in the dedupe header and used as the record key"
-            + " unless column.key is set.",
+            + " unless column.key is set. Read as its text (uuid, integer, ...: their usual"
+            + " text); a bytea column stops the task.",
         ++order);
     def.define(
         COLUMN_KEY,
@@ -205,7 +212,8 @@ public final class OutboxSourceConfig extends AbstractConfig {
         Importance.MEDIUM,
         "Column whose text is the record key (e.g. key, or an aggregate id) so events of one"
             + " aggregate share a partition and stay ordered. Empty: the dedupe key column. A column"
-            + " named here that the table lacks stops the task.",
+            + " named here that the table lacks, or one of type bytea (whose text is hex), stops"
+            + " the task.",
         GROUP_COLUMNS,
         ++order,
         Width.MEDIUM,
@@ -215,8 +223,9 @@ public final class OutboxSourceConfig extends AbstractConfig {
         Type.STRING,
         "headers",
         Importance.LOW,
-        "jsonb object column whose fields become record headers. Empty, or a table without the"
-            + " column: no headers besides the dedupe header.",
+        "jsonb object column (or json, text, varchar; another type stops the task) whose fields"
+            + " become record headers. Empty, or a table without the column: no headers besides"
+            + " the dedupe header.",
         GROUP_COLUMNS,
         ++order,
         Width.MEDIUM,
