@@ -48,12 +48,16 @@ final class OutboxReader implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(OutboxReader.class);
 
-  /** What the task found out about a table when it connected. */
+  /**
+   * What the task found out about a table when it connected. {@code createdZone}: the zone of a
+   * created_at of type timestamp (local times), null for a timestamptz.
+   */
   private record Shape(
       boolean hasDedupeKey,
       boolean hasKey,
       boolean hasHeaders,
       boolean hasCreated,
+      String createdZone,
       boolean hasError) {}
 
   private final OutboxSourceConfig config;
@@ -374,7 +378,61 @@ final class OutboxReader implements AutoCloseable {
         columns.contains(c.key()),
         c.headers() != null && columns.contains(c.headers()),
         columns.contains(c.createdAt()),
+        createdZone(conn, table, types.get(c.createdAt())),
         columns.contains(c.error()));
+  }
+
+  /**
+   * The zone of a created_at of type timestamp, whose values are local times of the writers'
+   * sessions: created.at.time.zone, which must be set, as the relay cannot see that zone (pgjdbc
+   * gives its session the worker JVM's) and read as UTC or as the JVM's zone they would shift every
+   * record timestamp and the backlog age silently. Null for any other type.
+   */
+  private String createdZone(Connection conn, OutboxTable table, String type) throws SQLException {
+    if (!"timestamp without time zone".equals(type)) {
+      return null;
+    }
+    String zone = config.createdAtTimeZone();
+    if (zone == null) {
+      throw new ConnectException(
+          "outbox table "
+              + table.name()
+              + " has column "
+              + c.createdAt()
+              + " of type timestamp without time zone, whose values are local times: set "
+              + OutboxSourceConfig.CREATED_AT_TIME_ZONE
+              + " to the TimeZone of the sessions that write them (e.g. Europe/Berlin), or make"
+              + " it timestamptz (ALTER TABLE ... ALTER COLUMN "
+              + c.createdAt()
+              + " TYPE timestamptz USING "
+              + c.createdAt()
+              + " AT TIME ZONE '<their zone>').");
+    }
+    try (PreparedStatement s =
+        conn.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = ?)")) {
+      s.setString(1, zone);
+      try (ResultSet rs = s.executeQuery()) {
+        if (!rs.next() || !rs.getBoolean(1)) {
+          throw new ConnectException(
+              OutboxSourceConfig.CREATED_AT_TIME_ZONE
+                  + "="
+                  + zone
+                  + " is not a time zone this PostgreSQL server knows (pg_timezone_names)");
+        }
+      }
+    }
+    return zone;
+  }
+
+  /**
+   * The creation time as a timestamptz: a timestamp column's local time read in its zone (AT TIME
+   * ZONE, as PostgreSQL itself converts it), so no reader takes it for UTC.
+   */
+  private String created(Shape shape, String alias) {
+    String column = alias + q(c.createdAt());
+    return shape.createdZone() == null
+        ? column
+        : "(" + column + " AT TIME ZONE '" + shape.createdZone().replace("'", "''") + "')";
   }
 
   private String missingHint(String column) {
@@ -501,7 +559,7 @@ final class OutboxReader implements AutoCloseable {
             + " AS rkey, "
             + (shape.hasHeaders() ? "o." + q(c.headers()) + "::text" : "NULL::text")
             + " AS headers, "
-            + (shape.hasCreated() ? "o." + q(c.createdAt()) : "NULL::timestamptz")
+            + (shape.hasCreated() ? created(shape, "o.") : "NULL::timestamptz")
             + " AS created FROM "
             + table.sql()
             + " o WHERE o."
@@ -647,7 +705,11 @@ final class OutboxReader implements AutoCloseable {
         "SELECT count(*), "
             // finite only: -infinity would overflow the age of the oldest row
             + (shape.hasCreated()
-                ? "min(" + q(c.createdAt()) + ") FILTER (WHERE isfinite(" + q(c.createdAt()) + "))"
+                ? "min("
+                    + created(shape, "")
+                    + ") FILTER (WHERE isfinite("
+                    + q(c.createdAt())
+                    + "))"
                 : "NULL::timestamptz")
             + " FROM "
             + table.sql()

@@ -6,6 +6,7 @@ import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
 import io.somastack.connect.common.retry.RetryBackoff;
 import java.nio.charset.StandardCharsets;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -73,6 +74,7 @@ public final class OutboxSourceConfig extends AbstractConfig {
   public static final String COLUMN_KEY = "column.key";
   public static final String COLUMN_HEADERS = "column.headers";
   public static final String COLUMN_CREATED_AT = "column.created.at";
+  public static final String CREATED_AT_TIME_ZONE = "created.at.time.zone";
   public static final String COLUMN_PUBLISHED_AT = "column.published.at";
   public static final String COLUMN_ERROR = "column.error";
 
@@ -112,6 +114,28 @@ public final class OutboxSourceConfig extends AbstractConfig {
         && !topic.equals(".")
         && !topic.equals("..");
   }
+
+  /**
+   * Empty, or a zone of the time zone database (Europe/Berlin, UTC, Etc/GMT+1), which PostgreSQL
+   * knows by the same names and meanings. Offsets (+02:00, GMT+2) are refused: PostgreSQL reads
+   * some of them the POSIX way, east and west swapped.
+   */
+  private static final ConfigDef.Validator TIME_ZONE =
+      new ConfigDef.Validator() {
+        @Override
+        public void ensureValid(String name, Object value) {
+          String zone = value == null ? "" : value.toString().trim();
+          if (!zone.isEmpty() && !ZoneId.getAvailableZoneIds().contains(zone)) {
+            throw new ConfigException(
+                name, value, "not a time zone database name such as Europe/Berlin or UTC");
+          }
+        }
+
+        @Override
+        public String toString() {
+          return "empty, or a zone name such as Europe/Berlin or UTC";
+        }
+      };
 
   public static final ConfigDef CONFIG_DEF = configDef();
 
@@ -237,6 +261,21 @@ public final class OutboxSourceConfig extends AbstractConfig {
         "Insert time: the record timestamp, and the base of the pickup latency and backlog age"
             + " metrics.",
         ++order);
+    def.define(
+        CREATED_AT_TIME_ZONE,
+        Type.STRING,
+        "",
+        TIME_ZONE,
+        Importance.MEDIUM,
+        "Only for a column.created.at of type timestamp (without time zone), which holds local"
+            + " times: the zone they are in, the TimeZone of the sessions that write them (SHOW"
+            + " TimeZone in one), e.g. Europe/Berlin or UTC. The relay cannot find it out: pgjdbc"
+            + " gives the relay's session the worker JVM's zone, not the database's. Such a column"
+            + " without this option stops the task. A timestamptz column needs none.",
+        GROUP_COLUMNS,
+        ++order,
+        Width.MEDIUM,
+        "Time zone of a timestamp created_at");
     column(
         def,
         COLUMN_PUBLISHED_AT,
@@ -622,6 +661,12 @@ public final class OutboxSourceConfig extends AbstractConfig {
   public Pattern allowedTopics() {
     String regex = getString(TOPIC_ALLOW_REGEX);
     return regex == null || regex.isEmpty() ? null : Pattern.compile(regex);
+  }
+
+  /** created.at.time.zone, or null when not set. */
+  public String createdAtTimeZone() {
+    String zone = getString(CREATED_AT_TIME_ZONE);
+    return zone == null || zone.isBlank() ? null : zone.trim();
   }
 
   public String valueSchemaName() {

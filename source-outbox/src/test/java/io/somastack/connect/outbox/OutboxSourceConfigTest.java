@@ -39,6 +39,22 @@ class OutboxSourceConfigTest {
   }
 
   @Test
+  void createdAtTimeZoneTakesZoneNamesOnly() {
+    assertEquals(null, new OutboxSourceConfig(base()).createdAtTimeZone());
+    for (String zone : List.of("Europe/Berlin", "UTC", "Etc/GMT+1")) {
+      Map<String, String> props = base();
+      props.put("created.at.time.zone", zone);
+      assertEquals(zone, new OutboxSourceConfig(props).createdAtTimeZone());
+    }
+    // offsets: PostgreSQL reads some the POSIX way, east and west swapped
+    for (String zone : List.of("+02:00", "GMT+2", "Z", "Mars/Olympus")) {
+      Map<String, String> props = base();
+      props.put("created.at.time.zone", zone);
+      assertThrows(ConfigException.class, () -> new OutboxSourceConfig(props), zone);
+    }
+  }
+
+  @Test
   void rejectsBadValues() {
     Map<String, String> props = base();
     props.put("connection.url", "jdbc:mysql://x/y");
