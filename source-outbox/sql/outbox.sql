@@ -25,7 +25,8 @@
 -- The statement-level trigger sends one NOTIFY per inserting statement on channel soma_outbox
 -- (config notify.channel); the connector LISTENs and reads at once. Without the trigger it polls
 -- every poll.interval.ms.
--- dlq is seed 002's dead-letter table: bad rows are moved there as jsonb with the reason.
+-- dlq is seed 002's dead-letter table: bad rows are moved there as jsonb with the reason (a json
+-- column, not jsonb, as a JSON string of its text: parsed, it would lose duplicate keys, or fail).
 --
 -- Every statement is idempotent; run it as is for the default names (the connector runs the same
 -- statements with the configured names when outbox.table.create=true). On an existing seed table

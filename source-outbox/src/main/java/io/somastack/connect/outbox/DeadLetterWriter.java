@@ -7,6 +7,7 @@ import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -15,6 +16,13 @@ import java.util.List;
  * them from the outbox, atomically; with {@code flag} it writes the reason into the error column,
  * which the relay then skips. The payload goes from table to table inside PostgreSQL and is never
  * logged.
+ *
+ * <p>A json (not jsonb) column goes into the jsonb event as a JSON string of its text, exactly as
+ * written (a json[] column: its array's text). Converted to jsonb it would lose duplicate keys,
+ * often what made the row bad ({"a":1,"a":2} becomes {"a":2}), and an escaped NUL (backslash u0000)
+ * or a lone surrogate escape, which json takes and jsonb refuses, would fail the move, and the task
+ * with it, on every restart. Columns of other types convert without loss (text as a string, bytea
+ * as "\\x..." hex).
  */
 final class DeadLetterWriter {
 
@@ -34,7 +42,9 @@ final class DeadLetterWriter {
   }
 
   /** Moves or flags the rows; returns how many were handled. */
-  int write(Connection connection, OutboxTable table, List<RowMapper.Bad> bad) throws SQLException {
+  int write(
+      Connection connection, OutboxTable table, List<String> jsonColumns, List<RowMapper.Bad> bad)
+      throws SQLException {
     if (bad.isEmpty()) {
       return 0;
     }
@@ -49,16 +59,15 @@ final class DeadLetterWriter {
                 + table.sql()
                 + " o USING bad WHERE o."
                 + q(c.id())
-                + " = bad.id RETURNING o.*, bad.topic AS soma_dead_letter_topic, bad.reason AS "
+                + " = bad.id RETURNING "
+                + event(jsonColumns)
+                + " AS soma_dead_letter_event, bad.topic AS soma_dead_letter_topic, bad.reason AS "
                 + REASON
                 + ") INSERT INTO "
                 + dlq.sql()
                 + " ("
                 + String.join(", ", COLUMNS.stream().map(OutboxColumns::q).toList())
-                + ") SELECT soma_dead_letter_topic,"
-                + " to_jsonb(moved) - 'soma_dead_letter_topic' - '"
-                + REASON
-                + "', "
+                + ") SELECT soma_dead_letter_topic, soma_dead_letter_event, "
                 + REASON
                 + " FROM moved"
             : "UPDATE "
@@ -76,5 +85,32 @@ final class DeadLetterWriter {
       s.setArray(3, connection.createArrayOf("text", reasons));
       return s.executeUpdate();
     }
+  }
+
+  /**
+   * The dead letter's event: the outbox row {@code o} as jsonb, its json columns as the text they
+   * hold. Those are set to NULL in the row before it is converted (jsonb_populate_record copies the
+   * others as they are, never parsing a json value), then added as strings.
+   */
+  static String event(List<String> jsonColumns) {
+    if (jsonColumns.isEmpty()) {
+      return "to_jsonb(o)";
+    }
+    List<String> nulls = new ArrayList<>();
+    List<String> texts = new ArrayList<>();
+    for (String column : jsonColumns) {
+      String name = literal(column);
+      nulls.add("jsonb_build_object(" + name + ", NULL)");
+      texts.add("jsonb_build_object(" + name + ", to_jsonb(o." + q(column) + "::text))");
+    }
+    return "to_jsonb(jsonb_populate_record(o, "
+        + String.join(" || ", nulls)
+        + ")) || "
+        + String.join(" || ", texts);
+  }
+
+  /** A column name as an escape-string literal, whatever standard_conforming_strings is. */
+  private static String literal(String text) {
+    return "E'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'";
   }
 }

@@ -50,7 +50,8 @@ final class OutboxReader implements AutoCloseable {
 
   /**
    * What the task found out about a table when it connected. {@code createdZone}: the zone of a
-   * created_at of type timestamp (local times), null for a timestamptz.
+   * created_at of type timestamp (local times), null for a timestamptz. {@code jsonColumns}: the
+   * columns of type json or json[] (see {@link DeadLetterWriter}).
    */
   private record Shape(
       boolean hasDedupeKey,
@@ -58,7 +59,8 @@ final class OutboxReader implements AutoCloseable {
       boolean hasHeaders,
       boolean hasCreated,
       String createdZone,
-      boolean hasError) {}
+      boolean hasError,
+      List<String> jsonColumns) {}
 
   private final OutboxSourceConfig config;
   private final OutboxColumns c;
@@ -283,19 +285,27 @@ final class OutboxReader implements AutoCloseable {
     }
   }
 
-  /** The table's columns and their types (a domain's: its base type's), as format_type names. */
-  private static Map<String, String> columnTypes(Connection conn, OutboxTable table)
-      throws SQLException {
+  /**
+   * The table's columns and their types (a domain's: its base type's), as format_type names; the
+   * columns of type json or json[] themselves (not a domain over one) go into {@code json} too.
+   */
+  private static Map<String, String> columnTypes(
+      Connection conn, OutboxTable table, List<String> json) throws SQLException {
     Map<String, String> types = new HashMap<>();
     try (PreparedStatement s =
         conn.prepareStatement(
-            "SELECT a.attname, format_type(coalesce(nullif(t.typbasetype, 0), a.atttypid), NULL)"
+            "SELECT a.attname, format_type(coalesce(nullif(t.typbasetype, 0), a.atttypid), NULL),"
+                + " a.atttypid IN ('json'::regtype, 'json[]'::regtype)"
                 + " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
-                + " WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped")) {
+                + " WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped"
+                + " ORDER BY a.attnum")) {
       s.setString(1, table.sql());
       try (ResultSet rs = s.executeQuery()) {
         while (rs.next()) {
           types.put(rs.getString(1), rs.getString(2));
+          if (rs.getBoolean(3)) {
+            json.add(rs.getString(1));
+          }
         }
       }
     }
@@ -344,7 +354,8 @@ final class OutboxReader implements AutoCloseable {
   }
 
   private Shape inspect(Connection conn, OutboxTable table) throws SQLException {
-    Map<String, String> types = columnTypes(conn, table);
+    List<String> json = new ArrayList<>();
+    Map<String, String> types = columnTypes(conn, table, json);
     Set<String> columns = types.keySet();
     if (columns.isEmpty()) {
       throw new ConnectException(
@@ -379,7 +390,8 @@ final class OutboxReader implements AutoCloseable {
         c.headers() != null && columns.contains(c.headers()),
         columns.contains(c.createdAt()),
         createdZone(conn, table, types.get(c.createdAt())),
-        columns.contains(c.error()));
+        columns.contains(c.error()),
+        List.copyOf(json));
   }
 
   /**
@@ -433,6 +445,11 @@ final class OutboxReader implements AutoCloseable {
     return shape.createdZone() == null
         ? column
         : "(" + column + " AT TIME ZONE '" + shape.createdZone().replace("'", "''") + "')";
+  }
+
+  /** The table's json and json[] columns, as found when the task connected. */
+  List<String> jsonColumns(OutboxTable table) {
+    return shapes.get(table.name()).jsonColumns();
   }
 
   private String missingHint(String column) {

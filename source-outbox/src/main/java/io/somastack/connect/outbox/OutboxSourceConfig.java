@@ -409,7 +409,8 @@ public final class OutboxSourceConfig extends AbstractConfig {
         "dlq",
         Validators.oneOf(BadRowAction.class),
         Importance.HIGH,
-        "dlq: move a bad row (as jsonb) with its reason into dlq.table and delete it from the"
+        "dlq: move a bad row (as jsonb, a json column as a string of its text, exactly as"
+            + " written) with its reason into dlq.table and delete it from the"
             + " outbox, in one statement; flag: write the reason into column.error and leave the"
             + " row. A flagged row is skipped, never deleted, marked or dead-lettered, under either"
             + " action (after a switch to dlq too) until its error is cleared.",
