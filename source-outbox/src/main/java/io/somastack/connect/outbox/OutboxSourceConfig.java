@@ -337,7 +337,9 @@ public final class OutboxSourceConfig extends AbstractConfig {
             + " (ByteArrayConverter); struct: a Struct whose schema is inferred from the JSON object"
             + " (JsonConverter, Avro, ...); a number an int64 or float64 cannot hold digit for digit"
             + " is a Connect Decimal (with JsonConverter set decimal.format=NUMERIC to write it as"
-            + " a JSON number).",
+            + " a JSON number). In every format the payload must be JSON that Kafka Connect's JSON"
+            + " tooling reads: at most 1000 levels of objects and arrays, numbers of at most 1000"
+            + " characters, no duplicate keys; a row whose payload is not is a bad row.",
         GROUP_RECORDS,
         ++order,
         Width.SHORT,

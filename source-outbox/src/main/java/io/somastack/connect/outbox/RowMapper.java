@@ -111,6 +111,10 @@ public final class RowMapper {
     if (createdProblem != null) {
       return new Bad(row, topic, createdProblem);
     }
+    String jsonProblem = textJsonProblem(row.payload(), payload);
+    if (jsonProblem != null) {
+      return new Bad(row, topic, jsonProblem);
+    }
     try {
       ConnectHeaders headers = headers(row);
       long size = payload.length + utf8Length(row.key()) + headersLength(headers);
@@ -211,6 +215,24 @@ public final class RowMapper {
       return "topic is not allowed by topic.allow.regex=" + allowedTopics;
     }
     return null;
+  }
+
+  /**
+   * Why a payload relayed as its text is not JSON that Kafka Connect's JSON tooling reads, or null.
+   * The relay does not parse it, but the first transform that reads it does (KeyFromField in the
+   * shipped outbox-relay.json), and refuses it, failing the task at that row after every restart;
+   * or with errors.tolerance=all drops it, and the row is deleted. A struct payload is parsed
+   * below.
+   */
+  private String textJsonProblem(String text, byte[] bytes) {
+    switch (valueFormat) {
+      case STRING:
+        return ReadableJson.problem(text);
+      case BYTES:
+        return ReadableJson.problem(bytes);
+      default:
+        return null;
+    }
   }
 
   private SchemaAndValue value(String text, byte[] bytes) {
