@@ -62,9 +62,9 @@ import org.postgresql.copy.CopyManager;
  * medians), peers, latencyPeers, rate, seconds, peersDir, dbDelayMs (connectors, not COPY, reach
  * PostgreSQL through a {@link DelayLine} that delivers its replies this late). A peer is {@code
  * variant} or {@code variant@tasks} (default tasks 2); variants: copy, copy-2 (two parallel COPY
- * streams), copy-binary (COPY's binary format, as the sink writes its own tables), copy-binary-2, ours-append,
- * ours-append-5000, ours-upsert, ours-upsert-5000, dbz-default, dbz-5000, dbz-unnest, and the
- * counting sink null-5000; a suffix -str or -bytes reads values with StringConverter or
+ * streams), copy-binary (COPY's binary format, as the sink writes its own tables), copy-binary-2,
+ * ours-append, ours-append-5000, ours-upsert, ours-upsert-5000, dbz-default, dbz-5000, dbz-unnest,
+ * and the counting sink null-5000; a suffix -str or -bytes reads values with StringConverter or
  * ByteArrayConverter instead of JsonConverter (e.g. ours-append-5000-bytes, null-5000-bytes).
  */
 public final class PostgresSinkBenchmark {
