@@ -111,6 +111,38 @@ class NumberTextColumnsTest {
     assertEquals(Map.of("41", "100", "42", "0.1"), stored("number_text_from_structs", records));
   }
 
+  /**
+   * A tombstone's key names the row its events make: an unquoted number (JSON text of one, as a
+   * String or bytes key) by the plain text of its value, as the event's number field is keyed; a
+   * quoted one names a string field.
+   */
+  @Test
+  void aNumberKeyAsTextNamesTheRowItsNumberEventsMake() throws SQLException {
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    String database = "number_text_tombstones";
+    task = started(SERVER.createDatabase(database), context);
+    task.put(
+        List.of(
+            record(0, "{\"id\":7.50,\"price\":1}"),
+            record(1, "{\"id\":\"7.50\",\"price\":2}"),
+            record(2, "{\"id\":1.0,\"price\":3}"),
+            record(3, "{\"id\":\"keep\",\"price\":4}")));
+    assertEquals(Map.of("7.5", "1", "7.50", "2", "1", "3", "keep", "4"), rows(database));
+    task.put(
+        List.of(
+            tombstone(4, "7.50"),
+            tombstone(5, "\"7.50\""),
+            tombstone(6, "1.0".getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+    task.stop();
+    task = null;
+    assertEquals(Map.of("keep", "4"), rows(database));
+    assertEquals(List.of(), context.deadLettered());
+  }
+
+  private static SinkRecord tombstone(long offset, Object key) {
+    return new SinkRecord(PARTITION.topic(), 0, null, key, null, null, offset);
+  }
+
   /** A number whose plain text PostgreSQL's numeric could not hold either is refused. */
   @Test
   void aNumberBeyondNumericsDigitsIsDeadLetteredNamingTheField() throws SQLException {
