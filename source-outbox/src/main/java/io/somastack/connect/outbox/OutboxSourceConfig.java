@@ -87,6 +87,7 @@ public final class OutboxSourceConfig extends AbstractConfig {
   public static final String DEDUPE_HEADER = "dedupe.header";
 
   public static final String PAYLOAD_MAX_BYTES = "payload.max.bytes";
+  public static final String PAYLOAD_JSON_CHECK = "payload.json.check";
   public static final String BAD_ROW_ACTION = "bad.row.action";
   public static final String DLQ_TABLE = "dlq.table";
 
@@ -337,14 +338,15 @@ public final class OutboxSourceConfig extends AbstractConfig {
             + " (ByteArrayConverter); struct: a Struct whose schema is inferred from the JSON object"
             + " (JsonConverter, Avro, ...); a number an int64 or float64 cannot hold digit for digit"
             + " is a Connect Decimal (with JsonConverter set decimal.format=NUMERIC to write it as"
-            + " a JSON number). In every format the payload must be JSON that Kafka Connect's JSON"
-            + " tooling reads: at most 1000 levels of objects and arrays, numbers of at most 1000"
-            + " characters, no duplicate keys; a row whose payload is not is a bad row.",
+            + " a JSON number). The payload must be JSON that Kafka Connect's JSON tooling reads:"
+            + " at most 1000 levels of objects and arrays, numbers of at most 1000 characters, no"
+            + " duplicate keys; a row whose payload is not is a bad row (with string and bytes"
+            + " unless payload.json.check=false).",
         GROUP_RECORDS,
         ++order,
         Width.SHORT,
         "Value format",
-        List.of(VALUE_STRUCT_NUMBERS, VALUE_SCHEMA_NAME),
+        List.of(VALUE_STRUCT_NUMBERS, VALUE_SCHEMA_NAME, PAYLOAD_JSON_CHECK),
         Recommenders.enumValues(ValueFormat.class));
     def.define(
         VALUE_STRUCT_NUMBERS,
@@ -405,6 +407,25 @@ public final class OutboxSourceConfig extends AbstractConfig {
         ++order,
         Width.SHORT,
         "Max payload bytes");
+    def.define(
+        PAYLOAD_JSON_CHECK,
+        Type.BOOLEAN,
+        true,
+        Importance.MEDIUM,
+        "value.format=string or bytes only (a struct payload is always parsed). true (the"
+            + " default): a payload that Kafka Connect's JSON tooling cannot read (not JSON,"
+            + " duplicate keys, over 1000 levels of objects and arrays, a number of over 1000"
+            + " characters) is a bad row, so a transform that reads the value as JSON"
+            + " (KeyFromField in outbox-relay.json, the project's other transforms) or a"
+            + " JsonConverter downstream never fails the task on it. false: every payload is"
+            + " relayed exactly as stored (its text, or its UTF-8 bytes), for payloads that are"
+            + " not JSON (XML, plain text); a transform that reads the value as JSON then fails"
+            + " the task on such a row, at that row after every restart.",
+        GROUP_BAD_ROWS,
+        ++order,
+        Width.SHORT,
+        "Check JSON payloads",
+        Recommenders.visibleWhen(VALUE_FORMAT, ValueFormat.STRING, ValueFormat.BYTES));
     def.define(
         BAD_ROW_ACTION,
         Type.STRING,
@@ -682,6 +703,11 @@ public final class OutboxSourceConfig extends AbstractConfig {
 
   public int payloadMaxBytes() {
     return getInt(PAYLOAD_MAX_BYTES);
+  }
+
+  /** payload.json.check: whether a string or bytes payload must be JSON Connect reads. */
+  public boolean payloadJsonCheck() {
+    return getBoolean(PAYLOAD_JSON_CHECK);
   }
 
   public OutboxTable dlqTable() {

@@ -40,6 +40,9 @@ public final class RowMapper {
   /** value.struct.numbers: exact (Decimal where a float64 cannot hold a number) or double. */
   private final boolean exactStructNumbers;
 
+  /** payload.json.check: whether a string or bytes payload must be JSON Connect reads. */
+  private final boolean checkTextJson;
+
   public RowMapper(OutboxSourceConfig config) {
     this(
         config.topicMode(),
@@ -49,7 +52,8 @@ public final class RowMapper {
         config.valueSchemaName(),
         config.dedupeHeader(),
         config.payloadMaxBytes(),
-        config.exactStructNumbers());
+        config.exactStructNumbers(),
+        config.payloadJsonCheck());
   }
 
   RowMapper(
@@ -80,7 +84,30 @@ public final class RowMapper {
       String dedupeHeader,
       int payloadMaxBytes,
       boolean exactStructNumbers) {
+    this(
+        topicMode,
+        fixedTopic,
+        allowedTopics,
+        valueFormat,
+        valueSchemaName,
+        dedupeHeader,
+        payloadMaxBytes,
+        exactStructNumbers,
+        true);
+  }
+
+  private RowMapper(
+      TopicMode topicMode,
+      String fixedTopic,
+      Pattern allowedTopics,
+      ValueFormat valueFormat,
+      String valueSchemaName,
+      String dedupeHeader,
+      int payloadMaxBytes,
+      boolean exactStructNumbers,
+      boolean checkTextJson) {
     this.exactStructNumbers = exactStructNumbers;
+    this.checkTextJson = checkTextJson;
     this.topicMode = topicMode;
     this.fixedTopic = fixedTopic;
     this.allowedTopics = allowedTopics;
@@ -222,9 +249,13 @@ public final class RowMapper {
    * The relay does not parse it, but the first transform that reads it does (KeyFromField in the
    * shipped outbox-relay.json), and refuses it, failing the task at that row after every restart;
    * or with errors.tolerance=all drops it, and the row is deleted. A struct payload is parsed
-   * below.
+   * below. With payload.json.check=false the deployment's payloads need not be JSON (XML, plain
+   * text), and it says that nothing reads them as JSON: none is checked.
    */
   private String textJsonProblem(String text, byte[] bytes) {
+    if (!checkTextJson) {
+      return null;
+    }
     switch (valueFormat) {
       case STRING:
         return ReadableJson.problem(text);

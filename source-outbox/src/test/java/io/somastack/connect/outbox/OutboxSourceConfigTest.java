@@ -189,6 +189,30 @@ class OutboxSourceConfigTest {
     }
   }
 
+  /** payload.json.check decides for string and bytes values; a struct is always parsed. */
+  @Test
+  void thePayloadJsonCheckShowsOnlyForTextValues() {
+    Map<String, String> props = base();
+    for (String format : List.of("string", "bytes", "struct")) {
+      props.put("value.format", format);
+      ConfigValue check = byName(props).get("payload.json.check");
+      assertEquals(true, check.value(), format);
+      assertEquals(!format.equals("struct"), check.visible(), format);
+    }
+  }
+
+  /** A payload.json.check that is no boolean is shown on that option, saying what it takes. */
+  @Test
+  void validateExplainsABadPayloadJsonCheck() {
+    Map<String, String> props = base();
+    props.put("payload.json.check", "yes");
+    assertOnlyErrorOn("payload.json.check", props);
+    String error = byName(props).get("payload.json.check").errorMessages().get(0);
+    assertTrue(error.contains("true or false"), error);
+    props.put("payload.json.check", "false");
+    assertOnlyErrorOn("none", props);
+  }
+
   private static Map<String, ConfigValue> byName(Map<String, String> props) {
     Map<String, ConfigValue> byName = new HashMap<>();
     for (ConfigValue value : new PostgresOutboxSourceConnector().validate(props).configValues()) {

@@ -2,6 +2,7 @@ package io.somastack.connect.outbox;
 
 import static io.somastack.connect.outbox.HandRunSourceContext.ids;
 import static io.somastack.connect.outbox.HandRunSourceContext.relayUntil;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -101,6 +103,51 @@ class UnreadableJsonPayloadTest {
     assertEquals(List.of("t1", "t2", "t3"), keys);
   }
 
+  /** Each format's payloads that the check refuses, and an XML one, with their column types. */
+  static Stream<Arguments> uncheckedCases() {
+    List<Arguments> cases = new ArrayList<>();
+    cases().forEach(c -> cases.add(Arguments.of(c.get()[0], c.get()[1], c.get()[3])));
+    for (String format : List.of("string", "bytes")) {
+      cases.add(Arguments.of(format, "text", "<event id=\"1\">secret</event>"));
+    }
+    return cases.stream();
+  }
+
+  /**
+   * payload.json.check=false, for a deployment whose payloads are not all JSON (XML, plain text, a
+   * json column with duplicate keys) and that reads none of them as JSON: each row is relayed as
+   * stored, byte for byte, and none is dead-lettered.
+   */
+  @ParameterizedTest(name = "value.format={0}, payload {1}, unchecked")
+  @MethodSource("uncheckedCases")
+  void withTheCheckOffEveryPayloadIsRelayedAsStored(String format, String columnType, String bad)
+      throws Exception {
+    createOutbox(columnType);
+    List<Long> ids = new ArrayList<>();
+    ids.add(insert(tenant("t1", "1")));
+    ids.add(insert(bad));
+    ids.add(insert(tenant("t2", "2")));
+    ids.add(insert(bad));
+    Map<Long, String> stored = storedPayloads();
+
+    Map<String, String> props = relay.props();
+    props.put("outbox.table.create", "false");
+    props.put("value.format", format);
+    props.put("payload.json.check", "false");
+    List<SourceRecord> relayed = relayUntil(relay.start(props), ids.size());
+
+    assertEquals(ids, ids(relayed));
+    for (SourceRecord record : relayed) {
+      String text = stored.get(ids(List.of(record)).get(0));
+      if (format.equals("string")) {
+        assertEquals(text, record.value());
+      } else {
+        assertArrayEquals(text.getBytes(StandardCharsets.UTF_8), (byte[]) record.value());
+      }
+    }
+    assertEquals(Map.of(), deadLetters());
+  }
+
   /** {"a": {"a": ... "secret" ...}}, depth objects deep. */
   private static String nested(int depth) {
     return "{\"a\":".repeat(depth) + "\"secret\"" + "}".repeat(depth);
@@ -177,6 +224,19 @@ class UnreadableJsonPayloadTest {
         return rs.getLong(1);
       }
     }
+  }
+
+  /** Each outbox row's payload as PostgreSQL gives its text, by id. */
+  private Map<Long, String> storedPayloads() throws SQLException {
+    Map<Long, String> stored = new HashMap<>();
+    try (Connection c = relay.connect();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT id, payload::text FROM outbox")) {
+      while (rs.next()) {
+        stored.put(rs.getLong(1), rs.getString(2));
+      }
+    }
+    return stored;
   }
 
   /** The dead letters' reasons by outbox id, in the order they were moved. */
