@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.postgres.record.BadRecordException;
+import io.somastack.connect.postgres.record.NumericLimits;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -103,11 +104,6 @@ public enum ColumnType {
     return number;
   }
 
-  /** PostgreSQL numeric's limits: digits before the decimal point, and after it. */
-  private static final int NUMERIC_INTEGER_DIGITS = 131_072;
-
-  private static final int NUMERIC_FRACTION_DIGITS = 16_383;
-
   /**
    * A number as text: the plain decimal digits of its value, never an exponent, no zeros trailing
    * after the point (7, 7.0 and 7.00 are all "7"). Java's own texts ("5E-8" of JSON text's
@@ -120,13 +116,12 @@ public enum ColumnType {
     if (number.isIntegralNumber()) {
       return number.asText(); // an int, long or BigInteger: its digits already
     }
-    BigDecimal value = exactValue(number, field).stripTrailingZeros();
-    if (value.scale() > NUMERIC_FRACTION_DIGITS
-        || value.precision() - value.scale() > NUMERIC_INTEGER_DIGITS) {
+    BigDecimal value = exactValue(number, field);
+    if (!NumericLimits.fits(value)) {
       throw new BadRecordException(
           "field '" + field + "' is a number beyond the digits PostgreSQL's numeric holds");
     }
-    return value.toPlainString();
+    return value.stripTrailingZeros().toPlainString();
   }
 
   /**

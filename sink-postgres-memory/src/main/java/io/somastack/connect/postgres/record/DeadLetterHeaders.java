@@ -134,8 +134,7 @@ final class DeadLetterHeaders {
     while (!pending.isEmpty()) {
       JsonNode node = pending.pop();
       if (node.isBigDecimal()) {
-        BigDecimal number = node.decimalValue();
-        if (number.precision() - number.scale() > 131_072 || number.scale() > 16_383) {
+        if (!NumericLimits.fits(node.decimalValue())) {
           return false;
         }
       }
