@@ -112,30 +112,31 @@ class NumberTextColumnsTest {
   }
 
   /**
-   * A tombstone's key names the row its events make: an unquoted number (JSON text of one, as a
-   * String or bytes key) by the plain text of its value, as the event's number field is keyed; a
-   * quoted one names a string field.
+   * A tombstone's String or bytes key is the key text as written: unquoted text that reads as a
+   * number (1.10, 12e4) names the row of a string id spelled so, never the row of a number event
+   * whose plain text differs (1.1, 120000), which would be another entity's row. A number event's
+   * row is named by its plain text.
    */
   @Test
-  void aNumberKeyAsTextNamesTheRowItsNumberEventsMake() throws SQLException {
+  void aTombstoneKeyThatReadsAsANumberNamesTheStringIdSpelledSo() throws SQLException {
     HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
     String database = "number_text_tombstones";
     task = started(SERVER.createDatabase(database), context);
     task.put(
         List.of(
-            record(0, "{\"id\":7.50,\"price\":1}"),
-            record(1, "{\"id\":\"7.50\",\"price\":2}"),
-            record(2, "{\"id\":1.0,\"price\":3}"),
-            record(3, "{\"id\":\"keep\",\"price\":4}")));
-    assertEquals(Map.of("7.5", "1", "7.50", "2", "1", "3", "keep", "4"), rows(database));
+            record(0, "{\"id\":\"1.10\",\"price\":1}"),
+            record(1, "{\"id\":1.10,\"price\":2}"),
+            record(2, "{\"id\":\"12e4\",\"price\":3}"),
+            record(3, "{\"id\":12e4,\"price\":4}")));
+    assertEquals(Map.of("1.10", "1", "1.1", "2", "12e4", "3", "120000", "4"), rows(database));
     task.put(
         List.of(
-            tombstone(4, "7.50"),
-            tombstone(5, "\"7.50\""),
-            tombstone(6, "1.0".getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+            tombstone(4, "1.10"),
+            tombstone(5, "12e4".getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+            tombstone(6, "120000")));
     task.stop();
     task = null;
-    assertEquals(Map.of("keep", "4"), rows(database));
+    assertEquals(Map.of("1.1", "2"), rows(database));
     assertEquals(List.of(), context.deadLettered());
   }
 

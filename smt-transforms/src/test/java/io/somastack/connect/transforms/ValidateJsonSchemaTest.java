@@ -445,8 +445,7 @@ class ValidateJsonSchemaTest {
     DataException text =
         assertThrows(DataException.class, () -> key(props("schema", schema)).apply(plainText));
     assertTrue(
-        text.getMessage()
-            .contains("the key cannot be read as JSON (value is not valid JSON (line 1"),
+        text.getMessage().contains("the key cannot be read as JSON (key is not valid JSON (line 1"),
         text.getMessage());
     assertFalse(text.getMessage().contains(SECRET), text.getMessage());
   }

@@ -8,7 +8,6 @@ import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.postgres.config.ColumnType;
 import io.somastack.connect.postgres.write.DeadLetterColumns;
 import io.somastack.connect.postgres.write.TableLayout;
-import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;

@@ -183,11 +183,9 @@ public final class RowMapper {
         }
         if (parsed.isTextual()) {
           single = parsed; // "m9" with its quotes, a key a JSON serializer wrote: it names m9
-        } else if (parsed.isNumber()) {
-          // 7.50 names the row of the event whose field is the number 7.50, keyed "7.5" (the
-          // plain text of its value); a string field "7.50" is named by the quoted key "7.50"
-          single = parsed;
         }
+        // Unquoted text that reads as a number (1.10, 12e4) stays the text it is: string ids
+        // look like that too (hex ids), and taking it for a number would delete another row.
       } catch (DataException notJson) {
         // a plain string key: the value of the single key field
       }

@@ -20,6 +20,12 @@ public final class RecordValues {
    * number or other scalar (from LongConverter, say) is named by its type: calling it "not JSON"
    * would send the user looking for malformed text.
    */
+  /** RecordJson's reason, which calls what it reads "value", said of the side it read. */
+  private static String reason(DataException e, RecordSide side) {
+    String reason = String.valueOf(e.getMessage());
+    return reason.startsWith("value ") ? side.label() + reason.substring("value".length()) : reason;
+  }
+
   public static JsonNode json(ConnectRecord<?> record, RecordSide side) {
     Object value = side.value(record);
     try {
@@ -29,7 +35,7 @@ public final class RecordValues {
         // RecordJson's reason says where the text fails, or which limit valid JSON broke, and
         // never quotes it; no cause is chained, so nothing that could quote it reaches a log
         throw Records.error(
-            record, "the " + side.label() + " cannot be read as JSON (" + e.getMessage() + ")");
+            record, "the " + side.label() + " cannot be read as JSON (" + reason(e, side) + ")");
       }
       if (value instanceof Map<?, ?> || value instanceof Struct || value instanceof Collection<?>) {
         throw Records.error(
