@@ -70,7 +70,7 @@ public final class ConnectJson {
       Schema valueSchema = schema == null ? null : schema.valueSchema();
       int index = 0;
       for (Object item : list) {
-        array.add(null, child(index++, item, valueSchema, to));
+        array.add(null, element(index++, item, valueSchema, to));
       }
       return array.build();
     }
@@ -94,6 +94,23 @@ public final class ConnectJson {
       return fromTree(node, to);
     } catch (DataException e) {
       throw JsonValueException.under(segment, e);
+    }
+  }
+
+  /** As above for an array element: its index boxed only on the way out of a failure. */
+  private static <T> T element(int index, Object value, Schema schema, JsonBuilder<T> to) {
+    try {
+      return convert(value, schema, to);
+    } catch (DataException e) {
+      throw JsonValueException.under(index, e);
+    }
+  }
+
+  private static <T> T elementOfTree(int index, JsonNode node, JsonBuilder<T> to) {
+    try {
+      return fromTree(node, to);
+    } catch (DataException e) {
+      throw JsonValueException.under(index, e);
     }
   }
 
@@ -127,7 +144,7 @@ public final class ConnectJson {
         JsonBuilder.Container<T> array = to.array(node.size());
         int index = 0;
         for (JsonNode item : node) {
-          array.add(null, childOfTree(index++, item, to));
+          array.add(null, elementOfTree(index++, item, to));
         }
         return array.build();
       }
