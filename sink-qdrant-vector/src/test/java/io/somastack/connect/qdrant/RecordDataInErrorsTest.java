@@ -15,6 +15,7 @@ import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.testing.CapturedStderr;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -274,5 +275,39 @@ class RecordDataInErrorsTest {
     assertEquals(!errorsLogged, reason.contains(DESCRIPTION), reason);
     assertFalse(reason.contains(TENANT), reason);
     assertTrue(reason.contains("INVALID_ARGUMENT") || !errorsLogged, reason);
+  }
+
+  /**
+   * A payload field refused for its number is located in the dead letter's reason by its path, but
+   * the path's map keys are record data (an email as the key of a score): what the task logs, and
+   * what it reports when Connect logs reported records, writes them as [key].
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aRefusedPayloadFieldsMapKeysGoToTheDeadLetterQueueOnlyWhenConnectDoesNotLogThem(
+      boolean errorsLogged) throws Exception {
+    String email = "alice.zq81x@example.com";
+    Map<String, Object> value =
+        Map.of(
+            "id",
+            1L,
+            "text",
+            "words 1",
+            "tenant_id",
+            TENANT,
+            "scores",
+            Map.of(email, new BigDecimal("1e-400")));
+    String log =
+        CapturedStderr.ofWork(
+            () -> {
+              task = sink.start("errors.log.enable", String.valueOf(errorsLogged));
+              task.put(List.of(sink.record(null, value)));
+              assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
+            });
+    assertFalse(log.contains(email), log);
+    assertTrue(log.contains("payload field '[key][key]'"), log);
+    String reason = deadLetterReason(0);
+    assertEquals(!errorsLogged, reason.contains("'scores." + email + "'"), reason);
+    assertEquals(errorsLogged, reason.contains("'[key][key]'"), reason);
   }
 }

@@ -61,7 +61,8 @@ public final class ConnectJson {
       Schema valueSchema = schema == null ? null : schema.valueSchema();
       for (Map.Entry<?, ?> entry : map.entrySet()) {
         String name = fieldName(entry.getKey(), keySchema);
-        object.add(name, child(name, entry.getValue(), valueSchema, to));
+        object.add(
+            name, child(new JsonValueException.Key(name), entry.getValue(), valueSchema, to));
       }
       return object.build();
     }
@@ -136,7 +137,9 @@ public final class ConnectJson {
         Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
         while (fields.hasNext()) {
           Map.Entry<String, JsonNode> field = fields.next();
-          object.add(field.getKey(), childOfTree(field.getKey(), field.getValue(), to));
+          object.add(
+              field.getKey(),
+              childOfTree(new JsonValueException.Key(field.getKey()), field.getValue(), to));
         }
         return object.build();
       }

@@ -177,16 +177,20 @@ class ConnectJsonTest {
     JsonValueException fromStruct =
         assertThrows(JsonValueException.class, () -> ConnectJson.convert(struct, outer, JAVA));
     assertEquals("a.b[1]", fromStruct.path());
+    assertEquals("a.b[1]", fromStruct.loggedPath());
     assertEquals("JSON has no representation for NaN", fromStruct.getMessage());
 
+    // a map key (or a schemaless object's member name) is record data: not in the logged path
     Map<String, Object> map = Map.of("a", Map.of("b", List.of(1.0, Double.NaN)));
-    assertEquals(
-        "a.b[1]",
-        assertThrows(JsonValueException.class, () -> ConnectJson.convert(map, null, JAVA)).path());
+    JsonValueException fromMap =
+        assertThrows(JsonValueException.class, () -> ConnectJson.convert(map, null, JAVA));
+    assertEquals("a.b[1]", fromMap.path());
+    assertEquals("[key][key][1]", fromMap.loggedPath());
     var tree = JsonNodeFactory.instance.objectNode();
     tree.putObject("a").putArray("b").add(1.0).add(Double.NaN);
-    assertEquals(
-        "a.b[1]",
-        assertThrows(JsonValueException.class, () -> ConnectJson.convert(tree, null, JAVA)).path());
+    JsonValueException fromTree =
+        assertThrows(JsonValueException.class, () -> ConnectJson.convert(tree, null, JAVA));
+    assertEquals("a.b[1]", fromTree.path());
+    assertEquals("[key][key][1]", fromTree.loggedPath());
   }
 }

@@ -1,15 +1,11 @@
 package io.somastack.connect.qdrant.mapping;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qdrant.client.grpc.JsonWithInt.ListValue;
 import io.qdrant.client.grpc.JsonWithInt.Value;
 import io.qdrant.client.grpc.Points.PointStruct;
 import io.somastack.connect.common.json.ConnectJson;
 import io.somastack.connect.common.json.JsonValueException;
-import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.record.StructFields;
 import java.util.Collection;
@@ -31,8 +27,6 @@ import org.apache.kafka.connect.errors.DataException;
  * mapping's CPU per point.
  */
 public final class Payloads {
-
-  private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
 
   private final Included included = new Included();
   private final Excluded excluded = new Excluded();
@@ -77,20 +71,19 @@ public final class Payloads {
 
   /**
    * Puts the payload fields of a value (a Map, Struct or JSON object tree; schema is the Connect
-   * schema of a Struct or Map, or null) straight into the point's own payload map.
+   * schema of a Struct or Map, or null) straight into the point's own payload map. A value with no
+   * payload form is a {@link PayloadFieldException} naming its path in the record value.
    */
   public void putInto(Object value, Schema schema, PointStruct.Builder point) {
     try {
       if (included.under.isEmpty()) {
         putFields(value, schema, excluded, point::putPayload);
       } else {
-        ObjectNode payload = pick(value, schema, included);
-        putFields(
-            payload == null ? NODES.objectNode() : payload, null, excluded, point::putPayload);
+        pickInto(value, schema, included, excluded, point::putPayload);
       }
     } catch (JsonValueException e) {
-      // the field's path, never its value: the reason is logged and sent to the dead-letter queue
-      throw new DataException("payload field '" + e.path() + "': " + e.getMessage(), e);
+      // the field's path, never its value; map keys only where the record goes (its dead letter)
+      throw new PayloadFieldException(e);
     }
   }
 
@@ -98,25 +91,32 @@ public final class Payloads {
       Object value, Schema schema, Excluded excluded, BiConsumer<String, Value> into) {
     if (value instanceof Struct struct) {
       for (Field field : struct.schema().fields()) {
-        put(field.name(), StructFields.valueOf(struct, field), field.schema(), excluded, into);
+        Object child = StructFields.valueOf(struct, field);
+        put(field.name(), false, child, field.schema(), excluded, into);
       }
     } else if (value instanceof Map<?, ?> map) {
       Schema valueSchema = schema == null ? null : schema.valueSchema();
       for (Map.Entry<?, ?> entry : map.entrySet()) {
-        put(String.valueOf(entry.getKey()), entry.getValue(), valueSchema, excluded, into);
+        put(String.valueOf(entry.getKey()), true, entry.getValue(), valueSchema, excluded, into);
       }
     } else {
       Iterator<Map.Entry<String, JsonNode>> fields = ((JsonNode) value).fields();
       while (fields.hasNext()) {
         Map.Entry<String, JsonNode> field = fields.next();
-        put(field.getKey(), field.getValue(), null, excluded, into);
+        put(field.getKey(), true, field.getValue(), null, excluded, into);
       }
     }
   }
 
+  /** A field (a map key, record data, when isKey) minus what is excluded under it. */
   private static void put(
-      String name, Object value, Schema schema, Excluded excluded, BiConsumer<String, Value> into) {
-    Excluded under = excluded.under.get(name);
+      String name,
+      boolean isKey,
+      Object value,
+      Schema schema,
+      Excluded excluded,
+      BiConsumer<String, Value> into) {
+    Excluded under = excluded == null ? null : excluded.under.get(name);
     try {
       if (under == null) {
         into.accept(name, ConnectJson.convert(value, schema, PayloadValues.INSTANCE));
@@ -124,7 +124,7 @@ public final class Payloads {
         into.accept(name, without(value, schema, under));
       }
     } catch (DataException e) {
-      throw JsonValueException.under(name, e);
+      throw isKey ? JsonValueException.underKey(name, e) : JsonValueException.under(name, e);
     }
   }
 
@@ -133,7 +133,7 @@ public final class Payloads {
    * array (an array of arrays too); other values have no fields to leave out.
    */
   private static Value without(Object value, Schema schema, Excluded excluded) {
-    if (value instanceof Map<?, ?> || value instanceof Struct || value instanceof ObjectNode) {
+    if (isObject(value)) {
       io.qdrant.client.grpc.JsonWithInt.Struct.Builder struct =
           io.qdrant.client.grpc.JsonWithInt.Struct.newBuilder();
       putFields(value, schema, excluded, struct::putFields);
@@ -157,51 +157,89 @@ public final class Payloads {
   }
 
   /**
-   * An object of only the included paths of an object (Map, Struct or JSON object), each at its own
-   * path; null when it has none of them. Paths the value lacks, or where it is null, are left out.
+   * Puts the included paths of an object (Map, Struct or JSON object), each at its own path and
+   * minus the excluded fields under it (excluded may be null: none); false when it has none of
+   * them. Paths the value lacks, or where it is null, are left out. An included path found but
+   * excluded counts as found: exclude narrows what include picked. A refused value's path is its
+   * path in the object, under the included names (the configuration's, so no record data).
    */
-  private static ObjectNode pick(Object object, Schema schema, Included included) {
-    ObjectNode picked = null;
+  private static boolean pickInto(
+      Object object,
+      Schema schema,
+      Included included,
+      Excluded excluded,
+      BiConsumer<String, Value> into) {
+    boolean found = false;
     for (Map.Entry<String, Included> entry : included.under.entrySet()) {
       String name = entry.getKey();
-      Object child = child(object, name);
-      Schema childSchema = childSchema(object, schema, name);
-      JsonNode part;
-      if (child == null || child instanceof JsonNode json && json.isNull()) {
-        part = null;
-      } else if (entry.getValue().whole) {
-        part = child instanceof JsonNode json ? json : RecordJson.convert(child, childSchema);
-      } else {
-        part = pickUnder(child, childSchema, entry.getValue());
-      }
-      if (part != null) {
-        picked = picked == null ? NODES.objectNode() : picked;
-        picked.set(name, part);
+      try {
+        found |= pickField(object, schema, name, entry.getValue(), excluded, into);
+      } catch (DataException e) {
+        throw JsonValueException.under(name, e);
       }
     }
-    return picked;
+    return found;
+  }
+
+  private static boolean pickField(
+      Object object,
+      Schema schema,
+      String name,
+      Included included,
+      Excluded excluded,
+      BiConsumer<String, Value> into) {
+    Object child = child(object, name);
+    if (child == null || child instanceof JsonNode json && json.isNull()) {
+      return false;
+    }
+    Schema childSchema = childSchema(object, schema, name);
+    Excluded under = excluded == null ? null : excluded.under.get(name);
+    if (included.whole) {
+      if (under == null) {
+        into.accept(name, ConnectJson.convert(child, childSchema, PayloadValues.INSTANCE));
+      } else if (!under.whole) {
+        into.accept(name, without(child, childSchema, under));
+      }
+      return true;
+    }
+    Value part = pickUnder(child, childSchema, included, under);
+    if (part != null && (under == null || !under.whole)) {
+      into.accept(name, part);
+    }
+    return part != null;
   }
 
   /**
    * The included paths under a value: an object's, or each array element's (elements without any
-   * are left out, and an array with none at all is); a scalar has none.
+   * are left out, and an array with none at all is); a scalar has none. An element's position in a
+   * refused value's path is its position in the value's array, those left out counted.
    */
-  private static JsonNode pickUnder(Object value, Schema schema, Included included) {
+  private static Value pickUnder(
+      Object value, Schema schema, Included included, Excluded excluded) {
     if (isObject(value)) {
-      return pick(value, schema, included);
+      io.qdrant.client.grpc.JsonWithInt.Struct.Builder struct =
+          io.qdrant.client.grpc.JsonWithInt.Struct.newBuilder();
+      boolean found = pickInto(value, schema, included, excluded, struct::putFields);
+      return found ? Value.newBuilder().setStructValue(struct).build() : null;
     }
     if (!isArray(value)) {
       return null;
     }
-    ArrayNode picked = NODES.arrayNode();
+    ListValue.Builder picked = ListValue.newBuilder();
     Schema elementSchema = schema == null ? null : schema.valueSchema();
+    int index = 0;
     for (Object element : elements(value)) {
-      JsonNode part = element == null ? null : pickUnder(element, elementSchema, included);
-      if (part != null) {
-        picked.add(part);
+      try {
+        Value part = element == null ? null : pickUnder(element, elementSchema, included, excluded);
+        if (part != null) {
+          picked.addValues(part);
+        }
+      } catch (DataException e) {
+        throw JsonValueException.under(index, e);
       }
+      index++;
     }
-    return picked.isEmpty() ? null : picked;
+    return picked.getValuesCount() == 0 ? null : Value.newBuilder().setListValue(picked).build();
   }
 
   private static boolean isObject(Object value) {

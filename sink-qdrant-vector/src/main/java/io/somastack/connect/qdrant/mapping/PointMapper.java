@@ -45,6 +45,16 @@ public final class PointMapper {
     }
   }
 
+  /**
+   * A record rejected for {@code e}: a refused payload field's path names map keys, record data,
+   * only in the dead letter's reason.
+   */
+  private static Rejected rejected(SinkRecord record, RuntimeException e) {
+    return e instanceof PayloadFieldException field
+        ? new Rejected(record, field.getMessage(), field.loggedMessage())
+        : new Rejected(record, e.getMessage());
+  }
+
   /** Told how long each embedder call took, for metrics. */
   public interface EmbeddingTimer {
     void record(int values, long nanos);
@@ -120,7 +130,7 @@ public final class PointMapper {
           pending.add(pending(record, slot));
         }
       } catch (DataException | IllegalArgumentException e) {
-        rejects.add(new Rejected(record, e.getMessage()));
+        rejects.add(rejected(record, e));
       } catch (StackOverflowError e) {
         rejects.add(new Rejected(record, TOO_DEEP));
       }
@@ -353,7 +363,7 @@ public final class PointMapper {
       try {
         ops[p.slot()] = upsert(p, result.vectors());
       } catch (DataException e) {
-        rejects.add(new Rejected(p.record(), e.getMessage()));
+        rejects.add(rejected(p.record(), e));
       } catch (StackOverflowError e) {
         rejects.add(new Rejected(p.record(), TOO_DEEP));
       }

@@ -828,6 +828,93 @@ class PointMapperTest {
     }
   }
 
+  /**
+   * The path of a refused payload field locates it in the dead letter's reason; in the logged
+   * reason a map key, which is record data (an email keying a score), is [key], while a Struct's
+   * field names, array positions and the names payload.include configures are kept.
+   */
+  @Test
+  void aRefusedPayloadFieldsLoggedReasonNamesNoMapKey() {
+    List<Integer> vector = List.of(1, 0, 0, 0, 0, 0, 0, 0);
+    String email = "alice@example.com";
+    Map<String, Object> map =
+        Map.of(
+            "id",
+            1L,
+            "vector",
+            vector,
+            "text",
+            "words",
+            "scores",
+            Map.of(email, new BigDecimal("1e-400")));
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("id", Schema.INT64_SCHEMA)
+            .field("vector", SchemaBuilder.array(Schema.INT32_SCHEMA).build())
+            .field("m", SchemaBuilder.map(Schema.STRING_SCHEMA, Schema.FLOAT64_SCHEMA).build())
+            .build();
+    Struct struct =
+        new Struct(schema).put("id", 2L).put("vector", vector).put("m", Map.of(email, Double.NaN));
+    for (String embedder : List.of("field", "hashing")) {
+      for (String include : List.of("", "scores,m")) {
+        rejects.clear();
+        PointMapper mapper =
+            mapper("embedder", embedder, "payload.include", include, "embedder.field", "vector");
+        if (embedder.equals("hashing")) {
+          mapper.map(List.of(record(null, map)), rejects);
+        } else {
+          mapper.map(List.of(record(null, map), record(schema, struct)), rejects);
+        }
+        assertTrue(rejects.get(0).reason().contains("'scores." + email + "'"), rejects::toString);
+        String logged = include.isEmpty() ? "'[key][key]'" : "'scores[key]'";
+        assertTrue(rejects.get(0).loggedReason().contains(logged), rejects::toString);
+        if (embedder.equals("field")) {
+          assertTrue(rejects.get(1).reason().contains("'m." + email + "'"), rejects::toString);
+          assertTrue(rejects.get(1).loggedReason().contains("'m[key]'"), rejects::toString);
+        }
+        rejects.forEach(r -> assertFalse(r.loggedReason().contains(email), r::toString));
+      }
+    }
+  }
+
+  /**
+   * With payload.include the path is the field's in the record value: the included field's own name
+   * comes first, and an array position counts every element, also those without the field.
+   */
+  @Test
+  void aRefusedIncludedPayloadFieldIsNamedByItsPathInTheValue() {
+    String vector = "\"vector\":[1,0,0,0,0,0,0,0]";
+    Map<String, String> pathOfInclude =
+        Map.of(
+            "m", "'m.x'",
+            "m.x", "'m.x'",
+            "items.score", "'items[1].score'");
+    for (Map.Entry<String, String> entry : pathOfInclude.entrySet()) {
+      rejects.clear();
+      PointMapper mapper = mapper("embedder", "field", "payload.include", entry.getKey());
+      mapper.map(
+          List.of(
+              record(
+                  null,
+                  Map.of(
+                      "id",
+                      1L,
+                      "vector",
+                      List.of(1, 0, 0, 0, 0, 0, 0, 0),
+                      "m",
+                      Map.of("x", Double.NaN))),
+              record(null, "{\"id\":2," + vector + ",\"m\":{\"x\":1e-400}}"),
+              record(
+                  null,
+                  "{\"id\":3," + vector + ",\"items\":[{\"name\":\"a\"},{\"score\":1e-400}]}")),
+          rejects);
+      List<String> reasons = rejects.stream().map(PointMapper.Rejected::reason).toList();
+      int expected = entry.getKey().startsWith("m") ? 2 : 1;
+      assertEquals(expected, reasons.size(), reasons::toString);
+      reasons.forEach(r -> assertTrue(r.contains(entry.getValue()), r));
+    }
+  }
+
   private PointStruct pointOf(PointMapper mapper, SinkRecord record) {
     List<PointOp> ops = mapper.map(List.of(record), rejects);
     assertTrue(rejects.isEmpty(), rejects::toString);
