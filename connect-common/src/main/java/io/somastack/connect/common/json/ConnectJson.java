@@ -61,8 +61,7 @@ public final class ConnectJson {
       Schema valueSchema = schema == null ? null : schema.valueSchema();
       for (Map.Entry<?, ?> entry : map.entrySet()) {
         String name = fieldName(entry.getKey(), keySchema);
-        object.add(
-            name, child(new JsonValueException.Key(name), entry.getValue(), valueSchema, to));
+        object.add(name, entry(name, entry.getValue(), valueSchema, to));
       }
       return object.build();
     }
@@ -82,19 +81,32 @@ public final class ConnectJson {
    * A value inside another: a reason thrown below it is told where it sits (see {@link
    * JsonValueException}), so a caller can name the field without quoting the value.
    */
-  private static <T> T child(Object segment, Object value, Schema schema, JsonBuilder<T> to) {
+  private static <T> T child(String field, Object value, Schema schema, JsonBuilder<T> to) {
     try {
       return convert(value, schema, to);
     } catch (DataException e) {
-      throw JsonValueException.under(segment, e);
+      throw JsonValueException.under(field, e);
     }
   }
 
-  private static <T> T childOfTree(Object segment, JsonNode node, JsonBuilder<T> to) {
+  /**
+   * As above for a map entry or a JSON object's member, whose name is record data: marked a key
+   * (see {@link JsonValueException#underKey}) only on the way out of a failure, so the hot path
+   * allocates nothing for it.
+   */
+  private static <T> T entry(String key, Object value, Schema schema, JsonBuilder<T> to) {
+    try {
+      return convert(value, schema, to);
+    } catch (DataException e) {
+      throw JsonValueException.underKey(key, e);
+    }
+  }
+
+  private static <T> T entryOfTree(String key, JsonNode node, JsonBuilder<T> to) {
     try {
       return fromTree(node, to);
     } catch (DataException e) {
-      throw JsonValueException.under(segment, e);
+      throw JsonValueException.underKey(key, e);
     }
   }
 
@@ -137,9 +149,7 @@ public final class ConnectJson {
         Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
         while (fields.hasNext()) {
           Map.Entry<String, JsonNode> field = fields.next();
-          object.add(
-              field.getKey(),
-              childOfTree(new JsonValueException.Key(field.getKey()), field.getValue(), to));
+          object.add(field.getKey(), entryOfTree(field.getKey(), field.getValue(), to));
         }
         return object.build();
       }
