@@ -320,17 +320,22 @@ final class OutboxReader implements AutoCloseable {
   static final Set<String> PAYLOAD_TYPES = Set.of("json", "jsonb", "text", "character varying");
 
   /**
-   * Refuses payload, headers and key columns whose text is not their value: a payload or headers
-   * column of a type other than {@link #PAYLOAD_TYPES}, and a bytea key (any other key type, uuid,
-   * integer, ..., is relayed as its text, which is its value).
+   * Refuses payload, headers, key and topic columns whose text is not their value: a payload or
+   * headers column of a type other than {@link #PAYLOAD_TYPES}, and a bytea key, or topic with
+   * topic.mode=column (any other type, uuid, integer, ..., is read as its text, which is its value;
+   * a bytea topic's hex text is no legal topic name, so every row would be a bad one).
    */
   private void requireReadableTypes(OutboxTable table, Map<String, String> types) {
     refuseType(table, c.payload(), types, !PAYLOAD_TYPES.contains(types.get(c.payload())));
     if (c.headers() != null && types.containsKey(c.headers())) {
       refuseType(table, c.headers(), types, !PAYLOAD_TYPES.contains(types.get(c.headers())));
     }
-    for (String key : List.of(c.dedupeKey(), c.key())) {
-      refuseType(table, key, types, "bytea".equals(types.get(key)));
+    List<String> textual = new ArrayList<>(List.of(c.dedupeKey(), c.key()));
+    if (config.topicMode() == TopicMode.COLUMN) {
+      textual.add(c.topic());
+    }
+    for (String column : textual) {
+      refuseType(table, column, types, "bytea".equals(types.get(column)));
     }
   }
 
@@ -346,8 +351,8 @@ final class OutboxReader implements AutoCloseable {
               + types.get(column)
               + ", which the relay reads as its PostgreSQL text"
               + ("bytea".equals(types.get(column)) ? " (hex: \\x...), not its bytes" : "")
-              + ". A payload or headers column must be json, jsonb, text or varchar, a key column"
-              + " any type but bytea: change its type (ALTER TABLE ... ALTER COLUMN "
+              + ". A payload or headers column must be json, jsonb, text or varchar, a key or"
+              + " topic column any type but bytea: change its type (ALTER TABLE ... ALTER COLUMN "
               + column
               + " TYPE ... USING ...), or name another column in its column.* option.");
     }

@@ -64,6 +64,31 @@ class ColumnTypesTest {
   }
 
   @Test
+  void aByteaTopicColumnIsRefused() throws Exception {
+    relay.createDatabase();
+    execute(
+        "CREATE TABLE outbox (id bigserial PRIMARY KEY, topic bytea, payload jsonb,"
+            + " dedupe_key text, created_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+    execute(DefaultOutbox.script());
+    execute("INSERT INTO outbox(topic, payload) VALUES (convert_to('t', 'UTF8'), '{}')");
+
+    String message = refused(Map.of());
+    assertTrue(message.contains("topic") && message.contains("bytea"), message);
+  }
+
+  @Test
+  void aByteaTopicColumnIsNotReadWithAFixedTopic() throws Exception {
+    relay.createDatabase();
+    execute(
+        "CREATE TABLE outbox (id bigserial PRIMARY KEY, topic bytea, payload jsonb,"
+            + " dedupe_key text, created_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+    execute(DefaultOutbox.script());
+    execute("INSERT INTO outbox(topic, payload) VALUES ('\\x00', '{}')");
+
+    assertEquals("fixed", relayed(Map.of("topic.mode", "fixed", "topic.fixed", "fixed")).topic());
+  }
+
+  @Test
   void uuidAndIntegerKeysAreRelayedAsTheirText() throws Exception {
     outbox("payload jsonb, dedupe_key uuid, k integer");
     execute(
