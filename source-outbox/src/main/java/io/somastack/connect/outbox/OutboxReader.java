@@ -425,20 +425,75 @@ final class OutboxReader implements AutoCloseable {
               + c.createdAt()
               + " AT TIME ZONE '<their zone>').");
     }
+    requireZoneRules(conn, zone);
+    return zone;
+  }
+
+  /**
+   * For a zone name PostgreSQL also knows as an abbreviation (with timezone_abbreviations=Default):
+   * the region the time zone database makes of it, the same rules.
+   */
+  private static final Map<String, String> ABBREVIATED_REGIONS =
+      Map.of(
+          "CET", "Europe/Brussels",
+          "MET", "Europe/Brussels",
+          "EET", "Europe/Athens",
+          "WET", "Europe/Lisbon",
+          "EST", "America/Panama",
+          "MST", "America/Phoenix",
+          "HST", "Pacific/Honolulu");
+
+  /**
+   * Requires a zone this server knows whose local times AT TIME ZONE reads by its rules. AT TIME
+   * ZONE looks a name up among the abbreviations (pg_timezone_abbrevs, each a fixed offset) before
+   * the zones: CET there is +01:00 all year, while a session of TimeZone CET writes summer times at
+   * +02:00, so they would be read an hour late. Such a name is refused, but for the names of UTC,
+   * which mean +00:00 either way. Asked in the relay's own session, whose timezone_abbreviations
+   * set is the one its reads use.
+   */
+  private static void requireZoneRules(Connection conn, String zone) throws SQLException {
     try (PreparedStatement s =
-        conn.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = ?)")) {
+        conn.prepareStatement(
+            "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = ?),"
+                + " (SELECT min(utc_offset)::text FROM pg_timezone_abbrevs"
+                + " WHERE lower(abbrev) = lower(?) AND NOT (lower(abbrev) IN ('utc', 'gmt', 'uct',"
+                + " 'zulu') AND utc_offset = interval '0' AND NOT is_dst))")) {
       s.setString(1, zone);
+      s.setString(2, zone);
       try (ResultSet rs = s.executeQuery()) {
-        if (!rs.next() || !rs.getBoolean(1)) {
+        rs.next();
+        if (!rs.getBoolean(1)) {
           throw new ConnectException(
               OutboxSourceConfig.CREATED_AT_TIME_ZONE
                   + "="
                   + zone
                   + " is not a time zone this PostgreSQL server knows (pg_timezone_names)");
         }
+        if (rs.getString(2) != null) {
+          throw abbreviation(zone, rs.getString(2));
+        }
       }
     }
-    return zone;
+  }
+
+  private static ConnectException abbreviation(String zone, String offset) {
+    String region = ABBREVIATED_REGIONS.getOrDefault(zone, "Europe/Berlin");
+    return new ConnectException(
+        OutboxSourceConfig.CREATED_AT_TIME_ZONE
+            + "="
+            + zone
+            + " is also a time zone abbreviation to this PostgreSQL server (pg_timezone_abbrevs),"
+            + " which AT TIME ZONE reads as the fixed offset "
+            + offset
+            + ", not as the zone's rules a session of TimeZone "
+            + zone
+            + " writes by (summer times an hour apart, for a zone with daylight saving): name the"
+            + " region whose clocks the writers follow instead, such as "
+            + region
+            + (ABBREVIATED_REGIONS.containsKey(zone)
+                ? " (what the time zone database makes of " + zone + ")"
+                : "")
+            + ".");
   }
 
   /**

@@ -272,7 +272,11 @@ public final class OutboxSourceConfig extends AbstractConfig {
             + " times: the zone they are in, the TimeZone of the sessions that write them (SHOW"
             + " TimeZone in one), e.g. Europe/Berlin or UTC. The relay cannot find it out: pgjdbc"
             + " gives the relay's session the worker JVM's zone, not the database's. Such a column"
-            + " without this option stops the task. A timestamptz column needs none.",
+            + " without this option stops the task. A timestamptz column needs none. Name a"
+            + " region: a name PostgreSQL also knows as an abbreviation (CET, MET, EET, WET, EST,"
+            + " MST, HST) stops the task, as AT TIME ZONE reads it as a fixed offset (CET: +01:00"
+            + " in summer too); the time zone database's region for it (Europe/Brussels for CET)"
+            + " has its rules.",
         GROUP_COLUMNS,
         ++order,
         Width.MEDIUM,

@@ -77,6 +77,34 @@ class LocalCreatedAtTest {
     assertTrue(message.contains("created.at.time.zone"), message);
   }
 
+  /**
+   * AT TIME ZONE looks a name up among the abbreviations (pg_timezone_abbrevs, a fixed offset)
+   * before the zone database: 'CET' there is +01:00 all year, while a session of TimeZone CET
+   * writes summer times at +02:00, so they were read an hour late. Such a name is refused.
+   */
+  @Test
+  void aZoneThatIsAlsoAnAbbreviationIsRefusedNamingARegion() throws Exception {
+    execute(
+        "INSERT INTO outbox(topic, payload, created_at) VALUES ('t', '{}', '2024-07-01 12:00:00')");
+
+    PostgresOutboxSourceTask task = relay.start(props(Map.of("created.at.time.zone", "CET")));
+
+    String message = assertThrows(ConnectException.class, task::poll).getMessage();
+    assertTrue(message.contains("created.at.time.zone=CET"), message);
+    assertTrue(message.contains("abbreviation"), message);
+    assertTrue(message.contains("Europe/"), message);
+  }
+
+  @Test
+  void utcIsNoAbbreviationThatCouldShift() throws Exception {
+    execute(
+        "INSERT INTO outbox(topic, payload, created_at) VALUES ('t', '{}', '2024-07-01 12:00:00')");
+
+    List<SourceRecord> records =
+        relayUntil(relay.start(props(Map.of("created.at.time.zone", "UTC"))), 1);
+    assertEquals(Instant.parse("2024-07-01T12:00:00Z").toEpochMilli(), records.get(0).timestamp());
+  }
+
   @Test
   void aTimestamptzColumnNeedsNoZone() throws Exception {
     execute("ALTER TABLE outbox ALTER COLUMN created_at TYPE timestamptz");
