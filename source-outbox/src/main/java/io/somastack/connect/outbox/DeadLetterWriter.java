@@ -17,12 +17,12 @@ import java.util.List;
  * which the relay then skips. The payload goes from table to table inside PostgreSQL and is never
  * logged.
  *
- * <p>A json (not jsonb) column goes into the jsonb event as a JSON string of its text, exactly as
- * written (a json[] column: its array's text). Converted to jsonb it would lose duplicate keys,
- * often what made the row bad ({"a":1,"a":2} becomes {"a":2}), and an escaped NUL (backslash u0000)
- * or a lone surrogate escape, which json takes and jsonb refuses, would fail the move, and the task
- * with it, on every restart. Columns of other types convert without loss (text as a string, bytea
- * as "\\x..." hex).
+ * <p>A json (not jsonb) column — or a domain over json, or an array of either — goes into the jsonb
+ * event as a JSON string of its text, exactly as written (an array: its array's text). Converted to
+ * jsonb it would lose duplicate keys, often what made the row bad ({"a":1,"a":2} becomes {"a":2}),
+ * and an escaped NUL (backslash u0000) or a lone surrogate escape, which json takes and jsonb
+ * refuses, would fail the move, and the task with it, on every restart. Columns of other types
+ * convert without loss (text as a string, bytea as "\\x..." hex).
  */
 final class DeadLetterWriter {
 
@@ -41,9 +41,14 @@ final class DeadLetterWriter {
     this.dlq = config.dlqTable();
   }
 
+  /**
+   * A table's columns as its dead letters' event holds them: {@code converted} by to_jsonb, {@code
+   * asText} (the json ones) as the text they hold. In the table's order.
+   */
+  record EventColumns(List<String> converted, List<String> asText) {}
+
   /** Moves or flags the rows; returns how many were handled. */
-  int write(
-      Connection connection, OutboxTable table, List<String> jsonColumns, List<RowMapper.Bad> bad)
+  int write(Connection connection, OutboxTable table, EventColumns columns, List<RowMapper.Bad> bad)
       throws SQLException {
     if (bad.isEmpty()) {
       return 0;
@@ -60,7 +65,7 @@ final class DeadLetterWriter {
                 + " o USING bad WHERE o."
                 + q(c.id())
                 + " = bad.id RETURNING "
-                + event(jsonColumns)
+                + event(columns)
                 + " AS soma_dead_letter_event, bad.topic AS soma_dead_letter_topic, bad.reason AS "
                 + REASON
                 + ") INSERT INTO "
@@ -89,23 +94,25 @@ final class DeadLetterWriter {
 
   /**
    * The dead letter's event: the outbox row {@code o} as jsonb, its json columns as the text they
-   * hold. Those are set to NULL in the row before it is converted (jsonb_populate_record copies the
-   * others as they are, never parsing a json value), then added as strings.
+   * hold. Without those, to_jsonb of a row of the other columns (the whole row never goes through
+   * to_jsonb, which would parse them; nor are they nulled in it, which a NOT NULL domain refuses),
+   * then the json ones added as strings.
    */
-  static String event(List<String> jsonColumns) {
-    if (jsonColumns.isEmpty()) {
-      return "to_jsonb(o)";
+  static String event(EventColumns columns) {
+    if (columns.asText().isEmpty()) {
+      return "to_jsonb(o.*)";
     }
-    List<String> nulls = new ArrayList<>();
+    List<String> converted = new ArrayList<>();
+    for (String column : columns.converted()) {
+      converted.add("o." + q(column));
+    }
     List<String> texts = new ArrayList<>();
-    for (String column : jsonColumns) {
-      String name = literal(column);
-      nulls.add("jsonb_build_object(" + name + ", NULL)");
-      texts.add("jsonb_build_object(" + name + ", to_jsonb(o." + q(column) + "::text))");
+    for (String column : columns.asText()) {
+      texts.add("jsonb_build_object(" + literal(column) + ", to_jsonb(o." + q(column) + "::text))");
     }
-    return "to_jsonb(jsonb_populate_record(o, "
-        + String.join(" || ", nulls)
-        + ")) || "
+    return "(SELECT to_jsonb(soma_dead_letter_row.*) FROM (SELECT "
+        + String.join(", ", converted)
+        + ") soma_dead_letter_row) || "
         + String.join(" || ", texts);
   }
 

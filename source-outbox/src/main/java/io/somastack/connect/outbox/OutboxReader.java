@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -50,8 +51,8 @@ final class OutboxReader implements AutoCloseable {
 
   /**
    * What the task found out about a table when it connected. {@code createdZone}: the zone of a
-   * created_at of type timestamp (local times), null for a timestamptz. {@code jsonColumns}: the
-   * columns of type json or json[] (see {@link DeadLetterWriter}).
+   * created_at of type timestamp (local times), null for a timestamptz. {@code eventColumns}: the
+   * columns as a dead letter's event holds them (see {@link DeadLetterWriter}).
    */
   private record Shape(
       boolean hasDedupeKey,
@@ -60,7 +61,7 @@ final class OutboxReader implements AutoCloseable {
       boolean hasCreated,
       String createdZone,
       boolean hasError,
-      List<String> jsonColumns) {}
+      DeadLetterWriter.EventColumns eventColumns) {}
 
   private final OutboxSourceConfig config;
   private final OutboxColumns c;
@@ -286,19 +287,14 @@ final class OutboxReader implements AutoCloseable {
   }
 
   /**
-   * The table's columns and their types (a domain's: its base type's), as format_type names; the
-   * columns of type json or json[] themselves (not a domain over one) go into {@code json} too.
+   * The table's columns and their types (a domain's: its base type's, through domains over
+   * domains), as format_type names, in the table's order; the columns that are json to to_jsonb
+   * (json, a domain over it, an array of either) go into {@code json} too.
    */
   private static Map<String, String> columnTypes(
       Connection conn, OutboxTable table, List<String> json) throws SQLException {
-    Map<String, String> types = new HashMap<>();
-    try (PreparedStatement s =
-        conn.prepareStatement(
-            "SELECT a.attname, format_type(coalesce(nullif(t.typbasetype, 0), a.atttypid), NULL),"
-                + " a.atttypid IN ('json'::regtype, 'json[]'::regtype)"
-                + " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
-                + " WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped"
-                + " ORDER BY a.attnum")) {
+    Map<String, String> types = new LinkedHashMap<>();
+    try (PreparedStatement s = conn.prepareStatement(COLUMN_TYPES)) {
       s.setString(1, table.sql());
       try (ResultSet rs = s.executeQuery()) {
         while (rs.next()) {
@@ -311,6 +307,24 @@ final class OutboxReader implements AutoCloseable {
     }
     return types;
   }
+
+  /**
+   * Each column's chain of types: from a domain to its base type, from an array to its element
+   * type. The first type that is no domain is the column's; json anywhere in it makes a json
+   * column.
+   */
+  private static final String COLUMN_TYPES =
+      "WITH RECURSIVE chain(attnum, attname, typ, depth) AS ("
+          + "SELECT a.attnum, a.attname, a.atttypid, 0 FROM pg_attribute a"
+          + " WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped"
+          + " UNION ALL SELECT c.attnum, c.attname,"
+          + " CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.typelem END, c.depth + 1"
+          + " FROM chain c JOIN pg_type t ON t.oid = c.typ"
+          + " WHERE t.typtype = 'd' OR t.typcategory = 'A' AND t.typelem <> 0)"
+          + " SELECT c.attname, format_type((array_agg(c.typ ORDER BY c.depth)"
+          + " FILTER (WHERE t.typtype <> 'd'))[1], NULL), bool_or(c.typ = 'json'::regtype)"
+          + " FROM chain c JOIN pg_type t ON t.oid = c.typ"
+          + " GROUP BY c.attnum, c.attname ORDER BY c.attnum";
 
   /**
    * The payload column types whose text, as the relay reads it, is the payload as written. A
@@ -396,7 +410,7 @@ final class OutboxReader implements AutoCloseable {
         columns.contains(c.createdAt()),
         createdZone(conn, table, types.get(c.createdAt())),
         columns.contains(c.error()),
-        List.copyOf(json));
+        eventColumns(columns, json));
   }
 
   /**
@@ -507,9 +521,18 @@ final class OutboxReader implements AutoCloseable {
         : "(" + column + " AT TIME ZONE '" + shape.createdZone().replace("'", "''") + "')";
   }
 
-  /** The table's json and json[] columns, as found when the task connected. */
-  List<String> jsonColumns(OutboxTable table) {
-    return shapes.get(table.name()).jsonColumns();
+  /**
+   * The table's columns as its dead letters' event holds them, as found when the task connected.
+   */
+  DeadLetterWriter.EventColumns eventColumns(OutboxTable table) {
+    return shapes.get(table.name()).eventColumns();
+  }
+
+  private static DeadLetterWriter.EventColumns eventColumns(
+      Set<String> columns, List<String> json) {
+    List<String> converted = new ArrayList<>(columns);
+    converted.removeAll(json);
+    return new DeadLetterWriter.EventColumns(List.copyOf(converted), List.copyOf(json));
   }
 
   private String missingHint(String column) {

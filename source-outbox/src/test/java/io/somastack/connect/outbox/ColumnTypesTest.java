@@ -64,6 +64,18 @@ class ColumnTypesTest {
   }
 
   @Test
+  void aByteaKeyBehindTwoDomainsIsRefused() throws Exception {
+    relay.createDatabase();
+    execute("CREATE DOMAIN raw AS bytea");
+    execute("CREATE DOMAIN raw_key AS raw");
+    execute(table("payload jsonb, dedupe_key raw_key"));
+    execute(DefaultOutbox.script());
+
+    String message = refused(Map.of());
+    assertTrue(message.contains("dedupe_key") && message.contains("bytea"), message);
+  }
+
+  @Test
   void aByteaTopicColumnIsRefused() throws Exception {
     relay.createDatabase();
     execute(

@@ -184,7 +184,7 @@ class OutboxReaderTest {
       assertEquals(
           1,
           new DeadLetterWriter(config)
-              .write(reader.current(), TABLE, reader.jsonColumns(TABLE), bad));
+              .write(reader.current(), TABLE, reader.eventColumns(TABLE), bad));
       assertEquals(List.of("good"), keys(reader.fetch(TABLE, OutboxCursor.START, 100)));
       try (Statement s = c.createStatement();
           ResultSet rs = s.executeQuery("SELECT error, event->>'dedupe_key', topic FROM dlq")) {
