@@ -42,6 +42,9 @@ public final class ConnectRestClient {
   private final int attempts;
   private final Duration firstBackoff;
 
+  /** System.nanoTime() by which every call, its retries included, ends; MAX_VALUE for none. */
+  private final long deadlineNanos;
+
   /**
    * @param base the worker's REST URL, e.g. http://localhost:8083
    * @param basicAuth "user:password" for a secured cluster, or null
@@ -62,6 +65,7 @@ public final class ConnectRestClient {
     this.requestTimeout = requestTimeout;
     this.attempts = attempts;
     this.firstBackoff = firstBackoff;
+    this.deadlineNanos = Long.MAX_VALUE;
     this.base = URI.create(base.toString().replaceAll("/+$", "") + "/");
     HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
     if (tls != null) {
@@ -73,6 +77,26 @@ public final class ConnectRestClient {
             ? null
             : "Basic "
                 + Base64.getEncoder().encodeToString(basicAuth.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private ConnectRestClient(ConnectRestClient client, long deadlineNanos) {
+    this.base = client.base;
+    this.http = client.http;
+    this.authorization = client.authorization;
+    this.requestTimeout = client.requestTimeout;
+    this.attempts = client.attempts;
+    this.firstBackoff = client.firstBackoff;
+    this.deadlineNanos = deadlineNanos;
+  }
+
+  /**
+   * This client with every call, its retries included, over within {@code time} from now: a wait
+   * bounded by --timeout must not sit in one call's retries (up to six requests of 100 s each) long
+   * after it. A call whose time runs out fails as a timeout.
+   */
+  public ConnectRestClient within(Duration time) {
+    long now = System.nanoTime();
+    return new ConnectRestClient(this, now + Math.max(0, time.toNanos()));
   }
 
   /** GET / : the worker's version, or an exception when it does not answer. */
@@ -186,7 +210,7 @@ public final class ConnectRestClient {
       try {
         return sendOnce(method, path, body, expected);
       } catch (RestException | HttpTimeoutException e) {
-        if (attempt >= attempts || !retriable(e)) {
+        if (attempt >= attempts || !retriable(e) || remaining().compareTo(backoff) <= 0) {
           throw e;
         }
       }
@@ -211,11 +235,23 @@ public final class ConnectRestClient {
     }
   }
 
+  /** The time left before the deadline, at most a day (none: as good as for ever). */
+  private Duration remaining() {
+    if (deadlineNanos == Long.MAX_VALUE) {
+      return Duration.ofDays(1);
+    }
+    return Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
+  }
+
   private JsonNode sendOnce(String method, String path, JsonNode body, int... expected)
       throws IOException {
+    Duration left = remaining();
+    if (left.isZero()) {
+      throw new HttpTimeoutException(method + " " + path + ": no time left before the deadline");
+    }
     HttpRequest.Builder request =
         HttpRequest.newBuilder(base.resolve(path))
-            .timeout(requestTimeout)
+            .timeout(left.compareTo(requestTimeout) < 0 ? left : requestTimeout)
             .header("Accept", "application/json");
     if (authorization != null) {
       request.header("Authorization", authorization);

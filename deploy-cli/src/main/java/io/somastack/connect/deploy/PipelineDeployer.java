@@ -146,6 +146,8 @@ public final class PipelineDeployer {
     String last = "no status yet";
     Long runningSince = null; // a changed config: since when RUNNING has held, without a break
     while (clock.nanoTime() < deadline) {
+      // a call's own retries end with the wait too
+      ConnectRestClient rest = this.rest.within(Duration.ofNanos(deadline - clock.nanoTime()));
       JsonNode status = rest.status(file.name());
       if (status == null) {
         runningSince = null; // no connector found: a break in RUNNING like any other

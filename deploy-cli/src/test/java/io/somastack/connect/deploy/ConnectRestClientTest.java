@@ -21,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The REST client against a real local HTTP server that answers like a busy Connect worker. */
 class ConnectRestClientTest {
@@ -117,5 +118,50 @@ class ConnectRestClientTest {
         ConnectRestClient.RestException.class,
         () -> rest.putConfig("memory-kv", Map.of("connector.class", "x.Y")));
     assertEquals(1, requests.get());
+  }
+
+  /**
+   * A call bounded by a deadline (the --timeout of a wait) stops retrying before a backoff would
+   * carry it past the deadline, rather than spending its whole retry budget (here 200 ms, 400 ms,
+   * ... over six attempts: 6.2 s) after it.
+   */
+  @Test
+  void aBoundedCallDoesNotRetryPastItsDeadline() throws IOException {
+    ConnectRestClient rest = busyWorker(Duration.ofSeconds(30)).within(Duration.ofMillis(500));
+    assertThrows(ConnectRestClient.RestException.class, () -> rest.status("memory-kv"));
+    assertEquals(2, requests.get(), "at 0 and after 200 ms; the 400 ms backoff would pass 500 ms");
+  }
+
+  /** A request's own timeout is cut to the time left, so one slow answer cannot outlast it. */
+  @Test
+  @Timeout(30) // unbounded, the call would wait out its 10 minute request timeout
+  void aBoundedCallsRequestTimesOutWithItsDeadline() throws IOException {
+    ConnectRestClient rest =
+        start(
+                exchange -> {
+                  requests.incrementAndGet();
+                  try {
+                    release.await(); // no answer until the test ends
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                  answer(exchange, 200);
+                },
+                Duration.ofMinutes(10))
+            .within(Duration.ofMillis(300));
+    assertThrows(java.net.http.HttpTimeoutException.class, () -> rest.status("memory-kv"));
+    assertEquals(1, requests.get());
+  }
+
+  /** A worker that answers 503 to everything, with six attempts and backoffs from 200 ms. */
+  private ConnectRestClient busyWorker(Duration requestTimeout) throws IOException {
+    start(
+        exchange -> {
+          requests.incrementAndGet();
+          answer(exchange, 503);
+        },
+        requestTimeout);
+    URI base = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    return new ConnectRestClient(base, null, null, requestTimeout, 6, Duration.ofMillis(200));
   }
 }
