@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.io.IOException;
-import java.net.URI;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
@@ -35,11 +34,9 @@ class CommitReplyLostTest {
 
   @BeforeEach
   void start() throws Exception {
-    URI direct = URI.create(SERVER.createDatabase(database).substring("jdbc:".length()));
-    proxy = new CuttingProxy(direct.getHost(), direct.getPort());
+    proxy = CuttingProxy.before(SERVER.createDatabase(database));
     // prepareThreshold=0: every COMMIT goes out as text, which is what the proxy looks for
-    String url =
-        "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + database + "?prepareThreshold=0";
+    String url = proxy.jdbcUrl(database) + "?prepareThreshold=0";
     task =
         LocalTasks.started(url, context, "write.mode", "audit", "retry.backoff.initial.ms", "10");
   }

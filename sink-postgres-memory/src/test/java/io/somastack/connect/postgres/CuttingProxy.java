@@ -38,8 +38,19 @@ final class CuttingProxy implements AutoCloseable {
     accepter.start();
   }
 
+  /** A proxy in front of the server of this JDBC URL (as SERVER.createDatabase returns it). */
+  static CuttingProxy before(String jdbcUrl) throws IOException {
+    java.net.URI direct = java.net.URI.create(jdbcUrl.substring("jdbc:".length()));
+    return new CuttingProxy(direct.getHost(), direct.getPort());
+  }
+
   int port() {
     return listener.getLocalPort();
+  }
+
+  /** The JDBC URL of a database through this proxy. */
+  String jdbcUrl(String database) {
+    return "jdbc:postgresql://127.0.0.1:" + port() + "/" + database;
   }
 
   void cutAfterNextCommit() {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.io.IOException;
-import java.net.URI;
 import java.util.List;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.RetriableException;
@@ -31,12 +30,10 @@ class ReplayCountsTest {
 
   @BeforeEach
   void start() throws Exception {
-    URI direct = URI.create(SERVER.createDatabase(database).substring("jdbc:".length()));
-    proxy = new CuttingProxy(direct.getHost(), direct.getPort());
-    String url = "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + database;
+    proxy = CuttingProxy.before(SERVER.createDatabase(database));
     task =
         LocalTasks.started(
-            url,
+            proxy.jdbcUrl(database),
             context,
             "write.mode",
             "append",

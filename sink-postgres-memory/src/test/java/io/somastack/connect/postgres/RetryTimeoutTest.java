@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.testing.CapturedStderr;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
-import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -44,9 +43,8 @@ class RetryTimeoutTest {
 
   @BeforeEach
   void start() throws Exception {
-    URI direct = URI.create(SERVER.createDatabase(DATABASE).substring("jdbc:".length()));
-    proxy = new CuttingProxy(direct.getHost(), direct.getPort());
-    url = "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + DATABASE;
+    proxy = CuttingProxy.before(SERVER.createDatabase(DATABASE));
+    url = proxy.jdbcUrl(DATABASE);
   }
 
   @AfterEach
