@@ -69,7 +69,7 @@ class AuditRetireTest {
     assertEquals(List.of("0:0", "1:0"), liveFollowers(database));
     assertEquals(
         List.of("0:3", "0:6"),
-        strings(
+        LocalTasks.strings(
             database,
             "SELECT kafka_partition || ':' || kafka_offset FROM soma_audit_retired"
                 + " WHERE superseded_at IS NOT NULL ORDER BY kafka_offset"));
@@ -186,7 +186,7 @@ class AuditRetireTest {
             + " AS 'SELECT * FROM soma_audit_retire(t, b)'");
     assertEquals(
         List.of(),
-        strings(
+        LocalTasks.strings(
             database,
             "SELECT partition_name FROM retire_in_german('checked', '"
                 + NOW.minusMonths(3).atDay(1)
@@ -559,21 +559,21 @@ class AuditRetireTest {
   }
 
   private static List<String> problems(String database) throws SQLException {
-    return strings(
+    return LocalTasks.strings(
         database,
         "SELECT kafka_partition || ':' || kafka_offset || ': ' || problem"
             + " FROM soma_audit_verify('checked')");
   }
 
   private static List<String> liveAnchors(String database) throws SQLException {
-    return strings(
+    return LocalTasks.strings(
         database,
         "SELECT kafka_partition || ':' || kafka_offset FROM soma_audit_retired"
             + " WHERE superseded_at IS NULL AND anchor ORDER BY kafka_partition, kafka_offset");
   }
 
   private static List<String> liveFollowers(String database) throws SQLException {
-    return strings(
+    return LocalTasks.strings(
         database,
         "SELECT kafka_partition || ':' || kafka_offset FROM soma_audit_retired"
             + " WHERE superseded_at IS NULL AND follower ORDER BY kafka_partition, kafka_offset");
@@ -582,23 +582,11 @@ class AuditRetireTest {
   private static List<Long> offsets(String database) throws SQLException {
     List<Long> offsets = new ArrayList<>();
     for (String offset :
-        strings(
+        LocalTasks.strings(
             database, "SELECT kafka_offset FROM checked ORDER BY kafka_partition, kafka_offset")) {
       offsets.add(Long.parseLong(offset));
     }
     return offsets;
-  }
-
-  private static List<String> strings(String database, String sql) throws SQLException {
-    List<String> out = new ArrayList<>();
-    try (Connection c = SERVER.connect(database);
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(sql)) {
-      while (rs.next()) {
-        out.add(rs.getString(1));
-      }
-    }
-    return out;
   }
 
   private static boolean sinkWaitsForALock(String database) throws SQLException {

@@ -6,7 +6,9 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Sink tasks run by hand (no Connect worker) against the tests' shared PostgreSQL. */
@@ -60,6 +62,19 @@ final class LocalTasks {
       rs.next();
       return rs.getLong(1);
     }
+  }
+
+  /** The first column of every row of the query, as text. */
+  static List<String> strings(String database, String sql) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = SERVER.connect(database);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
   }
 
   static void execute(String database, String sql) throws SQLException {

@@ -4,10 +4,7 @@ import static io.somastack.connect.postgres.LocalTasks.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.somastack.connect.testing.connect.HandRunTaskContext;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -63,7 +60,7 @@ class RenamedTopicsTest {
     assertEquals(consumed, task.preCommit(consumed));
     assertEquals(
         List.of("agent-a-0=1001", "agent-b-0=13"),
-        strings(
+        LocalTasks.strings(
             database,
             "SELECT topic || '-' || kafka_partition || '=' || next_offset"
                 + " FROM soma_connect_offsets ORDER BY topic"));
@@ -98,13 +95,13 @@ class RenamedTopicsTest {
         List.of("agent-a-0@0", "agent-a-0@1", "agent-b-0@0", "agent-b-0@1"), positions(database));
     assertEquals(
         List.of("agent-a-0@1", "agent-b-0@1"),
-        strings(
+        LocalTasks.strings(
             database,
             "SELECT kafka_topic || '-' || kafka_partition || '@' || kafka_offset"
                 + " FROM soma_audit_chain_heads ORDER BY kafka_topic"));
     assertEquals(
         List.of(),
-        strings(
+        LocalTasks.strings(
             database,
             "SELECT kafka_offset || ': ' || problem FROM soma_audit_verify('public."
                 + TABLE
@@ -164,22 +161,10 @@ class RenamedTopicsTest {
 
   /** The rows' kafka_* columns, as topic-partition@offset, in order. */
   private static List<String> positions(String database) throws SQLException {
-    return strings(
+    return LocalTasks.strings(
         database,
         "SELECT kafka_topic || '-' || kafka_partition || '@' || kafka_offset FROM "
             + TABLE
             + " ORDER BY 1");
-  }
-
-  private static List<String> strings(String database, String sql) throws SQLException {
-    List<String> out = new ArrayList<>();
-    try (Connection c = SERVER.connect(database);
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(sql)) {
-      while (rs.next()) {
-        out.add(rs.getString(1));
-      }
-    }
-    return out;
   }
 }
