@@ -444,20 +444,6 @@ final class OutboxReader implements AutoCloseable {
   }
 
   /**
-   * For a zone name PostgreSQL also knows as an abbreviation (with timezone_abbreviations=Default):
-   * the region the time zone database makes of it, the same rules.
-   */
-  private static final Map<String, String> ABBREVIATED_REGIONS =
-      Map.of(
-          "CET", "Europe/Brussels",
-          "MET", "Europe/Brussels",
-          "EET", "Europe/Athens",
-          "WET", "Europe/Lisbon",
-          "EST", "America/Panama",
-          "MST", "America/Phoenix",
-          "HST", "Pacific/Honolulu");
-
-  /**
    * Requires a zone this server knows whose local times AT TIME ZONE reads by its rules. AT TIME
    * ZONE looks a name up among the abbreviations (pg_timezone_abbrevs, each a fixed offset) before
    * the zones: CET there is +01:00 all year, while a session of TimeZone CET writes summer times at
@@ -465,7 +451,7 @@ final class OutboxReader implements AutoCloseable {
    * which mean +00:00 either way. Asked in the relay's own session, whose timezone_abbreviations
    * set is the one its reads use.
    */
-  private static void requireZoneRules(Connection conn, String zone) throws SQLException {
+  static void requireZoneRules(Connection conn, String zone) throws SQLException {
     try (PreparedStatement s =
         conn.prepareStatement(
             "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = ?),"
@@ -491,7 +477,8 @@ final class OutboxReader implements AutoCloseable {
   }
 
   private static ConnectException abbreviation(String zone, String offset) {
-    String region = ABBREVIATED_REGIONS.getOrDefault(zone, "Europe/Berlin");
+    String known = CreatedAtZone.regionFor(zone);
+    String region = known == null ? "Europe/Berlin" : known;
     return new ConnectException(
         OutboxSourceConfig.CREATED_AT_TIME_ZONE
             + "="
@@ -504,9 +491,7 @@ final class OutboxReader implements AutoCloseable {
             + " writes by (summer times an hour apart, for a zone with daylight saving): name the"
             + " region whose clocks the writers follow instead, such as "
             + region
-            + (ABBREVIATED_REGIONS.containsKey(zone)
-                ? " (what the time zone database makes of " + zone + ")"
-                : "")
+            + (known != null ? " (what the time zone database makes of " + zone + ")" : "")
             + ".");
   }
 

@@ -6,7 +6,6 @@ import io.somastack.connect.common.config.Validators;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
 import io.somastack.connect.common.retry.RetryBackoff;
 import java.nio.charset.StandardCharsets;
-import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -117,18 +116,19 @@ public final class OutboxSourceConfig extends AbstractConfig {
   }
 
   /**
-   * Empty, or a zone of the time zone database (Europe/Berlin, UTC, Etc/GMT+1), which PostgreSQL
-   * knows by the same names and meanings. Offsets (+02:00, GMT+2) are refused: PostgreSQL reads
-   * some of them the POSIX way, east and west swapped.
+   * Empty, or a name of the time zone database's form (Europe/Berlin, UTC, Etc/GMT+1), checked by
+   * its form only (see {@link CreatedAtZone#formProblem}): PostgreSQL converts the local times, so
+   * whether it knows the zone is asked at task start, not the worker JVM, whose time zone data may
+   * be older or newer than the server's.
    */
   private static final ConfigDef.Validator TIME_ZONE =
       new ConfigDef.Validator() {
         @Override
         public void ensureValid(String name, Object value) {
           String zone = value == null ? "" : value.toString().trim();
-          if (!zone.isEmpty() && !ZoneId.getAvailableZoneIds().contains(zone)) {
-            throw new ConfigException(
-                name, value, "not a time zone database name such as Europe/Berlin or UTC");
+          String problem = zone.isEmpty() ? null : CreatedAtZone.formProblem(zone);
+          if (problem != null) {
+            throw new ConfigException(name, value, problem);
           }
         }
 
@@ -272,11 +272,12 @@ public final class OutboxSourceConfig extends AbstractConfig {
             + " times: the zone they are in, the TimeZone of the sessions that write them (SHOW"
             + " TimeZone in one), e.g. Europe/Berlin or UTC. The relay cannot find it out: pgjdbc"
             + " gives the relay's session the worker JVM's zone, not the database's. Such a column"
-            + " without this option stops the task. A timestamptz column needs none. Name a"
-            + " region: a name PostgreSQL also knows as an abbreviation (CET, MET, EET, WET, EST,"
-            + " MST, HST) stops the task, as AT TIME ZONE reads it as a fixed offset (CET: +01:00"
-            + " in summer too); the time zone database's region for it (Europe/Brussels for CET)"
-            + " has its rules.",
+            + " without this option stops the task. A timestamptz column needs none. A zone the"
+            + " PostgreSQL server does not know (pg_timezone_names) stops the task. Name a"
+            + " region: an offset (+02:00, UTC+2) is refused, and so is a name PostgreSQL also"
+            + " knows as an abbreviation (CET, MET, EET, WET, EST, MST, HST), as AT TIME ZONE"
+            + " reads it as a fixed offset (CET: +01:00 in summer too); the time zone database's"
+            + " region for it (Europe/Brussels for CET) has its rules.",
         GROUP_COLUMNS,
         ++order,
         Width.MEDIUM,
