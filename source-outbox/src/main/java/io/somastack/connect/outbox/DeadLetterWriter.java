@@ -3,10 +3,10 @@ package io.somastack.connect.outbox;
 import static io.somastack.connect.outbox.OutboxColumns.q;
 
 import io.somastack.connect.outbox.OutboxSourceConfig.BadRowAction;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,7 +22,8 @@ import java.util.List;
  * jsonb it would lose duplicate keys, often what made the row bad ({"a":1,"a":2} becomes {"a":2}),
  * and an escaped NUL (backslash u0000) or a lone surrogate escape, which json takes and jsonb
  * refuses, would fail the move, and the task with it, on every restart. Columns of other types
- * convert without loss (text as a string, bytea as "\\x..." hex).
+ * convert without loss (text as a string, bytea as "\\x..." hex). That takes the list of the
+ * columns, which is read at each move, not kept from when the task connected (see {@link #move}).
  */
 final class DeadLetterWriter {
 
@@ -48,48 +49,85 @@ final class DeadLetterWriter {
   record EventColumns(List<String> converted, List<String> asText) {}
 
   /** Moves or flags the rows; returns how many were handled. */
-  int write(Connection connection, OutboxTable table, EventColumns columns, List<RowMapper.Bad> bad)
-      throws SQLException {
+  int write(Connection connection, OutboxTable table, List<RowMapper.Bad> bad) throws SQLException {
     if (bad.isEmpty()) {
       return 0;
     }
+    return action == BadRowAction.DLQ
+        ? move(connection, table, bad)
+        : execute(connection, flagSql(table), bad);
+  }
+
+  /**
+   * Moves the rows in one transaction that first locks the table against ALTER TABLE (ROW
+   * EXCLUSIVE, which the DELETE takes anyway), then reads its columns: none added before the move
+   * commits can be missing from the event. Dead letters are rare, one catalog read each is cheap.
+   */
+  private int move(Connection connection, OutboxTable table, List<RowMapper.Bad> bad)
+      throws SQLException {
+    connection.setAutoCommit(false);
+    try {
+      try (Statement lock = connection.createStatement()) {
+        lock.execute("LOCK TABLE " + table.sql() + " IN ROW EXCLUSIVE MODE");
+      }
+      int moved =
+          execute(connection, moveSql(table, OutboxReader.eventColumns(connection, table)), bad);
+      connection.commit();
+      return moved;
+    } catch (SQLException | RuntimeException e) {
+      try {
+        connection.rollback();
+      } catch (SQLException again) {
+        e.addSuppressed(again);
+      }
+      throw e;
+    } finally {
+      connection.setAutoCommit(true);
+    }
+  }
+
+  private static int execute(Connection connection, String sql, List<RowMapper.Bad> bad)
+      throws SQLException {
     Long[] ids = bad.stream().map(b -> b.row().id()).toArray(Long[]::new);
     String[] topics = bad.stream().map(RowMapper.Bad::topic).toArray(String[]::new);
     String[] reasons = bad.stream().map(RowMapper.Bad::reason).toArray(String[]::new);
-    String sql =
-        action == BadRowAction.DLQ
-            ? "WITH bad AS (SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[])"
-                + " AS b(id, topic, reason)),"
-                + " moved AS (DELETE FROM "
-                + table.sql()
-                + " o USING bad WHERE o."
-                + q(c.id())
-                + " = bad.id RETURNING "
-                + event(columns)
-                + " AS soma_dead_letter_event, bad.topic AS soma_dead_letter_topic, bad.reason AS "
-                + REASON
-                + ") INSERT INTO "
-                + dlq.sql()
-                + " ("
-                + String.join(", ", COLUMNS.stream().map(OutboxColumns::q).toList())
-                + ") SELECT soma_dead_letter_topic, soma_dead_letter_event, "
-                + REASON
-                + " FROM moved"
-            : "UPDATE "
-                + table.sql()
-                + " o SET "
-                + q(c.error())
-                + " = b.reason FROM unnest(?::bigint[], ?::text[], ?::text[]) AS b(id, topic,"
-                + " reason) WHERE o."
-                + q(c.id())
-                + " = b.id";
     try (PreparedStatement s = connection.prepareStatement(sql)) {
-      Array idArray = connection.createArrayOf("bigint", ids);
-      s.setArray(1, idArray);
+      s.setArray(1, connection.createArrayOf("bigint", ids));
       s.setArray(2, connection.createArrayOf("text", topics));
       s.setArray(3, connection.createArrayOf("text", reasons));
       return s.executeUpdate();
     }
+  }
+
+  private String moveSql(OutboxTable table, EventColumns columns) {
+    return "WITH bad AS (SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[])"
+        + " AS b(id, topic, reason)),"
+        + " moved AS (DELETE FROM "
+        + table.sql()
+        + " o USING bad WHERE o."
+        + q(c.id())
+        + " = bad.id RETURNING "
+        + event(columns)
+        + " AS soma_dead_letter_event, bad.topic AS soma_dead_letter_topic, bad.reason AS "
+        + REASON
+        + ") INSERT INTO "
+        + dlq.sql()
+        + " ("
+        + String.join(", ", COLUMNS.stream().map(OutboxColumns::q).toList())
+        + ") SELECT soma_dead_letter_topic, soma_dead_letter_event, "
+        + REASON
+        + " FROM moved";
+  }
+
+  private String flagSql(OutboxTable table) {
+    return "UPDATE "
+        + table.sql()
+        + " o SET "
+        + q(c.error())
+        + " = b.reason FROM unnest(?::bigint[], ?::text[], ?::text[]) AS b(id, topic,"
+        + " reason) WHERE o."
+        + q(c.id())
+        + " = b.id";
   }
 
   /**

@@ -51,8 +51,8 @@ final class OutboxReader implements AutoCloseable {
 
   /**
    * What the task found out about a table when it connected. {@code createdZone}: the zone of a
-   * created_at of type timestamp (local times), null for a timestamptz. {@code eventColumns}: the
-   * columns as a dead letter's event holds them (see {@link DeadLetterWriter}).
+   * created_at of type timestamp (local times), null for a timestamptz. Not the columns of a dead
+   * letter's event: a column added since would be missed (see {@link #eventColumns}).
    */
   private record Shape(
       boolean hasDedupeKey,
@@ -60,8 +60,7 @@ final class OutboxReader implements AutoCloseable {
       boolean hasHeaders,
       boolean hasCreated,
       String createdZone,
-      boolean hasError,
-      DeadLetterWriter.EventColumns eventColumns) {}
+      boolean hasError) {}
 
   private final OutboxSourceConfig config;
   private final OutboxColumns c;
@@ -373,8 +372,7 @@ final class OutboxReader implements AutoCloseable {
   }
 
   private Shape inspect(Connection conn, OutboxTable table) throws SQLException {
-    List<String> json = new ArrayList<>();
-    Map<String, String> types = columnTypes(conn, table, json);
+    Map<String, String> types = columnTypes(conn, table, new ArrayList<>());
     Set<String> columns = types.keySet();
     if (columns.isEmpty()) {
       throw new ConnectException(
@@ -409,8 +407,7 @@ final class OutboxReader implements AutoCloseable {
         c.headers() != null && columns.contains(c.headers()),
         columns.contains(c.createdAt()),
         createdZone(conn, table, types.get(c.createdAt())),
-        columns.contains(c.error()),
-        eventColumns(columns, json));
+        columns.contains(c.error()));
   }
 
   /**
@@ -507,15 +504,15 @@ final class OutboxReader implements AutoCloseable {
   }
 
   /**
-   * The table's columns as its dead letters' event holds them, as found when the task connected.
+   * The table's columns as its dead letters' event holds them, read now: a list kept from when the
+   * task connected would miss a column added since (ALTER TABLE ... ADD COLUMN while the task
+   * runs), whose value would then be deleted with the row and never reach the dead letter. The
+   * caller holds a lock that keeps the columns as they are until its move commits.
    */
-  DeadLetterWriter.EventColumns eventColumns(OutboxTable table) {
-    return shapes.get(table.name()).eventColumns();
-  }
-
-  private static DeadLetterWriter.EventColumns eventColumns(
-      Set<String> columns, List<String> json) {
-    List<String> converted = new ArrayList<>(columns);
+  static DeadLetterWriter.EventColumns eventColumns(Connection conn, OutboxTable table)
+      throws SQLException {
+    List<String> json = new ArrayList<>();
+    List<String> converted = new ArrayList<>(columnTypes(conn, table, json).keySet());
     converted.removeAll(json);
     return new DeadLetterWriter.EventColumns(List.copyOf(converted), List.copyOf(json));
   }

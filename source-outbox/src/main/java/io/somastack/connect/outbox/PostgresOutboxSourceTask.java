@@ -403,7 +403,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       }
       if (!bad.isEmpty()) {
         // before the cursor moves: if this fails, the batch is read again
-        deadLetters.write(connection, table, reader.eventColumns(table), bad);
+        deadLetters.write(connection, table, bad);
         metrics.bad(bad.size());
         for (RowMapper.Bad b : bad) {
           // never the row's topic, which is row data (see RowMapper.topicProblem)

@@ -110,6 +110,27 @@ class DeadLetteredJsonTest {
     assertEquals(List.of("1", "7"), deadLetter("event->>'id', event->>'o'"));
   }
 
+  /**
+   * With a json column the event lists the columns rather than to_jsonb(o.*): a column added while
+   * the task ran was missing from the list found when it connected, so its value was deleted with
+   * the outbox row and never reached the dead letter.
+   */
+  @Test
+  void aColumnAddedWhileTheTaskRunsIsInTheDeadLetter() throws Exception {
+    insert("t", "{}", null);
+    PostgresOutboxSourceTask task = relay.start(props(Map.of()));
+    assertEquals(List.of(1L), ids(relayUntil(task, 1))); // connected
+
+    execute("ALTER TABLE outbox ADD COLUMN tenant text DEFAULT 'acme'");
+    insert(null, "{\"a\":1,\"a\":2}", null); // bad: no topic
+    insert("t", "{}", null);
+
+    assertEquals(List.of(3L), ids(relayUntil(task, 1)));
+    assertEquals(
+        List.of("acme", "{\"a\":1,\"a\":2}", "topic is null or empty"),
+        deadLetter("event->>'tenant', event->>'payload', error"));
+  }
+
   @Test
   void aDeadLetterIsInsertedAgainWithItsJsonAsWritten() throws Exception {
     // jsonb would give {"a": 2.50, "b": 1} back; a duplicate key would make a bad row again

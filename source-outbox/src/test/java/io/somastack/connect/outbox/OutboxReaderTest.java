@@ -181,10 +181,7 @@ class OutboxReaderTest {
               .map(RowMapper.Bad.class::cast)
               .toList();
       assertEquals(1, bad.size());
-      assertEquals(
-          1,
-          new DeadLetterWriter(config)
-              .write(reader.current(), TABLE, reader.eventColumns(TABLE), bad));
+      assertEquals(1, new DeadLetterWriter(config).write(reader.current(), TABLE, bad));
       assertEquals(List.of("good"), keys(reader.fetch(TABLE, OutboxCursor.START, 100)));
       try (Statement s = c.createStatement();
           ResultSet rs = s.executeQuery("SELECT error, event->>'dedupe_key', topic FROM dlq")) {
