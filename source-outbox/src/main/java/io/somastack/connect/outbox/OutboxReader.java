@@ -339,21 +339,34 @@ final class OutboxReader implements AutoCloseable {
    * a bytea topic's hex text is no legal topic name, so every row would be a bad one).
    */
   private void requireReadableTypes(OutboxTable table, Map<String, String> types) {
-    refuseType(table, c.payload(), types, !PAYLOAD_TYPES.contains(types.get(c.payload())));
+    refuseType(
+        table,
+        OutboxSourceConfig.COLUMN_PAYLOAD,
+        c.payload(),
+        types,
+        !PAYLOAD_TYPES.contains(types.get(c.payload())));
     if (c.headers() != null && types.containsKey(c.headers())) {
-      refuseType(table, c.headers(), types, !PAYLOAD_TYPES.contains(types.get(c.headers())));
+      refuseType(
+          table,
+          OutboxSourceConfig.COLUMN_HEADERS,
+          c.headers(),
+          types,
+          !PAYLOAD_TYPES.contains(types.get(c.headers())));
     }
-    List<String> textual = new ArrayList<>(List.of(c.dedupeKey(), c.key()));
+    // the dedupe key first: column.key unset, the key is the same column
+    Map<String, String> textual = new LinkedHashMap<>();
+    textual.put(OutboxSourceConfig.COLUMN_DEDUPE_KEY, c.dedupeKey());
+    textual.put(OutboxSourceConfig.COLUMN_KEY, c.key());
     if (config.topicMode() == TopicMode.COLUMN) {
-      textual.add(c.topic());
+      textual.put(OutboxSourceConfig.COLUMN_TOPIC, c.topic());
     }
-    for (String column : textual) {
-      refuseType(table, column, types, "bytea".equals(types.get(column)));
-    }
+    textual.forEach(
+        (option, column) ->
+            refuseType(table, option, column, types, "bytea".equals(types.get(column))));
   }
 
   private static void refuseType(
-      OutboxTable table, String column, Map<String, String> types, boolean refused) {
+      OutboxTable table, String option, String column, Map<String, String> types, boolean refused) {
     if (refused) {
       throw new ConnectException(
           "outbox table "
@@ -367,7 +380,9 @@ final class OutboxReader implements AutoCloseable {
               + ". A payload or headers column must be json, jsonb, text or varchar, a key or"
               + " topic column any type but bytea: change its type (ALTER TABLE ... ALTER COLUMN "
               + column
-              + " TYPE ... USING ...), or name another column in its column.* option.");
+              + " TYPE ... USING ...), or name another column in its option, "
+              + option
+              + ".");
     }
   }
 

@@ -214,7 +214,13 @@ public final class OutboxSourceConfig extends AbstractConfig {
         "The inserting transaction's id, xid8 DEFAULT pg_current_xact_id(): decides when a row"
             + " can no longer be overtaken (see README).",
         ++order);
-    column(def, COLUMN_TOPIC, "topic", "The topic of the row's event.", ++order);
+    column(
+        def,
+        COLUMN_TOPIC,
+        "topic",
+        "The topic of the row's event, read as its text; with topic.mode=column a bytea column"
+            + " (whose text is hex, no topic name) stops the task.",
+        ++order);
     column(
         def,
         COLUMN_PAYLOAD,

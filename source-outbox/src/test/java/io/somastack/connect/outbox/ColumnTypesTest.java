@@ -34,6 +34,7 @@ class ColumnTypesTest {
     String message = refused(Map.of());
     assertTrue(message.contains("public.outbox"), message);
     assertTrue(message.contains("payload") && message.contains("bytea"), message);
+    assertTrue(message.contains("in its option, column.payload"), message);
   }
 
   @Test
@@ -43,6 +44,7 @@ class ColumnTypesTest {
 
     String message = refused(Map.of("column.key", "k"));
     assertTrue(message.contains("k") && message.contains("bytea"), message);
+    assertTrue(message.contains("in its option, column.key"), message);
   }
 
   @Test
@@ -52,6 +54,7 @@ class ColumnTypesTest {
 
     String message = refused(Map.of());
     assertTrue(message.contains("dedupe_key") && message.contains("bytea"), message);
+    assertTrue(message.contains("in its option, column.dedupe.key"), message);
   }
 
   @Test
@@ -61,6 +64,7 @@ class ColumnTypesTest {
 
     String message = refused(Map.of());
     assertTrue(message.contains("headers") && message.contains("bytea"), message);
+    assertTrue(message.contains("in its option, column.headers"), message);
   }
 
   @Test
@@ -86,6 +90,7 @@ class ColumnTypesTest {
 
     String message = refused(Map.of());
     assertTrue(message.contains("topic") && message.contains("bytea"), message);
+    assertTrue(message.contains("in its option, column.topic"), message);
   }
 
   @Test
