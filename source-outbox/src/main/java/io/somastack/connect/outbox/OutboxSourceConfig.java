@@ -41,13 +41,13 @@ public final class OutboxSourceConfig extends AbstractConfig {
     FIXED
   }
 
-  /** The shape of a record's value. */
   /** How value.format=struct types a number an int64 or a float64 cannot hold exactly. */
   public enum StructNumbers {
     EXACT,
     DOUBLE
   }
 
+  /** The shape of a record's value. */
   public enum ValueFormat {
     STRING,
     BYTES,

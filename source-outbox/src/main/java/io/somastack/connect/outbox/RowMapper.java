@@ -56,46 +56,6 @@ public final class RowMapper {
         config.payloadJsonCheck());
   }
 
-  RowMapper(
-      TopicMode topicMode,
-      String fixedTopic,
-      Pattern allowedTopics,
-      ValueFormat valueFormat,
-      String valueSchemaName,
-      String dedupeHeader,
-      int payloadMaxBytes) {
-    this(
-        topicMode,
-        fixedTopic,
-        allowedTopics,
-        valueFormat,
-        valueSchemaName,
-        dedupeHeader,
-        payloadMaxBytes,
-        true);
-  }
-
-  RowMapper(
-      TopicMode topicMode,
-      String fixedTopic,
-      Pattern allowedTopics,
-      ValueFormat valueFormat,
-      String valueSchemaName,
-      String dedupeHeader,
-      int payloadMaxBytes,
-      boolean exactStructNumbers) {
-    this(
-        topicMode,
-        fixedTopic,
-        allowedTopics,
-        valueFormat,
-        valueSchemaName,
-        dedupeHeader,
-        payloadMaxBytes,
-        exactStructNumbers,
-        true);
-  }
-
   private RowMapper(
       TopicMode topicMode,
       String fixedTopic,

@@ -7,14 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.somastack.connect.outbox.OutboxSourceConfig.TopicMode;
 import io.somastack.connect.outbox.OutboxSourceConfig.ValueFormat;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.apache.kafka.connect.data.Decimal;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
@@ -32,7 +31,26 @@ class RowMapperTest {
   }
 
   private static RowMapper mapper(ValueFormat format) {
-    return new RowMapper(TopicMode.COLUMN, null, null, format, "soma.Payload", "id", 100);
+    return mapper(
+        "value.format",
+        format.name().toLowerCase(java.util.Locale.ROOT),
+        "value.schema.name",
+        "soma.Payload");
+  }
+
+  /**
+   * A mapper as a task makes it, from the connector's options: dedupe header "id", payloads of at
+   * most 100 bytes unless the options say otherwise.
+   */
+  private static RowMapper mapper(String... options) {
+    Map<String, String> props = new HashMap<>();
+    props.put("connection.url", "jdbc:postgresql://127.0.0.1:5432/outbox");
+    props.put("dedupe.header", "id");
+    props.put("payload.max.bytes", "100");
+    for (int i = 0; i < options.length; i += 2) {
+      props.put(options[i], options[i + 1]);
+    }
+    return new RowMapper(new OutboxSourceConfig(props));
   }
 
   private static SourceRecord good(RowMapper.Result result) {
@@ -159,8 +177,10 @@ class RowMapperTest {
   @Test
   void structNumbersAsDoublesKeepOneSchemaWhateverTheDigits() {
     RowMapper doubles =
-        new RowMapper(
-            TopicMode.COLUMN, null, null, ValueFormat.STRUCT, "soma.Payload", "id", 100, false);
+        mapper(
+            "value.format", "struct",
+            "value.schema.name", "soma.Payload",
+            "value.struct.numbers", "double");
     Struct first = (Struct) good(doubles.map(row("t", "{\"avg\":2.5}", "k", null))).value();
     Struct second =
         (Struct) good(doubles.map(row("t", "{\"avg\":0.33333333333333333333}", "k", null))).value();
@@ -277,15 +297,7 @@ class RowMapperTest {
     assertTrue(bad(mapper.map(row("", "{}", "k", null))).contains("empty"));
     assertTrue(bad(mapper.map(row("no spaces", "{}", "k", null))).contains("legal"));
     assertTrue(bad(mapper.map(row("..", "{}", "k", null))).contains("legal"));
-    RowMapper allowList =
-        new RowMapper(
-            TopicMode.COLUMN,
-            null,
-            Pattern.compile("somastack\\..*"),
-            ValueFormat.STRING,
-            "p",
-            "id",
-            100);
+    RowMapper allowList = mapper("value.format", "string", "topic.allow.regex", "somastack\\..*");
     assertTrue(bad(allowList.map(row("other", "{}", "k", null))).contains("not allowed"));
     good(allowList.map(row("somastack.tools", "{}", "k", null)));
   }
@@ -301,15 +313,7 @@ class RowMapperTest {
     String reason = bad(mapper(ValueFormat.STRING).map(row(topic, "{}", "k", null)));
     assertFalse(reason.contains("secret") || reason.contains("FORGED"), reason);
     assertTrue(reason.length() < 200, reason);
-    RowMapper allowList =
-        new RowMapper(
-            TopicMode.COLUMN,
-            null,
-            Pattern.compile("somastack\\..*"),
-            ValueFormat.STRING,
-            "p",
-            "id",
-            100);
+    RowMapper allowList = mapper("value.format", "string", "topic.allow.regex", "somastack\\..*");
     String refused = bad(allowList.map(row("secret.topic", "{}", "k", null)));
     assertFalse(refused.contains("secret"), refused);
     assertTrue(refused.contains("somastack\\..*"), refused);
@@ -318,7 +322,7 @@ class RowMapperTest {
   @Test
   void fixedTopicIgnoresTheRowsTopic() {
     RowMapper fixed =
-        new RowMapper(TopicMode.FIXED, "events", null, ValueFormat.STRING, "p", "id", 100);
+        mapper("value.format", "string", "topic.mode", "fixed", "topic.fixed", "events");
     assertEquals("events", good(fixed.map(row(null, "{}", "k", null))).topic());
   }
 
@@ -391,8 +395,13 @@ class RowMapperTest {
     int tooDeep = 0;
     for (boolean exact : List.of(true, false)) {
       RowMapper mapper =
-          new RowMapper(
-              TopicMode.COLUMN, null, null, ValueFormat.STRUCT, "p", "id", 1 << 20, exact);
+          mapper(
+              "value.format",
+              "struct",
+              "payload.max.bytes",
+              String.valueOf(1 << 20),
+              "value.struct.numbers",
+              exact ? "exact" : "double");
       for (OutboxRow row : rows) {
         Object[] result = new Object[1];
         Thread small =
