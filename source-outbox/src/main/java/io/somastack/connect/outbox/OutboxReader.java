@@ -461,12 +461,12 @@ final class OutboxReader implements AutoCloseable {
    * the zones: CET there is +01:00 all year, while a session of TimeZone CET writes summer times at
    * +02:00, so they would be read an hour late. Such a name is refused, but for the names of UTC,
    * which mean +00:00 either way. Asked in the relay's own session, whose timezone_abbreviations
-   * set is the one its reads use.
+   * set is the one its reads use. Names compare in any letter case, as PostgreSQL reads them.
    */
   static void requireZoneRules(Connection conn, String zone) throws SQLException {
     try (PreparedStatement s =
         conn.prepareStatement(
-            "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = ?),"
+            "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE lower(name) = lower(?)),"
                 + " (SELECT min(utc_offset)::text FROM pg_timezone_abbrevs"
                 + " WHERE lower(abbrev) = lower(?) AND NOT (lower(abbrev) IN ('utc', 'gmt', 'uct',"
                 + " 'zulu') AND utc_offset = interval '0' AND NOT is_dst))")) {

@@ -50,6 +50,17 @@ class LocalCreatedAtTest {
     assertEquals(Instant.parse("2024-06-01T10:00:00Z").toEpochMilli(), records.get(0).timestamp());
   }
 
+  /** PostgreSQL reads zone names in any letter case, so the check that the server knows it does. */
+  @Test
+  void aZoneNamedInOtherLetterCaseIsReadAsTheZone() throws Exception {
+    execute(
+        "INSERT INTO outbox(topic, payload, created_at) VALUES ('t', '{}', '2024-06-01 12:00:00')");
+
+    List<SourceRecord> records =
+        relayUntil(relay.start(props(Map.of("created.at.time.zone", "europe/berlin"))), 1);
+    assertEquals(Instant.parse("2024-06-01T10:00:00Z").toEpochMilli(), records.get(0).timestamp());
+  }
+
   @Test
   void theBacklogAgeIsTheLocalTimesAge() throws Exception {
     // written as a session with the database's zone writes it (pgjdbc's sessions get the JVM's)
