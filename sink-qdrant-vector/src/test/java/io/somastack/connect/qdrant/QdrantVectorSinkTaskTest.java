@@ -304,14 +304,8 @@ class QdrantVectorSinkTaskTest {
     return Map.of("id", id, "text", "private words of " + tenant, "tenant_id", tenant);
   }
 
-  /**
-   * A dead letter queue that throws RetriableException from report() (a reporter may) must not pass
-   * for "Qdrant will take it later": the batches in flight are forgotten then, so preCommit would
-   * hand Connect offsets past records never dead-lettered. The task fails, nothing committed.
-   */
-  @Test
-  void aDeadLetterQueueThatThrowsRetriableFailsTheTaskAndCommitsNothing() throws Exception {
-    context.deadLetterQueueThrowing(new RetriableException("the DLQ producer is busy"));
+  /** Two records, the second for a tenant whose collection does not exist: a dead letter. */
+  private void putOneRecordForAMissingCollection() throws Exception {
     createCollection("mem_t1");
     startTask(
         "collection.name", "mem_${value.tenant_id}",
@@ -320,6 +314,17 @@ class QdrantVectorSinkTaskTest {
     task.put(
         List.of(
             sink.record(null, tenantMemory(1, "t1")), sink.record(null, tenantMemory(2, "t2"))));
+  }
+
+  /**
+   * A dead letter queue that throws RetriableException from report() (a reporter may) must not pass
+   * for "Qdrant will take it later": the batches in flight are forgotten then, so preCommit would
+   * hand Connect offsets past records never dead-lettered. The task fails, nothing committed.
+   */
+  @Test
+  void aDeadLetterQueueThatThrowsRetriableFailsTheTaskAndCommitsNothing() throws Exception {
+    context.deadLetterQueueThrowing(new RetriableException("the DLQ producer is busy"));
+    putOneRecordForAMissingCollection();
     assertTrue(
         sink.preCommit().isEmpty(), "nothing acknowledged past the record not dead-lettered");
     ConnectException failed =
@@ -335,14 +340,7 @@ class QdrantVectorSinkTaskTest {
   @Test
   void aDeadLetterTheQueueFailedToWriteIsNotCounted() throws Exception {
     context.deadLetterQueueFailing(new KafkaException("the DLQ topic is not writable"));
-    createCollection("mem_t1");
-    startTask(
-        "collection.name", "mem_${value.tenant_id}",
-        "collection.create", "false",
-        "delete.enabled", "false");
-    task.put(
-        List.of(
-            sink.record(null, tenantMemory(1, "t1")), sink.record(null, tenantMemory(2, "t2"))));
+    putOneRecordForAMissingCollection();
     assertTrue(sink.preCommit().isEmpty(), "nothing acknowledged past the lost dead letter");
     assertThrows(ConnectException.class, () -> task.put(List.of()), "the task fails");
     assertEquals(0.0, context.metric("dead-lettered-total"));

@@ -65,25 +65,15 @@ final class DeadLetterWriter {
    */
   private int move(Connection connection, OutboxTable table, List<RowMapper.Bad> bad)
       throws SQLException {
-    connection.setAutoCommit(false);
-    try {
-      try (Statement lock = connection.createStatement()) {
-        lock.execute("LOCK TABLE " + table.sql() + " IN ROW EXCLUSIVE MODE");
-      }
-      int moved =
-          execute(connection, moveSql(table, OutboxReader.eventColumns(connection, table)), bad);
-      connection.commit();
-      return moved;
-    } catch (SQLException | RuntimeException e) {
-      try {
-        connection.rollback();
-      } catch (SQLException again) {
-        e.addSuppressed(again);
-      }
-      throw e;
-    } finally {
-      connection.setAutoCommit(true);
-    }
+    return Transaction.run(
+        connection,
+        () -> {
+          try (Statement lock = connection.createStatement()) {
+            lock.execute("LOCK TABLE " + table.sql() + " IN ROW EXCLUSIVE MODE");
+          }
+          String sql = moveSql(table, OutboxReader.eventColumns(connection, table));
+          return execute(connection, sql, bad);
+        });
   }
 
   private static int execute(Connection connection, String sql, List<RowMapper.Bad> bad)

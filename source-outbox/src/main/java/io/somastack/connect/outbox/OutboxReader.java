@@ -220,26 +220,27 @@ final class OutboxReader implements AutoCloseable {
   }
 
   private void createTables(Connection conn, List<OutboxTable> tables) throws SQLException {
-    conn.setAutoCommit(false);
-    try (Statement s = conn.createStatement()) {
-      // tasks of one connector may create shared objects (the notify function) at the same time
-      s.execute("SELECT pg_advisory_xact_lock(7366862069)");
-      for (OutboxTable table : tables) {
-        String channel = listener.enabled() ? config.notifyChannel() : null;
-        // under the lock: no race for the name. None where the table has one: a DBA's of another
-        // name would otherwise get a second index beside it, built on a large table
-        String index =
-            hasRelayIndex(conn, table) ? null : OutboxDdl.relayIndexName(conn, table, true);
-        for (String sql : OutboxDdl.statements(table, c, channel, config.dlqTable(), index)) {
-          s.execute(sql);
-        }
-      }
-      conn.commit();
-    } catch (SQLException e) {
-      conn.rollback();
-      throw e;
-    } finally {
-      conn.setAutoCommit(true);
+    Transaction.run(
+        conn,
+        () -> {
+          try (Statement s = conn.createStatement()) {
+            // tasks of one connector may create shared objects (the notify function) at once
+            s.execute("SELECT pg_advisory_xact_lock(7366862069)");
+            for (OutboxTable table : tables) {
+              createTable(conn, s, table);
+            }
+          }
+          return null;
+        });
+  }
+
+  private void createTable(Connection conn, Statement s, OutboxTable table) throws SQLException {
+    String channel = listener.enabled() ? config.notifyChannel() : null;
+    // under the lock: no race for the name. None where the table has one: a DBA's of another
+    // name would otherwise get a second index beside it, built on a large table
+    String index = hasRelayIndex(conn, table) ? null : OutboxDdl.relayIndexName(conn, table, true);
+    for (String sql : OutboxDdl.statements(table, c, channel, config.dlqTable(), index)) {
+      s.execute(sql);
     }
   }
 
@@ -770,29 +771,18 @@ final class OutboxReader implements AutoCloseable {
    */
   Backlog backlog(OutboxTable table, long timeoutMs) throws SQLException {
     PreparedStatement s = backlogStatement(table);
-    connection.setAutoCommit(false);
-    try {
-      try (Statement timeout = connection.createStatement()) {
-        timeout.execute("SET LOCAL statement_timeout = " + Math.max(1, timeoutMs));
-      }
-      Backlog backlog;
-      try (ResultSet rs = s.executeQuery()) {
-        rs.next();
-        OffsetDateTime oldest = rs.getObject(2, OffsetDateTime.class);
-        backlog = new Backlog(rs.getLong(1), oldest == null ? null : oldest.toInstant());
-      }
-      connection.commit();
-      return backlog;
-    } catch (SQLException e) {
-      try {
-        connection.rollback();
-      } catch (SQLException again) {
-        e.addSuppressed(again);
-      }
-      throw e;
-    } finally {
-      connection.setAutoCommit(true);
-    }
+    return Transaction.run(
+        connection,
+        () -> {
+          try (Statement timeout = connection.createStatement()) {
+            timeout.execute("SET LOCAL statement_timeout = " + Math.max(1, timeoutMs));
+          }
+          try (ResultSet rs = s.executeQuery()) {
+            rs.next();
+            OffsetDateTime oldest = rs.getObject(2, OffsetDateTime.class);
+            return new Backlog(rs.getLong(1), oldest == null ? null : oldest.toInstant());
+          }
+        });
   }
 
   private PreparedStatement backlogStatement(OutboxTable table) throws SQLException {
