@@ -285,7 +285,7 @@ public class PostgresMemorySinkTask extends SinkTask {
         batch.replaySkipped();
         continue;
       }
-      batch.covered(record);
+      batch.covered(tp, record.originalKafkaOffset());
       try {
         EventRow row = mapper.map(record);
         if (row == null) {

@@ -2,6 +2,7 @@ package io.somastack.connect.qdrant;
 
 import com.google.common.util.concurrent.Uninterruptibles;
 import io.somastack.connect.common.record.OffsetRanges;
+import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.qdrant.QdrantWriter.MissingCollectionException;
 import io.somastack.connect.qdrant.mapping.PointMapper.Rejected;
 import io.somastack.connect.qdrant.mapping.PointOp;
@@ -96,7 +97,7 @@ final class PendingBatch {
   List<Rejected> deadLetters(List<Rejected> refused) {
     List<Rejected> deadLetters = new ArrayList<>(rejected);
     for (Rejected r : refused) {
-      if (offsets.containsKey(partitionOf(r.record()))) {
+      if (offsets.containsKey(Positions.partition(r.record()))) {
         deadLetters.add(r);
       }
     }
@@ -120,7 +121,9 @@ final class PendingBatch {
       return null;
     }
     List<Rejected> refused =
-        rejected.stream().filter(r -> !partitions.contains(partitionOf(r.record()))).toList();
+        rejected.stream()
+            .filter(r -> !partitions.contains(Positions.partition(r.record())))
+            .toList();
     if (written()) {
       PendingBatch acknowledging =
           new PendingBatch(ops, writes, refused, left, ranges.without(partitions));
@@ -128,7 +131,7 @@ final class PendingBatch {
       return acknowledging;
     }
     List<PointOp> kept =
-        ops.stream().filter(op -> !partitions.contains(partitionOf(op.record()))).toList();
+        ops.stream().filter(op -> !partitions.contains(Positions.partition(op.record()))).toList();
     return new PendingBatch(kept, WriteBatch.of(kept), refused, left, ranges.without(partitions));
   }
 
@@ -195,9 +198,5 @@ final class PendingBatch {
         new TopicPartition(topic, partition),
         next,
         (old, now) -> now.offset() > old.offset() ? now : old);
-  }
-
-  private static TopicPartition partitionOf(SinkRecord record) {
-    return new TopicPartition(record.originalTopic(), record.originalKafkaPartition());
   }
 }

@@ -444,13 +444,11 @@ public class QdrantVectorSinkTask extends SinkTask {
     } else {
       SinkRecord first = records.iterator().next();
       log.warn(
-          "Qdrant cannot take records now (attempt {}); {} record(s) from {}-{} at offset {} come"
-              + " again in {} ms: {}",
+          "Qdrant cannot take records now (attempt {}); {} record(s) from {} come again in {} ms:"
+              + " {}",
           failedAttempts,
           records.size(),
-          first.topic(),
-          first.kafkaPartition(),
-          first.kafkaOffset(),
+          Positions.of(first),
           wait,
           e.getMessage());
     }

@@ -142,7 +142,11 @@ public final class FieldPath {
     return node;
   }
 
-  private static Object child(Object node, String name) {
+  /**
+   * One step of a path: the field of a Map, Struct or JSON object by name (a Struct field set to
+   * null is null, not its default); null where there is none, or where the node is no container.
+   */
+  public static Object child(Object node, String name) {
     if (node instanceof Map<?, ?> map) {
       return valueOf(map, name);
     }

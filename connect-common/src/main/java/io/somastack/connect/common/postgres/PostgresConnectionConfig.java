@@ -132,10 +132,11 @@ public final class PostgresConnectionConfig {
   }
 
   /**
-   * Refuses, on the option at fault, what would fail or weaken the first connection: a URL pgjdbc
-   * cannot parse (hosts, ports, percent-encoding), an sslmode in it that contradicts
-   * connection.sslmode. The config classes call it from their constructors, so that validate
-   * explains it and no task starts with it.
+   * Refuses, on the option at fault, what would weaken the first connection and no single option's
+   * validator can see: an sslmode in connection.url that contradicts connection.sslmode (a URL
+   * pgjdbc cannot parse is refused by the URL's own validator, {@code Validators.postgresUrl}). The
+   * config classes call it from their constructors, so that validate explains it and no task starts
+   * with it.
    */
   public static void check(AbstractConfig config) {
     sslmode(config);

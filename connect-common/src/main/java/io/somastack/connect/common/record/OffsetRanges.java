@@ -25,9 +25,7 @@ public final class OffsetRanges {
   }
 
   public OffsetRanges add(SinkRecord record) {
-    return add(
-        new TopicPartition(record.originalTopic(), record.originalKafkaPartition()),
-        record.originalKafkaOffset());
+    return add(Positions.partition(record), record.originalKafkaOffset());
   }
 
   public OffsetRanges add(TopicPartition partition, long offset) {

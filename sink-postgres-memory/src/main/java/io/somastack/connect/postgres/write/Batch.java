@@ -1,6 +1,5 @@
 package io.somastack.connect.postgres.write;
 
-import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.postgres.config.WriteMode;
 import io.somastack.connect.postgres.record.EventRow;
 import java.util.ArrayList;
@@ -49,8 +48,9 @@ public final class Batch {
     this.layout = layout;
   }
 
-  public void covered(SinkRecord record) {
-    nextOffsets.merge(Positions.partition(record), record.originalKafkaOffset() + 1, Math::max);
+  /** The record at this offset of its partition (as Connect consumed it) is handled. */
+  public void covered(TopicPartition partition, long offset) {
+    nextOffsets.merge(partition, offset + 1, Math::max);
   }
 
   /**

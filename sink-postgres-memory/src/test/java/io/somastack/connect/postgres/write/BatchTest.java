@@ -3,6 +3,7 @@ package io.somastack.connect.postgres.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import io.somastack.connect.postgres.record.EventRow;
 import io.somastack.connect.postgres.record.RowMapper;
@@ -29,7 +30,7 @@ class BatchTest {
     long offset = 0;
     for (Map<String, Object> event : events) {
       SinkRecord record = new SinkRecord("t", 0, null, null, null, event, offset++);
-      batch.covered(record);
+      batch.covered(Positions.partition(record), record.originalKafkaOffset());
       batch.add(mapper.map(record));
     }
     return batch;
@@ -235,7 +236,7 @@ class BatchTest {
     Batch batch = new Batch(layout);
     for (int i = 0; i < keyValues.length; i += 2) {
       SinkRecord record = new SinkRecord("t", 0, null, keyValues[i], null, keyValues[i + 1], i / 2);
-      batch.covered(record);
+      batch.covered(Positions.partition(record), record.originalKafkaOffset());
       batch.add(mapper.map(record));
     }
     return batch;

@@ -193,7 +193,10 @@ public final class FieldEmbedder implements Embedder {
       return json.isObject() && json.size() == 2 && json.has("indices") && json.has("values");
     }
     if (node instanceof Map<?, ?> map) {
-      return map.size() == 2 && map.containsKey("indices") && map.containsKey("values");
+      // FieldPath.valueOf, not containsKey: a TreeMap keyed by numbers throws for a text key
+      return map.size() == 2
+          && FieldPath.valueOf(map, "indices") != null
+          && FieldPath.valueOf(map, "values") != null;
     }
     if (node instanceof Struct struct) {
       return struct.schema().fields().size() == 2
@@ -203,20 +206,9 @@ public final class FieldEmbedder implements Embedder {
     return false;
   }
 
-  private static Object child(Object object, String name) {
-    if (object instanceof JsonNode json) {
-      return json.get(name);
-    }
-    if (object instanceof Map<?, ?> map) {
-      return map.get(name);
-    }
-    Struct struct = (Struct) object;
-    return StructFields.valueOf(struct, struct.schema().field(name));
-  }
-
   private static SparseVector sparse(Object node) {
-    Object indices = child(node, "indices");
-    float[] values = floats(child(node, "values"));
+    Object indices = FieldPath.child(node, "indices");
+    float[] values = floats(FieldPath.child(node, "values"));
     List<?> items = items(indices);
     if (items == null || items.size() != values.length) {
       throw new IllegalArgumentException("sparse vector needs as many indices as values");

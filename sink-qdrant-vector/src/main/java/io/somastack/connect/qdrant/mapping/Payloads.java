@@ -188,7 +188,7 @@ public final class Payloads {
       Included included,
       Excluded excluded,
       BiConsumer<String, Value> into) {
-    Object child = child(object, name);
+    Object child = FieldPath.child(object, name);
     if (child == null || child instanceof JsonNode json && json.isNull()) {
       return false;
     }
@@ -254,18 +254,6 @@ public final class Payloads {
 
   private static Iterable<?> elements(Object array) {
     return array instanceof JsonNode json ? json : (Collection<?>) array;
-  }
-
-  /** A field of a Map (String keys, as schemaless JSON has), Struct or JSON object, or null. */
-  private static Object child(Object object, String name) {
-    if (object instanceof Map<?, ?> map) {
-      return map.get(name);
-    }
-    if (object instanceof Struct struct) {
-      Field field = struct.schema().field(name);
-      return field == null ? null : StructFields.valueOf(struct, field);
-    }
-    return ((JsonNode) object).get(name);
   }
 
   private static Schema childSchema(Object object, Schema schema, String name) {

@@ -45,6 +45,22 @@ class PointMapperTest {
     return new SinkRecord("memory.events", 0, null, null, schema, value, offset++);
   }
 
+  /**
+   * A map keyed by numbers (a TreeMap, as a transform may hand over) holds no named field: an
+   * included path through it is missing, as through a HashMap of the same keys, where asking a
+   * TreeMap for a text key threw ClassCastException and failed the task.
+   */
+  @Test
+  void anIncludedPathThroughAMapKeyedByNumbersIsMissing() {
+    java.util.TreeMap<Integer, Object> byNumber = new java.util.TreeMap<>(Map.of(1, "one"));
+    Map<String, Object> value =
+        Map.of("id", 1L, "vector", List.of(1, 0, 0, 0, 0, 0, 0, 0), "meta", byNumber);
+    PointMapper mapper = mapper("embedder", "field", "payload.include", "meta.x");
+    List<PointOp> ops = mapper.map(List.of(record(null, value)), rejects);
+    assertEquals(List.of(), rejects);
+    assertEquals(0, ((PointOp.Upsert) ops.get(0)).point().getPayloadCount());
+  }
+
   @Test
   void schemalessValueBecomesAnUpsertWithTheWholeValueAsPayload() {
     Map<String, Object> value = Map.of("id", "mem-1", "text", "hello agent", "tenant_id", "t1");
