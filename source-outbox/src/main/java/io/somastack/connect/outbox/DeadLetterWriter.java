@@ -42,12 +42,6 @@ final class DeadLetterWriter {
     this.dlq = config.dlqTable();
   }
 
-  /**
-   * A table's columns as its dead letters' event holds them: {@code converted} by to_jsonb, {@code
-   * asText} (the json ones) as the text they hold. In the table's order.
-   */
-  record EventColumns(List<String> converted, List<String> asText) {}
-
   /** Moves or flags the rows; returns how many were handled. */
   int write(Connection connection, OutboxTable table, List<RowMapper.Bad> bad) throws SQLException {
     if (bad.isEmpty()) {
@@ -60,8 +54,11 @@ final class DeadLetterWriter {
 
   /**
    * Moves the rows in one transaction that first locks the table against ALTER TABLE (ROW
-   * EXCLUSIVE, which the DELETE takes anyway), then reads its columns: none added before the move
-   * commits can be missing from the event. Dead letters are rare, one catalog read each is cheap.
+   * EXCLUSIVE, which the DELETE takes anyway), then reads its columns: a list kept from when the
+   * task connected would miss a column added since (ALTER TABLE ... ADD COLUMN while the task
+   * runs), whose value would be deleted with the row and never reach the dead letter; none added
+   * before the move commits can be missing from the event. Dead letters are rare, one catalog read
+   * each is cheap.
    */
   private int move(Connection connection, OutboxTable table, List<RowMapper.Bad> bad)
       throws SQLException {
@@ -71,7 +68,7 @@ final class DeadLetterWriter {
           try (Statement lock = connection.createStatement()) {
             lock.execute("LOCK TABLE " + table.sql() + " IN ROW EXCLUSIVE MODE");
           }
-          String sql = moveSql(table, OutboxReader.eventColumns(connection, table));
+          String sql = moveSql(table, OutboxReader.columns(connection, table));
           return execute(connection, sql, bad);
         });
   }
@@ -89,7 +86,7 @@ final class DeadLetterWriter {
     }
   }
 
-  private String moveSql(OutboxTable table, EventColumns columns) {
+  private String moveSql(OutboxTable table, List<OutboxReader.Column> columns) {
     return "WITH bad AS (SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[])"
         + " AS b(id, topic, reason)),"
         + " moved AS (DELETE FROM "
@@ -122,30 +119,18 @@ final class DeadLetterWriter {
 
   /**
    * The dead letter's event: the outbox row {@code o} as jsonb, its json columns as the text they
-   * hold. Without those, to_jsonb of a row of the other columns (the whole row never goes through
-   * to_jsonb, which would parse them; nor are they nulled in it, which a NOT NULL domain refuses),
-   * then the json ones added as strings.
+   * hold, cast to text in a row of all the columns, in the table's order. The whole row never goes
+   * through to_jsonb, which would parse them; nor are they nulled in it, which a NOT NULL domain
+   * refuses.
    */
-  static String event(EventColumns columns) {
-    if (columns.asText().isEmpty()) {
-      return "to_jsonb(o.*)";
-    }
-    List<String> converted = new ArrayList<>();
-    for (String column : columns.converted()) {
-      converted.add("o." + q(column));
-    }
-    List<String> texts = new ArrayList<>();
-    for (String column : columns.asText()) {
-      texts.add("jsonb_build_object(" + literal(column) + ", to_jsonb(o." + q(column) + "::text))");
+  private static String event(List<OutboxReader.Column> columns) {
+    List<String> values = new ArrayList<>();
+    for (OutboxReader.Column column : columns) {
+      String value = "o." + q(column.name());
+      values.add(column.json() ? value + "::text AS " + q(column.name()) : value);
     }
     return "(SELECT to_jsonb(soma_dead_letter_row.*) FROM (SELECT "
-        + String.join(", ", converted)
-        + ") soma_dead_letter_row) || "
-        + String.join(" || ", texts);
-  }
-
-  /** A column name as an escape-string literal, whatever standard_conforming_strings is. */
-  private static String literal(String text) {
-    return "E'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'";
+        + String.join(", ", values)
+        + ") soma_dead_letter_row)";
   }
 }

@@ -287,25 +287,27 @@ final class OutboxReader implements AutoCloseable {
   }
 
   /**
-   * The table's columns and their types (a domain's: its base type's, through domains over
-   * domains), as format_type names, in the table's order; the columns that are json to to_jsonb
-   * (json, a domain over it, an array of either) go into {@code json} too.
+   * A column of an outbox table: its name, its type (a domain's: its base type's, through domains
+   * over domains) as format_type names it, and whether it is json to to_jsonb (json, a domain over
+   * it, an array of either), which would parse it.
    */
-  private static Map<String, String> columnTypes(
-      Connection conn, OutboxTable table, List<String> json) throws SQLException {
-    Map<String, String> types = new LinkedHashMap<>();
+  record Column(String name, String type, boolean json) {}
+
+  /**
+   * The table's columns, in the table's order, read now (the dead-letter move reads them at each
+   * move, under a lock: see {@link DeadLetterWriter}).
+   */
+  static List<Column> columns(Connection conn, OutboxTable table) throws SQLException {
+    List<Column> columns = new ArrayList<>();
     try (PreparedStatement s = conn.prepareStatement(COLUMN_TYPES)) {
       s.setString(1, table.sql());
       try (ResultSet rs = s.executeQuery()) {
         while (rs.next()) {
-          types.put(rs.getString(1), rs.getString(2));
-          if (rs.getBoolean(3)) {
-            json.add(rs.getString(1));
-          }
+          columns.add(new Column(rs.getString(1), rs.getString(2), rs.getBoolean(3)));
         }
       }
     }
-    return types;
+    return columns;
   }
 
   /**
@@ -388,7 +390,8 @@ final class OutboxReader implements AutoCloseable {
   }
 
   private Shape inspect(Connection conn, OutboxTable table) throws SQLException {
-    Map<String, String> types = columnTypes(conn, table, new ArrayList<>());
+    Map<String, String> types = new LinkedHashMap<>();
+    columns(conn, table).forEach(column -> types.put(column.name(), column.type()));
     Set<String> columns = types.keySet();
     if (columns.isEmpty()) {
       throw new ConnectException(
@@ -517,20 +520,6 @@ final class OutboxReader implements AutoCloseable {
     return shape.createdZone() == null
         ? column
         : "(" + column + " AT TIME ZONE '" + shape.createdZone().replace("'", "''") + "')";
-  }
-
-  /**
-   * The table's columns as its dead letters' event holds them, read now: a list kept from when the
-   * task connected would miss a column added since (ALTER TABLE ... ADD COLUMN while the task
-   * runs), whose value would then be deleted with the row and never reach the dead letter. The
-   * caller holds a lock that keeps the columns as they are until its move commits.
-   */
-  static DeadLetterWriter.EventColumns eventColumns(Connection conn, OutboxTable table)
-      throws SQLException {
-    List<String> json = new ArrayList<>();
-    List<String> converted = new ArrayList<>(columnTypes(conn, table, json).keySet());
-    converted.removeAll(json);
-    return new DeadLetterWriter.EventColumns(List.copyOf(converted), List.copyOf(json));
   }
 
   private String missingHint(String column) {
