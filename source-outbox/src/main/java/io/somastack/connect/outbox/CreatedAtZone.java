@@ -65,14 +65,29 @@ final class CreatedAtZone {
     }
     String region = regionFor(zone);
     if (region != null) {
-      return "a time zone abbreviation to PostgreSQL, which AT TIME ZONE reads as a fixed"
-          + " offset, not as the zone's rules (summer times an hour apart): name the region whose"
-          + " clocks the writers follow, such as "
-          + region
-          + " (what the time zone database makes of "
-          + zone.toUpperCase(Locale.ROOT)
-          + ")";
+      return abbreviation(zone, null, region);
     }
     return null;
+  }
+
+  /**
+   * Why {@code zone}, a time zone abbreviation to PostgreSQL, is no created.at.time.zone: its fixed
+   * {@code offset} there and the {@code region} to name instead, each null if not known. One
+   * wording for the validator and the start-up check, which asks the server's abbreviations.
+   */
+  static String abbreviation(String zone, String offset, String region) {
+    return "a time zone abbreviation to PostgreSQL (pg_timezone_abbrevs), which AT TIME ZONE reads"
+        + " as "
+        + (offset == null ? "a fixed offset" : "the fixed offset " + offset)
+        + ", not as the rules a session of TimeZone "
+        + zone
+        + " writes by (summer times an hour apart, for a zone with daylight saving): name the"
+        + " region whose clocks the writers follow instead, such as "
+        + (region == null
+            ? "Europe/Berlin"
+            : region
+                + " (what the time zone database makes of "
+                + zone.toUpperCase(Locale.ROOT)
+                + ")");
   }
 }

@@ -486,29 +486,17 @@ final class OutboxReader implements AutoCloseable {
                   + " is not a time zone this PostgreSQL server knows (pg_timezone_names)");
         }
         if (rs.getString(2) != null) {
-          throw abbreviation(zone, rs.getString(2));
+          // the validator refused the Default set's, naming their regions; this one it did not know
+          throw new ConnectException(
+              OutboxSourceConfig.CREATED_AT_TIME_ZONE
+                  + "="
+                  + zone
+                  + " is "
+                  + CreatedAtZone.abbreviation(zone, rs.getString(2), null)
+                  + ".");
         }
       }
     }
-  }
-
-  private static ConnectException abbreviation(String zone, String offset) {
-    String known = CreatedAtZone.regionFor(zone);
-    String region = known == null ? "Europe/Berlin" : known;
-    return new ConnectException(
-        OutboxSourceConfig.CREATED_AT_TIME_ZONE
-            + "="
-            + zone
-            + " is also a time zone abbreviation to this PostgreSQL server (pg_timezone_abbrevs),"
-            + " which AT TIME ZONE reads as the fixed offset "
-            + offset
-            + ", not as the zone's rules a session of TimeZone "
-            + zone
-            + " writes by (summer times an hour apart, for a zone with daylight saving): name the"
-            + " region whose clocks the writers follow instead, such as "
-            + region
-            + (known != null ? " (what the time zone database makes of " + zone + ")" : "")
-            + ".");
   }
 
   /**
