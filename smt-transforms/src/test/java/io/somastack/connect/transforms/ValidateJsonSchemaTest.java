@@ -448,6 +448,15 @@ class ValidateJsonSchemaTest {
         text.getMessage().contains("the key cannot be read as JSON (key is not valid JSON (line 1"),
         text.getMessage());
     assertFalse(text.getMessage().contains(SECRET), text.getMessage());
+
+    SinkRecord twice =
+        TestRecords.record(null, "{\"" + SECRET + "\":1,\"" + SECRET + "\":2}", null, "x");
+    DataException duplicate =
+        assertThrows(DataException.class, () -> key(props("schema", schema)).apply(twice));
+    assertTrue(
+        duplicate.getMessage().contains("the key cannot be read as JSON (key has a duplicate key"),
+        duplicate.getMessage());
+    assertFalse(duplicate.getMessage().contains(SECRET), duplicate.getMessage());
   }
 
   private static ValidateJsonSchema<SinkRecord> key(Map<String, String> props) {

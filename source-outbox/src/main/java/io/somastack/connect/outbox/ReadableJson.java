@@ -1,12 +1,9 @@
 package io.somastack.connect.outbox;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import io.somastack.connect.common.json.RecordJson;
 import java.io.IOException;
 
@@ -29,14 +26,20 @@ final class ReadableJson {
   private static final JsonFactory PARSERS = RecordJson.MAPPER.getFactory();
   private static final StreamReadConstraints LIMITS = PARSERS.streamReadConstraints();
 
+  /** What the reasons call what they read, as RecordJson's call it "value". */
+  private static final String SUBJECT = "payload";
+
   private ReadableJson() {}
 
-  /** Why the text is not JSON RecordJson reads, or null. The reason never quotes the text. */
+  /**
+   * Why the text is not JSON RecordJson reads, or null: {@link RecordJson#reason}, which never
+   * quotes the text.
+   */
   static String problem(String text) {
     try (JsonParser parser = PARSERS.createParser(text)) {
       return problem(parser, text.length());
     } catch (IOException e) {
-      return reason(e);
+      return RecordJson.reason(e, SUBJECT);
     }
   }
 
@@ -48,7 +51,7 @@ final class ReadableJson {
     try (JsonParser parser = PARSERS.createParser(utf8)) {
       return problem(parser, utf8.length);
     } catch (IOException e) {
-      return reason(e);
+      return RecordJson.reason(e, SUBJECT);
     }
   }
 
@@ -66,17 +69,18 @@ final class ReadableJson {
       decode(parser, token, longStrings);
       while (!parser.getParsingContext().inRoot()) {
         token = parser.nextToken();
-        if (token == null) {
-          return "payload is not valid JSON: it ends inside an object or array"; // Jackson throws
+        if (token == null) { // a tree read throws here
+          return SUBJECT + " is not valid JSON: it ends inside an object or array";
         }
         decode(parser, token, longStrings);
       }
     } catch (NumberFormatException e) {
-      // its message quotes the number
-      return "payload holds a number that cannot be read: its exponent is too large";
+      return RecordJson.reason(e, SUBJECT);
     }
     if (parser.nextToken() != null) {
-      return "payload is not valid JSON: more follows its value" + at(parser.currentLocation());
+      return SUBJECT
+          + " is not valid JSON: more follows its value"
+          + RecordJson.where(parser.currentLocation());
     }
     return null;
   }
@@ -89,49 +93,5 @@ final class ReadableJson {
     } else if (token == JsonToken.VALUE_STRING && longStrings) {
       parser.getText(); // the string length limit is checked when its text is made
     }
-  }
-
-  /**
-   * What is wrong, and where, but not what the text says there: Jackson's messages quote it (a
-   * duplicate key's name, the token it stopped at), and payloads may hold personal data.
-   */
-  private static String reason(IOException e) {
-    if (e instanceof StreamConstraintsException limit) {
-      return beyondLimit(String.valueOf(limit.getOriginalMessage()));
-    }
-    if (!(e instanceof JsonProcessingException json)) {
-      return "payload is not valid JSON";
-    }
-    if (String.valueOf(json.getOriginalMessage()).startsWith("Duplicate field")) {
-      return "payload has a duplicate key" + at(json.getLocation());
-    }
-    return "payload is not valid JSON" + at(json.getLocation());
-  }
-
-  /** Which of Jackson's limits the payload is beyond; its messages hold only the numbers. */
-  private static String beyondLimit(String message) {
-    if (message.contains("nesting depth")) {
-      return "payload is nested too deeply: more than "
-          + LIMITS.getMaxNestingDepth()
-          + " levels of JSON objects and arrays";
-    }
-    if (message.startsWith("Number value length")) {
-      return "payload holds a number longer than " + LIMITS.getMaxNumberLength() + " characters";
-    }
-    if (message.startsWith("Name length")) {
-      return "payload holds a field name longer than "
-          + LIMITS.getMaxNameLength()
-          + " characters (UTF-8 bytes with value.format=bytes)";
-    }
-    if (message.startsWith("String value length")) {
-      return "payload holds a string longer than " + LIMITS.getMaxStringLength() + " characters";
-    }
-    return "payload is beyond the JSON parser's limits";
-  }
-
-  private static String at(JsonLocation location) {
-    return location == null
-        ? ""
-        : " (line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
   }
 }

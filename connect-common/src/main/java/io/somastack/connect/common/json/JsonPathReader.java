@@ -2,7 +2,6 @@ package io.somastack.connect.common.json;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.util.BufferRecycler;
@@ -88,12 +87,8 @@ public final class JsonPathReader {
   private ObjectNode read(Source source) {
     try (JsonParser parser = source.open()) {
       return readRoot(parser);
-    } catch (JsonProcessingException e) {
-      throw RecordJson.notJson(e);
-    } catch (IOException e) {
-      throw new DataException("value is not valid JSON");
-    } catch (NumberFormatException e) {
-      throw RecordJson.unreadableNumber();
+    } catch (IOException | NumberFormatException e) {
+      throw new DataException(RecordJson.reason(e, "value"));
     }
   }
 

@@ -3,6 +3,7 @@ package io.somastack.connect.common.json;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -52,77 +53,115 @@ public final class RecordJson {
 
   /** The value as a JSON tree; {@code null} stays {@code null} (a tombstone). */
   public static JsonNode toJson(Object value, Schema schema) {
+    return toJson(value, schema, "value");
+  }
+
+  /**
+   * The value as a JSON tree, as {@link #toJson(Object, Schema)}, its errors said of {@code
+   * subject} (a transform's "key" or "value").
+   */
+  public static JsonNode toJson(Object value, Schema schema, String subject) {
     if (value == null) {
       return null;
     }
     if (value instanceof String text) {
-      return parse(text);
+      return parse(text, subject);
     }
     if (value instanceof byte[] bytes && (schema == null || schema.type() == Schema.Type.BYTES)) {
-      return parse(bytes);
+      return parse(bytes, subject);
     }
     if (value instanceof ByteBuffer buffer && schema == null) {
       byte[] bytes = new byte[buffer.remaining()];
       buffer.duplicate().get(bytes);
-      return parse(bytes);
+      return parse(bytes, subject);
     }
     if (value instanceof Map<?, ?> || value instanceof Struct || value instanceof Collection<?>) {
       return convert(value, schema);
     }
     throw new DataException(
-        "expected a JSON object (Map, Struct, or JSON text) but the value is a "
+        "expected a JSON object (Map, Struct, or JSON text) but the "
+            + subject
+            + " is a "
             + value.getClass().getSimpleName());
   }
 
-  /** Parses JSON text; a {@link DataException} says where it is not JSON. */
+  /** Parses JSON text; a {@link DataException} gives the {@link #reason} it is not JSON. */
   public static JsonNode parse(String text) {
+    return parse(text, "value");
+  }
+
+  /**
+   * Parses JSON text; a {@link DataException} gives the {@link #reason}, said of {@code subject}.
+   */
+  public static JsonNode parse(String text, String subject) {
     try {
       return MAPPER.readTree(text);
-    } catch (JsonProcessingException e) {
-      throw notJson(e);
-    } catch (NumberFormatException e) {
-      throw unreadableNumber();
+    } catch (IOException | NumberFormatException e) {
+      throw new DataException(reason(e, subject));
     }
   }
 
   public static JsonNode parse(byte[] bytes) {
+    return parse(bytes, "value");
+  }
+
+  public static JsonNode parse(byte[] bytes, String subject) {
     try {
       return MAPPER.readTree(bytes);
-    } catch (JsonProcessingException e) {
-      throw notJson(e);
-    } catch (IOException e) {
-      throw new DataException("value is not valid JSON");
-    } catch (NumberFormatException e) {
-      throw unreadableNumber();
+    } catch (IOException | NumberFormatException e) {
+      throw new DataException(reason(e, subject));
     }
   }
 
   /**
-   * A number Jackson cannot make a BigDecimal of (an exponent beyond an int: 1e99999999999) throws
-   * NumberFormatException, no parse error, and its message quotes the number: a bad value, named
-   * without it.
+   * Why JSON could not be read, said of {@code subject} ("value", "payload", "key"): what is wrong
+   * and where, but not what the text says there. Jackson's messages quote it (a duplicate key's
+   * name, the token it stopped at), and records may hold personal data that must never reach a log.
+   * {@code e} is what reading threw: a parse error, a limit broken by valid JSON, which must not be
+   * called invalid, another IOException (bytes that are no text), or the NumberFormatException of a
+   * number BigDecimal cannot hold (an exponent beyond an int), whose message quotes the number.
    */
-  static DataException unreadableNumber() {
-    return new DataException("value holds a number that cannot be read: its exponent is too large");
+  public static String reason(Exception e, String subject) {
+    if (e instanceof NumberFormatException) {
+      return subject + " holds a number that cannot be read: its exponent is too large";
+    }
+    if (e instanceof StreamConstraintsException limit) {
+      return subject + beyondLimit(String.valueOf(limit.getOriginalMessage()));
+    }
+    if (!(e instanceof JsonProcessingException json)) {
+      return subject + " is not valid JSON";
+    }
+    if (String.valueOf(json.getOriginalMessage()).startsWith("Duplicate field")) {
+      return subject + " has a duplicate key" + where(json.getLocation());
+    }
+    return subject + " is not valid JSON" + where(json.getLocation());
   }
 
   /**
-   * Where the text stops being JSON, but not what it says there: parser messages quote the
-   * offending characters, and records may hold personal data that must never reach a log.
+   * Which of Jackson's limits (Kafka's JsonConverter's too) is broken; its messages hold numbers.
    */
-  static DataException notJson(JsonProcessingException e) {
-    if (isNestingLimit(e)) {
-      return tooDeep();
+  private static String beyondLimit(String message) {
+    StreamReadConstraints limits = MAPPER.getFactory().streamReadConstraints();
+    if (message.contains("nesting depth")) {
+      return NESTED_TOO_DEEPLY;
     }
-    JsonLocation at = e.getLocation();
-    return new DataException(
-        at == null
-            ? "value is not valid JSON"
-            : "value is not valid JSON (line "
-                + at.getLineNr()
-                + ", column "
-                + at.getColumnNr()
-                + ")");
+    if (message.startsWith("Number value length")) {
+      return " holds a number longer than " + limits.getMaxNumberLength() + " characters";
+    }
+    if (message.startsWith("Name length")) {
+      return " holds a field name longer than "
+          + limits.getMaxNameLength()
+          + " characters (UTF-8 bytes, read from bytes)";
+    }
+    if (message.startsWith("String value length")) {
+      return " holds a string longer than " + limits.getMaxStringLength() + " characters";
+    }
+    return " is beyond the JSON parser's limits";
+  }
+
+  /** Where in the text, as " (line L, column C)", or "" if Jackson does not say. */
+  public static String where(JsonLocation at) {
+    return at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
   }
 
   /**
@@ -135,16 +174,11 @@ public final class RecordJson {
         && String.valueOf(e.getOriginalMessage()).contains("nesting depth");
   }
 
-  private static DataException tooDeep() {
-    return new DataException(
-        "value is nested too deeply: more than "
-            + MAX_NESTING_DEPTH
-            + " levels of JSON objects and arrays");
-  }
-
   /** The deepest JSON read or written here, Jackson's default, as Kafka's JsonConverter reads. */
-  private static final int MAX_NESTING_DEPTH =
-      MAPPER.getFactory().streamReadConstraints().getMaxNestingDepth();
+  private static final String NESTED_TOO_DEEPLY =
+      " is nested too deeply: more than "
+          + MAPPER.getFactory().streamReadConstraints().getMaxNestingDepth()
+          + " levels of JSON objects and arrays";
 
   /** Compact JSON text of a tree. */
   public static String write(JsonNode node) {
@@ -152,7 +186,7 @@ public final class RecordJson {
       return MAPPER.writeValueAsString(node);
     } catch (JsonProcessingException e) {
       if (isNestingLimit(e)) {
-        throw tooDeep();
+        throw new DataException("value" + NESTED_TOO_DEEPLY);
       }
       throw new DataException("cannot write JSON: " + e.getOriginalMessage(), e);
     }

@@ -126,6 +126,32 @@ class RecordJsonTest {
     assertThrows(DataException.class, () -> RecordJson.parse("{} {}"));
   }
 
+  /**
+   * Valid JSON beyond what the parser takes, and a duplicate key, are named as such: all were "not
+   * valid JSON", which sends a user looking for a syntax error that is not there. The reason is
+   * said of its subject, and never quotes the text.
+   */
+  @Test
+  void aDuplicateKeyOrATooLongNumberIsNamedNeverQuoted() {
+    String duplicate = "{\"secret\":1,\"secret\":2}";
+    assertEquals(
+        "value has a duplicate key (line 1, column 21)",
+        assertThrows(DataException.class, () -> RecordJson.parse(duplicate)).getMessage());
+    assertEquals(
+        "key has a duplicate key (line 1, column 21)",
+        assertThrows(DataException.class, () -> RecordJson.parse(duplicate, "key")).getMessage());
+    String number = "[" + "7".repeat(1_001) + "]";
+    assertEquals(
+        "value holds a number longer than 1000 characters",
+        assertThrows(
+                DataException.class,
+                () -> RecordJson.parse(number.getBytes(StandardCharsets.UTF_8)))
+            .getMessage());
+    assertEquals(
+        "payload holds a number that cannot be read: its exponent is too large",
+        RecordJson.reason(new NumberFormatException("1e99999999999"), "payload"));
+  }
+
   @Test
   void valuesJsonCannotHoldAreRejected() {
     assertThrows(DataException.class, () -> RecordJson.toJson(Map.of("x", Double.NaN), null));

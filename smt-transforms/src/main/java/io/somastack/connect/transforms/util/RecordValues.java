@@ -16,26 +16,20 @@ public final class RecordValues {
 
   /**
    * The key or value as a JSON tree (null for a tombstone). Parser messages can quote the text they
-   * choke on, so text that cannot be read is reported by RecordJson's own reason, which does not. A
-   * number or other scalar (from LongConverter, say) is named by its type: calling it "not JSON"
-   * would send the user looking for malformed text.
+   * choke on, so text that cannot be read is reported by RecordJson's own reason, said of the side,
+   * which does not. A number or other scalar (from LongConverter, say) is named by its type:
+   * calling it "not JSON" would send the user looking for malformed text.
    */
-  /** RecordJson's reason, which calls what it reads "value", said of the side it read. */
-  private static String reason(DataException e, RecordSide side) {
-    String reason = String.valueOf(e.getMessage());
-    return reason.startsWith("value ") ? side.label() + reason.substring("value".length()) : reason;
-  }
-
   public static JsonNode json(ConnectRecord<?> record, RecordSide side) {
     Object value = side.value(record);
     try {
-      return RecordJson.toJson(value, side.schema(record));
+      return RecordJson.toJson(value, side.schema(record), side.label());
     } catch (DataException e) {
       if (value instanceof String || value instanceof byte[] || value instanceof ByteBuffer) {
         // RecordJson's reason says where the text fails, or which limit valid JSON broke, and
         // never quotes it; no cause is chained, so nothing that could quote it reaches a log
         throw Records.error(
-            record, "the " + side.label() + " cannot be read as JSON (" + reason(e, side) + ")");
+            record, "the " + side.label() + " cannot be read as JSON (" + e.getMessage() + ")");
       }
       if (value instanceof Map<?, ?> || value instanceof Struct || value instanceof Collection<?>) {
         throw Records.error(
