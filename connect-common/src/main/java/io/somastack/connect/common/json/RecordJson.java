@@ -151,7 +151,7 @@ public final class RecordJson {
     if (message.startsWith("Name length")) {
       return " holds a field name longer than "
           + limits.getMaxNameLength()
-          + " characters (UTF-8 bytes, read from bytes)";
+          + " characters (counted in UTF-8 bytes when read from bytes)";
     }
     if (message.startsWith("String value length")) {
       return " holds a string longer than " + limits.getMaxStringLength() + " characters";
