@@ -2,8 +2,11 @@ package io.somastack.connect.benchmarks.qdrant;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import org.apache.kafka.connect.sink.SinkRecord;
 
 /**
@@ -68,6 +71,7 @@ public final class QdrantSinkCpuCost {
     long wall = 0;
     long process = 0;
     long caller = 0;
+    Map<String, Long> groups = new TreeMap<>();
     long end = System.nanoTime() + (long) (seconds * 1e9);
     while (System.nanoTime() < end) {
       List<List<SinkRecord>> polls =
@@ -77,10 +81,20 @@ public final class QdrantSinkCpuCost {
       long wall0 = System.nanoTime();
       long process0 = os.getProcessCpuTime();
       long caller0 = threads.getCurrentThreadCpuTime();
+      Map<Long, long[]> threads0 = threadCpu(threads);
       round.run(polls);
       wall += System.nanoTime() - wall0;
-      process += os.getProcessCpuTime() - process0;
+      long processRound = os.getProcessCpuTime() - process0;
+      process += processRound;
       caller += threads.getCurrentThreadCpuTime() - caller0;
+      long javaThreads = 0;
+      for (Map.Entry<Long, long[]> now : threadCpu(threads).entrySet()) {
+        long[] before = threads0.get(now.getKey());
+        long used = now.getValue()[0] - (before == null ? 0 : before[0]);
+        javaThreads += used;
+        groups.merge(group(threads, now.getKey()), used, Long::sum);
+      }
+      groups.merge("vm (gc, jit, exited threads)", processRound - javaThreads, Long::sum);
       rounds++;
       if (rounds % 50 == 0) {
         bench.checkRequests(); // empties the stand-in's log of writes
@@ -99,6 +113,32 @@ public final class QdrantSinkCpuCost {
           points / (wall / 1e9),
           process / 1e3 / points,
           caller / 1e3 / points);
+      StringBuilder split = new StringBuilder("    CPU us/point by thread:");
+      groups.forEach(
+          (group, nanos) ->
+              split.append(String.format(Locale.ROOT, "  %s %.2f", group, nanos / 1e3 / points)));
+      System.out.println(split);
     }
+  }
+
+  /** CPU time of every live thread, by id: where the process CPU goes, thread by thread. */
+  private static Map<Long, long[]> threadCpu(ThreadMXBean threads) {
+    Map<Long, long[]> cpu = new HashMap<>();
+    for (long id : threads.getAllThreadIds()) {
+      long nanos = threads.getThreadCpuTime(id);
+      if (nanos >= 0) {
+        cpu.put(id, new long[] {nanos});
+      }
+    }
+    return cpu;
+  }
+
+  /** The thread's name without its number: threads of one pool count as one. */
+  private static String group(ThreadMXBean threads, long id) {
+    if (id == Thread.currentThread().getId()) {
+      return "caller";
+    }
+    var info = threads.getThreadInfo(id);
+    return info == null ? "exited" : info.getThreadName().replaceAll("[0-9]+", "N");
   }
 }

@@ -1,5 +1,7 @@
 package io.somastack.connect.common.text;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * Text measured and cut in UTF-8 bytes, the unit of the limits it meets (PostgreSQL's 63-byte
  * identifiers, a Kafka header within the record's size), never between the bytes of one character;
@@ -26,6 +28,27 @@ public final class Utf8 {
       }
     }
     return false;
+  }
+
+  /**
+   * The text in UTF-8, or null when it holds an unpaired surrogate (see {@link
+   * #hasUnpairedSurrogate}): one encoding by the JDK, and the scan for surrogates only when the
+   * bytes could hide one. Java writes a lone surrogate as one '?' byte, so text that encodes to one
+   * byte per char and holds no '?' has none: the common case of ASCII text is never scanned.
+   */
+  public static byte[] strictBytes(String text) {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    boolean couldHideOne = bytes.length != text.length() || indexOf(bytes, (byte) '?') >= 0;
+    return couldHideOne && hasUnpairedSurrogate(text) ? null : bytes;
+  }
+
+  private static int indexOf(byte[] bytes, byte b) {
+    for (int i = 0; i < bytes.length; i++) {
+      if (bytes[i] == b) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /**

@@ -1,7 +1,9 @@
 package io.somastack.connect.common.text;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -18,6 +20,30 @@ class Utf8Test {
 
   private static final List<String> SAMPLES =
       List.of("", "plain", "été", "नमस्ते", "emoji 😀 end", "lone \uD800 surrogate", "€uro");
+
+  /**
+   * Strict bytes are Java's UTF-8 when the text has no lone surrogate, and null when it has one,
+   * including where ASCII and the '?' Java writes for a lone surrogate make as many bytes as chars.
+   */
+  @Test
+  void strictBytesAreUtf8OrNullForALoneSurrogate() {
+    for (String text :
+        List.of("", "plain", "what?", "été", "emoji 😀 end", "a?\u00e9", "\uD83D\uDE00?")) {
+      assertArrayEquals(text.getBytes(StandardCharsets.UTF_8), Utf8.strictBytes(text), text);
+    }
+    for (String text :
+        List.of(
+            "\uD800",
+            "a\uD800",
+            "a\uDC00b",
+            "ab?\uD800",
+            "été \uD800",
+            "\uDE00\uD83D",
+            "😀\uD83D",
+            "end \uD83D")) {
+      assertNull(Utf8.strictBytes(text), text);
+    }
+  }
 
   @Test
   void lengthIsWhatJavaWritesInUtf8() {

@@ -1,60 +1,88 @@
 package io.somastack.connect.qdrant.mapping;
 
+import static io.somastack.connect.qdrant.mapping.EncodedFields.header;
+import static io.somastack.connect.qdrant.mapping.EncodedFields.lengthDelimited;
+
+import com.google.protobuf.CodedOutputStream;
 import io.qdrant.client.grpc.JsonWithInt.ListValue;
 import io.qdrant.client.grpc.JsonWithInt.NullValue;
 import io.qdrant.client.grpc.JsonWithInt.Struct;
 import io.qdrant.client.grpc.JsonWithInt.Value;
 import io.somastack.connect.common.json.JsonBuilder;
 import io.somastack.connect.common.text.Utf8;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.kafka.connect.errors.DataException;
 
 /**
- * Qdrant's JSON-with-integers payload values, built straight from Connect values: integers that fit
- * a long stay integers, as do decimals of scale 0 that fit one; every other number is a double
+ * Qdrant's JSON-with-integers payload values, each the wire form of one {@link Value} message (see
+ * {@link EncodedFields} for why not the message), built straight from Connect values: integers that
+ * fit a long stay integers, as do decimals of scale 0 that fit one; every other number is a double
  * (Qdrant has no decimals, nor integers beyond a long), rounded to a double's 17 digits. One beyond
  * a double's range either way, which would be Infinity or 0, is refused.
  */
-final class PayloadValues implements JsonBuilder<Value> {
+final class PayloadValues implements JsonBuilder<byte[]> {
 
   static final PayloadValues INSTANCE = new PayloadValues();
 
-  private static final Value NULL = Value.newBuilder().setNullValue(NullValue.NULL_VALUE).build();
+  private static final int DOUBLE = Value.DOUBLE_VALUE_FIELD_NUMBER;
+  private static final int INTEGER = Value.INTEGER_VALUE_FIELD_NUMBER;
+  private static final int STRING = Value.STRING_VALUE_FIELD_NUMBER;
+  private static final int STRUCT = Value.STRUCT_VALUE_FIELD_NUMBER;
+  private static final int LIST = Value.LIST_VALUE_FIELD_NUMBER;
+
+  // the constant values as protobuf itself writes them; shared, so never written into
+  private static final byte[] NULL =
+      Value.newBuilder().setNullValue(NullValue.NULL_VALUE).build().toByteArray();
+  private static final byte[] TRUE = Value.newBuilder().setBoolValue(true).build().toByteArray();
+  private static final byte[] FALSE = Value.newBuilder().setBoolValue(false).build().toByteArray();
 
   private PayloadValues() {}
 
   @Override
-  public Value nullValue() {
+  public byte[] nullValue() {
     return NULL;
   }
 
   @Override
-  public Value text(String value) {
-    if (Utf8.hasUnpairedSurrogate(value)) {
+  public byte[] text(String value) {
+    byte[] utf8 = Utf8.strictBytes(value);
+    if (utf8 == null) {
       // protobuf would write '?' in its place: a text nobody sent; bad data, as NaN
       throw new DataException(
           "a payload string holds an unpaired UTF-16 surrogate, which UTF-8 cannot encode");
     }
-    return Value.newBuilder().setStringValue(value).build();
+    byte[] out = new byte[lengthDelimited(STRING, utf8.length)];
+    return write(
+        out,
+        o -> {
+          header(o, STRING, utf8.length);
+          o.writeRawBytes(utf8);
+        });
   }
 
   @Override
-  public Value bool(boolean value) {
-    return Value.newBuilder().setBoolValue(value).build();
+  public byte[] bool(boolean value) {
+    return value ? TRUE : FALSE;
   }
 
   @Override
-  public Value integer(long value) {
-    return Value.newBuilder().setIntegerValue(value).build();
+  public byte[] integer(long value) {
+    byte[] out = new byte[CodedOutputStream.computeInt64Size(INTEGER, value)];
+    return write(out, o -> o.writeInt64(INTEGER, value));
   }
 
   @Override
-  public Value floating(double value) {
-    return Value.newBuilder().setDoubleValue(value).build();
+  public byte[] floating(double value) {
+    byte[] out = new byte[CodedOutputStream.computeDoubleSize(DOUBLE, value)];
+    return write(out, o -> o.writeDouble(DOUBLE, value));
   }
 
   @Override
-  public Value decimal(BigDecimal value) {
+  public byte[] decimal(BigDecimal value) {
     if (value.scale() == 0 && value.unscaledValue().bitLength() < 64) {
       // a Decimal of scale 0 (what JDBC sources make of NUMBER(10)) is the integer JSON text
       // {"tenant_id":7} gives: an integer payload index must match it alike
@@ -74,16 +102,62 @@ final class PayloadValues implements JsonBuilder<Value> {
   }
 
   @Override
-  public Container<Value> object(int size) {
-    Struct.Builder struct = Struct.newBuilder();
-    return Container.of(struct::putFields, () -> Value.newBuilder().setStructValue(struct).build());
+  public Container<byte[]> object(int size) {
+    EncodedFields fields = new EncodedFields(size);
+    return Container.of(fields::put, () -> struct(fields));
   }
 
   @Override
-  public Container<Value> array(int size) {
-    ListValue.Builder list = ListValue.newBuilder();
-    return Container.of(
-        (name, value) -> list.addValues(value),
-        () -> Value.newBuilder().setListValue(list).build());
+  public Container<byte[]> array(int size) {
+    List<byte[]> values = new ArrayList<>(size);
+    return Container.of((name, value) -> values.add(value), () -> list(values));
+  }
+
+  /** A Struct value of the fields. */
+  static byte[] struct(EncodedFields fields) {
+    int struct = fields.size(Struct.FIELDS_FIELD_NUMBER);
+    byte[] out = new byte[lengthDelimited(STRUCT, struct)];
+    return write(
+        out,
+        o -> {
+          header(o, STRUCT, struct);
+          fields.writeTo(o, Struct.FIELDS_FIELD_NUMBER);
+        });
+  }
+
+  /** A ListValue value of the values, in order. */
+  static byte[] list(List<byte[]> values) {
+    int list = 0;
+    for (byte[] value : values) {
+      list += lengthDelimited(ListValue.VALUES_FIELD_NUMBER, value.length);
+    }
+    int size = list;
+    byte[] out = new byte[lengthDelimited(LIST, size)];
+    return write(
+        out,
+        o -> {
+          header(o, LIST, size);
+          for (byte[] value : values) {
+            header(o, ListValue.VALUES_FIELD_NUMBER, value.length);
+            o.writeRawBytes(value);
+          }
+        });
+  }
+
+  private interface Writing {
+    void to(CodedOutputStream out) throws IOException;
+  }
+
+  /** Fills {@code out}, which was sized for exactly what {@code writing} writes. */
+  private static byte[] write(byte[] out, Writing writing) {
+    CodedOutputStream o = CodedOutputStream.newInstance(out);
+    try {
+      writing.to(o);
+      o.checkNoSpaceLeft();
+    } catch (IOException e) {
+      // a byte array does not fail to be written, and was sized exactly: a bug here
+      throw new UncheckedIOException(e);
+    }
+    return out;
   }
 }

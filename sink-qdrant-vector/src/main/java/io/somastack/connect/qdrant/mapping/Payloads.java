@@ -1,13 +1,11 @@
 package io.somastack.connect.qdrant.mapping;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.qdrant.client.grpc.JsonWithInt.ListValue;
-import io.qdrant.client.grpc.JsonWithInt.Value;
-import io.qdrant.client.grpc.Points.PointStruct;
 import io.somastack.connect.common.json.ConnectJson;
 import io.somastack.connect.common.json.JsonValueException;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.record.StructFields;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -71,16 +69,18 @@ public final class Payloads {
 
   /**
    * Puts the payload fields of a value (a Map, Struct or JSON object tree; schema is the Connect
-   * schema of a Struct or Map, or null) straight into the point's own payload map. A value with no
-   * payload form is a {@link PayloadFieldException} naming its path in the record value.
+   * schema of a Struct or Map, or null) into the point's payload. A value with no payload form is a
+   * {@link PayloadFieldException} naming its path in the record value.
    */
-  public void putInto(Object value, Schema schema, PointStruct.Builder point) {
+  EncodedFields of(Object value, Schema schema) {
+    EncodedFields payload = new EncodedFields(8);
     try {
       if (included.under.isEmpty()) {
-        putFields(value, schema, excluded, point::putPayload);
+        putFields(value, schema, excluded, payload::put);
       } else {
-        pickInto(value, schema, included, excluded, point::putPayload);
+        pickInto(value, schema, included, excluded, payload::put);
       }
+      return payload;
     } catch (JsonValueException e) {
       // the field's path, never its value; map keys only where the record goes (its dead letter)
       throw new PayloadFieldException(e);
@@ -88,7 +88,7 @@ public final class Payloads {
   }
 
   private static void putFields(
-      Object value, Schema schema, Excluded excluded, BiConsumer<String, Value> into) {
+      Object value, Schema schema, Excluded excluded, BiConsumer<String, byte[]> into) {
     if (value instanceof Struct struct) {
       for (Field field : struct.schema().fields()) {
         Object child = StructFields.valueOf(struct, field);
@@ -115,7 +115,7 @@ public final class Payloads {
       Object value,
       Schema schema,
       Excluded excluded,
-      BiConsumer<String, Value> into) {
+      BiConsumer<String, byte[]> into) {
     Excluded under = excluded == null ? null : excluded.under.get(name);
     try {
       if (under == null) {
@@ -132,26 +132,25 @@ public final class Payloads {
    * A value minus the excluded fields under it: inside an object, and inside every element of an
    * array (an array of arrays too); other values have no fields to leave out.
    */
-  private static Value without(Object value, Schema schema, Excluded excluded) {
+  private static byte[] without(Object value, Schema schema, Excluded excluded) {
     if (isObject(value)) {
-      io.qdrant.client.grpc.JsonWithInt.Struct.Builder struct =
-          io.qdrant.client.grpc.JsonWithInt.Struct.newBuilder();
-      putFields(value, schema, excluded, struct::putFields);
-      return Value.newBuilder().setStructValue(struct).build();
+      EncodedFields struct = new EncodedFields(8);
+      putFields(value, schema, excluded, struct::put);
+      return PayloadValues.struct(struct);
     }
     if (isArray(value)) {
-      ListValue.Builder list = ListValue.newBuilder();
+      List<byte[]> list = new ArrayList<>();
       Schema elementSchema = schema == null ? null : schema.valueSchema();
       int index = 0;
       for (Object element : elements(value)) {
         try {
-          list.addValues(without(element, elementSchema, excluded));
+          list.add(without(element, elementSchema, excluded));
         } catch (DataException e) {
           throw JsonValueException.under(index, e);
         }
         index++;
       }
-      return Value.newBuilder().setListValue(list).build();
+      return PayloadValues.list(list);
     }
     return ConnectJson.convert(value, schema, PayloadValues.INSTANCE);
   }
@@ -168,7 +167,7 @@ public final class Payloads {
       Schema schema,
       Included included,
       Excluded excluded,
-      BiConsumer<String, Value> into) {
+      BiConsumer<String, byte[]> into) {
     boolean found = false;
     for (Map.Entry<String, Included> entry : included.under.entrySet()) {
       String name = entry.getKey();
@@ -187,7 +186,7 @@ public final class Payloads {
       String name,
       Included included,
       Excluded excluded,
-      BiConsumer<String, Value> into) {
+      BiConsumer<String, byte[]> into) {
     Object child = FieldPath.child(object, name);
     if (child == null || child instanceof JsonNode json && json.isNull()) {
       return false;
@@ -202,7 +201,7 @@ public final class Payloads {
       }
       return true;
     }
-    Value part = pickUnder(child, childSchema, included, under);
+    byte[] part = pickUnder(child, childSchema, included, under);
     if (part != null && (under == null || !under.whole)) {
       into.accept(name, part);
     }
@@ -214,32 +213,32 @@ public final class Payloads {
    * are left out, and an array with none at all is); a scalar has none. An element's position in a
    * refused value's path is its position in the value's array, those left out counted.
    */
-  private static Value pickUnder(
+  private static byte[] pickUnder(
       Object value, Schema schema, Included included, Excluded excluded) {
     if (isObject(value)) {
-      io.qdrant.client.grpc.JsonWithInt.Struct.Builder struct =
-          io.qdrant.client.grpc.JsonWithInt.Struct.newBuilder();
-      boolean found = pickInto(value, schema, included, excluded, struct::putFields);
-      return found ? Value.newBuilder().setStructValue(struct).build() : null;
+      EncodedFields struct = new EncodedFields(8);
+      boolean found = pickInto(value, schema, included, excluded, struct::put);
+      return found ? PayloadValues.struct(struct) : null;
     }
     if (!isArray(value)) {
       return null;
     }
-    ListValue.Builder picked = ListValue.newBuilder();
+    List<byte[]> picked = new ArrayList<>();
     Schema elementSchema = schema == null ? null : schema.valueSchema();
     int index = 0;
     for (Object element : elements(value)) {
       try {
-        Value part = element == null ? null : pickUnder(element, elementSchema, included, excluded);
+        byte[] part =
+            element == null ? null : pickUnder(element, elementSchema, included, excluded);
         if (part != null) {
-          picked.addValues(part);
+          picked.add(part);
         }
       } catch (DataException e) {
         throw JsonValueException.under(index, e);
       }
       index++;
     }
-    return picked.getValuesCount() == 0 ? null : Value.newBuilder().setListValue(picked).build();
+    return picked.isEmpty() ? null : PayloadValues.list(picked);
   }
 
   private static boolean isObject(Object value) {

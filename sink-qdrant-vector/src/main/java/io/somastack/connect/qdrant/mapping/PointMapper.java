@@ -3,7 +3,6 @@ package io.somastack.connect.qdrant.mapping;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qdrant.client.grpc.Common.PointId;
-import io.qdrant.client.grpc.Points.PointStruct;
 import io.qdrant.client.grpc.Points.Vectors;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
@@ -376,9 +375,8 @@ public final class PointMapper {
    * JSON has no form for (NaN, say) is found here and not when the record was first read.
    */
   private PointOp.Upsert upsert(Pending p, Vectors vectors) {
-    PointStruct.Builder builder = PointStruct.newBuilder().setId(p.id()).setVectors(vectors);
-    payloads.putInto(p.value(), p.schema(), builder);
-    PointOp.Upsert upsert = new PointOp.Upsert(p.collection(), builder.build(), p.record());
+    EncodedFields payload = payloads.of(p.value(), p.schema());
+    PointOp.Upsert upsert = PointOp.Upsert.of(p.collection(), p.id(), vectors, payload, p.record());
     if (upsert.bytes() > maxPointBytes) {
       throw new DataException(
           "the point is "

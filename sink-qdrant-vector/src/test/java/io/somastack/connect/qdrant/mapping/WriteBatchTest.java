@@ -18,7 +18,7 @@ class WriteBatchTest {
 
   private PointOp upsert(String collection, long id) {
     PointStruct point = PointStruct.newBuilder().setId(PointId.newBuilder().setNum(id)).build();
-    return new PointOp.Upsert(collection, point, record());
+    return new PointOp.Upsert(collection, point.getId(), point.toByteArray(), record());
   }
 
   private PointOp delete(String collection, long id) {
