@@ -5,8 +5,6 @@ import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
 import com.google.common.util.concurrent.Uninterruptibles;
-import com.google.protobuf.UnknownFieldSet;
-import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusException;
@@ -29,7 +27,6 @@ import io.qdrant.client.grpc.Points.DeletePoints;
 import io.qdrant.client.grpc.Points.FieldType;
 import io.qdrant.client.grpc.Points.PointsIdsList;
 import io.qdrant.client.grpc.Points.PointsSelector;
-import io.qdrant.client.grpc.Points.UpsertPoints;
 import io.qdrant.client.grpc.Points.WriteOrdering;
 import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.common.text.Utf8;
@@ -521,22 +518,7 @@ final class QdrantWriter implements AutoCloseable {
   }
 
   private ListenableFuture<?> upsert(Request request) {
-    UpsertPoints.Builder upsert =
-        UpsertPoints.newBuilder()
-            .setCollectionName(request.collection())
-            .setWait(true)
-            .setOrdering(ordering);
-    // the points as they were encoded when mapped; as unknown fields of the message, protobuf
-    // writes them out as they are, which on the wire is its repeated field points, item by item
-    UnknownFieldSet.Field.Builder points = UnknownFieldSet.Field.newBuilder();
-    for (PointOp op : request.ops()) {
-      points.addLengthDelimited(UnsafeByteOperations.unsafeWrap(((PointOp.Upsert) op).encoded()));
-    }
-    upsert.setUnknownFields(
-        UnknownFieldSet.newBuilder()
-            .addField(UpsertPoints.POINTS_FIELD_NUMBER, points.build())
-            .build());
-    return client.points().upsert(upsert.build());
+    return client.points().upsert(request.upsert(ordering));
   }
 
   private ListenableFuture<?> delete(Request request) {

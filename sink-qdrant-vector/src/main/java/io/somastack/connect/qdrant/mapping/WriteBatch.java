@@ -1,6 +1,10 @@
 package io.somastack.connect.qdrant.mapping;
 
+import com.google.protobuf.UnknownFieldSet;
+import com.google.protobuf.UnsafeByteOperations;
 import io.qdrant.client.grpc.Common.PointId;
+import io.qdrant.client.grpc.Points.UpsertPoints;
+import io.qdrant.client.grpc.Points.WriteOrdering;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -21,7 +25,27 @@ import org.apache.kafka.connect.sink.SinkRecord;
 public final class WriteBatch {
 
   /** One request: operations of one kind on one collection, each on a different point. */
-  public record Request(String collection, boolean upsert, List<PointOp> ops) {}
+  public record Request(String collection, boolean upsert, List<PointOp> ops) {
+
+    /** The upsert request of these (upsert) operations, waited for, with the given ordering. */
+    public UpsertPoints upsert(WriteOrdering ordering) {
+      // the points as they were encoded when mapped; as unknown fields of the message, protobuf
+      // writes them out as they are, which on the wire is its repeated field points, item by item
+      UnknownFieldSet.Field.Builder points = UnknownFieldSet.Field.newBuilder();
+      for (PointOp op : ops) {
+        points.addLengthDelimited(UnsafeByteOperations.unsafeWrap(((PointOp.Upsert) op).encoded()));
+      }
+      return UpsertPoints.newBuilder()
+          .setCollectionName(collection)
+          .setWait(true)
+          .setOrdering(ordering)
+          .setUnknownFields(
+              UnknownFieldSet.newBuilder()
+                  .addField(UpsertPoints.POINTS_FIELD_NUMBER, points.build())
+                  .build())
+          .build();
+    }
+  }
 
   private final Map<String, LinkedHashMap<PointId, PointOp>> collections = new LinkedHashMap<>();
 
