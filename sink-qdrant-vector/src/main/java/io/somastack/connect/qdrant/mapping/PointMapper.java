@@ -377,10 +377,11 @@ public final class PointMapper {
   private PointOp.Upsert upsert(Pending p, Vectors vectors) {
     EncodedFields payload = payloads.of(p.value(), p.schema());
     PointOp.Upsert upsert = PointOp.Upsert.of(p.collection(), p.id(), vectors, payload, p.record());
-    if (upsert.bytes() > maxPointBytes) {
+    int request = upsert.bytes() + WriteBatch.requestOverhead(p.collection());
+    if (request > maxPointBytes) {
       throw new DataException(
-          "the point is "
-              + upsert.bytes()
+          "the point makes a request of "
+              + request
               + " bytes, more than batch.max.bytes ("
               + maxPointBytes
               + ")");

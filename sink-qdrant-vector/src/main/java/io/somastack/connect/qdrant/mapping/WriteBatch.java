@@ -1,5 +1,6 @@
 package io.somastack.connect.qdrant.mapping;
 
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.UnknownFieldSet;
 import com.google.protobuf.UnsafeByteOperations;
 import io.qdrant.client.grpc.Common.PointId;
@@ -131,17 +132,29 @@ public final class WriteBatch {
     return requests;
   }
 
+  /**
+   * Bytes a request of the collection takes besides its operations, generously: the collection's
+   * name, wait, the write ordering, a delete's point selector around its ids, and gRPC's five-byte
+   * frame header. batch.max.bytes bounds the whole request, as a proxy in front of Qdrant sees it.
+   */
+  public static int requestOverhead(String collection) {
+    return CodedOutputStream.computeStringSize(
+            UpsertPoints.COLLECTION_NAME_FIELD_NUMBER, collection)
+        + 32;
+  }
+
   private static List<Request> chunks(
       String collection, List<PointOp> run, int maxPoints, long maxBytes) {
     List<Request> requests = new ArrayList<>();
     boolean upsert = isUpsert(run.get(0));
     List<PointOp> chunk = new ArrayList<>();
-    long bytes = 0;
+    int overhead = requestOverhead(collection);
+    long bytes = overhead;
     for (PointOp op : run) {
       if (!chunk.isEmpty() && (chunk.size() >= maxPoints || bytes + op.bytes() > maxBytes)) {
         requests.add(new Request(collection, upsert, chunk));
         chunk = new ArrayList<>();
-        bytes = 0;
+        bytes = overhead;
       }
       chunk.add(op);
       bytes += op.bytes();

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qdrant.client.grpc.Common.PointId;
 import io.qdrant.client.grpc.Points.PointStruct;
+import io.qdrant.client.grpc.Points.WriteOrdering;
+import io.qdrant.client.grpc.Points.WriteOrderingType;
 import io.somastack.connect.qdrant.mapping.WriteBatch.Request;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,7 +93,26 @@ class WriteBatchTest {
     }
     WriteBatch batch = WriteBatch.of(ops);
     assertEquals("c+[1, 2] c+[3, 4] c+[5]", describe(batch.requests(2, Long.MAX_VALUE)));
-    long twoPoints = ops.get(0).bytes() * 2L;
+    long twoPoints = WriteBatch.requestOverhead("c") + ops.get(0).bytes() * 2L;
     assertEquals("c+[1, 2] c+[3, 4] c+[5]", describe(batch.requests(256, twoPoints)));
+  }
+
+  /**
+   * batch.max.bytes bounds the whole request as it goes on the wire: its points, and its own fields
+   * (a collection name of up to 255 bytes, wait, ordering) and gRPC's frame header.
+   */
+  @Test
+  void aRequestWithItsOwnFieldsStaysWithinMaxBytes() {
+    String collection = "c".repeat(255);
+    List<PointOp> ops = new ArrayList<>();
+    for (long id = 1; id <= 100; id++) {
+      ops.add(upsert(collection, id));
+    }
+    long maxBytes = 300; // the points alone would fill it: the request's own fields are 260 more
+    WriteOrdering strong = WriteOrdering.newBuilder().setType(WriteOrderingType.Strong).build();
+    for (WriteBatch.Request request : WriteBatch.of(ops).requests(256, maxBytes)) {
+      int onTheWire = request.upsert(strong).getSerializedSize() + 5;
+      assertTrue(onTheWire <= maxBytes, onTheWire + " bytes > " + maxBytes);
+    }
   }
 }
