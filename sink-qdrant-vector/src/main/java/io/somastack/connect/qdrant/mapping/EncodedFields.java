@@ -24,14 +24,14 @@ final class EncodedFields {
   private static final int VALUE = 2;
 
   private final List<String> keys;
-  private final List<byte[]> values;
+  private final List<EncodedValue> values;
 
   EncodedFields(int size) {
     keys = new ArrayList<>(size);
     values = new ArrayList<>(size);
   }
 
-  void put(String key, byte[] value) {
+  void put(String key, EncodedValue value) {
     keys.add(key);
     values.add(value);
   }
@@ -53,13 +53,13 @@ final class EncodedFields {
     for (int i = 0; i < keys.size(); i++) {
       header(out, field, entrySize(i));
       out.writeString(KEY, keys.get(i));
-      header(out, VALUE, values.get(i).length);
-      out.writeRawBytes(values.get(i));
+      header(out, VALUE, values.get(i).size());
+      values.get(i).writeTo(out);
     }
   }
 
   private int entrySize(int i) {
-    return computeStringSize(KEY, keys.get(i)) + lengthDelimited(VALUE, values.get(i).length);
+    return computeStringSize(KEY, keys.get(i)) + lengthDelimited(VALUE, values.get(i).size());
   }
 
   /** Bytes of a length-delimited field of {@code size} bytes: its tag, its length and the bytes. */

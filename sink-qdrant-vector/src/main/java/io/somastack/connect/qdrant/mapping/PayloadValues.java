@@ -1,12 +1,7 @@
 package io.somastack.connect.qdrant.mapping;
 
-import static io.somastack.connect.qdrant.mapping.EncodedFields.header;
-import static io.somastack.connect.qdrant.mapping.EncodedFields.lengthDelimited;
-
 import com.google.protobuf.CodedOutputStream;
-import io.qdrant.client.grpc.JsonWithInt.ListValue;
 import io.qdrant.client.grpc.JsonWithInt.NullValue;
-import io.qdrant.client.grpc.JsonWithInt.Struct;
 import io.qdrant.client.grpc.JsonWithInt.Value;
 import io.somastack.connect.common.json.JsonBuilder;
 import io.somastack.connect.common.text.Utf8;
@@ -19,70 +14,63 @@ import org.apache.kafka.connect.errors.DataException;
 
 /**
  * Qdrant's JSON-with-integers payload values, each the wire form of one {@link Value} message (see
- * {@link EncodedFields} for why not the message), built straight from Connect values: integers that
- * fit a long stay integers, as do decimals of scale 0 that fit one; every other number is a double
- * (Qdrant has no decimals, nor integers beyond a long), rounded to a double's 17 digits. One beyond
- * a double's range either way, which would be Infinity or 0, is refused.
+ * {@link EncodedFields} for why not the message, {@link EncodedValue} for how it is kept), built
+ * straight from Connect values: integers that fit a long stay integers, as do decimals of scale 0
+ * that fit one; every other number is a double (Qdrant has no decimals, nor integers beyond a
+ * long), rounded to a double's 17 digits. One beyond a double's range either way, which would be
+ * Infinity or 0, is refused.
  */
-final class PayloadValues implements JsonBuilder<byte[]> {
+final class PayloadValues implements JsonBuilder<EncodedValue> {
 
   static final PayloadValues INSTANCE = new PayloadValues();
 
   private static final int DOUBLE = Value.DOUBLE_VALUE_FIELD_NUMBER;
   private static final int INTEGER = Value.INTEGER_VALUE_FIELD_NUMBER;
-  private static final int STRING = Value.STRING_VALUE_FIELD_NUMBER;
-  private static final int STRUCT = Value.STRUCT_VALUE_FIELD_NUMBER;
-  private static final int LIST = Value.LIST_VALUE_FIELD_NUMBER;
 
   // the constant values as protobuf itself writes them; shared, so never written into
-  private static final byte[] NULL =
-      Value.newBuilder().setNullValue(NullValue.NULL_VALUE).build().toByteArray();
-  private static final byte[] TRUE = Value.newBuilder().setBoolValue(true).build().toByteArray();
-  private static final byte[] FALSE = Value.newBuilder().setBoolValue(false).build().toByteArray();
+  private static final EncodedValue NULL =
+      constant(Value.newBuilder().setNullValue(NullValue.NULL_VALUE).build());
+  private static final EncodedValue TRUE = constant(Value.newBuilder().setBoolValue(true).build());
+  private static final EncodedValue FALSE =
+      constant(Value.newBuilder().setBoolValue(false).build());
 
   private PayloadValues() {}
 
   @Override
-  public byte[] nullValue() {
+  public EncodedValue nullValue() {
     return NULL;
   }
 
   @Override
-  public byte[] text(String value) {
+  public EncodedValue text(String value) {
     byte[] utf8 = Utf8.strictBytes(value);
     if (utf8 == null) {
       // protobuf would write '?' in its place: a text nobody sent; bad data, as NaN
       throw new DataException(
           "a payload string holds an unpaired UTF-16 surrogate, which UTF-8 cannot encode");
     }
-    byte[] out = new byte[lengthDelimited(STRING, utf8.length)];
-    return write(
-        out,
-        o -> {
-          header(o, STRING, utf8.length);
-          o.writeRawBytes(utf8);
-        });
+    return new EncodedValue.Text(utf8);
   }
 
   @Override
-  public byte[] bool(boolean value) {
+  public EncodedValue bool(boolean value) {
     return value ? TRUE : FALSE;
   }
 
   @Override
-  public byte[] integer(long value) {
+  public EncodedValue integer(long value) {
     byte[] out = new byte[CodedOutputStream.computeInt64Size(INTEGER, value)];
-    return write(out, o -> o.writeInt64(INTEGER, value));
+    return new EncodedValue.Bytes(write(out, o -> o.writeInt64(INTEGER, value)));
   }
 
   @Override
-  public byte[] floating(double value) {
+  public EncodedValue floating(double value) {
     byte[] out = new byte[CodedOutputStream.computeDoubleSize(DOUBLE, value)];
-    return write(out, o -> o.writeDouble(DOUBLE, value));
+    return new EncodedValue.Bytes(write(out, o -> o.writeDouble(DOUBLE, value)));
   }
 
   @Override
-  public byte[] decimal(BigDecimal value) {
+  public EncodedValue decimal(BigDecimal value) {
     if (value.scale() == 0 && value.unscaledValue().bitLength() < 64) {
       // a Decimal of scale 0 (what JDBC sources make of NUMBER(10)) is the integer JSON text
       // {"tenant_id":7} gives: an integer payload index must match it alike
@@ -102,46 +90,19 @@ final class PayloadValues implements JsonBuilder<byte[]> {
   }
 
   @Override
-  public Container<byte[]> object(int size) {
+  public Container<EncodedValue> object(int size) {
     EncodedFields fields = new EncodedFields(size);
-    return Container.of(fields::put, () -> struct(fields));
+    return Container.of(fields::put, () -> new EncodedValue.Object(fields));
   }
 
   @Override
-  public Container<byte[]> array(int size) {
-    List<byte[]> values = new ArrayList<>(size);
-    return Container.of((name, value) -> values.add(value), () -> list(values));
+  public Container<EncodedValue> array(int size) {
+    List<EncodedValue> items = new ArrayList<>(size);
+    return Container.of((name, value) -> items.add(value), () -> new EncodedValue.Array(items));
   }
 
-  /** A Struct value of the fields. */
-  static byte[] struct(EncodedFields fields) {
-    int struct = fields.size(Struct.FIELDS_FIELD_NUMBER);
-    byte[] out = new byte[lengthDelimited(STRUCT, struct)];
-    return write(
-        out,
-        o -> {
-          header(o, STRUCT, struct);
-          fields.writeTo(o, Struct.FIELDS_FIELD_NUMBER);
-        });
-  }
-
-  /** A ListValue value of the values, in order. */
-  static byte[] list(List<byte[]> values) {
-    int list = 0;
-    for (byte[] value : values) {
-      list += lengthDelimited(ListValue.VALUES_FIELD_NUMBER, value.length);
-    }
-    int size = list;
-    byte[] out = new byte[lengthDelimited(LIST, size)];
-    return write(
-        out,
-        o -> {
-          header(o, LIST, size);
-          for (byte[] value : values) {
-            header(o, ListValue.VALUES_FIELD_NUMBER, value.length);
-            o.writeRawBytes(value);
-          }
-        });
+  private static EncodedValue constant(Value value) {
+    return new EncodedValue.Bytes(value.toByteArray());
   }
 
   private interface Writing {

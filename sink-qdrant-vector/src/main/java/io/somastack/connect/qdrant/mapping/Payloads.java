@@ -88,7 +88,7 @@ public final class Payloads {
   }
 
   private static void putFields(
-      Object value, Schema schema, Excluded excluded, BiConsumer<String, byte[]> into) {
+      Object value, Schema schema, Excluded excluded, BiConsumer<String, EncodedValue> into) {
     if (value instanceof Struct struct) {
       for (Field field : struct.schema().fields()) {
         Object child = StructFields.valueOf(struct, field);
@@ -115,7 +115,7 @@ public final class Payloads {
       Object value,
       Schema schema,
       Excluded excluded,
-      BiConsumer<String, byte[]> into) {
+      BiConsumer<String, EncodedValue> into) {
     Excluded under = excluded == null ? null : excluded.under.get(name);
     try {
       if (under == null) {
@@ -132,14 +132,14 @@ public final class Payloads {
    * A value minus the excluded fields under it: inside an object, and inside every element of an
    * array (an array of arrays too); other values have no fields to leave out.
    */
-  private static byte[] without(Object value, Schema schema, Excluded excluded) {
+  private static EncodedValue without(Object value, Schema schema, Excluded excluded) {
     if (isObject(value)) {
       EncodedFields struct = new EncodedFields(8);
       putFields(value, schema, excluded, struct::put);
-      return PayloadValues.struct(struct);
+      return new EncodedValue.Object(struct);
     }
     if (isArray(value)) {
-      List<byte[]> list = new ArrayList<>();
+      List<EncodedValue> list = new ArrayList<>();
       Schema elementSchema = schema == null ? null : schema.valueSchema();
       int index = 0;
       for (Object element : elements(value)) {
@@ -150,7 +150,7 @@ public final class Payloads {
         }
         index++;
       }
-      return PayloadValues.list(list);
+      return new EncodedValue.Array(list);
     }
     return ConnectJson.convert(value, schema, PayloadValues.INSTANCE);
   }
@@ -167,7 +167,7 @@ public final class Payloads {
       Schema schema,
       Included included,
       Excluded excluded,
-      BiConsumer<String, byte[]> into) {
+      BiConsumer<String, EncodedValue> into) {
     boolean found = false;
     for (Map.Entry<String, Included> entry : included.under.entrySet()) {
       String name = entry.getKey();
@@ -186,7 +186,7 @@ public final class Payloads {
       String name,
       Included included,
       Excluded excluded,
-      BiConsumer<String, byte[]> into) {
+      BiConsumer<String, EncodedValue> into) {
     Object child = FieldPath.child(object, name);
     if (child == null || child instanceof JsonNode json && json.isNull()) {
       return false;
@@ -201,7 +201,7 @@ public final class Payloads {
       }
       return true;
     }
-    byte[] part = pickUnder(child, childSchema, included, under);
+    EncodedValue part = pickUnder(child, childSchema, included, under);
     if (part != null && (under == null || !under.whole)) {
       into.accept(name, part);
     }
@@ -213,22 +213,22 @@ public final class Payloads {
    * are left out, and an array with none at all is); a scalar has none. An element's position in a
    * refused value's path is its position in the value's array, those left out counted.
    */
-  private static byte[] pickUnder(
+  private static EncodedValue pickUnder(
       Object value, Schema schema, Included included, Excluded excluded) {
     if (isObject(value)) {
       EncodedFields struct = new EncodedFields(8);
       boolean found = pickInto(value, schema, included, excluded, struct::put);
-      return found ? PayloadValues.struct(struct) : null;
+      return found ? new EncodedValue.Object(struct) : null;
     }
     if (!isArray(value)) {
       return null;
     }
-    List<byte[]> picked = new ArrayList<>();
+    List<EncodedValue> picked = new ArrayList<>();
     Schema elementSchema = schema == null ? null : schema.valueSchema();
     int index = 0;
     for (Object element : elements(value)) {
       try {
-        byte[] part =
+        EncodedValue part =
             element == null ? null : pickUnder(element, elementSchema, included, excluded);
         if (part != null) {
           picked.add(part);
@@ -238,7 +238,7 @@ public final class Payloads {
       }
       index++;
     }
-    return picked.isEmpty() ? null : PayloadValues.list(picked);
+    return picked.isEmpty() ? null : new EncodedValue.Array(picked);
   }
 
   private static boolean isObject(Object value) {

@@ -68,10 +68,11 @@ class EncodedPointTest {
   void payloadValuesAreTheBytesProtobufWrites() {
     Map<String, Object> value = everyKind();
     for (Map.Entry<String, Object> field : value.entrySet()) {
-      byte[] encoded = ConnectJson.convert(field.getValue(), null, PayloadValues.INSTANCE);
+      byte[] encoded =
+          ConnectJson.convert(field.getValue(), null, PayloadValues.INSTANCE).toByteArray();
       assertArrayEquals(reference(field.getValue()).toByteArray(), encoded, field.getKey());
     }
-    byte[] whole = ConnectJson.convert(value, null, PayloadValues.INSTANCE);
+    byte[] whole = ConnectJson.convert(value, null, PayloadValues.INSTANCE).toByteArray();
     assertArrayEquals(reference(value).toByteArray(), whole);
   }
 
