@@ -15,9 +15,11 @@ import io.somastack.connect.qdrant.mapping.PointOp;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -55,11 +57,12 @@ import org.slf4j.LoggerFactory;
  * as Connect consumed it, past the records it filtered before put). When Qdrant cannot take a
  * batch, it (and every later batch not written) is kept, and the next put sends the kept batches
  * again, all together (they write different points), before it maps its records; put throws {@link
- * RetriableException} so Connect delivers that put's records (never sent) again after a backoff: an
- * outage loses nothing and dead-letters nothing; upserts and deletes by id are idempotent, so
- * sending a batch again is safe. A run of such failures is retried until {@code retry.timeout.ms}
- * has passed since its first one; then the task fails, and what it had not acknowledged is never
- * committed, for a restarted task to write.
+ * RetriableException} so Connect delivers that put's records (never sent) again after a backoff,
+ * and a batch it had mapped of them already is sent when they come, not embedded again: an outage
+ * loses nothing and dead-letters nothing; upserts and deletes by id are idempotent, so sending a
+ * batch again is safe. A run of such failures is retried until {@code retry.timeout.ms} has passed
+ * since its first one; then the task fails, and what it had not acknowledged is never committed,
+ * for a restarted task to write.
  */
 public class QdrantVectorSinkTask extends SinkTask {
 
@@ -104,6 +107,14 @@ public class QdrantVectorSinkTask extends SinkTask {
   private final Deque<PendingBatch> unacknowledged = new ArrayDeque<>();
 
   private final Map<TopicPartition, OffsetAndMetadata> acknowledged = new HashMap<>();
+
+  /**
+   * The batch a put mapped and then did not send, as a transient failure after the mapping (a
+   * collection's check, a batch before it) made the put throw {@link RetriableException}: Connect
+   * delivers those records again, and they are sent as mapped then instead of being embedded (an
+   * embedding service bills per call) again on every retry. Null when there is none.
+   */
+  private MappedNotSent mappedNotSent;
 
   /** Partitions closed and not opened again: their offsets are no longer this task's to report. */
   private final Set<TopicPartition> closedPartitions = new HashSet<>();
@@ -185,18 +196,18 @@ public class QdrantVectorSinkTask extends SinkTask {
     if (failure != null) {
       throw failure; // a task that failed once stays failed: its batch was never acknowledged
     }
+    PendingBatch next = null;
     try {
       if (unacknowledged.stream().anyMatch(PendingBatch::kept)) {
         // Kept batches go again first, before these records are mapped: while Qdrant keeps
-        // failing, redelivered records would be embedded (an embedding service bills per call)
-        // again on every retry. Not only a kept head: closing a partition can remove the kept
-        // batch before a written one, leaving a kept one behind.
+        // failing, the records need not be mapped at all. Not only a kept head: closing a
+        // partition can remove the kept batch before a written one, leaving a kept one behind.
         resendKept();
         while (!unacknowledged.isEmpty()) {
           settleOldest();
         }
       }
-      PendingBatch next = records.isEmpty() ? null : map(records);
+      next = records.isEmpty() ? null : mappedBatchOf(records);
       while (!unacknowledged.isEmpty() && unacknowledged.peekFirst().sent.isDone()) {
         settleOldest();
       }
@@ -209,7 +220,10 @@ public class QdrantVectorSinkTask extends SinkTask {
       }
       retries.reset();
     } catch (RetriableException e) {
-      // Nothing of these records was sent (next is dropped here): Connect delivers them again.
+      // Nothing of these records was sent: Connect delivers them again, to find them mapped
+      if (next != null) {
+        mappedNotSent = new MappedNotSent(List.copyOf(records), next);
+      }
       retryLater(records, e);
       throw e;
     } catch (ConnectException e) {
@@ -219,6 +233,17 @@ public class QdrantVectorSinkTask extends SinkTask {
       failure = new ConnectException("Qdrant sink failed: " + e, e);
       throw failure;
     }
+  }
+
+  /**
+   * The batch {@link #mappedNotSent} holds when Connect delivers its records again, else the
+   * records mapped now. Only those very records (by position) take it: after a rebalance Connect
+   * delivers fewer, and the closed partitions' records must not be written.
+   */
+  private PendingBatch mappedBatchOf(Collection<SinkRecord> records) {
+    MappedNotSent mapped = mappedNotSent;
+    mappedNotSent = null;
+    return mapped != null && mapped.isOf(records) ? mapped.batch() : map(records);
   }
 
   private PendingBatch map(Collection<SinkRecord> records) {
@@ -590,6 +615,11 @@ public class QdrantVectorSinkTask extends SinkTask {
     }
     partitions.forEach(acknowledged::remove);
     closedPartitions.addAll(partitions);
+    if (mappedNotSent != null
+        && !Collections.disjoint(mappedNotSent.batch().offsets.keySet(), partitions)) {
+      // as close promises: nothing of a closed partition reaches Qdrant from here any more
+      mappedNotSent = null;
+    }
   }
 
   /**
@@ -600,12 +630,31 @@ public class QdrantVectorSinkTask extends SinkTask {
   @Override
   public void stop() {
     dropAll();
+    mappedNotSent = null;
     if (sender != null) {
       sender.shutdown();
     }
     closeQuietly(writer);
     closeQuietly(embedder);
     closeQuietly(metrics);
+  }
+
+  /** A put's records, in the order put was given them, and the batch mapped from them. */
+  private record MappedNotSent(List<SinkRecord> records, PendingBatch batch) {
+
+    /** Whether the delivered records are these, by position, in the same order. */
+    boolean isOf(Collection<SinkRecord> delivered) {
+      if (delivered.size() != records.size()) {
+        return false;
+      }
+      Iterator<SinkRecord> mapped = records.iterator();
+      for (SinkRecord record : delivered) {
+        if (!Positions.of(record).equals(Positions.of(mapped.next()))) {
+          return false;
+        }
+      }
+      return true;
+    }
   }
 
   private static void closeQuietly(AutoCloseable closeable) {
