@@ -169,6 +169,42 @@ class OutboxSourceConfigTest {
     assertTrue(e.getMessage().contains("contradicts sslmode=disable"), e.getMessage());
   }
 
+  /**
+   * TLS settings of connection.url pgjdbc would fail on or use instead of the options: validate
+   * shows each on the option at fault, quoting nothing of the URL, and the config is refused. An
+   * unknown sslmode failed every connection with 08001, which a running task retried for ever.
+   */
+  @Test
+  void tlsSettingsOfTheUrlThatFailOrOverrideTheOptionsAreShownOnTheOptionAtFault() {
+    Map<String, String> typo = base();
+    typo.put("connection.url", "jdbc:postgresql://db/soma?sslmode=verify_full");
+    assertOnlyErrorOn("connection.url", typo);
+    ConfigException e = assertThrows(ConfigException.class, () -> new OutboxSourceConfig(typo));
+    assertTrue(e.getMessage().contains("sslmode parameter"), e.getMessage());
+    assertFalse(e.getMessage().contains("verify_full"), e.getMessage());
+
+    Map<String, String> sslTrue = base();
+    sslTrue.put("connection.url", "jdbc:postgresql://db/soma?ssl");
+    sslTrue.put("connection.sslmode", "require");
+    assertOnlyErrorOn("connection.sslmode", sslTrue);
+
+    Map<String, String> rootCert = base();
+    rootCert.put("connection.url", "jdbc:postgresql://db/soma?sslrootcert=/url/ca.pem");
+    rootCert.put("connection.sslrootcert", "/etc/ca.pem");
+    assertOnlyErrorOn("connection.sslrootcert", rootCert);
+
+    Map<String, String> sslPassword = base();
+    sslPassword.put("connection.url", "jdbc:postgresql://db/soma?sslpassword=s3cret");
+    assertOnlyErrorOn("connection.url", sslPassword);
+
+    Map<String, String> upperCase = base();
+    upperCase.put("connection.url", "jdbc:postgresql://db/soma?sslmode=VERIFY-FULL");
+    upperCase.put("connection.sslmode", "verify-full");
+    assertEquals(
+        "VERIFY-FULL",
+        new OutboxSourceConfig(upperCase).connectionProperties().getProperty("sslmode"));
+  }
+
   /** pgjdbc refuses a URL it cannot percent-decode; the error must not quote the URL. */
   @Test
   void aBadlyEncodedUrlIsShownOnTheUrlWithoutQuotingIt() {

@@ -2,6 +2,7 @@ package io.somastack.connect.common.config;
 
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.postgres.JdbcUrl;
+import io.somastack.connect.common.postgres.SslModes;
 import io.somastack.connect.common.template.RecordTemplate;
 import java.util.Arrays;
 import java.util.List;
@@ -167,7 +168,6 @@ public final class Validators {
                   + " credentials)");
         }
         // the connectors log their settings at start, and connection.url is no PASSWORD option
-        // (sslpassword, an encrypted client key's, has no option of its own to go to: left alone)
         if (url.hasParameterLike("password")) {
           throw new ConfigException(
               "Invalid value for configuration "
@@ -175,6 +175,27 @@ public final class Validators {
                   + ": a password= parameter would be logged with the connector's settings; set"
                   + " the password in connection.password, which is never shown (the value is not"
                   + " shown: it may hold credentials)");
+        }
+        if (url.hasParameterLike("sslpassword")) {
+          throw new ConfigException(
+              "Invalid value for configuration "
+                  + name
+                  + ": an sslpassword= parameter would be logged with the connector's settings;"
+                  + " give the client certificate's key (sslkey) as an unencrypted file instead,"
+                  + " readable by the worker alone (the value is not shown: it may hold"
+                  + " credentials)");
+        }
+        // pgjdbc refuses an unknown sslmode only when connecting, with a connection error's
+        // SQLSTATE (08001) that the connectors would retry for ever
+        String sslmode = url.parameter("sslmode");
+        if (sslmode != null && SslModes.named(sslmode) == null) {
+          throw new ConfigException(
+              "Invalid value for configuration "
+                  + name
+                  + ": its sslmode parameter is none of "
+                  + SslModes.list()
+                  + " (in any case), so the JDBC driver would refuse every connection (the value"
+                  + " is not shown: it may hold credentials)");
         }
       }
 

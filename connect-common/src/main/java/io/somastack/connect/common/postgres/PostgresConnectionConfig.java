@@ -24,11 +24,6 @@ public final class PostgresConnectionConfig {
   public static final String SSLMODE = "connection.sslmode";
   public static final String SSLROOTCERT = "connection.sslrootcert";
 
-  /** pgjdbc's TLS modes, weakest first. */
-  private static final String[] SSLMODES = {
-    "disable", "allow", "prefer", "require", "verify-ca", "verify-full"
-  };
-
   private PostgresConnectionConfig() {}
 
   /**
@@ -47,8 +42,10 @@ public final class PostgresConnectionConfig {
         Importance.HIGH,
         "JDBC URL of the PostgreSQL database, e.g. jdbc:postgresql://db:5432/soma. Use a config"
             + " provider in deployed configs: ${env:SOMA_PG_URL}. It is logged with the"
-            + " connector's settings, so user:password@ and a password= parameter are refused:"
-            + " the password goes in connection.password.",
+            + " connector's settings, so user:password@ and password= and sslpassword="
+            + " parameters are refused: the password goes in connection.password, and a client"
+            + " certificate's key (sslkey=) must be an unencrypted file readable by the worker"
+            + " alone.",
         group,
         ++order,
         Width.LONG,
@@ -70,8 +67,10 @@ public final class PostgresConnectionConfig {
         Importance.HIGH,
         "Database password; supply it through a config provider (${env:SOMA_PG_PASSWORD} or"
             + " ${file:/secrets/pg.properties:password}) so it never sits in the connector config."
-            + " The worker must declare the provider (config.providers): the shipped workers declare"
-            + " env only; add org.apache.kafka.common.config.provider.FileConfigProvider as file.",
+            + " The worker must declare the provider (config.providers): the Docker image's and the"
+            + " Strimzi worker configs declare env only, so add"
+            + " org.apache.kafka.common.config.provider.FileConfigProvider as file there for the"
+            + " second form; the quickstart's worker declares both.",
         group,
         ++order,
         Width.MEDIUM,
@@ -80,24 +79,26 @@ public final class PostgresConnectionConfig {
         SSLMODE,
         Type.STRING,
         "prefer",
-        ConfigDef.ValidString.in(SSLMODES),
+        ConfigDef.ValidString.in(SslModes.ALL),
         Importance.MEDIUM,
         "TLS to PostgreSQL, as pgjdbc's sslmode. Use verify-full in production: it checks the"
-            + " server's certificate against connection.sslrootcert and its host name. An sslmode"
-            + " in connection.url must agree with this one when this is set; a URL with ssl=true"
-            + " and no sslmode, and this option unset, is verify-full, as pgjdbc reads it.",
+            + " server's certificate against connection.sslrootcert and its host name. A TLS mode"
+            + " in connection.url must agree with this one (case aside) when this is set: its"
+            + " sslmode, or else its ssl=true, which pgjdbc reads as verify-full (and uses as such"
+            + " when this option is unset).",
         group,
         ++order,
         Width.SHORT,
         "TLS mode",
-        Recommenders.values(SSLMODES));
+        Recommenders.values(SslModes.ALL));
     def.define(
         SSLROOTCERT,
         Type.STRING,
         null,
         Importance.LOW,
         "Path of the CA certificate (PEM) that signed the server's certificate, for verify-ca and"
-            + " verify-full.",
+            + " verify-full. An sslrootcert in connection.url, which pgjdbc would use instead, must"
+            + " be the same path when this is set: set it here, in one place.",
         group,
         ++order,
         Width.LONG,
@@ -133,13 +134,15 @@ public final class PostgresConnectionConfig {
 
   /**
    * Refuses, on the option at fault, what would weaken the first connection and no single option's
-   * validator can see: an sslmode in connection.url that contradicts connection.sslmode (a URL
-   * pgjdbc cannot parse is refused by the URL's own validator, {@code Validators.postgresUrl}). The
+   * validator can see: a TLS mode or root certificate in connection.url that contradicts
+   * connection.sslmode or connection.sslrootcert (a URL pgjdbc cannot parse, or whose sslmode it
+   * does not know, is refused by the URL's own validator, {@code Validators.postgresUrl}). The
    * config classes call it from their constructors, so that validate explains it and no task starts
    * with it.
    */
   public static void check(AbstractConfig config) {
     sslmode(config);
+    sslrootcert(config);
   }
 
   /**
@@ -148,7 +151,9 @@ public final class PostgresConnectionConfig {
    * config, disable in the URL) would silently connect without the checks the config asks for: a
    * configuration error. An sslmode in the URL alone is the one used. Null when pgjdbc must decide
    * from the URL's ssl parameter: it reads ssl=true without an sslmode as verify-full, which the
-   * default connection.sslmode=prefer passed as a property would quietly weaken.
+   * default connection.sslmode=prefer passed as a property would quietly weaken. An explicit
+   * connection.sslmode, passed as a property, beats that ssl=true: one other than verify-full
+   * contradicts it like a URL's sslmode.
    */
   private static String sslmode(AbstractConfig config) {
     String configured = config.getString(SSLMODE);
@@ -156,19 +161,53 @@ public final class PostgresConnectionConfig {
     JdbcUrl url = JdbcUrl.parse(url(config));
     String inUrl = urlParameter(url, "sslmode");
     if (inUrl == null) {
+      boolean sslTrue = readsAsSslTrue(urlParameter(url, "ssl"));
+      if (explicit && sslTrue && !SslModes.SSL_TRUE.equals(configured)) {
+        throw contradiction(
+            configured,
+            "ssl=true in " + URL + ", which pgjdbc reads as sslmode=" + SslModes.SSL_TRUE);
+      }
       return !explicit && urlParameter(url, "ssl") != null ? null : configured;
     }
-    if (explicit && !inUrl.equals(configured)) {
-      throw new OptionConflict(
-          SSLMODE,
-          configured,
-          "contradicts sslmode="
-              + inUrl
-              + " in "
-              + URL
-              + ", which pgjdbc would use instead; set the TLS mode in one place");
+    // pgjdbc takes the mode in any case; an unknown one the URL's validator refused already
+    String mode = SslModes.named(inUrl);
+    if (explicit && !configured.equals(mode)) {
+      throw contradiction(
+          configured, "sslmode=" + mode + " in " + URL + ", which pgjdbc would use instead");
     }
     return inUrl;
+  }
+
+  /** pgjdbc's reading of the URL's ssl: true in any case, or the parameter without a value. */
+  private static boolean readsAsSslTrue(String ssl) {
+    return ssl != null && (ssl.isEmpty() || Boolean.parseBoolean(ssl));
+  }
+
+  /** connection.sslmode contradicting {@code inUrl}, what connection.url says of the TLS mode. */
+  private static OptionConflict contradiction(String configured, String inUrl) {
+    return new OptionConflict(
+        SSLMODE, configured, "contradicts " + inUrl + "; set the TLS mode in one place");
+  }
+
+  /**
+   * pgjdbc lets an sslrootcert in the URL beat connection.sslrootcert too, so a different one in
+   * each would verify the server against a CA the config does not name: refused, as for sslmode.
+   */
+  private static void sslrootcert(AbstractConfig config) {
+    String configured = config.getString(SSLROOTCERT);
+    if (configured == null || configured.isBlank()) {
+      return;
+    }
+    String inUrl = urlParameter(JdbcUrl.parse(url(config)), "sslrootcert");
+    if (inUrl != null && !inUrl.equals(configured)) {
+      throw new OptionConflict(
+          SSLROOTCERT,
+          configured,
+          "differs from the sslrootcert in "
+              + URL
+              + ", which pgjdbc would use instead; set the root certificate in one place, this"
+              + " option");
+    }
   }
 
   /** {@link JdbcUrl#parameter}, its error a config error naming the option, never its text. */

@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.sql.SQLTransientException;
 import java.util.Set;
 import javax.net.ssl.SSLException;
+import org.postgresql.jdbc.SslMode;
 
 /**
  * What PostgreSQL's errors mean for a connector, by SQLSTATE: retry (the fault goes away by
@@ -29,11 +30,11 @@ public final class SqlStates {
   /**
    * Faults that pass: the connection was lost or refused, the server is starting or shutting down,
    * a serialization failure or deadlock, resources or locks ran short, a session timed out. A
-   * certificate that does not verify, a certificate file that cannot be read and a connection the
-   * driver refuses to make are never one of them.
+   * certificate that does not verify, a certificate file that cannot be read, a TLS mode the driver
+   * does not know and a connection the driver refuses to make are never one of them.
    */
   public static boolean isTransient(SQLException e) {
-    if (isLocalSetupFailure(e)) {
+    if (isLocalSetupFailure(e) || isUnknownSslmode(e)) {
       return false;
     }
     if (e instanceof SQLTransientException) {
@@ -160,6 +161,19 @@ public final class SqlStates {
       }
     }
     return false;
+  }
+
+  /**
+   * pgjdbc's "Invalid sslmode value", reported as a connection that could not be made (08001) and
+   * told apart by where it is thrown, since its text is translated. connection.url's validator
+   * refuses an unknown sslmode, but a pg_service.conf named by the URL's service parameter can
+   * still bring one.
+   */
+  private static boolean isUnknownSslmode(SQLException e) {
+    StackTraceElement[] frames = e.getStackTrace();
+    return e.getCause() == null
+        && frames.length > 0
+        && SslMode.class.getName().equals(frames[0].getClassName());
   }
 
   private static boolean causedByNetwork(Throwable e) {

@@ -96,4 +96,30 @@ class ValidatorsTest {
       Validators.postgresUrl().ensureValid("connection.url", url);
     }
   }
+
+  /**
+   * sslpassword, an encrypted client key's password, would be logged with the connector's settings
+   * like password=: refused in any case or encoding, without the value.
+   */
+  @Test
+  void aJdbcUrlWithAnSslPasswordIsRefusedWithoutEchoingIt() {
+    for (String url :
+        new String[] {
+          "jdbc:postgresql://db/soma?sslkey=/k.pk8&sslpassword=s3cret",
+          "jdbc:postgresql://db/soma?SSLPassword=s3cret",
+          "jdbc:postgresql://db/soma?ssl%70assword=s3cret",
+          "jdbc:postgresql://db/soma?sslpassword"
+        }) {
+      ConfigException e =
+          assertThrows(
+              ConfigException.class,
+              () -> Validators.postgresUrl().ensureValid("connection.url", url),
+              url);
+      assertTrue(e.getMessage().contains("sslpassword"), e.getMessage());
+      assertTrue(e.getMessage().contains("unencrypted"), e.getMessage());
+      assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+    }
+    Validators.postgresUrl()
+        .ensureValid("connection.url", "jdbc:postgresql://db/soma?sslkey=/k.pk8&sslcert=/c.crt");
+  }
 }

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.common.config.OptionConflict;
+import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.List;
@@ -93,9 +95,124 @@ class PostgresConnectionConfigTest {
       Properties props = PostgresConnectionConfig.properties(config(url, null), "t");
       assertNull(props.getProperty("sslmode"), url);
     }
-    AbstractConfig explicit = config("jdbc:postgresql://db:5432/soma?ssl=true", "require");
+    AbstractConfig explicit = config("jdbc:postgresql://db:5432/soma?ssl=true", "verify-full");
     assertEquals(
-        "require", PostgresConnectionConfig.properties(explicit, "t").getProperty("sslmode"));
+        "verify-full", PostgresConnectionConfig.properties(explicit, "t").getProperty("sslmode"));
+  }
+
+  /**
+   * An explicit connection.sslmode, passed as a property, beats the URL's ssl=true with pgjdbc: one
+   * weaker than the verify-full that ssl=true reads as would connect without the checks the URL
+   * asks for (prefer: plaintext, silently), so it is refused like a contradicting URL sslmode.
+   */
+  @Test
+  void anSslmodeThatContradictsSslTrueInTheUrlIsRefused() {
+    for (String url :
+        List.of(
+            "jdbc:postgresql://db/soma?ssl=true",
+            "jdbc:postgresql://db/soma?ssl=TRUE",
+            "jdbc:postgresql://db/soma?ssl=",
+            "jdbc:postgresql://db/soma?ssl")) {
+      OptionConflict e =
+          assertThrows(
+              OptionConflict.class, () -> PostgresConnectionConfig.check(config(url, "prefer")));
+      assertEquals(PostgresConnectionConfig.SSLMODE, e.option());
+      assertTrue(e.getMessage().contains("ssl=true"), e.getMessage());
+    }
+    // ssl=false is prefer to pgjdbc, and the property is the mode: nothing to contradict
+    AbstractConfig sslFalse = config("jdbc:postgresql://db/soma?ssl=false", "require");
+    PostgresConnectionConfig.check(sslFalse);
+    assertEquals(
+        "require", PostgresConnectionConfig.properties(sslFalse, "t").getProperty("sslmode"));
+    // an sslmode in the URL decides, not ssl
+    PostgresConnectionConfig.check(
+        config("jdbc:postgresql://db/soma?ssl=true&sslmode=require", "require"));
+  }
+
+  /** pgjdbc reads sslmode in any case: VERIFY-FULL and verify-full are the same mode. */
+  @Test
+  void anSslmodeInTheUrlAgreesWhateverItsCase() {
+    PostgresConnectionConfig.check(
+        config("jdbc:postgresql://db/soma?sslmode=VERIFY-FULL", "verify-full"));
+    PostgresConnectionConfig.check(config("jdbc:postgresql://db/soma?sslmode=Require", "require"));
+    OptionConflict e =
+        assertThrows(
+            OptionConflict.class,
+            () ->
+                PostgresConnectionConfig.check(
+                    config("jdbc:postgresql://db/soma?sslmode=DISABLE", "verify-full")));
+    assertTrue(e.getMessage().contains("contradicts sslmode=disable"), e.getMessage());
+  }
+
+  /** The same against the driver itself: an upper-case sslmode that agrees connects. */
+  @Test
+  void anUpperCaseSslmodeThatAgreesConnects() throws SQLException {
+    AbstractConfig upper =
+        config("jdbc:postgresql://127.0.0.1:5432/postgres?sslmode=DISABLE", "disable");
+    PostgresConnectionConfig.check(upper);
+    Properties props = PostgresConnectionConfig.properties(upper, "t");
+    props.setProperty("user", "postgres");
+    try (Connection c = DriverManager.getConnection(PostgresConnectionConfig.url(upper), props)) {
+      assertTrue(c.isValid(5));
+    }
+  }
+
+  /**
+   * pgjdbc refuses an sslmode it does not know only when connecting, with SQLSTATE 08001, which the
+   * connectors retried for ever: refused on connection.url, without quoting the value, whether or
+   * not connection.sslmode is set.
+   */
+  @Test
+  void anUnknownSslmodeInTheUrlIsRefusedWithoutQuotingIt() {
+    for (String url :
+        List.of(
+            "jdbc:postgresql://db/soma?sslmode=verify_full",
+            "jdbc:postgresql://db/soma?sslmode=true",
+            "jdbc:postgresql://db/soma?sslmode=",
+            "jdbc:postgresql://db/soma?sslmode",
+            "jdbc:postgresql://db/soma?sslmode=require&sslmode=s3cret")) {
+      for (String sslmode : new String[] {null, "require"}) {
+        ConfigException e = assertThrows(ConfigException.class, () -> config(url, sslmode), url);
+        assertTrue(e.getMessage().contains(PostgresConnectionConfig.URL), e.getMessage());
+        assertTrue(e.getMessage().contains("sslmode parameter"), e.getMessage());
+        assertFalse(e.getMessage().contains("verify_full"), e.getMessage());
+        assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * pgjdbc lets the URL's sslrootcert beat connection.sslrootcert: two different ones would verify
+   * the server against a CA the config does not name. Refused on connection.sslrootcert; the same
+   * path in both, or one in either place, passes.
+   */
+  @Test
+  void aDifferentRootCertificateInTheUrlIsRefused() {
+    OptionConflict e =
+        assertThrows(
+            OptionConflict.class,
+            () ->
+                PostgresConnectionConfig.check(
+                    withRootCert(
+                        "jdbc:postgresql://db/soma?sslrootcert=/url/ca.pem", "/etc/ca.pem")));
+    assertEquals(PostgresConnectionConfig.SSLROOTCERT, e.option());
+    assertTrue(e.getMessage().contains("one place"), e.getMessage());
+    PostgresConnectionConfig.check(
+        withRootCert("jdbc:postgresql://db/soma?sslrootcert=%2Fetc%2Fca.pem", "/etc/ca.pem"));
+    PostgresConnectionConfig.check(withRootCert("jdbc:postgresql://db/soma", "/etc/ca.pem"));
+    PostgresConnectionConfig.check(
+        withRootCert("jdbc:postgresql://db/soma?sslrootcert=/url/ca.pem", null));
+  }
+
+  private static AbstractConfig withRootCert(String url, String rootCert) {
+    ConfigDef def = new ConfigDef();
+    PostgresConnectionConfig.define(def, "Connection", "");
+    Map<String, String> props = new HashMap<>();
+    props.put(PostgresConnectionConfig.URL, url);
+    if (rootCert != null) {
+      props.put(PostgresConnectionConfig.SSLROOTCERT, rootCert);
+    }
+    return new AbstractConfig(def, props);
   }
 
   /**

@@ -2,6 +2,7 @@ package io.somastack.connect.common.postgres;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.EOFException;
@@ -10,7 +11,9 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateException;
+import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.Properties;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.Test;
@@ -45,6 +48,32 @@ class SqlStatesTest {
   void aCertificateThatDoesNotVerifyIsNeverRetried() {
     SQLException e = new SQLException("SSL error", "08006", new SSLHandshakeException("PKIX"));
     assertFalse(SqlStates.isTransient(e));
+  }
+
+  /**
+   * pgjdbc refuses a TLS mode it does not know with 08001, the class of a lost connection. The
+   * URL's validator refuses such an sslmode, but a pg_service.conf can still bring one; the
+   * driver's own exception is taken here, from a connection it refuses to open.
+   */
+  @Test
+  void anSslmodeTheDriverDoesNotKnowIsNeverRetried() {
+    Properties props = new Properties();
+    props.setProperty("user", "postgres");
+    props.setProperty("sslmode", "verify_full");
+    SQLException e =
+        assertThrows(
+            SQLException.class,
+            () -> DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", props));
+    assertEquals("08001", e.getSQLState());
+    assertFalse(SqlStates.isTransient(e));
+    // the same SQLSTATE for a server that cannot be reached is still retried
+    props.setProperty("sslmode", "disable");
+    SQLException refused =
+        assertThrows(
+            SQLException.class,
+            () -> DriverManager.getConnection("jdbc:postgresql://127.0.0.1:1/postgres", props));
+    assertEquals("08001", refused.getSQLState());
+    assertTrue(SqlStates.isTransient(refused));
   }
 
   /** Configuration errors pgjdbc reports in class 08: retrying them would retry for ever. */

@@ -295,6 +295,42 @@ class PostgresSinkConfigTest {
     assertThrows(ConfigException.class, () -> new PostgresMemorySinkTask().start(props));
   }
 
+  /**
+   * TLS settings of connection.url pgjdbc would fail on or use instead of the options: validate
+   * explains each on the option at fault, quoting nothing of the URL, and no task starts. An
+   * unknown sslmode failed every connection with 08001, retried until retry.timeout.ms.
+   */
+  @Test
+  void tlsSettingsOfTheUrlThatFailOrOverrideTheOptionsAreExplainedByValidate() {
+    Map<String, String> typo = minimal();
+    typo.put("connection.url", "jdbc:postgresql://db/soma?sslmode=verify_full");
+    String error = assertOnlyErrorOn("connection.url", "sslmode parameter", typo);
+    assertFalse(error.contains("verify_full"), error);
+    assertThrows(ConfigException.class, () -> new PostgresMemorySinkTask().start(typo));
+
+    Map<String, String> sslTrue = minimal();
+    sslTrue.put("connection.url", "jdbc:postgresql://db/soma?ssl=true");
+    sslTrue.put("connection.sslmode", "prefer");
+    assertOnlyErrorOn("connection.sslmode", "contradicts ssl=true", sslTrue);
+
+    Map<String, String> rootCert = minimal();
+    rootCert.put("connection.url", "jdbc:postgresql://db/soma?sslrootcert=/url/ca.pem");
+    rootCert.put("connection.sslrootcert", "/etc/ca.pem");
+    assertOnlyErrorOn("connection.sslrootcert", "one place", rootCert);
+
+    Map<String, String> sslPassword = minimal();
+    sslPassword.put("connection.url", "jdbc:postgresql://db/soma?sslpassword=s3cret");
+    error = assertOnlyErrorOn("connection.url", "sslpassword", sslPassword);
+    assertFalse(error.contains("s3cret"), error);
+
+    Map<String, String> upperCase = minimal();
+    upperCase.put("connection.url", "jdbc:postgresql://db/soma?sslmode=VERIFY-FULL");
+    upperCase.put("connection.sslmode", "verify-full");
+    assertTrue(
+        errors(new PostgresMemorySinkConnector().validate(upperCase)).values().stream()
+            .allMatch(List::isEmpty));
+  }
+
   /** pgjdbc refuses a URL it cannot percent-decode; the error must not quote the URL. */
   @Test
   void aBadlyEncodedUrlIsExplainedByValidateWithoutQuotingIt() {
