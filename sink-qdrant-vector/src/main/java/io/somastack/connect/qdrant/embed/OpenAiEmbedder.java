@@ -123,6 +123,23 @@ public final class OpenAiEmbedder extends TextEmbedder {
     this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
     this.nanoTime = nanoTime;
     this.sleep = sleep;
+    warnIfKeyInClearText(config.openAiUrl());
+  }
+
+  /**
+   * The key goes in every request's Authorization header: allowed over http:// (a local model
+   * server, a sidecar or a private network may do the encryption), but never silently. The URL's
+   * host and port only, never the key.
+   */
+  private void warnIfKeyInClearText(URI url) {
+    if (apiKey != null && "http".equalsIgnoreCase(url.getScheme())) {
+      log.warn(
+          "embedder.openai.api.key is sent in clear text: embedder.openai.url is http://{}:{}; use"
+              + " https:// unless the network between this worker and the embedding server is"
+              + " encrypted otherwise",
+          url.getHost(),
+          url.getPort() < 0 ? 80 : url.getPort());
+    }
   }
 
   @Override

@@ -915,4 +915,22 @@ class OpenAiEmbedderTest {
     }
     assertEquals(0, requests.size());
   }
+
+  /**
+   * The key is sent as a Bearer token in every request: over http:// the task says so once, at
+   * start, naming the option but never the key; over https://, or without a key, it says nothing.
+   */
+  @Test
+  void aKeySentOverPlainHttpIsWarnedOfOnceWithoutQuotingIt() {
+    String log = CapturedStderr.of(() -> embedder(8, "embedder.openai.api.key", "sk-s3cret"));
+    assertEquals(1, log.lines().filter(l -> l.contains("WARN")).count(), log);
+    assertTrue(log.contains("embedder.openai.api.key is sent in clear text"), log);
+    assertFalse(log.contains("sk-s3cret"), log);
+
+    String https =
+        CapturedStderr.of(() -> embedder(8, "embedder.openai.url", "https://api.example.com/v1"));
+    assertFalse(https.contains("clear text"), https);
+    String noKey = CapturedStderr.of(() -> embedder(8, "embedder.openai.api.key", ""));
+    assertFalse(noKey.contains("clear text"), noKey);
+  }
 }
