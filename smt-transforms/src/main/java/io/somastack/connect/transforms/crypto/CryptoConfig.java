@@ -42,7 +42,7 @@ public final class CryptoConfig {
             "AES-256 keys as id:version:base64key entries separated by commas (32-byte keys, "
                 + "standard or URL-safe base64). Supply it through a config provider, e.g. "
                 + "${file:/etc/soma/keys.properties:field.keys} or ${env:SOMA_ENCRYPTION_KEYS}, "
-                + "declared on the worker (config.providers; the shipped workers declare env only). "
+                + "declared on the worker (config.providers; the Docker and Strimzi workers declare env only, the quickstart's env and file). "
                 + "Ciphertexts name their key id and version, so old versions stay listed until "
                 + "no data needs them. Rotate by adding a higher version before the current one "
                 + "has encrypted 2^32 values.")
