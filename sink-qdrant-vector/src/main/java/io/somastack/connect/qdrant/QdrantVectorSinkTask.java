@@ -16,6 +16,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -25,6 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -192,10 +194,11 @@ public class QdrantVectorSinkTask extends SinkTask {
    * empty put only acknowledges what is done and sends kept batches again.
    */
   @Override
-  public void put(Collection<SinkRecord> records) {
+  public void put(Collection<SinkRecord> delivered) {
     if (failure != null) {
       throw failure; // a task that failed once stays failed: its batch was never acknowledged
     }
+    Collection<SinkRecord> records = withoutClosedPartitions(delivered);
     PendingBatch next = null;
     try {
       if (unacknowledged.stream().anyMatch(PendingBatch::kept)) {
@@ -236,9 +239,39 @@ public class QdrantVectorSinkTask extends SinkTask {
   }
 
   /**
+   * The records less those of partitions closed and not opened again. Connect takes a closed
+   * partition's records out of a batch it delivers again by their topic and partition after the
+   * transforms, so under one that renames topics (RegexRouter) it delivers them after close. The
+   * partition's new owner writes them; written here too, late, they could undo its newer write.
+   */
+  private Collection<SinkRecord> withoutClosedPartitions(Collection<SinkRecord> records) {
+    if (closedPartitions.isEmpty()) {
+      return records;
+    }
+    List<SinkRecord> own = new ArrayList<>(records.size());
+    Set<TopicPartition> skipped = new TreeSet<>(Comparator.comparing(TopicPartition::toString));
+    for (SinkRecord record : records) {
+      TopicPartition partition = Positions.partition(record);
+      if (closedPartitions.contains(partition)) {
+        skipped.add(partition);
+      } else {
+        own.add(record);
+      }
+    }
+    if (!skipped.isEmpty()) {
+      log.info(
+          "Skipped {} record(s) of {}, closed by a rebalance: their new owner writes them",
+          records.size() - own.size(),
+          skipped);
+    }
+    return own;
+  }
+
+  /**
    * The batch {@link #mappedNotSent} holds when Connect delivers its records again, else the
    * records mapped now. Only those very records (by position) take it: after a rebalance Connect
-   * delivers fewer, and the closed partitions' records must not be written.
+   * delivers fewer (see {@link #withoutClosedPartitions}), and the closed partitions' records must
+   * not be written.
    */
   private PendingBatch mappedBatchOf(Collection<SinkRecord> records) {
     MappedNotSent mapped = mappedNotSent;

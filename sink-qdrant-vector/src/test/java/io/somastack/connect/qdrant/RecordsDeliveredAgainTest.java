@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -155,6 +156,42 @@ class RecordsDeliveredAgainTest {
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
     assertEquals(1, reader.countAsync("memories").get());
     assertEquals("one", text(1));
+  }
+
+  /**
+   * Connect removes a closed partition's records from the batch it delivers again by the records'
+   * topic and partition after the transforms (Kafka 4.3's WorkerSinkTask), so under a transform
+   * that renames topics (RegexRouter) it delivers them again after close. Their partition is no
+   * longer this task's: its new owner writes them, and a late write here could undo a newer one.
+   */
+  @Test
+  void recordsOfAClosedPartitionDeliveredAgainAreNotWritten() throws Exception {
+    startTask();
+    TopicPartition other = new TopicPartition(PARTITION.topic(), 1);
+    SinkRecord kept = record(1, "one", "t1");
+    SinkRecord closed =
+        new SinkRecord(
+            "renamed",
+            other.partition(),
+            null,
+            null,
+            null,
+            Map.of("id", 2L, "text", "two", "tenant_id", "t1"),
+            7,
+            null,
+            TimestampType.NO_TIMESTAMP_TYPE,
+            null,
+            other.topic(),
+            other.partition(),
+            7L);
+    qdrant.failNext(1, Status.Code.UNAVAILABLE);
+    assertThrows(RetriableException.class, () -> task.put(List.of(kept, closed)));
+    task.close(List.of(other));
+
+    task.put(List.of(kept, closed));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
+    assertEquals(1, reader.countAsync("memories").get());
+    assertEquals(null, text(2));
   }
 
   private String text(long id) throws Exception {
