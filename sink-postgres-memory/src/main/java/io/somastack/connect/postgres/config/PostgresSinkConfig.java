@@ -194,8 +194,12 @@ public final class PostgresSinkConfig extends AbstractConfig {
         true,
         Importance.MEDIUM,
         "Add newly configured columns to an existing table (in upsert mode also the updated_at"
-            + " column it sets), and a unique index on the conflict columns when none matches."
-            + " Never drops or rewrites a column or a constraint.",
+            + " column it sets), and a unique index on the conflict columns when none matches"
+            + " (append mode looks for it before every COPY, so one dropped under the task is"
+            + " added back before an event id is stored twice). Never drops or rewrites a column"
+            + " or a constraint. Without it a table lacking a column the sink writes or that"
+            + " unique index (every mode relies on it: append mode for one row per event id)"
+            + " stops the task, naming what to add.",
         GROUP_TABLE,
         ++order,
         Width.SHORT,

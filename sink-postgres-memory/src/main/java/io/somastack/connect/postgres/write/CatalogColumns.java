@@ -6,7 +6,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /** The columns a table has now, as the catalog names them. */
 final class CatalogColumns {
@@ -32,21 +34,72 @@ final class CatalogColumns {
   }
 
   /**
-   * The same, read after taking COPY's own lock on the table (ROW EXCLUSIVE: other writers go on,
-   * ALTER TABLE waits): the types cannot change before the transaction ends. One round trip.
+   * Whether a unique index exists that ON CONFLICT on the columns infers, of the table that {@code
+   * %1$s} names as a regclass, the columns {@code %2$s} names as a text[]: on exactly those columns
+   * (INCLUDE columns aside), and not partial, on expressions, deferrable or invalid, which
+   * PostgreSQL does not take as an arbiter (nor does a COPY's 23505 come from a deferrable one
+   * before the commit).
    */
-  static Map<String, String> lockedFor(Connection c, String table) throws SQLException {
+  private static final String UNIQUE_INDEX =
+      "SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = %1$s AND i.indisunique"
+          + " AND i.indisvalid AND i.indimmediate AND i.indpred IS NULL AND i.indexprs IS NULL"
+          + " AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a"
+          + " WHERE a.attrelid = i.indrelid"
+          + " AND a.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1]))"
+          + " = (SELECT array_agg(x ORDER BY x) FROM unnest(%2$s) x))";
+
+  /** Whether the table has a unique index on exactly these columns that ON CONFLICT infers. */
+  static boolean hasUniqueIndexOn(Connection c, String table, List<String> columns)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(String.format(UNIQUE_INDEX, "to_regclass(?)", "?::text[]"))) {
+      ps.setString(1, table);
+      ps.setArray(2, c.createArrayOf("text", columns.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
+  }
+
+  /**
+   * What a COPY relies on in its table: each column's type, and whether the unique index on {@code
+   * conflictColumns} is there ({@link #hasUniqueIndexOn}), which alone tells COPY of an event id
+   * already stored.
+   */
+  record Locked(Map<String, String> types, boolean uniqueIndex) {}
+
+  /**
+   * The same, read after taking COPY's own lock on the table (ROW EXCLUSIVE: other writers go on,
+   * ALTER TABLE, DROP INDEX and CREATE INDEX wait): neither can change before the transaction ends.
+   * One round trip.
+   */
+  static Locked lockedFor(Connection c, String table, List<String> conflictColumns)
+      throws SQLException {
+    String regclass = SchemaManager.literal(table) + "::regclass";
+    String columns =
+        conflictColumns.stream()
+            .map(SchemaManager::literal)
+            .collect(Collectors.joining(", ", "ARRAY[", "]::text[]"));
     try (Statement s = c.createStatement()) {
       s.execute(
           "LOCK TABLE "
               + table
               + " IN ROW EXCLUSIVE MODE; "
-              + String.format(COLUMNS, SchemaManager.literal(table) + "::regclass"));
+              + String.format(COLUMNS, regclass)
+              + "; "
+              + String.format(UNIQUE_INDEX, regclass, columns));
       while (!s.getMoreResults() && s.getUpdateCount() != -1) {
-        // the LOCK's (empty) result; the SELECT's rows follow
+        // the LOCK's (empty) result; the SELECTs' rows follow
       }
+      Map<String, String> types;
       try (ResultSet rs = s.getResultSet()) {
-        return types(rs);
+        types = types(rs);
+      }
+      s.getMoreResults();
+      try (ResultSet rs = s.getResultSet()) {
+        rs.next();
+        return new Locked(types, rs.getBoolean(1));
       }
     }
   }

@@ -11,7 +11,6 @@ import java.sql.SQLTransientException;
 import java.sql.Savepoint;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.postgresql.PGConnection;
@@ -26,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * that happens only for true duplicates at new offsets, so the usual COPY runs bare and such a
  * duplicate costs the whole transaction ({@link #copy}); the batch is then written again with
  * {@link #copyGuarded}, where a savepoint keeps the rest and the chunk holding the stored id goes
- * down the ON CONFLICT DO NOTHING path instead.
+ * down the ON CONFLICT DO NOTHING path instead. All of which rests on the table's unique index on
+ * the event id, which raises the 23505: every COPY first makes sure it is there ({@link
+ * #lockAndChooseFormat}).
  *
  * <p>A table whose columns have exactly the layout's types takes COPY's binary format ({@link
  * CopyBinary}); any other (a DBA's varchar or json column, say) takes text format, which PostgreSQL
@@ -37,6 +38,12 @@ final class CopyWriter {
   private static final Logger log = LoggerFactory.getLogger(CopyWriter.class);
 
   private static final String UNIQUE_VIOLATION = "23505";
+
+  /**
+   * invalid_column_reference: what ON CONFLICT raises for a missing unique index, and so what a
+   * COPY into a table without one fails with too ({@link TableChanged}).
+   */
+  private static final String NO_UNIQUE_INDEX = "42P10";
 
   /** invalid_binary_representation: a binary value does not fit its column's type. */
   private static final String INVALID_BINARY = "22P03";
@@ -118,7 +125,7 @@ final class CopyWriter {
   }
 
   private int send(Connection c, String table, List<EventRow> rows) throws SQLException {
-    boolean binaryFormat = takesBinary(c, table);
+    boolean binaryFormat = lockAndChooseFormat(c, table);
     CopyBuffer data = binaryFormat ? binary.fill(rows) : buffer.fill(rows);
     CopyIn copy = null;
     try {
@@ -145,20 +152,39 @@ final class CopyWriter {
   }
 
   /**
-   * Whether the table's columns have exactly the layout's types, so that binary values fit them.
-   * Asked in every batch, with the table locked against ALTER TABLE until the batch commits: a
-   * column altered to a type whose binary input takes the old bytes (jsonb to text, bigint to
-   * double or numeric) would otherwise store wrong values without an error. A table found not to
-   * fit keeps text format until the task reads the catalog again (text is right for any types).
+   * Locks the table for the COPY and reads what the COPY relies on, in one round trip, returning
+   * whether the rows go in binary format. Asked in every batch, with the table locked against ALTER
+   * TABLE and DROP INDEX until the batch commits.
+   *
+   * <p>The unique index on the event id: COPY learns of an event id already stored only from its
+   * 23505, so without it an event id that comes again at new offsets would be stored twice without
+   * an error. An index dropped (or a table swapped for a copy without one) since the task read the
+   * catalog fails the batch as the table's change (SQLSTATE 42P10, as an INSERT's ON CONFLICT
+   * would): the task reads the catalog again, where auto.evolve adds the index back and without it
+   * the task stops, and writes the batch once more.
+   *
+   * <p>The types, for binary format: a column altered to a type whose binary input takes the old
+   * bytes (jsonb to text, bigint to double or numeric) would otherwise store wrong values without
+   * an error. A table found not to fit keeps text format until the task reads the catalog again
+   * (text is right for any types).
    */
-  private boolean takesBinary(Connection c, String table) throws SQLException {
+  private boolean lockAndChooseFormat(Connection c, String table) throws SQLException {
+    CatalogColumns.Locked locked = CatalogColumns.lockedFor(c, table, layout.conflictColumns());
+    if (!locked.uniqueIndex()) {
+      throw new SQLException(
+          "table "
+              + table
+              + " has no unique index on ("
+              + String.join(", ", layout.conflictColumns())
+              + "), without which COPY would store an event id again",
+          NO_UNIQUE_INDEX);
+    }
     if (binary == null || textTables.contains(table) || binaryRefused.contains(table)) {
       return false;
     }
-    Map<String, String> types = CatalogColumns.lockedFor(c, table);
     for (TableLayout.Column column : layout.columns()) {
       String binaryType = CopyBinary.typeFor(column);
-      String type = types.get(column.name());
+      String type = locked.types().get(column.name());
       if (!binaryType.equals(type)) {
         textTables.add(table);
         // once per table and task: why this table is written the slower way

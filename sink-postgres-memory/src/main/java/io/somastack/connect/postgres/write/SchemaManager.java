@@ -2,6 +2,7 @@ package io.somastack.connect.postgres.write;
 
 import io.somastack.connect.common.postgres.PgCatalog;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
+import io.somastack.connect.common.postgres.SqlStates;
 import io.somastack.connect.common.sql.SqlIdentifier;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import io.somastack.connect.postgres.config.WriteMode;
@@ -33,6 +34,8 @@ import org.slf4j.LoggerFactory;
 public final class SchemaManager {
 
   private static final Logger log = LoggerFactory.getLogger(SchemaManager.class);
+
+  private static final String UNIQUE_VIOLATION = "23505";
 
   private final PostgresSinkConfig config;
   private final TableLayout layout;
@@ -86,7 +89,8 @@ public final class SchemaManager {
           addConflictIndex(c, s, table);
         } else {
           checkColumnsPresent(c, table);
-          if (layout.mode() == WriteMode.UPSERT && !hasUniqueIndexOn(c, table)) {
+          // every mode relies on it: append for one row per event id, all for ON CONFLICT
+          if (!hasUniqueIndexOn(c, table)) {
             throw noConflictIndex(table);
           }
         }
@@ -287,7 +291,14 @@ public final class SchemaManager {
               + create
               + ";");
     }
-    s.execute(create);
+    try {
+      s.execute(create);
+    } catch (SQLException e) {
+      if (UNIQUE_VIOLATION.equals(SqlStates.rootState(e))) {
+        throw duplicatesStored(table); // without e: its message may quote a value
+      }
+      throw e;
+    }
     if (!hasUniqueIndexOn(c, table)) {
       // IF NOT EXISTS skipped: a relation of that name exists (an index ON CONFLICT cannot use,
       // partial or invalid; or another table's index, a sequence, a view)
@@ -302,6 +313,21 @@ public final class SchemaManager {
               + ") under that name: drop or rename that index");
     }
     log.info("Added a unique index on ({}) to {}", columns, table);
+  }
+
+  /**
+   * Rows that share the conflict columns, stored while the table had no unique index on them (by
+   * another writer, or by this sink before it checked for the index at every COPY), keep the index
+   * from being made, and the sink from writing without it.
+   */
+  private ConnectException duplicatesStored(String table) {
+    return new ConnectException(
+        "table "
+            + table
+            + " has no unique index on ("
+            + String.join(", ", layout.conflictColumns())
+            + "), and the sink cannot add one: rows that share those columns were stored while it"
+            + " had none (SQLSTATE 23505). Delete the duplicate rows, then restart the task");
   }
 
   /**
@@ -360,8 +386,9 @@ public final class SchemaManager {
   }
 
   /**
-   * Upserts with a table that has no unique index their ON CONFLICT can use would fail at the first
-   * statement (SQLSTATE 42P10), whatever the records: the task stops first, saying what to add.
+   * A table without the unique index the sink relies on: append mode's COPY would store an event id
+   * again without an error, and the other modes' ON CONFLICT would fail at the first statement
+   * (SQLSTATE 42P10), whatever the records. The task stops first, saying what to add.
    */
   private ConnectException noConflictIndex(String table) {
     String key = String.join(", ", layout.conflictColumns());
@@ -370,8 +397,11 @@ public final class SchemaManager {
             + table
             + " has no unique index on ("
             + key
-            + ") that upserts can name in ON CONFLICT (one without a WHERE clause or expressions,"
-            + " not deferrable, valid), and "
+            + ") that "
+            + (layout.mode() == WriteMode.APPEND
+                ? "keeps one row per event id"
+                : "the sink's ON CONFLICT can name")
+            + " (one without a WHERE clause or expressions, not deferrable, valid), and "
             + PostgresSinkConfig.AUTO_EVOLVE
             + "=false: add a unique constraint on ("
             + key
@@ -380,27 +410,9 @@ public final class SchemaManager {
             + "=true for the sink to add one");
   }
 
-  /**
-   * Whether a unique index exists that ON CONFLICT on the conflict columns infers: on exactly those
-   * columns (INCLUDE columns aside), and not partial, on expressions, deferrable or invalid, which
-   * PostgreSQL does not take as an arbiter.
-   */
+  /** Whether the table has the unique index on the conflict columns that the sink relies on. */
   private boolean hasUniqueIndexOn(Connection c, String table) throws SQLException {
-    String sql =
-        "SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = to_regclass(?) AND i.indisunique"
-            + " AND i.indisvalid AND i.indimmediate AND i.indpred IS NULL AND i.indexprs IS NULL"
-            + " AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a"
-            + " WHERE a.attrelid = i.indrelid"
-            + " AND a.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1]))"
-            + " = (SELECT array_agg(x ORDER BY x) FROM unnest(?::text[]) x))";
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
-      ps.setString(1, table);
-      ps.setArray(2, c.createArrayOf("text", layout.conflictColumns().toArray()));
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getBoolean(1);
-      }
-    }
+    return CatalogColumns.hasUniqueIndexOn(c, table, layout.conflictColumns());
   }
 
   /** The table's own name, unquoted, from a qualified quoted name such as "public"."dlq". */
