@@ -353,9 +353,7 @@ public class PostgresMemorySinkTask extends SinkTask {
    */
   private void writeUncommitted(Batch batch, boolean catalogStatesToo) throws SQLException {
     Connection c = session.connection();
-    for (String table : batch.rowsByTable().keySet()) {
-      schemas.ensure(c, table);
-    }
+    ensureTables(c, batch);
     try {
       writeBatch(c, batch);
     } catch (SQLException e) {
@@ -370,6 +368,49 @@ public class PostgresMemorySinkTask extends SinkTask {
       isolateRejected(c, batch);
       writeBatch(c, batch);
     }
+  }
+
+  /**
+   * Makes sure each table of the batch is ready. Where the record's own key or value names the
+   * table (table.name.format reads them), a table that does not exist under auto.create=false is
+   * the records' fault, not the config's: a tenant not provisioned, a typo in the data. Its records
+   * are dead-lettered and the other tables' written, rather than every table stopping with the
+   * task. A table named by the topic (or partition) alone stays the config's fault: the task stops.
+   */
+  private void ensureTables(Connection c, Batch batch) throws SQLException {
+    for (Map.Entry<String, List<EventRow>> table : batch.rowsByTable().entrySet()) {
+      if (table.getValue().isEmpty()) {
+        continue; // all its rows dead-lettered already
+      }
+      try {
+        schemas.ensure(c, table.getKey());
+      } catch (SchemaManager.TableMissing e) {
+        if (!config.tableTemplate().readsKeyOrValue()) {
+          throw e;
+        }
+        deadLetterRowsOf(batch, table.getKey());
+      }
+    }
+  }
+
+  /**
+   * The batch's records for a table that does not exist, to the dead-letter queue (which logs each
+   * by its position). The reason names the template, not the table: the records' data made its
+   * name.
+   */
+  private void deadLetterRowsOf(Batch batch, String table) {
+    batch.removeTable(
+        table,
+        new BadRecordException(
+            "the table that "
+                + PostgresSinkConfig.TABLE_NAME_FORMAT
+                + " '"
+                + config.tableTemplate()
+                + "' names from this record does not exist, and "
+                + PostgresSinkConfig.AUTO_CREATE
+                + "=false: create the table, or set "
+                + PostgresSinkConfig.AUTO_CREATE
+                + "=true"));
   }
 
   /** A NOT NULL column the sink does not write and nothing fills fails every row: the table's. */

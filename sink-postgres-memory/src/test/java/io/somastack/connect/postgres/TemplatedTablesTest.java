@@ -2,12 +2,16 @@ package io.somastack.connect.postgres;
 
 import static io.somastack.connect.postgres.LocalTasks.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.util.List;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -100,6 +104,97 @@ class TemplatedTablesTest {
     assertEquals(1, upsert.metric("tombstones-ignored-total"));
     assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM mem_acme"));
     assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM kv_acme"));
+  }
+
+  /**
+   * With auto.create=false, a record whose own data names a table that does not exist (a tenant not
+   * provisioned, a typo) is that record's fault: dead-lettered with a reason that quotes none of
+   * its data, while the records of the other tables are written, now and at later puts.
+   */
+  @Test
+  void aRecordNamingAMissingTableWithoutAutoCreateIsDeadLetteredAndTheRestWritten()
+      throws SQLException {
+    LocalTasks.execute(DATABASE, MEM_ACME);
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    task = startedWithoutAutoCreate(context, "mem_${value.tenant}");
+    task.put(
+        List.of(
+            record("{\"event_id\":\"e1\",\"tenant\":\"acme\"}", 0),
+            record("{\"event_id\":\"e2\",\"tenant\":\"acmee\"}", 1),
+            record("{\"event_id\":\"e2\",\"tenant\":\"acmee\"}", 2),
+            record("{\"event_id\":\"e3\",\"tenant\":\"acme\"}", 3)));
+    task.put(List.of(record("{\"event_id\":\"e4\",\"tenant\":\"acme\"}", 4)));
+
+    assertEquals(3, LocalTasks.count(DATABASE, "SELECT count(*) FROM mem_acme"));
+    assertEquals(
+        List.of(1L, 2L),
+        context.deadLettered().stream().map(dead -> dead.getKey().kafkaOffset()).toList());
+    String reason = context.deadLettered().get(0).getValue().getMessage();
+    assertTrue(reason.contains("does not exist"), reason);
+    assertTrue(reason.contains("auto.create=false"), reason);
+    assertFalse(reason.contains("acmee"), reason);
+    assertEquals(5, LocalTasks.count(DATABASE, "SELECT next_offset FROM soma_connect_offsets"));
+
+    LocalTasks.execute(DATABASE, MEM_ACME.replace("mem_acme", "mem_acmee")); // made later
+    task.put(List.of(record("{\"event_id\":\"e5\",\"tenant\":\"acmee\"}", 5)));
+    assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM mem_acmee"));
+    assertEquals(2, context.deadLettered().size());
+  }
+
+  /**
+   * Without a dead-letter queue the task stops, naming the record by topic, partition and offset,
+   * not by the table its data names; nothing of the batch is written.
+   */
+  @Test
+  void aRecordNamingAMissingTableWithoutADeadLetterQueueStopsTheTaskNamingItsPosition()
+      throws SQLException {
+    LocalTasks.execute(DATABASE, MEM_ACME);
+    task = startedWithoutAutoCreate(new HandRunTaskContext(PARTITION), "mem_${value.tenant}");
+    ConnectException e =
+        assertThrows(
+            ConnectException.class,
+            () ->
+                task.put(
+                    List.of(
+                        record("{\"event_id\":\"e1\",\"tenant\":\"acme\"}", 0),
+                        record("{\"event_id\":\"e2\",\"tenant\":\"acmee\"}", 1))));
+    assertTrue(e.getMessage().contains("memories-0@1"), e.getMessage());
+    assertFalse(e.getMessage().contains("acmee"), e.getMessage());
+    assertEquals(0, LocalTasks.count(DATABASE, "SELECT count(*) FROM mem_acme"));
+  }
+
+  /**
+   * A table named from the topic alone is the config's: a missing one stops the task, naming it.
+   */
+  @Test
+  void aMissingTableNamedFromTheTopicStopsTheTask() {
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    task = startedWithoutAutoCreate(context, "mem_${topic}");
+    ConnectException e =
+        assertThrows(
+            ConnectException.class,
+            () -> task.put(List.of(record("{\"event_id\":\"e1\",\"tenant\":\"acme\"}", 0))));
+    assertTrue(e.getMessage().contains("mem_memories"), e.getMessage());
+    assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+    assertEquals(List.of(), context.deadLettered());
+  }
+
+  private static final String MEM_ACME =
+      "CREATE TABLE mem_acme (event_id text NOT NULL UNIQUE, payload jsonb NOT NULL,"
+          + " kafka_topic text NOT NULL, kafka_partition integer NOT NULL,"
+          + " kafka_offset bigint NOT NULL, ingested_at timestamptz NOT NULL DEFAULT now())";
+
+  private PostgresMemorySinkTask startedWithoutAutoCreate(
+      HandRunTaskContext context, String tableNameFormat) {
+    return LocalTasks.started(
+        url,
+        context,
+        "write.mode",
+        "append",
+        "auto.create",
+        "false",
+        "table.name.format",
+        tableNameFormat);
   }
 
   private static SinkRecord record(Object value, long offset) {

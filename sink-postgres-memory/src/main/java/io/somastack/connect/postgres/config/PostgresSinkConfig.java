@@ -183,7 +183,10 @@ public final class PostgresSinkConfig extends AbstractConfig {
         Importance.MEDIUM,
         "Create a missing table (and its indexes, and for audit its monthly partitions) with the"
             + " layout of the write mode. Not an audit table whose chain heads are on record (it"
-            + " was dropped): the task stops, naming what to do (docs/audit-archival.md).",
+            + " was dropped): the task stops, naming what to do (docs/audit-archival.md)."
+            + " Without it a missing table stops the task, unless table.name.format reads the"
+            + " record's key or value: then the records that name it are dead-lettered (the"
+            + " reason does not quote the name) and the others written.",
         GROUP_TABLE,
         ++order,
         Width.SHORT,

@@ -161,6 +161,19 @@ public final class Batch {
   }
 
   /**
+   * Drops every row of the table, those it kept and those they superseded alike (no row of another
+   * table takes their place), each record to the dead-letter queue for {@code reason}: the table
+   * cannot take any of them.
+   */
+  public void removeTable(String table, Throwable reason) {
+    for (EventRow row : added) {
+      if (row.table().equals(table) && (removed == null || !removed.contains(row))) {
+        remove(row, reason);
+      }
+    }
+  }
+
+  /**
    * After removals, the kept rows and the counts anew from the rows added but not removed, with the
    * rules of {@link #add}: the rows a removed one had superseded (an earlier write or tombstone of
    * its key, a lower version, a later duplicate of its event id) are kept in its stead, at the

@@ -46,6 +46,19 @@ public final class SchemaManager {
   /** Tables warned of lacking optional columns: once per task, not at every re-read. */
   private final Set<String> warnedLacking = new HashSet<>();
 
+  /**
+   * The table does not exist and auto.create=false: the config's fault when the table name comes
+   * from the config, topic or partition, a record's when its key or value names the table. The
+   * message names the table.
+   */
+  public static final class TableMissing extends ConnectException {
+    private static final long serialVersionUID = 1L;
+
+    TableMissing(String table) {
+      super("table " + table + " does not exist and " + PostgresSinkConfig.AUTO_CREATE + "=false");
+    }
+  }
+
   public SchemaManager(PostgresSinkConfig config, TableLayout layout) {
     this.config = config;
     this.layout = layout;
@@ -71,12 +84,7 @@ public final class SchemaManager {
       boolean created = !PgCatalog.exists(c, table);
       if (created) {
         if (!config.autoCreate()) {
-          throw new ConnectException(
-              "table "
-                  + table
-                  + " does not exist and "
-                  + PostgresSinkConfig.AUTO_CREATE
-                  + "=false");
+          throw new TableMissing(table);
         }
         s.execute(layout.createTableSql(table));
         log.info("Created table {} for write mode {}", table, layout.mode());
