@@ -10,6 +10,8 @@ import java.sql.SQLTransientException;
 import java.util.Set;
 import javax.net.ssl.SSLException;
 import org.postgresql.jdbc.SslMode;
+import org.postgresql.util.GT;
+import org.postgresql.util.PSQLState;
 
 /**
  * What PostgreSQL's errors mean for a connector, by SQLSTATE: retry (the fault goes away by
@@ -164,16 +166,34 @@ public final class SqlStates {
   }
 
   /**
-   * pgjdbc's "Invalid sslmode value", reported as a connection that could not be made (08001) and
-   * told apart by where it is thrown, since its text is translated. connection.url's validator
-   * refuses an unknown sslmode, but a pg_service.conf named by the URL's service parameter can
-   * still bring one.
+   * pgjdbc's "Invalid sslmode value", reported as a connection that could not be made (08001).
+   * connection.url's validator refuses an unknown sslmode, but a pg_service.conf named by the URL's
+   * service parameter, or a property, can still bring one. Told apart by where it is thrown, or,
+   * when loginTimeout makes pgjdbc connect in a task of its own and rethrow with a fresh stack
+   * trace (top frame Driver$ConnectTask.getResult), by its message: that is translated, so compared
+   * with what pgjdbc's own translation gives in this JVM. A refused port is 08001 too, but with a
+   * cause.
    */
   private static boolean isUnknownSslmode(SQLException e) {
+    if (e.getCause() != null) {
+      return false;
+    }
     StackTraceElement[] frames = e.getStackTrace();
-    return e.getCause() == null
-        && frames.length > 0
-        && SslMode.class.getName().equals(frames[0].getClassName());
+    if (frames.length > 0 && SslMode.class.getName().equals(frames[0].getClassName())) {
+      return true;
+    }
+    String message = e.getMessage();
+    return PSQLState.CONNECTION_UNABLE_TO_CONNECT.getState().equals(e.getSQLState())
+        && message != null
+        && message.startsWith(unknownSslmodePrefix());
+  }
+
+  /**
+   * "Invalid sslmode value: " as pgjdbc words it in the default locale; every translation it ships
+   * puts the value last. Computed on each call, as pgjdbc reads the locale on each of its own.
+   */
+  private static String unknownSslmodePrefix() {
+    return GT.tr("Invalid sslmode value: {0}", "");
   }
 
   private static boolean causedByNetwork(Throwable e) {

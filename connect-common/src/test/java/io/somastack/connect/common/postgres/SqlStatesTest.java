@@ -76,6 +76,35 @@ class SqlStatesTest {
     assertTrue(SqlStates.isTransient(refused));
   }
 
+  /**
+   * With loginTimeout set pgjdbc connects in a task of its own and rethrows the task's exception
+   * with a fresh stack trace, so SslMode is no longer its top frame: the message tells it apart. A
+   * server that cannot be reached under the same loginTimeout stays transient.
+   */
+  @Test
+  void anSslmodeTheDriverDoesNotKnowIsNeverRetriedUnderALoginTimeout() {
+    Properties props = new Properties();
+    props.setProperty("user", "postgres");
+    props.setProperty("sslmode", "bogus");
+    SQLException e =
+        assertThrows(
+            SQLException.class,
+            () ->
+                DriverManager.getConnection(
+                    "jdbc:postgresql://127.0.0.1:5432/postgres?loginTimeout=5", props));
+    assertEquals("08001", e.getSQLState());
+    assertFalse(SqlStates.isTransient(e));
+    props.setProperty("sslmode", "disable");
+    SQLException refused =
+        assertThrows(
+            SQLException.class,
+            () ->
+                DriverManager.getConnection(
+                    "jdbc:postgresql://127.0.0.1:1/postgres?loginTimeout=5", props));
+    assertEquals("08001", refused.getSQLState());
+    assertTrue(SqlStates.isTransient(refused));
+  }
+
   /** Configuration errors pgjdbc reports in class 08: retrying them would retry for ever. */
   @Test
   void aConnectionTheDriverCannotSetUpIsNeverRetried() {
