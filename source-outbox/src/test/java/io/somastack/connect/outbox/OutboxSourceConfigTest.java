@@ -12,6 +12,7 @@ import java.util.Map;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.ConfigValue;
+import org.apache.kafka.common.config.types.Password;
 import org.apache.kafka.connect.source.ConnectorTransactionBoundaries;
 import org.apache.kafka.connect.source.ExactlyOnceSupport;
 import org.junit.jupiter.api.Test;
@@ -196,6 +197,9 @@ class OutboxSourceConfigTest {
     Map<String, String> sslPassword = base();
     sslPassword.put("connection.url", "jdbc:postgresql://db/soma?sslpassword=s3cret");
     assertOnlyErrorOn("connection.url", sslPassword);
+    e = assertThrows(ConfigException.class, () -> new OutboxSourceConfig(sslPassword));
+    assertTrue(e.getMessage().contains("connection.sslpassword"), e.getMessage());
+    assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
 
     Map<String, String> upperCase = base();
     upperCase.put("connection.url", "jdbc:postgresql://db/soma?sslmode=VERIFY-FULL");
@@ -203,6 +207,34 @@ class OutboxSourceConfigTest {
     assertEquals(
         "VERIFY-FULL",
         new OutboxSourceConfig(upperCase).connectionProperties().getProperty("sslmode"));
+  }
+
+  /**
+   * A PKCS-12 client key needs its password, which connection.url may not carry: the password
+   * option reaches pgjdbc, is typed PASSWORD for validate (Connect shows it hidden) and never shows
+   * in the config's text, a validate value or message, even when another option is at fault.
+   */
+  @Test
+  void theClientKeyPasswordReachesPgjdbcAndIsNeverShown() {
+    Map<String, String> props = base();
+    props.put("connection.url", "jdbc:postgresql://db/soma?sslkey=/certs/client.p12");
+    props.put("connection.sslpassword", "k3y-s3cret");
+    OutboxSourceConfig config = new OutboxSourceConfig(props);
+    assertEquals("k3y-s3cret", config.connectionProperties().getProperty("sslpassword"));
+    assertFalse(config.toString().contains("k3y-s3cret"));
+    assertEquals(
+        ConfigDef.Type.PASSWORD,
+        OutboxSourceConfig.CONFIG_DEF.configKeys().get("connection.sslpassword").type);
+
+    props.put("connection.sslmode", "disable");
+    props.put("connection.url", "jdbc:postgresql://db/soma?sslkey=/k.p12&sslmode=verify-full");
+    assertOnlyErrorOn("connection.sslmode", props);
+    ConfigValue shown = byName(props).get("connection.sslpassword");
+    assertTrue(shown.value() instanceof Password, String.valueOf(shown.value()));
+    assertFalse(shown.toString().contains("k3y-s3cret"), shown.toString());
+    for (ConfigValue value : new PostgresOutboxSourceConnector().validate(props).configValues()) {
+      assertFalse(value.errorMessages().toString().contains("k3y-s3cret"), value.name());
+    }
   }
 
   /** pgjdbc refuses a URL it cannot percent-decode; the error must not quote the URL. */

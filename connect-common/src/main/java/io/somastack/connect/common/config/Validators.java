@@ -181,9 +181,8 @@ public final class Validators {
               "Invalid value for configuration "
                   + name
                   + ": an sslpassword= parameter would be logged with the connector's settings;"
-                  + " give the client certificate's key (sslkey) as an unencrypted file instead,"
-                  + " readable by the worker alone (the value is not shown: it may hold"
-                  + " credentials)");
+                  + " set the client certificate key's password in connection.sslpassword, which"
+                  + " is never shown (the value is not shown: it may hold credentials)");
         }
         // pgjdbc refuses an unknown sslmode only when connecting, with a connection error's
         // SQLSTATE (08001) that the connectors would retry for ever

@@ -23,6 +23,7 @@ public final class PostgresConnectionConfig {
   public static final String PASSWORD = "connection.password";
   public static final String SSLMODE = "connection.sslmode";
   public static final String SSLROOTCERT = "connection.sslrootcert";
+  public static final String SSLPASSWORD = "connection.sslpassword";
 
   private PostgresConnectionConfig() {}
 
@@ -43,9 +44,8 @@ public final class PostgresConnectionConfig {
         "JDBC URL of the PostgreSQL database, e.g. jdbc:postgresql://db:5432/soma. Use a config"
             + " provider in deployed configs: ${env:SOMA_PG_URL}. It is logged with the"
             + " connector's settings, so user:password@ and password= and sslpassword="
-            + " parameters are refused: the password goes in connection.password, and a client"
-            + " certificate's key (sslkey=) must be an unencrypted file readable by the worker"
-            + " alone.",
+            + " parameters are refused: the password goes in connection.password, and the"
+            + " password of a client certificate's key (sslkey=) in connection.sslpassword.",
         group,
         ++order,
         Width.LONG,
@@ -103,6 +103,22 @@ public final class PostgresConnectionConfig {
         ++order,
         Width.LONG,
         "TLS root certificate");
+    def.define(
+        SSLPASSWORD,
+        Type.PASSWORD,
+        null,
+        Importance.LOW,
+        "Password of the client certificate's key (sslkey= in connection.url): needed for a"
+            + " PKCS-12 key (.p12, .pfx), which pgjdbc always opens with a password and, without"
+            + " one, fails to open on a worker (\"Console is not available\"), and for an"
+            + " encrypted PKCS-8 key (.pk8); an unencrypted PKCS-8 key needs none. Supply it"
+            + " through a config provider, as connection.password (${env:SOMA_PG_SSLPASSWORD} or"
+            + " ${file:/secrets/pg.properties:sslpassword}); an sslpassword= in connection.url is"
+            + " refused, as it would be logged with the connector's settings.",
+        group,
+        ++order,
+        Width.MEDIUM,
+        "TLS client key password");
     return order;
   }
 
@@ -219,7 +235,10 @@ public final class PostgresConnectionConfig {
     }
   }
 
-  /** pgjdbc connection properties: user, password, TLS, the application name the server shows. */
+  /**
+   * pgjdbc connection properties: user, password, TLS (the client key's password among them), the
+   * application name the server shows. They hold secrets: never log them.
+   */
   public static Properties properties(AbstractConfig config, String applicationName) {
     Properties props = new Properties();
     String user = config.getString(USER);
@@ -229,6 +248,10 @@ public final class PostgresConnectionConfig {
     Password password = config.getPassword(PASSWORD);
     if (password != null && password.value() != null) {
       props.setProperty("password", password.value());
+    }
+    Password keyPassword = config.getPassword(SSLPASSWORD);
+    if (keyPassword != null && keyPassword.value() != null) {
+      props.setProperty("sslpassword", keyPassword.value());
     }
     String sslmode = sslmode(config);
     if (sslmode != null) {

@@ -98,8 +98,9 @@ class ValidatorsTest {
   }
 
   /**
-   * sslpassword, an encrypted client key's password, would be logged with the connector's settings
-   * like password=: refused in any case or encoding, without the value.
+   * sslpassword, the client key's password, would be logged with the connector's settings like
+   * password=: refused in any case or encoding, without the value, pointing to the option that
+   * takes it.
    */
   @Test
   void aJdbcUrlWithAnSslPasswordIsRefusedWithoutEchoingIt() {
@@ -116,7 +117,7 @@ class ValidatorsTest {
               () -> Validators.postgresUrl().ensureValid("connection.url", url),
               url);
       assertTrue(e.getMessage().contains("sslpassword"), e.getMessage());
-      assertTrue(e.getMessage().contains("unencrypted"), e.getMessage());
+      assertTrue(e.getMessage().contains("connection.sslpassword"), e.getMessage());
       assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
     }
     Validators.postgresUrl()

@@ -34,6 +34,34 @@ class PostgresConnectionConfigTest {
   }
 
   /**
+   * A PKCS-12 client key (.p12) cannot be opened without a password, and the URL may not carry one:
+   * connection.sslpassword reaches pgjdbc as its sslpassword property, a password option shown
+   * hidden, and is left out when unset so that an unencrypted PKCS-8 key is read as before.
+   */
+  @Test
+  void theClientKeyPasswordReachesPgjdbcAndIsNeverShown() {
+    ConfigDef def = new ConfigDef();
+    PostgresConnectionConfig.define(def, "Connection", "");
+    assertEquals(
+        ConfigDef.Type.PASSWORD, def.configKeys().get(PostgresConnectionConfig.SSLPASSWORD).type);
+    assertEquals("Connection", def.configKeys().get(PostgresConnectionConfig.SSLPASSWORD).group);
+    AbstractConfig config =
+        new AbstractConfig(
+            def,
+            Map.of(
+                PostgresConnectionConfig.URL,
+                "jdbc:postgresql://db/soma?sslkey=/certs/client.p12&sslcert=/certs/client.crt",
+                PostgresConnectionConfig.SSLPASSWORD,
+                "k3y-s3cret"));
+    Properties props = PostgresConnectionConfig.properties(config, "t");
+    assertEquals("k3y-s3cret", props.getProperty("sslpassword"));
+    assertFalse(config.toString().contains("k3y-s3cret"), config.toString());
+    assertFalse(
+        PostgresConnectionConfig.properties(config("jdbc:postgresql://db/soma", null), "t")
+            .containsKey("sslpassword"));
+  }
+
+  /**
    * pgjdbc lets a URL parameter beat the same connection property: connection.sslmode=verify-full
    * with sslmode=disable in the URL would connect without TLS, silently. Such a pair is refused.
    */

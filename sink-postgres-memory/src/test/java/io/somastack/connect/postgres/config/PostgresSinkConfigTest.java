@@ -13,8 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.config.Config;
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.ConfigValue;
+import org.apache.kafka.common.config.types.Password;
 import org.junit.jupiter.api.Test;
 
 class PostgresSinkConfigTest {
@@ -150,6 +152,33 @@ class PostgresSinkConfigTest {
     PostgresSinkConfig config = new PostgresSinkConfig(props);
     assertFalse(config.toString().contains("s3cret-pw"));
     assertEquals("s3cret-pw", config.connectionProperties().getProperty("password"));
+  }
+
+  /**
+   * A PKCS-12 client key needs its password, which connection.url may not carry: the password
+   * option reaches pgjdbc, is typed PASSWORD for validate (Connect shows it hidden) and never shows
+   * in the config's text, a validate value or message, even when another option is at fault.
+   */
+  @Test
+  void theClientKeyPasswordReachesPgjdbcAndIsNeverShown() {
+    Map<String, String> props = minimal();
+    props.put("connection.url", "jdbc:postgresql://db/soma?sslkey=/certs/client.p12");
+    props.put("connection.sslpassword", "k3y-s3cret");
+    PostgresSinkConfig config = new PostgresSinkConfig(props);
+    assertEquals("k3y-s3cret", config.connectionProperties().getProperty("sslpassword"));
+    assertFalse(config.toString().contains("k3y-s3cret"));
+    assertEquals(
+        ConfigDef.Type.PASSWORD,
+        new PostgresMemorySinkConnector().config().configKeys().get("connection.sslpassword").type);
+
+    props.put("connection.sslmode", "disable");
+    props.put("connection.url", "jdbc:postgresql://db/soma?sslkey=/k.p12&sslmode=verify-full");
+    Config validated = new PostgresMemorySinkConnector().validate(props);
+    Object shown = byName(validated).get("connection.sslpassword").value();
+    assertTrue(shown instanceof Password, String.valueOf(shown));
+    assertFalse(String.valueOf(shown).contains("k3y-s3cret"));
+    assertFalse(errors(validated).get("connection.sslmode").isEmpty());
+    assertFalse(errors(validated).toString().contains("k3y-s3cret"));
   }
 
   @Test
@@ -320,7 +349,7 @@ class PostgresSinkConfigTest {
 
     Map<String, String> sslPassword = minimal();
     sslPassword.put("connection.url", "jdbc:postgresql://db/soma?sslpassword=s3cret");
-    error = assertOnlyErrorOn("connection.url", "sslpassword", sslPassword);
+    error = assertOnlyErrorOn("connection.url", "connection.sslpassword", sslPassword);
     assertFalse(error.contains("s3cret"), error);
 
     Map<String, String> upperCase = minimal();
