@@ -375,7 +375,8 @@ public class PostgresMemorySinkTask extends SinkTask {
    * table (table.name.format reads them), a table that does not exist under auto.create=false is
    * the records' fault, not the config's: a tenant not provisioned, a typo in the data. Its records
    * are dead-lettered and the other tables' written, rather than every table stopping with the
-   * task. A table named by the topic (or partition) alone stays the config's fault: the task stops.
+   * task. A table named by the topic (or partition) alone stays the config's fault: the task stops;
+   * so does a missing audit table, whatever names it.
    */
   private void ensureTables(Connection c, Batch batch) throws SQLException {
     for (Map.Entry<String, List<EventRow>> table : batch.rowsByTable().entrySet()) {
@@ -385,7 +386,9 @@ public class PostgresMemorySinkTask extends SinkTask {
       try {
         schemas.ensure(c, table.getKey());
       } catch (SchemaManager.TableMissing e) {
-        if (!config.tableTemplate().readsKeyOrValue()) {
+        // an audit table is evidence: one missing may have been dropped with its chains on
+        // record, which must stop the task, not send that tenant's events to the DLQ as a typo
+        if (!config.tableTemplate().readsKeyOrValue() || config.writeMode() == WriteMode.AUDIT) {
           throw e;
         }
         deadLetterRowsOf(batch, table.getKey());

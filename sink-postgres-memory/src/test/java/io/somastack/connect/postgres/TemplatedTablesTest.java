@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.List;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -175,6 +176,39 @@ class TemplatedTablesTest {
             ConnectException.class,
             () -> task.put(List.of(record("{\"event_id\":\"e1\",\"tenant\":\"acme\"}", 0))));
     assertTrue(e.getMessage().contains("mem_memories"), e.getMessage());
+    assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+    assertEquals(List.of(), context.deadLettered());
+  }
+
+  /**
+   * An audit table is evidence: one missing (dropped, perhaps, with its chains on record) stops the
+   * task even when the record's data names it, instead of sending that tenant's audit events to the
+   * dead-letter queue as a typo.
+   */
+  @Test
+  void aMissingAuditTableNamedByRecordDataStopsTheTask() {
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    task =
+        LocalTasks.started(
+            url,
+            context,
+            "write.mode",
+            "audit",
+            "auto.create",
+            "false",
+            "table.name.format",
+            "audit_${value.tenant}");
+    ConnectException e =
+        assertThrows(
+            ConnectException.class,
+            () ->
+                task.put(
+                    List.of(
+                        record(
+                            "{\"event_id\":\"e1\",\"tenant\":\"acme\",\"timestamp\":\""
+                                + Instant.now()
+                                + "\"}",
+                            0))));
     assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
     assertEquals(List.of(), context.deadLettered());
   }
