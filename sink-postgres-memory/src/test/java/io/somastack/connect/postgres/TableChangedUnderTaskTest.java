@@ -734,6 +734,28 @@ class TableChangedUnderTaskTest {
   }
 
   /**
+   * A table partitioned by time cannot be an append table (PostgreSQL's unique index on a
+   * partitioned table must hold the partition key): with auto.evolve the sink cannot add the index
+   * it needs, and stops saying why, not with a bare SQLSTATE 0A000.
+   */
+  @Test
+  void aTablePartitionedByTimeStopsTheTaskSayingWhyItCannotHaveTheIndex() throws SQLException {
+    database = "partitioned_by_time";
+    String url = SERVER.createDatabase(database);
+    alter(
+        "CREATE TABLE t (event_id text NOT NULL, payload jsonb NOT NULL, kafka_topic text NOT"
+            + " NULL, kafka_partition integer NOT NULL, kafka_offset bigint NOT NULL,"
+            + " ingested_at timestamptz NOT NULL DEFAULT now()) PARTITION BY RANGE (ingested_at);"
+            + " CREATE TABLE t_all PARTITION OF t DEFAULT");
+    context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    task = LocalTasks.started(url, context, options("append"));
+    ConnectException e =
+        assertThrows(ConnectException.class, () -> task.put(List.of(event("e1", 0, ""))));
+    assertTrue(e.getMessage().contains("partition key"), e.getMessage());
+    assertEquals(List.of(), context.deadLettered());
+  }
+
+  /**
    * Table t made by a DBA, partitioned by range on the event id, with a partition for ids from e
    * only: so that it can have the unique index on event_id that append mode needs (one on a
    * partitioned table must hold the partition key, which a table partitioned by time cannot).

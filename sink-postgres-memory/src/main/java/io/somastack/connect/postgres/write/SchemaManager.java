@@ -37,6 +37,9 @@ public final class SchemaManager {
 
   private static final String UNIQUE_VIOLATION = "23505";
 
+  /** What a unique index on a partitioned table without its partition key meets. */
+  private static final String FEATURE_NOT_SUPPORTED = "0A000";
+
   private final PostgresSinkConfig config;
   private final TableLayout layout;
 
@@ -305,6 +308,9 @@ public final class SchemaManager {
       if (UNIQUE_VIOLATION.equals(SqlStates.rootState(e))) {
         throw duplicatesStored(table); // without e: its message may quote a value
       }
+      if (FEATURE_NOT_SUPPORTED.equals(SqlStates.rootState(e))) {
+        throw partitionedByOtherColumns(table, columns, e);
+      }
       throw e;
     }
     if (!hasUniqueIndexOn(c, table)) {
@@ -398,6 +404,23 @@ public final class SchemaManager {
    * again without an error, and the other modes' ON CONFLICT would fail at the first statement
    * (SQLSTATE 42P10), whatever the records. The task stops first, saying what to add.
    */
+  private static ConnectException partitionedByOtherColumns(
+      String table, String columns, SQLException e) {
+    return new ConnectException(
+        "table "
+            + table
+            + " is partitioned by other columns than ("
+            + columns
+            + "), and PostgreSQL's unique index on a partitioned table must hold the partition"
+            + " key, so the sink cannot add the unique index on ("
+            + columns
+            + ") it needs (a table partitioned by time cannot be an append table): write to a"
+            + " table not partitioned, or partitioned by ("
+            + columns
+            + ")",
+        e);
+  }
+
   private ConnectException noConflictIndex(String table) {
     String key = String.join(", ", layout.conflictColumns());
     return new ConnectException(
