@@ -57,23 +57,7 @@ class SqlStatesTest {
    */
   @Test
   void anSslmodeTheDriverDoesNotKnowIsNeverRetried() {
-    Properties props = new Properties();
-    props.setProperty("user", "postgres");
-    props.setProperty("sslmode", "verify_full");
-    SQLException e =
-        assertThrows(
-            SQLException.class,
-            () -> DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", props));
-    assertEquals("08001", e.getSQLState());
-    assertFalse(SqlStates.isTransient(e));
-    // the same SQLSTATE for a server that cannot be reached is still retried
-    props.setProperty("sslmode", "disable");
-    SQLException refused =
-        assertThrows(
-            SQLException.class,
-            () -> DriverManager.getConnection("jdbc:postgresql://127.0.0.1:1/postgres", props));
-    assertEquals("08001", refused.getSQLState());
-    assertTrue(SqlStates.isTransient(refused));
+    assertUnknownSslmodeIsPermanentAndARefusedPortTransient("verify_full", "");
   }
 
   /**
@@ -83,26 +67,33 @@ class SqlStatesTest {
    */
   @Test
   void anSslmodeTheDriverDoesNotKnowIsNeverRetriedUnderALoginTimeout() {
+    assertUnknownSslmodeIsPermanentAndARefusedPortTransient("bogus", "?loginTimeout=5");
+  }
+
+  /**
+   * The driver's own 08001 for an unknown sslmode is not transient; its 08001 for a server that
+   * cannot be reached (a port nobody listens on), with the same URL parameters, still is.
+   */
+  private static void assertUnknownSslmodeIsPermanentAndARefusedPortTransient(
+      String sslmode, String parameters) {
     Properties props = new Properties();
     props.setProperty("user", "postgres");
-    props.setProperty("sslmode", "bogus");
-    SQLException e =
-        assertThrows(
-            SQLException.class,
-            () ->
-                DriverManager.getConnection(
-                    "jdbc:postgresql://127.0.0.1:5432/postgres?loginTimeout=5", props));
-    assertEquals("08001", e.getSQLState());
-    assertFalse(SqlStates.isTransient(e));
+    props.setProperty("sslmode", sslmode);
+    SQLException unknown = connectFailing("127.0.0.1:5432", parameters, props);
+    assertEquals("08001", unknown.getSQLState());
+    assertFalse(SqlStates.isTransient(unknown));
     props.setProperty("sslmode", "disable");
-    SQLException refused =
-        assertThrows(
-            SQLException.class,
-            () ->
-                DriverManager.getConnection(
-                    "jdbc:postgresql://127.0.0.1:1/postgres?loginTimeout=5", props));
+    SQLException refused = connectFailing("127.0.0.1:1", parameters, props);
     assertEquals("08001", refused.getSQLState());
     assertTrue(SqlStates.isTransient(refused));
+  }
+
+  private static SQLException connectFailing(String host, String parameters, Properties props) {
+    return assertThrows(
+        SQLException.class,
+        () ->
+            DriverManager.getConnection(
+                "jdbc:postgresql://" + host + "/postgres" + parameters, props));
   }
 
   /** Configuration errors pgjdbc reports in class 08: retrying them would retry for ever. */
