@@ -3,6 +3,7 @@ package io.somastack.connect.postgres;
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.postgres.ServerErrors;
 import io.somastack.connect.common.postgres.SqlStates;
+import io.somastack.connect.common.record.ClosedPartitions;
 import io.somastack.connect.common.record.OffsetRanges;
 import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.common.retry.Backoff;
@@ -67,6 +68,7 @@ public class PostgresMemorySinkTask extends SinkTask {
   private SinkMetrics metrics;
   private Backoff backoff;
   private DeadLetters deadLetters;
+  private final ClosedPartitions closedPartitions = new ClosedPartitions();
 
   /** A failure that is not transient: rethrown by every later put(), never skipped. */
   private ConnectException failure;
@@ -136,6 +138,7 @@ public class PostgresMemorySinkTask extends SinkTask {
 
   @Override
   public void open(Collection<TopicPartition> partitions) {
+    closedPartitions.opened(partitions);
     offsets.assigned(partitions);
     try {
       offsets.load();
@@ -169,14 +172,16 @@ public class PostgresMemorySinkTask extends SinkTask {
   @Override
   public void close(Collection<TopicPartition> partitions) {
     offsets.closed(partitions);
+    closedPartitions.closed(partitions);
   }
 
   @Override
-  public void put(Collection<SinkRecord> records) {
+  public void put(Collection<SinkRecord> delivered) {
     if (failure != null) {
       throw failure;
     }
     offsets.polled();
+    Collection<SinkRecord> records = withoutClosedPartitions(delivered);
     if (records.isEmpty()) {
       // Connect delivers a failed batch again until it is written, less the records of
       // partitions a rebalance revoked meanwhile: an empty put means none is waiting (all its
@@ -210,6 +215,25 @@ public class PostgresMemorySinkTask extends SinkTask {
       failure = e;
       throw e;
     }
+  }
+
+  /**
+   * The records less those of partitions closed and not opened again, which Connect can deliver
+   * after close (see {@link ClosedPartitions}). Their offsets are no longer this task's to store:
+   * with them in the batch, the write of the offsets would find another task's and fail as a
+   * conflict on every try. Their partition's new owner writes them.
+   */
+  private Collection<SinkRecord> withoutClosedPartitions(Collection<SinkRecord> records) {
+    ClosedPartitions.Split split = closedPartitions.split(records);
+    if (split.skippedCount() > 0) {
+      metrics.closedPartitionSkipped.record(split.skippedCount());
+      log.info(
+          "Skipped {} record(s) of partitions closed by a rebalance ({}): their new owner writes"
+              + " them",
+          split.skippedCount(),
+          split.skipped());
+    }
+    return split.own();
   }
 
   /**

@@ -19,6 +19,7 @@ final class SinkMetrics implements AutoCloseable {
   final Sensor retries;
   final Sensor batchesRewritten;
   final Sensor rowsCopiedBinary;
+  final Sensor closedPartitionSkipped;
 
   SinkMetrics(PluginMetrics metrics) {
     group = new PluginMetricsGroup(metrics);
@@ -51,6 +52,11 @@ final class SinkMetrics implements AutoCloseable {
             "rows-copied-binary",
             "append-mode rows committed through COPY's binary format; the others went through"
                 + " text COPY (a table whose column types differ from the sink's own) or INSERT");
+    closedPartitionSkipped =
+        group.counter(
+            "records-skipped-closed-partition",
+            "records of partitions closed by a rebalance that Connect still delivered (after a"
+                + " retried put, under a transform that renames topics): left to their new owner");
   }
 
   @Override

@@ -137,6 +137,39 @@ class RenamedTopicsTest {
     assertEquals(List.of("agent-a-0@0", "agent-b-0@0"), positions(database));
   }
 
+  /**
+   * After a put that failed transiently, Connect delivers its records again less those of the
+   * partitions a rebalance revoked, which it finds by their topic after the transforms: under a
+   * renaming transform it still delivers them after close. Kept in the batch, their offsets (now
+   * another task's to store) made every write fail as a conflict until retry.timeout.ms, and the
+   * partitions the task still owned made no progress.
+   */
+  @Test
+  void recordsOfAPartitionClosedByARebalanceAreLeftToItsNewOwner() throws Exception {
+    String database = "renamed_closed_partition";
+    String url = SERVER.createDatabase(database);
+    HandRunTaskContext context = new HandRunTaskContext(A, B);
+    PostgresMemorySinkTask task = started(url, context, "write.mode", "append");
+    task.put(routed(event(A, 0, "a0"), event(B, 0, "b0")));
+    task.close(List.of(B));
+
+    task.put(routed(event(A, 1, "a1"), event(B, 1, "b1"), event(B, 2, "b2")));
+
+    assertEquals(
+        List.of("a0", "a1", "b0"),
+        LocalTasks.strings(database, "SELECT event_id FROM " + TABLE + " ORDER BY 1"));
+    assertEquals(2.0, context.metric("records-skipped-closed-partition-total"));
+    assertEquals(0.0, context.metric("retries-total"));
+    assertEquals(
+        Map.of(A, new OffsetAndMetadata(2)),
+        task.preCommit(Map.of(A, new OffsetAndMetadata(2), B, new OffsetAndMetadata(3))));
+
+    // assigned again, the partition's records are the task's to write once more
+    task.open(List.of(B));
+    task.put(routed(event(B, 1, "b1")));
+    assertEquals(4, LocalTasks.count(database, "SELECT count(*) FROM " + TABLE));
+  }
+
   private PostgresMemorySinkTask started(
       String url, HandRunTaskContext context, String... keyValues) {
     PostgresMemorySinkTask task = LocalTasks.started(url, context, keyValues);

@@ -1,0 +1,49 @@
+package io.somastack.connect.common.record;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import java.util.List;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.Test;
+
+class ClosedPartitionsTest {
+
+  private static final TopicPartition A = new TopicPartition("a", 0);
+  private static final TopicPartition B = new TopicPartition("b", 0);
+
+  private final ClosedPartitions closed = new ClosedPartitions();
+
+  /** Matched where Connect consumed them: a renamed record of a closed partition is still its. */
+  @Test
+  void recordsOfAClosedPartitionAreSplitOffByTheirOriginalPosition() {
+    closed.closed(List.of(B));
+    List<SinkRecord> records = List.of(renamed(A, 5), renamed(B, 7), renamed(B, 8));
+
+    ClosedPartitions.Split split = closed.split(records);
+
+    assertEquals(List.of(records.get(0)), split.own());
+    assertEquals(2, split.skippedCount());
+    assertEquals("b-0@7..8", split.skipped().toString());
+  }
+
+  @Test
+  void aPartitionOpenedAgainIsTheTasksOnceMore() {
+    closed.closed(List.of(A, B));
+    closed.opened(List.of(B));
+    List<SinkRecord> records = List.of(renamed(B, 1));
+
+    ClosedPartitions.Split split = closed.split(records);
+
+    assertSame(records, split.own());
+    assertEquals(0, split.skippedCount());
+    assertEquals(true, closed.contains(A));
+  }
+
+  /** As RegexRouter makes it: the topic renamed, the original position kept. */
+  private static SinkRecord renamed(TopicPartition tp, long offset) {
+    return new SinkRecord(tp.topic(), tp.partition(), null, null, null, "{}", offset)
+        .newRecord("merged", 0, null, null, null, "{}", null);
+  }
+}
