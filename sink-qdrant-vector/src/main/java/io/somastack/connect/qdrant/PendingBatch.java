@@ -105,6 +105,27 @@ final class PendingBatch {
   }
 
   /**
+   * Adds to the ranges the positions of this batch's records (operations and rejects) of the
+   * partitions, and counts them.
+   */
+  int recordsOf(Collection<TopicPartition> partitions, OffsetRanges ranges) {
+    int count = 0;
+    for (PointOp op : ops) {
+      if (partitions.contains(Positions.partition(op.record()))) {
+        ranges.add(op.record());
+        count++;
+      }
+    }
+    for (Rejected r : rejected) {
+      if (partitions.contains(Positions.partition(r.record()))) {
+        ranges.add(r.record());
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /**
    * This batch without the records of the partitions; null when nothing is left, itself when it has
    * none of them. A batch Qdrant already wrote is not sent again (a later write of another owner of
    * those partitions may have landed since): only its acknowledgement loses them. A batch not

@@ -3,6 +3,7 @@ package io.somastack.connect.qdrant;
 import com.google.common.util.concurrent.Uninterruptibles;
 import io.grpc.Status;
 import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.record.ClosedPartitions;
 import io.somastack.connect.common.record.OffsetRanges;
 import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.common.retry.Backoff;
@@ -16,17 +17,13 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -119,7 +116,7 @@ public class QdrantVectorSinkTask extends SinkTask {
   private MappedNotSent mappedNotSent;
 
   /** Partitions closed and not opened again: their offsets are no longer this task's to report. */
-  private final Set<TopicPartition> closedPartitions = new HashSet<>();
+  private final ClosedPartitions closedPartitions = new ClosedPartitions();
 
   /** The run of transient failures going on: retried until retry.timeout.ms has passed. */
   private RetryClock retries;
@@ -239,32 +236,21 @@ public class QdrantVectorSinkTask extends SinkTask {
   }
 
   /**
-   * The records less those of partitions closed and not opened again. Connect takes a closed
-   * partition's records out of a batch it delivers again by their topic and partition after the
-   * transforms, so under one that renames topics (RegexRouter) it delivers them after close. The
-   * partition's new owner writes them; written here too, late, they could undo its newer write.
+   * The records less those of partitions closed and not opened again, which Connect can deliver
+   * after close (see {@link ClosedPartitions}). The partition's new owner writes them; written here
+   * too, late, they could undo its newer write.
    */
   private Collection<SinkRecord> withoutClosedPartitions(Collection<SinkRecord> records) {
-    if (closedPartitions.isEmpty()) {
-      return records;
-    }
-    List<SinkRecord> own = new ArrayList<>(records.size());
-    Set<TopicPartition> skipped = new TreeSet<>(Comparator.comparing(TopicPartition::toString));
-    for (SinkRecord record : records) {
-      TopicPartition partition = Positions.partition(record);
-      if (closedPartitions.contains(partition)) {
-        skipped.add(partition);
-      } else {
-        own.add(record);
-      }
-    }
-    if (!skipped.isEmpty()) {
+    ClosedPartitions.Split split = closedPartitions.split(records);
+    if (split.skippedCount() > 0) {
+      metrics.skippedClosedPartition(split.skippedCount());
       log.info(
-          "Skipped {} record(s) of {}, closed by a rebalance: their new owner writes them",
-          records.size() - own.size(),
-          skipped);
+          "Skipped {} record(s) of partitions closed by a rebalance ({}): their new owner writes"
+              + " them",
+          split.skippedCount(),
+          split.skipped());
     }
-    return own;
+    return split.own();
   }
 
   /**
@@ -622,7 +608,7 @@ public class QdrantVectorSinkTask extends SinkTask {
 
   @Override
   public void open(Collection<TopicPartition> partitions) {
-    closedPartitions.removeAll(partitions);
+    closedPartitions.opened(partitions);
   }
 
   /**
@@ -635,11 +621,25 @@ public class QdrantVectorSinkTask extends SinkTask {
   public void close(Collection<TopicPartition> partitions) {
     settleQuietly();
     List<PendingBatch> left = new ArrayList<>();
+    OffsetRanges dropped = new OffsetRanges();
+    int droppedCount = 0;
     for (PendingBatch batch : unacknowledged) {
       PendingBatch kept = batch.without(partitions);
       if (kept != null) {
         left.add(kept);
       }
+      if (kept != batch && !batch.written()) {
+        // records never written, with their dead letters: the partitions' new owner has them
+        droppedCount += batch.recordsOf(partitions, dropped);
+      }
+    }
+    if (droppedCount > 0) {
+      metrics.skippedClosedPartition(droppedCount);
+      log.info(
+          "Dropped {} record(s) of partitions closed by a rebalance ({}) from batches kept to be"
+              + " sent again: their new owner writes them",
+          droppedCount,
+          dropped);
     }
     unacknowledged.clear();
     unacknowledged.addAll(left);
@@ -647,7 +647,7 @@ public class QdrantVectorSinkTask extends SinkTask {
       failedWriteSent = OptionalLong.empty(); // its batch is gone: no run starts from its send
     }
     partitions.forEach(acknowledged::remove);
-    closedPartitions.addAll(partitions);
+    closedPartitions.closed(partitions);
     if (mappedNotSent != null
         && !Collections.disjoint(mappedNotSent.batch().offsets.keySet(), partitions)) {
       // as close promises: nothing of a closed partition reaches Qdrant from here any more

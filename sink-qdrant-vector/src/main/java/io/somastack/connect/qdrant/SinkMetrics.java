@@ -17,6 +17,7 @@ final class SinkMetrics implements QdrantWriter.Listener, AutoCloseable {
   private final Sensor requestsFailed;
   private final Sensor retries;
   private final Sensor deadLettered;
+  private final Sensor skippedClosedPartition;
 
   SinkMetrics(PluginMetrics metrics) {
     group = new PluginMetricsGroup(metrics);
@@ -44,6 +45,11 @@ final class SinkMetrics implements QdrantWriter.Listener, AutoCloseable {
                 + " timed out, unanswered or locked");
     retries = group.counter("retries", "batches handed back to Connect for a retry");
     deadLettered = group.counter("dead-lettered", "records sent to the dead letter queue");
+    skippedClosedPartition =
+        group.counter(
+            "records-skipped-closed-partition",
+            "records of partitions closed by a rebalance, left to their new owner: delivered after"
+                + " close, or in batches kept to be sent again");
   }
 
   void embedded(int values, long nanos) {
@@ -69,6 +75,10 @@ final class SinkMetrics implements QdrantWriter.Listener, AutoCloseable {
 
   void deadLettered() {
     deadLettered.record();
+  }
+
+  void skippedClosedPartition(int records) {
+    skippedClosedPartition.record(records);
   }
 
   private static double millis(long nanos) {

@@ -1111,6 +1111,10 @@ class QdrantVectorSinkTaskTest {
     assertEquals(2, count());
     assertEquals(null, text(2), "the closed partition's record was not written");
     assertTrue(context.deadLettered().isEmpty(), "nor its bad record dead-lettered");
+    assertEquals(
+        2.0,
+        context.metric("records-skipped-closed-partition-total"),
+        "the closed partition's point and bad record, counted as left to its new owner");
   }
 
   @Test

@@ -192,6 +192,7 @@ class RecordsDeliveredAgainTest {
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
     assertEquals(1, reader.countAsync("memories").get());
     assertEquals(null, text(2));
+    assertEquals(1.0, sink.context.metric("records-skipped-closed-partition-total"));
   }
 
   private String text(long id) throws Exception {
