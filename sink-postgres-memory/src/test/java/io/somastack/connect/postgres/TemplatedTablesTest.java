@@ -135,6 +135,7 @@ class TemplatedTablesTest {
     assertTrue(reason.contains("auto.create=false"), reason);
     assertFalse(reason.contains("acmee"), reason);
     assertEquals(5, LocalTasks.count(DATABASE, "SELECT next_offset FROM soma_connect_offsets"));
+    assertEquals(2.0, context.metric("records-dead-lettered-total"));
 
     LocalTasks.execute(DATABASE, MEM_ACME.replace("mem_acme", "mem_acmee")); // made later
     task.put(List.of(record("{\"event_id\":\"e5\",\"tenant\":\"acmee\"}", 5)));

@@ -32,6 +32,7 @@ class PollMemoryBoundTest {
   private final PostgresServer pg = PostgresServer.shared();
   private final String db = "outbox_membound_" + System.nanoTime();
   private PostgresOutboxSourceTask task;
+  private HandRunSourceContext context;
   private OutboxReader reader;
 
   @BeforeEach
@@ -138,6 +139,8 @@ class PollMemoryBoundTest {
           "payload is " + bigBytes + " bytes, over payload.max.bytes=1000", rs.getString(1));
       assertEquals(bigBytes, rs.getLong(2), "the payload kept whole in the dead-letter row");
     }
+    assertEquals(1.0, context.metric("bad-rows-total"));
+    assertEquals(1.0, context.metric("rows-relayed-total"));
   }
 
   @Test
@@ -162,7 +165,11 @@ class PollMemoryBoundTest {
   private PostgresOutboxSourceTask started(Map<String, String> extra) {
     Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
     props.putAll(extra);
-    return HandRunSourceContext.startedTask(props, Map.of());
+    context = new HandRunSourceContext(props, Map.of());
+    PostgresOutboxSourceTask started = new PostgresOutboxSourceTask();
+    started.initialize(context);
+    started.start(props);
+    return started;
   }
 
   private OutboxSourceConfig readerConfig(String option, String value) {
