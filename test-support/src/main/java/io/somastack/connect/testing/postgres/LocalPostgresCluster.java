@@ -1,5 +1,7 @@
 package io.somastack.connect.testing.postgres;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -7,9 +9,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -31,6 +40,12 @@ public final class LocalPostgresCluster implements PostgresServer {
   private final int port;
   private final boolean asServiceUser;
   private boolean running;
+
+  /** The folder of the CA {@link #enableTls()} made last (its key signs client certificates). */
+  private Path tls;
+
+  /** Whether the server checks client certificates against that CA (ssl_ca_file). */
+  private boolean checksClientCertificates;
 
   private LocalPostgresCluster(Path bin, Path dataDir, int port, boolean asServiceUser) {
     this.bin = bin;
@@ -229,18 +244,211 @@ public final class LocalPostgresCluster implements PostgresServer {
               + "'";
       run(List.of("sh", "-c", install), true);
       restart();
+      this.tls = tls;
+      checksClientCertificates = false;
       return tls.resolve("ca.crt");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot enable TLS", e);
     }
   }
 
+  /** A client certificate the test CA signed, and its key: encrypted PKCS#8 DER (.pk8). */
+  public record ClientCertificate(Path certificate, Path key) {}
+
+  /** How {@link #issueClientCertificate} encrypts the key (openssl pkcs8 -topk8 options). */
+  public enum KeyEncryption {
+    /**
+     * PKCS#12's PBE with SHA-1 and triple DES (-v1 PBE-SHA1-3DES): a scheme Java names by itself
+     * (PBEWithSHA1AndDESede), so pgjdbc's default key manager opens it with sslpassword. pgjdbc's
+     * documented -v1 PBE-MD5-DES needs OpenSSL 3's legacy provider.
+     */
+    PBE_SHA1_3DES("-v1", "PBE-SHA1-3DES"),
+    /**
+     * PBES2 with AES-256-CBC (-v2 aes-256-cbc), OpenSSL 3's default: pgjdbc asks Java for a cipher
+     * named PBES2, which Java 17 has not, so it cannot open this key whatever the password.
+     */
+    PBES2_AES_256("-v2", "aes-256-cbc");
+
+    private final String option;
+    private final String scheme;
+
+    KeyEncryption(String option, String scheme) {
+      this.option = option;
+      this.scheme = scheme;
+    }
+  }
+
+  /** {@link #issueClientCertificate(String, String, KeyEncryption)} with a key pgjdbc opens. */
+  public ClientCertificate issueClientCertificate(String user, String keyPassword) {
+    return issueClientCertificate(user, keyPassword, KeyEncryption.PBE_SHA1_3DES);
+  }
+
+  /**
+   * Issues a client certificate for {@code user} (its CN, which the server's cert authentication
+   * matches to the database user) signed by the CA of {@link #enableTls()}, with its key written as
+   * PKCS#8 DER encrypted with {@code keyPassword} as {@code encryption} says. Both files belong to
+   * this JVM's user, the key readable by it alone (pgjdbc refuses a key others may read).
+   */
+  public synchronized ClientCertificate issueClientCertificate(
+      String user, String keyPassword, KeyEncryption encryption) {
+    requireTls();
+    checkName(user);
+    try {
+      Path dir = Files.createTempDirectory(tls, "client-" + user + "-");
+      openssl(
+          dir,
+          "req",
+          "-new",
+          "-nodes",
+          "-subj",
+          "/CN=" + user,
+          "-keyout",
+          "client.key",
+          "-out",
+          "client.csr");
+      openssl(
+          dir,
+          "x509",
+          "-req",
+          "-in",
+          "client.csr",
+          "-CA",
+          tls.resolve("ca.crt").toString(),
+          "-CAkey",
+          tls.resolve("ca.key").toString(),
+          "-CAcreateserial",
+          "-days",
+          "2",
+          "-out",
+          "client.crt");
+      // the password through the environment, never on a command line others can list
+      openssl(
+          dir,
+          Map.of("SOMA_TEST_KEY_PASSWORD", keyPassword),
+          "pkcs8",
+          "-topk8",
+          "-inform",
+          "PEM",
+          "-outform",
+          "DER",
+          encryption.option,
+          encryption.scheme,
+          "-in",
+          "client.key",
+          "-out",
+          "client.pk8",
+          "-passout",
+          "env:SOMA_TEST_KEY_PASSWORD");
+      Files.delete(dir.resolve("client.key")); // only the encrypted key is left
+      Files.delete(dir.resolve("client.csr"));
+      // pgjdbc refuses a key file others may read
+      Files.setPosixFilePermissions(
+          dir.resolve("client.pk8"), PosixFilePermissions.fromString("rw-------"));
+      return new ClientCertificate(dir.resolve("client.crt"), dir.resolve("client.pk8"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot issue a client certificate", e);
+    }
+  }
+
+  /**
+   * Makes TLS connections of {@code user} to {@code database} from 127.0.0.1 authenticate with a
+   * client certificate the CA of {@link #enableTls()} signed, whose CN is the user (pg_hba.conf's
+   * cert method): a line placed before initdb's trust lines, so other users, other databases and
+   * connections without TLS keep connecting as before. The server reloads its configuration
+   * (sessions stay open); this returns once new connections see the line.
+   */
+  public synchronized void requireClientCertificate(String database, String user) {
+    requireTls();
+    checkName(database);
+    checkName(user);
+    try {
+      StringBuilder script = new StringBuilder();
+      if (!checksClientCertificates) {
+        // the CA the server checks client certificates against; read on reload
+        script
+            .append("cp '")
+            .append(tls.resolve("ca.crt"))
+            .append("' '")
+            .append(dataDir.resolve("client-ca.crt"))
+            .append("' && printf \"ssl_ca_file = 'client-ca.crt'\\n\" >> '")
+            .append(dataDir.resolve("postgresql.auto.conf"))
+            .append("' && ");
+      }
+      Path hba = dataDir.resolve("pg_hba.conf");
+      script
+          .append("{ printf '%s\\n' 'hostssl ")
+          .append(database)
+          .append(' ')
+          .append(user)
+          .append(" 127.0.0.1/32 cert'; cat '")
+          .append(hba)
+          .append("'; } > '")
+          .append(hba)
+          .append(".new' && mv '")
+          .append(hba)
+          .append(".new' '")
+          .append(hba)
+          .append("'");
+      run(List.of("sh", "-c", script.toString()), true);
+      checksClientCertificates = true;
+      reload();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot require a client certificate", e);
+    }
+  }
+
+  /**
+   * Has the server read its configuration files again, and waits until a new session shows the
+   * reload: pg_ctl reload only signals the postmaster. A session forked after it handled the
+   * signal, with pg_hba.conf and the TLS files read again, reports a later pg_conf_load_time().
+   */
+  private void reload() {
+    try {
+      Timestamp before = confLoadTime();
+      pgCtl("reload");
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(50))
+          .until(() -> confLoadTime().after(before));
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot read the server's configuration load time", e);
+    }
+  }
+
+  private Timestamp confLoadTime() throws SQLException {
+    try (Connection c = connect("postgres");
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT pg_conf_load_time()")) {
+      rs.next();
+      return rs.getTimestamp(1);
+    }
+  }
+
+  private void requireTls() {
+    if (tls == null) {
+      throw new IllegalStateException("enableTls() first: its CA signs the client certificates");
+    }
+  }
+
+  /** A plain lower-case name, written into pg_hba.conf and a shell command unquoted. */
+  private static void checkName(String name) {
+    if (!name.matches("[a-z_][a-z0-9_]*")) {
+      throw new IllegalArgumentException("not a plain lower-case name: " + name);
+    }
+  }
+
   private void openssl(Path dir, String... args) throws IOException {
+    openssl(dir, Map.of(), args);
+  }
+
+  private void openssl(Path dir, Map<String, String> env, String... args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add("openssl");
     command.addAll(List.of(args));
-    Process process =
-        new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+    ProcessBuilder builder =
+        new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+    builder.environment().putAll(env);
+    Process process = builder.start();
     try {
       String output = new String(process.getInputStream().readAllBytes());
       if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
