@@ -205,9 +205,11 @@ public class PostgresMemorySinkTask extends SinkTask {
       }
       // the worker logs the cause's chain: never a message that may quote a value
       String message =
-          TableChanged.blamesTable(e)
-              ? TableChanged.describe(e, moment)
-              : "PostgreSQL rejected a batch (SQLSTATE " + SqlStates.rootState(e) + ")";
+          session.openFailed()
+              ? cannotConnect(e)
+              : TableChanged.blamesTable(e)
+                  ? TableChanged.describe(e, moment)
+                  : "PostgreSQL rejected a batch (SQLSTATE " + SqlStates.rootState(e) + ")";
       failure = new ConnectException(message, ServerErrors.loggable(e));
       throw failure;
     } catch (ConnectException e) {
@@ -234,6 +236,18 @@ public class PostgresMemorySinkTask extends SinkTask {
           split.skipped());
     }
     return split.own();
+  }
+
+  /**
+   * Why the task could not log in. The driver's message quotes no record (it names the server, the
+   * user, a certificate file, or the URL, which {@link PostgresSession} has taken out already).
+   */
+  private static String cannotConnect(SQLException e) {
+    return "Cannot connect to PostgreSQL (SQLSTATE "
+        + SqlStates.rootState(e)
+        + "): "
+        + e.getMessage()
+        + ". Nothing was written; the stored offsets are unchanged.";
   }
 
   /**

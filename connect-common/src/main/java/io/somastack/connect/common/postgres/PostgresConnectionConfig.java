@@ -111,7 +111,9 @@ public final class PostgresConnectionConfig {
         "Password of the client certificate's key (sslkey= in connection.url): needed for a"
             + " PKCS-12 key (.p12, .pfx), which pgjdbc always opens with a password and, without"
             + " one, fails to open on a worker (\"Console is not available\"), and for an"
-            + " encrypted PKCS-8 key (.pk8); an unencrypted PKCS-8 key needs none. Supply it"
+            + " encrypted PKCS-8 key (.pk8, DER; the JVM must know its cipher: `openssl pkcs8"
+            + " -topk8 -outform DER -v1 PBE-SHA1-3DES` makes one that Java 17 opens, OpenSSL 3's"
+            + " default PBES2 one it cannot); an unencrypted PKCS-8 key needs none. Supply it"
             + " through a config provider, as connection.password (${env:SOMA_PG_SSLPASSWORD} or"
             + " ${file:/secrets/pg.properties:sslpassword}); an sslpassword= in connection.url is"
             + " refused, as it would be logged with the connector's settings.",

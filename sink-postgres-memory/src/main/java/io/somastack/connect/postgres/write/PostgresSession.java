@@ -18,6 +18,9 @@ public final class PostgresSession implements AutoCloseable {
   private final PostgresSinkConfig config;
   private Connection connection;
 
+  /** Whether the last try to open a connection failed: a failure then is no batch's. */
+  private boolean openFailed;
+
   public PostgresSession(PostgresSinkConfig config) {
     this.config = config;
   }
@@ -28,6 +31,7 @@ public final class PostgresSession implements AutoCloseable {
       // The driver is used directly, not through DriverManager, which cannot always see
       // drivers loaded by a Connect plugin's isolated class loader.
       Connection opened;
+      openFailed = true;
       try {
         opened = new org.postgresql.Driver().connect(config.url(), config.connectionProperties());
       } catch (SQLException e) {
@@ -40,9 +44,18 @@ public final class PostgresSession implements AutoCloseable {
       }
       opened.setAutoCommit(false);
       connection = opened;
+      openFailed = false;
       log.info("Connected to PostgreSQL");
     }
     return connection;
+  }
+
+  /**
+   * Whether the task could not connect at its last try: the failure at hand is then the server's
+   * answer to the login (credentials, TLS, pg_hba.conf), not to a batch.
+   */
+  public boolean openFailed() {
+    return openFailed;
   }
 
   /** Drops the connection after a failure; the next {@link #connection()} opens a new one. */
