@@ -73,6 +73,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
 
   public static final String BATCH_MAX_POINTS = "batch.max.points";
   public static final String BATCH_MAX_BYTES = "batch.max.bytes";
+  public static final String RECORD_MAX_BYTES = "record.max.bytes";
   public static final String RETRY_BACKOFF_MS = "retry.backoff.ms";
   public static final String RETRY_BACKOFF_MAX_MS = RetryBackoff.MAX_CONFIG;
   public static final String RETRY_TIMEOUT_MS = RetryTimeout.CONFIG;
@@ -204,7 +205,9 @@ public final class QdrantSinkConfig extends AbstractConfig {
         "Requests one task may have outstanding at once (different collections, chunks of one"
             + " batch, or batches of successive puts, as long as they touch different points)."
             + " A task keeps at most this many plus one batches (one poll each) between put and"
-            + " acknowledgement.",
+            + " acknowledgement, and one more while Qdrant fails (the batch of the put that"
+            + " failed, kept to be sent when Connect delivers its records again): each holds its"
+            + " poll's records and their points' bytes (see the README's memory section).",
         GROUP_QDRANT,
         ++o,
         Width.SHORT,
@@ -698,6 +701,24 @@ public final class QdrantSinkConfig extends AbstractConfig {
         ++o,
         Width.SHORT,
         "Bytes per request");
+    def.define(
+        RECORD_MAX_BYTES,
+        Type.INT,
+        16 * 1024 * 1024,
+        ConfigDef.Range.atLeast(1024),
+        Importance.LOW,
+        "Upper bound of a record value of JSON text (bytes, or a string counted in UTF-8) that"
+            + " the sink reads: a longer one is dead-lettered before it is parsed, with a reason"
+            + " naming this limit. Parsing builds a tree several times the size of the text, so"
+            + " one huge event could exhaust the heap before batch.max.bytes refuses its point."
+            + " A point is about as large as its JSON, so values above batch.max.bytes rarely"
+            + " make a point that fits; raise this only when payload.include or payload.exclude"
+            + " leave most of such values out. A value a converter already parsed (a Map or a"
+            + " Struct) is not measured: batch.max.bytes bounds its point.",
+        GROUP_BATCHING,
+        ++o,
+        Width.SHORT,
+        "Bytes per record value");
     o =
         RetryBackoff.define(
             def,
@@ -897,6 +918,10 @@ public final class QdrantSinkConfig extends AbstractConfig {
 
   public int batchMaxBytes() {
     return getInt(BATCH_MAX_BYTES);
+  }
+
+  public int recordMaxBytes() {
+    return getInt(RECORD_MAX_BYTES);
   }
 
   public Duration retryBackoff() {

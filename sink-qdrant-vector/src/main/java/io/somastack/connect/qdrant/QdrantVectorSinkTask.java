@@ -151,7 +151,7 @@ public class QdrantVectorSinkTask extends SinkTask {
     config = new QdrantSinkConfig(props);
     metrics = new SinkMetrics(context.pluginMetrics());
     embedder = Embedder.create(config);
-    mapper = new PointMapper(config, embedder, metrics::embedded);
+    mapper = new PointMapper(config, embedder, metrics::embedded, metrics::tombstonesIgnored);
     writer = QdrantWriter.open(config, metrics);
     backoff = new Backoff(config.retryBackoff(), config.retryBackoffMax());
     retries = RetryTimeout.clock(config.retryTimeoutMs(), nanoTime);

@@ -11,6 +11,7 @@ final class SinkMetrics implements QdrantWriter.Listener, AutoCloseable {
   private final PluginMetricsGroup group;
   private final Sensor upserted;
   private final Sensor deleted;
+  private final Sensor tombstonesIgnored;
   private final Sensor embeddingLatency;
   private final Sensor embeddingBatch;
   private final Sensor requestLatency;
@@ -33,6 +34,9 @@ final class SinkMetrics implements QdrantWriter.Listener, AutoCloseable {
             "points-deleted",
             "points in delete requests Qdrant acknowledged (a batch sent again after a transient"
                 + " failure counts again)");
+    tombstonesIgnored =
+        group.counter(
+            "tombstones-ignored", "tombstones skipped, deleting nothing, as delete.enabled=false");
     embeddingLatency = group.distribution("embedding-latency-ms", "time to embed a batch (ms)");
     embeddingBatch = group.distribution("embedding-batch-size", "values embedded per batch");
     requestLatency =
@@ -61,6 +65,10 @@ final class SinkMetrics implements QdrantWriter.Listener, AutoCloseable {
   public void written(boolean upsert, int points, long nanos) {
     requestLatency.record(millis(nanos));
     (upsert ? upserted : deleted).record(points);
+  }
+
+  void tombstonesIgnored(int count) {
+    tombstonesIgnored.record(count);
   }
 
   @Override

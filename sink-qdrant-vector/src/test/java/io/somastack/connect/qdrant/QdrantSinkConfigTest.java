@@ -99,6 +99,7 @@ class QdrantSinkConfigTest {
             props("vector.size", "0"),
             props("embedder.openai.retry.budget.ms", "-1"),
             props("batch.max.bytes", "64000000"),
+            props("record.max.bytes", "1023"),
             props("embedder.text.fields", ""),
             props("embedder", "field", "payload.include", "vector"));
     for (Map<String, String> props : bad) {

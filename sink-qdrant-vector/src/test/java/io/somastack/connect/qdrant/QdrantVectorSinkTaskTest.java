@@ -334,6 +334,53 @@ class QdrantVectorSinkTaskTest {
   }
 
   /**
+   * A record value over record.max.bytes goes to the dead letter queue unread, its reason naming
+   * the limit and nothing of the value; the batch's other records land and its offset passes it.
+   */
+  @Test
+  void aValueOverRecordMaxBytesIsDeadLetteredNamingTheLimit() throws Exception {
+    startTask("record.max.bytes", "1024");
+    String large = "{\"id\":1,\"text\":\"" + "secret words ".repeat(100) + "\"}";
+    task.put(
+        List.of(
+            sink.record(null, large.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+            sink.record(null, memory(2, "two"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), sink.preCommit());
+    assertEquals(1, count());
+    assertEquals(1, context.deadLettered().size());
+    String reason = context.deadLettered().get(0).getValue().getMessage();
+    assertTrue(reason.contains("more than record.max.bytes (1024)"), reason);
+    assertFalse(reason.contains("secret"), reason);
+    assertEquals(1.0, context.metric("dead-lettered-total"));
+  }
+
+  /**
+   * Tombstones with delete.enabled=false delete nothing, and say so: counted in tombstones-ignored,
+   * and logged by position (once at INFO), never by key.
+   */
+  @Test
+  void tombstonesIgnoredWithDeleteDisabledAreCountedAndLoggedByPosition() throws Exception {
+    startTask("delete.enabled", "false");
+    String log =
+        io.somastack.connect.testing.CapturedStderr.ofWork(
+            () ->
+                task.put(
+                    List.of(
+                        sink.record("key-of-secret-1", null),
+                        sink.record(null, memory(2, "two")),
+                        sink.record("key-of-secret-3", null))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), sink.preCommit());
+    assertEquals(1, count());
+    assertEquals(2.0, context.metric("tombstones-ignored-total"));
+    assertTrue(log.contains("Ignored 2 tombstone(s) at memory.events-0@0..2"), log);
+    assertTrue(log.contains("delete.enabled=false"), log);
+    assertFalse(log.contains("key-of-secret"), log);
+    assertTrue(context.deadLettered().isEmpty());
+    assertEquals(
+        List.of(), qdrant.operations().stream().filter(o -> o.kind().equals("delete")).toList());
+  }
+
+  /**
    * dead-lettered counts records the dead letter queue took: one whose write to the DLQ topic
    * failed fails the task, and is not counted.
    */

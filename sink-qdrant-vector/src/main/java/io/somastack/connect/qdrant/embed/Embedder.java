@@ -11,7 +11,7 @@ import java.util.List;
  * rejection, which sends its record to the dead letter queue; an embedder that is unreachable
  * throws {@link org.apache.kafka.connect.errors.RetriableException} instead.
  */
-public interface Embedder extends AutoCloseable {
+public sealed interface Embedder extends AutoCloseable permits FieldEmbedder, TextEmbedder {
 
   /** One result per value, in the same order. */
   List<Result> embed(List<JsonNode> values);

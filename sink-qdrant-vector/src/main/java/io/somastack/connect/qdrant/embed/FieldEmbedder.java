@@ -16,6 +16,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.RandomAccess;
+import java.util.function.Function;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Struct;
 
@@ -57,13 +58,22 @@ public final class FieldEmbedder implements Embedder {
    */
   public List<Result> embedValues(List<?> values) {
     List<Result> results = new ArrayList<>(values.size());
-    // One list to read every dense vector of the call into: the message builder copies it into a
-    // list of exactly the vector's size, so each vector costs one new float array, not two.
-    FloatList scratch = VectorMessages.newFloats(size);
+    Function<Object, Result> reader = reader();
     for (Object value : values) {
-      results.add(read(value, scratch));
+      results.add(reader.apply(value));
     }
     return results;
+  }
+
+  /**
+   * Reads the vectors of values one at a time, as they come, for one batch on one thread: a value
+   * is a JSON tree or a Connect value, as for {@link #embedValues}.
+   */
+  public Function<Object, Result> reader() {
+    // One list to read every dense vector of the batch into: the message builder copies it into a
+    // list of exactly the vector's size, so each vector costs one new float array, not two.
+    FloatList scratch = VectorMessages.newFloats(size);
+    return value -> read(value, scratch);
   }
 
   private Result read(Object value, FloatList scratch) {

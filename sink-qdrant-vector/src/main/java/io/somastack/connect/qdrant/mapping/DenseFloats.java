@@ -33,6 +33,15 @@ final class DenseFloats {
    * nothing written, for any other vectors.
    */
   static boolean write(Vectors vectors, byte[] out, CodedOutputStream o) throws IOException {
+    return write(vectors, out, 0, o);
+  }
+
+  /**
+   * As {@link #write(Vectors, byte[], CodedOutputStream)}, for an encoder that writes into {@code
+   * out} from {@code base} on (the position its byte count starts at).
+   */
+  static boolean write(Vectors vectors, byte[] out, int base, CodedOutputStream o)
+      throws IOException {
     if (vectors.getVectorsOptionsCase() != Vectors.VectorsOptionsCase.VECTOR) {
       return false;
     }
@@ -57,7 +66,7 @@ final class DenseFloats {
     header(o, Vectors.VECTOR_FIELD_NUMBER, vectorSize);
     header(o, Vector.DENSE_FIELD_NUMBER, denseSize);
     header(o, DenseVector.DATA_FIELD_NUMBER, floats);
-    int at = o.getTotalBytesWritten();
+    int at = base + o.getTotalBytesWritten();
     for (int i = 0, n = list.size(); i < n; i++) {
       FLOATS.set(out, at + 4 * i, list.getFloat(i));
     }

@@ -6,11 +6,15 @@ import io.qdrant.client.grpc.Common.PointId;
 import io.qdrant.client.grpc.Points.Vectors;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.record.OffsetRanges;
 import io.somastack.connect.common.template.RecordTemplate;
+import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.qdrant.QdrantSinkConfig;
 import io.somastack.connect.qdrant.embed.Embedder;
 import io.somastack.connect.qdrant.embed.EmbedderKind;
 import io.somastack.connect.qdrant.embed.FieldEmbedder;
+import io.somastack.connect.qdrant.embed.TextEmbedder;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,10 +23,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.IntConsumer;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.sink.SinkRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns records into point operations, in record order: a value becomes an upsert (id, vectors,
@@ -30,6 +38,8 @@ import org.apache.kafka.connect.sink.SinkRecord;
  * with the reason, for the dead letter queue.
  */
 public final class PointMapper {
+
+  private static final Logger log = LoggerFactory.getLogger(PointMapper.class);
 
   /**
    * A record that cannot be written, and why: {@code reason} for its dead letter, which goes with
@@ -70,12 +80,20 @@ public final class PointMapper {
   public static final String TOO_DEEP =
       "the record is nested too deeply to be read (its value, or a tombstone's key)";
 
-  private final Embedder embedder;
-
   /** The embedder when it reads vectors from a field, straight from the Connect value. */
   private final FieldEmbedder fieldEmbedder;
 
+  /** The embedder when it embeds text fields; null when {@link #fieldEmbedder} is not. */
+  private final TextEmbedder textEmbedder;
+
   private final EmbeddingTimer timer;
+
+  /** Told how many tombstones a put ignored (delete.enabled=false), for metrics. */
+  private final IntConsumer tombstonesIgnored;
+
+  /** Whether an ignored tombstone was logged at INFO yet: later ones are logged at DEBUG. */
+  private boolean ignoredTombstonesLogged;
+
   private final PointIds ids;
 
   /** The fields of the point id: one (id.field) or several (id.fields). */
@@ -97,10 +115,22 @@ public final class PointMapper {
   private final Payloads payloads;
   private final int maxPointBytes;
 
+  /** record.max.bytes: the longest value of JSON text that is parsed at all. */
+  private final int maxRecordBytes;
+
   public PointMapper(QdrantSinkConfig config, Embedder embedder, EmbeddingTimer timer) {
-    this.embedder = embedder;
+    this(config, embedder, timer, ignored -> {});
+  }
+
+  public PointMapper(
+      QdrantSinkConfig config,
+      Embedder embedder,
+      EmbeddingTimer timer,
+      IntConsumer tombstonesIgnored) {
     this.fieldEmbedder = embedder instanceof FieldEmbedder field ? field : null;
+    this.textEmbedder = embedder instanceof TextEmbedder text ? text : null;
     this.timer = timer;
+    this.tombstonesIgnored = tombstonesIgnored;
     this.ids = new PointIds(config.idNamespace());
     this.idFields = config.idFields();
     this.deleteIdField = config.deleteIdField();
@@ -114,19 +144,41 @@ public final class PointMapper {
     }
     this.payloads = new Payloads(config.payloadInclude(), exclude);
     this.maxPointBytes = config.batchMaxBytes();
+    this.maxRecordBytes = config.recordMaxBytes();
   }
 
-  /** The operations for the records, in record order; the records that have none go to rejects. */
+  /**
+   * The operations for the records, in record order; the records that have none go to rejects.
+   *
+   * <p>Each record is read once, as it comes: its value (a JSON tree, when it is JSON text or the
+   * embedder reads text) gives the id, the collection, the payload, written at once into the
+   * point's bytes, and what the embedder needs of it, and is then dropped. Vectors read from a
+   * field finish the point there and then; texts to embed are kept, without their trees, and
+   * embedded together once every record is read, each point then finished with its vectors. So a
+   * put holds one value's tree at a time, not every one of them until the embedder answers.
+   */
   public List<PointOp> map(Collection<SinkRecord> records, List<Rejected> rejects) {
     PointOp[] ops = new PointOp[records.size()];
-    List<Pending> pending = new ArrayList<>();
+    Batch batch = new Batch();
     int slot = 0;
     for (SinkRecord record : records) {
       try {
-        if (record.value() == null) {
-          ops[slot] = deleteEnabled ? delete(record) : null;
+        Object value = record.value();
+        if (value == null) {
+          if (deleteEnabled) {
+            ops[slot] = delete(record);
+          } else {
+            batch.ignored(record);
+          }
         } else {
-          pending.add(pending(record, slot));
+          String tooLarge = tooLarge(value);
+          if (tooLarge != null) {
+            rejects.add(new Rejected(record, tooLarge));
+          } else if (fieldEmbedder != null) {
+            ops[slot] = fieldUpsert(record, batch, rejects);
+          } else {
+            textPending(record, slot, batch, rejects);
+          }
         }
       } catch (DataException | IllegalArgumentException e) {
         rejects.add(rejected(record, e));
@@ -135,31 +187,200 @@ public final class PointMapper {
       }
       slot++;
     }
-    upserts(pending, ops, rejects);
+    if (batch.read > 0) {
+      timer.record(batch.read, batch.readNanos);
+    }
+    embedTexts(batch, ops, rejects);
+    ignoredTombstones(batch);
     return Arrays.stream(ops).filter(Objects::nonNull).toList();
   }
 
+  /** What a put's mapping gathers besides its operations. */
+  private final class Batch {
+
+    /** Reads field vectors: one scratch list for the put's vectors. */
+    private Function<Object, Embedder.Result> reader;
+
+    /** Field vectors read, and the time it took. */
+    private int read;
+
+    private long readNanos;
+
+    /** Points to finish once their texts are embedded, and those texts, in the same order. */
+    private final List<Pending> pending = new ArrayList<>();
+
+    private final List<String> texts = new ArrayList<>();
+
+    /** Tombstones ignored (delete.enabled=false), by position. */
+    private OffsetRanges ignored;
+
+    private int ignoredCount;
+
+    Embedder.Result readVectors(Object value) {
+      if (reader == null) {
+        reader = fieldEmbedder.reader();
+      }
+      long start = System.nanoTime();
+      Embedder.Result result = reader.apply(value);
+      readNanos += System.nanoTime() - start;
+      read++;
+      return result;
+    }
+
+    void ignored(SinkRecord tombstone) {
+      if (ignored == null) {
+        ignored = new OffsetRanges();
+      }
+      ignored.add(tombstone);
+      ignoredCount++;
+    }
+  }
+
   /**
-   * A record on its way to an upsert. The id, payload and vectors are read from value: the Connect
-   * value itself (Map or Struct, with its schema) when the vectors come from a field, so that no
-   * JSON tree is built at all, else the value's JSON tree, which the text embedders read.
+   * A point waiting for the vectors of its text: written but for them, so neither the record's tree
+   * nor its payload's values are kept.
    */
   private record Pending(
-      SinkRecord record, int slot, String collection, PointId id, Object value, Schema schema) {}
+      SinkRecord record, int slot, String collection, PointId id, PointOp.Unfinished point) {}
 
-  private Pending pending(SinkRecord record, int slot) {
+  /**
+   * Why a value of JSON text is too long to be read, or null. The value's bytes (its UTF-8 bytes,
+   * for a String) are counted before it is parsed: a tree costs several times its text, so one huge
+   * event would otherwise take the heap before batch.max.bytes refused its point. A Map or Struct
+   * (a converter parsed it already) is not measured: batch.max.bytes bounds its point.
+   */
+  private String tooLarge(Object value) {
+    long bytes;
+    String atLeast = "";
+    if (value instanceof byte[] array) {
+      bytes = array.length;
+    } else if (value instanceof ByteBuffer buffer) {
+      bytes = buffer.remaining();
+    } else if (value instanceof String text) {
+      // a char is 1 to 3 bytes in UTF-8 (a surrogate pair 4 for its 2): count only when in doubt
+      if (3L * text.length() <= maxRecordBytes) {
+        return null;
+      }
+      if (text.length() > maxRecordBytes) {
+        bytes = text.length();
+        atLeast = "at least ";
+      } else {
+        bytes = Utf8.length(text);
+      }
+    } else {
+      return null;
+    }
+    if (bytes <= maxRecordBytes) {
+      return null;
+    }
+    return "the record's value is "
+        + atLeast
+        + bytes
+        + " bytes, more than record.max.bytes ("
+        + maxRecordBytes
+        + "): not read";
+  }
+
+  /**
+   * The upsert of a record whose vectors are in a field, read from the Connect value itself (Map or
+   * Struct, with its schema), so that no JSON tree is built at all, else from the value's tree;
+   * null when the record has no vectors (rejected).
+   */
+  private PointOp.Upsert fieldUpsert(SinkRecord record, Batch batch, List<Rejected> rejects) {
     Object value = record.value();
     Schema schema = record.valueSchema();
-    if (fieldEmbedder == null || !(value instanceof Map<?, ?> || value instanceof Struct)) {
-      JsonNode json = RecordJson.toJson(value, schema);
-      if (!(json instanceof ObjectNode)) {
-        throw new DataException("the value is not a JSON object");
-      }
-      value = json;
+    if (!(value instanceof Map<?, ?> || value instanceof Struct)) {
+      value = objectTree(value, schema);
       schema = null;
     }
     PointId id = id(value, schema);
-    return new Pending(record, slot, upsertCollection(record, value), id, value, schema);
+    String collection = upsertCollection(record, value);
+    Embedder.Result vectors = batch.readVectors(value);
+    if (vectors.isRejected()) {
+      rejects.add(new Rejected(record, vectors.rejection()));
+      return null;
+    }
+    return upsert(record, collection, id, value, schema, vectors.vectors());
+  }
+
+  /**
+   * Reads a record for the text embedder: its tree gives the id, collection, text and payload, and
+   * is dropped; the point waits in {@code batch}, written but for its vectors.
+   */
+  private void textPending(SinkRecord record, int slot, Batch batch, List<Rejected> rejects) {
+    JsonNode value = objectTree(record.value(), record.valueSchema());
+    PointId id = id(value, null);
+    String collection = upsertCollection(record, value);
+    TextEmbedder.Text text = textEmbedder.textOf(value);
+    if (text.isRejected()) {
+      rejects.add(new Rejected(record, text.rejection()));
+      return;
+    }
+    EncodedFields payload = payloads.of(value, null);
+    int vectorsSize = textEmbedder.vectorsSize();
+    int size = PointOp.Unfinished.size(id, payload, vectorsSize);
+    checkSize(collection, PointOp.Upsert.bytes(size));
+    batch.pending.add(
+        new Pending(
+            record,
+            slot,
+            collection,
+            id,
+            PointOp.Unfinished.write(id, payload, vectorsSize, size)));
+    batch.texts.add(text.text());
+  }
+
+  private static JsonNode objectTree(Object value, Schema schema) {
+    JsonNode json = RecordJson.toJson(value, schema);
+    if (!(json instanceof ObjectNode)) {
+      throw new DataException("the value is not a JSON object");
+    }
+    return json;
+  }
+
+  /** Embeds the put's texts in one go and finishes their points with the vectors. */
+  private void embedTexts(Batch batch, PointOp[] ops, List<Rejected> rejects) {
+    if (batch.pending.isEmpty()) {
+      return;
+    }
+    long start = System.nanoTime();
+    List<Embedder.Result> vectors = textEmbedder.embedTexts(batch.texts);
+    timer.record(batch.pending.size(), System.nanoTime() - start);
+    batch.texts.clear();
+    for (int i = 0; i < batch.pending.size(); i++) {
+      Pending p = batch.pending.get(i);
+      Embedder.Result result = vectors.get(i);
+      if (result.isRejected()) {
+        rejects.add(new Rejected(p.record(), result.rejection()));
+      } else {
+        ops[p.slot()] = p.point().finish(p.collection(), p.id(), result.vectors(), p.record());
+      }
+    }
+  }
+
+  /**
+   * Tombstones with delete.enabled=false delete nothing: counted, and said in the log by position
+   * (never by key), at INFO the first time, at DEBUG after, so that an operator who expected
+   * deletes finds why there are none without a line for every put.
+   */
+  private void ignoredTombstones(Batch batch) {
+    if (batch.ignoredCount == 0) {
+      return;
+    }
+    tombstonesIgnored.accept(batch.ignoredCount);
+    if (!ignoredTombstonesLogged) {
+      ignoredTombstonesLogged = true;
+      log.info(
+          "Ignored {} tombstone(s) at {}: delete.enabled=false, so their points stay. Counted in"
+              + " tombstones-ignored-total; later ones are logged at DEBUG",
+          batch.ignoredCount,
+          batch.ignored);
+    } else if (log.isDebugEnabled()) {
+      log.debug(
+          "Ignored {} tombstone(s) at {} (delete.enabled=false)",
+          batch.ignoredCount,
+          batch.ignored);
+    }
   }
 
   private PointId id(Object value, Schema schema) {
@@ -342,42 +563,27 @@ public final class PointMapper {
     return true;
   }
 
-  private void upserts(List<Pending> pending, PointOp[] ops, List<Rejected> rejects) {
-    if (pending.isEmpty()) {
-      return;
-    }
-    long start = System.nanoTime();
-    List<Embedder.Result> vectors =
-        fieldEmbedder != null
-            ? fieldEmbedder.embedValues(pending.stream().map(Pending::value).toList())
-            : embedder.embed(pending.stream().map(p -> (JsonNode) p.value()).toList());
-    timer.record(pending.size(), System.nanoTime() - start);
-    for (int i = 0; i < pending.size(); i++) {
-      Pending p = pending.get(i);
-      Embedder.Result result = vectors.get(i);
-      if (result.isRejected()) {
-        rejects.add(new Rejected(p.record(), result.rejection()));
-        continue;
-      }
-      try {
-        ops[p.slot()] = upsert(p, result.vectors());
-      } catch (DataException e) {
-        rejects.add(rejected(p.record(), e));
-      } catch (StackOverflowError e) {
-        rejects.add(new Rejected(p.record(), TOO_DEEP));
-      }
-    }
-  }
-
   /**
    * The upsert of a record with its vectors; a {@link DataException} says why there is none. With
    * the field embedder the payload is converted here, straight from the Connect value, so a value
    * JSON has no form for (NaN, say) is found here and not when the record was first read.
    */
-  private PointOp.Upsert upsert(Pending p, Vectors vectors) {
-    EncodedFields payload = payloads.of(p.value(), p.schema());
-    PointOp.Upsert upsert = PointOp.Upsert.of(p.collection(), p.id(), vectors, payload, p.record());
-    int request = upsert.bytes() + WriteBatch.requestOverhead(p.collection());
+  private PointOp.Upsert upsert(
+      SinkRecord record,
+      String collection,
+      PointId id,
+      Object value,
+      Schema schema,
+      Vectors vectors) {
+    EncodedFields payload = payloads.of(value, schema);
+    PointOp.Upsert upsert = PointOp.Upsert.of(collection, id, vectors, payload, record);
+    checkSize(collection, upsert.bytes());
+    return upsert;
+  }
+
+  /** Refuses a point that adds {@code bytes} to a request over batch.max.bytes on its own. */
+  private void checkSize(String collection, int bytes) {
+    int request = bytes + WriteBatch.requestOverhead(collection);
     if (request > maxPointBytes) {
       throw new DataException(
           "the point makes a request of "
@@ -386,6 +592,5 @@ public final class PointMapper {
               + maxPointBytes
               + ")");
     }
-    return upsert;
   }
 }

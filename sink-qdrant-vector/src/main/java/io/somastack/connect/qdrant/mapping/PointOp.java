@@ -11,6 +11,7 @@ import io.qdrant.client.grpc.Points.UpsertPoints;
 import io.qdrant.client.grpc.Points.Vectors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import org.apache.kafka.connect.sink.SinkRecord;
 
 /** What one record asks of Qdrant: upsert a point, or delete one. */
@@ -71,7 +72,87 @@ public sealed interface PointOp {
 
     @Override
     public int bytes() {
-      return lengthDelimited(UpsertPoints.POINTS_FIELD_NUMBER, encoded.length);
+      return bytes(encoded.length);
+    }
+
+    /** Bytes an upsert of a point of {@code encodedSize} bytes adds to a request. */
+    static int bytes(int encodedSize) {
+      return lengthDelimited(UpsertPoints.POINTS_FIELD_NUMBER, encodedSize);
+    }
+  }
+
+  /**
+   * A point written but for its vectors, which an embedder gives later, for a whole batch at once:
+   * its id, its payload and its vectors' tag and length are written, and the last {@code
+   * vectorsSize} bytes are left for the vectors. The record's value (its JSON tree, the payload's
+   * values) need not be kept until then, only these bytes. {@link #finish} writes the same bytes
+   * {@link Upsert#of} writes.
+   */
+  final class Unfinished {
+
+    private final byte[] out;
+    private final int vectorsSize;
+
+    private Unfinished(byte[] out, int vectorsSize) {
+      this.out = out;
+      this.vectorsSize = vectorsSize;
+    }
+
+    /** Bytes of the point once finished with vectors of {@code vectorsSize} bytes. */
+    static int size(PointId id, EncodedFields payload, int vectorsSize) {
+      return lengthDelimited(PointStruct.ID_FIELD_NUMBER, id.getSerializedSize())
+          + payload.size(PointStruct.PAYLOAD_FIELD_NUMBER)
+          + lengthDelimited(PointStruct.VECTORS_FIELD_NUMBER, vectorsSize);
+    }
+
+    /** The point of this id and payload, of {@code size} bytes ({@link #size}) once finished. */
+    static Unfinished write(PointId id, EncodedFields payload, int vectorsSize, int size) {
+      byte[] out = new byte[size];
+      CodedOutputStream o = CodedOutputStream.newInstance(out, 0, size - vectorsSize);
+      try {
+        // in field number order, as protobuf writes a PointStruct
+        header(o, PointStruct.ID_FIELD_NUMBER, id.getSerializedSize());
+        id.writeTo(o);
+        payload.writeTo(o, PointStruct.PAYLOAD_FIELD_NUMBER);
+        header(o, PointStruct.VECTORS_FIELD_NUMBER, vectorsSize);
+        o.checkNoSpaceLeft();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e); // sized exactly: a bug here
+      }
+      return new Unfinished(out, vectorsSize);
+    }
+
+    /**
+     * The upsert of the point with these vectors, written into the room left for them (in place:
+     * call it once). Vectors of another size than reserved (an embedder should not give them) go
+     * into a copy of the point's bytes of the right size.
+     */
+    Upsert finish(String collection, PointId id, Vectors vectors, SinkRecord record) {
+      int size = vectors.getSerializedSize();
+      byte[] point = out;
+      int at = out.length - vectorsSize;
+      if (size != vectorsSize) {
+        int start = out.length - lengthDelimited(PointStruct.VECTORS_FIELD_NUMBER, vectorsSize);
+        point = Arrays.copyOf(out, start + lengthDelimited(PointStruct.VECTORS_FIELD_NUMBER, size));
+        at = point.length - size;
+        CodedOutputStream o = CodedOutputStream.newInstance(point, start, at - start);
+        try {
+          header(o, PointStruct.VECTORS_FIELD_NUMBER, size);
+          o.checkNoSpaceLeft();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+      CodedOutputStream o = CodedOutputStream.newInstance(point, at, size);
+      try {
+        if (!DenseFloats.write(vectors, point, at, o)) {
+          vectors.writeTo(o);
+        }
+        o.checkNoSpaceLeft();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return new Upsert(collection, id, point, record);
     }
   }
 

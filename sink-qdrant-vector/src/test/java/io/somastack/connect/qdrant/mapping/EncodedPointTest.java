@@ -136,6 +136,20 @@ class EncodedPointTest {
     payload.forEach((key, value) -> reference.putPayload(key, reference(value)));
     assertArrayEquals(reference.build().toByteArray(), upsert.encoded());
     assertEquals(reference.build(), upsert.point());
+    // written but for its vectors, then finished once they come (the text embedders' way): the
+    // same bytes, also when the vectors differ in size from the room left for them
+    int vectorsSize = vectors.getSerializedSize();
+    for (int reserved : new int[] {vectorsSize, 0, vectorsSize + 1, vectorsSize + 200}) {
+      int size = PointOp.Unfinished.size(id, payload(payload), reserved);
+      PointOp.Upsert finished =
+          PointOp.Unfinished.write(id, payload(payload), reserved, size)
+              .finish("c", id, vectors, RECORD);
+      assertArrayEquals(reference.build().toByteArray(), finished.encoded(), "room " + reserved);
+      if (reserved == vectorsSize) {
+        assertEquals(size, finished.encoded().length);
+        assertEquals(upsert.bytes(), PointOp.Upsert.bytes(size));
+      }
+    }
   }
 
   private static EncodedFields payload(Map<String, Object> value) {

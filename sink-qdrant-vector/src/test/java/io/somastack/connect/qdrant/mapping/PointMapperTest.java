@@ -9,6 +9,8 @@ import io.qdrant.client.grpc.Points.PointStruct;
 import io.somastack.connect.qdrant.QdrantSinkConfig;
 import io.somastack.connect.qdrant.embed.Embedder;
 import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
@@ -59,6 +61,61 @@ class PointMapperTest {
     List<PointOp> ops = mapper.map(List.of(record(null, value)), rejects);
     assertEquals(List.of(), rejects);
     assertEquals(0, ((PointOp.Upsert) ops.get(0)).point().getPayloadCount());
+  }
+
+  /**
+   * A value of JSON text longer than record.max.bytes is refused before it is parsed (a tree costs
+   * several times its text): text that is not even JSON gets the size as its reason. A string is
+   * counted in UTF-8 bytes, not characters. A Map a converter made is not measured.
+   */
+  @Test
+  void aValueOfJsonTextOverRecordMaxBytesIsRejectedUnread() {
+    PointMapper mapper = mapper("record.max.bytes", "2048");
+    String notJson = "{" + "x".repeat(3000);
+    String twoByteChars = "{\"id\":1,\"text\":\"" + "é".repeat(1100) + "\"}"; // 2200+ bytes
+    String fits = "{\"id\":2,\"text\":\"" + "a".repeat(1500) + "\"}"; // 1500+ chars, bytes
+    List<SinkRecord> records =
+        List.of(
+            record(null, notJson.getBytes(StandardCharsets.UTF_8)),
+            record(null, notJson),
+            record(null, ByteBuffer.wrap(notJson.getBytes(StandardCharsets.UTF_8))),
+            record(null, twoByteChars),
+            record(null, fits),
+            record(null, Map.of("id", 3L, "text", "b".repeat(3000))));
+    List<PointOp> ops = mapper.map(records, rejects);
+    assertEquals(
+        List.of(0L, 1L, 2L, 3L), rejects.stream().map(r -> r.record().kafkaOffset()).toList());
+    for (PointMapper.Rejected rejected : rejects) {
+      assertTrue(
+          rejected.reason().contains("more than record.max.bytes (2048)"), rejected.reason());
+      assertEquals(rejected.reason(), rejected.loggedReason());
+    }
+    assertTrue(rejects.get(0).reason().contains(" 3001 bytes"), rejects.get(0).reason());
+    assertTrue(rejects.get(1).reason().contains("at least 3001 bytes"), rejects.get(1).reason());
+    assertTrue(rejects.get(3).reason().contains(" 2218 bytes"), rejects.get(3).reason());
+    assertEquals(List.of(4L, 5L), ops.stream().map(op -> op.record().kafkaOffset()).toList());
+  }
+
+  /**
+   * A point waiting for its text's vector holds its bytes, not the record value's tree or payload
+   * values: with the text embedders a put keeps one tree at a time, not every record's until the
+   * embedder answers (an 8 MB event's tree is over 100 MB).
+   */
+  @Test
+  void whatWaitsForTheEmbedderHoldsNoTreeOfARecordValue() {
+    for (Class<?> nested : PointMapper.class.getDeclaredClasses()) {
+      for (java.lang.reflect.Field field : nested.getDeclaredFields()) {
+        if (java.lang.reflect.Modifier.isStatic(field.getModifiers())) {
+          continue;
+        }
+        String type = field.getGenericType().getTypeName();
+        String name = nested.getSimpleName() + "." + field.getName() + ": " + type;
+        assertFalse(field.getType() == Object.class, name);
+        for (String held : List.of("JsonNode", "EncodedFields", "EncodedValue", "Map<")) {
+          assertFalse(type.contains(held), name);
+        }
+      }
+    }
   }
 
   @Test
