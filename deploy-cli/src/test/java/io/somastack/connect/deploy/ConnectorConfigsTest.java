@@ -81,6 +81,33 @@ class ConnectorConfigsTest {
         List.of(), uncommitted, "sinks without consumer.override.isolation.level=read_committed");
   }
 
+  /**
+   * The PostgreSQL pipelines had no way to a CA certificate or a client key's password but editing
+   * every file (or the generated Strimzi resources): with sslmode=verify-full in SOMA_PG_URL each
+   * failed on the missing ~/.postgresql/root.crt, and an sslpassword= in the URL is refused. They
+   * take both from the workers' environment, like every other connection setting.
+   */
+  @Test
+  void everyPostgresPipelineTakesItsTlsRootCertificateAndKeyPasswordFromTheEnvironment()
+      throws IOException {
+    List<String> without = new ArrayList<>();
+    for (PipelineFile pipeline : pipelines()) {
+      Map<String, String> config = pipeline.config();
+      if (!config.containsKey("connection.url")) {
+        continue;
+      }
+      if (!"${env:SOMA_PG_SSLROOTCERT}".equals(config.get("connection.sslrootcert"))
+          || !"${env:SOMA_PG_SSLPASSWORD}".equals(config.get("connection.sslpassword"))) {
+        without.add(pipeline.name());
+      }
+    }
+    assertEquals(
+        List.of(),
+        without,
+        "PostgreSQL pipelines without connection.sslrootcert=${env:SOMA_PG_SSLROOTCERT} and"
+            + " connection.sslpassword=${env:SOMA_PG_SSLPASSWORD}");
+  }
+
   @Test
   void topicsTheOutboxRelayCreatesGetWhatTopicsJsonDeclares() throws IOException {
     PipelineFile relay =

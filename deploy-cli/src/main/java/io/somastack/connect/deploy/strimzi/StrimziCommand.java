@@ -9,11 +9,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code deploy-cli strimzi [--project-root DIR] [--version V] [--plugin-base-url URL] [--release |
- * --check]}: regenerates strimzi/ from connector-configs/, the plugin modules and
- * docker/connect/jmx-exporter.yml; with --release also the plugin checksums from
- * target/plugin-archives/ (refused for a SNAPSHOT version, whose zips no release holds); with
- * --check it only says whether strimzi/ is up to date (checksums aside).
+ * {@code deploy-cli strimzi [--project-root DIR] [--version V] [--plugin-base-url URL]
+ * [--pg-ca-secret NAME [--pg-ca-key KEY]] [--release | --check]}: regenerates strimzi/ from
+ * connector-configs/, the plugin modules and docker/connect/jmx-exporter.yml; with --release also
+ * the plugin checksums from target/plugin-archives/ (refused for a SNAPSHOT version, whose zips no
+ * release holds); with --pg-ca-secret the KafkaConnect mounts PostgreSQL's CA certificate from that
+ * Secret and points the connectors' connection.sslrootcert at it; with --check it only says whether
+ * strimzi/ is up to date (checksums aside) with what these options render.
  */
 public final class StrimziCommand {
 
@@ -21,13 +23,18 @@ public final class StrimziCommand {
       String.join(
           "\n",
           "usage: soma-connect strimzi [--project-root DIR] [--version V] [--plugin-base-url URL]"
-              + " [--release | --check]",
+              + " [--pg-ca-secret NAME [--pg-ca-key KEY]] [--release | --check]",
           "  --project-root DIR   the soma-connect checkout (default: .)",
           "  --version V          the release the plugin URLs name (default: this jar's version)",
           "  --plugin-base-url URL  where Strimzi downloads the plugin zips (those of",
           "                       target/plugin-archives/, as URL/somastack-MODULE-VERSION.zip);",
           "                       default: the GitHub release of the version, which exists only",
           "                       once that release is published",
+          "  --pg-ca-secret NAME  mount the Secret NAME (PostgreSQL's CA certificate, PEM) into the",
+          "                       workers at /mnt/soma-pg-ca and set SOMA_PG_SSLROOTCERT, which the",
+          "                       PostgreSQL pipelines read as connection.sslrootcert, to it: for",
+          "                       sslmode=verify-full (or verify-ca) in SOMA_PG_URL",
+          "  --pg-ca-key KEY      the Secret's key holding the certificate (default: ca.crt)",
           "  --release            set the sha512sum values from target/plugin-archives/ (a release",
           "                       step, refused for a SNAPSHOT version; otherwise those",
           "                       strimzi/kafka-connect.yaml carries for this version are kept)",
@@ -41,6 +48,9 @@ public final class StrimziCommand {
     boolean check = false;
     boolean release = false;
     String baseUrl = null;
+    String pgCaSecret = null;
+    String pgCaKey = null;
+    StrimziResources.PgCa pgCa = null;
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
@@ -48,6 +58,8 @@ public final class StrimziCommand {
           case "--version" -> version = Args.value(args, ++i);
           case "--plugin-base-url" ->
               baseUrl = StrimziResources.pluginBaseUrl(Args.value(args, ++i));
+          case "--pg-ca-secret" -> pgCaSecret = Args.value(args, ++i);
+          case "--pg-ca-key" -> pgCaKey = Args.value(args, ++i);
           case "--check" -> check = true;
           case "--release" -> release = true;
           case "-h", "--help" -> {
@@ -56,6 +68,14 @@ public final class StrimziCommand {
           }
           default -> throw new IllegalArgumentException("unknown argument " + args[i]);
         }
+      }
+      if (pgCaKey != null && pgCaSecret == null) {
+        throw new IllegalArgumentException("--pg-ca-key needs --pg-ca-secret");
+      }
+      if (pgCaSecret != null) {
+        pgCa =
+            new StrimziResources.PgCa(
+                pgCaSecret, pgCaKey == null ? StrimziResources.PgCa.DEFAULT_KEY : pgCaKey);
       }
     } catch (IllegalArgumentException e) {
       out.println(e.getMessage());
@@ -76,7 +96,7 @@ public final class StrimziCommand {
     try {
       List<StrimziResources.Plugin> plugins =
           StrimziResources.plugins(root, version, release && !check, baseUrl);
-      Map<String, String> rendered = StrimziResources.render(root, version, plugins, baseUrl);
+      Map<String, String> rendered = StrimziResources.render(root, version, plugins, baseUrl, pgCa);
       List<String> changes = StrimziResources.sync(root, rendered, !check);
       changes.forEach(c -> out.println("  " + c));
       if (check) {

@@ -73,11 +73,60 @@ public final class StrimziResources {
           "SOMA_PG_URL",
           "SOMA_PG_USER",
           "SOMA_PG_PASSWORD",
+          "SOMA_PG_SSLROOTCERT",
+          "SOMA_PG_SSLPASSWORD",
           "SOMA_QDRANT_URL",
           "SOMA_QDRANT_API_KEY",
           "SOMA_ENCRYPTION_KEYS",
           "SOMA_ENCRYPTION_KEY_ID",
           "SOMA_REDACT_KEY");
+
+  /**
+   * The variable the PostgreSQL pipelines read connection.sslrootcert from. Not taken from the
+   * Secret: it is the path of a file in the worker pods, which only this resource can mount, so it
+   * is rendered here, empty (pgjdbc's default, no root certificate given) unless a {@link PgCa} is
+   * mounted. A variable left unset would reach the connectors as the literal ${env:...}.
+   */
+  public static final String PG_SSLROOTCERT_ENV = "SOMA_PG_SSLROOTCERT";
+
+  /** The volume of the PostgreSQL CA Secret, and where the workers see it (Strimzi: /mnt/...). */
+  static final String PG_CA_VOLUME = "soma-pg-ca";
+
+  static final String PG_CA_MOUNT = "/mnt/" + PG_CA_VOLUME;
+
+  /** A Secret key's name, as Kubernetes allows it. */
+  private static final Pattern SECRET_KEY = Pattern.compile("[-._a-zA-Z0-9]+");
+
+  /**
+   * The Secret holding the CA certificate (PEM) that signed PostgreSQL's server certificate, for
+   * sslmode=verify-ca and verify-full: mounted read-only into every worker at {@link #PG_CA_MOUNT},
+   * its {@code key} becoming connection.sslrootcert through {@link #PG_SSLROOTCERT_ENV}.
+   */
+  public record PgCa(String secret, String key) {
+    public static final String DEFAULT_KEY = "ca.crt";
+
+    /** The names checked as Kubernetes checks them, so a bad one is a usage error here. */
+    public PgCa {
+      if (secret == null || secret.length() > 253 || !RESOURCE_NAME.matcher(secret).matches()) {
+        throw new IllegalArgumentException(
+            "--pg-ca-secret takes a Secret's name (lower case letters, digits, '-' and '.'), not "
+                + quote(String.valueOf(secret)));
+      }
+      if (key == null
+          || key.equals(".")
+          || key.equals("..")
+          || !SECRET_KEY.matcher(key).matches()) {
+        throw new IllegalArgumentException(
+            "--pg-ca-key takes a key of the Secret (letters, digits, '-', '_' and '.'), not "
+                + quote(String.valueOf(key)));
+      }
+    }
+
+    /** Where the workers read the certificate. */
+    public String path() {
+      return PG_CA_MOUNT + "/" + key;
+    }
+  }
 
   /** Config keys Strimzi takes from the KafkaConnector resource itself. */
   private static final Set<String> FROM_RESOURCE = Set.of("connector.class", "tasks.max", "name");
@@ -266,6 +315,13 @@ public final class StrimziResources {
   /** As above, with the plugin archives downloaded from {@code baseUrl}. */
   public static Map<String, String> render(
       Path root, String version, List<Plugin> plugins, String baseUrl) throws IOException {
+    return render(root, version, plugins, baseUrl, null);
+  }
+
+  /** As above, mounting PostgreSQL's CA certificate from {@code pgCa} (null: none). */
+  public static Map<String, String> render(
+      Path root, String version, List<Plugin> plugins, String baseUrl, PgCa pgCa)
+      throws IOException {
     Map<String, String> files = new TreeMap<>();
     List<PipelineFile> pipelines = new ArrayList<>();
     for (Path json : PipelineFile.list(root.resolve("connector-configs"))) {
@@ -278,7 +334,8 @@ public final class StrimziResources {
     for (PipelineFile pipeline : pipelines) {
       files.put("strimzi/connectors/" + pipeline.name() + ".yaml", connector(pipeline));
     }
-    files.put("strimzi/kafka-connect.yaml", kafkaConnect(version, plugins, pipelines, baseUrl));
+    files.put(
+        "strimzi/kafka-connect.yaml", kafkaConnect(version, plugins, pipelines, baseUrl, pgCa));
     files.put(
         "strimzi/metrics-config.yaml",
         metricsConfig(
@@ -350,6 +407,16 @@ public final class StrimziResources {
   /** The KafkaConnect cluster, its plugin archives downloaded from {@code baseUrl}. */
   public static String kafkaConnect(
       String version, List<Plugin> plugins, List<PipelineFile> pipelines, String baseUrl) {
+    return kafkaConnect(version, plugins, pipelines, baseUrl, null);
+  }
+
+  /** As above, mounting PostgreSQL's CA certificate from {@code pgCa} (null: none). */
+  public static String kafkaConnect(
+      String version,
+      List<Plugin> plugins,
+      List<PipelineFile> pipelines,
+      String baseUrl,
+      PgCa pgCa) {
     Set<String> required = referencedEnv(pipelines);
     Set<String> env = new TreeSet<>(DOCUMENTED_ENV);
     env.addAll(required);
@@ -441,13 +508,34 @@ public final class StrimziResources {
         .append("  # strimzi/metrics-config.yaml\n");
     y.append("        key: ").append(METRICS_KEY).append('\n');
     y.append("  template:\n");
+    if (pgCa != null) {
+      y.append("    pod:\n");
+      y.append("      volumes:\n");
+      y.append("        # PostgreSQL's CA certificate (--pg-ca-secret, --pg-ca-key)\n");
+      y.append("        - name: ").append(PG_CA_VOLUME).append('\n');
+      y.append("          secret:\n");
+      y.append("            secretName: ").append(pgCa.secret()).append('\n');
+    }
     y.append("    connectContainer:\n");
+    if (pgCa != null) {
+      y.append("      volumeMounts:\n");
+      y.append("        - name: ").append(PG_CA_VOLUME).append('\n');
+      y.append("          mountPath: ").append(PG_CA_MOUNT).append('\n');
+      y.append("          readOnly: true\n");
+    }
     y.append("      # from the Secret ").append(ENV_SECRET);
     y.append(" (strimzi/soma-connect-env.example.yaml); the ones\n");
-    y.append("      # no pipeline reads yet are optional\n");
+    y.append("      # no pipeline reads yet are optional. ").append(PG_SSLROOTCERT_ENV);
+    y.append(" is set here:\n");
+    y.append("      # the path of a certificate this resource mounts, empty without one\n");
+    y.append("      # (./soma-connect strimzi --pg-ca-secret NAME, docs/deployment.md)\n");
     y.append("      env:\n");
     for (String name : env) {
       y.append("        - name: ").append(name).append('\n');
+      if (name.equals(PG_SSLROOTCERT_ENV)) {
+        y.append("          value: ").append(quote(pgCa == null ? "" : pgCa.path())).append('\n');
+        continue;
+      }
       y.append("          valueFrom:\n");
       y.append("            secretKeyRef:\n");
       y.append("              name: ").append(ENV_SECRET).append('\n');

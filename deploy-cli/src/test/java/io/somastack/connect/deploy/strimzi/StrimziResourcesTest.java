@@ -189,6 +189,143 @@ class StrimziResourcesTest {
     assertTrue(pgUrl.path("optional").isMissingNode(), "the pipelines read SOMA_PG_URL");
   }
 
+  private static Map<String, JsonNode> env(JsonNode kafkaConnect) {
+    Map<String, JsonNode> env = new LinkedHashMap<>();
+    kafkaConnect
+        .path("spec")
+        .path("template")
+        .path("connectContainer")
+        .path("env")
+        .forEach(e -> env.put(e.path("name").asText(), e));
+    return env;
+  }
+
+  /**
+   * The workers fail to start when the Secret lacks a key they take from it without optional: the
+   * example, which users copy and fill in, carries every one of them.
+   */
+  @Test
+  void theExampleSecretCarriesEveryVariableTheWorkersRequireOfIt() throws IOException {
+    JsonNode secret = YAML.readTree(ROOT.resolve("strimzi/soma-connect-env.example.yaml").toFile());
+    assertEquals(StrimziResources.ENV_SECRET, secret.path("metadata").path("name").asText());
+    JsonNode data = secret.path("stringData");
+    JsonNode kafkaConnect = YAML.readTree(ROOT.resolve("strimzi/kafka-connect.yaml").toFile());
+    List<String> missing = new ArrayList<>();
+    for (Map.Entry<String, JsonNode> e : env(kafkaConnect).entrySet()) {
+      JsonNode ref = e.getValue().path("valueFrom").path("secretKeyRef");
+      if (!ref.isMissingNode() && !ref.path("optional").asBoolean(false)) {
+        assertEquals(StrimziResources.ENV_SECRET, ref.path("name").asText(), e.getKey());
+        if (!data.has(ref.path("key").asText())) {
+          missing.add(ref.path("key").asText());
+        }
+      }
+    }
+    assertEquals(List.of(), missing, "keys the workers need that the example Secret lacks");
+  }
+
+  /** A project whose one pipeline reads the TLS variables, as the PostgreSQL pipelines do. */
+  private Path postgresProject() throws IOException {
+    Path root = project("1.0");
+    Files.writeString(
+        root.resolve("connector-configs/a.json"),
+        "{\"name\": \"a\", \"config\": {\"connector.class\": \"x.Y\","
+            + " \"connection.url\": \"${env:SOMA_PG_URL}\","
+            + " \"connection.sslrootcert\": \"${env:SOMA_PG_SSLROOTCERT}\","
+            + " \"connection.sslpassword\": \"${env:SOMA_PG_SSLPASSWORD}\"}}");
+    return root;
+  }
+
+  /**
+   * SOMA_PG_SSLROOTCERT names a file in the worker pods, which only the KafkaConnect can mount:
+   * without --pg-ca-secret it is set empty (no root certificate given), never left unset, which
+   * would hand the connectors the literal ${env:SOMA_PG_SSLROOTCERT} as a path.
+   */
+  @Test
+  void withoutACaSecretTheRootCertificateIsSetEmpty() throws IOException {
+    Path root = postgresProject();
+    StringBuilder output = new StringBuilder();
+
+    assertEquals(0, strimzi(output, "--project-root", root.toString(), "--version", "1.0"));
+
+    JsonNode node = YAML.readTree(root.resolve("strimzi/kafka-connect.yaml").toFile());
+    JsonNode rootCert = env(node).get("SOMA_PG_SSLROOTCERT");
+    assertTrue(rootCert.path("value").isTextual(), rootCert.toString());
+    assertEquals("", rootCert.path("value").asText());
+    assertTrue(rootCert.path("valueFrom").isMissingNode(), rootCert.toString());
+    assertTrue(node.path("spec").path("template").path("pod").isMissingNode());
+    JsonNode keyPassword =
+        env(node).get("SOMA_PG_SSLPASSWORD").path("valueFrom").path("secretKeyRef");
+    assertEquals("SOMA_PG_SSLPASSWORD", keyPassword.path("key").asText());
+  }
+
+  /**
+   * With sslmode=verify-full every PostgreSQL connector failed ("Could not open SSL root
+   * certificate file"): the CA had to be mounted by editing the generated kafka-connect.yaml, which
+   * the next regeneration undid. --pg-ca-secret renders the Secret's volume, its mount and the path
+   * the connectors read, and --check judges strimzi/ by the same options.
+   */
+  @Test
+  void aCaSecretIsMountedAndBecomesTheConnectorsRootCertificate() throws IOException {
+    Path root = postgresProject();
+    StringBuilder output = new StringBuilder();
+    String[] withCa = {
+      "--project-root", root.toString(), "--version", "1.0", "--pg-ca-secret", "pg-ca"
+    };
+
+    assertEquals(0, strimzi(output, withCa), output.toString());
+
+    JsonNode template =
+        YAML.readTree(root.resolve("strimzi/kafka-connect.yaml").toFile())
+            .path("spec")
+            .path("template");
+    JsonNode volume = template.path("pod").path("volumes").get(0);
+    assertEquals("soma-pg-ca", volume.path("name").asText());
+    assertEquals("pg-ca", volume.path("secret").path("secretName").asText());
+    JsonNode mount = template.path("connectContainer").path("volumeMounts").get(0);
+    assertEquals("soma-pg-ca", mount.path("name").asText());
+    assertEquals("/mnt/soma-pg-ca", mount.path("mountPath").asText());
+    assertTrue(mount.path("readOnly").asBoolean());
+    Map<String, JsonNode> env = new LinkedHashMap<>();
+    template.path("connectContainer").path("env").forEach(e -> env.put(e.path("name").asText(), e));
+    assertEquals("/mnt/soma-pg-ca/ca.crt", env.get("SOMA_PG_SSLROOTCERT").path("value").asText());
+
+    String[] check = Arrays.copyOf(withCa, withCa.length + 1);
+    check[withCa.length] = "--check";
+    assertEquals(0, strimzi(output, check), output.toString());
+    assertEquals(
+        1,
+        strimzi(output, "--project-root", root.toString(), "--version", "1.0", "--check"),
+        "without the option the KafkaConnect renders without the mount");
+
+    String[] otherKey = Arrays.copyOf(withCa, withCa.length + 2);
+    otherKey[withCa.length] = "--pg-ca-key";
+    otherKey[withCa.length + 1] = "root.pem";
+    assertEquals(0, strimzi(output, otherKey), output.toString());
+    assertTrue(
+        Files.readString(root.resolve("strimzi/kafka-connect.yaml"))
+            .contains("value: \"/mnt/soma-pg-ca/root.pem\""));
+  }
+
+  @Test
+  void badCaSecretOptionsAreUsageErrors() throws IOException {
+    Path root = postgresProject();
+    List<List<String>> bad =
+        List.of(
+            List.of("--pg-ca-key", "ca.crt"),
+            List.of("--pg-ca-secret", "PG_CA"),
+            List.of("--pg-ca-secret", "pg-ca", "--pg-ca-key", "a/b"),
+            List.of("--pg-ca-secret", "pg-ca", "--pg-ca-key", ".."),
+            List.of("--pg-ca-secret"));
+    for (List<String> options : bad) {
+      List<String> args = new ArrayList<>(List.of("--project-root", root.toString()));
+      args.addAll(options);
+      StringBuilder output = new StringBuilder();
+      assertEquals(2, strimzi(output, args.toArray(String[]::new)), options + ": " + output);
+      assertTrue(output.toString().startsWith("--pg-ca-"), output.toString());
+    }
+    assertFalse(Files.exists(root.resolve("strimzi")), "nothing written");
+  }
+
   @Test
   void checksumsComeFromTheArchivesOrTheCommittedFile() throws IOException {
     Path root = Files.createDirectories(tmp.resolve("project"));
