@@ -69,6 +69,9 @@ public final class Quickstart {
   /** The sink's offsets table (offsets.table, which no file of connector-configs/ changes). */
   private static final String SINK_OFFSETS = "soma_connect_offsets";
 
+  private static final String SSLROOTCERT = "SOMA_PG_SSLROOTCERT";
+  private static final String SSLPASSWORD = "SOMA_PG_SSLPASSWORD";
+
   private static final String KEYS = "SOMA_ENCRYPTION_KEYS";
   private static final String KEY_ID = "SOMA_ENCRYPTION_KEY_ID";
 
@@ -336,6 +339,7 @@ public final class Quickstart {
     EnvOverlayConfigProvider.set("SOMA_PG_USER", db.server().user());
     EnvOverlayConfigProvider.set(
         "SOMA_PG_PASSWORD", db.server().password() == null ? "" : db.server().password());
+    EnvOverlayConfigProvider.set(SSLPASSWORD, db.sslPassword());
     defaults.forEach(EnvOverlayConfigProvider::set);
   }
 
@@ -343,7 +347,8 @@ public final class Quickstart {
    * Values for the variables connector-configs/ read that {@code env} lacks, each on its own: a
    * variable neither set nor defaulted stays a literal ${env:NAME} in the connector config. A fresh
    * key for this run's PII (under the exported key id, if any); the key id of the exported keys
-   * when they hold one id only; no Qdrant API key.
+   * when they hold one id only; no Qdrant API key; no PostgreSQL root certificate (pgjdbc's
+   * default, or the URL's sslrootcert=).
    *
    * @throws IllegalArgumentException when the key id cannot be told, naming the variable to export
    */
@@ -364,6 +369,9 @@ public final class Quickstart {
     }
     if (env.get("SOMA_QDRANT_API_KEY") == null) {
       defaults.put("SOMA_QDRANT_API_KEY", "");
+    }
+    if (env.get(SSLROOTCERT) == null) {
+      defaults.put(SSLROOTCERT, "");
     }
     return defaults;
   }
@@ -642,8 +650,16 @@ public final class Quickstart {
     }
   }
 
-  /** The database the pipelines write to. */
-  record Database(PostgresServer server, String name, String url) {
+  /**
+   * The database the pipelines write to; {@code sslPassword} is the password of the client
+   * certificate's key, "" for none: SOMA_PG_SSLPASSWORD, else an sslpassword= of SOMA_PG_URL.
+   */
+  record Database(PostgresServer server, String name, String url, String sslPassword) {
+
+    Database(PostgresServer server, String name, String url) {
+      this(server, name, url, "");
+    }
+
     /** The URL for psql: no jdbc: prefix, and the user among the URL's parameters. */
     String psqlUrl() {
       // printed: never with a password parameter (psql asks, or reads PGPASSWORD)
@@ -683,16 +699,22 @@ public final class Quickstart {
         PostgresServer server =
             PostgresServer.external(
                 configured, env.get("SOMA_PG_USER"), env.get("SOMA_PG_PASSWORD"));
-        return new Database(server, databaseName(configured), configured);
+        String sslPassword = env.get(SSLPASSWORD);
+        if (sslPassword == null) {
+          sslPassword = parameter(configured, "sslpassword");
+        }
+        return new Database(
+            server, databaseName(configured), configured, sslPassword == null ? "" : sslPassword);
       }
       PostgresServer server = PostgresServer.shared();
       return new Database(server, "soma", server.createDatabase("soma"));
     }
 
     /**
-     * The URL the connectors get: without a password parameter, which they refuse (it would be
-     * logged with their settings); SOMA_PG_PASSWORD, or the server's password, read from the URL
-     * when that is unset, goes to connection.password.
+     * The URL the connectors get: without a password or sslpassword parameter, which they refuse
+     * (it would be logged with their settings); SOMA_PG_PASSWORD, or the server's password, read
+     * from the URL when that is unset, goes to connection.password, and SOMA_PG_SSLPASSWORD, or the
+     * URL's sslpassword, to connection.sslpassword.
      */
     static String forConnectors(String url) {
       int query = url.indexOf('?');
@@ -722,15 +744,37 @@ public final class Quickstart {
     }
 
     /**
-     * A password parameter's name, as the connectors refuse it: any case, percent-encoded or not
-     * (pgjdbc reads only "password", but the others are passwords all the same).
+     * A password parameter's name, as the connectors refuse it: password or sslpassword (a client
+     * certificate key's), in any case, percent-encoded or not (pgjdbc reads only the lower-case
+     * names, but the others are passwords all the same).
      */
     private static boolean isPasswordKey(String key) {
+      String name;
       try {
-        return URLDecoder.decode(key, StandardCharsets.UTF_8).equalsIgnoreCase("password");
+        name = URLDecoder.decode(key, StandardCharsets.UTF_8);
       } catch (IllegalArgumentException badlyEncoded) {
-        return key.equalsIgnoreCase("password");
+        name = key;
       }
+      return name.equalsIgnoreCase("password") || name.equalsIgnoreCase("sslpassword");
+    }
+
+    /** The decoded value of the URL's last parameter {@code name} (as pgjdbc reads it), or null. */
+    private static String parameter(String url, String name) {
+      int query = url.indexOf('?');
+      String value = null;
+      if (query >= 0) {
+        for (String pair : url.substring(query + 1).split("&")) {
+          String[] kv = pair.split("=", 2);
+          try {
+            if (URLDecoder.decode(kv[0], StandardCharsets.UTF_8).equals(name)) {
+              value = kv.length < 2 ? "" : URLDecoder.decode(kv[1], StandardCharsets.UTF_8);
+            }
+          } catch (IllegalArgumentException badlyEncoded) {
+            // not a parameter pgjdbc could read either
+          }
+        }
+      }
+      return value;
     }
 
     /**

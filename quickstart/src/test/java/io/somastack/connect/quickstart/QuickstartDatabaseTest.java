@@ -163,4 +163,52 @@ class QuickstartDatabaseTest {
         "jdbc:postgresql://h/soma?pass%77ord=***",
         Quickstart.Database.shown("jdbc:postgresql://h/soma?pass%77ord=s3cret"));
   }
+
+  /**
+   * A client key's sslpassword= in SOMA_PG_URL was printed in clear (the PostgreSQL line and the
+   * psql command) and handed to the connectors in the URL, which they refuse: every PostgreSQL
+   * pipeline failed validation. It is hidden, and moved to connection.sslpassword.
+   */
+  private static final String WITH_KEY_PASSWORD =
+      "jdbc:postgresql://db:5432/soma?sslmode=verify-full&sslkey=/k.p12&sslpassword=s3cret"
+          + "&password=pw";
+
+  @Test
+  void anSslPasswordInTheUrlIsNotPrinted() {
+    assertEquals(
+        "jdbc:postgresql://db:5432/soma?sslmode=verify-full&sslkey=/k.p12&sslpassword=***"
+            + "&password=***",
+        Quickstart.Database.shown(WITH_KEY_PASSWORD));
+    assertEquals(
+        "jdbc:postgresql://h/soma?SSLPassword=***&ssl%70assword=***",
+        Quickstart.Database.shown("jdbc:postgresql://h/soma?SSLPassword=a&ssl%70assword=b"));
+    PostgresServer server = PostgresServer.shared();
+    String psql = new Quickstart.Database(server, "soma", WITH_KEY_PASSWORD).psqlUrl();
+    assertFalse(psql.contains("s3cret"), psql);
+    assertFalse(psql.contains("sslpassword"), psql);
+  }
+
+  @Test
+  void theConnectorsGetTheUrlWithoutItsSslPasswordAndTheValueApart() {
+    assertEquals(
+        "jdbc:postgresql://db:5432/soma?sslmode=verify-full&sslkey=/k.p12",
+        Quickstart.Database.forConnectors(WITH_KEY_PASSWORD));
+    assertEquals(
+        "s3cret",
+        Quickstart.Database.obtain(Map.of("SOMA_PG_URL", WITH_KEY_PASSWORD)).sslPassword());
+    assertEquals(
+        "from-env",
+        Quickstart.Database.obtain(
+                Map.of("SOMA_PG_URL", WITH_KEY_PASSWORD, "SOMA_PG_SSLPASSWORD", "from-env"))
+            .sslPassword());
+    assertEquals(
+        "a b&c",
+        Quickstart.Database.obtain(
+                Map.of("SOMA_PG_URL", "jdbc:postgresql://h/soma?sslpassword=a%20b%26c"))
+            .sslPassword());
+    assertEquals(
+        "",
+        Quickstart.Database.obtain(Map.of("SOMA_PG_URL", "jdbc:postgresql://h/soma"))
+            .sslPassword());
+  }
 }

@@ -67,6 +67,9 @@ class QuickstartEnvironmentTest {
     assertEquals("memory", defaults.get("SOMA_ENCRYPTION_KEY_ID"));
     assertTrue(defaults.get("SOMA_ENCRYPTION_KEYS").startsWith("memory:1:"));
     assertEquals("", defaults.get("SOMA_QDRANT_API_KEY"));
+    // the PostgreSQL pipelines read connection.sslrootcert from it: unset, the literal
+    // ${env:SOMA_PG_SSLROOTCERT} would contradict a SOMA_PG_URL's sslrootcert=
+    assertEquals("", defaults.get("SOMA_PG_SSLROOTCERT"));
   }
 
   @Test
@@ -75,7 +78,8 @@ class QuickstartEnvironmentTest {
         Map.of(
             "SOMA_ENCRYPTION_KEYS", "a:1:" + KEY,
             "SOMA_ENCRYPTION_KEY_ID", "a",
-            "SOMA_QDRANT_API_KEY", "secret");
+            "SOMA_QDRANT_API_KEY", "secret",
+            "SOMA_PG_SSLROOTCERT", "/etc/pg/root.crt");
 
     assertEquals(Map.of(), Quickstart.environmentDefaults(env));
   }

@@ -201,6 +201,27 @@ class QuickstartRunTest {
     assertTrue(output().contains("memory-kv: task 0 FAILED"), output());
   }
 
+  /**
+   * A SOMA_PG_URL with a client key's sslpassword=: the quickstart printed it and passed it on in
+   * the URL, which the connectors refuse, so no PostgreSQL pipeline deployed. It reaches them as
+   * connection.sslpassword (SOMA_PG_SSLPASSWORD), and is never printed.
+   */
+  @Test
+  void anSslPasswordInSomaPgUrlReachesTheConnectorsApartAndIsNotPrinted() throws Exception {
+    PostgresServer server = PostgresServer.shared();
+    String url = server.createDatabase("quickstart_sslpassword");
+    String withKeyPassword =
+        url + (url.contains("?") ? "&" : "?") + "sslmode=disable&sslpassword=s3cret-key-pw";
+    Map<String, String> env = Map.of("SOMA_PG_URL", withKeyPassword, "SOMA_PG_USER", server.user());
+
+    int status =
+        run(env, "--exit", "--rounds", "5", "--rest-port", freePort(), "--kafka-port", freePort());
+
+    assertEquals(0, status, output());
+    assertFalse(output().contains("s3cret-key-pw"), output());
+    assertTrue(output().contains("sslpassword=***"), output());
+  }
+
   @Test
   void exitStatusIsZeroOnceEveryPipelineRunsAndTheEventsHaveLanded() throws Exception {
     int status =
