@@ -59,6 +59,9 @@ class DeployAllPipelinesIT {
     EnvOverlayConfigProvider.set("SOMA_PG_USER", postgres.user());
     EnvOverlayConfigProvider.set(
         "SOMA_PG_PASSWORD", postgres.password() == null ? "" : postgres.password());
+    // as every documented deployment sets them: empty without TLS to PostgreSQL
+    EnvOverlayConfigProvider.set("SOMA_PG_SSLROOTCERT", "");
+    EnvOverlayConfigProvider.set("SOMA_PG_SSLPASSWORD", "");
     EnvOverlayConfigProvider.set("SOMA_QDRANT_URL", qdrant.url());
     EnvOverlayConfigProvider.set("SOMA_QDRANT_API_KEY", "");
     EnvOverlayConfigProvider.set(
