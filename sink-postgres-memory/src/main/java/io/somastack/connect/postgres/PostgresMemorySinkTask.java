@@ -20,6 +20,7 @@ import io.somastack.connect.postgres.write.BatchWriter;
 import io.somastack.connect.postgres.write.OffsetStore;
 import io.somastack.connect.postgres.write.PostgresSession;
 import io.somastack.connect.postgres.write.SchemaManager;
+import io.somastack.connect.postgres.write.StatementChunks;
 import io.somastack.connect.postgres.write.TableChanged;
 import io.somastack.connect.postgres.write.TableLayout;
 import java.sql.Connection;
@@ -115,9 +116,12 @@ public class PostgresMemorySinkTask extends SinkTask {
     config = new PostgresSinkConfig(props);
     layout = TableLayout.of(config);
     mapper = new RowMapper(config, layout);
-    writer = new BatchWriter(layout, config.batchMaxRecords(), config.batchMaxBytes());
+    // the audit chain cuts its statements where the writer does: each chunk linked, then written
+    StatementChunks chunks =
+        new StatementChunks(layout, config.batchMaxRecords(), config.batchMaxBytes());
+    writer = new BatchWriter(layout, chunks);
     schemas = new SchemaManager(config, layout);
-    audit = config.writeMode() == WriteMode.AUDIT ? new AuditChain(layout) : null;
+    audit = config.writeMode() == WriteMode.AUDIT ? new AuditChain(layout, chunks) : null;
     session = new PostgresSession(config);
     offsets = new PartitionOffsets(OffsetStore.of(config), session, context);
     metrics = new SinkMetrics(context.pluginMetrics());

@@ -396,7 +396,9 @@ public final class PostgresSinkConfig extends AbstractConfig {
         Importance.LOW,
         "Most JSON bytes sent in one statement; a put() holding more is split into several"
             + " statements of the same transaction, so no statement grows without bound. In"
-            + " write.mode=dead_letter each dead letter's key counts too (its characters).",
+            + " write.mode=audit the statements that ask PostgreSQL for the payloads' text to"
+            + " hash are cut the same way (one more round trip each). In write.mode=dead_letter"
+            + " each dead letter's key counts too (its characters).",
         GROUP_LIMITS,
         ++order,
         Width.SHORT,

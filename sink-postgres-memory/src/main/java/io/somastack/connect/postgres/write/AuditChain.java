@@ -24,17 +24,25 @@ import java.util.TreeMap;
  * its Kafka partition, so an edited or deleted row is found by {@code soma_audit_verify}.
  *
  * <p>The payload is hashed as PostgreSQL prints the stored jsonb ({@code payload::text}), which the
- * verify function can recompute; one extra round trip per batch asks the server for that text.
- * Chain heads live in a table updated in the same transaction as the rows.
+ * verify function can recompute; one extra round trip per statement of the writer asks the server
+ * for that text, for the rows of that statement ({@link StatementChunks}): a put of large events is
+ * never held several times over at once. Chain heads live in a table updated in the same
+ * transaction as the rows; within a batch they carry each chain from one statement to the next.
  */
 public final class AuditChain {
 
   private static final HexFormat HEX = HexFormat.of();
 
-  private final TableLayout layout;
+  /** What "payload::text" adds to a hash's material if it is NULL (it never is: NOT NULL). */
+  private static final byte[] NULL_TEXT = "null".getBytes(StandardCharsets.UTF_8);
 
-  public AuditChain(TableLayout layout) {
+  private final TableLayout layout;
+  private final StatementChunks chunks;
+
+  /** A chain for rows of this layout, made canonical in statements cut as {@code chunks} says. */
+  public AuditChain(TableLayout layout, StatementChunks chunks) {
     this.layout = layout;
+    this.chunks = chunks;
   }
 
   /**
@@ -43,6 +51,10 @@ public final class AuditChain {
    * connector under another name, or by another connector feeding the table), and is left out.
    * Linking it again would move the head to a hash of a row the table never gets, and the check
    * would then report every later row as tampered with.
+   *
+   * <p>The rows keep their payloads as they came: PostgreSQL stores the jsonb their text makes,
+   * which prints as the text hashed here (a canonical copy held per row would cost the put's size
+   * again until the batch commits).
    */
   public List<EventRow> link(Connection c, String table, List<EventRow> rows) throws SQLException {
     try {
@@ -78,24 +90,33 @@ public final class AuditChain {
     if (after.isEmpty()) {
       return after;
     }
-    List<Canonical> canonical = canonical(c, table, after);
-    int payload = layout.indexOf(TableLayout.PAYLOAD);
-    int prev = layout.indexOf(TableLayout.PREV_HASH);
-    int hash = layout.indexOf(TableLayout.ROW_HASH);
-    for (int i = 0; i < after.size(); i++) {
-      Object[] values = after.get(i).values();
-      String chain = chainKey(values);
-      Head head = heads.get(chain);
-      byte[] previous = head == null ? null : head.hash();
-      Canonical text = canonical.get(i);
-      byte[] rowHash = sha256(previous, material(values, text.payload()) + text.columns());
-      values[prev] = previous == null ? null : HEX.formatHex(previous);
-      values[hash] = HEX.formatHex(rowHash);
-      values[payload] = text.payload();
-      heads.put(chain, new Head((Long) values[layout.indexOf(TableLayout.KAFKA_OFFSET)], rowHash));
+    // in the statements the writer will cut, so that one chunk's texts are held at a time
+    for (int from = 0; from < after.size(); ) {
+      int to = chunks.end(after, from);
+      link(c, table, after.subList(from, to), heads);
+      from = to;
     }
     saveHeads(c, table, after);
     return after;
+  }
+
+  /** Links rows (one statement's) after the heads, which then hold their chains' last rows. */
+  private void link(Connection c, String table, List<EventRow> rows, Map<String, Head> heads)
+      throws SQLException {
+    List<Canonical> canonical = canonical(c, table, rows);
+    int prev = layout.indexOf(TableLayout.PREV_HASH);
+    int hash = layout.indexOf(TableLayout.ROW_HASH);
+    for (int i = 0; i < rows.size(); i++) {
+      Object[] values = rows.get(i).values();
+      String chain = chainKey(values);
+      Head head = heads.get(chain);
+      byte[] previous = head == null ? null : head.hash();
+      byte[] rowHash = rowHash(previous, values, canonical.get(i));
+      canonical.set(i, null); // the texts of rows hashed already may go
+      values[prev] = previous == null ? null : HEX.formatHex(previous);
+      values[hash] = HEX.formatHex(rowHash);
+      heads.put(chain, new Head((Long) values[layout.indexOf(TableLayout.KAFKA_OFFSET)], rowHash));
+    }
   }
 
   private long offset(EventRow row) {
@@ -108,6 +129,17 @@ public final class AuditChain {
    */
   private Set<EventRow> stored(Connection c, String table, List<EventRow> rows)
       throws SQLException {
+    Set<EventRow> stored = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (int from = 0; from < rows.size(); ) {
+      int to = chunks.endByRows(rows, from); // positions only: no payload in this statement
+      stored(c, table, rows.subList(from, to), stored);
+      from = to;
+    }
+    return stored;
+  }
+
+  private void stored(Connection c, String table, List<EventRow> rows, Set<EventRow> stored)
+      throws SQLException {
     String[] topics = new String[rows.size()];
     Integer[] partitions = new Integer[rows.size()];
     Long[] offsets = new Long[rows.size()];
@@ -119,7 +151,6 @@ public final class AuditChain {
       offsets[i] = offset(rows.get(i));
       times[i] = (String) v[layout.indexOf(TableLayout.EVENT_TIME)];
     }
-    Set<EventRow> stored = Collections.newSetFromMap(new IdentityHashMap<>());
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT p.n FROM unnest(?::text[], ?::int4[], ?::int8[], ?::timestamptz[])"
@@ -137,7 +168,6 @@ public final class AuditChain {
         }
       }
     }
-    return stored;
   }
 
   /** The last linked row of a chain: its Kafka offset and its hash. */
@@ -150,22 +180,46 @@ public final class AuditChain {
    */
   public Map<EventRow, SQLException> findRejected(Connection c, String table, List<EventRow> rows)
       throws SQLException {
-    return RejectedRows.find(c, rows, part -> canonical(c, table, part));
+    return RejectedRows.find(
+        c,
+        rows,
+        part -> {
+          for (int from = 0; from < part.size(); ) {
+            int to = chunks.end(part, from);
+            canonical(c, table, part.subList(from, to));
+            from = to;
+          }
+        });
   }
 
-  private String material(Object[] v, String payloadText) {
+  /**
+   * sha256 of the previous row's hash and the row's material: {@code
+   * event_id|kafka_topic|kafka_partition|kafka_offset|event time in epoch
+   * microseconds|payload::text} and then the typed columns' text, in UTF-8. The texts PostgreSQL
+   * printed go in as the bytes it sent, never decoded: the same bytes as their Strings encoded.
+   */
+  private byte[] rowHash(byte[] previous, Object[] v, Canonical text) {
     Instant time = Instant.parse((String) v[layout.indexOf(TableLayout.EVENT_TIME)]);
     long micros =
         Math.addExact(
             Math.multiplyExact(time.getEpochSecond(), 1_000_000L), time.getNano() / 1_000L);
-    return String.join(
-        "|",
-        (String) v[layout.indexOf(TableLayout.EVENT_ID)],
-        (String) v[layout.indexOf(TableLayout.KAFKA_TOPIC)],
-        String.valueOf(v[layout.indexOf(TableLayout.KAFKA_PARTITION)]),
-        String.valueOf(v[layout.indexOf(TableLayout.KAFKA_OFFSET)]),
-        Long.toString(micros),
-        payloadText);
+    String head =
+        String.join(
+            "|",
+            (String) v[layout.indexOf(TableLayout.EVENT_ID)],
+            (String) v[layout.indexOf(TableLayout.KAFKA_TOPIC)],
+            String.valueOf(v[layout.indexOf(TableLayout.KAFKA_PARTITION)]),
+            String.valueOf(v[layout.indexOf(TableLayout.KAFKA_OFFSET)]),
+            Long.toString(micros),
+            "");
+    MessageDigest digest = sha256();
+    if (previous != null) {
+      digest.update(previous);
+    }
+    digest.update(head.getBytes(StandardCharsets.UTF_8));
+    digest.update(text.payload() == null ? NULL_TEXT : text.payload());
+    digest.update(text.columns() == null ? NULL_TEXT : text.columns());
+    return digest.digest();
   }
 
   private String chainKey(Object[] v) {
@@ -178,14 +232,20 @@ public final class AuditChain {
     return topic + "\u0000" + partition;
   }
 
-  /** A row's hashed texts as PostgreSQL prints them: the payload, and the typed columns. */
-  private record Canonical(String payload, String columns) {}
+  /**
+   * A row's hashed texts as PostgreSQL prints them, in UTF-8: the payload, and the typed columns.
+   */
+  private record Canonical(byte[] payload, byte[] columns) {}
 
   /**
    * Asks PostgreSQL, in one round trip, for each row's payload as jsonb text and for the part of
    * its material that covers the typed columns ({@code soma_audit_columns_text}, with the types the
    * table's columns have), exactly as {@code soma_audit_verify} will compute them from the stored
    * row: an edit of a typed column must break the row's hash as an edit of its payload does.
+   *
+   * <p>The payloads go as bytea, their UTF-8 as it came (no String decoded, none encoded), and the
+   * texts come back as the bytes the server sent; PostgreSQL reads them as text (convert_from), as
+   * it reads the text of a text parameter.
    */
   private List<Canonical> canonical(Connection c, String table, List<EventRow> rows)
       throws SQLException {
@@ -197,14 +257,15 @@ public final class AuditChain {
       ps.setArray(
           param++, c.createArrayOf("text", typed.stream().map(col -> col.name()).toArray()));
       ps.setString(param++, table);
-      ps.setArray(param++, c.createArrayOf("text", column(rows, payload)));
+      ps.setArray(param++, c.createArrayOf("bytea", utf8(rows, payload)));
       for (int i = 0; i < typed.size(); i++) {
         ps.setArray(param++, c.createArrayOf("text", column(rows, layout.mappedFrom() + i)));
       }
       List<Canonical> canonical = new ArrayList<>(rows.size());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          canonical.add(new Canonical(rs.getString(1), rs.getString(2)));
+          // a text column's value as the server sent it: UTF-8, pgjdbc's client encoding
+          canonical.add(new Canonical(rs.getBytes(1), rs.getBytes(2)));
         }
       }
       return canonical;
@@ -212,7 +273,7 @@ public final class AuditChain {
   }
 
   private static String canonicalSql(int typedColumns) {
-    StringBuilder unnest = new StringBuilder("?::text[]");
+    StringBuilder unnest = new StringBuilder("?::bytea[]");
     StringBuilder aliases = new StringBuilder("p");
     StringBuilder vals = new StringBuilder();
     for (int i = 0; i < typedColumns; i++) {
@@ -225,7 +286,7 @@ public final class AuditChain {
         typedColumns == 0
             ? "''"
             : "soma_audit_columns_text(n.names, n.types, ARRAY[" + vals + "]::text[])";
-    return "SELECT u.p::jsonb::text, "
+    return "SELECT convert_from(u.p, 'UTF8')::jsonb::text, "
         + columnsText
         + " FROM (SELECT ?::text[] AS names) q CROSS JOIN LATERAL (SELECT q.names,"
         + " ARRAY(SELECT format_type(a.atttypid, NULL) FROM unnest(q.names) WITH ORDINALITY"
@@ -246,10 +307,22 @@ public final class AuditChain {
   private static String[] column(List<EventRow> rows, int index) {
     String[] texts = new String[rows.size()];
     for (int i = 0; i < texts.length; i++) {
-      Object value = rows.get(i).values()[index];
-      texts[i] = value instanceof JsonBytes json ? json.toString() : JsonBytes.text(value);
+      texts[i] = JsonBytes.text(rows.get(i).values()[index]);
     }
     return texts;
+  }
+
+  /** The payloads of the rows in UTF-8: JSON bytes as they came, a String encoded. */
+  private static byte[][] utf8(List<EventRow> rows, int index) {
+    byte[][] bytes = new byte[rows.size()][];
+    for (int i = 0; i < bytes.length; i++) {
+      Object value = rows.get(i).values()[index];
+      bytes[i] =
+          value instanceof JsonBytes json
+              ? json.utf8()
+              : value == null ? null : value.toString().getBytes(StandardCharsets.UTF_8);
+    }
+    return bytes;
   }
 
   /**
@@ -339,13 +412,9 @@ public final class AuditChain {
     }
   }
 
-  private static byte[] sha256(byte[] previous, String material) {
+  private static MessageDigest sha256() {
     try {
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      if (previous != null) {
-        digest.update(previous);
-      }
-      return digest.digest(material.getBytes(StandardCharsets.UTF_8));
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK always has SHA-256", e);
     }

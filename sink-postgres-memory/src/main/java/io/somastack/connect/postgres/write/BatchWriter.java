@@ -18,9 +18,9 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Writes the rows of one table: each chunk of up to {@code maxRows} rows is one statement, the
- * columns sent as arrays and unnested by the server. Deletes (upsert tombstones) are one more
- * statement. The caller owns the transaction.
+ * Writes the rows of one table: each chunk ({@link StatementChunks}: batch.max.records rows,
+ * batch.max.bytes of JSON) is one statement, the columns sent as arrays and unnested by the server.
+ * Deletes (upsert tombstones) are one more statement. The caller owns the transaction.
  */
 public final class BatchWriter {
 
@@ -77,8 +77,7 @@ public final class BatchWriter {
   private static final String CARDINALITY_VIOLATION = "21000";
 
   private final TableLayout layout;
-  private final int maxRows;
-  private final long maxBytes;
+  private final StatementChunks chunks;
 
   /** The columns the sink gives a value: a NOT NULL one elsewhere is the table's fault. */
   private final Set<String> written;
@@ -108,16 +107,9 @@ public final class BatchWriter {
   /** Rows the current {@link #write} has copied in binary format so far. */
   private int copiedBinary;
 
-  /** The text column counted toward maxBytes besides the JSON document, or -1. */
-  private final int keyIndex;
-
-  public BatchWriter(TableLayout layout, int maxRows, long maxBytes) {
+  public BatchWriter(TableLayout layout, StatementChunks chunks) {
     this.layout = layout;
-    this.maxRows = maxRows;
-    this.maxBytes = maxBytes;
-    // a dead letter's key is unbounded (record.max.bytes bounds its value) and may be large
-    this.keyIndex =
-        layout.mode() == WriteMode.DEAD_LETTER ? layout.indexOf(DeadLetterColumns.EVENT_KEY) : -1;
+    this.chunks = chunks;
     this.copy = CopyWriter.supports(layout) ? new CopyWriter(layout) : null;
     this.written =
         layout.columns().stream().map(TableLayout.Column::name).collect(Collectors.toSet());
@@ -222,13 +214,13 @@ public final class BatchWriter {
     return new Outcome(applied, unchanged, copiedBinary);
   }
 
-  /** The writes, in statements bounded by {@link #chunkEnd}; returns the rows applied. */
+  /** The writes, in statements bounded by {@link StatementChunks}; returns the rows applied. */
   private int insertAll(Connection c, String table, List<EventRow> writes, StoredIds storedIds)
       throws SQLException {
     int inserted = 0;
     int from = 0;
     while (from < writes.size()) {
-      int to = chunkEnd(writes, from);
+      int to = chunks.end(writes, from);
       inserted += insert(c, table, writes.subList(from, to), storedIds);
       from = to;
     }
@@ -243,30 +235,6 @@ public final class BatchWriter {
   public Map<EventRow, SQLException> findRejected(Connection c, String table, List<EventRow> rows)
       throws SQLException {
     return RejectedRows.find(c, rows, part -> write(c, table, part, StoredIds.SKIP));
-  }
-
-  /**
-   * The end of the statement starting at {@code from}: bounded by rows and by JSON bytes (and a
-   * dead letter's key, counted in characters: cheap, and near its bytes).
-   */
-  private int chunkEnd(List<EventRow> rows, int from) {
-    int payload = layout.payloadIndex();
-    long bytes = 0;
-    int to = from;
-    while (to < rows.size() && to - from < maxRows) {
-      Object[] values = rows.get(to).values();
-      Object json = payload < 0 ? null : values[payload];
-      bytes +=
-          json instanceof JsonBytes b ? b.length() : json == null ? 0 : ((String) json).length();
-      if (keyIndex >= 0 && values[keyIndex] instanceof String key) {
-        bytes += key.length();
-      }
-      if (bytes > maxBytes && to > from) {
-        break;
-      }
-      to++;
-    }
-    return to;
   }
 
   private int insert(Connection c, String table, List<EventRow> rows, StoredIds storedIds)

@@ -1,0 +1,57 @@
+package io.somastack.connect.postgres.write;
+
+import io.somastack.connect.postgres.config.WriteMode;
+import io.somastack.connect.postgres.record.EventRow;
+import io.somastack.connect.postgres.record.JsonBytes;
+import java.util.List;
+
+/**
+ * Where the statements over a table's rows end: at most {@code batch.max.records} rows and {@code
+ * batch.max.bytes} of JSON each (and a dead letter's key, counted in characters: cheap, and near
+ * its bytes), so that no statement, and nothing the driver builds for it, grows with the put. The
+ * writer cuts its inserts so, and the audit chain the statements that make payloads canonical: each
+ * chunk of the one is a chunk of the other.
+ */
+public final class StatementChunks {
+
+  private final int maxRows;
+  private final long maxBytes;
+  private final int payloadIndex;
+
+  /** The text column counted toward maxBytes besides the JSON document, or -1. */
+  private final int keyIndex;
+
+  public StatementChunks(TableLayout layout, int maxRows, long maxBytes) {
+    this.maxRows = maxRows;
+    this.maxBytes = maxBytes;
+    this.payloadIndex = layout.payloadIndex();
+    // a dead letter's key is unbounded (record.max.bytes bounds its value) and may be large
+    this.keyIndex =
+        layout.mode() == WriteMode.DEAD_LETTER ? layout.indexOf(DeadLetterColumns.EVENT_KEY) : -1;
+  }
+
+  /** The end (exclusive) of the statement over {@code rows} starting at {@code from}. */
+  int end(List<EventRow> rows, int from) {
+    long bytes = 0;
+    int to = from;
+    while (to < rows.size() && to - from < maxRows) {
+      Object[] values = rows.get(to).values();
+      Object json = payloadIndex < 0 ? null : values[payloadIndex];
+      bytes +=
+          json instanceof JsonBytes b ? b.length() : json == null ? 0 : ((String) json).length();
+      if (keyIndex >= 0 && values[keyIndex] instanceof String key) {
+        bytes += key.length();
+      }
+      if (bytes > maxBytes && to > from) {
+        break;
+      }
+      to++;
+    }
+    return to;
+  }
+
+  /** As {@link #end}, for a statement that sends no JSON: bounded by rows only. */
+  int endByRows(List<EventRow> rows, int from) {
+    return (int) Math.min(rows.size(), (long) from + maxRows);
+  }
+}

@@ -1,0 +1,208 @@
+package io.somastack.connect.postgres;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Forwards connections to PostgreSQL and measures what crosses the wire, message by message of the
+ * protocol: the bytes the client sends up to each Sync (a statement, or a batch of them, sent as
+ * one), Query, CopyDone or CopyFail, and the bytes the server answers up to each ReadyForQuery.
+ * Each such statement is one round trip, and its size is what the client had to build and the
+ * server to read: a statement over a whole put is seen here whatever the driver does with it.
+ */
+final class WireMeter implements AutoCloseable {
+
+  private final ServerSocket listener;
+  private final String host;
+  private final int port;
+  private final List<Long> statements = Collections.synchronizedList(new ArrayList<>());
+  private final List<Long> replies = Collections.synchronizedList(new ArrayList<>());
+
+  private WireMeter(String host, int port) throws IOException {
+    this.host = host;
+    this.port = port;
+    listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread accepter = new Thread(this::accept, "wire-meter");
+    accepter.setDaemon(true);
+    accepter.start();
+  }
+
+  /** A meter in front of the server of this JDBC URL (as SERVER.createDatabase returns it). */
+  static WireMeter before(String jdbcUrl) throws IOException {
+    java.net.URI direct = java.net.URI.create(jdbcUrl.substring("jdbc:".length()));
+    return new WireMeter(direct.getHost(), direct.getPort());
+  }
+
+  /** The JDBC URL of a database through this meter, without TLS (whose bytes it cannot read). */
+  String jdbcUrl(String database) {
+    return "jdbc:postgresql://127.0.0.1:"
+        + listener.getLocalPort()
+        + "/"
+        + database
+        + "?sslmode=disable";
+  }
+
+  /** Forgets what was measured so far. */
+  void reset() {
+    statements.clear();
+    replies.clear();
+  }
+
+  /** The statements sent since the last reset (each one round trip): their sizes in bytes. */
+  List<Long> statements() {
+    synchronized (statements) {
+      return List.copyOf(statements);
+    }
+  }
+
+  /** The answers read since the last reset: their sizes in bytes. */
+  List<Long> replies() {
+    synchronized (replies) {
+      return List.copyOf(replies);
+    }
+  }
+
+  private void accept() {
+    while (!listener.isClosed()) {
+      try {
+        Socket client = listener.accept();
+        Socket server = new Socket(host, port);
+        AtomicInteger singleByteReplies = new AtomicInteger();
+        pump(client, server, new Parser(true, singleByteReplies));
+        pump(server, client, new Parser(false, singleByteReplies));
+      } catch (IOException e) {
+        return; // closed
+      }
+    }
+  }
+
+  private void pump(Socket from, Socket to, Parser parser) {
+    Thread thread =
+        new Thread(
+            () -> {
+              byte[] buffer = new byte[65536];
+              try (InputStream in = from.getInputStream();
+                  OutputStream out = to.getOutputStream()) {
+                for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                  parser.feed(buffer, n); // before forwarding: an answer cannot come first
+                  out.write(buffer, 0, n);
+                  out.flush();
+                }
+              } catch (IOException e) {
+                // one side went away: the other follows
+              } finally {
+                closeQuietly(from);
+                closeQuietly(to);
+              }
+            });
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /**
+   * Cuts one direction's bytes into messages: a type byte and a length (which counts itself), but
+   * for the client's first messages (SSL or GSS encryption request, startup), which have no type
+   * byte, and the server's one-byte answer to an encryption request.
+   */
+  private final class Parser {
+    private final boolean client;
+    private final AtomicInteger singleByteReplies;
+    private boolean typed;
+    private final byte[] header = new byte[5];
+    private int headerFill;
+    private long remaining;
+    private byte type;
+    private long size;
+
+    Parser(boolean client, AtomicInteger singleByteReplies) {
+      this.client = client;
+      this.singleByteReplies = singleByteReplies;
+      this.typed = !client;
+    }
+
+    void feed(byte[] buffer, int length) {
+      int at = 0;
+      while (at < length) {
+        if (remaining > 0) {
+          int take = (int) Math.min(remaining, length - at);
+          at += take;
+          size += take;
+          remaining -= take;
+          if (remaining == 0) {
+            ended();
+          }
+          continue;
+        }
+        if (!client && headerFill == 0 && singleByteReplies.get() > 0) {
+          if (buffer[at] != 'N') {
+            throw new IllegalStateException("the server offers encryption: cannot measure");
+          }
+          singleByteReplies.decrementAndGet();
+          at++;
+          continue;
+        }
+        int headerSize = typed ? 5 : 4;
+        header[headerFill++] = buffer[at++];
+        size++;
+        if (headerFill == headerSize) {
+          int from = headerSize - 4;
+          long messageLength =
+              ((header[from] & 0xFFL) << 24)
+                  | ((header[from + 1] & 0xFFL) << 16)
+                  | ((header[from + 2] & 0xFFL) << 8)
+                  | (header[from + 3] & 0xFFL);
+          headerFill = 0;
+          if (!typed) {
+            // an encryption request (8 bytes) is answered with one byte; the startup message
+            // (longer) is the last message without a type
+            if (messageLength == 8) {
+              singleByteReplies.incrementAndGet();
+            } else {
+              typed = true;
+            }
+            type = 0;
+          } else {
+            type = header[0];
+          }
+          remaining = messageLength - 4;
+          if (remaining == 0) {
+            ended();
+          }
+        }
+      }
+    }
+
+    private void ended() {
+      if (client && (type == 'S' || type == 'Q' || type == 'c' || type == 'f')) {
+        statements.add(size);
+        size = 0;
+      } else if (!client && type == 'Z') {
+        replies.add(size);
+        size = 0;
+      } else if (client && type == 0) {
+        size = 0; // connection set-up
+      }
+    }
+  }
+
+  private static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // already closed
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    listener.close();
+  }
+}
