@@ -6,12 +6,13 @@ import java.nio.charset.StandardCharsets;
 /**
  * A JSON document kept as the UTF-8 bytes it arrived in (ByteArrayConverter), so that COPY can send
  * it as it is: decoding every event into a String and encoding it back was pure overhead on the
- * sink's fastest path. Statements that bind text get the decoded {@link #toString()}, made once.
+ * sink's fastest path. Statements that bind text get the decoded {@link #toString()}, made anew for
+ * each: a row stays in its batch until the commit, and a copy kept here would hold every payload of
+ * the put twice over (UTF-16: up to three times) however small the statements are cut.
  */
 public final class JsonBytes {
 
   private final byte[] utf8;
-  private String text;
 
   public JsonBytes(byte[] utf8) {
     this.utf8 = utf8;
@@ -26,12 +27,10 @@ public final class JsonBytes {
     return utf8.length;
   }
 
+  /** The text, decoded at each call and kept by the caller only as long as it needs it. */
   @Override
   public String toString() {
-    if (text == null) {
-      text = new String(utf8, StandardCharsets.UTF_8);
-    }
-    return text;
+    return new String(utf8, StandardCharsets.UTF_8);
   }
 
   /** The text of a payload value: a String as it is, JsonBytes decoded. */

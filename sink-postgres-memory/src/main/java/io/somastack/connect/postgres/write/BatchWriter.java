@@ -347,6 +347,7 @@ public final class BatchWriter {
     Object[] values = newArray(type, rows.size());
     for (int i = 0; i < values.length; i++) {
       Object value = rows.get(i).values()[column];
+      // decoded here, for this statement only: a row stays in its batch until the commit
       values[i] = value instanceof JsonBytes json ? json.toString() : value;
     }
     return c.createArrayOf(type, values);
