@@ -227,7 +227,10 @@ public class PostgresMemorySinkTask extends SinkTask {
    * The records less those of partitions closed and not opened again, which Connect can deliver
    * after close (see {@link ClosedPartitions}). Their offsets are no longer this task's to store:
    * with them in the batch, the write of the offsets would find another task's and fail as a
-   * conflict on every try. Their partition's new owner writes them.
+   * conflict on every try. Their partition's new owner writes them. Records Connect still holds
+   * from before a partition was closed and opened again need no more care here ({@link
+   * ClosedPartitions#putFailed} is not called): open() reads the stored offsets again, and {@link
+   * PartitionOffsets#alreadyWritten} skips what the new owner wrote.
    */
   private Collection<SinkRecord> withoutClosedPartitions(Collection<SinkRecord> records) {
     ClosedPartitions.Split split = closedPartitions.split(records);

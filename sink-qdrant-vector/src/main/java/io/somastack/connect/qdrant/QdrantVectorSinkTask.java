@@ -219,7 +219,9 @@ public class QdrantVectorSinkTask extends SinkTask {
         unacknowledged.addLast(submit(next));
       }
       retries.reset();
+      closedPartitions.putDone();
     } catch (RetriableException e) {
+      closedPartitions.putFailed(delivered);
       // Nothing of these records was sent: Connect delivers them again, to find them mapped
       if (next != null) {
         mappedNotSent = new MappedNotSent(List.copyOf(records), next);
@@ -393,6 +395,7 @@ public class QdrantVectorSinkTask extends SinkTask {
 
   /** Moves a partition's acknowledged position forward, never back. */
   private void acknowledge(TopicPartition partition, OffsetAndMetadata next) {
+    closedPartitions.written(partition, next.offset());
     acknowledged.merge(partition, next, (old, now) -> now.offset() > old.offset() ? now : old);
   }
 
@@ -592,10 +595,14 @@ public class QdrantVectorSinkTask extends SinkTask {
   /**
    * Whether every record of the partition put was given is acknowledged: none is in a batch not yet
    * acknowledged, and no failure dropped such batches (put fails from then on). Not for a closed
-   * partition, whose records in kept batches were dropped for its next owner.
+   * partition, whose records in kept batches were dropped for its next owner, nor for one opened
+   * again whose records Connect held from before are skipped until it is written past them ({@link
+   * ClosedPartitions#holdsBack}).
    */
   private boolean isSettled(TopicPartition partition) {
-    if (failure != null || closedPartitions.contains(partition)) {
+    if (failure != null
+        || closedPartitions.contains(partition)
+        || closedPartitions.holdsBack(partition)) {
       return false;
     }
     for (PendingBatch batch : unacknowledged) {

@@ -195,6 +195,58 @@ class RecordsDeliveredAgainTest {
     assertEquals(1.0, sink.context.metric("records-skipped-closed-partition-total"));
   }
 
+  /**
+   * The partition comes back to the task while Connect still holds the failed put's records: those
+   * very records stay skipped (its new owner may have written the partition past them meanwhile,
+   * and the consumer goes on from the offset committed by then), while the partition's records
+   * polled afresh are written.
+   */
+  @Test
+  void aReopenedPartitionsRecordsOfTheBatchConnectHeldStaySkipped() throws Exception {
+    startTask();
+    TopicPartition other = new TopicPartition(PARTITION.topic(), 1);
+    SinkRecord kept = record(1, "one", "t1");
+    SinkRecord closed = renamedOnPartitionOne(2, "two", 7);
+    qdrant.failNext(1, Status.Code.UNAVAILABLE);
+    assertThrows(RetriableException.class, () -> task.put(List.of(kept, closed)));
+    task.close(List.of(other));
+    task.open(List.of(other));
+
+    task.put(List.of(kept, closed));
+    // Connect counts it delivered (offset 8), but it is not written: nothing past it is committed
+    assertEquals(
+        Map.of(PARTITION, new OffsetAndMetadata(1)),
+        task.preCommit(
+            Map.of(PARTITION, new OffsetAndMetadata(1), other, new OffsetAndMetadata(8))));
+    assertEquals(null, text(2), "the record Connect held from before the close");
+    assertEquals(1.0, sink.context.metric("records-skipped-closed-partition-total"));
+
+    task.put(List.of(renamedOnPartitionOne(2, "two", 7))); // polled again from the committed offset
+    assertEquals(
+        Map.of(PARTITION, new OffsetAndMetadata(1), other, new OffsetAndMetadata(8)),
+        task.preCommit(
+            Map.of(PARTITION, new OffsetAndMetadata(1), other, new OffsetAndMetadata(8))));
+    assertEquals("two", text(2));
+  }
+
+  /** A record of partition 1 after a transform renamed its topic. */
+  private static SinkRecord renamedOnPartitionOne(long id, String text, long offset) {
+    return new SinkRecord(
+        "renamed",
+        1,
+        null,
+        null,
+        null,
+        Map.of("id", id, "text", text, "tenant_id", "t1"),
+        offset,
+        null,
+        TimestampType.NO_TIMESTAMP_TYPE,
+        null,
+        PARTITION.topic(),
+        1,
+        offset);
+  }
+
   private String text(long id) throws Exception {
     var points = reader.retrieveAsync("memories", PointIdFactory.id(id), true, false, null).get();
     return points.isEmpty() ? null : points.get(0).getPayloadOrThrow("text").getStringValue();

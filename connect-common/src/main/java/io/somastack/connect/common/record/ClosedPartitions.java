@@ -2,8 +2,12 @@ package io.somastack.connect.common.record;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.sink.SinkRecord;
@@ -17,10 +21,28 @@ import org.apache.kafka.connect.sink.SinkRecord;
  * them; written here too, late, they could undo its newer writes, and their offsets are no longer
  * this task's to store or report. Partitions are matched by where Connect consumed the records
  * ({@link Positions#partition}).
+ *
+ * <p>A partition opened again is the task's once more, but not those very records of the batch
+ * Connect still holds: it delivers them until a put takes them, after the new owner may have
+ * written the partition past them, while the consumer goes on from the offset committed by then.
+ * They are known by identity (Connect delivers the same record objects again); the partition's
+ * records polled afresh are new objects, and the task's to write. Until it has written one at or
+ * beyond the first it skipped so, the partition {@linkplain #holdsBack holds back}: Connect counts
+ * the skipped records as delivered, and a commit of its offset then would pass over those records
+ * polled afresh before they are written.
  */
 public final class ClosedPartitions {
 
   private final Set<TopicPartition> closed = new HashSet<>();
+
+  /** The records of the put that failed transiently: Connect delivers them again. */
+  private Set<SinkRecord> retained = Collections.newSetFromMap(new IdentityHashMap<>());
+
+  /** Those of them whose partition was closed since: skipped whether it opens again or not. */
+  private Set<SinkRecord> stale = Collections.newSetFromMap(new IdentityHashMap<>());
+
+  /** Per partition opened again, the lowest offset of the records of it skipped as stale. */
+  private final Map<TopicPartition, Long> heldBack = new HashMap<>();
 
   /** The records of what a put was handed that the task may still write, and those it may not. */
   public record Split(Collection<SinkRecord> own, OffsetRanges skipped, int skippedCount) {}
@@ -31,22 +53,65 @@ public final class ClosedPartitions {
 
   public void closed(Collection<TopicPartition> partitions) {
     closed.addAll(partitions);
+    partitions.forEach(heldBack::remove);
+    for (SinkRecord record : retained) {
+      if (partitions.contains(Positions.partition(record))) {
+        stale.add(record);
+      }
+    }
+  }
+
+  /** The put handed these records failed transiently: Connect delivers them (or fewer) again. */
+  public void putFailed(Collection<SinkRecord> delivered) {
+    retained = Collections.newSetFromMap(new IdentityHashMap<>());
+    retained.addAll(delivered);
+  }
+
+  /** A put returned: Connect holds no records to deliver again. */
+  public void putDone() {
+    if (!retained.isEmpty() || !stale.isEmpty()) {
+      retained = Collections.newSetFromMap(new IdentityHashMap<>());
+      stale = Collections.newSetFromMap(new IdentityHashMap<>());
+    }
   }
 
   public boolean contains(TopicPartition partition) {
     return closed.contains(partition);
   }
 
-  /** Splits the records by whether their partition was closed and not opened again. */
+  /**
+   * Whether the partition, opened again, had records skipped as stale that the task has not written
+   * since: no offset of it past them may be committed on Connect's word alone.
+   */
+  public boolean holdsBack(TopicPartition partition) {
+    return heldBack.containsKey(partition);
+  }
+
+  /** The task wrote the partition's records up to (not including) {@code nextOffset}. */
+  public void written(TopicPartition partition, long nextOffset) {
+    Long lowest = heldBack.get(partition);
+    if (lowest != null && nextOffset > lowest) {
+      heldBack.remove(partition);
+    }
+  }
+
+  /**
+   * Splits the records by whether their partition was closed and not opened again, or they were
+   * delivered before it was closed.
+   */
   public Split split(Collection<SinkRecord> records) {
-    if (closed.isEmpty()) {
+    if (closed.isEmpty() && stale.isEmpty()) {
       return new Split(records, new OffsetRanges(), 0);
     }
     List<SinkRecord> own = new ArrayList<>(records.size());
     OffsetRanges skipped = new OffsetRanges();
     for (SinkRecord record : records) {
-      if (closed.contains(Positions.partition(record))) {
+      TopicPartition partition = Positions.partition(record);
+      if (closed.contains(partition)) {
         skipped.add(record);
+      } else if (stale.contains(record)) {
+        skipped.add(record);
+        heldBack.merge(partition, record.originalKafkaOffset(), Math::min);
       } else {
         own.add(record);
       }

@@ -41,7 +41,34 @@ class ClosedPartitionsTest {
     assertEquals(true, closed.contains(A));
   }
 
-  /** As RegexRouter makes it: the topic renamed, the original position kept. */
+  /**
+   * Opened again, a partition is the task's, but not the very records Connect held from the failed
+   * put before it was closed; until the task writes past them, its offsets are held back.
+   */
+  @Test
+  void theRecordsHeldFromBeforeTheCloseStaySkippedAfterTheReopen() {
+    SinkRecord held = renamed(B, 7);
+    closed.putFailed(List.of(renamed(A, 1), held));
+    closed.closed(List.of(B));
+    closed.opened(List.of(B));
+
+    ClosedPartitions.Split again = closed.split(List.of(held));
+    assertEquals(List.of(), again.own());
+    assertEquals(true, closed.holdsBack(B));
+
+    closed.putDone();
+    SinkRecord afresh = renamed(B, 7);
+    assertSame(afresh, closed.split(List.of(afresh)).own().iterator().next());
+    closed.written(B, 7);
+    assertEquals(true, closed.holdsBack(B), "written up to, not including, the held record");
+    closed.written(B, 8);
+    assertEquals(false, closed.holdsBack(B));
+  }
+
+  /**
+   * As RegexRouter makes it /** As RegexRouter makes it: the topic renamed, the original position
+   * kept.
+   */
   private static SinkRecord renamed(TopicPartition tp, long offset) {
     return new SinkRecord(tp.topic(), tp.partition(), null, null, null, "{}", offset)
         .newRecord("merged", 0, null, null, null, "{}", null);
