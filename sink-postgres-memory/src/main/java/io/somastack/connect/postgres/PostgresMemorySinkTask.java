@@ -233,16 +233,7 @@ public class PostgresMemorySinkTask extends SinkTask {
    * PartitionOffsets#alreadyWritten} skips what the new owner wrote.
    */
   private Collection<SinkRecord> withoutClosedPartitions(Collection<SinkRecord> records) {
-    ClosedPartitions.Split split = closedPartitions.split(records);
-    if (split.skippedCount() > 0) {
-      metrics.closedPartitionSkipped.record(split.skippedCount());
-      log.info(
-          "Skipped {} record(s) of partitions closed by a rebalance ({}): their new owner writes"
-              + " them",
-          split.skippedCount(),
-          split.skipped());
-    }
-    return split.own();
+    return closedPartitions.own(records, metrics.closedPartitionSkipped::record);
   }
 
   /**

@@ -243,16 +243,7 @@ public class QdrantVectorSinkTask extends SinkTask {
    * too, late, they could undo its newer write.
    */
   private Collection<SinkRecord> withoutClosedPartitions(Collection<SinkRecord> records) {
-    ClosedPartitions.Split split = closedPartitions.split(records);
-    if (split.skippedCount() > 0) {
-      metrics.skippedClosedPartition(split.skippedCount());
-      log.info(
-          "Skipped {} record(s) of partitions closed by a rebalance ({}): their new owner writes"
-              + " them",
-          split.skippedCount(),
-          split.skipped());
-    }
-    return split.own();
+    return closedPartitions.own(records, metrics::skippedClosedPartition);
   }
 
   /**

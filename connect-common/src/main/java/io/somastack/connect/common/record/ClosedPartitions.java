@@ -9,8 +9,11 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.IntConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.sink.SinkRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The partitions a sink task was closed on by a rebalance and not opened on again, and a filter for
@@ -44,8 +47,10 @@ public final class ClosedPartitions {
   /** Per partition opened again, the lowest offset of the records of it skipped as stale. */
   private final Map<TopicPartition, Long> heldBack = new HashMap<>();
 
+  private static final Logger log = LoggerFactory.getLogger(ClosedPartitions.class);
+
   /** The records of what a put was handed that the task may still write, and those it may not. */
-  public record Split(Collection<SinkRecord> own, OffsetRanges skipped, int skippedCount) {}
+  record Split(Collection<SinkRecord> own, OffsetRanges skipped, int skippedCount) {}
 
   public void opened(Collection<TopicPartition> partitions) {
     closed.removeAll(partitions);
@@ -96,10 +101,28 @@ public final class ClosedPartitions {
   }
 
   /**
+   * The records the task may still write: less those of partitions closed and not opened again, and
+   * those delivered before their partition was closed. The skipped ones are counted through {@code
+   * skipped} and logged by position, never by contents.
+   */
+  public Collection<SinkRecord> own(Collection<SinkRecord> records, IntConsumer skipped) {
+    Split split = split(records);
+    if (split.skippedCount() > 0) {
+      skipped.accept(split.skippedCount());
+      log.info(
+          "Skipped {} record(s) of partitions closed by a rebalance ({}): their new owner writes"
+              + " them",
+          split.skippedCount(),
+          split.skipped());
+    }
+    return split.own();
+  }
+
+  /**
    * Splits the records by whether their partition was closed and not opened again, or they were
    * delivered before it was closed.
    */
-  public Split split(Collection<SinkRecord> records) {
+  Split split(Collection<SinkRecord> records) {
     if (closed.isEmpty() && stale.isEmpty()) {
       return new Split(records, new OffsetRanges(), 0);
     }
