@@ -685,10 +685,17 @@ public final class Quickstart {
       }
     }
 
+    /**
+     * The database SOMA_PG_URL names, else a fresh one on the tests' server.
+     *
+     * @throws IllegalArgumentException when SOMA_PG_URL cannot be used; the message never quotes
+     *     it, as it may hold passwords
+     */
     static Database obtain(Map<String, String> env) {
       String configured = env.get("SOMA_PG_URL");
       if (configured != null && !configured.isBlank()) {
-        if (JdbcUrl.parse(configured).hasUserInfo()) {
+        JdbcUrl parsed = JdbcUrl.parse(configured);
+        if (parsed.hasUserInfo()) {
           // the URL itself is not repeated: it holds a password
           throw new IllegalArgumentException(
               "SOMA_PG_URL holds a user name or password before the host (user:password@host),"
@@ -696,12 +703,23 @@ public final class Quickstart {
                   + " jdbc:postgresql://HOST:PORT/DATABASE, and the credentials in SOMA_PG_USER"
                   + " and SOMA_PG_PASSWORD");
         }
-        PostgresServer server =
-            PostgresServer.external(
-                configured, env.get("SOMA_PG_USER"), env.get("SOMA_PG_PASSWORD"));
+        // before anything reads it: java.net.URI's and URLDecoder's messages quote what they
+        // cannot read
+        String unparsable = parsed.unparsable();
+        if (unparsable != null) {
+          throw new IllegalArgumentException("SOMA_PG_URL " + unparsable);
+        }
+        PostgresServer server;
+        try {
+          server =
+              PostgresServer.external(
+                  configured, env.get("SOMA_PG_USER"), env.get("SOMA_PG_PASSWORD"));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("SOMA_PG_URL " + e.getMessage(), e);
+        }
         String sslPassword = env.get(SSLPASSWORD);
         if (sslPassword == null) {
-          sslPassword = parameter(configured, "sslpassword");
+          sslPassword = parsed.parameter("sslpassword");
         }
         return new Database(
             server, databaseName(configured), configured, sslPassword == null ? "" : sslPassword);
@@ -756,25 +774,6 @@ public final class Quickstart {
         name = key;
       }
       return name.equalsIgnoreCase("password") || name.equalsIgnoreCase("sslpassword");
-    }
-
-    /** The decoded value of the URL's last parameter {@code name} (as pgjdbc reads it), or null. */
-    private static String parameter(String url, String name) {
-      int query = url.indexOf('?');
-      String value = null;
-      if (query >= 0) {
-        for (String pair : url.substring(query + 1).split("&")) {
-          String[] kv = pair.split("=", 2);
-          try {
-            if (URLDecoder.decode(kv[0], StandardCharsets.UTF_8).equals(name)) {
-              value = kv.length < 2 ? "" : URLDecoder.decode(kv[1], StandardCharsets.UTF_8);
-            }
-          } catch (IllegalArgumentException badlyEncoded) {
-            // not a parameter pgjdbc could read either
-          }
-        }
-      }
-      return value;
     }
 
     /**

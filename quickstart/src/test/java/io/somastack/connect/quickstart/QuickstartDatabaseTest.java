@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -142,6 +143,63 @@ class QuickstartDatabaseTest {
         output.contains("SOMA_PG_URL holds a user name or password before the host"), output);
     assertTrue(output.contains("SOMA_PG_USER and SOMA_PG_PASSWORD"), output);
     assertFalse(output.contains("(KRaft, single node)"), output);
+  }
+
+  /**
+   * A SOMA_PG_URL java.net.URI could not parse was printed whole, its passwords with it: URI's
+   * exception quoted the URL ("Malformed escape pair at index 70:
+   * postgresql://...sslpassword=..."). It is refused saying what is wrong with it, and nothing of
+   * its text.
+   */
+  @Test
+  void aUrlThatCannotBeReadIsRefusedWithoutPrintingIt(@TempDir Path root, @TempDir Path work)
+      throws Exception {
+    Files.createDirectories(root.resolve("connector-configs"));
+    for (String url :
+        List.of(
+            "jdbc:postgresql://127.0.0.1:5432/soma?sslpassword=s3cret&password=pw-s3cret"
+                + "&application_name=a%ZZ",
+            "jdbc:postgresql://127.0.0.1:5432/soma?password=s3cret%ZZ",
+            "jdbc:postgresql://127.0.0.1:port/soma?sslpassword=s3cret",
+            "jdbc:mysql://127.0.0.1:5432/soma?password=s3cret")) {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+
+      int status =
+          Quickstart.run(
+              new String[] {"--exit", "--rest-port", freePort()},
+              new PrintStream(bytes, true, StandardCharsets.UTF_8),
+              Map.of("SOMA_PG_URL", url),
+              root,
+              work);
+
+      String output = bytes.toString(StandardCharsets.UTF_8);
+      assertEquals(1, status, output);
+      assertFalse(output.contains("s3cret"), output);
+      assertFalse(output.contains("127.0.0.1"), output);
+      assertTrue(output.contains("SOMA_PG_URL "), output);
+      assertFalse(output.contains("(KRaft, single node)"), output);
+    }
+  }
+
+  /**
+   * A space in a parameter's value: pgjdbc reads it, but java.net.URI refused the URL, quoting it
+   * whole ("Illegal character in query"), so the quickstart printed its passwords and stopped.
+   */
+  @Test
+  void aUrlPgjdbcReadsIsUsedAsItReadsIt() throws Exception {
+    PostgresServer server = PostgresServer.shared();
+    String url = server.createDatabase("quickstart_url_spaced");
+    String spaced =
+        url + (url.contains("?") ? "&" : "?") + "sslpassword=s3cret&ApplicationName=soma probe";
+    Quickstart.Database db =
+        Quickstart.Database.obtain(Map.of("SOMA_PG_URL", spaced, "SOMA_PG_USER", server.user()));
+
+    try (Connection c = db.server().connect(db.name());
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT current_setting('application_name')")) {
+      assertTrue(rs.next());
+      assertEquals("soma probe", rs.getString(1));
+    }
   }
 
   private static String freePort() throws IOException {

@@ -1,52 +1,138 @@
 package io.somastack.connect.testing.postgres;
 
-import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.StringJoiner;
+import org.postgresql.PGProperty;
 
 /** A server someone else runs, named by a JDBC URL: usable, but never restarted or stopped. */
 final class ExternalPostgres implements PostgresServer {
 
-  private final String hostPort;
+  private static final String FORM = "jdbc:postgresql://HOST:PORT/DATABASE";
+
+  // the host list as pgjdbc reads it, each host with its port: h1:5432,h2:5433
+  private final String hosts;
   private final String user;
   private final String password;
   // the URL's other parameters (sslmode, sslrootcert, ...) as given, still encoded; "" for none
   private final String parameters;
 
-  private ExternalPostgres(String hostPort, String user, String password, String parameters) {
-    this.hostPort = hostPort;
+  private ExternalPostgres(String hosts, String user, String password, String parameters) {
+    this.hosts = hosts;
     this.user = user;
     this.password = password;
     this.parameters = parameters;
   }
 
   /**
-   * Accepts jdbc:postgresql://host:port/db?user=u&password=p&... (database is ignored). The
-   * parameters other than user and password are kept for {@link #jdbcUrl}: dropping them made
-   * connections without the URL's TLS settings.
+   * Accepts jdbc:postgresql://host:port/db?user=u&password=p&... (database is ignored), read as
+   * pgjdbc reads it. The parameters other than user and password are kept for {@link #jdbcUrl}:
+   * dropping them made connections without the URL's TLS settings.
+   *
+   * @throws IllegalArgumentException when pgjdbc could not read the URL either; its message says
+   *     why without the URL's text, which may hold passwords (java.net.URI's quoted it whole)
    */
   static ExternalPostgres fromUrl(String jdbcUrl) {
-    URI uri = URI.create(jdbcUrl.replaceFirst("^jdbc:", ""));
+    String url = jdbcUrl.strip();
+    int query = url.indexOf('?');
+    String beforeQuery = query < 0 ? url : url.substring(0, query);
+    String rest = beforeQuery.replaceFirst("^(jdbc:)?postgresql:", "");
+    if (rest.equals(beforeQuery)) {
+      throw new IllegalArgumentException("is not a PostgreSQL URL: give " + FORM);
+    }
+    String hosts = "localhost:5432"; // jdbc:postgresql:db, as pgjdbc reads it
+    if (rest.startsWith("//")) {
+      int slash = rest.indexOf('/', 2);
+      if (slash < 0) {
+        throw new IllegalArgumentException("has no / after its hosts: give " + FORM);
+      }
+      hosts = hostsWithPorts(rest.substring(2, slash));
+    }
     String user = "postgres";
     String password = null;
     StringJoiner parameters = new StringJoiner("&");
-    if (uri.getRawQuery() != null) {
-      for (String pair : uri.getRawQuery().split("&")) {
+    if (query >= 0) {
+      for (String pair : url.substring(query + 1).split("&")) {
+        if (pair.isEmpty()) {
+          continue;
+        }
         String[] kv = pair.split("=", 2);
-        String name = URLDecoder.decode(kv[0], StandardCharsets.UTF_8);
+        String name = decodedName(kv[0]);
+        String value = kv.length < 2 ? "" : decoded(kv[1], kv[0]);
         if (name.equals("user")) {
-          user = URLDecoder.decode(kv[1], StandardCharsets.UTF_8);
+          user = value;
         } else if (name.equals("password")) {
-          password = URLDecoder.decode(kv[1], StandardCharsets.UTF_8);
-        } else if (!pair.isEmpty()) {
+          password = value;
+        } else {
           // user and password stay out: connect() passes them as properties, given ones winning
           parameters.add(pair);
         }
       }
     }
-    int port = uri.getPort() < 0 ? 5432 : uri.getPort();
-    return new ExternalPostgres(uri.getHost() + ":" + port, user, password, parameters.toString());
+    return new ExternalPostgres(hosts, user, password, parameters.toString());
+  }
+
+  /**
+   * Each host of a host list with its port, 5432 where it has none (an IPv6 address in [ ]).
+   * java.net.URI misread what it could not take for one host name (h1,h2; pg_primary).
+   */
+  private static String hostsWithPorts(String hostList) {
+    if (hostList.contains("@")) {
+      throw new IllegalArgumentException(
+          "holds a user name or password before the host (user:password@host), which pgjdbc"
+              + " cannot read: give them as the user= and password= parameters");
+    }
+    if (hostList.isEmpty()) {
+      return "localhost:5432";
+    }
+    StringJoiner hosts = new StringJoiner(",");
+    for (String host : hostList.split(",", -1)) {
+      int colon = host.lastIndexOf(':');
+      if (colon < 0 || colon < host.lastIndexOf(']')) {
+        hosts.add(host + ":5432");
+      } else if (isPort(host.substring(colon + 1))) {
+        hosts.add(host);
+      } else {
+        throw new IllegalArgumentException("has a port that is not a number from 1 to 65535");
+      }
+    }
+    return hosts.toString();
+  }
+
+  private static boolean isPort(String text) {
+    try {
+      int port = Integer.parseInt(text);
+      return port >= 1 && port <= 65535;
+    } catch (NumberFormatException notANumber) {
+      return false;
+    }
+  }
+
+  private static String decodedName(String name) {
+    try {
+      return URLDecoder.decode(name, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException badlyEncoded) {
+      return name; // pgjdbc reads names as written
+    }
+  }
+
+  /**
+   * A parameter's value decoded as pgjdbc decodes it. URLDecoder's message quotes the value; this
+   * one names the parameter only when pgjdbc knows its name: in a password holding an unencoded &,
+   * what follows would read as a name.
+   */
+  private static String decoded(String value, String name) {
+    try {
+      return URLDecoder.decode(value, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException badlyEncoded) {
+      throw new IllegalArgumentException(
+          "has "
+              + (PGProperty.forName(name) != null
+                  ? "a value of its " + name + " parameter"
+                  : "a parameter value")
+              + " that is not correctly percent-encoded (a % must start two hex digits; %25 is a"
+              + " % itself)");
+    }
   }
 
   static ExternalPostgres of(String jdbcUrl, String user, String password) {
@@ -54,7 +140,7 @@ final class ExternalPostgres implements PostgresServer {
     // each given value wins over the URL's; an unset one leaves the URL's (a password= in
     // SOMA_PG_URL was dropped when SOMA_PG_PASSWORD was unset)
     return new ExternalPostgres(
-        parsed.hostPort,
+        parsed.hosts,
         user == null || user.isBlank() ? parsed.user : user,
         password == null ? parsed.password : password,
         parsed.parameters);
@@ -63,7 +149,7 @@ final class ExternalPostgres implements PostgresServer {
   @Override
   public String jdbcUrl(String database) {
     return "jdbc:postgresql://"
-        + hostPort
+        + hosts
         + "/"
         + database
         + (parameters.isEmpty() ? "" : "?" + parameters);
@@ -86,12 +172,12 @@ final class ExternalPostgres implements PostgresServer {
 
   @Override
   public void restart() {
-    throw new IllegalStateException("the server at " + hostPort + " is not ours to restart");
+    throw new IllegalStateException("the server at " + hosts + " is not ours to restart");
   }
 
   @Override
   public void stop() {
-    throw new IllegalStateException("the server at " + hostPort + " is not ours to stop");
+    throw new IllegalStateException("the server at " + hosts + " is not ours to stop");
   }
 
   @Override

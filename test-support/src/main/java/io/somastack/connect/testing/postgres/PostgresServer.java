@@ -57,7 +57,14 @@ public interface PostgresServer extends AutoCloseable {
     }
   }
 
-  /** A server someone else runs (never restarted or stopped from here). */
+  /**
+   * A server someone else runs (never restarted or stopped from here), named by a
+   * jdbc:postgresql:// URL. The given user and password, when not null, win over the URL's user=
+   * and password=.
+   *
+   * @throws IllegalArgumentException when pgjdbc could not read the URL; the message, to follow a
+   *     name for the URL ("has no / after its hosts ..."), never quotes it: it may hold passwords
+   */
   static PostgresServer external(String jdbcUrl, String user, String password) {
     return ExternalPostgres.of(jdbcUrl, user, password);
   }

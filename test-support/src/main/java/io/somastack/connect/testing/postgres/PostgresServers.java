@@ -67,10 +67,22 @@ final class PostgresServers {
     return url == null || url.isBlank() ? null : url;
   }
 
+  /**
+   * The server {@link #URL_ENV} names. A URL that cannot be read is refused naming the variable,
+   * never quoting it: it may hold passwords, and test logs are published.
+   */
+  static PostgresServer external(String url) {
+    try {
+      return ExternalPostgres.fromUrl(url);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException(URL_ENV + " " + e.getMessage(), e);
+    }
+  }
+
   private static PostgresServer obtain() {
     String url = externalUrl();
     if (url != null) {
-      return ExternalPostgres.fromUrl(url);
+      return external(url);
     }
     if (owned != null) {
       return owned; // a cluster this JVM already runs serves every test: no second server

@@ -1,7 +1,11 @@
 package io.somastack.connect.testing.postgres;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ExternalPostgresTest {
@@ -38,5 +42,69 @@ class ExternalPostgresTest {
         server.jdbcUrl("test"));
     assertEquals("app", server.user());
     assertEquals("s3cret", server.password());
+  }
+
+  /**
+   * java.net.URI parsed the URL and its exception quoted it whole, passwords and all (the
+   * quickstart printed it; test logs are published): a badly percent-encoded value is refused
+   * saying why, without the URL's text.
+   */
+  @Test
+  void aUrlThatCannotBeReadIsRefusedWithoutRepeatingIt() {
+    List<String> urls =
+        List.of(
+            "jdbc:postgresql://127.0.0.1:5432/soma?sslpassword=s3cret&application_name=a%ZZ",
+            "jdbc:postgresql://127.0.0.1:5432/soma?password=s3cret%ZZ",
+            "jdbc:postgresql://127.0.0.1:5432/soma?sslpassword=s3cret%",
+            "jdbc:postgresql://127.0.0.1:5432/soma?password=a&s3cret=%ZZ",
+            "jdbc:postgresql://soma:s3cret@127.0.0.1:5432/soma",
+            "jdbc:postgresql://127.0.0.1:5432?password=s3cret",
+            "jdbc:postgresql://127.0.0.1:port/soma?password=s3cret",
+            "jdbc:mysql://127.0.0.1:5432/soma?password=s3cret");
+    for (String url : urls) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> ExternalPostgres.fromUrl(url), url);
+      assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+      assertFalse(e.getMessage().contains("127.0.0.1"), e.getMessage());
+    }
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    ExternalPostgres.fromUrl(
+                        "jdbc:postgresql://h/soma?sslpassword=s3cret&ApplicationName=a%ZZ"))
+            .getMessage()
+            .contains("its ApplicationName parameter"));
+  }
+
+  /** What pgjdbc reads but java.net.URI refused (a space) or misread (an underscore, two hosts). */
+  @Test
+  void aUrlPgjdbcReadsIsAcceptedAsItReadsIt() {
+    ExternalPostgres spaced =
+        ExternalPostgres.fromUrl(
+            "jdbc:postgresql://127.0.0.1:5432/soma?sslpassword=s3cret&application_name=a b");
+    assertEquals(
+        "jdbc:postgresql://127.0.0.1:5432/t?sslpassword=s3cret&application_name=a b",
+        spaced.jdbcUrl("t"));
+    assertEquals(
+        "jdbc:postgresql://pg_primary:5432/t",
+        ExternalPostgres.fromUrl("jdbc:postgresql://pg_primary/x").jdbcUrl("t"));
+    assertEquals(
+        "jdbc:postgresql://h1:5433,h2:5432,[::1]:5432,[::1]:6000/t",
+        ExternalPostgres.fromUrl("jdbc:postgresql://h1:5433,h2,[::1],[::1]:6000/x?").jdbcUrl("t"));
+    assertEquals(
+        "jdbc:postgresql://localhost:5432/t",
+        ExternalPostgres.fromUrl("jdbc:postgresql:soma").jdbcUrl("t"));
+  }
+
+  /** SOMA_TEST_PG_URL's problems name the variable, never repeating the URL. */
+  @Test
+  void aTestUrlThatCannotBeReadIsNamedNotRepeated() {
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () -> PostgresServers.external("jdbc:postgresql://h/soma?password=s3cret%ZZ"));
+    assertTrue(e.getMessage().startsWith("SOMA_TEST_PG_URL "), e.getMessage());
+    assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
   }
 }
