@@ -686,7 +686,10 @@ public final class Quickstart {
     }
 
     /**
-     * The database SOMA_PG_URL names, else a fresh one on the tests' server.
+     * The database SOMA_PG_URL names, else a fresh one on the tests' server. The client key's
+     * password (SOMA_PG_SSLPASSWORD, else the URL's sslpassword=) is the one the connectors get,
+     * and the quickstart's own connections too: with only the URL's, or none, pgjdbc asked the
+     * console for it.
      *
      * @throws IllegalArgumentException when SOMA_PG_URL cannot be used; the message never quotes
      *     it, as it may hold passwords
@@ -709,20 +712,22 @@ public final class Quickstart {
         if (unparsable != null) {
           throw new IllegalArgumentException("SOMA_PG_URL " + unparsable);
         }
-        PostgresServer server;
-        try {
-          server =
-              PostgresServer.external(
-                  configured, env.get("SOMA_PG_USER"), env.get("SOMA_PG_PASSWORD"));
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException("SOMA_PG_URL " + e.getMessage(), e);
-        }
         String sslPassword = env.get(SSLPASSWORD);
         if (sslPassword == null) {
           sslPassword = parsed.parameter("sslpassword");
         }
-        return new Database(
-            server, databaseName(configured), configured, sslPassword == null ? "" : sslPassword);
+        if (sslPassword == null) {
+          sslPassword = "";
+        }
+        PostgresServer server;
+        try {
+          server =
+              PostgresServer.external(
+                  configured, env.get("SOMA_PG_USER"), env.get("SOMA_PG_PASSWORD"), sslPassword);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("SOMA_PG_URL " + e.getMessage(), e);
+        }
+        return new Database(server, databaseName(configured), configured, sslPassword);
       }
       PostgresServer server = PostgresServer.shared();
       return new Database(server, "soma", server.createDatabase("soma"));

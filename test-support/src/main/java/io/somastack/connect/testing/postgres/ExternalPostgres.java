@@ -14,20 +14,23 @@ final class ExternalPostgres implements PostgresServer {
   private final String hosts;
   private final String user;
   private final String password;
+  private final String sslPassword;
   // the URL's other parameters (sslmode, sslrootcert, ...) as given, still encoded; "" for none
   private final String parameters;
 
-  private ExternalPostgres(String hosts, String user, String password, String parameters) {
+  private ExternalPostgres(
+      String hosts, String user, String password, String sslPassword, String parameters) {
     this.hosts = hosts;
     this.user = user;
     this.password = password;
+    this.sslPassword = sslPassword;
     this.parameters = parameters;
   }
 
   /**
-   * Accepts jdbc:postgresql://host:port/db?user=u&password=p&... (database is ignored), read as
-   * pgjdbc reads it. The parameters other than user and password are kept for {@link #jdbcUrl}:
-   * dropping them made connections without the URL's TLS settings.
+   * Accepts jdbc:postgresql://host:port/db?user=u&password=p&sslpassword=k&... (database is
+   * ignored), read as pgjdbc reads it. The parameters other than user, password and sslpassword are
+   * kept for {@link #jdbcUrl}: dropping them made connections without the URL's TLS settings.
    *
    * @throws IllegalArgumentException when pgjdbc could not read the URL either; its message says
    *     why without the URL's text, which may hold passwords (java.net.URI's quoted it whole)
@@ -50,6 +53,7 @@ final class ExternalPostgres implements PostgresServer {
     }
     String user = "postgres";
     String password = null;
+    String sslPassword = null;
     StringJoiner parameters = new StringJoiner("&");
     if (query >= 0) {
       for (String pair : url.substring(query + 1).split("&")) {
@@ -63,13 +67,16 @@ final class ExternalPostgres implements PostgresServer {
           user = value;
         } else if (name.equals("password")) {
           password = value;
-        } else {
-          // user and password stay out: connect() passes them as properties, given ones winning
+        } else if (name.equals("sslpassword")) {
+          sslPassword = value;
+        } else if (!name.equalsIgnoreCase("password") && !name.equalsIgnoreCase("sslpassword")) {
+          // user and the passwords stay out: connect() passes them as properties, given ones
+          // winning; a Password= pgjdbc ignores is left out too, as a password all the same
           parameters.add(pair);
         }
       }
     }
-    return new ExternalPostgres(hosts, user, password, parameters.toString());
+    return new ExternalPostgres(hosts, user, password, sslPassword, parameters.toString());
   }
 
   /**
@@ -136,6 +143,10 @@ final class ExternalPostgres implements PostgresServer {
   }
 
   static ExternalPostgres of(String jdbcUrl, String user, String password) {
+    return of(jdbcUrl, user, password, null);
+  }
+
+  static ExternalPostgres of(String jdbcUrl, String user, String password, String sslPassword) {
     ExternalPostgres parsed = fromUrl(jdbcUrl);
     // each given value wins over the URL's; an unset one leaves the URL's (a password= in
     // SOMA_PG_URL was dropped when SOMA_PG_PASSWORD was unset)
@@ -143,6 +154,7 @@ final class ExternalPostgres implements PostgresServer {
         parsed.hosts,
         user == null || user.isBlank() ? parsed.user : user,
         password == null ? parsed.password : password,
+        sslPassword == null ? parsed.sslPassword : sslPassword,
         parsed.parameters);
   }
 
@@ -163,6 +175,11 @@ final class ExternalPostgres implements PostgresServer {
   @Override
   public String password() {
     return password;
+  }
+
+  @Override
+  public String sslPassword() {
+    return sslPassword;
   }
 
   @Override

@@ -21,6 +21,15 @@ public interface PostgresServer extends AutoCloseable {
 
   String password();
 
+  /**
+   * The password of the client certificate's key (the URL's sslkey=), passed to pgjdbc as the
+   * sslpassword property; null for none, and pgjdbc then asks the console for one if the key is
+   * encrypted.
+   */
+  default String sslPassword() {
+    return null;
+  }
+
   /** Whether {@link #restart()} is possible (a server this JVM does not own cannot be). */
   boolean canRestart();
 
@@ -41,6 +50,9 @@ public interface PostgresServer extends AutoCloseable {
     props.setProperty("user", user());
     if (password() != null) {
       props.setProperty("password", password());
+    }
+    if (sslPassword() != null) {
+      props.setProperty("sslpassword", sslPassword());
     }
     return DriverManager.getConnection(jdbcUrl(database), props);
   }
@@ -67,6 +79,15 @@ public interface PostgresServer extends AutoCloseable {
    */
   static PostgresServer external(String jdbcUrl, String user, String password) {
     return ExternalPostgres.of(jdbcUrl, user, password);
+  }
+
+  /**
+   * {@link #external(String, String, String)} with the client key's password, which wins over the
+   * URL's sslpassword= when not null. It is never in {@link #jdbcUrl}: {@link #connect} passes it
+   * as a property, so whoever else connects with that URL gives the same password the same way.
+   */
+  static PostgresServer external(String jdbcUrl, String user, String password, String sslPassword) {
+    return ExternalPostgres.of(jdbcUrl, user, password, sslPassword);
   }
 
   /** One server per JVM, started on first use and stopped when the JVM exits. */

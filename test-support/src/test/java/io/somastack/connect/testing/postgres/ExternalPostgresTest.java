@@ -2,6 +2,7 @@ package io.somastack.connect.testing.postgres;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,6 +46,32 @@ class ExternalPostgresTest {
   }
 
   /**
+   * A client key's password was passed on in the URL, and none could be given apart: the
+   * quickstart's connections used the URL's sslpassword= (or none, and pgjdbc asked the console)
+   * while its connectors used SOMA_PG_SSLPASSWORD. It is a connection property now, like the
+   * password, the given one winning, and never in jdbcUrl.
+   */
+  @Test
+  void theKeyPasswordIsAPropertyTheGivenOneWinning() {
+    String url =
+        "jdbc:postgresql://db.example:6543/x?sslmode=verify-full&sslpassword=a%20b%26c"
+            + "&sslkey=/k.pk8&SSLPassword=other";
+    ExternalPostgres fromUrl = ExternalPostgres.of(url, null, null, null);
+    assertEquals("a b&c", fromUrl.sslPassword());
+    assertEquals(
+        "jdbc:postgresql://db.example:6543/test?sslmode=verify-full&sslkey=/k.pk8",
+        fromUrl.jdbcUrl("test"));
+
+    ExternalPostgres given = ExternalPostgres.of(url, null, null, "from-env");
+    assertEquals("from-env", given.sslPassword());
+    assertEquals(fromUrl.jdbcUrl("test"), given.jdbcUrl("test"));
+    assertEquals("", ExternalPostgres.of(url, null, null, "").sslPassword());
+
+    assertNull(ExternalPostgres.of(URL, null, null, null).sslPassword());
+    assertEquals("k", PostgresServer.external(URL, null, null, "k").sslPassword());
+  }
+
+  /**
    * java.net.URI parsed the URL and its exception quoted it whole, passwords and all (the
    * quickstart printed it; test logs are published): a badly percent-encoded value is refused
    * saying why, without the URL's text.
@@ -83,9 +110,8 @@ class ExternalPostgresTest {
     ExternalPostgres spaced =
         ExternalPostgres.fromUrl(
             "jdbc:postgresql://127.0.0.1:5432/soma?sslpassword=s3cret&application_name=a b");
-    assertEquals(
-        "jdbc:postgresql://127.0.0.1:5432/t?sslpassword=s3cret&application_name=a b",
-        spaced.jdbcUrl("t"));
+    assertEquals("s3cret", spaced.sslPassword());
+    assertEquals("jdbc:postgresql://127.0.0.1:5432/t?application_name=a b", spaced.jdbcUrl("t"));
     assertEquals(
         "jdbc:postgresql://pg_primary:5432/t",
         ExternalPostgres.fromUrl("jdbc:postgresql://pg_primary/x").jdbcUrl("t"));
