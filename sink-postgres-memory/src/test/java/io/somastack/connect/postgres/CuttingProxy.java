@@ -1,10 +1,6 @@
 package io.somastack.connect.postgres;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
@@ -17,35 +13,22 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * and the client never hears of it; while down, it cuts every connection and closes each new one at
  * once, as a database that went away.
  */
-final class CuttingProxy implements AutoCloseable {
+final class CuttingProxy extends LoopbackProxy {
   private static final byte[] COMMIT = "\0COMMIT\0".getBytes(StandardCharsets.US_ASCII);
 
-  private final ServerSocket listener;
-  private final String host;
-  private final int port;
   private final AtomicBoolean armed = new AtomicBoolean();
   private volatile boolean down;
 
   /** Sockets of the connections forwarded now, both sides: cut when the proxy goes down. */
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
 
-  CuttingProxy(String host, int port) throws IOException {
-    this.host = host;
-    this.port = port;
-    listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    Thread accepter = new Thread(this::accept, "cutting-proxy");
-    accepter.setDaemon(true);
-    accepter.start();
+  private CuttingProxy(String jdbcUrl) throws IOException {
+    super(jdbcUrl, "cutting-proxy");
   }
 
   /** A proxy in front of the server of this JDBC URL (as SERVER.createDatabase returns it). */
   static CuttingProxy before(String jdbcUrl) throws IOException {
-    java.net.URI direct = java.net.URI.create(jdbcUrl.substring("jdbc:".length()));
-    return new CuttingProxy(direct.getHost(), direct.getPort());
-  }
-
-  int port() {
-    return listener.getLocalPort();
+    return new CuttingProxy(jdbcUrl);
   }
 
   /** The JDBC URL of a database through this proxy. */
@@ -60,64 +43,35 @@ final class CuttingProxy implements AutoCloseable {
   /** The database goes away: connections are cut, and new ones closed before any answer. */
   void goDown() {
     down = true;
-    open.forEach(CuttingProxy::closeQuietly);
+    open.forEach(LoopbackProxy::closeQuietly);
   }
 
   void comeBack() {
     down = false;
   }
 
-  private void accept() {
-    while (!listener.isClosed()) {
-      try {
-        Socket client = listener.accept();
-        if (down) {
-          closeQuietly(client);
-          continue;
-        }
-        Socket server = new Socket(host, port);
-        open.add(client);
-        open.add(server);
-        AtomicBoolean cutting = new AtomicBoolean();
-        pump(client, server, cutting, true);
-        pump(server, client, cutting, false);
-      } catch (IOException e) {
-        return; // closed
-      }
+  @Override
+  Link connected(Socket client, Socket server) {
+    if (down) {
+      return null;
     }
+    open.add(client);
+    open.add(server);
+    AtomicBoolean cutting = new AtomicBoolean();
+    return (buffer, length, toServer) -> {
+      if (!toServer && cutting.get()) {
+        return false; // the answer to the COMMIT: dropped, and the client cut off
+      }
+      if (toServer && contains(buffer, length, COMMIT) && armed.compareAndSet(true, false)) {
+        cutting.set(true);
+      }
+      return true;
+    };
   }
 
-  private void pump(Socket from, Socket to, AtomicBoolean cutting, boolean toServer) {
-    Thread thread =
-        new Thread(
-            () -> {
-              byte[] buffer = new byte[65536];
-              try (InputStream in = from.getInputStream();
-                  OutputStream out = to.getOutputStream()) {
-                for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-                  if (!toServer && cutting.get()) {
-                    // the answer to the COMMIT: dropped, and the client cut off
-                    from.close();
-                    to.close();
-                    return;
-                  }
-                  if (toServer && contains(buffer, n, COMMIT) && armed.compareAndSet(true, false)) {
-                    cutting.set(true);
-                  }
-                  out.write(buffer, 0, n);
-                  out.flush();
-                }
-              } catch (IOException e) {
-                // one side went away: the other follows
-              } finally {
-                closeQuietly(from);
-                closeQuietly(to);
-                open.remove(from);
-                open.remove(to);
-              }
-            });
-    thread.setDaemon(true);
-    thread.start();
+  @Override
+  void disconnected(Socket socket) {
+    open.remove(socket);
   }
 
   private static boolean contains(byte[] buffer, int length, byte[] wanted) {
@@ -131,18 +85,5 @@ final class CuttingProxy implements AutoCloseable {
       return true;
     }
     return false;
-  }
-
-  private static void closeQuietly(Socket socket) {
-    try {
-      socket.close();
-    } catch (IOException ignored) {
-      // already closed
-    }
-  }
-
-  @Override
-  public void close() throws IOException {
-    listener.close();
   }
 }

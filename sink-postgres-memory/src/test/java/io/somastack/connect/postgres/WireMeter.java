@@ -1,10 +1,6 @@
 package io.somastack.connect.postgres;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -18,36 +14,23 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Each such statement is one round trip, and its size is what the client had to build and the
  * server to read: a statement over a whole put is seen here whatever the driver does with it.
  */
-final class WireMeter implements AutoCloseable {
+final class WireMeter extends LoopbackProxy {
 
-  private final ServerSocket listener;
-  private final String host;
-  private final int port;
   private final List<Long> statements = Collections.synchronizedList(new ArrayList<>());
   private final List<Long> replies = Collections.synchronizedList(new ArrayList<>());
 
-  private WireMeter(String host, int port) throws IOException {
-    this.host = host;
-    this.port = port;
-    listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    Thread accepter = new Thread(this::accept, "wire-meter");
-    accepter.setDaemon(true);
-    accepter.start();
+  private WireMeter(String jdbcUrl) throws IOException {
+    super(jdbcUrl, "wire-meter");
   }
 
   /** A meter in front of the server of this JDBC URL (as SERVER.createDatabase returns it). */
   static WireMeter before(String jdbcUrl) throws IOException {
-    java.net.URI direct = java.net.URI.create(jdbcUrl.substring("jdbc:".length()));
-    return new WireMeter(direct.getHost(), direct.getPort());
+    return new WireMeter(jdbcUrl);
   }
 
   /** The JDBC URL of a database through this meter, without TLS (whose bytes it cannot read). */
   String jdbcUrl(String database) {
-    return "jdbc:postgresql://127.0.0.1:"
-        + listener.getLocalPort()
-        + "/"
-        + database
-        + "?sslmode=disable";
+    return "jdbc:postgresql://127.0.0.1:" + port() + "/" + database + "?sslmode=disable";
   }
 
   /** Forgets what was measured so far. */
@@ -70,41 +53,16 @@ final class WireMeter implements AutoCloseable {
     }
   }
 
-  private void accept() {
-    while (!listener.isClosed()) {
-      try {
-        Socket client = listener.accept();
-        Socket server = new Socket(host, port);
-        AtomicInteger singleByteReplies = new AtomicInteger();
-        pump(client, server, new Parser(true, singleByteReplies));
-        pump(server, client, new Parser(false, singleByteReplies));
-      } catch (IOException e) {
-        return; // closed
-      }
-    }
-  }
-
-  private void pump(Socket from, Socket to, Parser parser) {
-    Thread thread =
-        new Thread(
-            () -> {
-              byte[] buffer = new byte[65536];
-              try (InputStream in = from.getInputStream();
-                  OutputStream out = to.getOutputStream()) {
-                for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-                  parser.feed(buffer, n); // before forwarding: an answer cannot come first
-                  out.write(buffer, 0, n);
-                  out.flush();
-                }
-              } catch (IOException e) {
-                // one side went away: the other follows
-              } finally {
-                closeQuietly(from);
-                closeQuietly(to);
-              }
-            });
-    thread.setDaemon(true);
-    thread.start();
+  @Override
+  Link connected(Socket client, Socket server) {
+    AtomicInteger singleByteReplies = new AtomicInteger();
+    Parser fromClient = new Parser(true, singleByteReplies);
+    Parser fromServer = new Parser(false, singleByteReplies);
+    return (buffer, length, toServer) -> {
+      // before forwarding: an answer cannot come first
+      (toServer ? fromClient : fromServer).feed(buffer, length);
+      return true;
+    };
   }
 
   /**
@@ -191,18 +149,5 @@ final class WireMeter implements AutoCloseable {
         size = 0; // connection set-up
       }
     }
-  }
-
-  private static void closeQuietly(Socket socket) {
-    try {
-      socket.close();
-    } catch (IOException ignored) {
-      // already closed
-    }
-  }
-
-  @Override
-  public void close() throws IOException {
-    listener.close();
   }
 }
