@@ -80,6 +80,9 @@ final class OutboxReader implements AutoCloseable {
   private final Map<String, Shape> shapes = new HashMap<>();
   private final Map<String, PreparedStatement> statements = new HashMap<>();
 
+  /** Per table: the position rows were deleted or marked up to on this connection. */
+  private final Map<String, OutboxCursor> marked = new HashMap<>();
+
   /** Per table: how many rows the next read scans (see {@link #fetchBatch}). */
   private final Map<String, Integer> scanLimits = new HashMap<>();
 
@@ -712,23 +715,102 @@ final class OutboxReader implements AutoCloseable {
   /**
    * Deletes or marks every unpublished row up to {@code upTo}: all of them are in Kafka (the caller
    * passes only acknowledged prefixes, or the committed offset at start-up).
+   *
+   * <p>Only the rows after the position this connection last deleted or marked up to ({@link
+   * #markedUpTo}; the first time on a connection, every row up to {@code upTo}) are scanned.
+   * Bounded only above, each poll of a draining backlog would walk every row relayed so far
+   * (planned as most of the table, a sequential scan; an index scan walks every dead entry from the
+   * left until VACUUM), and a drain would cost time in the square of the backlog. No unpublished
+   * row can lie at or below that position: every row up to it was below the horizon when it was
+   * read, so all of them were there, and deleted or marked (or flagged) by that statement; a row
+   * made unpublished again later (requeued, a flagged row fixed, a dead letter inserted again) gets
+   * a new txid from the triggers, after every position. The position is forgotten with the
+   * connection: after a reconnect (perhaps to a standby that had not got the last marks) the first
+   * statements cover everything up to {@code upTo} again.
    */
   int markPublished(OutboxTable table, OutboxCursor upTo) throws SQLException {
-    String where =
-        " WHERE ("
-            + q(c.txid())
-            + ", "
-            + q(c.id())
-            + ") <= (?::text::xid8, ?) AND "
-            + unpublished(table, "");
-    String sql =
-        config.afterPublish() == AfterPublish.DELETE
-            ? "DELETE FROM " + table.sql() + where
-            : "UPDATE " + table.sql() + " SET " + q(c.publishedAt()) + " = now()" + where;
-    PreparedStatement s = statement("mark:" + table.name(), sql);
-    s.setString(1, upTo.txidText());
-    s.setLong(2, upTo.id());
-    return s.executeUpdate();
+    OutboxCursor from = markedUpTo(table);
+    if (!upTo.isAfter(from)) {
+      return 0; // done by an earlier statement on this connection
+    }
+    int rows = 0;
+    for (MarkStatement mark : markStatements(table, from, upTo)) {
+      PreparedStatement s = statement(mark.name(), mark.sql());
+      for (int i = 0; i < mark.parameters().size(); i++) {
+        if (mark.parameters().get(i) instanceof Long id) {
+          s.setLong(i + 1, id);
+        } else {
+          s.setString(i + 1, (String) mark.parameters().get(i));
+        }
+      }
+      rows += s.executeUpdate();
+    }
+    marked.put(table.name(), upTo);
+    return rows;
+  }
+
+  /**
+   * Where the next {@link #markPublished} of the table starts: after this position, up to which
+   * statements on this connection deleted or marked, or {@link OutboxCursor#START}.
+   */
+  OutboxCursor markedUpTo(OutboxTable table) {
+    return marked.getOrDefault(table.name(), OutboxCursor.START);
+  }
+
+  /** One delete/mark statement: its name among the prepared ones, its text, its parameters. */
+  record MarkStatement(String name, String sql, List<Object> parameters) {}
+
+  /**
+   * The statements that delete or mark the unpublished rows after {@code from} and up to {@code
+   * upTo}, each a range of the relay index that starts at its lower bound and stops at its upper
+   * one. A row comparison alone would say which rows, but as a bound of an index scan (before
+   * PostgreSQL 18) it stops the scan by its first column only: {@code (txid, id) <= (t, i)} reads
+   * on through every entry of transaction t after id i, every remaining row when one transaction
+   * wrote them all (the state an added txid column leaves). And the planner estimates a row
+   * comparison by its first column on one side, two of them as two independent halves of the table:
+   * a sequential scan on a large one. So: within one transaction, {@code txid = t AND id > i AND id
+   * <= j}; across several, the rows after {@code from} in the transactions before the last ({@code
+   * txid < t}, and {@code txid >=} the first, which the planner takes for the range it is), then
+   * the last transaction's rows up to {@code upTo}. Parameters: txids as text, ids as Long.
+   */
+  List<MarkStatement> markStatements(OutboxTable table, OutboxCursor from, OutboxCursor upTo) {
+    String txid = q(c.txid());
+    String id = q(c.id());
+    String unpublished = " AND " + unpublished(table, "");
+    if (from.txid() == upTo.txid()) {
+      return List.of(
+          new MarkStatement(
+              "mark-within:" + table.name(),
+              markSql(
+                  table,
+                  txid + " = ?::text::xid8 AND " + id + " > ? AND " + id + " <= ?" + unpublished),
+              List.of(upTo.txidText(), from.id(), upTo.id())));
+    }
+    return List.of(
+        new MarkStatement(
+            "mark-before:" + table.name(),
+            markSql(
+                table,
+                txid
+                    + " >= ?::text::xid8 AND "
+                    + txid
+                    + " < ?::text::xid8 AND ("
+                    + txid
+                    + ", "
+                    + id
+                    + ") > (?::text::xid8, ?)"
+                    + unpublished),
+            List.of(from.txidText(), upTo.txidText(), from.txidText(), from.id())),
+        new MarkStatement(
+            "mark-last:" + table.name(),
+            markSql(table, txid + " = ?::text::xid8 AND " + id + " <= ?" + unpublished),
+            List.of(upTo.txidText(), upTo.id())));
+  }
+
+  private String markSql(OutboxTable table, String where) {
+    return config.afterPublish() == AfterPublish.DELETE
+        ? "DELETE FROM " + table.sql() + " WHERE " + where
+        : "UPDATE " + table.sql() + " SET " + q(c.publishedAt()) + " = now() WHERE " + where;
   }
 
   /** Unpublished rows of a table and the creation time of the oldest. */
@@ -843,6 +925,7 @@ final class OutboxReader implements AutoCloseable {
   @Override
   public void close() {
     statements.clear();
+    marked.clear();
     if (connection != null) {
       try {
         connection.close();
