@@ -138,12 +138,13 @@ final class OutboxLocks {
   /**
    * The OIDs of the task's tables. Two names for one table among the connector's fail the task: in
    * one task a session's advisory locks are re-entrant, so the lock cannot keep them apart; in two,
-   * one task would wait for the other's lock for ever. Each task checks all names, as the connector
-   * could not when the database was down at its start.
+   * one task would wait for the other's lock for ever. So does a table listed with one of its
+   * partitions, whose locks, one per OID, would not keep them apart either. Each task checks all
+   * names, as the connector could not when the database was down at its start.
    */
   private Map<OutboxTable, Long> distinctOids(Connection connection) throws SQLException {
     Map<OutboxTable, Long> all = oids(connection, connectorTables);
-    String same = sameTable(all);
+    String same = overlap(connection, all);
     if (same != null) {
       throw new ConnectException(OutboxSourceConfig.TABLES + ": " + same);
     }
@@ -210,6 +211,67 @@ final class OutboxLocks {
       }
     }
     return found;
+  }
+
+  /**
+   * Says which two configured names read some rows alike, or null when none do: two names for one
+   * table ({@link #sameTable}), or a table and one of its partitions, or of the tables inheriting
+   * from it, at any depth ({@link #partOf}).
+   */
+  static String overlap(Connection connection, Map<OutboxTable, Long> oids) throws SQLException {
+    String same = sameTable(oids);
+    return same != null ? same : partOf(connection, oids);
+  }
+
+  /**
+   * Says which configured table is a partition of another configured one, or inherits from it
+   * (directly or through tables between), or null when none is. A read of the parent reads the rows
+   * of its partitions and children too: listed both, the parent and the partition are two source
+   * partitions with their own positions (and two locks), and each row of the partition would be
+   * relayed twice. One statement: pg_inherits holds both partitions and inheritance.
+   */
+  static String partOf(Connection connection, Map<OutboxTable, Long> oids) throws SQLException {
+    Map<Long, OutboxTable> byOid = new HashMap<>();
+    oids.forEach(
+        (table, oid) -> {
+          if (oid != null) {
+            byOid.putIfAbsent(oid, table);
+          }
+        });
+    if (byOid.size() < 2) {
+      return null;
+    }
+    try (PreparedStatement s =
+        connection.prepareStatement(
+            "WITH RECURSIVE listed AS (SELECT unnest(?::int8[])::oid AS oid),"
+                + " up(child, parent) AS (SELECT i.inhrelid, i.inhparent FROM pg_inherits i"
+                + " WHERE i.inhrelid IN (SELECT oid FROM listed)"
+                + " UNION SELECT u.child, i.inhparent FROM up u"
+                + " JOIN pg_inherits i ON i.inhrelid = u.parent)"
+                + " SELECT u.child::int8, u.parent::int8, c.relkind = 'p'"
+                + " FROM up u JOIN pg_class c ON c.oid = u.parent"
+                + " WHERE u.parent IN (SELECT oid FROM listed) ORDER BY 1, 2 LIMIT 1")) {
+      s.setArray(1, connection.createArrayOf("bigint", byOid.keySet().toArray()));
+      try (ResultSet rs = s.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        String child = byOid.get(rs.getLong(1)).name();
+        String parent = byOid.get(rs.getLong(2)).name();
+        return "'"
+            + child
+            + "' is "
+            + (rs.getBoolean(3) ? "a partition" : "a table inheriting from")
+            + (rs.getBoolean(3) ? " of '" : " '")
+            + parent
+            + "', and a read of '"
+            + parent
+            + "' reads its rows too; list one or the other (each would be relayed on its own, every"
+            + " row of '"
+            + child
+            + "' twice)";
+      }
+    }
   }
 
   /**

@@ -171,7 +171,8 @@ public final class OutboxSourceConfig extends AbstractConfig {
         Importance.HIGH,
         "Outbox tables to relay, as schema.table (or table, resolved through the search_path)."
             + " One table per service is typical; tables are spread over the connector's tasks."
-            + " Two names for one table (outbox and public.outbox) are refused, and a table is"
+            + " Two names for one table (outbox and public.outbox), or a table and one of its"
+            + " partitions (whose rows a read of it reads too), are refused, and a table is"
             + " relayed by one task at a time: a task whose table another relay holds (a second"
             + " connector on it) waits, see tables-locked-elsewhere.",
         GROUP_TABLES,

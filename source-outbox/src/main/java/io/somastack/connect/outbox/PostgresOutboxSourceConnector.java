@@ -47,10 +47,11 @@ public final class PostgresOutboxSourceConnector extends SourceConnector {
   /**
    * Two names for one table ({@code outbox} and {@code public.outbox}, or names that differ by the
    * search_path) are two source partitions with positions of their own, and every row would be
-   * relayed twice. The names are compared by the tables they resolve to now. A database that cannot
-   * be reached now is no reason to fail: each task checks all the connector's names when it
-   * connects (two tasks that got one name each fail, rather than one waiting for ever for the
-   * other's lock).
+   * relayed twice; so are a table and one of its partitions (or a table inheriting from it), for
+   * the rows of the partition. The names are compared by the tables they resolve to now. A database
+   * that cannot be reached now is no reason to fail: each task checks all the connector's names
+   * when it connects (two tasks that got one name each fail, rather than one waiting for ever for
+   * the other's lock).
    */
   private void refuseTwoNamesForOneTable() {
     List<OutboxTable> tables = config.tables().stream().map(OutboxTable::parse).toList();
@@ -59,7 +60,7 @@ public final class PostgresOutboxSourceConnector extends SourceConnector {
     }
     String same;
     try (Connection c = DriverManager.getConnection(config.url(), config.connectionProperties())) {
-      same = OutboxLocks.sameTable(OutboxLocks.oids(c, tables));
+      same = OutboxLocks.overlap(c, OutboxLocks.oids(c, tables));
     } catch (SQLException e) {
       log.warn(
           "outbox relay: cannot check now that the outbox tables are distinct (SQLState {}): {};"

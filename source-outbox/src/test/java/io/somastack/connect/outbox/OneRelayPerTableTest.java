@@ -99,6 +99,63 @@ class OneRelayPerTableTest {
     }
   }
 
+  /**
+   * A read of a partitioned table reads its partitions' rows: listed with one of them (here a
+   * partition of a partition), each row of that one would be relayed twice, once per position.
+   */
+  @Test
+  void aTableAndItsPartitionAreRefusedAtConnectorStart() throws Exception {
+    createPartitionedOutbox();
+    Map<String, String> props = relayProps();
+    props.put("outbox.table.create", "false"); // made beforehand: no column is added to a partition
+    props.put("outbox.tables", "public.pt_1_a,public.pt");
+    PostgresOutboxSourceConnector connector = new PostgresOutboxSourceConnector();
+
+    ConfigException refused = assertThrows(ConfigException.class, () -> connector.start(props));
+    assertTrue(refused.getMessage().contains("outbox.tables"), refused::getMessage);
+    assertTrue(
+        refused.getMessage().contains("'public.pt_1_a' is a partition of 'public.pt'"),
+        refused::getMessage);
+  }
+
+  /** Each task checks too, also when the two went to two tasks. */
+  @Test
+  void aTableAndItsPartitionAreRefusedByEachTask() throws Exception {
+    createPartitionedOutbox();
+    Map<String, String> props = relayProps();
+    props.put("outbox.table.create", "false"); // made beforehand: no column is added to a partition
+    props.put("outbox.tables", "public.pt,public.pt_1");
+    for (Map<String, String> taskProps :
+        PostgresOutboxSourceConnector.spread(List.of("public.pt", "public.pt_1"), 2, props)) {
+      PostgresOutboxSourceTask task = started(taskProps);
+
+      ConnectException refused = assertThrows(ConnectException.class, task::poll);
+      assertTrue(
+          refused.getMessage().contains("'public.pt_1' is a partition of 'public.pt'"),
+          refused::getMessage);
+    }
+  }
+
+  /** Plain inheritance: a read of the parent reads the child's rows too. */
+  @Test
+  void aTableAndATableInheritingFromItAreRefusedByTheTask() throws Exception {
+    createOutbox();
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE outbox_child () INHERITS (outbox)");
+    }
+    Map<String, String> props = relayProps();
+    props.put("outbox.tables", "public.outbox_child,public.outbox");
+    PostgresOutboxSourceTask task = started(props);
+
+    ConnectException refused = assertThrows(ConnectException.class, task::poll);
+    assertTrue(
+        refused
+            .getMessage()
+            .contains("'public.outbox_child' is a table inheriting from 'public.outbox'"),
+        refused::getMessage);
+  }
+
   @Test
   void aSecondTaskReadsNothingWhileTheFirstHoldsTheTableThenTakesOverWithoutRepeats()
       throws Exception {
@@ -372,6 +429,27 @@ class OneRelayPerTableTest {
 
   private static Map<String, String> partition() {
     return OutboxTable.parse("public.outbox").sourcePartition();
+  }
+
+  /**
+   * pt, partitioned by id; pt_1 one of its partitions, itself partitioned; pt_1_a one of its. And
+   * the default outbox, for its dead-letter table.
+   */
+  private void createPartitionedOutbox() throws SQLException {
+    createOutbox();
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      s.execute(
+          "CREATE TABLE pt (id bigint NOT NULL, topic text, payload jsonb, dedupe_key text,"
+              + " headers jsonb, created_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+              + " published_at timestamptz, error text,"
+              + " txid xid8 NOT NULL DEFAULT pg_current_xact_id()) PARTITION BY RANGE (id)");
+      s.execute(
+          "CREATE TABLE pt_1 PARTITION OF pt FOR VALUES FROM (0) TO (1000) PARTITION BY RANGE (id)");
+      s.execute("CREATE TABLE pt_1_a PARTITION OF pt_1 FOR VALUES FROM (0) TO (100)");
+      s.execute(
+          "INSERT INTO pt(id, topic, payload) SELECT g, 't', '{}' FROM generate_series(0, 9) g");
+    }
   }
 
   private void createOutbox() throws SQLException {
