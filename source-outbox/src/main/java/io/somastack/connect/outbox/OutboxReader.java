@@ -545,34 +545,51 @@ final class OutboxReader implements AutoCloseable {
         + (shapes.get(table.name()).hasError() ? " AND " + alias + q(c.error()) + " IS NULL" : "");
   }
 
-  /** A table's next rows, and whether more may be read at once. */
-  record Batch(List<OutboxRow> rows, boolean full) {}
+  /**
+   * A table's next rows; the bytes they count against the poll's budget (payloads, keys and headers
+   * as the database measures them, rows read as too large included); whether more may be read at
+   * once (the batch stopped for rows or bytes, not for want of rows).
+   */
+  record Batch(List<OutboxRow> rows, long bytes, boolean full) {}
 
   /** {@link #fetchBatch}'s rows. */
   List<OutboxRow> fetch(OutboxTable table, OutboxCursor after, int limit) throws SQLException {
     return fetchBatch(table, after, limit).rows();
   }
 
+  /** A batch read first in its poll: up to {@code maxRows} rows and the whole poll.max.bytes. */
+  Batch fetchBatch(OutboxTable table, OutboxCursor after, int maxRows) throws SQLException {
+    return fetchBatch(table, after, maxRows, config.pollMaxBytes(), true);
+  }
+
   /**
    * The rows after {@code after} in (txid, id) order, all below the horizon (see the class
-   * comment): up to {@code maxRows}, and as many as fit in poll.max.bytes but at least one.
+   * comment): up to {@code maxRows}, and as many as fit in {@code budget} bytes — what is left of
+   * the poll's poll.max.bytes — and, when {@code first} (nothing read in this poll yet), at least
+   * one, so that a single larger row is still relayed. A later table's first row that does not fit
+   * waits for a poll of its own: a poll reads poll.max.bytes, or one row over it, never more.
    *
    * <p>pgjdbc holds a whole result in memory, so the bound is drawn in SQL: a running sum of each
    * row's bytes (payload, key, headers) keeps the rows that fit, plus one marker row without its
-   * contents that says the batch stopped for size. A payload over payload.max.bytes never leaves
-   * the database: it comes as NULL with its length, the bad row's only need. It still counts, as
-   * the work of writing out its text does: a run of huge bad rows is taken a few at a time.
-   * Measuring a payload means writing out its text, so the statement scans only as many rows as the
-   * last batch's sizes say may fit (twice that), not always {@code maxRows}; a read that fails (a
+   * contents that says the batch stopped for size. A row whose payload, key and headers together
+   * are over payload.max.bytes never leaves the database: all three (and the dedupe key, by default
+   * the key's column) come as NULL, with the payload's length and the three's, the bad row's only
+   * need (the dead-letter move copies the row in SQL, whole). It still counts, as the work of
+   * writing out its text does: a run of huge bad rows is taken a few at a time. Measuring a payload
+   * means writing out its text, so the statement scans only as many rows as the last batch's sizes
+   * say may fit in poll.max.bytes (twice that), not always {@code maxRows}; a read that fails (a
    * scan of huge rows outlasting the socket timeout) leaves a quarter of its scan for the next.
    */
-  Batch fetchBatch(OutboxTable table, OutboxCursor after, int maxRows) throws SQLException {
+  Batch fetchBatch(OutboxTable table, OutboxCursor after, int maxRows, long budget, boolean first)
+      throws SQLException {
     int scan = Math.min(maxRows, scanLimits.getOrDefault(table.name(), maxRows));
     scanLimits.put(table.name(), Math.max(1, scan / 4)); // until this read succeeds
     PreparedStatement s = statement("fetch:" + table.name(), fetchSql(table));
     s.setString(1, after.txidText());
     s.setLong(2, after.id());
     s.setInt(3, scan);
+    s.setLong(4, budget);
+    s.setBoolean(5, first);
     List<OutboxRow> rows = new ArrayList<>();
     long bytes = 0;
     boolean cut = false;
@@ -589,12 +606,13 @@ final class OutboxReader implements AutoCloseable {
     if (!rows.isEmpty()) {
       long perRow = Math.max(1, bytes / rows.size());
       long fits = 2 * (long) config.pollMaxBytes() / perRow + 1;
-      scanLimits.put(table.name(), (int) Math.min(maxRows, Math.max(rows.size() + 1, fits)));
+      scanLimits.put(
+          table.name(), (int) Math.min(config.pollMaxRows(), Math.max(rows.size() + 1, fits)));
     } else {
       scanLimits.put(table.name(), scan);
     }
     // no marker when the first row alone passes the budget (nothing before it): read on at once
-    return new Batch(rows, cut || rows.size() == scan || bytes > config.pollMaxBytes());
+    return new Batch(rows, bytes, cut || rows.size() == scan || bytes > budget);
   }
 
   private static OutboxRow row(OutboxTable table, ResultSet rs) throws SQLException {
@@ -609,17 +627,19 @@ final class OutboxReader implements AutoCloseable {
         rs.getString(6),
         rs.getString(7),
         created == null ? null : created.toInstant(),
-        rs.getLong(9));
+        rs.getLong(9),
+        rs.getLong(11));
   }
 
   /**
    * Scan (the next rows in read order), measure (the payload written out once, its length in the
-   * database's bytes), sum in read order, and keep the rows that fit. Columns: id, txid, topic,
-   * payload, dedupe key, key, headers, created_at, payload length, marker, bytes.
+   * database's bytes, and the key's and headers' text), sum in read order, and keep the rows that
+   * fit. Parameters: after (txid as text, id), the scan's limit, the bytes left in the poll,
+   * whether the first row is taken whatever its size. Columns: id, txid, topic, payload, dedupe
+   * key, key, headers, created_at, payload length, marker, bytes.
    */
   private String fetchSql(OutboxTable table) {
     Shape shape = shapes.get(table.name());
-    long budget = config.pollMaxBytes();
     int maxPayload = config.payloadMaxBytes();
     String scan =
         "SELECT o."
@@ -664,27 +684,28 @@ final class OutboxReader implements AutoCloseable {
             + measured
             + ") m";
     String summed =
-        "SELECT z.*, sum(z.bytes) OVER (ORDER BY z.txid, z.id ROWS UNBOUNDED PRECEDING) AS total"
-            + " FROM ("
+        "SELECT z.*, sum(z.bytes) OVER (ORDER BY z.txid, z.id ROWS UNBOUNDED PRECEDING) AS total,"
+            + " b.budget, b.take_first FROM ("
             + sized
-            + ") z";
-    // kept: within the budget, or nothing before it; the marker: the first row past it
-    String marker = "(w.total > " + budget + " AND w.total > w.bytes)";
-    return "SELECT w.id, w.txid::text, w.topic, CASE WHEN w.len > "
-        + maxPayload
-        + " OR "
-        + marker
-        + " THEN NULL ELSE w.text END, w.dedupe, CASE WHEN "
-        + marker
+            + ") z CROSS JOIN (SELECT ?::bigint AS budget, ?::boolean AS take_first) b";
+    // kept: within the budget, or the poll's first row; the marker: the first row past it
+    String marker = "(w.total > w.budget AND (w.total > w.bytes OR NOT w.take_first))";
+    // not read: the contents of the marker and of a row too large to relay (the dedupe key too,
+    // the key's column unless column.key names another)
+    String withheld = "(" + marker + " OR w.bytes > " + maxPayload + ")";
+    return "SELECT w.id, w.txid::text, w.topic, CASE WHEN "
+        + withheld
+        + " THEN NULL ELSE w.text END, CASE WHEN "
+        + withheld
+        + " THEN NULL ELSE w.dedupe END, CASE WHEN "
+        + withheld
         + " THEN NULL ELSE w.rkey END, CASE WHEN "
-        + marker
+        + withheld
         + " THEN NULL ELSE w.headers END, w.created, w.len, "
         + marker
         + ", w.bytes FROM ("
         + summed
-        + ") w WHERE w.total - w.bytes <= "
-        + budget
-        + " ORDER BY w.txid, w.id";
+        + ") w WHERE w.total - w.bytes <= w.budget ORDER BY w.txid, w.id";
   }
 
   /**

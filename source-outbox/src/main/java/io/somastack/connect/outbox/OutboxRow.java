@@ -5,8 +5,10 @@ import java.time.Instant;
 
 /**
  * One outbox row as read for relaying. {@code payload} and {@code headers} are JSON text; never log
- * them. {@code payloadBytes} is the payload's length as the database measured it; a payload over
- * payload.max.bytes is not read at all (null here), and this length is all the relay knows of it.
+ * them. {@code payloadBytes} is the payload's length as the database measured it, {@code
+ * storedBytes} the payload's, the key's and the headers' together. A row whose stored bytes are
+ * over payload.max.bytes is not read at all (payload, key and headers null here): these lengths are
+ * all the relay knows of it.
  */
 public record OutboxRow(
     OutboxTable table,
@@ -18,9 +20,10 @@ public record OutboxRow(
     String key,
     String headers,
     Instant createdAt,
-    long payloadBytes) {
+    long payloadBytes,
+    long storedBytes) {
 
-  /** A row whose payload was read, measured in UTF-8. */
+  /** A row whose payload, key and headers were read, measured in UTF-8. */
   public OutboxRow(
       OutboxTable table,
       long id,
@@ -41,7 +44,12 @@ public record OutboxRow(
         key,
         headers,
         createdAt,
-        payload == null ? 0 : payload.getBytes(StandardCharsets.UTF_8).length);
+        utf8Length(payload),
+        utf8Length(payload) + utf8Length(key) + utf8Length(headers));
+  }
+
+  private static long utf8Length(String text) {
+    return text == null ? 0 : text.getBytes(StandardCharsets.UTF_8).length;
   }
 
   public OutboxCursor cursor() {

@@ -409,8 +409,11 @@ public final class OutboxSourceConfig extends AbstractConfig {
         1_000_000,
         ConfigDef.Range.atLeast(1),
         Importance.MEDIUM,
-        "A row whose payload, key and headers together are longer than this (UTF-8 bytes of the"
-            + " payload's JSON text, the key, and the header names and values) is a bad row. Keep"
+        "A row whose payload, key and headers together are longer than this is a bad row,"
+            + " measured twice: as stored (the bytes of the payload's, the key's and the headers'"
+            + " text as the database measures them, checked in the query, so none of the three is"
+            + " read into the worker), and as the record (UTF-8 bytes of the payload's JSON text,"
+            + " the key, and the header names and values, with the dedupe header). Keep"
             + " it below the producer's max.request.size, with room for what the converters add"
             + " (a JsonConverter with schemas.enable=true writes the schema into every value): with"
             + " exactly-once support, or with errors.tolerance=none, a record the producer refuses"
@@ -475,7 +478,8 @@ public final class OutboxSourceConfig extends AbstractConfig {
         1000,
         ConfigDef.Range.between(1, 100_000),
         Importance.MEDIUM,
-        "Most rows read from one table per poll.",
+        "Most rows a poll reads, over all the tables of the task (with poll.max.bytes, one"
+            + " budget per poll, which the tables take turns at using first).",
         GROUP_POLLING,
         ++order,
         Width.SHORT,
@@ -486,12 +490,15 @@ public final class OutboxSourceConfig extends AbstractConfig {
         8 * 1024 * 1024,
         ConfigDef.Range.atLeast(1),
         Importance.MEDIUM,
-        "Most bytes read from one table per poll: the payloads, keys and headers of the rows, as"
-            + " the database measures their text (a payload over payload.max.bytes counts too,"
-            + " but only its length is read). A poll takes rows in order while they fit, but always at least"
-            + " one, so a single larger row is still relayed. With poll.max.rows it bounds the"
-            + " memory a poll takes in the worker; the default, 8 MiB, is 8 times the producer's"
-            + " default max.request.size and a quarter of its default buffer.memory.",
+        "Most bytes a poll reads, over all the tables of the task: the payloads, keys and"
+            + " headers of the rows, as the database measures their text (a row over"
+            + " payload.max.bytes counts too, but only its lengths are read). A poll takes each"
+            + " table's rows in order while they fit, and always at least one row, so a single"
+            + " larger row is still relayed: a poll reads at most this, or one row over it. The"
+            + " tables take turns at being read first, so a table whose backlog fills a poll"
+            + " alone holds no other back for longer than a poll per table. With poll.max.rows it"
+            + " bounds the memory a poll takes in the worker; the default, 8 MiB, is 8 times the"
+            + " producer's default max.request.size and a quarter of its default buffer.memory.",
         GROUP_POLLING,
         ++order,
         Width.SHORT,

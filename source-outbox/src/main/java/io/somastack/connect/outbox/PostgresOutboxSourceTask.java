@@ -25,10 +25,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Relays the rows of its outbox tables. Each poll: delete or mark what Kafka acknowledged, read
- * each table's next rows below the visibility horizon (see {@link OutboxReader}), move bad rows to
- * the dead-letter table, hand the rest to Connect; when there is nothing, wait for a NOTIFY (or the
- * poll interval) on the same connection.
+ * Relays the rows of its outbox tables. Each poll: delete or mark what Kafka acknowledged, read the
+ * tables' next rows below the visibility horizon (see {@link OutboxReader}) within one budget of
+ * rows and bytes, taking turns at going first, move bad rows to the dead-letter table, hand the
+ * rest to Connect; when there is nothing, wait for a NOTIFY (or the poll interval) on the same
+ * connection.
  *
  * <h2>Exactly once</h2>
  *
@@ -77,6 +78,12 @@ public final class PostgresOutboxSourceTask extends SourceTask {
 
   /** Per table: rows up to here are in Kafka but not yet deleted/marked (task thread only). */
   private final Map<String, OutboxCursor> toMark = new HashMap<>();
+
+  /** The index in {@link #tables} of the table the next read starts with (task thread only). */
+  private int firstTable;
+
+  /** The read's choice of the next {@link #firstTable}, taken once the read has succeeded. */
+  private int nextFirstTable;
 
   private final AckTracker acks = new AckTracker();
   private final ReentrantLock dbLock = new ReentrantLock();
@@ -364,6 +371,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     Map<String, OutboxCursor> advanced = new LinkedHashMap<>();
     Progress progress = read(connection, records, advanced);
     cursors.putAll(advanced);
+    firstTable = nextFirstTable;
     long now = System.currentTimeMillis();
     for (SourceRecord record : records) {
       OutboxCursor cursor = OutboxCursor.fromOffset(record.sourceOffset());
@@ -373,20 +381,47 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     return progress;
   }
 
+  /**
+   * One poll reads at most poll.max.rows rows and poll.max.bytes bytes over all the task's tables
+   * (or one row over the bytes, when that row comes first): they bound what a poll holds in the
+   * worker. The tables are read in turn from {@link #firstTable}; the next poll starts at the first
+   * table after it that the budget cut short or left unread, so each table with rows waiting is
+   * read first, with the whole budget and at least one row, within as many polls as there are
+   * tables: none starves behind another's backlog.
+   */
   private Progress read(
       Connection connection, List<SourceRecord> records, Map<String, OutboxCursor> advanced)
       throws SQLException {
     Progress progress = Progress.IDLE;
-    int max = config.pollMaxRows();
-    for (OutboxTable table : tables) {
+    int rowsLeft = config.pollMaxRows();
+    long bytesLeft = config.pollMaxBytes();
+    boolean first = true; // no row read yet: the next is taken whatever its size
+    int count = tables.size();
+    int next = -1;
+    for (int turn = 0; turn < count; turn++) {
+      int index = (firstTable + turn) % count;
+      OutboxTable table = tables.get(index);
       if (!locks.holds(table)) {
         continue; // another session relays it
       }
+      if (rowsLeft <= 0 || bytesLeft <= 0) {
+        progress = Progress.MORE; // not read this poll: read on at once, this table first
+        next = next < 0 ? index : next;
+        continue;
+      }
       OutboxCursor after = cursors.get(table.name());
-      OutboxReader.Batch batch = reader.fetchBatch(table, after, max);
+      OutboxReader.Batch batch = reader.fetchBatch(table, after, rowsLeft, bytesLeft, first);
       List<OutboxRow> rows = batch.rows();
+      rowsLeft -= rows.size();
+      bytesLeft -= batch.bytes();
+      first &= rows.isEmpty();
+      if (batch.full() && turn > 0) {
+        next = next < 0 ? index : next;
+      }
       if (rows.isEmpty()) {
-        if (reader.hasRowsAfter(table, after)) {
+        if (batch.full()) {
+          progress = Progress.MORE; // its first row did not fit in what was left
+        } else if (reader.hasRowsAfter(table, after)) {
           progress = progress == Progress.MORE ? progress : Progress.HELD_BACK;
         }
         continue;
@@ -429,6 +464,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
         progress = Progress.HELD_BACK;
       }
     }
+    nextFirstTable = next >= 0 ? next : count == 0 ? 0 : (firstTable + 1) % count;
     return progress;
   }
 

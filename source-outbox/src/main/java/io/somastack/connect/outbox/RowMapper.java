@@ -84,11 +84,8 @@ public final class RowMapper {
       return new Bad(row, topic, topicProblem);
     }
     if (row.payload() == null) {
-      // a payload over the limit is left in the database by the reader: only its size came
-      return new Bad(
-          row,
-          topic,
-          row.payloadBytes() > payloadMaxBytes ? tooLarge(row.payloadBytes()) : "payload is null");
+      // a row over the limit is left in the database by the reader: only its sizes came
+      return new Bad(row, topic, nullPayloadReason(row));
     }
     byte[] payload = row.payload().getBytes(StandardCharsets.UTF_8);
     if (payload.length > payloadMaxBytes) {
@@ -106,13 +103,7 @@ public final class RowMapper {
       ConnectHeaders headers = headers(row);
       long size = payload.length + utf8Length(row.key()) + headersLength(headers);
       if (size > payloadMaxBytes) {
-        return new Bad(
-            row,
-            topic,
-            "payload, key and headers are "
-                + size
-                + " bytes, over payload.max.bytes="
-                + payloadMaxBytes);
+        return new Bad(row, topic, tooLargeTogether(size));
       }
       SchemaAndValue value = value(row.payload(), payload);
       return new Good(
@@ -137,6 +128,28 @@ public final class RowMapper {
 
   private String tooLarge(long bytes) {
     return "payload is " + bytes + " bytes, over payload.max.bytes=" + payloadMaxBytes;
+  }
+
+  private String tooLargeTogether(long bytes) {
+    return "payload, key and headers are "
+        + bytes
+        + " bytes, over payload.max.bytes="
+        + payloadMaxBytes;
+  }
+
+  /**
+   * Why a row without its payload is bad: its payload alone over the limit, or payload, key and
+   * headers together as stored (the reader then reads none of the three), or a payload that is null
+   * in the table.
+   */
+  private String nullPayloadReason(OutboxRow row) {
+    if (row.payloadBytes() > payloadMaxBytes) {
+      return tooLarge(row.payloadBytes());
+    }
+    if (row.storedBytes() > payloadMaxBytes) {
+      return tooLargeTogether(row.storedBytes());
+    }
+    return "payload is null";
   }
 
   /**

@@ -162,6 +162,86 @@ class PollMemoryBoundTest {
     }
   }
 
+  /**
+   * Headers (or a key) of a few MB with a small payload: only the payload was left in the database,
+   * so the reader read the rest whole into the worker before the mapper found the row too large.
+   * Now payload, key, headers and dedupe key of a row over payload.max.bytes as stored all stay
+   * there, and the mapper says why by the sizes the database measured.
+   */
+  @Test
+  void hugeHeadersOrKeyOfARowOverPayloadMaxBytesAreNeverRead() throws Exception {
+    OutboxSourceConfig config = readerConfig("payload.max.bytes", "1000000");
+    OutboxTable table = readerOf(config);
+    execute(
+        "INSERT INTO outbox(topic, payload, headers) VALUES ('t', '{\"i\": 1}',"
+            + " jsonb_build_object('h', repeat('y', 3000000)))");
+    execute(
+        "INSERT INTO outbox(topic, payload, dedupe_key) VALUES ('t', '{\"i\": 2}',"
+            + " repeat('k', 3000000))");
+    execute("INSERT INTO outbox(topic, payload, dedupe_key) VALUES ('t', '{\"i\": 3}', 'k3')");
+
+    List<OutboxRow> rows = reader.fetch(table, OutboxCursor.START, 100);
+    assertEquals(3, rows.size());
+    for (OutboxRow row : rows.subList(0, 2)) {
+      assertNull(row.headers(), "the headers stayed in the database");
+      assertNull(row.key(), "the key stayed in the database");
+      assertNull(row.payload(), "the payload stayed in the database");
+      assertNull(row.dedupeKey(), "the dedupe key (the key's column) stayed in the database");
+      assertEquals(storedBytes(row.id()), row.storedBytes());
+      assertEquals(
+          "payload, key and headers are "
+              + row.storedBytes()
+              + " bytes, over payload.max.bytes=1000000",
+          ((RowMapper.Bad) new RowMapper(config).map(row)).reason());
+    }
+    assertEquals("k3", rows.get(2).key(), "a row within the limit is read whole");
+    assertTrue(new RowMapper(config).map(rows.get(2)) instanceof RowMapper.Good);
+  }
+
+  @Test
+  void aRowWithHugeHeadersIsDeadLetteredWholeByItsSize() throws Exception {
+    task = started(Map.of("after.publish", "delete"));
+    assertNull(task.poll(), "creates the table");
+    execute(
+        "INSERT INTO outbox(topic, payload, headers) VALUES ('t', '{\"i\": 1}',"
+            + " jsonb_build_object('h', repeat('y', 3000000)))");
+    long big = lastId();
+    long bigBytes = storedBytes(big);
+    long headerBytes = query("SELECT octet_length(headers::text) FROM outbox");
+    insertPadded(1, 10);
+
+    List<SourceRecord> records = pollUntil(task, 1);
+    assertEquals(1, records.size());
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT error, octet_length((event->'headers')::text), (event->>'id')::bigint"
+                    + " FROM dlq")) {
+      assertTrue(rs.next(), "dead-lettered");
+      assertEquals(
+          "payload, key and headers are " + bigBytes + " bytes, over payload.max.bytes=1000000",
+          rs.getString(1));
+      assertEquals(headerBytes, rs.getLong(2), "the headers kept whole in the dead-letter row");
+      assertEquals(big, rs.getLong(3));
+    }
+  }
+
+  private void execute(String sql) throws SQLException {
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
+  /** The row's payload, key and headers as the database measures their text. */
+  private long storedBytes(long id) throws SQLException {
+    return query(
+        "SELECT octet_length(payload::text) + coalesce(octet_length(dedupe_key), 0)"
+            + " + coalesce(octet_length(headers::text), 0) FROM outbox WHERE id = "
+            + id);
+  }
+
   private PostgresOutboxSourceTask started(Map<String, String> extra) {
     Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
     props.putAll(extra);
