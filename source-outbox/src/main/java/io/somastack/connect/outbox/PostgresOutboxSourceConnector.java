@@ -41,7 +41,41 @@ public final class PostgresOutboxSourceConnector extends SourceConnector {
   public void start(Map<String, String> props) {
     this.props = new HashMap<>(props);
     this.config = new OutboxSourceConfig(props);
+    warnOfErrorsToleranceAll();
     refuseTwoNamesForOneTable();
+  }
+
+  /** Connect's option, in the connector's configuration, that makes it drop failed records. */
+  static final String ERRORS_TOLERANCE = "errors.tolerance";
+
+  /**
+   * With errors.tolerance=all Connect counts a record it drops as done, and the relay then deletes
+   * or marks its row like any relayed one: every transform or converter failure, and without the
+   * worker's exactly-once support every failed send (Kafka 4.3's WorkerSourceTask commits the
+   * record of a failed send as if it had been written), whatever the cause: a record over
+   * max.request.size, Kafka unreachable for longer than delivery.timeout.ms, a topic that does not
+   * exist while auto-creation is off. The connector cannot see the worker's
+   * exactly.once.source.support (the connector's exactly.once.support does not say it), so the
+   * warning says what each case does rather than which applies.
+   */
+  private void warnOfErrorsToleranceAll() {
+    String tolerance = props.get(ERRORS_TOLERANCE);
+    if (tolerance == null || !tolerance.trim().equalsIgnoreCase("all")) {
+      return;
+    }
+    log.warn(
+        "outbox relay: {}=all: every record Connect drops counts as relayed, and its row is {}"
+            + " without having reached Kafka, shown only by Connect's ERROR log line. Connect"
+            + " drops a record on a transform or converter failure and, unless the worker runs with"
+            + " exactly.once.source.support=enabled (which this connector cannot see), on every"
+            + " failed send: a record over max.request.size, Kafka unreachable for longer than"
+            + " delivery.timeout.ms, a topic that does not exist while topic auto-creation is off."
+            + " Set {}=none where every row must reach Kafka.",
+        ERRORS_TOLERANCE,
+        config.afterPublish() == OutboxSourceConfig.AfterPublish.DELETE
+            ? "deleted"
+            : "marked published",
+        ERRORS_TOLERANCE);
   }
 
   /**
