@@ -100,6 +100,38 @@ class PollMemoryBoundTest {
     assertTrue(batch.full(), "a batch cut by poll.max.bytes is full");
   }
 
+  /**
+   * A table read after others in a poll scanned as many rows as poll.max.bytes (twice that) would
+   * hold, and the query wrote out and measured every one of them, however little of the budget was
+   * left: with 20 backlogged tables of 100 KB rows, each poll wrote out 17 MB of text for each of
+   * the 19 tables read after the first, only to find that not one row fitted. Now the scan is sized
+   * by the bytes left and the table's last measured row (the row that did not fit counts too); a
+   * table read first still scans for the whole budget.
+   */
+  @Test
+  void aTableReadLaterInAPollScansOnlyWhatTheBudgetLeftCanHold() throws Exception {
+    OutboxTable table = readerOf(readerConfig("poll.max.bytes", "1000000"));
+    insertPadded(50, 10_000);
+
+    OutboxReader.Batch unknown = reader.fetchBatch(table, OutboxCursor.START, 500, 5_000, false);
+    assertTrue(unknown.rows().isEmpty() && unknown.full(), "10 kB rows do not fit in 5 kB");
+    assertEquals(500, unknown.scanned(), "no row measured yet: the whole scan");
+
+    OutboxReader.Batch again = reader.fetchBatch(table, OutboxCursor.START, 500, 5_000, false);
+    assertTrue(again.rows().isEmpty() && again.full());
+    assertEquals(1, again.scanned(), "a row of 10 kB measured: one row may fit in 5 kB");
+
+    OutboxReader.Batch first = reader.fetchBatch(table, OutboxCursor.START, 500);
+    assertEquals(50, first.rows().size(), "read first, the table scans for the whole budget");
+
+    insertPadded(50, 10_000);
+    OutboxCursor after = first.rows().get(49).cursor();
+    OutboxReader.Batch later = reader.fetchBatch(table, after, 500, 25_000, false);
+    assertEquals(2, later.rows().size());
+    assertTrue(later.full());
+    assertTrue(later.scanned() <= 5, later.scanned() + " rows scanned for 25 kB of 10 kB rows");
+  }
+
   /** The reader hands over only the size of a payload over payload.max.bytes, never its bytes. */
   @Test
   void aPayloadOverPayloadMaxBytesIsNeverRead() throws Exception {
