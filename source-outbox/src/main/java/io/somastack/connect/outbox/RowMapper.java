@@ -140,16 +140,25 @@ public final class RowMapper {
   /**
    * Why a row without its payload is bad: its payload alone over the limit, or payload, key and
    * headers together as stored (the reader then reads none of the three), or a payload that is null
-   * in the table.
+   * in the table. As stored, the headers count as their JSON text (braces, quotes, colons, commas,
+   * escapes), not as the names and values the record would carry: the reason says so, since its
+   * number cannot be had from the names and values.
    */
   private String nullPayloadReason(OutboxRow row) {
     if (row.payloadBytes() > payloadMaxBytes) {
       return tooLarge(row.payloadBytes());
     }
     if (row.storedBytes() > payloadMaxBytes) {
-      return tooLargeTogether(row.storedBytes());
+      return tooLargeAsStored(row.storedBytes());
     }
     return "payload is null";
+  }
+
+  private String tooLargeAsStored(long bytes) {
+    return "payload, key and headers as stored (their text, the headers' as JSON) are "
+        + bytes
+        + " bytes, over payload.max.bytes="
+        + payloadMaxBytes;
   }
 
   /**

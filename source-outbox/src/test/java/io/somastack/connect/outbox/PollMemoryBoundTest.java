@@ -221,13 +221,57 @@ class PollMemoryBoundTest {
       assertNull(row.dedupeKey(), "the dedupe key (the key's column) stayed in the database");
       assertEquals(storedBytes(row.id()), row.storedBytes());
       assertEquals(
-          "payload, key and headers are "
+          "payload, key and headers as stored (their text, the headers' as JSON) are "
               + row.storedBytes()
               + " bytes, over payload.max.bytes=1000000",
           ((RowMapper.Bad) new RowMapper(config).map(row)).reason());
     }
     assertEquals("k3", rows.get(2).key(), "a row within the limit is read whole");
     assertTrue(new RowMapper(config).map(rows.get(2)) instanceof RowMapper.Good);
+  }
+
+  /**
+   * The check in the query counts the headers as their JSON text, the record's check their names
+   * and values (and the dedupe header): a row with many short headers is over the limit as stored
+   * while its record would be under it. It is a bad row, and its reason says by which measure, so
+   * that its number is not looked for among the names and values.
+   */
+  @Test
+  void aRowOverTheLimitOnlyByItsHeadersJsonTextIsABadRowAsStored() throws Exception {
+    OutboxSourceConfig config = readerConfig("payload.max.bytes", "1000");
+    OutboxTable table = readerOf(config);
+    execute(
+        "INSERT INTO outbox(topic, payload, headers) SELECT 't', '{\"i\": 1}',"
+            + " jsonb_object_agg('h' || g, 'v') FROM generate_series(1, 100) g");
+    long id = lastId();
+    long stored = storedBytes(id);
+    long namesAndValues =
+        query(
+            "SELECT sum(octet_length(key) + octet_length(value)) FROM outbox, jsonb_each_text(headers)");
+    assertTrue(stored > 1000, stored + " bytes as stored");
+    assertTrue(namesAndValues < 500, namesAndValues + " bytes of names and values");
+
+    OutboxRow row = reader.fetch(table, OutboxCursor.START, 100).get(0);
+    assertNull(row.headers(), "over the limit as stored: not read");
+    assertEquals(
+        "payload, key and headers as stored (their text, the headers' as JSON) are "
+            + stored
+            + " bytes, over payload.max.bytes=1000",
+        ((RowMapper.Bad) new RowMapper(config).map(row)).reason());
+    OutboxRow whole =
+        new OutboxRow(
+            table,
+            id,
+            row.txid(),
+            "t",
+            "{\"i\": 1}",
+            null,
+            null,
+            text("SELECT headers::text FROM outbox"),
+            null);
+    assertTrue(
+        new RowMapper(config).map(whole) instanceof RowMapper.Good,
+        "as a record (names and values, the dedupe header) it is within the limit");
   }
 
   @Test
@@ -252,7 +296,9 @@ class PollMemoryBoundTest {
                     + " FROM dlq")) {
       assertTrue(rs.next(), "dead-lettered");
       assertEquals(
-          "payload, key and headers are " + bigBytes + " bytes, over payload.max.bytes=1000000",
+          "payload, key and headers as stored (their text, the headers' as JSON) are "
+              + bigBytes
+              + " bytes, over payload.max.bytes=1000000",
           rs.getString(1));
       assertEquals(headerBytes, rs.getLong(2), "the headers kept whole in the dead-letter row");
       assertEquals(big, rs.getLong(3));
@@ -325,6 +371,15 @@ class PollMemoryBoundTest {
 
   private long payloadBytes(long id) throws SQLException {
     return query("SELECT octet_length(payload::text) FROM outbox WHERE id = " + id);
+  }
+
+  private String text(String sql) throws SQLException {
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
   }
 
   private long query(String sql) throws SQLException {
