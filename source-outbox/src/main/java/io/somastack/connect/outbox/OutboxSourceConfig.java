@@ -174,7 +174,11 @@ public final class OutboxSourceConfig extends AbstractConfig {
             + " Two names for one table (outbox and public.outbox), or a table and one of its"
             + " partitions (whose rows a read of it reads too), are refused, and a table is"
             + " relayed by one task at a time: a task whose table another relay holds (a second"
-            + " connector on it) waits, see tables-locked-elsewhere.",
+            + " connector on it) waits, see tables-locked-elsewhere. Only names in this one list"
+            + " are compared, when a task connects: never run two connectors over a partitioned"
+            + " (or inherited) table and one of its partitions, which take a lock each and relay"
+            + " every row of the partition twice; a listed table attached (ATTACH PARTITION) under"
+            + " another listed table while the task runs is found only when it reconnects.",
         GROUP_TABLES,
         ++order,
         Width.LONG,
