@@ -121,7 +121,10 @@ public class PostgresMemorySinkTask extends SinkTask {
         new StatementChunks(layout, config.batchMaxRecords(), config.batchMaxBytes());
     writer = new BatchWriter(layout, chunks);
     schemas = new SchemaManager(config, layout);
-    audit = config.writeMode() == WriteMode.AUDIT ? new AuditChain(layout, chunks) : null;
+    audit =
+        config.writeMode() == WriteMode.AUDIT
+            ? new AuditChain(layout, chunks, config.recordMaxBytes(), config.batchMaxBytes())
+            : null;
     session = new PostgresSession(config);
     offsets = new PartitionOffsets(OffsetStore.of(config), session, context);
     metrics = new SinkMetrics(context.pluginMetrics());
@@ -522,7 +525,16 @@ public class PostgresMemorySinkTask extends SinkTask {
     for (Map.Entry<String, List<EventRow>> entry : batch.rowsByTable().entrySet()) {
       List<EventRow> rows = entry.getValue();
       if (audit != null) {
-        rows = audit.link(c, entry.getKey(), rows); // without rows already linked in the table
+        AuditChain.Linked linked = audit.link(c, entry.getKey(), rows);
+        if (!linked.refused().isEmpty()) {
+          // rows whose canonical text is too long (rare): out of the batch, which is written
+          // again from the start, so rows they had superseded are linked in their stead
+          linked.refused().forEach(batch::remove);
+          c.rollback();
+          writeBatch(c, batch, storedIds);
+          return;
+        }
+        rows = linked.rows(); // without rows already linked in the table
         unchanged += entry.getValue().size() - rows.size();
       }
       BatchWriter.Outcome outcome = writer.write(c, entry.getKey(), rows, storedIds);
@@ -560,7 +572,9 @@ public class PostgresMemorySinkTask extends SinkTask {
       // the chain asks PostgreSQL for each payload's jsonb text first: a payload jsonb refuses
       // fails that step, so it is isolated there, and the rest are chained as they will land
       rows = withoutRejected(c, batch, table, rows, audit.findRejected(c, table, rows));
-      rows = audit.link(c, table, rows);
+      AuditChain.Linked linked = audit.link(c, table, rows);
+      linked.refused().forEach(batch::remove); // their texts too long: never linked
+      rows = linked.rows();
     }
     withoutRejected(c, batch, table, rows, writer.findRejected(c, table, rows));
   }

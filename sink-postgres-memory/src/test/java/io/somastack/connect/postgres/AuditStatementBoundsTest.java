@@ -153,6 +153,114 @@ class AuditStatementBoundsTest {
   }
 
   /**
+   * PostgreSQL writes a jsonb number out in full: the 9 bytes {@code 1e131071,} print as 131,075.
+   * An event of a few kB of them, accepted by its size, made a reply of many MB (one byte[] in the
+   * driver; a few hundred kB of them ran the worker out of memory, again at each redelivery). Its
+   * text is not sent: the event is dead-lettered, saying why, and the rest of the put written.
+   */
+  @Test
+  void anEventWhoseCanonicalTextIsHugeIsDeadLetteredUnread() throws Exception {
+    String database = "audit_canonical_bomb";
+    int recordMax = 32_768;
+    HandRunTaskContext context = new HandRunTaskContext(ONE, TWO).deadLetterQueue(true);
+    try (WireMeter meter = WireMeter.before(SERVER.createDatabase(database))) {
+      PostgresMemorySinkTask task =
+          LocalTasks.started(
+              meter.jdbcUrl(database),
+              context,
+              "write.mode",
+              "audit",
+              "table.name.format",
+              "audited",
+              "batch.max.bytes",
+              String.valueOf(MAX_BYTES),
+              "record.max.bytes",
+              String.valueOf(recordMax));
+      try {
+        task.put(small(ONE, 0, 1)); // creates the table and its partition
+        meter.reset();
+        List<SinkRecord> records = new ArrayList<>(small(ONE, 1, 6));
+        String numbers = String.join(",", Collections.nCopies(200, "1e131071"));
+        byte[] bomb =
+            ("{\"event_id\":\"bomb\",\"timestamp\":\"2026-12-01T00:00:00Z\",\"n\":["
+                    + numbers
+                    + "]}")
+                .getBytes(StandardCharsets.UTF_8);
+        records.set(2, new SinkRecord(ONE.topic(), ONE.partition(), null, null, null, bomb, 3));
+        task.put(records);
+
+        long largestReply = Collections.max(meter.replies());
+        assertTrue(largestReply <= 4L * recordMax, "an answer of " + largestReply + " bytes");
+      } finally {
+        task.stop();
+      }
+    }
+    assertEquals(1, context.deadLettered().size());
+    assertEquals(3, context.deadLettered().get(0).getKey().kafkaOffset());
+    String reason = context.deadLettered().get(0).getValue().getMessage();
+    assertTrue(
+        reason.startsWith("its payload's canonical JSON text is 26214")
+            && reason.contains("over 2 x record.max.bytes=" + recordMax),
+        reason);
+    assertEquals(6, LocalTasks.count(database, "SELECT count(*) FROM audited"));
+    assertEquals(List.of(), problems(database));
+  }
+
+  /**
+   * Rows each printing far longer than they came, none too long itself, make a chunk's texts many
+   * times batch.max.bytes: the server sends them over several replies of about twice
+   * batch.max.bytes each, and the chain is the one an uncut put makes.
+   */
+  @Test
+  void textsLongerThanTheyCameComeOverSeveralReplies() throws Exception {
+    String numbers = String.join(",", Collections.nCopies(30, "1e150"));
+    List<SinkRecord> records = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      byte[] bytes =
+          ("{\"event_id\":\"w"
+                  + i
+                  + "\",\"timestamp\":\"2026-12-01T00:00:00Z\",\"n\":["
+                  + numbers
+                  + "]}")
+              .getBytes(StandardCharsets.UTF_8);
+      TopicPartition partition = i % 3 == 0 ? TWO : ONE;
+      records.add(
+          new SinkRecord(partition.topic(), partition.partition(), null, null, null, bytes, i));
+    }
+    String whole = "audit_long_texts_whole";
+    String cut = "audit_long_texts_cut";
+    write(SERVER.createDatabase(whole), records, "batch.max.bytes", "16777216");
+    int batchBytes = 4096; // ~16 events a statement, each ~4.5 kB as printed: ~70 kB of text
+    try (WireMeter meter = WireMeter.before(SERVER.createDatabase(cut))) {
+      PostgresMemorySinkTask task =
+          started(meter.jdbcUrl(cut), "batch.max.bytes", String.valueOf(batchBytes));
+      try {
+        task.put(records);
+        long largestReply = Collections.max(meter.replies());
+        assertTrue(largestReply <= 4L * batchBytes, "an answer of " + largestReply + " bytes");
+      } finally {
+        task.stop();
+      }
+    }
+    assertEquals(hashes(whole), hashes(cut));
+    assertEquals(40, LocalTasks.count(cut, "SELECT count(*) FROM audited"));
+    assertEquals(List.of(), problems(whole));
+  }
+
+  /** {@code count} small records of a partition from offset {@code first} on. */
+  private static List<SinkRecord> small(TopicPartition partition, int first, int count) {
+    List<SinkRecord> records = new ArrayList<>();
+    for (int i = first; i < first + count; i++) {
+      byte[] bytes =
+          ("{\"event_id\":\"s" + i + "\",\"timestamp\":\"2026-12-01T00:00:00Z\",\"n\":1e3}")
+              .getBytes(StandardCharsets.UTF_8);
+      records.add(
+          new SinkRecord(partition.topic(), partition.partition(), null, null, null, bytes, i));
+    }
+    return records;
+  }
+
+  /**
    * The hashes themselves are those the sink made before its statements were cut: a chain already
    * in a table goes on, and rows linked before and after the change verify alike.
    */

@@ -1,5 +1,7 @@
 package io.somastack.connect.postgres.write;
 
+import io.somastack.connect.postgres.config.PostgresSinkConfig;
+import io.somastack.connect.postgres.record.BadRecordException;
 import io.somastack.connect.postgres.record.EventRow;
 import io.somastack.connect.postgres.record.JsonBytes;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +30,12 @@ import java.util.TreeMap;
  * for that text, for the rows of that statement ({@link StatementChunks}): a put of large events is
  * never held several times over at once. Chain heads live in a table updated in the same
  * transaction as the rows; within a batch they carry each chain from one statement to the next.
+ *
+ * <p>That text may be far longer than the JSON that came: PostgreSQL writes a number out in full,
+ * so the 8 bytes {@code 1e131071} print as 131,073 characters. The server therefore sends a row's
+ * texts only when each is at most {@link #TEXT_FACTOR} times {@code record.max.bytes} (a row over
+ * that is refused, as a bad record, and never linked), and a reply's texts only up to twice {@code
+ * batch.max.bytes} (more are asked for in further round trips, by the lengths the first told).
  */
 public final class AuditChain {
 
@@ -36,14 +44,38 @@ public final class AuditChain {
   /** What "payload::text" adds to a hash's material if it is NULL (it never is: NOT NULL). */
   private static final byte[] NULL_TEXT = "null".getBytes(StandardCharsets.UTF_8);
 
+  /**
+   * How many times record.max.bytes a row's canonical text (each of the payload's and the typed
+   * columns') may be: PostgreSQL adds a space after each ':' and ',', so an event without
+   * exponents, accepted by its size, never prints longer than twice it.
+   */
+  public static final int TEXT_FACTOR = 2;
+
   private final TableLayout layout;
   private final StatementChunks chunks;
+  private final int recordMaxBytes;
 
-  /** A chain for rows of this layout, made canonical in statements cut as {@code chunks} says. */
-  public AuditChain(TableLayout layout, StatementChunks chunks) {
+  /** Most bytes of text one reply of the canonical query carries (beyond its first row's). */
+  private final long replyBytes;
+
+  /**
+   * A chain for rows of this layout, made canonical in statements cut as {@code chunks} says; a
+   * row's texts at most {@link #TEXT_FACTOR} times {@code recordMaxBytes} each, a reply's (past its
+   * first row) twice {@code batchMaxBytes}.
+   */
+  public AuditChain(
+      TableLayout layout, StatementChunks chunks, int recordMaxBytes, long batchMaxBytes) {
     this.layout = layout;
     this.chunks = chunks;
+    this.recordMaxBytes = recordMaxBytes;
+    this.replyBytes = 2 * batchMaxBytes;
   }
+
+  /**
+   * The rows to write, linked, and those refused: their canonical text is too long to be asked for
+   * (never linked, the chain going on past them as if they never came).
+   */
+  public record Linked(List<EventRow> rows, Map<EventRow, BadRecordException> refused) {}
 
   /**
    * Fills prev_hash and row_hash of rows (in Kafka order within each partition) and returns those
@@ -56,7 +88,7 @@ public final class AuditChain {
    * which prints as the text hashed here (a canonical copy held per row would cost the put's size
    * again until the batch commits).
    */
-  public List<EventRow> link(Connection c, String table, List<EventRow> rows) throws SQLException {
+  public Linked link(Connection c, String table, List<EventRow> rows) throws SQLException {
     try {
       return linkRows(c, table, rows);
     } catch (SQLException e) {
@@ -64,10 +96,10 @@ public final class AuditChain {
     }
   }
 
-  private List<EventRow> linkRows(Connection c, String table, List<EventRow> rows)
-      throws SQLException {
+  private Linked linkRows(Connection c, String table, List<EventRow> rows) throws SQLException {
+    Map<EventRow, BadRecordException> refused = new IdentityHashMap<>();
     if (rows.isEmpty()) {
-      return rows;
+      return new Linked(rows, refused);
     }
     Map<String, Head> heads = loadHeads(c, table, rows);
     List<EventRow> behind = new ArrayList<>();
@@ -88,25 +120,45 @@ public final class AuditChain {
       }
     }
     if (after.isEmpty()) {
-      return after;
+      return new Linked(after, refused);
     }
     // in the statements the writer will cut, so that one chunk's texts are held at a time
     for (int from = 0; from < after.size(); ) {
       int to = chunks.end(after, from);
-      link(c, table, after.subList(from, to), heads);
+      link(c, table, after.subList(from, to), heads, refused);
       from = to;
     }
+    if (!refused.isEmpty()) {
+      after = after.stream().filter(row -> !refused.containsKey(row)).toList();
+      if (after.isEmpty()) {
+        return new Linked(after, refused);
+      }
+    }
     saveHeads(c, table, after);
-    return after;
+    return new Linked(after, refused);
   }
 
-  /** Links rows (one statement's) after the heads, which then hold their chains' last rows. */
-  private void link(Connection c, String table, List<EventRow> rows, Map<String, Head> heads)
+  /**
+   * Links rows (one statement's) after the heads, which then hold their chains' last rows; a row
+   * whose text is too long goes to {@code refused} instead, and its chain's head stays.
+   */
+  private void link(
+      Connection c,
+      String table,
+      List<EventRow> rows,
+      Map<String, Head> heads,
+      Map<EventRow, BadRecordException> refused)
       throws SQLException {
-    List<Canonical> canonical = canonical(c, table, rows);
+    List<Canonical> canonical = complete(c, table, rows, canonical(c, table, rows));
     int prev = layout.indexOf(TableLayout.PREV_HASH);
     int hash = layout.indexOf(TableLayout.ROW_HASH);
     for (int i = 0; i < rows.size(); i++) {
+      BadRecordException tooLong = tooLong(canonical.get(i));
+      if (tooLong != null) {
+        refused.put(rows.get(i), tooLong);
+        canonical.set(i, null);
+        continue;
+      }
       Object[] values = rows.get(i).values();
       String chain = chainKey(values);
       Head head = heads.get(chain);
@@ -233,9 +285,82 @@ public final class AuditChain {
   }
 
   /**
-   * A row's hashed texts as PostgreSQL prints them, in UTF-8: the payload, and the typed columns.
+   * A row's hashed texts as PostgreSQL prints them, in UTF-8: the payload, and the typed columns;
+   * {@code sent} whether the server sent them (else both are null), with their lengths in bytes.
    */
-  private record Canonical(byte[] payload, byte[] columns) {}
+  private record Canonical(
+      byte[] payload, byte[] columns, boolean sent, long payloadBytes, long columnsBytes) {}
+
+  /** Most bytes each of a row's texts may have. */
+  private long textLimit() {
+    return (long) TEXT_FACTOR * recordMaxBytes;
+  }
+
+  /** Why a row is refused for the length of its texts, or null. */
+  private BadRecordException tooLong(Canonical text) {
+    long limit = textLimit();
+    String over =
+        " bytes, over "
+            + TEXT_FACTOR
+            + " x "
+            + PostgresSinkConfig.RECORD_MAX_BYTES
+            + "="
+            + recordMaxBytes
+            + " (audit mode hashes it as PostgreSQL prints it, numbers written out in full)";
+    if (text.payloadBytes() > limit) {
+      return new BadRecordException(
+          "its payload's canonical JSON text is " + text.payloadBytes() + over);
+    }
+    if (text.columnsBytes() > limit) {
+      return new BadRecordException(
+          "the canonical text of its typed columns is " + text.columnsBytes() + over);
+    }
+    return null;
+  }
+
+  /**
+   * The texts of the rows the server held back for the reply's size (not for their own), asked for
+   * in further round trips of at most {@link #replyBytes} of text each (or one row), by the lengths
+   * the first reply told: each text is computed at most twice, held once per round trip.
+   */
+  private List<Canonical> complete(
+      Connection c, String table, List<EventRow> rows, List<Canonical> canonical)
+      throws SQLException {
+    List<Integer> held = new ArrayList<>();
+    for (int i = 0; i < rows.size(); i++) {
+      Canonical text = canonical.get(i);
+      if (!text.sent() && tooLong(text) == null) {
+        held.add(i);
+      }
+    }
+    for (int from = 0; from < held.size(); ) {
+      long bytes = 0;
+      int to = from;
+      while (to < held.size()) {
+        Canonical text = canonical.get(held.get(to));
+        bytes += text.payloadBytes() + text.columnsBytes();
+        if (bytes > replyBytes && to > from) {
+          break;
+        }
+        to++;
+      }
+      List<EventRow> part = new ArrayList<>(to - from);
+      for (int k = from; k < to; k++) {
+        part.add(rows.get(held.get(k)));
+      }
+      List<Canonical> texts = canonical(c, table, part);
+      for (int k = from; k < to; k++) {
+        Canonical text = texts.get(k - from);
+        if (!text.sent()) {
+          throw new SQLException(
+              "PostgreSQL printed a payload at another length than it told: " + table);
+        }
+        canonical.set(held.get(k), text);
+      }
+      from = to;
+    }
+    return canonical;
+  }
 
   /**
    * Asks PostgreSQL, in one round trip, for each row's payload as jsonb text and for the part of
@@ -252,7 +377,8 @@ public final class AuditChain {
     int payload = layout.indexOf(TableLayout.PAYLOAD);
     List<TableLayout.Column> typed =
         layout.columns().subList(layout.mappedFrom(), layout.columns().size());
-    try (PreparedStatement ps = c.prepareStatement(canonicalSql(typed.size()))) {
+    try (PreparedStatement ps =
+        c.prepareStatement(canonicalSql(typed.size(), textLimit(), replyBytes))) {
       int param = 1;
       ps.setArray(
           param++, c.createArrayOf("text", typed.stream().map(col -> col.name()).toArray()));
@@ -265,14 +391,21 @@ public final class AuditChain {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           // a text column's value as the server sent it: UTF-8, pgjdbc's client encoding
-          canonical.add(new Canonical(rs.getBytes(1), rs.getBytes(2)));
+          canonical.add(
+              new Canonical(
+                  rs.getBytes(1), rs.getBytes(2), rs.getBoolean(3), rs.getLong(4), rs.getLong(5)));
         }
       }
       return canonical;
     }
   }
 
-  private static String canonicalSql(int typedColumns) {
+  /**
+   * Each row's texts are computed once (OFFSET 0 keeps the planner from copying their expressions
+   * into each use) and sent only if each is at most {@code limit} bytes and the reply's texts up to
+   * them at most {@code reply} bytes (or they are its first); their lengths are always sent.
+   */
+  private static String canonicalSql(int typedColumns, long limit, long reply) {
     StringBuilder unnest = new StringBuilder("?::bytea[]");
     StringBuilder aliases = new StringBuilder("p");
     StringBuilder vals = new StringBuilder();
@@ -286,21 +419,46 @@ public final class AuditChain {
         typedColumns == 0
             ? "''"
             : "soma_audit_columns_text(n.names, n.types, ARRAY[" + vals + "]::text[])";
-    return "SELECT convert_from(u.p, 'UTF8')::jsonb::text, "
-        + columnsText
-        + " FROM (SELECT ?::text[] AS names) q CROSS JOIN LATERAL (SELECT q.names,"
-        + " ARRAY(SELECT format_type(a.atttypid, NULL) FROM unnest(q.names) WITH ORDINALITY"
-        + " AS k(name, i) LEFT JOIN pg_attribute a ON a.attrelid = ?::regclass"
-        + " AND a.attname = k.name AND NOT a.attisdropped"
-        // a column the database fills itself (a default, say) is left out, as the check does:
-        // its NULL type adds nothing
-        + " AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''"
-        + " ORDER BY k.i) AS types) n"
-        + " CROSS JOIN unnest("
-        + unnest
-        + ") WITH ORDINALITY AS u("
-        + aliases
-        + ", ord) ORDER BY u.ord";
+    String computed =
+        "SELECT convert_from(u.p, 'UTF8')::jsonb::text AS t, "
+            + columnsText
+            + " AS cols, u.ord FROM (SELECT ?::text[] AS names) q CROSS JOIN LATERAL (SELECT q.names,"
+            + " ARRAY(SELECT format_type(a.atttypid, NULL) FROM unnest(q.names) WITH ORDINALITY"
+            + " AS k(name, i) LEFT JOIN pg_attribute a ON a.attrelid = ?::regclass"
+            + " AND a.attname = k.name AND NOT a.attisdropped"
+            // a column the database fills itself (a default, say) is left out, as the check does:
+            // its NULL type adds nothing
+            + " AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''"
+            + " ORDER BY k.i) AS types) n"
+            + " CROSS JOIN unnest("
+            + unnest
+            + ") WITH ORDINALITY AS u("
+            + aliases
+            + ", ord) OFFSET 0";
+    String measured =
+        "SELECT y.t, y.cols, y.ord, coalesce(octet_length(y.t), 0)::int8 AS tlen,"
+            + " coalesce(octet_length(y.cols), 0)::int8 AS clen FROM ("
+            + computed
+            + ") y";
+    String fits = "(m.tlen <= " + limit + " AND m.clen <= " + limit + ")";
+    String run =
+        "SELECT m.*, "
+            + fits
+            + " AS fits, sum(CASE WHEN "
+            + fits
+            + " THEN m.tlen + m.clen ELSE 0 END) OVER (ORDER BY m.ord) AS run FROM ("
+            + measured
+            + ") m";
+    String sent = "(s.fits AND (s.run <= " + reply + " OR s.run = s.tlen + s.clen))";
+    return "SELECT CASE WHEN "
+        + sent
+        + " THEN s.t END, CASE WHEN "
+        + sent
+        + " THEN s.cols END, "
+        + sent
+        + ", s.tlen, s.clen FROM ("
+        + run
+        + ") s ORDER BY s.ord";
   }
 
   /** One column of the rows as text, as the stored value's type reads it back. */
