@@ -397,7 +397,10 @@ public final class PostgresSinkConfig extends AbstractConfig {
         "Most JSON bytes sent in one statement; a put() holding more is split into several"
             + " statements of the same transaction, so no statement grows without bound. In"
             + " write.mode=audit the statements that ask PostgreSQL for the payloads' text to"
-            + " hash are cut the same way (one more round trip each). In write.mode=dead_letter"
+            + " hash are cut the same way (one more round trip each); as that text may be far"
+            + " longer than the JSON that came (PostgreSQL writes numbers out in full: 1e1000 as"
+            + " 1001 digits), a reply carries about twice this many bytes of it, more taking"
+            + " further round trips. In write.mode=dead_letter"
             + " each dead letter's key counts too (its characters).",
         GROUP_LIMITS,
         ++order,
@@ -410,6 +413,10 @@ public final class PostgresSinkConfig extends AbstractConfig {
         ConfigDef.Range.atLeast(1),
         Importance.LOW,
         "Largest event (as JSON text) accepted; a larger one is dead-lettered. In"
+            + " write.mode=audit an event whose payload, or typed columns, PostgreSQL prints as"
+            + " text (what the chain hashes) of more than twice this is dead-lettered too: numbers"
+            + " are written out in full there, so 8 bytes as 1e131071 print as 131,073; without"
+            + " exponents, no event within this limit prints longer than twice it. In"
             + " write.mode=dead_letter it bounds each dead letter's value as it came (before"
             + " base64 or JSON escapes), and a larger one stops the task, naming its position: set"
             + " it at least to the dead-letter topics' max.message.bytes.",

@@ -8,9 +8,11 @@ import java.util.List;
 /**
  * Where the statements over a table's rows end: at most {@code batch.max.records} rows and {@code
  * batch.max.bytes} of JSON each (and a dead letter's key, counted in characters: cheap, and near
- * its bytes), so that no statement, and nothing the driver builds for it, grows with the put. The
- * writer cuts its inserts so, and the audit chain the statements that make payloads canonical: each
- * chunk of the one is a chunk of the other.
+ * its bytes), so that no statement, and nothing the driver builds to send it, grows with the put.
+ * The writer cuts its inserts so, and the audit chain the statements that make payloads canonical:
+ * each chunk of the one is a chunk of the other. What such a statement's reply carries is not
+ * bounded by the bytes sent (PostgreSQL prints a jsonb number in full: 8 bytes may print as 131,073
+ * characters): {@link AuditChain} bounds it by the lengths of the texts.
  */
 public final class StatementChunks {
 
