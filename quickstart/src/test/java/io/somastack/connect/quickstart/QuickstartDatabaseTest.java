@@ -125,19 +125,7 @@ class QuickstartDatabaseTest {
   void aUrlWithUserInfoIsRefusedWithoutPrintingIt(@TempDir Path root, @TempDir Path work)
       throws Exception {
     Files.createDirectories(root.resolve("connector-configs"));
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    String url = "jdbc:postgresql://soma:s3cret@h:5432/soma";
-
-    int status =
-        Quickstart.run(
-            new String[] {"--exit", "--rest-port", freePort()},
-            new PrintStream(bytes, true, StandardCharsets.UTF_8),
-            Map.of("SOMA_PG_URL", url),
-            root,
-            work);
-
-    String output = bytes.toString(StandardCharsets.UTF_8);
-    assertEquals(1, status, output);
+    String output = refusedRun("jdbc:postgresql://soma:s3cret@h:5432/soma", root, work);
     assertFalse(output.contains("s3cret"), output);
     assertTrue(
         output.contains("SOMA_PG_URL holds a user name or password before the host"), output);
@@ -162,18 +150,7 @@ class QuickstartDatabaseTest {
             "jdbc:postgresql://127.0.0.1:5432/soma?password=s3cret%ZZ",
             "jdbc:postgresql://127.0.0.1:port/soma?sslpassword=s3cret",
             "jdbc:mysql://127.0.0.1:5432/soma?password=s3cret")) {
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-
-      int status =
-          Quickstart.run(
-              new String[] {"--exit", "--rest-port", freePort()},
-              new PrintStream(bytes, true, StandardCharsets.UTF_8),
-              Map.of("SOMA_PG_URL", url),
-              root,
-              work);
-
-      String output = bytes.toString(StandardCharsets.UTF_8);
-      assertEquals(1, status, output);
+      String output = refusedRun(url, root, work);
       assertFalse(output.contains("s3cret"), output);
       assertFalse(output.contains("127.0.0.1"), output);
       assertTrue(output.contains("SOMA_PG_URL "), output);
@@ -200,6 +177,21 @@ class QuickstartDatabaseTest {
       assertTrue(rs.next());
       assertEquals("soma probe", rs.getString(1));
     }
+  }
+
+  /** The quickstart's output for this SOMA_PG_URL, asserting that it exited with status 1. */
+  private static String refusedRun(String url, Path root, Path work) throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    int status =
+        Quickstart.run(
+            new String[] {"--exit", "--rest-port", freePort()},
+            new PrintStream(bytes, true, StandardCharsets.UTF_8),
+            Map.of("SOMA_PG_URL", url),
+            root,
+            work);
+    String output = bytes.toString(StandardCharsets.UTF_8);
+    assertEquals(1, status, output);
+    return output;
   }
 
   private static String freePort() throws IOException {
