@@ -176,6 +176,11 @@ public class PostgresMemorySinkTask extends SinkTask {
     }
   }
 
+  /** Audit mode: the most bytes of canonical text one statement held at once (see AuditChain). */
+  long auditTextBytesHeldMost() {
+    return audit == null ? 0 : audit.mostTextBytesHeld();
+  }
+
   @Override
   public void close(Collection<TopicPartition> partitions) {
     offsets.closed(partitions);

@@ -238,6 +238,9 @@ class AuditStatementBoundsTest {
         task.put(records);
         long largestReply = Collections.max(meter.replies());
         assertTrue(largestReply <= 4L * batchBytes, "an answer of " + largestReply + " bytes");
+        // and not every reply's texts at once: rows are hashed as their reply comes
+        long held = task.auditTextBytesHeldMost();
+        assertTrue(held > 0 && held <= 4L * batchBytes, held + " bytes of text held at once");
       } finally {
         task.stop();
       }

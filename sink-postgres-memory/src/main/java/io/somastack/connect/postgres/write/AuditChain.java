@@ -58,6 +58,9 @@ public final class AuditChain {
   /** Most bytes of text one reply of the canonical query carries (beyond its first row's). */
   private final long replyBytes;
 
+  /** The most bytes of text {@link #link} held at once, since this chain was made. */
+  private long mostTextBytesHeld;
+
   /**
    * A chain for rows of this layout, made canonical in statements cut as {@code chunks} says; a
    * row's texts at most {@link #TEXT_FACTOR} times {@code recordMaxBytes} each, a reply's (past its
@@ -140,7 +143,11 @@ public final class AuditChain {
 
   /**
    * Links rows (one statement's) after the heads, which then hold their chains' last rows; a row
-   * whose text is too long goes to {@code refused} instead, and its chain's head stays.
+   * whose text is too long goes to {@code refused} instead, and its chain's head stays. Rows are
+   * hashed in order as their texts come, each text let go once hashed: the rows the first reply
+   * held back for its size (all after the last it sent, as its running sum only grows) are asked
+   * for in further round trips ({@link #fetchHeld}) only when their turn comes, so that no more
+   * than one reply's texts are held at a time, however many round trips the statement takes.
    */
   private void link(
       Connection c,
@@ -149,26 +156,89 @@ public final class AuditChain {
       Map<String, Head> heads,
       Map<EventRow, BadRecordException> refused)
       throws SQLException {
-    List<Canonical> canonical = complete(c, table, rows, canonical(c, table, rows));
+    List<Canonical> canonical = canonical(c, table, rows);
+    noteHeld(canonical);
     int prev = layout.indexOf(TableLayout.PREV_HASH);
     int hash = layout.indexOf(TableLayout.ROW_HASH);
-    for (int i = 0; i < rows.size(); i++) {
-      BadRecordException tooLong = tooLong(canonical.get(i));
+    for (int i = 0; i < rows.size(); ) {
+      Canonical text = canonical.get(i);
+      BadRecordException tooLong = tooLong(text);
       if (tooLong != null) {
         refused.put(rows.get(i), tooLong);
         canonical.set(i, null);
+        i++;
+        continue;
+      }
+      if (!text.sent()) {
+        fetchHeld(c, table, rows, canonical, i);
         continue;
       }
       Object[] values = rows.get(i).values();
       String chain = chainKey(values);
       Head head = heads.get(chain);
       byte[] previous = head == null ? null : head.hash();
-      byte[] rowHash = rowHash(previous, values, canonical.get(i));
+      byte[] rowHash = rowHash(previous, values, text);
       canonical.set(i, null); // the texts of rows hashed already may go
       values[prev] = previous == null ? null : HEX.formatHex(previous);
       values[hash] = HEX.formatHex(rowHash);
       heads.put(chain, new Head((Long) values[layout.indexOf(TableLayout.KAFKA_OFFSET)], rowHash));
+      i++;
     }
+  }
+
+  /**
+   * Asks for the texts of the rows held back for a reply's size from {@code from} on (not those too
+   * long on their own), as many as {@link #replyBytes} of text hold by the lengths the first reply
+   * told (at least one row), and puts them in place: each text is computed at most twice.
+   */
+  private void fetchHeld(
+      Connection c, String table, List<EventRow> rows, List<Canonical> canonical, int from)
+      throws SQLException {
+    List<Integer> group = new ArrayList<>();
+    long bytes = 0;
+    for (int i = from; i < rows.size(); i++) {
+      Canonical text = canonical.get(i);
+      if (text.sent() || tooLong(text) != null) {
+        continue;
+      }
+      bytes += text.payloadBytes() + text.columnsBytes();
+      if (bytes > replyBytes && !group.isEmpty()) {
+        break;
+      }
+      group.add(i);
+    }
+    List<EventRow> part = new ArrayList<>(group.size());
+    group.forEach(i -> part.add(rows.get(i)));
+    List<Canonical> texts = canonical(c, table, part);
+    for (int k = 0; k < group.size(); k++) {
+      Canonical text = texts.get(k);
+      if (!text.sent()) {
+        throw new SQLException(
+            "PostgreSQL printed a payload at another length than it told: " + table);
+      }
+      canonical.set(group.get(k), text);
+    }
+    noteHeld(canonical);
+  }
+
+  /**
+   * The most bytes of text one statement's linking held at once since the task started: at most
+   * about one reply's ({@code 2 x batch.max.bytes}, or a single row's text), however many round
+   * trips a statement takes. For tests and diagnostics.
+   */
+  public long mostTextBytesHeld() {
+    return mostTextBytesHeld;
+  }
+
+  private void noteHeld(List<Canonical> canonical) {
+    long held = 0;
+    for (Canonical text : canonical) {
+      if (text != null && text.sent()) {
+        held += (text.payload() == null ? 0 : text.payload().length);
+        held += (text.columns() == null ? 0 : text.columns().length);
+      }
+    }
+    mostTextBytesHeld = Math.max(mostTextBytesHeld, held);
   }
 
   private long offset(EventRow row) {
@@ -316,50 +386,6 @@ public final class AuditChain {
           "the canonical text of its typed columns is " + text.columnsBytes() + over);
     }
     return null;
-  }
-
-  /**
-   * The texts of the rows the server held back for the reply's size (not for their own), asked for
-   * in further round trips of at most {@link #replyBytes} of text each (or one row), by the lengths
-   * the first reply told: each text is computed at most twice, held once per round trip.
-   */
-  private List<Canonical> complete(
-      Connection c, String table, List<EventRow> rows, List<Canonical> canonical)
-      throws SQLException {
-    List<Integer> held = new ArrayList<>();
-    for (int i = 0; i < rows.size(); i++) {
-      Canonical text = canonical.get(i);
-      if (!text.sent() && tooLong(text) == null) {
-        held.add(i);
-      }
-    }
-    for (int from = 0; from < held.size(); ) {
-      long bytes = 0;
-      int to = from;
-      while (to < held.size()) {
-        Canonical text = canonical.get(held.get(to));
-        bytes += text.payloadBytes() + text.columnsBytes();
-        if (bytes > replyBytes && to > from) {
-          break;
-        }
-        to++;
-      }
-      List<EventRow> part = new ArrayList<>(to - from);
-      for (int k = from; k < to; k++) {
-        part.add(rows.get(held.get(k)));
-      }
-      List<Canonical> texts = canonical(c, table, part);
-      for (int k = from; k < to; k++) {
-        Canonical text = texts.get(k - from);
-        if (!text.sent()) {
-          throw new SQLException(
-              "PostgreSQL printed a payload at another length than it told: " + table);
-        }
-        canonical.set(held.get(k), text);
-      }
-      from = to;
-    }
-    return canonical;
   }
 
   /**
