@@ -99,7 +99,9 @@ class OutboxOversizedRowIT {
             pg, DB, "SELECT (event->>'dedupe_key') || '|' || error FROM dlq ORDER BY id");
     assertEquals(2, reasons.size(), reasons.toString());
     String byteCounts =
-        "\\|payload, key and headers are \\d+ bytes, over payload.max.bytes=" + PAYLOAD_MAX_BYTES;
+        "\\|payload, key and headers as stored \\(their text, the headers' as JSON\\) are \\d+"
+            + " bytes, over payload.max.bytes="
+            + PAYLOAD_MAX_BYTES;
     // byte counts only: neither the headers nor the key are quoted
     assertTrue(reasons.get(0).matches("bad-headers" + byteCounts), reasons.get(0));
     assertTrue(reasons.get(1).matches("bad-key" + byteCounts), reasons.get(1));
