@@ -5,6 +5,7 @@ import io.somastack.connect.common.postgres.JdbcUrl;
 import io.somastack.connect.deploy.ConnectRestClient;
 import io.somastack.connect.deploy.PipelineDeployer;
 import io.somastack.connect.deploy.PipelineFile;
+import io.somastack.connect.deploy.strimzi.StrimziResources;
 import io.somastack.connect.deploy.topics.TopicFile;
 import io.somastack.connect.deploy.topics.TopicProvisioner;
 import io.somastack.connect.testing.connect.EnvOverlayConfigProvider;
@@ -69,7 +70,7 @@ public final class Quickstart {
   /** The sink's offsets table (offsets.table, which no file of connector-configs/ changes). */
   private static final String SINK_OFFSETS = "soma_connect_offsets";
 
-  private static final String SSLROOTCERT = "SOMA_PG_SSLROOTCERT";
+  private static final String SSLROOTCERT = StrimziResources.PG_SSLROOTCERT_ENV;
   private static final String SSLPASSWORD = "SOMA_PG_SSLPASSWORD";
 
   private static final String KEYS = "SOMA_ENCRYPTION_KEYS";

@@ -73,7 +73,7 @@ public final class StrimziResources {
           "SOMA_PG_URL",
           "SOMA_PG_USER",
           "SOMA_PG_PASSWORD",
-          "SOMA_PG_SSLROOTCERT",
+          StrimziResources.PG_SSLROOTCERT_ENV, // qualified: declared below
           "SOMA_PG_SSLPASSWORD",
           "SOMA_QDRANT_URL",
           "SOMA_QDRANT_API_KEY",
@@ -309,16 +309,13 @@ public final class StrimziResources {
   /** Every generated file, keyed by its path under the project root. */
   public static Map<String, String> render(Path root, String version, List<Plugin> plugins)
       throws IOException {
-    return render(root, version, plugins, releaseBaseUrl(version));
+    return render(root, version, plugins, releaseBaseUrl(version), null);
   }
 
-  /** As above, with the plugin archives downloaded from {@code baseUrl}. */
-  public static Map<String, String> render(
-      Path root, String version, List<Plugin> plugins, String baseUrl) throws IOException {
-    return render(root, version, plugins, baseUrl, null);
-  }
-
-  /** As above, mounting PostgreSQL's CA certificate from {@code pgCa} (null: none). */
+  /**
+   * As above, with the plugin archives downloaded from {@code baseUrl}, mounting PostgreSQL's CA
+   * certificate from {@code pgCa} (null: none).
+   */
   public static Map<String, String> render(
       Path root, String version, List<Plugin> plugins, String baseUrl, PgCa pgCa)
       throws IOException {
@@ -401,16 +398,13 @@ public final class StrimziResources {
   /** The KafkaConnect cluster. */
   public static String kafkaConnect(
       String version, List<Plugin> plugins, List<PipelineFile> pipelines) {
-    return kafkaConnect(version, plugins, pipelines, releaseBaseUrl(version));
+    return kafkaConnect(version, plugins, pipelines, releaseBaseUrl(version), null);
   }
 
-  /** The KafkaConnect cluster, its plugin archives downloaded from {@code baseUrl}. */
-  public static String kafkaConnect(
-      String version, List<Plugin> plugins, List<PipelineFile> pipelines, String baseUrl) {
-    return kafkaConnect(version, plugins, pipelines, baseUrl, null);
-  }
-
-  /** As above, mounting PostgreSQL's CA certificate from {@code pgCa} (null: none). */
+  /**
+   * The KafkaConnect cluster, its plugin archives downloaded from {@code baseUrl}, mounting
+   * PostgreSQL's CA certificate from {@code pgCa} (null: none).
+   */
   public static String kafkaConnect(
       String version,
       List<Plugin> plugins,

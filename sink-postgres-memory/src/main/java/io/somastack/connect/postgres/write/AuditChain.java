@@ -58,7 +58,9 @@ public final class AuditChain {
   /** Most bytes of text one reply of the canonical query carries (beyond its first row's). */
   private final long replyBytes;
 
-  /** The most bytes of text {@link #link} held at once, since this chain was made. */
+  /** The bytes of text {@link #link} holds now, and the most it held at once. */
+  private long textBytesHeld;
+
   private long mostTextBytesHeld;
 
   /**
@@ -157,7 +159,8 @@ public final class AuditChain {
       Map<EventRow, BadRecordException> refused)
       throws SQLException {
     List<Canonical> canonical = canonical(c, table, rows);
-    noteHeld(canonical);
+    textBytesHeld = 0;
+    arrived(canonical);
     int prev = layout.indexOf(TableLayout.PREV_HASH);
     int hash = layout.indexOf(TableLayout.ROW_HASH);
     for (int i = 0; i < rows.size(); ) {
@@ -179,6 +182,7 @@ public final class AuditChain {
       byte[] previous = head == null ? null : head.hash();
       byte[] rowHash = rowHash(previous, values, text);
       canonical.set(i, null); // the texts of rows hashed already may go
+      textBytesHeld -= bytes(text);
       values[prev] = previous == null ? null : HEX.formatHex(previous);
       values[hash] = HEX.formatHex(rowHash);
       heads.put(chain, new Head((Long) values[layout.indexOf(TableLayout.KAFKA_OFFSET)], rowHash));
@@ -218,7 +222,7 @@ public final class AuditChain {
       }
       canonical.set(group.get(k), text);
     }
-    noteHeld(canonical);
+    arrived(texts);
   }
 
   /**
@@ -230,15 +234,17 @@ public final class AuditChain {
     return mostTextBytesHeld;
   }
 
-  private void noteHeld(List<Canonical> canonical) {
-    long held = 0;
-    for (Canonical text : canonical) {
-      if (text != null && text.sent()) {
-        held += (text.payload() == null ? 0 : text.payload().length);
-        held += (text.columns() == null ? 0 : text.columns().length);
-      }
+  /** Counts the texts of a reply as held (those too long were not sent: none of theirs). */
+  private void arrived(List<Canonical> reply) {
+    for (Canonical text : reply) {
+      textBytesHeld += bytes(text);
     }
-    mostTextBytesHeld = Math.max(mostTextBytesHeld, held);
+    mostTextBytesHeld = Math.max(mostTextBytesHeld, textBytesHeld);
+  }
+
+  private static long bytes(Canonical text) {
+    return (text.payload() == null ? 0 : text.payload().length)
+        + (text.columns() == null ? 0 : text.columns().length);
   }
 
   private long offset(EventRow row) {

@@ -78,7 +78,7 @@ public interface PostgresServer extends AutoCloseable {
    *     name for the URL ("has no / after its hosts ..."), never quotes it: it may hold passwords
    */
   static PostgresServer external(String jdbcUrl, String user, String password) {
-    return ExternalPostgres.of(jdbcUrl, user, password);
+    return external(jdbcUrl, user, password, null);
   }
 
   /**
