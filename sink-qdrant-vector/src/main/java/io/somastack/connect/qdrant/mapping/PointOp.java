@@ -33,32 +33,12 @@ public sealed interface PointOp {
   record Upsert(String collection, PointId id, byte[] encoded, SinkRecord record)
       implements PointOp {
 
-    /** The upsert of a point of this id, vectors and payload. */
+    /** The upsert of a point of this id, vectors and payload: written as an unfinished one is. */
     static Upsert of(
         String collection, PointId id, Vectors vectors, EncodedFields payload, SinkRecord record) {
-      int idSize = id.getSerializedSize();
       int vectorsSize = vectors.getSerializedSize();
-      byte[] out =
-          new byte
-              [lengthDelimited(PointStruct.ID_FIELD_NUMBER, idSize)
-                  + payload.size(PointStruct.PAYLOAD_FIELD_NUMBER)
-                  + lengthDelimited(PointStruct.VECTORS_FIELD_NUMBER, vectorsSize)];
-      CodedOutputStream o = CodedOutputStream.newInstance(out);
-      try {
-        // in field number order, as protobuf writes a PointStruct
-        header(o, PointStruct.ID_FIELD_NUMBER, idSize);
-        id.writeTo(o);
-        payload.writeTo(o, PointStruct.PAYLOAD_FIELD_NUMBER);
-        header(o, PointStruct.VECTORS_FIELD_NUMBER, vectorsSize);
-        if (!DenseFloats.write(vectors, out, o)) {
-          vectors.writeTo(o);
-        }
-        o.checkNoSpaceLeft();
-      } catch (IOException e) {
-        // a byte array does not fail to be written, and was sized exactly: a bug here
-        throw new UncheckedIOException(e);
-      }
-      return new Upsert(collection, id, out, record);
+      return Unfinished.write(id, payload, vectorsSize, Unfinished.size(id, payload, vectorsSize))
+          .finish(collection, id, vectors, record);
     }
 
     /** The point as Qdrant reads it: for tests and diagnostics, never on the way to Qdrant. */
