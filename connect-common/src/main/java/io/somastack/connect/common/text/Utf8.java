@@ -52,6 +52,18 @@ public final class Utf8 {
   }
 
   /**
+   * Whether the text takes more than {@code maxBytes} in UTF-8, its bytes counted only when its
+   * length leaves it in doubt: a char is 1 to 3 bytes (a surrogate pair 4 for its 2), so most texts
+   * are measured without a pass over them, and none is encoded.
+   */
+  public static boolean longerThan(CharSequence text, long maxBytes) {
+    if (3L * text.length() <= maxBytes) {
+      return false;
+    }
+    return text.length() > maxBytes || length(text) > maxBytes;
+  }
+
+  /**
    * How many bytes the text takes in UTF-8 (an unpaired surrogate counts as '?', as Java writes
    * it).
    */

@@ -53,6 +53,18 @@ class Utf8Test {
   }
 
   /** Every cut ends between characters, within the bytes, and as long as it can be. */
+  /** Decided by the length alone where it settles it, else by the bytes counted. */
+  @Test
+  void longerThanCountsUtf8BytesOnlyWhenTheLengthLeavesItInDoubt() {
+    assertFalse(Utf8.longerThan("abc", 9)); // at most 9 bytes whatever the chars
+    assertTrue(Utf8.longerThan("abcdefghij", 9)); // at least 10
+    assertFalse(Utf8.longerThan("abcd", 4));
+    assertTrue(Utf8.longerThan("\u00e9\u00e9\u00e9", 5)); // 6 bytes in 3 chars
+    assertFalse(Utf8.longerThan("\u00e9\u00e9\u00e9", 6));
+    assertTrue(Utf8.longerThan("\ud83d\ude00a", 4)); // a pair is 4 bytes, then 1
+    assertFalse(Utf8.longerThan("\ud83d\ude00a", 5));
+  }
+
   @Test
   void prefixNeverSplitsACharacterAndIsTheLongestThatFits() {
     for (String text : SAMPLES) {

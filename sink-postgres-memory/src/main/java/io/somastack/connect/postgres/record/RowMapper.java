@@ -317,9 +317,8 @@ public final class RowMapper {
       // escapes one is refused by jsonb itself; a converter's String never holds one)
       throw new BadRecordException("event " + ColumnType.Text.UNPAIRED_SURROGATE);
     }
-    // UTF-8 takes at most three bytes per char, so most events need no encoding to be measured
-    if ((long) text.length() * 3 > maxBytes) {
-      checkSize(text.getBytes(StandardCharsets.UTF_8).length);
+    if (Utf8.longerThan(text, maxBytes)) {
+      checkSize(Integer.MAX_VALUE); // refused, as any event over record.max.bytes
     }
     if (JsonBytes.hasNulEscape(text)) {
       throw nulEscape();

@@ -257,8 +257,7 @@ public final class PointMapper {
     } else if (value instanceof ByteBuffer buffer) {
       bytes = buffer.remaining();
     } else if (value instanceof String text) {
-      // a char is 1 to 3 bytes in UTF-8 (a surrogate pair 4 for its 2): count only when in doubt
-      if (3L * text.length() <= maxRecordBytes) {
+      if (!Utf8.longerThan(text, maxRecordBytes)) {
         return null;
       }
       if (text.length() > maxRecordBytes) {
