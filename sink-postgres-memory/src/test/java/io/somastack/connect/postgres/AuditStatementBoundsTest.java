@@ -42,22 +42,20 @@ class AuditStatementBoundsTest {
   @Test
   void noStatementOrAnswerOfAnAuditPutGrowsBeyondBatchMaxBytes() throws Exception {
     String database = "audit_statement_bounds";
-    try (WireMeter meter = WireMeter.before(SERVER.createDatabase(database))) {
-      PostgresMemorySinkTask task =
-          started(meter.jdbcUrl(database), "batch.max.bytes", String.valueOf(MAX_BYTES));
-      try {
-        task.put(records(ONE, 0, 1)); // creates the table and its partition
-        meter.reset();
-        task.put(records(ONE, 1, 30)); // 600 kB: ten statements' worth
+    metered(
+        database,
+        (task, meter) -> {
+          task.put(records(ONE, 0, 1)); // creates the table and its partition
+          meter.reset();
+          task.put(records(ONE, 1, 30)); // 600 kB: ten statements' worth
 
-        long largest = Collections.max(meter.statements());
-        long largestReply = Collections.max(meter.replies());
-        assertTrue(largest <= MAX_BYTES + SLACK, "a statement of " + largest + " bytes");
-        assertTrue(largestReply <= MAX_BYTES + SLACK, "an answer of " + largestReply + " bytes");
-      } finally {
-        task.stop();
-      }
-    }
+          long largest = Collections.max(meter.statements());
+          long largestReply = Collections.max(meter.replies());
+          assertTrue(largest <= MAX_BYTES + SLACK, "a statement of " + largest + " bytes");
+          assertTrue(largestReply <= MAX_BYTES + SLACK, "an answer of " + largestReply + " bytes");
+        },
+        "batch.max.bytes",
+        String.valueOf(MAX_BYTES));
     assertEquals(31, LocalTasks.count(database, "SELECT count(*) FROM audited"));
     assertEquals(List.of(), problems(database));
   }
@@ -69,23 +67,21 @@ class AuditStatementBoundsTest {
   @Test
   void eachChunkOfAnAuditPutCostsTwoRoundTrips() throws Exception {
     String database = "audit_chunk_round_trips";
-    try (WireMeter meter = WireMeter.before(SERVER.createDatabase(database))) {
-      PostgresMemorySinkTask task =
-          started(meter.jdbcUrl(database), "batch.max.bytes", String.valueOf(MAX_BYTES));
-      try {
-        task.put(records(ONE, 0, 1));
-        meter.reset();
-        task.put(records(ONE, 1, 3)); // one chunk
-        int oneChunk = meter.statements().size();
-        meter.reset();
-        task.put(records(ONE, 4, 30)); // ten chunks
-        int tenChunks = meter.statements().size();
+    metered(
+        database,
+        (task, meter) -> {
+          task.put(records(ONE, 0, 1));
+          meter.reset();
+          task.put(records(ONE, 1, 3)); // one chunk
+          int oneChunk = meter.statements().size();
+          meter.reset();
+          task.put(records(ONE, 4, 30)); // ten chunks
+          int tenChunks = meter.statements().size();
 
-        assertEquals(oneChunk + 2 * 9, tenChunks, "round trips of one chunk: " + oneChunk);
-      } finally {
-        task.stop();
-      }
-    }
+          assertEquals(oneChunk + 2 * 9, tenChunks, "round trips of one chunk: " + oneChunk);
+        },
+        "batch.max.bytes",
+        String.valueOf(MAX_BYTES));
     assertEquals(List.of(), problems(database));
   }
 
@@ -231,20 +227,18 @@ class AuditStatementBoundsTest {
     String cut = "audit_long_texts_cut";
     write(SERVER.createDatabase(whole), records, "batch.max.bytes", "16777216");
     int batchBytes = 4096; // ~16 events a statement, each ~4.5 kB as printed: ~70 kB of text
-    try (WireMeter meter = WireMeter.before(SERVER.createDatabase(cut))) {
-      PostgresMemorySinkTask task =
-          started(meter.jdbcUrl(cut), "batch.max.bytes", String.valueOf(batchBytes));
-      try {
-        task.put(records);
-        long largestReply = Collections.max(meter.replies());
-        assertTrue(largestReply <= 4L * batchBytes, "an answer of " + largestReply + " bytes");
-        // and not every reply's texts at once: rows are hashed as their reply comes
-        long held = task.auditTextBytesHeldMost();
-        assertTrue(held > 0 && held <= 4L * batchBytes, held + " bytes of text held at once");
-      } finally {
-        task.stop();
-      }
-    }
+    metered(
+        cut,
+        (task, meter) -> {
+          task.put(records);
+          long largestReply = Collections.max(meter.replies());
+          assertTrue(largestReply <= 4L * batchBytes, "an answer of " + largestReply + " bytes");
+          // and not every reply's texts at once: rows are hashed as their reply comes
+          long held = task.auditTextBytesHeldMost();
+          assertTrue(held > 0 && held <= 4L * batchBytes, held + " bytes of text held at once");
+        },
+        "batch.max.bytes",
+        String.valueOf(batchBytes));
     assertEquals(hashes(whole), hashes(cut));
     assertEquals(40, LocalTasks.count(cut, "SELECT count(*) FROM audited"));
     assertEquals(List.of(), problems(whole));
@@ -298,6 +292,23 @@ class AuditStatementBoundsTest {
     keyValues.addAll(List.of(options));
     return LocalTasks.started(
         url, new HandRunTaskContext(ONE, TWO), keyValues.toArray(new String[0]));
+  }
+
+  /** What a test does with an audit task that writes through a meter. */
+  private interface Metered {
+    void run(PostgresMemorySinkTask task, WireMeter meter) throws Exception;
+  }
+
+  /** Runs {@code body} with an audit task writing to a new database through a meter; stops it. */
+  private static void metered(String database, Metered body, String... options) throws Exception {
+    try (WireMeter meter = WireMeter.before(SERVER.createDatabase(database))) {
+      PostgresMemorySinkTask task = started(meter.jdbcUrl(database), options);
+      try {
+        body.run(task, meter);
+      } finally {
+        task.stop();
+      }
+    }
   }
 
   private static void write(String url, List<SinkRecord> records, String... options) {
