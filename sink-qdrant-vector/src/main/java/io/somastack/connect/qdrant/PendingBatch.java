@@ -46,6 +46,12 @@ final class PendingBatch {
   /** The records' positions (original partition and offset), to name them in errors. */
   final OffsetRanges ranges;
 
+  /**
+   * Bytes of the batch's points as encoded for Qdrant (what qdrant.max.in.flight.bytes bounds):
+   * every operation, not only those left after collapsing, as the batch holds them all.
+   */
+  final long bytes;
+
   /** The writes' outcome (the points Qdrant refused); null while the batch waits to be sent. */
   Future<List<Rejected>> sent;
 
@@ -70,6 +76,7 @@ final class PendingBatch {
     this.rejected = rejected;
     this.offsets = offsets;
     this.ranges = ranges;
+    this.bytes = ops.stream().mapToLong(PointOp::bytes).sum();
   }
 
   boolean kept() {

@@ -40,6 +40,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
   public static final String QDRANT_API_KEY = "qdrant.api.key";
   public static final String QDRANT_TIMEOUT_MS = "qdrant.timeout.ms";
   public static final String QDRANT_MAX_IN_FLIGHT = "qdrant.max.in.flight.requests";
+  public static final String QDRANT_MAX_IN_FLIGHT_BYTES = "qdrant.max.in.flight.bytes";
   public static final String QDRANT_WRITE_ORDERING = "qdrant.write.ordering";
 
   public static final String COLLECTION_NAME = "collection.name";
@@ -212,6 +213,22 @@ public final class QdrantSinkConfig extends AbstractConfig {
         ++o,
         Width.SHORT,
         "Max in-flight requests");
+    def.define(
+        QDRANT_MAX_IN_FLIGHT_BYTES,
+        Type.LONG,
+        64L << 20,
+        ConfigDef.Range.atLeast(1L << 20),
+        Importance.LOW,
+        "Most bytes of points one task keeps between put and acknowledgement, over all its"
+            + " batches in flight or kept to be sent again (each point as encoded for Qdrant:"
+            + " about its payload's JSON size plus 4 bytes per vector dimension). A put whose"
+            + " batch would pass it waits for the oldest batches first; a batch larger on its"
+            + " own is still sent, alone. With qdrant.max.in.flight.requests it bounds what a"
+            + " task holds under large events (see the README's memory section).",
+        GROUP_QDRANT,
+        ++o,
+        Width.SHORT,
+        "Max in-flight bytes");
     def.define(
         QDRANT_WRITE_ORDERING,
         Type.STRING,
@@ -764,6 +781,10 @@ public final class QdrantSinkConfig extends AbstractConfig {
 
   public int maxInFlight() {
     return getInt(QDRANT_MAX_IN_FLIGHT);
+  }
+
+  public long maxInFlightBytes() {
+    return getLong(QDRANT_MAX_IN_FLIGHT_BYTES);
   }
 
   /** The ordering every write request carries (qdrant.write.ordering). */

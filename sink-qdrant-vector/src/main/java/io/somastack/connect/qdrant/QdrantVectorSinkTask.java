@@ -213,7 +213,9 @@ public class QdrantVectorSinkTask extends SinkTask {
       }
       if (next != null) {
         while (!unacknowledged.isEmpty()
-            && (unacknowledged.size() >= maxBatchesInFlight || sharesAPointInFlight(next))) {
+            && (unacknowledged.size() >= maxBatchesInFlight
+                || bytesInFlight() + next.bytes > config.maxInFlightBytes()
+                || sharesAPointInFlight(next))) {
           settleOldest();
         }
         unacknowledged.addLast(submit(next));
@@ -266,6 +268,15 @@ public class QdrantVectorSinkTask extends SinkTask {
       throw cannotWrite(rejected.get(0));
     }
     return new PendingBatch(ops, rejected, records);
+  }
+
+  /** Bytes of the points of every batch between put and acknowledgement. */
+  private long bytesInFlight() {
+    long bytes = 0;
+    for (PendingBatch batch : unacknowledged) {
+      bytes += batch.bytes;
+    }
+    return bytes;
   }
 
   private boolean sharesAPointInFlight(PendingBatch next) {

@@ -870,6 +870,42 @@ class QdrantVectorSinkTaskTest {
   }
 
   /**
+   * Large events: the bytes of the points between put and acknowledgement are bounded, not only the
+   * number of batches. Two 400 kB points are in flight under a 1 MiB bound; a third waits.
+   */
+  @Test
+  void theBytesOfThePointsInFlightAreBounded() throws Exception {
+    startSlowTask("qdrant.max.in.flight.bytes", String.valueOf(1 << 20));
+    String large = "x".repeat(400_000);
+    qdrant.hold();
+    task.put(List.of(sink.record(null, memory(1, large))));
+    task.put(List.of(sink.record(null, memory(2, large))));
+    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 2);
+
+    CompletableFuture<Void> third = putThatWaits(2, sink.record(null, memory(3, large)));
+    qdrant.release();
+    third.get(10, TimeUnit.SECONDS);
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), sink.preCommit());
+    assertEquals(4, count());
+  }
+
+  /** A batch larger than the bound on its own is still sent: alone, once the others are done. */
+  @Test
+  void aBatchLargerThanTheByteBoundIsSentAlone() throws Exception {
+    startSlowTask("qdrant.max.in.flight.bytes", String.valueOf(1 << 20));
+    qdrant.hold();
+    task.put(List.of(sink.record(null, memory(1, "small"))));
+    await().atMost(Duration.ofSeconds(10)).until(() -> qdrant.heldWrites() == 1);
+    String large = "x".repeat(600_000);
+    CompletableFuture<Void> huge =
+        putThatWaits(1, sink.record(null, memory(2, large)), sink.record(null, memory(3, large)));
+    qdrant.release();
+    huge.get(10, TimeUnit.SECONDS);
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), sink.preCommit());
+    assertEquals(4, count());
+  }
+
+  /**
    * Batches kept after a failure were in flight together, so they write different points: they go
    * again together, not one after another (with qdrant.max.in.flight.requests=16 and a slow Qdrant,
    * 17 deadlines in a row would outlast the consumer's max.poll.interval.ms).
