@@ -29,12 +29,15 @@ final class QdrantConfigValidators {
   static ConfigDef.Validator url(String example, String apiKeyOption) {
     ConfigDef.Validator url =
         validator(
-            "an http:// or https:// URL with a host and no user:password@, e.g. " + example,
+            "an http:// or https:// URL with a host, a port from 1 to 65535 or none, and no"
+                + " user:password@, e.g. "
+                + example,
             value -> {
               URI uri = URI.create(value);
               return uri.getHost() != null
                   && ("http".equalsIgnoreCase(uri.getScheme())
-                      || "https".equalsIgnoreCase(uri.getScheme()));
+                      || "https".equalsIgnoreCase(uri.getScheme()))
+                  && isPortOrNone(uri.getPort());
             });
     return new ConfigDef.Validator() {
       @Override
@@ -55,6 +58,46 @@ final class QdrantConfigValidators {
       @Override
       public String toString() {
         return url.toString();
+      }
+    };
+  }
+
+  /**
+   * No port (-1), or one a socket can use. URI takes any digits (70000) and 0; gRPC's resolver then
+   * dies on the first and the client falls back to 6334 on the second, and either way every call
+   * ran out its deadline as if Qdrant were down, for retry.timeout.ms, instead of the option being
+   * refused.
+   */
+  private static boolean isPortOrNone(int port) {
+    return port == -1 || (port >= 1 && port <= 65535);
+  }
+
+  /**
+   * Names, each given and each once: a stray comma ({@code splade,}) made an empty name, refused as
+   * if it were the dense vector's (empty) name, and a name twice was declared twice.
+   */
+  static ConfigDef.Validator distinctNames() {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        if (!(value instanceof List<?> names)) {
+          return;
+        }
+        Set<String> seen = new HashSet<>();
+        for (Object item : names) {
+          String text = item.toString().trim();
+          if (text.isEmpty()) {
+            throw new ConfigException(name, value, "must not hold an empty name (a stray comma?)");
+          }
+          if (!seen.add(text)) {
+            throw new ConfigException(name, value, "names " + text + " twice");
+          }
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "names, each once";
       }
     };
   }

@@ -1,5 +1,6 @@
 package io.somastack.connect.qdrant;
 
+import static io.somastack.connect.qdrant.QdrantConfigValidators.distinctNames;
 import static io.somastack.connect.qdrant.QdrantConfigValidators.headerSecret;
 import static io.somastack.connect.qdrant.QdrantConfigValidators.indexSpecs;
 import static io.somastack.connect.qdrant.QdrantConfigValidators.optional;
@@ -308,6 +309,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
         COLLECTION_SPARSE_VECTORS,
         Type.LIST,
         "",
+        distinctNames(),
         Importance.LOW,
         "Names of sparse vectors to declare in collections the connector creates, and to"
             + " require in existing ones; embedder=field only, whose records carry them (the"

@@ -454,6 +454,48 @@ class QdrantSinkConfigTest {
         });
   }
 
+  /**
+   * A port no socket can use passed validation: gRPC's resolver died on 70000 and the client fell
+   * back to 6334 on 0, and every call then ran out its deadline, retried as if Qdrant were down.
+   * Both URLs refuse them on their own key; no port, and ports 1 and 65535, are taken.
+   */
+  @Test
+  void aUrlWithAPortNoSocketCanUseIsRefused() {
+    for (String option : List.of("qdrant.url", "embedder.openai.url")) {
+      for (String url : List.of("http://qdrant.example:70000", "http://qdrant.example:0/v1")) {
+        Map<String, String> props = props("embedder", "openai", option, url);
+        assertEquals(List.of(option), keysWithErrors(props), url);
+      }
+      for (String url :
+          List.of("http://qdrant.example", "https://qdrant.example:1", "http://q.example:65535")) {
+        assertEquals(List.of(), keysWithErrors(props("embedder", "openai", option, url)), url);
+      }
+    }
+  }
+
+  /**
+   * collection.sparse.vectors with a stray comma was refused as "must not contain vector.name" (the
+   * empty name equals the dense vector's default name), and a name listed twice was taken.
+   */
+  @Test
+  void sparseVectorNamesAreGivenAndEachOnce() {
+    for (String names : List.of("splade,", "splade,,bm25", "splade,splade")) {
+      Map<String, String> props = props("embedder", "field", "collection.sparse.vectors", names);
+      List<String> errors =
+          QdrantSinkConfig.CONFIG_DEF.validate(props).stream()
+              .filter(v -> v.name().equals("collection.sparse.vectors"))
+              .flatMap(v -> v.errorMessages().stream())
+              .toList();
+      assertEquals(1, errors.size(), names + ": " + errors);
+      assertFalse(errors.get(0).contains("vector.name"), errors.get(0));
+    }
+    assertEquals(
+        List.of("splade", "bm25"),
+        new QdrantSinkConfig(
+                props("embedder", "field", "collection.sparse.vectors", "splade, bm25"))
+            .sparseVectors());
+  }
+
   /** The embeddings URL's valid values name an embeddings URL, not Qdrant's gRPC port. */
   @Test
   void theEmbeddingsUrlHasItsOwnExample() {
