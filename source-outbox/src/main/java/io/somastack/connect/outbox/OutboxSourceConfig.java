@@ -7,6 +7,7 @@ import io.somastack.connect.common.postgres.PostgresConnectionConfig;
 import io.somastack.connect.common.retry.RetryBackoff;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -633,10 +634,56 @@ public final class OutboxSourceConfig extends AbstractConfig {
       }
     }
     RetryBackoff.check(this, RETRY_BACKOFF_INITIAL_MS);
+    checkColumnsDistinct();
     for (String table : getList(TABLES)) {
       checkTable(TABLES, table);
     }
     checkTable(DLQ_TABLE, getString(DLQ_TABLE));
+  }
+
+  /**
+   * One column per role. A column named in two options was taken, and a row was then read (or not)
+   * by the wrong one: column.error=payload, or column.published.at=created_at, made every row look
+   * published or flagged, so the task ran and relayed nothing, and the backlog metrics, which use
+   * the same filter, read 0. The record key may be any column the relay only reads (the dedupe key
+   * by default), but not one it writes.
+   */
+  private void checkColumnsDistinct() {
+    List<String> roles = new ArrayList<>(List.of(COLUMN_ID, COLUMN_TXID));
+    if (topicMode() == TopicMode.COLUMN) {
+      roles.add(COLUMN_TOPIC);
+    }
+    roles.addAll(
+        List.of(
+            COLUMN_PAYLOAD,
+            COLUMN_DEDUPE_KEY,
+            COLUMN_HEADERS,
+            COLUMN_CREATED_AT,
+            COLUMN_PUBLISHED_AT,
+            COLUMN_ERROR));
+    Map<String, String> optionOf = new HashMap<>();
+    for (String option : roles) {
+      String column = getString(option);
+      if (column == null || column.isBlank()) {
+        continue; // column.headers may be empty: no headers column
+      }
+      String earlier = optionOf.putIfAbsent(column, option);
+      if (earlier != null) {
+        throw new OptionConflict(
+            option, column, "names the same column as " + earlier + ": each column has one role");
+      }
+    }
+    if (keyColumnSet()) {
+      String key = getString(COLUMN_KEY);
+      for (String written : List.of(COLUMN_PUBLISHED_AT, COLUMN_ERROR)) {
+        if (key.equals(getString(written))) {
+          throw new OptionConflict(
+              COLUMN_KEY,
+              key,
+              "names the same column as " + written + ", which the relay writes, not a key");
+        }
+      }
+    }
   }
 
   private static void checkTable(String option, String table) {

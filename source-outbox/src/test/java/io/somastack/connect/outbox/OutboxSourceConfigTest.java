@@ -248,6 +248,44 @@ class OutboxSourceConfigTest {
     assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
   }
 
+  /**
+   * column.error=payload or column.published.at=created_at passed validate, and the task then ran
+   * and relayed nothing (every row looked flagged or published) while the backlog metrics read 0.
+   * Two roles on one column are refused on the later option, naming the earlier one.
+   */
+  @Test
+  void twoRolesOnOneColumnAreRefusedOnTheLaterOption() {
+    Map<String, String[]> cases =
+        Map.of(
+            "column.error", new String[] {"payload", "column.payload"},
+            "column.published.at", new String[] {"created_at", "column.created.at"},
+            "column.txid", new String[] {"id", "column.id"},
+            "column.headers", new String[] {"payload", "column.payload"});
+    cases.forEach(
+        (option, clash) -> {
+          Map<String, String> props = base();
+          props.put(option, clash[0]);
+          assertOnlyErrorOn(option, props);
+          String message = byName(props).get(option).errorMessages().toString();
+          assertTrue(message.contains(clash[1]), message);
+        });
+
+    Map<String, String> keyOnWrittenColumn = base();
+    keyOnWrittenColumn.put("column.key", "published_at");
+    assertOnlyErrorOn("column.key", keyOnWrittenColumn);
+
+    // the key may be a column the relay only reads; a fixed topic leaves column.topic unused
+    Map<String, String> fine = base();
+    fine.put("column.key", "id");
+    fine.put("topic.mode", "fixed");
+    fine.put("topic.fixed", "events");
+    fine.put("column.topic", "payload");
+    fine.put("column.headers", "");
+    for (ConfigValue value : new PostgresOutboxSourceConnector().validate(fine).configValues()) {
+      assertEquals(List.of(), value.errorMessages(), value.name());
+    }
+  }
+
   private static void assertOnlyErrorOn(String option, Map<String, String> props) {
     for (ConfigValue value : new PostgresOutboxSourceConnector().validate(props).configValues()) {
       assertEquals(option.equals(value.name()), !value.errorMessages().isEmpty(), value.name());
