@@ -85,6 +85,14 @@ public class PostgresMemorySinkTask extends SinkTask {
 
   private static final int GUARDED_AFTER_STORED_ID = 100;
 
+  /**
+   * Missing tables whose tombstones were logged: each once. Bounded, as keys may name any number of
+   * tables; past the bound such tombstones are only counted.
+   */
+  private final Set<String> tablesMissingLogged = new HashSet<>();
+
+  private static final int MISSING_TABLES_LOGGED = 1024;
+
   /** What the last writeRows() did, for the metrics. */
   private int lastApplied;
 
@@ -417,15 +425,15 @@ public class PostgresMemorySinkTask extends SinkTask {
   /**
    * Makes sure each table of the batch is ready. Where the record's own key or value names the
    * table (table.name.format reads them), a table that does not exist under auto.create=false is
-   * the records' fault, not the config's: a tenant not provisioned, a typo in the data. Its records
-   * are dead-lettered and the other tables' written, rather than every table stopping with the
-   * task. A table named by the topic (or partition) alone stays the config's fault: the task stops;
-   * so does a missing audit table, whatever names it.
+   * the records' fault, not the config's: a tenant not provisioned, a typo in the data. Its writes
+   * are dead-lettered (its tombstones have nothing to delete) and the other tables' written, rather
+   * than every table stopping with the task. A table named by the topic (or partition) alone stays
+   * the config's fault: the task stops; so does a missing audit table, whatever names it.
    */
   private void ensureTables(Connection c, Batch batch) throws SQLException {
     for (Map.Entry<String, List<EventRow>> table : batch.rowsByTable().entrySet()) {
       if (table.getValue().isEmpty()) {
-        continue; // all its rows dead-lettered already
+        continue; // all its rows taken out already
       }
       try {
         schemas.ensure(c, table.getKey());
@@ -435,29 +443,46 @@ public class PostgresMemorySinkTask extends SinkTask {
         if (!config.tableTemplate().readsKeyOrValue() || config.writeMode() == WriteMode.AUDIT) {
           throw e;
         }
-        deadLetterRowsOf(batch, table.getKey());
+        missingTable(batch, table.getKey());
       }
     }
   }
 
   /**
-   * The batch's records for a table that does not exist, to the dead-letter queue (which logs each
-   * by its position). The reason names the template, not the table: the records' data made its
-   * name.
+   * The batch's records for a table that does not exist: its writes to the dead-letter queue (which
+   * logs each by its position), with a reason that names the template, not the table (the records'
+   * data made its name); its tombstones are done, as a table that is not there holds no row to
+   * delete, and counted, the table not made for them. The first tombstones of each such table are
+   * logged at INFO, by position: the name is record data there too.
    */
-  private void deadLetterRowsOf(Batch batch, String table) {
-    batch.removeTable(
-        table,
-        new BadRecordException(
-            "the table that "
-                + PostgresSinkConfig.TABLE_NAME_FORMAT
-                + " '"
-                + config.tableTemplate()
-                + "' names from this record does not exist, and "
-                + PostgresSinkConfig.AUTO_CREATE
-                + "=false: create the table, or set "
-                + PostgresSinkConfig.AUTO_CREATE
-                + "=true"));
+  private void missingTable(Batch batch, String table) {
+    List<EventRow> nothingToDelete = batch.removeMissingTable(table, missingTableReason());
+    if (!nothingToDelete.isEmpty()
+        && tablesMissingLogged.size() < MISSING_TABLES_LOGGED
+        && tablesMissingLogged.add(table)) {
+      log.info(
+          "{} tombstone(s) of this batch, the first {}, name a table ({} '{}' reads its name from"
+              + " the key) that does not exist: nothing to delete, so they are done and their"
+              + " offsets committed, the table not created for them (counted in"
+              + " tombstones-without-table-total; logged once per table)",
+          nothingToDelete.size(),
+          nothingToDelete.get(0).position(),
+          PostgresSinkConfig.TABLE_NAME_FORMAT,
+          config.tableTemplate());
+    }
+  }
+
+  private BadRecordException missingTableReason() {
+    return new BadRecordException(
+        "the table that "
+            + PostgresSinkConfig.TABLE_NAME_FORMAT
+            + " '"
+            + config.tableTemplate()
+            + "' names from this record does not exist, and "
+            + PostgresSinkConfig.AUTO_CREATE
+            + "=false: create the table, or set "
+            + PostgresSinkConfig.AUTO_CREATE
+            + "=true");
   }
 
   /** A NOT NULL column the sink does not write and nothing fills fails every row: the table's. */
@@ -631,6 +656,7 @@ public class PostgresMemorySinkTask extends SinkTask {
     if (config.writeMode() == WriteMode.UPSERT) {
       metrics.staleRefused.record(lastUnchanged + batch.staleRefused());
     }
+    metrics.tombstonesWithoutTable.record(batch.tombstonesWithoutTable());
     if (batch.tombstonesIgnored() > 0) {
       metrics.tombstonesIgnored.record(batch.tombstonesIgnored());
       log.debug(

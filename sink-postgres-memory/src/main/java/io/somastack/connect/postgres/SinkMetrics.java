@@ -16,6 +16,7 @@ final class SinkMetrics implements AutoCloseable {
   final Sensor staleRefused;
   final Sensor deadLettered;
   final Sensor tombstonesIgnored;
+  final Sensor tombstonesWithoutTable;
   final Sensor retries;
   final Sensor batchesRewritten;
   final Sensor rowsCopiedBinary;
@@ -40,6 +41,11 @@ final class SinkMetrics implements AutoCloseable {
     tombstonesIgnored =
         group.counter(
             "tombstones-ignored", "tombstones skipped by the write mode or tombstones=ignore");
+    tombstonesWithoutTable =
+        group.counter(
+            "tombstones-without-table",
+            "upsert tombstones whose table, named from the record's key, does not exist"
+                + " (auto.create=false): nothing to delete, so done");
     retries = group.counter("retries", "batches retried after a transient database error");
     batchesRewritten =
         group.counter(

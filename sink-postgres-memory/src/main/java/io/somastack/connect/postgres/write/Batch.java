@@ -43,6 +43,7 @@ public final class Batch {
   private int replaysSkipped;
   private int staleRefused;
   private int tombstonesIgnored;
+  private int tombstonesWithoutTable;
 
   public Batch(TableLayout layout) {
     this.layout = layout;
@@ -151,26 +152,41 @@ public final class Batch {
    * to be tried.
    */
   public void remove(EventRow row, Throwable reason) {
+    drop(row);
+    reject(row.record(), reason);
+  }
+
+  /** Takes the row out of the batch, as {@link #remove} does, without dead-lettering it. */
+  private void drop(EventRow row) {
     // by the row itself: a key's kept tombstone and its write share the identity
     if (removed == null) {
       removed = Collections.newSetFromMap(new IdentityHashMap<>());
     }
     removed.add(row);
     removedSinceCollapse = true;
-    reject(row.record(), reason);
   }
 
   /**
-   * Drops every row of the table, those it kept and those they superseded alike (no row of another
-   * table takes their place), each record to the dead-letter queue for {@code reason}: the table
-   * cannot take any of them.
+   * Takes every row of a table that does not exist out of the batch, those it kept and those they
+   * superseded alike, as record by record each would have met the missing table: a write goes to
+   * the dead-letter queue for {@code reason} (no row of another table takes its place); a tombstone
+   * is done, since a table that is not there holds no row to delete (counted in {@link
+   * #tombstonesWithoutTable}). Returns those tombstones, in record order.
    */
-  public void removeTable(String table, Throwable reason) {
+  public List<EventRow> removeMissingTable(String table, Throwable reason) {
+    List<EventRow> done = new ArrayList<>();
     for (EventRow row : added) {
       if (row.table().equals(table) && (removed == null || !removed.contains(row))) {
-        remove(row, reason);
+        if (row.kind() == EventRow.Kind.DELETE) {
+          drop(row);
+          done.add(row);
+        } else {
+          remove(row, reason);
+        }
       }
     }
+    tombstonesWithoutTable += done.size();
+    return done;
   }
 
   /**
@@ -227,6 +243,11 @@ public final class Batch {
 
   public int tombstonesIgnored() {
     return tombstonesIgnored;
+  }
+
+  /** Tombstones done without a statement, their table missing ({@link #removeMissingTable}). */
+  public int tombstonesWithoutTable() {
+    return tombstonesWithoutTable;
   }
 
   public int rowCount() {
