@@ -402,7 +402,8 @@ public final class PostgresSinkConfig extends AbstractConfig {
             + " longer than the JSON that came (PostgreSQL writes numbers out in full: 1e1000 as"
             + " 1001 digits), a reply carries about twice this many bytes of it, more taking"
             + " further round trips. In write.mode=dead_letter"
-            + " each dead letter's key counts too (its characters).",
+            + " each dead letter's key counts too. Counted in UTF-8 bytes, as sent: text"
+            + " beyond ASCII takes 2 to 4 bytes a character.",
         GROUP_LIMITS,
         ++order,
         Width.SHORT,

@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres.write;
 
+import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.postgres.config.WriteMode;
 import io.somastack.connect.postgres.record.EventRow;
 import io.somastack.connect.postgres.record.JsonBytes;
@@ -7,12 +8,13 @@ import java.util.List;
 
 /**
  * Where the statements over a table's rows end: at most {@code batch.max.records} rows and {@code
- * batch.max.bytes} of JSON each (and a dead letter's key, counted in characters: cheap, and near
- * its bytes), so that no statement, and nothing the driver builds to send it, grows with the put.
- * The writer cuts its inserts so, and the audit chain the statements that make payloads canonical:
- * each chunk of the one is a chunk of the other. What such a statement's reply carries is not
- * bounded by the bytes sent (PostgreSQL prints a jsonb number in full: 8 bytes may print as 131,073
- * characters): {@link AuditChain} bounds it by the lengths of the texts.
+ * batch.max.bytes} of JSON each (and of a dead letter's key), counted in the UTF-8 bytes they take
+ * on the wire, so that no statement, and nothing the driver builds to send it, grows with the put.
+ * Text that came as a String was counted in chars, which multi-byte text outgrows: three times over
+ * for CJK. The writer cuts its inserts so, and the audit chain the statements that make payloads
+ * canonical: each chunk of the one is a chunk of the other. What such a statement's reply carries
+ * is not bounded by the bytes sent (PostgreSQL prints a jsonb number in full: 8 bytes may print as
+ * 131,073 characters): {@link AuditChain} bounds it by the lengths of the texts.
  */
 public final class StatementChunks {
 
@@ -38,11 +40,9 @@ public final class StatementChunks {
     int to = from;
     while (to < rows.size() && to - from < maxRows) {
       Object[] values = rows.get(to).values();
-      Object json = payloadIndex < 0 ? null : values[payloadIndex];
-      bytes +=
-          json instanceof JsonBytes b ? b.length() : json == null ? 0 : ((String) json).length();
-      if (keyIndex >= 0 && values[keyIndex] instanceof String key) {
-        bytes += key.length();
+      bytes += payloadIndex < 0 ? 0 : utf8Length(values[payloadIndex]);
+      if (keyIndex >= 0) {
+        bytes += utf8Length(values[keyIndex]);
       }
       if (bytes > maxBytes && to > from) {
         break;
@@ -50,6 +50,14 @@ public final class StatementChunks {
       to++;
     }
     return to;
+  }
+
+  /** The UTF-8 bytes of a JSON document or key: JsonBytes hold them, a String is measured. */
+  private static long utf8Length(Object text) {
+    if (text instanceof JsonBytes json) {
+      return json.length();
+    }
+    return text instanceof String string ? Utf8.length(string) : 0;
   }
 
   /** As {@link #end}, for a statement that sends no JSON: bounded by rows only. */
