@@ -3,15 +3,17 @@ package io.somastack.connect.common.postgres;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.StringJoiner;
 import org.postgresql.PGProperty;
 
 /**
  * The parts of a PostgreSQL JDBC URL ({@code jdbc:postgresql://hosts/db?params}) the plugins check:
- * whether it carries user info, and its query's parameters, split once. It keeps no copy of the
- * URL's text and its {@code toString()} shows none: a URL may carry a password, and whatever is
- * made of it must never repeat it.
+ * whether it carries user info, its host list, and its query's parameters, split once. It keeps no
+ * copy of the URL's text but those parts and its {@code toString()} shows none: a URL may carry a
+ * password, and whatever is made of it must never repeat it.
  */
 public final class JdbcUrl {
 
@@ -24,13 +26,19 @@ public final class JdbcUrl {
   private final boolean userInfo;
   private final boolean databaseDecodes;
   private final String hostsProblem;
+  private final String hostList;
   private final List<Parameter> parameters;
 
   private JdbcUrl(
-      boolean userInfo, boolean databaseDecodes, String hostsProblem, List<Parameter> parameters) {
+      boolean userInfo,
+      boolean databaseDecodes,
+      String hostsProblem,
+      String hostList,
+      List<Parameter> parameters) {
     this.userInfo = userInfo;
     this.databaseDecodes = databaseDecodes;
     this.hostsProblem = hostsProblem;
+    this.hostList = hostList;
     this.parameters = parameters;
   }
 
@@ -56,7 +64,17 @@ public final class JdbcUrl {
         userInfo,
         decodes(database(beforeQuery)),
         hostsProblem(beforeQuery),
+        userInfo ? null : hostList(beforeQuery),
         List.copyOf(parameters));
+  }
+
+  /** What is between "//" and the next '/' (or the end), or null for jdbc:postgresql:db. */
+  private static String hostList(String beforeQuery) {
+    if (!beforeQuery.startsWith(WITH_HOSTS)) {
+      return null;
+    }
+    int slash = beforeQuery.indexOf('/', WITH_HOSTS.length());
+    return beforeQuery.substring(WITH_HOSTS.length(), slash < 0 ? beforeQuery.length() : slash);
   }
 
   /**
@@ -137,18 +155,49 @@ public final class JdbcUrl {
    * as written.
    */
   public boolean hasParameterLike(String name) {
+    return parameters.stream().anyMatch(parameter -> namedLike(parameter, name));
+  }
+
+  private static boolean namedLike(Parameter parameter, String name) {
+    String decoded;
+    try {
+      decoded = URLDecoder.decode(parameter.name(), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException badlyEncoded) {
+      decoded = parameter.name();
+    }
+    return decoded.equalsIgnoreCase(name);
+  }
+
+  /**
+   * The host list as written ({@code h1:5433,h2,[::1]}; "" in {@code jdbc:postgresql:///db}), or
+   * null when the URL has none ({@code jdbc:postgresql:db}, which pgjdbc reads as localhost:5432)
+   * or carries user info ({@link #hasUserInfo}), which may hold a password. Checked by {@link
+   * #unparsable}, not here.
+   */
+  public String hostList() {
+    return hostList;
+  }
+
+  /**
+   * The query's parameters as written (not decoded), joined by '&', without those named like one of
+   * {@code names} in the sense of {@link #hasParameterLike} (any case or percent-encoding) and
+   * without empty ones; "" when none is left. For a URL made from this one without its credentials
+   * (user, password, sslpassword), which go as connection properties instead.
+   */
+  public String queryWithout(String... names) {
+    StringJoiner query = new StringJoiner("&");
     for (Parameter parameter : parameters) {
-      String decoded;
-      try {
-        decoded = URLDecoder.decode(parameter.name(), StandardCharsets.UTF_8);
-      } catch (IllegalArgumentException badlyEncoded) {
-        decoded = parameter.name();
+      if (parameter.name().isEmpty() && parameter.value() == null) {
+        continue;
       }
-      if (decoded.equalsIgnoreCase(name)) {
-        return true;
+      if (Arrays.stream(names).noneMatch(name -> namedLike(parameter, name))) {
+        query.add(
+            parameter.value() == null
+                ? parameter.name()
+                : parameter.name() + "=" + parameter.value());
       }
     }
-    return false;
+    return query.toString();
   }
 
   /**

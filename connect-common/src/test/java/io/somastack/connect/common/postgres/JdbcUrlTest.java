@@ -76,6 +76,31 @@ class JdbcUrlTest {
     }
   }
 
+  /** What test-support's ExternalPostgres makes a URL of another database from. */
+  @Test
+  void itsHostListIsAsWrittenAndNoneWithUserInfo() {
+    assertEquals(
+        "h1:5433,h2,[::1]",
+        JdbcUrl.parse("jdbc:postgresql://h1:5433,h2,[::1]/soma?ssl=true").hostList());
+    assertEquals("", JdbcUrl.parse("jdbc:postgresql:///soma").hostList());
+    assertEquals("db", JdbcUrl.parse("jdbc:postgresql://db").hostList());
+    assertNull(JdbcUrl.parse("jdbc:postgresql:soma").hostList());
+    assertNull(JdbcUrl.parse("jdbc:postgresql://soma:s3cret@db/soma").hostList());
+  }
+
+  @Test
+  void theQueryWithoutCredentialsKeepsTheRestAsWritten() {
+    JdbcUrl url =
+        JdbcUrl.parse(
+            "jdbc:postgresql://db/soma?sslmode=verify-full&user=app&Password=p&&ssl"
+                + "&sslrootcert=/etc/root%20ca.crt&pass%77ord=q&sslpassword=k&options=a=b");
+    assertEquals(
+        "sslmode=verify-full&ssl&sslrootcert=/etc/root%20ca.crt&options=a=b",
+        url.queryWithout("user", "password", "sslpassword"));
+    assertEquals("", JdbcUrl.parse("jdbc:postgresql://db/soma?").queryWithout("user"));
+    assertEquals("", JdbcUrl.parse("jdbc:postgresql://db/soma?user=x").queryWithout("user"));
+  }
+
   @Test
   void itNeverShowsTheUrl() {
     String shown = JdbcUrl.parse("jdbc:postgresql://db/soma?sslpassword=s3cret").toString();
