@@ -86,6 +86,29 @@ class AuditStatementBoundsTest {
   }
 
   /**
+   * batch.max.bytes takes any long: at the largest, twice it (the bound of a reply of canonical
+   * texts) overflowed to -2, and every reply then carried one row, a round trip per row of the put.
+   */
+  @Test
+  void theLargestBatchMaxBytesCostsNoMoreRoundTripsThanTheDefault() throws Exception {
+    int[] roundTrips = new int[2];
+    String[][] options = {{}, {"batch.max.bytes", String.valueOf(Long.MAX_VALUE)}};
+    for (int i = 0; i < 2; i++) {
+      int run = i;
+      metered(
+          "audit_largest_batch_bytes_" + i,
+          (task, meter) -> {
+            task.put(records(ONE, 0, 1));
+            meter.reset();
+            task.put(records(ONE, 1, 30));
+            roundTrips[run] = meter.statements().size();
+          },
+          options[i]);
+    }
+    assertEquals(roundTrips[0], roundTrips[1], "round trips, default then Long.MAX_VALUE");
+  }
+
+  /**
    * The chains are the same however the put is cut: rows of two partitions, interleaved, linked in
    * statements of a few rows each hash exactly as linked in one, and the check finds nothing.
    */

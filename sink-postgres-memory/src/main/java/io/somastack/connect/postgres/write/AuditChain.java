@@ -73,7 +73,8 @@ public final class AuditChain {
     this.layout = layout;
     this.chunks = chunks;
     this.recordMaxBytes = recordMaxBytes;
-    this.replyBytes = 2 * batchMaxBytes;
+    // batch.max.bytes takes any long: twice the largest would overflow to a negative bound
+    this.replyBytes = batchMaxBytes > Long.MAX_VALUE / 2 ? Long.MAX_VALUE : 2 * batchMaxBytes;
   }
 
   /**
