@@ -83,8 +83,16 @@ final class PartitionOffsets {
     this.context = context;
   }
 
+  /**
+   * Partitions opened and not closed since. Connect's assignment is not that: while it commits the
+   * partitions it is revoking (and, on stop, every partition ever consumed) the consumer still
+   * lists them, after close() told the task they are gone.
+   */
+  private final Set<TopicPartition> open = new HashSet<>();
+
   /** Partitions newly assigned: their stored offsets are read by the next {@link #load}. */
   void assigned(Collection<TopicPartition> partitions) {
+    open.addAll(partitions);
     unloaded.addAll(partitions);
   }
 
@@ -129,6 +137,7 @@ final class PartitionOffsets {
 
   /** Partitions revoked: forgotten, their offsets now belong to the task that gets them. */
   void closed(Collection<TopicPartition> partitions) {
+    open.removeAll(partitions);
     partitions.forEach(written::remove);
     partitions.forEach(firstRecordCheck::remove);
     partitions.forEach(rewound::remove);
@@ -258,9 +267,10 @@ final class PartitionOffsets {
           if (seekPending.contains(tp)) {
             return; // Connect consumed past records it is to deliver again
           }
-          if (!assigned.contains(tp)) {
+          if (!open.contains(tp) || !assigned.contains(tp)) {
             // Connect's final commit on stop also names partitions revoked earlier, at what this
-            // task consumed of them then; their offsets now belong to the task that has them
+            // task consumed of them then (records of a closed partition it skipped count as
+            // consumed): their offsets now belong to the task that has them
             return;
           }
           // no entry: nothing of this partition ever reached put(), so everything consumed
