@@ -6,8 +6,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -20,10 +20,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One relay per outbox table. A task reads a table, and deletes or marks its rows, only while its
- * own connection holds the table's session-level advisory lock, so a second connector on the same
+ * own connection holds the table's session-level advisory locks, so a second connector on the same
  * table (or a leftover one, or a task still running on a worker thought dead) waits instead of
- * relaying every row a second time. The server drops the lock when the session ends (task stopped,
- * crashed, connection closed or cut), and a waiting task takes it on one of its next polls.
+ * relaying every row a second time. The server drops the locks when the session ends (task stopped,
+ * crashed, connection closed or cut), and a waiting task takes them on one of its next polls.
  *
  * <p>Key: the two-int4 form {@code pg_try_advisory_lock(NAMESPACE, table oid)}, with {@link
  * #NAMESPACE} fixed for this connector type and the table's OID (unsigned 32 bits) passed as the
@@ -32,6 +32,15 @@ import org.slf4j.LoggerFactory;
  * locks are per database, as OIDs are. pg_locks shows the lock as {@code locktype = 'advisory',
  * classid = NAMESPACE, objid = <table oid>, objsubid = 2}; one-bigint advisory keys (objsubid 1,
  * used when tables are created) never collide with it.
+ *
+ * <p>A read of a partitioned (or inheritance) parent reads its partitions' (children's) rows too,
+ * so a table's lock set is its family ({@link #lockSets}): the exclusive lock of the table and of
+ * every table below it in pg_inherits, at any depth, and the shared lock ({@code
+ * pg_try_advisory_lock_shared}, same key) of every table above it. A parent's relay and a
+ * partition's then want one key, one exclusively, and wait for each other, while two sibling
+ * partitions share their parent's key and are relayed side by side. A set is taken whole or not at
+ * all ({@link #tryAll}): never blocking, in one order (by OID), and what was taken of a set that
+ * could not be is let go of at once, so two relays never each keep half of the other's set.
  */
 final class OutboxLocks {
 
@@ -50,7 +59,13 @@ final class OutboxLocks {
   private final List<OutboxTable> tables;
   private final List<OutboxTable> connectorTables;
   private final Map<OutboxTable, Long> oids = new HashMap<>();
-  private final Set<OutboxTable> held = new HashSet<>();
+
+  /** Each table's lock set, as of the last check, ordered as it is taken. */
+  private final Map<OutboxTable, List<Key>> lockSets = new HashMap<>();
+
+  /** The tables held, each with the keys this session took for it (once each). */
+  private final Map<OutboxTable, List<Key>> held = new HashMap<>();
+
   private final WarnedTables heldElsewhereWarned = new WarnedTables();
   private Connection lockedOn;
   private volatile int heldElsewhere;
@@ -79,27 +94,32 @@ final class OutboxLocks {
    * tables taken by this call. A connection other than the last one is a new session, which holds
    * nothing: the old session's locks ended with it.
    */
-  List<OutboxTable> take(Connection connection) throws SQLException, TableReplaced {
+  List<OutboxTable> take(Connection connection) throws SQLException, LocksOutdated {
     if (connection != lockedOn) {
       held.clear();
       oids.clear();
+      lockSets.clear();
       oids.putAll(distinctOids(connection));
+      lockSets.putAll(lockSets(connection, oids));
       noticeDeadClientSooner(connection);
       lockedOn = connection;
       nextCheckAt = nowMs() + checkEveryMs;
     } else if (nowMs() - nextCheckAt >= 0) {
       nextCheckAt = nowMs() + checkEveryMs;
       requireSameTables(connection);
+      followFamilies(connection);
     }
     List<OutboxTable> taken = new ArrayList<>();
     for (OutboxTable table : tables) {
-      if (!held.contains(table)) {
-        if (tryLock(connection, oids.get(table))) {
-          held.add(table);
+      if (!held.containsKey(table)) {
+        List<Key> set = lockSets.get(table);
+        Key refused = tryAll(connection, set);
+        if (refused == null) {
+          held.put(table, set);
           taken.add(table);
           tookOver(table);
         } else {
-          warnHeldElsewhere(connection, table);
+          warnHeldElsewhere(connection, table, refused);
         }
       }
     }
@@ -122,9 +142,9 @@ final class OutboxLocks {
     heldElsewhere = 0;
   }
 
-  /** Whether this task's current connection holds the table's lock. */
+  /** Whether this task's current connection holds the table's lock set. */
   boolean holds(OutboxTable table) {
-    return held.contains(table);
+    return held.containsKey(table);
   }
 
   /**
@@ -167,25 +187,134 @@ final class OutboxLocks {
    * not one per poll); a change ends the session, so the reconnection locks the table the names now
    * find.
    */
-  private void requireSameTables(Connection connection) throws SQLException, TableReplaced {
+  private void requireSameTables(Connection connection) throws SQLException, LocksOutdated {
     Map<OutboxTable, Long> named = oids(connection, new ArrayList<>(oids.keySet()));
     for (Map.Entry<OutboxTable, Long> entry : named.entrySet()) {
       if (!oids.get(entry.getKey()).equals(entry.getValue())) { // null: dropped, not made again
-        throw new TableReplaced(entry.getKey());
+        throw new LocksOutdated(
+            "outbox "
+                + entry.getKey().name()
+                + ": the name now names another table than the one whose relay lock this task"
+                + " holds (renamed, or dropped and made again): reconnecting to lock the one it"
+                + " names now");
       }
     }
   }
 
-  /** A table name no longer names the table whose lock the task took. */
-  static final class TableReplaced extends Exception {
-    TableReplaced(OutboxTable table) {
-      super(
-          "outbox "
-              + table.name()
-              + ": the name now names another table than the one whose relay lock this task"
-              + " holds (renamed, or dropped and made again): reconnecting to lock the one it"
-              + " names now");
+  /**
+   * A table's family changes while it is relayed: a partition created, attached or detached, a
+   * table made to inherit from it or no longer, or the table itself attached under another. Checked
+   * with the names, in one more statement. A held table's set is brought in line on this session:
+   * the keys it now needs are taken (whole or not at all) and those it no longer needs let go of,
+   * once each, as they were taken once for it. When another session holds one it now needs (a table
+   * attached under it that another connector relays, or a parent of it that another connector
+   * relays), the task reconnects, so that it lets go of everything and takes each table's set whole
+   * again, or waits for it. So it does when one of its own tables joined another's family, as its
+   * locks would not refuse it: on reconnecting the two are refused ({@link #distinctOids}), as are
+   * two of the connector's tables in two tasks, whose locks refuse each other here.
+   */
+  private void followFamilies(Connection connection) throws SQLException, LocksOutdated {
+    Map<OutboxTable, List<Key>> now = lockSets(connection, oids);
+    for (Map.Entry<OutboxTable, List<Key>> entry : held.entrySet()) {
+      OutboxTable table = entry.getKey();
+      List<Key> had = entry.getValue();
+      List<Key> needed = now.get(table);
+      if (had.equals(needed)) {
+        continue;
+      }
+      List<Key> added = new ArrayList<>(needed);
+      added.removeAll(had);
+      List<Key> dropped = new ArrayList<>(had);
+      dropped.removeAll(needed);
+      for (Key key : added) {
+        if (oids.containsValue(key.oid())) { // re-entrant in this session: no lock would refuse
+          throw new LocksOutdated(
+              "outbox "
+                  + table.name()
+                  + ": another of this task's tables is now a partition of it or a table it is a"
+                  + " partition of (attached, or made to inherit): reconnecting, where the two are"
+                  + " refused");
+        }
+      }
+      Key refused = tryAll(connection, added);
+      if (refused != null) {
+        throw new LocksOutdated(
+            "outbox "
+                + table.name()
+                + ": its partitions, or the tables it is a partition of, changed, and another"
+                + " session holds a relay lock it now needs ("
+                + describe(connection, table, refused)
+                + "): reconnecting to take its locks again, or wait for them");
+      }
+      unlock(connection, dropped);
+      entry.setValue(needed);
+      log.info(
+          "outbox {}: its partitions, or the tables it is a partition of, changed: relay locks"
+              + " taken for {} more and let go of for {}",
+          table.name(),
+          added.size(),
+          dropped.size());
     }
+    lockSets.clear();
+    lockSets.putAll(now);
+  }
+
+  /**
+   * The locks the task holds no longer match the tables: a table name names another table, or a
+   * table's family changed in a way this session cannot follow. The task ends the session and takes
+   * its locks again on a new one.
+   */
+  static final class LocksOutdated extends Exception {
+    LocksOutdated(String message) {
+      super(message);
+    }
+  }
+
+  /** One advisory lock of a lock set: keyed on a table's OID, taken shared or exclusive. */
+  record Key(long oid, boolean shared) implements Comparable<Key> {
+    @Override
+    public int compareTo(Key other) {
+      int byOid = Long.compare(oid, other.oid);
+      return byOid != 0 ? byOid : Boolean.compare(shared, other.shared);
+    }
+  }
+
+  /**
+   * Each table's lock set, ordered by OID: exclusive keys for the table and every table below it in
+   * pg_inherits (partitions and inheritance children, at any depth), shared keys for every table
+   * above it. One statement for all tables. pg_inherits has no cycles; UNION drops the second path
+   * to a table reached twice (multiple inheritance).
+   */
+  static Map<OutboxTable, List<Key>> lockSets(Connection connection, Map<OutboxTable, Long> oids)
+      throws SQLException {
+    Map<Long, List<Key>> byOid = new HashMap<>();
+    oids.values().forEach(oid -> byOid.put(oid, new ArrayList<>()));
+    try (PreparedStatement s =
+        connection.prepareStatement(
+            "WITH RECURSIVE listed AS (SELECT unnest(?::int8[])::oid AS oid),"
+                + " down(root, rel) AS (SELECT oid, oid FROM listed"
+                + " UNION SELECT d.root, i.inhrelid FROM down d"
+                + " JOIN pg_inherits i ON i.inhparent = d.rel),"
+                + " up(root, rel) AS (SELECT oid, oid FROM listed"
+                + " UNION SELECT u.root, i.inhparent FROM up u"
+                + " JOIN pg_inherits i ON i.inhrelid = u.rel)"
+                + " SELECT root::int8, rel::int8, false FROM down"
+                + " UNION ALL SELECT root::int8, rel::int8, true FROM up WHERE rel <> root")) {
+      s.setArray(1, connection.createArrayOf("bigint", byOid.keySet().toArray()));
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          byOid.get(rs.getLong(1)).add(new Key(rs.getLong(2), rs.getBoolean(3)));
+        }
+      }
+    }
+    Map<OutboxTable, List<Key>> sets = new LinkedHashMap<>();
+    oids.forEach(
+        (table, oid) -> {
+          List<Key> set = new ArrayList<>(byOid.get(oid));
+          Collections.sort(set);
+          sets.put(table, List.copyOf(set));
+        });
+    return sets;
   }
 
   private static long nowMs() {
@@ -353,12 +482,56 @@ final class OutboxLocks {
     }
   }
 
-  private static boolean tryLock(Connection connection, long oid) throws SQLException {
-    try (PreparedStatement s = connection.prepareStatement("SELECT pg_try_advisory_lock(?, ?)")) {
+  /**
+   * Tries to take every key, in order, without waiting; returns null when all were taken, else the
+   * first refused, after letting go of those taken by this call (once each: a session's advisory
+   * locks are re-entrant, so a key it also holds for another table stays held for that one). One
+   * statement per key, stopping at the first refused: taken in one order by every relay, the first
+   * key two relays both want exclusively (or one exclusively) goes to one of them, and the other
+   * takes none after it.
+   */
+  private static Key tryAll(Connection connection, List<Key> keys) throws SQLException {
+    List<Key> taken = new ArrayList<>();
+    try (PreparedStatement exclusive =
+            connection.prepareStatement("SELECT pg_try_advisory_lock(?, ?)");
+        PreparedStatement shared =
+            connection.prepareStatement("SELECT pg_try_advisory_lock_shared(?, ?)")) {
+      for (Key key : keys) {
+        PreparedStatement s = key.shared() ? shared : exclusive;
+        s.setInt(1, NAMESPACE);
+        s.setInt(2, (int) key.oid()); // the int4 with the OID's bits, as oid::int4
+        try (ResultSet rs = s.executeQuery()) {
+          if (!(rs.next() && rs.getBoolean(1))) {
+            unlock(connection, taken);
+            return key;
+          }
+        }
+        taken.add(key);
+      }
+    }
+    return null;
+  }
+
+  /** Lets go of each key once, in one statement. */
+  private static void unlock(Connection connection, List<Key> keys) throws SQLException {
+    if (keys.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement s =
+        connection.prepareStatement(
+            "SELECT CASE WHEN k.is_shared THEN pg_advisory_unlock_shared(?, k.rel::oid::int4)"
+                + " ELSE pg_advisory_unlock(?, k.rel::oid::int4) END"
+                + " FROM unnest(?::int8[], ?::bool[]) k(rel, is_shared)")) {
       s.setInt(1, NAMESPACE);
-      s.setInt(2, (int) oid); // the int4 with the OID's bits, as oid::int4
+      s.setInt(2, NAMESPACE);
+      s.setArray(3, connection.createArrayOf("bigint", keys.stream().map(Key::oid).toArray()));
+      s.setArray(4, connection.createArrayOf("boolean", keys.stream().map(Key::shared).toArray()));
       try (ResultSet rs = s.executeQuery()) {
-        return rs.next() && rs.getBoolean(1);
+        while (rs.next()) {
+          if (!rs.getBoolean(1)) {
+            log.warn("outbox relay: a relay lock to let go of was not held by this session");
+          }
+        }
       }
     }
   }
@@ -369,39 +542,74 @@ final class OutboxLocks {
     }
   }
 
-  /** At most once a minute per table, naming the session that holds it when that is visible. */
-  private void warnHeldElsewhere(Connection connection, OutboxTable table) throws SQLException {
+  /**
+   * At most once a minute per table, naming the lock refused and the session that holds it when
+   * that is visible.
+   */
+  private void warnHeldElsewhere(Connection connection, OutboxTable table, Key refused)
+      throws SQLException {
     if (!heldElsewhereWarned.due(table)) {
       return;
     }
     log.warn(
-        "outbox {}: another session holds this table's relay lock ({}): this task does not relay"
-            + " it until that session ends. Is a second connector relaying this table?",
+        "outbox {}: another session holds a relay lock this table needs ({}): this task does not"
+            + " relay it until that session ends. Is a second connector relaying this table, a"
+            + " partition of it or a table it is a partition of?",
         table.name(),
-        holder(connection, oids.get(table)));
+        describe(connection, table, refused));
   }
 
-  /** The pid and application_name of the session holding the lock, as far as this user sees. */
-  private static String holder(Connection connection, long oid) throws SQLException {
+  /**
+   * Which table's lock, and the pid and application_name of another session holding it, as far as
+   * this user sees.
+   */
+  private String describe(Connection connection, OutboxTable table, Key key) throws SQLException {
+    String whose;
+    if (key.oid() == oids.get(table)) {
+      whose = "this table's own";
+    } else {
+      whose =
+          "that of "
+              + relationName(connection, key.oid())
+              + (key.shared()
+                  ? ", which this table is a partition of or inherits from"
+                  : ", a partition of this table or a table inheriting from it");
+    }
     try (PreparedStatement s =
         connection.prepareStatement(
             "SELECT l.pid, a.application_name FROM pg_locks l"
                 + " LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
                 + " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+                + " AND l.pid <> pg_backend_pid()"
                 + " AND l.database = (SELECT oid FROM pg_database"
                 + " WHERE datname = current_database())"
                 + " AND l.classid = ?::int4::oid AND l.objid = ?::int8::oid")) {
       s.setInt(1, NAMESPACE);
-      s.setLong(2, oid);
+      s.setLong(2, key.oid());
       try (ResultSet rs = s.executeQuery()) {
         if (!rs.next()) {
-          return "holder not visible, or it has just let go";
+          return whose + "; holder not visible, or it has just let go";
         }
         String application = rs.getString(2);
-        return "pid "
+        return whose
+            + "; pid "
             + rs.getInt(1)
             + ", application_name "
             + (application == null ? "not visible" : "'" + application + "'");
+      }
+    }
+  }
+
+  /** The table's name as the search_path shows it, or its OID when it is gone. */
+  private static String relationName(Connection connection, long oid) throws SQLException {
+    try (PreparedStatement s =
+        connection.prepareStatement(
+            "SELECT (SELECT c.oid::regclass::text FROM pg_class c WHERE c.oid = ?::int8::oid)")) {
+      s.setLong(1, oid);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        String name = rs.getString(1);
+        return name == null ? "the table of OID " + oid : "'" + name + "'";
       }
     }
   }

@@ -10,8 +10,8 @@ import org.apache.kafka.common.metrics.Sensor;
  * pickup-latency-ms-avg/-max} (from the row's created_at to the moment the task hands the record to
  * Connect), and the gauges {@code backlog-rows} and {@code oldest-unpublished-age-ms}, refreshed
  * every metrics.backlog.interval.ms over the tables the task holds, and {@code
- * tables-locked-elsewhere} (tables of the task that another session's relay holds, so this task
- * does not relay them; 0 while disconnected).
+ * tables-locked-elsewhere} (tables of the task whose lock set another session's relay holds in
+ * part, so this task does not relay them; 0 while disconnected).
  */
 final class OutboxMetrics implements AutoCloseable {
 
@@ -37,7 +37,8 @@ final class OutboxMetrics implements AutoCloseable {
         () -> oldestAgeMs);
     group.gauge(
         "tables-locked-elsewhere",
-        "outbox tables of this task whose relay lock another session holds; not relayed here",
+        "outbox tables of this task whose relay locks another session holds in part; not relayed"
+            + " here",
         () -> lockedElsewhere);
   }
 

@@ -175,11 +175,10 @@ public final class OutboxSourceConfig extends AbstractConfig {
             + " Two names for one table (outbox and public.outbox), or a table and one of its"
             + " partitions (whose rows a read of it reads too), are refused, and a table is"
             + " relayed by one task at a time: a task whose table another relay holds (a second"
-            + " connector on it) waits, see tables-locked-elsewhere. Only names in this one list"
-            + " are compared, when a task connects: never run two connectors over a partitioned"
-            + " (or inherited) table and one of its partitions, which take a lock each and relay"
-            + " every row of the partition twice; a listed table attached (ATTACH PARTITION) under"
-            + " another listed table while the task runs is found only when it reconnects.",
+            + " connector on it, or on a partition of it or a table it is a partition of, at any"
+            + " depth) waits, see tables-locked-elsewhere. A table's partitions are looked up"
+            + " when a task connects and every 5 s: a table attached (ATTACH PARTITION) under a"
+            + " relayed one is covered from the next check, up to 5 s later.",
         GROUP_TABLES,
         ++order,
         Width.LONG,

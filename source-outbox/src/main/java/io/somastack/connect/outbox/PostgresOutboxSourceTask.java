@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * header lets consumers drop them.
  *
  * <p>All of that assumes one relay per table. The task reads a table, and deletes/marks its rows,
- * only while its connection holds the table's advisory lock ({@link OutboxLocks}); every such
+ * only while its connection holds the table's advisory locks ({@link OutboxLocks}); every such
  * statement runs on that same session, so it runs under the lock or fails with the session.
  */
 public final class PostgresOutboxSourceTask extends SourceTask {
@@ -218,7 +218,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
           e.getSQLState(),
           retryInMs,
           e.getMessage());
-    } catch (OutboxLocks.TableReplaced e) {
+    } catch (OutboxLocks.LocksOutdated e) {
       retryInMs = retryLater();
       log.warn("{}, in {} ms", e.getMessage(), retryInMs);
     } catch (OffsetsUnavailable e) {
@@ -260,7 +260,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
    * reconnect, and while another session holds it. True when one was taken.
    */
   private boolean takeLocks(Connection connection)
-      throws SQLException, OffsetsUnavailable, OutboxLocks.TableReplaced {
+      throws SQLException, OffsetsUnavailable, OutboxLocks.LocksOutdated {
     List<OutboxTable> taken = locks.take(connection);
     metrics.lockedElsewhere(locks.heldElsewhere());
     if (taken.isEmpty()) {

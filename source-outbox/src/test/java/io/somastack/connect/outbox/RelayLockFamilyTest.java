@@ -1,0 +1,354 @@
+package io.somastack.connect.outbox;
+
+import static io.somastack.connect.outbox.HandRunSourceContext.ids;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.somastack.connect.testing.postgres.PostgresServer;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two connectors, one on a partitioned (or inheritance) parent and one on a partition (child) of
+ * it, took two locks, one per table: both relayed, and every row of the partition reached Kafka
+ * twice (a read of the parent reads the partition's rows). A table's relay now takes the exclusive
+ * lock of the table and of every table below it and the shared lock of every table above it, whole
+ * or not at all.
+ *
+ * <p>The family: pt, partitioned; pt_1 a partition of it, itself partitioned; pt_1_a a partition of
+ * pt_1; pt_2 a second partition of pt (made last: its OID is the highest, its lock taken last).
+ */
+class RelayLockFamilyTest {
+
+  private final PostgresServer pg = PostgresServer.shared();
+  private final String db = "outbox_lock_family_" + System.nanoTime();
+  private final List<PostgresOutboxSourceTask> tasks = new ArrayList<>();
+  private final List<Connection> connections = new ArrayList<>();
+
+  @BeforeEach
+  void createFamily() throws SQLException {
+    pg.createDatabase(db);
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      s.execute(DefaultOutbox.script()); // its dead-letter table
+      s.execute(
+          "CREATE TABLE pt (id bigint NOT NULL, topic text, payload jsonb, dedupe_key text,"
+              + " headers jsonb, created_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+              + " published_at timestamptz, error text,"
+              + " txid xid8 NOT NULL DEFAULT pg_current_xact_id()) PARTITION BY RANGE (id)");
+      s.execute("CREATE INDEX ON pt (txid, id) WHERE published_at IS NULL");
+      s.execute(
+          "CREATE TABLE pt_1 PARTITION OF pt FOR VALUES FROM (0) TO (1000) PARTITION BY RANGE (id)");
+      s.execute("CREATE TABLE pt_1_a PARTITION OF pt_1 FOR VALUES FROM (0) TO (100)");
+      s.execute("CREATE TABLE pt_2 PARTITION OF pt FOR VALUES FROM (1000) TO (2000)");
+    }
+  }
+
+  @AfterEach
+  void stop() throws SQLException {
+    tasks.forEach(PostgresOutboxSourceTask::stop);
+    for (Connection c : connections) {
+      c.close();
+    }
+  }
+
+  /**
+   * Two connectors, one on the parent, one on a partition: the second relays nothing (its wait
+   * shows in tables-locked-elsewhere) until the first stops, then relays what is left.
+   */
+  @Test
+  void aParentAndItsPartitionInTwoConnectorsAreRelayedOneAtATime() throws Exception {
+    insert(0, 3);
+    PostgresOutboxSourceTask parent =
+        started("public.pt", new HandRunSourceContext(props(), map()));
+    assertEquals(List.of(0L, 1L, 2L), ids(HandRunSourceContext.relayUntil(parent, 3)));
+
+    HandRunSourceContext partitionContext = new HandRunSourceContext(props(), map());
+    PostgresOutboxSourceTask partition = started("public.pt_1", partitionContext);
+    insert(3, 2); // into pt_1_a, under pt_1
+    assertNothingRelayed(partition);
+    assertEquals(1.0, partitionContext.metric("tables-locked-elsewhere"), "the wait is visible");
+
+    parent.stop(); // before it reads the two rows
+    assertEquals(List.of(3L, 4L), ids(HandRunSourceContext.pollUntil(partition, 2)));
+    assertEquals(0.0, partitionContext.metric("tables-locked-elsewhere"));
+  }
+
+  /** The other way round, and a relay of the parent holds every partition's lock exclusively. */
+  @Test
+  void aPartitionHeldKeepsItsParentWaitingAndTheParentThenKeepsThePartitionWaiting()
+      throws Exception {
+    Connection partitionSession = connect();
+    OutboxLocks partition = locks("public.pt_1");
+    assertEquals(List.of(table("public.pt_1")), partition.take(partitionSession));
+    assertEquals(
+        Set.of("pt:ShareLock", "pt_1:ExclusiveLock", "pt_1_a:ExclusiveLock"),
+        relayLocks(partitionSession));
+
+    Connection parentSession = connect();
+    OutboxLocks parent = locks("public.pt");
+    assertEquals(List.of(), parent.take(parentSession));
+    assertEquals(1, parent.heldElsewhere());
+    assertEquals(Set.of(), relayLocks(parentSession), "took nothing, or let go of it");
+
+    partitionSession.close(); // the partition's relay stops
+    assertEquals(List.of(table("public.pt")), parent.take(parentSession));
+    assertEquals(
+        Set.of(
+            "pt:ExclusiveLock", "pt_1:ExclusiveLock", "pt_1_a:ExclusiveLock", "pt_2:ExclusiveLock"),
+        relayLocks(parentSession));
+
+    Connection againSession = connect();
+    OutboxLocks again = locks("public.pt_1");
+    assertEquals(List.of(), again.take(againSession));
+    assertEquals(Set.of(), relayLocks(againSession));
+  }
+
+  /** Two partitions of one parent share its lock: two connectors relay them side by side. */
+  @Test
+  void siblingPartitionsAreRelayedSideBySide() throws Exception {
+    Connection first = connect();
+    Connection second = connect();
+    assertEquals(List.of(table("public.pt_1")), locks("public.pt_1").take(first));
+    assertEquals(List.of(table("public.pt_2")), locks("public.pt_2").take(second));
+    assertEquals(Set.of("pt:ShareLock", "pt_2:ExclusiveLock"), relayLocks(second));
+
+    assertEquals(List.of(), locks("public.pt").take(connect()), "the parent waits for both");
+  }
+
+  @Test
+  void aGrandparentAndAGrandchildAreRelayedOneAtATime() throws Exception {
+    Connection grandchildSession = connect();
+    assertEquals(List.of(table("public.pt_1_a")), locks("public.pt_1_a").take(grandchildSession));
+    assertEquals(
+        Set.of("pt:ShareLock", "pt_1:ShareLock", "pt_1_a:ExclusiveLock"),
+        relayLocks(grandchildSession));
+
+    Connection grandparentSession = connect();
+    OutboxLocks grandparent = locks("public.pt");
+    assertEquals(List.of(), grandparent.take(grandparentSession));
+
+    grandchildSession.close();
+    assertEquals(List.of(table("public.pt")), grandparent.take(grandparentSession));
+    assertEquals(List.of(), locks("public.pt_1_a").take(connect()));
+  }
+
+  /**
+   * The parent's set is taken in OID order: pt, pt_1 and pt_1_a are taken before pt_2 is refused,
+   * and must be let go of, or the parent's relay would keep pt_1's relay waiting while it waits
+   * itself.
+   */
+  @Test
+  void aLockSetTakenInPartIsLetGoOfWhole() throws Exception {
+    Connection other = connect();
+    lockExclusively(other, "public.pt_2");
+
+    Connection parentSession = connect();
+    OutboxLocks parent = locks("public.pt");
+    assertEquals(List.of(), parent.take(parentSession));
+    assertEquals(Set.of(), relayLocks(parentSession), "no lock left behind");
+    assertEquals(List.of(table("public.pt_1")), locks("public.pt_1").take(connect()));
+  }
+
+  /**
+   * One task with two sibling partitions takes the parent's shared lock twice (advisory locks are
+   * re-entrant); the second set refused lets go of its own count only, and the first keeps it.
+   */
+  @Test
+  void aSetRefusedLetsGoOfItsOwnCountOfASharedLockOnly() throws Exception {
+    Connection other = connect();
+    lockExclusively(other, "public.pt_2");
+
+    Connection session = connect();
+    OutboxLocks both = new OutboxLocks(List.of(table("public.pt_1"), table("public.pt_2")));
+    assertEquals(List.of(table("public.pt_1")), both.take(session));
+    assertEquals(
+        Set.of("pt:ShareLock", "pt_1:ExclusiveLock", "pt_1_a:ExclusiveLock"), relayLocks(session));
+    assertEquals(1, both.heldElsewhere());
+    assertEquals(List.of(), locks("public.pt").take(connect()), "pt_1's relay still holds pt");
+  }
+
+  /**
+   * A table attached under a relayed parent while another connector relays it: at the next check
+   * the parent's relay finds the new partition's lock held and reconnects; on the new session it
+   * waits for the table it can no longer take whole.
+   */
+  @Test
+  void aTableAttachedUnderARelayedParentIsCoveredFromTheNextCheck() throws Exception {
+    createTable("pt_3");
+    Connection parentSession = connect();
+    OutboxLocks parent = locks("public.pt");
+    parent.checkEveryMs(0);
+    assertEquals(List.of(table("public.pt")), parent.take(parentSession));
+    Connection attachedSession = connect();
+    OutboxLocks attached = locks("public.pt_3");
+    attached.checkEveryMs(0);
+    assertEquals(List.of(table("public.pt_3")), attached.take(attachedSession));
+
+    execute("ALTER TABLE pt ATTACH PARTITION pt_3 FOR VALUES FROM (2000) TO (3000)");
+
+    Exception reconnect = assertThrows(Exception.class, () -> parent.take(parentSession));
+    assertTrue(reconnect.getMessage().contains("'pt_3'"), reconnect::getMessage);
+    parentSession.close(); // as the task does
+    parent.released();
+    Connection parentAgain = connect();
+    assertEquals(List.of(), parent.take(parentAgain), "waits for pt_3's relay");
+    assertEquals(Set.of(), relayLocks(parentAgain));
+
+    assertEquals(List.of(), attached.take(attachedSession), "still held: takes its parent's too");
+    assertEquals(Set.of("pt:ShareLock", "pt_3:ExclusiveLock"), relayLocks(attachedSession));
+  }
+
+  /** A partition made under a relayed parent nobody else relays is taken on the same session. */
+  @Test
+  void aPartitionCreatedUnderARelayedParentIsLockedAtTheNextCheck() throws Exception {
+    Connection parentSession = connect();
+    OutboxLocks parent = locks("public.pt");
+    parent.checkEveryMs(0);
+    assertEquals(List.of(table("public.pt")), parent.take(parentSession));
+
+    execute("CREATE TABLE pt_4 PARTITION OF pt FOR VALUES FROM (4000) TO (5000)");
+    assertEquals(List.of(), parent.take(parentSession));
+    assertTrue(relayLocks(parentSession).contains("pt_4:ExclusiveLock"));
+    assertTrue(parent.holds(table("public.pt")));
+    assertEquals(List.of(), locks("public.pt_4").take(connect()));
+  }
+
+  /** A partition detached from a relayed parent is let go of: a relay of it can take it. */
+  @Test
+  void aDetachedPartitionIsLetGoOf() throws Exception {
+    Connection parentSession = connect();
+    OutboxLocks parent = locks("public.pt");
+    parent.checkEveryMs(0);
+    assertEquals(List.of(table("public.pt")), parent.take(parentSession));
+
+    execute("ALTER TABLE pt DETACH PARTITION pt_2");
+    assertEquals(List.of(), parent.take(parentSession));
+    assertEquals(
+        Set.of("pt:ExclusiveLock", "pt_1:ExclusiveLock", "pt_1_a:ExclusiveLock"),
+        relayLocks(parentSession));
+    assertEquals(List.of(table("public.pt_2")), locks("public.pt_2").take(connect()));
+  }
+
+  /** Plain inheritance: a parent and a table inheriting from it, in two connectors. */
+  @Test
+  void anInheritanceParentAndItsChildAreRelayedOneAtATime() throws Exception {
+    execute("CREATE TABLE base (id bigint)");
+    execute("CREATE TABLE heir () INHERITS (base)");
+    Connection heirSession = connect();
+    assertEquals(List.of(table("public.heir")), locks("public.heir").take(heirSession));
+    assertEquals(Set.of("base:ShareLock", "heir:ExclusiveLock"), relayLocks(heirSession));
+    assertEquals(List.of(), locks("public.base").take(connect()));
+  }
+
+  private static OutboxTable table(String name) {
+    return OutboxTable.parse(name);
+  }
+
+  private static OutboxLocks locks(String name) {
+    return new OutboxLocks(List.of(table(name)));
+  }
+
+  /**
+   * The relay locks the session holds, as {@code table:mode}. Advisory locks are re-entrant: a lock
+   * taken twice shows once.
+   */
+  private static Set<String> relayLocks(Connection session) throws SQLException {
+    try (PreparedStatement s =
+        session.prepareStatement(
+            "SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.objid"
+                + " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+                + " AND l.pid = pg_backend_pid() AND l.classid = ?::int4::oid")) {
+      s.setInt(1, OutboxLocks.NAMESPACE);
+      Set<String> found = new TreeSet<>();
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          found.add(rs.getString(1) + ":" + rs.getString(2));
+        }
+      }
+      return found;
+    }
+  }
+
+  private static void lockExclusively(Connection session, String table) throws SQLException {
+    try (PreparedStatement s =
+        session.prepareStatement("SELECT pg_advisory_lock(?, to_regclass(?)::oid::int4)")) {
+      s.setInt(1, OutboxLocks.NAMESPACE);
+      s.setString(2, table);
+      s.executeQuery().close();
+    }
+  }
+
+  private Connection connect() throws SQLException {
+    Connection c = pg.connect(db);
+    connections.add(c);
+    return c;
+  }
+
+  private void createTable(String name) throws SQLException {
+    execute("CREATE TABLE " + name + " (LIKE pt INCLUDING DEFAULTS)");
+  }
+
+  private void execute(String sql) throws SQLException {
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
+  private void insert(long firstId, int rows) throws SQLException {
+    try (Connection c = pg.connect(db);
+        PreparedStatement s =
+            c.prepareStatement(
+                "INSERT INTO pt(id, topic, payload) SELECT g, 't', '{}'"
+                    + " FROM generate_series(?::int8, ?::int8) g")) {
+      s.setLong(1, firstId);
+      s.setLong(2, firstId + rows - 1);
+      s.execute();
+    }
+  }
+
+  private Map<String, String> props() {
+    Map<String, String> props = HandRunSourceContext.relayProps(pg.jdbcUrl(db), pg.user());
+    props.put("outbox.table.create", "false"); // made beforehand: no column is added to a partition
+    return props;
+  }
+
+  /** A connector's committed offsets: each connector has its own. */
+  private static Map<Map<String, ?>, Map<String, Object>> map() {
+    return new HashMap<>();
+  }
+
+  private PostgresOutboxSourceTask started(String table, HandRunSourceContext context) {
+    Map<String, String> props = new HashMap<>(context.configs());
+    props.put("outbox.tables", table);
+    PostgresOutboxSourceTask task = new PostgresOutboxSourceTask();
+    task.initialize(context);
+    task.start(props);
+    tasks.add(task);
+    return task;
+  }
+
+  /** Polls a task that must relay nothing, as often as a relay with work would have relayed. */
+  private static void assertNothingRelayed(PostgresOutboxSourceTask task) throws Exception {
+    for (int poll = 0; poll < 10; poll++) {
+      List<SourceRecord> records = task.poll();
+      assertNull(records, "another task holds the table");
+    }
+  }
+}
