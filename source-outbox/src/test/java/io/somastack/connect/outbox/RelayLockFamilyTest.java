@@ -1,6 +1,7 @@
 package io.somastack.connect.outbox;
 
 import static io.somastack.connect.outbox.HandRunSourceContext.ids;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,6 +13,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -106,7 +108,7 @@ class RelayLockFamilyTest {
     assertEquals(1, parent.heldElsewhere());
     assertEquals(Set.of(), relayLocks(parentSession), "took nothing, or let go of it");
 
-    partitionSession.close(); // the partition's relay stops
+    end(partitionSession); // the partition's relay stops
     assertEquals(List.of(table("public.pt")), parent.take(parentSession));
     assertEquals(
         Set.of(
@@ -143,7 +145,7 @@ class RelayLockFamilyTest {
     OutboxLocks grandparent = locks("public.pt");
     assertEquals(List.of(), grandparent.take(grandparentSession));
 
-    grandchildSession.close();
+    end(grandchildSession);
     assertEquals(List.of(table("public.pt")), grandparent.take(grandparentSession));
     assertEquals(List.of(), locks("public.pt_1_a").take(connect()));
   }
@@ -204,7 +206,7 @@ class RelayLockFamilyTest {
 
     Exception reconnect = assertThrows(Exception.class, () -> parent.take(parentSession));
     assertTrue(reconnect.getMessage().contains("'pt_3'"), reconnect::getMessage);
-    parentSession.close(); // as the task does
+    end(parentSession); // as the task does
     parent.released();
     Connection parentAgain = connect();
     assertEquals(List.of(), parent.take(parentAgain), "waits for pt_3's relay");
@@ -291,6 +293,34 @@ class RelayLockFamilyTest {
       s.setInt(1, OutboxLocks.NAMESPACE);
       s.setString(2, table);
       s.executeQuery().close();
+    }
+  }
+
+  /**
+   * Closes the session and waits until the server has ended it: its backend lets go of its locks
+   * just after the client has closed the connection.
+   */
+  private void end(Connection session) throws SQLException {
+    int pid;
+    try (Statement s = session.createStatement();
+        ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+      rs.next();
+      pid = rs.getInt(1);
+    }
+    session.close();
+    try (Connection c = pg.connect(db);
+        PreparedStatement s =
+            c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE pid = ?")) {
+      s.setInt(1, pid);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () -> {
+                try (ResultSet rs = s.executeQuery()) {
+                  rs.next();
+                  return rs.getLong(1) == 0;
+                }
+              });
     }
   }
 
