@@ -253,6 +253,63 @@ class StampEnvelopeTest {
     assertEquals(7L, kept.get("event_id"));
   }
 
+  /**
+   * A null optional Struct (what Avro and Protobuf give an unset optional record) is made anew with
+   * the stamps as its schema holds them: its empty fields have their schemas, as they do when the
+   * Struct is present, so a Timestamp ingest field gets a Date, not text that Struct.put refuses.
+   */
+  @Test
+  void stampsTheFieldsOfANullOptionalStructAsTheirSchemaHoldsThem() {
+    Schema metadata =
+        SchemaBuilder.struct()
+            .optional()
+            .field("schema_version", Schema.OPTIONAL_STRING_SCHEMA)
+            .field("ingested_at", Timestamp.builder().optional().build())
+            .field("other", Schema.OPTIONAL_INT32_SCHEMA)
+            .build();
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("event_id", Schema.OPTIONAL_STRING_SCHEMA)
+            .field("metadata", metadata)
+            .build();
+    SinkRecord out = stamp().apply(TestRecords.value(schema, new Struct(schema)));
+    Struct stamped = (Struct) out.value();
+    stamped.validate();
+    assertEquals(out.valueSchema(), stamped.schema());
+    Struct made = stamped.getStruct("metadata");
+    assertEquals(Date.from(NOW), made.get("ingested_at"));
+    assertEquals(
+        Timestamp.LOGICAL_NAME,
+        stamped.schema().field("metadata").schema().field("ingested_at").schema().name());
+    assertEquals("1.0.0", made.getString("schema_version"));
+    assertNull(made.get("other"), "no stamp goes there");
+    assertEquals(5, UUID.fromString(stamped.getString("event_id")).version());
+  }
+
+  /**
+   * An empty field of a null optional Struct that cannot hold its stamp fails the record as it does
+   * when the Struct is present: naming its coordinates and the field, not with Kafka's bare message
+   * from Struct.put.
+   */
+  @Test
+  void aNullOptionalStructsFieldThatCannotHoldTheStampFailsNamingTheRecord() {
+    Schema metadata =
+        SchemaBuilder.struct()
+            .optional()
+            .field("schema_version", Schema.OPTIONAL_INT32_SCHEMA)
+            .build();
+    Schema schema = SchemaBuilder.struct().field("metadata", metadata).build();
+    String expected =
+        "record at topic 'memory.events' partition 2 offset 42: field 'metadata.schema_version'"
+            + " is of type INT32, which cannot hold the stamp";
+    for (Struct value :
+        List.of(new Struct(schema), new Struct(schema).put("metadata", new Struct(metadata)))) {
+      DataException e =
+          assertThrows(DataException.class, () -> stamp().apply(TestRecords.value(schema, value)));
+      assertEquals(expected, e.getMessage());
+    }
+  }
+
   @Test
   void letsTombstonesPass() {
     SinkRecord tombstone = TestRecords.value(null);

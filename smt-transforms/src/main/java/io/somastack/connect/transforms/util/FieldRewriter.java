@@ -162,7 +162,7 @@ public final class FieldRewriter {
    */
   public Object rewrite(Object value, Schema schema, LeafValue leaf) {
     if (value instanceof Struct struct) {
-      return struct(struct, schema(struct.schema()), root, leaf);
+      return struct(struct, struct.schema(), schema(struct.schema()), root, leaf);
     }
     if (value instanceof Map<?, ?> map) {
       return map(map, mapSchema(schema), root, leaf, false);
@@ -414,12 +414,21 @@ public final class FieldRewriter {
         : source.getWithoutDefault(original.name());
   }
 
-  private Struct struct(Struct source, Schema target, Node node, LeafValue leaf) {
+  /**
+   * Rewrites {@code source} into a Struct of the rebuilt schema {@code target}. {@code
+   * sourceSchema} is the schema {@code source} has, kept apart from it: a null optional Struct made
+   * anew to hold added fields has no value, but its fields have their schemas, and a leaf there
+   * must see its own (a Timestamp ingest field stamped as a Date, an int field refused with the
+   * record's coordinates), as it does when the Struct is present. It is null only for a Struct the
+   * rewrite adds.
+   */
+  private Struct struct(
+      Struct source, Schema sourceSchema, Schema target, Node node, LeafValue leaf) {
     Struct out = new Struct(target);
     for (Field field : target.fields()) {
       Node child = node.children.get(field.name());
-      Field original = source == null ? null : source.schema().field(field.name());
-      Object value = original == null ? null : valueOf(source, original, child);
+      Field original = sourceSchema == null ? null : sourceSchema.field(field.name());
+      Object value = original == null || source == null ? null : valueOf(source, original, child);
       Object rewritten = value;
       if (child != null && child.isLeaf()) {
         if (value != null || visitMissing) {
@@ -430,7 +439,12 @@ public final class FieldRewriter {
             field.schema().type() == Schema.Type.MAP
                 ? map(
                     value == null ? Map.of() : (Map<?, ?>) value, field.schema(), child, leaf, true)
-                : struct((Struct) value, field.schema(), child, leaf);
+                : struct(
+                    (Struct) value,
+                    original == null ? null : original.schema(),
+                    field.schema(),
+                    child,
+                    leaf);
       }
       // null is what a new Struct holds; put(null) would fail a required field with a default,
       // which a Struct may hold as null (its default reads in its place)
