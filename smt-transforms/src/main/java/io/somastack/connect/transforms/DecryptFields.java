@@ -1,6 +1,7 @@
 package io.somastack.connect.transforms;
 
 import io.somastack.connect.common.config.Version;
+import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.transforms.crypto.CryptoConfig;
 import io.somastack.connect.transforms.crypto.FieldCipher;
@@ -9,9 +10,13 @@ import io.somastack.connect.transforms.util.FieldRewriter;
 import io.somastack.connect.transforms.util.JsonValues;
 import io.somastack.connect.transforms.util.RecordSide;
 import io.somastack.connect.transforms.util.Records;
+import io.somastack.connect.transforms.util.SchemaJson;
 import io.somastack.connect.transforms.util.TenantField;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.cache.Cache;
+import org.apache.kafka.common.cache.LRUCache;
+import org.apache.kafka.common.cache.SynchronizedCache;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.connect.components.Versioned;
@@ -35,9 +40,18 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
           + "tenant. Schemaless values get their original JSON type back as JsonConverter reads "
           + "JSON: integers as Long, other numbers as Double (a number with more digits than a "
           + "Long or Double holds, or beyond their range, as BigInteger or BigDecimal), objects "
-          + "as Map, arrays as List. In a Struct, and in a "
-          + "Map with a MAP schema (kept while the map still fits it), the field stays a string: a decrypted string "
-          + "as itself, any other value as its JSON text. A field that is not a valid ciphertext "
+          + "as Map, arrays as List. A Struct field whose schema records its original one "
+          + "(the parameter soma.encrypted.schema, which EncryptFields writes) gets that schema "
+          + "and its value back: Decimal, Timestamp, Date, Time, bytes, Struct, array and map "
+          + "fields are what they were before encryption, so a sink writes them to typed columns. "
+          + "Any other Struct field (one encrypted by an earlier version, without the parameter), "
+          + "and a field of a Map with a MAP schema (kept while the map still fits it), stays an "
+          + "optional string: a decrypted string as itself, any other value as its JSON text. "
+          + "Upgrading: records encrypted before EncryptFields recorded the schema keep decrypting "
+          + "to strings; records it encrypts from now on decrypt to their original types, so a "
+          + "pipeline reading both sees the field's schema change from string to the original one "
+          + "(a JDBC sink with schema evolution may need the column to have that type). A field "
+          + "whose decrypted value does not fit the recorded schema fails the record. A field that is not a valid ciphertext "
           + "fails the record. Use <code>"
           + DecryptFields.Key.class.getName()
           + "</code> or <code>"
@@ -55,6 +69,9 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
   private TenantField tenant;
   private FieldRewriter rewriter;
 
+  /** Original schemas by their recorded text; a record stream has few (see SchemaCache). */
+  private final Cache<String, Schema> originals = new SynchronizedCache<>(new LRUCache<>(16));
+
   protected DecryptFields(RecordSide side) {
     this.side = side;
   }
@@ -66,7 +83,51 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
     cipher = new FieldCipher(CryptoConfig.keyring(config));
     tenant = new TenantField(CryptoConfig.tenantField(config, fields), false);
     // the fields validator has refused paths that overlap
-    rewriter = new FieldRewriter(fields, (path, schema) -> Schema.OPTIONAL_STRING_SCHEMA, false);
+    rewriter = new FieldRewriter(fields, this::decryptedSchema, false);
+  }
+
+  /** A recorded schema that cannot be read; the record fails naming its coordinates. */
+  private static final class UnreadableSchema extends DataException {
+    private static final long serialVersionUID = 1L;
+
+    UnreadableSchema(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * A decrypted Struct field's schema: the original one EncryptFields recorded in the encrypted
+   * field's schema, or, for fields encrypted before it did (or not by it), an optional string.
+   */
+  private Schema decryptedSchema(FieldPath path, Schema encrypted) {
+    Schema original;
+    try {
+      original = originalSchema(encrypted);
+    } catch (DataException e) {
+      throw new UnreadableSchema(
+          "field '"
+              + path
+              + "': the schema recorded at encryption cannot be read: "
+              + e.getMessage());
+    }
+    return original != null ? original : Schema.OPTIONAL_STRING_SCHEMA;
+  }
+
+  /** The original schema recorded in an encrypted field's schema, or null (cached by its text). */
+  private Schema originalSchema(Schema encrypted) {
+    String recorded =
+        encrypted == null || encrypted.parameters() == null
+            ? null
+            : encrypted.parameters().get(EncryptFields.ORIGINAL_SCHEMA_PARAMETER);
+    if (recorded == null) {
+      return null;
+    }
+    Schema original = originals.get(recorded);
+    if (original == null) {
+      original = SchemaJson.read(recorded);
+      originals.put(recorded, original);
+    }
+    return original;
   }
 
   @Override
@@ -83,12 +144,17 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
       throw Records.error(record, "the " + side.label() + " must be a Struct or a Map");
     }
     String owner = tenant.of(record, container);
-    Object decrypted =
-        rewriter.rewrite(
-            record,
-            container,
-            side.schema(record),
-            (path, value, schema) -> open(record, path, value, schema, owner));
+    Object decrypted;
+    try {
+      decrypted =
+          rewriter.rewrite(
+              record,
+              container,
+              side.schema(record),
+              (path, value, schema) -> open(record, path, value, schema, owner));
+    } catch (UnreadableSchema e) {
+      throw Records.error(record, e.getMessage());
+    }
     return side.with(record, FieldRewriter.schemaOf(decrypted, side.schema(record)), decrypted);
   }
 
@@ -102,9 +168,14 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
     } catch (InvalidCiphertextException e) {
       throw Records.error(record, "field '" + path + "': " + e.getMessage());
     }
-    // a field with a schema (in a Struct, or a map with a MAP schema) stays a string; schemaless
-    // values get their JSON type back. Their messages quote none of the plaintext.
+    // a Struct field with its original schema recorded gets it back; any other field with a
+    // schema (encrypted before it was recorded, or in a map with a MAP schema) stays a string;
+    // schemaless values get their JSON type back. Their messages quote none of the plaintext.
     try {
+      Schema original = originalSchema(schema);
+      if (original != null) {
+        return SchemaJson.value(RecordJson.parse(json, "decrypted value"), original);
+      }
       return schema == null ? JsonValues.fromBytes(json) : JsonValues.toText(json);
     } catch (DataException notJson) {
       throw Records.error(record, "field '" + path + "': " + notJson.getMessage());

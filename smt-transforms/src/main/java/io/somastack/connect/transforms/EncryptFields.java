@@ -12,6 +12,7 @@ import io.somastack.connect.transforms.util.FieldRewriter;
 import io.somastack.connect.transforms.util.JsonValues;
 import io.somastack.connect.transforms.util.RecordSide;
 import io.somastack.connect.transforms.util.Records;
+import io.somastack.connect.transforms.util.SchemaJson;
 import io.somastack.connect.transforms.util.TenantField;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,9 @@ import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.components.Versioned;
 import org.apache.kafka.connect.connector.ConnectRecord;
 import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.transforms.Transformation;
 
 /**
@@ -45,7 +48,11 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
           + "decrypts there undetected, and with tenant.field empty that holds for any record; "
           + "swapping the values of two records is not detected. The field's "
           + "JSON value is encrypted, so decryption restores its type. In a Struct, encrypted "
-          + "fields become optional strings; a Map with a MAP schema (JsonConverter with "
+          + "fields become optional strings whose schema parameter '"
+          + "soma.encrypted.schema"
+          + "' holds the field's original schema as JSON (JsonConverter's schema layout; "
+          + "parameters survive JsonConverter with schemas and Avro), from which DecryptFields "
+          + "restores the field's schema and value (a schema nested too deeply to write as JSON, past 500 or so levels of Structs, is not recorded, and the field decrypts to a string); a Map with a MAP schema (JsonConverter with "
           + "schemas.enable=true on a map-typed payload) keeps it while its values are strings, "
           + "and otherwise goes on schemaless. A ciphertext reveals the length of the value's JSON. "
           + "Nonces are 96 bits, so each key version must encrypt at most 2^32 values (random-mode "
@@ -63,6 +70,9 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
   public static final String TENANT_FIELD_CONFIG = CryptoConfig.TENANT_FIELD_CONFIG;
   public static final String KEY_ID_CONFIG = "key.id";
   public static final String MODE_CONFIG = "mode";
+
+  /** The parameter of an encrypted Struct field's schema that holds its original schema. */
+  public static final String ORIGINAL_SCHEMA_PARAMETER = "soma.encrypted.schema";
 
   public static final ConfigDef CONFIG_DEF =
       CryptoConfig.define(new ConfigDef())
@@ -121,7 +131,28 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
     tenant = new TenantField(CryptoConfig.tenantField(config, fields), true);
     cipher = new FieldCipher(keyring);
     // the fields validator has refused paths that overlap
-    rewriter = new FieldRewriter(fields, (path, schema) -> Schema.OPTIONAL_STRING_SCHEMA, false);
+    rewriter = new FieldRewriter(fields, (path, schema) -> encryptedSchema(schema), false);
+  }
+
+  /**
+   * The schema of an encrypted Struct field: an optional string that records the field's own schema
+   * in the parameter {@link #ORIGINAL_SCHEMA_PARAMETER}, so that {@link DecryptFields} can restore
+   * it (parameters survive JsonConverter with schemas and Avro).
+   */
+  static Schema encryptedSchema(Schema original) {
+    if (original == null) {
+      return Schema.OPTIONAL_STRING_SCHEMA;
+    }
+    String recorded;
+    try {
+      recorded = SchemaJson.write(original);
+    } catch (DataException tooDeep) {
+      // a schema's JSON nests two levels per Struct, so one of more than about 500 levels has
+      // none (past JSON's 1000): it is not recorded, and the field decrypts to a string, as
+      // fields did before schemas were recorded, rather than a record that encrypted failing
+      return Schema.OPTIONAL_STRING_SCHEMA;
+    }
+    return SchemaBuilder.string().optional().parameter(ORIGINAL_SCHEMA_PARAMETER, recorded).build();
   }
 
   /** key.id, which must name a key listed in 'keys'. */

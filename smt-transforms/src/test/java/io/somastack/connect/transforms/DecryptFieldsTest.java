@@ -16,9 +16,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.data.Date;
+import org.apache.kafka.connect.data.Decimal;
 import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaAndValue;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.data.Time;
+import org.apache.kafka.connect.data.Timestamp;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
@@ -210,8 +215,12 @@ class DecryptFieldsTest {
     }
   }
 
+  /**
+   * Ciphertexts an earlier version made carry no recorded schema (their fields are plain optional
+   * strings): they still decrypt, to strings, as they always did.
+   */
   @Test
-  void restoresStructFieldsAsStrings() {
+  void restoresStructFieldsEncryptedWithoutARecordedSchemaAsStrings() {
     Schema payload =
         SchemaBuilder.struct()
             .field("content", Schema.STRING_SCHEMA)
@@ -226,11 +235,163 @@ class DecryptFieldsTest {
         new Struct(schema)
             .put("tenant_id", "acme")
             .put("payload", new Struct(payload).put("content", "c").put("score", 0.5));
-    SinkRecord sealed = EncryptFieldsTest.encrypt().apply(TestRecords.value(schema, value));
-    SinkRecord out = decrypt().apply(sealed);
+    Struct sealed =
+        ((Struct) EncryptFieldsTest.encrypt().apply(TestRecords.value(schema, value)).value())
+            .getStruct("payload");
+    // as an earlier version wrote them: optional strings, no parameter
+    Schema olderPayload =
+        SchemaBuilder.struct()
+            .field("content", Schema.OPTIONAL_STRING_SCHEMA)
+            .field("score", Schema.OPTIONAL_STRING_SCHEMA)
+            .build();
+    Schema older =
+        SchemaBuilder.struct()
+            .field("tenant_id", Schema.STRING_SCHEMA)
+            .field("payload", olderPayload)
+            .build();
+    Struct olderValue =
+        new Struct(older)
+            .put("tenant_id", "acme")
+            .put(
+                "payload",
+                new Struct(olderPayload)
+                    .put("content", sealed.getString("content"))
+                    .put("score", sealed.getString("score")));
+    SinkRecord out = decrypt().apply(TestRecords.value(older, olderValue));
     Struct restored = ((Struct) out.value()).getStruct("payload");
     assertEquals("c", restored.getString("content"));
     assertEquals("0.5", restored.getString("score"));
+    assertEquals(Schema.OPTIONAL_STRING_SCHEMA, restored.schema().field("score").schema());
+  }
+
+  /**
+   * EncryptFields records each Struct field's schema in the encrypted field's schema, and that
+   * record survives JsonConverter with schemas: the decrypted record is the one encrypted, with its
+   * Decimal, Timestamp, Date, Time, bytes, Struct, array and map fields (and null optional ones) as
+   * they were, so a sink writes them to typed columns.
+   */
+  @Test
+  void restoresTheSchemaAndValueOfStructFieldsThroughJsonConverter() {
+    Schema inner =
+        SchemaBuilder.struct()
+            .name("Inner")
+            .optional()
+            .field("a", Schema.OPTIONAL_STRING_SCHEMA)
+            .field("ts", Timestamp.builder().optional().build())
+            .build();
+    Schema schema =
+        SchemaBuilder.struct()
+            .name("com.example.Event")
+            .version(3)
+            .field("tenant_id", Schema.STRING_SCHEMA)
+            .field("amount", Decimal.builder(2).optional().build())
+            .field("ts", Timestamp.builder().optional().build())
+            .field("day", Date.builder().optional().build())
+            .field("tm", Time.builder().optional().build())
+            .field("blob", Schema.OPTIONAL_BYTES_SCHEMA)
+            .field("count", Schema.INT32_SCHEMA)
+            .field("note", SchemaBuilder.string().optional().defaultValue("none").build())
+            .field("nested", inner)
+            .field("list", SchemaBuilder.array(inner).optional().build())
+            .field(
+                "labels",
+                SchemaBuilder.map(Schema.STRING_SCHEMA, Schema.OPTIONAL_INT64_SCHEMA)
+                    .optional()
+                    .build())
+            .field("unset", Timestamp.builder().optional().build())
+            .build();
+    Struct value =
+        new Struct(schema)
+            .put("tenant_id", "acme")
+            .put("amount", new BigDecimal("12.50"))
+            .put("ts", new java.util.Date(1_700_000_000_123L))
+            .put("day", new java.util.Date(86_400_000L * 19_000))
+            .put("tm", new java.util.Date(3_723_004L))
+            .put("blob", new byte[] {1, 2, 3})
+            .put("count", 7)
+            .put("note", "n")
+            .put("nested", new Struct(inner).put("a", "x").put("ts", new java.util.Date(5L)))
+            .put("list", List.of(new Struct(inner).put("a", "y"), new Struct(inner)))
+            .put("labels", Map.of("k", 1L));
+    String fields = "amount,ts,day,tm,blob,count,note,nested,list,labels,unset";
+    SinkRecord sealed =
+        EncryptFieldsTest.encrypt("fields", fields, "tenant.field", "tenant_id")
+            .apply(TestRecords.value(schema, value));
+    for (String field : fields.split(",")) {
+      Schema encrypted = sealed.valueSchema().field(field).schema();
+      assertEquals(Schema.Type.STRING, encrypted.type());
+      assertTrue(encrypted.parameters().containsKey(EncryptFields.ORIGINAL_SCHEMA_PARAMETER));
+    }
+    assertFalse(sealed.value().toString().contains("12.50"));
+    SchemaAndValue wire = Converters.roundTrip(sealed.valueSchema(), sealed.value());
+
+    SinkRecord out =
+        decrypt("fields", fields, "tenant.field", "tenant_id")
+            .apply(TestRecords.value(wire.schema(), wire.value()));
+    Struct decrypted = (Struct) out.value();
+    decrypted.validate();
+    for (String field : fields.split(",")) {
+      assertEquals(schema.field(field).schema(), out.valueSchema().field(field).schema(), field);
+    }
+    assertEquals(value, decrypted);
+    assertEquals(null, decrypted.getWithoutDefault("unset"));
+    // and the decrypted record serialises as the original did
+    SchemaAndValue again = Converters.roundTrip(out.valueSchema(), decrypted);
+    assertEquals(Converters.roundTrip(schema, value), again);
+  }
+
+  /**
+   * A decrypted value that does not fit the schema recorded for it (a schema altered on the way)
+   * fails the record naming the field and the type, not quoting the plaintext.
+   */
+  @Test
+  void aDecryptedValueThatDoesNotFitItsRecordedSchemaFailsWithoutQuotingIt() {
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("tenant_id", Schema.STRING_SCHEMA)
+            .field("secret", Schema.OPTIONAL_STRING_SCHEMA)
+            .build();
+    Struct value = new Struct(schema).put("tenant_id", "acme").put("secret", "ssn123456789");
+    Struct sealed =
+        (Struct)
+            EncryptFieldsTest.encrypt("fields", "secret", "tenant.field", "tenant_id")
+                .apply(TestRecords.value(schema, value))
+                .value();
+    Map<String, String> expected =
+        Map.of(
+            "{\"type\":\"int32\",\"optional\":true}",
+            "field 'secret': a value that is no INT32",
+            "{\"type\":\"nonsense\"}",
+            "field 'secret': the schema recorded at encryption cannot be read: unknown schema"
+                + " type 'nonsense'");
+    expected.forEach(
+        (recorded, message) -> {
+          Schema altered =
+              SchemaBuilder.struct()
+                  .field("tenant_id", Schema.STRING_SCHEMA)
+                  .field(
+                      "secret",
+                      SchemaBuilder.string()
+                          .optional()
+                          .parameter(EncryptFields.ORIGINAL_SCHEMA_PARAMETER, recorded)
+                          .build())
+                  .build();
+          Struct alteredValue =
+              new Struct(altered)
+                  .put("tenant_id", "acme")
+                  .put("secret", sealed.getString("secret"));
+          DataException e =
+              assertThrows(
+                  DataException.class,
+                  () ->
+                      decrypt("fields", "secret", "tenant.field", "tenant_id")
+                          .apply(TestRecords.value(altered, alteredValue)));
+          assertEquals(
+              "record at topic 'memory.events' partition 2 offset 42: " + message, e.getMessage());
+          for (Throwable t = e; t != null; t = t.getCause()) {
+            assertFalse(String.valueOf(t.getMessage()).contains("ssn123456789"), t.getMessage());
+          }
+        });
   }
 
   /**

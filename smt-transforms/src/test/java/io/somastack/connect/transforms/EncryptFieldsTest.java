@@ -105,7 +105,13 @@ class EncryptFieldsTest {
     EncryptFields<SinkRecord> transform = encrypt();
     SinkRecord out = transform.apply(TestRecords.value(schema, value));
     Struct encrypted = ((Struct) out.value()).getStruct("payload");
-    assertEquals(Schema.OPTIONAL_STRING_SCHEMA, encrypted.schema().field("score").schema());
+    Schema score = encrypted.schema().field("score").schema();
+    assertEquals(Schema.Type.STRING, score.type());
+    assertTrue(score.isOptional());
+    assertEquals(
+        "{\"type\":\"float64\",\"optional\":false}",
+        score.parameters().get(EncryptFields.ORIGINAL_SCHEMA_PARAMETER),
+        "the original schema, for DecryptFields to restore");
     assertTrue(encrypted.getString("score").startsWith(FieldCipher.PREFIX));
     assertEquals("k", encrypted.getString("kept"));
     assertEquals("MemoryWrite", out.valueSchema().name());
