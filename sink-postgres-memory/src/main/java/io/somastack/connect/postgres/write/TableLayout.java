@@ -1,7 +1,9 @@
 package io.somastack.connect.postgres.write;
 
 import io.somastack.connect.common.config.OptionConflict;
+import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.sql.SqlIdentifier;
+import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.postgres.config.ColumnSpec;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import io.somastack.connect.postgres.config.WriteMode;
@@ -94,6 +96,7 @@ public final class TableLayout {
         addPayloadAndPosition(columns);
         break;
       case UPSERT:
+        checkKeyColumnsFit(config);
         config.keyFields().forEach(k -> columns.add(new Column(k.leaf(), "text", "text", true)));
         config.keyFields().forEach(k -> keys.add(k.leaf()));
         conflict.addAll(keys);
@@ -158,6 +161,28 @@ public final class TableLayout {
                 + " and "
                 + PostgresSinkConfig.KEY_FIELDS
                 + " against each other and against the mode's own columns");
+      }
+    }
+  }
+
+  /**
+   * A key field's last name is its column's name, as it is. PostgreSQL cuts a longer name to 63
+   * bytes without an error: the table got the cut name, and the sink, asking for the whole one,
+   * failed every write and every later schema check (ADD COLUMN: "already exists").
+   */
+  private static void checkKeyColumnsFit(PostgresSinkConfig config) {
+    for (FieldPath key : config.keyFields()) {
+      if (Utf8.length(key.leaf()) > SqlIdentifier.MAX_BYTES) {
+        throw new OptionConflict(
+            PostgresSinkConfig.KEY_FIELDS,
+            config.getList(PostgresSinkConfig.KEY_FIELDS),
+            "Key field '"
+                + key
+                + "' ends in a name of "
+                + Utf8.length(key.leaf())
+                + " bytes, the name of its column, longer than PostgreSQL's "
+                + SqlIdentifier.MAX_BYTES
+                + " bytes for a column name");
       }
     }
   }

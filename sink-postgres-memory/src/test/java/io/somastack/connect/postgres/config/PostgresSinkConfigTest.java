@@ -52,6 +52,30 @@ class PostgresSinkConfigTest {
         errors.get(0));
   }
 
+  /**
+   * A key field's last name names its column as it is: one over PostgreSQL's 63 bytes was taken,
+   * and PostgreSQL cut the column's name, so every write (and the next schema check) failed. It is
+   * refused on key.fields; 63 bytes, multi-byte characters counted as bytes, is taken.
+   */
+  @Test
+  void aKeyFieldWhoseColumnNameIsTooLongIsExplainedByValidate() {
+    Map<String, String> props = minimal();
+    props.put("write.mode", "upsert");
+    props.put("key.fields", "namespace,meta." + "k".repeat(64));
+    List<String> errors =
+        errors(new PostgresMemorySinkConnector().validate(props)).get("key.fields");
+    assertEquals(1, errors.size(), String.valueOf(errors));
+    assertTrue(errors.get(0).contains("63 bytes"), errors.get(0));
+
+    props.put("key.fields", "namespace," + "\u00e9".repeat(32)); // 64 bytes in 32 characters
+    assertEquals(
+        1, errors(new PostgresMemorySinkConnector().validate(props)).get("key.fields").size());
+
+    props.put("key.fields", "namespace," + "k".repeat(63));
+    assertEquals(
+        List.of(), errors(new PostgresMemorySinkConnector().validate(props)).get("key.fields"));
+  }
+
   /** A column named twice is a config error the REST validate call explains on columns. */
   @Test
   void aColumnNamedTwiceIsExplainedByValidate() {
