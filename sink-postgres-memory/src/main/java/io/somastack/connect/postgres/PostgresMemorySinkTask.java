@@ -451,12 +451,15 @@ public class PostgresMemorySinkTask extends SinkTask {
   /**
    * The batch's records for a table that does not exist: its writes to the dead-letter queue (which
    * logs each by its position), with a reason that names the template, not the table (the records'
-   * data made its name); its tombstones are done, as a table that is not there holds no row to
-   * delete, and counted, the table not made for them. The first tombstones of each such table are
-   * logged at INFO, by position: the name is record data there too.
+   * data made its name); with a dead-letter queue its tombstones too, so that the queue, replayed
+   * once the table exists, ends as the stream would have. Without one its tombstones are done, as a
+   * table that is not there holds no row to delete, and counted, the table not made for them. The
+   * first tombstones of each such table are logged at INFO, by position: the name is record data
+   * there too.
    */
   private void missingTable(Batch batch, String table) {
-    List<EventRow> nothingToDelete = batch.removeMissingTable(table, missingTableReason());
+    List<EventRow> nothingToDelete =
+        batch.removeMissingTable(table, missingTableReason(), !deadLetters.configured());
     if (!nothingToDelete.isEmpty()
         && tablesMissingLogged.size() < MISSING_TABLES_LOGGED
         && tablesMissingLogged.add(table)) {

@@ -45,7 +45,8 @@ final class SinkMetrics implements AutoCloseable {
         group.counter(
             "tombstones-without-table",
             "upsert tombstones whose table, named from the record's key, does not exist"
-                + " (auto.create=false): nothing to delete, so done");
+                + " (auto.create=false) and no dead-letter queue takes them: nothing to delete,"
+                + " so done");
     retries = group.counter("retries", "batches retried after a transient database error");
     batchesRewritten =
         group.counter(

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import io.somastack.connect.testing.CapturedStderr;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
@@ -53,59 +54,85 @@ class MissingTableTombstonesTest {
   }
 
   /**
-   * The tombstones of missing tables are done, counted, logged once per table by position (never
-   * the table's name: the key made it) and committed; the table is not created for them. A write to
-   * a missing table is still dead-lettered, and the existing table's rows are written and deleted
-   * as before.
+   * With a dead-letter queue, a missing table's tombstones go there with its writes, in their
+   * order: replayed once the table exists, the queue ends as the stream would have. Were the
+   * tombstones dropped as done, a replay would bring back the rows they deleted (k1 below: written,
+   * then deleted). The existing table's rows are written and deleted as before, and no table is
+   * created.
    */
   @Test
-  void aTombstoneOfAMissingTableDeletesNothingAndIsCommitted() throws Exception {
+  void withADeadLetterQueueAMissingTablesTombstonesFollowItsWritesThere() throws Exception {
     HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    task = LocalTasks.started(url, context, options("false"));
+    task.put(
+        List.of(
+            write("acme", "k1", 1),
+            write("acme", "k2", 2),
+            write("nope", "k1", 3),
+            tombstone("nope", "k1", 4),
+            tombstone("acme", "k2", 5)));
+    task.put(List.of(write("nope", "k2", 6)));
+    task.put(List.of(tombstone("nope", "k2", 7)));
+
+    assertEquals(
+        List.of(3L, 4L, 6L, 7L),
+        context.deadLettered().stream().map(dead -> dead.getKey().kafkaOffset()).toList());
+    assertEquals(
+        List.of("k0", "k1"), LocalTasks.strings(DATABASE, "SELECT id FROM kv_acme ORDER BY id"));
+    assertEquals(8, nextOffset());
+    assertEquals(0.0, context.metric("tombstones-without-table-total"));
+    assertEquals(0, tablesNamed("kv_nope"));
+
+    // the replay, once the table may be made: the queue's records in their order
+    PostgresMemorySinkTask replay =
+        LocalTasks.started(
+            url, new HandRunTaskContext(new TopicPartition("dlq", 0)), options("true"));
+    try {
+      List<SinkRecord> deadLetters = new ArrayList<>();
+      long offset = 0;
+      for (Map.Entry<SinkRecord, Throwable> dead : context.deadLettered()) {
+        SinkRecord r = dead.getKey();
+        deadLetters.add(new SinkRecord("dlq", 0, null, r.key(), null, r.value(), offset++));
+      }
+      replay.put(deadLetters);
+    } finally {
+      replay.stop();
+    }
+    assertEquals(List.of(), LocalTasks.strings(DATABASE, "SELECT id FROM kv_nope ORDER BY id"));
+  }
+
+  /**
+   * Without a dead-letter queue a tombstone of a missing table is done: counted, logged once per
+   * table by position (never the table's name: the key made it) and committed, the table not
+   * created for it. It stopped the task. (A write to the table still stops it, before any later
+   * record is committed.)
+   */
+  @Test
+  void withoutADeadLetterQueueATombstoneOfAMissingTableIsDone() throws Exception {
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION);
     task = LocalTasks.started(url, context, options("false"));
     String firstLog =
         CapturedStderr.ofWork(
             () ->
                 task.put(
                     List.of(
-                        write("acme", "k1", 1),
-                        write("acme", "k2", 2),
-                        tombstone("nope", "k1", 3),
-                        write("nope", "k9", 4),
-                        tombstone("acme", "k2", 5),
-                        tombstone("nope", "k2", 6),
-                        tombstone("gone", "k1", 7))));
+                        tombstone("nope", "k1", 1),
+                        write("acme", "k1", 2),
+                        tombstone("nope", "k2", 3),
+                        tombstone("gone", "k1", 4))));
 
-    assertEquals(
-        List.of(4L),
-        context.deadLettered().stream().map(dead -> dead.getKey().kafkaOffset()).toList());
-    assertEquals(
-        List.of("k0", "k1"), LocalTasks.strings(DATABASE, "SELECT id FROM kv_acme ORDER BY id"));
-    assertEquals(8, nextOffset());
+    assertEquals(5, nextOffset());
     assertEquals(3.0, context.metric("tombstones-without-table-total"));
     assertEquals(0, tablesNamed("kv_nope", "kv_gone"));
-    assertEquals(2, occurrences(firstLog, LOGGED), firstLog);
-    assertFalse(firstLog.contains("kv_nope") || firstLog.contains("kv_gone"), firstLog);
-    assertFalse(firstLog.contains("nope"), firstLog);
-
-    String secondLog = CapturedStderr.ofWork(() -> task.put(List.of(tombstone("nope", "k3", 8))));
-    assertEquals(0, occurrences(secondLog, LOGGED), secondLog); // logged for kv_nope already
-    assertEquals(9, nextOffset());
-    assertEquals(4.0, context.metric("tombstones-without-table-total"));
-    assertEquals(1, context.deadLettered().size());
-  }
-
-  /** Without a dead-letter queue such a tombstone stopped the task; it is done instead. */
-  @Test
-  void withoutADeadLetterQueueATombstoneOfAMissingTableDoesNotStopTheTask() throws Exception {
-    HandRunTaskContext context = new HandRunTaskContext(PARTITION);
-    task = LocalTasks.started(url, context, options("false"));
-    task.put(List.of(tombstone("nope", "k1", 1), write("acme", "k1", 2)));
-
-    assertEquals(3, nextOffset());
-    assertEquals(1.0, context.metric("tombstones-without-table-total"));
-    assertEquals(0, tablesNamed("kv_nope"));
     assertEquals(
         List.of("k0", "k1"), LocalTasks.strings(DATABASE, "SELECT id FROM kv_acme ORDER BY id"));
+    assertEquals(2, occurrences(firstLog, LOGGED), firstLog);
+    assertFalse(firstLog.contains("nope") || firstLog.contains("gone"), firstLog);
+
+    String secondLog = CapturedStderr.ofWork(() -> task.put(List.of(tombstone("nope", "k3", 5))));
+    assertEquals(0, occurrences(secondLog, LOGGED), secondLog); // logged for kv_nope already
+    assertEquals(6, nextOffset());
+    assertEquals(4.0, context.metric("tombstones-without-table-total"));
   }
 
   private static String[] options(String autoCreate) {

@@ -186,8 +186,9 @@ public final class PostgresSinkConfig extends AbstractConfig {
             + " was dropped): the task stops, naming what to do (docs/audit-archival.md)."
             + " Without it a missing table stops the task, unless table.name.format reads the"
             + " record's key or value: then the records that name it are dead-lettered (the"
-            + " reason does not quote the name) and the others written; its tombstones have"
-            + " nothing to delete, so they are done (tombstones-without-table-total).",
+            + " reason does not quote the name), its tombstones with them, and the others"
+            + " written; without a dead-letter queue its tombstones have nothing to delete, so"
+            + " they are done (tombstones-without-table-total).",
         GROUP_TABLE,
         ++order,
         Width.SHORT,

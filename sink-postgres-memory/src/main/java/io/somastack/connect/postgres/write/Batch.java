@@ -169,15 +169,20 @@ public final class Batch {
   /**
    * Takes every row of a table that does not exist out of the batch, those it kept and those they
    * superseded alike, as record by record each would have met the missing table: a write goes to
-   * the dead-letter queue for {@code reason} (no row of another table takes its place); a tombstone
-   * is done, since a table that is not there holds no row to delete (counted in {@link
-   * #tombstonesWithoutTable}). Returns those tombstones, in record order.
+   * the dead-letter queue for {@code reason} (no row of another table takes its place). A tombstone
+   * goes there too when {@code tombstonesDone} is false (a dead-letter queue is configured): the
+   * queue then holds the table's records in their order, and replayed once the table exists it ends
+   * as the stream would have (a write and its later tombstone leave no row; the write alone would
+   * bring a deleted row back). Otherwise a tombstone is done, since a table that is not there holds
+   * no row to delete (counted in {@link #tombstonesWithoutTable}); without a queue a write to the
+   * table stops the task before any later record is committed. Returns the tombstones done, in
+   * record order.
    */
-  public List<EventRow> removeMissingTable(String table, Throwable reason) {
+  public List<EventRow> removeMissingTable(String table, Throwable reason, boolean tombstonesDone) {
     List<EventRow> done = new ArrayList<>();
     for (EventRow row : added) {
       if (row.table().equals(table) && (removed == null || !removed.contains(row))) {
-        if (row.kind() == EventRow.Kind.DELETE) {
+        if (tombstonesDone && row.kind() == EventRow.Kind.DELETE) {
           drop(row);
           done.add(row);
         } else {
