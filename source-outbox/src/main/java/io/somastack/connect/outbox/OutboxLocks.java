@@ -99,15 +99,18 @@ final class OutboxLocks {
       held.clear();
       oids.clear();
       lockSets.clear();
-      oids.putAll(distinctOids(connection));
+      Map<OutboxTable, Long> named = oids(connection, connectorTables);
+      oids.putAll(distinctOids(connection, named));
       lockSets.putAll(lockSets(connection, oids));
+      refuseOverlap(connection, named, lockSets);
       noticeDeadClientSooner(connection);
       lockedOn = connection;
       nextCheckAt = nowMs() + checkEveryMs;
     } else if (nowMs() - nextCheckAt >= 0) {
       nextCheckAt = nowMs() + checkEveryMs;
-      requireSameTables(connection);
-      followFamilies(connection);
+      Map<OutboxTable, Long> named = oids(connection, connectorTables);
+      requireSameTables(named);
+      followFamilies(connection, named);
     }
     List<OutboxTable> taken = new ArrayList<>();
     for (OutboxTable table : tables) {
@@ -162,8 +165,8 @@ final class OutboxLocks {
    * partitions, whose locks, one per OID, would not keep them apart either. Each task checks all
    * names, as the connector could not when the database was down at its start.
    */
-  private Map<OutboxTable, Long> distinctOids(Connection connection) throws SQLException {
-    Map<OutboxTable, Long> all = oids(connection, connectorTables);
+  private Map<OutboxTable, Long> distinctOids(Connection connection, Map<OutboxTable, Long> all)
+      throws SQLException {
     String same = overlap(connection, all);
     if (same != null) {
       throw new ConnectException(OutboxSourceConfig.TABLES + ": " + same);
@@ -185,12 +188,11 @@ final class OutboxLocks {
    * and made again) is read and marked under the old table's lock, while a second relay finds the
    * new one's free and relays it too. Checked every few seconds in one statement (one round trip,
    * not one per poll); a change ends the session, so the reconnection locks the table the names now
-   * find.
+   * find. {@code named}: the OIDs the connector's names find now.
    */
-  private void requireSameTables(Connection connection) throws SQLException, LocksOutdated {
-    Map<OutboxTable, Long> named = oids(connection, new ArrayList<>(oids.keySet()));
-    for (Map.Entry<OutboxTable, Long> entry : named.entrySet()) {
-      if (!oids.get(entry.getKey()).equals(entry.getValue())) { // null: dropped, not made again
+  private void requireSameTables(Map<OutboxTable, Long> named) throws LocksOutdated {
+    for (Map.Entry<OutboxTable, Long> entry : oids.entrySet()) {
+      if (!entry.getValue().equals(named.get(entry.getKey()))) { // null: dropped, not made again
         throw new LocksOutdated(
             "outbox "
                 + entry.getKey().name()
@@ -209,12 +211,15 @@ final class OutboxLocks {
    * once each, as they were taken once for it. When another session holds one it now needs (a table
    * attached under it that another connector relays, or a parent of it that another connector
    * relays), the task reconnects, so that it lets go of everything and takes each table's set whole
-   * again, or waits for it. So it does when one of its own tables joined another's family, as its
-   * locks would not refuse it: on reconnecting the two are refused ({@link #distinctOids}), as are
-   * two of the connector's tables in two tasks, whose locks refuse each other here.
+   * again, or waits for it. Before any of that, the new sets are checked against the connector's
+   * tables ({@link #refuseOverlap}), whether the task holds its tables or waits for them.
    */
-  private void followFamilies(Connection connection) throws SQLException, LocksOutdated {
+  private void followFamilies(Connection connection, Map<OutboxTable, Long> named)
+      throws SQLException, LocksOutdated {
     Map<OutboxTable, List<Key>> now = lockSets(connection, oids);
+    lockSets.clear();
+    lockSets.putAll(now); // refused or not, the sets the next take tries
+    refuseOverlap(connection, named, now);
     for (Map.Entry<OutboxTable, List<Key>> entry : held.entrySet()) {
       OutboxTable table = entry.getKey();
       List<Key> had = entry.getValue();
@@ -226,16 +231,6 @@ final class OutboxLocks {
       added.removeAll(had);
       List<Key> dropped = new ArrayList<>(had);
       dropped.removeAll(needed);
-      for (Key key : added) {
-        if (oids.containsValue(key.oid())) { // re-entrant in this session: no lock would refuse
-          throw new LocksOutdated(
-              "outbox "
-                  + table.name()
-                  + ": another of this task's tables is now a partition of it or a table it is a"
-                  + " partition of (attached, or made to inherit): reconnecting, where the two are"
-                  + " refused");
-        }
-      }
       Key refused = tryAll(connection, added);
       if (refused != null) {
         throw new LocksOutdated(
@@ -255,8 +250,66 @@ final class OutboxLocks {
           added.size(),
           dropped.size());
     }
-    lockSets.clear();
-    lockSets.putAll(now);
+  }
+
+  /**
+   * Fails the task, as {@link #distinctOids} does when it connects, when a table's lock set holds
+   * another of the connector's tables: one of them became a partition of the other, or inherits
+   * from it (attached, or {@code INHERIT}), or a name now finds another's table. In one task the
+   * two sets would be taken on one session, where advisory locks are re-entrant and refuse nothing,
+   * and each row of the child relayed twice (as its own and as the parent's) for as long as the
+   * task ran; in two tasks one would wait for the other for ever. Checked on every refresh of the
+   * sets, before any is tried, whether the task holds its tables or waits for them: a task that
+   * waited while another relayed the two would otherwise take both once that one has failed.
+   *
+   * @param named the OIDs the connector's names found, in the same check
+   */
+  private void refuseOverlap(
+      Connection connection, Map<OutboxTable, Long> named, Map<OutboxTable, List<Key>> sets)
+      throws SQLException {
+    Map<Long, List<OutboxTable>> byOid = new HashMap<>();
+    named.forEach(
+        (table, oid) -> {
+          if (oid != null) {
+            byOid.computeIfAbsent(oid, o -> new ArrayList<>()).add(table);
+          }
+        });
+    for (Map.Entry<OutboxTable, List<Key>> entry : sets.entrySet()) {
+      OutboxTable table = entry.getKey();
+      for (Key key : entry.getValue()) {
+        for (OutboxTable other : byOid.getOrDefault(key.oid(), List.of())) {
+          if (!other.equals(table)) {
+            throw new ConnectException(
+                OutboxSourceConfig.TABLES + ": " + overlapOf(connection, named, table, other));
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The connect-time wording for the two tables (in the connector's order), or, when their family
+   * changed again since the sets were read, a plainer one.
+   */
+  private String overlapOf(
+      Connection connection, Map<OutboxTable, Long> named, OutboxTable one, OutboxTable other)
+      throws SQLException {
+    Map<OutboxTable, Long> two = new LinkedHashMap<>();
+    for (OutboxTable table : connectorTables) {
+      if (table.equals(one) || table.equals(other)) {
+        two.put(table, named.get(table));
+      }
+    }
+    String why = overlap(connection, two);
+    return why != null
+        ? why
+        : "'"
+            + one.name()
+            + "' and '"
+            + other.name()
+            + "' read some rows alike (one is a partition of the other or inherits from it, or"
+            + " both name one table); list one or the other (each would be relayed on its own,"
+            + " those rows twice)";
   }
 
   /**

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -247,6 +248,99 @@ class RelayLockFamilyTest {
     assertEquals(List.of(table("public.pt_2")), locks("public.pt_2").take(connect()));
   }
 
+  /**
+   * Two connectors with one list, a_t and b_t (a leftover second one waiting), then b_t made to
+   * inherit from a_t. The waiting one held nothing, so its check compared no lock set with its
+   * tables, and once the first had failed it took both on its one session (advisory locks are
+   * re-entrant). Each lock set refreshed is now checked against the connector's tables: both fail
+   * at their next check, naming the two, whether they hold the tables or not.
+   */
+  @Test
+  void aListedTableMadeToInheritFromAnotherFailsEveryTaskOfTheListEvenOneHoldingNothing()
+      throws Exception {
+    createTable("a_t");
+    createTable("b_t");
+    OutboxLocks first = new OutboxLocks(List.of(table("public.a_t"), table("public.b_t")));
+    first.checkEveryMs(0);
+    Connection firstSession = connect();
+    assertEquals(2, first.take(firstSession).size());
+    OutboxLocks second = new OutboxLocks(List.of(table("public.a_t"), table("public.b_t")));
+    second.checkEveryMs(0);
+    Connection secondSession = connect();
+    assertEquals(List.of(), second.take(secondSession), "the first holds both");
+
+    execute("ALTER TABLE b_t INHERIT a_t");
+
+    assertRefusedAsInheriting(
+        assertThrows(ConnectException.class, () -> second.take(secondSession)));
+    assertEquals(Set.of(), relayLocks(secondSession), "took neither");
+    assertRefusedAsInheriting(assertThrows(ConnectException.class, () -> first.take(firstSession)));
+  }
+
+  /**
+   * With tasks, the first gone (failed, or stopped): the waiting one took both tables on its
+   * session and relayed each row of b_t twice, as b_t's and as a_t's, for as long as it ran. It now
+   * fails at its next check instead.
+   */
+  @Test
+  void aWaitingTaskFailsInsteadOfRelayingAListedTableAndItsNewChild() throws Exception {
+    createTable("a_t");
+    createTable("b_t");
+    PostgresOutboxSourceTask relaying =
+        started("public.a_t,public.b_t", new HandRunSourceContext(props(), map()));
+    relaying.tableCheckEveryMs(0);
+    assertNull(relaying.poll());
+    PostgresOutboxSourceTask waiting =
+        started("public.a_t,public.b_t", new HandRunSourceContext(props(), map()));
+    waiting.tableCheckEveryMs(0);
+    assertNothingRelayed(waiting);
+
+    execute("ALTER TABLE b_t INHERIT a_t");
+    execute("INSERT INTO b_t(id, topic, payload) SELECT g, 't', '{}' FROM generate_series(1, 3) g");
+    relaying.stop();
+
+    List<SourceRecord> relayed = new ArrayList<>();
+    ConnectException refused =
+        assertThrows(
+            ConnectException.class,
+            () ->
+                await()
+                    .atMost(Duration.ofSeconds(10))
+                    .until(
+                        () -> {
+                          List<SourceRecord> records = waiting.poll();
+                          if (records != null) {
+                            relayed.addAll(records);
+                            records.forEach(record -> waiting.commitRecord(record, null));
+                          }
+                          return relayed.size() >= 6;
+                        }),
+            () -> "relayed instead: " + ids(relayed));
+    assertRefusedAsInheriting(refused);
+    assertEquals(List.of(), relayed);
+  }
+
+  /** Spread over two tasks of one connector: each sees the other's table in its own lock set. */
+  @Test
+  void twoTasksOfOneConnectorFailWhenOneTableIsMadeToInheritFromTheOther() throws Exception {
+    createTable("a_t");
+    createTable("b_t");
+    List<OutboxTable> connector = List.of(table("public.a_t"), table("public.b_t"));
+    OutboxLocks a = new OutboxLocks(List.of(table("public.a_t")), connector);
+    a.checkEveryMs(0);
+    OutboxLocks b = new OutboxLocks(List.of(table("public.b_t")), connector);
+    b.checkEveryMs(0);
+    Connection aSession = connect();
+    Connection bSession = connect();
+    assertEquals(List.of(table("public.a_t")), a.take(aSession));
+    assertEquals(List.of(table("public.b_t")), b.take(bSession));
+
+    execute("ALTER TABLE b_t INHERIT a_t");
+
+    assertRefusedAsInheriting(assertThrows(ConnectException.class, () -> a.take(aSession)));
+    assertRefusedAsInheriting(assertThrows(ConnectException.class, () -> b.take(bSession)));
+  }
+
   /** Plain inheritance: a parent and a table inheriting from it, in two connectors. */
   @Test
   void anInheritanceParentAndItsChildAreRelayedOneAtATime() throws Exception {
@@ -285,6 +379,13 @@ class RelayLockFamilyTest {
       }
       return found;
     }
+  }
+
+  private static void assertRefusedAsInheriting(ConnectException refused) {
+    assertTrue(refused.getMessage().contains("outbox.tables"), refused::getMessage);
+    assertTrue(
+        refused.getMessage().contains("'public.b_t' is a table inheriting from 'public.a_t'"),
+        refused::getMessage);
   }
 
   private static void lockExclusively(Connection session, String table) throws SQLException {
