@@ -336,7 +336,9 @@ final class OutboxLocks {
    * Each table's lock set, ordered by OID: exclusive keys for the table and every table below it in
    * pg_inherits (partitions and inheritance children, at any depth), shared keys for every table
    * above it. One statement for all tables. pg_inherits has no cycles; UNION drops the second path
-   * to a table reached twice (multiple inheritance).
+   * to a table reached twice (multiple inheritance). A partition left detach-pending (a {@code
+   * DETACH ... CONCURRENTLY} cancelled or failed part way, until {@code DETACH ... FINALIZE}) is
+   * not family: reads of its parent leave it out (PostgreSQL 14 and later, as required).
    */
   static Map<OutboxTable, List<Key>> lockSets(Connection connection, Map<OutboxTable, Long> oids)
       throws SQLException {
@@ -347,10 +349,10 @@ final class OutboxLocks {
             "WITH RECURSIVE listed AS (SELECT unnest(?::int8[])::oid AS oid),"
                 + " down(root, rel) AS (SELECT oid, oid FROM listed"
                 + " UNION SELECT d.root, i.inhrelid FROM down d"
-                + " JOIN pg_inherits i ON i.inhparent = d.rel),"
+                + " JOIN pg_inherits i ON i.inhparent = d.rel AND NOT i.inhdetachpending),"
                 + " up(root, rel) AS (SELECT oid, oid FROM listed"
                 + " UNION SELECT u.root, i.inhparent FROM up u"
-                + " JOIN pg_inherits i ON i.inhrelid = u.rel)"
+                + " JOIN pg_inherits i ON i.inhrelid = u.rel AND NOT i.inhdetachpending)"
                 + " SELECT root::int8, rel::int8, false FROM down"
                 + " UNION ALL SELECT root::int8, rel::int8, true FROM up WHERE rel <> root")) {
       s.setArray(1, connection.createArrayOf("bigint", byOid.keySet().toArray()));
@@ -410,7 +412,8 @@ final class OutboxLocks {
    * (directly or through tables between), or null when none is. A read of the parent reads the rows
    * of its partitions and children too: listed both, the parent and the partition are two source
    * partitions with their own positions (and two locks), and each row of the partition would be
-   * relayed twice. One statement: pg_inherits holds both partitions and inheritance.
+   * relayed twice. One statement: pg_inherits holds both partitions and inheritance. A partition
+   * left detach-pending is not one: reads of the parent leave it out ({@link #lockSets}).
    */
   static String partOf(Connection connection, Map<OutboxTable, Long> oids) throws SQLException {
     Map<Long, OutboxTable> byOid = new HashMap<>();
@@ -427,9 +430,9 @@ final class OutboxLocks {
         connection.prepareStatement(
             "WITH RECURSIVE listed AS (SELECT unnest(?::int8[])::oid AS oid),"
                 + " up(child, parent) AS (SELECT i.inhrelid, i.inhparent FROM pg_inherits i"
-                + " WHERE i.inhrelid IN (SELECT oid FROM listed)"
+                + " WHERE i.inhrelid IN (SELECT oid FROM listed) AND NOT i.inhdetachpending"
                 + " UNION SELECT u.child, i.inhparent FROM up u"
-                + " JOIN pg_inherits i ON i.inhrelid = u.parent)"
+                + " JOIN pg_inherits i ON i.inhrelid = u.parent AND NOT i.inhdetachpending)"
                 + " SELECT u.child::int8, u.parent::int8, c.relkind = 'p'"
                 + " FROM up u JOIN pg_class c ON c.oid = u.parent"
                 + " WHERE u.parent IN (SELECT oid FROM listed) ORDER BY 1, 2 LIMIT 1")) {

@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -341,6 +343,67 @@ class RelayLockFamilyTest {
     assertRefusedAsInheriting(assertThrows(ConnectException.class, () -> b.take(bSession)));
   }
 
+  /**
+   * A DETACH ... CONCURRENTLY cancelled in its wait leaves the partition in pg_inherits, marked
+   * detach-pending until DETACH ... FINALIZE: reads of the parent leave it out, so the parent's
+   * relay neither locks it nor keeps its own relay waiting, and each relays its rows once.
+   */
+  @Test
+  void aPartitionLeftDetachPendingIsRelayedApartFromItsParent() throws Exception {
+    insert(1000, 2); // into pt_2
+    Connection parentSession = connect();
+    OutboxLocks parent = locks("public.pt");
+    parent.checkEveryMs(0);
+    assertEquals(List.of(table("public.pt")), parent.take(parentSession));
+
+    leaveDetachPending("pt", "pt_2");
+    try (Connection c = pg.connect(db);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT count(*) FROM pt WHERE id >= 1000")) {
+      rs.next();
+      assertEquals(0, rs.getLong(1), "a read of the parent leaves pt_2 out");
+    }
+
+    assertEquals(List.of(), parent.take(parentSession));
+    assertEquals(
+        Set.of("pt:ExclusiveLock", "pt_1:ExclusiveLock", "pt_1_a:ExclusiveLock"),
+        relayLocks(parentSession),
+        "pt_2's lock let go of at the check");
+    Connection partitionSession = connect();
+    assertEquals(List.of(table("public.pt_2")), locks("public.pt_2").take(partitionSession));
+    assertEquals(Set.of("pt_2:ExclusiveLock"), relayLocks(partitionSession), "no parent's lock");
+
+    end(parentSession);
+    parent.released();
+    assertEquals(
+        List.of(table("public.pt")),
+        parent.take(connect()),
+        "the parent's relay takes its set on a new session beside pt_2's");
+  }
+
+  /**
+   * The same with tasks: a connector on the parent and one on the detach-pending partition relay
+   * side by side, each its own rows once; listed together in one connector they are not refused.
+   */
+  @Test
+  void aParentAndItsDetachPendingPartitionAreRelayedSideBySide() throws Exception {
+    insert(0, 2); // into pt_1_a
+    insert(1000, 2); // into pt_2
+    leaveDetachPending("pt", "pt_2");
+
+    PostgresOutboxSourceTask parent =
+        started("public.pt", new HandRunSourceContext(props(), map()));
+    PostgresOutboxSourceTask partition =
+        started("public.pt_2", new HandRunSourceContext(props(), map()));
+    assertEquals(List.of(0L, 1L), ids(HandRunSourceContext.relayUntil(parent, 2)));
+    assertEquals(List.of(1000L, 1001L), ids(HandRunSourceContext.relayUntil(partition, 2)));
+    try (Connection c = pg.connect(db)) {
+      assertNull(
+          OutboxLocks.overlap(
+              c, OutboxLocks.oids(c, List.of(table("public.pt"), table("public.pt_2")))));
+    }
+  }
+
   /** Plain inheritance: a parent and a table inheriting from it, in two connectors. */
   @Test
   void anInheritanceParentAndItsChildAreRelayedOneAtATime() throws Exception {
@@ -386,6 +449,71 @@ class RelayLockFamilyTest {
     assertTrue(
         refused.getMessage().contains("'public.b_t' is a table inheriting from 'public.a_t'"),
         refused::getMessage);
+  }
+
+  /**
+   * Detaches the partition concurrently and cancels the detach while it waits for a transaction
+   * that has read the parent: the first of its two transactions has marked the partition
+   * detach-pending in pg_inherits, and that stays.
+   */
+  private void leaveDetachPending(String parent, String partition) throws Exception {
+    try (Connection reader = pg.connect(db);
+        Connection detacher = pg.connect(db)) {
+      reader.setAutoCommit(false);
+      try (Statement s = reader.createStatement()) {
+        s.executeQuery("SELECT 1 FROM " + parent + " LIMIT 0").close(); // holds its lock
+      }
+      int pid = backendPid(detacher);
+      CompletableFuture<Void> detach =
+          CompletableFuture.runAsync(
+              () -> {
+                try (Statement s = detacher.createStatement()) {
+                  s.execute(
+                      "ALTER TABLE " + parent + " DETACH PARTITION " + partition + " CONCURRENTLY");
+                } catch (SQLException e) {
+                  throw new CompletionException(e);
+                }
+              });
+      try (Connection c = pg.connect(db);
+          PreparedStatement waiting =
+              c.prepareStatement(
+                  "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = ?");
+          PreparedStatement cancel = c.prepareStatement("SELECT pg_cancel_backend(?)")) {
+        waiting.setInt(1, pid);
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () -> {
+                  try (ResultSet rs = waiting.executeQuery()) {
+                    return rs.next() && rs.getBoolean(1);
+                  }
+                });
+        cancel.setInt(1, pid);
+        cancel.executeQuery().close();
+      }
+      CompletionException cancelled = assertThrows(CompletionException.class, detach::join);
+      assertEquals("57014", ((SQLException) cancelled.getCause()).getSQLState(), "cancelled");
+      reader.rollback();
+    }
+    try (Connection c = pg.connect(db);
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT inhdetachpending FROM pg_inherits"
+                    + " WHERE inhrelid = to_regclass(?) AND inhparent = to_regclass(?)")) {
+      s.setString(1, partition);
+      s.setString(2, parent);
+      try (ResultSet rs = s.executeQuery()) {
+        assertTrue(rs.next() && rs.getBoolean(1), "detach-pending");
+      }
+    }
+  }
+
+  private static int backendPid(Connection session) throws SQLException {
+    try (Statement s = session.createStatement();
+        ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+      rs.next();
+      return rs.getInt(1);
+    }
   }
 
   private static void lockExclusively(Connection session, String table) throws SQLException {
