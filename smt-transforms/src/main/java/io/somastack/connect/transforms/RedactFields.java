@@ -152,7 +152,7 @@ public abstract class RedactFields<R extends ConnectRecord<R>>
             record,
             container,
             side.schema(record),
-            (path, value, schema) -> redact(record, path, value, schema));
+            (path, value, schema, target) -> redact(record, path, value, schema));
     return side.with(record, FieldRewriter.schemaOf(redacted, side.schema(record)), redacted);
   }
 

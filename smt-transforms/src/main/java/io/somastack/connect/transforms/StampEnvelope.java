@@ -334,7 +334,7 @@ public class StampEnvelope<R extends ConnectRecord<R>> implements Transformation
             record.valueSchema(),
             // a Map's MAP schema is no field's type: stamps go in as text, and a map they do not
             // fit goes on schemaless (FieldRewriter.schemaOf), as maps did before
-            (path, existing, schema) ->
+            (path, existing, schema, target) ->
                 isPresent(path, existing)
                     ? existing
                     : stamp(record, path, value instanceof Struct ? schema : null));

@@ -41,11 +41,13 @@ public final class FieldRewriter {
 
   /**
    * The new value of a leaf; {@code schema} is the original field schema, or the value schema of
-   * the map holding it (null when schemaless).
+   * the map holding it (null when schemaless); {@code target} is the schema the leaf has in the
+   * rewritten value: the rebuilt Struct's field schema ({@link LeafSchema}'s, cached with the
+   * rebuilt schema), or for a map the same as {@code schema}.
    */
   @FunctionalInterface
   public interface LeafValue {
-    Object apply(FieldPath path, Object value, Schema schema);
+    Object apply(FieldPath path, Object value, Schema schema, Schema target);
   }
 
   /** The value's shape does not admit the configured paths (e.g. a parent is not an object). */
@@ -209,7 +211,7 @@ public final class FieldRewriter {
       Object value = lookup(source, name, node);
       if (child.isLeaf()) {
         if (value != null || visitMissing) {
-          Object rewritten = leaf.apply(child.path, value, values);
+          Object rewritten = leaf.apply(child.path, value, values, values);
           if (fixed && rewritten != null && !fits(values, rewritten)) {
             throw new ShapeException(
                 "field '"
@@ -432,7 +434,9 @@ public final class FieldRewriter {
       Object rewritten = value;
       if (child != null && child.isLeaf()) {
         if (value != null || visitMissing) {
-          rewritten = leaf.apply(child.path, value, original == null ? null : original.schema());
+          rewritten =
+              leaf.apply(
+                  child.path, value, original == null ? null : original.schema(), field.schema());
         }
       } else if (child != null && (value != null || visitMissing)) {
         rewritten =
