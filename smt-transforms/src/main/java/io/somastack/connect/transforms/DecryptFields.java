@@ -1,7 +1,6 @@
 package io.somastack.connect.transforms;
 
 import io.somastack.connect.common.config.Version;
-import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.transforms.crypto.CryptoConfig;
 import io.somastack.connect.transforms.crypto.FieldCipher;
@@ -14,6 +13,7 @@ import io.somastack.connect.transforms.util.SchemaJson;
 import io.somastack.connect.transforms.util.TenantField;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.common.cache.Cache;
 import org.apache.kafka.common.cache.LRUCache;
 import org.apache.kafka.common.cache.SynchronizedCache;
@@ -50,7 +50,11 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
           + "Upgrading: records encrypted before EncryptFields recorded the schema keep decrypting "
           + "to strings; records it encrypts from now on decrypt to their original types, so a "
           + "pipeline reading both sees the field's schema change from string to the original one "
-          + "(a JDBC sink with schema evolution may need the column to have that type). A field "
+          + "(a JDBC sink with schema evolution may need the column to have that type). Fields "
+          + "whose schema EncryptFields does not record (key fields unless its schema.record is "
+          + "true; a map keyed by Structs, arrays or maps; a default JSON cannot hold) keep "
+          + "decrypting to strings. A float or double -0.0 is restored with its sign where it is "
+          + "the field itself or a map key; elsewhere inside a field it comes back as 0.0. A field "
           + "whose decrypted value does not fit the recorded schema fails the record. A field that is not a valid ciphertext "
           + "fails the record. Use <code>"
           + DecryptFields.Key.class.getName()
@@ -71,6 +75,9 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
 
   /** Original schemas by their recorded text; a record stream has few (see SchemaCache). */
   private final Cache<String, Schema> originals = new SynchronizedCache<>(new LRUCache<>(16));
+
+  /** How many recorded schemas were read (parsed), for tests that they are not read per record. */
+  private final LongAdder schemaReads = new LongAdder();
 
   protected DecryptFields(RecordSide side) {
     this.side = side;
@@ -113,18 +120,26 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
     return original != null ? original : Schema.OPTIONAL_STRING_SCHEMA;
   }
 
-  /** The original schema recorded in an encrypted field's schema, or null (cached by its text). */
+  /** The original schema's text recorded in an encrypted field's schema, or null. */
+  private static String recorded(Schema encrypted) {
+    return encrypted == null || encrypted.parameters() == null
+        ? null
+        : encrypted.parameters().get(EncryptFields.ORIGINAL_SCHEMA_PARAMETER);
+  }
+
+  /**
+   * The original schema recorded in an encrypted field's schema, or null (cached by its text: read
+   * only when a rebuilt record schema is made, which is cached too).
+   */
   private Schema originalSchema(Schema encrypted) {
-    String recorded =
-        encrypted == null || encrypted.parameters() == null
-            ? null
-            : encrypted.parameters().get(EncryptFields.ORIGINAL_SCHEMA_PARAMETER);
+    String recorded = recorded(encrypted);
     if (recorded == null) {
       return null;
     }
     Schema original = originals.get(recorded);
     if (original == null) {
       original = SchemaJson.read(recorded);
+      schemaReads.increment();
       originals.put(recorded, original);
     }
     return original;
@@ -151,14 +166,15 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
               record,
               container,
               side.schema(record),
-              (path, value, schema) -> open(record, path, value, schema, owner));
+              (path, value, schema, target) -> open(record, path, value, schema, target, owner));
     } catch (UnreadableSchema e) {
       throw Records.error(record, e.getMessage());
     }
     return side.with(record, FieldRewriter.schemaOf(decrypted, side.schema(record)), decrypted);
   }
 
-  private Object open(R record, FieldPath path, Object value, Schema schema, String owner) {
+  private Object open(
+      R record, FieldPath path, Object value, Schema schema, Schema target, String owner) {
     if (!(value instanceof String text)) {
       throw Records.error(record, "field '" + path + "' holds no ciphertext");
     }
@@ -168,18 +184,23 @@ public abstract class DecryptFields<R extends ConnectRecord<R>>
     } catch (InvalidCiphertextException e) {
       throw Records.error(record, "field '" + path + "': " + e.getMessage());
     }
-    // a Struct field with its original schema recorded gets it back; any other field with a
-    // schema (encrypted before it was recorded, or in a map with a MAP schema) stays a string;
-    // schemaless values get their JSON type back. Their messages quote none of the plaintext.
+    // a Struct field with its original schema recorded gets it back: the rebuilt field's schema
+    // (target), read from the record when the rebuilt record schema was made and cached with it,
+    // never again per record; any other field with a schema (encrypted before it was recorded, or
+    // in a map with a MAP schema, whose target is its own schema) stays a string; schemaless values
+    // get their JSON type back. Their messages quote none of the plaintext.
     try {
-      Schema original = originalSchema(schema);
-      if (original != null) {
-        return SchemaJson.value(RecordJson.parse(json, "decrypted value"), original);
+      if (target != schema && recorded(schema) != null) {
+        return SchemaJson.value(json, target);
       }
       return schema == null ? JsonValues.fromBytes(json) : JsonValues.toText(json);
     } catch (DataException notJson) {
       throw Records.error(record, "field '" + path + "': " + notJson.getMessage());
     }
+  }
+
+  long schemaReads() {
+    return schemaReads.sum();
   }
 
   @Override

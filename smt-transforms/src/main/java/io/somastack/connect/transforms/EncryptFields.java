@@ -16,6 +16,9 @@ import io.somastack.connect.transforms.util.SchemaJson;
 import io.somastack.connect.transforms.util.TenantField;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.cache.Cache;
+import org.apache.kafka.common.cache.LRUCache;
+import org.apache.kafka.common.cache.SynchronizedCache;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
@@ -26,6 +29,8 @@ import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.transforms.Transformation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Encrypts configured fields with AES-256-GCM into {@link FieldCipher} envelopes bound to the field
@@ -52,7 +57,16 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
           + "soma.encrypted.schema"
           + "' holds the field's original schema as JSON (JsonConverter's schema layout; "
           + "parameters survive JsonConverter with schemas and Avro), from which DecryptFields "
-          + "restores the field's schema and value (a schema nested too deeply to write as JSON, past 500 or so levels of Structs, is not recorded, and the field decrypts to a string); a Map with a MAP schema (JsonConverter with "
+          + "restores the field's schema and value. A schema that would not read back is not "
+          + "recorded (logged at WARN once, naming the field path), and the field decrypts to a "
+          + "string, as before schemas were recorded: one with a map keyed by Structs, arrays or "
+          + "maps (whose keys have no text to read back), a default JSON has no form for (NaN), "
+          + "or one nested too deeply to write as JSON (past 500 or so levels of Structs). "
+          + "EncryptFields$Key records schemas only with schema.record=true: the parameter "
+          + "changes a key's bytes under JsonConverter with schemas or Avro, so an upgrade "
+          + "would move a key to another partition and leave a compacted topic with both. In a "
+          + "Struct without recorded schemas, encrypted fields are plain optional strings; "
+          + "a Map with a MAP schema (JsonConverter with "
           + "schemas.enable=true on a map-typed payload) keeps it while its values are strings, "
           + "and otherwise goes on schemaless. A ciphertext reveals the length of the value's JSON. "
           + "Nonces are 96 bits, so each key version must encrypt at most 2^32 values (random-mode "
@@ -70,6 +84,7 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
   public static final String TENANT_FIELD_CONFIG = CryptoConfig.TENANT_FIELD_CONFIG;
   public static final String KEY_ID_CONFIG = "key.id";
   public static final String MODE_CONFIG = "mode";
+  public static final String SCHEMA_RECORD_CONFIG = "schema.record";
 
   /** The parameter of an encrypted Struct field's schema that holds its original schema. */
   public static final String ORIGINAL_SCHEMA_PARAMETER = "soma.encrypted.schema";
@@ -108,7 +123,38 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
               -1,
               ConfigDef.Width.NONE,
               MODE_CONFIG,
-              Recommenders.enumValues(FieldCipher.Mode.class));
+              Recommenders.enumValues(FieldCipher.Mode.class))
+          .define(
+              SCHEMA_RECORD_CONFIG,
+              ConfigDef.Type.BOOLEAN,
+              null,
+              new ConfigDef.Validator() {
+                @Override
+                public void ensureValid(String name, Object value) {
+                  // the type has parsed it: true, false, or unset (null)
+                }
+
+                @Override
+                public String toString() {
+                  return "true, false, or unset (true for Value, false for Key)";
+                }
+              },
+              ConfigDef.Importance.MEDIUM,
+              "Whether an encrypted Struct field's schema records the field's original schema "
+                  + "(the parameter "
+                  + ORIGINAL_SCHEMA_PARAMETER
+                  + "), from which DecryptFields restores its type. Unset: true for "
+                  + "EncryptFields$Value, false for EncryptFields$Key. The parameter is part of "
+                  + "the encrypted schema, so under JsonConverter with schemas (the schema is in "
+                  + "the bytes) or Avro (a new schema id) it changes the record's bytes: for a "
+                  + "key, the same logical key would then hash to another partition than the "
+                  + "keys encrypted before it was recorded, and a compacted topic would keep "
+                  + "both. Set it true for a key only on a new topic (or one whose keys may "
+                  + "change bytes); set it false for a value to keep decrypting it to strings.",
+              null,
+              -1,
+              ConfigDef.Width.NONE,
+              SCHEMA_RECORD_CONFIG);
 
   private final RecordSide side;
   private FieldCipher cipher;
@@ -116,6 +162,12 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
   private FieldCipher.Mode mode;
   private TenantField tenant;
   private FieldRewriter rewriter;
+  private boolean record;
+
+  /** Original schemas already logged as not recorded (bounded, as the rebuilt schemas are). */
+  private final Cache<Schema, Boolean> unrecorded = new SynchronizedCache<>(new LRUCache<>(64));
+
+  private static final Logger LOG = LoggerFactory.getLogger(EncryptFields.class);
 
   protected EncryptFields(RecordSide side) {
     this.side = side;
@@ -130,26 +182,37 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
     mode = Configs.choice(config, MODE_CONFIG, FieldCipher.Mode.class);
     tenant = new TenantField(CryptoConfig.tenantField(config, fields), true);
     cipher = new FieldCipher(keyring);
+    Boolean recordSchemas = config.getBoolean(SCHEMA_RECORD_CONFIG);
+    record = recordSchemas != null ? recordSchemas : side == RecordSide.VALUE;
     // the fields validator has refused paths that overlap
-    rewriter = new FieldRewriter(fields, (path, schema) -> encryptedSchema(schema), false);
+    rewriter = new FieldRewriter(fields, this::encryptedSchema, false);
   }
 
   /**
-   * The schema of an encrypted Struct field: an optional string that records the field's own schema
-   * in the parameter {@link #ORIGINAL_SCHEMA_PARAMETER}, so that {@link DecryptFields} can restore
-   * it (parameters survive JsonConverter with schemas and Avro).
+   * The schema of an encrypted Struct field: an optional string that, when schemas are recorded,
+   * holds the field's own schema in the parameter {@link #ORIGINAL_SCHEMA_PARAMETER}, so that
+   * {@link DecryptFields} can restore it (parameters survive JsonConverter with schemas and Avro).
+   * A schema that would not read back (see {@link SchemaJson#writeReadable}) is not recorded: the
+   * field decrypts to a string, as fields did before schemas were recorded, rather than a record
+   * that encrypted failing to decrypt. That is logged once per schema, naming the field path.
    */
-  static Schema encryptedSchema(Schema original) {
-    if (original == null) {
+  private Schema encryptedSchema(FieldPath path, Schema original) {
+    if (original == null || !record) {
       return Schema.OPTIONAL_STRING_SCHEMA;
     }
     String recorded;
     try {
-      recorded = SchemaJson.write(original);
-    } catch (DataException tooDeep) {
-      // a schema's JSON nests two levels per Struct, so one of more than about 500 levels has
-      // none (past JSON's 1000): it is not recorded, and the field decrypts to a string, as
-      // fields did before schemas were recorded, rather than a record that encrypted failing
+      recorded = SchemaJson.writeReadable(original);
+    } catch (DataException unreadable) {
+      // the schema rebuilt is cached, but may be rebuilt when many schemas are in use
+      if (unrecorded.get(original) == null) {
+        unrecorded.put(original, Boolean.TRUE);
+        LOG.warn(
+            "EncryptFields: the schema of field '{}' is not recorded, so DecryptFields restores"
+                + " it as a string: {}",
+            path,
+            unreadable.getMessage());
+      }
       return Schema.OPTIONAL_STRING_SCHEMA;
     }
     return SchemaBuilder.string().optional().parameter(ORIGINAL_SCHEMA_PARAMETER, recorded).build();
@@ -183,7 +246,7 @@ public abstract class EncryptFields<R extends ConnectRecord<R>>
             record,
             container,
             side.schema(record),
-            (path, value, schema) ->
+            (path, value, schema, target) ->
                 cipher.encrypt(
                     JsonValues.fieldBytes(record, path, value, schema, "encrypted"),
                     keyId,

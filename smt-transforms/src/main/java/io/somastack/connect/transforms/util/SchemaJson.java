@@ -2,6 +2,12 @@ package io.somastack.connect.transforms.util;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import com.fasterxml.jackson.databind.node.DecimalNode;
+import com.fasterxml.jackson.databind.node.DoubleNode;
+import com.fasterxml.jackson.databind.node.FloatNode;
+import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.somastack.connect.common.json.RecordJson;
@@ -85,6 +91,67 @@ public final class SchemaJson {
   }
 
   /**
+   * The schema as {@link #write} writes it, where a reader can restore it and read any value of it
+   * back: its text reads back to a schema that writes the same text (defaults and parameters
+   * included), and no map in it has keys of a type whose text does not read back (a Struct, array
+   * or map key is named by Java's text of it). Otherwise a {@link DataException} says why, naming
+   * no default value.
+   */
+  public static String writeReadable(Schema schema) {
+    String keys = unreadableKeys(schema);
+    if (keys != null) {
+      throw new DataException("it holds a map whose keys are of type " + keys);
+    }
+    String text;
+    try {
+      text = write(schema);
+    } catch (DataException e) {
+      throw new DataException(
+          String.valueOf(e.getMessage()).contains("nested too deeply")
+              ? "it is nested too deeply to write as JSON"
+              : "a default in it has no JSON (a NaN or an infinity, or a type JSON lacks)");
+    }
+    boolean readsBack;
+    try {
+      readsBack = write(read(text)).equals(text);
+    } catch (DataException e) {
+      readsBack = false;
+    }
+    if (!readsBack) {
+      throw new DataException("it does not read back as written (a default or a parameter)");
+    }
+    return text;
+  }
+
+  /** The type of a map's keys in the schema that have no text to read back, or null. */
+  private static String unreadableKeys(Schema schema) {
+    switch (schema.type()) {
+      case STRUCT -> {
+        for (Field field : schema.fields()) {
+          String keys = unreadableKeys(field.schema());
+          if (keys != null) {
+            return keys;
+          }
+        }
+        return null;
+      }
+      case ARRAY -> {
+        return unreadableKeys(schema.valueSchema());
+      }
+      case MAP -> {
+        Schema.Type keys = schema.keySchema().type();
+        if (keys == Schema.Type.STRUCT || keys == Schema.Type.ARRAY || keys == Schema.Type.MAP) {
+          return keys.toString();
+        }
+        return unreadableKeys(schema.valueSchema());
+      }
+      default -> {
+        return null;
+      }
+    }
+  }
+
+  /**
    * The schema {@link #write} wrote.
    *
    * @throws DataException when the text is not such a schema
@@ -125,14 +192,46 @@ public final class SchemaJson {
     if (node.hasNonNull("doc")) {
       builder.doc(node.get("doc").asText());
     }
-    node.path("parameters")
-        .properties()
-        .forEach(p -> builder.parameter(p.getKey(), p.getValue().asText()));
+    if (node.path("parameters").isObject()) {
+      // a null parameter stays null, not the text "null"
+      Map<String, String> parameters = new LinkedHashMap<>();
+      node.get("parameters")
+          .properties()
+          .forEach(
+              p ->
+                  parameters.put(p.getKey(), p.getValue().isNull() ? null : p.getValue().asText()));
+      builder.parameters(parameters);
+    }
     if (node.hasNonNull("default")) {
       // a Struct default must be made with the schema it is the default of: the builder
       builder.defaultValue(value(node.get("default"), builder));
     }
     return builder.build();
+  }
+
+  /**
+   * The Connect value of {@code schema} that the JSON text {@code json} stands for, as {@link
+   * #value(JsonNode, Schema)}. A float or double -0.0 keeps its sign, which the exact decimal the
+   * JSON is read into has not.
+   */
+  public static Object value(byte[] json, Schema schema) {
+    Object value = value(RecordJson.parse(json, "decrypted value"), schema);
+    if (value instanceof Double d && d == 0 && negative(json)) {
+      return -0.0d;
+    }
+    if (value instanceof Float f && f == 0 && negative(json)) {
+      return -0.0f;
+    }
+    return value;
+  }
+
+  private static boolean negative(byte[] json) {
+    for (byte b : json) {
+      if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+        return b == '-';
+      }
+    }
+    return false;
   }
 
   /**
@@ -271,15 +370,45 @@ public final class SchemaJson {
   }
 
   /**
-   * A map key as JSON: ConnectJson names an entry by its key's text, so a key of a type JSON writes
-   * as text (strings, logical types, bytes) is that text, and a number or boolean its JSON.
+   * A map key as JSON. ConnectJson names an entry by its key's text: Java's for a number or boolean
+   * (so a float or double may be NaN, an infinity or -0.0, which JSON lacks), ISO text for a
+   * Timestamp, Date or Time, base64 for bytes, and the text itself for a string. It is read by the
+   * key schema's type (a named one too, such as Debezium's int32 io.debezium.time.Date); a key that
+   * is a Struct, array or map has no text to read back ({@link #writeReadable} refuses such a
+   * schema).
    */
   private static JsonNode key(String text, Schema keySchema) {
-    boolean asText =
-        keySchema.name() != null
-            ? !Decimal.LOGICAL_NAME.equals(keySchema.name())
-            : keySchema.type() == Schema.Type.STRING || keySchema.type() == Schema.Type.BYTES;
-    return asText ? TextNode.valueOf(text) : RecordJson.parse(text, "map key");
+    String name = keySchema.name();
+    if (text.equals("null")
+        && keySchema.isOptional()
+        && keySchema.type() != Schema.Type.STRING
+        && keySchema.type() != Schema.Type.BYTES) {
+      // a null key of an optional key schema: String.valueOf(null)
+      return NullNode.getInstance();
+    }
+    if (Decimal.LOGICAL_NAME.equals(name)) {
+      return DecimalNode.valueOf(new BigDecimal(text));
+    }
+    if (Timestamp.LOGICAL_NAME.equals(name)
+        || org.apache.kafka.connect.data.Date.LOGICAL_NAME.equals(name)
+        || Time.LOGICAL_NAME.equals(name)) {
+      return TextNode.valueOf(text);
+    }
+    return switch (keySchema.type()) {
+      case INT8, INT16, INT32, INT64 -> LongNode.valueOf(Long.parseLong(text));
+      case FLOAT32 -> FloatNode.valueOf(Float.parseFloat(text));
+      case FLOAT64 -> DoubleNode.valueOf(Double.parseDouble(text));
+      case BOOLEAN -> {
+        if (!text.equals("true") && !text.equals("false")) {
+          throw mismatch(keySchema);
+        }
+        yield BooleanNode.valueOf(text.equals("true"));
+      }
+      case STRING, BYTES -> TextNode.valueOf(text);
+      default ->
+          throw new DataException(
+              "map keys of type " + keySchema.type() + " have no text that reads back");
+    };
   }
 
   /** A value inside another, a failure there told where (by field name or index, not value). */
