@@ -165,18 +165,22 @@ final class PendingBatch {
 
   /**
    * This batch without its operations on the collections (name to why it is missing), which are not
-   * there and may not be created: each upsert of them becomes a reject, and each delete is done (a
-   * point of a collection that does not exist is not there). Every operation counts, not only those
-   * left after collapsing: applied one by one, every upsert would fail.
+   * there and may not be created: each upsert of them becomes a reject. Each delete becomes one too
+   * unless {@code deletesDone} (no dead letter queue): the queue then holds the collection's
+   * records in their order, and replayed once it exists ends as the stream would have (an upsert
+   * and its later delete leave no point; the upsert alone would bring a deleted point back). Done,
+   * a delete of a point of a collection that does not exist has nothing to delete. Every operation
+   * counts, not only those left after collapsing: applied one by one, every upsert would fail.
    */
-  PendingBatch withoutCollections(Map<String, MissingCollectionException> missing) {
+  PendingBatch withoutCollections(
+      Map<String, MissingCollectionException> missing, boolean deletesDone) {
     List<PointOp> left = new ArrayList<>();
     List<Rejected> refused = new ArrayList<>(rejected);
     for (PointOp op : ops) {
       MissingCollectionException missingCollection = missing.get(op.collection());
       if (missingCollection == null) {
         left.add(op);
-      } else if (op instanceof PointOp.Upsert) {
+      } else if (op instanceof PointOp.Upsert || !deletesDone) {
         refused.add(missingCollection.rejected(op.record()));
       }
     }

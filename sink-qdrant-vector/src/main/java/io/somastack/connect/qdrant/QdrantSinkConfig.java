@@ -283,10 +283,10 @@ public final class QdrantSinkConfig extends AbstractConfig {
             + " differs from a collection.distance that is set, is always an error. When false, a"
             + " missing fixed collection fails the connector, and one named by topic or partition alone"
             + " (${topic}) fails the task; a missing collection that a template names from a"
-            + " record's key or value is that record's error: its upserts are dead-lettered (without"
-            + " a dead letter queue the task fails), its tombstones have nothing to delete, and"
-            + " the collection is looked for again by later records, so one made later is"
-            + " written to.",
+            + " record's key or value is that record's error: its upserts are dead-lettered, its"
+            + " tombstones with them in their order (without a dead letter queue an upsert fails"
+            + " the task and a tombstone, having nothing to delete, is done), and the collection"
+            + " is looked for again by later records, so one made later is written to.",
         GROUP_COLLECTION,
         ++o,
         Width.SHORT,

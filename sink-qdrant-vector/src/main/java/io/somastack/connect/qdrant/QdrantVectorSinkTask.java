@@ -325,9 +325,11 @@ public class QdrantVectorSinkTask extends SinkTask {
    * fixed collection that is missing is a configuration error, thrown, and so is one a template
    * makes from the topic and partition alone (the default ${topic}): every record of that topic
    * would go to the dead letter queue. One a template made from a record's key or value is that
-   * record's problem: their upserts go to the dead letter queue (or, without one, fail the task
-   * naming the first of them) and the rest of the batch is written. A missing collection is not
-   * remembered, so one made later is written to from the next batch on.
+   * record's problem: their records go to the dead letter queue, deletes with upserts in their
+   * order, so that a replay once the collection exists ends as the stream would have; without one,
+   * an upsert fails the task naming the first of them, and a delete is done (nothing to delete).
+   * The rest of the batch is written. A missing collection is not remembered, so one made later is
+   * written to from the next batch on.
    */
   private PendingBatch withoutMissingCollections(PendingBatch batch) {
     Map<String, QdrantWriter.MissingCollectionException> missing = new HashMap<>();
@@ -344,7 +346,7 @@ public class QdrantVectorSinkTask extends SinkTask {
     if (missing.isEmpty()) {
       return batch;
     }
-    PendingBatch left = batch.withoutCollections(missing);
+    PendingBatch left = batch.withoutCollections(missing, reporter == null);
     int refused = left.rejected.size() - batch.rejected.size();
     if (reporter == null && refused > 0) {
       throw cannotWrite(left.rejected.get(batch.rejected.size()));
@@ -353,8 +355,9 @@ public class QdrantVectorSinkTask extends SinkTask {
     // reason header names its collection
     log.warn(
         "{} Qdrant collection(s) named by records do not exist and collection.create is false;"
-            + " of the records {}, {} upsert(s) go to the dead letter queue (its reason header"
-            + " names the collection) and {} tombstone(s) have nothing to delete",
+            + " of the records {}, {} go to the dead letter queue (its reason header"
+            + " names the collection) and {} tombstone(s), with no dead letter queue, have nothing"
+            + " to delete",
         missing.size(),
         batch,
         refused,

@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
@@ -455,6 +456,34 @@ class QdrantVectorSinkTaskTest {
     assertFalse(e.getMessage().contains("mem_t2"), "a name from record data: " + e.getMessage());
     assertFalse(e.getMessage().contains("private words"), e.getMessage());
     assertTrue(sink.preCommit().isEmpty(), "nothing of the failed put is acknowledged");
+  }
+
+  /**
+   * With a dead letter queue, a missing tenant collection's tombstones follow its upserts there, in
+   * their order: replayed once the collection exists, the queue ends as the stream would have. Were
+   * the tombstone done, a replay would bring back the point it deleted (id 2 below).
+   */
+  @Test
+  void aMissingTenantCollectionsTombstonesFollowItsUpsertsToTheDeadLetterQueue() throws Exception {
+    createCollection("mem_t1");
+    startTask(
+        "collection.name", "mem_${key.tenant_id}",
+        "collection.create", "false",
+        "delete.id.field", "id");
+    task.put(
+        List.of(
+            sink.record(Map.of("tenant_id", "t1", "id", 1L), tenantMemory(1, "t1")),
+            sink.record(Map.of("tenant_id", "gone", "id", 2L), tenantMemory(2, "gone")),
+            sink.record(Map.of("tenant_id", "gone", "id", 2L), null),
+            sink.record(Map.of("tenant_id", "gone", "id", 3L), null)));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), sink.preCommit());
+    assertEquals(1, reader.countAsync("mem_t1").get());
+    List<SinkRecord> deadLetters = context.deadLettered().stream().map(e -> e.getKey()).toList();
+    assertEquals(List.of(1L, 2L, 3L), deadLetters.stream().map(SinkRecord::kafkaOffset).toList());
+    assertEquals(
+        Arrays.asList(false, true, true),
+        deadLetters.stream().map(r -> r.value() == null).toList(),
+        "the upsert, then the tombstones");
   }
 
   /** A tombstone for a collection that is not there has nothing to delete: it is done. */
