@@ -8,10 +8,11 @@ import org.apache.kafka.common.metrics.Sensor;
  * The task's metrics, through Connect's {@link PluginMetrics} (tagged with connector and task):
  * {@code rows-relayed-total/-rate}, {@code bad-rows-total/-rate}, {@code
  * pickup-latency-ms-avg/-max} (from the row's created_at to the moment the task hands the record to
- * Connect), and the gauges {@code backlog-rows} and {@code oldest-unpublished-age-ms}, refreshed
- * every metrics.backlog.interval.ms over the tables the task holds, and {@code
- * tables-locked-elsewhere} (tables of the task whose lock set another session's relay holds in
- * part, so this task does not relay them; 0 while disconnected).
+ * Connect), {@code polls-full-by-rows/-by-bytes-total/-rate} (polls the budget ended with rows
+ * left), and the gauges {@code backlog-rows} and {@code oldest-unpublished-age-ms}, refreshed every
+ * metrics.backlog.interval.ms over the tables the task holds, and {@code tables-locked-elsewhere}
+ * (tables of the task whose lock set another session's relay holds in part, so this task does not
+ * relay them; 0 while disconnected).
  */
 final class OutboxMetrics implements AutoCloseable {
 
@@ -19,6 +20,8 @@ final class OutboxMetrics implements AutoCloseable {
   private final Sensor relayed;
   private final Sensor bad;
   private final Sensor pickupLatency;
+  private final Sensor pollsFullByRows;
+  private final Sensor pollsFullByBytes;
   private volatile long backlogRows;
   private volatile long oldestAgeMs;
   private volatile int lockedElsewhere;
@@ -30,6 +33,12 @@ final class OutboxMetrics implements AutoCloseable {
     pickupLatency =
         group.distribution(
             "pickup-latency-ms", "milliseconds from a row's created_at to its relay");
+    pollsFullByRows =
+        group.counter(
+            "polls-full-by-rows", "polls that ended at poll.max.rows with rows left to read");
+    pollsFullByBytes =
+        group.counter(
+            "polls-full-by-bytes", "polls that ended at poll.max.bytes with rows left to read");
     group.gauge("backlog-rows", "unpublished outbox rows", () -> backlogRows);
     group.gauge(
         "oldest-unpublished-age-ms",
@@ -51,6 +60,11 @@ final class OutboxMetrics implements AutoCloseable {
 
   void bad(int rows) {
     bad.record(rows);
+  }
+
+  /** A poll ended with rows left to read, at poll.max.rows ({@code byRows}) or poll.max.bytes. */
+  void pollFull(boolean byRows) {
+    (byRows ? pollsFullByRows : pollsFullByBytes).record(1);
   }
 
   void backlog(long rows, long oldestAgeMs) {

@@ -465,6 +465,10 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       }
     }
     nextFirstTable = next >= 0 ? next : count == 0 ? 0 : (firstTable + 1) % count;
+    if (progress == Progress.MORE) {
+      // which budget a backlog meets, for an operator choosing which to raise
+      metrics.pollFull(rowsLeft <= 0);
+    }
     return progress;
   }
 

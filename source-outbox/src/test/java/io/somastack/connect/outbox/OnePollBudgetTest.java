@@ -47,6 +47,9 @@ class OnePollBudgetTest {
     }
     assertEachTableWithinTheFirstPolls(polls);
     assertInOrder(polls, 6);
+    // every poll but the last ended at the bytes with rows left: the metric says which budget
+    assertEquals(polls.size() - 1.0, relay.context().metric("polls-full-by-bytes-total"));
+    assertEquals(0.0, relay.context().metric("polls-full-by-rows-total"));
   }
 
   @Test
@@ -62,6 +65,8 @@ class OnePollBudgetTest {
     }
     assertEachTableWithinTheFirstPolls(polls);
     assertInOrder(polls, 7);
+    assertEquals(4.0, relay.context().metric("polls-full-by-rows-total"), "21 rows, 5 a poll");
+    assertEquals(0.0, relay.context().metric("polls-full-by-bytes-total"));
   }
 
   /** Each poll takes one row over the budget, the first table's; the tables take turns at it. */
