@@ -123,6 +123,17 @@ public final class SchemaJson {
     return text;
   }
 
+  /**
+   * Whether a key's text "null" may be a key of the schema as well as a null key: the string
+   * "null", or bytes whose base64 is "null". A Decimal's text never is (its type is bytes, its text
+   * a number), nor a number's, a boolean's or a logical time's.
+   */
+  private static boolean nullKeyAmbiguous(Schema keySchema) {
+    return keySchema.type() == Schema.Type.STRING
+        || (keySchema.type() == Schema.Type.BYTES
+            && !Decimal.LOGICAL_NAME.equals(keySchema.name()));
+  }
+
   /** The type of a map's keys in the schema that have no text to read back, or null. */
   private static String unreadableKeys(Schema schema) {
     switch (schema.type()) {
@@ -142,6 +153,9 @@ public final class SchemaJson {
         Schema.Type keys = schema.keySchema().type();
         if (keys == Schema.Type.STRUCT || keys == Schema.Type.ARRAY || keys == Schema.Type.MAP) {
           return keys.toString();
+        }
+        if (schema.keySchema().isOptional() && nullKeyAmbiguous(schema.keySchema())) {
+          return "optional " + keys; // a null key and the key "null" (or base64 9ee965) alike
         }
         return unreadableKeys(schema.valueSchema());
       }
@@ -379,10 +393,7 @@ public final class SchemaJson {
    */
   private static JsonNode key(String text, Schema keySchema) {
     String name = keySchema.name();
-    if (text.equals("null")
-        && keySchema.isOptional()
-        && keySchema.type() != Schema.Type.STRING
-        && keySchema.type() != Schema.Type.BYTES) {
+    if (text.equals("null") && keySchema.isOptional() && !nullKeyAmbiguous(keySchema)) {
       // a null key of an optional key schema: String.valueOf(null)
       return NullNode.getInstance();
     }
