@@ -101,8 +101,9 @@ final class OutboxLocks {
       lockSets.clear();
       Map<OutboxTable, Long> named = oids(connection, connectorTables);
       oids.putAll(distinctOids(connection, named));
-      lockSets.putAll(lockSets(connection, oids));
-      refuseOverlap(connection, named, lockSets);
+      Map<OutboxTable, List<Key>> connectorSets = lockSets(connection, found(named));
+      refuseOverlap(connection, named, connectorSets);
+      lockSets.putAll(ofTasksTables(connectorSets));
       noticeDeadClientSooner(connection);
       lockedOn = connection;
       nextCheckAt = nowMs() + checkEveryMs;
@@ -216,10 +217,11 @@ final class OutboxLocks {
    */
   private void followFamilies(Connection connection, Map<OutboxTable, Long> named)
       throws SQLException, LocksOutdated {
-    Map<OutboxTable, List<Key>> now = lockSets(connection, oids);
+    Map<OutboxTable, List<Key>> connectorSets = lockSets(connection, found(named));
+    Map<OutboxTable, List<Key>> now = ofTasksTables(connectorSets);
     lockSets.clear();
     lockSets.putAll(now); // refused or not, the sets the next take tries
-    refuseOverlap(connection, named, now);
+    refuseOverlap(connection, named, connectorSets);
     for (Map.Entry<OutboxTable, List<Key>> entry : held.entrySet()) {
       OutboxTable table = entry.getKey();
       List<Key> had = entry.getValue();
@@ -285,6 +287,72 @@ final class OutboxLocks {
         }
       }
     }
+    refuseSharedDescendants(connection, sets);
+  }
+
+  /**
+   * Fails the task when two of the connector's tables hold one table exclusively: a table that
+   * inherits from both (multiple inheritance, at any depth; a partition has one parent). A read of
+   * either returns its rows: in one task both sets are taken on one session, where advisory locks
+   * are re-entrant, and its rows were relayed twice; in two tasks one waited for the other for
+   * ever.
+   */
+  private void refuseSharedDescendants(Connection connection, Map<OutboxTable, List<Key>> sets)
+      throws SQLException {
+    Map<Long, OutboxTable> holder = new HashMap<>();
+    for (OutboxTable table : connectorTables) {
+      for (Key key : sets.getOrDefault(table, List.of())) {
+        if (key.shared()) {
+          continue; // ancestors: siblings share them, and only read the rows below them
+        }
+        OutboxTable other = holder.putIfAbsent(key.oid(), table);
+        if (other != null && !other.equals(table)) {
+          throw new ConnectException(
+              OutboxSourceConfig.TABLES
+                  + ": '"
+                  + other.name()
+                  + "' and '"
+                  + table.name()
+                  + "' both hold the table "
+                  + tableName(connection, key.oid())
+                  + ", which inherits from both (at any depth): a read of either returns its"
+                  + " rows, so they would be relayed twice. List tables that share no table"
+                  + " below them.");
+        }
+      }
+    }
+  }
+
+  /** The table's name as PostgreSQL shows it (schema-qualified where the search_path needs it). */
+  private static String tableName(Connection connection, long oid) throws SQLException {
+    try (PreparedStatement s =
+        connection.prepareStatement("SELECT ?::bigint::oid::regclass::text")) {
+      s.setLong(1, oid);
+      try (ResultSet rs = s.executeQuery()) {
+        return rs.next() ? "'" + rs.getString(1) + "'" : "of OID " + oid;
+      }
+    }
+  }
+
+  /** The tables the names found (a name that finds none has no lock set). */
+  private static Map<OutboxTable, Long> found(Map<OutboxTable, Long> named) {
+    Map<OutboxTable, Long> found = new LinkedHashMap<>();
+    named.forEach(
+        (table, oid) -> {
+          if (oid != null) {
+            found.put(table, oid);
+          }
+        });
+    return found;
+  }
+
+  /** Of the connector's lock sets, those of this task's tables. */
+  private Map<OutboxTable, List<Key>> ofTasksTables(Map<OutboxTable, List<Key>> connectorSets) {
+    Map<OutboxTable, List<Key>> sets = new LinkedHashMap<>();
+    for (OutboxTable table : oids.keySet()) {
+      sets.put(table, connectorSets.get(table));
+    }
+    return sets;
   }
 
   /**

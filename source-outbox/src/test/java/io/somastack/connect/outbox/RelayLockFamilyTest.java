@@ -136,6 +136,64 @@ class RelayLockFamilyTest {
     assertEquals(List.of(), locks("public.pt").take(connect()), "the parent waits for both");
   }
 
+  /** Listed together in one connector, sibling partitions are taken side by side too. */
+  @Test
+  void siblingPartitionsListedTogetherAreTakenOnOneSession() throws Exception {
+    OutboxLocks both = new OutboxLocks(List.of(table("public.pt_1"), table("public.pt_2")));
+    Connection session = connect();
+    assertEquals(2, both.take(session).size());
+    assertEquals(
+        Set.of("pt:ShareLock", "pt_1:ExclusiveLock", "pt_1_a:ExclusiveLock", "pt_2:ExclusiveLock"),
+        relayLocks(session));
+  }
+
+  /**
+   * A table inheriting from two listed tables (multiple inheritance) is in both their sets, yet
+   * neither set holds the other listed table: in one task both were taken on one session and each
+   * of its rows relayed twice; over two tasks one waited for ever. Each task now fails, naming the
+   * two and the table below both, when it connects and at each check.
+   */
+  @Test
+  void twoListedTablesSharingAChildAreRefused() throws Exception {
+    createTable("a_t");
+    createTable("b_t");
+    execute("CREATE TABLE c_t () INHERITS (a_t, b_t)");
+    OutboxLocks one = new OutboxLocks(List.of(table("public.a_t"), table("public.b_t")));
+    Connection session = connect();
+    assertRefusedAsSharing(assertThrows(ConnectException.class, () -> one.take(session)));
+    assertEquals(Set.of(), relayLocks(session), "took neither");
+
+    List<OutboxTable> connector = List.of(table("public.a_t"), table("public.b_t"));
+    OutboxLocks a = new OutboxLocks(List.of(table("public.a_t")), connector);
+    OutboxLocks b = new OutboxLocks(List.of(table("public.b_t")), connector);
+    assertRefusedAsSharing(assertThrows(ConnectException.class, () -> a.take(connect())));
+    assertRefusedAsSharing(assertThrows(ConnectException.class, () -> b.take(connect())));
+  }
+
+  /**
+   * Made to inherit from the second table while the first is relayed: refused at the next check.
+   */
+  @Test
+  void aChildMadeToInheritFromASecondListedTableIsRefusedAtTheNextCheck() throws Exception {
+    createTable("a_t");
+    createTable("b_t");
+    execute("CREATE TABLE c_t () INHERITS (a_t)");
+    OutboxLocks one = new OutboxLocks(List.of(table("public.a_t"), table("public.b_t")));
+    one.checkEveryMs(0);
+    Connection session = connect();
+    assertEquals(2, one.take(session).size());
+
+    execute("ALTER TABLE c_t INHERIT b_t");
+
+    assertRefusedAsSharing(assertThrows(ConnectException.class, () -> one.take(session)));
+  }
+
+  private static void assertRefusedAsSharing(ConnectException refused) {
+    assertTrue(
+        refused.getMessage().contains("'public.a_t' and 'public.b_t' both hold the table 'c_t'"),
+        refused::getMessage);
+  }
+
   @Test
   void aGrandparentAndAGrandchildAreRelayedOneAtATime() throws Exception {
     Connection grandchildSession = connect();
