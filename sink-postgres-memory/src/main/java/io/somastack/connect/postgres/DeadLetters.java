@@ -38,11 +38,6 @@ final class DeadLetters {
     this.metrics = metrics;
   }
 
-  /** Whether a dead-letter queue takes bad records (else they stop the task). */
-  boolean configured() {
-    return reporter != null;
-  }
-
   /**
    * Sends the batch's bad records to the dead-letter queue and waits until Kafka has them, so their
    * offsets are committed with the batch only once they are safe. Without a dead-letter queue the

@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres;
 
+import io.somastack.connect.common.config.DeadLetterQueue;
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.postgres.ServerErrors;
 import io.somastack.connect.common.postgres.SqlStates;
@@ -93,6 +94,12 @@ public class PostgresMemorySinkTask extends SinkTask {
 
   private static final int MISSING_TABLES_LOGGED = 1024;
 
+  /**
+   * Whether failed records go to a dead letter queue (not only to the errant record reporter, which
+   * Connect also makes for errors.log.enable alone).
+   */
+  private boolean deadLetterQueue;
+
   /** What the last writeRows() did, for the metrics. */
   private int lastApplied;
 
@@ -141,6 +148,7 @@ public class PostgresMemorySinkTask extends SinkTask {
             Duration.ofMillis(config.backoffInitialMs()), Duration.ofMillis(config.backoffMaxMs()));
     retries = RetryTimeout.clock(config.retryTimeoutMs(), nanoTime);
     deadLetters = new DeadLetters(errantRecordReporter(), metrics);
+    deadLetterQueue = DeadLetterQueue.configured(props);
   }
 
   private ErrantRecordReporter errantRecordReporter() {
@@ -459,7 +467,7 @@ public class PostgresMemorySinkTask extends SinkTask {
    */
   private void missingTable(Batch batch, String table) {
     List<EventRow> nothingToDelete =
-        batch.removeMissingTable(table, missingTableReason(), !deadLetters.configured());
+        batch.removeMissingTable(table, missingTableReason(), !deadLetterQueue);
     if (!nothingToDelete.isEmpty()
         && tablesMissingLogged.size() < MISSING_TABLES_LOGGED
         && tablesMissingLogged.add(table)) {

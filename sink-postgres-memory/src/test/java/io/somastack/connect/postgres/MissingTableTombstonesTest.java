@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -63,7 +64,7 @@ class MissingTableTombstonesTest {
   @Test
   void withADeadLetterQueueAMissingTablesTombstonesFollowItsWritesThere() throws Exception {
     HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
-    task = LocalTasks.started(url, context, options("false"));
+    task = LocalTasks.started(url, context, withDeadLetterQueue(options("false")));
     task.put(
         List.of(
             write("acme", "k1", 1),
@@ -133,6 +134,34 @@ class MissingTableTombstonesTest {
     assertEquals(0, occurrences(secondLog, LOGGED), secondLog); // logged for kv_nope already
     assertEquals(6, nextOffset());
     assertEquals(4.0, context.metric("tombstones-without-table-total"));
+  }
+
+  /**
+   * Connect gives the task an errant record reporter for errors.log.enable alone, and with
+   * errors.tolerance=none its report fails the task: that is no dead-letter queue, and a missing
+   * table's tombstone is done there, not reported (which stopped the task at every restart).
+   */
+  @Test
+  void withErrorsOnlyLoggedATombstoneOfAMissingTableIsDone() throws Exception {
+    HandRunTaskContext context =
+        new HandRunTaskContext(PARTITION)
+            .deadLetterQueueThrowing(new ConnectException("Tolerance exceeded in error handler"));
+    String[] options = options("false");
+    List<String> logged = new ArrayList<>(List.of(options));
+    logged.addAll(List.of("errors.log.enable", "true", "errors.tolerance", "none"));
+    task = LocalTasks.started(url, context, logged.toArray(new String[0]));
+    task.put(List.of(tombstone("nope", "k1", 1), write("acme", "k1", 2)));
+
+    assertEquals(3, nextOffset());
+    assertEquals(1.0, context.metric("tombstones-without-table-total"));
+    assertEquals(0, context.deadLettered().size());
+  }
+
+  /** The options with Connect's settings of a dead-letter queue. */
+  private static String[] withDeadLetterQueue(String[] options) {
+    List<String> all = new ArrayList<>(List.of(options));
+    all.addAll(List.of("errors.tolerance", "all", "errors.deadletterqueue.topic.name", "kv.dlq"));
+    return all.toArray(new String[0]);
   }
 
   private static String[] options(String autoCreate) {

@@ -2,6 +2,7 @@ package io.somastack.connect.qdrant;
 
 import com.google.common.util.concurrent.Uninterruptibles;
 import io.grpc.Status;
+import io.somastack.connect.common.config.DeadLetterQueue;
 import io.somastack.connect.common.config.Version;
 import io.somastack.connect.common.record.ClosedPartitions;
 import io.somastack.connect.common.record.OffsetRanges;
@@ -130,6 +131,12 @@ public class QdrantVectorSinkTask extends SinkTask {
 
   private ConnectException failure;
 
+  /**
+   * Whether failed records go to a dead letter queue (not only to the errant record reporter, which
+   * Connect also makes for errors.log.enable alone).
+   */
+  private boolean deadLetterQueue;
+
   /** Reads the time for retry.timeout.ms: System::nanoTime, or a test's hand-moved clock. */
   private final LongSupplier nanoTime;
 
@@ -157,6 +164,7 @@ public class QdrantVectorSinkTask extends SinkTask {
     retries = RetryTimeout.clock(config.retryTimeoutMs(), nanoTime);
     reporter = errantRecordReporter();
     errorsLogged = Boolean.parseBoolean(props.getOrDefault(ERRORS_LOG_ENABLE, "false").trim());
+    deadLetterQueue = DeadLetterQueue.configured(props);
     maxBatchesInFlight = config.maxInFlight() + 1;
     AtomicInteger threads = new AtomicInteger();
     sender =
@@ -346,7 +354,7 @@ public class QdrantVectorSinkTask extends SinkTask {
     if (missing.isEmpty()) {
       return batch;
     }
-    PendingBatch left = batch.withoutCollections(missing, reporter == null);
+    PendingBatch left = batch.withoutCollections(missing, !deadLetterQueue);
     int refused = left.rejected.size() - batch.rejected.size();
     if (reporter == null && refused > 0) {
       throw cannotWrite(left.rejected.get(batch.rejected.size()));

@@ -469,7 +469,9 @@ class QdrantVectorSinkTaskTest {
     startTask(
         "collection.name", "mem_${key.tenant_id}",
         "collection.create", "false",
-        "delete.id.field", "id");
+        "delete.id.field", "id",
+        "errors.tolerance", "all",
+        "errors.deadletterqueue.topic.name", "memories.dlq");
     task.put(
         List.of(
             sink.record(Map.of("tenant_id", "t1", "id", 1L), tenantMemory(1, "t1")),
@@ -484,6 +486,30 @@ class QdrantVectorSinkTaskTest {
         Arrays.asList(false, true, true),
         deadLetters.stream().map(r -> r.value() == null).toList(),
         "the upsert, then the tombstones");
+  }
+
+  /**
+   * Connect gives the task an errant record reporter for errors.log.enable alone, and with
+   * errors.tolerance=none its report fails the task: that is no dead letter queue, and a tombstone
+   * of a missing collection is done there, not reported (which stopped the task at every restart).
+   */
+  @Test
+  void aTombstoneForAMissingCollectionIsDoneWhenErrorsAreOnlyLogged() throws Exception {
+    context.deadLetterQueueThrowing(new ConnectException("Tolerance exceeded in error handler"));
+    createCollection("mem_t1");
+    startTask(
+        "collection.name", "mem_${key.tenant_id}",
+        "collection.create", "false",
+        "delete.id.field", "id",
+        "errors.log.enable", "true",
+        "errors.tolerance", "none");
+    task.put(
+        List.of(
+            sink.record(Map.of("tenant_id", "t1", "id", 1L), tenantMemory(1, "t1")),
+            sink.record(Map.of("tenant_id", "gone", "id", 9L), null)));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), sink.preCommit());
+    assertEquals(1, reader.countAsync("mem_t1").get());
+    assertEquals(0, context.deadLettered().size());
   }
 
   /** A tombstone for a collection that is not there has nothing to delete: it is done. */

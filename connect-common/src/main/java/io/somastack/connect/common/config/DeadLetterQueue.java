@@ -1,0 +1,28 @@
+package io.somastack.connect.common.config;
+
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Whether a sink connector's records that fail go to a dead letter queue: Connect's {@code
+ * errors.deadletterqueue.topic.name} set and {@code errors.tolerance=all}. Not the same as the task
+ * having an {@code ErrantRecordReporter}: Connect makes one for {@code errors.log.enable=true} too,
+ * and with {@code errors.tolerance=none} its report fails the task ("Tolerance exceeded").
+ */
+public final class DeadLetterQueue {
+
+  static final String TOPIC = "errors.deadletterqueue.topic.name";
+  static final String TOLERANCE = "errors.tolerance";
+
+  private DeadLetterQueue() {}
+
+  /** Whether the connector's (or task's) settings send failed records to a dead letter queue. */
+  public static boolean configured(Map<String, String> props) {
+    String topic = props.get(TOPIC);
+    String tolerance = props.get(TOLERANCE);
+    return topic != null
+        && !topic.isBlank()
+        && tolerance != null
+        && tolerance.trim().toLowerCase(Locale.ROOT).equals("all");
+  }
+}
