@@ -551,9 +551,10 @@ final class OutboxReader implements AutoCloseable {
   /**
    * A table's next rows; the bytes they count against the poll's budget (payloads, keys and headers
    * as the database measures them, rows read as too large included); whether more may be read at
-   * once (the batch stopped for rows or bytes, not for want of rows).
+   * once (the batch stopped for rows or bytes, not for want of rows); whether it stopped at the
+   * bytes it was given (not at its scan limit, which the last rows' sizes set).
    */
-  record Batch(List<OutboxRow> rows, long bytes, boolean full, int scanned) {}
+  record Batch(List<OutboxRow> rows, long bytes, boolean full, int scanned, boolean bytesCut) {}
 
   /** {@link #fetchBatch}'s rows. */
   List<OutboxRow> fetch(OutboxTable table, OutboxCursor after, int limit) throws SQLException {
@@ -629,7 +630,8 @@ final class OutboxReader implements AutoCloseable {
       scanLimits.put(table.name(), limit);
     }
     // no marker when the first row alone passes the budget (nothing before it): read on at once
-    return new Batch(rows, bytes, cut || rows.size() == scan || bytes > budget, scan);
+    boolean bytesCut = cut || bytes > budget;
+    return new Batch(rows, bytes, bytesCut || rows.size() == scan, scan, bytesCut);
   }
 
   private static OutboxRow row(OutboxTable table, ResultSet rs) throws SQLException {

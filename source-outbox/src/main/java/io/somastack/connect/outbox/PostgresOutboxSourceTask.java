@@ -396,6 +396,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     int rowsLeft = config.pollMaxRows();
     long bytesLeft = config.pollMaxBytes();
     boolean first = true; // no row read yet: the next is taken whatever its size
+    boolean bytesCut = false; // a table's read stopped at the bytes left, or none were left
     int count = tables.size();
     int next = -1;
     for (int turn = 0; turn < count; turn++) {
@@ -405,6 +406,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
         continue; // another session relays it
       }
       if (rowsLeft <= 0 || bytesLeft <= 0) {
+        bytesCut |= bytesLeft <= 0;
         progress = Progress.MORE; // not read this poll: read on at once, this table first
         next = next < 0 ? index : next;
         continue;
@@ -414,6 +416,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       List<OutboxRow> rows = batch.rows();
       rowsLeft -= rows.size();
       bytesLeft -= batch.bytes();
+      bytesCut |= batch.bytesCut();
       first &= rows.isEmpty();
       if (batch.full() && turn > 0) {
         next = next < 0 ? index : next;
@@ -465,8 +468,9 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       }
     }
     nextFirstTable = next >= 0 ? next : count == 0 ? 0 : (firstTable + 1) % count;
-    if (progress == Progress.MORE) {
-      // which budget a backlog meets, for an operator choosing which to raise
+    if (progress == Progress.MORE && (rowsLeft <= 0 || bytesCut)) {
+      // which budget a backlog meets, for an operator choosing which to raise; neither when a
+      // table's scan limit (set by its last rows' sizes) ended the poll
       metrics.pollFull(rowsLeft <= 0);
     }
     return progress;

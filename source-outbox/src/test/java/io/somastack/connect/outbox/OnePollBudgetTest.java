@@ -83,6 +83,32 @@ class OnePollBudgetTest {
     assertInOrder(polls, 2);
   }
 
+  /**
+   * A table's scan is limited by its last rows' sizes (twice what fits in poll.max.bytes): after
+   * large rows, a poll of small ones ends at that limit with both budgets almost unused. It was
+   * counted as full by bytes, pointing operators at raising poll.max.bytes; it counts as neither.
+   */
+  @Test
+  void aPollEndedByTheScanLimitCountsAsFullByNeitherBudget() throws Exception {
+    relay.createDatabase();
+    Map<String, String> props = relay.props();
+    props.put("outbox.tables", "public.a");
+    props.put("poll.max.bytes", "100000");
+    props.put("poll.max.rows", "1000");
+    PostgresOutboxSourceTask task = relay.start(props);
+    assertNull(task.poll(), "creates the table");
+    insertPadded("public.a", 3, 40_000);
+    List<List<SourceRecord>> large = pollUntil(task, 3);
+    double byBytes = relay.context().metric("polls-full-by-bytes-total");
+    assertEquals(large.size() - 1.0, byBytes, "the large rows' polls ended at the bytes");
+
+    insertPadded("public.a", 100, 1);
+    List<List<SourceRecord>> small = pollUntil(task, 100);
+    assertTrue(small.size() > 1, "the first poll of small rows ended at its scan limit");
+    assertEquals(byBytes, relay.context().metric("polls-full-by-bytes-total"));
+    assertEquals(0.0, relay.context().metric("polls-full-by-rows-total"));
+  }
+
   private PostgresOutboxSourceTask started(String option, String value) {
     relay.createDatabase();
     Map<String, String> props = relay.props();
