@@ -365,37 +365,13 @@ class OutboxRebalanceStormIT {
   }
 
   /**
-   * Like {@link ConnectHarness#awaitRunning}, but a task FAILED with Connect's
-   * TooManyTasksException is waited out rather than failing the test: lowering tasks.max races
-   * Connect's start of the task configs generated under the old tasks.max (tasks.max.enforce,
-   * KIP-1019), and Connect replaces them once the connector has generated the new ones. Any other
-   * FAILED task fails the test at once.
+   * {@link ConnectHarness#awaitRunningAfterReconfiguration} (a task FAILED with Connect's
+   * TooManyTasksException after tasks.max went down is waited out), with the outbox tables' state
+   * in the message when it times out.
    */
   private void awaitRunning(String connector, int tasks) throws SQLException {
     try {
-      await("connector " + connector + " and " + tasks + " task(s) RUNNING")
-          .atMost(WAIT)
-          .pollInterval(Duration.ofMillis(200))
-          .until(
-              () -> {
-                ConnectorStateInfo status;
-                try {
-                  status = connect.status(connector);
-                } catch (RuntimeException e) {
-                  return false; // no status yet, or the worker asked is leaving
-                }
-                for (ConnectorStateInfo.TaskState task : status.tasks()) {
-                  if ("FAILED".equals(task.state())
-                      && (task.trace() == null
-                          || !task.trace().contains("TooManyTasksException"))) {
-                    throw new AssertionError(
-                        "task " + task.id() + " of " + connector + " FAILED:\n" + task.trace());
-                  }
-                }
-                return "RUNNING".equals(status.connector().state())
-                    && status.tasks().size() == tasks
-                    && status.tasks().stream().allMatch(t -> "RUNNING".equals(t.state()));
-              });
+      connect.awaitRunningAfterReconfiguration(connector, tasks);
     } catch (ConditionTimeoutException e) {
       throw new AssertionError(e.getMessage() + "\n" + diagnosis(), e);
     }

@@ -145,8 +145,8 @@ class PostgresSinkRebalanceStormIT {
     };
     for (Runnable step : storm) {
       step.run();
-      connect.awaitRunning(APPEND, tasksMax[0]);
-      connect.awaitRunning(UPSERT, tasksMax[0]);
+      connect.awaitRunningAfterReconfiguration(APPEND, tasksMax[0]);
+      connect.awaitRunningAfterReconfiguration(UPSERT, tasksMax[0]);
       awaitProgress(300);
       System.out.println(
           "STORM step done: "

@@ -107,7 +107,7 @@ class QdrantRebalanceStormIT {
           connect.connect().restartConnectorAndTasks(NAME, false, true, false);
         }
       }
-      connect.awaitRunning(NAME, tasks);
+      connect.awaitRunningAfterReconfiguration(NAME, tasks);
       awaitProgress(300);
       System.out.println("QSTORM step " + step + " committed=" + committed());
     }

@@ -92,6 +92,48 @@ public final class ConnectHarness implements AutoCloseable {
         .until(() -> isRunning(name, tasks));
   }
 
+  /**
+   * As {@link #awaitRunning}, after tasks.max changed: exactly {@code tasks} tasks, all RUNNING. A
+   * task FAILED with Connect's TooManyTasksException is not the plugin's failure: lowering
+   * tasks.max races Connect's start of task configs generated under the old value
+   * (tasks.max.enforce, KIP-1019), and Connect replaces them once the connector's new ones are
+   * written. Such a task is waited for, and restarted through the REST API if it stays FAILED for
+   * 10 s; any other FAILED task fails the test at once.
+   */
+  public void awaitRunningAfterReconfiguration(String name, int tasks) {
+    Map<Integer, Long> failedSince = new HashMap<>();
+    await("connector " + name + " and exactly " + tasks + " task(s) RUNNING")
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              ConnectorStateInfo status;
+              try {
+                status = connect.connectorStatus(name);
+              } catch (RuntimeException e) {
+                return false; // no status yet, or the worker asked is leaving
+              }
+              for (ConnectorStateInfo.TaskState task : status.tasks()) {
+                if (!"FAILED".equals(task.state())) {
+                  failedSince.remove(task.id());
+                  continue;
+                }
+                if (task.trace() == null || !task.trace().contains("TooManyTasksException")) {
+                  throw new AssertionError(
+                      "task " + task.id() + " of " + name + " FAILED:\n" + task.trace());
+                }
+                long since = failedSince.computeIfAbsent(task.id(), id -> System.nanoTime());
+                if (System.nanoTime() - since > Duration.ofSeconds(10).toNanos()) {
+                  connect.restartTask(name, task.id());
+                  failedSince.remove(task.id());
+                }
+              }
+              return "RUNNING".equals(status.connector().state())
+                  && status.tasks().size() == tasks
+                  && status.tasks().stream().allMatch(t -> "RUNNING".equals(t.state()));
+            });
+  }
+
   private boolean isRunning(String name, int tasks) {
     try {
       ConnectorStateInfo status = connect.connectorStatus(name);
