@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.it.storm.StormCluster;
 import io.somastack.connect.testing.connect.ConnectHarness;
 import io.somastack.connect.testing.connect.PackagedPlugins;
 import io.somastack.connect.testing.postgres.PostgresServer;
@@ -105,13 +106,7 @@ class OutboxRebalanceStormIT {
     pg = PostgresServer.shared();
     String url = pg.createDatabase(DB);
     createTables();
-    connect =
-        ConnectHarness.builder("outbox-storm")
-            .workers(3)
-            .exactlyOnceSource()
-            // a stopped worker's tasks move after 2 s, not the default 5 minutes
-            .workerProp("scheduled.rebalance.max.delay.ms", "2000")
-            .start();
+    connect = StormCluster.builder("outbox-storm").exactlyOnceSource().start();
     for (String table : TABLES) {
       connect.createTopic(topic(table), PARTITIONS);
     }

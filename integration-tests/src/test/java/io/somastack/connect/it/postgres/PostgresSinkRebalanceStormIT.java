@@ -2,26 +2,19 @@ package io.somastack.connect.it.postgres;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.it.storm.StormCluster;
+import io.somastack.connect.it.storm.StormLoad;
 import io.somastack.connect.testing.connect.ConnectHarness;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -43,28 +36,12 @@ class PostgresSinkRebalanceStormIT {
 
   private ConnectHarness connect;
   private PostgresSinkFixture db;
-  private KafkaProducer<String, String> producer;
-  private Thread producerThread;
-  private final AtomicBoolean producing = new AtomicBoolean(true);
-  private final AtomicReference<Exception> sendFailure = new AtomicReference<>();
-
-  /** per partition: the next sequence number to send */
-  private final long[] nextSeq = new long[PARTITIONS];
-
-  /** per partition: the highest offset acknowledged */
-  private final Map<Integer, AtomicLong> maxOffset = new ConcurrentHashMap<>();
-
-  /** per partition: acknowledged records */
-  private final Map<Integer, AtomicLong> acked = new ConcurrentHashMap<>();
+  private StormLoad load;
 
   @AfterEach
   void stop() throws Exception {
-    producing.set(false);
-    if (producerThread != null) {
-      producerThread.join(10_000);
-    }
-    if (producer != null) {
-      producer.close(Duration.ofSeconds(5));
+    if (load != null) {
+      load.close();
     }
     if (connect != null) {
       connect.close();
@@ -73,12 +50,7 @@ class PostgresSinkRebalanceStormIT {
 
   @Test
   void exactlyOnceThroughARebalanceStorm() throws Exception {
-    connect =
-        ConnectHarness.builder("storm")
-            .workers(3)
-            // a stopped worker's tasks move after 2 s, not the default 5 minutes
-            .workerProp("scheduled.rebalance.max.delay.ms", "2000")
-            .start();
+    connect = StormCluster.builder("storm").start();
     connect.createTopic(TOPIC, PARTITIONS);
     db = new PostgresSinkFixture("sink_storm");
 
@@ -90,7 +62,9 @@ class PostgresSinkRebalanceStormIT {
     connect.deploy(APPEND, append, 4);
     connect.deploy(UPSERT, upsert, 4);
 
-    startProducer();
+    load =
+        StormLoad.start(
+            connect.bootstrapServers(), PARTITIONS, PostgresSinkRebalanceStormIT::event);
     awaitProgress(500);
 
     int[] tasksMax = {4};
@@ -156,21 +130,11 @@ class PostgresSinkRebalanceStormIT {
               + " upsert done="
               + db.recordsDone(UPSERT)
               + " sent="
-              + sentSoFar());
+              + load.sent());
     }
 
-    producing.set(false);
-    producerThread.join(30_000);
-    producer.flush();
-    if (sendFailure.get() != null) {
-      throw new AssertionError("producer failed", sendFailure.get());
-    }
-    long total = acked.values().stream().mapToLong(AtomicLong::get).sum();
+    long total = load.stop();
     System.out.println("STORM produced " + total + " events over " + PARTITIONS + " partitions");
-    for (int p = 0; p < PARTITIONS; p++) {
-      assertEquals(nextSeq[p], acked.get(p).get(), "acked of partition " + p);
-      assertEquals(nextSeq[p] - 1, maxOffset.get(p).get(), "offsets of partition " + p);
-    }
 
     await("append done with " + total)
         .atMost(Duration.ofSeconds(180))
@@ -195,7 +159,7 @@ class PostgresSinkRebalanceStormIT {
                 + " FROM storm_append GROUP BY kafka_partition");
     Map<String, String> expected = new TreeMap<>();
     for (int p = 0; p < PARTITIONS; p++) {
-      long n = nextSeq[p];
+      long n = load.sent(p);
       expected.put(Integer.toString(p), n + "/0/" + (n - 1) + "/" + n + "/" + (n - 1));
     }
     assertEquals(expected, perPartition, "per partition count/min/max offset/seqs/max seq");
@@ -208,7 +172,7 @@ class PostgresSinkRebalanceStormIT {
     // ---- offsets table: last offset + 1 per partition, for both connectors
     Map<String, String> offsetsExpected = new TreeMap<>();
     for (int p = 0; p < PARTITIONS; p++) {
-      offsetsExpected.put(Integer.toString(p), Long.toString(nextSeq[p]));
+      offsetsExpected.put(Integer.toString(p), Long.toString(load.sent(p)));
     }
     for (String connector : List.of(APPEND, UPSERT)) {
       assertEquals(
@@ -227,13 +191,7 @@ class PostgresSinkRebalanceStormIT {
     Map<String, String> latest = new TreeMap<>();
     for (int p = 0; p < PARTITIONS; p++) {
       for (int k = 0; k < KEYS_PER_PARTITION; k++) {
-        long last = -1;
-        for (long s = nextSeq[p] - 1; s >= 0; s--) {
-          if (s % KEYS_PER_PARTITION == k) {
-            last = s;
-            break;
-          }
-        }
+        long last = StormLoad.lastOfKey(load.sent(p), k, KEYS_PER_PARTITION);
         if (last >= 0) {
           latest.put("p" + p + "/k" + k, Long.toString(last));
         }
@@ -314,70 +272,25 @@ class PostgresSinkRebalanceStormIT {
             () -> db.recordsDone(APPEND) >= a + records && db.recordsDone(UPSERT) >= u + records);
   }
 
-  private long sentSoFar() {
-    long n = 0;
-    for (int p = 0; p < PARTITIONS; p++) {
-      n += nextSeq[p];
-    }
-    return n;
-  }
-
-  private void startProducer() {
-    Map<String, Object> props = new HashMap<>();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, connect.bootstrapServers());
-    props.put(ProducerConfig.ACKS_CONFIG, "all");
-    props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
-    for (int p = 0; p < PARTITIONS; p++) {
-      maxOffset.put(p, new AtomicLong(-1));
-      acked.put(p, new AtomicLong());
-    }
-    producerThread =
-        new Thread(
-            () -> {
-              while (producing.get()) {
-                for (int p = 0; p < PARTITIONS; p++) {
-                  long seq = nextSeq[p]++;
-                  String id = "k" + (seq % KEYS_PER_PARTITION);
-                  String value =
-                      "{\"event_id\":\"p"
-                          + p
-                          + "-s"
-                          + seq
-                          + "\",\"namespace\":\"p"
-                          + p
-                          + "\",\"id\":\""
-                          + id
-                          + "\",\"seq\":"
-                          + seq
-                          + ",\"partition\":"
-                          + p
-                          + ",\"timestamp\":\"2026-11-23T10:00:00Z\",\"payload\":{\"text\":\"s"
-                          + seq
-                          + "\"}}";
-                  int partition = p;
-                  producer.send(
-                      new ProducerRecord<>(TOPIC, p, "p" + p + "/" + id, value),
-                      (md, e) -> {
-                        if (e != null) {
-                          sendFailure.compareAndSet(null, e);
-                          return;
-                        }
-                        acked.get(partition).incrementAndGet();
-                        maxOffset.get(partition).accumulateAndGet(md.offset(), Math::max);
-                      });
-                }
-                try {
-                  Thread.sleep(25); // ~480 events/s: the load, not a wait for a condition
-                } catch (InterruptedException e) {
-                  return;
-                }
-              }
-              producer.flush();
-            },
-            "storm-producer");
-    producerThread.start();
-    assertTrue(producerThread.isAlive());
+  /** The n-th event of a partition: a unique id, one of its 20 keys, n as its seq. */
+  private static ProducerRecord<String, String> event(int p, long seq) {
+    String id = "k" + (seq % KEYS_PER_PARTITION);
+    String value =
+        "{\"event_id\":\"p"
+            + p
+            + "-s"
+            + seq
+            + "\",\"namespace\":\"p"
+            + p
+            + "\",\"id\":\""
+            + id
+            + "\",\"seq\":"
+            + seq
+            + ",\"partition\":"
+            + p
+            + ",\"timestamp\":\"2026-11-23T10:00:00Z\",\"payload\":{\"text\":\"s"
+            + seq
+            + "\"}}";
+    return new ProducerRecord<>(TOPIC, p, "p" + p + "/" + id, value);
   }
 }

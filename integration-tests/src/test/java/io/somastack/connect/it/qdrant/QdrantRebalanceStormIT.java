@@ -6,18 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.qdrant.client.WithPayloadSelectorFactory;
 import io.qdrant.client.grpc.Points.RetrievedPoint;
 import io.qdrant.client.grpc.Points.ScrollPoints;
+import io.somastack.connect.it.storm.StormCluster;
+import io.somastack.connect.it.storm.StormLoad;
 import io.somastack.connect.testing.connect.ConnectHarness;
 import io.somastack.connect.testing.qdrant.QdrantEndpoint;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.connect.runtime.rest.entities.ConnectorOffset;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -36,19 +33,12 @@ class QdrantRebalanceStormIT {
   private ConnectHarness connect;
   private QdrantGrpcStandIn standIn;
   private QdrantEndpoint qdrant;
-  private KafkaProducer<String, String> producer;
-  private Thread producerThread;
-  private final AtomicBoolean producing = new AtomicBoolean(true);
-  private final long[] nextSeq = new long[PARTITIONS];
+  private StormLoad load;
 
   @AfterEach
   void stop() throws Exception {
-    producing.set(false);
-    if (producerThread != null) {
-      producerThread.join(10_000);
-    }
-    if (producer != null) {
-      producer.close(Duration.ofSeconds(5));
+    if (load != null) {
+      load.close();
     }
     if (connect != null) {
       connect.close();
@@ -62,29 +52,12 @@ class QdrantRebalanceStormIT {
   void latestPayloadPerPointThroughARebalanceStorm() throws Exception {
     standIn = QdrantGrpcStandIn.startOnFreePort();
     qdrant = QdrantEndpoint.of(standIn);
-    connect =
-        ConnectHarness.builder("qstorm")
-            .workers(3)
-            .workerProp("scheduled.rebalance.max.delay.ms", "2000")
-            .start();
+    connect = StormCluster.builder("qstorm").start();
     connect.createTopic(TOPIC, PARTITIONS);
-    Map<String, String> config = new HashMap<>();
-    config.put("connector.class", QdrantSinkBehaviour.CONNECTOR);
-    config.put("tasks.max", "4");
-    config.put("topics", TOPIC);
-    config.put("key.converter", "org.apache.kafka.connect.storage.StringConverter");
-    config.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
-    config.put("value.converter.schemas.enable", "false");
-    config.put("qdrant.url", qdrant.url());
-    config.put("qdrant.timeout.ms", "2000");
-    config.put("vector.size", "16");
-    config.put("retry.backoff.ms", "100");
-    config.put("retry.backoff.max.ms", "1000");
-    config.put("errors.tolerance", "all");
-    config.put("errors.deadletterqueue.topic.name", TOPIC + ".dlq");
-    config.put("errors.deadletterqueue.topic.replication.factor", "1");
+    Map<String, String> config =
+        QdrantSinkBehaviour.sinkConfig(qdrant.url(), TOPIC, "tasks.max", "4");
     connect.deploy(NAME, config, 4);
-    startProducer();
+    load = StormLoad.start(connect.bootstrapServers(), PARTITIONS, QdrantRebalanceStormIT::event);
     awaitProgress(500);
 
     int[] steps = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
@@ -111,19 +84,13 @@ class QdrantRebalanceStormIT {
       awaitProgress(300);
       System.out.println("QSTORM step " + step + " committed=" + committed());
     }
-    producing.set(false);
-    producerThread.join(30_000);
-    producer.flush();
-    long total = 0;
+    long total = load.stop();
     Map<String, String> latest = new TreeMap<>();
     for (int p = 0; p < PARTITIONS; p++) {
-      total += nextSeq[p];
       for (int k = 0; k < KEYS_PER_PARTITION; k++) {
-        for (long s = nextSeq[p] - 1; s >= 0; s--) {
-          if (s % KEYS_PER_PARTITION == k) {
-            latest.put("p" + p + "-k" + k, "s" + s);
-            break;
-          }
+        long last = StormLoad.lastOfKey(load.sent(p), k, KEYS_PER_PARTITION);
+        if (last >= 0) {
+          latest.put("p" + p + "-k" + k, "s" + last);
         }
       }
     }
@@ -190,40 +157,19 @@ class QdrantRebalanceStormIT {
         .until(() -> committed() >= before + records);
   }
 
-  private void startProducer() {
-    Map<String, Object> props = new HashMap<>();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, connect.bootstrapServers());
-    props.put(ProducerConfig.ACKS_CONFIG, "all");
-    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
-    producerThread =
-        new Thread(
-            () -> {
-              while (producing.get()) {
-                for (int p = 0; p < PARTITIONS; p++) {
-                  long seq = nextSeq[p]++;
-                  String id = "p" + p + "-k" + (seq % KEYS_PER_PARTITION);
-                  String value =
-                      "{\"id\":\""
-                          + id
-                          + "\",\"event_id\":\"e-"
-                          + p
-                          + "-"
-                          + seq
-                          + "\",\"tenant_id\":\"a\",\"text\":\"s"
-                          + seq
-                          + "\"}";
-                  producer.send(new ProducerRecord<>(TOPIC, p, id, value));
-                }
-                try {
-                  Thread.sleep(25);
-                } catch (InterruptedException e) {
-                  return;
-                }
-              }
-              producer.flush();
-            },
-            "qstorm-producer");
-    producerThread.start();
+  /** The n-th event of a partition: one of its 20 points, n in its text. */
+  private static ProducerRecord<String, String> event(int p, long seq) {
+    String id = "p" + p + "-k" + (seq % KEYS_PER_PARTITION);
+    String value =
+        "{\"id\":\""
+            + id
+            + "\",\"event_id\":\"e-"
+            + p
+            + "-"
+            + seq
+            + "\",\"tenant_id\":\"a\",\"text\":\"s"
+            + seq
+            + "\"}";
+    return new ProducerRecord<>(TOPIC, p, id, value);
   }
 }

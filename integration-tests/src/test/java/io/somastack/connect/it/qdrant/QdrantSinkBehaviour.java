@@ -389,6 +389,11 @@ abstract class QdrantSinkBehaviour {
   // ------------------------------------------------------------------ helpers
 
   Map<String, String> config(String topic, String... overrides) {
+    return sinkConfig(qdrant.url(), topic, overrides);
+  }
+
+  /** The sink's config for a topic, against the Qdrant at {@code qdrantUrl}, with overrides. */
+  static Map<String, String> sinkConfig(String qdrantUrl, String topic, String... overrides) {
     Map<String, String> config = new HashMap<>();
     config.put("connector.class", CONNECTOR);
     config.put("tasks.max", "1");
@@ -396,7 +401,7 @@ abstract class QdrantSinkBehaviour {
     config.put("key.converter", "org.apache.kafka.connect.storage.StringConverter");
     config.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
     config.put("value.converter.schemas.enable", "false");
-    config.put("qdrant.url", qdrant.url());
+    config.put("qdrant.url", qdrantUrl);
     config.put("qdrant.timeout.ms", "2000");
     config.put("vector.size", "16");
     config.put("retry.backoff.ms", "100");
