@@ -64,7 +64,12 @@ class MissingTableTombstonesTest {
   @Test
   void withADeadLetterQueueAMissingTablesTombstonesFollowItsWritesThere() throws Exception {
     HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
-    task = LocalTasks.started(url, context, withDeadLetterQueue(options("false")));
+    task =
+        LocalTasks.started(
+            url,
+            context,
+            options(
+                "false", "errors.tolerance", "all", "errors.deadletterqueue.topic.name", "kv.dlq"));
     task.put(
         List.of(
             write("acme", "k1", 1),
@@ -146,10 +151,11 @@ class MissingTableTombstonesTest {
     HandRunTaskContext context =
         new HandRunTaskContext(PARTITION)
             .deadLetterQueueThrowing(new ConnectException("Tolerance exceeded in error handler"));
-    String[] options = options("false");
-    List<String> logged = new ArrayList<>(List.of(options));
-    logged.addAll(List.of("errors.log.enable", "true", "errors.tolerance", "none"));
-    task = LocalTasks.started(url, context, logged.toArray(new String[0]));
+    task =
+        LocalTasks.started(
+            url,
+            context,
+            options("false", "errors.log.enable", "true", "errors.tolerance", "none"));
     task.put(List.of(tombstone("nope", "k1", 1), write("acme", "k1", 2)));
 
     assertEquals(3, nextOffset());
@@ -157,26 +163,23 @@ class MissingTableTombstonesTest {
     assertEquals(0, context.deadLettered().size());
   }
 
-  /** The options with Connect's settings of a dead-letter queue. */
-  private static String[] withDeadLetterQueue(String[] options) {
-    List<String> all = new ArrayList<>(List.of(options));
-    all.addAll(List.of("errors.tolerance", "all", "errors.deadletterqueue.topic.name", "kv.dlq"));
-    return all.toArray(new String[0]);
-  }
-
-  private static String[] options(String autoCreate) {
-    return new String[] {
-      "write.mode",
-      "upsert",
-      "key.fields",
-      "id",
-      "tombstones",
-      "delete",
-      "auto.create",
-      autoCreate,
-      "table.name.format",
-      "kv_${key.tenant}"
-    };
+  /** Upsert into kv_${key.tenant}, deleting on tombstones, then {@code more} options. */
+  private static String[] options(String autoCreate, String... more) {
+    List<String> options =
+        new ArrayList<>(
+            List.of(
+                "write.mode",
+                "upsert",
+                "key.fields",
+                "id",
+                "tombstones",
+                "delete",
+                "auto.create",
+                autoCreate,
+                "table.name.format",
+                "kv_${key.tenant}"));
+    options.addAll(List.of(more));
+    return options.toArray(new String[0]);
   }
 
   private static long nextOffset() throws SQLException {
