@@ -434,9 +434,10 @@ public class PostgresMemorySinkTask extends SinkTask {
    * Makes sure each table of the batch is ready. Where the record's own key or value names the
    * table (table.name.format reads them), a table that does not exist under auto.create=false is
    * the records' fault, not the config's: a tenant not provisioned, a typo in the data. Its writes
-   * are dead-lettered (its tombstones have nothing to delete) and the other tables' written, rather
-   * than every table stopping with the task. A table named by the topic (or partition) alone stays
-   * the config's fault: the task stops; so does a missing audit table, whatever names it.
+   * are dead-lettered, and its tombstones with them when there is a dead-letter queue (else they
+   * are done: see missingTable), and the other tables' written, rather than every table stopping
+   * with the task. A table named by the topic (or partition) alone stays the config's fault: the
+   * task stops; so does a missing audit table, whatever names it.
    */
   private void ensureTables(Connection c, Batch batch) throws SQLException {
     for (Map.Entry<String, List<EventRow>> table : batch.rowsByTable().entrySet()) {

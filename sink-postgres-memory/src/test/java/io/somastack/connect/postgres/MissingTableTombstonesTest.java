@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Upsert mode with tombstones=delete and auto.create=false, the table named from the record's key
- * (kv_${key.tenant}): a tombstone whose table does not exist has nothing to delete, so the delete
- * is complete. It was dead-lettered (or, without a dead-letter queue, stopped the task) as if it
- * were a write the table could not take.
+ * (kv_${key.tenant}): with a dead-letter queue, a tombstone whose table does not exist follows the
+ * table's writes there, in order; without one it is done (nothing to delete), where it stopped the
+ * task.
  */
 class MissingTableTombstonesTest {
 

@@ -363,9 +363,9 @@ public class QdrantVectorSinkTask extends SinkTask {
     // reason header names its collection
     log.warn(
         "{} Qdrant collection(s) named by records do not exist and collection.create is false;"
-            + " of the records {}, {} go to the dead letter queue (its reason header"
-            + " names the collection) and {} tombstone(s), with no dead letter queue, have nothing"
-            + " to delete",
+            + " of the records {}, {} go to the errant record reporter (the dead letter queue,"
+            + " whose reason header names the collection, when one is configured) and {}"
+            + " tombstone(s), with no dead letter queue, have nothing to delete",
         missing.size(),
         batch,
         refused,

@@ -512,9 +512,13 @@ class QdrantVectorSinkTaskTest {
     assertEquals(0, context.deadLettered().size());
   }
 
-  /** A tombstone for a collection that is not there has nothing to delete: it is done. */
+  /**
+   * Without a dead letter queue, a tombstone for a collection that is not there has nothing to
+   * delete: it is done.
+   */
   @Test
-  void aTombstoneForATenantCollectionThatDoesNotExistIsNotAnError() throws Exception {
+  void aTombstoneForATenantCollectionThatDoesNotExistWithoutADeadLetterQueueIsDone()
+      throws Exception {
     context.deadLetterQueue(false);
     createCollection("mem_t1");
     startTask(

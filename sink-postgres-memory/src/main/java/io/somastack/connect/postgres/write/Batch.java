@@ -175,8 +175,8 @@ public final class Batch {
    * as the stream would have (a write and its later tombstone leave no row; the write alone would
    * bring a deleted row back). Otherwise a tombstone is done, since a table that is not there holds
    * no row to delete (counted in {@link #tombstonesWithoutTable}); without a queue a write to the
-   * table stops the task before any later record is committed. Returns the tombstones done, in
-   * record order.
+   * table stops the task before any later record is committed, unless errors are tolerated (then it
+   * is only logged). Returns the tombstones done, in record order.
    */
   public List<EventRow> removeMissingTable(String table, Throwable reason, boolean tombstonesDone) {
     List<EventRow> done = new ArrayList<>();
