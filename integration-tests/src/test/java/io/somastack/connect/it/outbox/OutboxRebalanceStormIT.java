@@ -34,6 +34,8 @@ import org.apache.kafka.connect.runtime.rest.entities.ConnectorStateInfo;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Exactly once for the outbox relay under a rebalance storm: 3 workers with exactly-once source
@@ -53,6 +55,8 @@ import org.junit.jupiter.api.Test;
  * marking connector's rows all marked.
  */
 class OutboxRebalanceStormIT {
+
+  private static final Logger log = LoggerFactory.getLogger(OutboxRebalanceStormIT.class);
 
   private static final String DB = "outbox_storm_it";
   private static final int TABLES_PER_RELAY = 4;
@@ -169,9 +173,10 @@ class OutboxRebalanceStormIT {
       }
       String name = done.get(done.size() - 1);
       awaitProgress(name);
-      System.out.printf(
-          "STORM step %s done in %d ms: written=%d relayed=%s%n",
-          name, (System.nanoTime() - stepStart) / 1_000_000, writtenTotal(), relayedByRelay());
+      log.info(
+          String.format(
+              "STORM step %s done in %d ms: written=%d relayed=%s",
+              name, (System.nanoTime() - stepStart) / 1_000_000, writtenTotal(), relayedByRelay()));
     }
 
     writing.set(false);
@@ -181,9 +186,10 @@ class OutboxRebalanceStormIT {
       throw new AssertionError("the writer failed", writeFailure.get());
     }
     long total = writtenTotal();
-    System.out.printf(
-        "STORM wrote %d rows in %d transactions over %d tables%n",
-        total, transactions.get(), TABLES.size());
+    log.info(
+        String.format(
+            "STORM wrote %d rows in %d transactions over %d tables",
+            total, transactions.get(), TABLES.size()));
 
     awaitDrained();
     for (Relay relay : RELAYS) {
@@ -202,9 +208,10 @@ class OutboxRebalanceStormIT {
     List<ConsumerRecord<String, String>> records =
         OutboxItSupport.readCommitted(connect.bootstrapServers(), topics);
     assertExactlyOnceInOrder(records);
-    System.out.printf(
-        "STORM passed: steps=%s rows=%d records=%d in %d s%n",
-        done, total, records.size(), (System.nanoTime() - started) / 1_000_000_000);
+    log.info(
+        String.format(
+            "STORM passed: steps=%s rows=%d records=%d in %d s",
+            done, total, records.size(), (System.nanoTime() - started) / 1_000_000_000));
   }
 
   /**
@@ -264,7 +271,7 @@ class OutboxRebalanceStormIT {
         }
       }
     }
-    System.out.println("STORM distinct records received/written per table: " + counts);
+    log.info("STORM distinct records received/written per table: " + counts);
     assertTrue(
         problems.isEmpty(),
         problems.size()

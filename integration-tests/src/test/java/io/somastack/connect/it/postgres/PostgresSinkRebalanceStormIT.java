@@ -17,6 +17,8 @@ import java.util.TreeMap;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Exactly once under a rebalance storm: 3 workers, a 12-partition topic, a producer running
@@ -27,6 +29,8 @@ import org.junit.jupiter.api.Test;
  * partition's last offset + 1.
  */
 class PostgresSinkRebalanceStormIT {
+
+  private static final Logger log = LoggerFactory.getLogger(PostgresSinkRebalanceStormIT.class);
 
   private static final String TOPIC = "storm.events";
   private static final int PARTITIONS = 12;
@@ -122,7 +126,7 @@ class PostgresSinkRebalanceStormIT {
       connect.awaitRunningAfterReconfiguration(APPEND, tasksMax[0]);
       connect.awaitRunningAfterReconfiguration(UPSERT, tasksMax[0]);
       awaitProgress(300);
-      System.out.println(
+      log.info(
           "STORM step done: "
               + done.get(done.size() - 1)
               + " append done="
@@ -134,7 +138,7 @@ class PostgresSinkRebalanceStormIT {
     }
 
     long total = load.stop();
-    System.out.println("STORM produced " + total + " events over " + PARTITIONS + " partitions");
+    log.info("STORM produced " + total + " events over " + PARTITIONS + " partitions");
 
     await("append done with " + total)
         .atMost(Duration.ofSeconds(180))
@@ -201,7 +205,7 @@ class PostgresSinkRebalanceStormIT {
         latest,
         db.pairs("SELECT namespace || '/' || id, payload->>'seq' FROM storm_kv"),
         "upsert latest values");
-    System.out.println(
+    log.info(
         "STORM passed: steps="
             + done
             + " events="
@@ -229,7 +233,7 @@ class PostgresSinkRebalanceStormIT {
             .append('=')
             .append(rs.getLong(3));
       }
-      System.out.println(sb);
+      log.info(sb.toString());
     }
   }
 

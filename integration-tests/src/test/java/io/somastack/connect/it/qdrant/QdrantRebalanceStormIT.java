@@ -18,12 +18,16 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.connect.runtime.rest.entities.ConnectorOffset;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Qdrant sink through the same rebalance storm as PostgresSinkRebalanceStormIT, against the
  * gRPC stand-in: at the end every point holds the payload of its key's latest event.
  */
 class QdrantRebalanceStormIT {
+
+  private static final Logger log = LoggerFactory.getLogger(QdrantRebalanceStormIT.class);
 
   private static final String TOPIC = "qstorm";
   private static final String NAME = "qstorm";
@@ -82,7 +86,7 @@ class QdrantRebalanceStormIT {
       }
       connect.awaitRunningAfterReconfiguration(NAME, tasks);
       awaitProgress(300);
-      System.out.println("QSTORM step " + step + " committed=" + committed());
+      log.info("QSTORM step " + step + " committed=" + committed());
     }
     long total = load.stop();
     Map<String, String> latest = new TreeMap<>();
@@ -95,14 +99,14 @@ class QdrantRebalanceStormIT {
       }
     }
     long sent = total;
-    System.out.println("QSTORM produced " + sent);
+    log.info("QSTORM produced " + sent);
     await("committed " + sent)
         .atMost(Duration.ofSeconds(180))
         .pollInterval(Duration.ofMillis(500))
         .until(() -> committed() >= sent);
     Map<String, String> actual = points();
     assertEquals(latest, actual, "latest payload per point");
-    System.out.println(
+    log.info(
         "QSTORM passed: events=" + sent + " points=" + actual.size() + " committed=" + committed());
   }
 
