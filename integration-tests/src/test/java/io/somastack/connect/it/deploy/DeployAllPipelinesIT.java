@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -119,6 +120,7 @@ class DeployAllPipelinesIT {
         .atMost(Duration.ofSeconds(30))
         .until(() -> rows("pg_class WHERE relname = 'outbox'") == 1);
     insertOutboxRow("somastack.delegation", Events.delegatedTask(delegated));
+    Map<String, String> relayedKeys = relayOneRowPerKeyField();
 
     await()
         .atMost(Duration.ofSeconds(90))
@@ -126,7 +128,8 @@ class DeployAllPipelinesIT {
     // the PII field named by the config is encrypted in the database, never in clear
     assertEquals(0, rows("memory_kv WHERE payload::text LIKE '%ada@example.com%'"));
     assertEquals(1, rows("memory_kv WHERE payload->'payload'->>'user_email' LIKE 'soma-enc:%'"));
-    await().atMost(Duration.ofSeconds(60)).until(() -> rows("memory_replica") == 1);
+    // the event sent and the one relayed from the outbox
+    await().atMost(Duration.ofSeconds(60)).until(() -> rows("memory_replica") == 2);
     await().atMost(Duration.ofSeconds(60)).until(() -> rows("audit_events") == 1);
     assertEquals(0, rows("soma_audit_verify('audit_events')"));
     await().atMost(Duration.ofSeconds(60)).until(() -> rows("agent_actions") == 1);
@@ -150,6 +153,41 @@ class DeployAllPipelinesIT {
                     .anyMatch(
                         op -> op.kind().equals("upsert") && op.collection().equals("memories")));
     assertFalse(connect.status("outbox-relay").tasks().isEmpty());
+    assertRelayedKeys(relayedKeys);
+  }
+
+  /**
+   * Outbox rows of the topics whose events hold the tenant elsewhere than in tenant_id; returns,
+   * per marker (an id in the row's payload), the Kafka key the relay must give its record: the
+   * tenant (seed 000's partition key) wherever the event names it, else the memory's namespace, so
+   * that one memory's writes stay in one partition, in order.
+   */
+  private static Map<String, String> relayOneRowPerKeyField() throws SQLException {
+    Map<String, String> keys = new LinkedHashMap<>();
+    String toolTask = UUID.randomUUID().toString();
+    insertOutboxRow("somastack.tool_results", Events.toolResult(toolTask));
+    keys.put(toolTask, TENANT); // metadata.tenant_id
+    String walEvent = UUID.randomUUID().toString();
+    insertOutboxRow("memory.wal", Events.wal(walEvent));
+    keys.put(walEvent, TENANT); // tenant
+    String memoryId = "mem-" + UUID.randomUUID();
+    insertOutboxRow("memory.events", Events.memoryWithoutTenant(memoryId));
+    keys.put(memoryId, "acme.agent0"); // namespace
+    return keys;
+  }
+
+  private static void assertRelayedKeys(Map<String, String> expected) {
+    // sent: 1 memory.events, 2 memory.wal, 1 tool result; relayed: one of each
+    List<ConsumerRecord<String, String>> records =
+        connect.consume(
+            7, Duration.ofSeconds(60), "somastack.tool_results", "memory.wal", "memory.events");
+    Map<String, String> keys = new LinkedHashMap<>();
+    for (Map.Entry<String, String> marker : expected.entrySet()) {
+      records.stream()
+          .filter(r -> r.value() != null && r.value().contains(marker.getKey()))
+          .forEach(r -> keys.put(marker.getKey(), r.key()));
+    }
+    assertEquals(expected, keys);
   }
 
   /**

@@ -27,9 +27,28 @@ final class Events {
         + "\"metadata\":{\"schema_version\":\"1.0\"}}";
   }
 
-  static String wal() {
+  /**
+   * A memory as seed 004's build_memory_event(namespace, payload) makes it: no tenant_id, the
+   * namespace alone says whose it is.
+   */
+  static String memoryWithoutTenant(String memoryId) {
     return "{\"event_id\":\""
         + id()
+        + "\",\"id\":\""
+        + memoryId
+        + "\",\"namespace\":\"acme.agent0\",\"type\":\"semantic\",\"timestamp\":\""
+        + Instant.now()
+        + "\",\"payload\":{\"text\":\"likes tables\"},"
+        + "\"metadata\":{\"schema_version\":\"1.0\"}}";
+  }
+
+  static String wal() {
+    return wal(id());
+  }
+
+  static String wal(String eventId) {
+    return "{\"event_id\":\""
+        + eventId
         + "\",\"session_id\":\"s1\",\"persona_id\":\"agent0\","
         + "\"tenant\":\"acme\",\"role\":\"user\",\"timestamp\":\""
         + Instant.now()
