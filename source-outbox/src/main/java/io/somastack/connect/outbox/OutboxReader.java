@@ -550,9 +550,10 @@ final class OutboxReader implements AutoCloseable {
 
   /**
    * A table's next rows; the bytes they count against the poll's budget (payloads, keys and headers
-   * as the database measures them, rows read as too large included); whether more may be read at
-   * once (the batch stopped for rows or bytes, not for want of rows); whether it stopped at the
-   * bytes it was given (not at its scan limit, which the last rows' sizes set).
+   * as the database measures them, rows read as too large included); whether more can be read at
+   * once (the batch stopped for rows or bytes with a row below the horizon left: not when it read
+   * the last ones, however many); whether it stopped at the bytes it was given (not at its scan
+   * limit, which the last rows' sizes set).
    */
   record Batch(List<OutboxRow> rows, long bytes, boolean full, int scanned, boolean bytesCut) {}
 
@@ -588,6 +589,10 @@ final class OutboxReader implements AutoCloseable {
    * 20 backlogged tables of 100 KB rows, the 19 read after the first would otherwise each write out
    * 17 MB of text to find that not one row fits. Its scan limit for when it goes first (with the
    * whole poll.max.bytes) is not lowered by that.
+   *
+   * <p>The statement reads one row past the scan (and the row after a first row over the budget),
+   * neither measured nor its contents sent, to say whether a row is left: a batch that read exactly
+   * the last rows is not full, so a drained backlog ends without another poll counted as full.
    */
   Batch fetchBatch(OutboxTable table, OutboxCursor after, int maxRows, long budget, boolean first)
       throws SQLException {
@@ -599,16 +604,22 @@ final class OutboxReader implements AutoCloseable {
             : (int) Math.min(limit, 2 * Math.max(0, budget) / perRowBefore + 1);
     scanLimits.put(table.name(), Math.max(1, scan / 4)); // until this read succeeds
     PreparedStatement s = statement("fetch:" + table.name(), fetchSql(table));
-    s.setString(1, after.txidText());
-    s.setLong(2, after.id());
-    s.setInt(3, scan);
-    s.setLong(4, budget);
-    s.setBoolean(5, first);
+    s.setInt(1, scan);
+    s.setString(2, after.txidText());
+    s.setLong(3, after.id());
+    s.setInt(4, scan + 1);
+    s.setLong(5, budget);
+    s.setBoolean(6, first);
     List<OutboxRow> rows = new ArrayList<>();
     long bytes = 0;
     boolean cut = false;
+    boolean more = false; // a row after the scan, or after a first row over the budget
     try (ResultSet rs = s.executeQuery()) {
       while (rs.next()) {
+        if (rs.getBoolean(12)) {
+          more = true; // only says that it is there: read (and measured) by the next batch
+          break;
+        }
         if (rs.getBoolean(10)) {
           cut = true; // the first row that did not fit: read first next time
           if (rows.isEmpty()) {
@@ -629,9 +640,10 @@ final class OutboxReader implements AutoCloseable {
     } else {
       scanLimits.put(table.name(), limit);
     }
-    // no marker when the first row alone passes the budget (nothing before it): read on at once
+    // no marker when the first row alone passes the budget (nothing before it); the row after it
+    // comes as the marker, or as the row past a scan of one, when there is one
     boolean bytesCut = cut || bytes > budget;
-    return new Batch(rows, bytes, bytesCut || rows.size() == scan, scan, bytesCut);
+    return new Batch(rows, bytes, cut || more, scan, bytesCut);
   }
 
   private static OutboxRow row(OutboxTable table, ResultSet rs) throws SQLException {
@@ -651,11 +663,12 @@ final class OutboxReader implements AutoCloseable {
   }
 
   /**
-   * Scan (the next rows in read order), measure (the payload written out once, its length in the
-   * database's bytes, and the key's and headers' text), sum in read order, and keep the rows that
-   * fit. Parameters: after (txid as text, id), the scan's limit, the bytes left in the poll,
-   * whether the first row is taken whatever its size. Columns: id, txid, topic, payload, dedupe
-   * key, key, headers, created_at, payload length, marker, bytes.
+   * Scan (the next rows in read order, and one more: the extra row, which only says that there is
+   * one), measure (the payload written out once, its length in the database's bytes, and the key's
+   * and headers' text; not the extra row's payload), sum in read order, and keep the rows that fit.
+   * Parameters: the scan's limit, after (txid as text, id), the scan's limit plus one, the bytes
+   * left in the poll, whether the first row is taken whatever its size. Columns: id, txid, topic,
+   * payload, dedupe key, key, headers, created_at, payload length, marker, bytes, extra.
    */
   private String fetchSql(OutboxTable table) {
     Shape shape = shapes.get(table.name());
@@ -677,7 +690,11 @@ final class OutboxReader implements AutoCloseable {
             + (shape.hasHeaders() ? "o." + q(c.headers()) + "::text" : "NULL::text")
             + " AS headers, "
             + (shape.hasCreated() ? created(shape, "o.") : "NULL::timestamptz")
-            + " AS created FROM "
+            + " AS created, row_number() OVER (ORDER BY o."
+            + q(c.txid())
+            + ", o."
+            + q(c.id())
+            + ") > ? AS extra FROM "
             + table.sql()
             + " o WHERE o."
             + q(c.txid())
@@ -696,7 +713,8 @@ final class OutboxReader implements AutoCloseable {
     String measured =
         "SELECT s.*, p.text, octet_length(p.text) AS len FROM ("
             + scan
-            + ") s CROSS JOIN LATERAL (SELECT s.payload::text AS text OFFSET 0) p";
+            + ") s CROSS JOIN LATERAL (SELECT CASE WHEN s.extra THEN NULL ELSE s.payload::text END"
+            + " AS text OFFSET 0) p";
     String sized =
         "SELECT m.*, coalesce(m.len, 0) + coalesce(octet_length(m.rkey), 0)"
             + " + coalesce(octet_length(m.headers), 0) AS bytes FROM ("
@@ -704,14 +722,14 @@ final class OutboxReader implements AutoCloseable {
             + ") m";
     String summed =
         "SELECT z.*, sum(z.bytes) OVER (ORDER BY z.txid, z.id ROWS UNBOUNDED PRECEDING) AS total,"
-            + " b.budget, b.take_first FROM ("
+            + " row_number() OVER (ORDER BY z.txid, z.id) AS n, b.budget, b.take_first FROM ("
             + sized
             + ") z CROSS JOIN (SELECT ?::bigint AS budget, ?::boolean AS take_first) b";
     // kept: within the budget, or the poll's first row; the marker: the first row past it
     String marker = "(w.total > w.budget AND (w.total > w.bytes OR NOT w.take_first))";
-    // not read: the contents of the marker and of a row too large to relay (the dedupe key too,
-    // the key's column unless column.key names another)
-    String withheld = "(" + marker + " OR w.bytes > " + maxPayload + ")";
+    // not read: the contents of the marker, of the extra row and of a row too large to relay (the
+    // dedupe key too, the key's column unless column.key names another)
+    String withheld = "(" + marker + " OR w.extra OR w.bytes > " + maxPayload + ")";
     return "SELECT w.id, w.txid::text, w.topic, CASE WHEN "
         + withheld
         + " THEN NULL ELSE w.text END, CASE WHEN "
@@ -722,9 +740,11 @@ final class OutboxReader implements AutoCloseable {
         + withheld
         + " THEN NULL ELSE w.headers END, w.created, w.len, "
         + marker
-        + ", w.bytes FROM ("
+        + ", w.bytes, w.extra FROM ("
         + summed
-        + ") w WHERE w.total - w.bytes <= w.budget ORDER BY w.txid, w.id";
+        // and the row after a first row over the budget: the marker, or the extra row
+        + ") w WHERE w.total - w.bytes <= w.budget OR w.take_first AND w.n = 2"
+        + " ORDER BY w.txid, w.id";
   }
 
   /**
@@ -749,6 +769,46 @@ final class OutboxReader implements AutoCloseable {
     s.setLong(2, after.id());
     try (ResultSet rs = s.executeQuery()) {
       return rs.next() && rs.getBoolean(1);
+    }
+  }
+
+  /** What waits after a position: nothing, rows above the horizon only, or rows to read now. */
+  enum Pending {
+    NONE,
+    HELD_BACK,
+    READABLE
+  }
+
+  /**
+   * What waits after {@code after}, from the first unpublished row after it in read order (the one
+   * with the lowest txid): below the horizon, the next read reads it; above it, so is every other.
+   */
+  Pending pending(OutboxTable table, OutboxCursor after) throws SQLException {
+    PreparedStatement s =
+        statement(
+            "next:" + table.name(),
+            "SELECT "
+                + q(c.txid())
+                + " < pg_snapshot_xmin(pg_current_snapshot()) FROM "
+                + table.sql()
+                + " WHERE ("
+                + q(c.txid())
+                + ", "
+                + q(c.id())
+                + ") > (?::text::xid8, ?) AND "
+                + unpublished(table, "")
+                + " ORDER BY "
+                + q(c.txid())
+                + ", "
+                + q(c.id())
+                + " LIMIT 1");
+    s.setString(1, after.txidText());
+    s.setLong(2, after.id());
+    try (ResultSet rs = s.executeQuery()) {
+      if (!rs.next()) {
+        return Pending.NONE;
+      }
+      return rs.getBoolean(1) ? Pending.READABLE : Pending.HELD_BACK;
     }
   }
 

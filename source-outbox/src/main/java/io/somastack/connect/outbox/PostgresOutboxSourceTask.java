@@ -356,7 +356,9 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     IDLE,
     /** Committed rows exist past the horizon: an older transaction holds them back. */
     HELD_BACK,
-    /** A table filled its batch (of rows or of bytes): read again at once. */
+    /**
+     * A table filled its batch (of rows or of bytes) with rows left to read: read again at once.
+     */
     MORE
   }
 
@@ -407,8 +409,16 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       }
       if (rowsLeft <= 0 || bytesLeft <= 0) {
         bytesCut |= bytesLeft <= 0;
-        progress = Progress.MORE; // not read this poll: read on at once, this table first
-        next = next < 0 ? index : next;
+        next = next < 0 ? index : next; // not read this poll: read first in the next
+        if (progress != Progress.MORE) {
+          // the tables read left no rows: the poll is full only if this one has some to read
+          OutboxReader.Pending pending = reader.pending(table, cursors.get(table.name()));
+          if (pending == OutboxReader.Pending.READABLE) {
+            progress = Progress.MORE; // read on at once
+          } else if (pending == OutboxReader.Pending.HELD_BACK) {
+            progress = Progress.HELD_BACK;
+          }
+        }
         continue;
       }
       OutboxCursor after = cursors.get(table.name());
@@ -470,7 +480,8 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     nextFirstTable = next >= 0 ? next : count == 0 ? 0 : (firstTable + 1) % count;
     if (progress == Progress.MORE && (rowsLeft <= 0 || bytesCut)) {
       // which budget a backlog meets, for an operator choosing which to raise; neither when a
-      // table's scan limit (set by its last rows' sizes) ended the poll
+      // table's scan limit (set by its last rows' sizes) ended the poll, nor when the poll read the
+      // last rows there were (MORE only with a row left: see OutboxReader.Batch)
       metrics.pollFull(rowsLeft <= 0);
     }
     return progress;

@@ -109,6 +109,62 @@ class OnePollBudgetTest {
     assertEquals(0.0, relay.context().metric("polls-full-by-rows-total"));
   }
 
+  /**
+   * A backlog of exactly twice poll.max.rows: the second poll reads its last rows, and leaves none.
+   * A batch that read as many rows as it asked for was taken as full, so that poll counted too.
+   */
+  @Test
+  void aPollThatReadsTheLastPollMaxRowsRowsIsNotFull() throws Exception {
+    PostgresOutboxSourceTask task = startedAlone("poll.max.rows", "5");
+    insertPadded("public.a", 10, 1);
+
+    List<List<SourceRecord>> polls = pollUntil(task, 10);
+    assertEquals(List.of(5, 5), polls.stream().map(List::size).toList());
+    assertEquals(1.0, relay.context().metric("polls-full-by-rows-total"), "rows left after one");
+    assertEquals(0.0, relay.context().metric("polls-full-by-bytes-total"));
+  }
+
+  /**
+   * Each poll drains one table with exactly poll.max.rows, leaving the others unread: it is full
+   * while an unread table has rows, and not once they have none (the last poll), though it left
+   * tables unread.
+   */
+  @Test
+  void aPollLeavingOnlyEmptyTablesUnreadIsNotFull() throws Exception {
+    PostgresOutboxSourceTask task = started("poll.max.rows", "5");
+    for (String table : TABLES) {
+      insertPadded(table, 5, 1);
+    }
+
+    List<List<SourceRecord>> polls = pollUntil(task, 15);
+    assertEquals(List.of(5, 5, 5), polls.stream().map(List::size).toList());
+    assertEquals(2.0, relay.context().metric("polls-full-by-rows-total"), "15 rows, 5 a poll");
+    assertEquals(0.0, relay.context().metric("polls-full-by-bytes-total"));
+  }
+
+  /** The last of rows each over poll.max.bytes comes alone, and leaves none: not full. */
+  @Test
+  void aPollOfTheLastRowAloneOverPollMaxBytesIsNotFull() throws Exception {
+    PostgresOutboxSourceTask task = startedAlone("poll.max.bytes", "1000");
+    insertPadded("public.a", 2, 5000);
+
+    List<List<SourceRecord>> polls = pollUntil(task, 2);
+    assertEquals(2, polls.size(), "one row a poll");
+    assertEquals(1.0, relay.context().metric("polls-full-by-bytes-total"), "a row left after one");
+    assertEquals(0.0, relay.context().metric("polls-full-by-rows-total"));
+  }
+
+  /** A task of table public.a alone. */
+  private PostgresOutboxSourceTask startedAlone(String option, String value) throws Exception {
+    relay.createDatabase();
+    Map<String, String> props = relay.props();
+    props.put("outbox.tables", "public.a");
+    props.put(option, value);
+    PostgresOutboxSourceTask task = relay.start(props);
+    assertNull(task.poll(), "creates the table");
+    return task;
+  }
+
   private PostgresOutboxSourceTask started(String option, String value) {
     relay.createDatabase();
     Map<String, String> props = relay.props();

@@ -95,6 +95,41 @@ class OutboxReaderTest {
     }
   }
 
+  /**
+   * A batch is full when a row below the horizon is left after it: not when it read exactly the
+   * last rows, nor when the row after them is held back by a transaction still open. The row that
+   * tells is not handed out.
+   */
+  @Test
+  void aBatchIsFullOnlyWithARowLeftToReadNow() throws Exception {
+    OutboxReader reader = reader("delete");
+    try (Connection c = pg.connect(db);
+        Connection late = pg.connect(db)) {
+      for (int i = 0; i < 3; i++) {
+        insert(c, "k" + i);
+      }
+      OutboxReader.Batch two = reader.fetchBatch(TABLE, OutboxCursor.START, 2);
+      assertEquals(List.of("k0", "k1"), keys(two.rows()));
+      assertTrue(two.full(), "k2 is left");
+      OutboxReader.Batch three = reader.fetchBatch(TABLE, OutboxCursor.START, 3);
+      assertEquals(List.of("k0", "k1", "k2"), keys(three.rows()));
+      assertFalse(three.full(), "the last three rows of three");
+      OutboxCursor last = three.rows().get(2).cursor();
+      assertEquals(OutboxReader.Pending.NONE, reader.pending(TABLE, last));
+
+      late.setAutoCommit(false);
+      insert(late, "late"); // open: k3, committed after it began, is above the horizon
+      insert(c, "k3");
+      assertFalse(reader.fetchBatch(TABLE, OutboxCursor.START, 3).full(), "k3 is held back");
+      assertEquals(OutboxReader.Pending.HELD_BACK, reader.pending(TABLE, last));
+      late.commit();
+      OutboxReader.Batch now = reader.fetchBatch(TABLE, OutboxCursor.START, 3);
+      assertEquals(List.of("k0", "k1", "k2"), keys(now.rows()));
+      assertTrue(now.full(), "late and k3 are left");
+      assertEquals(OutboxReader.Pending.READABLE, reader.pending(TABLE, last));
+    }
+  }
+
   /** An infinite creation time counts in the backlog but is not its oldest row's age. */
   @Test
   void theBacklogsOldestRowIgnoresInfiniteCreationTimes() throws Exception {
