@@ -1,10 +1,10 @@
 package io.somastack.connect.outbox;
 
+import io.somastack.connect.common.postgres.DeadClientSettings;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -48,10 +48,8 @@ final class OutboxLocks {
   static final int NAMESPACE = 0x736F6D61;
 
   private static final Logger log = LoggerFactory.getLogger(OutboxLocks.class);
-  static final int KEEPALIVE_IDLE_S = 30;
-  private static final int KEEPALIVE_INTERVAL_S = 10;
-  private static final int KEEPALIVE_COUNT = 3;
-  static final int USER_TIMEOUT_MS = 60_000;
+  static final int KEEPALIVE_IDLE_S = DeadClientSettings.KEEPALIVE_IDLE_S;
+  static final int USER_TIMEOUT_MS = DeadClientSettings.USER_TIMEOUT_MS;
 
   /** How often the task's table names are checked against the OIDs locked. */
   private static final long CHECK_EVERY_MS = 5_000;
@@ -69,7 +67,18 @@ final class OutboxLocks {
   private final WarnedTables heldElsewhereWarned = new WarnedTables();
   private Connection lockedOn;
   private volatile int heldElsewhere;
-  private boolean settingsRefusedWarned;
+
+  /**
+   * Has the server drop this session, and its locks, within about a minute of a network cut rather
+   * than over two hours, so the table is not left relayed by nobody that long. Set once per
+   * session, before its first lock (the connection is in autocommit mode here).
+   */
+  private final DeadClientSettings deadClientSettings =
+      new DeadClientSettings(
+          log,
+          "outbox relay",
+          "relaying without it, a relay lock may outlive a network cut for longer");
+
   private volatile long checkEveryMs = CHECK_EVERY_MS;
   private long nextCheckAt;
 
@@ -104,7 +113,7 @@ final class OutboxLocks {
       Map<OutboxTable, List<Key>> connectorSets = lockSets(connection, found(named));
       refuseOverlap(connection, named, connectorSets);
       lockSets.putAll(ofTasksTables(connectorSets));
-      noticeDeadClientSooner(connection);
+      deadClientSettings.apply(connection);
       lockedOn = connection;
       nextCheckAt = nowMs() + checkEveryMs;
     } else if (nowMs() - nextCheckAt >= 0) {
@@ -549,61 +558,6 @@ final class OutboxLocks {
       }
     }
     return null;
-  }
-
-  /**
-   * After a network cut the server keeps the session, and its locks, until it notices the client is
-   * gone: with the operating system's TCP keepalive defaults that is over two hours (an idle
-   * session sends nothing that could fail sooner), and the table is relayed by nobody meanwhile.
-   * These keepalives of the server's side of this session notice within about a minute. Keepalives
-   * are not sent while sent data is unacknowledged (a NOTIFY sent into the cut connection), so
-   * tcp_user_timeout (PostgreSQL 12 and later) bounds that case. Ignored over a Unix socket.
-   *
-   * <p>They only hasten a handover: a server (or a proxy, or a fork) that refuses one is warned of
-   * once, and the locks are taken without it.
-   */
-  private void noticeDeadClientSooner(Connection connection) throws SQLException {
-    set(connection, "tcp_keepalives_idle", KEEPALIVE_IDLE_S);
-    set(connection, "tcp_keepalives_interval", KEEPALIVE_INTERVAL_S);
-    set(connection, "tcp_keepalives_count", KEEPALIVE_COUNT);
-    set(connection, "tcp_user_timeout", USER_TIMEOUT_MS);
-  }
-
-  /** One setting per statement: a refused one does not undo the others. */
-  private void set(Connection connection, String setting, int value) throws SQLException {
-    try (Statement s = connection.createStatement()) {
-      s.execute("SET " + setting + " = " + value);
-    } catch (SQLException e) {
-      if (connectionFailed(connection, e)) {
-        throw e; // not the setting: the task reconnects
-      }
-      if (!settingsRefusedWarned) {
-        settingsRefusedWarned = true;
-        log.warn(
-            "outbox relay: the database refused SET {} (SQLState {}); relaying without it, a"
-                + " relay lock may outlive a network cut for longer",
-            setting,
-            e.getSQLState());
-      }
-    }
-  }
-
-  /**
-   * Whether a refused statement means the connection is gone rather than the statement refused. Not
-   * SqlStates.isTransient, which answers another question: a lock timeout (55P03) or a lack of
-   * memory (53200) is transient there, yet the connection is still usable and only this setting is
-   * refused; relaying goes on without it rather than reconnecting for a setting.
-   */
-  private static boolean connectionFailed(Connection connection, SQLException e) {
-    String state = e.getSQLState();
-    if (state == null || state.startsWith("08")) {
-      return true;
-    }
-    try {
-      return !connection.isValid(5);
-    } catch (SQLException invalid) {
-      return true;
-    }
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres.write;
 
+import io.somastack.connect.common.postgres.DeadClientSettings;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
 import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import java.sql.Connection;
@@ -20,6 +21,19 @@ public final class PostgresSession implements AutoCloseable {
 
   /** Whether the last try to open a connection failed: a failure then is no batch's. */
   private boolean openFailed;
+
+  /**
+   * Has the server end this session within about a minute or two of its worker vanishing (power
+   * lost, network cut mid-put) rather than over two hours: until then the session's open
+   * transaction keeps the partition's offsets row locked, so the partition's new owner blocks on it
+   * until it gives up, and pins the xmin horizon, which holds back every outbox relay on the
+   * database.
+   */
+  private final DeadClientSettings deadClientSettings =
+      new DeadClientSettings(
+          log,
+          "PostgreSQL sink",
+          "writing without it, the transaction of a worker cut off may keep its locks for longer");
 
   public PostgresSession(PostgresSinkConfig config) {
     this.config = config;
@@ -42,7 +56,15 @@ public final class PostgresSession implements AutoCloseable {
       if (opened == null) {
         throw new SQLException("pgjdbc does not accept the URL in connection.url", "08001");
       }
-      opened.setAutoCommit(false);
+      try {
+        // before the first transaction: in one, a rollback would undo them, and a refused one
+        // would abort it (the connection opens in autocommit mode)
+        deadClientSettings.apply(opened);
+        opened.setAutoCommit(false);
+      } catch (SQLException | RuntimeException e) {
+        closeQuietly(opened);
+        throw e;
+      }
       connection = opened;
       openFailed = false;
       log.info("Connected to PostgreSQL");
@@ -56,6 +78,14 @@ public final class PostgresSession implements AutoCloseable {
    */
   public boolean openFailed() {
     return openFailed;
+  }
+
+  private static void closeQuietly(Connection opened) {
+    try {
+      opened.close();
+    } catch (SQLException e) {
+      log.debug("closing a failed connection: {}", e.toString());
+    }
   }
 
   /** Drops the connection after a failure; the next {@link #connection()} opens a new one. */

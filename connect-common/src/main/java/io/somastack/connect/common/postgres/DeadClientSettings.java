@@ -1,0 +1,128 @@
+package io.somastack.connect.common.postgres;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import org.slf4j.Logger;
+
+/**
+ * Has the server notice a client that vanished (its host lost power, or the network between them
+ * was cut) within about a minute, instead of over two hours.
+ *
+ * <p>Why: after such a cut the server keeps the session, and with it its locks and any open
+ * transaction, until it notices the client is gone. A session waiting for its client sends nothing
+ * that could fail sooner, so that is when the operating system's TCP keepalive fires: by default
+ * after 7200 s idle plus the probes, over two hours. Meanwhile the outbox relay's table locks stay
+ * taken (the table is relayed by nobody), and a sink's open transaction keeps its offsets row lock
+ * (the partition's new owner blocks on it until it gives up) and pins the xmin horizon (which holds
+ * back every outbox relay on that database). These keepalives of the server's side of the session
+ * ({@value #KEEPALIVE_IDLE_S} s idle, then {@value #KEEPALIVE_COUNT} probes {@value
+ * #KEEPALIVE_INTERVAL_S} s apart) notice within about a minute. Keepalives are not sent while sent
+ * data is unacknowledged (a NOTIFY, or a result, sent into the cut connection), so tcp_user_timeout
+ * (PostgreSQL 12 and later) bounds that case. The server ignores them over a Unix socket.
+ *
+ * <p>They only hasten the cleanup: a server (or a proxy, or a fork) that refuses one is warned of
+ * once per instance, and the work goes on without it. A statement that fails because the connection
+ * itself failed is thrown, so the caller reconnects.
+ *
+ * <p>Session settings, so set in autocommit mode: a SET in a transaction that is rolled back is
+ * undone, and a refused one would abort the transaction (25P02). {@link #apply} refuses a
+ * connection in manual-commit mode.
+ */
+public final class DeadClientSettings {
+
+  public static final int KEEPALIVE_IDLE_S = 30;
+  public static final int KEEPALIVE_INTERVAL_S = 10;
+  public static final int KEEPALIVE_COUNT = 3;
+  public static final int USER_TIMEOUT_MS = 60_000;
+
+  /** One setting and its value, as SET takes them. */
+  record Setting(String name, int value) {}
+
+  private static final List<Setting> SETTINGS =
+      List.of(
+          new Setting("tcp_keepalives_idle", KEEPALIVE_IDLE_S),
+          new Setting("tcp_keepalives_interval", KEEPALIVE_INTERVAL_S),
+          new Setting("tcp_keepalives_count", KEEPALIVE_COUNT),
+          new Setting("tcp_user_timeout", USER_TIMEOUT_MS));
+
+  private final List<Setting> settings;
+  private final Logger log;
+  private final String who;
+  private final String withoutIt;
+  private boolean refusedWarned;
+
+  /**
+   * @param log the caller's logger, which warns of a refused setting
+   * @param who the caller, as the warning names it ("outbox relay")
+   * @param withoutIt what a refused setting means, as the warning says it ("relaying without it, a
+   *     relay lock may outlive a network cut for longer")
+   */
+  public DeadClientSettings(Logger log, String who, String withoutIt) {
+    this(SETTINGS, log, who, withoutIt);
+  }
+
+  /** Tests: other settings, such as one the server refuses. */
+  DeadClientSettings(List<Setting> settings, Logger log, String who, String withoutIt) {
+    this.settings = List.copyOf(settings);
+    this.log = log;
+    this.who = who;
+    this.withoutIt = withoutIt;
+  }
+
+  /**
+   * Sets them on {@code connection}'s session, which must be in autocommit mode.
+   *
+   * @throws SQLException when the connection failed (the caller reconnects), never for a refused
+   *     setting
+   * @throws IllegalStateException when the connection is in manual-commit mode
+   */
+  public void apply(Connection connection) throws SQLException {
+    if (!connection.getAutoCommit()) {
+      throw new IllegalStateException(
+          "session settings are set in autocommit mode: a transaction rolled back would undo them");
+    }
+    for (Setting setting : settings) {
+      set(connection, setting);
+    }
+  }
+
+  /** One setting per statement: a refused one does not undo the others. */
+  private void set(Connection connection, Setting setting) throws SQLException {
+    try (Statement s = connection.createStatement()) {
+      s.execute("SET " + setting.name() + " = " + setting.value());
+    } catch (SQLException e) {
+      if (connectionFailed(connection, e)) {
+        throw e; // not the setting: the caller reconnects
+      }
+      if (!refusedWarned) {
+        refusedWarned = true;
+        log.warn(
+            "{}: the database refused SET {} (SQLState {}); {}",
+            who,
+            setting.name(),
+            e.getSQLState(),
+            withoutIt);
+      }
+    }
+  }
+
+  /**
+   * Whether a refused statement means the connection is gone rather than the statement refused. Not
+   * SqlStates.isTransient, which answers another question: a lock timeout (55P03) or a lack of
+   * memory (53200) is transient there, yet the connection is still usable and only this setting is
+   * refused; the work goes on without it rather than reconnecting for a setting.
+   */
+  private static boolean connectionFailed(Connection connection, SQLException e) {
+    String state = e.getSQLState();
+    if (state == null || state.startsWith("08")) {
+      return true;
+    }
+    try {
+      return !connection.isValid(5);
+    } catch (SQLException invalid) {
+      return true;
+    }
+  }
+}
