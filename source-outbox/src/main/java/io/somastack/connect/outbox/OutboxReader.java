@@ -673,8 +673,11 @@ final class OutboxReader implements AutoCloseable {
   private String fetchSql(OutboxTable table) {
     Shape shape = shapes.get(table.name());
     int maxPayload = config.payloadMaxBytes();
+    // the rows numbered above the LIMIT, not in the scan: a window below it would keep the LIMIT
+    // from the sort, which must then order every unpublished row after the cursor when no (txid,
+    // id) index gives the order (a seed table whose rows got one txid from ADD COLUMN, or none)
     String scan =
-        "SELECT o."
+        "SELECT l.*, row_number() OVER (ORDER BY l.txid, l.id) > ? AS extra FROM (SELECT o."
             + q(c.id())
             + " AS id, o."
             + q(c.txid())
@@ -690,11 +693,7 @@ final class OutboxReader implements AutoCloseable {
             + (shape.hasHeaders() ? "o." + q(c.headers()) + "::text" : "NULL::text")
             + " AS headers, "
             + (shape.hasCreated() ? created(shape, "o.") : "NULL::timestamptz")
-            + " AS created, row_number() OVER (ORDER BY o."
-            + q(c.txid())
-            + ", o."
-            + q(c.id())
-            + ") > ? AS extra FROM "
+            + " AS created FROM "
             + table.sql()
             + " o WHERE o."
             + q(c.txid())
@@ -708,7 +707,7 @@ final class OutboxReader implements AutoCloseable {
             + q(c.txid())
             + ", o."
             + q(c.id())
-            + " LIMIT ?";
+            + " LIMIT ?) l";
     // OFFSET 0 keeps the text a column of its own, written out once per row
     String measured =
         "SELECT s.*, p.text, octet_length(p.text) AS len FROM ("

@@ -157,10 +157,11 @@ class DeployAllPipelinesIT {
   }
 
   /**
-   * Outbox rows of the topics whose events hold the tenant elsewhere than in tenant_id; returns,
-   * per marker (an id in the row's payload), the Kafka key the relay must give its record: the
-   * tenant (seed 000's partition key) wherever the event names it, else the memory's namespace, so
-   * that one memory's writes stay in one partition, in order.
+   * Outbox rows of the topics whose events hold the tenant elsewhere than in tenant_id, and memory
+   * events with and without one; returns, per marker (an id in the row's payload), the Kafka key
+   * the relay must give its record: the tenant (seed 000's partition key), and for a memory its
+   * namespace, whether or not it names its tenant, so that one memory's writes stay in one
+   * partition, in order.
    */
   private static Map<String, String> relayOneRowPerKeyField() throws SQLException {
     Map<String, String> keys = new LinkedHashMap<>();
@@ -173,14 +174,18 @@ class DeployAllPipelinesIT {
     String memoryId = "mem-" + UUID.randomUUID();
     insertOutboxRow("memory.events", Events.memoryWithoutTenant(memoryId));
     keys.put(memoryId, "acme.agent0"); // namespace
+    String tenantMemoryId = "mem-" + UUID.randomUUID();
+    insertOutboxRow("memory.events", Events.memory(tenantMemoryId, "bob@example.com"));
+    keys.put(tenantMemoryId, "acme.agent0"); // namespace too: one memory, one partition
     return keys;
   }
 
   private static void assertRelayedKeys(Map<String, String> expected) {
-    // sent: 1 memory.events, 2 memory.wal, 1 tool result; relayed: one of each
+    // sent: 1 memory.events, 2 memory.wal, 1 tool result; relayed: 2 memory events, one of each
+    // other
     List<ConsumerRecord<String, String>> records =
         connect.consume(
-            7, Duration.ofSeconds(60), "somastack.tool_results", "memory.wal", "memory.events");
+            8, Duration.ofSeconds(60), "somastack.tool_results", "memory.wal", "memory.events");
     Map<String, String> keys = new LinkedHashMap<>();
     for (Map.Entry<String, String> marker : expected.entrySet()) {
       records.stream()
