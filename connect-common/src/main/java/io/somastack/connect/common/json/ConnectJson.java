@@ -12,8 +12,10 @@ import java.time.format.DateTimeFormatter;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.Date;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.connect.data.Decimal;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
@@ -26,8 +28,9 @@ import org.apache.kafka.connect.errors.DataException;
  * What JSON a Connect value is, written into any {@link JsonBuilder}: Structs and Maps become
  * objects, collections arrays; logical types become their ISO text (Timestamp, Date, Time) or exact
  * numbers (Decimal); bytes become base64 text. NaN and the infinities have no JSON and are a {@link
- * DataException}, a {@link JsonValueException} naming where it sits when it is inside the value. An
- * already parsed Jackson tree is walked as the JSON it is.
+ * DataException}, a {@link JsonValueException} naming where it sits when it is inside the value; so
+ * is a map two of whose keys have the same text ({@link #DUPLICATE_NAME}), which a JSON object
+ * would hold as one. An already parsed Jackson tree is walked as the JSON it is.
  */
 public final class ConnectJson {
 
@@ -59,8 +62,12 @@ public final class ConnectJson {
       JsonBuilder.Container<T> object = to.object(map.size());
       Schema keySchema = schema == null ? null : schema.keySchema();
       Schema valueSchema = schema == null ? null : schema.valueSchema();
+      Set<String> names = textKeysOnly(map) ? null : new HashSet<>(map.size() * 2);
       for (Map.Entry<?, ?> entry : map.entrySet()) {
         String name = fieldName(entry.getKey(), keySchema);
+        if (names != null && !names.add(name)) {
+          throw new DataException(DUPLICATE_NAME);
+        }
         object.add(name, entry(name, entry.getValue(), valueSchema, to));
       }
       return object.build();
@@ -125,6 +132,27 @@ public final class ConnectJson {
     } catch (DataException e) {
       throw JsonValueException.under(index, e);
     }
+  }
+
+  /**
+   * Why a map has no JSON: two of its keys have the same text (1 and "1", a null key and "null",
+   * two byte arrays of equal content), and a JSON object holds a name once, so one entry would be
+   * lost. Neither the keys nor the values are named: they are record data.
+   */
+  public static final String DUPLICATE_NAME =
+      "a map has two keys of the same text (such as 1 and \"1\"), which JSON would make one";
+
+  /**
+   * Whether every key is a String: distinct strings are distinct names, so only a map with another
+   * key needs its names checked (and a set of them made).
+   */
+  private static boolean textKeysOnly(Map<?, ?> map) {
+    for (Object key : map.keySet()) {
+      if (!(key instanceof String)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -222,7 +250,10 @@ public final class ConnectJson {
     }
     if (value instanceof Float f) {
       // the shortest decimal of the float, as JsonConverter writes it: widened bit for bit,
-      // 0.1f would read 0.10000000149011612
+      // 0.1f would read 0.10000000149011612. Written as the double nearest it, whose text JDK 17
+      // sometimes writes longer (2.2693768E21 as 2.2693767999999999E21); any of them reads back
+      // as the float when rounded to a float once, not through a double (see SchemaJson). Left
+      // as it is: these bytes are hashed and deterministically encrypted.
       return finite(Double.parseDouble(Float.toString(f)), value, to);
     }
     if (value instanceof Double d) {

@@ -14,11 +14,13 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.somastack.connect.common.text.Utf8;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
@@ -192,8 +194,37 @@ public final class RecordJson {
     }
   }
 
+  /**
+   * Compact JSON of a tree in UTF-8: the bytes of {@link #write}'s text, so a digest or ciphertext
+   * of it stays what it was. A lone UTF-16 surrogate in a string, which UTF-8 has no form for (Java
+   * writes '?' in its place), is written as its JSON escape (\\uD800, as Jackson's own UTF-8 writer
+   * and JsonConverter write it) and reads back as itself.
+   */
   public static byte[] writeBytes(JsonNode node) {
-    return write(node).getBytes(StandardCharsets.UTF_8);
+    String text = write(node);
+    byte[] bytes = Utf8.strictBytes(text);
+    return bytes != null ? bytes : escapeLoneSurrogates(text).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * JSON text with each surrogate that is not half of a pair written as its escape: such a char
+   * only stands inside a string (a value or a name), where the escape means the same char.
+   */
+  private static String escapeLoneSurrogates(String json) {
+    StringBuilder out = new StringBuilder(json.length() + 16);
+    for (int i = 0; i < json.length(); i++) {
+      char c = json.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < json.length()
+          && Character.isLowSurrogate(json.charAt(i + 1))) {
+        out.append(c).append(json.charAt(++i));
+      } else if (Character.isSurrogate(c)) {
+        out.append(String.format(Locale.ROOT, "\\u%04X", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
   }
 
   /** Converts a Connect value (with or without a schema) into a JSON tree. */

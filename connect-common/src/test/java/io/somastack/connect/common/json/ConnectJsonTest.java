@@ -193,4 +193,44 @@ class ConnectJsonTest {
     assertEquals("a.b[1]", fromTree.path());
     assertEquals("[key][key][1]", fromTree.loggedPath());
   }
+
+  /**
+   * A JSON object holds a name once: a map two of whose keys have the same text (1 and "1", 1 and
+   * 1L, a null key and "null", two byte arrays alike) would lose an entry, so it is refused, naming
+   * where it sits but neither its keys nor its values.
+   */
+  @Test
+  void mapKeysOfTheSameTextAreRefusedNotMerged() {
+    List<Map<Object, Object>> colliding = new ArrayList<>();
+    colliding.add(mapOf(1, "int one", "1", "string one"));
+    colliding.add(mapOf(1, "int one", 1L, "long one"));
+    colliding.add(mapOf(null, "null key", "null", "string null"));
+    colliding.add(mapOf(new byte[] {1}, "bytes", new byte[] {1}, "same bytes"));
+    for (Map<Object, Object> map : colliding) {
+      DataException top =
+          assertThrows(DataException.class, () -> ConnectJson.convert(map, null, JAVA));
+      assertEquals(ConnectJson.DUPLICATE_NAME, top.getMessage());
+      assertThrows(DataException.class, () -> RecordJson.convert(map, null));
+      JsonValueException inside =
+          assertThrows(
+              JsonValueException.class,
+              () -> ConnectJson.convert(Map.of("k", List.of(map)), null, JAVA));
+      assertEquals("[key][0]", inside.loggedPath());
+      assertEquals(ConnectJson.DUPLICATE_NAME, inside.getMessage());
+    }
+    assertEquals(
+        Map.of("1", "text:a", "2", "text:b"),
+        ConnectJson.convert(mapOf(1, "a", "2", "b"), null, JAVA));
+    Schema intKeys = SchemaBuilder.map(Schema.INT32_SCHEMA, Schema.STRING_SCHEMA).build();
+    assertEquals(
+        Map.of("1", "text:a", "2", "text:b"),
+        ConnectJson.convert(mapOf(1, "a", 2, "b"), intKeys, JAVA));
+  }
+
+  private static Map<Object, Object> mapOf(Object k1, Object v1, Object k2, Object v2) {
+    Map<Object, Object> map = new java.util.LinkedHashMap<>();
+    map.put(k1, v1);
+    map.put(k2, v2);
+    return map;
+  }
 }

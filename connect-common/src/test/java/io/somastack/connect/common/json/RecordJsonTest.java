@@ -1,17 +1,20 @@
 package io.somastack.connect.common.json;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.path.FieldPath;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.apache.kafka.connect.data.Decimal;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
@@ -174,5 +177,59 @@ class RecordJsonTest {
     Struct event = new Struct(schema).put("status", null);
     assertEquals(
         "{\"status\":null,\"kind\":\"note\"}", RecordJson.toJson(event, schema).toString());
+  }
+
+  /**
+   * The UTF-8 of a tree is its text's bytes, exactly as before lone surrogates were escaped, for
+   * any text without one: digests (source event ids), hashes (RedactFields) and deterministic
+   * ciphertexts (EncryptFields) of such values stay what they were.
+   */
+  @Test
+  void bytesOfTextWithoutALoneSurrogateAreItsUtf8AsBefore() {
+    List<Object> values =
+        List.of(
+            Map.of("ascii", "plain?", "n", 1.5, "list", List.of(1, "two", true)),
+            Map.of("accents", "é ü ß", "cjk", "漢字", "emoji", "a\uD83D\uDE00b"),
+            Map.of("controls", "tab\tnl\nquote\"back\\slash\u0001", "\uD83D\uDE00", "key"),
+            List.of("\uFFFF\uFFFE", "?", ""));
+    for (Object value : values) {
+      JsonNode tree = RecordJson.convert(value, null);
+      assertArrayEquals(
+          RecordJson.write(tree).getBytes(StandardCharsets.UTF_8), RecordJson.writeBytes(tree));
+    }
+    Random random = new Random(7);
+    for (int i = 0; i < 10_000; i++) {
+      StringBuilder text = new StringBuilder();
+      for (int c = random.nextInt(12); c > 0; c--) {
+        int codePoint = random.nextInt(Character.MAX_CODE_POINT + 1);
+        if (codePoint < Character.MIN_SURROGATE || codePoint > Character.MAX_SURROGATE) {
+          text.appendCodePoint(codePoint);
+        }
+      }
+      JsonNode tree = RecordJson.convert(Map.of(text.toString(), List.of(text.toString())), null);
+      assertArrayEquals(
+          RecordJson.write(tree).getBytes(StandardCharsets.UTF_8), RecordJson.writeBytes(tree));
+    }
+  }
+
+  /**
+   * A lone surrogate (which a Struct or Map may carry, and a JSON escape decodes to) is written as
+   * its escape, as Jackson's UTF-8 writer writes a string alone, and reads back as itself: not '?'.
+   */
+  @Test
+  void aLoneSurrogateIsWrittenAsItsEscapeAndReadsBack() throws Exception {
+    String lone = "a\uD800b\uDFFF";
+    JsonNode tree = RecordJson.convert(Map.of(lone, List.of(lone, "\uD83D\uDE00")), null);
+    byte[] bytes = RecordJson.writeBytes(tree);
+    assertEquals(
+        "{\"a\\uD800b\\uDFFF\":[\"a\\uD800b\\uDFFF\",\"\uD83D\uDE00\"]}",
+        new String(bytes, StandardCharsets.UTF_8));
+    // Jackson's byte parser refuses an escaped lone surrogate in a name, its char parser does not
+    assertEquals(tree, RecordJson.parse(new String(bytes, StandardCharsets.UTF_8)));
+    JsonNode values = RecordJson.convert(List.of(lone, Map.of("k", lone)), null);
+    assertEquals(values, RecordJson.parse(RecordJson.writeBytes(values)));
+    assertArrayEquals(
+        RecordJson.MAPPER.writeValueAsBytes(lone),
+        RecordJson.writeBytes(RecordJson.MAPPER.getNodeFactory().textNode(lone)));
   }
 }

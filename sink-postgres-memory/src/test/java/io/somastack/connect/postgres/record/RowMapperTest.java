@@ -122,6 +122,11 @@ class RowMapperTest {
     // UTF-8 has no form for a lone surrogate: getBytes would store '?', silently
     cases.put(Map.of("event_id", "e", "text", "x\ud800y"), "unpaired UTF-16 surrogate");
     cases.put(Map.of("event_id", "x\udc00"), "unpaired UTF-16 surrogate");
+    // keys 1 and "1" are one JSON name: one entry would be lost, silently
+    Map<Object, Object> sameText = new LinkedHashMap<>();
+    sameText.put(1, "SECRET-VALUE");
+    sameText.put("1", "SECRET-VALUE");
+    cases.put(Map.of("event_id", "e", "scores", sameText), "two keys of the same text");
     cases.forEach(
         (value, reason) -> {
           BadRecordException e =

@@ -2,12 +2,15 @@ package io.somastack.connect.transforms.util;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.somastack.connect.common.json.ConnectJson;
+import io.somastack.connect.common.json.JsonValueException;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,13 +36,28 @@ public final class JsonValues {
   /**
    * The compact JSON of a record's field, to be encrypted or hashed ({@code purpose}). A value with
    * no JSON (NaN or an infinity, in the field or inside it) fails naming the field and the record's
-   * coordinates; the converter's own message quotes the value, so it is not passed on.
+   * coordinates; the converter's own message quotes the value, so it is not passed on. So does a
+   * map in it two of whose keys have the same text (1 and "1"), which would decrypt to one entry;
+   * where it sits is named by field names and array positions, a map key as [key].
    */
   public static byte[] fieldBytes(
       ConnectRecord<?> record, FieldPath path, Object value, Schema schema, String purpose) {
     try {
       return toBytes(value, schema);
     } catch (DataException e) {
+      if (ConnectJson.DUPLICATE_NAME.equals(e.getMessage())) {
+        String at = e instanceof JsonValueException inside ? inside.loggedPath() : "";
+        throw Records.error(
+            record,
+            "field '"
+                + path
+                + "' cannot be "
+                + purpose
+                + ": "
+                + (at.isEmpty() ? "it is a map" : "at " + at + " in it is a map")
+                + " two of whose keys have the same text (such as 1 and \"1\"), which JSON "
+                + "would make one, losing an entry");
+      }
       throw Records.error(
           record,
           "field '"
@@ -69,7 +87,7 @@ public final class JsonValues {
   public static Object fromBytes(byte[] json) {
     JsonNode tree;
     try {
-      tree = RecordJson.MAPPER.readTree(json);
+      tree = readTree(json);
     } catch (IOException e) {
       // no cause: the parser's message quotes the token it stopped at, decrypted personal data
       throw new DataException("decrypted value is not JSON");
@@ -77,13 +95,67 @@ public final class JsonValues {
     if (tree == null || tree.isMissingNode()) {
       throw new DataException("decrypted value is not JSON");
     }
-    return toConnect(tree, JsonValues::exactNumber);
+    Object value = toConnect(tree, JsonValues::exactNumber);
+    if (value instanceof Double d && d == 0 && negative(json)) {
+      return -0.0d; // the decimal the number is read into has no sign at zero
+    }
+    return value;
   }
 
-  /** The text form for a Struct string field: a JSON string's own text, anything else as JSON. */
+  /**
+   * The text form for a Struct string field: a JSON string's own text, anything else as JSON. A
+   * -0.0 keeps its sign, which the decimal the number is read into has not.
+   */
   public static String toText(byte[] json) {
-    JsonNode node = RecordJson.parse(json);
-    return node.isTextual() ? node.textValue() : RecordJson.write(node);
+    JsonNode node = parse(json, "value");
+    if (node.isTextual()) {
+      return node.textValue();
+    }
+    String text = RecordJson.write(node);
+    return node.isNumber() && !text.startsWith("-") && negative(json) ? "-" + text : text;
+  }
+
+  /**
+   * Decrypted JSON as a tree; a {@link DataException} gives the {@link RecordJson#reason}, said of
+   * {@code subject}.
+   */
+  static JsonNode parse(byte[] json, String subject) {
+    try {
+      return readTree(json);
+    } catch (IOException | NumberFormatException e) {
+      throw new DataException(RecordJson.reason(e, subject));
+    }
+  }
+
+  /**
+   * JSON bytes as a tree. A string with a lone UTF-16 surrogate is written as its escape (\\uD800,
+   * see {@link RecordJson#writeBytes}), which Jackson's byte parser refuses in a field name (a map
+   * key), though its char parser reads it: such bytes, refused, are read again as text. The first
+   * failure is the one thrown.
+   */
+  private static JsonNode readTree(byte[] json) throws IOException {
+    try {
+      return RecordJson.MAPPER.readTree(json);
+    } catch (JsonProcessingException e) {
+      try {
+        return RecordJson.MAPPER.readTree(new String(json, StandardCharsets.UTF_8));
+      } catch (JsonProcessingException | NumberFormatException again) {
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Whether JSON text starts (after white space) with a minus sign: where a number is the whole
+   * value, whether it is negative, even when it is a zero.
+   */
+  static boolean negative(byte[] json) {
+    for (byte b : json) {
+      if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+        return b == '-';
+      }
+    }
+    return false;
   }
 
   /**

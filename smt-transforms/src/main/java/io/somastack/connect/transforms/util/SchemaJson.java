@@ -229,23 +229,14 @@ public final class SchemaJson {
    * JSON is read into has not.
    */
   public static Object value(byte[] json, Schema schema) {
-    Object value = value(RecordJson.parse(json, "decrypted value"), schema);
-    if (value instanceof Double d && d == 0 && negative(json)) {
+    Object value = value(JsonValues.parse(json, "decrypted value"), schema);
+    if (value instanceof Double d && d == 0 && JsonValues.negative(json)) {
       return -0.0d;
     }
-    if (value instanceof Float f && f == 0 && negative(json)) {
+    if (value instanceof Float f && f == 0 && JsonValues.negative(json)) {
       return -0.0f;
     }
     return value;
-  }
-
-  private static boolean negative(byte[] json) {
-    for (byte b : json) {
-      if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
-        return b == '-';
-      }
-    }
-    return false;
   }
 
   /**
@@ -327,7 +318,7 @@ public final class SchemaJson {
         return integral(node, schema, Long.MIN_VALUE, Long.MAX_VALUE);
       }
       case FLOAT32 -> {
-        return (float) number(node, schema).doubleValue();
+        return float32(node, schema);
       }
       case FLOAT64 -> {
         return number(node, schema).doubleValue();
@@ -447,6 +438,23 @@ public final class SchemaJson {
       throw mismatch(schema);
     }
     return node.numberValue();
+  }
+
+  /**
+   * A FLOAT32 rounded once from its JSON number: read as a double and then narrowed, a float whose
+   * text lies within half a double's ulp of the middle of two floats (7.038531E-26) rounds twice
+   * and comes back one ulp off. A float or double node (a tree built in code) is the float or
+   * double it holds.
+   */
+  private static float float32(JsonNode node, Schema schema) {
+    Number number = number(node, schema);
+    if (number instanceof Float f) {
+      return f;
+    }
+    if (number instanceof Double d) {
+      return d.floatValue();
+    }
+    return node.decimalValue().floatValue();
   }
 
   private static String text(JsonNode node, Schema schema) {
