@@ -3,6 +3,7 @@ package io.somastack.connect.qdrant.mapping;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.somastack.connect.common.json.ConnectJson;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.record.StructFields;
@@ -11,6 +12,7 @@ import java.util.Map;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.DataException;
 
 /**
  * A record value as a JSON tree without one field: the vector the field embedder reads straight
@@ -53,10 +55,18 @@ final class ValueJson {
     Schema valueSchema = schema == null ? null : schema.valueSchema();
     for (Map.Entry<?, ?> entry : ((Map<?, ?>) value).entrySet()) {
       String key = String.valueOf(entry.getKey());
+      JsonNode node;
       if (!key.equals(name)) {
-        object.set(key, RecordJson.convert(entry.getValue(), valueSchema));
+        node = RecordJson.convert(entry.getValue(), valueSchema);
       } else if (!rest.isEmpty()) {
-        object.set(key, convertWithout(entry.getValue(), valueSchema, rest));
+        node = convertWithout(entry.getValue(), valueSchema, rest);
+      } else {
+        continue;
+      }
+      // keys of one text (1 and "1") would be one name, and a template would read either: refused
+      // as RecordJson refuses them everywhere else
+      if (object.replace(key, node) != null) {
+        throw new DataException(ConnectJson.DUPLICATE_NAME);
       }
     }
     return object;
