@@ -8,10 +8,12 @@ import io.somastack.connect.common.record.StructFields;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BiConsumer;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
@@ -96,8 +98,16 @@ public final class Payloads {
       }
     } else if (value instanceof Map<?, ?> map) {
       Schema valueSchema = schema == null ? null : schema.valueSchema();
+      // keys of one text (1 and "1") would be one payload field, the later one kept: refused, as
+      // ConnectJson refuses them. Distinct Strings are distinct names, so only a map with another
+      // key pays for the set.
+      Set<String> names = textKeysOnly(map) ? null : new HashSet<>(map.size() * 2);
       for (Map.Entry<?, ?> entry : map.entrySet()) {
-        put(String.valueOf(entry.getKey()), true, entry.getValue(), valueSchema, excluded, into);
+        String name = String.valueOf(entry.getKey());
+        if (names != null && !names.add(name)) {
+          throw new DataException(ConnectJson.DUPLICATE_NAME);
+        }
+        put(name, true, entry.getValue(), valueSchema, excluded, into);
       }
     } else {
       Iterator<Map.Entry<String, JsonNode>> fields = ((JsonNode) value).fields();
@@ -106,6 +116,16 @@ public final class Payloads {
         put(field.getKey(), true, field.getValue(), null, excluded, into);
       }
     }
+  }
+
+  /** Whether every key of a map is a String, whose names then cannot repeat. */
+  private static boolean textKeysOnly(Map<?, ?> map) {
+    for (Object key : map.keySet()) {
+      if (!(key instanceof String)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** A field (a map key, record data, when isKey) minus what is excluded under it. */

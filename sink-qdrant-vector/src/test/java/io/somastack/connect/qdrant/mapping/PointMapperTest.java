@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qdrant.client.grpc.JsonWithInt.Value;
 import io.qdrant.client.grpc.Points.PointStruct;
+import io.somastack.connect.common.json.ConnectJson;
 import io.somastack.connect.qdrant.QdrantSinkConfig;
 import io.somastack.connect.qdrant.embed.Embedder;
 import java.math.BigDecimal;
@@ -14,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -61,6 +63,52 @@ class PointMapperTest {
     List<PointOp> ops = mapper.map(List.of(record(null, value)), rejects);
     assertEquals(List.of(), rejects);
     assertEquals(0, ((PointOp.Upsert) ops.get(0)).point().getPayloadCount());
+  }
+
+  /**
+   * With the field embedder and a fixed collection the payload is built straight from the map: two
+   * keys of one text (1 and "1") would be one payload field holding the later value, so the record
+   * is refused with ConnectJson's reason, naming neither key nor value; also a map under an
+   * excluded path, which the payload rebuilds field by field. Maps of distinct names are kept.
+   */
+  @Test
+  void aValueMapWithTwoKeysOfOneTextIsRefusedByTheFieldEmbedder() {
+    List<Integer> vector = List.of(1, 0, 0, 0, 0, 0, 0, 0);
+    Map<Object, Object> twice = new LinkedHashMap<>();
+    twice.put("id", 1L);
+    twice.put("vector", vector);
+    twice.put(1L, "one as a number");
+    twice.put("1", "one as text");
+    Map<Object, Object> meta = new LinkedHashMap<>();
+    meta.put(7, "seven as a number");
+    meta.put("7", "seven as text");
+    meta.put("secret", "s");
+    Map<Object, Object> nested = new LinkedHashMap<>(Map.of("id", 2L, "vector", vector));
+    nested.put("meta", meta);
+    Map<Object, Object> fine = new LinkedHashMap<>();
+    fine.put("id", 3L);
+    fine.put("vector", vector);
+    fine.put(1L, "one as a number");
+    fine.put("2", "two as text");
+
+    PointMapper mapper = mapper("embedder", "field", "payload.exclude", "meta.secret");
+    List<PointOp> ops =
+        mapper.map(List.of(record(null, twice), record(null, nested), record(null, fine)), rejects);
+
+    assertEquals(List.of(3L), ops.stream().map(op -> op.id().getNum()).toList());
+    assertEquals(2, rejects.size());
+    assertEquals(ConnectJson.DUPLICATE_NAME, rejects.get(0).reason());
+    assertEquals(ConnectJson.DUPLICATE_NAME, rejects.get(0).loggedReason());
+    // a map key is record data: named in the dead letter's reason only, [key] in the log
+    assertEquals("payload field 'meta': " + ConnectJson.DUPLICATE_NAME, rejects.get(1).reason());
+    assertEquals(
+        "payload field '[key]': " + ConnectJson.DUPLICATE_NAME, rejects.get(1).loggedReason());
+    PointStruct point = ((PointOp.Upsert) ops.get(0)).point();
+    assertEquals(Set.of("id", "1", "2"), point.getPayloadMap().keySet());
+    assertEquals(
+        Value.newBuilder().setStringValue("one as a number").build(), point.getPayloadOrThrow("1"));
+    assertEquals(
+        Value.newBuilder().setStringValue("two as text").build(), point.getPayloadOrThrow("2"));
   }
 
   /**
