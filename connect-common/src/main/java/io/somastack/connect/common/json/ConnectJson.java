@@ -146,7 +146,7 @@ public final class ConnectJson {
    * Whether every key is a String: distinct strings are distinct names, so only a map with another
    * key needs its names checked (and a set of them made).
    */
-  private static boolean textKeysOnly(Map<?, ?> map) {
+  public static boolean textKeysOnly(Map<?, ?> map) {
     for (Object key : map.keySet()) {
       if (!(key instanceof String)) {
         return false;
@@ -159,7 +159,7 @@ public final class ConnectJson {
    * A map key as a field name. A Date or bytes key is named by the text it has as a value: Java's
    * text of a Date depends on the worker's time zone, and of an array changes with every record.
    */
-  private static String fieldName(Object key, Schema keySchema) {
+  public static String fieldName(Object key, Schema keySchema) {
     if (key instanceof Date || key instanceof byte[] || key instanceof ByteBuffer) {
       return RecordJson.convert(key, keySchema).asText();
     }

@@ -98,12 +98,13 @@ public final class Payloads {
       }
     } else if (value instanceof Map<?, ?> map) {
       Schema valueSchema = schema == null ? null : schema.valueSchema();
+      Schema keySchema = schema == null ? null : schema.keySchema();
       // keys of one text (1 and "1") would be one payload field, the later one kept: refused, as
       // ConnectJson refuses them. Distinct Strings are distinct names, so only a map with another
       // key pays for the set.
-      Set<String> names = textKeysOnly(map) ? null : new HashSet<>(map.size() * 2);
+      Set<String> names = ConnectJson.textKeysOnly(map) ? null : new HashSet<>(map.size() * 2);
       for (Map.Entry<?, ?> entry : map.entrySet()) {
-        String name = String.valueOf(entry.getKey());
+        String name = ConnectJson.fieldName(entry.getKey(), keySchema);
         if (names != null && !names.add(name)) {
           throw new DataException(ConnectJson.DUPLICATE_NAME);
         }
@@ -116,16 +117,6 @@ public final class Payloads {
         put(field.getKey(), true, field.getValue(), null, excluded, into);
       }
     }
-  }
-
-  /** Whether every key of a map is a String, whose names then cannot repeat. */
-  private static boolean textKeysOnly(Map<?, ?> map) {
-    for (Object key : map.keySet()) {
-      if (!(key instanceof String)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** A field (a map key, record data, when isKey) minus what is excluded under it. */

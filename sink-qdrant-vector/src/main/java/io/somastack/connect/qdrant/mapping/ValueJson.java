@@ -53,8 +53,9 @@ final class ValueJson {
       return object;
     }
     Schema valueSchema = schema == null ? null : schema.valueSchema();
+    Schema keySchema = schema == null ? null : schema.keySchema();
     for (Map.Entry<?, ?> entry : ((Map<?, ?>) value).entrySet()) {
-      String key = String.valueOf(entry.getKey());
+      String key = ConnectJson.fieldName(entry.getKey(), keySchema);
       JsonNode node;
       if (!key.equals(name)) {
         node = RecordJson.convert(entry.getValue(), valueSchema);

@@ -112,6 +112,33 @@ class PointMapperTest {
   }
 
   /**
+   * A bytes key is named by its base64 text, as RecordJson names it everywhere (Java's text of an
+   * array changes with every record), so two keys of the same bytes are one name, refused.
+   */
+  @Test
+  void aValueMapWithBytesKeysNamesThemByTheirBase64() {
+    List<Integer> vector = List.of(1, 0, 0, 0, 0, 0, 0, 0);
+    Map<Object, Object> named = new LinkedHashMap<>();
+    named.put("id", 1L);
+    named.put("vector", vector);
+    named.put(new byte[] {1, 2, 3}, "bytes");
+    Map<Object, Object> twice = new LinkedHashMap<>();
+    twice.put("id", 2L);
+    twice.put("vector", vector);
+    twice.put(new byte[] {1, 2, 3}, "first");
+    twice.put(new byte[] {1, 2, 3}, "second");
+
+    PointMapper mapper = mapper("embedder", "field");
+    List<PointOp> ops = mapper.map(List.of(record(null, named), record(null, twice)), rejects);
+
+    assertEquals(List.of(1L), ops.stream().map(op -> op.id().getNum()).toList());
+    assertEquals(
+        Set.of("id", "AQID"), ((PointOp.Upsert) ops.get(0)).point().getPayloadMap().keySet());
+    assertEquals(1, rejects.size());
+    assertEquals(ConnectJson.DUPLICATE_NAME, rejects.get(0).reason());
+  }
+
+  /**
    * A value of JSON text longer than record.max.bytes is refused before it is parsed (a tree costs
    * several times its text): text that is not even JSON gets the size as its reason. A string is
    * counted in UTF-8 bytes, not characters. A Map a converter made is not measured.

@@ -35,4 +35,17 @@ class ValueJsonTest {
             () -> ValueJson.toJsonWithout(value, null, FieldPath.parse("vector")));
     assertEquals(ConnectJson.DUPLICATE_NAME, e.getMessage());
   }
+
+  @Test
+  void namesABytesKeyByItsBase64AndRefusesTwoOfTheSameBytes() {
+    Map<Object, Object> value = new LinkedHashMap<>();
+    value.put(new byte[] {1, 2, 3}, "bytes");
+    value.put("vector", List.of(0.5, 0.25));
+    assertEquals(
+        "{\"AQID\":\"bytes\"}",
+        ValueJson.toJsonWithout(value, null, FieldPath.parse("vector")).toString());
+    value.put(new byte[] {1, 2, 3}, "the same bytes");
+    assertThrows(
+        DataException.class, () -> ValueJson.toJsonWithout(value, null, FieldPath.parse("vector")));
+  }
 }
