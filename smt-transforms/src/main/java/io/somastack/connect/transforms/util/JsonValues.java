@@ -6,6 +6,7 @@ import io.somastack.connect.common.json.ConnectJson;
 import io.somastack.connect.common.json.JsonValueException;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.text.Utf8;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.MathContext;
@@ -130,13 +131,17 @@ public final class JsonValues {
   /**
    * JSON bytes as a tree. A string with a lone UTF-16 surrogate is written as its escape (\\uD800,
    * see {@link RecordJson#writeBytes}), which Jackson's byte parser refuses in a field name (a map
-   * key), though its char parser reads it: such bytes, refused, are read again as text. The first
-   * failure is the one thrown.
+   * key), though its char parser reads it: such bytes, refused, are read again as text. Only
+   * well-formed UTF-8 is: decoding malformed bytes would replace them with U+FFFD, a value nobody
+   * sent (EncryptFields only writes well-formed UTF-8). The first failure is the one thrown.
    */
   private static JsonNode readTree(byte[] json) throws IOException {
     try {
       return RecordJson.MAPPER.readTree(json);
     } catch (JsonProcessingException e) {
+      if (Utf8.malformedAt(json, true) >= 0) {
+        throw e;
+      }
       try {
         return RecordJson.MAPPER.readTree(new String(json, StandardCharsets.UTF_8));
       } catch (JsonProcessingException | NumberFormatException again) {

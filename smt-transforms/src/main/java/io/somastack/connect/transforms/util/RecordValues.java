@@ -1,6 +1,8 @@
 package io.somastack.connect.transforms.util;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.somastack.connect.common.json.ConnectJson;
+import io.somastack.connect.common.json.JsonValueException;
 import io.somastack.connect.common.json.RecordJson;
 import java.nio.ByteBuffer;
 import java.util.Collection;
@@ -18,7 +20,8 @@ public final class RecordValues {
    * The key or value as a JSON tree (null for a tombstone). Parser messages can quote the text they
    * choke on, so text that cannot be read is reported by RecordJson's own reason, said of the side,
    * which does not. A number or other scalar (from LongConverter, say) is named by its type:
-   * calling it "not JSON" would send the user looking for malformed text.
+   * calling it "not JSON" would send the user looking for malformed text. A map two of whose keys
+   * have the same text (1 and "1"), which JSON would make one, is named as such, where it sits.
    */
   public static JsonNode json(ConnectRecord<?> record, RecordSide side) {
     Object value = side.value(record);
@@ -32,6 +35,17 @@ public final class RecordValues {
             record, "the " + side.label() + " cannot be read as JSON (" + e.getMessage() + ")");
       }
       if (value instanceof Map<?, ?> || value instanceof Struct || value instanceof Collection<?>) {
+        if (ConnectJson.DUPLICATE_NAME.equals(e.getMessage())) {
+          // where it sits by field names and array positions, a map key as [key]: never data
+          String at = e instanceof JsonValueException inside ? inside.loggedPath() : "";
+          throw Records.error(
+              record,
+              "the "
+                  + side.label()
+                  + (at.isEmpty() ? " is" : " holds at " + at)
+                  + " a map two of whose keys have the same text (such as 1 and \"1\"), which"
+                  + " JSON would make one, losing an entry");
+        }
         throw Records.error(
             record,
             "the "

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import io.somastack.connect.common.json.ConnectJson;
 import io.somastack.connect.common.json.RecordJson;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -106,10 +107,14 @@ public final class SchemaJson {
     try {
       text = write(schema);
     } catch (DataException e) {
+      String reason = String.valueOf(e.getMessage());
       throw new DataException(
-          String.valueOf(e.getMessage()).contains("nested too deeply")
+          reason.contains("nested too deeply")
               ? "it is nested too deeply to write as JSON"
-              : "a default in it has no JSON (a NaN or an infinity, or a type JSON lacks)");
+              : ConnectJson.DUPLICATE_NAME.equals(reason)
+                  ? "a default in it holds a map two of whose keys have the same text (such as 1"
+                      + " and \"1\"), which JSON would make one"
+                  : "a default in it has no JSON (a NaN or an infinity, or a type JSON lacks)");
     }
     boolean readsBack;
     try {
