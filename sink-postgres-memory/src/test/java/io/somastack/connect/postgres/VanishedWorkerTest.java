@@ -104,7 +104,7 @@ class VanishedWorkerTest {
         String.valueOf(DeadClientSettings.KEEPALIVE_IDLE_S),
         String.valueOf(DeadClientSettings.KEEPALIVE_INTERVAL_S),
         String.valueOf(DeadClientSettings.KEEPALIVE_COUNT),
-        // tcp_user_timeout is in ms: SHOW says "1min", pg_settings the number
+        // tcp_user_timeout in milliseconds, as SHOW and current_setting print it
         String.valueOf(DeadClientSettings.USER_TIMEOUT_MS));
   }
 

@@ -164,8 +164,10 @@ class UnreadableJsonPayloadTest {
   }
 
   /**
-   * The transforms of connector-configs/outbox-relay.json, each configured with its own settings,
-   * as Connect builds the chain.
+   * The transforms of connector-configs/outbox-relay.json, each configured with its own settings.
+   * Their predicates (which topic each keys) are not built: every transform here reads every
+   * record's JSON, which is what this test is about. DeployAllPipelinesIT checks the keys the
+   * shipped chain gives each topic.
    */
   private static List<Transformation<SourceRecord>> shippedTransforms()
       throws IOException, ReflectiveOperationException {

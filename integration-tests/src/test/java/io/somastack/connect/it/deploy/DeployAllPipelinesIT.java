@@ -127,7 +127,12 @@ class DeployAllPipelinesIT {
         .until(() -> rows("memory_kv WHERE id = '" + memoryId + "'") == 1);
     // the PII field named by the config is encrypted in the database, never in clear
     assertEquals(0, rows("memory_kv WHERE payload::text LIKE '%ada@example.com%'"));
-    assertEquals(1, rows("memory_kv WHERE payload->'payload'->>'user_email' LIKE 'soma-enc:%'"));
+    assertEquals(
+        1,
+        rows(
+            "memory_kv WHERE id = '"
+                + memoryId
+                + "' AND payload->'payload'->>'user_email' LIKE 'soma-enc:%'"));
     // the event sent and the one relayed from the outbox
     await().atMost(Duration.ofSeconds(60)).until(() -> rows("memory_replica") == 2);
     await().atMost(Duration.ofSeconds(60)).until(() -> rows("audit_events") == 1);

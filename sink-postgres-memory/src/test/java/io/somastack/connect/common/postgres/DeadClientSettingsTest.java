@@ -5,20 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.common.postgres.DeadClientSettings.Setting;
+import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
-import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Against the tests' PostgreSQL over TCP (over a Unix socket the server ignores keepalives and
- * shows 0).
+ * shows 0). Here, not in connect-common, whose tests have no PostgreSQL of their own: test-support
+ * (which starts one) depends on connect-common. In connect-common's package, for the
+ * package-private constructor that takes the settings.
  */
 class DeadClientSettingsTest {
 
@@ -81,9 +82,7 @@ class DeadClientSettingsTest {
   }
 
   private static Connection connect() throws SQLException {
-    Properties props = new Properties();
-    props.setProperty("user", "postgres");
-    return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", props);
+    return PostgresServer.shared().connect("postgres");
   }
 
   private static int pid(Connection c) throws SQLException {
