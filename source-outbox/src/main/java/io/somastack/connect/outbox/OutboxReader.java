@@ -746,31 +746,6 @@ final class OutboxReader implements AutoCloseable {
         + " ORDER BY w.txid, w.id";
   }
 
-  /**
-   * Whether unpublished rows exist after {@code after} at all: after a short read, such rows are
-   * committed but still above the horizon (an older transaction is running), so the task looks
-   * again soon instead of waiting a whole poll interval.
-   */
-  boolean hasRowsAfter(OutboxTable table, OutboxCursor after) throws SQLException {
-    PreparedStatement s =
-        statement(
-            "pending:" + table.name(),
-            "SELECT EXISTS (SELECT 1 FROM "
-                + table.sql()
-                + " WHERE ("
-                + q(c.txid())
-                + ", "
-                + q(c.id())
-                + ") > (?::text::xid8, ?) AND "
-                + unpublished(table, "")
-                + ")");
-    s.setString(1, after.txidText());
-    s.setLong(2, after.id());
-    try (ResultSet rs = s.executeQuery()) {
-      return rs.next() && rs.getBoolean(1);
-    }
-  }
-
   /** What waits after a position: nothing, rows above the horizon only, or rows to read now. */
   enum Pending {
     NONE,
@@ -781,6 +756,8 @@ final class OutboxReader implements AutoCloseable {
   /**
    * What waits after {@code after}, from the first unpublished row after it in read order (the one
    * with the lowest txid): below the horizon, the next read reads it; above it, so is every other.
+   * After a short read, rows after it are committed but still above the horizon (an older
+   * transaction is running), so the task looks again soon instead of waiting a whole poll interval.
    */
   Pending pending(OutboxTable table, OutboxCursor after) throws SQLException {
     PreparedStatement s =

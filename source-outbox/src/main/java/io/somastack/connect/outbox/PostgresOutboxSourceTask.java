@@ -434,7 +434,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       if (rows.isEmpty()) {
         if (batch.full()) {
           progress = Progress.MORE; // its first row did not fit in what was left
-        } else if (reader.hasRowsAfter(table, after)) {
+        } else if (reader.pending(table, after) != OutboxReader.Pending.NONE) {
           progress = progress == Progress.MORE ? progress : Progress.HELD_BACK;
         }
         continue;
@@ -473,7 +473,8 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       records.addAll(good);
       if (batch.full()) {
         progress = Progress.MORE;
-      } else if (progress == Progress.IDLE && reader.hasRowsAfter(table, last)) {
+      } else if (progress == Progress.IDLE
+          && reader.pending(table, last) != OutboxReader.Pending.NONE) {
         progress = Progress.HELD_BACK;
       }
     }

@@ -79,7 +79,7 @@ class OutboxReaderTest {
 
       // an id cursor would hand out fast-1 and fast-2 now and never see the late row
       assertTrue(reader.fetch(TABLE, OutboxCursor.START, 100).isEmpty());
-      assertTrue(reader.hasRowsAfter(TABLE, OutboxCursor.START));
+      assertEquals(OutboxReader.Pending.HELD_BACK, reader.pending(TABLE, OutboxCursor.START));
 
       late.commit();
       List<OutboxRow> rows = reader.fetch(TABLE, OutboxCursor.START, 100);
@@ -187,7 +187,7 @@ class OutboxReaderTest {
       assertEquals(1, reader.backlog(TABLE).rows());
       // marked rows are not read again even from the start
       assertEquals(List.of("k2"), keys(reader.fetch(TABLE, OutboxCursor.START, 100)));
-      assertFalse(reader.hasRowsAfter(TABLE, rows.get(2).cursor()));
+      assertEquals(OutboxReader.Pending.NONE, reader.pending(TABLE, rows.get(2).cursor()));
       try (Statement s = c.createStatement();
           ResultSet rs =
               s.executeQuery("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")) {

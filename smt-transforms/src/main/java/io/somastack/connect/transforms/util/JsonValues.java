@@ -46,27 +46,19 @@ public final class JsonValues {
     try {
       return toBytes(value, schema);
     } catch (DataException e) {
+      String why;
       if (ConnectJson.DUPLICATE_NAME.equals(e.getMessage())) {
         String at = e instanceof JsonValueException inside ? inside.loggedPath() : "";
-        throw Records.error(
-            record,
-            "field '"
-                + path
-                + "' cannot be "
-                + purpose
-                + ": "
-                + (at.isEmpty() ? "it is a map" : "at " + at + " in it is a map")
+        why =
+            (at.isEmpty() ? "it is a map" : "at " + at + " in it is a map")
                 + " two of whose keys have the same text (such as 1 and \"1\"), which JSON "
-                + "would make one, losing an entry");
+                + "would make one, losing an entry";
+      } else {
+        why =
+            "it holds a value JSON has no representation for (a NaN or an infinity, or a "
+                + "type JSON lacks), in itself or in a field inside it";
       }
-      throw Records.error(
-          record,
-          "field '"
-              + path
-              + "' cannot be "
-              + purpose
-              + ": it holds a value JSON has no representation for (a NaN or an infinity, or a "
-              + "type JSON lacks), in itself or in a field inside it");
+      throw Records.error(record, "field '" + path + "' cannot be " + purpose + ": " + why);
     }
   }
 
