@@ -90,13 +90,8 @@ class OnePollBudgetTest {
    */
   @Test
   void aPollEndedByTheScanLimitCountsAsFullByNeitherBudget() throws Exception {
-    relay.createDatabase();
-    Map<String, String> props = relay.props();
-    props.put("outbox.tables", "public.a");
-    props.put("poll.max.bytes", "100000");
-    props.put("poll.max.rows", "1000");
-    PostgresOutboxSourceTask task = relay.start(props);
-    assertNull(task.poll(), "creates the table");
+    PostgresOutboxSourceTask task =
+        startedAlone("poll.max.bytes", "100000", "poll.max.rows", "1000");
     insertPadded("public.a", 3, 40_000);
     List<List<SourceRecord>> large = pollUntil(task, 3);
     double byBytes = relay.context().metric("polls-full-by-bytes-total");
@@ -155,21 +150,22 @@ class OnePollBudgetTest {
   }
 
   /** A task of table public.a alone. */
-  private PostgresOutboxSourceTask startedAlone(String option, String value) throws Exception {
-    relay.createDatabase();
-    Map<String, String> props = relay.props();
-    props.put("outbox.tables", "public.a");
-    props.put(option, value);
-    PostgresOutboxSourceTask task = relay.start(props);
-    assertNull(task.poll(), "creates the table");
-    return task;
+  private PostgresOutboxSourceTask startedAlone(String... options) {
+    return startedOn("public.a", options);
   }
 
-  private PostgresOutboxSourceTask started(String option, String value) {
+  private PostgresOutboxSourceTask started(String... options) {
+    return startedOn(String.join(",", TABLES), options);
+  }
+
+  /** A task of {@code tables} with {@code options} (name, value, ...), its tables created. */
+  private PostgresOutboxSourceTask startedOn(String tables, String... options) {
     relay.createDatabase();
     Map<String, String> props = relay.props();
-    props.put("outbox.tables", String.join(",", TABLES));
-    props.put(option, value);
+    props.put("outbox.tables", tables);
+    for (int i = 0; i < options.length; i += 2) {
+      props.put(options[i], options[i + 1]);
+    }
     PostgresOutboxSourceTask task = relay.start(props);
     try {
       assertNull(task.poll(), "creates the tables");
