@@ -48,7 +48,7 @@ final class SinkMetrics implements QdrantWriter.Listener, AutoCloseable {
             "Qdrant write requests that failed: refused (bad points, then found by splitting),"
                 + " timed out, unanswered or locked");
     retries = group.counter("retries", "batches handed back to Connect for a retry");
-    deadLettered = group.counter("dead-lettered", "records sent to the dead letter queue");
+    deadLettered = group.counter("records-dead-lettered", "records sent to the dead-letter queue");
     skippedClosedPartition =
         group.counter(
             "records-skipped-closed-partition",

@@ -352,7 +352,7 @@ class QdrantVectorSinkTaskTest {
     String reason = context.deadLettered().get(0).getValue().getMessage();
     assertTrue(reason.contains("more than record.max.bytes (1024)"), reason);
     assertFalse(reason.contains("secret"), reason);
-    assertEquals(1.0, context.metric("dead-lettered-total"));
+    assertEquals(1.0, context.metric("records-dead-lettered-total"));
   }
 
   /**
@@ -391,7 +391,7 @@ class QdrantVectorSinkTaskTest {
     putOneRecordForAMissingCollection();
     assertTrue(sink.preCommit().isEmpty(), "nothing acknowledged past the lost dead letter");
     assertThrows(ConnectException.class, () -> task.put(List.of()), "the task fails");
-    assertEquals(0.0, context.metric("dead-lettered-total"));
+    assertEquals(0.0, context.metric("records-dead-lettered-total"));
   }
 
   /**
@@ -426,7 +426,7 @@ class QdrantVectorSinkTaskTest {
       assertTrue(reason.contains("collection.create"), reason);
       assertFalse(reason.contains("private words"), reason);
     }
-    assertEquals(2.0, context.metric("dead-lettered-total"));
+    assertEquals(2.0, context.metric("records-dead-lettered-total"));
     assertFalse(
         qdrant.operations().stream().anyMatch(o -> o.collection().equals("mem_t2")),
         "nothing was created or sent for mem_t2");

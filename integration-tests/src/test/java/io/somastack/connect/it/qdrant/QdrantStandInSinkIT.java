@@ -82,7 +82,7 @@ class QdrantStandInSinkIT extends QdrantSinkBehaviour {
     assertEquals(0, standIn.pendingFailures(), "the connector's writes met every failure");
     double retries = pluginMetric(topic, "retries-total");
     assertTrue(retries > 0, "retries-total " + retries);
-    assertEquals(0.0, pluginMetric(topic, "dead-lettered-total"));
+    assertEquals(0.0, pluginMetric(topic, "records-dead-lettered-total"));
     assertTrue(connect.consume(1, Duration.ofSeconds(2), topic + ".dlq").isEmpty());
     connect.connect().deleteConnector(topic);
   }
