@@ -148,22 +148,35 @@ public final class OutboxSourceConfig extends AbstractConfig {
 
   private static ConfigDef configDef() {
     ConfigDef def = new ConfigDef();
-    int order =
-        PostgresConnectionConfig.define(
-            def,
-            GROUP_CONNECTION,
-            "Needs USAGE on the tables' schemas, SELECT on the outbox tables (column grants"
-                + " do), and on them DELETE"
-                + " with after.publish=delete, UPDATE of column.published.at with mark; with"
-                + " bad.row.action=dlq (the default) also DELETE on them (in mark mode too), INSERT"
-                + " on dlq.table, which must exist, and USAGE on its serial id's sequence (an"
-                + " identity id needs none); with flag UPDATE"
-                + " of column.error (in delete mode too). outbox.table.create=true needs CREATE on"
-                + " the schemas and owning the tables and trigger functions it alters; without it"
-                + " their owner runs sql/outbox.sql beforehand. A task checks this when it first"
-                + " connects and stops, naming what is missing and the GRANT that gives it.");
+    defineConnection(def);
+    defineTables(def);
+    defineColumns(def);
+    defineRecords(def);
+    defineBadRows(def);
+    definePolling(def);
+    return def;
+  }
 
-    order = 0;
+  /** The connection, and the privileges the relay needs. */
+  private static void defineConnection(ConfigDef def) {
+    PostgresConnectionConfig.define(
+        def,
+        GROUP_CONNECTION,
+        "Needs USAGE on the tables' schemas, SELECT on the outbox tables (column grants"
+            + " do), and on them DELETE"
+            + " with after.publish=delete, UPDATE of column.published.at with mark; with"
+            + " bad.row.action=dlq (the default) also DELETE on them (in mark mode too), INSERT"
+            + " on dlq.table, which must exist, and USAGE on its serial id's sequence (an"
+            + " identity id needs none); with flag UPDATE"
+            + " of column.error (in delete mode too). outbox.table.create=true needs CREATE on"
+            + " the schemas and owning the tables and trigger functions it alters; without it"
+            + " their owner runs sql/outbox.sql beforehand. A task checks this when it first"
+            + " connects and stops, naming what is missing and the GRANT that gives it.");
+  }
+
+  /** Which tables are relayed, and what happens to a row once Kafka has it. */
+  private static void defineTables(ConfigDef def) {
+    int order = 0;
     def.define(
         TABLES,
         Type.LIST,
@@ -209,8 +222,11 @@ public final class OutboxSourceConfig extends AbstractConfig {
         Width.SHORT,
         "After publish",
         Recommenders.enumValues(AfterPublish.class));
+  }
 
-    order = 0;
+  /** The outbox table's columns. */
+  private static void defineColumns(ConfigDef def) {
+    int order = 0;
     column(def, COLUMN_ID, "id", "Row id: bigint, from a sequence.", ++order);
     column(
         def,
@@ -306,8 +322,11 @@ public final class OutboxSourceConfig extends AbstractConfig {
         "With bad.row.action=flag: the column that receives a bad row's reason. In a table that"
             + " has it, a row where it is set is left alone under either bad.row.action.",
         ++order);
+  }
 
-    order = 0;
+  /** How a row becomes a Kafka record. */
+  private static void defineRecords(ConfigDef def) {
+    int order = 0;
     def.define(
         TOPIC_MODE,
         Type.STRING,
@@ -405,8 +424,11 @@ public final class OutboxSourceConfig extends AbstractConfig {
         ++order,
         Width.SHORT,
         "Dedupe header");
+  }
 
-    order = 0;
+  /** What happens to a row that cannot be relayed. */
+  private static void defineBadRows(ConfigDef def) {
+    int order = 0;
     def.define(
         PAYLOAD_MAX_BYTES,
         Type.INT,
@@ -476,8 +498,11 @@ public final class OutboxSourceConfig extends AbstractConfig {
         ++order,
         Width.MEDIUM,
         "Dead-letter table");
+  }
 
-    order = 0;
+  /** How often and how much the relay reads, and how it retries. */
+  private static void definePolling(ConfigDef def) {
+    int order = 0;
     def.define(
         POLL_MAX_ROWS,
         Type.INT,
@@ -552,7 +577,6 @@ public final class OutboxSourceConfig extends AbstractConfig {
         Width.SHORT,
         "Backlog metric interval");
     def.defineInternal(TASK_TABLES, Type.LIST, "", Importance.LOW);
-    return def;
   }
 
   private static void column(ConfigDef def, String name, String dflt, String doc, int order) {
