@@ -68,7 +68,7 @@ final class DeadLetterWriter {
           try (Statement lock = connection.createStatement()) {
             lock.execute("LOCK TABLE " + table.sql() + " IN ROW EXCLUSIVE MODE");
           }
-          String sql = moveSql(table, OutboxReader.columns(connection, table));
+          String sql = moveSql(table, OutboxTableCheck.columns(connection, table));
           return execute(connection, sql, bad);
         });
   }
@@ -86,7 +86,7 @@ final class DeadLetterWriter {
     }
   }
 
-  private String moveSql(OutboxTable table, List<OutboxReader.Column> columns) {
+  private String moveSql(OutboxTable table, List<OutboxTableCheck.Column> columns) {
     return "WITH bad AS (SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[])"
         + " AS b(id, topic, reason)),"
         + " moved AS (DELETE FROM "
@@ -123,9 +123,9 @@ final class DeadLetterWriter {
    * through to_jsonb, which would parse them; nor are they nulled in it, which a NOT NULL domain
    * refuses.
    */
-  private static String event(List<OutboxReader.Column> columns) {
+  private static String event(List<OutboxTableCheck.Column> columns) {
     List<String> values = new ArrayList<>();
-    for (OutboxReader.Column column : columns) {
+    for (OutboxTableCheck.Column column : columns) {
       String value = "o." + q(column.name());
       values.add(column.json() ? value + "::text AS " + q(column.name()) : value);
     }

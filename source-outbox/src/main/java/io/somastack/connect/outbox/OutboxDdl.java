@@ -224,11 +224,11 @@ public final class OutboxDdl {
 
   /**
    * The name for a relay index of a table that has no usable one (the callers ask {@link
-   * OutboxReader}'s check first). An index shares the relations' namespace of its table's schema,
-   * and tables whose names sanitise alike ("Orders" and "orders") derive one name: the second
-   * table's CREATE INDEX IF NOT EXISTS would skip, leaving it without an index. So: the derived
-   * name while no relation of the schema has it (another table's index, or an unusable one of this
-   * table, invalid or a hash index), else the hashed one.
+   * OutboxTableCheck}'s check first). An index shares the relations' namespace of its table's
+   * schema, and tables whose names sanitise alike ("Orders" and "orders") derive one name: the
+   * second table's CREATE INDEX IF NOT EXISTS would skip, leaving it without an index. So: the
+   * derived name while no relation of the schema has it (another table's index, or an unusable one
+   * of this table, invalid or a hash index), else the hashed one.
    *
    * <p>The schema is the one the index goes in: {@code made} (by the relay's DDL), a table named
    * without one is made, with its index, in current_schema(), even beside a table of that name

@@ -100,7 +100,7 @@ class LocalCreatedAtTest {
   void aZoneThatIsAlsoAnAbbreviationIsRefusedInTheValidatorsWords() throws Exception {
     try (Connection c = relay.connect()) {
       String message =
-          assertThrows(ConnectException.class, () -> OutboxReader.requireZoneRules(c, "CET"))
+          assertThrows(ConnectException.class, () -> OutboxTableCheck.requireZoneRules(c, "CET"))
               .getMessage();
       assertEquals(
           "created.at.time.zone=CET is "
