@@ -32,7 +32,8 @@ final class OutboxTableCheck {
   /**
    * What the task found out about a table when it connected. {@code createdZone}: the zone of a
    * created_at of type timestamp (local times), null for a timestamptz. Not the columns of a dead
-   * letter's event: a column added since would be missed (see {@link #eventColumns}).
+   * letter's event: a column added since would be missed (so {@link DeadLetterWriter} reads them
+   * again at each move).
    */
   record Shape(
       boolean hasDedupeKey,
