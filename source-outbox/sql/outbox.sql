@@ -25,6 +25,12 @@
 -- The statement-level trigger sends one NOTIFY per inserting statement on channel soma_outbox
 -- (config notify.channel); the connector LISTENs and reads at once. Without the trigger it polls
 -- every poll.interval.ms.
+-- Both trigger functions run as whoever writes to the outbox, so they run with search_path fixed to
+-- pg_catalog, pg_temp: with the writer's, a role that may create objects in a schema of that path
+-- (public, up to PostgreSQL 14) could shadow what they call (an operator ||(name, name)) and run
+-- its code as every writer (CVE-2018-1058). Functions made by a version before 2026-12-07 lack it:
+-- run this file again, or ALTER FUNCTION "public"."soma_outbox_txid"() SET search_path =
+-- pg_catalog, pg_temp (and the same for "public"."soma_outbox_notify"()).
 -- dlq is seed 002's dead-letter table: bad rows are moved there as jsonb with the reason (a json
 -- column, not jsonb, as a JSON string of its text: parsed, it would lose duplicate keys, or fail).
 --
@@ -53,7 +59,7 @@ ALTER TABLE "public"."outbox" ADD COLUMN IF NOT EXISTS "error" text;
 
 CREATE INDEX IF NOT EXISTS "outbox_relay_idx" ON "public"."outbox" ("txid", "id") WHERE "published_at" IS NULL;
 
-CREATE OR REPLACE FUNCTION "public"."soma_outbox_txid"() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION "public"."soma_outbox_txid"() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   NEW := jsonb_populate_record(NEW, jsonb_build_object(TG_ARGV[0], pg_current_xact_id()));
   RETURN NEW;
@@ -63,7 +69,7 @@ CREATE OR REPLACE TRIGGER "outbox_txid" BEFORE INSERT ON "public"."outbox" FOR E
 
 CREATE OR REPLACE TRIGGER "outbox_requeue" BEFORE UPDATE OF "published_at", "error" ON "public"."outbox" FOR EACH ROW WHEN (NEW."published_at" IS NULL AND NEW."error" IS NULL AND (OLD."published_at" IS NOT NULL OR OLD."error" IS NOT NULL)) EXECUTE FUNCTION "public"."soma_outbox_txid"('txid');
 
-CREATE OR REPLACE FUNCTION "public"."soma_outbox_notify"() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION "public"."soma_outbox_notify"() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   PERFORM pg_notify(TG_ARGV[0], TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME);
   RETURN NULL;

@@ -3,6 +3,7 @@ package io.somastack.connect.outbox;
 import static io.somastack.connect.outbox.OutboxColumns.q;
 
 import io.somastack.connect.common.sql.SqlIdentifier;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -20,6 +21,21 @@ import java.util.List;
 public final class OutboxDdl {
 
   private static final String RELAY_INDEX = "_relay_idx";
+
+  /** The trigger functions of an outbox table. */
+  static final List<String> FUNCTIONS = List.of("soma_outbox_txid", "soma_outbox_notify");
+
+  /**
+   * The search_path the trigger functions run with. They run as whoever inserts into (or updates)
+   * the outbox, and their bodies call operators and functions ({@code ||}, {@code
+   * jsonb_build_object}) by bare name: with the caller's search_path a role that may create objects
+   * in one of its schemas (public, up to PostgreSQL 14) could shadow them with a closer match (an
+   * operator {@code ||(name, name)}) and run its code as every writer (CVE-2018-1058). Their bodies
+   * use only pg_catalog; pg_temp last, as it would otherwise come first.
+   */
+  static final String SEARCH_PATH = "pg_catalog, pg_temp";
+
+  private static final String PINNED = " SET search_path = " + SEARCH_PATH;
 
   private OutboxDdl() {}
 
@@ -92,7 +108,9 @@ public final class OutboxDdl {
       sql.add(
           "CREATE OR REPLACE FUNCTION "
               + function
-              + "() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+              + "() RETURNS trigger LANGUAGE plpgsql"
+              + PINNED
+              + " AS $$\n"
               + "BEGIN\n"
               + "  PERFORM pg_notify(TG_ARGV[0], TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME);\n"
               + "  RETURN NULL;\n"
@@ -156,7 +174,9 @@ public final class OutboxDdl {
     return List.of(
         "CREATE OR REPLACE FUNCTION "
             + function
-            + "() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            + "() RETURNS trigger LANGUAGE plpgsql"
+            + PINNED
+            + " AS $$\n"
             + "BEGIN\n"
             + "  NEW := jsonb_populate_record(NEW, jsonb_build_object(TG_ARGV[0],"
             + " pg_current_xact_id()));\n"
@@ -257,6 +277,63 @@ public final class OutboxDdl {
         return rs.next() && rs.getBoolean(1) ? hashed : plain;
       }
     }
+  }
+
+  /**
+   * The trigger functions of the table's triggers ({@link #FUNCTIONS}, qualified, with their empty
+   * argument list) whose search_path is not pinned to pg_catalog and pg_temp: functions made by an
+   * earlier version or its sql/outbox.sql, which a relay with outbox.table.create=false never
+   * replaces, and with true the notify function where notify.channel has been cleared since (its
+   * trigger stays). Each runs its body with the search_path of whoever writes to the table (see
+   * {@link #SEARCH_PATH}). A search_path naming only pg_catalog and pg_temp, in any order, or none
+   * (empty) counts as pinned.
+   */
+  static List<String> unpinnedFunctions(Connection conn, OutboxTable table) throws SQLException {
+    List<String> unpinned = new ArrayList<>();
+    try (PreparedStatement s =
+        conn.prepareStatement(
+            "SELECT DISTINCT n.nspname, p.proname, p.proconfig FROM pg_trigger t"
+                + " JOIN pg_proc p ON p.oid = t.tgfoid"
+                + " JOIN pg_namespace n ON n.oid = p.pronamespace"
+                + " WHERE t.tgrelid = to_regclass(?) AND p.pronargs = 0"
+                + " AND p.proname IN ('"
+                + String.join("', '", FUNCTIONS)
+                + "') ORDER BY 1, 2")) {
+      s.setString(1, table.sql());
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          Array config = rs.getArray(3);
+          if (!pinned(config == null ? null : (String[]) config.getArray())) {
+            unpinned.add(SqlIdentifier.qualified(rs.getString(1), rs.getString(2)) + "()");
+          }
+        }
+      }
+    }
+    return unpinned;
+  }
+
+  /** Whether a function's settings (pg_proc.proconfig) pin its search_path to pg_catalog. */
+  static boolean pinned(String[] settings) {
+    if (settings == null) {
+      return false;
+    }
+    for (String setting : settings) {
+      if (setting.startsWith("search_path=")) {
+        for (String schema : setting.substring("search_path=".length()).split(",")) {
+          String name = schema.strip().replace("\"", "");
+          if (!name.isEmpty() && !name.equals("pg_catalog") && !name.equals("pg_temp")) {
+            return false;
+          }
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The statement that pins a trigger function's search_path (see {@link #SEARCH_PATH}). */
+  static String pin(String function) {
+    return "ALTER FUNCTION " + function + " SET search_path = " + SEARCH_PATH;
   }
 
   /** The statements as one script, as in sql/outbox.sql. */

@@ -10,9 +10,11 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -104,6 +106,9 @@ public final class PostgresOutboxSourceTask extends SourceTask {
   private volatile long backlogTimeouts;
   private boolean backlogTimeoutLogged;
 
+  /** Whether the tables' trigger functions were checked for a pinned search_path (once a task). */
+  private boolean functionsChecked;
+
   /** Tables whose rows ahead of the database were warned of (task thread only). */
   private final WarnedTables rowsAheadWarned = new WarnedTables();
 
@@ -172,6 +177,10 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       }
       boolean reconnecting = !reader.connected();
       Connection connection = reader.connection(tables);
+      if (!functionsChecked) {
+        warnOfUnpinnedFunctions(connection);
+        functionsChecked = true;
+      }
       if (takeLocks(connection) || reconnecting) {
         checkPositionsAreBehind(reader.nextTxid());
       }
@@ -576,6 +585,31 @@ public final class PostgresOutboxSourceTask extends SourceTask {
    * while they are there, at most once a minute per table: they are relayed only after every newer
    * row, possibly weeks later, and are otherwise seen only in oldest-unpublished-age-ms.
    */
+  /**
+   * Trigger functions of the tables that run with the writers' search_path (made by an earlier
+   * version, see {@link OutboxDdl#SEARCH_PATH}) are warned of once, with the statement that fixes
+   * each: with outbox.table.create=false the relay replaces none, and the DBA that ran an earlier
+   * sql/outbox.sql must hear of it.
+   */
+  private void warnOfUnpinnedFunctions(Connection connection) throws SQLException {
+    Set<String> warned = new HashSet<>();
+    for (OutboxTable table : tables) {
+      for (String function : OutboxDdl.unpinnedFunctions(connection, table)) {
+        if (warned.add(function)) {
+          log.warn(
+              "outbox relay: trigger function {} (of table {}) has no fixed search_path: it runs"
+                  + " with the search_path of whoever writes to the table, so a role that may"
+                  + " create objects in a schema of that path (public, up to PostgreSQL 14) can"
+                  + " shadow what it calls and run code as every writer. Its owner fixes it"
+                  + " with: {}",
+              function,
+              table.name(),
+              OutboxDdl.pin(function));
+        }
+      }
+    }
+  }
+
   private void warnOfRowsAhead(OutboxTable table) throws SQLException {
     int ahead = reader.rowsAhead(table);
     if (ahead == 0) {
