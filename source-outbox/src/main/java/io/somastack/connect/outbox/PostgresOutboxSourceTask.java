@@ -581,11 +581,6 @@ public final class PostgresOutboxSourceTask extends SourceTask {
   }
 
   /**
-   * Warns of rows ahead of the database (see {@link OutboxReader#rowsAhead}) on each backlog count
-   * while they are there, at most once a minute per table: they are relayed only after every newer
-   * row, possibly weeks later, and are otherwise seen only in oldest-unpublished-age-ms.
-   */
-  /**
    * Trigger functions of the tables that run with the writers' search_path (made by an earlier
    * version, see {@link OutboxDdl#SEARCH_PATH}) are warned of once, with the statement that fixes
    * each: with outbox.table.create=false the relay replaces none, and the DBA that ran an earlier
@@ -610,6 +605,11 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     }
   }
 
+  /**
+   * Warns of rows ahead of the database (see {@link OutboxReader#rowsAhead}) on each backlog count
+   * while they are there, at most once a minute per table: they are relayed only after every newer
+   * row, possibly weeks later, and are otherwise seen only in oldest-unpublished-age-ms.
+   */
   private void warnOfRowsAhead(OutboxTable table) throws SQLException {
     int ahead = reader.rowsAhead(table);
     if (ahead == 0) {
