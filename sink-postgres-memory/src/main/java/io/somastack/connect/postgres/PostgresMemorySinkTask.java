@@ -437,7 +437,10 @@ public class PostgresMemorySinkTask extends SinkTask {
    * are dead-lettered, and its tombstones with them when there is a dead-letter queue (else they
    * are done: see missingTable), and the other tables' written, rather than every table stopping
    * with the task. A table named by the topic (or partition) alone stays the config's fault: the
-   * task stops; so does a missing audit table, whatever names it.
+   * task stops; so does a missing audit table, whatever names it. A table that is no target
+   * (SchemaManager.NotATarget: the sink's own offsets or audit chain tables, a partition, a table
+   * without the sink's layout) is the same: its records are dead-lettered when they name it, and
+   * the task stops when the config does; the table is never altered.
    */
   private void ensureTables(Connection c, Batch batch) throws SQLException {
     for (Map.Entry<String, List<EventRow>> table : batch.rowsByTable().entrySet()) {
@@ -453,8 +456,39 @@ public class PostgresMemorySinkTask extends SinkTask {
           throw e;
         }
         missingTable(batch, table.getKey());
+      } catch (SchemaManager.NotATarget e) {
+        // a record naming the offsets table, an audit partition or a foreign table: its records
+        // are dead-lettered, every one of them, tombstones too (a delete there would corrupt it);
+        // the table is left as it was. Named by the config, topic or partition: the config's fault
+        if (!config.tableTemplate().readsKeyOrValue()) {
+          throw e;
+        }
+        batch.removeMissingTable(table.getKey(), notATargetReason(e.why()), false);
       }
     }
+  }
+
+  /**
+   * Why a record whose key or value names a table that is no target is dead-lettered: names the
+   * template and what the table is, never the table (the record's data made its name).
+   */
+  private BadRecordException notATargetReason(SchemaManager.NotATarget.Why why) {
+    String what =
+        switch (why) {
+          case SINK_OWNED ->
+              "is one the sink keeps for itself (its offsets table or the audit chain tables)";
+          case PARTITION -> "is a partition of another table";
+          case NOT_SINK_LAYOUT ->
+              "is not a table of the sink's layout (it lacks the JSON document column)";
+        };
+    return new BadRecordException(
+        "the table that "
+            + PostgresSinkConfig.TABLE_NAME_FORMAT
+            + " '"
+            + config.tableTemplate()
+            + "' names from this record "
+            + what
+            + ": the sink never writes into or alters it");
   }
 
   /**

@@ -7,11 +7,16 @@ import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.postgres.PostgresConnectionConfig;
 import io.somastack.connect.common.retry.RetryBackoff;
 import io.somastack.connect.common.retry.RetryTimeout;
+import io.somastack.connect.common.sql.SqlIdentifier;
 import io.somastack.connect.common.template.RecordTemplate;
+import io.somastack.connect.postgres.record.TableName;
+import io.somastack.connect.postgres.write.SchemaManager;
 import io.somastack.connect.postgres.write.TableLayout;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -19,6 +24,7 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.sink.SinkRecord;
 
 /** The configuration of {@code PostgresMemorySinkConnector}; its ConfigDef generates the docs. */
 public final class PostgresSinkConfig extends AbstractConfig {
@@ -98,6 +104,36 @@ public final class PostgresSinkConfig extends AbstractConfig {
       throw new OptionConflict(
           TABLE_NAME_FORMAT, getString(TABLE_NAME_FORMAT), VALUE_TABLE_WITH_DELETES);
     }
+    refuseOwnTables();
+  }
+
+  /**
+   * A table.name.format that names one of the sink's own tables (its offsets table, the audit chain
+   * tables) by the config alone, or by a topic the config lists, is refused here, where validate
+   * shows it; a task would otherwise stop at its first write (a name made from ${partition} or a
+   * topic of topics.regex is checked there).
+   */
+  private void refuseOwnTables() {
+    RecordTemplate template = tableTemplate();
+    if (!template.dependsOnTopicOnly()) {
+      return;
+    }
+    List<String> topics =
+        template.toString().contains("${")
+            ? Arrays.stream(originalsStrings().getOrDefault("topics", "").split(","))
+                .map(String::trim)
+                .filter(topic -> !topic.isEmpty())
+                .toList()
+            : List.of("any");
+    Set<String> own = SchemaManager.ownTables(this);
+    for (String topic : topics) {
+      String rendered = template.render(new SinkRecord(topic, 0, null, null, null, null, 0));
+      String table = SqlIdentifier.qualified(tableSchema(), TableName.of(rendered));
+      if (own.contains(table)) {
+        throw new OptionConflict(
+            TABLE_NAME_FORMAT, getString(TABLE_NAME_FORMAT), SchemaManager.sinkOwned(table));
+      }
+    }
   }
 
   private static ConfigDef configDef() {
@@ -160,7 +196,15 @@ public final class PostgresSinkConfig extends AbstractConfig {
             + " whose name cannot be made (a missing field) is dead-lettered. A tombstone has no"
             + " value, so ${value.<path>} is refused in write.mode=upsert with tombstones=delete"
             + " (no tombstone could name its table): name the table from the key or the topic"
-            + " there, or set tombstones=ignore.",
+            + " there, or set tombstones=ignore. A name that stands for one of the sink's own"
+            + " tables (offsets.table, the default soma_connect_offsets, soma_audit_chain_heads,"
+            + " soma_audit_retired), a partition of another table (such as an audit table's"
+            + " <table>_default or <table>_YYYY_MM), or an existing table without the write"
+            + " mode's JSON document column (payload; event in dead_letter mode) is never written"
+            + " into or altered: a record that names one from its key or value is dead-lettered"
+            + " (the reason does not quote the name); named by the config, topic or partition it"
+            + " is the config's error, refused at validate where the name is known (a fixed name,"
+            + " a topic listed in topics), else stopping the task with the table's name.",
         GROUP_TABLE,
         ++order,
         Width.MEDIUM,
@@ -204,7 +248,9 @@ public final class PostgresSinkConfig extends AbstractConfig {
             + " added back before an event id is stored twice). Never drops or rewrites a column"
             + " or a constraint. Without it a table lacking a column the sink writes or that"
             + " unique index (every mode relies on it: append mode for one row per event id)"
-            + " stops the task, naming what to add.",
+            + " stops the task, naming what to add. A table without the write mode's JSON"
+            + " document column (payload; event in dead_letter mode) is not one of the sink's"
+            + " layout and is never evolved (see table.name.format).",
         GROUP_TABLE,
         ++order,
         Width.SHORT,

@@ -18,9 +18,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +45,9 @@ public final class SchemaManager {
   private final PostgresSinkConfig config;
   private final TableLayout layout;
 
+  /** The tables the sink keeps for itself, qualified and quoted as a rendered table name is. */
+  private final Set<String> ownTables;
+
   /** Tables known to be ready, with the last month their audit partitions reach. */
   private final Map<String, YearMonth> ready = new HashMap<>();
 
@@ -62,9 +67,81 @@ public final class SchemaManager {
     }
   }
 
+  /**
+   * A table that is no target for rows: one the sink keeps for itself, a partition of another
+   * table, or a table without the sink's layout. The config's fault when the table name comes from
+   * the config, topic or partition; a record's when its key or value names the table (then its
+   * records are dead-lettered). The message names the table; the sink has changed nothing in it.
+   */
+  public static final class NotATarget extends ConnectException {
+    private static final long serialVersionUID = 1L;
+
+    /** Why the table is no target. */
+    public enum Why {
+      /** The offsets table, or the audit chain heads or retired anchors. */
+      SINK_OWNED,
+      /** A partition of another table (an audit table's monthly or default partition). */
+      PARTITION,
+      /** A table without the layout's JSON document column (payload, or event for dead letters). */
+      NOT_SINK_LAYOUT
+    }
+
+    private final Why why;
+
+    NotATarget(String table, Why why, String message) {
+      super("table " + table + " " + message);
+      this.why = why;
+    }
+
+    private NotATarget(Why why, String message) {
+      super(message);
+      this.why = why;
+    }
+
+    public Why why() {
+      return why;
+    }
+  }
+
   public SchemaManager(PostgresSinkConfig config, TableLayout layout) {
     this.config = config;
     this.layout = layout;
+    this.ownTables = ownTables(config);
+  }
+
+  /**
+   * The tables of the sink's own bookkeeping that a table name must never stand for: the offsets
+   * table (the configured one, and the default one other connectors of the database may share) and
+   * the audit chain tables, in the schema the sink's tables are in. Rows written or columns and
+   * indexes added there would corrupt the exactly-once offsets or the audit evidence.
+   */
+  public static Set<String> ownTables(PostgresSinkConfig config) {
+    String schema = config.tableSchema();
+    return Stream.of(
+            config.offsetsTable(),
+            DEFAULT_OFFSETS_TABLE,
+            AuditSchema.HEADS_TABLE,
+            AuditSchema.RETIRED_TABLE)
+        .map(name -> SqlIdentifier.qualified(schema, name))
+        .collect(Collectors.toUnmodifiableSet());
+  }
+
+  /** offsets.table's default: other connectors in the database may keep their offsets there. */
+  private static final String DEFAULT_OFFSETS_TABLE = "soma_connect_offsets";
+
+  /** Why a table the sink keeps for itself is no target (the config's fault). */
+  public static String sinkOwned(String table) {
+    return "table "
+        + table
+        + " is one the sink keeps for itself ("
+        + PostgresSinkConfig.OFFSETS_TABLE
+        + ", the default soma_connect_offsets, or the audit chain tables "
+        + AuditSchema.HEADS_TABLE
+        + " and "
+        + AuditSchema.RETIRED_TABLE
+        + "): the sink never writes rows into it or alters it. Set "
+        + PostgresSinkConfig.TABLE_NAME_FORMAT
+        + " to name another table";
   }
 
   /**
@@ -82,6 +159,9 @@ public final class SchemaManager {
     if (known != null && (layout.mode() != WriteMode.AUDIT || !known.isBefore(through))) {
       return;
     }
+    if (ownTables.contains(table)) {
+      throw new NotATarget(NotATarget.Why.SINK_OWNED, sinkOwned(table));
+    }
     try (Statement s = c.createStatement()) {
       lockName(s, table);
       boolean created = !PgCatalog.exists(c, table);
@@ -92,6 +172,7 @@ public final class SchemaManager {
         s.execute(layout.createTableSql(table));
         log.info("Created table {} for write mode {}", table, layout.mode());
       } else {
+        refuseIfNotATarget(c, table);
         if (layout.mode() == WriteMode.UPSERT) {
           checkPrimaryKey(c, table);
         }
@@ -117,6 +198,49 @@ public final class SchemaManager {
       throw e;
     }
     ready.put(table, through);
+  }
+
+  /**
+   * An existing table the sink must not write into nor alter, checked before anything else: a
+   * partition of another table (an audit table's monthly or default one: rows go through its
+   * parent, and a column or index added to it would break the parent's layout), or a table without
+   * the layout's JSON document column, which every table of the sink has (payload; event for dead
+   * letters): another connector's offsets table, a dead-letter table of write.mode=dead_letter
+   * under another mode (or the reverse), someone else's table. auto.evolve adds only the columns a
+   * table of the sink's layout lacks, never makes a foreign table one.
+   */
+  private void refuseIfNotATarget(Connection c, String table) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT relispartition FROM pg_class WHERE oid = to_regclass(?)")) {
+      ps.setString(1, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next() && rs.getBoolean(1)) {
+          throw new NotATarget(
+              table,
+              NotATarget.Why.PARTITION,
+              "is a partition of another table (such as an audit table's monthly or default"
+                  + " partition): the sink never writes into or alters a partition. Set "
+                  + PostgresSinkConfig.TABLE_NAME_FORMAT
+                  + " to name another table");
+        }
+      }
+    }
+    String document = layout.columns().get(layout.payloadIndex()).name();
+    if (!CatalogColumns.of(c, table).containsKey(document)) {
+      throw new NotATarget(
+          table,
+          NotATarget.Why.NOT_SINK_LAYOUT,
+          "has no column "
+              + document
+              + ", which every table of write.mode="
+              + layout.mode().name().toLowerCase(Locale.ROOT)
+              + " has: it is not a table of the sink's layout (another connector's offsets or"
+              + " dead letters, or another application's), and the sink neither writes into it"
+              + " nor adds its columns there. Set "
+              + PostgresSinkConfig.TABLE_NAME_FORMAT
+              + " to name another table, or, if the table is meant for the sink, add the column as"
+              + " its owner");
+    }
   }
 
   /**
