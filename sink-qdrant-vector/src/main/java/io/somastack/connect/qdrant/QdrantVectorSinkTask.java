@@ -539,8 +539,14 @@ public class QdrantVectorSinkTask extends SinkTask {
     throw failure;
   }
 
-  /** The gRPC status of a failed call, else (an embedding request) the failure's own summary. */
+  /**
+   * The gRPC status of a failed call (with the collection and its limit for a full collection),
+   * else (an embedding request) the failure's own summary.
+   */
   private static String lastError(RetriableException e) {
+    if (e instanceof QdrantWriter.CollectionLimitException) {
+      return e.getMessage(); // names the collection and Qdrant's limit, no record data
+    }
     Status.Code code = Status.fromThrowable(e).getCode();
     return code == Status.Code.UNKNOWN ? e.getMessage() : "gRPC status " + code;
   }

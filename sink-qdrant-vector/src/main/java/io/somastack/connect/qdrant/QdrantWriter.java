@@ -45,6 +45,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.SinkRecord;
@@ -55,9 +57,9 @@ import org.slf4j.LoggerFactory;
  * Everything the sink says to Qdrant, over gRPC through the official client: checks and creates
  * collections, and writes batches with {@code wait=true}, so a write that returns is applied, and
  * with the configured write ordering (qdrant.write.ordering). Failures are sorted into three kinds:
- * Qdrant unavailable, overloaded, slow or locked ({@link RetriableException}: try again later),
- * points Qdrant refuses (found by splitting the request, returned for the DLQ), and everything else
- * ({@link ConnectException}: stop).
+ * Qdrant unavailable, overloaded, slow or locked, or a collection full under strict mode ({@link
+ * RetriableException}: try again later), points Qdrant refuses or cannot decode (found by splitting
+ * the request, returned for the DLQ), and everything else ({@link ConnectException}: stop).
  *
  * <p>Logs and exceptions give a failed call's gRPC status code, not Qdrant's description of it,
  * which is unbounded server text that may quote a collection name or a value; a refused point's
@@ -451,8 +453,7 @@ final class QdrantWriter implements AutoCloseable {
    * one.
    */
   private void recheckOnRefusal(Request request, StatusFailure failure, Set<String> rechecked) {
-    if (failure.status.getCode() == Status.Code.INVALID_ARGUMENT
-        && rechecked.add(request.collection())) {
+    if (refusesPoints(failure.status) && rechecked.add(request.collection())) {
       ready.remove(request.collection());
       try {
         ensureCollection(request.collection(), request.ops().get(0).record());
@@ -538,7 +539,11 @@ final class QdrantWriter implements AutoCloseable {
   private RuntimeException handle(
       WriteBatch batch, Request request, StatusFailure failure, List<Rejected> refused) {
     Status.Code code = failure.status.getCode();
-    if (code == Status.Code.INVALID_ARGUMENT || tooBigToPass(failure.status)) {
+    if (collectionLimit(failure.status)) {
+      return new CollectionLimitException(
+          describe(request, failure) + limitReached(failure.status), failure);
+    }
+    if (refusesPoints(failure.status) || tooBigToPass(failure.status)) {
       // searched by halving: the smaller requests pass, a single point that still cannot is
       // dead-lettered with Qdrant's reason instead of the whole batch being retried for ever
       refused.addAll(refusedIn(batch, request, failure));
@@ -620,9 +625,90 @@ final class QdrantWriter implements AutoCloseable {
    */
   private static boolean sendsBatchAgain(Status status) {
     Status.Code code = status.getCode();
-    return code != Status.Code.INVALID_ARGUMENT
-        && !tooBigToPass(status)
-        && (code == Status.Code.NOT_FOUND || isTransient(code));
+    return collectionLimit(status)
+        || !refusesPoints(status)
+            && !tooBigToPass(status)
+            && (code == Status.Code.NOT_FOUND || isTransient(code));
+  }
+
+  /**
+   * Whether Qdrant refused something in the request's points, found by splitting it: an
+   * INVALID_ARGUMENT about the data ("Wrong input: ...", "Validation error in body: ...", "Unable
+   * to parse UUID: ...", a strict-mode limit of one point's sparse or multi vector "... were
+   * provided!"), but not one about the collection ({@link #collectionLimit}) or the request's size
+   * ({@link #tooBigToPass}); and a request Qdrant could not decode at all ({@link #undecodable}).
+   */
+  static boolean refusesPoints(Status status) {
+    return status.getCode() == Status.Code.INVALID_ARGUMENT
+            && !collectionLimit(status)
+            && !tooBigToPass(status)
+        || undecodable(status);
+  }
+
+  /**
+   * A request Qdrant's gRPC layer (tonic with prost) could not decode: INTERNAL "failed to decode
+   * Protobuf message: ..." (tonic's {@code from_decode_error}), such as a payload nested past
+   * prost's recursion limit ("recursion limit reached"), which the mapper refuses before it is
+   * sent. No retry decodes it, so it is searched like a refusal, never retried as an INTERNAL.
+   */
+  static boolean undecodable(Status status) {
+    String description = status.getDescription();
+    return status.getCode() == Status.Code.INTERNAL
+        && description != null
+        && description.startsWith("failed to decode Protobuf message");
+  }
+
+  /**
+   * Qdrant refusing a write for the collection's sake, not its points': INVALID_ARGUMENT "Bad
+   * request: ..." ({@code StorageError::BadRequest}), which strict mode answers when a collection
+   * is full ("Max points count limit of N reached!", "Max vector storage size limit of NMB
+   * reached!", "Max payload storage size limit of NMB reached!": qdrant/qdrant
+   * lib/collection/src/operations/verification/update.rs). Every point would be refused alike, so
+   * none is dead-lettered: the batch is retried within retry.timeout.ms (the collection may be
+   * emptied or its limit raised), then the task fails. Strict mode's limits on one point's sparse
+   * or multi vector ("... were provided!") are about that point, and strict mode's batch size limit
+   * ({@link #tooBigToPass}) about the request's size.
+   */
+  static boolean collectionLimit(Status status) {
+    String description = status.getDescription();
+    return status.getCode() == Status.Code.INVALID_ARGUMENT
+        && description != null
+        && description.startsWith("Bad request: ")
+        && !description.endsWith("were provided!")
+        && !tooBigToPass(status);
+  }
+
+  /** Strict mode's collection limits as Qdrant words them: numbers only, no record data. */
+  private static final Pattern LIMIT_REACHED =
+      Pattern.compile(
+          "Bad request: (Max (points count|vector storage size|payload storage size) limit of"
+              + " [0-9.]+(MB)? reached!)");
+
+  /** What a task error says of a collection limit: Qdrant's words for a known one. */
+  private static String limitReached(Status status) {
+    Matcher known = LIMIT_REACHED.matcher(status.getDescription());
+    String limit =
+        known.matches()
+            ? "Qdrant's strict mode says \"" + known.group(1) + "\""
+            : "a request-level refusal (Qdrant's \"Bad request\")";
+    return ": the collection is full or refuses writes ("
+        + limit
+        + "); nothing is dead-lettered for it: raise the collection's strict-mode limit"
+        + " (max_points_count, max_collection_vector_size_bytes,"
+        + " max_collection_payload_size_bytes) or make room, within retry.timeout.ms";
+  }
+
+  /**
+   * A collection that refuses every write for a limit of its own ({@link #collectionLimit}):
+   * retried like an outage, and its message, which names the collection and the limit and nothing
+   * of a record, is the task's error once retry.timeout.ms has passed.
+   */
+  static final class CollectionLimitException extends RetriableException {
+    private static final long serialVersionUID = 1L;
+
+    CollectionLimitException(String message, Throwable cause) {
+      super(message, cause);
+    }
   }
 
   /**
@@ -630,13 +716,22 @@ final class QdrantWriter implements AutoCloseable {
    * strict mode refuses a request costing more than the rate limiter's whole budget with "please
    * try to split your request" and no retry-after (qdrant/qdrant {@code
    * CollectionError::rate_limit_error}, {@code RateLimitError::AlwaysOverBudget}), and a gRPC
-   * server refuses a message over its maximum size ("gRPC message exceeds maximum size"). A rate
-   * limit that passes later ("Retry after Ns") stays transient.
+   * server refuses a message over its maximum size ("gRPC message exceeds maximum size"); and
+   * strict mode's {@code upsert_max_batchsize} refuses a request of more points with
+   * INVALID_ARGUMENT "Bad request: Limit exceeded N > M for "upsert limit"". A rate limit that
+   * passes later ("Retry after Ns") stays transient.
    */
   static boolean tooBigToPass(Status status) {
     String description = status.getDescription();
+    if (description == null) {
+      return false;
+    }
+    if (status.getCode() == Status.Code.INVALID_ARGUMENT) {
+      // strict mode's upsert_max_batchsize: "Bad request: Limit exceeded N > M for "upsert
+      // limit". Help: ..." (check_limit_opt in lib/collection/src/operations/verification)
+      return description.contains("for \"upsert limit\"");
+    }
     return status.getCode() == Status.Code.RESOURCE_EXHAUSTED
-        && description != null
         && (description.contains("split your request")
             || description.contains("exceeds maximum size"));
   }

@@ -279,6 +279,94 @@ abstract class QdrantFidelityBehaviour {
     assertEquals(1, count("c"));
   }
 
+  // ------------------------------------------------------------------ decoding depth
+
+  /** A payload field holding {@code levels} objects, each {"a": ...}, down to a string. */
+  private static Map<String, Value> nested(int levels) {
+    Value value = value("leaf");
+    for (int i = 0; i < levels; i++) {
+      value =
+          Value.newBuilder()
+              .setStructValue(
+                  io.qdrant.client.grpc.JsonWithInt.Struct.newBuilder().putFields("a", value))
+              .build();
+    }
+    return Map.of("deep", value);
+  }
+
+  /**
+   * Qdrant decodes gRPC with prost, whose recursion limit of 100 counts every message level
+   * (PointStruct 1, a payload entry 2, its Value 3, then 3 per object: Struct, entry, Value): 32
+   * objects reach level 99 and pass, 33 reach 102 and the request is refused whole, INTERNAL, as
+   * tonic answers a decode error. The sink dead-letters such points before they are sent (its own
+   * limit, PointOp.MAX_DEPTH, is 96) and searches an undecodable request like a refusal.
+   */
+  @Test
+  void aPayloadNestedPastProstsRecursionLimitFailsToDecodeAsInternal() throws Exception {
+    createUnnamed("c", 4);
+    upsert("c", point(id(1), vectors(1, 0, 0, 0), nested(32))).get();
+    assertEquals(1, count("c"));
+    Status status = failure(upsert("c", point(id(2), vectors(1, 0, 0, 0), nested(33))));
+    assertEquals(Status.Code.INTERNAL, status.getCode(), status.toString());
+    assertTrue(
+        status.getDescription().startsWith("failed to decode Protobuf message: "),
+        status.getDescription());
+    assertTrue(
+        status.getDescription().endsWith("recursion limit reached"), status.getDescription());
+    assertEquals(1, count("c"));
+  }
+
+  // ------------------------------------------------------------------ strict mode
+
+  /**
+   * Strict mode (on by default for collections Qdrant Cloud makes) refuses an upsert of more points
+   * than upsert_max_batchsize, and any upsert once the collection holds max_points_count points, as
+   * INVALID_ARGUMENT "Bad request: ...": errors about the request and the collection, not its
+   * points, which the sink splits or retries and never dead-letters. Qdrant counts the points from
+   * cached statistics, so the refusal may come a few upserts late.
+   */
+  @Test
+  void strictModeRefusesAnOversizedBatchAndAFullCollectionAsBadRequest() throws Exception {
+    client
+        .createCollectionAsync(
+            CreateCollection.newBuilder()
+                .setCollectionName("s")
+                .setVectorsConfig(
+                    VectorsConfig.newBuilder()
+                        .setParams(
+                            VectorParams.newBuilder().setSize(4).setDistance(Distance.Cosine)))
+                .setStrictModeConfig(
+                    io.qdrant.client.grpc.Collections.StrictModeConfig.newBuilder()
+                        .setEnabled(true)
+                        .setUpsertMaxBatchsize(3)
+                        .setMaxPointsCount(2))
+                .build())
+        .get();
+    assertStatus(
+        Status.Code.INVALID_ARGUMENT,
+        "Bad request: Limit exceeded 4 > 3 for \"upsert limit\". Help: Reduce the \"upsert limit\""
+            + " parameter to or below 3.",
+        upsert(
+            "s",
+            point(id(1), vectors(1, 0, 0, 0), "a"),
+            point(id(2), vectors(1, 0, 0, 0), "b"),
+            point(id(3), vectors(1, 0, 0, 0), "c"),
+            point(id(4), vectors(1, 0, 0, 0), "d")));
+    upsert("s", point(id(1), vectors(1, 0, 0, 0), "a"), point(id(2), vectors(1, 0, 0, 0), "b"))
+        .get();
+    Status refused = null;
+    for (int i = 3; i < 40 && refused == null; i++) {
+      try {
+        upsert("s", point(id(i), vectors(1, 0, 0, 0), "more")).get();
+      } catch (ExecutionException e) {
+        refused = Status.fromThrowable(e.getCause());
+      }
+    }
+    assertTrue(refused != null, "never refused");
+    assertEquals(Status.Code.INVALID_ARGUMENT, refused.getCode(), refused.toString());
+    assertEquals("Bad request: Max points count limit of 2 reached!", refused.getDescription());
+  }
+
   @Test
   void aRequestOverSixtyFourMegabytesIsTaken() throws Exception {
     int size = 65536; // the largest vector Qdrant allows: 256 KB a point

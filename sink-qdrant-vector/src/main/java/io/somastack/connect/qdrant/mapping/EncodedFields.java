@@ -26,6 +26,9 @@ final class EncodedFields {
   private final List<String> keys;
   private final List<EncodedValue> values;
 
+  /** The deepest value's {@link EncodedValue#depth}, 0 while there is none. */
+  private int deepest;
+
   EncodedFields(int size) {
     keys = new ArrayList<>(size);
     values = new ArrayList<>(size);
@@ -34,6 +37,15 @@ final class EncodedFields {
   void put(String key, EncodedValue value) {
     keys.add(key);
     values.add(value);
+    deepest = Math.max(deepest, value.depth());
+  }
+
+  /**
+   * Protobuf message levels below the message holding these fields: a map entry, then its Value's
+   * levels; 0 when there are none.
+   */
+  int depth() {
+    return deepest == 0 ? 0 : 1 + deepest;
   }
 
   boolean isEmpty() {

@@ -22,6 +22,15 @@ interface EncodedValue {
   /** Bytes of the Value message. */
   int size();
 
+  /**
+   * Protobuf message levels of the Value, itself included: 1 for a scalar; a Struct adds itself,
+   * its map entry and its deepest field's value, a ListValue itself and its deepest item. A
+   * decoder's recursion limit counts these levels (see {@link PointOp#MAX_DEPTH}).
+   */
+  default int depth() {
+    return 1;
+  }
+
   void writeTo(CodedOutputStream out) throws IOException;
 
   /** The Value message's bytes on their own: for tests. */
@@ -65,9 +74,10 @@ interface EncodedValue {
   }
 
   /** A Struct value: its fields, sized once. */
-  record Object(EncodedFields fields, int fieldsSize) implements EncodedValue {
+  record Object(EncodedFields fields, int fieldsSize, int depth) implements EncodedValue {
     Object(EncodedFields fields) {
-      this(fields, fields.size(Struct.FIELDS_FIELD_NUMBER));
+      // Value, Struct, then (when it has fields) a map entry holding each field's Value
+      this(fields, fields.size(Struct.FIELDS_FIELD_NUMBER), 2 + fields.depth());
     }
 
     @Override
@@ -83,9 +93,18 @@ interface EncodedValue {
   }
 
   /** A ListValue value: its items in order, sized once. */
-  record Array(List<EncodedValue> items, int itemsSize) implements EncodedValue {
+  record Array(List<EncodedValue> items, int itemsSize, int depth) implements EncodedValue {
     Array(List<EncodedValue> items) {
-      this(items, itemsSize(items));
+      // Value, ListValue, then each item's Value
+      this(items, itemsSize(items), 2 + itemsDepth(items));
+    }
+
+    private static int itemsDepth(List<EncodedValue> items) {
+      int depth = 0;
+      for (EncodedValue item : items) {
+        depth = Math.max(depth, item.depth());
+      }
+      return depth;
     }
 
     private static int itemsSize(List<EncodedValue> items) {

@@ -316,6 +316,7 @@ public final class PointMapper {
       return;
     }
     EncodedFields payload = payloads.of(value, null);
+    checkDepth(payload);
     int vectorsSize = textEmbedder.vectorsSize();
     int size = PointOp.Unfinished.size(id, payload, vectorsSize);
     checkSize(collection, PointOp.Upsert.bytes(size));
@@ -575,9 +576,30 @@ public final class PointMapper {
       Schema schema,
       Vectors vectors) {
     EncodedFields payload = payloads.of(value, schema);
+    checkDepth(payload);
     PointOp.Upsert upsert = PointOp.Upsert.of(collection, id, vectors, payload, record);
     checkSize(collection, upsert.bytes());
     return upsert;
+  }
+
+  /**
+   * Refuses a point nested deeper than Qdrant decodes ({@link PointOp#MAX_DEPTH}): Qdrant would
+   * refuse the whole request it goes in, before reading any of it. Named by its depth, never by its
+   * fields, which are record data.
+   */
+  private static void checkDepth(EncodedFields payload) {
+    int depth = PointOp.requestDepth(payload);
+    if (depth > PointOp.MAX_DEPTH) {
+      throw new DataException(
+          "the payload nests "
+              + depth
+              + " protobuf levels deep in its upsert request, more than the "
+              + PointOp.MAX_DEPTH
+              + " the sink sends (Qdrant decodes at most "
+              + PointOp.QDRANT_DECODE_LIMIT
+              + "; a JSON object costs 3 levels, an array 2, so about 31 levels of nested objects"
+              + " fit)");
+    }
   }
 
   /** Refuses a point that adds {@code bytes} to a request over batch.max.bytes on its own. */

@@ -27,6 +27,29 @@ public sealed interface PointOp {
   int bytes();
 
   /**
+   * The most protobuf message levels an upsert request may nest, the request itself being level 0:
+   * Qdrant decodes gRPC with prost, whose recursion limit of 100 Qdrant keeps, and answers a deeper
+   * request INTERNAL "failed to decode Protobuf message: ... recursion limit reached" as a whole.
+   * Kept 4 below that limit, so a miscount or another wrapper in a later Qdrant does not turn a
+   * point the sink sends into a request no retry passes.
+   */
+  int MAX_DEPTH = 96;
+
+  /** prost's recursion limit, which Qdrant decodes its gRPC requests with. */
+  int QDRANT_DECODE_LIMIT = 100;
+
+  /**
+   * Levels a point of this payload nests in its upsert request: UpsertPoints (0), PointStruct (1),
+   * a payload map entry (2), its Value (3) and the Value's own levels ({@link EncodedValue#depth}:
+   * 3 per JSON object, 2 per array). The point's id (level 2) and vectors (at most level 6:
+   * Vectors, NamedVectors, a map entry, Vector, DenseVector or SparseVector) are never deeper than
+   * a payload with one field.
+   */
+  static int requestDepth(EncodedFields payload) {
+    return Math.max(1 + payload.depth(), 6);
+  }
+
+  /**
    * An upsert of the point whose protobuf wire form is {@code encoded}: written once, when the
    * record is mapped, and sent as it is (see {@link EncodedFields} for why not a message).
    */

@@ -1,11 +1,19 @@
 package io.somastack.connect.testing.qdrant;
 
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
+import io.grpc.BindableService;
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -58,12 +66,15 @@ import io.qdrant.client.grpc.PointsGrpc;
 import io.qdrant.client.grpc.QdrantGrpc;
 import io.qdrant.client.grpc.QdrantOuterClass.HealthCheckReply;
 import io.qdrant.client.grpc.QdrantOuterClass.HealthCheckRequest;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -78,10 +89,11 @@ import java.util.function.Supplier;
  * Qdrant client jar over a real TCP port, so code under test runs its real client. It keeps
  * collections and points the way Qdrant answers for them (vector dimension checks, missing
  * collections, upsert and delete by id, get, count, scroll, payload indexes, UUID ids, an optional
- * api key), with Qdrant 1.16's status codes and texts, logs every write in order, can fail the next
- * calls (or only the next writes) with a chosen status, can hold writes unanswered (a slow Qdrant),
- * and can be stopped and started again on the same port with its data intact, like a Qdrant
- * restart. It never ships in a plugin.
+ * api key, strict mode's max_points_count and upsert_max_batchsize, prost's decoding depth), with
+ * Qdrant 1.16's status codes and texts, logs every write in order, can fail the next calls (or only
+ * the next writes) with a chosen status, can hold writes unanswered (a slow Qdrant), and can be
+ * stopped and started again on the same port with its data intact, like a Qdrant restart. It never
+ * ships in a plugin.
  */
 public final class QdrantGrpcStandIn implements AutoCloseable {
 
@@ -105,11 +117,24 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
   /** A write as the stand-in received it: kind is create, index, upsert or delete. */
   public record Operation(String kind, String collection, List<String> ids) {}
 
+  /**
+   * A collection; {@code maxPoints} and {@code maxBatch} are its strict mode's max_points_count and
+   * upsert_max_batchsize, 0 when not set.
+   */
   private record Stored(
       VectorsConfig vectors,
       SparseVectorConfig sparse,
       Map<String, PayloadSchemaType> indexes,
-      Map<PointId, PointStruct> points) {}
+      Map<PointId, PointStruct> points,
+      long maxPoints,
+      long maxBatch) {}
+
+  /**
+   * prost's recursion limit, which Qdrant's gRPC layer decodes every request with (prost's {@code
+   * RECURSION_LIMIT}; qdrant/qdrant does not turn it off). protobuf-java counts levels alike (a
+   * message field, a map entry, a oneof's message each one level) with the same default.
+   */
+  public static final int DECODE_RECURSION_LIMIT = 100;
 
   private final Map<String, Stored> collections = new ConcurrentHashMap<>();
   private final List<Operation> operations = new ArrayList<>();
@@ -117,8 +142,11 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
   private final Deque<Status.Code> failures = new ArrayDeque<>();
   private final Deque<Status.Code> writeFailures = new ArrayDeque<>();
   private final Map<String, Status.Code> pointFailures = new ConcurrentHashMap<>();
+  private final Map<String, Status> pointRefusals = new ConcurrentHashMap<>();
   private final AtomicLong calls = new AtomicLong();
   private volatile int writeBudget = Integer.MAX_VALUE;
+  private volatile long pointsLimit;
+  private volatile long upsertMaxBatch;
   private volatile String apiKey;
   private final Object gate = new Object();
   private boolean holding;
@@ -163,15 +191,99 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
       server =
           NettyServerBuilder.forPort(port)
               .maxInboundMessageSize(MAX_MESSAGE_BYTES)
-              .addService(ServerInterceptors.intercept(new Health(), new Failures()))
-              .addService(ServerInterceptors.intercept(new CollectionsService(), new Failures()))
-              .addService(ServerInterceptors.intercept(new PointsService(), new Failures()))
+              .addService(decodedAsQdrant(new Health()))
+              .addService(decodedAsQdrant(new CollectionsService()))
+              .addService(decodedAsQdrant(new PointsService()))
               .build()
               .start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot listen on port " + port, e);
     }
     port = server.getPort();
+  }
+
+  /**
+   * A service whose requests are decoded as Qdrant's tonic and prost decode them: a request that
+   * does not decode (nested past {@link #DECODE_RECURSION_LIMIT}) fails INTERNAL "failed to decode
+   * Protobuf message: ...", as tonic's {@code from_decode_error} answers, where grpc-java would
+   * fail the call UNKNOWN. The call's bytes are decoded once here and again by the service.
+   */
+  private ServerServiceDefinition decodedAsQdrant(BindableService service) {
+    ServerServiceDefinition typed = service.bindService();
+    Map<String, MessageLite> prototypes = new HashMap<>();
+    for (ServerMethodDefinition<?, ?> method : typed.getMethods()) {
+      MethodDescriptor<?, ?> descriptor = method.getMethodDescriptor();
+      prototypes.put(
+          descriptor.getFullMethodName(),
+          (MessageLite)
+              ((MethodDescriptor.PrototypeMarshaller<?>) descriptor.getRequestMarshaller())
+                  .getMessagePrototype());
+    }
+    // the last interceptor runs first: the api key and injected failures come before decoding
+    return ServerInterceptors.intercept(
+        ServerInterceptors.useInputStreamMessages(typed),
+        new DecodeAsQdrant(prototypes),
+        new Failures());
+  }
+
+  /** Why Qdrant would not decode these bytes as the request, or null when it would. */
+  static String decodeFailure(MessageLite prototype, byte[] bytes) {
+    CodedInputStream in = CodedInputStream.newInstance(bytes);
+    in.setRecursionLimit(DECODE_RECURSION_LIMIT);
+    try {
+      prototype.getParserForType().parseFrom(in);
+      return null;
+    } catch (InvalidProtocolBufferException e) {
+      // prost's DecodeError text; its stack of "Message.field: " entries is left out
+      String why =
+          e.getMessage() != null && e.getMessage().contains("too many levels of nesting")
+              ? "recursion limit reached"
+              : "invalid wire data";
+      return "failed to decode Protobuf message: " + why;
+    }
+  }
+
+  private static final class DecodeAsQdrant implements ServerInterceptor {
+    private final Map<String, MessageLite> prototypes;
+
+    DecodeAsQdrant(Map<String, MessageLite> prototypes) {
+      this.prototypes = prototypes;
+    }
+
+    @Override
+    public <Q, A> ServerCall.Listener<Q> interceptCall(
+        ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+      MessageLite prototype = prototypes.get(call.getMethodDescriptor().getFullMethodName());
+      return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
+          next.startCall(call, headers)) {
+        private boolean refused;
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public void onMessage(Q message) {
+          byte[] bytes;
+          try (InputStream in = (InputStream) message) {
+            bytes = in.readAllBytes();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+          String failure = decodeFailure(prototype, bytes);
+          if (failure != null) {
+            refused = true;
+            call.close(Status.INTERNAL.withDescription(failure), new Metadata());
+            return;
+          }
+          super.onMessage((Q) new ByteArrayInputStream(bytes));
+        }
+
+        @Override
+        public void onHalfClose() {
+          if (!refused) {
+            super.onHalfClose();
+          }
+        }
+      };
+    }
   }
 
   /** Stops serving and drops open connections, like Qdrant going down; the data stays. */
@@ -254,6 +366,56 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
     this.writeBudget = points;
   }
 
+  /**
+   * From now on an upsert into a collection that holds {@code points} points or more is refused as
+   * Qdrant's strict mode refuses it with max_points_count set (on by default for collections Qdrant
+   * Cloud makes): INVALID_ARGUMENT "Bad request: Max points count limit of N reached!"
+   * (qdrant/qdrant lib/collection/src/operations/verification/update.rs; StrictMode errors become
+   * StorageError::BadRequest). As there, the points already in the collection are counted, not the
+   * request's. 0 drops the limit; a collection created with strict mode has its own.
+   */
+  public void limitPoints(long points) {
+    this.pointsLimit = points;
+  }
+
+  /**
+   * From now on an upsert of more than {@code points} points is refused as strict mode's
+   * upsert_max_batchsize refuses it: INVALID_ARGUMENT "Bad request: Limit exceeded N > M for
+   * "upsert limit". Help: ..." ({@code check_limit_opt}). 0 drops the limit.
+   */
+  public void upsertMaxBatch(long points) {
+    this.upsertMaxBatch = points;
+  }
+
+  /**
+   * Strict mode's checks of an upsert, in Qdrant's order: the batch size, then the collection's.
+   */
+  private void checkStrictMode(Stored stored, int points) {
+    long maxBatch = stored.maxBatch() > 0 ? stored.maxBatch() : upsertMaxBatch;
+    if (maxBatch > 0 && points > maxBatch) {
+      throw Status.INVALID_ARGUMENT
+          .withDescription(
+              "Bad request: Limit exceeded "
+                  + points
+                  + " > "
+                  + maxBatch
+                  + " for \"upsert limit\". Help: Reduce the \"upsert limit\" parameter to or below "
+                  + maxBatch
+                  + ".")
+          .asRuntimeException();
+    }
+    long maxPoints = stored.maxPoints() > 0 ? stored.maxPoints() : pointsLimit;
+    int count;
+    synchronized (stored) {
+      count = stored.points().size();
+    }
+    if (maxPoints > 0 && count >= maxPoints) {
+      throw Status.INVALID_ARGUMENT
+          .withDescription("Bad request: Max points count limit of " + maxPoints + " reached!")
+          .asRuntimeException();
+    }
+  }
+
   private void checkBudget(int points) {
     if (points > writeBudget) {
       throw Status.RESOURCE_EXHAUSTED
@@ -264,8 +426,25 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
     }
   }
 
+  /**
+   * Every write (upsert or delete) touching the point fails with {@code status} (its code and text)
+   * once it passes {@link #hold}, unapplied, until called again with null: a point Qdrant refuses
+   * however it is sent.
+   */
+  public void refuseWritesOf(String pointId, Status status) {
+    if (status == null) {
+      pointRefusals.remove(pointId);
+    } else {
+      pointRefusals.put(pointId, status);
+    }
+  }
+
   private void failIfChosen(List<PointId> ids) {
     for (PointId id : ids) {
+      Status refusal = pointRefusals.get(idText(id));
+      if (refusal != null) {
+        throw refusal.asRuntimeException();
+      }
       Status.Code code = pointFailures.remove(idText(id));
       if (code != null) {
         throw Status.fromCode(code)
@@ -509,12 +688,16 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
             if (!request.hasVectorsConfig() && !request.hasSparseVectorsConfig()) {
               throw invalid("a collection needs vectors_config or sparse_vectors_config");
             }
+            boolean strict =
+                request.hasStrictModeConfig() && request.getStrictModeConfig().getEnabled();
             Stored stored =
                 new Stored(
                     request.getVectorsConfig(),
                     request.getSparseVectorsConfig(),
                     new ConcurrentHashMap<>(),
-                    new LinkedHashMap<>());
+                    new LinkedHashMap<>(),
+                    strict ? request.getStrictModeConfig().getMaxPointsCount() : 0,
+                    strict ? request.getStrictModeConfig().getUpsertMaxBatchsize() : 0);
             if (collections.putIfAbsent(request.getCollectionName(), stored) != null) {
               // ALREADY_EXISTS since Qdrant 1.8 (qdrant/qdrant#3423), the text still says so
               throw Status.ALREADY_EXISTS
@@ -624,6 +807,7 @@ public final class QdrantGrpcStandIn implements AutoCloseable {
             }
             points.forEach(QdrantGrpcStandIn::checkSparseNamed);
             Stored stored = collection(request.getCollectionName());
+            checkStrictMode(stored, points.size());
             // check every point first: Qdrant refuses the whole request for one bad point
             points.forEach(point -> checkVectors(stored, point));
             synchronized (stored) {
