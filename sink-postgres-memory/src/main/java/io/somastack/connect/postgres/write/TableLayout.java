@@ -298,11 +298,13 @@ public final class TableLayout {
   private String insertSql(String table, List<Column> columns, Map<String, String> storedTypes) {
     String names = columns.stream().map(c -> SqlIdentifier.quote(c.name())).collect(joining());
     String arrays = columns.stream().map(c -> "?::" + c.arrayType() + "[]").collect(joining());
+    // aliases by position, not "u_" + name: PostgreSQL cuts identifiers to 63 bytes, so two long
+    // names sharing their first 61 bytes would make one alias twice (SQLSTATE 42702)
     String aliases =
-        columns.stream().map(c -> SqlIdentifier.quote("u_" + c.name())).collect(joining());
+        IntStream.range(0, columns.size()).mapToObj(TableLayout::unnested).collect(joining());
     String selects =
-        columns.stream()
-            .map(c -> valueOf(c, "u." + SqlIdentifier.quote("u_" + c.name()), storedTypes))
+        IntStream.range(0, columns.size())
+            .mapToObj(i -> valueOf(columns.get(i), "u." + unnested(i), storedTypes))
             .collect(joining());
     String sql =
         "INSERT INTO "
@@ -471,8 +473,20 @@ public final class TableLayout {
     return comparisons.getOrDefault(column, CatalogColumns.Comparison.TEXT);
   }
 
+  /**
+   * The aliases of the key columns' arrays, by position ({@code "d_1", "d_2"}): a prefix and the
+   * column's name could exceed the 63 bytes PostgreSQL keeps of an identifier, and two long key
+   * names would then be one alias.
+   */
   private String aliases(String prefix) {
-    return keyColumns.stream().map(c -> SqlIdentifier.quote(prefix + c)).collect(joining());
+    return IntStream.range(0, keyColumns.size())
+        .mapToObj(i -> SqlIdentifier.quote(prefix + (i + 1)))
+        .collect(joining());
+  }
+
+  /** The alias of the unnested array of the column at {@code index} of an insert: "u_1", ... */
+  private static String unnested(int index) {
+    return SqlIdentifier.quote("u_" + (index + 1));
   }
 
   /** A stored row's key equals a tombstone's, as the table compares them. */
@@ -482,11 +496,15 @@ public final class TableLayout {
         .collect(Collectors.joining(" AND "));
   }
 
-  /** {@code d.d_} and id make d."d_id"; {@code t.} and id make t."id". */
-  private static String column(String aliasAndPrefix, String name) {
+  /**
+   * {@code t.} and id make t."id"; {@code d.d_} and the second key column make d."d_2" (see {@link
+   * #aliases}).
+   */
+  private String column(String aliasAndPrefix, String name) {
     int dot = aliasAndPrefix.indexOf('.');
+    String prefix = aliasAndPrefix.substring(dot + 1);
     return aliasAndPrefix.substring(0, dot + 1)
-        + SqlIdentifier.quote(aliasAndPrefix.substring(dot + 1) + name);
+        + SqlIdentifier.quote(prefix.isEmpty() ? name : prefix + (keyColumns.indexOf(name) + 1));
   }
 
   /**

@@ -24,8 +24,9 @@ class TableLayoutTest {
   void appendInsertsAllColumnsFromArraysAndIgnoresReplays() {
     String sql = layout("columns", "tenant:uuid:t").insertSql("\"public\".\"m\"");
     assertTrue(sql.startsWith("INSERT INTO \"public\".\"m\" AS t (\"event_id\", \"payload\""), sql);
-    assertTrue(sql.contains("u.\"u_payload\"::jsonb"), sql);
-    assertTrue(sql.contains("u.\"u_tenant\"::uuid"), sql);
+    // aliases by position (event_id, payload, ..., tenant), never spelled from the names
+    assertTrue(sql.contains("u.\"u_2\"::jsonb"), sql);
+    assertTrue(sql.contains("u.\"u_6\"::uuid"), sql);
     assertTrue(
         sql.contains(
             "FROM unnest(?::text[], ?::text[], ?::text[], ?::int4[], ?::int8[], ?::text[])"),
@@ -48,7 +49,8 @@ class TableLayoutTest {
   void auditTablesArePartitionedAndHashesDecodedFromHex() {
     TableLayout audit = layout("write.mode", "audit");
     assertTrue(audit.createTableSql("a").endsWith("PARTITION BY RANGE (\"event_time\")"));
-    assertTrue(audit.insertSql("a").contains("decode(u.\"u_row_hash\", 'hex')"));
+    String insert = audit.insertSql("a");
+    assertTrue(insert.matches("(?s).*decode\\(u\\.\"u_\\d+\", 'hex'\\).*"), insert);
     assertEquals(
         java.util.List.of("kafka_topic", "kafka_partition", "kafka_offset", "event_time"),
         audit.conflictColumns());
