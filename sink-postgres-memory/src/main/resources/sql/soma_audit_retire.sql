@@ -42,11 +42,16 @@ LANGUAGE plpgsql VOLATILE
 SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD'
 -- hash joins whatever the statistics say, as in soma_audit_verify
 SET enable_nestloop = off
--- the sink's search_path, as for soma_audit_verify (the installer spells it out): the heads and
--- anchors name their table as regclass prints it there
-SET search_path FROM CURRENT AS $fn$
+-- nothing resolved through a path another role may create in, as in soma_audit_verify; the
+-- installer fills in the constants below as it does there
+SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-  table_key text := audit_table::text;
+  sink_search_path constant text := '@sink_search_path@';
+  tables_schema constant text := '@tables_schema@';
+  functions_schema constant text := '@functions_schema@';
+  -- the heads and anchors name their table as regclass prints it under the sink's search_path
+  table_key text;
+  partition_key text;
   installer text;
   sink_lock text;
   problems bigint;
@@ -58,8 +63,13 @@ DECLARE
   total bigint;
   older bigint;
 BEGIN
+  PERFORM pg_catalog.set_config('search_path', sink_search_path, true);
+  table_key := audit_table::text;
+  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
   SELECT pg_get_userbyid(f.proowner) INTO installer
-    FROM pg_proc f WHERE f.oid = 'soma_audit_retire(regclass, timestamptz)'::regprocedure;
+    FROM pg_proc f
+   WHERE f.oid = format('%I.soma_audit_retire(regclass, timestamptz)',
+                        functions_schema)::regprocedure;
   IF installer IN (current_user, session_user) THEN
     RAISE EXCEPTION 'soma_audit_retire refuses role %: it installed this function, so it is the'
       ' audit sink''s role, and the sink never retires audit rows', installer
@@ -93,7 +103,7 @@ BEGIN
   EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', audit_table);
 
   FOR p IN
-    SELECT c.oid, c.oid::regclass::text AS name, pg_get_expr(c.relpartbound, c.oid) AS bound,
+    SELECT c.oid, pg_get_expr(c.relpartbound, c.oid) AS bound,
            format('%I.%I', n.nspname, c.relname) AS qualified
       FROM pg_inherits i
       JOIN pg_class c ON c.oid = i.inhrelid
@@ -101,26 +111,30 @@ BEGIN
      WHERE i.inhparent = audit_table
      ORDER BY c.relname
   LOOP
+    -- partitions are named as the sink's session names them, as the table is
+    PERFORM pg_catalog.set_config('search_path', sink_search_path, true);
+    partition_key := p.oid::regclass::text;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     IF p.bound = 'DEFAULT' THEN
       EXECUTE format('SELECT count(*), count(*) FILTER (WHERE event_time < $1) FROM %s',
                      p.oid::regclass) USING before INTO total, older;
       IF total > 0 AND older = total THEN
         gone := gone || p.oid;
-        gone_names := gone_names || p.name;
+        gone_names := gone_names || partition_key;
         new_default := p.qualified;
-        partition_name := p.name; row_count := total; retired := true;
+        partition_name := partition_key; row_count := total; retired := true;
         RETURN NEXT;
       ELSIF older > 0 THEN
         -- it holds later rows too: kept whole, rather than rows deleted from a partition kept
-        partition_name := p.name; row_count := older; retired := false;
+        partition_name := partition_key; row_count := older; retired := false;
         RETURN NEXT;
       END IF;
     -- FOR VALUES FROM (...) TO ('2025-02-01 00:00:00+00'); TO (MAXVALUE) is never before
     ELSIF substring(p.bound FROM 'TO \(''([^'']+)''\)')::timestamptz <= before THEN
       EXECUTE format('SELECT count(*) FROM %s', p.oid::regclass) INTO total;
       gone := gone || p.oid;
-      gone_names := gone_names || p.name;
-      partition_name := p.name; row_count := total; retired := true;
+      gone_names := gone_names || partition_key;
+      partition_name := partition_key; row_count := total; retired := true;
       RETURN NEXT;
     END IF;
   END LOOP;
@@ -133,12 +147,13 @@ BEGIN
     FROM unnest(gone) AS g(oid), pg_partition_tree(g.oid) AS t
    WHERE t.isleaf;
 
-  SELECT count(*) INTO problems FROM soma_audit_verify(audit_table);
+  EXECUTE format('SELECT count(*) FROM %I.soma_audit_verify($1)', functions_schema)
+    USING audit_table INTO problems;
   IF problems > 0 THEN
     RAISE EXCEPTION 'soma_audit_retire: % does not verify (% problem(s)); nothing retired, as'
       ' retiring would take away the evidence', audit_table, problems
       USING ERRCODE = 'data_corrupted',
-            HINT = format('SELECT * FROM soma_audit_verify(%L) lists them.', audit_table::text);
+            HINT = format('SELECT * FROM soma_audit_verify(%L) lists them.', table_key);
   END IF;
 
   EXECUTE format($q$
@@ -156,7 +171,7 @@ BEGIN
                 FROM kept k WHERE k.prev_hash IS NOT NULL
               UNION
               SELECT h.kafka_topic, h.kafka_partition, h.row_hash
-                FROM soma_audit_chain_heads h WHERE h.table_name = $2) l
+                FROM %2$I.soma_audit_chain_heads h WHERE h.table_name = $2) l
         LEFT JOIN kept_hashes k
                ON k.kafka_topic = l.kafka_topic AND k.kafka_partition = l.kafka_partition
               AND k.row_hash = l.row_hash
@@ -168,7 +183,7 @@ BEGIN
     roles AS (
       SELECT r.kafka_topic, r.kafka_partition, r.row_hash, c.row_hash IS NOT NULL AS anchor,
              r.follower AND (r.prev_hash IS NULL OR k.row_hash IS NOT NULL) AS follower
-        FROM soma_audit_retired r
+        FROM %2$I.soma_audit_retired r
         LEFT JOIN cut c
                ON c.kafka_topic = r.kafka_topic AND c.kafka_partition = r.kafka_partition
               AND c.row_hash = r.row_hash
@@ -178,7 +193,7 @@ BEGIN
        WHERE r.table_name = $2 AND r.superseded_at IS NULL
     ),
     refreshed AS (
-      UPDATE soma_audit_retired r
+      UPDATE %2$I.soma_audit_retired r
          SET anchor = o.anchor, follower = o.follower,
              superseded_at = CASE WHEN o.anchor OR o.follower THEN NULL ELSE now() END
         FROM roles o
@@ -190,7 +205,7 @@ BEGIN
     -- the rows retired now that kept rows (or heads) link to, and those that followed a kept row
     -- or started their chain: without the latter, the kept row they followed could be deleted,
     -- or a row forged after it, with nothing left to show it
-    INSERT INTO soma_audit_retired (table_name, kafka_topic, kafka_partition, kafka_offset,
+    INSERT INTO %2$I.soma_audit_retired (table_name, kafka_topic, kafka_partition, kafka_offset,
                                     row_hash, event_time, retired_before, retired_partitions,
                                     prev_hash, anchor, follower)
     SELECT $2, g.kafka_topic, g.kafka_partition, g.kafka_offset, g.row_hash, g.event_time, $3, $4,
@@ -203,7 +218,7 @@ BEGIN
             AND k.row_hash = g.prev_hash
      WHERE g.tableoid = ANY ($1)
        AND (c.row_hash IS NOT NULL OR g.prev_hash IS NULL OR k.row_hash IS NOT NULL)
-  $q$, audit_table) USING gone_leaves, table_key, before, gone_names;
+  $q$, audit_table, tables_schema) USING gone_leaves, table_key, before, gone_names;
 
   FOR i IN 1 .. cardinality(gone) LOOP
     EXECUTE format('DROP TABLE %s', gone[i]::regclass);

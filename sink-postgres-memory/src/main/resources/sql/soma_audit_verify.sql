@@ -30,10 +30,20 @@
 -- print it alike whatever their sessions' settings. A NULL adds nothing: a column added later
 -- leaves older rows' material as it was, and a value set or cleared afterwards changes it. A NULL
 -- type adds nothing either: the sink passes it for a column it does not cover (see below).
+--
+-- Every function here runs with search_path = pg_catalog, pg_temp: a name left to the caller's
+-- path (or the sink's) could resolve to a function or operator another role created in a schema
+-- on it (public.format, a closer match than pg_catalog.format(text, VARIADIC "any")), which would
+-- run as whoever calls the check, a superuser say. What they use of the sink's own is named with
+-- its schema, spelled out by the installer in the constants below: @tables_schema@ (the schema of
+-- soma_audit_chain_heads and soma_audit_retired), @functions_schema@ (the schema of these
+-- functions) and @sink_search_path@ (the sink's search_path, schema by schema). The sink
+-- (AuditSchema) fills them in as it installs the file; an auditor installing a copy by hand does so
+-- too (docs/audit-archival.md).
 CREATE OR REPLACE FUNCTION soma_audit_columns_text(names text[], types text[], vals text[])
 RETURNS text LANGUAGE sql STABLE
 SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres'
-SET extra_float_digits = 3 AS $fn$
+SET extra_float_digits = 3 SET search_path = pg_catalog, pg_temp AS $fn$
   SELECT coalesce(string_agg('|' || c.name || '=' || length(c.t) || ':' || c.t, ''
                              ORDER BY c.name COLLATE "C"), '')
     FROM (SELECT u.name,
@@ -60,17 +70,24 @@ SET extra_float_digits = 3
 -- hash joins whatever the statistics say: with the heads' taken when they were few, a nested loop
 -- would scan the rows once per head
 SET enable_nestloop = off
--- the sink's search_path, as it creates this function: the chain heads name their table as
--- regclass prints it there (unqualified where the schema is on that path), so the caller's own
--- search_path must not change how audit_table prints, nor which heads table is read. The installer
--- (AuditSchema) spells the path out, schema by schema: a "$user" kept as such would mean the
--- caller's schema, not the sink's
-SET search_path FROM CURRENT AS $fn$
+-- nothing resolved through a path another role may create in (see above)
+SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
+  -- spelled out by the installer: a "$user" kept as such would mean the caller's schema
+  sink_search_path constant text := '@sink_search_path@';
+  tables_schema constant text := '@tables_schema@';
+  functions_schema constant text := '@functions_schema@';
+  -- the chain heads name their table as regclass prints it under the sink's search_path
+  -- (unqualified where its schema is on that path): the caller's must not change it
+  table_key text;
   names text[];
   types text[];
   vals text;
 BEGIN
+  -- printed under the sink's path, with nothing but the cast run meanwhile
+  PERFORM pg_catalog.set_config('search_path', sink_search_path, true);
+  table_key := audit_table::text;
+  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
   -- every column but those the material names itself, the chain's own and ingested_at, and
   -- those the database fills itself (a default, generated, identity): the sink writes none of
   -- them, so it cannot hash the value a row gets there (the sink leaves them out alike)
@@ -100,7 +117,7 @@ BEGIN
     -- one per chain the sink wrote
     heads AS (
       SELECT h.kafka_topic, h.kafka_partition, h.kafka_offset, h.row_hash
-        FROM soma_audit_chain_heads h
+        FROM %4$I.soma_audit_chain_heads h
        WHERE h.table_name = %2$L
     ),
     -- the rows soma_audit_retire took away that are still part of what is checked: anchors, which
@@ -109,7 +126,7 @@ BEGIN
     retired AS (
       SELECT r.kafka_topic, r.kafka_partition, r.kafka_offset, r.row_hash, r.prev_hash, r.anchor,
              r.follower, r.event_time, r.retired_before
-        FROM soma_audit_retired r
+        FROM %4$I.soma_audit_retired r
        WHERE r.table_name = %2$L AND r.superseded_at IS NULL
     ),
     anchors AS (SELECT * FROM retired WHERE anchor),
@@ -189,9 +206,11 @@ BEGIN
       FROM retired r
      WHERE r.event_time >= r.retired_before
      ORDER BY 1, 2, 3
-  $q$, audit_table, audit_table::text,
+  $q$, audit_table, table_key,
      -- a table with no such column hashes as before, without a function call per row
      CASE WHEN cardinality(names) = 0 THEN $e$''$e$
-          ELSE format('soma_audit_columns_text(%L, %L, %s)', names, types, vals) END);
+          ELSE format('%I.soma_audit_columns_text(%L, %L, %s)', functions_schema, names, types,
+                      vals) END,
+     tables_schema);
 END
 $fn$;

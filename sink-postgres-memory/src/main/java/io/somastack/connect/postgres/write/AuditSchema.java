@@ -83,16 +83,21 @@ final class AuditSchema {
     // covers only this one: tasks setting up two audit tables at once (every month's first
     // minutes) would otherwise collide on them ("tuple concurrently updated", a duplicate type).
     s.execute("SELECT pg_advisory_xact_lock(hashtext('soma_audit_shared_objects'))");
+    // named with the schema they have always been made in (unqualified, the first on the sink's
+    // search_path), so a table of that name elsewhere on the path is never the one read
+    String schema = sharedSchema(s);
+    String heads = SqlIdentifier.quote(schema) + "." + SqlIdentifier.quote(HEADS_TABLE);
+    String retired = SqlIdentifier.quote(schema) + "." + SqlIdentifier.quote(RETIRED_TABLE);
     s.execute(
         "CREATE TABLE IF NOT EXISTS "
-            + HEADS_TABLE
+            + heads
             + " (table_name text NOT NULL, kafka_topic text NOT NULL, kafka_partition integer NOT"
             + " NULL, kafka_offset bigint NOT NULL, row_hash bytea NOT NULL,"
             + " PRIMARY KEY (table_name, kafka_topic, kafka_partition))");
     // written by soma_audit_retire only; the check reads it
     s.execute(
         "CREATE TABLE IF NOT EXISTS "
-            + RETIRED_TABLE
+            + retired
             + " (table_name text NOT NULL, kafka_topic text NOT NULL, kafka_partition integer NOT"
             + " NULL, kafka_offset bigint NOT NULL, row_hash bytea NOT NULL, event_time timestamptz"
             + " NOT NULL, retired_before timestamptz NOT NULL, retired_partitions text[] NOT NULL,"
@@ -103,23 +108,25 @@ final class AuditSchema {
     // must still show), or both; records made before followers were are anchors
     // ALTER TABLE takes ACCESS EXCLUSIVE even when every column exists: a task's setup would queue
     // behind an operator's long soma_audit_verify, and every later reader behind the setup
-    if (lacksFollowerColumns(s)) {
+    if (lacksFollowerColumns(s, retired)) {
       s.execute(
           "ALTER TABLE "
-              + RETIRED_TABLE
+              + retired
               + " ADD COLUMN IF NOT EXISTS prev_hash bytea,"
               + " ADD COLUMN IF NOT EXISTS anchor boolean NOT NULL DEFAULT true,"
               + " ADD COLUMN IF NOT EXISTS follower boolean NOT NULL DEFAULT false");
     }
     s.execute(
         "CREATE UNIQUE INDEX IF NOT EXISTS soma_audit_retired_live ON "
-            + RETIRED_TABLE
+            + retired
             + " (table_name, kafka_topic, kafka_partition, row_hash) WHERE superseded_at IS NULL");
+    // CREATE OR REPLACE at every setup: a deployment made by an older sink gets these definitions
+    // (its functions resolved names through the sink's search_path) at its next task start
     String searchPath = explicitSearchPath(s);
-    s.execute(withSearchPath(VERIFY_SQL, searchPath));
-    s.execute(withSearchPath(RETIRE_SQL, searchPath));
+    s.execute(installable(VERIFY_SQL, searchPath, schema));
+    s.execute(installable(RETIRE_SQL, searchPath, schema));
     if (created) {
-      refuseIfChainsOnRecord(s, table);
+      refuseIfChainsOnRecord(s, table, heads, retired);
     }
   }
 
@@ -130,16 +137,17 @@ final class AuditSchema {
    * instead, naming the two ways on: restore the table, or have an operator give the old chains up
    * on purpose. The caller rolls the table's creation back.
    */
-  private static void refuseIfChainsOnRecord(Statement s, String table) throws SQLException {
+  private static void refuseIfChainsOnRecord(
+      Statement s, String table, String headsTable, String retiredTable) throws SQLException {
     String key;
     long heads;
     long anchors;
     try (var rs =
         s.executeQuery(
             "SELECT k, (SELECT count(*) FROM "
-                + HEADS_TABLE
+                + headsTable
                 + " WHERE table_name = k), (SELECT count(*) FROM "
-                + RETIRED_TABLE
+                + retiredTable
                 + " WHERE table_name = k AND superseded_at IS NULL) FROM CAST("
                 + SchemaManager.literal(table)
                 + "::regclass::text AS text) k")) {
@@ -193,11 +201,11 @@ final class AuditSchema {
   }
 
   /** Whether the retired records' table, made before followers were, lacks their columns. */
-  private static boolean lacksFollowerColumns(Statement s) throws SQLException {
+  private static boolean lacksFollowerColumns(Statement s, String retired) throws SQLException {
     try (var rs =
         s.executeQuery(
             "SELECT count(*) < 3 FROM pg_attribute WHERE attrelid = to_regclass("
-                + SchemaManager.literal(RETIRED_TABLE)
+                + SchemaManager.literal(retired)
                 + ") AND attname IN ('prev_hash', 'anchor', 'follower') AND NOT attisdropped")) {
       rs.next();
       return rs.getBoolean(1);
@@ -205,9 +213,9 @@ final class AuditSchema {
   }
 
   /**
-   * The schemas the sink's session resolves names in, spelled out: kept as {@code FROM CURRENT},
-   * its {@code "$user"} would mean the caller's schema when an operator's role calls the functions,
-   * and they would read another schema's heads and anchors, or none.
+   * The schemas the sink's session resolves names in, spelled out: the functions print the audit
+   * table's name under it, as the sink's session prints it for the chain heads (a {@code "$user"}
+   * kept as such would mean the caller's schema). They resolve nothing else through it.
    */
   private static String explicitSearchPath(Statement s) throws SQLException {
     try (var rs =
@@ -219,12 +227,51 @@ final class AuditSchema {
     }
   }
 
-  private static String withSearchPath(String sql, String searchPath) {
-    String current = "SET search_path FROM CURRENT";
-    if (!sql.contains(current)) {
-      throw new IllegalStateException("an audit function without the sink's search_path");
+  /**
+   * The schema the shared tables and the functions are made in: the first schema of the sink's
+   * search_path that exists, where an unqualified CREATE has always made them.
+   */
+  private static String sharedSchema(Statement s) throws SQLException {
+    try (var rs = s.executeQuery("SELECT pg_catalog.current_schema()")) {
+      rs.next();
+      String schema = rs.getString(1);
+      if (schema == null) {
+        throw new ConnectException(
+            "write.mode=audit: no schema of the connection's search_path exists to make "
+                + HEADS_TABLE
+                + ", "
+                + RETIRED_TABLE
+                + " and the audit functions in");
+      }
+      return schema;
     }
-    return sql.replace(current, "SET search_path = " + searchPath);
+  }
+
+  /**
+   * The SQL of an audit function file with its constants filled in (see soma_audit_verify.sql): the
+   * sink's search_path, and the schema of the shared tables and of the functions, each as a string
+   * literal's content. The functions themselves run with search_path = pg_catalog, pg_temp.
+   */
+  private static String installable(String sql, String searchPath, String schema) {
+    String filled = sql;
+    for (String[] constant :
+        new String[][] {
+          {"@sink_search_path@", searchPath},
+          {"@tables_schema@", schema},
+          {"@functions_schema@", schema}
+        }) {
+      String token = "'" + constant[0] + "'";
+      if (!filled.contains(token)) {
+        throw new IllegalStateException("an audit function without " + constant[0]);
+      }
+      if (constant[1].contains("$fn$")) {
+        // the literal sits in a body quoted $fn$
+        throw new ConnectException(
+            "write.mode=audit: the schema names " + constant[1] + " cannot hold \"$fn$\"");
+      }
+      filled = filled.replace(token, SchemaManager.literal(constant[1]));
+    }
+    return filled;
   }
 
   /** A month cannot get its own partition once the default partition holds rows of it. */
