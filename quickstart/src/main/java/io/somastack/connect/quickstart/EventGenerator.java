@@ -2,6 +2,7 @@ package io.somastack.connect.quickstart;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.somastack.connect.common.sql.SqlIdentifier;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +15,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 /**
  * A realistic stream of the seeds' events: memory writes (to memory.events and memory.wal), audit
  * events, tool invocations and results, delegated tasks, agent actions; and, on purpose, a few
- * malformed ones (not JSON, no event id, a NUL in the text) that must end up dead-lettered.
+ * malformed ones (not JSON, no event id, a NUL in the text) that must end up dead-lettered. Each
+ * event is counted in {@link #expected} where connector-configs/ send it, as it is sent.
  */
 final class EventGenerator {
 
@@ -26,9 +28,11 @@ final class EventGenerator {
   private final Random random = new Random(42);
   final AtomicLong sent = new AtomicLong();
   final AtomicLong malformed = new AtomicLong();
+  private final Expected expected;
 
-  EventGenerator(KafkaProducer<String, String> producer) {
+  EventGenerator(KafkaProducer<String, String> producer, Expected expected) {
     this.producer = producer;
+    this.expected = expected;
   }
 
   /** Sends {@code rounds} rounds of one event per kind (and a malformed one every 100 rounds). */
@@ -60,6 +64,8 @@ final class EventGenerator {
     payload.put("user_email", "user" + (i % 50) + "@" + tenant + ".example"); // PII: encrypted
     event.putObject("metadata").put("schema_version", "1.0").put("source", "quickstart");
     send("memory.events", tenant, event.toString());
+    // memory-kv: an upsert keyed by namespace and id
+    expected.upsert("memory_kv", tenant + ".agent0/mem-" + (i % 500));
 
     ObjectNode wal = JSON.createObjectNode();
     wal.put("event_id", UUID.randomUUID().toString());
@@ -70,6 +76,7 @@ final class EventGenerator {
     wal.put("timestamp", Instant.now().toString());
     wal.putObject("payload").put("content", "message " + i);
     send("memory.wal", tenant, wal.toString());
+    expected.row("memory_replica");
   }
 
   private void audit(String tenant, int i) {
@@ -83,6 +90,7 @@ final class EventGenerator {
     event.putObject("details").put("request_id", "req-" + i);
     event.putObject("metadata").put("schema_version", "1.0");
     send(i % 2 == 0 ? "somastack.events.audit" : "memory.audit", tenant, event.toString());
+    expected.row("audit_events"); // audit-archive: both audit topics
   }
 
   private void tool(String tenant, int i) {
@@ -100,6 +108,7 @@ final class EventGenerator {
         .put("timestamp", Instant.now().toString())
         .put("schema_version", "1.0");
     send("somastack.tools", tenant, invocation.toString());
+    expected.row(topicTable("somastack.tools"));
     ObjectNode result = JSON.createObjectNode();
     result.put("event_id", UUID.randomUUID().toString());
     result.put("task_id", taskId);
@@ -112,6 +121,7 @@ final class EventGenerator {
         .put("correlation_id", UUID.randomUUID().toString())
         .put("schema_version", "1.0");
     send("somastack.tool_results", tenant, result.toString());
+    expected.row(topicTable("somastack.tool_results"));
   }
 
   private void agentAction(int i) {
@@ -126,6 +136,7 @@ final class EventGenerator {
     event.put("duration_ms", 10 + random.nextInt(500));
     event.put("timestamp", Instant.now().toString());
     send("agent-actions", correlation, event.toString());
+    expected.row(topicTable("agent-actions"));
   }
 
   private void malformedEvents(int i) {
@@ -140,6 +151,7 @@ final class EventGenerator {
             .entrySet()) {
       send(bad.getValue(), "bad", bad.getKey());
       malformed.incrementAndGet();
+      expected.row(Expected.DEAD_LETTERS); // via memory.wal.dlq and dlq-archive
     }
     // valid JSON, but no memory id: the schema validation in memory-kv dead-letters it
     send(
@@ -153,6 +165,12 @@ final class EventGenerator {
             + "\","
             + "\"metadata\":{\"schema_version\":\"1.0\"}}");
     malformed.incrementAndGet();
+    expected.row(Expected.DEAD_LETTERS); // via memory.dlq and dlq-archive
+  }
+
+  /** The table of a sink whose table.name.format is ${topic}. */
+  static String topicTable(String topic) {
+    return SqlIdentifier.sanitize(topic);
   }
 
   private void send(String topic, String key, String value) {

@@ -13,31 +13,42 @@ import java.util.UUID;
  */
 final class OutboxWriter {
 
+  /** The topic of the outbox rows; the relay writes it in Kafka transactions. */
+  static final String TOPIC = "somastack.delegation";
+
   private final PostgresServer postgres;
   private final String database;
+  private final Expected expected;
   int written;
   int bad;
 
-  OutboxWriter(PostgresServer postgres, String database) {
+  OutboxWriter(PostgresServer postgres, String database, Expected expected) {
     this.postgres = postgres;
     this.database = database;
+    this.expected = expected;
   }
 
   void write(int rows) throws SQLException {
+    String table = EventGenerator.topicTable(TOPIC); // somastack-events' table for TOPIC
     try (Connection c = postgres.connect(database);
         PreparedStatement insert =
             c.prepareStatement(
                 "INSERT INTO outbox (topic, payload, dedupe_key) VALUES (?, ?::jsonb, ?)")) {
       c.setAutoCommit(false);
+      int pending = 0;
       for (int i = 0; i < rows; i++) {
         String taskId = UUID.randomUUID().toString();
-        insert.setString(1, "somastack.delegation");
+        insert.setString(1, TOPIC);
         insert.setString(2, delegatedTask(taskId, i));
         insert.setString(3, taskId);
         insert.addBatch();
+        pending++;
         if (i % 10 == 9) {
           insert.executeBatch();
           c.commit(); // a service's transaction: its business rows and its outbox rows together
+          written += pending;
+          expected.rows(table, pending); // counted once committed: only then relayed
+          pending = 0;
         }
       }
       insert.setNull(1, java.sql.Types.VARCHAR);
@@ -46,8 +57,10 @@ final class OutboxWriter {
       insert.addBatch();
       insert.executeBatch();
       c.commit();
-      written += rows;
+      written += pending;
+      expected.rows(table, pending);
       bad++;
+      expected.row(Expected.DEAD_LETTERS); // the relay moves it to the dlq table
     }
   }
 

@@ -76,19 +76,24 @@ public final class Quickstart {
   private static final String KEYS = "SOMA_ENCRYPTION_KEYS";
   private static final String KEY_ID = "SOMA_ENCRYPTION_KEY_ID";
 
-  static final String USAGE =
-      String.join(
-          "\n",
-          "usage: soma-connect quickstart [--rounds N] [--exit] [--rest-port P] [--kafka-port P]"
-              + " [--timeout S]",
-          "  --rounds N      events per kind (default 2000)",
-          "  --exit          stop after the summary: status 0 when every pipeline ran and the"
-              + " events landed, else 1",
-          "  --rest-port P   Connect's REST port (default 8083)",
-          "  --kafka-port P  Kafka's port (default 9092; a free one when that is taken)",
-          "  --timeout S     longest wait for the events to land, in seconds (default 120)");
+  /**
+   * The usage text: quickstart-usage.txt, which ./soma-connect prints itself for --help, without
+   * building first.
+   */
+  static final String USAGE = usage();
 
   private Quickstart() {}
+
+  private static String usage() {
+    try (var in = Quickstart.class.getResourceAsStream("/quickstart-usage.txt")) {
+      if (in == null) {
+        throw new IllegalStateException("quickstart-usage.txt is missing from the classpath");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8).stripTrailing();
+    } catch (IOException e) {
+      throw new IllegalStateException("quickstart-usage.txt cannot be read", e);
+    }
+  }
 
   public static void main(String[] args) {
     Path root =
@@ -206,18 +211,23 @@ public final class Quickstart {
     }
     out.println("  PostgreSQL   " + Database.shown(db.url()));
     if (db.holdsSinkOffsets()) {
+      // not "clear the offsets": the sinks would then compare this run's Kafka positions, which
+      // start at 0 again, with the rows' and refuse the upserts as stale, and the dead-letter
+      // table would take this run's dead letters for ones it holds
       out.println(
           "The database "
               + Database.shown(db.url())
               + " already holds the sink offsets of an earlier run (table "
               + SINK_OFFSETS
               + "). This run's Kafka starts empty, so the sinks would take its events for ones"
-              + " already written and skip them. Use an empty database, or clear the offsets"
-              + " first: psql '"
-              + db.psqlUrl()
-              + "' -c 'TRUNCATE "
+              + " already written and skip them. Use a new, empty database: createdb NAME (or"
+              + " DROP DATABASE "
+              + quoted(db.name())
+              + "; CREATE DATABASE "
+              + quoted(db.name())
+              + ";) and point SOMA_PG_URL at it. Do not only empty "
               + SINK_OFFSETS
-              + "'");
+              + ": the earlier rows would still refuse this run's events.");
       return 1;
     }
 
@@ -237,7 +247,7 @@ public final class Quickstart {
     client.info();
     out.printf("  Connect REST %s (up %.1f s after start)%n%n", rest, seconds(start));
 
-    boolean settled;
+    boolean landed;
     List<String> deployed;
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
       List<String> created =
@@ -246,18 +256,11 @@ public final class Quickstart {
               .created();
       out.println("Created " + created.size() + " topics from connector-configs/topics.json");
       deployed = deployAll(client, pipelines, env, out);
-      settled = streamAndWatch(options, kafka, admin, db, start, out);
+      landed = streamAndWatch(options, kafka, admin, db, start, out);
     }
     boolean healthy = reportFailures(client, deployed, options, out);
-    if (!settled) {
-      out.println(
-          "The events had not all landed within --timeout "
-              + options.timeoutSeconds
-              + " s (still moving, or the outbox not drained); a longer --timeout gives them"
-              + " more time.");
-    }
     if (options.exitWhenDone) {
-      return settled && healthy ? 0 : 1;
+      return landed && healthy ? 0 : 1;
     }
     out.println();
     out.println(
@@ -324,6 +327,11 @@ public final class Quickstart {
     } catch (IllegalStateException shuttingDown) {
       // the hook runs, or has run: nothing to remove
     }
+  }
+
+  /** A quoted SQL identifier. */
+  private static String quoted(String name) {
+    return "\"" + name.replace("\"", "\"\"") + "\"";
   }
 
   /** The exception's message, or its kind where there is none. */
@@ -442,7 +450,13 @@ public final class Quickstart {
     return deployed;
   }
 
-  /** Sends the events, shows their progress, and returns whether they settled in time. */
+  /** Readings without any change after which a run that fell short stops waiting. */
+  static final int STALLED_READINGS = 10;
+
+  /**
+   * Sends the events, shows their progress, and returns whether every table landed the rows this
+   * run sent it (counted from each table's rows before the run) within --timeout.
+   */
   private static boolean streamAndWatch(
       Options options,
       EmbeddedKafkaBroker kafka,
@@ -460,10 +474,18 @@ public final class Quickstart {
             ProducerConfig.ACKS_CONFIG,
             "all");
     ProgressReporter progress = new ProgressReporter(admin, db.server(), db.name());
+    Set<String> uncountedBefore = progress.takeBaseline();
+    if (!uncountedBefore.isEmpty()) {
+      out.println(
+          "Could not count the rows of "
+              + String.join(", ", uncountedBefore)
+              + " before the run (locked?): what lands there is not known, so it counts as short");
+    }
+    Expected expected = new Expected();
     try (KafkaProducer<String, String> producer =
         new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
-      EventGenerator events = new EventGenerator(producer);
-      OutboxWriter outbox = new OutboxWriter(db.server(), db.name());
+      EventGenerator events = new EventGenerator(producer, expected);
+      OutboxWriter outbox = new OutboxWriter(db.server(), db.name(), expected);
       out.println();
       out.println("Sending " + options.rounds + " rounds of the seeds' events ...");
       Thread sender =
@@ -481,34 +503,71 @@ public final class Quickstart {
       ProgressReporter.Progress last = null;
       long deadline = System.nanoTime() + Duration.ofSeconds(options.timeoutSeconds).toNanos();
       int unchanged = 0;
-      while (System.nanoTime() < deadline && unchanged < 3) {
+      List<String> shortfalls = List.of("nothing read yet");
+      while (System.nanoTime() < deadline) {
         Thread.sleep(1000); // a human-paced progress line, once a second
         ProgressReporter.Progress now = progress.read();
         progress.print(out, (long) seconds(start), events.sent.get(), now);
-        // settled: everything sent, the outbox drained, and nothing moved for three seconds
-        boolean settled = !sender.isAlive() && now.outboxBacklog() == 0 && now.equals(last);
-        unchanged = settled ? unchanged + 1 : 0;
+        boolean sent = !sender.isAlive() && now.outboxBacklog() == 0;
+        unchanged = sent && now.equals(last) ? unchanged + 1 : 0;
         last = now;
+        shortfalls = sent ? Expected.shortfalls(expected.rows(), now.landedPerTable()) : shortfalls;
+        // done: everything sent and landed, and nothing moved for a second (the lag settled);
+        // or nothing moves any more although tables fell short
+        if (sent && (shortfalls.isEmpty() ? unchanged >= 1 : unchanged >= STALLED_READINGS)) {
+          break;
+        }
       }
       sender.join();
+      if (!sender.isAlive() && last != null) {
+        shortfalls = Expected.shortfalls(expected.rows(), last.landedPerTable());
+      }
       out.println();
       out.printf(
           "Summary: %d events sent (%d malformed on purpose) and %d outbox rows written (%d bad on"
-              + " purpose); %d rows landed, %d records dead-lettered, lag %d%n",
+              + " purpose); %d rows landed this run (%d expected), %d records dead-lettered, lag"
+              + " %d%n",
           events.sent.get(),
           events.malformed.get(),
           outbox.written,
           outbox.bad,
-          last.rows(),
-          last.deadLettered(),
-          last.lag());
-      if (last.lag() > 0) {
+          last == null ? 0 : last.rows(),
+          expected.rows().values().stream().mapToLong(Long::longValue).sum(),
+          last == null ? 0 : last.deadLettered(),
+          last == null ? 0 : last.lag());
+      if (last != null && lagIsCommitMarkers(last.lag(), transactionalPartitions(admin))) {
         out.println(
             "  (topics written in Kafka transactions, like the outbox relay's, end with a commit"
                 + " marker that lag counts as one record per partition)");
       }
-      return unchanged >= 3;
+      if (last == null || !shortfalls.isEmpty()) {
+        out.println(
+            "Not every table landed the rows this run sent it within --timeout "
+                + options.timeoutSeconds
+                + " s"
+                + (last == null ? "" : " (" + String.join("; ", shortfalls) + ")")
+                + ": still moving (a longer --timeout gives them more time), or dropped (see "
+                + LOG_FILE
+                + ").");
+        return false;
+      }
+      return true;
     }
+  }
+
+  /**
+   * Whether the lag is no more than the commit markers of the partitions written in Kafka
+   * transactions (the outbox relay's), which lag counts as one record each: larger, it is records.
+   */
+  static boolean lagIsCommitMarkers(long lag, int transactionalPartitions) {
+    return lag > 0 && lag <= transactionalPartitions;
+  }
+
+  /** The partitions of the topic the outbox relay writes, in Kafka transactions. */
+  private static int transactionalPartitions(Admin admin) throws Exception {
+    return admin.describeTopics(List.of(OutboxWriter.TOPIC)).allTopicNames().get().values().stream()
+        .mapToInt(d -> d.partitions().size())
+        .sum();
   }
 
   private static double seconds(long start) {

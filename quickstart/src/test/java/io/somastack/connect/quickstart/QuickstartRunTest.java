@@ -152,8 +152,43 @@ class QuickstartRunTest {
 
     assertEquals(1, status, output());
     assertTrue(output().contains("already holds the sink offsets of an earlier run"), output());
-    assertTrue(output().contains("-c 'TRUNCATE soma_connect_offsets'"), output());
+    // emptying the offsets table alone made the next run drop events silently (see below)
+    assertTrue(output().contains("Use a new, empty database: createdb NAME"), output());
+    assertTrue(
+        output().contains("DROP DATABASE \"quickstart_earlier_run\"; CREATE DATABASE"), output());
+    assertFalse(output().contains("TRUNCATE"), output());
     assertFalse(output().contains("(KRaft, single node)"), output());
+  }
+
+  /**
+   * What the refusal above advised: an earlier run's database with soma_connect_offsets emptied.
+   * This run's Kafka starts at offset 0 again, so memory-kv refused its upserts as stale and the
+   * dlq table took its dead letters for ones it held; nothing moved any more, which looked settled,
+   * and --exit ended with status 0. Each table must land what this run sent it, counted from the
+   * rows it held before.
+   */
+  @Test
+  void exitStatusIsOneWhenATableFallsShortOfWhatThisRunSentIt() throws Exception {
+    PostgresServer server = PostgresServer.shared();
+    String url = server.createDatabase("quickstart_offsets_emptied");
+    Map<String, String> env = Map.of("SOMA_PG_URL", url, "SOMA_PG_USER", server.user());
+    int first =
+        run(env, "--exit", "--rounds", "5", "--rest-port", freePort(), "--kafka-port", freePort());
+    assertEquals(0, first, output());
+    try (Connection c = server.connect("quickstart_offsets_emptied");
+        Statement s = c.createStatement()) {
+      s.execute("TRUNCATE soma_connect_offsets");
+    }
+    bytes.reset();
+
+    int status =
+        run(env, "--exit", "--rounds", "5", "--rest-port", freePort(), "--kafka-port", freePort());
+
+    assertEquals(1, status, output());
+    assertTrue(output().contains("Not every table landed the rows this run sent it"), output());
+    assertTrue(output().contains("memory_kv: landed 0 of 5"), output());
+    // the tables that did land count only this run's rows, not the first run's too
+    assertTrue(output().contains("memory_replica 5"), output());
   }
 
   /**
@@ -176,7 +211,9 @@ class QuickstartRunTest {
             freePort());
 
     assertEquals(1, status, output());
-    assertTrue(output().contains("The events had not all landed within --timeout 1 s"), output());
+    assertTrue(
+        output().contains("Not every table landed the rows this run sent it within --timeout 1 s"),
+        output());
   }
 
   /**
@@ -238,5 +275,7 @@ class QuickstartRunTest {
     assertEquals(0, status, output());
     assertTrue(output().contains("Summary: 124 events sent (4 malformed on purpose)"), output());
     assertTrue(output().contains("4 records dead-lettered"), output());
+    // every table's rows: the events' kinds, the outbox's rows, and 4 + 1 bad outbox row in dlq
+    assertTrue(output().contains("135 rows landed this run (135 expected)"), output());
   }
 }
