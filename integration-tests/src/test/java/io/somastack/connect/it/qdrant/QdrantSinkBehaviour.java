@@ -30,6 +30,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.connect.runtime.rest.entities.ConnectorStateInfo;
+import org.apache.kafka.connect.runtime.rest.errors.ConnectRestException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -274,7 +275,10 @@ abstract class QdrantSinkBehaviour {
         .get();
     connect.connect().configureConnector(topic, config(topic, "collection.name", topic));
 
-    await().atMost(WAIT).until(() -> failureTrace(connect.status(topic)) != null);
+    await()
+        .atMost(WAIT)
+        .ignoreExceptionsInstanceOf(ConnectRestException.class) // no status until it starts
+        .until(() -> failureTrace(connect.status(topic)) != null);
     String trace = failureTrace(connect.status(topic));
     assertTrue(trace.contains("holds vectors of size 8 but vector.size is 16"), trace);
     connect.connect().deleteConnector(topic);
