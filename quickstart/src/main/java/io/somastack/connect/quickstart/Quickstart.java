@@ -501,6 +501,7 @@ public final class Quickstart {
               "event-generator");
       sender.start();
       ProgressReporter.Progress last = null;
+      int markers = transactionalPartitions(admin);
       long deadline = System.nanoTime() + Duration.ofSeconds(options.timeoutSeconds).toNanos();
       int unchanged = 0;
       List<String> shortfalls = List.of("nothing read yet");
@@ -513,8 +514,12 @@ public final class Quickstart {
         last = now;
         shortfalls = sent ? Expected.shortfalls(expected.rows(), now.landedPerTable()) : shortfalls;
         // done: everything sent and landed, and nothing moved for a second (the lag settled);
-        // or nothing moves any more although tables fell short
-        if (sent && (shortfalls.isEmpty() ? unchanged >= 1 : unchanged >= STALLED_READINGS)) {
+        // or nothing moves any more although tables fell short and nothing is left to consume
+        // (with records left, a sink may be waiting out a retry backoff of up to 30 s: wait on)
+        if (sent
+            && (shortfalls.isEmpty()
+                ? unchanged >= 1
+                : unchanged >= STALLED_READINGS && nothingLeft(now.lag(), markers))) {
           break;
         }
       }
@@ -535,7 +540,7 @@ public final class Quickstart {
           expected.rows().values().stream().mapToLong(Long::longValue).sum(),
           last == null ? 0 : last.deadLettered(),
           last == null ? 0 : last.lag());
-      if (last != null && lagIsCommitMarkers(last.lag(), transactionalPartitions(admin))) {
+      if (last != null && lagIsCommitMarkers(last.lag(), markers)) {
         out.println(
             "  (topics written in Kafka transactions, like the outbox relay's, end with a commit"
                 + " marker that lag counts as one record per partition)");
@@ -561,6 +566,11 @@ public final class Quickstart {
    */
   static boolean lagIsCommitMarkers(long lag, int transactionalPartitions) {
     return lag > 0 && lag <= transactionalPartitions;
+  }
+
+  /** Whether the sinks have consumed every record: no lag, or only the commit markers. */
+  static boolean nothingLeft(long lag, int transactionalPartitions) {
+    return lag <= transactionalPartitions;
   }
 
   /** The partitions of the topic the outbox relay writes, in Kafka transactions. */

@@ -56,4 +56,16 @@ class ExpectedTest {
     assertEquals(true, Quickstart.lagIsCommitMarkers(3, 3));
     assertEquals(false, Quickstart.lagIsCommitMarkers(259, 3));
   }
+
+  /**
+   * A run that fell short stops waiting before --timeout only once the sinks consumed everything:
+   * with records left, a sink may be waiting out a retry backoff that outlasts the stall readings.
+   */
+  @Test
+  void aStalledRunStopsEarlyOnlyWithNothingLeftToConsume() {
+    assertEquals(true, Quickstart.nothingLeft(0, 3));
+    assertEquals(true, Quickstart.nothingLeft(3, 3));
+    assertEquals(false, Quickstart.nothingLeft(4, 3));
+    assertEquals(false, Quickstart.nothingLeft(259, 3));
+  }
 }
