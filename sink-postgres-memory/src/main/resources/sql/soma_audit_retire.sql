@@ -90,7 +90,7 @@ BEGIN
                   WHERE t.partrelid = audit_table AND t.partstrat = 'r' AND t.partnatts = 1
                     AND a.attname = 'event_time') THEN
     RAISE EXCEPTION 'soma_audit_retire: % is not an audit table (range-partitioned on event_time)',
-      audit_table USING ERRCODE = 'wrong_object_type';
+      table_key USING ERRCODE = 'wrong_object_type';
   END IF;
 
   -- the sink's lock order: SchemaManager's advisory lock on the name as it spells it, then the
@@ -151,7 +151,7 @@ BEGIN
     USING audit_table INTO problems;
   IF problems > 0 THEN
     RAISE EXCEPTION 'soma_audit_retire: % does not verify (% problem(s)); nothing retired, as'
-      ' retiring would take away the evidence', audit_table, problems
+      ' retiring would take away the evidence', table_key, problems
       USING ERRCODE = 'data_corrupted',
             HINT = format('SELECT * FROM soma_audit_verify(%L) lists them.', table_key);
   END IF;
