@@ -701,7 +701,9 @@ public final class QdrantSinkConfig extends AbstractConfig {
         256,
         ConfigDef.Range.between(1, 10_000),
         Importance.MEDIUM,
-        "Points (or deletes) per request; Qdrant recommends 64 to 256.",
+        "Points (or deletes) per request; Qdrant recommends 64 to 256. Keep it at or below a"
+            + " collection's strict-mode upsert_max_batchsize: the sink learns a lower one from"
+            + " Qdrant's first refusal and sends that collection's upserts in smaller requests.",
         GROUP_BATCHING,
         ++o,
         Width.SHORT,

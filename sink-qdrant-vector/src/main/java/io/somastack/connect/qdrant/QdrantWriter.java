@@ -38,6 +38,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -57,9 +58,10 @@ import org.slf4j.LoggerFactory;
  * Everything the sink says to Qdrant, over gRPC through the official client: checks and creates
  * collections, and writes batches with {@code wait=true}, so a write that returns is applied, and
  * with the configured write ordering (qdrant.write.ordering). Failures are sorted into three kinds:
- * Qdrant unavailable, overloaded, slow or locked, or a collection full under strict mode ({@link
- * RetriableException}: try again later), points Qdrant refuses or cannot decode (found by splitting
- * the request, returned for the DLQ), and everything else ({@link ConnectException}: stop).
+ * Qdrant unavailable, overloaded, slow or locked, or a configured collection full under strict mode
+ * ({@link RetriableException}: try again later), points Qdrant refuses or cannot decode (found by
+ * splitting the request, returned for the DLQ, as are the records of a full collection named by
+ * record data), and everything else ({@link ConnectException}: stop).
  *
  * <p>Logs and exceptions give a failed call's gRPC status code, not Qdrant's description of it,
  * which is unbounded server text that may quote a collection name or a value; a refused point's
@@ -88,6 +90,13 @@ final class QdrantWriter implements AutoCloseable {
   private final Semaphore inFlight;
   private final Listener listener;
   private final Set<String> ready = ConcurrentHashMap.newKeySet();
+
+  /**
+   * Per collection, the most points strict mode's upsert_max_batchsize lets one upsert carry, as
+   * Qdrant said when it refused a bigger one: upserts into it are cut to that size for the task's
+   * life, not found too big and split again on every batch.
+   */
+  private final Map<String, Integer> upsertCaps = new ConcurrentHashMap<>();
 
   QdrantWriter(QdrantGrpcClient client, QdrantSinkConfig config, Listener listener) {
     this.client = client;
@@ -393,7 +402,11 @@ final class QdrantWriter implements AutoCloseable {
    * sent after one failed so. The task runs this on its writer thread while it maps the next batch.
    */
   List<Rejected> write(WriteBatch batch) {
-    List<Request> requests = batch.requests(config.batchMaxPoints(), config.batchMaxBytes());
+    List<Request> requests =
+        batch.requests(
+            config.batchMaxPoints(),
+            config.batchMaxBytes(),
+            collection -> upsertCaps.getOrDefault(collection, config.batchMaxPoints()));
     List<Future<?>> sent = new ArrayList<>(requests.size());
     AtomicBoolean sentAgain = new AtomicBoolean();
     try {
@@ -540,8 +553,22 @@ final class QdrantWriter implements AutoCloseable {
       WriteBatch batch, Request request, StatusFailure failure, List<Rejected> refused) {
     Status.Code code = failure.status.getCode();
     if (collectionLimit(failure.status)) {
+      if (config.collectionFromRecordData()) {
+        // one tenant's collection: its records are dead-lettered, as when it is missing, rather
+        // than every tenant's stalled behind it until the task fails, and after every restart
+        refusedByCollection(batch, request, failure, refused);
+        return null;
+      }
       return new CollectionLimitException(
           describe(request, failure) + limitReached(failure.status), failure);
+    }
+    Integer cap = upsertCap(request, failure.status);
+    if (cap != null) {
+      // strict mode's upsert_max_batchsize: sent again in requests of the size Qdrant allows
+      for (int from = 0; from < request.ops().size(); from += cap) {
+        sendAlone(batch, part(request, from, Math.min(from + cap, request.ops().size())), refused);
+      }
+      return null;
     }
     if (refusesPoints(failure.status) || tooBigToPass(failure.status)) {
       // searched by halving: the smaller requests pass, a single point that still cannot is
@@ -557,6 +584,101 @@ final class QdrantWriter implements AutoCloseable {
       ready.remove(request.collection());
     }
     return new RetriableException(describe(request, failure), failure);
+  }
+
+  /** Strict mode's upsert_max_batchsize as Qdrant words its refusal ({@code check_limit_opt}). */
+  private static final Pattern UPSERT_LIMIT =
+      Pattern.compile("Limit exceeded ([0-9]+) > ([0-9]+) for \"upsert limit\"");
+
+  /**
+   * The most points an upsert into the request's collection may carry, when Qdrant refused the
+   * request for strict mode's upsert_max_batchsize naming a size it could pass; remembered for the
+   * collection (logged at INFO when learned or changed). Null otherwise: the request is then split
+   * by halving like any request too big to pass.
+   */
+  private Integer upsertCap(Request request, Status status) {
+    if (!request.upsert()
+        || status.getCode() != Status.Code.INVALID_ARGUMENT
+        || status.getDescription() == null) {
+      return null;
+    }
+    Matcher limit = UPSERT_LIMIT.matcher(status.getDescription());
+    if (!limit.find()) {
+      return null;
+    }
+    int cap;
+    try {
+      cap = Integer.parseInt(limit.group(2));
+    } catch (NumberFormatException e) {
+      return null;
+    }
+    if (cap < 1 || cap >= request.ops().size()) {
+      return null; // no size that passes, or not one this request exceeds: halve instead
+    }
+    Integer before = upsertCaps.put(request.collection(), cap);
+    if (before == null || before != cap) {
+      log.info(
+          "{}: its strict mode caps upserts at {} points (upsert_max_batchsize), below"
+              + " batch.max.points={}; upserts into it are sent in requests of at most {} points",
+          named(request.collection(), request.ops().get(0).record()),
+          cap,
+          config.batchMaxPoints(),
+          cap);
+    }
+    return cap;
+  }
+
+  /**
+   * Dead-letters the request's records: their collection, named by record data, refuses every write
+   * for a limit of its own ({@link #collectionLimit}), which no other tenant's collection must wait
+   * for. As for a refused point, a record's write that replaced an earlier one of its point gives
+   * way to that one (a delete passes a full collection).
+   */
+  private void refusedByCollection(
+      WriteBatch batch, Request request, StatusFailure failure, List<Rejected> refused) {
+    for (PointOp op : request.ops()) {
+      refused.add(collectionRefusal(op.record(), request.collection(), failure.status));
+    }
+    for (PointOp op : request.ops()) {
+      PointOp earlier = batch.superseded(op);
+      if (earlier != null) {
+        boolean upsert = earlier instanceof PointOp.Upsert;
+        sendAlone(batch, new Request(request.collection(), upsert, List.of(earlier)), refused);
+      }
+    }
+  }
+
+  /**
+   * A record of a collection named by record data that refuses writes as a whole: the dead letter's
+   * reason names the collection and what Qdrant said (bounded), as a missing collection's does; the
+   * reason logged names collection.name and, for a strict-mode limit Qdrant words with numbers
+   * only, the limit, never record data.
+   */
+  private Rejected collectionRefusal(SinkRecord record, String collection, Status status) {
+    String description = status.getDescription() == null ? "" : status.getDescription();
+    Matcher known = LIMIT_REACHED.matcher(description);
+    String refuses = " refuses writes under Qdrant's strict mode or another limit of its own";
+    String reason =
+        "Qdrant collection '"
+            + collection
+            + "' (collection.name "
+            + config.collection()
+            + ")"
+            + refuses
+            + ": "
+            + Utf8.truncate(description, MAX_REASON_BYTES, "...");
+    String logged =
+        "its Qdrant collection (collection.name "
+            + config.collection()
+            + ")"
+            + refuses
+            + (known.matches()
+                ? ": Qdrant says \"" + known.group(1) + "\""
+                : ": a request-level refusal (Qdrant's \"Bad request\")");
+    String advice =
+        "; dead-lettered, as the collection is named by record data: raise its limit or make room,"
+            + " then replay the dead letter queue";
+    return new Rejected(record, reason + advice, logged + advice);
   }
 
   /**
@@ -623,12 +745,14 @@ final class QdrantWriter implements AutoCloseable {
    * RetriableException}): also what stops {@link #write} sending the batch's later requests, so the
    * two must not differ.
    */
-  private static boolean sendsBatchAgain(Status status) {
+  private boolean sendsBatchAgain(Status status) {
     Status.Code code = status.getCode();
-    return collectionLimit(status)
-        || !refusesPoints(status)
-            && !tooBigToPass(status)
-            && (code == Status.Code.NOT_FOUND || isTransient(code));
+    if (collectionLimit(status)) {
+      return !config.collectionFromRecordData(); // else its records are dead-lettered
+    }
+    return !refusesPoints(status)
+        && !tooBigToPass(status)
+        && (code == Status.Code.NOT_FOUND || isTransient(code));
   }
 
   /**
@@ -664,10 +788,12 @@ final class QdrantWriter implements AutoCloseable {
    * is full ("Max points count limit of N reached!", "Max vector storage size limit of NMB
    * reached!", "Max payload storage size limit of NMB reached!": qdrant/qdrant
    * lib/collection/src/operations/verification/update.rs). Every point would be refused alike, so
-   * none is dead-lettered: the batch is retried within retry.timeout.ms (the collection may be
-   * emptied or its limit raised), then the task fails. Strict mode's limits on one point's sparse
-   * or multi vector ("... were provided!") are about that point, and strict mode's batch size limit
-   * ({@link #tooBigToPass}) about the request's size.
+   * none is searched for: for a configured collection the batch is retried within retry.timeout.ms
+   * (the collection may be emptied or its limit raised), then the task fails; for one named by
+   * record data (a tenant's), its records are dead-lettered, as when it is missing, and the other
+   * collections' writes land. Strict mode's limits on one point's sparse or multi vector ("... were
+   * provided!") are about that point, and strict mode's batch size limit ({@link #tooBigToPass})
+   * about the request's size.
    */
   static boolean collectionLimit(Status status) {
     String description = status.getDescription();
@@ -684,18 +810,24 @@ final class QdrantWriter implements AutoCloseable {
           "Bad request: (Max (points count|vector storage size|payload storage size) limit of"
               + " [0-9.]+(MB)? reached!)");
 
-  /** What a task error says of a collection limit: Qdrant's words for a known one. */
-  private static String limitReached(Status status) {
+  /**
+   * What a task error says of a collection limit (the collection's name is configuration, not
+   * record data): Qdrant's words for a known strict-mode limit, with advice about it; else what
+   * Qdrant said, bounded, as a collection call's error carries it ({@link #qdrantSays}), since the
+   * cause may be another (a missing shard key, another strict-mode check).
+   */
+  private String limitReached(Status status) {
     Matcher known = LIMIT_REACHED.matcher(status.getDescription());
-    String limit =
-        known.matches()
-            ? "Qdrant's strict mode says \"" + known.group(1) + "\""
-            : "a request-level refusal (Qdrant's \"Bad request\")";
-    return ": the collection is full or refuses writes ("
-        + limit
-        + "); nothing is dead-lettered for it: raise the collection's strict-mode limit"
-        + " (max_points_count, max_collection_vector_size_bytes,"
-        + " max_collection_payload_size_bytes) or make room, within retry.timeout.ms";
+    if (known.matches()) {
+      return ": the collection is full (Qdrant's strict mode says \""
+          + known.group(1)
+          + "\"); nothing is dead-lettered for it: raise the collection's strict-mode limit"
+          + " (max_points_count, max_collection_vector_size_bytes,"
+          + " max_collection_payload_size_bytes) or make room, within retry.timeout.ms";
+    }
+    return ": the collection refuses writes (a request-level refusal, Qdrant's \"Bad request\""
+        + qdrantSays(status)
+        + "); nothing is dead-lettered for it: the batch is retried within retry.timeout.ms";
   }
 
   /**

@@ -8,6 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
 import io.qdrant.client.QdrantClient;
+import io.qdrant.client.grpc.Collections.CreateCollection;
+import io.qdrant.client.grpc.Collections.Distance;
+import io.qdrant.client.grpc.Collections.StrictModeConfig;
+import io.qdrant.client.grpc.Collections.VectorParams;
+import io.qdrant.client.grpc.Collections.VectorsConfig;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
 import java.time.Duration;
@@ -28,8 +33,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * the task does with them against the stand-in, which answers them with Qdrant 1.16's codes and
  * texts (pinned by {@link QdrantFidelityBehaviour}). A payload nested past what Qdrant decodes is
  * dead-lettered when it is mapped; a request Qdrant could not decode is searched for its point, not
- * retried as an INTERNAL; a collection full under strict mode is retried and then fails the task,
- * dead-lettering nothing; strict mode's batch size limit splits the request.
+ * retried as an INTERNAL; a configured collection full under strict mode is retried and then fails
+ * the task, dead-lettering nothing, while a full collection named by record data dead-letters its
+ * records; strict mode's batch size limit is learned and caps the requests.
  */
 class QdrantRefusalsTest {
 
@@ -216,6 +222,118 @@ class QdrantRefusalsTest {
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(8)), sink.preCommit());
     assertEquals(8, count());
     assertTrue(context.deadLettered().isEmpty());
+  }
+
+  /**
+   * Strict mode's upsert_max_batchsize is learned from Qdrant's refusal ("Limit exceeded N > M for
+   * "upsert limit"") once: later batches go in requests of M points, not found too big and halved
+   * again on every batch.
+   */
+  @Test
+  void strictModesBatchSizeIsLearnedOnceNotRediscoveredEveryBatch() throws Exception {
+    startTask();
+    task.put(List.of(record(0)));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
+    qdrant.upsertMaxBatch(10);
+    List<SinkRecord> first = new ArrayList<>();
+    for (long id = 1; id <= 30; id++) {
+      first.add(record(id));
+    }
+    long before = qdrant.calls();
+    task.put(first);
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(31)), sink.preCommit());
+    assertEquals(4, qdrant.calls() - before, "one refused request, then three of 10 points");
+    List<SinkRecord> second = new ArrayList<>();
+    for (long id = 31; id <= 60; id++) {
+      second.add(record(id));
+    }
+    before = qdrant.calls();
+    task.put(second);
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(61)), sink.preCommit());
+    assertEquals(3, qdrant.calls() - before, "three requests of 10 points, none refused");
+    assertEquals(61, count());
+    assertTrue(context.deadLettered().isEmpty());
+  }
+
+  /**
+   * A "Bad request" of Qdrant's that is no known strict-mode limit (a missing shard key, say) is
+   * retried like a full collection, but the task's error carries what Qdrant said (the collection
+   * is configured, not record data) and no advice about limits that may not be the cause.
+   */
+  @Test
+  void anUnknownBadRequestFailsTheTaskWithQdrantsWordsNotLimitAdvice() throws Exception {
+    startTask("retry.timeout.ms", "10000");
+    task.put(List.of(record(0)));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
+    qdrant.refuseWritesOf(
+        "2", Status.INVALID_ARGUMENT.withDescription("Bad request: Shard key not specified"));
+    task.put(List.of(record(1), record(2)));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit(), "kept");
+    assertThrows(RetriableException.class, () -> task.put(List.of()));
+    now.addAndGet(Duration.ofSeconds(10).toNanos());
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(List.of()));
+    assertFalse(e instanceof RetriableException, e.toString());
+    String message = e.getMessage();
+    assertTrue(message.contains("Qdrant collection 'memories'"), message);
+    assertTrue(message.contains("Bad request: Shard key not specified"), message);
+    assertFalse(message.contains("max_points_count"), message);
+    assertFalse(message.contains("secret"), message);
+    assertTrue(context.deadLettered().isEmpty());
+  }
+
+  // ------------------------------------------------------------------ a tenant's limit
+
+  private void createFullTenantCollection(String name, long maxPoints) throws Exception {
+    reader
+        .createCollectionAsync(
+            CreateCollection.newBuilder()
+                .setCollectionName(name)
+                .setVectorsConfig(
+                    VectorsConfig.newBuilder()
+                        .setParams(
+                            VectorParams.newBuilder().setSize(8).setDistance(Distance.Cosine)))
+                .setStrictModeConfig(
+                    StrictModeConfig.newBuilder().setEnabled(true).setMaxPointsCount(maxPoints))
+                .build())
+        .get();
+  }
+
+  private SinkRecord tenantRecord(long id, String tenant) {
+    return sink.record(
+        Map.of("tenant_id", tenant), Map.of("id", id, "text", "private words of " + tenant));
+  }
+
+  /**
+   * A strict-mode limit on one tenant's collection (collection.name from the key) is that
+   * collection's records' problem, as its absence would be: they are dead-lettered with a reason
+   * naming collection.name and the limit, not the tenant, the other tenants' points land and the
+   * offsets commit, rather than the whole task retried until it fails, after every restart.
+   */
+  @Test
+  void aFullTenantCollectionDeadLettersItsRecordsAndTheOtherTenantsLand() throws Exception {
+    createFullTenantCollection("mem_acme", 1);
+    startTask("collection.name", "mem_${key.tenant_id}", "errors.log.enable", "true");
+    task.put(List.of(tenantRecord(1, "acme")));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
+    task.put(
+        List.of(
+            tenantRecord(2, "acme"),
+            tenantRecord(3, "beta"),
+            tenantRecord(4, "acme"),
+            tenantRecord(5, "beta")));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(5)), sink.preCommit());
+    assertEquals(1, reader.countAsync("mem_acme").get());
+    assertEquals(2, reader.countAsync("mem_beta").get());
+    assertEquals(
+        List.of(1L, 3L),
+        context.deadLettered().stream().map(e -> e.getKey().kafkaOffset()).toList());
+    for (var deadLetter : context.deadLettered()) {
+      String reason = deadLetter.getValue().getMessage();
+      assertTrue(reason.contains("collection.name mem_${key.tenant_id}"), reason);
+      assertTrue(reason.contains("Max points count limit of 1 reached!"), reason);
+      assertFalse(reason.contains("acme"), reason);
+      assertFalse(reason.contains("private words"), reason);
+    }
   }
 
   /** Which refusals are searched for bad points, split, or retried as the collection's. */

@@ -11,6 +11,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToIntFunction;
 import org.apache.kafka.connect.sink.SinkRecord;
 
 /**
@@ -116,6 +117,15 @@ public final class WriteBatch {
 
   /** The requests, to be sent together; each within maxPoints and maxBytes. */
   public List<Request> requests(int maxPoints, long maxBytes) {
+    return requests(maxPoints, maxBytes, collection -> maxPoints);
+  }
+
+  /**
+   * The requests, to be sent together; each within maxPoints and maxBytes, and an upsert within
+   * what {@code maxUpsertPoints} gives for its collection (strict mode's upsert_max_batchsize).
+   */
+  public List<Request> requests(
+      int maxPoints, long maxBytes, ToIntFunction<String> maxUpsertPoints) {
     List<Request> requests = new ArrayList<>();
     for (Map.Entry<String, LinkedHashMap<PointId, PointOp>> collection : collections.entrySet()) {
       List<PointOp> upserts = new ArrayList<>();
@@ -123,10 +133,13 @@ public final class WriteBatch {
       for (PointOp op : collection.getValue().values()) {
         (isUpsert(op) ? upserts : deletes).add(op);
       }
-      for (List<PointOp> run : List.of(upserts, deletes)) {
-        if (!run.isEmpty()) {
-          requests.addAll(chunks(collection.getKey(), run, maxPoints, maxBytes));
-        }
+      if (!upserts.isEmpty()) {
+        int upsertPoints = Math.max(1, maxUpsertPoints.applyAsInt(collection.getKey()));
+        requests.addAll(
+            chunks(collection.getKey(), upserts, Math.min(maxPoints, upsertPoints), maxBytes));
+      }
+      if (!deletes.isEmpty()) {
+        requests.addAll(chunks(collection.getKey(), deletes, maxPoints, maxBytes));
       }
     }
     return requests;
