@@ -438,9 +438,10 @@ public class PostgresMemorySinkTask extends SinkTask {
    * are done: see missingTable), and the other tables' written, rather than every table stopping
    * with the task. A table named by the topic (or partition) alone stays the config's fault: the
    * task stops; so does a missing audit table, whatever names it. A table that is no target
-   * (SchemaManager.NotATarget: the sink's own offsets or audit chain tables, a partition, a table
-   * without the sink's layout) is the same: its records are dead-lettered when they name it, and
-   * the task stops when the config does; the table is never altered.
+   * (SchemaManager.NotATarget: the sink's own offsets or audit chain tables, a partition or a name
+   * one would take, a table without the sink's layout, an audit table whose partition's name an
+   * earlier table holds) is the same: its records are dead-lettered when they name it, and the task
+   * stops when the config does; the table is never altered.
    */
   private void ensureTables(Connection c, Batch batch) throws SQLException {
     for (Map.Entry<String, List<EventRow>> table : batch.rowsByTable().entrySet()) {
@@ -477,9 +478,13 @@ public class PostgresMemorySinkTask extends SinkTask {
         switch (why) {
           case SINK_OWNED ->
               "is one the sink keeps for itself (its offsets table or the audit chain tables)";
-          case PARTITION -> "is a partition of another table";
+          case PARTITION -> "is (or would take the name of) a partition of another table";
           case NOT_SINK_LAYOUT ->
               "is not a table of the sink's layout (it lacks the JSON document column)";
+          case PARTITION_TAKEN ->
+              "is an audit table whose default or monthly partition's name another table holds"
+                  + " (made before it, not its partition; rename that table, then replay these"
+                  + " records)";
         };
     return new BadRecordException(
         "the table that "

@@ -287,6 +287,184 @@ class SinkOwnedTablesTest {
     assertTrue(shape("mine").contains("UNIQUE INDEX"), shape("mine"));
   }
 
+  /**
+   * In upsert mode with a key field named event, a dead-letter table (an event column, no payload)
+   * is still no table of the layout: the key column is not the document. The task stops, naming the
+   * missing payload column, and the table is not evolved.
+   */
+  @Test
+  void aKeyFieldNamedEventDoesNotMakeADeadLetterTableATarget() throws SQLException {
+    LocalTasks.execute(
+        DATABASE,
+        "CREATE TABLE dlq (id bigserial PRIMARY KEY, topic text, event jsonb NOT NULL,"
+            + " error text, created_at timestamptz NOT NULL DEFAULT now())");
+    String dlq = shape("dlq");
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    PostgresMemorySinkTask task =
+        started(
+            context,
+            "name",
+            "keyed",
+            "write.mode",
+            "upsert",
+            "key.fields",
+            "event",
+            "table.name.format",
+            "dlq");
+    ConnectException e =
+        assertThrows(
+            ConnectException.class,
+            () ->
+                task.put(
+                    List.of(
+                        new SinkRecord(
+                            PARTITION.topic(),
+                            0,
+                            null,
+                            null,
+                            null,
+                            Map.of("event", "{}", "event_id", "e1"),
+                            0))));
+    assertTrue(e.getMessage().contains("has no column payload"), e.getMessage());
+    assertEquals(dlq, shape("dlq"));
+    assertEquals(List.of(), context.deadLettered());
+  }
+
+  private static SinkRecord auditEvent(String id, String tenant, long offset) {
+    return new SinkRecord(
+        PARTITION.topic(),
+        0,
+        null,
+        null,
+        null,
+        Map.of("event_id", id, "t", tenant, "timestamp", Instant.now().toString()),
+        offset);
+  }
+
+  private static boolean isPartitionOf(String partition, String parent) throws SQLException {
+    return LocalTasks.count(
+            DATABASE,
+            "SELECT count(*) FROM pg_inherits WHERE inhrelid = to_regclass('"
+                + partition
+                + "') AND inhparent = to_regclass('"
+                + parent
+                + "')")
+        == 1;
+  }
+
+  private static void assertReasonsNameNoTenant(HandRunTaskContext context, String... tenants) {
+    for (Map.Entry<SinkRecord, Throwable> dead : context.deadLettered()) {
+      String reason = dead.getValue().getMessage();
+      assertTrue(reason.contains("table.name.format 'audit_${value.t}'"), reason);
+      for (String tenant : tenants) {
+        assertFalse(reason.contains(tenant), reason);
+      }
+    }
+  }
+
+  /**
+   * A record-named audit table made before the audit table whose default or monthly partition name
+   * it holds (tenant acme_default before tenant acme) keeps that table from its partition: the
+   * later table's records are dead-lettered (not written into an audit table without its default
+   * partition, which would refuse every event out of the monthly ranges), the config naming it
+   * stops the task naming both tables; once the first table is renamed, the audit table gets its
+   * partitions and its records land.
+   */
+  @Test
+  void anAuditTableWhosePartitionNameATableHoldsIsRefused() throws SQLException {
+    YearMonth now = YearMonth.now(ZoneOffset.UTC);
+    String month = String.format("%04d_%02d", now.getYear(), now.getMonthValue());
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    PostgresMemorySinkTask task =
+        started(
+            context,
+            "name",
+            "tenants",
+            "write.mode",
+            "audit",
+            "table.name.format",
+            "audit_${value.t}",
+            "errors.tolerance",
+            "all");
+    task.put(List.of(auditEvent("e0", "acme_default", 0), auditEvent("e1", "beta_" + month, 1)));
+    assertEquals(List.of(), deadLetteredOffsets(context));
+
+    task.put(
+        List.of(
+            auditEvent("e2", "acme", 2),
+            auditEvent("e3", "beta", 3),
+            auditEvent("e4", "acme_default", 4)));
+
+    assertEquals(List.of(2L, 3L), deadLetteredOffsets(context));
+    assertReasonsNameNoTenant(context, "acme", "beta");
+    assertTrue(
+        context.deadLettered().get(0).getValue().getMessage().contains("partition"),
+        context.deadLettered().get(0).getValue().getMessage());
+    assertEquals(
+        List.of("audit_acme_default", "audit_beta_" + month),
+        LocalTasks.strings(
+            DATABASE,
+            "SELECT relname::text FROM pg_class WHERE relname LIKE 'audit\\_%' AND relkind = 'p'"
+                + " ORDER BY relname"));
+    assertEquals(2, LocalTasks.count(DATABASE, "SELECT count(*) FROM audit_acme_default"));
+
+    PostgresMemorySinkTask fixed =
+        started(
+            new HandRunTaskContext(PARTITION).deadLetterQueue(true),
+            "name",
+            "fixed",
+            "write.mode",
+            "audit",
+            "table.name.format",
+            "audit_acme");
+    ConnectException e =
+        assertThrows(ConnectException.class, () -> fixed.put(List.of(auditEvent("f1", "x", 0))));
+    assertTrue(e.getMessage().contains("\"audit_acme\""), e.getMessage());
+    assertTrue(e.getMessage().contains("\"audit_acme_default\""), e.getMessage());
+    assertTrue(e.getMessage().contains("not a partition of"), e.getMessage());
+    assertEquals(
+        0,
+        LocalTasks.count(DATABASE, "SELECT count(*) FROM pg_class WHERE relname = 'audit_acme'"));
+
+    LocalTasks.execute(DATABASE, "ALTER TABLE audit_acme_default RENAME TO acme_default_audit");
+    task.put(List.of(auditEvent("e5", "acme", 5)));
+    assertEquals(List.of(2L, 3L), deadLetteredOffsets(context));
+    assertTrue(isPartitionOf("audit_acme_default", "audit_acme"));
+    assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM audit_acme"));
+  }
+
+  /**
+   * Once an audit table exists, a record naming one of its partitions not yet made (a month beyond
+   * those made ahead) is dead-lettered, not made a table that would keep the month's partition from
+   * it.
+   */
+  @Test
+  void aRecordNamingAnAuditTablesFuturePartitionIsDeadLettered() throws SQLException {
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    PostgresMemorySinkTask task =
+        started(
+            context,
+            "name",
+            "tenants",
+            "write.mode",
+            "audit",
+            "table.name.format",
+            "audit_${value.t}",
+            "errors.tolerance",
+            "all");
+    task.put(List.of(auditEvent("e0", "acme", 0)));
+
+    task.put(List.of(auditEvent("e1", "acme_2099_01", 1), auditEvent("e2", "acme", 2)));
+
+    assertEquals(List.of(1L), deadLetteredOffsets(context));
+    assertReasonsNameNoTenant(context, "acme");
+    assertEquals(
+        0,
+        LocalTasks.count(
+            DATABASE, "SELECT count(*) FROM pg_class WHERE relname = 'audit_acme_2099_01'"));
+    assertEquals(2, LocalTasks.count(DATABASE, "SELECT count(*) FROM audit_acme"));
+  }
+
   /** Named by the config alone, or by a listed topic, the offsets table is refused at validate. */
   @Test
   void aConfigNamingTheOffsetsTableIsRefused() {

@@ -2,6 +2,7 @@ package io.somastack.connect.postgres.write;
 
 import io.somastack.connect.common.postgres.ServerVersion;
 import io.somastack.connect.common.sql.SqlIdentifier;
+import io.somastack.connect.postgres.config.PostgresSinkConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -45,13 +46,10 @@ final class AuditSchema {
     ServerVersion.require(s.getConnection(), MINIMUM_SERVER_VERSION, NEEDS_SERVER_VERSION);
     String bare = SchemaManager.bareName(table);
     String schemaPrefix = table.substring(0, table.length() - SqlIdentifier.quote(bare).length());
-    s.execute(
-        "CREATE TABLE IF NOT EXISTS "
-            + schemaPrefix
-            + SqlIdentifier.quote(SqlIdentifier.withSuffix(bare, "_default"))
-            + " PARTITION OF "
-            + table
-            + " DEFAULT");
+    String defaultName =
+        schemaPrefix + SqlIdentifier.quote(SqlIdentifier.withSuffix(bare, "_default"));
+    s.execute("CREATE TABLE IF NOT EXISTS " + defaultName + " PARTITION OF " + table + " DEFAULT");
+    refuseIfNotItsPartition(s, table, defaultName);
     for (YearMonth month = from; !month.isAfter(through); month = month.plusMonths(1)) {
       String partition =
           SqlIdentifier.withSuffix(
@@ -77,6 +75,7 @@ final class AuditSchema {
                 + ") TO ("
                 + SchemaManager.monthStart(month.plusMonths(1))
                 + ")");
+        refuseIfNotItsPartition(s, table, schemaPrefix + SqlIdentifier.quote(partition));
       }
     }
     // The heads table and the verify function serve every audit table, while the caller's lock
@@ -182,6 +181,50 @@ final class AuditSchema {
             + " SET superseded_at = now()"
             + named
             + " AND superseded_at IS NULL; (docs/audit-archival.md, \"An audit table dropped\")");
+  }
+
+  /**
+   * CREATE TABLE IF NOT EXISTS ... PARTITION OF skips, with a NOTICE only, when a table of the
+   * partition's name exists: one made before the audit table, such as a standalone audit table that
+   * auto.create made for a record naming it (tenant acme_default before tenant acme). The audit
+   * table would then lack its default partition (every event out of the monthly ranges refused) or
+   * a month's (its rows in the default one). Refused as a table that is no target: the records
+   * naming the audit table are dead-lettered, or the task stops when the config names it; the
+   * message names both tables and the way on. The caller rolls back what this setup made.
+   */
+  private static void refuseIfNotItsPartition(Statement s, String table, String partition)
+      throws SQLException {
+    try (var rs =
+        s.executeQuery(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c"
+                + " ON c.oid = i.inhrelid WHERE i.inhrelid = to_regclass("
+                + SchemaManager.literal(partition)
+                + ") AND i.inhparent = to_regclass("
+                + SchemaManager.literal(table)
+                + ") AND c.relispartition)")) {
+      rs.next();
+      if (rs.getBoolean(1)) {
+        return;
+      }
+    }
+    throw new SchemaManager.NotATarget(
+        table,
+        SchemaManager.NotATarget.Why.PARTITION_TAKEN,
+        "cannot get its audit partition "
+            + partition
+            + ": a table of that name exists and is not a partition of "
+            + table
+            + " (made before it, for instance by "
+            + PostgresSinkConfig.AUTO_CREATE
+            + " for a record whose "
+            + PostgresSinkConfig.TABLE_NAME_FORMAT
+            + " value names it). The sink writes nothing into "
+            + table
+            + " while it lacks that partition. Rename or move the table "
+            + partition
+            + " (ALTER TABLE "
+            + partition
+            + " RENAME TO ...), then restart the task; the sink makes the partition");
   }
 
   /**

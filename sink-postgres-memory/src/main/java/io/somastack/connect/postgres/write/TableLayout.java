@@ -228,11 +228,15 @@ public final class TableLayout {
     throw new IllegalArgumentException("no column " + column);
   }
 
-  /** Index of the JSON document column (payload, or event for dead letters). */
+  /**
+   * Index of the JSON document column: event in write.mode=dead_letter, payload in every other
+   * mode. Chosen by the mode, not by the first column of either name: in upsert mode the key
+   * columns come first, and a key field named event (key.fields=event) is no document.
+   */
   public int payloadIndex() {
+    String document = mode == WriteMode.DEAD_LETTER ? DeadLetterColumns.EVENT : PAYLOAD;
     for (int i = 0; i < columns.size(); i++) {
-      String name = columns.get(i).name();
-      if (name.equals(PAYLOAD) || name.equals(DeadLetterColumns.EVENT)) {
+      if (columns.get(i).name().equals(document)) {
         return i;
       }
     }

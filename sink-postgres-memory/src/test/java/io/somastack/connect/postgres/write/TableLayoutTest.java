@@ -45,6 +45,17 @@ class TableLayoutTest {
     assertTrue(byVersion.contains("EXCLUDED.\"event_version\" > t.\"event_version\""), byVersion);
   }
 
+  /** A key field named event comes first in upsert mode but is no document column. */
+  @Test
+  void theDocumentColumnIsChosenByTheModeNotByTheFirstOfItsNames() {
+    for (String key : new String[] {"event", "x.event"}) {
+      TableLayout upsert = layout("write.mode", "upsert", "key.fields", key);
+      assertEquals("payload", upsert.columns().get(upsert.payloadIndex()).name(), key);
+    }
+    TableLayout deadLetters = layout("write.mode", "dead_letter");
+    assertEquals("event", deadLetters.columns().get(deadLetters.payloadIndex()).name());
+  }
+
   @Test
   void auditTablesArePartitionedAndHashesDecodedFromHex() {
     TableLayout audit = layout("write.mode", "audit");
