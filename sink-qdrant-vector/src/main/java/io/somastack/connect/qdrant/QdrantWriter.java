@@ -812,9 +812,10 @@ final class QdrantWriter implements AutoCloseable {
 
   /**
    * What a task error says of a collection limit (the collection's name is configuration, not
-   * record data): Qdrant's words for a known strict-mode limit, with advice about it; else what
-   * Qdrant said, bounded, as a collection call's error carries it ({@link #qdrantSays}), since the
-   * cause may be another (a missing shard key, another strict-mode check).
+   * record data): Qdrant's words for a known strict-mode limit, with advice about it; else the
+   * words Qdrant's text opens with ({@link #openingWords}), since the cause may be another (a
+   * missing shard key, another strict-mode check) but the rest of a write's refusal may quote a
+   * record's point id or payload.
    */
   private String limitReached(Status status) {
     Matcher known = LIMIT_REACHED.matcher(status.getDescription());
@@ -825,9 +826,27 @@ final class QdrantWriter implements AutoCloseable {
           + " (max_points_count, max_collection_vector_size_bytes,"
           + " max_collection_payload_size_bytes) or make room, within retry.timeout.ms";
     }
-    return ": the collection refuses writes (a request-level refusal, Qdrant's \"Bad request\""
-        + qdrantSays(status)
-        + "); nothing is dead-lettered for it: the batch is retried within retry.timeout.ms";
+    return ": the collection refuses writes (a request-level refusal, Qdrant's \"Bad request: "
+        + openingWords(status.getDescription().substring("Bad request: ".length()))
+        + "...\"); nothing is dead-lettered for it: the batch is retried within retry.timeout.ms";
+  }
+
+  /** The most characters of Qdrant's text {@link #openingWords} keeps. */
+  private static final int MAX_OPENING_WORDS = 80;
+
+  /**
+   * The words a refusal's text opens with, up to its first character that is not a letter or a
+   * space (a digit, a quote, a brace: where a point id, a payload key or a value would begin), at
+   * most {@link #MAX_OPENING_WORDS} characters: what kind of refusal it is, without record data.
+   */
+  static String openingWords(String text) {
+    int end = 0;
+    while (end < text.length()
+        && end < MAX_OPENING_WORDS
+        && (Character.isLetter(text.charAt(end)) || text.charAt(end) == ' ')) {
+      end++;
+    }
+    return text.substring(0, end).strip();
   }
 
   /**

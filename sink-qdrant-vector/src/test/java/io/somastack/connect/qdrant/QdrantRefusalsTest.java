@@ -281,6 +281,21 @@ class QdrantRefusalsTest {
     assertTrue(context.deadLettered().isEmpty());
   }
 
+  /**
+   * A write's refusal may quote a record's point id or payload key after its opening words: the
+   * task error keeps the words, which say what kind of refusal it is, and nothing from the first
+   * digit or quote on.
+   */
+  @Test
+  void anUnknownBadRequestsTextIsCutWhereRecordDataCouldBegin() {
+    assertEquals(
+        "Point",
+        QdrantWriter.openingWords("Point 42 must have a string at payload_key \"secret\""));
+    assertEquals("Shard key not specified", QdrantWriter.openingWords("Shard key not specified"));
+    assertEquals("Wrong key", QdrantWriter.openingWords("Wrong key \"tenant\": 7"));
+    assertEquals("", QdrantWriter.openingWords("{\"secret\": 1}"));
+  }
+
   // ------------------------------------------------------------------ a tenant's limit
 
   private void createFullTenantCollection(String name, long maxPoints) throws Exception {

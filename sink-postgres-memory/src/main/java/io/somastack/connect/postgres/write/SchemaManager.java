@@ -120,8 +120,12 @@ public final class SchemaManager {
   /**
    * The tables of the sink's own bookkeeping that a table name must never stand for: the offsets
    * table (the configured one, and the default one other connectors of the database may share) and
-   * the audit chain tables, in the schema the sink's tables are in. Rows written or columns and
-   * indexes added there would corrupt the exactly-once offsets or the audit evidence.
+   * the audit chain tables, in table.schema, the only schema a rendered name lands in. The chain
+   * tables live in the sink's current_schema() (see {@link AuditSchema}), which is table.schema
+   * unless the role's search_path starts elsewhere; a table.schema that is not it holds no chain
+   * table, and its names are refused all the same, as names only the sink should use. Rows written
+   * or columns and indexes added there would corrupt the exactly-once offsets or the audit
+   * evidence.
    */
   public static Set<String> ownTables(PostgresSinkConfig config) {
     String schema = config.tableSchema();
