@@ -505,6 +505,7 @@ public final class Quickstart {
       long deadline = System.nanoTime() + Duration.ofSeconds(options.timeoutSeconds).toNanos();
       int unchanged = 0;
       List<String> shortfalls = List.of("nothing read yet");
+      boolean settled = false;
       while (System.nanoTime() < deadline) {
         Thread.sleep(1000); // a human-paced progress line, once a second
         ProgressReporter.Progress now = progress.read();
@@ -516,16 +517,23 @@ public final class Quickstart {
         // done: everything sent and landed, and nothing moved for a second (the lag settled);
         // or nothing moves any more although tables fell short and nothing is left to consume
         // (with records left, a sink may be waiting out a retry backoff of up to 30 s: wait on)
-        if (sent
-            && (shortfalls.isEmpty()
-                ? unchanged >= 1
-                : unchanged >= STALLED_READINGS && nothingLeft(now.lag(), markers))) {
+        settled = sent && shortfalls.isEmpty() && unchanged >= 1;
+        if (settled
+            || sent
+                && !shortfalls.isEmpty()
+                && unchanged >= STALLED_READINGS
+                && nothingLeft(now.lag(), markers)) {
           break;
         }
       }
       sender.join();
       if (!sender.isAlive() && last != null) {
         shortfalls = Expected.shortfalls(expected.rows(), last.landedPerTable());
+      }
+      if (!settled && shortfalls.isEmpty()) {
+        // the rows were all there at the last reading, but it came after --timeout (a reading
+        // can take seconds on a busy machine) or before the lag settled: not seen in time
+        shortfalls = List.of("every table had its rows only at a reading at or past the timeout");
       }
       out.println();
       out.printf(
