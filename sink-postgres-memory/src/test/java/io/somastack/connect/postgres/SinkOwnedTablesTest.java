@@ -52,6 +52,20 @@ class SinkOwnedTablesTest {
     return task;
   }
 
+  /** An audit task whose records name their table, audit_ and their t, dead-lettering refusals. */
+  private PostgresMemorySinkTask auditTenantTask(HandRunTaskContext context) {
+    return started(
+        context,
+        "name",
+        "tenants",
+        "write.mode",
+        "audit",
+        "table.name.format",
+        "audit_${value.t}",
+        "errors.tolerance",
+        "all");
+  }
+
   private PostgresMemorySinkTask tenantTask(HandRunTaskContext context, String... more) {
     List<String> options =
         new ArrayList<>(
@@ -375,17 +389,7 @@ class SinkOwnedTablesTest {
     YearMonth now = YearMonth.now(ZoneOffset.UTC);
     String month = String.format("%04d_%02d", now.getYear(), now.getMonthValue());
     HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
-    PostgresMemorySinkTask task =
-        started(
-            context,
-            "name",
-            "tenants",
-            "write.mode",
-            "audit",
-            "table.name.format",
-            "audit_${value.t}",
-            "errors.tolerance",
-            "all");
+    PostgresMemorySinkTask task = auditTenantTask(context);
     task.put(List.of(auditEvent("e0", "acme_default", 0), auditEvent("e1", "beta_" + month, 1)));
     assertEquals(List.of(), deadLetteredOffsets(context));
 
@@ -441,17 +445,7 @@ class SinkOwnedTablesTest {
   @Test
   void aRecordNamingAnAuditTablesFuturePartitionIsDeadLettered() throws SQLException {
     HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
-    PostgresMemorySinkTask task =
-        started(
-            context,
-            "name",
-            "tenants",
-            "write.mode",
-            "audit",
-            "table.name.format",
-            "audit_${value.t}",
-            "errors.tolerance",
-            "all");
+    PostgresMemorySinkTask task = auditTenantTask(context);
     task.put(List.of(auditEvent("e0", "acme", 0)));
 
     task.put(List.of(auditEvent("e1", "acme_2099_01", 1), auditEvent("e2", "acme", 2)));

@@ -189,11 +189,7 @@ class QdrantRefusalsTest {
     fillTo(2);
     task.put(List.of(record(3), record(4)));
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2)), sink.preCommit(), "kept");
-    assertThrows(RetriableException.class, () -> task.put(List.of()));
-    now.addAndGet(Duration.ofSeconds(10).toNanos());
-    ConnectException e = assertThrows(ConnectException.class, () -> task.put(List.of()));
-    assertFalse(e instanceof RetriableException, e.toString());
-    String message = e.getMessage();
+    String message = failureAfterRetryTimeout();
     assertTrue(message.contains("Qdrant collection 'memories'"), message);
     assertTrue(message.contains("Max points count limit of 2 reached!"), message);
     assertTrue(message.contains("retry.timeout.ms=10000"), message);
@@ -269,11 +265,7 @@ class QdrantRefusalsTest {
         "2", Status.INVALID_ARGUMENT.withDescription("Bad request: Shard key not specified"));
     task.put(List.of(record(1), record(2)));
     assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit(), "kept");
-    assertThrows(RetriableException.class, () -> task.put(List.of()));
-    now.addAndGet(Duration.ofSeconds(10).toNanos());
-    ConnectException e = assertThrows(ConnectException.class, () -> task.put(List.of()));
-    assertFalse(e instanceof RetriableException, e.toString());
-    String message = e.getMessage();
+    String message = failureAfterRetryTimeout();
     assertTrue(message.contains("Qdrant collection 'memories'"), message);
     assertTrue(message.contains("Bad request: Shard key not specified"), message);
     assertFalse(message.contains("max_points_count"), message);
@@ -311,6 +303,18 @@ class QdrantRefusalsTest {
                     StrictModeConfig.newBuilder().setEnabled(true).setMaxPointsCount(maxPoints))
                 .build())
         .get();
+  }
+
+  /**
+   * The task's error once the batch it keeps retrying has outlasted retry.timeout.ms (10 s): one
+   * put still asks for a retry, the first past the timeout fails the task for good.
+   */
+  private String failureAfterRetryTimeout() {
+    assertThrows(RetriableException.class, () -> task.put(List.of()));
+    now.addAndGet(Duration.ofSeconds(10).toNanos());
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(List.of()));
+    assertFalse(e instanceof RetriableException, e.toString());
+    return e.getMessage();
   }
 
   private SinkRecord tenantRecord(long id, String tenant) {
