@@ -1,5 +1,6 @@
 package io.somastack.connect.quickstart;
 
+import io.somastack.connect.common.postgres.SqlStates;
 import io.somastack.connect.testing.postgres.PostgresServer;
 import java.io.PrintStream;
 import java.sql.Connection;
@@ -55,9 +56,8 @@ final class ProgressReporter {
   static final Duration STATEMENT_TIMEOUT = Duration.ofSeconds(2);
 
   /** SQLSTATE query_canceled: what a statement_timeout ends a statement with. */
-  private static final String QUERY_CANCELED = "57014";
-
   private final Admin admin;
+
   private final PostgresServer postgres;
   private final String database;
   private final Duration statementTimeout;
@@ -164,7 +164,7 @@ final class ProgressReporter {
           rows.put(table, rs.getLong(1));
           lastCount.put(table, rs.getLong(1));
         } catch (SQLException e) {
-          if (!QUERY_CANCELED.equals(e.getSQLState())) {
+          if (!SqlStates.QUERY_CANCELED.equals(e.getSQLState())) {
             throw e;
           }
           uncounted.add(table);

@@ -2,6 +2,7 @@ package io.somastack.connect.quickstart;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.postgres.JdbcUrl;
+import io.somastack.connect.common.sql.SqlIdentifier;
 import io.somastack.connect.deploy.ConnectRestClient;
 import io.somastack.connect.deploy.PipelineDeployer;
 import io.somastack.connect.deploy.PipelineFile;
@@ -222,9 +223,9 @@ public final class Quickstart {
               + "). This run's Kafka starts empty, so the sinks would take its events for ones"
               + " already written and skip them. Use a new, empty database: createdb NAME (or"
               + " DROP DATABASE "
-              + quoted(db.name())
+              + SqlIdentifier.quote(db.name())
               + "; CREATE DATABASE "
-              + quoted(db.name())
+              + SqlIdentifier.quote(db.name())
               + ";) and point SOMA_PG_URL at it. Do not only empty "
               + SINK_OFFSETS
               + ": the earlier rows would still refuse this run's events.");
@@ -327,11 +328,6 @@ public final class Quickstart {
     } catch (IllegalStateException shuttingDown) {
       // the hook runs, or has run: nothing to remove
     }
-  }
-
-  /** A quoted SQL identifier. */
-  private static String quoted(String name) {
-    return "\"" + name.replace("\"", "\"\"") + "\"";
   }
 
   /** The exception's message, or its kind where there is none. */

@@ -69,8 +69,6 @@ public final class PostgresOutboxSourceTask extends SourceTask {
    */
   private static final long BACKLOG_WAIT_AFTER_TIMEOUT_MS = 60_000;
 
-  private static final String QUERY_CANCELED = "57014";
-
   private OutboxSourceConfig config;
   private List<OutboxTable> tables;
   private final Map<String, OutboxTable> byName = new HashMap<>();
@@ -563,7 +561,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       try {
         backlog = reader.backlog(table, backlogTimeoutMs);
       } catch (SQLException e) {
-        if (!QUERY_CANCELED.equals(e.getSQLState())) {
+        if (!SqlStates.QUERY_CANCELED.equals(e.getSQLState())) {
           throw e;
         }
         backlogTimedOut(now);

@@ -62,6 +62,11 @@ public final class SqlStates {
     }
   }
 
+  /**
+   * Query canceled: statement_timeout or lock_timeout ended the statement, or pg_cancel_backend.
+   */
+  public static final String QUERY_CANCELED = "57014";
+
   private static final Set<String> TRANSIENT_STATES =
       Set.of(
           "25006", // read-only transaction: the primary failed over, a standby answered
@@ -73,7 +78,7 @@ public final class SqlStates {
           "57P02", // crash shutdown
           "57P03", // cannot connect now: the server is starting
           "57P05", // idle_session_timeout ended the session
-          "57014", // query canceled: statement_timeout, pg_cancel_backend
+          QUERY_CANCELED,
           "58030"); // I/O error on the server
 
   /**

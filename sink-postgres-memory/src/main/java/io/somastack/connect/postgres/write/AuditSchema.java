@@ -54,8 +54,7 @@ final class AuditSchema {
       String partition =
           SqlIdentifier.withSuffix(
               bare, String.format("_%04d_%02d", month.getYear(), month.getMonthValue()));
-      String defaultPartition = SqlIdentifier.quote(SqlIdentifier.withSuffix(bare, "_default"));
-      if (defaultHoldsRowsOf(s, schemaPrefix + defaultPartition, month)) {
+      if (defaultHoldsRowsOf(s, defaultName, month)) {
         // an event dated beyond the months made ahead landed there before: PostgreSQL refuses a
         // partition whose rows the default one holds, so the whole month stays in the default
         log.warn(
