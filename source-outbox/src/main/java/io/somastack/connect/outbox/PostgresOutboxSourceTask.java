@@ -323,6 +323,15 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     }
   }
 
+  /**
+   * {@code ms} after {@code now} (never before 0), held at Long.MAX_VALUE: the backlog interval has
+   * no upper bound, and a longest one ("never") added to the clock went negative, a deadline always
+   * past.
+   */
+  private static long later(long now, long ms) {
+    return ms > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + ms;
+  }
+
   /** Milliseconds since the task was made, on the monotonic clock: never before 0. */
   private long nowMs() {
     return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
@@ -549,7 +558,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     if (now < nextBacklogAt) {
       return;
     }
-    nextBacklogAt = now + config.backlogIntervalMs();
+    nextBacklogAt = later(now, config.backlogIntervalMs());
     long rows = 0;
     long oldest = Long.MAX_VALUE;
     for (OutboxTable table : tables) {
@@ -631,7 +640,7 @@ public final class PostgresOutboxSourceTask extends SourceTask {
   private void backlogTimedOut(long now) {
     backlogTimeouts++;
     long waitMs = Math.max(config.backlogIntervalMs(), BACKLOG_WAIT_AFTER_TIMEOUT_MS);
-    nextBacklogAt = now + waitMs;
+    nextBacklogAt = later(now, waitMs);
     if (!backlogTimeoutLogged) {
       backlogTimeoutLogged = true;
       log.warn(

@@ -109,6 +109,22 @@ class BacklogMetricsTest {
     assertEquals(0.0, context.metric("oldest-unpublished-age-ms"));
   }
 
+  /**
+   * An interval as long as a long ("never", in effect) was added to the task's clock and overflowed
+   * to a deadline in the past: the backlog was counted on every poll instead of once.
+   */
+  @Test
+  void aLongestIntervalCountsTheBacklogOnceNotOnEveryPoll() throws Exception {
+    HandRunSourceContext context =
+        started(Map.of("metrics.backlog.interval.ms", String.valueOf(Long.MAX_VALUE)));
+    assertNull(relay.task().poll(), "nothing to relay yet");
+    assertEquals(0.0, context.metric("backlog-rows"));
+
+    insertCreatedAnHourAgo(2);
+    relay.task().poll();
+    assertEquals(0.0, context.metric("backlog-rows"), "the next count is not due");
+  }
+
   private HandRunSourceContext started() {
     return started(Map.of());
   }
