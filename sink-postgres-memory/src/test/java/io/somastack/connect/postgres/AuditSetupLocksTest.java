@@ -1,12 +1,21 @@
 package io.somastack.connect.postgres;
 
 import static io.somastack.connect.postgres.LocalTasks.SERVER;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
@@ -55,6 +64,42 @@ class AuditSetupLocksTest {
     put(forced, event(2, "2026-12-01T00:00:02Z"));
     assertEquals(3, LocalTasks.count(database, "SELECT count(*) FROM audit"));
     assertEquals(0, LocalTasks.count(database, "SELECT count(*) FROM soma_audit_verify('audit')"));
+  }
+
+  /**
+   * A setup cut short by the server (an administrator's pg_terminate_backend, a failover) is
+   * reported by what cut it: the rollback that follows on the dead connection also fails, and its
+   * "connection has been closed" (08003) was thrown in place of the cause (57P01).
+   */
+  @Test
+  void aSetupCutShortIsReportedByItsCauseNotByTheFailedRollback() throws Exception {
+    String database = "audit_setup_cut";
+    String url = SERVER.createDatabase(database);
+    ExecutorService putter = Executors.newSingleThreadExecutor();
+    try (Connection holder = SERVER.connect(database);
+        Statement s = holder.createStatement()) {
+      s.execute("SELECT pg_advisory_lock(hashtext('soma_audit_shared_objects'))");
+      Future<?> put = putter.submit(() -> put(url, event(0, "2026-12-01T00:00:00Z")));
+      await().atMost(Duration.ofSeconds(30)).until(() -> waitingForALock(database) == 1);
+      s.execute(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '"
+              + database
+              + "' AND wait_event_type = 'Lock'");
+      ExecutionException failed = assertThrows(ExecutionException.class, put::get);
+      assertTrue(
+          failed.getCause().getMessage().contains("SQLSTATE 57P01"),
+          "names the termination: " + failed.getCause().getMessage());
+    } finally {
+      putter.shutdownNow();
+    }
+  }
+
+  private static long waitingForALock(String database) throws SQLException {
+    return LocalTasks.count(
+        database,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = '"
+            + database
+            + "' AND wait_event_type = 'Lock'");
   }
 
   /** A task started anew (its setup runs), putting the records, then stopped. */

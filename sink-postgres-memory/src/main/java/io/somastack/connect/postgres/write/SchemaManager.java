@@ -207,7 +207,13 @@ public final class SchemaManager {
       }
       c.commit();
     } catch (SQLException | RuntimeException e) {
-      c.rollback();
+      // on a connection the server cut, the rollback fails too: its "connection has been closed"
+      // must not hide what cut it (57P01, or a fatal state that is no reason to retry)
+      try {
+        c.rollback();
+      } catch (SQLException again) {
+        e.addSuppressed(again);
+      }
       throw e;
     }
     ready.put(table, through);
