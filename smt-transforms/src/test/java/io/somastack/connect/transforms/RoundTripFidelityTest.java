@@ -261,6 +261,21 @@ class RoundTripFidelityTest {
     assertDuplicateReason(whole, "the value");
   }
 
+  /**
+   * A field holding a map whose keys have the same text cannot be encrypted (it would decrypt to
+   * one entry): the reason says so and where in the field it sits, naming no key or value.
+   */
+  @Test
+  void mapKeysOfTheSameTextInAnEncryptedFieldAreNamedAsTheReason() {
+    DataException inside =
+        assertThrows(DataException.class, () -> encryptSchemaless(List.of("x", collidingKeys())));
+    assertDuplicateReason(inside, "field 'f' cannot be encrypted");
+    assertTrue(inside.getMessage().contains("at [1] in it is a map"), inside.getMessage());
+    DataException whole =
+        assertThrows(DataException.class, () -> encryptSchemaless(collidingKeys()));
+    assertDuplicateReason(whole, "field 'f' cannot be encrypted: it is a map");
+  }
+
   private static void assertDuplicateReason(DataException e, String side) {
     String message = e.getMessage();
     assertTrue(message.contains(side), message);

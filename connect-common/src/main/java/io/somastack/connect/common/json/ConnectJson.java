@@ -12,7 +12,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.Date;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
@@ -62,12 +61,10 @@ public final class ConnectJson {
       JsonBuilder.Container<T> object = to.object(map.size());
       Schema keySchema = schema == null ? null : schema.keySchema();
       Schema valueSchema = schema == null ? null : schema.valueSchema();
-      Set<String> names = textKeysOnly(map) ? null : new HashSet<>(map.size() * 2);
+      Set<String> names = MapNames.seen(map);
       for (Map.Entry<?, ?> entry : map.entrySet()) {
         String name = fieldName(entry.getKey(), keySchema);
-        if (names != null && !names.add(name)) {
-          throw new DataException(DUPLICATE_NAME);
-        }
+        MapNames.add(names, name);
         object.add(name, entry(name, entry.getValue(), valueSchema, to));
       }
       return object.build();
@@ -137,22 +134,37 @@ public final class ConnectJson {
   /**
    * Why a map has no JSON: two of its keys have the same text (1 and "1", a null key and "null",
    * two byte arrays of equal content), and a JSON object holds a name once, so one entry would be
-   * lost. Neither the keys nor the values are named: they are record data.
+   * lost. Neither the keys nor the values are named: they are record data. The message of {@link
+   * #duplicateName()}; tell such a failure by {@link #isDuplicateName}, not by its message.
    */
   public static final String DUPLICATE_NAME =
       "a map has two keys of the same text (such as 1 and \"1\"), which JSON would make one";
 
+  /** The failure of a map two of whose keys have the same text ({@link #DUPLICATE_NAME}). */
+  public static DataException duplicateName() {
+    return new DuplicateName();
+  }
+
   /**
-   * Whether every key is a String: distinct strings are distinct names, so only a map with another
-   * key needs its names checked (and a set of them made).
+   * Whether {@code thrown} is, or was caused by, {@link #duplicateName()}: seen through a {@link
+   * JsonValueException} (which keeps the reason as its cause) and any other wrapping that chains
+   * it.
    */
-  public static boolean textKeysOnly(Map<?, ?> map) {
-    for (Object key : map.keySet()) {
-      if (!(key instanceof String)) {
-        return false;
+  public static boolean isDuplicateName(Throwable thrown) {
+    // bounded: a cause chain can be made circular
+    for (int depth = 0; thrown != null && depth < 64; depth++, thrown = thrown.getCause()) {
+      if (thrown instanceof DuplicateName) {
+        return true;
       }
     }
-    return true;
+    return false;
+  }
+
+  /** Its own type, so that it is recognised without comparing messages. */
+  private static final class DuplicateName extends DataException {
+    DuplicateName() {
+      super(DUPLICATE_NAME);
+    }
   }
 
   /**

@@ -1,7 +1,10 @@
 package io.somastack.connect.common.json;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.DoubleNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -12,6 +15,7 @@ import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
@@ -217,7 +221,17 @@ class ConnectJsonTest {
               () -> ConnectJson.convert(Map.of("k", List.of(map)), null, JAVA));
       assertEquals("[key][0]", inside.loggedPath());
       assertEquals(ConnectJson.DUPLICATE_NAME, inside.getMessage());
+      assertTrue(ConnectJson.isDuplicateName(top));
+      assertTrue(ConnectJson.isDuplicateName(inside));
     }
+    // a message alike is not the failure: it is told by its type, through any wrapping
+    assertFalse(ConnectJson.isDuplicateName(new DataException(ConnectJson.DUPLICATE_NAME)));
+    assertFalse(ConnectJson.isDuplicateName(new DataException("no JSON for NaN")));
+    assertFalse(ConnectJson.isDuplicateName(null));
+    assertTrue(
+        ConnectJson.isDuplicateName(
+            new DataException(
+                "wrapped", JsonValueException.under("f", ConnectJson.duplicateName()))));
     assertEquals(
         Map.of("1", "text:a", "2", "text:b"),
         ConnectJson.convert(mapOf(1, "a", "2", "b"), null, JAVA));
@@ -225,6 +239,20 @@ class ConnectJsonTest {
     assertEquals(
         Map.of("1", "text:a", "2", "text:b"),
         ConnectJson.convert(mapOf(1, "a", 2, "b"), intKeys, JAVA));
+  }
+
+  /** Distinct Strings are distinct names: a map of String keys makes no set and is not checked. */
+  @Test
+  void onlyAMapWithAKeyOtherThanAStringHasItsNamesChecked() {
+    assertNull(MapNames.seen(Map.of("a", 1, "b", 2)));
+    MapNames.add(null, "a");
+    MapNames.add(null, "a");
+    Set<String> seen = MapNames.seen(mapOf(1, "a", "2", "b"));
+    MapNames.add(seen, "1");
+    MapNames.add(seen, "2");
+    DataException twice = assertThrows(DataException.class, () -> MapNames.add(seen, "1"));
+    assertTrue(ConnectJson.isDuplicateName(twice));
+    assertEquals(ConnectJson.DUPLICATE_NAME, twice.getMessage());
   }
 
   private static Map<Object, Object> mapOf(Object k1, Object v1, Object k2, Object v2) {

@@ -3,12 +3,12 @@ package io.somastack.connect.qdrant.mapping;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.json.ConnectJson;
 import io.somastack.connect.common.json.JsonValueException;
+import io.somastack.connect.common.json.MapNames;
 import io.somastack.connect.common.path.FieldPath;
 import io.somastack.connect.common.record.StructFields;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -100,14 +100,11 @@ public final class Payloads {
       Schema valueSchema = schema == null ? null : schema.valueSchema();
       Schema keySchema = schema == null ? null : schema.keySchema();
       // keys of one text (1 and "1") would be one payload field, the later one kept: refused, as
-      // ConnectJson refuses them. Distinct Strings are distinct names, so only a map with another
-      // key pays for the set.
-      Set<String> names = ConnectJson.textKeysOnly(map) ? null : new HashSet<>(map.size() * 2);
+      // ConnectJson refuses them (a set made only for a map with a key other than a String)
+      Set<String> names = MapNames.seen(map);
       for (Map.Entry<?, ?> entry : map.entrySet()) {
         String name = ConnectJson.fieldName(entry.getKey(), keySchema);
-        if (names != null && !names.add(name)) {
-          throw new DataException(ConnectJson.DUPLICATE_NAME);
-        }
+        MapNames.add(names, name);
         put(name, true, entry.getValue(), valueSchema, excluded, into);
       }
     } else {

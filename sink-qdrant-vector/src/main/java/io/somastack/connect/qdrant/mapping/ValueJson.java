@@ -12,7 +12,6 @@ import java.util.Map;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
-import org.apache.kafka.connect.errors.DataException;
 
 /**
  * A record value as a JSON tree without one field: the vector the field embedder reads straight
@@ -67,7 +66,7 @@ final class ValueJson {
       // keys of one text (1 and "1") would be one name, and a template would read either: refused
       // as RecordJson refuses them everywhere else
       if (object.replace(key, node) != null) {
-        throw new DataException(ConnectJson.DUPLICATE_NAME);
+        throw ConnectJson.duplicateName();
       }
     }
     return object;

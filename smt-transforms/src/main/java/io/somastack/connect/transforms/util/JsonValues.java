@@ -47,7 +47,7 @@ public final class JsonValues {
       return toBytes(value, schema);
     } catch (DataException e) {
       String why;
-      if (ConnectJson.DUPLICATE_NAME.equals(e.getMessage())) {
+      if (ConnectJson.isDuplicateName(e)) {
         String at = e instanceof JsonValueException inside ? inside.loggedPath() : "";
         why =
             (at.isEmpty() ? "it is a map" : "at " + at + " in it is a map")

@@ -35,7 +35,7 @@ public final class RecordValues {
             record, "the " + side.label() + " cannot be read as JSON (" + e.getMessage() + ")");
       }
       if (value instanceof Map<?, ?> || value instanceof Struct || value instanceof Collection<?>) {
-        if (ConnectJson.DUPLICATE_NAME.equals(e.getMessage())) {
+        if (ConnectJson.isDuplicateName(e)) {
           // where it sits by field names and array positions, a map key as [key]: never data
           String at = e instanceof JsonValueException inside ? inside.loggedPath() : "";
           throw Records.error(

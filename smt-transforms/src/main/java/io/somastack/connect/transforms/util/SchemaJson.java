@@ -111,7 +111,7 @@ public final class SchemaJson {
       throw new DataException(
           reason.contains("nested too deeply")
               ? "it is nested too deeply to write as JSON"
-              : ConnectJson.DUPLICATE_NAME.equals(reason)
+              : ConnectJson.isDuplicateName(e)
                   ? "a default in it holds a map two of whose keys have the same text (such as 1"
                       + " and \"1\"), which JSON would make one"
                   : "a default in it has no JSON (a NaN or an infinity, or a type JSON lacks)");
