@@ -224,6 +224,34 @@ class RoundTripFidelityTest {
         ((Map<?, ?>) decrypt.apply(TestRecords.value(schemaless)).value()).get("f"));
   }
 
+  /**
+   * Authentic ciphertext of a number whose exponent is beyond an int (which BigDecimal cannot hold)
+   * fails the record as bad data, schemaless or as a Struct string field, quoting nothing of it:
+   * its NumberFormatException escaped the schemaless read, failing the task.
+   */
+  @Test
+  void authenticCiphertextOfAnUnreadableNumberFailsTheRecord() {
+    FieldCipher cipher = new FieldCipher(Keyring.parse(EncryptFieldsTest.KEYS));
+    byte[] plaintext = "[1e99999999999]".getBytes(StandardCharsets.US_ASCII);
+    String sealed = cipher.encrypt(plaintext, "pii", FieldCipher.Mode.RANDOM, "f", "acme");
+    DecryptFields<SinkRecord> decrypt =
+        DecryptFieldsTest.decrypt("fields", "f", "tenant.field", "tenant_id");
+    Map<String, Object> schemaless = new LinkedHashMap<>();
+    schemaless.put("tenant_id", "acme");
+    schemaless.put("f", sealed);
+    DataException refused =
+        assertThrows(DataException.class, () -> decrypt.apply(TestRecords.value(schemaless)));
+    assertTrue(refused.getMessage().contains("'f'"), refused.getMessage());
+    assertFalse(refused.getMessage().contains("9999"), refused.getMessage());
+
+    Schema schema = outer(Schema.OPTIONAL_STRING_SCHEMA);
+    Struct struct = new Struct(schema).put("tenant_id", "acme").put("f", sealed);
+    DataException asText =
+        assertThrows(DataException.class, () -> decrypt.apply(TestRecords.value(schema, struct)));
+    assertTrue(asText.getMessage().contains("'f'"), asText.getMessage());
+    assertFalse(asText.getMessage().contains("9999"), asText.getMessage());
+  }
+
   private static Map<Object, Object> collidingKeys() {
     Map<Object, Object> colliding = new LinkedHashMap<>();
     colliding.put(1, "int-secret");

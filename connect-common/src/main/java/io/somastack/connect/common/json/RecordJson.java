@@ -103,15 +103,43 @@ public final class RecordJson {
     }
   }
 
+  /** Parses JSON bytes (UTF-8), as {@link #parse(byte[], String)}. */
   public static JsonNode parse(byte[] bytes) {
     return parse(bytes, "value");
   }
 
+  /**
+   * Parses JSON bytes (UTF-8); a {@link DataException} gives the {@link #reason}, said of {@code
+   * subject}. Bytes read as their text reads: a string with a lone UTF-16 surrogate is written as
+   * its escape (\\uD800, see {@link #writeBytes}), which Jackson's byte parser refuses in a field
+   * name (a map key) though its char parser reads it, so bytes it refuses are read again as text.
+   * Only well-formed UTF-8 is: decoding malformed bytes would replace them with U+FFFD, a value
+   * nobody sent. The first failure is the one reported; JSON the byte parser reads costs nothing
+   * more.
+   */
   public static JsonNode parse(byte[] bytes, String subject) {
     try {
       return MAPPER.readTree(bytes);
+    } catch (JsonProcessingException e) {
+      JsonNode asText = asText(bytes);
+      if (asText != null) {
+        return asText;
+      }
+      throw new DataException(reason(e, subject));
     } catch (IOException | NumberFormatException e) {
       throw new DataException(reason(e, subject));
+    }
+  }
+
+  /** Well-formed UTF-8 the byte parser refused, read as text; null when it is no JSON as text. */
+  private static JsonNode asText(byte[] bytes) {
+    if (Utf8.malformedAt(bytes, true) >= 0) {
+      return null;
+    }
+    try {
+      return MAPPER.readTree(new String(bytes, StandardCharsets.UTF_8));
+    } catch (IOException | NumberFormatException again) {
+      return null;
     }
   }
 

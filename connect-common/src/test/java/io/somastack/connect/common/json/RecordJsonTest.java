@@ -232,4 +232,30 @@ class RecordJsonTest {
         RecordJson.MAPPER.writeValueAsBytes(lone),
         RecordJson.writeBytes(RecordJson.MAPPER.getNodeFactory().textNode(lone)));
   }
+
+  /**
+   * Bytes read as their text reads: a name holding a lone surrogate, written as its escape, is
+   * refused by Jackson's byte parser (its char parser reads it), so refused bytes are read again as
+   * text. Malformed UTF-8 is not (decoding would put U+FFFD where nobody sent it), and what fails
+   * both ways is reported as the bytes failed, quoting nothing.
+   */
+  @Test
+  void bytesWithALoneSurrogateInANameReadBackAsTheirTextDoes() {
+    JsonNode tree = RecordJson.convert(Map.of("\uD800", 1), null);
+    byte[] bytes = RecordJson.writeBytes(tree);
+    assertEquals("{\"\\uD800\":1}", new String(bytes, StandardCharsets.UTF_8));
+    assertEquals(tree, RecordJson.parse(bytes));
+    assertEquals(tree, RecordJson.parse(bytes, "key"));
+
+    byte[] malformed = {
+      '{', '"', '\\', 'u', 'D', '8', '0', '0', '"', ':', '"', (byte) 0xC3, '"', '}'
+    };
+    DataException e = assertThrows(DataException.class, () -> RecordJson.parse(malformed, "key"));
+    assertTrue(e.getMessage().startsWith("key is not valid JSON"), e.getMessage());
+    DataException invalid =
+        assertThrows(
+            DataException.class,
+            () -> RecordJson.parse("{\"secret\":}".getBytes(StandardCharsets.UTF_8), "key"));
+    assertEquals("key is not valid JSON (line 1, column 11)", invalid.getMessage());
+  }
 }

@@ -6,12 +6,9 @@ import io.somastack.connect.common.json.ConnectJson;
 import io.somastack.connect.common.json.JsonValueException;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
-import io.somastack.connect.common.text.Utf8;
-import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -80,19 +77,16 @@ public final class JsonValues {
   public static Object fromBytes(byte[] json) {
     JsonNode tree;
     try {
-      tree = readTree(json);
-    } catch (IOException e) {
-      // no cause: the parser's message quotes the token it stopped at, decrypted personal data
+      tree = RecordJson.parse(json, "decrypted value");
+    } catch (DataException e) {
+      // as it always said; a number BigDecimal cannot hold (1e99999999999) is refused here too,
+      // where its NumberFormatException used to escape and fail the task
       throw new DataException("decrypted value is not JSON");
     }
     if (tree == null || tree.isMissingNode()) {
       throw new DataException("decrypted value is not JSON");
     }
-    Object value = toConnect(tree, JsonValues::exactNumber);
-    if (value instanceof Double d && d == 0 && negative(json)) {
-      return -0.0d; // the decimal the number is read into has no sign at zero
-    }
-    return value;
+    return signedZero(toConnect(tree, JsonValues::exactNumber), json);
   }
 
   /**
@@ -100,7 +94,7 @@ public final class JsonValues {
    * -0.0 keeps its sign, which the decimal the number is read into has not.
    */
   public static String toText(byte[] json) {
-    JsonNode node = parse(json, "value");
+    JsonNode node = RecordJson.parse(json, "value");
     if (node.isTextual()) {
       return node.textValue();
     }
@@ -109,37 +103,18 @@ public final class JsonValues {
   }
 
   /**
-   * Decrypted JSON as a tree; a {@link DataException} gives the {@link RecordJson#reason}, said of
-   * {@code subject}.
+   * A float or double zero read from {@code json} with the sign its text has: the decimal JSON is
+   * read into ({@link RecordJson#MAPPER} reads floats as BigDecimal) has no sign at zero, so -0.0
+   * would come back as 0.0, unlike the value encrypted. Anything else is returned as it is.
    */
-  static JsonNode parse(byte[] json, String subject) {
-    try {
-      return readTree(json);
-    } catch (IOException | NumberFormatException e) {
-      throw new DataException(RecordJson.reason(e, subject));
+  static Object signedZero(Object value, byte[] json) {
+    if (value instanceof Double d && d == 0 && negative(json)) {
+      return -0.0d;
     }
-  }
-
-  /**
-   * JSON bytes as a tree. A string with a lone UTF-16 surrogate is written as its escape (\\uD800,
-   * see {@link RecordJson#writeBytes}), which Jackson's byte parser refuses in a field name (a map
-   * key), though its char parser reads it: such bytes, refused, are read again as text. Only
-   * well-formed UTF-8 is: decoding malformed bytes would replace them with U+FFFD, a value nobody
-   * sent (EncryptFields only writes well-formed UTF-8). The first failure is the one thrown.
-   */
-  private static JsonNode readTree(byte[] json) throws IOException {
-    try {
-      return RecordJson.MAPPER.readTree(json);
-    } catch (JsonProcessingException e) {
-      if (Utf8.malformedAt(json, true) >= 0) {
-        throw e;
-      }
-      try {
-        return RecordJson.MAPPER.readTree(new String(json, StandardCharsets.UTF_8));
-      } catch (JsonProcessingException | NumberFormatException again) {
-        throw e;
-      }
+    if (value instanceof Float f && f == 0 && negative(json)) {
+      return -0.0f;
     }
+    return value;
   }
 
   /**

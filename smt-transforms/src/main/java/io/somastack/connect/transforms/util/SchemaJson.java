@@ -234,14 +234,7 @@ public final class SchemaJson {
    * JSON is read into has not.
    */
   public static Object value(byte[] json, Schema schema) {
-    Object value = value(JsonValues.parse(json, "decrypted value"), schema);
-    if (value instanceof Double d && d == 0 && JsonValues.negative(json)) {
-      return -0.0d;
-    }
-    if (value instanceof Float f && f == 0 && JsonValues.negative(json)) {
-      return -0.0f;
-    }
-    return value;
+    return JsonValues.signedZero(value(RecordJson.parse(json, "decrypted value"), schema), json);
   }
 
   /**
