@@ -226,6 +226,9 @@ BEGIN
   IF new_default IS NOT NULL THEN
     -- owned as the rest, by the table's owner: the sink reads it by name when it adds a month
     EXECUTE format('CREATE TABLE %s PARTITION OF %s DEFAULT', new_default, audit_table);
+    -- the sink's setup probes it by event time for a month's rows before making the month's
+    -- partition; made here while the partition is empty, it costs nothing
+    EXECUTE format('CREATE INDEX ON %s (event_time)', new_default);
     EXECUTE format('ALTER TABLE %s OWNER TO %I', new_default,
                    (SELECT pg_get_userbyid(c.relowner) FROM pg_class c WHERE c.oid = audit_table));
   END IF;

@@ -381,6 +381,14 @@ class AuditRetireTest {
             "checked_default: 1 retired"),
         retire(database, NOW.minusMonths(1)));
     assertEquals(List.of(), problems(database));
+    // the empty default partition made anew is indexed as the sink's setup indexes it
+    assertEquals(
+        1,
+        LocalTasks.count(
+            database,
+            "SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
+                + " AND a.attnum = i.indkey[0] WHERE i.indrelid = 'checked_default'::regclass"
+                + " AND a.attname = 'event_time'"));
 
     write(url, event(FIRST, 10, YearMonth.of(2020, 2).atDay(1)));
     write(url, event(FIRST, 11, YearMonth.of(2099, 1).atDay(1)));

@@ -416,7 +416,10 @@ public final class PostgresSinkConfig extends AbstractConfig {
         3,
         ConfigDef.Range.between(0, 36),
         Importance.LOW,
-        "Audit mode: monthly partitions created ahead of the current month.",
+        "Audit mode: monthly partitions created ahead of the current month. The next month's is"
+            + " always created, 0 included (which acts as 1): an event stamped just past the"
+            + " month's end by a clock running ahead would otherwise land in the default partition"
+            + " and keep that month from ever getting its own.",
         GROUP_WRITE,
         ++order,
         Width.SHORT,

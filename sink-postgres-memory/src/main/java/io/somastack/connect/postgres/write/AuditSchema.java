@@ -10,6 +10,12 @@ import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.YearMonth;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,10 +56,25 @@ final class AuditSchema {
         schemaPrefix + SqlIdentifier.quote(SqlIdentifier.withSuffix(bare, "_default"));
     s.execute("CREATE TABLE IF NOT EXISTS " + defaultName + " PARTITION OF " + table + " DEFAULT");
     refuseIfNotItsPartition(s, table, defaultName);
+    indexEventTime(s, table, defaultName);
+    Map<YearMonth, String> months = new LinkedHashMap<>();
     for (YearMonth month = from; !month.isAfter(through); month = month.plusMonths(1)) {
-      String partition =
-          SqlIdentifier.withSuffix(
-              bare, String.format("_%04d_%02d", month.getYear(), month.getMonthValue()));
+      months.put(
+          month,
+          schemaPrefix
+              + SqlIdentifier.quote(
+                  SqlIdentifier.withSuffix(
+                      bare, String.format("_%04d_%02d", month.getYear(), month.getMonthValue()))));
+    }
+    // a month whose partition exists needs nothing: not the check of the default partition's rows
+    // (which a setup after every reconnect would otherwise repeat), nor the CREATE
+    Set<String> present = partitionsOf(s, table, months.values());
+    for (Map.Entry<YearMonth, String> entry : months.entrySet()) {
+      YearMonth month = entry.getKey();
+      String partition = entry.getValue();
+      if (present.contains(partition)) {
+        continue;
+      }
       if (defaultHoldsRowsOf(s, defaultName, month)) {
         // an event dated beyond the months made ahead landed there before: PostgreSQL refuses a
         // partition whose rows the default one holds, so the whole month stays in the default
@@ -63,10 +84,12 @@ final class AuditSchema {
             table,
             month);
       } else {
+        // PostgreSQL scans the whole default partition here (under ACCESS EXCLUSIVE on the
+        // table) to prove it holds no row of the month: once per month and table, see
+        // docs/audit-archival.md
         s.execute(
             "CREATE TABLE IF NOT EXISTS "
-                + schemaPrefix
-                + SqlIdentifier.quote(partition)
+                + partition
                 + " PARTITION OF "
                 + table
                 + " FOR VALUES FROM ("
@@ -74,7 +97,7 @@ final class AuditSchema {
                 + ") TO ("
                 + SchemaManager.monthStart(month.plusMonths(1))
                 + ")");
-        refuseIfNotItsPartition(s, table, schemaPrefix + SqlIdentifier.quote(partition));
+        refuseIfNotItsPartition(s, table, partition);
       }
     }
     // The heads table and the verify function serve every audit table, while the caller's lock
@@ -314,6 +337,64 @@ final class AuditSchema {
       filled = filled.replace(token, SchemaManager.literal(constant[1]));
     }
     return filled;
+  }
+
+  /**
+   * Which of the named tables are partitions of the table, in one catalogue query (to_regclass
+   * takes no lock): the same test as {@link #refuseIfNotItsPartition}.
+   */
+  private static Set<String> partitionsOf(Statement s, String table, Collection<String> names)
+      throws SQLException {
+    Set<String> present = new HashSet<>();
+    if (names.isEmpty()) {
+      return present;
+    }
+    String array =
+        names.stream().map(SchemaManager::literal).collect(Collectors.joining(", ", "ARRAY[", "]"));
+    try (var rs =
+        s.executeQuery(
+            "SELECT n FROM unnest("
+                + array
+                + "::text[]) AS n WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i"
+                + " JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid"
+                + " WHERE i.inhrelid = to_regclass(n) AND i.inhparent = to_regclass("
+                + SchemaManager.literal(table)
+                + ") AND c.relispartition)")) {
+      while (rs.next()) {
+        present.add(rs.getString(1));
+      }
+    }
+    return present;
+  }
+
+  /**
+   * Gives the default partition an index led by event_time, unless it has one (any valid one, not
+   * partial: an operator may have built it beforehand with CREATE INDEX CONCURRENTLY), so that
+   * {@link #defaultHoldsRowsOf} is an index probe rather than a scan of every backfilled row. On
+   * the default partition only: rows landing in the monthly partitions pay nothing for it. Built
+   * here at the first setup after the upgrade that brought it, it blocks writes into the default
+   * partition (not the monthly ones) while it runs; soma_audit_retire indexes the empty default
+   * partition it makes.
+   */
+  private static void indexEventTime(Statement s, String table, String defaultPartition)
+      throws SQLException {
+    try (var rs =
+        s.executeQuery(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a"
+                + " ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+                + " WHERE i.indrelid = to_regclass("
+                + SchemaManager.literal(defaultPartition)
+                + ") AND a.attname = 'event_time' AND i.indisvalid AND i.indpred IS NULL)")) {
+      rs.next();
+      if (rs.getBoolean(1)) {
+        return;
+      }
+    }
+    log.info(
+        "Audit table {}: indexing the event time of its default partition {}",
+        table,
+        defaultPartition);
+    s.execute("CREATE INDEX ON " + defaultPartition + " (\"event_time\")");
   }
 
   /** A month cannot get its own partition once the default partition holds rows of it. */

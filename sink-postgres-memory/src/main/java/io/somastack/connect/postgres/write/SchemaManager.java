@@ -166,7 +166,11 @@ public final class SchemaManager {
 
   /** Ensures the table is ready; commits its own DDL transaction when it had work to do. */
   public void ensure(Connection c, String table) throws SQLException {
-    YearMonth through = YearMonth.now(ZoneOffset.UTC).plusMonths(config.auditPartitionsAhead());
+    // the next month at least, whatever the config says (0 included): without it an event stamped
+    // just past the month's end (a producer's clock a little ahead) lands in the default partition,
+    // and PostgreSQL then refuses that month its partition for good
+    YearMonth through =
+        YearMonth.now(ZoneOffset.UTC).plusMonths(Math.max(1, config.auditPartitionsAhead()));
     YearMonth known = ready.get(table);
     if (known != null && (layout.mode() != WriteMode.AUDIT || !known.isBefore(through))) {
       return;
