@@ -14,6 +14,7 @@ import io.somastack.connect.qdrant.embed.Embedder;
 import io.somastack.connect.qdrant.mapping.PointMapper;
 import io.somastack.connect.qdrant.mapping.PointMapper.Rejected;
 import io.somastack.connect.qdrant.mapping.PointOp;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -29,6 +30,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -682,20 +685,83 @@ public class QdrantVectorSinkTask extends SinkTask {
   }
 
   /**
-   * Lets the batches in flight finish (within their requests' deadlines) before the channel closes.
-   * Their offsets can no longer be committed, so they are neither acknowledged nor dead-lettered
-   * here: Connect delivers their records again to whichever task takes the partitions next.
+   * How long {@link #stop} waits for the batches in flight before it cancels them: well within
+   * Connect's task.shutdown.graceful.timeout.ms (5 s by default), past which the worker abandons
+   * the task, while a Qdrant that answers at all answers a batch long before.
+   */
+  static final Duration STOP_WAIT = Duration.ofSeconds(2);
+
+  /** How long {@link #stop} then waits for the sender threads, their requests cancelled, to end. */
+  private static final Duration STOP_SENDERS_WAIT = Duration.ofSeconds(1);
+
+  /**
+   * Lets the batches in flight finish, for {@link #STOP_WAIT} at most, then cancels those that have
+   * not (the channel is shut down at once, failing their requests) and ends the sender threads, so
+   * a slow or unresponsive Qdrant cannot hold stop for up to qdrant.timeout.ms per batch, past
+   * Connect's graceful shutdown timeout. Dropping them is safe: offsets are committed only for
+   * acknowledged batches, and a stopping task's offsets are no longer committed at all (it neither
+   * acknowledges nor dead-letters here), so Connect delivers their records again to whichever task
+   * takes the partitions next. Qdrant may still apply a request the client gave up on; the points
+   * are written again under the same ids by that delivery (upserts and deletes by id are
+   * idempotent), so the replay is harmless. preCommit, flush and close(partitions), whose offsets
+   * must be durable, still wait for every batch in flight within its requests' deadlines.
    */
   @Override
   public void stop() {
-    dropAll();
+    List<PendingBatch> cancelled = awaitInFlight(STOP_WAIT);
+    unacknowledged.clear();
     mappedNotSent = null;
+    if (!cancelled.isEmpty()) {
+      OffsetRanges pending = new OffsetRanges();
+      cancelled.forEach(batch -> pending.addAll(batch.ranges));
+      log.warn(
+          "Qdrant did not answer {} batch(es) in flight within {} ms of stop; their requests are"
+              + " cancelled and their records, never committed, come again to the partitions'"
+              + " next owner: {}",
+          cancelled.size(),
+          STOP_WAIT.toMillis(),
+          pending);
+      if (writer != null) {
+        writer.abort(); // fails the requests still in flight: nothing waits for their deadlines
+      }
+    }
     if (sender != null) {
-      sender.shutdown();
+      sender.shutdownNow(); // a sender still waiting (for a request slot) is interrupted
+      awaitTermination(sender, STOP_SENDERS_WAIT);
     }
     closeQuietly(writer);
     closeQuietly(embedder);
     closeQuietly(metrics);
+  }
+
+  /**
+   * Waits for the batches sent and not yet answered, all within {@code wait} together, whatever
+   * their outcome (nothing is acknowledged any more); returns those still not answered.
+   */
+  private List<PendingBatch> awaitInFlight(Duration wait) {
+    long deadline = System.nanoTime() + wait.toNanos();
+    List<PendingBatch> notDone = new ArrayList<>();
+    for (PendingBatch batch : unacknowledged) {
+      if (batch.kept()) {
+        continue; // not in flight: kept to be sent again, which no put does any more
+      }
+      try {
+        Uninterruptibles.getUninterruptibly(
+            batch.sent, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        notDone.add(batch);
+      } catch (ExecutionException | RuntimeException e) {
+        // its outcome no longer matters: its offsets are not committed either way
+      }
+    }
+    return notDone;
+  }
+
+  private static void awaitTermination(ExecutorService executor, Duration wait) {
+    if (!Uninterruptibles.awaitTerminationUninterruptibly(
+        executor, wait.toMillis(), TimeUnit.MILLISECONDS)) {
+      log.warn("Qdrant sink writer threads did not end within {} ms of stop", wait.toMillis());
+    }
   }
 
   /** A put's records, in the order put was given them, and the batch mapped from them. */

@@ -1028,6 +1028,15 @@ final class QdrantWriter implements AutoCloseable {
     return codeOnly;
   }
 
+  /**
+   * Shuts the channel down at once: every request still in flight fails (CANCELLED or UNAVAILABLE)
+   * instead of running to its deadline, and so does any sent later. For a stopping task that has
+   * waited long enough; {@link #close} then finds nothing left to wait for.
+   */
+  void abort() {
+    client.channel().shutdownNow();
+  }
+
   @Override
   public void close() {
     client.close();

@@ -1360,6 +1360,26 @@ class QdrantVectorSinkTaskTest {
     assertEquals(2, count());
   }
 
+  /**
+   * A Qdrant that holds a batch unanswered, with a deadline far past Connect's graceful shutdown
+   * timeout (5 s), does not hold stop for the deadline: stop gives the batch a bounded while, then
+   * cancels it, and returns while Qdrant still holds the request. Its offsets were never committed.
+   */
+  @Test
+  void stopCancelsABatchQdrantHoldsRatherThanWaitForItsDeadline() throws Exception {
+    startSlowTask("qdrant.timeout.ms", "60000");
+    putWhileQdrantHolds(sink.record(null, memory(1, "one")));
+    QdrantVectorSinkTask stopping = sink.stoppedByTheTest();
+    CompletableFuture<Void> stopped = CompletableFuture.runAsync(stopping::stop);
+    try {
+      await().atMost(Duration.ofSeconds(10)).until(stopped::isDone);
+      stopped.get(); // stop threw nothing
+      assertEquals(1, qdrant.heldWrites(), "stop returned while Qdrant still held the write");
+    } finally {
+      qdrant.release();
+    }
+  }
+
   // ------------------------------------------------------- against Qdrant's own answers
   // (QdrantFidelityBehaviour holds the stand-in to them, and them to Qdrant where Docker runs)
 
