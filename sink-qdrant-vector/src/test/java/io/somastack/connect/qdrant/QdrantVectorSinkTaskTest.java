@@ -1380,6 +1380,36 @@ class QdrantVectorSinkTaskTest {
     }
   }
 
+  /**
+   * Restarting a task with the OpenAI embedder many times does not leave an HTTP client's selector
+   * thread per start: on Java 17 a client cannot be closed and its thread lives until a GC collects
+   * it, which on a busy worker can be hours. The stopped tasks are kept reachable here, as they are
+   * on a worker until that GC, so a client per start would show as a thread per start.
+   */
+  @Test
+  void restartsWithTheOpenAiEmbedderDoNotLeaveAnHttpClientThreadEach() {
+    int before = httpClientSelectorThreads();
+    List<QdrantVectorSinkTask> stopped = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      sink.start(
+          "embedder", "openai", "embedder.openai.url", "http://127.0.0.1:9/v1", "vector.size", "8");
+      QdrantVectorSinkTask stopping = sink.stoppedByTheTest();
+      stopping.stop();
+      stopped.add(stopping);
+    }
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> httpClientSelectorThreads() <= before + 1); // one shared client at most
+    assertEquals(20, stopped.size());
+  }
+
+  private static int httpClientSelectorThreads() {
+    return (int)
+        Thread.getAllStackTraces().keySet().stream()
+            .filter(t -> t.isAlive() && t.getName().matches("HttpClient-\\d+-SelectorManager"))
+            .count();
+  }
+
   // ------------------------------------------------------- against Qdrant's own answers
   // (QdrantFidelityBehaviour holds the stand-in to them, and them to Qdrant where Docker runs)
 

@@ -24,6 +24,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -70,6 +72,22 @@ public final class OpenAiEmbedder extends TextEmbedder {
 
   /** A text any embedding model takes, to tell a refused request from refused texts. */
   static final String PROBE_TEXT = "hello";
+
+  /**
+   * The HTTP clients every embedder of this class loader (the plugin's) shares, one per connect
+   * timeout, the only setting a client is built with here (TLS is the JVM's default, no proxy, no
+   * redirects; timeouts, the key and the body are per request). A client cannot be closed on Java
+   * 17 and holds a selector thread until it is garbage-collected, so one per task start left a
+   * thread for every restart until a GC; shared, a worker holds one per distinct
+   * embedder.openai.timeout.ms, for the plugin's life, however often tasks restart.
+   */
+  private static final ConcurrentMap<Duration, HttpClient> CLIENTS = new ConcurrentHashMap<>();
+
+  /** The shared client that connects within {@code connectTimeout}; see {@link #CLIENTS}. */
+  private static HttpClient sharedClient(Duration connectTimeout) {
+    return CLIENTS.computeIfAbsent(
+        connectTimeout, timeout -> HttpClient.newBuilder().connectTimeout(timeout).build());
+  }
 
   private final HttpClient http;
   private final URI endpoint;
@@ -120,7 +138,7 @@ public final class OpenAiEmbedder extends TextEmbedder {
     this.maxRetries = config.openAiMaxRetries();
     this.retryBudget = config.openAiRetryBudget();
     this.backoff = new Backoff(config.retryBackoff(), config.retryBackoffMax());
-    this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+    this.http = sharedClient(timeout);
     this.nanoTime = nanoTime;
     this.sleep = sleep;
     warnIfKeyInClearText(config.openAiUrl());
@@ -461,20 +479,11 @@ public final class OpenAiEmbedder extends TextEmbedder {
   }
 
   /**
-   * Releases the client's selector thread and pooled connections now rather than when the client is
-   * garbage-collected, which for a long-lived task's client can be hours after a restart left it.
-   * HttpClient is closeable from Java 21; on Java 17 workers the collector still has to do it.
+   * Leaves the HTTP client open: other embedders share it (see {@link #CLIENTS}), and a request of
+   * this one still running ends by its own deadline ({@link #send} cancels it when it passes).
    */
   @Override
-  public void close() {
-    if (http instanceof AutoCloseable closeable) {
-      try {
-        closeable.close();
-      } catch (Exception e) {
-        log.debug("Closing the embeddings HTTP client failed: {}", e.toString());
-      }
-    }
-  }
+  public void close() {}
 
   private RetriableException budgetSpent(int attempt, String failure) {
     return new RetriableException(
