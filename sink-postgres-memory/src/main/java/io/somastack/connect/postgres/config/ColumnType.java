@@ -7,9 +7,6 @@ import io.somastack.connect.postgres.record.BadRecordException;
 import io.somastack.connect.postgres.record.NumericLimits;
 import java.math.BigDecimal;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
-import java.time.temporal.ChronoUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -168,14 +165,19 @@ public enum ColumnType {
       return timestamp(Instant.ofEpochMilli(value.longValue()), "field '" + field + "'");
     }
     if (value.isTextual()) {
-      try {
-        // PostgreSQL keeps microseconds; truncating here keeps Java's view equal to the stored one
-        Instant instant =
-            OffsetDateTime.parse(value.asText()).toInstant().truncatedTo(ChronoUnit.MICROS);
-        return timestamp(instant, "field '" + field + "'");
-      } catch (DateTimeParseException e) {
+      // as PostgreSQL reads the text (fractions rounded to its microseconds), so the column holds
+      // what (payload->>'field')::timestamptz would
+      long micros = TimestampText.epochMicros(value.asText());
+      if (micros == TimestampText.UNREADABLE) {
         throw wrongType(field, "timestamptz (ISO-8601 with offset, or epoch ms)", value);
       }
+      if (micros == TimestampText.OUT_OF_RANGE) {
+        throw outOfRange("field '" + field + "'");
+      }
+      Instant instant =
+          Instant.ofEpochSecond(
+              Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+      return timestamp(instant, "field '" + field + "'");
     }
     throw wrongType(field, "timestamptz", value);
   }

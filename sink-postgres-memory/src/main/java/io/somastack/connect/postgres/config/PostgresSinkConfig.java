@@ -389,10 +389,18 @@ public final class PostgresSinkConfig extends AbstractConfig {
         "Typed columns extracted from the event besides the whole payload (jsonb), each written"
             + " column:type:path, e.g. tenant:text:metadata.tenant_id,score:double:importance."
             + " Types: text, bigint, double, boolean, timestamptz, uuid, jsonb. A value of the wrong"
-            + " type dead-letters its record. timestamptz takes ISO-8601 text or a number of epoch"
-            + " milliseconds; a number of epoch seconds cannot be told from milliseconds and"
-            + " would be read as milliseconds, without an error. Not in write.mode=dead_letter,"
-            + " which stores each dead letter whole.",
+            + " type dead-letters its record. timestamptz takes a number of epoch milliseconds"
+            + " (a number of epoch seconds cannot be told from milliseconds and would be read as"
+            + " milliseconds, without an error) or text, read as PostgreSQL's timestamptz input"
+            + " reads it, in these forms only: YYYY-MM-DD, then T, t or a space, then hh:mm,"
+            + " optionally :ss, then after seconds optionally a point and up to 64 digits"
+            + " (beyond microseconds rounded to the nearest, as PostgreSQL rounds), then an"
+            + " offset: Z, z, +hh, +hhmm, +hh:mm or +hh:mm:ss (or -), at most 15:59:59; each"
+            + " number with exactly the digits shown. Second 60 is the next minute's :00 and"
+            + " 24:00:00 the next day's midnight, as in PostgreSQL. Text without an offset is"
+            + " refused (its instant would depend on a time zone), and so is a time outside the"
+            + " years 1 to 9999. Not in write.mode=dead_letter, which stores each dead letter"
+            + " whole.",
         GROUP_WRITE,
         ++order,
         Width.LONG,
@@ -403,8 +411,10 @@ public final class PostgresSinkConfig extends AbstractConfig {
         "timestamp",
         Validators.fieldPath(),
         Importance.MEDIUM,
-        "Audit mode: field path of the event time (ISO-8601 or epoch ms) that picks the monthly"
-            + " partition; the Kafka record timestamp when the field is missing.",
+        "Audit mode: field path of the event time that picks the monthly partition: a number"
+            + " of epoch milliseconds, or text in the forms a timestamptz column takes (see"
+            + " columns: ISO-8601 with an offset, read as PostgreSQL reads it, digits beyond"
+            + " microseconds rounded). The Kafka record timestamp when the field is missing.",
         GROUP_WRITE,
         ++order,
         Width.MEDIUM,
