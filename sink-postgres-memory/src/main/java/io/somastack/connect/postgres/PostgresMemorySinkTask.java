@@ -219,6 +219,8 @@ public class PostgresMemorySinkTask extends SinkTask {
       return;
     }
     long started = System.nanoTime();
+    // retry.timeout.ms counts from the start of a run's first failed attempt, on its own clock
+    long attemptStarted = retries.now();
     moment = TableChanged.Moment.FIRST_TRY;
     try {
       offsets.load();
@@ -229,7 +231,7 @@ public class PostgresMemorySinkTask extends SinkTask {
     } catch (SQLException e) {
       session.rollbackQuietly();
       if (SqlStates.isTransient(e)) {
-        retryLater(e, records);
+        retryLater(e, records, attemptStarted);
       }
       // the worker logs the cause's chain: never a message that may quote a value
       String message =
@@ -274,16 +276,18 @@ public class PostgresMemorySinkTask extends SinkTask {
 
   /**
    * Transient: the same records come again after a backoff, whole and in order, until
-   * retry.timeout.ms has passed since the first failure of this run; then the task fails.
+   * retry.timeout.ms has passed since the start of this run's first failed attempt (begun at {@code
+   * attemptStarted}, a reading of the retry clock); then the task fails.
    */
-  private void retryLater(SQLException e, Collection<SinkRecord> records) {
+  private void retryLater(SQLException e, Collection<SinkRecord> records, long attemptStarted) {
     // The commit may have landed before the connection broke. Read back what the database holds
     // before the records come again, so a batch that did commit is skipped, not written twice:
     // append and upsert would absorb it, an audit chain would link it a second time.
     offsets.reloadAssigned();
     session.reset();
     forgetCatalog();
-    retries.failed();
+    // from the attempt's start: one that hung until the socket timeout has spent that time already
+    retries.failed(attemptStarted);
     if (retries.expired()) {
       giveUp(e, records);
     }

@@ -18,6 +18,7 @@ final class CuttingProxy extends LoopbackProxy {
 
   private final AtomicBoolean armed = new AtomicBoolean();
   private volatile boolean down;
+  private volatile Runnable whenRefused = () -> {};
 
   /** Sockets of the connections forwarded now, both sides: cut when the proxy goes down. */
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
@@ -46,6 +47,11 @@ final class CuttingProxy extends LoopbackProxy {
     open.forEach(LoopbackProxy::closeQuietly);
   }
 
+  /** Runs {@code action} on each connection closed for being down, before it is closed. */
+  void whenRefused(Runnable action) {
+    whenRefused = action;
+  }
+
   void comeBack() {
     down = false;
   }
@@ -53,6 +59,7 @@ final class CuttingProxy extends LoopbackProxy {
   @Override
   Link connected(Socket client, Socket server) {
     if (down) {
+      whenRefused.run();
       return null;
     }
     open.add(client);

@@ -12,6 +12,7 @@ import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -162,6 +163,31 @@ class RetryTimeoutTest {
                     () -> task.put(List.of(onOther)),
                     "a new run of failures, within its timeout"));
     assertTrue(logged.contains("retry 1 in"), logged);
+  }
+
+  /**
+   * The timeout counts from the start of the run's first failed attempt, not from when its failure
+   * was seen: an attempt that took 6 s to fail (a connection refused after its connect timeout, a
+   * query hung until the socket timeout) has spent 6 s of it already.
+   */
+  @Test
+  void theTimeoutCountsTheFirstFailedAttemptsOwnTime() {
+    proxy.goDown();
+    startTask("10000");
+    AtomicBoolean slow = new AtomicBoolean(true);
+    proxy.whenRefused(
+        () -> {
+          if (slow.getAndSet(false)) {
+            advance(Duration.ofSeconds(6));
+          }
+        });
+    List<SinkRecord> batch = List.of(event(0));
+    assertThrows(RetriableException.class, () -> task.put(batch), "6 s into the timeout");
+    assertFalse(slow.get(), "the attempt met the refusal");
+    advance(Duration.ofSeconds(4));
+    ConnectException e = assertThrows(ConnectException.class, () -> task.put(batch));
+    assertFalse(e instanceof RetriableException, e.toString());
+    assertTrue(e.getMessage().contains("after 2 attempt(s) over 10.0 s"), e.getMessage());
   }
 
   @Test
