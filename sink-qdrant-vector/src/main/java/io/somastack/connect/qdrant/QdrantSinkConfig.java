@@ -748,7 +748,12 @@ public final class QdrantSinkConfig extends AbstractConfig {
             RETRY_BACKOFF_MS,
             200L,
             "a transient failure (a batch Qdrant could not take, which Connect then delivers"
-                + " again; a failed embeddings request, retried within the put)");
+                + " again; a failed embeddings request, retried within the put)",
+            "Connect (Kafka 4.3.1's WorkerSinkTask) delivers a batch Qdrant could not take"
+                + " again after the shorter of the wait and the time to the worker's next offset"
+                + " commit, so that wait never exceeds the worker's offset.flush.interval.ms (60 s"
+                + " by default). The waits between retries of an embeddings request, within a"
+                + " put, are not shortened so.");
     RetryTimeout.define(
         def,
         GROUP_BATCHING,

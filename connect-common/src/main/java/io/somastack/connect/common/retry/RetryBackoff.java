@@ -32,6 +32,22 @@ public final class RetryBackoff {
    */
   public static int define(
       ConfigDef def, String group, int order, String initial, long initialMs, String failures) {
+    return define(def, group, order, initial, initialMs, failures, "");
+  }
+
+  /**
+   * As {@link #define(ConfigDef, String, int, String, long, String)}, with {@code maxNote} (a
+   * sentence or more, empty for none) added to the maximum's documentation: how the plugin's waits
+   * are bounded beyond it, say.
+   */
+  public static int define(
+      ConfigDef def,
+      String group,
+      int order,
+      String initial,
+      long initialMs,
+      String failures,
+      String maxNote) {
     def.define(
         initial,
         Type.LONG,
@@ -54,7 +70,10 @@ public final class RetryBackoff {
         DEFAULT_MAX_MS,
         ConfigDef.Range.atLeast(1),
         Importance.LOW,
-        "Longest wait between retries; at least " + initial + ".",
+        "Longest wait between retries; at least "
+            + initial
+            + "."
+            + (maxNote.isEmpty() ? "" : " " + maxNote),
         group,
         order + 1,
         Width.SHORT,

@@ -166,7 +166,10 @@ public final class PostgresSinkConfig extends AbstractConfig {
             RETRY_BACKOFF_INITIAL_MS,
             200L,
             "a transient database error (connection lost, serialization failure, deadlock,"
-                + " server restarting)");
+                + " server restarting)",
+            "Connect (Kafka 4.3.1's WorkerSinkTask) delivers a failed batch again after the"
+                + " shorter of the wait and the time to the worker's next offset commit, so a"
+                + " wait never exceeds the worker's offset.flush.interval.ms (60 s by default).");
     RetryTimeout.define(
         def,
         GROUP_CONNECTION,
