@@ -13,6 +13,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -269,6 +270,31 @@ class OneRelayPerTableTest {
           s.executeQuery("SELECT setting FROM pg_settings WHERE name = 'tcp_user_timeout'")) {
         rs.next();
         assertEquals(String.valueOf(OutboxLocks.USER_TIMEOUT_MS), rs.getString(1));
+      }
+    }
+  }
+
+  /**
+   * A relay statement waiting longer than the socket timeout (a DBA's LOCK TABLE on the outbox)
+   * must not leave its backend behind, still holding the table's relay lock, so that the relay,
+   * reconnected, finds its own table "locked elsewhere": the lock's session, connected as the task
+   * connects, has the server end a statement before the client gives up on it, and notice a client
+   * that is gone.
+   */
+  @Test
+  void theLockSessionHasTheServerEndAStatementBeforeTheClientGivesUp() throws Exception {
+    createOutbox();
+    OutboxSourceConfig config = new OutboxSourceConfig(relayProps());
+    try (Connection c = DriverManager.getConnection(config.url(), config.connectionProperties());
+        Statement s = c.createStatement()) {
+      new OutboxLocks(List.of(OutboxTable.parse("public.outbox"))).take(c);
+      try (ResultSet rs = s.executeQuery("SHOW statement_timeout")) {
+        rs.next();
+        assertEquals("55s", rs.getString(1), "5 s below the socket timeout of 60 s");
+      }
+      try (ResultSet rs = s.executeQuery("SHOW client_connection_check_interval")) {
+        rs.next();
+        assertEquals("10s", rs.getString(1));
       }
     }
   }

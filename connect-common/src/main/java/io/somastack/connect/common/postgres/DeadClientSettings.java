@@ -1,6 +1,7 @@
 package io.somastack.connect.common.postgres;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -8,7 +9,8 @@ import org.slf4j.Logger;
 
 /**
  * Has the server notice a client that vanished (its host lost power, or the network between them
- * was cut) within about a minute, instead of over two hours.
+ * was cut) within about a minute, instead of over two hours, and end a statement before its client
+ * gives up on it.
  *
  * <p>Why: after such a cut the server keeps the session, and with it its locks and any open
  * transaction, until it notices the client is gone. A session waiting for its client sends nothing
@@ -22,9 +24,27 @@ import org.slf4j.Logger;
  * data is unacknowledged (a NOTIFY, or a result, sent into the cut connection), so tcp_user_timeout
  * (PostgreSQL 12 and later) bounds that case. The server ignores them over a Unix socket.
  *
- * <p>They only hasten the cleanup: a server (or a proxy, or a fork) that refuses one is warned of
- * once per instance, and the work goes on without it. A statement that fails because the connection
- * itself failed is thrown, so the caller reconnects.
+ * <p>A client that gives up on a statement leaves its backend behind too: pgjdbc's socketTimeout
+ * (60 s, set on every connection; a URL may set another) closes the socket when an answer is that
+ * late, but a backend waiting on a lock (a DBA's LOCK TABLE or ALTER TABLE, VACUUM FULL, a long
+ * lock queue) reads nothing from its client, so it waits on, holding its transaction's locks (the
+ * sink's offsets row, the relay's table lock), and the retry's new session queues behind it and is
+ * abandoned in turn: one more backend, and connection slot, each time. So the session's
+ * statement_timeout is set {@value #STATEMENT_TIMEOUT_MARGIN_MS} ms (at most half of it) below the
+ * connection's socket timeout: the server cancels the statement first, and the client gets SQLState
+ * 57014 (transient) on a connection still usable, whose rollback or close ends the transaction. A
+ * statement_timeout the session has already (the URL's {@code options=-c statement_timeout=...}, a
+ * role's or database's default) is kept when it is lower, and none is set when the socket timeout
+ * is 0 (none: the client waits as long as the server). A statement that needs longer (a CREATE
+ * INDEX on a large table) could not have outlasted the socket timeout either. As a second bound,
+ * client_connection_check_interval ({@value #CONNECTION_CHECK_INTERVAL_MS} ms, PostgreSQL 14 and
+ * later) has a backend running a statement check that its client is still connected, and end when
+ * it is not.
+ *
+ * <p>They only hasten the cleanup: a server (or a proxy, or a fork, or a PostgreSQL older than 14
+ * for client_connection_check_interval) that refuses one is warned of once per instance, and the
+ * work goes on without it. A statement that fails because the connection itself failed is thrown,
+ * so the caller reconnects.
  *
  * <p>Session settings, so set in autocommit mode: a SET in a transaction that is rolled back is
  * undone, and a refused one would abort the transaction (25P02). {@link #apply} refuses a
@@ -36,6 +56,10 @@ public final class DeadClientSettings {
   public static final int KEEPALIVE_INTERVAL_S = 10;
   public static final int KEEPALIVE_COUNT = 3;
   public static final int USER_TIMEOUT_MS = 60_000;
+  public static final int CONNECTION_CHECK_INTERVAL_MS = 10_000;
+
+  /** How long before the client's socket timeout the server cancels a statement. */
+  public static final int STATEMENT_TIMEOUT_MARGIN_MS = 5_000;
 
   /** One setting and its value, as SET takes them. */
   record Setting(String name, int value) {}
@@ -45,7 +69,8 @@ public final class DeadClientSettings {
           new Setting("tcp_keepalives_idle", KEEPALIVE_IDLE_S),
           new Setting("tcp_keepalives_interval", KEEPALIVE_INTERVAL_S),
           new Setting("tcp_keepalives_count", KEEPALIVE_COUNT),
-          new Setting("tcp_user_timeout", USER_TIMEOUT_MS));
+          new Setting("tcp_user_timeout", USER_TIMEOUT_MS),
+          new Setting("client_connection_check_interval", CONNECTION_CHECK_INTERVAL_MS));
 
   private final List<Setting> settings;
   private final Logger log;
@@ -86,6 +111,42 @@ public final class DeadClientSettings {
     for (Setting setting : settings) {
       set(connection, setting);
     }
+    boundStatements(connection);
+  }
+
+  /**
+   * The statement_timeout for a connection whose socket timeout is {@code socketTimeoutMs} (above
+   * 0): {@value #STATEMENT_TIMEOUT_MARGIN_MS} ms less, or half of it when that is shorter still.
+   */
+  public static int statementTimeoutMs(int socketTimeoutMs) {
+    return socketTimeoutMs - Math.min(STATEMENT_TIMEOUT_MARGIN_MS, socketTimeoutMs / 2);
+  }
+
+  /**
+   * Sets statement_timeout below the connection's socket timeout, unless the session's own is lower
+   * already, so the server ends a statement before the client gives up on it (see above).
+   */
+  private void boundStatements(Connection connection) throws SQLException {
+    int socketTimeoutMs = connection.getNetworkTimeout(); // pgjdbc: socketTimeout, in ms
+    if (socketTimeoutMs <= 0) {
+      return; // none: the client waits as long as the server does
+    }
+    int bound = statementTimeoutMs(socketTimeoutMs);
+    long current;
+    try (Statement s = connection.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                // in milliseconds, whatever unit it was set in
+                "SELECT setting::bigint FROM pg_settings WHERE name = 'statement_timeout'")) {
+      current = rs.next() ? rs.getLong(1) : 0;
+    } catch (SQLException e) {
+      refused(connection, "statement_timeout", e);
+      return;
+    }
+    if (current > 0 && current <= bound) {
+      return; // the session's own, lower: kept
+    }
+    set(connection, new Setting("statement_timeout", bound));
   }
 
   /** One setting per statement: a refused one does not undo the others. */
@@ -93,18 +154,25 @@ public final class DeadClientSettings {
     try (Statement s = connection.createStatement()) {
       s.execute("SET " + setting.name() + " = " + setting.value());
     } catch (SQLException e) {
-      if (connectionFailed(connection, e)) {
-        throw e; // not the setting: the caller reconnects
-      }
-      if (!refusedWarned) {
-        refusedWarned = true;
-        log.warn(
-            "{}: the database refused SET {} (SQLState {}); {}",
-            who,
-            setting.name(),
-            e.getSQLState(),
-            withoutIt);
-      }
+      refused(connection, setting.name(), e);
+    }
+  }
+
+  /**
+   * Throws {@code e} when the connection failed, else warns (once) that the setting was refused.
+   */
+  private void refused(Connection connection, String setting, SQLException e) throws SQLException {
+    if (connectionFailed(connection, e)) {
+      throw e; // not the setting: the caller reconnects
+    }
+    if (!refusedWarned) {
+      refusedWarned = true;
+      log.warn(
+          "{}: the database refused SET {} (SQLState {}); {}",
+          who,
+          setting,
+          e.getSQLState(),
+          withoutIt);
     }
   }
 

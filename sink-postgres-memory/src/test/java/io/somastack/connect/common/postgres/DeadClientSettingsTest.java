@@ -1,5 +1,6 @@
 package io.somastack.connect.common.postgres;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,10 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.somastack.connect.common.postgres.DeadClientSettings.Setting;
 import io.somastack.connect.testing.postgres.PostgresServer;
 import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
+import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +38,81 @@ class DeadClientSettingsTest {
       assertEquals("10", show(c, "tcp_keepalives_interval"));
       assertEquals("3", show(c, "tcp_keepalives_count"));
       assertEquals("60000", show(c, "tcp_user_timeout"));
+      assertEquals("10s", show(c, "client_connection_check_interval"));
+    }
+  }
+
+  /**
+   * The server cancels a statement 5 s before the client's socket timeout (socketTimeout, 60 s by
+   * the connectors' properties) would close the socket on it and leave the backend running; half
+   * the socket timeout when that is shorter than 5 s.
+   */
+  @Test
+  void theServerEndsAStatementBeforeTheClientGivesUpOnIt() throws SQLException {
+    try (Connection c = connect("socketTimeout=60")) {
+      assertEquals(60_000, c.getNetworkTimeout(), "pgjdbc's socketTimeout, in ms");
+      new DeadClientSettings(log, "test", "going on").apply(c);
+      assertEquals("55s", show(c, "statement_timeout"));
+    }
+    try (Connection c = connect("socketTimeout=3")) {
+      new DeadClientSettings(log, "test", "going on").apply(c);
+      assertEquals("1500ms", show(c, "statement_timeout"));
+    }
+  }
+
+  /** No socket timeout: the client waits as long as the server, and no statement is cut short. */
+  @Test
+  void withoutASocketTimeoutNoStatementTimeoutIsSet() throws SQLException {
+    try (Connection c = connect("socketTimeout=0")) {
+      new DeadClientSettings(log, "test", "going on").apply(c);
+      assertEquals("0", show(c, "statement_timeout"));
+    }
+  }
+
+  /** The user's statement_timeout (here the URL's options) is kept when lower, lowered when not. */
+  @Test
+  void aLowerStatementTimeoutOfTheUsersIsKept() throws SQLException {
+    try (Connection c = connect("socketTimeout=60&options=-c%20statement_timeout%3D1234")) {
+      new DeadClientSettings(log, "test", "going on").apply(c);
+      assertEquals("1234ms", show(c, "statement_timeout"));
+    }
+    try (Connection c = connect("socketTimeout=60&options=-c%20statement_timeout%3D2min")) {
+      new DeadClientSettings(log, "test", "going on").apply(c);
+      assertEquals("55s", show(c, "statement_timeout"));
+    }
+  }
+
+  /**
+   * A backend waiting on a lock reads nothing from its client: one whose client gave up (its socket
+   * timeout closed the socket) and whose statement no timeout ends would wait, holding its locks,
+   * for as long as the lock does. client_connection_check_interval has it notice and end.
+   */
+  @Test
+  void aBackendWhoseClientGaveUpEndsSoon() throws SQLException {
+    try (Connection setup = connect();
+        Statement s = setup.createStatement()) {
+      s.execute("DROP TABLE IF EXISTS dead_client_locked");
+      s.execute("CREATE TABLE dead_client_locked (n int)");
+    }
+    try (Connection holder = connect();
+        Connection client = connect("socketTimeout=2")) {
+      new DeadClientSettings(log, "test", "going on").apply(client);
+      try (Statement s = client.createStatement()) {
+        s.execute("SET statement_timeout = 0"); // as for a statement no timeout ends
+      }
+      int pid = pid(client);
+      holder.setAutoCommit(false);
+      try (Statement s = holder.createStatement()) {
+        s.execute("LOCK TABLE dead_client_locked IN ACCESS EXCLUSIVE MODE");
+      }
+      try (Statement s = client.createStatement()) {
+        SQLException e =
+            assertThrows(
+                SQLException.class, () -> s.executeQuery("SELECT * FROM dead_client_locked"));
+        assertEquals("08006", e.getSQLState(), "the client's socket timeout");
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> !backendExists(pid));
+      holder.rollback();
     }
   }
 
@@ -83,6 +163,33 @@ class DeadClientSettingsTest {
 
   private static Connection connect() throws SQLException {
     return PostgresServer.shared().connect("postgres");
+  }
+
+  /** A connection with the given URL parameters, as a connector's URL may have them. */
+  private static Connection connect(String parameters) throws SQLException {
+    PostgresServer server = PostgresServer.shared();
+    String url = server.jdbcUrl("postgres");
+    Properties props = new Properties();
+    props.setProperty("user", server.user());
+    if (server.password() != null) {
+      props.setProperty("password", server.password());
+    }
+    if (server.sslPassword() != null) {
+      props.setProperty("sslpassword", server.sslPassword());
+    }
+    return DriverManager.getConnection(url + (url.contains("?") ? "&" : "?") + parameters, props);
+  }
+
+  private static boolean backendExists(int pid) throws SQLException {
+    try (Connection c = connect();
+        PreparedStatement s =
+            c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE pid = ?")) {
+      s.setInt(1, pid);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return rs.getInt(1) > 0;
+      }
+    }
   }
 
   private static int pid(Connection c) throws SQLException {
