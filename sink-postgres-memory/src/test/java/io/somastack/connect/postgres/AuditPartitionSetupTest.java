@@ -1,15 +1,22 @@
 package io.somastack.connect.postgres;
 
 import static io.somastack.connect.postgres.LocalTasks.SERVER;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
@@ -127,6 +134,78 @@ class AuditPartitionSetupTest {
                     next.plusMonths(1).getYear(), next.plusMonths(1).getMonthValue())
                 + "'"),
         "no month beyond the next");
+  }
+
+  /**
+   * The first setup after the upgrade builds the default partition's index and makes a missing
+   * month. Built first, the index held SHARE on the default partition while the month's CREATE
+   * waited for ACCESS EXCLUSIVE on the table, so a writer of a backfilled row (ROW EXCLUSIVE on the
+   * table, then queued on the default partition) deadlocked with it and one of them failed with
+   * 40P01. Here the writer is its two locks, taken in the order an insert takes them, and an
+   * operator's ROW EXCLUSIVE on the default partition holds the setup until both wait.
+   */
+  @Test
+  void aSetupMakingAMonthAndTheIndexDoesNotDeadlockWithABackfillWriter() throws Exception {
+    String database = "audit_setup_no_deadlock";
+    String url = SERVER.createDatabase(database);
+    YearMonth now = YearMonth.now(ZoneOffset.UTC);
+    put(url, event(0, now.atDay(1) + "T00:00:00Z"), event(1, "2001-01-01T00:00:00Z"));
+    // as a sink before the index left the table, a month short
+    YearMonth last = now.plusMonths(3);
+    LocalTasks.execute(
+        database,
+        String.format("DROP TABLE audit_%04d_%02d", last.getYear(), last.getMonthValue()));
+    for (String index :
+        LocalTasks.strings(
+            database,
+            "SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_attribute a"
+                + " ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+                + " WHERE i.indrelid = 'audit_default'::regclass AND a.attname = 'event_time'")) {
+      LocalTasks.execute(database, "DROP INDEX " + index);
+    }
+    ExecutorService threads = Executors.newFixedThreadPool(2);
+    try (Connection operator = SERVER.connect(database);
+        Statement o = operator.createStatement();
+        Connection writer = SERVER.connect(database)) {
+      operator.setAutoCommit(false);
+      o.execute("LOCK TABLE audit_default IN ROW EXCLUSIVE MODE");
+      Future<?> setup = threads.submit(() -> put(url, event(2, now.atDay(1) + "T00:00:01Z")));
+      await().atMost(Duration.ofSeconds(30)).until(() -> waitingForALock(database) == 1);
+      Future<?> backfill =
+          threads.submit(
+              () -> {
+                writer.setAutoCommit(false);
+                try (Statement w = writer.createStatement()) {
+                  w.execute("LOCK TABLE ONLY audit IN ROW EXCLUSIVE MODE");
+                  w.execute("LOCK TABLE audit_default IN ROW EXCLUSIVE MODE");
+                }
+                writer.commit();
+                return null;
+              });
+      await().atMost(Duration.ofSeconds(30)).until(() -> waitingForALock(database) == 2);
+      operator.commit();
+      setup.get(60, TimeUnit.SECONDS);
+      backfill.get(60, TimeUnit.SECONDS);
+    } finally {
+      threads.shutdownNow();
+    }
+    assertEquals(1, LocalTasks.count(database, EVENT_TIME_INDEXES));
+    assertEquals(
+        1,
+        LocalTasks.count(
+            database,
+            String.format(
+                "SELECT count(*) FROM pg_class WHERE relname = 'audit_%04d_%02d'",
+                last.getYear(), last.getMonthValue())));
+    assertEquals(3, LocalTasks.count(database, "SELECT count(*) FROM audit"));
+  }
+
+  private static long waitingForALock(String database) throws SQLException {
+    return LocalTasks.count(
+        database,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = '"
+            + database
+            + "' AND wait_event_type = 'Lock'");
   }
 
   private static void put(String url, SinkRecord... records) {

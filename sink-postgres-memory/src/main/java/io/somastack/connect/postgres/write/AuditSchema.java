@@ -56,7 +56,6 @@ final class AuditSchema {
         schemaPrefix + SqlIdentifier.quote(SqlIdentifier.withSuffix(bare, "_default"));
     s.execute("CREATE TABLE IF NOT EXISTS " + defaultName + " PARTITION OF " + table + " DEFAULT");
     refuseIfNotItsPartition(s, table, defaultName);
-    indexEventTime(s, table, defaultName);
     Map<YearMonth, String> months = new LinkedHashMap<>();
     for (YearMonth month = from; !month.isAfter(through); month = month.plusMonths(1)) {
       months.put(
@@ -100,6 +99,10 @@ final class AuditSchema {
         refuseIfNotItsPartition(s, table, partition);
       }
     }
+    // after the months, not before: the index build holds SHARE on the default partition until
+    // commit, and a month's CREATE then wanting ACCESS EXCLUSIVE on the table would deadlock with
+    // a writer holding ROW EXCLUSIVE on the table and queued on the default partition (40P01)
+    indexEventTime(s, table, defaultName);
     // The heads table and the verify function serve every audit table, while the caller's lock
     // covers only this one: tasks setting up two audit tables at once (every month's first
     // minutes) would otherwise collide on them ("tuple concurrently updated", a duplicate type).
