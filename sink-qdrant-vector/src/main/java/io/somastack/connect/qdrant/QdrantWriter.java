@@ -4,6 +4,7 @@ import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
+import com.google.common.util.concurrent.SettableFuture;
 import com.google.common.util.concurrent.Uninterruptibles;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -498,7 +499,10 @@ final class QdrantWriter implements AutoCloseable {
 
   /**
    * Sends one request in a slot acquired for it; the slot is freed when the answer arrives, after
-   * {@code sentAgain} is set if the answer sends the whole batch again.
+   * {@code sentAgain} is set if the answer sends the whole batch again. The future returned is done
+   * only once that is done and the answer counted: a waiter on the call's own future wakes before
+   * its callbacks run, so a preCommit that had found a request failed could read metrics that did
+   * not count it yet. Cancelling it cancels the call.
    */
   private Future<?> send(Request request, AtomicBoolean sentAgain) {
     long start = System.nanoTime();
@@ -509,6 +513,7 @@ final class QdrantWriter implements AutoCloseable {
       inFlight.release();
       throw e;
     }
+    SettableFuture<Object> answered = SettableFuture.create();
     Futures.addCallback(
         future,
         new FutureCallback<Object>() {
@@ -516,6 +521,7 @@ final class QdrantWriter implements AutoCloseable {
           public void onSuccess(Object result) {
             inFlight.release();
             listener.written(request.upsert(), request.ops().size(), System.nanoTime() - start);
+            answered.set(result);
           }
 
           @Override
@@ -525,10 +531,18 @@ final class QdrantWriter implements AutoCloseable {
             }
             inFlight.release();
             listener.failed(System.nanoTime() - start);
+            answered.setException(t);
           }
         },
         MoreExecutors.directExecutor());
-    return future;
+    answered.addListener(
+        () -> {
+          if (answered.isCancelled()) {
+            future.cancel(true);
+          }
+        },
+        MoreExecutors.directExecutor());
+    return answered;
   }
 
   private ListenableFuture<?> upsert(Request request) {
