@@ -315,6 +315,9 @@ class OneRelayPerTableTest {
             List.of(table), new OutboxLocks(List.of(table)).take(refusingSet(c, state)), state);
         assertNotEquals(0, lockHolder(), state);
       }
+      // a closed connection's backend lets go of its session lock as it exits, after close()
+      // returned: the next round's connection must not find the table still locked
+      await().atMost(Duration.ofSeconds(10)).until(() -> lockHolder() == 0);
     }
   }
 
