@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.sql.Connection;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.YearMonth;
@@ -170,7 +169,7 @@ class AuditPartitionSetupTest {
       operator.setAutoCommit(false);
       o.execute("LOCK TABLE audit_default IN ROW EXCLUSIVE MODE");
       Future<?> setup = threads.submit(() -> put(url, event(2, now.atDay(1) + "T00:00:01Z")));
-      await().atMost(Duration.ofSeconds(30)).until(() -> waitingForALock(database) == 1);
+      await().atMost(Duration.ofSeconds(30)).until(() -> LocalTasks.waitingForALock(database) == 1);
       Future<?> backfill =
           threads.submit(
               () -> {
@@ -182,7 +181,7 @@ class AuditPartitionSetupTest {
                 writer.commit();
                 return null;
               });
-      await().atMost(Duration.ofSeconds(30)).until(() -> waitingForALock(database) == 2);
+      await().atMost(Duration.ofSeconds(30)).until(() -> LocalTasks.waitingForALock(database) == 2);
       operator.commit();
       setup.get(60, TimeUnit.SECONDS);
       backfill.get(60, TimeUnit.SECONDS);
@@ -198,14 +197,6 @@ class AuditPartitionSetupTest {
                 "SELECT count(*) FROM pg_class WHERE relname = 'audit_%04d_%02d'",
                 last.getYear(), last.getMonthValue())));
     assertEquals(3, LocalTasks.count(database, "SELECT count(*) FROM audit"));
-  }
-
-  private static long waitingForALock(String database) throws SQLException {
-    return LocalTasks.count(
-        database,
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = '"
-            + database
-            + "' AND wait_event_type = 'Lock'");
   }
 
   private static void put(String url, SinkRecord... records) {

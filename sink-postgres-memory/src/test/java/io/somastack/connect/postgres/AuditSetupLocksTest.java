@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.sql.Connection;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
@@ -80,7 +79,7 @@ class AuditSetupLocksTest {
         Statement s = holder.createStatement()) {
       s.execute("SELECT pg_advisory_lock(hashtext('soma_audit_shared_objects'))");
       Future<?> put = putter.submit(() -> put(url, event(0, "2026-12-01T00:00:00Z")));
-      await().atMost(Duration.ofSeconds(30)).until(() -> waitingForALock(database) == 1);
+      await().atMost(Duration.ofSeconds(30)).until(() -> LocalTasks.waitingForALock(database) == 1);
       s.execute(
           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '"
               + database
@@ -92,14 +91,6 @@ class AuditSetupLocksTest {
     } finally {
       putter.shutdownNow();
     }
-  }
-
-  private static long waitingForALock(String database) throws SQLException {
-    return LocalTasks.count(
-        database,
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = '"
-            + database
-            + "' AND wait_event_type = 'Lock'");
   }
 
   /** A task started anew (its setup runs), putting the records, then stopped. */

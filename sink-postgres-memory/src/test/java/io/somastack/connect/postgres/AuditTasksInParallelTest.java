@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import java.sql.Connection;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
@@ -74,10 +73,14 @@ class AuditTasksInParallelTest {
         s.execute("LOCK TABLE parallel IN SHARE MODE");
         List<SinkRecord> records = List.of(event(THIRD, 0), event(THIRD, 1), event(THIRD, 2));
         CompletableFuture<Void> one = CompletableFuture.runAsync(() -> first.put(records));
-        await().atMost(Duration.ofSeconds(30)).until(() -> waitingForALock(database) == 1);
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> LocalTasks.waitingForALock(database) == 1);
         CompletableFuture<Void> two =
             CompletableFuture.runAsync(() -> second.put(records.subList(0, 2)));
-        await().atMost(Duration.ofSeconds(30)).until(() -> waitingForALock(database) == 2);
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> LocalTasks.waitingForALock(database) == 2);
         holder.rollback();
         one.get(30, TimeUnit.SECONDS);
         two.get(30, TimeUnit.SECONDS);
@@ -90,14 +93,6 @@ class AuditTasksInParallelTest {
     assertEquals(5, LocalTasks.count(database, "SELECT count(*) FROM parallel"));
     assertEquals(
         0, LocalTasks.count(database, "SELECT count(*) FROM soma_audit_verify('parallel')"));
-  }
-
-  private static long waitingForALock(String database) throws SQLException {
-    return LocalTasks.count(
-        database,
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = '"
-            + database
-            + "' AND wait_event_type = 'Lock'");
   }
 
   private static PostgresMemorySinkTask connector(String url, String name) {

@@ -77,6 +77,15 @@ final class LocalTasks {
     return out;
   }
 
+  /** How many sessions of the database wait for a lock (a table's, an advisory one). */
+  static long waitingForALock(String database) throws SQLException {
+    return count(
+        database,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = '"
+            + database
+            + "' AND wait_event_type = 'Lock'");
+  }
+
   static void execute(String database, String sql) throws SQLException {
     try (Connection c = SERVER.connect(database);
         Statement s = c.createStatement()) {
