@@ -239,7 +239,10 @@ public class PostgresMemorySinkTask extends SinkTask {
               ? cannotConnect(e)
               : TableChanged.blamesTable(e)
                   ? TableChanged.describe(e, moment)
-                  : "PostgreSQL rejected a batch (SQLSTATE " + SqlStates.rootState(e) + ")";
+                  : "PostgreSQL rejected a batch (SQLSTATE "
+                      + SqlStates.rootState(e)
+                      + ")"
+                      + SqlStates.preparedStatementHint(SqlStates.rootState(e));
       failure = new ConnectException(message, ServerErrors.loggable(e));
       throw failure;
     } catch (ConnectException e) {

@@ -168,10 +168,11 @@ public final class DeadClientSettings {
     if (!refusedWarned) {
       refusedWarned = true;
       log.warn(
-          "{}: the database refused SET {} (SQLState {}); {}",
+          "{}: the database refused SET {} (SQLState {}{}); {}",
           who,
           setting,
           e.getSQLState(),
+          SqlStates.preparedStatementHint(e.getSQLState()),
           withoutIt);
     }
   }

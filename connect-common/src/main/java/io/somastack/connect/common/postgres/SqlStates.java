@@ -139,6 +139,20 @@ public final class SqlStates {
     return state != null && STATES_QUOTING_NAMES_LOOKED_UP.contains(state);
   }
 
+  /**
+   * What to do when {@code state} says a server-side prepared statement was missing (26000) or
+   * already there (42P05): what a pooler in transaction mode that does not track them (PgBouncer
+   * before 1.21) makes of pgjdbc's named statements, handing each transaction another server
+   * connection. Empty for any other state.
+   */
+  public static String preparedStatementHint(String state) {
+    return "26000".equals(state) || "42P05".equals(state)
+        ? " (a server-side prepared statement was missing or already there: behind a pooler in"
+            + " transaction mode that does not track them, such as PgBouncer before 1.21, add"
+            + " prepareThreshold=0 to connection.url)"
+        : "";
+  }
+
   /** The first SQLSTATE in the chain of exceptions, or null. */
   public static String rootState(SQLException e) {
     for (SQLException current = e; current != null; current = current.getNextException()) {

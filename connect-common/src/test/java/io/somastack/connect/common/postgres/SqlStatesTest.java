@@ -223,4 +223,12 @@ class SqlStatesTest {
     assertFalse(SqlStates.quotesNameLookedUp("22P02"), "a data exception is no lookup");
     assertFalse(SqlStates.messageMayQuoteValue("22"), "not a SQLSTATE");
   }
+
+  @Test
+  void aPreparedStatementMissingOrTakenHintsAtAPoolerInTransactionMode() {
+    assertTrue(SqlStates.preparedStatementHint("26000").contains("prepareThreshold=0"));
+    assertTrue(SqlStates.preparedStatementHint("42P05").contains("prepareThreshold=0"));
+    assertEquals("", SqlStates.preparedStatementHint("23505"));
+    assertEquals("", SqlStates.preparedStatementHint(null));
+  }
 }
