@@ -278,17 +278,17 @@ class OneRelayPerTableTest {
    * A relay statement waiting longer than the socket timeout (a DBA's LOCK TABLE on the outbox)
    * must not leave its backend behind, still holding the table's relay lock, so that the relay,
    * reconnected, finds its own table "locked elsewhere": the lock's session, connected as the task
-   * connects, has the server end a statement before the client gives up on it, and notice a client
+   * connects, has the server end a lock wait before the client gives up on it, and notice a client
    * that is gone.
    */
   @Test
-  void theLockSessionHasTheServerEndAStatementBeforeTheClientGivesUp() throws Exception {
+  void theLockSessionHasTheServerEndALockWaitBeforeTheClientGivesUp() throws Exception {
     createOutbox();
     OutboxSourceConfig config = new OutboxSourceConfig(relayProps());
     try (Connection c = DriverManager.getConnection(config.url(), config.connectionProperties());
         Statement s = c.createStatement()) {
       new OutboxLocks(List.of(OutboxTable.parse("public.outbox"))).take(c);
-      try (ResultSet rs = s.executeQuery("SHOW statement_timeout")) {
+      try (ResultSet rs = s.executeQuery("SHOW lock_timeout")) {
         rs.next();
         assertEquals("55s", rs.getString(1), "5 s below the socket timeout of 60 s");
       }

@@ -9,7 +9,7 @@ import org.slf4j.Logger;
 
 /**
  * Has the server notice a client that vanished (its host lost power, or the network between them
- * was cut) within about a minute, instead of over two hours, and end a statement before its client
+ * was cut) within about a minute, instead of over two hours, and end a lock wait before its client
  * gives up on it.
  *
  * <p>Why: after such a cut the server keeps the session, and with it its locks and any open
@@ -30,16 +30,17 @@ import org.slf4j.Logger;
  * lock queue) reads nothing from its client, so it waits on, holding its transaction's locks (the
  * sink's offsets row, the relay's table lock), and the retry's new session queues behind it and is
  * abandoned in turn: one more backend, and connection slot, each time. So the session's
- * statement_timeout is set {@value #STATEMENT_TIMEOUT_MARGIN_MS} ms (at most half of it) below the
- * connection's socket timeout: the server cancels the statement first, and the client gets SQLState
- * 57014 (transient) on a connection still usable, whose rollback or close ends the transaction. A
- * statement_timeout the session has already (the URL's {@code options=-c statement_timeout=...}, a
- * role's or database's default) is kept when it is lower, and none is set when the socket timeout
- * is 0 (none: the client waits as long as the server). A statement that needs longer (a CREATE
- * INDEX on a large table) could not have outlasted the socket timeout either. As a second bound,
- * client_connection_check_interval ({@value #CONNECTION_CHECK_INTERVAL_MS} ms, PostgreSQL 14 and
- * later) has a backend running a statement check that its client is still connected, and end when
- * it is not.
+ * lock_timeout is set {@value #LOCK_TIMEOUT_MARGIN_MS} ms (at most half of it) below the
+ * connection's socket timeout: the server gives up the wait first, and the client gets SQLState
+ * 55P03 (transient) on a connection still usable, whose rollback or close ends the transaction. A
+ * lock wait only, not statement_timeout: the socket timeout bounds a silence, not a statement, so a
+ * COPY still sending a large batch over a slow link, or a long read still streaming, runs as long
+ * as data flows, as before. A lock_timeout the session has already (the URL's {@code options=-c
+ * lock_timeout=...}, a role's or database's default) is kept when it is lower, and none is set when
+ * the socket timeout is 0 (none: the client waits as long as the server). A backend working (not
+ * waiting) past the socket timeout, its client gone, is ended by client_connection_check_interval
+ * ({@value #CONNECTION_CHECK_INTERVAL_MS} ms, PostgreSQL 14 and later): it checks, while running a
+ * statement, that its client is still connected.
  *
  * <p>They only hasten the cleanup: a server (or a proxy, or a fork, or a PostgreSQL older than 14
  * for client_connection_check_interval) that refuses one is warned of once per instance, and the
@@ -58,8 +59,8 @@ public final class DeadClientSettings {
   public static final int USER_TIMEOUT_MS = 60_000;
   public static final int CONNECTION_CHECK_INTERVAL_MS = 10_000;
 
-  /** How long before the client's socket timeout the server cancels a statement. */
-  public static final int STATEMENT_TIMEOUT_MARGIN_MS = 5_000;
+  /** How long before the client's socket timeout the server gives up a lock wait. */
+  public static final int LOCK_TIMEOUT_MARGIN_MS = 5_000;
 
   /** One setting and its value, as SET takes them. */
   record Setting(String name, int value) {}
@@ -111,42 +112,42 @@ public final class DeadClientSettings {
     for (Setting setting : settings) {
       set(connection, setting);
     }
-    boundStatements(connection);
+    boundLockWaits(connection);
   }
 
   /**
-   * The statement_timeout for a connection whose socket timeout is {@code socketTimeoutMs} (above
-   * 0): {@value #STATEMENT_TIMEOUT_MARGIN_MS} ms less, or half of it when that is shorter still.
+   * The lock_timeout for a connection whose socket timeout is {@code socketTimeoutMs} (above 0):
+   * {@value #LOCK_TIMEOUT_MARGIN_MS} ms less, or half of it when that is shorter still.
    */
-  public static int statementTimeoutMs(int socketTimeoutMs) {
-    return socketTimeoutMs - Math.min(STATEMENT_TIMEOUT_MARGIN_MS, socketTimeoutMs / 2);
+  public static int lockTimeoutMs(int socketTimeoutMs) {
+    return socketTimeoutMs - Math.min(LOCK_TIMEOUT_MARGIN_MS, socketTimeoutMs / 2);
   }
 
   /**
-   * Sets statement_timeout below the connection's socket timeout, unless the session's own is lower
-   * already, so the server ends a statement before the client gives up on it (see above).
+   * Sets lock_timeout below the connection's socket timeout, unless the session's own is lower
+   * already, so the server ends a lock wait before the client gives up on it (see above).
    */
-  private void boundStatements(Connection connection) throws SQLException {
+  private void boundLockWaits(Connection connection) throws SQLException {
     int socketTimeoutMs = connection.getNetworkTimeout(); // pgjdbc: socketTimeout, in ms
     if (socketTimeoutMs <= 0) {
       return; // none: the client waits as long as the server does
     }
-    int bound = statementTimeoutMs(socketTimeoutMs);
+    int bound = lockTimeoutMs(socketTimeoutMs);
     long current;
     try (Statement s = connection.createStatement();
         ResultSet rs =
             s.executeQuery(
                 // in milliseconds, whatever unit it was set in
-                "SELECT setting::bigint FROM pg_settings WHERE name = 'statement_timeout'")) {
+                "SELECT setting::bigint FROM pg_settings WHERE name = 'lock_timeout'")) {
       current = rs.next() ? rs.getLong(1) : 0;
     } catch (SQLException e) {
-      refused(connection, "statement_timeout", e);
+      refused(connection, "lock_timeout", e);
       return;
     }
     if (current > 0 && current <= bound) {
       return; // the session's own, lower: kept
     }
-    set(connection, new Setting("statement_timeout", bound));
+    set(connection, new Setting("lock_timeout", bound));
   }
 
   /** One setting per statement: a refused one does not undo the others. */

@@ -43,42 +43,65 @@ class DeadClientSettingsTest {
   }
 
   /**
-   * The server cancels a statement 5 s before the client's socket timeout (socketTimeout, 60 s by
-   * the connectors' properties) would close the socket on it and leave the backend running; half
-   * the socket timeout when that is shorter than 5 s.
+   * The server gives up a lock wait 5 s before the client's socket timeout (socketTimeout, 60 s by
+   * the connectors' properties) would close the socket on it and leave the backend waiting; half
+   * the socket timeout when that is shorter than 5 s. A lock wait, not a statement: a COPY still
+   * sending, a read still streaming, runs as long as data flows, which the socket timeout allows.
    */
   @Test
-  void theServerEndsAStatementBeforeTheClientGivesUpOnIt() throws SQLException {
+  void theServerEndsALockWaitBeforeTheClientGivesUpOnIt() throws SQLException {
     try (Connection c = connect("socketTimeout=60")) {
       assertEquals(60_000, c.getNetworkTimeout(), "pgjdbc's socketTimeout, in ms");
       new DeadClientSettings(log, "test", "going on").apply(c);
-      assertEquals("55s", show(c, "statement_timeout"));
+      assertEquals("55s", show(c, "lock_timeout"));
+      assertEquals("0", show(c, "statement_timeout"));
     }
     try (Connection c = connect("socketTimeout=3")) {
       new DeadClientSettings(log, "test", "going on").apply(c);
-      assertEquals("1500ms", show(c, "statement_timeout"));
+      assertEquals("1500ms", show(c, "lock_timeout"));
     }
   }
 
-  /** No socket timeout: the client waits as long as the server, and no statement is cut short. */
+  /**
+   * The socket timeout bounds a silence, not a statement: a read whose rows keep coming runs past
+   * it, and so must it with these settings (a statement_timeout below the socket timeout cut it at
+   * 1 s here, and as well a COPY still sending a large batch over a slow link).
+   */
   @Test
-  void withoutASocketTimeoutNoStatementTimeoutIsSet() throws SQLException {
+  void aReadStillStreamingPastTheSocketTimeoutIsNotCutShort() throws SQLException {
+    try (Connection c = connect("socketTimeout=2");
+        Statement s = c.createStatement()) {
+      new DeadClientSettings(log, "test", "going on").apply(c);
+      int rows = 0;
+      try (ResultSet rs =
+          s.executeQuery("SELECT pg_sleep(0.5), repeat('x', 100000) FROM generate_series(1, 6)")) {
+        while (rs.next()) {
+          rows++;
+        }
+      }
+      assertEquals(6, rows, "3 s of rows, one every 0.5 s, past the 2 s socket timeout");
+    }
+  }
+
+  /** No socket timeout: the client waits as long as the server, and no lock wait is cut short. */
+  @Test
+  void withoutASocketTimeoutNoLockTimeoutIsSet() throws SQLException {
     try (Connection c = connect("socketTimeout=0")) {
       new DeadClientSettings(log, "test", "going on").apply(c);
-      assertEquals("0", show(c, "statement_timeout"));
+      assertEquals("0", show(c, "lock_timeout"));
     }
   }
 
-  /** The user's statement_timeout (here the URL's options) is kept when lower, lowered when not. */
+  /** The user's lock_timeout (here the URL's options) is kept when lower, lowered when not. */
   @Test
-  void aLowerStatementTimeoutOfTheUsersIsKept() throws SQLException {
-    try (Connection c = connect("socketTimeout=60&options=-c%20statement_timeout%3D1234")) {
+  void aLowerLockTimeoutOfTheUsersIsKept() throws SQLException {
+    try (Connection c = connect("socketTimeout=60&options=-c%20lock_timeout%3D1234")) {
       new DeadClientSettings(log, "test", "going on").apply(c);
-      assertEquals("1234ms", show(c, "statement_timeout"));
+      assertEquals("1234ms", show(c, "lock_timeout"));
     }
-    try (Connection c = connect("socketTimeout=60&options=-c%20statement_timeout%3D2min")) {
+    try (Connection c = connect("socketTimeout=60&options=-c%20lock_timeout%3D2min")) {
       new DeadClientSettings(log, "test", "going on").apply(c);
-      assertEquals("55s", show(c, "statement_timeout"));
+      assertEquals("55s", show(c, "lock_timeout"));
     }
   }
 
@@ -98,7 +121,7 @@ class DeadClientSettingsTest {
         Connection client = connect("socketTimeout=2")) {
       new DeadClientSettings(log, "test", "going on").apply(client);
       try (Statement s = client.createStatement()) {
-        s.execute("SET statement_timeout = 0"); // as for a statement no timeout ends
+        s.execute("SET lock_timeout = 0"); // as for a wait no timeout ends
       }
       int pid = pid(client);
       holder.setAutoCommit(false);
