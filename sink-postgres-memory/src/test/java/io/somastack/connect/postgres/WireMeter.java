@@ -13,11 +13,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  * one), Query, CopyDone or CopyFail, and the bytes the server answers up to each ReadyForQuery.
  * Each such statement is one round trip, and its size is what the client had to build and the
  * server to read: a statement over a whole put is seen here whatever the driver does with it.
+ *
+ * <p>A round trip of nothing but Close messages is not a statement: pgjdbc closes a server-side
+ * statement it dropped (a one-off statement, server-prepared under prepareThreshold=1) only once
+ * the garbage collector has found its query unreachable, sending the Close messages in front of its
+ * next statement; when that opens a transaction, they end with a Sync of their own, before the
+ * BEGIN pgjdbc sends as a simple query. When that happens depends on the JVM's heap (tests run
+ * before, in the same JVM), not on the sink: such round trips are counted apart, in {@link
+ * #deallocations()}.
  */
 final class WireMeter extends LoopbackProxy {
 
   private final List<Long> statements = Collections.synchronizedList(new ArrayList<>());
   private final List<Long> replies = Collections.synchronizedList(new ArrayList<>());
+  private final AtomicInteger deallocations = new AtomicInteger();
 
   private WireMeter(String jdbcUrl) throws IOException {
     super(jdbcUrl, "wire-meter");
@@ -37,6 +46,7 @@ final class WireMeter extends LoopbackProxy {
   void reset() {
     statements.clear();
     replies.clear();
+    deallocations.set(0);
   }
 
   /** The statements sent since the last reset (each one round trip): their sizes in bytes. */
@@ -44,6 +54,14 @@ final class WireMeter extends LoopbackProxy {
     synchronized (statements) {
       return List.copyOf(statements);
     }
+  }
+
+  /**
+   * The round trips since the last reset that only closed statements pgjdbc had dropped (not in
+   * {@link #statements()}).
+   */
+  int deallocations() {
+    return deallocations.get();
   }
 
   /** The answers read since the last reset: their sizes in bytes. */
@@ -79,6 +97,11 @@ final class WireMeter extends LoopbackProxy {
     private long remaining;
     private byte type;
     private long size;
+
+    /** Whether the client's round trip being read holds Close messages, and anything else. */
+    private boolean closes;
+
+    private boolean others;
 
     Parser(boolean client, AtomicInteger singleByteReplies) {
       this.client = client;
@@ -129,6 +152,11 @@ final class WireMeter extends LoopbackProxy {
             type = 0;
           } else {
             type = header[0];
+            if (client && type == 'C') {
+              closes = true;
+            } else if (client && type != 'S') {
+              others = true;
+            }
           }
           remaining = messageLength - 4;
           if (remaining == 0) {
@@ -140,8 +168,14 @@ final class WireMeter extends LoopbackProxy {
 
     private void ended() {
       if (client && (type == 'S' || type == 'Q' || type == 'c' || type == 'f')) {
-        statements.add(size);
+        if (closes && !others) {
+          deallocations.incrementAndGet();
+        } else {
+          statements.add(size);
+        }
         size = 0;
+        closes = false;
+        others = false;
       } else if (!client && type == 'Z') {
         replies.add(size);
         size = 0;
