@@ -114,12 +114,16 @@ public final class RecordJson {
    * its escape (\\uD800, see {@link #writeBytes}), which Jackson's byte parser refuses in a field
    * name (a map key) though its char parser reads it, so bytes it refuses are read again as text.
    * Only well-formed UTF-8 is: decoding malformed bytes would replace them with U+FFFD, a value
-   * nobody sent. The first failure is the one reported; JSON the byte parser reads costs nothing
-   * more.
+   * nobody sent. A limit broken (Jackson's, as JsonConverter's) is not read again. The first
+   * failure is the one reported; JSON the byte parser reads costs nothing more.
    */
   public static JsonNode parse(byte[] bytes, String subject) {
     try {
       return MAPPER.readTree(bytes);
+    } catch (StreamConstraintsException e) {
+      // a limit, which the byte parser counts in bytes (a name's length): read as text, a name of
+      // more bytes than the limit but fewer chars would pass where Kafka's JsonConverter refuses it
+      throw new DataException(reason(e, subject));
     } catch (JsonProcessingException e) {
       JsonNode asText = asText(bytes);
       if (asText != null) {
