@@ -81,7 +81,7 @@ final class CatalogColumns {
         conflictColumns.stream()
             .map(SchemaManager::literal)
             .collect(Collectors.joining(", ", "ARRAY[", "]::text[]"));
-    try (Statement s = c.createStatement()) {
+    try (Statement s = OneOffStatements.create(c)) {
       s.execute(
           "LOCK TABLE "
               + table

@@ -60,7 +60,7 @@ public final class OffsetStore {
       return;
     }
     requireSchema(c);
-    try (Statement s = c.createStatement()) {
+    try (Statement s = OneOffStatements.create(c)) {
       SchemaManager.lockName(s, table); // tasks starting together would race to create it
       s.execute(createTableSql(table));
     } catch (SQLException e) {

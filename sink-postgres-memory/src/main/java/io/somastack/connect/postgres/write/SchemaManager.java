@@ -178,7 +178,7 @@ public final class SchemaManager {
     if (ownTables.contains(table)) {
       throw new NotATarget(NotATarget.Why.SINK_OWNED, sinkOwned(table));
     }
-    try (Statement s = c.createStatement()) {
+    try (Statement s = OneOffStatements.create(c)) {
       lockName(s, table);
       boolean created = !PgCatalog.exists(c, table);
       if (created) {
