@@ -5,6 +5,7 @@ import static io.somastack.connect.outbox.OutboxColumns.q;
 import io.somastack.connect.outbox.OutboxSourceConfig.BadRowAction;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -35,8 +36,17 @@ final class DeadLetterWriter {
   private final BadRowAction action;
   private final OutboxColumns c;
   private final OutboxTable dlq;
+  private final RelaySession session;
 
   DeadLetterWriter(OutboxSourceConfig config) {
+    this(config, new RelaySession());
+  }
+
+  /**
+   * @param session the relay's mark: the rows are moved or flagged in its session only
+   */
+  DeadLetterWriter(OutboxSourceConfig config, RelaySession session) {
+    this.session = session;
     this.action = config.badRowAction();
     this.c = config.columns();
     this.dlq = config.dlqTable();
@@ -47,9 +57,33 @@ final class DeadLetterWriter {
     if (bad.isEmpty()) {
       return 0;
     }
-    return action == BadRowAction.DLQ
-        ? move(connection, table, bad)
-        : execute(connection, flagSql(table), bad);
+    if (action == BadRowAction.DLQ) {
+      return move(connection, table, bad);
+    }
+    if (session.mark() == null) {
+      return execute(connection, flagSql(table), bad);
+    }
+    return Transaction.run(
+        connection,
+        () -> {
+          requireOurSession(connection);
+          return execute(connection, flagSql(table), bad);
+        });
+  }
+
+  /**
+   * In a transaction: fails unless it runs in the session carrying the relay's mark, which holds
+   * the table's lock ({@link RelaySession}). Dead letters are rare: one more statement each time.
+   */
+  private void requireOurSession(Connection connection) throws SQLException {
+    if (session.mark() == null) {
+      return;
+    }
+    try (Statement s = connection.createStatement();
+        ResultSet rs = s.executeQuery("SELECT " + RelaySession.CURRENT)) {
+      rs.next();
+      session.require(rs.getString(1));
+    }
   }
 
   /**
@@ -65,6 +99,7 @@ final class DeadLetterWriter {
     return Transaction.run(
         connection,
         () -> {
+          requireOurSession(connection);
           try (Statement lock = connection.createStatement()) {
             lock.execute("LOCK TABLE " + table.sql() + " IN ROW EXCLUSIVE MODE");
           }

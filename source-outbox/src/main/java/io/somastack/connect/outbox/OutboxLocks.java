@@ -13,6 +13,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.slf4j.Logger;
@@ -41,6 +42,10 @@ import org.slf4j.LoggerFactory;
  * partitions share their parent's key and are relayed side by side. A set is taken whole or not at
  * all ({@link #tryAll}): never blocking, in one order (by OID), and what was taken of a set that
  * could not be is let go of at once, so two relays never each keep half of the other's set.
+ *
+ * <p>The locks hold only while the relay's statements run in the session that took them, which a
+ * transaction-mode pooler does not promise: the session is marked as the relay's when the locks are
+ * first taken, and the statements check the mark ({@link RelaySession}).
  */
 final class OutboxLocks {
 
@@ -66,6 +71,7 @@ final class OutboxLocks {
 
   private final WarnedTables heldElsewhereWarned = new WarnedTables();
   private Connection lockedOn;
+  private final RelaySession session;
   private volatile int heldElsewhere;
 
   /**
@@ -92,6 +98,15 @@ final class OutboxLocks {
    *     table are looked for among these, as they may have gone to two tasks
    */
   OutboxLocks(List<OutboxTable> tables, List<OutboxTable> connectorTables) {
+    this(tables, connectorTables, new RelaySession());
+  }
+
+  /**
+   * @param session the mark this relay leaves on its session (see {@link RelaySession}), shared
+   *     with the statements that read and mark the rows
+   */
+  OutboxLocks(List<OutboxTable> tables, List<OutboxTable> connectorTables, RelaySession session) {
+    this.session = session;
     this.tables = List.copyOf(tables);
     Set<OutboxTable> all = new LinkedHashSet<>(connectorTables);
     all.addAll(tables);
@@ -108,6 +123,7 @@ final class OutboxLocks {
       held.clear();
       oids.clear();
       lockSets.clear();
+      claim(connection);
       Map<OutboxTable, Long> named = oids(connection, connectorTables);
       oids.putAll(distinctOids(connection, named));
       Map<OutboxTable, List<Key>> connectorSets = lockSets(connection, found(named));
@@ -138,6 +154,65 @@ final class OutboxLocks {
     }
     heldElsewhere = tables.size() - held.size();
     return taken;
+  }
+
+  /**
+   * Marks the session as this relay's, after checking that it carries no other relay's mark: a
+   * second relay on one server session (two tasks behind a transaction-mode pooler with one server
+   * connection) would take the same locks again, advisory locks being re-entrant for the session
+   * holding them, and relay every row a second time. One statement, so the check and the mark run
+   * in one session even behind such a pooler.
+   */
+  private void claim(Connection connection) throws SQLException {
+    String mark = UUID.randomUUID().toString();
+    try (PreparedStatement s =
+        connection.prepareStatement(
+            "SELECT p.m, CASE WHEN coalesce(p.m, '') IN ('', ?) THEN set_config('"
+                + RelaySession.SETTING
+                + "', ?, false) END FROM (SELECT "
+                + RelaySession.CURRENT
+                + " AS m) p")) {
+      s.setString(1, mark);
+      s.setString(2, mark);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        if (rs.getString(2) == null) {
+          throw RelaySession.notOurs(rs.getString(1));
+        }
+      }
+    }
+    session.mark(mark);
+  }
+
+  /**
+   * The task stops: lets go of its locks and clears its mark, when the session still carries it.
+   * Closing the connection ends a session of its own, and its locks; behind a pooler the server
+   * session outlives it. Best effort, within {@code timeoutMs} (the network may be gone).
+   */
+  void releaseOnStop(Connection connection, int timeoutMs) {
+    String mark = session.mark();
+    if (connection == null || mark == null || connection != lockedOn) {
+      return;
+    }
+    try {
+      connection.setNetworkTimeout(Runnable::run, timeoutMs);
+      List<Key> keys = new ArrayList<>();
+      held.values().forEach(keys::addAll);
+      unlock(connection, keys);
+      try (PreparedStatement s =
+          connection.prepareStatement(
+              "SELECT set_config('"
+                  + RelaySession.SETTING
+                  + "', '', false) WHERE "
+                  + RelaySession.CURRENT
+                  + " = ?")) {
+        s.setString(1, mark);
+        s.executeQuery().close();
+      }
+    } catch (SQLException | RuntimeException e) {
+      log.debug("outbox relay: letting go of the relay locks on stop: {}", e.toString());
+    }
+    released();
   }
 
   /** Tests: how often {@link #take} checks the names against the OIDs locked. */
@@ -568,18 +643,22 @@ final class OutboxLocks {
    * key two relays both want exclusively (or one exclusively) goes to one of them, and the other
    * takes none after it.
    */
-  private static Key tryAll(Connection connection, List<Key> keys) throws SQLException {
+  private Key tryAll(Connection connection, List<Key> keys) throws SQLException {
     List<Key> taken = new ArrayList<>();
-    try (PreparedStatement exclusive =
-            connection.prepareStatement("SELECT pg_try_advisory_lock(?, ?)");
-        PreparedStatement shared =
-            connection.prepareStatement("SELECT pg_try_advisory_lock_shared(?, ?)")) {
+    try (PreparedStatement exclusive = connection.prepareStatement(guardedLock("lock"));
+        PreparedStatement shared = connection.prepareStatement(guardedLock("lock_shared"))) {
       for (Key key : keys) {
         PreparedStatement s = key.shared() ? shared : exclusive;
-        s.setInt(1, NAMESPACE);
-        s.setInt(2, (int) key.oid()); // the int4 with the OID's bits, as oid::int4
+        s.setString(1, session.mark());
+        s.setInt(2, NAMESPACE);
+        s.setInt(3, (int) key.oid()); // the int4 with the OID's bits, as oid::int4
         try (ResultSet rs = s.executeQuery()) {
-          if (!(rs.next() && rs.getBoolean(1))) {
+          rs.next();
+          rs.getBoolean(1);
+          if (rs.wasNull()) { // not taken: the session is not this relay's
+            throw RelaySession.notOurs(rs.getString(2));
+          }
+          if (!rs.getBoolean(1)) {
             unlock(connection, taken);
             return key;
           }
@@ -590,8 +669,20 @@ final class OutboxLocks {
     return null;
   }
 
-  /** Lets go of each key once, in one statement. */
-  private static void unlock(Connection connection, List<Key> keys) throws SQLException {
+  /**
+   * A try of an advisory lock in the session carrying this relay's mark only; NULL, taking nothing,
+   * in another. Parameters: the mark, the two keys. Columns: taken, the session's mark.
+   */
+  private static String guardedLock(String function) {
+    return "SELECT CASE WHEN p.m = ? THEN pg_try_advisory_"
+        + function
+        + "(?, ?) END, p.m FROM (SELECT "
+        + RelaySession.CURRENT
+        + " AS m) p";
+  }
+
+  /** Lets go of each key once, in one statement, in the session carrying this relay's mark. */
+  private void unlock(Connection connection, List<Key> keys) throws SQLException {
     if (keys.isEmpty()) {
       return;
     }
@@ -599,16 +690,24 @@ final class OutboxLocks {
         connection.prepareStatement(
             "SELECT CASE WHEN k.is_shared THEN pg_advisory_unlock_shared(?, k.rel::oid::int4)"
                 + " ELSE pg_advisory_unlock(?, k.rel::oid::int4) END"
-                + " FROM unnest(?::int8[], ?::bool[]) k(rel, is_shared)")) {
+                + " FROM unnest(?::int8[], ?::bool[]) k(rel, is_shared) WHERE "
+                + RelaySession.CURRENT
+                + " = ?")) {
       s.setInt(1, NAMESPACE);
       s.setInt(2, NAMESPACE);
       s.setArray(3, connection.createArrayOf("bigint", keys.stream().map(Key::oid).toArray()));
       s.setArray(4, connection.createArrayOf("boolean", keys.stream().map(Key::shared).toArray()));
+      s.setString(5, session.mark());
       try (ResultSet rs = s.executeQuery()) {
+        boolean any = false;
         while (rs.next()) {
+          any = true;
           if (!rs.getBoolean(1)) {
             log.warn("outbox relay: a relay lock to let go of was not held by this session");
           }
+        }
+        if (!any) {
+          throw RelaySession.notOurs(null);
         }
       }
     }

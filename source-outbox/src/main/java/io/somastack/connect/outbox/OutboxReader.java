@@ -76,8 +76,18 @@ final class OutboxReader implements AutoCloseable {
 
   private Connection connection;
   private boolean prepared;
+  private final RelaySession session;
 
   OutboxReader(OutboxSourceConfig config, NotifyListener listener) {
+    this(config, listener, new RelaySession());
+  }
+
+  /**
+   * @param session the relay's mark on its session ({@link RelaySession}): reads and marks check,
+   *     within their statements, that they run in the session that carries it
+   */
+  OutboxReader(OutboxSourceConfig config, NotifyListener listener, RelaySession session) {
+    this.session = session;
     this.config = config;
     this.c = config.columns();
     this.listener = listener;
@@ -217,7 +227,12 @@ final class OutboxReader implements AutoCloseable {
     boolean cut = false;
     boolean more = false; // a row after the scan, or after a first row over the budget
     try (ResultSet rs = s.executeQuery()) {
+      boolean checked = false;
       while (rs.next()) {
+        if (!checked) { // before any row is used: read in the relay's own session, under its locks
+          session.require(rs.getString(13));
+          checked = true;
+        }
         if (rs.getBoolean(12)) {
           more = true; // only says that it is there: read (and measured) by the next batch
           break;
@@ -270,7 +285,8 @@ final class OutboxReader implements AutoCloseable {
    * and headers' text; not the extra row's payload), sum in read order, and keep the rows that fit.
    * Parameters: the scan's limit, after (txid as text, id), the scan's limit plus one, the bytes
    * left in the poll, whether the first row is taken whatever its size. Columns: id, txid, topic,
-   * payload, dedupe key, key, headers, created_at, payload length, marker, bytes, extra.
+   * payload, dedupe key, key, headers, created_at, payload length, marker, bytes, extra, the
+   * session's relay mark ({@link RelaySession}).
    */
   private String fetchSql(OutboxTable table) {
     Shape shape = shapes.get(table.name());
@@ -341,7 +357,9 @@ final class OutboxReader implements AutoCloseable {
         + withheld
         + " THEN NULL ELSE w.headers END, w.created, w.len, "
         + marker
-        + ", w.bytes, w.extra FROM ("
+        + ", w.bytes, w.extra, "
+        + RelaySession.CURRENT
+        + " FROM ("
         + summed
         // and the row after a first row over the budget: the marker, or the extra row
         + ") w WHERE w.total - w.bytes <= w.budget OR w.take_first AND w.n = 2"
@@ -412,8 +430,12 @@ final class OutboxReader implements AutoCloseable {
       return 0; // done by an earlier statement on this connection
     }
     int rows = 0;
+    String ours = session.mark();
     for (MarkStatement mark : markStatements(table, from, upTo)) {
-      PreparedStatement s = statement(mark.name(), mark.sql());
+      PreparedStatement s =
+          ours == null
+              ? statement(mark.name(), mark.sql())
+              : statement("guarded-" + mark.name(), guarded(mark.sql()));
       for (int i = 0; i < mark.parameters().size(); i++) {
         if (mark.parameters().get(i) instanceof Long id) {
           s.setLong(i + 1, id);
@@ -421,10 +443,34 @@ final class OutboxReader implements AutoCloseable {
           s.setString(i + 1, (String) mark.parameters().get(i));
         }
       }
-      rows += s.executeUpdate();
+      if (ours == null) {
+        rows += s.executeUpdate();
+        continue;
+      }
+      s.setString(mark.parameters().size() + 1, ours);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        session.require(rs.getString(1));
+        rows += rs.getInt(2);
+      }
     }
     marked.put(table.name(), upTo);
     return rows;
+  }
+
+  /**
+   * A delete/mark statement that touches rows only in the session carrying the relay's mark, and
+   * returns the session's mark and the rows touched: behind a transaction-mode pooler it may run in
+   * another server session, one that holds none of the relay's locks. One more parameter: the mark.
+   */
+  private static String guarded(String markSql) {
+    return "WITH d AS ("
+        + markSql
+        + " AND "
+        + RelaySession.CURRENT
+        + " = ? RETURNING 1) SELECT "
+        + RelaySession.CURRENT
+        + ", (SELECT count(*) FROM d)::int";
   }
 
   /**

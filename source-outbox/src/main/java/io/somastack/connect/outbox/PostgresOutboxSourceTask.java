@@ -47,13 +47,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p>All of that assumes one relay per table. The task reads a table, and deletes/marks its rows,
  * only while its connection holds the table's advisory locks ({@link OutboxLocks}); every such
- * statement runs on that same session, so it runs under the lock or fails with the session.
+ * statement runs on that same session, so it runs under the lock or fails with the session. Behind
+ * a transaction-mode pooler it might not: each such statement checks the session's relay mark
+ * ({@link RelaySession}), and the task fails when it is not its own.
  */
 public final class PostgresOutboxSourceTask extends SourceTask {
 
   private static final Logger log = LoggerFactory.getLogger(PostgresOutboxSourceTask.class);
   private static final long FIRST_PENDING_WAIT_MS = 2;
   private static final long MAX_PENDING_WAIT_MS = 100;
+
+  /**
+   * How long stop() waits for the server to let go of the locks before it closes the connection.
+   */
+  private static final int RELEASE_ON_STOP_TIMEOUT_MS = 2000;
 
   /**
    * The longest a poll waits (for a notification, or out a retry backoff) before it returns.
@@ -132,10 +139,12 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     config = new OutboxSourceConfig(props);
     tables = config.taskTables();
     listener = new NotifyListener(config.notifyChannel());
-    reader = new OutboxReader(config, listener);
-    locks = new OutboxLocks(tables, config.tables().stream().map(OutboxTable::parse).toList());
+    RelaySession session = new RelaySession();
+    reader = new OutboxReader(config, listener, session);
+    locks =
+        new OutboxLocks(tables, config.tables().stream().map(OutboxTable::parse).toList(), session);
     mapper = new RowMapper(config);
-    deadLetters = new DeadLetterWriter(config);
+    deadLetters = new DeadLetterWriter(config, session);
     backoff =
         new Backoff(
             Duration.ofMillis(config.backoffInitialMs()), Duration.ofMillis(config.backoffMaxMs()));
@@ -688,6 +697,10 @@ public final class PostgresOutboxSourceTask extends SourceTask {
     dbLock.lock();
     try {
       if (reader != null) {
+        if (locks != null) {
+          // behind a pooler the server session outlives the connection: its locks and mark too
+          locks.releaseOnStop(reader.current(), RELEASE_ON_STOP_TIMEOUT_MS);
+        }
         reader.close();
       }
       if (metrics != null) {
