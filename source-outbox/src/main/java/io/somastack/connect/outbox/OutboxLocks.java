@@ -160,20 +160,24 @@ final class OutboxLocks {
    * Marks the session as this relay's, after checking that it carries no other relay's mark: a
    * second relay on one server session (two tasks behind a transaction-mode pooler with one server
    * connection) would take the same locks again, advisory locks being re-entrant for the session
-   * holding them, and relay every row a second time. One statement, so the check and the mark run
-   * in one session even behind such a pooler.
+   * holding them, and relay every row a second time. A session still holding relay locks is no free
+   * one either, its mark cleared or not (another client's RESET ALL clears it, not the locks). One
+   * statement, so the check and the mark run in one session even behind such a pooler.
    */
   private void claim(Connection connection) throws SQLException {
     String mark = UUID.randomUUID().toString();
     try (PreparedStatement s =
         connection.prepareStatement(
-            "SELECT p.m, CASE WHEN coalesce(p.m, '') IN ('', ?) THEN set_config('"
+            "SELECT p.m, CASE WHEN coalesce(p.m, '') IN ('', ?) AND NOT EXISTS (SELECT 1 FROM"
+                + " pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory' AND classid"
+                + " = ?::int4::oid) THEN set_config('"
                 + RelaySession.SETTING
                 + "', ?, false) END FROM (SELECT "
                 + RelaySession.CURRENT
                 + " AS m) p")) {
       s.setString(1, mark);
-      s.setString(2, mark);
+      s.setInt(2, NAMESPACE);
+      s.setString(3, mark);
       try (ResultSet rs = s.executeQuery()) {
         rs.next();
         if (rs.getString(2) == null) {

@@ -59,6 +59,23 @@ class TransactionPoolerTest {
     }
   }
 
+  /**
+   * Another client of the pooler may RESET ALL on the server session, which clears the first
+   * relay's mark but not its locks: the session is still no free one.
+   */
+  @Test
+  void aSessionHoldingRelayLocksIsRefusedThoughItsMarkWasReset() throws Exception {
+    createOutbox();
+    try (Connection shared = relay.connect();
+        Statement s = shared.createStatement()) {
+      OutboxLocks first = new OutboxLocks(List.of(TABLE));
+      assertEquals(List.of(TABLE), first.take(shared));
+      s.execute("RESET ALL");
+      OutboxLocks second = new OutboxLocks(List.of(TABLE));
+      assertPoolerRefusal(assertThrows(ConnectException.class, () -> second.take(shared)));
+    }
+  }
+
   @Test
   void aSecondRelayOnARunningRelaysSessionIsRefusedAndNoRowIsRelayedTwice() throws Exception {
     PostgresOutboxSourceTask task = relay.start(relay.props());
