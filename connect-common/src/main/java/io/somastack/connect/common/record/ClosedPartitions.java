@@ -72,14 +72,8 @@ public final class ClosedPartitions {
     retained.addAll(delivered);
   }
 
-  /**
-   * A put returned: Connect holds no records to deliver again, of the closed partitions either (it
-   * polls only the partitions assigned), so they are forgotten too. Kept, a rebalance that moved a
-   * partition away for good (or a topic deleted under topics.regex) had every later put split
-   * record by record, and the set grow with every partition the task ever lost.
-   */
+  /** A put returned: Connect holds no records to deliver again. */
   public void putDone() {
-    closed.clear();
     if (!retained.isEmpty() || !stale.isEmpty()) {
       retained = Collections.newSetFromMap(new IdentityHashMap<>());
       stale = Collections.newSetFromMap(new IdentityHashMap<>());

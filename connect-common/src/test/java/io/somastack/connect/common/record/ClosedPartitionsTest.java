@@ -65,16 +65,6 @@ class ClosedPartitionsTest {
     assertEquals(false, closed.holdsBack(B));
   }
 
-  /** Once a put returned Connect delivers nothing of the partitions closed before it. */
-  @Test
-  void aPutDoneForgetsThePartitionsClosed() {
-    closed.closed(List.of(B));
-    closed.putDone();
-    assertEquals(false, closed.contains(B));
-    List<SinkRecord> records = List.of(renamed(A, 1));
-    assertSame(records, closed.split(records).own());
-  }
-
   /** As RegexRouter makes it: the topic renamed, the original position kept. */
   private static SinkRecord renamed(TopicPartition tp, long offset) {
     return new SinkRecord(tp.topic(), tp.partition(), null, null, null, "{}", offset)
