@@ -219,18 +219,15 @@ final class AuditSchema {
    */
   private static void refuseIfNotItsPartition(Statement s, String table, String partition)
       throws SQLException {
-    try (var rs =
-        s.executeQuery(
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c"
-                + " ON c.oid = i.inhrelid WHERE i.inhrelid = to_regclass("
-                + SchemaManager.literal(partition)
-                + ") AND i.inhparent = to_regclass("
-                + SchemaManager.literal(table)
-                + ") AND c.relispartition)")) {
-      rs.next();
-      if (rs.getBoolean(1)) {
-        return;
-      }
+    if (ask(
+        s,
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c"
+            + " ON c.oid = i.inhrelid WHERE i.inhrelid = to_regclass("
+            + SchemaManager.literal(partition)
+            + ") AND i.inhparent = to_regclass("
+            + SchemaManager.literal(table)
+            + ") AND c.relispartition)")) {
+      return;
     }
     throw new SchemaManager.NotATarget(
         table,
@@ -270,14 +267,11 @@ final class AuditSchema {
 
   /** Whether the retired records' table, made before followers were, lacks their columns. */
   private static boolean lacksFollowerColumns(Statement s, String retired) throws SQLException {
-    try (var rs =
-        s.executeQuery(
-            "SELECT count(*) < 3 FROM pg_attribute WHERE attrelid = to_regclass("
-                + SchemaManager.literal(retired)
-                + ") AND attname IN ('prev_hash', 'anchor', 'follower') AND NOT attisdropped")) {
-      rs.next();
-      return rs.getBoolean(1);
-    }
+    return ask(
+        s,
+        "SELECT count(*) < 3 FROM pg_attribute WHERE attrelid = to_regclass("
+            + SchemaManager.literal(retired)
+            + ") AND attname IN ('prev_hash', 'anchor', 'follower') AND NOT attisdropped");
   }
 
   /**
@@ -381,17 +375,14 @@ final class AuditSchema {
    */
   private static void indexEventTime(Statement s, String table, String defaultPartition)
       throws SQLException {
-    try (var rs =
-        s.executeQuery(
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a"
-                + " ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
-                + " WHERE i.indrelid = to_regclass("
-                + SchemaManager.literal(defaultPartition)
-                + ") AND a.attname = 'event_time' AND i.indisvalid AND i.indpred IS NULL)")) {
-      rs.next();
-      if (rs.getBoolean(1)) {
-        return;
-      }
+    if (ask(
+        s,
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a"
+            + " ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+            + " WHERE i.indrelid = to_regclass("
+            + SchemaManager.literal(defaultPartition)
+            + ") AND a.attname = 'event_time' AND i.indisvalid AND i.indpred IS NULL)")) {
+      return;
     }
     log.info(
         "Audit table {}: indexing the event time of its default partition {}",
@@ -403,15 +394,20 @@ final class AuditSchema {
   /** A month cannot get its own partition once the default partition holds rows of it. */
   private static boolean defaultHoldsRowsOf(Statement s, String defaultPartition, YearMonth month)
       throws SQLException {
-    try (var rs =
-        s.executeQuery(
-            "SELECT EXISTS (SELECT 1 FROM "
-                + defaultPartition
-                + " WHERE event_time >= "
-                + SchemaManager.monthStart(month)
-                + " AND event_time < "
-                + SchemaManager.monthStart(month.plusMonths(1))
-                + ")")) {
+    return ask(
+        s,
+        "SELECT EXISTS (SELECT 1 FROM "
+            + defaultPartition
+            + " WHERE event_time >= "
+            + SchemaManager.monthStart(month)
+            + " AND event_time < "
+            + SchemaManager.monthStart(month.plusMonths(1))
+            + ")");
+  }
+
+  /** The answer of a query of one boolean (SELECT EXISTS ...). */
+  private static boolean ask(Statement s, String sql) throws SQLException {
+    try (var rs = s.executeQuery(sql)) {
       rs.next();
       return rs.getBoolean(1);
     }
