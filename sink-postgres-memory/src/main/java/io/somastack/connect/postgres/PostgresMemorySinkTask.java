@@ -215,6 +215,7 @@ public class PostgresMemorySinkTask extends SinkTask {
       // partitions a rebalance revoked meanwhile: an empty put means none is waiting (all its
       // partitions went), so the run of failures is over
       retries.reset();
+      closedPartitions.putDone();
       loadOffsetsOpenCouldNot();
       return;
     }
@@ -227,6 +228,7 @@ public class PostgresMemorySinkTask extends SinkTask {
       Batch batch = prepare(records);
       writeAdapting(batch);
       retries.reset();
+      closedPartitions.putDone();
       record(batch, records.size(), started);
     } catch (SQLException e) {
       session.rollbackQuietly();

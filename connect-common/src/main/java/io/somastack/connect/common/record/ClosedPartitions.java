@@ -38,6 +38,14 @@ public final class ClosedPartitions {
 
   private final Set<TopicPartition> closed = new HashSet<>();
 
+  /**
+   * Of {@link #closed}, those closed since a put last returned: Connect can deliver records of no
+   * others (it polls only the partitions assigned, and holds records for another put only after one
+   * failed), so the records are looked at one by one only while this is not empty. A rebalance that
+   * moved a partition away for good no longer costs every later put a lookup per record.
+   */
+  private final Set<TopicPartition> closedSincePut = new HashSet<>();
+
   /** The records of the put that failed transiently: Connect delivers them again. */
   private Set<SinkRecord> retained = Collections.newSetFromMap(new IdentityHashMap<>());
 
@@ -54,10 +62,12 @@ public final class ClosedPartitions {
 
   public void opened(Collection<TopicPartition> partitions) {
     closed.removeAll(partitions);
+    closedSincePut.removeAll(partitions);
   }
 
   public void closed(Collection<TopicPartition> partitions) {
     closed.addAll(partitions);
+    closedSincePut.addAll(partitions);
     partitions.forEach(heldBack::remove);
     for (SinkRecord record : retained) {
       if (partitions.contains(Positions.partition(record))) {
@@ -72,8 +82,12 @@ public final class ClosedPartitions {
     retained.addAll(delivered);
   }
 
-  /** A put returned: Connect holds no records to deliver again. */
+  /**
+   * A put returned: Connect holds no records to deliver again, of the partitions closed before it
+   * either. They stay {@linkplain #contains closed} until opened again.
+   */
   public void putDone() {
+    closedSincePut.clear();
     if (!retained.isEmpty() || !stale.isEmpty()) {
       retained = Collections.newSetFromMap(new IdentityHashMap<>());
       stale = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -123,14 +137,14 @@ public final class ClosedPartitions {
    * delivered before it was closed.
    */
   Split split(Collection<SinkRecord> records) {
-    if (closed.isEmpty() && stale.isEmpty()) {
+    if (closedSincePut.isEmpty() && stale.isEmpty()) {
       return new Split(records, new OffsetRanges(), 0);
     }
     List<SinkRecord> own = new ArrayList<>(records.size());
     OffsetRanges skipped = new OffsetRanges();
     for (SinkRecord record : records) {
       TopicPartition partition = Positions.partition(record);
-      if (closed.contains(partition)) {
+      if (closedSincePut.contains(partition)) {
         skipped.add(record);
       } else if (stale.contains(record)) {
         skipped.add(record);

@@ -65,6 +65,37 @@ class ClosedPartitionsTest {
     assertEquals(false, closed.holdsBack(B));
   }
 
+  /**
+   * Once a put returned, Connect delivers nothing of the partitions closed before it (it polls only
+   * those assigned): the records are no longer looked at one by one, yet the partition stays closed
+   * for the sinks that keep its offsets out of preCommit.
+   */
+  @Test
+  void aPutDoneEndsTheRecordByRecordSplitButThePartitionStaysClosed() {
+    closed.closed(List.of(B));
+    closed.putDone();
+    List<SinkRecord> records = List.of(renamed(A, 1), renamed(B, 2));
+
+    assertSame(records, closed.split(records).own());
+    assertEquals(true, closed.contains(B));
+  }
+
+  /** A put that failed keeps the split on: Connect delivers its records again, less or not. */
+  @Test
+  void aPartitionClosedAfterAFailedPutIsSplitOffInTheDeliveryAgain() {
+    closed.closed(List.of(A));
+    closed.putDone();
+    TopicPartition c = new TopicPartition("c", 0);
+    List<SinkRecord> delivered = List.of(renamed(B, 4), renamed(c, 5));
+    closed.putFailed(delivered);
+    closed.closed(List.of(B));
+
+    ClosedPartitions.Split again = closed.split(delivered);
+
+    assertEquals(List.of(delivered.get(1)), again.own());
+    assertEquals("b-0@4", again.skipped().toString());
+  }
+
   /** As RegexRouter makes it: the topic renamed, the original position kept. */
   private static SinkRecord renamed(TopicPartition tp, long offset) {
     return new SinkRecord(tp.topic(), tp.partition(), null, null, null, "{}", offset)

@@ -141,16 +141,31 @@ public final class OffsetStore {
   private Map<TopicPartition, Long> loadRows(Connection c, Collection<TopicPartition> partitions)
       throws SQLException {
     Map<TopicPartition, Long> offsets = new HashMap<>();
+    if (partitions.isEmpty()) {
+      return offsets;
+    }
+    String[] topics = new String[partitions.size()];
+    Integer[] numbers = new Integer[partitions.size()];
+    int i = 0;
+    for (TopicPartition tp : partitions) {
+      topics[i] = tp.topic();
+      numbers[i++] = tp.partition();
+    }
+    // only the partitions asked for: a connector on topics.regex may hold rows for thousands of
+    // partitions, and every task reads its own again at every rebalance
     String sql =
-        "SELECT topic, kafka_partition, next_offset FROM " + table + " WHERE connector = ?";
+        "SELECT t.topic, t.kafka_partition, t.next_offset FROM "
+            + table
+            + " t JOIN unnest(?::text[], ?::int4[]) AS p(topic, kafka_partition)"
+            + " ON t.topic = p.topic AND t.kafka_partition = p.kafka_partition"
+            + " WHERE t.connector = ?";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
-      ps.setString(1, connector);
+      ps.setArray(1, c.createArrayOf("text", topics));
+      ps.setArray(2, c.createArrayOf("int4", numbers));
+      ps.setString(3, connector);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          TopicPartition tp = new TopicPartition(rs.getString(1), rs.getInt(2));
-          if (partitions.contains(tp)) {
-            offsets.put(tp, rs.getLong(3));
-          }
+          offsets.put(new TopicPartition(rs.getString(1), rs.getInt(2)), rs.getLong(3));
         }
       }
     }
