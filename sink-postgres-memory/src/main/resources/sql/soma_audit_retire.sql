@@ -40,8 +40,9 @@ LANGUAGE plpgsql VOLATILE
 -- partition bounds print in UTC and ISO, and are read back alike, whatever the caller's session
 -- uses (under DateStyle 'German, MDY' a bound printed 01.10.2026 would read as January 10th)
 SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD'
--- hash joins whatever the statistics say, as in soma_audit_verify
-SET enable_nestloop = off
+-- hash joins whatever the statistics say, as in soma_audit_verify (neither a nested loop nor a
+-- merge join on the topic and partition alone)
+SET enable_nestloop = off SET enable_mergejoin = off
 -- nothing resolved through a path another role may create in, as in soma_audit_verify; the
 -- installer fills in the constants below as it does there
 SET search_path = pg_catalog, pg_temp AS $fn$

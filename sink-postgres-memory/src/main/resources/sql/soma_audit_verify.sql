@@ -68,8 +68,10 @@ LANGUAGE plpgsql STABLE
 SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres'
 SET extra_float_digits = 3
 -- hash joins whatever the statistics say: with the heads' taken when they were few, a nested loop
--- would scan the rows once per head
-SET enable_nestloop = off
+-- would scan the rows once per head; and a merge join, sorted by topic and partition alone for the
+-- heads' join, compares each row with every row of its partition (30,000 rows: 900 million
+-- comparisons, minutes; millions of rows: never done)
+SET enable_nestloop = off SET enable_mergejoin = off
 -- nothing resolved through a path another role may create in (see above)
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
