@@ -64,6 +64,60 @@ class TemplatedTablesTest {
   }
 
   /**
+   * ${key.tenant} reads a key of JSON object text (StringConverter, as the shipped connector
+   * configs set key.converter) or JSON bytes (ByteArrayConverter), as key.fields reads a
+   * tombstone's key: the rows land in the tenant's table, and the tombstone of the same key deletes
+   * its row there. Every such record had been dead-lettered for a field its key "does not have".
+   */
+  @Test
+  void aKeyFieldNamesTheTableForJsonTextAndBytesKeys() throws SQLException {
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    task =
+        LocalTasks.started(
+            url,
+            context,
+            "write.mode",
+            "upsert",
+            "key.fields",
+            "id",
+            "table.name.format",
+            "kv_${key.tenant}");
+    String t1Key = "{\"tenant\":\"t1\",\"id\":\"m1\"}";
+    task.put(
+        List.of(
+            keyed(t1Key, "{\"id\":\"m1\",\"text\":\"one\"}", 0),
+            keyed(
+                "{\"tenant\":\"t2\",\"id\":\"m2\"}".getBytes(StandardCharsets.UTF_8),
+                "{\"id\":\"m2\",\"text\":\"two\"}",
+                1),
+            keyed("{\"tenant\":\"t1\",\"id\":\"m3\"}", "{\"id\":\"m3\",\"text\":\"3\"}", 2)));
+
+    assertEquals(List.of(), context.deadLettered());
+    assertEquals(2, LocalTasks.count(DATABASE, "SELECT count(*) FROM kv_t1"));
+    assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM kv_t2"));
+
+    task.put(List.of(keyed(t1Key, null, 3)));
+    assertEquals(List.of(), context.deadLettered());
+    assertEquals(
+        1, LocalTasks.count(DATABASE, "SELECT count(*) FROM kv_t1 WHERE payload->>'id' = 'm3'"));
+    assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM kv_t1"));
+  }
+
+  /**
+   * ${key} of a key a JSON serializer wrote ("acme" with its quotes) is acme, the text the key
+   * columns take from it, not a table named with the quotes.
+   */
+  @Test
+  void theWholeKeyOfJsonStringTextNamesTheTableWithoutItsQuotes() throws SQLException {
+    HandRunTaskContext context = new HandRunTaskContext(PARTITION).deadLetterQueue(true);
+    task =
+        LocalTasks.started(url, context, "write.mode", "append", "table.name.format", "mem_${key}");
+    task.put(List.of(keyed("\"acme\"", "{\"event_id\":\"e1\"}", 0)));
+    assertEquals(List.of(), context.deadLettered());
+    assertEquals(1, LocalTasks.count(DATABASE, "SELECT count(*) FROM mem_acme"));
+  }
+
+  /**
    * A tombstone the mode skips (append, audit, or upsert with tombstones=ignore) is counted and
    * skipped, as documented, whatever the table name template reads: it names no table, and needs
    * none. It had been dead-lettered for the template's missing field.
@@ -234,5 +288,9 @@ class TemplatedTablesTest {
 
   private static SinkRecord record(Object value, long offset) {
     return new SinkRecord(PARTITION.topic(), 0, null, null, null, value, offset);
+  }
+
+  private static SinkRecord keyed(Object key, Object value, long offset) {
+    return new SinkRecord(PARTITION.topic(), 0, null, key, null, value, offset);
   }
 }

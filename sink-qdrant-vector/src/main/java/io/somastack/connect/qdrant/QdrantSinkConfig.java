@@ -263,7 +263,11 @@ public final class QdrantSinkConfig extends AbstractConfig {
                 + " ${value.<path>}"),
         Importance.HIGH,
         "Collection to write to: a fixed name or a template such as ${topic} or"
-            + " memories_${key.tenant_id}. A template that reads the value"
+            + " memories_${key.tenant_id}. The key is read as a tombstone's point id is:"
+            + " ${key.<path>} finds the fields of a key of JSON object text or bytes"
+            + " (StringConverter, ByteArrayConverter) as of a Struct or Map, and ${key} is a text"
+            + " key itself (bytes as their UTF-8 text, a JSON string such as \"t1\" without its"
+            + " quotes). A template that reads the value"
             + " (memories_${value.tenant_id}) needs delete.enabled=false, as a tombstone has no"
             + " value to name its collection; the configuration is refused otherwise. A record"
             + " whose template field is missing, or that gives a name Qdrant cannot hold (over 255"

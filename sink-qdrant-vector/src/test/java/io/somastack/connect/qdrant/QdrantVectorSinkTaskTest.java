@@ -22,6 +22,7 @@ import io.qdrant.client.grpc.Collections.VectorsConfig;
 import io.somastack.connect.testing.connect.HandRunTaskContext;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn.Operation;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -290,6 +291,50 @@ class QdrantVectorSinkTaskTest {
     ConnectException e = assertThrows(ConnectException.class, () -> task.put(third));
     assertFalse(e instanceof RetriableException);
     assertTrue(e.getMessage().contains("collection.distance is cosine"), e.getMessage());
+  }
+
+  /**
+   * collection.name mem_${key.tenant_id} reads a key of JSON object text (StringConverter, as the
+   * shipped connector configs set key.converter) or JSON bytes (ByteArrayConverter), as the
+   * tombstone's point id is read from it: the points land in the tenant's collection and the
+   * tombstone of the same key deletes its point there. Every such record had been dead-lettered for
+   * a field its key "does not have".
+   */
+  @Test
+  void aKeyFieldOfJsonTextOrBytesNamesTheTenantsCollection() throws Exception {
+    startTask(
+        "collection.name", "mem_${key.tenant_id}",
+        "delete.id.field", "id");
+    String t1Key = "{\"tenant_id\":\"t1\",\"id\":1}";
+    task.put(
+        List.of(
+            sink.record(t1Key, tenantMemory(1, "t1")),
+            sink.record(
+                "{\"tenant_id\":\"t2\",\"id\":2}".getBytes(StandardCharsets.UTF_8),
+                tenantMemory(2, "t2")),
+            sink.record("{\"tenant_id\":\"t1\",\"id\":3}", tenantMemory(3, "t1"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(3)), sink.preCommit());
+    assertEquals(List.of(), context.deadLettered());
+    assertEquals(2, reader.countAsync("mem_t1").get());
+    assertEquals(1, reader.countAsync("mem_t2").get());
+
+    task.put(List.of(sink.record(t1Key, null)));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(4)), sink.preCommit());
+    assertEquals(List.of(), context.deadLettered());
+    assertEquals(1, reader.countAsync("mem_t1").get());
+  }
+
+  /**
+   * ${key} of a key a JSON serializer wrote ("t1" with its quotes) is t1, as the point id read from
+   * such a key is: not a name with quotes, which Qdrant refuses.
+   */
+  @Test
+  void theWholeKeyOfJsonStringTextNamesTheCollectionWithoutItsQuotes() throws Exception {
+    startTask("collection.name", "mem_${key}", "delete.enabled", "false");
+    task.put(List.of(sink.record("\"t1\"", tenantMemory(1, "t1"))));
+    assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
+    assertEquals(List.of(), context.deadLettered());
+    assertEquals(1, reader.countAsync("mem_t1").get());
   }
 
   // ------------------------------------------------- collections the task may not create

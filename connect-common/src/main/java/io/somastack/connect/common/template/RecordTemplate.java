@@ -3,6 +3,7 @@ package io.somastack.connect.common.template;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.record.RecordKeys;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -18,6 +19,11 @@ import org.apache.kafka.connect.errors.DataException;
  * ${partition}}, {@code ${key}} (a primitive key), {@code ${key.<path>}} and {@code
  * ${value.<path>}}. There is no escape for a literal dollar sign and brace: every such pair opens a
  * placeholder.
+ *
+ * <p>A key is read as the sinks read a key's id: bytes (ByteArrayConverter) as their UTF-8 text;
+ * for {@code ${key.<path>}}, text that is a JSON object (StringConverter) as that object; for
+ * {@code ${key}}, text that is a JSON string ("acme" with its quotes, as a JSON serializer writes
+ * it) as that string, and any other text as it is.
  */
 public final class RecordTemplate {
 
@@ -39,6 +45,7 @@ public final class RecordTemplate {
   private final List<Part> parts;
   private final boolean topicOnly;
   private final boolean readsKeyOrValue;
+  private final boolean readsKeyFields;
 
   private RecordTemplate(String text, List<Part> parts) {
     this.text = text;
@@ -49,6 +56,7 @@ public final class RecordTemplate {
         parts.stream()
             .anyMatch(
                 p -> p instanceof WholeKey || p instanceof KeyField || p instanceof ValueField);
+    this.readsKeyFields = parts.stream().anyMatch(p -> p instanceof KeyField);
   }
 
   /** Parses a template; an unknown placeholder or an unclosed brace is rejected. */
@@ -145,9 +153,12 @@ public final class RecordTemplate {
    * record around it.
    */
   public String render(ConnectRecord<?> record, Object value, Schema valueSchema) {
+    // JSON key text is parsed once a record, and only by a template that reads the key's fields
+    Object key = readsKeyFields ? keyFields(record.key()) : null;
+    Schema keySchema = key == record.key() ? record.keySchema() : null;
     StringBuilder out = new StringBuilder();
     for (Part part : parts) {
-      String text = textOf(part, record, value, valueSchema);
+      String text = textOf(part, record, key, keySchema, value, valueSchema);
       if (text == null) {
         return null;
       }
@@ -157,7 +168,12 @@ public final class RecordTemplate {
   }
 
   private static String textOf(
-      Part part, ConnectRecord<?> record, Object value, Schema valueSchema) {
+      Part part,
+      ConnectRecord<?> record,
+      Object key,
+      Schema keySchema,
+      Object value,
+      Schema valueSchema) {
     if (part instanceof Literal literal) {
       return literal.text();
     }
@@ -168,12 +184,34 @@ public final class RecordTemplate {
       return record.kafkaPartition() == null ? null : record.kafkaPartition().toString();
     }
     if (part instanceof WholeKey) {
-      return singleValueText(record.key(), record.keySchema());
+      return wholeKeyText(record.key(), record.keySchema());
     }
-    if (part instanceof KeyField key) {
-      return fieldText(key.path(), record.key(), record.keySchema());
+    if (part instanceof KeyField field) {
+      return fieldText(field.path(), key, keySchema);
     }
     return fieldText(((ValueField) part).path(), value, valueSchema);
+  }
+
+  /**
+   * The key whose fields ${key.<path>} reads: JSON object text or bytes as that object, as the
+   * sinks read key.fields and a tombstone's id fields from such a key. A Struct, a Map or a tree
+   * stays as it is; text that is no JSON object has no fields.
+   */
+  private static Object keyFields(Object key) {
+    Object text = RecordKeys.text(key);
+    return text instanceof String json ? RecordKeys.jsonObjectOrNull(json) : text;
+  }
+
+  /**
+   * ${key}: a text key (or bytes, as their UTF-8 text) as the sinks read a single id from it, the
+   * text a JSON serializer wrote for a string ("acme" with its quotes) as that string and any other
+   * text as it is; any other key as a single value.
+   */
+  private static String wholeKeyText(Object key, Schema schema) {
+    Object text = RecordKeys.text(key);
+    return text instanceof String string
+        ? RecordKeys.unquoted(string)
+        : singleValueText(text, schema);
   }
 
   private static String fieldText(FieldPath path, Object root, Schema rootSchema) {

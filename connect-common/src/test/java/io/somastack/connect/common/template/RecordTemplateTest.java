@@ -1,5 +1,6 @@
 package io.somastack.connect.common.template;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -102,7 +103,65 @@ class RecordTemplateTest {
             RecordJson.parse(RecordJson.write(RecordJson.convert(struct, schema))),
             0);
     assertEquals(template.render(asJsonText), template.render(record));
-    assertEquals("AQID", RecordTemplate.parse("${key}").render(record));
+  }
+
+  private static SinkRecord keyed(Schema keySchema, Object key) {
+    return new SinkRecord("t", 0, keySchema, key, null, Map.of("v", 1), 0);
+  }
+
+  /**
+   * A key of JSON object text (StringConverter) or JSON bytes (ByteArrayConverter), as the shipped
+   * connector configs deliver it, is read as that object, as the sinks read its id fields: every
+   * record had been dead-lettered for a field "the record does not have".
+   */
+  @Test
+  void keyFieldsAreReadFromJsonObjectKeyTextAndBytes() {
+    RecordTemplate template = RecordTemplate.parse("mem_${key.tenant_id}_${key.id}");
+    String json = "{\"tenant_id\":\"t1\",\"id\":1}";
+    assertEquals("mem_t1_1", template.render(keyed(null, json)));
+    assertEquals("mem_t1_1", template.render(keyed(Schema.STRING_SCHEMA, " " + json)));
+    assertEquals("mem_t1_1", template.render(keyed(null, json.getBytes(UTF_8))));
+    assertEquals("mem_t1_1", template.render(keyed(Schema.BYTES_SCHEMA, json.getBytes(UTF_8))));
+    assertEquals("mem_t1_1", template.render(keyed(null, RecordJson.parse(json))));
+    // text that is no JSON object has no fields: missing, as before
+    for (Object key : List.of("t1", "[1]", "{not json", "\"t1\"", "t1".getBytes(UTF_8))) {
+      assertNull(RecordTemplate.parse("mem_${key.tenant_id}").render(keyed(null, key)));
+    }
+  }
+
+  /**
+   * ${key} reads a key as the sinks' id readers do: bytes as their UTF-8 text (not base64), and the
+   * text a JSON serializer wrote for a string ("acme" with its quotes) as that string. Any other
+   * text is the key as it is.
+   */
+  @Test
+  void theWholeKeyIsTheTextTheIdReadersSee() {
+    RecordTemplate template = RecordTemplate.parse("kv_${key}");
+    assertEquals("kv_acme", template.render(keyed(null, "\"acme\"")));
+    assertEquals("kv_acme", template.render(keyed(Schema.STRING_SCHEMA, "\"acme\"")));
+    assertEquals("kv_acme", template.render(keyed(null, "acme".getBytes(UTF_8))));
+    assertEquals(
+        "kv_acme", template.render(keyed(Schema.BYTES_SCHEMA, "\"acme\"".getBytes(UTF_8))));
+    assertEquals("kv_\u00e9t\u00e9", template.render(keyed(null, "\u00e9t\u00e9".getBytes(UTF_8))));
+    for (String text : List.of("acme", "\"acme", "\"a\" \"b\"", "12e4", "{\"a\":1}", "")) {
+      assertEquals("kv_" + text, template.render(keyed(null, text)), text);
+    }
+    assertEquals("kv_12", template.render(keyed(Schema.INT64_SCHEMA, 12L)));
+    // bytes that are no UTF-8 name nothing: their text would be U+FFFD for any such key
+    assertNull(template.render(keyed(null, new byte[] {(byte) 0xff, 'a'})));
+  }
+
+  /** Struct and Map keys are read as they were: their fields, never their text. */
+  @Test
+  void structAndMapKeysAreReadAsBefore() {
+    Schema schema = SchemaBuilder.struct().field("tenant_id", Schema.STRING_SCHEMA).build();
+    Struct struct = new Struct(schema).put("tenant_id", "t1");
+    RecordTemplate field = RecordTemplate.parse("mem_${key.tenant_id}");
+    assertEquals("mem_t1", field.render(keyed(schema, struct)));
+    assertEquals("mem_t1", field.render(keyed(null, Map.of("tenant_id", "t1"))));
+    RecordTemplate whole = RecordTemplate.parse("mem_${key}");
+    assertNull(whole.render(keyed(schema, struct)));
+    assertNull(whole.render(keyed(null, Map.of("tenant_id", "t1"))));
   }
 
   @Test
