@@ -28,6 +28,10 @@ import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.connect.converters.ByteArrayConverter;
+import org.apache.kafka.connect.data.Date;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Timestamp;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.header.ConnectHeaders;
 import org.apache.kafka.connect.sink.SinkRecord;
@@ -207,6 +211,29 @@ class DeadLetterLandingTest {
         0, "base64", json(Base64.getEncoder().encodeToString(utf8("{\"a\":\"x\\u0000y\"}"))));
     assertEquals("text", text("SELECT event_format FROM dlq WHERE kafka_offset = 1"));
     assertLanded(2, "json", "{\"a\": 1}");
+  }
+
+  /**
+   * A dead-letter topic read with a converter that keeps schemas (Avro, JsonConverter with
+   * schemas.enable=true) hands over values with their schema: each lands as the JSON of its value
+   * read with that schema, as its key does. A bare number is JSON (42, not the text "42"); a
+   * Timestamp its ISO text, not Java's text of a Date, which depends on the worker's time zone; a
+   * map of Dates their YYYY-MM-DD, not a timestamp.
+   */
+  @Test
+  void aValueWithASchemaLandsAsItsJson() throws SQLException {
+    Schema dates = SchemaBuilder.map(Schema.STRING_SCHEMA, Date.SCHEMA).build();
+    java.util.Date day = new java.util.Date(19_000L * 86_400_000L);
+    PostgresMemorySinkTask task = start("dlq-archive");
+    task.put(
+        List.of(
+            record(Schema.INT64_SCHEMA, 42L, 0),
+            record(Timestamp.SCHEMA, new java.util.Date(1_700_000_000_123L), 1),
+            record(dates, Map.of("k", day), 2)));
+
+    assertLanded(0, "json", "42");
+    assertLanded(1, "json", "\"2023-11-14T22:13:20.123Z\"");
+    assertLanded(2, "json", "{\"k\": \"2022-01-08\"}");
   }
 
   /**
@@ -575,6 +602,20 @@ class DeadLetterLandingTest {
 
   private static SinkRecord record(Object value, long offset, ConnectHeaders headers) {
     return record(null, null, value, offset, headers);
+  }
+
+  private static SinkRecord record(Schema valueSchema, Object value, long offset) {
+    return new SinkRecord(
+        DLQ.topic(),
+        DLQ.partition(),
+        null,
+        null,
+        valueSchema,
+        value,
+        offset,
+        null,
+        TimestampType.NO_TIMESTAMP_TYPE,
+        messageHeaders("with a schema"));
   }
 
   private static SinkRecord record(

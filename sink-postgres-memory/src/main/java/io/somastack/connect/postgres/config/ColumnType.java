@@ -58,6 +58,9 @@ public enum ColumnType {
         if (value.isIntegralNumber() && value.canConvertToLong()) {
           return value.longValue();
         }
+        if (value.isBigDecimal()) {
+          return wholeDecimal(value, field);
+        }
         if (value.isTextual()) {
           try {
             return Long.parseLong(value.asText().trim());
@@ -83,6 +86,26 @@ public enum ColumnType {
         throw new IllegalStateException(name());
     }
   }
+
+  /**
+   * A decimal without a fractional part as a long: a Decimal of scale 0 (Avro's, Protobuf's, JSON
+   * Schema's integer-valued decimals reach the sink as one), or JSON text's 1e2. One written with a
+   * fractional part, even of zeros (2.0, 7.50), stays refused, as a JSON 2.0 always was: it is no
+   * integer as sent.
+   */
+  private static long wholeDecimal(JsonNode value, String field) {
+    BigDecimal decimal = value.decimalValue();
+    if (decimal.scale() > 0) {
+      throw wrongType(field, "bigint", value);
+    }
+    if (decimal.compareTo(LONG_MIN) < 0 || decimal.compareTo(LONG_MAX) > 0) {
+      throw new BadRecordException("field '" + field + "' is a number beyond bigint's range");
+    }
+    return decimal.longValueExact();
+  }
+
+  private static final BigDecimal LONG_MIN = BigDecimal.valueOf(Long.MIN_VALUE);
+  private static final BigDecimal LONG_MAX = BigDecimal.valueOf(Long.MAX_VALUE);
 
   /**
    * A JSON number as a double. One beyond double's range would become Infinity (or, too small, 0),

@@ -352,8 +352,10 @@ public final class PostgresSinkConfig extends AbstractConfig {
         Importance.MEDIUM,
         "Upsert mode: field path of a numeric version (or epoch-ms timestamp) that decides which"
             + " event is newer; a write whose version is not greater than the stored one is"
-            + " refused. The version must be an integer within bigint, as a JSON integer or as"
-            + " text; an event without one, or with null, 1.5 or 2.0, is dead-lettered. When"
+            + " refused. The version must be an integer within bigint: a JSON integer, a number"
+            + " without a fraction (a Decimal of scale 0), text of one, or a Timestamp of a record"
+            + " with a schema, which counts as its epoch milliseconds; an event without one, or"
+            + " with null, 1.5 or 2.0, is dead-lettered. When"
             + " unset, newer means later in the same Kafka partition, and an event from another"
             + " partition or topic always counts as newer: right while producers key"
             + " by the same fields, wrong after the topic's partitions are added to (old events"

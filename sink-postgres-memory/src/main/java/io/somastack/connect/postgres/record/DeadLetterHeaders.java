@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Values;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.header.Header;
@@ -49,7 +50,7 @@ final class DeadLetterHeaders {
   private record Stored(String json, String format) {}
 
   static void fill(SinkRecord record, TableLayout layout, Object[] values, int maxBytes) {
-    Stored event = event(record.value(), maxBytes);
+    Stored event = event(record.value(), record.valueSchema(), maxBytes);
     Map<String, Header> headers = errorHeaders(record);
     values[layout.indexOf(DeadLetterColumns.TOPIC)] = text(headers, "topic");
     values[layout.indexOf(DeadLetterColumns.EVENT)] = event.json();
@@ -89,12 +90,13 @@ final class DeadLetterHeaders {
   }
 
   /** The event's JSON text and its format. */
-  private static Stored event(Object value, int maxBytes) {
+  private static Stored event(Object value, Schema schema, int maxBytes) {
     if (value == null) {
       return new Stored("null", DeadLetterFormat.TOMBSTONE);
     }
     if (value instanceof ByteBuffer buffer) {
-      return event(DeadLetterFormat.bytes(buffer), maxBytes); // as a key's: not its description
+      // as a key's: not its description
+      return event(DeadLetterFormat.bytes(buffer), schema, maxBytes);
     }
     if (value instanceof byte[] bytes) {
       checkSize(bytes.length, maxBytes);
@@ -105,7 +107,7 @@ final class DeadLetterHeaders {
       checkSize(Utf8.length(text), maxBytes);
       return fromBytes(text.getBytes(StandardCharsets.UTF_8), text);
     }
-    return converted(value, maxBytes);
+    return converted(value, schema, maxBytes);
   }
 
   /** Bytes as they came, and their text ({@link DeadLetterFormat#utf8Text}, or a String's). */
@@ -148,22 +150,27 @@ final class DeadLetterHeaders {
   }
 
   /**
-   * A value a converter made (a Map, a Struct): as JSON, with the checks bytes get, and as base64
-   * of that JSON's text where jsonb cannot hold it; or as its text when JSON has no form for it.
+   * A value a converter made (a Map, a Struct, a number, a Timestamp): as JSON, read with its
+   * schema as the key is ({@link DeadLetterKey}), so a Long is the number it is and a Timestamp or
+   * Date its ISO text, not Java's (time-zone dependent) text of a Date; with the checks bytes get,
+   * and as base64 of that JSON's text where jsonb cannot hold it; or as its text when JSON has no
+   * form for it (a NaN).
    */
-  private static Stored converted(Object value, int maxBytes) {
+  private static Stored converted(Object value, Schema schema, int maxBytes) {
     JsonNode tree;
+    String format = DeadLetterFormat.JSON;
     try {
-      tree = RecordJson.toJson(value, null);
+      tree = RecordJson.convert(value, schema);
     } catch (DataException notJson) {
       tree = JsonNodeFactory.instance.textNode(value.toString()); // NaN, say
+      format = DeadLetterFormat.TEXT;
     }
     String json = RecordJson.write(tree);
     checkSize(Utf8.length(json), maxBytes);
     if (!fitsJsonb(json, tree)) {
       return base64(json.getBytes(StandardCharsets.UTF_8));
     }
-    return new Stored(json, tree.isTextual() ? DeadLetterFormat.TEXT : DeadLetterFormat.JSON);
+    return new Stored(json, format);
   }
 
   /**

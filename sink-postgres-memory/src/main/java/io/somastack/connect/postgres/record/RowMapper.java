@@ -22,6 +22,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.data.Timestamp;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.sink.SinkRecord;
 
@@ -46,6 +48,19 @@ public final class RowMapper {
   private final Map<String, String> tableByTopic = new HashMap<>();
   private final JsonPathReader fieldsOnly;
 
+  /**
+   * Whether any bigint path (version.field, a bigint column) may be a Timestamp field: its JSON is
+   * ISO text, which bigint refuses, where the docs promise an epoch-ms version. Only a value with a
+   * schema (a Struct, or a Map with one) can say so.
+   */
+  private final boolean readsBigints;
+
+  /** The schema {@link #versionIsTimestamp} and {@link #timestampColumns} were found in. */
+  private Schema timestampsSchema;
+
+  private boolean versionIsTimestamp;
+  private final boolean[] timestampColumn;
+
   public RowMapper(PostgresSinkConfig config, TableLayout layout) {
     this.mode = config.writeMode();
     this.layout = layout;
@@ -59,6 +74,10 @@ public final class RowMapper {
     this.maxBytes = config.recordMaxBytes();
     this.tombstones = config.tombstones();
     this.fieldsOnly = new JsonPathReader(pathsRead());
+    this.readsBigints =
+        (mode == WriteMode.UPSERT && versionField != null)
+            || columns.stream().anyMatch(spec -> spec.type() == ColumnType.BIGINT);
+    this.timestampColumn = new boolean[columns.size()];
   }
 
   /** Every path this mapper reads from an event; JSON text is parsed for these alone. */
@@ -135,8 +154,7 @@ public final class RowMapper {
       case UPSERT:
         identity = fillKey(event, values, false);
         if (versionField != null) {
-          values[layout.indexOf(TableLayout.EVENT_VERSION)] =
-              ColumnType.BIGINT.convert(required(event, versionField), versionField.toString());
+          values[layout.indexOf(TableLayout.EVENT_VERSION)] = version(record, event);
         }
         break;
       default:
@@ -144,7 +162,7 @@ public final class RowMapper {
     }
     values[layout.indexOf(TableLayout.PAYLOAD)] = payload;
     fillPosition(record, values);
-    fillColumns(event, values);
+    fillColumns(record, event, values);
     return new EventRow(record, table, EventRow.Kind.WRITE, identity, values);
   }
 
@@ -244,12 +262,72 @@ public final class RowMapper {
     values[layout.indexOf(TableLayout.KAFKA_OFFSET)] = record.originalKafkaOffset();
   }
 
-  private void fillColumns(JsonNode event, Object[] values) {
+  private void fillColumns(SinkRecord record, JsonNode event, Object[] values) {
+    boolean[] timestamps = timestampColumns(record);
     int index = layout.mappedFrom();
-    for (ColumnSpec spec : columns) {
-      Object raw = spec.path().get(event);
-      values[index++] = spec.type().convert((JsonNode) raw, spec.path().toString());
+    for (int i = 0; i < columns.size(); i++) {
+      ColumnSpec spec = columns.get(i);
+      values[index++] =
+          timestamps != null && timestamps[i]
+              ? epochMillis(record.value(), spec.path(), false)
+              : spec.type().convert((JsonNode) spec.path().get(event), spec.path().toString());
     }
+  }
+
+  /** The version: an integer, or a Timestamp field's epoch milliseconds. */
+  private Object version(SinkRecord record, JsonNode event) {
+    if (timestampColumns(record) != null && versionIsTimestamp) {
+      return epochMillis(record.value(), versionField, true);
+    }
+    return ColumnType.BIGINT.convert(required(event, versionField), versionField.toString());
+  }
+
+  /**
+   * Which bigint columns are Timestamp fields in this record's value schema (and sets {@link
+   * #versionIsTimestamp}), or null when none can be: no bigint path, or a value without a schema
+   * (JSON text or bytes, a schemaless Map), which costs no more than these checks. Found again only
+   * when the schema changes: a converter hands over one schema object for many records.
+   */
+  private boolean[] timestampColumns(SinkRecord record) {
+    Schema valueSchema = record.valueSchema();
+    if (!readsBigints
+        || valueSchema == null
+        || !(record.value() instanceof Struct || record.value() instanceof Map<?, ?>)) {
+      return null;
+    }
+    if (valueSchema != timestampsSchema) {
+      versionIsTimestamp = versionField != null && isTimestamp(versionField.schemaIn(valueSchema));
+      for (int i = 0; i < columns.size(); i++) {
+        ColumnSpec spec = columns.get(i);
+        timestampColumn[i] =
+            spec.type() == ColumnType.BIGINT && isTimestamp(spec.path().schemaIn(valueSchema));
+      }
+      timestampsSchema = valueSchema;
+    }
+    return timestampColumn;
+  }
+
+  private static boolean isTimestamp(Schema schema) {
+    return schema != null && Timestamp.LOGICAL_NAME.equals(schema.name());
+  }
+
+  /**
+   * A Timestamp field's epoch milliseconds (a bigint column or version of it: "a numeric version,
+   * or epoch-ms timestamp"), read from the Connect value itself.
+   */
+  private static Long epochMillis(Object value, FieldPath path, boolean required) {
+    Object raw = path.get(value);
+    if (raw instanceof java.util.Date date) {
+      return date.getTime();
+    }
+    if (raw == null && required) {
+      throw new BadRecordException("required field '" + path + "' is missing");
+    }
+    if (raw != null) {
+      // a Timestamp schema holds a java.util.Date; Struct.put checks it, a Map's values are not
+      throw new BadRecordException("field '" + path + "' is not a Timestamp's java.util.Date");
+    }
+    return null;
   }
 
   /**

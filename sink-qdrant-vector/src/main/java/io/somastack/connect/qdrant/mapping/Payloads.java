@@ -195,7 +195,7 @@ public final class Payloads {
       Included included,
       Excluded excluded,
       BiConsumer<String, EncodedValue> into) {
-    Object child = FieldPath.child(object, name);
+    Object child = child(object, schema, name);
     if (child == null || child instanceof JsonNode json && json.isNull()) {
       return false;
     }
@@ -261,6 +261,38 @@ public final class Payloads {
 
   private static Iterable<?> elements(Object array) {
     return array instanceof JsonNode json ? json : (Collection<?>) array;
+  }
+
+  /**
+   * A field of an object by name. A map entry is named by its key's text ({@link
+   * ConnectJson#fieldName}), as the payload and payload.exclude name it: payload.include=m.1 picks
+   * key 1 of a map keyed by numbers (or a Date's, or bytes' key by its text) as it picks key "1".
+   * Text keys are looked up; other keys are compared only when that finds nothing, and two of one
+   * text are refused, as the payload refuses them.
+   */
+  private static Object child(Object object, Schema schema, String name) {
+    Object child = FieldPath.child(object, name);
+    if (child != null || !(object instanceof Map<?, ?> map)) {
+      return child;
+    }
+    Schema keySchema = schema == null ? null : schema.keySchema();
+    if (keySchema != null && keySchema.type() == Schema.Type.STRING) {
+      return null; // keys of text only: looked up already
+    }
+    Object found = null;
+    boolean matched = false;
+    for (Map.Entry<?, ?> entry : map.entrySet()) {
+      Object key = entry.getKey();
+      if (key instanceof String || !name.equals(ConnectJson.fieldName(key, keySchema))) {
+        continue;
+      }
+      if (matched) {
+        throw ConnectJson.duplicateName();
+      }
+      matched = true;
+      found = entry.getValue();
+    }
+    return found;
   }
 
   private static Schema childSchema(Object object, Schema schema, String name) {

@@ -139,6 +139,55 @@ class PointMapperTest {
   }
 
   /**
+   * payload.include names a map entry by its key's text, as the payload and payload.exclude name
+   * it: m.1 picks key 1 of a Struct's MAP<INT32, STRING> (an Avro or Protobuf map keyed by
+   * numbers). The field embedder reads the Struct itself, the hashing one its JSON tree: both pick
+   * the same. Two keys of one text are refused, as in the whole payload.
+   */
+  @Test
+  void anIncludedPathPicksAMapKeyOtherThanTextByItsText() {
+    Schema schema =
+        SchemaBuilder.struct()
+            .field("id", Schema.INT64_SCHEMA)
+            .field("vector", SchemaBuilder.array(Schema.FLOAT32_SCHEMA).build())
+            .field("m", SchemaBuilder.map(Schema.INT32_SCHEMA, Schema.STRING_SCHEMA).build())
+            .field("text", Schema.STRING_SCHEMA)
+            .build();
+    Struct struct =
+        new Struct(schema)
+            .put("id", 1L)
+            .put("vector", List.of(1f, 0f, 0f, 0f, 0f, 0f, 0f, 0f))
+            .put("m", Map.of(1, "one", 2, "two"))
+            .put("text", "hello");
+    Value one =
+        Value.newBuilder()
+            .setStructValue(
+                io.qdrant.client.grpc.JsonWithInt.Struct.newBuilder()
+                    .putFields("1", Value.newBuilder().setStringValue("one").build()))
+            .build();
+    for (PointMapper mapper :
+        List.of(
+            mapper("embedder", "field", "payload.include", "m.1,text"),
+            mapper("embedder.text.fields", "text", "payload.include", "m.1,text"))) {
+      List<PointOp> ops = mapper.map(List.of(record(schema, struct)), rejects);
+      assertEquals(List.of(), rejects);
+      PointStruct point = ((PointOp.Upsert) ops.get(0)).point();
+      assertEquals(Set.of("m", "text"), point.getPayloadMap().keySet());
+      assertEquals(one, point.getPayloadOrThrow("m"));
+    }
+
+    Map<Object, Object> twice = new LinkedHashMap<>();
+    twice.put(1, "one as an int");
+    twice.put(1L, "one as a long");
+    Map<String, Object> value =
+        Map.of("id", 2L, "vector", List.of(1, 0, 0, 0, 0, 0, 0, 0), "m", twice);
+    mapper("embedder", "field", "payload.include", "m.1")
+        .map(List.of(record(null, value)), rejects);
+    assertEquals(1, rejects.size());
+    assertEquals("payload field 'm.1': " + ConnectJson.DUPLICATE_NAME, rejects.get(0).reason());
+  }
+
+  /**
    * A value of JSON text longer than record.max.bytes is refused before it is parsed (a tree costs
    * several times its text): text that is not even JSON gets the size as its reason. A string is
    * counted in UTF-8 bytes, not characters. A Map a converter made is not measured.
