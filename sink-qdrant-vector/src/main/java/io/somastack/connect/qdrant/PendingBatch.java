@@ -4,6 +4,7 @@ import com.google.common.util.concurrent.Uninterruptibles;
 import io.somastack.connect.common.record.OffsetRanges;
 import io.somastack.connect.common.record.Positions;
 import io.somastack.connect.qdrant.QdrantWriter.MissingCollectionException;
+import io.somastack.connect.qdrant.QdrantWriter.UnusableCollectionException;
 import io.somastack.connect.qdrant.mapping.PointMapper.Rejected;
 import io.somastack.connect.qdrant.mapping.PointOp;
 import io.somastack.connect.qdrant.mapping.WriteBatch;
@@ -11,9 +12,11 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.stream.Collectors;
@@ -164,27 +167,46 @@ final class PendingBatch {
   }
 
   /**
-   * This batch without its operations on the collections (name to why it is missing), which are not
-   * there and may not be created: each upsert of them becomes a reject. Each delete becomes one too
-   * unless {@code deletesDone} (no dead letter queue): the queue then holds the collection's
-   * records in their order, and replayed once it exists ends as the stream would have (an upsert
-   * and its later delete leave no point; the upsert alone would bring a deleted point back). Done,
-   * a delete of a point of a collection that does not exist has nothing to delete. Every operation
-   * counts, not only those left after collapsing: applied one by one, every upsert would fail.
+   * This batch without its operations on the collections (name to why it cannot be used): each
+   * upsert of them becomes a reject. A delete becomes one too unless the collection is missing and
+   * {@code deletesDone} (no dead letter queue): the queue then holds the collection's records in
+   * their order, and replayed once it exists ends as the stream would have (an upsert and its later
+   * delete leave no point; the upsert alone would bring a deleted point back). Done, a delete of a
+   * point of a collection that does not exist has nothing to delete. Every delete of a collection
+   * that exists but is made for other vectors is rejected: its points are still there. The
+   * operations on {@code absent} collections, which the batch only deletes from and which do not
+   * exist, are done: nothing is there to delete. Every operation counts, not only those left after
+   * collapsing: applied one by one, every upsert would fail.
    */
   PendingBatch withoutCollections(
-      Map<String, MissingCollectionException> missing, boolean deletesDone) {
+      Map<String, UnusableCollectionException> unusable, Set<String> absent, boolean deletesDone) {
     List<PointOp> left = new ArrayList<>();
     List<Rejected> refused = new ArrayList<>(rejected);
     for (PointOp op : ops) {
-      MissingCollectionException missingCollection = missing.get(op.collection());
-      if (missingCollection == null) {
+      UnusableCollectionException why = unusable.get(op.collection());
+      if (absent.contains(op.collection())) {
+        continue; // a delete (the batch writes nothing else there) with nothing to delete
+      }
+      if (why == null) {
         left.add(op);
-      } else if (op instanceof PointOp.Upsert || !deletesDone) {
-        refused.add(missingCollection.rejected(op.record()));
+      } else if (op instanceof PointOp.Upsert
+          || !deletesDone
+          || !(why instanceof MissingCollectionException)) {
+        refused.add(why.rejected(op.record()));
       }
     }
     return new PendingBatch(left, WriteBatch.of(left), refused, offsets, ranges);
+  }
+
+  /** The collections the batch only deletes from: it upserts nothing there. */
+  Set<String> onlyDeletedFrom() {
+    Set<String> deleted = new HashSet<>();
+    Set<String> upserted = new HashSet<>();
+    for (PointOp op : ops) {
+      (op instanceof PointOp.Upsert ? upserted : deleted).add(op.collection());
+    }
+    deleted.removeAll(upserted);
+    return deleted;
   }
 
   /** The partitions and highest offsets, never record contents: "t-0 up to offset 41, ...". */

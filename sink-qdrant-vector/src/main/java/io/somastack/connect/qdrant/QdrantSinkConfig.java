@@ -283,8 +283,13 @@ public final class QdrantSinkConfig extends AbstractConfig {
         true,
         Importance.MEDIUM,
         "Create a missing collection with vector.size and collection.distance (and the payload"
-            + " indexes). An existing collection whose vector size differs, or whose distance"
-            + " differs from a collection.distance that is set, is always an error. When false, a"
+            + " indexes) when a record is to be written to it; tombstones alone never create one"
+            + " (a collection that is not there has nothing to delete). An existing collection"
+            + " whose vector size differs, or whose distance differs from a collection.distance"
+            + " that is set, is always an error: it fails the task, unless a template names the"
+            + " collection from a record's key or value, whose records then go to the dead letter"
+            + " queue while the other collections' records land (without one the task fails), and"
+            + " the collection is checked again by later records. When false, a"
             + " missing fixed collection fails the connector, and one named by topic or partition alone"
             + " (${topic}) fails the task; a missing collection that a template names from a"
             + " record's key or value is that record's error: its upserts are dead-lettered, its"
@@ -332,7 +337,8 @@ public final class QdrantSinkConfig extends AbstractConfig {
         "Payload indexes to create with a new collection, as field:type pairs, e.g."
             + " tenant_id:keyword,created_at:datetime. With collection.create=true, an existing"
             + " collection that lacks some of them gets them when the task first writes to it, and"
-            + " one that indexes such a field with another type is an error.",
+            + " one that indexes such a field with another type is an error, as a vector size"
+            + " that differs is (see collection.create).",
         GROUP_COLLECTION,
         ++o,
         Width.LONG,
@@ -465,7 +471,9 @@ public final class QdrantSinkConfig extends AbstractConfig {
         ConfigDef.Range.between(1, 65_536),
         Importance.HIGH,
         "Dimensions of the dense vector. Each task checks a collection's vector size when it"
-            + " first writes to it, and a collection whose size differs fails the task; a fixed"
+            + " first writes to it, and a collection whose size differs fails the task (a"
+            + " template that names it from a record's key or value dead-letters that"
+            + " collection's records instead: see collection.create); a fixed"
             + " collection.name is also checked when the connector starts (if Qdrant answers"
             + " then), failing the connector. A templated collection.name, ${topic} included, is"
             + " checked only at each collection's first write.",

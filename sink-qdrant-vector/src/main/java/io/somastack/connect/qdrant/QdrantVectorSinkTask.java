@@ -21,11 +21,14 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -332,48 +335,83 @@ public class QdrantVectorSinkTask extends SinkTask {
   }
 
   /**
-   * The batch without its operations on collections that are not there (collection.create=false). A
-   * fixed collection that is missing is a configuration error, thrown, and so is one a template
-   * makes from the topic and partition alone (the default ${topic}): every record of that topic
-   * would go to the dead letter queue. One a template made from a record's key or value is that
-   * record's problem: their records go to the dead letter queue, deletes with upserts in their
-   * order, so that a replay once the collection exists ends as the stream would have; without one,
-   * an upsert fails the task naming the first of them, and a delete is done (nothing to delete).
-   * The rest of the batch is written. A missing collection is not remembered, so one made later is
-   * written to from the next batch on.
+   * The batch without its operations on collections that are not there (collection.create=false) or
+   * made for other vectors or payload indexes than configured. A fixed collection that is missing
+   * or wrong is a configuration error, thrown, and so is one a template makes from the topic and
+   * partition alone (the default ${topic}): every record of that topic would go to the dead letter
+   * queue. One a template made from a record's key or value (a tenant's) is that record's problem:
+   * their records go to the dead letter queue, deletes with upserts in their order, so that a
+   * replay once the collection is there and right ends as the stream would have; without one, an
+   * upsert fails the task naming the first of them, and a delete of a missing collection is done
+   * (nothing to delete). The rest of the batch is written. Such a collection is not remembered, so
+   * one made or fixed later is written to from the next batch on.
+   *
+   * <p>A collection the batch only deletes from is checked but never created: a tenant's dropped to
+   * offboard the tenant must not come back, empty, for a tombstone. When it is missing its deletes
+   * are done.
    */
   private PendingBatch withoutMissingCollections(PendingBatch batch) {
-    Map<String, QdrantWriter.MissingCollectionException> missing = new HashMap<>();
+    Map<String, QdrantWriter.UnusableCollectionException> unusable = new HashMap<>();
+    Set<String> absent = new HashSet<>();
+    Map<String, SinkRecord> collections = new LinkedHashMap<>();
     for (String collection : batch.writes.collections()) {
-      try {
-        writer.ensureCollection(collection, batch.writes.recordOf(collection));
-      } catch (QdrantWriter.MissingCollectionException e) {
-        if (!config.collectionFromRecordData()) {
-          throw e;
+      collections.put(collection, batch.writes.recordOf(collection));
+    }
+    Set<String> checkOnly = config.createCollections() ? batch.onlyDeletedFrom() : Set.of();
+    RuntimeException failed = null;
+    // checked several at once (a burst of new tenants), each outcome sorted as it always was
+    for (Map.Entry<String, Object> found :
+        writer.ensureCollections(collections, checkOnly).entrySet()) {
+      if (found.getValue() == QdrantWriter.Found.ABSENT) {
+        absent.add(found.getKey());
+      } else if (found.getValue() instanceof QdrantWriter.UnusableCollectionException e
+          && config.collectionFromRecordData()) {
+        unusable.put(found.getKey(), e);
+      } else if (found.getValue() instanceof RuntimeException e) {
+        // the first that is not retriable, else the first: as one by one, but every check done
+        if (failed == null
+            || failed instanceof RetriableException && !(e instanceof RetriableException)) {
+          failed = e;
         }
-        missing.put(collection, e);
       }
     }
-    if (missing.isEmpty()) {
+    if (failed != null) {
+      throw failed;
+    }
+    if (unusable.isEmpty() && absent.isEmpty()) {
       return batch;
     }
-    PendingBatch left = batch.withoutCollections(missing, !deadLetterQueue);
+    PendingBatch left = batch.withoutCollections(unusable, absent, !deadLetterQueue);
     int refused = left.rejected.size() - batch.rejected.size();
     if (reporter == null && refused > 0) {
       throw cannotWrite(left.rejected.get(batch.rejected.size()));
     }
     // counted, not named: the names come from record values (a tenant's); each dead letter's
     // reason header names its collection
-    log.warn(
-        "{} Qdrant collection(s) named by records do not exist and collection.create is false;"
-            + " of the records {}, {} go to the errant record reporter (the dead letter queue,"
-            + " whose reason header names the collection, when one is configured) and {}"
-            + " tombstone(s), with no dead letter queue, have nothing to delete",
-        missing.size(),
-        batch,
-        refused,
-        batch.ops.size() - left.ops.size() - refused);
+    if (!unusable.isEmpty()) {
+      log.warn(
+          "{} Qdrant collection(s) named by records do not exist (and collection.create is false)"
+              + " or are made for other vectors or payload indexes than configured; of the records"
+              + " {}, {} go to the errant record reporter (the dead letter queue, whose reason"
+              + " header names the collection, when one is configured)",
+          unusable.size(),
+          batch,
+          refused);
+    }
+    int deletesDone = batch.ops.size() - left.ops.size() - refused;
+    if (deletesDone > 0) {
+      log.info(
+          "{} tombstone(s) of the records {} have nothing to delete: their Qdrant collection(s)"
+              + " do not exist ({} of them, not created for deletes alone)",
+          deletesDone,
+          batch,
+          absent.size() + (int) unusable.values().stream().filter(this::missing).count());
+    }
     return left;
+  }
+
+  private boolean missing(QdrantWriter.UnusableCollectionException e) {
+    return e instanceof QdrantWriter.MissingCollectionException;
   }
 
   /**

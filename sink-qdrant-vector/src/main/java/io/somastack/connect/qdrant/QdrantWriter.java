@@ -36,17 +36,23 @@ import io.somastack.connect.qdrant.mapping.PointOp;
 import io.somastack.connect.qdrant.mapping.WriteBatch;
 import io.somastack.connect.qdrant.mapping.WriteBatch.Request;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -90,25 +96,65 @@ final class QdrantWriter implements AutoCloseable {
   private final WriteOrdering ordering;
   private final Semaphore inFlight;
   private final Listener listener;
-  private final Set<String> ready = ConcurrentHashMap.newKeySet();
+
+  /**
+   * How many collections a writer remembers as checked ({@link #ready}) and with an upsert cap
+   * ({@link #upsertCaps}). A collection.name made from record data can name a collection per
+   * tenant, without bound over a task's life: remembering every one would grow the heap for ever.
+   * Those used least recently are forgotten first; a forgotten collection is simply checked again
+   * (two calls) the next time a batch names it, and its cap learned again. Ten thousand names of up
+   * to 255 bytes stay within a few megabytes.
+   */
+  static final int REMEMBERED_COLLECTIONS = 10_000;
+
+  /** Collections checked (and created) and not found wrong since: see {@link #ensureCollection}. */
+  private final Map<String, Boolean> ready;
 
   /**
    * Per collection, the most points strict mode's upsert_max_batchsize lets one upsert carry, as
-   * Qdrant said when it refused a bigger one: upserts into it are cut to that size for the task's
-   * life, not found too big and split again on every batch.
+   * Qdrant said when it refused a bigger one: upserts into it are cut to that size while it is
+   * remembered, not found too big and split again on every batch.
    */
-  private final Map<String, Integer> upsertCaps = new ConcurrentHashMap<>();
+  private final Map<String, Integer> upsertCaps;
 
   QdrantWriter(QdrantGrpcClient client, QdrantSinkConfig config, Listener listener) {
+    this(client, config, listener, REMEMBERED_COLLECTIONS);
+  }
+
+  QdrantWriter(
+      QdrantGrpcClient client, QdrantSinkConfig config, Listener listener, int remembered) {
     this.client = client;
     this.config = config;
     this.ordering = WriteOrdering.newBuilder().setType(config.writeOrdering()).build();
     this.inFlight = new Semaphore(config.maxInFlight());
     this.listener = listener;
+    this.ready = leastRecentlyUsed(remembered);
+    this.upsertCaps = leastRecentlyUsed(remembered);
+  }
+
+  /**
+   * A map of at most {@code bound} entries that forgets the one used least recently; synchronized,
+   * as the task thread and the writer threads share it (a read reorders an access-ordered map).
+   */
+  private static <V> Map<String, V> leastRecentlyUsed(int bound) {
+    return Collections.synchronizedMap(
+        new LinkedHashMap<String, V>(16, 0.75f, true) {
+          private static final long serialVersionUID = 1L;
+
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
+            return size() > bound;
+          }
+        });
   }
 
   /** A writer with its own channel; nothing is sent until it is used. */
   static QdrantWriter open(QdrantSinkConfig config, Listener listener) {
+    return open(config, listener, REMEMBERED_COLLECTIONS);
+  }
+
+  /** As {@link #open(QdrantSinkConfig, Listener)}, remembering at most that many collections. */
+  static QdrantWriter open(QdrantSinkConfig config, Listener listener, int remembered) {
     NettyChannelBuilder channel =
         NettyChannelBuilder.forAddress(config.qdrantUrl().getHost(), config.qdrantPort())
             // replies carry no points, but be generous for collection info and future reads
@@ -133,10 +179,15 @@ final class QdrantWriter implements AutoCloseable {
       }
     }
     // its stubs carry the api key and a qdrant.timeout.ms deadline from the call on
-    return new QdrantWriter(grpc.build(), config, listener);
+    return new QdrantWriter(grpc.build(), config, listener, remembered);
   }
 
   // ------------------------------------------------------------------ collections
+
+  /** Whether the collection is remembered as checked: for tests of the bound. */
+  boolean remembers(String name) {
+    return ready.containsKey(name);
+  }
 
   /** Makes sure the fixed collection exists with the configured vectors. */
   void ensureCollection(String name) {
@@ -149,7 +200,7 @@ final class QdrantWriter implements AutoCloseable {
    * record data.
    */
   void ensureCollection(String name, SinkRecord namedBy) {
-    if (ready.contains(name)) {
+    if (ready.get(name) != null) {
       return;
     }
     String named = named(name, namedBy);
@@ -161,7 +212,118 @@ final class QdrantWriter implements AutoCloseable {
     } else {
       create(name, named);
     }
-    ready.add(name);
+    ready.put(name, Boolean.TRUE);
+  }
+
+  /**
+   * Checks the collection as {@link #ensureCollection} does, but never creates it: for a collection
+   * a batch only deletes from, where a missing collection has nothing to delete (a tenant's,
+   * dropped to offboard the tenant, must not come back empty). False when it does not exist, which
+   * is not remembered.
+   */
+  boolean checkCollection(String name, SinkRecord namedBy) {
+    if (ready.get(name) != null) {
+      return true;
+    }
+    String named = named(name, namedBy);
+    if (!exists(name, named)) {
+      return false;
+    }
+    checkExisting(name, named);
+    ready.put(name, Boolean.TRUE);
+    return true;
+  }
+
+  /** What {@link #ensureCollections} found of one collection. */
+  enum Found {
+    /** Checked (or created) and remembered. */
+    READY,
+    /** Only to be checked, and not there: not created, not remembered. */
+    ABSENT
+  }
+
+  /**
+   * {@link #ensureCollection} for each collection (name to a record that names it), or {@link
+   * #checkCollection} for those in {@code checkOnly}, several at once: a burst of new tenants, each
+   * with its own collection, would otherwise run every existence check, creation and payload index
+   * of every collection one after another in put. At most qdrant.max.in.flight.requests collections
+   * are checked at once, on the writer's own threads (a collection's calls are still made one after
+   * the other, its payload indexes together); those remembered as ready cost nothing. Returns, per
+   * collection in the order given, what was found, or the failure its check threw (left to the
+   * caller to sort, as each check's own would have been): every check is done by then, whatever
+   * their outcomes.
+   */
+  Map<String, Object> ensureCollections(
+      Map<String, SinkRecord> collections, Set<String> checkOnly) {
+    Map<String, Object> found = new LinkedHashMap<>();
+    List<String> unchecked = new ArrayList<>();
+    for (String name : collections.keySet()) {
+      if (ready.get(name) != null) {
+        found.put(name, Found.READY);
+      } else {
+        unchecked.add(name);
+      }
+    }
+    if (unchecked.size() == 1) {
+      String name = unchecked.get(0);
+      found.put(name, checkOne(name, collections.get(name), checkOnly.contains(name)));
+    } else if (!unchecked.isEmpty()) {
+      ExecutorService checks = collectionChecks();
+      Map<String, Future<Object>> running = new LinkedHashMap<>();
+      try {
+        for (String name : unchecked) {
+          SinkRecord namedBy = collections.get(name);
+          boolean onlyCheck = checkOnly.contains(name);
+          running.put(name, checks.submit(() -> checkOne(name, namedBy, onlyCheck)));
+        }
+        for (Map.Entry<String, Future<Object>> check : running.entrySet()) {
+          found.put(check.getKey(), check.getValue().get());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        running.values().forEach(check -> check.cancel(true)); // cancels their calls too
+        throw new RetriableException("interrupted while checking Qdrant collections", e);
+      } catch (ExecutionException e) {
+        throw new ConnectException("checking a Qdrant collection failed: " + e.getCause(), e);
+      } catch (RejectedExecutionException e) {
+        throw new RetriableException("the writer is closed", e);
+      }
+    }
+    Map<String, Object> ordered = new LinkedHashMap<>();
+    collections.keySet().forEach(name -> ordered.put(name, found.get(name)));
+    return ordered;
+  }
+
+  /** One collection's check: what was found, or the failure it threw. */
+  private Object checkOne(String name, SinkRecord namedBy, boolean onlyCheck) {
+    try {
+      if (onlyCheck) {
+        return checkCollection(name, namedBy) ? Found.READY : Found.ABSENT;
+      }
+      ensureCollection(name, namedBy);
+      return Found.READY;
+    } catch (RuntimeException e) {
+      return e;
+    }
+  }
+
+  /** The threads that check several collections at once; made when first needed. */
+  private ExecutorService collectionChecks;
+
+  private synchronized ExecutorService collectionChecks() {
+    if (collectionChecks == null) {
+      AtomicInteger threads = new AtomicInteger();
+      collectionChecks =
+          Executors.newFixedThreadPool(
+              config.maxInFlight(),
+              runnable -> {
+                Thread thread =
+                    new Thread(runnable, "qdrant-sink-collections-" + threads.incrementAndGet());
+                thread.setDaemon(true);
+                return thread;
+              });
+    }
+    return collectionChecks;
   }
 
   /**
@@ -250,9 +412,9 @@ final class QdrantWriter implements AutoCloseable {
                 response -> response.getResult(),
                 MoreExecutors.directExecutor()),
             "configuration read of " + named);
-    checkVectors(named, info);
+    checkVectors(name, named, info);
     if (config.createCollections()) {
-      checkIndexTypes(named, info);
+      checkIndexTypes(name, named, info);
       Set<String> missing = new TreeSet<>(config.payloadIndexes().keySet());
       missing.removeAll(info.getPayloadSchemaMap().keySet());
       if (!missing.isEmpty()) {
@@ -266,16 +428,17 @@ final class QdrantWriter implements AutoCloseable {
    * An index of another type on a configured field is not the one asked for, and rebuilding an
    * index the connector may not have made is not its call: a configuration error either way.
    */
-  private void checkIndexTypes(String named, CollectionInfo info) {
+  private void checkIndexTypes(String name, String named, CollectionInfo info) {
     config
         .payloadIndexes()
         .forEach(
             (field, type) -> {
               PayloadSchemaInfo index = info.getPayloadSchemaMap().get(field);
               if (index != null && index.getDataType() != type) {
-                throw new ConnectException(
-                    named
-                        + " indexes payload field '"
+                throw mismatched(
+                    name,
+                    named,
+                    " indexes payload field '"
                         + field
                         + "' as "
                         + lowerCase(index.getDataType())
@@ -290,7 +453,12 @@ final class QdrantWriter implements AutoCloseable {
     return value.name().toLowerCase(Locale.ROOT);
   }
 
+  /**
+   * Creates the payload indexes all at once, each with {@code wait=true}, and waits for every one:
+   * the first failure is thrown once none is still running, so a retry never races them.
+   */
   private void createIndexes(String name, String named, Set<String> fields) {
+    Map<String, ListenableFuture<?>> sent = new LinkedHashMap<>();
     for (String field : fields) {
       CreateFieldIndexCollection index =
           CreateFieldIndexCollection.newBuilder()
@@ -300,9 +468,22 @@ final class QdrantWriter implements AutoCloseable {
               .setWait(true)
               .setOrdering(ordering)
               .build();
-      await(
-          client.points().createFieldIndex(index),
-          "creation of the payload index on '" + field + "' in " + named);
+      sent.put(field, client.points().createFieldIndex(index));
+    }
+    RuntimeException failed = null;
+    for (Map.Entry<String, ListenableFuture<?>> index : sent.entrySet()) {
+      try {
+        await(
+            index.getValue(),
+            "creation of the payload index on '" + index.getKey() + "' in " + named);
+      } catch (RuntimeException e) {
+        if (failed == null) {
+          failed = e;
+        }
+      }
+    }
+    if (failed != null) {
+      throw failed;
     }
   }
 
@@ -337,7 +518,7 @@ final class QdrantWriter implements AutoCloseable {
   }
 
   /** A collection made for other vectors is a configuration error, not bad data. */
-  private void checkVectors(String named, CollectionInfo info) {
+  private void checkVectors(String name, String named, CollectionInfo info) {
     VectorsConfig vectors = info.getConfig().getParams().getVectorsConfig();
     String vectorName = config.vectorName();
     VectorParams params;
@@ -346,9 +527,10 @@ final class QdrantWriter implements AutoCloseable {
     } else if (!vectorName.isEmpty() && vectors.getParamsMap().containsMap(vectorName)) {
       params = vectors.getParamsMap().getMapOrThrow(vectorName);
     } else {
-      throw new ConnectException(
-          named
-              + " has "
+      throw mismatched(
+          name,
+          named,
+          " has "
               + (vectors.hasParams()
                   ? "a single unnamed vector"
                   : "named vectors " + vectors.getParamsMap().getMapMap().keySet())
@@ -358,14 +540,17 @@ final class QdrantWriter implements AutoCloseable {
     }
     for (String sparse : config.sparseVectors()) {
       if (!info.getConfig().getParams().getSparseVectorsConfig().containsMap(sparse)) {
-        throw new ConnectException(
-            named + " has no sparse vector '" + sparse + "' named in collection.sparse.vectors");
+        throw mismatched(
+            name,
+            named,
+            " has no sparse vector '" + sparse + "' named in collection.sparse.vectors");
       }
     }
     if (params.getSize() != config.vectorSize()) {
-      throw new ConnectException(
-          named
-              + " holds vectors of size "
+      throw mismatched(
+          name,
+          named,
+          " holds vectors of size "
               + params.getSize()
               + " but vector.size is "
               + config.vectorSize()
@@ -384,13 +569,23 @@ final class QdrantWriter implements AutoCloseable {
           lowerCase(params.getDistance()));
       return;
     }
-    throw new ConnectException(
-        named
-            + " compares vectors by "
+    throw mismatched(
+        name,
+        named,
+        " compares vectors by "
             + lowerCase(params.getDistance())
             + " distance but collection.distance is "
             + lowerCase(config.distance())
             + "; point the connector at another collection or fix collection.distance");
+  }
+
+  /**
+   * A collection made for other vectors or indexes than configured: {@code problem} says how, after
+   * the collection's name, with configuration and Qdrant's settings only, never record data.
+   */
+  private MismatchedCollectionException mismatched(String name, String named, String problem) {
+    return new MismatchedCollectionException(
+        name, named, config.collection().toString(), config.collectionFromRecordData(), problem);
   }
 
   // ------------------------------------------------------------------ writes
@@ -435,8 +630,15 @@ final class QdrantWriter implements AutoCloseable {
       } catch (StatusFailure failure) {
         RuntimeException outcome;
         try {
-          recheckOnRefusal(requests.get(i), failure, rechecked);
-          outcome = handle(batch, requests.get(i), failure, refused);
+          MismatchedCollectionException mismatch =
+              recheckOnRefusal(requests.get(i), failure, rechecked);
+          if (mismatch != null) {
+            // a tenant's collection made again for other vectors: its records, not the task's
+            refusedByCollection(batch, requests.get(i), mismatch::rejected, refused);
+            outcome = null;
+          } else {
+            outcome = handle(batch, requests.get(i), failure, refused);
+          }
         } catch (RuntimeException e) {
           outcome = e; // thrown only once the batch's other requests are done too
         }
@@ -464,9 +666,11 @@ final class QdrantWriter implements AutoCloseable {
    * Before a refused request is searched for its bad points, its collection is checked again, once
    * per batch: a collection recreated with other vectors under a running task refuses every point,
    * and that is a configuration error to fail on, not a batch of bad records to dead-letter one by
-   * one.
+   * one. For a collection named by record data (a tenant's) that error is returned instead: the
+   * request's records are dead-lettered, the other tenants' writes land.
    */
-  private void recheckOnRefusal(Request request, StatusFailure failure, Set<String> rechecked) {
+  private MismatchedCollectionException recheckOnRefusal(
+      Request request, StatusFailure failure, Set<String> rechecked) {
     if (refusesPoints(failure.status) && rechecked.add(request.collection())) {
       ready.remove(request.collection());
       try {
@@ -475,8 +679,14 @@ final class QdrantWriter implements AutoCloseable {
         // deleted meanwhile, as a NOT_FOUND would say: the batch is kept, and sending it again
         // finds the collection missing before anything is sent
         throw new RetriableException(describe(request, failure) + "; " + e.getMessage(), e);
+      } catch (MismatchedCollectionException e) {
+        if (!config.collectionFromRecordData()) {
+          throw e;
+        }
+        return e;
       }
     }
+    return null;
   }
 
   /** The first failure that is not retriable, else the first one; null while none. */
@@ -570,7 +780,11 @@ final class QdrantWriter implements AutoCloseable {
       if (config.collectionFromRecordData()) {
         // one tenant's collection: its records are dead-lettered, as when it is missing, rather
         // than every tenant's stalled behind it until the task fails, and after every restart
-        refusedByCollection(batch, request, failure, refused);
+        refusedByCollection(
+            batch,
+            request,
+            record -> collectionRefusal(record, request.collection(), failure.status),
+            refused);
         return null;
       }
       return new CollectionLimitException(
@@ -649,9 +863,12 @@ final class QdrantWriter implements AutoCloseable {
    * way to that one (a delete passes a full collection).
    */
   private void refusedByCollection(
-      WriteBatch batch, Request request, StatusFailure failure, List<Rejected> refused) {
+      WriteBatch batch,
+      Request request,
+      Function<SinkRecord, Rejected> refusal,
+      List<Rejected> refused) {
     for (PointOp op : request.ops()) {
-      refused.add(collectionRefusal(op.record(), request.collection(), failure.status));
+      refused.add(refusal.apply(op.record()));
     }
     for (PointOp op : request.ops()) {
       PointOp earlier = batch.superseded(op);
@@ -982,14 +1199,13 @@ final class QdrantWriter implements AutoCloseable {
   }
 
   /**
-   * A collection that is not there and that the writer may not create (collection.create=false).
-   * For a fixed collection a configuration error; for one a template made from a record, that
-   * record's.
+   * A collection the writer cannot use as it is: for a fixed collection a configuration error; for
+   * one a template made from a record's key or value, the problem of the records that name it,
+   * which go to the dead letter queue with {@link #rejected} while the other collections' records
+   * land.
    */
-  static final class MissingCollectionException extends ConnectException {
+  abstract static class UnusableCollectionException extends ConnectException {
     private static final long serialVersionUID = 1L;
-
-    private static final String MISSING = " does not exist and collection.create is false";
 
     /** Names the collection: for a dead letter's reason, which goes with its record. */
     private final String deadLetterReason;
@@ -997,19 +1213,70 @@ final class QdrantWriter implements AutoCloseable {
     /** For the log line and task error of one record, which name the record's position. */
     private final String loggedReason;
 
-    /**
-     * {@code named} is how logs name the collection ({@link #named}); {@code template} is
-     * collection.name.
-     */
-    MissingCollectionException(String collection, String named, String template) {
-      super(named + MISSING);
-      this.deadLetterReason = "Qdrant collection '" + collection + "'" + MISSING;
-      this.loggedReason = "its Qdrant collection (collection.name " + template + ")" + MISSING;
+    UnusableCollectionException(String message, String deadLetterReason, String loggedReason) {
+      super(message);
+      this.deadLetterReason = deadLetterReason;
+      this.loggedReason = loggedReason;
     }
 
     /** A record of the collection, to dead-letter: only its reason header names the collection. */
     Rejected rejected(SinkRecord record) {
       return new Rejected(record, deadLetterReason, loggedReason);
+    }
+  }
+
+  /**
+   * A collection that is not there and that the writer may not create (collection.create=false).
+   * For a fixed collection a configuration error; for one a template made from a record, that
+   * record's.
+   */
+  static final class MissingCollectionException extends UnusableCollectionException {
+    private static final long serialVersionUID = 1L;
+
+    private static final String MISSING = " does not exist and collection.create is false";
+
+    /**
+     * {@code named} is how logs name the collection ({@link #named}); {@code template} is
+     * collection.name.
+     */
+    MissingCollectionException(String collection, String named, String template) {
+      super(
+          named + MISSING,
+          "Qdrant collection '" + collection + "'" + MISSING,
+          "its Qdrant collection (collection.name " + template + ")" + MISSING);
+    }
+  }
+
+  /**
+   * A collection that exists with other vectors (size, distance, names, sparse vectors) or another
+   * payload index type than configured. Writing to it would fail, or index the payload other than
+   * asked for: for a fixed collection the task fails; for one named by record data (a tenant's) its
+   * records are dead-lettered, as for a full one, and it is checked again by the next batch that
+   * names it, so records land once the operator has fixed it.
+   */
+  static final class MismatchedCollectionException extends UnusableCollectionException {
+    private static final long serialVersionUID = 1L;
+
+    private static final String ADVICE =
+        "; dead-lettered, as the collection is named by record data: fix the collection (or the"
+            + " configuration), then replay the dead letter queue";
+
+    MismatchedCollectionException(
+        String collection, String named, String template, boolean fromRecordData, String problem) {
+      super(
+          named + problem,
+          "Qdrant collection '"
+              + collection
+              + "' (collection.name "
+              + template
+              + ")"
+              + problem
+              + (fromRecordData ? ADVICE : ""),
+          "its Qdrant collection (collection.name "
+              + template
+              + ")"
+              + problem
+              + (fromRecordData ? ADVICE : ""));
     }
   }
 
@@ -1053,6 +1320,11 @@ final class QdrantWriter implements AutoCloseable {
 
   @Override
   public void close() {
+    synchronized (this) {
+      if (collectionChecks != null) {
+        collectionChecks.shutdownNow(); // idle unless a put is checking: its calls then fail
+      }
+    }
     client.close();
   }
 }

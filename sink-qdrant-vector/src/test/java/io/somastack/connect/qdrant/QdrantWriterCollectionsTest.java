@@ -8,10 +8,22 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
+import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.qdrant.client.QdrantClient;
+import io.qdrant.client.QdrantGrpcClient;
 import io.qdrant.client.grpc.Collections.CollectionConfig;
 import io.qdrant.client.grpc.Collections.CollectionExists;
 import io.qdrant.client.grpc.Collections.CollectionExistsRequest;
@@ -27,18 +39,23 @@ import io.qdrant.client.grpc.Points.PointStruct;
 import io.qdrant.client.grpc.Points.RetrievedPoint;
 import io.somastack.connect.common.text.Utf8;
 import io.somastack.connect.testing.qdrant.QdrantGrpcStandIn;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
+import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -78,6 +95,127 @@ class QdrantWriterCollectionsTest {
 
   private CollectionInfo info(String name) throws Exception {
     return reader.getCollectionInfoAsync(name).get();
+  }
+
+  /**
+   * Counts the creations of collections in flight on a channel, the most at once too; the first
+   * {@code together} creations each wait (a while at most) until that many have started, so a
+   * writer that made them one after another would be seen to.
+   */
+  private static final class CreationsInFlight implements ClientInterceptor {
+    final AtomicInteger now = new AtomicInteger();
+    final AtomicInteger most = new AtomicInteger();
+    final CountDownLatch together;
+
+    CreationsInFlight(int together) {
+      this.together = new CountDownLatch(together);
+    }
+
+    @Override
+    public <Q, A> ClientCall<Q, A> interceptCall(
+        MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
+      ClientCall<Q, A> call = next.newCall(method, options);
+      if (!method.getFullMethodName().endsWith("/Create")) {
+        return call;
+      }
+      return new ForwardingClientCall.SimpleForwardingClientCall<>(call) {
+        @Override
+        public void start(Listener<A> listener, Metadata headers) {
+          most.accumulateAndGet(now.incrementAndGet(), Math::max);
+          together.countDown();
+          try {
+            together.await(10, TimeUnit.SECONDS); // on the caller's thread: holds a serial writer
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          super.start(
+              new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                @Override
+                public void onClose(Status status, Metadata trailers) {
+                  now.decrementAndGet();
+                  super.onClose(status, trailers);
+                }
+              },
+              headers);
+        }
+      };
+    }
+  }
+
+  /**
+   * A burst of new collections (new tenants) is checked and created several at once, never more
+   * than qdrant.max.in.flight.requests at a time, each with its payload indexes, each found by a
+   * record of its own.
+   */
+  @Test
+  void newCollectionsAreMadeSeveralAtOnceWithinMaxInFlight() throws Exception {
+    CreationsInFlight creations = new CreationsInFlight(3);
+    ManagedChannel channel =
+        ManagedChannelBuilder.forAddress(qdrant.host(), qdrant.port())
+            .usePlaintext()
+            .intercept(creations)
+            .build();
+    QdrantWriter writer =
+        new QdrantWriter(
+            QdrantGrpcClient.newBuilder(channel, true, false)
+                .withTimeout(Duration.ofSeconds(30))
+                .build(),
+            new QdrantSinkConfig(
+                sink.props(
+                    "qdrant.max.in.flight.requests",
+                    "3",
+                    "collection.payload.indexes",
+                    "tenant_id:keyword,kind:keyword")),
+            (upsert, points, nanos) -> {});
+    writers.add(writer);
+    Map<String, SinkRecord> collections = new LinkedHashMap<>();
+    for (int i = 0; i < 12; i++) {
+      collections.put("mem_t" + i, sink.record(null, Map.of("id", i)));
+    }
+    Map<String, Object> found = writer.ensureCollections(collections, Set.of());
+
+    assertEquals(List.copyOf(collections.keySet()), List.copyOf(found.keySet()));
+    found.values().forEach(f -> assertEquals(QdrantWriter.Found.READY, f));
+    assertEquals(3, creations.most.get(), "three at once, as qdrant.max.in.flight.requests says");
+    for (String name : collections.keySet()) {
+      assertEquals(Set.of("tenant_id", "kind"), info(name).getPayloadSchemaMap().keySet(), name);
+    }
+    long calls = qdrant.calls();
+    writer.ensureCollections(collections, Set.of());
+    assertEquals(calls, qdrant.calls(), "remembered: checked no more");
+  }
+
+  /**
+   * A writer remembers a bounded number of checked collections (a collection.name from record data
+   * names one per tenant, without bound): the one used least recently is forgotten first, and a
+   * forgotten collection is simply checked again when named again.
+   */
+  @Test
+  void theWriterRemembersABoundedNumberOfCollectionsAndChecksAForgottenOneAgain() {
+    QdrantWriter writer =
+        QdrantWriter.open(new QdrantSinkConfig(sink.props()), (upsert, points, nanos) -> {}, 2);
+    writers.add(writer);
+    writer.ensureCollection("c1");
+    writer.ensureCollection("c2");
+    long calls = qdrant.calls();
+    writer.ensureCollection("c1"); // remembered, and now the one used most recently
+    assertEquals(calls, qdrant.calls(), "a remembered collection is not checked again");
+
+    writer.ensureCollection("c3");
+    assertTrue(writer.remembers("c1"));
+    assertFalse(writer.remembers("c2"), "the one used least recently is forgotten");
+    assertTrue(writer.remembers("c3"));
+
+    calls = qdrant.calls();
+    writer.ensureCollection("c2");
+    assertEquals(calls + 2, qdrant.calls(), "checked again: its existence and its configuration");
+    assertEquals(
+        1,
+        qdrant.operations().stream()
+            .filter(o -> o.kind().equals("create") && o.collection().equals("c2"))
+            .count(),
+        "found, not created again");
+    assertFalse(writer.remembers("c1"));
   }
 
   @Test

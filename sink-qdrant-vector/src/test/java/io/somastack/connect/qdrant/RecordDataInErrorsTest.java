@@ -137,8 +137,29 @@ class RecordDataInErrorsTest {
     assertTrue(failure.contains("collection.create"), failure);
   }
 
+  /**
+   * A tenant collection made for other vectors dead-letters its records: the log names the record
+   * and the mismatch, only the dead letter's reason the collection.
+   */
   @Test
-  void aTenantCollectionWithOtherVectorsIsNamedByTheRecordThatNamesIt() throws Exception {
+  void aTenantCollectionWithOtherVectorsIsNamedOnlyInTheDeadLetterReason() throws Exception {
+    createCollection(4);
+    String log =
+        logOfTaskRun(
+            () -> {
+              task.put(List.of(record(1)));
+              assertEquals(Map.of(PARTITION, new OffsetAndMetadata(1)), sink.preCommit());
+            });
+    assertTrue(log.contains("memory.events-0@0"), log);
+    assertTrue(log.contains("holds vectors of size 4 but vector.size is 8"), log);
+    assertEquals(1, context.deadLettered().size());
+    assertTrue(deadLetterReason(0).contains("'" + COLLECTION + "'"), deadLetterReason(0));
+  }
+
+  @Test
+  void withoutADeadLetterQueueATenantCollectionWithOtherVectorsFailsNamingTheRecordOnly()
+      throws Exception {
+    context.deadLetterQueue(false);
     createCollection(4);
     String failure = failureOfFirstPut();
     assertTrue(failure.contains("memory.events-0@0"), failure);
