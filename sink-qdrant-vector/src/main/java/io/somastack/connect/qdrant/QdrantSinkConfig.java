@@ -209,7 +209,9 @@ public final class QdrantSinkConfig extends AbstractConfig {
             + " A task keeps at most this many plus one batches (one poll each) between put and"
             + " acknowledgement, and one more while Qdrant fails (the batch of the put that"
             + " failed, kept to be sent when Connect delivers its records again): each holds its"
-            + " poll's records and their points' bytes (see the README's memory section).",
+            + " poll's records and their points' bytes (see the README's memory section). It"
+            + " also bounds, apart, how many collections a batch names for the first time are"
+            + " checked (and created) at once before it is sent.",
         GROUP_QDRANT,
         ++o,
         Width.SHORT,
