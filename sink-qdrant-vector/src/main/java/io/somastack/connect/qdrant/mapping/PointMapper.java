@@ -6,6 +6,7 @@ import io.qdrant.client.grpc.Common.PointId;
 import io.qdrant.client.grpc.Points.Vectors;
 import io.somastack.connect.common.json.RecordJson;
 import io.somastack.connect.common.path.FieldPath;
+import io.somastack.connect.common.record.RecordKeys;
 import io.somastack.connect.common.record.OffsetRanges;
 import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.common.text.Utf8;
@@ -450,7 +451,7 @@ public final class PointMapper {
           deleteIdField.schemaIn(container instanceof Struct struct ? struct.schema() : schema);
       key = container == null ? null : deleteIdField.get(container);
     } else if (key instanceof String text && text.startsWith("\"")) {
-      key = jsonStringOr(text);
+      key = RecordKeys.unquoted(text);
     }
     if (key == null) {
       throw new DataException("a tombstone without a point id in its key");
@@ -486,7 +487,7 @@ public final class PointMapper {
     if (key == null) {
       throw new DataException("a tombstone without a point id in its key");
     }
-    Object object = key instanceof String text ? jsonObjectOrNull(text) : key;
+    Object object = key instanceof String text ? RecordKeys.jsonObjectOrNull(text) : key;
     if (object instanceof Map<?, ?> || object instanceof Struct || object instanceof ObjectNode) {
       return object;
     }
@@ -496,31 +497,9 @@ public final class PointMapper {
             + ": a Struct, a Map or JSON object text, not a single value or an array");
   }
 
-  private static JsonNode jsonObjectOrNull(String text) {
-    try {
-      JsonNode parsed = RecordJson.parse(text);
-      return parsed instanceof ObjectNode ? parsed : null;
-    } catch (DataException notJson) {
-      return null;
-    }
-  }
-
   /** Key bytes (ByteArrayConverter) as their UTF-8 text, read as StringConverter's would be. */
   private static Object keyText(Object key) {
     return key instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : key;
-  }
-
-  /**
-   * The text of a key a JSON serializer wrote ("mem-1" with its quotes): it names the point of
-   * mem-1, as the value's id field does. Anything else quoted stays the key as it is.
-   */
-  private static String jsonStringOr(String text) {
-    try {
-      JsonNode parsed = RecordJson.parse(text);
-      return parsed.isTextual() ? parsed.textValue() : text;
-    } catch (DataException notJson) {
-      return text;
-    }
   }
 
   private String collectionOf(SinkRecord record) {
