@@ -59,8 +59,8 @@ public final class RecordKeys {
    * JSON or not, as it is.
    */
   public static String unquoted(String text) {
-    if (!text.startsWith("\"")) {
-      return text;
+    if (!text.strip().startsWith("\"")) {
+      return text; // JSON may have white space around the string, as the key columns read it
     }
     try {
       JsonNode parsed = RecordJson.parse(text, "key");

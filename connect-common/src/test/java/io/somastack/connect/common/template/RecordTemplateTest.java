@@ -139,6 +139,7 @@ class RecordTemplateTest {
     RecordTemplate template = RecordTemplate.parse("kv_${key}");
     assertEquals("kv_acme", template.render(keyed(null, "\"acme\"")));
     assertEquals("kv_acme", template.render(keyed(Schema.STRING_SCHEMA, "\"acme\"")));
+    assertEquals("kv_acme", template.render(keyed(null, " \"acme\"\n")), "JSON white space");
     assertEquals("kv_acme", template.render(keyed(null, "acme".getBytes(UTF_8))));
     assertEquals(
         "kv_acme", template.render(keyed(Schema.BYTES_SCHEMA, "\"acme\"".getBytes(UTF_8))));

@@ -450,7 +450,7 @@ public final class PointMapper {
       schema =
           deleteIdField.schemaIn(container instanceof Struct struct ? struct.schema() : schema);
       key = container == null ? null : deleteIdField.get(container);
-    } else if (key instanceof String text && text.startsWith("\"")) {
+    } else if (key instanceof String text) {
       key = RecordKeys.unquoted(text);
     }
     if (key == null) {
