@@ -299,10 +299,11 @@ public class PostgresMemorySinkTask extends SinkTask {
     long delay = backoff.delayMs(retries.failures() - 1);
     metrics.retries.record();
     log.warn(
-        "Transient database error (SQLSTATE {}), retry {} in {} ms",
+        "Transient database error (SQLSTATE {}), retry {} in {} ms{}",
         SqlStates.rootState(e),
         retries.failures(),
-        delay);
+        delay,
+        SqlStates.readOnlyHint(SqlStates.rootState(e)));
     context.timeout(delay);
     throw new RetriableException("transient database error, will retry: " + e.getMessage(), e);
   }

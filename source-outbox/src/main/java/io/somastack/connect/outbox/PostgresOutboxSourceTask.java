@@ -229,10 +229,11 @@ public final class PostgresOutboxSourceTask extends SourceTask {
       }
       retryInMs = retryLater();
       log.warn(
-          "outbox relay: database error (attempt {}, SQLState {}), retrying in {} ms: {}",
+          "outbox relay: database error (attempt {}, SQLState {}), retrying in {} ms{}: {}",
           failures,
           e.getSQLState(),
           retryInMs,
+          SqlStates.readOnlyHint(SqlStates.rootState(thrown)),
           e.getMessage());
     } catch (OutboxLocks.LocksOutdated e) {
       retryInMs = retryLater();

@@ -25,6 +25,12 @@ public final class PostgresConnectionConfig {
   public static final String SSLROOTCERT = "connection.sslrootcert";
   public static final String SSLPASSWORD = "connection.sslpassword";
 
+  /** pgjdbc's property choosing which of the URL's hosts to connect to. */
+  public static final String TARGET_SERVER_TYPE = "targetServerType";
+
+  /** The server type set unless connection.url names another: a writable server. */
+  public static final String DEFAULT_TARGET_SERVER_TYPE = "primary";
+
   private PostgresConnectionConfig() {}
 
   /**
@@ -45,7 +51,10 @@ public final class PostgresConnectionConfig {
             + " provider in deployed configs: ${env:SOMA_PG_URL}. It is logged with the"
             + " connector's settings, so user:password@ and password= and sslpassword="
             + " parameters are refused: the password goes in connection.password, and the"
-            + " password of a client certificate's key (sslkey=) in connection.sslpassword.",
+            + " password of a client certificate's key (sslkey=) in connection.sslpassword. With"
+            + " standbys, list every host (jdbc:postgresql://pg-a:5432,pg-b:5432/soma): only a"
+            + " primary is connected to (pgjdbc's targetServerType=primary, unless the URL sets"
+            + " another), so a standby, the old primary after a failover, is passed over.",
         group,
         ++order,
         Width.LONG,
@@ -85,7 +94,8 @@ public final class PostgresConnectionConfig {
             + " server's certificate against connection.sslrootcert and its host name. A TLS mode"
             + " in connection.url must agree with this one (case aside) when this is set: its"
             + " sslmode, or else its ssl=true, which pgjdbc reads as verify-full (and uses as such"
-            + " when this option is unset).",
+            + " when this option is unset). In verify-ca and verify-full an sslfactory in"
+            + " connection.url, which would make the certificate checks its own, is refused.",
         group,
         ++order,
         Width.SHORT,
@@ -159,8 +169,58 @@ public final class PostgresConnectionConfig {
    * with it.
    */
   public static void check(AbstractConfig config) {
-    sslmode(config);
+    String mode = sslmode(config);
     sslrootcert(config);
+    sslfactory(config, mode == null ? SslModes.SSL_TRUE : SslModes.named(mode));
+    sslkeyPassword(config);
+  }
+
+  /**
+   * An sslfactory in connection.url replaces pgjdbc's own TLS socket factory, the one that checks
+   * the server's certificate (and host name) as verify-ca and verify-full ask: with another one
+   * (org.postgresql.ssl.NonValidatingFactory trusts any certificate) those checks are the factory's
+   * to make or skip. Refused in those modes; the factory's name is not quoted, as nothing of the
+   * URL is.
+   */
+  private static void sslfactory(AbstractConfig config, String mode) {
+    if (!"verify-ca".equals(mode) && !"verify-full".equals(mode)) {
+      return;
+    }
+    if (urlParameter(JdbcUrl.parse(url(config)), "sslfactory") != null) {
+      throw new OptionConflict(
+          URL,
+          "its sslfactory parameter replaces the certificate checks of sslmode="
+              + mode
+              + " with whatever that factory does (NonValidatingFactory does none); remove"
+              + " sslfactory from "
+              + URL
+              + ", or choose a mode that does not verify (require) if that is what is meant");
+    }
+  }
+
+  /**
+   * pgjdbc opens a PKCS-12 client key (an sslkey ending .p12 or .pfx, as it tells them apart) with
+   * a password always, and without one asks the console, which a worker has not: every connection
+   * would fail ("Console is not available"). Refused on connection.sslpassword unless it is set (or
+   * the URL names an sslpasswordcallback, which supplies it).
+   */
+  private static void sslkeyPassword(AbstractConfig config) {
+    JdbcUrl url = JdbcUrl.parse(url(config));
+    String key = urlParameter(url, "sslkey");
+    if (key == null || !(key.endsWith(".p12") || key.endsWith(".pfx"))) {
+      return;
+    }
+    Password password = config.getPassword(SSLPASSWORD);
+    if ((password == null || password.value() == null)
+        && urlParameter(url, "sslpasswordcallback") == null) {
+      throw new OptionConflict(
+          SSLPASSWORD,
+          "is required: the sslkey in "
+              + URL
+              + " is a PKCS-12 key (.p12, .pfx), which pgjdbc cannot open without a password on"
+              + " a worker (\"Console is not available\"); set this option to the key's password,"
+              + " through a config provider (${env:SOMA_PG_SSLPASSWORD})");
+    }
   }
 
   /**
@@ -273,6 +333,11 @@ public final class PostgresConnectionConfig {
     // "COPY t, line 3, column c: ..."): kept out of exception messages, which reach logs and
     // dead-letter headers (a URL's logServerErrorDetail=true still wins, for debugging)
     props.setProperty("logServerErrorDetail", "false");
+    // pgjdbc connects to the first host of connection.url that answers, standby or not: after a
+    // failover the old primary, back as a standby, would answer every write with 25006
+    // (read_only_sql_transaction) on every retry. Only a primary will do for a write or a LISTEN
+    // (a URL's targetServerType still wins, as above)
+    props.setProperty(TARGET_SERVER_TYPE, DEFAULT_TARGET_SERVER_TYPE);
     return props;
   }
 }

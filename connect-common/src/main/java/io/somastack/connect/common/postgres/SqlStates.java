@@ -153,6 +153,21 @@ public final class SqlStates {
         : "";
   }
 
+  /** read_only_sql_transaction: a write (or a lock) refused by a read-only server. */
+  public static final String READ_ONLY_SQL_TRANSACTION = "25006";
+
+  /**
+   * What to add to the warning of a retry when {@code state} says the server was read-only: most
+   * often a standby that pgjdbc connected to because it answered first (the old primary back after
+   * a failover). Empty for any other state.
+   */
+  public static String readOnlyHint(String state) {
+    return READ_ONLY_SQL_TRANSACTION.equals(state)
+        ? " (connected to a read-only server (a standby?): list every host in connection.url;"
+            + " targetServerType=primary is the default)"
+        : "";
+  }
+
   /** The first SQLSTATE in the chain of exceptions, or null. */
   public static String rootState(SQLException e) {
     for (SQLException current = e; current != null; current = current.getNextException()) {

@@ -364,4 +364,124 @@ class PostgresConnectionConfigTest {
     assertEquals("Unable to parse URL <connection.url>", safe.getMessage());
     assertEquals(e.getSQLState(), safe.getSQLState());
   }
+
+  /**
+   * pgjdbc connects to the first host of the URL that answers: after a failover the old primary,
+   * back as a standby, would answer every write with 25006. targetServerType=primary is set unless
+   * the URL names another server type, which wins as any URL parameter does.
+   */
+  @Test
+  void onlyAPrimaryIsConnectedToUnlessTheUrlSaysOtherwise() {
+    Properties props =
+        PostgresConnectionConfig.properties(config("jdbc:postgresql://a,b/soma", null), "t");
+    assertEquals("primary", props.getProperty("targetServerType"));
+  }
+
+  /**
+   * Against the real server: a database that is read-only (as a standby is: pgjdbc asks the server
+   * for transaction_read_only) is refused with the default, a writable one connects, and a URL's
+   * targetServerType=any still connects to the read-only one.
+   */
+  @Test
+  void aReadOnlyServerIsNotConnectedToByDefault() throws SQLException {
+    String readOnly = "soma_read_only_" + Long.toUnsignedString(System.nanoTime(), 36);
+    Properties admin = new Properties();
+    admin.setProperty("user", "postgres");
+    try (Connection c =
+        DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", admin)) {
+      c.createStatement().execute("CREATE DATABASE " + readOnly);
+      c.createStatement()
+          .execute("ALTER DATABASE " + readOnly + " SET default_transaction_read_only = on");
+    }
+    try {
+      Map<String, String> props = new HashMap<>();
+      props.put(PostgresConnectionConfig.USER, "postgres");
+      props.put(PostgresConnectionConfig.SSLMODE, "disable");
+      ConfigDef def = new ConfigDef();
+      PostgresConnectionConfig.define(def, "Connection", "");
+      props.put(PostgresConnectionConfig.URL, "jdbc:postgresql://127.0.0.1:5432/postgres");
+      AbstractConfig writable = new AbstractConfig(def, props);
+      try (Connection c =
+          DriverManager.getConnection(
+              PostgresConnectionConfig.url(writable),
+              PostgresConnectionConfig.properties(writable, "t"))) {
+        assertTrue(c.isValid(5));
+      }
+      props.put(PostgresConnectionConfig.URL, "jdbc:postgresql://127.0.0.1:5432/" + readOnly);
+      AbstractConfig standby = new AbstractConfig(def, props);
+      SQLException e =
+          assertThrows(
+              SQLException.class,
+              () ->
+                  DriverManager.getConnection(
+                      PostgresConnectionConfig.url(standby),
+                      PostgresConnectionConfig.properties(standby, "t")));
+      assertTrue(e.getMessage().contains("targetServerType"), e.getMessage());
+      props.put(
+          PostgresConnectionConfig.URL,
+          "jdbc:postgresql://127.0.0.1:5432/" + readOnly + "?targetServerType=any");
+      AbstractConfig any = new AbstractConfig(def, props);
+      try (Connection c =
+          DriverManager.getConnection(
+              PostgresConnectionConfig.url(any), PostgresConnectionConfig.properties(any, "t"))) {
+        assertTrue(c.isValid(5));
+      }
+    } finally {
+      try (Connection c =
+          DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", admin)) {
+        c.createStatement().execute("DROP DATABASE IF EXISTS " + readOnly + " WITH (FORCE)");
+      }
+    }
+  }
+
+  /**
+   * pgjdbc hands TLS to an sslfactory in the URL instead of its own, certificate-checking one:
+   * NonValidatingFactory with connection.sslmode=verify-full would trust any server. Refused on
+   * connection.url in verify-ca and verify-full (however the mode is given); kept otherwise.
+   */
+  @Test
+  void anSslFactoryInTheUrlIsRefusedWhenTheCertificateMustBeVerified() {
+    String factory = "sslfactory=org.postgresql.ssl.NonValidatingFactory";
+    for (AbstractConfig verifying :
+        List.of(
+            config("jdbc:postgresql://db/soma?" + factory, "verify-full"),
+            config("jdbc:postgresql://db/soma?" + factory, "verify-ca"),
+            config("jdbc:postgresql://db/soma?sslmode=VERIFY-CA&" + factory, null),
+            config("jdbc:postgresql://db/soma?ssl=true&" + factory, null))) {
+      OptionConflict e =
+          assertThrows(OptionConflict.class, () -> PostgresConnectionConfig.check(verifying));
+      assertEquals(PostgresConnectionConfig.URL, e.option());
+      assertTrue(e.getMessage().contains("sslfactory"), e.getMessage());
+      assertFalse(e.getMessage().contains("NonValidatingFactory&"), e.getMessage());
+    }
+    PostgresConnectionConfig.check(config("jdbc:postgresql://db/soma?" + factory, "require"));
+    PostgresConnectionConfig.check(config("jdbc:postgresql://db/soma", "verify-full"));
+  }
+
+  /**
+   * A PKCS-12 client key without connection.sslpassword fails every connection on a worker
+   * ("Console is not available"): refused on connection.sslpassword.
+   */
+  @Test
+  void aPkcs12KeyWithoutItsPasswordIsRefusedOnTheSslPassword() {
+    for (String key : List.of("/certs/client.p12", "/certs/client.pfx")) {
+      AbstractConfig noPassword = config("jdbc:postgresql://db/soma?sslkey=" + key, "verify-full");
+      OptionConflict e =
+          assertThrows(OptionConflict.class, () -> PostgresConnectionConfig.check(noPassword));
+      assertEquals(PostgresConnectionConfig.SSLPASSWORD, e.option());
+      assertTrue(e.getMessage().contains("PKCS-12"), e.getMessage());
+    }
+    PostgresConnectionConfig.check(
+        config("jdbc:postgresql://db/soma?sslkey=/certs/client.pk8", "verify-full"));
+    ConfigDef def = new ConfigDef();
+    PostgresConnectionConfig.define(def, "Connection", "");
+    PostgresConnectionConfig.check(
+        new AbstractConfig(
+            def,
+            Map.of(
+                PostgresConnectionConfig.URL,
+                "jdbc:postgresql://db/soma?sslkey=/certs/client.p12",
+                PostgresConnectionConfig.SSLPASSWORD,
+                "pw")));
+  }
 }

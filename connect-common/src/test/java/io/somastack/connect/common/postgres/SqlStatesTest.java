@@ -231,4 +231,13 @@ class SqlStatesTest {
     assertEquals("", SqlStates.preparedStatementHint("23505"));
     assertEquals("", SqlStates.preparedStatementHint(null));
   }
+
+  /** A retry's warning on 25006 says what it most often means and what to do. */
+  @Test
+  void aReadOnlyServerIsExplainedInTheRetryHint() {
+    assertTrue(SqlStates.readOnlyHint("25006").contains("list every host in connection.url"));
+    assertTrue(SqlStates.readOnlyHint("25006").contains("targetServerType=primary"));
+    assertEquals("", SqlStates.readOnlyHint("08006"));
+    assertEquals("", SqlStates.readOnlyHint(null));
+  }
 }
