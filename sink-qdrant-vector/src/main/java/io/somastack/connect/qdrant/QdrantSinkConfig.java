@@ -18,8 +18,11 @@ import io.somastack.connect.common.retry.RetryBackoff;
 import io.somastack.connect.common.retry.RetryTimeout;
 import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.qdrant.embed.EmbedderKind;
+import io.somastack.connect.qdrant.mapping.CollectionNames;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -271,10 +274,11 @@ public final class QdrantSinkConfig extends AbstractConfig {
             + " key itself (bytes as their UTF-8 text, a JSON string such as \"t1\" without its"
             + " quotes). A template that reads the value"
             + " (memories_${value.tenant_id}) needs delete.enabled=false, as a tombstone has no"
-            + " value to name its collection; the configuration is refused otherwise. A record"
-            + " whose template field is missing, or that gives a name Qdrant cannot hold (over 255"
-            + " bytes in UTF-8, or a character such as / or : that Qdrant refuses in names), is"
-            + " dead-lettered.",
+            + " value to name its collection; the configuration is refused otherwise. A name"
+            + " Qdrant cannot hold (over 255 bytes in UTF-8, or a character such as / or : that"
+            + " Qdrant refuses in names) is refused at validate when the fixed name, or a"
+            + " template's fixed text, has it; a record whose template field is missing, or whose"
+            + " fields give such a name, is dead-lettered.",
         GROUP_COLLECTION,
         ++o,
         Width.LONG,
@@ -582,7 +586,8 @@ public final class QdrantSinkConfig extends AbstractConfig {
         null,
         headerSecret(),
         Importance.HIGH,
-        "Bearer token for the embeddings endpoint (printable ASCII). Use a config provider.",
+        "Bearer token for the embeddings endpoint (printable ASCII). Use a config provider."
+            + " Required when embedder.openai.url is on api.openai.com.",
         GROUP_VECTORS,
         ++o,
         Width.MEDIUM,
@@ -600,7 +605,10 @@ public final class QdrantSinkConfig extends AbstractConfig {
             + " with them. A model or server without the parameter (text-embedding-ada-002, a"
             + " model vLLM cannot shorten) refuses such a request, and the task fails naming this"
             + " option; one that ignores it answers with its own size, and the task fails on the"
-            + " mismatch with vector.size.",
+            + " mismatch with vector.size. With embedder.openai.url on api.openai.com, a"
+            + " vector.size other than the model's own (1536 for text-embedding-3-small and"
+            + " text-embedding-ada-002, 3072 for -large) is refused at validate unless this is set"
+            + " (and for ada-002 always).",
         GROUP_VECTORS,
         ++o,
         Width.SHORT,
@@ -1022,6 +1030,8 @@ public final class QdrantSinkConfig extends AbstractConfig {
           COLLECTION_SPARSE_VECTORS, sparseVectors(), "must not contain vector.name");
     }
     checkIdFields();
+    checkCollectionName();
+    checkOpenAi();
     RetryBackoff.check(this, RETRY_BACKOFF_MS);
     if (deleteEnabled() && !collection().valuePaths().isEmpty()) {
       throw new OptionConflict(
@@ -1032,6 +1042,134 @@ public final class QdrantSinkConfig extends AbstractConfig {
               + " collection from the key (${key.<path>}, ${key}) or the topic (${topic}), or set"
               + " delete.enabled=false");
     }
+  }
+
+  /**
+   * A fixed collection.name Qdrant refuses, or a template whose fixed text (what is left without
+   * its ${...}) already holds a character Qdrant refuses or is over 255 bytes, would give every
+   * record a name Qdrant refuses: refused here, by the rule the mapper applies to each record. The
+   * template passed {@link RecordTemplate#parse}, so each ${ closes at the next }.
+   */
+  private void checkCollectionName() {
+    String name = getString(COLLECTION_NAME);
+    String fixedText = name.replaceAll("\\$\\{[^}]*}", "");
+    if (CollectionNames.isCollectionName(fixedText)) {
+      return;
+    }
+    boolean template = !fixedText.equals(name);
+    String what =
+        fixedText.getBytes(StandardCharsets.UTF_8).length > 255
+            ? (template ? "its fixed text alone is" : "is")
+                + " over 255 bytes in UTF-8, the longest name Qdrant takes"
+            : (template ? "its fixed text holds" : "holds")
+                + " a character Qdrant refuses in collection names (one of "
+                + CollectionNames.REFUSED
+                + ")";
+    throw new OptionConflict(
+        COLLECTION_NAME,
+        name,
+        what
+            + (template ? ", so every record's collection would be refused" : "")
+            + "; use letters, digits, '-', '_' and '.' (e.g. memories_${key.tenant_id})");
+  }
+
+  /** OpenAI's models whose vector size is fixed unless the request asks for fewer dimensions. */
+  private static final Map<String, Integer> OPENAI_NATIVE_SIZES =
+      Map.of(
+          "text-embedding-3-small", 1536,
+          "text-embedding-3-large", 3072,
+          "text-embedding-ada-002", 1536);
+
+  /**
+   * What api.openai.com would fail the first batch on: no API key, and a vector.size that one of
+   * its models does not return (without embedder.openai.send.dimensions, or at all for ada-002,
+   * which cannot shorten its vectors).
+   */
+  private void checkOpenAi() {
+    if (embedder() != EmbedderKind.OPENAI) {
+      return;
+    }
+    String host = openAiUrl().getHost();
+    if (host == null || !host.equalsIgnoreCase("api.openai.com")) {
+      // another server may serve its own model under an OpenAI name (LocalAI's aliases do), with
+      // its own size, and may need no key
+      return;
+    }
+    if (openAiApiKey() == null) {
+      throw new OptionConflict(
+          OPENAI_API_KEY,
+          "is required for "
+              + OPENAI_URL
+              + " on api.openai.com, which answers every request without one with 401: set it"
+              + " through a config provider (${env:OPENAI_API_KEY})");
+    }
+    Integer nativeSize = OPENAI_NATIVE_SIZES.get(openAiModel());
+    if (nativeSize == null || nativeSize == vectorSize()) {
+      return;
+    }
+    boolean ada = openAiModel().equals("text-embedding-ada-002");
+    if (ada || !openAiSendDimensions()) {
+      throw new OptionConflict(
+          VECTOR_SIZE,
+          vectorSize(),
+          openAiModel()
+              + " returns "
+              + nativeSize
+              + "-dimensional vectors"
+              + (ada
+                  ? " and cannot return fewer: set vector.size to " + nativeSize
+                  : " unless asked for fewer: set vector.size to "
+                      + nativeSize
+                      + ", or "
+                      + OPENAI_SEND_DIMENSIONS
+                      + "=true to ask for "
+                      + vectorSize()));
+    }
+  }
+
+  /**
+   * Options set in the configuration that the chosen mode ignores, and a dead letter queue that
+   * will not be used, one line each: the connector warns of them at start, as they are no errors
+   * but may not do what was meant.
+   */
+  public List<String> ignoredOptions() {
+    List<String> ignored = new ArrayList<>();
+    if (!deleteEnabled() && originals().containsKey(DELETE_ID_FIELD)) {
+      ignored.add(
+          DELETE_ID_FIELD
+              + " is ignored: delete.enabled=false, so tombstones delete nothing and their key is"
+              + " never read");
+    }
+    if (embedder() == EmbedderKind.FIELD && originals().containsKey(TEXT_FIELDS)) {
+      ignored.add(
+          TEXT_FIELDS
+              + " is ignored: embedder=field takes each record's vector from vector.field and"
+              + " embeds no text");
+    }
+    String dlq = deadLetterQueueWithoutTolerance(originals());
+    if (dlq != null) {
+      ignored.add(dlq);
+    }
+    return ignored;
+  }
+
+  /**
+   * The warning for errors.deadletterqueue.topic.name set while errors.tolerance is not all, or
+   * null: Connect dead-letters nothing then, and the first record the sink reports bad fails the
+   * task. Both are the worker framework's options, so this is no validate error.
+   */
+  static String deadLetterQueueWithoutTolerance(Map<String, ?> originals) {
+    Object topic = originals.get("errors.deadletterqueue.topic.name");
+    Object tolerance = originals.get("errors.tolerance");
+    if (topic == null
+        || topic.toString().isBlank()
+        || (tolerance != null && tolerance.toString().trim().equalsIgnoreCase("all"))) {
+      return null;
+    }
+    return "errors.deadletterqueue.topic.name is set but errors.tolerance is "
+        + (tolerance == null ? "none (the default)" : tolerance)
+        + ": Connect sends nothing to the dead letter queue then, and the first bad record fails"
+        + " the task; set errors.tolerance=all to dead-letter bad records";
   }
 
   private void checkIdFields() {

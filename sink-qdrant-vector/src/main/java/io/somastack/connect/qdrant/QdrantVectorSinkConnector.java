@@ -34,6 +34,9 @@ public class QdrantVectorSinkConnector extends SinkConnector {
   public void start(Map<String, String> props) {
     QdrantSinkConfig config = new QdrantSinkConfig(props);
     this.props = Map.copyOf(props);
+    for (String ignored : config.ignoredOptions()) {
+      log.warn("{}", ignored);
+    }
     checkFixedCollection(config);
   }
 

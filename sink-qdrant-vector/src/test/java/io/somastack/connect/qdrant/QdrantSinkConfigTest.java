@@ -464,11 +464,17 @@ class QdrantSinkConfigTest {
     for (String option : List.of("qdrant.url", "embedder.openai.url")) {
       for (String url : List.of("http://qdrant.example:70000", "http://qdrant.example:0/v1")) {
         Map<String, String> props = props("embedder", "openai", option, url);
+        // api.openai.com's needs, met: the URL is what is checked here
+        props.put("embedder.openai.api.key", "sk-test");
+        props.put("vector.size", "1536");
         assertEquals(List.of(option), keysWithErrors(props), url);
       }
       for (String url :
           List.of("http://qdrant.example", "https://qdrant.example:1", "http://q.example:65535")) {
-        assertEquals(List.of(), keysWithErrors(props("embedder", "openai", option, url)), url);
+        Map<String, String> props =
+            props("embedder", "openai", option, url, "embedder.openai.api.key", "sk-test");
+        props.put("vector.size", "1536");
+        assertEquals(List.of(), keysWithErrors(props), url);
       }
     }
   }
@@ -536,5 +542,115 @@ class QdrantSinkConfigTest {
     assertEquals(List.of("weak", "medium", "strong"), value.recommendedValues());
     assertEquals(
         "Qdrant", QdrantSinkConfig.CONFIG_DEF.configKeys().get("qdrant.write.ordering").group);
+  }
+
+  /**
+   * A collection.name whose fixed text Qdrant refuses (a / or : in it, or over 255 bytes) passed
+   * validate, and then every record was dead-lettered (a template) or the task failed (a fixed
+   * name). Refused on collection.name, saying what Qdrant takes.
+   */
+  @Test
+  void aCollectionNameQdrantRefusesIsExplainedByValidate() {
+    for (String name :
+        List.of("tenant/${key.t}", "memories:v1", "x".repeat(300), "${topic}" + "y".repeat(256))) {
+      Map<String, String> props = props("collection.name", name);
+      assertEquals(List.of("collection.name"), keysWithErrors(props), name);
+      ConfigException e = assertThrows(ConfigException.class, () -> new QdrantSinkConfig(props));
+      assertTrue(e.getMessage().contains("letters, digits"), e.getMessage());
+      assertTrue(
+          e.getMessage().contains(name.length() > 255 ? "255 bytes" : "refuses"), e.getMessage());
+    }
+    for (String name :
+        List.of("memories", "tenant_${key.t}", "${topic}-v1.2", "x".repeat(255), "${topic}")) {
+      assertEquals(List.of(), keysWithErrors(props("collection.name", name)), name);
+    }
+  }
+
+  /**
+   * api.openai.com answers every request without a key with 401: with the default URL and no key
+   * the task failed at its first batch. Shown on the key at validate.
+   */
+  @Test
+  void theOpenAiApiWithoutAKeyIsExplainedByValidate() {
+    Map<String, String> props = props("embedder", "openai", "vector.size", "1536");
+    assertEquals(List.of("embedder.openai.api.key"), keysWithErrors(props));
+    props.put("embedder.openai.api.key", "sk-test");
+    assertEquals(List.of(), keysWithErrors(props));
+    Map<String, String> local =
+        props(
+            "embedder", "openai",
+            "embedder.openai.url", "http://localhost:11434/v1",
+            "embedder.openai.model", "nomic-embed-text",
+            "vector.size", "768");
+    assertEquals(List.of(), keysWithErrors(local));
+    // LocalAI serves its own models under OpenAI's names, at their own sizes
+    local.put("embedder.openai.model", "text-embedding-ada-002");
+    assertEquals(List.of(), keysWithErrors(local));
+  }
+
+  /**
+   * OpenAI's models return their own size unless asked for fewer: vector.size 384 with
+   * text-embedding-3-small failed the task on the first batch. Shown on vector.size with the
+   * model's size and the option that asks for fewer.
+   */
+  @Test
+  void aVectorSizeAnOpenAiModelDoesNotReturnIsExplainedByValidate() {
+    Map<String, Integer> sizes =
+        Map.of(
+            "text-embedding-3-small", 1536,
+            "text-embedding-3-large", 3072,
+            "text-embedding-ada-002", 1536);
+    for (Map.Entry<String, Integer> model : sizes.entrySet()) {
+      Map<String, String> props =
+          props(
+              "embedder", "openai",
+              "embedder.openai.api.key", "sk-test",
+              "embedder.openai.model", model.getKey(),
+              "vector.size", "256");
+      assertEquals(List.of("vector.size"), keysWithErrors(props), model.getKey());
+      ConfigException e = assertThrows(ConfigException.class, () -> new QdrantSinkConfig(props));
+      assertTrue(e.getMessage().contains(String.valueOf(model.getValue())), e.getMessage());
+      props.put("embedder.openai.send.dimensions", "true");
+      boolean ada = model.getKey().endsWith("ada-002");
+      assertEquals(ada ? List.of("vector.size") : List.of(), keysWithErrors(props), model.getKey());
+      props.remove("embedder.openai.send.dimensions");
+      props.put("vector.size", String.valueOf(model.getValue()));
+      assertEquals(List.of(), keysWithErrors(props), model.getKey());
+    }
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                new QdrantSinkConfig(
+                    props("embedder", "openai", "embedder.openai.api.key", "sk-test")));
+    assertTrue(e.getMessage().contains("embedder.openai.send.dimensions"), e.getMessage());
+  }
+
+  /**
+   * Options the chosen mode ignores, set explicitly, and a dead letter queue Connect will not use:
+   * the connector warns of each at start (defaults never do).
+   */
+  @Test
+  void optionsTheModeIgnoresAreNamedForTheStartWarning() {
+    assertEquals(List.of(), new QdrantSinkConfig(Map.of()).ignoredOptions());
+    List<String> ignored =
+        new QdrantSinkConfig(
+                props(
+                    "delete.enabled", "false",
+                    "delete.id.field", "id",
+                    "embedder", "field",
+                    "vector.field", "embedding",
+                    "embedder.text.fields", "text",
+                    "errors.deadletterqueue.topic.name", "dlq"))
+            .ignoredOptions();
+    assertEquals(3, ignored.size(), ignored.toString());
+    assertTrue(ignored.get(0).startsWith("delete.id.field is ignored"), ignored.get(0));
+    assertTrue(ignored.get(1).startsWith("embedder.text.fields is ignored"), ignored.get(1));
+    assertTrue(ignored.get(2).contains("errors.tolerance is none"), ignored.get(2));
+    assertEquals(
+        List.of(),
+        new QdrantSinkConfig(
+                props("errors.deadletterqueue.topic.name", "dlq", "errors.tolerance", "all"))
+            .ignoredOptions());
   }
 }
