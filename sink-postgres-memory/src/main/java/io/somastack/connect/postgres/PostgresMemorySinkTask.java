@@ -149,6 +149,9 @@ public class PostgresMemorySinkTask extends SinkTask {
     retries = RetryTimeout.clock(config.retryTimeoutMs(), nanoTime);
     deadLetters = new DeadLetters(errantRecordReporter(), metrics);
     deadLetterQueue = DeadLetterQueue.configured(props);
+    for (String ignored : config.ignoredOptions()) {
+      log.warn("{}", ignored);
+    }
   }
 
   private ErrantRecordReporter errantRecordReporter() {

@@ -12,11 +12,16 @@ import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.postgres.record.TableName;
 import io.somastack.connect.postgres.write.SchemaManager;
 import io.somastack.connect.postgres.write.TableLayout;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -87,6 +92,7 @@ public final class PostgresSinkConfig extends AbstractConfig {
   public PostgresSinkConfig(Map<String, String> props) {
     super(CONFIG_DEF, props);
     PostgresConnectionConfig.check(this); // else found only when a task first connects
+    refuseUpsertOptionsElsewhere();
     if (writeMode() == WriteMode.UPSERT && keyFields().isEmpty()) {
       throw new OptionConflict(
           KEY_FIELDS,
@@ -105,6 +111,146 @@ public final class PostgresSinkConfig extends AbstractConfig {
           TABLE_NAME_FORMAT, getString(TABLE_NAME_FORMAT), VALUE_TABLE_WITH_DELETES);
     }
     refuseOwnTables();
+    refuseAuditPartitionNames();
+  }
+
+  /**
+   * key.fields and version.field are read in upsert mode only: set in another mode they were taken
+   * silently, and the user expecting versioned upserts got appends (or audit rows, or dead
+   * letters). Refused on the option when set explicitly with a value (the defaults never are).
+   */
+  private void refuseUpsertOptionsElsewhere() {
+    if (writeMode() == WriteMode.UPSERT) {
+      return;
+    }
+    for (String option : List.of(KEY_FIELDS, VERSION_FIELD)) {
+      Object value = originals().get(option);
+      if (value != null && !value.toString().isBlank()) {
+        throw new OptionConflict(
+            option,
+            value,
+            "is read in write.mode=upsert only, and write.mode is "
+                + modeName()
+                + ", which "
+                + (writeMode() == WriteMode.DEAD_LETTER
+                    ? "stores each dead letter as a new row"
+                    : "inserts a row per event (unique on id.field), never updating one by key")
+                + ": set write.mode=upsert for the latest state per key, or remove "
+                + option);
+      }
+    }
+  }
+
+  private String modeName() {
+    return writeMode().name().toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * In audit mode, a topic listed in topics whose table would take the name of a partition of
+   * another listed topic's audit table (its {@code <table>_default} or {@code <table>_YYYY_MM}):
+   * the two would collide in the database, whichever comes first (a standalone table keeps the
+   * audit table from its partition; a partition is no target). Names as the sink makes them,
+   * shortened with their hash when long, so only the topics listed and a template of the topic
+   * alone are checked here; the task checks the rest.
+   */
+  private void refuseAuditPartitionNames() {
+    RecordTemplate template = tableTemplate();
+    if (writeMode() != WriteMode.AUDIT
+        || !template.dependsOnTopicOnly()
+        || !template.toString().contains("${")) {
+      return;
+    }
+    Map<String, String> tables = new LinkedHashMap<>();
+    for (String topic : listedTopics()) {
+      tables.putIfAbsent(
+          TableName.of(template.render(new SinkRecord(topic, 0, null, null, null, null, 0))),
+          topic);
+    }
+    for (Map.Entry<String, String> audit : tables.entrySet()) {
+      for (Map.Entry<String, String> other : tables.entrySet()) {
+        String partition = partitionNamed(audit.getKey(), other.getKey());
+        if (partition != null) {
+          throw new OptionConflict(
+              TABLE_NAME_FORMAT,
+              getString(TABLE_NAME_FORMAT),
+              "gives topic "
+                  + other.getValue()
+                  + " the table "
+                  + SqlIdentifier.qualified(tableSchema(), partition)
+                  + ", the name of a partition of the audit table "
+                  + SqlIdentifier.qualified(tableSchema(), audit.getKey())
+                  + " of topic "
+                  + audit.getValue()
+                  + " (audit tables have partitions <table>_default and <table>_YYYY_MM): the"
+                  + " two cannot both exist. Give one of the topics another table (a prefix or"
+                  + " suffix in table.name.format, or another connector)");
+        }
+      }
+    }
+  }
+
+  /** A month's partition's suffix, as the audit setup names it: _2027_06. */
+  private static final Pattern MONTH_SUFFIX = Pattern.compile(".*(_\\d{4}_(?:0[1-9]|1[0-2]))");
+
+  /** {@code other} when it is the name of a partition of audit table {@code audit}, else null. */
+  private static String partitionNamed(String audit, String other) {
+    if (audit.equals(other)) {
+      return null;
+    }
+    if (SqlIdentifier.withSuffix(audit, "_default").equals(other)) {
+      return other;
+    }
+    Matcher month = MONTH_SUFFIX.matcher(other);
+    return month.matches() && SqlIdentifier.withSuffix(audit, month.group(1)).equals(other)
+        ? other
+        : null;
+  }
+
+  /** The topics the config lists (topics), none for topics.regex. */
+  private List<String> listedTopics() {
+    return Arrays.stream(originalsStrings().getOrDefault("topics", "").split(","))
+        .map(String::trim)
+        .filter(topic -> !topic.isEmpty())
+        .toList();
+  }
+
+  /**
+   * Options set in the configuration that the write mode ignores, and a dead letter queue Connect
+   * will not use, one line each: the task warns of them at start. key.fields and version.field
+   * outside upsert are refused instead (see {@link #refuseUpsertOptionsElsewhere}).
+   */
+  public List<String> ignoredOptions() {
+    List<String> ignored = new ArrayList<>();
+    Map<String, Set<WriteMode>> readIn =
+        Map.of(
+            ID_FIELD, Set.of(WriteMode.APPEND, WriteMode.AUDIT),
+            TOMBSTONES, Set.of(WriteMode.UPSERT),
+            AUDIT_TIME_FIELD, Set.of(WriteMode.AUDIT),
+            AUDIT_PARTITIONS_AHEAD, Set.of(WriteMode.AUDIT));
+    for (String option : List.of(ID_FIELD, TOMBSTONES, AUDIT_TIME_FIELD, AUDIT_PARTITIONS_AHEAD)) {
+      if (originals().containsKey(option) && !readIn.get(option).contains(writeMode())) {
+        ignored.add(
+            option
+                + " is ignored: write.mode="
+                + modeName()
+                + " does not read it"
+                + (option.equals(TOMBSTONES)
+                    ? " (append and audit modes never delete: tombstones are counted and skipped)"
+                    : ""));
+      }
+    }
+    Object topic = originals().get("errors.deadletterqueue.topic.name");
+    Object tolerance = originals().get("errors.tolerance");
+    if (topic != null
+        && !topic.toString().isBlank()
+        && (tolerance == null || !tolerance.toString().trim().equalsIgnoreCase("all"))) {
+      ignored.add(
+          "errors.deadletterqueue.topic.name is set but errors.tolerance is "
+              + (tolerance == null ? "none (the default)" : tolerance)
+              + ": Connect sends nothing to the dead letter queue then, and the first bad record"
+              + " fails the task; set errors.tolerance=all to dead-letter bad records");
+    }
+    return ignored;
   }
 
   /**
@@ -118,13 +264,7 @@ public final class PostgresSinkConfig extends AbstractConfig {
     if (!template.dependsOnTopicOnly()) {
       return;
     }
-    List<String> topics =
-        template.toString().contains("${")
-            ? Arrays.stream(originalsStrings().getOrDefault("topics", "").split(","))
-                .map(String::trim)
-                .filter(topic -> !topic.isEmpty())
-                .toList()
-            : List.of("any");
+    List<String> topics = template.toString().contains("${") ? listedTopics() : List.of("any");
     Set<String> own = SchemaManager.ownTables(this);
     for (String topic : topics) {
       String rendered = template.render(new SinkRecord(topic, 0, null, null, null, null, 0));
@@ -213,7 +353,9 @@ public final class PostgresSinkConfig extends AbstractConfig {
             + " into or altered: a record that names one from its key or value is dead-lettered"
             + " (the reason does not quote the name); named by the config, topic or partition it"
             + " is the config's error, refused at validate where the name is known (a fixed name,"
-            + " a topic listed in topics), else stopping the task with the table's name.",
+            + " or a topic listed in topics with a template of the topic alone: the sink's own"
+            + " tables, and in audit mode a listed topic's table named as another listed topic's"
+            + " partition), else stopping the task with the table's name.",
         GROUP_TABLE,
         ++order,
         Width.MEDIUM,
@@ -299,6 +441,13 @@ public final class PostgresSinkConfig extends AbstractConfig {
         ++order,
         Width.SHORT,
         "Write mode",
+        List.of(
+            ID_FIELD,
+            KEY_FIELDS,
+            VERSION_FIELD,
+            TOMBSTONES,
+            AUDIT_TIME_FIELD,
+            AUDIT_PARTITIONS_AHEAD),
         Recommenders.enumValues(WriteMode.class));
     def.define(
         ID_FIELD,
@@ -338,7 +487,8 @@ public final class PostgresSinkConfig extends AbstractConfig {
             + " order. The key columns need a unique index that ON CONFLICT can use (the primary"
             + " key, or a unique constraint beside a surrogate key; not partial, on expressions or"
             + " deferrable): auto.evolve adds one, and without it a table lacking one stops the"
-            + " task at its first write, naming the table.",
+            + " task at its first write, naming the table. Refused in the other write modes,"
+            + " which read no key.",
         GROUP_WRITE,
         ++order,
         Width.MEDIUM,
@@ -360,7 +510,7 @@ public final class PostgresSinkConfig extends AbstractConfig {
             + " partition or topic always counts as newer: right while producers key"
             + " by the same fields, wrong after the topic's partitions are added to (old events"
             + " still queued in a key's former partition would win) or with several topics into"
-            + " one table. Set a version field for those.",
+            + " one table. Set a version field for those. Refused in the other write modes.",
         GROUP_WRITE,
         ++order,
         Width.MEDIUM,
@@ -382,7 +532,7 @@ public final class PostgresSinkConfig extends AbstractConfig {
             + " never reappear, even for a while, mark deletions in the event (a deleted flag)"
             + " instead. delete needs a table.name.format that does not read the value, which a"
             + " tombstone lacks. Append and audit modes never delete; their tombstones are counted"
-            + " and skipped.",
+            + " and skipped (set there, the option is ignored and the task warns at start).",
         GROUP_WRITE,
         ++order,
         Width.SHORT,

@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.somastack.connect.common.sql.SqlIdentifier;
 import io.somastack.connect.postgres.PostgresMemorySinkConnector;
 import io.somastack.connect.postgres.PostgresMemorySinkTask;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
@@ -413,5 +415,126 @@ class PostgresSinkConfigTest {
   private static Map<String, List<String>> errors(Config config) {
     return config.configValues().stream()
         .collect(Collectors.toMap(ConfigValue::name, ConfigValue::errorMessages));
+  }
+
+  /**
+   * key.fields and version.field are read in upsert mode only: write.mode=append with them was
+   * taken silently, and the versioned upserts meant became appends. Refused on the option set; left
+   * at their defaults they never are.
+   */
+  @Test
+  void upsertOptionsInAnotherModeAreExplainedByValidate() {
+    for (String mode : List.of("append", "audit", "dead_letter")) {
+      for (String option : List.of("key.fields", "version.field")) {
+        Map<String, String> props = minimal();
+        props.put("write.mode", mode);
+        props.put(option, "id");
+        String error = assertOnlyErrorOn(option, "write.mode=upsert only", props);
+        assertTrue(error.contains("write.mode is " + mode), error);
+      }
+      Map<String, String> defaults = minimal();
+      defaults.put("write.mode", mode);
+      defaults.put("key.fields", "");
+      assertTrue(
+          errors(new PostgresMemorySinkConnector().validate(defaults)).values().stream()
+              .allMatch(List::isEmpty),
+          mode);
+    }
+    Map<String, String> upsert = minimal();
+    upsert.put("write.mode", "upsert");
+    upsert.put("key.fields", "namespace,id");
+    upsert.put("version.field", "version");
+    new PostgresSinkConfig(upsert);
+  }
+
+  /**
+   * In audit mode, a listed topic whose table is another listed topic's partition name
+   * (<table>_default, <table>_YYYY_MM) passed validate, though the docs said it was refused there;
+   * then one of the two tables could not be made. Refused on table.name.format, naming both.
+   */
+  @Test
+  void aListedTopicNamedAsAnotherAuditTablesPartitionIsExplainedByValidate() {
+    for (String clash : List.of("acme_default", "acme_2027_06", "acme.2027.06")) {
+      Map<String, String> props = minimal();
+      props.put("write.mode", "audit");
+      props.put("topics", clash + ",acme");
+      String error = assertOnlyErrorOn("table.name.format", "partition of the audit table", props);
+      assertTrue(error.contains("\"public\".\"acme\""), error);
+      assertTrue(error.contains("topic " + clash), error);
+    }
+    // a long name's partitions are shortened with a hash, as the audit setup names them
+    String longTopic = "t".repeat(60);
+    Map<String, String> shortened = minimal();
+    shortened.put("write.mode", "audit");
+    shortened.put("topics", longTopic + "," + SqlIdentifier.withSuffix(longTopic, "_default"));
+    assertOnlyErrorOn("table.name.format", "partition of the audit table", shortened);
+    for (String fine : List.of("acme,acme_13_06", "acme,acme_2027_13", "acme,other_default")) {
+      Map<String, String> props = minimal();
+      props.put("write.mode", "audit");
+      props.put("topics", fine);
+      new PostgresSinkConfig(props);
+    }
+    Map<String, String> append = minimal();
+    append.put("topics", "acme_default,acme");
+    new PostgresSinkConfig(append);
+  }
+
+  /** write.mode decides what the options it lists show: Connect's UI asks it again on a change. */
+  @Test
+  void theWriteModeNamesTheOptionsItShowsOrHides() {
+    assertEquals(
+        Set.of(
+            "id.field",
+            "key.fields",
+            "version.field",
+            "tombstones",
+            "audit.time.field",
+            "audit.partitions.ahead.months"),
+        Set.copyOf(PostgresSinkConfig.CONFIG_DEF.configKeys().get("write.mode").dependents));
+  }
+
+  /**
+   * Options the write mode ignores, set explicitly, and a dead letter queue Connect will not use
+   * (errors.tolerance not all): the task warns of each at start; defaults never do.
+   */
+  @Test
+  void optionsTheModeIgnoresAreNamedForTheStartWarning() {
+    assertEquals(List.of(), new PostgresSinkConfig(minimal()).ignoredOptions());
+    Map<String, String> audit = minimal();
+    audit.put("write.mode", "audit");
+    audit.put("tombstones", "delete");
+    audit.put("errors.deadletterqueue.topic.name", "dlq");
+    List<String> ignored = new PostgresSinkConfig(audit).ignoredOptions();
+    assertEquals(2, ignored.size(), ignored.toString());
+    assertTrue(ignored.get(0).startsWith("tombstones is ignored"), ignored.get(0));
+    assertTrue(ignored.get(1).contains("errors.tolerance is none"), ignored.get(1));
+    Map<String, String> upsert = minimal();
+    upsert.put("write.mode", "upsert");
+    upsert.put("key.fields", "id");
+    upsert.put("id.field", "event_id");
+    upsert.put("audit.time.field", "ts");
+    upsert.put("errors.deadletterqueue.topic.name", "dlq");
+    upsert.put("errors.tolerance", "all");
+    ignored = new PostgresSinkConfig(upsert).ignoredOptions();
+    assertEquals(2, ignored.size(), ignored.toString());
+    assertTrue(ignored.get(0).startsWith("id.field is ignored"), ignored.get(0));
+    assertTrue(ignored.get(1).startsWith("audit.time.field is ignored"), ignored.get(1));
+  }
+
+  /**
+   * An sslfactory in the URL (NonValidatingFactory) made verify-full trust any certificate, and a
+   * .p12 key without connection.sslpassword failed every connection: both shown at validate.
+   */
+  @Test
+  void tlsSettingsThatCannotWorkAreExplainedByValidate() {
+    Map<String, String> factory = minimal();
+    factory.put("connection.sslmode", "verify-full");
+    factory.put(
+        "connection.url",
+        "jdbc:postgresql://db/soma?sslfactory=org.postgresql.ssl.NonValidatingFactory");
+    assertOnlyErrorOn("connection.url", "sslfactory", factory);
+    Map<String, String> key = minimal();
+    key.put("connection.url", "jdbc:postgresql://db/soma?sslkey=/certs/client.p12");
+    assertOnlyErrorOn("connection.sslpassword", "PKCS-12", key);
   }
 }
