@@ -493,7 +493,8 @@ public final class OutboxSourceConfig extends AbstractConfig {
         new ConfigDef.NonEmptyString(),
         Importance.MEDIUM,
         "The dead-letter table: dlq(id, topic, event jsonb, error text, created_at), as in the"
-            + " seed schema.",
+            + " seed schema. Not one of outbox.tables (with bad.row.action=dlq a table named in"
+            + " both, with or without its schema, is refused).",
         GROUP_BAD_ROWS,
         ++order,
         Width.MEDIUM,
@@ -662,6 +663,58 @@ public final class OutboxSourceConfig extends AbstractConfig {
       checkTable(TABLES, table);
     }
     checkTable(DLQ_TABLE, getString(DLQ_TABLE));
+    checkDlqNotAnOutbox();
+  }
+
+  /**
+   * A dead-letter table that is one of the outbox tables validated clean, and the first bad row
+   * then failed: the dead letter is no outbox row, and its move would read from and write to the
+   * same table. Names are compared as the relay uses them (quoted, so case counts); one without a
+   * schema is found through the search_path, so it is taken for the same table as a qualified name
+   * of any schema with that table name (outbox and public.outbox).
+   */
+  private void checkDlqNotAnOutbox() {
+    if (badRowAction() != BadRowAction.DLQ) {
+      return;
+    }
+    OutboxTable dlq = dlqTable();
+    for (String name : tables()) {
+      OutboxTable outbox = OutboxTable.parse(name);
+      boolean sameSchema =
+          dlq.schema() == null || outbox.schema() == null || dlq.schema().equals(outbox.schema());
+      if (sameSchema && dlq.table().equals(outbox.table())) {
+        throw new OptionConflict(
+            DLQ_TABLE,
+            getString(DLQ_TABLE),
+            "names the outbox table "
+                + name
+                + " listed in "
+                + TABLES
+                + (dlq.name().equals(outbox.name())
+                    ? ""
+                    : " (a name without a schema is found through the search_path, public by"
+                        + " default)")
+                + ": bad rows must go to a table of their own, such as the seed schema's"
+                + " public.dlq(id, topic, event jsonb, error text, created_at)");
+      }
+    }
+  }
+
+  /**
+   * Options set in the configuration that the chosen mode ignores, one line each: the connector
+   * warns of them at start.
+   */
+  public List<String> ignoredOptions() {
+    List<String> ignored = new ArrayList<>();
+    if (topicMode() == TopicMode.COLUMN && originals().containsKey(TOPIC_FIXED)) {
+      ignored.add(
+          TOPIC_FIXED
+              + " is ignored: topic.mode=column takes each record's topic from the row's "
+              + getString(COLUMN_TOPIC)
+              + " column; set topic.mode=fixed to send every row to "
+              + TOPIC_FIXED);
+    }
+    return ignored;
   }
 
   /**

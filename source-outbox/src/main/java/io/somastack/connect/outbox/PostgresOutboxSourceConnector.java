@@ -42,6 +42,9 @@ public final class PostgresOutboxSourceConnector extends SourceConnector {
     this.props = new HashMap<>(props);
     this.config = new OutboxSourceConfig(props);
     warnOfErrorsToleranceAll();
+    for (String ignored : config.ignoredOptions()) {
+      log.warn("outbox relay: {}", ignored);
+    }
     refuseTwoNamesForOneTable();
   }
 

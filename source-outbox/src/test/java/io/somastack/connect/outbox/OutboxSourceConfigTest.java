@@ -414,4 +414,50 @@ class OutboxSourceConfigTest {
     assertEquals(
         ConnectorTransactionBoundaries.SUPPORTED, connector.canDefineTransactionBoundaries(base()));
   }
+
+  /**
+   * dlq.table naming one of outbox.tables (outbox and public.outbox alike) validated clean and the
+   * first bad row failed: shown on dlq.table. Under bad.row.action=flag it is not used.
+   */
+  @Test
+  void aDeadLetterTableThatIsAnOutboxIsExplainedByValidate() {
+    for (String[] pair :
+        List.of(
+            new String[] {"public.outbox", "public.outbox"},
+            new String[] {"outbox", "public.outbox"},
+            new String[] {"public.outbox", "outbox"},
+            new String[] {"app.events,outbox", "outbox"})) {
+      Map<String, String> props = base();
+      props.put("outbox.tables", pair[0]);
+      props.put("dlq.table", pair[1]);
+      assertOnlyErrorOn("dlq.table", props);
+      ConfigException e = assertThrows(ConfigException.class, () -> new OutboxSourceConfig(props));
+      assertTrue(e.getMessage().contains("names the outbox table"), e.getMessage());
+      props.put("bad.row.action", "flag");
+      new OutboxSourceConfig(props);
+    }
+    for (String[] pair :
+        List.of(
+            new String[] {"public.outbox", "public.dlq"},
+            new String[] {"app.outbox", "other.outbox"},
+            new String[] {"public.Outbox", "public.outbox"})) {
+      Map<String, String> props = base();
+      props.put("outbox.tables", pair[0]);
+      props.put("dlq.table", pair[1]);
+      new OutboxSourceConfig(props);
+    }
+  }
+
+  /** topic.fixed set under topic.mode=column is ignored: the connector warns of it at start. */
+  @Test
+  void aFixedTopicInColumnModeIsNamedForTheStartWarning() {
+    assertEquals(List.of(), new OutboxSourceConfig(base()).ignoredOptions());
+    Map<String, String> props = base();
+    props.put("topic.fixed", "events");
+    List<String> ignored = new OutboxSourceConfig(props).ignoredOptions();
+    assertEquals(1, ignored.size(), ignored.toString());
+    assertTrue(ignored.get(0).startsWith("topic.fixed is ignored"), ignored.get(0));
+    props.put("topic.mode", "fixed");
+    assertEquals(List.of(), new OutboxSourceConfig(props).ignoredOptions());
+  }
 }
