@@ -10,6 +10,7 @@ import static io.somastack.connect.qdrant.QdrantConfigValidators.uuid;
 import io.qdrant.client.grpc.Collections.Distance;
 import io.qdrant.client.grpc.Collections.PayloadSchemaType;
 import io.qdrant.client.grpc.Points.WriteOrderingType;
+import io.somastack.connect.common.config.DeadLetterQueue;
 import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.config.Recommenders;
 import io.somastack.connect.common.config.Validators;
@@ -18,7 +19,7 @@ import io.somastack.connect.common.retry.RetryBackoff;
 import io.somastack.connect.common.retry.RetryTimeout;
 import io.somastack.connect.common.template.RecordTemplate;
 import io.somastack.connect.qdrant.embed.EmbedderKind;
-import io.somastack.connect.qdrant.mapping.CollectionNames;
+import io.somastack.connect.qdrant.mapping.PointMapper;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -1053,7 +1054,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
   private void checkCollectionName() {
     String name = getString(COLLECTION_NAME);
     String fixedText = name.replaceAll("\\$\\{[^}]*}", "");
-    if (CollectionNames.isCollectionName(fixedText)) {
+    if (PointMapper.isCollectionName(fixedText)) {
       return;
     }
     boolean template = !fixedText.equals(name);
@@ -1063,7 +1064,7 @@ public final class QdrantSinkConfig extends AbstractConfig {
                 + " over 255 bytes in UTF-8, the longest name Qdrant takes"
             : (template ? "its fixed text holds" : "holds")
                 + " a character Qdrant refuses in collection names (one of "
-                + CollectionNames.REFUSED
+                + PointMapper.REFUSED_IN_NAMES
                 + ")";
     throw new OptionConflict(
         COLLECTION_NAME,
@@ -1146,30 +1147,11 @@ public final class QdrantSinkConfig extends AbstractConfig {
               + " is ignored: embedder=field takes each record's vector from vector.field and"
               + " embeds no text");
     }
-    String dlq = deadLetterQueueWithoutTolerance(originals());
+    String dlq = DeadLetterQueue.topicWithoutTolerance(originals());
     if (dlq != null) {
       ignored.add(dlq);
     }
     return ignored;
-  }
-
-  /**
-   * The warning for errors.deadletterqueue.topic.name set while errors.tolerance is not all, or
-   * null: Connect dead-letters nothing then, and the first record the sink reports bad fails the
-   * task. Both are the worker framework's options, so this is no validate error.
-   */
-  static String deadLetterQueueWithoutTolerance(Map<String, ?> originals) {
-    Object topic = originals.get("errors.deadletterqueue.topic.name");
-    Object tolerance = originals.get("errors.tolerance");
-    if (topic == null
-        || topic.toString().isBlank()
-        || (tolerance != null && tolerance.toString().trim().equalsIgnoreCase("all"))) {
-      return null;
-    }
-    return "errors.deadletterqueue.topic.name is set but errors.tolerance is "
-        + (tolerance == null ? "none (the default)" : tolerance)
-        + ": Connect sends nothing to the dead letter queue then, and the first bad record fails"
-        + " the task; set errors.tolerance=all to dead-letter bad records";
   }
 
   private void checkIdFields() {

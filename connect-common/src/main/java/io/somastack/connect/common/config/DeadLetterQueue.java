@@ -25,4 +25,26 @@ public final class DeadLetterQueue {
         && tolerance != null
         && tolerance.trim().toLowerCase(Locale.ROOT).equals("all");
   }
+
+  /**
+   * The warning for a dead letter queue topic set while errors.tolerance is not all, or null:
+   * Connect dead-letters nothing then, and the first record the sink reports bad fails the task.
+   * Both are the worker framework's options, so this is a warning at start, not a validate error.
+   */
+  public static String topicWithoutTolerance(Map<String, ?> originals) {
+    Object topic = originals.get(TOPIC);
+    Object tolerance = originals.get(TOLERANCE);
+    if (topic == null
+        || topic.toString().isBlank()
+        || (tolerance != null && tolerance.toString().trim().equalsIgnoreCase("all"))) {
+      return null;
+    }
+    return TOPIC
+        + " is set but "
+        + TOLERANCE
+        + " is "
+        + (tolerance == null ? "none (the default)" : tolerance)
+        + ": Connect sends nothing to the dead letter queue then, and the first bad record fails"
+        + " the task; set errors.tolerance=all to dead-letter bad records";
+  }
 }

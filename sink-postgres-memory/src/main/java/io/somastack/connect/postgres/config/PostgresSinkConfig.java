@@ -1,5 +1,6 @@
 package io.somastack.connect.postgres.config;
 
+import io.somastack.connect.common.config.DeadLetterQueue;
 import io.somastack.connect.common.config.OptionConflict;
 import io.somastack.connect.common.config.Recommenders;
 import io.somastack.connect.common.config.Validators;
@@ -239,16 +240,9 @@ public final class PostgresSinkConfig extends AbstractConfig {
                     : ""));
       }
     }
-    Object topic = originals().get("errors.deadletterqueue.topic.name");
-    Object tolerance = originals().get("errors.tolerance");
-    if (topic != null
-        && !topic.toString().isBlank()
-        && (tolerance == null || !tolerance.toString().trim().equalsIgnoreCase("all"))) {
-      ignored.add(
-          "errors.deadletterqueue.topic.name is set but errors.tolerance is "
-              + (tolerance == null ? "none (the default)" : tolerance)
-              + ": Connect sends nothing to the dead letter queue then, and the first bad record"
-              + " fails the task; set errors.tolerance=all to dead-letter bad records");
+    String dlq = DeadLetterQueue.topicWithoutTolerance(originals());
+    if (dlq != null) {
+      ignored.add(dlq);
     }
     return ignored;
   }

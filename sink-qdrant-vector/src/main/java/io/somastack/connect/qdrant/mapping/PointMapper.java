@@ -518,11 +518,15 @@ public final class PointMapper {
       throw new DataException(
           "collection template "
               + collection
-              + " gives a name Qdrant refuses (over 255 bytes in UTF-8, or one of"
-              + " <>:\"/\\|?*, NUL, U+001F)");
+              + " gives a name Qdrant refuses (over 255 bytes in UTF-8, or one of "
+              + REFUSED_IN_NAMES
+              + ")");
     }
     return name;
   }
+
+  /** The characters Qdrant refuses in a collection name, as messages list them. */
+  public static final String REFUSED_IN_NAMES = "<>:\"/\\|?*, NUL and U+001F";
 
   /**
    * Qdrant's rule for collection names: at most 255 characters, none of {@code <>:"/\|?*}, NUL or
@@ -530,7 +534,7 @@ public final class PointMapper {
    * The 255 are counted in UTF-8 bytes here: Qdrant keeps a collection in a directory of its name,
    * and a longer file name fails the creation as an internal error, which is retried for ever.
    */
-  static boolean isCollectionName(String name) {
+  public static boolean isCollectionName(String name) {
     if (name.getBytes(StandardCharsets.UTF_8).length > 255) {
       return false;
     }
