@@ -670,8 +670,9 @@ public final class OutboxSourceConfig extends AbstractConfig {
    * A dead-letter table that is one of the outbox tables validated clean, and the first bad row
    * then failed: the dead letter is no outbox row, and its move would read from and write to the
    * same table. Names are compared as the relay uses them (quoted, so case counts); one without a
-   * schema is found through the search_path, so it is taken for the same table as a qualified name
-   * of any schema with that table name (outbox and public.outbox).
+   * schema is found through the search_path, public by default, so it is taken for the same table
+   * as the name qualified with public (outbox and public.outbox); dlq.outbox, in a schema of its
+   * own, is another table.
    */
   private void checkDlqNotAnOutbox() {
     if (badRowAction() != BadRowAction.DLQ) {
@@ -680,8 +681,7 @@ public final class OutboxSourceConfig extends AbstractConfig {
     OutboxTable dlq = dlqTable();
     for (String name : tables()) {
       OutboxTable outbox = OutboxTable.parse(name);
-      boolean sameSchema =
-          dlq.schema() == null || outbox.schema() == null || dlq.schema().equals(outbox.schema());
+      boolean sameSchema = schemaOrPublic(dlq).equals(schemaOrPublic(outbox));
       if (sameSchema && dlq.table().equals(outbox.table())) {
         throw new OptionConflict(
             DLQ_TABLE,
@@ -698,6 +698,10 @@ public final class OutboxSourceConfig extends AbstractConfig {
                 + " public.dlq(id, topic, event jsonb, error text, created_at)");
       }
     }
+  }
+
+  private static String schemaOrPublic(OutboxTable table) {
+    return table.schema() == null ? "public" : table.schema();
   }
 
   /**

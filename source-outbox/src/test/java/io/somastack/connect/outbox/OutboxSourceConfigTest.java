@@ -440,7 +440,10 @@ class OutboxSourceConfigTest {
         List.of(
             new String[] {"public.outbox", "public.dlq"},
             new String[] {"app.outbox", "other.outbox"},
-            new String[] {"public.Outbox", "public.outbox"})) {
+            new String[] {"public.Outbox", "public.outbox"},
+            // a dead-letter schema of its own: another table than outbox through the search_path
+            new String[] {"outbox", "dlq.outbox"},
+            new String[] {"dlq.outbox", "outbox"})) {
       Map<String, String> props = base();
       props.put("outbox.tables", pair[0]);
       props.put("dlq.table", pair[1]);

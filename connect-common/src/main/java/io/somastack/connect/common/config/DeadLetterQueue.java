@@ -28,8 +28,8 @@ public final class DeadLetterQueue {
 
   /**
    * The warning for a dead letter queue topic set while errors.tolerance is not all, or null:
-   * Connect dead-letters nothing then, and the first record the sink reports bad fails the task.
-   * Both are the worker framework's options, so this is a warning at start, not a validate error.
+   * Connect reports the first record the sink finds bad to the queue and then fails the task. Both
+   * are the worker framework's options, so this is a warning at start, not a validate error.
    */
   public static String topicWithoutTolerance(Map<String, ?> originals) {
     Object topic = originals.get(TOPIC);
@@ -44,7 +44,8 @@ public final class DeadLetterQueue {
         + TOLERANCE
         + " is "
         + (tolerance == null ? "none (the default)" : tolerance)
-        + ": Connect sends nothing to the dead letter queue then, and the first bad record fails"
-        + " the task; set errors.tolerance=all to dead-letter bad records";
+        + ": the first bad record is dead-lettered and then fails the task, again at each"
+        + " restart (one more copy in the dead letter queue each time); set errors.tolerance=all"
+        + " to dead-letter bad records and go on";
   }
 }

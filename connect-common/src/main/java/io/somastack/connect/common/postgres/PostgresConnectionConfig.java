@@ -171,28 +171,44 @@ public final class PostgresConnectionConfig {
   public static void check(AbstractConfig config) {
     String mode = sslmode(config);
     sslrootcert(config);
-    sslfactory(config, mode == null ? SslModes.SSL_TRUE : SslModes.named(mode));
+    sslfactory(config, mode == null ? modeOfSslParameter(config) : SslModes.named(mode));
     sslkeyPassword(config);
   }
 
   /**
-   * An sslfactory in connection.url replaces pgjdbc's own TLS socket factory, the one that checks
-   * the server's certificate (and host name) as verify-ca and verify-full ask: with another one
-   * (org.postgresql.ssl.NonValidatingFactory trusts any certificate) those checks are the factory's
-   * to make or skip. Refused in those modes; the factory's name is not quoted, as nothing of the
-   * URL is.
+   * The mode pgjdbc reads from the URL's ssl parameter alone (no sslmode anywhere): verify-full for
+   * ssl=true, prefer for ssl=false.
+   */
+  private static String modeOfSslParameter(AbstractConfig config) {
+    return readsAsSslTrue(urlParameter(JdbcUrl.parse(url(config)), "ssl"))
+        ? SslModes.SSL_TRUE
+        : "prefer";
+  }
+
+  /**
+   * pgjdbc's factory that trusts any certificate: with it, verify-ca checks nothing and verify-full
+   * only the host name. Its other factories (LibPQFactory, its default, and DefaultJavaSSLFactory,
+   * which checks against the JVM's trust store) verify as the mode asks.
+   */
+  private static final String NON_VALIDATING_FACTORY = "org.postgresql.ssl.NonValidatingFactory";
+
+  /**
+   * An sslfactory in connection.url replaces pgjdbc's TLS socket factory: NonValidatingFactory, in
+   * verify-ca or verify-full, would let any certificate through while the mode says it is checked.
+   * Refused in those modes; the factory's name is not quoted, as nothing of the URL is.
    */
   private static void sslfactory(AbstractConfig config, String mode) {
     if (!"verify-ca".equals(mode) && !"verify-full".equals(mode)) {
       return;
     }
-    if (urlParameter(JdbcUrl.parse(url(config)), "sslfactory") != null) {
+    String factory = urlParameter(JdbcUrl.parse(url(config)), "sslfactory");
+    if (factory != null && factory.trim().equals(NON_VALIDATING_FACTORY)) {
       throw new OptionConflict(
           URL,
-          "its sslfactory parameter replaces the certificate checks of sslmode="
+          "its sslfactory parameter names pgjdbc's NonValidatingFactory, which trusts any"
+              + " certificate, so sslmode="
               + mode
-              + " with whatever that factory does (NonValidatingFactory does none); remove"
-              + " sslfactory from "
+              + " would check nothing it promises; remove sslfactory from "
               + URL
               + ", or choose a mode that does not verify (require) if that is what is meant");
     }
@@ -207,7 +223,9 @@ public final class PostgresConnectionConfig {
   private static void sslkeyPassword(AbstractConfig config) {
     JdbcUrl url = JdbcUrl.parse(url(config));
     String key = urlParameter(url, "sslkey");
-    if (key == null || !(key.endsWith(".p12") || key.endsWith(".pfx"))) {
+    String lowerCase = key == null ? null : key.toLowerCase(java.util.Locale.ROOT);
+    // pgjdbc tells them apart ignoring case (client.P12 too)
+    if (lowerCase == null || !(lowerCase.endsWith(".p12") || lowerCase.endsWith(".pfx"))) {
       return;
     }
     Password password = config.getPassword(SSLPASSWORD);

@@ -437,7 +437,8 @@ class PostgresConnectionConfigTest {
   /**
    * pgjdbc hands TLS to an sslfactory in the URL instead of its own, certificate-checking one:
    * NonValidatingFactory with connection.sslmode=verify-full would trust any server. Refused on
-   * connection.url in verify-ca and verify-full (however the mode is given); kept otherwise.
+   * connection.url in verify-ca and verify-full (however the mode is given); kept otherwise, and
+   * pgjdbc's factories that verify are kept in every mode.
    */
   @Test
   void anSslFactoryInTheUrlIsRefusedWhenTheCertificateMustBeVerified() {
@@ -452,10 +453,21 @@ class PostgresConnectionConfigTest {
           assertThrows(OptionConflict.class, () -> PostgresConnectionConfig.check(verifying));
       assertEquals(PostgresConnectionConfig.URL, e.option());
       assertTrue(e.getMessage().contains("sslfactory"), e.getMessage());
-      assertFalse(e.getMessage().contains("NonValidatingFactory&"), e.getMessage());
+      assertFalse(e.getMessage().contains("jdbc:postgresql://db"), e.getMessage());
     }
     PostgresConnectionConfig.check(config("jdbc:postgresql://db/soma?" + factory, "require"));
     PostgresConnectionConfig.check(config("jdbc:postgresql://db/soma", "verify-full"));
+    // ssl=false alone is pgjdbc's prefer, which verifies nothing anyway
+    PostgresConnectionConfig.check(config("jdbc:postgresql://db/soma?ssl=false&" + factory, null));
+    // pgjdbc's factories that verify as the mode asks (LibPQFactory is its default)
+    for (String verifies :
+        List.of(
+            "org.postgresql.ssl.LibPQFactory",
+            "org.postgresql.ssl.jdbc4.LibPQFactory",
+            "org.postgresql.ssl.DefaultJavaSSLFactory")) {
+      PostgresConnectionConfig.check(
+          config("jdbc:postgresql://db/soma?sslfactory=" + verifies, "verify-full"));
+    }
   }
 
   /**
@@ -464,7 +476,7 @@ class PostgresConnectionConfigTest {
    */
   @Test
   void aPkcs12KeyWithoutItsPasswordIsRefusedOnTheSslPassword() {
-    for (String key : List.of("/certs/client.p12", "/certs/client.pfx")) {
+    for (String key : List.of("/certs/client.p12", "/certs/client.pfx", "/certs/client.P12")) {
       AbstractConfig noPassword = config("jdbc:postgresql://db/soma?sslkey=" + key, "verify-full");
       OptionConflict e =
           assertThrows(OptionConflict.class, () -> PostgresConnectionConfig.check(noPassword));
